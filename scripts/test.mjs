@@ -1,0 +1,37 @@
+// `npm test`: makes sure the Debian tools the tests use are present, then runs every vitest project
+// and ends with one plain "N passed, N failed" line.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/** command -> Debian package */
+const tools = {
+  xmllint: "libxml2-utils", // ../shared/conformance/validate
+  wbxml2xml: "libwbxml2-utils", // independent WBXML codec for cross-checks
+  xml2wbxml: "libwbxml2-utils",
+};
+
+const have = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+const missing = [...new Set(Object.entries(tools).filter(([c]) => !have(c)).map(([, p]) => p))];
+if (missing.length) {
+  const install = `apt-get update && apt-get install -y ${missing.join(" ")}`;
+  if (process.getuid?.() === 0) {
+    console.log(`installing test tools: ${missing.join(" ")}`);
+    const r = spawnSync("sh", ["-c", `${install} >/dev/null`], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  } else {
+    console.error(`missing test tools; run as root:\n  ${install}`);
+    process.exit(1);
+  }
+}
+
+const out = path.join(mkdtempSync(path.join(os.tmpdir(), "vitest-")), "results.json");
+const args = ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...process.argv.slice(2)];
+const r = spawnSync(path.join("node_modules", ".bin", "vitest"), args, { stdio: "inherit" });
+try {
+  const j = JSON.parse(readFileSync(out, "utf8"));
+  const skipped = j.numPendingTests + j.numTodoTests;
+  console.log(`\nTests: ${j.numPassedTests} passed, ${j.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);
+} catch {}
+process.exit(r.status ?? 1);

@@ -1,0 +1,55 @@
+import type { WbxmlElement } from "../wbxml/types";
+import type { Mailbox } from "../mailbox/mailbox";
+
+/** Everything a command needs from the front door. No D1, no Hono: commands talk to the mailbox object only. */
+export interface EasRequest {
+  /** Command name as in [MS-ASCMD] (e.g. "Sync", "FolderSync"). */
+  cmd: string;
+  /** Normalised mailbox address (lower case). */
+  user: string;
+  deviceId: string;
+  deviceType: string;
+  /** MS-ASProtocolVersion, e.g. "14.1". */
+  protocolVersion: string;
+  policyKey?: string;
+  userAgent?: string;
+  /** Command parameters from the query (ItemId, CollectionId, SaveInSent, AttachmentName, LongId, Occurrence, ...). */
+  params: Record<string, string>;
+  /** MS-ASAcceptMultiPart: T (or AcceptMultiPart option in base64 query). */
+  acceptMultiPart: boolean;
+  /** Decoded WBXML body, or null when the body is empty or not WBXML. */
+  body: WbxmlElement | null;
+  /** The raw body bytes (12.x SendMail sends message/rfc822). */
+  rawBody: Uint8Array;
+  contentType: string;
+  /** The mailbox Durable Object of `user`. */
+  mailbox: DurableObjectStub<Mailbox>;
+  /** Resolves when the device drops the request (used by waits). */
+  signal?: AbortSignal;
+}
+
+export type EasResponse =
+  | { kind: "wbxml"; body: WbxmlElement; headers?: Record<string, string> }
+  /** HTTP 200 with an empty body (e.g. unchanged Sync, successful SendMail). */
+  | { kind: "empty"; headers?: Record<string, string> }
+  /** Other bodies (multipart ItemOperations, raw attachment). */
+  | { kind: "raw"; body: BodyInit; contentType: string; headers?: Record<string, string> }
+  /** An HTTP-level answer: 449 (provision needed, <= 12.1), 403, 503 ... */
+  | { kind: "http"; status: number; headers?: Record<string, string> };
+
+export interface EasCommand {
+  name: string;
+  handle(req: EasRequest): Promise<EasResponse>;
+}
+
+/** Thrown by commands for a protocol-level failure that the front door maps to HTTP (400 bad body, 503 backend down). */
+export class EasHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "EasHttpError";
+  }
+}

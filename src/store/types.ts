@@ -1,0 +1,163 @@
+// The backend interface every mailbox store implements (built-in SQLite+R2 now, IMAP and DAV later).
+// Shaped after IMAP so a bridge maps one to one: stable folder ids, a per-folder validity token
+// (UIDVALIDITY), per-item change counters (MODSEQ) and tombstones for expunged items (VANISHED).
+// Nothing here knows WBXML or EAS sync keys.
+
+/** [MS-ASCMD] 2.2.3.186.3 folder types. */
+export const FolderType = {
+  Generic: 1,
+  Inbox: 2,
+  Drafts: 3,
+  DeletedItems: 4,
+  SentItems: 5,
+  Outbox: 6,
+  Tasks: 7,
+  Calendar: 8,
+  Contacts: 9,
+  Notes: 10,
+  Journal: 11,
+  UserMail: 12,
+  UserCalendar: 13,
+  UserContacts: 14,
+  UserTasks: 15,
+  UserJournal: 16,
+  UserNotes: 17,
+  Unknown: 18,
+  RecipientInfoCache: 19,
+} as const;
+export type FolderTypeValue = (typeof FolderType)[keyof typeof FolderType];
+
+export type ItemClass = "Email" | "Calendar" | "Contacts" | "Tasks" | "Notes";
+
+export interface StoreFolder {
+  /** Stable for the life of the folder, across renames and moves. */
+  id: string;
+  /** "0" for a top-level folder. */
+  parentId: string;
+  name: string;
+  type: FolderTypeValue;
+  itemClass: ItemClass;
+}
+
+export interface FolderStatus {
+  /** Changes when every item id in the folder becomes invalid (IMAP UIDVALIDITY). */
+  validity: string;
+  /** Highest change counter in the folder; advances on every add, change or expunge. */
+  highestModseq: number;
+  count: number;
+}
+
+export interface MailFlags {
+  seen: boolean;
+  flagged: boolean;
+  answered: boolean;
+  forwarded: boolean;
+}
+
+export interface StoreChange {
+  itemId: string;
+  modseq: number;
+  /** true: expunged (tombstone). */
+  deleted: boolean;
+}
+
+export interface AttachmentInfo {
+  /** Stable within the item: used to build FileReference. */
+  partId: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  contentId?: string;
+  inline: boolean;
+}
+
+/** What a mail list needs without the body. */
+export interface MailSummary {
+  itemId: string;
+  folderId: string;
+  modseq: number;
+  /** Arrival time (INTERNALDATE), ms since epoch. */
+  received: number;
+  /** Date header, ms since epoch, when present and valid. */
+  date?: number;
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  replyTo: string;
+  messageId?: string;
+  inReplyTo?: string;
+  references?: string;
+  importance: "low" | "normal" | "high";
+  flags: MailFlags;
+  /** Total size of the raw message. */
+  size: number;
+  /** Plain-text rendition of the body (never raw HTML), for Preview and type 1 bodies. */
+  hasHtml: boolean;
+  attachments: AttachmentInfo[];
+  /** Content-Class / iMIP method when the message is a meeting request (text/calendar part). */
+  contentClass?: string;
+  threadTopic?: string;
+}
+
+export interface BodyText {
+  /** Full text of this rendition and its size in bytes before truncation. */
+  data: string;
+  size: number;
+}
+
+export interface ListOptions {
+  /** Only items received at or after this time (FilterType window). */
+  since?: number;
+  /** Keyset cursor: continue after (received, itemId), newest first. */
+  after?: { received: number; itemId: string };
+  limit: number;
+}
+
+export interface MailStore {
+  listFolders(): Promise<StoreFolder[]>;
+  createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder>;
+  updateFolder(id: string, name: string, parentId: string): Promise<StoreFolder>;
+  deleteFolder(id: string): Promise<void>;
+
+  folderStatus(folderId: string): Promise<FolderStatus>;
+  /** Items newest first, for initial sync and estimates. */
+  listItems(folderId: string, opts: ListOptions): Promise<MailSummary[]>;
+  countItems(folderId: string, since?: number): Promise<number>;
+  /** Changes with modseq > `modseq`, ascending by modseq, at most `limit`. */
+  changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]>;
+
+  getSummary(folderId: string, itemId: string): Promise<MailSummary | null>;
+  /** Raw RFC 5322 message. */
+  getMime(folderId: string, itemId: string): Promise<Uint8Array | null>;
+  getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null>;
+  getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null>;
+
+  /** Adds a message (delivery, APPEND). Returns its item id. */
+  appendMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>, received?: number): Promise<string>;
+  setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void>;
+  /** Moves an item; returns its id in the destination folder. */
+  moveItem(folderId: string, itemId: string, destFolderId: string): Promise<string>;
+  deleteItem(folderId: string, itemId: string): Promise<void>;
+  /** Deletes every item of the folder (and its subfolders when asked). */
+  emptyFolder(folderId: string, includeSubfolders: boolean): Promise<void>;
+}
+
+/** Thrown by a store when its backend cannot be reached; the front door answers 503 with Retry-After. */
+export class StoreUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 30,
+  ) {
+    super(message);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/** Thrown for an unknown folder or item id. */
+export class StoreNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreNotFoundError";
+  }
+}

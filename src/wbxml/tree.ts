@@ -1,0 +1,60 @@
+import type { WbxmlElement, WbxmlNode } from "./types";
+
+/** Builds an element. `null`/`undefined`/`false` children are dropped, numbers become text. */
+export function el(ns: string, name: string, ...children: (WbxmlNode | number | null | undefined | false)[]): WbxmlElement {
+  const kids: WbxmlNode[] = [];
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    kids.push(typeof c === "number" ? String(c) : c);
+  }
+  return { ns, name, children: kids };
+}
+
+export function isElement(n: WbxmlNode): n is WbxmlElement {
+  return typeof n === "object" && !(n instanceof Uint8Array);
+}
+
+export function elements(e: WbxmlElement): WbxmlElement[] {
+  return e.children.filter(isElement);
+}
+
+/** First child element with this name (and namespace, when given). */
+export function child(e: WbxmlElement | null | undefined, name: string, ns?: string): WbxmlElement | undefined {
+  if (!e) return undefined;
+  for (const c of e.children) if (isElement(c) && c.name === name && (ns === undefined || c.ns === ns)) return c;
+  return undefined;
+}
+
+export function childrenNamed(e: WbxmlElement | null | undefined, name: string, ns?: string): WbxmlElement[] {
+  if (!e) return [];
+  return e.children.filter((c): c is WbxmlElement => isElement(c) && c.name === name && (ns === undefined || c.ns === ns));
+}
+
+/** Text content of an element (opaque bytes decoded as UTF-8); undefined when absent. */
+export function text(e: WbxmlElement | null | undefined): string | undefined {
+  if (!e) return undefined;
+  let s = "";
+  for (const c of e.children) {
+    if (typeof c === "string") s += c;
+    else if (c instanceof Uint8Array) s += new TextDecoder().decode(c);
+  }
+  return s;
+}
+
+/** Text of the named child, or undefined. */
+export function childText(e: WbxmlElement | null | undefined, name: string, ns?: string): string | undefined {
+  return text(child(e, name, ns));
+}
+
+/** Concatenated bytes of an element's content (OPAQUE kept as is, strings as UTF-8). */
+export function bytes(e: WbxmlElement | null | undefined): Uint8Array | undefined {
+  if (!e) return undefined;
+  const parts = e.children.map((c) => (c instanceof Uint8Array ? c : typeof c === "string" ? new TextEncoder().encode(c) : new Uint8Array()));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
