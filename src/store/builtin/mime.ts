@@ -90,7 +90,10 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
 
 /** Removes control characters and lone surrogates that broken encoded-words leave behind. */
 function clean(s: string): string {
-  return wellFormed(s).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "").trim();
+  return wellFormed(s)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
+    .replace(/\uFFFD+/g, "\uFFFD")
+    .trim();
 }
 
 function formatAddress(a: { name: string; address: string }): string {
@@ -128,7 +131,7 @@ function defaultName(mimeType: string, n: number): string {
   return `attachment-${n}.${ext}`;
 }
 
-/** The header area of every part lives in the first bytes of text lines; enough to spot a UTF-7 charset. */
+/** The first 256 KiB as Latin-1: where the header of any text part declaring charset=UTF-7 will be. */
 function latin1Head(raw: Uint8Array): string {
   let s = "";
   const end = Math.min(raw.byteLength, 262_144);
