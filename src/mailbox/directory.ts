@@ -1,9 +1,11 @@
-// Where a recipient's mail goes. Decision: the built-in user directory (D1 `accounts`) is the truth for
-// "this service stores that mailbox". It is read only from the outbox alarm, never on a device request.
+// Where a recipient's mail goes. Decision: the built-in user directory (D1 `accounts`, looked up with the
+// same rule as inbound mail: exact address, then without a +tag) is the truth for "this service stores
+// that mailbox". It is read only from the outbox alarm, never on a device request.
 // LOCAL_DOMAINS (comma-separated) names the domains whose mail this service receives: an address there
-// with no account is bounced at once instead of being relayed back to ourselves through the MX.
+// with no account bounces at once instead of being relayed back to ourselves through the MX.
+import { findMailbox } from "./inbound-email";
 
-export type Route = "local" | "unknown-local" | "remote";
+export type Route = { kind: "local"; mailbox: string } | { kind: "unknown-local" } | { kind: "remote" };
 
 export interface Directory {
   route(address: string): Promise<Route>;
@@ -28,11 +30,8 @@ export class AccountsDirectory implements Directory {
   }
 
   async route(address: string): Promise<Route> {
-    const addr = address.toLowerCase();
-    if (this.db) {
-      const row = await this.db.prepare("SELECT 1 AS found FROM accounts WHERE address = ?").bind(addr).first<{ found: number }>();
-      if (row) return "local";
-    }
-    return this.domains.has(addr.split("@")[1] ?? "") ? "unknown-local" : "remote";
+    const mailbox = this.db ? await findMailbox(this.db, address) : null;
+    if (mailbox) return { kind: "local", mailbox };
+    return this.domains.has(address.toLowerCase().split("@")[1] ?? "") ? { kind: "unknown-local" } : { kind: "remote" };
   }
 }

@@ -38,7 +38,7 @@ export interface EnqueueInput {
   clientId?: string;
 }
 
-interface OutboxRow {
+type OutboxRow = {
   id: number;
   created: number;
   envelope_from: string;
@@ -46,7 +46,7 @@ interface OutboxRow {
   next_attempt: number;
   save_sent: number;
   bcc: string;
-}
+};
 
 export interface OutboxEntry {
   id: number;
@@ -86,7 +86,8 @@ export class Outbox {
   }
 
   /** Durable before it returns: message, recipients and ClientId in one transaction. */
-  enqueue(m: EnqueueInput, now = Date.now()): number {
+  enqueue(m: EnqueueInput, dueAt = Date.now()): number {
+    const now = Date.now();
     return this.d.storage.transactionSync(() => {
       const sql = this.d.storage.sql;
       if (m.clientId) {
@@ -99,7 +100,7 @@ export class Outbox {
           now,
           m.from,
           m.raw.byteLength,
-          now,
+          dueAt,
           m.saveSent ? 1 : 0,
           (m.bcc ?? []).join(", "),
         )
@@ -149,6 +150,10 @@ export class Outbox {
       }));
   }
 
+  makeDue(id: number, now = Date.now()) {
+    this.d.storage.sql.exec(`UPDATE outbox SET next_attempt = min(next_attempt, ?) WHERE id = ?`, now, id);
+  }
+
   /** Makes every waiting message due now (admin "retry now", tests). */
   makeAllDue(now = Date.now()) {
     this.d.storage.sql.exec(`UPDATE outbox SET next_attempt = ? WHERE next_attempt > ?`, now, now);
@@ -187,17 +192,17 @@ export class Outbox {
     for (const rcpt of pending) {
       const self = row.envelope_from && rcpt.toLowerCase() === row.envelope_from.toLowerCase();
       try {
-        const route = self ? "local" : await this.d.directory.route(rcpt);
-        if (route === "remote") {
+        const route = self ? null : await this.d.directory.route(rcpt);
+        if (route?.kind === "remote") {
           remote.push(rcpt);
           continue;
         }
-        if (route === "unknown-local") {
+        if (route?.kind === "unknown-local") {
           failed.push({ rcpt, status: "5.1.1", diagnostic: "x-local; 550 5.1.1 no such mailbox on this service" });
           continue;
         }
-        if (self) await this.d.deliverSelf(raw);
-        else await this.d.deliverLocal(rcpt, raw);
+        if (self || route?.mailbox === row.envelope_from.toLowerCase()) await this.d.deliverSelf(raw);
+        else await this.d.deliverLocal(route!.mailbox, raw);
         done(rcpt);
       } catch (e) {
         temp.set(rcpt, `local delivery: ${(e as Error).message}`);

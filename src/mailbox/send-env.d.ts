@@ -1,6 +1,5 @@
 // Optional vars of outgoing mail (see README "Sending mail"); all strings, all optional.
-declare namespace Cloudflare {
-  interface Env {
+interface SendMailVars {
     /** Submission relay for recipients outside this service. Unset: outside mail waits in the outbox, then bounces. */
     SMTP_HOST?: string;
     SMTP_PORT?: string;
@@ -18,4 +17,9 @@ declare namespace Cloudflare {
     OUTBOX_MAX_ATTEMPTS?: string;
     OUTBOX_MAX_AGE_HOURS?: string;
   }
+
+// The Durable Object base class uses the global Env; Cloudflare.Env is what `cloudflare:workers` exports.
+interface Env extends SendMailVars {}
+declare namespace Cloudflare {
+  interface Env extends SendMailVars {}
 }

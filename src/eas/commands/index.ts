@@ -1,6 +1,9 @@
 import type { EasCommand } from "../command";
+import { SendMail } from "./SendMail";
+import { SmartForward } from "./SmartForward";
+import { SmartReply } from "./SmartReply";
 
 /** Every command the server really serves. OPTIONS advertises exactly these. */
-const commands: EasCommand[] = [];
+const commands: EasCommand[] = [SendMail, SmartReply, SmartForward];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));
