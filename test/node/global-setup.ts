@@ -1,27 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 // @ts-expect-error plain ESM helper shared with `npm start`
 import { startDevServer } from "../../scripts/dev-server.mjs";
-import { SINK_PASSWORD, SINK_USER, startSmtpSink } from "../smtp-sink";
+import { freePort, SINK_PASSWORD, SINK_USER, startSmtpSink } from "../smtp-sink";
 import { insertAccount } from "./accounts";
 
 export const TEST_ADMIN_TOKEN = "e2e-admin-token";
 /** A login every end-to-end test may use (tests that lock or change accounts create their own with insertAccount). */
 export const E2E_ACCOUNT = { address: "phone@example.test", password: "e2e phone password" };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 /** One Worker under `wrangler dev` for the whole Node project, with fresh state. */
 export default async function setup(project: TestProject) {
