@@ -48,6 +48,11 @@ type OutboxRow = {
   bcc: string;
 };
 
+/** State shared by the attempts of one delivery pass. */
+interface Pass {
+  relayDown: string | null;
+}
+
 export interface OutboxEntry {
   id: number;
   created: number;
@@ -167,11 +172,12 @@ export class Outbox {
   /** Alarm handler: one attempt for every due message. Returns when to run next. */
   async run(now = Date.now()): Promise<number | null> {
     const due = this.d.storage.sql.exec<OutboxRow>(`SELECT * FROM outbox WHERE next_attempt <= ? ORDER BY id LIMIT 50`, now).toArray();
-    for (const row of due) await this.attempt(row, now);
+    const pass: Pass = { relayDown: null };
+    for (const row of due) await this.attempt(row, now, pass);
     return this.nextDue();
   }
 
-  private async attempt(row: OutboxRow, now: number) {
+  private async attempt(row: OutboxRow, now: number, pass: Pass) {
     const sql = this.d.storage.sql;
     const raw = this.raw(row.id);
     if (row.save_sent) {
@@ -212,12 +218,15 @@ export class Outbox {
     if (remote.length) {
       const cfg = this.d.smtp();
       if (!cfg) for (const r of remote) temp.set(r, "4.3.5 no SMTP relay configured (SMTP_HOST)");
+      else if (pass.relayDown) for (const r of remote) temp.set(r, pass.relayDown);
       else {
         let results: RecipientResult[] | null = null;
         try {
           results = await smtpSend(cfg, row.envelope_from, remote, raw);
         } catch (e) {
           const err = e instanceof SmtpError ? e : new SmtpError((e as Error).message, false);
+          // Unreachable or silent relay: do not spend a timeout on every other message of this pass.
+          if (!err.permanent && !err.reply) pass.relayDown = err.message;
           for (const r of remote) {
             if (err.permanent) failed.push({ rcpt: r, status: enhanced(err.reply?.text, "5.0.0"), diagnostic: `smtp; ${err.message}`, remoteMta: cfg.host });
             else temp.set(r, err.message);

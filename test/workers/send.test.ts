@@ -187,14 +187,17 @@ describe("delivery failures", () => {
   it("relay down: the message waits in the outbox, is retried by the alarm, and is delivered when the relay is back", async () => {
     await sinkControl("down");
     expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("henry@remote.test", "patience")) })))).toBe("empty");
+    expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("hilda@remote.test", "patience too")) })))).toBe("empty");
     await deliverAlarm();
     const waiting = await outbox();
-    expect(waiting).toHaveLength(1);
-    expect(waiting[0]!.attempts).toBe(1);
+    expect(waiting).toHaveLength(2);
+    expect(waiting.map((w) => w.attempts)).toEqual([1, 1]);
     expect(waiting[0]!.recipients[0]).toMatchObject({ rcpt: "henry@remote.test", state: "pending" });
+    expect(waiting[1]!.recipients[0]).toMatchObject({ rcpt: "hilda@remote.test", state: "pending" });
+    expect(waiting[0]!.recipients[0]!.lastError).toMatch(/connect|closed|refused|internal error/i);
     expect(waiting[0]!.nextAttempt).toBeGreaterThan(Date.now());
     const alarmAt = await runInDurableObject(env.MAILBOX.getByName(SENDER), (_m, state) => state.storage.getAlarm());
-    expect(alarmAt).toBe(waiting[0]!.nextAttempt); // the retry is armed
+    expect(alarmAt).toBe(Math.min(...waiting.map((w) => w.nextAttempt))); // the retry is armed
     await evictDurableObject(env.MAILBOX.getByName(SENDER));
     await sinkControl("up");
     // Time passes: make the retry due and let the alarm fire.
@@ -203,7 +206,7 @@ describe("delivery failures", () => {
       await mbx.alarms.schedule("outbox", Date.now());
     });
     await deliverAlarm();
-    expect((await sinkMessages()).map((m) => m.to)).toEqual([["henry@remote.test"]]);
+    expect((await sinkMessages()).map((m) => m.to)).toEqual([["henry@remote.test"], ["hilda@remote.test"]]);
     expect(await outbox()).toEqual([]);
   });
 
