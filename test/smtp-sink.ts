@@ -4,21 +4,35 @@
 //   POST /reset     → forget messages
 //   POST /down      → stop listening (connections refused), POST /up → listen again on the same port
 // Recipient local parts steer replies: reject…@ → 550 5.1.1, tempfail…@ → 451 4.3.0.
-// Auth is accepted for user "relay" / password "relay-pw" and optional.
+// Auth is accepted for user "relay" / password "relay-pw" and optional; each message records its user.
+// With `tls`, the same sink also listens with implicit TLS and with STARTTLS on two more ports.
 import http from "node:http";
 import net from "node:net";
 import { SMTPServer } from "smtp-server";
 
 export interface SinkMessage {
+  /** The authenticated user, or "" without AUTH. */
+  user: string;
+  /** Whether the session was encrypted (implicit TLS or after STARTTLS). */
+  secure: boolean;
   from: string;
   to: string[];
   raw: string;
   at: number;
 }
 
+export interface SinkTls {
+  key: string;
+  cert: string;
+  implicitPort?: number;
+  starttlsPort?: number;
+}
+
 export interface SmtpSink {
   port: number;
   controlPort: number;
+  implicitPort?: number;
+  starttlsPort?: number;
   messages: SinkMessage[];
   stop(): Promise<void>;
 }
@@ -41,15 +55,17 @@ function smtpError(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
-export async function startSmtpSink(opts: { port?: number; controlPort?: number } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(opts: { port?: number; controlPort?: number; tls?: SinkTls } = {}): Promise<SmtpSink> {
   const port = opts.port ?? (await freePort());
   const controlPort = opts.controlPort ?? (await freePort());
   const messages: SinkMessage[] = [];
 
-  const makeServer = () =>
+  const makeServer = (mode: "plain" | "implicit" | "starttls" = "plain") =>
     new SMTPServer({
       authOptional: true,
-      disabledCommands: ["STARTTLS"],
+      allowInsecureAuth: true,
+      secure: mode === "implicit",
+      ...(mode === "plain" ? { disabledCommands: ["STARTTLS"] } : { key: opts.tls!.key, cert: opts.tls!.cert }),
       size: 60 * 1024 * 1024,
       logger: false,
       onAuth(auth, _session, cb) {
@@ -67,6 +83,8 @@ export async function startSmtpSink(opts: { port?: number; controlPort?: number 
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.on("end", () => {
           messages.push({
+            user: typeof session.user === "string" ? session.user : "",
+            secure: !!session.secure,
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks).toString("base64"),
@@ -100,6 +118,24 @@ export async function startSmtpSink(opts: { port?: number; controlPort?: number 
     });
   await up();
 
+  const tlsServers: SMTPServer[] = [];
+  const listen = (mode: "implicit" | "starttls", p: number) =>
+    new Promise<void>((resolve, reject) => {
+      const s = makeServer(mode);
+      s.on("error", () => undefined);
+      s.server.once("error", reject);
+      s.listen(p, "127.0.0.1", () => resolve());
+      tlsServers.push(s);
+    });
+  let implicitPort: number | undefined;
+  let starttlsPort: number | undefined;
+  if (opts.tls) {
+    implicitPort = opts.tls.implicitPort ?? (await freePort());
+    starttlsPort = opts.tls.starttlsPort ?? (await freePort());
+    await listen("implicit", implicitPort);
+    await listen("starttls", starttlsPort);
+  }
+
   const control = http.createServer(async (req, res) => {
     const send = (code: number, body: unknown) => {
       res.writeHead(code, { "content-type": "application/json" });
@@ -123,9 +159,12 @@ export async function startSmtpSink(opts: { port?: number; controlPort?: number 
   return {
     port,
     controlPort,
+    implicitPort,
+    starttlsPort,
     messages,
     async stop() {
       await down();
+      await Promise.all(tlsServers.map((t) => new Promise<void>((resolve) => t.close(() => resolve()))));
       await new Promise<void>((resolve) => control.close(() => resolve()));
     },
   };
