@@ -3,7 +3,8 @@
 //   GET  /messages  → [{ from, to: [...], raw (base64), at }]
 //   POST /reset     → forget messages
 //   POST /down      → stop listening (connections refused), POST /up → listen again on the same port
-// Recipient local parts steer replies: reject…@ → 550 5.1.1, tempfail…@ → 451 4.3.0.
+// Recipient local parts steer replies: reject…@ → 550 5.1.1, tempfail…@ → 451 4.3.0; a sender
+// badsender…@ gets 553 5.7.1 at MAIL FROM.
 // Auth is accepted for user "relay" / password "relay-pw" and optional; each message records its user.
 // With `tls`, the same sink also listens with implicit TLS and with STARTTLS on two more ports.
 import http from "node:http";
@@ -71,6 +72,10 @@ export async function startSmtpSink(opts: { port?: number; controlPort?: number;
       onAuth(auth, _session, cb) {
         if (auth.username === SINK_USER && auth.password === SINK_PASSWORD) cb(null, { user: auth.username });
         else cb(smtpError(535, "5.7.8 authentication failed"));
+      },
+      onMailFrom(address, _session, cb) {
+        if (address.address.toLowerCase().startsWith("badsender")) return cb(smtpError(553, "5.7.1 sender not allowed"));
+        cb();
       },
       onRcptTo(address, _session, cb) {
         const local = address.address.split("@")[0]!.toLowerCase();

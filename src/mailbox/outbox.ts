@@ -6,7 +6,7 @@
 import { buildDsn, type FailedRecipient } from "./dsn";
 import type { Directory } from "./directory";
 import { editHeaders } from "./outgoing";
-import { SmtpError, smtpSend, type RecipientResult, type SmtpConfig } from "./smtp-client";
+import { SmtpError, SmtpSession, type RecipientResult, type SmtpConfig } from "./smtp-client";
 
 const CHUNK = 1 << 20; // SQLite values in a Durable Object stay below 2 MB
 const BACKOFF_MIN = [1, 5, 15, 30, 60, 120, 240, 480];
@@ -51,6 +51,7 @@ type OutboxRow = {
 /** State shared by the attempts of one delivery pass. */
 interface Pass {
   relayDown: string | null;
+  session: SmtpSession | null;
 }
 
 export interface OutboxEntry {
@@ -172,8 +173,12 @@ export class Outbox {
   /** Alarm handler: one attempt for every due message. Returns when to run next. */
   async run(now = Date.now()): Promise<number | null> {
     const due = this.d.storage.sql.exec<OutboxRow>(`SELECT * FROM outbox WHERE next_attempt <= ? ORDER BY id LIMIT 50`, now).toArray();
-    const pass: Pass = { relayDown: null };
-    for (const row of due) await this.attempt(row, now, pass);
+    const pass: Pass = { relayDown: null, session: null };
+    try {
+      for (const row of due) await this.attempt(row, now, pass);
+    } finally {
+      await pass.session?.close();
+    }
     return this.nextDue();
   }
 
@@ -222,11 +227,16 @@ export class Outbox {
       else {
         let results: RecipientResult[] | null = null;
         try {
-          results = await smtpSend(cfg, row.envelope_from, remote, raw);
+          pass.session ??= await SmtpSession.open(cfg); // one connection for every message of the pass
+          results = await pass.session.transaction(row.envelope_from, remote, raw);
         } catch (e) {
           const err = e instanceof SmtpError ? e : new SmtpError((e as Error).message, false);
-          // Unreachable or silent relay: do not spend a timeout on every other message of this pass.
-          if (!err.permanent && !err.reply) pass.relayDown = err.message;
+          if (!err.reply) {
+            // Connection gone, relay unreachable or silent: no timeout spent on every other message of this pass.
+            await pass.session?.close();
+            pass.session = null;
+            if (!err.permanent) pass.relayDown = err.message;
+          }
           for (const r of remote) {
             if (err.permanent) failed.push({ rcpt: r, status: enhanced(err.reply?.text, "5.0.0"), diagnostic: `smtp; ${err.message}`, remoteMta: cfg.host });
             else temp.set(r, err.message);

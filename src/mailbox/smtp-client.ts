@@ -84,7 +84,8 @@ export async function smtpSend(cfg: SmtpConfig, from: string, rcpts: string[], r
   }
 }
 
-class SmtpSession {
+/** One connection to the relay; several transactions may follow each other on it (RFC 5321 3.3). */
+export class SmtpSession {
   private buf = "";
   private reader!: ReadableStreamDefaultReader<Uint8Array>;
   private writer!: WritableStreamDefaultWriter<Uint8Array>;
@@ -134,7 +135,20 @@ class SmtpSession {
     this.writer = this.socket.writable.getWriter();
   }
 
+  /**
+   * One message. A refusal with a reply (MAIL FROM or DATA) throws SmtpError with `reply` and leaves the
+   * session ready for the next transaction; an error without a reply means the connection is gone.
+   */
   async transaction(from: string, rcpts: string[], raw: Uint8Array): Promise<RecipientResult[]> {
+    try {
+      return await this.exchange(from, rcpts, raw);
+    } catch (e) {
+      if (e instanceof SmtpError && e.reply) await this.command("RSET").catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async exchange(from: string, rcpts: string[], raw: Uint8Array): Promise<RecipientResult[]> {
     const data = dotStuff(raw);
     let mail = `MAIL FROM:<${from}>`;
     if (this.ext.has("SIZE")) mail += ` SIZE=${data.byteLength}`;

@@ -326,6 +326,20 @@ describe("SmartReply and SmartForward", () => {
 });
 
 describe("service notices", () => {
+  it("a sender refused at MAIL FROM bounces; the next message of the same pass still goes out on the same connection", async () => {
+    const box = env.MAILBOX.getByName("notices@local.test");
+    const m = (subject: string) => new TextEncoder().encode(`From: notices@local.test\r\nTo: owner2@remote.test\r\nSubject: ${subject}\r\n\r\nx\r\n`);
+    await box.queueOutgoing(m("refused"), { from: "badsender@local.test" });
+    await box.queueOutgoing(m("accepted"), { from: "notices@local.test" });
+    await deliverAlarm("notices@local.test");
+    const got = await sinkMessages();
+    expect(got.map((x) => [x.from, x.to])).toEqual([["notices@local.test", ["owner2@remote.test"]]]);
+    expect((await PostalMime.parse(got[0]!.text)).subject).toBe("accepted");
+    expect(await outbox("notices@local.test")).toEqual([]);
+    const dsn = (await folderMessages("notices@local.test", FolderType.Inbox)).find((x) => x.summary.subject === "Undeliverable: refused")!;
+    expect(dsn.raw).toContain("Status: 5.7.1");
+  });
+
   it("queueOutgoing sends a message built elsewhere through the same outbox", async () => {
     const notice = `From: Mobile Sync <billing@local.test>\r\nTo: ${SENDER}, owner@remote.test\r\nSubject: Your renewal\r\n\r\nThanks.\r\n`;
     await env.MAILBOX.getByName("billing@local.test").queueOutgoing(new TextEncoder().encode(notice), { from: "" });
