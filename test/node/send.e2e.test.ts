@@ -166,3 +166,45 @@ describe("local delivery, Sent Items, SmartReply and SmartForward over HTTP", ()
     expect(statusOf(res.tree)).toBe("150");
   });
 });
+
+describe("every protocol version", () => {
+  // 12.1 has no ComposeMail body and no Status (MS-ASCMD_R7103, R7178, R7182, R7274, R7284): failures are HTTP
+  // codes; 14.0+ answer a failure with <SendMail|SmartReply|SmartForward><Status/></…> (MS-ASCMD_R2557–R2560,
+  // R2639–R2642, R2647–R2650, R4380, R4408), validated against the kit's XSDs by the Phone client.
+  const versions = ["12.1", "14.0", "14.1", "16.0", "16.1"];
+
+  it("SendMail succeeds with an empty 200 in 12.1 … 16.1; SmartReply/SmartForward failures are Status in 14.0+ and HTTP in 12.1 (MS-ASCMD_R6094, MS-ASCMD_R6095, MS-ASCMD_R6096, MS-ASCMD_R6097, MS-ASCMD_R6097100601, MS-ASCMD_R6106, MS-ASCMD_R6107, MS-ASCMD_R6108, MS-ASCMD_R6109, MS-ASCMD_R6109100601, MS-ASCMD_R6111, MS-ASCMD_R6112, MS-ASCMD_R6113, MS-ASCMD_R6114, MS-ASCMD_R6114100601, MS-ASCMD_R4379, MS-ASCMD_R4407, MS-ASCMD_R5776)", async () => {
+    const a = await account("versions");
+    for (const v of versions) {
+      const p = phone(a, v);
+      const legacy = v === "12.1";
+      const rcpt = `v${v.replace(".", "")}-${run}@remote.test`;
+      const mime = message(a.address, rcpt, `version ${v}`, "x");
+      const ok = legacy
+        ? await p.command("SendMail", null, { rawBody: mime, contentType: "message/rfc822" })
+        : await p.command("SendMail", compose("SendMail", mime, `v-${v}-${run}`));
+      expect([v, ok.status, ok.raw.byteLength]).toEqual([v, 200, 0]);
+      expect((await PostalMime.parse((await arrivedFor(rcpt)).text)).subject).toBe(`version ${v}`);
+
+      for (const cmd of ["SmartReply", "SmartForward"]) {
+        const missing = legacy
+          ? await p.command(cmd, null, { rawBody: mime, contentType: "message/rfc822", params: { ItemId: "424242", CollectionId: INBOX } })
+          : await p.command(cmd, compose(cmd, mime, `m-${cmd}-${v}-${run}`, source(INBOX, "424242")));
+        if (legacy) {
+          expect([v, cmd, missing.status, missing.tree]).toEqual([v, cmd, 500, undefined]);
+        } else {
+          expect([v, cmd, missing.status, missing.tree?.name, statusOf(missing.tree)]).toEqual([v, cmd, 200, cmd, "150"]);
+        }
+      }
+    }
+  });
+
+  it("an unparsable InstanceId: Status 104 (MS-ASCMD_R541, MS-ASCMD_R578)", async () => {
+    const a = await account("instance");
+    for (const cmd of ["SmartReply", "SmartForward"]) {
+      const src = el("ComposeMail", "Source", el("ComposeMail", "FolderId", INBOX), el("ComposeMail", "ItemId", "1"), el("ComposeMail", "InstanceId", "not a date"));
+      const res = await phone(a).command(cmd, compose(cmd, message(a.address, `i-${run}@remote.test`, "x", "x"), `i-${cmd}-${run}`, src));
+      expect([cmd, statusOf(res.tree)]).toEqual([cmd, "104"]);
+    }
+  });
+});

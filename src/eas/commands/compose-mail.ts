@@ -15,6 +15,7 @@ const NS = "ComposeMail";
 const HTTP_FOR_12X: Record<number, number> = {
   101: 400, // InvalidContent (MS-ASCMD_R7545)
   103: 400, // InvalidXML (MS-ASCMD_R7547)
+  104: 400, // InvalidDateTime
   106: 500, // InvalidIDs: "HTTP 500 for the SendMail command" (MS-ASCMD_R7549)
   107: 400, // InvalidMIME
   110: 500, // ServerError (MS-ASCMD_R7550)
@@ -81,7 +82,11 @@ export function parseRequest(cmd: ComposeCommand, req: EasRequest): SubmitReques
     const itemId = childText(source, "ItemId", NS);
     const longId = childText(source, "LongId", NS);
     if (!(folderId && itemId) && !longId) return { status: 103 };
-    out.smart = { kind, folderId, itemId, longId, instanceId: childText(source, "InstanceId", NS), replaceMime: !!child(root, "ReplaceMime", NS) };
+    const instanceId = childText(source, "InstanceId", NS);
+    // An occurrence of a recurring meeting, as a date-time (MS-ASCMD_R541, R578: unparsable → 104). Mail has
+    // no occurrences, so a valid one still forwards or answers the whole item (MS-ASCMD_R539, R576).
+    if (instanceId !== undefined && Number.isNaN(Date.parse(instanceId))) return { status: 104 };
+    out.smart = { kind, folderId, itemId, longId, instanceId, replaceMime: !!child(root, "ReplaceMime", NS) };
   }
   return out;
 }
