@@ -151,7 +151,7 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
 // libwbxml writes the content of some tags that EAS carries as OPAQUE in base64 and reads it back the same way.
 // When a document uses libwbxml's namespace spelling ("AirSync:"), the text of those tags is read as base64 and
 // becomes opaque bytes again, so `wbxml2xml` output encodes back to the bytes it came from.
-const LIBWBXML_BASE64_TAGS = new Set([
+export const LIBWBXML_BASE64_TAGS: ReadonlySet<string> = new Set([
   "ComposeMail:Mime",
   "AirSyncBase:Content",
   "Email2:ConversationId",

@@ -5,6 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import os from "node:os";
 import path from "node:path";
 import { TAG_ALIASES, toXml, type WbxmlElement, type WbxmlNode } from "../../src/wbxml";
+import { toBase64 } from "../../src/wbxml/base64";
+import { LIBWBXML_BASE64_TAGS } from "../../src/wbxml/xml";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 export const FIXTURE_DIR = path.join(REPO_ROOT, "test/fixtures/wbxml");
@@ -67,10 +69,56 @@ for (const [ns, aliases] of Object.entries(TAG_ALIASES))
     // GALSearchCriterion, CheckCrl are not libwbxml's (it has no Find page; it spells CheckCRL like the spec).
     if (!(ns === "Find" || ns === "ValidateCert")) LIBWBXML_SPELLING.set(`${ns}:${name}`, alias);
 
+const isElement = (c: WbxmlNode): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array);
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The tree as libwbxml sees it. libwbxml has no opaque in its XML except for the tags in LIBWBXML_BASE64_TAGS,
+ * whose content it always treats as opaque bytes written in base64. So: opaque elsewhere becomes text (invalid
+ * UTF-8 replaced, as any XML reader would), and the content of those tags becomes bytes; their text is read as
+ * base64 when libwbxml encodes ("encode") and taken as its UTF-8 bytes when libwbxml decodes ("decode").
+ */
+export function libwbxmlView(e: WbxmlElement, direction: "encode" | "decode"): WbxmlElement {
+  const decoder = new TextDecoder();
+  if (LIBWBXML_BASE64_TAGS.has(`${e.ns}:${e.name}`) && !e.children.some(isElement)) {
+    if (e.children.length === 0) return { ns: e.ns, name: e.name, children: [] };
+    const parts = e.children.map((c) => {
+      if (c instanceof Uint8Array) return c;
+      if (direction === "decode") return new TextEncoder().encode(c as string);
+      return Uint8Array.from(atob(c as string), (ch) => ch.charCodeAt(0));
+    });
+    return { ns: e.ns, name: e.name, children: [concatBytes(parts)] };
+  }
+  return {
+    ns: e.ns,
+    name: e.name,
+    children: e.children.map((c) => (c instanceof Uint8Array ? decoder.decode(c) : isElement(c) ? libwbxmlView(c, direction) : c)),
+  };
+}
+
+/** A copy with CR LF and CR turned into LF in every string (what an XML reader does to raw CRs). */
+export function normalizeNewlines(e: WbxmlElement): WbxmlElement {
+  return {
+    ns: e.ns,
+    name: e.name,
+    children: e.children.map((c) => (typeof c === "string" ? c.replace(/\r\n?/g, "\n") : isElement(c) ? normalizeNewlines(c) : c)),
+  };
+}
+
 /**
  * The XML that libwbxml's xml2wbxml needs for a tree: the ActiveSync DOCTYPE (to pick its ActiveSync tables),
  * namespaces with a trailing colon (without it, it guesses the page from the tag name alone), "Gal:" for GAL,
- * its own tag spellings, and opaque written as text.
+ * its own tag spellings, and opaque written in base64 (pass a libwbxmlView: it has opaque only where libwbxml
+ * expects base64).
  */
 export function toLibwbxmlXml(tree: WbxmlElement): string {
   const renamed = (e: WbxmlElement): WbxmlElement => ({
@@ -78,7 +126,14 @@ export function toLibwbxmlXml(tree: WbxmlElement): string {
     name: LIBWBXML_SPELLING.get(`${e.ns}:${e.name}`) ?? e.name,
     children: e.children.map((c) => (typeof c === "object" && !(c instanceof Uint8Array) ? renamed(c) : c)),
   });
-  let xml = toXml(opaqueAsText(renamed(tree)), { declaration: false, indent: false });
+  const base64 = (e: WbxmlElement): WbxmlElement => ({
+    ns: e.ns,
+    name: e.name,
+    children: e.children.map((c) =>
+      c instanceof Uint8Array ? toBase64(c) : isElement(c) ? base64(c) : c,
+    ),
+  });
+  let xml = toXml(base64(renamed(tree)), { declaration: false, indent: false });
   xml = xml.replace(/^<([^>]*)>/, (start) => start.replace(/xmlns(:\w+)?="(\w+)"/g, (_, p, ns) => `xmlns${p ?? ""}="${ns === "GAL" ? "Gal" : ns}:"`));
   return `<?xml version="1.0"?>\n<!DOCTYPE ActiveSync PUBLIC "-//MICROSOFT//DTD ActiveSync//EN" "http://www.microsoft.com/">\n${xml}\n`;
 }
@@ -92,11 +147,11 @@ function withTempDir<T>(fn: (dir: string) => T): T {
   }
 }
 
-/** libwbxml's encoding of an XML document: no string table, anonymous (public id 1), WBXML 1.3. */
+/** libwbxml's encoding of an XML document: whitespace kept, no string table, anonymous (public id 1), WBXML 1.3. */
 export function libwbxmlEncode(xml: string): Uint8Array {
   return withTempDir((dir) => {
     writeFileSync(path.join(dir, "in.xml"), xml);
-    execFileSync("xml2wbxml", ["-n", "-a", "-v", "1.3", "-o", path.join(dir, "out.wbxml"), path.join(dir, "in.xml")], {
+    execFileSync("xml2wbxml", ["-k", "-n", "-a", "-v", "1.3", "-o", path.join(dir, "out.wbxml"), path.join(dir, "in.xml")], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     return new Uint8Array(readFileSync(path.join(dir, "out.wbxml")));
@@ -107,7 +162,7 @@ export function libwbxmlEncode(xml: string): Uint8Array {
 export function libwbxmlDecode(bytes: Uint8Array): string {
   return withTempDir((dir) => {
     writeFileSync(path.join(dir, "in.wbxml"), bytes);
-    execFileSync("wbxml2xml", ["-l", "ACTIVESYNC", "-m", "0", "-o", path.join(dir, "out.xml"), path.join(dir, "in.wbxml")], {
+    execFileSync("wbxml2xml", ["-k", "-l", "ACTIVESYNC", "-m", "0", "-o", path.join(dir, "out.xml"), path.join(dir, "in.wbxml")], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     return readFileSync(path.join(dir, "out.xml"), "utf8");
