@@ -34,8 +34,8 @@ function isTransientDurableObjectError(err: unknown): boolean {
 }
 
 /**
- * A store error thrown inside the mailbox object reaches the Worker through RPC, where the class is lost
- * but the name survives; match both.
+ * A store error thrown inside the mailbox object reaches the Worker through RPC, which may hand over a plain
+ * Error carrying the name and own properties rather than the class: match either.
  */
 function storeUnavailable(err: unknown): { retryAfter: number } | null {
   if (err instanceof StoreUnavailableError) return { retryAfter: err.retryAfterSeconds };
