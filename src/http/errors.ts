@@ -72,6 +72,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
+  413: "Payload Too Large",
   449: "Retry With",
   500: "Internal Server Error",
   501: "Not Implemented",
