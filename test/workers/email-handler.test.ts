@@ -42,16 +42,16 @@ beforeAll(async () => {
 
 it("delivers to a known mailbox, matching the address case-insensitively and without +tag", async () => {
   const calls: string[] = [];
-  await worker.email(fakeMessage("erin@example.test", raw("One"), calls), env, {} as ExecutionContext);
-  await worker.email(fakeMessage("<Erin@Example.TEST>", raw("Two"), calls), env, {} as ExecutionContext);
-  await worker.email(fakeMessage("erin+lists@example.test", raw("Three"), calls), env, {} as ExecutionContext);
+  await worker.email(fakeMessage("erin@example.test", raw("One"), calls), env);
+  await worker.email(fakeMessage("<Erin@Example.TEST>", raw("Two"), calls), env);
+  await worker.email(fakeMessage("erin+lists@example.test", raw("Three"), calls), env);
   expect(calls).toEqual([]);
   expect(await inboxSubjects("erin@example.test")).toEqual(["One", "Three", "Two"]);
 });
 
 it("refuses mail for an address without an account, and stores nothing", async () => {
   const calls: string[] = [];
-  await worker.email(fakeMessage("nobody@example.test", raw("Lost"), calls), env, {} as ExecutionContext);
+  await worker.email(fakeMessage("nobody@example.test", raw("Lost"), calls), env);
   expect(calls).toEqual(["reject:unknown mailbox"]);
   expect(await inboxSubjects("nobody@example.test")).toEqual([]);
 });

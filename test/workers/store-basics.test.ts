@@ -51,3 +51,15 @@ describe("built-in store basics", () => {
     });
   });
 });
+
+describe("Mailbox.deliver", () => {
+  it("takes a folder type and an arrival time; refuses a type without a mail folder", async () => {
+    const stub = env.MAILBOX.getByName("deliver@example.test");
+    const sent = await stub.deliver(plain("Sent copy"), 5, 1_600_000_000_000);
+    expect(sent.folderId).toBe("4");
+    await runInDurableObject(stub, async (mb: Mailbox) => {
+      expect((await mb.store.getSummary("4", sent.itemId))!.received).toBe(1_600_000_000_000);
+      await expect(mb.deliver(plain("Nowhere"), 8)).rejects.toThrow(/no mail folder/);
+    });
+  });
+});
