@@ -79,5 +79,20 @@ it("list, changes and status cost the same for 100 000 messages as for 1 000", a
       expect(msLarge[k], k).toBeLessThanOrEqual(Math.max(4 * msSmall[k], msSmall[k] + 2));
     }
     expect((await s.listItems(large.id, { limit: 100 })).length).toBe(100);
+
+    // Emptying the big folder: one tombstone per item, each its own modseq, so paging by modseq is safe.
+    const before = await s.folderStatus(large.id);
+    const t1 = Date.now();
+    await s.emptyFolder(large.id, false);
+    console.log(`emptyFolder of 100000: ${Date.now() - t1} ms`);
+    const after = await s.folderStatus(large.id);
+    expect(after).toMatchObject({ count: 0, highestModseq: before.highestModseq + 100_000 });
+    const page1 = await s.changesSince(large.id, before.highestModseq, 1000);
+    const page2 = await s.changesSince(large.id, page1[page1.length - 1].modseq, 1000);
+    expect(page1).toHaveLength(1000);
+    expect(page1.every((c) => c.deleted)).toBe(true);
+    expect(new Set([...page1, ...page2].map((c) => c.modseq)).size).toBe(2000);
+    expect((await s.changesSince(large.id, after.highestModseq - 1, 10)).length).toBe(1);
+    expect(await s.folderStatus(small.id)).toMatchObject({ count: 1_000 });
   });
 }, 300_000);
