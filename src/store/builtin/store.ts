@@ -206,22 +206,18 @@ export class BuiltinStore implements MailStore {
   async changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]> {
     const folder = this.folderRow(folderId).seq;
     const n = Math.max(0, Math.trunc(limit));
-    const live = this.sql
-      .all<{ uid: number; modseq: number }>(
-        `SELECT uid, modseq FROM items WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
-        folder,
-        modseq,
-        n,
-      )
-      .map((r) => ({ itemId: String(r.uid), modseq: r.modseq, deleted: false }));
-    const gone = this.sql
-      .all<{ uid: number; modseq: number }>(
-        `SELECT uid, modseq FROM tombstones WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
-        folder,
-        modseq,
-        n,
-      )
-      .map((r) => ({ itemId: String(r.uid), modseq: r.modseq, deleted: true }));
+    // Two index range scans (items_changes, tombstones_changes), merged: at most 2 × limit rows read.
+    const scan = (table: "items" | "tombstones", deleted: boolean) =>
+      this.sql
+        .all<{ uid: number; modseq: number }>(
+          `SELECT uid, modseq FROM ${table} WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
+          folder,
+          modseq,
+          n,
+        )
+        .map((r) => ({ itemId: String(r.uid), modseq: r.modseq, deleted }));
+    const live = scan("items", false);
+    const gone = scan("tombstones", true);
     return [...live, ...gone].sort((a, b) => a.modseq - b.modseq).slice(0, n);
   }
 
