@@ -1,4 +1,4 @@
-import PostalMime, { type Address, type Email } from "postal-mime";
+import PostalMime, { type Address, decodeWords, type Email } from "postal-mime";
 import type { AttachmentInfo, MailSummary } from "../types";
 import { htmlToText } from "./html-text";
 import { wellFormed } from "./text";
@@ -75,7 +75,8 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
     parsed.contentClass = CALENDAR_CONTENT_CLASS;
     parsed.calendarMethod = invite.method;
   } else if (header("content-class")) parsed.contentClass = header("content-class");
-  const topic = header("thread-topic") ?? subject.replace(/^((re|fwd?|aw|wg|sv|tr)\s*(\[\d+\])?:\s*)+/i, "");
+  const topicHeader = header("thread-topic");
+  const topic = topicHeader !== undefined ? decodeWords(topicHeader) : subject.replace(/^((re|fwd?|aw|wg|sv|tr)\s*(\[\d+\])?:\s*)+/i, "");
   if (topic) parsed.threadTopic = clean(topic);
   return parsed;
 }
