@@ -70,7 +70,8 @@ export function parseRequest(cmd: ComposeCommand, req: EasRequest): SubmitReques
   const mime = bytes(child(root, "Mime", NS));
   if (!mime || !mime.byteLength) return { status: 103 };
   const clientId = childText(root, "ClientId", NS);
-  if (!clientId || clientId.length > 40) return { status: 103 }; // 1…40 characters ([MS-ASCMD] 2.2.3.28.1)
+  // [MS-ASCMD] 2.2.3.28.1 asks clients for at most 40 characters; longer ones are accepted, within reason.
+  if (!clientId || clientId.length > 256) return { status: 103 };
   const accountId = childText(root, "AccountId", NS);
   // Only the primary account exists; it has no AccountId (MS-ASCMD_R729). 166 = AccountIdInvalid.
   if (accountId && accountId.toLowerCase() !== req.user.toLowerCase()) return { status: 166 };
