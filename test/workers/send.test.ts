@@ -127,6 +127,15 @@ describe("SendMail", () => {
     expect(await sinkMessages()).toHaveLength(0); // local mail never goes to the relay
   });
 
+  it("To oneself, Cc a local mailbox and a group of outside addresses: each recipient reached once", async () => {
+    const raw = mime(`Alice <${SENDER}>, Team: dave2@remote.test, DAVE2@remote.test;`, "fan out", "to all", `Cc: ${LOCAL_RCPT}\r\n`);
+    expect(statusOf(await run(request("SendMail", { body: compose("SendMail", raw) })))).toBe("empty");
+    await deliverAlarm();
+    expect((await folderMessages(SENDER, FolderType.Inbox)).filter((m) => m.summary.subject === "fan out")).toHaveLength(1);
+    expect((await folderMessages(LOCAL_RCPT, FolderType.Inbox)).filter((m) => m.summary.subject === "fan out")).toHaveLength(1);
+    expect((await sinkMessages()).map((m) => m.to)).toEqual([["dave2@remote.test"]]);
+  });
+
   it("14.x ComposeMail to an outside address arrives at the SMTP relay, not saved when SaveInSentItems is absent", async () => {
     const before = (await folderMessages(SENDER, FolderType.SentItems)).length;
     expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("dave@remote.test", "to dave")) })))).toBe("empty");
