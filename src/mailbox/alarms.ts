@@ -46,7 +46,8 @@ export class AlarmMux {
     await this.arm();
   }
 
-  private async arm() {
+  /** Re-arms the storage alarm from the table (after a restart that may have cut a schedule() in half). */
+  async arm(): Promise<void> {
     const row = this.storage.sql.exec<{ due: number | null }>(`SELECT min(due) AS due FROM alarm_due`).toArray()[0];
     const want = row?.due ?? null;
     const current = await this.storage.getAlarm();

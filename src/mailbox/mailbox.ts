@@ -25,6 +25,7 @@ export class Mailbox extends DurableObject<Env> {
       deliver: (raw) => this.deliver(raw),
       changed: (ids, origin) => this.changed(ids, origin),
     });
+    void ctx.blockConcurrencyWhile(() => this.sending.recover());
   }
 
   /** The single storage alarm, shared by modules through AlarmMux (one slot each). */

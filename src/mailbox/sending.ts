@@ -48,6 +48,16 @@ export class Sending {
     });
   }
 
+  /**
+   * On start: a message written to the outbox by a request that died before it woke the alarm still
+   * gets an alarm, so an accepted message never waits for the next request to move.
+   */
+  async recover(): Promise<void> {
+    const due = this.outbox.nextDue();
+    if (due !== null) await this.host.alarms.schedule(OUTBOX_ALARM, due);
+    else await this.host.alarms.arm();
+  }
+
   submit(req: SubmitRequest): Promise<SubmitResult> {
     return submitMessage(
       {

@@ -219,6 +219,21 @@ describe("delivery failures", () => {
     expect(await outbox()).toEqual([]);
   });
 
+  it("a message written to the outbox by a request that died before waking the alarm is still delivered after a restart", async () => {
+    const stub = env.MAILBOX.getByName(SENDER);
+    await runInDurableObject(stub, async (mbx, state) => {
+      const raw = new TextEncoder().encode(mime("ivy@remote.test", "orphan"));
+      mbx.sending.outbox.enqueue({ from: SENDER, recipients: ["ivy@remote.test"], raw });
+      state.storage.sql.exec("DELETE FROM alarm_due");
+      await state.storage.deleteAlarm();
+    });
+    await evictDurableObject(stub);
+    await stub.health(); // any request starts the object again
+    expect(await runInDurableObject(stub, (_m, state) => state.storage.getAlarm())).not.toBeNull();
+    await deliverAlarm();
+    expect((await sinkMessages()).map((m) => m.to)).toEqual([["ivy@remote.test"]]);
+  });
+
   it("permanent 550 from the relay: a multipart/report DSN in the sender's Inbox; other recipients still delivered (RFC 3464)", async () => {
     const raw = mime("ivan@remote.test, reject-me@remote.test", "half bounces");
     expect(statusOf(await run(request("SendMail", { body: compose("SendMail", raw) })))).toBe("empty");
