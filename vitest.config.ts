@@ -43,6 +43,7 @@ export default defineConfig({
                 SMTP_SINK_TLS_PORTS: `${process.env.TEST_SMTP_IMPLICIT_PORT},${process.env.TEST_SMTP_STARTTLS_PORT}`,
                 LOCAL_DOMAINS: "local.test",
                 MAX_SEND_BYTES: "2000000",
+                SEND_QUOTA_PER_DAY: "200",
               },
             },
           }),

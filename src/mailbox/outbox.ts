@@ -84,6 +84,13 @@ export class Outbox {
       last_error TEXT,
       PRIMARY KEY (outbox_id, rcpt))`);
     sql.exec(`CREATE TABLE IF NOT EXISTS sent_client_ids (client_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS send_log (at INTEGER NOT NULL, recipients INTEGER NOT NULL)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS send_log_at ON send_log (at)`);
+  }
+
+  /** Recipients this mailbox has sent to since `since` (for the send quota). */
+  recipientsSince(since: number): number {
+    return this.d.storage.sql.exec<{ n: number | null }>(`SELECT sum(recipients) AS n FROM send_log WHERE at >= ?`, since).one().n ?? 0;
   }
 
   /** [MS-ASCMD] 2.2.2 status 118: the server remembers the ClientIds of recent messages (MS-ASCMD_R4850). */
@@ -115,6 +122,8 @@ export class Outbox {
         sql.exec(`INSERT INTO outbox_chunks (outbox_id, seq, data) VALUES (?, ?, ?)`, id, seq, m.raw.subarray(off, off + CHUNK));
       }
       for (const r of new Set(m.recipients)) sql.exec(`INSERT OR IGNORE INTO outbox_rcpt (outbox_id, rcpt) VALUES (?, ?)`, id, r);
+      sql.exec(`DELETE FROM send_log WHERE at < ?`, now - 86_400_000);
+      sql.exec(`INSERT INTO send_log (at, recipients) VALUES (?, ?)`, now, new Set(m.recipients).size);
       return id;
     });
   }

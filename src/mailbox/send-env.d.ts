@@ -13,7 +13,9 @@ interface SendMailVars {
     LOCAL_DOMAINS?: string;
     /** Largest message a device may send, in bytes (default 26214400). */
     MAX_SEND_BYTES?: string;
-    /** Give up on a recipient after this many attempts (default 20) or this many hours (default 48). */
+    /** Send quota: recipients per mailbox per rolling 24 hours (default 1000); above it ComposeMail Status 115. */
+  SEND_QUOTA_PER_DAY?: string;
+  /** Give up on a recipient after this many attempts (default 20) or this many hours (default 48). */
     OUTBOX_MAX_ATTEMPTS?: string;
     OUTBOX_MAX_AGE_HOURS?: string;
   }

@@ -7,7 +7,7 @@ import { AccountsDirectory } from "./directory";
 import { Outbox } from "./outbox";
 import { flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
 import { smtpConfigFromEnv } from "./smtp-client";
-import { DEFAULT_MAX_SEND_BYTES, submitMessage, type SubmitRequest, type SubmitResult } from "./submit";
+import { DEFAULT_MAX_SEND_BYTES, DEFAULT_RECIPIENTS_PER_DAY, submitMessage, type SubmitRequest, type SubmitResult } from "./submit";
 
 export const OUTBOX_ALARM = "outbox";
 
@@ -64,6 +64,7 @@ export class Sending {
         store: this.host.store,
         outbox: this.outbox,
         maxBytes: Number(this.host.env.MAX_SEND_BYTES || DEFAULT_MAX_SEND_BYTES),
+        recipientsPerDay: Number(this.host.env.SEND_QUOTA_PER_DAY || DEFAULT_RECIPIENTS_PER_DAY),
         wake: () => this.host.alarms.schedule(OUTBOX_ALARM, Date.now()),
         changed: (ids) => this.host.changed(ids, "send"),
       },

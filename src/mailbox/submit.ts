@@ -8,6 +8,7 @@ import type { Outbox } from "./outbox";
 import { ComposeError, ComposeStatus, type ComposeStatusValue, flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
 
 export const DEFAULT_MAX_SEND_BYTES = 25 * 1024 * 1024;
+export const DEFAULT_RECIPIENTS_PER_DAY = 1000;
 
 export interface SubmitRequest {
   /** The authenticated mailbox address: the message goes out From it ([MS-ASCMD] MS-ASCMD_R448). */
@@ -32,6 +33,8 @@ export interface SubmitDeps {
   store: BuiltinStore;
   outbox: Outbox;
   maxBytes: number;
+  /** Send quota: recipients per rolling 24 hours (protects the relay's reputation from a stolen password). */
+  recipientsPerDay: number;
   /** Makes the outbox alarm due now. */
   wake: () => Promise<void>;
   /** Tells the mailbox which folders changed (Sent Items, the replied-to message's folder). */
@@ -67,6 +70,11 @@ async function submit(d: SubmitDeps, req: SubmitRequest): Promise<SubmitResult> 
   }
   const prepared = await prepareOutgoing(raw, { address: req.user });
   if (prepared.transmit.byteLength > d.maxBytes) throw tooLarge(prepared.transmit.byteLength, d.maxBytes);
+  const sentToday = d.outbox.recipientsSince(Date.now() - 86_400_000);
+  if (sentToday + prepared.recipients.length > d.recipientsPerDay) {
+    // MS-ASCMD_R4842: 115 SendQuotaExceeded, "the request would exceed the send quota".
+    throw new ComposeError(ComposeStatus.SendQuotaExceeded, `${sentToday} recipients in the last 24 h; the limit is ${d.recipientsPerDay}`);
+  }
 
   const bcc = flattenAddresses((await parseMime(prepared.sentCopy)).bcc).map((a) => a.address);
   // Durable before the device hears "sent". With a Sent Items copy to save, the alarm holds off a little

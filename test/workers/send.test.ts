@@ -180,6 +180,20 @@ describe("SendMail", () => {
     expect(await outbox()).toEqual([]);
   });
 
+  it("send quota: recipients per rolling 24 hours, above it Status 115 and nothing queued (MS-ASCMD_R4842)", async () => {
+    const user = "quota@local.test";
+    const list = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `q${tag}${i}@remote.test`).join(", ");
+    const send = (to: string, version = "14.1") =>
+      run(request("SendMail", { user, version, ...(version === "12.1" ? { raw: mime(to, "quota") } : { body: compose("SendMail", mime(to, "quota")) }) }));
+    expect(statusOf(await send(list(150, "a")))).toBe("empty"); // quota 200 in the test bindings
+    expect(statusOf(await send(list(60, "b")))).toBe(115);
+    expect(statusOf(await send(list(60, "c"), "12.1"))).toBe("http 403");
+    expect(statusOf(await send(list(50, "d")))).toBe("empty"); // exactly at the limit is allowed
+    expect((await outbox(user)).map((o) => o.recipients.length)).toEqual([150, 50]);
+    await deliverAlarm(user); // leave nothing queued for the tests that follow
+    expect(await outbox(user)).toEqual([]);
+  });
+
   it("a message larger than one SQLite value (1.5 MB) goes through the outbox intact", async () => {
     const body = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${"y".repeat(60)}`).join("\r\n");
     expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("gina@remote.test", "large", body)) })))).toBe("empty");

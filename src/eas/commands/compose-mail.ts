@@ -20,6 +20,7 @@ const HTTP_FOR_12X: Record<number, number> = {
   107: 400, // InvalidMIME
   110: 500, // ServerError (MS-ASCMD_R7550)
   111: 503, // ServerErrorRetryLater (MS-ASCMD_R7551)
+  115: 403, // SendQuotaExceeded: refused, not a server failure
   116: 400,
   119: 400,
   122: 413, // too large: a client error, never a 5xx
