@@ -133,18 +133,9 @@ export class Outbox {
     this.d.storage.sql.exec(`UPDATE outbox SET save_sent = 0 WHERE id = ?`, id);
   }
 
-  raw(id: number): Uint8Array {
-    const chunks = this.d.storage.sql
-      .exec<{ data: ArrayBuffer }>(`SELECT data FROM outbox_chunks WHERE outbox_id = ? ORDER BY seq`, id)
-      .toArray()
-      .map((r) => new Uint8Array(r.data));
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    let o = 0;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.byteLength;
-    }
-    return out;
+  async raw(id: number): Promise<Uint8Array> {
+    const chunks = this.d.storage.sql.exec<{ data: ArrayBuffer }>(`SELECT data FROM outbox_chunks WHERE outbox_id = ? ORDER BY seq`, id).toArray();
+    return new Uint8Array(await new Blob(chunks.map((c) => c.data)).arrayBuffer());
   }
 
   list(): OutboxEntry[] {
@@ -193,7 +184,7 @@ export class Outbox {
 
   private async attempt(row: OutboxRow, now: number, pass: Pass) {
     const sql = this.d.storage.sql;
-    const raw = this.raw(row.id);
+    const raw = await this.raw(row.id);
     if (row.save_sent) {
       const copy = row.bcc ? editHeaders(raw, { remove: [], add: [["Bcc", row.bcc]] }) : raw;
       try {
