@@ -147,6 +147,7 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
 // Accepted on top of toXml's own output: libwbxml's spellings (namespace "AirSync:", "Gal", its tag names, see
 // TAG_ALIASES in codepages.ts) and the pre-12.0 POOM* namespace names.
 // Whitespace-only text next to child elements is indentation and dropped; other text is kept exactly.
+// <X/> has no content; <X></X> holds one empty string (an empty inline string in WBXML), as toXml writes them.
 //
 // libwbxml writes the content of some tags that EAS carries as OPAQUE in base64 and reads it back the same way.
 // When a document uses libwbxml's namespace spelling ("AirSync:"), the text of those tags is read as base64 and
@@ -170,6 +171,7 @@ interface Frame {
   /** wbxml:opaque="base64" on this element, or the <wbxml:opaque> pseudo-element itself. */
   opaque: "attribute" | "element" | undefined;
   hasChildElements: boolean;
+  selfClosing: boolean;
   text: string[];
   start: number;
 }
@@ -324,8 +326,9 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
         return;
       }
       frame.element.children = [bytes as Uint8Array];
-    } else if (children.length === 1 && children[0] === "") {
-      children.length = 0;
+    } else if (children.length === 0 && !frame.selfClosing) {
+      // <X></X> is an element holding an empty string (STR_I ""), <X/> one with no content.
+      children.push("");
     }
   };
 
@@ -461,7 +464,7 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
         parent.hasChildElements = true;
       }
     }
-    const frame: Frame = { element, qname, defaultNs, prefixes, opaque, hasChildElements: false, text: [], start: tagStart };
+    const frame: Frame = { element, qname, defaultNs, prefixes, opaque, hasChildElements: false, selfClosing, text: [], start: tagStart };
     if (selfClosing) {
       if (opaque === "element") finishText(parent!);
       if (parent !== undefined && opaque === "element") {

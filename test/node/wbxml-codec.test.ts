@@ -245,7 +245,10 @@ describe("XML form", () => {
   it("keeps whitespace-only text of a text element, drops indentation between elements", () => {
     expect(fromXml('<Subject xmlns="Email">  </Subject>')).toEqual(el("Email", "Subject", "  "));
     expect(fromXml('<Sync xmlns="AirSync">\n  <Partial/>\n</Sync>')).toEqual(el("AirSync", "Sync", el("AirSync", "Partial")));
-    expect(fromXml('<Sync xmlns="AirSync"></Sync>')).toEqual(el("AirSync", "Sync"));
+    // <X></X> holds an empty inline string, <X/> nothing: both survive the XML form.
+    expect(fromXml('<Sync xmlns="AirSync"></Sync>')).toEqual(el("AirSync", "Sync", ""));
+    expect(fromXml('<Sync xmlns="AirSync"/>')).toEqual(el("AirSync", "Sync"));
+    expect(toHex(encodeWbxml(fromXml(toXml(decodeWbxml(fromHex(`${HEADER} 45 03 00 01`))))))).toBe(`${HEADER} 45 03 00 01`);
   });
 
   const bad: [string, string, RegExp, number][] = [
