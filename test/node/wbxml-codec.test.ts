@@ -286,6 +286,18 @@ describe("XML form", () => {
     expect(errorOf(() => fromXml(many, { maxElements: 50 })).message).toMatch(/more than 50 elements/);
   });
 
+  it("keeps whitespace-only text between elements when it is content (found by the long fuzz run)", () => {
+    const bytes = fromHex(`${HEADER} 63 0b 20 23 03 41 00 08 03 0d 00 0e c3 01 40 01`);
+    const tree = decodeWbxml(bytes);
+    expect(tree.children).toContain("\r");
+    const xml = toXml(tree);
+    expect(xml).toContain("<Change/>&#xD;<Status/>");
+    expect(fromXml(xml)).toEqual(tree);
+    expect(fromXml('<Sync xmlns="AirSync"><Partial/>&#x20;<Partial/> <Partial/></Sync>').children).toEqual([
+      el("AirSync", "Partial"), " ", el("AirSync", "Partial"), el("AirSync", "Partial"),
+    ]);
+  });
+
   it("merges adjacent text only in XML, never in the tree", () => {
     const tree = el("Email", "Subject", "a", "b");
     expect(fromXml(toXml(tree))).toEqual(mergeText(tree));
