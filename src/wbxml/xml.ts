@@ -137,12 +137,10 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
       // Whitespace-only text between elements would read back as indentation: write it as references.
       if (typeof c === "string") out.push(hasElements && /^[ \t\n\r]+$/.test(c) ? asReferences(c) : escapeText(c));
       else if (c instanceof Uint8Array) out.push(opaqueAsText ? opaqueText(c) : opaqueMarkup(c));
-      else write(c, 0, false);
+      else write(c, 0, false); // no indentation before it: that would add text to mixed content
     }
     out.push(`</${qname}>`);
   };
-  // The indentation of elements nested in mixed content is switched off by passing depth 0 and no newlines;
-  // EAS has no mixed content, so this only keeps odd trees exact.
   write(root, 0, true);
   if (indent) out.push("\n");
   return out.join("");
@@ -153,7 +151,8 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
 // predefined entities and numeric references, CDATA, comments, the XML declaration and a DOCTYPE (skipped).
 // Accepted on top of toXml's own output: libwbxml's spellings (namespace "AirSync:", "Gal", its tag names, see
 // TAG_ALIASES in codepages.ts) and the pre-12.0 POOM* namespace names.
-// Whitespace-only text next to child elements is indentation and dropped; other text is kept exactly.
+// Literal whitespace-only text next to child elements is indentation and dropped; other text is kept exactly
+// (toXml writes whitespace-only text that is content, between elements, as character references).
 // <X/> has no content; <X></X> holds one empty string (an empty inline string in WBXML), as toXml writes them.
 //
 // libwbxml writes the content of some tags that EAS carries as OPAQUE in base64 and reads it back the same way.
