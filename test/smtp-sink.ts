@@ -56,7 +56,9 @@ function smtpError(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
-export async function startSmtpSink(opts: { port?: number; controlPort?: number; tls?: SinkTls } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  opts: { port?: number; controlPort?: number; tls?: SinkTls; onMessage?: (m: SinkMessage) => void } = {},
+): Promise<SmtpSink> {
   const port = opts.port ?? (await freePort());
   const controlPort = opts.controlPort ?? (await freePort());
   const messages: SinkMessage[] = [];
@@ -87,14 +89,16 @@ export async function startSmtpSink(opts: { port?: number; controlPort?: number;
         const chunks: Buffer[] = [];
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.on("end", () => {
-          messages.push({
+          const m: SinkMessage = {
             user: typeof session.user === "string" ? session.user : "",
             secure: !!session.secure,
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks).toString("base64"),
             at: Date.now(),
-          });
+          };
+          messages.push(m);
+          opts.onMessage?.(m);
           cb();
         });
       },
