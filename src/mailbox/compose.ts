@@ -5,7 +5,7 @@
 import type { Attachment, Email } from "postal-mime";
 import { createMimeMessage } from "mimetext/browser";
 import { htmlToText } from "../store/builtin/html-text";
-import { base64Lines, ComposeError, ComposeStatus, encodeWord, flattenAddresses, parseMime } from "./outgoing";
+import { base64Lines, base64Word, ComposeError, ComposeStatus, flattenAddresses, parseMime } from "./outgoing";
 
 export type SmartKind = "reply" | "forward";
 
@@ -69,9 +69,12 @@ function addAttachment(msg: ReturnType<typeof createMimeMessage>, a: Attachment)
   const data = typeof a.content === "string" ? utf8(a.content) : new Uint8Array(a.content as ArrayBuffer);
   const cid = a.contentId?.replace(/^<|>$/g, "");
   const inline = !!cid && (a.disposition === "inline" || a.related === true);
-  const name = a.filename ?? `attachment.${a.mimeType.split("/")[1] ?? "bin"}`;
+  const name = a.filename ?? `${cid ?? "part"}.${a.mimeType.split("/")[1] ?? "bin"}`;
+  // mimetext tells inline from attachment parts by looking for those words anywhere in Content-Disposition,
+  // file name included: such names (and non-ASCII ones) travel as encoded words.
+  const plain = /^[\x20-\x7e]*$/.test(name) && !/attachment|inline/.test(name);
   msg.addAttachment({
-    filename: /^[\x20-\x7e]*$/.test(name) ? name.replace(/"/g, "'") : encodeWord(name),
+    filename: plain ? name.replace(/"/g, "'") : base64Word(name),
     contentType: a.mimeType,
     encoding: "base64",
     data: base64Lines(data),

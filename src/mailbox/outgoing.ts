@@ -104,6 +104,11 @@ export function formatMailbox(name: string, address: string): string {
 
 export function encodeWord(s: string): string {
   if (/^[\x20-\x7e]*$/.test(s)) return `"${s.replace(/["\\]/g, "\\$&")}"`;
+  return base64Word(s);
+}
+
+/** RFC 2047 "B" encoded word, always. */
+export function base64Word(s: string): string {
   return `=?UTF-8?B?${base64(new TextEncoder().encode(s))}?=`;
 }
 

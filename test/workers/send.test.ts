@@ -333,6 +333,26 @@ describe("SmartReply and SmartForward", () => {
     expect(new TextDecoder().decode(parsed.attachments[0]!.content as ArrayBuffer)).toMatch(/^%PDF-1\.4/);
   });
 
+  it("SmartForward keeps inline images inline and every attachment exactly once, whatever their names", async () => {
+    const rich =
+      "From: olga@remote.test\r\nTo: alice@local.test\r\nSubject: Pictures\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n" +
+      "--M\r\nContent-Type: multipart/related; boundary=R\r\n\r\n--R\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Logo: <img src=\"cid:logo@x\"></p>\r\n" +
+      "--R\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--R--\r\n" +
+      "--M\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"attachment-inline.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n" +
+      "--M\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9.txt\r\n\r\nCV\r\n--M--\r\n";
+    const d = await env.MAILBOX.getByName(SENDER).deliver(new TextEncoder().encode(rich));
+    const body = compose("SmartForward", mime("sam@remote.test", "FW: Pictures", "Look."), [source({ folderId: d.folderId, itemId: d.itemId })]);
+    expect(statusOf(await run(request("SmartForward", { body })))).toBe("empty");
+    await deliverAlarm();
+    const parsed = await PostalMime.parse((await sinkMessages()).find((m) => m.to.includes("sam@remote.test"))!.text);
+    expect(parsed.attachments.map((a) => [a.filename, a.mimeType, a.disposition, a.contentId ?? null])).toEqual([
+      ["logo@x.png", "image/png", "inline", "<logo@x>"],
+      ["attachment-inline.pdf", "application/pdf", "attachment", null],
+      ["résumé.txt", "text/plain", "attachment", null],
+    ]);
+    expect(parsed.html).toContain('<img src="cid:logo@x">');
+  });
+
   it("SmartForward with ReplaceMime sends the device's message as it is (MS-ASCMD_R3775)", async () => {
     const o = await original();
     const fwd = mime("quinn@remote.test", "FW: Plans (edited)", "I rewrote everything myself.");
