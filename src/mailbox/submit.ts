@@ -66,7 +66,12 @@ async function submit(d: SubmitDeps, req: SubmitRequest): Promise<SubmitResult> 
     }
     if (!originalMime) original = null;
     // ReplaceMime: the device sent the whole message; nothing of the original is added (MS-ASCMD_R3775).
-    if (originalMime && !req.smart.replaceMime) raw = await composeSmart(req.smart.kind, req.mime, originalMime, req.user);
+    if (originalMime && !req.smart.replaceMime) {
+      // A forward carries the original whole: refuse before building something that cannot be sent anyway.
+      const estimate = req.mime.byteLength + originalMime.byteLength;
+      if (req.smart.kind === "forward" && estimate > d.maxBytes) throw tooLarge(estimate, d.maxBytes);
+      raw = await composeSmart(req.smart.kind, req.mime, originalMime, req.user);
+    }
   }
   const prepared = await prepareOutgoing(raw, { address: req.user });
   if (prepared.transmit.byteLength > d.maxBytes) throw tooLarge(prepared.transmit.byteLength, d.maxBytes);

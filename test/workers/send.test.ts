@@ -353,6 +353,14 @@ describe("SmartReply and SmartForward", () => {
     expect(parsed.html).toContain('<img src="cid:logo@x">');
   });
 
+  it("SmartForward of an original too large to forward: Status 122 before anything is built or queued", async () => {
+    const big = `From: olga@remote.test\r\nTo: ${SENDER}\r\nSubject: big\r\n\r\n${"z".repeat(Number(env.MAX_SEND_BYTES))}\r\n`;
+    const d = await env.MAILBOX.getByName(SENDER).deliver(new TextEncoder().encode(big));
+    const body = compose("SmartForward", mime("tina@remote.test", "FW: big", "fyi"), [source({ folderId: d.folderId, itemId: d.itemId })]);
+    expect(statusOf(await run(request("SmartForward", { body })))).toBe(122);
+    expect(await outbox()).toEqual([]);
+  });
+
   it("SmartForward with ReplaceMime sends the device's message as it is (MS-ASCMD_R3775)", async () => {
     const o = await original();
     const fwd = mime("quinn@remote.test", "FW: Plans (edited)", "I rewrote everything myself.");
