@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import type { AdminEnv } from "./context";
 import { problem } from "./problem";
 
 const enc = new TextEncoder();
@@ -10,7 +11,7 @@ export async function tokenMatches(given: string, expected: string): Promise<boo
 }
 
 /** `Authorization: Bearer <ADMIN_TOKEN>`. Without a configured token the admin API is closed. */
-export const requireAdminToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+export const requireAdminToken: MiddlewareHandler<AdminEnv> = async (c, next) => {
   // Secrets are declared on Cloudflare.Env (src/env.d.ts), which the generated global Env does not extend.
   const expected = (c.env as Cloudflare.Env).ADMIN_TOKEN;
   if (!expected) return problem(c, 503, "Admin API disabled", "ADMIN_TOKEN is not set (wrangler secret put ADMIN_TOKEN, or .dev.vars)");

@@ -1,8 +1,10 @@
 import { Hono } from "hono";
+import { adminApp } from "../admin";
 import { activeSync } from "./activesync-route";
 
 export const app = new Hono<{ Bindings: Env }>();
 
+app.route("/admin/v1", adminApp);
 app.use("*", activeSync());
 
 app.get("/", (c) => c.text("Mobile Sync\n"));

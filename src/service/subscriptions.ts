@@ -1,5 +1,5 @@
 // Orders, invoices, payments and every change of a subscription's state (contract §3, §5, §6).
-import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import {
   customers, domains, invoices, mailboxes, orders, payments, refunds, subscriptions, suspensions,
@@ -76,13 +76,22 @@ export async function transition(
 ): Promise<Subscription> {
   const to = nextStatus(event, s.status);
   const now = d.now();
-  const [updated] = await d.db
-    .update(subscriptions)
-    .set({ ...patch, status: to, version: s.version + 1, updatedAt: now })
-    .where(and(eq(subscriptions.id, s.id), eq(subscriptions.version, s.version)))
-    .returning();
-  if (!updated) throw new ServiceError(409, "Concurrent change", `subscription ${s.id} changed while ${event} was applied; retry`);
-  await runBatch(d, [auditRow(d, `subscription.${event}`, subject(s.id), snapshot(s), { ...snapshot(updated), ...auditDetail }), ...extra]);
+  const next: Subscription = { ...s, ...patch, status: to, version: s.version + 1, updatedAt: now };
+  try {
+    // One D1 batch = one transaction: the guarded update, a statement that aborts the batch when the update
+    // matched no row (another change won: version moved), the audit row and the caller's statements.
+    await d.db.batch([
+      d.db.update(subscriptions).set({ ...patch, status: to, version: next.version, updatedAt: now }).where(and(eq(subscriptions.id, s.id), eq(subscriptions.version, s.version))),
+      d.db.run(sql`select json(case when changes() = 1 then '1' else 'concurrent subscription change' end)`),
+      auditRow(d, `subscription.${event}`, subject(s.id), snapshot(s), { ...snapshot(next), ...auditDetail }),
+      ...extra,
+    ]);
+  } catch (e) {
+    if (/malformed JSON/i.test(String((e as Error)?.message ?? e)))
+      throw new ServiceError(409, "Concurrent change", `subscription ${s.id} changed while ${event} was applied; retry`);
+    throw e;
+  }
+  const updated = await getSubscriptionRow(d, s.id);
   await pushState(d, updated);
   return updated;
 }
@@ -309,7 +318,7 @@ export async function suspendSubscription(d: ServiceDeps, id: string, input: Sus
   if (open.some((x) => x.reason === input.reason))
     throw new ServiceError(409, "Already suspended", `subscription ${id} is already suspended for ${input.reason}`);
   const at = d.now();
-  const row = { id: newId("susp"), subscriptionId: id, reason: input.reason, evidence: input.evidence ?? null, noticeId: input.noticeId ?? null, suspendedBy: d.actor, suspendedAt: at, liftedAt: null, liftedBy: null, liftReason: null };
+  const row = { id: newId("susp"), subscriptionId: id, reason: input.reason, evidence: input.evidence ?? {}, noticeId: input.noticeId ?? null, suspendedBy: d.actor, suspendedAt: at, liftedAt: null, liftedBy: null, liftReason: null };
   const out = await transition(d, s, "suspend", {}, [d.db.insert(suspensions).values(row), auditRow(d, "suspension.opened", subject(id), null, row)], { suspensionId: row.id, reason: input.reason });
   const c = await customerOf(d, s);
   await queueNotice(d, {
