@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_PING_MAX_FOLDERS, DEFAULT_PING_MAX_HEARTBEAT, DEFAULT_PING_MIN_HEARTBEAT } from "../../src/eas/push-config";
 import { ping, pingBody, waitsOpen, within } from "./push-helpers";
 
-const INBOX: [string, string] = ["inbox", "Email"];
-const CAL: [string, string] = ["calendar", "Calendar"];
+// The built-in store creates its default folders in a fixed order: "1" Inbox, "6" Calendar, "7" Contacts.
+const INBOX: [string, string] = ["1", "Email"];
+const CAL: [string, string] = ["6", "Calendar"];
 
 describe("Ping statuses that answer at once", () => {
   it("Status 3 when an empty Ping finds nothing cached (MS-ASCMD_R4239, R4241)", async () => {
@@ -20,7 +21,7 @@ describe("Ping statuses that answer at once", () => {
     expect((await ping(u, "d", { ns: "AirSync", name: "Sync", children: [] })).status).toBe(4);
     expect((await ping(u, "d", pingBody(undefined, undefined))).status).toBe(4);
     expect((await ping(u, "d", { ns: "Ping", name: "Ping", children: [{ ns: "Ping", name: "HeartbeatInterval", children: ["soon"] }] })).status).toBe(4);
-    expect((await ping(u, "d", pingBody(600, [INBOX, ["inbox", "Email"]]))).status).toBe(4);
+    expect((await ping(u, "d", pingBody(600, [INBOX, ["1", "Email"]]))).status).toBe(4);
     const noClass = { ns: "Ping", name: "Ping", children: [{ ns: "Ping", name: "Folders", children: [{ ns: "Ping", name: "Folder", children: [{ ns: "Ping", name: "Id", children: ["1"] }] }] }] };
     expect((await ping(u, "d", noClass)).status).toBe(4);
     // Non-WBXML bytes (the front door hands body null with a non-empty raw body).
@@ -38,6 +39,10 @@ describe("Ping statuses that answer at once", () => {
     const many = Array.from({ length: DEFAULT_PING_MAX_FOLDERS + 1 }, (_, i): [string, string] => [`f${i}`, "Email"]);
     const r = await ping("s6@example.test", "d", pingBody(600, many));
     expect(r).toMatchObject({ status: 6, maxFolders: DEFAULT_PING_MAX_FOLDERS, children: ["Status", "MaxFolders"] });
+  });
+
+  it("Status 7 at once when a watched folder does not exist: the hierarchy is out of date (MS-ASCMD_R4257)", async () => {
+    expect((await ping("s7now@example.test", "d", pingBody(600, [INBOX, ["999", "Email"]]))).status).toBe(7);
   });
 
   it("Status 7 when the folder hierarchy changes while waiting (MS-ASCMD_R4256-R4259)", async () => {
@@ -65,9 +70,17 @@ describe("waiting", () => {
       expect(instance).not.toBe(before); // a new instance: the constructor ran again
     });
     expect(await stub.waitCount()).toBe(1);
-    expect(await stub.changed(["inbox"])).toBe(1);
+    expect(await stub.changed(["1"])).toBe(1);
     const r = await p;
-    expect(r).toMatchObject({ status: 2, folders: ["inbox"], children: ["Status", "Folders"] });
+    expect(r).toMatchObject({ status: 2, folders: ["1"], children: ["Status", "Folders"] });
+  });
+
+  it("a delivery into the Inbox (Mailbox.deliver, as the email() handler does) answers Status 2 with the Inbox", async () => {
+    const u = "deliver@example.test";
+    const p = ping(u, "d", pingBody(600, [INBOX, CAL]));
+    await waitsOpen(u, 1);
+    await env.MAILBOX.getByName(u).deliver(new TextEncoder().encode("From: a@example.test\r\nTo: deliver@example.test\r\nSubject: hi\r\n\r\nhello\r\n"));
+    expect(await p).toMatchObject({ status: 2, folders: ["1"] });
   });
 
   it("a socket closed by a restart ends the Ping with Status 1, never an error (MS-ASCMD_R4233)", async () => {
@@ -82,13 +95,13 @@ describe("waiting", () => {
     const u = "cache@example.test";
     const first = ping(u, "d", pingBody(900, [CAL]));
     await waitsOpen(u, 1);
-    await env.MAILBOX.getByName(u).changed(["calendar"]);
+    await env.MAILBOX.getByName(u).changed(["6"]);
     expect((await first).status).toBe(2);
     const second = ping(u, "d", null);
     await waitsOpen(u, 1);
-    expect(await env.MAILBOX.getByName(u).changed(["inbox"])).toBe(0); // not watched
-    await env.MAILBOX.getByName(u).changed(["calendar"]);
-    expect(await second).toMatchObject({ status: 2, folders: ["calendar"] });
+    expect(await env.MAILBOX.getByName(u).changed(["1"])).toBe(0); // not watched
+    await env.MAILBOX.getByName(u).changed(["6"]);
+    expect(await second).toMatchObject({ status: 2, folders: ["6"] });
   });
 
   it("newest wins: a second Ping of the same device ends the first within 1 s with Status 1; the second keeps waiting", async () => {
@@ -103,7 +116,7 @@ describe("waiting", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(await within(second, 100)).toBe("pending");
     await waitsOpen(u, 1);
-    await env.MAILBOX.getByName(u).changed(["inbox"]);
+    await env.MAILBOX.getByName(u).changed(["1"]);
     expect((await second).status).toBe(2);
   });
 
@@ -112,10 +125,10 @@ describe("waiting", () => {
     const a = ping(u, "phone-a", pingBody(600, [INBOX]));
     const b = ping(u, "phone-b", pingBody(600, [INBOX]));
     await waitsOpen(u, 2);
-    expect(await env.MAILBOX.getByName(u).changed(["inbox"], "phone-a")).toBe(1);
+    expect(await env.MAILBOX.getByName(u).changed(["1"], "phone-a")).toBe(1);
     expect((await b).status).toBe(2);
     expect(await within(a, 100)).toBe("pending");
-    await env.MAILBOX.getByName(u).changed(["inbox"]);
+    await env.MAILBOX.getByName(u).changed(["1"]);
     expect((await a).status).toBe(2);
   });
 
@@ -123,7 +136,7 @@ describe("waiting", () => {
     const u = "unwatched@example.test";
     const p = ping(u, "d", pingBody(600, [INBOX]));
     await waitsOpen(u, 1);
-    expect(await env.MAILBOX.getByName(u).changed(["contacts", "calendar"])).toBe(0);
+    expect(await env.MAILBOX.getByName(u).changed(["7", "6"])).toBe(0);
     expect(await within(p, 200)).toBe("pending");
     await env.MAILBOX.getByName(u).endAllWaits("test over");
     expect((await p).status).toBe(1);
