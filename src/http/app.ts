@@ -1,7 +1,10 @@
 import { Hono } from "hono";
+import { activeSync } from "./activesync-route";
 import { notifyRoute } from "./notify-route";
 
 export const app = new Hono<{ Bindings: Env }>();
+
+app.use("*", activeSync());
 
 app.get("/", (c) => c.text("Mobile Sync\n"));
 
