@@ -24,8 +24,9 @@ describe("Ping statuses that answer at once", () => {
     expect((await ping(u, "d", pingBody(600, [INBOX, ["1", "Email"]]))).status).toBe(4);
     const noClass = { ns: "Ping", name: "Ping", children: [{ ns: "Ping", name: "Folders", children: [{ ns: "Ping", name: "Folder", children: [{ ns: "Ping", name: "Id", children: ["1"] }] }] }] };
     expect((await ping(u, "d", noClass)).status).toBe(4);
-    // Non-WBXML bytes (the front door hands body null with a non-empty raw body).
-    expect((await ping(u, "d", null, { rawBody: new TextEncoder().encode("hello") })).status).toBe(4);
+    // Non-WBXML bytes (the front door hands body null with a non-empty raw body): 101 from 14.0 on (MS-ASCMD_R4813), 4 for 12.1.
+    expect((await ping(u, "d", null, { rawBody: new TextEncoder().encode("hello") })).status).toBe(101);
+    expect((await ping(u, "d", null, { rawBody: new TextEncoder().encode("hello"), protocolVersion: "12.1" })).status).toBe(4);
   });
 
   it("Status 5 with the closest allowed HeartbeatInterval, element order Status then HeartbeatInterval (MS-ASCMD_R4247, R4248, R5690, R5691)", async () => {

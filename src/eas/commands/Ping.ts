@@ -9,6 +9,8 @@ export const Ping: EasCommand = {
   name: "Ping",
   async handle(req: EasRequest): Promise<EasResponse> {
     const input = parsePing(req);
+    // A body that is not WBXML (e.g. text/plain): common Status 101 InvalidContent from 14.0 on (MS-ASCMD_R4813), else 4.
+    if (input === "not-wbxml") return pingResponse(Number(req.protocolVersion) >= 14 ? 101 : 4);
     if (input === "syntax") return pingResponse(4);
     let plan;
     try {
@@ -41,8 +43,8 @@ export const Ping: EasCommand = {
 };
 
 /** The request's parameters, or "syntax" for Status 4 (R4243, R6699, R323). An empty body means "use the cache" (R335, R321). */
-export function parsePing(req: Pick<EasRequest, "body" | "rawBody">): PingInput | "syntax" {
-  if (!req.body) return req.rawBody.length === 0 ? {} : "syntax";
+export function parsePing(req: Pick<EasRequest, "body" | "rawBody">): PingInput | "syntax" | "not-wbxml" {
+  if (!req.body) return req.rawBody.length === 0 ? {} : "not-wbxml";
   const ping = req.body;
   if (ping.ns !== "Ping" || ping.name !== "Ping") return "syntax";
   const input: PingInput = {};
