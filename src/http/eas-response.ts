@@ -1,6 +1,6 @@
 // EasResponse → HTTP ([MS-ASHTTP] 2.2.2).
 import type { EasResponse } from "../eas/command";
-import * as wbxml from "../wbxml/index";
+import { encodeWbxml } from "../wbxml/index";
 import { BASE_HEADERS, plainStatus, statusText } from "./errors";
 import { SERVER_VERSION } from "./protocol";
 
@@ -11,7 +11,7 @@ export function toHttpResponse(res: EasResponse): Response {
   switch (res.kind) {
     case "wbxml":
       // MS-ASHTTP_R219: a WBXML body is application/vnd.ms-sync.wbxml.
-      return new Response(wbxml.encodeWbxml(res.body), { status: 200, headers: { ...headers, "Content-Type": WBXML_CONTENT_TYPE } });
+      return new Response(encodeWbxml(res.body), { status: 200, headers: { ...headers, "Content-Type": WBXML_CONTENT_TYPE } });
     case "empty":
       // MS-ASHTTP_R212: a 200 with no body needs no Content-Type.
       return new Response(null, { status: 200, headers });
