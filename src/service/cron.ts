@@ -75,7 +75,8 @@ export async function eligibilitySweep(d: ServiceDeps): Promise<JobResult> {
   const cache = new Map<string, ConditionResult[]>();
   let cursor = sweep.cursor;
   let completed = false;
-  while (Date.now() < deadline) {
+  // At least one batch per run; then as many as the time budget allows.
+  for (;;) {
     const eligible = or(
       eq(subscriptions.status, "active"),
       and(eq(subscriptions.status, "suspended"), sql`exists (select 1 from suspensions where suspensions.subscription_id = ${subscriptions.id} and suspensions.reason = 'eligibility' and suspensions.lifted_at is null)`),
@@ -103,6 +104,7 @@ export async function eligibilitySweep(d: ServiceDeps): Promise<JobResult> {
     }
     cursor = batch[batch.length - 1]!.id;
     await d.db.update(eligibilitySweeps).set({ cursor }).where(eq(eligibilitySweeps.id, sweep.id));
+    if (Date.now() >= deadline) break;
   }
   if (completed) await d.db.update(eligibilitySweeps).set({ completedAt: d.now() }).where(eq(eligibilitySweeps.id, sweep.id));
   return { counts: { ...counts, sweepId: sweep.id, resumed_sweep: resumed, completed }, failures: errors.length, errors };
