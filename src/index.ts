@@ -7,7 +7,7 @@ export { Mailbox } from "./mailbox/mailbox";
 export default {
   fetch: app.fetch,
   email: receiveEmail,
-  async scheduled(controller, env) {
+  async scheduled(controller, env, _ctx) {
     await runScheduled(controller, env);
   },
 } satisfies ExportedHandler<Env>;
