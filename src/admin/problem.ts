@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { ServiceError } from "../service/errors";
 
 /** RFC 9457 problem details. */
@@ -11,6 +12,7 @@ export function problem(c: Context, status: number, title: string, detail: strin
 
 export function errorToProblem(err: unknown, c: Context): Response {
   if (err instanceof ServiceError) return problem(c, err.status, err.title, err.message, err.extra);
+  if (err instanceof HTTPException) return problem(c, err.status, err.status === 400 ? "Bad request" : "Error", err.message);
   if (err instanceof SyntaxError) return problem(c, 400, "Bad request", `body is not valid JSON: ${err.message}`);
   console.error("admin API error", err);
   return problem(c, 500, "Internal error", "the request could not be completed; see the server log");
