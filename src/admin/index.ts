@@ -19,6 +19,7 @@ export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {
     openapi: "3.1.0",
     info: { title: "Mobile Sync admin API", version: "1.0.0", description: "Subscriptions (orders, payments, eligibility, suspensions), mailboxes and records. Authorization: Bearer <ADMIN_TOKEN>." },
     servers: [{ url: "/admin/v1" }],
+    security: [{ bearer: [] }],
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.use("*", async (c, next) => (new URL(c.req.url).pathname.endsWith("/openapi.json") ? next() : requireAdminToken(c, next)));

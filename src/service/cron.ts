@@ -5,6 +5,7 @@ import { eligibilityChecks, eligibilityResults, eligibilitySweeps, mailboxes, su
 import { makeDeps, newId, type ServiceDeps } from "./deps";
 import { runEligibilityCheck, type ConditionResult } from "./eligibility";
 import { removeStaleMailboxDevices } from "./mailbox-link";
+import { pushState } from "./subscriptions";
 import { expireLapsed, renewDueTerms, sendRenewalReminders, type PaymentGateway, type RenewalCounts } from "./renewals";
 
 export const SWEEP_CRON = "*/15 * * * *";
@@ -118,8 +119,26 @@ export async function dailyJob(d: ServiceDeps, gateway?: PaymentGateway): Promis
   await renewDueTerms(d, c, gateway);
   await expireLapsed(d, c);
   const stale = await removeStaleDevices(d);
+  const resync = await resyncMailboxStates(d);
   const { errors, failures, ...counts } = c;
-  return { counts: { ...counts, ...stale.counts }, failures: failures + stale.errors.length, errors: [...errors, ...stale.errors] };
+  return {
+    counts: { ...counts, ...stale.counts, statesPushed: resync.pushed },
+    failures: failures + stale.errors.length + resync.errors.length,
+    errors: [...errors, ...stale.errors, ...resync.errors],
+  };
+}
+
+/** Pushes each mailbox's latest subscription state again, repairing any push that failed after a change. */
+async function resyncMailboxStates(d: ServiceDeps) {
+  const rows = await d.db.select().from(subscriptions).orderBy(asc(subscriptions.mailboxAddress), asc(subscriptions.createdAt));
+  const latest = new Map(rows.map((s) => [s.mailboxAddress, s]));
+  let pushed = 0;
+  const errors: string[] = [];
+  for (const s of latest.values()) {
+    if (await pushState(d, s)) pushed++;
+    else errors.push(`state push ${s.id} → ${s.mailboxAddress} failed`);
+  }
+  return { pushed, errors };
 }
 
 /** Device partnerships unseen for STALE_DEVICE_DAYS are removed by each mailbox object. */

@@ -10,14 +10,15 @@ const DAY = 86_400_000;
 
 /** How a renewal invoice gets paid. The default depends on RENEWAL_PAYMENT; tests inject failures. */
 export interface PaymentGateway {
-  charge(s: Subscription, invoice: { id: string; number: string; amountCents: number; currency: string }): Promise<{ ok: true; reference: string } | { ok: false; reason: string }>;
+  /** `awaiting`: nothing was attempted (staff will record the payment); no failed payment is recorded. */
+  charge(s: Subscription, invoice: { id: string; number: string; amountCents: number; currency: string }): Promise<{ ok: true; reference: string } | { ok: false; reason: string; awaiting?: boolean }>;
 }
 
 export function defaultGateway(d: ServiceDeps): PaymentGateway {
   return {
     async charge(_s, inv) {
       if (d.config.renewalPayment === "auto") return { ok: true, reference: `auto-renewal:${inv.number}` };
-      return { ok: false, reason: "manual payment expected (RENEWAL_PAYMENT=manual)" };
+      return { ok: false, reason: "awaiting the customer's payment (RENEWAL_PAYMENT=manual)", awaiting: true };
     },
   };
 }
@@ -123,12 +124,15 @@ async function renewOne(d: ServiceDeps, s: Subscription, gateway: PaymentGateway
     return;
   }
   const graceUntil = new Date(start.getTime() + d.config.graceDays * DAY);
-  await transition(d, s, "renewal_failed", { graceUntil }, [d.db.insert(payments).values(payment), auditRow(d, "payment.failed", subject(s.id), null, payment)], { invoice: inv.number });
+  const failedPayment = charge.awaiting ? [] : [d.db.insert(payments).values(payment), auditRow(d, "payment.failed", subject(s.id), null, payment)];
+  await transition(d, s, "renewal_failed", { graceUntil }, failedPayment, { invoice: inv.number, reason: charge.reason });
   const [c] = await d.db.select().from(customers).where(eq(customers.id, s.customerId));
   await queueNotice(d, {
     to: c!.email, kind: "payment_failed", subscriptionId: s.id,
-    subject: "Mobile Sync : échec du paiement / renewal payment failed",
-    body: `The renewal payment of invoice ${inv.number} (${(inv.amountCents / 100).toFixed(2)} ${inv.currency}) for ${s.mailboxAddress} failed: ${charge.reason}. Service continues until ${graceUntil.toISOString().slice(0, 10)}; please pay before then.`,
+    subject: charge.awaiting ? "Mobile Sync : facture de renouvellement / renewal invoice" : "Mobile Sync : échec du paiement / renewal payment failed",
+    body: charge.awaiting
+      ? `Your Mobile Sync subscription for ${s.mailboxAddress} was renewed for one year. Invoice ${inv.number}: ${(inv.amountCents / 100).toFixed(2)} ${inv.currency}, to be paid before ${graceUntil.toISOString().slice(0, 10)}.`
+      : `The renewal payment of invoice ${inv.number} (${(inv.amountCents / 100).toFixed(2)} ${inv.currency}) for ${s.mailboxAddress} failed: ${charge.reason}. Service continues until ${graceUntil.toISOString().slice(0, 10)}; please pay before then.`,
   });
   counts.renewalFailed++;
 }

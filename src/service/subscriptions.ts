@@ -57,8 +57,19 @@ async function refusalReason(d: ServiceDeps, s: Subscription): Promise<string | 
   return s.status;
 }
 
-export async function pushState(d: ServiceDeps, s: Subscription): Promise<void> {
-  await pushSubscriptionState(d.env, s.mailboxAddress, mailboxState(s, await refusalReason(d, s)));
+/**
+ * Pushes the state to the mailbox object. The D1 change is already committed, so a failure here is logged
+ * and audited, not thrown; the daily job pushes every mailbox's state again (`resyncMailboxStates`).
+ */
+export async function pushState(d: ServiceDeps, s: Subscription): Promise<boolean> {
+  try {
+    await pushSubscriptionState(d.env, s.mailboxAddress, mailboxState(s, await refusalReason(d, s)));
+    return true;
+  } catch (e) {
+    console.error(`subscription ${s.id}: pushing state to mailbox ${s.mailboxAddress} failed`, e);
+    await auditRow(d, "mailbox_state.push_failed", subject(s.id), null, { status: s.status, version: s.version, error: String((e as Error)?.message ?? e) });
+    return false;
+  }
 }
 
 /**

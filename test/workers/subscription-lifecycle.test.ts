@@ -160,6 +160,20 @@ describe("renewal for an identical term (§5), grace, expiry", () => {
   });
 });
 
+describe("manual renewal payments (RENEWAL_PAYMENT=manual)", () => {
+  it("the renewal invoice is issued and awaited in grace, without recording a failed payment", async () => {
+    const { d, s, clock } = await setup("business", { vars: { RENEWAL_PAYMENT: "manual" } });
+    const a = await pay(d, s.id);
+    clock.t = a.termEnd!.getTime() + 1000;
+    expect((await dailyJob(d)).counts.renewalFailed).toBe(1);
+    expect((await getSubscriptionRow(d, s.id)).status).toBe("grace");
+    expect((await db.select().from(payments).where(eq(payments.subscriptionId, s.id))).map((p) => p.status)).toEqual(["confirmed"]);
+    const mail = (await db.select().from(notifications).where(eq(notifications.subscriptionId, s.id))).find((n) => n.kind === "payment_failed")!;
+    expect(mail.subject).toMatch(/renewal invoice/);
+    expect((await pay(d, s.id, "transfer-2")).status).toBe("active");
+  });
+});
+
 describe("consumer renewal reminder (Code de la consommation L215-1)", () => {
   it("is sent once, between three months and one month before the term, saying how to refuse; recorded", async () => {
     const { d, s, clock } = await setup("consumer");
@@ -298,6 +312,17 @@ describe("suspension ⇄ resumption, termination", () => {
 });
 
 describe("the mailbox object's copy", () => {
+  it("the daily job pushes every mailbox's latest state again (repairs a lost push)", async () => {
+    const { d, s, m } = await setup();
+    const a = await pay(d, s.id);
+    const box = env.MAILBOX.getByName(m.address);
+    await box.setSubscriptionState({ subscriptionId: s.id, status: "suspended", reason: "lost push", version: a.version, updatedAt: 0 });
+    expect((await box.getSubscriptionState())?.status).toBe("suspended");
+    const r = await dailyJob(d);
+    expect(r.counts.statesPushed).toBe(1);
+    expect(await box.getSubscriptionState()).toMatchObject({ status: "active", reason: null, version: a.version });
+  });
+
   it("ignores an older copy of the same subscription (version) pushed late", async () => {
     const { d, s, m } = await setup();
     await pay(d, s.id);
