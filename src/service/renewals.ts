@@ -1,10 +1,10 @@
 // The daily job's part of a subscription's life: consumer reminders, tacit renewals (§5), grace, expiries.
-import { and, eq, inArray, isNotNull, isNull, lte } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lte } from "drizzle-orm";
 import { customers, invoices, orders, payments, subscriptions } from "../db/schema";
 import { auditRow } from "./audit";
 import { newId, type ServiceDeps } from "./deps";
 import { queueNotice } from "./notifications";
-import { addYear, subject, transition, type Subscription } from "./subscriptions";
+import { addYear, invoiceNumber, subject, transition, voidOpenInvoices, type Subscription } from "./subscriptions";
 
 const DAY = 86_400_000;
 
@@ -99,7 +99,7 @@ async function renewOne(d: ServiceDeps, s: Subscription, gateway: PaymentGateway
   let [inv] = order ? await d.db.select().from(invoices).where(eq(invoices.orderId, order.id)) : [];
   if (!order || !inv) {
     order = { id: newId("ord"), subscriptionId: s.id, customerId: s.customerId, kind: "renewal", amountCents: s.priceCents, currency: s.currency, termStart: start, termEnd: end, createdAt: at };
-    inv = { id: newId("inv"), number: `MS-${at.toISOString().slice(0, 10).replaceAll("-", "")}-${crypto.randomUUID().slice(0, 8).toUpperCase()}`, orderId: order.id, subscriptionId: s.id, amountCents: s.priceCents, currency: s.currency, status: "open", issuedAt: at, paidAt: null };
+    inv = { id: newId("inv"), number: invoiceNumber(at), orderId: order.id, subscriptionId: s.id, amountCents: s.priceCents, currency: s.currency, status: "open", issuedAt: at, paidAt: null };
     await d.db.batch([
       d.db.insert(orders).values(order),
       d.db.insert(invoices).values(inv),
@@ -146,11 +146,7 @@ export async function expireLapsed(d: ServiceDeps, counts: RenewalCounts) {
   ];
   for (const s of lapsed) {
     try {
-      const open = await d.db.select().from(invoices).where(and(eq(invoices.subscriptionId, s.id), inArray(invoices.status, ["open"])));
-      await transition(d, s, "expire", { endedAt: now }, open.flatMap((inv) => [
-        d.db.update(invoices).set({ status: "void" }).where(eq(invoices.id, inv.id)),
-        auditRow(d, "invoice.voided", subject(s.id), { number: inv.number, status: "open" }, { number: inv.number, status: "void" }),
-      ]), { why: s.status === "grace" ? "renewal unpaid at the end of the grace period" : "term ended while suspended" });
+      await transition(d, s, "expire", { endedAt: now }, await voidOpenInvoices(d, s.id), { why: s.status === "grace" ? "renewal unpaid at the end of the grace period" : "term ended while suspended" });
       counts.expired++;
     } catch (e) {
       counts.failures++;

@@ -131,7 +131,7 @@ export interface NewSubscription {
   orderedAt?: Date;
 }
 
-function invoiceNumber(at: Date) {
+export function invoiceNumber(at: Date) {
   return `MS-${at.toISOString().slice(0, 10).replaceAll("-", "")}-${crypto.randomUUID().slice(0, 8).toUpperCase()}`;
 }
 
@@ -242,7 +242,7 @@ export async function cancelSubscription(d: ServiceDeps, id: string): Promise<Su
   return out;
 }
 
-async function voidOpenInvoices(d: ServiceDeps, id: string) {
+export async function voidOpenInvoices(d: ServiceDeps, id: string) {
   const open = await d.db.select().from(invoices).where(and(eq(invoices.subscriptionId, id), eq(invoices.status, "open")));
   return open.flatMap((inv) => [
     d.db.update(invoices).set({ status: "void" }).where(eq(invoices.id, inv.id)),

@@ -2,7 +2,6 @@
 // local responder (scripts/zone-responder.mjs) on 127.0.0.1; a phone speaking ActiveSync over HTTP with
 // every WBXML response validated against the XSDs; the sweep run through the real scheduled handler.
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -11,6 +10,7 @@ import { startDevServer } from "../../scripts/dev-server.mjs";
 // @ts-expect-error plain ESM helpers
 import { startZoneResponder } from "../../scripts/zone-responder.mjs";
 import { childText, el, type WbxmlElement } from "../../src/wbxml/index";
+import { freePort } from "./global-setup";
 import { Phone } from "./phone";
 
 const TOKEN = "subs-e2e-token";
@@ -31,17 +31,6 @@ function compliant() {
 let server: { url: string; stop: () => Promise<void> };
 let responder: { url: string; queries: string[]; close: () => Promise<void> };
 let persistTo: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 beforeAll(async () => {
   compliant();
