@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { suspensionReasons, subscriptionStatuses } from "../db/schema";
 import { runEligibilityCheck } from "../service/eligibility";
+import { liabilityCap } from "../service/liability";
 import { recordNoticeAnswer, recordThirdPartyNotice } from "../service/notices";
 import {
   cancelSubscription, createSubscription, getSubscriptionRow, recordPayment, resumeSubscription,
@@ -155,5 +156,17 @@ r.openapi(
     const b = c.req.valid("json");
     const row = await recordNoticeAnswer(c.get("deps"), c.req.valid("param").id, { answer: b.answer, complianceDocumentation: b.compliance_documentation, receivedAt: b.received_at });
     return c.json({ id: row.id, notice_id: row.noticeId, received_at: row.receivedAt.toISOString() }, 201);
+  },
+);
+
+r.openapi(
+  createRoute({
+    method: "get", path: "/subscriptions/{id}/liability-cap", tags, summary: "§4: what the customer paid in the six months before a date (the compensation cap)",
+    request: { params: SubscriptionId, query: z.object({ at: IsoDate.optional().openapi({ type: "string", format: "date-time", description: "when the damage was established (default now)" }) }) },
+    responses: { 200: json(Any, "The cap"), ...problemResponses },
+  }),
+  async (c) => {
+    const d = c.get("deps");
+    return c.json({ ...(await liabilityCap(d, c.req.valid("param").id, c.req.valid("query").at ?? d.now())) }, 200);
   },
 );

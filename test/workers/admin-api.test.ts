@@ -175,6 +175,7 @@ describe("subscriptions", () => {
     expect((await api("GET", "/cron-runs")).json.runs[0].job).toBe("daily");
     await api("POST", `/subscriptions/${sub.id}/payments`, { amount: 2400, currency: "EUR", reference: "j-1" });
     await api("POST", `/subscriptions/${sub.id}/suspend`, { reason: "other", evidence: null });
+    expect((await api("GET", `/subscriptions/${sub.id}/liability-cap`)).json).toMatchObject({ paidCents: 2400, capCents: 2400, currency: "EUR" });
     const mails = await api("GET", `/notifications?state=queued&subscription=${sub.id}`);
     expect(mails.json.notifications[0]).toMatchObject({ kind: "suspension", sentAt: null });
     const d = await api("PATCH", `/domains/${domain}`, { status: "transferred_out" });

@@ -1,11 +1,13 @@
 // The life of a subscription (contract §3, §5, §6; issue 6 item 2): every transition, valid and refused.
-import { applyD1Migrations, reset } from "cloudflare:test";
+import { applyD1Migrations, createExecutionContext, createScheduledController, reset, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { auditLog, invoices, notifications, orders, payments, refunds, subscriptionStatuses, type SubscriptionStatus } from "../../src/db/schema";
-import { dailyJob } from "../../src/service/cron";
+import { auditLog, cronRuns, invoices, notifications, orders, payments, refunds, subscriptionStatuses, type SubscriptionStatus } from "../../src/db/schema";
+import worker from "../../src/index";
+import { DAILY_CRON, dailyJob } from "../../src/service/cron";
+import { liabilityCap } from "../../src/service/liability";
 import { ServiceError } from "../../src/service/errors";
 import type { PaymentGateway } from "../../src/service/renewals";
 import { nextStatus, transitions, type SubscriptionEvent } from "../../src/service/subscription-states";
@@ -160,6 +162,28 @@ describe("renewal for an identical term (§5), grace, expiry", () => {
   });
 });
 
+describe("the daily cron through the scheduled handler", () => {
+  it("renews a term that ended yesterday and writes its summary row", async () => {
+    const zone = new FakeZone();
+    const yearAgo = Date.now() - 366 * DAY;
+    const clock = new Clock(yearAgo);
+    const d = deps(zone, clock);
+    const m = await compliantMailbox(zone);
+    const s = await createSubscription(d, { mailbox: m.address, customer: { kind: "business", name: "Old Co", email: `it@${m.domain}` } });
+    await pay(d, s.id);
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: DAILY_CRON, scheduledTime: new Date() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const n = await getSubscriptionRow(d, s.id);
+    expect(n.status).toBe("active");
+    expect(n.termEnd!.getTime()).toBeGreaterThan(Date.now());
+    const [run] = await db.select().from(cronRuns);
+    expect(run).toMatchObject({ cron: DAILY_CRON, job: "daily", failures: 0 });
+    expect(run!.counts).toMatchObject({ renewed: 1, statesPushed: 1 });
+    expect(run!.durationMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
 describe("manual renewal payments (RENEWAL_PAYMENT=manual)", () => {
   it("the renewal invoice is issued and awaited in grace, without recording a failed payment", async () => {
     const { d, s, clock } = await setup("business", { vars: { RENEWAL_PAYMENT: "manual" } });
@@ -293,6 +317,14 @@ describe("suspension ⇄ resumption, termination", () => {
     expect((await db.select().from(notifications).where(eq(notifications.subscriptionId, s.id))).map((n) => n.kind)).toEqual(expect.arrayContaining(["suspension", "resumption"]));
   });
 
+  it("§3: suspension keeps the right to the full price: nothing is voided or refunded", async () => {
+    const { d, s } = await setup();
+    await pay(d, s.id);
+    await suspendSubscription(d, s.id, { reason: "eligibility", evidence: { lost: ["mx_pop3"] } });
+    expect((await db.select().from(invoices).where(eq(invoices.subscriptionId, s.id))).map((i) => i.status)).toEqual(["paid"]);
+    expect(await db.select().from(refunds).where(eq(refunds.subscriptionId, s.id))).toHaveLength(0);
+  });
+
   it("cannot suspend an unpaid order; terminate ends it, and a second terminate is 409", async () => {
     const { d, s } = await setup();
     await conflict(suspendSubscription(d, s.id, { reason: "other", evidence: null }), /cannot suspend a subscription that is pending_payment/);
@@ -308,6 +340,19 @@ describe("suspension ⇄ resumption, termination", () => {
     clock.t = a.termEnd!.getTime() + 1;
     expect((await dailyJob(d)).counts.expired).toBe(1);
     expect((await getSubscriptionRow(d, s.id)).status).toBe("expired");
+  });
+});
+
+describe("§4 liability cap", () => {
+  it("is what the customer paid in the six months before the damage was established, less refunds", async () => {
+    const { d, s, clock } = await setup("business");
+    await pay(d, s.id); // 2026-03-01
+    const in5 = new Date(START + 150 * DAY);
+    expect((await liabilityCap(d, s.id, in5)).capCents).toBe(2400);
+    const in7 = new Date(START + 7 * 31 * DAY);
+    expect((await liabilityCap(d, s.id, in7)).capCents).toBe(0);
+    clock.t = START - DAY;
+    expect((await liabilityCap(d, s.id, clock.now())).capCents).toBe(0);
   });
 });
 
