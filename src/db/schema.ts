@@ -74,6 +74,11 @@ export const subscriptions = sqliteTable("subscriptions", {
   graceUntil: integer("grace_until", { mode: "timestamp_ms" }),
   /** When the consumer was told of the coming tacit renewal of the current term (L215-1). */
   reminderSentAt: integer("reminder_sent_at", { mode: "timestamp_ms" }),
+  /**
+   * Set when a consumer's term was tacitly renewed without the L215-1 reminder sent in time: the consumer may
+   * then end the contract at any time, free, with the unused part refunded (L215-1 al. 2 and 3).
+   */
+  freeTerminationSince: integer("free_termination_since", { mode: "timestamp_ms" }),
   endedAt: integer("ended_at", { mode: "timestamp_ms" }),
   /** Bumped on every change; the mailbox object ignores a pushed copy older than the one it holds. */
   version: integer("version").notNull().default(1),

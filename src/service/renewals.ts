@@ -4,7 +4,7 @@ import { customers, invoices, orders, payments, subscriptions } from "../db/sche
 import { auditRow } from "./audit";
 import { newId, type ServiceDeps } from "./deps";
 import { queueNotice } from "./notifications";
-import { addYear, invoiceNumber, subject, transition, voidOpenInvoices, type Subscription } from "./subscriptions";
+import { addYear, freeTerminationAfterRenewal, invoiceNumber, subject, transition, voidOpenInvoices, type Subscription } from "./subscriptions";
 
 const DAY = 86_400_000;
 
@@ -115,7 +115,9 @@ async function renewOne(d: ServiceDeps, s: Subscription, gateway: PaymentGateway
     failureReason: charge.ok ? null : charge.reason, recordedBy: d.actor, receivedAt: at,
   };
   if (charge.ok) {
-    await transition(d, s, "renew", { termStart: start, termEnd: end, reminderSentAt: null }, [
+    const [c] = await d.db.select({ kind: customers.kind }).from(customers).where(eq(customers.id, s.customerId));
+    const free = freeTerminationAfterRenewal(s, c!.kind);
+    await transition(d, s, "renew", { termStart: start, termEnd: end, reminderSentAt: null, freeTerminationSince: free }, [
       d.db.insert(payments).values(payment),
       d.db.update(invoices).set({ status: "paid", paidAt: at }).where(eq(invoices.id, inv.id)),
       auditRow(d, "payment.confirmed", subject(s.id), null, payment),

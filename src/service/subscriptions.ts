@@ -27,6 +27,19 @@ export function addYear(t: Date): Date {
   return d;
 }
 
+const MONTH_MS = 30 * DAY;
+
+/**
+ * Code de la consommation L215-1 al. 2: a consumer's contract tacitly renewed without the written reminder
+ * sent at least one month before the term may be ended by the consumer at any time from the renewal date.
+ * Returns that date for the new term, or null.
+ */
+export function freeTerminationAfterRenewal(s: Subscription, kind: "consumer" | "business"): Date | null {
+  if (kind !== "consumer" || !s.termEnd) return null;
+  const timely = s.reminderSentAt && s.termEnd.getTime() - s.reminderSentAt.getTime() >= MONTH_MS;
+  return timely ? null : s.termEnd;
+}
+
 export function subject(id: string) {
   return `subscription:${id}`;
 }
@@ -168,7 +181,7 @@ export async function createSubscription(d: ServiceDeps, input: NewSubscription)
     id: newId("sub"), mailboxAddress: address, customerId: customer.id, status: "pending_payment",
     priceCents: input.priceCents ?? d.config.priceCents, currency: (input.currency ?? d.config.currency).toUpperCase(),
     startBeforeWithdrawalEnd: input.startBeforeWithdrawalEnd ?? false, orderedAt,
-    activatedAt: null, termStart: null, termEnd: null, cancelledAt: null, graceUntil: null, reminderSentAt: null, endedAt: null,
+    activatedAt: null, termStart: null, termEnd: null, cancelledAt: null, graceUntil: null, reminderSentAt: null, freeTerminationSince: null, endedAt: null,
     version: 1, createdAt: at, updatedAt: at,
   };
   const order = { id: newId("ord"), subscriptionId: sub.id, customerId: customer.id, kind: "initial" as const, amountCents: sub.priceCents, currency: sub.currency, termStart: null, termEnd: null, createdAt: orderedAt };
@@ -218,7 +231,8 @@ export async function recordPayment(d: ServiceDeps, id: string, p: PaymentInput)
     return transition(d, s, "pay", { activatedAt: at, termStart: at, termEnd: addYear(at) }, extra);
   }
   const start = s.termEnd!;
-  return transition(d, s, "pay", { termStart: start, termEnd: addYear(start), graceUntil: null, reminderSentAt: null }, extra);
+  const free = freeTerminationAfterRenewal(s, (await customerOf(d, s)).kind);
+  return transition(d, s, "pay", { termStart: start, termEnd: addYear(start), graceUntil: null, reminderSentAt: null, freeTerminationSince: free }, extra);
 }
 
 // ---------------------------------------------------------------- cancellation, withdrawal, termination
@@ -227,6 +241,7 @@ export async function cancelSubscription(d: ServiceDeps, id: string): Promise<Su
   const s = await getSubscriptionRow(d, id);
   if (s.cancelledAt) throw new ServiceError(409, "Already cancelled", `subscription ${id} was cancelled on ${s.cancelledAt.toISOString()}; it will not renew`);
   const at = d.now();
+  if (s.freeTerminationSince && (s.status === "active" || s.status === "suspended")) return endRenewedTermFree(d, s, at);
   const extra = s.status === "pending_payment" || s.status === "grace" ? await voidOpenInvoices(d, id) : [];
   const patch: Patch = { cancelledAt: at };
   if (s.status === "pending_payment" || s.status === "grace") patch.endedAt = at;
@@ -238,6 +253,31 @@ export async function cancelSubscription(d: ServiceDeps, id: string): Promise<Su
     body: out.status === "active" || out.status === "suspended"
       ? `Your Mobile Sync subscription for ${s.mailboxAddress} will not be renewed. Service continues until ${out.termEnd?.toISOString().slice(0, 10)}.`
       : `Your Mobile Sync subscription for ${s.mailboxAddress} is cancelled.`,
+  });
+  return out;
+}
+
+/**
+ * L215-1 al. 2 and 3: after a renewal without a timely reminder the consumer ends the contract at once, free,
+ * and what was paid for the time after the end is refunded pro rata.
+ */
+async function endRenewedTermFree(d: ServiceDeps, s: Subscription, at: Date): Promise<Subscription> {
+  const termMs = s.termEnd!.getTime() - s.termStart!.getTime();
+  const unusedMs = Math.max(0, s.termEnd!.getTime() - at.getTime());
+  const [termInvoice] = await d.db.select().from(invoices).innerJoin(orders, eq(orders.id, invoices.orderId))
+    .where(and(eq(invoices.subscriptionId, s.id), eq(orders.termStart, s.termStart!), eq(invoices.status, "paid")));
+  const paidCents = termInvoice?.invoices.amountCents ?? 0;
+  const refundCents = Math.min(paidCents, Math.round((s.priceCents * unusedMs) / termMs));
+  const computation = { paidCents, unusedMs, termMs, refundCents, rule: "L215-1: renewed without a timely reminder; ended by the consumer, unused part refunded" };
+  const row = { id: newId("ref"), subscriptionId: s.id, invoiceId: termInvoice?.invoices.id ?? null, amountCents: refundCents, currency: s.currency, reason: "l215-1_termination", computation, createdAt: at };
+  const extra: BatchItem<"sqlite">[] = [d.db.insert(refunds).values(row), auditRow(d, "refund.recorded", subject(s.id), null, row)];
+  if (termInvoice) extra.push(d.db.update(invoices).set({ status: refundCents >= paidCents ? "refunded" : "partially_refunded" }).where(eq(invoices.id, termInvoice.invoices.id)));
+  const out = await transition(d, s, "terminate", { cancelledAt: at, endedAt: at }, extra, { reason: "consumer ended a tacitly renewed contract (L215-1)", refundCents });
+  const c = await customerOf(d, s);
+  await queueNotice(d, {
+    to: c.email, kind: "termination", subscriptionId: s.id,
+    subject: "Mobile Sync : résiliation enregistrée / contract ended",
+    body: `Your Mobile Sync subscription for ${s.mailboxAddress} ends today. Refund of the unused period: ${(refundCents / 100).toFixed(2)} ${s.currency}.`,
   });
   return out;
 }

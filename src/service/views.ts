@@ -22,6 +22,7 @@ export function summaryView(s: Subscription) {
     grace_until: iso(s.graceUntil),
     reminder_sent_at: iso(s.reminderSentAt),
     ended_at: iso(s.endedAt),
+    free_termination_since: iso(s.freeTerminationSince),
     start_before_withdrawal_end: s.startBeforeWithdrawalEnd,
   };
 }

@@ -238,6 +238,39 @@ describe("consumer renewal reminder (Code de la consommation L215-1)", () => {
   });
 });
 
+describe("renewed without a timely reminder (L215-1 al. 2, 3)", () => {
+  it("the consumer may then end the contract at any time, free, with the unused part refunded", async () => {
+    const { d, s, clock } = await setup("consumer");
+    const a = await pay(d, s.id);
+    clock.t = a.termEnd!.getTime() - 10 * DAY; // the job first runs ten days before the term: reminder too late
+    expect((await dailyJob(d)).counts.reminders).toBe(1);
+    clock.t = a.termEnd!.getTime() + 1000;
+    await dailyJob(d);
+    const renewed = await getSubscriptionRow(d, s.id);
+    expect(renewed.freeTerminationSince!.getTime()).toBe(a.termEnd!.getTime());
+    clock.t = renewed.termStart!.getTime() + 73 * DAY;
+    const ended = await cancelSubscription(d, s.id);
+    expect(ended.status).toBe("terminated");
+    const termMs = renewed.termEnd!.getTime() - renewed.termStart!.getTime();
+    const [refund] = await db.select().from(refunds).where(eq(refunds.subscriptionId, s.id));
+    expect(refund!.amountCents).toBe(Math.round((2400 * (termMs - 73 * DAY)) / termMs));
+    expect(refund!.reason).toBe("l215-1_termination");
+  });
+
+  it("after a timely reminder a cancellation only stops the next renewal", async () => {
+    const { d, s, clock } = await setup("consumer");
+    const a = await pay(d, s.id);
+    clock.t = a.termEnd!.getTime() - 45 * DAY;
+    await dailyJob(d);
+    clock.t = a.termEnd!.getTime() + 1000;
+    await dailyJob(d);
+    expect((await getSubscriptionRow(d, s.id)).freeTerminationSince).toBeNull();
+    clock.advanceDays(73);
+    expect((await cancelSubscription(d, s.id)).status).toBe("active");
+    expect(await db.select().from(refunds).where(eq(refunds.subscriptionId, s.id))).toHaveLength(0);
+  });
+});
+
 describe("cancellation stops the next renewal", () => {
   it("keeps service to the term's end, then expires without renewal; a second cancel is 409", async () => {
     const { d, s, clock } = await setup();
