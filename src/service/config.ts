@@ -9,6 +9,8 @@ export interface ServiceConfig {
   /** Matched against the RDAP registrar entity's IANA Registrar ID or its name. */
   providerRegistrar: string;
   lookupTimeoutMs: number;
+  /** The provider's own domains (demo, staff): never checked by the sweep, never suspended for eligibility. */
+  eligibilityExemptDomains: string[];
   /** Lift an eligibility suspension by itself once every condition holds again. */
   autoLiftEligibility: boolean;
   sweepBatchSize: number;
@@ -48,6 +50,7 @@ export function readConfig(env: Env): ServiceConfig {
     providerPop3Host: normalizeHost(e.PROVIDER_POP3_HOST ?? ""),
     providerRegistrar: (e.PROVIDER_REGISTRAR ?? "").trim(),
     lookupTimeoutMs: num(e.LOOKUP_TIMEOUT_MS, 5000),
+    eligibilityExemptDomains: list(e.ELIGIBILITY_EXEMPT_DOMAINS),
     autoLiftEligibility: (e.ELIGIBILITY_AUTO_LIFT ?? "true") !== "false",
     sweepBatchSize: Math.max(1, num(e.SWEEP_BATCH_SIZE, 50)),
     sweepBudgetMs: num(e.SWEEP_BUDGET_MS, 20_000),

@@ -71,7 +71,7 @@ export async function eligibilitySweep(d: ServiceDeps): Promise<JobResult> {
     sweep = { id: newId("swp"), cursor: null, startedAt: d.now(), completedAt: null };
     await d.db.insert(eligibilitySweeps).values(sweep);
   }
-  const counts = { checked: 0, ok: 0, lost: 0, unknown: 0, suspended: 0, resumed: 0, domainsQueried: 0, batches: 0 };
+  const counts = { checked: 0, ok: 0, lost: 0, unknown: 0, suspended: 0, resumed: 0, exempt: 0, domainsQueried: 0, batches: 0 };
   const errors: string[] = [];
   const cache = new Map<string, ConditionResult[]>();
   let cursor = sweep.cursor;
@@ -90,6 +90,10 @@ export async function eligibilitySweep(d: ServiceDeps): Promise<JobResult> {
     counts.batches++;
     for (const s of batch) {
       const domain = s.mailboxAddress.split("@")[1]!;
+      if (d.config.eligibilityExemptDomains.includes(domain)) {
+        counts.exempt++;
+        continue;
+      }
       try {
         let known = cache.get(domain) ?? (await domainResultsFromSweep(d, sweep.id, domain));
         if (!known) counts.domainsQueried++;

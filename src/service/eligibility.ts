@@ -174,7 +174,7 @@ export async function runEligibilityCheck(d: ServiceDeps, s: Subscription, opts:
     ...conditions.map((c) => d.db.insert(eligibilityResults).values({ id: newId("elr"), checkId, condition: c.condition, outcome: c.outcome, evidence: c.evidence, checkedAt: at })),
     auditRow(d, "eligibility.checked", subject(s.id), null, { checkId, outcome, conditions: Object.fromEntries(conditions.map((c) => [c.condition, c.outcome])) }),
   ]);
-  const action = await actOnCheck(d, s.id, checkId, outcome, conditions);
+  const action = d.config.eligibilityExemptDomains.includes(domain) ? null : await actOnCheck(d, s.id, checkId, outcome, conditions);
   return { checkId, subscriptionId: s.id, domain, outcome, checkedAt: at.toISOString(), conditions, action, domainResults };
 }
 

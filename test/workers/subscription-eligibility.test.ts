@@ -279,6 +279,23 @@ describe("the sweep: batches, cursor, one lookup per domain", () => {
   });
 });
 
+describe("the provider's own domains", () => {
+  it("ELIGIBILITY_EXEMPT_DOMAINS are skipped by the sweep and never suspended by a check", async () => {
+    const zone = new FakeZone();
+    const clock = new Clock(START);
+    const { s, m } = await activeSubscription(zone, clock);
+    const vars = { ELIGIBILITY_EXEMPT_DOMAINS: `other.test, ${m.domain.toUpperCase()}` };
+    zone.records.clear(); // NXDOMAIN everywhere: would be "lost"
+    zone.log = [];
+    expect((await sweep(zone, clock, vars)).counts).toMatchObject({ checked: 0, exempt: 1 });
+    expect(zone.log).toEqual([]);
+    const r = await runEligibilityCheck(deps(zone, clock, {}, vars), s, { trigger: "admin" });
+    expect(r.outcome).toBe("lost");
+    expect(r.action).toBeNull();
+    expect((await getSubscriptionRow(deps(zone, clock), s.id)).status).toBe("active");
+  });
+});
+
 describe("illicit use (§4)", () => {
   it("a third party's notice suspends; the answer and documentation are recorded; only staff lift it; nothing is deleted", async () => {
     const zone = new FakeZone();
