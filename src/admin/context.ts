@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { ServiceDeps } from "../service/deps";
-import { problem } from "./problem";
+import { errorToProblem } from "./problem";
 
 export type AdminEnv = { Bindings: Env; Variables: { deps: ServiceDeps } };
 export type AdminApp = OpenAPIHono<AdminEnv>;
@@ -9,10 +9,7 @@ export type AdminApp = OpenAPIHono<AdminEnv>;
 export function newAdminRouter(): AdminApp {
   return new OpenAPIHono<AdminEnv>({
     defaultHook: (result, c) => {
-      if (!result.success) {
-        const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-        return problem(c, 400, "Invalid request", issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; "), { issues });
-      }
+      if (!result.success) return errorToProblem(result.error, c);
     },
   });
 }

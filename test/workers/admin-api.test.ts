@@ -126,6 +126,7 @@ describe("subscriptions", () => {
     const s1 = await api("POST", `/subscriptions/${sub.id}/suspend`, { reason: "other", evidence: { ticket: 42 } }, { "x-admin-actor": "marie" });
     expect(s1.json.status).toBe("suspended");
     expect(s1.json.suspensions[0]).toMatchObject({ reason: "other", suspended_by: "admin:marie", lifted_at: null });
+    expect((await api("POST", `/subscriptions/${sub.id}/resume`, { reason: "bogus" })).json).toMatchObject({ status: 400, title: "Invalid request" });
     const r1 = await api("POST", `/subscriptions/${sub.id}/resume`, { why: "ticket 42 solved" });
     expect(r1.json.status).toBe("active");
     expect(r1.json.suspensions[0]).toMatchObject({ lift_reason: "ticket 42 solved" });

@@ -1,5 +1,5 @@
 // The life of a subscription (contract §3, §5, §6; issue 6 item 2): every transition, valid and refused.
-import { applyD1Migrations, createExecutionContext, createScheduledController, reset, waitOnExecutionContext } from "cloudflare:test";
+import { applyD1Migrations, createExecutionContext, evictDurableObject, createScheduledController, reset, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { eq } from "drizzle-orm";
@@ -13,7 +13,7 @@ import type { PaymentGateway } from "../../src/service/renewals";
 import { nextStatus, transitions, type SubscriptionEvent } from "../../src/service/subscription-states";
 import {
   addYear, cancelSubscription, createSubscription, getSubscriptionRow, recordPayment, resumeSubscription,
-  suspendSubscription, terminateSubscription, withdrawSubscription,
+  suspendSubscription, terminateSubscription, transition, withdrawSubscription,
 } from "../../src/service/subscriptions";
 import { FakeZone } from "./helpers/fake-zone";
 import { Clock, compliantMailbox, deps } from "./helpers/subs";
@@ -389,7 +389,28 @@ describe("§4 liability cap", () => {
   });
 });
 
+describe("concurrent changes", () => {
+  it("a change computed from a stale row is refused with 409 and writes nothing (one D1 batch)", async () => {
+    const { d, s } = await setup();
+    const stale = await getSubscriptionRow(d, s.id);
+    await pay(d, s.id);
+    const before = (await db.select().from(auditLog)).length;
+    await conflict(transition(d, stale, "cancel", { cancelledAt: new Date() }, [db.insert(refunds).values({ id: "ref_x", subscriptionId: s.id, amountCents: 1, currency: "EUR", reason: "x", computation: {}, createdAt: new Date() })]), /changed while cancel/);
+    expect((await db.select().from(auditLog)).length).toBe(before);
+    expect(await db.select().from(refunds)).toHaveLength(0);
+    expect((await getSubscriptionRow(d, s.id)).status).toBe("active");
+  });
+});
+
 describe("the mailbox object's copy", () => {
+  it("survives the object's restart", async () => {
+    const { d, s, m } = await setup();
+    await pay(d, s.id);
+    const box = env.MAILBOX.getByName(m.address);
+    await evictDurableObject(box);
+    expect((await env.MAILBOX.getByName(m.address).getSubscriptionState())?.status).toBe("active");
+  });
+
   it("the daily job pushes every mailbox's latest state again (repairs a lost push)", async () => {
     const { d, s, m } = await setup();
     const a = await pay(d, s.id);
