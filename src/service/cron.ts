@@ -3,7 +3,7 @@
 import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { eligibilityChecks, eligibilityResults, eligibilitySweeps, mailboxes, subscriptions, cronRuns, type EligibilityCondition } from "../db/schema";
 import { makeDeps, newId, type ServiceDeps } from "./deps";
-import { runEligibilityCheck, type ConditionResult } from "./eligibility";
+import { checkDomainConditions, runEligibilityCheck, type ConditionResult } from "./eligibility";
 import { removeStaleMailboxDevices } from "./mailbox-link";
 import { pushState } from "./subscriptions";
 import { expireLapsed, renewDueTerms, sendRenewalReminders, type PaymentGateway, type RenewalCounts } from "./renewals";
@@ -88,17 +88,28 @@ export async function eligibilitySweep(d: ServiceDeps): Promise<JobResult> {
       break;
     }
     counts.batches++;
+    // The domains of this batch are looked up concurrently (network-bound), each once per sweep.
+    const domainOf = (x: { mailboxAddress: string }) => x.mailboxAddress.split("@")[1]!;
+    const fresh = [...new Set(batch.map(domainOf))].filter((dm) => !cache.has(dm) && !d.config.eligibilityExemptDomains.includes(dm));
+    await Promise.all(fresh.map(async (dm) => {
+      try {
+        const known = await domainResultsFromSweep(d, sweep.id, dm);
+        if (!known) counts.domainsQueried++;
+        cache.set(dm, known ?? (await checkDomainConditions(d, dm)));
+      } catch (e) {
+        errors.push(`domain ${dm}: ${String((e as Error)?.message ?? e)}`);
+      }
+    }));
     for (const s of batch) {
-      const domain = s.mailboxAddress.split("@")[1]!;
+      const domain = domainOf(s);
       if (d.config.eligibilityExemptDomains.includes(domain)) {
         counts.exempt++;
         continue;
       }
+      const known = cache.get(domain);
+      if (!known) continue; // its lookup failed above (recorded); the next sweep retries it
       try {
-        let known = cache.get(domain) ?? (await domainResultsFromSweep(d, sweep.id, domain));
-        if (!known) counts.domainsQueried++;
         const report = await runEligibilityCheck(d, s, { trigger: "cron", sweepId: sweep.id, domainResults: known });
-        cache.set(domain, report.domainResults);
         counts.checked++;
         counts[report.outcome]++;
         if (report.action === "suspended") counts.suspended++;
