@@ -62,11 +62,8 @@ r.openapi(
 );
 
 r.openapi(
-  createRoute({ method: "get", path: "/subscriptions", tags, summary: "List subscriptions", request: { query: z.object({ status: z.enum(subscriptionStatuses).optional(), mailbox: Address.optional() }) }, responses: { 200: json(z.object({ subscriptions: z.array(Any) }), "Subscriptions"), ...problemResponses } }),
-  async (c) => {
-    const q = c.req.valid("query");
-    return c.json({ subscriptions: await listSubscriptions(c.get("deps"), q.status, q.mailbox) }, 200);
-  },
+  createRoute({ method: "get", path: "/subscriptions", tags, summary: "List subscriptions", request: { query: z.object({ status: z.enum(subscriptionStatuses).optional(), mailbox: Address.optional(), after: z.string().optional().openapi({ description: "id cursor (next_after)" }), limit: z.coerce.number().int().min(1).max(500).default(100) }) }, responses: { 200: json(z.object({ subscriptions: z.array(Any), next_after: z.string().nullable() }), "Subscriptions, by id"), ...problemResponses } }),
+  async (c) => c.json(await listSubscriptions(c.get("deps"), c.req.valid("query")), 200),
 );
 
 r.openapi(
@@ -151,7 +148,7 @@ r.openapi(
 );
 
 r.openapi(
-  createRoute({ method: "post", path: "/notices/{id}/answers", tags, summary: "Record the customer's answer and compliance documentation (§4)", request: { params: SubscriptionId, ...body(Answer) }, responses: { 201: json(Any, "Answer recorded"), ...problemResponses } }),
+  createRoute({ method: "post", path: "/notices/{id}/answers", tags, summary: "Record the customer's answer and compliance documentation (§4)", request: { params: z.object({ id: z.string().min(1).openapi({ param: { name: "id", in: "path" }, example: "ntc_0123" }) }), ...body(Answer) }, responses: { 201: json(Any, "Answer recorded"), ...problemResponses } }),
   async (c) => {
     const b = c.req.valid("json");
     const row = await recordNoticeAnswer(c.get("deps"), c.req.valid("param").id, { answer: b.answer, complianceDocumentation: b.compliance_documentation, receivedAt: b.received_at });

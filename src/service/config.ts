@@ -20,6 +20,8 @@ export interface ServiceConfig {
   /** Days before the term's end when the consumer's renewal reminder is sent (must be 30..90, L215-1). */
   reminderDaysBefore: number;
   staleDeviceDays: number;
+  /** All-ok eligibility checks older than this are pruned by the daily job (others are kept). */
+  checkRetentionDays: number;
   priceCents: number;
   currency: string;
   /** `auto`: renewals are charged and confirmed at once (development); `manual`: staff record payments. */
@@ -58,6 +60,7 @@ export function readConfig(env: Env): ServiceConfig {
     // Code de la consommation L215-1: the reminder goes out between 3 months and 1 month before the term.
     reminderDaysBefore: Math.min(90, Math.max(30, reminder)),
     staleDeviceDays: num(e.STALE_DEVICE_DAYS, 90),
+    checkRetentionDays: num(e.CHECK_RETENTION_DAYS, 90),
     priceCents: num(e.PRICE_CENTS, 2400),
     currency: e.CURRENCY ?? "EUR",
     renewalPayment: e.RENEWAL_PAYMENT === "manual" ? "manual" : "auto",

@@ -3,7 +3,7 @@
 import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { eligibilityChecks, eligibilityResults, eligibilitySweeps, mailboxes, subscriptions, cronRuns, type EligibilityCondition } from "../db/schema";
 import { makeDeps, newId, type ServiceDeps } from "./deps";
-import { checkDomainConditions, runEligibilityCheck, type ConditionResult } from "./eligibility";
+import { checkDomainConditions, pruneOkChecks, runEligibilityCheck, type ConditionResult } from "./eligibility";
 import { removeStaleMailboxDevices } from "./mailbox-link";
 import { pushState } from "./subscriptions";
 import { expireLapsed, renewDueTerms, sendRenewalReminders, type PaymentGateway, type RenewalCounts } from "./renewals";
@@ -135,9 +135,10 @@ export async function dailyJob(d: ServiceDeps, gateway?: PaymentGateway): Promis
   await expireLapsed(d, c);
   const stale = await removeStaleDevices(d);
   const resync = await resyncMailboxStates(d);
+  const checksPruned = await pruneOkChecks(d, d.config.checkRetentionDays);
   const { errors, failures, ...counts } = c;
   return {
-    counts: { ...counts, ...stale.counts, statesPushed: resync.pushed },
+    counts: { ...counts, ...stale.counts, statesPushed: resync.pushed, checksPruned },
     failures: failures + stale.errors.length + resync.errors.length,
     errors: [...errors, ...stale.errors, ...resync.errors],
   };

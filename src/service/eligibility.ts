@@ -7,7 +7,7 @@ import {
 } from "../db/schema";
 import { auditRow } from "./audit";
 import { normalizeHost } from "./config";
-import { newId, type ServiceDeps } from "./deps";
+import { newId, runBatch, type ServiceDeps } from "./deps";
 import { DohJsonClient, type DnsRecord } from "./doh";
 import { lookupDomain } from "./rdap";
 import { getSubscriptionRow, resumeSubscription, subject, suspendSubscription, type Subscription } from "./subscriptions";
@@ -169,10 +169,15 @@ export async function runEligibilityCheck(d: ServiceDeps, s: Subscription, opts:
   const outcome = combine(conditions.map((c) => c.outcome));
   const at = d.now();
   const checkId = newId("chk");
-  await d.db.batch([
+  const [previous] = await d.db.select({ outcome: eligibilityChecks.outcome }).from(eligibilityChecks).where(eq(eligibilityChecks.subscriptionId, s.id)).orderBy(desc(eligibilityChecks.checkedAt)).limit(1);
+  const outcomes = Object.fromEntries(conditions.map((c) => [c.condition, c.outcome]));
+  await runBatch(d, [
     d.db.insert(eligibilityChecks).values({ id: checkId, subscriptionId: s.id, domain, sweepId: opts.sweepId ?? null, trigger: opts.trigger, outcome, checkedAt: at }),
     ...conditions.map((c) => d.db.insert(eligibilityResults).values({ id: newId("elr"), checkId, condition: c.condition, outcome: c.outcome, evidence: c.evidence, checkedAt: at })),
-    auditRow(d, "eligibility.checked", subject(s.id), null, { checkId, outcome, conditions: Object.fromEntries(conditions.map((c) => [c.condition, c.outcome])) }),
+    // Every check is in eligibility_checks; the audit log gets the changes of outcome and checks staff asked for.
+    ...(previous?.outcome !== outcome || opts.trigger !== "cron"
+      ? [auditRow(d, "eligibility.checked", subject(s.id), previous ? { outcome: previous.outcome } : null, { checkId, outcome, conditions: outcomes })]
+      : []),
   ]);
   const action = d.config.eligibilityExemptDomains.includes(domain) ? null : await actOnCheck(d, s.id, checkId, outcome, conditions);
   return { checkId, subscriptionId: s.id, domain, outcome, checkedAt: at.toISOString(), conditions, action, domainResults };
@@ -205,4 +210,20 @@ export async function latestEligibility(d: ServiceDeps, id: string) {
     checkedAt: check.checkedAt.toISOString(),
     conditions: Object.fromEntries(results.map((r) => [r.condition, { status: r.outcome, evidence: r.evidence, checked_at: r.checkedAt.toISOString() }])),
   };
+}
+
+/**
+ * Retention: checks whose every condition was ok, older than `olderThanDays`, are removed, except each
+ * subscription's latest check. Checks with a lost or unknown condition (the evidence of a suspension or
+ * of an outage) are kept.
+ */
+export async function pruneOkChecks(d: ServiceDeps, olderThanDays: number): Promise<number> {
+  const before = d.now().getTime() - olderThanDays * 86_400_000;
+  const old = `select c.id from eligibility_checks c where c.outcome = 'ok' and c.checked_at < ?1
+    and c.id <> (select l.id from eligibility_checks l where l.subscription_id = c.subscription_id order by l.checked_at desc limit 1)`;
+  const [, r2] = await d.env.DB.batch([
+    d.env.DB.prepare(`delete from eligibility_results where check_id in (${old})`).bind(before),
+    d.env.DB.prepare(`delete from eligibility_checks where id in (${old})`).bind(before),
+  ]);
+  return r2?.meta.changes ?? 0;
 }

@@ -169,6 +169,7 @@ export async function createSubscription(d: ServiceDeps, input: NewSubscription)
     stmts.push(d.db.insert(customers).values(customer), auditRow(d, "customer.created", `customer:${customer.id}`, null, customer));
   }
   const [dom] = await d.db.select().from(domains).where(eq(domains.name, domain));
+  if (dom && !dom.customerId) stmts.push(d.db.update(domains).set({ customerId: customer.id, updatedAt: at }).where(eq(domains.name, domain)));
   if (!dom) {
     const row = { name: domain, customerId: customer.id, status: "active" as const, expiresAt: null, createdAt: at, updatedAt: at };
     stmts.push(d.db.insert(domains).values(row), auditRow(d, "domain.created", `domain:${domain}`, null, row));

@@ -1,6 +1,6 @@
 // Plain JSON views of a subscription for the admin API (snake_case, ISO dates, money in cents).
-import { asc, eq, inArray } from "drizzle-orm";
-import { customers, invoices, noticeAnswers, payments, refunds, subscriptions, suspensions, thirdPartyNotices } from "../db/schema";
+import { and, asc, eq, gt, inArray, type SQL } from "drizzle-orm";
+import { customers, invoices, noticeAnswers, payments, refunds, subscriptions, suspensions, thirdPartyNotices, type SubscriptionStatus } from "../db/schema";
 import type { ServiceDeps } from "./deps";
 import { latestEligibility } from "./eligibility";
 import { getSubscriptionRow, type Subscription } from "./subscriptions";
@@ -60,9 +60,11 @@ export async function noticesView(d: ServiceDeps, subscriptionId: string) {
   }));
 }
 
-export async function listSubscriptions(d: ServiceDeps, status?: string, mailbox?: string) {
-  let rows = await d.db.select().from(subscriptions).orderBy(asc(subscriptions.createdAt));
-  if (status) rows = rows.filter((s) => s.status === status);
-  if (mailbox) rows = rows.filter((s) => s.mailboxAddress === mailbox);
-  return rows.map(summaryView);
+export async function listSubscriptions(d: ServiceDeps, q: { status?: SubscriptionStatus; mailbox?: string; after?: string; limit: number }) {
+  const conds: SQL[] = [];
+  if (q.status) conds.push(eq(subscriptions.status, q.status));
+  if (q.mailbox) conds.push(eq(subscriptions.mailboxAddress, q.mailbox));
+  if (q.after) conds.push(gt(subscriptions.id, q.after));
+  const rows = await d.db.select().from(subscriptions).where(conds.length ? and(...conds) : undefined).orderBy(asc(subscriptions.id)).limit(q.limit);
+  return { subscriptions: rows.map(summaryView), next_after: rows.length === q.limit ? rows[rows.length - 1]!.id : null };
 }

@@ -5,10 +5,10 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeEach, describe, expect, it } from "vitest";
-import { cronRuns, domains, eligibilityChecks, eligibilityResults, notifications, suspensions } from "../../src/db/schema";
+import { auditLog, cronRuns, domains, eligibilityChecks, eligibilityResults, notifications, suspensions } from "../../src/db/schema";
 import worker from "../../src/index";
 import type { Mailbox } from "../../src/mailbox/mailbox";
-import { runScheduled, SWEEP_CRON } from "../../src/service/cron";
+import { dailyJob, runScheduled, SWEEP_CRON } from "../../src/service/cron";
 import { runEligibilityCheck } from "../../src/service/eligibility";
 import { recordNoticeAnswer, recordThirdPartyNotice } from "../../src/service/notices";
 import { createSubscription, getSubscriptionRow, recordPayment, resumeSubscription } from "../../src/service/subscriptions";
@@ -276,6 +276,41 @@ describe("the sweep: batches, cursor, one lookup per domain", () => {
     const r4 = await sweep(zone, clock, vars);
     expect(r4.counts.sweepId).not.toBe(r1.counts.sweepId); // a new pass starts
     expect(await db.select().from(cronRuns)).toHaveLength(4);
+  });
+});
+
+describe("records", () => {
+  it("every check is stored; the audit log only gets changes of outcome from the sweep", async () => {
+    const zone = new FakeZone();
+    const clock = new Clock(START);
+    const { s, m } = await activeSubscription(zone, clock);
+    for (let i = 0; i < 3; i++) {
+      await sweep(zone, clock);
+      clock.t += 900_000;
+    }
+    zone.servfail.add(m.domain);
+    await sweep(zone, clock);
+    expect(await db.select().from(eligibilityChecks).where(eq(eligibilityChecks.subscriptionId, s.id))).toHaveLength(4);
+    const audited = (await db.select().from(auditLog).where(eq(auditLog.subject, `subscription:${s.id}`))).filter((a) => a.action === "eligibility.checked");
+    expect(audited.map((a) => (a.after as { outcome: string }).outcome)).toEqual(["ok", "unknown"]);
+  });
+
+  it("the daily job prunes old all-ok checks, keeping the latest and every lost or unknown one", async () => {
+    const zone = new FakeZone();
+    const clock = new Clock(START);
+    const { s, m } = await activeSubscription(zone, clock);
+    const d = deps(zone, clock);
+    await runEligibilityCheck(d, s, { trigger: "test" }); // ok, old
+    zone.servfail.add(m.domain);
+    await runEligibilityCheck(d, s, { trigger: "test" }); // unknown, old: kept
+    zone.servfail.clear();
+    await runEligibilityCheck(d, s, { trigger: "test" }); // ok, old but the latest: kept
+    clock.advanceDays(91);
+    const run = await dailyJob(d);
+    expect(run.counts.checksPruned).toBe(1);
+    const left = await db.select().from(eligibilityChecks).where(eq(eligibilityChecks.subscriptionId, s.id));
+    expect(left.map((c) => c.outcome).sort()).toEqual(["ok", "unknown"]);
+    expect(await db.select().from(eligibilityResults)).toHaveLength(8);
   });
 });
 
