@@ -77,9 +77,7 @@ r.openapi(
     if (!acc) throw notFound("mailbox", address);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (!bytes.length) throw new ServiceError(400, "Empty message", "the body must be a message/rfc822 message");
-    // `deliver` is the store part's Mailbox RPC (branch store); called by name until that branch is merged.
-    const stub = c.env.MAILBOX.getByName(address) as unknown as { deliver(raw: Uint8Array): Promise<unknown> };
-    const delivered = await stub.deliver(bytes);
-    return c.json({ address, delivered: delivered as Record<string, unknown> }, 201);
+    const delivered = await c.env.MAILBOX.getByName(address).deliver(bytes);
+    return c.json({ address, delivered: { ...delivered } as Record<string, unknown> }, 201);
   },
 );
