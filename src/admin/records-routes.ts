@@ -1,8 +1,9 @@
 // Read-only records for support and billing staff: audit log, cron runs, queued e-mails; domain records.
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
-import { auditLog, cronRuns, domains, notifications } from "../db/schema";
+import { and, asc, desc, eq, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
+import { auditLog, cronRuns, customers, domains, invoices, notifications, subscriptions } from "../db/schema";
 import { audit } from "../service/audit";
+import { summaryView } from "../service/views";
 import { notFound } from "../service/errors";
 import { newAdminRouter } from "./context";
 import { json, problemResponses } from "./schemas";
@@ -80,5 +81,39 @@ r.openapi(
     }).where(eq(domains.name, name)).returning();
     await audit(d, "domain.updated", `domain:${name}`, domainView(x), domainView(y!));
     return c.json(domainView(y!), 200);
+  },
+);
+
+r.openapi(
+  createRoute({
+    method: "get", path: "/customers/{id}", tags: ["billing"], summary: "A customer and their subscriptions",
+    request: { params: z.object({ id: z.string().min(1).openapi({ param: { name: "id", in: "path" }, example: "cus_0123" }) }) },
+    responses: { 200: json(Any, "Customer"), ...problemResponses },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const d = c.get("deps");
+    const [cu] = await d.db.select().from(customers).where(eq(customers.id, id));
+    if (!cu) throw notFound("customer", id);
+    const subs = await d.db.select().from(subscriptions).where(eq(subscriptions.customerId, id)).orderBy(asc(subscriptions.createdAt));
+    return c.json({ id: cu.id, kind: cu.kind, name: cu.name, email: cu.email, created_at: cu.createdAt.toISOString(), subscriptions: subs.map(summaryView) }, 200);
+  },
+);
+
+r.openapi(
+  createRoute({
+    method: "get", path: "/invoices", tags: ["billing"], summary: "Invoices, newest first (e.g. status=open: what is still to be paid)",
+    request: { query: z.object({ status: z.enum(["open", "paid", "void", "refunded", "partially_refunded"]).optional(), subscription: z.string().optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+    responses: { 200: json(z.object({ invoices: z.array(Any) }), "Invoices"), ...problemResponses },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const conds: SQL[] = [];
+    if (q.status) conds.push(eq(invoices.status, q.status));
+    if (q.subscription) conds.push(eq(invoices.subscriptionId, q.subscription));
+    const rows = await c.get("deps").db.select().from(invoices).where(conds.length ? and(...conds) : undefined).orderBy(desc(invoices.issuedAt)).limit(q.limit);
+    return c.json({
+      invoices: rows.map((i) => ({ id: i.id, number: i.number, subscription_id: i.subscriptionId, amount: i.amountCents, currency: i.currency, status: i.status, issued_at: i.issuedAt.toISOString(), paid_at: i.paidAt?.toISOString() ?? null })),
+    }, 200);
   },
 );

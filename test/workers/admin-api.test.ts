@@ -94,6 +94,9 @@ describe("subscriptions", () => {
     expect(Date.parse(paid.json.term_end) - Date.parse(paid.json.term_start)).toBeGreaterThanOrEqual(365 * DAY);
     const list = await api("GET", "/subscriptions?status=active");
     expect(list.json.subscriptions.map((s: { id: string }) => s.id)).toContain(sub.id);
+    const open = await api("GET", `/invoices?status=paid&subscription=${sub.id}`);
+    expect(open.json.invoices).toHaveLength(1);
+    expect((await api("GET", `/customers/${sub.customer.id}`)).json).toMatchObject({ kind: "consumer", subscriptions: [{ id: sub.id, status: "active" }] });
     const box = await api("GET", `/mailboxes/${encodeURIComponent(mailbox)}`);
     expect(box.json.device_gate_state).toMatchObject({ subscriptionId: sub.id, status: "active" });
   });

@@ -105,6 +105,8 @@ describe("order (§3), invoice (§6), payment → active for one year (§5)", ()
     await cancelSubscription(d, s.id);
     const s2 = await createSubscription(d, { mailbox: m.address, customer: { kind: "consumer", name: "A", email: `alice@${m.domain}` } });
     expect(s2.status).toBe("pending_payment");
+    // the mailbox object's copy now follows the new subscription
+    expect(await env.MAILBOX.getByName(m.address).getSubscriptionState()).toMatchObject({ subscriptionId: s2.id, status: "pending_payment", version: 1 });
   });
 });
 
