@@ -124,9 +124,10 @@ export async function checkMxPop3(d: ServiceDeps, dns: DohJsonClient, domain: st
   } else {
     const cname = pop.records.find((x) => x.type === "CNAME" && normalizeHost(x.name) === pop3Name);
     if (cname) {
-      const target = normalizeHost(cname.data);
-      parts.push(target === cfg.providerPop3Host ? "ok" : "lost");
-      evidence.pop3 = { name: pop3Name, cname: target };
+      // The resolver returns the whole chain: pop3.<domain> → … → the provider's host is fine at any step.
+      const chain = pop.records.filter((x) => x.type === "CNAME").map((x) => normalizeHost(x.data));
+      parts.push(chain.includes(cfg.providerPop3Host) ? "ok" : "lost");
+      evidence.pop3 = { name: pop3Name, cname: normalizeHost(cname.data), chain };
     } else {
       const ips = pop.records.filter((x) => x.type === "A").map((x) => x.data.trim());
       if (!ips.length) {

@@ -121,6 +121,9 @@ describe("the four conditions, each recorded with its evidence", () => {
     expect(await check()).toBe("lost");
     zone.records.set(`pop3.${m.domain}`, { CNAME: ["pop.other.test."] });
     expect(await check()).toBe("lost");
+    zone.records.set(`pop3.${m.domain}`, { CNAME: ["alias.provider.test."] });
+    zone.records.set("alias.provider.test", { CNAME: ["pop3.provider.test."] });
+    expect(await check()).toBe("ok"); // a chain that reaches the provider's host
     zone.records.delete(`pop3.${m.domain}`);
     expect(await check()).toBe("lost"); // NXDOMAIN: a definite answer that the record is gone
   });
