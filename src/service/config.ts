@@ -24,7 +24,7 @@ export interface ServiceConfig {
   checkRetentionDays: number;
   priceCents: number;
   currency: string;
-  /** `auto`: renewals are charged and confirmed at once (development); `manual`: staff record payments. */
+  /** `manual` (default): the renewal invoice awaits a payment staff record; `auto`: confirmed at once, development only. */
   renewalPayment: "auto" | "manual";
 }
 
@@ -63,6 +63,6 @@ export function readConfig(env: Env): ServiceConfig {
     checkRetentionDays: num(e.CHECK_RETENTION_DAYS, 90),
     priceCents: num(e.PRICE_CENTS, 2400),
     currency: e.CURRENCY ?? "EUR",
-    renewalPayment: e.RENEWAL_PAYMENT === "manual" ? "manual" : "auto",
+    renewalPayment: e.RENEWAL_PAYMENT === "auto" ? "auto" : "manual",
   };
 }

@@ -16,7 +16,7 @@ import {
   suspendSubscription, terminateSubscription, transition, withdrawSubscription,
 } from "../../src/service/subscriptions";
 import { FakeZone } from "./helpers/fake-zone";
-import { Clock, compliantMailbox, deps } from "./helpers/subs";
+import { Clock, compliantMailbox, deps, testEnv } from "./helpers/subs";
 
 const db = drizzle(env.DB);
 const DAY = 86_400_000;
@@ -174,7 +174,7 @@ describe("the daily cron through the scheduled handler", () => {
     const s = await createSubscription(d, { mailbox: m.address, customer: { kind: "business", name: "Old Co", email: `it@${m.domain}` } });
     await pay(d, s.id);
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: DAILY_CRON, scheduledTime: new Date() }), env, ctx);
+    await worker.scheduled(createScheduledController({ cron: DAILY_CRON, scheduledTime: new Date() }), testEnv(), ctx);
     await waitOnExecutionContext(ctx);
     const n = await getSubscriptionRow(d, s.id);
     expect(n.status).toBe("active");

@@ -94,4 +94,5 @@ export const TEST_PROVIDER = {
   PROVIDER_REGISTRAR: "4242",
   DOH_URL: "https://doh.test/dns-query",
   RDAP_URL: "https://rdap.test",
+  RENEWAL_PAYMENT: "auto",
 };
