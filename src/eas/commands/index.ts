@@ -1,9 +1,10 @@
 import type { EasCommand } from "../command";
+import { Ping } from "./Ping";
 import { SendMail } from "./SendMail";
 import { SmartForward } from "./SmartForward";
 import { SmartReply } from "./SmartReply";
 
 /** Every command the server really serves. OPTIONS advertises exactly these. */
-const commands: EasCommand[] = [SendMail, SmartReply, SmartForward];
+const commands: EasCommand[] = [SendMail, SmartReply, SmartForward, Ping];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));
