@@ -1,4 +1,5 @@
 import { isEnforced, type Policy } from "../eas/policy";
+import { atLeast } from "../eas/protocol-version";
 import { decideAccess, type AccessRule, type AccessState, type RuleKind } from "./device-access";
 import { OnboardSettings } from "./onboard-settings";
 
@@ -102,7 +103,7 @@ export class DeviceRegistry {
       wipe_state TEXT NOT NULL DEFAULT 'none',
       wipe_requested_at INTEGER, wipe_sent_at INTEGER, wipe_acked_at INTEGER, wipe_ack_status INTEGER,
       access_state TEXT NOT NULL DEFAULT 'allowed', access_by TEXT NOT NULL DEFAULT 'default',
-      device_password_set_at INTEGER
+      device_password_set_at INTEGER, recovery_password TEXT
     )`);
     sql.exec(`CREATE TABLE IF NOT EXISTS device_access_rules (
       id TEXT PRIMARY KEY, kind TEXT NOT NULL, pattern TEXT NOT NULL, access TEXT NOT NULL, note TEXT, created_at INTEGER NOT NULL
@@ -183,7 +184,8 @@ export class DeviceRegistry {
       return { kind: "wipe", accountOnly, status: ok ? 1 : 2 };
     }
 
-    if (wipe !== "none") {
+    // An account-only wipe waits until the device speaks 16.1 (MS-ASPROV_R6906): never a full wipe instead.
+    if (wipe !== "none" && !(wipe.startsWith("account-only") && !atLeast(input.protocolVersion, "16.1"))) {
       // MS-ASPROV_R653/R66612: the directive is included only when a wipe was requested.
       this.sql.exec("UPDATE devices SET wipe_sent_at = ? WHERE device_id = ?", now, deviceId);
       return { kind: "wipe", accountOnly: wipe.startsWith("account-only"), status: 1 };
@@ -252,9 +254,14 @@ export class DeviceRegistry {
     );
   }
 
-  recordDevicePassword(deviceId: string, now = Date.now()): void {
-    // The recovery password itself is not kept: we offer no password-recovery service to give it back.
-    this.sql.exec("UPDATE devices SET device_password_set_at = ? WHERE device_id = ?", now, deviceId);
+  /** The device's recovery password ([MS-ASCMD] 2.2.3.46), kept so an admin can read it back to a locked-out user. */
+  recordDevicePassword(deviceId: string, password: string, now = Date.now()): void {
+    this.sql.exec("UPDATE devices SET device_password_set_at = ?, recovery_password = ? WHERE device_id = ?", now, password, deviceId);
+  }
+
+  recoveryPassword(deviceId: string): string | null {
+    const row = this.sql.exec<{ p: string | null }>("SELECT recovery_password AS p FROM devices WHERE device_id = ?", deviceId).toArray()[0];
+    return row?.p ?? null;
   }
 
   list(): DeviceRecord[] {

@@ -23,7 +23,8 @@ export class Mailbox extends DurableObject<Env> {
   touchDevice(seen: DeviceSeen) { return this.#devices.touch(seen); }
   provision(deviceId: string, input: ProvisionInput) { return this.#devices.provision(deviceId, input); }
   setDeviceInformation(deviceId: string, info: DeviceInformation) { this.#devices.setDeviceInformation(deviceId, info); }
-  recordDevicePassword(deviceId: string) { this.#devices.recordDevicePassword(deviceId); }
+  recordDevicePassword(deviceId: string, password: string) { this.#devices.recordDevicePassword(deviceId, password); }
+  deviceRecoveryPassword(deviceId: string) { return this.#devices.recoveryPassword(deviceId); }
   listDevices() { return this.#devices.list(); }
   getDevice(deviceId: string) { return this.#devices.get(deviceId) ?? null; }
   requestWipe(deviceId: string, accountOnly: boolean) { return this.#devices.requestWipe(deviceId, accountOnly); }
