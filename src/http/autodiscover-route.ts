@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { displayNameOf } from "../eas/commands/Settings";
+import { REALM } from "./basic-auth";
 import { errorResponse, MOBILESYNC_NS, mobileSyncResponse, readAutodiscoverRequest } from "./autodiscover-xml";
 
 /** Checks the request's credentials (HTTP Basic, as for the ActiveSync endpoint); returns the mailbox address. */
@@ -32,7 +33,7 @@ export function autodiscover(authenticate: Authenticator): MiddlewareHandler<{ B
 
 async function xmlAutodiscover(request: Request, env: Env, authenticate: Authenticator): Promise<Response> {
   const user = await authenticate(request, env);
-  if (!user) return new Response("Unauthorized\n", { status: 401, headers: { "WWW-Authenticate": 'Basic realm="Mobile Sync"' } });
+  if (!user) return new Response("Unauthorized\n", { status: 401, headers: { "WWW-Authenticate": `Basic realm="${REALM}", charset="UTF-8"` } });
   if (request.method !== "POST") return xml(errorResponse(600, "Invalid Request"));
   const req = readAutodiscoverRequest(await request.text());
   if (!req) return xml(errorResponse(600, "Invalid Request"));

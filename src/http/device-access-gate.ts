@@ -1,6 +1,8 @@
 import type { EasRequest, EasResponse } from "../eas/command";
 import { commonStatusResponse } from "../eas/common-status";
 import { atLeast } from "../eas/protocol-version";
+import { toHttpResponse } from "./eas-response";
+import type { Gate } from "./gates";
 import { deviceState, wipeDue } from "./device-state";
 
 /**
@@ -9,7 +11,12 @@ import { deviceState, wipeDue } from "./device-state";
  * Settings (so the admin sees what it is before allowing it). A device with a wipe pending is let through so
  * the provision gate can deliver the wipe.
  */
-export async function deviceAccessGate(req: EasRequest): Promise<EasResponse | null> {
+export const deviceAccessGate: Gate = async (req) => {
+  const stop = await decide(req);
+  return stop && toHttpResponse(stop);
+};
+
+async function decide(req: EasRequest): Promise<EasResponse | null> {
   const s = await deviceState(req);
   if (s.access === "allowed" || wipeDue(s, req.protocolVersion)) return null;
   if (s.access === "quarantined" && (req.cmd === "Provision" || req.cmd === "Settings")) return null;

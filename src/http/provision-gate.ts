@@ -1,6 +1,8 @@
 import type { EasRequest, EasResponse } from "../eas/command";
 import { commonStatusResponse } from "../eas/common-status";
 import { atLeast } from "../eas/protocol-version";
+import { toHttpResponse } from "./eas-response";
+import type { Gate } from "./gates";
 import { deviceState, wipeDue } from "./device-state";
 
 /**
@@ -10,7 +12,12 @@ import { deviceState, wipeDue } from "./device-state";
  * HTTP 449 for 12.1 and older (MS-ASCMD_R7561..R7566). With the default policy nothing is enforced, so only a
  * pending wipe is ever signalled: plain phones sync without provisioning, and Provision still answers them.
  */
-export async function provisionGate(req: EasRequest): Promise<EasResponse | null> {
+export const provisionGate: Gate = async (req) => {
+  const stop = await decide(req);
+  return stop && toHttpResponse(stop);
+};
+
+async function decide(req: EasRequest): Promise<EasResponse | null> {
   if (req.cmd === "Provision") return null;
   const s = await deviceState(req);
   let status: number | null = null;
