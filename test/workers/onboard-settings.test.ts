@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import PostalMime from "postal-mime";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decideOofReply, type OofSettings } from "../../src/mailbox/oof";
+import { decideOofReply, type IncomingForOof, type OofSettings } from "../../src/mailbox/oof";
 import { createAccount } from "../../src/service/directory";
 import { first, Phone } from "./helpers/onboard-phone";
 
@@ -111,7 +111,7 @@ describe("out-of-office replies", () => {
   });
 
   it("never answers lists, bulk, automatic mail or bounces (RFC 3834)", () => {
-    const cases: [ReturnType<typeof from>, string][] = [
+    const cases: [IncomingForOof, string][] = [
       [from("news@shop.example", [["Precedence", "bulk"]]), "precedence bulk"],
       [from("list@lists.example", [["Precedence", "list"]]), "precedence list"],
       [from("spam@junk.example", [["Precedence", "junk"]]), "precedence junk"],
