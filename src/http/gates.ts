@@ -4,8 +4,9 @@
 import type { EasRequest } from "../eas/command";
 import { deviceAccessGate } from "./device-access-gate";
 import { provisionGate } from "./provision-gate";
+import { subscriptionGate } from "./subscription-gate";
 
 export type Gate = (req: EasRequest, env: Env) => Promise<Response | null>;
 
-// Device access first (blocked / quarantined), then provisioning (wipe, policy key).
-export const gates: readonly Gate[] = [deviceAccessGate, provisionGate];
+// Subscription first, then device access (blocked / quarantined), then provisioning (wipe, policy key).
+export const gates: readonly Gate[] = [subscriptionGate, deviceAccessGate, provisionGate];

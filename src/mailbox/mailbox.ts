@@ -4,9 +4,12 @@ import type { AccessRule, AccessState } from "./device-access";
 import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
 import { decideOofReply, OofStore, type IncomingForOof, type OofSettings } from "./oof";
 import { buildOofReply } from "./oof-reply";
+import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
+  #subscription?: SubscriptionStateStore;
+
   async health(): Promise<{ ok: true }> {
     return { ok: true };
   }
@@ -45,5 +48,15 @@ export class Mailbox extends DurableObject<Env> {
     const d = decideOofReply(this.#oof.get().settings, mailbox, msg, now);
     if (!d.reply || !this.#oof.claimReply(d.to, now.getTime())) return null;
     return buildOofReply({ mailbox, displayName, to: d.to, originalSubject: msg.subject, originalMessageId: msg.messageId, message: d.message, now });
+  }
+
+  /** Pushed by src/service on every subscription change. */
+  async setSubscriptionState(state: MailboxSubscriptionState): Promise<{ applied: boolean }> {
+    return { applied: (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).set(state) };
+  }
+
+  /** Read by the subscription gate on the device path; null = no order yet (not gated). */
+  async getSubscriptionState(): Promise<MailboxSubscriptionState | null> {
+    return (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).get();
   }
 }

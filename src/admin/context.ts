@@ -1,0 +1,18 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { ServiceDeps } from "../service/deps";
+import { problem } from "./problem";
+
+export type AdminEnv = { Bindings: Env; Variables: { deps: ServiceDeps } };
+export type AdminApp = OpenAPIHono<AdminEnv>;
+
+/** Sub-routers for /admin/v1 are made with this, so invalid input is answered the same way everywhere. */
+export function newAdminRouter(): AdminApp {
+  return new OpenAPIHono<AdminEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+        return problem(c, 400, "Invalid request", issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; "), { issues });
+      }
+    },
+  });
+}

@@ -1,0 +1,17 @@
+import type { Context } from "hono";
+import { ServiceError } from "../service/errors";
+
+/** RFC 9457 problem details. */
+export function problem(c: Context, status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
+  return new Response(JSON.stringify({ type: "about:blank", title, status, detail, instance: new URL(c.req.url).pathname, ...extra }), {
+    status,
+    headers: { "content-type": "application/problem+json" },
+  });
+}
+
+export function errorToProblem(err: unknown, c: Context): Response {
+  if (err instanceof ServiceError) return problem(c, err.status, err.title, err.message, err.extra);
+  if (err instanceof SyntaxError) return problem(c, 400, "Bad request", `body is not valid JSON: ${err.message}`);
+  console.error("admin API error", err);
+  return problem(c, 500, "Internal error", "the request could not be completed; see the server log");
+}
