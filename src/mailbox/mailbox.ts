@@ -33,7 +33,7 @@ export class Mailbox extends DurableObject<Env> {
   requestWipe(deviceId: string, accountOnly: boolean) { return this.#devices.requestWipe(deviceId, accountOnly); }
   cancelWipe(deviceId: string) { return this.#devices.cancelWipe(deviceId); }
   removeDevice(deviceId: string) { return this.#devices.remove(deviceId); }
-  removeStaleDevices(olderThanMs: number) { return this.#devices.removeStale(olderThanMs); }
+  removeStaleDevices(olderThanMs: number) { const deviceIds = this.#devices.removeStale(olderThanMs); return { removed: deviceIds.length, deviceIds }; }
   getPolicy() { return this.#devices.settings.policy(); }
   setPolicy(policy: Policy) { return this.#devices.settings.setPolicy(policy); }
   listAccessRules() { return { rules: this.#devices.rules(), defaultAccess: this.#devices.defaultAccess() }; }
