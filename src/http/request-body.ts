@@ -1,6 +1,5 @@
 // The request body: WBXML for most commands, message/rfc822 for 12.x SendMail/SmartReply/SmartForward.
-import type { WbxmlElement } from "../wbxml/index";
-import * as wbxml from "../wbxml/index";
+import { type WbxmlElement, WbxmlError, decodeWbxml } from "../wbxml/index";
 import { HttpProblem } from "./errors";
 import { WBXML_CONTENT_TYPES } from "./protocol";
 
@@ -20,10 +19,10 @@ export async function readRequestBody(request: Request): Promise<RequestBody> {
   const isWbxml = WBXML_CONTENT_TYPES.includes(contentType) || (contentType === "" && rawBody[0] === WBXML_VERSION_1_3);
   if (!isWbxml || rawBody.length === 0) return { body: null, rawBody, contentType };
   try {
-    return { body: wbxml.decodeWbxml(rawBody), rawBody, contentType };
+    return { body: decodeWbxml(rawBody), rawBody, contentType };
   } catch (err) {
     // The codec's only error on bad input (MS-ASHTTP_R188: other malformed requests get 400).
-    if (err instanceof Error && err.name === "WbxmlError") throw new HttpProblem(400, `Bad Request: ${err.message}`);
+    if (err instanceof WbxmlError) throw new HttpProblem(400, `Bad Request: ${err.message}`);
     throw err;
   }
 }
