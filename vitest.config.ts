@@ -1,8 +1,13 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { freePort, SINK_PASSWORD, SINK_USER } from "./test/smtp-sink";
 
 const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+
+// The loopback SMTP sink of the workers project (started by test/workers/smtp-sink-setup.ts).
+process.env.TEST_SMTP_PORT ||= String(await freePort());
+process.env.TEST_SMTP_CONTROL_PORT ||= String(await freePort());
 
 export default defineConfig({
   test: {
@@ -17,6 +22,15 @@ export default defineConfig({
                 TEST_MIGRATIONS: migrations,
                 ADMIN_TOKEN: "test-admin-token",
                 NOTIFY_SECRET: "test-notify-secret",
+                SMTP_HOST: "127.0.0.1",
+                SMTP_PORT: process.env.TEST_SMTP_PORT,
+                SMTP_TLS: "none",
+                SMTP_USER: SINK_USER,
+                SMTP_PASSWORD: SINK_PASSWORD,
+                SMTP_TIMEOUT_MS: "5000",
+                SMTP_SINK_URL: `http://127.0.0.1:${process.env.TEST_SMTP_CONTROL_PORT}`,
+                LOCAL_DOMAINS: "local.test",
+                MAX_SEND_BYTES: "2000000",
               },
             },
           }),
@@ -25,6 +39,7 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["./test/workers/apply-migrations.ts"],
+          globalSetup: ["./test/workers/smtp-sink-setup.ts"],
         },
       },
       {

@@ -1,4 +1,5 @@
 import { app } from "./http/app";
+import { receiveEmail } from "./mailbox/inbound-email";
 import { runScheduled } from "./service/cron";
 
 export { Mailbox } from "./mailbox/mailbox";
@@ -8,4 +9,5 @@ export default {
   async scheduled(controller, env) {
     await runScheduled(controller, env);
   },
+  email: receiveEmail,
 } satisfies ExportedHandler<Env>;

@@ -2,13 +2,63 @@ import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../eas/policy";
 import type { AccessRule, AccessState } from "./device-access";
 import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
-import { decideOofReply, OofStore, type IncomingForOof, type OofSettings } from "./oof";
-import { buildOofReply } from "./oof-reply";
+import { OofStore, type OofSettings } from "./oof";
+import { autoReplyFor } from "./oof-reply";
 import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
+import { BuiltinStore } from "../store/builtin";
+import type { StoreFolder } from "../store/types";
+import { AlarmMux } from "./alarms";
+import { blobPrefix, type Delivered, deliverInto } from "./delivery";
+import type { OutboxEntry } from "./outbox";
+import { OUTBOX_ALARM, Sending } from "./sending";
+import type { SubmitRequest, SubmitResult } from "./submit";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
+  readonly store: BuiltinStore;
+  readonly alarms: AlarmMux;
+  readonly sending: Sending;
   #subscription?: SubscriptionStateStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
+    this.alarms = new AlarmMux(ctx.storage);
+    this.sending = new Sending({
+      storage: ctx.storage,
+      env,
+      store: this.store,
+      alarms: this.alarms,
+      deliver: (raw) => this.deliver(raw),
+      changed: (ids, origin) => this.changed(ids, origin),
+    });
+  }
+
+  /** The single storage alarm, shared by modules through AlarmMux (one slot each). */
+  async alarm(): Promise<void> {
+    await this.alarms.run({ [OUTBOX_ALARM]: (now) => this.sending.runDue(now) });
+  }
+
+  /** SendMail / SmartReply / SmartForward: accepted into the durable outbox, or a ComposeMail status. */
+  async submitMail(req: SubmitRequest): Promise<SubmitResult> {
+    return this.sending.submit(req);
+  }
+
+  /** A message the service sends from this mailbox (notices); recipients from its headers. */
+  async queueOutgoing(raw: Uint8Array, opts: { from?: string } = {}): Promise<number> {
+    return this.sending.queue(raw, opts);
+  }
+
+  /** Messages still waiting in the outbox, per recipient (admin view). */
+  async outboxStatus(): Promise<OutboxEntry[]> {
+    return this.sending.outbox.list();
+  }
+
+  /** Retries every waiting message now (admin "retry now"). */
+  async flushOutbox(): Promise<OutboxEntry[]> {
+    await this.sending.flush();
+    return this.sending.outbox.list();
+  }
 
   async health(): Promise<{ ok: true }> {
     return { ok: true };
@@ -42,13 +92,6 @@ export class Mailbox extends DurableObject<Env> {
   setDefaultAccess(access: AccessState) { this.#devices.setDefaultAccess(access); }
   getOof() { return this.#oof.get().settings; }
   setOof(settings: OofSettings) { this.#oof.set(settings); }
-  /** For the delivery path: the auto-reply to send for this incoming message (raw MIME), or null. */
-  oofReplyFor(mailbox: string, msg: IncomingForOof & { subject?: string; messageId?: string }, displayName?: string) {
-    const now = new Date();
-    const d = decideOofReply(this.#oof.get().settings, mailbox, msg, now);
-    if (!d.reply || !this.#oof.claimReply(d.to, now.getTime())) return null;
-    return buildOofReply({ mailbox, displayName, to: d.to, originalSubject: msg.subject, originalMessageId: msg.messageId, message: d.message, now });
-  }
 
   /** Pushed by src/service on every subscription change. */
   async setSubscriptionState(state: MailboxSubscriptionState): Promise<{ applied: boolean }> {
@@ -58,5 +101,39 @@ export class Mailbox extends DurableObject<Env> {
   /** Read by the subscription gate on the device path; null = no order yet (not gated). */
   async getSubscriptionState(): Promise<MailboxSubscriptionState | null> {
     return (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).get();
+  }
+
+  /** New mail (Email Routing, admin import): into the Inbox unless another default folder type is given. */
+  async deliver(raw: Uint8Array, folderType?: number): Promise<Delivered> {
+    const delivered = await deliverInto(this.store, raw, folderType);
+    await this.changed([delivered.folderId], "delivery");
+    if (folderType === undefined) await this.#autoReply(raw);
+    return delivered;
+  }
+
+  /** Out-of-office ([MS-ASCMD] Oof, decision in oof.ts): queued through the outbox; never fails a delivery. */
+  async #autoReply(raw: Uint8Array): Promise<void> {
+    const address = this.ctx.id.name;
+    if (!address) return;
+    try {
+      const reply = await autoReplyFor(this.#oof, address, raw);
+      if (reply) await this.sending.queue(new TextEncoder().encode(reply), { from: address });
+    } catch (e) {
+      console.error("out-of-office reply failed", e);
+    }
+  }
+
+  async listFolders(): Promise<StoreFolder[]> {
+    return this.store.listFolders();
+  }
+
+  /**
+   * Called after every store change that did not come from a device's own Sync (delivery, import, …).
+   * Seam for the push helper: wakes the Pings and hanging Syncs watching these folders.
+   * `origin` names the source (e.g. "delivery", or a device id whose own change must not wake itself).
+   */
+  async changed(folderIds: string[], origin?: string): Promise<void> {
+    void folderIds;
+    void origin;
   }
 }

@@ -1,5 +1,6 @@
 import { createMimeMessage } from "mimetext";
-import type { OofMessage } from "./oof";
+import PostalMime from "postal-mime";
+import { decideOofReply, type OofMessage, type OofStore } from "./oof";
 
 export interface OofReplyInput {
   mailbox: string;
@@ -28,4 +29,15 @@ export function buildOofReply(r: OofReplyInput): string {
   const html = r.message.bodyType === "HTML";
   msg.addMessage({ contentType: html ? "text/html" : "text/plain", data: r.message.replyMessage ?? "", charset: "utf-8" });
   return msg.asRaw();
+}
+
+/** The auto-reply (raw MIME) this incoming message earns, or null; remembers the sender for this period. */
+export async function autoReplyFor(store: OofStore, mailbox: string, raw: Uint8Array, now = new Date()): Promise<string | null> {
+  const { settings } = store.get();
+  if (settings.state === 0) return null;
+  const mail = await PostalMime.parse(raw);
+  const returnPath = mail.headers.find((h) => h.key === "return-path")?.value;
+  const decision = decideOofReply(settings, mailbox, { envelopeFrom: returnPath, from: mail.from, headers: mail.headers }, now);
+  if (!decision.reply || !store.claimReply(decision.to, now.getTime())) return null;
+  return buildOofReply({ mailbox, to: decision.to, originalSubject: mail.subject, originalMessageId: mail.messageId, message: decision.message, now });
 }

@@ -2,7 +2,9 @@
 import { env } from "cloudflare:workers";
 import PostalMime from "postal-mime";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decideOofReply, type IncomingForOof, type OofSettings } from "../../src/mailbox/oof";
+import { runInDurableObject } from "cloudflare:test";
+import { decideOofReply, OofStore, type IncomingForOof, type OofSettings } from "../../src/mailbox/oof";
+import { autoReplyFor } from "../../src/mailbox/oof-reply";
 import { createAccount } from "../../src/service/directory";
 import { first, Phone } from "./helpers/onboard-phone";
 
@@ -131,10 +133,13 @@ describe("out-of-office replies", () => {
     expect(decideOofReply(timed, USER, from("a@example.org"), new Date("2027-01-04T00:00:00Z")).reply).toBe(false);
   });
 
-  it("once per sender per period, remembered by the mailbox object; a new Set starts a new period", async () => {
+  const incoming = (sender: string, extra = "") =>
+    new TextEncoder().encode(`From: Friend <${sender}>\r\nTo: ${USER}\r\nSubject: Lunch?\r\nMessage-ID: <m1@example.org>\r\n${extra}Date: Thu, 24 Dec 2026 09:00:00 +0000\r\n\r\nHungry?\r\n`);
+
+  it("once per sender per period (stored in the mailbox object); a new Set starts a new period; the reply is marked auto-replied", async () => {
     await mailbox().setOof(on);
-    const msg = { ...from("friend@example.org"), subject: "Lunch?", messageId: "<m1@example.org>" };
-    const raw = await mailbox().oofReplyFor(USER, msg);
+    const reply = (raw: Uint8Array) => runInDurableObject(mailbox(), (_i, state) => autoReplyFor(new OofStore(state.storage.sql), USER, raw, now));
+    const raw = await reply(incoming("friend@example.org"));
     const parsed = await PostalMime.parse(raw!);
     expect(parsed.headers.find((h) => h.key === "auto-submitted")?.value).toBe("auto-replied");
     expect(parsed.inReplyTo).toBe("<m1@example.org>");
@@ -142,10 +147,22 @@ describe("out-of-office replies", () => {
     expect(parsed.to?.[0]?.address).toBe("friend@example.org");
     expect(parsed.from?.address).toBe(USER);
     expect(parsed.text?.trim()).toBe("outside");
-    expect(await mailbox().oofReplyFor(USER, msg)).toBeNull();
+    expect(await reply(incoming("friend@example.org"))).toBeNull();
+    expect(await reply(incoming("list@example.org", "List-Id: <l.example.org>\r\n"))).toBeNull();
     await mailbox().setOof(on);
-    expect(await mailbox().oofReplyFor(USER, msg)).not.toBeNull();
+    expect(await reply(incoming("friend@example.org"))).not.toBeNull();
     await mailbox().setOof({ state: 0, messages: [] });
-    expect(await mailbox().oofReplyFor(USER, { ...from("new@example.org") })).toBeNull();
+    expect(await reply(incoming("new@example.org"))).toBeNull();
+  });
+
+  it("delivery into the Inbox queues the auto-reply in the outbox, once", async () => {
+    await mailbox().setOof(on);
+    await mailbox().deliver(incoming("visitor@example.org"));
+    await mailbox().deliver(incoming("visitor@example.org"));
+    await mailbox().deliver(incoming("news@example.org", "Precedence: bulk\r\n"));
+    const queued = (await mailbox().outboxStatus()).flatMap((e) => e.recipients.map((r) => r.rcpt));
+    expect(queued.filter((r) => r === "visitor@example.org")).toHaveLength(1);
+    expect(queued).not.toContain("news@example.org");
+    await mailbox().setOof({ state: 0, messages: [] });
   });
 });

@@ -1,8 +1,11 @@
 import type { EasCommand } from "../command";
 import { Provision } from "./Provision";
+import { SendMail } from "./SendMail";
 import { Settings } from "./Settings";
+import { SmartForward } from "./SmartForward";
+import { SmartReply } from "./SmartReply";
 
 /** Every command the server really serves. OPTIONS advertises exactly these. */
-const commands: EasCommand[] = [Provision, Settings];
+const commands: EasCommand[] = [Provision, Settings, SendMail, SmartReply, SmartForward];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));
