@@ -6,9 +6,11 @@ import { accounts } from "../db/schema";
 import { PolicySchema } from "../eas/policy";
 import { atLeast } from "../eas/protocol-version";
 import type { DeviceRecord } from "../mailbox/devices";
+import type { Mailbox } from "../mailbox/mailbox";
 import { notFound, ServiceError } from "../service/errors";
 import { newAdminRouter, type AdminEnv } from "./context";
 import { Address, json, problemResponses } from "./schemas";
+import { forgetGlobalAccess, GLOBAL_RULES_OBJECT } from "../http/device-state";
 import type { Context } from "hono";
 
 export const deviceRoutes = newAdminRouter();
@@ -158,48 +160,54 @@ r.openapi(
   },
 );
 
-const rulesView = (x: { rules: { id: string; kind: string; pattern: string; access: string; note?: string | null; createdAt: number }[]; defaultAccess: string }) => ({
-  default_access: x.defaultAccess as z.infer<typeof AccessState>,
-  rules: x.rules.map((r) => ({ id: r.id, kind: r.kind as z.infer<typeof RuleBody>["kind"], pattern: r.pattern, access: r.access as z.infer<typeof AccessState>, note: r.note ?? undefined, created_at: iso(r.createdAt)! })),
-});
-const RulesView = z.object({ default_access: AccessState, rules: z.array(Rule) });
+type RuleRecord = { id: string; kind: string; pattern: string; access: string; note?: string | null; createdAt: number };
+const ruleView = (r: RuleRecord) => ({ id: r.id, kind: r.kind as z.infer<typeof RuleBody>["kind"], pattern: r.pattern, access: r.access as z.infer<typeof AccessState>, note: r.note ?? undefined, created_at: iso(r.createdAt)! });
+const rulesView = (x: { rules: RuleRecord[]; defaultAccess: string | null }) => ({ default_access: x.defaultAccess as z.infer<typeof AccessState> | null, rules: x.rules.map(ruleView) });
+/** default_access null: a mailbox inherits the global default; globally, null means "allowed". */
+const RulesView = z.object({ default_access: AccessState.nullable(), rules: z.array(Rule) });
+const DefaultBody = z.object({ access: AccessState.nullable() });
+const NoParams = z.object({});
+const GlobalRuleParam = z.object({ id: RuleParam.shape.id });
 
-r.openapi(
-  createRoute({ method: "get", path: "/mailboxes/{address}/device-rules", tags, summary: "Access rules: DeviceId rules win over DeviceType rules, which win over user-agent patterns, then the default", request: { params: AddressParam }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
-  async (c) => {
-    const { address } = c.req.valid("param");
-    return c.json(rulesView(await (await mailboxOf(c, address)).listAccessRules()), 200);
-  },
-);
+/** The same four routes for one mailbox's rules and for the service-wide ones (kept in their own object). */
+function ruleRoutes(prefix: string, params: z.ZodObject, paramsWithId: z.ZodObject, scope: string, target: (c: Context<AdminEnv>, p: Record<string, string>) => Promise<DurableObjectStub<Mailbox>>) {
+  const after = () => forgetGlobalAccess();
+  r.openapi(
+    createRoute({ method: "get", path: `${prefix}/device-rules`, tags, summary: `${scope} access rules. Mailbox DeviceId, DeviceType, user-agent rules win over the global ones, then the mailbox default, then the global default`, request: { params }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
+    async (c) => c.json(rulesView(await (await target(c, c.req.valid("param") as Record<string, string>)).listAccessRules()), 200),
+  );
+  r.openapi(
+    createRoute({ method: "post", path: `${prefix}/device-rules`, tags, summary: `${scope}: allow, block or quarantine devices by DeviceId, DeviceType or user-agent pattern`, request: { params, body: { content: { "application/json": { schema: RuleBody } }, required: true } }, responses: { 201: json(Rule, "Rule added"), ...problemResponses } }),
+    async (c) => {
+      const b = c.req.valid("json");
+      const saved = await (await target(c, c.req.valid("param") as Record<string, string>)).addAccessRule({ kind: b.kind, pattern: b.pattern, access: b.access, note: b.note ?? null });
+      after();
+      return c.json(ruleView(saved), 201);
+    },
+  );
+  r.openapi(
+    createRoute({ method: "delete", path: `${prefix}/device-rules/{id}`, tags, summary: `${scope}: remove an access rule`, request: { params: paramsWithId }, responses: { 204: { description: "Removed" }, ...problemResponses } }),
+    async (c) => {
+      const p = c.req.valid("param") as Record<string, string>;
+      if (!(await (await target(c, p)).removeAccessRule(p.id!))) throw notFound("device rule", p.id!);
+      after();
+      return c.body(null, 204);
+    },
+  );
+  r.openapi(
+    createRoute({ method: "put", path: `${prefix}/device-rules/default`, tags, summary: `${scope}: access for devices no rule matches (e.g. quarantine every new device until approved); null inherits`, request: { params, body: { content: { "application/json": { schema: DefaultBody } }, required: true } }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
+    async (c) => {
+      const mbx = await target(c, c.req.valid("param") as Record<string, string>);
+      await mbx.setDefaultAccess(c.req.valid("json").access);
+      after();
+      return c.json(rulesView(await mbx.listAccessRules()), 200);
+    },
+  );
+}
 
-r.openapi(
-  createRoute({ method: "post", path: "/mailboxes/{address}/device-rules", tags, summary: "Allow, block or quarantine devices by DeviceId, DeviceType or user-agent pattern", request: { params: AddressParam, body: { content: { "application/json": { schema: RuleBody } }, required: true } }, responses: { 201: json(Rule, "Rule added"), ...problemResponses } }),
-  async (c) => {
-    const { address } = c.req.valid("param");
-    const b = c.req.valid("json");
-    const saved = await (await mailboxOf(c, address)).addAccessRule({ kind: b.kind, pattern: b.pattern, access: b.access, note: b.note ?? null });
-    return c.json(rulesView({ rules: [saved], defaultAccess: "allowed" }).rules[0]!, 201);
-  },
-);
-
-r.openapi(
-  createRoute({ method: "delete", path: "/mailboxes/{address}/device-rules/{id}", tags, summary: "Remove an access rule", request: { params: RuleParam }, responses: { 204: { description: "Removed" }, ...problemResponses } }),
-  async (c) => {
-    const { address, id } = c.req.valid("param");
-    if (!(await (await mailboxOf(c, address)).removeAccessRule(id))) throw notFound("device rule", id);
-    return c.body(null, 204);
-  },
-);
-
-r.openapi(
-  createRoute({ method: "put", path: "/mailboxes/{address}/device-rules/default", tags, summary: "Access for devices no rule matches (e.g. quarantine every new device until approved)", request: { params: AddressParam, body: { content: { "application/json": { schema: z.object({ access: AccessState }) } }, required: true } }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
-  async (c) => {
-    const { address } = c.req.valid("param");
-    const mbx = await mailboxOf(c, address);
-    await mbx.setDefaultAccess(c.req.valid("json").access);
-    return c.json(rulesView(await mbx.listAccessRules()), 200);
-  },
-);
+ruleRoutes("/mailboxes/{address}", AddressParam, RuleParam, "Mailbox", (c, p) => mailboxOf(c, p.address!));
+// Global rules apply to every mailbox; device requests see a change within 30 s (cached per isolate).
+ruleRoutes("", NoParams, GlobalRuleParam, "Global", async (c) => c.env.MAILBOX.getByName(GLOBAL_RULES_OBJECT));
 
 const PolicyView = z.object({ version: z.number(), policy: PolicySchema }).openapi("DevicePolicy");
 

@@ -11,13 +11,13 @@ import { deviceState, wipeDue } from "./device-state";
  * Settings (so the admin sees what it is before allowing it). A device with a wipe pending is let through so
  * the provision gate can deliver the wipe.
  */
-export const deviceAccessGate: Gate = async (req) => {
-  const stop = await decide(req);
+export const deviceAccessGate: Gate = async (req, env) => {
+  const stop = await decide(req, env);
   return stop && toHttpResponse(stop);
 };
 
-async function decide(req: EasRequest): Promise<EasResponse | null> {
-  const s = await deviceState(req);
+async function decide(req: EasRequest, env: Env): Promise<EasResponse | null> {
+  const s = await deviceState(req, env);
   if (s.access === "allowed" || wipeDue(s, req.protocolVersion)) return null;
   if (s.access === "quarantined" && (req.cmd === "Provision" || req.cmd === "Settings")) return null;
   if (!atLeast(req.protocolVersion, "14.0")) return { kind: "http", status: 403 };

@@ -12,14 +12,14 @@ import { deviceState, wipeDue } from "./device-state";
  * HTTP 449 for 12.1 and older (MS-ASCMD_R7561..R7566). With the default policy nothing is enforced, so only a
  * pending wipe is ever signalled: plain phones sync without provisioning, and Provision still answers them.
  */
-export const provisionGate: Gate = async (req) => {
-  const stop = await decide(req);
+export const provisionGate: Gate = async (req, env) => {
+  const stop = await decide(req, env);
   return stop && toHttpResponse(stop);
 };
 
-async function decide(req: EasRequest): Promise<EasResponse | null> {
+async function decide(req: EasRequest, env: Env): Promise<EasResponse | null> {
   if (req.cmd === "Provision") return null;
-  const s = await deviceState(req);
+  const s = await deviceState(req, env);
   let status: number | null = null;
   if (wipeDue(s, req.protocolVersion)) status = 140;
   else if (s.policyEnforced) {

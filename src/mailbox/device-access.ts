@@ -19,21 +19,33 @@ export interface AccessDecision {
   by: string;
 }
 
-/** Precedence (as Exchange: personal exemptions, then device rules, then the default):
- *  DeviceId rules, then DeviceType, then user-agent patterns, then the default. Within one kind the strictest wins. */
+/** Service-wide rules and default, applied after the mailbox's own rules. */
+export interface GlobalAccess {
+  rules: AccessRule[];
+  defaultAccess?: AccessState;
+}
+
+/** Precedence (as Exchange: personal exemptions, then organisation rules, then the default): the mailbox's
+ *  DeviceId, DeviceType, user-agent rules; then the same kinds among the global rules; then the mailbox's
+ *  default, the global default, "allowed". Within one kind the strictest wins. */
 export function decideAccess(
   rules: readonly AccessRule[],
   device: { deviceId: string; deviceType: string; userAgent?: string | null },
-  fallback: AccessState,
+  fallback: AccessState | undefined,
+  global: GlobalAccess = { rules: [] },
 ): AccessDecision {
   const order: RuleKind[] = ["device-id", "device-type", "user-agent"];
-  for (const kind of order) {
-    const hits = rules.filter((r) => r.kind === kind && matches(r, device));
-    if (hits.length === 0) continue;
-    const strictest = hits.sort((a, b) => severity(b.access) - severity(a.access))[0]!;
-    return { access: strictest.access, by: `rule:${strictest.id}` };
+  for (const [set, prefix] of [[rules, "rule"], [global.rules, "global-rule"]] as const) {
+    for (const kind of order) {
+      const hits = set.filter((r) => r.kind === kind && matches(r, device));
+      if (hits.length === 0) continue;
+      const strictest = hits.sort((a, b) => severity(b.access) - severity(a.access))[0]!;
+      return { access: strictest.access, by: `${prefix}:${strictest.id}` };
+    }
   }
-  return { access: fallback, by: "default" };
+  if (fallback) return { access: fallback, by: "default" };
+  if (global.defaultAccess) return { access: global.defaultAccess, by: "global-default" };
+  return { access: "allowed", by: "default" };
 }
 
 function severity(a: AccessState): number {

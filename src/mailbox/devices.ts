@@ -1,6 +1,6 @@
 import { isEnforced, type Policy } from "../eas/policy";
 import { atLeast } from "../eas/protocol-version";
-import { decideAccess, type AccessRule, type AccessState, type RuleKind } from "./device-access";
+import { decideAccess, type AccessRule, type AccessState, type GlobalAccess, type RuleKind } from "./device-access";
 import { OnboardSettings } from "./onboard-settings";
 
 /** What the front door knows about a device on every request. */
@@ -85,6 +85,8 @@ type Row = Record<string, SqlStorageValue>;
 export class DeviceRegistry {
   readonly settings: OnboardSettings;
   #rules: AccessRule[] | undefined;
+  /** The service-wide rules last seen with a request (for refreshing the stored access column). */
+  #global: GlobalAccess = { rules: [] };
 
   constructor(private readonly sql: SqlStorage) {
     this.settings = new OnboardSettings(sql);
@@ -113,9 +115,10 @@ export class DeviceRegistry {
 
   /** Called for every request: records the device (first/last seen, UA, version) and answers what the gates need.
    *  Writes at most once a minute per device unless something changed. */
-  touch(seen: DeviceSeen, now = Date.now()): DeviceGateState {
+  touch(seen: DeviceSeen, global?: GlobalAccess, now = Date.now()): DeviceGateState {
+    if (global) this.#global = global;
     let row = this.#row(seen.deviceId);
-    const decision = decideAccess(this.rules(), { ...seen, userAgent: seen.userAgent ?? null }, this.defaultAccess());
+    const decision = decideAccess(this.rules(), { ...seen, userAgent: seen.userAgent ?? null }, this.#ownDefault(), this.#global);
     if (!row) {
       this.sql.exec(
         `INSERT INTO devices (device_id, device_type, user_agent, protocol_version, first_seen, last_seen, access_state, access_by)
@@ -164,7 +167,7 @@ export class DeviceRegistry {
 
   /** The Provision command's state machine ([MS-ASPROV] 3.2.5.1). */
   provision(deviceId: string, input: ProvisionInput, now = Date.now()): ProvisionOutcome {
-    if (!this.#row(deviceId)) this.touch({ deviceId, deviceType: "", protocolVersion: input.protocolVersion }, now);
+    if (!this.#row(deviceId)) this.touch({ deviceId, deviceType: "", protocolVersion: input.protocolVersion }, undefined, now);
     if (input.deviceInformation) this.setDeviceInformation(deviceId, input.deviceInformation, now);
     const row = this.#row(deviceId)!;
     const wipe = row.wipe_state as WipeState;
@@ -337,21 +340,28 @@ export class DeviceRegistry {
     return removed;
   }
 
-  defaultAccess(): AccessState {
-    return (this.settings.get("default_access") as AccessState | undefined) ?? "allowed";
+  /** The mailbox's own default, undefined when it inherits the global one. */
+  defaultAccess(): AccessState | undefined {
+    return this.#ownDefault();
   }
 
-  setDefaultAccess(access: AccessState): void {
-    this.settings.set("default_access", access);
+  #ownDefault(): AccessState | undefined {
+    return this.settings.get("default_access") as AccessState | undefined;
+  }
+
+  /** Null: inherit the global default. */
+  setDefaultAccess(access: AccessState | null): void {
+    if (access) this.settings.set("default_access", access);
+    else this.settings.delete("default_access");
     this.#refreshAccess();
   }
 
   /** Keeps the stored access column (what admins see) in line with the rules. */
   #refreshAccess(): void {
     const rules = this.rules();
-    const fallback = this.defaultAccess();
+    const fallback = this.#ownDefault();
     for (const r of this.sql.exec<Row>("SELECT device_id, device_type, user_agent FROM devices").toArray()) {
-      const d = decideAccess(rules, { deviceId: String(r.device_id), deviceType: String(r.device_type), userAgent: r.user_agent as string | null }, fallback);
+      const d = decideAccess(rules, { deviceId: String(r.device_id), deviceType: String(r.device_type), userAgent: r.user_agent as string | null }, fallback, this.#global);
       this.sql.exec("UPDATE devices SET access_state = ?, access_by = ? WHERE device_id = ?", d.access, d.by, r.device_id);
     }
   }

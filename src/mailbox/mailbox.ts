@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../eas/policy";
-import type { AccessRule, AccessState } from "./device-access";
+import type { AccessRule, AccessState, GlobalAccess } from "./device-access";
 import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
 import { OofStore, type OofSettings } from "./oof";
 import { autoReplyFor } from "./oof-reply";
@@ -73,7 +73,7 @@ export class Mailbox extends DurableObject<Env> {
   get #oof() {
     return (this.#oofStore ??= new OofStore(this.ctx.storage.sql));
   }
-  touchDevice(seen: DeviceSeen) { return this.#devices.touch(seen); }
+  touchDevice(seen: DeviceSeen, global?: GlobalAccess) { return this.#devices.touch(seen, global); }
   provision(deviceId: string, input: ProvisionInput) { return this.#devices.provision(deviceId, input); }
   setDeviceInformation(deviceId: string, info: DeviceInformation) { this.#devices.setDeviceInformation(deviceId, info); }
   recordDevicePassword(deviceId: string, password: string) { this.#devices.recordDevicePassword(deviceId, password); }
@@ -86,10 +86,10 @@ export class Mailbox extends DurableObject<Env> {
   removeStaleDevices(olderThanMs: number) { const deviceIds = this.#devices.removeStale(olderThanMs); return { removed: deviceIds.length, deviceIds }; }
   getPolicy() { return this.#devices.settings.policy(); }
   setPolicy(policy: Policy) { return this.#devices.settings.setPolicy(policy); }
-  listAccessRules() { return { rules: this.#devices.rules(), defaultAccess: this.#devices.defaultAccess() }; }
+  listAccessRules() { return { rules: this.#devices.rules(), defaultAccess: this.#devices.defaultAccess() ?? null }; }
   addAccessRule(rule: Omit<AccessRule, "id" | "createdAt">) { return this.#devices.addRule(rule); }
   removeAccessRule(id: string) { return this.#devices.removeRule(id); }
-  setDefaultAccess(access: AccessState) { this.#devices.setDefaultAccess(access); }
+  setDefaultAccess(access: AccessState | null) { this.#devices.setDefaultAccess(access); }
   getOof() { return this.#oof.get().settings; }
   setOof(settings: OofSettings) { this.#oof.set(settings); }
 

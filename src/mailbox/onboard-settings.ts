@@ -20,6 +20,10 @@ export class OnboardSettings {
     );
   }
 
+  delete(key: string): void {
+    this.sql.exec("DELETE FROM onboard_settings WHERE key = ?", key);
+  }
+
   policy(): { policy: Policy; version: number } {
     const raw = this.get("policy");
     const parsed = raw ? PolicySchema.safeParse(JSON.parse(raw)) : undefined;

@@ -86,7 +86,31 @@ describe("access rules", () => {
     expect(dev.access.state).toBe("quarantined");
     await admin("POST", `${base}/device-rules`, { kind: "device-id", pattern: "newphone", access: "allowed" });
     expect(((await (await admin("GET", `${base}/devices/newphone`)).json()) as { access: { state: string } }).access.state).toBe("allowed");
+    await admin("PUT", `${base}/device-rules/default`, { access: null });
+  });
+
+  it("global rules apply to every mailbox; a mailbox's own rule wins; the global default applies when the mailbox has none", async () => {
+    const bad = phone("badclient", "14.1", "Gadget", "BadClient/1.0 (Linux)");
+    expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
+    const add = await admin("POST", `/device-rules`, { kind: "user-agent", pattern: "badclient/*", access: "blocked", note: "known to corrupt calendars" });
+    expect(add.status).toBe(201);
+    const rule = (await add.json()) as { id: string };
+    expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("129");
+    expect(((await (await admin("GET", `${base}/devices/badclient`)).json()) as { access: { by: string } }).access.by).toBe(`global-rule:${rule.id}`);
+    const own = (await (await admin("POST", `${base}/device-rules`, { kind: "device-id", pattern: "badclient", access: "allowed" })).json()) as { id: string };
+    expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
+    await admin("DELETE", `${base}/device-rules/${own.id}`);
+    expect((await admin("DELETE", `/device-rules/${rule.id}`)).status).toBe(204);
+    expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
+
+    expect(((await (await admin("PUT", `/device-rules/default`, { access: "blocked" })).json()) as { default_access: string }).default_access).toBe("blocked");
+    expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("129");
     await admin("PUT", `${base}/device-rules/default`, { access: "allowed" });
+    expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
+    await admin("PUT", `${base}/device-rules/default`, { access: null });
+    await admin("PUT", `/device-rules/default`, { access: null });
+    expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
+    expect(((await (await admin("GET", `/device-rules`)).json()) as { rules: unknown[] }).rules).toEqual([]);
   });
 
   it("invalid rules are refused with problem+json (zod)", async () => {
