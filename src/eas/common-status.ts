@@ -1,7 +1,7 @@
 import type { EasResponse } from "./command";
 import { el } from "../wbxml/tree";
 
-/** The response root (code page, element) of each command, for answering with a common status ([MS-ASCMD] 2.2.2). */
+/** The response root (code page, element) of each command, where a common status goes ([MS-ASCMD] 2.2.2). */
 const ROOTS: Record<string, [ns: string, name: string]> = {
   Sync: ["AirSync", "Sync"],
   FolderSync: ["FolderHierarchy", "FolderSync"],
@@ -10,7 +10,6 @@ const ROOTS: Record<string, [ns: string, name: string]> = {
   FolderUpdate: ["FolderHierarchy", "FolderUpdate"],
   GetItemEstimate: ["GetItemEstimate", "GetItemEstimate"],
   ItemOperations: ["ItemOperations", "ItemOperations"],
-  MeetingResponse: ["MeetingResponse", "MeetingResponse"],
   MoveItems: ["Move", "MoveItems"],
   Ping: ["Ping", "Ping"],
   ResolveRecipients: ["ResolveRecipients", "ResolveRecipients"],
@@ -24,9 +23,17 @@ const ROOTS: Record<string, [ns: string, name: string]> = {
   Provision: ["Provision", "Provision"],
 };
 
-/** `<Command><Status>n</Status></Command>` for 14.0+; commands without a WBXML response get HTTP 403. */
-export function commonStatusResponse(cmd: string, status: number): EasResponse {
+/**
+ * A common status for a 14.0+ request: `<Command><Status>n</Status></Command>` in the command's code page.
+ * MeetingResponse carries it inside Result (its schema has no top-level Status). Commands without a WBXML
+ * response (GetAttachment) get HTTP 403.
+ */
+export function commonStatusResponse(cmd: string, status: number, headers?: Record<string, string>): EasResponse {
+  if (cmd === "MeetingResponse") {
+    const ns = "MeetingResponse";
+    return { kind: "wbxml", headers, body: el(ns, "MeetingResponse", el(ns, "Result", el(ns, "Status", status))) };
+  }
   const root = ROOTS[cmd];
-  if (!root) return { kind: "http", status: 403 };
-  return { kind: "wbxml", body: el(root[0], root[1], el(root[0], "Status", status)) };
+  if (!root) return { kind: "http", status: 403, headers };
+  return { kind: "wbxml", headers, body: el(root[0], root[1], el(root[0], "Status", status)) };
 }
