@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { displayNameOf } from "../eas/commands/Settings";
+import { DEFAULT_ACTIVESYNC_PATH } from "./activesync-route";
 import { REALM } from "./basic-auth";
 import { errorResponse, MOBILESYNC_NS, mobileSyncResponse, readAutodiscoverRequest } from "./autodiscover-xml";
 
@@ -61,8 +62,9 @@ function jsonAutodiscover(request: Request, env: Env): Response {
 
 /** PUBLIC_URL when configured, else https on the request's host (loopback keeps its scheme, for local runs). */
 export function activeSyncUrl(request: Request, env: Env): string {
-  const path = (env as { ACTIVESYNC_PATH?: string }).ACTIVESYNC_PATH ?? "/Microsoft-Server-ActiveSync";
-  const configured = (env as { PUBLIC_URL?: string }).PUBLIC_URL;
+  const path = env.ACTIVESYNC_PATH || DEFAULT_ACTIVESYNC_PATH;
+  // Optional vars are declared on Cloudflare.Env (src/env.d.ts), which the generated global Env does not extend.
+  const configured = (env as Cloudflare.Env).PUBLIC_URL;
   if (configured) return configured.replace(/\/+$/, "") + path;
   const u = new URL(request.url);
   const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname);

@@ -7,7 +7,7 @@ import { deviceState, wipeDue } from "./device-state";
 
 /**
  * Refuses blocked and quarantined devices: common status 129 DeviceIsBlockedForThisUser for 14.0+
- * (MS-ASCMD_R4874..R4876), HTTP 403 for 12.1 and older. A quarantined device may still Provision and send
+ * (MS-ASCMD_R4874..MS-ASCMD_R4876), HTTP 403 for 12.1 and older. A quarantined device may still Provision and send
  * Settings (so the admin sees what it is before allowing it). A device with a wipe pending is let through so
  * the provision gate can deliver the wipe.
  */

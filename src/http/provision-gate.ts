@@ -8,8 +8,8 @@ import { deviceState, wipeDue } from "./device-state";
 /**
  * Signals "provisioning required" before a command runs ([MS-ASPROV] 3.2.5.1, MS-ASPROV_R483):
  * 140 RemoteWipeRequested, 142 DeviceNotProvisioned (no key), 144 InvalidPolicyKey (not the key we issued),
- * 143 PolicyRefresh (right key, policy edited since) for 14.0+ (MS-ASCMD_R5279, R4905/R4906, R4911/R4912, R4908);
- * HTTP 449 for 12.1 and older (MS-ASCMD_R7561..R7566). With the default policy nothing is enforced, so only a
+ * 143 PolicyRefresh (right key, policy edited since) for 14.0+ (MS-ASCMD_R5279, MS-ASCMD_R4905/MS-ASCMD_R4906, MS-ASCMD_R4911/MS-ASCMD_R4912, MS-ASCMD_R4908);
+ * HTTP 449 for 12.1 and older (MS-ASCMD_R7561..MS-ASCMD_R7566). With the default policy nothing is enforced, so only a
  * pending wipe is ever signalled: plain phones sync without provisioning, and Provision still answers them.
  */
 export const provisionGate: Gate = async (req, env) => {

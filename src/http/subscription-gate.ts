@@ -8,7 +8,7 @@ import { servesDevices, type MailboxSubscriptionState } from "../mailbox/subscri
 import { toHttpResponse } from "./eas-response";
 import type { Gate } from "./gates";
 
-/** [MS-ASCMD] 2.2.2 common status code 131 AccountDisabled: "The user's account is disabled" (MS-ASCMD_R4879, R4880). */
+/** [MS-ASCMD] 2.2.2 common status code 131 AccountDisabled: "The user's account is disabled" (MS-ASCMD_R4879, MS-ASCMD_R4880). */
 export const STATUS_ACCOUNT_DISABLED = 131;
 
 /**

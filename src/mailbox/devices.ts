@@ -189,7 +189,7 @@ export class DeviceRegistry {
 
     // An account-only wipe waits until the device speaks 16.1 (MS-ASPROV_R6906): never a full wipe instead.
     if (wipe !== "none" && !(wipe.startsWith("account-only") && !atLeast(input.protocolVersion, "16.1"))) {
-      // MS-ASPROV_R653/R66612: the directive is included only when a wipe was requested.
+      // MS-ASPROV_R653/MS-ASPROV_R66612: the directive is included only when a wipe was requested.
       this.sql.exec("UPDATE devices SET wipe_sent_at = ? WHERE device_id = ?", now, deviceId);
       return { kind: "wipe", accountOnly: wipe.startsWith("account-only"), status: 1 };
     }
@@ -211,7 +211,7 @@ export class DeviceRegistry {
     const ackKey = input.policy.policyKey;
     // A retried acknowledgement (the response was lost) gets the same final key again.
     if (ackKey === row.acked_temp_key && row.policy_key) return { kind: "policy", phase: "ack", policyKey: String(row.policy_key) };
-    // MS-ASPROV_R657/R658/R695: the key must be the temporary key issued in the initial response.
+    // MS-ASPROV_R657/MS-ASPROV_R658/MS-ASPROV_R695: the key must be the temporary key issued in the initial response.
     if (!row.temp_policy_key || ackKey !== row.temp_policy_key) return { kind: "policy-error", policyStatus: 5 };
 
     const status = input.policy.status ?? 1;
@@ -223,7 +223,7 @@ export class DeviceRegistry {
         now,
         deviceId,
       );
-      // MS-ASPROV_R455/R1046 (partial or not applied → 139), MS-ASPROV_R461 (externally managed → 145).
+      // MS-ASPROV_R455/MS-ASPROV_R1046 (partial or not applied → 139), MS-ASPROV_R461 (externally managed → 145).
       return { kind: "refused", status: status === 4 ? 145 : 139 };
     }
     const final = newPolicyKey([row.policy_key, row.temp_policy_key]);

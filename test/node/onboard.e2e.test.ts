@@ -83,7 +83,7 @@ describe("Autodiscover (responses validated against the Autodiscover XSDs)", () 
 });
 
 describe("Provision", () => {
-  it("default policy, 16.1: an iPhone provisions (both phases) and nothing is enforced — MS-ASPROV_R310, R605", async () => {
+  it("default policy, 16.1: an iPhone provisions (both phases) and nothing is enforced — MS-ASPROV_R310, MS-ASPROV_R605", async () => {
     const p = phone(PLAIN, "e2eIphone161", "16.1");
     const { initial, ack } = await provision(p, `<settings:DeviceInformation><settings:Set><settings:Model>iPhone16,1</settings:Model><settings:OS>iOS 18.1</settings:OS><settings:FriendlyName>Demo iPhone</settings:FriendlyName></settings:Set></settings:DeviceInformation>`);
     expect(initial.xml).toContain("<DevicePasswordEnabled>0</DevicePasswordEnabled>");
@@ -94,7 +94,7 @@ describe("Provision", () => {
     expect(dev).toMatchObject({ model: "iPhone16,1", os: "iOS 18.1", friendly_name: "Demo iPhone", protocol_version: "16.1", policy: { state: "provisioned" } });
   });
 
-  it("enforced policy, 12.1: HTTP 449 until provisioned — MS-ASCMD_R7564, R7566", async () => {
+  it("enforced policy, 12.1: HTTP 449 until provisioned — MS-ASCMD_R7564, MS-ASCMD_R7566", async () => {
     const p = phone(STRICT, "e2eIphone121", "12.1");
     expect((await p.command("Settings", SETTINGS_USER)).status).toBe(449);
     const { initial } = await provision(p);
@@ -105,7 +105,7 @@ describe("Provision", () => {
   });
 
   for (const version of ["14.1", "16.1"]) {
-    it(`enforced policy, ${version}: Status 142, then 144 for a wrong key, Policy Status 5 for a wrong acknowledgement — MS-ASCMD_R4906, R4912, MS-ASPROV_R658`, async () => {
+    it(`enforced policy, ${version}: Status 142, then 144 for a wrong key, Policy Status 5 for a wrong acknowledgement — MS-ASCMD_R4906, MS-ASCMD_R4912, MS-ASPROV_R658`, async () => {
       const p = phone(STRICT, `e2eAndroid${version.replace(".", "")}`, version, "Android");
       expect(text(await p.command("Settings", SETTINGS_USER), "Status")).toBe("142");
       p.config.policyKey = "31337";
@@ -120,7 +120,7 @@ describe("Provision", () => {
 });
 
 describe("device control", () => {
-  it("wipe: admin triggers it, the phone gets 140 then RemoteWipe, its acknowledgement is recorded — MS-ASPROV_R663, R666", async () => {
+  it("wipe: admin triggers it, the phone gets 140 then RemoteWipe, its acknowledgement is recorded — MS-ASPROV_R663, MS-ASPROV_R666", async () => {
     const p = phone(PLAIN, "e2eLost", "14.1");
     await provision(p);
     expect((await admin("POST", `/mailboxes/${PLAIN}/devices/e2eLost/wipe`, {})).status).toBe(202);

@@ -46,7 +46,7 @@ describe("listing", () => {
 });
 
 describe("access rules", () => {
-  it("a blocked device is refused: Status 129 on 14.0+, HTTP 403 on 12.1 — MS-ASCMD_R4874, R4875, R4876", async () => {
+  it("a blocked device is refused: Status 129 on 14.0+, HTTP 403 on 12.1 — MS-ASCMD_R4874, MS-ASCMD_R4875, MS-ASCMD_R4876", async () => {
     const modern = phone("blockme", "14.1", "SAMSUNGSMG991B");
     const legacy = phone("blockme12", "12.1", "SAMSUNGSMG991B");
     expect(first((await modern.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");

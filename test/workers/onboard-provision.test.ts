@@ -28,7 +28,7 @@ describe("default policy: nothing enforced", () => {
     }
   });
 
-  it("iOS still provisions and gets the full document with nothing enforced, a temporary then a final key — MS-ASPROV_R310, R605, R650, R662", async () => {
+  it("iOS still provisions and gets the full document with nothing enforced, a temporary then a final key — MS-ASPROV_R310, MS-ASPROV_R605, MS-ASPROV_R650, MS-ASPROV_R662", async () => {
     const phone = new Phone({ user: PLAIN, password: PW, deviceId: "iosplain", version: "16.1" });
     const { temp, final, initial, ack } = await phone.provision();
     expect(initial.xml).toContain("<DevicePasswordEnabled>0</DevicePasswordEnabled>");
@@ -45,7 +45,7 @@ describe("default policy: nothing enforced", () => {
 });
 
 describe("enforced policy", () => {
-  it("12.1: no key → HTTP 449; after the dance the final key passes — MS-ASCMD_R7564, R7566", async () => {
+  it("12.1: no key → HTTP 449; after the dance the final key passes — MS-ASCMD_R7564, MS-ASCMD_R7566", async () => {
     const phone = new Phone({ user: STRICT, password: PW, deviceId: "iphone121", version: "12.1" });
     expect((await phone.send("Settings", SETTINGS_GET)).status).toBe(449);
     expect((await phone.send("Settings", SETTINGS_GET, { policyKey: "0" })).status).toBe(449);
@@ -58,7 +58,7 @@ describe("enforced policy", () => {
   });
 
   for (const version of ["14.1", "16.1"]) {
-    it(`${version}: Status 142 without a key, 144 with a wrong one, 143 after the policy changes — MS-ASCMD_R4905, R4906, R4911, R4912, R4908`, async () => {
+    it(`${version}: Status 142 without a key, 144 with a wrong one, 143 after the policy changes — MS-ASCMD_R4905, MS-ASCMD_R4906, MS-ASCMD_R4911, MS-ASCMD_R4912, MS-ASCMD_R4908`, async () => {
       const id = `android${version.replace(".", "")}`;
       const phone = new Phone({ user: STRICT, password: PW, deviceId: id, version, deviceType: "Android" });
       let r = await phone.send("Settings", SETTINGS_GET);
@@ -67,7 +67,7 @@ describe("enforced policy", () => {
       r = await phone.send("Settings", SETTINGS_GET, { policyKey: "4242" });
       expect(first(r.xml, "Status")).toBe("144");
 
-      // 14.1+: DeviceInformation inside Provision is stored and answered (MS-ASPROV_R488, R534).
+      // 14.1+: DeviceInformation inside Provision is stored and answered (MS-ASPROV_R488, MS-ASPROV_R534).
       const info = `<settings:DeviceInformation><settings:Set><settings:Model>Pixel 9</settings:Model><settings:IMEI>356938035643809</settings:IMEI><settings:FriendlyName>Work phone</settings:FriendlyName><settings:OS>Android 15</settings:OS><settings:OSLanguage>fr-FR</settings:OSLanguage><settings:PhoneNumber>+33600000000</settings:PhoneNumber><settings:MobileOperator>Orange</settings:MobileOperator><settings:UserAgent>Android-Mail/2025</settings:UserAgent></settings:Set></settings:DeviceInformation>`;
       const { initial } = await phone.provision(info);
       expect(initial.xml).toMatch(/<settings:DeviceInformation>\s*<settings:Status>1<\/settings:Status>/);
@@ -85,7 +85,7 @@ describe("enforced policy", () => {
     });
   }
 
-  it("acknowledging a key that was never issued → Policy Status 5 — MS-ASPROV_R657, R658, R695, R382", async () => {
+  it("acknowledging a key that was never issued → Policy Status 5 — MS-ASPROV_R657, MS-ASPROV_R658, MS-ASPROV_R695, MS-ASPROV_R382", async () => {
     const phone = new Phone({ user: STRICT, password: PW, deviceId: "wrongack", version: "14.1" });
     await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
     const r = await phone.send(
@@ -113,7 +113,7 @@ describe("enforced policy", () => {
     expect(r.xml).toMatch(/<PolicyType>MS-WAP-Provisioning-XML<\/PolicyType>\s*<Status>3<\/Status>/);
   });
 
-  it("a device that could only partly apply the policy → 139, externally managed → 145 (14.0+); 403 on 12.1 — MS-ASPROV_R455, R1046, R461", async () => {
+  it("a device that could only partly apply the policy → 139, externally managed → 145 (14.0+); 403 on 12.1 — MS-ASPROV_R455, MS-ASPROV_R1046, MS-ASPROV_R461", async () => {
     for (const [status, expected] of [["2", "139"], ["4", "145"]] as const) {
       const phone = new Phone({ user: STRICT, password: PW, deviceId: `partial${status}`, version: "14.1" });
       const init = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
@@ -136,7 +136,7 @@ describe("enforced policy", () => {
 });
 
 describe("remote wipe", () => {
-  it("14.1: wipe requested → Status 140, Provision carries RemoteWipe, the acknowledgement is recorded — MS-ASCMD_R5279, MS-ASPROV_R653, R663, R664, R666", async () => {
+  it("14.1: wipe requested → Status 140, Provision carries RemoteWipe, the acknowledgement is recorded — MS-ASCMD_R5279, MS-ASPROV_R653, MS-ASPROV_R663, MS-ASPROV_R664, MS-ASPROV_R666", async () => {
     const phone = new Phone({ user: PLAIN, password: PW, deviceId: "lost141", version: "14.1" });
     await phone.provision();
     expect(await mailbox(PLAIN).requestWipe("lost141", false)).toBe(true);
@@ -161,7 +161,7 @@ describe("remote wipe", () => {
     expect(r.xml).toContain("<RemoteWipe/>"); // MS-ASPROV_R493: an empty Provision gets the directive too
   });
 
-  it("a failed wipe acknowledgement → Status 2 and the directive again — MS-ASPROV_R665, R1042", async () => {
+  it("a failed wipe acknowledgement → Status 2 and the directive again — MS-ASPROV_R665, MS-ASPROV_R1042", async () => {
     const phone = new Phone({ user: PLAIN, password: PW, deviceId: "wipefail", version: "14.1" });
     await phone.send("Settings", SETTINGS_GET);
     await mailbox(PLAIN).requestWipe("wipefail", false);
@@ -170,7 +170,7 @@ describe("remote wipe", () => {
     expect(await mailbox(PLAIN).getDevice("wipefail")).toMatchObject({ wipeState: "pending", wipeAckStatus: 2 });
   });
 
-  it("16.1: account-only wipe → AccountOnlyRemoteWipe, acknowledged and recorded — MS-ASPROV_R6906, R66612, R66601, R66605", async () => {
+  it("16.1: account-only wipe → AccountOnlyRemoteWipe, acknowledged and recorded — MS-ASPROV_R6906, MS-ASPROV_R66612, MS-ASPROV_R66601, MS-ASPROV_R66605", async () => {
     const phone = new Phone({ user: PLAIN, password: PW, deviceId: "byod161", version: "16.1" });
     await phone.send("Settings", SETTINGS_GET);
     await mailbox(PLAIN).requestWipe("byod161", true);

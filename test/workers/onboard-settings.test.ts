@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 
 describe("Settings", () => {
-  it("Oof Set then Get round-trips state, period and messages — MS-ASCMD_R4387, R4392", async () => {
+  it("Oof Set then Get round-trips state, period and messages — MS-ASCMD_R4387, MS-ASCMD_R4392", async () => {
     const p = phone("14.1");
     const set = await p.send(
       "Settings",
@@ -39,7 +39,7 @@ describe("Settings", () => {
     expect(html.xml).toContain("<ReplyMessage>&lt;html&gt;&lt;body&gt;Back on 3 January.&lt;/body&gt;&lt;/html&gt;</ReplyMessage>");
   });
 
-  it("Oof Set: time-based without times → 5 (invalid arguments), end before start → 6 (conflicting) — MS-ASCMD_R5582, R5583", async () => {
+  it("Oof Set: time-based without times → 5 (invalid arguments), end before start → 6 (conflicting) — MS-ASCMD_R5582, MS-ASCMD_R5583", async () => {
     const p = phone("14.1");
     let r = await p.send("Settings", `<Settings xmlns="Settings"><Oof><Set><OofState>2</OofState><StartTime>garbage</StartTime><EndTime>2027-01-03T00:00:00.000Z</EndTime></Set></Oof></Settings>`);
     expect(r.xml).toMatch(/<Oof>\s*<Status>5<\/Status>/);
@@ -70,7 +70,7 @@ describe("Settings", () => {
     expect(cur.xml).toMatch(/<Accounts>\s*<Account>\s*<UserDisplayName>carol<\/UserDisplayName>\s*<EmailAddresses>\s*<SMTPAddress>carol@example.test<\/SMTPAddress>\s*<PrimarySmtpAddress>carol@example.test<\/PrimarySmtpAddress>/);
   });
 
-  it("DevicePassword Set: 7 when recovery is not enabled, 5 when too long, 1 and stored when enabled — MS-ASCMD_R4399..R4402", async () => {
+  it("DevicePassword Set: 7 when recovery is not enabled, 5 when too long, 1 and stored when enabled — MS-ASCMD_R4399, MS-ASCMD_R4400, MS-ASCMD_R4401, MS-ASCMD_R4402", async () => {
     const p = phone("14.1", "pwdphone");
     const set = (pw: string) => p.send("Settings", `<Settings xmlns="Settings"><DevicePassword><Set><Password>${pw}</Password></Set></DevicePassword></Settings>`);
     expect((await set("1234")).xml).toMatch(/<DevicePassword>\s*<Status>7<\/Status>/);
@@ -83,7 +83,7 @@ describe("Settings", () => {
     await mailbox().setPolicy(policy);
   });
 
-  it("RightsManagementInformation Get: no templates on 14.1+, protocol error before — MS-ASCMD_R7083, R7085", async () => {
+  it("RightsManagementInformation Get: no templates on 14.1+, protocol error before — MS-ASCMD_R7083, MS-ASCMD_R7085", async () => {
     const r = await phone("14.1").send("Settings", `<Settings xmlns="Settings"><RightsManagementInformation><Get/></RightsManagementInformation></Settings>`);
     expect(r.xml).toMatch(/<RightsManagementInformation>\s*<Status>1<\/Status>\s*<Get>\s*<rightsmanagement:RightsManagementTemplates\/>/);
     const old = await phone("14.0").send("Settings", `<Settings xmlns="Settings"><RightsManagementInformation><Get/></RightsManagementInformation></Settings>`);

@@ -52,7 +52,7 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
   const deviceInfo = input.deviceInformation ? el("Settings", "DeviceInformation", el("Settings", "Status", 1)) : null;
   switch (outcome.kind) {
     case "wipe":
-      // MS-ASPROV_R493, R666, R66605: Status then the (empty) directive; 16.1 only for the account-only form.
+      // MS-ASPROV_R493, MS-ASPROV_R666, MS-ASPROV_R66605: Status then the (empty) directive; 16.1 only for the account-only form.
       return reply(
         el(P, "Provision", deviceInfo, el(P, "Status", outcome.status), el(P, outcome.accountOnly && atLeast(protocolVersion, "16.1") ? "AccountOnlyRemoteWipe" : "RemoteWipe")),
       );

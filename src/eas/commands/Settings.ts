@@ -146,10 +146,10 @@ async function handleDevicePassword(req: EasRequest, dp: WbxmlElement): Promise<
   const set = child(dp, "Set", S);
   const password = childText(set, "Password", S);
   if (!set || password === undefined) return el(S, "DevicePassword", status(2));
-  // MS-ASCMD_R4399/R4400: 5 when the password is too long.
+  // MS-ASCMD_R4399/MS-ASCMD_R4400: 5 when the password is too long.
   if (password.length > 255) return el(S, "DevicePassword", status(5));
   const { policy } = (await req.mailbox.getPolicy()) as { policy: { passwordRecoveryEnabled: boolean } };
-  // MS-ASCMD_R4401/R4402: 7 when the administrator has not enabled password recovery.
+  // MS-ASCMD_R4401/MS-ASCMD_R4402: 7 when the administrator has not enabled password recovery.
   if (!policy.passwordRecoveryEnabled) return el(S, "DevicePassword", status(7));
   await req.mailbox.recordDevicePassword(req.deviceId, password);
   return el(S, "DevicePassword", status(1));
@@ -174,7 +174,7 @@ function handleUserInformation(req: EasRequest, ui: WbxmlElement): WbxmlElement 
 }
 
 function handleRightsManagement(req: EasRequest, rm: WbxmlElement): WbxmlElement {
-  // MS-ASCMD_R7083/R7084: not part of 12.1 or 14.0 → protocol error.
+  // MS-ASCMD_R7083/MS-ASCMD_R7084: not part of 12.1 or 14.0 → protocol error.
   if (!atLeast(req.protocolVersion, "14.1") || !child(rm, "Get", S)) return el(S, "RightsManagementInformation", status(2));
   // No IRM service here: success with zero templates, so the device offers no protection templates.
   return el(S, "RightsManagementInformation", status(1), el(S, "Get", el("RightsManagement", "RightsManagementTemplates")));
