@@ -15,8 +15,8 @@ const XML_TYPE = "text/xml; charset=utf-8";
  * Autodiscover ([MS-ASCMD] 2.2.1.1), on any case of the path (devices send /Autodiscover/Autodiscover.xml,
  * /autodiscover/autodiscover.xml, /AutoDiscover/AutoDiscover.xml):
  * - POST …/autodiscover.xml: the mobilesync response with the ActiveSync URL. Like Exchange it requires the
- *   user's credentials: without valid Basic credentials → 401 with a Basic challenge ([MS-ASHTTP] 2.2.2.1.1: 401
- *   means the credentials are missing or wrong), and phones resend with them. A request for another schema (Outlook
+ *   user's credentials ([MS-ASCMD] 2.2.1.1 leaves authentication to the transport, MS-ASCMD_R5500): without
+ *   valid Basic credentials → 401 with a Basic challenge (MS-ASHTTP_R178, MS-ASHTTP_R523), and phones resend with them. A request for another schema (Outlook
  *   asks for the outlook responseschema) → ErrorCode 601; malformed XML or a mismatching address → ErrorCode 600.
  * - GET …/autodiscover.json?Email=…&Protocol=ActiveSync and …/autodiscover.json/v1.0/{email}?Protocol=ActiveSync
  *   (the form Outlook uses): `{"Protocol":"ActiveSync","Url":…}`, anonymous as in Exchange Online; it answers the

@@ -107,6 +107,17 @@ describe("enforced policy", () => {
     expect(first(again.xml, "PolicyKey")).toBe(final);
   });
 
+  it("an acknowledgement carrying the temporary key only in X-MS-PolicyKey is accepted (old Android clients)", async () => {
+    const phone = new Phone({ user: STRICT, password: PW, deviceId: "oldandroid", version: "12.1", deviceType: "Android" });
+    const init = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
+    const temp = first(init.xml, "PolicyKey")!;
+    const ack = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><Status>1</Status></Policy></Policies></Provision>`, { policyKey: temp });
+    const final = first(ack.xml, "PolicyKey")!;
+    expect(final).toMatch(/^[1-9]\d*$/);
+    expect(final).not.toBe(temp);
+    expect((await phone.send("Settings", SETTINGS_GET, { policyKey: final })).status).toBe(200);
+  });
+
   it("unknown PolicyType → Policy Status 3 — MS-ASPROV_R380", async () => {
     const phone = new Phone({ user: STRICT, password: PW, deviceId: "wap", version: "14.1" });
     const r = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-WAP-Provisioning-XML</PolicyType></Policy></Policies></Provision>`);

@@ -14,14 +14,14 @@ export const Provision: EasCommand = {
   async handle(req: EasRequest): Promise<EasResponse> {
     const root = req.body;
     if (root && (root.ns !== P || root.name !== "Provision")) return reply(el(P, "Provision", el(P, "Status", 2)));
-    const input = readRequest(root, req.protocolVersion);
+    const input = readRequest(root, req.protocolVersion, req.policyKey);
     if (input === "protocol-error") return reply(el(P, "Provision", el(P, "Status", 2)));
     const outcome = await req.mailbox.provision(req.deviceId, input);
     return respond(outcome, input, req.protocolVersion);
   },
 };
 
-function readRequest(root: WbxmlElement | null, protocolVersion: string): ProvisionInput | "protocol-error" {
+function readRequest(root: WbxmlElement | null, protocolVersion: string, headerKey: string | undefined): ProvisionInput | "protocol-error" {
   const input: ProvisionInput = { protocolVersion };
   if (!root) return input;
   input.deviceInformation = readDeviceInformation(child(root, "DeviceInformation", "Settings"));
@@ -39,8 +39,10 @@ function readRequest(root: WbxmlElement | null, protocolVersion: string): Provis
     const policy = child(policies, "Policy", P);
     const policyType = childText(policy, "PolicyType", P);
     if (!policy || !policyType) return "protocol-error";
-    const policyKey = childText(policy, "PolicyKey", P);
     const statusText = childText(policy, "Status", P);
+    // Some old Android clients acknowledge with Status only and the temporary key in X-MS-PolicyKey (Z-Push's
+    // "dw2412 Android provisioning fix", anchors §3 row 16): an acknowledgement all the same.
+    const policyKey = childText(policy, "PolicyKey", P) ?? (statusText !== undefined ? headerKey : undefined);
     if (policyKey !== undefined && statusText !== undefined && !/^\d+$/.test(statusText)) return "protocol-error";
     input.policy = { policyType, policyKey, status: statusText === undefined ? undefined : Number(statusText) };
   }
