@@ -103,11 +103,15 @@ export class Mailbox extends DurableObject<Env> {
     return (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).get();
   }
 
-  /** New mail (Email Routing, admin import): into the Inbox unless another default folder type is given. */
-  async deliver(raw: Uint8Array, folderType?: number): Promise<Delivered> {
-    const delivered = await deliverInto(this.store, raw, folderType);
+  /**
+   * New mail (Email Routing, admin import): into the Inbox unless another default folder type is given.
+   * `received` (ms since epoch) sets the arrival time for imports (IMAP APPEND's date); default now.
+   */
+  async deliver(raw: Uint8Array, folderType?: number, received?: number): Promise<Delivered> {
+    const delivered = await deliverInto(this.store, raw, folderType, received);
     await this.changed([delivered.folderId], "delivery");
-    if (folderType === undefined) await this.#autoReply(raw);
+    // Out-of-office only for new mail into the Inbox, not for imports of old mail (which carry `received`).
+    if (folderType === undefined && received === undefined) await this.#autoReply(raw);
     return delivered;
   }
 
@@ -121,6 +125,13 @@ export class Mailbox extends DurableObject<Env> {
     } catch (e) {
       console.error("out-of-office reply failed", e);
     }
+  }
+
+  /** Admin import: like deliver, but the message keeps its Date header as arrival time (not in the future). */
+  async importMessage(raw: Uint8Array, folderType?: number): Promise<Delivered> {
+    const delivered = await deliverInto(this.store, raw, folderType, "date-header");
+    await this.changed([delivered.folderId], "import");
+    return delivered;
   }
 
   async listFolders(): Promise<StoreFolder[]> {
