@@ -10,6 +10,8 @@ export type Authenticator = (request: Request, env: Env) => Promise<string | nul
 const XML_PATH = "/autodiscover/autodiscover.xml";
 const JSON_PATH = "/autodiscover/autodiscover.json";
 const XML_TYPE = "text/xml; charset=utf-8";
+/** A real request is a few hundred bytes. */
+const MAX_REQUEST_BYTES = 64 * 1024;
 
 /**
  * Autodiscover ([MS-ASCMD] 2.2.1.1), on any case of the path (devices send /Autodiscover/Autodiscover.xml,
@@ -36,6 +38,7 @@ async function xmlAutodiscover(request: Request, env: Env, authenticate: Authent
   const user = await authenticate(request, env);
   if (!user) return new Response("Unauthorized\n", { status: 401, headers: { "WWW-Authenticate": `Basic realm="${REALM}", charset="UTF-8"` } });
   if (request.method !== "POST") return xml(errorResponse(600, "Invalid Request"));
+  if (Number(request.headers.get("Content-Length") ?? 0) > MAX_REQUEST_BYTES) return xml(errorResponse(600, "Invalid Request"));
   const req = readAutodiscoverRequest(await request.text());
   if (!req) return xml(errorResponse(600, "Invalid Request"));
   if (req.schema !== MOBILESYNC_NS) return xml(errorResponse(601, "Provider is not available for the requested schema"));
@@ -46,7 +49,12 @@ async function xmlAutodiscover(request: Request, env: Env, authenticate: Authent
 function jsonAutodiscover(request: Request, env: Env): Response {
   const url = new URL(request.url);
   const q = (name: string) => [...url.searchParams].find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-  const pathEmail = decodeURIComponent(url.pathname.split("/").slice(4).join("/"));
+  let pathEmail = "";
+  try {
+    pathEmail = decodeURIComponent(url.pathname.split("/").slice(4).join("/"));
+  } catch {
+    // a malformed %-escape: no address
+  }
   const email = q("Email") ?? pathEmail;
   const protocol = q("Protocol");
   if (request.method !== "GET" && request.method !== "HEAD") return Response.json({ ErrorCode: "InvalidRequest", ErrorMessage: "Use GET" }, { status: 405 });

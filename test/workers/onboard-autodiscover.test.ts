@@ -40,7 +40,7 @@ describe("XML", () => {
     });
   }
 
-  it("without credentials or with a wrong password → 401 with a Basic challenge ([MS-ASHTTP] 401)", async () => {
+  it("without credentials or with a wrong password → 401 with a Basic challenge — MS-ASHTTP_R178, MS-ASHTTP_R523", async () => {
     for (const auth of [null, basic(USER, "wrong")]) {
       const res = await post("/autodiscover/autodiscover.xml", request(USER), auth);
       expect(res.status).toBe(401);
@@ -98,6 +98,8 @@ describe("JSON", () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ ErrorCode: "InvalidProtocol" });
     res = await get("/autodiscover/autodiscover.json?Protocol=ActiveSync");
+    expect(res.status).toBe(400);
+    res = await get("/autodiscover/autodiscover.json/v1.0/%E0%A4%A?Protocol=ActiveSync");
     expect(res.status).toBe(400);
   });
 });
