@@ -8,6 +8,7 @@ import { atLeast } from "../eas/protocol-version";
 import type { DeviceRecord } from "../mailbox/devices";
 import type { Mailbox } from "../mailbox/mailbox";
 import { notFound, ServiceError } from "../service/errors";
+import { endMailboxWaits } from "../service/mailbox-link";
 import { newAdminRouter, type AdminEnv } from "./context";
 import { Address, json, problemResponses } from "./schemas";
 import { forgetGlobalAccess, GLOBAL_RULES_OBJECT } from "../http/device-state";
@@ -79,6 +80,11 @@ function deviceView(d: DeviceRecord): z.infer<typeof Device> {
   };
 }
 
+/** Ends the mailbox's hanging Pings/Syncs so devices come back at once and meet the gates (wipe, block, policy). */
+async function wake(c: Context<AdminEnv>, address: string, reason: string): Promise<void> {
+  await endMailboxWaits(c.env, address, reason);
+}
+
 /** The mailbox object of an existing login (never creates an object for a typo). */
 async function mailboxOf(c: Context<AdminEnv>, address: string) {
   const [acc] = await c.get("deps").db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
@@ -135,6 +141,7 @@ r.openapi(
     if (body.account_only && !atLeast(dev.protocolVersion, "16.1"))
       throw new ServiceError(409, "Account-only wipe not supported", `device ${deviceId} speaks EAS ${dev.protocolVersion}; account-only wipe needs 16.1`);
     await mbx.requestWipe(deviceId, body.account_only);
+    await wake(c, address, "remote wipe requested");
     return c.json(deviceView((await mbx.getDevice(deviceId)) as DeviceRecord), 202);
   },
 );
@@ -171,7 +178,12 @@ const GlobalRuleParam = z.object({ id: RuleParam.shape.id });
 
 /** The same four routes for one mailbox's rules and for the service-wide ones (kept in their own object). */
 function ruleRoutes(prefix: string, params: z.ZodObject, paramsWithId: z.ZodObject, scope: string, target: (c: Context<AdminEnv>, p: Record<string, string>) => Promise<DurableObjectStub<Mailbox>>) {
-  const after = () => forgetGlobalAccess();
+  // Global rules reach each isolate within 30 s and each waiting device on its next request; a mailbox's own
+  // rule change ends that mailbox's waits at once.
+  const after = async (c: Context<AdminEnv>, p: Record<string, string>) => {
+    forgetGlobalAccess();
+    if (p.address) await wake(c, p.address, "device access rules changed");
+  };
   r.openapi(
     createRoute({ method: "get", path: `${prefix}/device-rules`, tags, summary: `${scope} access rules. Mailbox DeviceId, DeviceType, user-agent rules win over the global ones, then the mailbox default, then the global default`, request: { params }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
     async (c) => c.json(rulesView(await (await target(c, c.req.valid("param") as Record<string, string>)).listAccessRules()), 200),
@@ -180,8 +192,9 @@ function ruleRoutes(prefix: string, params: z.ZodObject, paramsWithId: z.ZodObje
     createRoute({ method: "post", path: `${prefix}/device-rules`, tags, summary: `${scope}: allow, block or quarantine devices by DeviceId, DeviceType or user-agent pattern`, request: { params, body: { content: { "application/json": { schema: RuleBody } }, required: true } }, responses: { 201: json(Rule, "Rule added"), ...problemResponses } }),
     async (c) => {
       const b = c.req.valid("json");
-      const saved = await (await target(c, c.req.valid("param") as Record<string, string>)).addAccessRule({ kind: b.kind, pattern: b.pattern, access: b.access, note: b.note ?? null });
-      after();
+      const p = c.req.valid("param") as Record<string, string>;
+      const saved = await (await target(c, p)).addAccessRule({ kind: b.kind, pattern: b.pattern, access: b.access, note: b.note ?? null });
+      await after(c, p);
       return c.json(ruleView(saved), 201);
     },
   );
@@ -190,16 +203,17 @@ function ruleRoutes(prefix: string, params: z.ZodObject, paramsWithId: z.ZodObje
     async (c) => {
       const p = c.req.valid("param") as Record<string, string>;
       if (!(await (await target(c, p)).removeAccessRule(p.id!))) throw notFound("device rule", p.id!);
-      after();
+      await after(c, p);
       return c.body(null, 204);
     },
   );
   r.openapi(
     createRoute({ method: "put", path: `${prefix}/device-rules/default`, tags, summary: `${scope}: access for devices no rule matches (e.g. quarantine every new device until approved); null inherits`, request: { params, body: { content: { "application/json": { schema: DefaultBody } }, required: true } }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
     async (c) => {
-      const mbx = await target(c, c.req.valid("param") as Record<string, string>);
+      const p = c.req.valid("param") as Record<string, string>;
+      const mbx = await target(c, p);
       await mbx.setDefaultAccess(c.req.valid("json").access);
-      after();
+      await after(c, p);
       return c.json(rulesView(await mbx.listAccessRules()), 200);
     },
   );
@@ -232,6 +246,8 @@ r.openapi(
     const { policy } = await mbx.getPolicy();
     const next = PolicySchema.safeParse({ ...policy, ...c.req.valid("json") });
     if (!next.success) throw new ServiceError(400, "Invalid policy", next.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-    return c.json(await mbx.setPolicy(next.data), 200);
+    const saved = await mbx.setPolicy(next.data);
+    await wake(c, address, "device policy changed");
+    return c.json(saved, 200);
   },
 );
