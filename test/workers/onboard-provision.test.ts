@@ -10,6 +10,15 @@ const PLAIN = "plain@example.test";
 const STRICT = "strict@example.test";
 const mailbox = (a: string) => env.MAILBOX.getByName(a);
 const SETTINGS_GET = `<Settings xmlns="Settings"><UserInformation><Get/></UserInformation></Settings>`;
+const INITIAL = `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`;
+
+/** A phone the mailbox knows, with a wipe requested for it by the admin. */
+async function phoneToWipe(deviceId: string, version: string, accountOnly: boolean): Promise<Phone> {
+  const phone = new Phone({ user: PLAIN, password: PW, deviceId, version });
+  await phone.send("Settings", SETTINGS_GET);
+  expect(await mailbox(PLAIN).requestWipe(deviceId, accountOnly)).toBe(true);
+  return phone;
+}
 const STRICT_POLICY = PolicySchema.parse({ devicePasswordEnabled: true, minDevicePasswordLength: 6, maxInactivityTimeDeviceLock: 300, requireDeviceEncryption: true });
 
 beforeAll(async () => {
@@ -87,7 +96,7 @@ describe("enforced policy", () => {
 
   it("acknowledging a key that was never issued → Policy Status 5 — MS-ASPROV_R657, MS-ASPROV_R658, MS-ASPROV_R695, MS-ASPROV_R382", async () => {
     const phone = new Phone({ user: STRICT, password: PW, deviceId: "wrongack", version: "14.1" });
-    await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
+    await phone.send("Provision", INITIAL);
     const r = await phone.send(
       "Provision",
       `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>1</PolicyKey><Status>1</Status></Policy></Policies></Provision>`,
@@ -109,7 +118,7 @@ describe("enforced policy", () => {
 
   it("an acknowledgement carrying the temporary key only in X-MS-PolicyKey is accepted (old Android clients)", async () => {
     const phone = new Phone({ user: STRICT, password: PW, deviceId: "oldandroid", version: "12.1", deviceType: "Android" });
-    const init = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
+    const init = await phone.send("Provision", INITIAL);
     const temp = first(init.xml, "PolicyKey")!;
     const ack = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><Status>1</Status></Policy></Policies></Provision>`, { policyKey: temp });
     const final = first(ack.xml, "PolicyKey")!;
@@ -127,7 +136,7 @@ describe("enforced policy", () => {
   it("a device that could only partly apply the policy → 139, externally managed → 145 (14.0+); 403 on 12.1 — MS-ASPROV_R455, MS-ASPROV_R1046, MS-ASPROV_R461", async () => {
     for (const [status, expected] of [["2", "139"], ["4", "145"]] as const) {
       const phone = new Phone({ user: STRICT, password: PW, deviceId: `partial${status}`, version: "14.1" });
-      const init = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
+      const init = await phone.send("Provision", INITIAL);
       const temp = first(init.xml, "PolicyKey")!;
       const r = await phone.send(
         "Provision",
@@ -152,7 +161,7 @@ describe("remote wipe", () => {
     await phone.provision();
     expect(await mailbox(PLAIN).requestWipe("lost141", false)).toBe(true);
     expect(first((await phone.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("140");
-    const directive = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
+    const directive = await phone.send("Provision", INITIAL);
     expect(directive.xml).toMatch(/<Provision xmlns="Provision">\s*<Status>1<\/Status>\s*<RemoteWipe\/>\s*<\/Provision>/);
     expect(directive.xml).not.toContain("<Policies>");
     const ack = await phone.send("Provision", `<Provision xmlns="Provision"><RemoteWipe><Status>1</Status></RemoteWipe></Provision>`);
@@ -164,29 +173,23 @@ describe("remote wipe", () => {
   });
 
   it("12.1: a pending wipe → HTTP 449 — MS-ASCMD_R7562", async () => {
-    const phone = new Phone({ user: PLAIN, password: PW, deviceId: "lost121", version: "12.1" });
-    await phone.send("Settings", SETTINGS_GET);
-    await mailbox(PLAIN).requestWipe("lost121", false);
+    const phone = await phoneToWipe("lost121", "12.1", false);
     expect((await phone.send("Settings", SETTINGS_GET)).status).toBe(449);
     const r = await phone.send("Provision", null);
     expect(r.xml).toContain("<RemoteWipe/>"); // MS-ASPROV_R493: an empty Provision gets the directive too
   });
 
   it("a failed wipe acknowledgement → Status 2 and the directive again — MS-ASPROV_R665, MS-ASPROV_R1042", async () => {
-    const phone = new Phone({ user: PLAIN, password: PW, deviceId: "wipefail", version: "14.1" });
-    await phone.send("Settings", SETTINGS_GET);
-    await mailbox(PLAIN).requestWipe("wipefail", false);
+    const phone = await phoneToWipe("wipefail", "14.1", false);
     const r = await phone.send("Provision", `<Provision xmlns="Provision"><RemoteWipe><Status>2</Status></RemoteWipe></Provision>`);
     expect(r.xml).toMatch(/<Status>2<\/Status>\s*<RemoteWipe\/>/);
     expect(await mailbox(PLAIN).getDevice("wipefail")).toMatchObject({ wipeState: "pending", wipeAckStatus: 2 });
   });
 
   it("16.1: account-only wipe → AccountOnlyRemoteWipe, acknowledged and recorded — MS-ASPROV_R6906, MS-ASPROV_R66612, MS-ASPROV_R66601, MS-ASPROV_R66605", async () => {
-    const phone = new Phone({ user: PLAIN, password: PW, deviceId: "byod161", version: "16.1" });
-    await phone.send("Settings", SETTINGS_GET);
-    await mailbox(PLAIN).requestWipe("byod161", true);
+    const phone = await phoneToWipe("byod161", "16.1", true);
     expect(first((await phone.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("140");
-    const directive = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
+    const directive = await phone.send("Provision", INITIAL);
     expect(directive.xml).toMatch(/<Status>1<\/Status>\s*<AccountOnlyRemoteWipe\/>/);
     expect(directive.xml).not.toContain("<RemoteWipe/>");
     const ack = await phone.send("Provision", `<Provision xmlns="Provision"><AccountOnlyRemoteWipe><Status>1</Status></AccountOnlyRemoteWipe></Provision>`);
@@ -195,19 +198,15 @@ describe("remote wipe", () => {
   });
 
   it("an account-only wipe is never turned into a full wipe for a pre-16.1 request", async () => {
-    const phone = new Phone({ user: PLAIN, password: PW, deviceId: "old141", version: "14.1" });
-    await phone.send("Settings", SETTINGS_GET);
-    await mailbox(PLAIN).requestWipe("old141", true);
+    const phone = await phoneToWipe("old141", "14.1", true);
     expect(first((await phone.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
-    const r = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
+    const r = await phone.send("Provision", INITIAL);
     expect(r.xml).not.toMatch(/RemoteWipe/);
   });
 
   it("the wipe survives a restart of the mailbox object", async () => {
     const { evictDurableObject } = await import("cloudflare:test");
-    const phone = new Phone({ user: PLAIN, password: PW, deviceId: "evicted", version: "14.1" });
-    await phone.send("Settings", SETTINGS_GET);
-    await mailbox(PLAIN).requestWipe("evicted", false);
+    const phone = await phoneToWipe("evicted", "14.1", false);
     await evictDurableObject(mailbox(PLAIN));
     expect(first((await phone.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("140");
   });
