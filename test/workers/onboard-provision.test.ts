@@ -202,6 +202,9 @@ describe("remote wipe", () => {
     expect(first((await phone.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
     const r = await phone.send("Provision", INITIAL);
     expect(r.xml).not.toMatch(/RemoteWipe/);
+    // Even an (unexpected) account-only acknowledgement from a 14.1 request is never answered with a full wipe.
+    const odd = await phone.send("Provision", `<Provision xmlns="Provision"><AccountOnlyRemoteWipe><Status>2</Status></AccountOnlyRemoteWipe></Provision>`);
+    expect(odd.xml).not.toContain("<RemoteWipe/>");
   });
 
   it("the wipe survives a restart of the mailbox object", async () => {

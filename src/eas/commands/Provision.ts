@@ -54,12 +54,11 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
   const deviceInfo = input.deviceInformation ? el("Settings", "DeviceInformation", el("Settings", "Status", 1)) : null;
   switch (outcome.kind) {
     case "wipe":
-      // MS-ASPROV_R493, MS-ASPROV_R666, MS-ASPROV_R66605: Status then the (empty) directive; 16.1 only for the account-only form.
-      return reply(
-        el(P, "Provision", deviceInfo, el(P, "Status", outcome.status), el(P, outcome.accountOnly && atLeast(protocolVersion, "16.1") ? "AccountOnlyRemoteWipe" : "RemoteWipe")),
-      );
+      // MS-ASPROV_R493, MS-ASPROV_R666, MS-ASPROV_R66605: Status then the (empty) directive. An account-only wipe
+      // is never answered with the full RemoteWipe (the registry only directs it to 16.1 requests).
+      return reply(el(P, "Provision", deviceInfo, el(P, "Status", outcome.status), el(P, outcome.accountOnly ? "AccountOnlyRemoteWipe" : "RemoteWipe")));
     case "policy":
-      // MS-ASPROV_R310 (initial: type, status, temporary key, data), R605/R601 (ack: type, status, final key, no Data).
+      // MS-ASPROV_R310 (initial: type, status, temporary key, data), MS-ASPROV_R605/MS-ASPROV_R601 (ack: final key, no Data).
       return reply(
         el(
           P,
@@ -81,7 +80,7 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
         ),
       );
     case "policy-error":
-      // MS-ASPROV_R380 (3: unknown PolicyType), R382/R658 (5: acknowledging the wrong policy key).
+      // MS-ASPROV_R380 (3: unknown PolicyType), MS-ASPROV_R382/MS-ASPROV_R658 (5: acknowledging the wrong policy key).
       return reply(
         el(
           P,
@@ -92,7 +91,7 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
         ),
       );
     case "refused":
-      // Common status codes 139/145 exist from 14.0; older clients only understand HTTP 403 ([MS-ASHTTP] 3.2.5.1).
+      // Common status codes 139/145 exist from 14.0; older clients get HTTP 403 instead (as MS-ASCMD_R7561 does for 140).
       if (!atLeast(protocolVersion, "14.0")) return { kind: "http", status: 403 };
       return reply(el(P, "Provision", deviceInfo, el(P, "Status", outcome.status)));
     case "status-only":
