@@ -167,7 +167,7 @@ export class DeviceRegistry {
 
   /** The Provision command's state machine ([MS-ASPROV] 3.2.5.1). */
   provision(deviceId: string, input: ProvisionInput, now = Date.now()): ProvisionOutcome {
-    if (!this.#row(deviceId)) this.touch({ deviceId, deviceType: "", protocolVersion: input.protocolVersion }, undefined, now);
+    this.#ensure(deviceId, input.protocolVersion, now);
     if (input.deviceInformation) this.setDeviceInformation(deviceId, input.deviceInformation, now);
     const row = this.#row(deviceId)!;
     const wipe = row.wipe_state as WipeState;
@@ -240,6 +240,7 @@ export class DeviceRegistry {
   }
 
   setDeviceInformation(deviceId: string, info: DeviceInformation, now = Date.now()): void {
+    this.#ensure(deviceId, "", now);
     this.sql.exec(
       `UPDATE devices SET model = ?, imei = ?, friendly_name = ?, os = ?, os_language = ?, phone_number = ?, info_user_agent = ?,
        enable_outbound_sms = ?, mobile_operator = ?, device_information_at = ? WHERE device_id = ?`,
@@ -364,6 +365,11 @@ export class DeviceRegistry {
       const d = decideAccess(rules, { deviceId: String(r.device_id), deviceType: String(r.device_type), userAgent: r.user_agent as string | null }, fallback, this.#global);
       this.sql.exec("UPDATE devices SET access_state = ?, access_by = ? WHERE device_id = ?", d.access, d.by, r.device_id);
     }
+  }
+
+  /** The gates record every device first; this only guards direct calls. */
+  #ensure(deviceId: string, protocolVersion: string, now: number): void {
+    if (!this.#row(deviceId)) this.touch({ deviceId, deviceType: "", protocolVersion }, undefined, now);
   }
 
   #row(deviceId: string): Row | undefined {

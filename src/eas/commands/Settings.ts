@@ -137,7 +137,6 @@ function convertBody(body: string, from: "Text" | "HTML", to: "Text" | "HTML"): 
 async function handleDeviceInformation(req: EasRequest, info: WbxmlElement): Promise<WbxmlElement> {
   const parsed = readDeviceInformation(info);
   if (!parsed) return el(S, "DeviceInformation", status(2));
-  await req.mailbox.touchDevice({ deviceId: req.deviceId, deviceType: req.deviceType, userAgent: req.userAgent, protocolVersion: req.protocolVersion });
   await req.mailbox.setDeviceInformation(req.deviceId, parsed);
   return el(S, "DeviceInformation", status(1));
 }
