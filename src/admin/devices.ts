@@ -23,8 +23,8 @@ const DeviceParam = AddressParam.extend({ deviceId: z.string().min(1).max(128).o
 const RuleParam = AddressParam.extend({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
 const AccessState = z.enum(["allowed", "blocked", "quarantined"]);
 const RuleBody = z.object({
-  kind: z.enum(["device-id", "device-type", "user-agent"]),
-  /** Exact DeviceId / DeviceType (case-insensitive) or a user-agent pattern with `*` wildcards. */
+  kind: z.enum(["device-id", "device-model", "device-type", "user-agent"]),
+  /** Exact DeviceId / DeviceType (case-insensitive), or a model / user-agent pattern with `*` wildcards. */
   pattern: z.string().trim().min(1).max(256),
   access: AccessState,
   note: z.string().max(500).optional(),
@@ -185,11 +185,11 @@ function ruleRoutes(prefix: string, params: z.ZodObject, paramsWithId: z.ZodObje
     if (p.address) await wake(c, p.address, "device access rules changed");
   };
   r.openapi(
-    createRoute({ method: "get", path: `${prefix}/device-rules`, tags, summary: `${scope} access rules. Mailbox DeviceId, DeviceType, user-agent rules win over the global ones, then the mailbox default, then the global default`, request: { params }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
+    createRoute({ method: "get", path: `${prefix}/device-rules`, tags, summary: `${scope} access rules. Mailbox DeviceId, model, DeviceType, user-agent rules win over the global ones, then the mailbox default, then the global default`, request: { params }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
     async (c) => c.json(rulesView(await (await target(c, c.req.valid("param") as Record<string, string>)).listAccessRules()), 200),
   );
   r.openapi(
-    createRoute({ method: "post", path: `${prefix}/device-rules`, tags, summary: `${scope}: allow, block or quarantine devices by DeviceId, DeviceType or user-agent pattern`, request: { params, body: { content: { "application/json": { schema: RuleBody } }, required: true } }, responses: { 201: json(Rule, "Rule added"), ...problemResponses } }),
+    createRoute({ method: "post", path: `${prefix}/device-rules`, tags, summary: `${scope}: allow, block or quarantine devices by DeviceId, model (as reported in DeviceInformation), DeviceType or user-agent pattern`, request: { params, body: { content: { "application/json": { schema: RuleBody } }, required: true } }, responses: { 201: json(Rule, "Rule added"), ...problemResponses } }),
     async (c) => {
       const b = c.req.valid("json");
       const p = c.req.valid("param") as Record<string, string>;

@@ -1,6 +1,6 @@
 import { isEnforced, type Policy } from "../eas/policy";
 import { atLeast } from "../eas/protocol-version";
-import { decideAccess, type AccessRule, type AccessState, type GlobalAccess, type RuleKind } from "./device-access";
+import { decideAccess, type AccessRule, type AccessState, type DeviceFacts, type GlobalAccess, type RuleKind } from "./device-access";
 import { OnboardSettings } from "./onboard-settings";
 
 /** What the front door knows about a device on every request. */
@@ -118,7 +118,7 @@ export class DeviceRegistry {
   touch(seen: DeviceSeen, global?: GlobalAccess, now = Date.now()): DeviceGateState {
     if (global) this.#global = global;
     let row = this.#row(seen.deviceId);
-    const decision = decideAccess(this.rules(), { ...seen, userAgent: seen.userAgent ?? null }, this.#ownDefault(), this.#global);
+    const decision = this.#decide({ ...seen, userAgent: seen.userAgent ?? null, model: (row?.model as string | null) ?? null });
     if (!row) {
       this.sql.exec(
         `INSERT INTO devices (device_id, device_type, user_agent, protocol_version, first_seen, last_seen, access_state, access_by)
@@ -256,6 +256,8 @@ export class DeviceRegistry {
       now,
       deviceId,
     );
+    // A model rule may now match.
+    if (this.rules().some((r) => r.kind === "device-model")) this.#refreshAccess();
   }
 
   /** The device's recovery password ([MS-ASCMD] 2.2.3.46), kept so an admin can read it back to a locked-out user. */
@@ -359,12 +361,14 @@ export class DeviceRegistry {
 
   /** Keeps the stored access column (what admins see) in line with the rules. */
   #refreshAccess(): void {
-    const rules = this.rules();
-    const fallback = this.#ownDefault();
-    for (const r of this.sql.exec<Row>("SELECT device_id, device_type, user_agent FROM devices").toArray()) {
-      const d = decideAccess(rules, { deviceId: String(r.device_id), deviceType: String(r.device_type), userAgent: r.user_agent as string | null }, fallback, this.#global);
+    for (const r of this.sql.exec<Row>("SELECT device_id, device_type, user_agent, model FROM devices").toArray()) {
+      const d = this.#decide({ deviceId: String(r.device_id), deviceType: String(r.device_type), userAgent: r.user_agent as string | null, model: r.model as string | null });
       this.sql.exec("UPDATE devices SET access_state = ?, access_by = ? WHERE device_id = ?", d.access, d.by, r.device_id);
     }
+  }
+
+  #decide(device: DeviceFacts) {
+    return decideAccess(this.rules(), device, this.#ownDefault(), this.#global);
   }
 
   /** The gates record every device first; this only guards direct calls. */

@@ -113,6 +113,17 @@ describe("access rules", () => {
     expect(((await (await admin("GET", `/device-rules`)).json()) as { rules: unknown[] }).rules).toEqual([]);
   });
 
+  it("a model rule applies once the device has reported its model (DeviceInformation)", async () => {
+    const rule = (await (await admin("POST", `${base}/device-rules`, { kind: "device-model", pattern: "SM-A1*", access: "blocked" })).json()) as { id: string };
+    const p = phone("cheapphone", "14.1", "Android");
+    expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
+    await p.send("Settings", `<Settings xmlns="Settings"><DeviceInformation><Set><Model>SM-A155F</Model></Set></DeviceInformation></Settings>`);
+    expect(((await (await admin("GET", `${base}/devices/cheapphone`)).json()) as { access: { state: string } }).access.state).toBe("blocked");
+    expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("129");
+    await admin("DELETE", `${base}/device-rules/${rule.id}`);
+    expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
+  });
+
   it("invalid rules are refused with problem+json (zod)", async () => {
     for (const body of [{ kind: "imei", pattern: "x", access: "blocked" }, { kind: "device-id", pattern: "", access: "blocked" }, { kind: "device-id", pattern: "x", access: "deny" }]) {
       const r = await admin("POST", `${base}/device-rules`, body);
