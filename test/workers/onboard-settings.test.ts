@@ -86,8 +86,9 @@ describe("Settings", () => {
   it("RightsManagementInformation Get: no templates on 14.1+, protocol error before — MS-ASCMD_R7083, MS-ASCMD_R7085", async () => {
     const r = await phone("14.1").send("Settings", `<Settings xmlns="Settings"><RightsManagementInformation><Get/></RightsManagementInformation></Settings>`);
     expect(r.xml).toMatch(/<RightsManagementInformation>\s*<Status>1<\/Status>\s*<Get>\s*<rightsmanagement:RightsManagementTemplates\/>/);
-    const old = await phone("14.0").send("Settings", `<Settings xmlns="Settings"><RightsManagementInformation><Get/></RightsManagementInformation></Settings>`);
-    expect(old.xml).toMatch(/<RightsManagementInformation>\s*<Status>2<\/Status>\s*<\/RightsManagementInformation>/);
+    const old = await phone("14.0").send("Settings", `<Settings xmlns="Settings"><Oof><Set><OofState>1</OofState></Set></Oof><RightsManagementInformation><Get/></RightsManagementInformation></Settings>`);
+    expect(old.xml).toMatch(/<Settings xmlns="Settings">\s*<Status>2<\/Status>\s*<\/Settings>/);
+    expect((await mailbox().getOof()).state).not.toBe(1); // nothing of the refused request applied
   });
 
   it("a body that is not a Settings request → Status 2 — MS-ASCMD_R4388", async () => {

@@ -18,6 +18,9 @@ export const Settings: EasCommand = {
     const root = req.body;
     // MS-ASCMD_R4388: 2 = protocol error for a body that is not a Settings request.
     if (!root || root.ns !== S || root.name !== "Settings") return wbxml(el(S, "Settings", status(2)));
+    // MS-ASCMD_R7083/MS-ASCMD_R7084: RightsManagementInformation is not part of 12.1 or 14.0: such a request is
+    // malformed for its version, so nothing of it is applied.
+    if (child(root, "RightsManagementInformation", S) && !atLeast(req.protocolVersion, "14.1")) return wbxml(el(S, "Settings", status(2)));
     const parts: WbxmlElement[] = [];
     const oof = child(root, "Oof", S);
     if (oof) parts.push(await handleOof(req, oof));
@@ -173,8 +176,7 @@ function handleUserInformation(req: EasRequest, ui: WbxmlElement): WbxmlElement 
 }
 
 function handleRightsManagement(req: EasRequest, rm: WbxmlElement): WbxmlElement {
-  // MS-ASCMD_R7083/MS-ASCMD_R7084: not part of 12.1 or 14.0 → protocol error.
-  if (!atLeast(req.protocolVersion, "14.1") || !child(rm, "Get", S)) return el(S, "RightsManagementInformation", status(2));
+  if (!child(rm, "Get", S)) return el(S, "RightsManagementInformation", status(2));
   // No IRM service here: success with zero templates, so the device offers no protection templates.
   return el(S, "RightsManagementInformation", status(1), el(S, "Get", el("RightsManagement", "RightsManagementTemplates")));
 }
