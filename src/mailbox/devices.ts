@@ -58,6 +58,8 @@ export interface DeviceGateState {
   policyEnforced: boolean;
   policyKey: string | null;
   policyCurrent: boolean;
+  /** Set once, the first time the device is quarantined: the mailbox then tells its user. */
+  quarantineNotice?: true;
 }
 
 export interface ProvisionInput {
@@ -105,7 +107,7 @@ export class DeviceRegistry {
       wipe_state TEXT NOT NULL DEFAULT 'none',
       wipe_requested_at INTEGER, wipe_sent_at INTEGER, wipe_acked_at INTEGER, wipe_ack_status INTEGER,
       access_state TEXT NOT NULL DEFAULT 'allowed', access_by TEXT NOT NULL DEFAULT 'default',
-      device_password_set_at INTEGER, recovery_password TEXT
+      device_password_set_at INTEGER, recovery_password TEXT, quarantine_notified_at INTEGER
     )`);
     sql.exec(`CREATE TABLE IF NOT EXISTS device_access_rules (
       id TEXT PRIMARY KEY, kind TEXT NOT NULL, pattern TEXT NOT NULL, access TEXT NOT NULL, note TEXT, created_at INTEGER NOT NULL
@@ -155,7 +157,10 @@ export class DeviceRegistry {
     }
     const { policy, version } = this.settings.policy();
     const wipeState = row.wipe_state as WipeState;
+    const notice = decision.access === "quarantined" && row.quarantine_notified_at === null;
+    if (notice) this.sql.exec("UPDATE devices SET quarantine_notified_at = ? WHERE device_id = ?", now, seen.deviceId);
     return {
+      ...(notice ? { quarantineNotice: true as const } : {}),
       access: decision.access,
       accessBy: decision.by,
       wipe: wipeState === "pending" || wipeState === "acknowledged" ? "full" : wipeState === "none" ? "none" : "account-only",

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../eas/policy";
 import type { AccessRule, AccessState, GlobalAccess } from "./device-access";
+import { quarantineNotice } from "./device-notice";
 import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
 import { OofStore, type OofSettings } from "./oof";
 import { autoReplyFor } from "./oof-reply";
@@ -73,7 +74,12 @@ export class Mailbox extends DurableObject<Env> {
   get #oof() {
     return (this.#oofStore ??= new OofStore(this.ctx.storage.sql));
   }
-  touchDevice(seen: DeviceSeen, global?: GlobalAccess) { return this.#devices.touch(seen, global); }
+  async touchDevice(seen: DeviceSeen, global?: GlobalAccess) {
+    const state = this.#devices.touch(seen, global);
+    const mailbox = this.ctx.id.name;
+    if (state.quarantineNotice && mailbox) await this.deliver(quarantineNotice({ mailbox, ...seen, now: new Date() }));
+    return state;
+  }
   provision(deviceId: string, input: ProvisionInput) { return this.#devices.provision(deviceId, input); }
   setDeviceInformation(deviceId: string, info: DeviceInformation) { this.#devices.setDeviceInformation(deviceId, info); }
   recordDevicePassword(deviceId: string, password: string) { this.#devices.recordDevicePassword(deviceId, password); }

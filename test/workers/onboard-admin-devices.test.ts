@@ -1,7 +1,10 @@
 // Device control through the admin API (/admin/v1, bearer token), seen by phones, inside workerd.
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { runInDurableObject } from "cloudflare:test";
+import type { Mailbox } from "../../src/mailbox/mailbox";
 import { createAccount } from "../../src/service/directory";
+import { FolderType } from "../../src/store/types";
 import { first, Phone } from "./helpers/onboard-phone";
 
 const USER = "erin@example.test";
@@ -84,6 +87,12 @@ describe("access rules", () => {
     expect(first((await fresh.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
     const dev = (await (await admin("GET", `${base}/devices/newphone`)).json()) as { access: { state: string } };
     expect(dev.access.state).toBe("quarantined");
+    // The user is told once, in the Inbox.
+    const notices = await runInDurableObject(env.MAILBOX.getByName(USER), async (m: Mailbox) => {
+      const inbox = m.store.folderByType(FolderType.Inbox)!;
+      return (await m.store.listItems(inbox.id, { limit: 50 })).filter((i) => i.subject === "A new device is waiting for approval");
+    });
+    expect(notices).toHaveLength(1);
     await admin("POST", `${base}/device-rules`, { kind: "device-id", pattern: "newphone", access: "allowed" });
     expect(((await (await admin("GET", `${base}/devices/newphone`)).json()) as { access: { state: string } }).access.state).toBe("allowed");
     await admin("PUT", `${base}/device-rules/default`, { access: null });
