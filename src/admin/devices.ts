@@ -4,6 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { accounts } from "../db/schema";
 import { PolicySchema } from "../eas/policy";
+import { OofSettingsSchema } from "../mailbox/oof";
 import { atLeast } from "../eas/protocol-version";
 import type { DeviceRecord } from "../mailbox/devices";
 import type { Mailbox } from "../mailbox/mailbox";
@@ -249,5 +250,33 @@ r.openapi(
     const saved = await mbx.setPolicy(next.data);
     await wake(c, address, "device policy changed");
     return c.json(saved, 200);
+  },
+);
+
+const OofView = OofSettingsSchema.openapi("OutOfOffice");
+
+r.openapi(
+  createRoute({ method: "get", path: "/mailboxes/{address}/oof", tags, summary: "Out-of-office settings (as the phone sets them with Settings Oof)", request: { params: AddressParam }, responses: { 200: json(OofView, "Out of office"), ...problemResponses } }),
+  async (c) => {
+    const { address } = c.req.valid("param");
+    return c.json((await (await mailboxOf(c, address)).getOof()) as z.infer<typeof OofView>, 200);
+  },
+);
+
+r.openapi(
+  createRoute({
+    method: "put", path: "/mailboxes/{address}/oof", tags,
+    summary: "Set out of office for a user (e.g. on leave without their phone); a new period: every sender is answered once again",
+    request: { params: AddressParam, body: { content: { "application/json": { schema: OofView } }, required: true } },
+    responses: { 200: json(OofView, "Out of office"), ...problemResponses },
+  }),
+  async (c) => {
+    const { address } = c.req.valid("param");
+    const b = c.req.valid("json");
+    if (b.state === 2 && !(b.start && b.end && Date.parse(b.end) > Date.parse(b.start)))
+      throw new ServiceError(400, "Invalid period", "state 2 (time-based) needs start and end, end after start");
+    const mbx = await mailboxOf(c, address);
+    await mbx.setOof(b);
+    return c.json((await mbx.getOof()) as z.infer<typeof OofView>, 200);
   },
 );

@@ -210,3 +210,19 @@ describe("policy", () => {
     expect(back.policy.minDevicePasswordLength).toBe(8);
   });
 });
+
+describe("out of office", () => {
+  it("an admin sets it for a user; the phone reads it back with Settings Oof Get", async () => {
+    const oof = { state: 1, messages: [{ appliesTo: "internal", enabled: true, replyMessage: "On leave", bodyType: "Text" }] };
+    const put = await admin("PUT", `${base}/oof`, oof);
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual(oof);
+    const reader = phone("oofreader", "16.1");
+    await reader.provision(); // the policy test above left an enforced policy on this mailbox
+    const r = await reader.send("Settings", `<Settings xmlns="Settings"><Oof><Get><BodyType>Text</BodyType></Get></Oof></Settings>`);
+    expect(r.xml).toMatch(/<OofState>1<\/OofState>[\s\S]*<ReplyMessage>On leave<\/ReplyMessage>/);
+    expect((await admin("PUT", `${base}/oof`, { state: 2, messages: [] })).status).toBe(400);
+    expect((await admin("PUT", `${base}/oof`, { state: 5, messages: [] })).status).toBe(400);
+    expect((await admin("PUT", `${base}/oof`, { state: 0, messages: [] })).status).toBe(200);
+  });
+});
