@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { WbxmlElement } from "../wbxml/types";
-import { el } from "../wbxml/tree";
+import { PROTOCOL_VERSIONS, tagInVersion, type ProtocolVersion } from "../wbxml/codepages";
+import { el, elements } from "../wbxml/tree";
 
 /**
  * A mailbox's device security policy ([MS-ASPROV] 2.2.2.27 EASProvisionDoc). Null on a numeric setting means
@@ -53,8 +54,16 @@ const bool = (b: boolean) => (b ? "1" : "0");
  *  DevicePasswordExpiration may be empty ([MS-ASPROV] 3.2.5.1.1); every other setting needs a value (Provision.xsd). */
 const num = (n: number | null) => (n === null ? null : String(n));
 
-/** The EASProvisionDoc, children in Provision.xsd order (the order is enforced by the schema). */
-export function provisionDoc(p: Policy): WbxmlElement {
+/** The EASProvisionDoc for a device speaking `protocolVersion`: only the settings that version knows (12.0 has a
+ *  subset, [MS-ASWBXML] code page 14), children in Provision.xsd order (the order is enforced by the schema). */
+export function provisionDoc(p: Policy, protocolVersion: string): WbxmlElement {
+  const doc = fullProvisionDoc(p);
+  const v = protocolVersion as ProtocolVersion;
+  if (!PROTOCOL_VERSIONS.includes(v)) return doc;
+  return { ...doc, children: elements(doc).filter((c) => tagInVersion("Provision", c.name, v)) };
+}
+
+function fullProvisionDoc(p: Policy): WbxmlElement {
   const s = (name: string, value: string | null) => el(P, name, value ?? undefined);
   return el(
     P,

@@ -104,6 +104,13 @@ describe("Provision", () => {
     expect((await p.command("Settings", SETTINGS_USER)).status).toBe(449);
   });
 
+  it("12.0: the document holds only 12.0's settings and still validates", async () => {
+    const p = phone(STRICT, "e2eWm60", "12.0", "PocketPC");
+    const { initial } = await provision(p);
+    expect(initial.xml).toContain("<MinDevicePasswordLength>6</MinDevicePasswordLength>");
+    expect(initial.xml).not.toContain("<RequireDeviceEncryption>");
+  });
+
   for (const version of ["14.1", "16.1"]) {
     it(`enforced policy, ${version}: Status 142, then 144 for a wrong key, Policy Status 5 for a wrong acknowledgement — MS-ASCMD_R4906, MS-ASCMD_R4912, MS-ASPROV_R658`, async () => {
       const p = phone(STRICT, `e2eAndroid${version.replace(".", "")}`, version, "Android");

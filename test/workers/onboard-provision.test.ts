@@ -94,6 +94,17 @@ describe("enforced policy", () => {
     });
   }
 
+  it("a 12.0 device gets only the settings 12.0 knows; 12.1 and later get all of them ([MS-ASWBXML] code page 14)", async () => {
+    const old = new Phone({ user: STRICT, password: PW, deviceId: "wm6", version: "12.0", deviceType: "PocketPC" });
+    const { initial } = await old.provision();
+    expect(initial.xml).toContain("<DevicePasswordEnabled>1</DevicePasswordEnabled>");
+    expect(initial.xml).toContain("<MinDevicePasswordLength>");
+    expect(initial.xml).not.toContain("<RequireDeviceEncryption>");
+    expect(initial.xml).not.toContain("<AllowCamera>");
+    const cur = new Phone({ user: STRICT, password: PW, deviceId: "wm61", version: "12.1", deviceType: "PocketPC" });
+    expect((await cur.provision()).initial.xml).toContain("<RequireDeviceEncryption>1</RequireDeviceEncryption>");
+  });
+
   it("acknowledging a key that was never issued → Policy Status 5 — MS-ASPROV_R657, MS-ASPROV_R658, MS-ASPROV_R695, MS-ASPROV_R382", async () => {
     const phone = new Phone({ user: STRICT, password: PW, deviceId: "wrongack", version: "14.1" });
     await phone.send("Provision", INITIAL);

@@ -74,7 +74,7 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
               el(P, "PolicyType", POLICY_TYPE),
               el(P, "Status", 1),
               el(P, "PolicyKey", outcome.policyKey),
-              outcome.phase === "initial" ? el(P, "Data", provisionDoc(outcome.policy)) : null,
+              outcome.phase === "initial" ? el(P, "Data", provisionDoc(outcome.policy, protocolVersion)) : null,
             ),
           ),
         ),
