@@ -1,4 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import type { Policy } from "../eas/policy";
+import type { AccessRule, AccessState, GlobalAccess } from "./device-access";
+import { quarantineNotice } from "./device-notice";
+import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
+import { OofStore, type OofSettings } from "./oof";
+import { autoReplyFor } from "./oof-reply";
 import { BuiltinStore } from "../store/builtin";
 import { AlarmMux } from "./alarms";
 import { blobPrefix, type Delivered, deliverInto } from "./delivery";
@@ -74,6 +80,40 @@ export class Mailbox extends DurableObject<Env> {
     return { ok: true };
   }
 
+  // ---- Devices, provisioning, access, out-of-office (logic in devices.ts, oof.ts) ----
+  #deviceRegistry?: DeviceRegistry;
+  #oofStore?: OofStore;
+  get #devices() {
+    return (this.#deviceRegistry ??= new DeviceRegistry(this.ctx.storage.sql));
+  }
+  get #oof() {
+    return (this.#oofStore ??= new OofStore(this.ctx.storage.sql));
+  }
+  async touchDevice(seen: DeviceSeen, global?: GlobalAccess) {
+    const state = this.#devices.touch(seen, global);
+    const mailbox = this.ctx.id.name;
+    if (state.quarantineNotice && mailbox) await this.deliver(quarantineNotice({ mailbox, ...seen, now: new Date() }));
+    return state;
+  }
+  provision(deviceId: string, input: ProvisionInput) { return this.#devices.provision(deviceId, input); }
+  setDeviceInformation(deviceId: string, info: DeviceInformation) { this.#devices.setDeviceInformation(deviceId, info); }
+  recordDevicePassword(deviceId: string, password: string) { this.#devices.recordDevicePassword(deviceId, password); }
+  deviceRecoveryPassword(deviceId: string) { return this.#devices.recoveryPassword(deviceId); }
+  listDevices() { return this.#devices.list(); }
+  getDevice(deviceId: string) { return this.#devices.get(deviceId) ?? null; }
+  requestWipe(deviceId: string, accountOnly: boolean) { return this.#devices.requestWipe(deviceId, accountOnly); }
+  cancelWipe(deviceId: string) { return this.#devices.cancelWipe(deviceId); }
+  removeDevice(deviceId: string) { return this.#devices.remove(deviceId); }
+  removeStaleDevices(olderThanMs: number) { const deviceIds = this.#devices.removeStale(olderThanMs); return { removed: deviceIds.length, deviceIds }; }
+  getPolicy() { return this.#devices.settings.policy(); }
+  setPolicy(policy: Policy) { return this.#devices.settings.setPolicy(policy); }
+  listAccessRules() { return { rules: this.#devices.rules(), defaultAccess: this.#devices.defaultAccess() ?? null }; }
+  addAccessRule(rule: Omit<AccessRule, "id" | "createdAt">) { return this.#devices.addRule(rule); }
+  removeAccessRule(id: string) { return this.#devices.removeRule(id); }
+  setDefaultAccess(access: AccessState | null) { this.#devices.setDefaultAccess(access); }
+  getOof() { return this.#oof.get().settings; }
+  setOof(settings: OofSettings) { this.#oof.set(settings); }
+
   /** Pushed by src/service on every subscription change. */
   async setSubscriptionState(state: MailboxSubscriptionState): Promise<{ applied: boolean }> {
     return { applied: (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).set(state) };
@@ -91,7 +131,21 @@ export class Mailbox extends DurableObject<Env> {
   async deliver(raw: Uint8Array, folderType?: number, received?: number): Promise<Delivered> {
     const delivered = await deliverInto(this.store, raw, folderType, received);
     await this.changed([delivered.folderId], "delivery");
+    // Out-of-office only for new mail into the Inbox, not for imports of old mail (which carry `received`).
+    if (folderType === undefined && received === undefined) await this.#autoReply(raw);
     return delivered;
+  }
+
+  /** Out-of-office ([MS-ASCMD] Oof, decision in oof.ts): queued through the outbox; never fails a delivery. */
+  async #autoReply(raw: Uint8Array): Promise<void> {
+    const address = this.ctx.id.name;
+    if (!address) return;
+    try {
+      const reply = await autoReplyFor(this.#oof, address, raw);
+      if (reply) await this.sending.queue(new TextEncoder().encode(reply), { from: address });
+    } catch (e) {
+      console.error("out-of-office reply failed", e);
+    }
   }
 
   /** Admin import: like deliver, but the message keeps its Date header as arrival time (not in the future). */
