@@ -24,9 +24,20 @@ export async function seedDemo(url, { adminToken, address, password }) {
   if (existsSync(path.join(here, "demo-mail.mjs"))) {
     const { demoMessages } = await import("./demo-mail.mjs");
     for (const m of await demoMessages()) {
-      const r = await call(url, adminToken, "POST", `${box}/messages`, m.raw, "message/rfc822");
+      const r = await call(url, adminToken, "POST", `${box}/messages?arrival=date`, m.raw, "message/rfc822");
       if (r.status >= 300) throw new Error(`import ${m.name}: ${r.status} ${r.text}`);
     }
   }
-  return { address, password, created: true };
+  const sub = await call(url, adminToken, "POST", "/admin/v1/subscriptions", {
+    mailbox: address,
+    customer: { kind: "business", name: "Demo", email: address },
+  });
+  if (sub.status !== 201) throw new Error(`POST /admin/v1/subscriptions: ${sub.status} ${sub.text}`);
+  const paid = await call(url, adminToken, "POST", `/admin/v1/subscriptions/${sub.json.id}/payments`, {
+    amount: sub.json.price.amount,
+    currency: sub.json.price.currency,
+    reference: "demo-seed",
+  });
+  if (paid.status >= 300) throw new Error(`payment: ${paid.status} ${paid.text}`);
+  return { address, password, created: true, subscription: sub.json.id };
 }

@@ -67,7 +67,8 @@ r.openapi(
 r.openapi(
   createRoute({
     method: "post", path: "/mailboxes/{address}/messages", tags, summary: "Deliver a message/rfc822 into the mailbox's Inbox",
-    request: { params: AddressParam, body: { content: { "message/rfc822": { schema: z.string().openapi({ format: "binary" }) } }, required: true } },
+    description: "`arrival=now` (default) delivers it as new mail (wakes waiting devices, out-of-office applies); `arrival=date` imports it with its Date header as arrival time (migrations, demo data).",
+    request: { params: AddressParam, query: z.object({ arrival: z.enum(["now", "date"]).default("now") }), body: { content: { "message/rfc822": { schema: z.string().openapi({ format: "binary" }) } }, required: true } },
     responses: { 201: json(Any, "Delivered"), ...problemResponses },
   }),
   async (c) => {
@@ -77,7 +78,8 @@ r.openapi(
     if (!acc) throw notFound("mailbox", address);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (!bytes.length) throw new ServiceError(400, "Empty message", "the body must be a message/rfc822 message");
-    const delivered = await c.env.MAILBOX.getByName(address).deliver(bytes);
+    const mailbox = c.env.MAILBOX.getByName(address);
+    const delivered = c.req.valid("query").arrival === "date" ? await mailbox.importMessage(bytes) : await mailbox.deliver(bytes);
     return c.json({ address, delivered: { ...delivered } as Record<string, unknown> }, 201);
   },
 );
