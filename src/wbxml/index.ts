@@ -2,3 +2,19 @@
 export type { WbxmlElement, WbxmlNode } from "./types";
 export { WbxmlError } from "./types";
 export * from "./tree";
+export { decodeWbxml, encodeWbxml, DEFAULT_LIMITS, type WbxmlLimits } from "./codec";
+export { toXml, fromXml, WBXML_XML_NAMESPACE, type ToXmlOptions } from "./xml";
+export {
+  CODE_PAGES,
+  PROTOCOL_VERSIONS,
+  TAG_ALIASES,
+  namespaceOfPage,
+  pageOfNamespace,
+  tagByName,
+  tagByToken,
+  tagInVersion,
+  tagVersions,
+  type CodePage,
+  type CodePageTag,
+  type ProtocolVersion,
+} from "./codepages";

@@ -1,0 +1,292 @@
+// WBXML 1.3 (W3C NOTE-wbxml-19990624, WAP-192) restricted to what [MS-ASWBXML] §2.1.3 uses: tag tokens with
+// code pages, inline strings and opaque data. String tables, entities, processing instructions, attributes,
+// literals and extensions are "not used" by EAS and are rejected.
+import { MAX_PAGE, tagByToken, tagsOfNamespace } from "./codepages";
+import type { WbxmlElement, WbxmlNode } from "./types";
+import { WbxmlError } from "./types";
+
+export interface WbxmlLimits {
+  /** Deepest element nesting accepted (root = 1). */
+  maxDepth?: number;
+  /** Largest input accepted, in bytes. */
+  maxBytes?: number;
+  /** Most elements accepted in one document. */
+  maxElements?: number;
+}
+
+export const DEFAULT_LIMITS: Required<WbxmlLimits> = {
+  maxDepth: 64,
+  maxBytes: 64 * 1024 * 1024,
+  maxElements: 1_000_000,
+};
+
+// Global tokens (WBXML 1.3 §7.1).
+const SWITCH_PAGE = 0x00;
+const END = 0x01;
+const ENTITY = 0x02;
+const STR_I = 0x03;
+const LITERAL = 0x04;
+const PI = 0x43;
+const STR_T = 0x83;
+const OPAQUE = 0xc3;
+const TAG_HAS_CONTENT = 0x40;
+const TAG_HAS_ATTRIBUTES = 0x80;
+const UTF8_MIBENUM = 106;
+
+const GLOBAL_NAMES: Record<number, string> = {
+  [ENTITY]: "ENTITY",
+  [LITERAL]: "LITERAL",
+  0x40: "EXT_I_0",
+  0x41: "EXT_I_1",
+  0x42: "EXT_I_2",
+  [PI]: "PI",
+  0x44: "LITERAL_C",
+  0x80: "EXT_T_0",
+  0x81: "EXT_T_1",
+  0x82: "EXT_T_2",
+  [STR_T]: "STR_T (string table reference)",
+  0x84: "LITERAL_A",
+  0xc0: "EXT_0",
+  0xc1: "EXT_1",
+  0xc2: "EXT_2",
+  0xc4: "LITERAL_AC",
+};
+
+// Strings are UTF-8 (charset 106 in the header). Invalid UTF-8 is rejected rather than replaced with U+FFFD:
+// replacing would silently alter data a device sent.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+
+/** Reads a WBXML mb_u_int32 at `pos`; returns [value, next position]. */
+function readMbUint32(bytes: Uint8Array, pos: number, what: string): [number, number] {
+  const start = pos;
+  let value = 0;
+  for (let i = 0; i < 5; i++) {
+    if (pos >= bytes.length) throw new WbxmlError(`truncated ${what}`, start);
+    const b = bytes[pos++];
+    value = value * 128 + (b & 0x7f);
+    if ((b & 0x80) === 0) {
+      if (value > 0xffffffff) throw new WbxmlError(`${what} out of range`, start);
+      return [value, pos];
+    }
+  }
+  throw new WbxmlError(`${what} longer than 5 bytes`, start);
+}
+
+function decodeString(bytes: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n <= 32) {
+    // Short ASCII strings (status codes, ids, sync keys) are the common case; skip TextDecoder's call overhead.
+    let ascii = true;
+    for (let i = start; i < end; i++) if (bytes[i] >= 0x80) { ascii = false; break; }
+    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
+  try {
+    return utf8.decode(bytes.subarray(start, end));
+  } catch {
+    throw new WbxmlError("inline string is not valid UTF-8", start);
+  }
+}
+
+/** Decodes an EAS WBXML document. Throws WbxmlError (with the byte offset) on anything malformed or unknown. */
+export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlElement {
+  const maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const maxBytes = limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  const maxElements = limits?.maxElements ?? DEFAULT_LIMITS.maxElements;
+  if (!(bytes instanceof Uint8Array)) throw new WbxmlError("input is not a byte array", 0);
+  const len = bytes.length;
+  if (len > maxBytes) throw new WbxmlError(`document larger than ${maxBytes} bytes`, maxBytes);
+  if (len === 0) throw new WbxmlError("empty document", 0);
+
+  // Header: version, public id, charset, string table.
+  const version = bytes[0];
+  if (version < 0x01 || version > 0x03) throw new WbxmlError(`unsupported WBXML version 0x${version.toString(16)}`, 0);
+  let pos = 1;
+  let publicId: number;
+  [publicId, pos] = readMbUint32(bytes, pos, "public identifier");
+  if (publicId === 0) throw new WbxmlError("public identifier in the string table is not supported", 1);
+  const charsetAt = pos;
+  let charset: number;
+  [charset, pos] = readMbUint32(bytes, pos, "charset");
+  if (charset !== UTF8_MIBENUM) throw new WbxmlError(`charset ${charset} is not UTF-8 (106)`, charsetAt);
+  const tableAt = pos;
+  let tableLength: number;
+  [tableLength, pos] = readMbUint32(bytes, pos, "string table length");
+  if (tableLength !== 0) throw new WbxmlError("string tables are not used by EAS", tableAt);
+
+  let page = 0;
+  let root: WbxmlElement | undefined;
+  const stack: WbxmlElement[] = [];
+  let elementCount = 0;
+
+  while (pos < len) {
+    const b = bytes[pos];
+    if (b === SWITCH_PAGE) {
+      if (pos + 1 >= len) throw new WbxmlError("truncated SWITCH_PAGE", pos);
+      page = bytes[pos + 1];
+      if (page > MAX_PAGE) throw new WbxmlError(`unknown code page ${page}`, pos + 1);
+      pos += 2;
+      continue;
+    }
+    if (b === END) {
+      if (stack.length === 0) throw new WbxmlError("END without an open element", pos);
+      stack.pop();
+      pos++;
+      if (stack.length === 0) break;
+      continue;
+    }
+    if (b === STR_I) {
+      const parent = stack[stack.length - 1];
+      if (parent === undefined) throw new WbxmlError("text outside the root element", pos);
+      const start = pos + 1;
+      const end = bytes.indexOf(0, start);
+      if (end < 0) throw new WbxmlError("unterminated inline string", pos);
+      parent.children.push(decodeString(bytes, start, end));
+      pos = end + 1;
+      continue;
+    }
+    if (b === OPAQUE) {
+      const parent = stack[stack.length - 1];
+      if (parent === undefined) throw new WbxmlError("opaque data outside the root element", pos);
+      let n: number;
+      let start: number;
+      [n, start] = readMbUint32(bytes, pos + 1, "opaque length");
+      if (n > len - start) throw new WbxmlError(`opaque data of ${n} bytes runs past the end`, pos);
+      parent.children.push(bytes.slice(start, start + n));
+      pos = start + n;
+      continue;
+    }
+    const global = GLOBAL_NAMES[b];
+    if (global !== undefined) throw new WbxmlError(`${global} is not used by EAS`, pos);
+    if (b & TAG_HAS_ATTRIBUTES) throw new WbxmlError("attributes are not used by EAS", pos);
+    const tag = tagByToken(page, b & 0x3f);
+    if (tag === undefined) throw new WbxmlError(`unknown token 0x${(b & 0x3f).toString(16)} in code page ${page}`, pos);
+    if (root !== undefined && stack.length === 0) throw new WbxmlError("more than one root element", pos);
+    if (++elementCount > maxElements) throw new WbxmlError(`more than ${maxElements} elements`, pos);
+    const element: WbxmlElement = { ns: tag.ns, name: tag.name, children: [] };
+    if (root === undefined) root = element;
+    else stack[stack.length - 1].children.push(element);
+    if (b & TAG_HAS_CONTENT) {
+      if (stack.length >= maxDepth) throw new WbxmlError(`elements nested deeper than ${maxDepth}`, pos);
+      stack.push(element);
+    }
+    pos++;
+  }
+  if (root === undefined) throw new WbxmlError("no root element", pos);
+  if (stack.length > 0) throw new WbxmlError(`unexpected end of document inside <${stack[stack.length - 1].name}>`, len);
+  if (pos < len) throw new WbxmlError("data after the root element", pos);
+  return root;
+}
+
+/** A growable output buffer. */
+class ByteWriter {
+  buf = new Uint8Array(4096);
+  len = 0;
+
+  reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    if (this.len === this.buf.length) this.reserve(1);
+    this.buf[this.len++] = b;
+  }
+
+  mbUint32(v: number): void {
+    this.reserve(5);
+    let shift = 28;
+    while (shift > 0 && (v >>> shift) === 0) shift -= 7;
+    for (; shift > 0; shift -= 7) this.buf[this.len++] = ((v >>> shift) & 0x7f) | 0x80;
+    this.buf[this.len++] = v & 0x7f;
+  }
+
+  /** STR_I: the string's UTF-8 bytes and a terminating NUL. */
+  inlineString(s: string): void {
+    const n = s.length;
+    if (n <= 64) {
+      this.reserve(n * 3 + 2);
+      const buf = this.buf;
+      let at = this.len;
+      buf[at++] = STR_I;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80 || c === 0) break;
+        buf[at++] = c;
+      }
+      if (i === n) {
+        buf[at++] = 0;
+        this.len = at;
+        return;
+      }
+    }
+    if (s.includes("\0")) throw new WbxmlError("a string containing NUL cannot be an inline string", this.len);
+    if (!isWellFormed(s)) throw new WbxmlError("string contains a lone UTF-16 surrogate", this.len);
+    this.reserve(n * 3 + 2);
+    this.buf[this.len++] = STR_I;
+    this.len += utf8Encoder.encodeInto(s, this.buf.subarray(this.len)).written;
+    this.buf[this.len++] = 0;
+  }
+
+  opaque(data: Uint8Array): void {
+    this.byte(OPAQUE);
+    this.mbUint32(data.length);
+    this.reserve(data.length);
+    this.buf.set(data, this.len);
+    this.len += data.length;
+  }
+}
+
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: () => boolean }).isWellFormed === "function"
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+
+/**
+ * Encodes an element tree as EAS WBXML (header 03 01 6A 00). Elements without children are written without the
+ * content bit; code pages are switched only when a tag's page differs from the current one.
+ * Throws WbxmlError for a tag that no code page knows, a string with NUL or a lone surrogate, or a tree deeper
+ * than the depth limit (which also stops cycles).
+ */
+export function encodeWbxml(root: WbxmlElement, limits?: WbxmlLimits): Uint8Array {
+  const maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const out = new ByteWriter();
+  out.buf.set([0x03, 0x01, UTF8_MIBENUM, 0x00]);
+  out.len = 4;
+  let page = 0;
+
+  const writeElement = (e: WbxmlElement, depth: number): void => {
+    if (depth > maxDepth) throw new WbxmlError(`elements nested deeper than ${maxDepth}`, out.len);
+    if (e === null || typeof e !== "object" || typeof e.name !== "string" || !Array.isArray(e.children))
+      throw new WbxmlError("not an element", out.len);
+    const tag = tagsOfNamespace(e.ns)?.get(e.name);
+    if (tag === undefined) throw new WbxmlError(`unknown tag ${e.ns}:${e.name}`, out.len);
+    if (tag.page !== page) {
+      out.reserve(2);
+      out.buf[out.len++] = SWITCH_PAGE;
+      out.buf[out.len++] = tag.page;
+      page = tag.page;
+    }
+    const children = e.children;
+    if (children.length === 0) {
+      out.byte(tag.token);
+      return;
+    }
+    out.byte(tag.token | TAG_HAS_CONTENT);
+    for (let i = 0; i < children.length; i++) {
+      const c: WbxmlNode = children[i];
+      if (typeof c === "string") out.inlineString(c);
+      else if (c instanceof Uint8Array) out.opaque(c);
+      else writeElement(c, depth + 1);
+    }
+    out.byte(END);
+  };
+
+  writeElement(root, 1);
+  return out.buf.slice(0, out.len);
+}
