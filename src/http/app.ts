@@ -1,5 +1,8 @@
 import { Hono } from "hono";
+import { activeSync } from "./activesync-route";
 
 export const app = new Hono<{ Bindings: Env }>();
+
+app.use("*", activeSync());
 
 app.get("/", (c) => c.text("Mobile Sync\n"));

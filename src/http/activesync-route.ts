@@ -1,0 +1,132 @@
+// POST and OPTIONS on /Microsoft-Server-ActiveSync ([MS-ASHTTP]): query → credentials → command → HTTP.
+import type { MiddlewareHandler } from "hono";
+import type { EasCommand, EasRequest } from "../eas/command";
+import { commandRegistry } from "../eas/commands/index";
+import { sameUser } from "../service/address";
+import { D1UserDirectory, type UserDirectory } from "../service/directory";
+import { parseBasicAuth, unauthorized } from "./basic-auth";
+import { toHttpResponse } from "./eas-response";
+import { HttpProblem, errorResponse } from "./errors";
+import { type Gate, gates } from "./gates";
+import { ALLOWED_METHODS, optionsResponse } from "./options";
+import { isSupportedVersion } from "./protocol";
+import { parseEasQuery } from "./query";
+import { readRequestBody } from "./request-body";
+
+export const DEFAULT_ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync";
+
+export interface FrontDoor {
+  registry: ReadonlyMap<string, EasCommand>;
+  gates: readonly Gate[];
+  directory(env: Env): UserDirectory;
+}
+
+export const defaultFrontDoor: FrontDoor = {
+  registry: commandRegistry,
+  gates,
+  directory: (env) => new D1UserDirectory(env.DB),
+};
+
+/** Exchange (IIS) matches the virtual directory without regard to case, and so do devices' expectations. */
+export function isActiveSyncPath(pathname: string, env: Env): boolean {
+  const want = (env.ACTIVESYNC_PATH || DEFAULT_ACTIVESYNC_PATH).toLowerCase();
+  const got = pathname.toLowerCase();
+  return got === want || got === `${want}/`;
+}
+
+/** Hono middleware: serves the ActiveSync path, passes everything else on. */
+export function activeSync(frontDoor: FrontDoor = defaultFrontDoor): MiddlewareHandler<{ Bindings: Env }> {
+  return async (c, next) => {
+    if (!isActiveSyncPath(new URL(c.req.url).pathname, c.env)) return next();
+    return handleActiveSync(c.req.raw, c.env, frontDoor);
+  };
+}
+
+export async function handleActiveSync(request: Request, env: Env, frontDoor: FrontDoor = defaultFrontDoor): Promise<Response> {
+  try {
+    return await serve(request, env, frontDoor);
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): Promise<string> {
+  const credentials = parseBasicAuth(request.headers.get("Authorization"));
+  if (!credentials) throw unauthorized();
+  // Wrong password, unknown account and locked account all get the same 401: no oracle for guessers, and a
+  // locked account's password is not even checked, so guesses during a lock are worthless.
+  const result = await frontDoor.directory(env).authenticate(credentials.username, credentials.password);
+  if (!result.ok) throw unauthorized();
+  return result.address;
+}
+
+async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<Response> {
+  const method = request.method.toUpperCase();
+  if (method === "OPTIONS") {
+    // MS-ASHTTP_R2371: the Authorization header is required on OPTIONS too (Exchange answers 401 without it).
+    await authenticate(request, env, frontDoor);
+    return optionsResponse(frontDoor.registry);
+  }
+  if (method !== "POST") {
+    await authenticate(request, env, frontDoor);
+    // MS-ASHTTP_R187, MS-ASHTTP_R465: a method the server does not support → 501.
+    throw new HttpProblem(501, "Not Implemented", { Allow: ALLOWED_METHODS });
+  }
+
+  const url = new URL(request.url);
+  const query = parseEasQuery(url.search.slice(1));
+  const protocolVersion = query.protocolVersion ?? requiredVersionHeader(request);
+  const policyKey = query.policyKey ?? policyKeyHeader(request);
+
+  const address = await authenticate(request, env, frontDoor);
+  // The User parameter is informational (MS-ASHTTP_R485); acting for another mailbox is not allowed.
+  if (query.user && !sameUser(query.user, address)) throw new HttpProblem(403, "Forbidden: User does not match the credentials");
+
+  const command = frontDoor.registry.get(query.cmd);
+  // MS-ASHTTP_R186, MS-ASHTTP_R443: a command this server does not serve (yet) → 501.
+  if (!command) throw new HttpProblem(501, `Not Implemented: ${query.cmd}`);
+
+  const { body, rawBody, contentType } = await readRequestBody(request);
+  const req: EasRequest = {
+    cmd: query.cmd,
+    user: address,
+    deviceId: query.deviceId,
+    deviceType: query.deviceType,
+    protocolVersion,
+    policyKey,
+    userAgent: request.headers.get("User-Agent") ?? undefined,
+    params: query.params,
+    // MS-ASHTTP_R154, MS-ASHTTP_R155 (header, plain form); MS-ASHTTP_R94 (Options bit, base64 form).
+    acceptMultiPart: query.acceptMultiPart ?? request.headers.get("MS-ASAcceptMultiPart")?.trim().toUpperCase() === "T",
+    body,
+    rawBody,
+    contentType,
+    mailbox: env.MAILBOX.getByName(address),
+    signal: request.signal,
+  };
+  for (const gate of frontDoor.gates) {
+    const stop = await gate(req, env);
+    if (stop) return stop;
+  }
+  return toHttpResponse(await command.handle(req));
+}
+
+/**
+ * With the plain query the MS-ASProtocolVersion header is required (MS-ASHTTP_R404) and the spec defines no
+ * default, so a request without it is malformed (MS-ASHTTP_R188). Versions not served are refused the same way;
+ * the device learns the served ones from OPTIONS.
+ */
+function requiredVersionHeader(request: Request) {
+  const v = request.headers.get("MS-ASProtocolVersion")?.trim();
+  if (!v) throw new HttpProblem(400, "Bad Request: missing MS-ASProtocolVersion");
+  if (!isSupportedVersion(v)) throw new HttpProblem(400, `Bad Request: unsupported protocol version ${v}`);
+  return v;
+}
+
+/** X-MS-PolicyKey: the string form of a 32-bit unsigned integer, at most 64 characters ([MS-ASPROV] 2.2.2.42). */
+function policyKeyHeader(request: Request): string | undefined {
+  const v = request.headers.get("X-MS-PolicyKey")?.trim();
+  if (!v) return undefined;
+  if (v.length > 64 || !/^[\x21-\x7e]+$/.test(v)) throw new HttpProblem(400, "Bad Request: invalid X-MS-PolicyKey");
+  return v;
+}

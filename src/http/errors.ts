@@ -1,0 +1,88 @@
+import { EasHttpError } from "../eas/command";
+import { StoreUnavailableError } from "../store/types";
+
+/** A request the front door refuses before any command runs (400 malformed query, 401, 501 ...). */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "HttpProblem";
+  }
+}
+
+export const DEFAULT_RETRY_AFTER_SECONDS = 30;
+
+/** Headers every EAS answer carries (errors included). */
+export const BASE_HEADERS: Record<string, string> = { "Cache-Control": "private" };
+
+/** A plain-text answer with no detail beyond the status line's reason (never a stack). */
+export function plainStatus(status: number, message: string, headers: Record<string, string> = {}): Response {
+  const h = new Headers({ ...BASE_HEADERS, ...headers });
+  if (status === 503 && !h.has("Retry-After")) h.set("Retry-After", String(DEFAULT_RETRY_AFTER_SECONDS));
+  if (status === 204 || status === 304) return new Response(null, { status, headers: h });
+  h.set("Content-Type", "text/plain; charset=utf-8");
+  return new Response(message + "\n", { status, headers: h });
+}
+
+/**
+ * Durable Object errors carry `overloaded` (the object's queue is full) and `retryable` (the object was reset,
+ * e.g. on deploy, or the connection to it was lost): both mean "try again soon", i.e. 503.
+ */
+function isTransientDurableObjectError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { overloaded?: unknown; retryable?: unknown };
+  return e.overloaded === true || e.retryable === true;
+}
+
+/**
+ * A store error thrown inside the mailbox object reaches the Worker through RPC, where the class is lost
+ * but the name survives; match both.
+ */
+function storeUnavailable(err: unknown): { retryAfter: number } | null {
+  if (err instanceof StoreUnavailableError) return { retryAfter: err.retryAfterSeconds };
+  if (err instanceof Error && err.name === "StoreUnavailableError") {
+    const r = (err as Partial<StoreUnavailableError>).retryAfterSeconds;
+    return { retryAfter: typeof r === "number" && r > 0 ? r : DEFAULT_RETRY_AFTER_SECONDS };
+  }
+  return null;
+}
+
+/**
+ * Maps anything thrown while serving a request to a protocol-correct HTTP answer.
+ * Backend outages become 503 + Retry-After (MS-ASHTTP_R273, MS-ASHTTP_R287, MS-ASHTTP_R288): a 500 makes
+ * phones drop their sync state, a 503 makes them wait and retry. Anything else is our bug: 500, logged, no details.
+ */
+export function errorResponse(err: unknown): Response {
+  if (err instanceof HttpProblem) return plainStatus(err.status, err.message, err.headers);
+  if (err instanceof EasHttpError) return plainStatus(err.status, statusText(err.status), err.headers);
+  const store = storeUnavailable(err);
+  if (store) {
+    console.warn("backend unavailable:", err instanceof Error ? err.message : err);
+    return plainStatus(503, "Service Unavailable", { "Retry-After": String(store.retryAfter) });
+  }
+  if (isTransientDurableObjectError(err)) {
+    console.warn("mailbox object unavailable:", err instanceof Error ? err.message : err);
+    return plainStatus(503, "Service Unavailable", { "Retry-After": String(DEFAULT_RETRY_AFTER_SECONDS) });
+  }
+  console.error("unexpected error while serving an ActiveSync request:", err);
+  return plainStatus(500, "Internal Server Error");
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  449: "Retry With",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  503: "Service Unavailable",
+  507: "Insufficient Disk Space",
+};
+
+export function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? "Error";
+}

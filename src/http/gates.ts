@@ -1,0 +1,8 @@
+// Checks run after authentication and before the command, in order. A gate answers with a Response to stop
+// the request (e.g. 403 subscription ended, 449 / Status 142 provisioning required) or null to let it pass.
+// Each gate lives in its own file and is added to this list.
+import type { EasRequest } from "../eas/command";
+
+export type Gate = (req: EasRequest, env: Env) => Promise<Response | null>;
+
+export const gates: readonly Gate[] = [];

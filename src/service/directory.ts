@@ -1,0 +1,145 @@
+// The user directory behind Basic authentication. Built in: accounts in D1 (table `accounts`). A later
+// bridge directory logs in to the user's mail server instead and implements the same interface.
+import { eq, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { accounts } from "../db/schema";
+import { normaliseAddress } from "./address";
+import { burnPasswordCheck, hashPassword, verifyPassword } from "./password";
+import { VerifiedCredentialCache } from "./verified-cache";
+
+export { normaliseAddress } from "./address";
+
+export type AuthResult =
+  | { ok: true; address: string }
+  /** invalid: not an address; unknown: no such account; locked: too many failures, password not even checked. */
+  | { ok: false; reason: "invalid" | "unknown" | "wrong_password" | "locked"; lockedUntil?: Date };
+
+export interface UserDirectory {
+  /** `login` is what the device sent (user@domain or domain\user); the result carries the canonical address. */
+  authenticate(login: string, password: string): Promise<AuthResult>;
+}
+
+export class DirectoryError extends Error {
+  constructor(
+    readonly code: "invalid_address" | "invalid_password" | "exists" | "not_found",
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
+    super(message);
+    this.name = "DirectoryError";
+  }
+}
+
+/**
+ * Failed logins per account: every `failuresPerLock` consecutive failures lock the account, first for
+ * `baseLockSeconds`, doubling with each further lock up to `maxLockSeconds`. A success resets the count.
+ * Per account, not per IP: Outlook for iOS/Android reaches servers from a few shared cloud addresses.
+ */
+export interface LockoutPolicy {
+  failuresPerLock: number;
+  baseLockSeconds: number;
+  maxLockSeconds: number;
+}
+export const DEFAULT_LOCKOUT: LockoutPolicy = { failuresPerLock: 5, baseLockSeconds: 60, maxLockSeconds: 30 * 60 };
+
+export function lockSeconds(failures: number, policy: LockoutPolicy): number {
+  const level = Math.floor(failures / policy.failuresPerLock);
+  return Math.min(policy.baseLockSeconds * 2 ** Math.min(level - 1, 20), policy.maxLockSeconds);
+}
+
+const MAX_PASSWORD = 1024;
+
+export class D1UserDirectory implements UserDirectory {
+  private readonly db;
+
+  constructor(
+    d1: D1Database,
+    private readonly policy: LockoutPolicy = DEFAULT_LOCKOUT,
+    private readonly now: () => number = Date.now,
+    private readonly cache: VerifiedCredentialCache = sharedCache,
+  ) {
+    this.db = drizzle(d1);
+  }
+
+  async authenticate(login: string, password: string): Promise<AuthResult> {
+    const address = normaliseAddress(login);
+    if (!address || password.length > MAX_PASSWORD) {
+      await burnPasswordCheck(password);
+      return { ok: false, reason: "invalid" };
+    }
+    const [row] = await this.db.select().from(accounts).where(eq(accounts.address, address)).limit(1);
+    if (!row) {
+      await burnPasswordCheck(password);
+      return { ok: false, reason: "unknown" };
+    }
+    if (row.lockedUntil && row.lockedUntil.getTime() > this.now()) {
+      return { ok: false, reason: "locked", lockedUntil: row.lockedUntil };
+    }
+    const stored = { hash: row.passwordHash, salt: row.salt, iterations: row.iterations };
+    const ok = (await this.cache.has(address, stored, password)) || (await verifyPassword(password, stored));
+    if (ok) {
+      await this.cache.add(address, stored, password);
+      if (row.failedAttempts !== 0 || row.lockedUntil) {
+        await this.db.update(accounts).set({ failedAttempts: 0, lockedUntil: null }).where(eq(accounts.address, address));
+      }
+      return { ok: true, address };
+    }
+    return this.recordFailure(address);
+  }
+
+  private async recordFailure(address: string): Promise<AuthResult> {
+    const [r] = await this.db
+      .update(accounts)
+      .set({ failedAttempts: sql`${accounts.failedAttempts} + 1` })
+      .where(eq(accounts.address, address))
+      .returning({ failedAttempts: accounts.failedAttempts });
+    const failures = r?.failedAttempts ?? 0;
+    if (failures > 0 && failures % this.policy.failuresPerLock === 0) {
+      const lockedUntil = new Date(this.now() + lockSeconds(failures, this.policy) * 1000);
+      await this.db.update(accounts).set({ lockedUntil }).where(eq(accounts.address, address));
+      return { ok: false, reason: "locked", lockedUntil };
+    }
+    return { ok: false, reason: "wrong_password" };
+  }
+}
+
+const sharedCache = new VerifiedCredentialCache();
+
+function checkPassword(password: string): void {
+  if (password.length === 0 || password.length > MAX_PASSWORD) {
+    throw new DirectoryError("invalid_password", 400, `password must have 1 to ${MAX_PASSWORD} characters`);
+  }
+}
+
+function requireAddress(address: string): string {
+  const a = normaliseAddress(address);
+  if (!a) throw new DirectoryError("invalid_address", 400, `not a mail address: ${address}`);
+  return a;
+}
+
+/** Creates a login for a mailbox. Throws DirectoryError 409 "exists" when the address already has one. */
+export async function createAccount(db: D1Database, address: string, password: string): Promise<{ address: string }> {
+  const a = requireAddress(address);
+  checkPassword(password);
+  const h = await hashPassword(password);
+  const inserted = await drizzle(db)
+    .insert(accounts)
+    .values({ address: a, passwordHash: h.hash, salt: h.salt, iterations: h.iterations, createdAt: new Date(), failedAttempts: 0 })
+    .onConflictDoNothing()
+    .returning({ address: accounts.address });
+  if (inserted.length === 0) throw new DirectoryError("exists", 409, `account already exists: ${a}`);
+  return { address: a };
+}
+
+/** Replaces the password (new salt) and lifts any lock. Throws DirectoryError 404 for an unknown address. */
+export async function setPassword(db: D1Database, address: string, password: string): Promise<void> {
+  const a = requireAddress(address);
+  checkPassword(password);
+  const h = await hashPassword(password);
+  const updated = await drizzle(db)
+    .update(accounts)
+    .set({ passwordHash: h.hash, salt: h.salt, iterations: h.iterations, failedAttempts: 0, lockedUntil: null })
+    .where(eq(accounts.address, a))
+    .returning({ address: accounts.address });
+  if (updated.length === 0) throw new DirectoryError("not_found", 404, `no such account: ${a}`);
+}

@@ -1,0 +1,41 @@
+// Remembers, per isolate and for a few minutes, that a password matched a stored hash, so a phone's steady
+// stream of requests does not pay 100 000 PBKDF2 rounds each time. An entry is bound to the stored hash and
+// salt: a new password (new salt) or a lock (checked before the cache) takes effect at once.
+import type { PasswordHash } from "./password";
+import { constantTimeEqual } from "./password";
+
+const isolateKey = crypto.getRandomValues(new Uint8Array(32));
+
+async function digest(stored: PasswordHash, password: string): Promise<Uint8Array> {
+  const data = new TextEncoder().encode(`${stored.salt}\u0000${stored.hash}\u0000${password}`);
+  const buf = new Uint8Array(isolateKey.length + data.length);
+  buf.set(isolateKey);
+  buf.set(data, isolateKey.length);
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+}
+
+export class VerifiedCredentialCache {
+  private readonly entries = new Map<string, { digest: Uint8Array; expires: number }>();
+
+  constructor(
+    private readonly ttlMs = 5 * 60_000,
+    private readonly maxEntries = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async has(address: string, stored: PasswordHash, password: string): Promise<boolean> {
+    const e = this.entries.get(address);
+    if (!e) return false;
+    if (e.expires <= this.now()) {
+      this.entries.delete(address);
+      return false;
+    }
+    return constantTimeEqual(e.digest, await digest(stored, password));
+  }
+
+  async add(address: string, stored: PasswordHash, password: string): Promise<void> {
+    this.entries.delete(address);
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(address, { digest: await digest(stored, password), expires: this.now() + this.ttlMs });
+  }
+}

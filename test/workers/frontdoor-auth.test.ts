@@ -1,0 +1,161 @@
+// Basic authentication against the built-in D1 directory, login forms, lockout ([MS-ASHTTP] 2.2.1.1.2.2).
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { normaliseAddress, sameUser } from "../../src/service/address";
+import { D1UserDirectory, DEFAULT_LOCKOUT, DirectoryError, createAccount, lockSeconds, setPassword } from "../../src/service/directory";
+import { PBKDF2_ITERATIONS, fromBase64 } from "../../src/service/password";
+import { VerifiedCredentialCache } from "../../src/service/verified-cache";
+import { ascii, b64, basic, plainQuery, post } from "./helpers/eas-client";
+
+const ALICE = "alice@example.test";
+const PW = "correct horse battery";
+
+beforeAll(async () => {
+  await createAccount(env.DB, "Alice@Example.TEST", PW);
+});
+
+async function row(address: string) {
+  return env.DB.prepare("select * from accounts where address = ?").bind(address).first<Record<string, unknown>>();
+}
+
+describe("directory", () => {
+  it("stores a salted PBKDF2-SHA256 hash, never the password", async () => {
+    const r = (await row(ALICE))!;
+    expect(r.iterations).toBe(PBKDF2_ITERATIONS);
+    expect(fromBase64(r.salt as string)).toHaveLength(16);
+    expect(fromBase64(r.password_hash as string)).toHaveLength(32);
+    expect(JSON.stringify(r)).not.toContain(PW);
+    expect(r.failed_attempts).toBe(0);
+  });
+
+  it("createAccount refuses a second account for the same address (409) and non-addresses (400)", async () => {
+    await expect(createAccount(env.DB, "ALICE@example.test", "x")).rejects.toMatchObject({ code: "exists", status: 409 });
+    await expect(createAccount(env.DB, "not an address", "x")).rejects.toBeInstanceOf(DirectoryError);
+    await expect(createAccount(env.DB, "new@example.test", "")).rejects.toMatchObject({ code: "invalid_password", status: 400 });
+    await expect(setPassword(env.DB, "nobody@example.test", "x")).rejects.toMatchObject({ code: "not_found", status: 404 });
+  });
+
+  it("normalises user@domain and domain\\user, lower case, IDN domains in punycode", () => {
+    expect(normaliseAddress(" Alice@Example.Test ")).toBe(ALICE);
+    expect(normaliseAddress("example.test\\Alice")).toBe(ALICE);
+    expect(normaliseAddress("bob@bücher.example")).toBe("bob@xn--bcher-kva.example");
+    for (const bad of ["alice", "CORP\\alice", "@example.test", "alice@", "alice@localhost", "a b@example.test", "alice@1.2.3.4", "x\\y@z.test"]) {
+      expect(normaliseAddress(bad), bad).toBeNull();
+    }
+    expect(sameUser("alice", ALICE)).toBe(true);
+    expect(sameUser("CORP\\Alice", ALICE)).toBe(true);
+    expect(sameUser("ALICE@example.test", ALICE)).toBe(true);
+    expect(sameUser("bob", ALICE)).toBe(false);
+    expect(sameUser("alice@other.test", ALICE)).toBe(false);
+  });
+
+  it("a PBKDF2 check costs measurable time, the verified-credential cache skips it for repeats", async () => {
+    const dir = new D1UserDirectory(env.DB, DEFAULT_LOCKOUT, Date.now, new VerifiedCredentialCache());
+    let t = performance.now();
+    expect(await dir.authenticate(ALICE, PW)).toEqual({ ok: true, address: ALICE });
+    const cold = performance.now() - t;
+    t = performance.now();
+    expect(await dir.authenticate(ALICE, PW)).toEqual({ ok: true, address: ALICE });
+    const warm = performance.now() - t;
+    console.log(`authenticate: cold (PBKDF2 ${PBKDF2_ITERATIONS}) ${cold.toFixed(1)} ms, cached ${warm.toFixed(1)} ms`);
+    expect(await dir.authenticate(ALICE, PW + "x")).toMatchObject({ ok: false, reason: "wrong_password" });
+    await setPassword(env.DB, ALICE, PW); // same password, new salt: the cache entry no longer matches
+    expect(await dir.authenticate(ALICE, PW)).toEqual({ ok: true, address: ALICE });
+  });
+
+  it("lock durations double per further lock, capped", () => {
+    expect([5, 10, 15, 20, 50, 500].map((n) => lockSeconds(n, DEFAULT_LOCKOUT))).toEqual([60, 120, 240, 480, 1800, 1800]);
+  });
+});
+
+describe("POST authentication", () => {
+  it("MS-ASHTTP_R178, MS-ASHTTP_R523: no credentials, wrong password, unknown account → 401 with a Basic challenge", async () => {
+    for (const auth of [undefined, basic(ALICE, "wrong"), basic("nobody@example.test", PW), basic("alice", PW), "Basic " + btoa(PW)]) {
+      const res = await post(plainQuery("FolderSync"), { auth });
+      expect(res.status, String(auth)).toBe(401);
+      expect(res.headers.get("WWW-Authenticate")).toBe('Basic realm="Mobile Sync", charset="UTF-8"');
+      expect(await res.text()).not.toMatch(/at |Error/);
+    }
+  });
+
+  it("MS-ASHTTP_R186: valid credentials in both login forms reach the command lookup (501 for an unbuilt command)", async () => {
+    for (const login of [ALICE, "ALICE@example.test", "example.test\\alice"]) {
+      const res = await post(plainQuery("FolderSync"), { auth: basic(login, PW) });
+      expect(res.status, login).toBe(501);
+    }
+  });
+
+  it("the User parameter may be the address, the bare user or DOMAIN\\user; another user is 403", async () => {
+    for (const user of [ALICE, "alice", "CORP\\alice"]) {
+      expect((await post(plainQuery("FolderSync", "", "dev1", user), { auth: basic(ALICE, PW) })).status, user).toBe(501);
+    }
+    expect((await post(plainQuery("FolderSync", "", "dev1", "bob@example.test"), { auth: basic(ALICE, PW) })).status).toBe(403);
+    const base64User = b64([141, 9, 9, 4, 4, ...ascii("dev1"), 0, 1, ...ascii("X"), 8, 3, ...ascii("bob")]);
+    expect((await post(base64User, { auth: basic(ALICE, PW), headers: {} })).status).toBe(403);
+  });
+
+  it("MS-ASHTTP_R404: with the plain query MS-ASProtocolVersion is required; an unserved version is 400", async () => {
+    for (const v of ["", "2.5", "17.0", "abc"]) {
+      const res = await post(plainQuery("FolderSync"), { auth: basic(ALICE, PW), headers: { "MS-ASProtocolVersion": v } });
+      expect(res.status, v).toBe(400);
+    }
+    const tooLongKey = await post(plainQuery("FolderSync"), { auth: basic(ALICE, PW), headers: { "X-MS-PolicyKey": "1".repeat(65) } });
+    expect(tooLongKey.status).toBe(400);
+  });
+
+  it("MS-ASHTTP_R135, MS-ASHTTP_R409: the base64 form carries the version itself, the header is not needed", async () => {
+    const res = await post("jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25l", { auth: basic(ALICE, PW), headers: { "MS-ASProtocolVersion": "" } });
+    expect(res.status).toBe(501);
+  });
+
+  it("a malformed query is 400 before any password check", async () => {
+    expect((await post("Cmd=Sync&DeviceType=x", { auth: basic(ALICE, PW) })).status).toBe(400);
+    expect((await post("jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25", { auth: basic(ALICE, PW) })).status).toBe(400);
+  });
+});
+
+describe("rate limit on failed logins", () => {
+  const BOB = "bob@example.test";
+  const BOB_PW = "bob's password";
+
+  it("5 failures lock the account: even the right password gets 401, the password is not checked while locked", async () => {
+    await createAccount(env.DB, BOB, BOB_PW);
+    const q = plainQuery("FolderSync", "", "bobdev");
+    for (let i = 1; i <= 4; i++) {
+      expect((await post(q, { auth: basic(BOB, `guess ${i}`) })).status).toBe(401);
+      expect((await row(BOB))!.failed_attempts).toBe(i);
+    }
+    expect((await post(q, { auth: basic(BOB, BOB_PW) })).status).toBe(501); // a success resets the count
+    expect((await row(BOB))!.failed_attempts).toBe(0);
+
+    for (let i = 1; i <= 5; i++) expect((await post(q, { auth: basic(BOB, `guess ${i}`) })).status).toBe(401);
+    const locked = (await row(BOB))!;
+    expect(locked.failed_attempts).toBe(5);
+    const until = (locked.locked_until as number) * 1000;
+    expect(until).toBeGreaterThan(Date.now() + 50_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 61_000);
+
+    const res = await post(q, { auth: basic(BOB, BOB_PW) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("WWW-Authenticate")).toMatch(/^Basic /);
+    expect((await post(q, { auth: basic(BOB, "another guess") })).status).toBe(401);
+    expect((await row(BOB))!.failed_attempts).toBe(5); // guesses during the lock are not even counted
+  });
+
+  it("when the lock has expired the right password works again and clears the lock", async () => {
+    await env.DB.prepare("update accounts set locked_until = ? where address = ?").bind(Math.floor(Date.now() / 1000) - 1, BOB).run();
+    expect((await post(plainQuery("FolderSync", "", "bobdev"), { auth: basic(BOB, BOB_PW) })).status).toBe(501);
+    const r = (await row(BOB))!;
+    expect(r.failed_attempts).toBe(0);
+    expect(r.locked_until).toBeNull();
+  });
+
+  it("setPassword lifts a lock", async () => {
+    const dir = new D1UserDirectory(env.DB);
+    for (let i = 0; i < 5; i++) await dir.authenticate(BOB, "nope");
+    expect(await dir.authenticate(BOB, BOB_PW)).toMatchObject({ ok: false, reason: "locked" });
+    await setPassword(env.DB, BOB, "new password");
+    expect(await dir.authenticate(BOB, "new password")).toEqual({ ok: true, address: BOB });
+    expect(await dir.authenticate(BOB, BOB_PW)).toMatchObject({ ok: false, reason: "wrong_password" });
+  });
+});
