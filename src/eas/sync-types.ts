@@ -62,6 +62,8 @@ export interface SyncCollectionRequest {
 
 export interface SyncRequest {
   deviceId: string;
+  /** The mailbox address (sender of drafts the device adds). */
+  user?: string;
   protocolVersion: string;
   /** Empty body or a Sync element without Collections: reuse the cached request ([MS-ASCMD] 2.2.3.131). */
   empty: boolean;

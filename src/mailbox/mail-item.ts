@@ -4,7 +4,7 @@ import type { MailStore, MailSummary } from "../store/types";
 import { fileReferenceOf } from "./ids";
 
 const SMIME_TYPES = /^application\/(x-)?pkcs7-(mime|signature)$/i;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function atLeast(protocolVersion: string, version: number): boolean {
   return Number.parseFloat(protocolVersion) >= version;

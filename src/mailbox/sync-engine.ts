@@ -99,8 +99,6 @@ export class SyncEngine {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly store: MailStore,
-    /** The mailbox address (From of device drafts). */
-    private readonly owner: string,
     private readonly now: () => number = Date.now,
   ) {
     this.state = new SyncStateStore(storage.sql);
@@ -466,7 +464,7 @@ export class SyncEngine {
       }
       let itemId: string;
       try {
-        itemId = await this.store.appendMessage(folder.id, draftMime(a.fields, this.owner), { seen: true });
+        itemId = await this.store.appendMessage(folder.id, draftMime(a.fields, req.user ?? ""), { seen: true });
       } catch {
         responses.adds.push({ clientId: a.clientId, status: SyncStatus.ConversionError });
         continue;
