@@ -1,6 +1,23 @@
 import type { EasCommand } from "../command";
+import { FolderCreateCommand } from "./FolderCreate";
+import { FolderDeleteCommand } from "./FolderDelete";
+import { FolderSyncCommand } from "./FolderSync";
+import { FolderUpdateCommand } from "./FolderUpdate";
+import { GetItemEstimateCommand } from "./GetItemEstimate";
+import { ItemOperationsCommand } from "./ItemOperations";
+import { MoveItemsCommand } from "./MoveItems";
+import { SyncCommand } from "./Sync";
 
 /** Every command the server really serves. OPTIONS advertises exactly these. */
-const commands: EasCommand[] = [];
+const commands: EasCommand[] = [
+  FolderSyncCommand,
+  FolderCreateCommand,
+  FolderUpdateCommand,
+  FolderDeleteCommand,
+  SyncCommand,
+  GetItemEstimateCommand,
+  ItemOperationsCommand,
+  MoveItemsCommand,
+];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));
