@@ -18,7 +18,11 @@ export class TestPhone {
     readonly protocolVersion = "14.1",
   ) {}
 
+  /** Runs before every request (e.g. evicting the mailbox object). */
+  beforeEach?: () => Promise<void>;
+
   async send(cmd: string, body: WbxmlElement | null, extra: { query?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+    await this.beforeEach?.();
     const url = `${BASE}?Cmd=${cmd}&User=${encodeURIComponent(this.user)}&DeviceId=${this.deviceId}&DeviceType=SmartPhone${extra.query ?? ""}`;
     const res = await exports.default.fetch(
       new Request(url, {
@@ -108,5 +112,18 @@ export function message(subject: string, opts: { body?: string; date?: Date; fro
   return new TextEncoder().encode(
     `From: ${opts.from ?? "Alice <alice@example.test>"}\r\nTo: Bob <bob@example.test>\r\nSubject: ${subject}\r\nDate: ${date}\r\n` +
       `Message-ID: <${crypto.randomUUID()}@example.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${opts.body ?? `Body of ${subject}`}\r\n`,
+  );
+}
+
+export function withAttachment(subject: string, attachment: Uint8Array, filename = "report.bin"): Uint8Array {
+  let b64 = "";
+  let bin = "";
+  for (let i = 0; i < attachment.length; i += 0x8000) bin += String.fromCharCode(...attachment.subarray(i, i + 0x8000));
+  b64 = btoa(bin).replace(/.{76}/g, "$&\r\n");
+  return new TextEncoder().encode(
+    `From: Alice <alice@example.test>\r\nTo: Bob <bob@example.test>\r\nSubject: ${subject}\r\nDate: ${new Date().toUTCString()}\r\n` +
+      `MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="XX"\r\n\r\n--XX\r\nContent-Type: text/html; charset=utf-8\r\n\r\n` +
+      `<html><body><p>See <b>attached</b> file</p></body></html>\r\n--XX\r\nContent-Type: application/octet-stream\r\n` +
+      `Content-Disposition: attachment; filename="${filename}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}\r\n--XX--\r\n`,
   );
 }
