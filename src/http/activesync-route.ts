@@ -4,11 +4,12 @@ import type { EasCommand, EasRequest } from "../eas/command";
 import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
 import { D1UserDirectory, type UserDirectory } from "../service/directory";
+import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";
 import { toHttpResponse } from "./eas-response";
 import { HttpProblem, errorResponse } from "./errors";
 import { type Gate, gates } from "./gates";
-import { ALLOWED_METHODS, optionsResponse } from "./options";
+import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./options";
 import { isSupportedVersion } from "./protocol";
 import { parseEasQuery } from "./query";
 import { readRequestBody } from "./request-body";
@@ -108,7 +109,15 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     const stop = await gate(req, env);
     if (stop) return stop;
   }
-  return toHttpResponse(await command.handle(req));
+  const res = toHttpResponse(await command.handle(req));
+  if (res.status === 200 && isInitialFolderSync(req)) {
+    for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry))) res.headers.set(k, v);
+  }
+  return res;
+}
+
+function isInitialFolderSync(req: EasRequest): boolean {
+  return req.cmd === "FolderSync" && req.body?.name === "FolderSync" && childText(req.body, "SyncKey") === "0";
 }
 
 /**

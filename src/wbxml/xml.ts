@@ -147,6 +147,20 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
 // Accepted on top of toXml's own output: libwbxml's spellings (namespace "AirSync:", "Gal", its tag names, see
 // TAG_ALIASES in codepages.ts) and the pre-12.0 POOM* namespace names.
 // Whitespace-only text next to child elements is indentation and dropped; other text is kept exactly.
+//
+// libwbxml writes the content of some tags that EAS carries as OPAQUE in base64 and reads it back the same way.
+// When a document uses libwbxml's namespace spelling ("AirSync:"), the text of those tags is read as base64 and
+// becomes opaque bytes again, so `wbxml2xml` output encodes back to the bytes it came from.
+export const LIBWBXML_BASE64_TAGS: ReadonlySet<string> = new Set([
+  "ComposeMail:Mime",
+  "AirSyncBase:Content",
+  "Email2:ConversationId",
+  "Email2:ConversationIndex",
+  "ItemOperations:ConversationId",
+  "Search:ConversationId",
+  "GAL:Data",
+  "ResolveRecipients:Data",
+]);
 
 interface Frame {
   element: WbxmlElement;
@@ -268,8 +282,10 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
     return out + raw.slice(i);
   };
 
+  let libwbxmlDialect = false;
   const resolveNamespace = (uri: string, at: number): string => {
     if (uri === WBXML_XML_NAMESPACE) return uri;
+    if (uri.endsWith(":")) libwbxmlDialect = true;
     const ns = namespaceFromXml(uri);
     if (ns === undefined) fail(`unknown namespace "${uri}"`, at);
     return ns!;
@@ -295,7 +311,10 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
         if (typeof c === "string" && /^[ \t\n\r]*$/.test(c)) children.splice(i, 1);
       }
     }
-    if (frame.opaque !== undefined) {
+    const base64 =
+      frame.opaque !== undefined ||
+      (libwbxmlDialect && !frame.hasChildElements && LIBWBXML_BASE64_TAGS.has(`${frame.element.ns}:${frame.element.name}`));
+    if (base64) {
       if (frame.hasChildElements) fail("opaque content cannot contain elements", at);
       const text = children.join("");
       const bytes = fromBase64(text);
