@@ -7,10 +7,15 @@ export interface Delivered {
 }
 
 /** Puts a raw message into the default folder of `folderType` (Inbox unless told). */
-export async function deliverInto(store: BuiltinStore, raw: Uint8Array, folderType: number = FolderType.Inbox): Promise<Delivered> {
+export async function deliverInto(
+  store: BuiltinStore,
+  raw: Uint8Array,
+  folderType: number = FolderType.Inbox,
+  received: number = Date.now(),
+): Promise<Delivered> {
   const folder = store.folderByType(folderType as FolderTypeValue);
   if (!folder || folder.itemClass !== "Email") throw new StoreFolderError("invalid", `no mail folder of type ${folderType}`);
-  const itemId = await store.appendMessage(folder.id, raw);
+  const itemId = await store.appendMessage(folder.id, raw, {}, received);
   return { itemId, folderId: folder.id };
 }
 

@@ -21,9 +21,12 @@ export class Mailbox extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** New mail (Email Routing, admin import): into the Inbox unless another default folder type is given. */
-  async deliver(raw: Uint8Array, folderType?: number): Promise<Delivered> {
-    const delivered = await deliverInto(this.store, raw, folderType);
+  /**
+   * New mail (Email Routing, admin import): into the Inbox unless another default folder type is given.
+   * `received` (ms since epoch) sets the arrival time for imports (IMAP APPEND's date); default now.
+   */
+  async deliver(raw: Uint8Array, folderType?: number, received?: number): Promise<Delivered> {
+    const delivered = await deliverInto(this.store, raw, folderType, received);
     await this.changed([delivered.folderId], "delivery");
     return delivered;
   }

@@ -120,6 +120,16 @@ describe("summaries and bodies per corpus kind", () => {
     expect(s.references).toBe("<offsite-1@example.test> <offsite-2@example.test>");
   });
 
+  it("an encoded Thread-Topic (as Outlook sends it) is decoded", async () => {
+    const raw = new TextEncoder().encode(
+      "From: o@example.test\r\nTo: mime@example.test\r\nSubject: =?utf-8?Q?AW:_Br=C3=BCcke?=\r\nThread-Topic: =?utf-8?B?QnLDvGNrZQ==?=\r\n\r\nx\r\n",
+    );
+    const { itemId } = await stub().deliver(raw);
+    const s = (await inStore((mb) => mb.store.getSummary("1", itemId)))!;
+    expect(s.subject).toBe("AW: Brücke");
+    expect(s.threadTopic).toBe("Brücke");
+  });
+
   it("importance from Importance / X-Priority", async () => {
     expect((await summary("high-importance")).importance).toBe("high");
   });

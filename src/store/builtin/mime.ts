@@ -1,28 +1,19 @@
-import PostalMime, { type Address, type Email } from "postal-mime";
+import PostalMime, { type Address, decodeWords, type Email } from "postal-mime";
 import type { AttachmentInfo, MailSummary } from "../types";
 import { htmlToText } from "./html-text";
 import { wellFormed } from "./text";
 import { decodeUtf7 } from "./utf7";
 
 /** What the store keeps of a message after parsing it once, on append. */
-export interface ParsedMessage {
-  date?: number;
-  subject: string;
-  from: string;
-  to: string;
-  cc: string;
-  replyTo: string;
-  messageId?: string;
-  inReplyTo?: string;
-  references?: string;
-  importance: MailSummary["importance"];
-  contentClass?: string;
-  calendarMethod?: string;
-  threadTopic?: string;
-  plain: string;
-  html?: string;
-  attachments: { info: AttachmentInfo; data: Uint8Array }[];
-}
+export type ParsedMessage = Pick<
+  MailSummary,
+  "date" | "subject" | "from" | "to" | "cc" | "replyTo" | "messageId" | "inReplyTo" | "references" | "importance"
+> &
+  Pick<MailSummary, "contentClass" | "calendarMethod" | "threadTopic"> & {
+    plain: string;
+    html?: string;
+    attachments: { info: AttachmentInfo; data: Uint8Array }[];
+  };
 
 const CALENDAR_CONTENT_CLASS = "urn:content-classes:calendarmessage";
 
@@ -49,7 +40,8 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   const plain = text?.trim() ? text : html ? htmlToText(html) : (text ?? "");
 
   const attachments = email.attachments.map((a, i) => {
-    const data = new Uint8Array(typeof a.content === "string" ? new TextEncoder().encode(a.content) : a.content);
+    const data =
+      typeof a.content === "string" ? new TextEncoder().encode(a.content) : a.content instanceof Uint8Array ? a.content : new Uint8Array(a.content);
     const info: AttachmentInfo = {
       partId: String(i + 1),
       filename: clean(a.filename ?? "") || defaultName(a.mimeType, i + 1),
@@ -83,7 +75,8 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
     parsed.contentClass = CALENDAR_CONTENT_CLASS;
     parsed.calendarMethod = invite.method;
   } else if (header("content-class")) parsed.contentClass = header("content-class");
-  const topic = header("thread-topic") ?? subject.replace(/^((re|fwd?|aw|wg|sv|tr)\s*(\[\d+\])?:\s*)+/i, "");
+  const topicHeader = header("thread-topic");
+  const topic = topicHeader !== undefined ? decodeWords(topicHeader) : subject.replace(/^((re|fwd?|aw|wg|sv|tr)\s*(\[\d+\])?:\s*)+/i, "");
   if (topic) parsed.threadTopic = clean(topic);
   return parsed;
 }
