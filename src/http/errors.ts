@@ -1,16 +1,12 @@
 import { EasHttpError } from "../eas/command";
 import { StoreUnavailableError } from "../store/types";
 
-/** A request the front door refuses before any command runs (400 malformed query, 401, 501 ...). */
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = "HttpProblem";
-  }
+/**
+ * A request the front door itself refuses (400 malformed query, 401, 501 ...). Unlike a command's EasHttpError,
+ * whose message may name internals, its message is written for the device and sent as the body.
+ */
+export class HttpProblem extends EasHttpError {
+  override name = "HttpProblem";
 }
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 30;

@@ -255,6 +255,22 @@ describe("errors (never a stack)", () => {
     }
   });
 
+  it("MS-ASHTTP_R273: an unreachable user directory is 503 with Retry-After, not 401 (the phone must not re-prompt)", async () => {
+    const fd: FrontDoor = {
+      ...frontDoor([command("Ping", async () => ({ kind: "empty" }))]),
+      directory: () => ({
+        authenticate: async () => {
+          throw new Error("D1_ERROR: Network connection lost.");
+        },
+      }),
+    };
+    const res = await handleActiveSync(request("Cmd=Ping&DeviceId=d&DeviceType=t"), env, fd);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("Retry-After")).toBe("30");
+    expect(res.headers.get("WWW-Authenticate")).toBeNull();
+    expect(await res.text()).not.toContain("D1");
+  });
+
   it("MS-ASHTTP_R184: any other exception is 500 with no details", async () => {
     const fd = frontDoor([
       command("Bug", async () => {
