@@ -37,6 +37,8 @@ export interface ClientMailChange {
   read?: boolean;
   /** true: flagged (Flag Status 2); false: cleared or complete; undefined: untouched. */
   flagged?: boolean;
+  /** A value the server cannot convert (e.g. Read "yes"): answered with Status 6, nothing applied. */
+  invalid?: boolean;
 }
 
 /** A device Add (16.x drafts). Fields are the ApplicationData children by name. */

@@ -419,6 +419,10 @@ export class SyncEngine {
     };
 
     for (const ch of c.changes) {
+      if (ch.invalid) {
+        responses.changes.push({ serverId: ch.serverId, status: SyncStatus.ConversionError });
+        continue;
+      }
       const itemId = itemIn(ch.serverId);
       const s = itemId ? await this.store.getSummary(folder.id, itemId) : null;
       if (!itemId || !s) {

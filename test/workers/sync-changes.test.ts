@@ -46,7 +46,7 @@ const del = (serverId: string) => el("AirSync", "Delete", el("AirSync", "ServerI
 const itemId = (serverId: string) => serverId.split(":")[1];
 
 describe("a full session with the mailbox object evicted before every request", () => {
-  it("FolderSync, Sync to the end, read, flag, delete, move, fetch by Range: nothing lost, no duplicates", async () => {
+  it("FolderSync, Sync to the end, read, flag, delete, move, fetch by Range: nothing lost, no duplicates (MS-ASCMD_R2160 MS-ASCMD_R2161 MS-ASCMD_R3711 MS-ASCMD_R5422 MS-ASCMD_R5423 MS-ASCMD_R3903 MS-ASEMAIL_R640)", async () => {
     for (let i = 0; i < 12; i++) await deliver(`Session ${i}`);
     const att = new Uint8Array(5000).map((_, i) => i % 251);
     await mailbox().deliver(withAttachment("With attachment", att));
@@ -139,7 +139,7 @@ describe("a full session with the mailbox object evicted before every request", 
 });
 
 describe("server-side changes reach the device in the next Sync", () => {
-  it("new mail → Add, flag/read → Change, expunge → Delete, server move → Delete here and Add there", async () => {
+  it("MS-ASCMD_R3119: new mail → Add, flag/read → Change, expunge → Delete, server move → Delete here and Add there", async () => {
     const phone = new TestPhone(USER, PW, "SERVER1");
     const { key: k0, ids } = await syncToEnd(phone, INBOX);
     const trash = await syncToEnd(phone, DELETED);
@@ -161,7 +161,7 @@ describe("server-side changes reach the device in the next Sync", () => {
     expect(idsOf(t, "Add")).toHaveLength(1);
   });
 
-  it("MS-ASCMD_R2065: conflicts — the server object wins by default; Conflict 0 lets the client win", async () => {
+  it("MS-ASCMD_R2068: conflicts — the server object wins by default; Conflict 0 lets the client win", async () => {
     const phone = new TestPhone(USER, PW, "CONFLICT1");
     const { key, ids } = await syncToEnd(phone, INBOX);
     const target = ids[0];
@@ -181,18 +181,37 @@ describe("server-side changes reach the device in the next Sync", () => {
     expect(statusOf(r2)).toBe("1");
   });
 
-  it("MS-ASCMD_R4446: a Change or Delete of an unknown item gets Status 8 in Responses", async () => {
+  it("MS-ASCMD_R4446 MS-ASEMAIL_R643: a Change or Delete of an unknown item gets Status 8, a non-boolean Read Status 6", async () => {
     const phone = new TestPhone(USER, PW, "NOTFOUND1");
-    const { key } = await syncToEnd(phone, INBOX);
-    const r = await phone.sync(INBOX, key, { commands: [change(`${INBOX}:999999`, read(true)), del(`${INBOX}:999998`)] });
+    const { key, ids } = await syncToEnd(phone, INBOX);
+    const r = await phone.sync(INBOX, key, {
+      commands: [change(`${INBOX}:999999`, read(true)), del(`${INBOX}:999998`), change(ids[0], el("Email", "Read", "yes"))],
+    });
     const responses = child(collectionOf(r), "Responses");
-    expect(childText(child(responses, "Change"), "Status")).toBe("8");
+    expect(childrenNamed(responses, "Change").map((c) => [childText(c, "ServerId"), childText(c, "Status")])).toEqual([
+      [`${INBOX}:999999`, "8"],
+      [ids[0], "6"],
+    ]);
     expect(childText(child(responses, "Delete"), "Status")).toBe("8");
   });
 });
 
+describe("DeletesAsMoves", () => {
+  it("MS-ASCMD_R2158: DeletesAsMoves 0 deletes permanently; the default moves to Deleted Items (MS-ASCMD_R5875)", async () => {
+    const phone = new TestPhone(USER, PW, "DELETES1");
+    await deliver("to purge");
+    await deliver("to trash");
+    const { key, ids } = await syncToEnd(phone, INBOX);
+    const trashBefore = await runInDurableObject(mailbox(), (mb: Mailbox) => mb.store.countItems(DELETED));
+    const r = await phone.sync(INBOX, key, { extra: [el("AirSync", "DeletesAsMoves", "0")], commands: [del(ids[0])] });
+    expect(await runInDurableObject(mailbox(), (mb: Mailbox) => mb.store.countItems(DELETED))).toBe(trashBefore);
+    await phone.sync(INBOX, syncKeyOf(r), { extra: [el("AirSync", "DeletesAsMoves", "1")], commands: [del(ids[1])] });
+    expect(await runInDurableObject(mailbox(), (mb: Mailbox) => mb.store.countItems(DELETED))).toBe(trashBefore + 1);
+  });
+});
+
 describe("FilterType windows", () => {
-  it("a wider window adds older items, a narrower one soft-deletes them", async () => {
+  it("MS-ASCMD_R3967: a wider window adds older items, a narrower one soft-deletes them", async () => {
     const user = "filter@example.test";
     await createAccount(env.DB, user, PW);
     const mb = env.MAILBOX.getByName(user);
@@ -221,7 +240,7 @@ describe("FilterType windows", () => {
 });
 
 describe("the empty Sync request and Partial ([MS-ASCMD] 2.2.3.131)", () => {
-  it("MS-ASCMD_R4455: an empty request with nothing cached is Status 13; later it reuses the cached collections", async () => {
+  it("MS-ASCMD_R4456: an empty request with nothing cached is Status 13; later it reuses the cached collections", async () => {
     const phone = new TestPhone(USER, PW, "EMPTY1");
     const none = await phone.send("Sync", null);
     expect(childText(none.body, "Status")).toBe("13");
@@ -237,7 +256,7 @@ describe("the empty Sync request and Partial ([MS-ASCMD] 2.2.3.131)", () => {
     expect(idsOf(p, "Add")).toEqual([`${INBOX}:${fresh2}`]);
   });
 
-  it("MS-ASCMD_R3228: Wait with HeartbeatInterval is Status 4; Wait out of range is Status 14 with Limit", async () => {
+  it("MS-ASCMD_R4748 MS-ASCMD_R3225: Wait with HeartbeatInterval is Status 4; Wait out of range is Status 14 with Limit", async () => {
     const phone = new TestPhone(USER, PW, "WAIT1");
     const both = await phone.send("Sync", el("AirSync", "Sync", el("AirSync", "Wait", 5), el("AirSync", "HeartbeatInterval", 300)));
     expect(childText(both.body, "Status")).toBe("4");
@@ -278,7 +297,7 @@ describe("GetItemEstimate", () => {
 });
 
 describe("bodies ([MS-ASAIRS] BodyPreference, [MS-ASCMD] MIMESupport)", () => {
-  it("picks HTML for an HTML message, plain for plain; truncates with EstimatedDataSize; Preview is plain text", async () => {
+  it("MS-ASAIRS_R202 MS-ASAIRS_R250 MS-ASAIRS_R276 MS-ASAIRS_R376 MS-ASEMAIL_R437: picks HTML for an HTML message, plain for plain; truncates with EstimatedDataSize; Preview is plain text", async () => {
     const user = "bodies@example.test";
     await createAccount(env.DB, user, PW);
     const mb = env.MAILBOX.getByName(user);
@@ -326,7 +345,7 @@ describe("bodies ([MS-ASAIRS] BodyPreference, [MS-ASCMD] MIMESupport)", () => {
 });
 
 describe("ItemOperations", () => {
-  it("Fetch of an item by CollectionId+ServerId; multipart when MS-ASAcceptMultiPart: T; unknown item Status 6", async () => {
+  it("MS-ASCMD_R236 MS-ASCMD_R5503 MS-ASCMD_R5505 MS-ASCMD_R5506 MS-ASCMD_R5509 MS-ASCMD_R5513 MS-ASCMD_R5517 MS-ASCMD_R5518: Fetch of an item by CollectionId+ServerId; multipart when MS-ASAcceptMultiPart: T; unknown item Status 6", async () => {
     const phone = new TestPhone(USER, PW, "ITEMOPS1");
     const { ids } = await syncToEnd(phone, INBOX);
     const fetch = (serverId: string) =>
@@ -358,7 +377,7 @@ describe("ItemOperations", () => {
     expect(new TextDecoder().decode(m.raw.subarray(off1, off1 + len1))).toContain("Body of");
   });
 
-  it("EmptyFolderContents empties Deleted Items", async () => {
+  it("MS-ASCMD_R2244: EmptyFolderContents empties Deleted Items", async () => {
     const phone = new TestPhone(USER, PW, "ITEMOPS2");
     await runInDurableObject(mailbox(), (mb: Mailbox) => mb.store.appendMessage(DELETED, message("trash")));
     const r = await phone.send(

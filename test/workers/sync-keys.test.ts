@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 
 describe("FolderSync", () => {
-  it("MS-ASCMD_R5022 MS-ASCMD_R118: SyncKey 0 lists the default folders; a second SyncKey 0 gives the same ServerIds", async () => {
+  it("MS-ASCMD_R885 MS-ASCMD_R3916 MS-ASCMD_R4580 MS-ASCMD_R4581: SyncKey 0 lists the default folders; a second SyncKey 0 gives the same ServerIds; an unknown key is Status 9", async () => {
     const phone = new TestPhone(USER, PW, "FOLDERS1");
     const first = await phone.folderSync("0");
     expect(childText(first, "Status")).toBe("1");
@@ -65,7 +65,7 @@ describe("FolderSync", () => {
 });
 
 describe("Sync keys", () => {
-  it("MS-ASCMD_R4763 MS-ASCMD_R4765: SyncKey 0 bootstraps without items, then WindowSize pages with MoreAvailable, no duplicates", async () => {
+  it("MS-ASCMD_R4599 MS-ASCMD_R5555 MS-ASCMD_R5556 MS-ASCMD_R3451 MS-ASCMD_R3456 MS-ASCMD_R4765: SyncKey 0 bootstraps without items, then WindowSize pages with MoreAvailable, no duplicates", async () => {
     const phone = new TestPhone(USER, PW, "PAGER1");
     const boot = await phone.sync(INBOX, "0");
     expect(statusOf(boot)).toBe("1");
@@ -125,7 +125,7 @@ describe("Sync keys", () => {
     expect(idsOf(r, "Add")).toHaveLength(7);
   });
 
-  it("MS-ASCMD_R5838: GetChanges with SyncKey 0 is Status 4; a Collection without SyncKey is Status 4", async () => {
+  it("MS-ASCMD_R3128 MS-ASCMD_R5838: GetChanges with SyncKey 0 is Status 4; a Collection without SyncKey is Status 4", async () => {
     const phone = new TestPhone(USER, PW, "BADREQ1");
     const r = await phone.sync(INBOX, "0", { extra: [el("AirSync", "GetChanges", "1")] });
     expect(statusOf(r)).toBe("4");

@@ -46,8 +46,10 @@ function parseChange(c: WbxmlElement): ClientMailChange {
   if (!serverId) throw new SyncParseError(SyncStatus.ProtocolError);
   const data = child(c, "ApplicationData");
   const change: ClientMailChange = { serverId };
-  const read = childText(data, "Read", "Email");
-  if (read !== undefined) change.read = read.trim() === "1";
+  const read = childText(data, "Read", "Email")?.trim();
+  // [MS-ASEMAIL] 2.2.2.58 (R643): a non-boolean Read is Status 6 for that item.
+  if (read !== undefined && read !== "0" && read !== "1") change.invalid = true;
+  else if (read !== undefined) change.read = read === "1";
   const flag = child(data, "Flag", "Email");
   if (flag) change.flagged = childText(flag, "Status", "Email")?.trim() === "2";
   return change;
