@@ -190,11 +190,13 @@ export class SyncEngine {
       this.state.dropCollection(dev, c.collectionId);
       return bare(c.collectionId, "0", SyncStatus.InvalidSyncKey);
     }
-    const cached = st.options;
-    const options = c.options ?? cached?.options ?? DEFAULT_OPTIONS;
-    const windowSize = c.windowSize ?? cached?.windowSize;
-    const deletesAsMoves = c.deletesAsMoves ?? cached?.deletesAsMoves ?? true;
-    st.options = { options, windowSize, deletesAsMoves };
+    // Options persist from request to request ([MS-ASAIRS] 2.2.2.12); WindowSize and DeletesAsMoves do
+    // not: absent means 100 (MS-ASCMD_R3459) and true (MS-ASCMD_R2161). An empty or Partial request got
+    // them from the cached request already.
+    const options = c.options ?? st.options?.options ?? DEFAULT_OPTIONS;
+    const windowSize = c.windowSize;
+    const deletesAsMoves = c.deletesAsMoves ?? true;
+    st.options = { options };
     const itemOptions: ItemOptions = { ...options, protocolVersion: req.protocolVersion };
     const image = new PendingImage(this.state, dev, c.collectionId);
 
@@ -242,7 +244,7 @@ export class SyncEngine {
     // [MS-ASCMD] 2.2.3.84 (R5838): GetChanges set with SyncKey 0 is a protocol error.
     if (c.getChanges === true) return bare(c.collectionId, "0", SyncStatus.ProtocolError);
     const options = c.options ?? st0?.options?.options ?? DEFAULT_OPTIONS;
-    const cachedOptions = { options, windowSize: c.windowSize, deletesAsMoves: c.deletesAsMoves };
+    const cachedOptions = { options };
     // A second SyncKey 0 before anything was sent (iOS does this for big folders) joins the same series.
     if (st0 && st0.cur === 1 && st0.prev === null && st0.lastResponse === null) {
       this.state.putCollection({ ...st0, options: cachedOptions, filterType: options.filterType, enumSince: filterSince(options.filterType, this.now()) });

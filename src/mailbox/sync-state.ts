@@ -76,8 +76,6 @@ export interface CollectionState {
 /** Options cached per device and collection for the next requests that omit them. */
 export interface CachedCollectionOptions {
   options: SyncOptions;
-  windowSize?: number;
-  deletesAsMoves?: boolean;
 }
 
 type CollRow = {
@@ -265,7 +263,7 @@ export class SyncStateStore {
 
 /** The parts of a Sync request worth remembering ([MS-ASCMD] 2.2.3.131 Partial, empty request). */
 export interface CachedSyncRequest {
-  collections: { collectionId: string; windowSize?: number; getChanges?: boolean; deletesAsMoves?: boolean }[];
+  collections: { collectionId: string; windowSize?: number; deletesAsMoves?: boolean }[];
   windowSize?: number;
   wait?: number;
   heartbeatInterval?: number;
@@ -276,7 +274,6 @@ export function cacheableRequest(req: SyncRequest): CachedSyncRequest {
     collections: req.collections.map((c) => ({
       collectionId: c.collectionId,
       windowSize: c.windowSize,
-      getChanges: c.getChanges,
       deletesAsMoves: c.deletesAsMoves,
     })),
     windowSize: req.windowSize,
