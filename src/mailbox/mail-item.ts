@@ -52,7 +52,13 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
     messageClass: messageClassOf(s),
     contentClass: s.contentClass,
     lastVerb: lastVerbOf(s),
-    body: await loadBody(store, s, opts),
+    body: await loadBody(store, s, opts).catch((e: unknown) => {
+      // A body that cannot be read or converted must not block the folder forever (anchors §3 #12):
+      // the device gets the message without its body. A backend outage still fails the request (503).
+      if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+      console.warn(`mail item ${s.folderId}:${s.itemId}: body left out: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }),
     nativeBodyType: s.hasHtml ? 2 : 1,
     attachments: s.attachments.map((a) => ({
       fileReference: fileReferenceOf(s.folderId, s.itemId, a.partId),

@@ -59,7 +59,6 @@ type Held = { modseq: number; received: number } | null;
 /** State writes of one collection sync, applied in one transaction at the end. */
 class PendingImage {
   private overlay = new Map<string, Held>();
-  readonly clientIds: [string, string][] = [];
   constructor(
     private readonly state: SyncStateStore,
     private readonly deviceId: string,
@@ -80,7 +79,6 @@ class PendingImage {
       if (h) this.state.holdItem(this.deviceId, this.collectionId, itemId, h.modseq, h.received);
       else this.state.releaseItem(this.deviceId, this.collectionId, itemId);
     }
-    for (const [clientId, itemId] of this.clientIds) this.state.rememberClientId(this.deviceId, this.collectionId, clientId, itemId);
   }
 }
 
@@ -464,7 +462,9 @@ export class SyncEngine {
 
     for (const a of c.adds) {
       const known = this.state.itemForClientId(req.deviceId, c.collectionId, a.clientId);
-      if (known && (await this.store.getSummary(folder.id, known))) {
+      const knownSummary = known ? await this.store.getSummary(folder.id, known) : null;
+      if (known && knownSummary) {
+        if (!image.held(known)) image.hold(knownSummary); // the device has it from its own Add
         responses.adds.push({ clientId: a.clientId, serverId: serverIdOf(folder.id, known), status: SyncStatus.Success });
         continue;
       }
@@ -475,9 +475,10 @@ export class SyncEngine {
         responses.adds.push({ clientId: a.clientId, status: SyncStatus.ConversionError });
         continue;
       }
+      // Remembered at once, not with the rest of the state: a retry after a crash here still finds it.
+      this.state.rememberClientId(req.deviceId, c.collectionId, a.clientId, itemId);
       const s = await this.store.getSummary(folder.id, itemId);
       if (s) image.hold(s);
-      image.clientIds.push([a.clientId, itemId]);
       responses.adds.push({ clientId: a.clientId, serverId: serverIdOf(folder.id, itemId), status: SyncStatus.Success });
     }
 
