@@ -4,9 +4,11 @@
 import type { PasswordHash } from "./password";
 import { constantTimeEqual } from "./password";
 
-const isolateKey = crypto.getRandomValues(new Uint8Array(32));
+// Workers forbid random values in global scope: made on first use.
+let isolateKey: Uint8Array | undefined;
 
 async function digest(stored: PasswordHash, password: string): Promise<Uint8Array> {
+  isolateKey ??= crypto.getRandomValues(new Uint8Array(32));
   const data = new TextEncoder().encode(`${stored.salt}\u0000${stored.hash}\u0000${password}`);
   const buf = new Uint8Array(isolateKey.length + data.length);
   buf.set(isolateKey);
