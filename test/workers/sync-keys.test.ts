@@ -56,9 +56,9 @@ describe("FolderSync", () => {
     const upd = childrenNamed(child(r, "Changes"), "Update");
     expect(upd.map((u) => [childText(u, "ServerId"), childText(u, "DisplayName")])).toEqual([[made.id, "Projects 2026"]]);
     key = childText(r, "SyncKey")!;
-    expect(await mailbox().hierarchyChangedFor("FOLDERS2")).toBe(false);
+    expect(await mailbox().hierarchyOutdated("FOLDERS2")).toBe(false);
     await runInDurableObject(mailbox(), (mb: Mailbox) => mb.store.deleteFolder(made.id));
-    expect(await mailbox().hierarchyChangedFor("FOLDERS2")).toBe(true);
+    expect(await mailbox().hierarchyOutdated("FOLDERS2")).toBe(true);
     r = await phone.folderSync(key);
     expect(childrenNamed(child(r, "Changes"), "Delete").map((d) => childText(d, "ServerId"))).toEqual([made.id]);
   });

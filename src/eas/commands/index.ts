@@ -6,6 +6,7 @@ import { FolderUpdateCommand } from "./FolderUpdate";
 import { GetItemEstimateCommand } from "./GetItemEstimate";
 import { ItemOperationsCommand } from "./ItemOperations";
 import { MoveItemsCommand } from "./MoveItems";
+import { Ping } from "./Ping";
 import { SyncCommand } from "./Sync";
 
 /** Every command the server really serves. OPTIONS advertises exactly these. */
@@ -18,6 +19,7 @@ const commands: EasCommand[] = [
   GetItemEstimateCommand,
   ItemOperationsCommand,
   MoveItemsCommand,
+  Ping,
 ];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));
