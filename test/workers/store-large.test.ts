@@ -30,7 +30,7 @@ it("a 10 MB attachment: raw and attachment in R2, byte-identical, gone from R2 a
   const stub = env.MAILBOX.getByName(ADDRESS);
   const t0 = Date.now();
   const { folderId, itemId } = await stub.deliver(raw);
-  console.log(`deliver of ${raw.byteLength} bytes: ${Date.now() - t0} ms`);
+  console.log(`STORE-BENCH ${JSON.stringify({ bigDeliverMs: Date.now() - t0, bigBytes: raw.byteLength })}`);
   const prefix = await runInDurableObject(stub, async (_mb: Mailbox, state) => `mbx/${state.id.toString()}/`);
 
   const keys = await r2Keys(prefix);

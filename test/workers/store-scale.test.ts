@@ -66,17 +66,19 @@ it("list, changes and status cost the same for 100 000 messages as for 1 000", a
     const rowsLarge = await measure(s, large.id, rows);
     const msSmall = await measure(s, small.id, time);
     const msLarge = await measure(s, large.id, time);
-    console.log(
-      `seeded 100000 in ${seedMs} ms\nrows read per call, 1k: ${JSON.stringify(rowsSmall)}\n                    100k: ${JSON.stringify(rowsLarge)}` +
-        `\nms per call, 1k: ${JSON.stringify(msSmall)}\n            100k: ${JSON.stringify(msLarge)}`,
-    );
+    // Full path of one delivery of a typical small message: parse with postal-mime, html→text, insert.
+    const t2 = Date.now();
+    for (let i = 0; i < 200; i++) await s.appendMessage(small.id, raw);
+    const appendMs = (Date.now() - t2) / 200;
+    // bench/store.bench.ts collects this line into bench/RESULTS.md.
+    console.log(`STORE-BENCH ${JSON.stringify({ seedMs, appendMs, rowsSmall, rowsLarge, msSmall, msLarge })}`);
     for (const k of Object.keys(rowsSmall) as (keyof typeof rowsSmall)[]) {
       // Rows read is deterministic: the same page costs the same rows whatever the folder size
       // (± an index boundary row).
       expect(Math.abs(rowsLarge[k] - rowsSmall[k]), k).toBeLessThanOrEqual(2);
       expect(rowsLarge[k], k).toBeLessThanOrEqual(2 * 100 + 10);
-      // Wall time is noisy on a shared machine: generous bound; a folder scan would be ~100x.
-      expect(msLarge[k], k).toBeLessThanOrEqual(Math.max(4 * msSmall[k], msSmall[k] + 2));
+      // Wall time is noisy on a shared machine: generous bound; a scan of the folder would take 50+ ms.
+      expect(msLarge[k], k).toBeLessThanOrEqual(Math.max(5 * msSmall[k], msSmall[k] + 5));
     }
     expect((await s.listItems(large.id, { limit: 100 })).length).toBe(100);
 
@@ -86,13 +88,18 @@ it("list, changes and status cost the same for 100 000 messages as for 1 000", a
     await s.emptyFolder(large.id, false);
     console.log(`emptyFolder of 100000: ${Date.now() - t1} ms`);
     const after = await s.folderStatus(large.id);
-    expect(after).toMatchObject({ count: 0, highestModseq: before.highestModseq + 100_000 });
-    const page1 = await s.changesSince(large.id, before.highestModseq, 1000);
-    const page2 = await s.changesSince(large.id, page1[page1.length - 1].modseq, 1000);
-    expect(page1).toHaveLength(1000);
-    expect(page1.every((c) => c.deleted)).toBe(true);
-    expect(new Set([...page1, ...page2].map((c) => c.modseq)).size).toBe(2000);
-    expect((await s.changesSince(large.id, after.highestModseq - 1, 10)).length).toBe(1);
-    expect(await s.folderStatus(small.id)).toMatchObject({ count: 1_000 });
+    expect(after.count).toBe(0);
+    const all: number[] = [];
+    for (let cursor = before.highestModseq; ; ) {
+      const page = await s.changesSince(large.id, cursor, 5000);
+      if (page.length === 0) break;
+      expect(page.every((c) => c.deleted)).toBe(true);
+      all.push(...page.map((c) => c.modseq));
+      cursor = page[page.length - 1].modseq;
+    }
+    expect(all).toHaveLength(100_000);
+    expect(new Set(all).size).toBe(100_000);
+    expect(all[all.length - 1]).toBe(after.highestModseq);
+    expect(await s.folderStatus(small.id)).toMatchObject({ count: 1_200 });
   });
 }, 300_000);

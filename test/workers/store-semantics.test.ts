@@ -3,6 +3,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { TOMBSTONE_RETENTION_MS } from "../../src/mailbox/delivery";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import type { BuiltinStore } from "../../src/store/builtin";
 import { FolderType, StoreFolderError, StoreNotFoundError } from "../../src/store/types";
@@ -259,6 +260,23 @@ describe("tombstone pruning", () => {
       expect(after.tombstoneFloor).toBe(st.highestModseq);
       expect(after.highestModseq).toBe(st.highestModseq);
       expect(await s.changesSince(INBOX, 0, 10)).not.toContainEqual(expect.objectContaining({ itemId: a }));
+    });
+  });
+
+  it("delivery prunes tombstones older than the retention period, and only those", async () => {
+    const stub = env.MAILBOX.getByName("prune-on-delivery@example.test");
+    const ids = [(await stub.deliver(mail())).itemId, (await stub.deliver(mail())).itemId];
+    await runInDurableObject(stub, async (mb: Mailbox, state) => {
+      await mb.store.deleteItem(INBOX, ids[0]);
+      await mb.store.deleteItem(INBOX, ids[1]);
+      // Age the first tombstone past the retention period.
+      state.storage.sql.exec(`UPDATE tombstones SET at = ? WHERE uid = ?`, Date.now() - TOMBSTONE_RETENTION_MS - 1000, Number(ids[0]));
+    });
+    await stub.deliver(mail());
+    await withStore("prune-on-delivery@example.test", async (s) => {
+      const deletes = (await s.changesSince(INBOX, 0, 10)).filter((c) => c.deleted).map((c) => c.itemId);
+      expect(deletes).toEqual([ids[1]]);
+      expect((await s.folderStatus(INBOX)).tombstoneFloor).toBeGreaterThan(0);
     });
   });
 });

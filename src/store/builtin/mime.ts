@@ -17,6 +17,15 @@ export type ParsedMessage = Pick<
 
 const CALENDAR_CONTENT_CLASS = "urn:content-classes:calendarmessage";
 
+// Summary columns share one SQLite row, and a Durable Object row is limited to 2 MB in total: header-derived
+// values are capped (a phone shows far less anyway); the full headers stay in the raw MIME.
+const SHORT = 2048;
+const LONG = 32_768;
+
+function cap(s: string, max: number): string {
+  return s.length <= max ? s : wellFormed(s.slice(0, max));
+}
+
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   let email: Email;
   try {
@@ -44,8 +53,8 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
       typeof a.content === "string" ? new TextEncoder().encode(a.content) : a.content instanceof Uint8Array ? a.content : new Uint8Array(a.content);
     const info: AttachmentInfo = {
       partId: String(i + 1),
-      filename: clean(a.filename ?? "") || defaultName(a.mimeType, i + 1),
-      contentType: a.mimeType,
+      filename: cap(clean(a.filename ?? ""), SHORT) || defaultName(a.mimeType, i + 1),
+      contentType: cap(a.mimeType, SHORT),
       size: data.byteLength,
       inline: a.disposition === "inline" || (a.related === true && a.disposition !== "attachment"),
     };
@@ -57,27 +66,27 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   const date = email.date ? Date.parse(email.date) : NaN;
 
   const parsed: ParsedMessage = {
-    subject,
-    from: addresses(email.from ? [email.from] : []),
-    to: addresses(email.to),
-    cc: addresses(email.cc),
-    replyTo: addresses(email.replyTo),
+    subject: cap(subject, SHORT),
+    from: cap(addresses(email.from ? [email.from] : []), SHORT),
+    to: cap(addresses(email.to), LONG),
+    cc: cap(addresses(email.cc), LONG),
+    replyTo: cap(addresses(email.replyTo), SHORT),
     importance: importance(header("importance"), header("x-priority"), header("priority")),
     plain: wellFormed(plain),
     attachments: attachments.map(({ info, data }) => ({ info, data })),
   };
   if (Number.isFinite(date)) parsed.date = date;
   if (html) parsed.html = wellFormed(html);
-  if (email.messageId) parsed.messageId = email.messageId;
-  if (email.inReplyTo) parsed.inReplyTo = email.inReplyTo;
-  if (email.references) parsed.references = email.references;
+  if (email.messageId) parsed.messageId = cap(email.messageId, SHORT);
+  if (email.inReplyTo) parsed.inReplyTo = cap(email.inReplyTo, SHORT);
+  if (email.references) parsed.references = cap(email.references, LONG);
   if (invite) {
     parsed.contentClass = CALENDAR_CONTENT_CLASS;
     parsed.calendarMethod = invite.method;
-  } else if (header("content-class")) parsed.contentClass = header("content-class");
+  } else if (header("content-class")) parsed.contentClass = cap(header("content-class")!, SHORT);
   const topicHeader = header("thread-topic");
   const topic = topicHeader !== undefined ? decodeWords(topicHeader) : subject.replace(/^((re|fwd?|aw|wg|sv|tr)\s*(\[\d+\])?:\s*)+/i, "");
-  if (topic) parsed.threadTopic = clean(topic);
+  if (topic) parsed.threadTopic = cap(clean(topic), SHORT);
   return parsed;
 }
 

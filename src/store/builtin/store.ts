@@ -27,8 +27,8 @@ import { wellFormed } from "./text";
 // - Every change has its own modseq (never shared), so a caller may page changesSince by "last modseq seen".
 // - A move is an expunge in the source (tombstone) plus an add in the destination with a new item id
 //   (IMAP UID MOVE); the arrival time and flags travel with it.
-// - Tombstone pruning: `pruneTombstones(olderThan)` drops tombstones older than a cut-off (the mailbox's
-//   alarm should call it with e.g. 30 days) and raises each affected folder's tombstone_floor to the
+// - Tombstone pruning: `pruneTombstones(olderThan)` drops tombstones older than a cut-off (every delivery
+//   calls it with 30 days, src/mailbox/delivery.ts) and raises each affected folder's tombstone_floor to the
 //   highest pruned modseq; FolderStatus.tombstoneFloor tells a syncing caller holding an older modseq
 //   that it must resynchronise that folder from scratch.
 
