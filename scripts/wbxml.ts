@@ -37,7 +37,7 @@ function main(argv: string[]): number {
     } else {
       let text: string;
       try {
-        text = new TextDecoder("utf-8", { fatal: true }).decode(input);
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(input);
       } catch {
         throw new WbxmlError("input is not UTF-8", firstInvalidUtf8(input));
       }

@@ -51,14 +51,18 @@ export function opaqueAsText(e: WbxmlElement): WbxmlElement {
   };
 }
 
-/** A copy of the tree with adjacent strings merged (XML text cannot show where one STR_I ended). */
+/**
+ * A copy of the tree as its XML text can show it: adjacent strings merged (XML cannot show where one STR_I
+ * ended) and empty strings dropped, except an element's only child (<X></X>).
+ */
 export function mergeText(e: WbxmlElement): WbxmlElement {
-  const children: WbxmlNode[] = [];
+  let children: WbxmlNode[] = [];
   for (const c of e.children) {
     const last = children[children.length - 1];
     if (typeof c === "string" && typeof last === "string") children[children.length - 1] = last + c;
     else children.push(typeof c === "object" && !(c instanceof Uint8Array) ? mergeText(c) : c);
   }
+  if (children.length > 1) children = children.filter((c) => c !== "");
   return { ns: e.ns, name: e.name, children };
 }
 
