@@ -34,8 +34,8 @@ function isTransientDurableObjectError(err: unknown): boolean {
 }
 
 /**
- * A store error thrown inside the mailbox object reaches the Worker through RPC, where the class is lost
- * but the name survives; match both.
+ * A store error thrown inside the mailbox object reaches the Worker through RPC, which may hand over a plain
+ * Error carrying the name and own properties rather than the class: match either.
  */
 function storeUnavailable(err: unknown): { retryAfter: number } | null {
   if (err instanceof StoreUnavailableError) return { retryAfter: err.retryAfterSeconds };
@@ -72,6 +72,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
+  413: "Payload Too Large",
   449: "Retry With",
   500: "Internal Server Error",
   501: "Not Implemented",

@@ -150,6 +150,18 @@ describe("rate limit on failed logins", () => {
     expect(r.locked_until).toBeNull();
   });
 
+  it("concurrent wrong passwords are all counted (atomic increment) and lock the account", async () => {
+    const CAROL = "carol-parallel@example.test";
+    await createAccount(env.DB, CAROL, "carol pw");
+    const dir = new D1UserDirectory(env.DB);
+    const results = await Promise.all(Array.from({ length: 7 }, (_, i) => dir.authenticate(CAROL, `wrong ${i}`)));
+    expect(results.filter((r) => !r.ok && r.reason === "locked")).toHaveLength(1);
+    const r = (await row(CAROL))!;
+    expect(r.failed_attempts).toBe(7);
+    expect(r.locked_until).not.toBeNull();
+    expect(await dir.authenticate(CAROL, "carol pw")).toMatchObject({ ok: false, reason: "locked" });
+  });
+
   it("setPassword lifts a lock", async () => {
     const dir = new D1UserDirectory(env.DB);
     for (let i = 0; i < 5; i++) await dir.authenticate(BOB, "nope");

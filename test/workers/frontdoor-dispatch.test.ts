@@ -288,3 +288,30 @@ describe("errors (never a stack)", () => {
     expect(await res.text()).not.toContain("Collections");
   });
 });
+
+describe("request size", () => {
+  it("a body above the limit is 413 before the command runs, whether Content-Length says so or the stream does", async () => {
+    const { readRequestBody } = await import("../../src/http/request-body");
+    const big = new Uint8Array(1025);
+    await expect(readRequestBody(new Request(BASE, { method: "POST", body: big }), 1024)).rejects.toMatchObject({ status: 413 });
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 5; i++) c.enqueue(new Uint8Array(300));
+        c.close();
+      },
+    });
+    await expect(readRequestBody(new Request(BASE, { method: "POST", body: stream }), 1024)).rejects.toMatchObject({ status: 413 });
+    const ok = await readRequestBody(new Request(BASE, { method: "POST", body: new Uint8Array(1024).fill(7), headers: { "Content-Type": "message/rfc822" } }), 1024);
+    expect(ok.rawBody).toEqual(new Uint8Array(1024).fill(7));
+
+    let ran = false;
+    const fd = frontDoor([command("SendMail", async () => ((ran = true), { kind: "empty" }))]);
+    const res = await handleActiveSync(
+      request("Cmd=SendMail&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "message/rfc822", "Content-Length": String(60 * 1024 * 1024) }, body: "x" }),
+      env,
+      fd,
+    );
+    expect(res.status).toBe(413);
+    expect(ran).toBe(false);
+  });
+});
