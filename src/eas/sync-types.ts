@@ -149,6 +149,10 @@ export interface SyncResult {
   status: number;
   /** Collections with something to say; none + status 1 = the empty "no changes" response. */
   collections: SyncCollectionResult[];
+  /** Every collection the request covered (after filling an empty/Partial one): what a hanging Sync watches. */
+  collectionIds: string[];
+  /** The Wait/HeartbeatInterval in force, in seconds (given or cached), for a hanging Sync. */
+  waitSeconds?: number;
 }
 
 /** [MS-ASCMD] 2.2.3.199: default 100; 0 or more than 512 means 512. */

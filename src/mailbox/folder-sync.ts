@@ -153,9 +153,13 @@ export class FolderSyncer {
     return { status: 1, syncKey: key, ...d };
   }
 
-  /** For Ping Status 7 and the push helper: does the device's hierarchy differ from the store's? */
+  /**
+   * For Ping Status 7 / Sync Status 12: does the hierarchy differ from what the device was last sent?
+   * A device that never ran FolderSync has nothing to compare with: false (its Ping of an unknown folder
+   * gets Status 7 from the folder check).
+   */
   async hierarchyChanged(deviceId: string): Promise<boolean> {
-    if (!this.row(deviceId)) return true;
+    if (!this.row(deviceId)) return false;
     const d = await this.diff(deviceId);
     return d.updates.length + d.deletes.length + d.adds.length > 0;
   }

@@ -116,6 +116,7 @@ export class ItemOps {
   /**
    * Collections among `collectionIds` with changes the device has not received, respecting each one's
    * cached FilterType: a change outside the window is no reason to wake a Ping ([anchors] §3 #5).
+   * A collection the device never synced counts changes made after it first watched it.
    * Irrelevant changes at the head of the stream are skipped for good (the cursor moves), so they are
    * examined once, not on every Ping.
    */
@@ -124,9 +125,17 @@ export class ItemOps {
     const out: string[] = [];
     for (const id of collectionIds) {
       const folder = folders.get(id);
+      if (!folder) continue;
       const st = this.state.getCollection(deviceId, id);
-      if (!folder || !st) continue;
       const status = await this.store.folderStatus(id);
+      if (!st) {
+        // Never synced by this device (or not a mail collection): what it cannot know is what changed
+        // since it first watched the folder, so that is what counts, once.
+        const base = this.state.watchBaseline(deviceId, id);
+        if (base === null || status.highestModseq > base) this.state.setWatchBaseline(deviceId, id, status.highestModseq);
+        if (base !== null && status.highestModseq > base) out.push(id);
+        continue;
+      }
       if (status.validity !== st.validity || !st.enumDone) {
         out.push(id);
         continue;

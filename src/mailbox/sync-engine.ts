@@ -121,7 +121,7 @@ export class SyncEngine {
 
   private async syncLocked(req: SyncRequest): Promise<SyncResult> {
     const resolved = this.resolveRequest(req);
-    if ("status" in resolved) return { status: resolved.status, collections: [] };
+    if ("status" in resolved) return { status: resolved.status, collections: [], collectionIds: [] };
     const folders = new Map((await this.store.listFolders()).map((f) => [f.id, f]));
     const budget: Budget = {
       deadline: this.now() + RESPONSE_TIME_BUDGET_MS,
@@ -134,7 +134,8 @@ export class SyncEngine {
       if (r) out.push(r);
     }
     this.state.saveLastRequest(req.deviceId, cacheableRequest(resolved));
-    return { status: SyncStatus.Success, collections: out };
+    const waitSeconds = resolved.wait !== undefined ? resolved.wait * 60 : resolved.heartbeatInterval;
+    return { status: SyncStatus.Success, collections: out, collectionIds: resolved.collections.map((c) => c.collectionId), waitSeconds };
   }
 
   /** Fills an empty or Partial request from the device's cached last request ([MS-ASCMD] 2.2.3.131). */

@@ -24,6 +24,9 @@ const SCHEMA = [
      device_id TEXT NOT NULL, collection_id TEXT NOT NULL, client_id TEXT NOT NULL, item_id TEXT NOT NULL,
      PRIMARY KEY (device_id, collection_id, client_id)) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS sync_device (device_id TEXT PRIMARY KEY, last_request TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS sync_watch_baseline (
+     device_id TEXT NOT NULL, collection_id TEXT NOT NULL, modseq INTEGER NOT NULL,
+     PRIMARY KEY (device_id, collection_id)) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS hier_state (
      device_id TEXT PRIMARY KEY, series TEXT NOT NULL, cur INTEGER NOT NULL, prev INTEGER, last_response TEXT)`,
   `CREATE TABLE IF NOT EXISTS hier_item (
@@ -244,6 +247,20 @@ export class SyncStateStore {
       clientId,
       itemId,
     );
+  }
+
+  // ----- watched collections the device never synced: changes are counted from when it first watched -----
+
+  watchBaseline(deviceId: string, collectionId: string): number | null {
+    return (
+      this.sql
+        .exec<{ modseq: number }>(`SELECT modseq FROM sync_watch_baseline WHERE device_id = ? AND collection_id = ?`, deviceId, collectionId)
+        .toArray()[0]?.modseq ?? null
+    );
+  }
+
+  setWatchBaseline(deviceId: string, collectionId: string, modseq: number): void {
+    this.sql.exec(`INSERT OR REPLACE INTO sync_watch_baseline (device_id, collection_id, modseq) VALUES (?, ?, ?)`, deviceId, collectionId, modseq);
   }
 
   // ----- the last Sync request per device (empty Sync, Partial, hanging Sync, Ping helpers) -----

@@ -262,7 +262,7 @@ describe("the empty Sync request and Partial ([MS-ASCMD] 2.2.3.131)", () => {
     expect(childText(both.body, "Status")).toBe("4");
     const tooLong = await phone.send("Sync", el("AirSync", "Sync", el("AirSync", "Wait", 90)));
     expect(childText(tooLong.body, "Status")).toBe("14");
-    expect(childText(tooLong.body, "Limit")).toBe("59");
+    expect(Number(childText(tooLong.body, "Limit"))).toBeLessThanOrEqual(59);
   });
 });
 

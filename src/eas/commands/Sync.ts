@@ -13,12 +13,10 @@ import type {
   SyncResult,
 } from "../sync-types";
 import { SyncStatus } from "../sync-types";
+import { hangSync, parseSyncWait } from "../sync-wait";
 
 class SyncParseError extends Error {
-  constructor(
-    readonly status: number,
-    readonly limit?: number,
-  ) {
+  constructor(readonly status: number) {
     super(`Sync status ${status}`);
   }
 }
@@ -109,14 +107,9 @@ export function parseSyncRequest(req: EasRequest): SyncRequest {
   const partial = child(body, "Partial") !== undefined;
   const collectionsEl = child(body, "Collections");
   const collections = childrenNamed(collectionsEl, "Collection").map((c) => parseCollection(c, partial));
+  // Wait/HeartbeatInterval were checked by parseSyncWait (Status 4 together, Status 14 + Limit out of range).
   const wait = intOf(child(body, "Wait"));
   const heartbeatInterval = intOf(child(body, "HeartbeatInterval"));
-  // [MS-ASCMD] 2.2.3.198 (R3228): Wait and HeartbeatInterval together are a protocol error.
-  if (wait !== undefined && heartbeatInterval !== undefined) throw new SyncParseError(SyncStatus.ProtocolError);
-  // Status 14 with the nearest Limit ([MS-ASCMD] 2.2.3.97): Wait 1–59 minutes, HeartbeatInterval 60–3540 s.
-  if (wait !== undefined && (wait < 1 || wait > 59)) throw new SyncParseError(SyncStatus.InvalidWait, wait < 1 ? 1 : 59);
-  if (heartbeatInterval !== undefined && (heartbeatInterval < 60 || heartbeatInterval > 3540))
-    throw new SyncParseError(SyncStatus.InvalidWait, heartbeatInterval < 60 ? 60 : 3540);
   // Exchange caps Add+Change+Delete+Fetch at 200 per request ([MS-ASCMD] 3.1.5.10): Status 4 beyond.
   const ops = collections.reduce((n, c) => n + c.adds.length + c.changes.length + c.deletes.length + c.fetches.length, 0);
   if (ops > 200) throw new SyncParseError(SyncStatus.ProtocolError);
@@ -184,21 +177,33 @@ export function buildSyncResponse(result: SyncResult, pv: string): EasResponse {
 export const SyncCommand: EasCommand = {
   name: "Sync",
   async handle(req: EasRequest): Promise<EasResponse> {
+    const hang = req.body?.name === "Sync" ? parseSyncWait(req.body) : ({ ok: true, seconds: null } as const);
+    if (!hang.ok) return hang.response;
     let typed: SyncRequest;
     try {
       typed = parseSyncRequest(req);
     } catch (e) {
       if (!(e instanceof SyncParseError)) throw e;
-      return {
-        kind: "wbxml",
-        body: el("AirSync", "Sync", el("AirSync", "Status", e.status), e.limit !== undefined && el("AirSync", "Limit", e.limit)),
-      };
+      return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", e.status)) };
     }
     const started = performance.now();
-    const result = await req.mailbox.sync(typed);
+    let result = await req.mailbox.sync(typed);
+    let spent = performance.now() - started;
+    // A hanging Sync ([MS-ASCMD] 3.1.5.4): nothing to send yet, so wait for a change in its collections
+    // (the Wait or HeartbeatInterval given now, or cached from the request an empty/Partial one reuses).
+    const seconds = hang.seconds ?? result.waitSeconds ?? null;
+    if (result.status === SyncStatus.Success && result.collections.length === 0 && seconds) {
+      const outcome = await hangSync(req, result.collectionIds, seconds);
+      if (outcome === "hierarchy") return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", SyncStatus.HierarchyChanged)) };
+      if (outcome === "changes") {
+        const again = performance.now();
+        result = await req.mailbox.sync(typed);
+        spent += performance.now() - again;
+      }
+    }
     const response = buildSyncResponse(result, req.protocolVersion);
     // Time spent in the mailbox object (the clock advances across the RPC): for benchmarks and operators.
-    response.headers = { ...response.headers, "Server-Timing": `mailbox;dur=${(performance.now() - started).toFixed(1)}` };
+    response.headers = { ...response.headers, "Server-Timing": `mailbox;dur=${spent.toFixed(1)}` };
     return response;
   },
 };
