@@ -13,6 +13,7 @@ import { startDevServer } from "../scripts/dev-server.mjs";
 import { child, childText, childrenNamed, el, type WbxmlElement } from "../src/wbxml/index";
 import { insertAccount } from "../test/node/accounts";
 import { Phone } from "../test/node/phone";
+import { syncRequest } from "../test/node/sync-requests";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MESSAGES = Number(process.argv[2] ?? 10_000);
@@ -50,27 +51,14 @@ function mime(i: number): string {
   );
 }
 
+const bodyOptions = el(
+  "AirSync",
+  "Options",
+  el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 2), el("AirSyncBase", "TruncationSize", 5120), el("AirSyncBase", "Preview", 255)),
+);
+
 function syncBody(key: string, windowSize?: number): WbxmlElement {
-  return el(
-    "AirSync",
-    "Sync",
-    el(
-      "AirSync",
-      "Collections",
-      el(
-        "AirSync",
-        "Collection",
-        el("AirSync", "SyncKey", key),
-        el("AirSync", "CollectionId", INBOX),
-        windowSize !== undefined && el("AirSync", "WindowSize", windowSize),
-        el(
-          "AirSync",
-          "Options",
-          el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 2), el("AirSyncBase", "TruncationSize", 5120), el("AirSyncBase", "Preview", 255)),
-        ),
-      ),
-    ),
-  );
+  return syncRequest(INBOX, key, [windowSize !== undefined && el("AirSync", "WindowSize", windowSize), bodyOptions]);
 }
 
 const persistTo = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bench-sync-"));

@@ -164,15 +164,24 @@ export class FolderSyncer {
     return d.updates.length + d.deletes.length + d.adds.length > 0;
   }
 
-  async folderCreate(deviceId: string, syncKey: string, parentId: string, name: string, type: number): Promise<FolderOpResult> {
+  /**
+   * Key check of a device folder operation: the current key proceeds (the row is returned); the previous
+   * key repeating the last operation is its retry after a lost response and succeeds again under a fresh
+   * key; anything else is Status 9.
+   */
+  private beginOp(deviceId: string, syncKey: string, isRetry: (last: LastOp) => boolean): HierRow | FolderOpResult {
     const row = this.row(deviceId);
     const match = this.keyMatch(row, syncKey);
     if (!match || !row) return { status: INVALID_KEY };
+    if (match === "current") return row;
     const last = JSON.parse(row.last_response ?? "null") as LastOp | null;
-    if (match === "previous") {
-      if (last?.kind === "create" && last.parentId === parentId && last.name === name) return { status: 1, syncKey: this.bump(deviceId, row), serverId: last.serverId };
-      return { status: INVALID_KEY };
-    }
+    if (!last || !isRetry(last)) return { status: INVALID_KEY };
+    return { status: 1, syncKey: this.bump(deviceId, row), serverId: last.kind === "create" ? last.serverId : undefined };
+  }
+
+  async folderCreate(deviceId: string, syncKey: string, parentId: string, name: string, type: number): Promise<FolderOpResult> {
+    const row = this.beginOp(deviceId, syncKey, (l) => l.kind === "create" && l.parentId === parentId && l.name === name);
+    if (!("series" in row)) return row;
     let folder: StoreFolder;
     try {
       folder = await this.store.createFolder(parentId, name, type as StoreFolder["type"]);
@@ -180,25 +189,15 @@ export class FolderSyncer {
       // [MS-ASCMD] 2.2.3.177.3: 2 exists, 3 special parent, 5 parent not found, 10 malformed.
       return { status: folderErrorStatus(e, { exists: 2, special: 3, "parent-not-found": 5, invalid: 10, notFound: 5 }) };
     }
-    const key = this.commit(deviceId, row, false, this.putEntries(deviceId, [entryOf(folder)]), {
-      kind: "create",
-      parentId,
-      name,
-      serverId: folder.id,
-    });
+    const op: LastOp = { kind: "create", parentId, name, serverId: folder.id };
+    const key = this.commit(deviceId, row, false, this.putEntries(deviceId, [entryOf(folder)]), op);
     return { status: 1, syncKey: key, serverId: folder.id };
   }
 
   async folderUpdate(deviceId: string, syncKey: string, serverId: string, parentId: string, name: string): Promise<FolderOpResult> {
-    const row = this.row(deviceId);
-    const match = this.keyMatch(row, syncKey);
-    if (!match || !row) return { status: INVALID_KEY };
-    const last = JSON.parse(row.last_response ?? "null") as LastOp | null;
-    if (match === "previous") {
-      if (last?.kind === "update" && last.serverId === serverId && last.parentId === parentId && last.name === name)
-        return { status: 1, syncKey: this.bump(deviceId, row) };
-      return { status: INVALID_KEY };
-    }
+    const same = (l: LastOp) => l.kind === "update" && l.serverId === serverId && l.parentId === parentId && l.name === name;
+    const row = this.beginOp(deviceId, syncKey, same);
+    if (!("series" in row)) return row;
     let folder: StoreFolder;
     try {
       folder = await this.store.updateFolder(serverId, name, parentId);
@@ -211,14 +210,8 @@ export class FolderSyncer {
   }
 
   async folderDelete(deviceId: string, syncKey: string, serverId: string): Promise<FolderOpResult> {
-    const row = this.row(deviceId);
-    const match = this.keyMatch(row, syncKey);
-    if (!match || !row) return { status: INVALID_KEY };
-    const last = JSON.parse(row.last_response ?? "null") as LastOp | null;
-    if (match === "previous") {
-      if (last?.kind === "delete" && last.serverId === serverId) return { status: 1, syncKey: this.bump(deviceId, row) };
-      return { status: INVALID_KEY };
-    }
+    const row = this.beginOp(deviceId, syncKey, (l) => l.kind === "delete" && l.serverId === serverId);
+    if (!("series" in row)) return row;
     try {
       await this.store.deleteFolder(serverId);
     } catch (e) {

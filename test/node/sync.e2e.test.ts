@@ -2,9 +2,10 @@
 // response validated with the conformance kit (Phone.command does it). Mail arrives through the Worker's
 // email() handler (/cdn-cgi/handler/email), as Email Routing would deliver it.
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { type WbxmlElement, child, childText, childrenNamed, decodeWbxml, el, toXml } from "../../src/wbxml/index";
+import { child, childText, childrenNamed, decodeWbxml, el, toXml } from "../../src/wbxml/index";
 import { insertAccount } from "./accounts";
 import { Phone, type PhoneResponse } from "./phone";
+import { syncRequest } from "./sync-requests";
 import { assertValid } from "./validate";
 
 const url = inject("workerUrl");
@@ -34,23 +35,7 @@ async function deliver(raw: string): Promise<void> {
 const phone = (deviceId = "e2eSync1") =>
   new Phone({ baseUrl: url, user: USER, password: PW, deviceId, deviceType: "iPhone", protocolVersion: "16.1", userAgent: "Apple-iPhone/2001.1" });
 
-function syncBody(collectionId: string, key: string, extra: (WbxmlElement | false)[] = []): WbxmlElement {
-  return el(
-    "AirSync",
-    "Sync",
-    el(
-      "AirSync",
-      "Collections",
-      el(
-        "AirSync",
-        "Collection",
-        el("AirSync", "SyncKey", key),
-        el("AirSync", "CollectionId", collectionId),
-        ...extra,
-      ),
-    ),
-  );
-}
+const syncBody = syncRequest;
 
 const coll = (r: PhoneResponse) => child(child(r.tree, "Collections"), "Collection");
 const ids = (r: PhoneResponse, op: string) => childrenNamed(child(coll(r), "Commands"), op).map((a) => childText(a, "ServerId")!);

@@ -64,6 +64,33 @@ describe("FolderSync", () => {
   });
 });
 
+describe("FolderCreate retried after a lost response", () => {
+  it("the same FolderCreate with the same key gets the same ServerId under a fresh key; another key is Status 9 (MS-ASCMD_R4032)", async () => {
+    const phone = new TestPhone(USER, PW, "FOLDERS3");
+    const key = childText(await phone.folderSync("0"), "SyncKey")!;
+    const create = (k: string) =>
+      phone.send(
+        "FolderCreate",
+        el(
+          "FolderHierarchy",
+          "FolderCreate",
+          el("FolderHierarchy", "SyncKey", k),
+          el("FolderHierarchy", "ParentId", "0"),
+          el("FolderHierarchy", "DisplayName", "Receipts"),
+          el("FolderHierarchy", "Type", 12),
+        ),
+      );
+    const first = await create(key);
+    const again = await create(key);
+    expect(childText(again.body, "Status")).toBe("1");
+    expect(childText(again.body, "ServerId")).toBe(childText(first.body, "ServerId"));
+    expect(childText(again.body, "SyncKey")).not.toBe(childText(first.body, "SyncKey"));
+    const folders = await runInDurableObject(mailbox(), (mb: Mailbox) => mb.store.listFolders());
+    expect(folders.filter((f) => f.name === "Receipts")).toHaveLength(1);
+    expect(childText((await create("{beef}3")).body, "Status")).toBe("9");
+  });
+});
+
 describe("Sync keys", () => {
   it("MS-ASCMD_R4599 MS-ASCMD_R5555 MS-ASCMD_R5556 MS-ASCMD_R3451 MS-ASCMD_R3456 MS-ASCMD_R4765: SyncKey 0 bootstraps without items, then WindowSize pages with MoreAvailable, no duplicates", async () => {
     const phone = new TestPhone(USER, PW, "PAGER1");
