@@ -1,5 +1,7 @@
 // Typed shapes passed between the EAS commands and the mailbox object over RPC (structured-cloneable:
-// plain objects, strings, numbers, Uint8Array). Nothing here knows WBXML.
+// plain objects, strings, numbers, Uint8Array). Element trees appear only as data (other classes'
+// ApplicationData); nothing here encodes or decodes WBXML.
+import type { WbxmlElement } from "../wbxml/types";
 
 /** [MS-ASAIRS] 2.2.2.12 BodyPreference. Type: 1 plain, 2 HTML, 3 RTF, 4 MIME. */
 export interface BodyPreference {
@@ -31,9 +33,10 @@ export interface SyncOptions {
   conflict: number;
 }
 
-/** A read/flag change sent by the device for a mail item (Email:Read, Email:Flag). */
+/** A change sent by the device: Read and Flag parsed for mail; `data` is the ApplicationData for other classes. */
 export interface ClientMailChange {
   serverId: string;
+  data?: WbxmlElement;
   read?: boolean;
   /** true: flagged (Flag Status 2); false: cleared or complete; undefined: untouched. */
   flagged?: boolean;
@@ -45,6 +48,8 @@ export interface ClientMailChange {
 export interface ClientAdd {
   clientId: string;
   fields: Record<string, string>;
+  /** The ApplicationData as sent, for classes other than mail. */
+  data?: WbxmlElement;
 }
 
 export interface SyncCollectionRequest {
@@ -122,9 +127,16 @@ export interface MailChangeData {
   lastVerb?: number;
 }
 
+/**
+ * An item as the device gets it: mail as typed data (encoded by email-props), other classes as their
+ * ApplicationData children already in EAS form (plain element trees, structured-cloneable).
+ */
+export type ItemPayload = { mail: MailItemData } | { data: WbxmlElement[] };
+export type ChangePayload = { mail: MailChangeData } | { data: WbxmlElement[] };
+
 export type ServerCommand =
-  | { op: "Add"; serverId: string; item: MailItemData }
-  | { op: "Change"; serverId: string; change: MailChangeData }
+  | { op: "Add"; serverId: string; item: ItemPayload }
+  | { op: "Change"; serverId: string; change: ChangePayload }
   | { op: "Delete"; serverId: string }
   | { op: "SoftDelete"; serverId: string };
 
@@ -132,7 +144,7 @@ export interface SyncResponses {
   adds: { clientId: string; serverId?: string; status: number }[];
   changes: { serverId: string; status: number }[];
   deletes: { serverId: string; status: number }[];
-  fetches: { serverId: string; status: number; item?: MailItemData }[];
+  fetches: { serverId: string; status: number; item?: ItemPayload }[];
 }
 
 export interface SyncCollectionResult {

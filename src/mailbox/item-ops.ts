@@ -4,7 +4,8 @@ import type { ItemOptions, MailItemData } from "../eas/sync-types";
 import type { MailStore, StoreFolder } from "../store/types";
 import { parseFileReference, parseServerId, serverIdOf } from "./ids";
 import { loadMailItem } from "./mail-item";
-import { filterSince } from "./sync-engine";
+import type { CollectionSource } from "./collection-source";
+import { filterSince, type SyncEngine } from "./sync-engine";
 import { type CollectionState, formatKey, type SyncStateStore } from "./sync-state";
 
 export interface EstimateRequest {
@@ -54,11 +55,15 @@ export interface MoveResult {
 const SCAN_LIMIT = 512;
 
 export class ItemOps {
+  private readonly state: SyncStateStore;
+
   constructor(
     private readonly store: MailStore,
-    private readonly state: SyncStateStore,
+    private readonly engine: SyncEngine,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.state = engine.state;
+  }
 
   private keyMatches(st: CollectionState, key: string): boolean {
     return key === formatKey(st.series, st.cur) || (st.prev !== null && key === formatKey(st.series, st.prev));
@@ -69,7 +74,8 @@ export class ItemOps {
     const out: EstimateResult[] = [];
     for (const r of reqs) {
       const folder = folders.get(r.collectionId);
-      if (!folder || folder.itemClass !== "Email") {
+      const src = this.engine.sourceFor(folder);
+      if (!folder || !src) {
         out.push({ collectionId: r.collectionId, status: 2 });
         continue;
       }
@@ -83,33 +89,39 @@ export class ItemOps {
         continue;
       }
       const filterType = r.filterType ?? st.filterType;
-      out.push({ collectionId: r.collectionId, status: 1, estimate: await this.pendingCount(st, folder, filterType, SCAN_LIMIT) });
+      out.push({ collectionId: r.collectionId, status: 1, estimate: await this.pendingCount(st, folder, src, filterType, SCAN_LIMIT) });
     }
     return out;
   }
 
   /** Items the next Syncs would send (capped at `cap`): not yet downloaded + relevant changes + aged out. */
-  private async pendingCount(st: CollectionState, folder: StoreFolder, filterType: number, cap: number): Promise<number> {
+  private async pendingCount(st: CollectionState, folder: StoreFolder, src: CollectionSource, filterType: number, cap: number): Promise<number> {
     const since = filterSince(filterType, this.now());
     let n = since > 0 ? this.state.heldOlderThan(st.deviceId, st.collectionId, since, cap).length : 0;
     if (!st.enumDone) {
-      const inWindow = await this.store.countItems(folder.id, since || undefined);
+      const inWindow = await src.count(folder.id, since || undefined);
       n += Math.max(0, inWindow - this.state.heldCount(st.deviceId, st.collectionId, since));
     }
-    for (const ch of await this.store.changesSince(folder.id, st.changeCursor, cap)) {
+    for (const ch of await src.changesSince(folder.id, st.changeCursor, cap)) {
       if (n >= cap) break;
-      if (await this.isRelevant(st, folder, ch, since)) n++;
+      if (await this.isRelevant(st, folder, src, ch, since)) n++;
     }
     return Math.min(n, cap);
   }
 
-  private async isRelevant(st: CollectionState, folder: StoreFolder, ch: { itemId: string; modseq: number; deleted: boolean }, since: number): Promise<boolean> {
+  private async isRelevant(
+    st: CollectionState,
+    folder: StoreFolder,
+    src: CollectionSource,
+    ch: { itemId: string; modseq: number; deleted: boolean },
+    since: number,
+  ): Promise<boolean> {
     const h = this.state.heldItem(st.deviceId, st.collectionId, ch.itemId);
     if (ch.deleted) return h !== null;
     if (h && h.modseq >= ch.modseq) return false;
     if (h) return true;
     if (!st.enumDone) return false; // counted with the download
-    const s = await this.store.getSummary(folder.id, ch.itemId);
+    const s = await src.stamp(folder.id, ch.itemId);
     return s !== null && s.received >= since;
   }
 
@@ -126,9 +138,10 @@ export class ItemOps {
     for (const id of collectionIds) {
       const folder = folders.get(id);
       if (!folder) continue;
-      const st = this.state.getCollection(deviceId, id);
-      const status = await this.store.folderStatus(id);
-      if (!st) {
+      const src = this.engine.sourceFor(folder);
+      const st = src ? this.state.getCollection(deviceId, id) : null;
+      const status = src ? await src.status(id) : await this.store.folderStatus(id);
+      if (!st || !src) {
         // Never synced by this device (or not a mail collection): what it cannot know is what changed
         // since it first watched the folder, so that is what counts, once.
         const base = this.state.watchBaseline(deviceId, id);
@@ -148,8 +161,8 @@ export class ItemOps {
       if (status.highestModseq <= st.changeCursor) continue;
       let cursor = st.changeCursor;
       let relevant = false;
-      for (const ch of await this.store.changesSince(id, st.changeCursor, SCAN_LIMIT)) {
-        if (await this.isRelevant(st, folder, ch, since)) {
+      for (const ch of await src.changesSince(id, st.changeCursor, SCAN_LIMIT)) {
+        if (await this.isRelevant(st, folder, src, ch, since)) {
           relevant = true;
           break;
         }

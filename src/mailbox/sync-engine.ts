@@ -9,6 +9,7 @@
 import {
   effectiveWindowSize,
   type ItemOptions,
+  type ItemPayload,
   type ServerCommand,
   type SyncCollectionRequest,
   type SyncCollectionResult,
@@ -18,10 +19,9 @@ import {
   type SyncResult,
   SyncStatus,
 } from "../eas/sync-types";
-import { FolderType, type MailStore, type MailSummary, type StoreFolder } from "../store/types";
-import { draftMime } from "./draft-mime";
+import { FolderType, type MailStore, type StoreFolder } from "../store/types";
+import type { CollectionSource, ItemStamp } from "./collection-source";
 import { parseServerId, serverIdOf } from "./ids";
-import { changeDataOf, loadMailItem } from "./mail-item";
 import {
   type CachedSyncRequest,
   type CollectionState,
@@ -94,12 +94,20 @@ export class SyncEngine {
   readonly state: SyncStateStore;
   private readonly locks = new Map<string, Promise<unknown>>();
 
+  /** Sources by item class ("Email" built in; the PIM classes register theirs). */
+  readonly sources = new Map<string, CollectionSource>();
+
   constructor(
     private readonly storage: DurableObjectStorage,
-    private readonly store: MailStore,
+    /** Only its folder list is used: items go through the sources. */
+    private readonly store: Pick<MailStore, "listFolders">,
     private readonly now: () => number = Date.now,
   ) {
     this.state = new SyncStateStore(storage.sql);
+  }
+
+  sourceFor(folder: StoreFolder | undefined): CollectionSource | undefined {
+    return folder ? this.sources.get(folder.itemClass) : undefined;
   }
 
   /** Serialises requests of one device: two Syncs racing on the same key get one key series ([anchors] §3 #20). */
@@ -175,15 +183,16 @@ export class SyncEngine {
       if (st0) this.state.dropCollection(dev, c.collectionId);
       return bare(c.collectionId, key ?? "0", SyncStatus.HierarchyChanged);
     }
-    if (folder.itemClass !== "Email") return bare(c.collectionId, key ?? "0", SyncStatus.ProtocolError);
+    const src = this.sourceFor(folder);
+    if (!src) return bare(c.collectionId, key ?? "0", SyncStatus.ProtocolError); // a class this server does not sync
     if (key === undefined) return bare(c.collectionId, "0", SyncStatus.InvalidSyncKey);
-    if (key === "0") return this.bootstrap(dev, c, folder, st0);
+    if (key === "0") return this.bootstrap(dev, c, folder, src, st0);
 
     const isCurrent = st0 !== null && key === formatKey(st0.series, st0.cur);
     const isPrevious = st0 !== null && st0.prev !== null && key === formatKey(st0.series, st0.prev);
     if (!st0 || (!isCurrent && !isPrevious)) return bare(c.collectionId, "0", SyncStatus.InvalidSyncKey);
     const st: CollectionState = { ...st0 };
-    const status = await this.store.folderStatus(folder.id);
+    const status = await src.status(folder.id);
     if (status.validity !== st.validity || (status.tombstoneFloor ?? 0) > st.changeCursor) {
       // Item ids no longer valid (UIDVALIDITY) or deletes forgotten: only a full resync is correct.
       this.state.dropCollection(dev, c.collectionId);
@@ -200,14 +209,14 @@ export class SyncEngine {
     const image = new PendingImage(this.state, dev, c.collectionId);
 
     const replay = isPrevious ? st.lastResponse : null;
-    const { responses, clientDeletes } = await this.applyClientCommands(req, c, folder, folders, options, itemOptions, deletesAsMoves, image, replay);
+    const { responses, clientDeletes } = await this.applyClientCommands(req, c, folder, src, folders, options, itemOptions, deletesAsMoves, image, replay);
     const hadClientCommands = c.changes.length + c.deletes.length + c.adds.length + c.fetches.length > 0;
 
     let commands: ServerCommand[];
     let moreAvailable: boolean;
     let record: ReplayRecord;
     if (isPrevious) {
-      ({ commands, record } = await this.replayCommands(st.lastResponse, folder, itemOptions, image, clientDeletes));
+      ({ commands, record } = await this.replayCommands(st.lastResponse, folder, src, itemOptions, image, clientDeletes));
       moreAvailable = record.moreAvailable;
       st.cur += 1; // a fresh key; the previous one stays valid for another retry
     } else {
@@ -215,7 +224,7 @@ export class SyncEngine {
       const getChanges = c.getChanges ?? true;
       const limit = Math.min(effectiveWindowSize(windowSize), budget.itemsLeft);
       ({ commands, moreAvailable } = getChanges
-        ? await this.collectChanges(st, folder, itemOptions, limit, budget, image)
+        ? await this.collectChanges(st, folder, src, itemOptions, limit, budget, image)
         : { commands: [], moreAvailable: false });
       if (commands.length === 0 && !moreAvailable && !hadClientCommands) {
         // Nothing for the device: keep its key, only remember skipped irrelevant changes and options.
@@ -239,7 +248,13 @@ export class SyncEngine {
     return { collectionId: c.collectionId, syncKey: formatKey(st.series, st.cur), status: SyncStatus.Success, responses, commands, moreAvailable };
   }
 
-  private async bootstrap(dev: string, c: SyncCollectionRequest, folder: StoreFolder, st0: CollectionState | null): Promise<SyncCollectionResult> {
+  private async bootstrap(
+    dev: string,
+    c: SyncCollectionRequest,
+    folder: StoreFolder,
+    src: CollectionSource,
+    st0: CollectionState | null,
+  ): Promise<SyncCollectionResult> {
     // [MS-ASCMD] 2.2.3.84 (R5838): GetChanges set with SyncKey 0 is a protocol error.
     if (c.getChanges === true) return bare(c.collectionId, "0", SyncStatus.ProtocolError);
     const options = c.options ?? st0?.options?.options ?? DEFAULT_OPTIONS;
@@ -249,7 +264,7 @@ export class SyncEngine {
       this.state.putCollection({ ...st0, options: cachedOptions, filterType: options.filterType, enumSince: filterSince(options.filterType, this.now()) });
       return bare(c.collectionId, formatKey(st0.series, 1), SyncStatus.Success);
     }
-    const status = await this.store.folderStatus(folder.id);
+    const status = await src.status(folder.id);
     const st: CollectionState = {
       deviceId: dev,
       collectionId: c.collectionId,
@@ -293,6 +308,7 @@ export class SyncEngine {
   private async collectChanges(
     st: CollectionState,
     folder: StoreFolder,
+    src: CollectionSource,
     itemOptions: ItemOptions,
     limit: number,
     budget: Budget,
@@ -301,9 +317,9 @@ export class SyncEngine {
     const commands: ServerCommand[] = [];
     const since = filterSince(st.filterType, this.now());
     const full = () => commands.length >= limit || this.now() > budget.deadline || budget.bytesLeft <= 0;
-    const add = async (s: MailSummary) => {
-      const item = await loadMailItem(this.store, s, itemOptions);
-      budget.bytesLeft -= estimateBytes(item.body?.data);
+    const add = async (s: ItemStamp) => {
+      const item = await src.render(s, itemOptions);
+      budget.bytesLeft -= estimateBytes(item);
       commands.push({ op: "Add", serverId: serverIdOf(folder.id, s.itemId), item });
       image.hold(s);
     };
@@ -319,7 +335,7 @@ export class SyncEngine {
     // 2. The initial download: newest first along the store's keyset cursor.
     while (!st.enumDone && !full()) {
       const want = limit - commands.length;
-      const page = await this.store.listItems(folder.id, { since: st.enumSince, after: st.enumAfter ?? undefined, limit: want + 1 });
+      const page = await src.list(folder.id, { since: st.enumSince, after: st.enumAfter ?? undefined, limit: want + 1 });
       let walked = 0;
       for (const s of page) {
         if (full()) break;
@@ -332,7 +348,7 @@ export class SyncEngine {
     }
     // 3. Changes since the cursor: new mail, flag changes, expunges and moves (expunge + add).
     while (st.enumDone && !full()) {
-      const batch = await this.store.changesSince(folder.id, st.changeCursor, Math.max(limit - commands.length, 32));
+      const batch = await src.changesSince(folder.id, st.changeCursor, Math.max(limit - commands.length, 32));
       if (batch.length === 0) break;
       for (const ch of batch) {
         if (full()) break;
@@ -346,11 +362,11 @@ export class SyncEngine {
           continue;
         }
         if (h && h.modseq >= ch.modseq) continue; // the device already has this state (its own change)
-        const s = await this.store.getSummary(folder.id, ch.itemId);
+        const s = await src.stamp(folder.id, ch.itemId);
         if (!s) continue; // expunged meanwhile: its tombstone comes later in the stream
         const inWindow = s.received >= since;
         if (h && inWindow) {
-          commands.push({ op: "Change", serverId: serverIdOf(folder.id, s.itemId), change: changeDataOf(s) });
+          commands.push({ op: "Change", serverId: serverIdOf(folder.id, s.itemId), change: await src.renderChange(s) });
           image.hold(s);
         } else if (h) {
           commands.push({ op: "SoftDelete", serverId: serverIdOf(folder.id, s.itemId) });
@@ -360,20 +376,21 @@ export class SyncEngine {
         }
       }
     }
-    const moreAvailable = full() && (await this.hasMore(st, folder, since));
+    const moreAvailable = full() && (await this.hasMore(st, folder, src, since));
     return { commands, moreAvailable };
   }
 
-  private async hasMore(st: CollectionState, folder: StoreFolder, since: number): Promise<boolean> {
+  private async hasMore(st: CollectionState, folder: StoreFolder, src: CollectionSource, since: number): Promise<boolean> {
     if (!st.enumDone) return true;
     if (since > 0 && this.state.heldOlderThan(st.deviceId, st.collectionId, since, 1).length > 0) return true;
-    return (await this.store.changesSince(folder.id, st.changeCursor, 1)).length > 0;
+    return (await src.changesSince(folder.id, st.changeCursor, 1)).length > 0;
   }
 
   /** The lost response again: same items, current data; items expunged since are left out. */
   private async replayCommands(
     last: ReplayRecord | null,
     folder: StoreFolder,
+    src: CollectionSource,
     itemOptions: ItemOptions,
     image: PendingImage,
     clientDeletes: string[],
@@ -387,13 +404,13 @@ export class SyncEngine {
         kept.push(rec);
         continue;
       }
-      const s = await this.store.getSummary(folder.id, rec.itemId);
+      const s = await src.stamp(folder.id, rec.itemId);
       if (!s) {
         image.release(rec.itemId);
         continue;
       }
-      if (rec.op === "Add") commands.push({ op: "Add", serverId, item: await loadMailItem(this.store, s, itemOptions) });
-      else commands.push({ op: "Change", serverId, change: changeDataOf(s) });
+      if (rec.op === "Add") commands.push({ op: "Add", serverId, item: await src.render(s, itemOptions) });
+      else commands.push({ op: "Change", serverId, change: await src.renderChange(s) });
       image.hold(s);
       kept.push(rec);
     }
@@ -405,6 +422,7 @@ export class SyncEngine {
     req: SyncRequest,
     c: SyncCollectionRequest,
     folder: StoreFolder,
+    src: CollectionSource,
     folders: Map<string, StoreFolder>,
     options: SyncOptions,
     itemOptions: ItemOptions,
@@ -420,12 +438,8 @@ export class SyncEngine {
     };
 
     for (const ch of c.changes) {
-      if (ch.invalid) {
-        responses.changes.push({ serverId: ch.serverId, status: SyncStatus.ConversionError });
-        continue;
-      }
       const itemId = itemIn(ch.serverId);
-      const s = itemId ? await this.store.getSummary(folder.id, itemId) : null;
+      const s = itemId ? await src.stamp(folder.id, itemId) : null;
       if (!itemId || !s) {
         responses.changes.push({ serverId: ch.serverId, status: SyncStatus.NotFound });
         continue;
@@ -434,11 +448,11 @@ export class SyncEngine {
       const serverNewer = h !== null && s.modseq > h.modseq;
       // [MS-ASCMD] 2.2.3.34 Conflict: 1 (default) the server object wins; its change goes down next.
       if (serverNewer && options.conflict !== 0) continue;
-      const flags: { seen?: boolean; flagged?: boolean } = {};
-      if (ch.read !== undefined) flags.seen = ch.read;
-      if (ch.flagged !== undefined) flags.flagged = ch.flagged;
-      if (Object.keys(flags).length > 0) await this.store.setFlags(folder.id, itemId, flags);
-      const after = await this.store.getSummary(folder.id, itemId);
+      if (!(await src.applyChange(s, ch))) {
+        responses.changes.push({ serverId: ch.serverId, status: SyncStatus.ConversionError });
+        continue;
+      }
+      const after = await src.stamp(folder.id, itemId);
       if (after && h && !serverNewer) image.hold(after); // the device already shows this state: no echo
     }
 
@@ -449,51 +463,55 @@ export class SyncEngine {
         clientDeletes.push(serverId);
         continue;
       }
-      const s = itemId ? await this.store.getSummary(folder.id, itemId) : null;
+      const s = itemId ? await src.stamp(folder.id, itemId) : null;
       if (!itemId || !s) {
         if (itemId && image.held(itemId)) image.release(itemId);
         else responses.deletes.push({ serverId, status: SyncStatus.NotFound });
         continue;
       }
-      if (deletesAsMoves && trash && trash.id !== folder.id) await this.store.moveItem(folder.id, itemId, trash.id);
-      else await this.store.deleteItem(folder.id, itemId);
+      // DeletesAsMoves ([MS-ASCMD] 2.2.3.43) moves mail into Deleted Items; a delete there is final.
+      const toTrash = deletesAsMoves && folder.itemClass === "Email" && trash && trash.id !== folder.id ? trash.id : null;
+      await src.remove(s, folder.id, toTrash);
       image.release(itemId);
       clientDeletes.push(serverId);
     }
 
     for (const a of c.adds) {
       const known = this.state.itemForClientId(req.deviceId, c.collectionId, a.clientId);
-      const knownSummary = known ? await this.store.getSummary(folder.id, known) : null;
-      if (known && knownSummary) {
-        if (!image.held(known)) image.hold(knownSummary); // the device has it from its own Add
+      const knownStamp = known ? await src.stamp(folder.id, known) : null;
+      if (known && knownStamp) {
+        if (!image.held(known)) image.hold(knownStamp); // the device has it from its own Add
         responses.adds.push({ clientId: a.clientId, serverId: serverIdOf(folder.id, known), status: SyncStatus.Success });
         continue;
       }
       let itemId: string;
       try {
-        itemId = await this.store.appendMessage(folder.id, draftMime(a.fields, req.user ?? ""), { seen: true });
-      } catch {
+        itemId = await src.add(folder.id, a, req.user ?? "");
+      } catch (e) {
+        if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
         responses.adds.push({ clientId: a.clientId, status: SyncStatus.ConversionError });
         continue;
       }
       // Remembered at once, not with the rest of the state: a retry after a crash here still finds it.
       this.state.rememberClientId(req.deviceId, c.collectionId, a.clientId, itemId);
-      const s = await this.store.getSummary(folder.id, itemId);
+      const s = await src.stamp(folder.id, itemId);
       if (s) image.hold(s);
       responses.adds.push({ clientId: a.clientId, serverId: serverIdOf(folder.id, itemId), status: SyncStatus.Success });
     }
 
     for (const serverId of c.fetches) {
       const itemId = itemIn(serverId);
-      const s = itemId ? await this.store.getSummary(folder.id, itemId) : null;
+      const s = itemId ? await src.stamp(folder.id, itemId) : null;
       if (!s) responses.fetches.push({ serverId, status: SyncStatus.NotFound });
-      else responses.fetches.push({ serverId, status: SyncStatus.Success, item: await loadMailItem(this.store, s, itemOptions) });
+      else responses.fetches.push({ serverId, status: SyncStatus.Success, item: await src.render(s, itemOptions) });
     }
     return { responses, clientDeletes };
   }
 }
 
-function estimateBytes(data: string | Uint8Array | undefined): number {
-  if (data === undefined) return 256;
-  return (typeof data === "string" ? data.length : data.byteLength) + 256;
+/** Rough size of an item in the response, for the byte budget. */
+function estimateBytes(item: ItemPayload): number {
+  if ("data" in item) return JSON.stringify(item.data).length;
+  const data = item.mail.body?.data;
+  return 256 + (data === undefined ? 0 : typeof data === "string" ? data.length : data.byteLength);
 }

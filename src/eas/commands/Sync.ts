@@ -6,6 +6,7 @@ import { parseOptions } from "../options";
 import type {
   ClientAdd,
   ClientMailChange,
+  ItemPayload,
   ServerCommand,
   SyncCollectionRequest,
   SyncCollectionResult,
@@ -43,7 +44,7 @@ function parseChange(c: WbxmlElement): ClientMailChange {
   const serverId = childText(c, "ServerId");
   if (!serverId) throw new SyncParseError(SyncStatus.ProtocolError);
   const data = child(c, "ApplicationData");
-  const change: ClientMailChange = { serverId };
+  const change: ClientMailChange = { serverId, data };
   const read = childText(data, "Read", "Email")?.trim();
   // [MS-ASEMAIL] 2.2.2.58 (R643): a non-boolean Read is Status 6 for that item.
   if (read !== undefined && read !== "0" && read !== "1") change.invalid = true;
@@ -57,13 +58,14 @@ function parseAdd(a: WbxmlElement): ClientAdd {
   const clientId = childText(a, "ClientId");
   if (!clientId) throw new SyncParseError(SyncStatus.ProtocolError);
   const fields: Record<string, string> = {};
-  for (const f of elements(child(a, "ApplicationData") ?? { ns: "", name: "", children: [] })) {
+  const data = child(a, "ApplicationData");
+  for (const f of data ? elements(data) : []) {
     if (f.name === "Body") {
       fields["Body.Type"] = childText(f, "Type") ?? "1";
       fields["Body.Data"] = childText(f, "Data") ?? "";
     } else fields[f.name] = text(f) ?? "";
   }
-  return { clientId, fields };
+  return { clientId, fields, data };
 }
 
 function parseCollection(c: WbxmlElement, partial: boolean): SyncCollectionRequest {
@@ -124,12 +126,19 @@ export function parseSyncRequest(req: EasRequest): SyncRequest {
   };
 }
 
+/** ApplicationData children: mail is encoded here, other classes arrive already in EAS form. */
+function itemProperties(item: ItemPayload, pv: string): WbxmlElement[] {
+  return "mail" in item ? mailProperties(item.mail, pv) : item.data;
+}
+
 function commandElement(cmd: ServerCommand, pv: string): WbxmlElement {
   switch (cmd.op) {
     case "Add":
-      return el("AirSync", "Add", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...mailProperties(cmd.item, pv)));
-    case "Change":
-      return el("AirSync", "Change", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...mailChangeProperties(cmd.change, pv)));
+      return el("AirSync", "Add", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...itemProperties(cmd.item, pv)));
+    case "Change": {
+      const props = "mail" in cmd.change ? mailChangeProperties(cmd.change.mail, pv) : cmd.change.data;
+      return el("AirSync", "Change", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...props));
+    }
     case "Delete":
     case "SoftDelete":
       return el("AirSync", cmd.op, el("AirSync", "ServerId", cmd.serverId));
@@ -158,7 +167,7 @@ function collectionElement(c: SyncCollectionResult, pv: string): WbxmlElement {
             "Fetch",
             el("AirSync", "ServerId", f.serverId),
             el("AirSync", "Status", f.status),
-            f.item && el("AirSync", "ApplicationData", ...mailProperties(f.item, pv)),
+            f.item && el("AirSync", "ApplicationData", ...itemProperties(f.item, pv)),
           ),
         ),
       ),
