@@ -127,15 +127,22 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   async folderCreate(deviceId: string, syncKey: string, parentId: string, name: string, type: number): Promise<FolderOpResult> {
-    return this.mail.forDevice(deviceId, () => this.mail.folders.folderCreate(deviceId, syncKey, parentId, name, type));
+    return this.folderOp(deviceId, () => this.mail.folders.folderCreate(deviceId, syncKey, parentId, name, type));
   }
 
   async folderUpdate(deviceId: string, syncKey: string, serverId: string, parentId: string, name: string): Promise<FolderOpResult> {
-    return this.mail.forDevice(deviceId, () => this.mail.folders.folderUpdate(deviceId, syncKey, serverId, parentId, name));
+    return this.folderOp(deviceId, () => this.mail.folders.folderUpdate(deviceId, syncKey, serverId, parentId, name));
   }
 
   async folderDelete(deviceId: string, syncKey: string, serverId: string): Promise<FolderOpResult> {
-    return this.mail.forDevice(deviceId, () => this.mail.folders.folderDelete(deviceId, syncKey, serverId));
+    return this.folderOp(deviceId, () => this.mail.folders.folderDelete(deviceId, syncKey, serverId));
+  }
+
+  /** A device's folder change: the other devices' Pings and hanging Syncs learn the hierarchy changed. */
+  private async folderOp(deviceId: string, op: () => Promise<FolderOpResult>): Promise<FolderOpResult> {
+    const r = await this.mail.forDevice(deviceId, op);
+    if (r.status === 1) await this.hierarchyChanged(deviceId);
+    return r;
   }
 
   /** Push helper (WaitOracle): does the device need a FolderSync (Ping Status 7, Sync Status 12)? */

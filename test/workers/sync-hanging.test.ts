@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import { createAccount } from "../../src/service/directory";
-import { el } from "../../src/wbxml/index";
+import { childText, el } from "../../src/wbxml/index";
 import { TestPhone, idsOf, mailOptions, message, syncKeyOf } from "./helpers/phone";
 
 const USER = "hanging@example.test";
@@ -43,5 +43,38 @@ describe("hanging Sync ([MS-ASCMD] 3.1.5.4)", () => {
     const r = await pending;
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(idsOf(r, "Add")).toEqual([`${INBOX}:${fresh.itemId}`]);
+  }, 60_000);
+
+  it("MS-ASCMD_R4452: another device's FolderCreate answers a hanging Sync with Status 12", async () => {
+    const a = new TestPhone(USER, PW, "HANG-A");
+    const b = new TestPhone(USER, PW, "HANG-B");
+    const hierKey = childText(await a.folderSync("0"), "SyncKey")!;
+    await b.folderSync("0");
+    let key = syncKeyOf(await b.sync(INBOX, "0"));
+    key = syncKeyOf(await b.sync(INBOX, key, { windowSize: 100 }));
+    const pending = b.send(
+      "Sync",
+      el(
+        "AirSync",
+        "Sync",
+        el("AirSync", "Collections", el("AirSync", "Collection", el("AirSync", "SyncKey", key), el("AirSync", "CollectionId", INBOX))),
+        el("AirSync", "HeartbeatInterval", 60),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const created = await a.send(
+      "FolderCreate",
+      el(
+        "FolderHierarchy",
+        "FolderCreate",
+        el("FolderHierarchy", "SyncKey", hierKey),
+        el("FolderHierarchy", "ParentId", "0"),
+        el("FolderHierarchy", "DisplayName", "From phone A"),
+        el("FolderHierarchy", "Type", 12),
+      ),
+    );
+    expect(childText(created.body, "Status")).toBe("1");
+    const r = await pending;
+    expect(childText(r.body, "Status")).toBe("12");
   }, 60_000);
 });
