@@ -20,11 +20,12 @@ export async function deliverInto(
   store: BuiltinStore,
   raw: Uint8Array,
   folderType: number = FolderType.Inbox,
-  received: number = Date.now(),
+  received: number | "date-header" = Date.now(),
 ): Promise<Delivered> {
   const folder = store.folderByType(folderType as FolderTypeValue);
   if (!folder || folder.itemClass !== "Email") throw new StoreFolderError("invalid", `no mail folder of type ${folderType}`);
-  const itemId = await store.appendMessage(folder.id, raw, {}, received);
+  const itemId =
+    received === "date-header" ? await store.importMessage(folder.id, raw) : await store.appendMessage(folder.id, raw, {}, received);
   store.pruneTombstones(Date.now() - TOMBSTONE_RETENTION_MS);
   return { itemId, folderId: folder.id };
 }

@@ -42,6 +42,13 @@ export class Mailbox extends DurableObject<Env> {
     return delivered;
   }
 
+  /** Admin import: like deliver, but the message keeps its Date header as arrival time (not in the future). */
+  async importMessage(raw: Uint8Array, folderType?: number): Promise<Delivered> {
+    const delivered = await deliverInto(this.store, raw, folderType, "date-header");
+    await this.changed([delivered.folderId], "import");
+    return delivered;
+  }
+
   async listFolders(): Promise<StoreFolder[]> {
     return this.store.listFolders();
   }

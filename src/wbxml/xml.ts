@@ -9,8 +9,9 @@
 //   <Mime wbxml:opaque="base64">RnJvbTog…</Mime>        an element whose only child is opaque
 //   <Data>text<wbxml:opaque>AAEC</wbxml:opaque></Data>  opaque mixed with text or other opaque chunks
 // with xmlns:wbxml="urn:mobile-sync:wbxml" on the root. fromXml turns both back into the same bytes.
-// With { opaque: "text" } opaque that is valid UTF-8 is written as plain text instead (readable, and what the
-// XSD validator accepts, but it comes back as text, not opaque).
+// With { opaque: "text" } opaque is written as plain text instead: its UTF-8 text when it is valid UTF-8,
+// otherwise its base64, unmarked. That is what people and the XSD validator want to read, but it is one-way:
+// it comes back as text, not opaque.
 //
 // Strings may hold characters XML 1.0 cannot carry (control characters): they are written as numeric
 // character references (&#x1;), which fromXml accepts. Carriage returns are written as &#xD; so they survive.
@@ -24,7 +25,7 @@ import { WbxmlError } from "./types";
 export const WBXML_XML_NAMESPACE = "urn:mobile-sync:wbxml";
 
 export interface ToXmlOptions {
-  /** "base64" (default): opaque data marked and base64-encoded, reversible. "text": valid UTF-8 written as text. */
+  /** "base64" (default): opaque marked and base64-encoded, reversible. "text": as text (UTF-8, else base64), one-way. */
   opaque?: "base64" | "text";
   /** Indent nested elements (default true). */
   indent?: boolean;
@@ -34,11 +35,12 @@ export interface ToXmlOptions {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+/** Opaque data for { opaque: "text" }: its UTF-8 text, or its base64 when it is not UTF-8. */
+function opaqueText(bytes: Uint8Array): string {
   try {
-    return strictUtf8.decode(bytes);
+    return escapeText(strictUtf8.decode(bytes));
   } catch {
-    return undefined;
+    return toBase64(bytes);
   }
 }
 
@@ -85,7 +87,7 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
     }
     for (const c of e.children) {
       if (c instanceof Uint8Array) {
-        if (!opaqueAsText || utf8OrUndefined(c) === undefined) needsMarker = true;
+        if (!opaqueAsText) needsMarker = true;
       } else if (typeof c !== "string") scan(c, depth + 1);
     }
   };
@@ -125,8 +127,7 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
       return;
     }
     if (children.length === 1 && children[0] instanceof Uint8Array) {
-      const text = opaqueAsText ? utf8OrUndefined(children[0]) : undefined;
-      if (text !== undefined) out.push(open, ">", escapeText(text), `</${qname}>`);
+      if (opaqueAsText) out.push(open, ">", opaqueText(children[0]), `</${qname}>`);
       else out.push(open, ' wbxml:opaque="base64">', toBase64(children[0]), `</${qname}>`);
       return;
     }
@@ -135,15 +136,11 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
     for (const c of children) {
       // Whitespace-only text between elements would read back as indentation: write it as references.
       if (typeof c === "string") out.push(hasElements && /^[ \t\n\r]+$/.test(c) ? asReferences(c) : escapeText(c));
-      else if (c instanceof Uint8Array) {
-        const text = opaqueAsText ? utf8OrUndefined(c) : undefined;
-        out.push(text !== undefined ? escapeText(text) : opaqueMarkup(c));
-      } else write(c, 0, false);
+      else if (c instanceof Uint8Array) out.push(opaqueAsText ? opaqueText(c) : opaqueMarkup(c));
+      else write(c, 0, false); // no indentation before it: that would add text to mixed content
     }
     out.push(`</${qname}>`);
   };
-  // The indentation of elements nested in mixed content is switched off by passing depth 0 and no newlines;
-  // EAS has no mixed content, so this only keeps odd trees exact.
   write(root, 0, true);
   if (indent) out.push("\n");
   return out.join("");
@@ -154,7 +151,8 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
 // predefined entities and numeric references, CDATA, comments, the XML declaration and a DOCTYPE (skipped).
 // Accepted on top of toXml's own output: libwbxml's spellings (namespace "AirSync:", "Gal", its tag names, see
 // TAG_ALIASES in codepages.ts) and the pre-12.0 POOM* namespace names.
-// Whitespace-only text next to child elements is indentation and dropped; other text is kept exactly.
+// Literal whitespace-only text next to child elements is indentation and dropped; other text is kept exactly
+// (toXml writes whitespace-only text that is content, between elements, as character references).
 // <X/> has no content; <X></X> holds one empty string (an empty inline string in WBXML), as toXml writes them.
 //
 // libwbxml writes the content of some tags that EAS carries as OPAQUE in base64 and reads it back the same way.

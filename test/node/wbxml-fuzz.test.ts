@@ -13,5 +13,6 @@ it(`survives 100 000 WBXML and 25 000 XML fuzz inputs (seed ${seed})`, () => {
   // The fuzzer must reach past the error paths, or it proves little.
   expect(stats.wbxmlAccepted).toBeGreaterThan(1_000);
   expect(stats.xmlAccepted).toBeGreaterThan(200);
-  expect(stats.slowestMs, "slowest single input (ms)").toBeLessThan(1_000);
+  // Generous: the machine is shared and a GC pause lands on some input; a hang would be far longer.
+  expect(stats.slowestMs, "slowest single input (ms)").toBeLessThan(2_000);
 }, 120_000);

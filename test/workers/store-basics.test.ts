@@ -65,4 +65,18 @@ describe("Mailbox.deliver", () => {
       await expect(mb.deliver(plain("Nowhere"), 8)).rejects.toThrow(/no mail folder/);
     });
   });
+
+  it("importMessage keeps the Date header as arrival time, but never a future one", async () => {
+    const stub = env.MAILBOX.getByName("deliver@example.test");
+    const old = await stub.importMessage(plain("Imported")); // Date: Tue, 24 Nov 2026 10:00:00 +0000
+    const future = new TextEncoder().encode("From: a@example.test\r\nSubject: Future\r\nDate: Fri, 01 Jan 2100 00:00:00 +0000\r\n\r\nx\r\n");
+    const before = Date.now();
+    const ahead = await stub.importMessage(future);
+    await runInDurableObject(stub, async (mb: Mailbox) => {
+      expect((await mb.store.getSummary(old.folderId, old.itemId))!.received).toBe(Date.UTC(2026, 10, 24, 10));
+      const r = (await mb.store.getSummary(ahead.folderId, ahead.itemId))!.received;
+      expect(r).toBeGreaterThanOrEqual(before);
+      expect(r).toBeLessThan(Date.UTC(2100, 0, 1));
+    });
+  });
 });

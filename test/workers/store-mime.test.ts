@@ -66,6 +66,7 @@ describe("summaries and bodies per corpus kind", () => {
     expect(plain.data).not.toContain("color:#333");
     expect(plain.data).toContain("Twelve races left this season — pick one here");
     expect(plain.data).toContain("Forest 10K");
+    expect(plain.data).toContain("Autumn races"); // headings as written, not in capitals
     expect(plain.size).toBe(new TextEncoder().encode(plain.data).byteLength);
     expect(s.preview).not.toMatch(/[<>]/);
     expect((await body("html-newsletter", "html"))!.data).toContain("<h1>Autumn races</h1>");

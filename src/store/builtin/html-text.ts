@@ -10,6 +10,8 @@ const OPTIONS = {
     { selector: "a", options: { hideLinkHrefIfSameAsText: true, ignoreHref: false } },
     { selector: "style", format: "skip" },
     { selector: "script", format: "skip" },
+    // Keep headings as written (the library shouts them in capitals by default).
+    ...["h1", "h2", "h3", "h4", "h5", "h6"].map((selector) => ({ selector, options: { uppercase: false } })),
   ],
   limits: { maxInputLength: 4_000_000 },
 };

@@ -272,13 +272,28 @@ export class BuiltinStore implements MailStore {
   // ---------- changing items ----------
 
   async appendMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}, received = Date.now()): Promise<string> {
+    return this.append(folderId, raw, flags, () => received);
+  }
+
+  /**
+   * Appends a message imported from elsewhere: its arrival time is its Date header (as migration tools
+   * set IMAP INTERNALDATE), unless missing or in the future, then now.
+   */
+  async importMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}): Promise<string> {
+    return this.append(folderId, raw, flags, (p) => {
+      const now = Date.now();
+      return p.date !== undefined && p.date <= now ? p.date : now;
+    });
+  }
+
+  private async append(folderId: string, raw: Uint8Array, flags: Partial<MailFlags>, received: (p: ParsedMessage) => number): Promise<string> {
     this.mailFolder(folderId);
     const parsed = await parseMessage(raw);
     const placed = await this.placeContent(raw, parsed);
     try {
       return this.storage.transactionSync(() => {
         const folder = this.mailFolder(folderId); // again: it may have been deleted while R2 was written
-        return String(this.insertItem(folder.seq, raw.byteLength, parsed, placed, flags, received));
+        return String(this.insertItem(folder.seq, raw.byteLength, parsed, placed, flags, received(parsed)));
       });
     } catch (e) {
       await this.blobs.remove(placed.keys);
