@@ -175,14 +175,15 @@ export class Waits {
   /** Sends the answer and closes; false when the socket was already gone. */
   private finish(ws: WebSocket, msg: WaitMessage, send = true): boolean {
     const att = attachmentOf(ws);
-    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    let ok = true;
     try {
       if (send) ws.send(JSON.stringify(msg));
       ws.close(1000, msg.t);
-      return true;
     } catch {
-      return false;
+      ok = false;
     }
+    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    return ok;
   }
 }
 
