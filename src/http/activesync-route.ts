@@ -3,12 +3,13 @@ import type { MiddlewareHandler } from "hono";
 import type { EasCommand, EasRequest } from "../eas/command";
 import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
-import { D1UserDirectory, type UserDirectory } from "../service/directory";
+import { type AuthResult, D1UserDirectory, type UserDirectory } from "../service/directory";
+import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";
 import { toHttpResponse } from "./eas-response";
-import { HttpProblem, errorResponse } from "./errors";
+import { DEFAULT_RETRY_AFTER_SECONDS, HttpProblem, errorResponse } from "./errors";
 import { type Gate, gates } from "./gates";
-import { ALLOWED_METHODS, optionsResponse } from "./options";
+import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./options";
 import { isSupportedVersion } from "./protocol";
 import { parseEasQuery } from "./query";
 import { readRequestBody } from "./request-body";
@@ -55,7 +56,14 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
   if (!credentials) throw unauthorized();
   // Wrong password, unknown account and locked account all get the same 401: no oracle for guessers, and a
   // locked account's password is not even checked, so guesses during a lock are worthless.
-  const result = await frontDoor.directory(env).authenticate(credentials.username, credentials.password);
+  let result: AuthResult;
+  try {
+    result = await frontDoor.directory(env).authenticate(credentials.username, credentials.password);
+  } catch (err) {
+    // The directory (D1, or a mail server for a bridge) could not answer: the device should retry, not re-prompt.
+    console.error("user directory unavailable:", err);
+    throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(DEFAULT_RETRY_AFTER_SECONDS) });
+  }
   if (!result.ok) throw unauthorized();
   return result.address;
 }
@@ -108,7 +116,15 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     const stop = await gate(req, env);
     if (stop) return stop;
   }
-  return toHttpResponse(await command.handle(req));
+  const res = toHttpResponse(await command.handle(req));
+  if (res.status === 200 && isInitialFolderSync(req)) {
+    for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry))) res.headers.set(k, v);
+  }
+  return res;
+}
+
+function isInitialFolderSync(req: EasRequest): boolean {
+  return req.cmd === "FolderSync" && req.body?.name === "FolderSync" && childText(req.body, "SyncKey") === "0";
 }
 
 /**

@@ -1,16 +1,12 @@
 import { EasHttpError } from "../eas/command";
 import { StoreUnavailableError } from "../store/types";
 
-/** A request the front door refuses before any command runs (400 malformed query, 401, 501 ...). */
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = "HttpProblem";
-  }
+/**
+ * A request the front door itself refuses (400 malformed query, 401, 501 ...). Unlike a command's EasHttpError,
+ * whose message may name internals, its message is written for the device and sent as the body.
+ */
+export class HttpProblem extends EasHttpError {
+  override name = "HttpProblem";
 }
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 30;
@@ -38,8 +34,8 @@ function isTransientDurableObjectError(err: unknown): boolean {
 }
 
 /**
- * A store error thrown inside the mailbox object reaches the Worker through RPC, where the class is lost
- * but the name survives; match both.
+ * A store error thrown inside the mailbox object reaches the Worker through RPC, which may hand over a plain
+ * Error carrying the name and own properties rather than the class: match either.
  */
 function storeUnavailable(err: unknown): { retryAfter: number } | null {
   if (err instanceof StoreUnavailableError) return { retryAfter: err.retryAfterSeconds };
@@ -76,6 +72,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
+  413: "Payload Too Large",
   449: "Retry With",
   500: "Internal Server Error",
   501: "Not Implemented",

@@ -22,3 +22,13 @@ export function optionsResponse(registry: ReadonlyMap<string, EasCommand>): Resp
     },
   });
 }
+
+/**
+ * The same lists on a POST response when the device starts over (FolderSync with SyncKey 0) or must
+ * reinitialise its sync state (MS-ASHTTP_R1104, MS-ASHTTP_R1105, MS-ASHTTP_R708, MS-ASHTTP_R800), so it can
+ * renegotiate without another OPTIONS. X-MS-RP repeats the version list, as Exchange sends it.
+ */
+export function protocolAnnouncement(registry: ReadonlyMap<string, EasCommand>): Record<string, string> {
+  const versions = SUPPORTED_VERSIONS.join(",");
+  return { "MS-ASProtocolVersions": versions, "MS-ASProtocolCommands": [...registry.keys()].join(","), "X-MS-RP": versions };
+}

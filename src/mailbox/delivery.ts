@@ -6,11 +6,26 @@ export interface Delivered {
   folderId: string;
 }
 
-/** Puts a raw message into the default folder of `folderType` (Inbox unless told). */
-export async function deliverInto(store: BuiltinStore, raw: Uint8Array, folderType: number = FolderType.Inbox): Promise<Delivered> {
+/**
+ * How long expunge/move tombstones are kept. A device that has not synced a folder for longer gets
+ * FolderStatus.tombstoneFloor above its cursor and resynchronises that folder from scratch.
+ */
+export const TOMBSTONE_RETENTION_MS = 30 * 86_400_000;
+
+/**
+ * Puts a raw message into the default folder of `folderType` (Inbox unless told). Delivery is also when
+ * old tombstones are pruned: an indexed range delete, so mailboxes that change prune and idle ones don't need to.
+ */
+export async function deliverInto(
+  store: BuiltinStore,
+  raw: Uint8Array,
+  folderType: number = FolderType.Inbox,
+  received: number = Date.now(),
+): Promise<Delivered> {
   const folder = store.folderByType(folderType as FolderTypeValue);
   if (!folder || folder.itemClass !== "Email") throw new StoreFolderError("invalid", `no mail folder of type ${folderType}`);
-  const itemId = await store.appendMessage(folder.id, raw);
+  const itemId = await store.appendMessage(folder.id, raw, {}, received);
+  store.pruneTombstones(Date.now() - TOMBSTONE_RETENTION_MS);
   return { itemId, folderId: folder.id };
 }
 

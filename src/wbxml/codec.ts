@@ -161,16 +161,15 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
     if (b & TAG_HAS_ATTRIBUTES) throw new WbxmlError("attributes are not used by EAS", pos);
     const tag = tagByToken(page, b & 0x3f);
     if (tag === undefined) throw new WbxmlError(`unknown token 0x${(b & 0x3f).toString(16)} in code page ${page}`, pos);
-    if (root !== undefined && stack.length === 0) throw new WbxmlError("more than one root element", pos);
     if (++elementCount > maxElements) throw new WbxmlError(`more than ${maxElements} elements`, pos);
     const element: WbxmlElement = { ns: tag.ns, name: tag.name, children: [] };
     if (root === undefined) root = element;
     else stack[stack.length - 1].children.push(element);
-    if (b & TAG_HAS_CONTENT) {
-      if (stack.length >= maxDepth) throw new WbxmlError(`elements nested deeper than ${maxDepth}`, pos);
-      stack.push(element);
-    }
     pos++;
+    if (b & TAG_HAS_CONTENT) {
+      if (stack.length >= maxDepth) throw new WbxmlError(`elements nested deeper than ${maxDepth}`, pos - 1);
+      stack.push(element);
+    } else if (stack.length === 0) break; // an empty root element is the whole document
   }
   if (root === undefined) throw new WbxmlError("no root element", pos);
   if (stack.length > 0) throw new WbxmlError(`unexpected end of document inside <${stack[stack.length - 1].name}>`, len);

@@ -55,6 +55,12 @@ function escapeText(s: string): string {
   );
 }
 
+function asReferences(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) out += `&#x${s.charCodeAt(i).toString(16).toUpperCase()};`;
+  return out;
+}
+
 function escapeAttribute(s: string): string {
   return escapeText(s).replace(/"/g, "&quot;");
 }
@@ -125,8 +131,10 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
       return;
     }
     out.push(open, ">");
+    const hasElements = !children.every((c) => typeof c === "string" || c instanceof Uint8Array);
     for (const c of children) {
-      if (typeof c === "string") out.push(escapeText(c));
+      // Whitespace-only text between elements would read back as indentation: write it as references.
+      if (typeof c === "string") out.push(hasElements && /^[ \t\n\r]+$/.test(c) ? asReferences(c) : escapeText(c));
       else if (c instanceof Uint8Array) {
         const text = opaqueAsText ? utf8OrUndefined(c) : undefined;
         out.push(text !== undefined ? escapeText(text) : opaqueMarkup(c));
@@ -147,6 +155,21 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
 // Accepted on top of toXml's own output: libwbxml's spellings (namespace "AirSync:", "Gal", its tag names, see
 // TAG_ALIASES in codepages.ts) and the pre-12.0 POOM* namespace names.
 // Whitespace-only text next to child elements is indentation and dropped; other text is kept exactly.
+// <X/> has no content; <X></X> holds one empty string (an empty inline string in WBXML), as toXml writes them.
+//
+// libwbxml writes the content of some tags that EAS carries as OPAQUE in base64 and reads it back the same way.
+// When a document uses libwbxml's namespace spelling ("AirSync:"), the text of those tags is read as base64 and
+// becomes opaque bytes again, so `wbxml2xml` output encodes back to the bytes it came from.
+export const LIBWBXML_BASE64_TAGS: ReadonlySet<string> = new Set([
+  "ComposeMail:Mime",
+  "AirSyncBase:Content",
+  "Email2:ConversationId",
+  "Email2:ConversationIndex",
+  "ItemOperations:ConversationId",
+  "Search:ConversationId",
+  "GAL:Data",
+  "ResolveRecipients:Data",
+]);
 
 interface Frame {
   element: WbxmlElement;
@@ -156,7 +179,12 @@ interface Frame {
   /** wbxml:opaque="base64" on this element, or the <wbxml:opaque> pseudo-element itself. */
   opaque: "attribute" | "element" | undefined;
   hasChildElements: boolean;
+  selfClosing: boolean;
   text: string[];
+  /** The pending text is only literal whitespace (no references, no CDATA): indentation if next to elements. */
+  textIsLayout: boolean;
+  /** Indices of children that are such text. */
+  layout: number[];
   start: number;
 }
 
@@ -268,8 +296,10 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
     return out + raw.slice(i);
   };
 
+  let libwbxmlDialect = false;
   const resolveNamespace = (uri: string, at: number): string => {
     if (uri === WBXML_XML_NAMESPACE) return uri;
+    if (uri.endsWith(":")) libwbxmlDialect = true;
     const ns = namespaceFromXml(uri);
     if (ns === undefined) fail(`unknown namespace "${uri}"`, at);
     return ns!;
@@ -281,8 +311,10 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
 
   const finishText = (frame: Frame): void => {
     if (frame.text.length === 0) return;
+    if (frame.textIsLayout) frame.layout.push(frame.element.children.length);
     frame.element.children.push(frame.text.length === 1 ? frame.text[0] : frame.text.join(""));
     frame.text = [];
+    frame.textIsLayout = true;
   };
 
   const closeElement = (frame: Frame, at: number): void => {
@@ -290,12 +322,12 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
     const children = frame.element.children;
     if (frame.hasChildElements) {
       // Indentation between child elements is not content.
-      for (let i = children.length - 1; i >= 0; i--) {
-        const c = children[i];
-        if (typeof c === "string" && /^[ \t\n\r]*$/.test(c)) children.splice(i, 1);
-      }
+      for (let i = frame.layout.length - 1; i >= 0; i--) children.splice(frame.layout[i], 1);
     }
-    if (frame.opaque !== undefined) {
+    const base64 =
+      frame.opaque !== undefined ||
+      (libwbxmlDialect && !frame.hasChildElements && LIBWBXML_BASE64_TAGS.has(`${frame.element.ns}:${frame.element.name}`));
+    if (base64) {
       if (frame.hasChildElements) fail("opaque content cannot contain elements", at);
       const text = children.join("");
       const bytes = fromBase64(text);
@@ -305,8 +337,9 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
         return;
       }
       frame.element.children = [bytes as Uint8Array];
-    } else if (children.length === 1 && children[0] === "") {
-      children.length = 0;
+    } else if (children.length === 0 && !frame.selfClosing) {
+      // <X></X> is an element holding an empty string (STR_I ""), <X/> one with no content.
+      children.push("");
     }
   };
 
@@ -321,7 +354,9 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
       pos = lt < 0 ? len : lt;
       const frame = stack[stack.length - 1];
       if (frame === undefined) fail("text outside the root element", start);
-      frame.text.push(decodeReferences(start, pos));
+      const text = decodeReferences(start, pos);
+      if (frame.textIsLayout && !/^[ \t\n\r]*$/.test(s.slice(start, pos))) frame.textIsLayout = false;
+      frame.text.push(text);
       continue;
     }
     if (s.startsWith("<!--", pos)) {
@@ -335,6 +370,7 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
       const end = s.indexOf("]]>", pos + 9);
       if (end < 0) fail("unterminated CDATA section");
       frame.text.push(s.slice(pos + 9, end));
+      frame.textIsLayout = false;
       pos = end + 3;
       continue;
     }
@@ -442,7 +478,7 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
         parent.hasChildElements = true;
       }
     }
-    const frame: Frame = { element, qname, defaultNs, prefixes, opaque, hasChildElements: false, text: [], start: tagStart };
+    const frame: Frame = { element, qname, defaultNs, prefixes, opaque, hasChildElements: false, selfClosing, text: [], textIsLayout: true, layout: [], start: tagStart };
     if (selfClosing) {
       if (opaque === "element") finishText(parent!);
       if (parent !== undefined && opaque === "element") {

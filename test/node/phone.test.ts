@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseEasQuery } from "../../src/http/query";
 import { decodeWbxml, el, encodeWbxml } from "../../src/wbxml/index";
-import { Phone } from "./phone";
+import { Phone, parseMultipart } from "./phone";
 
 interface Seen {
   method: string;
@@ -105,4 +105,23 @@ it("OPTIONS with credentials, header overrides and removal", async () => {
   expect(req.headers.authorization).toBeUndefined();
   expect(req.headers["ms-asprotocolversion"]).toBe("12.1");
   expect(req.headers["ms-asacceptmultipart"]).toBe("T");
+});
+
+it("reads a multipart ItemOperations response ([MS-ASCMD] 2.2.1.10.1.1): validates part 0, returns every part", async () => {
+  const wbxml = encodeWbxml(el("ItemOperations", "ItemOperations", el("ItemOperations", "Status", "1")));
+  const attachment = new TextEncoder().encode("%PDF-1.4 …");
+  const header = new DataView(new ArrayBuffer(4 + 2 * 8));
+  header.setInt32(0, 2, true);
+  header.setInt32(4, 20, true);
+  header.setInt32(8, wbxml.length, true);
+  header.setInt32(12, 20 + wbxml.length, true);
+  header.setInt32(16, attachment.length, true);
+  const body = new Uint8Array([...new Uint8Array(header.buffer), ...wbxml, ...attachment]);
+  reply = { status: 200, type: "application/vnd.ms-sync.multipart", body };
+  const res = await phone().command("ItemOperations", null, { acceptMultiPart: true });
+  expect(res.parts).toHaveLength(2);
+  expect(res.parts![1]).toEqual(attachment);
+  expect(res.tree).toEqual(el("ItemOperations", "ItemOperations", el("ItemOperations", "Status", "1")));
+  expect(() => parseMultipart(body.slice(0, 30))).toThrow(/out of bounds/);
+  expect(() => parseMultipart(new Uint8Array([9, 0, 0, 0]))).toThrow(/PartsCount/);
 });

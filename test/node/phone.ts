@@ -39,13 +39,35 @@ export interface CommandOptions {
 export interface PhoneResponse {
   status: number;
   headers: Headers;
-  /** The decoded WBXML response as XML text (opaque UTF-8 written as text), when the response is WBXML. */
+  /** The decoded WBXML response (of a multipart response: its first part) as XML text, opaque UTF-8 as text. */
   xml?: string;
   tree?: WbxmlElement;
+  /** The parts of an application/vnd.ms-sync.multipart response; part 0 is the WBXML ItemOperations response. */
+  parts?: Uint8Array[];
   raw: Uint8Array;
 }
 
 const WBXML = "application/vnd.ms-sync.wbxml";
+const MULTIPART = "application/vnd.ms-sync.multipart";
+
+/**
+ * [MS-ASCMD] 2.2.1.10.1.1 MultiPartResponse: PartsCount, then PartsCount × (Offset, Length) from the start of
+ * the body, all 32-bit little-endian integers, then the parts. Throws when the metadata points outside the body.
+ */
+export function parseMultipart(raw: Uint8Array): Uint8Array[] {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (raw.length < 4) throw new Error("multipart response shorter than its PartsCount");
+  const count = view.getInt32(0, true);
+  if (count < 0 || 4 + count * 8 > raw.length) throw new Error(`multipart response: bad PartsCount ${count}`);
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const offset = view.getInt32(4 + i * 8, true);
+    const length = view.getInt32(8 + i * 8, true);
+    if (offset < 4 + count * 8 || length < 0 || offset + length > raw.length) throw new Error(`multipart response: part ${i} out of bounds`);
+    parts.push(raw.subarray(offset, offset + length));
+  }
+  return parts;
+}
 const LOCALE_EN_US = 0x0409;
 
 function versionByte(v: string): number {
@@ -102,8 +124,14 @@ export class Phone {
     const raw = new Uint8Array(await res.arrayBuffer());
     const out: PhoneResponse = { status: res.status, headers: res.headers, raw };
     const type = (res.headers.get("Content-Type") ?? "").split(";")[0].trim().toLowerCase();
-    if (type === WBXML && raw.length > 0) {
-      out.tree = decodeWbxml(raw);
+    let wbxml: Uint8Array | undefined;
+    if (type === WBXML) wbxml = raw;
+    if (type === MULTIPART) {
+      out.parts = parseMultipart(raw);
+      wbxml = out.parts[0];
+    }
+    if (wbxml && wbxml.length > 0) {
+      out.tree = decodeWbxml(wbxml);
       out.xml = toXml(out.tree, { opaque: "text" });
       if (opts.validate !== false && hasSchema(cmd)) assertValid(cmd, out.xml);
     }

@@ -36,7 +36,7 @@ function request(query: string, init: { headers?: Record<string, string>; body?:
 }
 
 describe("dispatch", () => {
-  it("builds the EasRequest from query and headers and routes to the mailbox object of the normalised address", async () => {
+  it("MS-ASHTTP_R1, MS-ASHTTP_R281, MS-ASHTTP_R283: builds the EasRequest (protocol version included) and routes to the mailbox object of the normalised address", async () => {
     let seen: EasRequest | undefined;
     const fd = frontDoor([
       command("SendMail", async (req) => {
@@ -75,7 +75,7 @@ describe("dispatch", () => {
     await runInDurableObject(seen!.mailbox, async () => {});
   });
 
-  it("MS-ASHTTP_R154, MS-ASHTTP_R94: AcceptMultiPart from the header (plain) and from the Options bit (base64)", async () => {
+  it("MS-ASHTTP_R154, MS-ASHTTP_R155, MS-ASHTTP_R440, MS-ASHTTP_R94: AcceptMultiPart from the header (plain) and from the Options bit (base64)", async () => {
     const flags: boolean[] = [];
     const fd = frontDoor([command("ItemOperations", async (req) => (flags.push(req.acceptMultiPart), { kind: "empty" }))]);
     await handleActiveSync(request("Cmd=ItemOperations&DeviceId=d&DeviceType=t", { headers: { "MS-ASAcceptMultiPart": "T" } }), env, fd);
@@ -104,7 +104,37 @@ describe("dispatch", () => {
     expect(calls).toEqual([]);
   });
 
-  it("maps EasResponse kinds to HTTP", async () => {
+  it("MS-ASHTTP_R115, MS-ASHTTP_R116, MS-ASHTTP_R117, MS-ASHTTP_R118, MS-ASHTTP_R119, MS-ASHTTP_R120, MS-ASHTTP_R526, MS-ASHTTP_R527, MS-ASHTTP_R528, MS-ASHTTP_R529, MS-ASHTTP_R530, MS-ASHTTP_R531: command parameters reach the command in both query forms", async () => {
+    const params: Record<string, Record<string, string>> = {};
+    const record = (name: string) => command(name, async (req) => ((params[`${name}:${req.params.ItemId ?? req.params.AttachmentName ?? "-"}`] = req.params), { kind: "empty" }));
+    const fd = frontDoor(["SmartForward", "SmartReply", "SendMail", "GetAttachment"].map(record));
+    const full = "&CollectionId=5&ItemId=5%3A7&LongId=RgAAAA&Occurrence=2026-01-01T09%3A00%3A00.000Z&SaveInSent=T";
+    await handleActiveSync(request(`Cmd=SmartForward&DeviceId=d&DeviceType=t${full}`), env, fd);
+    await handleActiveSync(request(`Cmd=SmartReply&DeviceId=d&DeviceType=t${full}`), env, fd);
+    await handleActiveSync(request("Cmd=SendMail&DeviceId=d&DeviceType=t&SaveInSent=F"), env, fd);
+    await handleActiveSync(request("Cmd=GetAttachment&DeviceId=d&DeviceType=t&AttachmentName=5%3A7%3A2"), env, fd);
+    const expected = { CollectionId: "5", ItemId: "5:7", LongId: "RgAAAA", Occurrence: "2026-01-01T09:00:00.000Z", SaveInSent: "T" };
+    expect(params).toEqual({
+      "SmartForward:5:7": expected,
+      "SmartReply:5:7": expected,
+      "SendMail:-": { SaveInSent: "F" },
+      "GetAttachment:5:7:2": { AttachmentName: "5:7:2" },
+    });
+  });
+
+  it("MS-ASHTTP_R486, MS-ASHTTP_R88, MS-ASHTTP_R532, MS-ASHTTP_R533, MS-ASHTTP_R534, MS-ASHTTP_R93, MS-ASHTTP_R525: the Options bitmask of the base64 form", async () => {
+    const got: string[] = [];
+    const fd = frontDoor(
+      ["SmartReply", "SmartForward", "SendMail", "ItemOperations"].map((n) =>
+        command(n, async (req) => (got.push(`${n}:${req.params.SaveInSent}:${req.acceptMultiPart}`), { kind: "empty" })),
+      ),
+    );
+    const q = (code: number, bits: number) => b64([141, code, 9, 4, 1, ...ascii("d"), 0, 1, ...ascii("t"), 7, 1, bits]);
+    for (const [code, bits] of [[3, 1], [2, 0], [1, 1], [19, 2]]) await handleActiveSync(request(q(code, bits), { headers: {} }), env, fd);
+    expect(got).toEqual(["SmartReply:T:false", "SmartForward:F:false", "SendMail:T:false", "ItemOperations:F:true"]);
+  });
+
+  it("MS-ASHTTP_R229, MS-ASHTTP_R230, MS-ASHTTP_R482, MS-ASHTTP_R515, MS-ASHTTP_R220, MS-ASHTTP_R190: maps EasResponse kinds to HTTP", async () => {
     const responses: Record<string, EasResponse> = {
       Raw: { kind: "raw", body: "PART", contentType: "application/vnd.ms-sync.multipart", headers: { "X-A": "1" } },
       Http: { kind: "http", status: 449 },
@@ -146,9 +176,25 @@ describe("WBXML bodies", () => {
       expect(res.status, contentType).toBe(200);
       expect(res.headers.get("Content-Type")).toBe("application/vnd.ms-sync.wbxml");
       const bytes = new Uint8Array(await res.arrayBuffer());
-      expect(res.headers.get("Content-Length") ?? String(bytes.length)).toBe(String(bytes.length));
+      expect(res.headers.get("Content-Length")).toBe(String(bytes.length)); // MS-ASHTTP_R199, MS-ASHTTP_R216, MS-ASHTTP_R521
       expect(decodeWbxml(bytes)).toEqual(el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "Status", "1"), el("FolderHierarchy", "SyncKey", "1")));
     }
+  });
+
+  it("MS-ASHTTP_R1104, MS-ASHTTP_R1105, MS-ASHTTP_R708, MS-ASHTTP_R800: FolderSync with SyncKey 0 also gets the version and command lists", async () => {
+    const res = await handleActiveSync(
+      request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" }, body: folderSync0 }),
+      env,
+      echo,
+    );
+    expect(res.headers.get("MS-ASProtocolVersions")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
+    expect(res.headers.get("X-MS-RP")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
+    expect(res.headers.get("MS-ASProtocolCommands")).toBe("FolderSync,Ping");
+    const later = frontDoor([command("FolderSync", async () => ({ kind: "wbxml", body: el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "Status", "1")) }))]);
+    const body = encodeWbxml(el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "3")));
+    const res2 = await handleActiveSync(request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" }, body }), env, later);
+    expect(res2.headers.get("MS-ASProtocolVersions")).toBeNull();
+    expect(res2.headers.get("X-MS-RP")).toBeNull();
   });
 
   it("MS-ASHTTP_R514: an empty body is null (Ping and Sync may come without one)", async () => {
@@ -156,7 +202,7 @@ describe("WBXML bodies", () => {
     expect(res.status).toBe(200);
   });
 
-  it("MS-ASHTTP_R188: a WBXML body that does not decode is 400, the command never runs", async () => {
+  it("MS-ASHTTP_R188, MS-ASHTTP_R176, MS-ASHTTP_R177: a WBXML body that does not decode is 400 (every time), the command never runs", async () => {
     for (const body of [new Uint8Array([3, 1, 106, 0, 0x45]), new Uint8Array([3, 1, 106, 0, 0x80, 1]), new Uint8Array([1, 2, 3]), folderSync0.slice(0, -1)]) {
       const res = await handleActiveSync(
         request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" }, body }),
@@ -209,6 +255,22 @@ describe("errors (never a stack)", () => {
     }
   });
 
+  it("MS-ASHTTP_R273: an unreachable user directory is 503 with Retry-After, not 401 (the phone must not re-prompt)", async () => {
+    const fd: FrontDoor = {
+      ...frontDoor([command("Ping", async () => ({ kind: "empty" }))]),
+      directory: () => ({
+        authenticate: async () => {
+          throw new Error("D1_ERROR: Network connection lost.");
+        },
+      }),
+    };
+    const res = await handleActiveSync(request("Cmd=Ping&DeviceId=d&DeviceType=t"), env, fd);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("Retry-After")).toBe("30");
+    expect(res.headers.get("WWW-Authenticate")).toBeNull();
+    expect(await res.text()).not.toContain("D1");
+  });
+
   it("MS-ASHTTP_R184: any other exception is 500 with no details", async () => {
     const fd = frontDoor([
       command("Bug", async () => {
@@ -224,5 +286,32 @@ describe("errors (never a stack)", () => {
     const res = errorResponse(new EasHttpError(400, "Sync: missing Collections"));
     expect(res.status).toBe(400);
     expect(await res.text()).not.toContain("Collections");
+  });
+});
+
+describe("request size", () => {
+  it("a body above the limit is 413 before the command runs, whether Content-Length says so or the stream does", async () => {
+    const { readRequestBody } = await import("../../src/http/request-body");
+    const big = new Uint8Array(1025);
+    await expect(readRequestBody(new Request(BASE, { method: "POST", body: big }), 1024)).rejects.toMatchObject({ status: 413 });
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 5; i++) c.enqueue(new Uint8Array(300));
+        c.close();
+      },
+    });
+    await expect(readRequestBody(new Request(BASE, { method: "POST", body: stream }), 1024)).rejects.toMatchObject({ status: 413 });
+    const ok = await readRequestBody(new Request(BASE, { method: "POST", body: new Uint8Array(1024).fill(7), headers: { "Content-Type": "message/rfc822" } }), 1024);
+    expect(ok.rawBody).toEqual(new Uint8Array(1024).fill(7));
+
+    let ran = false;
+    const fd = frontDoor([command("SendMail", async () => ((ran = true), { kind: "empty" }))]);
+    const res = await handleActiveSync(
+      request("Cmd=SendMail&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "message/rfc822", "Content-Length": String(60 * 1024 * 1024) }, body: "x" }),
+      env,
+      fd,
+    );
+    expect(res.status).toBe(413);
+    expect(ran).toBe(false);
   });
 });

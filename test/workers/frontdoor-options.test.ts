@@ -19,7 +19,7 @@ function options(path = "/Microsoft-Server-ActiveSync", auth: string | null = ba
   );
 }
 
-it("MS-ASHTTP_R1107, MS-ASHTTP_R249, MS-ASHTTP_R247: versions served, exactly the registry's commands, server version", async () => {
+it("MS-ASHTTP_R1107, MS-ASHTTP_R249, MS-ASHTTP_R2491, MS-ASHTTP_R247, MS-ASHTTP_R222, MS-ASHTTP_R238, MS-ASHTTP_R239, MS-ASHTTP_R241, MS-ASHTTP_R244, MS-ASHTTP_R296, MS-ASHTTP_R297, MS-ASHTTP_R319, MS-ASHTTP_R450: versions served, exactly the registry's commands, server version", async () => {
   const res = await options();
   expect(res.status).toBe(200);
   expect(res.headers.get("MS-ASProtocolVersions")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
@@ -40,7 +40,7 @@ it("MS-ASHTTP_R247: MS-ASProtocolCommands follows the registry (nothing announce
   expect(res.headers.get("MS-ASProtocolCommands")).toBe("FolderSync,Sync");
 });
 
-it("the path matches without regard to case, as on Exchange", async () => {
+it("MS-ASHTTP_R182: the path matches without regard to case, as on Exchange; other paths are 404", async () => {
   for (const path of ["/microsoft-server-activesync", "/MICROSOFT-SERVER-ACTIVESYNC/"]) {
     const res = await options(path);
     expect(res.status).toBe(200);

@@ -10,6 +10,8 @@ const plain = (subject: string, body = "Hello there.\r\n") =>
   );
 
 describe("built-in store basics", () => {
+  // Store side of MS-ASCMD_R4668, R4669, R4670, R4671, R4672, R4674, R4673, R4675, R4676 (default folder
+  // types 2–10) and MS-ASCMD_R3915 (server ids: opaque strings of at most 64 characters).
   it("creates the default folders with stable ids and EAS types", async () => {
     const stub = env.MAILBOX.getByName("basics@example.test");
     const folders = await stub.listFolders();
@@ -24,6 +26,7 @@ describe("built-in store basics", () => {
       ["8", "Tasks", 7, "Tasks"],
       ["9", "Notes", 10, "Notes"],
     ]);
+    expect(folders.every((f) => f.id.length <= 64 && f.parentId === "0")).toBe(true);
     await evictDurableObject(stub);
     expect(await stub.listFolders()).toEqual(folders);
   });
@@ -48,6 +51,18 @@ describe("built-in store basics", () => {
         { itemId: b.itemId, modseq: st.highestModseq + 2, deleted: true },
       ]);
       expect((await s.getBody("3", moved, "plain"))?.data).toBe("Hello there.\n");
+    });
+  });
+});
+
+describe("Mailbox.deliver", () => {
+  it("takes a folder type and an arrival time; refuses a type without a mail folder", async () => {
+    const stub = env.MAILBOX.getByName("deliver@example.test");
+    const sent = await stub.deliver(plain("Sent copy"), 5, 1_600_000_000_000);
+    expect(sent.folderId).toBe("4");
+    await runInDurableObject(stub, async (mb: Mailbox) => {
+      expect((await mb.store.getSummary("4", sent.itemId))!.received).toBe(1_600_000_000_000);
+      await expect(mb.deliver(plain("Nowhere"), 8)).rejects.toThrow(/no mail folder/);
     });
   });
 });

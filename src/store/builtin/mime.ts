@@ -1,30 +1,30 @@
-import PostalMime, { type Address, type Email } from "postal-mime";
+import PostalMime, { type Address, decodeWords, type Email } from "postal-mime";
 import type { AttachmentInfo, MailSummary } from "../types";
 import { htmlToText } from "./html-text";
 import { wellFormed } from "./text";
 import { decodeUtf7 } from "./utf7";
 
 /** What the store keeps of a message after parsing it once, on append. */
-export interface ParsedMessage {
-  date?: number;
-  subject: string;
-  from: string;
-  to: string;
-  cc: string;
-  replyTo: string;
-  messageId?: string;
-  inReplyTo?: string;
-  references?: string;
-  importance: MailSummary["importance"];
-  contentClass?: string;
-  calendarMethod?: string;
-  threadTopic?: string;
-  plain: string;
-  html?: string;
-  attachments: { info: AttachmentInfo; data: Uint8Array }[];
-}
+export type ParsedMessage = Pick<
+  MailSummary,
+  "date" | "subject" | "from" | "to" | "cc" | "replyTo" | "messageId" | "inReplyTo" | "references" | "importance"
+> &
+  Pick<MailSummary, "contentClass" | "calendarMethod" | "threadTopic"> & {
+    plain: string;
+    html?: string;
+    attachments: { info: AttachmentInfo; data: Uint8Array }[];
+  };
 
 const CALENDAR_CONTENT_CLASS = "urn:content-classes:calendarmessage";
+
+// Summary columns share one SQLite row, and a Durable Object row is limited to 2 MB in total: header-derived
+// values are capped (a phone shows far less anyway); the full headers stay in the raw MIME.
+const SHORT = 2048;
+const LONG = 32_768;
+
+function cap(s: string, max: number): string {
+  return s.length <= max ? s : wellFormed(s.slice(0, max));
+}
 
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   let email: Email;
@@ -49,11 +49,12 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   const plain = text?.trim() ? text : html ? htmlToText(html) : (text ?? "");
 
   const attachments = email.attachments.map((a, i) => {
-    const data = new Uint8Array(typeof a.content === "string" ? new TextEncoder().encode(a.content) : a.content);
+    const data =
+      typeof a.content === "string" ? new TextEncoder().encode(a.content) : a.content instanceof Uint8Array ? a.content : new Uint8Array(a.content);
     const info: AttachmentInfo = {
       partId: String(i + 1),
-      filename: clean(a.filename ?? "") || defaultName(a.mimeType, i + 1),
-      contentType: a.mimeType,
+      filename: cap(clean(a.filename ?? ""), SHORT) || defaultName(a.mimeType, i + 1),
+      contentType: cap(a.mimeType, SHORT),
       size: data.byteLength,
       inline: a.disposition === "inline" || (a.related === true && a.disposition !== "attachment"),
     };
@@ -65,32 +66,36 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   const date = email.date ? Date.parse(email.date) : NaN;
 
   const parsed: ParsedMessage = {
-    subject,
-    from: addresses(email.from ? [email.from] : []),
-    to: addresses(email.to),
-    cc: addresses(email.cc),
-    replyTo: addresses(email.replyTo),
+    subject: cap(subject, SHORT),
+    from: cap(addresses(email.from ? [email.from] : []), SHORT),
+    to: cap(addresses(email.to), LONG),
+    cc: cap(addresses(email.cc), LONG),
+    replyTo: cap(addresses(email.replyTo), SHORT),
     importance: importance(header("importance"), header("x-priority"), header("priority")),
     plain: wellFormed(plain),
     attachments: attachments.map(({ info, data }) => ({ info, data })),
   };
   if (Number.isFinite(date)) parsed.date = date;
   if (html) parsed.html = wellFormed(html);
-  if (email.messageId) parsed.messageId = email.messageId;
-  if (email.inReplyTo) parsed.inReplyTo = email.inReplyTo;
-  if (email.references) parsed.references = email.references;
+  if (email.messageId) parsed.messageId = cap(email.messageId, SHORT);
+  if (email.inReplyTo) parsed.inReplyTo = cap(email.inReplyTo, SHORT);
+  if (email.references) parsed.references = cap(email.references, LONG);
   if (invite) {
     parsed.contentClass = CALENDAR_CONTENT_CLASS;
     parsed.calendarMethod = invite.method;
-  } else if (header("content-class")) parsed.contentClass = header("content-class");
-  const topic = header("thread-topic") ?? subject.replace(/^((re|fwd?|aw|wg|sv|tr)\s*(\[\d+\])?:\s*)+/i, "");
-  if (topic) parsed.threadTopic = clean(topic);
+  } else if (header("content-class")) parsed.contentClass = cap(header("content-class")!, SHORT);
+  const topicHeader = header("thread-topic");
+  const topic = topicHeader !== undefined ? decodeWords(topicHeader) : subject.replace(/^((re|fwd?|aw|wg|sv|tr)\s*(\[\d+\])?:\s*)+/i, "");
+  if (topic) parsed.threadTopic = cap(clean(topic), SHORT);
   return parsed;
 }
 
 /** Removes control characters and lone surrogates that broken encoded-words leave behind. */
 function clean(s: string): string {
-  return wellFormed(s).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "").trim();
+  return wellFormed(s)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
+    .replace(/\uFFFD+/g, "\uFFFD")
+    .trim();
 }
 
 function formatAddress(a: { name: string; address: string }): string {
@@ -128,7 +133,7 @@ function defaultName(mimeType: string, n: number): string {
   return `attachment-${n}.${ext}`;
 }
 
-/** The header area of every part lives in the first bytes of text lines; enough to spot a UTF-7 charset. */
+/** The first 256 KiB as Latin-1: where the header of any text part declaring charset=UTF-7 will be. */
 function latin1Head(raw: Uint8Array): string {
   let s = "";
   const end = Math.min(raw.byteLength, 262_144);

@@ -1,0 +1,32 @@
+// Seeds the demo mailbox through the admin API, once: account, mail, and an active subscription.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+async function call(url, token, method, route, body, contentType = "application/json") {
+  const res = await fetch(url + route, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": contentType },
+    body: body === undefined ? undefined : contentType === "application/json" ? JSON.stringify(body) : body,
+  });
+  const text = await res.text();
+  return { status: res.status, json: text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : undefined, text };
+}
+
+export async function seedDemo(url, { adminToken, address, password }) {
+  const created = await call(url, adminToken, "POST", "/admin/v1/mailboxes", { address, password });
+  if (created.status === 409) return { address, password, created: false };
+  if (created.status !== 201) throw new Error(`POST /admin/v1/mailboxes: ${created.status} ${created.text}`);
+
+  const box = `/admin/v1/mailboxes/${encodeURIComponent(address)}`;
+  if (existsSync(path.join(here, "demo-mail.mjs"))) {
+    const { demoMessages } = await import("./demo-mail.mjs");
+    for (const m of await demoMessages()) {
+      const r = await call(url, adminToken, "POST", `${box}/messages`, m.raw, "message/rfc822");
+      if (r.status >= 300) throw new Error(`import ${m.name}: ${r.status} ${r.text}`);
+    }
+  }
+  return { address, password, created: true };
+}

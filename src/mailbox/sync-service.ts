@@ -1,0 +1,23 @@
+// The sync side of the mailbox object, built once per object instance: Sync engine, folder hierarchy,
+// item operations. The Mailbox class exposes it through thin RPC methods.
+import type { MailStore } from "../store/types";
+import { FolderSyncer } from "./folder-sync";
+import { ItemOps } from "./item-ops";
+import { SyncEngine } from "./sync-engine";
+
+export class SyncService {
+  readonly engine: SyncEngine;
+  readonly folders: FolderSyncer;
+  readonly items: ItemOps;
+
+  constructor(storage: DurableObjectStorage, store: MailStore, now: () => number = Date.now) {
+    this.engine = new SyncEngine(storage, store, now);
+    this.folders = new FolderSyncer(storage, store, this.engine.state);
+    this.items = new ItemOps(store, this.engine.state, now);
+  }
+
+  /** Runs `fn` after the device's other requests on this object (one request per device at a time). */
+  forDevice<T>(deviceId: string, fn: () => Promise<T>): Promise<T> {
+    return this.engine.withDeviceLock(deviceId, fn);
+  }
+}
