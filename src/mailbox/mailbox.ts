@@ -127,15 +127,21 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   async folderCreate(deviceId: string, syncKey: string, parentId: string, name: string, type: number): Promise<FolderOpResult> {
-    return this.mail.forDevice(deviceId, () => this.mail.folders.folderCreate(deviceId, syncKey, parentId, name, type));
+    const result = await this.mail.forDevice(deviceId, () => this.mail.folders.folderCreate(deviceId, syncKey, parentId, name, type));
+    if (result.status === 1) await this.waits.hierarchyChanged(deviceId); // the mailbox's other devices need a FolderSync
+    return result;
   }
 
   async folderUpdate(deviceId: string, syncKey: string, serverId: string, parentId: string, name: string): Promise<FolderOpResult> {
-    return this.mail.forDevice(deviceId, () => this.mail.folders.folderUpdate(deviceId, syncKey, serverId, parentId, name));
+    const result = await this.mail.forDevice(deviceId, () => this.mail.folders.folderUpdate(deviceId, syncKey, serverId, parentId, name));
+    if (result.status === 1) await this.waits.hierarchyChanged(deviceId); // the mailbox's other devices need a FolderSync
+    return result;
   }
 
   async folderDelete(deviceId: string, syncKey: string, serverId: string): Promise<FolderOpResult> {
-    return this.mail.forDevice(deviceId, () => this.mail.folders.folderDelete(deviceId, syncKey, serverId));
+    const result = await this.mail.forDevice(deviceId, () => this.mail.folders.folderDelete(deviceId, syncKey, serverId));
+    if (result.status === 1) await this.waits.hierarchyChanged(deviceId); // the mailbox's other devices need a FolderSync
+    return result;
   }
 
   /** Push helper (WaitOracle): does the device need a FolderSync (Ping Status 7, Sync Status 12)? */

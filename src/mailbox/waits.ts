@@ -116,12 +116,17 @@ export class Waits {
     return woken;
   }
 
-  /** The folder hierarchy changed (folder created, renamed, moved, deleted): every wait but `origin`'s gets Status 7. */
-  hierarchyChanged(origin?: string): number {
+  /**
+   * The folder hierarchy may have changed (folder created, renamed, moved, deleted): every wait but
+   * `origin`'s whose device now needs a FolderSync gets Status 7 (Sync: 12). Without the sync engine's
+   * `hierarchyOutdated` every wait is told.
+   */
+  async hierarchyChanged(origin?: string): Promise<number> {
     let woken = 0;
     for (const ws of this.ctx.getWebSockets()) {
       const att = attachmentOf(ws);
       if (!att || att.d === origin) continue;
+      if (this.oracle.hierarchyOutdated && !(await this.oracle.hierarchyOutdated(att.d))) continue;
       if (this.finish(ws, { t: "hierarchy" })) woken++;
     }
     return woken;
