@@ -116,12 +116,17 @@ export class Waits {
     return woken;
   }
 
-  /** The folder hierarchy changed (folder created, renamed, moved, deleted): every wait but `origin`'s gets Status 7. */
-  hierarchyChanged(origin?: string): number {
+  /**
+   * The folder hierarchy may have changed (folder created, renamed, moved, deleted): every wait but
+   * `origin`'s whose device now needs a FolderSync gets Status 7 (Sync: 12). Without the sync engine's
+   * `hierarchyOutdated` every wait is told.
+   */
+  async hierarchyChanged(origin?: string): Promise<number> {
     let woken = 0;
     for (const ws of this.ctx.getWebSockets()) {
       const att = attachmentOf(ws);
       if (!att || att.d === origin) continue;
+      if (this.oracle.hierarchyOutdated && !(await this.oracle.hierarchyOutdated(att.d))) continue;
       if (this.finish(ws, { t: "hierarchy" })) woken++;
     }
     return woken;
@@ -175,14 +180,15 @@ export class Waits {
   /** Sends the answer and closes; false when the socket was already gone. */
   private finish(ws: WebSocket, msg: WaitMessage, send = true): boolean {
     const att = attachmentOf(ws);
-    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    let ok = true;
     try {
       if (send) ws.send(JSON.stringify(msg));
       ws.close(1000, msg.t);
-      return true;
     } catch {
-      return false;
+      ok = false;
     }
+    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    return ok;
   }
 }
 

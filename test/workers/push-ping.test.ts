@@ -3,7 +3,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PING_MAX_FOLDERS, DEFAULT_PING_MAX_HEARTBEAT, DEFAULT_PING_MIN_HEARTBEAT } from "../../src/eas/push-config";
-import { ping, pingBody, waitsOpen, within } from "./push-helpers";
+import { createStoreFolder, folderSynced, ping, pingBody, waitsOpen, within } from "./push-helpers";
 import { touchFolder } from "./helpers/store-touch";
 
 // The built-in store creates its default folders in a fixed order: "1" Inbox, "6" Calendar, "7" Contacts.
@@ -49,10 +49,26 @@ describe("Ping statuses that answer at once", () => {
 
   it("Status 7 when the folder hierarchy changes while waiting (MS-ASCMD_R4256-R4259)", async () => {
     const u = "s7@example.test";
+    await folderSynced(u, "d");
     const p = ping(u, "d", pingBody(600, [INBOX]));
     await waitsOpen(u, 1);
+    expect(await env.MAILBOX.getByName(u).hierarchyChanged()).toBe(0); // nothing changed yet: no false Status 7
+    await createStoreFolder(u, "Projects");
     expect(await env.MAILBOX.getByName(u).hierarchyChanged()).toBe(1);
     expect((await p).status).toBe(7);
+  });
+
+  it("Status 7 at once when the hierarchy changed since the device's last FolderSync, and when another device creates a folder while it waits", async () => {
+    const u = "s7other@example.test";
+    await folderSynced(u, "a");
+    await folderSynced(u, "b");
+    const a = ping(u, "a", pingBody(600, [INBOX]));
+    await waitsOpen(u, 1);
+    // Device b creates a folder through FolderCreate: a's wait ends with 7, b itself is not told.
+    const created = await env.MAILBOX.getByName(u).folderCreate("b", (await env.MAILBOX.getByName(u).folderSync("b", "0")).syncKey!, "0", "Receipts", 12);
+    expect(created.status).toBe(1);
+    expect((await a).status).toBe(7);
+    expect((await ping(u, "a", null)).status).toBe(7); // still out of date until a runs FolderSync
   });
 });
 

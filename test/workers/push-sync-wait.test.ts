@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hangSync, parseSyncWait } from "../../src/eas/sync-wait";
 import { child, childText, el, type WbxmlElement } from "../../src/wbxml";
-import { easRequest, ping, pingBody, waitsOpen, within } from "./push-helpers";
+import { createStoreFolder, easRequest, folderSynced, ping, pingBody, waitsOpen, within } from "./push-helpers";
 import { touchFolder } from "./helpers/store-touch";
 
 const bounds = { minHeartbeat: 60, maxHeartbeat: 2700, maxFolders: 100 };
@@ -58,8 +58,10 @@ describe("hangSync", () => {
     await touchFolder(u, "1");
     await env.MAILBOX.getByName(u).changed(["1"]);
     expect(await p).toBe("changes");
+    await folderSynced(u, "d");
     const q = hangSync(easRequest(u, "d", null), ["1"], 600);
     await waitsOpen(u, 1);
+    await createStoreFolder(u, "Later");
     await env.MAILBOX.getByName(u).hierarchyChanged();
     expect(await q).toBe("hierarchy");
   });
