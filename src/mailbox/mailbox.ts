@@ -15,8 +15,8 @@ import { Waits, type WaitOracle } from "./waits";
 export class Mailbox extends DurableObject<Env> {
   readonly store: BuiltinStore;
   private readonly waits: Waits;
-  private readonly pingParams: PingParams;
-  private readonly notifyNonces: NotifyNonces;
+  private pingCache?: PingParams;
+  private nonces?: NotifyNonces;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -24,8 +24,6 @@ export class Mailbox extends DurableObject<Env> {
     if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
     this.store = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
     this.waits = new Waits(ctx, this.waitOracle());
-    this.pingParams = new PingParams(ctx.storage.sql);
-    this.notifyNonces = new NotifyNonces(ctx.storage.sql);
   }
 
   async health(): Promise<{ ok: true }> {
@@ -86,12 +84,14 @@ export class Mailbox extends DurableObject<Env> {
   /** Ping parameters: merge with the device's cache, check bounds, check the folders still exist. */
   async preparePing(deviceId: string, input: PingInput, bounds: PingBounds): Promise<PingPlan> {
     const known = new Set((await this.store.listFolders()).map((f) => f.id));
-    return this.pingParams.plan(deviceId, input, bounds, known);
+    this.pingCache ??= new PingParams(this.ctx.storage.sql);
+    return this.pingCache.plan(deviceId, input, bounds, known);
   }
 
   /** Replay protection for the notify webhook: false when this signature was already used. */
   async acceptNotifyNonce(nonce: string, timestamp: number, windowSeconds: number): Promise<boolean> {
-    return this.notifyNonces.accept(nonce, timestamp, windowSeconds);
+    this.nonces ??= new NotifyNonces(this.ctx.storage.sql);
+    return this.nonces.accept(nonce, timestamp, windowSeconds);
   }
 
   /** A change announced by the mail server (webhook); `folder` is an IMAP mailbox name or a folder id. */

@@ -160,7 +160,9 @@ export class Waits {
    * the triggering change concerns (all of them for the check before waiting).
    */
   private async evaluate(deviceId: string, watched: string[], touched: string[], beforeWait: boolean): Promise<WaitMessage | null> {
-    if (this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId))) return { t: "hierarchy" };
+    // A hierarchy that changed while the device waits is announced through hierarchyChanged (folder
+    // operations, webhook); checked here only before the wait starts, so item changes stay cheap.
+    if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId))) return { t: "hierarchy" };
     if (touched.length === 0) return null;
     if (this.oracle.pendingChanges) {
       // Report every watched folder with something to fetch, not only the one that changed now.
