@@ -1,10 +1,11 @@
-// The Sync engine for mail collections ([MS-ASCMD] 2.2.1.21). Per device and collection it keeps a SyncKey
-// series, the image of what the device holds and a replay record, so that:
+// The Sync engine ([MS-ASCMD] 2.2.1.21), for every item class through its CollectionSource (mail built in).
+// Per device and collection it keeps a SyncKey series, the image of what the device holds and a replay
+// record, so that:
 // - Sync(current key): client changes applied, then new server changes (at most WindowSize), new key;
 // - Sync(previous key): the response carrying the current key was lost; the same server commands are sent
 //   again under a fresh key, client commands are re-applied idempotently (no duplicates, nothing lost);
 // - any other key: Status 3.
-// Costs are per page: the initial download walks the store's keyset cursor, later syncs read
+// Costs are per page: the initial download walks the source's keyset cursor, later syncs read
 // `changesSince(cursor)`; nothing enumerates a whole folder.
 import {
   effectiveWindowSize,
