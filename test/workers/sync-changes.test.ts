@@ -406,3 +406,27 @@ describe("MoveItems statuses (MS-ASCMD_R4206 MS-ASCMD_R4211 MS-ASCMD_R4218)", ()
     expect(childrenNamed(r.body, "Response").map((x) => childText(x, "Status"))).toEqual(["1", "2", "4"]);
   });
 });
+
+describe("protocol versions", () => {
+  it("12.1 gets no 14.0+ elements (Preview, Email2:LastVerbExecuted); 14.1 gets them", async () => {
+    const user = "versions@example.test";
+    await createAccount(env.DB, user, PW);
+    const mb = env.MAILBOX.getByName(user);
+    const { itemId } = await mb.deliver(message("Answered one"));
+    await runInDurableObject(mb, (m: Mailbox) => m.store.setFlags(INBOX, itemId, { answered: true }));
+    const props = async (version: string) => {
+      const phone = new TestPhone(user, PW, `V${version.replace(".", "")}`, version);
+      const opts = mailOptions(bodyPref(1, 100, [el("AirSyncBase", "Preview", 50)]));
+      const k = syncKeyOf(await phone.sync(INBOX, "0", { options: opts }));
+      const r = await phone.sync(INBOX, k, { options: opts });
+      return child(child(child(collectionOf(r), "Commands"), "Add"), "ApplicationData")!;
+    };
+    const old = await props("12.1");
+    expect(child(child(old, "Body"), "Preview")).toBeUndefined();
+    expect(child(old, "LastVerbExecuted", "Email2")).toBeUndefined();
+    const cur = await props("14.1");
+    expect(childText(child(cur, "Body"), "Preview")).toContain("Body of Answered one");
+    expect(childText(cur, "LastVerbExecuted", "Email2")).toBe("1");
+  });
+});
+
