@@ -7,7 +7,7 @@ import type { Mailbox } from "../../src/mailbox/mailbox";
 import { createAccount } from "../../src/service/directory";
 import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml/index";
 import { decodeWbxml } from "../../src/wbxml/index";
-import { TestPhone, bodyPref, collectionOf, idsOf, mailOptions, message, moreAvailable, statusOf, syncKeyOf, withAttachment } from "./helpers/phone";
+import { TestPhone, attachmentFetchBody, bodyPref, folderCreateBody, collectionOf, idsOf, mailOptions, message, moreAvailable, statusOf, syncKeyOf, withAttachment } from "./helpers/phone";
 
 const USER = "changes@example.test";
 const PW = "changes-secret";
@@ -55,17 +55,7 @@ describe("a full session with the mailbox object evicted before every request", 
 
     const fs = await phone.folderSync("0");
     let hierKey = childText(fs, "SyncKey")!;
-    const created = await phone.send(
-      "FolderCreate",
-      el(
-        "FolderHierarchy",
-        "FolderCreate",
-        el("FolderHierarchy", "SyncKey", hierKey),
-        el("FolderHierarchy", "ParentId", "0"),
-        el("FolderHierarchy", "DisplayName", "Archive"),
-        el("FolderHierarchy", "Type", 12),
-      ),
-    );
+    const created = await phone.send("FolderCreate", folderCreateBody(hierKey, "Archive"));
     expect(childText(created.body, "Status")).toBe("1");
     const archive = childText(created.body, "ServerId")!;
     hierKey = childText(created.body, "SyncKey")!;
@@ -116,20 +106,7 @@ describe("a full session with the mailbox object evicted before every request", 
 
     const attItem = state.inbox.find((s) => s.atts.length > 0)!;
     const fileRef = `${INBOX}:${attItem.id}:${attItem.atts[0].partId}`;
-    const fetched = await phone.send(
-      "ItemOperations",
-      el(
-        "ItemOperations",
-        "ItemOperations",
-        el(
-          "ItemOperations",
-          "Fetch",
-          el("ItemOperations", "Store", "Mailbox"),
-          el("AirSyncBase", "FileReference", fileRef),
-          el("ItemOperations", "Options", el("ItemOperations", "Range", "0-999")),
-        ),
-      ),
-    );
+    const fetched = await phone.send("ItemOperations", attachmentFetchBody(fileRef, "0-999"));
     const props = child(child(child(fetched.body, "Response"), "Fetch"), "Properties");
     expect(childText(props, "Range")).toBe("0-999");
     expect(childText(props, "Total")).toBe("5000");

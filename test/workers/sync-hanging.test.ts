@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import { createAccount } from "../../src/service/directory";
 import { childText, el } from "../../src/wbxml/index";
-import { TestPhone, idsOf, mailOptions, message, syncKeyOf } from "./helpers/phone";
+import { TestPhone, folderCreateBody, hangingSyncBody, idsOf, mailOptions, message, syncKeyOf } from "./helpers/phone";
 
 const USER = "hanging@example.test";
 const PW = "hanging-secret";
@@ -25,15 +25,7 @@ describe("hanging Sync ([MS-ASCMD] 3.1.5.4)", () => {
     let key = syncKeyOf(await phone.sync(INBOX, "0", { options: week }));
     key = syncKeyOf(await phone.sync(INBOX, key, { options: week }));
     const t0 = Date.now();
-    const pending = phone.send(
-      "Sync",
-      el(
-        "AirSync",
-        "Sync",
-        el("AirSync", "Collections", el("AirSync", "Collection", el("AirSync", "SyncKey", key), el("AirSync", "CollectionId", INBOX))),
-        el("AirSync", "HeartbeatInterval", 60),
-      ),
-    );
+    const pending = phone.send("Sync", hangingSyncBody(INBOX, key, 60));
     await new Promise((r) => setTimeout(r, 300));
     // Mail outside the window (30 days old) is no reason to answer.
     await runInDurableObject(mailbox(), (mb: Mailbox) => mb.store.appendMessage(INBOX, message("old"), {}, Date.now() - 30 * 86_400_000));
@@ -52,27 +44,9 @@ describe("hanging Sync ([MS-ASCMD] 3.1.5.4)", () => {
     await b.folderSync("0");
     let key = syncKeyOf(await b.sync(INBOX, "0"));
     key = syncKeyOf(await b.sync(INBOX, key, { windowSize: 100 }));
-    const pending = b.send(
-      "Sync",
-      el(
-        "AirSync",
-        "Sync",
-        el("AirSync", "Collections", el("AirSync", "Collection", el("AirSync", "SyncKey", key), el("AirSync", "CollectionId", INBOX))),
-        el("AirSync", "HeartbeatInterval", 60),
-      ),
-    );
+    const pending = b.send("Sync", hangingSyncBody(INBOX, key, 60));
     await new Promise((r) => setTimeout(r, 300));
-    const created = await a.send(
-      "FolderCreate",
-      el(
-        "FolderHierarchy",
-        "FolderCreate",
-        el("FolderHierarchy", "SyncKey", hierKey),
-        el("FolderHierarchy", "ParentId", "0"),
-        el("FolderHierarchy", "DisplayName", "From phone A"),
-        el("FolderHierarchy", "Type", 12),
-      ),
-    );
+    const created = await a.send("FolderCreate", folderCreateBody(hierKey, "From phone A"));
     expect(childText(created.body, "Status")).toBe("1");
     const r = await pending;
     expect(childText(r.body, "Status")).toBe("12");

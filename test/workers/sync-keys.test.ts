@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import { createAccount } from "../../src/service/directory";
 import { child, childrenNamed, childText, el } from "../../src/wbxml/index";
-import { TestPhone, collectionOf, idsOf, message, moreAvailable, statusOf, syncKeyOf } from "./helpers/phone";
+import { TestPhone, collectionOf, folderCreateBody, idsOf, message, moreAvailable, statusOf, syncKeyOf } from "./helpers/phone";
 
 const USER = "keys@example.test";
 const PW = "keys-secret";
@@ -68,18 +68,7 @@ describe("FolderCreate retried after a lost response", () => {
   it("the same FolderCreate with the same key gets the same ServerId under a fresh key; another key is Status 9 (MS-ASCMD_R4032)", async () => {
     const phone = new TestPhone(USER, PW, "FOLDERS3");
     const key = childText(await phone.folderSync("0"), "SyncKey")!;
-    const create = (k: string) =>
-      phone.send(
-        "FolderCreate",
-        el(
-          "FolderHierarchy",
-          "FolderCreate",
-          el("FolderHierarchy", "SyncKey", k),
-          el("FolderHierarchy", "ParentId", "0"),
-          el("FolderHierarchy", "DisplayName", "Receipts"),
-          el("FolderHierarchy", "Type", 12),
-        ),
-      );
+    const create = (k: string) => phone.send("FolderCreate", folderCreateBody(k, "Receipts"));
     const first = await create(key);
     const again = await create(key);
     expect(childText(again.body, "Status")).toBe("1");

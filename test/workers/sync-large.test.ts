@@ -7,8 +7,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM script without type declarations
 import { demoMessages } from "../../scripts/demo-mail.mjs";
 import { createAccount } from "../../src/service/directory";
-import { child, childText, childrenNamed, decodeWbxml, el } from "../../src/wbxml/index";
-import { TestPhone, collectionOf, syncKeyOf } from "./helpers/phone";
+import { child, childText, childrenNamed, decodeWbxml } from "../../src/wbxml/index";
+import { TestPhone, attachmentFetchBody, collectionOf, syncKeyOf } from "./helpers/phone";
 
 const USER = "big@example.test";
 const PW = "big-secret";
@@ -24,7 +24,7 @@ beforeAll(async () => {
   await env.MAILBOX.getByName(USER).deliver(new Uint8Array(big.raw));
 }, 60_000);
 
-function sizeOf(c: ArrayBuffer | string): number {
+function sizeOf(c: ArrayBuffer | Uint8Array | string): number {
   return typeof c === "string" ? c.length : c.byteLength;
 }
 
@@ -39,18 +39,7 @@ describe("a 10 MB attachment", () => {
     expect(big).toBeDefined();
     const ref = childText(big, "FileReference")!;
 
-    const fetch = (range: string) =>
-      el(
-        "ItemOperations",
-        "ItemOperations",
-        el(
-          "ItemOperations",
-          "Fetch",
-          el("ItemOperations", "Store", "Mailbox"),
-          el("AirSyncBase", "FileReference", ref),
-          el("ItemOperations", "Options", el("ItemOperations", "Range", range)),
-        ),
-      );
+    const fetch = (range: string) => attachmentFetchBody(ref, range);
     const last = `${original.length - 1000}-${original.length + 5000}`; // past the end: cut at the end
     const inline = await phone.send("ItemOperations", fetch(last));
     const props = child(child(child(inline.body, "Response"), "Fetch"), "Properties");

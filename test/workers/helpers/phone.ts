@@ -67,6 +67,43 @@ export class TestPhone {
   }
 }
 
+/** FolderCreate of a user mail folder (Type 12). */
+export function folderCreateBody(syncKey: string, name: string, parentId = "0"): WbxmlElement {
+  return el(
+    "FolderHierarchy",
+    "FolderCreate",
+    el("FolderHierarchy", "SyncKey", syncKey),
+    el("FolderHierarchy", "ParentId", parentId),
+    el("FolderHierarchy", "DisplayName", name),
+    el("FolderHierarchy", "Type", 12),
+  );
+}
+
+/** ItemOperations Fetch of an attachment by FileReference, optionally with a Range. */
+export function attachmentFetchBody(fileReference: string, range?: string): WbxmlElement {
+  return el(
+    "ItemOperations",
+    "ItemOperations",
+    el(
+      "ItemOperations",
+      "Fetch",
+      el("ItemOperations", "Store", "Mailbox"),
+      el("AirSyncBase", "FileReference", fileReference),
+      range !== undefined && el("ItemOperations", "Options", el("ItemOperations", "Range", range)),
+    ),
+  );
+}
+
+/** A hanging Sync of one collection ([MS-ASCMD] 3.1.5.4). */
+export function hangingSyncBody(collectionId: string, key: string, heartbeatInterval: number): WbxmlElement {
+  return el(
+    "AirSync",
+    "Sync",
+    el("AirSync", "Collections", el("AirSync", "Collection", el("AirSync", "SyncKey", key), el("AirSync", "CollectionId", collectionId))),
+    el("AirSync", "HeartbeatInterval", heartbeatInterval),
+  );
+}
+
 /** The single Collection of a Sync response. */
 export function collectionOf(r: Reply): WbxmlElement {
   const c = child(child(r.body, "Collections"), "Collection");
