@@ -3,7 +3,7 @@
 // FolderSync with SyncKey 0 mid-session gives the device the same ids ([MS-ASCMD] 2.2.3.25, anchors §3 #3).
 // Each device has a snapshot of the hierarchy it was sent; a FolderSync sends the difference.
 import { type MailStore, type StoreFolder, StoreNotFoundError } from "../store/types";
-import { formatKey, newSeries, type SyncStateStore } from "./sync-state";
+import { formatKey, keyStanding, newSeries, type SyncStateStore } from "./sync-state";
 
 export interface FolderEntry {
   serverId: string;
@@ -112,10 +112,7 @@ export class FolderSyncer {
   }
 
   private keyMatch(row: HierRow | undefined, key: string): "current" | "previous" | null {
-    if (!row) return null;
-    if (key === formatKey(row.series, row.cur)) return "current";
-    if (row.prev !== null && key === formatKey(row.series, row.prev)) return "previous";
-    return null;
+    return row ? keyStanding(key, row.series, row.cur, row.prev) : null;
   }
 
   async folderSync(deviceId: string, syncKey: string): Promise<FolderSyncResult> {

@@ -6,7 +6,7 @@ import { parseFileReference, parseServerId, serverIdOf } from "./ids";
 import { loadMailItem } from "./mail-item";
 import type { CollectionSource } from "./collection-source";
 import { filterSince, type SyncEngine } from "./sync-engine";
-import { type CollectionState, formatKey, type SyncStateStore } from "./sync-state";
+import { type CollectionState, keyStanding, type SyncStateStore } from "./sync-state";
 
 export interface EstimateRequest {
   collectionId: string;
@@ -66,7 +66,7 @@ export class ItemOps {
   }
 
   private keyMatches(st: CollectionState, key: string): boolean {
-    return key === formatKey(st.series, st.cur) || (st.prev !== null && key === formatKey(st.series, st.prev));
+    return keyStanding(key, st.series, st.cur, st.prev) !== null;
   }
 
   async estimate(deviceId: string, reqs: EstimateRequest[]): Promise<EstimateResult[]> {

@@ -28,6 +28,7 @@ import {
   type CollectionState,
   cacheableRequest,
   formatKey,
+  keyStanding,
   newSeries,
   type ReplayRecord,
   SyncStateStore,
@@ -189,9 +190,9 @@ export class SyncEngine {
     if (key === undefined) return bare(c.collectionId, "0", SyncStatus.InvalidSyncKey);
     if (key === "0") return this.bootstrap(dev, c, folder, src, st0);
 
-    const isCurrent = st0 !== null && key === formatKey(st0.series, st0.cur);
-    const isPrevious = st0 !== null && st0.prev !== null && key === formatKey(st0.series, st0.prev);
-    if (!st0 || (!isCurrent && !isPrevious)) return bare(c.collectionId, "0", SyncStatus.InvalidSyncKey);
+    const standing = st0 ? keyStanding(key, st0.series, st0.cur, st0.prev) : null;
+    if (!st0 || !standing) return bare(c.collectionId, "0", SyncStatus.InvalidSyncKey);
+    const isPrevious = standing === "previous";
     const st: CollectionState = { ...st0 };
     const status = await src.status(folder.id);
     if (status.validity !== st.validity || (status.tombstoneFloor ?? 0) > st.changeCursor) {

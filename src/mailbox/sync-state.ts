@@ -48,6 +48,20 @@ export function parseKey(key: string): { series: string; n: number } | undefined
   return m ? { series: m[1], n: Number(m[2]) } : undefined;
 }
 
+/**
+ * Where a device's key stands in a series whose latest key is `cur` and whose previous state is `prev`:
+ * "previous" is the key whose response was lost (the retry gets it again); "current" is any key issued
+ * since, all standing for the same state (a replay issues a fresh key for an identical response, so the
+ * key of the lost response stays usable too); anything else is unknown (Status 3 / 9).
+ */
+export function keyStanding(key: string, series: string, cur: number, prev: number | null): "current" | "previous" | null {
+  const k = parseKey(key);
+  if (!k || k.series !== series) return null;
+  if (prev !== null && k.n === prev) return "previous";
+  if (k.n <= cur && k.n > (prev ?? 0)) return "current";
+  return null;
+}
+
 export function newSeries(): string {
   return crypto.randomUUID().replace(/-/g, "").slice(0, 12);
 }
