@@ -125,6 +125,9 @@ export class Mailbox extends DurableObject<Env> {
   async sync(req: SyncRequest): Promise<SyncResult> {
     const result = await this.mail.engine.sync(req);
     const touched = req.collections.filter((c) => c.changes.length + c.deletes.length + c.adds.length > 0).map((c) => c.collectionId);
+    // Deletes land in Deleted Items (DeletesAsMoves): devices watching it have something new too.
+    const trash = req.collections.some((c) => c.deletes.length > 0) ? this.store.folderByType(FolderType.DeletedItems)?.id : undefined;
+    if (trash) touched.push(trash);
     if (touched.length > 0) await this.changed(touched, req.deviceId);
     return result;
   }
