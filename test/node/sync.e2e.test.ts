@@ -4,6 +4,8 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { child, childText, childrenNamed, decodeWbxml, el, toXml } from "../../src/wbxml/index";
 import { insertAccount } from "./accounts";
+// @ts-expect-error plain ESM script without type declarations
+import { demoMessages } from "../../scripts/demo-mail.mjs";
 import { Phone, type PhoneResponse } from "./phone";
 import { syncRequest } from "./sync-requests";
 import { assertValid } from "./validate";
@@ -176,4 +178,44 @@ describe("a phone session over HTTP", () => {
     );
     expect(childText(child(est.tree, "Response"), "Status")).toBe("3");
   });
+
+  it("the demo corpus (charsets, HTML, inline images, invitation, 10 MB attachment) syncs as plain, HTML and MIME, every response valid", async () => {
+    const user = "corpus-e2e@example.test";
+    await insertAccount(persistTo, user, PW);
+    const corpus = demoMessages({ now: Date.now() }) as { name: string; raw: Uint8Array }[];
+    let delivered = 0;
+    for (const m of corpus) {
+      const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(user)}`, { method: "POST", body: m.raw });
+      const text = await res.text();
+      // wrangler dev's local email simulator parses the message in Node before the Worker sees it and
+      // refuses charsets Node cannot decode (UTF-7, x-unknown): those cannot take this route locally (the
+      // store itself handles them, see test/workers/store-mime.test.ts). Any other refusal fails the test.
+      if (res.status === 400 && text.includes("could not be parsed")) {
+        console.log(`not deliverable through the local email simulator: ${m.name}: ${text}`);
+        continue;
+      }
+      expect(res.status, `${m.name}: ${text}`).toBe(200);
+      delivered++;
+    }
+    expect(delivered).toBeGreaterThan(corpus.length / 2);
+    const prefs = {
+      plain: [el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 500))],
+      html: [el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 2), el("AirSyncBase", "TruncationSize", 100000), el("AirSyncBase", "Preview", 255))],
+      mime: [el("AirSync", "MIMESupport", 2), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 4))],
+    };
+    for (const [name, options] of Object.entries(prefs)) {
+      const p = new Phone({ baseUrl: url, user, password: PW, deviceId: `corpus${name}`, deviceType: "iPhone", protocolVersion: "16.1" });
+      const opts = el("AirSync", "Options", ...options);
+      let key = childText(coll(await p.command("Sync", syncBody(INBOX, "0", [opts]))), "SyncKey")!;
+      let n = 0;
+      for (;;) {
+        const r = await p.command("Sync", syncBody(INBOX, key, [el("AirSync", "WindowSize", 5), opts])); // validated by the kit
+        n += ids(r, "Add").length;
+        key = childText(coll(r), "SyncKey")!;
+        if (!child(coll(r), "MoreAvailable")) break;
+      }
+      expect(n, name).toBe(delivered);
+    }
+  }, 120_000);
 });
+

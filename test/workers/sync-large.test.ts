@@ -7,8 +7,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM script without type declarations
 import { demoMessages } from "../../scripts/demo-mail.mjs";
 import { createAccount } from "../../src/service/directory";
-import { child, childText, childrenNamed, decodeWbxml } from "../../src/wbxml/index";
-import { TestPhone, attachmentFetchBody, collectionOf, syncKeyOf } from "./helpers/phone";
+import { child, childText, childrenNamed, decodeWbxml, el } from "../../src/wbxml/index";
+import { TestPhone, attachmentFetchBody, bodyPref, collectionOf, mailOptions, moreAvailable, syncKeyOf } from "./helpers/phone";
 
 const USER = "big@example.test";
 const PW = "big-secret";
@@ -57,4 +57,32 @@ describe("a 10 MB attachment", () => {
     const beyond = await phone.send("ItemOperations", fetch(`${original.length + 10}-${original.length + 20}`));
     expect(childText(child(child(beyond.body, "Response"), "Fetch"), "Status")).toBe("8"); // MS-ASCMD_R4160
   }, 60_000);
+
+  it("the whole demo corpus (UTF-7, broken encoded-words, Shift_JIS, windows-1252 …) syncs as HTML and as MIME without a failure", async () => {
+    const user = "corpus@example.test";
+    await createAccount(env.DB, user, PW);
+    const corpus = demoMessages({ now: Date.now() }) as { name: string; raw: Uint8Array }[];
+    for (const m of corpus) await env.MAILBOX.getByName(user).deliver(new Uint8Array(m.raw));
+    for (const [name, opts] of [
+      ["html", mailOptions(bodyPref(2, 20_000, [el("AirSyncBase", "Preview", 255)]))],
+      ["mime", mailOptions(el("AirSync", "MIMESupport", 2), bodyPref(4))],
+    ] as const) {
+      const phone = new TestPhone(user, PW, `CORPUS-${name}`, "16.1");
+      let key = syncKeyOf(await phone.sync(INBOX, "0", { options: opts }));
+      const subjects: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await phone.sync(INBOX, key, { windowSize: 7, options: opts });
+        for (const a of childrenNamed(child(collectionOf(r), "Commands"), "Add")) {
+          const data = child(a, "ApplicationData")!;
+          subjects.push(childText(data, "Subject") ?? "");
+          expect(child(data, "Body"), `${name}: ${childText(data, "Subject")}`).toBeDefined();
+        }
+        key = syncKeyOf(r);
+        if (!moreAvailable(r)) break;
+      }
+      expect(subjects, name).toHaveLength(corpus.length);
+      expect(subjects.some((s) => /[\u3040-\u30ff]/.test(s)), "Shift_JIS subject decoded").toBe(true);
+    }
+  }, 120_000);
 });
+
