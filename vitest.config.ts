@@ -1,7 +1,23 @@
 import path from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { freePort, SINK_PASSWORD, SINK_USER } from "./test/smtp-sink";
+import { makeTlsFixture, trustBundle } from "./test/tls-fixture";
 
+
+// The loopback SMTP sink of the workers project (started by test/workers/smtp-sink-setup.ts).
+process.env.TEST_SMTP_PORT ||= String(await freePort());
+process.env.TEST_SMTP_CONTROL_PORT ||= String(await freePort());
+process.env.TEST_SMTP_IMPLICIT_PORT ||= String(await freePort());
+process.env.TEST_SMTP_STARTTLS_PORT ||= String(await freePort());
+// Its TLS ports present a certificate from a throw-away CA. workerd trusts it when NODE_EXTRA_CA_CERTS
+// names it (../shared/notes/platform.md §2); miniflare reads that variable once, when its module loads,
+// hence the plugin is imported only after it is set. A CA bundle already named there is kept.
+if (!process.env.TEST_TLS_DIR) {
+  const tls = makeTlsFixture();
+  process.env.TEST_TLS_DIR = tls.dir;
+  process.env.NODE_EXTRA_CA_CERTS = trustBundle(tls, process.env.NODE_EXTRA_CA_CERTS);
+}
+const { cloudflareTest, readD1Migrations } = await import("@cloudflare/vitest-plugin");
 const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
 
 export default defineConfig({
@@ -17,6 +33,17 @@ export default defineConfig({
                 TEST_MIGRATIONS: migrations,
                 ADMIN_TOKEN: "test-admin-token",
                 NOTIFY_SECRET: "test-notify-secret",
+                SMTP_HOST: "127.0.0.1",
+                SMTP_PORT: process.env.TEST_SMTP_PORT,
+                SMTP_TLS: "none",
+                SMTP_USER: SINK_USER,
+                SMTP_PASSWORD: SINK_PASSWORD,
+                SMTP_TIMEOUT_MS: "5000",
+                SMTP_SINK_URL: `http://127.0.0.1:${process.env.TEST_SMTP_CONTROL_PORT}`,
+                SMTP_SINK_TLS_PORTS: `${process.env.TEST_SMTP_IMPLICIT_PORT},${process.env.TEST_SMTP_STARTTLS_PORT}`,
+                LOCAL_DOMAINS: "local.test",
+                MAX_SEND_BYTES: "2000000",
+                SEND_QUOTA_PER_DAY: "200",
               },
             },
           }),
@@ -25,6 +52,7 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["./test/workers/apply-migrations.ts"],
+          globalSetup: ["./test/workers/smtp-sink-setup.ts"],
         },
       },
       {

@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDevServer } from "./dev-server.mjs";
+import { startLocalRelay } from "./local-relay.mjs";
 import { seedDemo } from "./seed-demo.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -21,9 +22,11 @@ const vars = Object.fromEntries(
 );
 
 const port = Number(process.env.PORT ?? 8787);
-const server = await startDevServer({ port, persistTo: path.join(root, ".wrangler", "state"), stdio: "inherit" });
+const relay = await startLocalRelay(vars);
+const server = await startDevServer({ port, persistTo: path.join(root, ".wrangler", "state"), stdio: "inherit", vars: relay?.vars ?? {} });
 const stop = async () => {
   await server.stop();
+  await relay?.stop();
   process.exit(0);
 };
 process.on("SIGINT", stop);
@@ -40,6 +43,7 @@ Mobile Sync is running on ${server.url}
   ActiveSync:   ${server.url}/Microsoft-Server-ActiveSync
   Admin API:    ${server.url}/admin/v1  (Authorization: Bearer ${vars.ADMIN_TOKEN})
   Demo account: ${demo.address} / ${demo.password}${demo.created ? " (created now)" : ""}
+  Outside mail: ${relay ? `a local SMTP sink (no SMTP_HOST set); what arrived: ${relay.url}` : `relay ${vars.SMTP_HOST}`}
 Press Ctrl-C to stop.`);
 } catch (e) {
   console.error(`demo seed failed: ${e.message}`);

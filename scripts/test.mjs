@@ -10,6 +10,7 @@ const tools = {
   xmllint: "libxml2-utils", // ../shared/conformance/validate
   wbxml2xml: "libwbxml2-utils", // independent WBXML codec for cross-checks
   xml2wbxml: "libwbxml2-utils",
+  openssl: "openssl", // test/tls-fixture.ts: throw-away CA for the SMTP client's TLS tests
 };
 
 const have = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;

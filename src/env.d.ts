@@ -4,5 +4,7 @@ declare namespace Cloudflare {
     ADMIN_TOKEN?: string;
     NOTIFY_SECRET?: string;
     DEMO_PASSWORD?: string;
+    /** Public origin (https://sync.example.com) announced by Autodiscover; default: https on the request host. */
+    PUBLIC_URL?: string;
   }
 }

@@ -1,22 +1,37 @@
 import { DurableObject } from "cloudflare:workers";
+import type { Policy } from "../eas/policy";
+import type { AccessRule, AccessState, GlobalAccess } from "./device-access";
+import { quarantineNotice } from "./device-notice";
+import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
+import { OofStore, type OofSettings } from "./oof";
+import { autoReplyFor } from "./oof-reply";
 import { BuiltinStore } from "../store/builtin";
+import { AlarmMux } from "./alarms";
+import { blobPrefix, type Delivered, deliverInto } from "./delivery";
+import type { OutboxEntry } from "./outbox";
+import { OUTBOX_ALARM, Sending } from "./sending";
+import type { SubmitRequest, SubmitResult } from "./submit";
 import { FolderType, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
-import { blobPrefix, type Delivered, deliverInto } from "./delivery";
 import type { FolderOpResult, FolderSyncResult } from "./folder-sync";
 import type { EstimateRequest, EstimateResult, FetchRequest, FetchResult, MoveRequest, MoveResult } from "./item-ops";
 import { SyncService } from "./sync-service";
 import type { CachedSyncRequest } from "./sync-state";
 import { NotifyNonces } from "./notify-nonces";
 import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./ping-params";
+import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
 import { Waits, type WaitOracle } from "./waits";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
   readonly store: BuiltinStore;
+  readonly alarms: AlarmMux;
+  readonly sending: Sending;
+
   private readonly waits: Waits;
   private pingCache?: PingParams;
   private nonces?: NotifyNonces;
+  #subscription?: SubscriptionStateStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -24,10 +39,92 @@ export class Mailbox extends DurableObject<Env> {
     if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
     this.store = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
     this.waits = new Waits(ctx, this.waitOracle());
+    this.alarms = new AlarmMux(ctx.storage);
+    this.sending = new Sending({
+      storage: ctx.storage,
+      env,
+      store: this.store,
+      alarms: this.alarms,
+      deliver: (raw) => this.deliver(raw),
+      changed: async (ids, origin) => {
+        await this.changed(ids, origin);
+      },
+    });
+    void ctx.blockConcurrencyWhile(() => this.sending.recover());
+  }
+
+  /** The single storage alarm, shared by modules through AlarmMux (one slot each). */
+  async alarm(): Promise<void> {
+    await this.alarms.run({ [OUTBOX_ALARM]: (now) => this.sending.runDue(now) });
+  }
+
+  /** SendMail / SmartReply / SmartForward: accepted into the durable outbox, or a ComposeMail status. */
+  async submitMail(req: SubmitRequest): Promise<SubmitResult> {
+    return this.sending.submit(req);
+  }
+
+  /** A message the service sends from this mailbox (notices); recipients from its headers. */
+  async queueOutgoing(raw: Uint8Array, opts: { from?: string } = {}): Promise<number> {
+    return this.sending.queue(raw, opts);
+  }
+
+  /** Messages still waiting in the outbox, per recipient (admin view). */
+  async outboxStatus(): Promise<OutboxEntry[]> {
+    return this.sending.outbox.list();
+  }
+
+  /** Retries every waiting message now (admin "retry now"). */
+  async flushOutbox(): Promise<OutboxEntry[]> {
+    await this.sending.flush();
+    return this.sending.outbox.list();
   }
 
   async health(): Promise<{ ok: true }> {
     return { ok: true };
+  }
+
+  // ---- Devices, provisioning, access, out-of-office (logic in devices.ts, oof.ts) ----
+  #deviceRegistry?: DeviceRegistry;
+  #oofStore?: OofStore;
+  get #devices() {
+    return (this.#deviceRegistry ??= new DeviceRegistry(this.ctx.storage.sql));
+  }
+  get #oof() {
+    return (this.#oofStore ??= new OofStore(this.ctx.storage.sql));
+  }
+  async touchDevice(seen: DeviceSeen, global?: GlobalAccess) {
+    const state = this.#devices.touch(seen, global);
+    const mailbox = this.ctx.id.name;
+    if (state.quarantineNotice && mailbox) await this.deliver(quarantineNotice({ mailbox, ...seen, now: new Date() }));
+    return state;
+  }
+  provision(deviceId: string, input: ProvisionInput) { return this.#devices.provision(deviceId, input); }
+  setDeviceInformation(deviceId: string, info: DeviceInformation) { this.#devices.setDeviceInformation(deviceId, info); }
+  recordDevicePassword(deviceId: string, password: string) { this.#devices.recordDevicePassword(deviceId, password); }
+  deviceRecoveryPassword(deviceId: string) { return this.#devices.recoveryPassword(deviceId); }
+  listDevices() { return this.#devices.list(); }
+  getDevice(deviceId: string) { return this.#devices.get(deviceId) ?? null; }
+  requestWipe(deviceId: string, accountOnly: boolean) { return this.#devices.requestWipe(deviceId, accountOnly); }
+  cancelWipe(deviceId: string) { return this.#devices.cancelWipe(deviceId); }
+  removeDevice(deviceId: string) { return this.#devices.remove(deviceId); }
+  removeStaleDevices(olderThanMs: number) { const deviceIds = this.#devices.removeStale(olderThanMs); return { removed: deviceIds.length, deviceIds }; }
+  getPolicy() { return this.#devices.settings.policy(); }
+  setPolicy(policy: Policy) { return this.#devices.settings.setPolicy(policy); }
+  listAccessRules() { return { rules: this.#devices.rules(), defaultAccess: this.#devices.defaultAccess() ?? null }; }
+  addAccessRule(rule: Omit<AccessRule, "id" | "createdAt">) { return this.#devices.addRule(rule); }
+  removeAccessRule(id: string) { return this.#devices.removeRule(id); }
+  setDefaultAccess(access: AccessState | null) { this.#devices.setDefaultAccess(access); }
+  getOof() { return this.#oof.get().settings; }
+  setOof(settings: OofSettings) { this.#oof.set(settings); }
+
+  /** Pushed by src/service on every subscription change. */
+  async setSubscriptionState(state: MailboxSubscriptionState): Promise<{ applied: boolean }> {
+    return { applied: (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).set(state) };
+  }
+
+  /** Read by the subscription gate on the device path; null = no order yet (not gated). */
+  async getSubscriptionState(): Promise<MailboxSubscriptionState | null> {
+    return (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).get();
   }
 
   /**
@@ -37,7 +134,21 @@ export class Mailbox extends DurableObject<Env> {
   async deliver(raw: Uint8Array, folderType?: number, received?: number): Promise<Delivered> {
     const delivered = await deliverInto(this.store, raw, folderType, received);
     await this.changed([delivered.folderId], "delivery");
+    // Out-of-office only for new mail into the Inbox, not for imports of old mail (which carry `received`).
+    if (folderType === undefined && received === undefined) await this.#autoReply(raw);
     return delivered;
+  }
+
+  /** Out-of-office ([MS-ASCMD] Oof, decision in oof.ts): queued through the outbox; never fails a delivery. */
+  async #autoReply(raw: Uint8Array): Promise<void> {
+    const address = this.ctx.id.name;
+    if (!address) return;
+    try {
+      const reply = await autoReplyFor(this.#oof, address, raw);
+      if (reply) await this.sending.queue(new TextEncoder().encode(reply), { from: address });
+    } catch (e) {
+      console.error("out-of-office reply failed", e);
+    }
   }
 
   /** Admin import: like deliver, but the message keeps its Date header as arrival time (not in the future). */

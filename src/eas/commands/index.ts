@@ -7,10 +7,17 @@ import { GetItemEstimateCommand } from "./GetItemEstimate";
 import { ItemOperationsCommand } from "./ItemOperations";
 import { MoveItemsCommand } from "./MoveItems";
 import { Ping } from "./Ping";
+import { Provision } from "./Provision";
+import { SendMail } from "./SendMail";
+import { Settings } from "./Settings";
+import { SmartForward } from "./SmartForward";
+import { SmartReply } from "./SmartReply";
 import { SyncCommand } from "./Sync";
 
 /** Every command the server really serves. OPTIONS advertises exactly these. */
 const commands: EasCommand[] = [
+  Provision,
+  Settings,
   FolderSyncCommand,
   FolderCreateCommand,
   FolderUpdateCommand,
@@ -19,6 +26,9 @@ const commands: EasCommand[] = [
   GetItemEstimateCommand,
   ItemOperationsCommand,
   MoveItemsCommand,
+  SendMail,
+  SmartReply,
+  SmartForward,
   Ping,
 ];
 

@@ -1,0 +1,8 @@
+import type { EasCommand } from "../command";
+import { handleCompose } from "./compose-mail";
+
+/** [MS-ASCMD] 2.2.1.17 SendMail. */
+export const SendMail: EasCommand = {
+  name: "SendMail",
+  handle: (req) => handleCompose("SendMail", req),
+};

@@ -1,0 +1,8 @@
+import type { EasCommand } from "../command";
+import { handleCompose } from "./compose-mail";
+
+/** [MS-ASCMD] 2.2.1.20 SmartReply. */
+export const SmartReply: EasCommand = {
+  name: "SmartReply",
+  handle: (req) => handleCompose("SmartReply", req),
+};

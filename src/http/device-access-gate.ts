@@ -1,0 +1,25 @@
+import type { EasRequest, EasResponse } from "../eas/command";
+import { commonStatusResponse } from "../eas/common-status";
+import { atLeast } from "../eas/protocol-version";
+import { toHttpResponse } from "./eas-response";
+import type { Gate } from "./gates";
+import { deviceState, wipeDue } from "./device-state";
+
+/**
+ * Refuses blocked and quarantined devices: common status 129 DeviceIsBlockedForThisUser for 14.0+
+ * (MS-ASCMD_R4874..MS-ASCMD_R4876), HTTP 403 for 12.1 and older. A quarantined device may still Provision and send
+ * Settings (so the admin sees what it is before allowing it). A device with a wipe pending is let through so
+ * the provision gate can deliver the wipe.
+ */
+export const deviceAccessGate: Gate = async (req, env) => {
+  const stop = await decide(req, env);
+  return stop && toHttpResponse(stop);
+};
+
+async function decide(req: EasRequest, env: Env): Promise<EasResponse | null> {
+  const s = await deviceState(req, env);
+  if (s.access === "allowed" || wipeDue(s, req.protocolVersion)) return null;
+  if (s.access === "quarantined" && (req.cmd === "Provision" || req.cmd === "Settings")) return null;
+  if (!atLeast(req.protocolVersion, "14.0")) return { kind: "http", status: 403 };
+  return commonStatusResponse(req.cmd, 129);
+}

@@ -1,0 +1,30 @@
+// Refuses a device of a mailbox whose subscription does not give service (suspended, expired, ended, unpaid).
+// The state comes from the mailbox object's own copy: no D1 on the device path.
+// A mailbox with no subscription state at all (built-in demo/test mailboxes created before any order) is
+// not gated; once an order exists, the subscription's state machine decides.
+import type { EasRequest, EasResponse } from "../eas/command";
+import { commonStatusResponse } from "../eas/common-status";
+import { servesDevices, type MailboxSubscriptionState } from "../mailbox/subscription-state";
+import { toHttpResponse } from "./eas-response";
+import type { Gate } from "./gates";
+
+/** [MS-ASCMD] 2.2.2 common status code 131 AccountDisabled: "The user's account is disabled" (MS-ASCMD_R4879, MS-ASCMD_R4880). */
+export const STATUS_ACCOUNT_DISABLED = 131;
+
+/**
+ * The refusal for a device request, or null to let it pass.
+ * Protocol 14.0 and later: HTTP 200 with the command's response root holding Status 131 (common status
+ * codes exist from 14.0). Older versions, and commands without a WBXML response (GetAttachment), get HTTP 403.
+ * MeetingResponse carries its Status inside Result (the schema has no top-level Status).
+ */
+export function subscriptionRefusal(req: Pick<EasRequest, "cmd" | "protocolVersion">, state: MailboxSubscriptionState | null): EasResponse | null {
+  if (!state || servesDevices(state.status)) return null;
+  const headers = { "X-MS-Subscription-State": state.status };
+  if (Number.parseFloat(req.protocolVersion) < 14) return { kind: "http", status: 403, headers };
+  return commonStatusResponse(req.cmd, STATUS_ACCOUNT_DISABLED, headers);
+}
+
+export const subscriptionGate: Gate = async (req) => {
+  const refusal = subscriptionRefusal(req, await req.mailbox.getSubscriptionState());
+  return refusal ? toHttpResponse(refusal) : null;
+};

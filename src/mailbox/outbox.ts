@@ -1,0 +1,287 @@
+// The durable outbox of one mailbox. A message is written here (with its ClientId) in one transaction
+// before the device gets its answer, so an accepted message survives any restart; then the alarm
+// delivers it: local recipients straight into their mailbox object, others through the SMTP relay,
+// each recipient tracked on its own. Temporary failures retry with backoff; permanent ones (5xx,
+// unknown local address, too many attempts) end in an RFC 3464 report in the sender's Inbox.
+import { buildDsn, type FailedRecipient } from "./dsn";
+import type { Directory } from "./directory";
+import { editHeaders } from "./outgoing";
+import { SmtpError, SmtpSession, type RecipientResult, type SmtpConfig } from "./smtp-client";
+
+const CHUNK = 1 << 20; // SQLite values in a Durable Object stay below 2 MB
+const BACKOFF_MIN = [1, 5, 15, 30, 60, 120, 240, 480];
+const CLIENT_ID_DAYS = 30;
+
+export interface OutboxDeps {
+  storage: DurableObjectStorage;
+  directory: Directory;
+  smtp: () => SmtpConfig | null;
+  /** Delivers into this mailbox (Inbox): DSNs and mail to oneself. */
+  deliverSelf: (raw: Uint8Array) => Promise<void>;
+  /** Delivers into another mailbox of this service. */
+  deliverLocal: (address: string, raw: Uint8Array) => Promise<void>;
+  /** Saves the sender's copy in Sent Items, marked read. */
+  saveSent: (raw: Uint8Array) => Promise<void>;
+  maxAttempts: number;
+  maxAgeMs: number;
+  reportingMta: string;
+}
+
+export interface EnqueueInput {
+  /** Envelope sender; "" = null sender (service notices): no report on failure. */
+  from: string;
+  recipients: string[];
+  raw: Uint8Array;
+  /** Bcc recipients, restored in the Sent Items copy if it has to be saved later by the alarm. */
+  bcc?: string[];
+  saveSent?: boolean;
+  clientId?: string;
+}
+
+type OutboxRow = {
+  id: number;
+  created: number;
+  envelope_from: string;
+  attempts: number;
+  next_attempt: number;
+  save_sent: number;
+  bcc: string;
+};
+
+/** State shared by the attempts of one delivery pass. */
+interface Pass {
+  relayDown: string | null;
+  session: SmtpSession | null;
+}
+
+export interface OutboxEntry {
+  id: number;
+  created: number;
+  from: string;
+  attempts: number;
+  nextAttempt: number;
+  recipients: { rcpt: string; state: string; lastError: string | null }[];
+}
+
+export class Outbox {
+  constructor(private readonly d: OutboxDeps) {
+    const sql = d.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      created INTEGER NOT NULL,
+      envelope_from TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt INTEGER NOT NULL,
+      save_sent INTEGER NOT NULL DEFAULT 0,
+      bcc TEXT NOT NULL DEFAULT '')`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS outbox_chunks (outbox_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (outbox_id, seq))`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS outbox_rcpt (
+      outbox_id INTEGER NOT NULL,
+      rcpt TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending',
+      last_error TEXT,
+      PRIMARY KEY (outbox_id, rcpt))`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS sent_client_ids (client_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS send_log (at INTEGER NOT NULL, recipients INTEGER NOT NULL)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS send_log_at ON send_log (at)`);
+  }
+
+  /** Recipients this mailbox has sent to since `since` (for the send quota). */
+  recipientsSince(since: number): number {
+    return this.d.storage.sql.exec<{ n: number | null }>(`SELECT sum(recipients) AS n FROM send_log WHERE at >= ?`, since).one().n ?? 0;
+  }
+
+  /** [MS-ASCMD] 2.2.2 status 118: the server remembers the ClientIds of recent messages (MS-ASCMD_R4850). */
+  wasSent(clientId: string): boolean {
+    return this.d.storage.sql.exec(`SELECT 1 FROM sent_client_ids WHERE client_id = ?`, clientId).toArray().length > 0;
+  }
+
+  /** Durable before it returns: message, recipients and ClientId in one transaction. */
+  enqueue(m: EnqueueInput, dueAt = Date.now()): number {
+    const now = Date.now();
+    return this.d.storage.transactionSync(() => {
+      const sql = this.d.storage.sql;
+      if (m.clientId) {
+        sql.exec(`DELETE FROM sent_client_ids WHERE at < ?`, now - CLIENT_ID_DAYS * 86_400_000);
+        sql.exec(`INSERT INTO sent_client_ids (client_id, at) VALUES (?, ?)`, m.clientId, now);
+      }
+      const id = sql
+        .exec<{ id: number }>(
+          `INSERT INTO outbox (created, envelope_from, size, next_attempt, save_sent, bcc) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+          now,
+          m.from,
+          m.raw.byteLength,
+          dueAt,
+          m.saveSent ? 1 : 0,
+          (m.bcc ?? []).join(", "),
+        )
+        .one().id;
+      for (let seq = 0, off = 0; off < m.raw.byteLength || seq === 0; seq++, off += CHUNK) {
+        sql.exec(`INSERT INTO outbox_chunks (outbox_id, seq, data) VALUES (?, ?, ?)`, id, seq, m.raw.subarray(off, off + CHUNK));
+      }
+      for (const r of new Set(m.recipients)) sql.exec(`INSERT OR IGNORE INTO outbox_rcpt (outbox_id, rcpt) VALUES (?, ?)`, id, r);
+      sql.exec(`DELETE FROM send_log WHERE at < ?`, now - 86_400_000);
+      sql.exec(`INSERT INTO send_log (at, recipients) VALUES (?, ?)`, now, new Set(m.recipients).size);
+      return id;
+    });
+  }
+
+  /** The Sent Items copy was saved by the request itself; the alarm need not. */
+  markSentSaved(id: number) {
+    this.d.storage.sql.exec(`UPDATE outbox SET save_sent = 0 WHERE id = ?`, id);
+  }
+
+  async raw(id: number): Promise<Uint8Array> {
+    const chunks = this.d.storage.sql.exec<{ data: ArrayBuffer }>(`SELECT data FROM outbox_chunks WHERE outbox_id = ? ORDER BY seq`, id).toArray();
+    return new Uint8Array(await new Blob(chunks.map((c) => c.data)).arrayBuffer());
+  }
+
+  list(): OutboxEntry[] {
+    const sql = this.d.storage.sql;
+    return sql
+      .exec<OutboxRow>(`SELECT * FROM outbox ORDER BY id`)
+      .toArray()
+      .map((r) => ({
+        id: r.id,
+        created: r.created,
+        from: r.envelope_from,
+        attempts: r.attempts,
+        nextAttempt: r.next_attempt,
+        recipients: sql
+          .exec<{ rcpt: string; state: string; last_error: string | null }>(`SELECT rcpt, state, last_error FROM outbox_rcpt WHERE outbox_id = ?`, r.id)
+          .toArray()
+          .map((x) => ({ rcpt: x.rcpt, state: x.state, lastError: x.last_error })),
+      }));
+  }
+
+  makeDue(id: number, now = Date.now()) {
+    this.d.storage.sql.exec(`UPDATE outbox SET next_attempt = min(next_attempt, ?) WHERE id = ?`, now, id);
+  }
+
+  /** Makes every waiting message due now (admin "retry now", tests). */
+  makeAllDue(now = Date.now()) {
+    this.d.storage.sql.exec(`UPDATE outbox SET next_attempt = ? WHERE next_attempt > ?`, now, now);
+  }
+
+  nextDue(): number | null {
+    const row = this.d.storage.sql.exec<{ due: number | null }>(`SELECT min(next_attempt) AS due FROM outbox`).one();
+    return row.due ?? null;
+  }
+
+  /** Alarm handler: one attempt for every due message. Returns when to run next. */
+  async run(now = Date.now()): Promise<number | null> {
+    const due = this.d.storage.sql.exec<OutboxRow>(`SELECT * FROM outbox WHERE next_attempt <= ? ORDER BY id LIMIT 50`, now).toArray();
+    const pass: Pass = { relayDown: null, session: null };
+    try {
+      for (const row of due) await this.attempt(row, now, pass);
+    } finally {
+      await pass.session?.close();
+    }
+    return this.nextDue();
+  }
+
+  private async attempt(row: OutboxRow, now: number, pass: Pass) {
+    const sql = this.d.storage.sql;
+    const raw = await this.raw(row.id);
+    if (row.save_sent) {
+      const copy = row.bcc ? editHeaders(raw, { remove: [], add: [["Bcc", row.bcc]] }) : raw;
+      try {
+        await this.d.saveSent(copy);
+        this.markSentSaved(row.id);
+      } catch (e) {
+        console.error("outbox: saving the Sent Items copy failed; will retry", e);
+      }
+    }
+    const pending = sql.exec<{ rcpt: string }>(`SELECT rcpt FROM outbox_rcpt WHERE outbox_id = ? AND state = 'pending'`, row.id).toArray().map((r) => r.rcpt);
+    const failed: FailedRecipient[] = [];
+    const temp = new Map<string, string>();
+    const done = (rcpt: string) => sql.exec(`UPDATE outbox_rcpt SET state = 'sent', last_error = NULL WHERE outbox_id = ? AND rcpt = ?`, row.id, rcpt);
+
+    const remote: string[] = [];
+    for (const rcpt of pending) {
+      const self = row.envelope_from && rcpt.toLowerCase() === row.envelope_from.toLowerCase();
+      try {
+        const route = self ? null : await this.d.directory.route(rcpt);
+        if (route?.kind === "remote") {
+          remote.push(rcpt);
+          continue;
+        }
+        if (route?.kind === "unknown-local") {
+          failed.push({ rcpt, status: "5.1.1", diagnostic: "x-local; 550 5.1.1 no such mailbox on this service" });
+          continue;
+        }
+        if (self || route?.mailbox === row.envelope_from.toLowerCase()) await this.d.deliverSelf(raw);
+        else await this.d.deliverLocal(route!.mailbox, raw);
+        done(rcpt);
+      } catch (e) {
+        temp.set(rcpt, `local delivery: ${(e as Error).message}`);
+      }
+    }
+
+    if (remote.length) {
+      const cfg = this.d.smtp();
+      if (!cfg) for (const r of remote) temp.set(r, "4.3.5 no SMTP relay configured (SMTP_HOST)");
+      else if (pass.relayDown) for (const r of remote) temp.set(r, pass.relayDown);
+      else {
+        let results: RecipientResult[] | null = null;
+        try {
+          pass.session ??= await SmtpSession.open(cfg); // one connection for every message of the pass
+          results = await pass.session.transaction(row.envelope_from, remote, raw);
+        } catch (e) {
+          const err = e instanceof SmtpError ? e : new SmtpError((e as Error).message, false);
+          if (!err.reply) {
+            // Connection gone, relay unreachable or silent: no timeout spent on every other message of this pass.
+            await pass.session?.close();
+            pass.session = null;
+            if (!err.permanent) pass.relayDown = err.message;
+          }
+          for (const r of remote) {
+            if (err.permanent) failed.push({ rcpt: r, status: enhanced(err.reply?.text, "5.0.0"), diagnostic: `smtp; ${err.message}`, remoteMta: cfg.host });
+            else temp.set(r, err.message);
+          }
+        }
+        for (const r of results ?? []) {
+          if (r.ok) done(r.rcpt);
+          else if (r.permanent) failed.push({ rcpt: r.rcpt, status: enhanced(r.reply.text, "5.0.0"), diagnostic: `smtp; ${r.reply.code} ${r.reply.text.replace(/\n/g, " ")}`, remoteMta: cfg.host });
+          else temp.set(r.rcpt, `${r.reply.code} ${r.reply.text.replace(/\n/g, " ")}`);
+        }
+      }
+    }
+
+    const attempts = row.attempts + 1;
+    const expired = attempts >= this.d.maxAttempts || now - row.created >= this.d.maxAgeMs;
+    for (const [rcpt, err] of temp) {
+      if (expired) failed.push({ rcpt, status: "4.4.7", diagnostic: `x-local; gave up after ${attempts} attempts: ${err}` });
+      else sql.exec(`UPDATE outbox_rcpt SET last_error = ? WHERE outbox_id = ? AND rcpt = ?`, err, row.id, rcpt);
+    }
+    for (const f of failed) sql.exec(`UPDATE outbox_rcpt SET state = 'failed', last_error = ? WHERE outbox_id = ? AND rcpt = ?`, f.diagnostic, row.id, f.rcpt);
+    if (failed.length && row.envelope_from) {
+      const dsn = await buildDsn({ to: row.envelope_from, reportingMta: this.d.reportingMta, arrival: row.created, failed, original: raw, now });
+      try {
+        await this.d.deliverSelf(dsn);
+      } catch (e) {
+        console.error("outbox: delivering the DSN failed", e);
+      }
+    }
+
+    const left = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM outbox_rcpt WHERE outbox_id = ? AND state = 'pending'`, row.id).one().n;
+    const unsaved = sql.exec<{ save_sent: number }>(`SELECT save_sent FROM outbox WHERE id = ?`, row.id).one().save_sent;
+    if (left === 0 && !unsaved) {
+      this.d.storage.transactionSync(() => {
+        sql.exec(`DELETE FROM outbox_chunks WHERE outbox_id = ?`, row.id);
+        sql.exec(`DELETE FROM outbox_rcpt WHERE outbox_id = ?`, row.id);
+        sql.exec(`DELETE FROM outbox WHERE id = ?`, row.id);
+      });
+    } else {
+      const wait = BACKOFF_MIN[Math.min(attempts - 1, BACKOFF_MIN.length - 1)]! * 60_000;
+      sql.exec(`UPDATE outbox SET attempts = ?, next_attempt = ? WHERE id = ?`, attempts, now + wait, row.id);
+    }
+  }
+}
+
+/** The RFC 3463 code in a reply text ("550 5.1.1 ..."), or a default of the right class. */
+function enhanced(text: string | undefined, fallback: string): string {
+  return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(text ?? "")?.[1] ?? fallback;
+}

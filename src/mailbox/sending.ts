@@ -1,0 +1,105 @@
+// Wires outgoing mail into the mailbox object: its outbox, the relay settings from env, local delivery
+// to other mailbox objects, and the alarm slot "outbox".
+import type { BuiltinStore } from "../store/builtin";
+import { FolderType } from "../store/types";
+import type { AlarmMux } from "./alarms";
+import { AccountsDirectory } from "./directory";
+import { Outbox } from "./outbox";
+import { flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
+import { smtpConfigFromEnv } from "./smtp-client";
+import { DEFAULT_MAX_SEND_BYTES, DEFAULT_RECIPIENTS_PER_DAY, submitMessage, type SubmitRequest, type SubmitResult } from "./submit";
+
+export const OUTBOX_ALARM = "outbox";
+
+export interface SendingHost {
+  storage: DurableObjectStorage;
+  env: Env;
+  store: BuiltinStore;
+  alarms: AlarmMux;
+  deliver(raw: Uint8Array, folderType?: number): Promise<unknown>;
+  changed(folderIds: string[], origin?: string): Promise<void>;
+}
+
+export class Sending {
+  readonly outbox: Outbox;
+  private running: Promise<number | null> | null = null;
+
+  constructor(private readonly host: SendingHost) {
+    const env = host.env;
+    this.outbox = new Outbox({
+      storage: host.storage,
+      directory: new AccountsDirectory(env.DB, env),
+      smtp: () => smtpConfigFromEnv(env as unknown as Record<string, unknown>),
+      deliverSelf: async (raw) => {
+        await host.deliver(raw);
+      },
+      deliverLocal: async (address, raw) => {
+        await env.MAILBOX.getByName(address).deliver(raw);
+      },
+      saveSent: async (raw) => {
+        const sent = host.store.folderByType(FolderType.SentItems);
+        if (!sent) return;
+        await host.store.appendMessage(sent.id, raw, { seen: true });
+        await host.changed([sent.id], "send");
+      },
+      maxAttempts: Number(env.OUTBOX_MAX_ATTEMPTS || 20),
+      maxAgeMs: Number(env.OUTBOX_MAX_AGE_HOURS || 48) * 3_600_000,
+      reportingMta: env.SMTP_HELO || "mobile-sync.localhost",
+    });
+  }
+
+  /**
+   * On start: a message written to the outbox by a request that died before it woke the alarm still
+   * gets an alarm, so an accepted message never waits for the next request to move.
+   */
+  async recover(): Promise<void> {
+    const due = this.outbox.nextDue();
+    if (due !== null) await this.host.alarms.schedule(OUTBOX_ALARM, due);
+    else await this.host.alarms.arm();
+  }
+
+  submit(req: SubmitRequest): Promise<SubmitResult> {
+    return submitMessage(
+      {
+        store: this.host.store,
+        outbox: this.outbox,
+        maxBytes: Number(this.host.env.MAX_SEND_BYTES || DEFAULT_MAX_SEND_BYTES),
+        recipientsPerDay: Number(this.host.env.SEND_QUOTA_PER_DAY || DEFAULT_RECIPIENTS_PER_DAY),
+        wake: () => this.host.alarms.schedule(OUTBOX_ALARM, Date.now()),
+        changed: (ids) => this.host.changed(ids, "send"),
+      },
+      req,
+    );
+  }
+
+  /**
+   * A message the service itself sends (notices from subscriptions): recipients from its headers,
+   * envelope sender `from` ("" = null sender, no bounce report). Never saved in Sent Items.
+   */
+  async queue(raw: Uint8Array, opts: { from?: string } = {}): Promise<number> {
+    const email = await parseMime(raw);
+    const author = flattenAddresses(email.from)[0];
+    const from = opts.from ?? author?.address ?? "";
+    const prepared = await prepareOutgoing(raw, { address: author?.address ?? (from || "mailer-daemon@localhost"), name: author?.name });
+    const id = this.outbox.enqueue({ from, recipients: prepared.recipients, raw: prepared.transmit });
+    await this.host.alarms.schedule(OUTBOX_ALARM, Date.now());
+    return id;
+  }
+
+  /** One delivery pass now (admin "retry now"); never two passes at once. */
+  async flush(): Promise<void> {
+    this.outbox.makeAllDue();
+    await this.runDue();
+    await this.host.alarms.schedule(OUTBOX_ALARM, this.outbox.nextDue(), { replace: true });
+  }
+
+  /** The alarm slot's handler. */
+  runDue(now = Date.now()): Promise<number | null> {
+    if (!this.running) {
+      this.running = this.outbox.run(now).finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+}
