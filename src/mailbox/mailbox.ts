@@ -12,6 +12,11 @@ import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./submit";
 import { FolderType, type StoreFolder } from "../store/types";
+import type { SyncRequest, SyncResult } from "../eas/sync-types";
+import type { FolderOpResult, FolderSyncResult } from "./folder-sync";
+import type { EstimateRequest, EstimateResult, FetchRequest, FetchResult, MoveRequest, MoveResult } from "./item-ops";
+import { SyncService } from "./sync-service";
+import type { CachedSyncRequest } from "./sync-state";
 import { NotifyNonces } from "./notify-nonces";
 import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./ping-params";
 import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
@@ -24,8 +29,8 @@ export class Mailbox extends DurableObject<Env> {
   readonly sending: Sending;
 
   private readonly waits: Waits;
-  private readonly pingParams: PingParams;
-  private readonly notifyNonces: NotifyNonces;
+  private pingCache?: PingParams;
+  private nonces?: NotifyNonces;
   #subscription?: SubscriptionStateStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -34,8 +39,6 @@ export class Mailbox extends DurableObject<Env> {
     if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
     this.store = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
     this.waits = new Waits(ctx, this.waitOracle());
-    this.pingParams = new PingParams(ctx.storage.sql);
-    this.notifyNonces = new NotifyNonces(ctx.storage.sql);
     this.alarms = new AlarmMux(ctx.storage);
     this.sending = new Sending({
       storage: ctx.storage,
@@ -192,12 +195,14 @@ export class Mailbox extends DurableObject<Env> {
   /** Ping parameters: merge with the device's cache, check bounds, check the folders still exist. */
   async preparePing(deviceId: string, input: PingInput, bounds: PingBounds): Promise<PingPlan> {
     const known = new Set((await this.store.listFolders()).map((f) => f.id));
-    return this.pingParams.plan(deviceId, input, bounds, known);
+    this.pingCache ??= new PingParams(this.ctx.storage.sql);
+    return this.pingCache.plan(deviceId, input, bounds, known);
   }
 
   /** Replay protection for the notify webhook: false when this signature was already used. */
   async acceptNotifyNonce(nonce: string, timestamp: number, windowSeconds: number): Promise<boolean> {
-    return this.notifyNonces.accept(nonce, timestamp, windowSeconds);
+    this.nonces ??= new NotifyNonces(this.ctx.storage.sql);
+    return this.nonces.accept(nonce, timestamp, windowSeconds);
   }
 
   /** A change announced by the mail server (webhook); `folder` is an IMAP mailbox name or a folder id. */
@@ -218,6 +223,83 @@ export class Mailbox extends DurableObject<Env> {
 
   async webSocketError(ws: WebSocket): Promise<void> {
     this.waits.closed(ws);
+  }
+
+  // ----- sync (FolderSync, Sync, GetItemEstimate, ItemOperations, MoveItems): logic in sync-service.ts -----
+
+  private syncService?: SyncService;
+  private get mail(): SyncService {
+    this.syncService ??= new SyncService(this.ctx.storage, this.store);
+    return this.syncService;
+  }
+
+  async sync(req: SyncRequest): Promise<SyncResult> {
+    const result = await this.mail.engine.sync(req);
+    const touched = req.collections.filter((c) => c.changes.length + c.deletes.length + c.adds.length > 0).map((c) => c.collectionId);
+    // Deletes land in Deleted Items (DeletesAsMoves): devices watching it have something new too.
+    const trash = req.collections.some((c) => c.deletes.length > 0) ? this.store.folderByType(FolderType.DeletedItems)?.id : undefined;
+    if (trash) touched.push(trash);
+    if (touched.length > 0) await this.changed(touched, req.deviceId);
+    return result;
+  }
+
+  async folderSync(deviceId: string, syncKey: string): Promise<FolderSyncResult> {
+    return this.mail.forDevice(deviceId, () => this.mail.folders.folderSync(deviceId, syncKey));
+  }
+
+  async folderCreate(deviceId: string, syncKey: string, parentId: string, name: string, type: number): Promise<FolderOpResult> {
+    return this.folderOp(deviceId, () => this.mail.folders.folderCreate(deviceId, syncKey, parentId, name, type));
+  }
+
+  async folderUpdate(deviceId: string, syncKey: string, serverId: string, parentId: string, name: string): Promise<FolderOpResult> {
+    return this.folderOp(deviceId, () => this.mail.folders.folderUpdate(deviceId, syncKey, serverId, parentId, name));
+  }
+
+  async folderDelete(deviceId: string, syncKey: string, serverId: string): Promise<FolderOpResult> {
+    return this.folderOp(deviceId, () => this.mail.folders.folderDelete(deviceId, syncKey, serverId));
+  }
+
+  /** A device's folder change: the other devices' Pings and hanging Syncs learn the hierarchy changed. */
+  private async folderOp(deviceId: string, op: () => Promise<FolderOpResult>): Promise<FolderOpResult> {
+    const r = await this.mail.forDevice(deviceId, op);
+    if (r.status === 1) await this.hierarchyChanged(deviceId);
+    return r;
+  }
+
+  /** Push helper (WaitOracle): does the device need a FolderSync (Ping Status 7, Sync Status 12)? */
+  async hierarchyOutdated(deviceId: string): Promise<boolean> {
+    return this.mail.folders.hierarchyChanged(deviceId);
+  }
+
+  async getItemEstimate(deviceId: string, collections: EstimateRequest[]): Promise<EstimateResult[]> {
+    return this.mail.forDevice(deviceId, () => this.mail.items.estimate(deviceId, collections));
+  }
+
+  async itemOperationsFetch(fetches: FetchRequest[]): Promise<FetchResult[]> {
+    return this.mail.items.fetch(fetches);
+  }
+
+  async emptyFolderContents(deviceId: string, collectionId: string, deleteSubFolders: boolean): Promise<number> {
+    const status = await this.mail.forDevice(deviceId, () => this.mail.items.emptyFolder(collectionId, deleteSubFolders));
+    if (status === 1) await this.changed([collectionId], deviceId);
+    return status;
+  }
+
+  async moveItems(deviceId: string, moves: MoveRequest[]): Promise<MoveResult[]> {
+    const results = await this.mail.forDevice(deviceId, () => this.mail.items.move(deviceId, moves));
+    const touched = moves.filter((_, i) => results[i].status === 3).flatMap((m) => [m.srcFldId, m.dstFldId]);
+    if (touched.length > 0) await this.changed([...new Set(touched)], deviceId);
+    return results;
+  }
+
+  /** Push helper (WaitOracle): the collections among `collectionIds` with changes the device has not received yet. */
+  async pendingChanges(deviceId: string, collectionIds: string[]): Promise<string[]> {
+    return this.mail.forDevice(deviceId, () => this.mail.items.pendingChanges(deviceId, collectionIds));
+  }
+
+  /** Push helper: the device's last Sync request (collections, WindowSize, Wait/HeartbeatInterval), or null. */
+  async lastSyncRequest(deviceId: string): Promise<CachedSyncRequest | null> {
+    return this.mail.engine.state.lastRequest(deviceId);
   }
 
   /**

@@ -116,12 +116,17 @@ export class Waits {
     return woken;
   }
 
-  /** The folder hierarchy changed (folder created, renamed, moved, deleted): every wait but `origin`'s gets Status 7. */
-  hierarchyChanged(origin?: string): number {
+  /**
+   * The folder hierarchy may have changed (folder created, renamed, moved, deleted): every wait but
+   * `origin`'s whose device now needs a FolderSync gets Status 7 (Sync: 12). Without the sync engine's
+   * `hierarchyOutdated` every wait is told.
+   */
+  async hierarchyChanged(origin?: string): Promise<number> {
     let woken = 0;
     for (const ws of this.ctx.getWebSockets()) {
       const att = attachmentOf(ws);
       if (!att || att.d === origin) continue;
+      if (this.oracle.hierarchyOutdated && !(await this.oracle.hierarchyOutdated(att.d))) continue;
       if (this.finish(ws, { t: "hierarchy" })) woken++;
     }
     return woken;
@@ -155,7 +160,9 @@ export class Waits {
    * the triggering change concerns (all of them for the check before waiting).
    */
   private async evaluate(deviceId: string, watched: string[], touched: string[], beforeWait: boolean): Promise<WaitMessage | null> {
-    if (this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId))) return { t: "hierarchy" };
+    // A hierarchy that changed while the device waits is announced through hierarchyChanged (folder
+    // operations, webhook); checked here only before the wait starts, so item changes stay cheap.
+    if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId))) return { t: "hierarchy" };
     if (touched.length === 0) return null;
     if (this.oracle.pendingChanges) {
       // Report every watched folder with something to fetch, not only the one that changed now.
@@ -175,14 +182,15 @@ export class Waits {
   /** Sends the answer and closes; false when the socket was already gone. */
   private finish(ws: WebSocket, msg: WaitMessage, send = true): boolean {
     const att = attachmentOf(ws);
-    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    let ok = true;
     try {
       if (send) ws.send(JSON.stringify(msg));
       ws.close(1000, msg.t);
-      return true;
     } catch {
-      return false;
+      ok = false;
     }
+    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    return ok;
   }
 }
 

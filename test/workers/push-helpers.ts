@@ -1,4 +1,6 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { Mailbox } from "../../src/mailbox/mailbox";
 import type { EasRequest, EasResponse } from "../../src/eas/command";
 import { Ping } from "../../src/eas/commands/Ping";
 import { child, childrenNamed, childText, el, text, type WbxmlElement } from "../../src/wbxml";
@@ -69,4 +71,15 @@ export async function waitsOpen(user: string, n: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`expected ${n} waits on ${user}, have ${await stub.waitCount()}`);
+}
+
+/** The device runs FolderSync from key 0: it now has a hierarchy that can go out of date. */
+export async function folderSynced(user: string, deviceId: string): Promise<void> {
+  const r = await env.MAILBOX.getByName(user).folderSync(deviceId, "0");
+  if (r.status !== 1) throw new Error(`FolderSync status ${r.status}`);
+}
+
+/** A folder created in the store behind every device's back (what an IMAP client or the admin would do). */
+export async function createStoreFolder(user: string, name: string): Promise<string> {
+  return runInDurableObject(env.MAILBOX.getByName(user), async (mb: Mailbox) => (await mb.store.createFolder("0", name, 12)).id);
 }

@@ -3,7 +3,8 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PING_MAX_FOLDERS, DEFAULT_PING_MAX_HEARTBEAT, DEFAULT_PING_MIN_HEARTBEAT } from "../../src/eas/push-config";
-import { ping, pingBody, waitsOpen, within } from "./push-helpers";
+import { createStoreFolder, folderSynced, ping, pingBody, waitsOpen, within } from "./push-helpers";
+import { touchFolder } from "./helpers/store-touch";
 
 // The built-in store creates its default folders in a fixed order: "1" Inbox, "6" Calendar, "7" Contacts.
 const INBOX: [string, string] = ["1", "Email"];
@@ -48,10 +49,26 @@ describe("Ping statuses that answer at once", () => {
 
   it("Status 7 when the folder hierarchy changes while waiting (MS-ASCMD_R4256-R4259)", async () => {
     const u = "s7@example.test";
+    await folderSynced(u, "d");
     const p = ping(u, "d", pingBody(600, [INBOX]));
     await waitsOpen(u, 1);
+    expect(await env.MAILBOX.getByName(u).hierarchyChanged()).toBe(0); // nothing changed yet: no false Status 7
+    await createStoreFolder(u, "Projects");
     expect(await env.MAILBOX.getByName(u).hierarchyChanged()).toBe(1);
     expect((await p).status).toBe(7);
+  });
+
+  it("Status 7 at once when the hierarchy changed since the device's last FolderSync, and when another device creates a folder while it waits", async () => {
+    const u = "s7other@example.test";
+    await folderSynced(u, "a");
+    await folderSynced(u, "b");
+    const a = ping(u, "a", pingBody(600, [INBOX]));
+    await waitsOpen(u, 1);
+    // Device b creates a folder through FolderCreate: a's wait ends with 7, b itself is not told.
+    const created = await env.MAILBOX.getByName(u).folderCreate("b", (await env.MAILBOX.getByName(u).folderSync("b", "0")).syncKey!, "0", "Receipts", 12);
+    expect(created.status).toBe(1);
+    expect((await a).status).toBe(7);
+    expect((await ping(u, "a", null)).status).toBe(7); // still out of date until a runs FolderSync
   });
 });
 
@@ -71,6 +88,7 @@ describe("waiting", () => {
       expect(instance).not.toBe(before); // a new instance: the constructor ran again
     });
     expect(await stub.waitCount()).toBe(1);
+    await touchFolder(u, "1");
     expect(await stub.changed(["1"])).toBe(1);
     const r = await p;
     expect(r).toMatchObject({ status: 2, folders: ["1"], children: ["Status", "Folders"] });
@@ -94,15 +112,18 @@ describe("waiting", () => {
 
   it("an empty Ping reuses the cached HeartbeatInterval and Folders (MS-ASCMD_R335, R322, R5831, R5832)", async () => {
     const u = "cache@example.test";
-    const first = ping(u, "d", pingBody(900, [CAL]));
+    // Drafts ("2") rather than the Calendar: the test needs a real change, and the mail store writes mail folders.
+    const first = ping(u, "d", pingBody(900, [["2", "Email"]]));
     await waitsOpen(u, 1);
-    await env.MAILBOX.getByName(u).changed(["6"]);
+    await touchFolder(u, "2");
+    await env.MAILBOX.getByName(u).changed(["2"]);
     expect((await first).status).toBe(2);
     const second = ping(u, "d", null);
     await waitsOpen(u, 1);
     expect(await env.MAILBOX.getByName(u).changed(["1"])).toBe(0); // not watched
-    await env.MAILBOX.getByName(u).changed(["6"]);
-    expect(await second).toMatchObject({ status: 2, folders: ["6"] });
+    await touchFolder(u, "2");
+    await env.MAILBOX.getByName(u).changed(["2"]);
+    expect(await second).toMatchObject({ status: 2, folders: ["2"] });
   });
 
   it("newest wins: a second Ping of the same device ends the first within 1 s with Status 1; the second keeps waiting", async () => {
@@ -117,6 +138,7 @@ describe("waiting", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(await within(second, 100)).toBe("pending");
     await waitsOpen(u, 1);
+    await touchFolder(u, "1");
     await env.MAILBOX.getByName(u).changed(["1"]);
     expect((await second).status).toBe(2);
   });
@@ -126,6 +148,7 @@ describe("waiting", () => {
     const a = ping(u, "phone-a", pingBody(600, [INBOX]));
     const b = ping(u, "phone-b", pingBody(600, [INBOX]));
     await waitsOpen(u, 2);
+    await touchFolder(u, "1");
     expect(await env.MAILBOX.getByName(u).changed(["1"], "phone-a")).toBe(1);
     expect((await b).status).toBe(2);
     expect(await within(a, 100)).toBe("pending");

@@ -1,12 +1,35 @@
 import type { EasCommand } from "../command";
+import { FolderCreateCommand } from "./FolderCreate";
+import { FolderDeleteCommand } from "./FolderDelete";
+import { FolderSyncCommand } from "./FolderSync";
+import { FolderUpdateCommand } from "./FolderUpdate";
+import { GetItemEstimateCommand } from "./GetItemEstimate";
+import { ItemOperationsCommand } from "./ItemOperations";
+import { MoveItemsCommand } from "./MoveItems";
 import { Ping } from "./Ping";
 import { Provision } from "./Provision";
 import { SendMail } from "./SendMail";
 import { Settings } from "./Settings";
 import { SmartForward } from "./SmartForward";
 import { SmartReply } from "./SmartReply";
+import { SyncCommand } from "./Sync";
 
 /** Every command the server really serves. OPTIONS advertises exactly these. */
-const commands: EasCommand[] = [Provision, Settings, SendMail, SmartReply, SmartForward, Ping];
+const commands: EasCommand[] = [
+  Provision,
+  Settings,
+  FolderSyncCommand,
+  FolderCreateCommand,
+  FolderUpdateCommand,
+  FolderDeleteCommand,
+  SyncCommand,
+  GetItemEstimateCommand,
+  ItemOperationsCommand,
+  MoveItemsCommand,
+  SendMail,
+  SmartReply,
+  SmartForward,
+  Ping,
+];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));

@@ -1,0 +1,117 @@
+// Sync request ([MS-ASCMD] 2.2.1.21, 6.45): decoded WBXML → typed SyncRequest. Bad shape → SyncParseError
+// carrying the Sync Status (4 protocol error).
+import { child, childrenNamed, childText, elements, text, type WbxmlElement } from "../wbxml/index";
+import type { EasRequest } from "./command";
+import { parseOptions } from "./options";
+import type { ClientAdd, ClientMailChange, SyncCollectionRequest, SyncRequest } from "./sync-types";
+import { SyncStatus } from "./sync-types";
+
+export class SyncParseError extends Error {
+  constructor(readonly status: number) {
+    super(`Sync status ${status}`);
+  }
+}
+
+const INT = /^[0-9]{1,9}$/;
+
+function intOf(e: WbxmlElement | undefined): number | undefined {
+  if (!e) return undefined;
+  const t = (text(e) ?? "").trim();
+  if (!INT.test(t)) throw new SyncParseError(SyncStatus.ProtocolError);
+  return Number(t);
+}
+
+/** A boolean element: empty or "1" is true ([MS-ASCMD] 2.2.3.84 GetChanges, 2.2.3.43 DeletesAsMoves). */
+function boolOf(e: WbxmlElement | undefined): boolean | undefined {
+  if (!e) return undefined;
+  const t = (text(e) ?? "").trim();
+  if (t === "" || t === "1") return true;
+  if (t === "0") return false;
+  throw new SyncParseError(SyncStatus.ProtocolError);
+}
+
+function parseChange(c: WbxmlElement): ClientMailChange {
+  const serverId = childText(c, "ServerId");
+  if (!serverId) throw new SyncParseError(SyncStatus.ProtocolError);
+  const data = child(c, "ApplicationData");
+  const change: ClientMailChange = { serverId, data };
+  const read = childText(data, "Read", "Email")?.trim();
+  // [MS-ASEMAIL] 2.2.2.58 (R643): a non-boolean Read is Status 6 for that item.
+  if (read !== undefined && read !== "0" && read !== "1") change.invalid = true;
+  else if (read !== undefined) change.read = read === "1";
+  const flag = child(data, "Flag", "Email");
+  if (flag) change.flagged = childText(flag, "Status", "Email")?.trim() === "2";
+  return change;
+}
+
+function parseAdd(a: WbxmlElement): ClientAdd {
+  const clientId = childText(a, "ClientId");
+  if (!clientId) throw new SyncParseError(SyncStatus.ProtocolError);
+  const fields: Record<string, string> = {};
+  const data = child(a, "ApplicationData");
+  for (const f of data ? elements(data) : []) {
+    if (f.name === "Body") {
+      fields["Body.Type"] = childText(f, "Type") ?? "1";
+      fields["Body.Data"] = childText(f, "Data") ?? "";
+    } else fields[f.name] = text(f) ?? "";
+  }
+  return { clientId, fields, data };
+}
+
+function parseCollection(c: WbxmlElement, partial: boolean): SyncCollectionRequest {
+  const collectionId = childText(c, "CollectionId");
+  const syncKey = childText(c, "SyncKey");
+  if (!collectionId || (!partial && !syncKey)) throw new SyncParseError(SyncStatus.ProtocolError);
+  const commands = child(c, "Commands");
+  const optionsEls = childrenNamed(c, "Options").filter((o) => {
+    const cls = childText(o, "Class");
+    return cls === undefined || cls === "Email";
+  });
+  const req: SyncCollectionRequest = {
+    syncKey: syncKey || undefined,
+    collectionId,
+    getChanges: boolOf(child(c, "GetChanges")),
+    windowSize: intOf(child(c, "WindowSize")),
+    deletesAsMoves: boolOf(child(c, "DeletesAsMoves")),
+    options: optionsEls.length > 0 ? parseOptions(optionsEls[0], () => new SyncParseError(SyncStatus.ProtocolError)) : undefined,
+    changes: childrenNamed(commands, "Change").map(parseChange),
+    deletes: childrenNamed(commands, "Delete").map((d) => {
+      const id = childText(d, "ServerId");
+      if (!id) throw new SyncParseError(SyncStatus.ProtocolError);
+      return id;
+    }),
+    adds: childrenNamed(commands, "Add").map(parseAdd),
+    fetches: childrenNamed(commands, "Fetch").map((f) => {
+      const id = childText(f, "ServerId");
+      if (!id) throw new SyncParseError(SyncStatus.ProtocolError);
+      return id;
+    }),
+  };
+  return req;
+}
+
+/** Typed Sync request from the decoded body; `null` body = the empty Sync request. */
+export function parseSyncRequest(req: EasRequest): SyncRequest {
+  const base = { deviceId: req.deviceId, user: req.user, protocolVersion: req.protocolVersion };
+  const body = req.body;
+  if (!body) return { ...base, empty: true, partial: false, collections: [] };
+  if (body.ns !== "AirSync" || body.name !== "Sync") throw new SyncParseError(SyncStatus.ProtocolError);
+  const partial = child(body, "Partial") !== undefined;
+  const collectionsEl = child(body, "Collections");
+  const collections = childrenNamed(collectionsEl, "Collection").map((c) => parseCollection(c, partial));
+  // Wait/HeartbeatInterval were checked by parseSyncWait (Status 4 together, Status 14 + Limit out of range).
+  const wait = intOf(child(body, "Wait"));
+  const heartbeatInterval = intOf(child(body, "HeartbeatInterval"));
+  // Exchange caps Add+Change+Delete+Fetch at 200 per request ([MS-ASCMD] 3.1.5.10): Status 4 beyond.
+  const ops = collections.reduce((n, c) => n + c.adds.length + c.changes.length + c.deletes.length + c.fetches.length, 0);
+  if (ops > 200) throw new SyncParseError(SyncStatus.ProtocolError);
+  return {
+    ...base,
+    empty: !collectionsEl && !partial,
+    partial,
+    collections,
+    windowSize: intOf(child(body, "WindowSize")),
+    wait,
+    heartbeatInterval,
+  };
+}

@@ -1,0 +1,63 @@
+// Sync response ([MS-ASCMD] 2.2.1.21): typed SyncResult → WBXML (or the empty response).
+import { el, type WbxmlElement } from "../wbxml/index";
+import type { EasResponse } from "./command";
+import { mailChangeProperties, mailProperties } from "./email-props";
+import type { ItemPayload, ServerCommand, SyncCollectionResult, SyncResult } from "./sync-types";
+import { SyncStatus } from "./sync-types";
+
+/** ApplicationData children: mail is encoded here, other classes arrive already in EAS form. */
+function itemProperties(item: ItemPayload, pv: string): WbxmlElement[] {
+  return "mail" in item ? mailProperties(item.mail, pv) : item.data;
+}
+
+function commandElement(cmd: ServerCommand, pv: string): WbxmlElement {
+  switch (cmd.op) {
+    case "Add":
+      return el("AirSync", "Add", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...itemProperties(cmd.item, pv)));
+    case "Change": {
+      const props = "mail" in cmd.change ? mailChangeProperties(cmd.change.mail, pv) : cmd.change.data;
+      return el("AirSync", "Change", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...props));
+    }
+    case "Delete":
+    case "SoftDelete":
+      return el("AirSync", cmd.op, el("AirSync", "ServerId", cmd.serverId));
+  }
+}
+
+function collectionElement(c: SyncCollectionResult, pv: string): WbxmlElement {
+  const r = c.responses;
+  const hasResponses = r.adds.length + r.changes.length + r.deletes.length + r.fetches.length > 0;
+  return el(
+    "AirSync",
+    "Collection",
+    el("AirSync", "SyncKey", c.syncKey),
+    el("AirSync", "CollectionId", c.collectionId),
+    el("AirSync", "Status", c.status),
+    hasResponses &&
+      el(
+        "AirSync",
+        "Responses",
+        ...r.adds.map((a) => el("AirSync", "Add", el("AirSync", "ClientId", a.clientId), a.serverId && el("AirSync", "ServerId", a.serverId), el("AirSync", "Status", a.status))),
+        ...r.changes.map((x) => el("AirSync", "Change", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
+        ...r.deletes.map((x) => el("AirSync", "Delete", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
+        ...r.fetches.map((f) =>
+          el(
+            "AirSync",
+            "Fetch",
+            el("AirSync", "ServerId", f.serverId),
+            el("AirSync", "Status", f.status),
+            f.item && el("AirSync", "ApplicationData", ...itemProperties(f.item, pv)),
+          ),
+        ),
+      ),
+    c.commands.length > 0 && el("AirSync", "Commands", ...c.commands.map((x) => commandElement(x, pv))),
+    c.moreAvailable && el("AirSync", "MoreAvailable"),
+  );
+}
+
+export function buildSyncResponse(result: SyncResult, pv: string): EasResponse {
+  if (result.status !== SyncStatus.Success) return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", result.status)) };
+  // No collection with anything to say: the empty 200 response ([MS-ASCMD] 2.2.1.21, unchanged Sync).
+  if (result.collections.length === 0) return { kind: "empty" };
+  return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Collections", ...result.collections.map((c) => collectionElement(c, pv)))) };
+}
