@@ -23,7 +23,8 @@ import { decodeWbxml, encodeWbxml } from "../src/wbxml/index.ts";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PASSWORD = "bench-password";
 const HEARTBEAT = 2700;
-const IDLE_MS = 15_000; // wrangler dev evicts an idle object after about 10 s (platform notes §1)
+// wrangler dev evicts an idle object after about 10 s (platform notes §1); PUSH_BENCH_IDLE_MS=0 measures objects kept awake.
+const IDLE_MS = Number(process.env.PUSH_BENCH_IDLE_MS ?? 15_000);
 const IN_FLIGHT = 128;
 const DEADLINE = Date.now() + 25 * 60_000;
 const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
