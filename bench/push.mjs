@@ -23,7 +23,8 @@ import { decodeWbxml, encodeWbxml } from "../src/wbxml/index.ts";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PASSWORD = "bench-password";
 const HEARTBEAT = 2700;
-const IDLE_MS = 15_000; // wrangler dev evicts an idle object after about 10 s (platform notes §1)
+// wrangler dev evicts an idle object after about 10 s (platform notes §1); PUSH_BENCH_IDLE_MS=0 measures objects kept awake.
+const IDLE_MS = Number(process.env.PUSH_BENCH_IDLE_MS ?? 15_000);
 const IN_FLIGHT = 128;
 const DEADLINE = Date.now() + 25 * 60_000;
 const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
@@ -159,6 +160,8 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 const constructions = (log) => (log().match(/\[push\] mailbox-constructed/g) ?? []).length;
+/** Distinct mailbox objects constructed in the log from character `from` on. */
+const constructedSince = (log, from) => new Set([...log().slice(from).matchAll(/\[push\] mailbox-constructed ([0-9a-f]+)/g)].map((m) => m[1])).size;
 
 async function parkAll(base, n, withBody, log) {
   const pings = new Array(n);
@@ -192,6 +195,7 @@ async function run(n) {
     await sleep(IDLE_MS);
     const rssParked = workerdRss(server.child.pid);
     const c0 = constructions(server.log);
+    const logA = server.log().length;
     const latencies = [];
     const statusesA = {};
     for (let i = 0; i < n; i++) {
@@ -202,12 +206,14 @@ async function run(n) {
       statusesA[ping.status] = (statusesA[ping.status] ?? 0) + 1;
       if (code !== 200) statusesA[`delivery http ${code}`] = (statusesA[`delivery http ${code}`] ?? 0) + 1;
     }
-    const evictedA = constructions(server.log) - c0;
+    const evictedA = constructedSince(server.log, logA);
+    const reconstructedA = constructions(server.log) - c0;
+    const slowestAt = latencies.indexOf(Math.max(...latencies));
 
     // Round 2: park again (empty body: cached parameters), idle, deliver to everyone at once.
     pings = await parkAll(base, n, false, server.log);
     await sleep(IDLE_MS);
-    const c1 = constructions(server.log);
+    const logB = server.log().length;
     const t0 = performance.now();
     let next = 0;
     const codes = [];
@@ -221,11 +227,11 @@ async function run(n) {
     const statusesB = {};
     for (const p of answered) statusesB[p.status] = (statusesB[p.status] ?? 0) + 1;
     const badDeliveries = codes.filter((c) => c !== 200).length;
-    const evictedB = constructions(server.log) - c1;
+    const evictedB = constructedSince(server.log, logB);
 
     // Control: the same burst with no Ping parked, to the same idle (evicted) objects: what delivery alone costs.
     await sleep(IDLE_MS);
-    const c2 = constructions(server.log);
+    const logC = server.log().length;
     const t1 = performance.now();
     next = 0;
     const controlCodes = [];
@@ -234,14 +240,14 @@ async function run(n) {
         while (next < n) controlCodes.push(await deliver(base, next++));
       }),
     );
-    const control = { allDelivered: performance.now() - t1, bad: controlCodes.filter((c) => c !== 200).length, evicted: constructions(server.log) - c2 };
+    const control = { allDelivered: performance.now() - t1, bad: controlCodes.filter((c) => c !== 200).length, evicted: constructedSince(server.log, logC) };
 
     const sum = (r) => r.reduce((s, x) => s + x.mb, 0);
     return {
       n,
       load0,
       load1: os.loadavg()[0],
-      a: { p50: pct(latencies, 50), p90: pct(latencies, 90), p99: pct(latencies, 99), max: Math.max(...latencies), statuses: statusesA, evicted: evictedA },
+      a: { p50: pct(latencies, 50), p90: pct(latencies, 90), p99: pct(latencies, 99), max: Math.max(...latencies), statuses: statusesA, evicted: evictedA, constructions: reconstructedA, slowestAt },
       b: { allAnswered, statuses: statusesB, badDeliveries, evicted: evictedB },
       control,
       rss: { idle: rssIdle, parked: rssParked, perPingKb: ((sum(rssParked) - sum(rssIdle)) * 1024) / n },
@@ -269,11 +275,11 @@ const lines = [
   `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, \`wrangler dev\` (workerd from wrangler ${JSON.parse(readFileSync(path.join(root, "node_modules/wrangler/package.json"), "utf8")).version}) on loopback, through its entry proxy. Shared machine: load average before → after each run shown below.`,
   `N Pings (HeartbeatInterval ${HEARTBEAT}, Folders = Inbox) across N mailboxes, one device each; objects left idle ${IDLE_MS / 1000} s before delivering; mail delivered through \`POST /cdn-cgi/handler/email\` (D1 recipient lookup, MIME parse, store, \`changed\`). Accounts use 1000 PBKDF2 rounds instead of 100 000 so 3000 first logins measure push, not hashing. The machine's hard limit of 20 000 file descriptors (the entry proxy needs ~4 per parked Ping) caps local N near 4000, so no larger N is claimed.`,
   "",
-  "| N | load before → after | (a) one at a time p50 / p90 / p99 / max (ms) | (a) Ping statuses | (b) all at once: every Ping answered in | (b) statuses | control: same burst, no Ping parked | (c) workerd RSS idle → parked (MB) | (c) per parked Ping | (d) objects evicted while waiting (a / b) |",
+  "| N | load before → after | (a) one at a time p50 / p90 / p99 / max (ms) | (a) Ping statuses | (b) all at once: every Ping answered in | (b) statuses | control: same burst, no Ping parked | (c) workerd RSS idle → parked (MB) | (c) per parked Ping | (d) distinct objects evicted while waiting (a / b) |",
   "|---|---|---|---|---|---|---|---|---|---|",
   ...results.map(
     (r) =>
-      `| ${r.n} | ${f(r.load0)} → ${f(r.load1)} | ${f(r.a.p50)} / ${f(r.a.p90)} / ${f(r.a.p99)} / ${f(r.a.max)} | ${JSON.stringify(r.a.statuses)} | ${(r.b.allAnswered / 1000).toFixed(2)} s (≤ ${IN_FLIGHT} deliveries in flight${r.b.badDeliveries ? `, ${r.b.badDeliveries} failed` : ""}) | ${JSON.stringify(r.b.statuses)} | ${(r.control.allDelivered / 1000).toFixed(2)} s${r.control.bad ? `, ${r.control.bad} failed` : ""} | ${rssCell(r.rss.idle)} → ${rssCell(r.rss.parked)} | ${f(r.rss.perPingKb)} KB | ${r.a.evicted} / ${r.b.evicted} of ${r.n} |`,
+      `| ${r.n} | ${f(r.load0)} → ${f(r.load1)} | ${f(r.a.p50)} / ${f(r.a.p90)} / ${f(r.a.p99)} / ${f(r.a.max)} (slowest: delivery #${r.a.slowestAt + 1}) | ${JSON.stringify(r.a.statuses)} | ${(r.b.allAnswered / 1000).toFixed(2)} s (≤ ${IN_FLIGHT} deliveries in flight${r.b.badDeliveries ? `, ${r.b.badDeliveries} failed` : ""}) | ${JSON.stringify(r.b.statuses)} | ${(r.control.allDelivered / 1000).toFixed(2)} s${r.control.bad ? `, ${r.control.bad} failed` : ""} | ${rssCell(r.rss.idle)} → ${rssCell(r.rss.parked)} | ${f(r.rss.perPingKb)} KB | ${r.a.evicted} / ${r.b.evicted} of ${r.n} |`,
   ),
   "",
 ];
