@@ -1,6 +1,11 @@
 import path from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { testCa } from "./test/servers/test-ca.ts";
+
+// The test servers' CA must be in NODE_EXTRA_CA_CERTS before miniflare is first imported (it reads the variable
+// once, at import): hence the plugin is imported dynamically, after testCa().
+testCa();
+const { cloudflareTest, readD1Migrations } = await import("@cloudflare/vitest-plugin");
 
 const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
 
@@ -25,6 +30,8 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["./test/workers/apply-migrations.ts"],
+          // A real Dovecot on loopback for the IMAP store tests (Debian dovecot-imapd + dovecot-lmtpd).
+          globalSetup: ["./test/servers/dovecot-global-setup.ts"],
         },
       },
       {
