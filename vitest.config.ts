@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { testCa } from "./test/servers/test-ca.ts";
+import { testCa } from "./test/servers/test-ca";
 
 // The test servers' CA must be in NODE_EXTRA_CA_CERTS before miniflare is first imported (it reads the variable
 // once, at import): hence the plugin is imported dynamically, after testCa().

@@ -17,7 +17,7 @@ export interface ImapResponse {
 
 /** Splits a byte stream into raw responses: text segments with the literals between them. */
 export class ResponseSplitter {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private segments: (string | Uint8Array)[] = [];
   /** The literal being received, filled up to litFill (preallocated: big bodies arrive in many chunks). */
   private lit: Uint8Array | null = null;

@@ -1,0 +1,85 @@
+// What the IMAP store keeps in the mailbox Durable Object's SQLite (tables prefixed imap_, beside the
+// built-in store's):
+//
+// imap_folders  our stable folder id for each server mailbox (path on the wire, modified UTF-7), its
+//               MAILBOXID (RFC 8474) when the server has OBJECTID, its UIDVALIDITY, the server HIGHESTMODSEQ
+//               we last read, and our own per-folder change counter `modseq`.
+// imap_changes  the latest change we saw per UID: our modseq, and whether it is an expunge (tombstone).
+//
+// Why our own counter: IMAP gives expunges no modseq (VANISHED only lists UIDs), and the store interface
+// promises one distinct modseq per change, ascending, so a caller can page `changesSince` by the last
+// modseq seen. Each server change we read gets the next value of our counter.
+
+export const IMAP_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS imap_folders (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     path TEXT NOT NULL UNIQUE,
+     delimiter TEXT NOT NULL,
+     mailbox_id TEXT,
+     uidvalidity INTEGER NOT NULL,
+     server_modseq INTEGER NOT NULL DEFAULT 0,
+     modseq INTEGER NOT NULL DEFAULT 1,
+     floor INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE TABLE IF NOT EXISTS imap_changes (
+     folder INTEGER NOT NULL,
+     uid INTEGER NOT NULL,
+     modseq INTEGER NOT NULL,
+     deleted INTEGER NOT NULL,
+     PRIMARY KEY (folder, uid))`,
+  `CREATE INDEX IF NOT EXISTS imap_changes_modseq ON imap_changes (folder, modseq)`,
+];
+
+export interface FolderRow {
+  id: number;
+  path: string;
+  delimiter: string;
+  mailbox_id: string | null;
+  uidvalidity: number;
+  server_modseq: number;
+  modseq: number;
+  floor: number;
+}
+
+/** One mailbox as LIST + STATUS describe it. */
+export interface ServerMailbox {
+  path: string;
+  delimiter: string;
+  flags: string[];
+  uidvalidity: number;
+  mailboxId?: string;
+}
+
+/**
+ * Matches the server's mailboxes to our rows so that ids survive renames done on the server:
+ * by MAILBOXID when the server has one, else by path, else a vanished path with the same UIDVALIDITY is
+ * taken as renamed (servers keep UIDVALIDITY across RENAME, RFC 3501 §6.3.5, and give every mailbox its own).
+ * Returns the row id for each server path and the ids of rows whose mailbox is gone.
+ */
+export function reconcile(rows: FolderRow[], server: ServerMailbox[]): { matched: Map<string, number>; gone: number[]; renamed: Map<number, string> } {
+  const matched = new Map<string, number>();
+  const renamed = new Map<number, string>();
+  const free = new Map(rows.map((r) => [r.id, r]));
+  const take = (m: ServerMailbox, r: FolderRow) => {
+    matched.set(m.path, r.id);
+    free.delete(r.id);
+    if (r.path !== m.path) renamed.set(r.id, m.path);
+  };
+  const pending: ServerMailbox[] = [];
+  for (const m of server) {
+    const byId = m.mailboxId ? rows.find((r) => r.mailbox_id === m.mailboxId && free.has(r.id)) : undefined;
+    if (byId) take(m, byId);
+    else pending.push(m);
+  }
+  const unmatched: ServerMailbox[] = [];
+  for (const m of pending) {
+    const r = rows.find((r) => r.path === m.path && free.has(r.id) && (!m.mailboxId || !r.mailbox_id));
+    if (r) take(m, r);
+    else unmatched.push(m);
+  }
+  const serverPaths = new Set(server.map((m) => m.path));
+  for (const m of unmatched) {
+    const r = [...free.values()].find((r) => !serverPaths.has(r.path) && r.uidvalidity === m.uidvalidity && !m.mailboxId);
+    if (r) take(m, r);
+  }
+  return { matched, gone: [...free.keys()], renamed };
+}

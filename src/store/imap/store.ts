@@ -1,0 +1,737 @@
+import { isUserType, validFolderName } from "../builtin/folders";
+import { parseMessage, previewText } from "../builtin/mime";
+import {
+  type AttachmentInfo,
+  type BodyText,
+  type FolderStatus,
+  FolderType,
+  type FolderTypeValue,
+  type ListOptions,
+  type MailFlags,
+  type MailStore,
+  type MailSummary,
+  type StoreChange,
+  type StoreFolder,
+  StoreFolderError,
+  StoreNotFoundError,
+  StoreUnavailableError,
+} from "../types";
+import { type Arg, type ImapCredentials, type ImapEndpoint, ImapCommandError, ImapSession, type ImapSessionOptions, Literal, q } from "./connection";
+import { decodeMailboxName, encodeMailboxName } from "./mutf7";
+import { attributes, type ImapResponse, str, type Token } from "./parser";
+import { type FolderRow, IMAP_SCHEMA, reconcile, type ServerMailbox } from "./state";
+
+// Semantics, the same as the built-in store's (src/store/builtin/store.ts) for what the sync layer relies on:
+// - Folder ids are decimal keys of imap_folders, stable across renames on the server (see state.ts).
+// - Item ids are IMAP UIDs (decimal); FolderStatus.validity is the UIDVALIDITY: when it changes every item
+//   id of the folder is invalid and the caller resynchronises that folder.
+// - highestModseq/changesSince use our per-folder counter, fed from CONDSTORE/QRESYNC
+//   (UID FETCH … (CHANGEDSINCE n VANISHED), RFC 7162 §3.2.6): one distinct modseq per change, ascending.
+// - A move is an expunge in the source plus a new UID in the destination (UID MOVE, COPYUID).
+// - Sessions are short: opened on first use, closed `idleMs` after the last call, never held (no IDLE):
+//   an open socket keeps the mailbox object awake and billed.
+
+export interface ImapStoreConfig {
+  endpoint: ImapEndpoint;
+  credentials: ImapCredentials;
+  session?: ImapSessionOptions;
+  /** Close the IMAP session this long after the last call (ms). */
+  idleMs?: number;
+}
+
+/** Summaries are parsed from the first bytes of a message only (partial FETCH); bodies are fetched whole. */
+const SUMMARY_BYTES = 256 * 1024;
+
+const SPECIAL: [string, FolderTypeValue][] = [
+  ["\\DRAFTS", FolderType.Drafts],
+  ["\\TRASH", FolderType.DeletedItems],
+  ["\\SENT", FolderType.SentItems],
+];
+
+type Selected = { path: string; writable: boolean; highestModseq: number; uidvalidity: number };
+
+export class ImapStore implements MailStore {
+  private session: ImapSession | null = null;
+  private selected: Selected | null = null;
+  private lock: Promise<unknown> = Promise.resolve();
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly config: ImapStoreConfig,
+  ) {
+    for (const stmt of IMAP_SCHEMA) storage.sql.exec(stmt);
+  }
+
+  // ---------- sessions ----------
+
+  /** Runs `fn` with the (one) session, one caller at a time: SELECT state belongs to the running call. */
+  private use<T>(fn: (s: ImapSession) => Promise<T>): Promise<T> {
+    const run = async () => {
+      clearTimeout(this.idleTimer);
+      try {
+        if (!this.session?.alive) {
+          this.session = null;
+          this.selected = null;
+          this.session = await ImapSession.open(this.config.endpoint, this.config.credentials, this.config.session);
+          if (this.session.has("QRESYNC")) await this.session.command(["ENABLE", "QRESYNC"]);
+        }
+        return await fn(this.session);
+      } catch (e) {
+        throw translate(e);
+      } finally {
+        const s = this.session;
+        if (s) this.idleTimer = setTimeout(() => this.closeIf(s), this.config.idleMs ?? 2000);
+      }
+    };
+    const p = this.lock.then(run, run);
+    this.lock = p.catch(() => undefined);
+    return p;
+  }
+
+  private closeIf(s: ImapSession): void {
+    if (this.session !== s) return;
+    this.session = null;
+    this.selected = null;
+    void s.close();
+  }
+
+  /** Closes the session now (end of a request, tests). */
+  async close(): Promise<void> {
+    await this.lock.catch(() => undefined);
+    clearTimeout(this.idleTimer);
+    const s = this.session;
+    this.session = null;
+    this.selected = null;
+    await s?.close();
+  }
+
+  private async select(s: ImapSession, row: FolderRow, writable: boolean): Promise<Selected> {
+    if (this.selected && this.selected.path === row.path && (this.selected.writable || !writable)) return this.selected;
+    const args: Arg[] = [writable ? "SELECT" : "EXAMINE", q(row.path)];
+    if (s.has("CONDSTORE")) args.push("(CONDSTORE)");
+    this.selected = null;
+    const r = await s.command(args);
+    const sel: Selected = { path: row.path, writable, highestModseq: 0, uidvalidity: 0 };
+    for (const u of [...r.untagged, r.done]) {
+      const code = u.code;
+      if (!code) continue;
+      const key = str(code[0]).toUpperCase();
+      if (key === "HIGHESTMODSEQ") sel.highestModseq = Number(str(code[1]));
+      if (key === "UIDVALIDITY") sel.uidvalidity = Number(str(code[1]));
+    }
+    this.selected = sel;
+    return sel;
+  }
+
+  // ---------- folders ----------
+
+  async listFolders(): Promise<StoreFolder[]> {
+    return this.use(async (s) => this.toFolders(await this.syncFolders(s)));
+  }
+
+  /** LIST (+ SPECIAL-USE, STATUS), matched to our rows; returns the rows with the server's flags. */
+  private async syncFolders(s: ImapSession): Promise<{ row: FolderRow; flags: string[] }[]> {
+    const mailboxes = await this.listMailboxes(s);
+    const rows = this.rows();
+    const { matched, gone, renamed } = reconcile(rows, mailboxes);
+    this.storage.transactionSync(() => {
+      for (const id of gone) this.dropFolder(id);
+      // Two passes: a rename may take a path another row still holds until its own rename.
+      for (const [id] of renamed) this.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, `\u0000${id}`, id);
+      for (const [id, path] of renamed) this.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, path, id);
+      for (const m of mailboxes) {
+        if (matched.has(m.path)) {
+          if (m.mailboxId) this.sql(`UPDATE imap_folders SET mailbox_id = ? WHERE id = ?`, m.mailboxId, matched.get(m.path)!);
+          continue;
+        }
+        const id = this.one<{ id: number }>(
+          `INSERT INTO imap_folders (path, delimiter, mailbox_id, uidvalidity) VALUES (?, ?, ?, ?) RETURNING id`,
+          m.path,
+          m.delimiter,
+          m.mailboxId ?? null,
+          m.uidvalidity,
+        ).id;
+        matched.set(m.path, id);
+      }
+    });
+    const byId = new Map(this.rows().map((r) => [r.id, r]));
+    return mailboxes.map((m) => ({ row: byId.get(matched.get(m.path)!)!, flags: m.flags }));
+  }
+
+  private async listMailboxes(s: ImapSession): Promise<ServerMailbox[]> {
+    const statusItems = s.has("OBJECTID") ? "(UIDVALIDITY MAILBOXID)" : "(UIDVALIDITY)";
+    const extended = s.has("LIST-STATUS") && s.has("SPECIAL-USE");
+    const r = await s.command(extended ? ["LIST", '""', '"*"', "RETURN", `(SPECIAL-USE STATUS ${statusItems})`] : ["LIST", '""', '"*"']);
+    const list: ServerMailbox[] = [];
+    const status = new Map<string, Map<string, Token>>();
+    for (const u of r.untagged) {
+      const kind = str(u.tokens[0]).toUpperCase();
+      if (kind === "LIST") {
+        const flags = ((u.tokens[1] as Token[]) ?? []).map((f) => str(f).toUpperCase());
+        if (flags.includes("\\NOSELECT") || flags.includes("\\NONEXISTENT")) continue;
+        list.push({ path: str(u.tokens[3]), delimiter: str(u.tokens[2]) || "/", flags, uidvalidity: 0 });
+      } else if (kind === "STATUS") status.set(str(u.tokens[1]), attributes(u.tokens[2] ?? null));
+    }
+    for (const m of list) {
+      let st = status.get(m.path);
+      if (!st) st = await this.status(s, m.path, statusItems);
+      m.uidvalidity = Number(str(st.get("UIDVALIDITY")));
+      const id = st.get("MAILBOXID");
+      if (Array.isArray(id) && id.length) m.mailboxId = str(id[0]);
+    }
+    return list;
+  }
+
+  private async status(s: ImapSession, path: string, items: string): Promise<Map<string, Token>> {
+    const r = await s.command(["STATUS", q(path), items]);
+    const u = r.untagged.find((u) => str(u.tokens[0]).toUpperCase() === "STATUS");
+    return attributes(u?.tokens[2] ?? null);
+  }
+
+  private toFolders(list: { row: FolderRow; flags: string[] }[]): StoreFolder[] {
+    const byPath = new Map(list.map((f) => [f.row.path, f.row]));
+    const taken = new Set<FolderTypeValue>();
+    const typed = list.map((f) => {
+      let type: FolderTypeValue = FolderType.UserMail;
+      if (f.row.path.toUpperCase() === "INBOX") type = FolderType.Inbox;
+      else for (const [flag, t] of SPECIAL) if (f.flags.includes(flag) && !taken.has(t)) type = t;
+      taken.add(type);
+      return { f, type };
+    });
+    // The default folders first, as phones expect them early in a FolderSync.
+    typed.sort((a, b) => Number(a.type === FolderType.UserMail) - Number(b.type === FolderType.UserMail) || a.f.row.id - b.f.row.id);
+    return typed.map(({ f, type }) => ({
+      id: String(f.row.id),
+      parentId: parentOf(f.row, byPath),
+      name: leafName(f.row),
+      type,
+      itemClass: "Email",
+    }));
+  }
+
+  async createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder> {
+    if (!validFolderName(name)) throw new StoreFolderError("invalid", "invalid folder name");
+    if (!isUserType(type) || (type !== FolderType.UserMail && type !== FolderType.Generic))
+      throw new StoreFolderError("invalid", `an IMAP mailbox cannot hold folder type ${type}`);
+    return this.use(async (s) => {
+      const folders = await this.syncFolders(s);
+      const parent = parentId === "0" ? null : folders.find((f) => String(f.row.id) === parentId)?.row;
+      if (parentId !== "0" && !parent) throw new StoreFolderError("parent-not-found", "no such parent folder");
+      const delimiter = parent?.delimiter ?? folders[0]?.row.delimiter ?? "/";
+      if (name.includes(delimiter)) throw new StoreFolderError("invalid", `folder names cannot contain "${delimiter}"`);
+      const path = (parent ? parent.path + delimiter : "") + encodeMailboxName(name);
+      await this.mailboxCommand(s, ["CREATE", q(path)]);
+      const after = await this.syncFolders(s);
+      const created = after.find((f) => f.row.path === path);
+      if (!created) throw new StoreUnavailableError("the IMAP server did not list the new mailbox");
+      return this.toFolders(after).find((f) => f.id === String(created.row.id))!;
+    });
+  }
+
+  async updateFolder(id: string, name: string, parentId: string): Promise<StoreFolder> {
+    if (!validFolderName(name)) throw new StoreFolderError("invalid", "invalid folder name");
+    return this.use(async (s) => {
+      const folders = await this.syncFolders(s);
+      const typed = this.toFolders(folders);
+      const folder = typed.find((f) => f.id === id);
+      if (!folder) throw new StoreNotFoundError(`no folder ${id}`);
+      if (folder.type !== FolderType.UserMail) throw new StoreFolderError("special", "default folders cannot be changed");
+      const row = folders.find((f) => String(f.row.id) === id)!.row;
+      const parent = parentId === "0" ? null : folders.find((f) => String(f.row.id) === parentId)?.row;
+      if (parentId !== "0" && !parent) throw new StoreFolderError("parent-not-found", "no such parent folder");
+      if (parent && (parent.id === row.id || parent.path.startsWith(row.path + row.delimiter)))
+        throw new StoreFolderError("invalid", "a folder cannot move under itself");
+      if (name.includes(row.delimiter)) throw new StoreFolderError("invalid", `folder names cannot contain "${row.delimiter}"`);
+      const path = (parent ? parent.path + row.delimiter : "") + encodeMailboxName(name);
+      if (path !== row.path) {
+        await this.mailboxCommand(s, ["RENAME", q(row.path), q(path)]);
+        this.selected = null;
+        // Our own rename: move the rows now (children too) rather than relying on UIDVALIDITY matching.
+        this.storage.transactionSync(() => {
+          for (const r of this.rows())
+            if (r.path === row.path || r.path.startsWith(row.path + row.delimiter))
+              this.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, path + r.path.slice(row.path.length), r.id);
+        });
+      }
+      return this.toFolders(await this.syncFolders(s)).find((f) => f.id === id)!;
+    });
+  }
+
+  async deleteFolder(id: string): Promise<void> {
+    await this.use(async (s) => {
+      const folders = await this.syncFolders(s);
+      const folder = this.toFolders(folders).find((f) => f.id === id);
+      if (!folder) throw new StoreNotFoundError(`no folder ${id}`);
+      if (folder.type !== FolderType.UserMail) throw new StoreFolderError("special", "default folders cannot be deleted");
+      const row = folders.find((f) => String(f.row.id) === id)!.row;
+      await this.deleteTree(s, row);
+    });
+  }
+
+  /** Deletes a mailbox and its children, deepest first (IMAP DELETE leaves children in place). */
+  private async deleteTree(s: ImapSession, row: FolderRow, keepRoot = false): Promise<void> {
+    const tree = this.rows()
+      .filter((r) => r.path === row.path || r.path.startsWith(row.path + row.delimiter))
+      .sort((a, b) => b.path.length - a.path.length);
+    for (const r of tree) {
+      if (keepRoot && r.id === row.id) continue;
+      if (this.selected?.path === r.path) {
+        await s.command(s.has("UNSELECT") ? ["UNSELECT"] : ["CLOSE"]);
+        this.selected = null;
+      }
+      await this.mailboxCommand(s, ["DELETE", q(r.path)]);
+      this.storage.transactionSync(() => this.dropFolder(r.id));
+    }
+  }
+
+  private async mailboxCommand(s: ImapSession, args: Arg[]): Promise<void> {
+    try {
+      await s.command(args);
+    } catch (e) {
+      if (e instanceof ImapCommandError) {
+        if (/^ALREADYEXISTS/.test(e.code)) throw new StoreFolderError("exists", "a folder with that name exists");
+        if (/^NONEXISTENT/.test(e.code)) throw new StoreNotFoundError("no such folder on the server");
+        if (/^(CANNOT|NOPERM)/.test(e.code)) throw new StoreFolderError("invalid", e.serverText);
+      }
+      throw e;
+    }
+  }
+
+  // ---------- change tracking ----------
+
+  async folderStatus(folderId: string): Promise<FolderStatus> {
+    return this.use(async (s) => {
+      const row = await this.refresh(s, this.folderRow(folderId));
+      const count = Number(str((await this.status(s, row.path, "(MESSAGES)")).get("MESSAGES")));
+      return { validity: String(row.uidvalidity), highestModseq: row.modseq, count, tombstoneFloor: row.floor };
+    });
+  }
+
+  async changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]> {
+    return this.use(async (s) => {
+      const row = await this.refresh(s, this.folderRow(folderId));
+      return this.all<{ uid: number; modseq: number; deleted: number }>(
+        `SELECT uid, modseq, deleted FROM imap_changes WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
+        row.id,
+        modseq,
+        limit,
+      ).map((c) => ({ itemId: String(c.uid), modseq: c.modseq, deleted: c.deleted === 1 }));
+    });
+  }
+
+  /**
+   * Reads what changed on the server since our last look and logs it under our counter.
+   * No change costs one STATUS. A new UIDVALIDITY forgets the folder's log: every old item id is void.
+   */
+  private async refresh(s: ImapSession, row: FolderRow): Promise<FolderRow> {
+    if (!s.has("CONDSTORE") || !s.has("QRESYNC"))
+      throw new StoreUnavailableError("this IMAP server lacks CONDSTORE/QRESYNC (the UID-diff fallback is not built yet)", 3600);
+    const st = await this.status(s, row.path, "(UIDVALIDITY HIGHESTMODSEQ)");
+    const validity = Number(str(st.get("UIDVALIDITY")));
+    const highest = Number(str(st.get("HIGHESTMODSEQ")));
+    if (validity !== row.uidvalidity) {
+      this.storage.transactionSync(() => {
+        this.sql(`DELETE FROM imap_changes WHERE folder = ?`, row.id);
+        this.sql(
+          `UPDATE imap_folders SET uidvalidity = ?, server_modseq = ?, modseq = modseq + 1, floor = modseq + 1 WHERE id = ?`,
+          validity,
+          highest,
+          row.id,
+        );
+      });
+      return this.folderRow(String(row.id));
+    }
+    if (highest === row.server_modseq) return row;
+    if (row.server_modseq === 0) {
+      // First look at this folder: what exists now is listed by listItems, not replayed as changes.
+      this.sql(`UPDATE imap_folders SET server_modseq = ? WHERE id = ?`, highest, row.id);
+      return this.folderRow(String(row.id));
+    }
+    await this.select(s, row, false);
+    const r = await s.command(["UID", "FETCH", "1:*", "(UID MODSEQ)", `(CHANGEDSINCE ${row.server_modseq} VANISHED)`]);
+    const changed: { uid: number; modseq: number }[] = [];
+    const vanished: number[] = [];
+    for (const u of r.untagged) {
+      if (kind(u) === "FETCH") {
+        const a = attributes(u.tokens[2] ?? null);
+        const m = a.get("MODSEQ");
+        changed.push({ uid: Number(str(a.get("UID"))), modseq: Number(str(Array.isArray(m) ? m[0] : m)) });
+      } else if (kind(u) === "VANISHED") {
+        vanished.push(...uidSet(str(u.tokens[u.tokens.length - 1])));
+      }
+    }
+    changed.sort((a, b) => a.modseq - b.modseq || a.uid - b.uid);
+    // STATUS's HIGHESTMODSEQ (read before the FETCH), not the newest change read: a change racing with the
+    // FETCH is read again next time rather than missed.
+    const seenUpTo = highest;
+    this.storage.transactionSync(() => {
+      let next = this.folderRow(String(row.id)).modseq;
+      for (const c of changed) this.logChange(row.id, c.uid, ++next, false);
+      for (const uid of vanished) this.logChange(row.id, uid, ++next, true);
+      this.sql(`UPDATE imap_folders SET modseq = ?, server_modseq = ? WHERE id = ?`, next, seenUpTo, row.id);
+    });
+    return this.folderRow(String(row.id));
+  }
+
+  private logChange(folder: number, uid: number, modseq: number, deleted: boolean): void {
+    this.sql(
+      `INSERT INTO imap_changes (folder, uid, modseq, deleted) VALUES (?, ?, ?, ?)
+       ON CONFLICT (folder, uid) DO UPDATE SET modseq = excluded.modseq, deleted = excluded.deleted`,
+      folder,
+      uid,
+      modseq,
+      deleted ? 1 : 0,
+    );
+  }
+
+  // ---------- items ----------
+
+  async listItems(folderId: string, opts: ListOptions): Promise<MailSummary[]> {
+    return this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      await this.select(s, row, false);
+      let uids = await this.newestFirst(s, opts.since);
+      if (opts.after) {
+        const afterUid = Number(opts.after.itemId);
+        const i = uids.indexOf(afterUid);
+        uids = i >= 0 ? uids.slice(i + 1) : uids.filter((u) => u < afterUid);
+      }
+      const page = uids.slice(0, opts.limit);
+      const summaries = await this.summaries(s, row, page);
+      return summaries.filter((m) => opts.since === undefined || m.received >= opts.since);
+    });
+  }
+
+  /** UIDs of the selected mailbox, newest arrival first (SORT REVERSE ARRIVAL, RFC 5256), within `since`. */
+  private async newestFirst(s: ImapSession, since?: number): Promise<number[]> {
+    const criteria = since === undefined ? ["ALL"] : searchSince(s, since);
+    if (s.has("SORT")) {
+      const r = await s.command(["UID", "SORT", "(REVERSE ARRIVAL)", "UTF-8", ...criteria]);
+      return r.untagged.filter((u) => str(u.tokens[0]).toUpperCase() === "SORT").flatMap((u) => u.tokens.slice(1).map((t) => Number(str(t))));
+    }
+    const r = await s.command(["UID", "SEARCH", ...criteria]);
+    return searchUids(r.untagged).sort((a, b) => b - a);
+  }
+
+  async countItems(folderId: string, since?: number): Promise<number> {
+    return this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      if (since === undefined) return Number(str((await this.status(s, row.path, "(MESSAGES)")).get("MESSAGES")));
+      await this.select(s, row, false);
+      return searchUids((await s.command(["UID", "SEARCH", ...searchSince(s, since)])).untagged).length;
+    });
+  }
+
+  async getSummary(folderId: string, itemId: string): Promise<MailSummary | null> {
+    const uid = parseUid(itemId);
+    if (uid === null) return null;
+    return this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      await this.select(s, row, false);
+      return (await this.summaries(s, row, [uid]))[0] ?? null;
+    });
+  }
+
+  private async summaries(s: ImapSession, row: FolderRow, uids: number[]): Promise<MailSummary[]> {
+    if (!uids.length) return [];
+    const items = `(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.${SUMMARY_BYTES}>)`;
+    const r = await s.command(["UID", "FETCH", uids.join(","), items]);
+    const byUid = new Map<number, MailSummary>();
+    for (const u of r.untagged) {
+      if (kind(u) !== "FETCH") continue;
+      const a = attributes(u.tokens[2] ?? null);
+      const uid = Number(str(a.get("UID")));
+      const raw = [...a.entries()].find(([k]) => k.startsWith("BODY[]"))?.[1];
+      const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
+      const logged = this.all<{ modseq: number }>(`SELECT modseq FROM imap_changes WHERE folder = ? AND uid = ?`, row.id, uid)[0];
+      const summary: MailSummary = {
+        itemId: String(uid),
+        folderId: String(row.id),
+        modseq: logged?.modseq ?? 0,
+        received: parseInternalDate(str(a.get("INTERNALDATE"))),
+        subject: p.subject,
+        from: p.from,
+        to: p.to,
+        cc: p.cc,
+        replyTo: p.replyTo,
+        importance: p.importance,
+        flags: flagsOf(a.get("FLAGS")),
+        size: Number(str(a.get("RFC822.SIZE"))),
+        hasHtml: p.html !== undefined,
+        preview: previewText(p.plain),
+        attachments: p.attachments.map((x) => x.info),
+      };
+      for (const k of ["date", "messageId", "inReplyTo", "references", "contentClass", "calendarMethod", "threadTopic"] as const)
+        if (p[k] !== undefined) (summary as unknown as Record<string, unknown>)[k] = p[k];
+      byUid.set(uid, summary);
+    }
+    return uids.map((u) => byUid.get(u)).filter((m): m is MailSummary => m !== undefined);
+  }
+
+  async getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
+    const uid = parseUid(itemId);
+    if (uid === null) return null;
+    return this.use(async (s) => this.fetchRaw(s, this.folderRow(folderId), uid));
+  }
+
+  private async fetchRaw(s: ImapSession, row: FolderRow, uid: number): Promise<Uint8Array | null> {
+    await this.select(s, row, false);
+    const r = await s.command(["UID", "FETCH", String(uid), "(UID BODY.PEEK[])"]);
+    for (const u of r.untagged) {
+      if (kind(u) !== "FETCH") continue;
+      const a = attributes(u.tokens[2] ?? null);
+      if (Number(str(a.get("UID"))) !== uid) continue;
+      const body = a.get("BODY[]");
+      return body instanceof Uint8Array ? body : typeof body === "string" ? new TextEncoder().encode(body) : new Uint8Array(0);
+    }
+    return null;
+  }
+
+  async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
+    const raw = await this.getMime(folderId, itemId);
+    if (!raw) return null;
+    const p = await parseMessage(raw);
+    const data = type === "html" ? p.html : p.plain;
+    if (data === undefined) return null;
+    return { data, size: new TextEncoder().encode(data).byteLength };
+  }
+
+  async getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
+    const raw = await this.getMime(folderId, itemId);
+    if (!raw) return null;
+    return (await parseMessage(raw)).attachments.find((a) => a.info.partId === partId) ?? null;
+  }
+
+  async appendMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}, received?: number): Promise<string> {
+    return this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      const args: Arg[] = ["APPEND", q(row.path), `(${flagNames(flags, true).join(" ")})`];
+      if (received !== undefined) args.push(`"${internalDate(received)}"`);
+      args.push(new Literal(raw));
+      const r = await this.mailboxWrite(s, args);
+      const code = [...r.untagged, r.done].map((u) => u.code).find((c) => c && str(c[0]).toUpperCase() === "APPENDUID");
+      if (!code) throw new StoreUnavailableError("the IMAP server gave no APPENDUID (UIDPLUS)", 3600);
+      await this.refresh(s, this.folderRow(folderId));
+      return str(code[2]);
+    });
+  }
+
+  async setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void> {
+    const uid = this.uidOf(itemId);
+    await this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      await this.select(s, row, true);
+      const current = await this.flagsNow(s, uid);
+      if (!current) throw new StoreNotFoundError(`no item ${itemId}`);
+      const add = flagNames(pick(flags, (k, v) => v && !current[k]), false);
+      const remove = flagNames(pick(flags, (k, v) => !v && current[k]), false);
+      if (add.length) await s.command(["UID", "STORE", String(uid), "+FLAGS.SILENT", `(${add.join(" ")})`]);
+      if (remove.length) await s.command(["UID", "STORE", String(uid), "-FLAGS.SILENT", `(${remove.join(" ")})`]);
+      if (add.length || remove.length) await this.refresh(s, row);
+    });
+  }
+
+  private async flagsNow(s: ImapSession, uid: number): Promise<MailFlags | null> {
+    const r = await s.command(["UID", "FETCH", String(uid), "(UID FLAGS)"]);
+    for (const u of r.untagged) {
+      if (kind(u) !== "FETCH") continue;
+      const a = attributes(u.tokens[2] ?? null);
+      if (Number(str(a.get("UID"))) === uid) return flagsOf(a.get("FLAGS"));
+    }
+    return null;
+  }
+
+  async moveItem(folderId: string, itemId: string, destFolderId: string): Promise<string> {
+    const uid = this.uidOf(itemId);
+    if (folderId === destFolderId) throw new StoreFolderError("invalid", "source and destination are the same folder");
+    return this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      const dest = this.folderRow(destFolderId);
+      await this.select(s, row, true);
+      if (!(await this.flagsNow(s, uid))) throw new StoreNotFoundError(`no item ${itemId}`);
+      let r;
+      if (s.has("MOVE")) r = await this.mailboxWrite(s, ["UID", "MOVE", String(uid), q(dest.path)]);
+      else {
+        r = await this.mailboxWrite(s, ["UID", "COPY", String(uid), q(dest.path)]);
+        await this.expunge(s, uid);
+      }
+      const code = [...r.untagged, r.done].map((u) => u.code).find((c) => c && str(c[0]).toUpperCase() === "COPYUID");
+      if (!code) throw new StoreUnavailableError("the IMAP server gave no COPYUID (UIDPLUS)", 3600);
+      await this.refresh(s, this.folderRow(folderId));
+      await this.refresh(s, this.folderRow(destFolderId));
+      return str(code[3]);
+    });
+  }
+
+  async deleteItem(folderId: string, itemId: string): Promise<void> {
+    const uid = this.uidOf(itemId);
+    await this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      await this.select(s, row, true);
+      if (!(await this.flagsNow(s, uid))) throw new StoreNotFoundError(`no item ${itemId}`);
+      await this.expunge(s, uid);
+      await this.refresh(s, row);
+    });
+  }
+
+  /** \Deleted + UID EXPUNGE (UIDPLUS) of exactly these UIDs, never another client's \Deleted messages. */
+  private async expunge(s: ImapSession, uids: number | string): Promise<void> {
+    if (!s.has("UIDPLUS")) throw new StoreUnavailableError("the IMAP server lacks UIDPLUS (UID EXPUNGE)", 3600);
+    await s.command(["UID", "STORE", String(uids), "+FLAGS.SILENT", "(\\Deleted)"]);
+    await s.command(["UID", "EXPUNGE", String(uids)]);
+  }
+
+  async emptyFolder(folderId: string, includeSubfolders: boolean): Promise<void> {
+    await this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      await this.select(s, row, true);
+      const all = searchUids((await s.command(["UID", "SEARCH", "ALL"])).untagged);
+      if (all.length) await this.expunge(s, "1:*");
+      if (includeSubfolders) await this.deleteTree(s, row, true);
+      await this.refresh(s, this.folderRow(folderId));
+    });
+  }
+
+  // ---------- rows ----------
+
+  private folderRow(folderId: string): FolderRow {
+    const row = /^[1-9][0-9]{0,15}$/.test(folderId) ? this.all<FolderRow>(`SELECT * FROM imap_folders WHERE id = ?`, Number(folderId))[0] : undefined;
+    if (!row) throw new StoreNotFoundError(`no folder ${folderId}`);
+    return row;
+  }
+
+  private rows(): FolderRow[] {
+    return this.all<FolderRow>(`SELECT * FROM imap_folders ORDER BY id`);
+  }
+
+  private dropFolder(id: number): void {
+    this.sql(`DELETE FROM imap_changes WHERE folder = ?`, id);
+    this.sql(`DELETE FROM imap_folders WHERE id = ?`, id);
+  }
+
+  private uidOf(itemId: string): number {
+    const uid = parseUid(itemId);
+    if (uid === null) throw new StoreNotFoundError(`no item ${itemId}`);
+    return uid;
+  }
+
+  private async mailboxWrite(s: ImapSession, args: Arg[]): Promise<{ untagged: ImapResponse[]; done: ImapResponse }> {
+    try {
+      return await s.command(args);
+    } catch (e) {
+      if (e instanceof ImapCommandError && /^(TRYCREATE|NONEXISTENT)/.test(e.code)) throw new StoreNotFoundError("no such folder on the server");
+      throw e;
+    }
+  }
+
+  private sql(query: string, ...params: unknown[]): void {
+    this.storage.sql.exec(query, ...params);
+  }
+
+  private all<T>(query: string, ...params: unknown[]): T[] {
+    return this.storage.sql.exec(query, ...params).toArray() as T[];
+  }
+
+  private one<T>(query: string, ...params: unknown[]): T {
+    return this.storage.sql.exec(query, ...params).one() as T;
+  }
+}
+
+/** The response's name: "FETCH" for "* 3 FETCH (…)", "VANISHED" for "* VANISHED (EARLIER) 3:5". */
+function kind(u: ImapResponse): string {
+  const t = typeof u.tokens[0] === "string" && /^\d+$/.test(u.tokens[0]) ? u.tokens[1] : u.tokens[0];
+  return typeof t === "string" ? t.toUpperCase() : "";
+}
+
+function translate(e: unknown): unknown {
+  if (e instanceof ImapCommandError && /^NONEXISTENT/.test(e.code)) return new StoreNotFoundError(e.message);
+  return e;
+}
+
+function parseUid(itemId: string): number | null {
+  return /^[1-9][0-9]{0,9}$/.test(itemId) && Number(itemId) <= 0xffffffff ? Number(itemId) : null;
+}
+
+function parentOf(row: FolderRow, byPath: Map<string, FolderRow>): string {
+  let path = row.path;
+  for (;;) {
+    const i = path.lastIndexOf(row.delimiter);
+    if (i <= 0) return "0";
+    path = path.slice(0, i);
+    const parent = byPath.get(path);
+    if (parent) return String(parent.id);
+  }
+}
+
+function leafName(row: FolderRow): string {
+  const i = row.path.lastIndexOf(row.delimiter);
+  const leaf = i >= 0 ? row.path.slice(i + 1) : row.path;
+  return row.path.toUpperCase() === "INBOX" ? "Inbox" : decodeMailboxName(leaf);
+}
+
+const FLAG_NAMES: [keyof MailFlags, string][] = [
+  ["seen", "\\Seen"],
+  ["flagged", "\\Flagged"],
+  ["answered", "\\Answered"],
+  ["forwarded", "$Forwarded"],
+];
+
+function flagsOf(t: Token | undefined): MailFlags {
+  const set = new Set((Array.isArray(t) ? t : []).map((f) => str(f).toLowerCase()));
+  return { seen: set.has("\\seen"), flagged: set.has("\\flagged"), answered: set.has("\\answered"), forwarded: set.has("$forwarded") };
+}
+
+function flagNames(flags: Partial<MailFlags>, onlyTrue: boolean): string[] {
+  return FLAG_NAMES.filter(([k]) => (onlyTrue ? flags[k] === true : flags[k] !== undefined)).map(([, n]) => n);
+}
+
+function pick(flags: Partial<MailFlags>, keep: (k: keyof MailFlags, v: boolean) => boolean): Partial<MailFlags> {
+  const out: Partial<MailFlags> = {};
+  for (const [k] of FLAG_NAMES) if (flags[k] !== undefined && keep(k, flags[k]!)) out[k] = flags[k];
+  return out;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** RFC 3501 date-time: "26-Nov-2026 15:12:46 +0000". */
+function internalDate(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+/** RFC 3501 date-time " 6-Nov-2026 15:12:46 +0100" → ms since epoch (0 when unreadable). */
+export function parseInternalDate(s: string): number {
+  const m = /^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$/.exec(s);
+  if (!m) return 0;
+  const month = MONTHS.findIndex((x) => x.toLowerCase() === m[2]!.toLowerCase());
+  if (month < 0) return 0;
+  const utc = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  const offset = (Number(m[8]) * 60 + Number(m[9])) * 60_000 * (m[7] === "-" ? -1 : 1);
+  return utc - offset;
+}
+
+/** WITHIN (RFC 5032) is exact to the second; plain SINCE only knows the day (the caller filters the rest). */
+function searchSince(s: ImapSession, since: number): string[] {
+  if (s.has("WITHIN")) return ["YOUNGER", String(Math.max(1, Math.ceil((Date.now() - since) / 1000)))];
+  const d = new Date(since);
+  return ["SINCE", `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()}`];
+}
+
+function searchUids(untagged: ImapResponse[]): number[] {
+  return untagged.filter((u) => str(u.tokens[0]).toUpperCase() === "SEARCH").flatMap((u) => u.tokens.slice(1).map((t) => Number(str(t))));
+}
+
+/** "1:3,7" → [1, 2, 3, 7]. */
+export function uidSet(set: string): number[] {
+  const out: number[] = [];
+  for (const part of set.split(",")) {
+    const [a, b] = part.split(":").map(Number);
+    if (!Number.isFinite(a)) continue;
+    const lo = Math.min(a!, b ?? a!);
+    const hi = Math.max(a!, b ?? a!);
+    for (let u = lo; u <= hi && out.length < 1_000_000; u++) out.push(u);
+  }
+  return out;
+}

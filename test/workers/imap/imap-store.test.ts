@@ -1,0 +1,269 @@
+// ImapStore against a real Dovecot (test/servers/dovecot.ts) through cloudflare:sockets, implicit TLS.
+// "Another client" is a second, independent IMAP session on the same account.
+import { describe, expect, it } from "vitest";
+import { FolderType } from "../../../src/store/types";
+import { config, message, otherClient, withStore } from "./imap-helpers";
+
+const alice = config("alice");
+const MB = "imap-alice@example.test";
+
+async function folderId(name: string): Promise<string> {
+  return withStore(MB, alice, async (store) => {
+    const f = (await store.listFolders()).find((f) => f.name === name);
+    if (!f) throw new Error(`no folder ${name}`);
+    return f.id;
+  });
+}
+
+describe("ImapStore folders", () => {
+  it("lists the mailboxes with their types from SPECIAL-USE, defaults first, top level", async () => {
+    const folders = await withStore(MB, alice, (s) => s.listFolders());
+    const byName = Object.fromEntries(folders.map((f) => [f.name, f]));
+    expect(byName.Inbox!.type).toBe(FolderType.Inbox);
+    expect(byName.Drafts!.type).toBe(FolderType.Drafts);
+    expect(byName.Trash!.type).toBe(FolderType.DeletedItems);
+    expect(byName.Sent!.type).toBe(FolderType.SentItems);
+    expect(byName.Junk!.type).toBe(FolderType.UserMail);
+    expect(folders.every((f) => f.parentId === "0" && f.itemClass === "Email")).toBe(true);
+    expect(folders.slice(0, 4).map((f) => f.type).sort()).toEqual([2, 3, 4, 5]);
+    // ids are stable from one listing to the next
+    const again = await withStore(MB, alice, (s) => s.listFolders());
+    expect(again.map((f) => f.id).sort()).toEqual(folders.map((f) => f.id).sort());
+  });
+
+  it("keeps a folder's id when another client renames it on the server, children included", async () => {
+    await otherClient("alice", async (c) => {
+      await c.run("CREATE", '"Projects"');
+      await c.run("CREATE", '"Projects/Alpha"');
+    });
+    const before = await withStore(MB, alice, (s) => s.listFolders());
+    const projects = before.find((f) => f.name === "Projects")!;
+    const alpha = before.find((f) => f.name === "Alpha")!;
+    expect(alpha.parentId).toBe(projects.id);
+    await otherClient("alice", (c) => c.run("RENAME", '"Projects"', '"Archive 2026"'));
+    const after = await withStore(MB, alice, (s) => s.listFolders());
+    const renamed = after.find((f) => f.id === projects.id)!;
+    expect(renamed.name).toBe("Archive 2026");
+    expect(after.find((f) => f.id === alpha.id)).toMatchObject({ name: "Alpha", parentId: projects.id });
+    expect(after.some((f) => f.name === "Projects")).toBe(false);
+  });
+
+  it("creates, renames (non-ASCII names in modified UTF-7) and deletes folders on the server", async () => {
+    const created = await withStore(MB, alice, (s) => s.createFolder("0", "Réunions", FolderType.UserMail));
+    expect(created).toMatchObject({ name: "Réunions", parentId: "0", type: FolderType.UserMail });
+    expect(await otherClient("alice", (c) => c.mailboxes())).toContain("R&AOk-unions");
+    await expect(withStore(MB, alice, (s) => s.createFolder("0", "Réunions", FolderType.UserMail))).rejects.toMatchObject({ code: "exists" });
+    const child = await withStore(MB, alice, (s) => s.createFolder(created.id, "2027", FolderType.UserMail));
+    expect(child.parentId).toBe(created.id);
+
+    const renamed = await withStore(MB, alice, (s) => s.updateFolder(created.id, "Meetings", "0"));
+    expect(renamed).toMatchObject({ id: created.id, name: "Meetings" });
+    const names = await otherClient("alice", (c) => c.mailboxes());
+    expect(names).toContain("Meetings/2027");
+    expect(names).not.toContain("R&AOk-unions");
+    const inbox = await folderId("Inbox");
+    await expect(withStore(MB, alice, (s) => s.updateFolder(inbox, "Other", "0"))).rejects.toMatchObject({ code: "special" });
+    await expect(withStore(MB, alice, (s) => s.deleteFolder(inbox))).rejects.toMatchObject({ code: "special" });
+
+    await withStore(MB, alice, (s) => s.deleteFolder(created.id));
+    const left = await otherClient("alice", (c) => c.mailboxes());
+    expect(left.filter((n) => n.startsWith("Meetings"))).toEqual([]);
+    const folders = await withStore(MB, alice, (s) => s.listFolders());
+    expect(folders.some((f) => f.id === created.id || f.id === child.id)).toBe(false);
+  });
+});
+
+describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
+  it("a message appended by another client appears in changesSince and listItems, parsed", async () => {
+    const inbox = await folderId("Inbox");
+    const before = await withStore(MB, alice, (s) => s.folderStatus(inbox));
+    const uid = await otherClient("alice", (c) => c.append("INBOX", message("Quarterly report", "Numbers are up.\n")));
+    const { status, changes, list, body } = await withStore(MB, alice, async (s) => ({
+      status: await s.folderStatus(inbox),
+      changes: await s.changesSince(inbox, before.highestModseq, 100),
+      list: await s.listItems(inbox, { limit: 10 }),
+      body: await s.getBody(inbox, String(uid), "plain"),
+    }));
+    expect(status.validity).toBe(before.validity);
+    expect(status.highestModseq).toBeGreaterThan(before.highestModseq);
+    expect(status.count).toBe(before.count + 1);
+    expect(changes).toEqual([{ itemId: String(uid), modseq: status.highestModseq, deleted: false }]);
+    expect(list[0]).toMatchObject({ itemId: String(uid), folderId: inbox, subject: "Quarterly report", from: '"Sender" <sender@example.test>' });
+    expect(list[0]!.preview).toBe("Numbers are up.");
+    expect(list[0]!.flags).toEqual({ seen: false, flagged: false, answered: false, forwarded: false });
+    expect(body).toEqual({ data: "Numbers are up.\n", size: 16 });
+    // nothing more to report: same modseq, no changes
+    const again = await withStore(MB, alice, async (s) => [await s.folderStatus(inbox), await s.changesSince(inbox, status.highestModseq, 100)] as const);
+    expect(again[0].highestModseq).toBe(status.highestModseq);
+    expect(again[1]).toEqual([]);
+  });
+
+  it("flags both ways: another client's \\Seen shows as a change; our \\Flagged reaches the server", async () => {
+    const inbox = await folderId("Inbox");
+    const uid = await otherClient("alice", (c) => c.append("INBOX", message("Flag me")));
+    const base = await withStore(MB, alice, (s) => s.folderStatus(inbox));
+    await otherClient("alice", (c) => c.store("INBOX", uid, "+FLAGS", "\\Seen"));
+    const { changes, summary } = await withStore(MB, alice, async (s) => ({
+      changes: await s.changesSince(inbox, base.highestModseq, 100),
+      summary: await s.getSummary(inbox, String(uid)),
+    }));
+    expect(changes.map((c) => [c.itemId, c.deleted])).toEqual([[String(uid), false]]);
+    expect(summary!.flags.seen).toBe(true);
+
+    const mark = await withStore(MB, alice, async (s) => {
+      await s.setFlags(inbox, String(uid), { flagged: true, forwarded: true, seen: false });
+      return s.folderStatus(inbox);
+    });
+    expect((await otherClient("alice", (c) => c.flags("INBOX", uid))).sort()).toEqual(["$Forwarded", "\\Flagged"]);
+    expect(mark.highestModseq).toBeGreaterThan(changes[0]!.modseq);
+    await expect(withStore(MB, alice, (s) => s.setFlags(inbox, "999999", { seen: true }))).rejects.toMatchObject({ name: "StoreNotFoundError" });
+  });
+
+  it("deletes and moves: tombstones in the source, a new id in the destination (UID MOVE, COPYUID)", async () => {
+    const inbox = await folderId("Inbox");
+    const trash = await folderId("Trash");
+    const [gone, kept, moved] = await otherClient("alice", async (c) => [
+      await c.append("INBOX", message("Deleted elsewhere")),
+      await c.append("INBOX", message("Deleted by the phone")),
+      await c.append("INBOX", message("Moved by the phone")),
+    ]);
+    const base = await withStore(MB, alice, (s) => s.folderStatus(inbox));
+    await otherClient("alice", (c) => c.expunge("INBOX", gone));
+    const result = await withStore(MB, alice, async (s) => {
+      const trashBefore = await s.folderStatus(trash);
+      await s.deleteItem(inbox, String(kept));
+      const newId = await s.moveItem(inbox, String(moved), trash);
+      return {
+        newId,
+        changes: await s.changesSince(inbox, base.highestModseq, 100),
+        trashChanges: await s.changesSince(trash, trashBefore.highestModseq, 100),
+        trashItem: await s.getSummary(trash, newId),
+      };
+    });
+    expect(result.changes.map((c) => [c.itemId, c.deleted])).toEqual([
+      [String(gone), true],
+      [String(kept), true],
+      [String(moved), true],
+    ]);
+    const modseqs = result.changes.map((c) => c.modseq);
+    expect([...new Set(modseqs)].sort((a, b) => a - b)).toEqual(modseqs);
+    expect(result.trashChanges).toEqual([{ itemId: result.newId, modseq: expect.any(Number), deleted: false }]);
+    expect(result.trashItem!.subject).toBe("Moved by the phone");
+    const serverInbox = await otherClient("alice", (c) => c.uids("INBOX"));
+    expect(serverInbox).not.toContain(kept);
+    expect(serverInbox).not.toContain(moved);
+    expect(await otherClient("alice", (c) => c.uids("Trash"))).toContain(Number(result.newId));
+  });
+
+  it("changesSince pages by the last modseq seen without losing a change", async () => {
+    const inbox = await folderId("Inbox");
+    const base = await withStore(MB, alice, (s) => s.folderStatus(inbox));
+    await otherClient("alice", async (c) => {
+      for (let i = 0; i < 5; i++) await c.append("INBOX", message(`Page ${i}`));
+    });
+    const seen = await withStore(MB, alice, async (s) => {
+      const out: string[] = [];
+      let from = base.highestModseq;
+      for (;;) {
+        const page = await s.changesSince(inbox, from, 2);
+        if (!page.length) break;
+        out.push(...page.map((c) => c.itemId));
+        from = page[page.length - 1]!.modseq;
+      }
+      return out;
+    });
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+  });
+
+  it("a mailbox deleted and recreated on the server (new UIDVALIDITY) keeps its id and voids its items", async () => {
+    await otherClient("alice", async (c) => {
+      await c.run("CREATE", '"Reset"');
+      await c.append("Reset", message("Before the reset"));
+    });
+    const reset = await folderId("Reset");
+    const before = await withStore(MB, alice, (s) => s.folderStatus(reset));
+    await otherClient("alice", async (c) => {
+      await c.run("DELETE", '"Reset"');
+      await c.run("CREATE", '"Reset"');
+      await c.append("Reset", message("After the reset"));
+    });
+    expect(await folderId("Reset")).toBe(reset);
+    const { after, changes, list } = await withStore(MB, alice, async (s) => ({
+      after: await s.folderStatus(reset),
+      changes: await s.changesSince(reset, before.highestModseq, 100),
+      list: await s.listItems(reset, { limit: 10 }),
+    }));
+    expect(after.validity).not.toBe(before.validity);
+    // A caller holding the old modseq is told to resynchronise: nothing older is complete any more.
+    expect(after.tombstoneFloor).toBeGreaterThan(before.highestModseq);
+    expect(changes).toEqual([]);
+    expect(list.map((m) => m.subject)).toEqual(["After the reset"]);
+  });
+});
+
+describe("ImapStore items", () => {
+  it("lists newest first with a keyset cursor and a FilterType window; counts; appends with flags and date", async () => {
+    const id = await withStore(MB, alice, (s) => s.createFolder("0", "Listing", FolderType.UserMail));
+    const day = 86_400_000;
+    const now = Date.now();
+    const ids = await withStore(MB, alice, async (s) => {
+      const out: string[] = [];
+      for (let i = 0; i < 5; i++)
+        out.push(await s.appendMessage(id.id, new TextEncoder().encode(message(`Item ${i}`)), { seen: i % 2 === 0 }, now - (5 - i) * day));
+      return out;
+    });
+    const { first, second, recent, count, countRecent } = await withStore(MB, alice, async (s) => {
+      const first = await s.listItems(id.id, { limit: 2 });
+      const last = first[first.length - 1]!;
+      return {
+        first,
+        second: await s.listItems(id.id, { limit: 10, after: { received: last.received, itemId: last.itemId } }),
+        recent: await s.listItems(id.id, { limit: 10, since: now - 2.5 * day }),
+        count: await s.countItems(id.id),
+        countRecent: await s.countItems(id.id, now - 2.5 * day),
+      };
+    });
+    expect(first.map((m) => m.subject)).toEqual(["Item 4", "Item 3"]);
+    expect(second.map((m) => m.subject)).toEqual(["Item 2", "Item 1", "Item 0"]);
+    expect(recent.map((m) => m.itemId)).toEqual([ids[4], ids[3]]);
+    expect(count).toBe(5);
+    expect(countRecent).toBe(2);
+    expect(first[0]!.flags.seen).toBe(true);
+    expect(Math.abs(first[0]!.received - (now - day))).toBeLessThan(1000);
+    const mime = await withStore(MB, alice, (s) => s.getMime(id.id, ids[0]!));
+    expect(new TextDecoder().decode(mime!)).toContain("Subject: Item 0");
+    expect(await withStore(MB, alice, (s) => s.getMime(id.id, "424242"))).toBeNull();
+  });
+
+  it("fetches attachments by part id as the built-in store numbers them", async () => {
+    const inbox = await folderId("Inbox");
+    const raw = [
+      "From: a@example.test",
+      "To: alice@example.test",
+      "Subject: With attachment",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="b"',
+      "",
+      "--b",
+      "Content-Type: text/plain",
+      "",
+      "See attached.",
+      "--b",
+      'Content-Type: application/octet-stream; name="data.bin"',
+      'Content-Disposition: attachment; filename="data.bin"',
+      "Content-Transfer-Encoding: base64",
+      "",
+      btoa("\u0000\u0001\u0002binary"),
+      "--b--",
+      "",
+    ].join("\r\n");
+    const uid = await otherClient("alice", (c) => c.append("INBOX", raw));
+    const { summary, att } = await withStore(MB, alice, async (s) => ({
+      summary: await s.getSummary(inbox, String(uid)),
+      att: await s.getAttachment(inbox, String(uid), "1"),
+    }));
+    expect(summary!.attachments).toEqual([expect.objectContaining({ partId: "1", filename: "data.bin", size: 9 })]);
+    expect([...att!.data]).toEqual([0, 1, 2, ...new TextEncoder().encode("binary")]);
+  });
+});
