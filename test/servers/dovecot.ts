@@ -96,6 +96,8 @@ ssl_key = <${certs.key}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Tests try wrong passwords on purpose: no 2 s penalty slowing every later login.
+auth_failure_delay = 0
 first_valid_uid = ${uid}
 mail_uid = ${uid}
 mail_gid = ${gid}

@@ -1,5 +1,7 @@
 // An IMAP server that goes away: it greets, accepts any login and ENABLE, then on the next command
 // either drops the connection ("drop") or never answers ("silent"). For the outage paths of the IMAP store.
+// The password "wrong" is refused as Dovecot does (NO [AUTHENTICATIONFAILED]): refusing it on the real Dovecot
+// would put its per-IP auth penalty (seconds of delay) on every later login of the test run.
 import net from "node:net";
 
 export type FlakyMode = "drop" | "silent";
@@ -21,7 +23,9 @@ export async function startFlakyImap(mode: FlakyMode): Promise<{ port: number; s
         buf = buf.slice(i + 2);
         const [tag, cmd = ""] = line.split(" ");
         const verb = cmd.toUpperCase();
-        if (verb === "AUTHENTICATE" || verb === "LOGIN") sock.write(`${tag} OK [CAPABILITY ${CAPS}] logged in\r\n`);
+        if (/\bwrong\b/.test(line) || Buffer.from(line.split(" ").pop() ?? "", "base64").toString("latin1").endsWith("\0wrong"))
+          sock.write(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`);
+        else if (verb === "AUTHENTICATE" || verb === "LOGIN") sock.write(`${tag} OK [CAPABILITY ${CAPS}] logged in\r\n`);
         else if (verb === "ENABLE") sock.write(`* ENABLED QRESYNC\r\n${tag} OK enabled\r\n`);
         else if (verb === "LOGOUT") sock.end(`* BYE\r\n${tag} OK bye\r\n`);
         else if (mode === "drop") sock.destroy();

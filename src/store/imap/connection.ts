@@ -2,7 +2,7 @@
 // login, then one command at a time. Any transport failure (refused, reset, EOF, timeout, BYE) rejects
 // with StoreUnavailableError and closes the session; a tagged NO/BAD rejects with ImapCommandError.
 import { connect } from "cloudflare:sockets";
-import { StoreUnavailableError } from "../types";
+import { StoreAuthError, StoreUnavailableError } from "../types";
 import { type ImapResponse, parseResponse, ResponseSplitter, str, type Token } from "./parser";
 
 export type TlsMode = "implicit" | "starttls" | "none";
@@ -102,6 +102,7 @@ export class ImapSession {
       return s;
     } catch (e) {
       s.abort(e);
+      if (e instanceof ImapCommandError) throw new StoreAuthError(e.message);
       throw s.failed ?? e;
     }
   }
