@@ -23,6 +23,8 @@ export interface ImapSessionOptions {
   timeoutMs?: number;
   /** Seconds a phone is told to wait when the server is unreachable. */
   retryAfterSeconds?: number;
+  /** Capabilities to act as if the server lacked (tests of the fallbacks for older servers). */
+  ignoreCapabilities?: string[];
 }
 
 /** A literal argument: sent as {n+} with LITERAL+ (RFC 7888), else as a synchronising {n}. */
@@ -80,6 +82,7 @@ export class ImapSession {
   private resolveGreeting!: (r: ImapResponse) => void;
   private readonly timeoutMs: number;
   private readonly retryAfter: number;
+  private readonly ignored: Set<string>;
 
   private constructor(
     private readonly endpoint: ImapEndpoint,
@@ -87,6 +90,7 @@ export class ImapSession {
   ) {
     this.timeoutMs = opts.timeoutMs ?? 20_000;
     this.retryAfter = opts.retryAfterSeconds ?? 30;
+    this.ignored = new Set((opts.ignoreCapabilities ?? []).map((c) => c.toUpperCase()));
     this.socket = connect(
       { hostname: endpoint.host, port: endpoint.port },
       { secureTransport: endpoint.tls === "implicit" ? "on" : endpoint.tls === "starttls" ? "starttls" : "off", allowHalfOpen: false },
@@ -176,7 +180,8 @@ export class ImapSession {
   }
 
   has(cap: string): boolean {
-    return this.capabilities.has(cap.toUpperCase());
+    const c = cap.toUpperCase();
+    return this.capabilities.has(c) && !this.ignored.has(c);
   }
 
   /** Runs one command; resolves on tagged OK with every untagged response received meanwhile. */

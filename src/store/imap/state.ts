@@ -5,6 +5,8 @@
 //               MAILBOXID (RFC 8474) when the server has OBJECTID, its UIDVALIDITY, the server HIGHESTMODSEQ
 //               we last read, and our own per-folder change counter `modseq`.
 // imap_changes  the latest change we saw per UID: our modseq, and whether it is an expunge (tombstone).
+// imap_uids     only for servers without CONDSTORE/QRESYNC: every UID of a folder with its flags as last
+//               seen, so changes are found by comparing a full UID FETCH (FLAGS) with it.
 //
 // Why our own counter: IMAP gives expunges no modseq (VANISHED only lists UIDs), and the store interface
 // promises one distinct modseq per change, ascending, so a caller can page `changesSince` by the last
@@ -27,6 +29,11 @@ export const IMAP_SCHEMA = [
      deleted INTEGER NOT NULL,
      PRIMARY KEY (folder, uid))`,
   `CREATE INDEX IF NOT EXISTS imap_changes_modseq ON imap_changes (folder, modseq)`,
+  `CREATE TABLE IF NOT EXISTS imap_uids (
+     folder INTEGER NOT NULL,
+     uid INTEGER NOT NULL,
+     flags TEXT NOT NULL,
+     PRIMARY KEY (folder, uid))`,
 ];
 
 export interface FolderRow {

@@ -26,7 +26,8 @@ import { type FolderRow, IMAP_SCHEMA, reconcile, type ServerMailbox } from "./st
 // - Item ids are IMAP UIDs (decimal); FolderStatus.validity is the UIDVALIDITY: when it changes every item
 //   id of the folder is invalid and the caller resynchronises that folder.
 // - highestModseq/changesSince use our per-folder counter, fed from CONDSTORE/QRESYNC
-//   (UID FETCH … (CHANGEDSINCE n VANISHED), RFC 7162 §3.2.6): one distinct modseq per change, ascending.
+//   (UID FETCH … (CHANGEDSINCE n VANISHED), RFC 7162 §3.2.6), or on servers without them from a comparison
+//   of all UIDs and flags with the last look: one distinct modseq per change, ascending.
 // - A move is an expunge in the source plus a new UID in the destination (UID MOVE, COPYUID).
 // - Sessions are short: opened on first use, closed `idleMs` after the last call, never held (no IDLE):
 //   an open socket keeps the mailbox object awake and billed.
@@ -325,23 +326,23 @@ export class ImapStore implements MailStore {
    * No change costs one STATUS. A new UIDVALIDITY forgets the folder's log: every old item id is void.
    */
   private async refresh(s: ImapSession, row: FolderRow): Promise<FolderRow> {
-    if (!s.has("CONDSTORE") || !s.has("QRESYNC"))
-      throw new StoreUnavailableError("this IMAP server lacks CONDSTORE/QRESYNC (the UID-diff fallback is not built yet)", 3600);
-    const st = await this.status(s, row.path, "(UIDVALIDITY HIGHESTMODSEQ)");
+    const modseqs = s.has("CONDSTORE") && s.has("QRESYNC");
+    const st = await this.status(s, row.path, modseqs ? "(UIDVALIDITY HIGHESTMODSEQ)" : "(UIDVALIDITY)");
     const validity = Number(str(st.get("UIDVALIDITY")));
-    const highest = Number(str(st.get("HIGHESTMODSEQ")));
+    const highest = modseqs ? Number(str(st.get("HIGHESTMODSEQ"))) : 0;
     if (validity !== row.uidvalidity) {
       this.storage.transactionSync(() => {
         this.sql(`DELETE FROM imap_changes WHERE folder = ?`, row.id);
+        this.sql(`DELETE FROM imap_uids WHERE folder = ?`, row.id);
         this.sql(
-          `UPDATE imap_folders SET uidvalidity = ?, server_modseq = ?, modseq = modseq + 1, floor = modseq + 1 WHERE id = ?`,
+          `UPDATE imap_folders SET uidvalidity = ?, server_modseq = 0, modseq = modseq + 1, floor = modseq + 1 WHERE id = ?`,
           validity,
-          highest,
           row.id,
         );
       });
-      return this.folderRow(String(row.id));
+      row = this.folderRow(String(row.id));
     }
+    if (!modseqs) return this.refreshByUidDiff(s, row);
     if (highest === row.server_modseq) return row;
     if (row.server_modseq === 0) {
       // First look at this folder: what exists now is listed by listItems, not replayed as changes.
@@ -364,14 +365,44 @@ export class ImapStore implements MailStore {
     changed.sort((a, b) => a.modseq - b.modseq || a.uid - b.uid);
     // STATUS's HIGHESTMODSEQ (read before the FETCH), not the newest change read: a change racing with the
     // FETCH is read again next time rather than missed.
-    const seenUpTo = highest;
+    this.storage.transactionSync(() => this.log(row.id, changed.map((c) => c.uid), vanished, highest));
+    return this.folderRow(String(row.id));
+  }
+
+  /**
+   * For servers without CONDSTORE/QRESYNC: one UID FETCH 1:* (FLAGS) compared with the UIDs and flags we
+   * last saw (imap_uids). Costs a line per message on every look, which is why the modseq path comes first.
+   */
+  private async refreshByUidDiff(s: ImapSession, row: FolderRow): Promise<FolderRow> {
+    await this.select(s, row, false);
+    const r = await s.command(["UID", "FETCH", "1:*", "(UID FLAGS)"]);
+    const now = new Map<number, string>();
+    for (const u of r.untagged) {
+      if (kind(u) !== "FETCH") continue;
+      const a = attributes(u.tokens[2] ?? null);
+      now.set(Number(str(a.get("UID"))), flagKey(a.get("FLAGS")));
+    }
+    const known = new Map(this.all<{ uid: number; flags: string }>(`SELECT uid, flags FROM imap_uids WHERE folder = ?`, row.id).map((k) => [k.uid, k.flags]));
+    const first = row.server_modseq === 0;
+    const changed = [...now].filter(([uid, flags]) => known.get(uid) !== flags).map(([uid]) => uid).sort((a, b) => a - b);
+    const vanished = [...known.keys()].filter((uid) => !now.has(uid)).sort((a, b) => a - b);
+    if (!first && !changed.length && !vanished.length) return row;
     this.storage.transactionSync(() => {
-      let next = this.folderRow(String(row.id)).modseq;
-      for (const c of changed) this.logChange(row.id, c.uid, ++next, false);
-      for (const uid of vanished) this.logChange(row.id, uid, ++next, true);
-      this.sql(`UPDATE imap_folders SET modseq = ?, server_modseq = ? WHERE id = ?`, next, seenUpTo, row.id);
+      for (const uid of changed) this.sql(`INSERT OR REPLACE INTO imap_uids (folder, uid, flags) VALUES (?, ?, ?)`, row.id, uid, now.get(uid)!);
+      for (const uid of vanished) this.sql(`DELETE FROM imap_uids WHERE folder = ? AND uid = ?`, row.id, uid);
+      // server_modseq 1 marks "baseline taken" here; the first look logs nothing, as on the modseq path.
+      if (first) this.sql(`UPDATE imap_folders SET server_modseq = 1 WHERE id = ?`, row.id);
+      else this.log(row.id, changed, vanished, 1);
     });
     return this.folderRow(String(row.id));
+  }
+
+  /** Gives each change the next value of the folder's counter: changes first, then expunges. */
+  private log(folder: number, changed: number[], vanished: number[], serverModseq: number): void {
+    let next = this.folderRow(String(folder)).modseq;
+    for (const uid of changed) this.logChange(folder, uid, ++next, false);
+    for (const uid of vanished) this.logChange(folder, uid, ++next, true);
+    this.sql(`UPDATE imap_folders SET modseq = ?, server_modseq = ? WHERE id = ?`, next, serverModseq, folder);
   }
 
   private logChange(folder: number, uid: number, modseq: number, deleted: boolean): void {
@@ -607,6 +638,7 @@ export class ImapStore implements MailStore {
 
   private dropFolder(id: number): void {
     this.sql(`DELETE FROM imap_changes WHERE folder = ?`, id);
+    this.sql(`DELETE FROM imap_uids WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_folders WHERE id = ?`, id);
   }
 
@@ -676,6 +708,15 @@ const FLAG_NAMES: [keyof MailFlags, string][] = [
   ["answered", "\\Answered"],
   ["forwarded", "$Forwarded"],
 ];
+
+/** The flags of a message as one comparable string (sorted, lower case), keywords included. */
+function flagKey(t: Token | undefined): string {
+  return (Array.isArray(t) ? t : [])
+    .map((f) => str(f).toLowerCase())
+    .filter((f) => f !== "\\recent")
+    .sort()
+    .join(" ");
+}
 
 function flagsOf(t: Token | undefined): MailFlags {
   const set = new Set((Array.isArray(t) ? t : []).map((f) => str(f).toLowerCase()));
