@@ -106,6 +106,7 @@ mail_location = maildir:${dir}/mail/%n
 mail_plugins = $mail_plugins ${plugins}
 protocol imap {
   mail_max_userip_connections = 100
+  imap_metadata = yes
 }
 passdb {
   driver = passwd-file
@@ -160,7 +161,20 @@ service pop3-login {
     port = 0
   }
 }
-${push && opts.pushUrl ? `plugin {\n  push_notification_driver = ox:url=${opts.pushUrl}\n}` : ""}
+${push && opts.pushUrl ? pushConfig(dir, opts.pushUrl) : ""}
+`;
+}
+
+/**
+ * Dovecot's push_notification OX driver posts JSON to `url` for new mail in INBOX, and only for users whose
+ * METADATA /private/vendor/vendor.dovecot/http-notify is set (see enablePush): hence the metadata dict.
+ */
+function pushConfig(dir: string, url: string): string {
+  return `
+mail_attribute_dict = file:${dir}/mail/%n/dovecot-attributes
+plugin {
+  push_notification_driver = ox:url=${url} user_from_metadata timeout_msecs=2000
+}
 `;
 }
 

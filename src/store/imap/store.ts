@@ -299,6 +299,24 @@ export class ImapStore implements MailStore {
     }
   }
 
+  // ---------- push from the server ----------
+
+  /**
+   * Asks Dovecot to announce new mail for this account through its push_notification OX driver
+   * (configured by the provider with `user_from_metadata`): the driver only calls for users carrying this
+   * METADATA entry (RFC 5464), and puts its `user=` value in the JSON body, so the webhook learns which
+   * mailbox object to wake. Returns false when the server has no METADATA.
+   */
+  async enablePush(address: string): Promise<boolean> {
+    return this.use(async (s) => {
+      if (!s.has("METADATA")) return false;
+      const value = q(`user=${address}`);
+      if (typeof value !== "string") throw new StoreFolderError("invalid", "push needs an ASCII address");
+      await s.command(["SETMETADATA", '""', `(/private/vendor/vendor.dovecot/http-notify ${value})`]);
+      return true;
+    });
+  }
+
   // ---------- change tracking ----------
 
   async folderStatus(folderId: string): Promise<FolderStatus> {

@@ -1,0 +1,59 @@
+// Push from the server: Dovecot's push_notification OX driver (user_from_metadata) announces mail delivered
+// by LMTP for an account the store enabled, with the mailbox address we chose, HTTP Basic from the driver URL.
+// The calls land in the Node control server (test/servers/control.ts), which also delivers by LMTP.
+import { describe, expect, inject, it } from "vitest";
+import type { RecordedNotification } from "../../servers/control";
+import { config, withStore } from "./imap-helpers";
+
+const control = inject("controlUrl");
+const MB = "dave@mail.example.test";
+const dave = config("dave");
+
+async function notifications(): Promise<RecordedNotification[]> {
+  return (await fetch(`${control}/notifications`)).json();
+}
+
+async function lmtp(to: string, raw: string): Promise<void> {
+  const r = await fetch(`${control}/lmtp?to=${encodeURIComponent(to)}`, { method: "POST", body: raw });
+  expect(r.status).toBe(204);
+}
+
+describe("Dovecot push_notification (OX driver) for a bridged account", () => {
+  it("announces LMTP-delivered mail within a second, as PUT with Basic auth and the address we set", async () => {
+    const { inbox, base } = await withStore(MB, dave, async (s) => {
+      expect(await s.enablePush(MB)).toBe(true);
+      const inbox = (await s.listFolders()).find((f) => f.name === "Inbox")!.id;
+      return { inbox, base: await s.folderStatus(inbox) };
+    });
+    const before = (await notifications()).length;
+    const sent = Date.now();
+    await lmtp("dave", "From: Bob <bob@example.test>\r\nTo: dave@example.test\r\nSubject: Ping me\r\n\r\nhello\r\n");
+    let got: RecordedNotification | undefined;
+    while (!got && Date.now() - sent < 3000) {
+      got = (await notifications()).slice(before).find((n) => JSON.parse(n.body).user === MB);
+      if (!got) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(got).toBeDefined();
+    expect(got!.at - sent).toBeLessThan(1000);
+    expect(got!.method).toBe("PUT");
+    expect(got!.path).toBe("/notify/ox");
+    expect(got!.authorization).toBe(`Basic ${btoa("dovecot:push-secret-1")}`);
+    expect(JSON.parse(got!.body)).toMatchObject({ user: MB, event: "messageNew", folder: "INBOX", subject: "Ping me", "imap-uid": expect.any(Number) });
+
+    // ...and the delivered message is the change the store reports for that folder
+    const uid = String(JSON.parse(got!.body)["imap-uid"]);
+    const { changes, summary } = await withStore(MB, dave, async (s) => ({
+      changes: await s.changesSince(inbox, base.highestModseq, 10),
+      summary: await s.getSummary(inbox, uid),
+    }));
+    expect(changes).toEqual([{ itemId: uid, modseq: base.highestModseq + 1, deleted: false }]);
+    expect(summary!.subject).toBe("Ping me");
+  });
+
+  it("an account that did not enable push is not announced", async () => {
+    const before = (await notifications()).length;
+    await lmtp("erin", "From: a@example.test\r\nTo: erin@example.test\r\nSubject: quiet\r\n\r\nx\r\n");
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await notifications()).slice(before).filter((n) => n.body.includes("quiet"))).toEqual([]);
+  });
+});
