@@ -5,6 +5,8 @@
 //               MAILBOXID (RFC 8474) when the server has OBJECTID, its UIDVALIDITY, the server HIGHESTMODSEQ
 //               we last read, and our own per-folder change counter `modseq`.
 // imap_changes  the latest change we saw per UID: our modseq, and whether it is an expunge (tombstone).
+// imap_summaries  what parsing a message gave (subject, addresses, preview, attachments…) per UID: a UID's
+//               content never changes, so each message is fetched and parsed once.
 // imap_uids     only for servers without CONDSTORE/QRESYNC: every UID of a folder with its flags as last
 //               seen, so changes are found by comparing a full UID FETCH (FLAGS) with it.
 //
@@ -29,6 +31,11 @@ export const IMAP_SCHEMA = [
      deleted INTEGER NOT NULL,
      PRIMARY KEY (folder, uid))`,
   `CREATE INDEX IF NOT EXISTS imap_changes_modseq ON imap_changes (folder, modseq)`,
+  `CREATE TABLE IF NOT EXISTS imap_summaries (
+     folder INTEGER NOT NULL,
+     uid INTEGER NOT NULL,
+     content TEXT NOT NULL,
+     PRIMARY KEY (folder, uid))`,
   `CREATE TABLE IF NOT EXISTS imap_uids (
      folder INTEGER NOT NULL,
      uid INTEGER NOT NULL,

@@ -40,8 +40,11 @@ export interface ImapStoreConfig {
   idleMs?: number;
 }
 
-/** Summaries are parsed from the first bytes of a message only (partial FETCH); bodies are fetched whole. */
-const SUMMARY_BYTES = 256 * 1024;
+/** Unparsed messages are fetched for their summary in batches of about this many bytes (bigger ones alone). */
+const BATCH_BYTES = 1024 * 1024;
+
+/** What a summary takes from parsing the message (kept per UID in imap_summaries). */
+type ParsedSummary = Omit<MailSummary, "itemId" | "folderId" | "modseq" | "received" | "flags" | "size">;
 
 const SPECIAL: [string, FolderTypeValue][] = [
   ["\\DRAFTS", FolderType.Drafts],
@@ -352,6 +355,7 @@ export class ImapStore implements MailStore {
       this.storage.transactionSync(() => {
         this.sql(`DELETE FROM imap_changes WHERE folder = ?`, row.id);
         this.sql(`DELETE FROM imap_uids WHERE folder = ?`, row.id);
+        this.sql(`DELETE FROM imap_summaries WHERE folder = ?`, row.id);
         this.sql(
           `UPDATE imap_folders SET uidvalidity = ?, server_modseq = 0, modseq = modseq + 1, floor = modseq + 1 WHERE id = ?`,
           validity,
@@ -419,7 +423,10 @@ export class ImapStore implements MailStore {
   private log(folder: number, changed: number[], vanished: number[], serverModseq: number): void {
     let next = this.folderRow(String(folder)).modseq;
     for (const uid of changed) this.logChange(folder, uid, ++next, false);
-    for (const uid of vanished) this.logChange(folder, uid, ++next, true);
+    for (const uid of vanished) {
+      this.logChange(folder, uid, ++next, true);
+      this.sql(`DELETE FROM imap_summaries WHERE folder = ? AND uid = ?`, folder, uid);
+    }
     this.sql(`UPDATE imap_folders SET modseq = ?, server_modseq = ? WHERE id = ?`, next, serverModseq, folder);
   }
 
@@ -482,40 +489,88 @@ export class ImapStore implements MailStore {
     });
   }
 
+  /**
+   * Summaries of the selected folder's UIDs, in the order given. Flags, arrival and size are read live; what
+   * comes from parsing the message is parsed once per UID and kept (imap_summaries: a UID's content never
+   * changes). Unparsed messages are fetched whole, small ones together, big ones one at a time.
+   */
   private async summaries(s: ImapSession, row: FolderRow, uids: number[]): Promise<MailSummary[]> {
     if (!uids.length) return [];
-    const items = `(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.${SUMMARY_BYTES}>)`;
-    const r = await s.command(["UID", "FETCH", uids.join(","), items]);
-    const byUid = new Map<number, MailSummary>();
+    const r = await s.command(["UID", "FETCH", uids.join(","), "(UID FLAGS INTERNALDATE RFC822.SIZE)"]);
+    const meta = new Map<number, Map<string, Token>>();
     for (const u of r.untagged) {
       if (kind(u) !== "FETCH") continue;
       const a = attributes(u.tokens[2] ?? null);
-      const uid = Number(str(a.get("UID")));
-      const raw = [...a.entries()].find(([k]) => k.startsWith("BODY[]"))?.[1];
-      const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
+      meta.set(Number(str(a.get("UID"))), a);
+    }
+    const present = uids.filter((u) => meta.has(u));
+    const parsed = new Map<number, ParsedSummary>();
+    for (const c of this.all<{ uid: number; content: string }>(
+      `SELECT uid, content FROM imap_summaries WHERE folder = ? AND uid IN (${present.map(() => "?").join(",") || "NULL"})`,
+      row.id,
+      ...present,
+    ))
+      parsed.set(c.uid, JSON.parse(c.content));
+    const missing = present.filter((u) => !parsed.has(u));
+    const size = (u: number) => Number(str(meta.get(u)!.get("RFC822.SIZE")));
+    const batches: number[][] = [];
+    let batch: number[] = [];
+    let bytes = 0;
+    for (const u of missing) {
+      if (size(u) > BATCH_BYTES) batches.push([u]);
+      else {
+        if (bytes + size(u) > BATCH_BYTES && batch.length) {
+          batches.push(batch);
+          batch = [];
+          bytes = 0;
+        }
+        batch.push(u);
+        bytes += size(u);
+      }
+    }
+    if (batch.length) batches.push(batch);
+    for (const b of batches) {
+      const f = await s.command(["UID", "FETCH", b.join(","), "(UID BODY.PEEK[])"]);
+      for (const u of f.untagged) {
+        if (kind(u) !== "FETCH") continue;
+        const a = attributes(u.tokens[2] ?? null);
+        const uid = Number(str(a.get("UID")));
+        const raw = a.get("BODY[]");
+        const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
+        const content: ParsedSummary = {
+          subject: p.subject,
+          from: p.from,
+          to: p.to,
+          cc: p.cc,
+          replyTo: p.replyTo,
+          importance: p.importance,
+          hasHtml: p.html !== undefined,
+          preview: previewText(p.plain),
+          attachments: p.attachments.map((x) => x.info),
+        };
+        for (const k of ["date", "messageId", "inReplyTo", "references", "contentClass", "calendarMethod", "threadTopic"] as const)
+          if (p[k] !== undefined) (content as Record<string, unknown>)[k] = p[k];
+        parsed.set(uid, content);
+        this.sql(`INSERT OR REPLACE INTO imap_summaries (folder, uid, content) VALUES (?, ?, ?)`, row.id, uid, JSON.stringify(content));
+      }
+    }
+    const out: MailSummary[] = [];
+    for (const uid of present) {
+      const a = meta.get(uid)!;
+      const content = parsed.get(uid);
+      if (!content) continue;
       const logged = this.all<{ modseq: number }>(`SELECT modseq FROM imap_changes WHERE folder = ? AND uid = ?`, row.id, uid)[0];
-      const summary: MailSummary = {
+      out.push({
+        ...content,
         itemId: String(uid),
         folderId: String(row.id),
         modseq: logged?.modseq ?? 0,
         received: parseInternalDate(str(a.get("INTERNALDATE"))),
-        subject: p.subject,
-        from: p.from,
-        to: p.to,
-        cc: p.cc,
-        replyTo: p.replyTo,
-        importance: p.importance,
         flags: flagsOf(a.get("FLAGS")),
-        size: Number(str(a.get("RFC822.SIZE"))),
-        hasHtml: p.html !== undefined,
-        preview: previewText(p.plain),
-        attachments: p.attachments.map((x) => x.info),
-      };
-      for (const k of ["date", "messageId", "inReplyTo", "references", "contentClass", "calendarMethod", "threadTopic"] as const)
-        if (p[k] !== undefined) (summary as unknown as Record<string, unknown>)[k] = p[k];
-      byUid.set(uid, summary);
+        size: size(uid),
+      });
     }
-    return uids.map((u) => byUid.get(u)).filter((m): m is MailSummary => m !== undefined);
+    return out;
   }
 
   async getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
@@ -607,6 +662,13 @@ export class ImapStore implements MailStore {
       }
       const code = [...r.untagged, r.done].map((u) => u.code).find((c) => c && str(c[0]).toUpperCase() === "COPYUID");
       if (!code) throw new StoreUnavailableError("the IMAP server gave no COPYUID (UIDPLUS)", 3600);
+      this.sql(
+        `INSERT OR REPLACE INTO imap_summaries (folder, uid, content) SELECT ?, ?, content FROM imap_summaries WHERE folder = ? AND uid = ?`,
+        dest.id,
+        Number(str(code[3])),
+        row.id,
+        uid,
+      );
       await this.refresh(s, this.folderRow(folderId));
       await this.refresh(s, this.folderRow(destFolderId));
       return str(code[3]);
@@ -655,6 +717,7 @@ export class ImapStore implements MailStore {
   }
 
   private dropFolder(id: number): void {
+    this.sql(`DELETE FROM imap_summaries WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_changes WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_uids WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_folders WHERE id = ?`, id);

@@ -1,5 +1,7 @@
 // ImapStore against a real Dovecot (test/servers/dovecot.ts) through cloudflare:sockets, implicit TLS.
 // "Another client" is a second, independent IMAP session on the same account.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FolderType } from "../../../src/store/types";
 import { config, message, otherClient, withStore } from "./imap-helpers";
@@ -265,5 +267,46 @@ describe("ImapStore items", () => {
     }));
     expect(summary!.attachments).toEqual([expect.objectContaining({ partId: "1", filename: "data.bin", size: 9 })]);
     expect([...att!.data]).toEqual([0, 1, 2, ...new TextEncoder().encode("binary")]);
+  });
+
+  it("summarises a 1.5 MB message in full (attachment after the first megabyte) and parses each UID once", async () => {
+    const folder = await withStore(MB, alice, (s) => s.createFolder("0", "Big", FolderType.UserMail));
+    const filler = "x".repeat(76) + "\r\n";
+    const raw = [
+      "From: a@example.test",
+      "Subject: Big one",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="b"',
+      "",
+      "--b",
+      "Content-Type: text/plain",
+      "",
+      filler.repeat(20_000),
+      "--b",
+      'Content-Type: text/plain; name="late.txt"',
+      'Content-Disposition: attachment; filename="late.txt"',
+      "",
+      "found me",
+      "--b--",
+      "",
+    ].join("\r\n");
+    const uid = await otherClient("alice", (c) => c.append("Big", raw));
+    const first = await withStore(MB, alice, (s) => s.listItems(folder.id, { limit: 5 }));
+    expect(first[0]!.size).toBeGreaterThan(1_500_000);
+    expect(first[0]!.attachments.map((a) => a.filename)).toEqual(["late.txt"]);
+    const cached = () =>
+      runInDurableObject(env.MAILBOX.getByName(MB), async (_i, state) =>
+        state.storage.sql.exec(`SELECT uid FROM imap_summaries WHERE folder = ?`, Number(folder.id)).toArray(),
+      );
+    expect(await cached()).toEqual([{ uid }]);
+    // flags still come from the server on every listing
+    await otherClient("alice", (c) => c.store("Big", uid, "+FLAGS", "\\Seen"));
+    const second = await withStore(MB, alice, (s) => s.listItems(folder.id, { limit: 5 }));
+    expect(second[0]).toEqual({ ...first[0], flags: { ...first[0]!.flags, seen: true } });
+    // an expunge forgets the cached summary
+    await withStore(MB, alice, (s) => s.folderStatus(folder.id));
+    await otherClient("alice", (c) => c.expunge("Big", uid));
+    await withStore(MB, alice, (s) => s.changesSince(folder.id, 0, 10));
+    expect(await cached()).toEqual([]);
   });
 });
