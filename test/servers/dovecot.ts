@@ -215,7 +215,14 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
   chownSync(path.join(dir, "mail"), uid, gid);
   writeFileSync(path.join(dir, "users"), users.map((u) => `${u.user}:{PLAIN}${u.password}::::::`).join("\n") + "\n");
   const certs = makeCertificates(dir);
-  const ports = { imap: await freePort(), imaps: await freePort(), lmtp: await freePort() };
+  const taken = new Set<number>();
+  const distinctPort = async () => {
+    for (;;) {
+      const p = await freePort();
+      if (!taken.has(p)) return taken.add(p), p;
+    }
+  };
+  const ports = { imap: await distinctPort(), imaps: await distinctPort(), lmtp: await distinctPort() };
   const conf = path.join(dir, "dovecot.conf");
   writeFileSync(conf, config(dir, ports, certs, opts));
 

@@ -99,6 +99,7 @@ export class ImapSession {
 
   /** Connects, upgrades to TLS when asked, logs in and learns the capabilities. */
   static async open(endpoint: ImapEndpoint, credentials: ImapCredentials, opts: ImapSessionOptions = {}): Promise<ImapSession> {
+    assertEndpointAllowed(endpoint);
     const s = new ImapSession(endpoint, opts);
     try {
       await s.withTimeout(s.start(), "connect");
@@ -331,6 +332,29 @@ export class ImapSession {
     }
     this.abort(new Error("session closed"));
   }
+}
+
+/** Passwords never cross a network in clear: an unencrypted session is only for loopback (tests, a local relay). */
+export function assertEndpointAllowed(e: ImapEndpoint): void {
+  if (e.tls === "none" && !/^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i.test(e.host))
+    throw new TypeError(`plain IMAP (tls "none") is only allowed to loopback, not ${e.host}`);
+  if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) throw new TypeError(`bad IMAP port ${e.port}`);
+}
+
+/**
+ * Checks an account's password against its IMAP server (how devices of a bridged mailbox authenticate).
+ * true/false for accepted/refused; StoreUnavailableError when the server cannot be asked.
+ */
+export async function verifyImapLogin(endpoint: ImapEndpoint, credentials: ImapCredentials, opts: ImapSessionOptions = {}): Promise<boolean> {
+  let s: ImapSession;
+  try {
+    s = await ImapSession.open(endpoint, credentials, opts);
+  } catch (e) {
+    if (e instanceof StoreAuthError) return false;
+    throw e;
+  }
+  await s.close();
+  return true;
 }
 
 // close() has been seen to hang on some TLS servers (workerd#2060): never wait for it long.

@@ -1,2 +1,2 @@
 export { ImapStore, type ImapStoreConfig } from "./store";
-export { ImapSession, ImapCommandError, type ImapEndpoint, type ImapCredentials, type TlsMode } from "./connection";
+export { assertEndpointAllowed, verifyImapLogin, ImapSession, ImapCommandError, type ImapEndpoint, type ImapCredentials, type TlsMode } from "./connection";

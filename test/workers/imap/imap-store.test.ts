@@ -310,3 +310,27 @@ describe("ImapStore items", () => {
     expect(await cached()).toEqual([]);
   });
 });
+
+describe("ImapStore emptyFolder", () => {
+  it("expunges every message; with subfolders it deletes them too, the folder itself stays", async () => {
+    const top = await withStore(MB, alice, (s) => s.createFolder("0", "Bin", FolderType.UserMail));
+    const sub = await withStore(MB, alice, (s) => s.createFolder(top.id, "Old", FolderType.UserMail));
+    await otherClient("alice", async (c) => {
+      await c.append("Bin", message("one"));
+      await c.append("Bin", message("two"));
+      await c.append("Bin/Old", message("three"));
+    });
+    const base = await withStore(MB, alice, (s) => s.folderStatus(top.id));
+    await withStore(MB, alice, (s) => s.emptyFolder(top.id, false));
+    expect(await otherClient("alice", (c) => c.uids("Bin"))).toEqual([]);
+    expect(await otherClient("alice", (c) => c.uids("Bin/Old"))).toHaveLength(1);
+    const changes = await withStore(MB, alice, (s) => s.changesSince(top.id, base.highestModseq, 10));
+    expect(changes.map((c) => c.deleted)).toEqual([true, true]);
+
+    await withStore(MB, alice, (s) => s.emptyFolder(top.id, true));
+    const names = await otherClient("alice", (c) => c.mailboxes());
+    expect(names).toContain("Bin");
+    expect(names).not.toContain("Bin/Old");
+    expect((await withStore(MB, alice, (s) => s.listFolders())).some((f) => f.id === sub.id)).toBe(false);
+  });
+});
