@@ -28,7 +28,7 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
   let dovecot: Awaited<ReturnType<typeof startDovecot>>;
   try {
     dovecot = await startDovecot({
-      users: ["alice", "bob", "carol", "dave", "erin"].map((user) => ({ user, password: `${user} secret` })),
+      users: ["alice", "bob", "carol", "dave", "erin", "frank"].map((user) => ({ user, password: `${user} secret` })),
       pushUrl,
     });
   } catch (e) {

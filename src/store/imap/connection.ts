@@ -70,6 +70,8 @@ export function q(s: string): Arg {
 
 export class ImapSession {
   capabilities = new Set<string>();
+  /** Bytes received and commands sent on this session (cost figures for tests and benchmarks). */
+  readonly stats = { bytesIn: 0, commands: 0 };
   private socket: Socket;
   private reader!: ReadableStreamDefaultReader<Uint8Array>;
   private writer!: WritableStreamDefaultWriter<Uint8Array>;
@@ -194,6 +196,7 @@ export class ImapSession {
     const go = async (): Promise<CommandResult> => {
       if (this.failed) throw this.failed;
       const tag = `A${++this.tagNo}`;
+      this.stats.commands++;
       const result = new Promise<CommandResult>((resolve, reject) => {
         this.pending = { tag, name, untagged: [], resolve, reject, onContinue };
       });
@@ -244,6 +247,7 @@ export class ImapSession {
       for (;;) {
         const { value, done } = await this.reader.read();
         if (done) break;
+        this.stats.bytesIn += value.byteLength;
         for (const segs of this.splitter.push(value)) this.dispatch(parseResponse(segs));
       }
       this.abort(new Error("the IMAP server closed the connection"));

@@ -78,9 +78,17 @@ export class ImapStore implements MailStore {
           this.session = null;
           this.selected = null;
           this.session = await ImapSession.open(this.config.endpoint, this.config.credentials, this.config.session);
+          this.stats.sessions++;
           if (this.session.has("QRESYNC")) await this.session.command(["ENABLE", "QRESYNC"]);
         }
-        return await fn(this.session);
+        const s = this.session;
+        const before = { commands: s.stats.commands, bytesIn: s.stats.bytesIn };
+        try {
+          return await fn(s);
+        } finally {
+          this.stats.commands += s.stats.commands - before.commands;
+          this.stats.bytesIn += s.stats.bytesIn - before.bytesIn;
+        }
       } catch (e) {
         throw translate(e);
       } finally {
@@ -99,6 +107,9 @@ export class ImapStore implements MailStore {
     this.selected = null;
     void s.close();
   }
+
+  /** Sessions opened, commands sent and bytes received by this store so far (tests and benchmarks). */
+  readonly stats = { sessions: 0, commands: 0, bytesIn: 0 };
 
   /** Closes the session now (end of a request, tests). */
   async close(): Promise<void> {
@@ -506,9 +517,10 @@ export class ImapStore implements MailStore {
     const present = uids.filter((u) => meta.has(u));
     const parsed = new Map<number, ParsedSummary>();
     for (const c of this.all<{ uid: number; content: string }>(
-      `SELECT uid, content FROM imap_summaries WHERE folder = ? AND uid IN (${present.map(() => "?").join(",") || "NULL"})`,
+      // one bound JSON array: Durable Object SQLite allows at most 100 bound parameters
+      `SELECT uid, content FROM imap_summaries WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
       row.id,
-      ...present,
+      JSON.stringify(present),
     ))
       parsed.set(c.uid, JSON.parse(c.content));
     const missing = present.filter((u) => !parsed.has(u));
