@@ -390,7 +390,8 @@ export class ImapStore implements MailStore {
       if (kind(u) === "FETCH") {
         const a = attributes(u.tokens[2] ?? null);
         const m = a.get("MODSEQ");
-        changed.push({ uid: Number(str(a.get("UID"))), modseq: Number(str(Array.isArray(m) ? m[0] : m)) });
+        const uid = uidOf(a);
+        if (uid !== null) changed.push({ uid, modseq: Number(str(Array.isArray(m) ? m[0] : m)) });
       } else if (kind(u) === "VANISHED") {
         vanished.push(...uidSet(str(u.tokens[u.tokens.length - 1])));
       }
@@ -413,7 +414,8 @@ export class ImapStore implements MailStore {
     for (const u of r.untagged) {
       if (kind(u) !== "FETCH") continue;
       const a = attributes(u.tokens[2] ?? null);
-      now.set(Number(str(a.get("UID"))), flagKey(a.get("FLAGS")));
+      const uid = uidOf(a);
+      if (uid !== null) now.set(uid, flagKey(a.get("FLAGS")));
     }
     const known = new Map(this.all<{ uid: number; flags: string }>(`SELECT uid, flags FROM imap_uids WHERE folder = ?`, row.id).map((k) => [k.uid, k.flags]));
     const first = row.server_modseq === 0;
@@ -512,7 +514,8 @@ export class ImapStore implements MailStore {
     for (const u of r.untagged) {
       if (kind(u) !== "FETCH") continue;
       const a = attributes(u.tokens[2] ?? null);
-      meta.set(Number(str(a.get("UID"))), a);
+      const uid = uidOf(a);
+      if (uid !== null) meta.set(uid, a);
     }
     const present = uids.filter((u) => meta.has(u));
     const parsed = new Map<number, ParsedSummary>();
@@ -546,8 +549,9 @@ export class ImapStore implements MailStore {
       for (const u of f.untagged) {
         if (kind(u) !== "FETCH") continue;
         const a = attributes(u.tokens[2] ?? null);
-        const uid = Number(str(a.get("UID")));
+        const uid = uidOf(a);
         const raw = a.get("BODY[]");
+        if (uid === null || !b.includes(uid)) continue;
         const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
         const content: ParsedSummary = {
           subject: p.subject,
@@ -597,7 +601,7 @@ export class ImapStore implements MailStore {
     for (const u of r.untagged) {
       if (kind(u) !== "FETCH") continue;
       const a = attributes(u.tokens[2] ?? null);
-      if (Number(str(a.get("UID"))) !== uid) continue;
+      if (uidOf(a) !== uid) continue;
       const body = a.get("BODY[]");
       return body instanceof Uint8Array ? body : typeof body === "string" ? new TextEncoder().encode(body) : new Uint8Array(0);
     }
@@ -653,7 +657,7 @@ export class ImapStore implements MailStore {
     for (const u of r.untagged) {
       if (kind(u) !== "FETCH") continue;
       const a = attributes(u.tokens[2] ?? null);
-      if (Number(str(a.get("UID"))) === uid) return flagsOf(a.get("FLAGS"));
+      if (uidOf(a) === uid) return flagsOf(a.get("FLAGS"));
     }
     return null;
   }
@@ -761,6 +765,16 @@ export class ImapStore implements MailStore {
   private one<T>(query: string, ...params: unknown[]): T {
     return this.storage.sql.exec(query, ...params).one() as T;
   }
+}
+
+/**
+ * The UID of a FETCH response, or null for one without (an unsolicited flag update another session caused,
+ * RFC 3501 §7.4.2: servers may send those with any command while a mailbox is selected).
+ */
+function uidOf(a: Map<string, Token>): number | null {
+  const v = a.get("UID");
+  const n = typeof v === "string" ? Number(v) : NaN;
+  return Number.isInteger(n) && n > 0 ? n : null;
 }
 
 /** The response's name: "FETCH" for "* 3 FETCH (…)", "VANISHED" for "* VANISHED (EARLIER) 3:5". */

@@ -79,4 +79,16 @@ describe("ImapStore without CONDSTORE/QRESYNC (UID diff)", () => {
     expect(after.tombstoneFloor).toBeGreaterThan(before.highestModseq);
     expect(await withStore(MB, old, (s) => s.changesSince(id, after.highestModseq, 10))).toEqual([]);
   });
+
+  it("unsolicited FETCH responses without UID (another session's flag change) are not taken for items", async () => {
+    const inbox = await inboxId();
+    const uid = await otherClient("carol", (c) => c.append("INBOX", message("Watched")));
+    const changes = await withStore(MB, old, async (s) => {
+      const base = await s.folderStatus(inbox); // leaves INBOX selected in this session
+      await s.listItems(inbox, { limit: 1 });
+      await otherClient("carol", (c) => c.store("INBOX", uid, "+FLAGS", "\\Answered"));
+      return s.changesSince(inbox, base.highestModseq, 10);
+    });
+    expect(changes.map((c) => c.itemId)).toEqual([String(uid)]);
+  });
 });
