@@ -4,7 +4,8 @@
 // imap_folders  our stable folder id for each server mailbox (path on the wire, modified UTF-7), its
 //               MAILBOXID (RFC 8474) when the server has OBJECTID, its UIDVALIDITY, the server HIGHESTMODSEQ
 //               we last read, and our own per-folder change counter `modseq`.
-// imap_changes  the latest change we saw per UID: our modseq, and whether it is an expunge (tombstone).
+// imap_changes  the latest change we saw per UID: our modseq, whether it is an expunge (tombstone), and when
+//               we saw it (tombstones are pruned after a while, raising the folder's floor).
 // imap_summaries  what parsing a message gave (subject, addresses, preview, attachments…) per UID: a UID's
 //               content never changes, so each message is fetched and parsed once.
 // imap_uids     only for servers without CONDSTORE/QRESYNC: every UID of a folder with its flags as last
@@ -19,6 +20,7 @@ export const IMAP_SCHEMA = [
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      path TEXT NOT NULL UNIQUE,
      delimiter TEXT NOT NULL,
+     type INTEGER NOT NULL DEFAULT 12,
      mailbox_id TEXT,
      uidvalidity INTEGER NOT NULL,
      server_modseq INTEGER NOT NULL DEFAULT 0,
@@ -29,7 +31,9 @@ export const IMAP_SCHEMA = [
      uid INTEGER NOT NULL,
      modseq INTEGER NOT NULL,
      deleted INTEGER NOT NULL,
+     at INTEGER NOT NULL,
      PRIMARY KEY (folder, uid))`,
+  `CREATE INDEX IF NOT EXISTS imap_changes_tombstones ON imap_changes (at) WHERE deleted = 1`,
   `CREATE INDEX IF NOT EXISTS imap_changes_modseq ON imap_changes (folder, modseq)`,
   `CREATE TABLE IF NOT EXISTS imap_summaries (
      folder INTEGER NOT NULL,
@@ -47,6 +51,8 @@ export interface FolderRow {
   id: number;
   path: string;
   delimiter: string;
+  /** FolderType from SPECIAL-USE, as of the last LIST. */
+  type: number;
   mailbox_id: string | null;
   uidvalidity: number;
   server_modseq: number;

@@ -170,6 +170,10 @@ export class ImapStore implements MailStore {
         matched.set(m.path, id);
       }
     });
+    const types = folderTypes(mailboxes);
+    this.storage.transactionSync(() => {
+      for (const m of mailboxes) this.sql(`UPDATE imap_folders SET type = ? WHERE id = ?`, types.get(m.path)!, matched.get(m.path)!);
+    });
     const byId = new Map(this.rows().map((r) => [r.id, r]));
     return mailboxes.map((m) => ({ row: byId.get(matched.get(m.path)!)!, flags: m.flags }));
   }
@@ -204,25 +208,46 @@ export class ImapStore implements MailStore {
     return attributes(u?.tokens[2] ?? null);
   }
 
-  private toFolders(list: { row: FolderRow; flags: string[] }[]): StoreFolder[] {
-    const byPath = new Map(list.map((f) => [f.row.path, f.row]));
-    const taken = new Set<FolderTypeValue>();
-    const typed = list.map((f) => {
-      let type: FolderTypeValue = FolderType.UserMail;
-      if (f.row.path.toUpperCase() === "INBOX") type = FolderType.Inbox;
-      else for (const [flag, t] of SPECIAL) if (f.flags.includes(flag) && !taken.has(t)) type = t;
-      taken.add(type);
-      return { f, type };
-    });
+  private toFolders(list: { row: FolderRow }[]): StoreFolder[] {
+    const rows = list.map((f) => f.row);
+    const byPath = new Map(rows.map((r) => [r.path, r]));
     // The default folders first, as phones expect them early in a FolderSync.
-    typed.sort((a, b) => Number(a.type === FolderType.UserMail) - Number(b.type === FolderType.UserMail) || a.f.row.id - b.f.row.id);
-    return typed.map(({ f, type }) => ({
-      id: String(f.row.id),
-      parentId: parentOf(f.row, byPath),
-      name: leafName(f.row),
-      type,
-      itemClass: "Email",
-    }));
+    const user = (r: FolderRow) => Number(r.type === FolderType.UserMail);
+    return [...rows]
+      .sort((a, b) => user(a) - user(b) || a.id - b.id)
+      .map((r) => ({ id: String(r.id), parentId: parentOf(r, byPath), name: leafName(r), type: r.type as FolderTypeValue, itemClass: "Email" }));
+  }
+
+  /**
+   * The default folder of a type (Inbox, Drafts, Deleted Items, Sent Items) as of the last LIST, or null.
+   * Synchronous, from SQLite only, like BuiltinStore.folderByType (the sync engine calls it mid-request).
+   */
+  folderByType(type: FolderTypeValue): StoreFolder | null {
+    if (type === FolderType.UserMail) return null;
+    const row = this.all<FolderRow>(`SELECT * FROM imap_folders WHERE type = ? ORDER BY id LIMIT 1`, type)[0];
+    return row ? this.toFolders(this.rows().map((r) => ({ row: r }))).find((f) => f.id === String(row.id))! : null;
+  }
+
+  /**
+   * Drops tombstones seen before `olderThan` (ms) and raises each affected folder's floor to the highest
+   * pruned modseq, as BuiltinStore.pruneTombstones does. Returns how many were dropped.
+   */
+  pruneTombstones(olderThan: number): number {
+    return this.storage.transactionSync(() => {
+      const floors = this.all<{ folder: number; top: number }>(
+        `SELECT folder, max(modseq) AS top FROM imap_changes WHERE deleted = 1 AND at < ? GROUP BY folder`,
+        olderThan,
+      );
+      for (const f of floors) this.sql(`UPDATE imap_folders SET floor = max(floor, ?) WHERE id = ?`, f.top, f.folder);
+      return this.all<{ id: number }>(`DELETE FROM imap_changes WHERE deleted = 1 AND at < ? RETURNING 1 AS id`, olderThan).length;
+    });
+  }
+
+  /** Like appendMessage, with the Date header as arrival time (never in the future): admin import. */
+  async importMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}): Promise<string> {
+    const date = (await parseMessage(raw)).date;
+    const now = Date.now();
+    return this.appendMessage(folderId, raw, flags, date !== undefined && date <= now ? date : now);
   }
 
   async createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder> {
@@ -445,12 +470,13 @@ export class ImapStore implements MailStore {
 
   private logChange(folder: number, uid: number, modseq: number, deleted: boolean): void {
     this.sql(
-      `INSERT INTO imap_changes (folder, uid, modseq, deleted) VALUES (?, ?, ?, ?)
-       ON CONFLICT (folder, uid) DO UPDATE SET modseq = excluded.modseq, deleted = excluded.deleted`,
+      `INSERT INTO imap_changes (folder, uid, modseq, deleted, at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (folder, uid) DO UPDATE SET modseq = excluded.modseq, deleted = excluded.deleted, at = excluded.at`,
       folder,
       uid,
       modseq,
       deleted ? 1 : 0,
+      Date.now(),
     );
   }
 
@@ -869,6 +895,20 @@ function searchSince(s: ImapSession, since: number): string[] {
 
 function searchUids(untagged: ImapResponse[]): number[] {
   return untagged.filter((u) => str(u.tokens[0]).toUpperCase() === "SEARCH").flatMap((u) => u.tokens.slice(1).map((t) => Number(str(t))));
+}
+
+/** Types from SPECIAL-USE (RFC 6154); the first mailbox carrying a use gets it, INBOX is the Inbox. */
+function folderTypes(mailboxes: ServerMailbox[]): Map<string, FolderTypeValue> {
+  const taken = new Set<FolderTypeValue>();
+  const out = new Map<string, FolderTypeValue>();
+  for (const m of mailboxes) {
+    let type: FolderTypeValue = FolderType.UserMail;
+    if (m.path.toUpperCase() === "INBOX") type = FolderType.Inbox;
+    else for (const [flag, t] of SPECIAL) if (m.flags.includes(flag) && !taken.has(t)) type = t;
+    taken.add(type);
+    out.set(m.path, type);
+  }
+  return out;
 }
 
 /** "1:3,7" → [1, 2, 3, 7]. */

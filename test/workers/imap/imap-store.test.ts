@@ -334,3 +334,50 @@ describe("ImapStore emptyFolder", () => {
     expect((await withStore(MB, alice, (s) => s.listFolders())).some((f) => f.id === sub.id)).toBe(false);
   });
 });
+
+describe("ImapStore extras the sync engine uses (as BuiltinStore has them)", () => {
+  it("folderByType answers from the last LIST without a server round trip", async () => {
+    const { trash, sent, user, commands } = await withStore(MB, alice, async (s) => {
+      await s.listFolders();
+      const before = s.stats.commands;
+      return {
+        trash: s.folderByType(FolderType.DeletedItems),
+        sent: s.folderByType(FolderType.SentItems),
+        user: s.folderByType(FolderType.UserMail),
+        commands: s.stats.commands - before,
+      };
+    });
+    expect(trash).toMatchObject({ name: "Trash", type: FolderType.DeletedItems, parentId: "0" });
+    expect(sent).toMatchObject({ name: "Sent", type: FolderType.SentItems });
+    expect(user).toBeNull();
+    expect(commands).toBe(0);
+  });
+
+  it("pruneTombstones drops old tombstones and raises the folder's floor", async () => {
+    const folder = await withStore(MB, alice, (s) => s.createFolder("0", "Prune", FolderType.UserMail));
+    const uid = await otherClient("alice", (c) => c.append("Prune", message("to prune")));
+    await withStore(MB, alice, (s) => s.folderStatus(folder.id));
+    await otherClient("alice", (c) => c.expunge("Prune", uid));
+    const { before, pruned, after, changes } = await withStore(MB, alice, async (s) => {
+      const before = await s.changesSince(folder.id, 0, 10);
+      s.pruneTombstones(Date.now() - 60_000); // nothing that old
+      const kept = await s.changesSince(folder.id, 0, 10);
+      expect(kept).toEqual(before);
+      const pruned = s.pruneTombstones(Date.now() + 1000);
+      return { before, pruned, after: await s.folderStatus(folder.id), changes: await s.changesSince(folder.id, 0, 10) };
+    });
+    expect(before).toEqual([{ itemId: String(uid), modseq: expect.any(Number), deleted: true }]);
+    expect(pruned).toBeGreaterThanOrEqual(1); // other folders of this mailbox have tombstones too
+    expect(after.tombstoneFloor).toBe(before[0]!.modseq);
+    expect(changes).toEqual([]);
+  });
+
+  it("importMessage keeps the Date header as the arrival time", async () => {
+    const inbox = await folderId("Inbox");
+    const summary = await withStore(MB, alice, async (s) => {
+      const id = await s.importMessage(inbox, new TextEncoder().encode(message("Imported")));
+      return s.getSummary(inbox, id);
+    });
+    expect(summary!.received).toBe(Date.UTC(2026, 10, 26, 10, 0, 0));
+  });
+});
