@@ -2,6 +2,7 @@
 // by LMTP for an account the store enabled, with the mailbox address we chose, HTTP Basic from the driver URL.
 // The calls land in the Node control server (test/servers/control.ts), which also delivers by LMTP.
 import { describe, expect, inject, it } from "vitest";
+import { basicAuthMatches, parseDovecotPush } from "../../../src/store/imap/dovecot-push";
 import type { RecordedNotification } from "../../servers/control";
 import { config, withStore } from "./imap-helpers";
 
@@ -39,6 +40,16 @@ describe("Dovecot push_notification (OX driver) for a bridged account", () => {
     expect(got!.path).toBe("/notify/ox");
     expect(got!.authorization).toBe(`Basic ${btoa("dovecot:push-secret-1")}`);
     expect(JSON.parse(got!.body)).toMatchObject({ user: MB, event: "messageNew", folder: "INBOX", subject: "Ping me", "imap-uid": expect.any(Number) });
+    // what the webhook reads from the real call
+    expect(parseDovecotPush(got!.body)).toEqual({
+      address: MB,
+      event: "messageNew",
+      folder: "INBOX",
+      uid: expect.any(Number),
+      uidvalidity: expect.any(Number),
+    });
+    expect(await basicAuthMatches(got!.authorization, "dovecot", "push-secret-1")).toBe(true);
+    expect(await basicAuthMatches(got!.authorization, "dovecot", "push-secret-2")).toBe(false);
 
     // ...and the delivered message is the change the store reports for that folder
     const uid = String(JSON.parse(got!.body)["imap-uid"]);
@@ -55,5 +66,16 @@ describe("Dovecot push_notification (OX driver) for a bridged account", () => {
     await lmtp("erin", "From: a@example.test\r\nTo: erin@example.test\r\nSubject: quiet\r\n\r\nx\r\n");
     await new Promise((r) => setTimeout(r, 500));
     expect((await notifications()).slice(before).filter((n) => n.body.includes("quiet"))).toEqual([]);
+  });
+
+  it("the webhook's reading of bad bodies and credentials", async () => {
+    expect(parseDovecotPush("not json")).toBeNull();
+    expect(parseDovecotPush("[]")).toBeNull();
+    expect(parseDovecotPush('{"event":"messageNew"}')).toBeNull();
+    expect(parseDovecotPush('{"user":" Dave@Mail.Example.Test ","event":"messageNew"}')).toEqual({ address: "dave@mail.example.test", event: "messageNew", folder: "INBOX" });
+    expect(await basicAuthMatches(undefined, "dovecot", "s")).toBe(false);
+    expect(await basicAuthMatches("Basic !!!", "dovecot", "s")).toBe(false);
+    expect(await basicAuthMatches(`Bearer ${btoa("dovecot:s")}`, "dovecot", "s")).toBe(false);
+    expect(await basicAuthMatches(`basic ${btoa("dovecot:s")}`, "dovecot", "s")).toBe(true);
   });
 });
