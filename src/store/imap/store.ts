@@ -17,6 +17,7 @@ import {
   StoreUnavailableError,
 } from "../types";
 import { type Arg, type ImapCredentials, type ImapEndpoint, ImapCommandError, ImapSession, type ImapSessionOptions, Literal, q } from "./connection";
+import { type TextPart, textParts } from "./bodystructure";
 import { decodeMailboxName, encodeMailboxName } from "./mutf7";
 import { attributes, type ImapResponse, str, type Token } from "./parser";
 import { type FolderRow, IMAP_SCHEMA, reconcile, type ServerMailbox } from "./state";
@@ -39,6 +40,9 @@ export interface ImapStoreConfig {
   /** Close the IMAP session this long after the last call (ms). */
   idleMs?: number;
 }
+
+/** getBody fetches messages up to this size whole; bigger ones part by part (BODYSTRUCTURE). */
+const WHOLE_BODY_BYTES = 256 * 1024;
 
 /** Unparsed messages are fetched for their summary in batches of about this many bytes (bigger ones alone). */
 const BATCH_BYTES = 1024 * 1024;
@@ -634,8 +638,42 @@ export class ImapStore implements MailStore {
     return null;
   }
 
+  /**
+   * A message up to WHOLE_BODY_BYTES is fetched whole and parsed (the same text as the built-in store).
+   * A bigger one (attachments) is read from its BODYSTRUCTURE: only its first inline text/plain and
+   * text/html parts are fetched, each with its MIME header, and parsed as a small message.
+   */
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
-    const raw = await this.getMime(folderId, itemId);
+    const uid = parseUid(itemId);
+    if (uid === null) return null;
+    const raw = await this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      await this.select(s, row, false);
+      const r = await s.command(["UID", "FETCH", String(uid), "(UID RFC822.SIZE BODYSTRUCTURE)"]);
+      const a = r.untagged.filter((u) => kind(u) === "FETCH").map((u) => attributes(u.tokens[2] ?? null)).find((a) => uidOf(a) === uid);
+      if (!a) return null;
+      const structure = a.get("BODYSTRUCTURE") ?? null;
+      const multipart = Array.isArray(structure) && Array.isArray(structure[0]);
+      if (Number(str(a.get("RFC822.SIZE"))) <= WHOLE_BODY_BYTES || !multipart) return this.fetchRaw(s, row, uid);
+      const parts = textParts(structure);
+      const pick = [parts.find((p) => p.subtype === "plain"), parts.find((p) => p.subtype === "html")].filter((p): p is TextPart => !!p);
+      // A small message per text part, then one multipart/alternative holding them, for the MIME parser.
+      const sections = pick.flatMap((p) => [`BODY.PEEK[${p.section}.MIME]`, `BODY.PEEK[${p.section}]`]);
+      if (!sections.length) return new Uint8Array(0);
+      const f = await s.command(["UID", "FETCH", String(uid), `(UID ${sections.join(" ")})`]);
+      const got = f.untagged.filter((u) => kind(u) === "FETCH").map((u) => attributes(u.tokens[2] ?? null)).find((a) => uidOf(a) === uid);
+      if (!got) return null;
+      const bytes = (k: string) => {
+        const v = got.get(k);
+        return v instanceof Uint8Array ? v : new TextEncoder().encode(typeof v === "string" ? v : "");
+      };
+      const boundary = `=_part_${crypto.randomUUID()}`;
+      const chunks: Uint8Array[] = [new TextEncoder().encode(`MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n`)];
+      for (const p of pick)
+        chunks.push(new TextEncoder().encode(`--${boundary}\r\n`), bytes(`BODY[${p.section}.MIME]`), bytes(`BODY[${p.section}]`), new TextEncoder().encode("\r\n"));
+      chunks.push(new TextEncoder().encode(`--${boundary}--\r\n`));
+      return concatBytes(chunks);
+    });
     if (!raw) return null;
     const p = await parseMessage(raw);
     const data = type === "html" ? p.html : p.plain;
@@ -907,6 +945,16 @@ function folderTypes(mailboxes: ServerMailbox[]): Map<string, FolderTypeValue> {
     else for (const [flag, t] of SPECIAL) if (m.flags.includes(flag) && !taken.has(t)) type = t;
     taken.add(type);
     out.set(m.path, type);
+  }
+  return out;
+}
+
+function concatBytes(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
   }
   return out;
 }

@@ -3,6 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { parseMessage } from "../../../src/store/builtin/mime";
 import { FolderType } from "../../../src/store/types";
 import { config, message, otherClient, withStore } from "./imap-helpers";
 
@@ -379,5 +380,54 @@ describe("ImapStore extras the sync engine uses (as BuiltinStore has them)", () 
       return s.getSummary(inbox, id);
     });
     expect(summary!.received).toBe(Date.UTC(2026, 10, 26, 10, 0, 0));
+  });
+});
+
+describe("ImapStore bodies of big messages", () => {
+  it("reads the text of a message with a 2 MB attachment without fetching the attachment", async () => {
+    const inbox = await folderId("Inbox");
+    const line = btoa(String.fromCharCode(...Array.from({ length: 57 }, (_, i) => (i * 7) % 256))); // 76 characters
+    const attachment = Array.from({ length: 27_000 }, () => line).join("\r\n");
+    const raw = [
+      "From: a@example.test",
+      "Subject: Report with data",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="outer"',
+      "",
+      "--outer",
+      'Content-Type: multipart/alternative; boundary="alt"',
+      "",
+      "--alt",
+      "Content-Type: text/plain; charset=iso-8859-1",
+      "Content-Transfer-Encoding: quoted-printable",
+      "",
+      "Voil=E0 le rapport, r=E9sum=E9 ci-dessous.",
+      "--alt",
+      "Content-Type: text/html; charset=utf-8",
+      "",
+      "<p>Voilà le <b>rapport</b>.</p>",
+      "--alt--",
+      "--outer",
+      'Content-Type: application/octet-stream; name="data.bin"',
+      'Content-Disposition: attachment; filename="data.bin"',
+      "Content-Transfer-Encoding: base64",
+      "",
+      attachment,
+      "--outer--",
+      "",
+    ].join("\r\n");
+    const uid = await otherClient("alice", (c) => c.append("INBOX", raw));
+    const whole = await parseMessage(new TextEncoder().encode(raw));
+    const { plain, html, bytesIn } = await withStore(MB, alice, async (s) => {
+      const before = s.stats.bytesIn;
+      const plain = await s.getBody(inbox, String(uid), "plain");
+      const html = await s.getBody(inbox, String(uid), "html");
+      return { plain, html, bytesIn: s.stats.bytesIn - before };
+    });
+    expect(plain!.data).toBe(whole.plain);
+    expect(plain!.data).toContain("Voilà le rapport, résumé ci-dessous.");
+    expect(html!.data).toBe(whole.html);
+    expect(bytesIn).toBeLessThan(20_000);
+    expect(raw.length).toBeGreaterThan(2_000_000);
   });
 });

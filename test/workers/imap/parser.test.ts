@@ -1,5 +1,6 @@
 // IMAP response syntax (RFC 3501 §9) as the client reads it, including literals cut across TCP chunks.
 import { describe, expect, it } from "vitest";
+import { textParts } from "../../../src/store/imap/bodystructure";
 import { decodeMailboxName, encodeMailboxName } from "../../../src/store/imap/mutf7";
 import { attributes, parseResponse, ResponseSplitter, str } from "../../../src/store/imap/parser";
 import { parseInternalDate, uidSet } from "../../../src/store/imap/store";
@@ -58,5 +59,24 @@ describe("mailbox names in modified UTF-7 (RFC 3501 §5.1.3)", () => {
     expect(decodeMailboxName("~peter/mail/&U,BTFw-/&ZeVnLIqe-")).toBe("~peter/mail/台北/日本語");
     for (const name of ["Réunions", "A & B", "Ünïcödé 📬", "plain"]) expect(decodeMailboxName(encodeMailboxName(name))).toBe(name);
     expect(encodeMailboxName("A & B")).toBe("A &- B");
+  });
+});
+
+describe("BODYSTRUCTURE text parts (RFC 3501 §7.4.2)", () => {
+  it("numbers nested parts, skips text attachments and attached messages", () => {
+    const [r] = responses(
+      '* 1 FETCH (BODYSTRUCTURE ((("TEXT" "PLAIN" ("CHARSET" "iso-8859-1") NIL NIL "QUOTED-PRINTABLE" 42 1 NIL NIL NIL NIL)' +
+        '("TEXT" "HTML" ("CHARSET" "utf-8") NIL NIL "7BIT" 30 1 NIL NIL NIL NIL) "ALTERNATIVE" ("BOUNDARY" "alt") NIL NIL NIL)' +
+        '("TEXT" "PLAIN" ("NAME" "notes.txt") NIL NIL "7BIT" 10 1 NIL ("ATTACHMENT" ("FILENAME" "notes.txt")) NIL NIL)' +
+        '("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 100 ("date" "subj" NIL NIL NIL NIL NIL NIL NIL NIL) ("TEXT" "PLAIN" NIL NIL NIL "7BIT" 5 1 NIL NIL NIL NIL) 3 NIL NIL NIL NIL)' +
+        ' "MIXED" ("BOUNDARY" "outer") NIL NIL NIL))\r\n',
+    );
+    const structure = attributes(r!.tokens[2]!).get("BODYSTRUCTURE")!;
+    expect(textParts(structure)).toEqual([
+      { section: "1.1", subtype: "plain", size: 42 },
+      { section: "1.2", subtype: "html", size: 30 },
+    ]);
+    const [single] = responses('* 2 FETCH (BODYSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 12 1 NIL NIL NIL NIL))\r\n');
+    expect(textParts(attributes(single!.tokens[2]!).get("BODYSTRUCTURE")!)).toEqual([{ section: "1", subtype: "plain", size: 12 }]);
   });
 });
