@@ -159,9 +159,9 @@ export class ImapSession {
   private async login(c: ImapCredentials): Promise<void> {
     if (!this.capabilities.size) await this.refreshCapabilities();
     let done: ImapResponse;
-    if (this.capabilities.has("AUTH=PLAIN")) {
+    if (this.has("AUTH=PLAIN")) {
       const ir = btoa(String.fromCharCode(...enc.encode(`\0${c.user}\0${c.password}`)));
-      if (this.capabilities.has("SASL-IR")) done = (await this.run("AUTHENTICATE", ["AUTHENTICATE", "PLAIN", ir])).done;
+      if (this.has("SASL-IR")) done = (await this.run("AUTHENTICATE", ["AUTHENTICATE", "PLAIN", ir])).done;
       else done = (await this.run("AUTHENTICATE", ["AUTHENTICATE", "PLAIN"], () => this.writeRaw(`${ir}\r\n`))).done;
     } else done = (await this.run("LOGIN", ["LOGIN", q(c.user), q(c.password)])).done;
     this.capabilities.clear();

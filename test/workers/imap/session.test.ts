@@ -1,5 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
-import { assertEndpointAllowed, ImapSession, verifyImapLogin } from "../../../src/store/imap/connection";
+import { assertEndpointAllowed, ImapSession, Literal, verifyImapLogin } from "../../../src/store/imap/connection";
+import { str } from "../../../src/store/imap/parser";
 import { StoreUnavailableError } from "../../../src/store/types";
 
 const dovecot = inject("dovecot");
@@ -31,5 +32,28 @@ describe("IMAP endpoints and login checks", () => {
     const flaky = inject("flakyImap");
     expect(await verifyImapLogin({ host: "127.0.0.1", port: flaky.drop, tls: "none" }, { user: "alice", password: "wrong" })).toBe(false);
     await expect(verifyImapLogin({ host: "127.0.0.1", port: 1, tls: "none" }, alice)).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+describe("IMAP session on servers with fewer extensions", () => {
+  const appendOnce = async (ignore: string[]) => {
+    const s = await ImapSession.open({ host: dovecot.host, port: dovecot.imapPort, tls: "none" }, { user: "erin", password: "erin secret" }, { ignoreCapabilities: ignore });
+    try {
+      const raw = new TextEncoder().encode(`Subject: ${ignore.join(",")}\r\n\r\nbody é\r\n`);
+      const r = await s.command(["APPEND", "INBOX", "()", new Literal(raw)]);
+      const uid = str(r.done.code![2]);
+      await s.command(["SELECT", "INBOX"]);
+      const f = await s.command(["UID", "FETCH", uid, "(BODY.PEEK[])"]);
+      const body = f.untagged.map((u) => u.tokens[2]).find(Array.isArray) as unknown[];
+      return new TextDecoder().decode(body[body.indexOf("BODY[]") + 1] as Uint8Array);
+    } finally {
+      await s.close();
+    }
+  };
+
+  it("synchronising literals without LITERAL+, AUTHENTICATE PLAIN without SASL-IR, LOGIN without AUTH=PLAIN", async () => {
+    expect(await appendOnce(["LITERAL+"])).toBe("Subject: LITERAL+\r\n\r\nbody é\r\n");
+    expect(await appendOnce(["SASL-IR"])).toContain("Subject: SASL-IR");
+    expect(await appendOnce(["AUTH=PLAIN", "LITERAL+"])).toContain("Subject: AUTH=PLAIN,LITERAL+");
   });
 });
