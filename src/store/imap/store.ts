@@ -360,6 +360,20 @@ export class ImapStore implements MailStore {
     });
   }
 
+  /**
+   * Our folder id for a mailbox name as a push notification gives it (UTF-8 or modified UTF-7, e.g. the OX
+   * driver's "folder":"INBOX"), from SQLite only: the webhook wakes that folder's waits without an IMAP login.
+   */
+  folderIdForServerName(name: string): string | null {
+    const candidates = [name, encodeMailboxName(name)];
+    if (name.toUpperCase() === "INBOX") candidates.push("INBOX");
+    const row = this.all<{ id: number }>(
+      `SELECT id FROM imap_folders WHERE path IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT 1`,
+      JSON.stringify(candidates),
+    )[0];
+    return row ? String(row.id) : null;
+  }
+
   // ---------- change tracking ----------
 
   async folderStatus(folderId: string): Promise<FolderStatus> {

@@ -49,6 +49,7 @@ describe("Dovecot push_notification (OX driver) for a bridged account", () => {
       uidvalidity: expect.any(Number),
     });
     expect(await basicAuthMatches(got!.authorization, "dovecot", "push-secret-1")).toBe(true);
+    expect(await withStore(MB, dave, async (s) => s.folderIdForServerName(parseDovecotPush(got!.body)!.folder))).toBe(inbox);
     expect(await basicAuthMatches(got!.authorization, "dovecot", "push-secret-2")).toBe(false);
 
     // ...and the delivered message is the change the store reports for that folder
@@ -66,6 +67,18 @@ describe("Dovecot push_notification (OX driver) for a bridged account", () => {
     await lmtp("erin", "From: a@example.test\r\nTo: erin@example.test\r\nSubject: quiet\r\n\r\nx\r\n");
     await new Promise((r) => setTimeout(r, 500));
     expect((await notifications()).slice(before).filter((n) => n.body.includes("quiet"))).toEqual([]);
+  });
+
+  it("maps server mailbox names (UTF-8 or modified UTF-7) to folder ids without logging in", async () => {
+    await withStore(MB, dave, (s) => s.createFolder("0", "Réunions", 12));
+    const { utf8, mutf7, none, commands } = await withStore(MB, dave, async (s) => {
+      const utf8 = s.folderIdForServerName("Réunions");
+      return { utf8, mutf7: s.folderIdForServerName("R&AOk-unions"), none: s.folderIdForServerName("Nope"), commands: s.stats.commands };
+    });
+    expect(utf8).not.toBeNull();
+    expect(mutf7).toBe(utf8);
+    expect(none).toBeNull();
+    expect(commands).toBe(0);
   });
 
   it("the webhook's reading of bad bodies and credentials", async () => {
