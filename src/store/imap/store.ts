@@ -24,8 +24,9 @@ import { type FolderRow, IMAP_SCHEMA, reconcile, type ServerMailbox } from "./st
 
 // Semantics, the same as the built-in store's (src/store/builtin/store.ts) for what the sync layer relies on:
 // - Folder ids are decimal keys of imap_folders, stable across renames on the server (see state.ts).
-// - Item ids are IMAP UIDs (decimal); FolderStatus.validity is the UIDVALIDITY: when it changes every item
-//   id of the folder is invalid and the caller resynchronises that folder.
+// - Item ids are "<UIDVALIDITY>-<UID>" (opaque to callers); FolderStatus.validity is the UIDVALIDITY: when it
+//   changes every item id of the folder is invalid, the caller resynchronises that folder, and an old id is
+//   "not found" rather than the new message that reuses its UID.
 // - highestModseq/changesSince use our per-folder counter, fed from CONDSTORE/QRESYNC
 //   (UID FETCH … (CHANGEDSINCE n VANISHED), RFC 7162 §3.2.6), or on servers without them from a comparison
 //   of all UIDs and flags with the last look: one distinct modseq per change, ascending.
@@ -392,7 +393,7 @@ export class ImapStore implements MailStore {
         row.id,
         modseq,
         limit,
-      ).map((c) => ({ itemId: String(c.uid), modseq: c.modseq, deleted: c.deleted === 1 }));
+      ).map((c) => ({ itemId: itemIdOf(row.uidvalidity, c.uid), modseq: c.modseq, deleted: c.deleted === 1 }));
     });
   }
 
@@ -506,7 +507,7 @@ export class ImapStore implements MailStore {
       await this.select(s, row, false);
       let uids = await this.newestFirst(s, opts.since);
       if (opts.after) {
-        const afterUid = Number(opts.after.itemId);
+        const afterUid = parseItemId(opts.after.itemId)?.uid ?? 0;
         const i = uids.indexOf(afterUid);
         uids = i >= 0 ? uids.slice(i + 1) : uids.filter((u) => u < afterUid);
       }
@@ -537,11 +538,10 @@ export class ImapStore implements MailStore {
   }
 
   async getSummary(folderId: string, itemId: string): Promise<MailSummary | null> {
-    const uid = parseUid(itemId);
-    if (uid === null) return null;
     return this.use(async (s) => {
       const row = this.folderRow(folderId);
-      await this.select(s, row, false);
+      const uid = await this.selectItem(s, row, itemId, false);
+      if (uid === null) return null;
       return (await this.summaries(s, row, [uid]))[0] ?? null;
     });
   }
@@ -622,7 +622,7 @@ export class ImapStore implements MailStore {
       const logged = this.all<{ modseq: number }>(`SELECT modseq FROM imap_changes WHERE folder = ? AND uid = ?`, row.id, uid)[0];
       out.push({
         ...content,
-        itemId: String(uid),
+        itemId: itemIdOf(this.selected?.uidvalidity || row.uidvalidity, uid),
         folderId: String(row.id),
         modseq: logged?.modseq ?? 0,
         received: parseInternalDate(str(a.get("INTERNALDATE"))),
@@ -634,9 +634,23 @@ export class ImapStore implements MailStore {
   }
 
   async getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
-    const uid = parseUid(itemId);
-    if (uid === null) return null;
-    return this.use(async (s) => this.fetchRaw(s, this.folderRow(folderId), uid));
+    return this.use(async (s) => {
+      const row = this.folderRow(folderId);
+      const uid = await this.selectItem(s, row, itemId, false);
+      return uid === null ? null : this.fetchRaw(s, row, uid);
+    });
+  }
+
+  /**
+   * Selects the item's folder and returns its UID, or null when the id is malformed or was given under
+   * another UIDVALIDITY: after a mailbox is recreated the same UID names another message, and acting on it
+   * (delete, move) would hit the wrong one.
+   */
+  private async selectItem(s: ImapSession, row: FolderRow, itemId: string, writable: boolean): Promise<number | null> {
+    const id = parseItemId(itemId);
+    if (!id) return null;
+    const sel = await this.select(s, row, writable);
+    return id.validity === (sel.uidvalidity || row.uidvalidity) ? id.uid : null;
   }
 
   private async fetchRaw(s: ImapSession, row: FolderRow, uid: number): Promise<Uint8Array | null> {
@@ -658,11 +672,10 @@ export class ImapStore implements MailStore {
    * text/html parts are fetched, each with its MIME header, and parsed as a small message.
    */
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
-    const uid = parseUid(itemId);
-    if (uid === null) return null;
     const raw = await this.use(async (s) => {
       const row = this.folderRow(folderId);
-      await this.select(s, row, false);
+      const uid = await this.selectItem(s, row, itemId, false);
+      if (uid === null) return null;
       const r = await s.command(["UID", "FETCH", String(uid), "(UID RFC822.SIZE BODYSTRUCTURE)"]);
       const a = r.untagged.filter((u) => kind(u) === "FETCH").map((u) => attributes(u.tokens[2] ?? null)).find((a) => uidOf(a) === uid);
       if (!a) return null;
@@ -711,16 +724,15 @@ export class ImapStore implements MailStore {
       const code = [...r.untagged, r.done].map((u) => u.code).find((c) => c && str(c[0]).toUpperCase() === "APPENDUID");
       if (!code) throw new StoreUnavailableError("the IMAP server gave no APPENDUID (UIDPLUS)", 3600);
       await this.refresh(s, this.folderRow(folderId));
-      return str(code[2]);
+      return itemIdOf(Number(str(code[1])), Number(str(code[2])));
     });
   }
 
   async setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void> {
-    const uid = this.uidOf(itemId);
     await this.use(async (s) => {
       const row = this.folderRow(folderId);
-      await this.select(s, row, true);
-      const current = await this.flagsNow(s, uid);
+      const uid = await this.selectItem(s, row, itemId, true);
+      const current = uid === null ? null : await this.flagsNow(s, uid);
       if (!current) throw new StoreNotFoundError(`no item ${itemId}`);
       const add = flagNames(pick(flags, (k, v) => v && !current[k]), false);
       const remove = flagNames(pick(flags, (k, v) => !v && current[k]), false);
@@ -741,13 +753,12 @@ export class ImapStore implements MailStore {
   }
 
   async moveItem(folderId: string, itemId: string, destFolderId: string): Promise<string> {
-    const uid = this.uidOf(itemId);
     if (folderId === destFolderId) throw new StoreFolderError("invalid", "source and destination are the same folder");
     return this.use(async (s) => {
       const row = this.folderRow(folderId);
       const dest = this.folderRow(destFolderId);
-      await this.select(s, row, true);
-      if (!(await this.flagsNow(s, uid))) throw new StoreNotFoundError(`no item ${itemId}`);
+      const uid = await this.selectItem(s, row, itemId, true);
+      if (uid === null || !(await this.flagsNow(s, uid))) throw new StoreNotFoundError(`no item ${itemId}`);
       let r;
       if (s.has("MOVE")) r = await this.mailboxWrite(s, ["UID", "MOVE", String(uid), q(dest.path)]);
       else {
@@ -765,16 +776,15 @@ export class ImapStore implements MailStore {
       );
       await this.refresh(s, this.folderRow(folderId));
       await this.refresh(s, this.folderRow(destFolderId));
-      return str(code[3]);
+      return itemIdOf(Number(str(code[1])), Number(str(code[3])));
     });
   }
 
   async deleteItem(folderId: string, itemId: string): Promise<void> {
-    const uid = this.uidOf(itemId);
     await this.use(async (s) => {
       const row = this.folderRow(folderId);
-      await this.select(s, row, true);
-      if (!(await this.flagsNow(s, uid))) throw new StoreNotFoundError(`no item ${itemId}`);
+      const uid = await this.selectItem(s, row, itemId, true);
+      if (uid === null || !(await this.flagsNow(s, uid))) throw new StoreNotFoundError(`no item ${itemId}`);
       await this.expunge(s, uid);
       await this.refresh(s, row);
     });
@@ -815,12 +825,6 @@ export class ImapStore implements MailStore {
     this.sql(`DELETE FROM imap_changes WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_uids WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_folders WHERE id = ?`, id);
-  }
-
-  private uidOf(itemId: string): number {
-    const uid = parseUid(itemId);
-    if (uid === null) throw new StoreNotFoundError(`no item ${itemId}`);
-    return uid;
   }
 
   private async mailboxWrite(s: ImapSession, args: Arg[]): Promise<{ untagged: ImapResponse[]; done: ImapResponse }> {
@@ -866,8 +870,17 @@ function translate(e: unknown): unknown {
   return e;
 }
 
-function parseUid(itemId: string): number | null {
-  return /^[1-9][0-9]{0,9}$/.test(itemId) && Number(itemId) <= 0xffffffff ? Number(itemId) : null;
+/** Item ids are "<UIDVALIDITY>-<UID>": an id from before a mailbox was recreated never names a new message. */
+export function itemIdOf(validity: number, uid: number): string {
+  return `${validity}-${uid}`;
+}
+
+export function parseItemId(itemId: string): { validity: number; uid: number } | null {
+  const m = /^([1-9][0-9]{0,9})-([1-9][0-9]{0,9})$/.exec(itemId);
+  if (!m) return null;
+  const validity = Number(m[1]);
+  const uid = Number(m[2]);
+  return validity <= 0xffffffff && uid <= 0xffffffff ? { validity, uid } : null;
 }
 
 function parentOf(row: FolderRow, byPath: Map<string, FolderRow>): string {

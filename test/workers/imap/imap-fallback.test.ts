@@ -2,12 +2,17 @@
 // act as if those capabilities were missing, so the UID-diff change detection and SEARCH paths run for real.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ImapStoreConfig } from "../../../src/store/imap/store";
-import { config, message, otherClient, withStore } from "./imap-helpers";
+import { config, itemIdFor, message, otherClient, withStore } from "./imap-helpers";
 
 const old: ImapStoreConfig = { ...config("carol"), session: { ignoreCapabilities: ["CONDSTORE", "QRESYNC", "SORT", "WITHIN"] } };
 const MB = "imap-carol@example.test";
+let inboxItem: (uid: number) => string;
+
+beforeAll(async () => {
+  inboxItem = await itemIdFor("carol", "INBOX");
+});
 
 async function inboxId(): Promise<string> {
   return withStore(MB, old, async (s) => (await s.listFolders()).find((f) => f.name === "Inbox")!.id);
@@ -31,9 +36,9 @@ describe("ImapStore without CONDSTORE/QRESYNC (UID diff)", () => {
       again: await s.changesSince(inbox, base.highestModseq, 10),
     }));
     expect(changes.map((c) => [c.itemId, c.deleted])).toEqual([
-      [String(a), false],
-      [String(c3), false],
-      [String(b), true],
+      [inboxItem(a), false],
+      [inboxItem(c3), false],
+      [inboxItem(b), true],
     ]);
     expect(changes.map((c) => c.modseq)).toEqual([base.highestModseq + 1, base.highestModseq + 2, base.highestModseq + 3]);
     expect(status.highestModseq).toBe(base.highestModseq + 3);
@@ -89,6 +94,6 @@ describe("ImapStore without CONDSTORE/QRESYNC (UID diff)", () => {
       await otherClient("carol", (c) => c.store("INBOX", uid, "+FLAGS", "\\Answered"));
       return s.changesSince(inbox, base.highestModseq, 10);
     });
-    expect(changes.map((c) => c.itemId)).toEqual([String(uid)]);
+    expect(changes.map((c) => c.itemId)).toEqual([inboxItem(uid)]);
   });
 });

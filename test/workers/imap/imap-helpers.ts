@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
 import { ImapSession, q, Literal } from "../../../src/store/imap/connection";
-import { ImapStore, type ImapStoreConfig } from "../../../src/store/imap/store";
+import { ImapStore, type ImapStoreConfig, itemIdOf } from "../../../src/store/imap/store";
 import { str } from "../../../src/store/imap/parser";
 
 export const dovecot = inject("dovecot");
@@ -82,9 +82,21 @@ export class OtherClient {
     return r.untagged.filter((u) => str(u.tokens[0]) === "LIST").map((u) => str(u.tokens[3]));
   }
 
+  async validity(mailbox: string): Promise<number> {
+    const r = await this.s.command(["STATUS", q(mailbox), "(UIDVALIDITY)"]);
+    const st = r.untagged.find((u) => str(u.tokens[0]) === "STATUS")!.tokens[2] as string[];
+    return Number(st[st.indexOf("UIDVALIDITY") + 1]);
+  }
+
   async run(...args: string[]): Promise<void> {
     await this.s.command(args);
   }
+}
+
+/** The store's id for a UID of `mailbox` ("<UIDVALIDITY>-<UID>"), given the account's user. */
+export async function itemIdFor(user: string, mailbox: string): Promise<(uid: number) => string> {
+  const v = await otherClient(user, (c) => c.validity(mailbox));
+  return (uid) => itemIdOf(v, uid);
 }
 
 export function message(subject: string, body = "Hello from the test.\n"): string {

@@ -4,7 +4,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { basicAuthMatches, parseDovecotPush } from "../../../src/store/imap/dovecot-push";
 import type { RecordedNotification } from "../../servers/control";
-import { config, withStore } from "./imap-helpers";
+import { config, itemIdFor, withStore } from "./imap-helpers";
 
 const control = inject("controlUrl");
 const MB = "dave@mail.example.test";
@@ -53,7 +53,7 @@ describe("Dovecot push_notification (OX driver) for a bridged account", () => {
     expect(await basicAuthMatches(got!.authorization, "dovecot", "push-secret-2")).toBe(false);
 
     // ...and the delivered message is the change the store reports for that folder
-    const uid = String(JSON.parse(got!.body)["imap-uid"]);
+    const uid = (await itemIdFor("dave", "INBOX"))(JSON.parse(got!.body)["imap-uid"]);
     const { changes, summary } = await withStore(MB, dave, async (s) => ({
       changes: await s.changesSince(inbox, base.highestModseq, 10),
       summary: await s.getSummary(inbox, uid),

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { Literal, q } from "../../../src/store/imap/connection";
 import type { ImapStore } from "../../../src/store/imap/store";
-import { config, message, otherClient, withStore } from "./imap-helpers";
+import { config, itemIdFor, message, otherClient, withStore } from "./imap-helpers";
 
 const frank = config("frank");
 const MB = "imap-frank@example.test";
@@ -42,13 +42,14 @@ describe("ImapStore cost per call against folder size", () => {
       const name = `Scale${n}`;
       await seed(name, n);
       const id = await withStore(MB, frank, async (s) => (await s.listFolders()).find((f) => f.name === name)!.id);
+      const middle = (await itemIdFor("frank", name))(n / 2);
       await measure((s) => s.folderStatus(id)); // first look: baseline
       const f: Record<string, Cost> = {};
       f.statusNoChange = await measure((s) => s.folderStatus(id));
       f.firstPageCold = await measure((s) => s.listItems(id, { limit: 100 }));
       f.firstPageWarm = await measure((s) => s.listItems(id, { limit: 100 }));
-      await measure((s) => s.listItems(id, { limit: 100, after: { received: 0, itemId: String(n / 2) } }));
-      f.middlePageWarm = await measure((s) => s.listItems(id, { limit: 100, after: { received: 0, itemId: String(n / 2) } }));
+      await measure((s) => s.listItems(id, { limit: 100, after: { received: 0, itemId: middle } }));
+      f.middlePageWarm = await measure((s) => s.listItems(id, { limit: 100, after: { received: 0, itemId: middle } }));
       await otherClient("frank", async (c) => {
         for (const uid of [1, 2, 3, 4, 5]) await c.store(name, uid, "+FLAGS", "\\Seen");
       });
@@ -57,7 +58,7 @@ describe("ImapStore cost per call against folder size", () => {
         const changes = await s.changesSince(id, st.highestModseq - 5, 100);
         expect(changes).toHaveLength(5);
       });
-      const page = await withStore(MB, frank, (s) => s.listItems(id, { limit: 100, after: { received: 0, itemId: String(n / 2) } }));
+      const page = await withStore(MB, frank, (s) => s.listItems(id, { limit: 100, after: { received: 0, itemId: middle } }));
       expect(page.map((m) => m.subject)).toEqual(Array.from({ length: 100 }, (_, i) => `Message ${n / 2 - 2 - i}`));
       figures[n] = f;
     }

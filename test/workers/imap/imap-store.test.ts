@@ -2,13 +2,19 @@
 // "Another client" is a second, independent IMAP session on the same account.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseMessage } from "../../../src/store/builtin/mime";
 import { FolderType } from "../../../src/store/types";
-import { config, message, otherClient, withStore } from "./imap-helpers";
+import { parseItemId } from "../../../src/store/imap/store";
+import { config, itemIdFor, message, otherClient, withStore } from "./imap-helpers";
 
 const alice = config("alice");
 const MB = "imap-alice@example.test";
+let inboxItem: (uid: number) => string;
+
+beforeAll(async () => {
+  inboxItem = await itemIdFor("alice", "INBOX");
+});
 
 async function folderId(name: string): Promise<string> {
   return withStore(MB, alice, async (store) => {
@@ -85,13 +91,13 @@ describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
       status: await s.folderStatus(inbox),
       changes: await s.changesSince(inbox, before.highestModseq, 100),
       list: await s.listItems(inbox, { limit: 10 }),
-      body: await s.getBody(inbox, String(uid), "plain"),
+      body: await s.getBody(inbox, inboxItem(uid), "plain"),
     }));
     expect(status.validity).toBe(before.validity);
     expect(status.highestModseq).toBeGreaterThan(before.highestModseq);
     expect(status.count).toBe(before.count + 1);
-    expect(changes).toEqual([{ itemId: String(uid), modseq: status.highestModseq, deleted: false }]);
-    expect(list[0]).toMatchObject({ itemId: String(uid), folderId: inbox, subject: "Quarterly report", from: '"Sender" <sender@example.test>' });
+    expect(changes).toEqual([{ itemId: inboxItem(uid), modseq: status.highestModseq, deleted: false }]);
+    expect(list[0]).toMatchObject({ itemId: inboxItem(uid), folderId: inbox, subject: "Quarterly report", from: '"Sender" <sender@example.test>' });
     expect(list[0]!.preview).toBe("Numbers are up.");
     expect(list[0]!.flags).toEqual({ seen: false, flagged: false, answered: false, forwarded: false });
     expect(body).toEqual({ data: "Numbers are up.\n", size: 16 });
@@ -108,18 +114,18 @@ describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
     await otherClient("alice", (c) => c.store("INBOX", uid, "+FLAGS", "\\Seen"));
     const { changes, summary } = await withStore(MB, alice, async (s) => ({
       changes: await s.changesSince(inbox, base.highestModseq, 100),
-      summary: await s.getSummary(inbox, String(uid)),
+      summary: await s.getSummary(inbox, inboxItem(uid)),
     }));
-    expect(changes.map((c) => [c.itemId, c.deleted])).toEqual([[String(uid), false]]);
+    expect(changes.map((c) => [c.itemId, c.deleted])).toEqual([[inboxItem(uid), false]]);
     expect(summary!.flags.seen).toBe(true);
 
     const mark = await withStore(MB, alice, async (s) => {
-      await s.setFlags(inbox, String(uid), { flagged: true, forwarded: true, seen: false });
+      await s.setFlags(inbox, inboxItem(uid), { flagged: true, forwarded: true, seen: false });
       return s.folderStatus(inbox);
     });
     expect((await otherClient("alice", (c) => c.flags("INBOX", uid))).sort()).toEqual(["$Forwarded", "\\Flagged"]);
     expect(mark.highestModseq).toBeGreaterThan(changes[0]!.modseq);
-    await expect(withStore(MB, alice, (s) => s.setFlags(inbox, "999999", { seen: true }))).rejects.toMatchObject({ name: "StoreNotFoundError" });
+    await expect(withStore(MB, alice, (s) => s.setFlags(inbox, inboxItem(999999), { seen: true }))).rejects.toMatchObject({ name: "StoreNotFoundError" });
   });
 
   it("deletes and moves: tombstones in the source, a new id in the destination (UID MOVE, COPYUID)", async () => {
@@ -134,8 +140,8 @@ describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
     await otherClient("alice", (c) => c.expunge("INBOX", gone));
     const result = await withStore(MB, alice, async (s) => {
       const trashBefore = await s.folderStatus(trash);
-      await s.deleteItem(inbox, String(kept));
-      const newId = await s.moveItem(inbox, String(moved), trash);
+      await s.deleteItem(inbox, inboxItem(kept));
+      const newId = await s.moveItem(inbox, inboxItem(moved), trash);
       return {
         newId,
         changes: await s.changesSince(inbox, base.highestModseq, 100),
@@ -144,9 +150,9 @@ describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
       };
     });
     expect(result.changes.map((c) => [c.itemId, c.deleted])).toEqual([
-      [String(gone), true],
-      [String(kept), true],
-      [String(moved), true],
+      [inboxItem(gone), true],
+      [inboxItem(kept), true],
+      [inboxItem(moved), true],
     ]);
     const modseqs = result.changes.map((c) => c.modseq);
     expect([...new Set(modseqs)].sort((a, b) => a - b)).toEqual(modseqs);
@@ -155,7 +161,7 @@ describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
     const serverInbox = await otherClient("alice", (c) => c.uids("INBOX"));
     expect(serverInbox).not.toContain(kept);
     expect(serverInbox).not.toContain(moved);
-    expect(await otherClient("alice", (c) => c.uids("Trash"))).toContain(Number(result.newId));
+    expect(await otherClient("alice", (c) => c.uids("Trash"))).toContain(parseItemId(result.newId)!.uid);
   });
 
   it("changesSince pages by the last modseq seen without losing a change", async () => {
@@ -186,6 +192,7 @@ describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
     });
     const reset = await folderId("Reset");
     const before = await withStore(MB, alice, (s) => s.folderStatus(reset));
+    const [oldItem] = await withStore(MB, alice, (s) => s.listItems(reset, { limit: 1 }));
     await otherClient("alice", async (c) => {
       await c.run("DELETE", '"Reset"');
       await c.run("CREATE", '"Reset"');
@@ -202,6 +209,12 @@ describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
     expect(after.tombstoneFloor).toBeGreaterThan(before.highestModseq);
     expect(changes).toEqual([]);
     expect(list.map((m) => m.subject)).toEqual(["After the reset"]);
+    // The new message reuses UID 1: the old id must not reach it (no wrong delete after a reset).
+    expect(parseItemId(list[0]!.itemId)!.uid).toBe(parseItemId(oldItem!.itemId)!.uid);
+    expect(list[0]!.itemId).not.toBe(oldItem!.itemId);
+    expect(await withStore(MB, alice, (s) => s.getSummary(reset, oldItem!.itemId))).toBeNull();
+    await expect(withStore(MB, alice, (s) => s.deleteItem(reset, oldItem!.itemId))).rejects.toMatchObject({ name: "StoreNotFoundError" });
+    expect(await otherClient("alice", (c) => c.uids("Reset"))).toHaveLength(1);
   });
 });
 
@@ -263,8 +276,8 @@ describe("ImapStore items", () => {
     ].join("\r\n");
     const uid = await otherClient("alice", (c) => c.append("INBOX", raw));
     const { summary, att } = await withStore(MB, alice, async (s) => ({
-      summary: await s.getSummary(inbox, String(uid)),
-      att: await s.getAttachment(inbox, String(uid), "1"),
+      summary: await s.getSummary(inbox, inboxItem(uid)),
+      att: await s.getAttachment(inbox, inboxItem(uid), "1"),
     }));
     expect(summary!.attachments).toEqual([expect.objectContaining({ partId: "1", filename: "data.bin", size: 9 })]);
     expect([...att!.data]).toEqual([0, 1, 2, ...new TextEncoder().encode("binary")]);
@@ -367,7 +380,7 @@ describe("ImapStore extras the sync engine uses (as BuiltinStore has them)", () 
       const pruned = s.pruneTombstones(Date.now() + 1000);
       return { before, pruned, after: await s.folderStatus(folder.id), changes: await s.changesSince(folder.id, 0, 10) };
     });
-    expect(before).toEqual([{ itemId: String(uid), modseq: expect.any(Number), deleted: true }]);
+    expect(before).toEqual([{ itemId: (await itemIdFor("alice", "Prune"))(uid), modseq: expect.any(Number), deleted: true }]);
     expect(pruned).toBeGreaterThanOrEqual(1); // other folders of this mailbox have tombstones too
     expect(after.tombstoneFloor).toBe(before[0]!.modseq);
     expect(changes).toEqual([]);
@@ -420,8 +433,8 @@ describe("ImapStore bodies of big messages", () => {
     const whole = await parseMessage(new TextEncoder().encode(raw));
     const { plain, html, bytesIn } = await withStore(MB, alice, async (s) => {
       const before = s.stats.bytesIn;
-      const plain = await s.getBody(inbox, String(uid), "plain");
-      const html = await s.getBody(inbox, String(uid), "html");
+      const plain = await s.getBody(inbox, inboxItem(uid), "plain");
+      const html = await s.getBody(inbox, inboxItem(uid), "html");
       return { plain, html, bytesIn: s.stats.bytesIn - before };
     });
     expect(plain!.data).toBe(whole.plain);
