@@ -3,6 +3,9 @@
 // literals (Uint8Array), NIL (null) and parenthesised lists (arrays). An atom such as BODY[HEADER.FIELDS (A)]<0>
 // is one token, brackets included.
 
+/** A Durable Object has 128 MB: a literal announced bigger than this is a broken or hostile server. */
+export const MAX_LITERAL = 64 * 1024 * 1024;
+
 export type Token = string | Uint8Array | null | Token[];
 
 export interface ImapResponse {
@@ -54,7 +57,9 @@ export class ResponseSplitter {
       const lit = /~?\{(\d+)\+?\}$/.exec(line);
       if (lit) {
         this.segments.push(line.slice(0, lit.index));
-        this.lit = new Uint8Array(Number(lit[1]));
+        const size = Number(lit[1]);
+        if (size > MAX_LITERAL) throw new ImapSyntaxError(`literal of ${size} bytes refused (limit ${MAX_LITERAL})`);
+        this.lit = new Uint8Array(size);
         this.litFill = 0;
         continue;
       }

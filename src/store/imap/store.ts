@@ -40,6 +40,8 @@ export interface ImapStoreConfig {
   session?: ImapSessionOptions;
   /** Close the IMAP session this long after the last call (ms). */
   idleMs?: number;
+  /** Messages bigger than this (bytes) are summarised from their first megabyte only; default 16 MiB. */
+  summaryWholeLimit?: number;
 }
 
 /** getBody fetches messages up to this size whole; bigger ones part by part (BODYSTRUCTURE). */
@@ -47,6 +49,9 @@ const WHOLE_BODY_BYTES = 256 * 1024;
 
 /** Unparsed messages are fetched for their summary in batches of about this many bytes (bigger ones alone). */
 const BATCH_BYTES = 1024 * 1024;
+
+/** Messages bigger than this are summarised from their first BATCH_BYTES only (memory). */
+const SUMMARY_WHOLE_LIMIT = 16 * 1024 * 1024;
 
 /** What a summary takes from parsing the message (kept per UID in imap_summaries). */
 type ParsedSummary = Omit<MailSummary, "itemId" | "folderId" | "modseq" | "received" | "flags" | "size">;
@@ -589,12 +594,14 @@ export class ImapStore implements MailStore {
     }
     if (batch.length) batches.push(batch);
     for (const b of batches) {
-      const f = await s.command(["UID", "FETCH", b.join(","), "(UID BODY.PEEK[])"]);
+      // Beyond SUMMARY_WHOLE_LIMIT only the head is parsed (memory): attachments past it are not listed.
+      const head = b.length === 1 && size(b[0]!) > (this.config.summaryWholeLimit ?? SUMMARY_WHOLE_LIMIT);
+      const f = await s.command(["UID", "FETCH", b.join(","), head ? `(UID BODY.PEEK[]<0.${BATCH_BYTES}>)` : "(UID BODY.PEEK[])"]);
       for (const u of f.untagged) {
         if (kind(u) !== "FETCH") continue;
         const a = attributes(u.tokens[2] ?? null);
         const uid = uidOf(a);
-        const raw = a.get("BODY[]");
+        const raw = a.get(head ? "BODY[]<0>" : "BODY[]");
         if (uid === null || !b.includes(uid)) continue;
         const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
         const content: ParsedSummary = {

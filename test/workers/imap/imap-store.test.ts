@@ -317,6 +317,17 @@ describe("ImapStore items", () => {
     await otherClient("alice", (c) => c.store("Big", uid, "+FLAGS", "\\Seen"));
     const second = await withStore(MB, alice, (s) => s.listItems(folder.id, { limit: 5 }));
     expect(second[0]).toEqual({ ...first[0], flags: { ...first[0]!.flags, seen: true } });
+    // a store told to summarise big messages from their head only fetches about a megabyte
+    await runInDurableObject(env.MAILBOX.getByName(MB), async (_i, state) => {
+      state.storage.sql.exec(`DELETE FROM imap_summaries WHERE folder = ?`, Number(folder.id));
+    });
+    const headOnly = await withStore(MB, { ...alice, summaryWholeLimit: 100_000 }, async (s) => {
+      const [m] = await s.listItems(folder.id, { limit: 5 });
+      return { m, bytesIn: s.stats.bytesIn };
+    });
+    expect(headOnly.m!.subject).toBe("Big one");
+    expect(headOnly.m!.attachments).toEqual([]); // beyond the head: the documented loss
+    expect(headOnly.bytesIn).toBeLessThan(1_100_000);
     // an expunge forgets the cached summary
     await withStore(MB, alice, (s) => s.folderStatus(folder.id));
     await otherClient("alice", (c) => c.expunge("Big", uid));

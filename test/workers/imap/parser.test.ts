@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { textParts } from "../../../src/store/imap/bodystructure";
 import { decodeMailboxName, encodeMailboxName } from "../../../src/store/imap/mutf7";
-import { attributes, parseResponse, ResponseSplitter, str } from "../../../src/store/imap/parser";
+import { attributes, MAX_LITERAL, parseResponse, ResponseSplitter, str } from "../../../src/store/imap/parser";
 import { parseInternalDate, uidSet } from "../../../src/store/imap/store";
 
 const enc = new TextEncoder();
@@ -78,5 +78,12 @@ describe("BODYSTRUCTURE text parts (RFC 3501 §7.4.2)", () => {
     ]);
     const [single] = responses('* 2 FETCH (BODYSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 12 1 NIL NIL NIL NIL))\r\n');
     expect(textParts(attributes(single!.tokens[2]!).get("BODYSTRUCTURE")!)).toEqual([{ section: "1", subtype: "plain", size: 12 }]);
+  });
+});
+
+describe("hostile sizes", () => {
+  it("refuses a literal announced beyond the memory limit before allocating it", () => {
+    expect(() => responses(`* 1 FETCH (BODY[] {${MAX_LITERAL + 1}}\r\n`)).toThrow(/refused/);
+    expect(() => responses(`* 1 FETCH (BODY[] {99999999999999}\r\n`)).toThrow(/refused/);
   });
 });
