@@ -15,6 +15,9 @@
 // promises one distinct modseq per change, ascending, so a caller can page `changesSince` by the last
 // modseq seen. Each server change we read gets the next value of our counter.
 
+import { FolderType, type FolderTypeValue } from "../types";
+import { decodeMailboxName } from "./mutf7";
+
 export const IMAP_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS imap_folders (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,4 +105,41 @@ export function reconcile(rows: FolderRow[], server: ServerMailbox[]): { matched
     if (r) take(m, r);
   }
   return { matched, gone: [...free.keys()], renamed };
+}
+
+const SPECIAL: [string, FolderTypeValue][] = [
+  ["\\DRAFTS", FolderType.Drafts],
+  ["\\TRASH", FolderType.DeletedItems],
+  ["\\SENT", FolderType.SentItems],
+];
+
+export function parentOf(row: FolderRow, byPath: Map<string, FolderRow>): string {
+  let path = row.path;
+  for (;;) {
+    const i = path.lastIndexOf(row.delimiter);
+    if (i <= 0) return "0";
+    path = path.slice(0, i);
+    const parent = byPath.get(path);
+    if (parent) return String(parent.id);
+  }
+}
+
+export function leafName(row: FolderRow): string {
+  const i = row.path.lastIndexOf(row.delimiter);
+  const leaf = i >= 0 ? row.path.slice(i + 1) : row.path;
+  return row.path.toUpperCase() === "INBOX" ? "Inbox" : decodeMailboxName(leaf);
+}
+
+/** Types from SPECIAL-USE (RFC 6154); the first mailbox carrying a use gets it, INBOX is the Inbox. */
+export function folderTypes(mailboxes: ServerMailbox[]): Map<string, FolderTypeValue> {
+  const taken = new Set<FolderTypeValue>();
+  const out = new Map<string, FolderTypeValue>();
+  for (const m of mailboxes) {
+    let type: FolderTypeValue = FolderType.UserMail;
+    if (m.path.toUpperCase() === "INBOX") type = FolderType.Inbox;
+    else for (const [flag, t] of SPECIAL) if (m.flags.includes(flag) && !taken.has(t)) type = t;
+    taken.add(type);
+    out.set(m.path, type);
+  }
+  return out;
 }

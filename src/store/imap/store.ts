@@ -20,7 +20,23 @@ import { type Arg, type ImapCredentials, type ImapEndpoint, ImapCommandError, Im
 import { type TextPart, textParts } from "./bodystructure";
 import { decodeMailboxName, encodeMailboxName } from "./mutf7";
 import { attributes, type ImapResponse, str, type Token } from "./parser";
-import { type FolderRow, IMAP_SCHEMA, reconcile, type ServerMailbox } from "./state";
+import { type FolderRow, folderTypes, IMAP_SCHEMA, leafName, parentOf, reconcile, type ServerMailbox } from "./state";
+import {
+  concatBytes,
+  flagKey,
+  flagNames,
+  flagsOf,
+  internalDate,
+  itemIdOf,
+  kind,
+  parseInternalDate,
+  parseItemId,
+  pick,
+  searchSince,
+  searchUids,
+  uidOf,
+  uidSet,
+} from "./wire";
 
 // Semantics, the same as the built-in store's (src/store/builtin/store.ts) for what the sync layer relies on:
 // - Folder ids are decimal keys of imap_folders, stable across renames on the server (see state.ts).
@@ -56,11 +72,6 @@ const SUMMARY_WHOLE_LIMIT = 16 * 1024 * 1024;
 /** What a summary takes from parsing the message (kept per UID in imap_summaries). */
 type ParsedSummary = Omit<MailSummary, "itemId" | "folderId" | "modseq" | "received" | "flags" | "size">;
 
-const SPECIAL: [string, FolderTypeValue][] = [
-  ["\\DRAFTS", FolderType.Drafts],
-  ["\\TRASH", FolderType.DeletedItems],
-  ["\\SENT", FolderType.SentItems],
-];
 
 type Selected = { path: string; writable: boolean; highestModseq: number; uidvalidity: number };
 
@@ -856,152 +867,7 @@ export class ImapStore implements MailStore {
   }
 }
 
-/**
- * The UID of a FETCH response, or null for one without (an unsolicited flag update another session caused,
- * RFC 3501 §7.4.2: servers may send those with any command while a mailbox is selected).
- */
-function uidOf(a: Map<string, Token>): number | null {
-  const v = a.get("UID");
-  const n = typeof v === "string" ? Number(v) : NaN;
-  return Number.isInteger(n) && n > 0 ? n : null;
-}
-
-/** The response's name: "FETCH" for "* 3 FETCH (…)", "VANISHED" for "* VANISHED (EARLIER) 3:5". */
-function kind(u: ImapResponse): string {
-  const t = typeof u.tokens[0] === "string" && /^\d+$/.test(u.tokens[0]) ? u.tokens[1] : u.tokens[0];
-  return typeof t === "string" ? t.toUpperCase() : "";
-}
-
 function translate(e: unknown): unknown {
   if (e instanceof ImapCommandError && /^NONEXISTENT/.test(e.code)) return new StoreNotFoundError(e.message);
   return e;
-}
-
-/** Item ids are "<UIDVALIDITY>-<UID>": an id from before a mailbox was recreated never names a new message. */
-export function itemIdOf(validity: number, uid: number): string {
-  return `${validity}-${uid}`;
-}
-
-export function parseItemId(itemId: string): { validity: number; uid: number } | null {
-  const m = /^([1-9][0-9]{0,9})-([1-9][0-9]{0,9})$/.exec(itemId);
-  if (!m) return null;
-  const validity = Number(m[1]);
-  const uid = Number(m[2]);
-  return validity <= 0xffffffff && uid <= 0xffffffff ? { validity, uid } : null;
-}
-
-function parentOf(row: FolderRow, byPath: Map<string, FolderRow>): string {
-  let path = row.path;
-  for (;;) {
-    const i = path.lastIndexOf(row.delimiter);
-    if (i <= 0) return "0";
-    path = path.slice(0, i);
-    const parent = byPath.get(path);
-    if (parent) return String(parent.id);
-  }
-}
-
-function leafName(row: FolderRow): string {
-  const i = row.path.lastIndexOf(row.delimiter);
-  const leaf = i >= 0 ? row.path.slice(i + 1) : row.path;
-  return row.path.toUpperCase() === "INBOX" ? "Inbox" : decodeMailboxName(leaf);
-}
-
-const FLAG_NAMES: [keyof MailFlags, string][] = [
-  ["seen", "\\Seen"],
-  ["flagged", "\\Flagged"],
-  ["answered", "\\Answered"],
-  ["forwarded", "$Forwarded"],
-];
-
-/** The flags of a message as one comparable string (sorted, lower case), keywords included. */
-function flagKey(t: Token | undefined): string {
-  return (Array.isArray(t) ? t : [])
-    .map((f) => str(f).toLowerCase())
-    .filter((f) => f !== "\\recent")
-    .sort()
-    .join(" ");
-}
-
-function flagsOf(t: Token | undefined): MailFlags {
-  const set = new Set((Array.isArray(t) ? t : []).map((f) => str(f).toLowerCase()));
-  return { seen: set.has("\\seen"), flagged: set.has("\\flagged"), answered: set.has("\\answered"), forwarded: set.has("$forwarded") };
-}
-
-function flagNames(flags: Partial<MailFlags>, onlyTrue: boolean): string[] {
-  return FLAG_NAMES.filter(([k]) => (onlyTrue ? flags[k] === true : flags[k] !== undefined)).map(([, n]) => n);
-}
-
-function pick(flags: Partial<MailFlags>, keep: (k: keyof MailFlags, v: boolean) => boolean): Partial<MailFlags> {
-  const out: Partial<MailFlags> = {};
-  for (const [k] of FLAG_NAMES) if (flags[k] !== undefined && keep(k, flags[k]!)) out[k] = flags[k];
-  return out;
-}
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** RFC 3501 date-time: "26-Nov-2026 15:12:46 +0000". */
-function internalDate(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${p(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-}
-
-/** RFC 3501 date-time " 6-Nov-2026 15:12:46 +0100" → ms since epoch (0 when unreadable). */
-export function parseInternalDate(s: string): number {
-  const m = /^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$/.exec(s);
-  if (!m) return 0;
-  const month = MONTHS.findIndex((x) => x.toLowerCase() === m[2]!.toLowerCase());
-  if (month < 0) return 0;
-  const utc = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
-  const offset = (Number(m[8]) * 60 + Number(m[9])) * 60_000 * (m[7] === "-" ? -1 : 1);
-  return utc - offset;
-}
-
-/** WITHIN (RFC 5032) is exact to the second; plain SINCE only knows the day (the caller filters the rest). */
-function searchSince(s: ImapSession, since: number): string[] {
-  if (s.has("WITHIN")) return ["YOUNGER", String(Math.max(1, Math.ceil((Date.now() - since) / 1000)))];
-  const d = new Date(since);
-  return ["SINCE", `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()}`];
-}
-
-function searchUids(untagged: ImapResponse[]): number[] {
-  return untagged.filter((u) => str(u.tokens[0]).toUpperCase() === "SEARCH").flatMap((u) => u.tokens.slice(1).map((t) => Number(str(t))));
-}
-
-/** Types from SPECIAL-USE (RFC 6154); the first mailbox carrying a use gets it, INBOX is the Inbox. */
-function folderTypes(mailboxes: ServerMailbox[]): Map<string, FolderTypeValue> {
-  const taken = new Set<FolderTypeValue>();
-  const out = new Map<string, FolderTypeValue>();
-  for (const m of mailboxes) {
-    let type: FolderTypeValue = FolderType.UserMail;
-    if (m.path.toUpperCase() === "INBOX") type = FolderType.Inbox;
-    else for (const [flag, t] of SPECIAL) if (m.flags.includes(flag) && !taken.has(t)) type = t;
-    taken.add(type);
-    out.set(m.path, type);
-  }
-  return out;
-}
-
-function concatBytes(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
-/** "1:3,7" → [1, 2, 3, 7]. */
-export function uidSet(set: string): number[] {
-  const out: number[] = [];
-  for (const part of set.split(",")) {
-    const [a, b] = part.split(":").map(Number);
-    if (!Number.isFinite(a)) continue;
-    const lo = Math.min(a!, b ?? a!);
-    const hi = Math.max(a!, b ?? a!);
-    for (let u = lo; u <= hi && out.length < 1_000_000; u++) out.push(u);
-  }
-  return out;
 }

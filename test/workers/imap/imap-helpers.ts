@@ -4,7 +4,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
 import { ImapSession, q, Literal } from "../../../src/store/imap/connection";
-import { ImapStore, type ImapStoreConfig, itemIdOf } from "../../../src/store/imap/store";
+import { ImapStore, type ImapStoreConfig } from "../../../src/store/imap/store";
+import { itemIdOf } from "../../../src/store/imap/wire";
 import { str } from "../../../src/store/imap/parser";
 
 export const dovecot = inject("dovecot");

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseMessage } from "../../../src/store/builtin/mime";
 import { FolderType } from "../../../src/store/types";
-import { parseItemId } from "../../../src/store/imap/store";
+import { parseItemId } from "../../../src/store/imap/wire";
 import { config, itemIdFor, message, otherClient, withStore } from "./imap-helpers";
 
 const alice = config("alice");

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { textParts } from "../../../src/store/imap/bodystructure";
 import { decodeMailboxName, encodeMailboxName } from "../../../src/store/imap/mutf7";
 import { attributes, MAX_LITERAL, parseResponse, ResponseSplitter, str } from "../../../src/store/imap/parser";
-import { parseInternalDate, uidSet } from "../../../src/store/imap/store";
+import { parseInternalDate, uidSet } from "../../../src/store/imap/wire";
 
 const enc = new TextEncoder();
 
