@@ -32,7 +32,6 @@ import {
   parseInternalDate,
   parseItemId,
   pick,
-  searchSince,
   searchUids,
   uidOf,
   uidSet,
@@ -427,8 +426,9 @@ export class ImapStore implements MailStore {
         this.sql(`DELETE FROM imap_changes WHERE folder = ?`, row.id);
         this.sql(`DELETE FROM imap_uids WHERE folder = ?`, row.id);
         this.sql(`DELETE FROM imap_summaries WHERE folder = ?`, row.id);
+        this.sql(`DELETE FROM imap_order WHERE folder = ?`, row.id);
         this.sql(
-          `UPDATE imap_folders SET uidvalidity = ?, server_modseq = 0, modseq = modseq + 1, floor = modseq + 1 WHERE id = ?`,
+          `UPDATE imap_folders SET uidvalidity = ?, server_modseq = 0, modseq = modseq + 1, floor = modseq + 1, ordered = 0 WHERE id = ?`,
           validity,
           row.id,
         );
@@ -459,7 +459,11 @@ export class ImapStore implements MailStore {
     changed.sort((a, b) => a.modseq - b.modseq || a.uid - b.uid);
     // STATUS's HIGHESTMODSEQ (read before the FETCH), not the newest change read: a change racing with the
     // FETCH is read again next time rather than missed.
-    this.storage.transactionSync(() => this.log(row.id, changed.map((c) => c.uid), vanished, highest));
+    const arrived = await this.arrivals(s, row, changed.map((c) => c.uid));
+    this.storage.transactionSync(() => {
+      this.log(row.id, changed.map((c) => c.uid), vanished, highest);
+      this.order(row.id, arrived, vanished);
+    });
     return this.folderRow(String(row.id));
   }
 
@@ -482,12 +486,60 @@ export class ImapStore implements MailStore {
     const changed = [...now].filter(([uid, flags]) => known.get(uid) !== flags).map(([uid]) => uid).sort((a, b) => a - b);
     const vanished = [...known.keys()].filter((uid) => !now.has(uid)).sort((a, b) => a - b);
     if (!first && !changed.length && !vanished.length) return row;
+    const arrived = first ? new Map<number, number>() : await this.arrivals(s, row, changed);
     this.storage.transactionSync(() => {
+      this.order(row.id, arrived, vanished);
       for (const uid of changed) this.sql(`INSERT OR REPLACE INTO imap_uids (folder, uid, flags) VALUES (?, ?, ?)`, row.id, uid, now.get(uid)!);
       for (const uid of vanished) this.sql(`DELETE FROM imap_uids WHERE folder = ? AND uid = ?`, row.id, uid);
       // server_modseq 1 marks "baseline taken" here; the first look logs nothing, as on the modseq path.
       if (first) this.sql(`UPDATE imap_folders SET server_modseq = 1 WHERE id = ?`, row.id);
       else this.log(row.id, changed, vanished, 1);
+    });
+    return this.folderRow(String(row.id));
+  }
+
+  /** INTERNALDATE of those UIDs not yet in imap_order (new arrivals), when the folder's order is kept. */
+  private async arrivals(s: ImapSession, row: FolderRow, uids: number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (!row.ordered || !uids.length) return out;
+    const known = new Set(
+      this.all<{ uid: number }>(`SELECT uid FROM imap_order WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`, row.id, JSON.stringify(uids)).map(
+        (r) => r.uid,
+      ),
+    );
+    const missing = uids.filter((u) => !known.has(u));
+    if (!missing.length) return out;
+    await this.select(s, row, false);
+    const r = await s.command(["UID", "FETCH", missing.join(","), "(UID INTERNALDATE)"]);
+    for (const u of r.untagged) {
+      if (kind(u) !== "FETCH") continue;
+      const a = attributes(u.tokens[2] ?? null);
+      const uid = uidOf(a);
+      if (uid !== null && a.has("INTERNALDATE")) out.set(uid, parseInternalDate(str(a.get("INTERNALDATE"))));
+    }
+    return out;
+  }
+
+  private order(folder: number, arrived: Map<number, number>, vanished: number[]): void {
+    for (const [uid, received] of arrived) this.sql(`INSERT OR REPLACE INTO imap_order (folder, uid, received) VALUES (?, ?, ?)`, folder, uid, received);
+    for (const uid of vanished) this.sql(`DELETE FROM imap_order WHERE folder = ? AND uid = ?`, folder, uid);
+  }
+
+  /** Fills imap_order for a folder listed for the first time (one UID FETCH 1:* (INTERNALDATE)). */
+  private async ensureOrder(s: ImapSession, row: FolderRow): Promise<FolderRow> {
+    if (row.ordered) return row;
+    await this.select(s, row, false);
+    const r = await s.command(["UID", "FETCH", "1:*", "(UID INTERNALDATE)"]);
+    this.storage.transactionSync(() => {
+      this.sql(`DELETE FROM imap_order WHERE folder = ?`, row.id);
+      for (const u of r.untagged) {
+        if (kind(u) !== "FETCH") continue;
+        const a = attributes(u.tokens[2] ?? null);
+        const uid = uidOf(a);
+        if (uid !== null && a.has("INTERNALDATE"))
+          this.sql(`INSERT OR REPLACE INTO imap_order (folder, uid, received) VALUES (?, ?, ?)`, row.id, uid, parseInternalDate(str(a.get("INTERNALDATE"))));
+      }
+      this.sql(`UPDATE imap_folders SET ordered = 1 WHERE id = ?`, row.id);
     });
     return this.folderRow(String(row.id));
   }
@@ -519,37 +571,30 @@ export class ImapStore implements MailStore {
 
   async listItems(folderId: string, opts: ListOptions): Promise<MailSummary[]> {
     return this.use(async (s) => {
-      const row = this.folderRow(folderId);
+      const row = await this.ensureOrder(s, await this.refresh(s, this.folderRow(folderId)));
+      const after = opts.after ? { received: opts.after.received, uid: parseItemId(opts.after.itemId)?.uid ?? 0 } : null;
+      const uids = this.all<{ uid: number }>(
+        `SELECT uid FROM imap_order WHERE folder = ? AND received >= ? AND (? OR received < ? OR (received = ? AND uid < ?))
+         ORDER BY received DESC, uid DESC LIMIT ?`,
+        row.id,
+        opts.since ?? Number.MIN_SAFE_INTEGER,
+        after ? 0 : 1,
+        after?.received ?? 0,
+        after?.received ?? 0,
+        after?.uid ?? 0,
+        opts.limit,
+      ).map((r) => r.uid);
       await this.select(s, row, false);
-      let uids = await this.newestFirst(s, opts.since);
-      if (opts.after) {
-        const afterUid = parseItemId(opts.after.itemId)?.uid ?? 0;
-        const i = uids.indexOf(afterUid);
-        uids = i >= 0 ? uids.slice(i + 1) : uids.filter((u) => u < afterUid);
-      }
-      const page = uids.slice(0, opts.limit);
-      const summaries = await this.summaries(s, row, page);
-      return summaries.filter((m) => opts.since === undefined || m.received >= opts.since);
+      return this.summaries(s, row, uids);
     });
-  }
-
-  /** UIDs of the selected mailbox, newest arrival first (SORT REVERSE ARRIVAL, RFC 5256), within `since`. */
-  private async newestFirst(s: ImapSession, since?: number): Promise<number[]> {
-    const criteria = since === undefined ? ["ALL"] : searchSince(s, since);
-    if (s.has("SORT")) {
-      const r = await s.command(["UID", "SORT", "(REVERSE ARRIVAL)", "UTF-8", ...criteria]);
-      return r.untagged.filter((u) => str(u.tokens[0]).toUpperCase() === "SORT").flatMap((u) => u.tokens.slice(1).map((t) => Number(str(t))));
-    }
-    const r = await s.command(["UID", "SEARCH", ...criteria]);
-    return searchUids(r.untagged).sort((a, b) => b - a);
   }
 
   async countItems(folderId: string, since?: number): Promise<number> {
     return this.use(async (s) => {
       const row = this.folderRow(folderId);
       if (since === undefined) return Number(str((await this.status(s, row.path, "(MESSAGES)")).get("MESSAGES")));
-      await this.select(s, row, false);
-      return searchUids((await s.command(["UID", "SEARCH", ...searchSince(s, since)])).untagged).length;
+      const ordered = await this.ensureOrder(s, await this.refresh(s, row));
+      return this.one<{ n: number }>(`SELECT count(*) AS n FROM imap_order WHERE folder = ? AND received >= ?`, ordered.id, since).n;
     });
   }
 
@@ -840,6 +885,7 @@ export class ImapStore implements MailStore {
 
   private dropFolder(id: number): void {
     this.sql(`DELETE FROM imap_summaries WHERE folder = ?`, id);
+    this.sql(`DELETE FROM imap_order WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_changes WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_uids WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_folders WHERE id = ?`, id);

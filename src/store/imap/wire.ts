@@ -1,6 +1,5 @@
 // IMAP values as the store reads and writes them: item ids, UID sets, dates, flags, FETCH responses.
 import type { MailFlags } from "../types";
-import type { ImapSession } from "./connection";
 import { type ImapResponse, str, type Token } from "./parser";
 
 /**
@@ -81,13 +80,6 @@ export function parseInternalDate(s: string): number {
   const utc = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   const offset = (Number(m[8]) * 60 + Number(m[9])) * 60_000 * (m[7] === "-" ? -1 : 1);
   return utc - offset;
-}
-
-/** WITHIN (RFC 5032) is exact to the second; plain SINCE only knows the day (the caller filters the rest). */
-export function searchSince(s: ImapSession, since: number): string[] {
-  if (s.has("WITHIN")) return ["YOUNGER", String(Math.max(1, Math.ceil((Date.now() - since) / 1000)))];
-  const d = new Date(since);
-  return ["SINCE", `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()}`];
 }
 
 export function searchUids(untagged: ImapResponse[]): number[] {

@@ -54,7 +54,7 @@ describe("ImapStore without CONDSTORE/QRESYNC (UID diff)", () => {
     ]);
   });
 
-  it("lists newest first by UID and counts a window with SEARCH SINCE", async () => {
+  it("lists newest first and counts a window without SORT or WITHIN", async () => {
     const inbox = await inboxId();
     const { list, count } = await withStore(MB, old, async (s) => ({
       list: await s.listItems(inbox, { limit: 2 }),

@@ -5,6 +5,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseMessage } from "../../../src/store/builtin/mime";
 import { FolderType } from "../../../src/store/types";
+import { Literal } from "../../../src/store/imap/connection";
+import { str } from "../../../src/store/imap/parser";
 import { parseItemId } from "../../../src/store/imap/wire";
 import { config, itemIdFor, message, otherClient, withStore } from "./imap-helpers";
 
@@ -316,7 +318,9 @@ describe("ImapStore items", () => {
     // flags still come from the server on every listing
     await otherClient("alice", (c) => c.store("Big", uid, "+FLAGS", "\\Seen"));
     const second = await withStore(MB, alice, (s) => s.listItems(folder.id, { limit: 5 }));
-    expect(second[0]).toEqual({ ...first[0], flags: { ...first[0]!.flags, seen: true } });
+    // (listing looks at the folder's changes first: the flag change is logged, so the summary's modseq moves)
+    expect(second[0]).toEqual({ ...first[0], flags: { ...first[0]!.flags, seen: true }, modseq: expect.any(Number) });
+    expect(second[0]!.modseq).toBeGreaterThan(first[0]!.modseq);
     // a store told to summarise big messages from their head only fetches about a megabyte
     await runInDurableObject(env.MAILBOX.getByName(MB), async (_i, state) => {
       state.storage.sql.exec(`DELETE FROM imap_summaries WHERE folder = ?`, Number(folder.id));
@@ -453,5 +457,31 @@ describe("ImapStore bodies of big messages", () => {
     expect(html!.data).toBe(whole.html);
     expect(bytesIn).toBeLessThan(20_000);
     expect(raw.length).toBeGreaterThan(2_000_000);
+  });
+});
+
+describe("ImapStore arrival order kept in SQLite", () => {
+  it("follows arrivals and expunges after the first listing, ordered by INTERNALDATE not UID", async () => {
+    const folder = await withStore(MB, alice, (s) => s.createFolder("0", "Order", FolderType.UserMail));
+    const item = await (async () => {
+      await otherClient("alice", (c) => c.append("Order", message("first")));
+      return itemIdFor("alice", "Order");
+    })();
+    const now = Date.now();
+    expect((await withStore(MB, alice, (s) => s.listItems(folder.id, { limit: 10 }))).map((m) => m.subject)).toEqual(["first"]);
+    const [late, old] = await otherClient("alice", async (c) => [
+      await c.append("Order", message("late")),
+      // an import keeps its old arrival time: a higher UID, yet the oldest item
+      await c.s
+        .command(["APPEND", '"Order"', "()", '"01-Jan-2020 00:00:00 +0000"', new Literal(new TextEncoder().encode(message("imported").replace(/\n/g, "\r\n")))])
+        .then((r) => Number(str(r.done.code![2]))),
+    ]);
+    const listed = await withStore(MB, alice, (s) => s.listItems(folder.id, { limit: 10 }));
+    expect(listed.map((m) => m.subject)).toEqual(["late", "first", "imported"]);
+    expect(listed.map((m) => m.itemId)).toEqual([item(late), expect.any(String), item(old)]);
+    expect(await withStore(MB, alice, (s) => s.countItems(folder.id, now - 60_000))).toBe(2);
+    await otherClient("alice", (c) => c.expunge("Order", late));
+    expect((await withStore(MB, alice, (s) => s.listItems(folder.id, { limit: 10 }))).map((m) => m.subject)).toEqual(["first", "imported"]);
+    expect(await withStore(MB, alice, (s) => s.countItems(folder.id, now - 60_000))).toBe(1);
   });
 });
