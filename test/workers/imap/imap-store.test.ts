@@ -461,6 +461,20 @@ describe("ImapStore bodies of big messages", () => {
 });
 
 describe("ImapStore arrival order kept in SQLite", () => {
+  it("an empty folder lists and counts nothing", async () => {
+    const folder = await withStore(MB, alice, (s) => s.createFolder("0", "Empty", FolderType.UserMail));
+    const { list, count, countSince, status } = await withStore(MB, alice, async (s) => ({
+      list: await s.listItems(folder.id, { limit: 10 }),
+      count: await s.countItems(folder.id),
+      countSince: await s.countItems(folder.id, 0),
+      status: await s.folderStatus(folder.id),
+    }));
+    expect(list).toEqual([]);
+    expect(count).toBe(0);
+    expect(countSince).toBe(0);
+    expect(status.count).toBe(0);
+  });
+
   it("follows arrivals and expunges after the first listing, ordered by INTERNALDATE not UID", async () => {
     const folder = await withStore(MB, alice, (s) => s.createFolder("0", "Order", FolderType.UserMail));
     const item = await (async () => {
