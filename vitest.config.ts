@@ -2,6 +2,7 @@ import path from "node:path";
 import { defineConfig } from "vitest/config";
 import { freePort, SINK_PASSWORD, SINK_USER } from "./test/smtp-sink";
 import { makeTlsFixture, trustBundle } from "./test/tls-fixture";
+import { testCa } from "./test/servers/test-ca";
 
 
 // The loopback SMTP sink of the workers project (started by test/workers/smtp-sink-setup.ts).
@@ -17,6 +18,8 @@ if (!process.env.TEST_TLS_DIR) {
   process.env.TEST_TLS_DIR = tls.dir;
   process.env.NODE_EXTRA_CA_CERTS = trustBundle(tls, process.env.NODE_EXTRA_CA_CERTS);
 }
+// The IMAP/DAV test servers' CA (test/servers/test-ca.ts) joins the same bundle before the plugin loads.
+testCa();
 const { cloudflareTest, readD1Migrations } = await import("@cloudflare/vitest-plugin");
 const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
 
@@ -52,7 +55,7 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["./test/workers/apply-migrations.ts"],
-          globalSetup: ["./test/workers/smtp-sink-setup.ts"],
+          globalSetup: ["./test/workers/smtp-sink-setup.ts", "./test/servers/dovecot-global-setup.ts"],
         },
       },
       {

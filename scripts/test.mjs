@@ -10,10 +10,12 @@ const tools = {
   xmllint: "libxml2-utils", // ../shared/conformance/validate
   wbxml2xml: "libwbxml2-utils", // independent WBXML codec for cross-checks
   xml2wbxml: "libwbxml2-utils",
-  openssl: "openssl", // test/tls-fixture.ts: throw-away CA for the SMTP client's TLS tests
+  "/usr/sbin/dovecot": "dovecot-imapd", // the IMAP bridge's tests run a real Dovecot (test/servers/dovecot.ts)
+  "/usr/lib/dovecot/lmtp": "dovecot-lmtpd", // mail delivered to that Dovecot by LMTP
+  openssl: "openssl", // the test CA and the Dovecot certificate
 };
 
-const have = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+const have = (cmd) => spawnSync("sh", ["-c", cmd.startsWith("/") ? `test -x ${cmd}` : `command -v ${cmd}`]).status === 0;
 const missing = [...new Set(Object.entries(tools).filter(([c]) => !have(c)).map(([, p]) => p))];
 if (missing.length) {
   const install = `apt-get update && apt-get install -y ${missing.join(" ")}`;

@@ -179,6 +179,14 @@ export class StoreFolderError extends Error {
   }
 }
 
+/** Thrown when the backend refuses the account's credentials (IMAP AUTHENTICATIONFAILED): a 401, not an outage. */
+export class StoreAuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreAuthError";
+  }
+}
+
 /** Thrown for an unknown folder or item id. */
 export class StoreNotFoundError extends Error {
   constructor(message: string) {

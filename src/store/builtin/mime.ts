@@ -15,6 +15,13 @@ export type ParsedMessage = Pick<
     attachments: { info: AttachmentInfo; data: Uint8Array }[];
   };
 
+const PREVIEW_CHARS = 255;
+
+/** EAS Preview: the first 255 characters of the plain-text rendition, whitespace collapsed. */
+export function previewText(plain: string): string {
+  return wellFormed(plain.replace(/\s+/g, " ").trim().slice(0, PREVIEW_CHARS));
+}
+
 const CALENDAR_CONTENT_CLASS = "urn:content-classes:calendarmessage";
 
 // Summary columns share one SQLite row, and a Durable Object row is limited to 2 MB in total: header-derived

@@ -14,10 +14,9 @@ import {
 } from "../types";
 import { Blobs, INLINE_LIMIT, utf8Length } from "./blobs";
 import { DEFAULT_FOLDERS, isDefaultType, isUserType, itemClassOf, validFolderName } from "./folders";
-import { type ParsedMessage, parseMessage } from "./mime";
+import { type ParsedMessage, parseMessage, previewText } from "./mime";
 import { CountingSql } from "./counting-sql";
 import { ensureSchema } from "./schema";
-import { wellFormed } from "./text";
 
 // Semantics (what a caller such as the EAS Sync layer may rely on):
 // - Folder ids and item ids are decimal strings of AUTOINCREMENT keys: never reused, even after delete.
@@ -82,7 +81,6 @@ const SUMMARY_COLUMNS = `i.uid, i.folder, i.message, i.modseq, i.received, i.see
   m.importance, m.has_html, m.attachments, m.content_class, m.calendar_method, m.thread_topic, m.preview`;
 
 const ID = /^[1-9][0-9]{0,15}$/;
-const PREVIEW_CHARS = 255;
 
 export class BuiltinStore implements MailStore {
   private readonly sql: CountingSql;
@@ -601,7 +599,7 @@ export class BuiltinStore implements MailStore {
         p.contentClass ?? null,
         p.calendarMethod ?? null,
         p.threadTopic ?? null,
-        wellFormed(p.plain.replace(/\s+/g, " ").trim().slice(0, PREVIEW_CHARS)),
+        previewText(p.plain),
         placed.raw ? buffer(placed.raw) : null,
         placed.rawKey,
         placed.plain,

@@ -1,0 +1,73 @@
+// vitest globalSetup of the workers project: one Dovecot on loopback for the run, plus the servers around it
+// (flaky-imap.ts, control.ts). Its certificate is signed by the run's test CA, which workerd trusts through
+// NODE_EXTRA_CA_CERTS (see test-ca.ts). The Node e2e set-up can call startTestServers() the same way.
+import type { TestProject } from "vitest/node";
+import { type DovecotInfo, startDovecot } from "./dovecot";
+import { startControl } from "./control";
+import { startFlakyImap } from "./flaky-imap";
+
+/** HTTP Basic credentials Dovecot's OX push driver puts on its calls (in the driver URL). */
+export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
+
+export interface TestServers {
+  dovecot: DovecotInfo;
+  flakyImap: { drop: number; silent: number };
+  controlUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the control server, the flaky IMAP servers and Dovecot. `pushUrl` overrides where Dovecot's push
+ * driver posts (the Node e2e set-up points it at the Worker under `wrangler dev`); default: the control server.
+ */
+export async function startTestServers(opts: { pushUrl?: string } = {}): Promise<TestServers> {
+  const control = await startControl();
+  const drop = await startFlakyImap("drop");
+  const silent = await startFlakyImap("silent");
+  const pushUrl = opts.pushUrl ?? `${control.url.replace("//", `//${PUSH_BASIC.user}:${encodeURIComponent(PUSH_BASIC.password)}@`)}/notify/ox`;
+  let dovecot: Awaited<ReturnType<typeof startDovecot>>;
+  try {
+    dovecot = await startDovecot({
+      users: ["alice", "bob", "carol", "dave", "erin", "frank"].map((user) => ({ user, password: `${user} secret` })),
+      pushUrl,
+    });
+  } catch (e) {
+    await Promise.all([drop.stop(), silent.stop(), control.stop()]);
+    throw e;
+  }
+  control.setDovecot(dovecot);
+  const { stop: stopDovecot, ...info } = dovecot;
+  return {
+    dovecot: info,
+    flakyImap: { drop: drop.port, silent: silent.port },
+    controlUrl: control.url,
+    async stop() {
+      await Promise.all([stopDovecot(), drop.stop(), silent.stop(), control.stop()]);
+    },
+  };
+}
+
+export default async function setup(project: TestProject) {
+  const servers = await startTestServers();
+  const onExit = () => {
+    void servers.stop();
+  };
+  process.once("exit", onExit);
+  project.provide("dovecot", servers.dovecot);
+  project.provide("flakyImap", servers.flakyImap);
+  project.provide("controlUrl", servers.controlUrl);
+  return async () => {
+    process.off("exit", onExit);
+    await servers.stop();
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    dovecot: DovecotInfo;
+    /** Ports of IMAP servers that accept a login then drop the connection / never answer (flaky-imap.ts). */
+    flakyImap: { drop: number; silent: number };
+    /** test/servers/control.ts: recorded push notifications, LMTP delivery on request. */
+    controlUrl: string;
+  }
+}

@@ -1,0 +1,73 @@
+// What a request costs the IMAP store as the folder grows (500 vs 5 000 messages in Dovecot): each call in
+// its own short session (TLS + login included), as a phone's request would. Prints one IMAP-BENCH line
+// (bench/imap.bench.ts records it). Commands and bytes per call must not depend on the folder size (the
+// first listing of a folder reads every UID's arrival time once: the "cold" figure).
+import { describe, expect, it } from "vitest";
+import { Literal, q } from "../../../src/store/imap/connection";
+import type { ImapStore } from "../../../src/store/imap/store";
+import { config, itemIdFor, message, otherClient, withStore } from "./imap-helpers";
+
+const frank = config("frank");
+const MB = "imap-frank@example.test";
+type Cost = { ms: number; commands: number; bytesIn: number };
+
+async function measure(fn: (s: ImapStore) => Promise<unknown>): Promise<Cost> {
+  return withStore(MB, frank, async (s) => {
+    const t = performance.now();
+    await fn(s);
+    const ms = performance.now() - t;
+    return { ms: Math.round(ms * 10) / 10, commands: s.stats.commands, bytesIn: s.stats.bytesIn };
+  });
+}
+
+async function seed(mailbox: string, n: number): Promise<void> {
+  await otherClient("frank", async (c) => {
+    await c.run("CREATE", q(mailbox) as string);
+    const start = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < n; i += 250) {
+      const args: (string | Literal)[] = ["APPEND", q(mailbox) as string];
+      for (let j = i; j < Math.min(n, i + 250); j++) {
+        const d = new Date(start + j * 60_000);
+        const date = `${String(d.getUTCDate()).padStart(2, "0")}-${d.toUTCString().slice(8, 11)}-${d.getUTCFullYear()} ${d.toISOString().slice(11, 19)} +0000`;
+        args.push("()", `"${date}"`, new Literal(new TextEncoder().encode(message(`Message ${j}`, `Body of message ${j}.\n`).replace(/\n/g, "\r\n"))));
+      }
+      await c.s.command(args); // MULTIAPPEND (RFC 3502)
+    }
+  });
+}
+
+describe("ImapStore cost per call against folder size", () => {
+  it("folderStatus, listItems pages and changesSince cost the same commands at 500 and 5 000 messages", { timeout: 120_000 }, async () => {
+    const figures: Record<string, Record<string, Cost>> = {};
+    for (const n of [500, 5000]) {
+      const name = `Scale${n}`;
+      await seed(name, n);
+      const id = await withStore(MB, frank, async (s) => (await s.listFolders()).find((f) => f.name === name)!.id);
+      const middleId = (await itemIdFor("frank", name))(n / 2);
+      const middle = { received: (await withStore(MB, frank, (s) => s.getSummary(id, middleId)))!.received, itemId: middleId };
+      await measure((s) => s.folderStatus(id)); // first look: baseline
+      const f: Record<string, Cost> = {};
+      f.statusNoChange = await measure((s) => s.folderStatus(id));
+      f.firstPageCold = await measure((s) => s.listItems(id, { limit: 100 }));
+      f.firstPageWarm = await measure((s) => s.listItems(id, { limit: 100 }));
+      await measure((s) => s.listItems(id, { limit: 100, after: middle }));
+      f.middlePageWarm = await measure((s) => s.listItems(id, { limit: 100, after: middle }));
+      await otherClient("frank", async (c) => {
+        for (const uid of [1, 2, 3, 4, 5]) await c.store(name, uid, "+FLAGS", "\\Seen");
+      });
+      f.changesSince5 = await measure(async (s) => {
+        const st = await s.folderStatus(id);
+        const changes = await s.changesSince(id, st.highestModseq - 5, 100);
+        expect(changes).toHaveLength(5);
+      });
+      const page = await withStore(MB, frank, (s) => s.listItems(id, { limit: 100, after: middle }));
+      expect(page.map((m) => m.subject)).toEqual(Array.from({ length: 100 }, (_, i) => `Message ${n / 2 - 2 - i}`));
+      figures[n] = f;
+    }
+    console.log(`IMAP-BENCH ${JSON.stringify(figures)}`);
+    for (const k of Object.keys(figures[500]!)) expect(figures[5000]![k]!.commands, k).toBe(figures[500]![k]!.commands);
+    // A page read from the kept order costs its page, not its folder (ids grow by a digit or so).
+    for (const k of ["firstPageWarm", "middlePageWarm"]) expect(Math.abs(figures[5000]![k]!.bytesIn - figures[500]![k]!.bytesIn), k).toBeLessThan(1000);
+    expect(figures[5000]!.statusNoChange!.bytesIn).toBeLessThan(figures[500]!.statusNoChange!.bytesIn + 100);
+  });
+});
