@@ -519,7 +519,7 @@ function addExdate(master: ICAL.Component, value: TimeValue) {
 }
 
 function buildOverride(master: ICAL.Component, e: WbxmlElement, original: TimeValue, series: { zone: string; allDay: boolean }, ctx: CalendarContext): ICAL.Component {
-  const o = new ICAL.Component(master.toJSON());
+  const o = new ICAL.Component(JSON.parse(JSON.stringify(master.toJSON())));
   for (const name of ["rrule", "exdate", "rdate", "exrule"]) o.removeAllProperties(name);
   const rid = new ICAL.Property("recurrence-id");
   writeTime(rid, original);
