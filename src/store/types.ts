@@ -45,6 +45,11 @@ export interface FolderStatus {
   /** Highest change counter in the folder; advances on every add, change or expunge. */
   highestModseq: number;
   count: number;
+  /**
+   * Oldest modseq from which `changesSince` is still complete: tombstones older than this were pruned.
+   * A caller holding a modseq below it must resynchronise the folder from scratch. 0 = nothing pruned.
+   */
+  tombstoneFloor: number;
 }
 
 export interface MailFlags {
@@ -92,11 +97,15 @@ export interface MailSummary {
   flags: MailFlags;
   /** Total size of the raw message. */
   size: number;
-  /** Plain-text rendition of the body (never raw HTML), for Preview and type 1 bodies. */
+  /** true when getBody(…, "html") has an HTML body; getBody(…, "plain") always has a plain-text rendition. */
   hasHtml: boolean;
+  /** First 255 characters of the plain-text rendition (never raw HTML), whitespace collapsed: EAS Preview. */
+  preview: string;
   attachments: AttachmentInfo[];
   /** Content-Class / iMIP method when the message is a meeting request (text/calendar part). */
   contentClass?: string;
+  /** iTIP METHOD of the text/calendar part (REQUEST, CANCEL, REPLY…) when contentClass is a calendar message. */
+  calendarMethod?: string;
   threadTopic?: string;
 }
 
@@ -151,6 +160,22 @@ export class StoreUnavailableError extends Error {
   ) {
     super(message);
     this.name = "StoreUnavailableError";
+  }
+}
+
+/**
+ * Thrown when a folder operation is refused. Codes map onto FolderCreate/FolderUpdate/FolderDelete and
+ * MoveItems statuses: "exists" (a sibling has that name), "special" (default folders cannot be renamed,
+ * moved or deleted), "parent-not-found", "invalid" (bad name or type, a folder moved under itself,
+ * an item moved to its own folder, mail appended to a non-mail folder).
+ */
+export class StoreFolderError extends Error {
+  constructor(
+    readonly code: "exists" | "special" | "parent-not-found" | "invalid",
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreFolderError";
   }
 }
 

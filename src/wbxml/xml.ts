@@ -9,8 +9,9 @@
 //   <Mime wbxml:opaque="base64">RnJvbTog…</Mime>        an element whose only child is opaque
 //   <Data>text<wbxml:opaque>AAEC</wbxml:opaque></Data>  opaque mixed with text or other opaque chunks
 // with xmlns:wbxml="urn:mobile-sync:wbxml" on the root. fromXml turns both back into the same bytes.
-// With { opaque: "text" } opaque that is valid UTF-8 is written as plain text instead (readable, and what the
-// XSD validator accepts, but it comes back as text, not opaque).
+// With { opaque: "text" } opaque is written as plain text instead: its UTF-8 text when it is valid UTF-8,
+// otherwise its base64, unmarked. That is what people and the XSD validator want to read, but it is one-way:
+// it comes back as text, not opaque.
 //
 // Strings may hold characters XML 1.0 cannot carry (control characters): they are written as numeric
 // character references (&#x1;), which fromXml accepts. Carriage returns are written as &#xD; so they survive.
@@ -24,7 +25,7 @@ import { WbxmlError } from "./types";
 export const WBXML_XML_NAMESPACE = "urn:mobile-sync:wbxml";
 
 export interface ToXmlOptions {
-  /** "base64" (default): opaque data marked and base64-encoded, reversible. "text": valid UTF-8 written as text. */
+  /** "base64" (default): opaque marked and base64-encoded, reversible. "text": as text (UTF-8, else base64), one-way. */
   opaque?: "base64" | "text";
   /** Indent nested elements (default true). */
   indent?: boolean;
@@ -34,11 +35,12 @@ export interface ToXmlOptions {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+/** Opaque data for { opaque: "text" }: its UTF-8 text, or its base64 when it is not UTF-8. */
+function opaqueText(bytes: Uint8Array): string {
   try {
-    return strictUtf8.decode(bytes);
+    return escapeText(strictUtf8.decode(bytes));
   } catch {
-    return undefined;
+    return toBase64(bytes);
   }
 }
 
@@ -53,6 +55,12 @@ function escapeText(s: string): string {
   return s.replace(TEXT_ESCAPES, (c) =>
     c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`,
   );
+}
+
+function asReferences(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) out += `&#x${s.charCodeAt(i).toString(16).toUpperCase()};`;
+  return out;
 }
 
 function escapeAttribute(s: string): string {
@@ -79,7 +87,7 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
     }
     for (const c of e.children) {
       if (c instanceof Uint8Array) {
-        if (!opaqueAsText || utf8OrUndefined(c) === undefined) needsMarker = true;
+        if (!opaqueAsText) needsMarker = true;
       } else if (typeof c !== "string") scan(c, depth + 1);
     }
   };
@@ -119,23 +127,20 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
       return;
     }
     if (children.length === 1 && children[0] instanceof Uint8Array) {
-      const text = opaqueAsText ? utf8OrUndefined(children[0]) : undefined;
-      if (text !== undefined) out.push(open, ">", escapeText(text), `</${qname}>`);
+      if (opaqueAsText) out.push(open, ">", opaqueText(children[0]), `</${qname}>`);
       else out.push(open, ' wbxml:opaque="base64">', toBase64(children[0]), `</${qname}>`);
       return;
     }
     out.push(open, ">");
+    const hasElements = !children.every((c) => typeof c === "string" || c instanceof Uint8Array);
     for (const c of children) {
-      if (typeof c === "string") out.push(escapeText(c));
-      else if (c instanceof Uint8Array) {
-        const text = opaqueAsText ? utf8OrUndefined(c) : undefined;
-        out.push(text !== undefined ? escapeText(text) : opaqueMarkup(c));
-      } else write(c, 0, false);
+      // Whitespace-only text between elements would read back as indentation: write it as references.
+      if (typeof c === "string") out.push(hasElements && /^[ \t\n\r]+$/.test(c) ? asReferences(c) : escapeText(c));
+      else if (c instanceof Uint8Array) out.push(opaqueAsText ? opaqueText(c) : opaqueMarkup(c));
+      else write(c, 0, false); // no indentation before it: that would add text to mixed content
     }
     out.push(`</${qname}>`);
   };
-  // The indentation of elements nested in mixed content is switched off by passing depth 0 and no newlines;
-  // EAS has no mixed content, so this only keeps odd trees exact.
   write(root, 0, true);
   if (indent) out.push("\n");
   return out.join("");
@@ -146,7 +151,9 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
 // predefined entities and numeric references, CDATA, comments, the XML declaration and a DOCTYPE (skipped).
 // Accepted on top of toXml's own output: libwbxml's spellings (namespace "AirSync:", "Gal", its tag names, see
 // TAG_ALIASES in codepages.ts) and the pre-12.0 POOM* namespace names.
-// Whitespace-only text next to child elements is indentation and dropped; other text is kept exactly.
+// Literal whitespace-only text next to child elements is indentation and dropped; other text is kept exactly
+// (toXml writes whitespace-only text that is content, between elements, as character references).
+// <X/> has no content; <X></X> holds one empty string (an empty inline string in WBXML), as toXml writes them.
 //
 // libwbxml writes the content of some tags that EAS carries as OPAQUE in base64 and reads it back the same way.
 // When a document uses libwbxml's namespace spelling ("AirSync:"), the text of those tags is read as base64 and
@@ -170,7 +177,12 @@ interface Frame {
   /** wbxml:opaque="base64" on this element, or the <wbxml:opaque> pseudo-element itself. */
   opaque: "attribute" | "element" | undefined;
   hasChildElements: boolean;
+  selfClosing: boolean;
   text: string[];
+  /** The pending text is only literal whitespace (no references, no CDATA): indentation if next to elements. */
+  textIsLayout: boolean;
+  /** Indices of children that are such text. */
+  layout: number[];
   start: number;
 }
 
@@ -297,8 +309,10 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
 
   const finishText = (frame: Frame): void => {
     if (frame.text.length === 0) return;
+    if (frame.textIsLayout) frame.layout.push(frame.element.children.length);
     frame.element.children.push(frame.text.length === 1 ? frame.text[0] : frame.text.join(""));
     frame.text = [];
+    frame.textIsLayout = true;
   };
 
   const closeElement = (frame: Frame, at: number): void => {
@@ -306,10 +320,7 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
     const children = frame.element.children;
     if (frame.hasChildElements) {
       // Indentation between child elements is not content.
-      for (let i = children.length - 1; i >= 0; i--) {
-        const c = children[i];
-        if (typeof c === "string" && /^[ \t\n\r]*$/.test(c)) children.splice(i, 1);
-      }
+      for (let i = frame.layout.length - 1; i >= 0; i--) children.splice(frame.layout[i], 1);
     }
     const base64 =
       frame.opaque !== undefined ||
@@ -324,8 +335,9 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
         return;
       }
       frame.element.children = [bytes as Uint8Array];
-    } else if (children.length === 1 && children[0] === "") {
-      children.length = 0;
+    } else if (children.length === 0 && !frame.selfClosing) {
+      // <X></X> is an element holding an empty string (STR_I ""), <X/> one with no content.
+      children.push("");
     }
   };
 
@@ -340,7 +352,9 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
       pos = lt < 0 ? len : lt;
       const frame = stack[stack.length - 1];
       if (frame === undefined) fail("text outside the root element", start);
-      frame.text.push(decodeReferences(start, pos));
+      const text = decodeReferences(start, pos);
+      if (frame.textIsLayout && !/^[ \t\n\r]*$/.test(s.slice(start, pos))) frame.textIsLayout = false;
+      frame.text.push(text);
       continue;
     }
     if (s.startsWith("<!--", pos)) {
@@ -354,6 +368,7 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
       const end = s.indexOf("]]>", pos + 9);
       if (end < 0) fail("unterminated CDATA section");
       frame.text.push(s.slice(pos + 9, end));
+      frame.textIsLayout = false;
       pos = end + 3;
       continue;
     }
@@ -461,7 +476,7 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
         parent.hasChildElements = true;
       }
     }
-    const frame: Frame = { element, qname, defaultNs, prefixes, opaque, hasChildElements: false, text: [], start: tagStart };
+    const frame: Frame = { element, qname, defaultNs, prefixes, opaque, hasChildElements: false, selfClosing, text: [], textIsLayout: true, layout: [], start: tagStart };
     if (selfClosing) {
       if (opaque === "element") finishText(parent!);
       if (parent !== undefined && opaque === "element") {

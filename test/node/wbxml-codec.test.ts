@@ -73,13 +73,13 @@ describe("round trips over the corpus", () => {
     expect(decodeWbxml(encodeWbxml(tree))).toEqual(tree);
   });
 
-  it('renders opaque as text with { opaque: "text" } when it is UTF-8 (for the XSD validator)', () => {
+  it('renders opaque as plain text with { opaque: "text" } (for people and the XSD validator)', () => {
     const tree = el("ComposeMail", "SendMail", el("ComposeMail", "Mime", new TextEncoder().encode("Subject: é")));
     expect(toXml(tree, { opaque: "text" })).toContain("<Mime>Subject: é</Mime>");
     expect(toXml(tree, { opaque: "text" })).not.toContain("wbxml");
-    // Not UTF-8: still marked, so nothing is mangled.
+    // Not UTF-8: base64, unmarked (one-way, for reading and validation).
     const binary = el("ComposeMail", "SendMail", el("ComposeMail", "Mime", new Uint8Array([0xff])));
-    expect(toXml(binary, { opaque: "text" })).toContain('<Mime wbxml:opaque="base64">/w==</Mime>');
+    expect(toXml(binary, { opaque: "text" })).toContain("<Mime>/w==</Mime>");
   });
 
   it("keeps text XML cannot hold raw: control characters, CR, markup characters, astral characters", () => {
@@ -245,7 +245,10 @@ describe("XML form", () => {
   it("keeps whitespace-only text of a text element, drops indentation between elements", () => {
     expect(fromXml('<Subject xmlns="Email">  </Subject>')).toEqual(el("Email", "Subject", "  "));
     expect(fromXml('<Sync xmlns="AirSync">\n  <Partial/>\n</Sync>')).toEqual(el("AirSync", "Sync", el("AirSync", "Partial")));
-    expect(fromXml('<Sync xmlns="AirSync"></Sync>')).toEqual(el("AirSync", "Sync"));
+    // <X></X> holds an empty inline string, <X/> nothing: both survive the XML form.
+    expect(fromXml('<Sync xmlns="AirSync"></Sync>')).toEqual(el("AirSync", "Sync", ""));
+    expect(fromXml('<Sync xmlns="AirSync"/>')).toEqual(el("AirSync", "Sync"));
+    expect(toHex(encodeWbxml(fromXml(toXml(decodeWbxml(fromHex(`${HEADER} 45 03 00 01`))))))).toBe(`${HEADER} 45 03 00 01`);
   });
 
   const bad: [string, string, RegExp, number][] = [
@@ -281,6 +284,18 @@ describe("XML form", () => {
     expect(errorOf(() => fromXml(deep)).message).toMatch(/deeper than 64/);
     const many = '<Sync xmlns="AirSync">' + "<Partial/>".repeat(100) + "</Sync>";
     expect(errorOf(() => fromXml(many, { maxElements: 50 })).message).toMatch(/more than 50 elements/);
+  });
+
+  it("keeps whitespace-only text between elements when it is content (found by the long fuzz run)", () => {
+    const bytes = fromHex(`${HEADER} 63 0b 20 23 03 41 00 08 03 0d 00 0e c3 01 40 01`);
+    const tree = decodeWbxml(bytes);
+    expect(tree.children).toContain("\r");
+    const xml = toXml(tree);
+    expect(xml).toContain("<Change/>&#xD;<Status/>");
+    expect(fromXml(xml)).toEqual(tree);
+    expect(fromXml('<Sync xmlns="AirSync"><Partial/>&#x20;<Partial/> <Partial/></Sync>').children).toEqual([
+      el("AirSync", "Partial"), " ", el("AirSync", "Partial"), el("AirSync", "Partial"),
+    ]);
   });
 
   it("merges adjacent text only in XML, never in the tree", () => {

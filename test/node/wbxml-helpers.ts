@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { TAG_ALIASES, toXml, type WbxmlElement, type WbxmlNode } from "../../src/wbxml";
+import { bytes, TAG_ALIASES, toXml, type WbxmlElement, type WbxmlNode } from "../../src/wbxml";
 import { toBase64 } from "../../src/wbxml/base64";
 import { LIBWBXML_BASE64_TAGS } from "../../src/wbxml/xml";
 
@@ -51,14 +51,18 @@ export function opaqueAsText(e: WbxmlElement): WbxmlElement {
   };
 }
 
-/** A copy of the tree with adjacent strings merged (XML text cannot show where one STR_I ended). */
+/**
+ * A copy of the tree as its XML text can show it: adjacent strings merged (XML cannot show where one STR_I
+ * ended) and empty strings dropped, except an element's only child (<X></X>).
+ */
 export function mergeText(e: WbxmlElement): WbxmlElement {
-  const children: WbxmlNode[] = [];
+  let children: WbxmlNode[] = [];
   for (const c of e.children) {
     const last = children[children.length - 1];
     if (typeof c === "string" && typeof last === "string") children[children.length - 1] = last + c;
     else children.push(typeof c === "object" && !(c instanceof Uint8Array) ? mergeText(c) : c);
   }
+  if (children.length > 1) children = children.filter((c) => c !== "");
   return { ns: e.ns, name: e.name, children };
 }
 
@@ -70,16 +74,6 @@ for (const [ns, aliases] of Object.entries(TAG_ALIASES))
     if (!(ns === "Find" || ns === "ValidateCert")) LIBWBXML_SPELLING.set(`${ns}:${name}`, alias);
 
 const isElement = (c: WbxmlNode): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array);
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * The tree as libwbxml sees it. libwbxml has no opaque in its XML except for the tags in LIBWBXML_BASE64_TAGS,
@@ -96,7 +90,7 @@ export function libwbxmlView(e: WbxmlElement, direction: "encode" | "decode"): W
       if (direction === "decode") return new TextEncoder().encode(c as string);
       return Uint8Array.from(atob(c as string), (ch) => ch.charCodeAt(0));
     });
-    return { ns: e.ns, name: e.name, children: [concatBytes(parts)] };
+    return { ns: e.ns, name: e.name, children: [bytes({ ...e, children: parts })!] };
   }
   return {
     ns: e.ns,

@@ -1,0 +1,36 @@
+import { BuiltinStore } from "../store/builtin";
+import { FolderType, type FolderTypeValue, StoreFolderError } from "../store/types";
+
+export interface Delivered {
+  itemId: string;
+  folderId: string;
+}
+
+/**
+ * How long expunge/move tombstones are kept. A device that has not synced a folder for longer gets
+ * FolderStatus.tombstoneFloor above its cursor and resynchronises that folder from scratch.
+ */
+export const TOMBSTONE_RETENTION_MS = 30 * 86_400_000;
+
+/**
+ * Puts a raw message into the default folder of `folderType` (Inbox unless told). Delivery is also when
+ * old tombstones are pruned: an indexed range delete, so mailboxes that change prune and idle ones don't need to.
+ */
+export async function deliverInto(
+  store: BuiltinStore,
+  raw: Uint8Array,
+  folderType: number = FolderType.Inbox,
+  received: number | "date-header" = Date.now(),
+): Promise<Delivered> {
+  const folder = store.folderByType(folderType as FolderTypeValue);
+  if (!folder || folder.itemClass !== "Email") throw new StoreFolderError("invalid", `no mail folder of type ${folderType}`);
+  const itemId =
+    received === "date-header" ? await store.importMessage(folder.id, raw) : await store.appendMessage(folder.id, raw, {}, received);
+  store.pruneTombstones(Date.now() - TOMBSTONE_RETENTION_MS);
+  return { itemId, folderId: folder.id };
+}
+
+/** R2 key prefix of one mailbox: its Durable Object id, stable for the life of the mailbox. */
+export function blobPrefix(ctx: DurableObjectState): string {
+  return `mbx/${ctx.id.toString()}`;
+}

@@ -1,0 +1,142 @@
+import PostalMime, { type Address, decodeWords, type Email } from "postal-mime";
+import type { AttachmentInfo, MailSummary } from "../types";
+import { htmlToText } from "./html-text";
+import { wellFormed } from "./text";
+import { decodeUtf7 } from "./utf7";
+
+/** What the store keeps of a message after parsing it once, on append. */
+export type ParsedMessage = Pick<
+  MailSummary,
+  "date" | "subject" | "from" | "to" | "cc" | "replyTo" | "messageId" | "inReplyTo" | "references" | "importance"
+> &
+  Pick<MailSummary, "contentClass" | "calendarMethod" | "threadTopic"> & {
+    plain: string;
+    html?: string;
+    attachments: { info: AttachmentInfo; data: Uint8Array }[];
+  };
+
+const CALENDAR_CONTENT_CLASS = "urn:content-classes:calendarmessage";
+
+// Summary columns share one SQLite row, and a Durable Object row is limited to 2 MB in total: header-derived
+// values are capped (a phone shows far less anyway); the full headers stay in the raw MIME.
+const SHORT = 2048;
+const LONG = 32_768;
+
+function cap(s: string, max: number): string {
+  return s.length <= max ? s : wellFormed(s.slice(0, max));
+}
+
+export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
+  let email: Email;
+  try {
+    email = await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer" });
+  } catch {
+    // Not parseable as MIME (limits exceeded, garbage): keep the bytes, show them as text.
+    email = { headers: [], headerLines: [], attachments: [], text: new TextDecoder().decode(raw.subarray(0, 65536)) };
+  }
+  const header = (name: string) => email.headers.find((h) => h.key === name)?.value;
+  const utf7Words = (key: string) => email.headerLines.some((l) => l.key === key && /=\?utf-7\?/i.test(l.line));
+  const utf7Body = /charset\s*=\s*"?(?:x-)?utf-?7"?/i.test(latin1Head(raw));
+
+  let subject = clean(email.subject ?? "");
+  if (utf7Words("subject")) subject = decodeUtf7(subject);
+  let text = email.text;
+  let html = email.html;
+  if (utf7Body) {
+    if (text) text = decodeUtf7(text);
+    if (html) html = decodeUtf7(html);
+  }
+  const plain = text?.trim() ? text : html ? htmlToText(html) : (text ?? "");
+
+  const attachments = email.attachments.map((a, i) => {
+    const data =
+      typeof a.content === "string" ? new TextEncoder().encode(a.content) : a.content instanceof Uint8Array ? a.content : new Uint8Array(a.content);
+    const info: AttachmentInfo = {
+      partId: String(i + 1),
+      filename: cap(clean(a.filename ?? ""), SHORT) || defaultName(a.mimeType, i + 1),
+      contentType: cap(a.mimeType, SHORT),
+      size: data.byteLength,
+      inline: a.disposition === "inline" || (a.related === true && a.disposition !== "attachment"),
+    };
+    const cid = a.contentId?.replace(/^<|>$/g, "");
+    if (cid) info.contentId = cid;
+    return { info, data, method: a.method };
+  });
+  const invite = attachments.find((a) => a.info.contentType === "text/calendar" && a.method);
+  const date = email.date ? Date.parse(email.date) : NaN;
+
+  const parsed: ParsedMessage = {
+    subject: cap(subject, SHORT),
+    from: cap(addresses(email.from ? [email.from] : []), SHORT),
+    to: cap(addresses(email.to), LONG),
+    cc: cap(addresses(email.cc), LONG),
+    replyTo: cap(addresses(email.replyTo), SHORT),
+    importance: importance(header("importance"), header("x-priority"), header("priority")),
+    plain: wellFormed(plain),
+    attachments: attachments.map(({ info, data }) => ({ info, data })),
+  };
+  if (Number.isFinite(date)) parsed.date = date;
+  if (html) parsed.html = wellFormed(html);
+  if (email.messageId) parsed.messageId = cap(email.messageId, SHORT);
+  if (email.inReplyTo) parsed.inReplyTo = cap(email.inReplyTo, SHORT);
+  if (email.references) parsed.references = cap(email.references, LONG);
+  if (invite) {
+    parsed.contentClass = CALENDAR_CONTENT_CLASS;
+    parsed.calendarMethod = invite.method;
+  } else if (header("content-class")) parsed.contentClass = cap(header("content-class")!, SHORT);
+  const topicHeader = header("thread-topic");
+  const topic = topicHeader !== undefined ? decodeWords(topicHeader) : subject.replace(/^((re|fwd?|aw|wg|sv|tr)\s*(\[\d+\])?:\s*)+/i, "");
+  if (topic) parsed.threadTopic = cap(clean(topic), SHORT);
+  return parsed;
+}
+
+/** Removes control characters and lone surrogates that broken encoded-words leave behind. */
+function clean(s: string): string {
+  return wellFormed(s)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
+    .replace(/\uFFFD+/g, "\uFFFD")
+    .trim();
+}
+
+function formatAddress(a: { name: string; address: string }): string {
+  const name = clean(a.name);
+  if (!name) return a.address;
+  return `"${name.replace(/["\\]/g, "\\$&")}" <${a.address}>`;
+}
+
+function addresses(list: Address[] | undefined): string {
+  if (!list) return "";
+  return list
+    .flatMap((a) => (a.group ? a.group : [a]))
+    .filter((a) => a.address)
+    .map(formatAddress)
+    .join(", ");
+}
+
+function importance(imp?: string, xPriority?: string, priority?: string): MailSummary["importance"] {
+  const v = (imp ?? "").trim().toLowerCase();
+  if (v === "high") return "high";
+  if (v === "low") return "low";
+  const x = Number.parseInt((xPriority ?? "").trim(), 10);
+  if (x === 1 || x === 2) return "high";
+  if (x === 4 || x === 5) return "low";
+  const p = (priority ?? "").trim().toLowerCase();
+  if (p === "urgent") return "high";
+  if (p === "non-urgent") return "low";
+  return "normal";
+}
+
+function defaultName(mimeType: string, n: number): string {
+  if (mimeType === "text/calendar") return "invite.ics";
+  if (mimeType === "message/rfc822") return `message-${n}.eml`;
+  const ext = mimeType.split("/")[1]?.replace(/[^a-z0-9]/gi, "") || "bin";
+  return `attachment-${n}.${ext}`;
+}
+
+/** The first 256 KiB as Latin-1: where the header of any text part declaring charset=UTF-7 will be. */
+function latin1Head(raw: Uint8Array): string {
+  let s = "";
+  const end = Math.min(raw.byteLength, 262_144);
+  for (let i = 0; i < end; i += 8192) s += String.fromCharCode(...raw.subarray(i, Math.min(end, i + 8192)));
+  return s;
+}

@@ -1,0 +1,90 @@
+// The built-in store's tables in the mailbox Durable Object's SQLite.
+//
+// items    one row per message *in a folder* (IMAP UID): flags, modseq, arrival time. A move makes a new row
+//          (new id) pointing to the same `messages` row, so moving never copies bodies or R2 objects.
+// messages the parsed message, written once on append: summary columns, bodies, raw MIME (inline or R2 key).
+// parts    attachment bytes (inline or R2 key), so fetching one attachment never re-parses the message.
+// tombstones  expunged/moved-out item ids per folder (IMAP VANISHED), so changesSince reports deletes.
+//
+// Every list/count/changes query is an index range scan: items_list (folder, received DESC, uid DESC)
+// for newest-first keyset paging and FilterType windows, items_changes / tombstones_changes
+// (folder, modseq) for changesSince.
+
+export const SCHEMA_VERSION = 1;
+
+const V1 = [
+  `CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS folders (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     parent_seq INTEGER NOT NULL DEFAULT 0,
+     name TEXT NOT NULL,
+     type INTEGER NOT NULL,
+     item_class TEXT NOT NULL,
+     validity TEXT NOT NULL,
+     highest_modseq INTEGER NOT NULL DEFAULT 0,
+     tombstone_floor INTEGER NOT NULL DEFAULT 0,
+     item_count INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE INDEX IF NOT EXISTS folders_parent ON folders (parent_seq, name)`,
+  `CREATE TABLE IF NOT EXISTS messages (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     size INTEGER NOT NULL,
+     date INTEGER,
+     subject TEXT NOT NULL,
+     from_addr TEXT NOT NULL,
+     to_addr TEXT NOT NULL,
+     cc_addr TEXT NOT NULL,
+     reply_to TEXT NOT NULL,
+     message_id TEXT,
+     in_reply_to TEXT,
+     refs TEXT,
+     importance TEXT NOT NULL,
+     has_html INTEGER NOT NULL,
+     attachments TEXT NOT NULL,
+     content_class TEXT,
+     calendar_method TEXT,
+     thread_topic TEXT,
+     preview TEXT NOT NULL,
+     raw BLOB, raw_key TEXT,
+     plain TEXT, plain_key TEXT, plain_size INTEGER NOT NULL,
+     html TEXT, html_key TEXT, html_size INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS parts (
+     message INTEGER NOT NULL,
+     part_id TEXT NOT NULL,
+     data BLOB, r2_key TEXT,
+     PRIMARY KEY (message, part_id)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS items (
+     uid INTEGER PRIMARY KEY AUTOINCREMENT,
+     folder INTEGER NOT NULL,
+     message INTEGER NOT NULL,
+     modseq INTEGER NOT NULL,
+     received INTEGER NOT NULL,
+     seen INTEGER NOT NULL DEFAULT 0,
+     flagged INTEGER NOT NULL DEFAULT 0,
+     answered INTEGER NOT NULL DEFAULT 0,
+     forwarded INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE INDEX IF NOT EXISTS items_list ON items (folder, received DESC, uid DESC)`,
+  `CREATE INDEX IF NOT EXISTS items_changes ON items (folder, modseq)`,
+  `CREATE TABLE IF NOT EXISTS tombstones (
+     folder INTEGER NOT NULL,
+     uid INTEGER NOT NULL,
+     modseq INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (folder, uid)) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS tombstones_changes ON tombstones (folder, modseq)`,
+  `CREATE INDEX IF NOT EXISTS tombstones_age ON tombstones (at)`,
+];
+
+/** Creates or upgrades the tables; cheap when already current (one indexed read). */
+export function ensureSchema(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  sql.exec(`CREATE TABLE IF NOT EXISTS store_schema (version INTEGER NOT NULL)`);
+  const row = sql.exec<{ version: number }>(`SELECT version FROM store_schema`).toArray()[0];
+  const current = row?.version ?? 0;
+  if (current >= SCHEMA_VERSION) return;
+  storage.transactionSync(() => {
+    if (current < 1) for (const stmt of V1) sql.exec(stmt);
+    // Future migrations: `if (current < 2) { ... }`, each idempotent.
+    if (row) sql.exec(`UPDATE store_schema SET version = ?`, SCHEMA_VERSION);
+    else sql.exec(`INSERT INTO store_schema (version) VALUES (?)`, SCHEMA_VERSION);
+  });
+}

@@ -1,0 +1,706 @@
+import {
+  type AttachmentInfo,
+  type BodyText,
+  type FolderStatus,
+  type FolderTypeValue,
+  type ListOptions,
+  type MailFlags,
+  type MailStore,
+  type MailSummary,
+  type StoreChange,
+  StoreFolderError,
+  type StoreFolder,
+  StoreNotFoundError,
+} from "../types";
+import { Blobs, INLINE_LIMIT, utf8Length } from "./blobs";
+import { DEFAULT_FOLDERS, isDefaultType, isUserType, itemClassOf, validFolderName } from "./folders";
+import { type ParsedMessage, parseMessage } from "./mime";
+import { CountingSql } from "./counting-sql";
+import { ensureSchema } from "./schema";
+import { wellFormed } from "./text";
+
+// Semantics (what a caller such as the EAS Sync layer may rely on):
+// - Folder ids and item ids are decimal strings of AUTOINCREMENT keys: never reused, even after delete.
+// - One modseq counter per mailbox. Every add, flag change or expunge takes the next value; the item row
+//   (or its tombstone) and its folder's highest_modseq get it, so highestModseq is exact per folder and
+//   a no-op (flags already set) changes nothing.
+// - Every change has its own modseq (never shared), so a caller may page changesSince by "last modseq seen".
+// - A move is an expunge in the source (tombstone) plus an add in the destination with a new item id
+//   (IMAP UID MOVE); the arrival time and flags travel with it.
+// - Tombstone pruning: `pruneTombstones(olderThan)` drops tombstones older than a cut-off (every delivery
+//   calls it with 30 days, src/mailbox/delivery.ts) and raises each affected folder's tombstone_floor to the
+//   highest pruned modseq; FolderStatus.tombstoneFloor tells a syncing caller holding an older modseq
+//   that it must resynchronise that folder from scratch.
+
+type ItemRow = {
+  uid: number;
+  folder: number;
+  message: number;
+  modseq: number;
+  received: number;
+  seen: number;
+  flagged: number;
+  answered: number;
+  forwarded: number;
+};
+
+type MessageRow = {
+  id: number;
+  size: number;
+  date: number | null;
+  subject: string;
+  from_addr: string;
+  to_addr: string;
+  cc_addr: string;
+  reply_to: string;
+  message_id: string | null;
+  in_reply_to: string | null;
+  refs: string | null;
+  importance: string;
+  has_html: number;
+  attachments: string;
+  content_class: string | null;
+  calendar_method: string | null;
+  thread_topic: string | null;
+  preview: string;
+};
+
+type FolderRow = {
+  seq: number;
+  parent_seq: number;
+  name: string;
+  type: number;
+  item_class: string;
+  validity: string;
+  highest_modseq: number;
+  tombstone_floor: number;
+  item_count: number;
+};
+
+const SUMMARY_COLUMNS = `i.uid, i.folder, i.message, i.modseq, i.received, i.seen, i.flagged, i.answered, i.forwarded,
+  m.size, m.date, m.subject, m.from_addr, m.to_addr, m.cc_addr, m.reply_to, m.message_id, m.in_reply_to, m.refs,
+  m.importance, m.has_html, m.attachments, m.content_class, m.calendar_method, m.thread_topic, m.preview`;
+
+const ID = /^[1-9][0-9]{0,15}$/;
+const PREVIEW_CHARS = 255;
+
+export class BuiltinStore implements MailStore {
+  private readonly sql: CountingSql;
+  private readonly blobs: Blobs;
+
+  /** `prefix` namespaces this mailbox's objects in the shared R2 bucket. */
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    bucket: R2Bucket,
+    prefix: string,
+  ) {
+    this.sql = new CountingSql(storage.sql);
+    this.blobs = new Blobs(bucket, prefix);
+    ensureSchema(storage);
+    this.ensureDefaultFolders();
+  }
+
+  /** SQLite rows read and written by this store instance so far (for cost tests and benchmarks). */
+  sqlStats(): { rowsRead: number; rowsWritten: number } {
+    return { rowsRead: this.sql.rowsRead, rowsWritten: this.sql.rowsWritten };
+  }
+
+  // ---------- folders ----------
+
+  async listFolders(): Promise<StoreFolder[]> {
+    return this.sql.all<FolderRow>(`SELECT * FROM folders ORDER BY seq`).map(toFolder);
+  }
+
+  /** The default folder of a type (Inbox, Sent Items …), or null for a type that has none. */
+  folderByType(type: FolderTypeValue): StoreFolder | null {
+    if (!isDefaultType(type)) return null;
+    const row = this.sql.all<FolderRow>(`SELECT * FROM folders WHERE type = ? ORDER BY seq LIMIT 1`, type)[0];
+    return row ? toFolder(row) : null;
+  }
+
+  async createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder> {
+    if (!validFolderName(name)) throw new StoreFolderError("invalid", "invalid folder name");
+    if (!isUserType(type)) throw new StoreFolderError("invalid", `folder type ${type} cannot be created`);
+    return this.storage.transactionSync(() => {
+      const parent = this.parentSeq(parentId);
+      this.assertNameFree(parent, name, 0);
+      return toFolder(this.insertFolder(parent, name, type));
+    });
+  }
+
+  async updateFolder(id: string, name: string, parentId: string): Promise<StoreFolder> {
+    if (!validFolderName(name)) throw new StoreFolderError("invalid", "invalid folder name");
+    return this.storage.transactionSync(() => {
+      const folder = this.folderRow(id);
+      if (isDefaultType(folder.type)) throw new StoreFolderError("special", "default folders cannot be changed");
+      const parent = this.parentSeq(parentId);
+      if (parent !== 0 && this.subtree(folder.seq).includes(parent))
+        throw new StoreFolderError("invalid", "a folder cannot move under itself");
+      this.assertNameFree(parent, name, folder.seq);
+      this.sql.run(`UPDATE folders SET name = ?, parent_seq = ? WHERE seq = ?`, name, parent, folder.seq);
+      return toFolder({ ...folder, name, parent_seq: parent });
+    });
+  }
+
+  async deleteFolder(id: string): Promise<void> {
+    const keys = this.storage.transactionSync(() => {
+      const folder = this.folderRow(id);
+      if (isDefaultType(folder.type)) throw new StoreFolderError("special", "default folders cannot be deleted");
+      const keys: string[] = [];
+      for (const seq of this.subtree(folder.seq)) {
+        keys.push(...this.dropItems(seq, false));
+        this.sql.run(`DELETE FROM tombstones WHERE folder = ?`, seq);
+        this.sql.run(`DELETE FROM folders WHERE seq = ?`, seq);
+      }
+      return keys;
+    });
+    await this.blobs.remove(keys);
+  }
+
+  async folderStatus(folderId: string): Promise<FolderStatus> {
+    const f = this.folderRow(folderId);
+    return { validity: f.validity, highestModseq: f.highest_modseq, count: f.item_count, tombstoneFloor: f.tombstone_floor };
+  }
+
+  // ---------- reading items ----------
+
+  async listItems(folderId: string, opts: ListOptions): Promise<MailSummary[]> {
+    const folder = this.folderRow(folderId).seq;
+    const limit = Math.max(0, Math.min(Math.trunc(opts.limit), 10_000));
+    const since = opts.since ?? 0;
+    let rows: Record<string, SqlStorageValue>[];
+    if (opts.after) {
+      const uid = ID.test(opts.after.itemId) ? Number(opts.after.itemId) : 0;
+      rows = this.sql
+        .all(
+          `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message
+           WHERE i.folder = ? AND i.received >= ? AND (i.received, i.uid) < (?, ?)
+           ORDER BY i.received DESC, i.uid DESC LIMIT ?`,
+          folder,
+          since,
+          opts.after.received,
+          uid,
+          limit,
+        );
+    } else {
+      rows = this.sql
+        .all(
+          `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message
+           WHERE i.folder = ? AND i.received >= ? ORDER BY i.received DESC, i.uid DESC LIMIT ?`,
+          folder,
+          since,
+          limit,
+        );
+    }
+    return rows.map((r) => toSummary(r as unknown as ItemRow & MessageRow));
+  }
+
+  async countItems(folderId: string, since?: number): Promise<number> {
+    const folder = this.folderRow(folderId);
+    if (since === undefined) return folder.item_count;
+    // Index range count on items_list: touches index entries only, never message rows.
+    return this.sql
+      .one<{ n: number }>(`SELECT count(*) AS n FROM items WHERE folder = ? AND received >= ?`, folder.seq, since).n;
+  }
+
+  async changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]> {
+    const folder = this.folderRow(folderId).seq;
+    const n = Math.max(0, Math.trunc(limit));
+    // Two index range scans (items_changes, tombstones_changes), merged: at most 2 × limit rows read.
+    const scan = (table: "items" | "tombstones", deleted: boolean) =>
+      this.sql
+        .all<{ uid: number; modseq: number }>(
+          `SELECT uid, modseq FROM ${table} WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
+          folder,
+          modseq,
+          n,
+        )
+        .map((r) => ({ itemId: String(r.uid), modseq: r.modseq, deleted }));
+    const live = scan("items", false);
+    const gone = scan("tombstones", true);
+    return [...live, ...gone].sort((a, b) => a.modseq - b.modseq).slice(0, n);
+  }
+
+  async getSummary(folderId: string, itemId: string): Promise<MailSummary | null> {
+    const folder = this.folderRow(folderId).seq;
+    if (!ID.test(itemId)) return null;
+    const row = this.sql
+      .all(`SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message WHERE i.uid = ? AND i.folder = ?`, Number(itemId), folder)[0];
+    return row ? toSummary(row as unknown as ItemRow & MessageRow) : null;
+  }
+
+  async getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
+    const m = this.messageOf(folderId, itemId);
+    if (!m) return null;
+    const row = this.sql.one<{ raw: ArrayBuffer | null; raw_key: string | null }>(`SELECT raw, raw_key FROM messages WHERE id = ?`, m);
+    if (row.raw) return new Uint8Array(row.raw);
+    return row.raw_key ? this.blobs.bytes(row.raw_key) : null;
+  }
+
+  async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
+    const m = this.messageOf(folderId, itemId);
+    if (!m) return null;
+    const row = this.sql
+      .one<{ v: string | null; k: string | null; n: number }>(
+        type === "plain"
+          ? `SELECT plain AS v, plain_key AS k, plain_size AS n FROM messages WHERE id = ?`
+          : `SELECT html AS v, html_key AS k, html_size AS n FROM messages WHERE id = ?`,
+        m,
+      );
+    const data = row.v ?? (row.k ? await this.blobs.text(row.k) : null);
+    if (data === null) return type === "plain" ? { data: "", size: 0 } : null;
+    return { data, size: row.n };
+  }
+
+  async getAttachment(
+    folderId: string,
+    itemId: string,
+    partId: string,
+  ): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
+    const m = this.messageOf(folderId, itemId);
+    if (!m) return null;
+    const { attachments } = this.sql.one<{ attachments: string }>(`SELECT attachments FROM messages WHERE id = ?`, m);
+    const info = (JSON.parse(attachments) as AttachmentInfo[]).find((a) => a.partId === partId);
+    if (!info) return null;
+    const part = this.sql
+      .all<{ data: ArrayBuffer | null; r2_key: string | null }>(`SELECT data, r2_key FROM parts WHERE message = ? AND part_id = ?`, m, partId)[0];
+    if (!part) return null;
+    const data = part.data ? new Uint8Array(part.data) : part.r2_key ? await this.blobs.bytes(part.r2_key) : null;
+    return data ? { info, data } : null;
+  }
+
+  // ---------- changing items ----------
+
+  async appendMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}, received = Date.now()): Promise<string> {
+    return this.append(folderId, raw, flags, () => received);
+  }
+
+  /**
+   * Appends a message imported from elsewhere: its arrival time is its Date header (as migration tools
+   * set IMAP INTERNALDATE), unless missing or in the future, then now.
+   */
+  async importMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}): Promise<string> {
+    return this.append(folderId, raw, flags, (p) => {
+      const now = Date.now();
+      return p.date !== undefined && p.date <= now ? p.date : now;
+    });
+  }
+
+  private async append(folderId: string, raw: Uint8Array, flags: Partial<MailFlags>, received: (p: ParsedMessage) => number): Promise<string> {
+    this.mailFolder(folderId);
+    const parsed = await parseMessage(raw);
+    const placed = await this.placeContent(raw, parsed);
+    try {
+      return this.storage.transactionSync(() => {
+        const folder = this.mailFolder(folderId); // again: it may have been deleted while R2 was written
+        return String(this.insertItem(folder.seq, raw.byteLength, parsed, placed, flags, received(parsed)));
+      });
+    } catch (e) {
+      await this.blobs.remove(placed.keys);
+      throw e;
+    }
+  }
+
+  async setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void> {
+    this.storage.transactionSync(() => {
+      const item = this.itemRow(folderId, itemId);
+      const next = {
+        seen: bit(flags.seen, item.seen),
+        flagged: bit(flags.flagged, item.flagged),
+        answered: bit(flags.answered, item.answered),
+        forwarded: bit(flags.forwarded, item.forwarded),
+      };
+      if (next.seen === item.seen && next.flagged === item.flagged && next.answered === item.answered && next.forwarded === item.forwarded)
+        return;
+      const modseq = this.bumpFolder(item.folder, 0);
+      this.sql.run(
+        `UPDATE items SET seen = ?, flagged = ?, answered = ?, forwarded = ?, modseq = ? WHERE uid = ?`,
+        next.seen,
+        next.flagged,
+        next.answered,
+        next.forwarded,
+        modseq,
+        item.uid,
+      );
+    });
+  }
+
+  async moveItem(folderId: string, itemId: string, destFolderId: string): Promise<string> {
+    return this.storage.transactionSync(() => {
+      const item = this.itemRow(folderId, itemId);
+      const dest = this.mailFolder(destFolderId);
+      if (dest.seq === item.folder) throw new StoreFolderError("invalid", "source and destination are the same folder");
+      this.expunge(item);
+      const modseq = this.bumpFolder(dest.seq, +1);
+      const uid = this.sql
+        .one<{ uid: number }>(
+          `INSERT INTO items (folder, message, modseq, received, seen, flagged, answered, forwarded)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING uid`,
+          dest.seq,
+          item.message,
+          modseq,
+          item.received,
+          item.seen,
+          item.flagged,
+          item.answered,
+          item.forwarded,
+        ).uid;
+      return String(uid);
+    });
+  }
+
+  async deleteItem(folderId: string, itemId: string): Promise<void> {
+    const keys = this.storage.transactionSync(() => {
+      const item = this.itemRow(folderId, itemId);
+      this.expunge(item);
+      return this.dropMessage(item.message);
+    });
+    await this.blobs.remove(keys);
+  }
+
+  async emptyFolder(folderId: string, includeSubfolders: boolean): Promise<void> {
+    const keys = this.storage.transactionSync(() => {
+      const folder = this.folderRow(folderId);
+      const keys = this.dropItems(folder.seq, true);
+      if (includeSubfolders) {
+        for (const seq of this.subtree(folder.seq)) {
+          if (seq === folder.seq) continue;
+          keys.push(...this.dropItems(seq, false));
+          this.sql.run(`DELETE FROM tombstones WHERE folder = ?`, seq);
+          this.sql.run(`DELETE FROM folders WHERE seq = ?`, seq);
+        }
+      }
+      return keys;
+    });
+    await this.blobs.remove(keys);
+  }
+
+  /**
+   * Drops tombstones older than `olderThan` (ms since epoch) and raises each folder's tombstone floor.
+   * Returns how many were dropped. Meant for the mailbox's periodic alarm.
+   */
+  pruneTombstones(olderThan: number): number {
+    return this.storage.transactionSync(() => {
+      const floors = this.sql
+        .all<{ folder: number; top: number }>(`SELECT folder, max(modseq) AS top FROM tombstones WHERE at < ? GROUP BY folder`, olderThan);
+      for (const f of floors) this.sql.run(`UPDATE folders SET tombstone_floor = max(tombstone_floor, ?) WHERE seq = ?`, f.top, f.folder);
+      return this.sql.run(`DELETE FROM tombstones WHERE at < ?`, olderThan);
+    });
+  }
+
+  /**
+   * Appends `count` copies of one message with arrival times `newest`, `newest - spacingMs`, … through the
+   * same SQL as appendMessage, parsing once. For seeding benchmarks and scale tests. Returns the item ids.
+   */
+  async seedCopies(folderId: string, raw: Uint8Array, count: number, newest: number, spacingMs: number): Promise<string[]> {
+    this.mailFolder(folderId);
+    const parsed = await parseMessage(raw);
+    const placed = inlineOnly(raw, parsed);
+    const ids: string[] = [];
+    for (let start = 0; start < count; start += 2000) {
+      this.storage.transactionSync(() => {
+        const folder = this.mailFolder(folderId);
+        for (let i = start; i < Math.min(count, start + 2000); i++) {
+          const copy = { ...parsed, subject: `${parsed.subject} #${i + 1}` };
+          ids.push(String(this.insertItem(folder.seq, raw.byteLength, copy, placed, {}, newest - i * spacingMs)));
+        }
+      });
+    }
+    return ids;
+  }
+
+  // ---------- internals ----------
+
+  private ensureDefaultFolders(): void {
+    const present = new Set(this.sql.all<{ type: number }>(`SELECT DISTINCT type FROM folders`).map((r) => r.type));
+    const missing = DEFAULT_FOLDERS.filter((f) => !present.has(f.type));
+    if (missing.length === 0) return;
+    this.storage.transactionSync(() => {
+      this.sql.run(`INSERT OR IGNORE INTO store_meta (key, value) VALUES ('modseq', 0)`);
+      for (const f of missing) this.insertFolder(0, f.name, f.type);
+    });
+  }
+
+  private insertFolder(parent: number, name: string, type: number): FolderRow {
+    return this.sql
+      .one<FolderRow>(
+        `INSERT INTO folders (parent_seq, name, type, item_class, validity) VALUES (?, ?, ?, ?, ?) RETURNING *`,
+        parent,
+        name,
+        type,
+        itemClassOf(type),
+        crypto.randomUUID().slice(0, 8),
+      );
+  }
+
+  private folderRow(id: string): FolderRow {
+    const row = ID.test(id) ? this.sql.all<FolderRow>(`SELECT * FROM folders WHERE seq = ?`, Number(id))[0] : undefined;
+    if (!row) throw new StoreNotFoundError(`no folder ${id}`);
+    return row;
+  }
+
+  private mailFolder(id: string): FolderRow {
+    const f = this.folderRow(id);
+    if (f.item_class !== "Email") throw new StoreFolderError("invalid", `folder ${id} does not hold mail`);
+    return f;
+  }
+
+  private parentSeq(parentId: string): number {
+    if (parentId === "0") return 0;
+    try {
+      return this.folderRow(parentId).seq;
+    } catch {
+      throw new StoreFolderError("parent-not-found", `no parent folder ${parentId}`);
+    }
+  }
+
+  private assertNameFree(parent: number, name: string, except: number): void {
+    const clash = this.sql
+      .all(`SELECT 1 FROM folders WHERE parent_seq = ? AND name = ? COLLATE NOCASE AND seq != ?`, parent, name, except).length;
+    if (clash) throw new StoreFolderError("exists", `a folder named ${name} already exists there`);
+  }
+
+  /** The folder and all its descendants. */
+  private subtree(seq: number): number[] {
+    return this.sql
+      .all<{ seq: number }>(
+        `WITH RECURSIVE t(seq) AS (SELECT ? UNION SELECT f.seq FROM folders f JOIN t ON f.parent_seq = t.seq) SELECT seq FROM t`,
+        seq,
+      )
+      .map((r) => r.seq);
+  }
+
+  private itemRow(folderId: string, itemId: string): ItemRow {
+    const folder = this.folderRow(folderId).seq;
+    const row = ID.test(itemId)
+      ? this.sql.all<ItemRow>(`SELECT * FROM items WHERE uid = ? AND folder = ?`, Number(itemId), folder)[0]
+      : undefined;
+    if (!row) throw new StoreNotFoundError(`no item ${itemId} in folder ${folderId}`);
+    return row;
+  }
+
+  private messageOf(folderId: string, itemId: string): number | null {
+    const folder = this.folderRow(folderId).seq;
+    if (!ID.test(itemId)) return null;
+    const row = this.sql.all<{ message: number }>(`SELECT message FROM items WHERE uid = ? AND folder = ?`, Number(itemId), folder)[0];
+    return row?.message ?? null;
+  }
+
+  /** Takes the next mailbox modseq, records it as the folder's highest, adjusts its count. */
+  private bumpFolder(seq: number, countDelta: number): number {
+    const modseq = this.sql.one<{ value: number }>(`UPDATE store_meta SET value = value + 1 WHERE key = 'modseq' RETURNING value`).value;
+    this.sql.run(`UPDATE folders SET highest_modseq = ?, item_count = item_count + ? WHERE seq = ?`, modseq, countDelta, seq);
+    return modseq;
+  }
+
+  /** Removes the item row from its folder and leaves a tombstone; the message row is left to the caller. */
+  private expunge(item: ItemRow): void {
+    const modseq = this.bumpFolder(item.folder, -1);
+    this.sql.run(`DELETE FROM items WHERE uid = ?`, item.uid);
+    this.sql.run(`INSERT INTO tombstones (folder, uid, modseq, at) VALUES (?, ?, ?, ?)`, item.folder, item.uid, modseq, Date.now());
+  }
+
+  /** Deletes a message's rows and returns its R2 keys for the caller to delete after commit. */
+  private dropMessage(message: number): string[] {
+    const keys: string[] = [];
+    const m = this.sql
+      .all<{ raw_key: string | null; plain_key: string | null; html_key: string | null }>(
+        `SELECT raw_key, plain_key, html_key FROM messages WHERE id = ?`,
+        message,
+      )[0];
+    if (m) for (const k of [m.raw_key, m.plain_key, m.html_key]) if (k) keys.push(k);
+    for (const p of this.sql.all<{ r2_key: string | null }>(`SELECT r2_key FROM parts WHERE message = ? AND r2_key IS NOT NULL`, message))
+      if (p.r2_key) keys.push(p.r2_key);
+    this.sql.run(`DELETE FROM parts WHERE message = ?`, message);
+    this.sql.run(`DELETE FROM messages WHERE id = ?`, message);
+    return keys;
+  }
+
+  /** Deletes every item of one folder, with tombstones when the folder stays. */
+  private dropItems(seq: number, tombstones: boolean): string[] {
+    // Set-based, so emptying a 100 000-message folder is a handful of statements, not 100 000 round trips.
+    const keys = this.sql
+      .all<{ k: string }>(
+        `SELECT m.raw_key AS k FROM items i JOIN messages m ON m.id = i.message WHERE i.folder = ?1 AND m.raw_key IS NOT NULL
+         UNION ALL SELECT m.plain_key FROM items i JOIN messages m ON m.id = i.message WHERE i.folder = ?1 AND m.plain_key IS NOT NULL
+         UNION ALL SELECT m.html_key FROM items i JOIN messages m ON m.id = i.message WHERE i.folder = ?1 AND m.html_key IS NOT NULL
+         UNION ALL SELECT p.r2_key FROM items i JOIN parts p ON p.message = i.message WHERE i.folder = ?1 AND p.r2_key IS NOT NULL`,
+        seq,
+      )
+      .map((r) => r.k);
+    const count = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM items WHERE folder = ?`, seq).n;
+    if (count === 0) return keys;
+    if (tombstones) {
+      // One distinct modseq per expunged item, like expunge(): callers page changesSince by modseq.
+      const base = this.sql.one<{ value: number }>(`UPDATE store_meta SET value = value + ? WHERE key = 'modseq' RETURNING value`, count).value - count;
+      this.sql.run(
+        `INSERT INTO tombstones (folder, uid, modseq, at)
+         SELECT folder, uid, ? + row_number() OVER (ORDER BY uid), ? FROM items WHERE folder = ?`,
+        base,
+        Date.now(),
+        seq,
+      );
+      this.sql.run(`UPDATE folders SET highest_modseq = ? WHERE seq = ?`, base + count, seq);
+    }
+    this.sql.run(`DELETE FROM parts WHERE message IN (SELECT message FROM items WHERE folder = ?)`, seq);
+    this.sql.run(`DELETE FROM messages WHERE id IN (SELECT message FROM items WHERE folder = ?)`, seq);
+    this.sql.run(`DELETE FROM items WHERE folder = ?`, seq);
+    this.sql.run(`UPDATE folders SET item_count = 0 WHERE seq = ?`, seq);
+    return keys;
+  }
+
+  private async placeContent(raw: Uint8Array, parsed: ParsedMessage): Promise<Placed> {
+    const rawP = await this.blobs.place(raw, "raw");
+    const plainP = await this.blobs.place(parsed.plain, "plain");
+    const htmlP = parsed.html !== undefined ? await this.blobs.place(parsed.html, "html") : { inline: null, key: null };
+    const parts: Placed["parts"] = [];
+    for (const a of parsed.attachments) {
+      const p = await this.blobs.place(a.data, `part-${a.info.partId}`);
+      parts.push({ partId: a.info.partId, data: p.inline as Uint8Array | null, key: p.key });
+    }
+    const keys = [rawP.key, plainP.key, htmlP.key, ...parts.map((p) => p.key)].filter((k): k is string => k !== null);
+    return {
+      raw: rawP.inline as Uint8Array | null,
+      rawKey: rawP.key,
+      plain: plainP.inline as string | null,
+      plainKey: plainP.key,
+      html: htmlP.inline as string | null,
+      htmlKey: htmlP.key,
+      parts,
+      keys,
+    };
+  }
+
+  private insertItem(
+    folder: number,
+    size: number,
+    p: ParsedMessage,
+    placed: Placed,
+    flags: Partial<MailFlags>,
+    received: number,
+  ): number {
+    const message = this.sql
+      .one<{ id: number }>(
+        `INSERT INTO messages (size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs,
+           importance, has_html, attachments, content_class, calendar_method, thread_topic, preview,
+           raw, raw_key, plain, plain_key, plain_size, html, html_key, html_size)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        size,
+        p.date ?? null,
+        p.subject,
+        p.from,
+        p.to,
+        p.cc,
+        p.replyTo,
+        p.messageId ?? null,
+        p.inReplyTo ?? null,
+        p.references ?? null,
+        p.importance,
+        p.html !== undefined ? 1 : 0,
+        JSON.stringify(p.attachments.map((a) => a.info)),
+        p.contentClass ?? null,
+        p.calendarMethod ?? null,
+        p.threadTopic ?? null,
+        wellFormed(p.plain.replace(/\s+/g, " ").trim().slice(0, PREVIEW_CHARS)),
+        placed.raw ? buffer(placed.raw) : null,
+        placed.rawKey,
+        placed.plain,
+        placed.plainKey,
+        utf8Length(p.plain),
+        placed.html,
+        placed.htmlKey,
+        p.html !== undefined ? utf8Length(p.html) : 0,
+      ).id;
+    for (const part of placed.parts)
+      this.sql.run(`INSERT INTO parts (message, part_id, data, r2_key) VALUES (?, ?, ?, ?)`, message, part.partId, part.data ? buffer(part.data) : null, part.key);
+    const modseq = this.bumpFolder(folder, +1);
+    return this.sql
+      .one<{ uid: number }>(
+        `INSERT INTO items (folder, message, modseq, received, seen, flagged, answered, forwarded)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING uid`,
+        folder,
+        message,
+        modseq,
+        received,
+        flags.seen ? 1 : 0,
+        flags.flagged ? 1 : 0,
+        flags.answered ? 1 : 0,
+        flags.forwarded ? 1 : 0,
+      ).uid;
+  }
+}
+
+type Placed = {
+  raw: Uint8Array | null;
+  rawKey: string | null;
+  plain: string | null;
+  plainKey: string | null;
+  html: string | null;
+  htmlKey: string | null;
+  parts: { partId: string; data: Uint8Array | null; key: string | null }[];
+  keys: string[];
+};
+
+/** Placement of a message small enough to live wholly in SQLite (seedCopies shares it between copies). */
+function inlineOnly(raw: Uint8Array, parsed: ParsedMessage): Placed {
+  const big = raw.byteLength > INLINE_LIMIT || parsed.attachments.some((a) => a.data.byteLength > INLINE_LIMIT);
+  if (big) throw new StoreFolderError("invalid", "seedCopies takes only messages under the inline limit");
+  return {
+    raw,
+    rawKey: null,
+    plain: parsed.plain,
+    plainKey: null,
+    html: parsed.html ?? null,
+    htmlKey: null,
+    parts: parsed.attachments.map((a) => ({ partId: a.info.partId, data: a.data, key: null })),
+    keys: [],
+  };
+}
+
+function bit(v: boolean | undefined, current: number): number {
+  return v === undefined ? current : v ? 1 : 0;
+}
+
+function buffer(u: Uint8Array): ArrayBuffer {
+  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength && u.buffer instanceof ArrayBuffer
+    ? u.buffer
+    : (u.slice().buffer as ArrayBuffer);
+}
+
+function toFolder(r: FolderRow): StoreFolder {
+  return {
+    id: String(r.seq),
+    parentId: String(r.parent_seq),
+    name: r.name,
+    type: r.type as FolderTypeValue,
+    itemClass: r.item_class as StoreFolder["itemClass"],
+  };
+}
+
+function toSummary(r: ItemRow & MessageRow): MailSummary {
+  const s: MailSummary = {
+    itemId: String(r.uid),
+    folderId: String(r.folder),
+    modseq: r.modseq,
+    received: r.received,
+    subject: r.subject,
+    from: r.from_addr,
+    to: r.to_addr,
+    cc: r.cc_addr,
+    replyTo: r.reply_to,
+    importance: r.importance as MailSummary["importance"],
+    flags: { seen: r.seen === 1, flagged: r.flagged === 1, answered: r.answered === 1, forwarded: r.forwarded === 1 },
+    size: r.size,
+    hasHtml: r.has_html === 1,
+    preview: r.preview,
+    attachments: JSON.parse(r.attachments) as AttachmentInfo[],
+  };
+  if (r.date !== null) s.date = r.date;
+  if (r.message_id !== null) s.messageId = r.message_id;
+  if (r.in_reply_to !== null) s.inReplyTo = r.in_reply_to;
+  if (r.refs !== null) s.references = r.refs;
+  if (r.content_class !== null) s.contentClass = r.content_class;
+  if (r.calendar_method !== null) s.calendarMethod = r.calendar_method;
+  if (r.thread_topic !== null) s.threadTopic = r.thread_topic;
+  return s;
+}
