@@ -1,9 +1,13 @@
 import { app } from "./http/app";
 import { receiveEmail } from "./mailbox/inbound-email";
+import { runScheduled } from "./service/cron";
 
 export { Mailbox } from "./mailbox/mailbox";
 
 export default {
   fetch: app.fetch,
   email: receiveEmail,
+  async scheduled(controller, env, _ctx) {
+    await runScheduled(controller, env);
+  },
 } satisfies ExportedHandler<Env>;

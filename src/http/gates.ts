@@ -2,7 +2,8 @@
 // the request (e.g. 403 subscription ended, 449 / Status 142 provisioning required) or null to let it pass.
 // Each gate lives in its own file and is added to this list.
 import type { EasRequest } from "../eas/command";
+import { subscriptionGate } from "./subscription-gate";
 
 export type Gate = (req: EasRequest, env: Env) => Promise<Response | null>;
 
-export const gates: readonly Gate[] = [];
+export const gates: readonly Gate[] = [subscriptionGate];

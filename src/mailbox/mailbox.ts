@@ -1,19 +1,42 @@
 import { DurableObject } from "cloudflare:workers";
 import { BuiltinStore } from "../store/builtin";
-import type { StoreFolder } from "../store/types";
+import { FolderType, type StoreFolder } from "../store/types";
 import { blobPrefix, type Delivered, deliverInto } from "./delivery";
+import { NotifyNonces } from "./notify-nonces";
+import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./ping-params";
+import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
+import { Waits, type WaitOracle } from "./waits";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
   readonly store: BuiltinStore;
+  private readonly waits: Waits;
+  private readonly pingParams: PingParams;
+  private readonly notifyNonces: NotifyNonces;
+  #subscription?: SubscriptionStateStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
+    if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
     this.store = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
+    this.waits = new Waits(ctx, this.waitOracle());
+    this.pingParams = new PingParams(ctx.storage.sql);
+    this.notifyNonces = new NotifyNonces(ctx.storage.sql);
   }
 
   async health(): Promise<{ ok: true }> {
     return { ok: true };
+  }
+
+  /** Pushed by src/service on every subscription change. */
+  async setSubscriptionState(state: MailboxSubscriptionState): Promise<{ applied: boolean }> {
+    return { applied: (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).set(state) };
+  }
+
+  /** Read by the subscription gate on the device path; null = no order yet (not gated). */
+  async getSubscriptionState(): Promise<MailboxSubscriptionState | null> {
+    return (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).get();
   }
 
   /**
@@ -38,12 +61,87 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   /**
-   * Called after every store change that did not come from a device's own Sync (delivery, import, …).
-   * Seam for the push helper: wakes the Pings and hanging Syncs watching these folders.
-   * `origin` names the source (e.g. "delivery", or a device id whose own change must not wake itself).
+   * Called after every store change that did not come from a device's own Sync (delivery, import, …),
+   * and by the sync engine with origin = the device whose Sync made the change (that device is not woken).
+   * Wakes the Pings and hanging Syncs watching these folders; returns how many were answered.
    */
-  async changed(folderIds: string[], origin?: string): Promise<void> {
-    void folderIds;
-    void origin;
+  async changed(folderIds: string[], origin?: string): Promise<number> {
+    return this.waits.changed(folderIds, origin);
   }
+
+  /** A folder was created, renamed, moved or deleted: waiting devices get Ping Status 7 / Sync Status 12. */
+  async hierarchyChanged(origin?: string): Promise<number> {
+    return this.waits.hierarchyChanged(origin);
+  }
+
+  /** Ends every waiting request of this mailbox now (subscription suspended): each answers "no changes". */
+  async endAllWaits(reason: string): Promise<number> {
+    return this.waits.endAll(reason);
+  }
+
+  async waitCount(): Promise<number> {
+    return this.waits.count();
+  }
+
+  /** Worker → object WebSocket for a waiting request (src/eas/wait.ts). */
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/push/wait") return this.waits.accept(request);
+    return new Response("not found", { status: 404 });
+  }
+
+  /** Ping parameters: merge with the device's cache, check bounds, check the folders still exist. */
+  async preparePing(deviceId: string, input: PingInput, bounds: PingBounds): Promise<PingPlan> {
+    const known = new Set((await this.store.listFolders()).map((f) => f.id));
+    return this.pingParams.plan(deviceId, input, bounds, known);
+  }
+
+  /** Replay protection for the notify webhook: false when this signature was already used. */
+  async acceptNotifyNonce(nonce: string, timestamp: number, windowSeconds: number): Promise<boolean> {
+    return this.notifyNonces.accept(nonce, timestamp, windowSeconds);
+  }
+
+  /** A change announced by the mail server (webhook); `folder` is an IMAP mailbox name or a folder id. */
+  async externalChange(folder: string | undefined, event: string): Promise<number> {
+    if (event === "MailboxCreate" || event === "MailboxDelete" || event === "MailboxRename") return this.waits.hierarchyChanged();
+    if (folder === undefined) return 0;
+    const ids = folderIdsForName(await this.store.listFolders(), folder);
+    return ids.length ? this.waits.changed(ids) : this.waits.hierarchyChanged(); // a folder we do not know: hierarchy out of date
+  }
+
+  async webSocketMessage(): Promise<void> {
+    // The Worker never sends on a wait socket.
+  }
+
+  async webSocketClose(ws: WebSocket): Promise<void> {
+    this.waits.closed(ws);
+  }
+
+  async webSocketError(ws: WebSocket): Promise<void> {
+    this.waits.closed(ws);
+  }
+
+  /**
+   * What the wait layer asks of the sync engine: `pendingChanges` (FilterType-aware) and `hierarchyOutdated`
+   * when the engine defines them on this class; until then every change in a watched folder counts.
+   */
+  private waitOracle(): WaitOracle {
+    const self = this as unknown as Record<string, unknown>;
+    const bind = <T>(name: string) => (typeof self[name] === "function" ? ((self[name] as (...a: unknown[]) => unknown).bind(this) as T) : undefined);
+    return { pendingChanges: bind("pendingChanges"), hierarchyOutdated: bind("hierarchyOutdated") };
+  }
+}
+
+/** IMAP name → folder ids: "INBOX" is the Inbox; otherwise the full path ("/" or "." separated), else the id itself. */
+export function folderIdsForName(folders: StoreFolder[], name: string): string[] {
+  if (name.toUpperCase() === "INBOX") return folders.filter((f) => f.type === FolderType.Inbox).map((f) => f.id);
+  const byId = new Map(folders.map((f) => [f.id, f]));
+  const path = (f: StoreFolder): string[] => {
+    const parts = [f.name];
+    for (let p = byId.get(f.parentId); p && parts.length < 64; p = byId.get(p.parentId)) parts.unshift(p.name);
+    return parts;
+  };
+  const hits = folders.filter((f) => path(f).join("/") === name || path(f).join(".") === name);
+  if (hits.length) return hits.map((f) => f.id);
+  return byId.has(name) ? [name] : [];
 }

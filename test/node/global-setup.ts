@@ -11,7 +11,7 @@ export const TEST_ADMIN_TOKEN = "e2e-admin-token";
 /** A login every end-to-end test may use (tests that lock or change accounts create their own with insertAccount). */
 export const E2E_ACCOUNT = { address: "phone@example.test", password: "e2e phone password" };
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.listen(0, "127.0.0.1", () => {

@@ -1,0 +1,1 @@
+ALTER TABLE `subscriptions` ADD `free_termination_since` integer;

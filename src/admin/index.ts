@@ -1,0 +1,37 @@
+// The admin API, mounted at /admin/v1 (src/http/app.ts). To add routes from another part of the project:
+// build them on `newAdminRouter()` (src/admin/context.ts) in your own file, read `c.get("deps")` for D1,
+// and add your router to `routers` below. Errors thrown as ServiceError become application/problem+json.
+import { makeDeps, type ServiceDeps } from "../service/deps";
+import { requireAdminToken } from "./auth";
+import { newAdminRouter, type AdminApp } from "./context";
+import { jobRoutes } from "./jobs-routes";
+import { mailboxRoutes } from "./mailboxes-routes";
+import { errorToProblem, problem } from "./problem";
+import { recordRoutes } from "./records-routes";
+import { subscriptionRoutes } from "./subscriptions-routes";
+
+const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, recordRoutes, jobRoutes];
+
+/** `overrides` lets tests inject the clock and the network (DoH/RDAP fetcher). */
+export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {
+  const app = newAdminRouter();
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Mobile Sync admin API", version: "1.0.0", description: "Subscriptions (orders, payments, eligibility, suspensions), mailboxes and records. Authorization: Bearer <ADMIN_TOKEN>." },
+    servers: [{ url: "/admin/v1" }],
+    security: [{ bearer: [] }],
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.use("*", async (c, next) => (new URL(c.req.url).pathname.endsWith("/openapi.json") ? next() : requireAdminToken(c, next)));
+  app.use("*", async (c, next) => {
+    const who = c.req.header("x-admin-actor")?.trim().slice(0, 100);
+    c.set("deps", makeDeps(c.env, { actor: `admin:${who || "token"}`, ...overrides }));
+    await next();
+  });
+  for (const r of routers) app.route("/", r);
+  app.onError(errorToProblem);
+  app.notFound((c) => problem(c, 404, "Not found", `no admin route ${c.req.method} ${new URL(c.req.url).pathname}`));
+  return app;
+}
+
+export const adminApp = makeAdminApp();

@@ -1,0 +1,83 @@
+// Mailboxes (issue 3): create the login, look one up, import a message.
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, eq, notInArray } from "drizzle-orm";
+import { accounts, domains, mailboxes, subscriptions } from "../db/schema";
+import { auditRow } from "../service/audit";
+import { runBatch } from "../service/deps";
+import { createAccount, DirectoryError } from "../service/directory";
+import { notFound, ServiceError } from "../service/errors";
+import { finalStatuses } from "../service/subscription-states";
+import { summaryView } from "../service/views";
+import { newAdminRouter } from "./context";
+import { Address, json, problemResponses } from "./schemas";
+
+export const mailboxRoutes = newAdminRouter();
+const r = mailboxRoutes;
+const tags = ["mailboxes"];
+const AddressParam = z.object({ address: Address.openapi({ param: { name: "address", in: "path" } }) });
+const Any = z.record(z.string(), z.unknown());
+
+r.openapi(
+  createRoute({
+    method: "post", path: "/mailboxes", tags, summary: "Create a mailbox login (built-in directory)",
+    request: { body: { content: { "application/json": { schema: z.object({ address: Address, password: z.string().min(1).max(1024) }) } }, required: true } },
+    responses: { 201: json(z.object({ address: z.string() }), "Created"), ...problemResponses },
+  }),
+  async (c) => {
+    const b = c.req.valid("json");
+    const d = c.get("deps");
+    try {
+      await createAccount(c.env.DB, b.address, b.password);
+    } catch (e) {
+      if (e instanceof DirectoryError) throw new ServiceError(e.status, e.code === "exists" ? "Mailbox exists" : "Invalid mailbox", e.message);
+      throw e;
+    }
+    const at = d.now();
+    const domain = b.address.split("@")[1]!;
+    await runBatch(d, [
+      d.db.insert(domains).values({ name: domain, status: "active", createdAt: at, updatedAt: at }).onConflictDoNothing(),
+      d.db.insert(mailboxes).values({ address: b.address, domain, createdAt: at }).onConflictDoNothing(),
+      auditRow(d, "mailbox.created", `mailbox:${b.address}`, null, { address: b.address }),
+    ]);
+    return c.json({ address: b.address }, 201);
+  },
+);
+
+r.openapi(
+  createRoute({ method: "get", path: "/mailboxes/{address}", tags, summary: "A mailbox: login, current subscription, the mailbox object's copy of its state", request: { params: AddressParam }, responses: { 200: json(Any, "Mailbox"), ...problemResponses } }),
+  async (c) => {
+    const { address } = c.req.valid("param");
+    const d = c.get("deps");
+    const [acc] = await d.db.select({ address: accounts.address, createdAt: accounts.createdAt, lockedUntil: accounts.lockedUntil }).from(accounts).where(eq(accounts.address, address));
+    const [mbx] = await d.db.select().from(mailboxes).where(eq(mailboxes.address, address));
+    if (!acc && !mbx) throw notFound("mailbox", address);
+    const [sub] = await d.db.select().from(subscriptions).where(and(eq(subscriptions.mailboxAddress, address), notInArray(subscriptions.status, [...finalStatuses])));
+    const state = await c.env.MAILBOX.getByName(address).getSubscriptionState();
+    return c.json({
+      address,
+      account: acc ? { created_at: acc.createdAt.toISOString(), locked_until: acc.lockedUntil?.toISOString() ?? null } : null,
+      domain: mbx?.domain ?? address.split("@")[1],
+      customer_id: mbx?.customerId ?? null,
+      subscription: sub ? summaryView(sub) : null,
+      device_gate_state: state,
+    }, 200);
+  },
+);
+
+r.openapi(
+  createRoute({
+    method: "post", path: "/mailboxes/{address}/messages", tags, summary: "Deliver a message/rfc822 into the mailbox's Inbox",
+    request: { params: AddressParam, body: { content: { "message/rfc822": { schema: z.string().openapi({ format: "binary" }) } }, required: true } },
+    responses: { 201: json(Any, "Delivered"), ...problemResponses },
+  }),
+  async (c) => {
+    const { address } = c.req.valid("param");
+    const d = c.get("deps");
+    const [acc] = await d.db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
+    if (!acc) throw notFound("mailbox", address);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (!bytes.length) throw new ServiceError(400, "Empty message", "the body must be a message/rfc822 message");
+    const delivered = await c.env.MAILBOX.getByName(address).deliver(bytes);
+    return c.json({ address, delivered: { ...delivered } as Record<string, unknown> }, 201);
+  },
+);

@@ -1,0 +1,37 @@
+import { z } from "@hono/zod-openapi";
+
+export const Problem = z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }).passthrough().openapi("Problem");
+export const problemResponses = {
+  400: { description: "Invalid input", content: { "application/problem+json": { schema: Problem } } },
+  401: { description: "Missing or wrong bearer token", content: { "application/problem+json": { schema: Problem } } },
+  404: { description: "Not found", content: { "application/problem+json": { schema: Problem } } },
+  409: { description: "Not allowed in the current state", content: { "application/problem+json": { schema: Problem } } },
+} as const;
+
+export const Email = z.string().trim().toLowerCase().pipe(z.email());
+export const Address = z.string().trim().toLowerCase().pipe(z.email()).openapi({ example: "demo@example.test" });
+export const SubscriptionId = z.object({ id: z.string().min(1).openapi({ param: { name: "id", in: "path" }, example: "sub_0123" }) });
+
+export const ConditionView = z.object({ status: z.enum(["ok", "lost", "unknown"]), evidence: z.unknown(), checked_at: z.string() });
+export const SubscriptionView = z
+  .object({
+    id: z.string(),
+    mailbox: z.string(),
+    status: z.string(),
+    customer: z.object({ id: z.string(), kind: z.enum(["consumer", "business"]), name: z.string(), email: z.string() }),
+    price: z.object({ amount: z.number(), currency: z.string() }),
+    ordered_at: z.string(),
+    activated_at: z.string().nullable(),
+    term_start: z.string().nullable(),
+    term_end: z.string().nullable(),
+    renews: z.boolean(),
+    cancelled_at: z.string().nullable(),
+    grace_until: z.string().nullable(),
+    reminder_sent_at: z.string().nullable(),
+    ended_at: z.string().nullable(),
+    eligibility: z.record(z.string(), ConditionView).nullable(),
+  })
+  .passthrough()
+  .openapi("Subscription");
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });

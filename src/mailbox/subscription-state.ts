@@ -1,0 +1,63 @@
+// The mailbox object's own copy of its subscription state, so the device path never waits on D1
+// (ARCHITECTURE.md "State and where it lives"). The service pushes it on every change.
+
+export type MailboxSubscriptionStatus =
+  | "pending_payment" | "active" | "grace" | "suspended" | "expired" | "withdrawn" | "cancelled" | "terminated";
+
+export interface MailboxSubscriptionState {
+  subscriptionId: string;
+  status: MailboxSubscriptionStatus;
+  /** Why service is refused (e.g. `eligibility`, `illicit_use`), null when it is not. */
+  reason: string | null;
+  /** Per-subscription counter; an older copy never overwrites a newer one. */
+  version: number;
+  /** Epoch ms of the change in D1. */
+  updatedAt: number;
+}
+
+/** Service is given while the subscription is active or in its renewal grace period. */
+export function servesDevices(status: MailboxSubscriptionStatus): boolean {
+  return status === "active" || status === "grace";
+}
+
+export class SubscriptionStateStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS subscription_state (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      subscription_id TEXT NOT NULL,
+      status TEXT NOT NULL,
+      reason TEXT,
+      version INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL)`);
+  }
+
+  get(): MailboxSubscriptionState | null {
+    const row = this.sql.exec<{ subscription_id: string; status: string; reason: string | null; version: number; updated_at: number }>(
+      "SELECT subscription_id, status, reason, version, updated_at FROM subscription_state WHERE id = 1",
+    ).toArray()[0];
+    if (!row) return null;
+    return {
+      subscriptionId: row.subscription_id,
+      status: row.status as MailboxSubscriptionStatus,
+      reason: row.reason,
+      version: row.version,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  /** Stores `next` unless the copy held is newer. Returns whether it was applied. */
+  set(next: MailboxSubscriptionState): boolean {
+    const cur = this.get();
+    if (cur) {
+      const stale = cur.subscriptionId === next.subscriptionId ? next.version < cur.version : next.updatedAt < cur.updatedAt;
+      if (stale) return false;
+    }
+    this.sql.exec(
+      `INSERT INTO subscription_state (id, subscription_id, status, reason, version, updated_at) VALUES (1, ?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET subscription_id = excluded.subscription_id, status = excluded.status,
+         reason = excluded.reason, version = excluded.version, updated_at = excluded.updated_at`,
+      next.subscriptionId, next.status, next.reason, next.version, next.updatedAt,
+    );
+    return true;
+  }
+}

@@ -1,0 +1,203 @@
+// Waiting requests (Ping, hanging Sync) seen from the mailbox object.
+//
+// The Worker holds the device's HTTP request and one hibernatable WebSocket to this object
+// (platform notes §1). The object keeps no request, promise or timer: between events it can hibernate
+// and be evicted; the sockets survive eviction and `ctx.getWebSockets()` finds them again in the next
+// instance. What each device waits for lives in SQLite (`push_wait`), so it survives eviction too.
+// One socket per device (newest wins), tagged `d:<deviceId>`: sockets per object stay small.
+
+/** What the object tells the waiting Worker (one message, then the object closes the socket). */
+export type WaitMessage =
+  | { t: "changes"; folders: string[] }
+  | { t: "hierarchy" }
+  | { t: "superseded" }
+  | { t: "ended"; reason: string };
+
+export type WaitKind = "ping" | "sync";
+
+export interface WaitRequest {
+  deviceId: string;
+  kind: WaitKind;
+  folders: string[];
+}
+
+/**
+ * What the rest of the mailbox object knows about a device's sync state (the sync engine implements
+ * these on the Mailbox). Both are optional so this layer works before the engine exists: without
+ * `pendingChanges` every change in a watched folder counts as pending (no FilterType filtering), and
+ * nothing is pending before the wait starts.
+ */
+export interface WaitOracle {
+  /** Collections among `collectionIds` with changes the device has not received, inside its FilterType window. */
+  pendingChanges?(deviceId: string, collectionIds: string[]): Promise<string[]>;
+  /** True when the folder hierarchy changed since the device's last FolderSync. */
+  hierarchyOutdated?(deviceId: string): Promise<boolean>;
+}
+
+interface Attachment {
+  /** device id */
+  d: string;
+  /** wait id (row in push_wait) */
+  w: string;
+}
+
+const deviceTag = (deviceId: string) => `d:${deviceId}`;
+
+export const WAIT_HEADER = "X-Mobile-Sync-Wait";
+
+export class Waits {
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly oracle: WaitOracle,
+  ) {
+    ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS push_wait (
+         device_id TEXT PRIMARY KEY, wait_id TEXT NOT NULL, kind TEXT NOT NULL,
+         folders TEXT NOT NULL, since INTEGER NOT NULL)`,
+    );
+  }
+
+  /**
+   * Worker → object: `Upgrade: websocket` with the wait in the `X-Mobile-Sync-Wait` header (JSON WaitRequest).
+   * Answers 101 with the client end, or 200 with a WaitMessage as JSON when the wait ends at once
+   * (changes already pending, hierarchy out of date).
+   */
+  async accept(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected websocket", { status: 426 });
+    let wait: WaitRequest;
+    try {
+      wait = parseWaitRequest(request.headers.get(WAIT_HEADER));
+    } catch {
+      return new Response("bad wait", { status: 400 });
+    }
+    // Newest wins: the device's older wait (Ping or hanging Sync) ends now.
+    for (const ws of this.ctx.getWebSockets(deviceTag(wait.deviceId))) this.finish(ws, { t: "superseded" });
+
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    const waitId = crypto.randomUUID();
+    // Register before checking, so a change that lands while we check cannot be missed.
+    this.ctx.acceptWebSocket(server, [deviceTag(wait.deviceId)]);
+    server.serializeAttachment({ d: wait.deviceId, w: waitId } satisfies Attachment);
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO push_wait (device_id, wait_id, kind, folders, since) VALUES (?, ?, ?, ?, ?)",
+      wait.deviceId,
+      waitId,
+      wait.kind,
+      JSON.stringify(wait.folders),
+      Date.now(),
+    );
+
+    const immediate = await this.evaluate(wait.deviceId, wait.folders, wait.folders, true);
+    if (immediate) {
+      this.finish(server, immediate, false);
+      return Response.json(immediate);
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /**
+   * A store change (delivery, import, webhook, another device's Sync). Wakes the waits that watch one of
+   * `folderIds` and really have something to fetch; `origin` (the device whose Sync made the change) is
+   * not woken. Returns how many waits were answered.
+   */
+  async changed(folderIds: string[], origin?: string): Promise<number> {
+    let woken = 0;
+    const changed = new Set(folderIds);
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = attachmentOf(ws);
+      if (!att || att.d === origin) continue;
+      const row = this.row(att);
+      if (!row) continue;
+      const touched = row.folders.filter((f) => changed.has(f));
+      const msg = await this.evaluate(att.d, row.folders, touched, false);
+      if (msg && this.finish(ws, msg)) woken++;
+    }
+    return woken;
+  }
+
+  /** The folder hierarchy changed (folder created, renamed, moved, deleted): every wait but `origin`'s gets Status 7. */
+  hierarchyChanged(origin?: string): number {
+    let woken = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = attachmentOf(ws);
+      if (!att || att.d === origin) continue;
+      if (this.finish(ws, { t: "hierarchy" })) woken++;
+    }
+    return woken;
+  }
+
+  /** Ends every waiting request of the mailbox at once (suspension, account deletion). */
+  endAll(reason: string): number {
+    let ended = 0;
+    for (const ws of this.ctx.getWebSockets()) if (this.finish(ws, { t: "ended", reason })) ended++;
+    return ended;
+  }
+
+  /** Number of open wait sockets (for tests and stats). */
+  count(): number {
+    return this.ctx.getWebSockets().length;
+  }
+
+  /** The Worker went away (timeout, device hung up) or the socket broke: forget the wait. */
+  closed(ws: WebSocket): void {
+    const att = attachmentOf(ws);
+    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    try {
+      ws.close(1000, "closed");
+    } catch {
+      // already closed
+    }
+  }
+
+  /**
+   * What a wait on `watched` should answer now, or null to keep waiting. `touched` are the watched folders
+   * the triggering change concerns (all of them for the check before waiting).
+   */
+  private async evaluate(deviceId: string, watched: string[], touched: string[], beforeWait: boolean): Promise<WaitMessage | null> {
+    if (this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId))) return { t: "hierarchy" };
+    if (touched.length === 0) return null;
+    if (this.oracle.pendingChanges) {
+      // Report every watched folder with something to fetch, not only the one that changed now.
+      const pending = await this.oracle.pendingChanges(deviceId, watched);
+      return pending.length > 0 ? { t: "changes", folders: pending } : null;
+    }
+    return beforeWait ? null : { t: "changes", folders: touched };
+  }
+
+  private row(att: Attachment): { folders: string[] } | null {
+    const rows = this.ctx.storage.sql
+      .exec<{ folders: string }>("SELECT folders FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w)
+      .toArray();
+    return rows.length ? { folders: JSON.parse(rows[0].folders) as string[] } : null;
+  }
+
+  /** Sends the answer and closes; false when the socket was already gone. */
+  private finish(ws: WebSocket, msg: WaitMessage, send = true): boolean {
+    const att = attachmentOf(ws);
+    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    try {
+      if (send) ws.send(JSON.stringify(msg));
+      ws.close(1000, msg.t);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function attachmentOf(ws: WebSocket): Attachment | null {
+  try {
+    return (ws.deserializeAttachment() as Attachment | null) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function parseWaitRequest(header: string | null): WaitRequest {
+  const v = JSON.parse(header ?? "") as Partial<WaitRequest>;
+  if (typeof v.deviceId !== "string" || !v.deviceId) throw new Error("deviceId");
+  if (v.kind !== "ping" && v.kind !== "sync") throw new Error("kind");
+  if (!Array.isArray(v.folders) || !v.folders.every((f) => typeof f === "string")) throw new Error("folders");
+  return { deviceId: v.deviceId, kind: v.kind, folders: v.folders };
+}

@@ -1,0 +1,14 @@
+// Optional push settings (wrangler [vars]); defaults and reasons in src/eas/push-config.ts.
+// Declared on both Env shapes: `wrangler types` makes the global Env separate from Cloudflare.Env.
+interface PushVars {
+  PING_MIN_HEARTBEAT?: string;
+  PING_MAX_HEARTBEAT?: string;
+  PING_MAX_FOLDERS?: string;
+  /** "1": log one line per mailbox-object construction (the push benchmark counts evictions with it). */
+  PUSH_TRACE?: string;
+  NOTIFY_SECRET?: string;
+}
+declare namespace Cloudflare {
+  interface Env extends PushVars {}
+}
+interface Env extends PushVars {}

@@ -1,0 +1,72 @@
+import { env } from "cloudflare:workers";
+import type { EasRequest, EasResponse } from "../../src/eas/command";
+import { Ping } from "../../src/eas/commands/Ping";
+import { child, childrenNamed, childText, el, text, type WbxmlElement } from "../../src/wbxml";
+
+export function easRequest(user: string, deviceId: string, body: WbxmlElement | null, extra: Partial<EasRequest> = {}): EasRequest {
+  return {
+    cmd: "Ping",
+    user,
+    deviceId,
+    deviceType: "iPhone",
+    protocolVersion: "14.1",
+    params: {},
+    acceptMultiPart: false,
+    body,
+    rawBody: new Uint8Array(body ? 1 : 0),
+    contentType: "application/vnd.ms-sync.wbxml",
+    mailbox: env.MAILBOX.getByName(user),
+    ...extra,
+  };
+}
+
+export function pingBody(heartbeat: number | undefined, folders: [string, string][] | undefined): WbxmlElement {
+  return el(
+    "Ping",
+    "Ping",
+    heartbeat !== undefined ? el("Ping", "HeartbeatInterval", heartbeat) : null,
+    folders ? el("Ping", "Folders", ...folders.map(([id, cls]) => el("Ping", "Folder", el("Ping", "Id", id), el("Ping", "Class", cls)))) : null,
+  );
+}
+
+export interface PingResult {
+  status: number;
+  folders: string[];
+  maxFolders?: number;
+  heartbeat?: number;
+  children: string[];
+}
+
+export function readPing(res: EasResponse): PingResult {
+  if (res.kind !== "wbxml") throw new Error(`expected WBXML, got ${res.kind}`);
+  const b = res.body;
+  return {
+    status: Number(childText(b, "Status")),
+    folders: childrenNamed(child(b, "Folders"), "Folder").map((f) => text(f) ?? ""),
+    maxFolders: childText(b, "MaxFolders") ? Number(childText(b, "MaxFolders")) : undefined,
+    heartbeat: childText(b, "HeartbeatInterval") ? Number(childText(b, "HeartbeatInterval")) : undefined,
+    children: b.children.map((c) => (typeof c === "object" && "name" in c ? c.name : "?")),
+  };
+}
+
+export function ping(user: string, deviceId: string, body: WbxmlElement | null, extra: Partial<EasRequest> = {}): Promise<PingResult> {
+  return Ping.handle(easRequest(user, deviceId, body, extra)).then(readPing);
+}
+
+/** Resolves with the value, or "pending" if the promise has not settled within `ms`. */
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | "pending"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const r = await Promise.race([p, new Promise<"pending">((res) => (timer = setTimeout(() => res("pending"), ms)))]);
+  clearTimeout(timer);
+  return r;
+}
+
+/** Polls until the mailbox holds `n` wait sockets. */
+export async function waitsOpen(user: string, n: number): Promise<void> {
+  const stub = env.MAILBOX.getByName(user);
+  for (let i = 0; i < 200; i++) {
+    if ((await stub.waitCount()) === n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`expected ${n} waits on ${user}, have ${await stub.waitCount()}`);
+}
