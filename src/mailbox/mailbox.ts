@@ -1,7 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import { PimConversionError } from "../eas/pim/errors";
 import { BuiltinStore } from "../store/builtin";
+import { BuiltinPimStore } from "../store/builtin/pim-store";
 import { FolderType, type StoreFolder } from "../store/types";
 import { blobPrefix, type Delivered, deliverInto } from "./delivery";
+import { exportCollection, importCollection, type PimCollection } from "./pim-collections";
 import { NotifyNonces } from "./notify-nonces";
 import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./ping-params";
 import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
@@ -14,6 +17,7 @@ export class Mailbox extends DurableObject<Env> {
   private readonly pingParams: PingParams;
   private readonly notifyNonces: NotifyNonces;
   #subscription?: SubscriptionStateStore;
+  #pim?: BuiltinPimStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,6 +58,31 @@ export class Mailbox extends DurableObject<Env> {
     const delivered = await deliverInto(this.store, raw, folderType, "date-header");
     await this.changed([delivered.folderId], "import");
     return delivered;
+  }
+
+  /** Calendars, address books, tasks and notes (built after `store`, whose tables it shares). */
+  get pim(): BuiltinPimStore {
+    return (this.#pim ??= new BuiltinPimStore(this.ctx.storage));
+  }
+
+  /** Admin export of a default PIM collection as one .ics or .vcf text. */
+  async exportPim(kind: PimCollection): Promise<string> {
+    return exportCollection(this.store, this.pim, kind);
+  }
+
+  /**
+   * Admin import: replaces a default PIM collection. Bad input comes back as `{ error }` (an RPC error
+   * would lose its class), never half-applied: the replace is one transaction.
+   */
+  async importPim(kind: PimCollection, text: string): Promise<{ added: number; updated: number; unchanged: number; deleted: number; skipped: number } | { error: string }> {
+    try {
+      const r = await importCollection(this.store, this.pim, kind, text);
+      await this.changed([r.folderId], "import");
+      return { added: r.added, updated: r.updated, unchanged: r.unchanged, deleted: r.deleted, skipped: r.skipped };
+    } catch (e) {
+      if (e instanceof PimConversionError) return { error: e.message };
+      throw e;
+    }
   }
 
   async listFolders(): Promise<StoreFolder[]> {
