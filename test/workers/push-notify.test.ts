@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signNotify } from "../../src/http/notify-route";
 import { ping, pingBody, waitsOpen, within } from "./push-helpers";
+import { touchFolder } from "./helpers/store-touch";
 
 const SECRET = "test-notify-secret"; // vitest.config.ts binding
 
@@ -25,6 +26,7 @@ describe("notify webhook", () => {
     const u = "hook1@example.test";
     const p = ping(u, "d", pingBody(600, [["1", "Email"]]));
     await waitsOpen(u, 1);
+    await touchFolder(u, "1"); // the mail server has the new message
     const res = await notify(ox(u, "INBOX"));
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ ok: true, woken: 1 });

@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PING_MAX_FOLDERS, DEFAULT_PING_MAX_HEARTBEAT, DEFAULT_PING_MIN_HEARTBEAT } from "../../src/eas/push-config";
 import { ping, pingBody, waitsOpen, within } from "./push-helpers";
+import { touchFolder } from "./helpers/store-touch";
 
 // The built-in store creates its default folders in a fixed order: "1" Inbox, "6" Calendar, "7" Contacts.
 const INBOX: [string, string] = ["1", "Email"];
@@ -71,6 +72,7 @@ describe("waiting", () => {
       expect(instance).not.toBe(before); // a new instance: the constructor ran again
     });
     expect(await stub.waitCount()).toBe(1);
+    await touchFolder(u, "1");
     expect(await stub.changed(["1"])).toBe(1);
     const r = await p;
     expect(r).toMatchObject({ status: 2, folders: ["1"], children: ["Status", "Folders"] });
@@ -94,15 +96,18 @@ describe("waiting", () => {
 
   it("an empty Ping reuses the cached HeartbeatInterval and Folders (MS-ASCMD_R335, R322, R5831, R5832)", async () => {
     const u = "cache@example.test";
-    const first = ping(u, "d", pingBody(900, [CAL]));
+    // Drafts ("2") rather than the Calendar: the test needs a real change, and the mail store writes mail folders.
+    const first = ping(u, "d", pingBody(900, [["2", "Email"]]));
     await waitsOpen(u, 1);
-    await env.MAILBOX.getByName(u).changed(["6"]);
+    await touchFolder(u, "2");
+    await env.MAILBOX.getByName(u).changed(["2"]);
     expect((await first).status).toBe(2);
     const second = ping(u, "d", null);
     await waitsOpen(u, 1);
     expect(await env.MAILBOX.getByName(u).changed(["1"])).toBe(0); // not watched
-    await env.MAILBOX.getByName(u).changed(["6"]);
-    expect(await second).toMatchObject({ status: 2, folders: ["6"] });
+    await touchFolder(u, "2");
+    await env.MAILBOX.getByName(u).changed(["2"]);
+    expect(await second).toMatchObject({ status: 2, folders: ["2"] });
   });
 
   it("newest wins: a second Ping of the same device ends the first within 1 s with Status 1; the second keeps waiting", async () => {
@@ -117,6 +122,7 @@ describe("waiting", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(await within(second, 100)).toBe("pending");
     await waitsOpen(u, 1);
+    await touchFolder(u, "1");
     await env.MAILBOX.getByName(u).changed(["1"]);
     expect((await second).status).toBe(2);
   });
@@ -126,6 +132,7 @@ describe("waiting", () => {
     const a = ping(u, "phone-a", pingBody(600, [INBOX]));
     const b = ping(u, "phone-b", pingBody(600, [INBOX]));
     await waitsOpen(u, 2);
+    await touchFolder(u, "1");
     expect(await env.MAILBOX.getByName(u).changed(["1"], "phone-a")).toBe(1);
     expect((await b).status).toBe(2);
     expect(await within(a, 100)).toBe("pending");

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { hangSync, parseSyncWait } from "../../src/eas/sync-wait";
 import { child, childText, el, type WbxmlElement } from "../../src/wbxml";
 import { easRequest, ping, pingBody, waitsOpen, within } from "./push-helpers";
+import { touchFolder } from "./helpers/store-touch";
 
 const bounds = { minHeartbeat: 60, maxHeartbeat: 2700, maxFolders: 100 };
 const sync = (...kids: WbxmlElement[]) => el("AirSync", "Sync", ...kids);
@@ -54,6 +55,7 @@ describe("hangSync", () => {
     const u = "hang2@example.test";
     const p = hangSync(easRequest(u, "d", null), ["1"], 600);
     await waitsOpen(u, 1);
+    await touchFolder(u, "1");
     await env.MAILBOX.getByName(u).changed(["1"]);
     expect(await p).toBe("changes");
     const q = hangSync(easRequest(u, "d", null), ["1"], 600);
@@ -72,6 +74,7 @@ describe("hangSync", () => {
     const s2 = hangSync(easRequest(u, "d", null), ["1"], 600);
     expect(await within(p, 1000)).toMatchObject({ status: 1 });
     await waitsOpen(u, 1);
+    await touchFolder(u, "1");
     await env.MAILBOX.getByName(u).changed(["1"]);
     expect(await s2).toBe("changes");
   });

@@ -1,0 +1,35 @@
+// FolderSync ([MS-ASCMD] 2.2.1.5): the device's folder hierarchy, as changes since its SyncKey.
+import { childText, el } from "../../wbxml/index";
+import type { EasCommand, EasRequest, EasResponse } from "../command";
+
+const fh = (name: string, ...c: Parameters<typeof el>[2][]) => el("FolderHierarchy", name, ...c);
+
+export const FolderSyncCommand: EasCommand = {
+  name: "FolderSync",
+  async handle(req: EasRequest): Promise<EasResponse> {
+    const body = req.body;
+    const syncKey = body?.name === "FolderSync" ? childText(body, "SyncKey") : undefined;
+    // [MS-ASCMD] 2.2.3.177.5 Status 10: incorrectly formatted request.
+    if (syncKey === undefined || syncKey.length > 64) return { kind: "wbxml", body: fh("FolderSync", fh("Status", 10)) };
+    const r = await req.mailbox.folderSync(req.deviceId, syncKey.trim() || "0");
+    if (r.status !== 1) return { kind: "wbxml", body: fh("FolderSync", fh("Status", r.status)) };
+    const entry = (kind: string, e: { serverId: string; parentId: string; displayName: string; type: number }) =>
+      fh(kind, fh("ServerId", e.serverId), fh("ParentId", e.parentId), fh("DisplayName", e.displayName), fh("Type", e.type));
+    return {
+      kind: "wbxml",
+      body: fh(
+        "FolderSync",
+        fh("Status", 1),
+        fh("SyncKey", r.syncKey),
+        // Order fixed by the schema ([MS-ASCMD] 6.15): Count, Update*, Delete*, Add*.
+        fh(
+          "Changes",
+          fh("Count", r.updates.length + r.deletes.length + r.adds.length),
+          ...r.updates.map((u) => entry("Update", u)),
+          ...r.deletes.map((id) => fh("Delete", fh("ServerId", id))),
+          ...r.adds.map((a) => entry("Add", a)),
+        ),
+      ),
+    };
+  },
+};

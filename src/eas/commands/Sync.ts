@@ -1,0 +1,218 @@
+// Sync ([MS-ASCMD] 2.2.1.21) for mail collections: WBXML → SyncRequest → mailbox.sync() → WBXML.
+import { child, childrenNamed, childText, el, elements, text, type WbxmlElement } from "../../wbxml/index";
+import type { EasCommand, EasRequest, EasResponse } from "../command";
+import { mailChangeProperties, mailProperties } from "../email-props";
+import { parseOptions } from "../options";
+import type {
+  ClientAdd,
+  ClientMailChange,
+  ItemPayload,
+  ServerCommand,
+  SyncCollectionRequest,
+  SyncCollectionResult,
+  SyncRequest,
+  SyncResult,
+} from "../sync-types";
+import { SyncStatus } from "../sync-types";
+import { hangSync, parseSyncWait } from "../sync-wait";
+
+class SyncParseError extends Error {
+  constructor(readonly status: number) {
+    super(`Sync status ${status}`);
+  }
+}
+
+const INT = /^[0-9]{1,9}$/;
+
+function intOf(e: WbxmlElement | undefined): number | undefined {
+  if (!e) return undefined;
+  const t = (text(e) ?? "").trim();
+  if (!INT.test(t)) throw new SyncParseError(SyncStatus.ProtocolError);
+  return Number(t);
+}
+
+/** A boolean element: empty or "1" is true ([MS-ASCMD] 2.2.3.84 GetChanges, 2.2.3.43 DeletesAsMoves). */
+function boolOf(e: WbxmlElement | undefined): boolean | undefined {
+  if (!e) return undefined;
+  const t = (text(e) ?? "").trim();
+  if (t === "" || t === "1") return true;
+  if (t === "0") return false;
+  throw new SyncParseError(SyncStatus.ProtocolError);
+}
+
+function parseChange(c: WbxmlElement): ClientMailChange {
+  const serverId = childText(c, "ServerId");
+  if (!serverId) throw new SyncParseError(SyncStatus.ProtocolError);
+  const data = child(c, "ApplicationData");
+  const change: ClientMailChange = { serverId, data };
+  const read = childText(data, "Read", "Email")?.trim();
+  // [MS-ASEMAIL] 2.2.2.58 (R643): a non-boolean Read is Status 6 for that item.
+  if (read !== undefined && read !== "0" && read !== "1") change.invalid = true;
+  else if (read !== undefined) change.read = read === "1";
+  const flag = child(data, "Flag", "Email");
+  if (flag) change.flagged = childText(flag, "Status", "Email")?.trim() === "2";
+  return change;
+}
+
+function parseAdd(a: WbxmlElement): ClientAdd {
+  const clientId = childText(a, "ClientId");
+  if (!clientId) throw new SyncParseError(SyncStatus.ProtocolError);
+  const fields: Record<string, string> = {};
+  const data = child(a, "ApplicationData");
+  for (const f of data ? elements(data) : []) {
+    if (f.name === "Body") {
+      fields["Body.Type"] = childText(f, "Type") ?? "1";
+      fields["Body.Data"] = childText(f, "Data") ?? "";
+    } else fields[f.name] = text(f) ?? "";
+  }
+  return { clientId, fields, data };
+}
+
+function parseCollection(c: WbxmlElement, partial: boolean): SyncCollectionRequest {
+  const collectionId = childText(c, "CollectionId");
+  const syncKey = childText(c, "SyncKey");
+  if (!collectionId || (!partial && !syncKey)) throw new SyncParseError(SyncStatus.ProtocolError);
+  const commands = child(c, "Commands");
+  const optionsEls = childrenNamed(c, "Options").filter((o) => {
+    const cls = childText(o, "Class");
+    return cls === undefined || cls === "Email";
+  });
+  const req: SyncCollectionRequest = {
+    syncKey: syncKey || undefined,
+    collectionId,
+    getChanges: boolOf(child(c, "GetChanges")),
+    windowSize: intOf(child(c, "WindowSize")),
+    deletesAsMoves: boolOf(child(c, "DeletesAsMoves")),
+    options: optionsEls.length > 0 ? parseOptions(optionsEls[0], () => new SyncParseError(SyncStatus.ProtocolError)) : undefined,
+    changes: childrenNamed(commands, "Change").map(parseChange),
+    deletes: childrenNamed(commands, "Delete").map((d) => {
+      const id = childText(d, "ServerId");
+      if (!id) throw new SyncParseError(SyncStatus.ProtocolError);
+      return id;
+    }),
+    adds: childrenNamed(commands, "Add").map(parseAdd),
+    fetches: childrenNamed(commands, "Fetch").map((f) => {
+      const id = childText(f, "ServerId");
+      if (!id) throw new SyncParseError(SyncStatus.ProtocolError);
+      return id;
+    }),
+  };
+  return req;
+}
+
+/** Typed Sync request from the decoded body; `null` body = the empty Sync request. */
+export function parseSyncRequest(req: EasRequest): SyncRequest {
+  const base = { deviceId: req.deviceId, user: req.user, protocolVersion: req.protocolVersion };
+  const body = req.body;
+  if (!body) return { ...base, empty: true, partial: false, collections: [] };
+  if (body.ns !== "AirSync" || body.name !== "Sync") throw new SyncParseError(SyncStatus.ProtocolError);
+  const partial = child(body, "Partial") !== undefined;
+  const collectionsEl = child(body, "Collections");
+  const collections = childrenNamed(collectionsEl, "Collection").map((c) => parseCollection(c, partial));
+  // Wait/HeartbeatInterval were checked by parseSyncWait (Status 4 together, Status 14 + Limit out of range).
+  const wait = intOf(child(body, "Wait"));
+  const heartbeatInterval = intOf(child(body, "HeartbeatInterval"));
+  // Exchange caps Add+Change+Delete+Fetch at 200 per request ([MS-ASCMD] 3.1.5.10): Status 4 beyond.
+  const ops = collections.reduce((n, c) => n + c.adds.length + c.changes.length + c.deletes.length + c.fetches.length, 0);
+  if (ops > 200) throw new SyncParseError(SyncStatus.ProtocolError);
+  return {
+    ...base,
+    empty: !collectionsEl && !partial,
+    partial,
+    collections,
+    windowSize: intOf(child(body, "WindowSize")),
+    wait,
+    heartbeatInterval,
+  };
+}
+
+/** ApplicationData children: mail is encoded here, other classes arrive already in EAS form. */
+function itemProperties(item: ItemPayload, pv: string): WbxmlElement[] {
+  return "mail" in item ? mailProperties(item.mail, pv) : item.data;
+}
+
+function commandElement(cmd: ServerCommand, pv: string): WbxmlElement {
+  switch (cmd.op) {
+    case "Add":
+      return el("AirSync", "Add", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...itemProperties(cmd.item, pv)));
+    case "Change": {
+      const props = "mail" in cmd.change ? mailChangeProperties(cmd.change.mail, pv) : cmd.change.data;
+      return el("AirSync", "Change", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...props));
+    }
+    case "Delete":
+    case "SoftDelete":
+      return el("AirSync", cmd.op, el("AirSync", "ServerId", cmd.serverId));
+  }
+}
+
+function collectionElement(c: SyncCollectionResult, pv: string): WbxmlElement {
+  const r = c.responses;
+  const hasResponses = r.adds.length + r.changes.length + r.deletes.length + r.fetches.length > 0;
+  return el(
+    "AirSync",
+    "Collection",
+    el("AirSync", "SyncKey", c.syncKey),
+    el("AirSync", "CollectionId", c.collectionId),
+    el("AirSync", "Status", c.status),
+    hasResponses &&
+      el(
+        "AirSync",
+        "Responses",
+        ...r.adds.map((a) => el("AirSync", "Add", el("AirSync", "ClientId", a.clientId), a.serverId && el("AirSync", "ServerId", a.serverId), el("AirSync", "Status", a.status))),
+        ...r.changes.map((x) => el("AirSync", "Change", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
+        ...r.deletes.map((x) => el("AirSync", "Delete", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
+        ...r.fetches.map((f) =>
+          el(
+            "AirSync",
+            "Fetch",
+            el("AirSync", "ServerId", f.serverId),
+            el("AirSync", "Status", f.status),
+            f.item && el("AirSync", "ApplicationData", ...itemProperties(f.item, pv)),
+          ),
+        ),
+      ),
+    c.commands.length > 0 && el("AirSync", "Commands", ...c.commands.map((x) => commandElement(x, pv))),
+    c.moreAvailable && el("AirSync", "MoreAvailable"),
+  );
+}
+
+export function buildSyncResponse(result: SyncResult, pv: string): EasResponse {
+  if (result.status !== SyncStatus.Success) return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", result.status)) };
+  // No collection with anything to say: the empty 200 response ([MS-ASCMD] 2.2.1.21, unchanged Sync).
+  if (result.collections.length === 0) return { kind: "empty" };
+  return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Collections", ...result.collections.map((c) => collectionElement(c, pv)))) };
+}
+
+export const SyncCommand: EasCommand = {
+  name: "Sync",
+  async handle(req: EasRequest): Promise<EasResponse> {
+    const hang = req.body?.name === "Sync" ? parseSyncWait(req.body) : ({ ok: true, seconds: null } as const);
+    if (!hang.ok) return hang.response;
+    let typed: SyncRequest;
+    try {
+      typed = parseSyncRequest(req);
+    } catch (e) {
+      if (!(e instanceof SyncParseError)) throw e;
+      return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", e.status)) };
+    }
+    const started = performance.now();
+    let result = await req.mailbox.sync(typed);
+    let spent = performance.now() - started;
+    // A hanging Sync ([MS-ASCMD] 3.1.5.4): nothing to send yet, so wait for a change in its collections
+    // (the Wait or HeartbeatInterval given now, or cached from the request an empty/Partial one reuses).
+    const seconds = hang.seconds ?? result.waitSeconds ?? null;
+    if (result.status === SyncStatus.Success && result.collections.length === 0 && seconds) {
+      const outcome = await hangSync(req, result.collectionIds, seconds);
+      if (outcome === "hierarchy") return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", SyncStatus.HierarchyChanged)) };
+      if (outcome === "changes") {
+        const again = performance.now();
+        result = await req.mailbox.sync(typed);
+        spent += performance.now() - again;
+      }
+    }
+    const response = buildSyncResponse(result, req.protocolVersion);
+    // Time spent in the mailbox object (the clock advances across the RPC): for benchmarks and operators.
+    response.headers = { ...response.headers, "Server-Timing": `mailbox;dur=${spent.toFixed(1)}` };
+    return response;
+  },
+};

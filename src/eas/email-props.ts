@@ -1,0 +1,82 @@
+// Mail item → EAS properties ([MS-ASEMAIL] 2.2.2, [MS-ASAIRS] 2.2.2). Dates use the mail form
+// yyyy-MM-ddTHH:mm:ss.000Z ([MS-ASEMAIL] 2.2.2.20 DateReceived; Nokia Mail for Exchange depends on it).
+import { el, type WbxmlElement } from "../wbxml/index";
+import type { BodyData, MailChangeData, MailItemData } from "./sync-types";
+
+export function easMailDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19) + ".000Z";
+}
+
+function atLeast(protocolVersion: string, v: number): boolean {
+  return Number.parseFloat(protocolVersion) >= v;
+}
+
+function flag(flagged: boolean): WbxmlElement {
+  // An empty Flag clears it ([MS-ASEMAIL] 2.2.2.27); Status 2 = active follow-up flag.
+  return flagged ? el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up")) : el("Email", "Flag");
+}
+
+export function bodyElement(b: BodyData): WbxmlElement {
+  return el(
+    "AirSyncBase",
+    "Body",
+    el("AirSyncBase", "Type", b.type),
+    el("AirSyncBase", "EstimatedDataSize", b.estimatedDataSize),
+    b.truncated && el("AirSyncBase", "Truncated", "1"),
+    b.data !== undefined && el("AirSyncBase", "Data", b.data),
+    b.preview !== undefined && el("AirSyncBase", "Preview", b.preview),
+  );
+}
+
+/** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
+export function mailProperties(item: MailItemData, protocolVersion: string): WbxmlElement[] {
+  const e = (name: string, value: string | number | undefined) =>
+    value === undefined || value === "" ? null : el("Email", name, value);
+  const out: (WbxmlElement | null)[] = [
+    e("To", item.to),
+    e("Cc", item.cc),
+    e("From", item.from),
+    el("Email", "Subject", item.subject),
+    e("ReplyTo", item.replyTo),
+    el("Email", "DateReceived", easMailDate(item.dateReceived)),
+    e("DisplayTo", item.displayTo),
+    e("ThreadTopic", item.threadTopic),
+    el("Email", "Importance", item.importance),
+    el("Email", "Read", item.read ? "1" : "0"),
+    item.body ? bodyElement(item.body) : null,
+    item.attachments.length > 0
+      ? el(
+          "AirSyncBase",
+          "Attachments",
+          ...item.attachments.map((a) =>
+            el(
+              "AirSyncBase",
+              "Attachment",
+              el("AirSyncBase", "DisplayName", a.displayName),
+              el("AirSyncBase", "FileReference", a.fileReference),
+              el("AirSyncBase", "Method", 1),
+              el("AirSyncBase", "EstimatedDataSize", a.estimatedDataSize),
+              a.contentId ? el("AirSyncBase", "ContentId", a.contentId) : null,
+              a.isInline ? el("AirSyncBase", "IsInline", "1") : null,
+            ),
+          ),
+        )
+      : null,
+    el("Email", "MessageClass", item.messageClass),
+    el("Email", "InternetCPID", "65001"),
+    flag(item.flagged),
+    el("Email", "ContentClass", item.contentClass ?? "urn:content-classes:message"),
+    el("AirSyncBase", "NativeBodyType", item.nativeBodyType),
+    item.lastVerb !== undefined && atLeast(protocolVersion, 14.0) ? el("Email2", "LastVerbExecuted", item.lastVerb) : null,
+  ];
+  return out.filter((x): x is WbxmlElement => x !== null);
+}
+
+/** ApplicationData of a server Change: only what changes on a message. */
+export function mailChangeProperties(c: MailChangeData, protocolVersion: string): WbxmlElement[] {
+  return [
+    el("Email", "Read", c.read ? "1" : "0"),
+    flag(c.flagged),
+    ...(c.lastVerb !== undefined && atLeast(protocolVersion, 14.0) ? [el("Email2", "LastVerbExecuted", c.lastVerb)] : []),
+  ];
+}

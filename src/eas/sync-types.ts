@@ -1,0 +1,189 @@
+// Typed shapes passed between the EAS commands and the mailbox object over RPC (structured-cloneable:
+// plain objects, strings, numbers, Uint8Array). Element trees appear only as data (other classes'
+// ApplicationData); nothing here encodes or decodes WBXML.
+import type { WbxmlElement } from "../wbxml/types";
+
+/** [MS-ASAIRS] 2.2.2.12 BodyPreference. Type: 1 plain, 2 HTML, 3 RTF, 4 MIME. */
+export interface BodyPreference {
+  type: number;
+  truncationSize?: number;
+  allOrNone?: boolean;
+  /** Characters of plain-text preview wanted (0–255), 14.0+. */
+  preview?: number;
+}
+
+/** What the device wants in each item it receives (Sync Options, ItemOperations Fetch Options). */
+export interface ItemOptions {
+  bodyPreferences: BodyPreference[];
+  /** [MS-ASCMD] 2.2.3.108: 0 never MIME, 1 MIME for S/MIME only, 2 MIME for all messages. */
+  mimeSupport: number;
+  /** [MS-ASCMD] 2.2.3.109 MIMETruncation code (0–8). */
+  mimeTruncation?: number;
+  /** Protocol version, e.g. "14.1": decides which elements may appear. */
+  protocolVersion: string;
+}
+
+/** Sync Options that persist per device and collection ([MS-ASAIRS] 2.2.2.12: "persisted by the server"). */
+export interface SyncOptions {
+  filterType: number;
+  bodyPreferences: BodyPreference[];
+  mimeSupport: number;
+  mimeTruncation?: number;
+  /** [MS-ASCMD] 2.2.3.34: 0 client wins, 1 server wins (default). */
+  conflict: number;
+}
+
+/** A change sent by the device: Read and Flag parsed for mail; `data` is the ApplicationData for other classes. */
+export interface ClientMailChange {
+  serverId: string;
+  data?: WbxmlElement;
+  read?: boolean;
+  /** true: flagged (Flag Status 2); false: cleared or complete; undefined: untouched. */
+  flagged?: boolean;
+  /** A value the server cannot convert (e.g. Read "yes"): answered with Status 6, nothing applied. */
+  invalid?: boolean;
+}
+
+/** A device Add (16.x drafts). Fields are the ApplicationData children by name. */
+export interface ClientAdd {
+  clientId: string;
+  fields: Record<string, string>;
+  /** The ApplicationData as sent, for classes other than mail. */
+  data?: WbxmlElement;
+}
+
+export interface SyncCollectionRequest {
+  /** Absent in a Partial request collection taken from the cache. */
+  syncKey?: string;
+  collectionId: string;
+  getChanges?: boolean;
+  windowSize?: number;
+  deletesAsMoves?: boolean;
+  /** Absent: the options cached from the device's previous Sync of this collection. */
+  options?: SyncOptions;
+  changes: ClientMailChange[];
+  deletes: string[];
+  adds: ClientAdd[];
+  fetches: string[];
+}
+
+export interface SyncRequest {
+  deviceId: string;
+  /** The mailbox address (sender of drafts the device adds). */
+  user?: string;
+  protocolVersion: string;
+  /** Empty body or a Sync element without Collections: reuse the cached request ([MS-ASCMD] 2.2.3.131). */
+  empty: boolean;
+  partial: boolean;
+  collections: SyncCollectionRequest[];
+  windowSize?: number;
+  wait?: number;
+  heartbeatInterval?: number;
+}
+
+/** Everything the device may get for one mail message (built in the mailbox, encoded by the command). */
+export interface MailItemData {
+  to: string;
+  cc: string;
+  from: string;
+  replyTo: string;
+  subject: string;
+  /** ms since epoch. */
+  dateReceived: number;
+  displayTo: string;
+  threadTopic: string;
+  importance: number;
+  read: boolean;
+  flagged: boolean;
+  messageClass: string;
+  contentClass?: string;
+  lastVerb?: number;
+  body?: BodyData;
+  nativeBodyType: number;
+  attachments: AttachmentData[];
+}
+
+export interface BodyData {
+  type: number;
+  estimatedDataSize: number;
+  truncated: boolean;
+  /** Absent with AllOrNone when the body did not fit. Bytes: MIME that is not valid UTF-8 (sent OPAQUE). */
+  data?: string | Uint8Array;
+  preview?: string;
+}
+
+export interface AttachmentData {
+  fileReference: string;
+  displayName: string;
+  estimatedDataSize: number;
+  contentId?: string;
+  isInline: boolean;
+}
+
+/** A change pushed to the device for an item it already has: only what mail lets change. */
+export interface MailChangeData {
+  read: boolean;
+  flagged: boolean;
+  lastVerb?: number;
+}
+
+/**
+ * An item as the device gets it: mail as typed data (encoded by email-props), other classes as their
+ * ApplicationData children already in EAS form (plain element trees, structured-cloneable).
+ */
+export type ItemPayload = { mail: MailItemData } | { data: WbxmlElement[] };
+export type ChangePayload = { mail: MailChangeData } | { data: WbxmlElement[] };
+
+export type ServerCommand =
+  | { op: "Add"; serverId: string; item: ItemPayload }
+  | { op: "Change"; serverId: string; change: ChangePayload }
+  | { op: "Delete"; serverId: string }
+  | { op: "SoftDelete"; serverId: string };
+
+export interface SyncResponses {
+  adds: { clientId: string; serverId?: string; status: number }[];
+  changes: { serverId: string; status: number }[];
+  deletes: { serverId: string; status: number }[];
+  fetches: { serverId: string; status: number; item?: ItemPayload }[];
+}
+
+export interface SyncCollectionResult {
+  collectionId: string;
+  syncKey: string;
+  status: number;
+  responses: SyncResponses;
+  commands: ServerCommand[];
+  moreAvailable: boolean;
+}
+
+export interface SyncResult {
+  /** 1 unless the whole request failed (4 protocol error, 13 nothing cached for an empty request). */
+  status: number;
+  /** Collections with something to say; none + status 1 = the empty "no changes" response. */
+  collections: SyncCollectionResult[];
+  /** Every collection the request covered (after filling an empty/Partial one): what a hanging Sync watches. */
+  collectionIds: string[];
+  /** The Wait/HeartbeatInterval in force, in seconds (given or cached), for a hanging Sync. */
+  waitSeconds?: number;
+}
+
+/** [MS-ASCMD] 2.2.3.199: default 100; 0 or more than 512 means 512. */
+export function effectiveWindowSize(n: number | undefined): number {
+  if (n === undefined) return 100;
+  if (!Number.isFinite(n) || n <= 0 || n > 512) return 512;
+  return Math.trunc(n);
+}
+
+export const SyncStatus = {
+  Success: 1,
+  InvalidSyncKey: 3,
+  ProtocolError: 4,
+  ServerError: 5,
+  ConversionError: 6,
+  Conflict: 7,
+  NotFound: 8,
+  HierarchyChanged: 12,
+  Incomplete: 13,
+  InvalidWait: 14,
+  Retry: 16,
+} as const;

@@ -1,0 +1,32 @@
+// What the Sync engine needs from one class of collection (mail now; calendar, contacts, tasks and notes
+// plug in the same way): IMAP-like stamps to page and diff, and conversions to and from what the device
+// sees. The engine owns keys, the device image, replay and ClientIds; a source owns its items.
+import type { ClientAdd, ClientMailChange, ItemOptions, ItemPayload, ChangePayload } from "../eas/sync-types";
+import type { FolderStatus, ListOptions, StoreChange } from "../store/types";
+
+/** An item's identity and change counter; `received` is the FilterType key (arrival for mail). */
+export interface ItemStamp {
+  itemId: string;
+  modseq: number;
+  received: number;
+}
+
+export interface CollectionSource<S extends ItemStamp = ItemStamp> {
+  status(folderId: string): Promise<FolderStatus>;
+  /** Newest first along a keyset cursor, `since` = FilterType window start. */
+  list(folderId: string, opts: ListOptions): Promise<S[]>;
+  changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]>;
+  /** The item's current stamp, or null when it is gone. */
+  stamp(folderId: string, itemId: string): Promise<S | null>;
+  count(folderId: string, since?: number): Promise<number>;
+  /** Everything the device gets in an Add or Fetch. */
+  render(item: S, opts: ItemOptions): Promise<ItemPayload>;
+  /** What a Change carries for an item the device already has. */
+  renderChange(item: S): Promise<ChangePayload>;
+  /** A device Change; false when the data cannot be converted (Status 6). */
+  applyChange(item: S, change: ClientMailChange): Promise<boolean>;
+  /** A device Add; returns the new item id. */
+  add(folderId: string, add: ClientAdd, owner: string): Promise<string>;
+  /** A device Delete: moved to `trashFolderId` when given (DeletesAsMoves), else removed. */
+  remove(item: S, folderId: string, trashFolderId: string | null): Promise<void>;
+}

@@ -1,0 +1,265 @@
+// GetItemEstimate, ItemOperations (Fetch, EmptyFolderContents) and MoveItems on the mailbox side, plus
+// the "what is pending for this device" question the push helper asks.
+import type { ItemOptions, MailItemData } from "../eas/sync-types";
+import type { MailStore, StoreFolder } from "../store/types";
+import { parseFileReference, parseServerId, serverIdOf } from "./ids";
+import { loadMailItem } from "./mail-item";
+import type { CollectionSource } from "./collection-source";
+import { filterSince, type SyncEngine } from "./sync-engine";
+import { type CollectionState, formatKey, type SyncStateStore } from "./sync-state";
+
+export interface EstimateRequest {
+  collectionId: string;
+  syncKey: string;
+  /** FilterType given in the request; otherwise the one cached by Sync. */
+  filterType?: number;
+}
+
+export interface EstimateResult {
+  collectionId: string;
+  /** [MS-ASCMD] 2.2.3.177.7: 1 ok, 2 unknown collection, 3 not primed, 4 invalid key. */
+  status: number;
+  estimate?: number;
+}
+
+export type FetchRequest =
+  | { kind: "item"; collectionId: string; serverId: string; options: ItemOptions }
+  | { kind: "attachment"; fileReference: string; range?: { start: number; end: number } };
+
+export type FetchResult =
+  | { kind: "item"; status: number; collectionId: string; serverId: string; item?: MailItemData }
+  | {
+      kind: "attachment";
+      status: number;
+      fileReference: string;
+      contentType?: string;
+      total?: number;
+      range?: { start: number; end: number };
+      data?: Uint8Array;
+    };
+
+export interface MoveRequest {
+  srcMsgId: string;
+  srcFldId: string;
+  dstFldId: string;
+}
+
+export interface MoveResult {
+  srcMsgId: string;
+  /** [MS-ASCMD] 2.2.3.177.10: 1 bad source, 2 bad destination, 3 success, 4 same folder, 5 failure, 7 locked. */
+  status: number;
+  dstMsgId?: string;
+}
+
+/** Upper bound on changes examined to estimate or to answer pendingChanges: costs stay per page. */
+const SCAN_LIMIT = 512;
+
+export class ItemOps {
+  private readonly state: SyncStateStore;
+
+  constructor(
+    private readonly store: MailStore,
+    private readonly engine: SyncEngine,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.state = engine.state;
+  }
+
+  private keyMatches(st: CollectionState, key: string): boolean {
+    return key === formatKey(st.series, st.cur) || (st.prev !== null && key === formatKey(st.series, st.prev));
+  }
+
+  async estimate(deviceId: string, reqs: EstimateRequest[]): Promise<EstimateResult[]> {
+    const folders = new Map((await this.store.listFolders()).map((f) => [f.id, f]));
+    const out: EstimateResult[] = [];
+    for (const r of reqs) {
+      const folder = folders.get(r.collectionId);
+      const src = this.engine.sourceFor(folder);
+      if (!folder || !src) {
+        out.push({ collectionId: r.collectionId, status: 2 });
+        continue;
+      }
+      const st = this.state.getCollection(deviceId, r.collectionId);
+      if (r.syncKey === "0" || !st) {
+        out.push({ collectionId: r.collectionId, status: 3 });
+        continue;
+      }
+      if (!this.keyMatches(st, r.syncKey)) {
+        out.push({ collectionId: r.collectionId, status: 4 });
+        continue;
+      }
+      const filterType = r.filterType ?? st.filterType;
+      out.push({ collectionId: r.collectionId, status: 1, estimate: await this.pendingCount(st, folder, src, filterType, SCAN_LIMIT) });
+    }
+    return out;
+  }
+
+  /** Items the next Syncs would send (capped at `cap`): not yet downloaded + relevant changes + aged out. */
+  private async pendingCount(st: CollectionState, folder: StoreFolder, src: CollectionSource, filterType: number, cap: number): Promise<number> {
+    const since = filterSince(filterType, this.now());
+    let n = since > 0 ? this.state.heldOlderThan(st.deviceId, st.collectionId, since, cap).length : 0;
+    if (!st.enumDone) {
+      const inWindow = await src.count(folder.id, since || undefined);
+      n += Math.max(0, inWindow - this.state.heldCount(st.deviceId, st.collectionId, since));
+    }
+    for (const ch of await src.changesSince(folder.id, st.changeCursor, cap)) {
+      if (n >= cap) break;
+      if (await this.isRelevant(st, folder, src, ch, since)) n++;
+    }
+    return Math.min(n, cap);
+  }
+
+  private async isRelevant(
+    st: CollectionState,
+    folder: StoreFolder,
+    src: CollectionSource,
+    ch: { itemId: string; modseq: number; deleted: boolean },
+    since: number,
+  ): Promise<boolean> {
+    const h = this.state.heldItem(st.deviceId, st.collectionId, ch.itemId);
+    if (ch.deleted) return h !== null;
+    if (h && h.modseq >= ch.modseq) return false;
+    if (h) return true;
+    if (!st.enumDone) return false; // counted with the download
+    const s = await src.stamp(folder.id, ch.itemId);
+    return s !== null && s.received >= since;
+  }
+
+  /**
+   * Collections among `collectionIds` with changes the device has not received, respecting each one's
+   * cached FilterType: a change outside the window is no reason to wake a Ping ([anchors] §3 #5).
+   * A collection the device never synced counts changes made after it first watched it.
+   * Irrelevant changes at the head of the stream are skipped for good (the cursor moves), so they are
+   * examined once, not on every Ping.
+   */
+  async pendingChanges(deviceId: string, collectionIds: string[]): Promise<string[]> {
+    const folders = new Map((await this.store.listFolders()).map((f) => [f.id, f]));
+    const out: string[] = [];
+    for (const id of collectionIds) {
+      const folder = folders.get(id);
+      if (!folder) continue;
+      const src = this.engine.sourceFor(folder);
+      const st = src ? this.state.getCollection(deviceId, id) : null;
+      const status = src ? await src.status(id) : await this.store.folderStatus(id);
+      if (!st || !src) {
+        // Never synced by this device (or not a mail collection): what it cannot know is what changed
+        // since it first watched the folder, so that is what counts, once.
+        const base = this.state.watchBaseline(deviceId, id);
+        if (base === null || status.highestModseq > base) this.state.setWatchBaseline(deviceId, id, status.highestModseq);
+        if (base !== null && status.highestModseq > base) out.push(id);
+        continue;
+      }
+      if (status.validity !== st.validity || !st.enumDone) {
+        out.push(id);
+        continue;
+      }
+      const since = filterSince(st.filterType, this.now());
+      if (since > 0 && this.state.heldOlderThan(deviceId, id, since, 1).length > 0) {
+        out.push(id);
+        continue;
+      }
+      if (status.highestModseq <= st.changeCursor) continue;
+      let cursor = st.changeCursor;
+      let relevant = false;
+      for (const ch of await src.changesSince(id, st.changeCursor, SCAN_LIMIT)) {
+        if (await this.isRelevant(st, folder, src, ch, since)) {
+          relevant = true;
+          break;
+        }
+        cursor = ch.modseq;
+      }
+      if (cursor !== st.changeCursor) this.state.putCollection({ ...st, changeCursor: cursor });
+      if (relevant) out.push(id);
+    }
+    return out;
+  }
+
+  async fetch(reqs: FetchRequest[]): Promise<FetchResult[]> {
+    const out: FetchResult[] = [];
+    for (const r of reqs) out.push(r.kind === "item" ? await this.fetchItem(r) : await this.fetchAttachment(r));
+    return out;
+  }
+
+  private async fetchItem(r: Extract<FetchRequest, { kind: "item" }>): Promise<FetchResult> {
+    const id = parseServerId(r.serverId);
+    const s = id && id.folderId === r.collectionId ? await this.store.getSummary(r.collectionId, id.itemId).catch(() => null) : null;
+    // [MS-ASCMD] 2.2.3.177.8 Status 6: the object was not found.
+    if (!s) return { kind: "item", status: 6, collectionId: r.collectionId, serverId: r.serverId };
+    return { kind: "item", status: 1, collectionId: r.collectionId, serverId: r.serverId, item: await loadMailItem(this.store, s, r.options) };
+  }
+
+  private async fetchAttachment(r: Extract<FetchRequest, { kind: "attachment" }>): Promise<FetchResult> {
+    const ref = parseFileReference(r.fileReference);
+    const found = ref ? await this.store.getAttachment(ref.folderId, ref.itemId, ref.partId).catch(() => null) : null;
+    // Status 15: attachment or attachment id invalid.
+    if (!found) return { kind: "attachment", status: 15, fileReference: r.fileReference };
+    const total = found.data.length;
+    if (!r.range) return { kind: "attachment", status: 1, fileReference: r.fileReference, contentType: found.info.contentType, total, data: found.data };
+    // [MS-ASCMD] 2.2.3.139.2 Range "start-end", inclusive; Status 8 when it lies outside the data.
+    if (r.range.start > r.range.end || (r.range.start >= total && total > 0))
+      return { kind: "attachment", status: 8, fileReference: r.fileReference };
+    const end = Math.min(r.range.end, total - 1);
+    return {
+      kind: "attachment",
+      status: 1,
+      fileReference: r.fileReference,
+      contentType: found.info.contentType,
+      total,
+      range: { start: r.range.start, end },
+      data: found.data.slice(r.range.start, end + 1),
+    };
+  }
+
+  /** EmptyFolderContents ([MS-ASCMD] 2.2.3.58): Status 1, or 6 for an unknown folder. */
+  async emptyFolder(collectionId: string, deleteSubFolders: boolean): Promise<number> {
+    const folders = await this.store.listFolders();
+    if (!folders.some((f) => f.id === collectionId)) return 6;
+    await this.store.emptyFolder(collectionId, deleteSubFolders);
+    return 1;
+  }
+
+  /**
+   * MoveItems. The moving device already shows the item in the destination under DstMsgId, so its image
+   * of both collections is updated here: the next Sync of either shows no Delete/Add echo of this move.
+   */
+  async move(deviceId: string, moves: MoveRequest[]): Promise<MoveResult[]> {
+    const folders = new Map((await this.store.listFolders()).map((f) => [f.id, f]));
+    const out: MoveResult[] = [];
+    for (const m of moves) {
+      const src = folders.get(m.srcFldId);
+      const dst = folders.get(m.dstFldId);
+      const id = parseServerId(m.srcMsgId);
+      if (!src || !id || id.folderId !== src.id) {
+        out.push({ srcMsgId: m.srcMsgId, status: 1 });
+        continue;
+      }
+      if (!dst) {
+        out.push({ srcMsgId: m.srcMsgId, status: 2 });
+        continue;
+      }
+      if (src.id === dst.id) {
+        out.push({ srcMsgId: m.srcMsgId, status: 4 });
+        continue;
+      }
+      if (!(await this.store.getSummary(src.id, id.itemId))) {
+        out.push({ srcMsgId: m.srcMsgId, status: 1 });
+        continue;
+      }
+      let newId: string;
+      try {
+        newId = await this.store.moveItem(src.id, id.itemId, dst.id);
+      } catch (e) {
+        if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+        out.push({ srcMsgId: m.srcMsgId, status: 5 });
+        continue;
+      }
+      this.state.releaseItem(deviceId, src.id, id.itemId);
+      if (this.state.getCollection(deviceId, dst.id)) {
+        const s = await this.store.getSummary(dst.id, newId);
+        if (s) this.state.holdItem(deviceId, dst.id, newId, s.modseq, s.received);
+      }
+      out.push({ srcMsgId: m.srcMsgId, status: 3, dstMsgId: serverIdOf(dst.id, newId) });
+    }
+    return out;
+  }
+}

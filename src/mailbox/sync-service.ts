@@ -1,0 +1,31 @@
+// The sync side of the mailbox object, built once per object instance: Sync engine, folder hierarchy,
+// item operations. The Mailbox class exposes it through thin RPC methods.
+import type { MailStore } from "../store/types";
+import type { CollectionSource } from "./collection-source";
+import { FolderSyncer } from "./folder-sync";
+import { ItemOps } from "./item-ops";
+import { MailSource } from "./mail-source";
+import { SyncEngine } from "./sync-engine";
+
+export class SyncService {
+  readonly engine: SyncEngine;
+  readonly folders: FolderSyncer;
+  readonly items: ItemOps;
+
+  constructor(storage: DurableObjectStorage, store: MailStore, now: () => number = Date.now) {
+    this.engine = new SyncEngine(storage, store, now);
+    this.engine.sources.set("Email", new MailSource(store));
+    this.folders = new FolderSyncer(storage, store, this.engine.state);
+    this.items = new ItemOps(store, this.engine, now);
+  }
+
+  /** Plugs in another item class (Calendar, Contacts, Tasks, Notes): Sync, GetItemEstimate, Ping use it. */
+  register(itemClass: string, source: CollectionSource): void {
+    this.engine.sources.set(itemClass, source as unknown as CollectionSource);
+  }
+
+  /** Runs `fn` after the device's other requests on this object (one request per device at a time). */
+  forDevice<T>(deviceId: string, fn: () => Promise<T>): Promise<T> {
+    return this.engine.withDeviceLock(deviceId, fn);
+  }
+}
