@@ -6,6 +6,8 @@ import { FolderType, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
 import { blobPrefix, type Delivered, deliverInto } from "./delivery";
 import { exportCollection, importCollection, type PimCollection } from "./pim-collections";
+import { DeviceZones } from "./pim-device-zones";
+import { PimSource, type PimSettings } from "./pim-source";
 import type { FolderOpResult, FolderSyncResult } from "./folder-sync";
 import type { EstimateRequest, EstimateResult, FetchRequest, FetchResult, MoveRequest, MoveResult } from "./item-ops";
 import { SyncService } from "./sync-service";
@@ -159,7 +161,15 @@ export class Mailbox extends DurableObject<Env> {
 
   private syncService?: SyncService;
   private get mail(): SyncService {
-    this.syncService ??= new SyncService(this.ctx.storage, this.store);
+    if (!this.syncService) {
+      this.syncService = new SyncService(this.ctx.storage, this.store);
+      const zones = new DeviceZones(this.ctx.storage.sql);
+      const settings = (): PimSettings => ({
+        owner: (this.ctx.id as { name?: string }).name,
+        defaultZone: (this.env as unknown as { DEFAULT_TIME_ZONE?: string }).DEFAULT_TIME_ZONE || "Etc/UTC",
+      });
+      for (const cls of ["Calendar", "Contacts", "Tasks", "Notes"] as const) this.syncService.register(cls, new PimSource(this.pim, cls, settings, zones));
+    }
     return this.syncService;
   }
 

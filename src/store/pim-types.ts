@@ -23,6 +23,19 @@ export interface PimItem {
   data: string;
   /** Last write, ms since epoch. */
   updated: number;
+  /**
+   * Until when the item matters, ms: an event's last end (recurring without end: far future), the last
+   * write for cards, tasks and notes. Sync's FilterType window keeps items whose horizon is inside it.
+   */
+  horizon: number;
+}
+
+/** What the sync engine pages and diffs by: id, change counter, and the horizon as its time key. */
+export interface PimStamp {
+  itemId: string;
+  folderId: string;
+  modseq: number;
+  received: number;
 }
 
 export interface PimWriteOptions {
@@ -47,7 +60,10 @@ export interface PimStore {
   status(folderId: string): Promise<FolderStatus>;
   /** Items by ascending id, keyset-paged. */
   list(folderId: string, opts: { afterItemId?: string; limit: number }): Promise<PimItem[]>;
-  count(folderId: string): Promise<number>;
+  /** Items, or only those with horizon >= `since`. */
+  count(folderId: string, since?: number): Promise<number>;
+  /** Stamps by horizon descending along a keyset cursor, only horizon >= `since`. */
+  stamps(folderId: string, opts: { since?: number; after?: { received: number; itemId: string }; limit: number }): Promise<PimStamp[]>;
   /** Changes with modseq > `modseq`, ascending, at most `limit` (live items and tombstones). */
   changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]>;
   get(folderId: string, itemId: string): Promise<PimItem | null>;

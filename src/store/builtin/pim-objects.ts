@@ -96,3 +96,60 @@ export function splitVcards(text: string): string[] {
 export function joinVcards(objects: string[]): string {
   return objects.map((o) => o.trimEnd() + "\r\n").join("");
 }
+
+/** Far future: a series without an end, an open task. */
+export const NO_END = 8_640_000_000_000_000;
+
+function instant(t: ICAL.Time, tzid: unknown): number {
+  const fields = { year: t.year, month: t.month, day: t.day, hour: t.isDate ? 0 : t.hour, minute: t.isDate ? 0 : t.minute, second: t.isDate ? 0 : t.second };
+  const naive = Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second);
+  if (t.zone?.tzid === "UTC" || typeof tzid !== "string") return naive;
+  try {
+    // Close enough for a filter window: the zone's offset at that moment (Intl), no DST gap handling.
+    const f = new Intl.DateTimeFormat("en-US", { timeZone: tzid, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
+    const p = Object.fromEntries(f.formatToParts(new Date(naive)).map((x) => [x.type, x.value]));
+    const asLocal = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour) % 24, Number(p.minute), Number(p.second));
+    return naive - (asLocal - naive);
+  } catch {
+    return naive;
+  }
+}
+
+/** Until when an object matters for Sync's FilterType (see PimItem.horizon). */
+export function horizonOf(data: string, updated: number): number {
+  let comps: ICAL.Component[];
+  try {
+    comps = parseAll(data);
+  } catch {
+    return updated;
+  }
+  const events = comps.flatMap((c) => (c.name === "vcalendar" ? c.getAllSubcomponents("vevent") : []));
+  if (events.length === 0) return updated;
+  let horizon = 0;
+  for (const e of events) {
+    const rrule = e.getFirstPropertyValue("rrule") as ICAL.Recur | null;
+    const start = e.getFirstProperty("dtstart");
+    const end = e.getFirstProperty("dtend") ?? start;
+    if (!end) continue;
+    const endMs = instant(end.getFirstValue() as ICAL.Time, end.getParameter("tzid")) + ((end.getFirstValue() as ICAL.Time).isDate && end === start ? 86_400_000 : 0);
+    if (rrule) {
+      if (rrule.count || !rrule.until) return NO_END;
+      horizon = Math.max(horizon, instant(rrule.until, undefined) + Math.max(0, endMs - instant(start!.getFirstValue() as ICAL.Time, start!.getParameter("tzid"))));
+    } else horizon = Math.max(horizon, endMs);
+  }
+  return horizon || updated;
+}
+
+/**
+ * What an object says, without its envelope (PRODID, VERSION of the VCALENDAR; folding; line order of
+ * components): an export re-imported unchanged must not count as a change (no Change to every phone).
+ */
+export function contentKey(data: string): string {
+  try {
+    return parseAll(data)
+      .map((c) => (c.name === "vcalendar" ? c.getAllSubcomponents().map((s) => s.toString()).sort().join("\n") : c.toString()))
+      .join("\n");
+  } catch {
+    return data;
+  }
+}

@@ -4,11 +4,11 @@
 // highest_modseq/item_count and the tombstones table, so FolderStatus, tombstone pruning and the
 // sync engine's change detection see PIM changes exactly like mail changes.
 import { PimConversionError } from "../../eas/pim/errors";
-import { PimConflictError, type PimImportResult, type PimItem, type PimMediaType, type PimStore, type PimWriteOptions } from "../pim-types";
+import { PimConflictError, type PimImportResult, type PimItem, type PimMediaType, type PimStamp, type PimStore, type PimWriteOptions } from "../pim-types";
 import { StoreNotFoundError, type FolderStatus, type StoreChange, type StoreFolder } from "../types";
 import { CountingSql } from "./counting-sql";
 import { itemClassOf } from "./folders";
-import { uidOf } from "./pim-objects";
+import { contentKey, horizonOf, uidOf } from "./pim-objects";
 
 const TABLES = [
   `CREATE TABLE IF NOT EXISTS pim_items (
@@ -18,10 +18,12 @@ const TABLES = [
      href TEXT NOT NULL,
      modseq INTEGER NOT NULL,
      data TEXT NOT NULL,
-     updated INTEGER NOT NULL)`,
+     updated INTEGER NOT NULL,
+     horizon INTEGER NOT NULL)`,
   `CREATE UNIQUE INDEX IF NOT EXISTS pim_items_uid ON pim_items (folder, uid)`,
   `CREATE UNIQUE INDEX IF NOT EXISTS pim_items_href ON pim_items (folder, href)`,
   `CREATE INDEX IF NOT EXISTS pim_items_changes ON pim_items (folder, modseq)`,
+  `CREATE INDEX IF NOT EXISTS pim_items_horizon ON pim_items (folder, horizon DESC, id DESC)`,
 ];
 
 /** SQLite rows are limited to 2 MB; an object larger than this is refused (Sync Status 6 / HTTP 413). */
@@ -35,6 +37,7 @@ interface Row extends Record<string, SqlStorageValue> {
   modseq: number;
   data: string;
   updated: number;
+  horizon: number;
 }
 
 interface FolderRow extends Record<string, SqlStorageValue> {
@@ -79,8 +82,29 @@ export class BuiltinPimStore implements PimStore {
     return this.sql.all<Row>(`SELECT * FROM pim_items WHERE folder = ? AND id > ? ORDER BY id LIMIT ?`, f.seq, after, limit).map((r) => this.toItem(r, f));
   }
 
-  async count(folderId: string): Promise<number> {
-    return this.folder(folderId).item_count;
+  async count(folderId: string, since?: number): Promise<number> {
+    const f = this.folder(folderId);
+    if (!since) return f.item_count;
+    return this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM pim_items WHERE folder = ? AND horizon >= ?`, f.seq, since).n;
+  }
+
+  async stamps(folderId: string, opts: { since?: number; after?: { received: number; itemId: string }; limit: number }): Promise<PimStamp[]> {
+    const f = this.folder(folderId);
+    const limit = Math.max(0, Math.min(Math.trunc(opts.limit), 10_000));
+    const since = opts.since ?? 0;
+    const cols = `id, modseq, horizon`;
+    const rows = opts.after
+      ? this.sql.all<{ id: number; modseq: number; horizon: number }>(
+          `SELECT ${cols} FROM pim_items WHERE folder = ? AND horizon >= ? AND (horizon < ? OR (horizon = ? AND id < ?)) ORDER BY horizon DESC, id DESC LIMIT ?`,
+          f.seq,
+          since,
+          opts.after.received,
+          opts.after.received,
+          ID.test(opts.after.itemId) ? Number(opts.after.itemId) : 0,
+          limit,
+        )
+      : this.sql.all<{ id: number; modseq: number; horizon: number }>(`SELECT ${cols} FROM pim_items WHERE folder = ? AND horizon >= ? ORDER BY horizon DESC, id DESC LIMIT ?`, f.seq, since, limit);
+    return rows.map((r) => ({ itemId: String(r.id), folderId: String(f.seq), modseq: r.modseq, received: r.horizon }));
   }
 
   async changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]> {
@@ -163,21 +187,23 @@ export class BuiltinPimStore implements PimStore {
     }
     const now = Date.now();
     if (existing) {
-      if (existing.data === data && existing.uid === uid) return { item: this.toItem(existing, f), outcome: "unchanged" };
+      if (existing.uid === uid && (existing.data === data || contentKey(existing.data) === contentKey(data))) return { item: this.toItem(existing, f), outcome: "unchanged" };
       const modseq = this.bump(f.seq, 0);
-      this.sql.run(`UPDATE pim_items SET uid = ?, data = ?, modseq = ?, updated = ? WHERE id = ?`, uid, data, modseq, now, existing.id);
-      return { item: this.toItem({ ...existing, uid, data, modseq, updated: now }, f), outcome: "updated" };
+      const horizon = horizonOf(data, now);
+      this.sql.run(`UPDATE pim_items SET uid = ?, data = ?, modseq = ?, updated = ?, horizon = ? WHERE id = ?`, uid, data, modseq, now, horizon, existing.id);
+      return { item: this.toItem({ ...existing, uid, data, modseq, updated: now, horizon }, f), outcome: "updated" };
     }
     const href = this.freeHref(f, opts.href ?? hrefFor(uid, mediaTypeOf(f)));
     const modseq = this.bump(f.seq, +1);
     const row = this.sql.one<Row>(
-      `INSERT INTO pim_items (folder, uid, href, modseq, data, updated) VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+      `INSERT INTO pim_items (folder, uid, href, modseq, data, updated, horizon) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       f.seq,
       uid,
       href,
       modseq,
       data,
       now,
+      horizonOf(data, now),
     );
     return { item: this.toItem(row, f), outcome: "added" };
   }
@@ -210,7 +236,7 @@ export class BuiltinPimStore implements PimStore {
   }
 
   private toItem(r: Row, f: FolderRow): PimItem {
-    return { itemId: String(r.id), folderId: String(f.seq), uid: r.uid, href: r.href, etag: etagOf(r), modseq: r.modseq, mediaType: mediaTypeOf(f), data: r.data, updated: r.updated };
+    return { itemId: String(r.id), folderId: String(f.seq), uid: r.uid, href: r.href, etag: etagOf(r), modseq: r.modseq, mediaType: mediaTypeOf(f), data: r.data, updated: r.updated, horizon: r.horizon };
   }
 }
 
