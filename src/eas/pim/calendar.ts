@@ -1,5 +1,5 @@
 // iCalendar VEVENT (stored) <-> EAS Calendar class ([MS-ASCAL]) ApplicationData.
-import { child, childrenNamed, childText, el, text as textOf } from "../../wbxml/tree";
+import { child, childrenNamed, childText, el } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
 import { addDays, dateKey, formatCompact, formatCompactDate, formatDateTime, parseEasDate, parseEasDateOnly, type CalendarDate } from "./eas-dates";
 import { PimConversionError } from "./errors";
@@ -23,6 +23,7 @@ import { patternFromEas, patternFromRecur, patternToEas, recurFromPattern } from
 import { decodeTimeZone } from "./timezone-blob";
 import { sameTimeZone, timeZoneBlobForZone, timeZoneForZone, zoneForTimeZone } from "./timezone-rule";
 import { bodyFromEas, bodyToEas } from "./body";
+import { categoriesFromEas, categoriesToEas } from "./categories";
 
 export interface CalendarContext {
   /** Protocol version as a number: 12.0 … 16.1. */
@@ -192,11 +193,6 @@ function attendeesToEas(comp: ICAL.Component): WbxmlElement | undefined {
   );
 }
 
-function categoriesToEas(comp: ICAL.Component): WbxmlElement | undefined {
-  const cats = comp.getAllProperties("categories").flatMap((p) => p.getValues().map(String));
-  return cats.length ? el("Calendar", "Categories", ...cats.slice(0, 300).map((c) => el("Calendar", "Category", c))) : undefined;
-}
-
 function locationToEas(comp: ICAL.Component, ctx: CalendarContext): WbxmlElement | undefined {
   const loc = text(comp, "location");
   if (loc === undefined) return undefined;
@@ -247,7 +243,7 @@ function exceptionsToEas(series: Series, ctx: CalendarContext): WbxmlElement | u
         ...spanToEas(span, ctx),
         differs("description") && body !== undefined && bodyToEas(body, ctx.truncationSize),
         differs("location") && (locationToEas(o, ctx) ?? (is16(ctx) ? el("AirSyncBase", "Location", el("AirSyncBase", "DisplayName", "")) : el("Calendar", "Location", ""))),
-        differs("categories") && (categoriesToEas(o) ?? el("Calendar", "Categories")),
+        differs("categories") && (categoriesToEas(o, "Calendar") ?? el("Calendar", "Categories")),
         (differs("class") || differs(X_SENSITIVITY)) && el("Calendar", "Sensitivity", sensitivity(o)),
         (differs("transp") || differs("x-microsoft-cdo-busystatus")) && el("Calendar", "BusyStatus", busyStatus(o)),
         span.allDay !== series.allDay && el("Calendar", "AllDayEvent", span.allDay ? 1 : 0),
@@ -305,7 +301,7 @@ export function eventToEas(ics: string, ctx: CalendarContext): WbxmlElement[] {
     el("Calendar", "UID", text(m, "uid") ?? ""),
     el("Calendar", "MeetingStatus", meetingStatus(m, ctx)),
     attendeesToEas(m),
-    categoriesToEas(m),
+    categoriesToEas(m, "Calendar"),
     recurrenceToEas(series, ctx),
     recurrenceToEas(series, ctx) && exceptionsToEas(series, ctx),
   ];
@@ -448,16 +444,7 @@ function applyFields(comp: ICAL.Component, data: WbxmlElement, ctx: CalendarCont
     }
   } else if (!keep("Attendees")) comp.removeAllProperties("attendee");
 
-  const cats = child(data, "Categories", "Calendar");
-  if (cats) {
-    comp.removeAllProperties("categories");
-    const texts = childrenNamed(cats, "Category", "Calendar").map((c) => textOf(c) ?? "");
-    if (texts.length) {
-      const p = new ICAL.Property("categories");
-      p.setValues(texts);
-      comp.addProperty(p);
-    }
-  } else if (!keep("Categories")) comp.removeAllProperties("categories");
+  categoriesFromEas(comp, data, "Calendar", keep("Categories"));
 
   const ms = intChild(data, "MeetingStatus", 0, 15);
   if (ms !== undefined) {

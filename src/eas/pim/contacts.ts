@@ -4,9 +4,10 @@
 import { child, childrenNamed, el, text as textOf } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
 import { bodyFromEas, bodyToEas } from "./body";
+import { categoriesFromEas, categoriesToEas } from "./categories";
 import { contactDateFromEas, contactDateToEas, formatVcardDate, parseVcardDate, type DeviceFamily } from "./contact-dates";
 import { PimConversionError } from "./errors";
-import { ICAL } from "./ical-util";
+import { ICAL, parseComponent } from "./ical-util";
 
 export interface ContactContext {
   version: number;
@@ -31,14 +32,7 @@ interface Field {
 // ---------------------------------------------------------------- card access
 
 function parseCard(vcf: string): ICAL.Component {
-  try {
-    const comp = new ICAL.Component(ICAL.parse(vcf));
-    if (comp.name !== "vcard") throw new PimConversionError("not a VCARD");
-    return comp;
-  } catch (e) {
-    if (e instanceof PimConversionError) throw e;
-    throw new PimConversionError(`bad vCard: ${(e as Error).message}`);
-  }
+  return parseComponent(vcf, "vcard");
 }
 
 function cardVersion(card: ICAL.Component): "3.0" | "4.0" {
@@ -269,8 +263,8 @@ export function contactToEas(vcf: string, ctx: ContactContext): WbxmlElement[] {
   if (anniversary) out.push(el("Contacts", "Anniversary", contactDateToEas(anniversary, ctx.deviceFamily, ctx.deviceZone)));
   const children = card.getAllProperties("related").filter((p) => types(p).has("child")).map((p) => stringValue(p));
   if (children.length) out.push(el("Contacts", "Children", ...children.map((c) => el("Contacts", "Child", c))));
-  const cats = card.getAllProperties("categories").flatMap((p) => p.getValues().map(String));
-  if (cats.length) out.push(el("Contacts", "Categories", ...cats.map((c) => el("Contacts", "Category", c))));
+  const cats = categoriesToEas(card, "Contacts");
+  if (cats) out.push(cats);
   const note = card.getFirstPropertyValue("note");
   if (note !== null && note !== undefined && String(note) !== "") out.push(bodyToEas(String(note), ctx.truncationSize));
   const photo = photoBase64(card);
@@ -366,16 +360,7 @@ export function contactFromEas(data: WbxmlElement, ctx: ContactContext, previous
     for (const c of childrenNamed(children, "Child", "Contacts")) addProp(card, "related", textOf(c) ?? "", ["child"], "text");
   }
 
-  const cats = child(data, "Categories", "Contacts");
-  if (cats || (isChange && !keep("Categories"))) {
-    card.removeAllProperties("categories");
-    const list = childrenNamed(cats, "Category", "Contacts").map((c) => textOf(c) ?? "").filter((c) => c !== "");
-    if (list.length) {
-      const p = new ICAL.Property("categories", card);
-      p.setValues(list);
-      card.addProperty(p);
-    }
-  }
+  categoriesFromEas(card, data, "Contacts", !isChange || keep("Categories"));
 
   // [MS-ASCNTC] R461: no Body in the request never deletes the stored notes.
   const body = bodyFromEas(data, "Contacts");

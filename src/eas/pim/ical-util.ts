@@ -6,15 +6,20 @@ import { isKnownZone, localToUtc, utcToLocal } from "./zone-clock";
 
 export { ICAL };
 
-export function parseCalendar(ics: string): ICAL.Component {
+/** One iCalendar or vCard object; anything else (or several) is a PimConversionError. */
+export function parseComponent(text: string, name: "vcalendar" | "vcard"): ICAL.Component {
+  let comp: ICAL.Component;
   try {
-    const comp = new ICAL.Component(ICAL.parse(ics));
-    if (comp.name !== "vcalendar") throw new PimConversionError("not a VCALENDAR");
-    return comp;
+    comp = new ICAL.Component(ICAL.parse(text));
   } catch (e) {
-    if (e instanceof PimConversionError) throw e;
-    throw new PimConversionError(`bad iCalendar: ${(e as Error).message}`);
+    throw new PimConversionError(`bad ${name === "vcard" ? "vCard" : "iCalendar"}: ${(e as Error).message}`);
   }
+  if (comp.name !== name) throw new PimConversionError(`not a ${name.toUpperCase()}`);
+  return comp;
+}
+
+export function parseCalendar(ics: string): ICAL.Component {
+  return parseComponent(ics, "vcalendar");
 }
 
 export function newCalendar(): ICAL.Component {

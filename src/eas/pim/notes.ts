@@ -1,8 +1,9 @@
 // EAS Notes ([MS-ASNOTE], 14.0+) stored as an iCalendar VJOURNAL: SUMMARY = Subject, DESCRIPTION = the
 // text, CATEGORIES, LAST-MODIFIED; a CalDAV bridge serves it as is.
-import { child, childrenNamed, childText, el, text as textOf } from "../../wbxml/tree";
+import { child, childText, el } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
 import { bodyFromEas, bodyToEas } from "./body";
+import { categoriesFromEas, categoriesToEas } from "./categories";
 import { formatCompact, parseEasDate } from "./eas-dates";
 import { PimConversionError } from "./errors";
 import { ICAL, instantOf, newCalendar, parseCalendar, setText, utcTime } from "./ical-util";
@@ -26,14 +27,13 @@ function openNote(ics: string) {
 export function noteToEas(ics: string, ctx: NoteContext): WbxmlElement[] {
   const { journal } = openNote(ics);
   const modified = (journal.getFirstPropertyValue("last-modified") ?? journal.getFirstPropertyValue("dtstamp")) as ICAL.Time | null;
-  const cats = journal.getAllProperties("categories").flatMap((p) => p.getValues().map(String));
-  const out: (WbxmlElement | false)[] = [
+  const out: (WbxmlElement | false | undefined)[] = [
     el("Notes", "Subject", String(journal.getFirstPropertyValue("summary") ?? "")),
     bodyToEas(String(journal.getFirstPropertyValue("description") ?? ""), ctx.truncationSize),
     el("Notes", "MessageClass", String(journal.getFirstPropertyValue(X_CLASS) ?? "IPM.StickyNote")),
     // [MS-ASNOTE] 2.2.2.5: LastModifiedDate is a Compact DateTime.
     modified !== null && el("Notes", "LastModifiedDate", formatCompact(instantOf(modified, "UTC"))),
-    cats.length > 0 && el("Notes", "Categories", ...cats.map((c) => el("Notes", "Category", c))),
+    categoriesToEas(journal, "Notes"),
   ];
   return out.filter((x): x is WbxmlElement => !!x);
 }
@@ -51,16 +51,7 @@ export function noteFromEas(data: WbxmlElement, ctx: NoteContext, previousIcs?: 
   if (body !== undefined) setText(journal, "description", body);
   const cls = childText(data, "MessageClass", "Notes");
   if (cls !== undefined) setText(journal, X_CLASS, cls === "IPM.StickyNote" ? undefined : cls);
-  const cats = child(data, "Categories", "Notes");
-  if (cats) {
-    journal.removeAllProperties("categories");
-    const list = childrenNamed(cats, "Category", "Notes").map((c) => textOf(c) ?? "");
-    if (list.length) {
-      const p = new ICAL.Property("categories");
-      p.setValues(list);
-      journal.addProperty(p);
-    }
-  }
+  categoriesFromEas(journal, data, "Notes", true); // a note edit without Categories keeps them
   const modified = childText(data, "LastModifiedDate", "Notes");
   const at = modified !== undefined ? parseEasDate(modified) : (ctx.now ?? Date.now)();
   journal.removeAllProperties("last-modified");

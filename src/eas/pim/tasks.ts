@@ -1,8 +1,9 @@
 // iCalendar VTODO (stored) <-> EAS Tasks ([MS-ASTASK]). Task dates are [MS-ASDTYPE] dateTime values:
 // Utc* are instants, StartDate/DueDate the same moments in the task's local time written as if UTC.
-import { child, childrenNamed, childText, el, text as textOf } from "../../wbxml/tree";
+import { child, childText, el } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
 import { bodyFromEas, bodyToEas } from "./body";
+import { categoriesFromEas, categoriesToEas } from "./categories";
 import { formatDateTime, parseEasDate } from "./eas-dates";
 import { PimConversionError } from "./errors";
 import { ICAL, instantOf, newCalendar, parseCalendar, setText, utcTime, writeTime, zoneOfProperty } from "./ical-util";
@@ -67,9 +68,8 @@ export function taskToEas(ics: string, ctx: TaskContext): WbxmlElement[] {
   const done = String(todo.getFirstPropertyValue("status") ?? "").toUpperCase() === "COMPLETED" || completed !== null;
   const reminder = reminderAt(todo, ctx);
   const cls = String(todo.getFirstPropertyValue("class") ?? "").toUpperCase();
-  const cats = todo.getAllProperties("categories").flatMap((p) => p.getValues().map(String));
   const body = todo.getFirstPropertyValue("description");
-  const out: (WbxmlElement | false)[] = [
+  const out: (WbxmlElement | false | undefined)[] = [
     T("Subject", String(todo.getFirstPropertyValue("summary") ?? "")),
     body !== null && body !== undefined && bodyToEas(String(body), ctx.truncationSize),
     T("Importance", importance(todo)),
@@ -77,7 +77,7 @@ export function taskToEas(ics: string, ctx: TaskContext): WbxmlElement[] {
     start !== undefined && T("StartDate", formatDateTime(start.local)),
     due !== undefined && T("UtcDueDate", formatDateTime(due.utc)),
     due !== undefined && T("DueDate", formatDateTime(due.local)),
-    cats.length > 0 && el("Tasks", "Categories", ...cats.map((c) => T("Category", c))),
+    categoriesToEas(todo, "Tasks"),
     T("Complete", done ? 1 : 0),
     done && T("DateCompleted", formatDateTime(completed ? instantOf(completed, "UTC") : Date.now())),
     T("Sensitivity", cls === "PRIVATE" ? 2 : cls === "CONFIDENTIAL" ? 3 : 0),
@@ -200,16 +200,7 @@ export function taskFromEas(data: WbxmlElement, ctx: TaskContext, previousIcs?: 
     }
   }
 
-  const cats = child(data, "Categories", "Tasks");
-  if (cats || !keep("Categories")) {
-    todo.removeAllProperties("categories");
-    const list = childrenNamed(cats, "Category", "Tasks").map((c) => textOf(c) ?? "");
-    if (list.length) {
-      const p = new ICAL.Property("categories");
-      p.setValues(list);
-      todo.addProperty(p);
-    }
-  }
+  categoriesFromEas(todo, data, "Tasks", keep("Categories"));
 
   const recurrence = child(data, "Recurrence", "Tasks");
   if (recurrence) {
