@@ -9,6 +9,7 @@ import { StoreNotFoundError, type FolderStatus, type StoreChange, type StoreFold
 import { CountingSql } from "./counting-sql";
 import { itemClassOf } from "./folders";
 import { contentKey, horizonOf, uidOf } from "./pim-objects";
+import type { FolderRow } from "./store";
 
 const TABLES = [
   `CREATE TABLE IF NOT EXISTS pim_items (
@@ -40,17 +41,6 @@ interface Row extends Record<string, SqlStorageValue> {
   horizon: number;
 }
 
-interface FolderRow extends Record<string, SqlStorageValue> {
-  seq: number;
-  parent_seq: number;
-  name: string;
-  type: number;
-  item_class: string;
-  validity: string;
-  highest_modseq: number;
-  tombstone_floor: number;
-  item_count: number;
-}
 
 const ID = /^[1-9][0-9]{0,15}$/;
 

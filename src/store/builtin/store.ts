@@ -65,7 +65,7 @@ type MessageRow = {
   preview: string;
 };
 
-type FolderRow = {
+export type FolderRow = {
   seq: number;
   parent_seq: number;
   name: string;
