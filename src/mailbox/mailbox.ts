@@ -8,6 +8,7 @@ import { blobPrefix, type Delivered, deliverInto } from "./delivery";
 import { exportCollection, importCollection, type PimCollection } from "./pim-collections";
 import { DeviceZones } from "./pim-device-zones";
 import { PimSource, type PimSettings } from "./pim-source";
+import { Invitations, type MeetingAnswerRequest, type MeetingAnswerResult, type QueuedReply } from "./invitations";
 import type { FolderOpResult, FolderSyncResult } from "./folder-sync";
 import type { EstimateRequest, EstimateResult, FetchRequest, FetchResult, MoveRequest, MoveResult } from "./item-ops";
 import { SyncService } from "./sync-service";
@@ -56,7 +57,9 @@ export class Mailbox extends DurableObject<Env> {
    */
   async deliver(raw: Uint8Array, folderType?: number, received?: number): Promise<Delivered> {
     const delivered = await deliverInto(this.store, raw, folderType, received);
-    await this.changed([delivered.folderId], "delivery");
+    // An iMIP invitation, cancellation or reply also updates the calendar (issue 7 §3).
+    const calendar = await this.invitations.file(delivered.folderId, delivered.itemId);
+    await this.changed(calendar ? [delivered.folderId, calendar] : [delivered.folderId], "delivery");
     return delivered;
   }
 
@@ -70,6 +73,29 @@ export class Mailbox extends DurableObject<Env> {
   /** Calendars, address books, tasks and notes (built after `store`, whose tables it shares). */
   get pim(): BuiltinPimStore {
     return (this.#pim ??= new BuiltinPimStore(this.ctx.storage));
+  }
+
+  #invitations?: Invitations;
+  private get invitations(): Invitations {
+    return (this.#invitations ??= new Invitations(this.store, this.pim, this.ctx.storage, () => this.owner()));
+  }
+
+  /** The mailbox address: this object's name (getByName). */
+  private owner(): string {
+    return (this.ctx.id as { name?: string }).name ?? "";
+  }
+
+  /** MeetingResponse: the calendar is updated and one iMIP reply per request is queued for the outbox. */
+  async meetingResponse(requests: MeetingAnswerRequest[]): Promise<MeetingAnswerResult[]> {
+    const results = await this.invitations.answer(requests);
+    const calendar = this.store.folderByType(FolderType.Calendar);
+    if (calendar && results.some((r) => r.status === 1)) await this.changed([calendar.id], "meeting-response");
+    return results;
+  }
+
+  /** iMIP replies waiting for the outbox (until branch `send` is wired: see invitations.ts). */
+  async queuedMeetingReplies(): Promise<QueuedReply[]> {
+    return this.invitations.queuedReplies();
   }
 
   /** Admin export of a default PIM collection as one .ics or .vcf text. */
@@ -165,7 +191,7 @@ export class Mailbox extends DurableObject<Env> {
       this.syncService = new SyncService(this.ctx.storage, this.store);
       const zones = new DeviceZones(this.ctx.storage.sql);
       const settings = (): PimSettings => ({
-        owner: (this.ctx.id as { name?: string }).name,
+        owner: this.owner(),
         defaultZone: (this.env as unknown as { DEFAULT_TIME_ZONE?: string }).DEFAULT_TIME_ZONE || "Etc/UTC",
       });
       for (const cls of ["Calendar", "Contacts", "Tasks", "Notes"] as const) this.syncService.register(cls, new PimSource(this.pim, cls, settings, zones));

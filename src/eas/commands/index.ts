@@ -5,6 +5,7 @@ import { FolderSyncCommand } from "./FolderSync";
 import { FolderUpdateCommand } from "./FolderUpdate";
 import { GetItemEstimateCommand } from "./GetItemEstimate";
 import { ItemOperationsCommand } from "./ItemOperations";
+import { MeetingResponseCommand } from "./MeetingResponse";
 import { MoveItemsCommand } from "./MoveItems";
 import { Ping } from "./Ping";
 import { SyncCommand } from "./Sync";
@@ -19,6 +20,7 @@ const commands: EasCommand[] = [
   GetItemEstimateCommand,
   ItemOperationsCommand,
   MoveItemsCommand,
+  MeetingResponseCommand,
   Ping,
 ];
 
