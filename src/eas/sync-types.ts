@@ -119,6 +119,8 @@ export interface MailItemData {
   flagged: boolean;
   messageClass: string;
   contentClass?: string;
+  /** An invitation's Email MeetingRequest ([MS-ASEMAIL] 2.2.2.48), already in EAS form. */
+  meetingRequest?: WbxmlElement;
   lastVerb?: number;
   body?: BodyData;
   nativeBodyType: number;

@@ -153,4 +153,48 @@ describe("PIM on the phone", () => {
     expect(childText(mine, "FirstName", "Contacts")).toBe("Augusta Ada");
     expect(child(mine, "Picture", "Contacts")).toBeDefined();
   });
+
+  it("an iMIP invitation mailed in shows as a meeting request (14.1 and 16.1), sits tentative in the calendar; accepting it updates the calendar", async () => {
+    const ics = [
+      "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Organizer//EN", "METHOD:REQUEST", "BEGIN:VEVENT",
+      "UID:e2e-meeting@organizer.example", "SEQUENCE:0", "DTSTAMP:20261120T100000Z",
+      "DTSTART;TZID=America/New_York:20261207T100000", "DTEND;TZID=America/New_York:20261207T110000",
+      "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4", "SUMMARY:Weekly sync with NY", "LOCATION:Zoom",
+      "ORGANIZER;CN=Olga:mailto:olga@organizer.example",
+      `ATTENDEE;CN=Me;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:${USER}`,
+      "END:VEVENT", "END:VCALENDAR", "",
+    ].join("\r\n");
+    const mime = [
+      "From: Olga <olga@organizer.example>", `To: ${USER}`, "Subject: Invitation: Weekly sync with NY",
+      `Date: ${new Date().toUTCString()}`, `Message-ID: <${crypto.randomUUID()}@organizer.example>`, "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="b"', "", "--b", "Content-Type: text/plain", "", "Join us.",
+      "--b", "Content-Type: text/calendar; charset=utf-8; method=REQUEST", "", ics, "--b--", "",
+    ].join("\r\n");
+    const res = await fetch(`${url}/cdn-cgi/handler/email?from=olga@organizer.example&to=${encodeURIComponent(USER)}`, { method: "POST", body: mime });
+    expect(res.status, await res.text()).toBe(200);
+
+    let requestId = "";
+    for (const p of [android, iphone]) {
+      const inbox = await syncAll(p, "1");
+      const invite = [...inbox.items.entries()].find(([, d]) => childText(d, "MessageClass", "Email") === "IPM.Schedule.Meeting.Request")!;
+      expect(invite, p.config.protocolVersion).toBeDefined();
+      const mr = child(invite[1], "MeetingRequest", "Email")!;
+      expect(childText(mr, "StartTime", "Email")).toBe("2026-12-07T15:00:00.000Z");
+      expect(childText(mr, "InstanceType", "Email")).toBe("1");
+      expect(child(child(mr, "Recurrences", "Email"), "Recurrence", "Email")).toBeDefined();
+      requestId = invite[0];
+    }
+    const cal = (await admin("GET", "calendar.ics")).text;
+    expect(cal).toContain("UID:e2e-meeting@organizer.example");
+    expect(cal).toContain("X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE");
+
+    const answer = el("MeetingResponse", "MeetingResponse", el("MeetingResponse", "Request", el("MeetingResponse", "UserResponse", 1), el("MeetingResponse", "CollectionId", "1"), el("MeetingResponse", "RequestId", requestId)));
+    for (let i = 0; i < 2; i++) {
+      const r = await android.command("MeetingResponse", answer);
+      expect(childText(child(r.tree, "Result"), "Status")).toBe("1");
+      expect(childText(child(r.tree, "Result"), "CalendarId")).toMatch(new RegExp(`^${folders.get(8)}:`));
+    }
+    const after = (await admin("GET", "calendar.ics")).text;
+    expect(after).toContain(`PARTSTAT=ACCEPTED:mailto:${USER}`);
+  });
 });
