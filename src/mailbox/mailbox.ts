@@ -32,6 +32,7 @@ export class Mailbox extends DurableObject<Env> {
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
     if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
     this.store = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
+    this.#pim = new BuiltinPimStore(ctx.storage, this.store); // now, so folder deletes always drop PIM items
     this.waits = new Waits(ctx, this.waitOracle());
     this.pingParams = new PingParams(ctx.storage.sql);
     this.notifyNonces = new NotifyNonces(ctx.storage.sql);
@@ -72,7 +73,7 @@ export class Mailbox extends DurableObject<Env> {
 
   /** Calendars, address books, tasks and notes (built after `store`, whose tables it shares). */
   get pim(): BuiltinPimStore {
-    return (this.#pim ??= new BuiltinPimStore(this.ctx.storage));
+    return (this.#pim ??= new BuiltinPimStore(this.ctx.storage, this.store));
   }
 
   #invitations?: Invitations;

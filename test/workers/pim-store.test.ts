@@ -118,3 +118,26 @@ describe("admin calendar.ics and contacts.vcf", () => {
     expect(doc.paths["/mailboxes/{address}/contacts.vcf"].get.responses["200"].content["text/vcard"]).toBeDefined();
   });
 });
+
+describe("folders holding PIM items", () => {
+  it("emptying a calendar folder leaves tombstones for devices; deleting a user calendar drops its items", async () => {
+    const stub = env.MAILBOX.getByName("pim-folders@example.test");
+    await runInDurableObject(stub, async (mailbox: Mailbox, state) => {
+      const cal = mailbox.store.folderByType(FolderType.Calendar)!;
+      const a = await mailbox.pim.put(cal.id, EVENT("e1@x", "One"));
+      await mailbox.pim.put(cal.id, EVENT("e2@x", "Two"));
+      const before = await mailbox.store.folderStatus(cal.id);
+      await mailbox.store.emptyFolder(cal.id, false);
+      expect(await mailbox.pim.count(cal.id)).toBe(0);
+      expect((await mailbox.store.folderStatus(cal.id)).count).toBe(0);
+      const gone = await mailbox.pim.changesSince(cal.id, before.highestModseq, 10);
+      expect(gone.filter((c) => c.deleted).map((c) => c.itemId)).toContain(a.itemId);
+
+      const mine = await mailbox.store.createFolder("0", "Family", FolderType.UserCalendar);
+      await mailbox.pim.put(mine.id, EVENT("f1@x", "Picnic"));
+      await mailbox.store.deleteFolder(mine.id);
+      const left = state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM pim_items WHERE folder = ?`, Number(mine.id)).one().n;
+      expect(left).toBe(0);
+    });
+  });
+});

@@ -47,10 +47,35 @@ const ID = /^[1-9][0-9]{0,15}$/;
 export class BuiltinPimStore implements PimStore {
   private readonly sql: CountingSql;
 
-  /** Needs the mail store's tables (folders, store_meta, tombstones): construct it after BuiltinStore. */
-  constructor(private readonly storage: DurableObjectStorage) {
+  /**
+   * Needs the mail store's tables (folders, store_meta, tombstones): construct it after BuiltinStore, and
+   * give it that store so emptying or deleting a folder drops the PIM items too.
+   */
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    mail?: { folderDroppers: ((seq: number, tombstones: boolean) => void)[] },
+  ) {
     this.sql = new CountingSql(storage.sql);
     for (const stmt of TABLES) storage.sql.exec(stmt);
+    mail?.folderDroppers.push((seq, tombstones) => this.dropFolder(seq, tombstones));
+  }
+
+  /** Empties a folder (tombstones so devices see the deletes) or forgets it (folder deleted). */
+  private dropFolder(seq: number, tombstones: boolean) {
+    const count = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM pim_items WHERE folder = ?`, seq).n;
+    if (count === 0) return;
+    if (tombstones) {
+      const base = this.sql.one<{ value: number }>(`UPDATE store_meta SET value = value + ? WHERE key = 'modseq' RETURNING value`, count).value - count;
+      this.sql.run(
+        `INSERT OR REPLACE INTO tombstones (folder, uid, modseq, at) SELECT folder, id, ? + row_number() OVER (ORDER BY id), ? FROM pim_items WHERE folder = ?`,
+        base,
+        Date.now(),
+        seq,
+      );
+      this.sql.run(`UPDATE folders SET highest_modseq = ? WHERE seq = ?`, base + count, seq);
+    }
+    this.sql.run(`DELETE FROM pim_items WHERE folder = ?`, seq);
+    this.sql.run(`UPDATE folders SET item_count = 0 WHERE seq = ?`, seq);
   }
 
   async listCollections(): Promise<StoreFolder[]> {
