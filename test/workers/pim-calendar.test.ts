@@ -85,7 +85,7 @@ function recurring(c: Case, v: number): WbxmlElement {
     C("StartTime", compact(occ(0))),
     C("EndTime", compact(occ(0, 10))),
     ...common(v, "uid-series", "Weekly"),
-    C("Recurrence", C("Type", 1), C("Occurrences", 6), C("Interval", 1), C("DayOfWeek", 2), v >= 14.1 && C("FirstDayOfWeek", 1)), // MS-ASCAL_R2119 R2121
+    C("Recurrence", C("Type", 1), C("Occurrences", 6), C("Interval", 1), C("DayOfWeek", 2), v >= 14.1 && C("FirstDayOfWeek", 1)), // MS-ASCAL_R2119 MS-ASCAL_R2121
     C(
       "Exceptions",
       // moved: the occurrence after the DST change, one day later at 11:00
@@ -111,7 +111,7 @@ function expectIdentical(device: WbxmlElement, back: WbxmlElement) {
   expect(canonical(drop(back))).toEqual(canonical(drop(device)));
 }
 
-describe("device -> server -> device is identical, 12.1 to 16.1 (anchors §3 row 9, MS-ASCAL_R2005 R2006 R2106 R2107 R2098, MS-ASDTYPE_R18 R12213)", () => {
+describe("device -> server -> device is identical, 12.1 to 16.1 (anchors §3 row 9, MS-ASCAL_R2005 MS-ASCAL_R2006 MS-ASCAL_R2106 MS-ASCAL_R2107 MS-ASCAL_R2098, MS-ASDTYPE_R18 MS-ASDTYPE_R12213)", () => {
   for (const c of CASES) {
     for (const v of VERSIONS) {
       const label = `${c.zone} ${c.day.join("-")} EAS ${v}`;
@@ -199,7 +199,7 @@ describe("server-side events to the device", () => {
     expect(next).not.toContain("RRULE"); // not ghosted, not sent: removed (MS-ASCMD_R5912)
   });
 
-  it("ghosted fields (absent from Supported) are kept on Change (MS-ASCMD_R5911 R4537)", () => {
+  it("ghosted fields (absent from Supported) are kept on Change (MS-ASCMD_R5911 MS-ASCMD_R4537)", () => {
     const change = el("AirSync", "ApplicationData", C("StartTime", "20260316T080000Z"), C("EndTime", "20260316T090000Z"), C("Subject", "Renamed"));
     const next = eventFromEas(change, { ...ctxFor(14.1), supported: new Set(["Subject", "StartTime", "EndTime"]) }, ics);
     expect(next).toContain("RRULE:FREQ=MONTHLY");
@@ -220,6 +220,37 @@ describe("server-side events to the device", () => {
     const gone = deleteInstance(deleted, "2026-05-29T07:00:00.000Z", ctxFor(16.1));
     expect(gone).not.toContain("RECURRENCE-ID");
     expect(gone).toContain("20260529T090000");
+  });
+
+  it("16.x: changing the series start or pattern drops its exceptions; other edits keep them (MS-ASCAL_R2114 MS-ASCAL_R2180 MS-ASCAL_R2202 MS-ASCAL_R2097)", () => {
+    const ctx = ctxFor(16.1);
+    const blob = encodeTimeZone(timeZoneForZone("Europe/Paris", 2026));
+    const series = changeInstance(ics, "2026-05-29T07:00:00.000Z", el("AirSync", "ApplicationData", C("StartTime", "20260529T120000Z"), C("EndTime", "20260529T130000Z")), ctx);
+    const rec = C("Recurrence", C("Type", 3), C("Until", "20261231T080000Z"), C("Interval", 1), C("DayOfWeek", 32), C("WeekOfMonth", 5), C("FirstDayOfWeek", 1));
+    const same = (start: string, end: string, r = rec) => el("AirSync", "ApplicationData", C("Timezone", blob), C("StartTime", start), C("EndTime", end), C("Subject", "Renamed"), r);
+    const renamed = eventFromEas(same("20260316T080000Z", "20260316T090000Z"), ctx, series);
+    expect(renamed).toContain("SUMMARY:Renamed");
+    expect(renamed).toContain("RECURRENCE-ID");
+    expect(renamed).toContain("EXDATE");
+    const moved = eventFromEas(same("20260316T090000Z", "20260316T100000Z"), ctx, series);
+    expect(moved).not.toContain("RECURRENCE-ID");
+    expect(moved).not.toContain("EXDATE");
+    const repatterned = eventFromEas(same("20260316T080000Z", "20260316T090000Z", C("Recurrence", C("Type", 1), C("Interval", 1), C("DayOfWeek", 2))), ctx, series);
+    expect(repatterned).not.toContain("RECURRENCE-ID");
+  });
+
+  it("Until and Occurrences are never both sent; an exception without times inherits the series' (MS-ASCAL_R467 MS-ASCAL_R238 MS-ASCAL_R436 MS-ASCAL_R82)", () => {
+    const out = eventToEas(ics.replace("UNTIL=20261231T080000Z", "COUNT=5"), ctxFor(14.1));
+    const rec = out.find((e) => e.name === "Recurrence")!;
+    expect(rec.children.map((c) => (c as WbxmlElement).name)).toContain("Occurrences");
+    expect(rec.children.map((c) => (c as WbxmlElement).name)).not.toContain("Until");
+    const withException = eventFromEas(
+      el("AirSync", "ApplicationData", C("Timezone", encodeTimeZone(timeZoneForZone("Europe/Paris", 2026))), C("StartTime", "20260316T080000Z"), C("EndTime", "20260316T090000Z"), C("Subject", "S"), C("Recurrence", C("Type", 1), C("Interval", 1), C("DayOfWeek", 2)), C("Exceptions", C("Exception", C("ExceptionStartTime", "20260323T080000Z"), C("Subject", "Only the subject")))),
+      ctxFor(14.1),
+    );
+    expect(withException).toContain("RECURRENCE-ID;TZID=Europe/Paris:20260323T090000");
+    expect(withException).toContain("DTSTART;TZID=Europe/Paris:20260323T090000");
+    expect(withException).toContain("DTEND;TZID=Europe/Paris:20260323T100000");
   });
 
   it("bad device data is a conversion error, never a crash (Sync Status 6)", () => {

@@ -10,7 +10,7 @@ import { canonical } from "./helpers/pim-canonical";
 const T = (name: string, ...kids: (WbxmlElement | string | number)[]) => el("Tasks", name, ...kids);
 const body = (s: string) => el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "EstimatedDataSize", new TextEncoder().encode(s).length), el("AirSyncBase", "Data", s));
 
-describe("tasks (MS-ASTASK_R48 R49 R50 R51 R161 R72)", () => {
+describe("tasks (MS-ASTASK_R48 MS-ASTASK_R49 MS-ASTASK_R50 MS-ASTASK_R51 MS-ASTASK_R161 MS-ASTASK_R72)", () => {
   for (const [zone, localOffsetH] of [["Europe/Paris", 1], ["Pacific/Kiritimati", 14], ["Etc/GMT+12", -12]] as const) {
     for (const version of [14.1, 16.1]) {
       it(`device -> server -> device identical: weekly recurring task with a reminder, ${zone}, EAS ${version}`, () => {
@@ -51,7 +51,7 @@ describe("tasks (MS-ASTASK_R48 R49 R50 R51 R161 R72)", () => {
     expect(out.find((e) => e.name === "UtcDueDate")?.children).toEqual(["2026-03-01T05:00:00.000Z"]);
   });
 
-  it("completing a task on the device sets STATUS, COMPLETED; ghosted fields stay", () => {
+  it("completing a task on the device sets STATUS, COMPLETED, sent back with DateCompleted; ghosted fields stay (MS-ASTASK_R116 MS-ASTASK_R124)", () => {
     const base = taskFromEas(el("AirSync", "ApplicationData", T("Subject", "x"), body("keep me"), T("Importance", 0), T("UtcDueDate", "2026-03-01T05:00:00.000Z")), { version: 14.1, defaultZone: "UTC" });
     const done = taskFromEas(el("AirSync", "ApplicationData", T("Complete", 1), T("DateCompleted", "2026-03-02T10:00:00.000Z")), { version: 14.1, defaultZone: "UTC", supported: new Set(["Complete", "DateCompleted"]) }, base);
     expect(done).toContain("STATUS:COMPLETED");
@@ -59,15 +59,23 @@ describe("tasks (MS-ASTASK_R48 R49 R50 R51 R161 R72)", () => {
     expect(done).toContain("SUMMARY:x");
     expect(done).toContain("PRIORITY:9");
     expect(done).toContain("DESCRIPTION:keep me");
+    const out = taskToEas(done, { version: 14.1, defaultZone: "UTC" });
+    expect(out.find((e) => e.name === "Complete")?.children).toEqual(["1"]);
+    expect(out.find((e) => e.name === "DateCompleted")?.children).toEqual(["2026-03-02T10:00:00.000Z"]);
+  });
+
+  it("an Importance outside 0-2 is accepted and sent back as is (MS-ASTASK_R187 MS-ASTASK_R550)", () => {
+    const ics = taskFromEas(el("AirSync", "ApplicationData", T("Subject", "x"), T("Importance", 7)), { version: 14.1, defaultZone: "UTC" });
+    expect(taskToEas(ics, { version: 14.1, defaultZone: "UTC" }).find((e) => e.name === "Importance")?.children).toEqual(["7"]);
   });
 
   it("bad values are conversion errors", () => {
-    expect(() => taskFromEas(el("AirSync", "ApplicationData", T("Importance", 7)), { version: 14.1, defaultZone: "UTC" })).toThrow(PimConversionError);
+    expect(() => taskFromEas(el("AirSync", "ApplicationData", T("Importance", "high")), { version: 14.1, defaultZone: "UTC" })).toThrow(PimConversionError);
     expect(() => taskFromEas(el("AirSync", "ApplicationData", T("UtcDueDate", "soon")), { version: 14.1, defaultZone: "UTC" })).toThrow(PimConversionError);
   });
 });
 
-describe("notes (MS-ASNOTE_R29 R32)", () => {
+describe("notes (MS-ASNOTE_R29 MS-ASNOTE_R32)", () => {
   it("device -> server -> device identical; stored as VJOURNAL with text, categories and last modified", () => {
     const N = (name: string, ...kids: (WbxmlElement | string)[]) => el("Notes", name, ...kids);
     const device = el("AirSync", "ApplicationData", N("Subject", "Shopping"), body("milk\neggs"), N("MessageClass", "IPM.StickyNote"), N("LastModifiedDate", "20261126T101500Z"), N("Categories", N("Category", "Home")));

@@ -8,7 +8,7 @@ import { PimConversionError } from "../../src/eas/pim/errors";
 const ZONES = ["Pacific/Kiritimati", "Etc/GMT+12", "Europe/Paris", "Australia/Lord_Howe", "America/New_York", "America/Santiago", "Pacific/Auckland", "Asia/Kolkata", "Europe/London"];
 
 describe("TimeZone blob layout", () => {
-  it("is 172 bytes, little-endian LONG Bias, 32-WCHAR names zero-padded, SYSTEMTIMEs (MS-ASDTYPE_R103 R104 R107 R109 R110 R112 R114 R116 R117 R119 R121)", () => {
+  it("is 172 bytes, little-endian LONG Bias, 32-WCHAR names zero-padded, SYSTEMTIMEs (MS-ASDTYPE_R103 MS-ASDTYPE_R104 MS-ASDTYPE_R107 MS-ASDTYPE_R109 MS-ASDTYPE_R110 MS-ASDTYPE_R112 MS-ASDTYPE_R114 MS-ASDTYPE_R116 MS-ASDTYPE_R117 MS-ASDTYPE_R119 MS-ASDTYPE_R121)", () => {
     const tz = timeZoneForZone("Europe/Paris", 2026);
     const b64 = encodeTimeZone(tz);
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));

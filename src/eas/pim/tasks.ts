@@ -21,6 +21,8 @@ export interface TaskContext {
 
 const X_REGENERATE = "x-mobilesync-regenerate";
 const X_DEADOCCUR = "x-mobilesync-deadoccur";
+/** An Importance outside 0-2 is accepted and sent back as is ([MS-ASTASK] R187, R550). */
+const X_IMPORTANCE = "x-mobilesync-importance";
 
 function openTask(ics: string): { cal: ICAL.Component; todo: ICAL.Component } {
   const cal = parseCalendar(ics);
@@ -40,6 +42,8 @@ function when(todo: ICAL.Component, prop: string, ctx: TaskContext): { utc: numb
 }
 
 function importance(todo: ICAL.Component): number {
+  const raw = todo.getFirstPropertyValue(X_IMPORTANCE);
+  if (raw !== null && raw !== undefined && /^\d+$/.test(String(raw))) return Number(raw);
   const prio = Number(todo.getFirstPropertyValue("priority") ?? 0);
   if (prio >= 1 && prio <= 4) return 2;
   if (prio >= 6 && prio <= 9) return 0;
@@ -151,11 +155,13 @@ export function taskFromEas(data: WbxmlElement, ctx: TaskContext, previousIcs?: 
   const body = bodyFromEas(data, "Tasks");
   if (body !== undefined) setText(todo, "description", body);
 
-  const imp = intChild(data, "Importance", 0, 2);
-  if (imp !== undefined) {
+  const imp = intChild(data, "Importance", 0, 255);
+  if (imp !== undefined || !keep("Importance")) {
     todo.removeAllProperties("priority");
-    todo.addPropertyWithValue("priority", [9, 5, 1][imp]);
-  } else if (!keep("Importance")) todo.removeAllProperties("priority");
+    todo.removeAllProperties(X_IMPORTANCE);
+    if (imp !== undefined) todo.addPropertyWithValue("priority", imp <= 2 ? [9, 5, 1][imp] : 5);
+    if (imp !== undefined && imp > 2) todo.addPropertyWithValue(X_IMPORTANCE, String(imp));
+  }
 
   for (const [prop, utcName, localName] of [["dtstart", "UtcStartDate", "StartDate"], ["due", "UtcDueDate", "DueDate"]] as const) {
     const d = taskDate(data, utcName, localName, ctx);
