@@ -126,7 +126,9 @@ export class PimSource implements CollectionSource<PimStamp> {
     if (!item) return [];
     const v = version(opts.protocolVersion);
     const base = { version: v, truncationSize: truncation(opts) };
-    const { defaultZone, owner } = this.settings();
+    const { owner } = this.settings();
+    // All-day events for 14.x are local midnights: the device's own zone when it has shown one.
+    const defaultZone = this.zone(opts.device);
     switch (this.itemClass) {
       case "Calendar":
         return eventToEas(item.data, { ...base, defaultZone, userEmail: owner });
