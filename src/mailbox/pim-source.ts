@@ -81,7 +81,8 @@ export class PimSource implements CollectionSource<PimStamp> {
   async applyChange(s: PimStamp, ch: ClientMailChange): Promise<boolean> {
     const folderId = s.folderId;
     const item = await this.pim.get(folderId, s.itemId);
-    if (!item || (!ch.data && !ch.deleteInstance)) return !ch.invalid && !!item && !ch.data;
+    if (!item || ch.invalid) return false;
+    if (!ch.data && !ch.deleteInstance) return true; // nothing to apply
     try {
       const data = ch.data ?? { ns: "AirSync", name: "ApplicationData", children: [] };
       this.learnZone(data, ch.device);

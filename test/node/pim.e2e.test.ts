@@ -197,4 +197,14 @@ describe("PIM on the phone", () => {
     const after = (await admin("GET", "calendar.ics")).text;
     expect(after).toContain(`PARTSTAT=ACCEPTED:mailto:${USER}`);
   });
+
+  it("npm start's demo seed creates the mailbox with its calendar and address book", async () => {
+    // @ts-expect-error plain ESM helper shared with `npm start`
+    const { seedDemo } = await import("../../scripts/seed-demo.mjs");
+    const address = `seed-${Date.now()}@example.test`;
+    expect((await seedDemo(url, { adminToken, address, password: "seed pw" })).created).toBe(true);
+    const get = (file: string) => fetch(`${url}/admin/v1/mailboxes/${encodeURIComponent(address)}/${file}`, { headers: { authorization: `Bearer ${adminToken}` } }).then((r) => r.text());
+    expect((await get("calendar.ics")).match(/BEGIN:VEVENT/g)).toHaveLength(6);
+    expect((await get("contacts.vcf")).match(/BEGIN:VCARD/g)).toHaveLength(3);
+  });
 });

@@ -1,4 +1,4 @@
-// Sync ([MS-ASCMD] 2.2.1.21) for mail collections: WBXML → SyncRequest → mailbox.sync() → WBXML.
+// Sync ([MS-ASCMD] 2.2.1.21) for mail and PIM collections: WBXML → SyncRequest → mailbox.sync() → WBXML.
 import { child, childrenNamed, childText, el, elements, text, type WbxmlElement } from "../../wbxml/index";
 import type { EasCommand, EasRequest, EasResponse } from "../command";
 import { mailChangeProperties, mailProperties } from "../email-props";
