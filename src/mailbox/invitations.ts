@@ -145,6 +145,20 @@ export class Invitations {
   replyHandedOver(id: number): void {
     this.storage.sql.exec(`DELETE FROM pim_reply_queue WHERE id = ?`, id);
   }
+
+  /**
+   * Hands every queued reply to `send` (the durable outbox: branch `send`'s Sending.queue), oldest first;
+   * each is forgotten once `send` resolved, so a crash in between resends it at most once more.
+   */
+  async flushReplies(send: (reply: QueuedReply) => Promise<unknown>): Promise<number> {
+    let n = 0;
+    for (const reply of this.queuedReplies()) {
+      await send(reply);
+      this.replyHandedOver(reply.id);
+      n++;
+    }
+    return n;
+  }
 }
 
 const VERB: Record<UserResponse, string> = { 1: "Accepted", 2: "Tentative", 3: "Declined" };

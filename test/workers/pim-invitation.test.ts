@@ -142,6 +142,13 @@ describe("through the mailbox and the MeetingResponse command", () => {
     await runInDurableObject(stub, async (mailbox: Mailbox) => {
       const item = await mailbox.pim.getByUid(calendarId, "meeting-42@organizer.example");
       expect(item?.data).toContain(`PARTSTAT=ACCEPTED:mailto:${ME}`);
+      // Handing the queue to an outbox empties it; a failing outbox keeps the reply for next time.
+      const invitations = (mailbox as unknown as { invitations: { flushReplies(f: (r: unknown) => Promise<unknown>): Promise<number> } }).invitations;
+      await expect(invitations.flushReplies(async () => Promise.reject(new Error("relay down")))).rejects.toThrow("relay down");
+      const sent: unknown[] = [];
+      expect(await invitations.flushReplies(async (r) => sent.push(r))).toBe(1);
+      expect(await invitations.flushReplies(async (r) => sent.push(r))).toBe(0);
+      expect(sent).toHaveLength(1);
     });
   });
 });
