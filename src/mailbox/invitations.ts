@@ -17,6 +17,9 @@ export interface MeetingAnswerRequest {
   instanceId?: string;
   /** 16.x SendResponse: false = update the calendar, tell nobody. */
   sendResponse: boolean;
+  /** 16.1 ProposedStartTime/ProposedEndTime (Compact DateTime): a new time proposal to the organizer. */
+  proposedStart?: string;
+  proposedEnd?: string;
 }
 
 export interface MeetingAnswerResult {
@@ -115,7 +118,8 @@ export class Invitations {
     if (!item) return fail(2);
     let answer;
     try {
-      answer = answerMeeting(item.data, this.owner(), r.userResponse as UserResponse, r.instanceId ? parseEasDate(r.instanceId) : undefined);
+      const proposed = r.proposedStart && r.proposedEnd ? { start: parseEasDate(r.proposedStart), end: parseEasDate(r.proposedEnd) } : undefined;
+      answer = answerMeeting(item.data, this.owner(), r.userResponse as UserResponse, r.instanceId ? parseEasDate(r.instanceId) : undefined, proposed);
     } catch (e) {
       if (e instanceof PimConversionError) return fail(2);
       throw e;

@@ -95,6 +95,18 @@ describe("iTIP on the stored calendar (pure)", () => {
   });
 });
 
+describe("16.1 new time proposals", () => {
+  it("a tentative answer with proposed times sends an iTIP COUNTER with them; the calendar keeps the organizer's times", () => {
+    const filed = applyItip(itip("REQUEST"), undefined, ME)!;
+    const { stored, reply } = answerMeeting(filed, ME, 2, undefined, { start: Date.UTC(2026, 11, 4, 16), end: Date.UTC(2026, 11, 4, 17) });
+    expect(reply!.ics).toContain("METHOD:COUNTER");
+    expect(reply!.ics).toContain("DTSTART:20261204T160000Z");
+    expect(reply!.ics).toContain("DTEND:20261204T170000Z");
+    expect(stored).toContain("DTSTART;TZID=Europe/Paris:20261204T150000");
+    expect(answerMeeting(filed, ME, 1, undefined, { start: 0, end: 1 }).reply!.ics).toContain("METHOD:REPLY"); // accepting proposes nothing
+  });
+});
+
 describe("through the mailbox and the MeetingResponse command", () => {
   it("an iMIP invitation delivered to the Inbox appears in the calendar; accepting twice queues one reply (anchors §3 row 21)", async () => {
     await createAccount(env.DB, ME, "invitee-pw");

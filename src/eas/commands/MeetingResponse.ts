@@ -19,6 +19,8 @@ export const MeetingResponseCommand: EasCommand = {
       instanceId: childText(r, "InstanceId", "MeetingResponse")?.trim() || undefined,
       // 16.x SendResponse present = send; 14.x always sends ([MS-ASCMD] 2.2.3.164).
       sendResponse: Number.parseFloat(req.protocolVersion) < 16 || childrenNamed(r, "SendResponse", "MeetingResponse").length > 0,
+      proposedStart: childText(r, "ProposedStartTime", "MeetingResponse")?.trim() || undefined,
+      proposedEnd: childText(r, "ProposedEndTime", "MeetingResponse")?.trim() || undefined,
     }));
     const results = await req.mailbox.meetingResponse(parsed);
     return {

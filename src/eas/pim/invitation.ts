@@ -124,9 +124,10 @@ export interface MeetingAnswer {
 
 /**
  * The owner answers an invitation (the whole series, or one occurrence by its RECURRENCE-ID instant in ms).
- * Proposed times (16.1) travel in the reply as a counter-proposal comment, not as new times.
+ * With proposed times (16.1 ProposedStartTime/EndTime, tentative or decline) the reply is an iTIP COUNTER
+ * carrying them (RFC 5546 3.2.7); the stored event keeps the organizer's times.
  */
-export function answerMeeting(stored: string, owner: string, response: UserResponse, occurrenceMs?: number): MeetingAnswer {
+export function answerMeeting(stored: string, owner: string, response: UserResponse, occurrenceMs?: number, proposed?: { start: number; end: number }): MeetingAnswer {
   const cal = parseCalendar(stored);
   const list = events(cal);
   const m = master(list);
@@ -155,11 +156,17 @@ export function answerMeeting(stored: string, owner: string, response: UserRespo
   let reply: MeetingAnswer["reply"] = null;
   if (organizer && organizer !== owner.toLowerCase()) {
     const out = newCalendar();
-    out.addPropertyWithValue("method", "REPLY");
+    const counter = proposed !== undefined && response !== 1;
+    out.addPropertyWithValue("method", counter ? "COUNTER" : "REPLY");
     for (const e of targets) {
       const r = new ICAL.Component("vevent");
-      for (const name of ["uid", "recurrence-id", "sequence", "organizer", "summary", "dtstart", "dtend"]) {
+      const times = counter ? [] : ["dtstart", "dtend"];
+      for (const name of ["uid", "recurrence-id", "sequence", "organizer", "summary", ...times]) {
         for (const p of e.getAllProperties(name)) r.addProperty(new ICAL.Property(JSON.parse(JSON.stringify(p.toJSON()))));
+      }
+      if (counter) {
+        r.addPropertyWithValue("dtstart", utcTime(proposed.start));
+        r.addPropertyWithValue("dtend", utcTime(proposed.end));
       }
       r.addPropertyWithValue("dtstamp", utcTime(Date.now()));
       const att = r.addPropertyWithValue("attendee", mailto(owner));
