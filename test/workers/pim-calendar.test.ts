@@ -95,6 +95,31 @@ function recurring(c: Case, v: number): WbxmlElement {
   );
 }
 
+/** A weekly all-day series: the third day moved one day later, the fourth deleted (grommunio PR#27). */
+function recurringAllDay(c: Case, v: number): WbxmlElement {
+  const [y, m, d] = c.series;
+  const day = (n: number) => new Date(Date.UTC(y, m - 1, d + n));
+  const ymd = (x: Date) => [x.getUTCFullYear(), x.getUTCMonth() + 1, x.getUTCDate()] as const;
+  // 14.x: local midnights (with Timezone); 16.x: dates, InstanceId the date at 00:00 UTC.
+  const when = (x: Date) => (v >= 16 ? dateOnly(...ymd(x)) : compact(at(c.zone, ...ymd(x))));
+  const id = (x: Date) => (v >= 16 ? el("AirSyncBase", "InstanceId", `${x.toISOString().slice(0, 10)}T00:00:00.000Z`) : C("ExceptionStartTime", when(x)));
+  return el(
+    "AirSync",
+    "ApplicationData",
+    v < 16 && C("Timezone", deviceBlob(c.zone, y)),
+    C("AllDayEvent", 1),
+    C("StartTime", when(day(0))),
+    C("EndTime", when(day(1))),
+    ...common(v, "uid-allday-series", "Gym"),
+    C("Recurrence", C("Type", 1), C("Occurrences", 5), C("Interval", 1), C("DayOfWeek", 2), v >= 14.1 && C("FirstDayOfWeek", 1)),
+    C(
+      "Exceptions",
+      C("Exception", id(day(14)), C("StartTime", when(day(15))), C("EndTime", when(day(16))), C("DtStamp", "20260102T080000Z")),
+      C("Exception", C("Deleted", 1), id(day(21))),
+    ),
+  );
+}
+
 function ctxFor(v: number): CalendarContext {
   return { version: v, defaultZone: "Europe/Berlin", userEmail: "me@example.test" };
 }
@@ -137,6 +162,16 @@ describe("device -> server -> device is identical, 12.1 to 16.1 (anchors §3 row
         expectIdentical(device, back);
         const end = new Date(Date.UTC(c.day[0], c.day[1] - 1, c.day[2] + 3));
         expect(ics).toContain(`DTEND;VALUE=DATE:${end.toISOString().slice(0, 10).replace(/-/g, "")}`);
+      });
+      it(`${label}: weekly all-day series with a moved and a deleted occurrence (anchors §3 rows 9, 10)`, () => {
+        const device = recurringAllDay(c, v);
+        const { ics, back } = roundTrip(device, v);
+        expectIdentical(device, back);
+        const [y, m, d] = c.series;
+        const ymd = (days: number) => new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10).replace(/-/g, "");
+        expect(ics).toContain(`EXDATE;VALUE=DATE:${ymd(21)}`);
+        expect(ics).toContain(`RECURRENCE-ID;VALUE=DATE:${ymd(14)}`);
+        expect(ics).toContain(`DTSTART;VALUE=DATE:${ymd(15)}`);
       });
       it(`${label}: weekly series with a moved and a deleted occurrence (anchors §3 row 10)`, () => {
         const device = recurring(c, v);
