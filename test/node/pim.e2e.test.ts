@@ -145,6 +145,16 @@ describe("PIM on the phone", () => {
     for (const kept of ["+44 20 7946 0003", "X-ABLABEL:LAB", "ITEM2.X-ABLABEL:WEEKEND", "PHOTO", "St James", "NOTE:Wrote the first published algorithm."]) expect(card.toUpperCase()).toContain(kept.toUpperCase());
     expect(card).toMatch(/BDAY[^:]*:1815-?12-?10/);
 
+    // ItemOperations Fetch of the card (MS-ASCMD 2.2.1.10): the same properties as Sync, Class Contacts.
+    const fetched = await android.command(
+      "ItemOperations",
+      el("ItemOperations", "ItemOperations", el("ItemOperations", "Fetch", el("ItemOperations", "Store", "Mailbox"), A("CollectionId", contacts), A("ServerId", adaId))),
+    );
+    const fetch = child(child(fetched.tree, "Response"), "Fetch")!;
+    expect(childText(fetch, "Status")).toBe("1");
+    expect(childText(fetch, "Class", "AirSync")).toBe("Contacts");
+    expect(childText(child(fetch, "Properties"), "FirstName", "Contacts")).toBe("Augusta Ada");
+
     // The other phone gets the edit, with the photo.
     const down = await iphone.command("Sync", syncRequest(contacts, "0"));
     const all = await syncAll(iphone, contacts);
