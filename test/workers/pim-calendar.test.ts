@@ -288,6 +288,15 @@ describe("server-side events to the device", () => {
     expect(withException).toContain("DTEND;TZID=Europe/Paris:20260323T100000");
   });
 
+  it("TZIDs from other producers: Outlook's Windows names and vendor-prefixed ids map to the IANA zone", () => {
+    for (const tzid of ['"W. Europe Standard Time"', "/mozilla.org/20050126_1/Europe/Berlin"]) {
+      const outlook = ics.replace(/TZID=Europe\/Paris/g, `TZID=${tzid}`).replace("BEGIN:VEVENT", `BEGIN:VTIMEZONE\r\nTZID:${tzid.replace(/"/g, "")}\r\nBEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT`);
+      const out = eventToEas(outlook, ctxFor(14.1));
+      expect(out.find((e) => e.name === "StartTime")?.children).toEqual(["20260316T080000Z"]);
+      expect(out.find((e) => e.name === "Exceptions")).toBeDefined();
+    }
+  });
+
   it("bad device data is a conversion error, never a crash (Sync Status 6)", () => {
     const bad = [
       el("AirSync", "ApplicationData", C("StartTime", "2026-13-01"), C("Subject", "x")),

@@ -2,6 +2,7 @@
 import ICAL from "ical.js";
 import { PimConversionError } from "./errors";
 import type { CalendarDate } from "./eas-dates";
+import { WINDOWS_TO_IANA } from "./windows-zones";
 import { isKnownZone, localToUtc, utcToLocal } from "./zone-clock";
 
 export { ICAL };
@@ -73,10 +74,23 @@ export function writeTime(p: ICAL.Property, value: TimeValue, multi: ICAL.Time[]
   else p.setValue(t);
 }
 
-/** The zone a property's time is in: its TZID when Intl knows it, UTC for a "Z" value, else the fallback. */
+/**
+ * The IANA zone a TZID names: an IANA id, a Windows key (Outlook exports "W. Europe Standard Time"), or
+ * an id with a vendor prefix ("/mozilla.org/20050126_1/Europe/Paris"); undefined when none fits.
+ */
+export function ianaZoneOf(tzid: string): string | undefined {
+  const id = tzid.trim().replace(/^"|"$/g, "");
+  if (isKnownZone(id)) return id;
+  if (WINDOWS_TO_IANA[id]) return WINDOWS_TO_IANA[id];
+  const tail = /([A-Za-z_]+\/[A-Za-z_+\-0-9]+(?:\/[A-Za-z_]+)?)$/.exec(id)?.[1];
+  return tail && isKnownZone(tail) ? tail : undefined;
+}
+
+/** The zone a property's time is in: the zone its TZID names, UTC for a "Z" value, else the fallback. */
 export function zoneOfProperty(p: ICAL.Property | null, fallback: string): string {
   const tzid = p?.getParameter("tzid");
-  if (typeof tzid === "string" && isKnownZone(tzid)) return tzid;
+  const named = typeof tzid === "string" ? ianaZoneOf(tzid) : undefined;
+  if (named) return named;
   const v = p?.getFirstValue() as ICAL.Time | undefined;
   if (v && v.zone?.tzid === "UTC") return "UTC";
   return fallback;

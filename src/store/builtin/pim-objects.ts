@@ -1,6 +1,7 @@
 // Splitting and joining whole collections (.ics / .vcf) into one object per UID, with ical.js.
 import ICAL from "ical.js";
 import { PimConversionError } from "../../eas/pim/errors";
+import { ianaZoneOf } from "../../eas/pim/ical-util";
 
 function parseAll(text: string): ICAL.Component[] {
   let parsed: unknown;
@@ -103,10 +104,11 @@ export const NO_END = 8_640_000_000_000_000;
 function instant(t: ICAL.Time, tzid: unknown): number {
   const fields = { year: t.year, month: t.month, day: t.day, hour: t.isDate ? 0 : t.hour, minute: t.isDate ? 0 : t.minute, second: t.isDate ? 0 : t.second };
   const naive = Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second);
-  if (t.zone?.tzid === "UTC" || typeof tzid !== "string") return naive;
+  const zone = typeof tzid === "string" ? ianaZoneOf(tzid) : undefined;
+  if (t.zone?.tzid === "UTC" || !zone) return naive;
   try {
     // Close enough for a filter window: the zone's offset at that moment (Intl), no DST gap handling.
-    const f = new Intl.DateTimeFormat("en-US", { timeZone: tzid, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
+    const f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
     const p = Object.fromEntries(f.formatToParts(new Date(naive)).map((x) => [x.type, x.value]));
     const asLocal = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour) % 24, Number(p.minute), Number(p.second));
     return naive - (asLocal - naive);
