@@ -4,6 +4,8 @@ import { BLOB_LENGTH, decodeTimeZone, encodeTimeZone } from "../../src/eas/pim/t
 import { offsetFromTimeZone, timeZoneForZone, zoneForTimeZone } from "../../src/eas/pim/timezone-rule";
 import { offsetMinutes } from "../../src/eas/pim/zone-clock";
 import { PimConversionError } from "../../src/eas/pim/errors";
+import { ICAL } from "../../src/eas/pim/ical-util";
+import { vtimezoneFor } from "../../src/eas/pim/vtimezone";
 
 const ZONES = ["Pacific/Kiritimati", "Etc/GMT+12", "Europe/Paris", "Australia/Lord_Howe", "America/New_York", "America/Santiago", "Pacific/Auckland", "Asia/Kolkata", "Europe/London"];
 
@@ -81,5 +83,17 @@ describe("choosing the IANA zone for a device's blob", () => {
     }
     expect(zoneForTimeZone({ ...timeZoneForZone("Pacific/Kiritimati", 2026), standardName: "" }, 2026)).toBe("Etc/GMT-14");
     expect(zoneForTimeZone({ ...timeZoneForZone("Etc/GMT+12", 2026), standardName: "" }, 2026)).toBe("Etc/GMT+12");
+  });
+});
+
+describe("VTIMEZONE for stored objects (RFC 5545 3.6.5)", () => {
+  it("built from the same rule, it gives ical.js the zone's offsets across DST, southern hemisphere and fixed zones", () => {
+    for (const zone of ["Europe/Paris", "Australia/Lord_Howe", "America/Santiago", "Pacific/Kiritimati", "Etc/GMT+12"]) {
+      const tz = new ICAL.Timezone({ component: vtimezoneFor(zone, 2026), tzid: zone });
+      for (let ms = Date.UTC(2026, 0, 10); ms < Date.UTC(2026, 11, 31); ms += 7 * 86_400_000) {
+        const t = ICAL.Time.fromJSDate(new Date(ms), true);
+        expect(tz.utcOffset(t) / 60, `${zone} ${new Date(ms).toISOString()}`).toBe(offsetMinutes(zone, ms));
+      }
+    }
   });
 });

@@ -23,6 +23,7 @@ import { patternFromEas, patternFromRecur, patternToEas, recurFromPattern } from
 import { decodeTimeZone } from "./timezone-blob";
 import { sameTimeZone, timeZoneBlobForZone, timeZoneForZone, zoneForTimeZone } from "./timezone-rule";
 import { bodyFromEas, bodyToEas } from "./body";
+import { ensureVtimezones } from "./vtimezone";
 import { categoriesFromEas, categoriesToEas } from "./categories";
 
 export interface CalendarContext {
@@ -598,6 +599,7 @@ export function eventFromEas(data: WbxmlElement, ctx: CalendarContext, previousI
     master.removeAllProperties("exdate");
     for (const o of cal.getAllSubcomponents("vevent")) if (o !== master) cal.removeSubcomponent(o);
   }
+  ensureVtimezones(cal, new Date(newSpan.startMs).getUTCFullYear());
   return cal.toString();
 }
 

@@ -3,6 +3,7 @@
 import { child, childText, el } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
 import { bodyFromEas, bodyToEas } from "./body";
+import { ensureVtimezones } from "./vtimezone";
 import { categoriesFromEas, categoriesToEas } from "./categories";
 import { formatDateTime, parseEasDate } from "./eas-dates";
 import { PimConversionError } from "./errors";
@@ -235,5 +236,6 @@ export function taskFromEas(data: WbxmlElement, ctx: TaskContext, previousIcs?: 
   todo.addPropertyWithValue("dtstamp", utcTime(Date.now()));
   todo.removeAllProperties("last-modified");
   todo.addPropertyWithValue("last-modified", utcTime(Date.now()));
+  ensureVtimezones(cal, new Date().getUTCFullYear());
   return cal.toString();
 }

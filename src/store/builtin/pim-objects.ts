@@ -143,13 +143,23 @@ export function horizonOf(data: string, updated: number): number {
 }
 
 /**
- * What an object says, without its envelope (PRODID, VERSION of the VCALENDAR; folding; line order of
- * components): an export re-imported unchanged must not count as a change (no Change to every phone).
+ * What an object says, without its envelope (PRODID, VERSION, VTIMEZONEs of the VCALENDAR; folding;
+ * order of components): an export re-imported unchanged must not count as a change (no Change to every
+ * phone).
  */
 export function contentKey(data: string): string {
   try {
     return parseAll(data)
-      .map((c) => (c.name === "vcalendar" ? c.getAllSubcomponents().map((s) => s.toString()).sort().join("\n") : c.toString()))
+      .map((c) =>
+        c.name === "vcalendar"
+          ? c
+              .getAllSubcomponents()
+              .filter((s) => s.name !== "vtimezone") // zone definitions travel with the file, not the event
+              .map((s) => s.toString())
+              .sort()
+              .join("\n")
+          : c.toString(),
+      )
       .join("\n");
   } catch {
     return data;
