@@ -259,7 +259,7 @@ export class SyncEngine {
     // [MS-ASCMD] 2.2.3.84 (R5838): GetChanges set with SyncKey 0 is a protocol error.
     if (c.getChanges === true) return bare(c.collectionId, "0", SyncStatus.ProtocolError);
     const options = c.options ?? st0?.options?.options ?? DEFAULT_OPTIONS;
-    // Supported is only read with SyncKey 0 and cached (MS-ASCMD_R4547 R4548; later ones ignored, R4552).
+    // Supported is only read with SyncKey 0 and cached (MS-ASCMD_R4547 MS-ASCMD_R4548); later ones are ignored (MS-ASCMD_R4552).
     const supported = c.supported ?? st0?.options?.supported;
     const cachedOptions = { options, ...(supported ? { supported } : {}) };
     // A second SyncKey 0 before anything was sent (iOS does this for big folders) joins the same series.

@@ -79,3 +79,25 @@ describe("PIM Sync in workerd", () => {
     expect(seen.filter((x) => x === "one@x" || x === "two@x")).toHaveLength(1); // the bad one left untouched
   });
 });
+
+describe("Supported (ghosting) per device and collection", () => {
+  it("is taken at SyncKey 0 and cached; a later one is ignored (MS-ASCMD_R4547 MS-ASCMD_R4548 MS-ASCMD_R4552 MS-ASCMD_R5911)", async () => {
+    const CONTACTS = "7";
+    await admin("PUT", "contacts.vcf", "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:g1\r\nFN:Ann Lee\r\nN:Lee;Ann;;;\r\nTITLE:Pilot\r\nNOTE:n\r\nEND:VCARD\r\n", "text/vcard");
+    const p = new TestPhone(USER, PW, "GHOST1", "14.1");
+    const supported = el("AirSync", "Supported", el("Contacts", "FirstName"), el("Contacts", "LastName"));
+    let key = syncKeyOf(await p.sync(CONTACTS, "0", { extra: [supported] }));
+    const first = await p.sync(CONTACTS, key);
+    key = syncKeyOf(first);
+    const id = childText(child(child(collectionOf(first), "Commands"), "Add"), "ServerId")!;
+    // A later Supported naming JobTitle must not un-ghost it: the title survives a Change without it.
+    const later = el("AirSync", "Supported", el("Contacts", "FirstName"), el("Contacts", "LastName"), el("Contacts", "JobTitle"));
+    const change = A("Change", A("ServerId", id), A("ApplicationData", el("Contacts", "FirstName", "Anne"), el("Contacts", "LastName", "Lee")));
+    const r = await p.sync(CONTACTS, key, { extra: [later], commands: [change] });
+    expect(childText(collectionOf(r), "Status")).toBe("1");
+    const { exports } = await import("cloudflare:workers");
+    const vcf = await (await exports.default.fetch(new Request(`https://mail.example.test/admin/v1/mailboxes/${USER}/contacts.vcf`, { headers: { authorization: "Bearer test-admin-token" } }))).text();
+    expect(vcf).toContain("N:Lee;Anne;;;");
+    expect(vcf).toContain("TITLE:Pilot");
+  });
+});
