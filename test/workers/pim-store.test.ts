@@ -69,6 +69,8 @@ describe("admin calendar.ics and contacts.vcf", () => {
     expect(exported.text).toContain("RECURRENCE-ID;TZID=Europe/Paris:20261127T093000");
     expect(exported.text).toContain("EXDATE;TZID=Europe/Paris:20261125T093000");
     expect(exported.text.match(/BEGIN:VEVENT/g)).toHaveLength(6);
+    // RFC 5545 3.6.5: one VTIMEZONE per TZID used, once in the whole file.
+    for (const zone of ["Europe/Paris", "America/New_York", "Australia/Sydney"]) expect(exported.text.match(new RegExp(`TZID:${zone}\r\n`, "g"))).toHaveLength(1);
 
     // What a phone sees for the series: a weekly pattern with one deleted and one moved occurrence.
     await runInDurableObject(env.MAILBOX.getByName(address), async (mailbox: Mailbox) => {

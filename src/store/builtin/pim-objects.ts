@@ -2,6 +2,7 @@
 import ICAL from "ical.js";
 import { PimConversionError } from "../../eas/pim/errors";
 import { ianaZoneOf } from "../../eas/pim/ical-util";
+import { ensureVtimezones } from "../../eas/pim/vtimezone";
 
 function parseAll(text: string): ICAL.Component[] {
   let parsed: unknown;
@@ -59,6 +60,7 @@ export function splitCalendar(text: string, componentNames: string[]): { objects
         if (tzid && text.includes(`TZID=${tzid}`)) out.addSubcomponent(new ICAL.Component(JSON.parse(JSON.stringify(z.toJSON()))));
       }
       for (const c of comps) out.addSubcomponent(new ICAL.Component(JSON.parse(JSON.stringify(c.toJSON()))));
+      ensureVtimezones(out, new Date().getUTCFullYear()); // files that rely on IANA names alone get them
       objects.push(out.toString());
     }
   }
