@@ -28,6 +28,13 @@ export async function seedDemo(url, { adminToken, address, password }) {
       if (r.status >= 300) throw new Error(`import ${m.name}: ${r.status} ${r.text}`);
     }
   }
+  if (existsSync(path.join(here, "demo-pim.mjs"))) {
+    const { demoCalendarIcs, demoContactsVcf } = await import("./demo-pim.mjs");
+    for (const [file, body, type] of [["calendar.ics", demoCalendarIcs(), "text/calendar"], ["contacts.vcf", demoContactsVcf(), "text/vcard"]]) {
+      const r = await call(url, adminToken, "PUT", `${box}/${file}`, body, type);
+      if (r.status >= 300) throw new Error(`PUT ${file}: ${r.status} ${r.text}`);
+    }
+  }
   const sub = await call(url, adminToken, "POST", "/admin/v1/subscriptions", {
     mailbox: address,
     customer: { kind: "business", name: "Demo", email: address },

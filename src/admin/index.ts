@@ -7,11 +7,12 @@ import { deviceRoutes } from "./devices";
 import { newAdminRouter, type AdminApp } from "./context";
 import { jobRoutes } from "./jobs-routes";
 import { mailboxRoutes } from "./mailboxes-routes";
+import { pimRoutes } from "./pim-routes";
 import { errorToProblem, problem } from "./problem";
 import { recordRoutes } from "./records-routes";
 import { subscriptionRoutes } from "./subscriptions-routes";
 
-const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, recordRoutes, jobRoutes, deviceRoutes];
+const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes];
 
 /** `overrides` lets tests inject the clock and the network (DoH/RDAP fetcher). */
 export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {

@@ -63,6 +63,7 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
         )
       : null,
     el("Email", "MessageClass", item.messageClass),
+    item.meetingRequest ?? null,
     el("Email", "InternetCPID", "65001"),
     flag(item.flagged),
     el("Email", "ContentClass", item.contentClass ?? "urn:content-classes:message"),

@@ -3,7 +3,7 @@
 import { child, childrenNamed, childText, elements, text, type WbxmlElement } from "../wbxml/index";
 import type { EasRequest } from "./command";
 import { parseOptions } from "./options";
-import type { ClientAdd, ClientMailChange, SyncCollectionRequest, SyncRequest } from "./sync-types";
+import type { ClientAdd, ClientMailChange, DeviceContext, SyncCollectionRequest, SyncRequest } from "./sync-types";
 import { SyncStatus } from "./sync-types";
 
 export class SyncParseError extends Error {
@@ -30,11 +30,14 @@ function boolOf(e: WbxmlElement | undefined): boolean | undefined {
   throw new SyncParseError(SyncStatus.ProtocolError);
 }
 
-function parseChange(c: WbxmlElement): ClientMailChange {
+function parseChange(c: WbxmlElement, device: DeviceContext): ClientMailChange {
   const serverId = childText(c, "ServerId");
   if (!serverId) throw new SyncParseError(SyncStatus.ProtocolError);
   const data = child(c, "ApplicationData");
-  const change: ClientMailChange = { serverId, data };
+  const change: ClientMailChange = { serverId, data, device };
+  // 16.x: one occurrence of a recurring event ([MS-ASCAL] 2.2.2.22, MS-ASCAL_R2113).
+  const instanceId = childText(c, "InstanceId", "AirSyncBase")?.trim();
+  if (instanceId) change.instanceId = instanceId;
   const read = childText(data, "Read", "Email")?.trim();
   // [MS-ASEMAIL] 2.2.2.58 (R643): a non-boolean Read is Status 6 for that item.
   if (read !== undefined && read !== "0" && read !== "1") change.invalid = true;
@@ -44,7 +47,7 @@ function parseChange(c: WbxmlElement): ClientMailChange {
   return change;
 }
 
-function parseAdd(a: WbxmlElement): ClientAdd {
+function parseAdd(a: WbxmlElement, device: DeviceContext): ClientAdd {
   const clientId = childText(a, "ClientId");
   if (!clientId) throw new SyncParseError(SyncStatus.ProtocolError);
   const fields: Record<string, string> = {};
@@ -55,18 +58,18 @@ function parseAdd(a: WbxmlElement): ClientAdd {
       fields["Body.Data"] = childText(f, "Data") ?? "";
     } else fields[f.name] = text(f) ?? "";
   }
-  return { clientId, fields, data };
+  return { clientId, fields, data, device };
 }
 
-function parseCollection(c: WbxmlElement, partial: boolean): SyncCollectionRequest {
+function parseCollection(c: WbxmlElement, partial: boolean, device: DeviceContext): SyncCollectionRequest {
   const collectionId = childText(c, "CollectionId");
   const syncKey = childText(c, "SyncKey");
   if (!collectionId || (!partial && !syncKey)) throw new SyncParseError(SyncStatus.ProtocolError);
   const commands = child(c, "Commands");
-  const optionsEls = childrenNamed(c, "Options").filter((o) => {
-    const cls = childText(o, "Class");
-    return cls === undefined || cls === "Email";
-  });
+  // One Options per class; a mail folder may also carry SMS Options, which this server does not sync.
+  const optionsEls = childrenNamed(c, "Options").filter((o) => childText(o, "Class") !== "SMS");
+  const deletes = childrenNamed(commands, "Delete");
+  const supported = child(c, "Supported");
   const req: SyncCollectionRequest = {
     syncKey: syncKey || undefined,
     collectionId,
@@ -74,31 +77,39 @@ function parseCollection(c: WbxmlElement, partial: boolean): SyncCollectionReque
     windowSize: intOf(child(c, "WindowSize")),
     deletesAsMoves: boolOf(child(c, "DeletesAsMoves")),
     options: optionsEls.length > 0 ? parseOptions(optionsEls[0], () => new SyncParseError(SyncStatus.ProtocolError)) : undefined,
-    changes: childrenNamed(commands, "Change").map(parseChange),
-    deletes: childrenNamed(commands, "Delete").map((d) => {
-      const id = childText(d, "ServerId");
-      if (!id) throw new SyncParseError(SyncStatus.ProtocolError);
-      return id;
-    }),
-    adds: childrenNamed(commands, "Add").map(parseAdd),
+    changes: [
+      ...childrenNamed(commands, "Change").map((x) => parseChange(x, device)),
+      // 16.x: a Delete with InstanceId removes one occurrence; the series item itself changes.
+      ...deletes.filter((d) => childText(d, "InstanceId", "AirSyncBase")?.trim()).map((d) => ({ ...parseChange(d, device), deleteInstance: true })),
+    ],
+    deletes: deletes
+      .filter((d) => !childText(d, "InstanceId", "AirSyncBase")?.trim())
+      .map((d) => {
+        const id = childText(d, "ServerId");
+        if (!id) throw new SyncParseError(SyncStatus.ProtocolError);
+        return id;
+      }),
+    adds: childrenNamed(commands, "Add").map((x) => parseAdd(x, device)),
     fetches: childrenNamed(commands, "Fetch").map((f) => {
       const id = childText(f, "ServerId");
       if (!id) throw new SyncParseError(SyncStatus.ProtocolError);
       return id;
     }),
   };
+  if (supported) req.supported = elements(supported).map((e) => e.name);
   return req;
 }
 
 /** Typed Sync request from the decoded body; `null` body = the empty Sync request. */
 export function parseSyncRequest(req: EasRequest): SyncRequest {
-  const base = { deviceId: req.deviceId, user: req.user, protocolVersion: req.protocolVersion };
+  const base = { deviceId: req.deviceId, deviceType: req.deviceType, userAgent: req.userAgent, user: req.user, protocolVersion: req.protocolVersion };
   const body = req.body;
   if (!body) return { ...base, empty: true, partial: false, collections: [] };
   if (body.ns !== "AirSync" || body.name !== "Sync") throw new SyncParseError(SyncStatus.ProtocolError);
   const partial = child(body, "Partial") !== undefined;
   const collectionsEl = child(body, "Collections");
-  const collections = childrenNamed(collectionsEl, "Collection").map((c) => parseCollection(c, partial));
+  const device: DeviceContext = { deviceId: req.deviceId, protocolVersion: req.protocolVersion, deviceType: req.deviceType, userAgent: req.userAgent };
+  const collections = childrenNamed(collectionsEl, "Collection").map((c) => parseCollection(c, partial, device));
   // Wait/HeartbeatInterval were checked by parseSyncWait (Status 4 together, Status 14 + Limit out of range).
   const wait = intOf(child(body, "Wait"));
   const heartbeatInterval = intOf(child(body, "HeartbeatInterval"));

@@ -21,6 +21,8 @@ export interface ItemOptions {
   mimeTruncation?: number;
   /** Protocol version, e.g. "14.1": decides which elements may appear. */
   protocolVersion: string;
+  /** The device asking, when known (PIM conversions follow per-client conventions, e.g. birthdays). */
+  device?: DeviceContext;
 }
 
 /** Sync Options that persist per device and collection ([MS-ASAIRS] 2.2.2.12: "persisted by the server"). */
@@ -42,6 +44,21 @@ export interface ClientMailChange {
   flagged?: boolean;
   /** A value the server cannot convert (e.g. Read "yes"): answered with Status 6, nothing applied. */
   invalid?: boolean;
+  /** 16.x calendar: airsyncbase:InstanceId of the one occurrence this Change (or Delete) is about. */
+  instanceId?: string;
+  /** A Delete with InstanceId: removes that occurrence from the series (an EXDATE), not the item. */
+  deleteInstance?: boolean;
+  /** Who sent it, for the PIM conversions (version rules, per-client quirks). */
+  device?: DeviceContext;
+  /** The Supported element names cached at SyncKey 0 ([MS-ASCMD] 2.2.3.179); absent = nothing ghosted. */
+  supported?: string[];
+}
+
+export interface DeviceContext {
+  deviceId: string;
+  protocolVersion: string;
+  deviceType: string;
+  userAgent?: string;
 }
 
 /** A device Add (16.x drafts). Fields are the ApplicationData children by name. */
@@ -50,6 +67,7 @@ export interface ClientAdd {
   fields: Record<string, string>;
   /** The ApplicationData as sent, for classes other than mail. */
   data?: WbxmlElement;
+  device?: DeviceContext;
 }
 
 export interface SyncCollectionRequest {
@@ -65,10 +83,14 @@ export interface SyncCollectionRequest {
   deletes: string[];
   adds: ClientAdd[];
   fetches: string[];
+  /** Child element names of Supported (calendar and contacts ghosting), sent with SyncKey 0. */
+  supported?: string[];
 }
 
 export interface SyncRequest {
   deviceId: string;
+  deviceType?: string;
+  userAgent?: string;
   /** The mailbox address (sender of drafts the device adds). */
   user?: string;
   protocolVersion: string;
@@ -97,6 +119,8 @@ export interface MailItemData {
   flagged: boolean;
   messageClass: string;
   contentClass?: string;
+  /** An invitation's Email MeetingRequest ([MS-ASEMAIL] 2.2.2.48), already in EAS form. */
+  meetingRequest?: WbxmlElement;
   lastVerb?: number;
   body?: BodyData;
   nativeBodyType: number;

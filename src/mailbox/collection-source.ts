@@ -21,8 +21,8 @@ export interface CollectionSource<S extends ItemStamp = ItemStamp> {
   count(folderId: string, since?: number): Promise<number>;
   /** Everything the device gets in an Add or Fetch. */
   render(item: S, opts: ItemOptions): Promise<ItemPayload>;
-  /** What a Change carries for an item the device already has. */
-  renderChange(item: S): Promise<ChangePayload>;
+  /** What a Change carries for an item the device already has (PIM classes send the whole item). */
+  renderChange(item: S, opts: ItemOptions): Promise<ChangePayload>;
   /** A device Change; false when the data cannot be converted (Status 6). */
   applyChange(item: S, change: ClientMailChange): Promise<boolean>;
   /** A device Add; returns the new item id. */

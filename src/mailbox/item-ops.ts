@@ -1,6 +1,7 @@
 // GetItemEstimate, ItemOperations (Fetch, EmptyFolderContents) and MoveItems on the mailbox side, plus
 // the "what is pending for this device" question the push helper asks.
 import type { ItemOptions, MailItemData } from "../eas/sync-types";
+import type { WbxmlElement } from "../wbxml/types";
 import type { MailStore, StoreFolder } from "../store/types";
 import { parseFileReference, parseServerId, serverIdOf } from "./ids";
 import { loadMailItem } from "./mail-item";
@@ -27,7 +28,7 @@ export type FetchRequest =
   | { kind: "attachment"; fileReference: string; range?: { start: number; end: number } };
 
 export type FetchResult =
-  | { kind: "item"; status: number; collectionId: string; serverId: string; item?: MailItemData }
+  | { kind: "item"; status: number; collectionId: string; serverId: string; item?: MailItemData; itemClass?: string; data?: WbxmlElement[] }
   | {
       kind: "attachment";
       status: number;
@@ -182,6 +183,15 @@ export class ItemOps {
 
   private async fetchItem(r: Extract<FetchRequest, { kind: "item" }>): Promise<FetchResult> {
     const id = parseServerId(r.serverId);
+    const folder = (await this.store.listFolders()).find((f) => f.id === r.collectionId);
+    if (folder && folder.itemClass !== "Email") {
+      // Calendar, Contacts, Tasks, Notes: the item as its class source renders it for Sync.
+      const src = this.engine.sourceFor(folder);
+      const stamp = src && id && id.folderId === r.collectionId ? await src.stamp(r.collectionId, id.itemId) : null;
+      const payload = src && stamp ? await src.render(stamp, r.options) : null;
+      if (!payload || !("data" in payload)) return { kind: "item", status: 6, collectionId: r.collectionId, serverId: r.serverId };
+      return { kind: "item", status: 1, collectionId: r.collectionId, serverId: r.serverId, itemClass: folder.itemClass, data: payload.data };
+    }
     const s = id && id.folderId === r.collectionId ? await this.store.getSummary(r.collectionId, id.itemId).catch(() => null) : null;
     // [MS-ASCMD] 2.2.3.177.8 Status 6: the object was not found.
     if (!s) return { kind: "item", status: 6, collectionId: r.collectionId, serverId: r.serverId };

@@ -1,6 +1,8 @@
 import { mimeTruncationBytes, plainToHtml, rankBodyPreferences, truncateUtf8 } from "../eas/body-preference";
 import type { BodyData, BodyPreference, ItemOptions, MailChangeData, MailItemData } from "../eas/sync-types";
 import type { MailStore, MailSummary } from "../store/types";
+import { PimConversionError } from "../eas/pim/errors";
+import { meetingRequestToEas } from "../eas/pim/meeting-request";
 import { fileReferenceOf } from "./ids";
 
 const SMIME_TYPES = /^application\/(x-)?pkcs7-(mime|signature)$/i;
@@ -35,6 +37,21 @@ function messageClassOf(s: MailSummary): string {
   return "IPM.Note";
 }
 
+/** The invitation of a meeting request or cancellation as Email MeetingRequest; none when unreadable. */
+async function meetingRequestOf(store: MailStore, s: MailSummary, opts: ItemOptions) {
+  const method = s.calendarMethod?.toUpperCase();
+  if (method !== "REQUEST" && method !== "CANCEL") return undefined;
+  const part = s.attachments.find((a) => a.contentType.toLowerCase().startsWith("text/calendar"));
+  const att = part ? await store.getAttachment(s.folderId, s.itemId, part.partId) : null;
+  if (!att) return undefined;
+  try {
+    return meetingRequestToEas(new TextDecoder().decode(att.data), { version: Number.parseFloat(opts.protocolVersion) || 14.1, defaultZone: "Etc/UTC" });
+  } catch (e) {
+    if (e instanceof PimConversionError) return undefined;
+    throw e;
+  }
+}
+
 /** Builds what the device gets for one message, reading bodies from the store as the options need. */
 export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemOptions): Promise<MailItemData> {
   return {
@@ -51,6 +68,7 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
     flagged: s.flags.flagged,
     messageClass: messageClassOf(s),
     contentClass: s.contentClass,
+    meetingRequest: await meetingRequestOf(store, s, opts),
     lastVerb: lastVerbOf(s),
     body: await loadBody(store, s, opts).catch((e: unknown) => {
       // A body that cannot be read or converted must not block the folder forever (anchors §3 #12):

@@ -13,6 +13,12 @@ import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./submit";
 import { FolderType, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
+import { PimConversionError } from "../eas/pim/errors";
+import { BuiltinPimStore } from "../store/builtin/pim-store";
+import { exportCollection, importCollection, type PimCollection } from "./pim-collections";
+import { DeviceZones } from "./pim-device-zones";
+import { PimSource, type PimSettings } from "./pim-source";
+import { Invitations, type MeetingAnswerRequest, type MeetingAnswerResult, type QueuedReply } from "./invitations";
 import type { FolderOpResult, FolderSyncResult } from "./folder-sync";
 import type { EstimateRequest, EstimateResult, FetchRequest, FetchResult, MoveRequest, MoveResult } from "./item-ops";
 import { SyncService } from "./sync-service";
@@ -32,12 +38,14 @@ export class Mailbox extends DurableObject<Env> {
   private pingCache?: PingParams;
   private nonces?: NotifyNonces;
   #subscription?: SubscriptionStateStore;
+  #pim?: BuiltinPimStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
     if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
     this.store = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
+    this.#pim = new BuiltinPimStore(ctx.storage, this.store); // now, so folder deletes always drop PIM items
     this.waits = new Waits(ctx, this.waitOracle());
     this.alarms = new AlarmMux(ctx.storage);
     this.sending = new Sending({
@@ -50,7 +58,10 @@ export class Mailbox extends DurableObject<Env> {
         await this.changed(ids, origin);
       },
     });
-    void ctx.blockConcurrencyWhile(() => this.sending.recover());
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.sending.recover();
+      await this.sendMeetingReplies();
+    });
   }
 
   /** The single storage alarm, shared by modules through AlarmMux (one slot each). */
@@ -133,7 +144,9 @@ export class Mailbox extends DurableObject<Env> {
    */
   async deliver(raw: Uint8Array, folderType?: number, received?: number): Promise<Delivered> {
     const delivered = await deliverInto(this.store, raw, folderType, received);
-    await this.changed([delivered.folderId], "delivery");
+    // An iMIP invitation, cancellation or reply also updates the calendar (issue 7 §3).
+    const calendar = await this.invitations.file(delivered.folderId, delivered.itemId);
+    await this.changed(calendar ? [delivered.folderId, calendar] : [delivered.folderId], "delivery");
     // Out-of-office only for new mail into the Inbox, not for imports of old mail (which carry `received`).
     if (folderType === undefined && received === undefined) await this.#autoReply(raw);
     return delivered;
@@ -156,6 +169,59 @@ export class Mailbox extends DurableObject<Env> {
     const delivered = await deliverInto(this.store, raw, folderType, "date-header");
     await this.changed([delivered.folderId], "import");
     return delivered;
+  }
+
+  /** Calendars, address books, tasks and notes (built after `store`, whose tables it shares). */
+  get pim(): BuiltinPimStore {
+    return (this.#pim ??= new BuiltinPimStore(this.ctx.storage, this.store));
+  }
+
+  #invitations?: Invitations;
+  private get invitations(): Invitations {
+    return (this.#invitations ??= new Invitations(this.store, this.pim, this.ctx.storage, () => this.owner()));
+  }
+
+  /** The mailbox address: this object's name (getByName). */
+  private owner(): string {
+    return (this.ctx.id as { name?: string }).name ?? "";
+  }
+
+  /** MeetingResponse: the calendar is updated and one iMIP reply per request is queued for the outbox. */
+  async meetingResponse(requests: MeetingAnswerRequest[]): Promise<MeetingAnswerResult[]> {
+    const results = await this.invitations.answer(requests);
+    const calendar = this.store.folderByType(FolderType.Calendar);
+    if (calendar && results.some((r) => r.status === 1)) await this.changed([calendar.id], "meeting-response");
+    await this.sendMeetingReplies();
+    return results;
+  }
+
+  /** iMIP replies not yet handed to the outbox (a crash between answer and hand-over leaves them here). */
+  async queuedMeetingReplies(): Promise<QueuedReply[]> {
+    return this.invitations.queuedReplies();
+  }
+
+  private sendMeetingReplies(): Promise<number> {
+    return this.invitations.flushReplies((r) => this.sending.queue(r.raw, { from: this.owner() }));
+  }
+
+  /** Admin export of a default PIM collection as one .ics or .vcf text. */
+  async exportPim(kind: PimCollection): Promise<string> {
+    return exportCollection(this.store, this.pim, kind);
+  }
+
+  /**
+   * Admin import: replaces a default PIM collection. Bad input comes back as `{ error }` (an RPC error
+   * would lose its class), never half-applied: the replace is one transaction.
+   */
+  async importPim(kind: PimCollection, text: string): Promise<{ added: number; updated: number; unchanged: number; deleted: number; skipped: number } | { error: string }> {
+    try {
+      const r = await importCollection(this.store, this.pim, kind, text);
+      await this.changed([r.folderId], "import");
+      return { added: r.added, updated: r.updated, unchanged: r.unchanged, deleted: r.deleted, skipped: r.skipped };
+    } catch (e) {
+      if (e instanceof PimConversionError) return { error: e.message };
+      throw e;
+    }
   }
 
   async listFolders(): Promise<StoreFolder[]> {
@@ -229,7 +295,15 @@ export class Mailbox extends DurableObject<Env> {
 
   private syncService?: SyncService;
   private get mail(): SyncService {
-    this.syncService ??= new SyncService(this.ctx.storage, this.store);
+    if (!this.syncService) {
+      this.syncService = new SyncService(this.ctx.storage, this.store);
+      const zones = new DeviceZones(this.ctx.storage.sql);
+      const settings = (): PimSettings => ({
+        owner: this.owner(),
+        defaultZone: (this.env as unknown as { DEFAULT_TIME_ZONE?: string }).DEFAULT_TIME_ZONE || "Etc/UTC",
+      });
+      for (const cls of ["Calendar", "Contacts", "Tasks", "Notes"] as const) this.syncService.register(cls, new PimSource(this.pim, cls, settings, zones));
+    }
     return this.syncService;
   }
 

@@ -206,8 +206,9 @@ export class SyncEngine {
     const options = c.options ?? st.options?.options ?? DEFAULT_OPTIONS;
     const windowSize = c.windowSize;
     const deletesAsMoves = c.deletesAsMoves ?? true;
-    st.options = { options };
-    const itemOptions: ItemOptions = { ...options, protocolVersion: req.protocolVersion };
+    st.options = { ...st.options, options };
+    const device = { deviceId: req.deviceId, deviceType: req.deviceType ?? "", userAgent: req.userAgent, protocolVersion: req.protocolVersion };
+    const itemOptions: ItemOptions = { ...options, protocolVersion: req.protocolVersion, device };
     const image = new PendingImage(this.state, dev, c.collectionId);
 
     const replay = isPrevious ? st.lastResponse : null;
@@ -260,7 +261,9 @@ export class SyncEngine {
     // [MS-ASCMD] 2.2.3.84 (R5838): GetChanges set with SyncKey 0 is a protocol error.
     if (c.getChanges === true) return bare(c.collectionId, "0", SyncStatus.ProtocolError);
     const options = c.options ?? st0?.options?.options ?? DEFAULT_OPTIONS;
-    const cachedOptions = { options };
+    // Supported is only read with SyncKey 0 and cached (MS-ASCMD_R4547 MS-ASCMD_R4548); later ones are ignored (MS-ASCMD_R4552).
+    const supported = c.supported ?? st0?.options?.supported;
+    const cachedOptions = { options, ...(supported ? { supported } : {}) };
     // A second SyncKey 0 before anything was sent (iOS does this for big folders) joins the same series.
     if (st0 && st0.cur === 1 && st0.prev === null && st0.lastResponse === null) {
       this.state.putCollection({ ...st0, options: cachedOptions, filterType: options.filterType, enumSince: filterSince(options.filterType, this.now()) });
@@ -368,7 +371,7 @@ export class SyncEngine {
         if (!s) continue; // expunged meanwhile: its tombstone comes later in the stream
         const inWindow = s.received >= since;
         if (h && inWindow) {
-          commands.push({ op: "Change", serverId: serverIdOf(folder.id, s.itemId), change: await src.renderChange(s) });
+          commands.push({ op: "Change", serverId: serverIdOf(folder.id, s.itemId), change: await src.renderChange(s, itemOptions) });
           image.hold(s);
         } else if (h) {
           commands.push({ op: "SoftDelete", serverId: serverIdOf(folder.id, s.itemId) });
@@ -412,7 +415,7 @@ export class SyncEngine {
         continue;
       }
       if (rec.op === "Add") commands.push({ op: "Add", serverId, item: await src.render(s, itemOptions) });
-      else commands.push({ op: "Change", serverId, change: await src.renderChange(s) });
+      else commands.push({ op: "Change", serverId, change: await src.renderChange(s, itemOptions) });
       image.hold(s);
       kept.push(rec);
     }
@@ -439,6 +442,7 @@ export class SyncEngine {
       return id && id.folderId === folder.id ? id.itemId : undefined;
     };
 
+    const supported = this.state.getCollection(req.deviceId, c.collectionId)?.options?.supported;
     for (const ch of c.changes) {
       const itemId = itemIn(ch.serverId);
       const s = itemId ? await src.stamp(folder.id, itemId) : null;
@@ -450,7 +454,7 @@ export class SyncEngine {
       const serverNewer = h !== null && s.modseq > h.modseq;
       // [MS-ASCMD] 2.2.3.34 Conflict: 1 (default) the server object wins; its change goes down next.
       if (serverNewer && options.conflict !== 0) continue;
-      if (!(await src.applyChange(s, ch))) {
+      if (!(await src.applyChange(s, supported ? { ...ch, supported } : ch))) {
         responses.changes.push({ serverId: ch.serverId, status: SyncStatus.ConversionError });
         continue;
       }

@@ -93,6 +93,8 @@ export interface CollectionState {
 /** Options cached per device and collection for the next requests that omit them. */
 export interface CachedCollectionOptions {
   options: SyncOptions;
+  /** Supported element names from the SyncKey 0 request (ghosting for calendar and contacts). */
+  supported?: string[];
 }
 
 type CollRow = {

@@ -3,6 +3,7 @@
 // door calls them; the outbox is driven by the Durable Object alarm.
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { sinkControl, sinkMessages } from "./helpers/smtp-sink";
 import PostalMime from "postal-mime";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { EasRequest, EasResponse } from "../../src/eas/command";
@@ -12,21 +13,6 @@ import { FolderType } from "../../src/store/types";
 
 const SENDER = "alice@local.test";
 const LOCAL_RCPT = "carol@local.test";
-const sink = env.SMTP_SINK_URL;
-
-interface SinkMessage {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-async function sinkMessages(): Promise<(SinkMessage & { text: string })[]> {
-  const list = await (await fetch(`${sink}/messages`)).json<SinkMessage[]>();
-  return list.map((m) => ({ ...m, text: new TextDecoder().decode(Uint8Array.from(atob(m.raw), (c) => c.charCodeAt(0))) }));
-}
-
-const sinkControl = (what: "reset" | "down" | "up") => fetch(`${sink}/${what}`, { method: "POST" }).then((r) => r.json());
-
 function request(cmd: string, opts: { version?: string; body?: WbxmlElement | null; raw?: string | Uint8Array; params?: Record<string, string>; user?: string } = {}): EasRequest {
   const user = opts.user ?? SENDER;
   const raw = typeof opts.raw === "string" ? new TextEncoder().encode(opts.raw) : (opts.raw ?? new Uint8Array());

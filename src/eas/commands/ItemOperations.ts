@@ -131,6 +131,7 @@ function fetchElement(r: FetchResult, pv: string, asPart: ((d: Uint8Array) => Wb
     );
   }
   const head = [io("Status", r.status), el("AirSync", "CollectionId", r.collectionId), el("AirSync", "ServerId", r.serverId)];
+  if (r.status === 1 && r.data) return io("Fetch", ...head, el("AirSync", "Class", r.itemClass ?? "Email"), io("Properties", ...r.data));
   if (r.status !== 1 || !r.item) return io("Fetch", ...head);
   let props = mailProperties(r.item, pv);
   const body = r.item.body;

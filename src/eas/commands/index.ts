@@ -5,6 +5,7 @@ import { FolderSyncCommand } from "./FolderSync";
 import { FolderUpdateCommand } from "./FolderUpdate";
 import { GetItemEstimateCommand } from "./GetItemEstimate";
 import { ItemOperationsCommand } from "./ItemOperations";
+import { MeetingResponseCommand } from "./MeetingResponse";
 import { MoveItemsCommand } from "./MoveItems";
 import { Ping } from "./Ping";
 import { Provision } from "./Provision";
@@ -29,6 +30,7 @@ const commands: EasCommand[] = [
   SendMail,
   SmartReply,
   SmartForward,
+  MeetingResponseCommand,
   Ping,
 ];
 

@@ -64,7 +64,7 @@ type MessageRow = {
   preview: string;
 };
 
-type FolderRow = {
+export type FolderRow = {
   seq: number;
   parent_seq: number;
   name: string;
@@ -515,7 +515,14 @@ export class BuiltinStore implements MailStore {
   }
 
   /** Deletes every item of one folder, with tombstones when the folder stays. */
+  /**
+   * Other item tables in the same folders (the PIM store) drop theirs here, in the same transaction,
+   * when a folder is emptied (`tombstones` true) or deleted.
+   */
+  readonly folderDroppers: ((seq: number, tombstones: boolean) => void)[] = [];
+
   private dropItems(seq: number, tombstones: boolean): string[] {
+    for (const drop of this.folderDroppers) drop(seq, tombstones);
     // Set-based, so emptying a 100 000-message folder is a handful of statements, not 100 000 round trips.
     const keys = this.sql
       .all<{ k: string }>(

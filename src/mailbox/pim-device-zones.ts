@@ -1,0 +1,23 @@
+// The zone each device last used in a calendar item it sent: the best guess of "local" for that device's
+// all-day events (14.x), birthdays (iOS) and tasks, before the mailbox-wide default.
+export class DeviceZones {
+  private readonly cache = new Map<string, string | null>();
+
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS pim_device_zones (device_id TEXT PRIMARY KEY, zone TEXT NOT NULL)`);
+  }
+
+  get(deviceId: string): string | undefined {
+    if (!this.cache.has(deviceId)) {
+      const row = this.sql.exec<{ zone: string }>(`SELECT zone FROM pim_device_zones WHERE device_id = ?`, deviceId).toArray()[0];
+      this.cache.set(deviceId, row?.zone ?? null);
+    }
+    return this.cache.get(deviceId) ?? undefined;
+  }
+
+  set(deviceId: string, zone: string): void {
+    if (this.get(deviceId) === zone) return;
+    this.sql.exec(`INSERT OR REPLACE INTO pim_device_zones (device_id, zone) VALUES (?, ?)`, deviceId, zone);
+    this.cache.set(deviceId, zone);
+  }
+}

@@ -1,0 +1,165 @@
+// Calendar, Contacts, Tasks and Notes collections for the Sync engine: the PIM store seen through
+// CollectionSource, with the conversions of src/eas/pim (iCalendar/vCard <-> EAS ApplicationData).
+import { changeInstance, deleteInstance, eventFromEas, eventToEas, type CalendarContext } from "../eas/pim/calendar";
+import type { DeviceFamily } from "../eas/pim/contact-dates";
+import { contactFromEas, contactToEas } from "../eas/pim/contacts";
+import { PimConversionError } from "../eas/pim/errors";
+import { noteFromEas, noteToEas } from "../eas/pim/notes";
+import { taskFromEas, taskToEas } from "../eas/pim/tasks";
+import { zoneForTimeZoneBlob } from "../eas/pim/timezone-rule";
+import { childText } from "../wbxml/tree";
+import type { WbxmlElement } from "../wbxml/types";
+import type { ChangePayload, ClientAdd, ClientMailChange, DeviceContext, ItemOptions, ItemPayload } from "../eas/sync-types";
+import type { BuiltinPimStore } from "../store/builtin/pim-store";
+import type { PimStamp } from "../store/pim-types";
+import type { ListOptions } from "../store/types";
+import type { CollectionSource } from "./collection-source";
+
+export type PimClass = "Calendar" | "Contacts" | "Tasks" | "Notes";
+
+export interface PimSettings {
+  /** The mailbox address (organizer checks). */
+  owner?: string;
+  /** The zone for all-day and floating items when the device has not shown its own. */
+  defaultZone: string;
+}
+
+/** Per-client conventions (anchors Appendix B user agents and device types). */
+export function deviceFamily(d: DeviceContext | undefined): DeviceFamily {
+  const s = `${d?.deviceType ?? ""} ${d?.userAgent ?? ""}`.toLowerCase();
+  if (/iphone|ipad|ipod|apple|ios\//.test(s)) return "ios";
+  if (/android|samsung|sm-/.test(s)) return "android";
+  if (/blackberry|bb10/.test(s)) return "blackberry";
+  if (/outlook/.test(s)) return "outlook";
+  return "other";
+}
+
+const version = (v: string | undefined) => Number.parseFloat(v ?? "14.1") || 14.1;
+
+function truncation(opts: ItemOptions): number | undefined {
+  return opts.bodyPreferences.find((p) => p.type === 1)?.truncationSize;
+}
+
+export class PimSource implements CollectionSource<PimStamp> {
+  constructor(
+    private readonly pim: BuiltinPimStore,
+    private readonly itemClass: PimClass,
+    private readonly settings: () => PimSettings,
+    /** The zone a device last used in a calendar item it sent (remembered by the mailbox object). */
+    private readonly deviceZones: { get(deviceId: string): string | undefined; set(deviceId: string, zone: string): void },
+  ) {}
+
+  status(folderId: string) {
+    return this.pim.status(folderId);
+  }
+
+  list(folderId: string, opts: ListOptions) {
+    return this.pim.stamps(folderId, opts);
+  }
+
+  changesSince(folderId: string, modseq: number, limit: number) {
+    return this.pim.changesSince(folderId, modseq, limit);
+  }
+
+  async stamp(folderId: string, itemId: string): Promise<PimStamp | null> {
+    const item = await this.pim.get(folderId, itemId);
+    return item ? { itemId: item.itemId, folderId, modseq: item.modseq, received: item.horizon } : null;
+  }
+
+  count(folderId: string, since?: number) {
+    return this.pim.count(folderId, since);
+  }
+
+  async render(s: PimStamp, opts: ItemOptions): Promise<ItemPayload> {
+    return { data: await this.toEas(s, opts) };
+  }
+
+  async renderChange(s: PimStamp, opts: ItemOptions): Promise<ChangePayload> {
+    return { data: await this.toEas(s, opts) };
+  }
+
+  async applyChange(s: PimStamp, ch: ClientMailChange): Promise<boolean> {
+    const folderId = s.folderId;
+    const item = await this.pim.get(folderId, s.itemId);
+    if (!item || ch.invalid) return false;
+    if (!ch.data && !ch.deleteInstance) return true; // nothing to apply
+    try {
+      const data = ch.data ?? { ns: "AirSync", name: "ApplicationData", children: [] };
+      this.learnZone(data, ch.device);
+      const next = this.fromEas(data, ch.device, ch.supported, item.data, ch.instanceId, ch.deleteInstance);
+      await this.pim.put(folderId, next, { itemId: item.itemId });
+      return true;
+    } catch (e) {
+      if (e instanceof PimConversionError) return false;
+      throw e;
+    }
+  }
+
+  async add(folderId: string, a: ClientAdd): Promise<string> {
+    if (!a.data) throw new PimConversionError("Add without ApplicationData");
+    this.learnZone(a.data, a.device);
+    const data = this.fromEas(a.data, a.device, undefined, undefined);
+    return (await this.pim.put(folderId, data)).itemId;
+  }
+
+  async remove(s: PimStamp, folderId: string): Promise<void> {
+    await this.pim.delete(folderId, s.itemId);
+  }
+
+  // ---------- conversions ----------
+
+  private zone(device: DeviceContext | undefined): string {
+    return (device && this.deviceZones.get(device.deviceId)) ?? this.settings().defaultZone;
+  }
+
+  private learnZone(data: WbxmlElement, device: DeviceContext | undefined) {
+    const blob = this.itemClass === "Calendar" ? childText(data, "Timezone", "Calendar")?.trim() : undefined;
+    if (!blob || !device) return;
+    try {
+      this.deviceZones.set(device.deviceId, zoneForTimeZoneBlob(blob, new Date().getUTCFullYear()));
+    } catch {
+      /* a bad blob fails the conversion itself */
+    }
+  }
+
+  private async toEas(s: PimStamp, opts: ItemOptions): Promise<WbxmlElement[]> {
+    const item = await this.pim.get(s.folderId, s.itemId);
+    if (!item) return [];
+    const v = version(opts.protocolVersion);
+    const base = { version: v, truncationSize: truncation(opts) };
+    const { owner } = this.settings();
+    // All-day events for 14.x are local midnights: the device's own zone when it has shown one.
+    const defaultZone = this.zone(opts.device);
+    switch (this.itemClass) {
+      case "Calendar":
+        return eventToEas(item.data, { ...base, defaultZone, userEmail: owner });
+      case "Contacts": {
+        const device = opts.device;
+        return contactToEas(item.data, { ...base, deviceFamily: deviceFamily(device), deviceZone: device ? this.deviceZones.get(device.deviceId) : undefined });
+      }
+      case "Tasks":
+        return taskToEas(item.data, { ...base, defaultZone });
+      case "Notes":
+        return noteToEas(item.data, base);
+    }
+  }
+
+  private fromEas(data: WbxmlElement, device: DeviceContext | undefined, supported: string[] | undefined, previous: string | undefined, instanceId?: string, deleteOne?: boolean): string {
+    const v = version(device?.protocolVersion);
+    const set = supported ? new Set(supported) : undefined;
+    const zone = this.zone(device);
+    switch (this.itemClass) {
+      case "Calendar": {
+        const ctx: CalendarContext = { version: v, defaultZone: zone, userEmail: this.settings().owner, supported: set };
+        if (instanceId && previous) return deleteOne ? deleteInstance(previous, instanceId, ctx) : changeInstance(previous, instanceId, data, ctx);
+        return eventFromEas(data, ctx, previous);
+      }
+      case "Contacts":
+        return contactFromEas(data, { version: v, supported: set, deviceFamily: deviceFamily(device), deviceZone: device ? this.deviceZones.get(device.deviceId) : undefined }, previous);
+      case "Tasks":
+        return taskFromEas(data, { version: v, defaultZone: zone, supported: set }, previous);
+      case "Notes":
+        return noteFromEas(data, { version: v }, previous);
+    }
+  }
+}
