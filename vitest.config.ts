@@ -2,6 +2,7 @@ import path from "node:path";
 import { defineConfig } from "vitest/config";
 import { freePort, SINK_PASSWORD, SINK_USER } from "./test/smtp-sink";
 import { makeTlsFixture, trustBundle } from "./test/tls-fixture";
+import { RADICALE_PASSWORD, RADICALE_USER } from "./test/servers/radicale";
 
 
 // The loopback SMTP sink of the workers project (started by test/workers/smtp-sink-setup.ts).
@@ -9,6 +10,9 @@ process.env.TEST_SMTP_PORT ||= String(await freePort());
 process.env.TEST_SMTP_CONTROL_PORT ||= String(await freePort());
 process.env.TEST_SMTP_IMPLICIT_PORT ||= String(await freePort());
 process.env.TEST_SMTP_STARTTLS_PORT ||= String(await freePort());
+// The loopback Radicale of the DAV bridge tests (started by test/workers/radicale-setup.ts).
+process.env.TEST_RADICALE_PORT ||= String(await freePort());
+process.env.TEST_RADICALE_CONTROL_PORT ||= String(await freePort());
 // Its TLS ports present a certificate from a throw-away CA. workerd trusts it when NODE_EXTRA_CA_CERTS
 // names it (../shared/notes/platform.md §2); miniflare reads that variable once, when its module loads,
 // hence the plugin is imported only after it is set. A CA bundle already named there is kept.
@@ -44,6 +48,10 @@ export default defineConfig({
                 LOCAL_DOMAINS: "local.test",
                 MAX_SEND_BYTES: "2000000",
                 SEND_QUOTA_PER_DAY: "200",
+                RADICALE_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_PORT}`,
+                RADICALE_CONTROL_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_CONTROL_PORT}`,
+                RADICALE_USER,
+                RADICALE_PASSWORD,
               },
             },
           }),
@@ -52,7 +60,7 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["./test/workers/apply-migrations.ts"],
-          globalSetup: ["./test/workers/smtp-sink-setup.ts"],
+          globalSetup: ["./test/workers/smtp-sink-setup.ts", "./test/workers/radicale-setup.ts"],
         },
       },
       {

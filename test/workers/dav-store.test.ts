@@ -1,0 +1,292 @@
+// The CalDAV/CardDAV bridge (issue 8 item 5) against a real Radicale on loopback (test/servers/radicale.ts).
+// "Another client" is plain fetch from the test with the same account, never our DavClient.
+// The tests run in order and share Radicale's storage and the mailbox objects' SQLite.
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import ICAL from "ical.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DavClient } from "../../src/store/dav/client";
+import { DavPimStore, type DavPimStoreOptions } from "../../src/store/dav/store";
+import { PimConflictError, type PimItem } from "../../src/store/pim-types";
+import { FolderType, StoreUnavailableError, type StoreFolder } from "../../src/store/types";
+
+const account = { url: env.RADICALE_URL + "/", username: env.RADICALE_USER, password: env.RADICALE_PASSWORD };
+const auth = "Basic " + btoa(`${env.RADICALE_USER}:${env.RADICALE_PASSWORD}`);
+const home = `/${env.RADICALE_USER}/`;
+
+/** Runs `fn` with a DavPimStore over the SQLite of mailbox `name` (state survives between calls). */
+function withStore<T>(name: string, fn: (store: DavPimStore) => Promise<T>, opts: DavPimStoreOptions = {}): Promise<T> {
+  return runInDurableObject(env.MAILBOX.getByName(name), async (_instance, state) => fn(new DavPimStore(state.storage, account, opts)));
+}
+
+/** Another CalDAV/CardDAV client writing straight to the server. */
+async function other(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await fetch(env.RADICALE_URL + path, { method, body, headers: { Authorization: auth, ...headers } });
+  return res;
+}
+
+function event(uid: string, summary: string, start = "20270115T090000Z", end = "20270115T100000Z"): string {
+  return [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//Other Client//EN",
+    "BEGIN:VEVENT",
+    `UID:${uid}`,
+    "DTSTAMP:20261126T120000Z",
+    `DTSTART:${start}`,
+    `DTEND:${end}`,
+    `SUMMARY:${summary}`,
+    "LOCATION:Room 4",
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
+}
+
+function card(uid: string, name: string): string {
+  return ["BEGIN:VCARD", "VERSION:3.0", `UID:${uid}`, `FN:${name}`, `N:${name};;;;`, "EMAIL:someone@example.net", "END:VCARD", ""].join("\r\n");
+}
+
+/** The properties that matter of the first VEVENT/VCARD, as parsed by ical.js. */
+function essentials(text: string, names: string[]): Record<string, string> {
+  let comp = new ICAL.Component(ICAL.parse(text));
+  if (comp.name === "vcalendar") comp = comp.getAllSubcomponents().find((c) => c.name !== "vtimezone")!;
+  return Object.fromEntries(names.map((n) => [n, String(comp.getFirstProperty(n)?.toICALString() ?? "")]));
+}
+
+async function control(action: "freeze" | "kill" | "start") {
+  const res = await fetch(`${env.RADICALE_CONTROL_URL}/${action}`, { method: "POST" });
+  expect(res.status, await res.text()).toBe(200);
+}
+
+async function byUid(store: DavPimStore, folderId: string, uid: string): Promise<PimItem | null> {
+  return store.getByUid(folderId, uid);
+}
+
+let calendar: StoreFolder;
+let tasks: StoreFolder;
+let contacts: StoreFolder;
+
+beforeAll(async () => {
+  const setup = new DavClient(account);
+  await other("PROPFIND", home, undefined, { Depth: "0" }); // Radicale creates the principal on first use
+  await setup.makeCollection(`${home}calendar/`, "calendar", "Calendar", ["VEVENT"]);
+  await setup.makeCollection(`${home}tasks/`, "calendar", "Tasks", ["VTODO"]);
+  await setup.makeCollection(`${home}contacts/`, "addressbook", "Contacts");
+});
+
+describe("DAV bridge on Radicale", () => {
+  it("discovery: well-known → principal → home sets finds the calendar, task list and address book", async () => {
+    const folders = await withStore("alice@dav.test", (s) => s.listCollections());
+    calendar = folders.find((f) => f.name === "Calendar")!;
+    tasks = folders.find((f) => f.name === "Tasks")!;
+    contacts = folders.find((f) => f.name === "Contacts")!;
+    expect(calendar).toMatchObject({ type: FolderType.Calendar, itemClass: "Calendar", parentId: "0" });
+    expect(tasks).toMatchObject({ type: FolderType.Tasks, itemClass: "Tasks" });
+    expect(contacts).toMatchObject({ type: FolderType.Contacts, itemClass: "Contacts" });
+    expect(folders).toHaveLength(3);
+    // Ids are stable: a second discovery maps the same collections to the same folders.
+    expect(await withStore("alice@dav.test", (s) => s.listCollections())).toEqual(folders);
+  });
+
+  it("an event PUT by another client shows in the changes after status()", async () => {
+    const put = await other("PUT", `${home}calendar/ext-1.ics`, event("ext-1", "Dentist"), { "Content-Type": "text/calendar", "If-None-Match": "*" });
+    expect(put.status).toBe(201);
+    const serverEtag = put.headers.get("ETag");
+    await withStore("alice@dav.test", async (s) => {
+      const st = await s.status(calendar.id);
+      expect(st.count).toBe(1);
+      const changes = await s.changesSince(calendar.id, 0, 100);
+      expect(changes).toHaveLength(1);
+      const item = (await s.get(calendar.id, changes[0]!.itemId))!;
+      expect(item).toMatchObject({ uid: "ext-1", href: "ext-1.ics", mediaType: "text/calendar", modseq: st.highestModseq });
+      if (serverEtag) expect(item.etag).toBe(serverEtag);
+      expect(essentials(item.data, ["summary", "dtstart"])).toEqual(essentials(event("ext-1", "Dentist"), ["summary", "dtstart"]));
+      // Nothing changed on the server: no new modseq.
+      expect((await s.status(calendar.id)).highestModseq).toBe(st.highestModseq);
+    });
+  });
+
+  it("an event created through the store is on the server with the same essential properties", async () => {
+    const ics = event("phone-1", "Lunch with Ana", "20270116T120000Z", "20270116T130000Z");
+    const item = await withStore("alice@dav.test", (s) => s.put(calendar.id, ics));
+    const res = await other("GET", `${home}calendar/${item.href}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe(item.etag);
+    const names = ["uid", "summary", "dtstart", "dtend", "location"];
+    expect(essentials(await res.text(), names)).toEqual(essentials(ics, names));
+    // Our own write comes back through sync-collection with the ETag we stored: not a change for the phone.
+    await withStore("alice@dav.test", async (s) => {
+      const before = (await s.get(calendar.id, item.itemId))!.modseq;
+      await s.status(calendar.id);
+      expect((await s.get(calendar.id, item.itemId))!.modseq).toBe(before);
+    });
+  });
+
+  it("a contact both ways", async () => {
+    expect((await other("PUT", `${home}contacts/ext-card.vcf`, card("ext-card", "Bob Martin"), { "Content-Type": "text/vcard" })).status).toBe(201);
+    await withStore("alice@dav.test", async (s) => {
+      await s.status(contacts.id);
+      expect((await byUid(s, contacts.id, "ext-card"))?.data).toContain("FN:Bob Martin");
+      const mine = await s.put(contacts.id, card("phone-card", "Chloé Durand"));
+      expect(mine.mediaType).toBe("text/vcard");
+      const res = await other("GET", `${home}contacts/${mine.href}`);
+      expect(essentials(await res.text(), ["uid", "fn", "email"])).toEqual(essentials(card("phone-card", "Chloé Durand"), ["uid", "fn", "email"]));
+    });
+  });
+
+  it("a task lands in the task list, not the calendar", async () => {
+    const todo = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//x//EN", "BEGIN:VTODO", "UID:todo-1", "DTSTAMP:20261126T120000Z", "SUMMARY:File taxes", "END:VTODO", "END:VCALENDAR", ""].join("\r\n");
+    await withStore("alice@dav.test", async (s) => {
+      await expect(s.put(calendar.id, todo)).rejects.toThrow(/VEVENT/);
+      const item = await s.put(tasks.id, todo);
+      expect((await other("GET", `${home}tasks/${item.href}`)).status).toBe(200);
+    });
+  });
+
+  it("an update with a stale ETag: the server's version wins and the write is refused", async () => {
+    await withStore("alice@dav.test", async (s) => {
+      await s.status(calendar.id);
+      const mine = (await byUid(s, calendar.id, "ext-1"))!;
+      // Another client changes it first.
+      const changed = await other("PUT", `${home}calendar/ext-1.ics`, event("ext-1", "Dentist (moved)", "20270115T140000Z", "20270115T150000Z"), {
+        "Content-Type": "text/calendar",
+        "If-Match": mine.etag,
+      });
+      expect([201, 204]).toContain(changed.status);
+      // The phone's edit carries the ETag it read: the store sends If-Match with it and gets 412.
+      await expect(s.put(calendar.id, event("ext-1", "Dentist (phone edit)"), { itemId: mine.itemId })).rejects.toBeInstanceOf(PimConflictError);
+      const after = (await s.get(calendar.id, mine.itemId))!;
+      expect(after.data).toContain("SUMMARY:Dentist (moved)");
+      expect(after.modseq).toBeGreaterThan(mine.modseq);
+      expect(await (await other("GET", `${home}calendar/ext-1.ics`)).text()).toContain("Dentist (moved)");
+      // A caller's own stale If-Match is refused before anything is sent.
+      await expect(s.put(calendar.id, event("ext-1", "x"), { itemId: mine.itemId, ifMatch: mine.etag })).rejects.toBeInstanceOf(PimConflictError);
+      // With the fresh ETag the update goes through.
+      const ok = await s.put(calendar.id, event("ext-1", "Dentist (agreed)"), { itemId: mine.itemId, ifMatch: after.etag });
+      expect(ok.itemId).toBe(mine.itemId);
+      expect(await (await other("GET", `${home}calendar/ext-1.ics`)).text()).toContain("Dentist (agreed)");
+    });
+  });
+
+  it("a create that collides with an object another client just made is a conflict, and that object shows", async () => {
+    expect((await other("PUT", `${home}calendar/race-1.ics`, event("race-1", "Theirs"), { "Content-Type": "text/calendar" })).status).toBe(201);
+    await withStore("alice@dav.test", async (s) => {
+      // The local copy has not seen race-1 yet; our create uses If-None-Match: * on the same name.
+      await expect(s.put(calendar.id, event("race-1", "Mine"))).rejects.toBeInstanceOf(PimConflictError);
+      expect((await byUid(s, calendar.id, "race-1"))?.data).toContain("SUMMARY:Theirs");
+    });
+  });
+
+  it("deletes both ways", async () => {
+    await withStore("alice@dav.test", async (s) => {
+      // Store → server.
+      const phone = (await byUid(s, calendar.id, "phone-1"))!;
+      await s.delete(calendar.id, phone.itemId);
+      expect((await other("GET", `${home}calendar/${phone.href}`)).status).toBe(404);
+      expect(await s.get(calendar.id, phone.itemId)).toBeNull();
+      const afterOwn = (await s.status(calendar.id)).highestModseq;
+      // Server → store.
+      const race = (await byUid(s, calendar.id, "race-1"))!;
+      expect((await other("DELETE", `${home}calendar/race-1.ics`)).status).toBe(200);
+      const st = await s.status(calendar.id);
+      const changes = await s.changesSince(calendar.id, afterOwn, 100);
+      expect(changes).toEqual([{ itemId: race.itemId, modseq: st.highestModseq, deleted: true }]);
+      expect(await s.get(calendar.id, race.itemId)).toBeNull();
+      // A delete with a stale ETag is refused and the item stays.
+      const ext = (await byUid(s, calendar.id, "ext-1"))!;
+      await expect(s.delete(calendar.id, ext.itemId, '"stale"')).rejects.toBeInstanceOf(PimConflictError);
+      expect((await other("GET", `${home}calendar/ext-1.ics`)).status).toBe(200);
+    });
+  });
+
+  it("the PROPFIND fallback (no sync-collection) sees the same objects and the same changes", async () => {
+    const fallback = { forceFallback: true };
+    const uids = async (name: string, opts: DavPimStoreOptions) =>
+      withStore(
+        name,
+        async (s) => {
+          const folders = await s.listCollections();
+          const cal = folders.find((f) => f.name === "Calendar")!.id;
+          await s.status(cal);
+          return (await s.list(cal, { limit: 100 })).map((i) => `${i.uid} ${i.etag}`).sort();
+        },
+        opts,
+      );
+    expect(await uids("fallback@dav.test", fallback)).toEqual(await uids("alice@dav.test", {}));
+    // One change of each kind by another client, then both stores pull.
+    await other("PUT", `${home}calendar/ext-2.ics`, event("ext-2", "New"), { "Content-Type": "text/calendar" });
+    await other("PUT", `${home}calendar/ext-1.ics`, event("ext-1", "Dentist (final)"), { "Content-Type": "text/calendar" });
+    const changesOf = (name: string, opts: DavPimStoreOptions) =>
+      withStore(
+        name,
+        async (s) => {
+          const cal = (await s.listCollections()).find((f) => f.name === "Calendar")!.id;
+          const from = (await s.status(cal)).highestModseq;
+          expect((await other("DELETE", `${home}calendar/ext-2.ics`)).status).toBe(200);
+          await other("PUT", `${home}calendar/ext-3.ics`, event("ext-3", "Another"), { "Content-Type": "text/calendar" });
+          await s.status(cal);
+          const changes = await s.changesSince(cal, from, 100);
+          await other("PUT", `${home}calendar/ext-2.ics`, event("ext-2", "New"), { "Content-Type": "text/calendar" });
+          await other("DELETE", `${home}calendar/ext-3.ics`);
+          return changes.length;
+        },
+        opts,
+      );
+    // Both see ext-2 deleted and ext-3 added, and nothing else.
+    expect(await changesOf("alice@dav.test", {})).toBe(2);
+    expect(await changesOf("fallback@dav.test", fallback)).toBe(2);
+    expect(await uids("fallback@dav.test", fallback)).toEqual(await uids("alice@dav.test", {}));
+  });
+
+  it("an invalid sync token falls back to a full listing without duplicates", async () => {
+    await withStore("alice@dav.test", async (s) => {
+      const status = await s.status(calendar.id);
+      const before = (await s.list(calendar.id, { limit: 100 })).map((i) => i.itemId).sort();
+      await runInDurableObject(env.MAILBOX.getByName("alice@dav.test"), async (_i, state) => {
+        state.storage.sql.exec(`UPDATE dav_collections SET sync_token = 'http://radicale.org/ns/sync/bogus'`);
+      });
+      expect(await s.status(calendar.id)).toEqual(status);
+      expect((await s.list(calendar.id, { limit: 100 })).map((i) => i.itemId).sort()).toEqual(before);
+    });
+  });
+
+  it("Radicale killed mid-request → StoreUnavailableError, state intact after it returns", async () => {
+    await withStore(
+      "alice@dav.test",
+      async (s) => {
+        const before = await s.status(calendar.id);
+        await control("freeze"); // connections still accepted by the kernel, nobody answers
+        const refused = expect(s.status(calendar.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+        await new Promise((r) => setTimeout(r, 300));
+        await control("kill"); // the hanging request is cut
+        await refused;
+        // Down: refused connections are the same answer.
+        await expect(s.listCollections()).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(s.put(calendar.id, event("down-1", "x"))).rejects.toBeInstanceOf(StoreUnavailableError);
+        await control("start");
+        const after = await s.status(calendar.id);
+        expect(after).toEqual(before);
+        expect(await byUid(s, calendar.id, "down-1")).toBeNull();
+      },
+      { timeoutMs: 10_000 },
+    );
+  });
+
+  it("a server that stops answering hits the request timeout → StoreUnavailableError", async () => {
+    await withStore(
+      "alice@dav.test",
+      async (s) => {
+        await control("freeze");
+        try {
+          await expect(s.status(calendar.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+        } finally {
+          await control("kill");
+          await control("start");
+        }
+        expect((await s.status(calendar.id)).count).toBeGreaterThan(0);
+      },
+      { timeoutMs: 500 },
+    );
+  });
+});
