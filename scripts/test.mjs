@@ -11,6 +11,7 @@ const tools = {
   wbxml2xml: "libwbxml2-utils", // independent WBXML codec for cross-checks
   xml2wbxml: "libwbxml2-utils",
   openssl: "openssl", // test/tls-fixture.ts: throw-away CA for the SMTP client's TLS tests
+  radicale: "radicale", // test/servers/radicale.ts: the CalDAV/CardDAV server of the DAV bridge tests
 };
 
 const have = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DavClient } from "../../src/store/dav/client";
 import { DavPimStore, type DavPimStoreOptions } from "../../src/store/dav/store";
 import { PimConflictError, type PimItem } from "../../src/store/pim-types";
-import { FolderType, StoreUnavailableError, type StoreFolder } from "../../src/store/types";
+import { FolderType, StoreNotFoundError, StoreUnavailableError, type StoreFolder } from "../../src/store/types";
 
 const account = { url: env.RADICALE_URL + "/", username: env.RADICALE_USER, password: env.RADICALE_PASSWORD };
 const auth = "Basic " + btoa(`${env.RADICALE_USER}:${env.RADICALE_PASSWORD}`);
@@ -85,6 +85,10 @@ describe("DAV bridge on Radicale", () => {
     expect(tasks).toMatchObject({ type: FolderType.Tasks, itemClass: "Tasks" });
     expect(contacts).toMatchObject({ type: FolderType.Contacts, itemClass: "Contacts" });
     expect(folders).toHaveLength(3);
+    // Radicale advertises sync-collection in supported-report-set, so the main path is RFC 6578.
+    await runInDurableObject(env.MAILBOX.getByName("alice@dav.test"), async (_i, state) => {
+      expect(state.storage.sql.exec(`SELECT supports_sync FROM dav_collections`).toArray().map((r) => r.supports_sync)).toEqual([1, 1, 1]);
+    });
     // Ids are stable: a second discovery maps the same collections to the same folders.
     expect(await withStore("alice@dav.test", (s) => s.listCollections())).toEqual(folders);
   });
@@ -229,13 +233,13 @@ describe("DAV bridge on Radicale", () => {
           const changes = await s.changesSince(cal, from, 100);
           await other("PUT", `${home}calendar/ext-2.ics`, event("ext-2", "New"), { "Content-Type": "text/calendar" });
           await other("DELETE", `${home}calendar/ext-3.ics`);
-          return changes.length;
+          return Promise.all(changes.map(async (c) => (c.deleted ? "deleted" : (await s.get(cal, c.itemId))!.uid)));
         },
         opts,
       );
     // Both see ext-2 deleted and ext-3 added, and nothing else.
-    expect(await changesOf("alice@dav.test", {})).toBe(2);
-    expect(await changesOf("fallback@dav.test", fallback)).toBe(2);
+    expect((await changesOf("alice@dav.test", {})).sort()).toEqual(["deleted", "ext-3"]);
+    expect((await changesOf("fallback@dav.test", fallback)).sort()).toEqual(["deleted", "ext-3"]);
     expect(await uids("fallback@dav.test", fallback)).toEqual(await uids("alice@dav.test", {}));
   });
 
@@ -248,6 +252,25 @@ describe("DAV bridge on Radicale", () => {
       });
       expect(await s.status(calendar.id)).toEqual(status);
       expect((await s.list(calendar.id, { limit: 100 })).map((i) => i.itemId).sort()).toEqual(before);
+    });
+  });
+
+  it("a calendar made and then deleted by another client comes and goes; its folder then answers not found", async () => {
+    await new DavClient(account).makeCollection(`${home}trips/`, "calendar", "Trips", ["VEVENT"]);
+    await withStore("alice@dav.test", async (s) => {
+      const trips = (await s.listCollections()).find((f) => f.name === "Trips")!;
+      expect(trips).toMatchObject({ type: FolderType.UserCalendar, itemClass: "Calendar" });
+      await s.status(trips.id);
+      expect((await other("DELETE", `${home}trips/`)).status).toBe(200);
+      await expect(s.status(trips.id)).rejects.toBeInstanceOf(StoreNotFoundError);
+      expect((await s.listCollections()).map((f) => f.name).sort()).toEqual(["Calendar", "Contacts", "Tasks"]);
+    });
+  });
+
+  it("credentials the server refuses → StoreUnavailableError, not a crash", async () => {
+    await runInDurableObject(env.MAILBOX.getByName("wrong@dav.test"), async (_i, state) => {
+      const s = new DavPimStore(state.storage, { ...account, password: "not-the-password" });
+      await expect(s.listCollections()).rejects.toBeInstanceOf(StoreUnavailableError);
     });
   });
 

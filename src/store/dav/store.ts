@@ -52,7 +52,13 @@ export class DavPimStore implements PimStore {
   // ---------- collections ----------
 
   async listCollections(): Promise<StoreFolder[]> {
-    const { collections } = await this.client.discover();
+    let collections: DavCollectionInfo[];
+    try {
+      ({ collections } = await this.client.discover());
+    } catch (e) {
+      if (e instanceof DavHttpError) throw new StoreUnavailableError(`DAV discovery failed (${e.status})`);
+      throw e;
+    }
     this.storage.transactionSync(() => this.recordCollections(collections));
     return this.sql
       .all<FolderRow & { name: string; kind: string; components: string }>(
@@ -109,7 +115,17 @@ export class DavPimStore implements PimStore {
 
   /** Brings one collection's local copy up to date with the server. */
   async pull(coll: number): Promise<void> {
-    await this.locked(coll, () => this.pullLocked(coll));
+    try {
+      await this.locked(coll, () => this.pullLocked(coll));
+    } catch (e) {
+      if (!(e instanceof DavHttpError)) throw e;
+      if (e.status === 404 || e.status === 410) {
+        // Deleted on the server: the folder disappears at the next FolderSync.
+        this.sql.run(`UPDATE dav_collections SET gone = 1 WHERE seq = ?`, coll);
+        throw new StoreNotFoundError(`the DAV collection is gone (${e.status})`);
+      }
+      throw new StoreUnavailableError(`the DAV server refused to list the collection (${e.status})`);
+    }
   }
 
   private async pullLocked(collSeq: number): Promise<void> {
