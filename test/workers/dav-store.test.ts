@@ -267,6 +267,29 @@ describe("DAV bridge on Radicale", () => {
     });
   });
 
+  it("a calendar holding events and tasks shows as a calendar folder and a task folder", async () => {
+    await new DavClient(account).makeCollection(`${home}family/`, "calendar", "Family", []); // Radicale's default: VEVENT, VTODO, VJOURNAL
+    const todo = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//x//EN", "BEGIN:VTODO", "UID:fam-todo", "DTSTAMP:20261126T120000Z", "SUMMARY:Buy milk", "END:VTODO", "END:VCALENDAR", ""].join("\r\n");
+    await other("PUT", `${home}family/fam-todo.ics`, todo, { "Content-Type": "text/calendar" });
+    await other("PUT", `${home}family/fam-event.ics`, event("fam-event", "Picnic"), { "Content-Type": "text/calendar" });
+    await withStore("alice@dav.test", async (s) => {
+      const folders = await s.listCollections();
+      const events = folders.find((f) => f.name === "Family")!;
+      const todos = folders.find((f) => f.name === "Family (tasks)")!;
+      expect(events).toMatchObject({ type: FolderType.UserCalendar, itemClass: "Calendar" });
+      expect(todos).toMatchObject({ type: FolderType.UserTasks, itemClass: "Tasks" });
+      await s.status(events.id);
+      await s.status(todos.id);
+      expect((await s.list(events.id, { limit: 10 })).map((i) => i.uid)).toEqual(["fam-event"]);
+      expect((await s.list(todos.id, { limit: 10 })).map((i) => i.uid)).toEqual(["fam-todo"]);
+      // A new task written into the task folder lands in the same collection on the server.
+      const mine = await s.put(todos.id, todo.replace(/fam-todo/g, "fam-todo-2"));
+      expect((await other("GET", `${home}family/${mine.href}`)).status).toBe(200);
+      expect((await other("DELETE", `${home}family/`)).status).toBe(200);
+      await s.listCollections();
+    });
+  });
+
   it("credentials the server refuses → StoreUnavailableError, not a crash", async () => {
     await runInDurableObject(env.MAILBOX.getByName("wrong@dav.test"), async (_i, state) => {
       const s = new DavPimStore(state.storage, { ...account, password: "not-the-password" });

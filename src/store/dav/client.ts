@@ -252,9 +252,10 @@ export class DavClient {
    * Creates a collection with extended MKCOL (RFC 5689): workerd's fetch refuses the MKCALENDAR method
    * ("Invalid HTTP method string"), and extended MKCOL makes calendars too on servers that support it.
    */
+  /** `components` empty: the server's default set. */
   async makeCollection(href: string, kind: DavKind, displayName: string, components: string[] = ["VEVENT"]): Promise<void> {
     const type = kind === "calendar" ? "<C:calendar/>" : "<R:addressbook/>";
-    const comps = kind === "calendar" ? `<C:supported-calendar-component-set>${components.map((c) => `<C:comp name="${escapeXml(c)}"/>`).join("")}</C:supported-calendar-component-set>` : "";
+    const comps = kind === "calendar" && components.length ? `<C:supported-calendar-component-set>${components.map((c) => `<C:comp name="${escapeXml(c)}"/>`).join("")}</C:supported-calendar-component-set>` : "";
     const body =
       `<?xml version="1.0" encoding="utf-8"?><D:mkcol xmlns:D="DAV:" xmlns:C="${CALDAV}" xmlns:R="${CARDDAV}"><D:set><D:prop>` +
       `<D:resourcetype><D:collection/>${type}</D:resourcetype><D:displayname>${escapeXml(displayName)}</D:displayname>${comps}</D:prop></D:set></D:mkcol>`;

@@ -33,11 +33,22 @@ const TYPES: Record<string, { first: FolderTypeValue; more: FolderTypeValue }> =
   VCARD: { first: FolderType.Contacts, more: FolderType.UserContacts },
 };
 
+/**
+ * Per mailbox object, not per store instance: a store may be built for each request (the account's
+ * password comes with the device's request and is never stored), yet pulls and writes of one collection
+ * must still take turns, or a pull could overwrite a write that finished meanwhile.
+ */
+interface SharedState {
+  locks: Map<number, Promise<unknown>>;
+  pulledAt: Map<number, number>;
+}
+const shared = new WeakMap<DurableObjectStorage, SharedState>();
+
 export class DavPimStore implements PimStore {
   readonly client: DavClient;
   private readonly sql: CountingSql;
-  private readonly locks = new Map<number, Promise<unknown>>();
-  private readonly pulledAt = new Map<number, number>();
+  private readonly locks: Map<number, Promise<unknown>>;
+  private readonly pulledAt: Map<number, number>;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -47,6 +58,10 @@ export class DavPimStore implements PimStore {
     this.client = new DavClient(account, opts);
     this.sql = new CountingSql(storage.sql);
     for (const stmt of DAV_TABLES) storage.sql.exec(stmt);
+    let state = shared.get(storage);
+    if (!state) shared.set(storage, (state = { locks: new Map(), pulledAt: new Map() }));
+    this.locks = state.locks;
+    this.pulledAt = state.pulledAt;
   }
 
   // ---------- collections ----------
@@ -359,7 +374,7 @@ export class DavPimStore implements PimStore {
     return href;
   }
 
-  /** One pull or write at a time per collection: a pull must not overwrite a write that finished meanwhile. */
+  /** One pull or write at a time per collection (see SharedState). */
   private locked<T>(coll: number, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(coll) ?? Promise.resolve();
     const run = prev.then(fn, fn);
