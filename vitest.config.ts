@@ -70,7 +70,7 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["test/node/**/*.test.ts"],
-          globalSetup: ["./test/node/global-setup.ts"],
+          globalSetup: ["./test/node/global-setup.ts", "./test/node/radicale-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },
