@@ -2,7 +2,7 @@ import path from "node:path";
 import { defineConfig } from "vitest/config";
 import { freePort, SINK_PASSWORD, SINK_USER } from "./test/smtp-sink";
 import { makeTlsFixture, trustBundle } from "./test/tls-fixture";
-import { RADICALE_PASSWORD, RADICALE_USER } from "./test/servers/radicale";
+import { RADICALE_OTHER_USER, RADICALE_PASSWORD, RADICALE_USER } from "./test/servers/radicale";
 
 
 // The loopback SMTP sink of the workers project (started by test/workers/smtp-sink-setup.ts).
@@ -13,6 +13,8 @@ process.env.TEST_SMTP_STARTTLS_PORT ||= String(await freePort());
 // The loopback Radicale of the DAV bridge tests (started by test/workers/radicale-setup.ts).
 process.env.TEST_RADICALE_PORT ||= String(await freePort());
 process.env.TEST_RADICALE_CONTROL_PORT ||= String(await freePort());
+process.env.TEST_RADICALE_OUTAGE_PORT ||= String(await freePort());
+process.env.TEST_RADICALE_OUTAGE_CONTROL_PORT ||= String(await freePort());
 // Its TLS ports present a certificate from a throw-away CA. workerd trusts it when NODE_EXTRA_CA_CERTS
 // names it (../shared/notes/platform.md §2); miniflare reads that variable once, when its module loads,
 // hence the plugin is imported only after it is set. A CA bundle already named there is kept.
@@ -50,8 +52,13 @@ export default defineConfig({
                 SEND_QUOTA_PER_DAY: "200",
                 RADICALE_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_PORT}`,
                 RADICALE_CONTROL_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_CONTROL_PORT}`,
+                RADICALE_OUTAGE_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_OUTAGE_PORT}`,
+                RADICALE_OUTAGE_CONTROL_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_OUTAGE_CONTROL_PORT}`,
                 RADICALE_USER,
+                RADICALE_OTHER_USER,
                 RADICALE_PASSWORD,
+                // Objects the DAV scale test seeds; `DAV_BENCH_OBJECTS=1000 npx tsx bench/dav.bench.ts` for the benchmark.
+                DAV_BENCH_OBJECTS: process.env.DAV_BENCH_OBJECTS ?? "120",
               },
             },
           }),

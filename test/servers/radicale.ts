@@ -13,6 +13,8 @@ import { freePort } from "../smtp-sink";
 
 export const RADICALE_USER = "alice";
 export const RADICALE_PASSWORD = "dav-secret";
+/** A second account (same password) for tests that must not see alice's collections. */
+export const RADICALE_OTHER_USER = "bob";
 
 export interface RadicaleServer {
   url: string;
@@ -32,7 +34,7 @@ export async function startRadicale(opts: { port?: number; controlPort?: number 
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), "radicale-"));
   const config = path.join(dir, "config");
-  writeFileSync(path.join(dir, "users"), `${RADICALE_USER}:${RADICALE_PASSWORD}\n`);
+  writeFileSync(path.join(dir, "users"), `${RADICALE_USER}:${RADICALE_PASSWORD}\n${RADICALE_OTHER_USER}:${RADICALE_PASSWORD}\n`);
   writeFileSync(
     config,
     [
