@@ -285,6 +285,17 @@ describe("DAV bridge on Radicale", () => {
     });
   });
 
+  it("plain http only to loopback: a provider's server is reached over TLS", () => {
+    expect(() => new DavClient({ ...account, url: "http://dav.example.net/" })).toThrow(TypeError);
+    expect(() => new DavClient({ ...account, url: "https://dav.example.net/" })).not.toThrow();
+  });
+
+  it("discovery also starts from a configured path (the principal URL itself)", async () => {
+    const found = await new DavClient({ ...account, url: `${env.RADICALE_URL}${home}` }).discover();
+    expect(found.principal).toBe(home);
+    expect(found.collections.map((c) => c.href).sort()).toEqual([`${home}calendar/`, `${home}contacts/`, `${home}tasks/`]);
+  });
+
   it("credentials the server refuses → StoreUnavailableError, not a crash", async () => {
     await runInDurableObject(env.MAILBOX.getByName("wrong@dav.test"), async (_i, state) => {
       const s = new DavPimStore(state.storage, { ...account, password: "not-the-password" });

@@ -78,6 +78,7 @@ interface MsResponse {
 }
 
 const MAX_REDIRECTS = 5;
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export class DavClient {
   private readonly fetcher: typeof fetch;
@@ -92,7 +93,10 @@ export class DavClient {
     this.fetcher = opts.fetch ?? ((input, init) => fetch(input, init));
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.auth = "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${account.username}:${account.password}`)));
-    this.origin = new URL(account.url).origin;
+    const url = new URL(account.url);
+    // Issue 8: plain connections only to loopback (tests); a provider's server is reached over TLS.
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) throw new TypeError(`DAV URL must be https (plain http only to loopback): ${account.url}`);
+    this.origin = url.origin;
   }
 
   // ---------- discovery ----------
@@ -135,7 +139,9 @@ export class DavClient {
   }
 
   private async currentUserPrincipal(): Promise<string> {
-    const candidates = [`${this.origin}/.well-known/caldav`, `${this.origin}/.well-known/carddav`, this.account.url];
+    // RFC 6764 §6: the well-known URIs when only a host is known; a configured path is tried first.
+    const wellKnown = [`${this.origin}/.well-known/caldav`, `${this.origin}/.well-known/carddav`];
+    const candidates = new URL(this.account.url).pathname.length > 1 ? [this.account.url, ...wellKnown] : [...wellKnown, this.account.url];
     for (const start of candidates) {
       let listing: MsResponse[];
       try {
@@ -290,7 +296,10 @@ export class DavClient {
       }
       if (res.status >= 300 && res.status < 400 && res.headers.get("Location")) {
         await res.body?.cancel();
-        target = new URL(res.headers.get("Location")!, target).toString();
+        const next = new URL(res.headers.get("Location")!, target);
+        // The account's password goes only to the origin the administrator configured.
+        if (next.origin !== this.origin) throw new DavHttpError(res.status, `redirect to another origin: ${next.origin}`, target);
+        target = next.toString();
         continue;
       }
       if (res.status >= 500 && res.status !== 507) {
