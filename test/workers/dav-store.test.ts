@@ -177,6 +177,16 @@ describe("DAV bridge on Radicale", () => {
     });
   });
 
+  it("a create whose UID another client already stored under another name: 409 no-uid-conflict → conflict, theirs shows", async () => {
+    expect((await other("PUT", `${home}calendar/their-name.ics`, event("uid-clash", "Theirs"), { "Content-Type": "text/calendar" })).status).toBe(201);
+    await withStore("alice@dav.test", async (s) => {
+      await expect(s.put(calendar.id, event("uid-clash", "Mine"))).rejects.toBeInstanceOf(PimConflictError);
+      expect(await byUid(s, calendar.id, "uid-clash")).toMatchObject({ href: "their-name.ics" });
+      expect((await other("GET", `${home}calendar/uid-clash.ics`)).status).toBe(404);
+    });
+    expect((await other("DELETE", `${home}calendar/their-name.ics`)).status).toBe(200);
+  });
+
   it("deletes both ways", async () => {
     await withStore("alice@dav.test", async (s) => {
       // Store → server.
