@@ -209,6 +209,21 @@ describe("DAV bridge on Radicale", () => {
     });
   });
 
+  it("tombstones older than 30 days are pruned at the next pull and the folder's floor says so", async () => {
+    await withStore("alice@dav.test", async (s) => {
+      const st = await s.status(calendar.id);
+      expect(st.tombstoneFloor).toBe(0);
+      const gone = (await s.changesSince(calendar.id, 0, 1000)).filter((c) => c.deleted);
+      expect(gone.length).toBeGreaterThan(0);
+      await runInDurableObject(env.MAILBOX.getByName("alice@dav.test"), async (_i, state) => {
+        state.storage.sql.exec(`UPDATE dav_tombstones SET at = ?`, Date.now() - 31 * 86_400_000);
+      });
+      const after = await s.status(calendar.id);
+      expect(after.tombstoneFloor).toBe(Math.max(...gone.map((c) => c.modseq)));
+      expect((await s.changesSince(calendar.id, 0, 1000)).filter((c) => c.deleted)).toEqual([]);
+    });
+  });
+
   it("the PROPFIND fallback (no sync-collection) sees the same objects and the same changes", async () => {
     const fallback = { forceFallback: true };
     const uids = async (name: string, opts: DavPimStoreOptions) =>

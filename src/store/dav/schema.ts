@@ -20,6 +20,7 @@ export const DAV_TABLES = [
      validity TEXT NOT NULL,
      highest_modseq INTEGER NOT NULL DEFAULT 0,
      item_count INTEGER NOT NULL DEFAULT 0,
+     tombstone_floor INTEGER NOT NULL DEFAULT 0,
      UNIQUE (coll, component))`,
   // folder is NULL for objects no folder shows (a VJOURNAL, an unparsable object): kept for their ETag.
   `CREATE TABLE IF NOT EXISTS dav_items (
@@ -64,6 +65,7 @@ export interface FolderRow extends Record<string, SqlStorageValue> {
   validity: string;
   highest_modseq: number;
   item_count: number;
+  tombstone_floor: number;
 }
 
 export interface ItemRow extends Record<string, SqlStorageValue> {

@@ -23,6 +23,8 @@ export interface DavPimStoreOptions extends DavClientOptions {
 /** SQLite rows are limited to 2 MB. */
 const MAX_OBJECT_BYTES = 1_500_000;
 const MULTIGET_BATCH = 50;
+/** Tombstones kept this long, like the built-in store (src/mailbox/delivery.ts). */
+const TOMBSTONE_DAYS = 30;
 const FOLDER_ID = /^dav([1-9][0-9]{0,15})$/;
 const ITEM_ID = /^[1-9][0-9]{0,15}$/;
 
@@ -125,7 +127,7 @@ export class DavPimStore implements PimStore {
     const last = this.pulledAt.get(f.coll) ?? 0;
     if (Date.now() - last >= (this.opts.minPullIntervalMs ?? 0)) await this.pull(f.coll);
     const now = this.folder(id);
-    return { validity: now.validity, highestModseq: now.highest_modseq, count: now.item_count, tombstoneFloor: 0 };
+    return { validity: now.validity, highestModseq: now.highest_modseq, count: now.item_count, tombstoneFloor: now.tombstone_floor };
   }
 
   /** Brings one collection's local copy up to date with the server. */
@@ -177,7 +179,20 @@ export class DavPimStore implements PimStore {
       }
       this.sql.run(`UPDATE dav_collections SET sync_token = ? WHERE seq = ?`, listing.token, coll.seq);
     });
+    this.pruneTombstones(Date.now() - TOMBSTONE_DAYS * 86_400_000);
     this.pulledAt.set(coll.seq, Date.now());
+  }
+
+  /**
+   * Drops tombstones older than `olderThan` (ms since epoch) and raises each folder's tombstone floor, as
+   * the built-in store does: a device holding an older modseq then resynchronises the folder.
+   */
+  pruneTombstones(olderThan: number): number {
+    return this.storage.transactionSync(() => {
+      const floors = this.sql.all<{ folder: number; top: number }>(`SELECT folder, max(modseq) AS top FROM dav_tombstones WHERE at < ? GROUP BY folder`, olderThan);
+      for (const f of floors) this.sql.run(`UPDATE dav_folders SET tombstone_floor = max(tombstone_floor, ?) WHERE seq = ?`, f.top, f.folder);
+      return this.sql.run(`DELETE FROM dav_tombstones WHERE at < ?`, olderThan);
+    });
   }
 
   // ---------- reading (local) ----------
