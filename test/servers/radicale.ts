@@ -4,6 +4,9 @@
 //   POST /freeze → SIGSTOP (connections are accepted by the kernel and hang)
 //   POST /kill   → SIGKILL (hanging requests are cut), POST /start → start again on the same port and storage
 //   GET  /health → 200 "up" / 503 "down"
+// The same port also plays two broken DAV servers for the client's error paths:
+//   any method on /broken/stall/…   → 207 headers, then the body never comes
+//   any method on /broken/garbage/… → 207 with an HTML body
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -86,6 +89,15 @@ export async function startRadicale(opts: { port?: number; controlPort?: number 
   await start();
   const control = http.createServer(async (req, res) => {
     try {
+      if (req.url?.startsWith("/broken/stall/")) {
+        res.writeHead(207, { "Content-Type": "application/xml" });
+        res.write("<?xml version='1.0'?><multistatus xmlns=\"DAV:\">");
+        return; // never ends; closed when the control server stops
+      }
+      if (req.url?.startsWith("/broken/garbage/")) {
+        res.writeHead(207, { "Content-Type": "application/xml" }).end("<html><body>Service temporarily moved</body></html>");
+        return;
+      }
       if (req.method === "POST" && req.url === "/freeze") proc?.kill("SIGSTOP");
       else if (req.method === "POST" && req.url === "/kill") await kill();
       else if (req.method === "POST" && req.url === "/start") {
@@ -112,6 +124,7 @@ export async function startRadicale(opts: { port?: number; controlPort?: number 
     controlUrl: `http://127.0.0.1:${controlPort}`,
     dir,
     async stop() {
+      control.closeAllConnections();
       await new Promise((r) => control.close(r));
       await kill();
       rmSync(dir, { recursive: true, force: true });

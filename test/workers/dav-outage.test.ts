@@ -55,6 +55,13 @@ describe("DAV server outage", () => {
     );
   });
 
+  it("a server that sends headers and then stalls the body, or answers HTML for XML → StoreUnavailableError", async () => {
+    const stall = new DavClient({ ...account, url: `${env.RADICALE_OUTAGE_CONTROL_URL}/broken/stall/` }, { timeoutMs: 500 });
+    await expect(stall.discover()).rejects.toBeInstanceOf(StoreUnavailableError);
+    const garbage = new DavClient({ ...account, url: `${env.RADICALE_OUTAGE_CONTROL_URL}/broken/garbage/` });
+    await expect(garbage.listEtags("/broken/garbage/x/")).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
   it("a server that stops answering hits the request timeout → StoreUnavailableError", async () => {
     await withStore(
       async (s) => {

@@ -4,7 +4,7 @@
 // listing for servers without it, calendar-/addressbook-multiget, and conditional PUT/DELETE.
 // A server that cannot be reached, times out or answers 5xx raises StoreUnavailableError.
 import { StoreUnavailableError } from "../types";
-import { CALDAV, CARDDAV, child, children, DAV, escapeXml, parseXml, type XmlNode } from "./xml";
+import { CALDAV, CARDDAV, child, children, DAV, escapeXml, parseXml, XmlParseError, type XmlNode } from "./xml";
 
 export interface DavAccount {
   /** Where discovery starts: the server's root or any URL on it (e.g. https://dav.example.net/). */
@@ -166,14 +166,14 @@ export class DavClient {
       const body =
         `<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:">` +
         `<D:sync-token>${escapeXml(token)}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`;
-      let res: Response;
+      let res: { text: string };
       try {
         res = await this.send("REPORT", collection, { body, depth: "0", xml: true });
       } catch (e) {
         if (e instanceof DavHttpError && (e.status === 403 || e.status === 409 || e.status === 400) && /valid-sync-token/.test(e.body)) throw new DavInvalidSyncTokenError();
         throw e;
       }
-      const root = parseXml(await res.text());
+      const root = parseAnswer(res.text);
       let truncated = false;
       for (const r of multistatus(root)) {
         if (sameHref(r.href, collection)) {
@@ -220,7 +220,7 @@ export class DavClient {
       `</X:${report}>`;
     const res = await this.send("REPORT", collection, { body, depth: "1", xml: true });
     const out: DavObject[] = [];
-    for (const r of multistatus(parseXml(await res.text()))) {
+    for (const r of multistatus(parseAnswer(res.text))) {
       const p = okProps(r);
       const etag = child(p, DAV, "getetag")?.text.trim();
       const data = child(p, ns, dataProp)?.text;
@@ -231,7 +231,7 @@ export class DavClient {
 
   async get(href: string): Promise<DavObject> {
     const res = await this.send("GET", href, {});
-    return { href, etag: res.headers.get("ETag") ?? "", data: await res.text() };
+    return { href, etag: res.headers.get("ETag") ?? "", data: res.text };
   }
 
   // ---------- writing ----------
@@ -245,13 +245,11 @@ export class DavClient {
     if ("ifMatch" in cond) headers["If-Match"] = cond.ifMatch;
     else headers["If-None-Match"] = "*";
     const res = await this.send("PUT", href, { body: data, headers });
-    await res.body?.cancel();
     return res.headers.get("ETag") ?? undefined;
   }
 
   async delete(href: string, ifMatch: string): Promise<void> {
-    const res = await this.send("DELETE", href, { headers: { "If-Match": ifMatch } });
-    await res.body?.cancel();
+    await this.send("DELETE", href, { headers: { "If-Match": ifMatch } });
   }
 
   /**
@@ -265,8 +263,7 @@ export class DavClient {
     const body =
       `<?xml version="1.0" encoding="utf-8"?><D:mkcol xmlns:D="DAV:" xmlns:C="${CALDAV}" xmlns:R="${CARDDAV}"><D:set><D:prop>` +
       `<D:resourcetype><D:collection/>${type}</D:resourcetype><D:displayname>${escapeXml(displayName)}</D:displayname>${comps}</D:prop></D:set></D:mkcol>`;
-    const res = await this.send("MKCOL", href, { body, xml: true });
-    await res.body?.cancel();
+    await this.send("MKCOL", href, { body, xml: true });
   }
 
   // ---------- transport ----------
@@ -274,40 +271,43 @@ export class DavClient {
   private async propfind(url: string, depth: 0 | 1, props: string): Promise<MsResponse[]> {
     const body = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:" xmlns:C="${CALDAV}" xmlns:R="${CARDDAV}"><D:prop>${props}</D:prop></D:propfind>`;
     const res = await this.send("PROPFIND", url, { body, depth: String(depth), xml: true });
-    return multistatus(parseXml(await res.text()));
+    return multistatus(parseAnswer(res.text));
   }
 
-  /** One request; redirects followed by hand so PROPFIND stays PROPFIND. Non-2xx → DavHttpError, 5xx/network → StoreUnavailableError. */
-  private async send(method: string, url: string, opts: { body?: string; depth?: string; xml?: boolean; headers?: Record<string, string> }): Promise<Response> {
+  /**
+   * One request, its body read in full inside the same timeout (a server that sends headers and then
+   * stalls must not hang the mailbox). Redirects followed by hand so PROPFIND stays PROPFIND.
+   * Non-2xx → DavHttpError; unreachable, timed out, cut off or 5xx → StoreUnavailableError.
+   */
+  private async send(method: string, url: string, opts: { body?: string; depth?: string; xml?: boolean; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; text: string }> {
     let target = this.resolve(url);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const headers: Record<string, string> = { Authorization: this.auth, ...opts.headers };
       if (opts.depth !== undefined) headers["Depth"] = opts.depth;
       if (opts.xml) headers["Content-Type"] = "application/xml; charset=utf-8";
-      let res: Response;
       const ctl = new AbortController();
       const timer = setTimeout(() => ctl.abort(), this.timeoutMs);
+      let res: Response;
+      let text: string;
       try {
         res = await this.fetcher(target, { method, headers, body: opts.body, redirect: "manual", signal: ctl.signal });
+        text = await res.text();
       } catch (e) {
         throw new StoreUnavailableError(`DAV server unreachable (${method} ${target}): ${(e as Error).message}`);
       } finally {
         clearTimeout(timer);
       }
-      if (res.status >= 300 && res.status < 400 && res.headers.get("Location")) {
-        await res.body?.cancel();
-        const next = new URL(res.headers.get("Location")!, target);
+      const location = res.headers.get("Location");
+      if (res.status >= 300 && res.status < 400 && location) {
+        const next = new URL(location, target);
         // The account's password goes only to the origin the administrator configured.
         if (next.origin !== this.origin) throw new DavHttpError(res.status, `redirect to another origin: ${next.origin}`, target);
         target = next.toString();
         continue;
       }
-      if (res.status >= 500 && res.status !== 507) {
-        await res.body?.cancel();
-        throw new StoreUnavailableError(`DAV server error ${res.status} (${method} ${target})`);
-      }
-      if (res.status >= 400) throw new DavHttpError(res.status, await readText(res), target);
-      return res;
+      if (res.status >= 500 && res.status !== 507) throw new StoreUnavailableError(`DAV server error ${res.status} (${method} ${target})`);
+      if (res.status >= 400) throw new DavHttpError(res.status, text.slice(0, 4000), target);
+      return { status: res.status, headers: res.headers, text };
     }
     throw new DavHttpError(310, "too many redirects", target);
   }
@@ -317,16 +317,18 @@ export class DavClient {
   }
 }
 
-async function readText(res: Response): Promise<string> {
+/** A 2xx body that is not XML is a server malfunction: retry later rather than fail the device's request. */
+function parseAnswer(text: string): XmlNode {
   try {
-    return (await res.text()).slice(0, 4000);
+    return parseXml(text);
   } catch (e) {
-    throw new StoreUnavailableError(`DAV answer cut off: ${(e as Error).message}`);
+    if (e instanceof XmlParseError) throw new StoreUnavailableError(`DAV answer not understood: ${e.message}`);
+    throw e;
   }
 }
 
 function multistatus(root: XmlNode): MsResponse[] {
-  if (root.ns !== DAV || root.name !== "multistatus") throw new DavHttpError(207, "not a multistatus", "");
+  if (root.ns !== DAV || root.name !== "multistatus") throw new StoreUnavailableError(`DAV answer not understood: <${root.name}> instead of a multistatus`);
   return children(root, DAV, "response").flatMap((r) => {
     const href = child(r, DAV, "href")?.text.trim();
     if (!href) return [];
