@@ -187,6 +187,24 @@ describe("DAV bridge on Radicale", () => {
     expect((await other("DELETE", `${home}calendar/their-name.ics`)).status).toBe(200);
   });
 
+  it("resource names with spaces, @ and accents survive the round trip (percent-encoding differs between servers)", async () => {
+    const name = "réunion d'équipe @ 10h.ics";
+    const path = `${home}calendar/${encodeURIComponent(name)}`;
+    expect((await other("PUT", path, event("odd-name", "Odd"), { "Content-Type": "text/calendar" })).status).toBe(201);
+    await withStore("alice@dav.test", async (s) => {
+      await s.status(calendar.id);
+      const item = (await byUid(s, calendar.id, "odd-name"))!;
+      expect(item.href).toBe(name);
+      const edited = await s.put(calendar.id, event("odd-name", "Odd and edited"), { itemId: item.itemId });
+      expect(await (await other("GET", path)).text()).toContain("Odd and edited");
+      await s.delete(calendar.id, edited.itemId);
+      expect((await other("GET", path)).status).toBe(404);
+      // Our own delete comes back from sync-collection as nothing new.
+      const top = (await s.status(calendar.id)).highestModseq;
+      expect(await s.changesSince(calendar.id, top, 10)).toEqual([]);
+    });
+  });
+
   it("deletes both ways", async () => {
     await withStore("alice@dav.test", async (s) => {
       // Store → server.
