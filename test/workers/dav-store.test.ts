@@ -143,6 +143,8 @@ describe("DAV bridge on Radicale", () => {
     });
   });
 
+  // The store's half of MS-ASCMD_R2065/MS-ASCMD_R2066 (Conflict absent or 1: the server object replaces the
+  // client object): the refused edit leaves the server's version, with a new modseq so the phone receives it.
   it("an update with a stale ETag: the server's version wins and the write is refused", async () => {
     await withStore("alice@dav.test", async (s) => {
       await s.status(calendar.id);
