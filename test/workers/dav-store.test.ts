@@ -72,7 +72,7 @@ beforeAll(async () => {
 
 describe("DAV bridge on Radicale", () => {
   it("discovery: well-known → principal → home sets finds the calendar, task list and address book", async () => {
-    const folders = await withStore("alice@dav.test", (s) => s.listCollections());
+    const folders = await withStore("alice@dav.test", (s) => s.listCollections()); // first time: discovers
     calendar = folders.find((f) => f.name === "Calendar")!;
     tasks = folders.find((f) => f.name === "Tasks")!;
     contacts = folders.find((f) => f.name === "Contacts")!;
@@ -85,7 +85,14 @@ describe("DAV bridge on Radicale", () => {
       expect(state.storage.sql.exec(`SELECT supports_sync FROM dav_collections`).toArray().map((r) => r.supports_sync)).toEqual([1, 1, 1]);
     });
     // Ids are stable: a second discovery maps the same collections to the same folders.
-    expect(await withStore("alice@dav.test", (s) => s.listCollections())).toEqual(folders);
+    expect(await withStore("alice@dav.test", (s) => s.refreshCollections())).toEqual(folders);
+    // The engine's frequent listCollections answers from the last discovery without asking the server.
+    let requests = 0;
+    const counting: typeof fetch = (a, b) => (requests++, fetch(a, b));
+    expect(await withStore("alice@dav.test", (s) => s.listCollections(), { fetch: counting })).toEqual(folders);
+    expect(requests).toBe(0);
+    expect(await withStore("alice@dav.test", (s) => s.listCollections(), { fetch: counting, collectionsMaxAgeMs: -1 })).toEqual(folders);
+    expect(requests).toBe(4);
   });
 
   it("an event PUT by another client shows in the changes after status()", async () => {
@@ -250,7 +257,7 @@ describe("DAV bridge on Radicale", () => {
       withStore(
         name,
         async (s) => {
-          const folders = await s.listCollections();
+          const folders = await s.refreshCollections();
           const cal = folders.find((f) => f.name === "Calendar")!.id;
           await s.status(cal);
           return (await s.list(cal, { limit: 100 })).map((i) => `${i.uid} ${i.etag}`).sort();
@@ -265,7 +272,7 @@ describe("DAV bridge on Radicale", () => {
       withStore(
         name,
         async (s) => {
-          const cal = (await s.listCollections()).find((f) => f.name === "Calendar")!.id;
+          const cal = (await s.refreshCollections()).find((f) => f.name === "Calendar")!.id;
           const from = (await s.status(cal)).highestModseq;
           expect((await other("DELETE", `${home}calendar/ext-2.ics`)).status).toBe(200);
           await other("PUT", `${home}calendar/ext-3.ics`, event("ext-3", "Another"), { "Content-Type": "text/calendar" });
@@ -298,12 +305,12 @@ describe("DAV bridge on Radicale", () => {
   it("a calendar made and then deleted by another client comes and goes; its folder then answers not found", async () => {
     await new DavClient(account).makeCollection(`${home}trips/`, "calendar", "Trips", ["VEVENT"]);
     await withStore("alice@dav.test", async (s) => {
-      const trips = (await s.listCollections()).find((f) => f.name === "Trips")!;
+      const trips = (await s.refreshCollections()).find((f) => f.name === "Trips")!;
       expect(trips).toMatchObject({ type: FolderType.UserCalendar, itemClass: "Calendar" });
       await s.status(trips.id);
       expect((await other("DELETE", `${home}trips/`)).status).toBe(200);
       await expect(s.status(trips.id)).rejects.toBeInstanceOf(StoreNotFoundError);
-      expect((await s.listCollections()).map((f) => f.name).sort()).toEqual(["Calendar", "Contacts", "Tasks"]);
+      expect((await s.refreshCollections()).map((f) => f.name).sort()).toEqual(["Calendar", "Contacts", "Tasks"]);
     });
   });
 
@@ -313,7 +320,7 @@ describe("DAV bridge on Radicale", () => {
     await other("PUT", `${home}family/fam-todo.ics`, todo, { "Content-Type": "text/calendar" });
     await other("PUT", `${home}family/fam-event.ics`, event("fam-event", "Picnic"), { "Content-Type": "text/calendar" });
     await withStore("alice@dav.test", async (s) => {
-      const folders = await s.listCollections();
+      const folders = await s.refreshCollections();
       const events = folders.find((f) => f.name === "Family")!;
       const todos = folders.find((f) => f.name === "Family (tasks)")!;
       expect(events).toMatchObject({ type: FolderType.UserCalendar, itemClass: "Calendar" });
@@ -326,7 +333,7 @@ describe("DAV bridge on Radicale", () => {
       const mine = await s.put(todos.id, todo.replace(/fam-todo/g, "fam-todo-2"));
       expect((await other("GET", `${home}family/${mine.href}`)).status).toBe(200);
       expect((await other("DELETE", `${home}family/`)).status).toBe(200);
-      await s.listCollections();
+      await s.refreshCollections();
     });
   });
 
@@ -344,7 +351,7 @@ describe("DAV bridge on Radicale", () => {
   it("credentials the server refuses → StoreUnavailableError, not a crash", async () => {
     await runInDurableObject(env.MAILBOX.getByName("wrong@dav.test"), async (_i, state) => {
       const s = new DavPimStore(state.storage, { ...account, password: "not-the-password" });
-      await expect(s.listCollections()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.refreshCollections()).rejects.toBeInstanceOf(StoreUnavailableError);
     });
   });
 });

@@ -1,6 +1,6 @@
 // The PIM store of a bridged mailbox: the provider's CalDAV/CardDAV server is the truth, the mailbox
 // object's SQLite keeps what the sync engine pages and diffs by (item ids, our modseq counter, tombstones)
-// plus each object's ETag and text. `listCollections` runs discovery; `status` pulls the folder's
+// plus each object's ETag and text. `refreshCollections` runs discovery; `status` pulls the folder's
 // collection first (sync-collection with the stored token, or a PROPFIND ETag diff without it), so the
 // engine's usual status → changesSince sees server changes. Writes go to the server first (If-Match /
 // If-None-Match: *) and are recorded only once it accepted them. On 412 the server's version is fetched and
@@ -18,6 +18,8 @@ export interface DavPimStoreOptions extends DavClientOptions {
   forceFallback?: boolean;
   /** `status` pulls from the server at most this often per collection (default 0: every call). */
   minPullIntervalMs?: number;
+  /** `listCollections` rediscovers when the last discovery is older than this (default 15 min). */
+  collectionsMaxAgeMs?: number;
 }
 
 /** SQLite rows are limited to 2 MB. */
@@ -68,7 +70,19 @@ export class DavPimStore implements PimStore {
 
   // ---------- collections ----------
 
+  /**
+   * The folders as last discovered: the sync engine lists folders on every request, so discovery (four
+   * requests) runs only the first time and when older than `collectionsMaxAgeMs`; FolderSync should call
+   * refreshCollections.
+   */
   async listCollections(): Promise<StoreFolder[]> {
+    const at = this.sql.all<{ value: number }>(`SELECT value FROM dav_meta WHERE key = 'discovered_at'`)[0]?.value;
+    if (at === undefined || Date.now() - at > (this.opts.collectionsMaxAgeMs ?? 15 * 60_000)) return this.refreshCollections();
+    return this.localCollections();
+  }
+
+  /** Runs discovery now: collections created on the server appear, deleted ones disappear. */
+  async refreshCollections(): Promise<StoreFolder[]> {
     let collections: DavCollectionInfo[];
     try {
       ({ collections } = await this.client.discover());
@@ -76,7 +90,14 @@ export class DavPimStore implements PimStore {
       if (e instanceof DavHttpError) throw new StoreUnavailableError(`DAV discovery failed (${e.status})`);
       throw e;
     }
-    this.storage.transactionSync(() => this.recordCollections(collections));
+    this.storage.transactionSync(() => {
+      this.recordCollections(collections);
+      this.sql.run(`INSERT OR REPLACE INTO dav_meta (key, value) VALUES ('discovered_at', ?)`, Date.now());
+    });
+    return this.localCollections();
+  }
+
+  private localCollections(): StoreFolder[] {
     return this.sql
       .all<FolderRow & { name: string; kind: string; components: string }>(
         `SELECT f.*, c.name, c.kind, c.components FROM dav_folders f JOIN dav_collections c ON c.seq = f.coll WHERE c.gone = 0 ORDER BY f.seq`,
