@@ -82,6 +82,18 @@ describe(`DAV pull cost with ${N} objects`, () => {
       await s.refreshCollections();
       return { requests, ms: performance.now() - t0 };
     });
+    // A first sync larger than one pull's share arrives over several pulls, without duplicates, and the
+    // sync token is stored only once everything is here.
+    const shares: number[] = [];
+    await runInDurableObject(env.MAILBOX.getByName("scale-shares@dav.test"), async (_i, state) => {
+      const s = new DavPimStore(state.storage, account, { maxObjectsPerPull: 50 });
+      const id = (await s.refreshCollections())[0]!.id;
+      for (let k = 0; k < Math.ceil(N / 50) + 1; k++) shares.push((await s.status(id)).count);
+      const uids = new Set((await s.list(id, { limit: 10_000 })).map((i) => i.uid));
+      expect(uids.size).toBe(N);
+      expect(state.storage.sql.exec(`SELECT sync_token FROM dav_collections`).one().sync_token).not.toBe("");
+    });
+    expect(shares).toEqual([...Array.from({ length: Math.ceil(N / 50) }, (_, k) => Math.min(N, (k + 1) * 50)), N]);
     console.log(
       "DAV-BENCH " +
         JSON.stringify({ objects: N, initial, idle, one, fallbackInitial: fbInitial, fallbackIdle: fbIdle, discovery }),

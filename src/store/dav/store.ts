@@ -18,6 +18,8 @@ export interface DavPimStoreOptions extends DavClientOptions {
   forceFallback?: boolean;
   /** `status` pulls from the server at most this often per collection (default 0: every call). */
   minPullIntervalMs?: number;
+  /** Objects fetched by one pull at most (default 1000); the rest come with the next pulls. */
+  maxObjectsPerPull?: number;
   /** `listCollections` rediscovers when the last discovery is older than this (default 15 min). */
   collectionsMaxAgeMs?: number;
 }
@@ -25,6 +27,7 @@ export interface DavPimStoreOptions extends DavClientOptions {
 /** SQLite rows are limited to 2 MB. */
 const MAX_OBJECT_BYTES = 1_500_000;
 const MULTIGET_BATCH = 50;
+const MAX_OBJECTS_PER_PULL = 1000;
 /** Tombstones kept this long, like the built-in store (src/mailbox/delivery.ts). */
 const TOMBSTONE_DAYS = 30;
 const FOLDER_ID = /^dav([1-9][0-9]{0,15})$/;
@@ -187,7 +190,10 @@ export class DavPimStore implements PimStore {
       const present = new Set(listing.changed.map((c) => c.href));
       for (const href of local.keys()) if (!present.has(href)) removed.add(href);
     }
-    const wanted = listing.changed.filter((c) => local.get(c.href) !== c.etag).map((c) => c.href);
+    const changed = listing.changed.filter((c) => local.get(c.href) !== c.etag).map((c) => c.href);
+    // A large first sync is spread over several pulls (CPU and subrequest limits of one request): the
+    // token is kept back until every changed object is here, so the next pull lists the rest again.
+    const wanted = changed.slice(0, this.opts.maxObjectsPerPull ?? MAX_OBJECTS_PER_PULL);
     const fetched: DavObject[] = [];
     for (let i = 0; i < wanted.length; i += MULTIGET_BATCH) fetched.push(...(await this.client.multiget(coll.href, kind, wanted.slice(i, i + MULTIGET_BATCH))));
     const got = new Set(fetched.map((o) => o.href));
@@ -198,7 +204,7 @@ export class DavPimStore implements PimStore {
         const row = this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE coll = ? AND href = ?`, coll.seq, href)[0];
         if (row) this.remove(row);
       }
-      this.sql.run(`UPDATE dav_collections SET sync_token = ? WHERE seq = ?`, listing.token, coll.seq);
+      if (wanted.length === changed.length) this.sql.run(`UPDATE dav_collections SET sync_token = ? WHERE seq = ?`, listing.token, coll.seq);
     });
     this.pruneTombstones(Date.now() - TOMBSTONE_DAYS * 86_400_000);
     this.pulledAt.set(coll.seq, Date.now());
