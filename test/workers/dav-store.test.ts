@@ -186,6 +186,18 @@ describe("DAV bridge on Radicale", () => {
     });
   });
 
+  it("a create retried after its answer was lost (the object is already on the server) succeeds once", async () => {
+    const ics = event("retry-1", "Retried");
+    // The first attempt reached the server; the answer never came back.
+    expect((await other("PUT", `${home}calendar/retry-1.ics`, ics, { "Content-Type": "text/calendar", "If-None-Match": "*" })).status).toBe(201);
+    await withStore("alice@dav.test", async (s) => {
+      const item = await s.put(calendar.id, ics);
+      expect(item).toMatchObject({ uid: "retry-1", href: "retry-1.ics" });
+      expect((await s.list(calendar.id, { limit: 100 })).filter((i) => i.uid === "retry-1")).toHaveLength(1);
+      await s.delete(calendar.id, item.itemId);
+    });
+  });
+
   it("a create whose UID another client already stored under another name: 409 no-uid-conflict → conflict, theirs shows", async () => {
     expect((await other("PUT", `${home}calendar/their-name.ics`, event("uid-clash", "Theirs"), { "Content-Type": "text/calendar" })).status).toBe(201);
     await withStore("alice@dav.test", async (s) => {

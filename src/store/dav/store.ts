@@ -7,10 +7,11 @@
 // kept ([MS-ASCMD] 2.2.3.34 Conflict default: the server wins) and PimConflictError is raised.
 import { PimConversionError } from "../../eas/pim/errors";
 import { CountingSql } from "../builtin/counting-sql";
-import { horizonOf, contentKey, uidOf } from "../builtin/pim-objects";
+import { horizonOf, uidOf } from "../builtin/pim-objects";
 import { PimConflictError, type PimImportResult, type PimItem, type PimMediaType, type PimStamp, type PimStore, type PimWriteOptions } from "../pim-types";
 import { FolderType, StoreNotFoundError, StoreUnavailableError, type FolderStatus, type FolderTypeValue, type StoreChange, type StoreFolder } from "../types";
 import { DavClient, DavHttpError, DavInvalidSyncTokenError, lastSegment, type DavAccount, type DavClientOptions, type DavCollectionInfo, type DavEtag, type DavKind, type DavObject } from "./client";
+import { sameObject } from "./canonical";
 import { DAV_TABLES, type CollectionRow, type FolderRow, type ItemRow } from "./schema";
 
 export interface DavPimStoreOptions extends DavClientOptions {
@@ -289,13 +290,18 @@ export class DavPimStore implements PimStore {
         : this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND uid = ?`, f.seq, uid)[0];
       if (opts.itemId && !existing) throw new StoreNotFoundError(`no item ${opts.itemId} in folder ${id}`);
       if (opts.ifMatch !== undefined && (!existing || opts.ifMatch !== existing.etag)) throw new PimConflictError("ETag mismatch");
-      if (existing && existing.uid === uid && contentKey(existing.data) === contentKey(data)) return this.toItem(existing, f);
+      if (existing && existing.uid === uid && sameObject(existing.data, data)) return this.toItem(existing, f);
       const href = existing ? existing.href : this.freeHref(coll, opts.href ?? hrefFor(uid, mediaTypeOf(f)));
       let etag: string | undefined;
       try {
         etag = await this.client.put(href, data, mediaTypeOf(f), existing ? { ifMatch: existing.etag } : { ifNoneMatch: "*" });
       } catch (e) {
-        throw await this.afterRefusal(coll, e);
+        const refusal = await this.afterRefusal(coll, e);
+        // A retried create whose first attempt reached the server but not our records (the answer was
+        // lost): the object now on the server is ours, not a conflict.
+        const mine = !existing && refusal instanceof PimConflictError ? this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND uid = ?`, f.seq, uid)[0] : undefined;
+        if (mine && sameObject(mine.data, data)) return this.toItem(mine, f);
+        throw refusal;
       }
       const stored: DavObject = etag ? { href, etag, data } : await this.client.get(href);
       this.storage.transactionSync(() => this.record(coll, stored));
