@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 import { freePort, SINK_PASSWORD, SINK_USER } from "./test/smtp-sink";
 import { makeTlsFixture, trustBundle } from "./test/tls-fixture";
 import { testCa } from "./test/servers/test-ca";
+import { RADICALE_OTHER_USER, RADICALE_PASSWORD, RADICALE_USER } from "./test/servers/radicale";
 
 
 // The loopback SMTP sink of the workers project (started by test/workers/smtp-sink-setup.ts).
@@ -10,6 +11,11 @@ process.env.TEST_SMTP_PORT ||= String(await freePort());
 process.env.TEST_SMTP_CONTROL_PORT ||= String(await freePort());
 process.env.TEST_SMTP_IMPLICIT_PORT ||= String(await freePort());
 process.env.TEST_SMTP_STARTTLS_PORT ||= String(await freePort());
+// The loopback Radicale of the DAV bridge tests (started by test/workers/radicale-setup.ts).
+process.env.TEST_RADICALE_PORT ||= String(await freePort());
+process.env.TEST_RADICALE_CONTROL_PORT ||= String(await freePort());
+process.env.TEST_RADICALE_OUTAGE_PORT ||= String(await freePort());
+process.env.TEST_RADICALE_OUTAGE_CONTROL_PORT ||= String(await freePort());
 // Its TLS ports present a certificate from a throw-away CA. workerd trusts it when NODE_EXTRA_CA_CERTS
 // names it (../shared/notes/platform.md §2); miniflare reads that variable once, when its module loads,
 // hence the plugin is imported only after it is set. A CA bundle already named there is kept.
@@ -47,6 +53,15 @@ export default defineConfig({
                 LOCAL_DOMAINS: "local.test",
                 MAX_SEND_BYTES: "2000000",
                 SEND_QUOTA_PER_DAY: "200",
+                RADICALE_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_PORT}`,
+                RADICALE_CONTROL_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_CONTROL_PORT}`,
+                RADICALE_OUTAGE_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_OUTAGE_PORT}`,
+                RADICALE_OUTAGE_CONTROL_URL: `http://127.0.0.1:${process.env.TEST_RADICALE_OUTAGE_CONTROL_PORT}`,
+                RADICALE_USER,
+                RADICALE_OTHER_USER,
+                RADICALE_PASSWORD,
+                // Objects the DAV scale test seeds; `DAV_BENCH_OBJECTS=1000 npx tsx bench/dav.bench.ts` for the benchmark.
+                DAV_BENCH_OBJECTS: process.env.DAV_BENCH_OBJECTS ?? "120",
               },
             },
           }),
@@ -55,7 +70,7 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["./test/workers/apply-migrations.ts"],
-          globalSetup: ["./test/workers/smtp-sink-setup.ts", "./test/servers/dovecot-global-setup.ts"],
+          globalSetup: ["./test/workers/smtp-sink-setup.ts", "./test/servers/dovecot-global-setup.ts", "./test/workers/radicale-setup.ts"],
         },
       },
       {
@@ -65,7 +80,7 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["test/node/**/*.test.ts"],
-          globalSetup: ["./test/node/global-setup.ts"],
+          globalSetup: ["./test/node/global-setup.ts", "./test/node/radicale-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

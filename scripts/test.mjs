@@ -12,7 +12,8 @@ const tools = {
   xml2wbxml: "libwbxml2-utils",
   "/usr/sbin/dovecot": "dovecot-imapd", // the IMAP bridge's tests run a real Dovecot (test/servers/dovecot.ts)
   "/usr/lib/dovecot/lmtp": "dovecot-lmtpd", // mail delivered to that Dovecot by LMTP
-  openssl: "openssl", // the test CA and the Dovecot certificate
+  openssl: "openssl", // throw-away test CAs (test/tls-fixture.ts, test/servers/test-ca.ts)
+  radicale: "radicale", // test/servers/radicale.ts: the CalDAV/CardDAV server of the DAV bridge tests
 };
 
 const have = (cmd) => spawnSync("sh", ["-c", cmd.startsWith("/") ? `test -x ${cmd}` : `command -v ${cmd}`]).status === 0;
