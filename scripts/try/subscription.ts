@@ -80,6 +80,9 @@ await step("Eligibility check now: four ok conditions", async () => {
   const c = await admin(o, "POST", `/subscriptions/${id}/eligibility-check`);
   check(c.status === 200, `HTTP ${c.status} ${c.text}`);
   say(conditions(c.json.conditions));
+  const asked = responder.queries.filter((q) => q.includes(DOMAIN)).length;
+  check(asked > 0, `the service never asked ${responder.url} about ${DOMAIN}: start it with DOH_URL=${responder.url}/dns-query RDAP_URL=${responder.url} npm start`);
+  say(`${asked} lookups for ${DOMAIN} reached the local responder`);
   for (const k of ["domain_held", "address_exists", "provider_dns", "mx_pop3"]) check(c.json.conditions?.[k]?.status === "ok", `${k}: expected ok\n${JSON.stringify(c.json.conditions?.[k])}`);
 });
 
