@@ -145,3 +145,185 @@ describe("FolderSync responses", () => {
     expect(child(r, "Changes")).toBeUndefined();
   });
 });
+
+describe("Sync responses", () => {
+  const collectionOf = (r: PhoneResponse) => {
+    const colls = childrenNamed(child(r.tree, "Collections")!, "Collection");
+    expect(colls).toHaveLength(1);
+    return colls[0];
+  };
+  const mailOptions = el("AirSync", "Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 200)));
+
+  /** Checks the Sync/Collections/Collection frame shared by every non-empty Sync response; returns Collection. */
+  function frame(r: PhoneResponse, collectionId: string): WbxmlElement {
+    // MS-ASCMD_R4558 MS-ASCMD_R2795 MS-ASCMD_R2796 MS-ASCMD_R2797 MS-ASCMD_R2798: the root Sync holds Collections.
+    expect([r.tree!.ns, r.tree!.name]).toEqual(["AirSync", "Sync"]);
+    expect(names(r.tree!)).toEqual(["Collections"]);
+    const c = collectionOf(r);
+    // MS-ASCMD_R1363 MS-ASCMD_R1364 MS-ASCMD_R1365 MS-ASCMD_R1366: Collection (in Collections) holds SyncKey, CollectionId, Status,
+    // and optionally MoreAvailable, Commands, Responses; never Class in 16.1 (MS-ASCMD_R6319).
+    for (const n of names(c)) expect(["SyncKey", "CollectionId", "Status", "MoreAvailable", "Commands", "Responses"]).toContain(n);
+    // MS-ASCMD_R2839 MS-ASCMD_R2840 MS-ASCMD_R2841 MS-ASCMD_R2842 MS-ASCMD_R4596: one SyncKey string.
+    leaf(c, "SyncKey");
+    // MS-ASCMD_R1400 MS-ASCMD_R1401 MS-ASCMD_R1402 MS-ASCMD_R1403: one CollectionId, the requested one.
+    expect(leaf(c, "CollectionId")).toBe(collectionId);
+    // MS-ASCMD_R2767 MS-ASCMD_R2768 MS-ASCMD_R2769 MS-ASCMD_R2770 MS-ASCMD_R4411 MS-ASCMD_R4423: one unsignedByte Status, 1 on success.
+    expect(leaf(c, "Status", UNSIGNED)).toBe("1");
+    return c;
+  }
+
+  it(
+    "MS-ASCMD_R648 MS-ASCMD_R654 MS-ASCMD_R4606 MS-ASCMD_R4602 MS-ASCMD_R4771 MS-ASCMD_R656: SyncKey 0 gives the initial key without items; " +
+      "then every item, WindowSize at a time with MoreAvailable, each response with a new key; then an empty response",
+    async () => {
+      const p = phone("structSync1");
+      const boot = await p.command("Sync", syncRequest(INBOX, "0", [mailOptions]));
+      const c0 = frame(boot, INBOX);
+      expect(names(c0)).not.toContain("Commands");
+      let key = childText(c0, "SyncKey")!;
+      expect(key).not.toBe("0");
+      const seen: string[] = [];
+      for (let page = 0; ; page++) {
+        const r = await p.command("Sync", syncRequest(INBOX, key, [el("AirSync", "WindowSize", 3), mailOptions]));
+        const c = frame(r, INBOX);
+        // MS-ASCMD_R1423 MS-ASCMD_R1425 MS-ASCMD_R1426 MS-ASCMD_R1427 MS-ASCMD_R2053: one Commands with at least one operation.
+        expect(childrenNamed(c, "Commands")).toHaveLength(1);
+        const ops = elements(child(c, "Commands")!);
+        expect(ops.length).toBeGreaterThanOrEqual(1);
+        expect(ops.length).toBeLessThanOrEqual(3);
+        for (const add of ops) {
+          // MS-ASCMD_R1039 MS-ASCMD_R1040 MS-ASCMD_R1041 MS-ASCMD_R1042: Add (in Commands) holds ServerId and ApplicationData;
+          // MS-ASCMD_R2605 MS-ASCMD_R2606 MS-ASCMD_R2607 MS-ASCMD_R2608 MS-ASCMD_R5701 one ServerId;
+          // MS-ASCMD_R1059 MS-ASCMD_R1061 MS-ASCMD_R1062 MS-ASCMD_R5848 one ApplicationData container.
+          expect(add.name).toBe("Add");
+          expect(names(add)).toEqual(["ServerId", "ApplicationData"]);
+          seen.push(leaf(add, "ServerId"));
+          expect(childrenNamed(add, "ApplicationData")).toHaveLength(1);
+          expect(elements(child(add, "ApplicationData")!).length).toBeGreaterThan(0);
+        }
+        // MS-ASCMD_R3835: no client operations, no Responses.
+        expect(names(c)).not.toContain("Responses");
+        const next = childText(c, "SyncKey")!;
+        expect(next).not.toBe(key);
+        key = next;
+        const more = childrenNamed(c, "MoreAvailable");
+        if (page === 0) {
+          // 4 items, window 3: MS-ASCMD_R4771 MoreAvailable; MS-ASCMD_R1951 MS-ASCMD_R1952 MS-ASCMD_R1953 MS-ASCMD_R1954 MS-ASCMD_R3448 one empty tag.
+          expect(ops).toHaveLength(3);
+          expect(more).toHaveLength(1);
+          expect(more[0].children).toEqual([]);
+        }
+        if (more.length === 0) break;
+        expect(page).toBeLessThan(3);
+      }
+      expect(new Set(seen).size).toBe(4);
+      // MS-ASCMD_R656: nothing changed, an empty response.
+      const idle = await p.command("Sync", syncRequest(INBOX, key, [mailOptions]));
+      expect(idle.status).toBe(200);
+      expect(idle.raw.length).toBe(0);
+    },
+  );
+
+  it(
+    "MS-ASCMD_R955 MS-ASCMD_R957 MS-ASCMD_R3834 MS-ASCMD_R3836 MS-ASCMD_R5255: a client Add is answered in Responses " +
+      "by an Add with its ClientId, the new ServerId and a Status",
+    async () => {
+      const p = phone("structSync2");
+      const key = childText(collectionOf(await p.command("Sync", syncRequest(DRAFTS, "0"))), "SyncKey")!;
+      const add = el(
+        "AirSync",
+        "Add",
+        el("AirSync", "ClientId", "struct-1"),
+        el("AirSync", "ApplicationData", el("Email", "To", "bob@example.test"), el("Email", "Subject", "Structure draft"), el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "Data", "text"))),
+      );
+      const r = await p.command("Sync", syncRequest(DRAFTS, key, [el("AirSync", "Commands", add)]));
+      const c = frame(r, DRAFTS);
+      // MS-ASCMD_R2504 MS-ASCMD_R2506 MS-ASCMD_R2507: one Responses in Collection, with at least one child.
+      expect(childrenNamed(c, "Responses")).toHaveLength(1);
+      const responses = child(c, "Responses")!;
+      expect(names(responses)).toEqual(["Add"]);
+      // MS-ASCMD_R1043 MS-ASCMD_R1044 MS-ASCMD_R1045 MS-ASCMD_R1046: Add (in Responses) holds ClientId, ServerId, Status;
+      // MS-ASCMD_R1347 MS-ASCMD_R1348 MS-ASCMD_R1349 MS-ASCMD_R1350 one ClientId, the client's;
+      // MS-ASCMD_R5572 MS-ASCMD_R5573 MS-ASCMD_R5574 MS-ASCMD_R5575 at most one ServerId.
+      const a = child(responses, "Add")!;
+      expect(names(a).sort()).toEqual(["ClientId", "ServerId", "Status"]);
+      expect(leaf(a, "ClientId")).toBe("struct-1");
+      expect(leaf(a, "ServerId")).not.toBe("struct-1");
+      expect(leaf(a, "Status", UNSIGNED)).toBe("1");
+    },
+  );
+});
+
+describe("Sync responses: changes made elsewhere, failed client changes", () => {
+  const collectionOf = (r: PhoneResponse) => child(child(r.tree, "Collections")!, "Collection")!;
+
+  async function syncToEnd(p: Phone, collectionId: string): Promise<{ key: string; ids: string[] }> {
+    let key = childText(collectionOf(await p.command("Sync", syncRequest(collectionId, "0"))), "SyncKey")!;
+    const ids: string[] = [];
+    for (;;) {
+      const r = await p.command("Sync", syncRequest(collectionId, key, [el("AirSync", "WindowSize", 100)]));
+      if (r.raw.length === 0) break;
+      const c = collectionOf(r);
+      ids.push(...childrenNamed(child(c, "Commands") ?? el("AirSync", "Commands"), "Add").map((a) => childText(a, "ServerId")!));
+      key = childText(c, "SyncKey")!;
+      if (!child(c, "MoreAvailable")) break;
+    }
+    return { key, ids };
+  }
+
+  it(
+    "MS-ASCMD_R1147 MS-ASCMD_R1148 MS-ASCMD_R1149 MS-ASCMD_R1150 MS-ASCMD_R1490 MS-ASCMD_R1491 MS-ASCMD_R1492 MS-ASCMD_R1493: " +
+      "another device's flag change arrives as Change (ServerId, ApplicationData), its delete as Delete (ServerId)",
+    async () => {
+      const a = phone("structSync3");
+      const b = phone("structSync4");
+      const sa = await syncToEnd(a, INBOX);
+      const sb = await syncToEnd(b, INBOX);
+      const [toRead, toDelete] = sa.ids;
+      const done = await a.command(
+        "Sync",
+        syncRequest(INBOX, sa.key, [
+          el(
+            "AirSync",
+            "Commands",
+            el("AirSync", "Change", el("AirSync", "ServerId", toRead), el("AirSync", "ApplicationData", el("Email", "Read", "1"))),
+            el("AirSync", "Delete", el("AirSync", "ServerId", toDelete)),
+          ),
+        ]),
+      );
+      expect(childText(collectionOf(done), "Status")).toBe("1");
+      const r = await b.command("Sync", syncRequest(INBOX, sb.key));
+      const cmds = child(collectionOf(r), "Commands")!;
+      const change = childrenNamed(cmds, "Change");
+      expect(change).toHaveLength(1);
+      expect(names(change[0])).toEqual(["ServerId", "ApplicationData"]);
+      expect(leaf(change[0], "ServerId")).toBe(toRead);
+      expect(childText(child(change[0], "ApplicationData"), "Read")).toBe("1");
+      const del = childrenNamed(cmds, "Delete");
+      expect(del).toHaveLength(1);
+      expect(names(del[0])).toEqual(["ServerId"]);
+      expect(leaf(del[0], "ServerId")).toBe(toDelete);
+    },
+  );
+
+  it(
+    "MS-ASCMD_R1151 MS-ASCMD_R1152 MS-ASCMD_R1153 MS-ASCMD_R1154 MS-ASCMD_R7069 MS-ASCMD_R4419 MS-ASCMD_R4447 MS-ASCMD_R5846: " +
+      "a Change of an item that no longer exists is answered in Responses by a Change with its ServerId and Status 8",
+    async () => {
+    const a = phone("structSync5");
+    const sa = await syncToEnd(a, INBOX);
+    const r = await a.command(
+      "Sync",
+      syncRequest(INBOX, sa.key, [el("AirSync", "Commands", el("AirSync", "Change", el("AirSync", "ServerId", `${INBOX}:999999`), el("AirSync", "ApplicationData", el("Email", "Read", "1"))))]),
+    );
+    const c = collectionOf(r);
+    expect(childText(c, "Status")).toBe("1");
+    const responses = child(c, "Responses")!;
+    expect(names(responses)).toEqual(["Change"]);
+    const ch = child(responses, "Change")!;
+    expect(names(ch).sort()).toEqual(["ServerId", "Status"]);
+    expect(leaf(ch, "ServerId")).toBe(`${INBOX}:999999`);
+    expect(leaf(ch, "Status", UNSIGNED)).toBe("8");
+    },
+  );
+});
