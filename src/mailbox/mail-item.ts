@@ -41,7 +41,7 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
     to: s.to,
     cc: s.cc,
     from: s.from,
-    replyTo: s.replyTo,
+    replyTo: semicolonList(s.replyTo),
     subject: s.subject,
     dateReceived: s.received,
     displayTo: displayNames(s.to),
@@ -119,15 +119,25 @@ async function renderBody(store: MailStore, s: MailSummary, pref: BodyPreference
   return { type: wantHtml ? 2 : 1, estimatedDataSize: size, truncated, data: truncated ? truncateUtf8(text, limit) : text, preview };
 }
 
-/** "Ann <a@x>, b@y" → "Ann; b@y" ([MS-ASEMAIL] 2.2.2.24 DisplayTo). */
-function displayNames(list: string): string {
-  if (!list) return "";
+/** The addresses of a comma-separated header list (commas inside quoted names kept). */
+function splitAddresses(list: string): string[] {
   return list
     .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
+/** "Ann <a@x>, b@y" → "Ann <a@x>; b@y": [MS-ASEMAIL] 2.2.2.63 ReplyTo separates addresses with semi-colons (R711). */
+function semicolonList(list: string): string {
+  return splitAddresses(list).join("; ");
+}
+
+/** "Ann <a@x>, b@y" → "Ann; b@y" ([MS-ASEMAIL] 2.2.2.24 DisplayTo). */
+function displayNames(list: string): string {
+  return splitAddresses(list)
     .map((a) => {
-      const m = a.trim().match(/^"?([^"<]*?)"?\s*<([^>]+)>$/);
-      return m ? m[1].trim() || m[2] : a.trim();
+      const m = a.match(/^"?([^"<]*?)"?\s*<([^>]+)>$/);
+      return m ? m[1].trim() || m[2] : a;
     })
-    .filter(Boolean)
     .join("; ");
 }
