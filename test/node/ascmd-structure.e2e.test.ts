@@ -327,3 +327,96 @@ describe("Sync responses: changes made elsewhere, failed client changes", () => 
     },
   );
 });
+
+describe("GetItemEstimate and MoveItems responses", () => {
+  const OTHER = "estimate-e2e@example.test";
+  const DELETED = "3";
+  const p = () => new Phone({ baseUrl: url, user: OTHER, password: PW, deviceId: "structEst1", deviceType: "iPhone", protocolVersion: "16.1" });
+  const collectionOf = (r: PhoneResponse) => child(child(r.tree, "Collections")!, "Collection")!;
+  const estimate = (phone: Phone, key: string, collectionId: string) =>
+    phone.command(
+      "GetItemEstimate",
+      el("GetItemEstimate", "GetItemEstimate", el("GetItemEstimate", "Collections", el("GetItemEstimate", "Collection", el("AirSync", "SyncKey", key), el("GetItemEstimate", "CollectionId", collectionId)))),
+    );
+  const syncKeys: Record<string, string> = {};
+
+  beforeAll(async () => {
+    await insertAccount(persistTo, OTHER, PW);
+    for (let i = 0; i < 3; i++) {
+      const raw = `From: alice@example.test\r\nTo: ${OTHER}\r\nSubject: Estimate ${i}\r\nMessage-ID: <${crypto.randomUUID()}@example.test>\r\nContent-Type: text/plain\r\n\r\nx\r\n`;
+      const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(OTHER)}`, { method: "POST", body: raw });
+      expect(res.status, await res.text()).toBe(200);
+    }
+  }, 60_000);
+
+  it(
+    "MS-ASCMD_R171 MS-ASCMD_R3130 MS-ASCMD_R1768 MS-ASCMD_R1769 MS-ASCMD_R1770 MS-ASCMD_R1771 MS-ASCMD_R2483 MS-ASCMD_R2484 MS-ASCMD_R2485 MS-ASCMD_R2486 MS-ASCMD_R3859: " +
+      "GetItemEstimate holds one Response with Status and Collection (CollectionId, Estimate = the items still to sync)",
+    async () => {
+      const phone = p();
+      for (const id of [INBOX, DELETED]) syncKeys[id] = childText(collectionOf(await phone.command("Sync", syncRequest(id, "0"))), "SyncKey")!;
+      const r = (await estimate(phone, syncKeys[INBOX], INBOX)).tree!;
+      expect([r.ns, r.name]).toEqual(["GetItemEstimate", "GetItemEstimate"]);
+      expect(names(r)).toEqual(["Response"]);
+      const resp = child(r, "Response")!;
+      expect(names(resp)).toEqual(["Status", "Collection"]);
+      // MS-ASCMD_R5577 MS-ASCMD_R5578 MS-ASCMD_R5579 MS-ASCMD_R5580 MS-ASCMD_R4127 MS-ASCMD_R4134: Status 1 in Response.
+      expect(leaf(resp, "Status", UNSIGNED)).toBe("1");
+      // MS-ASCMD_R1355 MS-ASCMD_R1356 MS-ASCMD_R1357 MS-ASCMD_R1358: Collection in Response, with CollectionId and Estimate.
+      const coll = child(resp, "Collection")!;
+      expect(names(coll).sort()).toEqual(["CollectionId", "Estimate"]);
+      // MS-ASCMD_R1371 MS-ASCMD_R1372 MS-ASCMD_R1373 MS-ASCMD_R1374: one CollectionId string.
+      expect(leaf(coll, "CollectionId")).toBe(INBOX);
+      // MS-ASCMD_R1643 MS-ASCMD_R1644 MS-ASCMD_R1645 MS-ASCMD_R1646 MS-ASCMD_R2289: one integer Estimate, the number of items to sync.
+      expect(leaf(coll, "Estimate", /^\d+$/)).toBe("3");
+    },
+  );
+
+  it("MS-ASCMD_R4130 MS-ASCMD_R4136 MS-ASCMD_R4140: a folder that does not exist is Status 2, a collection never synced (SyncKey 0) Status 3, in Response", async () => {
+    const phone = p();
+    const missing = child((await estimate(phone, syncKeys[INBOX] ?? "0", "999")).tree!, "Response")!;
+    expect(leaf(missing, "Status", UNSIGNED)).toBe("2");
+    const unsynced = child((await estimate(phone, "0", INBOX)).tree!, "Response")!;
+    expect(leaf(unsynced, "Status", UNSIGNED)).toBe("3");
+  });
+
+  it(
+    "MS-ASCMD_R285 MS-ASCMD_R289 MS-ASCMD_R3476 MS-ASCMD_R1975 MS-ASCMD_R1976 MS-ASCMD_R1977 MS-ASCMD_R1978 MS-ASCMD_R2492 MS-ASCMD_R2493 MS-ASCMD_R2494 MS-ASCMD_R2495 MS-ASCMD_R3822: " +
+      "MoveItems answers one Response per move (SrcMsgId, Status, DstMsgId); the next Syncs show Delete in the source, Add in the destination",
+    async () => {
+      const phone = p();
+      // A second device that has both folders in sync watches the move.
+      const watcher = new Phone({ baseUrl: url, user: OTHER, password: PW, deviceId: "structEst2", deviceType: "iPhone", protocolVersion: "16.1" });
+      const watched: Record<string, string> = {};
+      for (const id of [INBOX, DELETED]) {
+        const k0 = childText(collectionOf(await watcher.command("Sync", syncRequest(id, "0"))), "SyncKey")!;
+        const full = await watcher.command("Sync", syncRequest(id, k0, [el("AirSync", "WindowSize", 50)]));
+        watched[id] = full.raw.length === 0 ? k0 : childText(collectionOf(full), "SyncKey")!;
+      }
+      const all = await phone.command("Sync", syncRequest(INBOX, syncKeys[INBOX], [el("AirSync", "WindowSize", 50)]));
+      const ids = childrenNamed(child(collectionOf(all), "Commands")!, "Add").map((a) => childText(a, "ServerId")!);
+      syncKeys[INBOX] = childText(collectionOf(all), "SyncKey")!;
+      const move = (src: string, srcFld: string, dst: string) => el("Move", "Move", el("Move", "SrcMsgId", src), el("Move", "SrcFldId", srcFld), el("Move", "DstFldId", dst));
+      const r = (await phone.command("MoveItems", el("Move", "MoveItems", move(ids[0], INBOX, DELETED), move(`${INBOX}:888888`, INBOX, DELETED), move(ids[1], INBOX, "999"), move(ids[1], INBOX, INBOX)))).tree!;
+      expect([r.ns, r.name]).toEqual(["Move", "MoveItems"]);
+      expect(names(r)).toEqual(["Response", "Response", "Response", "Response"]);
+      const [moved, noSource, noDest, same] = childrenNamed(r, "Response");
+      // MS-ASCMD_R2675 MS-ASCMD_R2676 MS-ASCMD_R2677 MS-ASCMD_R2678 MS-ASCMD_R3977 MS-ASCMD_R3978 MS-ASCMD_R5882: one SrcMsgId, the moved item, at most 64 characters;
+      // MS-ASCMD_R2735 MS-ASCMD_R2737 MS-ASCMD_R2738 MS-ASCMD_R4200 MS-ASCMD_R4217: one Status, 3 = success;
+      // MS-ASCMD_R1571 MS-ASCMD_R1572 MS-ASCMD_R1573 MS-ASCMD_R1574 MS-ASCMD_R2219 MS-ASCMD_R5870: one DstMsgId of at most 64 characters.
+      expect(names(moved).sort()).toEqual(["DstMsgId", "SrcMsgId", "Status"]);
+      expect(leaf(moved, "SrcMsgId", /^.{1,64}$/)).toBe(ids[0]);
+      expect(leaf(moved, "Status", UNSIGNED)).toBe("3");
+      const dst = leaf(moved, "DstMsgId", /^.{1,64}$/);
+      // MS-ASCMD_R4201 MS-ASCMD_R4207 MS-ASCMD_R4208: unknown source item, 1; MS-ASCMD_R4212: unknown destination, 2; MS-ASCMD_R4219: same folder, 4.
+      expect([noSource, noDest, same].map((x) => leaf(x, "Status", UNSIGNED))).toEqual(["1", "2", "4"]);
+      for (const x of [noSource, noDest, same]) expect(child(x, "DstMsgId")).toBeUndefined();
+      // MS-ASCMD_R289: a client syncing the affected folders gets a Delete in the source, an Add of the new id in the
+      // destination. (The device that moved the item already knows: it gets neither, by design of item-ops.ts.)
+      const src = await watcher.command("Sync", syncRequest(INBOX, watched[INBOX]));
+      expect(childrenNamed(child(collectionOf(src), "Commands")!, "Delete").map((d) => childText(d, "ServerId"))).toEqual([ids[0]]);
+      const dest = await watcher.command("Sync", syncRequest(DELETED, watched[DELETED]));
+      expect(childrenNamed(child(collectionOf(dest), "Commands")!, "Add").map((a) => childText(a, "ServerId"))).toEqual([dst]);
+    },
+  );
+});
