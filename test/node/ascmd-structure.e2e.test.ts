@@ -420,3 +420,54 @@ describe("GetItemEstimate and MoveItems responses", () => {
     },
   );
 });
+
+describe("the same commands in every protocol version served", () => {
+  // "[In X] Protocol version V supports this [X] command/element" for FolderSync, Sync, GetItemEstimate, MoveItems
+  // and the response elements each test below asserts, by version.
+  const SUPPORT_ROWS: Record<string, string> = {
+  "12.1": "MS-ASCMD_R6012 MS-ASCMD_R6053 MS-ASCMD_R6069 MS-ASCMD_R6117 MS-ASCMD_R6153 MS-ASCMD_R6157 MS-ASCMD_R6173 MS-ASCMD_R6245 MS-ASCMD_R6315 MS-ASCMD_R6336 MS-ASCMD_R6344 MS-ASCMD_R6348 MS-ASCMD_R6376 MS-ASCMD_R6448 MS-ASCMD_R6612 MS-ASCMD_R6678 MS-ASCMD_R6838 MS-ASCMD_R6854 MS-ASCMD_R6918 MS-ASCMD_R7136 MS-ASCMD_R7160 MS-ASCMD_R7226 MS-ASCMD_R7288 MS-ASCMD_R7310 MS-ASCMD_R7318 MS-ASCMD_R7326 MS-ASCMD_R7378",
+  "14.0": "MS-ASCMD_R6013 MS-ASCMD_R6054 MS-ASCMD_R6070 MS-ASCMD_R6118 MS-ASCMD_R6154 MS-ASCMD_R6158 MS-ASCMD_R6174 MS-ASCMD_R6246 MS-ASCMD_R6316 MS-ASCMD_R6337 MS-ASCMD_R6345 MS-ASCMD_R6349 MS-ASCMD_R6377 MS-ASCMD_R6449 MS-ASCMD_R6613 MS-ASCMD_R6679 MS-ASCMD_R6839 MS-ASCMD_R6855 MS-ASCMD_R6919 MS-ASCMD_R7137 MS-ASCMD_R7161 MS-ASCMD_R7227 MS-ASCMD_R7289 MS-ASCMD_R7311 MS-ASCMD_R7319 MS-ASCMD_R7327 MS-ASCMD_R7379",
+  "14.1": "MS-ASCMD_R6014 MS-ASCMD_R6055 MS-ASCMD_R6071 MS-ASCMD_R6119 MS-ASCMD_R6155 MS-ASCMD_R6159 MS-ASCMD_R6175 MS-ASCMD_R6247 MS-ASCMD_R6317 MS-ASCMD_R6338 MS-ASCMD_R6346 MS-ASCMD_R6350 MS-ASCMD_R6378 MS-ASCMD_R6450 MS-ASCMD_R6614 MS-ASCMD_R6680 MS-ASCMD_R6840 MS-ASCMD_R6856 MS-ASCMD_R6920 MS-ASCMD_R7138 MS-ASCMD_R7162 MS-ASCMD_R7228 MS-ASCMD_R7290 MS-ASCMD_R7312 MS-ASCMD_R7320 MS-ASCMD_R7328 MS-ASCMD_R7380",
+  "16.0": "MS-ASCMD_R6015 MS-ASCMD_R6056 MS-ASCMD_R6072 MS-ASCMD_R6120 MS-ASCMD_R6156 MS-ASCMD_R6160 MS-ASCMD_R6176 MS-ASCMD_R6248 MS-ASCMD_R6318 MS-ASCMD_R6339 MS-ASCMD_R6347 MS-ASCMD_R6351 MS-ASCMD_R6379 MS-ASCMD_R6451 MS-ASCMD_R6615 MS-ASCMD_R6681 MS-ASCMD_R6841 MS-ASCMD_R6857 MS-ASCMD_R6921 MS-ASCMD_R7139 MS-ASCMD_R7163 MS-ASCMD_R7229 MS-ASCMD_R7291 MS-ASCMD_R7313 MS-ASCMD_R7321 MS-ASCMD_R7329 MS-ASCMD_R7381",
+  "16.1": "MS-ASCMD_R6015100601 MS-ASCMD_R6056100601 MS-ASCMD_R6072100601 MS-ASCMD_R6120100601 MS-ASCMD_R6156100601 MS-ASCMD_R6160100601 MS-ASCMD_R6176100701 MS-ASCMD_R6248100701 MS-ASCMD_R6318100701 MS-ASCMD_R6339100601 MS-ASCMD_R6347100701 MS-ASCMD_R6351100701 MS-ASCMD_R6379100701 MS-ASCMD_R6451100701 MS-ASCMD_R6615100801 MS-ASCMD_R6681100901 MS-ASCMD_R6841101701 MS-ASCMD_R6857101701 MS-ASCMD_R6921101701 MS-ASCMD_R7139101801 MS-ASCMD_R7163101801 MS-ASCMD_R7229101801 MS-ASCMD_R7291101801 MS-ASCMD_R7313101801 MS-ASCMD_R7321101801 MS-ASCMD_R7329102101 MS-ASCMD_R7381101801",
+  };
+  const collectionOf = (r: PhoneResponse) => child(child(r.tree, "Collections")!, "Collection")!;
+
+  for (const [version, ids] of Object.entries(SUPPORT_ROWS)) {
+    it(`${version}: FolderSync, Sync, GetItemEstimate and MoveItems answer with their elements (${ids.split(" ").length} support rows)`, async () => {
+      const p = new Phone({ baseUrl: url, user: USER, password: PW, deviceId: `structV${version.replace(".", "")}`, deviceType: "iPhone", protocolVersion: version });
+      const fs = (await folderSync(p, "0")).tree!;
+      expect([fs.name, leaf(fs, "Status")]).toEqual(["FolderSync", "1"]);
+      leaf(fs, "SyncKey");
+      const changes = child(fs, "Changes")!;
+      expect(Number(leaf(changes, "Count", UNSIGNED))).toBeGreaterThan(0);
+      for (const a of childrenNamed(changes, "Add")) expect(names(a).sort()).toEqual(["DisplayName", "ParentId", "ServerId", "Type"]);
+
+      const boot = await p.command("Sync", syncRequest(INBOX, "0"));
+      expect(names(boot.tree!)).toEqual(["Collections"]);
+      const c0 = collectionOf(boot);
+      expect([leaf(c0, "CollectionId"), leaf(c0, "Status")]).toEqual([INBOX, "1"]);
+      const key = leaf(c0, "SyncKey");
+      const page = collectionOf(await p.command("Sync", syncRequest(INBOX, key, [el("AirSync", "WindowSize", 1)])));
+      expect(leaf(page, "Status")).toBe("1");
+      const add = child(child(page, "Commands")!, "Add")!;
+      expect(names(add)).toEqual(["ServerId", "ApplicationData"]);
+      expect(childrenNamed(page, "MoreAvailable")).toHaveLength(1);
+
+      const est = (
+        await p.command(
+          "GetItemEstimate",
+          el("GetItemEstimate", "GetItemEstimate", el("GetItemEstimate", "Collections", el("GetItemEstimate", "Collection", el("AirSync", "SyncKey", leaf(page, "SyncKey")), el("GetItemEstimate", "CollectionId", INBOX)))),
+        )
+      ).tree!;
+      const resp = child(est, "Response")!;
+      expect(leaf(resp, "Status")).toBe("1");
+      expect(Number(leaf(child(resp, "Collection")!, "Estimate", /^\d+$/))).toBeGreaterThan(0);
+
+      const src = leaf(add, "ServerId");
+      const mv = (await p.command("MoveItems", el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", src), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", INBOX))))).tree!;
+      expect(mv.name).toBe("MoveItems");
+      expect([leaf(child(mv, "Response")!, "SrcMsgId"), leaf(child(mv, "Response")!, "Status")]).toEqual([src, "4"]);
+    });
+  }
+});
