@@ -471,3 +471,85 @@ describe("the same commands in every protocol version served", () => {
     });
   }
 });
+
+describe("FolderCreate, FolderUpdate, FolderDelete responses", () => {
+  const fh = (name: string, ...kids: WbxmlElement[]) => el("FolderHierarchy", name, ...kids);
+  const v = (name: string, value: string | number) => el("FolderHierarchy", name, value);
+  const create = (p: Phone, key: string, parent: string, name: string) => p.command("FolderCreate", fh("FolderCreate", v("SyncKey", key), v("ParentId", parent), v("DisplayName", name), v("Type", 12)));
+  const update = (p: Phone, key: string, id: string, parent: string, name: string) => p.command("FolderUpdate", fh("FolderUpdate", v("SyncKey", key), v("ServerId", id), v("ParentId", parent), v("DisplayName", name)));
+  const remove = (p: Phone, key: string, id: string) => p.command("FolderDelete", fh("FolderDelete", v("SyncKey", key), v("ServerId", id)));
+
+  it(
+    "MS-ASCMD_R79 MS-ASCMD_R139 MS-ASCMD_R140 MS-ASCMD_R97 MS-ASCMD_R98 MS-ASCMD_R99: create under a parent, rename, move, delete; " +
+      "each response holds Status and SyncKey (and FolderCreate the new ServerId)",
+    async () => {
+      const p = phone("structOps1");
+      const watcher = phone("structOps2");
+      let key = childText((await folderSync(p, "0")).tree, "SyncKey")!;
+      let wkey = childText((await folderSync(watcher, "0")).tree, "SyncKey")!;
+
+      const parentRes = (await create(p, key, "0", "Ops parent")).tree!;
+      // MS-ASCMD_R3084 MS-ASCMD_R1683 MS-ASCMD_R1684 MS-ASCMD_R1685 MS-ASCMD_R1686: the FolderCreate root holds Status, SyncKey, ServerId;
+      // MS-ASCMD_R2695 MS-ASCMD_R2696 MS-ASCMD_R2697 MS-ASCMD_R2698 MS-ASCMD_R4005 MS-ASCMD_R4011 one unsignedByte Status, 1;
+      // MS-ASCMD_R2803 MS-ASCMD_R2804 MS-ASCMD_R2805 MS-ASCMD_R2806 one SyncKey; MS-ASCMD_R2569 MS-ASCMD_R2570 MS-ASCMD_R2571 MS-ASCMD_R2572 one ServerId.
+      expect([parentRes.ns, parentRes.name]).toEqual(["FolderHierarchy", "FolderCreate"]);
+      expect(names(parentRes)).toEqual(["Status", "SyncKey", "ServerId"]);
+      expect(leaf(parentRes, "Status", UNSIGNED)).toBe("1");
+      key = leaf(parentRes, "SyncKey");
+      const parentId = leaf(parentRes, "ServerId");
+      const childRes = (await create(p, key, parentId, "Ops child")).tree!;
+      key = leaf(childRes, "SyncKey");
+      const childId = leaf(childRes, "ServerId");
+      let seen = (await folderSync(watcher, wkey)).tree!;
+      wkey = childText(seen, "SyncKey")!;
+      const added = childrenNamed(child(seen, "Changes")!, "Add").map((a) => [childText(a, "ServerId"), childText(a, "ParentId"), childText(a, "DisplayName")]);
+      expect(added).toEqual([
+        [parentId, "0", "Ops parent"],
+        [childId, parentId, "Ops child"],
+      ]);
+
+      // Rename and move the child to the top in one FolderUpdate.
+      const upd = (await update(p, key, childId, "0", "Ops moved")).tree!;
+      // MS-ASCMD_R3099 MS-ASCMD_R1723 MS-ASCMD_R1724 MS-ASCMD_R1725 MS-ASCMD_R1726: FolderUpdate holds Status and SyncKey;
+      // MS-ASCMD_R2707 MS-ASCMD_R2708 MS-ASCMD_R2709 MS-ASCMD_R2710 MS-ASCMD_R4094 MS-ASCMD_R4100: Status 1; MS-ASCMD_R2819 MS-ASCMD_R2820 MS-ASCMD_R2821 MS-ASCMD_R2822: one SyncKey.
+      expect([upd.name, ...names(upd)]).toEqual(["FolderUpdate", "Status", "SyncKey"]);
+      expect(leaf(upd, "Status", UNSIGNED)).toBe("1");
+      key = leaf(upd, "SyncKey");
+      seen = (await folderSync(watcher, wkey)).tree!;
+      wkey = childText(seen, "SyncKey")!;
+      const u = child(child(seen, "Changes")!, "Update")!;
+      expect([childText(u, "ServerId"), childText(u, "ParentId"), childText(u, "DisplayName")]).toEqual([childId, "0", "Ops moved"]);
+
+      const del = (await remove(p, key, parentId)).tree!;
+      // MS-ASCMD_R3087 MS-ASCMD_R1691 MS-ASCMD_R1692 MS-ASCMD_R1693 MS-ASCMD_R1694: FolderDelete holds Status and SyncKey;
+      // MS-ASCMD_R2699 MS-ASCMD_R2700 MS-ASCMD_R2701 MS-ASCMD_R2702 MS-ASCMD_R4039 MS-ASCMD_R4045: Status 1; MS-ASCMD_R2811 MS-ASCMD_R2812 MS-ASCMD_R2813 MS-ASCMD_R2814: one SyncKey.
+      expect([del.name, ...names(del)]).toEqual(["FolderDelete", "Status", "SyncKey"]);
+      expect(leaf(del, "Status", UNSIGNED)).toBe("1");
+      leaf(del, "SyncKey");
+      seen = (await folderSync(watcher, wkey)).tree!;
+      expect(childrenNamed(child(seen, "Changes")!, "Delete").map((d) => childText(d, "ServerId"))).toEqual([parentId]);
+    },
+  );
+
+  it("failures: the Status of each folder command names the cause", async () => {
+    const p = phone("structOps3");
+    const key = childText((await folderSync(p, "0")).tree, "SyncKey")!;
+    const made = (await create(p, key, "0", "Ops taken")).tree!;
+    const k = childText(made, "SyncKey")!;
+    const status = (r: PhoneResponse) => leaf(r.tree!, "Status", UNSIGNED);
+    // MS-ASCMD_R4013: the name exists under that parent → 2. MS-ASCMD_R4018 MS-ASCMD_R4019: the parent does not exist → 5.
+    expect(status(await create(p, k, "0", "Ops taken"))).toBe("2");
+    expect(status(await create(p, k, "424242", "Ops orphan"))).toBe("5");
+    // MS-ASCMD_R4096 MS-ASCMD_R4105 MS-ASCMD_R4106: FolderUpdate of a folder that does not exist → 4;
+    // MS-ASCMD_R4108 MS-ASCMD_R4109: to a parent that does not exist → 5; MS-ASCMD_R4101 MS-ASCMD_R5438: to a name that exists → 2.
+    expect(status(await update(p, k, "424242", "0", "Ops x"))).toBe("4");
+    expect(status(await update(p, k, childText(made, "ServerId")!, "424242", "Ops x"))).toBe("5");
+    expect(status(await update(p, k, childText(made, "ServerId")!, "0", "Inbox"))).toBe("2");
+    // MS-ASCMD_R4040 MS-ASCMD_R4046 MS-ASCMD_R4047: FolderDelete of the Inbox → 3; MS-ASCMD_R4048 MS-ASCMD_R4049: of a folder that does not exist → 4.
+    expect(status(await remove(p, k, INBOX))).toBe("3");
+    expect(status(await remove(p, k, "424242"))).toBe("4");
+    // MS-ASCMD_R4060 MS-ASCMD_R4120: a mismatched synchronization key → 9.
+    expect(status(await remove(p, "{00000000-0000-0000-0000-000000000000}9", childText(made, "ServerId")!))).toBe("9");
+    expect(status(await update(p, "{00000000-0000-0000-0000-000000000000}9", childText(made, "ServerId")!, "0", "Ops y"))).toBe("9");
+  });
+});
