@@ -553,3 +553,88 @@ describe("FolderCreate, FolderUpdate, FolderDelete responses", () => {
     expect(status(await update(p, "{00000000-0000-0000-0000-000000000000}9", childText(made, "ServerId")!, "0", "Ops y"))).toBe("9");
   });
 });
+
+describe("ItemOperations responses", () => {
+  const IO_USER = "itemops-e2e@example.test";
+  const DELETED = "3";
+  const BYTES = Buffer.from("0123456789abcdefghij");
+
+  beforeAll(async () => {
+    await insertAccount(persistTo, IO_USER, PW);
+    const raw =
+      `From: alice@example.test\r\nTo: ${IO_USER}\r\nSubject: With file\r\nMessage-ID: <${crypto.randomUUID()}@example.test>\r\nMIME-Version: 1.0\r\n` +
+      `Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the file\r\n--b\r\nContent-Type: application/octet-stream\r\n` +
+      `Content-Disposition: attachment; filename="f.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${BYTES.toString("base64")}\r\n--b--\r\n`;
+    const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(IO_USER)}`, { method: "POST", body: raw });
+    expect(res.status, await res.text()).toBe(200);
+  }, 60_000);
+
+  const io = (name: string, ...kids: (WbxmlElement | string)[]) => el("ItemOperations", name, ...kids);
+  const fetchItem = (collectionId: string, serverId: string) =>
+    io("Fetch", io("Store", "Mailbox"), el("AirSync", "CollectionId", collectionId), el("AirSync", "ServerId", serverId), io("Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1))));
+  const collectionOf = (r: PhoneResponse) => child(child(r.tree, "Collections")!, "Collection")!;
+
+  async function firstItem(p: Phone): Promise<{ serverId: string; ref: string }> {
+    const k0 = childText(collectionOf(await p.command("Sync", syncRequest(INBOX, "0"))), "SyncKey")!;
+    const all = await p.command("Sync", syncRequest(INBOX, k0, [el("AirSync", "Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1)))]));
+    const add = child(child(collectionOf(all), "Commands")!, "Add")!;
+    return { serverId: childText(add, "ServerId")!, ref: childText(child(child(child(add, "ApplicationData")!, "Attachments")!, "Attachment")!, "FileReference")! };
+  }
+
+  it(
+    "MS-ASCMD_R3206 MS-ASCMD_R1820 MS-ASCMD_R1821 MS-ASCMD_R1822 MS-ASCMD_R1823 MS-ASCMD_R2487 MS-ASCMD_R2488 MS-ASCMD_R2489 MS-ASCMD_R2490 MS-ASCMD_R194: " +
+      "ItemOperations holds Status and one Response with a status per operation: item Fetch, attachment Fetch with Range, failed Fetch",
+    async () => {
+      const p = new Phone({ baseUrl: url, user: IO_USER, password: PW, deviceId: "structIO1", deviceType: "iPhone", protocolVersion: "16.1" });
+      const { serverId, ref } = await firstItem(p);
+      const r = (
+        await p.command(
+          "ItemOperations",
+          io("ItemOperations", fetchItem(INBOX, serverId), io("Fetch", io("Store", "Mailbox"), el("AirSyncBase", "FileReference", ref), io("Options", io("Range", "0-9"))), fetchItem(INBOX, `${INBOX}:777777`)),
+        )
+      ).tree!;
+      expect([r.ns, r.name, ...names(r)]).toEqual(["ItemOperations", "ItemOperations", "Status", "Response"]);
+      // MS-ASCMD_R2715 MS-ASCMD_R2716 MS-ASCMD_R2717 MS-ASCMD_R2718: one integer Status under ItemOperations.
+      expect(leaf(r, "Status", UNSIGNED)).toBe("1");
+      const resp = child(r, "Response")!;
+      expect(names(resp)).toEqual(["Fetch", "Fetch", "Fetch"]);
+      const [item, file, missing] = childrenNamed(resp, "Fetch");
+      // MS-ASCMD_R1651 MS-ASCMD_R1652 MS-ASCMD_R1653 MS-ASCMD_R1654: Fetch in Response; MS-ASCMD_R2727 MS-ASCMD_R2728 MS-ASCMD_R2729 MS-ASCMD_R2730: one Status each;
+      // MS-ASCMD_R1379 MS-ASCMD_R1380 MS-ASCMD_R1381 MS-ASCMD_R5415 CollectionId, MS-ASCMD_R2597 MS-ASCMD_R2598 MS-ASCMD_R2599 MS-ASCMD_R2600 ServerId,
+      // MS-ASCMD_R1167 MS-ASCMD_R1168 MS-ASCMD_R1169 MS-ASCMD_R1170 Class, MS-ASCMD_R2396 MS-ASCMD_R2398 MS-ASCMD_R2399 Properties: at most one each.
+      expect(names(item)).toEqual(["Status", "CollectionId", "ServerId", "Class", "Properties"]);
+      expect([leaf(item, "Status", UNSIGNED), leaf(item, "CollectionId"), leaf(item, "ServerId"), leaf(item, "Class")]).toEqual(["1", INBOX, serverId, "Email"]);
+      expect(childText(child(item, "Properties")!, "Subject", "Email")).toBe("With file");
+      // MS-ASCMD_R2415 MS-ASCMD_R2416 MS-ASCMD_R2417 MS-ASCMD_R2418: one Range string; MS-ASCMD_R1462 MS-ASCMD_R1463 MS-ASCMD_R1464 MS-ASCMD_R1465: one Data string (base64 of the range).
+      const props = child(file, "Properties")!;
+      expect(leaf(file, "Status", UNSIGNED)).toBe("1");
+      expect(leaf(props, "Range")).toBe("0-9");
+      expect(leaf(props, "Total")).toBe(String(BYTES.length));
+      expect(Buffer.from(leaf(props, "Data"), "base64")).toEqual(BYTES.subarray(0, 10));
+      expect(leaf(missing, "Status", UNSIGNED)).toBe("6");
+      expect(child(missing, "Properties")).toBeUndefined();
+    },
+  );
+
+  it(
+    "MS-ASCMD_R193 MS-ASCMD_R199 MS-ASCMD_R1603 MS-ASCMD_R1604 MS-ASCMD_R1605 MS-ASCMD_R1606 MS-ASCMD_R5414 MS-ASCMD_R2723 MS-ASCMD_R2724 MS-ASCMD_R2725 MS-ASCMD_R2726: " +
+      "operations run in the order sent: a Fetch from Deleted Items before EmptyFolderContents of it still finds the item, the one after does not " +
+      "(the answers list EmptyFolderContents first, as the response schema orders them)",
+    async () => {
+      const p = new Phone({ baseUrl: url, user: IO_USER, password: PW, deviceId: "structIO2", deviceType: "iPhone", protocolVersion: "16.1" });
+      const { serverId } = await firstItem(p);
+      const moved = (await p.command("MoveItems", el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", serverId), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", DELETED))))).tree!;
+      const inTrash = childText(child(moved, "Response")!, "DstMsgId")!;
+      const r = (await p.command("ItemOperations", io("ItemOperations", fetchItem(DELETED, inTrash), io("EmptyFolderContents", el("AirSync", "CollectionId", DELETED)), fetchItem(DELETED, inTrash)))).tree!;
+      const resp = child(r, "Response")!;
+      expect(names(resp)).toEqual(["EmptyFolderContents", "Fetch", "Fetch"]);
+      const [before, after] = childrenNamed(resp, "Fetch");
+      expect(leaf(before, "Status", UNSIGNED)).toBe("1");
+      expect(childText(child(before, "Properties")!, "Subject", "Email")).toBe("With file");
+      const empty = child(resp, "EmptyFolderContents")!;
+      expect(names(empty).sort()).toEqual(["CollectionId", "Status"]);
+      expect([leaf(empty, "Status", UNSIGNED), leaf(empty, "CollectionId")]).toEqual(["1", DELETED]);
+      expect(leaf(after, "Status", UNSIGNED)).toBe("6");
+    },
+  );
+});
