@@ -638,3 +638,56 @@ describe("ItemOperations responses", () => {
     },
   );
 });
+
+describe("Settings responses", () => {
+  const s = (name: string, ...kids: (WbxmlElement | string)[]) => el("Settings", name, ...kids);
+  it(
+    "MS-ASCMD_R469 MS-ASCMD_R478 MS-ASCMD_R480 MS-ASCMD_R5713 MS-ASCMD_R481 MS-ASCMD_R482 MS-ASCMD_R484 MS-ASCMD_R485 MS-ASCMD_R486: " +
+      "properties are answered in request order, after a Status of success; each answer starts with its own Status",
+    async () => {
+      const p = phone("structSet1");
+      const r = (
+        await p.command(
+          "Settings",
+          s(
+            "Settings",
+            s("UserInformation", s("Get")),
+            s("DevicePassword", s("Set", s("Password", "x"))),
+            s("Oof", s("Get", s("BodyType", "Text"))),
+            s("DeviceInformation", s("Set", s("Model", "Pixel"), s("OS", "Android 15"))),
+          ),
+        )
+      ).tree!;
+      expect(names(r)).toEqual(["Status", "UserInformation", "DevicePassword", "Oof", "DeviceInformation"]);
+      expect(leaf(r, "Status", UNSIGNED)).toBe("1");
+      for (const prop of elements(r).slice(1)) expect(names(prop)[0], prop.name).toBe("Status");
+      // Not an error of the request: DevicePassword fails on its own (7: recovery not enabled), the others succeed.
+      expect(elements(r).slice(1).map((e) => leaf(e, "Status", UNSIGNED))).toEqual(["1", "7", "1", "1"]);
+
+      // MS-ASCMD_R1755 MS-ASCMD_R1756 MS-ASCMD_R1758 MS-ASCMD_R1759 MS-ASCMD_R5854: UserInformation/Get;
+      // MS-ASCMD_R733 MS-ASCMD_R1023 MS-ASCMD_R1024 MS-ASCMD_R1025 MS-ASCMD_R1026: Get/Accounts; MS-ASCMD_R713 MS-ASCMD_R998 MS-ASCMD_R999 MS-ASCMD_R1000 MS-ASCMD_R1001: Accounts/Account;
+      // MS-ASCMD_R1595 MS-ASCMD_R1596 MS-ASCMD_R1597 MS-ASCMD_R1598: Account/EmailAddresses with the SMTP addresses.
+      const get = child(child(r, "UserInformation")!, "Get")!;
+      expect(names(get)).toEqual(["Accounts"]);
+      const account = child(child(get, "Accounts")!, "Account")!;
+      expect(childrenNamed(child(get, "Accounts")!, "Account")).toHaveLength(1);
+      const addresses = child(account, "EmailAddresses")!;
+      expect(childrenNamed(account, "EmailAddresses")).toHaveLength(1);
+      expect(leaf(addresses, "PrimarySmtpAddress")).toBe(USER);
+      // MS-ASCMD_R1991 MS-ASCMD_R1992 MS-ASCMD_R1993 MS-ASCMD_R1994: Oof holds Status and Get; MS-ASCMD_R1747 MS-ASCMD_R1748 MS-ASCMD_R1749 MS-ASCMD_R1750: Get holds OofState.
+      const oof = child(r, "Oof")!;
+      expect(names(oof)).toEqual(["Status", "Get"]);
+      expect(leaf(child(oof, "Get")!, "OofState")).toBe("0");
+      // MS-ASCMD_R1506 MS-ASCMD_R1507 MS-ASCMD_R1508 MS-ASCMD_R1509: DeviceInformation holds only its Status;
+      // MS-ASCMD_R1514 MS-ASCMD_R1515 MS-ASCMD_R1516 MS-ASCMD_R1517: so does DevicePassword.
+      expect(names(child(r, "DeviceInformation")!)).toEqual(["Status"]);
+      expect(names(child(r, "DevicePassword")!)).toEqual(["Status"]);
+    },
+  );
+
+  it("MS-ASCMD_R483: a request that cannot be processed gets a failure Status and no property responses", async () => {
+    const r = (await phone("structSet2").command("Settings", el("Settings", "Oof"))).tree!;
+    expect(names(r)).toEqual(["Status"]);
+    expect(leaf(r, "Status", UNSIGNED)).toBe("2");
+  });
+});
