@@ -128,3 +128,25 @@ describe("Provision response to the acknowledgement", () => {
     expect(final).not.toBe(temp);
   });
 });
+
+describe("every protocol version served", () => {
+  const SUPPORT_ROWS: Record<string, string> = {
+    "12.1": "MS-ASCMD_R6077 MS-ASCMD_R6100",
+    "14.0": "MS-ASCMD_R6078 MS-ASCMD_R6101",
+    "14.1": "MS-ASCMD_R6079 MS-ASCMD_R6102",
+    "16.0": "MS-ASCMD_R6080 MS-ASCMD_R6080100601 MS-ASCMD_R6103",
+    "16.1": "MS-ASCMD_R6080102301 MS-ASCMD_R6103100601",
+  };
+  for (const [version, ids] of Object.entries(SUPPORT_ROWS)) {
+    it(`${version} supports Provision (initial request and acknowledgement) and Settings (${ids})`, async () => {
+      const phone = new Phone({ user: USER, password: PW, deviceId: `provv${version.replace(".", "")}`, version });
+      const { initial: first, ack: second, final: key } = await phone.provision();
+      const policy = child(child(first.body!, "Policies"), "Policy")!;
+      expect([childText(first.body!, "Status"), childText(policy, "Status"), childText(policy, "PolicyType")]).toEqual(["1", "1", "MS-EAS-Provisioning-WBXML"]);
+      expect(child(child(policy, "Data"), "EASProvisionDoc")).toBeDefined();
+      expect(childText(child(child(second.body!, "Policies"), "Policy"), "PolicyKey")).toBe(key);
+      const settings = await phone.send("Settings", `<Settings xmlns="Settings"><UserInformation><Get/></UserInformation></Settings>`, { policyKey: key });
+      expect([settings.status, childText(settings.body!, "Status"), childText(child(settings.body!, "UserInformation"), "Status")]).toEqual([200, "1", "1"]);
+    });
+  }
+});
