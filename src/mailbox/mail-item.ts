@@ -63,6 +63,7 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
     attachments: s.attachments.map((a) => ({
       fileReference: fileReferenceOf(s.folderId, s.itemId, a.partId),
       displayName: a.filename || "attachment",
+      method: /^message\/rfc822$/i.test(a.contentType) ? 5 : 1,
       estimatedDataSize: a.size,
       contentId: a.contentId,
       isInline: a.inline,

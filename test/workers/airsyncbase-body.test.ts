@@ -150,3 +150,24 @@ describe("Attachments", () => {
     },
   );
 });
+
+describe("Attachment Method", () => {
+  it("MS-ASAIRS_R2299: an attached e-mail message (message/rfc822, .eml) has Method 5 (embedded message)", async () => {
+    const user = "airs-eml@example.test";
+    await createAccount(env.DB, user, PW);
+    const raw =
+      `From: alice@example.test\r\nTo: ${user}\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n` +
+      `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="orig.eml"\r\n\r\n` +
+      `From: carol@example.test\r\nSubject: Original\r\n\r\nold text\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="a.pdf"\r\n\r\n%PDF\r\n--b--\r\n`;
+    await env.MAILBOX.getByName(user).deliver(new TextEncoder().encode(raw));
+    const phone = new TestPhone(user, PW, "AIRSEML", "16.1");
+    const options = mailOptions(bodyPref(1));
+    const key = syncKeyOf(await phone.sync(INBOX, "0", { options }));
+    const r = await phone.sync(INBOX, key, { options });
+    const atts = childrenNamed(child(child(child(child(collectionOf(r), "Commands"), "Add"), "ApplicationData"), "Attachments")!, "Attachment");
+    expect(atts.map((a) => [childText(a, "DisplayName"), childText(a, "Method")])).toEqual([
+      ["orig.eml", "5"],
+      ["a.pdf", "1"],
+    ]);
+  });
+});
