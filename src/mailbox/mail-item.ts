@@ -80,11 +80,18 @@ async function loadBody(store: MailStore, s: MailSummary, opts: ItemOptions): Pr
     if (!body) continue;
     first ??= body;
     // [MS-ASAIRS] 2.2.2.3.2 AllOrNone: a type whose data would be truncated is skipped for the next one.
-    if (!(pref.allOrNone && body.truncated)) return body;
+    if (!(pref.allOrNone && body.truncated)) return withoutPlainPreview(body);
   }
   if (!first) return undefined;
   const { data: _dropped, ...withoutData } = first;
   return withoutData;
+}
+
+/** [MS-ASAIRS] 2.2.2.35.1 (R1001036): plain text returned in Data comes without a Preview. */
+function withoutPlainPreview(b: BodyData): BodyData {
+  if (b.type !== 1 || !b.data) return b;
+  const { preview: _preview, ...rest } = b;
+  return rest;
 }
 
 async function renderBody(store: MailStore, s: MailSummary, pref: BodyPreference, opts: ItemOptions): Promise<BodyData | undefined> {

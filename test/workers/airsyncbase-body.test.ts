@@ -129,6 +129,17 @@ describe("Body", () => {
   });
 });
 
+describe("Preview with plain text", () => {
+  it("MS-ASAIRS_R1001036: a plain text body (Type 1) returned with Data carries no Preview; an HTML one does", async () => {
+    const items = await syncAll(mailOptions(bodyPref(1, 100_000, [el("AirSyncBase", "Preview", 20)])));
+    const plain = child(items.get("Plain"), "Body")!;
+    expect(leaf(plain, "Data").length).toBeGreaterThan(0);
+    expect(child(plain, "Preview")).toBeUndefined();
+    const html = await syncAll(mailOptions(bodyPref(2, 100_000, [el("AirSyncBase", "Preview", 20)])));
+    expect(leaf(child(html.get("Html"), "Body")!, "Preview").length).toBeGreaterThan(0);
+  });
+});
+
 describe("Attachments", () => {
   it(
     "MS-ASAIRS_R102 MS-ASAIRS_R1327 MS-ASAIRS_R87 MS-ASAIRS_R1323: Attachments holds one Attachment per file; " +
