@@ -102,3 +102,31 @@ describe("message properties", () => {
     expect(status).toBe("6");
   });
 });
+
+describe("[MS-ASDTYPE] data types on the wire", () => {
+  // The decoder turns STR_I into a string child and OPAQUE into a Uint8Array child; it refuses string tables
+  // (STR_T), so a string child is an inline string on the wire.
+  const inlineText = (e: WbxmlElement, name: string, ns = "Email"): string => {
+    const found = childrenNamed(e, name, ns)[0];
+    expect(found.children, `${ns}:${name}`).toHaveLength(1);
+    expect(typeof found.children[0], `${ns}:${name} is an inline string`).toBe("string");
+    return found.children[0] as string;
+  };
+
+  it(
+    "MS-ASDTYPE_R5 MS-ASDTYPE_R7 MS-ASDTYPE_R15 MS-ASDTYPE_R16 MS-ASDTYPE_R20 MS-ASDTYPE_R87 MS-ASDTYPE_R91 MS-ASDTYPE_R123: " +
+      "boolean 0/1, dateTime YYYY-MM-DDTHH:MM:SS.MSSZ in UTC, integer, string and unsignedByte values travel as inline strings",
+    async () => {
+      const { item } = await firstSync("PROPS7");
+      expect(inlineText(item, "Read")).toMatch(/^[01]$/); // boolean
+      const received = inlineText(item, "DateReceived"); // dateTime
+      expect(received).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Math.abs(Date.parse(received) - Date.now())).toBeLessThan(10 * 60_000); // received just now, given in UTC
+      expect(inlineText(child(item, "Body", "AirSyncBase")!, "EstimatedDataSize", "AirSyncBase")).toMatch(/^\d+$/); // integer
+      expect(inlineText(item, "Subject")).toBe("Properties"); // string
+      const importance = Number(inlineText(item, "Importance")); // unsignedByte
+      expect(importance).toBeGreaterThanOrEqual(0);
+      expect(importance).toBeLessThanOrEqual(255);
+    },
+  );
+});
