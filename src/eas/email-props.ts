@@ -54,7 +54,7 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
               "Attachment",
               el("AirSyncBase", "DisplayName", a.displayName),
               el("AirSyncBase", "FileReference", a.fileReference),
-              el("AirSyncBase", "Method", 1),
+              el("AirSyncBase", "Method", a.method),
               el("AirSyncBase", "EstimatedDataSize", a.estimatedDataSize),
               a.contentId ? el("AirSyncBase", "ContentId", a.contentId) : null,
               a.isInline ? el("AirSyncBase", "IsInline", "1") : null,

@@ -43,7 +43,10 @@ function parseChange(c: WbxmlElement, device: DeviceContext): ClientMailChange {
   if (read !== undefined && read !== "0" && read !== "1") change.invalid = true;
   else if (read !== undefined) change.read = read === "1";
   const flag = child(data, "Flag", "Email");
-  if (flag) change.flagged = childText(flag, "Status", "Email")?.trim() === "2";
+  const flagStatus = flag && childText(flag, "Status", "Email")?.trim();
+  // [MS-ASEMAIL] 2.2.2.77 (R757): a flag Status other than 0, 1 or 2 is Status 6 for that item.
+  if (flagStatus !== undefined && !["0", "1", "2"].includes(flagStatus)) change.invalid = true;
+  else if (flag) change.flagged = flagStatus === "2";
   return change;
 }
 

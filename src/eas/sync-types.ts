@@ -139,6 +139,8 @@ export interface BodyData {
 export interface AttachmentData {
   fileReference: string;
   displayName: string;
+  /** [MS-ASAIRS] 2.2.2.31.2 Method: 1 normal attachment, 5 embedded message (message/rfc822). */
+  method: 1 | 5;
   estimatedDataSize: number;
   contentId?: string;
   isInline: boolean;

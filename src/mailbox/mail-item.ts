@@ -58,7 +58,7 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
     to: s.to,
     cc: s.cc,
     from: s.from,
-    replyTo: s.replyTo,
+    replyTo: semicolonList(s.replyTo),
     subject: s.subject,
     dateReceived: s.received,
     displayTo: displayNames(s.to),
@@ -81,6 +81,7 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
     attachments: s.attachments.map((a) => ({
       fileReference: fileReferenceOf(s.folderId, s.itemId, a.partId),
       displayName: a.filename || "attachment",
+      method: /^message\/rfc822$/i.test(a.contentType) ? 5 : 1,
       estimatedDataSize: a.size,
       contentId: a.contentId,
       isInline: a.inline,
@@ -97,11 +98,18 @@ async function loadBody(store: MailStore, s: MailSummary, opts: ItemOptions): Pr
     if (!body) continue;
     first ??= body;
     // [MS-ASAIRS] 2.2.2.3.2 AllOrNone: a type whose data would be truncated is skipped for the next one.
-    if (!(pref.allOrNone && body.truncated)) return body;
+    if (!(pref.allOrNone && body.truncated)) return withoutPlainPreview(body);
   }
   if (!first) return undefined;
   const { data: _dropped, ...withoutData } = first;
   return withoutData;
+}
+
+/** [MS-ASAIRS] 2.2.2.35.1 (R1001036): plain text returned in Data comes without a Preview. */
+function withoutPlainPreview(b: BodyData): BodyData {
+  if (b.type !== 1 || !b.data) return b;
+  const { preview: _preview, ...rest } = b;
+  return rest;
 }
 
 async function renderBody(store: MailStore, s: MailSummary, pref: BodyPreference, opts: ItemOptions): Promise<BodyData | undefined> {
@@ -137,15 +145,25 @@ async function renderBody(store: MailStore, s: MailSummary, pref: BodyPreference
   return { type: wantHtml ? 2 : 1, estimatedDataSize: size, truncated, data: truncated ? truncateUtf8(text, limit) : text, preview };
 }
 
-/** "Ann <a@x>, b@y" → "Ann; b@y" ([MS-ASEMAIL] 2.2.2.24 DisplayTo). */
-function displayNames(list: string): string {
-  if (!list) return "";
+/** The addresses of a comma-separated header list (commas inside quoted names kept). */
+function splitAddresses(list: string): string[] {
   return list
     .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
+/** "Ann <a@x>, b@y" → "Ann <a@x>; b@y": [MS-ASEMAIL] 2.2.2.63 ReplyTo separates addresses with semi-colons (R711). */
+function semicolonList(list: string): string {
+  return splitAddresses(list).join("; ");
+}
+
+/** "Ann <a@x>, b@y" → "Ann; b@y" ([MS-ASEMAIL] 2.2.2.24 DisplayTo). */
+function displayNames(list: string): string {
+  return splitAddresses(list)
     .map((a) => {
-      const m = a.trim().match(/^"?([^"<]*?)"?\s*<([^>]+)>$/);
-      return m ? m[1].trim() || m[2] : a.trim();
+      const m = a.match(/^"?([^"<]*?)"?\s*<([^>]+)>$/);
+      return m ? m[1].trim() || m[2] : a;
     })
-    .filter(Boolean)
     .join("; ");
 }

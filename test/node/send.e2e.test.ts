@@ -169,8 +169,10 @@ describe("local delivery, Sent Items, SmartReply and SmartForward over HTTP", ()
 
 describe("every protocol version", () => {
   // 12.1 has no ComposeMail body and no Status (MS-ASCMD_R7103, R7178, R7182, R7274, R7284): failures are HTTP
-  // codes; 14.0+ answer a failure with <SendMail|SmartReply|SmartForward><Status/></…> (MS-ASCMD_R2557–R2560,
-  // R2639–R2642, R2647–R2650, R4380, R4408), validated against the kit's XSDs by the Phone client.
+  // codes; 14.0+ answer a failure with <SendMail|SmartReply|SmartForward><Status/></…> (MS-ASCMD_R2557 MS-ASCMD_R2558
+  // MS-ASCMD_R2559 MS-ASCMD_R2560 MS-ASCMD_R3887, MS-ASCMD_R2639 MS-ASCMD_R2640 MS-ASCMD_R2641 MS-ASCMD_R2642 MS-ASCMD_R3957,
+  // MS-ASCMD_R2647 MS-ASCMD_R2648 MS-ASCMD_R2649 MS-ASCMD_R2650 MS-ASCMD_R3960, MS-ASCMD_R2751 MS-ASCMD_R2752 MS-ASCMD_R2753
+  // MS-ASCMD_R2754 MS-ASCMD_R4380, MS-ASCMD_R4408), validated against the kit's XSDs by the Phone client.
   const versions = ["12.1", "14.0", "14.1", "16.0", "16.1"];
 
   it("SendMail succeeds with an empty 200 in 12.1 … 16.1; SmartReply/SmartForward failures are Status in 14.0+ and HTTP in 12.1 (MS-ASCMD_R6094, MS-ASCMD_R6095, MS-ASCMD_R6096, MS-ASCMD_R6097, MS-ASCMD_R6097100601, MS-ASCMD_R6106, MS-ASCMD_R6107, MS-ASCMD_R6108, MS-ASCMD_R6109, MS-ASCMD_R6109100601, MS-ASCMD_R6111, MS-ASCMD_R6112, MS-ASCMD_R6113, MS-ASCMD_R6114, MS-ASCMD_R6114100601, MS-ASCMD_R4379, MS-ASCMD_R4407, MS-ASCMD_R5776)", async () => {

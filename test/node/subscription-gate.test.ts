@@ -26,7 +26,7 @@ describe("refusal of a suspended, expired or ended subscription", () => {
     });
   }
 
-  it("protocol 12.1 and 2.5: HTTP 403; commands without a WBXML answer (GetAttachment): 403", () => {
+  it("MS-ASHTTP_R180: protocol 12.1 and 2.5: HTTP 403 (user not enabled for ActiveSync); commands without a WBXML answer (GetAttachment): 403", () => {
     expect(subscriptionRefusal({ cmd: "Sync", protocolVersion: "12.1" }, state("expired"))).toMatchObject({ kind: "http", status: 403 });
     expect(subscriptionRefusal({ cmd: "FolderSync", protocolVersion: "2.5" }, state("terminated"))).toMatchObject({ kind: "http", status: 403 });
     expect(subscriptionRefusal({ cmd: "GetAttachment", protocolVersion: "14.1" }, state("suspended"))).toMatchObject({ kind: "http", status: 403 });

@@ -169,7 +169,7 @@ describe("WBXML bodies", () => {
   ]);
   const folderSync0 = encodeWbxml(el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
 
-  it("MS-ASHTTP_R143, MS-ASHTTP_R438, MS-ASHTTP_R219: decodes the request body, encodes the response as application/vnd.ms-sync.wbxml", async () => {
+  it("MS-ASHTTP_R143, MS-ASHTTP_R438, MS-ASHTTP_R219, MS-ASHTTP_R201, MS-ASHTTP_R218, MS-ASHTTP_R522, MS-ASWBXML_R1: decodes the request body, encodes the response as application/vnd.ms-sync.wbxml", async () => {
     for (const contentType of ["application/vnd.ms-sync.wbxml", "application/vnd.ms-sync", "Application/Vnd.Ms-Sync.WBXML; charset=utf-8", ""]) {
       const headers: Record<string, string> = contentType ? { "Content-Type": contentType } : {};
       const res = await handleActiveSync(request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers, body: folderSync0 }), env, echo);
@@ -177,11 +177,15 @@ describe("WBXML bodies", () => {
       expect(res.headers.get("Content-Type")).toBe("application/vnd.ms-sync.wbxml");
       const bytes = new Uint8Array(await res.arrayBuffer());
       expect(res.headers.get("Content-Length")).toBe(String(bytes.length)); // MS-ASHTTP_R199, MS-ASHTTP_R216, MS-ASHTTP_R521
+      // MS-ASHTTP_R215, MS-ASHTTP_R412: the body is not compressed, so no Content-Encoding.
+      expect(res.headers.get("Content-Encoding")).toBeNull();
+      // MS-ASHTTP_R169: UTF-8 encoded: the WBXML header names charset 106 (UTF-8).
+      expect([...bytes.subarray(0, 4)]).toEqual([0x03, 0x01, 0x6a, 0x00]);
       expect(decodeWbxml(bytes)).toEqual(el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "Status", "1"), el("FolderHierarchy", "SyncKey", "1")));
     }
   });
 
-  it("MS-ASHTTP_R1104, MS-ASHTTP_R1105, MS-ASHTTP_R708, MS-ASHTTP_R800: FolderSync with SyncKey 0 also gets the version and command lists", async () => {
+  it("MS-ASHTTP_R1104, MS-ASHTTP_R1105, MS-ASHTTP_R708, MS-ASHTTP_R800, MS-ASHTTP_R1202: FolderSync with SyncKey 0 also gets the version and command lists", async () => {
     const res = await handleActiveSync(
       request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" }, body: folderSync0 }),
       env,

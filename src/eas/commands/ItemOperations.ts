@@ -1,6 +1,6 @@
 // ItemOperations ([MS-ASCMD] 2.2.1.10): Fetch of mail items and attachments (Range, multipart) and
 // EmptyFolderContents.
-import { child, childrenNamed, childText, el, encodeWbxml, type WbxmlElement } from "../../wbxml/index";
+import { child, childText, el, elements, encodeWbxml, type WbxmlElement } from "../../wbxml/index";
 import type { FetchRequest, FetchResult } from "../../mailbox/item-ops";
 import type { EasCommand, EasRequest, EasResponse } from "../command";
 import { bodyElement, mailProperties } from "../email-props";
@@ -45,44 +45,59 @@ export const ItemOperationsCommand: EasCommand = {
   async handle(req: EasRequest): Promise<EasResponse> {
     const b = req.body?.name === "ItemOperations" ? req.body : undefined;
     if (!b) return { kind: "wbxml", body: io("ItemOperations", io("Status", 2)) };
-    const fetchEls = childrenNamed(b, "Fetch");
-    const emptyEls = childrenNamed(b, "EmptyFolderContents");
+    // [MS-ASCMD] 2.2.1.10 (R193): the operations run in the order of the request. The response lists the
+    // EmptyFolderContents answers before the Fetch answers, each in request order, as the response schema
+    // (a sequence: Move*, EmptyFolderContents*, Fetch*) requires.
+    const opEls = elements(b).filter((e) => e.name === "Fetch" || e.name === "EmptyFolderContents");
     // Exchange limits a request to 100 operations ([MS-ASCMD] 3.1.5.10).
-    if (fetchEls.length + emptyEls.length > 100) return { kind: "wbxml", body: io("ItemOperations", io("Status", 2)) };
+    if (opEls.length > 100) return { kind: "wbxml", body: io("ItemOperations", io("Status", 2)) };
 
-    const responses: WbxmlElement[] = [];
-    for (const e of emptyEls) {
-      const collectionId = childText(e, "CollectionId", "AirSync") ?? childText(e, "CollectionId");
-      if (!collectionId) return { kind: "wbxml", body: io("ItemOperations", io("Status", 2)) };
-      const deleteSub = child(child(e, "Options"), "DeleteSubFolders") !== undefined;
-      const status = await req.mailbox.emptyFolderContents(req.deviceId, collectionId, deleteSub);
-      responses.push(io("EmptyFolderContents", io("Status", status), el("AirSync", "CollectionId", collectionId)));
-    }
-
-    let fetches: (FetchRequest | { bad: number })[];
+    // Everything is parsed before anything runs: a malformed request changes nothing.
+    type Op = { fetch: FetchRequest | { bad: number } } | { empty: { collectionId: string; deleteSub: boolean } };
+    const ops: Op[] = [];
     try {
-      fetches = fetchEls.map((f) => parseFetch(f, req.protocolVersion));
+      for (const e of opEls) {
+        if (e.name === "Fetch") {
+          ops.push({ fetch: parseFetch(e, req.protocolVersion) });
+          continue;
+        }
+        const collectionId = childText(e, "CollectionId", "AirSync") ?? childText(e, "CollectionId");
+        if (!collectionId) throw new Malformed();
+        ops.push({ empty: { collectionId, deleteSub: child(child(e, "Options"), "DeleteSubFolders") !== undefined } });
+      }
     } catch (e) {
       if (e instanceof Malformed) return { kind: "wbxml", body: io("ItemOperations", io("Status", 2)) };
       throw e;
     }
-    const real = fetches.filter((f): f is FetchRequest => !("bad" in f));
-    const results = real.length > 0 ? await req.mailbox.itemOperationsFetch(real) : [];
+
     const parts: Uint8Array[] = [];
     const multipart = req.acceptMultiPart;
     const asPart = (data: Uint8Array): WbxmlElement => {
       parts.push(data);
       return io("Part", parts.length); // part 0 is this WBXML document
     };
-    let k = 0;
-    fetches.forEach((f) => {
-      if ("bad" in f) {
-        responses.push(io("Fetch", io("Status", f.bad)));
-        return;
+    const emptied: WbxmlElement[] = [];
+    const fetched: WbxmlElement[] = [];
+    // Consecutive Fetches go to the mailbox in one call; an EmptyFolderContents runs between them.
+    for (let i = 0; i < ops.length; ) {
+      const op = ops[i];
+      if ("empty" in op) {
+        const status = await req.mailbox.emptyFolderContents(req.deviceId, op.empty.collectionId, op.empty.deleteSub);
+        emptied.push(io("EmptyFolderContents", io("Status", status), el("AirSync", "CollectionId", op.empty.collectionId)));
+        i++;
+        continue;
       }
-      responses.push(fetchElement(results[k++], req.protocolVersion, multipart ? asPart : undefined));
-    });
-    const body = io("ItemOperations", io("Status", 1), io("Response", ...responses));
+      const run: (FetchRequest | { bad: number })[] = [];
+      for (; i < ops.length && "fetch" in ops[i]; i++) run.push((ops[i] as { fetch: FetchRequest | { bad: number } }).fetch);
+      const real = run.filter((f): f is FetchRequest => !("bad" in f));
+      const results = real.length > 0 ? await req.mailbox.itemOperationsFetch(real) : [];
+      let k = 0;
+      for (const f of run) {
+        if ("bad" in f) fetched.push(io("Fetch", io("Status", f.bad)));
+        else fetched.push(fetchElement(results[k++], req.protocolVersion, multipart ? asPart : undefined));
+      }
+    }
+    const body = io("ItemOperations", io("Status", 1), io("Response", ...emptied, ...fetched));
     if (!multipart) return { kind: "wbxml", body };
     return { kind: "raw", body: multipartBody([encodeWbxml(body), ...parts]), contentType: "application/vnd.ms-sync.multipart" };
   },

@@ -1,7 +1,7 @@
 import type { EasCommand, EasRequest, EasResponse } from "../command";
 import type { OofMessage, OofSettings } from "../../mailbox/oof";
 import type { WbxmlElement } from "../../wbxml/types";
-import { child, childText, childrenNamed, el } from "../../wbxml/tree";
+import { child, childText, childrenNamed, el, elements } from "../../wbxml/tree";
 import { readDeviceInformation } from "../device-information";
 import { atLeast } from "../protocol-version";
 
@@ -21,17 +21,22 @@ export const Settings: EasCommand = {
     // MS-ASCMD_R7083/MS-ASCMD_R7084: RightsManagementInformation is not part of 12.1 or 14.0: such a request is
     // malformed for its version, so nothing of it is applied.
     if (child(root, "RightsManagementInformation", S) && !atLeast(req.protocolVersion, "14.1")) return wbxml(el(S, "Settings", status(2)));
+    // MS-ASCMD_R478, MS-ASCMD_R480: each property is processed, and answered, in the order of the request.
+    const handlers: Record<string, (e: WbxmlElement) => WbxmlElement | Promise<WbxmlElement>> = {
+      Oof: (e) => handleOof(req, e),
+      DeviceInformation: (e) => handleDeviceInformation(req, e),
+      DevicePassword: (e) => handleDevicePassword(req, e),
+      UserInformation: (e) => handleUserInformation(req, e),
+      RightsManagementInformation: (e) => handleRightsManagement(req, e),
+    };
     const parts: WbxmlElement[] = [];
-    const oof = child(root, "Oof", S);
-    if (oof) parts.push(await handleOof(req, oof));
-    const info = child(root, "DeviceInformation", S);
-    if (info) parts.push(await handleDeviceInformation(req, info));
-    const password = child(root, "DevicePassword", S);
-    if (password) parts.push(await handleDevicePassword(req, password));
-    const user = child(root, "UserInformation", S);
-    if (user) parts.push(handleUserInformation(req, user));
-    const rights = child(root, "RightsManagementInformation", S);
-    if (rights) parts.push(handleRightsManagement(req, rights));
+    const done = new Set<string>();
+    for (const e of elements(root)) {
+      const handle = e.ns === S && !done.has(e.name) ? handlers[e.name] : undefined;
+      if (!handle) continue;
+      done.add(e.name); // the response schema allows each property once
+      parts.push(await handle(e));
+    }
     return wbxml(el(S, "Settings", status(1), ...parts));
   },
 };
