@@ -8,8 +8,10 @@
 // Auth is accepted for user "relay" / password "relay-pw" and optional; each message records its user.
 // With `tls`, the same sink also listens with implicit TLS and with STARTTLS on two more ports.
 import http from "node:http";
-import net from "node:net";
 import { SMTPServer } from "smtp-server";
+import { freePort } from "./free-port";
+
+export { freePort };
 
 export interface SinkMessage {
   /** The authenticated user, or "" without AUTH. */
@@ -41,16 +43,6 @@ export interface SmtpSink {
 export const SINK_USER = "relay";
 export const SINK_PASSWORD = "relay-pw";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 function smtpError(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });

@@ -8,6 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { testCa } from "./test-ca";
+import { freePort } from "../free-port";
 
 export interface DovecotUser {
   user: string;
@@ -46,16 +47,6 @@ export function dovecotMissing(): string | null {
   return null;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 /** A server certificate for 127.0.0.1 and localhost, signed by the run's test CA (see test-ca.ts). */
 function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
