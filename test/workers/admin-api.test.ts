@@ -76,6 +76,8 @@ describe("mailboxes (issue 3)", () => {
     const raw = `From: a@example.test\r\nTo: ${address}\r\nSubject: welcome\r\nMessage-ID: <w@example.test>\r\n\r\nhello\r\n`;
     const res = await exports.default.fetch(new Request(`${BASE}/mailboxes/${encodeURIComponent(address)}/messages`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "message/rfc822" }, body: raw }));
     expect(res.status).toBe(201);
+    // Wall time of the D1 lookup and of the mailbox object's delivery, read by bench/push.mjs.
+    expect(res.headers.get("server-timing")).toMatch(/^d1;dur=\d+, mailbox;dur=\d+$/);
     expect(((await res.json()) as { delivered: { folderId: string } }).delivered.folderId).toBeTruthy();
   });
 });
