@@ -1,7 +1,7 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 import { freePort, SINK_PASSWORD, SINK_USER } from "./test/smtp-sink";
-import { makeTlsFixture, trustBundle } from "./test/tls-fixture";
+import { makeTlsFixture } from "./test/tls-fixture";
 import { testCa } from "./test/servers/test-ca";
 import { RADICALE_OTHER_USER, RADICALE_PASSWORD, RADICALE_USER } from "./test/servers/radicale";
 
@@ -16,16 +16,11 @@ process.env.TEST_RADICALE_PORT ||= String(await freePort());
 process.env.TEST_RADICALE_CONTROL_PORT ||= String(await freePort());
 process.env.TEST_RADICALE_OUTAGE_PORT ||= String(await freePort());
 process.env.TEST_RADICALE_OUTAGE_CONTROL_PORT ||= String(await freePort());
-// Its TLS ports present a certificate from a throw-away CA. workerd trusts it when NODE_EXTRA_CA_CERTS
-// names it (../shared/notes/platform.md §2); miniflare reads that variable once, when its module loads,
-// hence the plugin is imported only after it is set. A CA bundle already named there is kept.
-if (!process.env.TEST_TLS_DIR) {
-  const tls = makeTlsFixture();
-  process.env.TEST_TLS_DIR = tls.dir;
-  process.env.NODE_EXTRA_CA_CERTS = trustBundle(tls, process.env.NODE_EXTRA_CA_CERTS);
-}
-// The IMAP/DAV test servers' CA (test/servers/test-ca.ts) joins the same bundle before the plugin loads.
+// The test CA (SMTP sink and Dovecot certificates) must be in NODE_EXTRA_CA_CERTS before miniflare is
+// first imported: it reads the variable once, when its module loads (../shared/notes/platform.md §2); hence the
+// plugin is imported only after testCa(). A CA bundle already named there is kept.
 testCa();
+process.env.TEST_TLS_DIR ||= makeTlsFixture().dir;
 const { cloudflareTest, readD1Migrations } = await import("@cloudflare/vitest-plugin");
 const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
 

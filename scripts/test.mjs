@@ -12,7 +12,7 @@ const tools = {
   xml2wbxml: "libwbxml2-utils",
   "/usr/sbin/dovecot": "dovecot-imapd", // the IMAP bridge's tests run a real Dovecot (test/servers/dovecot.ts)
   "/usr/lib/dovecot/lmtp": "dovecot-lmtpd", // mail delivered to that Dovecot by LMTP
-  openssl: "openssl", // throw-away test CAs (test/tls-fixture.ts, test/servers/test-ca.ts)
+  openssl: "openssl", // the throw-away test CA and server certificates (test/servers/test-ca.ts)
   radicale: "radicale", // test/servers/radicale.ts: the CalDAV/CardDAV server of the DAV bridge tests
 };
 

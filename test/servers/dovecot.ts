@@ -2,12 +2,12 @@
 // system's): passwd-file users, maildir under the folder, IMAP plain + implicit TLS (certificate signed by
 // a CA made here with openssl) and LMTP for delivery. Runs from Node (vitest globalSetup, e2e set-up).
 // Needs the Debian packages dovecot-imapd and dovecot-lmtpd, and openssl.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { testCa } from "./test-ca";
+import { serverCertificate } from "./test-ca";
 import { freePort } from "../free-port";
 
 export interface DovecotUser {
@@ -47,21 +47,6 @@ export function dovecotMissing(): string | null {
   return null;
 }
 
-
-/** A server certificate for 127.0.0.1 and localhost, signed by the run's test CA (see test-ca.ts). */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
-  const ca = testCa();
-  const key = path.join(dir, "server.key");
-  const csr = path.join(dir, "server.csr");
-  const cert = path.join(dir, "server.pem");
-  const ext = path.join(dir, "server.ext");
-  const run = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-  run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1");
-  writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n");
-  run("x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-CAserial", path.join(dir, "ca.srl"),
-    "-out", cert, "-days", "2", "-extfile", ext);
-  return { ca: ca.cert, cert, key };
-}
 
 function mailOwner(): { uid: number; gid: number } {
   // Dovecot refuses to access mail as root; when we are root, the maildirs belong to the Debian `mail` user.
@@ -205,7 +190,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
   mkdirSync(path.join(dir, "mail"));
   chownSync(path.join(dir, "mail"), uid, gid);
   writeFileSync(path.join(dir, "users"), users.map((u) => `${u.user}:{PLAIN}${u.password}::::::`).join("\n") + "\n");
-  const certs = makeCertificates(dir);
+  const certs = serverCertificate(dir);
   const taken = new Set<number>();
   const distinctPort = async () => {
     for (;;) {

@@ -36,3 +36,18 @@ export function testCa(): TestCa {
   }
   return makeCa();
 }
+
+/** A server certificate for 127.0.0.1 and localhost, signed by the run's test CA (see test-ca.ts). */
+export function serverCertificate(dir: string): { ca: string; cert: string; key: string } {
+  const ca = testCa();
+  const key = path.join(dir, "server.key");
+  const csr = path.join(dir, "server.csr");
+  const cert = path.join(dir, "server.pem");
+  const ext = path.join(dir, "server.ext");
+  const run = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
+  run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1");
+  writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n");
+  run("x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-CAserial", path.join(dir, "ca.srl"),
+    "-out", cert, "-days", "2", "-extfile", ext);
+  return { ca: ca.cert, cert, key };
+}
