@@ -1,6 +1,7 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
-import { freePort, SINK_PASSWORD, SINK_USER } from "./test/smtp-sink";
+import { freePort } from "./test/free-port";
+import { SINK_PASSWORD, SINK_USER } from "./test/smtp-sink";
 import { makeTlsFixture } from "./test/tls-fixture";
 import { testCa } from "./test/servers/test-ca";
 import { RADICALE_OTHER_USER, RADICALE_PASSWORD, RADICALE_USER } from "./test/servers/radicale";

@@ -1,7 +1,6 @@
 // Front door costs: query parsing, PBKDF2, and the latency of an authenticated request through `wrangler dev`.
 // Run: npx tsx bench/frontdoor.bench.ts   (prints, and appends a section to bench/RESULTS.md)
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +10,7 @@ import { hashPassword, verifyPassword } from "../src/service/password";
 import { startDevServer } from "../scripts/dev-server.mjs";
 import { insertAccount } from "../test/node/accounts";
 import { Phone } from "../test/node/phone";
+import { freePort } from "../test/free-port";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -25,14 +25,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const plain = opsPerSecond(200_000, () =>
   parseEasQuery("Cmd=SmartReply&User=alice%40example.test&DeviceId=ApplF17X&DeviceType=iPhone&ItemId=5%3A12&CollectionId=5&SaveInSent=T"),

@@ -13,12 +13,12 @@ import { execFileSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
 import { decodeWbxml, encodeWbxml } from "../src/wbxml/index.ts";
+import { freePort } from "../test/free-port.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PASSWORD = "bench-password";
@@ -41,16 +41,6 @@ function checkDeadline() {
   if (Date.now() > DEADLINE) throw new Error("benchmark deadline reached");
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 /** Accounts straight into local D1. PBKDF2 with 1000 rounds (the row carries its own count), so 3000 first logins do not cost 3000 × 100 000 rounds: this benchmark measures push, not password hashing. */
 function createAccounts(persistTo, n) {

@@ -15,7 +15,8 @@ import { startDevServer } from "../scripts/dev-server.mjs";
 import { hashPassword } from "../src/service/password";
 import { el, encodeWbxml } from "../src/wbxml/index";
 import { d1Execute } from "../test/node/accounts";
-import { freePort, SINK_PASSWORD, SINK_USER, startSmtpSink } from "../test/smtp-sink";
+import { freePort } from "../test/free-port";
+import { SINK_PASSWORD, SINK_USER, startSmtpSink } from "../test/smtp-sink";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEADLINE = Date.now() + 10 * 60_000;

@@ -10,7 +10,7 @@ import { startDevServer } from "../scripts/dev-server.mjs";
 // @ts-expect-error plain ESM helper
 import { startZoneResponder } from "../scripts/zone-responder.mjs";
 import { el } from "../src/wbxml/index";
-import { freePort } from "../test/node/global-setup";
+import { freePort } from "../test/free-port";
 import { Phone } from "../test/node/phone";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

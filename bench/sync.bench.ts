@@ -4,7 +4,6 @@
 // reported in its Server-Timing header; latency is what the client saw (query, auth, encode, HTTP).
 // Run: npx tsx bench/sync.bench.ts [messages]   (prints, and appends a section to bench/RESULTS.md)
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +13,7 @@ import { child, childText, childrenNamed, el, type WbxmlElement } from "../src/w
 import { insertAccount } from "../test/node/accounts";
 import { Phone } from "../test/node/phone";
 import { syncRequest } from "../test/node/sync-requests";
+import { freePort } from "../test/free-port";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MESSAGES = Number(process.argv[2] ?? 10_000);
@@ -21,14 +21,6 @@ const USER = "bench-sync@example.test";
 const PW = "bench password";
 const INBOX = "1";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function serverMs(h: Headers): number {
   const m = /dur=([0-9.]+)/.exec(h.get("Server-Timing") ?? "");

@@ -11,7 +11,6 @@ import http from "node:http";
 import { SMTPServer } from "smtp-server";
 import { freePort } from "./free-port";
 
-export { freePort };
 
 export interface SinkMessage {
   /** The authenticated user, or "" without AUTH. */

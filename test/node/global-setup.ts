@@ -4,9 +4,9 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 // @ts-expect-error plain ESM helper shared with `npm start`
 import { startDevServer } from "../../scripts/dev-server.mjs";
-import { freePort, SINK_PASSWORD, SINK_USER, startSmtpSink } from "../smtp-sink";
+import { freePort } from "../free-port";
+import { SINK_PASSWORD, SINK_USER, startSmtpSink } from "../smtp-sink";
 
-export { freePort };
 import { insertAccount } from "./accounts";
 
 export const TEST_ADMIN_TOKEN = "e2e-admin-token";

@@ -10,7 +10,7 @@ import { startDevServer } from "../../scripts/dev-server.mjs";
 // @ts-expect-error plain ESM helpers
 import { startZoneResponder } from "../../scripts/zone-responder.mjs";
 import { childText, el, type WbxmlElement } from "../../src/wbxml/index";
-import { freePort } from "./global-setup";
+import { freePort } from "../free-port";
 import { Phone } from "./phone";
 
 const TOKEN = "subs-e2e-token";

@@ -2,7 +2,6 @@
 // holds, gets only what changed, and what it did before the restart stays done. Its own `wrangler dev` on a
 // private state directory, stopped and started again.
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import { child, childText, childrenNamed, el } from "../../src/wbxml/index";
 import { insertAccount } from "./accounts";
 import { Phone, type PhoneResponse } from "./phone";
 import { syncRequest } from "./sync-requests";
+import { freePort } from "../free-port";
 
 const USER = "restart@example.test";
 const PW = "restart password";
@@ -19,14 +19,6 @@ const INBOX = "1";
 const persistTo = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-restart-"));
 let server: { url: string; stop: () => Promise<void> } | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function start(): Promise<string> {
   server = await startDevServer({ port: await freePort(), persistTo, vars: { DEMO_SEED: "false" } });

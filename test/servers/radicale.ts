@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort } from "../smtp-sink";
+import { freePort } from "../free-port";
 
 export const RADICALE_USER = "alice";
 export const RADICALE_PASSWORD = "dav-secret";
