@@ -27,6 +27,7 @@ import { NotifyNonces } from "./notify-nonces";
 import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./ping-params";
 import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
 import { Waits, type WaitOracle } from "./waits";
+import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from "./backend";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
@@ -127,6 +128,25 @@ export class Mailbox extends DurableObject<Env> {
   setDefaultAccess(access: AccessState | null) { this.#devices.setDefaultAccess(access); }
   getOof() { return this.#oof.get().settings; }
   setOof(settings: OofSettings) { this.#oof.set(settings); }
+
+  // ---- Backend: built-in store or the provider's servers (backend.ts) ----
+  #backendConfig?: BackendConfigStore;
+  /** The account's verified login, memory only: handed over by the front door with each device request. */
+  protected credentials?: BackendCredentials;
+  private get backendConfig() {
+    return (this.#backendConfig ??= new BackendConfigStore(this.ctx.storage.sql));
+  }
+  /** Set by the admin API when a mailbox is created or re-pointed; null = built-in store. */
+  async setBackend(backend: BridgeBackend | null): Promise<void> {
+    this.backendConfig.set(backend);
+  }
+  async getBackend(): Promise<BridgeBackend | null> {
+    return this.backendConfig.get();
+  }
+  /** Front door, before a bridged mailbox's command: the login it just verified against the IMAP server. */
+  async useCredentials(credentials: BackendCredentials): Promise<void> {
+    this.credentials = credentials;
+  }
 
   /** Pushed by src/service on every subscription change. */
   async setSubscriptionState(state: MailboxSubscriptionState): Promise<{ applied: boolean }> {
