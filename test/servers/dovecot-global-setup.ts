@@ -6,6 +6,9 @@ import { type DovecotInfo, startDovecot } from "./dovecot";
 import { startControl } from "./control";
 import { startFlakyImap } from "./flaky-imap";
 
+/** Dovecot accounts named by address, for bridged mailboxes; the password of "ann@bridge.test" is "ann secret". */
+export const BRIDGE_USERS = ["ann@bridge.test", "ben@bridge.test", "cid@bridge.test", "dee@bridge.test", "eli@bridge.test", "fay@bridge.test", "gus@bridge.test", "hal@bridge.test"];
+
 /** HTTP Basic credentials Dovecot's OX push driver puts on its calls (in the driver URL). */
 export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
 
@@ -28,7 +31,11 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
   let dovecot: Awaited<ReturnType<typeof startDovecot>>;
   try {
     dovecot = await startDovecot({
-      users: ["alice", "bob", "carol", "dave", "erin", "frank"].map((user) => ({ user, password: `${user} secret` })),
+      users: [
+        ...["alice", "bob", "carol", "dave", "erin", "frank"].map((user) => ({ user, password: `${user} secret` })),
+        // Bridged mailboxes log in with their address (BRIDGE.md): "ann@bridge.test" / "ann secret".
+        ...BRIDGE_USERS.map((user) => ({ user, password: `${user.split("@")[0]} secret` })),
+      ],
       pushUrl,
     });
   } catch (e) {

@@ -86,7 +86,8 @@ protocol imap {
 }
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%n ${dir}/users
+  # %u: users named by address (bridged mailboxes log in as user@domain) are looked up as such.
+  args = scheme=PLAIN username_format=%u ${dir}/users
 }
 userdb {
   driver = static
