@@ -4,7 +4,6 @@ import type { EasCommand, EasRequest } from "../eas/command";
 import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
 import type { BackendCredentials } from "../mailbox/backend";
-import { forgetBridgedLogin } from "../service/bridge-directory";
 import { type AuthResult, D1UserDirectory, type UserDirectory } from "../service/directory";
 import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";
@@ -57,6 +56,7 @@ interface Authenticated {
   address: string;
   /** Set for a bridged mailbox: its login (memory only) and how its server announces changes. */
   bridge?: { credentials: BackendCredentials; push: "notify" | "poll" };
+  directory: UserDirectory;
 }
 
 async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): Promise<Authenticated> {
@@ -65,17 +65,18 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
   // Wrong password, unknown account and locked account all get the same 401: no oracle for guessers, and a
   // locked account's password is not even checked, so guesses during a lock are worthless.
   let result: AuthResult;
+  const directory = frontDoor.directory(env);
   try {
-    result = await frontDoor.directory(env).authenticate(credentials.username, credentials.password);
+    result = await directory.authenticate(credentials.username, credentials.password);
   } catch (err) {
     // The directory (D1, or a mail server for a bridge) could not answer: the device should retry, not re-prompt.
     console.error("user directory unavailable:", err);
     throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(retryAfterOf(err)) });
   }
   if (!result.ok) throw unauthorized();
-  if (!result.bridged) return { address: result.address };
+  if (!result.bridged) return { address: result.address, directory };
   // The IMAP login is the normalised address (BRIDGE.md), whatever form the device sent.
-  return { address: result.address, bridge: { credentials: { username: result.address, password: credentials.password }, push: result.bridged.push } };
+  return { address: result.address, bridge: { credentials: { username: result.address, password: credentials.password }, push: result.bridged.push }, directory };
 }
 
 async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<Response> {
@@ -96,7 +97,7 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
   const protocolVersion = query.protocolVersion ?? requiredVersionHeader(request);
   const policyKey = query.policyKey ?? policyKeyHeader(request);
 
-  const { address, bridge } = await authenticate(request, env, frontDoor);
+  const { address, bridge, directory } = await authenticate(request, env, frontDoor);
   // The User parameter is informational (MS-ASHTTP_R485); acting for another mailbox is not allowed.
   if (query.user && !sameUser(query.user, address)) throw new HttpProblem(403, "Forbidden: User does not match the credentials");
 
@@ -135,7 +136,7 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     res = toHttpResponse(await command.handle(req));
   } catch (err) {
     // The provider's server refused the password it accepted moments ago (changed there): ask it again next time.
-    if (bridge && isStoreAuthError(err)) forgetBridgedLogin(address);
+    if (bridge && isStoreAuthError(err)) directory.forget?.(address);
     throw err;
   }
   if (res.status === 200 && isInitialFolderSync(req)) {

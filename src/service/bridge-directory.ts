@@ -58,6 +58,11 @@ export class BridgeAuthenticator {
     return { ok: true, address, bridged };
   }
 
+  /** The mailbox's server refused the cached password (changed there meanwhile): ask the server next time. */
+  forget(address: string): void {
+    this.cache.forget(address);
+  }
+
   private async recordFailure(address: string): Promise<AuthResult> {
     const [r] = await this.db
       .update(mailboxBackends)
@@ -72,9 +77,4 @@ export class BridgeAuthenticator {
     }
     return { ok: false, reason: "wrong_password" };
   }
-}
-
-/** The mailbox's server refused the cached password (changed there meanwhile): ask the server next time. */
-export function forgetBridgedLogin(address: string): void {
-  bridgeLoginCache.forget(address);
 }

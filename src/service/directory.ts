@@ -19,6 +19,8 @@ export type AuthResult =
 export interface UserDirectory {
   /** `login` is what the device sent (user@domain or domain\user); the result carries the canonical address. */
   authenticate(login: string, password: string): Promise<AuthResult>;
+  /** A backend refused the address's login after the directory accepted it: drop any cached success. */
+  forget?(address: string): void;
 }
 
 export class DirectoryError extends Error {
@@ -96,6 +98,10 @@ export class D1UserDirectory implements UserDirectory {
       return { ok: true, address };
     }
     return this.recordFailure(address);
+  }
+
+  forget(address: string): void {
+    this.bridge.forget(address);
   }
 
   private async recordFailure(address: string): Promise<AuthResult> {

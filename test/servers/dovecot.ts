@@ -130,6 +130,15 @@ service lmtp {
     port = ${ports.lmtp}
   }
 }
+# Dovecot delays every login from an IP after failed ones there (anvil auth penalty: 2, 4, 8, 15 s, even
+# for other users' right passwords). All tests log in from 127.0.0.1 and some fail on purpose: without this,
+# one test's wrong passwords would stall the others. (A bridge's logins all come from the Worker's egress
+# addresses: see README "Bridging a provider's mailbox".)
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 service pop3-login {
   inet_listener pop3 {
     port = 0
