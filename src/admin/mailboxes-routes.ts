@@ -93,7 +93,11 @@ r.openapi(
     const d = c.get("deps");
     const started = Date.now();
     const [acc] = await d.db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
-    if (!acc) throw notFound("mailbox", address);
+    if (!acc) {
+      const [bridged] = await d.db.select({ address: mailboxBackends.address }).from(mailboxBackends).where(eq(mailboxBackends.address, address));
+      if (bridged) throw new ServiceError(409, "Bridged mailbox", `${address} keeps its mail on the provider's servers: deliver through the provider's mail server`);
+      throw notFound("mailbox", address);
+    }
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (!bytes.length) throw new ServiceError(400, "Empty message", "the body must be a message/rfc822 message");
     const mailbox = c.env.MAILBOX.getByName(address);

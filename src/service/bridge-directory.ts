@@ -8,7 +8,7 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { mailboxBackends } from "../db/schema";
 import type { ImapCredentials, ImapEndpoint } from "../store/imap/connection";
 import { verifyImapLogin } from "../store/imap/connection";
-import { type AuthResult, DEFAULT_LOCKOUT, type LockoutPolicy, lockSeconds } from "./directory";
+import { type AuthResult, countFailure, DEFAULT_LOCKOUT, type LockoutPolicy } from "./directory";
 import { type MailboxBackendRow } from "./mailbox-backends";
 import { VerifiedCredentialCache } from "./verified-cache";
 
@@ -63,18 +63,21 @@ export class BridgeAuthenticator {
     this.cache.forget(address);
   }
 
-  private async recordFailure(address: string): Promise<AuthResult> {
-    const [r] = await this.db
-      .update(mailboxBackends)
-      .set({ failedAttempts: sql`${mailboxBackends.failedAttempts} + 1` })
-      .where(eq(mailboxBackends.address, address))
-      .returning({ failedAttempts: mailboxBackends.failedAttempts });
-    const failures = r?.failedAttempts ?? 0;
-    if (failures > 0 && failures % this.policy.failuresPerLock === 0) {
-      const lockedUntil = new Date(this.now() + lockSeconds(failures, this.policy) * 1000);
-      await this.db.update(mailboxBackends).set({ lockedUntil }).where(eq(mailboxBackends.address, address));
-      return { ok: false, reason: "locked", lockedUntil };
-    }
-    return { ok: false, reason: "wrong_password" };
+  private recordFailure(address: string): Promise<AuthResult> {
+    return countFailure(
+      async () => {
+        const [r] = await this.db
+          .update(mailboxBackends)
+          .set({ failedAttempts: sql`${mailboxBackends.failedAttempts} + 1` })
+          .where(eq(mailboxBackends.address, address))
+          .returning({ failedAttempts: mailboxBackends.failedAttempts });
+        return r?.failedAttempts ?? 0;
+      },
+      async (lockedUntil) => {
+        await this.db.update(mailboxBackends).set({ lockedUntil }).where(eq(mailboxBackends.address, address));
+      },
+      this.policy,
+      this.now,
+    );
   }
 }

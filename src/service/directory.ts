@@ -104,20 +104,39 @@ export class D1UserDirectory implements UserDirectory {
     this.bridge.forget(address);
   }
 
-  private async recordFailure(address: string): Promise<AuthResult> {
-    const [r] = await this.db
-      .update(accounts)
-      .set({ failedAttempts: sql`${accounts.failedAttempts} + 1` })
-      .where(eq(accounts.address, address))
-      .returning({ failedAttempts: accounts.failedAttempts });
-    const failures = r?.failedAttempts ?? 0;
-    if (failures > 0 && failures % this.policy.failuresPerLock === 0) {
-      const lockedUntil = new Date(this.now() + lockSeconds(failures, this.policy) * 1000);
-      await this.db.update(accounts).set({ lockedUntil }).where(eq(accounts.address, address));
-      return { ok: false, reason: "locked", lockedUntil };
-    }
-    return { ok: false, reason: "wrong_password" };
+  private recordFailure(address: string): Promise<AuthResult> {
+    return countFailure(
+      async () => {
+        const [r] = await this.db
+          .update(accounts)
+          .set({ failedAttempts: sql`${accounts.failedAttempts} + 1` })
+          .where(eq(accounts.address, address))
+          .returning({ failedAttempts: accounts.failedAttempts });
+        return r?.failedAttempts ?? 0;
+      },
+      async (lockedUntil) => {
+        await this.db.update(accounts).set({ lockedUntil }).where(eq(accounts.address, address));
+      },
+      this.policy,
+      this.now,
+    );
   }
+}
+
+/** One more failed login: `increment` counts it and returns the count; every `failuresPerLock`-th locks. */
+export async function countFailure(
+  increment: () => Promise<number>,
+  lock: (until: Date) => Promise<void>,
+  policy: LockoutPolicy,
+  now: () => number,
+): Promise<AuthResult> {
+  const failures = await increment();
+  if (failures > 0 && failures % policy.failuresPerLock === 0) {
+    const lockedUntil = new Date(now() + lockSeconds(failures, policy) * 1000);
+    await lock(lockedUntil);
+    return { ok: false, reason: "locked", lockedUntil };
+  }
+  return { ok: false, reason: "wrong_password" };
 }
 
 const sharedCache = new VerifiedCredentialCache();

@@ -143,6 +143,9 @@ describe("GET /admin/v1/mailboxes/{address}", () => {
     const polled = unique();
     await api("POST", "/mailboxes", { address: polled, backend: backend() });
     expect((await api("GET", `/mailboxes/${polled}`)).json.backend).toMatchObject({ push: "poll", push_notification: null });
+    // Its mail lives on the provider's servers: importing into the built-in store is refused.
+    const imported = await exports.default.fetch(new Request(`${BASE}/mailboxes/${polled}/messages`, { method: "POST", headers: { authorization: "Bearer test-admin-token", "content-type": "message/rfc822" }, body: "Subject: x\r\n\r\nx" }));
+    expect(imported.status).toBe(409);
     const builtin = unique();
     await api("POST", "/mailboxes", { address: builtin, password: "pw" });
     expect((await api("GET", `/mailboxes/${builtin}`)).json.backend).toBeNull();
