@@ -50,6 +50,9 @@ export async function createBridgedMailbox(d: ServiceDeps, address: string, inpu
   } catch (e) {
     // Without its copy the object would serve the built-in store: undo, so that the admin can simply retry.
     await d.db.delete(mailboxBackends).where(eq(mailboxBackends.address, address));
+    // The object refuses to bridge a mailbox that already holds built-in mail (src/mailbox/stores.ts); the
+    // error crosses the RPC as a plain Error, hence the message.
+    if (e instanceof Error && /cannot be bridged/.test(e.message)) throw new ServiceError(409, "Mailbox holds built-in data", e.message);
     throw e;
   }
   await runBatch(d, [auditRow(d, "mailbox.created", `mailbox:${address}`, null, { address, backend })]);

@@ -107,8 +107,6 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
 
   const { body, rawBody, contentType } = await readRequestBody(request);
   const mailbox = env.MAILBOX.getByName(address);
-  // A bridged mailbox's object reaches the provider's servers with the login the device just proved.
-  if (bridge) await mailbox.useCredentials(bridge.credentials);
   const req: EasRequest = {
     cmd: query.cmd,
     user: address,
@@ -129,6 +127,8 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
   };
   let res: Response;
   try {
+    // A bridged mailbox's object reaches the provider's servers with the login the device just proved.
+    if (bridge) await mailbox.useCredentials(bridge.credentials);
     for (const gate of frontDoor.gates) {
       const stop = await gate(req, env);
       if (stop) return stop;

@@ -7,7 +7,7 @@ import { startControl } from "./control";
 import { startFlakyImap } from "./flaky-imap";
 
 /** Dovecot accounts named by address, for bridged mailboxes; the password of "ann@bridge.test" is "ann secret". */
-export const BRIDGE_USERS = ["ann@bridge.test", "ben@bridge.test", "cid@bridge.test", "dee@bridge.test", "eli@bridge.test", "fay@bridge.test", "gus@bridge.test", "hal@bridge.test"];
+export const BRIDGE_USERS = ["ann@bridge.test", "ben@bridge.test", "cid@bridge.test", "dee@bridge.test", "eli@bridge.test", "fay@bridge.test", "gus@bridge.test", "hal@bridge.test", "ike@bridge.test", "joy@bridge.test", "kit@bridge.test", "lee@bridge.test"];
 
 /** HTTP Basic credentials Dovecot's OX push driver puts on its calls (in the driver URL). */
 export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };

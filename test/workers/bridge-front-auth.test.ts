@@ -9,7 +9,7 @@ import { inject } from "vitest";
 import type { EasCommand, EasRequest } from "../../src/eas/command";
 import { handleActiveSync, type FrontDoor } from "../../src/http/activesync-route";
 import { gates } from "../../src/http/gates";
-import type { Mailbox } from "../../src/mailbox/mailbox";
+import { Mailbox } from "../../src/mailbox/mailbox";
 import { BridgeAuthenticator, BRIDGE_LOGIN_TTL_MS, type ImapLoginCheck } from "../../src/service/bridge-directory";
 import { D1UserDirectory, DEFAULT_LOCKOUT, lockSeconds } from "../../src/service/directory";
 import { VerifiedCredentialCache } from "../../src/service/verified-cache";
@@ -27,6 +27,7 @@ const BEN = "ben@bridge.test"; // implicit TLS, front door
 const CID = "cid@bridge.test"; // its server is down
 const DEE = "dee@bridge.test"; // lockout
 const ELI = "eli@bridge.test"; // autodiscover
+const IKE = "ike@bridge.test"; // its object logs in for the first time with a password the server refuses
 const pw = (address: string) => `${address.split("@")[0]} secret`;
 
 async function admin(method: string, path: string, body?: unknown) {
@@ -50,6 +51,7 @@ beforeAll(async () => {
   expect((await bridge(CID, { port: 1, tls: "none" })).status).toBe(201);
   expect((await bridge(DEE, { port: dovecot.imapPort, tls: "none" })).status).toBe(201);
   expect((await bridge(ELI, { port: dovecot.imapPort, tls: "none" })).status).toBe(201);
+  expect((await bridge(IKE, { port: dovecot.imapPort, tls: "none" })).status).toBe(201);
   expect((await admin("POST", "/mailboxes", { address: "builtin@local.test", password: "builtin pw" })).status).toBe(201);
 });
 
@@ -220,6 +222,34 @@ describe("front door", () => {
     expect(await res.text()).not.toMatch(/IMAP|AUTHENTICATIONFAILED/);
     expect((await call(BEN, pw(BEN))).status).toBe(200);
     expect(calls).toHaveLength(2); // asked the server again instead of trusting the cache
+  });
+});
+
+// The bridged stores come with the bridge work; this runs once it is merged.
+const bridgeMerged = typeof (Mailbox.prototype as unknown as { poll?: unknown }).poll === "function";
+
+describe.runIf(bridgeMerged)("front door and the real bridged object", () => {
+  it("StoreAuthError thrown by the object's IMAP login crosses the RPC (as a plain Error named StoreAuthError) → 401 with the challenge; the cached login is dropped", async () => {
+    const { calls, check } = countingCheck();
+    let thrown: unknown;
+    const { call } = probeFrontDoor(check, async (req) => {
+      if (calls.length !== 1) return;
+      // As if the password had changed on the server since the front door cached it.
+      await req.mailbox.useCredentials({ username: IKE, password: "changed on the server" });
+      try {
+        await req.mailbox.folderSync(req.deviceId, "0");
+      } catch (e) {
+        thrown = e;
+        throw e;
+      }
+    });
+    const res = await call(IKE, pw(IKE));
+    expect((thrown as Error).name).toBe("StoreAuthError");
+    expect(thrown).not.toBeInstanceOf(StoreAuthError); // the class did not survive the trip; the name did
+    expect(res.status).toBe(401);
+    expect(res.headers.get("WWW-Authenticate")).toMatch(/^Basic realm=/);
+    expect((await call(IKE, pw(IKE))).status).toBe(200);
+    expect(calls).toHaveLength(2);
   });
 });
 
