@@ -6,6 +6,7 @@ import type { BridgeBackend } from "../mailbox/backend";
 import { auditRow } from "../service/audit";
 import { runBatch, type ServiceDeps } from "../service/deps";
 import { notFound, ServiceError } from "../service/errors";
+import { hashPassword } from "../service/password";
 import {
   assertBackendAllowed,
   BackendRuleError,
@@ -72,6 +73,24 @@ export async function updateBridgedBackend(d: ServiceDeps, address: string, inpu
     auditRow(d, "mailbox.backend_changed", `mailbox:${address}`, { backend: backendOfRow(before) }, { backend }),
   ]);
   return backend;
+}
+
+/**
+ * Stops bridging: the mailbox becomes a built-in one with `password` as its login. Its mail stays on the
+ * provider's servers; the object forgets the bridge's state and devices resynchronise (empty built-in store).
+ */
+export async function unbridgeMailbox(d: ServiceDeps, address: string, password: string): Promise<void> {
+  const [before] = await d.db.select().from(mailboxBackends).where(eq(mailboxBackends.address, address));
+  if (!before) throw notFound("bridged mailbox", address);
+  // The object first: until D1 changes, devices still log in against the IMAP server, and a retry converges.
+  await d.env.MAILBOX.getByName(address).setBackend(null);
+  const h = await hashPassword(password);
+  const at = d.now();
+  await runBatch(d, [
+    d.db.delete(mailboxBackends).where(eq(mailboxBackends.address, address)),
+    d.db.insert(accounts).values({ address, passwordHash: h.hash, salt: h.salt, iterations: h.iterations, createdAt: at, failedAttempts: 0 }),
+    auditRow(d, "mailbox.unbridged", `mailbox:${address}`, { backend: backendOfRow(before) }, { backend: null }),
+  ]);
 }
 
 /** What GET /mailboxes/{address} shows of a bridged mailbox, with the Dovecot push driver settings for "notify". */

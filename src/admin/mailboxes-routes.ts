@@ -9,7 +9,7 @@ import { createAccount, DirectoryError } from "../service/directory";
 import { notFound, ServiceError } from "../service/errors";
 import { finalStatuses } from "../service/subscription-states";
 import { summaryView } from "../service/views";
-import { backendView, createBridgedMailbox, updateBridgedBackend } from "./bridge-mailboxes";
+import { backendView, createBridgedMailbox, unbridgeMailbox, updateBridgedBackend } from "./bridge-mailboxes";
 import { newAdminRouter } from "./context";
 import { Address, BridgeBackendInput, json, problemResponses } from "./schemas";
 
@@ -120,5 +120,19 @@ r.openapi(
     const { address } = c.req.valid("param");
     const backend = await updateBridgedBackend(c.get("deps"), address, c.req.valid("json"));
     return c.json({ address, backend }, 200);
+  },
+);
+
+r.openapi(
+  createRoute({
+    method: "delete", path: "/mailboxes/{address}/backend", tags, summary: "Stop bridging: the mailbox becomes built in, with this password",
+    description: "The mail stays on the provider's servers. Devices resynchronise against the (empty) built-in store and log in with the new password.",
+    request: { params: AddressParam, body: { content: { "application/json": { schema: z.object({ password: z.string().min(1).max(1024) }) } }, required: true } },
+    responses: { 200: json(Any, "Now a built-in mailbox"), ...problemResponses },
+  }),
+  async (c) => {
+    const { address } = c.req.valid("param");
+    await unbridgeMailbox(c.get("deps"), address, c.req.valid("json").password);
+    return c.json({ address, backend: null }, 200);
   },
 );

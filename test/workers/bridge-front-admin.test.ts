@@ -4,6 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Mailbox } from "../../src/mailbox/mailbox";
+import { D1UserDirectory } from "../../src/service/directory";
 import { oxSecret } from "../../src/service/mailbox-backends";
 
 const BASE = "https://sync.example.test/admin/v1";
@@ -191,9 +192,23 @@ describe("PUT /admin/v1/mailboxes/{address}/backend", () => {
     expect(await env.MAILBOX.getByName(builtin).getBackend()).toBeNull();
   });
 
+  it("DELETE …/backend makes it a built-in mailbox with the given password (the object forgets its backend); 404 when not bridged", async () => {
+    const address = unique();
+    await api("POST", "/mailboxes", { address, backend: backend() });
+    expect((await api("DELETE", `/mailboxes/${address}/backend`, {})).status).toBe(400); // a login is required
+    const r = await api("DELETE", `/mailboxes/${address}/backend`, { password: "now built in" });
+    expect(r.status).toBe(200);
+    expect(await env.DB.prepare("select count(*) as n from mailbox_backends where address = ?").bind(address).first("n")).toBe(0);
+    expect(await env.MAILBOX.getByName(address).getBackend()).toBeNull();
+    expect(await new D1UserDirectory(env.DB).authenticate(address, "now built in")).toEqual({ ok: true, address });
+    expect((await api("GET", `/mailboxes/${address}`)).json).toMatchObject({ backend: null, account: { locked_until: null } });
+    expect(await env.DB.prepare("select count(*) as n from audit_log where subject = ? and action = 'mailbox.unbridged'").bind(`mailbox:${address}`).first("n")).toBe(1);
+    expect((await api("DELETE", `/mailboxes/${address}/backend`, { password: "again" })).status).toBe(404);
+  });
+
   it("the OpenAPI document describes the backend", async () => {
     const doc = (await (await exports.default.fetch(new Request(BASE + "/openapi.json"))).json()) as { components: { schemas: Record<string, unknown> }; paths: Record<string, unknown> };
     expect(doc.components.schemas.BridgeBackend).toBeTruthy();
-    expect(doc.paths["/mailboxes/{address}/backend"]).toBeTruthy();
+    expect(Object.keys(doc.paths["/mailboxes/{address}/backend"] as object).sort()).toEqual(["delete", "put"]);
   });
 });
