@@ -24,6 +24,17 @@ const checkImapLogin: ImapLoginCheck = (endpoint, credentials) => verifyImapLogi
 /** Per isolate, shared by every request it serves. */
 export const bridgeLoginCache = new VerifiedCredentialCache(BRIDGE_LOGIN_TTL_MS);
 
+/**
+ * Checks in flight per isolate: a phone fires FolderSync, Sync and Ping together when its cached login has
+ * expired; they share one IMAP login. Keyed by a hash, never the password.
+ */
+const sharedInflight = new Map<string, Promise<boolean>>();
+
+async function inflightKey(address: string, binding: string, password: string): Promise<string> {
+  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${binding}\u0000${password}`)));
+  return `${address}\u0000${[...h].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
 /** A cached success holds only for the endpoint it was checked against, as configured at that time. */
 function bindingOf(row: MailboxBackendRow): string {
   return `imap\u0000${row.imapHost}\u0000${row.imapPort}\u0000${row.imapTls}\u0000${row.updatedAt.getTime()}`;
@@ -36,6 +47,7 @@ export class BridgeAuthenticator {
     private readonly now: () => number = Date.now,
     private readonly cache: VerifiedCredentialCache = bridgeLoginCache,
     private readonly check: ImapLoginCheck = checkImapLogin,
+    private readonly inflight: Map<string, Promise<boolean>> = sharedInflight,
   ) {}
 
   /**
@@ -49,8 +61,16 @@ export class BridgeAuthenticator {
     const bridged = { push: row.push };
     if (await this.cache.has(address, binding, password)) return { ok: true, address, bridged };
     const endpoint: ImapEndpoint = { host: row.imapHost, port: row.imapPort, tls: row.imapTls };
+    const key = await inflightKey(address, binding, password);
+    const joined = this.inflight.get(key);
+    if (joined) {
+      // Another request is asking the server the same question: its answer is ours (counted once, by it).
+      return (await joined) ? { ok: true, address, bridged } : { ok: false, reason: "wrong_password" };
+    }
     // The IMAP login is the normalised address (BRIDGE.md): what the account is named by on the server.
-    if (!(await this.check(endpoint, { user: address, password }))) return this.recordFailure(address);
+    const asked = this.check(endpoint, { user: address, password }).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, asked);
+    if (!(await asked)) return this.recordFailure(address);
     await this.cache.add(address, binding, password);
     if (row.failedAttempts !== 0 || row.lockedUntil) {
       await this.db.update(mailboxBackends).set({ failedAttempts: 0, lockedUntil: null }).where(eq(mailboxBackends.address, address));

@@ -127,6 +127,19 @@ describe("directory: bridged logins checked by the IMAP server", () => {
     expect(calls).toHaveLength(5);
   });
 
+  it("concurrent requests with the same login share one IMAP login (a phone's FolderSync, Sync and Ping after the cache expired)", async () => {
+    const { calls, check } = countingCheck();
+    const dir = directory({ check });
+    const results = await Promise.all([1, 2, 3].map(() => dir.authenticate(ANN, pw(ANN))));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(calls).toHaveLength(1);
+    const refused = await Promise.all([1, 2].map(() => directory({ check }).authenticate(ANN, "same wrong guess")));
+    expect(refused).toEqual([{ ok: false, reason: "wrong_password" }, { ok: false, reason: "wrong_password" }]);
+    expect(calls).toHaveLength(2);
+    expect((await backendRow(ANN))!.failed_attempts).toBe(1); // one guess, counted once
+    expect((await directory({ check }).authenticate(ANN, pw(ANN))).ok).toBe(true);
+  });
+
   it("failures lock the account like a built-in one; while locked the server is not asked at all", async () => {
     let clock = Date.now();
     const now = () => clock;
