@@ -1,5 +1,4 @@
-import { BuiltinStore } from "../store/builtin";
-import { FolderType, type FolderTypeValue, StoreFolderError } from "../store/types";
+import { FolderType, type FolderTypeValue, type MailStore, StoreFolderError } from "../store/types";
 
 export interface Delivered {
   itemId: string;
@@ -17,7 +16,7 @@ export const TOMBSTONE_RETENTION_MS = 30 * 86_400_000;
  * old tombstones are pruned: an indexed range delete, so mailboxes that change prune and idle ones don't need to.
  */
 export async function deliverInto(
-  store: BuiltinStore,
+  store: MailStore,
   raw: Uint8Array,
   folderType: number = FolderType.Inbox,
   received: number | "date-header" = Date.now(),

@@ -5,16 +5,15 @@ import { quarantineNotice } from "./device-notice";
 import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
 import { OofStore, type OofSettings } from "./oof";
 import { autoReplyFor } from "./oof-reply";
-import { BuiltinStore } from "../store/builtin";
 import { AlarmMux } from "./alarms";
-import { blobPrefix, type Delivered, deliverInto } from "./delivery";
+import { type Delivered, deliverInto } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./submit";
-import { FolderType, type StoreFolder } from "../store/types";
+import { FolderType, type MailStore, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
 import { PimConversionError } from "../eas/pim/errors";
-import { BuiltinPimStore } from "../store/builtin/pim-store";
+import type { PimStore } from "../store/pim-types";
 import { exportCollection, importCollection, type PimCollection } from "./pim-collections";
 import { DeviceZones } from "./pim-device-zones";
 import { PimSource, type PimSettings } from "./pim-source";
@@ -28,10 +27,10 @@ import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./pi
 import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
 import { Waits, type WaitOracle } from "./waits";
 import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from "./backend";
+import { builtinHasData, buildStores, forgetStoreState, type MailboxStores, sameData } from "./stores";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
-  readonly store: BuiltinStore;
   readonly alarms: AlarmMux;
   readonly sending: Sending;
 
@@ -39,20 +38,21 @@ export class Mailbox extends DurableObject<Env> {
   private pingCache?: PingParams;
   private nonces?: NotifyNonces;
   #subscription?: SubscriptionStateStore;
-  #pim?: BuiltinPimStore;
+  #stores?: MailboxStores;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
     if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
-    this.store = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
-    this.#pim = new BuiltinPimStore(ctx.storage, this.store); // now, so folder deletes always drop PIM items
+    const stores = () => this.stores;
     this.waits = new Waits(ctx, this.waitOracle());
     this.alarms = new AlarmMux(ctx.storage);
     this.sending = new Sending({
       storage: ctx.storage,
       env,
-      store: this.store,
+      get store() {
+        return stores().mail;
+      },
       alarms: this.alarms,
       deliver: (raw) => this.deliver(raw),
       changed: async (ids, origin) => {
@@ -136,9 +136,25 @@ export class Mailbox extends DurableObject<Env> {
   private get backendConfig() {
     return (this.#backendConfig ??= new BackendConfigStore(this.ctx.storage.sql));
   }
-  /** Set by the admin API when a mailbox is created or re-pointed; null = built-in store. */
+  /**
+   * Set by the admin API when a mailbox is created or re-pointed; null = built-in store. One object never
+   * mixes stores: bridging a mailbox that holds built-in mail, PIM items or own folders is refused (export
+   * and delete it first); pointing at other servers (or back to built-in) makes every device resynchronise.
+   */
   async setBackend(backend: BridgeBackend | null): Promise<void> {
-    this.backendConfig.set(backend);
+    const before = this.backendConfig.get();
+    if (JSON.stringify(before) === JSON.stringify(backend)) return;
+    if (!before && backend && builtinHasData(this.ctx.storage.sql))
+      throw new Error("this mailbox holds built-in mail or PIM data: it cannot be bridged (export it and delete the mailbox first)");
+    const moved = !sameData(before, backend);
+    this.ctx.storage.transactionSync(() => {
+      if (moved) forgetStoreState(this.ctx.storage.sql);
+      this.backendConfig.set(backend);
+    });
+    this.#stores = undefined;
+    this.syncService = undefined;
+    this.#invitations = undefined;
+    if (moved) await this.waits.hierarchyChanged();
   }
   async getBackend(): Promise<BridgeBackend | null> {
     return this.backendConfig.get();
@@ -191,14 +207,24 @@ export class Mailbox extends DurableObject<Env> {
     return delivered;
   }
 
-  /** Calendars, address books, tasks and notes (built after `store`, whose tables it shares). */
-  get pim(): BuiltinPimStore {
-    return (this.#pim ??= new BuiltinPimStore(this.ctx.storage, this.store));
+  /** The stores of this object's backend (stores.ts), built once per instance and after each setBackend. */
+  private get stores(): MailboxStores {
+    return (this.#stores ??= buildStores(this.ctx, this.env, this.backendConfig.get(), () => this.credentials));
+  }
+
+  /** Mail: the built-in store, or the provider's IMAP server (+ DAV collections) when bridged. */
+  get store(): MailStore {
+    return this.stores.mail;
+  }
+
+  /** Calendars, address books, tasks and notes: built-in, or the provider's CalDAV/CardDAV server. */
+  get pim(): PimStore {
+    return this.stores.pim;
   }
 
   #invitations?: Invitations;
   private get invitations(): Invitations {
-    return (this.#invitations ??= new Invitations(this.store, this.pim, this.ctx.storage, () => this.owner()));
+    return (this.#invitations ??= new Invitations(() => this.stores, this.ctx.storage, () => this.owner()));
   }
 
   /** The mailbox address: this object's name (getByName). */
@@ -295,8 +321,16 @@ export class Mailbox extends DurableObject<Env> {
   async externalChange(folder: string | undefined, event: string): Promise<number> {
     if (event === "MailboxCreate" || event === "MailboxDelete" || event === "MailboxRename") return this.waits.hierarchyChanged();
     if (folder === undefined) return 0;
-    const ids = folderIdsForName(await this.store.listFolders(), folder);
+    const ids = await this.folderIdsFor(folder);
     return ids.length ? this.waits.changed(ids) : this.waits.hierarchyChanged(); // a folder we do not know: hierarchy out of date
+  }
+
+  /** A server mailbox name → folder ids; for a bridged mailbox from SQLite only (the push comes without a login). */
+  private async folderIdsFor(name: string): Promise<string[]> {
+    const bridge = this.stores.bridge;
+    if (!bridge) return folderIdsForName(await this.store.listFolders(), name);
+    const id = bridge.imap.folderIdForServerName(name);
+    return id ? [id] : folderIdsForName(bridge.localFolders(), name);
   }
 
   async webSocketMessage(): Promise<void> {
@@ -407,16 +441,21 @@ export class Mailbox extends DurableObject<Env> {
   }
 }
 
-/** IMAP name → folder ids: "INBOX" is the Inbox; otherwise the full path ("/" or "." separated), else the id itself. */
+/**
+ * IMAP name → folder ids: "INBOX" is the Inbox; otherwise the full path ("/" or "." separated, the Inbox
+ * spelt INBOX in any case as in an "INBOX."-prefixed namespace: "INBOX.Archive"), else the id itself.
+ */
 export function folderIdsForName(folders: StoreFolder[], name: string): string[] {
   if (name.toUpperCase() === "INBOX") return folders.filter((f) => f.type === FolderType.Inbox).map((f) => f.id);
   const byId = new Map(folders.map((f) => [f.id, f]));
+  const label = (f: StoreFolder) => (f.type === FolderType.Inbox ? "INBOX" : f.name);
   const path = (f: StoreFolder): string[] => {
-    const parts = [f.name];
-    for (let p = byId.get(f.parentId); p && parts.length < 64; p = byId.get(p.parentId)) parts.unshift(p.name);
+    const parts = [label(f)];
+    for (let p = byId.get(f.parentId); p && parts.length < 64; p = byId.get(p.parentId)) parts.unshift(label(p));
     return parts;
   };
-  const hits = folders.filter((f) => path(f).join("/") === name || path(f).join(".") === name);
+  const wanted = name.replace(/^inbox(?=[./])/i, "INBOX");
+  const hits = folders.filter((f) => path(f).join("/") === wanted || path(f).join(".") === wanted);
   if (hits.length) return hits.map((f) => f.id);
   return byId.has(name) ? [name] : [];
 }

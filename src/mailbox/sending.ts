@@ -1,7 +1,6 @@
 // Wires outgoing mail into the mailbox object: its outbox, the relay settings from env, local delivery
 // to other mailbox objects, and the alarm slot "outbox".
-import type { BuiltinStore } from "../store/builtin";
-import { FolderType } from "../store/types";
+import { FolderType, type MailStore } from "../store/types";
 import type { AlarmMux } from "./alarms";
 import { AccountsDirectory } from "./directory";
 import { Outbox } from "./outbox";
@@ -14,7 +13,8 @@ export const OUTBOX_ALARM = "outbox";
 export interface SendingHost {
   storage: DurableObjectStorage;
   env: Env;
-  store: BuiltinStore;
+  /** Read at each use: the store changes when the backend does. */
+  readonly store: MailStore;
   alarms: AlarmMux;
   deliver(raw: Uint8Array, folderType?: number): Promise<unknown>;
   changed(folderIds: string[], origin?: string): Promise<void>;

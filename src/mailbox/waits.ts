@@ -126,7 +126,7 @@ export class Waits {
     for (const ws of this.ctx.getWebSockets()) {
       const att = attachmentOf(ws);
       if (!att || att.d === origin) continue;
-      if (this.oracle.hierarchyOutdated && !(await this.oracle.hierarchyOutdated(att.d))) continue;
+      if (this.oracle.hierarchyOutdated && !(await this.oracle.hierarchyOutdated(att.d).catch(outdatedIfUnreachable))) continue;
       if (this.finish(ws, { t: "hierarchy" })) woken++;
     }
     return woken;
@@ -162,11 +162,20 @@ export class Waits {
   private async evaluate(deviceId: string, watched: string[], touched: string[], beforeWait: boolean): Promise<WaitMessage | null> {
     // A hierarchy that changed while the device waits is announced through hierarchyChanged (folder
     // operations, webhook); checked here only before the wait starts, so item changes stay cheap.
-    if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId))) return { t: "hierarchy" };
+    if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId).catch(keepWaitingIfUnreachable))) return { t: "hierarchy" };
     if (touched.length === 0) return null;
     if (this.oracle.pendingChanges) {
       // Report every watched folder with something to fetch, not only the one that changed now.
-      const pending = await this.oracle.pendingChanges(deviceId, watched);
+      let pending: string[];
+      try {
+        pending = await this.oracle.pendingChanges(deviceId, watched);
+      } catch (e) {
+        // A bridged mailbox's store cannot be read now (no login in memory: the object was evicted while
+        // the phone waits, the usual case; or the server is down). A change was announced for `touched`:
+        // wake for those folders only rather than fail; before the wait there is nothing to go on.
+        if (!unreachable(e)) throw e;
+        pending = beforeWait ? [] : touched;
+      }
       return pending.length > 0 ? { t: "changes", folders: pending } : null;
     }
     return beforeWait ? null : { t: "changes", folders: touched };
@@ -192,6 +201,21 @@ export class Waits {
     if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
     return ok;
   }
+}
+
+/** The store behind the oracle cannot answer now (StoreUnavailableError, StoreAuthError; names survive RPC). */
+function unreachable(e: unknown): boolean {
+  return e instanceof Error && (e.name === "StoreUnavailableError" || e.name === "StoreAuthError");
+}
+
+function outdatedIfUnreachable(e: unknown): boolean {
+  if (unreachable(e)) return true;
+  throw e;
+}
+
+function keepWaitingIfUnreachable(e: unknown): boolean {
+  if (unreachable(e)) return false;
+  throw e;
 }
 
 function attachmentOf(ws: WebSocket): Attachment | null {

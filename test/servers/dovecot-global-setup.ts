@@ -9,6 +9,9 @@ import { startFlakyImap } from "./flaky-imap";
 /** HTTP Basic credentials Dovecot's OX push driver puts on its calls (in the driver URL). */
 export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
 
+/** Accounts of the bridged-mailbox tests (test/workers/bridge-mailbox-*.test.ts), one per test file. */
+export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy"];
+
 export interface TestServers {
   dovecot: DovecotInfo;
   flakyImap: { drop: number; silent: number };
@@ -28,7 +31,7 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
   let dovecot: Awaited<ReturnType<typeof startDovecot>>;
   try {
     dovecot = await startDovecot({
-      users: ["alice", "bob", "carol", "dave", "erin", "frank"].map((user) => ({ user, password: `${user} secret` })),
+      users: ["alice", "bob", "carol", "dave", "erin", "frank", ...BRIDGE_MAILBOX_USERS].map((user) => ({ user, password: `${user} secret` })),
       pushUrl,
     });
   } catch (e) {
