@@ -28,6 +28,8 @@ import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscri
 import { Waits, type WaitOracle } from "./waits";
 import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from "./backend";
 import { builtinHasData, buildStores, forgetStoreState, type MailboxStores, sameData } from "./stores";
+import { bridgeSmtpConfig, ensurePush } from "./bridge";
+import { smtpConfigFromEnv } from "./smtp-client";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
@@ -53,6 +55,11 @@ export class Mailbox extends DurableObject<Env> {
       get store() {
         return stores().mail;
       },
+      relay: () => {
+        const backend = this.backendConfig.get();
+        return backend ? bridgeSmtpConfig(backend, this.credentials, env) : smtpConfigFromEnv(env as unknown as Record<string, unknown>);
+      },
+      relayAll: () => this.stores.bridge !== null,
       alarms: this.alarms,
       deliver: (raw) => this.deliver(raw),
       changed: async (ids, origin) => {
@@ -159,9 +166,28 @@ export class Mailbox extends DurableObject<Env> {
   async getBackend(): Promise<BridgeBackend | null> {
     return this.backendConfig.get();
   }
-  /** Front door, before a bridged mailbox's command: the login it just verified against the IMAP server. */
+  /**
+   * Front door, before a bridged mailbox's command: the login it just verified against the IMAP server.
+   * With it the object can turn on push from Dovecot (once) and send what waited for the login.
+   */
   async useCredentials(credentials: BackendCredentials): Promise<void> {
     this.credentials = credentials;
+    const backend = this.backendConfig.get();
+    const bridge = this.stores.bridge;
+    if (!backend || !bridge) return;
+    await ensurePush(this.ctx.storage.sql, backend, bridge, credentials, this.owner());
+    if (this.sending.outbox.loginArrived() > 0) await this.alarms.schedule(OUTBOX_ALARM, Date.now());
+  }
+
+  /**
+   * A bridged mailbox whose server sends no notifications (push "poll"): the Worker holding a waiting
+   * Ping or hanging Sync calls this every BRIDGE_POLL_SECONDS with the device's login. Re-reads the
+   * folders devices wait on and answers those with changes; returns how many (0 for a built-in mailbox).
+   */
+  async poll(credentials: BackendCredentials): Promise<number> {
+    if (!this.backendConfig.get()) return 0;
+    await this.useCredentials(credentials);
+    return this.waits.recheck();
   }
 
   /** Pushed by src/service on every subscription change. */

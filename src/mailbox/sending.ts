@@ -5,7 +5,7 @@ import type { AlarmMux } from "./alarms";
 import { AccountsDirectory } from "./directory";
 import { Outbox } from "./outbox";
 import { flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
-import { smtpConfigFromEnv } from "./smtp-client";
+import { type SmtpConfig, smtpConfigFromEnv } from "./smtp-client";
 import { DEFAULT_MAX_SEND_BYTES, DEFAULT_RECIPIENTS_PER_DAY, submitMessage, type SubmitRequest, type SubmitResult } from "./submit";
 
 export const OUTBOX_ALARM = "outbox";
@@ -17,6 +17,10 @@ export interface SendingHost {
   readonly store: MailStore;
   alarms: AlarmMux;
   deliver(raw: Uint8Array, folderType?: number): Promise<unknown>;
+  /** The relay for this mailbox (a bridged one submits through its provider); default SMTP_* from env. */
+  relay?: () => SmtpConfig | null | "no-login";
+  /** Every recipient goes to the relay (a bridged mailbox: the provider delivers, oneself included). */
+  relayAll?: () => boolean;
   changed(folderIds: string[], origin?: string): Promise<void>;
 }
 
@@ -29,7 +33,8 @@ export class Sending {
     this.outbox = new Outbox({
       storage: host.storage,
       directory: new AccountsDirectory(env.DB, env),
-      smtp: () => smtpConfigFromEnv(env as unknown as Record<string, unknown>),
+      smtp: host.relay ?? (() => smtpConfigFromEnv(env as unknown as Record<string, unknown>)),
+      relayAll: host.relayAll,
       deliverSelf: async (raw) => {
         await host.deliver(raw);
       },

@@ -132,6 +132,22 @@ export class Waits {
     return woken;
   }
 
+  /**
+   * Looks again at every waiting device's folders (a bridged mailbox polled while devices wait) and
+   * answers those with changes. A store that cannot be read now wakes nobody: polling is no announcement.
+   */
+  async recheck(): Promise<number> {
+    let woken = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = attachmentOf(ws);
+      const row = att ? this.row(att) : null;
+      if (!att || !row) continue;
+      const msg = await this.evaluate(att.d, row.folders, row.folders, false, false);
+      if (msg && this.finish(ws, msg)) woken++;
+    }
+    return woken;
+  }
+
   /** Ends every waiting request of the mailbox at once (suspension, account deletion). */
   endAll(reason: string): number {
     let ended = 0;
@@ -159,7 +175,7 @@ export class Waits {
    * What a wait on `watched` should answer now, or null to keep waiting. `touched` are the watched folders
    * the triggering change concerns (all of them for the check before waiting).
    */
-  private async evaluate(deviceId: string, watched: string[], touched: string[], beforeWait: boolean): Promise<WaitMessage | null> {
+  private async evaluate(deviceId: string, watched: string[], touched: string[], beforeWait: boolean, announced = !beforeWait): Promise<WaitMessage | null> {
     // A hierarchy that changed while the device waits is announced through hierarchyChanged (folder
     // operations, webhook); checked here only before the wait starts, so item changes stay cheap.
     if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId).catch(keepWaitingIfUnreachable))) return { t: "hierarchy" };
@@ -172,9 +188,9 @@ export class Waits {
       } catch (e) {
         // A bridged mailbox's store cannot be read now (no login in memory: the object was evicted while
         // the phone waits, the usual case; or the server is down). A change was announced for `touched`:
-        // wake for those folders only rather than fail; before the wait there is nothing to go on.
+        // wake for those folders only rather than fail; before the wait, or when polling, nothing was announced.
         if (!unreachable(e)) throw e;
-        pending = beforeWait ? [] : touched;
+        pending = announced ? touched : [];
       }
       return pending.length > 0 ? { t: "changes", folders: pending } : null;
     }
