@@ -3,7 +3,19 @@
 import { assertEndpointAllowed } from "../store/imap";
 import type { BridgeMailStore } from "../store/bridge";
 import type { BackendCredentials, BridgeBackend } from "./backend";
-import type { SmtpConfig } from "./smtp-client";
+import { folderIdsForName } from "./folder-names";
+import { type SmtpConfig, smtpConfigFromEnv } from "./smtp-client";
+
+/** The outbox relay: the provider's submission server for a bridged mailbox, else SMTP_* from env. */
+export function relayFor(backend: BridgeBackend | null, login: BackendCredentials | undefined, env: Env): SmtpConfig | null | "no-login" {
+  return backend ? bridgeSmtpConfig(backend, login, env) : smtpConfigFromEnv(env as unknown as Record<string, unknown>);
+}
+
+/** A server mailbox name (UTF-8 or modified UTF-7, any namespace) → folder ids, from SQLite only. */
+export function bridgeFolderIds(store: BridgeMailStore, name: string): string[] {
+  const id = store.imap.folderIdForServerName(name);
+  return id ? [id] : folderIdsForName(store.localFolders(), name);
+}
 
 /**
  * The submission server of a bridged mailbox: AUTH with the account's own login unless the backend says

@@ -27,9 +27,9 @@ import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./pi
 import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
 import { Waits, type WaitOracle } from "./waits";
 import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from "./backend";
-import { builtinHasData, buildStores, forgetStoreState, type MailboxStores, sameData } from "./stores";
-import { bridgeSmtpConfig, ensurePush } from "./bridge";
-import { smtpConfigFromEnv } from "./smtp-client";
+import { buildStores, changeBackend, type MailboxStores } from "./stores";
+import { folderIdsForName } from "./folder-names";
+import { bridgeFolderIds, ensurePush, relayFor } from "./bridge";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
@@ -55,10 +55,7 @@ export class Mailbox extends DurableObject<Env> {
       get store() {
         return stores().mail;
       },
-      relay: () => {
-        const backend = this.backendConfig.get();
-        return backend ? bridgeSmtpConfig(backend, this.credentials, env) : smtpConfigFromEnv(env as unknown as Record<string, unknown>);
-      },
+      relay: () => relayFor(this.backendConfig.get(), this.credentials, env),
       relayAll: () => this.stores.bridge !== null,
       alarms: this.alarms,
       deliver: (raw) => this.deliver(raw),
@@ -149,19 +146,12 @@ export class Mailbox extends DurableObject<Env> {
    * and delete it first); pointing at other servers (or back to built-in) makes every device resynchronise.
    */
   async setBackend(backend: BridgeBackend | null): Promise<void> {
-    const before = this.backendConfig.get();
-    if (JSON.stringify(before) === JSON.stringify(backend)) return;
-    if (!before && backend && builtinHasData(this.ctx.storage.sql))
-      throw new Error("this mailbox holds built-in mail or PIM data: it cannot be bridged (export it and delete the mailbox first)");
-    const moved = !sameData(before, backend);
-    this.ctx.storage.transactionSync(() => {
-      if (moved) forgetStoreState(this.ctx.storage.sql);
-      this.backendConfig.set(backend);
-    });
+    const change = changeBackend(this.ctx.storage, this.backendConfig, backend);
+    if (change === "same") return;
     this.#stores = undefined;
     this.syncService = undefined;
     this.#invitations = undefined;
-    if (moved) await this.waits.hierarchyChanged();
+    if (change === "moved") await this.waits.hierarchyChanged();
   }
   async getBackend(): Promise<BridgeBackend | null> {
     return this.backendConfig.get();
@@ -354,9 +344,7 @@ export class Mailbox extends DurableObject<Env> {
   /** A server mailbox name → folder ids; for a bridged mailbox from SQLite only (the push comes without a login). */
   private async folderIdsFor(name: string): Promise<string[]> {
     const bridge = this.stores.bridge;
-    if (!bridge) return folderIdsForName(await this.store.listFolders(), name);
-    const id = bridge.imap.folderIdForServerName(name);
-    return id ? [id] : folderIdsForName(bridge.localFolders(), name);
+    return bridge ? bridgeFolderIds(bridge, name) : folderIdsForName(await this.store.listFolders(), name);
   }
 
   async webSocketMessage(): Promise<void> {
@@ -465,23 +453,4 @@ export class Mailbox extends DurableObject<Env> {
     const bind = <T>(name: string) => (typeof self[name] === "function" ? ((self[name] as (...a: unknown[]) => unknown).bind(this) as T) : undefined);
     return { pendingChanges: bind("pendingChanges"), hierarchyOutdated: bind("hierarchyOutdated") };
   }
-}
-
-/**
- * IMAP name → folder ids: "INBOX" is the Inbox; otherwise the full path ("/" or "." separated, the Inbox
- * spelt INBOX in any case as in an "INBOX."-prefixed namespace: "INBOX.Archive"), else the id itself.
- */
-export function folderIdsForName(folders: StoreFolder[], name: string): string[] {
-  if (name.toUpperCase() === "INBOX") return folders.filter((f) => f.type === FolderType.Inbox).map((f) => f.id);
-  const byId = new Map(folders.map((f) => [f.id, f]));
-  const label = (f: StoreFolder) => (f.type === FolderType.Inbox ? "INBOX" : f.name);
-  const path = (f: StoreFolder): string[] => {
-    const parts = [label(f)];
-    for (let p = byId.get(f.parentId); p && parts.length < 64; p = byId.get(p.parentId)) parts.unshift(label(p));
-    return parts;
-  };
-  const wanted = name.replace(/^inbox(?=[./])/i, "INBOX");
-  const hits = folders.filter((f) => path(f).join("/") === wanted || path(f).join(".") === wanted);
-  if (hits.length) return hits.map((f) => f.id);
-  return byId.has(name) ? [name] : [];
 }

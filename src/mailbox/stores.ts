@@ -9,7 +9,7 @@ import { BridgeMailStore, LoginDavStore } from "../store/bridge";
 import { ImapStore } from "../store/imap";
 import type { PimImportResult, PimItem, PimStamp, PimStore } from "../store/pim-types";
 import { type FolderStatus, type MailStore, type StoreChange, type StoreFolder, StoreNotFoundError, StoreUnavailableError } from "../store/types";
-import type { BackendCredentials, BridgeBackend } from "./backend";
+import type { BackendConfigStore, BackendCredentials, BridgeBackend } from "./backend";
 import { blobPrefix } from "./delivery";
 
 export interface MailboxStores {
@@ -43,6 +43,24 @@ export function buildStores(ctx: DurableObjectState, env: Env, backend: BridgeBa
   const dav = backend.dav ? new LoginDavStore(ctx.storage, backend.dav.url, current, { minPullIntervalMs: 0 }) : null;
   const bridge = new BridgeMailStore(imap, dav);
   return { mail: bridge, pim: dav ?? NO_PIM, bridge };
+}
+
+/**
+ * Records a new backend configuration. "same": nothing changed; "kept": same servers (e.g. SMTP or push
+ * changed); "moved": other servers or back to built-in: every device resynchronises. Throws when a
+ * mailbox holding built-in data would be bridged (one object never mixes stores).
+ */
+export function changeBackend(storage: DurableObjectStorage, config: BackendConfigStore, backend: BridgeBackend | null): "same" | "kept" | "moved" {
+  const before = config.get();
+  if (JSON.stringify(before) === JSON.stringify(backend)) return "same";
+  if (!before && backend && builtinHasData(storage.sql))
+    throw new Error("this mailbox holds built-in mail or PIM data: it cannot be bridged (export it and delete the mailbox first)");
+  const moved = !sameData(before, backend);
+  storage.transactionSync(() => {
+    if (moved) forgetStoreState(storage.sql);
+    config.set(backend);
+  });
+  return moved ? "moved" : "kept";
 }
 
 /** Whether two configurations name the same data (same IMAP account server, same DAV root). */

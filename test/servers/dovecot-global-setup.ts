@@ -5,6 +5,8 @@ import type { TestProject } from "vitest/node";
 import { type DovecotInfo, startDovecot } from "./dovecot";
 import { startControl } from "./control";
 import { startFlakyImap } from "./flaky-imap";
+import { startSmtpSink } from "../smtp-sink";
+import { freePort } from "../free-port";
 
 /** HTTP Basic credentials Dovecot's OX push driver puts on its calls (in the driver URL). */
 export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
@@ -59,9 +61,17 @@ export default async function setup(project: TestProject) {
   project.provide("dovecot", servers.dovecot);
   project.provide("flakyImap", servers.flakyImap);
   project.provide("controlUrl", servers.controlUrl);
+  // The submission server of the bridged-mailbox tests: AUTH required, with the accounts' own logins
+  // ("<user>@<domain>" / "<user> secret", as on the test Dovecot).
+  const submission = await startSmtpSink({
+    port: await freePort(),
+    authRequired: true,
+    accounts: (user, password) => BRIDGE_MAILBOX_USERS.some((u) => user.startsWith(`${u}@`) && password === `${u} secret`),
+  });
+  project.provide("bridgeSubmission", { port: submission.port, controlUrl: `http://127.0.0.1:${submission.controlPort}` });
   return async () => {
     process.off("exit", onExit);
-    await servers.stop();
+    await Promise.all([servers.stop(), submission.stop()]);
   };
 }
 
@@ -72,5 +82,7 @@ declare module "vitest" {
     flakyImap: { drop: number; silent: number };
     /** test/servers/control.ts: recorded push notifications, LMTP delivery on request. */
     controlUrl: string;
+    /** SMTP submission server of the bridged-mailbox tests (test/smtp-sink.ts, AUTH with the account's login). */
+    bridgeSubmission: { port: number; controlUrl: string };
   }
 }

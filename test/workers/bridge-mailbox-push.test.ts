@@ -4,7 +4,7 @@
 // and polling (push "poll") while devices wait. Waits are real Pings (src/eas/commands/Ping.ts).
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { folderIdsForName } from "../../src/mailbox/mailbox";
+import { folderIdsForName } from "../../src/mailbox/folder-names";
 import { FolderType, type StoreFolder } from "../../src/store/types";
 import { otherClient } from "./imap/imap-helpers";
 import { account, backend, message, RpcDevice } from "./bridge-mailbox-helpers";
