@@ -2,6 +2,7 @@
 // to other mailbox objects, and the alarm slot "outbox".
 import { FolderType, type MailStore } from "../store/types";
 import type { AlarmMux } from "./alarms";
+import { defaultFolder } from "./delivery";
 import { AccountsDirectory } from "./directory";
 import { Outbox } from "./outbox";
 import { flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
@@ -42,7 +43,7 @@ export class Sending {
         await env.MAILBOX.getByName(address).deliver(raw);
       },
       saveSent: async (raw) => {
-        const sent = host.store.folderByType(FolderType.SentItems);
+        const sent = await defaultFolder(host.store, FolderType.SentItems);
         if (!sent) return;
         await host.store.appendMessage(sent.id, raw, { seen: true });
         await host.changed([sent.id], "send");

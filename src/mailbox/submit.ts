@@ -3,6 +3,7 @@
 // the outbox durably, save the Sent Items copy, and wake the alarm that delivers it.
 import { FolderType, type MailStore, StoreNotFoundError } from "../store/types";
 import { composeSmart, type SmartKind } from "./compose";
+import { defaultFolder } from "./delivery";
 import type { Outbox } from "./outbox";
 import { ComposeError, ComposeStatus, type ComposeStatusValue, flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
 
@@ -91,7 +92,7 @@ async function submit(d: SubmitDeps, req: SubmitRequest): Promise<SubmitResult> 
   const touched: string[] = [];
   if (req.saveInSent) {
     try {
-      const sent = d.store.folderByType(FolderType.SentItems);
+      const sent = await defaultFolder(d.store, FolderType.SentItems);
       if (sent) {
         await d.store.appendMessage(sent.id, prepared.sentCopy, { seen: true });
         d.outbox.markSentSaved(outboxId);

@@ -10,6 +10,8 @@ import type { Mailbox } from "../../src/mailbox/mailbox";
 import { PimSource } from "../../src/mailbox/pim-source";
 import { DavClient } from "../../src/store/dav/client";
 import { DavPimStore } from "../../src/store/dav/store";
+import { BridgeMailStore, LoginDavStore } from "../../src/store/bridge";
+import { ImapStore } from "../../src/store/imap";
 import type { PimStamp } from "../../src/store/pim-types";
 import { FolderType } from "../../src/store/types";
 import { el } from "../../src/wbxml/index";
@@ -249,6 +251,44 @@ describe("calendar through the DAV store", () => {
       expect((await otherDav("PUT", `${home}calendar/from-radicale.ics`, ics("from-radicale", "Third server edit"), { "Content-Type": "text/calendar" })).status).toBeOneOf([201, 204]);
       await source.remove(await source.stamp(folders.Calendar!, item.itemId) as PimStamp, folders.Calendar!);
       expect(await (await otherDav("GET", `${home}calendar/from-radicale.ics`)).text()).toMatch(/SUMMARY:Third server edit/);
+    });
+  });
+});
+
+describe("the backend changes", () => {
+  it("the DAV server down: FolderSync still shows the calendars last discovered (never deleted on the phone), mail works", async () => {
+    const listed = await runInDurableObject(mb(), async (_m, state) => {
+      const imap = new ImapStore(state.storage, { endpoint: backend().imap, credentials: { user: "grace", password: grace.login.password }, idleMs: 10 });
+      const dead = new LoginDavStore(state.storage, "http://127.0.0.1:9/", () => grace.login, { collectionsMaxAgeMs: -1, timeoutMs: 2000 });
+      try {
+        return await new BridgeMailStore(imap, dead).listFolders();
+      } finally {
+        await imap.close();
+      }
+    });
+    expect(listed.map((f) => f.id)).toEqual(expect.arrayContaining([folders.Inbox, folders.Calendar, folders.Contacts]));
+  });
+
+  it("same servers, other settings (push, SMTP): devices keep their keys; other servers or back to built-in: they resynchronise", async () => {
+    const other = account("grace");
+    const box = () => env.MAILBOX.getByName("grace-switch@bridge.test");
+    const dev = new RpcDevice(box, "SWITCH", other.address);
+    await box().setBackend(backend());
+    await box().useCredentials(other.login);
+    const first = await dev.folderSync("0");
+    const inboxId = first.adds.find((a) => a.type === FolderType.Inbox)!.serverId;
+    const key = (await dev.syncToEnd(inboxId)).key;
+
+    await box().setBackend(backend({ push: "poll" }));
+    expect((await dev.folderSync(first.syncKey!)).status).toBe(1);
+    expect(await dev.sync(inboxId, key)).toBeNull(); // key still valid, nothing new
+
+    await box().setBackend(null);
+    expect((await dev.folderSync(first.syncKey!)).status).toBe(9); // [MS-ASCMD] 2.2.3.177.5: FolderSync again from 0
+    const builtin = await dev.folderSync("0");
+    expect(builtin.adds.find((a) => a.type === FolderType.Inbox)!.serverId).toBe("1");
+    await runInDurableObject(box(), (_m, state) => {
+      expect(state.storage.sql.exec(`SELECT count(*) AS n FROM imap_folders`).one().n).toBe(0);
     });
   });
 });

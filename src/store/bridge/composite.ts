@@ -17,6 +17,7 @@ import {
   type StoreFolder,
   StoreFolderError,
   StoreNotFoundError,
+  StoreUnavailableError,
 } from "../types";
 import type { LoginDavStore } from "./login-dav";
 
@@ -42,7 +43,14 @@ export class BridgeMailStore implements MailStore {
 
   async listFolders(): Promise<StoreFolder[]> {
     const mail = await this.imap.listFolders();
-    return this.dav ? [...mail, ...(await this.dav.listCollections())] : mail;
+    if (!this.dav) return mail;
+    // The DAV server down must not take mail with it, nor make the collections look deleted (a phone
+    // would drop its calendars): the ones last discovered stay; their own Syncs answer retryably.
+    const pim = await this.dav.listCollections().catch((e: unknown) => {
+      if (e instanceof StoreUnavailableError) return this.dav!.localFolders();
+      throw e;
+    });
+    return [...mail, ...pim];
   }
 
   async createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder> {
