@@ -171,7 +171,7 @@ describe("mail through the IMAP store", () => {
     expect((await mb().folderDelete(phone.deviceId, del.syncKey!, folders.Inbox!)).status).toBe(3); // special folder
   });
 
-  it("a UIDVALIDITY reset on the server: the phone resynchronises (Status 3) and ends with no duplicates", async () => {
+  it("a UIDVALIDITY reset on the server: the phone resynchronises (Status 3, MS-ASCMD_R4427) and ends with no duplicates", async () => {
     await otherClient("grace", async (c) => {
       await c.run("CREATE", '"Reset"');
       await c.append("Reset", message("Old one"));
@@ -218,7 +218,7 @@ describe("calendar through the DAV store", () => {
     key = down!.syncKey;
   });
 
-  it("a phone change to an event changed in Radicale since the last look: the server wins and its version comes down (MS-ASCMD 2.2.3.34)", async () => {
+  it("a phone change to an event changed in Radicale since the last look: the server wins and its version comes down (MS-ASCMD_R2066)", async () => {
     const [ours] = (await phone.sync(folders.Calendar!, key, { fetches: [] }))?.commands ?? [];
     expect(ours).toBeUndefined(); // nothing pending
     const held = await runInDurableObject(mb(), (m: Mailbox) => m.pim.getByUid(folders.Calendar!, "from-radicale"));
@@ -232,7 +232,7 @@ describe("calendar through the DAV store", () => {
     key = r!.syncKey;
   });
 
-  it("a write refused with 412 (changed between our look and our PUT): Status 7 (Conflict), the server's version kept and sent down", async () => {
+  it("a write refused with 412 (changed between our look and our PUT): Status 7 (Conflict), the server's version kept and sent down (MS-ASCMD_R4444)", async () => {
     await runInDurableObject(mb(), async (_m, state) => {
       // A store that does not look again before writing, so the server's change lands between look and PUT.
       const store = new DavPimStore(state.storage, { url: `${env.RADICALE_URL}/`, ...grace.login }, { minPullIntervalMs: 3_600_000 });
@@ -284,7 +284,7 @@ describe("the backend changes", () => {
     expect(await dev.sync(inboxId, key)).toBeNull(); // key still valid, nothing new
 
     await box().setBackend(null);
-    expect((await dev.folderSync(first.syncKey!)).status).toBe(9); // [MS-ASCMD] 2.2.3.177.5: FolderSync again from 0
+    expect((await dev.folderSync(first.syncKey!)).status).toBe(9); // MS-ASCMD_R4573: FolderSync again from 0
     const builtin = await dev.folderSync("0");
     expect(builtin.adds.find((a) => a.type === FolderType.Inbox)!.serverId).toBe("1");
     await runInDurableObject(box(), (_m, state) => {

@@ -38,11 +38,6 @@ export class LoginDavStore implements PimStore {
     return this.localFolders().find((f) => f.type === type) ?? null;
   }
 
-  pruneTombstones(olderThan: number): number {
-    if (!this.localFolders().length) return 0;
-    return this.dav.pruneTombstones(olderThan);
-  }
-
   async listCollections(): Promise<StoreFolder[]> {
     return this.dav.listCollections();
   }
