@@ -61,6 +61,8 @@ describe("store selection", () => {
       .folderSync(phone.deviceId, "0")
       .then(() => null, (e: Error) => e);
     expect(err?.message).toMatch(/no login in memory/);
+    // what the front door reads to answer 503 + Retry-After (src/http/errors.ts), across the RPC boundary
+    expect(err).toMatchObject({ name: "StoreUnavailableError", retryAfterSeconds: 30 });
   });
 
   it("with the login handed over, FolderSync shows the IMAP folders (SPECIAL-USE types) and the DAV collections", async () => {
@@ -252,6 +254,18 @@ describe("calendar through the DAV store", () => {
       await source.remove(await source.stamp(folders.Calendar!, item.itemId) as PimStamp, folders.Calendar!);
       expect(await (await otherDav("GET", `${home}calendar/from-radicale.ics`)).text()).toMatch(/SUMMARY:Third server edit/);
     });
+  });
+});
+
+describe("cost", () => {
+  it("a Sync with nothing new costs at most 4 IMAP commands (LIST-STATUS, STATUS…) and reads no message", async () => {
+    const { key } = await phone.syncToEnd(folders.Inbox!);
+    const stats = () => runInDurableObject(mb(), (m: Mailbox) => ({ ...(m.store as BridgeMailStore).imap.stats }));
+    const before = await stats();
+    expect(await phone.sync(folders.Inbox!, key)).toBeNull();
+    const after = await stats();
+    expect(after.commands - before.commands).toBeLessThanOrEqual(4);
+    expect(after.bytesIn - before.bytesIn).toBeLessThan(2000);
   });
 });
 

@@ -5,6 +5,8 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { folderIdsForName } from "../../src/mailbox/folder-names";
+import type { Mailbox } from "../../src/mailbox/mailbox";
+import type { BridgeMailStore } from "../../src/store/bridge";
 import { FolderType, type StoreFolder } from "../../src/store/types";
 import { otherClient } from "./imap/imap-helpers";
 import { account, backend, message, RpcDevice } from "./bridge-mailbox-helpers";
@@ -96,6 +98,8 @@ describe("push from Dovecot", () => {
     expect(await p).toMatchObject({ status: 2, folders: [inbox] });
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(await within(q, 100)).toBe("pending");
+    // answered from SQLite alone: no IMAP session was opened (there was no login to open one with)
+    expect(await runInDurableObject(mb(), (m: Mailbox) => (m.store as BridgeMailStore).imap.stats.sessions)).toBe(0);
     // the phone's Sync brings the login back
     await mb().useCredentials(heidi.login);
     key = (await phone.syncToEnd(inbox, 100, key)).key;
