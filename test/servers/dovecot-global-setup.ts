@@ -39,7 +39,8 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
       users: [
         ...["alice", "bob", "carol", "dave", "erin", "frank", ...BRIDGE_MAILBOX_USERS].map((user) => ({ user, password: `${user} secret` })),
         // Bridged mailboxes log in with their address (BRIDGE.md): "ann@bridge.test" / "ann secret".
-        ...BRIDGE_USERS.map((user) => ({ user, password: `${user.split("@")[0]} secret` })),
+        // The bridged-mailbox tests' accounts too, as "grace@bridge.test" (test/workers/bridge-mailbox-helpers.ts).
+        ...[...BRIDGE_USERS, ...BRIDGE_MAILBOX_USERS.map((u) => `${u}@bridge.test`)].map((user) => ({ user, password: `${user.split("@")[0]} secret` })),
       ],
       pushUrl,
     });

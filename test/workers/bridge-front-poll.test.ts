@@ -7,7 +7,6 @@ import type { EasRequest } from "../../src/eas/command";
 import { hangSync } from "../../src/eas/sync-wait";
 import { bridgePollSeconds, DEFAULT_BRIDGE_POLL_SECONDS, startBridgePolling, waitForChanges, type WaitingRequest } from "../../src/eas/wait";
 import type { BackendCredentials } from "../../src/mailbox/backend";
-import { Mailbox } from "../../src/mailbox/mailbox";
 import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml";
 import { TestPhone } from "./helpers/phone";
 import { touchFolder } from "./helpers/store-touch";
@@ -123,8 +122,6 @@ describe("a waiting request drives the polls (real mailbox object for the wait, 
   });
 });
 
-// The bridged store and Mailbox.poll come with the bridge work; this part runs once it is merged.
-const bridgeMerged = typeof (Mailbox.prototype as unknown as { poll?: unknown }).poll === "function";
 const dovecot = inject("dovecot");
 const control = inject("controlUrl");
 
@@ -133,7 +130,7 @@ function inboxOf(folderSync: WbxmlElement): string {
   return childText(adds.find((a) => childText(a, "Type", "FolderHierarchy") === "2")!, "ServerId", "FolderHierarchy")!;
 }
 
-describe.runIf(bridgeMerged)("against the real object and Dovecot", () => {
+describe("against the real object and Dovecot", () => {
   it("mail delivered to a bridged mailbox with push \"poll\" reaches a waiting device through the Worker's polls", async () => {
     const FAY = "fay@bridge.test";
     const created = await exports.default.fetch(
