@@ -35,7 +35,7 @@ describe("the poll timer", () => {
   it("polls every interval with the request's credentials, and not after it is stopped", async () => {
     const { calls, req } = counting();
     const stop = startBridgePolling(req(), 1);
-    await sleep(2300);
+    await sleep(2500);
     expect(calls).toEqual([CREDS, CREDS]);
     stop();
     await sleep(1300);
@@ -55,7 +55,7 @@ describe("the poll timer", () => {
       throw new Error("IMAP 127.0.0.1:1 unavailable");
     });
     const stop = startBridgePolling(failing.req(), 1);
-    await sleep(2300);
+    await sleep(2500);
     stop();
     expect(failing.calls).toHaveLength(2);
 
@@ -87,8 +87,9 @@ describe("a waiting request drives the polls (real mailbox object for the wait, 
   it("a hanging Sync that times out was polled each interval, and the polling stopped with it", async () => {
     const s = shim("pollwait1@bridge.test", async () => {});
     const started = Date.now();
-    expect(await waitForChanges(s.req, { collections: ["1"], seconds: 3, kind: "sync", pollSeconds: 1 })).toEqual({ kind: "timeout" });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    // 2.5 s: never on a poll tick, so exactly two polls (at 1 s and 2 s) whatever the timer order.
+    expect(await waitForChanges(s.req, { collections: ["1"], seconds: 2.5, kind: "sync", pollSeconds: 1 })).toEqual({ kind: "timeout" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2400);
     expect(s.polls()).toBe(2);
     await sleep(1300);
     expect(s.polls()).toBe(2);
