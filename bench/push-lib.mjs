@@ -191,15 +191,8 @@ export async function burst(base, n, via = VIA, send = deliver) {
   return { ms: performance.now() - t, bad: codes.filter((c) => c !== 200).length };
 }
 
-/** CPU seconds (user + system) used so far by the wrangler child's process tree, by command name, and by this benchmark. */
-export function cpuSeconds(rootPid) {
-  const hz = 100;
-  const byComm = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
-  const ticks = (pid) => {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / hz;
-  };
+/** Every process's children, by parent pid (from /proc). */
+function processChildren() {
   const kids = new Map();
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
@@ -210,6 +203,19 @@ export function cpuSeconds(rootPid) {
       kids.get(ppid).push(Number(d));
     } catch {}
   }
+  return kids;
+}
+
+/** CPU seconds (user + system) used so far by the wrangler child's process tree, by command name, and by this benchmark. */
+export function cpuSeconds(rootPid) {
+  const hz = 100;
+  const byComm = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  const ticks = (pid) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / hz;
+  };
+  const kids = processChildren();
   const walk = (pid) => {
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim().startsWith("workerd") ? "workerd" : "wrangler (node: dev proxy)";
@@ -227,16 +233,7 @@ export const cpuDelta = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [
 
 /** RSS (MB) of every workerd process under the wrangler child. */
 export function workerdRss(rootPid) {
-  const children = new Map();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(d));
-    } catch {}
-  }
+  const children = processChildren();
   const out = [];
   const walk = (pid) => {
     for (const c of children.get(pid) ?? []) {
