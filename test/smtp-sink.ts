@@ -5,7 +5,8 @@
 //   POST /down      → stop listening (connections refused), POST /up → listen again on the same port
 // Recipient local parts steer replies: reject…@ → 550 5.1.1, tempfail…@ → 451 4.3.0; a sender
 // badsender…@ gets 553 5.7.1 at MAIL FROM.
-// Auth is accepted for user "relay" / password "relay-pw" and optional; each message records its user.
+// Auth is accepted for user "relay" / password "relay-pw" (and for the logins `accounts` accepts) and optional
+// unless `authRequired` (a provider's submission server); each message records its user.
 // With `tls`, the same sink also listens with implicit TLS and with STARTTLS on two more ports.
 import http from "node:http";
 import { SMTPServer } from "smtp-server";
@@ -48,7 +49,16 @@ function smtpError(code: number, text: string): Error {
 }
 
 export async function startSmtpSink(
-  opts: { port?: number; controlPort?: number; tls?: SinkTls; onMessage?: (m: SinkMessage) => void } = {},
+  opts: {
+    port?: number;
+    controlPort?: number;
+    tls?: SinkTls;
+    onMessage?: (m: SinkMessage) => void;
+    /** More logins to accept (a submission server checking the mailbox's own password). */
+    accounts?: (user: string, password: string) => boolean;
+    /** Refuse MAIL FROM before AUTH (530), as a submission server does. */
+    authRequired?: boolean;
+  } = {},
 ): Promise<SmtpSink> {
   const port = opts.port ?? (await freePort());
   const controlPort = opts.controlPort ?? (await freePort());
@@ -56,14 +66,16 @@ export async function startSmtpSink(
 
   const makeServer = (mode: "plain" | "implicit" | "starttls" = "plain") =>
     new SMTPServer({
-      authOptional: true,
+      authOptional: !opts.authRequired,
       allowInsecureAuth: true,
       secure: mode === "implicit",
       ...(mode === "plain" ? { disabledCommands: ["STARTTLS"] } : { key: opts.tls!.key, cert: opts.tls!.cert }),
       size: 60 * 1024 * 1024,
       logger: false,
       onAuth(auth, _session, cb) {
-        if (auth.username === SINK_USER && auth.password === SINK_PASSWORD) cb(null, { user: auth.username });
+        const user = auth.username ?? "";
+        const password = auth.password ?? "";
+        if ((user === SINK_USER && password === SINK_PASSWORD) || opts.accounts?.(user, password)) cb(null, { user });
         else cb(smtpError(535, "5.7.8 authentication failed"));
       },
       onMailFrom(address, _session, cb) {

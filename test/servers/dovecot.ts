@@ -3,7 +3,7 @@
 // a CA made here with openssl) and LMTP for delivery. Runs from Node (vitest globalSetup, e2e set-up).
 // Needs the Debian packages dovecot-imapd and dovecot-lmtpd, and openssl.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -54,7 +54,7 @@ function mailOwner(): { uid: number; gid: number } {
   return { uid: process.getuid!(), gid: process.getgid!() };
 }
 
-function config(dir: string, ports: { imap: number; imaps: number; lmtp: number }, certs: { cert: string; key: string }, opts: DovecotOptions): string {
+function config(dir: string, ports: { imap: number; imaps: number; lmtp: number }, certs: { cert: string; key: string }, opts: DovecotOptions, login: string): string {
   const { uid, gid } = mailOwner();
   const asRoot = process.getuid?.() === 0;
   const me = os.userInfo().username;
@@ -78,7 +78,7 @@ first_valid_uid = ${uid}
 mail_uid = ${uid}
 mail_gid = ${gid}
 ${asRoot ? "" : `default_internal_user = ${me}\ndefault_login_user = ${me}\ndefault_internal_group = ${os.userInfo().username}`}
-mail_location = maildir:${dir}/mail/%n
+mail_location = maildir:${dir}/mail/${login}
 mail_plugins = $mail_plugins ${plugins}
 protocol imap {
   mail_max_userip_connections = 100
@@ -86,11 +86,11 @@ protocol imap {
 }
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%n ${dir}/users
+  args = scheme=PLAIN username_format=${login} ${dir}/users
 }
 userdb {
   driver = static
-  args = uid=${uid} gid=${gid} home=${dir}/mail/%n
+  args = uid=${uid} gid=${gid} home=${dir}/mail/${login}
 }
 namespace inbox {
   inbox = yes
@@ -137,7 +137,7 @@ service pop3-login {
     port = 0
   }
 }
-${push && opts.pushUrl ? pushConfig(dir, opts.pushUrl) : ""}
+${push && opts.pushUrl ? pushConfig(dir, opts.pushUrl, login) : ""}
 `;
 }
 
@@ -145,9 +145,9 @@ ${push && opts.pushUrl ? pushConfig(dir, opts.pushUrl) : ""}
  * Dovecot's push_notification OX driver posts JSON to `url` for new mail in INBOX, and only for users whose
  * METADATA /private/vendor/vendor.dovecot/http-notify is set (see enablePush): hence the metadata dict.
  */
-function pushConfig(dir: string, url: string): string {
+function pushConfig(dir: string, url: string, login: string): string {
   return `
-mail_attribute_dict = file:${dir}/mail/%n/dovecot-attributes
+mail_attribute_dict = file:${dir}/mail/${login}/dovecot-attributes
 plugin {
   push_notification_driver = ox:url=${url} user_from_metadata timeout_msecs=2000
 }
@@ -189,7 +189,10 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
   const { uid, gid } = mailOwner();
   mkdirSync(path.join(dir, "mail"));
   chownSync(path.join(dir, "mail"), uid, gid);
-  writeFileSync(path.join(dir, "users"), users.map((u) => `${u.user}:{PLAIN}${u.password}::::::`).join("\n") + "\n");
+  writeFileSync(path.join(dir, "users"), users.map(passwdLine).join(""));
+  // Users named by address (the bridge's logins, "ann@bridge.test") are looked up and stored by the whole
+  // address; plain names ("alice") by the local part, so "alice@anything" logs in as alice.
+  const login = users.some((u) => u.user.includes("@")) ? "%u" : "%n";
   const certs = serverCertificate(dir);
   const taken = new Set<number>();
   const distinctPort = async () => {
@@ -200,7 +203,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
   };
   const ports = { imap: await distinctPort(), imaps: await distinctPort(), lmtp: await distinctPort() };
   const conf = path.join(dir, "dovecot.conf");
-  writeFileSync(conf, config(dir, ports, certs, opts));
+  writeFileSync(conf, config(dir, ports, certs, opts, login));
 
   const proc: ChildProcess = spawn("/usr/sbin/dovecot", ["-F", "-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -237,6 +240,16 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function passwdLine(u: DovecotUser): string {
+  if (/[:\n]/.test(u.user + u.password)) throw new Error(`no ':' or newline in a test login: ${u.user}`);
+  return `${u.user}:{PLAIN}${u.password}::::::\n`;
+}
+
+/** Adds a login to a running Dovecot (its passwd-file is re-read when it changes); the maildir is made on first use. */
+export function addDovecotUser(info: Pick<DovecotInfo, "dir">, user: DovecotUser): void {
+  appendFileSync(path.join(info.dir, "users"), passwdLine(user));
 }
 
 function readLog(dir: string): string {

@@ -1,0 +1,218 @@
+// Client side of the bridge end-to-end tests (issue 8): an account on the provider's servers (Dovecot login,
+// Radicale login with a calendar and an address book), bridged through the admin API, and a phone that signs
+// in with the account's IMAP password. Every WBXML response is validated by Phone.command.
+import { ImapFlow } from "imapflow";
+import { inject } from "vitest";
+import { child, childText, childrenNamed, el, type WbxmlElement } from "../../src/wbxml/index";
+import { addDovecotUser, deliverLmtp } from "../servers/dovecot";
+import { addRadicaleUser } from "../servers/radicale";
+import type { BridgeServers } from "./bridge-setup";
+import { Phone, type PhoneResponse } from "./phone";
+import { syncRequest } from "./sync-requests";
+
+export interface BridgeAccount {
+  address: string;
+  password: string;
+}
+
+export interface BridgeOptions {
+  /** Where the Worker reaches IMAP (default: the run's Dovecot, plain, loopback). */
+  imap?: { host: string; port: number; tls: "implicit" | "starttls" | "none" };
+  dav?: boolean;
+  push?: "notify" | "poll";
+}
+
+export function bridgeServers(): BridgeServers {
+  return inject("bridge");
+}
+
+/** A new login on Dovecot and Radicale (same password), with one calendar and one address book on Radicale. */
+export async function newBridgeAccount(local: string): Promise<BridgeAccount> {
+  const s = bridgeServers();
+  const account = { address: `${local}@bridge.test`, password: `${local} imap secret` };
+  addDovecotUser({ dir: s.dovecotDir }, { user: account.address, password: account.password });
+  addRadicaleUser(s.radicale, account.address, account.password);
+  const home = `${s.radicale.url}/${encodeURIComponent(account.address)}`;
+  await dav(account, "MKCOL", `${home}/calendar/`, MKCOL_CALENDAR, [201]);
+  await dav(account, "MKCOL", `${home}/contacts/`, MKCOL_ADDRESSBOOK, [201]);
+  return account;
+}
+
+const MKCOL_CALENDAR = `<?xml version="1.0"?><D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:resourcetype><D:collection/><C:calendar/></D:resourcetype><D:displayname>Calendar</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></D:mkcol>`;
+const MKCOL_ADDRESSBOOK = `<?xml version="1.0"?><D:mkcol xmlns:D="DAV:" xmlns:A="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><A:addressbook/></D:resourcetype><D:displayname>Contacts</D:displayname></D:prop></D:set></D:mkcol>`;
+
+function basic(a: BridgeAccount): string {
+  return "Basic " + Buffer.from(`${a.address}:${a.password}`).toString("base64");
+}
+
+/** One request to the account's Radicale; throws unless the status is one of `ok`. */
+export async function dav(a: BridgeAccount, method: string, url: string, body?: string, ok = [200, 201, 204, 207], headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(url, { method, body, headers: { Authorization: basic(a), "Content-Type": "application/xml; charset=utf-8", ...headers } });
+  const text = await res.text();
+  if (!ok.includes(res.status)) throw new Error(`${method} ${url} → ${res.status}: ${text.slice(0, 500)}`);
+  return { status: res.status, text, headers: res.headers };
+}
+
+/** The account's calendar / address book URLs on Radicale. */
+export function davCollection(a: BridgeAccount, which: "calendar" | "contacts"): string {
+  return `${bridgeServers().radicale.url}/${encodeURIComponent(a.address)}/${which}/`;
+}
+
+/** The admin call of the issue's "Deliver 1": `POST /admin/v1/mailboxes {address, backend}`. */
+export async function bridgeMailbox(a: BridgeAccount, opts: BridgeOptions = {}): Promise<Response> {
+  const s = bridgeServers();
+  const backend = {
+    kind: "imap",
+    imap: opts.imap ?? { host: s.imap.host, port: s.imap.port, tls: "none" },
+    smtp: { host: s.smtp.host, port: s.smtp.port, tls: "none", auth: "account" },
+    ...(opts.dav === false ? {} : { dav: { url: `${s.radicale.url}/` } }),
+    push: opts.push ?? "notify",
+  };
+  return admin("POST", "/mailboxes", { address: a.address, backend });
+}
+
+export function admin(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${inject("adminToken")}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return fetch(`${inject("workerUrl")}/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+export function bridgedPhone(a: BridgeAccount, deviceId: string, protocolVersion = "16.1", password = a.password): Phone {
+  return new Phone({ baseUrl: inject("workerUrl"), user: a.address, password, deviceId, deviceType: "iPhone", protocolVersion, userAgent: "Apple-iPhone16C1/2201.83" });
+}
+
+/** Another IMAP client on the same account (imapflow, plain on loopback). Caller logs out. */
+export async function imapClient(a: BridgeAccount): Promise<ImapFlow> {
+  const s = bridgeServers();
+  const c = new ImapFlow({ host: s.imap.host, port: s.imap.port, secure: false, auth: { user: a.address, pass: a.password }, logger: false });
+  await c.connect();
+  return c;
+}
+
+export async function withImap<T>(a: BridgeAccount, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
+  const c = await imapClient(a);
+  try {
+    return await fn(c);
+  } finally {
+    await c.logout().catch(() => c.close());
+  }
+}
+
+/** A message handed to Dovecot over LMTP, as the provider's MTA delivers it. */
+export function deliver(a: BridgeAccount, subject: string, body = "hello from the MTA"): Promise<void> {
+  const s = bridgeServers();
+  const id = `<${Date.now()}.${Math.random().toString(36).slice(2)}@mta.test>`;
+  const raw = `From: Bob <bob@mta.test>\r\nTo: ${a.address}\r\nSubject: ${subject}\r\nMessage-ID: ${id}\r\nDate: ${new Date().toUTCString()}\r\n\r\n${body}\r\n`;
+  return deliverLmtp({ host: s.imap.host, lmtpPort: s.lmtpPort }, a.address, raw);
+}
+
+export interface SubmittedMessage {
+  user: string;
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+/** What the submission server received (raw decoded from base64). */
+export async function submitted(): Promise<SubmittedMessage[]> {
+  const res = await fetch(`${bridgeServers().smtp.controlUrl}/messages`);
+  const list = (await res.json()) as SubmittedMessage[];
+  return list.map((m) => ({ ...m, raw: Buffer.from(m.raw, "base64").toString("utf8") }));
+}
+
+// ---------- the phone's side ----------
+
+export const A = (name: string, ...kids: (WbxmlElement | string | number | false | undefined)[]) => el("AirSync", name, ...kids);
+export const status = (r: PhoneResponse) => childText(r.tree, "Status");
+export const collection = (r: PhoneResponse) => child(child(r.tree, "Collections"), "Collection");
+export const commands = (r: PhoneResponse, op: string) => childrenNamed(child(collection(r), "Commands"), op);
+
+export interface PhoneFolder {
+  id: string;
+  parentId: string;
+  name: string;
+  type: number;
+}
+
+/** FolderSync from key 0 (or `key`): the folders by server id, and the new key. */
+export async function folderSync(p: Phone, key = "0"): Promise<{ key: string; folders: PhoneFolder[]; response: PhoneResponse }> {
+  const r = await p.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", key)));
+  if (r.status !== 200) throw new Error(`FolderSync: HTTP ${r.status}`);
+  if (status(r) !== "1") throw new Error(`FolderSync: Status ${status(r)}\n${r.xml}`);
+  const changes = child(r.tree, "Changes");
+  const folders = [...childrenNamed(changes, "Add"), ...childrenNamed(changes, "Update")].map((a) => ({
+    id: childText(a, "ServerId")!,
+    parentId: childText(a, "ParentId")!,
+    name: childText(a, "DisplayName")!,
+    type: Number(childText(a, "Type")),
+  }));
+  return { key: childText(r.tree, "SyncKey")!, folders, response: r };
+}
+
+export function folderOfType(folders: PhoneFolder[], type: number): PhoneFolder {
+  const f = folders.find((x) => x.type === type);
+  if (!f) throw new Error(`no folder of type ${type} in ${JSON.stringify(folders)}`);
+  return f;
+}
+
+const MAIL_OPTIONS = A("Options", A("FilterType", 0), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 4096)));
+
+export interface SyncedItems {
+  key: string;
+  /** ServerId → ApplicationData of every Add seen. */
+  items: Map<string, WbxmlElement>;
+  /** Responses in order (each validated), for timing and the Server-Timing header. */
+  responses: PhoneResponse[];
+}
+
+/** Sync a collection from SyncKey 0 to the end (no MoreAvailable), `windowSize` items per page. */
+export async function syncAll(p: Phone, id: string, windowSize = 100, options: WbxmlElement = MAIL_OPTIONS): Promise<SyncedItems> {
+  const boot = await p.command("Sync", syncRequest(id, "0"));
+  if (childText(collection(boot), "Status") !== "1") throw new Error(`Sync boot: ${boot.status} ${boot.xml}`);
+  return syncMore(p, id, childText(collection(boot), "SyncKey")!, windowSize, options);
+}
+
+/** Sync from `key` until nothing more is available; an empty response (nothing changed) ends it too. */
+export async function syncMore(p: Phone, id: string, key: string, windowSize = 100, options: WbxmlElement = MAIL_OPTIONS): Promise<SyncedItems> {
+  const items = new Map<string, WbxmlElement>();
+  const responses: PhoneResponse[] = [];
+  for (;;) {
+    const r = await p.command("Sync", syncRequest(id, key, [A("GetChanges"), A("WindowSize", windowSize), options]));
+    responses.push(r);
+    if (r.status !== 200) throw new Error(`Sync: HTTP ${r.status}`);
+    if (r.raw.length === 0) break;
+    const c = collection(r);
+    if (childText(c, "Status") !== "1") throw new Error(`Sync: Status ${childText(c, "Status")}\n${r.xml}`);
+    for (const a of commands(r, "Add")) items.set(childText(a, "ServerId")!, child(a, "ApplicationData")!);
+    key = childText(c, "SyncKey")!;
+    if (!child(c, "MoreAvailable")) break;
+  }
+  return { key, items, responses };
+}
+
+/** One Sync round from `key` carrying the phone's own `changes` (Add/Change/Delete); the response as is. */
+export function syncWithChanges(p: Phone, id: string, key: string, changes: WbxmlElement[], extra: WbxmlElement[] = []): Promise<PhoneResponse> {
+  return p.command("Sync", syncRequest(id, key, [A("GetChanges"), A("WindowSize", 100), ...extra, A("Commands", ...changes)]));
+}
+
+export function pingBody(heartbeat: number, folders: [string, string][]): WbxmlElement {
+  return el(
+    "Ping",
+    "Ping",
+    el("Ping", "HeartbeatInterval", heartbeat),
+    el("Ping", "Folders", ...folders.map(([id, cls]) => el("Ping", "Folder", el("Ping", "Id", id), el("Ping", "Class", cls)))),
+  );
+}
+
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | "pending"> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const r = await Promise.race([p, new Promise<"pending">((res) => (t = setTimeout(() => res("pending"), ms)))]);
+  clearTimeout(t);
+  return r;
+}
+
+/** The mailbox time the Sync route reports (`Server-Timing: mailbox;dur=…`), or null without one. */
+export function serverTimingMs(r: PhoneResponse, metric = "mailbox"): number | null {
+  const m = new RegExp(`(?:^|,)\\s*${metric};dur=([0-9.]+)`).exec(r.headers.get("Server-Timing") ?? "");
+  return m ? Number(m[1]) : null;
+}
