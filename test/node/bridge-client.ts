@@ -2,11 +2,10 @@
 // Radicale login with a calendar and an address book), bridged through the admin API, and a phone that signs
 // in with the account's IMAP password. Every WBXML response is validated by Phone.command.
 import { ImapFlow } from "imapflow";
-import { inject } from "vitest";
 import { child, childText, childrenNamed, el, type WbxmlElement } from "../../src/wbxml/index";
 import { addDovecotUser, deliverLmtp } from "../servers/dovecot";
 import { addRadicaleUser } from "../servers/radicale";
-import type { BridgeServers } from "./bridge-setup";
+import type { BridgeServers } from "./bridge-servers";
 import { Phone, type PhoneResponse } from "./phone";
 import { syncRequest } from "./sync-requests";
 
@@ -22,15 +21,43 @@ export interface BridgeOptions {
   push?: "notify" | "poll";
 }
 
-export function bridgeServers(): BridgeServers {
-  return inject("bridge");
+export interface BridgeEnv {
+  workerUrl: string;
+  adminToken: string;
+  servers: BridgeServers;
 }
 
-/** A new login on Dovecot and Radicale (same password), with one calendar and one address book on Radicale. */
+let env: BridgeEnv | undefined;
+
+/** Where the helpers below find the Worker and the servers (tests: bridge-env.ts; scripts: their own start). */
+export function setBridgeEnv(e: BridgeEnv): void {
+  env = e;
+}
+
+function bridgeEnv(): BridgeEnv {
+  if (!env) throw new Error("setBridgeEnv() first (tests: import \"./bridge-env\")");
+  return env;
+}
+
+export function bridgeServers(): BridgeServers {
+  return bridgeEnv().servers;
+}
+
+function radicale(): NonNullable<BridgeServers["radicale"]> {
+  const r = bridgeServers().radicale;
+  if (!r) throw new Error("no Radicale in this run");
+  return r;
+}
+
+/**
+ * A new login on Dovecot and, when the run has a Radicale, on Radicale too (same password) with one calendar
+ * and one address book.
+ */
 export async function newBridgeAccount(local: string): Promise<BridgeAccount> {
   const s = bridgeServers();
   const account = { address: `${local}@bridge.test`, password: `${local} imap secret` };
   addDovecotUser({ dir: s.dovecotDir }, { user: account.address, password: account.password });
+  if (!s.radicale) return account;
   addRadicaleUser(s.radicale, account.address, account.password);
   const home = `${s.radicale.url}/${encodeURIComponent(account.address)}`;
   await dav(account, "MKCOL", `${home}/calendar/`, MKCOL_CALENDAR, [201]);
@@ -55,7 +82,7 @@ export async function dav(a: BridgeAccount, method: string, url: string, body?: 
 
 /** The account's calendar / address book URLs on Radicale. */
 export function davCollection(a: BridgeAccount, which: "calendar" | "contacts"): string {
-  return `${bridgeServers().radicale.url}/${encodeURIComponent(a.address)}/${which}/`;
+  return `${radicale().url}/${encodeURIComponent(a.address)}/${which}/`;
 }
 
 /** The admin call of the issue's "Deliver 1": `POST /admin/v1/mailboxes {address, backend}`. */
@@ -65,20 +92,20 @@ export async function bridgeMailbox(a: BridgeAccount, opts: BridgeOptions = {}):
     kind: "imap",
     imap: opts.imap ?? { host: s.imap.host, port: s.imap.port, tls: "none" },
     smtp: { host: s.smtp.host, port: s.smtp.port, tls: "none", auth: "account" },
-    ...(opts.dav === false ? {} : { dav: { url: `${s.radicale.url}/` } }),
+    ...(opts.dav === false || !s.radicale ? {} : { dav: { url: `${s.radicale.url}/` } }),
     push: opts.push ?? "notify",
   };
   return admin("POST", "/mailboxes", { address: a.address, backend });
 }
 
 export function admin(method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${inject("adminToken")}` };
+  const headers: Record<string, string> = { Authorization: `Bearer ${bridgeEnv().adminToken}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  return fetch(`${inject("workerUrl")}/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return fetch(`${bridgeEnv().workerUrl}/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
 export function bridgedPhone(a: BridgeAccount, deviceId: string, protocolVersion = "16.1", password = a.password): Phone {
-  return new Phone({ baseUrl: inject("workerUrl"), user: a.address, password, deviceId, deviceType: "iPhone", protocolVersion, userAgent: "Apple-iPhone16C1/2201.83" });
+  return new Phone({ baseUrl: bridgeEnv().workerUrl, user: a.address, password, deviceId, deviceType: "iPhone", protocolVersion, userAgent: "Apple-iPhone16C1/2201.83" });
 }
 
 /** Another IMAP client on the same account (imapflow, plain on loopback). Caller logs out. */
@@ -96,6 +123,29 @@ export async function withImap<T>(a: BridgeAccount, fn: (c: ImapFlow) => Promise
   } finally {
     await c.logout().catch(() => c.close());
   }
+}
+
+/** Subjects of every message in an IMAP folder, sorted (another client's view of the server). */
+export function imapSubjects(a: BridgeAccount, folder: string): Promise<string[]> {
+  return withImap(a, async (c) => {
+    const st = await c.status(folder, { messages: true });
+    if (!st || !st.messages) return [];
+    const lock = await c.getMailboxLock(folder);
+    try {
+      const out: string[] = [];
+      for await (const m of c.fetch("1:*", { envelope: true })) out.push(m.envelope?.subject ?? "");
+      return out.sort();
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+export async function imapUidValidity(a: BridgeAccount, folder: string): Promise<bigint | undefined> {
+  return withImap(a, async (c) => {
+    const st = await c.status(folder, { uidValidity: true });
+    return st ? st.uidValidity : undefined;
+  });
 }
 
 /** A message handed to Dovecot over LMTP, as the provider's MTA delivers it. */
@@ -134,8 +184,8 @@ export interface PhoneFolder {
   type: number;
 }
 
-/** FolderSync from key 0 (or `key`): the folders by server id, and the new key. */
-export async function folderSync(p: Phone, key = "0"): Promise<{ key: string; folders: PhoneFolder[]; response: PhoneResponse }> {
+/** FolderSync from key 0 (or `key`): the folders added or updated, the ids deleted, and the new key. */
+export async function folderSync(p: Phone, key = "0"): Promise<{ key: string; folders: PhoneFolder[]; deleted: string[]; response: PhoneResponse }> {
   const r = await p.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", key)));
   if (r.status !== 200) throw new Error(`FolderSync: HTTP ${r.status}`);
   if (status(r) !== "1") throw new Error(`FolderSync: Status ${status(r)}\n${r.xml}`);
@@ -146,7 +196,8 @@ export async function folderSync(p: Phone, key = "0"): Promise<{ key: string; fo
     name: childText(a, "DisplayName")!,
     type: Number(childText(a, "Type")),
   }));
-  return { key: childText(r.tree, "SyncKey")!, folders, response: r };
+  const deleted = childrenNamed(changes, "Delete").map((d) => childText(d, "ServerId")!);
+  return { key: childText(r.tree, "SyncKey")!, folders, deleted, response: r };
 }
 
 export function folderOfType(folders: PhoneFolder[], type: number): PhoneFolder {

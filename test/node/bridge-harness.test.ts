@@ -1,6 +1,7 @@
 // The bridge's servers as the end-to-end tests use them (bridge-setup.ts, bridge-client.ts), checked without the
 // Worker: a login added while Dovecot runs works by address over IMAP, LMTP delivers to it, the submission
 // server insists on AUTH with that login, and the account's calendar and address book exist on Radicale.
+import "./bridge-env";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { bridgeServers, dav, davCollection, deliver, newBridgeAccount, withImap } from "./bridge-client";
