@@ -111,7 +111,7 @@ export function bridgedPhone(a: BridgeAccount, deviceId: string, protocolVersion
 /** Another IMAP client on the same account (imapflow, plain on loopback). Caller logs out. */
 export async function imapClient(a: BridgeAccount): Promise<ImapFlow> {
   const s = bridgeServers();
-  const c = new ImapFlow({ host: s.imap.host, port: s.imap.port, secure: false, auth: { user: a.address, pass: a.password }, logger: false });
+  const c = new ImapFlow({ host: s.imap.host, port: s.imap.port, secure: false, doSTARTTLS: false, auth: { user: a.address, pass: a.password }, logger: false });
   await c.connect();
   return c;
 }
