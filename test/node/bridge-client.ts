@@ -1,6 +1,8 @@
 // Client side of the bridge end-to-end tests (issue 8): an account on the provider's servers (Dovecot login,
 // Radicale login with a calendar and an address book), bridged through the admin API, and a phone that signs
 // in with the account's IMAP password. Every WBXML response is validated by Phone.command.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { ImapFlow } from "imapflow";
 import { child, childText, childrenNamed, el, type WbxmlElement } from "../../src/wbxml/index";
 import { addDovecotUser, deliverLmtp } from "../servers/dovecot";
@@ -146,6 +148,21 @@ export async function imapUidValidity(a: BridgeAccount, folder: string): Promise
     const st = await c.status(folder, { uidValidity: true });
     return st ? st.uidValidity : undefined;
   });
+}
+
+/**
+ * A folder "restored from a backup": same messages, UIDs and mailbox GUID, a new UIDVALIDITY. Done in the
+ * maildir (Dovecot's dovecot-uidlist header, indexes dropped so Dovecot rereads it): IMAP has no command for it.
+ */
+export function bumpUidValidity(a: BridgeAccount, folder: string): void {
+  const home = path.join(bridgeServers().dovecotDir, "mail", a.address);
+  const dir = folder.toUpperCase() === "INBOX" ? home : path.join(home, "." + folder.replace(/\//g, "."));
+  const uidlist = path.join(dir, "dovecot-uidlist");
+  const text = readFileSync(uidlist, "utf8");
+  const bumped = text.replace(/^(\d+) V(\d+)/, (_m, version: string, v: string) => `${version} V${Number(v) + 1000}`);
+  if (bumped === text) throw new Error(`no UIDVALIDITY in ${uidlist}`);
+  writeFileSync(uidlist, bumped);
+  for (const f of readdirSync(dir)) if (/^dovecot\.index/.test(f)) rmSync(path.join(dir, f));
 }
 
 /** A message handed to Dovecot over LMTP, as the provider's MTA delivers it. */
