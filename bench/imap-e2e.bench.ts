@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 // @ts-expect-error plain ESM helper shared with `npm start`
 import { startDevServer } from "../scripts/dev-server.mjs";
 import { freePort } from "../test/free-port";
-import { type BridgeAccount, bridgedPhone, bridgeMailbox, collection, commands, deliver, folderOfType, folderSync, newBridgeAccount, pingBody, serverTimingMs, setBridgeEnv, status, syncAll, syncMore, within, withImap } from "../test/node/bridge-client";
+import { type BridgeAccount, bridgedPhone, bridgeMailbox, collection, commands, deliver, folderOfType, folderSync, maildirOf, newBridgeAccount, pingBody, serverTimingMs, setBridgeEnv, status, syncAll, syncMore, within, withImap } from "../test/node/bridge-client";
 import { startBridgeServers } from "../test/node/bridge-servers";
 import type { PhoneResponse } from "../test/node/phone";
 import { assertValid } from "../test/node/validate";
@@ -36,9 +36,9 @@ const median = (xs: number[]) => pct(xs, 50);
 const f1 = (x: number) => x.toFixed(1);
 
 /** Writes `n` messages straight into the account's maildir (cur/), then lets Dovecot index them. */
-async function fill(a: BridgeAccount, maildirRoot: string, n: number): Promise<void> {
+async function fill(a: BridgeAccount, n: number): Promise<void> {
   await withImap(a, (c) => c.status("INBOX", { messages: true }).then(() => undefined)); // Dovecot makes the maildir
-  const cur = path.join(maildirRoot, a.address, "cur");
+  const cur = path.join(maildirOf(a), "cur");
   mkdirSync(cur, { recursive: true });
   const owner = process.getuid?.() === 0 ? { uid: 8, gid: 8 } : null; // test/servers/dovecot.ts mailOwner()
   const t0 = Date.UTC(2026, 0, 1);
@@ -143,14 +143,13 @@ async function main() {
     worker = await startDevServer({ port: workerPort, persistTo, vars: { ADMIN_TOKEN, NOTIFY_SECRET, DEMO_SEED: "false" } });
     const { stop: _stop, ...info } = servers;
     setBridgeEnv({ workerUrl: worker!.url, adminToken: ADMIN_TOKEN, servers: info });
-    const maildirs = path.join(servers.dovecotDir, "mail");
 
     const runs: SyncRun[] = [];
     for (const size of SIZES) {
       for (const window of WINDOWS) {
         const a = await newBridgeAccount(`bench-${size}-${window}`);
         const tf = performance.now();
-        await fill(a, maildirs, size);
+        await fill(a, size);
         console.log(`filled ${size} messages in ${((performance.now() - tf) / 1000).toFixed(1)} s (maildir files + Dovecot indexing)`);
         const res = await bridgeMailbox(a, { dav: false });
         if (res.status !== 201) throw new Error(`bridging: ${res.status} ${await res.text()}`);

@@ -150,12 +150,17 @@ export async function imapUidValidity(a: BridgeAccount, folder: string): Promise
   });
 }
 
+/** The account's maildir on the test Dovecot (mail_location uses the local part: test/servers/dovecot.ts). */
+export function maildirOf(a: BridgeAccount): string {
+  return path.join(bridgeServers().dovecotDir, "mail", a.address.split("@")[0]!);
+}
+
 /**
  * A folder "restored from a backup": same messages, UIDs and mailbox GUID, a new UIDVALIDITY. Done in the
  * maildir (Dovecot's dovecot-uidlist header, indexes dropped so Dovecot rereads it): IMAP has no command for it.
  */
 export function bumpUidValidity(a: BridgeAccount, folder: string): void {
-  const home = path.join(bridgeServers().dovecotDir, "mail", a.address);
+  const home = maildirOf(a);
   const dir = folder.toUpperCase() === "INBOX" ? home : path.join(home, "." + folder.replace(/\//g, "."));
   const uidlist = path.join(dir, "dovecot-uidlist");
   const text = readFileSync(uidlist, "utf8");

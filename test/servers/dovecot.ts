@@ -54,7 +54,7 @@ function mailOwner(): { uid: number; gid: number } {
   return { uid: process.getuid!(), gid: process.getgid!() };
 }
 
-function config(dir: string, ports: { imap: number; imaps: number; lmtp: number }, certs: { cert: string; key: string }, opts: DovecotOptions, login: string): string {
+function config(dir: string, ports: { imap: number; imaps: number; lmtp: number }, certs: { cert: string; key: string }, opts: DovecotOptions): string {
   const { uid, gid } = mailOwner();
   const asRoot = process.getuid?.() === 0;
   const me = os.userInfo().username;
@@ -78,7 +78,7 @@ first_valid_uid = ${uid}
 mail_uid = ${uid}
 mail_gid = ${gid}
 ${asRoot ? "" : `default_internal_user = ${me}\ndefault_login_user = ${me}\ndefault_internal_group = ${os.userInfo().username}`}
-mail_location = maildir:${dir}/mail/${login}
+mail_location = maildir:${dir}/mail/%n
 mail_plugins = $mail_plugins ${plugins}
 protocol imap {
   mail_max_userip_connections = 100
@@ -86,11 +86,12 @@ protocol imap {
 }
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=${login} ${dir}/users
+  # %u: users named by address (bridged mailboxes log in as user@domain) are looked up as such.
+  args = scheme=PLAIN username_format=%u ${dir}/users
 }
 userdb {
   driver = static
-  args = uid=${uid} gid=${gid} home=${dir}/mail/${login}
+  args = uid=${uid} gid=${gid} home=${dir}/mail/%n
 }
 namespace inbox {
   inbox = yes
@@ -129,6 +130,15 @@ service lmtp {
     port = ${ports.lmtp}
   }
 }
+# Dovecot delays every login from an IP after failed ones there (anvil auth penalty: 2, 4, 8, 15 s, even
+# for other users' right passwords). All tests log in from 127.0.0.1 and some fail on purpose: without this,
+# one test's wrong passwords would stall the others. (A bridge's logins all come from the Worker's egress
+# addresses: see README "Bridging a provider's mailbox".)
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 service pop3-login {
   inet_listener pop3 {
     port = 0
@@ -137,7 +147,7 @@ service pop3-login {
     port = 0
   }
 }
-${push && opts.pushUrl ? pushConfig(dir, opts.pushUrl, login) : ""}
+${push && opts.pushUrl ? pushConfig(dir, opts.pushUrl) : ""}
 `;
 }
 
@@ -145,9 +155,9 @@ ${push && opts.pushUrl ? pushConfig(dir, opts.pushUrl, login) : ""}
  * Dovecot's push_notification OX driver posts JSON to `url` for new mail in INBOX, and only for users whose
  * METADATA /private/vendor/vendor.dovecot/http-notify is set (see enablePush): hence the metadata dict.
  */
-function pushConfig(dir: string, url: string, login: string): string {
+function pushConfig(dir: string, url: string): string {
   return `
-mail_attribute_dict = file:${dir}/mail/${login}/dovecot-attributes
+mail_attribute_dict = file:${dir}/mail/%n/dovecot-attributes
 plugin {
   push_notification_driver = ox:url=${url} user_from_metadata timeout_msecs=2000
 }
@@ -190,9 +200,6 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
   mkdirSync(path.join(dir, "mail"));
   chownSync(path.join(dir, "mail"), uid, gid);
   writeFileSync(path.join(dir, "users"), users.map(passwdLine).join(""));
-  // Users named by address (the bridge's logins, "ann@bridge.test") are looked up and stored by the whole
-  // address; plain names ("alice") by the local part, so "alice@anything" logs in as alice.
-  const login = users.some((u) => u.user.includes("@")) ? "%u" : "%n";
   const certs = serverCertificate(dir);
   const taken = new Set<number>();
   const distinctPort = async () => {
@@ -203,7 +210,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
   };
   const ports = { imap: await distinctPort(), imaps: await distinctPort(), lmtp: await distinctPort() };
   const conf = path.join(dir, "dovecot.conf");
-  writeFileSync(conf, config(dir, ports, certs, opts, login));
+  writeFileSync(conf, config(dir, ports, certs, opts));
 
   const proc: ChildProcess = spawn("/usr/sbin/dovecot", ["-F", "-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -247,7 +254,10 @@ function passwdLine(u: DovecotUser): string {
   return `${u.user}:{PLAIN}${u.password}::::::\n`;
 }
 
-/** Adds a login to a running Dovecot (its passwd-file is re-read when it changes); the maildir is made on first use. */
+/**
+ * Adds a login to a running Dovecot (its passwd-file is re-read when it changes). Its maildir, made on first
+ * use, is mail/<local part> under the Dovecot folder.
+ */
 export function addDovecotUser(info: Pick<DovecotInfo, "dir">, user: DovecotUser): void {
   appendFileSync(path.join(info.dir, "users"), passwdLine(user));
 }
