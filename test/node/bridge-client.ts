@@ -1,7 +1,7 @@
 // Client side of the bridge end-to-end tests (issue 8): an account on the provider's servers (Dovecot login,
 // Radicale login with a calendar and an address book), bridged through the admin API, and a phone that signs
 // in with the account's IMAP password. Every WBXML response is validated by Phone.command.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ImapFlow } from "imapflow";
 import { child, childText, childrenNamed, el, type WbxmlElement } from "../../src/wbxml/index";
@@ -59,12 +59,26 @@ export async function newBridgeAccount(local: string): Promise<BridgeAccount> {
   const s = bridgeServers();
   const account = { address: `${local}@bridge.test`, password: `${local} imap secret` };
   addDovecotUser({ dir: s.dovecotDir }, { user: account.address, password: account.password });
+  await loginWorks(account);
   if (!s.radicale) return account;
   addRadicaleUser(s.radicale, account.address, account.password);
   const home = `${s.radicale.url}/${encodeURIComponent(account.address)}`;
   await dav(account, "MKCOL", `${home}/calendar/`, MKCOL_CALENDAR, [201]);
   await dav(account, "MKCOL", `${home}/contacts/`, MKCOL_ADDRESSBOOK, [201]);
   return account;
+}
+
+/** Dovecot looks at its passwd-file at most once a second: wait until the new login is known (and its maildir made). */
+async function loginWorks(a: BridgeAccount, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await withImap(a, async () => undefined);
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
 }
 
 const MKCOL_CALENDAR = `<?xml version="1.0"?><D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:resourcetype><D:collection/><C:calendar/></D:resourcetype><D:displayname>Calendar</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></D:mkcol>`;
@@ -157,7 +171,8 @@ export function maildirOf(a: BridgeAccount): string {
 
 /**
  * A folder "restored from a backup": same messages, UIDs and mailbox GUID, a new UIDVALIDITY. Done in the
- * maildir (Dovecot's dovecot-uidlist header, indexes dropped so Dovecot rereads it): IMAP has no command for it.
+ * maildir (the UIDVALIDITY in Dovecot's dovecot-uidlist header; Dovecot notices the change and rebuilds its
+ * index): IMAP has no command for it.
  */
 export function bumpUidValidity(a: BridgeAccount, folder: string): void {
   const home = maildirOf(a);
@@ -167,7 +182,6 @@ export function bumpUidValidity(a: BridgeAccount, folder: string): void {
   const bumped = text.replace(/^(\d+) V(\d+)/, (_m, version: string, v: string) => `${version} V${Number(v) + 1000}`);
   if (bumped === text) throw new Error(`no UIDVALIDITY in ${uidlist}`);
   writeFileSync(uidlist, bumped);
-  for (const f of readdirSync(dir)) if (/^dovecot\.index/.test(f)) rmSync(path.join(dir, f));
 }
 
 /** A message handed to Dovecot over LMTP, as the provider's MTA delivers it. */
