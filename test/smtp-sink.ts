@@ -5,8 +5,7 @@
 //   POST /down      → stop listening (connections refused), POST /up → listen again on the same port
 // Recipient local parts steer replies: reject…@ → 550 5.1.1, tempfail…@ → 451 4.3.0; a sender
 // badsender…@ gets 553 5.7.1 at MAIL FROM.
-// Auth is accepted for user "relay" / password "relay-pw" (and for the logins `accounts` accepts) and optional
-// unless `authRequired` (a provider's submission server); each message records its user.
+// Auth is accepted for user "relay" / password "relay-pw" and optional; each message records its user.
 // With `tls`, the same sink also listens with implicit TLS and with STARTTLS on two more ports.
 import http from "node:http";
 import { SMTPServer } from "smtp-server";
@@ -54,9 +53,9 @@ export async function startSmtpSink(
     controlPort?: number;
     tls?: SinkTls;
     onMessage?: (m: SinkMessage) => void;
-    /** More logins to accept (a submission server checking the mailbox's own password). */
+    /** Other logins the sink accepts (a provider's submission server taking its accounts' own passwords). */
     accounts?: (user: string, password: string) => boolean;
-    /** Refuse MAIL FROM before AUTH (530), as a submission server does. */
+    /** AUTH required before MAIL (530 otherwise), as on a submission port. */
     authRequired?: boolean;
   } = {},
 ): Promise<SmtpSink> {
@@ -73,9 +72,8 @@ export async function startSmtpSink(
       size: 60 * 1024 * 1024,
       logger: false,
       onAuth(auth, _session, cb) {
-        const user = auth.username ?? "";
-        const password = auth.password ?? "";
-        if ((user === SINK_USER && password === SINK_PASSWORD) || opts.accounts?.(user, password)) cb(null, { user });
+        if (auth.username === SINK_USER && auth.password === SINK_PASSWORD) cb(null, { user: auth.username });
+        else if (opts.accounts?.(auth.username ?? "", auth.password ?? "")) cb(null, { user: auth.username });
         else cb(smtpError(535, "5.7.8 authentication failed"));
       },
       onMailFrom(address, _session, cb) {
