@@ -18,6 +18,11 @@ export const RADICALE_USER = "alice";
 export const RADICALE_PASSWORD = "dav-secret";
 /** A second account (same password) for tests that must not see alice's collections. */
 export const RADICALE_OTHER_USER = "bob";
+/**
+ * Accounts of the bridged-mailbox tests: the same login as on the test Dovecot (the address, whose local
+ * part Dovecot keeps, and "<user> secret"), as a provider's IMAP and DAV servers share one account.
+ */
+export const RADICALE_BRIDGE_USERS = ["grace", "heidi", "ivan", "judy"].map((u) => ({ user: `${u}@bridge.test`, password: `${u} secret` }));
 
 export interface RadicaleServer {
   url: string;
@@ -43,7 +48,7 @@ export async function startRadicale(opts: { port?: number; controlPort?: number 
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), "radicale-"));
   const config = path.join(dir, "config");
-  writeFileSync(path.join(dir, "users"), `${RADICALE_USER}:${RADICALE_PASSWORD}\n${RADICALE_OTHER_USER}:${RADICALE_PASSWORD}\n`);
+  writeFileSync(path.join(dir, "users"), `${RADICALE_USER}:${RADICALE_PASSWORD}\n${RADICALE_OTHER_USER}:${RADICALE_PASSWORD}\n` + RADICALE_BRIDGE_USERS.map((u) => `${u.user}:${u.password}\n`).join(""));
   writeFileSync(
     config,
     [
