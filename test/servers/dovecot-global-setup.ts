@@ -38,6 +38,8 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
     dovecot = await startDovecot({
       users: [
         ...["alice", "bob", "carol", "dave", "erin", "frank", ...BRIDGE_MAILBOX_USERS].map((user) => ({ user, password: `${user} secret` })),
+        // The bridged-mailbox tests log in as "grace@bridge.test" and, as another client, as "grace": one maildir (%n).
+        ...BRIDGE_MAILBOX_USERS.map((user) => ({ user: `${user}@bridge.test`, password: `${user} secret` })),
         // Bridged mailboxes log in with their address (BRIDGE.md): "ann@bridge.test" / "ann secret".
         ...BRIDGE_USERS.map((user) => ({ user, password: `${user.split("@")[0]} secret` })),
       ],
