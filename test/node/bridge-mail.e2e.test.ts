@@ -270,6 +270,17 @@ describe("a bridged mailbox seen by a phone", () => {
     expect(fs.folders).toEqual([{ ...created!, name: "Projects 2026" }]);
   });
 
+  it("a folder deleted on the server: the phone's Sync of it gets Status 8 or 12 (MS-ASCMD_R4446, MS-ASCMD_R4452), the next FolderSync deletes it", async () => {
+    const model = await newFolderOnPhone("Old project", ["Notes 1"]);
+    await withImap(account, (c) => c.mailboxDelete("Old project").then(() => undefined));
+    const r = await phone.command("Sync", syncRequest(model.folder.id, model.key, [A("GetChanges")]));
+    expect(r.status).toBe(200);
+    expect(["8", "12"], r.xml).toContain(childText(collection(r), "Status") ?? childText(r.tree, "Status"));
+    const fs = await folderSync(phone, folderKey);
+    folderKey = fs.key;
+    expect(fs.deleted).toEqual([model.folder.id]);
+  });
+
   it("UIDVALIDITY reset: the folder recreated on the server with the same messages and one more → no duplicates on the phone", async () => {
     const model = await newFolderOnPhone("Archive 2025", ["Kept A", "Kept B"]);
     const before = await imapUidValidity(account, "Archive 2025");

@@ -11,6 +11,11 @@ export interface TcpProxy {
   up(): void;
   /** The next session whose client bytes match `pattern` is dropped right after sending them; resolves when it happened. */
   cutOn(pattern: RegExp): Promise<void>;
+  /**
+   * The next IMAP command matching `pattern` is not forwarded: the relay answers it itself with
+   * `<tag> <answer>` (e.g. "NO [UNAVAILABLE] …", a server's temporary failure, RFC 5530). Resolves when it did.
+   */
+  answerOn(pattern: RegExp, answer: string): Promise<void>;
   /** Sessions opened so far. */
   readonly sessions: number;
   stop(): Promise<void>;
@@ -21,6 +26,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let isDown = false;
   let sessions = 0;
   let cut: { pattern: RegExp; done: () => void } | null = null;
+  let answer: { pattern: RegExp; text: string; done: () => void } | null = null;
   const server = net.createServer((client) => {
     sessions++;
     client.on("error", () => undefined);
@@ -34,7 +40,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on("close", () => open.delete(upstream));
     upstream.on("data", (d: Buffer) => client.write(d));
     client.on("data", (d: Buffer) => {
-      if (cut && cut.pattern.test(d.toString("latin1"))) {
+      const line = d.toString("latin1");
+      if (answer && answer.pattern.test(line)) {
+        const { text, done } = answer;
+        answer = null;
+        client.write(`${line.split(" ")[0]} ${text}\r\n`);
+        done();
+        return;
+      }
+      if (cut && cut.pattern.test(line)) {
         const done = cut.done;
         cut = null;
         client.destroy();
@@ -57,6 +71,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     cutOn(pattern) {
       return new Promise<void>((done) => (cut = { pattern, done }));
+    },
+    answerOn(pattern, text) {
+      return new Promise<void>((done) => (answer = { pattern, text, done }));
     },
     get sessions() {
       return sessions;
