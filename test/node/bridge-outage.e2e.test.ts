@@ -115,7 +115,7 @@ describe("the IMAP server goes away", () => {
   // (src/eas/commands/Sync.ts, `await req.mailbox.sync(typed)`); Dovecot answers so, e.g. "NO Mailbox was deleted
   // under us", when a folder's index changes under a session. Expected: retryable, or Status 8/12 if the folder
   // is gone. Marked `fails` so the suite stays green until it is fixed: it then fails and must become a plain `it`.
-  it.fails("KNOWN BUG: a NO without a response code during a Sync → HTTP 500 instead of a retryable answer", async () => {
+  it("a NO without a response code during a Sync (Dovecot: \"Mailbox was deleted under us\") → a retryable answer, not HTTP 500", async () => {
     expectRetryable("Sync", await syncMeetingNo("Behind a bare NO", "NO Mailbox was deleted under us (0.001 + 0.000 secs)."));
   });
 
