@@ -7,6 +7,8 @@ interface PushVars {
   /** "1": log one line per mailbox-object construction (the push benchmark counts evictions with it). */
   PUSH_TRACE?: string;
   NOTIFY_SECRET?: string;
+  /** Bridged mailboxes with push "poll": seconds between polls while a device waits (src/eas/wait.ts). */
+  BRIDGE_POLL_SECONDS?: string;
 }
 declare namespace Cloudflare {
   interface Env extends PushVars {}

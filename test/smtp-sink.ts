@@ -48,7 +48,16 @@ function smtpError(code: number, text: string): Error {
 }
 
 export async function startSmtpSink(
-  opts: { port?: number; controlPort?: number; tls?: SinkTls; onMessage?: (m: SinkMessage) => void } = {},
+  opts: {
+    port?: number;
+    controlPort?: number;
+    tls?: SinkTls;
+    onMessage?: (m: SinkMessage) => void;
+    /** Other logins the sink accepts (a provider's submission server taking its accounts' own passwords). */
+    accounts?: (user: string, password: string) => boolean;
+    /** AUTH required before MAIL (530 otherwise), as on a submission port. */
+    authRequired?: boolean;
+  } = {},
 ): Promise<SmtpSink> {
   const port = opts.port ?? (await freePort());
   const controlPort = opts.controlPort ?? (await freePort());
@@ -56,7 +65,7 @@ export async function startSmtpSink(
 
   const makeServer = (mode: "plain" | "implicit" | "starttls" = "plain") =>
     new SMTPServer({
-      authOptional: true,
+      authOptional: !opts.authRequired,
       allowInsecureAuth: true,
       secure: mode === "implicit",
       ...(mode === "plain" ? { disabledCommands: ["STARTTLS"] } : { key: opts.tls!.key, cert: opts.tls!.cert }),
@@ -64,6 +73,7 @@ export async function startSmtpSink(
       logger: false,
       onAuth(auth, _session, cb) {
         if (auth.username === SINK_USER && auth.password === SINK_PASSWORD) cb(null, { user: auth.username });
+        else if (opts.accounts?.(auth.username ?? "", auth.password ?? "")) cb(null, { user: auth.username });
         else cb(smtpError(535, "5.7.8 authentication failed"));
       },
       onMailFrom(address, _session, cb) {

@@ -35,3 +35,21 @@ export const SubscriptionView = z
   .openapi("Subscription");
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
+// A bridged mailbox's servers (issue 8; src/mailbox/backend.ts BridgeBackend).
+const Tls = z.enum(["implicit", "starttls", "none"]).openapi({ description: '"none" only to loopback (tests, a local relay)' });
+const Host = z.string().trim().toLowerCase().min(1).max(253).regex(/^[a-z0-9.\-_:[\]]+$/, "a host name or IP address");
+const Port = z.number().int().min(1).max(65535);
+const Endpoint = z.object({ host: Host, port: Port, tls: Tls });
+export const BridgeBackendInput = z
+  .object({
+    kind: z.literal("imap"),
+    imap: Endpoint,
+    smtp: Endpoint.extend({
+      auth: z.enum(["account", "none"]).optional().openapi({ description: '"account" (default): submission with the account\'s own login; "none": the server relays for us' }),
+    }),
+    dav: z.object({ url: z.url().max(2048) }).optional().openapi({ description: "CalDAV/CardDAV root or principal URL (https:, or http: to loopback)" }),
+    push: z.enum(["notify", "poll"]).optional().openapi({ description: '"notify": Dovecot push_notification calls /notify/ox; "poll" (default): the server is polled while a device waits' }),
+  })
+  .strict()
+  .openapi("BridgeBackend");

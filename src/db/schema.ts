@@ -43,6 +43,30 @@ export const mailboxes = sqliteTable("mailboxes", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
+/**
+ * A bridged mailbox (issue 8): its mail lives on the provider's IMAP/SMTP (and DAV) servers, and devices log
+ * in with the mail account's own password, checked by the IMAP server. No password here; the failure count
+ * and lock protect the IMAP server from guessing, like the built-in accounts' columns.
+ * The mailbox object keeps its own copy of the endpoints (src/mailbox/backend.ts) for its stores.
+ */
+export const mailboxBackends = sqliteTable("mailbox_backends", {
+  address: text("address").primaryKey().references(() => mailboxes.address),
+  kind: text("kind", { enum: ["imap"] }).notNull(),
+  imapHost: text("imap_host").notNull(),
+  imapPort: integer("imap_port").notNull(),
+  imapTls: text("imap_tls", { enum: ["implicit", "starttls", "none"] }).notNull(),
+  smtpHost: text("smtp_host").notNull(),
+  smtpPort: integer("smtp_port").notNull(),
+  smtpTls: text("smtp_tls", { enum: ["implicit", "starttls", "none"] }).notNull(),
+  smtpAuth: text("smtp_auth", { enum: ["account", "none"] }).notNull().default("account"),
+  davUrl: text("dav_url"),
+  push: text("push", { enum: ["notify", "poll"] }).notNull().default("poll"),
+  failedAttempts: integer("failed_attempts").notNull().default(0),
+  lockedUntil: integer("locked_until", { mode: "timestamp_ms" }),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [index("mailbox_backends_imap_host").on(t.imapHost)]);
+
 export const subscriptionStatuses = [
   "pending_payment",
   "active",

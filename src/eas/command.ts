@@ -1,5 +1,6 @@
 import type { WbxmlElement } from "../wbxml/types";
 import type { Mailbox } from "../mailbox/mailbox";
+import type { BackendCredentials } from "../mailbox/backend";
 
 /** Everything a command needs from the front door. No D1, no Hono: commands talk to the mailbox object only. */
 export interface EasRequest {
@@ -26,6 +27,13 @@ export interface EasRequest {
   mailbox: DurableObjectStub<Mailbox>;
   /** Resolves when the device drops the request (used by waits). */
   signal?: AbortSignal;
+  /**
+   * Bridged mailbox only (issue 8): the login the front door verified against the IMAP server and already
+   * handed to the mailbox object (`useCredentials`). Waits pass it to `mailbox.poll()`. Never stored.
+   */
+  credentials?: BackendCredentials;
+  /** Bridged mailbox only: how its server announces changes ("poll": waits poll the mailbox object). */
+  backendPush?: "notify" | "poll";
 }
 
 export type EasResponse =

@@ -2,10 +2,10 @@
 // The Sync command (sync engine) calls `parseSyncWait` on the request and, when its response would be
 // empty, `hangSync` before answering.
 import { child, childText, el, type WbxmlElement } from "../wbxml";
-import type { EasRequest, EasResponse } from "./command";
+import type { EasResponse } from "./command";
 import { pushBounds } from "./push-config";
 import type { PingBounds } from "../mailbox/ping-params";
-import { waitForChanges } from "./wait";
+import { waitForChanges, type WaitingRequest } from "./wait";
 
 export type SyncWait =
   /** No Wait / HeartbeatInterval: answer at once. */
@@ -50,7 +50,7 @@ export function syncStatus(status: number, limit?: number): EasResponse {
  * empty Sync response (HTTP 200, no body, R679) — also when a newer Ping or hanging Sync of the device
  * took over, the socket closed, or the mailbox ended its waits.
  */
-export async function hangSync(req: Pick<EasRequest, "mailbox" | "deviceId" | "signal">, collections: string[], seconds: number): Promise<"changes" | "hierarchy" | "none"> {
+export async function hangSync(req: WaitingRequest, collections: string[], seconds: number): Promise<"changes" | "hierarchy" | "none"> {
   try {
     const outcome = await waitForChanges(req, { collections, seconds, kind: "sync" });
     if (outcome.kind === "changes") return "changes";

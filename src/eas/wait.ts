@@ -1,6 +1,8 @@
 // The Worker side of a waiting request (Ping, hanging Sync): holds the device's HTTP request and one
 // hibernatable WebSocket to the mailbox object, which stays free to hibernate (src/mailbox/waits.ts).
+import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
+import type { BackendCredentials } from "../mailbox/backend";
 import { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "../mailbox/waits";
 
 export type WaitOutcome =
@@ -21,10 +23,14 @@ export interface WaitOptions {
   collections: string[];
   seconds: number;
   kind?: WaitKind;
+  /** Bridged mailboxes with push "poll": seconds between polls (default BRIDGE_POLL_SECONDS). */
+  pollSeconds?: number;
 }
 
+export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush">;
+
 /** Waits until one of `collections` has something for this device, or `seconds` elapse. */
-export async function waitForChanges(req: Pick<EasRequest, "mailbox" | "deviceId" | "signal">, opts: WaitOptions): Promise<WaitOutcome> {
+export async function waitForChanges(req: WaitingRequest, opts: WaitOptions): Promise<WaitOutcome> {
   const wait: WaitRequest = { deviceId: req.deviceId, kind: opts.kind ?? "sync", folders: opts.collections };
   const res = await req.mailbox.fetch("https://mailbox/push/wait", {
     headers: { Upgrade: "websocket", [WAIT_HEADER]: JSON.stringify(wait) },
@@ -33,12 +39,14 @@ export async function waitForChanges(req: Pick<EasRequest, "mailbox" | "deviceId
   const ws = res.webSocket;
   if (!ws) throw new Error(`mailbox refused the wait: HTTP ${res.status}`);
   ws.accept();
+  const stopPolling = startBridgePolling(req, opts.pollSeconds ?? bridgePollSeconds());
 
   return new Promise<WaitOutcome>((resolve) => {
     let done = false;
     const finish = (outcome: WaitOutcome) => {
       if (done) return;
       done = true;
+      stopPolling();
       clearTimeout(timer);
       req.signal?.removeEventListener("abort", onAbort);
       try {
@@ -75,4 +83,37 @@ function outcomeOf(msg: WaitMessage): WaitOutcome {
     case "ended":
       return { kind: "ended", reason: msg.reason };
   }
+}
+
+export const DEFAULT_BRIDGE_POLL_SECONDS = 60;
+
+/** The wrangler var BRIDGE_POLL_SECONDS (whole seconds, at least 1), default 60. */
+export function bridgePollSeconds(vars: { BRIDGE_POLL_SECONDS?: string } = env as never): number {
+  const n = Number(vars.BRIDGE_POLL_SECONDS);
+  return vars.BRIDGE_POLL_SECONDS && Number.isInteger(n) && n >= 1 ? n : DEFAULT_BRIDGE_POLL_SECONDS;
+}
+
+// Mailbox.poll is added by the bridge work (BRIDGE.md): typed here until it is on main.
+type Pollable = { poll(credentials: BackendCredentials): Promise<number> };
+
+/**
+ * A bridged mailbox whose server announces nothing (push "poll"): while the device waits, ask its object to
+ * re-read the server every `seconds`. The object cannot poll by alarm (it would need the password at rest),
+ * so the waiting request drives it and polling stops with the wait. A poll that fails (server down, login
+ * refused) is logged and retried at the next tick: it never ends the wait with an error. Returns the stop.
+ */
+export function startBridgePolling(req: WaitingRequest, seconds: number): () => void {
+  const credentials = req.credentials;
+  if (!credentials || req.backendPush !== "poll") return () => {};
+  const mailbox = req.mailbox as unknown as Pollable;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return; // a slow server: never stack polls
+    busy = true;
+    mailbox
+      .poll(credentials)
+      .catch((err: unknown) => console.warn("bridge poll failed:", err instanceof Error ? err.message : err))
+      .finally(() => (busy = false));
+  }, seconds * 1000);
+  return () => clearInterval(timer);
 }

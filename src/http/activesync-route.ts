@@ -3,11 +3,12 @@ import type { MiddlewareHandler } from "hono";
 import type { EasCommand, EasRequest } from "../eas/command";
 import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
+import type { BackendCredentials } from "../mailbox/backend";
 import { type AuthResult, D1UserDirectory, type UserDirectory } from "../service/directory";
 import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";
 import { toHttpResponse } from "./eas-response";
-import { DEFAULT_RETRY_AFTER_SECONDS, HttpProblem, errorResponse } from "./errors";
+import { HttpProblem, errorResponse, isStoreAuthError, retryAfterOf } from "./errors";
 import { type Gate, gates } from "./gates";
 import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./options";
 import { isSupportedVersion } from "./protocol";
@@ -51,21 +52,31 @@ export async function handleActiveSync(request: Request, env: Env, frontDoor: Fr
   }
 }
 
-async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): Promise<string> {
+interface Authenticated {
+  address: string;
+  /** Set for a bridged mailbox: its login (memory only) and how its server announces changes. */
+  bridge?: { credentials: BackendCredentials; push: "notify" | "poll" };
+  directory: UserDirectory;
+}
+
+async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): Promise<Authenticated> {
   const credentials = parseBasicAuth(request.headers.get("Authorization"));
   if (!credentials) throw unauthorized();
   // Wrong password, unknown account and locked account all get the same 401: no oracle for guessers, and a
   // locked account's password is not even checked, so guesses during a lock are worthless.
   let result: AuthResult;
+  const directory = frontDoor.directory(env);
   try {
-    result = await frontDoor.directory(env).authenticate(credentials.username, credentials.password);
+    result = await directory.authenticate(credentials.username, credentials.password);
   } catch (err) {
     // The directory (D1, or a mail server for a bridge) could not answer: the device should retry, not re-prompt.
     console.error("user directory unavailable:", err);
-    throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(DEFAULT_RETRY_AFTER_SECONDS) });
+    throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(retryAfterOf(err)) });
   }
   if (!result.ok) throw unauthorized();
-  return result.address;
+  if (!result.bridged) return { address: result.address, directory };
+  // The IMAP login is the normalised address (BRIDGE.md), whatever form the device sent.
+  return { address: result.address, bridge: { credentials: { username: result.address, password: credentials.password }, push: result.bridged.push }, directory };
 }
 
 async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<Response> {
@@ -86,7 +97,7 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
   const protocolVersion = query.protocolVersion ?? requiredVersionHeader(request);
   const policyKey = query.policyKey ?? policyKeyHeader(request);
 
-  const address = await authenticate(request, env, frontDoor);
+  const { address, bridge, directory } = await authenticate(request, env, frontDoor);
   // The User parameter is informational (MS-ASHTTP_R485); acting for another mailbox is not allowed.
   if (query.user && !sameUser(query.user, address)) throw new HttpProblem(403, "Forbidden: User does not match the credentials");
 
@@ -95,6 +106,7 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
   if (!command) throw new HttpProblem(501, `Not Implemented: ${query.cmd}`);
 
   const { body, rawBody, contentType } = await readRequestBody(request);
+  const mailbox = env.MAILBOX.getByName(address);
   const req: EasRequest = {
     cmd: query.cmd,
     user: address,
@@ -109,14 +121,24 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     body,
     rawBody,
     contentType,
-    mailbox: env.MAILBOX.getByName(address),
+    mailbox,
     signal: request.signal,
+    ...(bridge ? { credentials: bridge.credentials, backendPush: bridge.push } : {}),
   };
-  for (const gate of frontDoor.gates) {
-    const stop = await gate(req, env);
-    if (stop) return stop;
+  let res: Response;
+  try {
+    // A bridged mailbox's object reaches the provider's servers with the login the device just proved.
+    if (bridge) await mailbox.useCredentials(bridge.credentials);
+    for (const gate of frontDoor.gates) {
+      const stop = await gate(req, env);
+      if (stop) return stop;
+    }
+    res = toHttpResponse(await command.handle(req));
+  } catch (err) {
+    // The provider's server refused the password it accepted moments ago (changed there): ask it again next time.
+    if (bridge && isStoreAuthError(err)) directory.forget?.(address);
+    throw err;
   }
-  const res = toHttpResponse(await command.handle(req));
   if (res.status === 200 && isInitialFolderSync(req)) {
     for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry))) res.headers.set(k, v);
   }

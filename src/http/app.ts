@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { adminApp } from "../admin";
 import { activeSync } from "./activesync-route";
 import { notifyRoute } from "./notify-route";
+import { notifyOxRoute } from "./notify-ox-route";
 import { basicAuthenticator } from "./autodiscover-auth";
 import { autodiscover } from "./autodiscover-route";
 
@@ -14,3 +15,4 @@ app.use("*", autodiscover(basicAuthenticator));
 app.get("/", (c) => c.text("Mobile Sync\n"));
 
 app.route("/notify", notifyRoute);
+app.route("/notify", notifyOxRoute);

@@ -1,11 +1,21 @@
 import { D1UserDirectory } from "../service/directory";
 import type { Authenticator } from "./autodiscover-route";
 import { parseBasicAuth } from "./basic-auth";
+import { HttpProblem, retryAfterOf } from "./errors";
 
-/** Autodiscover checks the same Basic credentials against the same directory as the ActiveSync endpoint. */
+/**
+ * Autodiscover checks the same Basic credentials against the same directory as the ActiveSync endpoint
+ * (a bridged mailbox's password by its IMAP server). A directory that cannot answer → 503 + Retry-After.
+ */
 export const basicAuthenticator: Authenticator = async (request, env) => {
   const credentials = parseBasicAuth(request.headers.get("Authorization"));
   if (!credentials) return null;
-  const result = await new D1UserDirectory(env.DB).authenticate(credentials.username, credentials.password);
+  let result;
+  try {
+    result = await new D1UserDirectory(env.DB).authenticate(credentials.username, credentials.password);
+  } catch (err) {
+    console.error("user directory unavailable:", err);
+    throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(retryAfterOf(err)) });
+  }
   return result.ok ? result.address : null;
 };

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { displayNameOf } from "../eas/commands/Settings";
 import { DEFAULT_ACTIVESYNC_PATH } from "./activesync-route";
 import { REALM } from "./basic-auth";
+import { errorResponse as httpErrorResponse } from "./errors";
 import { errorResponse, MOBILESYNC_NS, mobileSyncResponse, readAutodiscoverRequest } from "./autodiscover-xml";
 
 /** Checks the request's credentials (HTTP Basic, as for the ActiveSync endpoint); returns the mailbox address. */
@@ -28,7 +29,7 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 export function autodiscover(authenticate: Authenticator): MiddlewareHandler<{ Bindings: Env }> {
   return async (c, next) => {
     const path = c.req.path.toLowerCase().replace(/\/+$/, "");
-    if (path === XML_PATH) return xmlAutodiscover(c.req.raw, c.env, authenticate);
+    if (path === XML_PATH) return xmlAutodiscover(c.req.raw, c.env, authenticate).catch((err: unknown) => httpErrorResponse(err));
     if (path === JSON_PATH || path.startsWith(JSON_PATH + "/")) return jsonAutodiscover(c.req.raw, c.env);
     return next();
   };

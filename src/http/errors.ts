@@ -1,5 +1,6 @@
 import { EasHttpError } from "../eas/command";
-import { StoreUnavailableError } from "../store/types";
+import { StoreAuthError, StoreUnavailableError } from "../store/types";
+import { unauthorized } from "./basic-auth";
 
 /**
  * A request the front door itself refuses (400 malformed query, 401, 501 ...). Unlike a command's EasHttpError,
@@ -46,6 +47,20 @@ function storeUnavailable(err: unknown): { retryAfter: number } | null {
   return null;
 }
 
+/** The Retry-After for an outage: the store's own hint when it gave one. */
+export function retryAfterOf(err: unknown): number {
+  return storeUnavailable(err)?.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+/**
+ * A bridged mailbox's server refused the account's login (its password changed there). Matched by name too:
+ * across the mailbox object's RPC the error arrives as a plain Error carrying the name (checked by
+ * test/workers/bridge-front-auth.test.ts).
+ */
+export function isStoreAuthError(err: unknown): boolean {
+  return err instanceof StoreAuthError || (err instanceof Error && err.name === "StoreAuthError");
+}
+
 /**
  * Maps anything thrown while serving a request to a protocol-correct HTTP answer.
  * Backend outages become 503 + Retry-After (MS-ASHTTP_R273, MS-ASHTTP_R287, MS-ASHTTP_R288): a 500 makes
@@ -54,6 +69,11 @@ function storeUnavailable(err: unknown): { retryAfter: number } | null {
 export function errorResponse(err: unknown): Response {
   if (err instanceof HttpProblem) return plainStatus(err.status, err.message, err.headers);
   if (err instanceof EasHttpError) return plainStatus(err.status, statusText(err.status), err.headers);
+  if (isStoreAuthError(err)) {
+    // MS-ASHTTP_R178: 401 with the challenge, so the device asks its user for the (new) password.
+    const challenge = unauthorized();
+    return plainStatus(challenge.status, challenge.message, challenge.headers);
+  }
   const store = storeUnavailable(err);
   if (store) {
     console.warn("backend unavailable:", err instanceof Error ? err.message : err);

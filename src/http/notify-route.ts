@@ -18,6 +18,11 @@ const EVENTS = new Map(
   ),
 );
 
+/** An RFC 5423 event name as the mailbox object expects it, whatever its case; undefined when unknown. */
+export function canonicalEvent(name: string): string | undefined {
+  return EVENTS.get(name.toLowerCase());
+}
+
 export const notifyRoute = new Hono<{ Bindings: Env }>();
 
 notifyRoute.post("/v1", async (c) => {
@@ -38,7 +43,7 @@ notifyRoute.post("/v1", async (c) => {
     return c.json({ error: "body is not JSON" }, 400);
   }
   const user = typeof body.user === "string" ? body.user.trim().toLowerCase() : "";
-  const event = typeof body.event === "string" ? EVENTS.get(body.event.toLowerCase()) : undefined;
+  const event = typeof body.event === "string" ? canonicalEvent(body.event) : undefined;
   if (!user || !event) return c.json({ error: "user and a known event are required" }, 400);
   const folder = typeof body.folder === "string" && body.folder ? body.folder : undefined;
 

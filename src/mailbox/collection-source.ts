@@ -23,8 +23,12 @@ export interface CollectionSource<S extends ItemStamp = ItemStamp> {
   render(item: S, opts: ItemOptions): Promise<ItemPayload>;
   /** What a Change carries for an item the device already has (PIM classes send the whole item). */
   renderChange(item: S, opts: ItemOptions): Promise<ChangePayload>;
-  /** A device Change; false when the data cannot be converted (Status 6). */
-  applyChange(item: S, change: ClientMailChange): Promise<boolean>;
+  /**
+   * A device Change; false when the data cannot be converted (Status 6); "conflict" when the backend
+   * refused it because the item changed there meanwhile: the server's version is kept and goes down to the
+   * device ([MS-ASCMD] 2.2.3.34 Conflict default; Sync Status 7).
+   */
+  applyChange(item: S, change: ClientMailChange): Promise<boolean | "conflict">;
   /** A device Add; returns the new item id. */
   add(folderId: string, add: ClientAdd, owner: string): Promise<string>;
   /** A device Delete: moved to `trashFolderId` when given (DeletesAsMoves), else removed. */

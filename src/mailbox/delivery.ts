@@ -1,5 +1,4 @@
-import { BuiltinStore } from "../store/builtin";
-import { FolderType, type FolderTypeValue, StoreFolderError } from "../store/types";
+import { FolderType, type FolderTypeValue, type MailStore, type StoreFolder, StoreFolderError } from "../store/types";
 
 export interface Delivered {
   itemId: string;
@@ -17,17 +16,28 @@ export const TOMBSTONE_RETENTION_MS = 30 * 86_400_000;
  * old tombstones are pruned: an indexed range delete, so mailboxes that change prune and idle ones don't need to.
  */
 export async function deliverInto(
-  store: BuiltinStore,
+  store: MailStore,
   raw: Uint8Array,
   folderType: number = FolderType.Inbox,
   received: number | "date-header" = Date.now(),
 ): Promise<Delivered> {
-  const folder = store.folderByType(folderType as FolderTypeValue);
+  const folder = await defaultFolder(store, folderType as FolderTypeValue);
   if (!folder || folder.itemClass !== "Email") throw new StoreFolderError("invalid", `no mail folder of type ${folderType}`);
   const itemId =
     received === "date-header" ? await store.importMessage(folder.id, raw) : await store.appendMessage(folder.id, raw, {}, received);
   store.pruneTombstones(Date.now() - TOMBSTONE_RETENTION_MS);
   return { itemId, folderId: folder.id };
+}
+
+/**
+ * The default folder of a type. A bridged mailbox knows its server's folders from the last LIST: before the
+ * first one (a new object, or right after its backend changed) the folders are listed now.
+ */
+export async function defaultFolder(store: MailStore, type: FolderTypeValue): Promise<StoreFolder | null> {
+  const known = store.folderByType(type);
+  if (known) return known;
+  await store.listFolders();
+  return store.folderByType(type);
 }
 
 /** R2 key prefix of one mailbox: its Durable Object id, stable for the life of the mailbox. */

@@ -4,9 +4,8 @@ import { createMimeMessage } from "mimetext/browser";
 import { PimConversionError } from "../eas/pim/errors";
 import { answerMeeting, applyItip, readItip, type UserResponse } from "../eas/pim/invitation";
 import { parseEasDate } from "../eas/pim/eas-dates";
-import type { BuiltinStore } from "../store/builtin";
-import type { BuiltinPimStore } from "../store/builtin/pim-store";
-import { FolderType, type MailSummary } from "../store/types";
+import type { PimStore } from "../store/pim-types";
+import { FolderType, type MailStore, type MailSummary } from "../store/types";
 import { parseServerId, serverIdOf } from "./ids";
 
 export interface MeetingAnswerRequest {
@@ -37,7 +36,7 @@ export interface QueuedReply {
   raw: Uint8Array;
 }
 
-async function invitationText(store: BuiltinStore, s: MailSummary): Promise<string | null> {
+async function invitationText(store: MailStore, s: MailSummary): Promise<string | null> {
   const part = s.attachments.find((a) => a.contentType.toLowerCase().startsWith("text/calendar"));
   if (!part) return null;
   const att = await store.getAttachment(s.folderId, s.itemId, part.partId);
@@ -45,15 +44,23 @@ async function invitationText(store: BuiltinStore, s: MailSummary): Promise<stri
 }
 
 export class Invitations {
+  /** `stores` is read at each use: the mailbox object's stores are built on first need, not here. */
   constructor(
-    private readonly store: BuiltinStore,
-    private readonly pim: BuiltinPimStore,
+    private readonly stores: () => { mail: MailStore; pim: PimStore },
     private readonly storage: DurableObjectStorage,
     private readonly owner: () => string,
   ) {
     const sql = storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS pim_meeting_answers (key TEXT PRIMARY KEY, calendar_id TEXT, at INTEGER NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS pim_reply_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, created INTEGER NOT NULL)`);
+  }
+
+  private get store(): MailStore {
+    return this.stores().mail;
+  }
+
+  private get pim(): PimStore {
+    return this.stores().pim;
   }
 
   private calendarId(): string | null {

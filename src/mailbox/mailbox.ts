@@ -5,16 +5,15 @@ import { quarantineNotice } from "./device-notice";
 import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
 import { OofStore, type OofSettings } from "./oof";
 import { autoReplyFor } from "./oof-reply";
-import { BuiltinStore } from "../store/builtin";
 import { AlarmMux } from "./alarms";
-import { blobPrefix, type Delivered, deliverInto } from "./delivery";
+import { type Delivered, deliverInto } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./submit";
-import { FolderType, type StoreFolder } from "../store/types";
+import { FolderType, type MailStore, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
 import { PimConversionError } from "../eas/pim/errors";
-import { BuiltinPimStore } from "../store/builtin/pim-store";
+import type { PimStore } from "../store/pim-types";
 import { exportCollection, importCollection, type PimCollection } from "./pim-collections";
 import { DeviceZones } from "./pim-device-zones";
 import { PimSource, type PimSettings } from "./pim-source";
@@ -28,10 +27,12 @@ import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./pi
 import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
 import { Waits, type WaitOracle } from "./waits";
 import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from "./backend";
+import { buildStores, changeBackend, type MailboxStores } from "./stores";
+import { folderIdsForName } from "./folder-names";
+import { bridgeFolderIds, ensurePush, relayFor } from "./bridge";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
-  readonly store: BuiltinStore;
   readonly alarms: AlarmMux;
   readonly sending: Sending;
 
@@ -39,20 +40,23 @@ export class Mailbox extends DurableObject<Env> {
   private pingCache?: PingParams;
   private nonces?: NotifyNonces;
   #subscription?: SubscriptionStateStore;
-  #pim?: BuiltinPimStore;
+  #stores?: MailboxStores;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
     if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
-    this.store = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
-    this.#pim = new BuiltinPimStore(ctx.storage, this.store); // now, so folder deletes always drop PIM items
+    const stores = () => this.stores;
     this.waits = new Waits(ctx, this.waitOracle());
     this.alarms = new AlarmMux(ctx.storage);
     this.sending = new Sending({
       storage: ctx.storage,
       env,
-      store: this.store,
+      get store() {
+        return stores().mail;
+      },
+      relay: () => relayFor(this.backendConfig.get(), this.credentials, env),
+      relayAll: () => this.stores.bridge !== null,
       alarms: this.alarms,
       deliver: (raw) => this.deliver(raw),
       changed: async (ids, origin) => {
@@ -136,16 +140,44 @@ export class Mailbox extends DurableObject<Env> {
   private get backendConfig() {
     return (this.#backendConfig ??= new BackendConfigStore(this.ctx.storage.sql));
   }
-  /** Set by the admin API when a mailbox is created or re-pointed; null = built-in store. */
+  /**
+   * Set by the admin API when a mailbox is created or re-pointed; null = built-in store. One object never
+   * mixes stores: bridging a mailbox that holds built-in mail, PIM items or own folders is refused (export
+   * and delete it first); pointing at other servers (or back to built-in) makes every device resynchronise.
+   */
   async setBackend(backend: BridgeBackend | null): Promise<void> {
-    this.backendConfig.set(backend);
+    const change = changeBackend(this.ctx.storage, this.backendConfig, backend);
+    if (change === "same") return;
+    this.#stores = undefined;
+    this.syncService = undefined;
+    this.#invitations = undefined;
+    if (change === "moved") await this.waits.hierarchyChanged();
   }
   async getBackend(): Promise<BridgeBackend | null> {
     return this.backendConfig.get();
   }
-  /** Front door, before a bridged mailbox's command: the login it just verified against the IMAP server. */
+  /**
+   * Front door, before a bridged mailbox's command: the login it just verified against the IMAP server.
+   * With it the object can turn on push from Dovecot (once) and send what waited for the login.
+   */
   async useCredentials(credentials: BackendCredentials): Promise<void> {
     this.credentials = credentials;
+    const backend = this.backendConfig.get();
+    const bridge = this.stores.bridge;
+    if (!backend || !bridge) return;
+    await ensurePush(this.ctx.storage.sql, backend, bridge, credentials, this.owner());
+    if (this.sending.outbox.loginArrived() > 0) await this.alarms.schedule(OUTBOX_ALARM, Date.now());
+  }
+
+  /**
+   * A bridged mailbox whose server sends no notifications (push "poll"): the Worker holding a waiting
+   * Ping or hanging Sync calls this every BRIDGE_POLL_SECONDS with the device's login. Re-reads the
+   * folders devices wait on and answers those with changes; returns how many (0 for a built-in mailbox).
+   */
+  async poll(credentials: BackendCredentials): Promise<number> {
+    if (!this.backendConfig.get()) return 0;
+    await this.useCredentials(credentials);
+    return this.waits.recheck();
   }
 
   /** Pushed by src/service on every subscription change. */
@@ -191,14 +223,24 @@ export class Mailbox extends DurableObject<Env> {
     return delivered;
   }
 
-  /** Calendars, address books, tasks and notes (built after `store`, whose tables it shares). */
-  get pim(): BuiltinPimStore {
-    return (this.#pim ??= new BuiltinPimStore(this.ctx.storage, this.store));
+  /** The stores of this object's backend (stores.ts), built once per instance and after each setBackend. */
+  private get stores(): MailboxStores {
+    return (this.#stores ??= buildStores(this.ctx, this.env, this.backendConfig.get(), () => this.credentials));
+  }
+
+  /** Mail: the built-in store, or the provider's IMAP server (+ DAV collections) when bridged. */
+  get store(): MailStore {
+    return this.stores.mail;
+  }
+
+  /** Calendars, address books, tasks and notes: built-in, or the provider's CalDAV/CardDAV server. */
+  get pim(): PimStore {
+    return this.stores.pim;
   }
 
   #invitations?: Invitations;
   private get invitations(): Invitations {
-    return (this.#invitations ??= new Invitations(this.store, this.pim, this.ctx.storage, () => this.owner()));
+    return (this.#invitations ??= new Invitations(() => this.stores, this.ctx.storage, () => this.owner()));
   }
 
   /** The mailbox address: this object's name (getByName). */
@@ -295,8 +337,14 @@ export class Mailbox extends DurableObject<Env> {
   async externalChange(folder: string | undefined, event: string): Promise<number> {
     if (event === "MailboxCreate" || event === "MailboxDelete" || event === "MailboxRename") return this.waits.hierarchyChanged();
     if (folder === undefined) return 0;
-    const ids = folderIdsForName(await this.store.listFolders(), folder);
+    const ids = await this.folderIdsFor(folder);
     return ids.length ? this.waits.changed(ids) : this.waits.hierarchyChanged(); // a folder we do not know: hierarchy out of date
+  }
+
+  /** A server mailbox name → folder ids; for a bridged mailbox from SQLite only (the push comes without a login). */
+  private async folderIdsFor(name: string): Promise<string[]> {
+    const bridge = this.stores.bridge;
+    return bridge ? bridgeFolderIds(bridge, name) : folderIdsForName(await this.store.listFolders(), name);
   }
 
   async webSocketMessage(): Promise<void> {
@@ -405,18 +453,4 @@ export class Mailbox extends DurableObject<Env> {
     const bind = <T>(name: string) => (typeof self[name] === "function" ? ((self[name] as (...a: unknown[]) => unknown).bind(this) as T) : undefined);
     return { pendingChanges: bind("pendingChanges"), hierarchyOutdated: bind("hierarchyOutdated") };
   }
-}
-
-/** IMAP name → folder ids: "INBOX" is the Inbox; otherwise the full path ("/" or "." separated), else the id itself. */
-export function folderIdsForName(folders: StoreFolder[], name: string): string[] {
-  if (name.toUpperCase() === "INBOX") return folders.filter((f) => f.type === FolderType.Inbox).map((f) => f.id);
-  const byId = new Map(folders.map((f) => [f.id, f]));
-  const path = (f: StoreFolder): string[] => {
-    const parts = [f.name];
-    for (let p = byId.get(f.parentId); p && parts.length < 64; p = byId.get(p.parentId)) parts.unshift(p.name);
-    return parts;
-  };
-  const hits = folders.filter((f) => path(f).join("/") === name || path(f).join(".") === name);
-  if (hits.length) return hits.map((f) => f.id);
-  return byId.has(name) ? [name] : [];
 }

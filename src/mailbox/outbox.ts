@@ -11,11 +11,21 @@ import { SmtpError, SmtpSession, type RecipientResult, type SmtpConfig } from ".
 const CHUNK = 1 << 20; // SQLite values in a Durable Object stay below 2 MB
 const BACKOFF_MIN = [1, 5, 15, 30, 60, 120, 240, 480];
 const CLIENT_ID_DAYS = 30;
+/** A message waiting for the account's login is looked at again this often anyway (its age still counts). */
+const LOGIN_WAIT_MS = 60 * 60_000;
+const NO_LOGIN = "4.7.0 waiting for the account's login (brought by the next device request)";
 
 export interface OutboxDeps {
   storage: DurableObjectStorage;
   directory: Directory;
-  smtp: () => SmtpConfig | null;
+  /**
+   * The relay for remote recipients; null: none configured; "no-login": a bridged mailbox's submission
+   * server needs the account's login and none is in memory: the message waits, without using up an
+   * attempt, until a device request brings the login (Outbox.loginArrived).
+   */
+  smtp: () => SmtpConfig | null | "no-login";
+  /** Every recipient, oneself and this service's mailboxes included, goes to the relay (bridged mailbox). */
+  relayAll?: () => boolean;
   /** Delivers into this mailbox (Inbox): DSNs and mail to oneself. */
   deliverSelf: (raw: Uint8Array) => Promise<void>;
   /** Delivers into another mailbox of this service. */
@@ -160,6 +170,16 @@ export class Outbox {
     this.d.storage.sql.exec(`UPDATE outbox SET next_attempt = min(next_attempt, ?) WHERE id = ?`, now, id);
   }
 
+  /** The account's login is in memory again: messages that waited for it are due now. Returns how many. */
+  loginArrived(now = Date.now()): number {
+    return this.d.storage.sql.exec(
+      `UPDATE outbox SET next_attempt = ? WHERE next_attempt > ? AND id IN (SELECT outbox_id FROM outbox_rcpt WHERE state = 'pending' AND last_error = ?) RETURNING id`,
+      now,
+      now,
+      NO_LOGIN,
+    ).toArray().length;
+  }
+
   /** Makes every waiting message due now (admin "retry now", tests). */
   makeAllDue(now = Date.now()) {
     this.d.storage.sql.exec(`UPDATE outbox SET next_attempt = ? WHERE next_attempt > ?`, now, now);
@@ -200,7 +220,12 @@ export class Outbox {
     const done = (rcpt: string) => sql.exec(`UPDATE outbox_rcpt SET state = 'sent', last_error = NULL WHERE outbox_id = ? AND rcpt = ?`, row.id, rcpt);
 
     const remote: string[] = [];
+    const relayAll = this.d.relayAll?.() ?? false;
     for (const rcpt of pending) {
+      if (relayAll) {
+        remote.push(rcpt);
+        continue;
+      }
       const self = row.envelope_from && rcpt.toLowerCase() === row.envelope_from.toLowerCase();
       try {
         const route = self ? null : await this.d.directory.route(rcpt);
@@ -220,9 +245,13 @@ export class Outbox {
       }
     }
 
+    let waitingForLogin = false;
     if (remote.length) {
       const cfg = this.d.smtp();
-      if (!cfg) for (const r of remote) temp.set(r, "4.3.5 no SMTP relay configured (SMTP_HOST)");
+      if (cfg === "no-login") {
+        waitingForLogin = true;
+        for (const r of remote) temp.set(r, NO_LOGIN);
+      } else if (!cfg) for (const r of remote) temp.set(r, "4.3.5 no SMTP relay configured (SMTP_HOST)");
       else if (pass.relayDown) for (const r of remote) temp.set(r, pass.relayDown);
       else {
         let results: RecipientResult[] | null = null;
@@ -250,8 +279,10 @@ export class Outbox {
       }
     }
 
-    const attempts = row.attempts + 1;
-    const expired = attempts >= this.d.maxAttempts || now - row.created >= this.d.maxAgeMs;
+    // Waiting for the login alone is not a failed attempt: only the message's age can end it.
+    const onlyWaiting = waitingForLogin && failed.length === 0 && [...temp.values()].every((e) => e === NO_LOGIN);
+    const attempts = row.attempts + (onlyWaiting ? 0 : 1);
+    const expired = (!onlyWaiting && attempts >= this.d.maxAttempts) || now - row.created >= this.d.maxAgeMs;
     for (const [rcpt, err] of temp) {
       if (expired) failed.push({ rcpt, status: "4.4.7", diagnostic: `x-local; gave up after ${attempts} attempts: ${err}` });
       else sql.exec(`UPDATE outbox_rcpt SET last_error = ? WHERE outbox_id = ? AND rcpt = ?`, err, row.id, rcpt);
@@ -275,7 +306,7 @@ export class Outbox {
         sql.exec(`DELETE FROM outbox WHERE id = ?`, row.id);
       });
     } else {
-      const wait = BACKOFF_MIN[Math.min(attempts - 1, BACKOFF_MIN.length - 1)]! * 60_000;
+      const wait = onlyWaiting ? LOGIN_WAIT_MS : BACKOFF_MIN[Math.min(attempts - 1, BACKOFF_MIN.length - 1)]! * 60_000;
       sql.exec(`UPDATE outbox SET attempts = ?, next_attempt = ? WHERE id = ?`, attempts, now + wait, row.id);
     }
   }

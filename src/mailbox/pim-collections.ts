@@ -1,9 +1,7 @@
 // Whole-collection import and export of the default calendar and address book (admin .ics/.vcf).
-import type { BuiltinStore } from "../store/builtin";
 import { joinCalendar, joinVcards, splitCalendar, splitVcards } from "../store/builtin/pim-objects";
-import type { BuiltinPimStore } from "../store/builtin/pim-store";
-import type { PimImportResult } from "../store/pim-types";
-import { FolderType, type FolderTypeValue } from "../store/types";
+import type { PimImportResult, PimStore } from "../store/pim-types";
+import { FolderType, type FolderTypeValue, type MailStore } from "../store/types";
 
 export type PimCollection = "calendar" | "contacts" | "tasks" | "notes";
 
@@ -14,13 +12,13 @@ const SHAPES: Record<PimCollection, { type: FolderTypeValue; components: string[
   contacts: { type: FolderType.Contacts, components: [] },
 };
 
-function folderId(store: BuiltinStore, kind: PimCollection): string {
+function folderId(store: MailStore, kind: PimCollection): string {
   const f = store.folderByType(SHAPES[kind].type);
   if (!f) throw new Error(`no default ${kind} folder`);
   return f.id;
 }
 
-export async function exportCollection(store: BuiltinStore, pim: BuiltinPimStore, kind: PimCollection): Promise<string> {
+export async function exportCollection(store: MailStore, pim: PimStore, kind: PimCollection): Promise<string> {
   const id = folderId(store, kind);
   const objects: string[] = [];
   for (let after: string | undefined; ; ) {
@@ -33,7 +31,7 @@ export async function exportCollection(store: BuiltinStore, pim: BuiltinPimStore
 }
 
 /** Replaces the collection with the objects of `text` (matched by UID). Throws PimConversionError on bad input. */
-export async function importCollection(store: BuiltinStore, pim: BuiltinPimStore, kind: PimCollection, text: string): Promise<PimImportResult & { folderId: string; skipped: number }> {
+export async function importCollection(store: MailStore, pim: PimStore, kind: PimCollection, text: string): Promise<PimImportResult & { folderId: string; skipped: number }> {
   const id = folderId(store, kind);
   const { objects, skipped } = kind === "contacts" ? { objects: splitVcards(text), skipped: 0 } : splitCalendar(text, SHAPES[kind].components);
   return { ...(await pim.replaceAll(id, objects)), folderId: id, skipped };

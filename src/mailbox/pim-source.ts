@@ -10,8 +10,7 @@ import { zoneForTimeZoneBlob } from "../eas/pim/timezone-rule";
 import { childText } from "../wbxml/tree";
 import type { WbxmlElement } from "../wbxml/types";
 import type { ChangePayload, ClientAdd, ClientMailChange, DeviceContext, ItemOptions, ItemPayload } from "../eas/sync-types";
-import type { BuiltinPimStore } from "../store/builtin/pim-store";
-import type { PimStamp } from "../store/pim-types";
+import { PimConflictError, type PimStamp, type PimStore } from "../store/pim-types";
 import type { ListOptions } from "../store/types";
 import type { CollectionSource } from "./collection-source";
 
@@ -42,7 +41,7 @@ function truncation(opts: ItemOptions): number | undefined {
 
 export class PimSource implements CollectionSource<PimStamp> {
   constructor(
-    private readonly pim: BuiltinPimStore,
+    private readonly pim: PimStore,
     private readonly itemClass: PimClass,
     private readonly settings: () => PimSettings,
     /** The zone a device last used in a calendar item it sent (remembered by the mailbox object). */
@@ -78,7 +77,7 @@ export class PimSource implements CollectionSource<PimStamp> {
     return { data: await this.toEas(s, opts) };
   }
 
-  async applyChange(s: PimStamp, ch: ClientMailChange): Promise<boolean> {
+  async applyChange(s: PimStamp, ch: ClientMailChange): Promise<boolean | "conflict"> {
     const folderId = s.folderId;
     const item = await this.pim.get(folderId, s.itemId);
     if (!item || ch.invalid) return false;
@@ -87,10 +86,13 @@ export class PimSource implements CollectionSource<PimStamp> {
       const data = ch.data ?? { ns: "AirSync", name: "ApplicationData", children: [] };
       this.learnZone(data, ch.device);
       const next = this.fromEas(data, ch.device, ch.supported, item.data, ch.instanceId, ch.deleteInstance);
-      await this.pim.put(folderId, next, { itemId: item.itemId });
+      // If-Match on what the device was shown: a change made on the server meanwhile (another client of the
+      // CalDAV/CardDAV server) wins, and the device gets the server's version.
+      await this.pim.put(folderId, next, { itemId: item.itemId, ifMatch: item.etag });
       return true;
     } catch (e) {
       if (e instanceof PimConversionError) return false;
+      if (e instanceof PimConflictError) return "conflict";
       throw e;
     }
   }
@@ -103,7 +105,13 @@ export class PimSource implements CollectionSource<PimStamp> {
   }
 
   async remove(s: PimStamp, folderId: string): Promise<void> {
-    await this.pim.delete(folderId, s.itemId);
+    try {
+      await this.pim.delete(folderId, s.itemId);
+    } catch (e) {
+      // Changed on the server since the device saw it: the server wins, the item stays and, no longer in
+      // the device's image, goes down again as an Add.
+      if (!(e instanceof PimConflictError)) throw e;
+    }
   }
 
   // ---------- conversions ----------

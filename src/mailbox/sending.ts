@@ -1,12 +1,12 @@
 // Wires outgoing mail into the mailbox object: its outbox, the relay settings from env, local delivery
 // to other mailbox objects, and the alarm slot "outbox".
-import type { BuiltinStore } from "../store/builtin";
-import { FolderType } from "../store/types";
+import { FolderType, type MailStore } from "../store/types";
 import type { AlarmMux } from "./alarms";
+import { defaultFolder } from "./delivery";
 import { AccountsDirectory } from "./directory";
 import { Outbox } from "./outbox";
 import { flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
-import { smtpConfigFromEnv } from "./smtp-client";
+import { type SmtpConfig, smtpConfigFromEnv } from "./smtp-client";
 import { DEFAULT_MAX_SEND_BYTES, DEFAULT_RECIPIENTS_PER_DAY, submitMessage, type SubmitRequest, type SubmitResult } from "./submit";
 
 export const OUTBOX_ALARM = "outbox";
@@ -14,9 +14,14 @@ export const OUTBOX_ALARM = "outbox";
 export interface SendingHost {
   storage: DurableObjectStorage;
   env: Env;
-  store: BuiltinStore;
+  /** Read at each use: the store changes when the backend does. */
+  readonly store: MailStore;
   alarms: AlarmMux;
   deliver(raw: Uint8Array, folderType?: number): Promise<unknown>;
+  /** The relay for this mailbox (a bridged one submits through its provider); default SMTP_* from env. */
+  relay?: () => SmtpConfig | null | "no-login";
+  /** Every recipient goes to the relay (a bridged mailbox: the provider delivers, oneself included). */
+  relayAll?: () => boolean;
   changed(folderIds: string[], origin?: string): Promise<void>;
 }
 
@@ -29,7 +34,8 @@ export class Sending {
     this.outbox = new Outbox({
       storage: host.storage,
       directory: new AccountsDirectory(env.DB, env),
-      smtp: () => smtpConfigFromEnv(env as unknown as Record<string, unknown>),
+      smtp: host.relay ?? (() => smtpConfigFromEnv(env as unknown as Record<string, unknown>)),
+      relayAll: host.relayAll,
       deliverSelf: async (raw) => {
         await host.deliver(raw);
       },
@@ -37,7 +43,7 @@ export class Sending {
         await env.MAILBOX.getByName(address).deliver(raw);
       },
       saveSent: async (raw) => {
-        const sent = host.store.folderByType(FolderType.SentItems);
+        const sent = await defaultFolder(host.store, FolderType.SentItems);
         if (!sent) return;
         await host.store.appendMessage(sent.id, raw, { seen: true });
         await host.changed([sent.id], "send");

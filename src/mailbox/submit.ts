@@ -1,9 +1,10 @@
 // What the mailbox object does with SendMail / SmartReply / SmartForward: refuse a ClientId already used
 // (status 118), find the original for Smart*, build the outgoing message, check its size, write it to
 // the outbox durably, save the Sent Items copy, and wake the alarm that delivers it.
-import type { BuiltinStore } from "../store/builtin";
-import { FolderType, StoreNotFoundError } from "../store/types";
+import { FolderType, type MailStore, StoreNotFoundError } from "../store/types";
 import { composeSmart, type SmartKind } from "./compose";
+import { defaultFolder } from "./delivery";
+import { parseServerId } from "./ids";
 import type { Outbox } from "./outbox";
 import { ComposeError, ComposeStatus, type ComposeStatusValue, flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
 
@@ -30,7 +31,7 @@ export interface SubmitRequest {
 export type SubmitResult = { ok: true; outboxId: number } | { ok: false; status: ComposeStatusValue; message: string };
 
 export interface SubmitDeps {
-  store: BuiltinStore;
+  store: MailStore;
   outbox: Outbox;
   maxBytes: number;
   /** Send quota: recipients per rolling 24 hours (protects the relay's reputation from a stolen password). */
@@ -92,7 +93,7 @@ async function submit(d: SubmitDeps, req: SubmitRequest): Promise<SubmitResult> 
   const touched: string[] = [];
   if (req.saveInSent) {
     try {
-      const sent = d.store.folderByType(FolderType.SentItems);
+      const sent = await defaultFolder(d.store, FolderType.SentItems);
       if (sent) {
         await d.store.appendMessage(sent.id, prepared.sentCopy, { seen: true });
         d.outbox.markSentSaved(outboxId);
@@ -116,7 +117,8 @@ async function submit(d: SubmitDeps, req: SubmitRequest): Promise<SubmitResult> 
 }
 
 function locate(s: NonNullable<SubmitRequest["smart"]>): { folderId: string; itemId: string } | null {
-  if (s.folderId && s.itemId) return { folderId: s.folderId, itemId: s.itemId };
+  // ItemId is the id "returned in the Sync command response" (MS-ASCMD_R3202): our ServerId "folder:item"; a bare item id still works.
+  if (s.folderId && s.itemId) return { folderId: s.folderId, itemId: parseServerId(s.itemId)?.itemId ?? s.itemId };
   const m = s.longId ? /^([^:]+):(.+)$/.exec(s.longId) : null;
   return m ? { folderId: m[1]!, itemId: m[2]! } : null;
 }

@@ -454,7 +454,13 @@ export class SyncEngine {
       const serverNewer = h !== null && s.modseq > h.modseq;
       // [MS-ASCMD] 2.2.3.34 Conflict: 1 (default) the server object wins; its change goes down next.
       if (serverNewer && options.conflict !== 0) continue;
-      if (!(await src.applyChange(s, supported ? { ...ch, supported } : ch))) {
+      const applied = await src.applyChange(s, supported ? { ...ch, supported } : ch);
+      if (applied === "conflict") {
+        // The device's image keeps the modseq it had: the server's version is newer and goes down as a Change.
+        responses.changes.push({ serverId: ch.serverId, status: SyncStatus.Conflict });
+        continue;
+      }
+      if (!applied) {
         responses.changes.push({ serverId: ch.serverId, status: SyncStatus.ConversionError });
         continue;
       }

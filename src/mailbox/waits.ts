@@ -126,8 +126,24 @@ export class Waits {
     for (const ws of this.ctx.getWebSockets()) {
       const att = attachmentOf(ws);
       if (!att || att.d === origin) continue;
-      if (this.oracle.hierarchyOutdated && !(await this.oracle.hierarchyOutdated(att.d))) continue;
+      if (this.oracle.hierarchyOutdated && !(await this.oracle.hierarchyOutdated(att.d).catch(outdatedIfUnreachable))) continue;
       if (this.finish(ws, { t: "hierarchy" })) woken++;
+    }
+    return woken;
+  }
+
+  /**
+   * Looks again at every waiting device's folders (a bridged mailbox polled while devices wait) and
+   * answers those with changes. A store that cannot be read now wakes nobody: polling is no announcement.
+   */
+  async recheck(): Promise<number> {
+    let woken = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = attachmentOf(ws);
+      const row = att ? this.row(att) : null;
+      if (!att || !row) continue;
+      const msg = await this.evaluate(att.d, row.folders, row.folders, false, false);
+      if (msg && this.finish(ws, msg)) woken++;
     }
     return woken;
   }
@@ -159,14 +175,23 @@ export class Waits {
    * What a wait on `watched` should answer now, or null to keep waiting. `touched` are the watched folders
    * the triggering change concerns (all of them for the check before waiting).
    */
-  private async evaluate(deviceId: string, watched: string[], touched: string[], beforeWait: boolean): Promise<WaitMessage | null> {
+  private async evaluate(deviceId: string, watched: string[], touched: string[], beforeWait: boolean, announced = !beforeWait): Promise<WaitMessage | null> {
     // A hierarchy that changed while the device waits is announced through hierarchyChanged (folder
     // operations, webhook); checked here only before the wait starts, so item changes stay cheap.
-    if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId))) return { t: "hierarchy" };
+    if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId).catch(keepWaitingIfUnreachable))) return { t: "hierarchy" };
     if (touched.length === 0) return null;
     if (this.oracle.pendingChanges) {
       // Report every watched folder with something to fetch, not only the one that changed now.
-      const pending = await this.oracle.pendingChanges(deviceId, watched);
+      let pending: string[];
+      try {
+        pending = await this.oracle.pendingChanges(deviceId, watched);
+      } catch (e) {
+        // A bridged mailbox's store cannot be read now (no login in memory: the object was evicted while
+        // the phone waits, the usual case; or the server is down). A change was announced for `touched`:
+        // wake for those folders only rather than fail; before the wait, or when polling, nothing was announced.
+        if (!unreachable(e)) throw e;
+        pending = announced ? touched : [];
+      }
       return pending.length > 0 ? { t: "changes", folders: pending } : null;
     }
     return beforeWait ? null : { t: "changes", folders: touched };
@@ -192,6 +217,21 @@ export class Waits {
     if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
     return ok;
   }
+}
+
+/** The store behind the oracle cannot answer now (StoreUnavailableError, StoreAuthError; names survive RPC). */
+function unreachable(e: unknown): boolean {
+  return e instanceof Error && (e.name === "StoreUnavailableError" || e.name === "StoreAuthError");
+}
+
+function outdatedIfUnreachable(e: unknown): boolean {
+  if (unreachable(e)) return true;
+  throw e;
+}
+
+function keepWaitingIfUnreachable(e: unknown): boolean {
+  if (unreachable(e)) return false;
+  throw e;
 }
 
 function attachmentOf(ws: WebSocket): Attachment | null {

@@ -1,22 +1,26 @@
-// The user directory behind Basic authentication. Built in: accounts in D1 (table `accounts`). A later
-// bridge directory logs in to the user's mail server instead and implements the same interface.
+// The user directory behind Basic authentication. Built in: accounts in D1 (table `accounts`). Bridged
+// mailboxes (table `mailbox_backends`) are checked by their IMAP server instead (bridge-directory.ts).
 import { eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { accounts } from "../db/schema";
+import { accounts, mailboxBackends } from "../db/schema";
 import { normaliseAddress } from "./address";
+import { BridgeAuthenticator } from "./bridge-directory";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./password";
-import { VerifiedCredentialCache } from "./verified-cache";
+import { hashBinding, VerifiedCredentialCache } from "./verified-cache";
 
 export { normaliseAddress } from "./address";
 
 export type AuthResult =
-  | { ok: true; address: string }
+  /** `bridged`: the mailbox lives on the provider's servers; the front door hands the login to its object. */
+  | { ok: true; address: string; bridged?: { push: "notify" | "poll" } }
   /** invalid: not an address; unknown: no such account; locked: too many failures, password not even checked. */
   | { ok: false; reason: "invalid" | "unknown" | "wrong_password" | "locked"; lockedUntil?: Date };
 
 export interface UserDirectory {
   /** `login` is what the device sent (user@domain or domain\user); the result carries the canonical address. */
   authenticate(login: string, password: string): Promise<AuthResult>;
+  /** A backend refused the address's login after the directory accepted it: drop any cached success. */
+  forget?(address: string): void;
 }
 
 export class DirectoryError extends Error {
@@ -51,14 +55,17 @@ const MAX_PASSWORD = 1024;
 
 export class D1UserDirectory implements UserDirectory {
   private readonly db;
+  private readonly bridge: BridgeAuthenticator;
 
   constructor(
     d1: D1Database,
     private readonly policy: LockoutPolicy = DEFAULT_LOCKOUT,
     private readonly now: () => number = Date.now,
     private readonly cache: VerifiedCredentialCache = sharedCache,
+    bridge?: BridgeAuthenticator,
   ) {
     this.db = drizzle(d1);
+    this.bridge = bridge ?? new BridgeAuthenticator(this.db, policy, now);
   }
 
   async authenticate(login: string, password: string): Promise<AuthResult> {
@@ -67,7 +74,12 @@ export class D1UserDirectory implements UserDirectory {
       await burnPasswordCheck(password);
       return { ok: false, reason: "invalid" };
     }
-    const [row] = await this.db.select().from(accounts).where(eq(accounts.address, address)).limit(1);
+    // One round trip for both kinds of mailbox.
+    const [[row], [bridged]] = await this.db.batch([
+      this.db.select().from(accounts).where(eq(accounts.address, address)).limit(1),
+      this.db.select().from(mailboxBackends).where(eq(mailboxBackends.address, address)).limit(1),
+    ]);
+    if (bridged) return this.bridge.authenticate(bridged, password);
     if (!row) {
       await burnPasswordCheck(password);
       return { ok: false, reason: "unknown" };
@@ -76,9 +88,10 @@ export class D1UserDirectory implements UserDirectory {
       return { ok: false, reason: "locked", lockedUntil: row.lockedUntil };
     }
     const stored = { hash: row.passwordHash, salt: row.salt, iterations: row.iterations };
-    const ok = (await this.cache.has(address, stored, password)) || (await verifyPassword(password, stored));
+    const binding = hashBinding(stored);
+    const ok = (await this.cache.has(address, binding, password)) || (await verifyPassword(password, stored));
     if (ok) {
-      await this.cache.add(address, stored, password);
+      await this.cache.add(address, binding, password);
       if (row.failedAttempts !== 0 || row.lockedUntil) {
         await this.db.update(accounts).set({ failedAttempts: 0, lockedUntil: null }).where(eq(accounts.address, address));
       }
@@ -87,20 +100,43 @@ export class D1UserDirectory implements UserDirectory {
     return this.recordFailure(address);
   }
 
-  private async recordFailure(address: string): Promise<AuthResult> {
-    const [r] = await this.db
-      .update(accounts)
-      .set({ failedAttempts: sql`${accounts.failedAttempts} + 1` })
-      .where(eq(accounts.address, address))
-      .returning({ failedAttempts: accounts.failedAttempts });
-    const failures = r?.failedAttempts ?? 0;
-    if (failures > 0 && failures % this.policy.failuresPerLock === 0) {
-      const lockedUntil = new Date(this.now() + lockSeconds(failures, this.policy) * 1000);
-      await this.db.update(accounts).set({ lockedUntil }).where(eq(accounts.address, address));
-      return { ok: false, reason: "locked", lockedUntil };
-    }
-    return { ok: false, reason: "wrong_password" };
+  forget(address: string): void {
+    this.bridge.forget(address);
   }
+
+  private recordFailure(address: string): Promise<AuthResult> {
+    return countFailure(
+      async () => {
+        const [r] = await this.db
+          .update(accounts)
+          .set({ failedAttempts: sql`${accounts.failedAttempts} + 1` })
+          .where(eq(accounts.address, address))
+          .returning({ failedAttempts: accounts.failedAttempts });
+        return r?.failedAttempts ?? 0;
+      },
+      async (lockedUntil) => {
+        await this.db.update(accounts).set({ lockedUntil }).where(eq(accounts.address, address));
+      },
+      this.policy,
+      this.now,
+    );
+  }
+}
+
+/** One more failed login: `increment` counts it and returns the count; every `failuresPerLock`-th locks. */
+export async function countFailure(
+  increment: () => Promise<number>,
+  lock: (until: Date) => Promise<void>,
+  policy: LockoutPolicy,
+  now: () => number,
+): Promise<AuthResult> {
+  const failures = await increment();
+  if (failures > 0 && failures % policy.failuresPerLock === 0) {
+    const lockedUntil = new Date(now() + lockSeconds(failures, policy) * 1000);
+    await lock(lockedUntil);
+    return { ok: false, reason: "locked", lockedUntil };
+  }
+  return { ok: false, reason: "wrong_password" };
 }
 
 const sharedCache = new VerifiedCredentialCache();
@@ -121,6 +157,8 @@ function requireAddress(address: string): string {
 export async function createAccount(db: D1Database, address: string, password: string): Promise<{ address: string }> {
   const a = requireAddress(address);
   checkPassword(password);
+  const [bridged] = await drizzle(db).select({ address: mailboxBackends.address }).from(mailboxBackends).where(eq(mailboxBackends.address, a)).limit(1);
+  if (bridged) throw new DirectoryError("exists", 409, `a bridged mailbox already exists: ${a}`);
   const h = await hashPassword(password);
   const inserted = await drizzle(db)
     .insert(accounts)

@@ -150,6 +150,16 @@ export interface MailStore {
   deleteItem(folderId: string, itemId: string): Promise<void>;
   /** Deletes every item of the folder (and its subfolders when asked). */
   emptyFolder(folderId: string, includeSubfolders: boolean): Promise<void>;
+
+  /**
+   * The default folder of a type (Inbox, Drafts, Deleted Items, Sent Items, Calendar…) or null.
+   * Synchronous, from the object's SQLite only: callers use it mid-request and without a backend login.
+   */
+  folderByType(type: FolderTypeValue): StoreFolder | null;
+  /** Like appendMessage, with the Date header as arrival time (never in the future): admin import. */
+  importMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>): Promise<string>;
+  /** Drops tombstones older than `olderThan` (ms) and raises the folders' tombstoneFloor; returns how many. */
+  pruneTombstones(olderThan: number): number;
 }
 
 /** Thrown by a store when its backend cannot be reached; the front door answers 503 with Retry-After. */

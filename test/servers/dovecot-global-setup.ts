@@ -5,9 +5,17 @@ import type { TestProject } from "vitest/node";
 import { type DovecotInfo, startDovecot } from "./dovecot";
 import { startControl } from "./control";
 import { startFlakyImap } from "./flaky-imap";
+import { startSmtpSink } from "../smtp-sink";
+import { freePort } from "../free-port";
+
+/** Dovecot accounts named by address, for bridged mailboxes; the password of "ann@bridge.test" is "ann secret". */
+export const BRIDGE_USERS = ["ann@bridge.test", "ben@bridge.test", "cid@bridge.test", "dee@bridge.test", "eli@bridge.test", "fay@bridge.test", "gus@bridge.test", "hal@bridge.test", "ike@bridge.test", "joy@bridge.test", "kit@bridge.test", "lee@bridge.test"];
 
 /** HTTP Basic credentials Dovecot's OX push driver puts on its calls (in the driver URL). */
 export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
+
+/** Accounts of the bridged-mailbox tests (test/workers/bridge-mailbox-*.test.ts), one per test file. */
+export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy"];
 
 export interface TestServers {
   dovecot: DovecotInfo;
@@ -28,7 +36,13 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
   let dovecot: Awaited<ReturnType<typeof startDovecot>>;
   try {
     dovecot = await startDovecot({
-      users: ["alice", "bob", "carol", "dave", "erin", "frank"].map((user) => ({ user, password: `${user} secret` })),
+      users: [
+        ...["alice", "bob", "carol", "dave", "erin", "frank", ...BRIDGE_MAILBOX_USERS].map((user) => ({ user, password: `${user} secret` })),
+        // The bridged-mailbox tests log in as "grace@bridge.test" and, as another client, as "grace": one maildir (%n).
+        ...BRIDGE_MAILBOX_USERS.map((user) => ({ user: `${user}@bridge.test`, password: `${user} secret` })),
+        // Bridged mailboxes log in with their address (BRIDGE.md): "ann@bridge.test" / "ann secret".
+        ...BRIDGE_USERS.map((user) => ({ user, password: `${user.split("@")[0]} secret` })),
+      ],
       pushUrl,
     });
   } catch (e) {
@@ -56,9 +70,17 @@ export default async function setup(project: TestProject) {
   project.provide("dovecot", servers.dovecot);
   project.provide("flakyImap", servers.flakyImap);
   project.provide("controlUrl", servers.controlUrl);
+  // The submission server of the bridged-mailbox tests: AUTH required, with the accounts' own logins
+  // ("<user>@<domain>" / "<user> secret", as on the test Dovecot).
+  const submission = await startSmtpSink({
+    port: await freePort(),
+    authRequired: true,
+    accounts: (user, password) => BRIDGE_MAILBOX_USERS.some((u) => user.startsWith(`${u}@`) && password === `${u} secret`),
+  });
+  project.provide("bridgeSubmission", { port: submission.port, controlUrl: `http://127.0.0.1:${submission.controlPort}` });
   return async () => {
     process.off("exit", onExit);
-    await servers.stop();
+    await Promise.all([servers.stop(), submission.stop()]);
   };
 }
 
@@ -69,5 +91,7 @@ declare module "vitest" {
     flakyImap: { drop: number; silent: number };
     /** test/servers/control.ts: recorded push notifications, LMTP delivery on request. */
     controlUrl: string;
+    /** SMTP submission server of the bridged-mailbox tests (test/smtp-sink.ts, AUTH with the account's login). */
+    bridgeSubmission: { port: number; controlUrl: string };
   }
 }

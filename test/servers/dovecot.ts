@@ -3,7 +3,7 @@
 // a CA made here with openssl) and LMTP for delivery. Runs from Node (vitest globalSetup, e2e set-up).
 // Needs the Debian packages dovecot-imapd and dovecot-lmtpd, and openssl.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -86,7 +86,8 @@ protocol imap {
 }
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%n ${dir}/users
+  # %u: users named by address (bridged mailboxes log in as user@domain) are looked up as such.
+  args = scheme=PLAIN username_format=%u ${dir}/users
 }
 userdb {
   driver = static
@@ -127,6 +128,15 @@ service lmtp {
   inet_listener lmtp {
     address = 127.0.0.1
     port = ${ports.lmtp}
+  }
+}
+# Dovecot delays every login from an IP after failed ones there (anvil auth penalty: 2, 4, 8, 15 s, even
+# for other users' right passwords). All tests log in from 127.0.0.1 and some fail on purpose: without this,
+# one test's wrong passwords would stall the others. (A bridge's logins all come from the Worker's egress
+# addresses: see README "Bridging a provider's mailbox".)
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
   }
 }
 service pop3-login {
@@ -189,7 +199,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
   const { uid, gid } = mailOwner();
   mkdirSync(path.join(dir, "mail"));
   chownSync(path.join(dir, "mail"), uid, gid);
-  writeFileSync(path.join(dir, "users"), users.map((u) => `${u.user}:{PLAIN}${u.password}::::::`).join("\n") + "\n");
+  writeFileSync(path.join(dir, "users"), users.map(passwdLine).join(""));
   const certs = serverCertificate(dir);
   const taken = new Set<number>();
   const distinctPort = async () => {
@@ -237,6 +247,19 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function passwdLine(u: DovecotUser): string {
+  if (/[:\n]/.test(u.user + u.password)) throw new Error(`no ':' or newline in a test login: ${u.user}`);
+  return `${u.user}:{PLAIN}${u.password}::::::\n`;
+}
+
+/**
+ * Adds a login to a running Dovecot (its passwd-file is re-read when it changes). Its maildir, made on first
+ * use, is mail/<local part> under the Dovecot folder.
+ */
+export function addDovecotUser(info: Pick<DovecotInfo, "dir">, user: DovecotUser): void {
+  appendFileSync(path.join(info.dir, "users"), passwdLine(user));
 }
 
 function readLog(dir: string): string {

@@ -8,7 +8,7 @@
 //   any method on /broken/stall/…   → 207 headers, then the body never comes
 //   any method on /broken/garbage/… → 207 with an HTML body
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,6 +18,11 @@ export const RADICALE_USER = "alice";
 export const RADICALE_PASSWORD = "dav-secret";
 /** A second account (same password) for tests that must not see alice's collections. */
 export const RADICALE_OTHER_USER = "bob";
+/**
+ * Accounts of the bridged-mailbox tests: the same login as on the test Dovecot (the address, whose local
+ * part Dovecot keeps, and "<user> secret"), as a provider's IMAP and DAV servers share one account.
+ */
+export const RADICALE_BRIDGE_USERS = ["grace", "heidi", "ivan", "judy"].map((u) => ({ user: `${u}@bridge.test`, password: `${u} secret` }));
 
 export interface RadicaleServer {
   url: string;
@@ -33,11 +38,17 @@ function radicaleCommand(config: string): [string, string[]] {
   return ["python3", ["-m", "radicale", "--config", config]];
 }
 
+/** Adds a login to a running Radicale (htpasswd is read at each login). */
+export function addRadicaleUser(server: Pick<RadicaleServer, "dir">, user: string, password: string): void {
+  if (/[:\n]/.test(user + password)) throw new Error(`no ':' or newline in a test login: ${user}`);
+  appendFileSync(path.join(server.dir, "users"), `${user}:${password}\n`);
+}
+
 export async function startRadicale(opts: { port?: number; controlPort?: number } = {}): Promise<RadicaleServer> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), "radicale-"));
   const config = path.join(dir, "config");
-  writeFileSync(path.join(dir, "users"), `${RADICALE_USER}:${RADICALE_PASSWORD}\n${RADICALE_OTHER_USER}:${RADICALE_PASSWORD}\n`);
+  writeFileSync(path.join(dir, "users"), `${RADICALE_USER}:${RADICALE_PASSWORD}\n${RADICALE_OTHER_USER}:${RADICALE_PASSWORD}\n` + RADICALE_BRIDGE_USERS.map((u) => `${u.user}:${u.password}\n`).join(""));
   writeFileSync(
     config,
     [

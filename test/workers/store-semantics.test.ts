@@ -18,7 +18,7 @@ const mail = (subject = `Message ${++n}`) =>
   );
 
 function withStore<T>(mailbox: string, fn: (s: BuiltinStore) => Promise<T>): Promise<T> {
-  return runInDurableObject(env.MAILBOX.getByName(mailbox), (mb: Mailbox) => fn(mb.store));
+  return runInDurableObject(env.MAILBOX.getByName(mailbox), (mb: Mailbox) => fn(mb.store as BuiltinStore));
 }
 
 describe("modseq and changesSince", () => {

@@ -102,18 +102,7 @@ export class DavPimStore implements PimStore {
   }
 
   private localCollections(): StoreFolder[] {
-    return this.sql
-      .all<FolderRow & { name: string; kind: string; components: string }>(
-        `SELECT f.*, c.name, c.kind, c.components FROM dav_folders f JOIN dav_collections c ON c.seq = f.coll WHERE c.gone = 0 ORDER BY f.seq`,
-      )
-      .map((f) => ({
-        id: folderId(f.seq),
-        parentId: "0",
-        // A calendar holding events and tasks shows as two folders; the tasks one says so.
-        name: f.component === "VTODO" && f.components.split(",").includes("VEVENT") ? `${f.name} (tasks)` : f.name,
-        type: f.type as FolderTypeValue,
-        itemClass: f.component === "VEVENT" ? "Calendar" : f.component === "VTODO" ? "Tasks" : "Contacts",
-      }));
+    return davLocalFolders(this.storage);
   }
 
   private recordCollections(found: DavCollectionInfo[]) {
@@ -463,6 +452,28 @@ export class DavPimStore implements PimStore {
       horizon: r.horizon,
     };
   }
+}
+
+
+/**
+ * The collections as last discovered, from the mailbox object's SQLite only (no request, no login): what a
+ * bridged mailbox needs synchronously (default Calendar/Contacts/Tasks folder, push without a login).
+ */
+export function davLocalFolders(storage: DurableObjectStorage): StoreFolder[] {
+  for (const stmt of DAV_TABLES) storage.sql.exec(stmt);
+  return storage.sql
+    .exec<FolderRow & { name: string; kind: string; components: string }>(
+      `SELECT f.*, c.name, c.kind, c.components FROM dav_folders f JOIN dav_collections c ON c.seq = f.coll WHERE c.gone = 0 ORDER BY f.seq`,
+    )
+    .toArray()
+    .map((f) => ({
+      id: folderId(f.seq),
+      parentId: "0",
+      // A calendar holding events and tasks shows as two folders; the tasks one says so.
+      name: f.component === "VTODO" && f.components.split(",").includes("VEVENT") ? `${f.name} (tasks)` : f.name,
+      type: f.type as FolderTypeValue,
+      itemClass: f.component === "VEVENT" ? "Calendar" : f.component === "VTODO" ? "Tasks" : "Contacts",
+    }));
 }
 
 function folderId(seq: number): string {

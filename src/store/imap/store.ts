@@ -51,7 +51,11 @@ import {
 
 export interface ImapStoreConfig {
   endpoint: ImapEndpoint;
-  credentials: ImapCredentials;
+  /**
+   * The account's login, or a getter read at each session opening (a bridged mailbox hands it over in
+   * memory with each device request; the getter throws StoreUnavailableError while none is there).
+   */
+  credentials: ImapCredentials | (() => ImapCredentials);
   session?: ImapSessionOptions;
   /** Close the IMAP session this long after the last call (ms). */
   idleMs?: number;
@@ -97,7 +101,8 @@ export class ImapStore implements MailStore {
         if (!this.session?.alive) {
           this.session = null;
           this.selected = null;
-          this.session = await ImapSession.open(this.config.endpoint, this.config.credentials, this.config.session);
+          const login = this.config.credentials;
+          this.session = await ImapSession.open(this.config.endpoint, typeof login === "function" ? login() : login, this.config.session);
           this.stats.sessions++;
           if (this.session.has("QRESYNC")) await this.session.command(["ENABLE", "QRESYNC"]);
         }
@@ -238,6 +243,11 @@ export class ImapStore implements MailStore {
       .map((r) => ({ id: String(r.id), parentId: parentOf(r, byPath), name: leafName(r), type: r.type as FolderTypeValue, itemClass: "Email" }));
   }
 
+  /** The folders as of the last LIST, from SQLite only (no session, no login). */
+  localFolders(): StoreFolder[] {
+    return this.toFolders(this.rows().map((row) => ({ row })));
+  }
+
   /**
    * The default folder of a type (Inbox, Drafts, Deleted Items, Sent Items) as of the last LIST, or null.
    * Synchronous, from SQLite only, like BuiltinStore.folderByType (the sync engine calls it mid-request).
@@ -245,7 +255,7 @@ export class ImapStore implements MailStore {
   folderByType(type: FolderTypeValue): StoreFolder | null {
     if (type === FolderType.UserMail) return null;
     const row = this.all<FolderRow>(`SELECT * FROM imap_folders WHERE type = ? ORDER BY id LIMIT 1`, type)[0];
-    return row ? this.toFolders(this.rows().map((r) => ({ row: r }))).find((f) => f.id === String(row.id))! : null;
+    return row ? this.localFolders().find((f) => f.id === String(row.id))! : null;
   }
 
   /**
@@ -418,6 +428,14 @@ export class ImapStore implements MailStore {
    */
   private async refresh(s: ImapSession, row: FolderRow): Promise<FolderRow> {
     const modseqs = s.has("CONDSTORE") && s.has("QRESYNC");
+    // STATUS of the selected mailbox answers from this session's view of it (RFC 9051 §6.3.11): another
+    // client's flag changes, or the mailbox deleted and recreated (new UIDVALIDITY), would go unseen while
+    // the session is kept between calls. Unselect first (NOOP where UNSELECT is missing; never CLOSE, which
+    // expunges).
+    if (this.selected?.path === row.path) {
+      await s.command(s.has("UNSELECT") ? ["UNSELECT"] : ["NOOP"]);
+      if (s.has("UNSELECT")) this.selected = null;
+    }
     const st = await this.status(s, row.path, modseqs ? "(UIDVALIDITY HIGHESTMODSEQ)" : "(UIDVALIDITY)");
     const validity = Number(str(st.get("UIDVALIDITY")));
     const highest = modseqs ? Number(str(st.get("HIGHESTMODSEQ"))) : 0;
@@ -915,5 +933,8 @@ export class ImapStore implements MailStore {
 
 function translate(e: unknown): unknown {
   if (e instanceof ImapCommandError && /^NONEXISTENT/.test(e.code)) return new StoreNotFoundError(e.message);
+  // A NO the operation did not handle itself, often without a code (Dovecot: "NO Mailbox was deleted under
+  // us" when another session changes the folder): the device retries, and the next look sees the new state.
+  if (e instanceof ImapCommandError && e.status === "NO") return new StoreUnavailableError(e.message);
   return e;
 }

@@ -1,0 +1,158 @@
+// Issue 8 §3 "where a server sends no notifications, poll while (and only while) a device waits": for a
+// bridged mailbox with push "poll", the Worker holding a Ping or hanging Sync calls mailbox.poll(credentials)
+// every BRIDGE_POLL_SECONDS, stops when the wait ends, and a failing poll never ends the wait with an error.
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, inject, it, vi } from "vitest";
+import type { EasRequest } from "../../src/eas/command";
+import { hangSync } from "../../src/eas/sync-wait";
+import { bridgePollSeconds, DEFAULT_BRIDGE_POLL_SECONDS, startBridgePolling, waitForChanges, type WaitingRequest } from "../../src/eas/wait";
+import type { BackendCredentials } from "../../src/mailbox/backend";
+import { Mailbox } from "../../src/mailbox/mailbox";
+import { child, childrenNamed, childText, type WbxmlElement } from "../../src/wbxml";
+import { TestPhone } from "./helpers/phone";
+import { touchFolder } from "./helpers/store-touch";
+import { easRequest, waitsOpen } from "./push-helpers";
+
+vi.setConfig({ testTimeout: 20_000 });
+
+const CREDS: BackendCredentials = { username: "poll@bridge.test", password: "pw" };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A mailbox stand-in that only counts polls (the timer's own behaviour, before the object's poll exists). */
+function counting(poll: (n: number) => Promise<number> = async () => 0) {
+  const calls: BackendCredentials[] = [];
+  const mailbox = { poll: (c: BackendCredentials) => (calls.push(c), poll(calls.length)) };
+  return { calls, req: (over: Partial<WaitingRequest> = {}) => ({ mailbox, deviceId: "d", credentials: CREDS, backendPush: "poll", ...over }) as unknown as WaitingRequest };
+}
+
+describe("the poll timer", () => {
+  it("BRIDGE_POLL_SECONDS: whole seconds ≥ 1, default 60 (wrangler.toml [vars])", () => {
+    expect(bridgePollSeconds({})).toBe(DEFAULT_BRIDGE_POLL_SECONDS);
+    expect(bridgePollSeconds({ BRIDGE_POLL_SECONDS: "15" })).toBe(15);
+    for (const bad of ["0", "-5", "1.5", "soon", ""]) expect(bridgePollSeconds({ BRIDGE_POLL_SECONDS: bad }), bad).toBe(60);
+    expect(bridgePollSeconds()).toBe(60);
+  });
+
+  it("polls every interval with the request's credentials, and not after it is stopped", async () => {
+    const { calls, req } = counting();
+    const stop = startBridgePolling(req(), 1);
+    await sleep(2300);
+    expect(calls).toEqual([CREDS, CREDS]);
+    stop();
+    await sleep(1300);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("only for a bridged mailbox whose push is \"poll\"", async () => {
+    const { calls, req } = counting();
+    const stops = [startBridgePolling(req({ backendPush: "notify" }), 1), startBridgePolling(req({ credentials: undefined, backendPush: undefined }), 1), startBridgePolling(req({ credentials: undefined }), 1)];
+    await sleep(1300);
+    stops.forEach((s) => s());
+    expect(calls).toHaveLength(0);
+  });
+
+  it("a failing poll is logged and retried at the next tick; a slow one is never stacked", async () => {
+    const failing = counting(async () => {
+      throw new Error("IMAP 127.0.0.1:1 unavailable");
+    });
+    const stop = startBridgePolling(failing.req(), 1);
+    await sleep(2300);
+    stop();
+    expect(failing.calls).toHaveLength(2);
+
+    const slow = counting(() => sleep(2500).then(() => 0));
+    const stopSlow = startBridgePolling(slow.req(), 1);
+    await sleep(3300);
+    stopSlow();
+    expect(slow.calls).toHaveLength(1);
+  });
+});
+
+describe("a waiting request drives the polls (real mailbox object for the wait, counted poll)", () => {
+  /** The real object for the wait socket; poll counted and, on its 2nd call, finding a change as the bridge's would. */
+  function shim(user: string, onPoll: (n: number) => Promise<void>) {
+    const stub = env.MAILBOX.getByName(user);
+    let polls = 0;
+    const mailbox = {
+      fetch: (input: RequestInfo, init?: RequestInit) => stub.fetch(input, init),
+      poll: async () => {
+        polls++;
+        await onPoll(polls);
+        return 0;
+      },
+    };
+    const req = { ...easRequest(user, "d", null), mailbox, credentials: { username: user, password: "x" }, backendPush: "poll" } as unknown as EasRequest;
+    return { req, polls: () => polls };
+  }
+
+  it("a hanging Sync that times out was polled each interval, and the polling stopped with it", async () => {
+    const s = shim("pollwait1@bridge.test", async () => {});
+    const started = Date.now();
+    expect(await waitForChanges(s.req, { collections: ["1"], seconds: 3, kind: "sync", pollSeconds: 1 })).toEqual({ kind: "timeout" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    expect(s.polls()).toBe(2);
+    await sleep(1300);
+    expect(s.polls()).toBe(2);
+  });
+
+  it("a change the poll finds answers the wait (Sync 'changes'), and polling stops", async () => {
+    const user = "pollwait2@bridge.test";
+    const s = shim(user, async (n) => {
+      if (n !== 2) return;
+      await touchFolder(user, "1");
+      await env.MAILBOX.getByName(user).changed(["1"]);
+    });
+    const t0 = Date.now();
+    const outcome = waitForChanges(s.req, { collections: ["1"], seconds: 60, kind: "sync", pollSeconds: 1 });
+    await waitsOpen(user, 1);
+    expect(await outcome).toEqual({ kind: "changes", folders: ["1"] });
+    expect(Date.now() - t0).toBeLessThan(4000);
+    await sleep(1300);
+    expect(s.polls()).toBe(2);
+  });
+
+  it("polls that fail do not end the wait: the hanging Sync still answers 'none' at its heartbeat", async () => {
+    const s = shim("pollwait3@bridge.test", async () => {
+      throw Object.assign(new Error("IMAP unavailable"), { name: "StoreUnavailableError" });
+    });
+    // hangSync is what Sync.ts calls; it reads BRIDGE_POLL_SECONDS (60), so the interval here is the default.
+    expect(await hangSync(s.req, ["1"], 1)).toBe("none");
+    const direct = await waitForChanges(s.req, { collections: ["1"], seconds: 1.5, kind: "sync", pollSeconds: 1 });
+    expect(direct).toEqual({ kind: "timeout" });
+    expect(s.polls()).toBe(1);
+  });
+});
+
+// The bridged store and Mailbox.poll come with the bridge work; this part runs once it is merged.
+const bridgeMerged = typeof (Mailbox.prototype as unknown as { poll?: unknown }).poll === "function";
+const dovecot = inject("dovecot");
+const control = inject("controlUrl");
+
+function inboxOf(folderSync: WbxmlElement): string {
+  const adds = childrenNamed(child(folderSync, "Changes", "FolderHierarchy"), "Add", "FolderHierarchy");
+  return childText(adds.find((a) => childText(a, "Type", "FolderHierarchy") === "2")!, "ServerId", "FolderHierarchy")!;
+}
+
+describe.runIf(bridgeMerged)("against the real object and Dovecot", () => {
+  it("mail delivered to a bridged mailbox with push \"poll\" reaches a waiting device through the Worker's polls", async () => {
+    const FAY = "fay@bridge.test";
+    const created = await exports.default.fetch(
+      new Request("https://sync.example.test/admin/v1/mailboxes", {
+        method: "POST",
+        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+        body: JSON.stringify({ address: FAY, backend: { kind: "imap", imap: { host: dovecot.host, port: dovecot.imapPort, tls: "none" }, smtp: { host: "127.0.0.1", port: 2525, tls: "none" }, push: "poll" } }),
+      }),
+    );
+    expect(created.status).toBe(201);
+    const phone = new TestPhone(FAY, "fay secret", "POLLPHONE1");
+    const inbox = inboxOf(await phone.folderSync("0"));
+    const req = { ...easRequest(FAY, "POLLPHONE1", null), credentials: { username: FAY, password: "fay secret" }, backendPush: "poll" } as EasRequest;
+    const waiting = waitForChanges(req, { collections: [inbox], seconds: 30, kind: "ping", pollSeconds: 1 });
+    await waitsOpen(FAY, 1);
+    const lmtp = await fetch(`${control}/lmtp?to=${encodeURIComponent(FAY)}`, { method: "POST", body: "From: a@example.test\r\nTo: fay@bridge.test\r\nSubject: polled\r\n\r\nhi\r\n" });
+    expect(lmtp.status).toBe(204);
+    const t0 = Date.now();
+    expect(await waiting).toEqual({ kind: "changes", folders: [inbox] });
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+});
