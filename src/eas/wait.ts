@@ -2,7 +2,6 @@
 // hibernatable WebSocket to the mailbox object, which stays free to hibernate (src/mailbox/waits.ts).
 import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
-import type { BackendCredentials } from "../mailbox/backend";
 import { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "../mailbox/waits";
 
 export type WaitOutcome =
@@ -93,9 +92,6 @@ export function bridgePollSeconds(vars: { BRIDGE_POLL_SECONDS?: string } = env a
   return vars.BRIDGE_POLL_SECONDS && Number.isInteger(n) && n >= 1 ? n : DEFAULT_BRIDGE_POLL_SECONDS;
 }
 
-// Mailbox.poll is added by the bridge work (BRIDGE.md): typed here until it is on main.
-type Pollable = { poll(credentials: BackendCredentials): Promise<number> };
-
 /**
  * A bridged mailbox whose server announces nothing (push "poll"): while the device waits, ask its object to
  * re-read the server every `seconds`. The object cannot poll by alarm (it would need the password at rest),
@@ -105,7 +101,7 @@ type Pollable = { poll(credentials: BackendCredentials): Promise<number> };
 export function startBridgePolling(req: WaitingRequest, seconds: number): () => void {
   const credentials = req.credentials;
   if (!credentials || req.backendPush !== "poll") return () => {};
-  const mailbox = req.mailbox as unknown as Pollable;
+  const mailbox = req.mailbox;
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return; // a slow server: never stack polls

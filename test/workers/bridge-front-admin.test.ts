@@ -3,7 +3,6 @@
 // driver URL; PUT re-points it. Exactly one of password/backend; plain connections only to loopback.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { Mailbox } from "../../src/mailbox/mailbox";
 import { D1UserDirectory } from "../../src/service/directory";
 import { oxSecret } from "../../src/service/mailbox-backends";
 
@@ -120,10 +119,7 @@ describe("POST /admin/v1/mailboxes with a backend", () => {
   });
 });
 
-// The object's refusal to mix stores comes with the bridge work (src/mailbox/stores.ts).
-const bridgeMerged = typeof (Mailbox.prototype as unknown as { poll?: unknown }).poll === "function";
-
-describe.runIf(bridgeMerged)("a mailbox object that already holds built-in mail", () => {
+describe("a mailbox object that already holds built-in mail", () => {
   it("cannot be bridged: 409, and nothing is left in D1", async () => {
     const address = unique();
     await env.MAILBOX.getByName(address).deliver(new TextEncoder().encode("From: a@example.test\r\nSubject: kept here\r\n\r\nx\r\n"));

@@ -9,7 +9,7 @@ import { inject } from "vitest";
 import type { EasCommand, EasRequest } from "../../src/eas/command";
 import { handleActiveSync, type FrontDoor } from "../../src/http/activesync-route";
 import { gates } from "../../src/http/gates";
-import { Mailbox } from "../../src/mailbox/mailbox";
+import type { Mailbox } from "../../src/mailbox/mailbox";
 import { BridgeAuthenticator, BRIDGE_LOGIN_TTL_MS, type ImapLoginCheck } from "../../src/service/bridge-directory";
 import { D1UserDirectory, DEFAULT_LOCKOUT, lockSeconds } from "../../src/service/directory";
 import { VerifiedCredentialCache } from "../../src/service/verified-cache";
@@ -238,10 +238,7 @@ describe("front door", () => {
   });
 });
 
-// The bridged stores come with the bridge work; this runs once it is merged.
-const bridgeMerged = typeof (Mailbox.prototype as unknown as { poll?: unknown }).poll === "function";
-
-describe.runIf(bridgeMerged)("front door and the real bridged object", () => {
+describe("front door and the real bridged object", () => {
   it("StoreAuthError thrown by the object's IMAP login crosses the RPC (as a plain Error named StoreAuthError) → 401 with the challenge; the cached login is dropped", async () => {
     const { calls, check } = countingCheck();
     let thrown: unknown;

@@ -5,9 +5,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { app } from "../../src/http/app";
-import { Mailbox } from "../../src/mailbox/mailbox";
 import { oxSecret } from "../../src/service/mailbox-backends";
-import { ImapSession, q } from "../../src/store/imap/connection";
 import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml";
 import type { RecordedNotification } from "../servers/control";
 import { TestPhone } from "./helpers/phone";
@@ -103,16 +101,10 @@ function inboxOf(folderSync: WbxmlElement): string {
 const pingBody = (heartbeat: number, folder: string) =>
   el("Ping", "Ping", el("Ping", "HeartbeatInterval", heartbeat), el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", folder), el("Ping", "Class", "Email"))));
 
-// The mailbox object reads the bridged store only once the bridge work is merged (Mailbox.poll comes with it).
-const bridgeMerged = typeof (Mailbox.prototype as unknown as { poll?: unknown }).poll === "function";
-
 describe("a call the real Dovecot made wakes a waiting Ping", () => {
-  it.runIf(bridgeMerged)("LMTP delivery → Dovecot's OX driver call (recorded) → /notify/ox with the server's credentials → Ping Status 2 on the Inbox (MS-ASCMD_R4237)", async () => {
-    // What the bridge does when push is enabled (ImapStore.enablePush): the METADATA the driver reads.
-    const s = await ImapSession.open({ host: dovecot.host, port: dovecot.imapPort, tls: "none" }, { user: GUS, password: "gus secret" });
-    await s.command(["SETMETADATA", '""', `(/private/vendor/vendor.dovecot/http-notify ${q(`user=${GUS}`) as string})`]);
-    await s.close();
-
+  it("LMTP delivery → Dovecot's OX driver call (recorded) → /notify/ox with the server's credentials → Ping Status 2 on the Inbox (MS-ASCMD_R4237)", async () => {
+    // The phone's first request hands the login to the object, which turns push on for the account
+    // (METADATA for the driver's user_from_metadata, ImapStore.enablePush): no manual step.
     const phone = new TestPhone(GUS, "gus secret", "OXPHONE1");
     const inbox = inboxOf(await phone.folderSync("0"));
     const pinging = phone.send("Ping", pingBody(120, inbox));

@@ -7,11 +7,10 @@ import type { EasRequest } from "../../src/eas/command";
 import { hangSync } from "../../src/eas/sync-wait";
 import { bridgePollSeconds, DEFAULT_BRIDGE_POLL_SECONDS, startBridgePolling, waitForChanges, type WaitingRequest } from "../../src/eas/wait";
 import type { BackendCredentials } from "../../src/mailbox/backend";
-import { Mailbox } from "../../src/mailbox/mailbox";
-import { child, childrenNamed, childText, type WbxmlElement } from "../../src/wbxml";
+import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml";
 import { TestPhone } from "./helpers/phone";
 import { touchFolder } from "./helpers/store-touch";
-import { easRequest, waitsOpen } from "./push-helpers";
+import { easRequest, waitsOpen, within } from "./push-helpers";
 
 vi.setConfig({ testTimeout: 20_000 });
 
@@ -123,8 +122,6 @@ describe("a waiting request drives the polls (real mailbox object for the wait, 
   });
 });
 
-// The bridged store and Mailbox.poll come with the bridge work; this part runs once it is merged.
-const bridgeMerged = typeof (Mailbox.prototype as unknown as { poll?: unknown }).poll === "function";
 const dovecot = inject("dovecot");
 const control = inject("controlUrl");
 
@@ -133,7 +130,7 @@ function inboxOf(folderSync: WbxmlElement): string {
   return childText(adds.find((a) => childText(a, "Type", "FolderHierarchy") === "2")!, "ServerId", "FolderHierarchy")!;
 }
 
-describe.runIf(bridgeMerged)("against the real object and Dovecot", () => {
+describe("against the real object and Dovecot", () => {
   it("mail delivered to a bridged mailbox with push \"poll\" reaches a waiting device through the Worker's polls", async () => {
     const FAY = "fay@bridge.test";
     const created = await exports.default.fetch(
@@ -154,5 +151,54 @@ describe.runIf(bridgeMerged)("against the real object and Dovecot", () => {
     const t0 = Date.now();
     expect(await waiting).toEqual({ kind: "changes", folders: [inbox] });
     expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it("the whole path: a phone's Ping over HTTP to a \"poll\" mailbox is answered by the Worker's polls after LMTP delivery (BRIDGE_POLL_SECONDS)", async () => {
+    const vars = env as unknown as { BRIDGE_POLL_SECONDS?: string };
+    const saved = vars.BRIDGE_POLL_SECONDS;
+    const bridged = async (address: string) => {
+      const created = await exports.default.fetch(
+        new Request("https://sync.example.test/admin/v1/mailboxes", {
+          method: "POST",
+          headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+          body: JSON.stringify({ address, backend: { kind: "imap", imap: { host: dovecot.host, port: dovecot.imapPort, tls: "none" }, smtp: { host: "127.0.0.1", port: 2525, tls: "none" }, push: "poll" } }),
+        }),
+      );
+      expect(created.status).toBe(201);
+      const phone = new TestPhone(address, `${address.split("@")[0]} secret`, "POLLPHONE2");
+      const inbox = inboxOf(await phone.folderSync("0"));
+      const ping = () => phone.send("Ping", el("Ping", "Ping", el("Ping", "HeartbeatInterval", 120), el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", inbox), el("Ping", "Class", "Email")))));
+      const deliver = async () => {
+        const r = await fetch(`${control}/lmtp?to=${encodeURIComponent(address)}`, { method: "POST", body: `From: a@example.test\r\nTo: ${address}\r\nSubject: polled\r\n\r\nhi\r\n` });
+        expect(r.status).toBe(204);
+      };
+      return { ping, deliver };
+    };
+    try {
+      // Control: the default interval (60 s): mail delivered while the phone waits is not seen within 2.5 s
+      // (nothing announces it: this is what polling is for).
+      const kit = await bridged("kit@bridge.test");
+      const unseen = kit.ping();
+      await waitsOpen("kit@bridge.test", 1);
+      await kit.deliver();
+      expect(await within(unseen, 2500)).toBe("pending");
+      // A new Ping of the device ends the first one (Status 1) and sees the mail at once (checked at its start).
+      expect(childText((await kit.ping()).body!, "Status", "Ping")).toBe("2");
+      expect(childText((await unseen).body!, "Status", "Ping")).toBe("1");
+
+      // 1 s: the Worker's first poll after the delivery answers the waiting Ping.
+      vars.BRIDGE_POLL_SECONDS = "1";
+      const joy = await bridged("joy@bridge.test");
+      const waiting = joy.ping();
+      await waitsOpen("joy@bridge.test", 1);
+      await joy.deliver();
+      const t0 = Date.now();
+      const answered = await within(waiting, 3000);
+      expect(answered, "answered by a poll").not.toBe("pending");
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(childText((answered as Awaited<typeof waiting>).body!, "Status", "Ping")).toBe("2");
+    } finally {
+      vars.BRIDGE_POLL_SECONDS = saved;
+    }
   });
 });
