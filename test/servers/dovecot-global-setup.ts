@@ -38,8 +38,6 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
     dovecot = await startDovecot({
       users: [
         ...["alice", "bob", "carol", "dave", "erin", "frank", ...BRIDGE_MAILBOX_USERS].map((user) => ({ user, password: `${user} secret` })),
-        // The bridged-mailbox tests log in as "grace@bridge.test" and, as another client, as "grace": one maildir (%n).
-        ...BRIDGE_MAILBOX_USERS.map((user) => ({ user: `${user}@bridge.test`, password: `${user} secret` })),
         // Bridged mailboxes log in with their address (BRIDGE.md): "ann@bridge.test" / "ann secret".
         // The bridged-mailbox tests' accounts too, as "grace@bridge.test" (test/workers/bridge-mailbox-helpers.ts).
         ...[...BRIDGE_USERS, ...BRIDGE_MAILBOX_USERS.map((u) => `${u}@bridge.test`)].map((user) => ({ user, password: `${user.split("@")[0]} secret` })),
