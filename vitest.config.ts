@@ -76,7 +76,9 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["test/node/**/*.test.ts"],
-          globalSetup: ["./test/node/global-setup.ts", "./test/node/radicale-setup.ts"],
+          // bridge-setup.ts (the bridge's Dovecot, submission server and Radicale) picks the Worker's port first:
+          // Dovecot's push driver must know where to post before global-setup.ts starts `wrangler dev`.
+          globalSetup: ["./test/node/bridge-setup.ts", "./test/node/global-setup.ts", "./test/node/radicale-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

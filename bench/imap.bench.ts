@@ -41,7 +41,7 @@ ${rows.join("\n")}
 Commands and bytes per call are the same at both sizes once a folder has been listed: pages come from the
 arrival order the store keeps in SQLite (imap_order), updated from each look at the folder's changes. The first
 listing reads every UID's INTERNALDATE once. "cmd" counts commands after login. Wall times are single runs
-on a shared machine. Not measured yet: WindowSize 512 pages, LMTP delivery → Ping latency through the push webhook.
+on a shared machine. Phone → Worker → Dovecot figures (WindowSize 100/512, LMTP → Ping): the next section (imap-e2e.bench.ts).
 `;
 process.stdout.write(section);
 appendFileSync(path.join(root, "bench", "RESULTS.md"), section);

@@ -17,13 +17,15 @@ export function applyMigrations(persistTo) {
 }
 
 /**
- * @param {{ port: number, persistTo: string, vars?: Record<string,string>, stdio?: "inherit"|"pipe", testScheduled?: boolean }} opts
+ * @param {{ port: number, persistTo: string, vars?: Record<string,string>, stdio?: "inherit"|"pipe", testScheduled?: boolean, config?: string }} opts
+ * `config`: another wrangler.toml (bench/push-floor); default the project's.
  * @returns {Promise<{ url: string, child: import("node:child_process").ChildProcess, stop: () => Promise<void> }>}
  */
-export async function startDevServer({ port, persistTo, vars = {}, stdio = "pipe", testScheduled = true }) {
+export async function startDevServer({ port, persistTo, vars = {}, stdio = "pipe", testScheduled = true, config }) {
   applyMigrations(persistTo);
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--inspector-port", "0", "--show-interactive-dev-session=false"];
   if (testScheduled) args.push("--test-scheduled");
+  if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(wrangler, args, { cwd: root, stdio: ["ignore", stdio, stdio], env: { ...process.env, CI: "true" } });
   let log = "";

@@ -4,6 +4,7 @@
 import { FolderType, type MailStore, StoreNotFoundError } from "../store/types";
 import { composeSmart, type SmartKind } from "./compose";
 import { defaultFolder } from "./delivery";
+import { parseServerId } from "./ids";
 import type { Outbox } from "./outbox";
 import { ComposeError, ComposeStatus, type ComposeStatusValue, flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
 
@@ -116,7 +117,8 @@ async function submit(d: SubmitDeps, req: SubmitRequest): Promise<SubmitResult> 
 }
 
 function locate(s: NonNullable<SubmitRequest["smart"]>): { folderId: string; itemId: string } | null {
-  if (s.folderId && s.itemId) return { folderId: s.folderId, itemId: s.itemId };
+  // ItemId is the id "returned in the Sync command response" (MS-ASCMD_R3202): our ServerId "folder:item"; a bare item id still works.
+  if (s.folderId && s.itemId) return { folderId: s.folderId, itemId: parseServerId(s.itemId)?.itemId ?? s.itemId };
   const m = s.longId ? /^([^:]+):(.+)$/.exec(s.longId) : null;
   return m ? { folderId: m[1]!, itemId: m[2]! } : null;
 }

@@ -4,10 +4,10 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 // @ts-expect-error plain ESM helper shared with `npm start`
 import { startDevServer } from "../../scripts/dev-server.mjs";
-import { freePort } from "../free-port";
 import { SINK_PASSWORD, SINK_USER, startSmtpSink } from "../smtp-sink";
 
 import { insertAccount } from "./accounts";
+import { E2E_BRIDGE_POLL_SECONDS, E2E_NOTIFY_SECRET, e2eWorkerPort } from "./e2e-env";
 
 export const TEST_ADMIN_TOKEN = "e2e-admin-token";
 /** A login every end-to-end test may use (tests that lock or change accounts create their own with insertAccount). */
@@ -27,9 +27,9 @@ export default async function setup(project: TestProject) {
     LOCAL_DOMAINS: "example.test",
   };
   const server = await startDevServer({
-    port: await freePort(),
+    port: await e2eWorkerPort(),
     persistTo,
-    vars: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, NOTIFY_SECRET: "e2e-notify-secret", DEMO_SEED: "false", ...smtpVars },
+    vars: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, NOTIFY_SECRET: E2E_NOTIFY_SECRET, DEMO_SEED: "false", BRIDGE_POLL_SECONDS: E2E_BRIDGE_POLL_SECONDS, ...smtpVars },
   }).catch(async (err: unknown) => {
     await sink.stop();
     throw err;

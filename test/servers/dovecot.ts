@@ -3,7 +3,7 @@
 // a CA made here with openssl) and LMTP for delivery. Runs from Node (vitest globalSetup, e2e set-up).
 // Needs the Debian packages dovecot-imapd and dovecot-lmtpd, and openssl.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -199,7 +199,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
   const { uid, gid } = mailOwner();
   mkdirSync(path.join(dir, "mail"));
   chownSync(path.join(dir, "mail"), uid, gid);
-  writeFileSync(path.join(dir, "users"), users.map((u) => `${u.user}:{PLAIN}${u.password}::::::`).join("\n") + "\n");
+  writeFileSync(path.join(dir, "users"), users.map(passwdLine).join(""));
   const certs = serverCertificate(dir);
   const taken = new Set<number>();
   const distinctPort = async () => {
@@ -247,6 +247,19 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function passwdLine(u: DovecotUser): string {
+  if (/[:\n]/.test(u.user + u.password)) throw new Error(`no ':' or newline in a test login: ${u.user}`);
+  return `${u.user}:{PLAIN}${u.password}::::::\n`;
+}
+
+/**
+ * Adds a login to a running Dovecot (its passwd-file is re-read when it changes). Its maildir, made on first
+ * use, is mail/<local part> under the Dovecot folder.
+ */
+export function addDovecotUser(info: Pick<DovecotInfo, "dir">, user: DovecotUser): void {
+  appendFileSync(path.join(info.dir, "users"), passwdLine(user));
 }
 
 function readLog(dir: string): string {

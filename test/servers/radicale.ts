@@ -8,7 +8,7 @@
 //   any method on /broken/stall/…   → 207 headers, then the body never comes
 //   any method on /broken/garbage/… → 207 with an HTML body
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -36,6 +36,12 @@ export interface RadicaleServer {
 function radicaleCommand(config: string): [string, string[]] {
   if (existsSync("/usr/bin/radicale")) return ["/usr/bin/radicale", ["--config", config]];
   return ["python3", ["-m", "radicale", "--config", config]];
+}
+
+/** Adds a login to a running Radicale (htpasswd is read at each login). */
+export function addRadicaleUser(server: Pick<RadicaleServer, "dir">, user: string, password: string): void {
+  if (/[:\n]/.test(user + password)) throw new Error(`no ':' or newline in a test login: ${user}`);
+  appendFileSync(path.join(server.dir, "users"), `${user}:${password}\n`);
 }
 
 export async function startRadicale(opts: { port?: number; controlPort?: number } = {}): Promise<RadicaleServer> {

@@ -933,5 +933,8 @@ export class ImapStore implements MailStore {
 
 function translate(e: unknown): unknown {
   if (e instanceof ImapCommandError && /^NONEXISTENT/.test(e.code)) return new StoreNotFoundError(e.message);
+  // A NO the operation did not handle itself, often without a code (Dovecot: "NO Mailbox was deleted under
+  // us" when another session changes the folder): the device retries, and the next look sees the new state.
+  if (e instanceof ImapCommandError && e.status === "NO") return new StoreUnavailableError(e.message);
   return e;
 }

@@ -1,0 +1,275 @@
+// Shared by the push benchmarks (push.mjs, push-profile.mjs): accounts, parked Pings, deliveries, CPU and RSS of the runtime.
+import { execFileSync } from "node:child_process";
+import { pbkdf2Sync, randomBytes } from "node:crypto";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
+import { decodeWbxml, encodeWbxml } from "../src/wbxml/index.ts";
+import { freePort } from "../test/free-port.ts";
+
+
+// wrangler dev streams every invocation's tail events (logs, spans) to its local observability collector, a JS worker in
+// the same runtime: measured at ~3 ms CPU per woken Ping at N = 1000 (bench/push-profile.mjs), 40 % of the runtime's work.
+// Production has no such collector, so the push benchmarks run without it unless X_LOCAL_OBSERVABILITY=true.
+process.env.X_LOCAL_OBSERVABILITY ??= "false";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const PASSWORD = "bench-password";
+export const HEARTBEAT = 2700;
+// wrangler dev evicts an idle object after about 10 s (platform notes §1); PUSH_BENCH_IDLE_MS=0 measures objects kept awake.
+export const IDLE_MS = Number(process.env.PUSH_BENCH_IDLE_MS ?? 15_000);
+export const IN_FLIGHT = 128;
+export const ADMIN_TOKEN = "bench-admin-token";
+// Which delivery path rounds (a) and (b) use: "admin" = POST /admin/v1/mailboxes/{address}/messages (arrival=now:
+// D1 lookup, then the same Mailbox.deliver() that email() calls: the closest local stand-in for Email Routing,
+// which calls email() directly); "email" = wrangler dev's local Email Routing simulator.
+export const VIA = process.env.PUSH_BENCH_VIA ?? "admin";
+export const DEADLINE = Date.now() + 25 * 60_000;
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const addr = (i) => `bench${i}@example.test`;
+export function checkDeadline() {
+  if (Date.now() > DEADLINE) throw new Error("benchmark deadline reached");
+}
+
+
+/** Accounts straight into local D1. PBKDF2 with 1000 rounds (the row carries its own count), so 3000 first logins do not cost 3000 × 100 000 rounds: this benchmark measures push, not password hashing. */
+export function createAccounts(persistTo, n) {
+  const salt = randomBytes(16);
+  const hash = pbkdf2Sync(PASSWORD, salt, 1000, 32, "sha256").toString("base64");
+  const now = Math.floor(Date.now() / 1000);
+  const rows = Array.from({ length: n }, (_, i) => `('${addr(i)}','${hash}','${salt.toString("base64")}',1000,${now},0,NULL)`);
+  const file = path.join(persistTo, "accounts.sql");
+  const chunks = [];
+  for (let i = 0; i < rows.length; i += 500) chunks.push(`INSERT INTO accounts (address,password_hash,salt,iterations,created_at,failed_attempts,locked_until) VALUES ${rows.slice(i, i + 500).join(",")};`);
+  writeFileSync(file, chunks.join("\n"));
+  execFileSync(path.join(root, "node_modules/.bin/wrangler"), ["d1", "execute", "mobile-sync", "--local", "--persist-to", persistTo, "--file", file], {
+    cwd: root,
+    env: { ...process.env, CI: "true" },
+    stdio: "pipe",
+  });
+}
+
+export const pingBody = Buffer.from(
+  encodeWbxml({
+    ns: "Ping",
+    name: "Ping",
+    children: [
+      { ns: "Ping", name: "HeartbeatInterval", children: [String(HEARTBEAT)] },
+      { ns: "Ping", name: "Folders", children: [{ ns: "Ping", name: "Folder", children: [{ ns: "Ping", name: "Id", children: ["1"] }, { ns: "Ping", name: "Class", children: ["Email"] }] }] },
+    ],
+  }),
+);
+export const auth = (i) => "Basic " + Buffer.from(`${addr(i)}:${PASSWORD}`).toString("base64");
+
+/** One parked Ping on its own connection; resolves with { status, at } when answered. */
+export function parkPing(base, i, withBody) {
+  return new Promise((resolve) => {
+    const u = new URL(`${base}/Microsoft-Server-ActiveSync?Cmd=Ping&User=${encodeURIComponent(addr(i))}&DeviceId=benchdev${i}&DeviceType=iPhone`);
+    const req = http.request(
+      u,
+      {
+        method: "POST",
+        agent: false,
+        headers: {
+          Authorization: auth(i),
+          "MS-ASProtocolVersion": "14.1",
+          "Content-Type": "application/vnd.ms-sync.wbxml",
+          "Content-Length": withBody ? pingBody.length : 0,
+        },
+      },
+      (res) => {
+        const parts = [];
+        res.on("data", (d) => parts.push(d));
+        res.on("end", () => {
+          const at = performance.now();
+          let status = `http ${res.statusCode}`;
+          try {
+            if (res.statusCode === 200) status = Number(decodeWbxml(new Uint8Array(Buffer.concat(parts))).children[0].children[0]);
+          } catch {
+            status = "undecodable";
+          }
+          resolve({ status, at });
+        });
+      },
+    );
+    req.on("error", (e) => resolve({ status: `error ${e.code ?? e.message}`, at: performance.now() }));
+    req.end(withBody ? pingBody : undefined);
+  });
+}
+
+export const deliveryAgent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+/** Server-Timing durations (ms) of the last admin deliveries, by metric name. */
+export const serverTimings = [];
+/** A request parked on the platform-floor worker (bench/push-floor): answered when its object is woken. */
+export function parkFloor(base, i) {
+  return new Promise((resolve) => {
+    const req = http.request(new URL(`${base}/park?u=${i}`), { agent: false }, (res) => {
+      const parts = [];
+      res.on("data", (d) => parts.push(d));
+      res.on("end", () => resolve({ status: Buffer.concat(parts).toString(), at: performance.now() }));
+    });
+    req.on("error", (e) => resolve({ status: `error ${e.code ?? e.message}`, at: performance.now() }));
+    req.end();
+  });
+}
+
+/** Wakes object i of the platform-floor worker (no delivery); resolves with 200 when it answered. */
+export function wakeFloor(base, i) {
+  return new Promise((resolve) => {
+    const req = http.request(new URL(`${base}/wake?u=${i}`), { method: "POST", agent: deliveryAgent }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode === 201 ? 200 : res.statusCode));
+    });
+    req.on("error", () => resolve(0));
+    req.end();
+  });
+}
+
+/** One message to mailbox i through `via`; resolves with the HTTP status (200/201 = delivered). */
+export function deliver(base, i, via = VIA) {
+  const raw = `From: sender@example.net\r\nTo: ${addr(i)}\r\nSubject: bench ${i}\r\nMessage-ID: <${i}.${Date.now()}@example.net>\r\nDate: ${new Date().toUTCString()}\r\n\r\nhello ${i}\r\n`;
+  const url =
+    via === "admin"
+      ? `${base}/admin/v1/mailboxes/${encodeURIComponent(addr(i))}/messages?arrival=now`
+      : `${base}/cdn-cgi/handler/email?from=sender@example.net&to=${encodeURIComponent(addr(i))}`;
+  const headers = { "Content-Length": Buffer.byteLength(raw) };
+  if (via === "admin") Object.assign(headers, { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "message/rfc822" });
+  return new Promise((resolve) => {
+    const req = http.request(new URL(url), { method: "POST", agent: deliveryAgent, headers }, (res) => {
+      const st = res.headers["server-timing"];
+      if (st) serverTimings.push(Object.fromEntries([...String(st).matchAll(/([\w-]+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])])));
+      res.resume();
+      res.on("end", () => resolve(res.statusCode === 201 ? 200 : res.statusCode));
+    });
+    req.on("error", () => resolve(0));
+    req.end(raw);
+  });
+}
+
+/** Sleeps `ms` while asking `GET /` every 250 ms: the longest stall shows when the runtime itself is busy (not our delivery). */
+export async function idleWithProbe(base, ms) {
+  if (process.env.PUSH_BENCH_PROBE === "0") return sleep(ms).then(() => ({ ms: NaN, at: NaN }));
+  const start = performance.now();
+  let worst = { ms: 0, at: 0 };
+  while (performance.now() - start < ms) {
+    const t = performance.now();
+    await fetch(base + "/").then((r) => r.arrayBuffer()).catch(() => {});
+    const took = performance.now() - t;
+    if (took > worst.ms) worst = { ms: took, at: (t - start) / 1000 };
+    await sleep(250);
+  }
+  return worst;
+}
+
+/** `m` deliveries one after another through `via`, to mailboxes 0..m-1: per-call latency as the client sees it. */
+export async function sequentialCost(base, m, via) {
+  const lat = [];
+  serverTimings.length = 0;
+  for (let i = 0; i < m; i++) {
+    const t = performance.now();
+    await deliver(base, i, via);
+    lat.push(performance.now() - t);
+  }
+  const st = (k) => serverTimings.map((x) => x[k]).filter((x) => x !== undefined);
+  return { p50: pct(lat, 50), p99: pct(lat, 99), d1p50: pct(st("d1"), 50), mailboxP50: pct(st("mailbox"), 50), mailboxP99: pct(st("mailbox"), 99) };
+}
+
+/** Every mailbox gets one message, at most IN_FLIGHT in flight; resolves with { ms, bad }. */
+export async function burst(base, n, via = VIA, send = deliver) {
+  const t = performance.now();
+  let next = 0;
+  const codes = [];
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < n) codes.push(await send(base, next++, via));
+    }),
+  );
+  return { ms: performance.now() - t, bad: codes.filter((c) => c !== 200).length };
+}
+
+/** Every process's children, by parent pid (from /proc). */
+function processChildren() {
+  const kids = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch {}
+  }
+  return kids;
+}
+
+/** CPU seconds (user + system) used so far by the wrangler child's process tree, by command name, and by this benchmark. */
+export function cpuSeconds(rootPid) {
+  const hz = 100;
+  const byComm = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  const ticks = (pid) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / hz;
+  };
+  const kids = processChildren();
+  const walk = (pid) => {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim().startsWith("workerd") ? "workerd" : "wrangler (node: dev proxy)";
+      const t = ticks(pid);
+      byComm[comm] = (byComm[comm] ?? 0) + t;
+      // The two workerd processes apart: the entry proxy and the runtime (platform notes §1).
+      if (comm === "workerd") byComm[`workerd:${pid}`] = t;
+    } catch {}
+    for (const c of kids.get(pid) ?? []) walk(c);
+  };
+  walk(rootPid);
+  return byComm;
+}
+export const cpuDelta = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, Number((b[k] - (a[k] ?? 0)).toFixed(2))]));
+
+/** RSS (MB) of every workerd process under the wrangler child. */
+export function workerdRss(rootPid) {
+  const children = processChildren();
+  const out = [];
+  const walk = (pid) => {
+    for (const c of children.get(pid) ?? []) {
+      try {
+        const comm = readFileSync(`/proc/${c}/comm`, "utf8").trim();
+        if (comm.startsWith("workerd")) {
+          const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${c}/status`, "utf8"))?.[1] ?? 0);
+          out.push({ pid: c, mb: kb / 1024 });
+        }
+      } catch {}
+      walk(c);
+    }
+  };
+  walk(rootPid);
+  return out;
+}
+
+export function pct(xs, p) {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+export const constructions = (log) => (log().match(/\[push\] mailbox-constructed/g) ?? []).length;
+/** Distinct mailbox objects constructed in the log from character `from` on. */
+export const constructedSince = (log, from) => new Set([...log().slice(from).matchAll(/\[push\] mailbox-constructed ([0-9a-f]+)/g)].map((m) => m[1])).size;
+
+export async function parkAll(base, n, withBody, log, park = parkPing) {
+  const pings = new Array(n);
+  for (let i = 0; i < n; i += 64) {
+    checkDeadline();
+    for (let j = i; j < Math.min(n, i + 64); j++) pings[j] = park(base, j, withBody);
+    await sleep(withBody ? 40 : 10); // pace connection setup on 2 shared cores
+  }
+  // Parked means: the object was constructed (first round) and a moment passed with no answer.
+  for (let t = 0; withBody && constructions(log) < n && t < 600; t++) await sleep(200);
+  await sleep(3000);
+  return pings;
+}
+
