@@ -1,11 +1,12 @@
 // For `npm start` when no SMTP relay is configured: the loopback SMTP server of the tests stands in for
 // "the outside world", so mail to outside addresses has somewhere to go and can be looked at.
-// Needs Node 24 (npm runs it), which loads the TypeScript sink directly.
+// The sink is TypeScript with extensionless imports (as the tests write them): loaded through tsx.
+import { tsImport } from "tsx/esm/api";
 
 /** Starts the sink unless SMTP_HOST is set; returns the vars to give the Worker, or null. */
 export async function startLocalRelay(devVars) {
   if (devVars.SMTP_HOST || process.env.SMTP_HOST) return null;
-  const { startSmtpSink } = await import("../test/smtp-sink.ts");
+  const { startSmtpSink } = await tsImport("../test/smtp-sink.ts", import.meta.url);
   const sink = await startSmtpSink({
     onMessage: (m) => console.log(`[local relay] mail from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(", ")}`),
   });
