@@ -264,8 +264,10 @@ export class SyncEngine {
     // Supported is only read with SyncKey 0 and cached (MS-ASCMD_R4547 MS-ASCMD_R4548); later ones are ignored (MS-ASCMD_R4552).
     const supported = c.supported ?? st0?.options?.supported;
     const cachedOptions = { options, ...(supported ? { supported } : {}) };
-    // A second SyncKey 0 before anything was sent (iOS does this for big folders) joins the same series.
-    if (st0 && st0.cur === 1 && st0.prev === null && st0.lastResponse === null) {
+    // A second SyncKey 0 before anything was sent (iOS does this for big folders) joins the same series —
+    // only while the device holds nothing there: an item it learnt of (its own MoveItems into the folder)
+    // must come again in the full resync a SyncKey 0 asks for.
+    if (st0 && st0.cur === 1 && st0.prev === null && st0.lastResponse === null && this.state.heldCount(dev, c.collectionId) === 0) {
       this.state.putCollection({ ...st0, options: cachedOptions, filterType: options.filterType, enumSince: filterSince(options.filterType, this.now()) });
       return bare(c.collectionId, formatKey(st0.series, 1), SyncStatus.Success);
     }

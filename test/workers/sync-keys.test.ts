@@ -152,6 +152,26 @@ describe("Sync keys", () => {
     expect(idsOf(r, "Add")).toHaveLength(7);
   });
 
+  it("a SyncKey 0 after the device was told about an item starts a new series: the full resync lists that item (MS-ASCMD_R4580)", async () => {
+    // Found by `npm run try:push`: an empty Deleted Items synced (nothing sent, key 1 kept), then a MoveItems
+    // into it (the device knows the moved item), then SyncKey 0 again: joining the old series kept the item
+    // "known", so the resync never listed it.
+    const phone = new TestPhone(USER, PW, "REZERO1");
+    const trash = "3";
+    const k1 = syncKeyOf(await phone.sync(trash, "0"));
+    expect((await phone.sync(trash, k1, { windowSize: 100 })).raw.length).toBe(0); // empty folder: empty response
+    await mailbox().deliver(message("To be moved")); // the newest: the one the first Inbox page brings; the Inbox keeps its 7
+    const inbox = await phone.sync(INBOX, syncKeyOf(await phone.sync(INBOX, "0")), { windowSize: 1 });
+    const moved = await phone.send(
+      "MoveItems",
+      el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", idsOf(inbox, "Add")[0]!), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", trash))),
+    );
+    const dst = childText(child(moved.body, "Response"), "DstMsgId")!;
+    const again = syncKeyOf(await phone.sync(trash, "0"));
+    expect(again).not.toBe(k1);
+    expect(idsOf(await phone.sync(trash, again, { windowSize: 100 }), "Add")).toEqual([dst]);
+  });
+
   it("MS-ASCMD_R3128 MS-ASCMD_R5838: GetChanges with SyncKey 0 is Status 4; a Collection without SyncKey is Status 4", async () => {
     const phone = new TestPhone(USER, PW, "BADREQ1");
     const r = await phone.sync(INBOX, "0", { extra: [el("AirSync", "GetChanges", "1")] });
