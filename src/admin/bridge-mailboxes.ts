@@ -6,6 +6,7 @@ import type { BridgeBackend } from "../mailbox/backend";
 import { auditRow } from "../service/audit";
 import { runBatch, type ServiceDeps } from "../service/deps";
 import { notFound, ServiceError } from "../service/errors";
+import { publicOrigin } from "../http/public-origin";
 import { hashPassword } from "../service/password";
 import {
   assertBackendAllowed,
@@ -107,20 +108,10 @@ export async function backendView(env: Env, requestUrl: string, row: MailboxBack
 
 async function pushSettings(env: Env, requestUrl: string, server: string): Promise<Record<string, unknown>> {
   if (!env.NOTIFY_SECRET) return { error: "NOTIFY_SECRET is not set: the /notify webhooks are off (wrangler secret put NOTIFY_SECRET)" };
-  const url = oxDriverUrl(publicOrigin(env, requestUrl), server, await oxSecret(env.NOTIFY_SECRET, server));
+  const url = oxDriverUrl(publicOrigin(requestUrl, env), server, await oxSecret(env.NOTIFY_SECRET, server));
   return {
     driver_url: url,
     dovecot: `push_notification_driver = ox:url=${url} user_from_metadata`,
     note: "one URL per IMAP server (secret derived from NOTIFY_SECRET); needs mail_plugins = $mail_plugins notify push_notification and a mail_attribute_dict; the bridge sets each mailbox's METADATA itself",
   };
-}
-
-/** Where Dovecot reaches this Worker: PUBLIC_URL, else https on the admin request's host (loopback keeps its scheme). */
-function publicOrigin(env: Env, requestUrl: string): string {
-  // Optional vars are declared on Cloudflare.Env (src/env.d.ts), which the generated global Env does not extend.
-  const configured = (env as Cloudflare.Env).PUBLIC_URL;
-  if (configured) return configured;
-  const u = new URL(requestUrl);
-  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname);
-  return `${loopback ? u.protocol : "https:"}//${u.host}`;
 }

@@ -4,6 +4,7 @@ import { DEFAULT_ACTIVESYNC_PATH } from "./activesync-route";
 import { REALM } from "./basic-auth";
 import { errorResponse as httpErrorResponse } from "./errors";
 import { errorResponse, MOBILESYNC_NS, mobileSyncResponse, readAutodiscoverRequest } from "./autodiscover-xml";
+import { publicOrigin } from "./public-origin";
 
 /** Checks the request's credentials (HTTP Basic, as for the ActiveSync endpoint); returns the mailbox address. */
 export type Authenticator = (request: Request, env: Env) => Promise<string | null>;
@@ -71,13 +72,7 @@ function jsonAutodiscover(request: Request, env: Env): Response {
 
 /** PUBLIC_URL when configured, else https on the request's host (loopback keeps its scheme, for local runs). */
 export function activeSyncUrl(request: Request, env: Env): string {
-  const path = env.ACTIVESYNC_PATH || DEFAULT_ACTIVESYNC_PATH;
-  // Optional vars are declared on Cloudflare.Env (src/env.d.ts), which the generated global Env does not extend.
-  const configured = (env as Cloudflare.Env).PUBLIC_URL;
-  if (configured) return configured.replace(/\/+$/, "") + path;
-  const u = new URL(request.url);
-  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname);
-  return `${loopback ? u.protocol : "https:"}//${u.host}${path}`;
+  return publicOrigin(request.url, env) + (env.ACTIVESYNC_PATH || DEFAULT_ACTIVESYNC_PATH);
 }
 
 function xml(body: string): Response {

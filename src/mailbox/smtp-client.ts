@@ -3,6 +3,7 @@
 // device's bytes unchanged and telling a 550 for one recipient from a 451 for the whole transaction
 // needs the raw protocol, so this client speaks it directly.
 import { connect } from "cloudflare:sockets";
+import { isLoopbackHost } from "../store/loopback";
 
 export type SmtpTls = "implicit" | "starttls" | "none";
 
@@ -50,7 +51,7 @@ export function smtpConfigFromEnv(env: Record<string, unknown>): SmtpConfig | nu
   const tls = (str(env.SMTP_TLS) || "implicit") as SmtpTls;
   if (!["implicit", "starttls", "none"].includes(tls)) throw new Error(`SMTP_TLS must be implicit, starttls or none, not ${tls}`);
   // Credentials in clear text only to a relay on this machine.
-  if (tls === "none" && !isLoopback(host)) throw new Error("SMTP_TLS=none is only allowed for a loopback relay");
+  if (tls === "none" && !isLoopbackHost(host)) throw new Error("SMTP_TLS=none is only allowed for a loopback relay");
   const port = Number(str(env.SMTP_PORT) || (tls === "implicit" ? 465 : 587));
   return {
     host,
@@ -65,10 +66,6 @@ export function smtpConfigFromEnv(env: Record<string, unknown>): SmtpConfig | nu
 
 function str(v: unknown): string {
   return typeof v === "string" ? v.trim() : v === undefined || v === null ? "" : String(v);
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 /**

@@ -71,18 +71,22 @@ export function sameData(a: BridgeBackend | null, b: BridgeBackend | null): bool
 
 /** True when the built-in store holds anything a user put there: messages, PIM items or own folders. */
 export function builtinHasData(sql: SqlStorage): boolean {
-  const tables = new Set(sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray().map((r) => r.name));
+  const tables = tableNames(sql);
   const any = (table: string, where = "1") => tables.has(table) && sql.exec(`SELECT 1 FROM ${table} WHERE ${where} LIMIT 1`).toArray().length > 0;
   return any("items") || any("pim_items") || any("folders", "type IN (1, 12, 13, 14, 15, 16, 17)");
 }
 
 /** Forgets every device's folder and item image (they resynchronise) and the bridge caches of old servers. */
 export function forgetStoreState(sql: SqlStorage): void {
-  const tables = new Set(sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray().map((r) => r.name));
+  const tables = tableNames(sql);
   const device = ["sync_coll", "sync_item", "sync_client_id", "sync_watch_baseline", "hier_state", "hier_item", "push_ping"];
   const bridge = ["imap_folders", "imap_changes", "imap_summaries", "imap_order", "imap_uids", "dav_meta", "dav_collections", "dav_folders", "dav_items", "dav_tombstones"];
   // Ids keep counting up (AUTOINCREMENT): an id from before never names a new folder.
   for (const t of [...device, ...bridge]) if (tables.has(t)) sql.exec(`DELETE FROM ${t}`);
+}
+
+function tableNames(sql: SqlStorage): Set<string> {
+  return new Set(sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray().map((r) => r.name));
 }
 
 /** A bridged mailbox without CalDAV/CardDAV: no PIM folders. */

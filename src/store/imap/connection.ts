@@ -2,6 +2,7 @@
 // login, then one command at a time. Any transport failure (refused, reset, EOF, timeout, BYE) rejects
 // with StoreUnavailableError and closes the session; a tagged NO/BAD rejects with ImapCommandError.
 import { connect } from "cloudflare:sockets";
+import { isLoopbackHost } from "../loopback";
 import { StoreAuthError, StoreUnavailableError } from "../types";
 import { type ImapResponse, parseResponse, ResponseSplitter, str, type Token } from "./parser";
 
@@ -340,7 +341,7 @@ export class ImapSession {
 
 /** Passwords never cross a network in clear: an unencrypted session is only for loopback (tests, a local relay). */
 export function assertEndpointAllowed(e: ImapEndpoint): void {
-  if (e.tls === "none" && !/^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i.test(e.host))
+  if (e.tls === "none" && !isLoopbackHost(e.host))
     throw new TypeError(`plain IMAP (tls "none") is only allowed to loopback, not ${e.host}`);
   if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) throw new TypeError(`bad IMAP port ${e.port}`);
 }
