@@ -6,7 +6,6 @@ import { makeTlsFixture } from "./test/tls-fixture";
 import { testCa } from "./test/servers/test-ca";
 import { RADICALE_OTHER_USER, RADICALE_PASSWORD, RADICALE_USER } from "./test/servers/radicale";
 
-
 // The loopback SMTP sink of the workers project (started by test/workers/smtp-sink-setup.ts).
 process.env.TEST_SMTP_PORT ||= String(await freePort());
 process.env.TEST_SMTP_CONTROL_PORT ||= String(await freePort());

@@ -25,7 +25,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-
 const plain = opsPerSecond(200_000, () =>
   parseEasQuery("Cmd=SmartReply&User=alice%40example.test&DeviceId=ApplF17X&DeviceType=iPhone&ItemId=5%3A12&CollectionId=5&SaveInSent=T"),
 );
@@ -46,7 +45,14 @@ let latency: number[] = [];
 let first = 0;
 try {
   await insertAccount(persistTo, "bench@example.test", "bench password");
-  const phone = new Phone({ baseUrl: server.url, user: "bench@example.test", password: "bench password", deviceId: "bench1", deviceType: "Bench", protocolVersion: "14.1" });
+  const phone = new Phone({
+    baseUrl: server.url,
+    user: "bench@example.test",
+    password: "bench password",
+    deviceId: "bench1",
+    deviceType: "Bench",
+    protocolVersion: "14.1",
+  });
   // An unbuilt command: query parsing, authentication (PBKDF2 once, then the verified-credential cache), 501.
   let t = performance.now();
   if ((await phone.command("Nonsense", null)).status !== 501) throw new Error("unexpected status");

@@ -14,7 +14,26 @@ import { fileURLToPath } from "node:url";
 // @ts-expect-error plain ESM helper shared with `npm start`
 import { startDevServer } from "../scripts/dev-server.mjs";
 import { freePort } from "../test/free-port";
-import { type BridgeAccount, bridgedPhone, bridgeMailbox, collection, commands, deliver, folderOfType, folderSync, maildirOf, newBridgeAccount, pingBody, serverTimingMs, setBridgeEnv, status, syncAll, syncMore, within, withImap } from "../test/node/bridge-client";
+import {
+  type BridgeAccount,
+  bridgedPhone,
+  bridgeMailbox,
+  collection,
+  commands,
+  deliver,
+  folderOfType,
+  folderSync,
+  maildirOf,
+  newBridgeAccount,
+  pingBody,
+  serverTimingMs,
+  setBridgeEnv,
+  status,
+  syncAll,
+  syncMore,
+  within,
+  withImap,
+} from "../test/node/bridge-client";
 import { startBridgeServers } from "../test/node/bridge-servers";
 import type { PhoneResponse } from "../test/node/phone";
 import { assertValid } from "../test/node/validate";
@@ -90,7 +109,19 @@ async function timedSync(a: BridgeAccount, deviceId: string, size: number, windo
   const started = performance.now();
   for (;;) {
     const t = performance.now();
-    const r = await phone.command("Sync", syncRequest(inbox, key, [el("AirSync", "WindowSize", window), el("AirSync", "Options", el("AirSync", "FilterType", 0), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 2048)))]), { validate: false });
+    const r = await phone.command(
+      "Sync",
+      syncRequest(inbox, key, [
+        el("AirSync", "WindowSize", window),
+        el(
+          "AirSync",
+          "Options",
+          el("AirSync", "FilterType", 0),
+          el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 2048)),
+        ),
+      ]),
+      { validate: false },
+    );
     page.push({ wall: performance.now() - t, server: serverTimingMs(r) });
     if (r.status !== 200 || !r.xml) throw new Error(`Sync page ${page.length}: HTTP ${r.status}`);
     toValidate.push(r.xml);
@@ -123,7 +154,9 @@ async function pingLatency(a: BridgeAccount): Promise<number[]> {
   let { key } = await syncAll(phone, inbox);
   const out: number[] = [];
   for (let i = 0; i < PINGS; i++) {
-    const answer = phone.command("Ping", pingBody(600, [[inbox, "Email"]]), { validate: false }).then((r) => Object.assign(r, { at: performance.now() }));
+    const answer = phone
+      .command("Ping", pingBody(600, [[inbox, "Email"]]), { validate: false })
+      .then((r) => Object.assign(r, { at: performance.now() }));
     if ((await within(answer, 300)) !== "pending") throw new Error("Ping answered before the delivery");
     const t0 = performance.now();
     await deliver(a, `Ping bench ${i}`);
@@ -189,7 +222,12 @@ function report(runs: SyncRun[], pings: number[], load0: number[]) {
       return `${f1(median(head))} / ${f1(median(tail))}`;
     };
     const nc = r.noChange;
-    return `| ${r.size} | ${r.window} | ${f1(r.boot.wall)} (${r.boot.server ?? "–"}) | ${r.pages} | ${(r.wallMs / 1000).toFixed(2)} s | ${f1(median(full.map((x) => x.wall)))} / ${f1(pct(full.map((x) => x.wall), 95))} | ${firstLast(full, "wall")} | ${sv ? `${f1(median(sv))} / ${f1(pct(sv, 95))}` : "–"} | ${sv ? firstLast(full, "server") : "–"} | ${f1(median(nc.map((x) => x.wall)))} (${server(nc) ? f1(median(server(nc)!)) : "–"}) |`;
+    return `| ${r.size} | ${r.window} | ${f1(r.boot.wall)} (${r.boot.server ?? "–"}) | ${r.pages} | ${(r.wallMs / 1000).toFixed(2)} s | ${f1(median(full.map((x) => x.wall)))} / ${f1(
+      pct(
+        full.map((x) => x.wall),
+        95,
+      ),
+    )} | ${firstLast(full, "wall")} | ${sv ? `${f1(median(sv))} / ${f1(pct(sv, 95))}` : "–"} | ${sv ? firstLast(full, "server") : "–"} | ${f1(median(nc.map((x) => x.wall)))} (${server(nc) ? f1(median(server(nc)!)) : "–"}) |`;
   };
   const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
   const dovecot = execFileSync("/usr/sbin/dovecot", ["--version"], { encoding: "utf8" }).trim();
@@ -197,7 +235,10 @@ function report(runs: SyncRun[], pings: number[], load0: number[]) {
   const section = `
 ## Bridge end to end: phone → Worker → Dovecot (${new Date().toISOString()})
 
-Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, shared with other jobs; load average ${load0.map((x) => x.toFixed(1)).join(" ")} before, ${os.loadavg().map((x) => x.toFixed(1)).join(" ")} after. Node ${process.version}, \`wrangler dev\` (wrangler ${wrangler}), Dovecot ${dovecot}, plain IMAP on loopback.
+Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, shared with other jobs; load average ${load0.map((x) => x.toFixed(1)).join(" ")} before, ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")} after. Node ${process.version}, \`wrangler dev\` (wrangler ${wrangler}), Dovecot ${dovecot}, plain IMAP on loopback.
 Each row is a new bridged mailbox whose Inbox was filled with N messages (maildir files, then indexed and cached by
 Dovecot as a desktop client would) and a new device (16.1) syncing it from SyncKey 0 to the end, plain-text bodies
 truncated at 2 KB. Times in ms. "server" is the mailbox object's time per request from \`Server-Timing: mailbox\`

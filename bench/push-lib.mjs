@@ -10,7 +10,6 @@ import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
 import { decodeWbxml, encodeWbxml } from "../src/wbxml/index.ts";
 import { freePort } from "../test/free-port.ts";
 
-
 // wrangler dev streams every invocation's tail events (logs, spans) to its local observability collector, a JS worker in
 // the same runtime: measured at ~3 ms CPU per woken Ping at N = 1000 (bench/push-profile.mjs), 40 % of the runtime's work.
 // Production has no such collector, so the push benchmarks run without it unless X_LOCAL_OBSERVABILITY=true.
@@ -35,7 +34,6 @@ export function checkDeadline() {
   if (Date.now() > DEADLINE) throw new Error("benchmark deadline reached");
 }
 
-
 /** Accounts straight into local D1. PBKDF2 with 1000 rounds (the row carries its own count), so 3000 first logins do not cost 3000 × 100 000 rounds: this benchmark measures push, not password hashing. */
 export function createAccounts(persistTo, n) {
   const salt = randomBytes(16);
@@ -44,13 +42,20 @@ export function createAccounts(persistTo, n) {
   const rows = Array.from({ length: n }, (_, i) => `('${addr(i)}','${hash}','${salt.toString("base64")}',1000,${now},0,NULL)`);
   const file = path.join(persistTo, "accounts.sql");
   const chunks = [];
-  for (let i = 0; i < rows.length; i += 500) chunks.push(`INSERT INTO accounts (address,password_hash,salt,iterations,created_at,failed_attempts,locked_until) VALUES ${rows.slice(i, i + 500).join(",")};`);
+  for (let i = 0; i < rows.length; i += 500)
+    chunks.push(
+      `INSERT INTO accounts (address,password_hash,salt,iterations,created_at,failed_attempts,locked_until) VALUES ${rows.slice(i, i + 500).join(",")};`,
+    );
   writeFileSync(file, chunks.join("\n"));
-  execFileSync(path.join(root, "node_modules/.bin/wrangler"), ["d1", "execute", "mobile-sync", "--local", "--persist-to", persistTo, "--file", file], {
-    cwd: root,
-    env: { ...process.env, CI: "true" },
-    stdio: "pipe",
-  });
+  execFileSync(
+    path.join(root, "node_modules/.bin/wrangler"),
+    ["d1", "execute", "mobile-sync", "--local", "--persist-to", persistTo, "--file", file],
+    {
+      cwd: root,
+      env: { ...process.env, CI: "true" },
+      stdio: "pipe",
+    },
+  );
 }
 
 export const pingBody = Buffer.from(
@@ -59,7 +64,20 @@ export const pingBody = Buffer.from(
     name: "Ping",
     children: [
       { ns: "Ping", name: "HeartbeatInterval", children: [String(HEARTBEAT)] },
-      { ns: "Ping", name: "Folders", children: [{ ns: "Ping", name: "Folder", children: [{ ns: "Ping", name: "Id", children: ["1"] }, { ns: "Ping", name: "Class", children: ["Email"] }] }] },
+      {
+        ns: "Ping",
+        name: "Folders",
+        children: [
+          {
+            ns: "Ping",
+            name: "Folder",
+            children: [
+              { ns: "Ping", name: "Id", children: ["1"] },
+              { ns: "Ping", name: "Class", children: ["Email"] },
+            ],
+          },
+        ],
+      },
     ],
   }),
 );
@@ -68,7 +86,9 @@ export const auth = (i) => "Basic " + Buffer.from(`${addr(i)}:${PASSWORD}`).toSt
 /** One parked Ping on its own connection; resolves with { status, at } when answered. */
 export function parkPing(base, i, withBody) {
   return new Promise((resolve) => {
-    const u = new URL(`${base}/Microsoft-Server-ActiveSync?Cmd=Ping&User=${encodeURIComponent(addr(i))}&DeviceId=benchdev${i}&DeviceType=iPhone`);
+    const u = new URL(
+      `${base}/Microsoft-Server-ActiveSync?Cmd=Ping&User=${encodeURIComponent(addr(i))}&DeviceId=benchdev${i}&DeviceType=iPhone`,
+    );
     const req = http.request(
       u,
       {
@@ -157,7 +177,9 @@ export async function idleWithProbe(base, ms) {
   let worst = { ms: 0, at: 0 };
   while (performance.now() - start < ms) {
     const t = performance.now();
-    await fetch(base + "/").then((r) => r.arrayBuffer()).catch(() => {});
+    await fetch(base + "/")
+      .then((r) => r.arrayBuffer())
+      .catch(() => {});
     const took = performance.now() - t;
     if (took > worst.ms) worst = { ms: took, at: (t - start) / 1000 };
     await sleep(250);
@@ -175,7 +197,13 @@ export async function sequentialCost(base, m, via) {
     lat.push(performance.now() - t);
   }
   const st = (k) => serverTimings.map((x) => x[k]).filter((x) => x !== undefined);
-  return { p50: pct(lat, 50), p99: pct(lat, 99), d1p50: pct(st("d1"), 50), mailboxP50: pct(st("mailbox"), 50), mailboxP99: pct(st("mailbox"), 99) };
+  return {
+    p50: pct(lat, 50),
+    p99: pct(lat, 99),
+    d1p50: pct(st("d1"), 50),
+    mailboxP50: pct(st("mailbox"), 50),
+    mailboxP99: pct(st("mailbox"), 99),
+  };
 }
 
 /** Every mailbox gets one message, at most IN_FLIGHT in flight; resolves with { ms, bad }. */
@@ -258,7 +286,14 @@ export function pct(xs, p) {
 }
 export const constructions = (log) => (log().match(/\[push\] mailbox-constructed/g) ?? []).length;
 /** Distinct mailbox objects constructed in the log from character `from` on. */
-export const constructedSince = (log, from) => new Set([...log().slice(from).matchAll(/\[push\] mailbox-constructed ([0-9a-f]+)/g)].map((m) => m[1])).size;
+export const constructedSince = (log, from) =>
+  new Set(
+    [
+      ...log()
+        .slice(from)
+        .matchAll(/\[push\] mailbox-constructed ([0-9a-f]+)/g),
+    ].map((m) => m[1]),
+  ).size;
 
 export async function parkAll(base, n, withBody, log, park = parkPing) {
   const pings = new Array(n);
@@ -272,4 +307,3 @@ export async function parkAll(base, n, withBody, log, park = parkPing) {
   await sleep(3000);
   return pings;
 }
-

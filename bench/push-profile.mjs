@@ -18,7 +18,19 @@ import os from "node:os";
 import path from "node:path";
 import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
 import { freePort } from "../test/free-port.ts";
-import { ADMIN_TOKEN, IDLE_MS, burst, parkFloor, wakeFloor, constructedSince, cpuDelta, cpuSeconds, createAccounts, parkAll, sleep } from "./push-lib.mjs";
+import {
+  ADMIN_TOKEN,
+  IDLE_MS,
+  burst,
+  parkFloor,
+  wakeFloor,
+  constructedSince,
+  cpuDelta,
+  cpuSeconds,
+  createAccounts,
+  parkAll,
+  sleep,
+} from "./push-lib.mjs";
 
 const FLOOR = process.argv.includes("--floor");
 const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1000);
@@ -49,7 +61,14 @@ async function measured(server, label, n, fn) {
   const c0 = cpuSeconds(server.child.pid);
   const r = await fn();
   const cpu = cpuDelta(c0, cpuSeconds(server.child.pid));
-  return { label, ms: Math.round(r.ms), bad: r.bad, constructed: constructedSince(server.log, logFrom), cpuMsPerDelivery: perDelivery(cpu, n), load: os.loadavg()[0].toFixed(2) };
+  return {
+    label,
+    ms: Math.round(r.ms),
+    bad: r.bad,
+    constructed: constructedSince(server.log, logFrom),
+    cpuMsPerDelivery: perDelivery(cpu, n),
+    load: os.loadavg()[0].toFixed(2),
+  };
 }
 
 // PUSH_BENCH_DIR=/dev/shm keeps the objects' SQLite files on tmpfs (no ext4 inode allocation per actor start).
@@ -57,9 +76,24 @@ const persistTo = mkdtempSync(path.join(process.env.PUSH_BENCH_DIR ?? os.tmpdir(
 applyMigrations(persistTo);
 if (!FLOOR) createAccounts(persistTo, N);
 const vars = { PUSH_TRACE: "1", DEMO_SEED: "false", ADMIN_TOKEN };
-const server = await startDevServer({ port: await freePort(), persistTo, vars, config: FLOOR ? "bench/push-floor/wrangler.toml" : undefined });
+const server = await startDevServer({
+  port: await freePort(),
+  persistTo,
+  vars,
+  config: FLOOR ? "bench/push-floor/wrangler.toml" : undefined,
+});
 const base = server.url;
-const out = { n: N, floor: FLOOR, dir: persistTo, observability: process.env.X_LOCAL_OBSERVABILITY, loadStart: os.loadavg().map((x) => x.toFixed(2)).join(" "), runs: [] };
+const out = {
+  n: N,
+  floor: FLOOR,
+  dir: persistTo,
+  observability: process.env.X_LOCAL_OBSERVABILITY,
+  loadStart: os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" "),
+  runs: [],
+};
 const [park, send] = FLOOR ? [parkFloor, wakeFloor] : [undefined, undefined];
 try {
   await fetch(base + "/");
@@ -69,15 +103,20 @@ try {
   const perfFile = path.join(os.tmpdir(), `push-wake-${N}.perf`);
   const stopPerf = PROFILE ? perfRecord(runtimePid(server.child.pid), perfFile) : null;
   out.runs.push(
-    await measured(server, FLOOR ? "wake (bare wake RPC, request parked, evicted)" : "wake (delivery, Ping parked, evicted)", N, async () => {
-      const t0 = performance.now();
-      const r = await burst(base, N, FLOOR ? "floor" : undefined, send);
-      const answered = await Promise.all(pings);
-      const statuses = {};
-      for (const p of answered) statuses[p.status] = (statuses[p.status] ?? 0) + 1;
-      out.wakeStatuses = statuses;
-      return { ms: Math.max(...answered.map((p) => p.at)) - t0, bad: r.bad };
-    }),
+    await measured(
+      server,
+      FLOOR ? "wake (bare wake RPC, request parked, evicted)" : "wake (delivery, Ping parked, evicted)",
+      N,
+      async () => {
+        const t0 = performance.now();
+        const r = await burst(base, N, FLOOR ? "floor" : undefined, send);
+        const answered = await Promise.all(pings);
+        const statuses = {};
+        for (const p of answered) statuses[p.status] = (statuses[p.status] ?? 0) + 1;
+        out.wakeStatuses = statuses;
+        return { ms: Math.max(...answered.map((p) => p.at)) - t0, bad: r.bad };
+      },
+    ),
   );
   if (stopPerf) {
     await stopPerf();
@@ -87,9 +126,16 @@ try {
   await sleep(IDLE_MS);
   const what = FLOOR ? "wake RPC" : "delivery";
   out.runs.push(await measured(server, `control (${what}, no Ping, evicted)`, N, () => burst(base, N, FLOOR ? "floor" : undefined, send)));
-  out.runs.push(await measured(server, `awake (${what}, no Ping, objects in memory if control < 10 s)`, N, () => burst(base, N, FLOOR ? "floor" : undefined, send)));
+  out.runs.push(
+    await measured(server, `awake (${what}, no Ping, objects in memory if control < 10 s)`, N, () =>
+      burst(base, N, FLOOR ? "floor" : undefined, send),
+    ),
+  );
 } finally {
-  out.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(" ");
+  out.loadEnd = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
   await server.stop();
   rmSync(persistTo, { recursive: true, force: true });
 }

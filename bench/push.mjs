@@ -14,9 +14,35 @@ import os from "node:os";
 import path from "node:path";
 import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
 import { freePort } from "../test/free-port.ts";
-import { root, HEARTBEAT, IDLE_MS, IN_FLIGHT, ADMIN_TOKEN, VIA, sleep, checkDeadline, createAccounts, parkPing, serverTimings, deliver, idleWithProbe, sequentialCost, burst, cpuSeconds, cpuDelta, workerdRss, pct, constructions, constructedSince, parkAll } from "./push-lib.mjs";
+import {
+  root,
+  HEARTBEAT,
+  IDLE_MS,
+  IN_FLIGHT,
+  ADMIN_TOKEN,
+  VIA,
+  sleep,
+  checkDeadline,
+  createAccounts,
+  parkPing,
+  serverTimings,
+  deliver,
+  idleWithProbe,
+  sequentialCost,
+  burst,
+  cpuSeconds,
+  cpuDelta,
+  workerdRss,
+  pct,
+  constructions,
+  constructedSince,
+  parkAll,
+} from "./push-lib.mjs";
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const Ns = sizes.length ? sizes : [1000, 3000];
 
 async function run(n) {
@@ -78,7 +104,12 @@ async function run(n) {
       const logC = server.log().length;
       const cpu0 = cpuSeconds(server.child.pid);
       const r = await burst(base, n, via);
-      control[via] = { allDelivered: r.ms, bad: r.bad, evicted: constructedSince(server.log, logC), cpu: cpuDelta(cpu0, cpuSeconds(server.child.pid)) };
+      control[via] = {
+        allDelivered: r.ms,
+        bad: r.bad,
+        evicted: constructedSince(server.log, logC),
+        cpu: cpuDelta(cpu0, cpuSeconds(server.child.pid)),
+      };
     }
     // The same admin burst again at once: the objects are now awake (constructed, SQLite open), so the difference is what waking N evicted objects costs.
     {
@@ -95,7 +126,19 @@ async function run(n) {
       n,
       load0,
       load1: os.loadavg()[0],
-      a: { p50: pct(latencies, 50), p90: pct(latencies, 90), p99: pct(latencies, 99), max: Math.max(...latencies), statuses: statusesA, evicted: evictedA, constructions: reconstructedA, slowestAt, idleStall, firstTwo: latencies.slice(0, 2), coldRpc },
+      a: {
+        p50: pct(latencies, 50),
+        p90: pct(latencies, 90),
+        p99: pct(latencies, 99),
+        max: Math.max(...latencies),
+        statuses: statusesA,
+        evicted: evictedA,
+        constructions: reconstructedA,
+        slowestAt,
+        idleStall,
+        firstTwo: latencies.slice(0, 2),
+        coldRpc,
+      },
       cost,
       b: { allAnswered, statuses: statusesB, badDeliveries, evicted: evictedB, cpu: cpuB },
       control,
@@ -120,7 +163,10 @@ const rssCell = (list) => list.map((p) => f(p.mb)).join(" + ");
 const cpuCell = (c) => [c.workerd, c["wrangler (node: dev proxy)"], c.bench].map((x) => (x ?? 0).toFixed(1)).join(" / ");
 const sec = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const ctl = (c) => `${sec(c.allDelivered)}${c.bad ? `, ${c.bad} failed` : ""}`;
-const pathName = { admin: "admin import `POST /admin/v1/mailboxes/{address}/messages?arrival=now`", email: "wrangler's Email Routing simulator `POST /cdn-cgi/handler/email`" };
+const pathName = {
+  admin: "admin import `POST /admin/v1/mailboxes/{address}/messages?arrival=now`",
+  email: "wrangler's Email Routing simulator `POST /cdn-cgi/handler/email`",
+};
 const lines = [
   "",
   `## Push: parked Pings woken by delivery (${new Date().toISOString()})`,

@@ -7,7 +7,9 @@ import os from "node:os";
 import path from "node:path";
 
 const here = import.meta.dirname;
-const all = readdirSync(here).filter((f) => f.endsWith(".bench.ts")).sort();
+const all = readdirSync(here)
+  .filter((f) => f.endsWith(".bench.ts"))
+  .sort();
 const wanted = process.argv.slice(2);
 const chosen = wanted.length
   ? wanted.map((w) => {
@@ -22,7 +24,9 @@ const chosen = wanted.length
 
 function cpuModel() {
   try {
-    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
+    const line = readFileSync("/proc/cpuinfo", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("model name"));
     if (line) return line.split(":")[1].trim();
   } catch {}
   return os.cpus()[0]?.model ?? "unknown CPU";
@@ -30,7 +34,10 @@ function cpuModel() {
 
 const machine =
   `${cpuModel()}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-  `Node ${process.version}, ${os.type()} ${os.release()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} at start`;
+  `Node ${process.version}, ${os.type()} ${os.release()}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} at start`;
 const results = path.join(here, "RESULTS.md");
 if (!existsSync(results)) writeFileSync(results, "# Benchmark results\n\nAppended by `npm run bench` (bench/run.mjs); newest last.\n");
 
@@ -38,7 +45,10 @@ let failed = 0;
 let section = `\n## ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}\n\n${machine}\n`;
 for (const file of chosen) {
   console.log(`# ${file}`);
-  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(here, file)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(here, file)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   process.stdout.write(r.stdout);
   section += `\n### ${file}\n\n${r.stdout.trim()}\n`;
   if (r.status !== 0) {

@@ -28,13 +28,25 @@ const persistTo = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bench-send-"))
 const server = await startDevServer({
   port: await freePort(),
   persistTo,
-  vars: { ADMIN_TOKEN: "bench", DEMO_SEED: "false", SMTP_HOST: "127.0.0.1", SMTP_PORT: String(sink.port), SMTP_TLS: "none", SMTP_USER: SINK_USER, SMTP_PASSWORD: SINK_PASSWORD, LOCAL_DOMAINS: "example.test" },
+  vars: {
+    ADMIN_TOKEN: "bench",
+    DEMO_SEED: "false",
+    SMTP_HOST: "127.0.0.1",
+    SMTP_PORT: String(sink.port),
+    SMTP_TLS: "none",
+    SMTP_USER: SINK_USER,
+    SMTP_PASSWORD: SINK_PASSWORD,
+    LOCAL_DOMAINS: "example.test",
+  },
 });
 
 const results: string[] = [];
 try {
   const h = await hashPassword(PASSWORD, 1000); // cheap logins: this measures sending, not PBKDF2
-  d1Execute(persistTo, `INSERT INTO accounts (address,password_hash,salt,iterations,created_at,failed_attempts) VALUES ('${USER}','${h.hash}','${h.salt}',1000,0,0)`);
+  d1Execute(
+    persistTo,
+    `INSERT INTO accounts (address,password_hash,salt,iterations,created_at,failed_attempts) VALUES ('${USER}','${h.hash}','${h.salt}',1000,0,0)`,
+  );
   const auth = "Basic " + Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
   let seq = 0;
 
@@ -44,7 +56,9 @@ try {
     const rcpt = `r${n}@remote.test`;
     const body = "x".repeat(Math.max(0, size - 200)).replace(/.{76}/g, "$&\r\n");
     const mime = `From: ${USER}\r\nTo: ${rcpt}\r\nSubject: bench ${n}\r\n\r\n${body}\r\n`;
-    const wbxml = encodeWbxml(el("ComposeMail", "SendMail", el("ComposeMail", "ClientId", `b${n}`), el("ComposeMail", "Mime", new TextEncoder().encode(mime))));
+    const wbxml = encodeWbxml(
+      el("ComposeMail", "SendMail", el("ComposeMail", "ClientId", `b${n}`), el("ComposeMail", "Mime", new TextEncoder().encode(mime))),
+    );
     const t0 = performance.now();
     const res = await fetch(`${server.url}/Microsoft-Server-ActiveSync?Cmd=SendMail&User=${USER}&DeviceId=bench1&DeviceType=Bench`, {
       method: "POST",

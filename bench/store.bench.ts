@@ -8,12 +8,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const run = spawnSync("npx", ["vitest", "run", "--project", "workers", "test/workers/store-scale.test.ts", "test/workers/store-large.test.ts"], {
-  cwd: root,
-  encoding: "utf8",
-  env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-  maxBuffer: 64 * 1024 * 1024,
-});
+const run = spawnSync(
+  "npx",
+  ["vitest", "run", "--project", "workers", "test/workers/store-scale.test.ts", "test/workers/store-large.test.ts"],
+  {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+    maxBuffer: 64 * 1024 * 1024,
+  },
+);
 if (run.status !== 0) {
   process.stderr.write(run.stdout + run.stderr);
   throw new Error("store tests failed; no figures recorded");

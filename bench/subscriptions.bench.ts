@@ -33,12 +33,23 @@ const server = await startDevServer({
   port: await freePort(),
   persistTo,
   vars: {
-    ADMIN_TOKEN: TOKEN, DOH_URL: `${responder.url}/dns-query`, RDAP_URL: responder.url, SWEEP_BATCH_SIZE: "50", SWEEP_BUDGET_MS: "600000",
-    PROVIDER_NAMESERVERS: "ns1.provider.test", PROVIDER_MX_HOSTS: "mx1.provider.test", PROVIDER_POP3_HOST: "pop3.provider.test", PROVIDER_REGISTRAR: "4242",
+    ADMIN_TOKEN: TOKEN,
+    DOH_URL: `${responder.url}/dns-query`,
+    RDAP_URL: responder.url,
+    SWEEP_BATCH_SIZE: "50",
+    SWEEP_BUDGET_MS: "600000",
+    PROVIDER_NAMESERVERS: "ns1.provider.test",
+    PROVIDER_MX_HOSTS: "mx1.provider.test",
+    PROVIDER_POP3_HOST: "pop3.provider.test",
+    PROVIDER_REGISTRAR: "4242",
   },
 });
 const admin = async (method: string, route: string, body?: unknown) => {
-  const r = await fetch(`${server.url}/admin/v1${route}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+  const r = await fetch(`${server.url}/admin/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   if (r.status >= 300) throw new Error(`${method} ${route}: ${r.status} ${await r.text()}`);
   return r.json() as Promise<any>;
 };
@@ -49,7 +60,10 @@ try {
     const address = `u${i}@d${i % DOMAINS}.bench.test`;
     await admin("POST", "/mailboxes", { address, password: "pw" });
     const t = performance.now();
-    const s = await admin("POST", "/subscriptions", { mailbox: address, customer: { kind: "business", name: `C${i}`, email: `c${i}@bench.test` } });
+    const s = await admin("POST", "/subscriptions", {
+      mailbox: address,
+      customer: { kind: "business", name: `C${i}`, email: `c${i}@bench.test` },
+    });
     await admin("POST", `/subscriptions/${s.id}/payments`, { amount: 2400, currency: "EUR", reference: `p${i}` });
     orderMs.push(performance.now() - t);
   }
@@ -63,8 +77,20 @@ try {
   const victim = `u0@d0.bench.test`;
   const list = await admin("GET", `/subscriptions?mailbox=${encodeURIComponent(victim)}`);
   await admin("POST", `/subscriptions/${list.subscriptions[0].id}/suspend`, { reason: "other", evidence: "bench" });
-  const phone = new Phone({ baseUrl: server.url, user: victim, password: "pw", deviceId: "bench", deviceType: "Bench", protocolVersion: "14.1" });
-  const ping = el("Ping", "Ping", el("Ping", "HeartbeatInterval", 300), el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", "1"), el("Ping", "Class", "Email"))));
+  const phone = new Phone({
+    baseUrl: server.url,
+    user: victim,
+    password: "pw",
+    deviceId: "bench",
+    deviceType: "Bench",
+    protocolVersion: "14.1",
+  });
+  const ping = el(
+    "Ping",
+    "Ping",
+    el("Ping", "HeartbeatInterval", 300),
+    el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", "1"), el("Ping", "Class", "Email"))),
+  );
   await phone.command("Ping", ping, { validate: false });
   const refused: number[] = [];
   for (let i = 0; i < 200; i++) {

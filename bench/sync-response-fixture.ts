@@ -3,7 +3,10 @@
 // fifth message). Deterministic, so runs compare.
 import { el, type WbxmlElement } from "../src/wbxml";
 
-const WORDS = "le la les un une de du des et à pour avec réunion projet budget équipe client facture rapport semaine jeudi vendredi merci bonjour cordialement please review the attached document before our meeting".split(" ");
+const WORDS =
+  "le la les un une de du des et à pour avec réunion projet budget équipe client facture rapport semaine jeudi vendredi merci bonjour cordialement please review the attached document before our meeting".split(
+    " ",
+  );
 
 function body(i: number, bytes: number): string {
   let s = `<html><head><meta charset="utf-8"></head><body><p>Bonjour ${i},</p><p>`;
@@ -18,9 +21,13 @@ function body(i: number, bytes: number): string {
 function email(i: number): WbxmlElement {
   const id = new Uint8Array(16).map((_, k) => (i * 37 + k * 11) & 0xff);
   const html = body(i, 4096);
-  return el("AirSync", "Add",
+  return el(
+    "AirSync",
+    "Add",
     el("AirSync", "ServerId", `5:${1000 + i}`),
-    el("AirSync", "ApplicationData",
+    el(
+      "AirSync",
+      "ApplicationData",
       el("Email", "To", `"Ana Trujillo" <ana.trujillo${i % 7}@contoso.com>`),
       el("Email", "Cc", i % 3 === 0 ? "bob@contoso.com, carol@contoso.com" : null),
       el("Email", "From", `"Don Funk" <don.funk${i % 5}@fabrikam.com>`),
@@ -32,15 +39,21 @@ function email(i: number): WbxmlElement {
       el("Email", "Importance", 1),
       el("Email", "Read", i % 2),
       i % 5 === 0 &&
-        el("AirSyncBase", "Attachments",
-          el("AirSyncBase", "Attachment",
+        el(
+          "AirSyncBase",
+          "Attachments",
+          el(
+            "AirSyncBase",
+            "Attachment",
             el("AirSyncBase", "DisplayName", `rapport-${i}.pdf`),
             el("AirSyncBase", "FileReference", `5:${1000 + i}:0`),
             el("AirSyncBase", "Method", 1),
             el("AirSyncBase", "EstimatedDataSize", 48213 + i),
           ),
         ),
-      el("AirSyncBase", "Body",
+      el(
+        "AirSyncBase",
+        "Body",
         el("AirSyncBase", "Type", 2),
         el("AirSyncBase", "EstimatedDataSize", new TextEncoder().encode(html).length),
         el("AirSyncBase", "Truncated", 0),
@@ -60,9 +73,15 @@ function email(i: number): WbxmlElement {
 }
 
 export function syncResponse(messages = 100): WbxmlElement {
-  return el("AirSync", "Sync",
-    el("AirSync", "Collections",
-      el("AirSync", "Collection",
+  return el(
+    "AirSync",
+    "Sync",
+    el(
+      "AirSync",
+      "Collections",
+      el(
+        "AirSync",
+        "Collection",
         el("AirSync", "SyncKey", "1418434599"),
         el("AirSync", "CollectionId", 5),
         el("AirSync", "Status", 1),

@@ -21,7 +21,6 @@ const USER = "bench-sync@example.test";
 const PW = "bench password";
 const INBOX = "1";
 
-
 function serverMs(h: Headers): number {
   const m = /dur=([0-9.]+)/.exec(h.get("Server-Timing") ?? "");
   if (!m) throw new Error("no Server-Timing header on a Sync response");
@@ -46,7 +45,13 @@ function mime(i: number): string {
 const bodyOptions = el(
   "AirSync",
   "Options",
-  el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 2), el("AirSyncBase", "TruncationSize", 5120), el("AirSyncBase", "Preview", 255)),
+  el(
+    "AirSyncBase",
+    "BodyPreference",
+    el("AirSyncBase", "Type", 2),
+    el("AirSyncBase", "TruncationSize", 5120),
+    el("AirSyncBase", "Preview", 255),
+  ),
 );
 
 function syncBody(key: string, windowSize?: number): WbxmlElement {
@@ -63,7 +68,10 @@ try {
   const worker = async () => {
     while (next < MESSAGES) {
       const i = next++;
-      const r = await fetch(`${server.url}/cdn-cgi/handler/email?from=s@example.test&to=${encodeURIComponent(USER)}`, { method: "POST", body: mime(i) });
+      const r = await fetch(`${server.url}/cdn-cgi/handler/email?from=s@example.test&to=${encodeURIComponent(USER)}`, {
+        method: "POST",
+        body: mime(i),
+      });
       if (!r.ok) throw new Error(`delivery ${i}: HTTP ${r.status} ${await r.text()}`);
     }
   };
@@ -71,7 +79,8 @@ try {
   const importSec = (performance.now() - t0) / 1000;
   console.log(`imported ${MESSAGES} messages in ${importSec.toFixed(1)} s`);
 
-  const phone = (deviceId: string) => new Phone({ baseUrl: server.url, user: USER, password: PW, deviceId, deviceType: "Bench", protocolVersion: "16.1" });
+  const phone = (deviceId: string) =>
+    new Phone({ baseUrl: server.url, user: USER, password: PW, deviceId, deviceType: "Bench", protocolVersion: "16.1" });
   const baselinePhone = phone("benchBase");
   await baselinePhone.command("Nonsense", null, { validate: false });
   const base: number[] = [];
@@ -85,7 +94,10 @@ try {
   const fullSync = async (windowSize: number) => {
     const p = phone(`bench${windowSize}`);
     const start = performance.now();
-    let key = childText(child(child((await p.command("Sync", syncBody("0"), { validate: false })).tree, "Collections"), "Collection"), "SyncKey")!;
+    let key = childText(
+      child(child((await p.command("Sync", syncBody("0"), { validate: false })).tree, "Collections"), "Collection"),
+      "SyncKey",
+    )!;
     let requests = 1;
     let items = 0;
     let bytes = 0;

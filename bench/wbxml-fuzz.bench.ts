@@ -8,11 +8,15 @@ const wbxmlInputs = Number(process.env.WBXML_FUZZ_INPUTS ?? 2_000_000);
 const xmlInputs = Math.round(wbxmlInputs / 10);
 const s = runFuzz({ seed, wbxmlInputs, xmlInputs });
 const total = s.wbxmlInputs + s.xmlInputs;
-console.log(`Seed ${seed}: ${s.wbxmlInputs} WBXML inputs (${s.wbxmlAccepted} accepted), ${s.xmlInputs} XML inputs (${s.xmlAccepted} accepted).`);
+console.log(
+  `Seed ${seed}: ${s.wbxmlInputs} WBXML inputs (${s.wbxmlAccepted} accepted), ${s.xmlInputs} XML inputs (${s.xmlAccepted} accepted).`,
+);
 console.log("");
 console.log("| inputs | seconds | inputs/s | slowest input | escapes |");
 console.log("|---:|---:|---:|---:|---:|");
-console.log(`| ${total} | ${(s.elapsedMs / 1000).toFixed(1)} | ${Math.round(total / (s.elapsedMs / 1000))} | ${s.slowestMs.toFixed(1)} ms | ${s.escapes.length} |`);
+console.log(
+  `| ${total} | ${(s.elapsedMs / 1000).toFixed(1)} | ${Math.round(total / (s.elapsedMs / 1000))} | ${s.slowestMs.toFixed(1)} ms | ${s.escapes.length} |`,
+);
 console.log("");
 if (s.escapes.length === 0) console.log("No escape: only WbxmlError left the codec, and every accepted input survived both round trips.");
 else {

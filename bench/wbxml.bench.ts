@@ -33,7 +33,9 @@ const xmlOut = measure(() => toXml(tree), bytes.length);
 const xmlIn = measure(() => fromXml(xml), bytes.length);
 
 const verdict = (mbs: number) => (mbs >= 100 ? "meets 100 MB/s" : "BELOW 100 MB/s");
-console.log(`Sync response: 100 e-mails, ${(bytes.length / 1024).toFixed(0)} KiB of WBXML (${(xml.length / 1024).toFixed(0)} KiB as XML); median of 7 rounds of 0.3 s.`);
+console.log(
+  `Sync response: 100 e-mails, ${(bytes.length / 1024).toFixed(0)} KiB of WBXML (${(xml.length / 1024).toFixed(0)} KiB as XML); median of 7 rounds of 0.3 s.`,
+);
 console.log("");
 console.log("| operation | MB/s (of WBXML) | |");
 console.log("|---|---:|---|");

@@ -64,12 +64,21 @@ function text(m, contentType, data) {
 
 function plainWelcome(date) {
   const m = message({ name: "Mobile Sync", addr: "welcome@example.test" }, "Welcome to Mobile Sync", date, "welcome");
-  text(m, "text/plain", "Hello,\n\nYour mailbox is ready. Add it on your phone as an Exchange account:\nserver example.test, user demo@example.test.\n\nHave a good day!\n");
+  text(
+    m,
+    "text/plain",
+    "Hello,\n\nYour mailbox is ready. Add it on your phone as an Exchange account:\nserver example.test, user demo@example.test.\n\nHave a good day!\n",
+  );
   return crlf(m);
 }
 
 function htmlNewsletter(date) {
-  const m = message({ name: "Trail Running Monthly", addr: "news@trails.example" }, "Autumn races, new shoes & a 30% discount", date, "newsletter-11");
+  const m = message(
+    { name: "Trail Running Monthly", addr: "news@trails.example" },
+    "Autumn races, new shoes & a 30% discount",
+    date,
+    "newsletter-11",
+  );
   text(
     m,
     "text/html",
@@ -88,7 +97,11 @@ function alternative(date) {
     cc: [{ name: "Legal", addr: "legal@partner.example" }],
   });
   text(m, "text/plain", "Hi,\n\nHere are my comments on the draft:\n- clause 4: 30 days, not 60\n- clause 9: fine\n\nCamille\n");
-  text(m, "text/html", "<p>Hi,</p><p>Here are my comments on the draft:</p><ul><li>clause 4: <b>30 days</b>, not 60</li><li>clause 9: fine</li></ul><p>Camille</p>");
+  text(
+    m,
+    "text/html",
+    "<p>Hi,</p><p>Here are my comments on the draft:</p><ul><li>clause 4: <b>30 days</b>, not 60</li><li>clause 9: fine</li></ul><p>Camille</p>",
+  );
   return crlf(m);
 }
 
@@ -96,15 +109,31 @@ function inlineImages(date) {
   const m = message({ name: "Grandma", addr: "grandma@family.example" }, "Photos from the garden", date, "garden");
   text(m, "text/plain", "The tomatoes this year! [photo 1] and the cat [photo 2].\n");
   text(m, "text/html", '<p>The tomatoes this year!</p><img src="cid:tomatoes@family"><p>And the cat:</p><img src="cid:cat@family">');
-  m.addAttachment({ inline: true, filename: "tomatoes.png", contentType: "image/png", data: wrap64(png(48, 32, 0xd0, 0x30, 0x20)), headers: { "Content-ID": "tomatoes@family" } });
-  m.addAttachment({ inline: true, filename: "cat.png", contentType: "image/png", data: wrap64(png(32, 32, 0x40, 0x40, 0x40)), headers: { "Content-ID": "cat@family" } });
+  m.addAttachment({
+    inline: true,
+    filename: "tomatoes.png",
+    contentType: "image/png",
+    data: wrap64(png(48, 32, 0xd0, 0x30, 0x20)),
+    headers: { "Content-ID": "tomatoes@family" },
+  });
+  m.addAttachment({
+    inline: true,
+    filename: "cat.png",
+    contentType: "image/png",
+    data: wrap64(png(32, 32, 0x40, 0x40, 0x40)),
+    headers: { "Content-ID": "cat@family" },
+  });
   return crlf(m);
 }
 
 function attachments(date) {
   const m = message({ name: "Accounting", addr: "billing@vendor.example" }, "Invoice 2026-0419 and delivery photo", date, "invoice-0419");
   text(m, "text/plain", "Please find attached invoice 2026-0419 (PDF) and a photo of the delivery.\n");
-  m.addAttachment({ filename: "invoice-2026-0419.pdf", contentType: "application/pdf", data: wrap64(pdfLike("Invoice 2026-0419", 24_000)) });
+  m.addAttachment({
+    filename: "invoice-2026-0419.pdf",
+    contentType: "application/pdf",
+    data: wrap64(pdfLike("Invoice 2026-0419", 24_000)),
+  });
   m.addAttachment({ filename: "delivery.png", contentType: "image/png", data: wrap64(png(64, 48, 0x20, 0x80, 0xc0)) });
   return crlf(m);
 }
@@ -144,7 +173,11 @@ function thread(dates) {
       to: people.filter((p) => p !== from),
       headers,
     });
-    const quoted = lines.slice(Math.max(0, i - 2), i).reverse().map((l) => `> ${l}`).join("\n");
+    const quoted = lines
+      .slice(Math.max(0, i - 2), i)
+      .reverse()
+      .map((l) => `> ${l}`)
+      .join("\n");
     text(m, "text/plain", `${line}\n\n${from.name}\n${quoted ? `\n${quoted}\n` : ""}`);
     return crlf(m);
   });
@@ -168,7 +201,10 @@ function highImportance(date) {
 // ---------- literal MIME: legacy charsets and malformed headers ----------
 
 function literal(headers, body) {
-  return Buffer.concat([Buffer.from(headers.join("\r\n") + "\r\n\r\n", "latin1"), Buffer.isBuffer(body) ? body : Buffer.from(body, "latin1")]);
+  return Buffer.concat([
+    Buffer.from(headers.join("\r\n") + "\r\n\r\n", "latin1"),
+    Buffer.isBuffer(body) ? body : Buffer.from(body, "latin1"),
+  ]);
 }
 
 function windows1252(date) {
@@ -345,7 +381,10 @@ function noise(size, seed) {
 }
 
 function pdfLike(title, size) {
-  const head = Buffer.from(`%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Title (${title}) >> endobj\n2 0 obj << /Length ${size} >> stream\n`, "latin1");
+  const head = Buffer.from(
+    `%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Title (${title}) >> endobj\n2 0 obj << /Length ${size} >> stream\n`,
+    "latin1",
+  );
   const tail = Buffer.from("\nendstream endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n", "latin1");
   const body = noise(Math.max(0, size - head.length - tail.length), size);
   return Buffer.concat([head, body, tail]);
@@ -376,7 +415,12 @@ function png(width, height, r, g, b) {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", zlib), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", zlib),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 function chunk(type, data) {
@@ -404,5 +448,8 @@ function rfc2822(ms) {
 }
 
 function ical(ms) {
-  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }

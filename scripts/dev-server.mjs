@@ -23,7 +23,18 @@ export function applyMigrations(persistTo) {
  */
 export async function startDevServer({ port, persistTo, vars = {}, stdio = "pipe", testScheduled = true, config }) {
   applyMigrations(persistTo);
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--inspector-port", "0", "--show-interactive-dev-session=false"];
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    persistTo,
+    "--inspector-port",
+    "0",
+    "--show-interactive-dev-session=false",
+  ];
   if (testScheduled) args.push("--test-scheduled");
   if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);

@@ -11,7 +11,12 @@ export async function startLocalRelay(devVars) {
     onMessage: (m) => console.log(`[local relay] mail from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(", ")}`),
   });
   return {
-    vars: { SMTP_HOST: "127.0.0.1", SMTP_PORT: String(sink.port), SMTP_TLS: "none", LOCAL_DOMAINS: devVars.LOCAL_DOMAINS ?? "example.test" },
+    vars: {
+      SMTP_HOST: "127.0.0.1",
+      SMTP_PORT: String(sink.port),
+      SMTP_TLS: "none",
+      LOCAL_DOMAINS: devVars.LOCAL_DOMAINS ?? "example.test",
+    },
     url: `http://127.0.0.1:${sink.controlPort}/messages`,
     stop: () => sink.stop(),
   };

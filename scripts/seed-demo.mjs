@@ -30,7 +30,10 @@ export async function seedDemo(url, { adminToken, address, password }) {
   }
   if (existsSync(path.join(here, "demo-pim.mjs"))) {
     const { demoCalendarIcs, demoContactsVcf } = await import("./demo-pim.mjs");
-    for (const [file, body, type] of [["calendar.ics", demoCalendarIcs(), "text/calendar"], ["contacts.vcf", demoContactsVcf(), "text/vcard"]]) {
+    for (const [file, body, type] of [
+      ["calendar.ics", demoCalendarIcs(), "text/calendar"],
+      ["contacts.vcf", demoContactsVcf(), "text/vcard"],
+    ]) {
       const r = await call(url, adminToken, "PUT", `${box}/${file}`, body, type);
       if (r.status >= 300) throw new Error(`PUT ${file}: ${r.status} ${r.text}`);
     }

@@ -23,12 +23,25 @@ const vars = Object.fromEntries(
 
 // These wrangler vars may also come from the environment (e.g. `DOH_URL=… RDAP_URL=… npm start` to point the
 // eligibility checks at scripts/zone-responder.mjs); the environment wins over .dev.vars and wrangler.toml.
-const ENV_VARS = ["DOH_URL", "RDAP_URL", "PROVIDER_NAMESERVERS", "PROVIDER_MX_HOSTS", "PROVIDER_POP3_HOST", "PROVIDER_REGISTRAR", "ELIGIBILITY_EXEMPT_DOMAINS"];
+const ENV_VARS = [
+  "DOH_URL",
+  "RDAP_URL",
+  "PROVIDER_NAMESERVERS",
+  "PROVIDER_MX_HOSTS",
+  "PROVIDER_POP3_HOST",
+  "PROVIDER_REGISTRAR",
+  "ELIGIBILITY_EXEMPT_DOMAINS",
+];
 const fromEnv = Object.fromEntries(ENV_VARS.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
 
 const port = Number(process.env.PORT ?? 8787);
 const relay = await startLocalRelay(vars);
-const server = await startDevServer({ port, persistTo: path.join(root, ".wrangler", "state"), stdio: "inherit", vars: { ...relay?.vars, ...fromEnv } });
+const server = await startDevServer({
+  port,
+  persistTo: path.join(root, ".wrangler", "state"),
+  stdio: "inherit",
+  vars: { ...relay?.vars, ...fromEnv },
+});
 const stop = async () => {
   await server.stop();
   await relay?.stop();

@@ -17,12 +17,21 @@ const tools = {
 };
 
 const have = (cmd) => spawnSync("sh", ["-c", cmd.startsWith("/") ? `test -x ${cmd}` : `command -v ${cmd}`]).status === 0;
-const missing = [...new Set(Object.entries(tools).filter(([c]) => !have(c)).map(([, p]) => p))];
+const missing = [
+  ...new Set(
+    Object.entries(tools)
+      .filter(([c]) => !have(c))
+      .map(([, p]) => p),
+  ),
+];
 if (missing.length) {
   const install = `apt-get update && apt-get install -y ${missing.join(" ")}`;
   if (process.getuid?.() === 0) {
     console.log(`installing test tools: ${missing.join(" ")}`);
-    const r = spawnSync("sh", ["-c", `${install} >/dev/null`], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    const r = spawnSync("sh", ["-c", `${install} >/dev/null`], {
+      stdio: "inherit",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
     if (r.status !== 0) process.exit(r.status ?? 1);
   } else {
     console.error(`missing test tools; run as root:\n  ${install}`);

@@ -35,15 +35,31 @@ function dohAnswer(zone, name, type) {
 function rdapAnswer(zone, domain) {
   const d = (zone.rdap ?? {})[domain.toLowerCase()];
   if (!d) return [404, { errorCode: 404, title: "Not Found" }];
-  return [200, {
-    objectClassName: "domain",
-    ldhName: domain.toUpperCase(),
-    status: d.status ?? ["active"],
-    events: d.expiresAt ? [{ eventAction: "expiration", eventDate: d.expiresAt }] : [],
-    entities: d.registrar
-      ? [{ objectClassName: "entity", roles: ["registrar"], publicIds: [{ type: "IANA Registrar ID", identifier: String(d.registrar.ianaId) }], vcardArray: ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", d.registrar.name]]] }]
-      : [],
-  }];
+  return [
+    200,
+    {
+      objectClassName: "domain",
+      ldhName: domain.toUpperCase(),
+      status: d.status ?? ["active"],
+      events: d.expiresAt ? [{ eventAction: "expiration", eventDate: d.expiresAt }] : [],
+      entities: d.registrar
+        ? [
+            {
+              objectClassName: "entity",
+              roles: ["registrar"],
+              publicIds: [{ type: "IANA Registrar ID", identifier: String(d.registrar.ianaId) }],
+              vcardArray: [
+                "vcard",
+                [
+                  ["version", {}, "text", "4.0"],
+                  ["fn", {}, "text", d.registrar.name],
+                ],
+              ],
+            },
+          ]
+        : [],
+    },
+  ];
 }
 
 /**

@@ -11,7 +11,6 @@ import http from "node:http";
 import { SMTPServer } from "smtp-server";
 import { freePort } from "./free-port";
 
-
 export interface SinkMessage {
   /** The authenticated user, or "" without AUTH. */
   user: string;
@@ -41,7 +40,6 @@ export interface SmtpSink {
 
 export const SINK_USER = "relay";
 export const SINK_PASSWORD = "relay-pw";
-
 
 function smtpError(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });

@@ -77,22 +77,50 @@ await must("The account on the provider's servers: a Dovecot login, two messages
   account = await newBridgeAccount(`ann-${Date.now().toString(36)}`);
   await deliver(account, "Welcome to the bridge", "This came in through LMTP.");
   await deliver(account, "Quarterly figures", "Could you send me the figures?");
-  const ics = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//try//EN", "BEGIN:VEVENT", "UID:try-evt@bridge.test", "DTSTAMP:20261201T080000Z", "DTSTART:20261215T100000Z", "DTEND:20261215T110000Z", "SUMMARY:Board meeting", "END:VEVENT", "END:VCALENDAR", ""].join("\r\n");
+  const ics = [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//try//EN",
+    "BEGIN:VEVENT",
+    "UID:try-evt@bridge.test",
+    "DTSTAMP:20261201T080000Z",
+    "DTSTART:20261215T100000Z",
+    "DTEND:20261215T110000Z",
+    "SUMMARY:Board meeting",
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
   await dav(account, "PUT", davCollection(account, "calendar") + "try-evt.ics", ics, [201], { "Content-Type": "text/calendar" });
-  const vcf = ["BEGIN:VCARD", "VERSION:3.0", "UID:try-card", "N:Lovelace;Ada;;;", "FN:Ada Lovelace", "EMAIL:ada@engine.test", "END:VCARD", ""].join("\r\n");
+  const vcf = [
+    "BEGIN:VCARD",
+    "VERSION:3.0",
+    "UID:try-card",
+    "N:Lovelace;Ada;;;",
+    "FN:Ada Lovelace",
+    "EMAIL:ada@engine.test",
+    "END:VCARD",
+    "",
+  ].join("\r\n");
   await dav(account, "PUT", davCollection(account, "contacts") + "try-card.vcf", vcf, [201], { "Content-Type": "text/vcard" });
   say(`login ${account.address} / ${account.password}`);
 });
 
-await must("An admin bridges the account: POST /admin/v1/mailboxes {address, backend: {kind: imap, imap, smtp, dav, push: notify}}", async () => {
-  const res = await bridgeMailbox(account);
-  const text = await res.text();
-  say(`HTTP ${res.status} ${text.slice(0, 300)}`);
-  check(res.status === 201, `expected 201, got ${res.status}`);
-});
+await must(
+  "An admin bridges the account: POST /admin/v1/mailboxes {address, backend: {kind: imap, imap, smtp, dav, push: notify}}",
+  async () => {
+    const res = await bridgeMailbox(account);
+    const text = await res.text();
+    say(`HTTP ${res.status} ${text.slice(0, 300)}`);
+    check(res.status === 201, `expected 201, got ${res.status}`);
+  },
+);
 
 await must("A phone with a wrong password gets 401", async () => {
-  const r = await bridgedPhone(account, "tryBridgeWrong", "16.1", "wrong").command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
+  const r = await bridgedPhone(account, "tryBridgeWrong", "16.1", "wrong").command(
+    "FolderSync",
+    el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")),
+  );
   check(r.status === 401, `expected 401, got ${r.status}`);
 });
 
@@ -112,13 +140,17 @@ await must("Sync the Inbox, the calendar and the contacts", async () => {
   say(`Calendar: ${[...cal.items.values()].map((d) => childText(d, "Subject", "Calendar")).join(" | ")}`);
   check(cal.items.size === 1, `expected 1 event, got ${cal.items.size}`);
   const contacts = await syncAll(phone, folderOfType(folders, 9).id, 50, pim);
-  say(`Contacts: ${[...contacts.items.values()].map((d) => childText(d, "FileAs", "Contacts") ?? childText(d, "LastName", "Contacts")).join(" | ")}`);
+  say(
+    `Contacts: ${[...contacts.items.values()].map((d) => childText(d, "FileAs", "Contacts") ?? childText(d, "LastName", "Contacts")).join(" | ")}`,
+  );
   check(contacts.items.size === 1, `expected 1 contact, got ${contacts.items.size}`);
 });
 
 await must("A Ping waits on the Inbox; a message delivered to Dovecot by LMTP answers it (target < 1 s)", async () => {
   const inbox = folderOfType(folders, 2).id;
-  const answer = phone.command("Ping", pingBody(600, [[inbox, "Email"]]), { validate: false }).then((r) => Object.assign(r, { at: performance.now() }));
+  const answer = phone
+    .command("Ping", pingBody(600, [[inbox, "Email"]]), { validate: false })
+    .then((r) => Object.assign(r, { at: performance.now() }));
   check((await within(answer, 500)) === "pending", "the Ping answered before any mail arrived");
   const t0 = performance.now();
   await deliver(account, "Pushed by Dovecot");
@@ -132,33 +164,46 @@ await must("A Ping waits on the Inbox; a message delivered to Dovecot by LMTP an
   check(ms < 1000, `took ${ms.toFixed(0)} ms`);
 });
 
-await must("The phone replies (SmartReply, SaveInSentItems): the submission server gets it with the account's login; the copy is in Sent on the IMAP server", async () => {
-  const inbox = folderOfType(folders, 2).id;
-  const { items } = await syncAll(phone, inbox);
-  const [itemId] = [...items].find(([, d]) => childText(d, "Subject", "Email") === "Quarterly figures")!;
-  const mime = `From: ${account.address}\r\nTo: bob@mta.test\r\nSubject: RE: Quarterly figures\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAttached soon.\r\n`;
-  const body = el("ComposeMail", "SmartReply", el("ComposeMail", "ClientId", "try-reply"), el("ComposeMail", "Source", el("ComposeMail", "FolderId", inbox), el("ComposeMail", "ItemId", itemId)), el("ComposeMail", "SaveInSentItems"), el("ComposeMail", "Mime", new TextEncoder().encode(mime)));
-  const r = await phone.command("SmartReply", body);
-  check(r.status === 200 && r.raw.byteLength === 0, `expected an empty 200, got HTTP ${r.status} ${r.xml ?? ""}`);
-  const deadline = Date.now() + 15_000;
-  let arrived, sent: string[] = [];
-  while (Date.now() < deadline) {
-    arrived = (await submitted()).find((m) => m.to.includes("bob@mta.test"));
-    sent = await imapSubjects(account, "Sent");
-    if (arrived && sent.length) break;
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  check(arrived, "nothing reached the submission server");
-  say(`submission server: from ${arrived.from}, AUTH user ${arrived.user}, to ${arrived.to.join(", ")}`);
-  check(arrived.user === account.address, `AUTH user ${arrived.user}`);
-  say(`Sent folder over IMAP: ${sent.join(" | ")}`);
-  check(sent.includes("RE: Quarterly figures"), "the reply is not in Sent");
-  const onPhone = await syncAll(phone, folderOfType(folders, 5).id);
-  say(`Sent on the phone: ${[...onPhone.items.values()].map((d) => childText(d, "Subject", "Email")).join(" | ")}`);
-});
+await must(
+  "The phone replies (SmartReply, SaveInSentItems): the submission server gets it with the account's login; the copy is in Sent on the IMAP server",
+  async () => {
+    const inbox = folderOfType(folders, 2).id;
+    const { items } = await syncAll(phone, inbox);
+    const [itemId] = [...items].find(([, d]) => childText(d, "Subject", "Email") === "Quarterly figures")!;
+    const mime = `From: ${account.address}\r\nTo: bob@mta.test\r\nSubject: RE: Quarterly figures\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAttached soon.\r\n`;
+    const body = el(
+      "ComposeMail",
+      "SmartReply",
+      el("ComposeMail", "ClientId", "try-reply"),
+      el("ComposeMail", "Source", el("ComposeMail", "FolderId", inbox), el("ComposeMail", "ItemId", itemId)),
+      el("ComposeMail", "SaveInSentItems"),
+      el("ComposeMail", "Mime", new TextEncoder().encode(mime)),
+    );
+    const r = await phone.command("SmartReply", body);
+    check(r.status === 200 && r.raw.byteLength === 0, `expected an empty 200, got HTTP ${r.status} ${r.xml ?? ""}`);
+    const deadline = Date.now() + 15_000;
+    let arrived,
+      sent: string[] = [];
+    while (Date.now() < deadline) {
+      arrived = (await submitted()).find((m) => m.to.includes("bob@mta.test"));
+      sent = await imapSubjects(account, "Sent");
+      if (arrived && sent.length) break;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    check(arrived, "nothing reached the submission server");
+    say(`submission server: from ${arrived.from}, AUTH user ${arrived.user}, to ${arrived.to.join(", ")}`);
+    check(arrived.user === account.address, `AUTH user ${arrived.user}`);
+    say(`Sent folder over IMAP: ${sent.join(" | ")}`);
+    check(sent.includes("RE: Quarterly figures"), "the reply is not in Sent");
+    const onPhone = await syncAll(phone, folderOfType(folders, 5).id);
+    say(`Sent on the phone: ${[...onPhone.items.values()].map((d) => childText(d, "Subject", "Email")).join(" | ")}`);
+  },
+);
 
 if (o.flags.has("keep")) {
-  console.log(`\nEverything keeps running; Ctrl-C stops it. Phone: ${worker!.url}/Microsoft-Server-ActiveSync, ${account.address} / ${account.password}`);
+  console.log(
+    `\nEverything keeps running; Ctrl-C stops it. Phone: ${worker!.url}/Microsoft-Server-ActiveSync, ${account.address} / ${account.password}`,
+  );
   process.once("SIGINT", () => void stopAll().then(() => finish()));
 } else {
   await stopAll();

@@ -75,7 +75,10 @@ export function finish(): never {
 /** The decoded response, one line per element, shortened: what a person reads to see what came back. */
 export function brief(r: PhoneResponse, maxLines = 12): string {
   if (!r.xml) return `HTTP ${r.status}, ${r.raw.length} bytes, no WBXML body`;
-  const lines = r.xml.replace(/ xmlns(:\w+)?="[^"]*"/g, "").split("\n").map((l) => (l.length > 110 ? l.slice(0, 107) + "..." : l));
+  const lines = r.xml
+    .replace(/ xmlns(:\w+)?="[^"]*"/g, "")
+    .split("\n")
+    .map((l) => (l.length > 110 ? l.slice(0, 107) + "..." : l));
   const shown = lines.slice(0, maxLines);
   if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines)`);
   return `HTTP ${r.status}\n${shown.join("\n")}`;
@@ -85,7 +88,12 @@ export function phone(o: TryOptions, config: Omit<PhoneConfig, "baseUrl">): Phon
   return new Phone({ baseUrl: o.url, ...config });
 }
 
-export async function admin(o: TryOptions, method: string, route: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+export async function admin(
+  o: TryOptions,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; json: any; text: string }> {
   const res = await fetch(`${o.url}/admin/v1${route}`, {
     method,
     headers: { authorization: `Bearer ${o.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },

@@ -37,10 +37,21 @@ interface Saved {
 
 const coll = (r: PhoneResponse) => child(child(r.tree, "Collections"), "Collection");
 const commands = (r: PhoneResponse, op: string) => childrenNamed(child(coll(r), "Commands"), op);
-const bodyOptions = el("AirSync", "Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 2), el("AirSyncBase", "TruncationSize", 256)));
+const bodyOptions = el(
+  "AirSync",
+  "Options",
+  el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 2), el("AirSyncBase", "TruncationSize", 256)),
+);
 
 function device(deviceId: string): Phone {
-  return phone(o, { user: USER, password: PASSWORD, deviceId, deviceType: "iPhone", protocolVersion: "16.1", userAgent: "Apple-iPhone16C1/2201.83" });
+  return phone(o, {
+    user: USER,
+    password: PASSWORD,
+    deviceId,
+    deviceType: "iPhone",
+    protocolVersion: "16.1",
+    userAgent: "Apple-iPhone16C1/2201.83",
+  });
 }
 
 interface Item {
@@ -50,7 +61,12 @@ interface Item {
 }
 
 /** Sync from key 0 to the end (MoreAvailable), returning the items and the last key. */
-async function fullSync(p: Phone, folderId: string, windowSize: number, log = true): Promise<{ items: Item[]; key: string; requests: number }> {
+async function fullSync(
+  p: Phone,
+  folderId: string,
+  windowSize: number,
+  log = true,
+): Promise<{ items: Item[]; key: string; requests: number }> {
   const boot = await p.command("Sync", syncRequest(folderId, "0"));
   check(childText(coll(boot), "Status") === "1", `Sync SyncKey 0 of ${folderId}: expected Status 1, got\n${brief(boot)}`);
   let key = childText(coll(boot), "SyncKey")!;
@@ -70,7 +86,10 @@ async function fullSync(p: Phone, folderId: string, windowSize: number, log = tr
     items.push(...adds);
     key = childText(coll(r), "SyncKey")!;
     const more = !!child(coll(r), "MoreAvailable");
-    if (log) say(`Sync → ${adds.length} Add, MoreAvailable=${more}, ${r.raw.length} bytes, ${(performance.now() - t0).toFixed(0)} ms round trip incl. XSD check (server: ${r.headers.get("Server-Timing") ?? "no Server-Timing"})`);
+    if (log)
+      say(
+        `Sync → ${adds.length} Add, MoreAvailable=${more}, ${r.raw.length} bytes, ${(performance.now() - t0).toFixed(0)} ms round trip incl. XSD check (server: ${r.headers.get("Server-Timing") ?? "no Server-Timing"})`,
+      );
     if (!more) break;
   }
   return { items, key, requests };
@@ -90,13 +109,29 @@ async function fetchRange(p: Phone, ref: string, from: number, to: number): Prom
   const t0 = performance.now();
   const r = await p.command(
     "ItemOperations",
-    el("ItemOperations", "ItemOperations", el("ItemOperations", "Fetch", el("ItemOperations", "Store", "Mailbox"), el("AirSyncBase", "FileReference", ref), el("ItemOperations", "Options", el("ItemOperations", "Range", `${from}-${to}`)))),
+    el(
+      "ItemOperations",
+      "ItemOperations",
+      el(
+        "ItemOperations",
+        "Fetch",
+        el("ItemOperations", "Store", "Mailbox"),
+        el("AirSyncBase", "FileReference", ref),
+        el("ItemOperations", "Options", el("ItemOperations", "Range", `${from}-${to}`)),
+      ),
+    ),
     { acceptMultiPart: true },
   );
   const ms = performance.now() - t0;
-  check(r.status === 200 && r.parts, `ItemOperations Range ${from}-${to}: expected a multipart response, got HTTP ${r.status} ${r.headers.get("Content-Type")}\n${brief(r)}`);
+  check(
+    r.status === 200 && r.parts,
+    `ItemOperations Range ${from}-${to}: expected a multipart response, got HTTP ${r.status} ${r.headers.get("Content-Type")}\n${brief(r)}`,
+  );
   const fetchEl = child(child(r.tree, "Response"), "Fetch");
-  check(childText(fetchEl, "Status") === "1", `ItemOperations Range ${from}-${to}: Fetch Status ${childText(fetchEl, "Status")}\n${brief(r)}`);
+  check(
+    childText(fetchEl, "Status") === "1",
+    `ItemOperations Range ${from}-${to}: Fetch Status ${childText(fetchEl, "Status")}\n${brief(r)}`,
+  );
   const props = child(fetchEl, "Properties");
   const part = Number(childText(props, "Part"));
   return { data: r.parts![part], total: Number(childText(props, "Total")), ms };
@@ -111,7 +146,11 @@ async function folderSync(p: Phone, key: string): Promise<PhoneResponse> {
 }
 
 function folderAdds(r: PhoneResponse): { id: string; name: string; type: number }[] {
-  return childrenNamed(child(r.tree, "Changes"), "Add").map((a) => ({ id: childText(a, "ServerId")!, name: childText(a, "DisplayName")!, type: Number(childText(a, "Type")) }));
+  return childrenNamed(child(r.tree, "Changes"), "Add").map((a) => ({
+    id: childText(a, "ServerId")!,
+    name: childText(a, "DisplayName")!,
+    type: Number(childText(a, "Type")),
+  }));
 }
 
 async function setUp(): Promise<void> {
@@ -139,7 +178,17 @@ async function setUp(): Promise<void> {
       say(`already there: ServerId ${existing.id}`);
       return;
     }
-    const r = await p.command("FolderCreate", el("FolderHierarchy", "FolderCreate", el("FolderHierarchy", "SyncKey", saved.folderKey!), el("FolderHierarchy", "ParentId", "0"), el("FolderHierarchy", "DisplayName", "Archive"), el("FolderHierarchy", "Type", 12)));
+    const r = await p.command(
+      "FolderCreate",
+      el(
+        "FolderHierarchy",
+        "FolderCreate",
+        el("FolderHierarchy", "SyncKey", saved.folderKey!),
+        el("FolderHierarchy", "ParentId", "0"),
+        el("FolderHierarchy", "DisplayName", "Archive"),
+        el("FolderHierarchy", "Type", 12),
+      ),
+    );
     say(brief(r, 6).split("\n").join("\n     "));
     check(childText(r.tree, "Status") === "1", "FolderCreate: expected Status 1");
     saved.folders!.archive = childText(r.tree, "ServerId")!;
@@ -175,14 +224,25 @@ async function setUp(): Promise<void> {
           "AirSync",
           "Commands",
           el("AirSync", "Change", el("AirSync", "ServerId", toRead.id), el("AirSync", "ApplicationData", el("Email", "Read", "1"))),
-          el("AirSync", "Change", el("AirSync", "ServerId", toFlag.id), el("AirSync", "ApplicationData", el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up")))),
+          el(
+            "AirSync",
+            "Change",
+            el("AirSync", "ServerId", toFlag.id),
+            el(
+              "AirSync",
+              "ApplicationData",
+              el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up")),
+            ),
+          ),
           el("AirSync", "Delete", el("AirSync", "ServerId", toDelete.id)),
         ),
       ]),
     );
     say(brief(r).split("\n").join("\n     "));
     check(childText(coll(r), "Status") === "1", "Sync with Change/Change/Delete: expected Status 1");
-    const failed = [...commands(r, "Change"), ...commands(r, "Delete")].filter((c) => childText(c, "Status") && childText(c, "Status") !== "1");
+    const failed = [...commands(r, "Change"), ...commands(r, "Delete")].filter(
+      (c) => childText(c, "Status") && childText(c, "Status") !== "1",
+    );
     check(failed.length === 0, "a command came back with a non-1 Status");
     key = childText(coll(r), "SyncKey")!;
   });
@@ -191,7 +251,20 @@ async function setUp(): Promise<void> {
   saved.deleted = { id: toDelete.id, subject: toDelete.subject };
 
   await step(`MoveItems "${toMove.subject}" from the Inbox to Archive`, async () => {
-    const r = await p.command("MoveItems", el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", toMove.id), el("Move", "SrcFldId", inbox), el("Move", "DstFldId", saved.folders!.archive))));
+    const r = await p.command(
+      "MoveItems",
+      el(
+        "Move",
+        "MoveItems",
+        el(
+          "Move",
+          "Move",
+          el("Move", "SrcMsgId", toMove.id),
+          el("Move", "SrcFldId", inbox),
+          el("Move", "DstFldId", saved.folders!.archive),
+        ),
+      ),
+    );
     say(brief(r).split("\n").join("\n     "));
     check(childText(child(r.tree, "Response"), "Status") === "3", "MoveItems: expected Status 3 (success)");
     saved.moved = { from: toMove.id, to: childText(child(r.tree, "Response"), "DstMsgId")!, subject: toMove.subject };
@@ -216,7 +289,10 @@ async function setUp(): Promise<void> {
       saved.keys![saved.folders![role]] = r.key;
       say(`${role}: ${r.items.length} messages`);
       const want = role === "deleted" ? saved.deleted!.subject : saved.moved!.subject;
-      check(r.items.some((i) => i.subject === want), `${role}: "${want}" expected there`);
+      check(
+        r.items.some((i) => i.subject === want),
+        `${role}: "${want}" expected there`,
+      );
     }
   });
 
@@ -240,7 +316,9 @@ async function setUp(): Promise<void> {
     }
     check(got === total, `received ${got} bytes, Total says ${total}`);
     const all = performance.now() - t0;
-    say(`${got} bytes in ${times.length} requests, ${all.toFixed(0)} ms (${((got / 1048576) / (all / 1000)).toFixed(1)} MiB/s); per request ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms`);
+    say(
+      `${got} bytes in ${times.length} requests, ${all.toFixed(0)} ms (${(got / 1048576 / (all / 1000)).toFixed(1)} MiB/s); per request ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms`,
+    );
     const head = await fetchRange(p, big.ref, 0, 7);
     say(`first bytes: ${JSON.stringify(new TextDecoder().decode(head.data))}`);
     saved.attachment = { ref: big.ref, total, sha256: hash.digest("hex"), firstRangeSha256 };
@@ -248,7 +326,9 @@ async function setUp(): Promise<void> {
 
   mkdirSync(path.dirname(stateFile), { recursive: true });
   writeFileSync(stateFile, JSON.stringify(saved, null, 2));
-  console.log(`\nSaved the device's state to ${path.relative(process.cwd(), stateFile)}. Now stop npm start (Ctrl-C), start it again, and run:\n  npm run try:mail -- --verify`);
+  console.log(
+    `\nSaved the device's state to ${path.relative(process.cwd(), stateFile)}. Now stop npm start (Ctrl-C), start it again, and run:\n  npm run try:mail -- --verify`,
+  );
 }
 
 async function verify(): Promise<void> {
@@ -287,12 +367,23 @@ async function verify(): Promise<void> {
       if (!r.tree) return say("HTTP 200, empty body: no changes at all");
       check(childText(coll(r), "Status") === "1", `expected Status 1 (a restart must not invalidate the key)\n${brief(r)}`);
       s.keys[id] = childText(coll(r), "SyncKey")!;
-      const adds = commands(r, "Add").map((a) => ({ id: childText(a, "ServerId")!, subject: childText(child(a, "ApplicationData"), "Subject") }));
+      const adds = commands(r, "Add").map((a) => ({
+        id: childText(a, "ServerId")!,
+        subject: childText(child(a, "ApplicationData"), "Subject"),
+      }));
       const changes = commands(r, "Change").map((c) => childText(c, "ServerId")!);
       const deletes = [...commands(r, "Delete"), ...commands(r, "SoftDelete")].map((c) => childText(c, "ServerId")!);
-      say(`Status 1; since then: ${adds.length} new (${adds.map((a) => `"${a.subject}"`).slice(0, 5).join(", ")}${adds.length > 5 ? ", …" : ""}), ${changes.length} changed, ${deletes.length} deleted`);
+      say(
+        `Status 1; since then: ${adds.length} new (${adds
+          .map((a) => `"${a.subject}"`)
+          .slice(0, 5)
+          .join(", ")}${adds.length > 5 ? ", …" : ""}), ${changes.length} changed, ${deletes.length} deleted`,
+      );
       if (role === "inbox") {
-        check(!adds.some((a) => inboxNow.has(a.id)), `resent items the device already has: ${adds.filter((a) => inboxNow.has(a.id)).map((a) => a.id)}`);
+        check(
+          !adds.some((a) => inboxNow.has(a.id)),
+          `resent items the device already has: ${adds.filter((a) => inboxNow.has(a.id)).map((a) => a.id)}`,
+        );
         for (const d of deletes) inboxNow.delete(d);
         for (const a of adds) inboxNow.add(a.id);
       }
@@ -302,25 +393,39 @@ async function verify(): Promise<void> {
   }
 
   const other = device(`${s.deviceId}b`);
-  await step("A fresh sync of the Inbox (another device): the same items, the read and the flag, not the deleted and the moved one", async () => {
-    const { items } = await fullSync(other, s.folders.inbox, 100, false);
-    say(`${items.length} messages (the device had ${s.inboxIds.length} after its delete and move, ${inboxNow.size} with what arrived since)`);
-    const ids = new Set(items.map((i) => i.id));
-    check(ids.size === inboxNow.size && [...inboxNow].every((x) => ids.has(x)), `expected exactly the device's ${inboxNow.size} items`);
-    const read = items.find((i) => i.id === s.read.id);
-    check(read && childText(read.data, "Read") === "1", `"${s.read.subject}" (${s.read.id}) expected read`);
-    say(`read:    ${s.read.id} Read=1`);
-    const flagged = items.find((i) => i.id === s.flagged.id);
-    check(flagged && childText(child(flagged.data, "Flag"), "Status") === "2", `"${s.flagged.subject}" (${s.flagged.id}) expected flagged (Flag Status 2)`);
-    say(`flagged: ${s.flagged.id} Flag Status=2`);
-    check(!ids.has(s.deleted.id) && !ids.has(s.moved.from), "the deleted and the moved message must have left the Inbox");
-  });
+  await step(
+    "A fresh sync of the Inbox (another device): the same items, the read and the flag, not the deleted and the moved one",
+    async () => {
+      const { items } = await fullSync(other, s.folders.inbox, 100, false);
+      say(
+        `${items.length} messages (the device had ${s.inboxIds.length} after its delete and move, ${inboxNow.size} with what arrived since)`,
+      );
+      const ids = new Set(items.map((i) => i.id));
+      check(ids.size === inboxNow.size && [...inboxNow].every((x) => ids.has(x)), `expected exactly the device's ${inboxNow.size} items`);
+      const read = items.find((i) => i.id === s.read.id);
+      check(read && childText(read.data, "Read") === "1", `"${s.read.subject}" (${s.read.id}) expected read`);
+      say(`read:    ${s.read.id} Read=1`);
+      const flagged = items.find((i) => i.id === s.flagged.id);
+      check(
+        flagged && childText(child(flagged.data, "Flag"), "Status") === "2",
+        `"${s.flagged.subject}" (${s.flagged.id}) expected flagged (Flag Status 2)`,
+      );
+      say(`flagged: ${s.flagged.id} Flag Status=2`);
+      check(!ids.has(s.deleted.id) && !ids.has(s.moved.from), "the deleted and the moved message must have left the Inbox");
+    },
+  );
 
   await step("Deleted Items holds the deleted message, Archive the moved one (its new ServerId)", async () => {
     const deleted = await fullSync(other, s.folders.deleted, 100, false);
-    check(deleted.items.some((i) => i.subject === s.deleted.subject), `"${s.deleted.subject}" expected in Deleted Items`);
+    check(
+      deleted.items.some((i) => i.subject === s.deleted.subject),
+      `"${s.deleted.subject}" expected in Deleted Items`,
+    );
     const archive = await fullSync(other, s.folders.archive, 100, false);
-    check(archive.items.some((i) => i.id === s.moved.to), `${s.moved.to} ("${s.moved.subject}") expected in Archive`);
+    check(
+      archive.items.some((i) => i.id === s.moved.to),
+      `${s.moved.to} ("${s.moved.subject}") expected in Archive`,
+    );
     say(`Deleted Items: ${deleted.items.length} messages; Archive: ${archive.items.length}, including ${s.moved.to}`);
   });
 

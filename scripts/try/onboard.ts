@@ -19,13 +19,22 @@ const DEVICE = `tryOnboard${run}`;
 const LOST = `tryLost${run}`;
 
 const device = (deviceId: string): Phone =>
-  phone(o, { user: USER, password: PASSWORD, deviceId, deviceType: "iPhone", protocolVersion: "16.1", userAgent: "Apple-iPhone16C1/2201.83" });
+  phone(o, {
+    user: USER,
+    password: PASSWORD,
+    deviceId,
+    deviceType: "iPhone",
+    protocolVersion: "16.1",
+    userAgent: "Apple-iPhone16C1/2201.83",
+  });
 
 const PROVISION_INITIAL = fromXml(
   `<Provision xmlns="Provision" xmlns:settings="Settings"><settings:DeviceInformation><settings:Set><settings:Model>iPhone16,1</settings:Model><settings:OS>iOS 18.1</settings:OS><settings:FriendlyName>Try iPhone</settings:FriendlyName></settings:Set></settings:DeviceInformation><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`,
 );
 const PROVISION_ACK = (key: string) =>
-  fromXml(`<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>${key}</PolicyKey><Status>1</Status></Policy></Policies></Provision>`);
+  fromXml(
+    `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>${key}</PolicyKey><Status>1</Status></Policy></Policies></Provision>`,
+  );
 const SETTINGS_USER = fromXml(`<Settings xmlns="Settings"><UserInformation><Get/></UserInformation></Settings>`);
 const xmlText = (r: PhoneResponse, name: string) => new RegExp(`<(?:\\w+:)?${name}>([^<]*)</`).exec(r.xml ?? "")?.[1];
 const coll = (r: PhoneResponse) => child(child(r.tree, "Collections"), "Collection");
@@ -35,7 +44,9 @@ async function provision(p: Phone): Promise<void> {
   const initial = await p.command("Provision", PROVISION_INITIAL);
   check(initial.status === 200 && xmlText(initial, "Status") === "1", `Provision phase 1: expected Status 1\n${brief(initial)}`);
   const temp = xmlText(initial, "PolicyKey")!;
-  say(`phase 1 → Status 1, temporary PolicyKey ${temp}, DevicePasswordEnabled=${xmlText(initial, "DevicePasswordEnabled") ?? "(no policy document)"}`);
+  say(
+    `phase 1 → Status 1, temporary PolicyKey ${temp}, DevicePasswordEnabled=${xmlText(initial, "DevicePasswordEnabled") ?? "(no policy document)"}`,
+  );
   p.config.policyKey = temp;
   const ack = await p.command("Provision", PROVISION_ACK(temp));
   const final = xmlText(ack, "PolicyKey");
@@ -46,7 +57,13 @@ async function provision(p: Phone): Promise<void> {
 
 function compose(to: string, subject: string, clientId: string): WbxmlElement {
   const mime = `From: ${USER}\r\nTo: ${to}\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSent by scripts/try/onboard.ts\r\n`;
-  return el("ComposeMail", "SendMail", el("ComposeMail", "ClientId", clientId), el("ComposeMail", "SaveInSentItems"), el("ComposeMail", "Mime", new TextEncoder().encode(mime)));
+  return el(
+    "ComposeMail",
+    "SendMail",
+    el("ComposeMail", "ClientId", clientId),
+    el("ComposeMail", "SaveInSentItems"),
+    el("ComposeMail", "Mime", new TextEncoder().encode(mime)),
+  );
 }
 
 /** Subjects of a folder, synced from key 0 to the end. */
@@ -82,7 +99,11 @@ console.log(`Onboarding as a new phone: ${USER} on ${o.url}, DeviceId ${DEVICE},
 
 await step("Autodiscover (POST /autodiscover/autodiscover.xml, mobilesync schema, Basic auth)", async () => {
   const body = `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"><Request><EMailAddress>${USER}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema></Request></Autodiscover>`;
-  const res = await fetch(`${o.url}/autodiscover/autodiscover.xml`, { method: "POST", headers: { Authorization: p.authorization(), "Content-Type": "text/xml" }, body });
+  const res = await fetch(`${o.url}/autodiscover/autodiscover.xml`, {
+    method: "POST",
+    headers: { Authorization: p.authorization(), "Content-Type": "text/xml" },
+    body,
+  });
   const xml = await res.text();
   check(res.status === 200, `HTTP ${res.status}: ${xml.slice(0, 300)}`);
   assertValid("Autodiscover", xml);
@@ -104,7 +125,11 @@ await step("Settings UserInformation Get with the final key", async () => {
 const folders = (await step("FolderSync: Inbox and Sent Items", async () => {
   const r = await p.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
   const adds = childrenNamed(child(r.tree, "Changes"), "Add");
-  const byType = (t: string) => childText(adds.find((f) => childText(f, "Type") === t), "ServerId")!;
+  const byType = (t: string) =>
+    childText(
+      adds.find((f) => childText(f, "Type") === t),
+      "ServerId",
+    )!;
   say(`Inbox ${byType("2")}, Sent Items ${byType("5")}`);
   return { inbox: byType("2"), sent: byType("5") };
 }))!;
@@ -112,16 +137,23 @@ const folders = (await step("FolderSync: Inbox and Sent Items", async () => {
 const toSelf = `Note to self ${run}`;
 const toOutside = `Hello outside ${run}`;
 await step(`SendMail (ComposeMail, SaveInSentItems) to ${USER} and to ${OUTSIDE}`, async () => {
-  for (const [to, subject, id] of [[USER, toSelf, `self-${run}`], [OUTSIDE, toOutside, `out-${run}`]]) {
+  for (const [to, subject, id] of [
+    [USER, toSelf, `self-${run}`],
+    [OUTSIDE, toOutside, `out-${run}`],
+  ]) {
     const t0 = performance.now();
     const r = await p.command("SendMail", compose(to, subject, id));
-    say(`to ${to}: HTTP ${r.status}, ${r.raw.length} bytes${r.xml ? `\n${indent(brief(r))}` : " (accepted)"} in ${(performance.now() - t0).toFixed(0)} ms`);
+    say(
+      `to ${to}: HTTP ${r.status}, ${r.raw.length} bytes${r.xml ? `\n${indent(brief(r))}` : " (accepted)"} in ${(performance.now() - t0).toFixed(0)} ms`,
+    );
     check(r.status === 200 && r.raw.length === 0, "expected an empty 200 (accepted)");
   }
 });
 
 await step(`"${toSelf}" arrives in the Inbox`, async () => {
-  const { after } = await eventually("the mail to self in the Inbox", async () => ((await subjects(p, folders.inbox)).includes(toSelf) ? true : undefined));
+  const { after } = await eventually("the mail to self in the Inbox", async () =>
+    (await subjects(p, folders.inbox)).includes(toSelf) ? true : undefined,
+  );
   say(`found after ${after.toFixed(0)} ms`);
 });
 
@@ -133,21 +165,27 @@ await step("Both are in Sent Items", async () => {
   say(`found after ${after.toFixed(0)} ms (${value.length} messages in Sent Items)`);
 });
 
-await step(`The outside mail reached the local SMTP sink (${SINK ?? "--sink not given"})`, async () => {
-  check(SINK, "pass --sink with the URL npm start prints on its 'Outside mail' line");
-  const { value, after } = await eventually("the outside mail at the sink", async () => {
-    const list = (await (await fetch(SINK)).json()) as { from: string; to: string[]; raw: string }[];
-    return list.find((m) => Buffer.from(m.raw, "base64").toString("utf8").includes(toOutside));
-  });
-  say(`after ${after.toFixed(0)} ms: MAIL FROM <${value.from}> RCPT TO ${value.to.map((t) => `<${t}>`).join(", ")}`);
-  check(value.to.includes(OUTSIDE), `expected RCPT TO <${OUTSIDE}>`);
-}, { optional: true });
+await step(
+  `The outside mail reached the local SMTP sink (${SINK ?? "--sink not given"})`,
+  async () => {
+    check(SINK, "pass --sink with the URL npm start prints on its 'Outside mail' line");
+    const { value, after } = await eventually("the outside mail at the sink", async () => {
+      const list = (await (await fetch(SINK)).json()) as { from: string; to: string[]; raw: string }[];
+      return list.find((m) => Buffer.from(m.raw, "base64").toString("utf8").includes(toOutside));
+    });
+    say(`after ${after.toFixed(0)} ms: MAIL FROM <${value.from}> RCPT TO ${value.to.map((t) => `<${t}>`).join(", ")}`);
+    check(value.to.includes(OUTSIDE), `expected RCPT TO <${OUTSIDE}>`);
+  },
+  { optional: true },
+);
 
 await step("The admin sees the device (GET /admin/v1/mailboxes/{address}/devices/{id})", async () => {
   const r = await admin(o, "GET", `/mailboxes/${USER}/devices/${DEVICE}`);
   check(r.status === 200, `HTTP ${r.status} ${r.text}`);
   const d = r.json;
-  say(`model ${d.model}, OS ${d.os}, name ${d.friendly_name}, EAS ${d.protocol_version}, policy ${JSON.stringify(d.policy)}, access ${JSON.stringify(d.access ?? d.access_state)}`);
+  say(
+    `model ${d.model}, OS ${d.os}, name ${d.friendly_name}, EAS ${d.protocol_version}, policy ${JSON.stringify(d.policy)}, access ${JSON.stringify(d.access ?? d.access_state)}`,
+  );
 });
 
 const rule = await step("An admin blocks the device; its next request is refused (Status 129)", async () => {
@@ -175,7 +213,10 @@ await step("A wipe is requested for another phone of the account, acknowledged b
   const directive = await lost.command("Provision", PROVISION_INITIAL);
   check(/<RemoteWipe\/>/.test(directive.xml ?? ""), `expected a RemoteWipe directive\n${brief(directive)}`);
   say("Provision → RemoteWipe directive");
-  const ack = await lost.command("Provision", fromXml(`<Provision xmlns="Provision"><RemoteWipe><Status>1</Status></RemoteWipe></Provision>`));
+  const ack = await lost.command(
+    "Provision",
+    fromXml(`<Provision xmlns="Provision"><RemoteWipe><Status>1</Status></RemoteWipe></Provision>`),
+  );
   say(`acknowledgement (RemoteWipe Status 1) → HTTP ${ack.status}, ${xmlText(ack, "Status") ? `Status ${xmlText(ack, "Status")}` : ""}`);
   const d = await admin(o, "GET", `/mailboxes/${USER}/devices/${LOST}`);
   say(`admin sees wipe ${JSON.stringify(d.json?.wipe)}`);
@@ -183,10 +224,14 @@ await step("A wipe is requested for another phone of the account, acknowledged b
 });
 
 if (rule?.id !== undefined) {
-  await step("Clean-up: the block rule is removed", async () => {
-    const r = await admin(o, "DELETE", `/mailboxes/${USER}/device-rules/${rule.id}`);
-    check(r.status === 204, `DELETE rule: HTTP ${r.status} ${r.text}`);
-  }, { optional: true });
+  await step(
+    "Clean-up: the block rule is removed",
+    async () => {
+      const r = await admin(o, "DELETE", `/mailboxes/${USER}/device-rules/${rule.id}`);
+      check(r.status === 204, `DELETE rule: HTTP ${r.status} ${r.text}`);
+    },
+    { optional: true },
+  );
 }
 
 finish();

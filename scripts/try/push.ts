@@ -17,10 +17,22 @@ const NOTIFY_SECRET = o.values.get("notify-secret") ?? "dev-notify-secret";
 const run = Date.now().toString(36);
 
 const device = (deviceId: string): Phone =>
-  phone(o, { user: USER, password: PASSWORD, deviceId, deviceType: "iPhone", protocolVersion: "14.1", userAgent: "Apple-iPhone9C1/1402.100" });
+  phone(o, {
+    user: USER,
+    password: PASSWORD,
+    deviceId,
+    deviceType: "iPhone",
+    protocolVersion: "14.1",
+    userAgent: "Apple-iPhone9C1/1402.100",
+  });
 
 const pingBody = (folders: string[], heartbeat = 300): WbxmlElement =>
-  el("Ping", "Ping", el("Ping", "HeartbeatInterval", heartbeat), el("Ping", "Folders", ...folders.map((id) => el("Ping", "Folder", el("Ping", "Id", id), el("Ping", "Class", "Email")))));
+  el(
+    "Ping",
+    "Ping",
+    el("Ping", "HeartbeatInterval", heartbeat),
+    el("Ping", "Folders", ...folders.map((id) => el("Ping", "Folder", el("Ping", "Id", id), el("Ping", "Class", "Email")))),
+  );
 
 const status = (r: PhoneResponse) => childText(r.tree, "Status");
 const pingFolders = (r: PhoneResponse) => childrenNamed(child(r.tree, "Folders"), "Folder").map((f) => text(f));
@@ -50,13 +62,19 @@ async function parked(p: Phone, body: WbxmlElement | null): Promise<{ answer: Pr
 
 const a = device(`tryPushA${run}`);
 const b = device(`tryPushB${run}`);
-console.log(`Push as a new phone: ${USER} on ${o.url}, DeviceIds ${a.config.deviceId} (pings) and ${b.config.deviceId} (changes other folders), EAS 14.1`);
+console.log(
+  `Push as a new phone: ${USER} on ${o.url}, DeviceIds ${a.config.deviceId} (pings) and ${b.config.deviceId} (changes other folders), EAS 14.1`,
+);
 
 const folders = (await step("FolderSync (device A): the Inbox and Deleted Items ids", async () => {
   const r = await a.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
   check(status(r) === "1", `FolderSync: expected Status 1\n${brief(r)}`);
   const adds = childrenNamed(child(r.tree, "Changes"), "Add");
-  const byType = (t: string) => childText(adds.find((f) => childText(f, "Type") === t), "ServerId");
+  const byType = (t: string) =>
+    childText(
+      adds.find((f) => childText(f, "Type") === t),
+      "ServerId",
+    );
   const f = { inbox: byType("2")!, deleted: byType("4")!, calendar: byType("8") };
   check(f.inbox && f.deleted, "Inbox and Deleted Items expected");
   say(`Inbox ${f.inbox}, Deleted Items ${f.deleted}, Calendar ${f.calendar}`);
@@ -71,25 +89,32 @@ await step("Warm-up: a first delivery (loads the MIME parser) and a Ping with no
   check(status(r) === "3", "expected Status 3 (the client must send its parameters)");
 });
 
-await step(`Park a Ping on the Inbox, send a mail through the email handler, time the Status 2 (${ROUNDS} rounds; target < 100 ms)`, async () => {
-  const times: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    // The first Ping carries its parameters; the next ones are empty and reuse them (MS-ASCMD 2.2.1.13).
-    const { answer } = await parked(a, round === 0 ? pingBody([folders.inbox]) : null);
-    const t0 = performance.now();
-    const d = await deliver(o, "bob@example.net", USER, `push round ${round + 1} ${run}`);
-    const deliveredAt = performance.now();
-    const r = await answer;
-    check(d.status === 200, `email handler: HTTP ${d.status} ${await d.text()}`);
-    check(status(r) === "2" && pingFolders(r).join() === folders.inbox, `expected Status 2 with the Inbox, got\n${brief(r)}`);
-    times.push(r.at - t0);
-    say(`round ${round + 1}: Status 2, Folders [${pingFolders(r).join(", ")}] — ${(r.at - t0).toFixed(1)} ms after the mail was sent (email handler answered after ${(deliveredAt - t0).toFixed(1)} ms)`);
-  }
-  const sorted = [...times].sort((x, y) => x - y);
-  const median = sorted[Math.floor(sorted.length / 2)];
-  say(`send → Ping Status 2: min ${sorted[0].toFixed(1)} ms, median ${median.toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`);
-  check(median < 100, `median ${median.toFixed(1)} ms: target < 100 ms missed`);
-});
+await step(
+  `Park a Ping on the Inbox, send a mail through the email handler, time the Status 2 (${ROUNDS} rounds; target < 100 ms)`,
+  async () => {
+    const times: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // The first Ping carries its parameters; the next ones are empty and reuse them (MS-ASCMD 2.2.1.13).
+      const { answer } = await parked(a, round === 0 ? pingBody([folders.inbox]) : null);
+      const t0 = performance.now();
+      const d = await deliver(o, "bob@example.net", USER, `push round ${round + 1} ${run}`);
+      const deliveredAt = performance.now();
+      const r = await answer;
+      check(d.status === 200, `email handler: HTTP ${d.status} ${await d.text()}`);
+      check(status(r) === "2" && pingFolders(r).join() === folders.inbox, `expected Status 2 with the Inbox, got\n${brief(r)}`);
+      times.push(r.at - t0);
+      say(
+        `round ${round + 1}: Status 2, Folders [${pingFolders(r).join(", ")}] — ${(r.at - t0).toFixed(1)} ms after the mail was sent (email handler answered after ${(deliveredAt - t0).toFixed(1)} ms)`,
+      );
+    }
+    const sorted = [...times].sort((x, y) => x - y);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    say(
+      `send → Ping Status 2: min ${sorted[0].toFixed(1)} ms, median ${median.toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`,
+    );
+    check(median < 100, `median ${median.toFixed(1)} ms: target < 100 ms missed`);
+  },
+);
 
 await step("A second Ping from the same device ends the first (Status 1 within 1 s); the second keeps waiting", async () => {
   const { answer: first } = await parked(a, null);
@@ -125,7 +150,14 @@ const prepared = (await step("Device B syncs Deleted Items (moving a message the
     const k0 = childText(coll(await b.command("Sync", syncRequest(folders.inbox, "0"))), "SyncKey")!;
     const r = await b.command("Sync", syncRequest(folders.inbox, k0, [el("AirSync", "WindowSize", 1)]));
     const id = childText(child(child(coll(r), "Commands"), "Add"), "ServerId")!;
-    await b.command("MoveItems", el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", id), el("Move", "SrcFldId", folders.inbox), el("Move", "DstFldId", folders.deleted))));
+    await b.command(
+      "MoveItems",
+      el(
+        "Move",
+        "MoveItems",
+        el("Move", "Move", el("Move", "SrcMsgId", id), el("Move", "SrcFldId", folders.inbox), el("Move", "DstFldId", folders.deleted)),
+      ),
+    );
     s = await sync();
   }
   check(s.ids.length > 0, "Deleted Items still empty");
@@ -133,33 +165,53 @@ const prepared = (await step("Device B syncs Deleted Items (moving a message the
   return s;
 }))!;
 
-await step("A change in a folder the Ping does not watch does not wake it (another device flags a message in Deleted Items; the mail server's webhook reports new Calendar data)", async () => {
-  const { answer } = await parked(a, pingBody([folders.inbox]));
-  const t0 = performance.now();
-  const change = await b.command(
-    "Sync",
-    syncRequest(folders.deleted, prepared.key, [
-      el("AirSync", "Commands", el("AirSync", "Change", el("AirSync", "ServerId", prepared.ids[0]), el("AirSync", "ApplicationData", el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up"))))),
-    ]),
-  );
-  check(childText(coll(change), "Status") === "1", `device B's change: expected Status 1\n${brief(change)}`);
-  say(`device B flagged ${prepared.ids[0]} in Deleted Items → Sync Status 1`);
-  const raw = JSON.stringify({ user: USER, folder: "Calendar", event: "MessageNew" });
-  const ts = Math.floor(Date.now() / 1000);
-  const hook = await fetch(`${o.url}/notify/v1`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "X-Notify-Timestamp": String(ts), "X-Notify-Signature": await signNotify(NOTIFY_SECRET, ts, raw) },
-    body: raw,
-  });
-  say(`webhook POST /notify/v1 {folder: Calendar} → HTTP ${hook.status} ${await hook.text()}`);
-  check(hook.status === 202, "expected the signed webhook to be accepted (202)");
-  const r = await within(answer, 2000);
-  check(r === "pending", `the Ping woke for a folder it does not watch:\n${r !== "pending" ? brief(r) : ""}`);
-  say(`Ping still waiting ${(performance.now() - t0).toFixed(0)} ms later; a mail into the Inbox ends it:`);
-  await deliver(o, "bob@example.net", USER, `push unwatched ${run}`);
-  const end = await within(answer, 5000);
-  check(end !== "pending" && status(end) === "2" && pingFolders(end).join() === folders.inbox, "expected Status 2 with only the Inbox");
-  say(`Ping → Status 2, Folders [${pingFolders(end).join(", ")}]`);
-});
+await step(
+  "A change in a folder the Ping does not watch does not wake it (another device flags a message in Deleted Items; the mail server's webhook reports new Calendar data)",
+  async () => {
+    const { answer } = await parked(a, pingBody([folders.inbox]));
+    const t0 = performance.now();
+    const change = await b.command(
+      "Sync",
+      syncRequest(folders.deleted, prepared.key, [
+        el(
+          "AirSync",
+          "Commands",
+          el(
+            "AirSync",
+            "Change",
+            el("AirSync", "ServerId", prepared.ids[0]),
+            el(
+              "AirSync",
+              "ApplicationData",
+              el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up")),
+            ),
+          ),
+        ),
+      ]),
+    );
+    check(childText(coll(change), "Status") === "1", `device B's change: expected Status 1\n${brief(change)}`);
+    say(`device B flagged ${prepared.ids[0]} in Deleted Items → Sync Status 1`);
+    const raw = JSON.stringify({ user: USER, folder: "Calendar", event: "MessageNew" });
+    const ts = Math.floor(Date.now() / 1000);
+    const hook = await fetch(`${o.url}/notify/v1`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "X-Notify-Timestamp": String(ts),
+        "X-Notify-Signature": await signNotify(NOTIFY_SECRET, ts, raw),
+      },
+      body: raw,
+    });
+    say(`webhook POST /notify/v1 {folder: Calendar} → HTTP ${hook.status} ${await hook.text()}`);
+    check(hook.status === 202, "expected the signed webhook to be accepted (202)");
+    const r = await within(answer, 2000);
+    check(r === "pending", `the Ping woke for a folder it does not watch:\n${r !== "pending" ? brief(r) : ""}`);
+    say(`Ping still waiting ${(performance.now() - t0).toFixed(0)} ms later; a mail into the Inbox ends it:`);
+    await deliver(o, "bob@example.net", USER, `push unwatched ${run}`);
+    const end = await within(answer, 5000);
+    check(end !== "pending" && status(end) === "2" && pingFolders(end).join() === folders.inbox, "expected Status 2 with only the Inbox");
+    say(`Ping → Status 2, Folders [${pingFolders(end).join(", ")}]`);
+  },
+);
 
 finish();

@@ -70,7 +70,10 @@ export async function updateBridgedBackend(d: ServiceDeps, address: string, inpu
   await d.env.MAILBOX.getByName(address).setBackend(backend);
   await runBatch(d, [
     // updated_at is part of every cached login's binding: logins are checked against the new server at once.
-    d.db.update(mailboxBackends).set({ ...backendColumns(backend), updatedAt: d.now() }).where(eq(mailboxBackends.address, address)),
+    d.db
+      .update(mailboxBackends)
+      .set({ ...backendColumns(backend), updatedAt: d.now() })
+      .where(eq(mailboxBackends.address, address)),
     auditRow(d, "mailbox.backend_changed", `mailbox:${address}`, { backend: backendOfRow(before) }, { backend }),
   ]);
   return backend;
@@ -89,7 +92,9 @@ export async function unbridgeMailbox(d: ServiceDeps, address: string, password:
   const at = d.now();
   await runBatch(d, [
     d.db.delete(mailboxBackends).where(eq(mailboxBackends.address, address)),
-    d.db.insert(accounts).values({ address, passwordHash: h.hash, salt: h.salt, iterations: h.iterations, createdAt: at, failedAttempts: 0 }),
+    d.db
+      .insert(accounts)
+      .values({ address, passwordHash: h.hash, salt: h.salt, iterations: h.iterations, createdAt: at, failedAttempts: 0 }),
     auditRow(d, "mailbox.unbridged", `mailbox:${address}`, { backend: backendOfRow(before) }, { backend: null }),
   ]);
 }

@@ -20,8 +20,20 @@ const r = deviceRoutes;
 const tags = ["devices"];
 
 const AddressParam = z.object({ address: Address.openapi({ param: { name: "address", in: "path" } }) });
-const DeviceParam = AddressParam.extend({ deviceId: z.string().min(1).max(128).openapi({ param: { name: "deviceId", in: "path" } }) });
-const RuleParam = AddressParam.extend({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+const DeviceParam = AddressParam.extend({
+  deviceId: z
+    .string()
+    .min(1)
+    .max(128)
+    .openapi({ param: { name: "deviceId", in: "path" } }),
+});
+const RuleParam = AddressParam.extend({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 const AccessState = z.enum(["allowed", "blocked", "quarantined"]);
 const RuleBody = z.object({
   kind: z.enum(["device-id", "device-model", "device-type", "user-agent"]),
@@ -50,8 +62,20 @@ const Device = z
     first_seen: z.string(),
     last_seen: z.string(),
     device_information_at: z.string().nullable(),
-    policy: z.object({ state: z.string(), key: z.string().nullable(), version: z.number().nullable(), ack_status: z.number().nullable(), acked_at: z.string().nullable() }),
-    wipe: z.object({ state: z.string(), requested_at: z.string().nullable(), sent_at: z.string().nullable(), acked_at: z.string().nullable(), ack_status: z.number().nullable() }),
+    policy: z.object({
+      state: z.string(),
+      key: z.string().nullable(),
+      version: z.number().nullable(),
+      ack_status: z.number().nullable(),
+      acked_at: z.string().nullable(),
+    }),
+    wipe: z.object({
+      state: z.string(),
+      requested_at: z.string().nullable(),
+      sent_at: z.string().nullable(),
+      acked_at: z.string().nullable(),
+      ack_status: z.number().nullable(),
+    }),
     access: z.object({ state: AccessState, by: z.string() }),
     device_password_set_at: z.string().nullable(),
   })
@@ -74,8 +98,20 @@ function deviceView(d: DeviceRecord): z.infer<typeof Device> {
     first_seen: iso(d.firstSeen)!,
     last_seen: iso(d.lastSeen)!,
     device_information_at: iso(d.deviceInformationAt),
-    policy: { state: d.policyState, key: d.policyKey, version: d.policyVersion, ack_status: d.policyAckStatus, acked_at: iso(d.policyAckedAt) },
-    wipe: { state: d.wipeState, requested_at: iso(d.wipeRequestedAt), sent_at: iso(d.wipeSentAt), acked_at: iso(d.wipeAckedAt), ack_status: d.wipeAckStatus },
+    policy: {
+      state: d.policyState,
+      key: d.policyKey,
+      version: d.policyVersion,
+      ack_status: d.policyAckStatus,
+      acked_at: iso(d.policyAckedAt),
+    },
+    wipe: {
+      state: d.wipeState,
+      requested_at: iso(d.wipeRequestedAt),
+      sent_at: iso(d.wipeSentAt),
+      acked_at: iso(d.wipeAckedAt),
+      ack_status: d.wipeAckStatus,
+    },
     access: { state: d.access, by: d.accessBy },
     device_password_set_at: iso(d.devicePasswordSetAt),
   };
@@ -101,7 +137,14 @@ async function deviceOf(c: Context<AdminEnv>, address: string, deviceId: string)
 }
 
 r.openapi(
-  createRoute({ method: "get", path: "/mailboxes/{address}/devices", tags, summary: "The mailbox's device partnerships, most recently seen first", request: { params: AddressParam }, responses: { 200: json(z.object({ devices: z.array(Device) }), "Devices"), ...problemResponses } }),
+  createRoute({
+    method: "get",
+    path: "/mailboxes/{address}/devices",
+    tags,
+    summary: "The mailbox's device partnerships, most recently seen first",
+    request: { params: AddressParam },
+    responses: { 200: json(z.object({ devices: z.array(Device) }), "Devices"), ...problemResponses },
+  }),
   async (c) => {
     const { address } = c.req.valid("param");
     const devices = (await (await mailboxOf(c, address)).listDevices()) as DeviceRecord[];
@@ -110,7 +153,14 @@ r.openapi(
 );
 
 r.openapi(
-  createRoute({ method: "get", path: "/mailboxes/{address}/devices/{deviceId}", tags, summary: "One device partnership", request: { params: DeviceParam }, responses: { 200: json(Device, "Device"), ...problemResponses } }),
+  createRoute({
+    method: "get",
+    path: "/mailboxes/{address}/devices/{deviceId}",
+    tags,
+    summary: "One device partnership",
+    request: { params: DeviceParam },
+    responses: { 200: json(Device, "Device"), ...problemResponses },
+  }),
   async (c) => {
     const { address, deviceId } = c.req.valid("param");
     return c.json(deviceView((await deviceOf(c, address, deviceId)).dev), 200);
@@ -118,7 +168,14 @@ r.openapi(
 );
 
 r.openapi(
-  createRoute({ method: "delete", path: "/mailboxes/{address}/devices/{deviceId}", tags, summary: "Remove a partnership (the device starts afresh on its next request; also ends a finished wipe)", request: { params: DeviceParam }, responses: { 204: { description: "Removed" }, ...problemResponses } }),
+  createRoute({
+    method: "delete",
+    path: "/mailboxes/{address}/devices/{deviceId}",
+    tags,
+    summary: "Remove a partnership (the device starts afresh on its next request; also ends a finished wipe)",
+    request: { params: DeviceParam },
+    responses: { 204: { description: "Removed" }, ...problemResponses },
+  }),
   async (c) => {
     const { address, deviceId } = c.req.valid("param");
     const { mbx } = await deviceOf(c, address, deviceId);
@@ -129,9 +186,14 @@ r.openapi(
 
 r.openapi(
   createRoute({
-    method: "post", path: "/mailboxes/{address}/devices/{deviceId}/wipe", tags,
+    method: "post",
+    path: "/mailboxes/{address}/devices/{deviceId}/wipe",
+    tags,
     summary: "Request a remote wipe; sent on the device's next request. account_only (16.1 devices) removes only this account",
-    request: { params: DeviceParam, body: { content: { "application/json": { schema: z.object({ account_only: z.boolean().default(false) }) } }, required: false } },
+    request: {
+      params: DeviceParam,
+      body: { content: { "application/json": { schema: z.object({ account_only: z.boolean().default(false) }) } }, required: false },
+    },
     responses: { 202: json(Device, "Wipe pending"), ...problemResponses },
   }),
   async (c) => {
@@ -140,7 +202,11 @@ r.openapi(
     const { mbx, dev } = await deviceOf(c, address, deviceId);
     // [MS-ASPROV] 2.2.2.1: AccountOnlyRemoteWipe exists in 16.1 only (MS-ASPROV_R6906).
     if (body.account_only && !atLeast(dev.protocolVersion, "16.1"))
-      throw new ServiceError(409, "Account-only wipe not supported", `device ${deviceId} speaks EAS ${dev.protocolVersion}; account-only wipe needs 16.1`);
+      throw new ServiceError(
+        409,
+        "Account-only wipe not supported",
+        `device ${deviceId} speaks EAS ${dev.protocolVersion}; account-only wipe needs 16.1`,
+      );
     await mbx.requestWipe(deviceId, body.account_only);
     await wake(c, address, "remote wipe requested");
     return c.json(deviceView((await mbx.getDevice(deviceId)) as DeviceRecord), 202);
@@ -148,7 +214,14 @@ r.openapi(
 );
 
 r.openapi(
-  createRoute({ method: "delete", path: "/mailboxes/{address}/devices/{deviceId}/wipe", tags, summary: "Cancel a wipe that the device has not acknowledged yet", request: { params: DeviceParam }, responses: { 200: json(Device, "Wipe cancelled"), ...problemResponses } }),
+  createRoute({
+    method: "delete",
+    path: "/mailboxes/{address}/devices/{deviceId}/wipe",
+    tags,
+    summary: "Cancel a wipe that the device has not acknowledged yet",
+    request: { params: DeviceParam },
+    responses: { 200: json(Device, "Wipe cancelled"), ...problemResponses },
+  }),
   async (c) => {
     const { address, deviceId } = c.req.valid("param");
     const { mbx, dev } = await deviceOf(c, address, deviceId);
@@ -160,7 +233,14 @@ r.openapi(
 );
 
 r.openapi(
-  createRoute({ method: "get", path: "/mailboxes/{address}/devices/{deviceId}/recovery-password", tags, summary: "The recovery password the device stored with Settings DevicePassword (when the policy enables recovery)", request: { params: DeviceParam }, responses: { 200: json(z.object({ recovery_password: z.string().nullable() }), "Recovery password"), ...problemResponses } }),
+  createRoute({
+    method: "get",
+    path: "/mailboxes/{address}/devices/{deviceId}/recovery-password",
+    tags,
+    summary: "The recovery password the device stored with Settings DevicePassword (when the policy enables recovery)",
+    request: { params: DeviceParam },
+    responses: { 200: json(z.object({ recovery_password: z.string().nullable() }), "Recovery password"), ...problemResponses },
+  }),
   async (c) => {
     const { address, deviceId } = c.req.valid("param");
     const { mbx } = await deviceOf(c, address, deviceId);
@@ -169,8 +249,18 @@ r.openapi(
 );
 
 type RuleRecord = { id: string; kind: string; pattern: string; access: string; note?: string | null; createdAt: number };
-const ruleView = (r: RuleRecord) => ({ id: r.id, kind: r.kind as z.infer<typeof RuleBody>["kind"], pattern: r.pattern, access: r.access as z.infer<typeof AccessState>, note: r.note ?? undefined, created_at: iso(r.createdAt)! });
-const rulesView = (x: { rules: RuleRecord[]; defaultAccess: string | null }) => ({ default_access: x.defaultAccess as z.infer<typeof AccessState> | null, rules: x.rules.map(ruleView) });
+const ruleView = (r: RuleRecord) => ({
+  id: r.id,
+  kind: r.kind as z.infer<typeof RuleBody>["kind"],
+  pattern: r.pattern,
+  access: r.access as z.infer<typeof AccessState>,
+  note: r.note ?? undefined,
+  created_at: iso(r.createdAt)!,
+});
+const rulesView = (x: { rules: RuleRecord[]; defaultAccess: string | null }) => ({
+  default_access: x.defaultAccess as z.infer<typeof AccessState> | null,
+  rules: x.rules.map(ruleView),
+});
 /** default_access null: a mailbox inherits the global default; globally, null means "allowed". */
 const RulesView = z.object({ default_access: AccessState.nullable(), rules: z.array(Rule) });
 const DefaultBody = z.object({ access: AccessState.nullable() });
@@ -178,7 +268,13 @@ const NoParams = z.object({});
 const GlobalRuleParam = z.object({ id: RuleParam.shape.id });
 
 /** The same four routes for one mailbox's rules and for the service-wide ones (kept in their own object). */
-function ruleRoutes(prefix: string, params: z.ZodObject, paramsWithId: z.ZodObject, scope: string, target: (c: Context<AdminEnv>, p: Record<string, string>) => Promise<DurableObjectStub<Mailbox>>) {
+function ruleRoutes(
+  prefix: string,
+  params: z.ZodObject,
+  paramsWithId: z.ZodObject,
+  scope: string,
+  target: (c: Context<AdminEnv>, p: Record<string, string>) => Promise<DurableObjectStub<Mailbox>>,
+) {
   // Global rules reach each isolate within 30 s and each waiting device on its next request; a mailbox's own
   // rule change ends that mailbox's waits at once.
   const after = async (c: Context<AdminEnv>, p: Record<string, string>) => {
@@ -186,11 +282,25 @@ function ruleRoutes(prefix: string, params: z.ZodObject, paramsWithId: z.ZodObje
     if (p.address) await wake(c, p.address, "device access rules changed");
   };
   r.openapi(
-    createRoute({ method: "get", path: `${prefix}/device-rules`, tags, summary: `${scope} access rules. Mailbox DeviceId, model, DeviceType, user-agent rules win over the global ones, then the mailbox default, then the global default`, request: { params }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
+    createRoute({
+      method: "get",
+      path: `${prefix}/device-rules`,
+      tags,
+      summary: `${scope} access rules. Mailbox DeviceId, model, DeviceType, user-agent rules win over the global ones, then the mailbox default, then the global default`,
+      request: { params },
+      responses: { 200: json(RulesView, "Rules"), ...problemResponses },
+    }),
     async (c) => c.json(rulesView(await (await target(c, c.req.valid("param") as Record<string, string>)).listAccessRules()), 200),
   );
   r.openapi(
-    createRoute({ method: "post", path: `${prefix}/device-rules`, tags, summary: `${scope}: allow, block or quarantine devices by DeviceId, model (as reported in DeviceInformation), DeviceType or user-agent pattern`, request: { params, body: { content: { "application/json": { schema: RuleBody } }, required: true } }, responses: { 201: json(Rule, "Rule added"), ...problemResponses } }),
+    createRoute({
+      method: "post",
+      path: `${prefix}/device-rules`,
+      tags,
+      summary: `${scope}: allow, block or quarantine devices by DeviceId, model (as reported in DeviceInformation), DeviceType or user-agent pattern`,
+      request: { params, body: { content: { "application/json": { schema: RuleBody } }, required: true } },
+      responses: { 201: json(Rule, "Rule added"), ...problemResponses },
+    }),
     async (c) => {
       const b = c.req.valid("json");
       const p = c.req.valid("param") as Record<string, string>;
@@ -200,7 +310,14 @@ function ruleRoutes(prefix: string, params: z.ZodObject, paramsWithId: z.ZodObje
     },
   );
   r.openapi(
-    createRoute({ method: "delete", path: `${prefix}/device-rules/{id}`, tags, summary: `${scope}: remove an access rule`, request: { params: paramsWithId }, responses: { 204: { description: "Removed" }, ...problemResponses } }),
+    createRoute({
+      method: "delete",
+      path: `${prefix}/device-rules/{id}`,
+      tags,
+      summary: `${scope}: remove an access rule`,
+      request: { params: paramsWithId },
+      responses: { 204: { description: "Removed" }, ...problemResponses },
+    }),
     async (c) => {
       const p = c.req.valid("param") as Record<string, string>;
       if (!(await (await target(c, p)).removeAccessRule(p.id!))) throw notFound("device rule", p.id!);
@@ -209,7 +326,14 @@ function ruleRoutes(prefix: string, params: z.ZodObject, paramsWithId: z.ZodObje
     },
   );
   r.openapi(
-    createRoute({ method: "put", path: `${prefix}/device-rules/default`, tags, summary: `${scope}: access for devices no rule matches (e.g. quarantine every new device until approved); null inherits`, request: { params, body: { content: { "application/json": { schema: DefaultBody } }, required: true } }, responses: { 200: json(RulesView, "Rules"), ...problemResponses } }),
+    createRoute({
+      method: "put",
+      path: `${prefix}/device-rules/default`,
+      tags,
+      summary: `${scope}: access for devices no rule matches (e.g. quarantine every new device until approved); null inherits`,
+      request: { params, body: { content: { "application/json": { schema: DefaultBody } }, required: true } },
+      responses: { 200: json(RulesView, "Rules"), ...problemResponses },
+    }),
     async (c) => {
       const p = c.req.valid("param") as Record<string, string>;
       const mbx = await target(c, p);
@@ -227,7 +351,14 @@ ruleRoutes("", NoParams, GlobalRuleParam, "Global", async (c) => c.env.MAILBOX.g
 const PolicyView = z.object({ version: z.number(), policy: PolicySchema }).openapi("DevicePolicy");
 
 r.openapi(
-  createRoute({ method: "get", path: "/mailboxes/{address}/policy", tags, summary: "The device security policy (Provision); the default enforces nothing", request: { params: AddressParam }, responses: { 200: json(PolicyView, "Policy"), ...problemResponses } }),
+  createRoute({
+    method: "get",
+    path: "/mailboxes/{address}/policy",
+    tags,
+    summary: "The device security policy (Provision); the default enforces nothing",
+    request: { params: AddressParam },
+    responses: { 200: json(PolicyView, "Policy"), ...problemResponses },
+  }),
   async (c) => {
     const { address } = c.req.valid("param");
     return c.json(await (await mailboxOf(c, address)).getPolicy(), 200);
@@ -236,9 +367,14 @@ r.openapi(
 
 r.openapi(
   createRoute({
-    method: "patch", path: "/mailboxes/{address}/policy", tags,
+    method: "patch",
+    path: "/mailboxes/{address}/policy",
+    tags,
     summary: "Change policy settings; provisioned devices are asked to provision again (Status 143 / HTTP 449) on their next request",
-    request: { params: AddressParam, body: { content: { "application/json": { schema: PolicySchema.partial().strict() } }, required: true } },
+    request: {
+      params: AddressParam,
+      body: { content: { "application/json": { schema: PolicySchema.partial().strict() } }, required: true },
+    },
     responses: { 200: json(PolicyView, "Policy"), ...problemResponses },
   }),
   async (c) => {
@@ -246,7 +382,8 @@ r.openapi(
     const mbx = await mailboxOf(c, address);
     const { policy } = await mbx.getPolicy();
     const next = PolicySchema.safeParse({ ...policy, ...c.req.valid("json") });
-    if (!next.success) throw new ServiceError(400, "Invalid policy", next.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    if (!next.success)
+      throw new ServiceError(400, "Invalid policy", next.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     const saved = await mbx.setPolicy(next.data);
     await wake(c, address, "device policy changed");
     return c.json(saved, 200);
@@ -256,7 +393,14 @@ r.openapi(
 const OofView = OofSettingsSchema.openapi("OutOfOffice");
 
 r.openapi(
-  createRoute({ method: "get", path: "/mailboxes/{address}/oof", tags, summary: "Out-of-office settings (as the phone sets them with Settings Oof)", request: { params: AddressParam }, responses: { 200: json(OofView, "Out of office"), ...problemResponses } }),
+  createRoute({
+    method: "get",
+    path: "/mailboxes/{address}/oof",
+    tags,
+    summary: "Out-of-office settings (as the phone sets them with Settings Oof)",
+    request: { params: AddressParam },
+    responses: { 200: json(OofView, "Out of office"), ...problemResponses },
+  }),
   async (c) => {
     const { address } = c.req.valid("param");
     return c.json((await (await mailboxOf(c, address)).getOof()) as z.infer<typeof OofView>, 200);
@@ -265,7 +409,9 @@ r.openapi(
 
 r.openapi(
   createRoute({
-    method: "put", path: "/mailboxes/{address}/oof", tags,
+    method: "put",
+    path: "/mailboxes/{address}/oof",
+    tags,
     summary: "Set out of office for a user (e.g. on leave without their phone); a new period: every sender is answered once again",
     request: { params: AddressParam, body: { content: { "application/json": { schema: OofView } }, required: true } },
     responses: { 200: json(OofView, "Out of office"), ...problemResponses },

@@ -19,7 +19,12 @@ export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {
   const app = newAdminRouter();
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
-    info: { title: "Mobile Sync admin API", version: "1.0.0", description: "Subscriptions (orders, payments, eligibility, suspensions), mailboxes and records. Authorization: Bearer <ADMIN_TOKEN>." },
+    info: {
+      title: "Mobile Sync admin API",
+      version: "1.0.0",
+      description:
+        "Subscriptions (orders, payments, eligibility, suspensions), mailboxes and records. Authorization: Bearer <ADMIN_TOKEN>.",
+    },
     servers: [{ url: "/admin/v1" }],
     security: [{ bearer: [] }],
   });

@@ -8,7 +8,10 @@ export const jobRoutes = newAdminRouter();
 
 jobRoutes.openapi(
   createRoute({
-    method: "post", path: "/jobs/{job}", tags: ["jobs"], summary: "Run the eligibility sweep or the daily job now; returns its summary row",
+    method: "post",
+    path: "/jobs/{job}",
+    tags: ["jobs"],
+    summary: "Run the eligibility sweep or the daily job now; returns its summary row",
     request: { params: z.object({ job: z.enum(["eligibility-sweep", "daily"]).openapi({ param: { name: "job", in: "path" } }) }) },
     responses: { 200: json(z.record(z.string(), z.unknown()), "The run's summary"), ...problemResponses },
   }),

@@ -23,14 +23,22 @@ const CreateMailbox = z
   .object({
     address: Address,
     password: z.string().min(1).max(1024).optional().openapi({ description: "Built-in mailbox: the login's password" }),
-    backend: BridgeBackendInput.optional().openapi({ description: "Bridged mailbox: the provider's servers; devices log in with the mail account's own password" }),
+    backend: BridgeBackendInput.optional().openapi({
+      description: "Bridged mailbox: the provider's servers; devices log in with the mail account's own password",
+    }),
   })
-  .refine((b) => (b.password === undefined) !== (b.backend === undefined), { message: "give exactly one of password (built-in mailbox) or backend (bridged mailbox)" });
+  .refine((b) => (b.password === undefined) !== (b.backend === undefined), {
+    message: "give exactly one of password (built-in mailbox) or backend (bridged mailbox)",
+  });
 
 r.openapi(
   createRoute({
-    method: "post", path: "/mailboxes", tags, summary: "Create a mailbox: built in (password) or bridged to the provider's servers (backend)",
-    description: "Exactly one of `password` and `backend`. A bridged mailbox's devices log in with the account's own password, checked by its IMAP server; `GET /mailboxes/{address}` then shows the Dovecot push driver URL for `push: \"notify\"`.",
+    method: "post",
+    path: "/mailboxes",
+    tags,
+    summary: "Create a mailbox: built in (password) or bridged to the provider's servers (backend)",
+    description:
+      "Exactly one of `password` and `backend`. A bridged mailbox's devices log in with the account's own password, checked by its IMAP server; `GET /mailboxes/{address}` then shows the Dovecot push driver URL for `push: \"notify\"`.",
     request: { body: { content: { "application/json": { schema: CreateMailbox } }, required: true } },
     responses: { 201: json(z.object({ address: z.string() }).passthrough(), "Created"), ...problemResponses },
   }),
@@ -44,7 +52,8 @@ r.openapi(
     try {
       await createAccount(c.env.DB, b.address, b.password!);
     } catch (e) {
-      if (e instanceof DirectoryError) throw new ServiceError(e.status, e.code === "exists" ? "Mailbox exists" : "Invalid mailbox", e.message);
+      if (e instanceof DirectoryError)
+        throw new ServiceError(e.status, e.code === "exists" ? "Mailbox exists" : "Invalid mailbox", e.message);
       throw e;
     }
     const at = d.now();
@@ -59,33 +68,57 @@ r.openapi(
 );
 
 r.openapi(
-  createRoute({ method: "get", path: "/mailboxes/{address}", tags, summary: "A mailbox: login, current subscription, the mailbox object's copy of its state", request: { params: AddressParam }, responses: { 200: json(Any, "Mailbox"), ...problemResponses } }),
+  createRoute({
+    method: "get",
+    path: "/mailboxes/{address}",
+    tags,
+    summary: "A mailbox: login, current subscription, the mailbox object's copy of its state",
+    request: { params: AddressParam },
+    responses: { 200: json(Any, "Mailbox"), ...problemResponses },
+  }),
   async (c) => {
     const { address } = c.req.valid("param");
     const d = c.get("deps");
-    const [acc] = await d.db.select({ address: accounts.address, createdAt: accounts.createdAt, lockedUntil: accounts.lockedUntil }).from(accounts).where(eq(accounts.address, address));
+    const [acc] = await d.db
+      .select({ address: accounts.address, createdAt: accounts.createdAt, lockedUntil: accounts.lockedUntil })
+      .from(accounts)
+      .where(eq(accounts.address, address));
     const [mbx] = await d.db.select().from(mailboxes).where(eq(mailboxes.address, address));
     const [bridged] = await d.db.select().from(mailboxBackends).where(eq(mailboxBackends.address, address));
     if (!acc && !mbx) throw notFound("mailbox", address);
-    const [sub] = await d.db.select().from(subscriptions).where(and(eq(subscriptions.mailboxAddress, address), notInArray(subscriptions.status, [...finalStatuses])));
+    const [sub] = await d.db
+      .select()
+      .from(subscriptions)
+      .where(and(eq(subscriptions.mailboxAddress, address), notInArray(subscriptions.status, [...finalStatuses])));
     const state = await c.env.MAILBOX.getByName(address).getSubscriptionState();
-    return c.json({
-      address,
-      account: acc ? { created_at: acc.createdAt.toISOString(), locked_until: acc.lockedUntil?.toISOString() ?? null } : null,
-      domain: mbx?.domain ?? address.split("@")[1],
-      customer_id: mbx?.customerId ?? null,
-      subscription: sub ? summaryView(sub) : null,
-      device_gate_state: state,
-      backend: bridged ? await backendView(c.env, c.req.url, bridged) : null,
-    }, 200);
+    return c.json(
+      {
+        address,
+        account: acc ? { created_at: acc.createdAt.toISOString(), locked_until: acc.lockedUntil?.toISOString() ?? null } : null,
+        domain: mbx?.domain ?? address.split("@")[1],
+        customer_id: mbx?.customerId ?? null,
+        subscription: sub ? summaryView(sub) : null,
+        device_gate_state: state,
+        backend: bridged ? await backendView(c.env, c.req.url, bridged) : null,
+      },
+      200,
+    );
   },
 );
 
 r.openapi(
   createRoute({
-    method: "post", path: "/mailboxes/{address}/messages", tags, summary: "Deliver a message/rfc822 into the mailbox's Inbox",
-    description: "`arrival=now` (default) delivers it as new mail (wakes waiting devices, out-of-office applies); `arrival=date` imports it with its Date header as arrival time (migrations, demo data).",
-    request: { params: AddressParam, query: z.object({ arrival: z.enum(["now", "date"]).default("now") }), body: { content: { "message/rfc822": { schema: z.string().openapi({ format: "binary" }) } }, required: true } },
+    method: "post",
+    path: "/mailboxes/{address}/messages",
+    tags,
+    summary: "Deliver a message/rfc822 into the mailbox's Inbox",
+    description:
+      "`arrival=now` (default) delivers it as new mail (wakes waiting devices, out-of-office applies); `arrival=date` imports it with its Date header as arrival time (migrations, demo data).",
+    request: {
+      params: AddressParam,
+      query: z.object({ arrival: z.enum(["now", "date"]).default("now") }),
+      body: { content: { "message/rfc822": { schema: z.string().openapi({ format: "binary" }) } }, required: true },
+    },
     responses: { 201: json(Any, "Delivered"), ...problemResponses },
   }),
   async (c) => {
@@ -94,8 +127,16 @@ r.openapi(
     const started = Date.now();
     const [acc] = await d.db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
     if (!acc) {
-      const [bridged] = await d.db.select({ address: mailboxBackends.address }).from(mailboxBackends).where(eq(mailboxBackends.address, address));
-      if (bridged) throw new ServiceError(409, "Bridged mailbox", `${address} keeps its mail on the provider's servers: deliver through the provider's mail server`);
+      const [bridged] = await d.db
+        .select({ address: mailboxBackends.address })
+        .from(mailboxBackends)
+        .where(eq(mailboxBackends.address, address));
+      if (bridged)
+        throw new ServiceError(
+          409,
+          "Bridged mailbox",
+          `${address} keeps its mail on the provider's servers: deliver through the provider's mail server`,
+        );
       throw notFound("mailbox", address);
     }
     const bytes = new Uint8Array(await c.req.arrayBuffer());
@@ -111,8 +152,12 @@ r.openapi(
 
 r.openapi(
   createRoute({
-    method: "put", path: "/mailboxes/{address}/backend", tags, summary: "Re-point a bridged mailbox (servers, TLS, DAV, push mode)",
-    description: "Devices' cached logins are checked against the new IMAP server at once; the mailbox object uses the new servers from its next request.",
+    method: "put",
+    path: "/mailboxes/{address}/backend",
+    tags,
+    summary: "Re-point a bridged mailbox (servers, TLS, DAV, push mode)",
+    description:
+      "Devices' cached logins are checked against the new IMAP server at once; the mailbox object uses the new servers from its next request.",
     request: { params: AddressParam, body: { content: { "application/json": { schema: BridgeBackendInput } }, required: true } },
     responses: { 200: json(Any, "The backend as now configured"), ...problemResponses },
   }),
@@ -125,9 +170,16 @@ r.openapi(
 
 r.openapi(
   createRoute({
-    method: "delete", path: "/mailboxes/{address}/backend", tags, summary: "Stop bridging: the mailbox becomes built in, with this password",
-    description: "The mail stays on the provider's servers. Devices resynchronise against the (empty) built-in store and log in with the new password.",
-    request: { params: AddressParam, body: { content: { "application/json": { schema: z.object({ password: z.string().min(1).max(1024) }) } }, required: true } },
+    method: "delete",
+    path: "/mailboxes/{address}/backend",
+    tags,
+    summary: "Stop bridging: the mailbox becomes built in, with this password",
+    description:
+      "The mail stays on the provider's servers. Devices resynchronise against the (empty) built-in store and log in with the new password.",
+    request: {
+      params: AddressParam,
+      body: { content: { "application/json": { schema: z.object({ password: z.string().min(1).max(1024) }) } }, required: true },
+    },
     responses: { 200: json(Any, "Now a built-in mailbox"), ...problemResponses },
   }),
   async (c) => {

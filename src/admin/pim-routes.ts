@@ -11,12 +11,19 @@ import type { Context } from "hono";
 export const pimRoutes = newAdminRouter();
 const tags = ["calendar and contacts"];
 const AddressParam = z.object({ address: Address.openapi({ param: { name: "address", in: "path" } }) });
-const ImportResult = z.object({ added: z.number(), updated: z.number(), unchanged: z.number(), deleted: z.number(), skipped: z.number() }).openapi("PimImportResult");
+const ImportResult = z
+  .object({ added: z.number(), updated: z.number(), unchanged: z.number(), deleted: z.number(), skipped: z.number() })
+  .openapi("PimImportResult");
 /** A whole collection is at most this large (SQLite rows are 2 MB each; the file holds many). */
 const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
 
 const FILES = [
-  { path: "calendar.ics", kind: "calendar", media: "text/calendar", what: "calendar (VEVENTs of the default Calendar folder) as iCalendar" },
+  {
+    path: "calendar.ics",
+    kind: "calendar",
+    media: "text/calendar",
+    what: "calendar (VEVENTs of the default Calendar folder) as iCalendar",
+  },
   { path: "contacts.vcf", kind: "contacts", media: "text/vcard", what: "address book (the default Contacts folder) as vCards" },
 ] as const;
 
@@ -49,7 +56,8 @@ for (const f of FILES) {
       path: `/mailboxes/{address}/${f.path}`,
       tags,
       summary: `Replace the ${f.what}`,
-      description: "Objects are matched by UID: new ones are added, changed ones updated, the ones missing from the file deleted. Devices receive the changes at their next Sync. Other component types in the file are skipped and counted.",
+      description:
+        "Objects are matched by UID: new ones are added, changed ones updated, the ones missing from the file deleted. Devices receive the changes at their next Sync. Other component types in the file are skipped and counted.",
       request: { params: AddressParam, body: { content: { [f.media]: { schema: z.string() } }, required: true } },
       responses: { 200: json(ImportResult, "Imported"), ...problemResponses },
     }),

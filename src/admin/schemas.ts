@@ -1,6 +1,9 @@
 import { z } from "@hono/zod-openapi";
 
-export const Problem = z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }).passthrough().openapi("Problem");
+export const Problem = z
+  .object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() })
+  .passthrough()
+  .openapi("Problem");
 export const problemResponses = {
   400: { description: "Invalid input", content: { "application/problem+json": { schema: Problem } } },
   401: { description: "Missing or wrong bearer token", content: { "application/problem+json": { schema: Problem } } },
@@ -10,7 +13,12 @@ export const problemResponses = {
 
 export const Email = z.string().trim().toLowerCase().pipe(z.email());
 export const Address = z.string().trim().toLowerCase().pipe(z.email()).openapi({ example: "demo@example.test" });
-export const SubscriptionId = z.object({ id: z.string().min(1).openapi({ param: { name: "id", in: "path" }, example: "sub_0123" }) });
+export const SubscriptionId = z.object({
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: "id", in: "path" }, example: "sub_0123" }),
+});
 
 export const ConditionView = z.object({ status: z.enum(["ok", "lost", "unknown"]), evidence: z.unknown(), checked_at: z.string() });
 export const SubscriptionView = z
@@ -38,7 +46,13 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({ 
 
 // A bridged mailbox's servers (issue 8; src/mailbox/backend.ts BridgeBackend).
 const Tls = z.enum(["implicit", "starttls", "none"]).openapi({ description: '"none" only to loopback (tests, a local relay)' });
-const Host = z.string().trim().toLowerCase().min(1).max(253).regex(/^[a-z0-9.\-_:[\]]+$/, "a host name or IP address");
+const Host = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9.\-_:[\]]+$/, "a host name or IP address");
 const Port = z.number().int().min(1).max(65535);
 const Endpoint = z.object({ host: Host, port: Port, tls: Tls });
 export const BridgeBackendInput = z
@@ -46,10 +60,21 @@ export const BridgeBackendInput = z
     kind: z.literal("imap"),
     imap: Endpoint,
     smtp: Endpoint.extend({
-      auth: z.enum(["account", "none"]).optional().openapi({ description: '"account" (default): submission with the account\'s own login; "none": the server relays for us' }),
+      auth: z
+        .enum(["account", "none"])
+        .optional()
+        .openapi({ description: '"account" (default): submission with the account\'s own login; "none": the server relays for us' }),
     }),
-    dav: z.object({ url: z.url().max(2048) }).optional().openapi({ description: "CalDAV/CardDAV root or principal URL (https:, or http: to loopback)" }),
-    push: z.enum(["notify", "poll"]).optional().openapi({ description: '"notify": Dovecot push_notification calls /notify/ox; "poll" (default): the server is polled while a device waits' }),
+    dav: z
+      .object({ url: z.url().max(2048) })
+      .optional()
+      .openapi({ description: "CalDAV/CardDAV root or principal URL (https:, or http: to loopback)" }),
+    push: z
+      .enum(["notify", "poll"])
+      .optional()
+      .openapi({
+        description: '"notify": Dovecot push_notification calls /notify/ox; "poll" (default): the server is polled while a device waits',
+      }),
   })
   .strict()
   .openapi("BridgeBackend");

@@ -17,20 +17,26 @@ export const accounts = sqliteTable("accounts", {
 // Nothing here is ever deleted: suspensions are lifted, subscriptions end in a final state.
 
 /** A customer: `consumer` (French consumer law applies: withdrawal, renewal reminder) or `business`. */
-export const customers = sqliteTable("customers", {
-  id: text("id").primaryKey(),
-  kind: text("kind", { enum: ["consumer", "business"] }).notNull(),
-  name: text("name").notNull(),
-  email: text("email").notNull(),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [uniqueIndex("customers_email").on(t.email)]);
+export const customers = sqliteTable(
+  "customers",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["consumer", "business"] }).notNull(),
+    name: text("name").notNull(),
+    email: text("email").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("customers_email").on(t.email)],
+);
 
 /** The provider's own record of a domain (one of the inputs of the `domain_held` condition, §3). */
 export const domains = sqliteTable("domains", {
   name: text("name").primaryKey(),
   customerId: text("customer_id").references(() => customers.id),
   /** `active` while the provider holds it for the customer; `expired`, `transferred_out`, `deleted` otherwise. */
-  status: text("status", { enum: ["active", "expired", "transferred_out", "deleted"] }).notNull().default("active"),
+  status: text("status", { enum: ["active", "expired", "transferred_out", "deleted"] })
+    .notNull()
+    .default("active"),
   expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
@@ -38,7 +44,9 @@ export const domains = sqliteTable("domains", {
 
 export const mailboxes = sqliteTable("mailboxes", {
   address: text("address").primaryKey(),
-  domain: text("domain").notNull().references(() => domains.name),
+  domain: text("domain")
+    .notNull()
+    .references(() => domains.name),
   customerId: text("customer_id").references(() => customers.id),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
@@ -49,23 +57,33 @@ export const mailboxes = sqliteTable("mailboxes", {
  * and lock protect the IMAP server from guessing, like the built-in accounts' columns.
  * The mailbox object keeps its own copy of the endpoints (src/mailbox/backend.ts) for its stores.
  */
-export const mailboxBackends = sqliteTable("mailbox_backends", {
-  address: text("address").primaryKey().references(() => mailboxes.address),
-  kind: text("kind", { enum: ["imap"] }).notNull(),
-  imapHost: text("imap_host").notNull(),
-  imapPort: integer("imap_port").notNull(),
-  imapTls: text("imap_tls", { enum: ["implicit", "starttls", "none"] }).notNull(),
-  smtpHost: text("smtp_host").notNull(),
-  smtpPort: integer("smtp_port").notNull(),
-  smtpTls: text("smtp_tls", { enum: ["implicit", "starttls", "none"] }).notNull(),
-  smtpAuth: text("smtp_auth", { enum: ["account", "none"] }).notNull().default("account"),
-  davUrl: text("dav_url"),
-  push: text("push", { enum: ["notify", "poll"] }).notNull().default("poll"),
-  failedAttempts: integer("failed_attempts").notNull().default(0),
-  lockedUntil: integer("locked_until", { mode: "timestamp_ms" }),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [index("mailbox_backends_imap_host").on(t.imapHost)]);
+export const mailboxBackends = sqliteTable(
+  "mailbox_backends",
+  {
+    address: text("address")
+      .primaryKey()
+      .references(() => mailboxes.address),
+    kind: text("kind", { enum: ["imap"] }).notNull(),
+    imapHost: text("imap_host").notNull(),
+    imapPort: integer("imap_port").notNull(),
+    imapTls: text("imap_tls", { enum: ["implicit", "starttls", "none"] }).notNull(),
+    smtpHost: text("smtp_host").notNull(),
+    smtpPort: integer("smtp_port").notNull(),
+    smtpTls: text("smtp_tls", { enum: ["implicit", "starttls", "none"] }).notNull(),
+    smtpAuth: text("smtp_auth", { enum: ["account", "none"] })
+      .notNull()
+      .default("account"),
+    davUrl: text("dav_url"),
+    push: text("push", { enum: ["notify", "poll"] })
+      .notNull()
+      .default("poll"),
+    failedAttempts: integer("failed_attempts").notNull().default(0),
+    lockedUntil: integer("locked_until", { mode: "timestamp_ms" }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("mailbox_backends_imap_host").on(t.imapHost)],
+);
 
 export const subscriptionStatuses = [
   "pending_payment",
@@ -79,42 +97,54 @@ export const subscriptionStatuses = [
 ] as const;
 export type SubscriptionStatus = (typeof subscriptionStatuses)[number];
 
-export const subscriptions = sqliteTable("subscriptions", {
-  id: text("id").primaryKey(),
-  mailboxAddress: text("mailbox_address").notNull().references(() => mailboxes.address),
-  customerId: text("customer_id").notNull().references(() => customers.id),
-  status: text("status", { enum: subscriptionStatuses }).notNull(),
-  /** Price of one term (§6), in cents. */
-  priceCents: integer("price_cents").notNull(),
-  currency: text("currency").notNull(),
-  /** The consumer expressly asked the service to start before the 14-day withdrawal period ends. */
-  startBeforeWithdrawalEnd: integer("start_before_withdrawal_end", { mode: "boolean" }).notNull().default(false),
-  orderedAt: integer("ordered_at", { mode: "timestamp_ms" }).notNull(),
-  activatedAt: integer("activated_at", { mode: "timestamp_ms" }),
-  termStart: integer("term_start", { mode: "timestamp_ms" }),
-  termEnd: integer("term_end", { mode: "timestamp_ms" }),
-  /** Cancellation stops the next renewal; the current term runs to its end. */
-  cancelledAt: integer("cancelled_at", { mode: "timestamp_ms" }),
-  graceUntil: integer("grace_until", { mode: "timestamp_ms" }),
-  /** When the consumer was told of the coming tacit renewal of the current term (L215-1). */
-  reminderSentAt: integer("reminder_sent_at", { mode: "timestamp_ms" }),
-  /**
-   * Set when a consumer's term was tacitly renewed without the L215-1 reminder sent in time: the consumer may
-   * then end the contract at any time, free, with the unused part refunded (L215-1 al. 2 and 3).
-   */
-  freeTerminationSince: integer("free_termination_since", { mode: "timestamp_ms" }),
-  endedAt: integer("ended_at", { mode: "timestamp_ms" }),
-  /** Bumped on every change; the mailbox object ignores a pushed copy older than the one it holds. */
-  version: integer("version").notNull().default(1),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [index("subscriptions_mailbox").on(t.mailboxAddress), index("subscriptions_status").on(t.status)]);
+export const subscriptions = sqliteTable(
+  "subscriptions",
+  {
+    id: text("id").primaryKey(),
+    mailboxAddress: text("mailbox_address")
+      .notNull()
+      .references(() => mailboxes.address),
+    customerId: text("customer_id")
+      .notNull()
+      .references(() => customers.id),
+    status: text("status", { enum: subscriptionStatuses }).notNull(),
+    /** Price of one term (§6), in cents. */
+    priceCents: integer("price_cents").notNull(),
+    currency: text("currency").notNull(),
+    /** The consumer expressly asked the service to start before the 14-day withdrawal period ends. */
+    startBeforeWithdrawalEnd: integer("start_before_withdrawal_end", { mode: "boolean" }).notNull().default(false),
+    orderedAt: integer("ordered_at", { mode: "timestamp_ms" }).notNull(),
+    activatedAt: integer("activated_at", { mode: "timestamp_ms" }),
+    termStart: integer("term_start", { mode: "timestamp_ms" }),
+    termEnd: integer("term_end", { mode: "timestamp_ms" }),
+    /** Cancellation stops the next renewal; the current term runs to its end. */
+    cancelledAt: integer("cancelled_at", { mode: "timestamp_ms" }),
+    graceUntil: integer("grace_until", { mode: "timestamp_ms" }),
+    /** When the consumer was told of the coming tacit renewal of the current term (L215-1). */
+    reminderSentAt: integer("reminder_sent_at", { mode: "timestamp_ms" }),
+    /**
+     * Set when a consumer's term was tacitly renewed without the L215-1 reminder sent in time: the consumer may
+     * then end the contract at any time, free, with the unused part refunded (L215-1 al. 2 and 3).
+     */
+    freeTerminationSince: integer("free_termination_since", { mode: "timestamp_ms" }),
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+    /** Bumped on every change; the mailbox object ignores a pushed copy older than the one it holds. */
+    version: integer("version").notNull().default(1),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("subscriptions_mailbox").on(t.mailboxAddress), index("subscriptions_status").on(t.status)],
+);
 
 /** The "Bon de Commande" (§3): the initial order or a renewal. */
 export const orders = sqliteTable("orders", {
   id: text("id").primaryKey(),
-  subscriptionId: text("subscription_id").notNull().references(() => subscriptions.id),
-  customerId: text("customer_id").notNull().references(() => customers.id),
+  subscriptionId: text("subscription_id")
+    .notNull()
+    .references(() => subscriptions.id),
+  customerId: text("customer_id")
+    .notNull()
+    .references(() => customers.id),
   kind: text("kind", { enum: ["initial", "renewal"] }).notNull(),
   amountCents: integer("amount_cents").notNull(),
   currency: text("currency").notNull(),
@@ -124,35 +154,53 @@ export const orders = sqliteTable("orders", {
 });
 
 /** §6: invoiced when the order is issued. */
-export const invoices = sqliteTable("invoices", {
-  id: text("id").primaryKey(),
-  number: text("number").notNull().unique(),
-  orderId: text("order_id").notNull().references(() => orders.id),
-  subscriptionId: text("subscription_id").notNull().references(() => subscriptions.id),
-  amountCents: integer("amount_cents").notNull(),
-  currency: text("currency").notNull(),
-  status: text("status", { enum: ["open", "paid", "void", "refunded", "partially_refunded"] }).notNull(),
-  issuedAt: integer("issued_at", { mode: "timestamp_ms" }).notNull(),
-  paidAt: integer("paid_at", { mode: "timestamp_ms" }),
-}, (t) => [index("invoices_subscription").on(t.subscriptionId)]);
+export const invoices = sqliteTable(
+  "invoices",
+  {
+    id: text("id").primaryKey(),
+    number: text("number").notNull().unique(),
+    orderId: text("order_id")
+      .notNull()
+      .references(() => orders.id),
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => subscriptions.id),
+    amountCents: integer("amount_cents").notNull(),
+    currency: text("currency").notNull(),
+    status: text("status", { enum: ["open", "paid", "void", "refunded", "partially_refunded"] }).notNull(),
+    issuedAt: integer("issued_at", { mode: "timestamp_ms" }).notNull(),
+    paidAt: integer("paid_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("invoices_subscription").on(t.subscriptionId)],
+);
 
-export const payments = sqliteTable("payments", {
-  id: text("id").primaryKey(),
-  invoiceId: text("invoice_id").notNull().references(() => invoices.id),
-  subscriptionId: text("subscription_id").notNull().references(() => subscriptions.id),
-  amountCents: integer("amount_cents").notNull(),
-  currency: text("currency").notNull(),
-  status: text("status", { enum: ["confirmed", "failed"] }).notNull(),
-  reference: text("reference").notNull(),
-  failureReason: text("failure_reason"),
-  recordedBy: text("recorded_by").notNull(),
-  receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [index("payments_subscription").on(t.subscriptionId)]);
+export const payments = sqliteTable(
+  "payments",
+  {
+    id: text("id").primaryKey(),
+    invoiceId: text("invoice_id")
+      .notNull()
+      .references(() => invoices.id),
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => subscriptions.id),
+    amountCents: integer("amount_cents").notNull(),
+    currency: text("currency").notNull(),
+    status: text("status", { enum: ["confirmed", "failed"] }).notNull(),
+    reference: text("reference").notNull(),
+    failureReason: text("failure_reason"),
+    recordedBy: text("recorded_by").notNull(),
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("payments_subscription").on(t.subscriptionId)],
+);
 
 /** Money given back (withdrawal). `computation` shows how the amount was reached. */
 export const refunds = sqliteTable("refunds", {
   id: text("id").primaryKey(),
-  subscriptionId: text("subscription_id").notNull().references(() => subscriptions.id),
+  subscriptionId: text("subscription_id")
+    .notNull()
+    .references(() => subscriptions.id),
   invoiceId: text("invoice_id").references(() => invoices.id),
   amountCents: integer("amount_cents").notNull(),
   currency: text("currency").notNull(),
@@ -174,46 +222,69 @@ export const eligibilitySweeps = sqliteTable("eligibility_sweeps", {
 });
 
 /** One eligibility check of one subscription (§3). */
-export const eligibilityChecks = sqliteTable("eligibility_checks", {
-  id: text("id").primaryKey(),
-  subscriptionId: text("subscription_id").notNull().references(() => subscriptions.id),
-  domain: text("domain").notNull(),
-  sweepId: text("sweep_id").references(() => eligibilitySweeps.id),
-  trigger: text("trigger").notNull(),
-  outcome: text("outcome", { enum: ["ok", "lost", "unknown"] }).notNull(),
-  checkedAt: integer("checked_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [index("eligibility_checks_subscription").on(t.subscriptionId, t.checkedAt), index("eligibility_checks_sweep").on(t.sweepId, t.domain)]);
+export const eligibilityChecks = sqliteTable(
+  "eligibility_checks",
+  {
+    id: text("id").primaryKey(),
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => subscriptions.id),
+    domain: text("domain").notNull(),
+    sweepId: text("sweep_id").references(() => eligibilitySweeps.id),
+    trigger: text("trigger").notNull(),
+    outcome: text("outcome", { enum: ["ok", "lost", "unknown"] }).notNull(),
+    checkedAt: integer("checked_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    index("eligibility_checks_subscription").on(t.subscriptionId, t.checkedAt),
+    index("eligibility_checks_sweep").on(t.sweepId, t.domain),
+  ],
+);
 
 /** One result per condition, with what was seen (DNS records, RDAP facts). */
-export const eligibilityResults = sqliteTable("eligibility_results", {
-  id: text("id").primaryKey(),
-  checkId: text("check_id").notNull().references(() => eligibilityChecks.id),
-  condition: text("condition", { enum: eligibilityConditions }).notNull(),
-  outcome: text("outcome", { enum: ["ok", "lost", "unknown"] }).notNull(),
-  evidence: text("evidence", { mode: "json" }).notNull(),
-  checkedAt: integer("checked_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [index("eligibility_results_check").on(t.checkId)]);
+export const eligibilityResults = sqliteTable(
+  "eligibility_results",
+  {
+    id: text("id").primaryKey(),
+    checkId: text("check_id")
+      .notNull()
+      .references(() => eligibilityChecks.id),
+    condition: text("condition", { enum: eligibilityConditions }).notNull(),
+    outcome: text("outcome", { enum: ["ok", "lost", "unknown"] }).notNull(),
+    evidence: text("evidence", { mode: "json" }).notNull(),
+    checkedAt: integer("checked_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("eligibility_results_check").on(t.checkId)],
+);
 
 export const suspensionReasons = ["eligibility", "illicit_use", "other"] as const;
 export type SuspensionReason = (typeof suspensionReasons)[number];
 
-export const suspensions = sqliteTable("suspensions", {
-  id: text("id").primaryKey(),
-  subscriptionId: text("subscription_id").notNull().references(() => subscriptions.id),
-  reason: text("reason", { enum: suspensionReasons }).notNull(),
-  evidence: text("evidence", { mode: "json" }).notNull(),
-  noticeId: text("notice_id"),
-  suspendedBy: text("suspended_by").notNull(),
-  suspendedAt: integer("suspended_at", { mode: "timestamp_ms" }).notNull(),
-  liftedAt: integer("lifted_at", { mode: "timestamp_ms" }),
-  liftedBy: text("lifted_by"),
-  liftReason: text("lift_reason"),
-}, (t) => [index("suspensions_subscription").on(t.subscriptionId)]);
+export const suspensions = sqliteTable(
+  "suspensions",
+  {
+    id: text("id").primaryKey(),
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => subscriptions.id),
+    reason: text("reason", { enum: suspensionReasons }).notNull(),
+    evidence: text("evidence", { mode: "json" }).notNull(),
+    noticeId: text("notice_id"),
+    suspendedBy: text("suspended_by").notNull(),
+    suspendedAt: integer("suspended_at", { mode: "timestamp_ms" }).notNull(),
+    liftedAt: integer("lifted_at", { mode: "timestamp_ms" }),
+    liftedBy: text("lifted_by"),
+    liftReason: text("lift_reason"),
+  },
+  (t) => [index("suspensions_subscription").on(t.subscriptionId)],
+);
 
 /** §4: a third party's notification of manifestly illicit use. */
 export const thirdPartyNotices = sqliteTable("third_party_notices", {
   id: text("id").primaryKey(),
-  subscriptionId: text("subscription_id").notNull().references(() => subscriptions.id),
+  subscriptionId: text("subscription_id")
+    .notNull()
+    .references(() => subscriptions.id),
   fromName: text("from_name").notNull(),
   fromEmail: text("from_email").notNull(),
   description: text("description").notNull(),
@@ -226,7 +297,9 @@ export const thirdPartyNotices = sqliteTable("third_party_notices", {
 /** §4: the customer's answer by e-mail and the documentation showing compliance. */
 export const noticeAnswers = sqliteTable("notice_answers", {
   id: text("id").primaryKey(),
-  noticeId: text("notice_id").notNull().references(() => thirdPartyNotices.id),
+  noticeId: text("notice_id")
+    .notNull()
+    .references(() => thirdPartyNotices.id),
   answer: text("answer").notNull(),
   complianceDocumentation: text("compliance_documentation"),
   receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
@@ -234,16 +307,20 @@ export const noticeAnswers = sqliteTable("notice_answers", {
   recordedAt: integer("recorded_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const auditLog = sqliteTable("audit_log", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  at: integer("at", { mode: "timestamp_ms" }).notNull(),
-  actor: text("actor").notNull(),
-  action: text("action").notNull(),
-  /** e.g. `subscription:<id>`, `mailbox:<address>`, `domain:<name>`. */
-  subject: text("subject").notNull(),
-  before: text("before", { mode: "json" }),
-  after: text("after", { mode: "json" }),
-}, (t) => [index("audit_subject").on(t.subject, t.id)]);
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    /** e.g. `subscription:<id>`, `mailbox:<address>`, `domain:<name>`. */
+    subject: text("subject").notNull(),
+    before: text("before", { mode: "json" }),
+    after: text("after", { mode: "json" }),
+  },
+  (t) => [index("audit_subject").on(t.subject, t.id)],
+);
 
 export const cronRuns = sqliteTable("cron_runs", {
   id: text("id").primaryKey(),
@@ -258,14 +335,18 @@ export const cronRuns = sqliteTable("cron_runs", {
 });
 
 /** E-mails to customers, queued here and sent by the service's own mail path (`sent_at` set then). */
-export const notifications = sqliteTable("notifications", {
-  id: text("id").primaryKey(),
-  to: text("to").notNull(),
-  subject: text("subject").notNull(),
-  body: text("body").notNull(),
-  kind: text("kind").notNull(),
-  subscriptionId: text("subscription_id"),
-  queuedAt: integer("queued_at", { mode: "timestamp_ms" }).notNull(),
-  sentAt: integer("sent_at", { mode: "timestamp_ms" }),
-  lastError: text("last_error"),
-}, (t) => [index("notifications_unsent").on(t.sentAt, t.queuedAt)]);
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: text("id").primaryKey(),
+    to: text("to").notNull(),
+    subject: text("subject").notNull(),
+    body: text("body").notNull(),
+    kind: text("kind").notNull(),
+    subscriptionId: text("subscription_id"),
+    queuedAt: integer("queued_at", { mode: "timestamp_ms" }).notNull(),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+    lastError: text("last_error"),
+  },
+  (t) => [index("notifications_unsent").on(t.sentAt, t.queuedAt)],
+);

@@ -30,8 +30,7 @@ export function bodyElement(b: BodyData): WbxmlElement {
 
 /** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
 export function mailProperties(item: MailItemData, protocolVersion: string): WbxmlElement[] {
-  const e = (name: string, value: string | number | undefined) =>
-    value === undefined || value === "" ? null : el("Email", name, value);
+  const e = (name: string, value: string | number | undefined) => (value === undefined || value === "" ? null : el("Email", name, value));
   const out: (WbxmlElement | null)[] = [
     e("To", item.to),
     e("Cc", item.cc),

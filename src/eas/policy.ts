@@ -41,9 +41,7 @@ export const DEFAULT_POLICY: Policy = PolicySchema.parse({});
 
 /** A policy enforces something as soon as it differs from the default in any setting the device applies. */
 export function isEnforced(p: Policy): boolean {
-  return (Object.keys(DEFAULT_POLICY) as (keyof Policy)[]).some(
-    (k) => k !== "allowNonProvisionableDevices" && p[k] !== DEFAULT_POLICY[k],
-  );
+  return (Object.keys(DEFAULT_POLICY) as (keyof Policy)[]).some((k) => k !== "allowNonProvisionableDevices" && p[k] !== DEFAULT_POLICY[k]);
 }
 
 export const POLICY_TYPE = "MS-EAS-Provisioning-WBXML";

@@ -23,7 +23,9 @@ function intVar(value: string | undefined, fallback: number): number {
 }
 
 /** Ping and hanging-Sync bounds from the wrangler vars PING_MIN_HEARTBEAT, PING_MAX_HEARTBEAT, PING_MAX_FOLDERS. */
-export function pushBounds(vars: Partial<Record<"PING_MIN_HEARTBEAT" | "PING_MAX_HEARTBEAT" | "PING_MAX_FOLDERS", string>> = env as never): PingBounds {
+export function pushBounds(
+  vars: Partial<Record<"PING_MIN_HEARTBEAT" | "PING_MAX_HEARTBEAT" | "PING_MAX_FOLDERS", string>> = env as never,
+): PingBounds {
   const minHeartbeat = intVar(vars.PING_MIN_HEARTBEAT, DEFAULT_PING_MIN_HEARTBEAT);
   const maxHeartbeat = Math.max(minHeartbeat, intVar(vars.PING_MAX_HEARTBEAT, DEFAULT_PING_MAX_HEARTBEAT));
   return { minHeartbeat, maxHeartbeat, maxFolders: intVar(vars.PING_MAX_FOLDERS, DEFAULT_PING_MAX_FOLDERS) };

@@ -83,7 +83,9 @@ function parseCollection(c: WbxmlElement, partial: boolean, device: DeviceContex
     changes: [
       ...childrenNamed(commands, "Change").map((x) => parseChange(x, device)),
       // 16.x: a Delete with InstanceId removes one occurrence; the series item itself changes.
-      ...deletes.filter((d) => childText(d, "InstanceId", "AirSyncBase")?.trim()).map((d) => ({ ...parseChange(d, device), deleteInstance: true })),
+      ...deletes
+        .filter((d) => childText(d, "InstanceId", "AirSyncBase")?.trim())
+        .map((d) => ({ ...parseChange(d, device), deleteInstance: true })),
     ],
     deletes: deletes
       .filter((d) => !childText(d, "InstanceId", "AirSyncBase")?.trim())
@@ -105,13 +107,24 @@ function parseCollection(c: WbxmlElement, partial: boolean, device: DeviceContex
 
 /** Typed Sync request from the decoded body; `null` body = the empty Sync request. */
 export function parseSyncRequest(req: EasRequest): SyncRequest {
-  const base = { deviceId: req.deviceId, deviceType: req.deviceType, userAgent: req.userAgent, user: req.user, protocolVersion: req.protocolVersion };
+  const base = {
+    deviceId: req.deviceId,
+    deviceType: req.deviceType,
+    userAgent: req.userAgent,
+    user: req.user,
+    protocolVersion: req.protocolVersion,
+  };
   const body = req.body;
   if (!body) return { ...base, empty: true, partial: false, collections: [] };
   if (body.ns !== "AirSync" || body.name !== "Sync") throw new SyncParseError(SyncStatus.ProtocolError);
   const partial = child(body, "Partial") !== undefined;
   const collectionsEl = child(body, "Collections");
-  const device: DeviceContext = { deviceId: req.deviceId, protocolVersion: req.protocolVersion, deviceType: req.deviceType, userAgent: req.userAgent };
+  const device: DeviceContext = {
+    deviceId: req.deviceId,
+    protocolVersion: req.protocolVersion,
+    deviceType: req.deviceType,
+    userAgent: req.userAgent,
+  };
   const collections = childrenNamed(collectionsEl, "Collection").map((c) => parseCollection(c, partial, device));
   // Wait/HeartbeatInterval were checked by parseSyncWait (Status 4 together, Status 14 + Limit out of range).
   const wait = intOf(child(body, "Wait"));

@@ -13,7 +13,12 @@ function itemProperties(item: ItemPayload, pv: string): WbxmlElement[] {
 function commandElement(cmd: ServerCommand, pv: string): WbxmlElement {
   switch (cmd.op) {
     case "Add":
-      return el("AirSync", "Add", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...itemProperties(cmd.item, pv)));
+      return el(
+        "AirSync",
+        "Add",
+        el("AirSync", "ServerId", cmd.serverId),
+        el("AirSync", "ApplicationData", ...itemProperties(cmd.item, pv)),
+      );
     case "Change": {
       const props = "mail" in cmd.change ? mailChangeProperties(cmd.change.mail, pv) : cmd.change.data;
       return el("AirSync", "Change", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...props));
@@ -37,7 +42,15 @@ function collectionElement(c: SyncCollectionResult, pv: string): WbxmlElement {
       el(
         "AirSync",
         "Responses",
-        ...r.adds.map((a) => el("AirSync", "Add", el("AirSync", "ClientId", a.clientId), a.serverId && el("AirSync", "ServerId", a.serverId), el("AirSync", "Status", a.status))),
+        ...r.adds.map((a) =>
+          el(
+            "AirSync",
+            "Add",
+            el("AirSync", "ClientId", a.clientId),
+            a.serverId && el("AirSync", "ServerId", a.serverId),
+            el("AirSync", "Status", a.status),
+          ),
+        ),
         ...r.changes.map((x) => el("AirSync", "Change", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
         ...r.deletes.map((x) => el("AirSync", "Delete", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
         ...r.fetches.map((f) =>
@@ -59,5 +72,8 @@ export function buildSyncResponse(result: SyncResult, pv: string): EasResponse {
   if (result.status !== SyncStatus.Success) return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", result.status)) };
   // No collection with anything to say: the empty 200 response ([MS-ASCMD] 2.2.1.21, unchanged Sync).
   if (result.collections.length === 0) return { kind: "empty" };
-  return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Collections", ...result.collections.map((c) => collectionElement(c, pv)))) };
+  return {
+    kind: "wbxml",
+    body: el("AirSync", "Sync", el("AirSync", "Collections", ...result.collections.map((c) => collectionElement(c, pv)))),
+  };
 }

@@ -41,7 +41,10 @@ export function parseSyncWait(sync: WbxmlElement, bounds: PingBounds = pushBound
 }
 
 export function syncStatus(status: number, limit?: number): EasResponse {
-  return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", status), limit !== undefined ? el("AirSync", "Limit", limit) : null) };
+  return {
+    kind: "wbxml",
+    body: el("AirSync", "Sync", el("AirSync", "Status", status), limit !== undefined ? el("AirSync", "Limit", limit) : null),
+  };
 }
 
 /**

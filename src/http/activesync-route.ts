@@ -76,7 +76,11 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
   if (!result.ok) throw unauthorized();
   if (!result.bridged) return { address: result.address, directory };
   // The IMAP login is the normalised address (BRIDGE.md), whatever form the device sent.
-  return { address: result.address, bridge: { credentials: { username: result.address, password: credentials.password }, push: result.bridged.push }, directory };
+  return {
+    address: result.address,
+    bridge: { credentials: { username: result.address, password: credentials.password }, push: result.bridged.push },
+    directory,
+  };
 }
 
 async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<Response> {

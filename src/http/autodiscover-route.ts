@@ -38,7 +38,8 @@ export function autodiscover(authenticate: Authenticator): MiddlewareHandler<{ B
 
 async function xmlAutodiscover(request: Request, env: Env, authenticate: Authenticator): Promise<Response> {
   const user = await authenticate(request, env);
-  if (!user) return new Response("Unauthorized\n", { status: 401, headers: { "WWW-Authenticate": `Basic realm="${REALM}", charset="UTF-8"` } });
+  if (!user)
+    return new Response("Unauthorized\n", { status: 401, headers: { "WWW-Authenticate": `Basic realm="${REALM}", charset="UTF-8"` } });
   if (request.method !== "POST") return xml(errorResponse(600, "Invalid Request"));
   if (Number(request.headers.get("Content-Length") ?? 0) > MAX_REQUEST_BYTES) return xml(errorResponse(600, "Invalid Request"));
   const req = readAutodiscoverRequest(await request.text());
@@ -59,12 +60,16 @@ function jsonAutodiscover(request: Request, env: Env): Response {
   }
   const email = q("Email") ?? pathEmail;
   const protocol = q("Protocol");
-  if (request.method !== "GET" && request.method !== "HEAD") return Response.json({ ErrorCode: "InvalidRequest", ErrorMessage: "Use GET" }, { status: 405 });
+  if (request.method !== "GET" && request.method !== "HEAD")
+    return Response.json({ ErrorCode: "InvalidRequest", ErrorMessage: "Use GET" }, { status: 405 });
   if (!email || !email.includes("@"))
     return Response.json({ ErrorCode: "InvalidUser", ErrorMessage: "An e-mail address is required" }, { status: 400 });
   if (protocol?.toLowerCase() !== "activesync")
     return Response.json(
-      { ErrorCode: "InvalidProtocol", ErrorMessage: `The given protocol value '${protocol ?? ""}' is invalid. Supported values are 'ActiveSync'.` },
+      {
+        ErrorCode: "InvalidProtocol",
+        ErrorMessage: `The given protocol value '${protocol ?? ""}' is invalid. Supported values are 'ActiveSync'.`,
+      },
       { status: 400 },
     );
   return Response.json({ Protocol: "ActiveSync", Url: activeSyncUrl(request, env) });

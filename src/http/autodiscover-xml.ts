@@ -30,7 +30,10 @@ export function readAutodiscoverRequest(xml: string): AutodiscoverRequest | null
 
 /** Tag balance check: every start tag closed in order, no stray '<'. Enough to refuse truncated or garbled bodies. */
 function wellFormed(xml: string): boolean {
-  const body = xml.replace(/^\uFEFF/, "").replace(/<\?[\s\S]*?\?>/g, "").replace(/<!--[\s\S]*?-->/g, "");
+  const body = xml
+    .replace(/^\uFEFF/, "")
+    .replace(/<\?[\s\S]*?\?>/g, "")
+    .replace(/<!--[\s\S]*?-->/g, "");
   const stack: string[] = [];
   const tag = /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
   let last = 0;

@@ -53,7 +53,9 @@ notifyOxRoute.on(["PUT", "POST"], "/ox", async (c) => {
     return c.json({ error: "mailbox unavailable" }, 503, { "Retry-After": "30" });
   }
   if (woken === null) {
-    const logged = change.catch((err: unknown) => console.warn("ox push: mailbox object failed:", err instanceof Error ? err.message : err));
+    const logged = change.catch((err: unknown) =>
+      console.warn("ox push: mailbox object failed:", err instanceof Error ? err.message : err),
+    );
     try {
       c.executionCtx.waitUntil(logged);
     } catch {

@@ -13,9 +13,18 @@ import { Hono } from "hono";
 export const NOTIFY_WINDOW_SECONDS = 300;
 
 const EVENTS = new Map(
-  ["MessageNew", "MessageAppend", "MessageExpunge", "MessageTrash", "MessageRead", "FlagsSet", "FlagsClear", "MailboxCreate", "MailboxDelete", "MailboxRename"].map(
-    (e) => [e.toLowerCase(), e],
-  ),
+  [
+    "MessageNew",
+    "MessageAppend",
+    "MessageExpunge",
+    "MessageTrash",
+    "MessageRead",
+    "FlagsSet",
+    "FlagsClear",
+    "MailboxCreate",
+    "MailboxDelete",
+    "MailboxRename",
+  ].map((e) => [e.toLowerCase(), e]),
 );
 
 /** An RFC 5423 event name as the mailbox object expects it, whatever its case; undefined when unknown. */
@@ -34,7 +43,8 @@ notifyRoute.post("/v1", async (c) => {
   if (!/^\d{1,12}$/.test(ts) || !/^[0-9a-f]{64}$/.test(sig)) return c.json({ error: "missing or malformed signature" }, 401);
   if (!(await verifySignature(secret, `${ts}.${raw}`, sig))) return c.json({ error: "bad signature" }, 401);
   const timestamp = Number(ts);
-  if (Math.abs(Math.floor(Date.now() / 1000) - timestamp) > NOTIFY_WINDOW_SECONDS) return c.json({ error: "timestamp outside the window" }, 401);
+  if (Math.abs(Math.floor(Date.now() / 1000) - timestamp) > NOTIFY_WINDOW_SECONDS)
+    return c.json({ error: "timestamp outside the window" }, 401);
 
   let body: { user?: unknown; folder?: unknown; event?: unknown };
   try {

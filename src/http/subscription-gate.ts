@@ -17,7 +17,10 @@ export const STATUS_ACCOUNT_DISABLED = 131;
  * codes exist from 14.0). Older versions, and commands without a WBXML response (GetAttachment), get HTTP 403.
  * MeetingResponse carries its Status inside Result (the schema has no top-level Status).
  */
-export function subscriptionRefusal(req: Pick<EasRequest, "cmd" | "protocolVersion">, state: MailboxSubscriptionState | null): EasResponse | null {
+export function subscriptionRefusal(
+  req: Pick<EasRequest, "cmd" | "protocolVersion">,
+  state: MailboxSubscriptionState | null,
+): EasResponse | null {
   if (!state || servesDevices(state.status)) return null;
   const headers = { "X-MS-Subscription-State": state.status };
   if (Number.parseFloat(req.protocolVersion) < 14) return { kind: "http", status: 403, headers };

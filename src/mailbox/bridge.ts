@@ -38,7 +38,13 @@ const TABLE = `CREATE TABLE IF NOT EXISTS bridge_push (k INTEGER PRIMARY KEY CHE
  * (ImapStore.enablePush): set once per account and server, remembered here, set again when the backend
  * or the login changes. Never fails the device request that brought the login.
  */
-export async function ensurePush(sql: SqlStorage, backend: BridgeBackend, store: BridgeMailStore, login: BackendCredentials, address: string): Promise<boolean> {
+export async function ensurePush(
+  sql: SqlStorage,
+  backend: BridgeBackend,
+  store: BridgeMailStore,
+  login: BackendCredentials,
+  address: string,
+): Promise<boolean> {
   if (backend.push !== "notify") return false;
   sql.exec(TABLE);
   const key = JSON.stringify([backend.imap.host.toLowerCase(), backend.imap.port, login.username.toLowerCase(), address]);

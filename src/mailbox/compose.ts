@@ -9,13 +9,21 @@ import { base64Lines, base64Word, ComposeError, ComposeStatus, flattenAddresses,
 
 export type SmartKind = "reply" | "forward";
 
-export async function composeSmart(kind: SmartKind, deviceRaw: Uint8Array, originalRaw: Uint8Array, senderAddress: string): Promise<Uint8Array> {
+export async function composeSmart(
+  kind: SmartKind,
+  deviceRaw: Uint8Array,
+  originalRaw: Uint8Array,
+  senderAddress: string,
+): Promise<Uint8Array> {
   const mine = await parseMime(deviceRaw);
   let original: Email;
   try {
     original = await parseMime(originalRaw);
   } catch {
-    throw new ComposeError(kind === "reply" ? ComposeStatus.MessageReplyFailed : ComposeStatus.MailSubmissionFailed, "the original message cannot be read");
+    throw new ComposeError(
+      kind === "reply" ? ComposeStatus.MessageReplyFailed : ComposeStatus.MailSubmissionFailed,
+      "the original message cannot be read",
+    );
   }
   const msg = createMimeMessage();
   const from = flattenAddresses(mine.from)[0];

@@ -43,7 +43,10 @@ export function decideAccess(
   global: GlobalAccess = { rules: [] },
 ): AccessDecision {
   const order: RuleKind[] = ["device-id", "device-model", "device-type", "user-agent"];
-  for (const [set, prefix] of [[rules, "rule"], [global.rules, "global-rule"]] as const) {
+  for (const [set, prefix] of [
+    [rules, "rule"],
+    [global.rules, "global-rule"],
+  ] as const) {
     for (const kind of order) {
       const hits = set.filter((r) => r.kind === kind && matches(r, device));
       if (hits.length === 0) continue;

@@ -271,7 +271,9 @@ export class DeviceRegistry {
   }
 
   recoveryPassword(deviceId: string): string | null {
-    const row = this.sql.exec<{ p: string | null }>("SELECT recovery_password AS p FROM devices WHERE device_id = ?", deviceId).toArray()[0];
+    const row = this.sql
+      .exec<{ p: string | null }>("SELECT recovery_password AS p FROM devices WHERE device_id = ?", deviceId)
+      .toArray()[0];
     return row?.p ?? null;
   }
 
@@ -367,7 +369,12 @@ export class DeviceRegistry {
   /** Keeps the stored access column (what admins see) in line with the rules. */
   #refreshAccess(): void {
     for (const r of this.sql.exec<Row>("SELECT device_id, device_type, user_agent, model FROM devices").toArray()) {
-      const d = this.#decide({ deviceId: String(r.device_id), deviceType: String(r.device_type), userAgent: r.user_agent as string | null, model: r.model as string | null });
+      const d = this.#decide({
+        deviceId: String(r.device_id),
+        deviceType: String(r.device_type),
+        userAgent: r.user_agent as string | null,
+        model: r.model as string | null,
+      });
       this.sql.exec("UPDATE devices SET access_state = ?, access_by = ? WHERE device_id = ?", d.access, d.by, r.device_id);
     }
   }

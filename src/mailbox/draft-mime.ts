@@ -4,7 +4,11 @@ import { createMimeMessage } from "mimetext/browser";
 export function draftMime(fields: Record<string, string>, owner: string): Uint8Array {
   const msg = createMimeMessage();
   msg.setSender(fields.From || owner);
-  const list = (v: string | undefined) => (v ?? "").split(/[,;]/).map((s) => s.trim()).filter(Boolean);
+  const list = (v: string | undefined) =>
+    (v ?? "")
+      .split(/[,;]/)
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (list(fields.To).length) msg.setTo(list(fields.To));
   if (list(fields.Cc).length) msg.setCc(list(fields.Cc));
   msg.setSubject(fields.Subject ?? "");

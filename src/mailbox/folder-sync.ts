@@ -202,7 +202,12 @@ export class FolderSyncer {
       // [MS-ASCMD] 2.2.3.177.6: 2 exists or special folder, 4 not found, 5 parent not found, 10 malformed.
       return { status: folderErrorStatus(e, { exists: 2, special: 2, "parent-not-found": 5, invalid: 10, notFound: 4 }) };
     }
-    const key = this.commit(deviceId, row, false, this.putEntries(deviceId, [entryOf(folder)]), { kind: "update", serverId, parentId, name });
+    const key = this.commit(deviceId, row, false, this.putEntries(deviceId, [entryOf(folder)]), {
+      kind: "update",
+      serverId,
+      parentId,
+      name,
+    });
     return { status: 1, syncKey: key };
   }
 
@@ -252,7 +257,10 @@ function orderParentsFirst(folders: StoreFolder[]): StoreFolder[] {
     }
     return d;
   };
-  return folders.map((f) => ({ f, d: depth(f) })).sort((a, b) => a.d - b.d).map((x) => x.f);
+  return folders
+    .map((f) => ({ f, d: depth(f) }))
+    .sort((a, b) => a.d - b.d)
+    .map((x) => x.f);
 }
 
 function folderErrorStatus(

@@ -52,7 +52,9 @@ export class Invitations {
   ) {
     const sql = storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS pim_meeting_answers (key TEXT PRIMARY KEY, calendar_id TEXT, at INTEGER NOT NULL)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS pim_reply_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, created INTEGER NOT NULL)`);
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS pim_reply_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, created INTEGER NOT NULL)`,
+    );
   }
 
   private get store(): MailStore {
@@ -98,7 +100,9 @@ export class Invitations {
     const fail = (status: number): MeetingAnswerResult => ({ requestId: r.requestId, status });
     if (r.userResponse !== 1 && r.userResponse !== 2 && r.userResponse !== 3) return fail(2);
     const key = `${r.collectionId}|${r.requestId}|${r.instanceId ?? ""}|${r.userResponse}`;
-    const done = this.storage.sql.exec<{ calendar_id: string | null }>(`SELECT calendar_id FROM pim_meeting_answers WHERE key = ?`, key).toArray()[0];
+    const done = this.storage.sql
+      .exec<{ calendar_id: string | null }>(`SELECT calendar_id FROM pim_meeting_answers WHERE key = ?`, key)
+      .toArray()[0];
     if (done) return { requestId: r.requestId, status: 1, ...(done.calendar_id ? { calendarId: done.calendar_id } : {}) };
 
     const cal = this.calendarId();
@@ -125,8 +129,15 @@ export class Invitations {
     if (!item) return fail(2);
     let answer;
     try {
-      const proposed = r.proposedStart && r.proposedEnd ? { start: parseEasDate(r.proposedStart), end: parseEasDate(r.proposedEnd) } : undefined;
-      answer = answerMeeting(item.data, this.owner(), r.userResponse as UserResponse, r.instanceId ? parseEasDate(r.instanceId) : undefined, proposed);
+      const proposed =
+        r.proposedStart && r.proposedEnd ? { start: parseEasDate(r.proposedStart), end: parseEasDate(r.proposedEnd) } : undefined;
+      answer = answerMeeting(
+        item.data,
+        this.owner(),
+        r.userResponse as UserResponse,
+        r.instanceId ? parseEasDate(r.instanceId) : undefined,
+        proposed,
+      );
     } catch (e) {
       if (e instanceof PimConversionError) return fail(2);
       throw e;
@@ -138,7 +149,13 @@ export class Invitations {
       this.storage.sql.exec(`INSERT INTO pim_meeting_answers (key, calendar_id, at) VALUES (?, ?, ?)`, key, calendarId, Date.now());
       if (answer.reply && r.sendResponse) {
         const raw = replyMime(this.owner(), answer.reply.organizer, answer.reply.summary, r.userResponse as UserResponse, answer.reply.ics);
-        this.storage.sql.exec(`INSERT INTO pim_reply_queue (key, recipient, raw, created) VALUES (?, ?, ?, ?)`, key, answer.reply.organizer, raw, Date.now());
+        this.storage.sql.exec(
+          `INSERT INTO pim_reply_queue (key, recipient, raw, created) VALUES (?, ?, ?, ?)`,
+          key,
+          answer.reply.organizer,
+          raw,
+          Date.now(),
+        );
       }
     });
     return { requestId: r.requestId, status: 1, ...(calendarId ? { calendarId } : {}) };
@@ -147,7 +164,10 @@ export class Invitations {
   /** Replies not yet handed to the outbox, oldest first. */
   queuedReplies(limit = 50): QueuedReply[] {
     return this.storage.sql
-      .exec<{ id: number; key: string; recipient: string; raw: ArrayBuffer }>(`SELECT id, key, recipient, raw FROM pim_reply_queue ORDER BY id LIMIT ?`, limit)
+      .exec<{ id: number; key: string; recipient: string; raw: ArrayBuffer }>(
+        `SELECT id, key, recipient, raw FROM pim_reply_queue ORDER BY id LIMIT ?`,
+        limit,
+      )
       .toArray()
       .map((r) => ({ id: r.id, key: r.key, recipient: r.recipient, raw: new Uint8Array(r.raw) }));
   }

@@ -96,7 +96,13 @@ export class ItemOps {
   }
 
   /** Items the next Syncs would send (capped at `cap`): not yet downloaded + relevant changes + aged out. */
-  private async pendingCount(st: CollectionState, folder: StoreFolder, src: CollectionSource, filterType: number, cap: number): Promise<number> {
+  private async pendingCount(
+    st: CollectionState,
+    folder: StoreFolder,
+    src: CollectionSource,
+    filterType: number,
+    cap: number,
+  ): Promise<number> {
     const since = filterSince(filterType, this.now());
     let n = since > 0 ? this.state.heldOlderThan(st.deviceId, st.collectionId, since, cap).length : 0;
     if (!st.enumDone) {
@@ -190,12 +196,25 @@ export class ItemOps {
       const stamp = src && id && id.folderId === r.collectionId ? await src.stamp(r.collectionId, id.itemId) : null;
       const payload = src && stamp ? await src.render(stamp, r.options) : null;
       if (!payload || !("data" in payload)) return { kind: "item", status: 6, collectionId: r.collectionId, serverId: r.serverId };
-      return { kind: "item", status: 1, collectionId: r.collectionId, serverId: r.serverId, itemClass: folder.itemClass, data: payload.data };
+      return {
+        kind: "item",
+        status: 1,
+        collectionId: r.collectionId,
+        serverId: r.serverId,
+        itemClass: folder.itemClass,
+        data: payload.data,
+      };
     }
     const s = id && id.folderId === r.collectionId ? await this.store.getSummary(r.collectionId, id.itemId).catch(() => null) : null;
     // [MS-ASCMD] 2.2.3.177.8 Status 6: the object was not found.
     if (!s) return { kind: "item", status: 6, collectionId: r.collectionId, serverId: r.serverId };
-    return { kind: "item", status: 1, collectionId: r.collectionId, serverId: r.serverId, item: await loadMailItem(this.store, s, r.options) };
+    return {
+      kind: "item",
+      status: 1,
+      collectionId: r.collectionId,
+      serverId: r.serverId,
+      item: await loadMailItem(this.store, s, r.options),
+    };
   }
 
   private async fetchAttachment(r: Extract<FetchRequest, { kind: "attachment" }>): Promise<FetchResult> {
@@ -204,7 +223,15 @@ export class ItemOps {
     // Status 15: attachment or attachment id invalid.
     if (!found) return { kind: "attachment", status: 15, fileReference: r.fileReference };
     const total = found.data.length;
-    if (!r.range) return { kind: "attachment", status: 1, fileReference: r.fileReference, contentType: found.info.contentType, total, data: found.data };
+    if (!r.range)
+      return {
+        kind: "attachment",
+        status: 1,
+        fileReference: r.fileReference,
+        contentType: found.info.contentType,
+        total,
+        data: found.data,
+      };
     // [MS-ASCMD] 2.2.3.139.2 Range "start-end", inclusive; Status 8 when it lies outside the data.
     if (r.range.start > r.range.end || (r.range.start >= total && total > 0))
       return { kind: "attachment", status: 8, fileReference: r.fileReference };

@@ -45,7 +45,10 @@ async function meetingRequestOf(store: MailStore, s: MailSummary, opts: ItemOpti
   const att = part ? await store.getAttachment(s.folderId, s.itemId, part.partId) : null;
   if (!att) return undefined;
   try {
-    return meetingRequestToEas(new TextDecoder().decode(att.data), { version: Number.parseFloat(opts.protocolVersion) || 14.1, defaultZone: "Etc/UTC" });
+    return meetingRequestToEas(new TextDecoder().decode(att.data), {
+      version: Number.parseFloat(opts.protocolVersion) || 14.1,
+      defaultZone: "Etc/UTC",
+    });
   } catch (e) {
     if (e instanceof PimConversionError) return undefined;
     throw e;

@@ -114,24 +114,61 @@ export class Mailbox extends DurableObject<Env> {
     if (state.quarantineNotice && mailbox) await this.deliver(quarantineNotice({ mailbox, ...seen, now: new Date() }));
     return state;
   }
-  provision(deviceId: string, input: ProvisionInput) { return this.#devices.provision(deviceId, input); }
-  setDeviceInformation(deviceId: string, info: DeviceInformation) { this.#devices.setDeviceInformation(deviceId, info); }
-  recordDevicePassword(deviceId: string, password: string) { this.#devices.recordDevicePassword(deviceId, password); }
-  deviceRecoveryPassword(deviceId: string) { return this.#devices.recoveryPassword(deviceId); }
-  listDevices() { return this.#devices.list(); }
-  getDevice(deviceId: string) { return this.#devices.get(deviceId) ?? null; }
-  requestWipe(deviceId: string, accountOnly: boolean) { return this.#devices.requestWipe(deviceId, accountOnly); }
-  cancelWipe(deviceId: string) { return this.#devices.cancelWipe(deviceId); }
-  removeDevice(deviceId: string) { return this.#devices.remove(deviceId); }
-  removeStaleDevices(olderThanMs: number) { const deviceIds = this.#devices.removeStale(olderThanMs); return { removed: deviceIds.length, deviceIds }; }
-  getPolicy() { return this.#devices.settings.policy(); }
-  setPolicy(policy: Policy) { return this.#devices.settings.setPolicy(policy); }
-  listAccessRules() { return { rules: this.#devices.rules(), defaultAccess: this.#devices.defaultAccess() ?? null }; }
-  addAccessRule(rule: Omit<AccessRule, "id" | "createdAt">) { return this.#devices.addRule(rule); }
-  removeAccessRule(id: string) { return this.#devices.removeRule(id); }
-  setDefaultAccess(access: AccessState | null) { this.#devices.setDefaultAccess(access); }
-  getOof() { return this.#oof.get().settings; }
-  setOof(settings: OofSettings) { this.#oof.set(settings); }
+  provision(deviceId: string, input: ProvisionInput) {
+    return this.#devices.provision(deviceId, input);
+  }
+  setDeviceInformation(deviceId: string, info: DeviceInformation) {
+    this.#devices.setDeviceInformation(deviceId, info);
+  }
+  recordDevicePassword(deviceId: string, password: string) {
+    this.#devices.recordDevicePassword(deviceId, password);
+  }
+  deviceRecoveryPassword(deviceId: string) {
+    return this.#devices.recoveryPassword(deviceId);
+  }
+  listDevices() {
+    return this.#devices.list();
+  }
+  getDevice(deviceId: string) {
+    return this.#devices.get(deviceId) ?? null;
+  }
+  requestWipe(deviceId: string, accountOnly: boolean) {
+    return this.#devices.requestWipe(deviceId, accountOnly);
+  }
+  cancelWipe(deviceId: string) {
+    return this.#devices.cancelWipe(deviceId);
+  }
+  removeDevice(deviceId: string) {
+    return this.#devices.remove(deviceId);
+  }
+  removeStaleDevices(olderThanMs: number) {
+    const deviceIds = this.#devices.removeStale(olderThanMs);
+    return { removed: deviceIds.length, deviceIds };
+  }
+  getPolicy() {
+    return this.#devices.settings.policy();
+  }
+  setPolicy(policy: Policy) {
+    return this.#devices.settings.setPolicy(policy);
+  }
+  listAccessRules() {
+    return { rules: this.#devices.rules(), defaultAccess: this.#devices.defaultAccess() ?? null };
+  }
+  addAccessRule(rule: Omit<AccessRule, "id" | "createdAt">) {
+    return this.#devices.addRule(rule);
+  }
+  removeAccessRule(id: string) {
+    return this.#devices.removeRule(id);
+  }
+  setDefaultAccess(access: AccessState | null) {
+    this.#devices.setDefaultAccess(access);
+  }
+  getOof() {
+    return this.#oof.get().settings;
+  }
+  setOof(settings: OofSettings) {
+    this.#oof.set(settings);
+  }
 
   // ---- Backend: built-in store or the provider's servers (backend.ts) ----
   #backendConfig?: BackendConfigStore;
@@ -240,7 +277,11 @@ export class Mailbox extends DurableObject<Env> {
 
   #invitations?: Invitations;
   private get invitations(): Invitations {
-    return (this.#invitations ??= new Invitations(() => this.stores, this.ctx.storage, () => this.owner()));
+    return (this.#invitations ??= new Invitations(
+      () => this.stores,
+      this.ctx.storage,
+      () => this.owner(),
+    ));
   }
 
   /** The mailbox address: this object's name (getByName). */
@@ -275,7 +316,10 @@ export class Mailbox extends DurableObject<Env> {
    * Admin import: replaces a default PIM collection. Bad input comes back as `{ error }` (an RPC error
    * would lose its class), never half-applied: the replace is one transaction.
    */
-  async importPim(kind: PimCollection, text: string): Promise<{ added: number; updated: number; unchanged: number; deleted: number; skipped: number } | { error: string }> {
+  async importPim(
+    kind: PimCollection,
+    text: string,
+  ): Promise<{ added: number; updated: number; unchanged: number; deleted: number; skipped: number } | { error: string }> {
     try {
       const r = await importCollection(this.store, this.pim, kind, text);
       await this.changed([r.folderId], "import");
@@ -370,7 +414,8 @@ export class Mailbox extends DurableObject<Env> {
         owner: this.owner(),
         defaultZone: (this.env as unknown as { DEFAULT_TIME_ZONE?: string }).DEFAULT_TIME_ZONE || "Etc/UTC",
       });
-      for (const cls of ["Calendar", "Contacts", "Tasks", "Notes"] as const) this.syncService.register(cls, new PimSource(this.pim, cls, settings, zones));
+      for (const cls of ["Calendar", "Contacts", "Tasks", "Notes"] as const)
+        this.syncService.register(cls, new PimSource(this.pim, cls, settings, zones));
     }
     return this.syncService;
   }
@@ -450,7 +495,8 @@ export class Mailbox extends DurableObject<Env> {
    */
   private waitOracle(): WaitOracle {
     const self = this as unknown as Record<string, unknown>;
-    const bind = <T>(name: string) => (typeof self[name] === "function" ? ((self[name] as (...a: unknown[]) => unknown).bind(this) as T) : undefined);
+    const bind = <T>(name: string) =>
+      typeof self[name] === "function" ? ((self[name] as (...a: unknown[]) => unknown).bind(this) as T) : undefined;
     return { pendingChanges: bind("pendingChanges"), hierarchyOutdated: bind("hierarchyOutdated") };
   }
 }

@@ -39,5 +39,12 @@ export async function autoReplyFor(store: OofStore, mailbox: string, raw: Uint8A
   const returnPath = mail.headers.find((h) => h.key === "return-path")?.value;
   const decision = decideOofReply(settings, mailbox, { envelopeFrom: returnPath, from: mail.from, headers: mail.headers }, now);
   if (!decision.reply || !store.claimReply(decision.to, now.getTime())) return null;
-  return buildOofReply({ mailbox, to: decision.to, originalSubject: mail.subject, originalMessageId: mail.messageId, message: decision.message, now });
+  return buildOofReply({
+    mailbox,
+    to: decision.to,
+    originalSubject: mail.subject,
+    originalMessageId: mail.messageId,
+    message: decision.message,
+    now,
+  });
 }

@@ -44,7 +44,11 @@ export function decideOofReply(settings: OofSettings, mailboxAddress: string, ms
   const sender = (msg.envelopeFrom ?? msg.from?.address ?? "").trim().replace(/^<|>$/g, "").toLowerCase();
   if (!sender || !sender.includes("@")) return { reply: false, reason: "no sender (bounce)" };
   const local = sender.split("@")[0]!;
-  if (/^(mailer-daemon|postmaster|listserv|majordomo|no-?reply|bounces?)$/.test(local) || local.startsWith("owner-") || local.endsWith("-request"))
+  if (
+    /^(mailer-daemon|postmaster|listserv|majordomo|no-?reply|bounces?)$/.test(local) ||
+    local.startsWith("owner-") ||
+    local.endsWith("-request")
+  )
     return { reply: false, reason: "automated sender" };
   if (sender === mailboxAddress.toLowerCase()) return { reply: false, reason: "own address" };
   const autoSubmitted = header("auto-submitted");
@@ -67,7 +71,9 @@ export function decideOofReply(settings: OofSettings, mailboxAddress: string, ms
 /** Storage of the settings and of who got a reply in the current period (in the mailbox object's SQLite). */
 export class OofStore {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec("CREATE TABLE IF NOT EXISTS oof_settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, generation INTEGER NOT NULL)");
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS oof_settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, generation INTEGER NOT NULL)",
+    );
     sql.exec("CREATE TABLE IF NOT EXISTS oof_replies (sender TEXT PRIMARY KEY, generation INTEGER NOT NULL, sent_at INTEGER NOT NULL)");
   }
 

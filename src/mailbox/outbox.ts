@@ -86,7 +86,9 @@ export class Outbox {
       save_sent INTEGER NOT NULL DEFAULT 0,
       bcc TEXT NOT NULL DEFAULT '')`);
     sql.exec(`CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS outbox_chunks (outbox_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (outbox_id, seq))`);
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS outbox_chunks (outbox_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (outbox_id, seq))`,
+    );
     sql.exec(`CREATE TABLE IF NOT EXISTS outbox_rcpt (
       outbox_id INTEGER NOT NULL,
       rcpt TEXT NOT NULL,
@@ -144,7 +146,9 @@ export class Outbox {
   }
 
   async raw(id: number): Promise<Uint8Array> {
-    const chunks = this.d.storage.sql.exec<{ data: ArrayBuffer }>(`SELECT data FROM outbox_chunks WHERE outbox_id = ? ORDER BY seq`, id).toArray();
+    const chunks = this.d.storage.sql
+      .exec<{ data: ArrayBuffer }>(`SELECT data FROM outbox_chunks WHERE outbox_id = ? ORDER BY seq`, id)
+      .toArray();
     return new Uint8Array(await new Blob(chunks.map((c) => c.data)).arrayBuffer());
   }
 
@@ -160,7 +164,10 @@ export class Outbox {
         attempts: r.attempts,
         nextAttempt: r.next_attempt,
         recipients: sql
-          .exec<{ rcpt: string; state: string; last_error: string | null }>(`SELECT rcpt, state, last_error FROM outbox_rcpt WHERE outbox_id = ?`, r.id)
+          .exec<{ rcpt: string; state: string; last_error: string | null }>(
+            `SELECT rcpt, state, last_error FROM outbox_rcpt WHERE outbox_id = ?`,
+            r.id,
+          )
           .toArray()
           .map((x) => ({ rcpt: x.rcpt, state: x.state, lastError: x.last_error })),
       }));
@@ -172,12 +179,14 @@ export class Outbox {
 
   /** The account's login is in memory again: messages that waited for it are due now. Returns how many. */
   loginArrived(now = Date.now()): number {
-    return this.d.storage.sql.exec(
-      `UPDATE outbox SET next_attempt = ? WHERE next_attempt > ? AND id IN (SELECT outbox_id FROM outbox_rcpt WHERE state = 'pending' AND last_error = ?) RETURNING id`,
-      now,
-      now,
-      NO_LOGIN,
-    ).toArray().length;
+    return this.d.storage.sql
+      .exec(
+        `UPDATE outbox SET next_attempt = ? WHERE next_attempt > ? AND id IN (SELECT outbox_id FROM outbox_rcpt WHERE state = 'pending' AND last_error = ?) RETURNING id`,
+        now,
+        now,
+        NO_LOGIN,
+      )
+      .toArray().length;
   }
 
   /** Makes every waiting message due now (admin "retry now", tests). */
@@ -214,10 +223,14 @@ export class Outbox {
         console.error("outbox: saving the Sent Items copy failed; will retry", e);
       }
     }
-    const pending = sql.exec<{ rcpt: string }>(`SELECT rcpt FROM outbox_rcpt WHERE outbox_id = ? AND state = 'pending'`, row.id).toArray().map((r) => r.rcpt);
+    const pending = sql
+      .exec<{ rcpt: string }>(`SELECT rcpt FROM outbox_rcpt WHERE outbox_id = ? AND state = 'pending'`, row.id)
+      .toArray()
+      .map((r) => r.rcpt);
     const failed: FailedRecipient[] = [];
     const temp = new Map<string, string>();
-    const done = (rcpt: string) => sql.exec(`UPDATE outbox_rcpt SET state = 'sent', last_error = NULL WHERE outbox_id = ? AND rcpt = ?`, row.id, rcpt);
+    const done = (rcpt: string) =>
+      sql.exec(`UPDATE outbox_rcpt SET state = 'sent', last_error = NULL WHERE outbox_id = ? AND rcpt = ?`, row.id, rcpt);
 
     const remote: string[] = [];
     const relayAll = this.d.relayAll?.() ?? false;
@@ -267,13 +280,20 @@ export class Outbox {
             if (!err.permanent) pass.relayDown = err.message;
           }
           for (const r of remote) {
-            if (err.permanent) failed.push({ rcpt: r, status: enhanced(err.reply?.text, "5.0.0"), diagnostic: `smtp; ${err.message}`, remoteMta: cfg.host });
+            if (err.permanent)
+              failed.push({ rcpt: r, status: enhanced(err.reply?.text, "5.0.0"), diagnostic: `smtp; ${err.message}`, remoteMta: cfg.host });
             else temp.set(r, err.message);
           }
         }
         for (const r of results ?? []) {
           if (r.ok) done(r.rcpt);
-          else if (r.permanent) failed.push({ rcpt: r.rcpt, status: enhanced(r.reply.text, "5.0.0"), diagnostic: `smtp; ${r.reply.code} ${r.reply.text.replace(/\n/g, " ")}`, remoteMta: cfg.host });
+          else if (r.permanent)
+            failed.push({
+              rcpt: r.rcpt,
+              status: enhanced(r.reply.text, "5.0.0"),
+              diagnostic: `smtp; ${r.reply.code} ${r.reply.text.replace(/\n/g, " ")}`,
+              remoteMta: cfg.host,
+            });
           else temp.set(r.rcpt, `${r.reply.code} ${r.reply.text.replace(/\n/g, " ")}`);
         }
       }
@@ -287,9 +307,17 @@ export class Outbox {
       if (expired) failed.push({ rcpt, status: "4.4.7", diagnostic: `x-local; gave up after ${attempts} attempts: ${err}` });
       else sql.exec(`UPDATE outbox_rcpt SET last_error = ? WHERE outbox_id = ? AND rcpt = ?`, err, row.id, rcpt);
     }
-    for (const f of failed) sql.exec(`UPDATE outbox_rcpt SET state = 'failed', last_error = ? WHERE outbox_id = ? AND rcpt = ?`, f.diagnostic, row.id, f.rcpt);
+    for (const f of failed)
+      sql.exec(`UPDATE outbox_rcpt SET state = 'failed', last_error = ? WHERE outbox_id = ? AND rcpt = ?`, f.diagnostic, row.id, f.rcpt);
     if (failed.length && row.envelope_from) {
-      const dsn = await buildDsn({ to: row.envelope_from, reportingMta: this.d.reportingMta, arrival: row.created, failed, original: raw, now });
+      const dsn = await buildDsn({
+        to: row.envelope_from,
+        reportingMta: this.d.reportingMta,
+        arrival: row.created,
+        failed,
+        original: raw,
+        now,
+      });
       try {
         await this.d.deliverSelf(dsn);
       } catch (e) {

@@ -67,11 +67,16 @@ export async function parseMime(raw: Uint8Array): Promise<Email> {
   }
 }
 
-export async function prepareOutgoing(raw: Uint8Array, sender: { address: string; name?: string }, now = Date.now()): Promise<PreparedMessage> {
+export async function prepareOutgoing(
+  raw: Uint8Array,
+  sender: { address: string; name?: string },
+  now = Date.now(),
+): Promise<PreparedMessage> {
   const email = await parseMime(raw);
   const all = [...flattenAddresses(email.to), ...flattenAddresses(email.cc), ...flattenAddresses(email.bcc)];
   const bad = all.filter((a) => !isAddress(a.address));
-  if (bad.length) throw new ComposeError(ComposeStatus.MessageRecipientUnresolved, `not an address: ${bad.map((a) => a.address || a.name).join(", ")}`);
+  if (bad.length)
+    throw new ComposeError(ComposeStatus.MessageRecipientUnresolved, `not an address: ${bad.map((a) => a.address || a.name).join(", ")}`);
   const seen = new Set<string>();
   const recipients: string[] = [];
   for (const a of all) {
@@ -84,7 +89,10 @@ export async function prepareOutgoing(raw: Uint8Array, sender: { address: string
   if (!recipients.length) throw new ComposeError(ComposeStatus.MessageHasNoRecipient, "the message has no recipient");
 
   const deviceFrom = flattenAddresses(email.from)[0];
-  const name = deviceFrom?.address.toLowerCase() === sender.address.toLowerCase() && deviceFrom.name ? deviceFrom.name : (sender.name ?? deviceFrom?.name ?? "");
+  const name =
+    deviceFrom?.address.toLowerCase() === sender.address.toLowerCase() && deviceFrom.name
+      ? deviceFrom.name
+      : (sender.name ?? deviceFrom?.name ?? "");
   const domain = sender.address.split("@")[1] ?? "localhost";
   const messageId = email.messageId ?? `<${crypto.randomUUID()}@${domain}>`;
   const add: [string, string][] = [["From", formatMailbox(name, sender.address)]];
@@ -167,7 +175,7 @@ export function editHeaders(raw: Uint8Array, edit: { remove: string[]; add: [str
     if (!dropping) kept.push(line);
   }
   const added = edit.add.map(([k, v]) => `${k}: ${v}`);
-  const head = new Uint8Array([...[...added, ...kept].join("\r\n") + "\r\n\r\n"].map((c) => c.charCodeAt(0) & 0xff));
+  const head = new Uint8Array([...([...added, ...kept].join("\r\n") + "\r\n\r\n")].map((c) => c.charCodeAt(0) & 0xff));
   const out = new Uint8Array(head.length + body.length);
   out.set(head);
   out.set(body, head.length);

@@ -31,8 +31,14 @@ export async function exportCollection(store: MailStore, pim: PimStore, kind: Pi
 }
 
 /** Replaces the collection with the objects of `text` (matched by UID). Throws PimConversionError on bad input. */
-export async function importCollection(store: MailStore, pim: PimStore, kind: PimCollection, text: string): Promise<PimImportResult & { folderId: string; skipped: number }> {
+export async function importCollection(
+  store: MailStore,
+  pim: PimStore,
+  kind: PimCollection,
+  text: string,
+): Promise<PimImportResult & { folderId: string; skipped: number }> {
   const id = folderId(store, kind);
-  const { objects, skipped } = kind === "contacts" ? { objects: splitVcards(text), skipped: 0 } : splitCalendar(text, SHAPES[kind].components);
+  const { objects, skipped } =
+    kind === "contacts" ? { objects: splitVcards(text), skipped: 0 } : splitCalendar(text, SHAPES[kind].components);
   return { ...(await pim.replaceAll(id, objects)), folderId: id, skipped };
 }

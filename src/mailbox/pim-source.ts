@@ -143,7 +143,11 @@ export class PimSource implements CollectionSource<PimStamp> {
         return eventToEas(item.data, { ...base, defaultZone, userEmail: owner });
       case "Contacts": {
         const device = opts.device;
-        return contactToEas(item.data, { ...base, deviceFamily: deviceFamily(device), deviceZone: device ? this.deviceZones.get(device.deviceId) : undefined });
+        return contactToEas(item.data, {
+          ...base,
+          deviceFamily: deviceFamily(device),
+          deviceZone: device ? this.deviceZones.get(device.deviceId) : undefined,
+        });
       }
       case "Tasks":
         return taskToEas(item.data, { ...base, defaultZone });
@@ -152,18 +156,35 @@ export class PimSource implements CollectionSource<PimStamp> {
     }
   }
 
-  private fromEas(data: WbxmlElement, device: DeviceContext | undefined, supported: string[] | undefined, previous: string | undefined, instanceId?: string, deleteOne?: boolean): string {
+  private fromEas(
+    data: WbxmlElement,
+    device: DeviceContext | undefined,
+    supported: string[] | undefined,
+    previous: string | undefined,
+    instanceId?: string,
+    deleteOne?: boolean,
+  ): string {
     const v = version(device?.protocolVersion);
     const set = supported ? new Set(supported) : undefined;
     const zone = this.zone(device);
     switch (this.itemClass) {
       case "Calendar": {
         const ctx: CalendarContext = { version: v, defaultZone: zone, userEmail: this.settings().owner, supported: set };
-        if (instanceId && previous) return deleteOne ? deleteInstance(previous, instanceId, ctx) : changeInstance(previous, instanceId, data, ctx);
+        if (instanceId && previous)
+          return deleteOne ? deleteInstance(previous, instanceId, ctx) : changeInstance(previous, instanceId, data, ctx);
         return eventFromEas(data, ctx, previous);
       }
       case "Contacts":
-        return contactFromEas(data, { version: v, supported: set, deviceFamily: deviceFamily(device), deviceZone: device ? this.deviceZones.get(device.deviceId) : undefined }, previous);
+        return contactFromEas(
+          data,
+          {
+            version: v,
+            supported: set,
+            deviceFamily: deviceFamily(device),
+            deviceZone: device ? this.deviceZones.get(device.deviceId) : undefined,
+          },
+          previous,
+        );
       case "Tasks":
         return taskFromEas(data, { version: v, defaultZone: zone, supported: set }, previous);
       case "Notes":

@@ -35,7 +35,9 @@ export class PingParams {
   }
 
   cached(deviceId: string): PingInput {
-    const rows = this.sql.exec<{ heartbeat: number | null; folders: string | null }>("SELECT heartbeat, folders FROM push_ping WHERE device_id = ?", deviceId).toArray();
+    const rows = this.sql
+      .exec<{ heartbeat: number | null; folders: string | null }>("SELECT heartbeat, folders FROM push_ping WHERE device_id = ?", deviceId)
+      .toArray();
     if (!rows.length) return {};
     return {
       heartbeat: rows[0].heartbeat ?? undefined,

@@ -8,7 +8,14 @@ import { BuiltinPimStore } from "../store/builtin/pim-store";
 import { BridgeMailStore, LoginDavStore } from "../store/bridge";
 import { ImapStore } from "../store/imap";
 import type { PimImportResult, PimItem, PimStamp, PimStore } from "../store/pim-types";
-import { type FolderStatus, type MailStore, type StoreChange, type StoreFolder, StoreNotFoundError, StoreUnavailableError } from "../store/types";
+import {
+  type FolderStatus,
+  type MailStore,
+  type StoreChange,
+  type StoreFolder,
+  StoreNotFoundError,
+  StoreUnavailableError,
+} from "../store/types";
 import type { BackendConfigStore, BackendCredentials, BridgeBackend } from "./backend";
 import { blobPrefix } from "./delivery";
 
@@ -22,7 +29,12 @@ export interface MailboxStores {
 /** Seconds a caller is told to wait when a bridged mailbox has no login in memory (the next device request brings it). */
 const NO_LOGIN_RETRY_SECONDS = 30;
 
-export function buildStores(ctx: DurableObjectState, env: Env, backend: BridgeBackend | null, login: () => BackendCredentials | undefined): MailboxStores {
+export function buildStores(
+  ctx: DurableObjectState,
+  env: Env,
+  backend: BridgeBackend | null,
+  login: () => BackendCredentials | undefined,
+): MailboxStores {
   if (!backend) {
     const mail = new BuiltinStore(ctx.storage, env.BLOBS, blobPrefix(ctx));
     // Built now, with the mail store, so folder deletes always drop PIM items.
@@ -30,7 +42,11 @@ export function buildStores(ctx: DurableObjectState, env: Env, backend: BridgeBa
   }
   const current = (): BackendCredentials => {
     const c = login();
-    if (!c) throw new StoreUnavailableError("no login in memory for this bridged mailbox yet (a device request brings it)", NO_LOGIN_RETRY_SECONDS);
+    if (!c)
+      throw new StoreUnavailableError(
+        "no login in memory for this bridged mailbox yet (a device request brings it)",
+        NO_LOGIN_RETRY_SECONDS,
+      );
     return c;
   };
   const imap = new ImapStore(ctx.storage, {
@@ -50,7 +66,11 @@ export function buildStores(ctx: DurableObjectState, env: Env, backend: BridgeBa
  * changed); "moved": other servers or back to built-in: every device resynchronises. Throws when a
  * mailbox holding built-in data would be bridged (one object never mixes stores).
  */
-export function changeBackend(storage: DurableObjectStorage, config: BackendConfigStore, backend: BridgeBackend | null): "same" | "kept" | "moved" {
+export function changeBackend(
+  storage: DurableObjectStorage,
+  config: BackendConfigStore,
+  backend: BridgeBackend | null,
+): "same" | "kept" | "moved" {
   const before = config.get();
   if (JSON.stringify(before) === JSON.stringify(backend)) return "same";
   if (!before && backend && builtinHasData(storage.sql))
@@ -72,7 +92,8 @@ export function sameData(a: BridgeBackend | null, b: BridgeBackend | null): bool
 /** True when the built-in store holds anything a user put there: messages, PIM items or own folders. */
 export function builtinHasData(sql: SqlStorage): boolean {
   const tables = tableNames(sql);
-  const any = (table: string, where = "1") => tables.has(table) && sql.exec(`SELECT 1 FROM ${table} WHERE ${where} LIMIT 1`).toArray().length > 0;
+  const any = (table: string, where = "1") =>
+    tables.has(table) && sql.exec(`SELECT 1 FROM ${table} WHERE ${where} LIMIT 1`).toArray().length > 0;
   return any("items") || any("pim_items") || any("folders", "type IN (1, 12, 13, 14, 15, 16, 17)");
 }
 
@@ -80,13 +101,29 @@ export function builtinHasData(sql: SqlStorage): boolean {
 export function forgetStoreState(sql: SqlStorage): void {
   const tables = tableNames(sql);
   const device = ["sync_coll", "sync_item", "sync_client_id", "sync_watch_baseline", "hier_state", "hier_item", "push_ping"];
-  const bridge = ["imap_folders", "imap_changes", "imap_summaries", "imap_order", "imap_uids", "dav_meta", "dav_collections", "dav_folders", "dav_items", "dav_tombstones"];
+  const bridge = [
+    "imap_folders",
+    "imap_changes",
+    "imap_summaries",
+    "imap_order",
+    "imap_uids",
+    "dav_meta",
+    "dav_collections",
+    "dav_folders",
+    "dav_items",
+    "dav_tombstones",
+  ];
   // Ids keep counting up (AUTOINCREMENT): an id from before never names a new folder.
   for (const t of [...device, ...bridge]) if (tables.has(t)) sql.exec(`DELETE FROM ${t}`);
 }
 
 function tableNames(sql: SqlStorage): Set<string> {
-  return new Set(sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray().map((r) => r.name));
+  return new Set(
+    sql
+      .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+      .toArray()
+      .map((r) => r.name),
+  );
 }
 
 /** A bridged mailbox without CalDAV/CardDAV: no PIM folders. */

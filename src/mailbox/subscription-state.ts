@@ -2,7 +2,14 @@
 // (ARCHITECTURE.md "State and where it lives"). The service pushes it on every change.
 
 export type MailboxSubscriptionStatus =
-  | "pending_payment" | "active" | "grace" | "suspended" | "expired" | "withdrawn" | "cancelled" | "terminated";
+  | "pending_payment"
+  | "active"
+  | "grace"
+  | "suspended"
+  | "expired"
+  | "withdrawn"
+  | "cancelled"
+  | "terminated";
 
 export interface MailboxSubscriptionState {
   subscriptionId: string;
@@ -32,9 +39,11 @@ export class SubscriptionStateStore {
   }
 
   get(): MailboxSubscriptionState | null {
-    const row = this.sql.exec<{ subscription_id: string; status: string; reason: string | null; version: number; updated_at: number }>(
-      "SELECT subscription_id, status, reason, version, updated_at FROM subscription_state WHERE id = 1",
-    ).toArray()[0];
+    const row = this.sql
+      .exec<{ subscription_id: string; status: string; reason: string | null; version: number; updated_at: number }>(
+        "SELECT subscription_id, status, reason, version, updated_at FROM subscription_state WHERE id = 1",
+      )
+      .toArray()[0];
     if (!row) return null;
     return {
       subscriptionId: row.subscription_id,
@@ -56,7 +65,11 @@ export class SubscriptionStateStore {
       `INSERT INTO subscription_state (id, subscription_id, status, reason, version, updated_at) VALUES (1, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET subscription_id = excluded.subscription_id, status = excluded.status,
          reason = excluded.reason, version = excluded.version, updated_at = excluded.updated_at`,
-      next.subscriptionId, next.status, next.reason, next.version, next.updatedAt,
+      next.subscriptionId,
+      next.status,
+      next.reason,
+      next.version,
+      next.updatedAt,
     );
     return true;
   }

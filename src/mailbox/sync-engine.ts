@@ -158,7 +158,16 @@ export class SyncEngine {
     if (!cached) return { status: SyncStatus.Incomplete };
     const given = new Map(req.collections.map((c) => [c.collectionId, c]));
     const collections: SyncCollectionRequest[] = cached.collections.map(
-      (c) => given.get(c.collectionId) ?? { collectionId: c.collectionId, windowSize: c.windowSize, deletesAsMoves: c.deletesAsMoves, changes: [], deletes: [], adds: [], fetches: [] },
+      (c) =>
+        given.get(c.collectionId) ?? {
+          collectionId: c.collectionId,
+          windowSize: c.windowSize,
+          deletesAsMoves: c.deletesAsMoves,
+          changes: [],
+          deletes: [],
+          adds: [],
+          fetches: [],
+        },
     );
     for (const c of req.collections) if (!cached.collections.some((k) => k.collectionId === c.collectionId)) collections.push(c);
     return {
@@ -207,12 +216,28 @@ export class SyncEngine {
     const windowSize = c.windowSize;
     const deletesAsMoves = c.deletesAsMoves ?? true;
     st.options = { ...st.options, options };
-    const device = { deviceId: req.deviceId, deviceType: req.deviceType ?? "", userAgent: req.userAgent, protocolVersion: req.protocolVersion };
+    const device = {
+      deviceId: req.deviceId,
+      deviceType: req.deviceType ?? "",
+      userAgent: req.userAgent,
+      protocolVersion: req.protocolVersion,
+    };
     const itemOptions: ItemOptions = { ...options, protocolVersion: req.protocolVersion, device };
     const image = new PendingImage(this.state, dev, c.collectionId);
 
     const replay = isPrevious ? st.lastResponse : null;
-    const { responses, clientDeletes } = await this.applyClientCommands(req, c, folder, src, folders, options, itemOptions, deletesAsMoves, image, replay);
+    const { responses, clientDeletes } = await this.applyClientCommands(
+      req,
+      c,
+      folder,
+      src,
+      folders,
+      options,
+      itemOptions,
+      deletesAsMoves,
+      image,
+      replay,
+    );
     const hadClientCommands = c.changes.length + c.deletes.length + c.adds.length + c.fetches.length > 0;
 
     let commands: ServerCommand[];
@@ -248,7 +273,14 @@ export class SyncEngine {
       image.commit();
       this.state.putCollection(st);
     });
-    return { collectionId: c.collectionId, syncKey: formatKey(st.series, st.cur), status: SyncStatus.Success, responses, commands, moreAvailable };
+    return {
+      collectionId: c.collectionId,
+      syncKey: formatKey(st.series, st.cur),
+      status: SyncStatus.Success,
+      responses,
+      commands,
+      moreAvailable,
+    };
   }
 
   private async bootstrap(
@@ -268,7 +300,12 @@ export class SyncEngine {
     // only while the device holds nothing there: an item it learnt of (its own MoveItems into the folder)
     // must come again in the full resync a SyncKey 0 asks for.
     if (st0 && st0.cur === 1 && st0.prev === null && st0.lastResponse === null && this.state.heldCount(dev, c.collectionId) === 0) {
-      this.state.putCollection({ ...st0, options: cachedOptions, filterType: options.filterType, enumSince: filterSince(options.filterType, this.now()) });
+      this.state.putCollection({
+        ...st0,
+        options: cachedOptions,
+        filterType: options.filterType,
+        enumSince: filterSince(options.filterType, this.now()),
+      });
       return bare(c.collectionId, formatKey(st0.series, 1), SyncStatus.Success);
     }
     const status = await src.status(folder.id);

@@ -270,13 +270,22 @@ export class SyncStateStore {
   watchBaseline(deviceId: string, collectionId: string): number | null {
     return (
       this.sql
-        .exec<{ modseq: number }>(`SELECT modseq FROM sync_watch_baseline WHERE device_id = ? AND collection_id = ?`, deviceId, collectionId)
+        .exec<{ modseq: number }>(
+          `SELECT modseq FROM sync_watch_baseline WHERE device_id = ? AND collection_id = ?`,
+          deviceId,
+          collectionId,
+        )
         .toArray()[0]?.modseq ?? null
     );
   }
 
   setWatchBaseline(deviceId: string, collectionId: string, modseq: number): void {
-    this.sql.exec(`INSERT OR REPLACE INTO sync_watch_baseline (device_id, collection_id, modseq) VALUES (?, ?, ?)`, deviceId, collectionId, modseq);
+    this.sql.exec(
+      `INSERT OR REPLACE INTO sync_watch_baseline (device_id, collection_id, modseq) VALUES (?, ?, ?)`,
+      deviceId,
+      collectionId,
+      modseq,
+    );
   }
 
   // ----- the last Sync request per device (empty Sync, Partial, hanging Sync, Ping helpers) -----

@@ -7,11 +7,7 @@
 // One socket per device (newest wins), tagged `d:<deviceId>`: sockets per object stay small.
 
 /** What the object tells the waiting Worker (one message, then the object closes the socket). */
-export type WaitMessage =
-  | { t: "changes"; folders: string[] }
-  | { t: "hierarchy" }
-  | { t: "superseded" }
-  | { t: "ended"; reason: string };
+export type WaitMessage = { t: "changes"; folders: string[] } | { t: "hierarchy" } | { t: "superseded" } | { t: "ended"; reason: string };
 
 export type WaitKind = "ping" | "sync";
 
@@ -175,10 +171,17 @@ export class Waits {
    * What a wait on `watched` should answer now, or null to keep waiting. `touched` are the watched folders
    * the triggering change concerns (all of them for the check before waiting).
    */
-  private async evaluate(deviceId: string, watched: string[], touched: string[], beforeWait: boolean, announced = !beforeWait): Promise<WaitMessage | null> {
+  private async evaluate(
+    deviceId: string,
+    watched: string[],
+    touched: string[],
+    beforeWait: boolean,
+    announced = !beforeWait,
+  ): Promise<WaitMessage | null> {
     // A hierarchy that changed while the device waits is announced through hierarchyChanged (folder
     // operations, webhook); checked here only before the wait starts, so item changes stay cheap.
-    if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId).catch(keepWaitingIfUnreachable))) return { t: "hierarchy" };
+    if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId).catch(keepWaitingIfUnreachable)))
+      return { t: "hierarchy" };
     if (touched.length === 0) return null;
     if (this.oracle.pendingChanges) {
       // Report every watched folder with something to fetch, not only the one that changed now.

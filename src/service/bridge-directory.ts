@@ -19,7 +19,8 @@ export const BRIDGE_LOGIN_TIMEOUT_MS = 10_000;
 
 export type ImapLoginCheck = (endpoint: ImapEndpoint, credentials: ImapCredentials) => Promise<boolean>;
 
-const checkImapLogin: ImapLoginCheck = (endpoint, credentials) => verifyImapLogin(endpoint, credentials, { timeoutMs: BRIDGE_LOGIN_TIMEOUT_MS });
+const checkImapLogin: ImapLoginCheck = (endpoint, credentials) =>
+  verifyImapLogin(endpoint, credentials, { timeoutMs: BRIDGE_LOGIN_TIMEOUT_MS });
 
 /** Per isolate, shared by every request it serves. */
 export const bridgeLoginCache = new VerifiedCredentialCache(BRIDGE_LOGIN_TTL_MS);

@@ -29,7 +29,10 @@ export interface ServiceConfig {
 }
 
 const list = (v: string | undefined) =>
-  (v ?? "").split(",").map((s) => normalizeHost(s)).filter(Boolean);
+  (v ?? "")
+    .split(",")
+    .map((s) => normalizeHost(s))
+    .filter(Boolean);
 
 /** DNS host names compare case-insensitively and without the trailing root dot. */
 export function normalizeHost(h: string): string {

@@ -1,7 +1,15 @@
 // Cron triggers (wrangler.toml [triggers]): the eligibility sweep every 15 minutes, the daily job at 03:00.
 // Every run writes one summary row in cron_runs.
 import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
-import { eligibilityChecks, eligibilityResults, eligibilitySweeps, mailboxes, subscriptions, cronRuns, type EligibilityCondition } from "../db/schema";
+import {
+  eligibilityChecks,
+  eligibilityResults,
+  eligibilitySweeps,
+  mailboxes,
+  subscriptions,
+  cronRuns,
+  type EligibilityCondition,
+} from "../db/schema";
 import { makeDeps, newId, type ServiceDeps } from "./deps";
 import { checkDomainConditions, pruneOkChecks, runEligibilityCheck, type ConditionResult } from "./eligibility";
 import { removeStaleMailboxDevices } from "./mailbox-link";
@@ -38,7 +46,17 @@ async function runJob(d: ServiceDeps, cron: string, job: string, fn: () => Promi
     r = { counts: {}, failures: 1, errors: [String((e as Error)?.stack ?? e)] };
   }
   const durationMs = Date.now() - started;
-  const row = { id: newId("cron"), cron, job, startedAt, finishedAt: new Date(startedAt.getTime() + durationMs), durationMs, counts: r.counts, failures: r.failures, errors: r.errors.slice(0, 50) };
+  const row = {
+    id: newId("cron"),
+    cron,
+    job,
+    startedAt,
+    finishedAt: new Date(startedAt.getTime() + durationMs),
+    durationMs,
+    counts: r.counts,
+    failures: r.failures,
+    errors: r.errors.slice(0, 50),
+  };
   await d.db.insert(cronRuns).values(row);
   if (r.failures) console.warn(`cron ${job}: ${r.failures} failure(s)`, r.errors.slice(0, 5));
   return row;
@@ -50,12 +68,20 @@ const DOMAIN_ORDER: EligibilityCondition[] = ["domain_held", "provider_dns", "mx
 
 /** Domain results another check of this sweep already recorded (a resumed run does not query them again). */
 async function domainResultsFromSweep(d: ServiceDeps, sweepId: string, domain: string): Promise<ConditionResult[] | undefined> {
-  const [chk] = await d.db.select({ id: eligibilityChecks.id }).from(eligibilityChecks).where(and(eq(eligibilityChecks.sweepId, sweepId), eq(eligibilityChecks.domain, domain))).limit(1);
+  const [chk] = await d.db
+    .select({ id: eligibilityChecks.id })
+    .from(eligibilityChecks)
+    .where(and(eq(eligibilityChecks.sweepId, sweepId), eq(eligibilityChecks.domain, domain)))
+    .limit(1);
   if (!chk) return undefined;
   const rows = await d.db.select().from(eligibilityResults).where(eq(eligibilityResults.checkId, chk.id));
   const out = DOMAIN_ORDER.map((c) => rows.find((r) => r.condition === c));
   if (out.some((r) => !r)) return undefined;
-  return out.map((r) => ({ condition: r!.condition, outcome: r!.outcome, evidence: { ...(r!.evidence as Record<string, unknown>), reusedFromCheck: chk.id } }));
+  return out.map((r) => ({
+    condition: r!.condition,
+    outcome: r!.outcome,
+    evidence: { ...(r!.evidence as Record<string, unknown>), reusedFromCheck: chk.id },
+  }));
 }
 
 /**
@@ -65,7 +91,12 @@ async function domainResultsFromSweep(d: ServiceDeps, sweepId: string, domain: s
  */
 export async function eligibilitySweep(d: ServiceDeps): Promise<JobResult> {
   const deadline = Date.now() + d.config.sweepBudgetMs;
-  let [sweep] = await d.db.select().from(eligibilitySweeps).where(isNull(eligibilitySweeps.completedAt)).orderBy(asc(eligibilitySweeps.startedAt)).limit(1);
+  let [sweep] = await d.db
+    .select()
+    .from(eligibilitySweeps)
+    .where(isNull(eligibilitySweeps.completedAt))
+    .orderBy(asc(eligibilitySweeps.startedAt))
+    .limit(1);
   const resumed = !!sweep;
   if (!sweep) {
     sweep = { id: newId("swp"), cursor: null, startedAt: d.now(), completedAt: null };
@@ -80,9 +111,17 @@ export async function eligibilitySweep(d: ServiceDeps): Promise<JobResult> {
   for (;;) {
     const eligible = or(
       eq(subscriptions.status, "active"),
-      and(eq(subscriptions.status, "suspended"), sql`exists (select 1 from suspensions where suspensions.subscription_id = ${subscriptions.id} and suspensions.reason = 'eligibility' and suspensions.lifted_at is null)`),
+      and(
+        eq(subscriptions.status, "suspended"),
+        sql`exists (select 1 from suspensions where suspensions.subscription_id = ${subscriptions.id} and suspensions.reason = 'eligibility' and suspensions.lifted_at is null)`,
+      ),
     );
-    const batch = await d.db.select().from(subscriptions).where(cursor ? and(eligible, gt(subscriptions.id, cursor)) : eligible).orderBy(asc(subscriptions.id)).limit(d.config.sweepBatchSize);
+    const batch = await d.db
+      .select()
+      .from(subscriptions)
+      .where(cursor ? and(eligible, gt(subscriptions.id, cursor)) : eligible)
+      .orderBy(asc(subscriptions.id))
+      .limit(d.config.sweepBatchSize);
     if (!batch.length) {
       completed = true;
       break;
@@ -91,15 +130,17 @@ export async function eligibilitySweep(d: ServiceDeps): Promise<JobResult> {
     // The domains of this batch are looked up concurrently (network-bound), each once per sweep.
     const domainOf = (x: { mailboxAddress: string }) => x.mailboxAddress.split("@")[1]!;
     const fresh = [...new Set(batch.map(domainOf))].filter((dm) => !cache.has(dm) && !d.config.eligibilityExemptDomains.includes(dm));
-    await Promise.all(fresh.map(async (dm) => {
-      try {
-        const known = await domainResultsFromSweep(d, sweep.id, dm);
-        if (!known) counts.domainsQueried++;
-        cache.set(dm, known ?? (await checkDomainConditions(d, dm)));
-      } catch (e) {
-        errors.push(`domain ${dm}: ${String((e as Error)?.message ?? e)}`);
-      }
-    }));
+    await Promise.all(
+      fresh.map(async (dm) => {
+        try {
+          const known = await domainResultsFromSweep(d, sweep.id, dm);
+          if (!known) counts.domainsQueried++;
+          cache.set(dm, known ?? (await checkDomainConditions(d, dm)));
+        } catch (e) {
+          errors.push(`domain ${dm}: ${String((e as Error)?.message ?? e)}`);
+        }
+      }),
+    );
     for (const s of batch) {
       const domain = domainOf(s);
       if (d.config.eligibilityExemptDomains.includes(domain)) {

@@ -157,7 +157,11 @@ function requireAddress(address: string): string {
 export async function createAccount(db: D1Database, address: string, password: string): Promise<{ address: string }> {
   const a = requireAddress(address);
   checkPassword(password);
-  const [bridged] = await drizzle(db).select({ address: mailboxBackends.address }).from(mailboxBackends).where(eq(mailboxBackends.address, a)).limit(1);
+  const [bridged] = await drizzle(db)
+    .select({ address: mailboxBackends.address })
+    .from(mailboxBackends)
+    .where(eq(mailboxBackends.address, a))
+    .limit(1);
   if (bridged) throw new DirectoryError("exists", 409, `a bridged mailbox already exists: ${a}`);
   const h = await hashPassword(password);
   const inserted = await drizzle(db)

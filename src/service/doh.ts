@@ -29,7 +29,10 @@ export class DohJsonClient {
     try {
       res = await this.fetcher(url, { headers: { accept: "application/dns-json" }, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (e) {
-      return { kind: "unknown", error: `${type} ${name}: ${(e as Error)?.name === "TimeoutError" ? "timeout" : String((e as Error)?.message ?? e)}` };
+      return {
+        kind: "unknown",
+        error: `${type} ${name}: ${(e as Error)?.name === "TimeoutError" ? "timeout" : String((e as Error)?.message ?? e)}`,
+      };
     }
     if (!res.ok) return { kind: "unknown", error: `${type} ${name}: HTTP ${res.status}` };
     let body: { Status?: number; Answer?: { name: string; type: number; data: string }[] };
@@ -38,7 +41,8 @@ export class DohJsonClient {
     } catch {
       return { kind: "unknown", error: `${type} ${name}: response is not DoH JSON` };
     }
-    if (body.Status !== 0 && body.Status !== 3) return { kind: "unknown", error: `${type} ${name}: rcode ${body.Status ?? "missing"}${body.Status === 2 ? " (SERVFAIL)" : ""}` };
+    if (body.Status !== 0 && body.Status !== 3)
+      return { kind: "unknown", error: `${type} ${name}: rcode ${body.Status ?? "missing"}${body.Status === 2 ? " (SERVFAIL)" : ""}` };
     const records = (body.Answer ?? []).map((a) => ({ name: a.name, type: TYPE_NAMES[a.type] ?? String(a.type), data: a.data }));
     return { kind: "answer", rcode: body.Status, records };
   }

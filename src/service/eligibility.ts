@@ -2,8 +2,13 @@
 // Only a definite answer that a condition is lost suspends; a failed lookup is `unknown` and retried later.
 import { and, desc, eq, isNull } from "drizzle-orm";
 import {
-  accounts, domains, eligibilityChecks, eligibilityResults, suspensions,
-  type EligibilityCondition, type EligibilityOutcome,
+  accounts,
+  domains,
+  eligibilityChecks,
+  eligibilityResults,
+  suspensions,
+  type EligibilityCondition,
+  type EligibilityOutcome,
 } from "../db/schema";
 import { auditRow } from "./audit";
 import { normalizeHost } from "./config";
@@ -46,7 +51,8 @@ export async function checkDomainHeld(d: ServiceDeps, domain: string): Promise<C
   const [own] = await d.db.select().from(domains).where(eq(domains.name, domain));
   if (!own) lost.push("the domain is not in the provider's domain records");
   else if (own.status !== "active") lost.push(`the provider's domain record says ${own.status}`);
-  else if (own.expiresAt && own.expiresAt.getTime() <= now.getTime()) lost.push(`the provider's domain record expired on ${own.expiresAt.toISOString()}`);
+  else if (own.expiresAt && own.expiresAt.getTime() <= now.getTime())
+    lost.push(`the provider's domain record expired on ${own.expiresAt.toISOString()}`);
 
   const rdap = await lookupDomain(d.config.rdapUrl, domain, d.fetcher, d.config.lookupTimeoutMs);
   if (rdap.kind === "not_found") lost.push("RDAP: the registry has no such domain");
@@ -94,7 +100,11 @@ export async function checkProviderDns(d: ServiceDeps, dns: DohJsonClient, domai
   const ns = r.records.filter((x) => x.type === "NS").map((x) => normalizeHost(x.data));
   const foreign = ns.filter((h) => !expected.includes(h));
   const outcome = ns.length && !foreign.length ? "ok" : "lost";
-  return { condition: "provider_dns", outcome, evidence: { rcode: r.rcode, ns, expected, foreign, ...(ns.length ? {} : { lost: "no NS records" }) } };
+  return {
+    condition: "provider_dns",
+    outcome,
+    evidence: { rcode: r.rcode, ns, expected, foreign, ...(ns.length ? {} : { lost: "no NS records" }) },
+  };
 }
 
 const mxHost = (rec: DnsRecord) => normalizeHost(rec.data.trim().split(/\s+/).pop() ?? "");
@@ -162,7 +172,11 @@ export interface CheckOptions {
   domainResults?: ConditionResult[];
 }
 
-export async function runEligibilityCheck(d: ServiceDeps, s: Subscription, opts: CheckOptions): Promise<CheckReport & { domainResults: ConditionResult[] }> {
+export async function runEligibilityCheck(
+  d: ServiceDeps,
+  s: Subscription,
+  opts: CheckOptions,
+): Promise<CheckReport & { domainResults: ConditionResult[] }> {
   const domain = s.mailboxAddress.split("@")[1]!;
   const domainResults = opts.domainResults ?? (await checkDomainConditions(d, domain));
   const address = await checkAddressExists(d, s.mailboxAddress, domain);
@@ -170,14 +184,31 @@ export async function runEligibilityCheck(d: ServiceDeps, s: Subscription, opts:
   const outcome = combine(conditions.map((c) => c.outcome));
   const at = d.now();
   const checkId = newId("chk");
-  const [previous] = await d.db.select({ outcome: eligibilityChecks.outcome }).from(eligibilityChecks).where(eq(eligibilityChecks.subscriptionId, s.id)).orderBy(desc(eligibilityChecks.checkedAt)).limit(1);
+  const [previous] = await d.db
+    .select({ outcome: eligibilityChecks.outcome })
+    .from(eligibilityChecks)
+    .where(eq(eligibilityChecks.subscriptionId, s.id))
+    .orderBy(desc(eligibilityChecks.checkedAt))
+    .limit(1);
   const outcomes = Object.fromEntries(conditions.map((c) => [c.condition, c.outcome]));
   await runBatch(d, [
-    d.db.insert(eligibilityChecks).values({ id: checkId, subscriptionId: s.id, domain, sweepId: opts.sweepId ?? null, trigger: opts.trigger, outcome, checkedAt: at }),
-    ...conditions.map((c) => d.db.insert(eligibilityResults).values({ id: newId("elr"), checkId, condition: c.condition, outcome: c.outcome, evidence: c.evidence, checkedAt: at })),
+    d.db
+      .insert(eligibilityChecks)
+      .values({ id: checkId, subscriptionId: s.id, domain, sweepId: opts.sweepId ?? null, trigger: opts.trigger, outcome, checkedAt: at }),
+    ...conditions.map((c) =>
+      d.db
+        .insert(eligibilityResults)
+        .values({ id: newId("elr"), checkId, condition: c.condition, outcome: c.outcome, evidence: c.evidence, checkedAt: at }),
+    ),
     // Every check is in eligibility_checks; the audit log gets the changes of outcome and checks staff asked for.
     ...(previous?.outcome !== outcome || opts.trigger !== "cron"
-      ? [auditRow(d, "eligibility.checked", subject(s.id), previous ? { outcome: previous.outcome } : null, { checkId, outcome, conditions: outcomes })]
+      ? [
+          auditRow(d, "eligibility.checked", subject(s.id), previous ? { outcome: previous.outcome } : null, {
+            checkId,
+            outcome,
+            conditions: outcomes,
+          }),
+        ]
       : []),
   ]);
   const action = d.config.eligibilityExemptDomains.includes(domain) ? null : await actOnCheck(d, s.id, checkId, outcome, conditions);
@@ -187,10 +218,16 @@ export async function runEligibilityCheck(d: ServiceDeps, s: Subscription, opts:
 /** §3: loss of a single condition → immediate suspension; all conditions back → automatic lift (if configured). */
 async function actOnCheck(d: ServiceDeps, id: string, checkId: string, outcome: EligibilityOutcome, conditions: ConditionResult[]) {
   const s = await getSubscriptionRow(d, id);
-  const [openElig] = await d.db.select().from(suspensions).where(and(eq(suspensions.subscriptionId, id), eq(suspensions.reason, "eligibility"), isNull(suspensions.liftedAt)));
+  const [openElig] = await d.db
+    .select()
+    .from(suspensions)
+    .where(and(eq(suspensions.subscriptionId, id), eq(suspensions.reason, "eligibility"), isNull(suspensions.liftedAt)));
   if (outcome === "lost" && !openElig && (s.status === "active" || s.status === "suspended")) {
     const lost = conditions.filter((c) => c.outcome === "lost");
-    await suspendSubscription(d, id, { reason: "eligibility", evidence: { checkId, lost: lost.map((c) => ({ condition: c.condition, evidence: c.evidence })) } });
+    await suspendSubscription(d, id, {
+      reason: "eligibility",
+      evidence: { checkId, lost: lost.map((c) => ({ condition: c.condition, evidence: c.evidence })) },
+    });
     return "suspended" as const;
   }
   if (outcome === "ok" && openElig && s.status === "suspended" && d.config.autoLiftEligibility) {
@@ -202,14 +239,21 @@ async function actOnCheck(d: ServiceDeps, id: string, checkId: string, outcome: 
 
 /** The latest check of a subscription, one entry per condition. */
 export async function latestEligibility(d: ServiceDeps, id: string) {
-  const [check] = await d.db.select().from(eligibilityChecks).where(eq(eligibilityChecks.subscriptionId, id)).orderBy(desc(eligibilityChecks.checkedAt)).limit(1);
+  const [check] = await d.db
+    .select()
+    .from(eligibilityChecks)
+    .where(eq(eligibilityChecks.subscriptionId, id))
+    .orderBy(desc(eligibilityChecks.checkedAt))
+    .limit(1);
   if (!check) return null;
   const results = await d.db.select().from(eligibilityResults).where(eq(eligibilityResults.checkId, check.id));
   return {
     checkId: check.id,
     outcome: check.outcome,
     checkedAt: check.checkedAt.toISOString(),
-    conditions: Object.fromEntries(results.map((r) => [r.condition, { status: r.outcome, evidence: r.evidence, checked_at: r.checkedAt.toISOString() }])),
+    conditions: Object.fromEntries(
+      results.map((r) => [r.condition, { status: r.outcome, evidence: r.evidence, checked_at: r.checkedAt.toISOString() }]),
+    ),
   };
 }
 

@@ -30,7 +30,14 @@ export async function liabilityCap(d: ServiceDeps, subscriptionId: string, at: D
     .select({ amount: payments.amountCents })
     .from(payments)
     .innerJoin(subscriptions, eq(subscriptions.id, payments.subscriptionId))
-    .where(and(eq(subscriptions.customerId, s.customerId), eq(payments.status, "confirmed"), gte(payments.receivedAt, from), lt(payments.receivedAt, at)));
+    .where(
+      and(
+        eq(subscriptions.customerId, s.customerId),
+        eq(payments.status, "confirmed"),
+        gte(payments.receivedAt, from),
+        lt(payments.receivedAt, at),
+      ),
+    );
   const refunded = await d.db
     .select({ amount: refunds.amountCents })
     .from(refunds)
@@ -38,5 +45,13 @@ export async function liabilityCap(d: ServiceDeps, subscriptionId: string, at: D
     .where(and(eq(subscriptions.customerId, s.customerId), gte(refunds.createdAt, from), lt(refunds.createdAt, at)));
   const paidCents = paid.reduce((n, p) => n + p.amount, 0);
   const refundedCents = refunded.reduce((n, r) => n + r.amount, 0);
-  return { customerId: s.customerId, from: from.toISOString(), to: at.toISOString(), paidCents, refundedCents, capCents: Math.max(0, paidCents - refundedCents), currency: s.currency };
+  return {
+    customerId: s.customerId,
+    from: from.toISOString(),
+    to: at.toISOString(),
+    paidCents,
+    refundedCents,
+    capCents: Math.max(0, paidCents - refundedCents),
+    currency: s.currency,
+  };
 }

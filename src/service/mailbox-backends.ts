@@ -73,7 +73,8 @@ export function assertBackendAllowed(b: BridgeBackend): void {
   } catch {
     throw new BackendRuleError(`backend.dav.url: not a URL: ${b.dav.url}`);
   }
-  if (url.username || url.password) throw new BackendRuleError("backend.dav.url: must not carry credentials (the account's own login is used)");
+  if (url.username || url.password)
+    throw new BackendRuleError("backend.dav.url: must not carry credentials (the account's own login is used)");
   if (url.protocol === "https:") return;
   if (url.protocol !== "http:") throw new BackendRuleError(`backend.dav.url: only https: (or http: to loopback), not ${url.protocol}`);
   try {
@@ -88,7 +89,9 @@ export function assertBackendAllowed(b: BridgeBackend): void {
  * hex HMAC-SHA256(NOTIFY_SECRET, "ox:" + server). One secret per server, derived, never stored.
  */
 export async function oxSecret(notifySecret: string, server: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(notifySecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(notifySecret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`ox:${server}`)));
   return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -20,7 +20,8 @@ const notImplemented = (e: unknown) => /does not implement|not a function|no suc
 /** Pushes the state to the mailbox object; when service stops, its waiting Pings end at once. */
 export async function pushSubscriptionState(env: Env, address: string, state: MailboxSubscriptionState): Promise<void> {
   await env.MAILBOX.getByName(address).setSubscriptionState(state);
-  if (!servesDevices(state.status)) await endMailboxWaits(env, address, `subscription ${state.status}${state.reason ? `: ${state.reason}` : ""}`);
+  if (!servesDevices(state.status))
+    await endMailboxWaits(env, address, `subscription ${state.status}${state.reason ? `: ${state.reason}` : ""}`);
 }
 
 /**

@@ -27,5 +27,9 @@ export function unsentNotices(d: ServiceDeps, limit = 50) {
 
 export async function markNoticeSent(d: ServiceDeps, id: string, error?: string) {
   if (error) await d.db.update(notifications).set({ lastError: error }).where(eq(notifications.id, id));
-  else await d.db.update(notifications).set({ sentAt: d.now(), lastError: null }).where(and(eq(notifications.id, id), isNull(notifications.sentAt)));
+  else
+    await d.db
+      .update(notifications)
+      .set({ sentAt: d.now(), lastError: null })
+      .where(and(eq(notifications.id, id), isNull(notifications.sentAt)));
 }

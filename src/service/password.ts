@@ -47,7 +47,11 @@ export async function verifyPassword(password: string, stored: PasswordHash): Pr
   return constantTimeEqual(actual, expected);
 }
 
-const DUMMY: PasswordHash = { hash: toBase64(new Uint8Array(32)), salt: toBase64(new Uint8Array(SALT_BYTES)), iterations: PBKDF2_ITERATIONS };
+const DUMMY: PasswordHash = {
+  hash: toBase64(new Uint8Array(32)),
+  salt: toBase64(new Uint8Array(SALT_BYTES)),
+  iterations: PBKDF2_ITERATIONS,
+};
 
 /** Spends the same time as a real check, so an unknown address does not answer faster than a wrong password. */
 export async function burnPasswordCheck(password: string): Promise<void> {

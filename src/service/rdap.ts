@@ -23,7 +23,10 @@ interface RdapEntity {
 export async function lookupDomain(base: string, domain: string, fetcher: typeof fetch, timeoutMs = 5000): Promise<RdapResult> {
   let res: Response;
   try {
-    res = await fetcher(`${base}/domain/${encodeURIComponent(domain)}`, { headers: { accept: "application/rdap+json" }, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetcher(`${base}/domain/${encodeURIComponent(domain)}`, {
+      headers: { accept: "application/rdap+json" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (e) {
     return { kind: "unknown", error: (e as Error)?.name === "TimeoutError" ? "timeout" : String((e as Error)?.message ?? e) };
   }
@@ -44,7 +47,10 @@ export async function lookupDomain(base: string, domain: string, fetcher: typeof
       status: (j.status ?? []).map((s) => s.toLowerCase()),
       expiresAt: j.events?.find((e) => e.eventAction === "expiration")?.eventDate ?? null,
       registrar: registrarEntity
-        ? { name: typeof fn === "string" ? fn : null, ianaId: registrarEntity.publicIds?.find((p) => p.type === "IANA Registrar ID")?.identifier ?? null }
+        ? {
+            name: typeof fn === "string" ? fn : null,
+            ianaId: registrarEntity.publicIds?.find((p) => p.type === "IANA Registrar ID")?.identifier ?? null,
+          }
         : null,
     },
   };

@@ -39,9 +39,14 @@ export function nextStatus(event: SubscriptionEvent, from: SubscriptionStatus): 
   const to = row[from];
   if (to) return to;
   const allowed = Object.keys(row).join(", ");
-  throw new ServiceError(409, "Transition not allowed", `cannot ${event.replace("_", " ")} a subscription that is ${from}; allowed from: ${allowed}`, {
-    event,
-    status: from,
-    allowedFrom: Object.keys(row),
-  });
+  throw new ServiceError(
+    409,
+    "Transition not allowed",
+    `cannot ${event.replace("_", " ")} a subscription that is ${from}; allowed from: ${allowed}`,
+    {
+      event,
+      status: from,
+      allowedFrom: Object.keys(row),
+    },
+  );
 }

@@ -2,8 +2,17 @@
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import {
-  customers, domains, invoices, mailboxes, orders, payments, refunds, subscriptions, suspensions,
-  type SubscriptionStatus, type SuspensionReason,
+  customers,
+  domains,
+  invoices,
+  mailboxes,
+  orders,
+  payments,
+  refunds,
+  subscriptions,
+  suspensions,
+  type SubscriptionStatus,
+  type SuspensionReason,
 } from "../db/schema";
 import type { MailboxSubscriptionState } from "../mailbox/subscription-state";
 import { auditRow } from "./audit";
@@ -61,7 +70,10 @@ export function mailboxState(s: Subscription, reason: string | null): MailboxSub
 }
 
 async function openSuspensions(d: ServiceDeps, id: string) {
-  return d.db.select().from(suspensions).where(and(eq(suspensions.subscriptionId, id), isNull(suspensions.liftedAt)));
+  return d.db
+    .select()
+    .from(suspensions)
+    .where(and(eq(suspensions.subscriptionId, id), isNull(suspensions.liftedAt)));
 }
 
 async function refusalReason(d: ServiceDeps, s: Subscription): Promise<string | null> {
@@ -80,7 +92,11 @@ export async function pushState(d: ServiceDeps, s: Subscription): Promise<boolea
     return true;
   } catch (e) {
     console.error(`subscription ${s.id}: pushing state to mailbox ${s.mailboxAddress} failed`, e);
-    await auditRow(d, "mailbox_state.push_failed", subject(s.id), null, { status: s.status, version: s.version, error: String((e as Error)?.message ?? e) });
+    await auditRow(d, "mailbox_state.push_failed", subject(s.id), null, {
+      status: s.status,
+      version: s.version,
+      error: String((e as Error)?.message ?? e),
+    });
     return false;
   }
 }
@@ -105,7 +121,10 @@ export async function transition(
     // One D1 batch = one transaction: the guarded update, a statement that aborts the batch when the update
     // matched no row (another change won: version moved), the audit row and the caller's statements.
     await d.db.batch([
-      d.db.update(subscriptions).set({ ...patch, status: to, version: next.version, updatedAt: now }).where(and(eq(subscriptions.id, s.id), eq(subscriptions.version, s.version))),
+      d.db
+        .update(subscriptions)
+        .set({ ...patch, status: to, version: next.version, updatedAt: now })
+        .where(and(eq(subscriptions.id, s.id), eq(subscriptions.version, s.version))),
       d.db.run(sql`select json(case when changes() = 1 then '1' else 'concurrent subscription change' end)`),
       auditRow(d, `subscription.${event}`, subject(s.id), snapshot(s), { ...snapshot(next), ...auditDetail }),
       ...extra,
@@ -157,7 +176,10 @@ export async function createSubscription(d: ServiceDeps, input: NewSubscription)
 
   const live = await d.db.select().from(subscriptions).where(eq(subscriptions.mailboxAddress, address));
   const current = live.find((s) => !finalStatuses.includes(s.status));
-  if (current) throw new ServiceError(409, "Subscription exists", `mailbox ${address} already has subscription ${current.id} (${current.status})`, { subscriptionId: current.id });
+  if (current)
+    throw new ServiceError(409, "Subscription exists", `mailbox ${address} already has subscription ${current.id} (${current.status})`, {
+      subscriptionId: current.id,
+    });
 
   const email = input.customer.email.trim().toLowerCase();
   let [customer] = await d.db.select().from(customers).where(eq(customers.email, email));
@@ -169,7 +191,8 @@ export async function createSubscription(d: ServiceDeps, input: NewSubscription)
     stmts.push(d.db.insert(customers).values(customer), auditRow(d, "customer.created", `customer:${customer.id}`, null, customer));
   }
   const [dom] = await d.db.select().from(domains).where(eq(domains.name, domain));
-  if (dom && !dom.customerId) stmts.push(d.db.update(domains).set({ customerId: customer.id, updatedAt: at }).where(eq(domains.name, domain)));
+  if (dom && !dom.customerId)
+    stmts.push(d.db.update(domains).set({ customerId: customer.id, updatedAt: at }).where(eq(domains.name, domain)));
   if (!dom) {
     const row = { name: domain, customerId: customer.id, status: "active" as const, expiresAt: null, createdAt: at, updatedAt: at };
     stmts.push(d.db.insert(domains).values(row), auditRow(d, "domain.created", `domain:${domain}`, null, row));
@@ -179,15 +202,49 @@ export async function createSubscription(d: ServiceDeps, input: NewSubscription)
   else if (!mbx.customerId) stmts.push(d.db.update(mailboxes).set({ customerId: customer.id }).where(eq(mailboxes.address, address)));
 
   const sub: Subscription = {
-    id: newId("sub"), mailboxAddress: address, customerId: customer.id, status: "pending_payment",
-    priceCents: input.priceCents ?? d.config.priceCents, currency: (input.currency ?? d.config.currency).toUpperCase(),
-    startBeforeWithdrawalEnd: input.startBeforeWithdrawalEnd ?? false, orderedAt,
-    activatedAt: null, termStart: null, termEnd: null, cancelledAt: null, graceUntil: null, reminderSentAt: null, freeTerminationSince: null, endedAt: null,
-    version: 1, createdAt: at, updatedAt: at,
+    id: newId("sub"),
+    mailboxAddress: address,
+    customerId: customer.id,
+    status: "pending_payment",
+    priceCents: input.priceCents ?? d.config.priceCents,
+    currency: (input.currency ?? d.config.currency).toUpperCase(),
+    startBeforeWithdrawalEnd: input.startBeforeWithdrawalEnd ?? false,
+    orderedAt,
+    activatedAt: null,
+    termStart: null,
+    termEnd: null,
+    cancelledAt: null,
+    graceUntil: null,
+    reminderSentAt: null,
+    freeTerminationSince: null,
+    endedAt: null,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
   };
-  const order = { id: newId("ord"), subscriptionId: sub.id, customerId: customer.id, kind: "initial" as const, amountCents: sub.priceCents, currency: sub.currency, termStart: null, termEnd: null, createdAt: orderedAt };
+  const order = {
+    id: newId("ord"),
+    subscriptionId: sub.id,
+    customerId: customer.id,
+    kind: "initial" as const,
+    amountCents: sub.priceCents,
+    currency: sub.currency,
+    termStart: null,
+    termEnd: null,
+    createdAt: orderedAt,
+  };
   // §6: "facturé à l'émission du Bon de Commande": the invoice is issued with the order.
-  const invoice = { id: newId("inv"), number: invoiceNumber(orderedAt), orderId: order.id, subscriptionId: sub.id, amountCents: order.amountCents, currency: order.currency, status: "open" as const, issuedAt: orderedAt, paidAt: null };
+  const invoice = {
+    id: newId("inv"),
+    number: invoiceNumber(orderedAt),
+    orderId: order.id,
+    subscriptionId: sub.id,
+    amountCents: order.amountCents,
+    currency: order.currency,
+    status: "open" as const,
+    issuedAt: orderedAt,
+    paidAt: null,
+  };
   stmts.push(
     d.db.insert(subscriptions).values(sub),
     d.db.insert(orders).values(order),
@@ -213,15 +270,38 @@ export interface PaymentInput {
 /** Records a confirmed payment of the open invoice; pending_payment → active (term = 1 year), grace → active (next term). Idempotent by reference. */
 export async function recordPayment(d: ServiceDeps, id: string, p: PaymentInput): Promise<Subscription> {
   const s = await getSubscriptionRow(d, id);
-  const [dup] = await d.db.select().from(payments).where(and(eq(payments.subscriptionId, id), eq(payments.reference, p.reference), eq(payments.status, "confirmed")));
+  const [dup] = await d.db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.subscriptionId, id), eq(payments.reference, p.reference), eq(payments.status, "confirmed")));
   if (dup) return s;
   nextStatus("pay", s.status);
-  const [inv] = await d.db.select().from(invoices).where(and(eq(invoices.subscriptionId, id), eq(invoices.status, "open"))).orderBy(desc(invoices.issuedAt)).limit(1);
+  const [inv] = await d.db
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.subscriptionId, id), eq(invoices.status, "open")))
+    .orderBy(desc(invoices.issuedAt))
+    .limit(1);
   if (!inv) throw new ServiceError(409, "Nothing to pay", `subscription ${id} has no open invoice`);
   if (p.amountCents !== inv.amountCents || p.currency.toUpperCase() !== inv.currency)
-    throw new ServiceError(422, "Amount mismatch", `invoice ${inv.number} is ${inv.amountCents} ${inv.currency}; payment is ${p.amountCents} ${p.currency.toUpperCase()}`);
+    throw new ServiceError(
+      422,
+      "Amount mismatch",
+      `invoice ${inv.number} is ${inv.amountCents} ${inv.currency}; payment is ${p.amountCents} ${p.currency.toUpperCase()}`,
+    );
   const at = p.receivedAt ?? d.now();
-  const payment = { id: newId("pay"), invoiceId: inv.id, subscriptionId: id, amountCents: p.amountCents, currency: inv.currency, status: "confirmed" as const, reference: p.reference, failureReason: null, recordedBy: d.actor, receivedAt: at };
+  const payment = {
+    id: newId("pay"),
+    invoiceId: inv.id,
+    subscriptionId: id,
+    amountCents: p.amountCents,
+    currency: inv.currency,
+    status: "confirmed" as const,
+    reference: p.reference,
+    failureReason: null,
+    recordedBy: d.actor,
+    receivedAt: at,
+  };
   const extra = [
     d.db.insert(payments).values(payment),
     d.db.update(invoices).set({ status: "paid", paidAt: at }).where(eq(invoices.id, inv.id)),
@@ -233,14 +313,25 @@ export async function recordPayment(d: ServiceDeps, id: string, p: PaymentInput)
   }
   const start = s.termEnd!;
   const free = freeTerminationAfterRenewal(s, (await customerOf(d, s)).kind);
-  return transition(d, s, "pay", { termStart: start, termEnd: addYear(start), graceUntil: null, reminderSentAt: null, freeTerminationSince: free }, extra);
+  return transition(
+    d,
+    s,
+    "pay",
+    { termStart: start, termEnd: addYear(start), graceUntil: null, reminderSentAt: null, freeTerminationSince: free },
+    extra,
+  );
 }
 
 // ---------------------------------------------------------------- cancellation, withdrawal, termination
 
 export async function cancelSubscription(d: ServiceDeps, id: string): Promise<Subscription> {
   const s = await getSubscriptionRow(d, id);
-  if (s.cancelledAt) throw new ServiceError(409, "Already cancelled", `subscription ${id} was cancelled on ${s.cancelledAt.toISOString()}; it will not renew`);
+  if (s.cancelledAt)
+    throw new ServiceError(
+      409,
+      "Already cancelled",
+      `subscription ${id} was cancelled on ${s.cancelledAt.toISOString()}; it will not renew`,
+    );
   const at = d.now();
   if (s.freeTerminationSince && (s.status === "active" || s.status === "suspended")) return endRenewedTermFree(d, s, at);
   const extra = s.status === "pending_payment" || s.status === "grace" ? await voidOpenInvoices(d, id) : [];
@@ -249,11 +340,14 @@ export async function cancelSubscription(d: ServiceDeps, id: string): Promise<Su
   const out = await transition(d, s, "cancel", patch, extra);
   const c = await customerOf(d, s);
   await queueNotice(d, {
-    to: c.email, kind: "cancellation", subscriptionId: id,
+    to: c.email,
+    kind: "cancellation",
+    subscriptionId: id,
     subject: "Mobile Sync : résiliation enregistrée / cancellation recorded",
-    body: out.status === "active" || out.status === "suspended"
-      ? `Your Mobile Sync subscription for ${s.mailboxAddress} will not be renewed. Service continues until ${out.termEnd?.toISOString().slice(0, 10)}.`
-      : `Your Mobile Sync subscription for ${s.mailboxAddress} is cancelled.`,
+    body:
+      out.status === "active" || out.status === "suspended"
+        ? `Your Mobile Sync subscription for ${s.mailboxAddress} will not be renewed. Service continues until ${out.termEnd?.toISOString().slice(0, 10)}.`
+        : `Your Mobile Sync subscription for ${s.mailboxAddress} is cancelled.`,
   });
   return out;
 }
@@ -265,18 +359,47 @@ export async function cancelSubscription(d: ServiceDeps, id: string): Promise<Su
 async function endRenewedTermFree(d: ServiceDeps, s: Subscription, at: Date): Promise<Subscription> {
   const termMs = s.termEnd!.getTime() - s.termStart!.getTime();
   const unusedMs = Math.max(0, s.termEnd!.getTime() - at.getTime());
-  const [termInvoice] = await d.db.select().from(invoices).innerJoin(orders, eq(orders.id, invoices.orderId))
+  const [termInvoice] = await d.db
+    .select()
+    .from(invoices)
+    .innerJoin(orders, eq(orders.id, invoices.orderId))
     .where(and(eq(invoices.subscriptionId, s.id), eq(orders.termStart, s.termStart!), eq(invoices.status, "paid")));
   const paidCents = termInvoice?.invoices.amountCents ?? 0;
   const refundCents = Math.min(paidCents, Math.round((s.priceCents * unusedMs) / termMs));
-  const computation = { paidCents, unusedMs, termMs, refundCents, rule: "L215-1: renewed without a timely reminder; ended by the consumer, unused part refunded" };
-  const row = { id: newId("ref"), subscriptionId: s.id, invoiceId: termInvoice?.invoices.id ?? null, amountCents: refundCents, currency: s.currency, reason: "l215-1_termination", computation, createdAt: at };
+  const computation = {
+    paidCents,
+    unusedMs,
+    termMs,
+    refundCents,
+    rule: "L215-1: renewed without a timely reminder; ended by the consumer, unused part refunded",
+  };
+  const row = {
+    id: newId("ref"),
+    subscriptionId: s.id,
+    invoiceId: termInvoice?.invoices.id ?? null,
+    amountCents: refundCents,
+    currency: s.currency,
+    reason: "l215-1_termination",
+    computation,
+    createdAt: at,
+  };
   const extra: BatchItem<"sqlite">[] = [d.db.insert(refunds).values(row), auditRow(d, "refund.recorded", subject(s.id), null, row)];
-  if (termInvoice) extra.push(d.db.update(invoices).set({ status: refundCents >= paidCents ? "refunded" : "partially_refunded" }).where(eq(invoices.id, termInvoice.invoices.id)));
-  const out = await transition(d, s, "terminate", { cancelledAt: at, endedAt: at }, extra, { reason: "consumer ended a tacitly renewed contract (L215-1)", refundCents });
+  if (termInvoice)
+    extra.push(
+      d.db
+        .update(invoices)
+        .set({ status: refundCents >= paidCents ? "refunded" : "partially_refunded" })
+        .where(eq(invoices.id, termInvoice.invoices.id)),
+    );
+  const out = await transition(d, s, "terminate", { cancelledAt: at, endedAt: at }, extra, {
+    reason: "consumer ended a tacitly renewed contract (L215-1)",
+    refundCents,
+  });
   const c = await customerOf(d, s);
   await queueNotice(d, {
-    to: c.email, kind: "termination", subscriptionId: s.id,
+    to: c.email,
+    kind: "termination",
+    subscriptionId: s.id,
     subject: "Mobile Sync : résiliation enregistrée / contract ended",
     body: `Your Mobile Sync subscription for ${s.mailboxAddress} ends today. Refund of the unused period: ${(refundCents / 100).toFixed(2)} ${s.currency}.`,
   });
@@ -284,7 +407,10 @@ async function endRenewedTermFree(d: ServiceDeps, s: Subscription, at: Date): Pr
 }
 
 export async function voidOpenInvoices(d: ServiceDeps, id: string) {
-  const open = await d.db.select().from(invoices).where(and(eq(invoices.subscriptionId, id), eq(invoices.status, "open")));
+  const open = await d.db
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.subscriptionId, id), eq(invoices.status, "open")));
   return open.flatMap((inv) => [
     d.db.update(invoices).set({ status: "void" }).where(eq(invoices.id, inv.id)),
     auditRow(d, "invoice.voided", subject(id), { number: inv.number, status: "open" }, { number: inv.number, status: "void" }),
@@ -308,12 +434,28 @@ export interface RefundComputation {
  */
 export function computeRefund(s: Subscription, paidCents: number, at: Date): RefundComputation {
   if (!s.startBeforeWithdrawalEnd || !s.activatedAt || !s.termStart || !s.termEnd) {
-    return { paidCents, startBeforeWithdrawalEnd: s.startBeforeWithdrawalEnd, usedMs: 0, termMs: 0, usedCents: 0, refundCents: paidCents, rule: "full refund: no express request to start before the withdrawal period ended" };
+    return {
+      paidCents,
+      startBeforeWithdrawalEnd: s.startBeforeWithdrawalEnd,
+      usedMs: 0,
+      termMs: 0,
+      usedCents: 0,
+      refundCents: paidCents,
+      rule: "full refund: no express request to start before the withdrawal period ended",
+    };
   }
   const termMs = s.termEnd.getTime() - s.termStart.getTime();
   const usedMs = Math.max(0, Math.min(termMs, at.getTime() - s.activatedAt.getTime()));
   const usedCents = Math.round((s.priceCents * usedMs) / termMs);
-  return { paidCents, startBeforeWithdrawalEnd: true, usedMs, termMs, usedCents, refundCents: Math.max(0, paidCents - usedCents), rule: "pro rata: service started at the consumer's express request" };
+  return {
+    paidCents,
+    startBeforeWithdrawalEnd: true,
+    usedMs,
+    termMs,
+    usedCents,
+    refundCents: Math.max(0, paidCents - usedCents),
+    rule: "pro rata: service started at the consumer's express request",
+  };
 }
 
 export async function withdrawSubscription(d: ServiceDeps, id: string): Promise<{ subscription: Subscription; refund: RefundComputation }> {
@@ -323,22 +465,47 @@ export async function withdrawSubscription(d: ServiceDeps, id: string): Promise<
   const at = d.now();
   const deadline = new Date(s.orderedAt.getTime() + WITHDRAWAL_DAYS * DAY);
   if (at.getTime() > deadline.getTime())
-    throw new ServiceError(409, "Withdrawal period over", `the 14-day withdrawal period of the order of ${s.orderedAt.toISOString()} ended on ${deadline.toISOString()}`);
+    throw new ServiceError(
+      409,
+      "Withdrawal period over",
+      `the 14-day withdrawal period of the order of ${s.orderedAt.toISOString()} ended on ${deadline.toISOString()}`,
+    );
   nextStatus("withdraw", s.status);
-  const paid = await d.db.select().from(payments).where(and(eq(payments.subscriptionId, id), eq(payments.status, "confirmed")));
+  const paid = await d.db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.subscriptionId, id), eq(payments.status, "confirmed")));
   const paidCents = paid.reduce((n, p) => n + p.amountCents, 0);
   const refund = computeRefund(s, paidCents, at);
   const extra: BatchItem<"sqlite">[] = await voidOpenInvoices(d, id);
   const paidInvoiceIds = [...new Set(paid.map((p) => p.invoiceId))];
   if (refund.refundCents > 0 || paid.length) {
-    const row = { id: newId("ref"), subscriptionId: id, invoiceId: paidInvoiceIds[0] ?? null, amountCents: refund.refundCents, currency: s.currency, reason: "withdrawal", computation: refund, createdAt: at };
+    const row = {
+      id: newId("ref"),
+      subscriptionId: id,
+      invoiceId: paidInvoiceIds[0] ?? null,
+      amountCents: refund.refundCents,
+      currency: s.currency,
+      reason: "withdrawal",
+      computation: refund,
+      createdAt: at,
+    };
     extra.push(d.db.insert(refunds).values(row), auditRow(d, "refund.recorded", subject(id), null, row));
     if (paidInvoiceIds.length)
-      extra.push(d.db.update(invoices).set({ status: refund.refundCents >= paidCents ? "refunded" : "partially_refunded" }).where(inArray(invoices.id, paidInvoiceIds)));
+      extra.push(
+        d.db
+          .update(invoices)
+          .set({ status: refund.refundCents >= paidCents ? "refunded" : "partially_refunded" })
+          .where(inArray(invoices.id, paidInvoiceIds)),
+      );
   }
-  const out = await transition(d, s, "withdraw", { endedAt: at, cancelledAt: s.cancelledAt ?? at }, extra, { refundCents: refund.refundCents });
+  const out = await transition(d, s, "withdraw", { endedAt: at, cancelledAt: s.cancelledAt ?? at }, extra, {
+    refundCents: refund.refundCents,
+  });
   await queueNotice(d, {
-    to: c.email, kind: "withdrawal", subscriptionId: id,
+    to: c.email,
+    kind: "withdrawal",
+    subscriptionId: id,
     subject: "Mobile Sync : rétractation enregistrée / withdrawal recorded",
     body: `Your withdrawal from Mobile Sync for ${s.mailboxAddress} is recorded. Refund: ${(refund.refundCents / 100).toFixed(2)} ${s.currency} (${refund.rule}).`,
   });
@@ -350,7 +517,13 @@ export async function terminateSubscription(d: ServiceDeps, id: string, reason: 
   nextStatus("terminate", s.status);
   const out = await transition(d, s, "terminate", { endedAt: d.now() }, await voidOpenInvoices(d, id), { reason });
   const c = await customerOf(d, s);
-  await queueNotice(d, { to: c.email, kind: "termination", subscriptionId: id, subject: "Mobile Sync : fin du service / service terminated", body: `Your Mobile Sync subscription for ${s.mailboxAddress} has been terminated. Reason: ${reason}` });
+  await queueNotice(d, {
+    to: c.email,
+    kind: "termination",
+    subscriptionId: id,
+    subject: "Mobile Sync : fin du service / service terminated",
+    body: `Your Mobile Sync subscription for ${s.mailboxAddress} has been terminated. Reason: ${reason}`,
+  });
   return out;
 }
 
@@ -370,11 +543,31 @@ export async function suspendSubscription(d: ServiceDeps, id: string, input: Sus
   if (open.some((x) => x.reason === input.reason))
     throw new ServiceError(409, "Already suspended", `subscription ${id} is already suspended for ${input.reason}`);
   const at = d.now();
-  const row = { id: newId("susp"), subscriptionId: id, reason: input.reason, evidence: input.evidence ?? {}, noticeId: input.noticeId ?? null, suspendedBy: d.actor, suspendedAt: at, liftedAt: null, liftedBy: null, liftReason: null };
-  const out = await transition(d, s, "suspend", {}, [d.db.insert(suspensions).values(row), auditRow(d, "suspension.opened", subject(id), null, row)], { suspensionId: row.id, reason: input.reason });
+  const row = {
+    id: newId("susp"),
+    subscriptionId: id,
+    reason: input.reason,
+    evidence: input.evidence ?? {},
+    noticeId: input.noticeId ?? null,
+    suspendedBy: d.actor,
+    suspendedAt: at,
+    liftedAt: null,
+    liftedBy: null,
+    liftReason: null,
+  };
+  const out = await transition(
+    d,
+    s,
+    "suspend",
+    {},
+    [d.db.insert(suspensions).values(row), auditRow(d, "suspension.opened", subject(id), null, row)],
+    { suspensionId: row.id, reason: input.reason },
+  );
   const c = await customerOf(d, s);
   await queueNotice(d, {
-    to: c.email, kind: "suspension", subscriptionId: id,
+    to: c.email,
+    kind: "suspension",
+    subscriptionId: id,
     subject: "Mobile Sync : service suspendu / service suspended",
     body: suspensionBody(s.mailboxAddress, input.reason, input.evidence),
   });
@@ -404,7 +597,12 @@ export async function resumeSubscription(d: ServiceDeps, id: string, input: Resu
   nextStatus("resume", s.status);
   const open = await openSuspensions(d, id);
   const lift = open.filter((x) => (input.suspensionId ? x.id === input.suspensionId : input.reason ? x.reason === input.reason : true));
-  if (!lift.length) throw new ServiceError(409, "Nothing to lift", `subscription ${id} has no open suspension${input.suspensionId ? ` ${input.suspensionId}` : input.reason ? ` for ${input.reason}` : ""}`);
+  if (!lift.length)
+    throw new ServiceError(
+      409,
+      "Nothing to lift",
+      `subscription ${id} has no open suspension${input.suspensionId ? ` ${input.suspensionId}` : input.reason ? ` for ${input.reason}` : ""}`,
+    );
   const at = d.now();
   const stmts = lift.flatMap((x) => [
     d.db.update(suspensions).set({ liftedAt: at, liftedBy: d.actor, liftReason: input.why }).where(eq(suspensions.id, x.id)),
@@ -413,13 +611,23 @@ export async function resumeSubscription(d: ServiceDeps, id: string, input: Resu
   const remaining = open.length - lift.length;
   if (remaining > 0) {
     await runBatch(d, stmts);
-    const [row] = await d.db.update(subscriptions).set({ version: s.version + 1, updatedAt: at }).where(eq(subscriptions.id, id)).returning();
+    const [row] = await d.db
+      .update(subscriptions)
+      .set({ version: s.version + 1, updatedAt: at })
+      .where(eq(subscriptions.id, id))
+      .returning();
     await pushState(d, row!);
     return row!;
   }
   const out = await transition(d, s, "resume", {}, stmts, { lifted: lift.map((x) => x.id), why: input.why });
   const c = await customerOf(d, s);
-  await queueNotice(d, { to: c.email, kind: "resumption", subscriptionId: id, subject: "Mobile Sync : service rétabli / service restored", body: `Mobile Sync for ${s.mailboxAddress} works again (${input.why}).` });
+  await queueNotice(d, {
+    to: c.email,
+    kind: "resumption",
+    subscriptionId: id,
+    subject: "Mobile Sync : service rétabli / service restored",
+    body: `Mobile Sync for ${s.mailboxAddress} works again (${input.why}).`,
+  });
   return out;
 }
 

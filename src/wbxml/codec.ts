@@ -78,7 +78,11 @@ function decodeString(bytes: Uint8Array, start: number, end: number): string {
   if (n <= 32) {
     // Short ASCII strings (status codes, ids, sync keys) are the common case; skip TextDecoder's call overhead.
     let ascii = true;
-    for (let i = start; i < end; i++) if (bytes[i] >= 0x80) { ascii = false; break; }
+    for (let i = start; i < end; i++)
+      if (bytes[i] >= 0x80) {
+        ascii = false;
+        break;
+      }
     if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
   }
   try {
@@ -199,7 +203,7 @@ class ByteWriter {
   mbUint32(v: number): void {
     this.reserve(5);
     let shift = 28;
-    while (shift > 0 && (v >>> shift) === 0) shift -= 7;
+    while (shift > 0 && v >>> shift === 0) shift -= 7;
     for (; shift > 0; shift -= 7) this.buf[this.len++] = ((v >>> shift) & 0x7f) | 0x80;
     this.buf[this.len++] = v & 0x7f;
   }

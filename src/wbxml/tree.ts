@@ -49,7 +49,9 @@ export function childText(e: WbxmlElement | null | undefined, name: string, ns?:
 /** Concatenated bytes of an element's content (OPAQUE kept as is, strings as UTF-8). */
 export function bytes(e: WbxmlElement | null | undefined): Uint8Array | undefined {
   if (!e) return undefined;
-  const parts = e.children.map((c) => (c instanceof Uint8Array ? c : typeof c === "string" ? new TextEncoder().encode(c) : new Uint8Array()));
+  const parts = e.children.map((c) =>
+    c instanceof Uint8Array ? c : typeof c === "string" ? new TextEncoder().encode(c) : new Uint8Array(),
+  );
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {

@@ -97,8 +97,7 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
   const out: string[] = [];
   if (options.declaration !== false) out.push('<?xml version="1.0" encoding="utf-8"?>\n');
 
-  const opaqueMarkup = (bytes: Uint8Array): string =>
-    `<wbxml:opaque>${toBase64(bytes)}</wbxml:opaque>`;
+  const opaqueMarkup = (bytes: Uint8Array): string => `<wbxml:opaque>${toBase64(bytes)}</wbxml:opaque>`;
 
   const write = (e: WbxmlElement, depth: number, isRoot: boolean): void => {
     const qname = prefixOf(e.ns) + e.name;
@@ -190,8 +189,7 @@ const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '
 
 function isNameChar(c: number): boolean {
   return (
-    (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
-    c === 0x5f || c === 0x2d || c === 0x2e || c === 0x3a
+    (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d || c === 0x2e || c === 0x3a
   );
 }
 
@@ -284,8 +282,7 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
         const code = ref[1] === "x" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
         const digits = ref[1] === "x" ? ref.slice(2) : ref.slice(1);
         const valid = ref[1] === "x" ? /^[0-9a-fA-F]+$/.test(digits) : /^[0-9]+$/.test(digits);
-        if (!valid || code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
-          fail(`bad character reference &${ref};`, at);
+        if (!valid || code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) fail(`bad character reference &${ref};`, at);
         out += String.fromCodePoint(code);
       } else if (Object.hasOwn(PREDEFINED, ref)) out += PREDEFINED[ref];
       else fail(`unknown entity &${ref};`, at);
@@ -476,7 +473,19 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
         parent.hasChildElements = true;
       }
     }
-    const frame: Frame = { element, qname, defaultNs, prefixes, opaque, hasChildElements: false, selfClosing, text: [], textIsLayout: true, layout: [], start: tagStart };
+    const frame: Frame = {
+      element,
+      qname,
+      defaultNs,
+      prefixes,
+      opaque,
+      hasChildElements: false,
+      selfClosing,
+      text: [],
+      textIsLayout: true,
+      layout: [],
+      start: tagStart,
+    };
     if (selfClosing) {
       if (opaque === "element") finishText(parent!);
       if (parent !== undefined && opaque === "element") {
@@ -494,4 +503,3 @@ export function fromXml(xml: string, limits?: WbxmlLimits): WbxmlElement {
   if (pos < len) fail("content after the root element");
   return root!;
 }
-

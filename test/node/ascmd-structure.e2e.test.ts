@@ -32,11 +32,15 @@ function leaf(e: WbxmlElement, name: string, pattern = /^.+$/s): string {
 }
 
 const UNSIGNED = /^\d+$/;
-const folderSync = (p: Phone, key: string) => p.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", key)));
+const folderSync = (p: Phone, key: string) =>
+  p.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", key)));
 
 async function deliver(subject: string): Promise<void> {
   const raw = `From: Alice <alice@example.test>\r\nTo: ${USER}\r\nSubject: ${subject}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <${crypto.randomUUID()}@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBody of ${subject}\r\n`;
-  const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(USER)}`, { method: "POST", body: raw });
+  const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(USER)}`, {
+    method: "POST",
+    body: raw,
+  });
   expect(res.status, await res.text()).toBe(200);
 }
 
@@ -54,7 +58,14 @@ describe("FolderSync responses", () => {
       const k = childText((await folderSync(a, "0")).tree, "SyncKey")!;
       const made = await a.command(
         "FolderCreate",
-        el("FolderHierarchy", "FolderCreate", el("FolderHierarchy", "SyncKey", k), el("FolderHierarchy", "ParentId", "0"), el("FolderHierarchy", "DisplayName", "Structure"), el("FolderHierarchy", "Type", 12)),
+        el(
+          "FolderHierarchy",
+          "FolderCreate",
+          el("FolderHierarchy", "SyncKey", k),
+          el("FolderHierarchy", "ParentId", "0"),
+          el("FolderHierarchy", "DisplayName", "Structure"),
+          el("FolderHierarchy", "Type", 12),
+        ),
       );
       expect(childText(made.tree, "Status")).toBe("1");
       const fs = await folderSync(phone("structFS2"), "0");
@@ -109,13 +120,27 @@ describe("FolderSync responses", () => {
       let kb = childText((await folderSync(b, "0")).tree, "SyncKey")!;
       const made = await a.command(
         "FolderCreate",
-        el("FolderHierarchy", "FolderCreate", el("FolderHierarchy", "SyncKey", ka), el("FolderHierarchy", "ParentId", "0"), el("FolderHierarchy", "DisplayName", "Renamed soon"), el("FolderHierarchy", "Type", 12)),
+        el(
+          "FolderHierarchy",
+          "FolderCreate",
+          el("FolderHierarchy", "SyncKey", ka),
+          el("FolderHierarchy", "ParentId", "0"),
+          el("FolderHierarchy", "DisplayName", "Renamed soon"),
+          el("FolderHierarchy", "Type", 12),
+        ),
       );
       const id = childText(made.tree, "ServerId")!;
       kb = childText((await folderSync(b, kb)).tree, "SyncKey")!;
       const upd = await a.command(
         "FolderUpdate",
-        el("FolderHierarchy", "FolderUpdate", el("FolderHierarchy", "SyncKey", childText(made.tree, "SyncKey")!), el("FolderHierarchy", "ServerId", id), el("FolderHierarchy", "ParentId", "0"), el("FolderHierarchy", "DisplayName", "Renamed")),
+        el(
+          "FolderHierarchy",
+          "FolderUpdate",
+          el("FolderHierarchy", "SyncKey", childText(made.tree, "SyncKey")!),
+          el("FolderHierarchy", "ServerId", id),
+          el("FolderHierarchy", "ParentId", "0"),
+          el("FolderHierarchy", "DisplayName", "Renamed"),
+        ),
       );
       expect(childText(upd.tree, "Status")).toBe("1");
       let r = (await folderSync(b, kb)).tree!;
@@ -126,10 +151,23 @@ describe("FolderSync responses", () => {
       // MS-ASCMD_R2577 MS-ASCMD_R2578 MS-ASCMD_R2579 MS-ASCMD_R2580, MS-ASCMD_R2332 MS-ASCMD_R2333 MS-ASCMD_R2334 MS-ASCMD_R2335 MS-ASCMD_R3622 MS-ASCMD_R3625,
       // MS-ASCMD_R1530 MS-ASCMD_R1531 MS-ASCMD_R1532 MS-ASCMD_R1533, MS-ASCMD_R2867 MS-ASCMD_R2868 MS-ASCMD_R2869 MS-ASCMD_R2870 MS-ASCMD_R4663: one of each in Update.
       expect(names(u).sort()).toEqual(["DisplayName", "ParentId", "ServerId", "Type"]);
-      expect([leaf(u, "ServerId"), leaf(u, "ParentId"), leaf(u, "DisplayName"), leaf(u, "Type", /^\d+$/)]).toEqual([id, "0", "Renamed", "12"]);
+      expect([leaf(u, "ServerId"), leaf(u, "ParentId"), leaf(u, "DisplayName"), leaf(u, "Type", /^\d+$/)]).toEqual([
+        id,
+        "0",
+        "Renamed",
+        "12",
+      ]);
       kb = childText(r, "SyncKey")!;
 
-      const del = await a.command("FolderDelete", el("FolderHierarchy", "FolderDelete", el("FolderHierarchy", "SyncKey", childText(upd.tree, "SyncKey")!), el("FolderHierarchy", "ServerId", id)));
+      const del = await a.command(
+        "FolderDelete",
+        el(
+          "FolderHierarchy",
+          "FolderDelete",
+          el("FolderHierarchy", "SyncKey", childText(upd.tree, "SyncKey")!),
+          el("FolderHierarchy", "ServerId", id),
+        ),
+      );
       expect(childText(del.tree, "Status")).toBe("1");
       r = (await folderSync(b, kb)).tree!;
       const d = child(child(r, "Changes"), "Delete")!;
@@ -152,7 +190,11 @@ describe("Sync responses", () => {
     expect(colls).toHaveLength(1);
     return colls[0];
   };
-  const mailOptions = el("AirSync", "Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 200)));
+  const mailOptions = el(
+    "AirSync",
+    "Options",
+    el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 200)),
+  );
 
   /** Checks the Sync/Collections/Collection frame shared by every non-empty Sync response; returns Collection. */
   function frame(r: PhoneResponse, collectionId: string): WbxmlElement {
@@ -234,7 +276,13 @@ describe("Sync responses", () => {
         "AirSync",
         "Add",
         el("AirSync", "ClientId", "struct-1"),
-        el("AirSync", "ApplicationData", el("Email", "To", "bob@example.test"), el("Email", "Subject", "Structure draft"), el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "Data", "text"))),
+        el(
+          "AirSync",
+          "ApplicationData",
+          el("Email", "To", "bob@example.test"),
+          el("Email", "Subject", "Structure draft"),
+          el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "Data", "text")),
+        ),
       );
       const r = await p.command("Sync", syncRequest(DRAFTS, key, [el("AirSync", "Commands", add)]));
       const c = frame(r, DRAFTS);
@@ -310,20 +358,31 @@ describe("Sync responses: changes made elsewhere, failed client changes", () => 
     "MS-ASCMD_R1151 MS-ASCMD_R1152 MS-ASCMD_R1153 MS-ASCMD_R1154 MS-ASCMD_R7069 MS-ASCMD_R4419 MS-ASCMD_R4447 MS-ASCMD_R5846: " +
       "a Change of an item that no longer exists is answered in Responses by a Change with its ServerId and Status 8",
     async () => {
-    const a = phone("structSync5");
-    const sa = await syncToEnd(a, INBOX);
-    const r = await a.command(
-      "Sync",
-      syncRequest(INBOX, sa.key, [el("AirSync", "Commands", el("AirSync", "Change", el("AirSync", "ServerId", `${INBOX}:999999`), el("AirSync", "ApplicationData", el("Email", "Read", "1"))))]),
-    );
-    const c = collectionOf(r);
-    expect(childText(c, "Status")).toBe("1");
-    const responses = child(c, "Responses")!;
-    expect(names(responses)).toEqual(["Change"]);
-    const ch = child(responses, "Change")!;
-    expect(names(ch).sort()).toEqual(["ServerId", "Status"]);
-    expect(leaf(ch, "ServerId")).toBe(`${INBOX}:999999`);
-    expect(leaf(ch, "Status", UNSIGNED)).toBe("8");
+      const a = phone("structSync5");
+      const sa = await syncToEnd(a, INBOX);
+      const r = await a.command(
+        "Sync",
+        syncRequest(INBOX, sa.key, [
+          el(
+            "AirSync",
+            "Commands",
+            el(
+              "AirSync",
+              "Change",
+              el("AirSync", "ServerId", `${INBOX}:999999`),
+              el("AirSync", "ApplicationData", el("Email", "Read", "1")),
+            ),
+          ),
+        ]),
+      );
+      const c = collectionOf(r);
+      expect(childText(c, "Status")).toBe("1");
+      const responses = child(c, "Responses")!;
+      expect(names(responses)).toEqual(["Change"]);
+      const ch = child(responses, "Change")!;
+      expect(names(ch).sort()).toEqual(["ServerId", "Status"]);
+      expect(leaf(ch, "ServerId")).toBe(`${INBOX}:999999`);
+      expect(leaf(ch, "Status", UNSIGNED)).toBe("8");
     },
   );
 });
@@ -331,12 +390,21 @@ describe("Sync responses: changes made elsewhere, failed client changes", () => 
 describe("GetItemEstimate and MoveItems responses", () => {
   const OTHER = "estimate-e2e@example.test";
   const DELETED = "3";
-  const p = () => new Phone({ baseUrl: url, user: OTHER, password: PW, deviceId: "structEst1", deviceType: "iPhone", protocolVersion: "16.1" });
+  const p = () =>
+    new Phone({ baseUrl: url, user: OTHER, password: PW, deviceId: "structEst1", deviceType: "iPhone", protocolVersion: "16.1" });
   const collectionOf = (r: PhoneResponse) => child(child(r.tree, "Collections")!, "Collection")!;
   const estimate = (phone: Phone, key: string, collectionId: string) =>
     phone.command(
       "GetItemEstimate",
-      el("GetItemEstimate", "GetItemEstimate", el("GetItemEstimate", "Collections", el("GetItemEstimate", "Collection", el("AirSync", "SyncKey", key), el("GetItemEstimate", "CollectionId", collectionId)))),
+      el(
+        "GetItemEstimate",
+        "GetItemEstimate",
+        el(
+          "GetItemEstimate",
+          "Collections",
+          el("GetItemEstimate", "Collection", el("AirSync", "SyncKey", key), el("GetItemEstimate", "CollectionId", collectionId)),
+        ),
+      ),
     );
   const syncKeys: Record<string, string> = {};
 
@@ -344,7 +412,10 @@ describe("GetItemEstimate and MoveItems responses", () => {
     await insertAccount(persistTo, OTHER, PW);
     for (let i = 0; i < 3; i++) {
       const raw = `From: alice@example.test\r\nTo: ${OTHER}\r\nSubject: Estimate ${i}\r\nMessage-ID: <${crypto.randomUUID()}@example.test>\r\nContent-Type: text/plain\r\n\r\nx\r\n`;
-      const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(OTHER)}`, { method: "POST", body: raw });
+      const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(OTHER)}`, {
+        method: "POST",
+        body: raw,
+      });
       expect(res.status, await res.text()).toBe(200);
     }
   }, 60_000);
@@ -354,7 +425,8 @@ describe("GetItemEstimate and MoveItems responses", () => {
       "GetItemEstimate holds one Response with Status and Collection (CollectionId, Estimate = the items still to sync)",
     async () => {
       const phone = p();
-      for (const id of [INBOX, DELETED]) syncKeys[id] = childText(collectionOf(await phone.command("Sync", syncRequest(id, "0"))), "SyncKey")!;
+      for (const id of [INBOX, DELETED])
+        syncKeys[id] = childText(collectionOf(await phone.command("Sync", syncRequest(id, "0"))), "SyncKey")!;
       const r = (await estimate(phone, syncKeys[INBOX], INBOX)).tree!;
       expect([r.ns, r.name]).toEqual(["GetItemEstimate", "GetItemEstimate"]);
       expect(names(r)).toEqual(["Response"]);
@@ -386,7 +458,14 @@ describe("GetItemEstimate and MoveItems responses", () => {
     async () => {
       const phone = p();
       // A second device that has both folders in sync watches the move.
-      const watcher = new Phone({ baseUrl: url, user: OTHER, password: PW, deviceId: "structEst2", deviceType: "iPhone", protocolVersion: "16.1" });
+      const watcher = new Phone({
+        baseUrl: url,
+        user: OTHER,
+        password: PW,
+        deviceId: "structEst2",
+        deviceType: "iPhone",
+        protocolVersion: "16.1",
+      });
       const watched: Record<string, string> = {};
       for (const id of [INBOX, DELETED]) {
         const k0 = childText(collectionOf(await watcher.command("Sync", syncRequest(id, "0"))), "SyncKey")!;
@@ -396,8 +475,21 @@ describe("GetItemEstimate and MoveItems responses", () => {
       const all = await phone.command("Sync", syncRequest(INBOX, syncKeys[INBOX], [el("AirSync", "WindowSize", 50)]));
       const ids = childrenNamed(child(collectionOf(all), "Commands")!, "Add").map((a) => childText(a, "ServerId")!);
       syncKeys[INBOX] = childText(collectionOf(all), "SyncKey")!;
-      const move = (src: string, srcFld: string, dst: string) => el("Move", "Move", el("Move", "SrcMsgId", src), el("Move", "SrcFldId", srcFld), el("Move", "DstFldId", dst));
-      const r = (await phone.command("MoveItems", el("Move", "MoveItems", move(ids[0], INBOX, DELETED), move(`${INBOX}:888888`, INBOX, DELETED), move(ids[1], INBOX, "999"), move(ids[1], INBOX, INBOX)))).tree!;
+      const move = (src: string, srcFld: string, dst: string) =>
+        el("Move", "Move", el("Move", "SrcMsgId", src), el("Move", "SrcFldId", srcFld), el("Move", "DstFldId", dst));
+      const r = (
+        await phone.command(
+          "MoveItems",
+          el(
+            "Move",
+            "MoveItems",
+            move(ids[0], INBOX, DELETED),
+            move(`${INBOX}:888888`, INBOX, DELETED),
+            move(ids[1], INBOX, "999"),
+            move(ids[1], INBOX, INBOX),
+          ),
+        )
+      ).tree!;
       expect([r.ns, r.name]).toEqual(["Move", "MoveItems"]);
       expect(names(r)).toEqual(["Response", "Response", "Response", "Response"]);
       const [moved, noSource, noDest, same] = childrenNamed(r, "Response");
@@ -425,17 +517,29 @@ describe("the same commands in every protocol version served", () => {
   // "[In X] Protocol version V supports this [X] command/element" for FolderSync, Sync, GetItemEstimate, MoveItems
   // and the response elements each test below asserts, by version.
   const SUPPORT_ROWS: Record<string, string> = {
-  "12.1": "MS-ASCMD_R6012 MS-ASCMD_R6053 MS-ASCMD_R6069 MS-ASCMD_R6117 MS-ASCMD_R6153 MS-ASCMD_R6157 MS-ASCMD_R6173 MS-ASCMD_R6245 MS-ASCMD_R6315 MS-ASCMD_R6336 MS-ASCMD_R6344 MS-ASCMD_R6348 MS-ASCMD_R6376 MS-ASCMD_R6448 MS-ASCMD_R6612 MS-ASCMD_R6678 MS-ASCMD_R6838 MS-ASCMD_R6854 MS-ASCMD_R6918 MS-ASCMD_R7136 MS-ASCMD_R7160 MS-ASCMD_R7226 MS-ASCMD_R7288 MS-ASCMD_R7310 MS-ASCMD_R7318 MS-ASCMD_R7326 MS-ASCMD_R7378 MS-ASCMD_R6309 MS-ASCMD_R6320 MS-ASCMD_R6538 MS-ASCMD_R7049 MS-ASCMD_R7057 MS-ASCMD_R7202 MS-ASCMD_R7234 MS-ASCMD_R7254",
-  "14.0": "MS-ASCMD_R6013 MS-ASCMD_R6054 MS-ASCMD_R6070 MS-ASCMD_R6118 MS-ASCMD_R6154 MS-ASCMD_R6158 MS-ASCMD_R6174 MS-ASCMD_R6246 MS-ASCMD_R6316 MS-ASCMD_R6337 MS-ASCMD_R6345 MS-ASCMD_R6349 MS-ASCMD_R6377 MS-ASCMD_R6449 MS-ASCMD_R6613 MS-ASCMD_R6679 MS-ASCMD_R6839 MS-ASCMD_R6855 MS-ASCMD_R6919 MS-ASCMD_R7137 MS-ASCMD_R7161 MS-ASCMD_R7227 MS-ASCMD_R7289 MS-ASCMD_R7311 MS-ASCMD_R7319 MS-ASCMD_R7327 MS-ASCMD_R7379 MS-ASCMD_R6310 MS-ASCMD_R6321 MS-ASCMD_R6539 MS-ASCMD_R7050 MS-ASCMD_R7058 MS-ASCMD_R7203 MS-ASCMD_R7235 MS-ASCMD_R7255",
-  "14.1": "MS-ASCMD_R6014 MS-ASCMD_R6055 MS-ASCMD_R6071 MS-ASCMD_R6119 MS-ASCMD_R6155 MS-ASCMD_R6159 MS-ASCMD_R6175 MS-ASCMD_R6247 MS-ASCMD_R6317 MS-ASCMD_R6338 MS-ASCMD_R6346 MS-ASCMD_R6350 MS-ASCMD_R6378 MS-ASCMD_R6450 MS-ASCMD_R6614 MS-ASCMD_R6680 MS-ASCMD_R6840 MS-ASCMD_R6856 MS-ASCMD_R6920 MS-ASCMD_R7138 MS-ASCMD_R7162 MS-ASCMD_R7228 MS-ASCMD_R7290 MS-ASCMD_R7312 MS-ASCMD_R7320 MS-ASCMD_R7328 MS-ASCMD_R7380 MS-ASCMD_R6311 MS-ASCMD_R6322 MS-ASCMD_R6540 MS-ASCMD_R7051 MS-ASCMD_R7059 MS-ASCMD_R7204 MS-ASCMD_R7236 MS-ASCMD_R7256",
-  "16.0": "MS-ASCMD_R6015 MS-ASCMD_R6056 MS-ASCMD_R6072 MS-ASCMD_R6120 MS-ASCMD_R6156 MS-ASCMD_R6160 MS-ASCMD_R6176 MS-ASCMD_R6248 MS-ASCMD_R6318 MS-ASCMD_R6339 MS-ASCMD_R6347 MS-ASCMD_R6351 MS-ASCMD_R6379 MS-ASCMD_R6451 MS-ASCMD_R6615 MS-ASCMD_R6681 MS-ASCMD_R6841 MS-ASCMD_R6857 MS-ASCMD_R6921 MS-ASCMD_R7139 MS-ASCMD_R7163 MS-ASCMD_R7229 MS-ASCMD_R7291 MS-ASCMD_R7313 MS-ASCMD_R7321 MS-ASCMD_R7329 MS-ASCMD_R7381 MS-ASCMD_R6312 MS-ASCMD_R6323 MS-ASCMD_R6541 MS-ASCMD_R7052 MS-ASCMD_R7060 MS-ASCMD_R7205 MS-ASCMD_R7237 MS-ASCMD_R7257",
-  "16.1": "MS-ASCMD_R6015100601 MS-ASCMD_R6056100601 MS-ASCMD_R6072100601 MS-ASCMD_R6120100601 MS-ASCMD_R6156100601 MS-ASCMD_R6160100601 MS-ASCMD_R6176100701 MS-ASCMD_R6248100701 MS-ASCMD_R6318100701 MS-ASCMD_R6339100601 MS-ASCMD_R6347100701 MS-ASCMD_R6351100701 MS-ASCMD_R6379100701 MS-ASCMD_R6451100701 MS-ASCMD_R6615100801 MS-ASCMD_R6681100901 MS-ASCMD_R6841101701 MS-ASCMD_R6857101701 MS-ASCMD_R6921101701 MS-ASCMD_R7139101801 MS-ASCMD_R7163101801 MS-ASCMD_R7229101801 MS-ASCMD_R7291101801 MS-ASCMD_R7313101801 MS-ASCMD_R7321101801 MS-ASCMD_R7329102101 MS-ASCMD_R7381101801 MS-ASCMD_R6312100701 MS-ASCMD_R6323100601 MS-ASCMD_R6541100801 MS-ASCMD_R7052102101 MS-ASCMD_R7060101801 MS-ASCMD_R7205101801 MS-ASCMD_R7237101801 MS-ASCMD_R7257101801",
+    "12.1":
+      "MS-ASCMD_R6012 MS-ASCMD_R6053 MS-ASCMD_R6069 MS-ASCMD_R6117 MS-ASCMD_R6153 MS-ASCMD_R6157 MS-ASCMD_R6173 MS-ASCMD_R6245 MS-ASCMD_R6315 MS-ASCMD_R6336 MS-ASCMD_R6344 MS-ASCMD_R6348 MS-ASCMD_R6376 MS-ASCMD_R6448 MS-ASCMD_R6612 MS-ASCMD_R6678 MS-ASCMD_R6838 MS-ASCMD_R6854 MS-ASCMD_R6918 MS-ASCMD_R7136 MS-ASCMD_R7160 MS-ASCMD_R7226 MS-ASCMD_R7288 MS-ASCMD_R7310 MS-ASCMD_R7318 MS-ASCMD_R7326 MS-ASCMD_R7378 MS-ASCMD_R6309 MS-ASCMD_R6320 MS-ASCMD_R6538 MS-ASCMD_R7049 MS-ASCMD_R7057 MS-ASCMD_R7202 MS-ASCMD_R7234 MS-ASCMD_R7254",
+    "14.0":
+      "MS-ASCMD_R6013 MS-ASCMD_R6054 MS-ASCMD_R6070 MS-ASCMD_R6118 MS-ASCMD_R6154 MS-ASCMD_R6158 MS-ASCMD_R6174 MS-ASCMD_R6246 MS-ASCMD_R6316 MS-ASCMD_R6337 MS-ASCMD_R6345 MS-ASCMD_R6349 MS-ASCMD_R6377 MS-ASCMD_R6449 MS-ASCMD_R6613 MS-ASCMD_R6679 MS-ASCMD_R6839 MS-ASCMD_R6855 MS-ASCMD_R6919 MS-ASCMD_R7137 MS-ASCMD_R7161 MS-ASCMD_R7227 MS-ASCMD_R7289 MS-ASCMD_R7311 MS-ASCMD_R7319 MS-ASCMD_R7327 MS-ASCMD_R7379 MS-ASCMD_R6310 MS-ASCMD_R6321 MS-ASCMD_R6539 MS-ASCMD_R7050 MS-ASCMD_R7058 MS-ASCMD_R7203 MS-ASCMD_R7235 MS-ASCMD_R7255",
+    "14.1":
+      "MS-ASCMD_R6014 MS-ASCMD_R6055 MS-ASCMD_R6071 MS-ASCMD_R6119 MS-ASCMD_R6155 MS-ASCMD_R6159 MS-ASCMD_R6175 MS-ASCMD_R6247 MS-ASCMD_R6317 MS-ASCMD_R6338 MS-ASCMD_R6346 MS-ASCMD_R6350 MS-ASCMD_R6378 MS-ASCMD_R6450 MS-ASCMD_R6614 MS-ASCMD_R6680 MS-ASCMD_R6840 MS-ASCMD_R6856 MS-ASCMD_R6920 MS-ASCMD_R7138 MS-ASCMD_R7162 MS-ASCMD_R7228 MS-ASCMD_R7290 MS-ASCMD_R7312 MS-ASCMD_R7320 MS-ASCMD_R7328 MS-ASCMD_R7380 MS-ASCMD_R6311 MS-ASCMD_R6322 MS-ASCMD_R6540 MS-ASCMD_R7051 MS-ASCMD_R7059 MS-ASCMD_R7204 MS-ASCMD_R7236 MS-ASCMD_R7256",
+    "16.0":
+      "MS-ASCMD_R6015 MS-ASCMD_R6056 MS-ASCMD_R6072 MS-ASCMD_R6120 MS-ASCMD_R6156 MS-ASCMD_R6160 MS-ASCMD_R6176 MS-ASCMD_R6248 MS-ASCMD_R6318 MS-ASCMD_R6339 MS-ASCMD_R6347 MS-ASCMD_R6351 MS-ASCMD_R6379 MS-ASCMD_R6451 MS-ASCMD_R6615 MS-ASCMD_R6681 MS-ASCMD_R6841 MS-ASCMD_R6857 MS-ASCMD_R6921 MS-ASCMD_R7139 MS-ASCMD_R7163 MS-ASCMD_R7229 MS-ASCMD_R7291 MS-ASCMD_R7313 MS-ASCMD_R7321 MS-ASCMD_R7329 MS-ASCMD_R7381 MS-ASCMD_R6312 MS-ASCMD_R6323 MS-ASCMD_R6541 MS-ASCMD_R7052 MS-ASCMD_R7060 MS-ASCMD_R7205 MS-ASCMD_R7237 MS-ASCMD_R7257",
+    "16.1":
+      "MS-ASCMD_R6015100601 MS-ASCMD_R6056100601 MS-ASCMD_R6072100601 MS-ASCMD_R6120100601 MS-ASCMD_R6156100601 MS-ASCMD_R6160100601 MS-ASCMD_R6176100701 MS-ASCMD_R6248100701 MS-ASCMD_R6318100701 MS-ASCMD_R6339100601 MS-ASCMD_R6347100701 MS-ASCMD_R6351100701 MS-ASCMD_R6379100701 MS-ASCMD_R6451100701 MS-ASCMD_R6615100801 MS-ASCMD_R6681100901 MS-ASCMD_R6841101701 MS-ASCMD_R6857101701 MS-ASCMD_R6921101701 MS-ASCMD_R7139101801 MS-ASCMD_R7163101801 MS-ASCMD_R7229101801 MS-ASCMD_R7291101801 MS-ASCMD_R7313101801 MS-ASCMD_R7321101801 MS-ASCMD_R7329102101 MS-ASCMD_R7381101801 MS-ASCMD_R6312100701 MS-ASCMD_R6323100601 MS-ASCMD_R6541100801 MS-ASCMD_R7052102101 MS-ASCMD_R7060101801 MS-ASCMD_R7205101801 MS-ASCMD_R7237101801 MS-ASCMD_R7257101801",
   };
   const collectionOf = (r: PhoneResponse) => child(child(r.tree, "Collections")!, "Collection")!;
 
   for (const [version, ids] of Object.entries(SUPPORT_ROWS)) {
     it(`${version}: FolderSync, Sync, GetItemEstimate and MoveItems answer with their elements (${ids.split(" ").length} support rows)`, async () => {
-      const p = new Phone({ baseUrl: url, user: USER, password: PW, deviceId: `structV${version.replace(".", "")}`, deviceType: "iPhone", protocolVersion: version });
+      const p = new Phone({
+        baseUrl: url,
+        user: USER,
+        password: PW,
+        deviceId: `structV${version.replace(".", "")}`,
+        deviceType: "iPhone",
+        protocolVersion: version,
+      });
       const fs = (await folderSync(p, "0")).tree!;
       expect([fs.name, leaf(fs, "Status")]).toEqual(["FolderSync", "1"]);
       leaf(fs, "SyncKey");
@@ -457,7 +561,20 @@ describe("the same commands in every protocol version served", () => {
       const est = (
         await p.command(
           "GetItemEstimate",
-          el("GetItemEstimate", "GetItemEstimate", el("GetItemEstimate", "Collections", el("GetItemEstimate", "Collection", el("AirSync", "SyncKey", leaf(page, "SyncKey")), el("GetItemEstimate", "CollectionId", INBOX)))),
+          el(
+            "GetItemEstimate",
+            "GetItemEstimate",
+            el(
+              "GetItemEstimate",
+              "Collections",
+              el(
+                "GetItemEstimate",
+                "Collection",
+                el("AirSync", "SyncKey", leaf(page, "SyncKey")),
+                el("GetItemEstimate", "CollectionId", INBOX),
+              ),
+            ),
+          ),
         )
       ).tree!;
       const resp = child(est, "Response")!;
@@ -465,7 +582,16 @@ describe("the same commands in every protocol version served", () => {
       expect(Number(leaf(child(resp, "Collection")!, "Estimate", /^\d+$/))).toBeGreaterThan(0);
 
       const src = leaf(add, "ServerId");
-      const mv = (await p.command("MoveItems", el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", src), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", INBOX))))).tree!;
+      const mv = (
+        await p.command(
+          "MoveItems",
+          el(
+            "Move",
+            "MoveItems",
+            el("Move", "Move", el("Move", "SrcMsgId", src), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", INBOX)),
+          ),
+        )
+      ).tree!;
       expect(mv.name).toBe("MoveItems");
       expect([leaf(child(mv, "Response")!, "SrcMsgId"), leaf(child(mv, "Response")!, "Status")]).toEqual([src, "4"]);
     });
@@ -475,8 +601,10 @@ describe("the same commands in every protocol version served", () => {
 describe("FolderCreate, FolderUpdate, FolderDelete responses", () => {
   const fh = (name: string, ...kids: WbxmlElement[]) => el("FolderHierarchy", name, ...kids);
   const v = (name: string, value: string | number) => el("FolderHierarchy", name, value);
-  const create = (p: Phone, key: string, parent: string, name: string) => p.command("FolderCreate", fh("FolderCreate", v("SyncKey", key), v("ParentId", parent), v("DisplayName", name), v("Type", 12)));
-  const update = (p: Phone, key: string, id: string, parent: string, name: string) => p.command("FolderUpdate", fh("FolderUpdate", v("SyncKey", key), v("ServerId", id), v("ParentId", parent), v("DisplayName", name)));
+  const create = (p: Phone, key: string, parent: string, name: string) =>
+    p.command("FolderCreate", fh("FolderCreate", v("SyncKey", key), v("ParentId", parent), v("DisplayName", name), v("Type", 12)));
+  const update = (p: Phone, key: string, id: string, parent: string, name: string) =>
+    p.command("FolderUpdate", fh("FolderUpdate", v("SyncKey", key), v("ServerId", id), v("ParentId", parent), v("DisplayName", name)));
   const remove = (p: Phone, key: string, id: string) => p.command("FolderDelete", fh("FolderDelete", v("SyncKey", key), v("ServerId", id)));
 
   it(
@@ -502,7 +630,11 @@ describe("FolderCreate, FolderUpdate, FolderDelete responses", () => {
       const childId = leaf(childRes, "ServerId");
       let seen = (await folderSync(watcher, wkey)).tree!;
       wkey = childText(seen, "SyncKey")!;
-      const added = childrenNamed(child(seen, "Changes")!, "Add").map((a) => [childText(a, "ServerId"), childText(a, "ParentId"), childText(a, "DisplayName")]);
+      const added = childrenNamed(child(seen, "Changes")!, "Add").map((a) => [
+        childText(a, "ServerId"),
+        childText(a, "ParentId"),
+        childText(a, "DisplayName"),
+      ]);
       expect(added).toEqual([
         [parentId, "0", "Ops parent"],
         [childId, parentId, "Ops child"],
@@ -565,32 +697,59 @@ describe("ItemOperations responses", () => {
       `From: alice@example.test\r\nTo: ${IO_USER}\r\nSubject: With file\r\nMessage-ID: <${crypto.randomUUID()}@example.test>\r\nMIME-Version: 1.0\r\n` +
       `Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the file\r\n--b\r\nContent-Type: application/octet-stream\r\n` +
       `Content-Disposition: attachment; filename="f.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${BYTES.toString("base64")}\r\n--b--\r\n`;
-    const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(IO_USER)}`, { method: "POST", body: raw });
+    const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(IO_USER)}`, {
+      method: "POST",
+      body: raw,
+    });
     expect(res.status, await res.text()).toBe(200);
   }, 60_000);
 
   const io = (name: string, ...kids: (WbxmlElement | string)[]) => el("ItemOperations", name, ...kids);
   const fetchItem = (collectionId: string, serverId: string) =>
-    io("Fetch", io("Store", "Mailbox"), el("AirSync", "CollectionId", collectionId), el("AirSync", "ServerId", serverId), io("Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1))));
+    io(
+      "Fetch",
+      io("Store", "Mailbox"),
+      el("AirSync", "CollectionId", collectionId),
+      el("AirSync", "ServerId", serverId),
+      io("Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1))),
+    );
   const collectionOf = (r: PhoneResponse) => child(child(r.tree, "Collections")!, "Collection")!;
 
   async function firstItem(p: Phone): Promise<{ serverId: string; ref: string }> {
     const k0 = childText(collectionOf(await p.command("Sync", syncRequest(INBOX, "0"))), "SyncKey")!;
-    const all = await p.command("Sync", syncRequest(INBOX, k0, [el("AirSync", "Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1)))]));
+    const all = await p.command(
+      "Sync",
+      syncRequest(INBOX, k0, [el("AirSync", "Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1)))]),
+    );
     const add = child(child(collectionOf(all), "Commands")!, "Add")!;
-    return { serverId: childText(add, "ServerId")!, ref: childText(child(child(child(add, "ApplicationData")!, "Attachments")!, "Attachment")!, "FileReference")! };
+    return {
+      serverId: childText(add, "ServerId")!,
+      ref: childText(child(child(child(add, "ApplicationData")!, "Attachments")!, "Attachment")!, "FileReference")!,
+    };
   }
 
   it(
     "MS-ASCMD_R3206 MS-ASCMD_R1820 MS-ASCMD_R1821 MS-ASCMD_R1822 MS-ASCMD_R1823 MS-ASCMD_R2487 MS-ASCMD_R2488 MS-ASCMD_R2489 MS-ASCMD_R2490 MS-ASCMD_R194: " +
       "ItemOperations holds Status and one Response with a status per operation: item Fetch, attachment Fetch with Range, failed Fetch",
     async () => {
-      const p = new Phone({ baseUrl: url, user: IO_USER, password: PW, deviceId: "structIO1", deviceType: "iPhone", protocolVersion: "16.1" });
+      const p = new Phone({
+        baseUrl: url,
+        user: IO_USER,
+        password: PW,
+        deviceId: "structIO1",
+        deviceType: "iPhone",
+        protocolVersion: "16.1",
+      });
       const { serverId, ref } = await firstItem(p);
       const r = (
         await p.command(
           "ItemOperations",
-          io("ItemOperations", fetchItem(INBOX, serverId), io("Fetch", io("Store", "Mailbox"), el("AirSyncBase", "FileReference", ref), io("Options", io("Range", "0-9"))), fetchItem(INBOX, `${INBOX}:777777`)),
+          io(
+            "ItemOperations",
+            fetchItem(INBOX, serverId),
+            io("Fetch", io("Store", "Mailbox"), el("AirSyncBase", "FileReference", ref), io("Options", io("Range", "0-9"))),
+            fetchItem(INBOX, `${INBOX}:777777`),
+          ),
         )
       ).tree!;
       expect([r.ns, r.name, ...names(r)]).toEqual(["ItemOperations", "ItemOperations", "Status", "Response"]);
@@ -603,7 +762,12 @@ describe("ItemOperations responses", () => {
       // MS-ASCMD_R1379 MS-ASCMD_R1380 MS-ASCMD_R1381 MS-ASCMD_R5415 CollectionId, MS-ASCMD_R2597 MS-ASCMD_R2598 MS-ASCMD_R2599 MS-ASCMD_R2600 ServerId,
       // MS-ASCMD_R1167 MS-ASCMD_R1168 MS-ASCMD_R1169 MS-ASCMD_R1170 Class, MS-ASCMD_R2396 MS-ASCMD_R2398 MS-ASCMD_R2399 Properties: at most one each.
       expect(names(item)).toEqual(["Status", "CollectionId", "ServerId", "Class", "Properties"]);
-      expect([leaf(item, "Status", UNSIGNED), leaf(item, "CollectionId"), leaf(item, "ServerId"), leaf(item, "Class")]).toEqual(["1", INBOX, serverId, "Email"]);
+      expect([leaf(item, "Status", UNSIGNED), leaf(item, "CollectionId"), leaf(item, "ServerId"), leaf(item, "Class")]).toEqual([
+        "1",
+        INBOX,
+        serverId,
+        "Email",
+      ]);
       expect(childText(child(item, "Properties")!, "Subject", "Email")).toBe("With file");
       // MS-ASCMD_R2415 MS-ASCMD_R2416 MS-ASCMD_R2417 MS-ASCMD_R2418: one Range string; MS-ASCMD_R1462 MS-ASCMD_R1463 MS-ASCMD_R1464 MS-ASCMD_R1465: one Data string (base64 of the range).
       const props = child(file, "Properties")!;
@@ -621,11 +785,37 @@ describe("ItemOperations responses", () => {
       "operations run in the order sent: a Fetch from Deleted Items before EmptyFolderContents of it still finds the item, the one after does not " +
       "(the answers list EmptyFolderContents first, as the response schema orders them)",
     async () => {
-      const p = new Phone({ baseUrl: url, user: IO_USER, password: PW, deviceId: "structIO2", deviceType: "iPhone", protocolVersion: "16.1" });
+      const p = new Phone({
+        baseUrl: url,
+        user: IO_USER,
+        password: PW,
+        deviceId: "structIO2",
+        deviceType: "iPhone",
+        protocolVersion: "16.1",
+      });
       const { serverId } = await firstItem(p);
-      const moved = (await p.command("MoveItems", el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", serverId), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", DELETED))))).tree!;
+      const moved = (
+        await p.command(
+          "MoveItems",
+          el(
+            "Move",
+            "MoveItems",
+            el("Move", "Move", el("Move", "SrcMsgId", serverId), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", DELETED)),
+          ),
+        )
+      ).tree!;
       const inTrash = childText(child(moved, "Response")!, "DstMsgId")!;
-      const r = (await p.command("ItemOperations", io("ItemOperations", fetchItem(DELETED, inTrash), io("EmptyFolderContents", el("AirSync", "CollectionId", DELETED)), fetchItem(DELETED, inTrash)))).tree!;
+      const r = (
+        await p.command(
+          "ItemOperations",
+          io(
+            "ItemOperations",
+            fetchItem(DELETED, inTrash),
+            io("EmptyFolderContents", el("AirSync", "CollectionId", DELETED)),
+            fetchItem(DELETED, inTrash),
+          ),
+        )
+      ).tree!;
       const resp = child(r, "Response")!;
       expect(names(resp)).toEqual(["EmptyFolderContents", "Fetch", "Fetch"]);
       const [before, after] = childrenNamed(resp, "Fetch");
@@ -662,7 +852,11 @@ describe("Settings responses", () => {
       expect(leaf(r, "Status", UNSIGNED)).toBe("1");
       for (const prop of elements(r).slice(1)) expect(names(prop)[0], prop.name).toBe("Status");
       // Not an error of the request: DevicePassword fails on its own (7: recovery not enabled), the others succeed.
-      expect(elements(r).slice(1).map((e) => leaf(e, "Status", UNSIGNED))).toEqual(["1", "7", "1", "1"]);
+      expect(
+        elements(r)
+          .slice(1)
+          .map((e) => leaf(e, "Status", UNSIGNED)),
+      ).toEqual(["1", "7", "1", "1"]);
 
       // MS-ASCMD_R1755 MS-ASCMD_R1756 MS-ASCMD_R1758 MS-ASCMD_R1759 MS-ASCMD_R5854: UserInformation/Get;
       // MS-ASCMD_R733 MS-ASCMD_R1023 MS-ASCMD_R1024 MS-ASCMD_R1025 MS-ASCMD_R1026: Get/Accounts; MS-ASCMD_R713 MS-ASCMD_R998 MS-ASCMD_R999 MS-ASCMD_R1000 MS-ASCMD_R1001: Accounts/Account;
@@ -696,34 +890,84 @@ describe("folder operations and ItemOperations in every protocol version served"
   // "[In X] Protocol version V supports this [X] command/element" for FolderCreate, FolderUpdate, FolderDelete,
   // ItemOperations and the response elements each test asserts, by version.
   const SUPPORT_ROWS: Record<string, string> = {
-    "12.1": "MS-ASCMD_R6016 MS-ASCMD_R6057 MS-ASCMD_R6542 MS-ASCMD_R6581 MS-ASCMD_R6585 MS-ASCMD_R6616 MS-ASCMD_R6726 MS-ASCMD_R6983 MS-ASCMD_R7053 MS-ASCMD_R7128 MS-ASCMD_R7218 MS-ASCMD_R7222 MS-ASCMD_R7230",
-    "14.0": "MS-ASCMD_R6017 MS-ASCMD_R6058 MS-ASCMD_R6543 MS-ASCMD_R6582 MS-ASCMD_R6586 MS-ASCMD_R6617 MS-ASCMD_R6727 MS-ASCMD_R6984 MS-ASCMD_R7054 MS-ASCMD_R7129 MS-ASCMD_R7219 MS-ASCMD_R7223 MS-ASCMD_R7231",
-    "14.1": "MS-ASCMD_R6018 MS-ASCMD_R6059 MS-ASCMD_R6544 MS-ASCMD_R6583 MS-ASCMD_R6587 MS-ASCMD_R6618 MS-ASCMD_R6728 MS-ASCMD_R6985 MS-ASCMD_R7055 MS-ASCMD_R7130 MS-ASCMD_R7220 MS-ASCMD_R7224 MS-ASCMD_R7232",
-    "16.0": "MS-ASCMD_R6019 MS-ASCMD_R6019100601 MS-ASCMD_R6060 MS-ASCMD_R6545 MS-ASCMD_R6584 MS-ASCMD_R6588 MS-ASCMD_R6619 MS-ASCMD_R6729 MS-ASCMD_R6986 MS-ASCMD_R7056 MS-ASCMD_R7131 MS-ASCMD_R7221 MS-ASCMD_R7225 MS-ASCMD_R7233",
-    "16.1": "MS-ASCMD_R6060100601 MS-ASCMD_R6545100801 MS-ASCMD_R6584100801 MS-ASCMD_R6619100801 MS-ASCMD_R6729101601 MS-ASCMD_R6986101701 MS-ASCMD_R7056101801 MS-ASCMD_R7131101801 MS-ASCMD_R7221101801 MS-ASCMD_R7225101801 MS-ASCMD_R7233101801",
+    "12.1":
+      "MS-ASCMD_R6016 MS-ASCMD_R6057 MS-ASCMD_R6542 MS-ASCMD_R6581 MS-ASCMD_R6585 MS-ASCMD_R6616 MS-ASCMD_R6726 MS-ASCMD_R6983 MS-ASCMD_R7053 MS-ASCMD_R7128 MS-ASCMD_R7218 MS-ASCMD_R7222 MS-ASCMD_R7230",
+    "14.0":
+      "MS-ASCMD_R6017 MS-ASCMD_R6058 MS-ASCMD_R6543 MS-ASCMD_R6582 MS-ASCMD_R6586 MS-ASCMD_R6617 MS-ASCMD_R6727 MS-ASCMD_R6984 MS-ASCMD_R7054 MS-ASCMD_R7129 MS-ASCMD_R7219 MS-ASCMD_R7223 MS-ASCMD_R7231",
+    "14.1":
+      "MS-ASCMD_R6018 MS-ASCMD_R6059 MS-ASCMD_R6544 MS-ASCMD_R6583 MS-ASCMD_R6587 MS-ASCMD_R6618 MS-ASCMD_R6728 MS-ASCMD_R6985 MS-ASCMD_R7055 MS-ASCMD_R7130 MS-ASCMD_R7220 MS-ASCMD_R7224 MS-ASCMD_R7232",
+    "16.0":
+      "MS-ASCMD_R6019 MS-ASCMD_R6019100601 MS-ASCMD_R6060 MS-ASCMD_R6545 MS-ASCMD_R6584 MS-ASCMD_R6588 MS-ASCMD_R6619 MS-ASCMD_R6729 MS-ASCMD_R6986 MS-ASCMD_R7056 MS-ASCMD_R7131 MS-ASCMD_R7221 MS-ASCMD_R7225 MS-ASCMD_R7233",
+    "16.1":
+      "MS-ASCMD_R6060100601 MS-ASCMD_R6545100801 MS-ASCMD_R6584100801 MS-ASCMD_R6619100801 MS-ASCMD_R6729101601 MS-ASCMD_R6986101701 MS-ASCMD_R7056101801 MS-ASCMD_R7131101801 MS-ASCMD_R7221101801 MS-ASCMD_R7225101801 MS-ASCMD_R7233101801",
   };
   const fh = (name: string, ...kids: WbxmlElement[]) => el("FolderHierarchy", name, ...kids);
   const v = (name: string, value: string | number) => el("FolderHierarchy", name, value);
 
   for (const [version, ids] of Object.entries(SUPPORT_ROWS)) {
     it(`${version}: FolderCreate, FolderUpdate, FolderDelete and an ItemOperations Fetch answer with their elements (${ids.split(" ").length} support rows)`, async () => {
-      const p = new Phone({ baseUrl: url, user: USER, password: PW, deviceId: `structOpsV${version.replace(".", "")}`, deviceType: "iPhone", protocolVersion: version });
+      const p = new Phone({
+        baseUrl: url,
+        user: USER,
+        password: PW,
+        deviceId: `structOpsV${version.replace(".", "")}`,
+        deviceType: "iPhone",
+        protocolVersion: version,
+      });
       let key = childText((await folderSync(p, "0")).tree, "SyncKey")!;
-      const made = (await p.command("FolderCreate", fh("FolderCreate", v("SyncKey", key), v("ParentId", "0"), v("DisplayName", `Ops ${version}`), v("Type", 12)))).tree!;
+      const made = (
+        await p.command(
+          "FolderCreate",
+          fh("FolderCreate", v("SyncKey", key), v("ParentId", "0"), v("DisplayName", `Ops ${version}`), v("Type", 12)),
+        )
+      ).tree!;
       expect([made.name, ...names(made)]).toEqual(["FolderCreate", "Status", "SyncKey", "ServerId"]);
       expect(leaf(made, "Status")).toBe("1");
       key = leaf(made, "SyncKey");
       const id = leaf(made, "ServerId");
-      const upd = (await p.command("FolderUpdate", fh("FolderUpdate", v("SyncKey", key), v("ServerId", id), v("ParentId", "0"), v("DisplayName", `Ops ${version} renamed`)))).tree!;
+      const upd = (
+        await p.command(
+          "FolderUpdate",
+          fh("FolderUpdate", v("SyncKey", key), v("ServerId", id), v("ParentId", "0"), v("DisplayName", `Ops ${version} renamed`)),
+        )
+      ).tree!;
       expect([upd.name, ...names(upd), leaf(upd, "Status")]).toEqual(["FolderUpdate", "Status", "SyncKey", "1"]);
       key = leaf(upd, "SyncKey");
       const del = (await p.command("FolderDelete", fh("FolderDelete", v("SyncKey", key), v("ServerId", id)))).tree!;
       expect([del.name, ...names(del), leaf(del, "Status")]).toEqual(["FolderDelete", "Status", "SyncKey", "1"]);
 
       const boot = await p.command("Sync", syncRequest(INBOX, "0"));
-      const page = child(child((await p.command("Sync", syncRequest(INBOX, childText(child(child(boot.tree, "Collections")!, "Collection")!, "SyncKey")!, [el("AirSync", "WindowSize", 1)]))).tree, "Collections")!, "Collection")!;
+      const page = child(
+        child(
+          (
+            await p.command(
+              "Sync",
+              syncRequest(INBOX, childText(child(child(boot.tree, "Collections")!, "Collection")!, "SyncKey")!, [
+                el("AirSync", "WindowSize", 1),
+              ]),
+            )
+          ).tree,
+          "Collections",
+        )!,
+        "Collection",
+      )!;
       const serverId = childText(child(child(page, "Commands")!, "Add")!, "ServerId")!;
-      const io = (await p.command("ItemOperations", el("ItemOperations", "ItemOperations", el("ItemOperations", "Fetch", el("ItemOperations", "Store", "Mailbox"), el("AirSync", "CollectionId", INBOX), el("AirSync", "ServerId", serverId))))).tree!;
+      const io = (
+        await p.command(
+          "ItemOperations",
+          el(
+            "ItemOperations",
+            "ItemOperations",
+            el(
+              "ItemOperations",
+              "Fetch",
+              el("ItemOperations", "Store", "Mailbox"),
+              el("AirSync", "CollectionId", INBOX),
+              el("AirSync", "ServerId", serverId),
+            ),
+          ),
+        )
+      ).tree!;
       expect([io.name, ...names(io), leaf(io, "Status")]).toEqual(["ItemOperations", "Status", "Response", "1"]);
       const fetched = child(child(io, "Response")!, "Fetch")!;
       expect(leaf(fetched, "Status")).toBe("1");

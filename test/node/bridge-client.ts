@@ -37,7 +37,7 @@ export function setBridgeEnv(e: BridgeEnv): void {
 }
 
 function bridgeEnv(): BridgeEnv {
-  if (!env) throw new Error("setBridgeEnv() first (tests: import \"./bridge-env\")");
+  if (!env) throw new Error('setBridgeEnv() first (tests: import "./bridge-env")');
   return env;
 }
 
@@ -89,8 +89,19 @@ function basic(a: BridgeAccount): string {
 }
 
 /** One request to the account's Radicale; throws unless the status is one of `ok`. */
-export async function dav(a: BridgeAccount, method: string, url: string, body?: string, ok = [200, 201, 204, 207], headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
-  const res = await fetch(url, { method, body, headers: { Authorization: basic(a), "Content-Type": "application/xml; charset=utf-8", ...headers } });
+export async function dav(
+  a: BridgeAccount,
+  method: string,
+  url: string,
+  body?: string,
+  ok = [200, 201, 204, 207],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(url, {
+    method,
+    body,
+    headers: { Authorization: basic(a), "Content-Type": "application/xml; charset=utf-8", ...headers },
+  });
   const text = await res.text();
   if (!ok.includes(res.status)) throw new Error(`${method} ${url} → ${res.status}: ${text.slice(0, 500)}`);
   return { status: res.status, text, headers: res.headers };
@@ -117,17 +128,36 @@ export async function bridgeMailbox(a: BridgeAccount, opts: BridgeOptions = {}):
 export function admin(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { Authorization: `Bearer ${bridgeEnv().adminToken}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  return fetch(`${bridgeEnv().workerUrl}/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return fetch(`${bridgeEnv().workerUrl}/admin/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 export function bridgedPhone(a: BridgeAccount, deviceId: string, protocolVersion = "16.1", password = a.password): Phone {
-  return new Phone({ baseUrl: bridgeEnv().workerUrl, user: a.address, password, deviceId, deviceType: "iPhone", protocolVersion, userAgent: "Apple-iPhone16C1/2201.83" });
+  return new Phone({
+    baseUrl: bridgeEnv().workerUrl,
+    user: a.address,
+    password,
+    deviceId,
+    deviceType: "iPhone",
+    protocolVersion,
+    userAgent: "Apple-iPhone16C1/2201.83",
+  });
 }
 
 /** Another IMAP client on the same account (imapflow, plain on loopback). Caller logs out. */
 export async function imapClient(a: BridgeAccount): Promise<ImapFlow> {
   const s = bridgeServers();
-  const c = new ImapFlow({ host: s.imap.host, port: s.imap.port, secure: false, doSTARTTLS: false, auth: { user: a.address, pass: a.password }, logger: false });
+  const c = new ImapFlow({
+    host: s.imap.host,
+    port: s.imap.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: a.address, pass: a.password },
+    logger: false,
+  });
   await c.connect();
   return c;
 }
@@ -221,7 +251,10 @@ export interface PhoneFolder {
 }
 
 /** FolderSync from key 0 (or `key`): the folders added or updated, the ids deleted, and the new key. */
-export async function folderSync(p: Phone, key = "0"): Promise<{ key: string; folders: PhoneFolder[]; deleted: string[]; response: PhoneResponse }> {
+export async function folderSync(
+  p: Phone,
+  key = "0",
+): Promise<{ key: string; folders: PhoneFolder[]; deleted: string[]; response: PhoneResponse }> {
   const r = await p.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", key)));
   if (r.status !== 200) throw new Error(`FolderSync: HTTP ${r.status}`);
   if (status(r) !== "1") throw new Error(`FolderSync: Status ${status(r)}\n${r.xml}`);
@@ -242,7 +275,11 @@ export function folderOfType(folders: PhoneFolder[], type: number): PhoneFolder 
   return f;
 }
 
-const MAIL_OPTIONS = A("Options", A("FilterType", 0), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 4096)));
+const MAIL_OPTIONS = A(
+  "Options",
+  A("FilterType", 0),
+  el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 4096)),
+);
 
 export interface SyncedItems {
   key: string;
@@ -260,7 +297,13 @@ export async function syncAll(p: Phone, id: string, windowSize = 100, options: W
 }
 
 /** Sync from `key` until nothing more is available; an empty response (nothing changed) ends it too. */
-export async function syncMore(p: Phone, id: string, key: string, windowSize = 100, options: WbxmlElement = MAIL_OPTIONS): Promise<SyncedItems> {
+export async function syncMore(
+  p: Phone,
+  id: string,
+  key: string,
+  windowSize = 100,
+  options: WbxmlElement = MAIL_OPTIONS,
+): Promise<SyncedItems> {
   const items = new Map<string, WbxmlElement>();
   const responses: PhoneResponse[] = [];
   for (;;) {
@@ -278,7 +321,13 @@ export async function syncMore(p: Phone, id: string, key: string, windowSize = 1
 }
 
 /** One Sync round from `key` carrying the phone's own `changes` (Add/Change/Delete); the response as is. */
-export function syncWithChanges(p: Phone, id: string, key: string, changes: WbxmlElement[], extra: WbxmlElement[] = []): Promise<PhoneResponse> {
+export function syncWithChanges(
+  p: Phone,
+  id: string,
+  key: string,
+  changes: WbxmlElement[],
+  extra: WbxmlElement[] = [],
+): Promise<PhoneResponse> {
   return p.command("Sync", syncRequest(id, key, [A("GetChanges"), A("WindowSize", 100), ...extra, A("Commands", ...changes)]));
 }
 

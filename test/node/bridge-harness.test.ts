@@ -47,7 +47,10 @@ describe("bridge servers (bridge-setup.ts)", () => {
         lock.release();
       }
       expect(c.capabilities.has("METADATA")).toBe(true);
-      const special = (await c.list()).filter((m) => m.specialUse).map((m) => m.specialUse).sort();
+      const special = (await c.list())
+        .filter((m) => m.specialUse)
+        .map((m) => m.specialUse)
+        .sort();
       expect(special).toEqual(["\\Drafts", "\\Inbox", "\\Junk", "\\Sent", "\\Trash"]);
     });
     await expect(withImap({ ...a, password: "wrong" }, async () => undefined)).rejects.toThrow();

@@ -81,7 +81,10 @@ beforeAll(async () => {
 
 describe("a bridged mailbox seen by a phone", () => {
   it("wrong password → 401 with a Basic challenge; nothing of the mailbox is shown (MS-ASHTTP_R178, MS-ASHTTP_R523)", async () => {
-    const r = await bridgedPhone(account, "bridgeMailWrong", "16.1", "not the password").command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
+    const r = await bridgedPhone(account, "bridgeMailWrong", "16.1", "not the password").command(
+      "FolderSync",
+      el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")),
+    );
     expect(r.status).toBe(401);
     expect(r.headers.get("WWW-Authenticate") ?? "").toMatch(/^Basic/i);
     expect(r.tree).toBeUndefined();
@@ -93,7 +96,12 @@ describe("a bridged mailbox seen by a phone", () => {
     folderKey = fs.key;
     inbox = folderOfType(folders, 2);
     expect(inbox.name).toBe("Inbox");
-    for (const [type, name] of [[3, "Drafts"], [4, "Trash"], [5, "Sent"]] as const) expect(folderOfType(folders, type).name).toBe(name);
+    for (const [type, name] of [
+      [3, "Drafts"],
+      [4, "Trash"],
+      [5, "Sent"],
+    ] as const)
+      expect(folderOfType(folders, type).name).toBe(name);
     expect(folders.find((f) => f.name === "Junk")).toBeDefined();
     folderOfType(folders, 8);
     folderOfType(folders, 9);
@@ -112,7 +120,9 @@ describe("a bridged mailbox seen by a phone", () => {
   it("a message delivered by LMTP wakes a waiting Ping within 1 s through Dovecot's push_notification plugin (MS-ASCMD_R4235)", async () => {
     const elapsed: number[] = [];
     for (let round = 0; round < 3; round++) {
-      const answer = phone.command("Ping", pingBody(600, [[inbox.id, "Email"]]), { validate: false }).then((r) => Object.assign(r, { at: performance.now() }));
+      const answer = phone
+        .command("Ping", pingBody(600, [[inbox.id, "Email"]]), { validate: false })
+        .then((r) => Object.assign(r, { at: performance.now() }));
       expect(await within(answer, 500)).toBe("pending");
       const t0 = performance.now();
       await deliver(account, `Pushed ${round}`);
@@ -153,7 +163,9 @@ describe("a bridged mailbox seen by a phone", () => {
 
   it("flags set on the phone reach the server (Read → \\Seen)", async () => {
     const id = [...inboxItems].find(([, s]) => s === "Third")![0];
-    const r = await syncWithChanges(phone, inbox.id, inboxKey, [A("Change", A("ServerId", id), A("ApplicationData", el("Email", "Read", 1)))]);
+    const r = await syncWithChanges(phone, inbox.id, inboxKey, [
+      A("Change", A("ServerId", id), A("ApplicationData", el("Email", "Read", 1))),
+    ]);
     expect(childText(collection(r), "Status")).toBe("1");
     inboxKey = childText(collection(r), "SyncKey")!;
     const flags = await withImap(account, async (c) => {
@@ -179,13 +191,19 @@ describe("a bridged mailbox seen by a phone", () => {
     expect(await imapSubjects(account, "Trash")).toContain("First");
     // Nothing comes back to the phone about its own delete.
     const again = await inboxChanges();
-    expect(again.flatMap((x) => (x.raw.length ? commands(x, "Add") : [])).map((a) => subjectOf(child(a, "ApplicationData")))).not.toContain("First");
+    expect(again.flatMap((x) => (x.raw.length ? commands(x, "Add") : [])).map((a) => subjectOf(child(a, "ApplicationData")))).not.toContain(
+      "First",
+    );
   });
 
   it("MoveItems from the phone moves the message on the server (UID MOVE): gone from INBOX, in Junk (MS-ASCMD_R4215)", async () => {
     const [id] = [...inboxItems].find(([, s]) => s === "Pushed 0")!;
     const junk = folders.find((f) => f.name === "Junk")!;
-    const move = el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", id), el("Move", "SrcFldId", inbox.id), el("Move", "DstFldId", junk.id)));
+    const move = el(
+      "Move",
+      "MoveItems",
+      el("Move", "Move", el("Move", "SrcMsgId", id), el("Move", "SrcFldId", inbox.id), el("Move", "DstFldId", junk.id)),
+    );
     const r = await phone.command("MoveItems", move);
     const response = child(r.tree, "Response", "Move");
     expect(childText(response, "Status", "Move"), r.xml).toBe("3");
@@ -233,14 +251,20 @@ describe("a bridged mailbox seen by a phone", () => {
 
   it("folders made, renamed and deleted on the phone are made, renamed and deleted on the server (FolderCreate, FolderUpdate, FolderDelete)", async () => {
     const FH = (name: string, ...kids: (ReturnType<typeof el> | string | number)[]) => el("FolderHierarchy", name, ...kids);
-    const created = await phone.command("FolderCreate", FH("FolderCreate", FH("SyncKey", folderKey), FH("ParentId", "0"), FH("DisplayName", "From the phone"), FH("Type", 12)));
+    const created = await phone.command(
+      "FolderCreate",
+      FH("FolderCreate", FH("SyncKey", folderKey), FH("ParentId", "0"), FH("DisplayName", "From the phone"), FH("Type", 12)),
+    );
     expect(childText(created.tree, "Status"), created.xml).toBe("1");
     folderKey = childText(created.tree, "SyncKey")!;
     const id = childText(created.tree, "ServerId")!;
     const names = async () => (await withImap(account, (c) => c.list())).map((m) => m.path);
     expect(await names()).toContain("From the phone");
 
-    const renamed = await phone.command("FolderUpdate", FH("FolderUpdate", FH("SyncKey", folderKey), FH("ServerId", id), FH("ParentId", "0"), FH("DisplayName", "Renamed on the phone")));
+    const renamed = await phone.command(
+      "FolderUpdate",
+      FH("FolderUpdate", FH("SyncKey", folderKey), FH("ServerId", id), FH("ParentId", "0"), FH("DisplayName", "Renamed on the phone")),
+    );
     expect(childText(renamed.tree, "Status"), renamed.xml).toBe("1");
     folderKey = childText(renamed.tree, "SyncKey")!;
     expect(await names()).toContain("Renamed on the phone");
@@ -328,7 +352,10 @@ describe("bridging options", () => {
       const a = await newBridgeAccount(`tls-${tls}`);
       await deliver(a, `Over ${tls} TLS`);
       const s = bridgeServers();
-      const res = await bridgeMailbox(a, { imap: { host: "localhost", port: tls === "implicit" ? s.imapsPort : s.imap.port, tls }, dav: false });
+      const res = await bridgeMailbox(a, {
+        imap: { host: "localhost", port: tls === "implicit" ? s.imapsPort : s.imap.port, tls },
+        dav: false,
+      });
       expect(res.status, await res.clone().text()).toBe(201);
       const p = bridgedPhone(a, `bridgeTls${tls}`, "14.1");
       const r = await syncAll(p, folderOfType((await folderSync(p)).folders, 2).id);

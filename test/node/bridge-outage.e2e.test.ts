@@ -6,7 +6,24 @@
 import "./bridge-env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { childText, el } from "../../src/wbxml/index";
-import { A, type BridgeAccount, bridgedPhone, bridgeMailbox, bridgeServers, collection, deliver, folderOfType, folderSync, imapSubjects, newBridgeAccount, pingBody, status, syncWithChanges, withImap, within } from "./bridge-client";
+import {
+  A,
+  type BridgeAccount,
+  bridgedPhone,
+  bridgeMailbox,
+  bridgeServers,
+  collection,
+  deliver,
+  folderOfType,
+  folderSync,
+  imapSubjects,
+  newBridgeAccount,
+  pingBody,
+  status,
+  syncWithChanges,
+  withImap,
+  within,
+} from "./bridge-client";
 import { E2E_BRIDGE_POLL_SECONDS } from "./e2e-env";
 import { PhoneFolderModel } from "./bridge-phone-model";
 import type { Phone, PhoneResponse } from "./phone";
@@ -60,7 +77,10 @@ describe("the IMAP server goes away", () => {
       const key = inbox.key;
       const r = await phone.command("Sync", syncRequest(inbox.folder.id, key, [A("GetChanges")]));
       expectRetryable("Sync", r);
-      expectRetryable("FolderSync", await phone.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", inbox.folderKey))));
+      expectRetryable(
+        "FolderSync",
+        await phone.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", inbox.folderKey))),
+      );
       expect(inbox.key).toBe(key);
     } finally {
       proxy.up();
@@ -115,7 +135,7 @@ describe("the IMAP server goes away", () => {
   // (src/eas/commands/Sync.ts, `await req.mailbox.sync(typed)`); Dovecot answers so, e.g. "NO Mailbox was deleted
   // under us", when a folder's index changes under a session. Expected: retryable, or Status 8/12 if the folder
   // is gone. Marked `fails` so the suite stays green until it is fixed: it then fails and must become a plain `it`.
-  it("a NO without a response code during a Sync (Dovecot: \"Mailbox was deleted under us\") → a retryable answer, not HTTP 500", async () => {
+  it('a NO without a response code during a Sync (Dovecot: "Mailbox was deleted under us") → a retryable answer, not HTTP 500', async () => {
     expectRetryable("Sync", await syncMeetingNo("Behind a bare NO", "NO Mailbox was deleted under us (0.001 + 0.000 secs)."));
   });
 

@@ -6,7 +6,19 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { encodeTimeZone } from "../../src/eas/pim/timezone-blob";
 import { timeZoneForZone } from "../../src/eas/pim/timezone-rule";
 import { child, childText, el, type WbxmlElement } from "../../src/wbxml/index";
-import { A, type BridgeAccount, bridgedPhone, bridgeMailbox, collection, dav, davCollection, folderOfType, folderSync, newBridgeAccount, syncMore } from "./bridge-client";
+import {
+  A,
+  type BridgeAccount,
+  bridgedPhone,
+  bridgeMailbox,
+  collection,
+  dav,
+  davCollection,
+  folderOfType,
+  folderSync,
+  newBridgeAccount,
+  syncMore,
+} from "./bridge-client";
 import type { Phone } from "./phone";
 import { syncRequest } from "./sync-requests";
 
@@ -14,12 +26,23 @@ let account: BridgeAccount;
 let phone: Phone;
 const C = (name: string, ...kids: (WbxmlElement | string | number)[]) => el("Calendar", name, ...kids);
 const K = (name: string, value: string) => el("Contacts", name, value);
-const PIM_OPTIONS = A("Options", A("FilterType", 0), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 32768)));
+const PIM_OPTIONS = A(
+  "Options",
+  A("FilterType", 0),
+  el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 32768)),
+);
 
 /** Every object's text in a Radicale collection (PROPFIND Depth 1, then GET each). */
 async function davObjects(which: "calendar" | "contacts"): Promise<string[]> {
   const base = davCollection(account, which);
-  const list = await dav(account, "PROPFIND", base, `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`, [207], { Depth: "1" });
+  const list = await dav(
+    account,
+    "PROPFIND",
+    base,
+    `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`,
+    [207],
+    { Depth: "1" },
+  );
   const hrefs = [...list.text.matchAll(/<(?:\w+:)?href>([^<]+)<\/(?:\w+:)?href>/g)].map((m) => m[1]!).filter((h) => /\.(ics|vcf)$/.test(h));
   const origin = new URL(base).origin;
   return Promise.all(hrefs.map(async (h) => (await dav(account, "GET", origin + h, undefined, [200])).text));
@@ -32,8 +55,16 @@ async function syncFolder(id: string): Promise<{ key: string; items: Map<string,
   return syncMore(phone, id, childText(collection(boot), "SyncKey")!, 50, PIM_OPTIONS);
 }
 
-async function addFromPhone(folderId: string, key: string, clientId: string, data: WbxmlElement[]): Promise<{ key: string; serverId: string }> {
-  const r = await phone.command("Sync", syncRequest(folderId, key, [A("Commands", A("Add", A("ClientId", clientId), A("ApplicationData", ...data)))]));
+async function addFromPhone(
+  folderId: string,
+  key: string,
+  clientId: string,
+  data: WbxmlElement[],
+): Promise<{ key: string; serverId: string }> {
+  const r = await phone.command(
+    "Sync",
+    syncRequest(folderId, key, [A("Commands", A("Add", A("ClientId", clientId), A("ApplicationData", ...data)))]),
+  );
   const c = collection(r);
   expect(childText(c, "Status"), r.xml).toBe("1");
   const resp = child(child(c, "Responses"), "Add");
@@ -73,10 +104,22 @@ describe("calendar and contacts of a bridged mailbox (CalDAV/CardDAV on Radicale
     expect(onServer.filter((t) => t.includes("SUMMARY:Planning from the phone"))).toHaveLength(1);
 
     const ics = [
-      "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//desktop//EN", "BEGIN:VEVENT", "UID:desktop-evt-1@bridge.test", "DTSTAMP:20261201T080000Z",
-      "DTSTART:20261211T140000Z", "DTEND:20261211T150000Z", "SUMMARY:Review made on the desktop", "END:VEVENT", "END:VCALENDAR", "",
+      "BEGIN:VCALENDAR",
+      "VERSION:2.0",
+      "PRODID:-//desktop//EN",
+      "BEGIN:VEVENT",
+      "UID:desktop-evt-1@bridge.test",
+      "DTSTAMP:20261201T080000Z",
+      "DTSTART:20261211T140000Z",
+      "DTEND:20261211T150000Z",
+      "SUMMARY:Review made on the desktop",
+      "END:VEVENT",
+      "END:VCALENDAR",
+      "",
     ].join("\r\n");
-    await dav(account, "PUT", davCollection(account, "calendar") + "desktop-evt-1.ics", ics, [201], { "Content-Type": "text/calendar; charset=utf-8" });
+    await dav(account, "PUT", davCollection(account, "calendar") + "desktop-evt-1.ics", ics, [201], {
+      "Content-Type": "text/calendar; charset=utf-8",
+    });
     const down = await syncMore(phone, calendarId, key, 50, PIM_OPTIONS);
     const subjects = [...down.items.values()].map((d) => childText(d, "Subject", "Calendar"));
     expect(subjects).toEqual(["Review made on the desktop"]);
@@ -87,18 +130,40 @@ describe("calendar and contacts of a bridged mailbox (CalDAV/CardDAV on Radicale
   it("contacts sync both ways: a phone contact becomes a vCard on Radicale, a vCard put there reaches the phone", async () => {
     let { key, items } = await syncFolder(contactsId);
     expect(items.size).toBe(0);
-    key = (await addFromPhone(contactsId, key, "bridge-card-1", [K("FirstName", "Grace"), K("LastName", "Hopper"), K("FileAs", "Hopper, Grace"), K("Email1Address", "grace@navy.test")])).key;
+    key = (
+      await addFromPhone(contactsId, key, "bridge-card-1", [
+        K("FirstName", "Grace"),
+        K("LastName", "Hopper"),
+        K("FileAs", "Hopper, Grace"),
+        K("Email1Address", "grace@navy.test"),
+      ])
+    ).key;
     const cards = await davObjects("contacts");
     const grace = cards.filter((t) => t.includes("grace@navy.test"));
     expect(grace).toHaveLength(1);
     expect(grace[0]).toMatch(/\nN:Hopper;Grace;/);
 
-    const vcf = ["BEGIN:VCARD", "VERSION:3.0", "UID:desktop-card-1", "N:Lovelace;Ada;;;", "FN:Ada Lovelace", "EMAIL;TYPE=INTERNET:ada@engine.test", "END:VCARD", ""].join("\r\n");
-    await dav(account, "PUT", davCollection(account, "contacts") + "desktop-card-1.vcf", vcf, [201], { "Content-Type": "text/vcard; charset=utf-8" });
+    const vcf = [
+      "BEGIN:VCARD",
+      "VERSION:3.0",
+      "UID:desktop-card-1",
+      "N:Lovelace;Ada;;;",
+      "FN:Ada Lovelace",
+      "EMAIL;TYPE=INTERNET:ada@engine.test",
+      "END:VCARD",
+      "",
+    ].join("\r\n");
+    await dav(account, "PUT", davCollection(account, "contacts") + "desktop-card-1.vcf", vcf, [201], {
+      "Content-Type": "text/vcard; charset=utf-8",
+    });
     const down = await syncMore(phone, contactsId, key, 50, PIM_OPTIONS);
     const got = [...down.items.values()];
-    expect(got.map((d) => [childText(d, "FirstName", "Contacts"), childText(d, "LastName", "Contacts"), childText(d, "Email1Address", "Contacts")])).toEqual([
-      ["Ada", "Lovelace", expect.stringContaining("ada@engine.test")],
-    ]);
+    expect(
+      got.map((d) => [
+        childText(d, "FirstName", "Contacts"),
+        childText(d, "LastName", "Contacts"),
+        childText(d, "Email1Address", "Contacts"),
+      ]),
+    ).toEqual([["Ada", "Lovelace", expect.stringContaining("ada@engine.test")]]);
   });
 });

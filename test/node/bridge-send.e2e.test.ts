@@ -5,7 +5,20 @@ import "./bridge-env";
 import PostalMime from "postal-mime";
 import { beforeAll, describe, expect, it } from "vitest";
 import { childText, el, type WbxmlElement } from "../../src/wbxml/index";
-import { type BridgeAccount, bridgedPhone, bridgeMailbox, deliver, folderOfType, folderSync, imapSubjects, newBridgeAccount, type PhoneFolder, submitted, type SubmittedMessage, syncAll } from "./bridge-client";
+import {
+  type BridgeAccount,
+  bridgedPhone,
+  bridgeMailbox,
+  deliver,
+  folderOfType,
+  folderSync,
+  imapSubjects,
+  newBridgeAccount,
+  type PhoneFolder,
+  submitted,
+  type SubmittedMessage,
+  syncAll,
+} from "./bridge-client";
 import type { Phone } from "./phone";
 
 let account: BridgeAccount;
@@ -13,7 +26,13 @@ let phone: Phone;
 let folders: PhoneFolder[];
 
 function compose(cmd: string, mime: string, clientId: string, ...extra: WbxmlElement[]): WbxmlElement {
-  return el("ComposeMail", cmd, el("ComposeMail", "ClientId", clientId), ...extra, el("ComposeMail", "Mime", new TextEncoder().encode(mime)));
+  return el(
+    "ComposeMail",
+    cmd,
+    el("ComposeMail", "ClientId", clientId),
+    ...extra,
+    el("ComposeMail", "Mime", new TextEncoder().encode(mime)),
+  );
 }
 
 async function arrivedFor(rcpt: string, timeoutMs = 15_000): Promise<SubmittedMessage> {
@@ -53,7 +72,10 @@ describe("sending from a bridged mailbox", () => {
     const rcpt = "bob@mta.test";
     const mime = `From: ${account.address}\r\nTo: ${rcpt}\r\nSubject: RE: Question about the budget\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHere they are.\r\n`;
     const source = el("ComposeMail", "Source", el("ComposeMail", "FolderId", inbox.id), el("ComposeMail", "ItemId", itemId));
-    const r = await phone.command("SmartReply", compose("SmartReply", mime, "bridge-reply-1", source, el("ComposeMail", "SaveInSentItems")));
+    const r = await phone.command(
+      "SmartReply",
+      compose("SmartReply", mime, "bridge-reply-1", source, el("ComposeMail", "SaveInSentItems")),
+    );
     expect(r.status).toBe(200);
     expect(r.raw.byteLength, r.xml).toBe(0);
 

@@ -25,7 +25,11 @@ export interface BridgeServers {
   radicale?: { url: string; controlUrl: string; dir: string };
 }
 
-export async function startBridgeServers(opts: { workerPort: number; notifySecret: string; radicale?: boolean }): Promise<BridgeServers & { stop(): Promise<void> }> {
+export async function startBridgeServers(opts: {
+  workerPort: number;
+  notifySecret: string;
+  radicale?: boolean;
+}): Promise<BridgeServers & { stop(): Promise<void> }> {
   const host = "127.0.0.1";
   const pushUrl = oxPushUrl(opts.notifySecret, host, opts.workerPort);
   const [dovecot, radicale] = await Promise.all([

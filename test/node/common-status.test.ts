@@ -5,7 +5,27 @@ import { commonStatusResponse } from "../../src/eas/common-status";
 import { toXml } from "../../src/wbxml/index";
 import { assertValid, hasSchema } from "./validate";
 
-const COMMANDS = ["Sync", "FolderSync", "FolderCreate", "FolderDelete", "FolderUpdate", "GetItemEstimate", "ItemOperations", "MeetingResponse", "MoveItems", "Ping", "ResolveRecipients", "Search", "Find", "SendMail", "SmartForward", "SmartReply", "Settings", "ValidateCert", "Provision"];
+const COMMANDS = [
+  "Sync",
+  "FolderSync",
+  "FolderCreate",
+  "FolderDelete",
+  "FolderUpdate",
+  "GetItemEstimate",
+  "ItemOperations",
+  "MeetingResponse",
+  "MoveItems",
+  "Ping",
+  "ResolveRecipients",
+  "Search",
+  "Find",
+  "SendMail",
+  "SmartForward",
+  "SmartReply",
+  "Settings",
+  "ValidateCert",
+  "Provision",
+];
 
 it("MS-ASCMD_R4874, MS-ASCMD_R5279, MS-ASCMD_R4905, MS-ASCMD_R4908, MS-ASCMD_R4911: every command's common-status response validates", () => {
   const checked: string[] = [];

@@ -38,7 +38,10 @@ describe("test Dovecot (test/servers/dovecot.ts)", () => {
       } finally {
         lock.release();
       }
-      const special = (await client.list()).filter((m) => m.specialUse).map((m) => `${m.path}=${m.specialUse}`).sort();
+      const special = (await client.list())
+        .filter((m) => m.specialUse)
+        .map((m) => `${m.path}=${m.specialUse}`)
+        .sort();
       expect(special).toEqual(["Drafts=\\Drafts", "INBOX=\\Inbox", "Junk=\\Junk", "Sent=\\Sent", "Trash=\\Trash"]);
     } finally {
       await client.logout();

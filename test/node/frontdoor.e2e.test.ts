@@ -96,7 +96,8 @@ describe("lockout", () => {
   it("five wrong passwords lock the account; then even the right one gets 401", async () => {
     const right = phone({ user: LOCKED.address, password: LOCKED.password });
     expect((await right.command("Nonsense", null)).status).toBe(501);
-    for (let i = 0; i < 5; i++) expect((await phone({ user: LOCKED.address, password: `guess${i}` }).command("Nonsense", null)).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await phone({ user: LOCKED.address, password: `guess${i}` }).command("Nonsense", null)).status).toBe(401);
     expect((await right.command("Nonsense", null)).status).toBe(401);
   });
 });

@@ -29,7 +29,13 @@ export default async function setup(project: TestProject) {
   const server = await startDevServer({
     port: await e2eWorkerPort(),
     persistTo,
-    vars: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, NOTIFY_SECRET: E2E_NOTIFY_SECRET, DEMO_SEED: "false", BRIDGE_POLL_SECONDS: E2E_BRIDGE_POLL_SECONDS, ...smtpVars },
+    vars: {
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      NOTIFY_SECRET: E2E_NOTIFY_SECRET,
+      DEMO_SEED: "false",
+      BRIDGE_POLL_SECONDS: E2E_BRIDGE_POLL_SECONDS,
+      ...smtpVars,
+    },
   }).catch(async (err: unknown) => {
     await sink.stop();
     throw err;

@@ -24,9 +24,13 @@ function phone(user: string, deviceId: string, protocolVersion: string, deviceTy
 }
 
 const PROVISION_INITIAL = (info = "") =>
-  fromXml(`<Provision xmlns="Provision" xmlns:settings="Settings">${info}<Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
+  fromXml(
+    `<Provision xmlns="Provision" xmlns:settings="Settings">${info}<Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`,
+  );
 const PROVISION_ACK = (key: string, status = 1) =>
-  fromXml(`<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>${key}</PolicyKey><Status>${status}</Status></Policy></Policies></Provision>`);
+  fromXml(
+    `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>${key}</PolicyKey><Status>${status}</Status></Policy></Policies></Provision>`,
+  );
 const SETTINGS_USER = fromXml(`<Settings xmlns="Settings"><UserInformation><Get/></UserInformation></Settings>`);
 const text = (r: PhoneResponse, name: string) => new RegExp(`<(?:\\w+:)?${name}>([^<]*)</`).exec(r.xml ?? "")?.[1];
 
@@ -44,13 +48,28 @@ async function provision(p: Phone, info = ""): Promise<{ initial: PhoneResponse;
 
 beforeAll(async () => {
   for (const address of [PLAIN, STRICT]) expect((await admin("POST", "/mailboxes", { address, password: PW })).status).toBe(201);
-  expect((await admin("PATCH", `/mailboxes/${STRICT}/policy`, { devicePasswordEnabled: true, minDevicePasswordLength: 6, maxInactivityTimeDeviceLock: 900, maxDevicePasswordFailedAttempts: 8, requireDeviceEncryption: true })).status).toBe(200);
+  expect(
+    (
+      await admin("PATCH", `/mailboxes/${STRICT}/policy`, {
+        devicePasswordEnabled: true,
+        minDevicePasswordLength: 6,
+        maxInactivityTimeDeviceLock: 900,
+        maxDevicePasswordFailedAttempts: 8,
+        requireDeviceEncryption: true,
+      })
+    ).status,
+  ).toBe(200);
 });
 
 describe("Autodiscover (responses validated against the Autodiscover XSDs)", () => {
   const body = (email: string, schema = MOBILESYNC) =>
     `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"><Request><EMailAddress>${email}</EMailAddress><AcceptableResponseSchema>${schema}</AcceptableResponseSchema></Request></Autodiscover>`;
-  const post = (path: string, xml: string) => fetch(`${url}${path}`, { method: "POST", headers: { Authorization: phone(PLAIN, "x", "14.1").authorization(), "Content-Type": "text/xml" }, body: xml });
+  const post = (path: string, xml: string) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { Authorization: phone(PLAIN, "x", "14.1").authorization(), "Content-Type": "text/xml" },
+      body: xml,
+    });
 
   it("the demo address gets the ActiveSync URL, on any case of the path", async () => {
     for (const path of ["/autodiscover/autodiscover.xml", "/Autodiscover/Autodiscover.xml"]) {
@@ -64,7 +83,10 @@ describe("Autodiscover (responses validated against the Autodiscover XSDs)", () 
   });
 
   it("Outlook's schema → ErrorCode 601, malformed → 600, both schema-valid; no credentials → 401", async () => {
-    let res = await post("/autodiscover/autodiscover.xml", body(PLAIN, "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"));
+    let res = await post(
+      "/autodiscover/autodiscover.xml",
+      body(PLAIN, "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"),
+    );
     let xml = await res.text();
     assertValid("Autodiscover", xml);
     expect(xml).toContain("<ErrorCode>601</ErrorCode>");
@@ -85,13 +107,22 @@ describe("Autodiscover (responses validated against the Autodiscover XSDs)", () 
 describe("Provision", () => {
   it("default policy, 16.1: an iPhone provisions (both phases) and nothing is enforced — MS-ASPROV_R310, MS-ASPROV_R605", async () => {
     const p = phone(PLAIN, "e2eIphone161", "16.1");
-    const { initial, ack } = await provision(p, `<settings:DeviceInformation><settings:Set><settings:Model>iPhone16,1</settings:Model><settings:OS>iOS 18.1</settings:OS><settings:FriendlyName>Demo iPhone</settings:FriendlyName></settings:Set></settings:DeviceInformation>`);
+    const { initial, ack } = await provision(
+      p,
+      `<settings:DeviceInformation><settings:Set><settings:Model>iPhone16,1</settings:Model><settings:OS>iOS 18.1</settings:OS><settings:FriendlyName>Demo iPhone</settings:FriendlyName></settings:Set></settings:DeviceInformation>`,
+    );
     expect(initial.xml).toContain("<DevicePasswordEnabled>0</DevicePasswordEnabled>");
     expect(ack.xml).not.toContain("EASProvisionDoc");
     const s = await p.command("Settings", SETTINGS_USER);
     expect(text(s, "Status")).toBe("1");
     const dev = (await (await admin("GET", `/mailboxes/${PLAIN}/devices/e2eIphone161`)).json()) as Record<string, any>;
-    expect(dev).toMatchObject({ model: "iPhone16,1", os: "iOS 18.1", friendly_name: "Demo iPhone", protocol_version: "16.1", policy: { state: "provisioned" } });
+    expect(dev).toMatchObject({
+      model: "iPhone16,1",
+      os: "iOS 18.1",
+      friendly_name: "Demo iPhone",
+      protocol_version: "16.1",
+      policy: { state: "provisioned" },
+    });
   });
 
   it("enforced policy, 12.1: HTTP 449 until provisioned — MS-ASCMD_R7564, MS-ASCMD_R7566", async () => {
@@ -134,9 +165,14 @@ describe("device control", () => {
     expect(text(await p.command("Settings", SETTINGS_USER), "Status")).toBe("140");
     const directive = await p.command("Provision", PROVISION_INITIAL());
     expect(directive.xml).toMatch(/<Status>1<\/Status>\s*<RemoteWipe\/>/);
-    const ack = await p.command("Provision", fromXml(`<Provision xmlns="Provision"><RemoteWipe><Status>1</Status></RemoteWipe></Provision>`));
+    const ack = await p.command(
+      "Provision",
+      fromXml(`<Provision xmlns="Provision"><RemoteWipe><Status>1</Status></RemoteWipe></Provision>`),
+    );
     expect(ack.xml).toContain("<RemoteWipe/>");
-    const dev = (await (await admin("GET", `/mailboxes/${PLAIN}/devices/e2eLost`)).json()) as { wipe: { state: string; ack_status: number } };
+    const dev = (await (await admin("GET", `/mailboxes/${PLAIN}/devices/e2eLost`)).json()) as {
+      wipe: { state: string; ack_status: number };
+    };
     expect(dev.wipe).toMatchObject({ state: "acknowledged", ack_status: 1 });
   });
 
@@ -146,7 +182,10 @@ describe("device control", () => {
     expect((await admin("POST", `/mailboxes/${PLAIN}/devices/e2eByod/wipe`, { account_only: true })).status).toBe(202);
     const directive = await p.command("Provision", PROVISION_INITIAL());
     expect(directive.xml).toContain("<AccountOnlyRemoteWipe/>");
-    await p.command("Provision", fromXml(`<Provision xmlns="Provision"><AccountOnlyRemoteWipe><Status>1</Status></AccountOnlyRemoteWipe></Provision>`));
+    await p.command(
+      "Provision",
+      fromXml(`<Provision xmlns="Provision"><AccountOnlyRemoteWipe><Status>1</Status></AccountOnlyRemoteWipe></Provision>`),
+    );
     const dev = (await (await admin("GET", `/mailboxes/${PLAIN}/devices/e2eByod`)).json()) as { wipe: { state: string } };
     expect(dev.wipe.state).toBe("account-only-acknowledged");
   });
@@ -154,7 +193,9 @@ describe("device control", () => {
   it("an admin blocks the device and its next request is refused (129 / 403) — MS-ASCMD_R4874", async () => {
     const p = phone(PLAIN, "e2eBlocked", "14.1");
     expect(text(await p.command("Settings", SETTINGS_USER), "Status")).toBe("1");
-    expect((await admin("POST", `/mailboxes/${PLAIN}/device-rules`, { kind: "device-id", pattern: "e2eBlocked", access: "blocked" })).status).toBe(201);
+    expect(
+      (await admin("POST", `/mailboxes/${PLAIN}/device-rules`, { kind: "device-id", pattern: "e2eBlocked", access: "blocked" })).status,
+    ).toBe(201);
     const refused = await p.command("Settings", SETTINGS_USER);
     expect(refused.xml).toMatch(/<Settings xmlns="Settings">\s*<Status>129<\/Status>\s*<\/Settings>/);
     p.config.protocolVersion = "12.1";
@@ -167,11 +208,18 @@ describe("Settings (responses validated)", () => {
     const p = phone(PLAIN, "e2eSettings", "16.1");
     const set = await p.command(
       "Settings",
-      fromXml(`<Settings xmlns="Settings"><Oof><Set><OofState>1</OofState><OofMessage><AppliesToInternal/><Enabled>1</Enabled><ReplyMessage>Away</ReplyMessage><BodyType>Text</BodyType></OofMessage><OofMessage><AppliesToExternalKnown/><Enabled>0</Enabled></OofMessage></Set></Oof><DeviceInformation><Set><Model>Pixel</Model><OS>Android 15</OS></Set></DeviceInformation></Settings>`),
+      fromXml(
+        `<Settings xmlns="Settings"><Oof><Set><OofState>1</OofState><OofMessage><AppliesToInternal/><Enabled>1</Enabled><ReplyMessage>Away</ReplyMessage><BodyType>Text</BodyType></OofMessage><OofMessage><AppliesToExternalKnown/><Enabled>0</Enabled></OofMessage></Set></Oof><DeviceInformation><Set><Model>Pixel</Model><OS>Android 15</OS></Set></DeviceInformation></Settings>`,
+      ),
     );
     expect(set.xml).toMatch(/<Oof>\s*<Status>1<\/Status>/);
     expect(set.xml).toMatch(/<DeviceInformation>\s*<Status>1<\/Status>/);
-    const get = await p.command("Settings", fromXml(`<Settings xmlns="Settings"><Oof><Get><BodyType>Text</BodyType></Get></Oof><UserInformation><Get/></UserInformation><RightsManagementInformation><Get/></RightsManagementInformation><DevicePassword><Set><Password>1234</Password></Set></DevicePassword></Settings>`));
+    const get = await p.command(
+      "Settings",
+      fromXml(
+        `<Settings xmlns="Settings"><Oof><Get><BodyType>Text</BodyType></Get></Oof><UserInformation><Get/></UserInformation><RightsManagementInformation><Get/></RightsManagementInformation><DevicePassword><Set><Password>1234</Password></Set></DevicePassword></Settings>`,
+      ),
+    );
     expect(get.xml).toMatch(/<OofState>1<\/OofState>/);
     expect(get.xml).toMatch(/<ReplyMessage>Away<\/ReplyMessage>/);
     expect(get.xml).toContain("<PrimarySmtpAddress>onboard-plain@example.test</PrimarySmtpAddress>");

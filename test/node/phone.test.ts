@@ -34,7 +34,15 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 function phone(extra: Partial<ConstructorParameters<typeof Phone>[0]> = {}) {
-  return new Phone({ baseUrl, user: "ann@example.test", password: "pä:ss", deviceId: "annDevice1", deviceType: "Android", protocolVersion: "14.1", ...extra });
+  return new Phone({
+    baseUrl,
+    user: "ann@example.test",
+    password: "pä:ss",
+    deviceId: "annDevice1",
+    deviceType: "Android",
+    protocolVersion: "14.1",
+    ...extra,
+  });
 }
 
 const folderSync = el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0"));
@@ -52,7 +60,11 @@ it("plain query: headers, Basic credentials (UTF-8) and a WBXML body; the respon
   const req = seen.at(-1)!;
   expect(req.method).toBe("POST");
   expect(parseEasQuery(req.url.split("?")[1])).toMatchObject({
-    form: "plain", cmd: "FolderSync", user: "ann@example.test", deviceId: "annDevice1", deviceType: "Android",
+    form: "plain",
+    cmd: "FolderSync",
+    user: "ann@example.test",
+    deviceId: "annDevice1",
+    deviceType: "Android",
   });
   expect(req.headers["ms-asprotocolversion"]).toBe("14.1");
   expect(req.headers["x-ms-policykey"]).toBe("123");
@@ -75,8 +87,15 @@ it("MS-ASHTTP_R408, MS-ASHTTP_R160: base64 query carries version, policy key, pa
   });
   const req = seen.at(-1)!;
   expect(parseEasQuery(req.url.split("?")[1])).toMatchObject({
-    form: "base64", cmd: "SmartReply", protocolVersion: "16.1", deviceId: "annDevice1", deviceType: "Android",
-    policyKey: "3897326716", user: "ann@example.test", locale: 0x0409, acceptMultiPart: false,
+    form: "base64",
+    cmd: "SmartReply",
+    protocolVersion: "16.1",
+    deviceId: "annDevice1",
+    deviceType: "Android",
+    policyKey: "3897326716",
+    user: "ann@example.test",
+    locale: 0x0409,
+    acceptMultiPart: false,
     params: { ItemId: "5:1", CollectionId: "5", SaveInSent: "T" },
   });
   expect(req.headers["ms-asprotocolversion"]).toBeUndefined();

@@ -63,7 +63,8 @@ export function parseMultipart(raw: Uint8Array): Uint8Array[] {
   for (let i = 0; i < count; i++) {
     const offset = view.getInt32(4 + i * 8, true);
     const length = view.getInt32(8 + i * 8, true);
-    if (offset < 4 + count * 8 || length < 0 || offset + length > raw.length) throw new Error(`multipart response: part ${i} out of bounds`);
+    if (offset < 4 + count * 8 || length < 0 || offset + length > raw.length)
+      throw new Error(`multipart response: part ${i} out of bounds`);
     parts.push(raw.subarray(offset, offset + length));
   }
   return parts;

@@ -17,7 +17,11 @@ const USER = "pim-e2e@example.test";
 const PW = "pim e2e password";
 
 async function admin(method: string, file: string, body?: string, type = "text/plain") {
-  const res = await fetch(`${url}/admin/v1/mailboxes/${encodeURIComponent(USER)}/${file}`, { method, headers: { authorization: `Bearer ${adminToken}`, "content-type": type }, body });
+  const res = await fetch(`${url}/admin/v1/mailboxes/${encodeURIComponent(USER)}/${file}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": type },
+    body,
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -25,7 +29,11 @@ const coll = (r: PhoneResponse) => child(child(r.tree, "Collections"), "Collecti
 const commands = (r: PhoneResponse, op: string) => childrenNamed(child(coll(r), "Commands"), op);
 const A = (name: string, ...kids: (WbxmlElement | string | number | false | undefined)[]) => el("AirSync", name, ...kids);
 const C = (name: string, ...kids: (WbxmlElement | string | number)[]) => el("Calendar", name, ...kids);
-const options = A("Options", A("FilterType", 0), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 32768)));
+const options = A(
+  "Options",
+  A("FilterType", 0),
+  el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 32768)),
+);
 
 /** Sync a collection to the end from SyncKey 0; returns the key and every Add's ServerId → ApplicationData. */
 async function syncAll(p: Phone, id: string, supported?: WbxmlElement): Promise<{ key: string; items: Map<string, WbxmlElement> }> {
@@ -53,12 +61,30 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("PIM on the phone", () => {
-  const iphone = new Phone({ baseUrl: url, user: USER, password: PW, deviceId: "pimIphone161", deviceType: "iPhone", protocolVersion: "16.1", userAgent: "Apple-iPhone/2001.1" });
-  const android = new Phone({ baseUrl: url, user: USER, password: PW, deviceId: "pimAndroid141", deviceType: "Android", protocolVersion: "14.1", userAgent: "Android-Mail/2024" });
+  const iphone = new Phone({
+    baseUrl: url,
+    user: USER,
+    password: PW,
+    deviceId: "pimIphone161",
+    deviceType: "iPhone",
+    protocolVersion: "16.1",
+    userAgent: "Apple-iPhone/2001.1",
+  });
+  const android = new Phone({
+    baseUrl: url,
+    user: USER,
+    password: PW,
+    deviceId: "pimAndroid141",
+    deviceType: "Android",
+    protocolVersion: "14.1",
+    userAgent: "Android-Mail/2024",
+  });
 
   it("FolderSync shows Calendar (8), Contacts (9), Tasks (7) and Notes (10)", async () => {
     const fs = await iphone.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
-    folders = new Map(childrenNamed(child(fs.tree, "Changes"), "Add").map((a) => [Number(childText(a, "Type")), childText(a, "ServerId")!]));
+    folders = new Map(
+      childrenNamed(child(fs.tree, "Changes"), "Add").map((a) => [Number(childText(a, "Type")), childText(a, "ServerId")!]),
+    );
     for (const t of [7, 8, 9, 10]) expect(folders.get(t), `folder type ${t}`).toBeDefined();
   });
 
@@ -99,7 +125,10 @@ describe("PIM on the phone", () => {
     const exc = childrenNamed(child(standup[1], "Exceptions", "Calendar"), "Exception", "Calendar");
     const moved = exc.find((e) => !child(e, "Deleted", "Calendar"))!;
     const movedId = childText(moved, "InstanceId", "AirSyncBase")!;
-    const del = await iphone.command("Sync", syncRequest(cal, key3, [A("Commands", A("Delete", A("ServerId", standup[0]), el("AirSyncBase", "InstanceId", movedId)))]));
+    const del = await iphone.command(
+      "Sync",
+      syncRequest(cal, key3, [A("Commands", A("Delete", A("ServerId", standup[0]), el("AirSyncBase", "InstanceId", movedId)))]),
+    );
     expect(childText(coll(del), "Status")).toBe("1");
     key3 = childText(coll(del), "SyncKey")!;
 
@@ -117,13 +146,44 @@ describe("PIM on the phone", () => {
     expect(change).toHaveLength(1);
     expect(childText(child(change[0], "ApplicationData"), "Subject", "Calendar")).toBe("Call with New York (moved room)");
 
-    const estimate = await iphone.command("GetItemEstimate", el("GetItemEstimate", "GetItemEstimate", el("GetItemEstimate", "Collections", el("GetItemEstimate", "Collection", el("AirSync", "SyncKey", childText(coll(down), "SyncKey")!), el("GetItemEstimate", "CollectionId", cal), options))));
+    const estimate = await iphone.command(
+      "GetItemEstimate",
+      el(
+        "GetItemEstimate",
+        "GetItemEstimate",
+        el(
+          "GetItemEstimate",
+          "Collections",
+          el(
+            "GetItemEstimate",
+            "Collection",
+            el("AirSync", "SyncKey", childText(coll(down), "SyncKey")!),
+            el("GetItemEstimate", "CollectionId", cal),
+            options,
+          ),
+        ),
+      ),
+    );
     expect(childText(child(child(estimate.tree, "Response"), "Collection"), "Estimate")).toBe("0");
   });
 
   it("a 14.1 phone edits a contact's name with a Supported list: photo, third work phone, labels and birthday stay (anchors §3 row 15)", async () => {
     const contacts = folders.get(9)!;
-    const supported = A("Supported", ...["FirstName", "LastName", "MiddleName", "FileAs", "BusinessPhoneNumber", "Business2PhoneNumber", "MobilePhoneNumber", "Email1Address", "Email2Address", "Email3Address"].map((n) => el("Contacts", n)));
+    const supported = A(
+      "Supported",
+      ...[
+        "FirstName",
+        "LastName",
+        "MiddleName",
+        "FileAs",
+        "BusinessPhoneNumber",
+        "Business2PhoneNumber",
+        "MobilePhoneNumber",
+        "Email1Address",
+        "Email2Address",
+        "Email3Address",
+      ].map((n) => el("Contacts", n)),
+    );
     const { key, items } = await syncAll(android, contacts, supported);
     expect(items.size).toBe(3);
     const [adaId, ada] = [...items.entries()].find(([, d]) => childText(d, "LastName", "Contacts") === "Lovelace")!;
@@ -132,7 +192,17 @@ describe("PIM on the phone", () => {
     const change = A(
       "Change",
       A("ServerId", adaId),
-      A("ApplicationData", el("Contacts", "FirstName", "Augusta Ada"), el("Contacts", "LastName", "King"), el("Contacts", "FileAs", "King, Augusta Ada"), el("Contacts", "BusinessPhoneNumber", childText(ada, "BusinessPhoneNumber", "Contacts")!), el("Contacts", "Business2PhoneNumber", childText(ada, "Business2PhoneNumber", "Contacts")!), el("Contacts", "MobilePhoneNumber", childText(ada, "MobilePhoneNumber", "Contacts")!), el("Contacts", "Email1Address", childText(ada, "Email1Address", "Contacts")!), el("Contacts", "Email2Address", childText(ada, "Email2Address", "Contacts")!)),
+      A(
+        "ApplicationData",
+        el("Contacts", "FirstName", "Augusta Ada"),
+        el("Contacts", "LastName", "King"),
+        el("Contacts", "FileAs", "King, Augusta Ada"),
+        el("Contacts", "BusinessPhoneNumber", childText(ada, "BusinessPhoneNumber", "Contacts")!),
+        el("Contacts", "Business2PhoneNumber", childText(ada, "Business2PhoneNumber", "Contacts")!),
+        el("Contacts", "MobilePhoneNumber", childText(ada, "MobilePhoneNumber", "Contacts")!),
+        el("Contacts", "Email1Address", childText(ada, "Email1Address", "Contacts")!),
+        el("Contacts", "Email2Address", childText(ada, "Email2Address", "Contacts")!),
+      ),
     );
     const r = await android.command("Sync", syncRequest(contacts, key, [A("Commands", change)]));
     expect(childText(coll(r), "Status")).toBe("1");
@@ -142,13 +212,25 @@ describe("PIM on the phone", () => {
     const card = vcf.split("END:VCARD").find((c) => c.includes("demo-ada@"))!;
     expect(card).toContain("N:King;Augusta Ada;");
     expect(card).toContain("FN:King\\, Augusta Ada");
-    for (const kept of ["+44 20 7946 0003", "X-ABLABEL:LAB", "ITEM2.X-ABLABEL:WEEKEND", "PHOTO", "St James", "NOTE:Wrote the first published algorithm."]) expect(card.toUpperCase()).toContain(kept.toUpperCase());
+    for (const kept of [
+      "+44 20 7946 0003",
+      "X-ABLABEL:LAB",
+      "ITEM2.X-ABLABEL:WEEKEND",
+      "PHOTO",
+      "St James",
+      "NOTE:Wrote the first published algorithm.",
+    ])
+      expect(card.toUpperCase()).toContain(kept.toUpperCase());
     expect(card).toMatch(/BDAY[^:]*:1815-?12-?10/);
 
     // ItemOperations Fetch of the card (MS-ASCMD 2.2.1.10): the same properties as Sync, Class Contacts.
     const fetched = await android.command(
       "ItemOperations",
-      el("ItemOperations", "ItemOperations", el("ItemOperations", "Fetch", el("ItemOperations", "Store", "Mailbox"), A("CollectionId", contacts), A("ServerId", adaId))),
+      el(
+        "ItemOperations",
+        "ItemOperations",
+        el("ItemOperations", "Fetch", el("ItemOperations", "Store", "Mailbox"), A("CollectionId", contacts), A("ServerId", adaId)),
+      ),
     );
     const fetch = child(child(fetched.tree, "Response"), "Fetch")!;
     expect(childText(fetch, "Status")).toBe("1");
@@ -166,21 +248,49 @@ describe("PIM on the phone", () => {
 
   it("an iMIP invitation mailed in shows as a meeting request (14.1 and 16.1), sits tentative in the calendar; accepting it updates the calendar", async () => {
     const ics = [
-      "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Organizer//EN", "METHOD:REQUEST", "BEGIN:VEVENT",
-      "UID:e2e-meeting@organizer.example", "SEQUENCE:0", "DTSTAMP:20261120T100000Z",
-      "DTSTART;TZID=America/New_York:20261207T100000", "DTEND;TZID=America/New_York:20261207T110000",
-      "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4", "SUMMARY:Weekly sync with NY", "LOCATION:Zoom",
+      "BEGIN:VCALENDAR",
+      "VERSION:2.0",
+      "PRODID:-//Organizer//EN",
+      "METHOD:REQUEST",
+      "BEGIN:VEVENT",
+      "UID:e2e-meeting@organizer.example",
+      "SEQUENCE:0",
+      "DTSTAMP:20261120T100000Z",
+      "DTSTART;TZID=America/New_York:20261207T100000",
+      "DTEND;TZID=America/New_York:20261207T110000",
+      "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4",
+      "SUMMARY:Weekly sync with NY",
+      "LOCATION:Zoom",
       "ORGANIZER;CN=Olga:mailto:olga@organizer.example",
       `ATTENDEE;CN=Me;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:${USER}`,
-      "END:VEVENT", "END:VCALENDAR", "",
+      "END:VEVENT",
+      "END:VCALENDAR",
+      "",
     ].join("\r\n");
     const mime = [
-      "From: Olga <olga@organizer.example>", `To: ${USER}`, "Subject: Invitation: Weekly sync with NY",
-      `Date: ${new Date().toUTCString()}`, `Message-ID: <${crypto.randomUUID()}@organizer.example>`, "MIME-Version: 1.0",
-      'Content-Type: multipart/mixed; boundary="b"', "", "--b", "Content-Type: text/plain", "", "Join us.",
-      "--b", "Content-Type: text/calendar; charset=utf-8; method=REQUEST", "", ics, "--b--", "",
+      "From: Olga <olga@organizer.example>",
+      `To: ${USER}`,
+      "Subject: Invitation: Weekly sync with NY",
+      `Date: ${new Date().toUTCString()}`,
+      `Message-ID: <${crypto.randomUUID()}@organizer.example>`,
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="b"',
+      "",
+      "--b",
+      "Content-Type: text/plain",
+      "",
+      "Join us.",
+      "--b",
+      "Content-Type: text/calendar; charset=utf-8; method=REQUEST",
+      "",
+      ics,
+      "--b--",
+      "",
     ].join("\r\n");
-    const res = await fetch(`${url}/cdn-cgi/handler/email?from=olga@organizer.example&to=${encodeURIComponent(USER)}`, { method: "POST", body: mime });
+    const res = await fetch(`${url}/cdn-cgi/handler/email?from=olga@organizer.example&to=${encodeURIComponent(USER)}`, {
+      method: "POST",
+      body: mime,
+    });
     expect(res.status, await res.text()).toBe(200);
 
     let requestId = "";
@@ -198,7 +308,17 @@ describe("PIM on the phone", () => {
     expect(cal).toContain("UID:e2e-meeting@organizer.example");
     expect(cal).toContain("X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE");
 
-    const answer = el("MeetingResponse", "MeetingResponse", el("MeetingResponse", "Request", el("MeetingResponse", "UserResponse", 1), el("MeetingResponse", "CollectionId", "1"), el("MeetingResponse", "RequestId", requestId)));
+    const answer = el(
+      "MeetingResponse",
+      "MeetingResponse",
+      el(
+        "MeetingResponse",
+        "Request",
+        el("MeetingResponse", "UserResponse", 1),
+        el("MeetingResponse", "CollectionId", "1"),
+        el("MeetingResponse", "RequestId", requestId),
+      ),
+    );
     for (let i = 0; i < 2; i++) {
       const r = await android.command("MeetingResponse", answer);
       expect(childText(child(r.tree, "Result"), "Status")).toBe("1");
@@ -213,7 +333,10 @@ describe("PIM on the phone", () => {
     const { seedDemo } = await import("../../scripts/seed-demo.mjs");
     const address = `seed-${Date.now()}@example.test`;
     expect((await seedDemo(url, { adminToken, address, password: "seed pw" })).created).toBe(true);
-    const get = (file: string) => fetch(`${url}/admin/v1/mailboxes/${encodeURIComponent(address)}/${file}`, { headers: { authorization: `Bearer ${adminToken}` } }).then((r) => r.text());
+    const get = (file: string) =>
+      fetch(`${url}/admin/v1/mailboxes/${encodeURIComponent(address)}/${file}`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      }).then((r) => r.text());
     expect((await get("calendar.ics")).match(/BEGIN:VEVENT/g)).toHaveLength(6);
     expect((await get("contacts.vcf")).match(/BEGIN:VCARD/g)).toHaveLength(3);
   });

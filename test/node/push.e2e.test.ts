@@ -14,7 +14,15 @@ const PASSWORD = "push e2e password";
 const NOTIFY_SECRET = "e2e-notify-secret"; // global-setup.ts
 
 const phone = (deviceId: string) =>
-  new Phone({ baseUrl: url, user: USER, password: PASSWORD, deviceId, deviceType: "iPhone", protocolVersion: "14.1", userAgent: "Apple-iPhone9C1/1402.100" });
+  new Phone({
+    baseUrl: url,
+    user: USER,
+    password: PASSWORD,
+    deviceId,
+    deviceType: "iPhone",
+    protocolVersion: "14.1",
+    userAgent: "Apple-iPhone9C1/1402.100",
+  });
 
 function pingBody(heartbeat: number, folders: [string, string][]): WbxmlElement {
   return el(
@@ -45,7 +53,11 @@ async function notify(body: object): Promise<Response> {
   const ts = Math.floor(Date.now() / 1000);
   return fetch(`${url}/notify/v1`, {
     method: "POST",
-    headers: { "content-type": "application/json", "X-Notify-Timestamp": String(ts), "X-Notify-Signature": await signNotify(NOTIFY_SECRET, ts, raw) },
+    headers: {
+      "content-type": "application/json",
+      "X-Notify-Timestamp": String(ts),
+      "X-Notify-Signature": await signNotify(NOTIFY_SECRET, ts, raw),
+    },
     body: raw,
   });
 }
@@ -82,7 +94,15 @@ describe("push under wrangler dev", () => {
     // every round must still answer correctly and within a second.
     const elapsed: number[] = [];
     for (let round = 0; round < 3; round++) {
-      const { answer } = await park("e2ePush1", round === 0 ? pingBody(600, [["1", "Email"], ["6", "Calendar"]]) : null);
+      const { answer } = await park(
+        "e2ePush1",
+        round === 0
+          ? pingBody(600, [
+              ["1", "Email"],
+              ["6", "Calendar"],
+            ])
+          : null,
+      );
       const t0 = performance.now();
       const d = await deliver(USER);
       const r = (await answer) as PhoneResponse & { at: number };

@@ -50,7 +50,13 @@ function message(from: string, to: string, subject: string, body: string, attach
 }
 
 function compose(cmd: string, mime: string, clientId: string, ...extra: WbxmlElement[]): WbxmlElement {
-  return el("ComposeMail", cmd, el("ComposeMail", "ClientId", clientId), ...extra, el("ComposeMail", "Mime", new TextEncoder().encode(mime)));
+  return el(
+    "ComposeMail",
+    cmd,
+    el("ComposeMail", "ClientId", clientId),
+    ...extra,
+    el("ComposeMail", "Mime", new TextEncoder().encode(mime)),
+  );
 }
 
 function source(folderId: string, itemId: string): WbxmlElement {
@@ -71,7 +77,10 @@ describe("SendMail over HTTP", () => {
   it("14.1 ComposeMail to an outside address: empty 200, relayed over SMTP From the user (MS-ASCMD_R463, MS-ASCMD_R448)", async () => {
     const a = await account("out");
     const rcpt = `bob-${run}@remote.test`;
-    const res = await phone(a).command("SendMail", compose("SendMail", message("Whoever <x@elsewhere.test>", rcpt, "out 14.1", "Hi Bob"), `c1-${run}`));
+    const res = await phone(a).command(
+      "SendMail",
+      compose("SendMail", message("Whoever <x@elsewhere.test>", rcpt, "out 14.1", "Hi Bob"), `c1-${run}`),
+    );
     expect(res.status).toBe(200);
     expect(res.raw.byteLength).toBe(0);
     const got = await arrivedFor(rcpt);
@@ -85,11 +94,20 @@ describe("SendMail over HTTP", () => {
     const a = await account("old");
     const p = phone(a, "12.1");
     const r1 = `carl-${run}@remote.test`;
-    const plain = await p.command("SendMail", null, { rawBody: message(a.address, r1, "12.1 plain", "old phone"), contentType: "message/rfc822", params: { SaveInSent: "T" } });
+    const plain = await p.command("SendMail", null, {
+      rawBody: message(a.address, r1, "12.1 plain", "old phone"),
+      contentType: "message/rfc822",
+      params: { SaveInSent: "T" },
+    });
     expect(plain.status).toBe(200);
     expect(plain.raw.byteLength).toBe(0);
     const r2 = `cora-${run}@remote.test`;
-    const b64 = await p.command("SendMail", null, { rawBody: message(a.address, r2, "12.1 base64", "old phone"), contentType: "message/rfc822", base64Query: true, params: { SaveInSent: "T" } });
+    const b64 = await p.command("SendMail", null, {
+      rawBody: message(a.address, r2, "12.1 base64", "old phone"),
+      contentType: "message/rfc822",
+      base64Query: true,
+      params: { SaveInSent: "T" },
+    });
     expect(b64.status).toBe(200);
     expect((await PostalMime.parse((await arrivedFor(r1)).text)).subject).toBe("12.1 plain");
     expect((await PostalMime.parse((await arrivedFor(r2)).text)).subject).toBe("12.1 base64");
@@ -126,14 +144,20 @@ describe("local delivery, Sent Items, SmartReply and SmartForward over HTTP", ()
   it("a mail to a local account lands in its Inbox (item 1), which it can SmartForward with the attachment (MS-ASCMD_R545)", async () => {
     const a = await account("amy");
     const b = await account("ben");
-    const sent = await phone(a).command("SendMail", compose("SendMail", message(a.address, b.address, "numbers", "See attached.", true), `l1-${run}`));
+    const sent = await phone(a).command(
+      "SendMail",
+      compose("SendMail", message(a.address, b.address, "numbers", "See attached.", true), `l1-${run}`),
+    );
     expect(sent.status).toBe(200);
     expect(sent.raw.byteLength).toBe(0);
     const outside = `fwd-${run}@remote.test`;
     // Ben's Inbox has exactly this message as item 1 once local delivery has run (the alarm fires at once).
     let fwd: Awaited<ReturnType<Phone["command"]>> | undefined;
     for (let i = 0; i < 50; i++) {
-      fwd = await phone(b).command("SmartForward", compose("SmartForward", message(b.address, outside, "FW: numbers", "From Ben."), `f1-${run}-${i}`, source(INBOX, "1")));
+      fwd = await phone(b).command(
+        "SmartForward",
+        compose("SmartForward", message(b.address, outside, "FW: numbers", "From Ben."), `f1-${run}-${i}`, source(INBOX, "1")),
+      );
       if (fwd.raw.byteLength === 0 || statusOf(fwd.tree) !== "150") break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -148,10 +172,26 @@ describe("local delivery, Sent Items, SmartReply and SmartForward over HTTP", ()
   it("SaveInSentItems puts the copy in Sent Items (item 1 of a new mailbox), and SmartReply quotes it (MS-ASCMD_R580)", async () => {
     const a = await account("sue");
     const first = `tom-${run}@remote.test`;
-    expect((await phone(a).command("SendMail", compose("SendMail", message(a.address, first, "agenda", "Item one: budget."), `s1-${run}`, el("ComposeMail", "SaveInSentItems")))).status).toBe(200);
+    expect(
+      (
+        await phone(a).command(
+          "SendMail",
+          compose("SendMail", message(a.address, first, "agenda", "Item one: budget."), `s1-${run}`, el("ComposeMail", "SaveInSentItems")),
+        )
+      ).status,
+    ).toBe(200);
     await arrivedFor(first);
     const second = `tom2-${run}@remote.test`;
-    const reply = await phone(a).command("SmartReply", compose("SmartReply", message(a.address, second, "RE: agenda", "Adding item two."), `s2-${run}`, source(SENT_ITEMS, "1"), el("ComposeMail", "SaveInSentItems")));
+    const reply = await phone(a).command(
+      "SmartReply",
+      compose(
+        "SmartReply",
+        message(a.address, second, "RE: agenda", "Adding item two."),
+        `s2-${run}`,
+        source(SENT_ITEMS, "1"),
+        el("ComposeMail", "SaveInSentItems"),
+      ),
+    );
     expect(reply.status).toBe(200);
     expect(reply.raw.byteLength).toBe(0);
     const parsed = await PostalMime.parse((await arrivedFor(second)).text);
@@ -160,7 +200,10 @@ describe("local delivery, Sent Items, SmartReply and SmartForward over HTTP", ()
 
   it("SmartReply to an item that does not exist: Status 150, validated (MS-ASCMD_R4930)", async () => {
     const a = await account("nix");
-    const res = await phone(a).command("SmartReply", compose("SmartReply", message(a.address, `x-${run}@remote.test`, "RE: ?", "?"), `n1-${run}`, source(INBOX, "424242")));
+    const res = await phone(a).command(
+      "SmartReply",
+      compose("SmartReply", message(a.address, `x-${run}@remote.test`, "RE: ?", "?"), `n1-${run}`, source(INBOX, "424242")),
+    );
     expect(res.status).toBe(200);
     expect(res.tree).toMatchObject({ ns: "ComposeMail", name: "SmartReply" });
     expect(statusOf(res.tree)).toBe("150");
@@ -204,7 +247,13 @@ describe("every protocol version", () => {
   it("an unparsable InstanceId: Status 104 (MS-ASCMD_R541, MS-ASCMD_R578)", async () => {
     const a = await account("instance");
     for (const cmd of ["SmartReply", "SmartForward"]) {
-      const src = el("ComposeMail", "Source", el("ComposeMail", "FolderId", INBOX), el("ComposeMail", "ItemId", "1"), el("ComposeMail", "InstanceId", "not a date"));
+      const src = el(
+        "ComposeMail",
+        "Source",
+        el("ComposeMail", "FolderId", INBOX),
+        el("ComposeMail", "ItemId", "1"),
+        el("ComposeMail", "InstanceId", "not a date"),
+      );
       const res = await phone(a).command(cmd, compose(cmd, message(a.address, `i-${run}@remote.test`, "x", "x"), `i-${cmd}-${run}`, src));
       expect([cmd, statusOf(res.tree)]).toEqual([cmd, "104"]);
     }

@@ -10,9 +10,35 @@ import { childText, decodeWbxml, encodeWbxml, toXml, type WbxmlElement } from ".
 const VALIDATE = path.resolve(import.meta.dirname, "../../../shared/conformance/validate");
 const validate = (cmd: string, xml: string) => execFileSync(VALIDATE, [cmd, "-"], { input: xml, encoding: "utf8" }).trim();
 
-const state = (status: MailboxSubscriptionState["status"]): MailboxSubscriptionState => ({ subscriptionId: "sub_1", status, reason: "eligibility", version: 3, updatedAt: 0 });
+const state = (status: MailboxSubscriptionState["status"]): MailboxSubscriptionState => ({
+  subscriptionId: "sub_1",
+  status,
+  reason: "eligibility",
+  version: 3,
+  updatedAt: 0,
+});
 
-const COMMANDS = ["Sync", "FolderSync", "FolderCreate", "FolderDelete", "FolderUpdate", "GetItemEstimate", "MoveItems", "Ping", "Provision", "ItemOperations", "Search", "Settings", "SendMail", "SmartReply", "SmartForward", "ResolveRecipients", "ValidateCert", "Find", "MeetingResponse"];
+const COMMANDS = [
+  "Sync",
+  "FolderSync",
+  "FolderCreate",
+  "FolderDelete",
+  "FolderUpdate",
+  "GetItemEstimate",
+  "MoveItems",
+  "Ping",
+  "Provision",
+  "ItemOperations",
+  "Search",
+  "Settings",
+  "SendMail",
+  "SmartReply",
+  "SmartForward",
+  "ResolveRecipients",
+  "ValidateCert",
+  "Find",
+  "MeetingResponse",
+];
 
 describe("refusal of a suspended, expired or ended subscription", () => {
   for (const cmd of COMMANDS) {
@@ -28,8 +54,14 @@ describe("refusal of a suspended, expired or ended subscription", () => {
 
   it("MS-ASHTTP_R180: protocol 12.1 and 2.5: HTTP 403 (user not enabled for ActiveSync); commands without a WBXML answer (GetAttachment): 403", () => {
     expect(subscriptionRefusal({ cmd: "Sync", protocolVersion: "12.1" }, state("expired"))).toMatchObject({ kind: "http", status: 403 });
-    expect(subscriptionRefusal({ cmd: "FolderSync", protocolVersion: "2.5" }, state("terminated"))).toMatchObject({ kind: "http", status: 403 });
-    expect(subscriptionRefusal({ cmd: "GetAttachment", protocolVersion: "14.1" }, state("suspended"))).toMatchObject({ kind: "http", status: 403 });
+    expect(subscriptionRefusal({ cmd: "FolderSync", protocolVersion: "2.5" }, state("terminated"))).toMatchObject({
+      kind: "http",
+      status: 403,
+    });
+    expect(subscriptionRefusal({ cmd: "GetAttachment", protocolVersion: "14.1" }, state("suspended"))).toMatchObject({
+      kind: "http",
+      status: 403,
+    });
   });
 
   it("lets active and grace through, and mailboxes without any subscription state", () => {

@@ -76,7 +76,12 @@ async function sweep() {
 }
 
 const pingBody = (): WbxmlElement =>
-  el("Ping", "Ping", el("Ping", "HeartbeatInterval", 300), el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", "1"), el("Ping", "Class", "Email"))));
+  el(
+    "Ping",
+    "Ping",
+    el("Ping", "HeartbeatInterval", 300),
+    el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", "1"), el("Ping", "Class", "Email"))),
+  );
 
 async function settled<T>(p: Promise<T>, ms: number): Promise<T | "pending"> {
   let t: NodeJS.Timeout | undefined;
@@ -87,16 +92,31 @@ async function settled<T>(p: Promise<T>, ms: number): Promise<T | "pending"> {
 
 it("subscribe, pay, four ok; MX changed → suspended, Ping ended, device refused; MX back → active and syncing; all audited", async () => {
   expect((await admin("POST", "/mailboxes", { address: USER, password: PASSWORD })).status).toBe(201);
-  const created = await admin("POST", "/subscriptions", { mailbox: USER, customer: { kind: "consumer", name: "Alice", email: "alice.home@example.org" } });
+  const created = await admin("POST", "/subscriptions", {
+    mailbox: USER,
+    customer: { kind: "consumer", name: "Alice", email: "alice.home@example.org" },
+  });
   expect(created.status).toBe(201);
   expect(created.json.status).toBe("pending_payment");
   const id = created.json.id as string;
   const paid = await admin("POST", `/subscriptions/${id}/payments`, { amount: 2400, currency: "EUR", reference: "card-0001" });
   expect(paid.json.status).toBe("active");
   const check = await admin("POST", `/subscriptions/${id}/eligibility-check`);
-  expect(Object.fromEntries(Object.entries(check.json.conditions).map(([k, v]) => [k, (v as { status: string }).status]))).toEqual({ domain_held: "ok", address_exists: "ok", provider_dns: "ok", mx_pop3: "ok" });
+  expect(Object.fromEntries(Object.entries(check.json.conditions).map(([k, v]) => [k, (v as { status: string }).status]))).toEqual({
+    domain_held: "ok",
+    address_exists: "ok",
+    provider_dns: "ok",
+    mx_pop3: "ok",
+  });
 
-  const phone = new Phone({ baseUrl: server.url, user: USER, password: PASSWORD, deviceId: "e2eSubsPhone", deviceType: "iPhone", protocolVersion: "14.1" });
+  const phone = new Phone({
+    baseUrl: server.url,
+    user: USER,
+    password: PASSWORD,
+    deviceId: "e2eSubsPhone",
+    deviceType: "iPhone",
+    protocolVersion: "14.1",
+  });
   const parked = phone.command("Ping", pingBody());
   expect(await settled(parked, 1500)).toBe("pending");
 
@@ -117,7 +137,9 @@ it("subscribe, pay, four ok; MX changed → suspended, Ping ended, device refuse
   expect(suspended.json.eligibility.mx_pop3.status).toBe("lost");
   expect(JSON.stringify(suspended.json.eligibility.mx_pop3.evidence)).toContain("mx.elsewhere.test");
   expect(suspended.json.suspensions[0]).toMatchObject({ reason: "eligibility", lifted_at: null });
-  expect((await admin("GET", `/notifications?state=queued&subscription=${id}`)).json.notifications.map((n: { kind: string }) => n.kind)).toContain("suspension");
+  expect(
+    (await admin("GET", `/notifications?state=queued&subscription=${id}`)).json.notifications.map((n: { kind: string }) => n.kind),
+  ).toContain("suspension");
 
   compliant();
   const run2 = await sweep();
@@ -138,20 +160,43 @@ it("subscribe, pay, four ok; MX changed → suspended, Ping ended, device refuse
 
   const audit = await admin("GET", `/audit?subject=${encodeURIComponent(`subscription:${id}`)}`);
   const actions = audit.json.entries.map((e: { action: string }) => e.action);
-  expect(actions).toEqual(expect.arrayContaining(["subscription.created", "invoice.issued", "payment.confirmed", "subscription.pay", "eligibility.checked", "subscription.suspend", "suspension.lifted", "subscription.resume"]));
+  expect(actions).toEqual(
+    expect.arrayContaining([
+      "subscription.created",
+      "invoice.issued",
+      "payment.confirmed",
+      "subscription.pay",
+      "eligibility.checked",
+      "subscription.suspend",
+      "suspension.lifted",
+      "subscription.resume",
+    ]),
+  );
 }, 60_000);
 
 it("a consumer withdraws on day 3 and the refund is recorded", async () => {
   const address = `bob@${DOMAIN}`;
   expect((await admin("POST", "/mailboxes", { address, password: "bob pw" })).status).toBe(201);
   const ordered = new Date(Date.now() - 3 * DAY).toISOString();
-  const s = await admin("POST", "/subscriptions", { mailbox: address, customer: { kind: "consumer", name: "Bob", email: "bob@example.org" }, ordered_at: ordered, start_before_withdrawal_end: true });
-  await admin("POST", `/subscriptions/${s.json.id}/payments`, { amount: 2400, currency: "EUR", reference: "card-0002", received_at: ordered });
+  const s = await admin("POST", "/subscriptions", {
+    mailbox: address,
+    customer: { kind: "consumer", name: "Bob", email: "bob@example.org" },
+    ordered_at: ordered,
+    start_before_withdrawal_end: true,
+  });
+  await admin("POST", `/subscriptions/${s.json.id}/payments`, {
+    amount: 2400,
+    currency: "EUR",
+    reference: "card-0002",
+    received_at: ordered,
+  });
   const w = await admin("POST", `/subscriptions/${s.json.id}/withdraw`);
   expect(w.status).toBe(200);
   expect(w.json.status).toBe("withdrawn");
   expect(w.json.refunds[0].amount).toBe(2400 - w.json.refunds[0].computation.usedCents);
   expect(w.json.refunds[0].computation.usedCents).toBeGreaterThan(0);
   const audit = await admin("GET", `/audit?subject=${encodeURIComponent(`subscription:${s.json.id}`)}`);
-  expect(audit.json.entries.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(["subscription.withdraw", "refund.recorded"]));
+  expect(audit.json.entries.map((e: { action: string }) => e.action)).toEqual(
+    expect.arrayContaining(["subscription.withdraw", "refund.recorded"]),
+  );
 });

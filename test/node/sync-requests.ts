@@ -6,6 +6,10 @@ export function syncRequest(collectionId: string, key: string, extra: (WbxmlElem
   return el(
     "AirSync",
     "Sync",
-    el("AirSync", "Collections", el("AirSync", "Collection", el("AirSync", "SyncKey", key), el("AirSync", "CollectionId", collectionId), ...extra)),
+    el(
+      "AirSync",
+      "Collections",
+      el("AirSync", "Collection", el("AirSync", "SyncKey", key), el("AirSync", "CollectionId", collectionId), ...extra),
+    ),
   );
 }

@@ -19,7 +19,6 @@ const INBOX = "1";
 const persistTo = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-restart-"));
 let server: { url: string; stop: () => Promise<void> } | undefined;
 
-
 async function start(): Promise<string> {
   server = await startDevServer({ port: await freePort(), persistTo, vars: { DEMO_SEED: "false" } });
   return server!.url;
@@ -44,7 +43,8 @@ describe("a restart of the Worker", () => {
     let url = await start();
     await insertAccount(persistTo, USER, PW);
     for (let i = 0; i < 5; i++) await deliver(url, `before ${i}`);
-    const phone = (u: string) => new Phone({ baseUrl: u, user: USER, password: PW, deviceId: "restart1", deviceType: "iPhone", protocolVersion: "14.1" });
+    const phone = (u: string) =>
+      new Phone({ baseUrl: u, user: USER, password: PW, deviceId: "restart1", deviceType: "iPhone", protocolVersion: "14.1" });
     let p = phone(url);
     const fs = await p.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
     const hierKey = childText(fs.tree, "SyncKey")!;
@@ -52,7 +52,12 @@ describe("a restart of the Worker", () => {
     const first = await p.command("Sync", syncRequest(INBOX, k1));
     expect(adds(first)).toHaveLength(5);
     const k2 = childText(coll(first), "SyncKey")!;
-    const markRead = el("AirSync", "Change", el("AirSync", "ServerId", adds(first)[0]), el("AirSync", "ApplicationData", el("Email", "Read", "1")));
+    const markRead = el(
+      "AirSync",
+      "Change",
+      el("AirSync", "ServerId", adds(first)[0]),
+      el("AirSync", "ApplicationData", el("Email", "Read", "1")),
+    );
     const read = await p.command("Sync", syncRequest(INBOX, k2, [el("AirSync", "Commands", markRead)]));
     const k3 = childText(coll(read), "SyncKey")!;
 
@@ -71,7 +76,14 @@ describe("a restart of the Worker", () => {
     const retry = await p.command("Sync", syncRequest(INBOX, k3));
     expect(adds(retry)).toEqual(adds(after));
 
-    const other = new Phone({ baseUrl: url, user: USER, password: PW, deviceId: "restart2", deviceType: "iPhone", protocolVersion: "14.1" });
+    const other = new Phone({
+      baseUrl: url,
+      user: USER,
+      password: PW,
+      deviceId: "restart2",
+      deviceType: "iPhone",
+      protocolVersion: "14.1",
+    });
     const ok = childText(coll(await other.command("Sync", syncRequest(INBOX, "0"))), "SyncKey")!;
     const all = await other.command("Sync", syncRequest(INBOX, ok));
     const data = childrenNamed(child(coll(all), "Commands"), "Add").map((a) => child(a, "ApplicationData")!);

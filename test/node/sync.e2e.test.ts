@@ -30,12 +30,23 @@ function mime(subject: string, withAttachment = false): string {
 }
 
 async function deliver(raw: string): Promise<void> {
-  const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(USER)}`, { method: "POST", body: raw });
+  const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(USER)}`, {
+    method: "POST",
+    body: raw,
+  });
   expect(res.status, await res.text()).toBe(200);
 }
 
 const phone = (deviceId = "e2eSync1") =>
-  new Phone({ baseUrl: url, user: USER, password: PW, deviceId, deviceType: "iPhone", protocolVersion: "16.1", userAgent: "Apple-iPhone/2001.1" });
+  new Phone({
+    baseUrl: url,
+    user: USER,
+    password: PW,
+    deviceId,
+    deviceType: "iPhone",
+    protocolVersion: "16.1",
+    userAgent: "Apple-iPhone/2001.1",
+  });
 
 const syncBody = syncRequest;
 
@@ -64,7 +75,18 @@ describe("a phone session over HTTP", () => {
         "Sync",
         syncBody(INBOX, key, [
           el("AirSync", "WindowSize", 3),
-          el("AirSync", "Options", el("AirSync", "MIMESupport", 0), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 2), el("AirSyncBase", "TruncationSize", 1024), el("AirSyncBase", "Preview", 100))),
+          el(
+            "AirSync",
+            "Options",
+            el("AirSync", "MIMESupport", 0),
+            el(
+              "AirSyncBase",
+              "BodyPreference",
+              el("AirSyncBase", "Type", 2),
+              el("AirSyncBase", "TruncationSize", 1024),
+              el("AirSyncBase", "Preview", 100),
+            ),
+          ),
         ]),
       );
       received.push(...ids(r, "Add"));
@@ -87,7 +109,16 @@ describe("a phone session over HTTP", () => {
           "AirSync",
           "Commands",
           el("AirSync", "Change", el("AirSync", "ServerId", toRead), el("AirSync", "ApplicationData", el("Email", "Read", "1"))),
-          el("AirSync", "Change", el("AirSync", "ServerId", toFlag), el("AirSync", "ApplicationData", el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up")))),
+          el(
+            "AirSync",
+            "Change",
+            el("AirSync", "ServerId", toFlag),
+            el(
+              "AirSync",
+              "ApplicationData",
+              el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up")),
+            ),
+          ),
           el("AirSync", "Delete", el("AirSync", "ServerId", toDelete)),
         ),
       ]),
@@ -97,7 +128,11 @@ describe("a phone session over HTTP", () => {
 
     const moved = await p.command(
       "MoveItems",
-      el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", toMove), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", DELETED))),
+      el(
+        "Move",
+        "MoveItems",
+        el("Move", "Move", el("Move", "SrcMsgId", toMove), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", DELETED)),
+      ),
     );
     expect(childText(child(moved.tree, "Response"), "Status")).toBe("3");
 
@@ -118,7 +153,13 @@ describe("a phone session over HTTP", () => {
     const fetchBody = el(
       "ItemOperations",
       "ItemOperations",
-      el("ItemOperations", "Fetch", el("ItemOperations", "Store", "Mailbox"), el("AirSyncBase", "FileReference", ref), el("ItemOperations", "Options", el("ItemOperations", "Range", "1000-1999"))),
+      el(
+        "ItemOperations",
+        "Fetch",
+        el("ItemOperations", "Store", "Mailbox"),
+        el("AirSyncBase", "FileReference", ref),
+        el("ItemOperations", "Options", el("ItemOperations", "Range", "1000-1999")),
+      ),
     );
     const got = await p.command("ItemOperations", fetchBody);
     const props = child(child(child(got.tree, "Response"), "Fetch"), "Properties");
@@ -150,31 +191,79 @@ describe("a phone session over HTTP", () => {
 
   it("GetItemEstimate and FolderCreate/FolderUpdate/FolderDelete answer valid responses", async () => {
     const p = phone("e2eFolders");
-    const key0 = childText((await p.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")))).tree, "SyncKey")!;
+    const key0 = childText(
+      (await p.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")))).tree,
+      "SyncKey",
+    )!;
     const created = await p.command(
       "FolderCreate",
-      el("FolderHierarchy", "FolderCreate", el("FolderHierarchy", "SyncKey", key0), el("FolderHierarchy", "ParentId", "0"), el("FolderHierarchy", "DisplayName", "Trips"), el("FolderHierarchy", "Type", 12)),
+      el(
+        "FolderHierarchy",
+        "FolderCreate",
+        el("FolderHierarchy", "SyncKey", key0),
+        el("FolderHierarchy", "ParentId", "0"),
+        el("FolderHierarchy", "DisplayName", "Trips"),
+        el("FolderHierarchy", "Type", 12),
+      ),
     );
     expect(childText(created.tree, "Status")).toBe("1");
     const dup = await p.command(
       "FolderCreate",
-      el("FolderHierarchy", "FolderCreate", el("FolderHierarchy", "SyncKey", childText(created.tree, "SyncKey")!), el("FolderHierarchy", "ParentId", "0"), el("FolderHierarchy", "DisplayName", "Trips"), el("FolderHierarchy", "Type", 12)),
+      el(
+        "FolderHierarchy",
+        "FolderCreate",
+        el("FolderHierarchy", "SyncKey", childText(created.tree, "SyncKey")!),
+        el("FolderHierarchy", "ParentId", "0"),
+        el("FolderHierarchy", "DisplayName", "Trips"),
+        el("FolderHierarchy", "Type", 12),
+      ),
     );
     expect(childText(dup.tree, "Status")).toBe("2"); // MS-ASCMD 2.2.3.177.3: already exists
     const id = childText(created.tree, "ServerId")!;
     const upd = await p.command(
       "FolderUpdate",
-      el("FolderHierarchy", "FolderUpdate", el("FolderHierarchy", "SyncKey", childText(created.tree, "SyncKey")!), el("FolderHierarchy", "ServerId", id), el("FolderHierarchy", "ParentId", "0"), el("FolderHierarchy", "DisplayName", "Trips 2027")),
+      el(
+        "FolderHierarchy",
+        "FolderUpdate",
+        el("FolderHierarchy", "SyncKey", childText(created.tree, "SyncKey")!),
+        el("FolderHierarchy", "ServerId", id),
+        el("FolderHierarchy", "ParentId", "0"),
+        el("FolderHierarchy", "DisplayName", "Trips 2027"),
+      ),
     );
     expect(childText(upd.tree, "Status")).toBe("1");
-    const delInbox = await p.command("FolderDelete", el("FolderHierarchy", "FolderDelete", el("FolderHierarchy", "SyncKey", childText(upd.tree, "SyncKey")!), el("FolderHierarchy", "ServerId", INBOX)));
+    const delInbox = await p.command(
+      "FolderDelete",
+      el(
+        "FolderHierarchy",
+        "FolderDelete",
+        el("FolderHierarchy", "SyncKey", childText(upd.tree, "SyncKey")!),
+        el("FolderHierarchy", "ServerId", INBOX),
+      ),
+    );
     expect(childText(delInbox.tree, "Status")).toBe("3"); // a special folder
-    const del = await p.command("FolderDelete", el("FolderHierarchy", "FolderDelete", el("FolderHierarchy", "SyncKey", childText(upd.tree, "SyncKey")!), el("FolderHierarchy", "ServerId", id)));
+    const del = await p.command(
+      "FolderDelete",
+      el(
+        "FolderHierarchy",
+        "FolderDelete",
+        el("FolderHierarchy", "SyncKey", childText(upd.tree, "SyncKey")!),
+        el("FolderHierarchy", "ServerId", id),
+      ),
+    );
     expect(childText(del.tree, "Status")).toBe("1");
 
     const est = await p.command(
       "GetItemEstimate",
-      el("GetItemEstimate", "GetItemEstimate", el("GetItemEstimate", "Collections", el("GetItemEstimate", "Collection", el("AirSync", "SyncKey", "0"), el("GetItemEstimate", "CollectionId", INBOX)))),
+      el(
+        "GetItemEstimate",
+        "GetItemEstimate",
+        el(
+          "GetItemEstimate",
+          "Collections",
+          el("GetItemEstimate", "Collection", el("AirSync", "SyncKey", "0"), el("GetItemEstimate", "CollectionId", INBOX)),
+        ),
+      ),
     );
     expect(childText(child(est.tree, "Response"), "Status")).toBe("3");
   });
@@ -185,7 +274,10 @@ describe("a phone session over HTTP", () => {
     const corpus = demoMessages({ now: Date.now() }) as { name: string; raw: Uint8Array }[];
     let delivered = 0;
     for (const m of corpus) {
-      const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(user)}`, { method: "POST", body: m.raw });
+      const res = await fetch(`${url}/cdn-cgi/handler/email?from=alice@example.test&to=${encodeURIComponent(user)}`, {
+        method: "POST",
+        body: m.raw,
+      });
       const text = await res.text();
       // wrangler dev's local email simulator parses the message in Node before the Worker sees it and
       // refuses charsets Node cannot decode (UTF-7, x-unknown): those cannot take this route locally (the
@@ -200,7 +292,15 @@ describe("a phone session over HTTP", () => {
     expect(delivered).toBeGreaterThan(corpus.length / 2);
     const prefs = {
       plain: [el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 500))],
-      html: [el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 2), el("AirSyncBase", "TruncationSize", 100000), el("AirSyncBase", "Preview", 255))],
+      html: [
+        el(
+          "AirSyncBase",
+          "BodyPreference",
+          el("AirSyncBase", "Type", 2),
+          el("AirSyncBase", "TruncationSize", 100000),
+          el("AirSyncBase", "Preview", 255),
+        ),
+      ],
       mime: [el("AirSync", "MIMESupport", 2), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 4))],
     };
     for (const [name, options] of Object.entries(prefs)) {
@@ -218,4 +318,3 @@ describe("a phone session over HTTP", () => {
     }
   }, 120_000);
 });
-

@@ -12,7 +12,12 @@ let commands: Set<string> | undefined;
 export function schemaCommands(): Set<string> {
   if (!commands) {
     const out = execFileSync(VALIDATE, ["--list"], { encoding: "utf8" });
-    commands = new Set(out.split("\n").map((l) => l.trim().split(/\s+/)[0]).filter(Boolean));
+    commands = new Set(
+      out
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/)[0])
+        .filter(Boolean),
+    );
   }
   return commands;
 }
@@ -25,5 +30,6 @@ export function hasSchema(command: string): boolean {
 export function assertValid(command: string, xml: string): void {
   const r = spawnSync(VALIDATE, [command, "-"], { input: xml, encoding: "utf8" });
   if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${command} response fails the XSD (validate exit ${r.status}):\n${r.stdout}${r.stderr}\n--- response ---\n${xml}`);
+  if (r.status !== 0)
+    throw new Error(`${command} response fails the XSD (validate exit ${r.status}):\n${r.stdout}${r.stderr}\n--- response ---\n${xml}`);
 }

@@ -19,7 +19,11 @@ function npmWbxml(args: string[], input?: Uint8Array | string) {
 
 // The same script without npm's start-up cost, for the many-case checks.
 function wbxml(args: string[], input?: Uint8Array | string) {
-  const r = spawnSync(path.join(REPO_ROOT, "node_modules/.bin/tsx"), ["scripts/wbxml.ts", ...args], { cwd: REPO_ROOT, input, maxBuffer: 64 << 20 });
+  const r = spawnSync(path.join(REPO_ROOT, "node_modules/.bin/tsx"), ["scripts/wbxml.ts", ...args], {
+    cwd: REPO_ROOT,
+    input,
+    maxBuffer: 64 << 20,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
@@ -105,10 +109,25 @@ describe("wbxml script", () => {
   const bad: [string, string[], Uint8Array | string, string][] = [
     ["truncated WBXML", ["decode"], fromHex("03 01 6a 00 45 03 61"), "wbxml decode: unterminated inline string (byte offset 5)"],
     ["an attribute token", ["decode"], fromHex("03 01 6a 00 c5 01"), "wbxml decode: attributes are not used by EAS (byte offset 4)"],
-    ["XML that is not EAS", ["encode"], '<Sync xmlns="AirSync">\n  <Nope/>\n</Sync>', "wbxml encode: unknown tag <Nope> in namespace AirSync (byte offset 25)"],
+    [
+      "XML that is not EAS",
+      ["encode"],
+      '<Sync xmlns="AirSync">\n  <Nope/>\n</Sync>',
+      "wbxml encode: unknown tag <Nope> in namespace AirSync (byte offset 25)",
+    ],
     // Offsets count bytes, not characters: "é" is two bytes.
-    ["an error after non-ASCII text", ["encode"], '<Subject xmlns="Email">é</Subject', "wbxml encode: expected > to close the end tag (byte offset 34)"],
-    ["XML that is not UTF-8", ["encode"], Buffer.from([...Buffer.from('<Subject xmlns="Email">'), 0xe9, ...Buffer.from("</Subject>")]), "wbxml encode: input is not UTF-8 (byte offset 23)"],
+    [
+      "an error after non-ASCII text",
+      ["encode"],
+      '<Subject xmlns="Email">é</Subject',
+      "wbxml encode: expected > to close the end tag (byte offset 34)",
+    ],
+    [
+      "XML that is not UTF-8",
+      ["encode"],
+      Buffer.from([...Buffer.from('<Subject xmlns="Email">'), 0xe9, ...Buffer.from("</Subject>")]),
+      "wbxml encode: input is not UTF-8 (byte offset 23)",
+    ],
   ];
   for (const [what, args, input, line] of bad) {
     it(`reports ${what} in one line, exit status 1`, () => {

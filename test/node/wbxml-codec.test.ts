@@ -1,16 +1,7 @@
 // The binary codec and the XML form: round trips over the fixture corpus (every code page), and the WBXML rules
 // of [MS-ASWBXML] §2.1.3 (inline strings, opaque data, code pages; no string tables, entities, PIs, attributes).
 import { describe, expect, it } from "vitest";
-import {
-  CODE_PAGES,
-  decodeWbxml,
-  el,
-  encodeWbxml,
-  fromXml,
-  toXml,
-  WbxmlError,
-  type WbxmlElement,
-} from "../../src/wbxml";
+import { CODE_PAGES, decodeWbxml, el, encodeWbxml, fromXml, toXml, WbxmlError, type WbxmlElement } from "../../src/wbxml";
 import { fromHex, mergeText, readFixtures, toHex, walk } from "./wbxml-helpers";
 
 const fixtures = readFixtures();
@@ -95,7 +86,14 @@ describe("round trips over the corpus", () => {
 
 describe("encoding rules", () => {
   it("writes empty elements without the content bit, and switches pages only when needed", () => {
-    const tree = el("AirSync", "Sync", el("AirSync", "Partial"), el("AirSyncBase", "Type", "1"), el("AirSyncBase", "Type", "2"), el("AirSync", "Wait", "5"));
+    const tree = el(
+      "AirSync",
+      "Sync",
+      el("AirSync", "Partial"),
+      el("AirSyncBase", "Type", "1"),
+      el("AirSyncBase", "Type", "2"),
+      el("AirSync", "Wait", "5"),
+    );
     // Sync 0x05|0x40, Partial 0x26, SWITCH 17, Type 0x46 "1" END, Type 0x46 "2" END, SWITCH 0, Wait 0x64 "5" END, END.
     expect(toHex(encodeWbxml(tree))).toBe(`${HEADER} 45 26 00 11 46 03 31 00 01 46 03 32 00 01 00 00 64 03 35 00 01 01`);
   });
@@ -229,9 +227,19 @@ describe("XML form", () => {
  </ApplicationData>
 </Sync>`;
     expect(fromXml(xml)).toEqual(
-      el("AirSync", "Sync", el("AirSync", "ApplicationData",
-        el("Email", "Status", "2"), el("Email", "ReplyTo", "a@b"), el("Calendar", "Type", "1"),
-        el("GAL", "DisplayName", "Ana"), el("Email2", "ConversationId", new Uint8Array([0xab, 0xcd, 0xef])))),
+      el(
+        "AirSync",
+        "Sync",
+        el(
+          "AirSync",
+          "ApplicationData",
+          el("Email", "Status", "2"),
+          el("Email", "ReplyTo", "a@b"),
+          el("Calendar", "Type", "1"),
+          el("GAL", "DisplayName", "Ana"),
+          el("Email2", "ConversationId", new Uint8Array([0xab, 0xcd, 0xef])),
+        ),
+      ),
     );
     // Without libwbxml's namespace spelling, the same tag's text stays text.
     expect(fromXml('<ConversationId xmlns="Email2">q83v</ConversationId>')).toEqual(el("Email2", "ConversationId", "q83v"));
@@ -294,7 +302,10 @@ describe("XML form", () => {
     expect(xml).toContain("<Change/>&#xD;<Status/>");
     expect(fromXml(xml)).toEqual(tree);
     expect(fromXml('<Sync xmlns="AirSync"><Partial/>&#x20;<Partial/> <Partial/></Sync>').children).toEqual([
-      el("AirSync", "Partial"), " ", el("AirSync", "Partial"), el("AirSync", "Partial"),
+      el("AirSync", "Partial"),
+      " ",
+      el("AirSync", "Partial"),
+      el("AirSync", "Partial"),
     ]);
   });
 

@@ -22,9 +22,7 @@ interface KitPage {
   namespace: string;
   tokens: { token: number; name: string }[];
 }
-const kit: { pages: KitPage[] } = JSON.parse(
-  readFileSync(path.join(REPO_ROOT, "../shared/conformance/codepages-its.json"), "utf8"),
-);
+const kit: { pages: KitPage[] } = JSON.parse(readFileSync(path.join(REPO_ROOT, "../shared/conformance/codepages-its.json"), "utf8"));
 
 // Where the kit and the spec disagree, and why. The kit's table serves the test suite, which targets 12.0+.
 const KIT_SPELLINGS: Record<string, string> = {

@@ -36,8 +36,42 @@ export interface FuzzStats {
 
 // Bytes that mean something to the decoder: global tokens, tag bytes with and without the content bit, mb_u_int32
 // continuation bytes, NUL.
-const INTERESTING = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x40, 0x41, 0x43, 0x44, 0x45, 0x7f, 0x80, 0x83, 0x84, 0x85, 0xc0, 0xc3, 0xc4, 0xff, 0x6a, 0x19, 0x1a];
-const XML_PIECES = ["<", ">", "/", "</", "/>", "&", ";", "&amp;", "&#x", "&#", '"', "'", "=", " ", ":", "xmlns", 'xmlns="AirSync"', "<![CDATA[", "]]>", "<!--", "-->", "<?", "?>", "\u0000", "\ud800", "é", "<Sync>", "</Sync>", "wbxml:opaque", "AirSync:", "x"];
+const INTERESTING = [
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x40, 0x41, 0x43, 0x44, 0x45, 0x7f, 0x80, 0x83, 0x84, 0x85, 0xc0, 0xc3, 0xc4, 0xff, 0x6a, 0x19, 0x1a,
+];
+const XML_PIECES = [
+  "<",
+  ">",
+  "/",
+  "</",
+  "/>",
+  "&",
+  ";",
+  "&amp;",
+  "&#x",
+  "&#",
+  '"',
+  "'",
+  "=",
+  " ",
+  ":",
+  "xmlns",
+  'xmlns="AirSync"',
+  "<![CDATA[",
+  "]]>",
+  "<!--",
+  "-->",
+  "<?",
+  "?>",
+  "\u0000",
+  "\ud800",
+  "é",
+  "<Sync>",
+  "</Sync>",
+  "wbxml:opaque",
+  "AirSync:",
+  "x",
+];
 
 export function runFuzz(options: { seed: number; wbxmlInputs: number; xmlInputs: number; maxEscapes?: number }): FuzzStats {
   const rand = prng(options.seed);
@@ -59,14 +93,34 @@ export function runFuzz(options: { seed: number; wbxmlInputs: number; xmlInputs:
     for (let r = 0; r < rounds; r++) {
       const at = int(b.length + 1);
       switch (int(8)) {
-        case 0: if (b.length) b[at % b.length] ^= 1 << int(8); break;
-        case 1: if (b.length) b[at % b.length] = pick(INTERESTING); break;
-        case 2: if (b.length) b[at % b.length] = int(256); break;
-        case 3: b.splice(at, 1 + int(8)); break;
-        case 4: b.splice(at, 0, ...randomBytes(1 + int(8))); break;
-        case 5: b.length = at; break; // truncate
-        case 6: { const from = int(b.length + 1); b.splice(at, 0, ...b.slice(from, from + 1 + int(32))); break; } // duplicate a range
-        default: { const other = pick(wbxmlCorpus); const from = int(other.length); b.splice(at, b.length, ...other.subarray(from)); } // splice
+        case 0:
+          if (b.length) b[at % b.length] ^= 1 << int(8);
+          break;
+        case 1:
+          if (b.length) b[at % b.length] = pick(INTERESTING);
+          break;
+        case 2:
+          if (b.length) b[at % b.length] = int(256);
+          break;
+        case 3:
+          b.splice(at, 1 + int(8));
+          break;
+        case 4:
+          b.splice(at, 0, ...randomBytes(1 + int(8)));
+          break;
+        case 5:
+          b.length = at;
+          break; // truncate
+        case 6: {
+          const from = int(b.length + 1);
+          b.splice(at, 0, ...b.slice(from, from + 1 + int(32)));
+          break;
+        } // duplicate a range
+        default: {
+          const other = pick(wbxmlCorpus);
+          const from = int(other.length);
+          b.splice(at, b.length, ...other.subarray(from));
+        } // splice
       }
     }
     return Uint8Array.from(b);
@@ -102,12 +156,27 @@ export function runFuzz(options: { seed: number; wbxmlInputs: number; xmlInputs:
     for (let r = 0; r < rounds; r++) {
       const at = int(s.length + 1);
       switch (int(6)) {
-        case 0: s = s.slice(0, at) + pick(XML_PIECES) + s.slice(at); break;
-        case 1: s = s.slice(0, at) + s.slice(at + 1 + int(12)); break;
-        case 2: s = s.slice(0, at); break;
-        case 3: { const from = int(s.length); s = s.slice(0, at) + s.slice(from, from + 1 + int(80)) + s.slice(at); break; }
-        case 4: s = s.slice(0, at) + String.fromCharCode(int(0x3000)) + s.slice(at + 1); break;
-        default: { const other = pick(xmlCorpus); s = s.slice(0, at) + other.slice(int(other.length)); }
+        case 0:
+          s = s.slice(0, at) + pick(XML_PIECES) + s.slice(at);
+          break;
+        case 1:
+          s = s.slice(0, at) + s.slice(at + 1 + int(12));
+          break;
+        case 2:
+          s = s.slice(0, at);
+          break;
+        case 3: {
+          const from = int(s.length);
+          s = s.slice(0, at) + s.slice(from, from + 1 + int(80)) + s.slice(at);
+          break;
+        }
+        case 4:
+          s = s.slice(0, at) + String.fromCharCode(int(0x3000)) + s.slice(at + 1);
+          break;
+        default: {
+          const other = pick(xmlCorpus);
+          s = s.slice(0, at) + other.slice(int(other.length));
+        }
       }
     }
     return s;
@@ -140,17 +209,35 @@ export function runFuzz(options: { seed: number; wbxmlInputs: number; xmlInputs:
   for (let i = 0; i < options.wbxmlInputs; i++) {
     const r = rand();
     const input =
-      r < 0.15 ? (rand() < 0.5 ? Uint8Array.from([0x03, 0x01, 0x6a, 0x00, ...randomBytes(int(48))]) : randomBytes(int(48)))
-      : r < 0.45 ? tokenSoup()
-      : mutateBytes(pick(wbxmlCorpus));
-    if (check("wbxml", () => Buffer.from(input).toString("hex"), () => roundTrip(decodeWbxml(input)))) wbxmlAccepted++;
+      r < 0.15
+        ? rand() < 0.5
+          ? Uint8Array.from([0x03, 0x01, 0x6a, 0x00, ...randomBytes(int(48))])
+          : randomBytes(int(48))
+        : r < 0.45
+          ? tokenSoup()
+          : mutateBytes(pick(wbxmlCorpus));
+    if (
+      check(
+        "wbxml",
+        () => Buffer.from(input).toString("hex"),
+        () => roundTrip(decodeWbxml(input)),
+      )
+    )
+      wbxmlAccepted++;
   }
 
   let xmlAccepted = 0;
   for (let i = 0; i < options.xmlInputs; i++) {
     const input = rand() < 0.1 ? Array.from({ length: int(40) }, () => pick(XML_PIECES)).join("") : mutateXml(pick(xmlCorpus));
     // A parsed document must also encode (or be refused with WbxmlError: a raw NUL or lone surrogate in text).
-    if (check("xml", () => JSON.stringify(input), () => roundTrip(decodeWbxml(encodeWbxml(fromXml(input)))))) xmlAccepted++;
+    if (
+      check(
+        "xml",
+        () => JSON.stringify(input),
+        () => roundTrip(decodeWbxml(encodeWbxml(fromXml(input)))),
+      )
+    )
+      xmlAccepted++;
   }
 
   return {

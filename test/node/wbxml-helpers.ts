@@ -45,9 +45,7 @@ export function opaqueAsText(e: WbxmlElement): WbxmlElement {
   return {
     ns: e.ns,
     name: e.name,
-    children: e.children.map((c: WbxmlNode) =>
-      c instanceof Uint8Array ? decoder.decode(c) : typeof c === "string" ? c : opaqueAsText(c),
-    ),
+    children: e.children.map((c: WbxmlNode) => (c instanceof Uint8Array ? decoder.decode(c) : typeof c === "string" ? c : opaqueAsText(c))),
   };
 }
 
@@ -69,8 +67,8 @@ export function mergeText(e: WbxmlElement): WbxmlElement {
 // libwbxml spells a few tags differently (TAG_ALIASES lists them with their source); invert those entries.
 const LIBWBXML_SPELLING = new Map<string, string>();
 for (const [ns, aliases] of Object.entries(TAG_ALIASES))
+  // GALSearchCriterion, CheckCrl are not libwbxml's (it has no Find page; it spells CheckCRL like the spec).
   for (const [alias, name] of Object.entries(aliases))
-    // GALSearchCriterion, CheckCrl are not libwbxml's (it has no Find page; it spells CheckCRL like the spec).
     if (!(ns === "Find" || ns === "ValidateCert")) LIBWBXML_SPELLING.set(`${ns}:${name}`, alias);
 
 const isElement = (c: WbxmlNode): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array);
@@ -123,12 +121,12 @@ export function toLibwbxmlXml(tree: WbxmlElement): string {
   const base64 = (e: WbxmlElement): WbxmlElement => ({
     ns: e.ns,
     name: e.name,
-    children: e.children.map((c) =>
-      c instanceof Uint8Array ? toBase64(c) : isElement(c) ? base64(c) : c,
-    ),
+    children: e.children.map((c) => (c instanceof Uint8Array ? toBase64(c) : isElement(c) ? base64(c) : c)),
   });
   let xml = toXml(base64(renamed(tree)), { declaration: false, indent: false });
-  xml = xml.replace(/^<([^>]*)>/, (start) => start.replace(/xmlns(:\w+)?="(\w+)"/g, (_, p, ns) => `xmlns${p ?? ""}="${ns === "GAL" ? "Gal" : ns}:"`));
+  xml = xml.replace(/^<([^>]*)>/, (start) =>
+    start.replace(/xmlns(:\w+)?="(\w+)"/g, (_, p, ns) => `xmlns${p ?? ""}="${ns === "GAL" ? "Gal" : ns}:"`),
+  );
   return `<?xml version="1.0"?>\n<!DOCTYPE ActiveSync PUBLIC "-//MICROSOFT//DTD ActiveSync//EN" "http://www.microsoft.com/">\n${xml}\n`;
 }
 

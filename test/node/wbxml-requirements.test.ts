@@ -4,15 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  decodeWbxml,
-  el,
-  encodeWbxml,
-  namespaceOfPage,
-  pageOfNamespace,
-  PROTOCOL_VERSIONS,
-  tagVersions,
-} from "../../src/wbxml";
+import { decodeWbxml, el, encodeWbxml, namespaceOfPage, pageOfNamespace, PROTOCOL_VERSIONS, tagVersions } from "../../src/wbxml";
 import { REPO_ROOT, toHex } from "./wbxml-helpers";
 
 const REQUIREMENTS_DIR = path.join(REPO_ROOT, "../shared/conformance/requirements");
@@ -93,7 +85,9 @@ function parseTagRow(description: string): TagRow {
 
 describe("[MS-ASWBXML] §2.1.2.1 code page tables, every row", () => {
   it("lists exactly the spec's server-side tag rows", () => {
-    const listed = Object.values(TAG_ROWS).flatMap((s) => s.split(" ")).sort();
+    const listed = Object.values(TAG_ROWS)
+      .flatMap((s) => s.split(" "))
+      .sort();
     const inSpec = [...ROWS.values()]
       .filter((r) => r.serverNormative && /^\[In Code Page \d+: \w+\] \[Tag name\]/.test(r.description))
       .map((r) => r.id)
@@ -115,7 +109,10 @@ describe("[MS-ASWBXML] §2.1.2.1 code page tables, every row", () => {
         if (row.versions) {
           const mine = tagVersions(ns, row.name) ?? [];
           for (const v of row.versions) expect(mine, `${id} ${ns}:${row.name} in ${v}`).toContain(v);
-          expect(mine.filter((v) => !row.versions!.includes(v) && v !== "16.1"), id).toEqual([]);
+          expect(
+            mine.filter((v) => !row.versions!.includes(v) && v !== "16.1"),
+            id,
+          ).toEqual([]);
         }
       }
     });
@@ -140,7 +137,10 @@ describe("[MS-ASWBXML] §2.1.2.1 code page numbers", () => {
       expect(pageOfNamespace(ns), id).toBe(page);
       if (page === 0) continue;
       // A page-0 root, then one element of page N: SWITCH_PAGE (0x00) N must precede the child's token.
-      const firstTag = Object.values(TAG_ROWS).flatMap((s) => s.split(" ")).map((r) => parseTagRow(ROWS.get(r)!.description)).find((t) => t.page === page)!;
+      const firstTag = Object.values(TAG_ROWS)
+        .flatMap((s) => s.split(" "))
+        .map((r) => parseTagRow(ROWS.get(r)!.description))
+        .find((t) => t.page === page)!;
       const bytes = encodeWbxml(el("AirSync", "Sync", el(ns, firstTag.name)));
       expect(toHex(bytes.subarray(4)), id).toBe(toHex(Uint8Array.from([0x45, 0x00, page, firstTag.token, 0x01])));
     }
@@ -159,11 +159,26 @@ describe("[MS-ASWBXML] §1.6 global tokens and §2.1.3 processing rules", () => 
   const wire = [
     ...HEADER,
     0x45, // Sync (0x05) with content
-    0x4b, 0x03, 0x31, 0x00, 0x01, // SyncKey, STR_I "1" NUL, END
-    0x00, 0x15, // SWITCH_PAGE 21 (ComposeMail)
-    0x50, 0xc3, 0x02, 0x01, 0x02, 0x01, // Mime, OPAQUE length 2, bytes, END
-    0x00, 0x00, // SWITCH_PAGE 0 (AirSync)
-    0x4e, 0x03, 0x33, 0x00, 0x01, // Status, STR_I "3", END
+    0x4b,
+    0x03,
+    0x31,
+    0x00,
+    0x01, // SyncKey, STR_I "1" NUL, END
+    0x00,
+    0x15, // SWITCH_PAGE 21 (ComposeMail)
+    0x50,
+    0xc3,
+    0x02,
+    0x01,
+    0x02,
+    0x01, // Mime, OPAQUE length 2, bytes, END
+    0x00,
+    0x00, // SWITCH_PAGE 0 (AirSync)
+    0x4e,
+    0x03,
+    0x33,
+    0x00,
+    0x01, // Status, STR_I "3", END
     0x01, // END of Sync
   ];
 

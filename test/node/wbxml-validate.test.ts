@@ -16,10 +16,20 @@ function validate(command: string, xml: string): { status: number | null; output
 
 // Fixture file prefix -> the command whose response it holds.
 const COMMANDS: Record<string, string> = {
-  find: "Find", foldersync: "FolderSync", getitemestimate: "GetItemEstimate", itemoperations: "ItemOperations",
-  meetingresponse: "MeetingResponse", moveitems: "MoveItems", ping: "Ping", provision: "Provision",
-  resolverecipients: "ResolveRecipients", search: "Search", settings: "Settings", smartreply: "SmartReply",
-  sync: "Sync", validatecert: "ValidateCert",
+  find: "Find",
+  foldersync: "FolderSync",
+  getitemestimate: "GetItemEstimate",
+  itemoperations: "ItemOperations",
+  meetingresponse: "MeetingResponse",
+  moveitems: "MoveItems",
+  ping: "Ping",
+  provision: "Provision",
+  resolverecipients: "ResolveRecipients",
+  search: "Search",
+  settings: "Settings",
+  smartreply: "SmartReply",
+  sync: "Sync",
+  validatecert: "ValidateCert",
 };
 
 const responses = readFixtures().filter((f) => /-response|provision-remotewipe/.test(f.file));

@@ -16,7 +16,11 @@ export interface RecordedNotification {
   at: number;
 }
 
-export async function startControl(): Promise<{ url: string; setDovecot(d: Pick<DovecotInfo, "host" | "lmtpPort">): void; stop(): Promise<void> }> {
+export async function startControl(): Promise<{
+  url: string;
+  setDovecot(d: Pick<DovecotInfo, "host" | "lmtpPort">): void;
+  stop(): Promise<void>;
+}> {
   const recorded: RecordedNotification[] = [];
   let dovecot: Pick<DovecotInfo, "host" | "lmtpPort"> | null = null;
   const server = http.createServer((req, res) => {
@@ -27,7 +31,13 @@ export async function startControl(): Promise<{ url: string; setDovecot(d: Pick<
       const body = Buffer.concat(chunks).toString("utf8");
       try {
         if (url.pathname.startsWith("/notify/")) {
-          recorded.push({ method: req.method ?? "", path: url.pathname, authorization: req.headers.authorization ?? "", body, at: Date.now() });
+          recorded.push({
+            method: req.method ?? "",
+            path: url.pathname,
+            authorization: req.headers.authorization ?? "",
+            body,
+            at: Date.now(),
+          });
           res.writeHead(200).end("ok");
         } else if (url.pathname === "/notifications" && req.method === "GET") {
           res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(recorded));

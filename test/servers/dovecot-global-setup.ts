@@ -9,7 +9,20 @@ import { startSmtpSink } from "../smtp-sink";
 import { freePort } from "../free-port";
 
 /** Dovecot accounts named by address, for bridged mailboxes; the password of "ann@bridge.test" is "ann secret". */
-export const BRIDGE_USERS = ["ann@bridge.test", "ben@bridge.test", "cid@bridge.test", "dee@bridge.test", "eli@bridge.test", "fay@bridge.test", "gus@bridge.test", "hal@bridge.test", "ike@bridge.test", "joy@bridge.test", "kit@bridge.test", "lee@bridge.test"];
+export const BRIDGE_USERS = [
+  "ann@bridge.test",
+  "ben@bridge.test",
+  "cid@bridge.test",
+  "dee@bridge.test",
+  "eli@bridge.test",
+  "fay@bridge.test",
+  "gus@bridge.test",
+  "hal@bridge.test",
+  "ike@bridge.test",
+  "joy@bridge.test",
+  "kit@bridge.test",
+  "lee@bridge.test",
+];
 
 /** HTTP Basic credentials Dovecot's OX push driver puts on its calls (in the driver URL). */
 export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
@@ -32,15 +45,22 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
   const control = await startControl();
   const drop = await startFlakyImap("drop");
   const silent = await startFlakyImap("silent");
-  const pushUrl = opts.pushUrl ?? `${control.url.replace("//", `//${PUSH_BASIC.user}:${encodeURIComponent(PUSH_BASIC.password)}@`)}/notify/ox`;
+  const pushUrl =
+    opts.pushUrl ?? `${control.url.replace("//", `//${PUSH_BASIC.user}:${encodeURIComponent(PUSH_BASIC.password)}@`)}/notify/ox`;
   let dovecot: Awaited<ReturnType<typeof startDovecot>>;
   try {
     dovecot = await startDovecot({
       users: [
-        ...["alice", "bob", "carol", "dave", "erin", "frank", ...BRIDGE_MAILBOX_USERS].map((user) => ({ user, password: `${user} secret` })),
+        ...["alice", "bob", "carol", "dave", "erin", "frank", ...BRIDGE_MAILBOX_USERS].map((user) => ({
+          user,
+          password: `${user} secret`,
+        })),
         // Bridged mailboxes log in with their address (BRIDGE.md): "ann@bridge.test" / "ann secret".
         // The bridged-mailbox tests' accounts too, as "grace@bridge.test" (test/workers/bridge-mailbox-helpers.ts).
-        ...[...BRIDGE_USERS, ...BRIDGE_MAILBOX_USERS.map((u) => `${u}@bridge.test`)].map((user) => ({ user, password: `${user.split("@")[0]} secret` })),
+        ...[...BRIDGE_USERS, ...BRIDGE_MAILBOX_USERS.map((u) => `${u}@bridge.test`)].map((user) => ({
+          user,
+          password: `${user.split("@")[0]} secret`,
+        })),
       ],
       pushUrl,
     });

@@ -47,14 +47,18 @@ export function dovecotMissing(): string | null {
   return null;
 }
 
-
 function mailOwner(): { uid: number; gid: number } {
   // Dovecot refuses to access mail as root; when we are root, the maildirs belong to the Debian `mail` user.
   if (process.getuid?.() === 0) return { uid: 8, gid: 8 };
   return { uid: process.getuid!(), gid: process.getgid!() };
 }
 
-function config(dir: string, ports: { imap: number; imaps: number; lmtp: number }, certs: { cert: string; key: string }, opts: DovecotOptions): string {
+function config(
+  dir: string,
+  ports: { imap: number; imaps: number; lmtp: number },
+  certs: { cert: string; key: string },
+  opts: DovecotOptions,
+): string {
   const { uid, gid } = mailOwner();
   const asRoot = process.getuid?.() === 0;
   const me = os.userInfo().username;
@@ -205,7 +209,7 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<RunningDo
   const distinctPort = async () => {
     for (;;) {
       const p = await freePort();
-      if (!taken.has(p)) return taken.add(p), p;
+      if (!taken.has(p)) return (taken.add(p), p);
     }
   };
   const ports = { imap: await distinctPort(), imaps: await distinctPort(), lmtp: await distinctPort() };

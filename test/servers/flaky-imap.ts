@@ -23,7 +23,12 @@ export async function startFlakyImap(mode: FlakyMode): Promise<{ port: number; s
         buf = buf.slice(i + 2);
         const [tag, cmd = ""] = line.split(" ");
         const verb = cmd.toUpperCase();
-        if (/\bwrong\b/.test(line) || Buffer.from(line.split(" ").pop() ?? "", "base64").toString("latin1").endsWith("\0wrong"))
+        if (
+          /\bwrong\b/.test(line) ||
+          Buffer.from(line.split(" ").pop() ?? "", "base64")
+            .toString("latin1")
+            .endsWith("\0wrong")
+        )
           sock.write(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`);
         else if (verb === "AUTHENTICATE" || verb === "LOGIN") sock.write(`${tag} OK [CAPABILITY ${CAPS}] logged in\r\n`);
         else if (verb === "ENABLE") sock.write(`* ENABLED QRESYNC\r\n${tag} OK enabled\r\n`);

@@ -48,7 +48,11 @@ export async function startRadicale(opts: { port?: number; controlPort?: number 
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), "radicale-"));
   const config = path.join(dir, "config");
-  writeFileSync(path.join(dir, "users"), `${RADICALE_USER}:${RADICALE_PASSWORD}\n${RADICALE_OTHER_USER}:${RADICALE_PASSWORD}\n` + RADICALE_BRIDGE_USERS.map((u) => `${u.user}:${u.password}\n`).join(""));
+  writeFileSync(
+    path.join(dir, "users"),
+    `${RADICALE_USER}:${RADICALE_PASSWORD}\n${RADICALE_OTHER_USER}:${RADICALE_PASSWORD}\n` +
+      RADICALE_BRIDGE_USERS.map((u) => `${u.user}:${u.password}\n`).join(""),
+  );
   writeFileSync(
     config,
     [

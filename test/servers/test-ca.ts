@@ -16,8 +16,27 @@ function makeCa(): TestCa {
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const cert = path.join(dir, "ca.pem");
   const key = path.join(dir, "ca.key");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=Mobile Sync test CA"], { stdio: "pipe" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=Mobile Sync test CA",
+    ],
+    { stdio: "pipe" },
+  );
   const trusted = path.join(dir, "trusted.pem");
   const previous = process.env.NODE_EXTRA_CA_CERTS;
   const kept = previous && existsSync(previous) ? readFileSync(previous, "utf8") + "\n" : "";
@@ -47,7 +66,24 @@ export function serverCertificate(dir: string): { ca: string; cert: string; key:
   const run = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1");
   writeFileSync(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n");
-  run("x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-CAserial", path.join(dir, "ca.srl"),
-    "-out", cert, "-days", "2", "-extfile", ext);
+  run(
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    "-CA",
+    ca.cert,
+    "-CAkey",
+    ca.key,
+    "-CAcreateserial",
+    "-CAserial",
+    path.join(dir, "ca.srl"),
+    "-out",
+    cert,
+    "-days",
+    "2",
+    "-extfile",
+    ext,
+  );
   return { ca: ca.cert, cert, key };
 }

@@ -11,13 +11,20 @@ const BASE = "https://mail.example.test/admin/v1";
 const DAY = 86_400_000;
 
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await exports.default.fetch(new Request(BASE + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  }));
+  const res = await exports.default.fetch(
+    new Request(BASE + path, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    }),
+  );
   const text = await res.text();
-  return { status: res.status, type: res.headers.get("content-type") ?? "", json: text ? JSON.parse(text) : undefined, headers: res.headers };
+  return {
+    status: res.status,
+    type: res.headers.get("content-type") ?? "",
+    json: text ? JSON.parse(text) : undefined,
+    headers: res.headers,
+  };
 }
 
 let n = 0;
@@ -43,7 +50,10 @@ describe("authentication and errors", () => {
     const missing = await api("GET", "/subscriptions/sub_nope");
     expect(missing).toMatchObject({ status: 404, type: "application/problem+json" });
     expect(missing.json).toMatchObject({ status: 404, title: "Not found", detail: "subscription sub_nope does not exist" });
-    const closed = await makeAdminApp().request("/subscriptions", { headers: { authorization: "Bearer x" } }, { ...env, ADMIN_TOKEN: undefined } as unknown as Env);
+    const closed = await makeAdminApp().request("/subscriptions", { headers: { authorization: "Bearer x" } }, {
+      ...env,
+      ADMIN_TOKEN: undefined,
+    } as unknown as Env);
     expect(closed.status).toBe(503);
   });
 
@@ -51,7 +61,9 @@ describe("authentication and errors", () => {
     const r = await api("POST", "/subscriptions", { mailbox: "not-an-address", customer: { kind: "robot", name: "", email: "x" } });
     expect(r).toMatchObject({ status: 400, type: "application/problem+json" });
     expect(r.json.detail).toMatch(/mailbox/);
-    expect(r.json.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(["mailbox", "customer.kind", "customer.email"]));
+    expect(r.json.issues.map((i: { path: string }) => i.path)).toEqual(
+      expect.arrayContaining(["mailbox", "customer.kind", "customer.email"]),
+    );
     expect((await api("POST", "/subscriptions", "{not json")).status).toBe(400);
   });
 
@@ -60,7 +72,20 @@ describe("authentication and errors", () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe("3.1.0");
-    for (const p of ["/subscriptions", "/subscriptions/{id}", "/subscriptions/{id}/payments", "/subscriptions/{id}/eligibility-check", "/subscriptions/{id}/suspend", "/subscriptions/{id}/resume", "/subscriptions/{id}/withdraw", "/subscriptions/{id}/cancel", "/audit", "/mailboxes", "/mailboxes/{address}", "/mailboxes/{address}/messages"])
+    for (const p of [
+      "/subscriptions",
+      "/subscriptions/{id}",
+      "/subscriptions/{id}/payments",
+      "/subscriptions/{id}/eligibility-check",
+      "/subscriptions/{id}/suspend",
+      "/subscriptions/{id}/resume",
+      "/subscriptions/{id}/withdraw",
+      "/subscriptions/{id}/cancel",
+      "/audit",
+      "/mailboxes",
+      "/mailboxes/{address}",
+      "/mailboxes/{address}/messages",
+    ])
       expect(Object.keys(doc.paths)).toContain(p);
   });
 });
@@ -74,7 +99,13 @@ describe("mailboxes (issue 3)", () => {
     expect(got.json).toMatchObject({ address, subscription: null, device_gate_state: null });
     expect((await api("GET", "/mailboxes/nobody%40example.test")).status).toBe(404);
     const raw = `From: a@example.test\r\nTo: ${address}\r\nSubject: welcome\r\nMessage-ID: <w@example.test>\r\n\r\nhello\r\n`;
-    const res = await exports.default.fetch(new Request(`${BASE}/mailboxes/${encodeURIComponent(address)}/messages`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "message/rfc822" }, body: raw }));
+    const res = await exports.default.fetch(
+      new Request(`${BASE}/mailboxes/${encodeURIComponent(address)}/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "message/rfc822" },
+        body: raw,
+      }),
+    );
     expect(res.status).toBe(201);
     // Wall time of the D1 lookup and of the mailbox object's delivery, read by bench/push.mjs.
     expect(res.headers.get("server-timing")).toMatch(/^d1;dur=\d+, mailbox;dur=\d+$/);
@@ -98,7 +129,10 @@ describe("subscriptions", () => {
     expect(list.json.subscriptions.map((s: { id: string }) => s.id)).toContain(sub.id);
     const open = await api("GET", `/invoices?status=paid&subscription=${sub.id}`);
     expect(open.json.invoices).toHaveLength(1);
-    expect((await api("GET", `/customers/${sub.customer.id}`)).json).toMatchObject({ kind: "consumer", subscriptions: [{ id: sub.id, status: "active" }] });
+    expect((await api("GET", `/customers/${sub.customer.id}`)).json).toMatchObject({
+      kind: "consumer",
+      subscriptions: [{ id: sub.id, status: "active" }],
+    });
     const box = await api("GET", `/mailboxes/${encodeURIComponent(mailbox)}`);
     expect(box.json.device_gate_state).toMatchObject({ subscriptionId: sub.id, status: "active" });
   });
@@ -108,9 +142,16 @@ describe("subscriptions", () => {
     await api("POST", `/subscriptions/${sub.id}/payments`, { amount: 2400, currency: "EUR", reference: "b-1" });
     const zone = new FakeZone().compliant(domain);
     const app = makeAdminApp({ fetcher: zone.fetch });
-    const res = await app.request(`/subscriptions/${sub.id}/eligibility-check`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } }, testEnv());
+    const res = await app.request(
+      `/subscriptions/${sub.id}/eligibility-check`,
+      { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } },
+      testEnv(),
+    );
     expect(res.status).toBe(200);
-    const check = (await res.json()) as { outcome: string; conditions: Record<string, { status: string; evidence: unknown; checked_at: string }> };
+    const check = (await res.json()) as {
+      outcome: string;
+      conditions: Record<string, { status: string; evidence: unknown; checked_at: string }>;
+    };
     expect(check.outcome).toBe("ok");
     expect(Object.keys(check.conditions).sort()).toEqual(["address_exists", "domain_held", "mx_pop3", "provider_dns"]);
     const got = await api("GET", `/subscriptions/${sub.id}`);
@@ -128,10 +169,18 @@ describe("subscriptions", () => {
     expect(early.type).toBe("application/problem+json");
     expect(early.json.detail).toBe("cannot suspend a subscription that is pending_payment; allowed from: active, suspended");
     await api("POST", `/subscriptions/${sub.id}/payments`, { amount: 2400, currency: "EUR", reference: "c-1" });
-    const s1 = await api("POST", `/subscriptions/${sub.id}/suspend`, { reason: "other", evidence: { ticket: 42 } }, { "x-admin-actor": "marie" });
+    const s1 = await api(
+      "POST",
+      `/subscriptions/${sub.id}/suspend`,
+      { reason: "other", evidence: { ticket: 42 } },
+      { "x-admin-actor": "marie" },
+    );
     expect(s1.json.status).toBe("suspended");
     expect(s1.json.suspensions[0]).toMatchObject({ reason: "other", suspended_by: "admin:marie", lifted_at: null });
-    expect((await api("POST", `/subscriptions/${sub.id}/resume`, { reason: "bogus" })).json).toMatchObject({ status: 400, title: "Invalid request" });
+    expect((await api("POST", `/subscriptions/${sub.id}/resume`, { reason: "bogus" })).json).toMatchObject({
+      status: 400,
+      title: "Invalid request",
+    });
     const r1 = await api("POST", `/subscriptions/${sub.id}/resume`, { why: "ticket 42 solved" });
     expect(r1.json.status).toBe("active");
     expect(r1.json.suspensions[0]).toMatchObject({ lift_reason: "ticket 42 solved" });
@@ -141,8 +190,22 @@ describe("subscriptions", () => {
     expect((await api("POST", `/subscriptions/${sub.id}/cancel`)).status).toBe(409);
     const audit = await api("GET", `/audit?subject=${encodeURIComponent(`subscription:${sub.id}`)}`);
     const actions = audit.json.entries.map((e: { action: string }) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(["subscription.created", "subscription.pay", "subscription.suspend", "subscription.resume", "subscription.cancel", "suspension.opened", "suspension.lifted"]));
-    expect(audit.json.entries.find((e: { action: string }) => e.action === "subscription.suspend")).toMatchObject({ actor: "admin:marie", before: { status: "active" }, after: { status: "suspended" } });
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "subscription.created",
+        "subscription.pay",
+        "subscription.suspend",
+        "subscription.resume",
+        "subscription.cancel",
+        "suspension.opened",
+        "suspension.lifted",
+      ]),
+    );
+    expect(audit.json.entries.find((e: { action: string }) => e.action === "subscription.suspend")).toMatchObject({
+      actor: "admin:marie",
+      before: { status: "active" },
+      after: { status: "suspended" },
+    });
   });
 
   it("withdraw on day 3 (order entered with its real date): refund recorded; terminate refused afterwards", async () => {
@@ -163,10 +226,17 @@ describe("subscriptions", () => {
   it("a third party's notice suspends (illicit_use); the customer's answer is recorded; staff lift it", async () => {
     const { sub } = await newSubscription("business");
     await api("POST", `/subscriptions/${sub.id}/payments`, { amount: 2400, currency: "EUR", reference: "n-1" });
-    const n1 = await api("POST", `/subscriptions/${sub.id}/notices`, { from: { name: "CERT", email: "abuse@cert.test" }, description: "spam relay", evidence: "logs" });
+    const n1 = await api("POST", `/subscriptions/${sub.id}/notices`, {
+      from: { name: "CERT", email: "abuse@cert.test" },
+      description: "spam relay",
+      evidence: "logs",
+    });
     expect(n1.status).toBe(201);
     expect(n1.json.subscription.status).toBe("suspended");
-    const a = await api("POST", `/notices/${n1.json.notice_id}/answers`, { answer: "fixed", compliance_documentation: "report.pdf summary" });
+    const a = await api("POST", `/notices/${n1.json.notice_id}/answers`, {
+      answer: "fixed",
+      compliance_documentation: "report.pdf summary",
+    });
     expect(a.status).toBe(201);
     const notices = await api("GET", `/subscriptions/${sub.id}/notices`);
     expect(notices.json.notices[0].answers[0]).toMatchObject({ answer: "fixed", compliance_documentation: "report.pdf summary" });
@@ -181,7 +251,11 @@ describe("subscriptions", () => {
     expect((await api("GET", "/cron-runs")).json.runs[0].job).toBe("daily");
     await api("POST", `/subscriptions/${sub.id}/payments`, { amount: 2400, currency: "EUR", reference: "j-1" });
     await api("POST", `/subscriptions/${sub.id}/suspend`, { reason: "other", evidence: null });
-    expect((await api("GET", `/subscriptions/${sub.id}/liability-cap`)).json).toMatchObject({ paidCents: 2400, capCents: 2400, currency: "EUR" });
+    expect((await api("GET", `/subscriptions/${sub.id}/liability-cap`)).json).toMatchObject({
+      paidCents: 2400,
+      capCents: 2400,
+      currency: "EUR",
+    });
     const mails = await api("GET", `/notifications?state=queued&subscription=${sub.id}`);
     expect(mails.json.notifications[0]).toMatchObject({ kind: "suspension", sentAt: null });
     const d = await api("PATCH", `/domains/${domain}`, { status: "transferred_out" });

@@ -175,7 +175,10 @@ describe("Attachment Method", () => {
     const options = mailOptions(bodyPref(1));
     const key = syncKeyOf(await phone.sync(INBOX, "0", { options }));
     const r = await phone.sync(INBOX, key, { options });
-    const atts = childrenNamed(child(child(child(child(collectionOf(r), "Commands"), "Add"), "ApplicationData"), "Attachments")!, "Attachment");
+    const atts = childrenNamed(
+      child(child(child(child(collectionOf(r), "Commands"), "Add"), "ApplicationData"), "Attachments")!,
+      "Attachment",
+    );
     expect(atts.map((a) => [childText(a, "DisplayName"), childText(a, "Method")])).toEqual([
       ["orig.eml", "5"],
       ["a.pdf", "1"],
@@ -186,11 +189,80 @@ describe("Attachment Method", () => {
 describe("Body and Attachments in every protocol version served", () => {
   // "[In X] Protocol version V supports this [X] element", by version and element.
   const SUPPORT_ROWS: Record<string, Record<string, string>> = {
-    "12.1": { "Attachment": "MS-ASAIRS_R1048", "Attachments": "MS-ASAIRS_R1053", "Body": "MS-ASAIRS_R1057", "Data (Body)": "MS-ASAIRS_R1130", "DisplayName (Attachment)": "MS-ASAIRS_R1146", "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1150", "EstimatedDataSize (Body)": "MS-ASAIRS_R1154", "FileReference (Attachment)": "MS-ASAIRS_R1162", "Method (Attachment)": "MS-ASAIRS_R1243", "NativeBodyType": "MS-ASAIRS_R1247", "Truncated (Body)": "MS-ASAIRS_R1293", "Type (Body)": "MS-ASAIRS_R1305" },
-    "14.0": { "Attachment": "MS-ASAIRS_R1049", "Attachments": "MS-ASAIRS_R1054", "Body": "MS-ASAIRS_R1058", "Data (Body)": "MS-ASAIRS_R1131", "DisplayName (Attachment)": "MS-ASAIRS_R1147", "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1151", "EstimatedDataSize (Body)": "MS-ASAIRS_R1155", "FileReference (Attachment)": "MS-ASAIRS_R1163", "Method (Attachment)": "MS-ASAIRS_R1244", "NativeBodyType": "MS-ASAIRS_R1248", "Preview (Body)": "MS-ASAIRS_R1262", "Truncated (Body)": "MS-ASAIRS_R1294", "Type (Body)": "MS-ASAIRS_R1306" },
-    "14.1": { "Attachment": "MS-ASAIRS_R1050", "Attachments": "MS-ASAIRS_R1055", "Body": "MS-ASAIRS_R1059", "Data (Body)": "MS-ASAIRS_R1132", "DisplayName (Attachment)": "MS-ASAIRS_R1148", "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1152", "EstimatedDataSize (Body)": "MS-ASAIRS_R1156", "FileReference (Attachment)": "MS-ASAIRS_R1164", "Method (Attachment)": "MS-ASAIRS_R1245", "NativeBodyType": "MS-ASAIRS_R1249", "Preview (Body)": "MS-ASAIRS_R1263", "Truncated (Body)": "MS-ASAIRS_R1295", "Type (Body)": "MS-ASAIRS_R1307" },
-    "16.0": { "Attachment": "MS-ASAIRS_R1051", "Attachments": "MS-ASAIRS_R1056", "Body": "MS-ASAIRS_R1060", "Data (Body)": "MS-ASAIRS_R1133", "DisplayName (Attachment)": "MS-ASAIRS_R1149", "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1153", "EstimatedDataSize (Body)": "MS-ASAIRS_R1157", "FileReference (Attachment)": "MS-ASAIRS_R1165", "Method (Attachment)": "MS-ASAIRS_R1246", "NativeBodyType": "MS-ASAIRS_R1250", "Preview (Body)": "MS-ASAIRS_R1264", "Truncated (Body)": "MS-ASAIRS_R1296", "Type (Body)": "MS-ASAIRS_R1308" },
-    "16.1": { "Attachment": "MS-ASAIRS_R1000949", "Attachments": "MS-ASAIRS_R1000951", "Body": "MS-ASAIRS_R1000953", "Data (Body)": "MS-ASAIRS_R1000981", "DisplayName (Attachment)": "MS-ASAIRS_R100089", "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1000993", "EstimatedDataSize (Body)": "MS-ASAIRS_R1000995", "FileReference (Attachment)": "MS-ASAIRS_R1000999", "Method (Attachment)": "MS-ASAIRS_R1001025", "NativeBodyType": "MS-ASAIRS_R1001028", "Preview (Body)": "MS-ASAIRS_R1001039", "Truncated (Body)": "MS-ASAIRS_R1001059", "Type (Body)": "MS-ASAIRS_R1001070" },
+    "12.1": {
+      Attachment: "MS-ASAIRS_R1048",
+      Attachments: "MS-ASAIRS_R1053",
+      Body: "MS-ASAIRS_R1057",
+      "Data (Body)": "MS-ASAIRS_R1130",
+      "DisplayName (Attachment)": "MS-ASAIRS_R1146",
+      "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1150",
+      "EstimatedDataSize (Body)": "MS-ASAIRS_R1154",
+      "FileReference (Attachment)": "MS-ASAIRS_R1162",
+      "Method (Attachment)": "MS-ASAIRS_R1243",
+      NativeBodyType: "MS-ASAIRS_R1247",
+      "Truncated (Body)": "MS-ASAIRS_R1293",
+      "Type (Body)": "MS-ASAIRS_R1305",
+    },
+    "14.0": {
+      Attachment: "MS-ASAIRS_R1049",
+      Attachments: "MS-ASAIRS_R1054",
+      Body: "MS-ASAIRS_R1058",
+      "Data (Body)": "MS-ASAIRS_R1131",
+      "DisplayName (Attachment)": "MS-ASAIRS_R1147",
+      "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1151",
+      "EstimatedDataSize (Body)": "MS-ASAIRS_R1155",
+      "FileReference (Attachment)": "MS-ASAIRS_R1163",
+      "Method (Attachment)": "MS-ASAIRS_R1244",
+      NativeBodyType: "MS-ASAIRS_R1248",
+      "Preview (Body)": "MS-ASAIRS_R1262",
+      "Truncated (Body)": "MS-ASAIRS_R1294",
+      "Type (Body)": "MS-ASAIRS_R1306",
+    },
+    "14.1": {
+      Attachment: "MS-ASAIRS_R1050",
+      Attachments: "MS-ASAIRS_R1055",
+      Body: "MS-ASAIRS_R1059",
+      "Data (Body)": "MS-ASAIRS_R1132",
+      "DisplayName (Attachment)": "MS-ASAIRS_R1148",
+      "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1152",
+      "EstimatedDataSize (Body)": "MS-ASAIRS_R1156",
+      "FileReference (Attachment)": "MS-ASAIRS_R1164",
+      "Method (Attachment)": "MS-ASAIRS_R1245",
+      NativeBodyType: "MS-ASAIRS_R1249",
+      "Preview (Body)": "MS-ASAIRS_R1263",
+      "Truncated (Body)": "MS-ASAIRS_R1295",
+      "Type (Body)": "MS-ASAIRS_R1307",
+    },
+    "16.0": {
+      Attachment: "MS-ASAIRS_R1051",
+      Attachments: "MS-ASAIRS_R1056",
+      Body: "MS-ASAIRS_R1060",
+      "Data (Body)": "MS-ASAIRS_R1133",
+      "DisplayName (Attachment)": "MS-ASAIRS_R1149",
+      "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1153",
+      "EstimatedDataSize (Body)": "MS-ASAIRS_R1157",
+      "FileReference (Attachment)": "MS-ASAIRS_R1165",
+      "Method (Attachment)": "MS-ASAIRS_R1246",
+      NativeBodyType: "MS-ASAIRS_R1250",
+      "Preview (Body)": "MS-ASAIRS_R1264",
+      "Truncated (Body)": "MS-ASAIRS_R1296",
+      "Type (Body)": "MS-ASAIRS_R1308",
+    },
+    "16.1": {
+      Attachment: "MS-ASAIRS_R1000949",
+      Attachments: "MS-ASAIRS_R1000951",
+      Body: "MS-ASAIRS_R1000953",
+      "Data (Body)": "MS-ASAIRS_R1000981",
+      "DisplayName (Attachment)": "MS-ASAIRS_R100089",
+      "EstimatedDataSize (Attachment)": "MS-ASAIRS_R1000993",
+      "EstimatedDataSize (Body)": "MS-ASAIRS_R1000995",
+      "FileReference (Attachment)": "MS-ASAIRS_R1000999",
+      "Method (Attachment)": "MS-ASAIRS_R1001025",
+      NativeBodyType: "MS-ASAIRS_R1001028",
+      "Preview (Body)": "MS-ASAIRS_R1001039",
+      "Truncated (Body)": "MS-ASAIRS_R1001059",
+      "Type (Body)": "MS-ASAIRS_R1001070",
+    },
   };
   const find: Record<string, (d: WbxmlElement) => WbxmlElement | undefined> = {
     Body: (d) => child(d, "Body"),

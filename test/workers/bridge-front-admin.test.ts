@@ -33,7 +33,10 @@ const backend = (over: Record<string, unknown> = {}) => ({
 describe("POST /admin/v1/mailboxes with a backend", () => {
   it("writes mailbox_backends, mailboxes, domains and an audit row, and hands the backend to the mailbox object", async () => {
     const address = unique();
-    const r = await api("POST", "/mailboxes", { address: address.toUpperCase(), backend: backend({ dav: { url: "https://dav.provider.example/" }, push: "notify" }) });
+    const r = await api("POST", "/mailboxes", {
+      address: address.toUpperCase(),
+      backend: backend({ dav: { url: "https://dav.provider.example/" }, push: "notify" }),
+    });
     expect(r.status).toBe(201);
     const expected = {
       kind: "imap",
@@ -44,19 +47,34 @@ describe("POST /admin/v1/mailboxes with a backend", () => {
     };
     expect(r.json).toEqual({ address, backend: expected });
     const row = await env.DB.prepare("select * from mailbox_backends where address = ?").bind(address).first<Record<string, unknown>>();
-    expect(row).toMatchObject({ kind: "imap", imap_host: "imap.provider.example", imap_port: 993, imap_tls: "implicit", smtp_auth: "account", dav_url: "https://dav.provider.example/", push: "notify", failed_attempts: 0, locked_until: null });
+    expect(row).toMatchObject({
+      kind: "imap",
+      imap_host: "imap.provider.example",
+      imap_port: 993,
+      imap_tls: "implicit",
+      smtp_auth: "account",
+      dav_url: "https://dav.provider.example/",
+      push: "notify",
+      failed_attempts: 0,
+      locked_until: null,
+    });
     expect(await env.DB.prepare("select domain from mailboxes where address = ?").bind(address).first("domain")).toBe("bridged.example");
     expect(await env.DB.prepare("select status from domains where name = 'bridged.example'").first("status")).toBe("active");
     expect(await env.DB.prepare("select count(*) as n from accounts where address = ?").bind(address).first("n")).toBe(0);
-    const audit = await env.DB.prepare("select action, after from audit_log where subject = ?").bind(`mailbox:${address}`).first<{ action: string; after: string }>();
+    const audit = await env.DB.prepare("select action, after from audit_log where subject = ?")
+      .bind(`mailbox:${address}`)
+      .first<{ action: string; after: string }>();
     expect(audit?.action).toBe("mailbox.created");
     expect(JSON.parse(audit!.after)).toMatchObject({ backend: expected });
     expect(await env.MAILBOX.getByName(address).getBackend()).toEqual(expected);
   });
 
-  it("defaults: push \"poll\" (works with any server), smtp auth \"account\", no DAV; host names in lower case", async () => {
+  it('defaults: push "poll" (works with any server), smtp auth "account", no DAV; host names in lower case', async () => {
     const address = unique();
-    const r = await api("POST", "/mailboxes", { address, backend: backend({ imap: { host: "IMAP.Provider.EXAMPLE", port: 143, tls: "starttls" } }) });
+    const r = await api("POST", "/mailboxes", {
+      address,
+      backend: backend({ imap: { host: "IMAP.Provider.EXAMPLE", port: 143, tls: "starttls" } }),
+    });
     expect(r.status).toBe(201);
     expect(await env.MAILBOX.getByName(address).getBackend()).toEqual({
       kind: "imap",
@@ -73,7 +91,7 @@ describe("POST /admin/v1/mailboxes with a backend", () => {
     expect((await api("POST", "/mailboxes", { address: unique() })).status).toBe(400);
   });
 
-  it("tls \"none\" only to loopback, for IMAP and SMTP alike; DAV over http: only to loopback, never with credentials in the URL", async () => {
+  it('tls "none" only to loopback, for IMAP and SMTP alike; DAV over http: only to loopback, never with credentials in the URL', async () => {
     const refused: [Record<string, unknown>, RegExp][] = [
       [{ imap: { host: "imap.provider.example", port: 143, tls: "none" } }, /backend\.imap: .*only allowed to loopback/],
       [{ smtp: { host: "smtp.provider.example", port: 25, tls: "none" } }, /backend\.smtp: plain SMTP .*only allowed to loopback/],
@@ -97,10 +115,15 @@ describe("POST /admin/v1/mailboxes with a backend", () => {
       { push: "idle" },
       { extra: true },
     ];
-    for (const over of schema) expect((await api("POST", "/mailboxes", { address: unique(), backend: backend(over) })).status, JSON.stringify(over)).toBe(400);
+    for (const over of schema)
+      expect((await api("POST", "/mailboxes", { address: unique(), backend: backend(over) })).status, JSON.stringify(over)).toBe(400);
     const local = await api("POST", "/mailboxes", {
       address: unique(),
-      backend: backend({ imap: { host: "127.0.0.1", port: 1143, tls: "none" }, smtp: { host: "localhost", port: 2525, tls: "none" }, dav: { url: "http://127.0.0.1:5232/" } }),
+      backend: backend({
+        imap: { host: "127.0.0.1", port: 1143, tls: "none" },
+        smtp: { host: "localhost", port: 2525, tls: "none" },
+        dav: { url: "http://127.0.0.1:5232/" },
+      }),
     });
     expect(local.status).toBe(201);
   });
@@ -132,7 +155,7 @@ describe("a mailbox object that already holds built-in mail", () => {
 });
 
 describe("GET /admin/v1/mailboxes/{address}", () => {
-  it("shows the backend and, for push \"notify\", the OX driver URL: http(s)://<imap host>:<HMAC(NOTIFY_SECRET, \"ox:\"+host)>@<worker>/notify/ox", async () => {
+  it('shows the backend and, for push "notify", the OX driver URL: http(s)://<imap host>:<HMAC(NOTIFY_SECRET, "ox:"+host)>@<worker>/notify/ox', async () => {
     const address = unique();
     await api("POST", "/mailboxes", { address, backend: backend({ push: "notify" }) });
     const r = await api("GET", `/mailboxes/${address}`);
@@ -152,12 +175,18 @@ describe("GET /admin/v1/mailboxes/{address}", () => {
     expect(await oxSecret("test-notify-secret", "imap2.provider.example")).not.toBe(secret);
   });
 
-  it("no driver URL for push \"poll\"; a built-in mailbox has no backend", async () => {
+  it('no driver URL for push "poll"; a built-in mailbox has no backend', async () => {
     const polled = unique();
     await api("POST", "/mailboxes", { address: polled, backend: backend() });
     expect((await api("GET", `/mailboxes/${polled}`)).json.backend).toMatchObject({ push: "poll", push_notification: null });
     // Its mail lives on the provider's servers: importing into the built-in store is refused.
-    const imported = await exports.default.fetch(new Request(`${BASE}/mailboxes/${polled}/messages`, { method: "POST", headers: { authorization: "Bearer test-admin-token", "content-type": "message/rfc822" }, body: "Subject: x\r\n\r\nx" }));
+    const imported = await exports.default.fetch(
+      new Request(`${BASE}/mailboxes/${polled}/messages`, {
+        method: "POST",
+        headers: { authorization: "Bearer test-admin-token", "content-type": "message/rfc822" },
+        body: "Subject: x\r\n\r\nx",
+      }),
+    );
     expect(imported.status).toBe(409);
     const builtin = unique();
     await api("POST", "/mailboxes", { address: builtin, password: "pw" });
@@ -169,19 +198,30 @@ describe("PUT /admin/v1/mailboxes/{address}/backend", () => {
   it("re-points a bridged mailbox in D1 and in the object, with an audit row; 404 for a mailbox that is not bridged", async () => {
     const address = unique();
     await api("POST", "/mailboxes", { address, backend: backend() });
-    const before = await env.DB.prepare("select updated_at from mailbox_backends where address = ?").bind(address).first<number>("updated_at");
+    const before = await env.DB.prepare("select updated_at from mailbox_backends where address = ?")
+      .bind(address)
+      .first<number>("updated_at");
     await new Promise((r) => setTimeout(r, 5));
     const next = backend({ imap: { host: "imap2.provider.example", port: 993, tls: "implicit" }, push: "notify" });
     const r = await api("PUT", `/mailboxes/${address}/backend`, next);
     expect(r.status).toBe(200);
     expect(r.json.backend).toMatchObject({ imap: { host: "imap2.provider.example" }, push: "notify" });
-    const row = await env.DB.prepare("select imap_host, push, updated_at from mailbox_backends where address = ?").bind(address).first<Record<string, unknown>>();
+    const row = await env.DB.prepare("select imap_host, push, updated_at from mailbox_backends where address = ?")
+      .bind(address)
+      .first<Record<string, unknown>>();
     expect(row).toMatchObject({ imap_host: "imap2.provider.example", push: "notify" });
     expect(row!.updated_at as number).toBeGreaterThan(before!);
     expect((await env.MAILBOX.getByName(address).getBackend())?.imap.host).toBe("imap2.provider.example");
-    expect(await env.DB.prepare("select count(*) as n from audit_log where subject = ? and action = 'mailbox.backend_changed'").bind(`mailbox:${address}`).first("n")).toBe(1);
+    expect(
+      await env.DB.prepare("select count(*) as n from audit_log where subject = ? and action = 'mailbox.backend_changed'")
+        .bind(`mailbox:${address}`)
+        .first("n"),
+    ).toBe(1);
 
-    expect((await api("PUT", `/mailboxes/${address}/backend`, backend({ imap: { host: "imap.provider.example", port: 143, tls: "none" } }))).status).toBe(400);
+    expect(
+      (await api("PUT", `/mailboxes/${address}/backend`, backend({ imap: { host: "imap.provider.example", port: 143, tls: "none" } })))
+        .status,
+    ).toBe(400);
     const builtin = unique();
     await api("POST", "/mailboxes", { address: builtin, password: "pw" });
     expect((await api("PUT", `/mailboxes/${builtin}/backend`, backend())).status).toBe(404);
@@ -198,12 +238,19 @@ describe("PUT /admin/v1/mailboxes/{address}/backend", () => {
     expect(await env.MAILBOX.getByName(address).getBackend()).toBeNull();
     expect(await new D1UserDirectory(env.DB).authenticate(address, "now built in")).toEqual({ ok: true, address });
     expect((await api("GET", `/mailboxes/${address}`)).json).toMatchObject({ backend: null, account: { locked_until: null } });
-    expect(await env.DB.prepare("select count(*) as n from audit_log where subject = ? and action = 'mailbox.unbridged'").bind(`mailbox:${address}`).first("n")).toBe(1);
+    expect(
+      await env.DB.prepare("select count(*) as n from audit_log where subject = ? and action = 'mailbox.unbridged'")
+        .bind(`mailbox:${address}`)
+        .first("n"),
+    ).toBe(1);
     expect((await api("DELETE", `/mailboxes/${address}/backend`, { password: "again" })).status).toBe(404);
   });
 
   it("the OpenAPI document describes the backend", async () => {
-    const doc = (await (await exports.default.fetch(new Request(BASE + "/openapi.json"))).json()) as { components: { schemas: Record<string, unknown> }; paths: Record<string, unknown> };
+    const doc = (await (await exports.default.fetch(new Request(BASE + "/openapi.json"))).json()) as {
+      components: { schemas: Record<string, unknown> };
+      paths: Record<string, unknown>;
+    };
     expect(doc.components.schemas.BridgeBackend).toBeTruthy();
     expect(Object.keys(doc.paths["/mailboxes/{address}/backend"] as object).sort()).toEqual(["delete", "put"]);
   });

@@ -42,7 +42,10 @@ async function admin(method: string, path: string, body?: unknown) {
 }
 
 function bridge(address: string, imap: { port: number; tls: "none" | "implicit" }, push: "poll" | "notify" = "poll") {
-  return admin("POST", "/mailboxes", { address, backend: { kind: "imap", imap: { host: dovecot.host, ...imap }, smtp: { host: "127.0.0.1", port: 2525, tls: "none" }, push } });
+  return admin("POST", "/mailboxes", {
+    address,
+    backend: { kind: "imap", imap: { host: dovecot.host, ...imap }, smtp: { host: "127.0.0.1", port: 2525, tls: "none" }, push },
+  });
 }
 
 beforeAll(async () => {
@@ -67,11 +70,20 @@ function countingCheck() {
 
 function directory(opts: { now?: () => number; check?: ImapLoginCheck; cache?: VerifiedCredentialCache } = {}) {
   const now = opts.now ?? Date.now;
-  const bridgeAuth = new BridgeAuthenticator(drizzle(env.DB), DEFAULT_LOCKOUT, now, opts.cache ?? new VerifiedCredentialCache(BRIDGE_LOGIN_TTL_MS, 1000, now), opts.check);
+  const bridgeAuth = new BridgeAuthenticator(
+    drizzle(env.DB),
+    DEFAULT_LOCKOUT,
+    now,
+    opts.cache ?? new VerifiedCredentialCache(BRIDGE_LOGIN_TTL_MS, 1000, now),
+    opts.check,
+  );
   return new D1UserDirectory(env.DB, DEFAULT_LOCKOUT, now, new VerifiedCredentialCache(), bridgeAuth);
 }
 
-const backendRow = (address: string) => env.DB.prepare("select failed_attempts, locked_until, updated_at from mailbox_backends where address = ?").bind(address).first<{ failed_attempts: number; locked_until: number | null }>();
+const backendRow = (address: string) =>
+  env.DB.prepare("select failed_attempts, locked_until, updated_at from mailbox_backends where address = ?")
+    .bind(address)
+    .first<{ failed_attempts: number; locked_until: number | null }>();
 
 describe("directory: bridged logins checked by the IMAP server", () => {
   it("the account's password is accepted in every login form, the IMAP login being the normalised address; the result says bridged", async () => {
@@ -134,7 +146,10 @@ describe("directory: bridged logins checked by the IMAP server", () => {
     expect(results.every((r) => r.ok)).toBe(true);
     expect(calls).toHaveLength(1);
     const refused = await Promise.all([1, 2].map(() => directory({ check }).authenticate(ANN, "same wrong guess")));
-    expect(refused).toEqual([{ ok: false, reason: "wrong_password" }, { ok: false, reason: "wrong_password" }]);
+    expect(refused).toEqual([
+      { ok: false, reason: "wrong_password" },
+      { ok: false, reason: "wrong_password" },
+    ]);
     expect(calls).toHaveLength(2);
     expect((await backendRow(ANN))!.failed_attempts).toBe(1); // one guess, counted once
     expect((await directory({ check }).authenticate(ANN, pw(ANN))).ok).toBe(true);
@@ -145,7 +160,8 @@ describe("directory: bridged logins checked by the IMAP server", () => {
     const now = () => clock;
     const { calls, check } = countingCheck();
     const dir = directory({ now, check });
-    for (let i = 1; i < DEFAULT_LOCKOUT.failuresPerLock; i++) expect(await dir.authenticate(DEE, `guess ${i}`)).toEqual({ ok: false, reason: "wrong_password" });
+    for (let i = 1; i < DEFAULT_LOCKOUT.failuresPerLock; i++)
+      expect(await dir.authenticate(DEE, `guess ${i}`)).toEqual({ ok: false, reason: "wrong_password" });
     const locked = await dir.authenticate(DEE, "guess 5");
     expect(locked).toMatchObject({ ok: false, reason: "locked" });
     expect(calls).toHaveLength(DEFAULT_LOCKOUT.failuresPerLock);
@@ -178,10 +194,23 @@ function probeFrontDoor(check: ImapLoginCheck, run: (req: EasRequest) => Promise
     },
   };
   const cache = new VerifiedCredentialCache(BRIDGE_LOGIN_TTL_MS);
-  const dir = new D1UserDirectory(env.DB, DEFAULT_LOCKOUT, Date.now, new VerifiedCredentialCache(), new BridgeAuthenticator(drizzle(env.DB), DEFAULT_LOCKOUT, Date.now, cache, check));
+  const dir = new D1UserDirectory(
+    env.DB,
+    DEFAULT_LOCKOUT,
+    Date.now,
+    new VerifiedCredentialCache(),
+    new BridgeAuthenticator(drizzle(env.DB), DEFAULT_LOCKOUT, Date.now, cache, check),
+  );
   const fd: FrontDoor = { registry: new Map([["Probe", probe]]), gates, directory: () => dir };
   const call = (user: string, password: string) =>
-    handleActiveSync(new Request(`${BASE}?Cmd=Probe&DeviceId=probe1&DeviceType=SmartPhone`, { method: "POST", headers: { Authorization: basic(user, password), "MS-ASProtocolVersion": "14.1" } }), env, fd);
+    handleActiveSync(
+      new Request(`${BASE}?Cmd=Probe&DeviceId=probe1&DeviceType=SmartPhone`, {
+        method: "POST",
+        headers: { Authorization: basic(user, password), "MS-ASProtocolVersion": "14.1" },
+      }),
+      env,
+      fd,
+    );
   return { seen, call };
 }
 

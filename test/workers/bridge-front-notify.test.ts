@@ -23,24 +23,49 @@ const URL_OX = "https://sync.example.test/notify/ox";
 
 async function admin(body: unknown) {
   const res = await exports.default.fetch(
-    new Request("https://sync.example.test/admin/v1/mailboxes", { method: "POST", headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" }, body: JSON.stringify(body) }),
+    new Request("https://sync.example.test/admin/v1/mailboxes", {
+      method: "POST",
+      headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
   );
   expect(res.status).toBe(201);
 }
 
 beforeAll(async () => {
-  await admin({ address: GUS, backend: { kind: "imap", imap: { host: SERVER, port: dovecot.imapPort, tls: "none" }, smtp: { host: "127.0.0.1", port: 2525, tls: "none" }, push: "notify" } });
-  await admin({ address: HAL, backend: { kind: "imap", imap: { host: "imap.other.example", port: 993, tls: "implicit" }, smtp: { host: "smtp.other.example", port: 465, tls: "implicit" }, push: "notify" } });
+  await admin({
+    address: GUS,
+    backend: {
+      kind: "imap",
+      imap: { host: SERVER, port: dovecot.imapPort, tls: "none" },
+      smtp: { host: "127.0.0.1", port: 2525, tls: "none" },
+      push: "notify",
+    },
+  });
+  await admin({
+    address: HAL,
+    backend: {
+      kind: "imap",
+      imap: { host: "imap.other.example", port: 993, tls: "implicit" },
+      smtp: { host: "smtp.other.example", port: 465, tls: "implicit" },
+      push: "notify",
+    },
+  });
   await admin({ address: PLAIN, password: "plain pw" });
 });
 
 const basicHeader = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
-const body = (user: string, extra: Record<string, unknown> = {}) => JSON.stringify({ user, event: "messageNew", folder: "INBOX", "imap-uid": 7, "imap-uidvalidity": 1, ...extra });
+const body = (user: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ user, event: "messageNew", folder: "INBOX", "imap-uid": 7, "imap-uidvalidity": 1, ...extra });
 
 async function ox(auth: string | null, payload: string, method = "PUT", bindings: Env = env) {
   const headers: Record<string, string> = { "Content-Type": "application/json; charset=utf-8" };
   if (auth) headers.Authorization = auth;
-  const res = await app.fetch(new Request(URL_OX, { method, headers, body: payload }), bindings, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
+  const res = await app.fetch(new Request(URL_OX, { method, headers, body: payload }), bindings, {
+    waitUntil() {},
+    passThroughOnException() {},
+    props: {},
+  } as unknown as ExecutionContext);
   return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
@@ -55,7 +80,14 @@ describe("/notify/ox authentication and scoping", () => {
   it("401 without Basic credentials, with a wrong secret, with another server's secret, or one derived from another NOTIFY_SECRET", async () => {
     const otherServers = await oxSecret("test-notify-secret", "imap.other.example");
     const otherKey = await oxSecret("another-notify-secret", SERVER);
-    for (const auth of [null, "Bearer x", basicHeader(SERVER, "0".repeat(64)), basicHeader(SERVER, otherServers), basicHeader(SERVER, otherKey), basicHeader("", "x")]) {
+    for (const auth of [
+      null,
+      "Bearer x",
+      basicHeader(SERVER, "0".repeat(64)),
+      basicHeader(SERVER, otherServers),
+      basicHeader(SERVER, otherKey),
+      basicHeader("", "x"),
+    ]) {
       const r = await ox(auth, body(GUS));
       expect(r.status, String(auth)).toBe(401);
       expect(r.headers.get("WWW-Authenticate")).toMatch(/^Basic /);
@@ -64,7 +96,12 @@ describe("/notify/ox authentication and scoping", () => {
 
   it("400 for a body that is not the driver's JSON (not JSON, no user, an unknown event, too big)", async () => {
     const auth = await goodAuth();
-    for (const bad of ["{not json", JSON.stringify({ event: "messageNew" }), body(GUS, { event: "somethingElse" }), body(GUS, { snippet: "x".repeat(70_000) })]) {
+    for (const bad of [
+      "{not json",
+      JSON.stringify({ event: "messageNew" }),
+      body(GUS, { event: "somethingElse" }),
+      body(GUS, { snippet: "x".repeat(70_000) }),
+    ]) {
       expect((await ox(auth, bad)).status, bad.slice(0, 40)).toBe(400);
     }
   });
@@ -87,7 +124,9 @@ describe("/notify/ox authentication and scoping", () => {
     expect((await ox(await goodAuth(), body(GUS.toUpperCase()), "POST")).status).toBe(202);
     // The secret is derived from the name as sent; the name is compared with the backend's in lower case.
     expect((await ox(await goodAuth("IMAP.Other.Example"), body(HAL))).status).toBe(202);
-    expect((await ox(basicHeader("IMAP.Other.Example", await oxSecret("test-notify-secret", "imap.other.example")), body(HAL))).status).toBe(401);
+    expect(
+      (await ox(basicHeader("IMAP.Other.Example", await oxSecret("test-notify-secret", "imap.other.example")), body(HAL))).status,
+    ).toBe(401);
   });
 });
 
@@ -99,7 +138,12 @@ function inboxOf(folderSync: WbxmlElement): string {
 }
 
 const pingBody = (heartbeat: number, folder: string) =>
-  el("Ping", "Ping", el("Ping", "HeartbeatInterval", heartbeat), el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", folder), el("Ping", "Class", "Email"))));
+  el(
+    "Ping",
+    "Ping",
+    el("Ping", "HeartbeatInterval", heartbeat),
+    el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", folder), el("Ping", "Class", "Email"))),
+  );
 
 describe("a call the real Dovecot made wakes a waiting Ping", () => {
   it("LMTP delivery → Dovecot's OX driver call (recorded) → /notify/ox with the server's credentials → Ping Status 2 on the Inbox (MS-ASCMD_R4237)", async () => {
@@ -111,11 +155,16 @@ describe("a call the real Dovecot made wakes a waiting Ping", () => {
     await waitsOpen(GUS, 1);
 
     const before = ((await (await fetch(`${control}/notifications`)).json()) as RecordedNotification[]).length;
-    const lmtp = await fetch(`${control}/lmtp?to=${encodeURIComponent(GUS)}`, { method: "POST", body: "From: Bob <bob@example.test>\r\nTo: gus@bridge.test\r\nSubject: for Gus\r\n\r\nhello\r\n" });
+    const lmtp = await fetch(`${control}/lmtp?to=${encodeURIComponent(GUS)}`, {
+      method: "POST",
+      body: "From: Bob <bob@example.test>\r\nTo: gus@bridge.test\r\nSubject: for Gus\r\n\r\nhello\r\n",
+    });
     expect(lmtp.status).toBe(204);
     let call: RecordedNotification | undefined;
     for (let i = 0; !call && i < 60; i++) {
-      call = ((await (await fetch(`${control}/notifications`)).json()) as RecordedNotification[]).slice(before).find((n) => n.body.includes(GUS));
+      call = ((await (await fetch(`${control}/notifications`)).json()) as RecordedNotification[])
+        .slice(before)
+        .find((n) => n.body.includes(GUS));
       if (!call) await new Promise((r) => setTimeout(r, 50));
     }
     expect(call, "Dovecot announced the delivery").toBeDefined();

@@ -5,7 +5,13 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { EasRequest } from "../../src/eas/command";
 import { hangSync } from "../../src/eas/sync-wait";
-import { bridgePollSeconds, DEFAULT_BRIDGE_POLL_SECONDS, startBridgePolling, waitForChanges, type WaitingRequest } from "../../src/eas/wait";
+import {
+  bridgePollSeconds,
+  DEFAULT_BRIDGE_POLL_SECONDS,
+  startBridgePolling,
+  waitForChanges,
+  type WaitingRequest,
+} from "../../src/eas/wait";
 import type { BackendCredentials } from "../../src/mailbox/backend";
 import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml";
 import { TestPhone } from "./helpers/phone";
@@ -21,7 +27,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function counting(poll: (n: number) => Promise<number> = async () => 0) {
   const calls: BackendCredentials[] = [];
   const mailbox = { poll: (c: BackendCredentials) => (calls.push(c), poll(calls.length)) };
-  return { calls, req: (over: Partial<WaitingRequest> = {}) => ({ mailbox, deviceId: "d", credentials: CREDS, backendPush: "poll", ...over }) as unknown as WaitingRequest };
+  return {
+    calls,
+    req: (over: Partial<WaitingRequest> = {}) =>
+      ({ mailbox, deviceId: "d", credentials: CREDS, backendPush: "poll", ...over }) as unknown as WaitingRequest,
+  };
 }
 
 describe("the poll timer", () => {
@@ -42,9 +52,13 @@ describe("the poll timer", () => {
     expect(calls).toHaveLength(2);
   });
 
-  it("only for a bridged mailbox whose push is \"poll\"", async () => {
+  it('only for a bridged mailbox whose push is "poll"', async () => {
     const { calls, req } = counting();
-    const stops = [startBridgePolling(req({ backendPush: "notify" }), 1), startBridgePolling(req({ credentials: undefined, backendPush: undefined }), 1), startBridgePolling(req({ credentials: undefined }), 1)];
+    const stops = [
+      startBridgePolling(req({ backendPush: "notify" }), 1),
+      startBridgePolling(req({ credentials: undefined, backendPush: undefined }), 1),
+      startBridgePolling(req({ credentials: undefined }), 1),
+    ];
     await sleep(1300);
     stops.forEach((s) => s());
     expect(calls).toHaveLength(0);
@@ -80,7 +94,12 @@ describe("a waiting request drives the polls (real mailbox object for the wait, 
         return 0;
       },
     };
-    const req = { ...easRequest(user, "d", null), mailbox, credentials: { username: user, password: "x" }, backendPush: "poll" } as unknown as EasRequest;
+    const req = {
+      ...easRequest(user, "d", null),
+      mailbox,
+      credentials: { username: user, password: "x" },
+      backendPush: "poll",
+    } as unknown as EasRequest;
     return { req, polls: () => polls };
   }
 
@@ -132,22 +151,37 @@ function inboxOf(folderSync: WbxmlElement): string {
 }
 
 describe("against the real object and Dovecot", () => {
-  it("mail delivered to a bridged mailbox with push \"poll\" reaches a waiting device through the Worker's polls", async () => {
+  it('mail delivered to a bridged mailbox with push "poll" reaches a waiting device through the Worker\'s polls', async () => {
     const FAY = "fay@bridge.test";
     const created = await exports.default.fetch(
       new Request("https://sync.example.test/admin/v1/mailboxes", {
         method: "POST",
         headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
-        body: JSON.stringify({ address: FAY, backend: { kind: "imap", imap: { host: dovecot.host, port: dovecot.imapPort, tls: "none" }, smtp: { host: "127.0.0.1", port: 2525, tls: "none" }, push: "poll" } }),
+        body: JSON.stringify({
+          address: FAY,
+          backend: {
+            kind: "imap",
+            imap: { host: dovecot.host, port: dovecot.imapPort, tls: "none" },
+            smtp: { host: "127.0.0.1", port: 2525, tls: "none" },
+            push: "poll",
+          },
+        }),
       }),
     );
     expect(created.status).toBe(201);
     const phone = new TestPhone(FAY, "fay secret", "POLLPHONE1");
     const inbox = inboxOf(await phone.folderSync("0"));
-    const req = { ...easRequest(FAY, "POLLPHONE1", null), credentials: { username: FAY, password: "fay secret" }, backendPush: "poll" } as EasRequest;
+    const req = {
+      ...easRequest(FAY, "POLLPHONE1", null),
+      credentials: { username: FAY, password: "fay secret" },
+      backendPush: "poll",
+    } as EasRequest;
     const waiting = waitForChanges(req, { collections: [inbox], seconds: 30, kind: "ping", pollSeconds: 1 });
     await waitsOpen(FAY, 1);
-    const lmtp = await fetch(`${control}/lmtp?to=${encodeURIComponent(FAY)}`, { method: "POST", body: "From: a@example.test\r\nTo: fay@bridge.test\r\nSubject: polled\r\n\r\nhi\r\n" });
+    const lmtp = await fetch(`${control}/lmtp?to=${encodeURIComponent(FAY)}`, {
+      method: "POST",
+      body: "From: a@example.test\r\nTo: fay@bridge.test\r\nSubject: polled\r\n\r\nhi\r\n",
+    });
     expect(lmtp.status).toBe(204);
     const t0 = Date.now();
     expect(await waiting).toEqual({ kind: "changes", folders: [inbox] });
@@ -162,15 +196,35 @@ describe("against the real object and Dovecot", () => {
         new Request("https://sync.example.test/admin/v1/mailboxes", {
           method: "POST",
           headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
-          body: JSON.stringify({ address, backend: { kind: "imap", imap: { host: dovecot.host, port: dovecot.imapPort, tls: "none" }, smtp: { host: "127.0.0.1", port: 2525, tls: "none" }, push: "poll" } }),
+          body: JSON.stringify({
+            address,
+            backend: {
+              kind: "imap",
+              imap: { host: dovecot.host, port: dovecot.imapPort, tls: "none" },
+              smtp: { host: "127.0.0.1", port: 2525, tls: "none" },
+              push: "poll",
+            },
+          }),
         }),
       );
       expect(created.status).toBe(201);
       const phone = new TestPhone(address, `${address.split("@")[0]} secret`, "POLLPHONE2");
       const inbox = inboxOf(await phone.folderSync("0"));
-      const ping = () => phone.send("Ping", el("Ping", "Ping", el("Ping", "HeartbeatInterval", 120), el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", inbox), el("Ping", "Class", "Email")))));
+      const ping = () =>
+        phone.send(
+          "Ping",
+          el(
+            "Ping",
+            "Ping",
+            el("Ping", "HeartbeatInterval", 120),
+            el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", inbox), el("Ping", "Class", "Email"))),
+          ),
+        );
       const deliver = async () => {
-        const r = await fetch(`${control}/lmtp?to=${encodeURIComponent(address)}`, { method: "POST", body: `From: a@example.test\r\nTo: ${address}\r\nSubject: polled\r\n\r\nhi\r\n` });
+        const r = await fetch(`${control}/lmtp?to=${encodeURIComponent(address)}`, {
+          method: "POST",
+          body: `From: a@example.test\r\nTo: ${address}\r\nSubject: polled\r\n\r\nhi\r\n`,
+        });
         expect(r.status).toBe(204);
       };
       return { ping, deliver };

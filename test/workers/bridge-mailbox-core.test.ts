@@ -30,7 +30,20 @@ async function otherDav(method: string, path: string, body?: string, headers: Re
 }
 
 function ics(uid: string, summary: string): string {
-  return ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Other//EN", "BEGIN:VEVENT", `UID:${uid}`, "DTSTAMP:20261126T120000Z", "DTSTART:20270115T090000Z", "DTEND:20270115T100000Z", `SUMMARY:${summary}`, "END:VEVENT", "END:VCALENDAR", ""].join("\r\n");
+  return [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//Other//EN",
+    "BEGIN:VEVENT",
+    `UID:${uid}`,
+    "DTSTAMP:20261126T120000Z",
+    "DTSTART:20270115T090000Z",
+    "DTEND:20270115T100000Z",
+    `SUMMARY:${summary}`,
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
 }
 
 beforeAll(async () => {
@@ -49,7 +62,10 @@ describe("store selection", () => {
     expect(await built.getBackend()).toBeNull();
     expect((await built.listFolders()).find((f) => f.type === FolderType.Inbox)!.id).toBe("1");
     await built.deliver(new TextEncoder().encode(message("kept in the built-in store")));
-    const refused = await built.setBackend(backend()).then(() => null, (e: Error) => e);
+    const refused = await built.setBackend(backend()).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(refused?.message).toMatch(/built-in mail or PIM data/);
     expect(await built.getBackend()).toBeNull();
   });
@@ -59,7 +75,10 @@ describe("store selection", () => {
     expect(await mb().getBackend()).toEqual(backend({ dav: true }));
     const err = await mb()
       .folderSync(phone.deviceId, "0")
-      .then(() => null, (e: Error) => e);
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
     expect(err?.message).toMatch(/no login in memory/);
     // what the front door reads to answer 503 + Retry-After (src/http/errors.ts), across the RPC boundary
     expect(err).toMatchObject({ name: "StoreUnavailableError", retryAfterSeconds: 30 });
@@ -76,7 +95,10 @@ describe("store selection", () => {
     expect(folders.Inbox).toMatch(/^[0-9]+$/);
     // The built-in store was never built for this object: no built-in folders in its SQLite.
     await runInDurableObject(mb(), async (_m, state) => {
-      const tables = state.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`).toArray().map((t) => t.name);
+      const tables = state.storage.sql
+        .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+        .toArray()
+        .map((t) => t.name);
       expect(tables).not.toContain("folders");
       expect(tables).not.toContain("pim_items");
       expect(tables).toContain("imap_folders");
@@ -111,7 +133,9 @@ describe("mail through the IMAP store", () => {
     const uid2 = Number(second.split(":")[1]!.split("-")[1]);
     await otherClient("grace", (c) => c.store("INBOX", uid2, "+FLAGS", "\\Flagged"));
     const down = await phone.sync(folders.Inbox!, key);
-    expect(down!.commands).toEqual([{ op: "Change", serverId: second, change: { mail: expect.objectContaining({ flagged: true, read: false }) } }]);
+    expect(down!.commands).toEqual([
+      { op: "Change", serverId: second, change: { mail: expect.objectContaining({ flagged: true, read: false }) } },
+    ]);
     key = down!.syncKey;
   });
 
@@ -143,7 +167,14 @@ describe("mail through the IMAP store", () => {
     const [est] = await mb().getItemEstimate(phone.deviceId, [{ collectionId: folders.Inbox!, syncKey: key }]);
     expect(est).toMatchObject({ status: 1, estimate: 1 });
 
-    const [fetched] = await mb().itemOperationsFetch([{ kind: "item", collectionId: folders.Archive, serverId: moved!.dstMsgId!, options: { bodyPreferences: [{ type: 1 }], mimeSupport: 0, protocolVersion: "16.1" } }]);
+    const [fetched] = await mb().itemOperationsFetch([
+      {
+        kind: "item",
+        collectionId: folders.Archive,
+        serverId: moved!.dstMsgId!,
+        options: { bodyPreferences: [{ type: 1 }], mimeSupport: 0, protocolVersion: "16.1" },
+      },
+    ]);
     expect(fetched).toMatchObject({ status: 1 });
     expect((fetched as { item: { body: { data: string } } }).item.body.data).toContain("Hello from the bridge test.");
   });
@@ -203,7 +234,14 @@ describe("calendar through the DAV store", () => {
   it("an event added by the phone appears in Radicale; one made in Radicale appears in Sync", async () => {
     key = (await phone.sync(folders.Calendar!, "0"))!.syncKey;
     const C = (name: string, v: string) => el("Calendar", name, v);
-    const data = el("AirSync", "ApplicationData", C("AllDayEvent", "0"), C("StartTime", "20270120T090000Z"), C("EndTime", "20270120T100000Z"), C("Subject", "Bridge review"));
+    const data = el(
+      "AirSync",
+      "ApplicationData",
+      C("AllDayEvent", "0"),
+      C("StartTime", "20270120T090000Z"),
+      C("EndTime", "20270120T100000Z"),
+      C("Subject", "Bridge review"),
+    );
     const r = await phone.sync(folders.Calendar!, key, { adds: [{ clientId: "cal-1", fields: {}, data }] });
     expect(r!.responses.adds).toEqual([expect.objectContaining({ clientId: "cal-1", status: 1 })]);
     key = r!.syncKey;
@@ -212,7 +250,13 @@ describe("calendar through the DAV store", () => {
     expect(hrefs).toHaveLength(1);
     expect(await (await otherDav("GET", hrefs[0]!)).text()).toMatch(/SUMMARY:Bridge review/);
 
-    expect((await otherDav("PUT", `${home}calendar/from-radicale.ics`, ics("from-radicale", "Made in Radicale"), { "Content-Type": "text/calendar" })).status).toBe(201);
+    expect(
+      (
+        await otherDav("PUT", `${home}calendar/from-radicale.ics`, ics("from-radicale", "Made in Radicale"), {
+          "Content-Type": "text/calendar",
+        })
+      ).status,
+    ).toBe(201);
     const down = await phone.sync(folders.Calendar!, key);
     const adds = down!.commands.filter((c) => c.op === "Add");
     expect(adds).toHaveLength(1);
@@ -225,7 +269,14 @@ describe("calendar through the DAV store", () => {
     expect(ours).toBeUndefined(); // nothing pending
     const held = await runInDurableObject(mb(), (m: Mailbox) => m.pim.getByUid(folders.Calendar!, "from-radicale"));
     const etag = (await otherDav("GET", `${home}calendar/from-radicale.ics`)).headers.get("ETag")!;
-    expect((await otherDav("PUT", `${home}calendar/from-radicale.ics`, ics("from-radicale", "Moved by the assistant"), { "Content-Type": "text/calendar", "If-Match": etag })).status).toBeOneOf([201, 204]);
+    expect(
+      (
+        await otherDav("PUT", `${home}calendar/from-radicale.ics`, ics("from-radicale", "Moved by the assistant"), {
+          "Content-Type": "text/calendar",
+          "If-Match": etag,
+        })
+      ).status,
+    ).toBeOneOf([201, 204]);
     const data = el("AirSync", "ApplicationData", el("Calendar", "Subject", "Changed on the phone"));
     const r = await phone.sync(folders.Calendar!, key, { changes: [{ serverId: `${folders.Calendar}:${held!.itemId}`, data }] });
     const change = r!.commands.find((c) => c.op === "Change");
@@ -242,7 +293,14 @@ describe("calendar through the DAV store", () => {
       const item = (await store.getByUid(folders.Calendar!, "from-radicale"))!;
       const etag = (await otherDav("GET", `${home}calendar/from-radicale.ics`)).headers.get("ETag")!;
       expect(etag).toBe(item.etag);
-      expect((await otherDav("PUT", `${home}calendar/from-radicale.ics`, ics("from-radicale", "Second server edit"), { "Content-Type": "text/calendar", "If-Match": etag })).status).toBeOneOf([201, 204]);
+      expect(
+        (
+          await otherDav("PUT", `${home}calendar/from-radicale.ics`, ics("from-radicale", "Second server edit"), {
+            "Content-Type": "text/calendar",
+            "If-Match": etag,
+          })
+        ).status,
+      ).toBeOneOf([201, 204]);
       const stamp = (await source.stamp(folders.Calendar!, item.itemId))!;
       const data = el("AirSync", "ApplicationData", el("Calendar", "Subject", "Phone edit that loses"));
       expect(await source.applyChange(stamp, { serverId: `${folders.Calendar}:${item.itemId}`, data })).toBe("conflict");
@@ -250,8 +308,14 @@ describe("calendar through the DAV store", () => {
       expect(now.data).toMatch(/SUMMARY:Second server edit/);
       expect(now.modseq).toBeGreaterThan(stamp.modseq); // newer than what the device holds: it goes down as a Change
       // a delete refused the same way keeps the item (server wins), so it comes back to the device
-      expect((await otherDav("PUT", `${home}calendar/from-radicale.ics`, ics("from-radicale", "Third server edit"), { "Content-Type": "text/calendar" })).status).toBeOneOf([201, 204]);
-      await source.remove(await source.stamp(folders.Calendar!, item.itemId) as PimStamp, folders.Calendar!);
+      expect(
+        (
+          await otherDav("PUT", `${home}calendar/from-radicale.ics`, ics("from-radicale", "Third server edit"), {
+            "Content-Type": "text/calendar",
+          })
+        ).status,
+      ).toBeOneOf([201, 204]);
+      await source.remove((await source.stamp(folders.Calendar!, item.itemId)) as PimStamp, folders.Calendar!);
       expect(await (await otherDav("GET", `${home}calendar/from-radicale.ics`)).text()).toMatch(/SUMMARY:Third server edit/);
     });
   });
@@ -272,7 +336,11 @@ describe("cost", () => {
 describe("the backend changes", () => {
   it("the DAV server down: FolderSync still shows the calendars last discovered (never deleted on the phone), mail works", async () => {
     const listed = await runInDurableObject(mb(), async (_m, state) => {
-      const imap = new ImapStore(state.storage, { endpoint: backend().imap, credentials: { user: "grace", password: grace.login.password }, idleMs: 10 });
+      const imap = new ImapStore(state.storage, {
+        endpoint: backend().imap,
+        credentials: { user: "grace", password: grace.login.password },
+        idleMs: 10,
+      });
       const dead = new LoginDavStore(state.storage, "http://127.0.0.1:9/", () => grace.login, { collectionsMaxAgeMs: -1, timeoutMs: 2000 });
       try {
         return await new BridgeMailStore(imap, dead).listFolders();
@@ -313,7 +381,10 @@ describe("eviction mid-way", () => {
     await evictDurableObject(mb());
     const err = await mb()
       .sync(phone.request(folders.Inbox!, "0"))
-      .then(() => null, (e: Error) => e);
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
     expect(err?.message).toMatch(/no login in memory/);
     await mb().useCredentials(grace.login);
     const after = await phone.folderSync("0");

@@ -24,7 +24,12 @@ export function backend(opts: { dav?: boolean; push?: "notify" | "poll"; smtp?: 
   };
 }
 
-export const MAIL_OPTIONS: SyncOptions = { filterType: 0, bodyPreferences: [{ type: 1, truncationSize: 2000 }], mimeSupport: 0, conflict: 1 };
+export const MAIL_OPTIONS: SyncOptions = {
+  filterType: 0,
+  bodyPreferences: [{ type: 1, truncationSize: 2000 }],
+  mimeSupport: 0,
+  conflict: 1,
+};
 
 type Stub = ReturnType<ReturnType<typeof account>["mailbox"]>;
 
@@ -41,7 +46,19 @@ export class RpcDevice {
     return this.mb().folderSync(this.deviceId, key);
   }
 
-  request(collectionId: string, syncKey: string, c: Partial<{ windowSize: number; changes: ClientMailChange[]; deletes: string[]; adds: ClientAdd[]; fetches: string[]; deletesAsMoves: boolean; options: SyncOptions }> = {}): SyncRequest {
+  request(
+    collectionId: string,
+    syncKey: string,
+    c: Partial<{
+      windowSize: number;
+      changes: ClientMailChange[];
+      deletes: string[];
+      adds: ClientAdd[];
+      fetches: string[];
+      deletesAsMoves: boolean;
+      options: SyncOptions;
+    }> = {},
+  ): SyncRequest {
     return {
       deviceId: this.deviceId,
       deviceType: "RpcPhone",

@@ -51,7 +51,9 @@ afterEach(async () => {
 
 describe("push from Dovecot", () => {
   it("the first login turns push on (METADATA), once: Dovecot then announces LMTP deliveries for this address", async () => {
-    const remembered = await runInDurableObject(mb(), (_m, state) => state.storage.sql.exec(`SELECT enabled_for FROM bridge_push`).toArray());
+    const remembered = await runInDurableObject(mb(), (_m, state) =>
+      state.storage.sql.exec(`SELECT enabled_for FROM bridge_push`).toArray(),
+    );
     expect(remembered).toHaveLength(1);
     await lmtp("heidi", "From: a@example.test\r\nTo: heidi@bridge.test\r\nSubject: announce me\r\n\r\nx\r\n");
     const n = await notified("announce me");
@@ -105,7 +107,7 @@ describe("push from Dovecot", () => {
     key = (await phone.syncToEnd(inbox, 100, key)).key;
   });
 
-  it("server mailbox names map to our folder ids: UTF-8 and modified UTF-7, and an \"INBOX.\"-prefixed namespace", async () => {
+  it('server mailbox names map to our folder ids: UTF-8 and modified UTF-7, and an "INBOX."-prefixed namespace', async () => {
     const fkey = (await phone.folderSync("0")).syncKey!;
     const made = await mb().folderCreate(phone.deviceId, fkey, "0", "Réunions", FolderType.UserMail);
     expect(made.status).toBe(1);
@@ -131,7 +133,7 @@ describe("push from Dovecot", () => {
   });
 });
 
-describe("polling while devices wait (push \"poll\")", () => {
+describe('polling while devices wait (push "poll")', () => {
   const ivan = account("ivan");
   const poller = new RpcDevice(ivan.mailbox, "POLLPHONE", ivan.address);
   let pollInbox = "";

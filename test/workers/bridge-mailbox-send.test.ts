@@ -29,12 +29,16 @@ async function subjects(mailbox: string): Promise<string> {
   return otherClient("judy", async (c) => {
     await c.select(mailbox);
     const r = await c.s.command(["UID", "FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])"]);
-    return r.untagged.map((u) => JSON.stringify(u.tokens, (_k, v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : v))).join("\n");
+    return r.untagged
+      .map((u) => JSON.stringify(u.tokens, (_k, v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : v)))
+      .join("\n");
   });
 }
 
 function mime(to: string, subject: string): Uint8Array {
-  return new TextEncoder().encode(`From: Judy <${judy.address}>\r\nTo: ${to}\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSent from a bridged mailbox.\r\n`);
+  return new TextEncoder().encode(
+    `From: Judy <${judy.address}>\r\nTo: ${to}\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSent from a bridged mailbox.\r\n`,
+  );
 }
 
 beforeAll(async () => {
@@ -45,7 +49,12 @@ beforeAll(async () => {
 
 describe("sending through the provider's submission server", () => {
   it("SendMail: submitted with the account's login, to every recipient (oneself too); the Sent copy APPENDed to \\Sent", async () => {
-    const r = await mb().submitMail({ user: judy.address, mime: mime(`Bob <bob@remote.test>, ${judy.address}`, "Bridged hello"), clientId: "c-1", saveInSent: true });
+    const r = await mb().submitMail({
+      user: judy.address,
+      mime: mime(`Bob <bob@remote.test>, ${judy.address}`, "Bridged hello"),
+      clientId: "c-1",
+      saveInSent: true,
+    });
     expect(r.ok).toBe(true);
     await runDurableObjectAlarm(mb());
     const got = await received("Bridged hello");
@@ -58,12 +67,20 @@ describe("sending through the provider's submission server", () => {
 
   it("no login in memory (object evicted): the message waits without using an attempt; the next login sends it and saves the Sent copy", async () => {
     await evictDurableObject(mb());
-    const r = await mb().submitMail({ user: judy.address, mime: mime("carol@remote.test", "Waits for the login"), clientId: "c-2", saveInSent: true });
+    const r = await mb().submitMail({
+      user: judy.address,
+      mime: mime("carol@remote.test", "Waits for the login"),
+      clientId: "c-2",
+      saveInSent: true,
+    });
     expect(r.ok).toBe(true);
     await runDurableObjectAlarm(mb());
     expect(await received("Waits for the login")).toEqual([]);
     const [waiting] = await mb().outboxStatus();
-    expect(waiting).toMatchObject({ attempts: 0, recipients: [{ rcpt: "carol@remote.test", state: "pending", lastError: expect.stringMatching(/login/) }] });
+    expect(waiting).toMatchObject({
+      attempts: 0,
+      recipients: [{ rcpt: "carol@remote.test", state: "pending", lastError: expect.stringMatching(/login/) }],
+    });
     expect(waiting!.nextAttempt).toBeGreaterThan(Date.now() + 30 * 60_000);
     expect(await subjects("Sent")).not.toMatch(/Waits for the login/);
 
@@ -96,7 +113,10 @@ describe("mail put into a bridged mailbox by the service", () => {
     await evictDurableObject(mb());
     const err = await mb()
       .importMessage(new TextEncoder().encode(message("No login")))
-      .then(() => null, (e: Error) => e);
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
     expect(err?.message).toMatch(/no login in memory/);
   });
 });

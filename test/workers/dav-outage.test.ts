@@ -10,10 +10,24 @@ import { StoreUnavailableError } from "../../src/store/types";
 const account = { url: env.RADICALE_OUTAGE_URL + "/", username: env.RADICALE_USER, password: env.RADICALE_PASSWORD };
 const home = `/${env.RADICALE_USER}/`;
 const ics = (uid: string) =>
-  ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", `UID:${uid}`, "DTSTAMP:20261126T120000Z", "DTSTART:20270201T090000Z", "SUMMARY:s", "END:VEVENT", "END:VCALENDAR", ""].join("\r\n");
+  [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//t//EN",
+    "BEGIN:VEVENT",
+    `UID:${uid}`,
+    "DTSTAMP:20261126T120000Z",
+    "DTSTART:20270201T090000Z",
+    "SUMMARY:s",
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
 
 function withStore<T>(fn: (store: DavPimStore) => Promise<T>, opts: DavPimStoreOptions): Promise<T> {
-  return runInDurableObject(env.MAILBOX.getByName("outage@dav.test"), async (_i, state) => fn(new DavPimStore(state.storage, account, opts)));
+  return runInDurableObject(env.MAILBOX.getByName("outage@dav.test"), async (_i, state) =>
+    fn(new DavPimStore(state.storage, account, opts)),
+  );
 }
 
 async function control(action: "freeze" | "kill" | "start") {

@@ -30,7 +30,11 @@ const ics = (i: number, summary = `Event ${i}`) =>
   ].join("\r\n");
 
 async function putOther(i: number, summary?: string) {
-  const res = await fetch(`${env.RADICALE_URL}/${user}/bulk/bulk-${i}.ics`, { method: "PUT", body: ics(i, summary), headers: { Authorization: auth, "Content-Type": "text/calendar" } });
+  const res = await fetch(`${env.RADICALE_URL}/${user}/bulk/bulk-${i}.ics`, {
+    method: "PUT",
+    body: ics(i, summary),
+    headers: { Authorization: auth, "Content-Type": "text/calendar" },
+  });
   expect(res.status).toBeLessThan(300);
 }
 
@@ -95,8 +99,7 @@ describe(`DAV pull cost with ${N} objects`, () => {
     });
     expect(shares).toEqual([...Array.from({ length: Math.ceil(N / 50) }, (_, k) => Math.min(N, (k + 1) * 50)), N]);
     console.log(
-      "DAV-BENCH " +
-        JSON.stringify({ objects: N, initial, idle, one, fallbackInitial: fbInitial, fallbackIdle: fbIdle, discovery }),
+      "DAV-BENCH " + JSON.stringify({ objects: N, initial, idle, one, fallbackInitial: fbInitial, fallbackIdle: fbIdle, discovery }),
     );
   }, 600_000);
 });

@@ -44,7 +44,9 @@ function event(uid: string, summary: string, start = "20270115T090000Z", end = "
 }
 
 function card(uid: string, name: string): string {
-  return ["BEGIN:VCARD", "VERSION:3.0", `UID:${uid}`, `FN:${name}`, `N:${name};;;;`, "EMAIL:someone@example.net", "END:VCARD", ""].join("\r\n");
+  return ["BEGIN:VCARD", "VERSION:3.0", `UID:${uid}`, `FN:${name}`, `N:${name};;;;`, "EMAIL:someone@example.net", "END:VCARD", ""].join(
+    "\r\n",
+  );
 }
 
 /** The properties that matter of the first VEVENT/VCARD, as parsed by ical.js. */
@@ -82,7 +84,12 @@ describe("DAV bridge on Radicale", () => {
     expect(folders).toHaveLength(3);
     // Radicale advertises sync-collection in supported-report-set, so the main path is RFC 6578.
     await runInDurableObject(env.MAILBOX.getByName("alice@dav.test"), async (_i, state) => {
-      expect(state.storage.sql.exec(`SELECT supports_sync FROM dav_collections`).toArray().map((r) => r.supports_sync)).toEqual([1, 1, 1]);
+      expect(
+        state.storage.sql
+          .exec(`SELECT supports_sync FROM dav_collections`)
+          .toArray()
+          .map((r) => r.supports_sync),
+      ).toEqual([1, 1, 1]);
     });
     // Ids are stable: a second discovery maps the same collections to the same folders.
     expect(await withStore("alice@dav.test", (s) => s.refreshCollections())).toEqual(folders);
@@ -96,7 +103,10 @@ describe("DAV bridge on Radicale", () => {
   });
 
   it("an event PUT by another client shows in the changes after status()", async () => {
-    const put = await other("PUT", `${home}calendar/ext-1.ics`, event("ext-1", "Dentist"), { "Content-Type": "text/calendar", "If-None-Match": "*" });
+    const put = await other("PUT", `${home}calendar/ext-1.ics`, event("ext-1", "Dentist"), {
+      "Content-Type": "text/calendar",
+      "If-None-Match": "*",
+    });
     expect(put.status).toBe(201);
     const serverEtag = put.headers.get("ETag");
     await withStore("alice@dav.test", async (s) => {
@@ -130,19 +140,34 @@ describe("DAV bridge on Radicale", () => {
   });
 
   it("a contact both ways", async () => {
-    expect((await other("PUT", `${home}contacts/ext-card.vcf`, card("ext-card", "Bob Martin"), { "Content-Type": "text/vcard" })).status).toBe(201);
+    expect(
+      (await other("PUT", `${home}contacts/ext-card.vcf`, card("ext-card", "Bob Martin"), { "Content-Type": "text/vcard" })).status,
+    ).toBe(201);
     await withStore("alice@dav.test", async (s) => {
       await s.status(contacts.id);
       expect((await byUid(s, contacts.id, "ext-card"))?.data).toContain("FN:Bob Martin");
       const mine = await s.put(contacts.id, card("phone-card", "Chloé Durand"));
       expect(mine.mediaType).toBe("text/vcard");
       const res = await other("GET", `${home}contacts/${mine.href}`);
-      expect(essentials(await res.text(), ["uid", "fn", "email"])).toEqual(essentials(card("phone-card", "Chloé Durand"), ["uid", "fn", "email"]));
+      expect(essentials(await res.text(), ["uid", "fn", "email"])).toEqual(
+        essentials(card("phone-card", "Chloé Durand"), ["uid", "fn", "email"]),
+      );
     });
   });
 
   it("a task lands in the task list, not the calendar", async () => {
-    const todo = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//x//EN", "BEGIN:VTODO", "UID:todo-1", "DTSTAMP:20261126T120000Z", "SUMMARY:File taxes", "END:VTODO", "END:VCALENDAR", ""].join("\r\n");
+    const todo = [
+      "BEGIN:VCALENDAR",
+      "VERSION:2.0",
+      "PRODID:-//x//EN",
+      "BEGIN:VTODO",
+      "UID:todo-1",
+      "DTSTAMP:20261126T120000Z",
+      "SUMMARY:File taxes",
+      "END:VTODO",
+      "END:VCALENDAR",
+      "",
+    ].join("\r\n");
     await withStore("alice@dav.test", async (s) => {
       await expect(s.put(calendar.id, todo)).rejects.toThrow(/VEVENT/);
       const item = await s.put(tasks.id, todo);
@@ -157,19 +182,28 @@ describe("DAV bridge on Radicale", () => {
       await s.status(calendar.id);
       const mine = (await byUid(s, calendar.id, "ext-1"))!;
       // Another client changes it first.
-      const changed = await other("PUT", `${home}calendar/ext-1.ics`, event("ext-1", "Dentist (moved)", "20270115T140000Z", "20270115T150000Z"), {
-        "Content-Type": "text/calendar",
-        "If-Match": mine.etag,
-      });
+      const changed = await other(
+        "PUT",
+        `${home}calendar/ext-1.ics`,
+        event("ext-1", "Dentist (moved)", "20270115T140000Z", "20270115T150000Z"),
+        {
+          "Content-Type": "text/calendar",
+          "If-Match": mine.etag,
+        },
+      );
       expect([201, 204]).toContain(changed.status);
       // The phone's edit carries the ETag it read: the store sends If-Match with it and gets 412.
-      await expect(s.put(calendar.id, event("ext-1", "Dentist (phone edit)"), { itemId: mine.itemId })).rejects.toBeInstanceOf(PimConflictError);
+      await expect(s.put(calendar.id, event("ext-1", "Dentist (phone edit)"), { itemId: mine.itemId })).rejects.toBeInstanceOf(
+        PimConflictError,
+      );
       const after = (await s.get(calendar.id, mine.itemId))!;
       expect(after.data).toContain("SUMMARY:Dentist (moved)");
       expect(after.modseq).toBeGreaterThan(mine.modseq);
       expect(await (await other("GET", `${home}calendar/ext-1.ics`)).text()).toContain("Dentist (moved)");
       // A caller's own stale If-Match is refused before anything is sent.
-      await expect(s.put(calendar.id, event("ext-1", "x"), { itemId: mine.itemId, ifMatch: mine.etag })).rejects.toBeInstanceOf(PimConflictError);
+      await expect(s.put(calendar.id, event("ext-1", "x"), { itemId: mine.itemId, ifMatch: mine.etag })).rejects.toBeInstanceOf(
+        PimConflictError,
+      );
       // With the fresh ETag the update goes through.
       const ok = await s.put(calendar.id, event("ext-1", "Dentist (agreed)"), { itemId: mine.itemId, ifMatch: after.etag });
       expect(ok.itemId).toBe(mine.itemId);
@@ -178,7 +212,9 @@ describe("DAV bridge on Radicale", () => {
   });
 
   it("a create that collides with an object another client just made is a conflict, and that object shows", async () => {
-    expect((await other("PUT", `${home}calendar/race-1.ics`, event("race-1", "Theirs"), { "Content-Type": "text/calendar" })).status).toBe(201);
+    expect((await other("PUT", `${home}calendar/race-1.ics`, event("race-1", "Theirs"), { "Content-Type": "text/calendar" })).status).toBe(
+      201,
+    );
     await withStore("alice@dav.test", async (s) => {
       // The local copy has not seen race-1 yet; our create uses If-None-Match: * on the same name.
       await expect(s.put(calendar.id, event("race-1", "Mine"))).rejects.toBeInstanceOf(PimConflictError);
@@ -189,7 +225,9 @@ describe("DAV bridge on Radicale", () => {
   it("a create retried after its answer was lost (the object is already on the server) succeeds once", async () => {
     const ics = event("retry-1", "Retried");
     // The first attempt reached the server; the answer never came back.
-    expect((await other("PUT", `${home}calendar/retry-1.ics`, ics, { "Content-Type": "text/calendar", "If-None-Match": "*" })).status).toBe(201);
+    expect((await other("PUT", `${home}calendar/retry-1.ics`, ics, { "Content-Type": "text/calendar", "If-None-Match": "*" })).status).toBe(
+      201,
+    );
     await withStore("alice@dav.test", async (s) => {
       const item = await s.put(calendar.id, ics);
       expect(item).toMatchObject({ uid: "retry-1", href: "retry-1.ics" });
@@ -199,7 +237,9 @@ describe("DAV bridge on Radicale", () => {
   });
 
   it("a create whose UID another client already stored under another name: 409 no-uid-conflict → conflict, theirs shows", async () => {
-    expect((await other("PUT", `${home}calendar/their-name.ics`, event("uid-clash", "Theirs"), { "Content-Type": "text/calendar" })).status).toBe(201);
+    expect(
+      (await other("PUT", `${home}calendar/their-name.ics`, event("uid-clash", "Theirs"), { "Content-Type": "text/calendar" })).status,
+    ).toBe(201);
     await withStore("alice@dav.test", async (s) => {
       await expect(s.put(calendar.id, event("uid-clash", "Mine"))).rejects.toBeInstanceOf(PimConflictError);
       expect(await byUid(s, calendar.id, "uid-clash")).toMatchObject({ href: "their-name.ics" });
@@ -328,7 +368,18 @@ describe("DAV bridge on Radicale", () => {
 
   it("a calendar holding events and tasks shows as a calendar folder and a task folder", async () => {
     await new DavClient(account).makeCollection(`${home}family/`, "calendar", "Family", []); // Radicale's default: VEVENT, VTODO, VJOURNAL
-    const todo = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//x//EN", "BEGIN:VTODO", "UID:fam-todo", "DTSTAMP:20261126T120000Z", "SUMMARY:Buy milk", "END:VTODO", "END:VCALENDAR", ""].join("\r\n");
+    const todo = [
+      "BEGIN:VCALENDAR",
+      "VERSION:2.0",
+      "PRODID:-//x//EN",
+      "BEGIN:VTODO",
+      "UID:fam-todo",
+      "DTSTAMP:20261126T120000Z",
+      "SUMMARY:Buy milk",
+      "END:VTODO",
+      "END:VCALENDAR",
+      "",
+    ].join("\r\n");
     await other("PUT", `${home}family/fam-todo.ics`, todo, { "Content-Type": "text/calendar" });
     await other("PUT", `${home}family/fam-event.ics`, event("fam-event", "Picnic"), { "Content-Type": "text/calendar" });
     await withStore("alice@dav.test", async (s) => {

@@ -17,7 +17,9 @@ describe("DAV XML reader", () => {
   });
 
   it("keeps calendar data intact through entities, numeric references and CDATA", () => {
-    const doc = parseXml(`<D:a xmlns:D="DAV:"><D:b>BEGIN:VCALENDAR&#13;\nSUMMARY:A &amp; B &lt;x&gt; &#x263A;</D:b><D:c><![CDATA[<raw & text>]]></D:c></D:a>`);
+    const doc = parseXml(
+      `<D:a xmlns:D="DAV:"><D:b>BEGIN:VCALENDAR&#13;\nSUMMARY:A &amp; B &lt;x&gt; &#x263A;</D:b><D:c><![CDATA[<raw & text>]]></D:c></D:a>`,
+    );
     expect(child(doc, DAV, "b")?.text).toBe("BEGIN:VCALENDAR\r\nSUMMARY:A & B <x> ☺");
     expect(child(doc, DAV, "c")?.text).toBe("<raw & text>");
   });
@@ -28,6 +30,7 @@ describe("DAV XML reader", () => {
   });
 
   it("refuses broken documents", () => {
-    for (const bad of ["<a><b></a>", "<a>", "<x:a/>", "", "<a/><b/>", "<a><![CDATA[x</a>"]) expect(() => parseXml(bad), bad).toThrow(XmlParseError);
+    for (const bad of ["<a><b></a>", "<a>", "<x:a/>", "", "<a/><b/>", "<a><![CDATA[x</a>"])
+      expect(() => parseXml(bad), bad).toThrow(XmlParseError);
   });
 });

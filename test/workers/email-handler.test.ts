@@ -7,7 +7,6 @@ import type { Mailbox } from "../../src/mailbox/mailbox";
 import worker from "../../src/index";
 import { normaliseAddress } from "../../src/mailbox/inbound-email";
 
-
 function fakeMessage(to: string, raw: Uint8Array, calls: string[]): ForwardableEmailMessage {
   return {
     from: "sender@elsewhere.example",

@@ -25,7 +25,10 @@ function leaf(e: WbxmlElement, name: string, ns = "Email"): string {
   return childText(e, name, ns) ?? "";
 }
 
-async function firstSync(deviceId: string, version = "16.1"): Promise<{ phone: TestPhone; key: string; item: WbxmlElement; serverId: string }> {
+async function firstSync(
+  deviceId: string,
+  version = "16.1",
+): Promise<{ phone: TestPhone; key: string; item: WbxmlElement; serverId: string }> {
   const phone = new TestPhone(USER, PW, deviceId, version);
   const options = mailOptions(bodyPref(1));
   const key0 = syncKeyOf(await phone.sync(INBOX, "0", { options }));
@@ -42,8 +45,16 @@ beforeAll(async () => {
 describe("message properties", () => {
   it("MS-ASEMAIL_R786 MS-ASEMAIL_R787 MS-ASEMAIL_R788 MS-ASEMAIL_R329 MS-ASEMAIL_R330 MS-ASEMAIL_R331: To and Cc list every address, comma-separated", async () => {
     const { item } = await firstSync("PROPS1");
-    expect(leaf(item, "To").split(", ").map((a) => a.match(/[\w.]+@[\w.]+/)![0])).toEqual(["bob@example.test", "carol@example.test"]);
-    expect(leaf(item, "Cc").split(", ").map((a) => a.match(/[\w.]+@[\w.]+/)![0])).toEqual(["dan@example.test", "erin@example.test"]);
+    expect(
+      leaf(item, "To")
+        .split(", ")
+        .map((a) => a.match(/[\w.]+@[\w.]+/)![0]),
+    ).toEqual(["bob@example.test", "carol@example.test"]);
+    expect(
+      leaf(item, "Cc")
+        .split(", ")
+        .map((a) => a.match(/[\w.]+@[\w.]+/)![0]),
+    ).toEqual(["dan@example.test", "erin@example.test"]);
     // MS-ASEMAIL_R476: From, a string.
     expect(leaf(item, "From")).toContain("alice@example.test");
     // MS-ASEMAIL_R398 MS-ASEMAIL_R399 MS-ASEMAIL_R400: DisplayTo, display names separated by semi-colons.
@@ -80,7 +91,18 @@ describe("message properties", () => {
       const b = await firstSync("PROPS5");
       expect(elements(child(b.item, "Flag")!)).toEqual([]); // not flagged: an empty Flag
       const set = await a.phone.sync(INBOX, a.key, {
-        commands: [el("AirSync", "Change", el("AirSync", "ServerId", a.serverId), el("AirSync", "ApplicationData", el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up"))))],
+        commands: [
+          el(
+            "AirSync",
+            "Change",
+            el("AirSync", "ServerId", a.serverId),
+            el(
+              "AirSync",
+              "ApplicationData",
+              el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up")),
+            ),
+          ),
+        ],
       });
       expect(childText(collectionOf(set), "Status")).toBe("1");
       const r = await b.phone.sync(INBOX, b.key);
@@ -95,7 +117,14 @@ describe("message properties", () => {
   it("MS-ASEMAIL_R757: a flag Status other than 0, 1 or 2 from the device is answered with Sync Status 6", async () => {
     const a = await firstSync("PROPS6");
     const r = await a.phone.sync(INBOX, a.key, {
-      commands: [el("AirSync", "Change", el("AirSync", "ServerId", a.serverId), el("AirSync", "ApplicationData", el("Email", "Flag", el("Email", "Status", "7"))))],
+      commands: [
+        el(
+          "AirSync",
+          "Change",
+          el("AirSync", "ServerId", a.serverId),
+          el("AirSync", "ApplicationData", el("Email", "Flag", el("Email", "Status", "7"))),
+        ),
+      ],
     });
     const c = collectionOf(r);
     const status = childText(child(child(c, "Responses"), "Change"), "Status") ?? childText(c, "Status");
@@ -134,11 +163,80 @@ describe("[MS-ASDTYPE] data types on the wire", () => {
 describe("the message properties in every protocol version served", () => {
   // "[In X] Protocol version V supports this [X] element", by version and element.
   const SUPPORT_ROWS: Record<string, Record<string, string>> = {
-    "12.1": { Cc: "MS-ASEMAIL_R1167", ContentClass: "MS-ASEMAIL_R1175", DateReceived: "MS-ASEMAIL_R1195", DisplayTo: "MS-ASEMAIL_R1217", Flag: "MS-ASEMAIL_R1237", From: "MS-ASEMAIL_R1245", Importance: "MS-ASEMAIL_R1254", InternetCPID: "MS-ASEMAIL_R1263", MessageClass: "MS-ASEMAIL_R1314", Read: "MS-ASEMAIL_R1338", ReplyTo: "MS-ASEMAIL_R1372", ThreadTopic: "MS-ASEMAIL_R1430", To: "MS-ASEMAIL_R1438" },
-    "14.0": { Cc: "MS-ASEMAIL_R1168", ContentClass: "MS-ASEMAIL_R1176", DateReceived: "MS-ASEMAIL_R1196", DisplayTo: "MS-ASEMAIL_R1218", Flag: "MS-ASEMAIL_R1238", From: "MS-ASEMAIL_R1246", Importance: "MS-ASEMAIL_R1255", InternetCPID: "MS-ASEMAIL_R1264", MessageClass: "MS-ASEMAIL_R1315", Read: "MS-ASEMAIL_R1339", ReplyTo: "MS-ASEMAIL_R1373", ThreadTopic: "MS-ASEMAIL_R1431", To: "MS-ASEMAIL_R1439" },
-    "14.1": { Cc: "MS-ASEMAIL_R1169", ContentClass: "MS-ASEMAIL_R1177", DateReceived: "MS-ASEMAIL_R1197", DisplayTo: "MS-ASEMAIL_R1219", Flag: "MS-ASEMAIL_R1239", From: "MS-ASEMAIL_R1247", Importance: "MS-ASEMAIL_R1256", InternetCPID: "MS-ASEMAIL_R1265", MessageClass: "MS-ASEMAIL_R1316", Read: "MS-ASEMAIL_R1340", ReplyTo: "MS-ASEMAIL_R1374", ThreadTopic: "MS-ASEMAIL_R1432", To: "MS-ASEMAIL_R1440" },
-    "16.0": { Cc: "MS-ASEMAIL_R1170", ContentClass: "MS-ASEMAIL_R1178", DateReceived: "MS-ASEMAIL_R1198", DisplayTo: "MS-ASEMAIL_R1220", Flag: "MS-ASEMAIL_R1240", From: "MS-ASEMAIL_R1248", Importance: "MS-ASEMAIL_R1257", InternetCPID: "MS-ASEMAIL_R1266", MessageClass: "MS-ASEMAIL_R1317", Read: "MS-ASEMAIL_R1341", ReplyTo: "MS-ASEMAIL_R1375", ThreadTopic: "MS-ASEMAIL_R1433", To: "MS-ASEMAIL_R1441" },
-    "16.1": { ContentClass: "MS-ASEMAIL_R11780", DateReceived: "MS-ASEMAIL_R11990", DisplayTo: "MS-ASEMAIL_R12210", Flag: "MS-ASEMAIL_R12410", From: "MS-ASEMAIL_R12490", Importance: "MS-ASEMAIL_R12580", InternetCPID: "MS-ASEMAIL_R12670", MessageClass: "MS-ASEMAIL_R13170", Read: "MS-ASEMAIL_R13410", ReplyTo: "MS-ASEMAIL_R13750", ThreadTopic: "MS-ASEMAIL_R14330", To: "MS-ASEMAIL_R14410" },
+    "12.1": {
+      Cc: "MS-ASEMAIL_R1167",
+      ContentClass: "MS-ASEMAIL_R1175",
+      DateReceived: "MS-ASEMAIL_R1195",
+      DisplayTo: "MS-ASEMAIL_R1217",
+      Flag: "MS-ASEMAIL_R1237",
+      From: "MS-ASEMAIL_R1245",
+      Importance: "MS-ASEMAIL_R1254",
+      InternetCPID: "MS-ASEMAIL_R1263",
+      MessageClass: "MS-ASEMAIL_R1314",
+      Read: "MS-ASEMAIL_R1338",
+      ReplyTo: "MS-ASEMAIL_R1372",
+      ThreadTopic: "MS-ASEMAIL_R1430",
+      To: "MS-ASEMAIL_R1438",
+    },
+    "14.0": {
+      Cc: "MS-ASEMAIL_R1168",
+      ContentClass: "MS-ASEMAIL_R1176",
+      DateReceived: "MS-ASEMAIL_R1196",
+      DisplayTo: "MS-ASEMAIL_R1218",
+      Flag: "MS-ASEMAIL_R1238",
+      From: "MS-ASEMAIL_R1246",
+      Importance: "MS-ASEMAIL_R1255",
+      InternetCPID: "MS-ASEMAIL_R1264",
+      MessageClass: "MS-ASEMAIL_R1315",
+      Read: "MS-ASEMAIL_R1339",
+      ReplyTo: "MS-ASEMAIL_R1373",
+      ThreadTopic: "MS-ASEMAIL_R1431",
+      To: "MS-ASEMAIL_R1439",
+    },
+    "14.1": {
+      Cc: "MS-ASEMAIL_R1169",
+      ContentClass: "MS-ASEMAIL_R1177",
+      DateReceived: "MS-ASEMAIL_R1197",
+      DisplayTo: "MS-ASEMAIL_R1219",
+      Flag: "MS-ASEMAIL_R1239",
+      From: "MS-ASEMAIL_R1247",
+      Importance: "MS-ASEMAIL_R1256",
+      InternetCPID: "MS-ASEMAIL_R1265",
+      MessageClass: "MS-ASEMAIL_R1316",
+      Read: "MS-ASEMAIL_R1340",
+      ReplyTo: "MS-ASEMAIL_R1374",
+      ThreadTopic: "MS-ASEMAIL_R1432",
+      To: "MS-ASEMAIL_R1440",
+    },
+    "16.0": {
+      Cc: "MS-ASEMAIL_R1170",
+      ContentClass: "MS-ASEMAIL_R1178",
+      DateReceived: "MS-ASEMAIL_R1198",
+      DisplayTo: "MS-ASEMAIL_R1220",
+      Flag: "MS-ASEMAIL_R1240",
+      From: "MS-ASEMAIL_R1248",
+      Importance: "MS-ASEMAIL_R1257",
+      InternetCPID: "MS-ASEMAIL_R1266",
+      MessageClass: "MS-ASEMAIL_R1317",
+      Read: "MS-ASEMAIL_R1341",
+      ReplyTo: "MS-ASEMAIL_R1375",
+      ThreadTopic: "MS-ASEMAIL_R1433",
+      To: "MS-ASEMAIL_R1441",
+    },
+    "16.1": {
+      ContentClass: "MS-ASEMAIL_R11780",
+      DateReceived: "MS-ASEMAIL_R11990",
+      DisplayTo: "MS-ASEMAIL_R12210",
+      Flag: "MS-ASEMAIL_R12410",
+      From: "MS-ASEMAIL_R12490",
+      Importance: "MS-ASEMAIL_R12580",
+      InternetCPID: "MS-ASEMAIL_R12670",
+      MessageClass: "MS-ASEMAIL_R13170",
+      Read: "MS-ASEMAIL_R13410",
+      ReplyTo: "MS-ASEMAIL_R13750",
+      ThreadTopic: "MS-ASEMAIL_R14330",
+      To: "MS-ASEMAIL_R14410",
+    },
   };
   for (const [version, rows] of Object.entries(SUPPORT_ROWS)) {
     it(`${version}: a synced message carries ${Object.keys(rows).join(", ")}`, async () => {

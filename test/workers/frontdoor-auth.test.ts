@@ -39,7 +39,16 @@ describe("directory", () => {
     expect(normaliseAddress(" Alice@Example.Test ")).toBe(ALICE);
     expect(normaliseAddress("example.test\\Alice")).toBe(ALICE);
     expect(normaliseAddress("bob@bücher.example")).toBe("bob@xn--bcher-kva.example");
-    for (const bad of ["alice", "CORP\\alice", "@example.test", "alice@", "alice@localhost", "a b@example.test", "alice@1.2.3.4", "x\\y@z.test"]) {
+    for (const bad of [
+      "alice",
+      "CORP\\alice",
+      "@example.test",
+      "alice@",
+      "alice@localhost",
+      "a b@example.test",
+      "alice@1.2.3.4",
+      "x\\y@z.test",
+    ]) {
       expect(normaliseAddress(bad), bad).toBeNull();
     }
     expect(sameUser("alice", ALICE)).toBe(true);
@@ -144,7 +153,9 @@ describe("rate limit on failed logins", () => {
   });
 
   it("when the lock has expired the right password works again and clears the lock", async () => {
-    await env.DB.prepare("update accounts set locked_until = ? where address = ?").bind(Math.floor(Date.now() / 1000) - 1, BOB).run();
+    await env.DB.prepare("update accounts set locked_until = ? where address = ?")
+      .bind(Math.floor(Date.now() / 1000) - 1, BOB)
+      .run();
     expect((await post(plainQuery("FolderSync", "", "bobdev"), { auth: basic(BOB, BOB_PW) })).status).toBe(200);
     const r = (await row(BOB))!;
     expect(r.failed_attempts).toBe(0);

@@ -48,7 +48,12 @@ describe("dispatch", () => {
     const mime = new TextEncoder().encode("Subject: hi\r\n\r\nbody");
     const res = await handleActiveSync(
       request("Cmd=SendMail&User=carol&DeviceId=ApplX1&DeviceType=iPhone&SaveInSent=T", {
-        headers: { "MS-ASProtocolVersion": "12.1", "X-MS-PolicyKey": "1234", "User-Agent": "Apple-iPhone/1", "Content-Type": "message/rfc822" },
+        headers: {
+          "MS-ASProtocolVersion": "12.1",
+          "X-MS-PolicyKey": "1234",
+          "User-Agent": "Apple-iPhone/1",
+          "Content-Type": "message/rfc822",
+        },
         body: mime,
       }),
       env,
@@ -106,7 +111,11 @@ describe("dispatch", () => {
 
   it("MS-ASHTTP_R115, MS-ASHTTP_R116, MS-ASHTTP_R117, MS-ASHTTP_R118, MS-ASHTTP_R119, MS-ASHTTP_R120, MS-ASHTTP_R526, MS-ASHTTP_R527, MS-ASHTTP_R528, MS-ASHTTP_R529, MS-ASHTTP_R530, MS-ASHTTP_R531: command parameters reach the command in both query forms", async () => {
     const params: Record<string, Record<string, string>> = {};
-    const record = (name: string) => command(name, async (req) => ((params[`${name}:${req.params.ItemId ?? req.params.AttachmentName ?? "-"}`] = req.params), { kind: "empty" }));
+    const record = (name: string) =>
+      command(
+        name,
+        async (req) => ((params[`${name}:${req.params.ItemId ?? req.params.AttachmentName ?? "-"}`] = req.params), { kind: "empty" }),
+      );
     const fd = frontDoor(["SmartForward", "SmartReply", "SendMail", "GetAttachment"].map(record));
     const full = "&CollectionId=5&ItemId=5%3A7&LongId=RgAAAA&Occurrence=2026-01-01T09%3A00%3A00.000Z&SaveInSent=T";
     await handleActiveSync(request(`Cmd=SmartForward&DeviceId=d&DeviceType=t${full}`), env, fd);
@@ -130,7 +139,13 @@ describe("dispatch", () => {
       ),
     );
     const q = (code: number, bits: number) => b64([141, code, 9, 4, 1, ...ascii("d"), 0, 1, ...ascii("t"), 7, 1, bits]);
-    for (const [code, bits] of [[3, 1], [2, 0], [1, 1], [19, 2]]) await handleActiveSync(request(q(code, bits), { headers: {} }), env, fd);
+    for (const [code, bits] of [
+      [3, 1],
+      [2, 0],
+      [1, 1],
+      [19, 2],
+    ])
+      await handleActiveSync(request(q(code, bits), { headers: {} }), env, fd);
     expect(got).toEqual(["SmartReply:T:false", "SmartForward:F:false", "SendMail:T:false", "ItemOperations:F:true"]);
   });
 
@@ -142,12 +157,12 @@ describe("dispatch", () => {
     };
     const fd = frontDoor(Object.keys(responses).map((n) => command(n, async () => responses[n])));
     const raw = await handleActiveSync(request("Cmd=Raw&DeviceId=d&DeviceType=t"), env, fd);
-    expect([raw.status, raw.headers.get("Content-Type"), raw.headers.get("X-A"), new TextDecoder().decode(await raw.arrayBuffer())]).toEqual([
-      200,
-      "application/vnd.ms-sync.multipart",
-      "1",
-      "PART",
-    ]);
+    expect([
+      raw.status,
+      raw.headers.get("Content-Type"),
+      raw.headers.get("X-A"),
+      new TextDecoder().decode(await raw.arrayBuffer()),
+    ]).toEqual([200, "application/vnd.ms-sync.multipart", "1", "PART"]);
     expect((await handleActiveSync(request("Cmd=Http&DeviceId=d&DeviceType=t"), env, fd)).status).toBe(449);
     const down = await handleActiveSync(request("Cmd=Down&DeviceId=d&DeviceType=t"), env, fd);
     expect(down.status).toBe(503);
@@ -159,7 +174,10 @@ describe("WBXML bodies", () => {
   const echo = frontDoor([
     command("FolderSync", async (req) => {
       expect(req.body).toEqual(el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
-      return { kind: "wbxml", body: el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "Status", "1"), el("FolderHierarchy", "SyncKey", "1")) };
+      return {
+        kind: "wbxml",
+        body: el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "Status", "1"), el("FolderHierarchy", "SyncKey", "1")),
+      };
     }),
     command("Ping", async (req) => {
       expect(req.body).toBeNull();
@@ -170,7 +188,12 @@ describe("WBXML bodies", () => {
   const folderSync0 = encodeWbxml(el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
 
   it("MS-ASHTTP_R143, MS-ASHTTP_R438, MS-ASHTTP_R219, MS-ASHTTP_R201, MS-ASHTTP_R218, MS-ASHTTP_R522, MS-ASWBXML_R1: decodes the request body, encodes the response as application/vnd.ms-sync.wbxml", async () => {
-    for (const contentType of ["application/vnd.ms-sync.wbxml", "application/vnd.ms-sync", "Application/Vnd.Ms-Sync.WBXML; charset=utf-8", ""]) {
+    for (const contentType of [
+      "application/vnd.ms-sync.wbxml",
+      "application/vnd.ms-sync",
+      "Application/Vnd.Ms-Sync.WBXML; charset=utf-8",
+      "",
+    ]) {
       const headers: Record<string, string> = contentType ? { "Content-Type": contentType } : {};
       const res = await handleActiveSync(request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers, body: folderSync0 }), env, echo);
       expect(res.status, contentType).toBe(200);
@@ -181,33 +204,56 @@ describe("WBXML bodies", () => {
       expect(res.headers.get("Content-Encoding")).toBeNull();
       // MS-ASHTTP_R169: UTF-8 encoded: the WBXML header names charset 106 (UTF-8).
       expect([...bytes.subarray(0, 4)]).toEqual([0x03, 0x01, 0x6a, 0x00]);
-      expect(decodeWbxml(bytes)).toEqual(el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "Status", "1"), el("FolderHierarchy", "SyncKey", "1")));
+      expect(decodeWbxml(bytes)).toEqual(
+        el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "Status", "1"), el("FolderHierarchy", "SyncKey", "1")),
+      );
     }
   });
 
   it("MS-ASHTTP_R1104, MS-ASHTTP_R1105, MS-ASHTTP_R708, MS-ASHTTP_R800, MS-ASHTTP_R1202: FolderSync with SyncKey 0 also gets the version and command lists", async () => {
     const res = await handleActiveSync(
-      request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" }, body: folderSync0 }),
+      request("Cmd=FolderSync&DeviceId=d&DeviceType=t", {
+        headers: { "Content-Type": "application/vnd.ms-sync.wbxml" },
+        body: folderSync0,
+      }),
       env,
       echo,
     );
     expect(res.headers.get("MS-ASProtocolVersions")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
     expect(res.headers.get("X-MS-RP")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
     expect(res.headers.get("MS-ASProtocolCommands")).toBe("FolderSync,Ping");
-    const later = frontDoor([command("FolderSync", async () => ({ kind: "wbxml", body: el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "Status", "1")) }))]);
+    const later = frontDoor([
+      command("FolderSync", async () => ({
+        kind: "wbxml",
+        body: el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "Status", "1")),
+      })),
+    ]);
     const body = encodeWbxml(el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "3")));
-    const res2 = await handleActiveSync(request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" }, body }), env, later);
+    const res2 = await handleActiveSync(
+      request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" }, body }),
+      env,
+      later,
+    );
     expect(res2.headers.get("MS-ASProtocolVersions")).toBeNull();
     expect(res2.headers.get("X-MS-RP")).toBeNull();
   });
 
   it("MS-ASHTTP_R514: an empty body is null (Ping and Sync may come without one)", async () => {
-    const res = await handleActiveSync(request("Cmd=Ping&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" } }), env, echo);
+    const res = await handleActiveSync(
+      request("Cmd=Ping&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" } }),
+      env,
+      echo,
+    );
     expect(res.status).toBe(200);
   });
 
   it("MS-ASHTTP_R188, MS-ASHTTP_R176, MS-ASHTTP_R177: a WBXML body that does not decode is 400 (every time), the command never runs", async () => {
-    for (const body of [new Uint8Array([3, 1, 106, 0, 0x45]), new Uint8Array([3, 1, 106, 0, 0x80, 1]), new Uint8Array([1, 2, 3]), folderSync0.slice(0, -1)]) {
+    for (const body of [
+      new Uint8Array([3, 1, 106, 0, 0x45]),
+      new Uint8Array([3, 1, 106, 0, 0x80, 1]),
+      new Uint8Array([1, 2, 3]),
+      folderSync0.slice(0, -1),
+    ]) {
       const res = await handleActiveSync(
         request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "application/vnd.ms-sync.wbxml" }, body }),
         env,
@@ -305,13 +351,19 @@ describe("request size", () => {
       },
     });
     await expect(readRequestBody(new Request(BASE, { method: "POST", body: stream }), 1024)).rejects.toMatchObject({ status: 413 });
-    const ok = await readRequestBody(new Request(BASE, { method: "POST", body: new Uint8Array(1024).fill(7), headers: { "Content-Type": "message/rfc822" } }), 1024);
+    const ok = await readRequestBody(
+      new Request(BASE, { method: "POST", body: new Uint8Array(1024).fill(7), headers: { "Content-Type": "message/rfc822" } }),
+      1024,
+    );
     expect(ok.rawBody).toEqual(new Uint8Array(1024).fill(7));
 
     let ran = false;
     const fd = frontDoor([command("SendMail", async () => ((ran = true), { kind: "empty" }))]);
     const res = await handleActiveSync(
-      request("Cmd=SendMail&DeviceId=d&DeviceType=t", { headers: { "Content-Type": "message/rfc822", "Content-Length": String(60 * 1024 * 1024) }, body: "x" }),
+      request("Cmd=SendMail&DeviceId=d&DeviceType=t", {
+        headers: { "Content-Type": "message/rfc822", "Content-Length": String(60 * 1024 * 1024) },
+        body: "x",
+      }),
       env,
       fd,
     );

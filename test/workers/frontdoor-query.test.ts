@@ -71,8 +71,32 @@ describe("base64-encoded query (MS-ASHTTP 2.2.1.1.1.1)", () => {
   });
 
   it("MS-ASHTTP_R94, MS-ASHTTP_R95: the AcceptMultiPart bit of Options; User, AttachmentName, LongId and Occurrence tags", () => {
-    const bytes = [161, 19, 0x09, 0x04, 4, ...ascii("dev1"), 0, 3, ...ascii("iOS"), 7, 1, 0x02, 8, 5, ...ascii("alice"),
-      0, 3, ...ascii("a.1"), 4, 2, ...ascii("L1"), 6, 2, ...ascii("O1")];
+    const bytes = [
+      161,
+      19,
+      0x09,
+      0x04,
+      4,
+      ...ascii("dev1"),
+      0,
+      3,
+      ...ascii("iOS"),
+      7,
+      1,
+      0x02,
+      8,
+      5,
+      ...ascii("alice"),
+      0,
+      3,
+      ...ascii("a.1"),
+      4,
+      2,
+      ...ascii("L1"),
+      6,
+      2,
+      ...ascii("O1"),
+    ];
     expect(parseEasQuery(b64(bytes))).toMatchObject({
       cmd: "ItemOperations",
       protocolVersion: "16.1",
@@ -92,24 +116,26 @@ describe("base64-encoded query (MS-ASHTTP 2.2.1.1.1.1)", () => {
   });
 
   it("skips unknown parameter tags by their length", () => {
-    expect(parseEasQuery(b64([141, 9, 9, 4, 1, ...ascii("d"), 0, 1, ...ascii("X"), 5, 2, 0x41, 0x42, 1, 1, ...ascii("7")])).params).toEqual({
-      CollectionId: "7",
-    });
+    expect(parseEasQuery(b64([141, 9, 9, 4, 1, ...ascii("d"), 0, 1, ...ascii("X"), 5, 2, 0x41, 0x42, 1, 1, ...ascii("7")])).params).toEqual(
+      {
+        CollectionId: "7",
+      },
+    );
   });
 
   it("MS-ASHTTP_R188: malformed base64 queries are 400", () => {
-    rejects("jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25");         // truncated device type
-    rejects(b64([140, 0, 9]));                             // truncated locale
-    rejects(b64([140, 0, 9, 4, 0, 0, 1, ...ascii("X")]));  // device id length 0 (R32)
-    rejects(b64([140, 0, 9, 4, 5, ...ascii("ab")]));       // device id shorter than its length
+    rejects("jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25"); // truncated device type
+    rejects(b64([140, 0, 9])); // truncated locale
+    rejects(b64([140, 0, 9, 4, 0, 0, 1, ...ascii("X")])); // device id length 0 (R32)
+    rejects(b64([140, 0, 9, 4, 5, ...ascii("ab")])); // device id shorter than its length
     rejects(b64([140, 0, 9, 4, 1, ...ascii("d"), 3, 1, 2, 3, 1, ...ascii("X")])); // policy key length 3 (R38)
     rejects(b64([140, 0, 9, 4, 1, ...ascii("d"), 4, 1, 2])); // truncated policy key
-    rejects(b64([140, 0, 9, 4, 1, ...ascii("d"), 0, 0]));  // empty device type
+    rejects(b64([140, 0, 9, 4, 1, ...ascii("d"), 0, 0])); // empty device type
     rejects(b64([140, 0, 9, 4, 1, ...ascii("d"), 0, 1, ...ascii("X"), 1, 9, ...ascii("ab")])); // truncated parameter
     rejects(b64([140, 0, 9, 4, 1, ...ascii("d"), 0, 1, ...ascii("X"), 7, 0])); // empty Options
     rejects(b64([140, 0, 9, 4, 1, ...ascii("d"), 0, 1, ...ascii("X"), 1, 1])); // tag and length without value
     rejects(b64([140, 0, 9, 4, 1, ...ascii("d"), 0, 1, ...ascii("X"), 3, 2, 0xc3, 0x28])); // ItemId not UTF-8
-    rejects("a");                                          // not base64 (length 1 mod 4)
+    rejects("a"); // not base64 (length 1 mod 4)
   });
 
   it("MS-ASHTTP_R24, MS-ASHTTP_R26: unknown version bytes and command codes are 400 (12.0 and 2.5 must use the plain form)", () => {

@@ -15,7 +15,11 @@ function admin(method: string, path: string, body?: unknown, token = "test-admin
   const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   return exports.default.fetch(
-    new Request(`https://mail.example.test/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+    new Request(`https://mail.example.test/admin/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
   );
 }
 const base = `/mailboxes/${encodeURIComponent(USER)}`;
@@ -29,12 +33,22 @@ beforeAll(async () => {
 describe("listing", () => {
   it("lists every device with what it told us; problem+json for an unknown mailbox or device; bearer required", async () => {
     const p = phone("listme", "16.1");
-    await p.provision(`<settings:DeviceInformation><settings:Set><settings:Model>iPhone16,1</settings:Model><settings:OS>iOS 18</settings:OS></settings:Set></settings:DeviceInformation>`);
+    await p.provision(
+      `<settings:DeviceInformation><settings:Set><settings:Model>iPhone16,1</settings:Model><settings:OS>iOS 18</settings:OS></settings:Set></settings:DeviceInformation>`,
+    );
     const res = await admin("GET", `${base}/devices`);
     expect(res.status).toBe(200);
     const { devices } = (await res.json()) as { devices: Record<string, any>[] };
     const d = devices.find((x) => x.device_id === "listme")!;
-    expect(d).toMatchObject({ device_type: "iPhone", model: "iPhone16,1", os: "iOS 18", protocol_version: "16.1", access: { state: "allowed", by: "default" }, wipe: { state: "none" }, policy: { state: "provisioned" } });
+    expect(d).toMatchObject({
+      device_type: "iPhone",
+      model: "iPhone16,1",
+      os: "iOS 18",
+      protocol_version: "16.1",
+      access: { state: "allowed", by: "default" },
+      wipe: { state: "none" },
+      policy: { state: "provisioned" },
+    });
     expect(Date.parse(d.first_seen)).toBeLessThanOrEqual(Date.parse(d.last_seen));
     expect(d.user_agent).toBe("Apple-iPhone15C2/2105.259");
 
@@ -53,7 +67,12 @@ describe("access rules", () => {
     const modern = phone("blockme", "14.1", "SAMSUNGSMG991B");
     const legacy = phone("blockme12", "12.1", "SAMSUNGSMG991B");
     expect(first((await modern.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
-    const add = await admin("POST", `${base}/device-rules`, { kind: "device-type", pattern: "samsungsmg991b", access: "blocked", note: "lost fleet" });
+    const add = await admin("POST", `${base}/device-rules`, {
+      kind: "device-type",
+      pattern: "samsungsmg991b",
+      access: "blocked",
+      note: "lost fleet",
+    });
     expect(add.status).toBe(201);
     const rule = (await add.json()) as { id: string };
     const refused = await modern.send("Settings", SETTINGS_GET);
@@ -82,7 +101,10 @@ describe("access rules", () => {
 
     expect((await admin("PUT", `${base}/device-rules/default`, { access: "quarantined" })).status).toBe(200);
     const fresh = phone("newphone", "16.1");
-    const prov = await fresh.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`);
+    const prov = await fresh.send(
+      "Provision",
+      `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`,
+    );
     expect(first(prov.xml, "Status")).toBe("1");
     expect(first((await fresh.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
     const dev = (await (await admin("GET", `${base}/devices/newphone`)).json()) as { access: { state: string } };
@@ -101,18 +123,29 @@ describe("access rules", () => {
   it("global rules apply to every mailbox; a mailbox's own rule wins; the global default applies when the mailbox has none", async () => {
     const bad = phone("badclient", "14.1", "Gadget", "BadClient/1.0 (Linux)");
     expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
-    const add = await admin("POST", `/device-rules`, { kind: "user-agent", pattern: "badclient/*", access: "blocked", note: "known to corrupt calendars" });
+    const add = await admin("POST", `/device-rules`, {
+      kind: "user-agent",
+      pattern: "badclient/*",
+      access: "blocked",
+      note: "known to corrupt calendars",
+    });
     expect(add.status).toBe(201);
     const rule = (await add.json()) as { id: string };
     expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("129");
-    expect(((await (await admin("GET", `${base}/devices/badclient`)).json()) as { access: { by: string } }).access.by).toBe(`global-rule:${rule.id}`);
-    const own = (await (await admin("POST", `${base}/device-rules`, { kind: "device-id", pattern: "badclient", access: "allowed" })).json()) as { id: string };
+    expect(((await (await admin("GET", `${base}/devices/badclient`)).json()) as { access: { by: string } }).access.by).toBe(
+      `global-rule:${rule.id}`,
+    );
+    const own = (await (
+      await admin("POST", `${base}/device-rules`, { kind: "device-id", pattern: "badclient", access: "allowed" })
+    ).json()) as { id: string };
     expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
     await admin("DELETE", `${base}/device-rules/${own.id}`);
     expect((await admin("DELETE", `/device-rules/${rule.id}`)).status).toBe(204);
     expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
 
-    expect(((await (await admin("PUT", `/device-rules/default`, { access: "blocked" })).json()) as { default_access: string }).default_access).toBe("blocked");
+    expect(
+      ((await (await admin("PUT", `/device-rules/default`, { access: "blocked" })).json()) as { default_access: string }).default_access,
+    ).toBe("blocked");
     expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("129");
     await admin("PUT", `${base}/device-rules/default`, { access: "allowed" });
     expect(first((await bad.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
@@ -123,18 +156,29 @@ describe("access rules", () => {
   });
 
   it("a model rule applies once the device has reported its model (DeviceInformation)", async () => {
-    const rule = (await (await admin("POST", `${base}/device-rules`, { kind: "device-model", pattern: "SM-A1*", access: "blocked" })).json()) as { id: string };
+    const rule = (await (
+      await admin("POST", `${base}/device-rules`, { kind: "device-model", pattern: "SM-A1*", access: "blocked" })
+    ).json()) as { id: string };
     const p = phone("cheapphone", "14.1", "Android");
     expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
-    await p.send("Settings", `<Settings xmlns="Settings"><DeviceInformation><Set><Model>SM-A155F</Model></Set></DeviceInformation></Settings>`);
-    expect(((await (await admin("GET", `${base}/devices/cheapphone`)).json()) as { access: { state: string } }).access.state).toBe("blocked");
+    await p.send(
+      "Settings",
+      `<Settings xmlns="Settings"><DeviceInformation><Set><Model>SM-A155F</Model></Set></DeviceInformation></Settings>`,
+    );
+    expect(((await (await admin("GET", `${base}/devices/cheapphone`)).json()) as { access: { state: string } }).access.state).toBe(
+      "blocked",
+    );
     expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("129");
     await admin("DELETE", `${base}/device-rules/${rule.id}`);
     expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
   });
 
   it("invalid rules are refused with problem+json (zod)", async () => {
-    for (const body of [{ kind: "imei", pattern: "x", access: "blocked" }, { kind: "device-id", pattern: "", access: "blocked" }, { kind: "device-id", pattern: "x", access: "deny" }]) {
+    for (const body of [
+      { kind: "imei", pattern: "x", access: "blocked" },
+      { kind: "device-id", pattern: "", access: "blocked" },
+      { kind: "device-id", pattern: "x", access: "deny" },
+    ]) {
       const r = await admin("POST", `${base}/device-rules`, body);
       expect(r.status).toBe(400);
       expect(r.headers.get("content-type")).toContain("application/problem+json");
@@ -153,7 +197,9 @@ describe("wipe and partnerships", () => {
     expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("140");
     expect((await p.send("Provision", null)).xml).toContain("<RemoteWipe/>");
     await p.send("Provision", `<Provision xmlns="Provision"><RemoteWipe><Status>1</Status></RemoteWipe></Provision>`);
-    const d = (await (await admin("GET", `${base}/devices/stolen`)).json()) as { wipe: { state: string; ack_status: number; acked_at: string } };
+    const d = (await (await admin("GET", `${base}/devices/stolen`)).json()) as {
+      wipe: { state: string; ack_status: number; acked_at: string };
+    };
     expect(d.wipe).toMatchObject({ state: "acknowledged", ack_status: 1 });
     expect(Date.parse(d.wipe.acked_at)).toBeGreaterThan(0);
     expect((await admin("DELETE", `${base}/devices/stolen/wipe`)).status).toBe(409);
@@ -167,7 +213,9 @@ describe("wipe and partnerships", () => {
     const p = phone("byod", "16.1");
     await p.send("Settings", SETTINGS_GET);
     expect((await admin("POST", `${base}/devices/byod/wipe`, { account_only: true })).status).toBe(202);
-    expect(((await (await admin("GET", `${base}/devices/byod`)).json()) as { wipe: { state: string } }).wipe.state).toBe("account-only-pending");
+    expect(((await (await admin("GET", `${base}/devices/byod`)).json()) as { wipe: { state: string } }).wipe.state).toBe(
+      "account-only-pending",
+    );
     expect((await admin("DELETE", `${base}/devices/byod/wipe`)).status).toBe(200);
     expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
   });
@@ -194,12 +242,30 @@ describe("policy", () => {
   it("PATCH changes the policy; phones then must provision (14.1 → 142) and get the new settings", async () => {
     const p = phone("policyphone", "14.1");
     expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
-    const res = await admin("PATCH", `${base}/policy`, { devicePasswordEnabled: true, alphanumericDevicePasswordRequired: true, minDevicePasswordComplexCharacters: 3, minDevicePasswordLength: 8, maxDevicePasswordFailedAttempts: 10, maxInactivityTimeDeviceLock: 600, allowSimpleDevicePassword: false, requireDeviceEncryption: true });
+    const res = await admin("PATCH", `${base}/policy`, {
+      devicePasswordEnabled: true,
+      alphanumericDevicePasswordRequired: true,
+      minDevicePasswordComplexCharacters: 3,
+      minDevicePasswordLength: 8,
+      maxDevicePasswordFailedAttempts: 10,
+      maxInactivityTimeDeviceLock: 600,
+      allowSimpleDevicePassword: false,
+      requireDeviceEncryption: true,
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { version: number }).version).toBeGreaterThan(0);
     expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("142");
     const { initial } = await p.provision();
-    for (const s of ["<DevicePasswordEnabled>1<", "<AlphanumericDevicePasswordRequired>1<", "<MinDevicePasswordLength>8<", "<MaxDevicePasswordFailedAttempts>10<", "<MaxInactivityTimeDeviceLock>600<", "<AllowSimpleDevicePassword>0<", "<RequireDeviceEncryption>1<", "<MinDevicePasswordComplexCharacters>3<"])
+    for (const s of [
+      "<DevicePasswordEnabled>1<",
+      "<AlphanumericDevicePasswordRequired>1<",
+      "<MinDevicePasswordLength>8<",
+      "<MaxDevicePasswordFailedAttempts>10<",
+      "<MaxInactivityTimeDeviceLock>600<",
+      "<AllowSimpleDevicePassword>0<",
+      "<RequireDeviceEncryption>1<",
+      "<MinDevicePasswordComplexCharacters>3<",
+    ])
       expect(initial.xml).toContain(s);
     expect(first((await p.send("Settings", SETTINGS_GET)).xml, "Status")).toBe("1");
 

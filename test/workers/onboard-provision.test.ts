@@ -19,7 +19,12 @@ async function phoneToWipe(deviceId: string, version: string, accountOnly: boole
   expect(await mailbox(PLAIN).requestWipe(deviceId, accountOnly)).toBe(true);
   return phone;
 }
-const STRICT_POLICY = PolicySchema.parse({ devicePasswordEnabled: true, minDevicePasswordLength: 6, maxInactivityTimeDeviceLock: 300, requireDeviceEncryption: true });
+const STRICT_POLICY = PolicySchema.parse({
+  devicePasswordEnabled: true,
+  minDevicePasswordLength: 6,
+  maxInactivityTimeDeviceLock: 300,
+  requireDeviceEncryption: true,
+});
 
 beforeAll(async () => {
   await createAccount(env.DB, PLAIN, PW);
@@ -81,7 +86,17 @@ describe("enforced policy", () => {
       const { initial } = await phone.provision(info);
       expect(initial.xml).toMatch(/<settings:DeviceInformation>\s*<settings:Status>1<\/settings:Status>/);
       const dev = await mailbox(STRICT).getDevice(id);
-      expect(dev).toMatchObject({ model: "Pixel 9", imei: "356938035643809", friendlyName: "Work phone", os: "Android 15", osLanguage: "fr-FR", phoneNumber: "+33600000000", mobileOperator: "Orange", protocolVersion: version, deviceType: "Android" });
+      expect(dev).toMatchObject({
+        model: "Pixel 9",
+        imei: "356938035643809",
+        friendlyName: "Work phone",
+        os: "Android 15",
+        osLanguage: "fr-FR",
+        phoneNumber: "+33600000000",
+        mobileOperator: "Orange",
+        protocolVersion: version,
+        deviceType: "Android",
+      });
 
       r = await phone.send("Settings", SETTINGS_GET);
       expect(first(r.xml, "Status")).toBe("1");
@@ -112,7 +127,9 @@ describe("enforced policy", () => {
       "Provision",
       `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>1</PolicyKey><Status>1</Status></Policy></Policies></Provision>`,
     );
-    expect(r.xml).toMatch(/<Status>1<\/Status>\s*<Policies>\s*<Policy>\s*<PolicyType>MS-EAS-Provisioning-WBXML<\/PolicyType>\s*<Status>5<\/Status>\s*<\/Policy>/);
+    expect(r.xml).toMatch(
+      /<Status>1<\/Status>\s*<Policies>\s*<Policy>\s*<PolicyType>MS-EAS-Provisioning-WBXML<\/PolicyType>\s*<Status>5<\/Status>\s*<\/Policy>/,
+    );
     expect(r.xml).not.toContain("<PolicyKey>");
   });
 
@@ -131,7 +148,11 @@ describe("enforced policy", () => {
     const phone = new Phone({ user: STRICT, password: PW, deviceId: "oldandroid", version: "12.1", deviceType: "Android" });
     const init = await phone.send("Provision", INITIAL);
     const temp = first(init.xml, "PolicyKey")!;
-    const ack = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><Status>1</Status></Policy></Policies></Provision>`, { policyKey: temp });
+    const ack = await phone.send(
+      "Provision",
+      `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><Status>1</Status></Policy></Policies></Provision>`,
+      { policyKey: temp },
+    );
     const final = first(ack.xml, "PolicyKey")!;
     expect(final).toMatch(/^[1-9]\d*$/);
     expect(final).not.toBe(temp);
@@ -140,12 +161,18 @@ describe("enforced policy", () => {
 
   it("unknown PolicyType → Policy Status 3 — MS-ASPROV_R380", async () => {
     const phone = new Phone({ user: STRICT, password: PW, deviceId: "wap", version: "14.1" });
-    const r = await phone.send("Provision", `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-WAP-Provisioning-XML</PolicyType></Policy></Policies></Provision>`);
+    const r = await phone.send(
+      "Provision",
+      `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-WAP-Provisioning-XML</PolicyType></Policy></Policies></Provision>`,
+    );
     expect(r.xml).toMatch(/<PolicyType>MS-WAP-Provisioning-XML<\/PolicyType>\s*<Status>3<\/Status>/);
   });
 
   it("a device that could only partly apply the policy → 139, externally managed → 145 (14.0+); 403 on 12.1 — MS-ASPROV_R455, MS-ASPROV_R1046, MS-ASPROV_R461", async () => {
-    for (const [status, expected] of [["2", "139"], ["4", "145"]] as const) {
+    for (const [status, expected] of [
+      ["2", "139"],
+      ["4", "145"],
+    ] as const) {
       const phone = new Phone({ user: STRICT, password: PW, deviceId: `partial${status}`, version: "14.1" });
       const init = await phone.send("Provision", INITIAL);
       const temp = first(init.xml, "PolicyKey")!;
@@ -203,7 +230,10 @@ describe("remote wipe", () => {
     const directive = await phone.send("Provision", INITIAL);
     expect(directive.xml).toMatch(/<Status>1<\/Status>\s*<AccountOnlyRemoteWipe\/>/);
     expect(directive.xml).not.toContain("<RemoteWipe/>");
-    const ack = await phone.send("Provision", `<Provision xmlns="Provision"><AccountOnlyRemoteWipe><Status>1</Status></AccountOnlyRemoteWipe></Provision>`);
+    const ack = await phone.send(
+      "Provision",
+      `<Provision xmlns="Provision"><AccountOnlyRemoteWipe><Status>1</Status></AccountOnlyRemoteWipe></Provision>`,
+    );
     expect(ack.xml).toMatch(/<Status>1<\/Status>\s*<AccountOnlyRemoteWipe\/>/);
     expect(await mailbox(PLAIN).getDevice("byod161")).toMatchObject({ wipeState: "account-only-acknowledged", wipeAckStatus: 1 });
   });
@@ -214,7 +244,10 @@ describe("remote wipe", () => {
     const r = await phone.send("Provision", INITIAL);
     expect(r.xml).not.toMatch(/RemoteWipe/);
     // Even an (unexpected) account-only acknowledgement from a 14.1 request is never answered with a full wipe.
-    const odd = await phone.send("Provision", `<Provision xmlns="Provision"><AccountOnlyRemoteWipe><Status>2</Status></AccountOnlyRemoteWipe></Provision>`);
+    const odd = await phone.send(
+      "Provision",
+      `<Provision xmlns="Provision"><AccountOnlyRemoteWipe><Status>2</Status></AccountOnlyRemoteWipe></Provision>`,
+    );
     expect(odd.xml).not.toContain("<RemoteWipe/>");
   });
 

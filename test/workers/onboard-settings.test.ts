@@ -32,7 +32,9 @@ describe("Settings", () => {
     expect(first(get.xml, "OofState")).toBe("2");
     expect(first(get.xml, "StartTime")).toBe("2026-12-20T00:00:00.000Z");
     expect(first(get.xml, "EndTime")).toBe("2027-01-03T00:00:00.000Z");
-    expect(get.xml).toMatch(/<AppliesToInternal\/>\s*<Enabled>1<\/Enabled>\s*<ReplyMessage>Back on 3 January.<\/ReplyMessage>\s*<BodyType>TEXT<\/BodyType>/);
+    expect(get.xml).toMatch(
+      /<AppliesToInternal\/>\s*<Enabled>1<\/Enabled>\s*<ReplyMessage>Back on 3 January.<\/ReplyMessage>\s*<BodyType>TEXT<\/BodyType>/,
+    );
     // Stored as HTML, asked for as text: converted.
     expect(get.xml).toMatch(/<AppliesToExternalUnknown\/>\s*<Enabled>1<\/Enabled>\s*<ReplyMessage>Away until January<\/ReplyMessage>/);
     const html = await p.send("Settings", `<Settings xmlns="Settings"><Oof><Get><BodyType>HTML</BodyType></Get></Oof></Settings>`);
@@ -41,11 +43,20 @@ describe("Settings", () => {
 
   it("Oof Set: time-based without times → 5 (invalid arguments), end before start → 6 (conflicting) — MS-ASCMD_R5582, MS-ASCMD_R5583", async () => {
     const p = phone("14.1");
-    let r = await p.send("Settings", `<Settings xmlns="Settings"><Oof><Set><OofState>2</OofState><StartTime>garbage</StartTime><EndTime>2027-01-03T00:00:00.000Z</EndTime></Set></Oof></Settings>`);
+    let r = await p.send(
+      "Settings",
+      `<Settings xmlns="Settings"><Oof><Set><OofState>2</OofState><StartTime>garbage</StartTime><EndTime>2027-01-03T00:00:00.000Z</EndTime></Set></Oof></Settings>`,
+    );
     expect(r.xml).toMatch(/<Oof>\s*<Status>5<\/Status>/);
-    r = await p.send("Settings", `<Settings xmlns="Settings"><Oof><Set><OofState>2</OofState><StartTime>2027-01-03T00:00:00.000Z</StartTime><EndTime>2026-01-03T00:00:00.000Z</EndTime></Set></Oof></Settings>`);
+    r = await p.send(
+      "Settings",
+      `<Settings xmlns="Settings"><Oof><Set><OofState>2</OofState><StartTime>2027-01-03T00:00:00.000Z</StartTime><EndTime>2026-01-03T00:00:00.000Z</EndTime></Set></Oof></Settings>`,
+    );
     expect(r.xml).toMatch(/<Oof>\s*<Status>6<\/Status>/);
-    r = await p.send("Settings", `<Settings xmlns="Settings"><Oof><Set><OofMessage><Enabled>1</Enabled></OofMessage></Set></Oof></Settings>`);
+    r = await p.send(
+      "Settings",
+      `<Settings xmlns="Settings"><Oof><Set><OofMessage><Enabled>1</Enabled></OofMessage></Set></Oof></Settings>`,
+    );
     expect(r.xml).toMatch(/<Oof>\s*<Status>2<\/Status>/);
     // Nothing of the refused requests was stored.
     expect((await mailbox().getOof()).state).toBe(2);
@@ -59,20 +70,36 @@ describe("Settings", () => {
     );
     expect(r.xml).toMatch(/<DeviceInformation>\s*<Status>1<\/Status>\s*<\/DeviceInformation>/);
     const dev = (await mailbox().listDevices()).find((d) => d.deviceId === "iphone12");
-    expect(dev).toMatchObject({ model: "iPhone15C2", imei: "359999999999999", friendlyName: "Carol's iPhone", os: "iOS 18.1 22B83", osLanguage: "en", phoneNumber: "+4915100000", userAgent: "Apple-iPhone15C2/2201.83", enableOutboundSms: false, mobileOperator: "Telekom", protocolVersion: "12.1" });
+    expect(dev).toMatchObject({
+      model: "iPhone15C2",
+      imei: "359999999999999",
+      friendlyName: "Carol's iPhone",
+      os: "iOS 18.1 22B83",
+      osLanguage: "en",
+      phoneNumber: "+4915100000",
+      userAgent: "Apple-iPhone15C2/2201.83",
+      enableOutboundSms: false,
+      mobileOperator: "Telekom",
+      protocolVersion: "12.1",
+    });
   });
 
   it("UserInformation Get: EmailAddresses before 14.1, Accounts from 14.1 — [MS-ASCMD] 2.2.3.192", async () => {
     const old = await phone("14.0").send("Settings", `<Settings xmlns="Settings"><UserInformation><Get/></UserInformation></Settings>`);
-    expect(old.xml).toMatch(/<UserInformation>\s*<Status>1<\/Status>\s*<Get>\s*<EmailAddresses>\s*<SMTPAddress>carol@example.test<\/SMTPAddress>\s*<\/EmailAddresses>/);
+    expect(old.xml).toMatch(
+      /<UserInformation>\s*<Status>1<\/Status>\s*<Get>\s*<EmailAddresses>\s*<SMTPAddress>carol@example.test<\/SMTPAddress>\s*<\/EmailAddresses>/,
+    );
     expect(old.xml).not.toContain("<Accounts>");
     const cur = await phone("16.1").send("Settings", `<Settings xmlns="Settings"><UserInformation><Get/></UserInformation></Settings>`);
-    expect(cur.xml).toMatch(/<Accounts>\s*<Account>\s*<UserDisplayName>carol<\/UserDisplayName>\s*<EmailAddresses>\s*<SMTPAddress>carol@example.test<\/SMTPAddress>\s*<PrimarySmtpAddress>carol@example.test<\/PrimarySmtpAddress>/);
+    expect(cur.xml).toMatch(
+      /<Accounts>\s*<Account>\s*<UserDisplayName>carol<\/UserDisplayName>\s*<EmailAddresses>\s*<SMTPAddress>carol@example.test<\/SMTPAddress>\s*<PrimarySmtpAddress>carol@example.test<\/PrimarySmtpAddress>/,
+    );
   });
 
   it("DevicePassword Set: 7 when recovery is not enabled, 5 when too long, 1 and stored when enabled — MS-ASCMD_R4399, MS-ASCMD_R4400, MS-ASCMD_R4401, MS-ASCMD_R4402", async () => {
     const p = phone("14.1", "pwdphone");
-    const set = (pw: string) => p.send("Settings", `<Settings xmlns="Settings"><DevicePassword><Set><Password>${pw}</Password></Set></DevicePassword></Settings>`);
+    const set = (pw: string) =>
+      p.send("Settings", `<Settings xmlns="Settings"><DevicePassword><Set><Password>${pw}</Password></Set></DevicePassword></Settings>`);
     expect((await set("1234")).xml).toMatch(/<DevicePassword>\s*<Status>7<\/Status>/);
     const { policy } = await mailbox().getPolicy();
     await mailbox().setPolicy({ ...policy, passwordRecoveryEnabled: true });
@@ -84,9 +111,15 @@ describe("Settings", () => {
   });
 
   it("RightsManagementInformation Get: no templates on 14.1+, protocol error before — MS-ASCMD_R7083, MS-ASCMD_R7085", async () => {
-    const r = await phone("14.1").send("Settings", `<Settings xmlns="Settings"><RightsManagementInformation><Get/></RightsManagementInformation></Settings>`);
+    const r = await phone("14.1").send(
+      "Settings",
+      `<Settings xmlns="Settings"><RightsManagementInformation><Get/></RightsManagementInformation></Settings>`,
+    );
     expect(r.xml).toMatch(/<RightsManagementInformation>\s*<Status>1<\/Status>\s*<Get>\s*<rightsmanagement:RightsManagementTemplates\/>/);
-    const old = await phone("14.0").send("Settings", `<Settings xmlns="Settings"><Oof><Set><OofState>1</OofState></Set></Oof><RightsManagementInformation><Get/></RightsManagementInformation></Settings>`);
+    const old = await phone("14.0").send(
+      "Settings",
+      `<Settings xmlns="Settings"><Oof><Set><OofState>1</OofState></Set></Oof><RightsManagementInformation><Get/></RightsManagementInformation></Settings>`,
+    );
     expect(old.xml).toMatch(/<Settings xmlns="Settings">\s*<Status>2<\/Status>\s*<\/Settings>/);
     expect((await mailbox().getOof()).state).not.toBe(1); // nothing of the refused request applied
   });
@@ -106,11 +139,18 @@ describe("out-of-office replies", () => {
     ],
   };
   const now = new Date("2026-12-24T10:00:00Z");
-  const from = (address: string, headers: [string, string][] = []) => ({ from: { address }, headers: headers.map(([key, value]) => ({ key, value })) });
+  const from = (address: string, headers: [string, string][] = []) => ({
+    from: { address },
+    headers: headers.map(([key, value]) => ({ key, value })),
+  });
 
   it("answers people, internal and external with their own message", () => {
     expect(decideOofReply(on, USER, from("boss@example.test"), now)).toMatchObject({ reply: true, message: { replyMessage: "inside" } });
-    expect(decideOofReply(on, USER, from("Client@Other.Example"), now)).toMatchObject({ reply: true, to: "client@other.example", message: { replyMessage: "outside" } });
+    expect(decideOofReply(on, USER, from("Client@Other.Example"), now)).toMatchObject({
+      reply: true,
+      to: "client@other.example",
+      message: { replyMessage: "outside" },
+    });
   });
 
   it("never answers lists, bulk, automatic mail or bounces (RFC 3834)", () => {
@@ -135,11 +175,14 @@ describe("out-of-office replies", () => {
   });
 
   const incoming = (sender: string, extra = "") =>
-    new TextEncoder().encode(`From: Friend <${sender}>\r\nTo: ${USER}\r\nSubject: Lunch?\r\nMessage-ID: <m1@example.org>\r\n${extra}Date: Thu, 24 Dec 2026 09:00:00 +0000\r\n\r\nHungry?\r\n`);
+    new TextEncoder().encode(
+      `From: Friend <${sender}>\r\nTo: ${USER}\r\nSubject: Lunch?\r\nMessage-ID: <m1@example.org>\r\n${extra}Date: Thu, 24 Dec 2026 09:00:00 +0000\r\n\r\nHungry?\r\n`,
+    );
 
   it("once per sender per period (stored in the mailbox object); a new Set starts a new period; the reply is marked auto-replied", async () => {
     await mailbox().setOof(on);
-    const reply = (raw: Uint8Array) => runInDurableObject(mailbox(), (_i, state) => autoReplyFor(new OofStore(state.storage.sql), USER, raw, now));
+    const reply = (raw: Uint8Array) =>
+      runInDurableObject(mailbox(), (_i, state) => autoReplyFor(new OofStore(state.storage.sql), USER, raw, now));
     const raw = await reply(incoming("friend@example.org"));
     const parsed = await PostalMime.parse(raw!);
     expect(parsed.headers.find((h) => h.key === "auto-submitted")?.value).toBe("auto-replied");

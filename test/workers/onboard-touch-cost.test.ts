@@ -11,7 +11,8 @@ const seen = { deviceId: "costly", deviceType: "iPhone", userAgent: "Apple-iPhon
 it("touch writes a device row once, then not again within a minute unless something changed", async () => {
   await runInDurableObject(env.MAILBOX.getByName(USER), (_i, state) => {
     const reg = new DeviceRegistry(state.storage.sql);
-    const lastSeen = () => Number(state.storage.sql.exec("SELECT last_seen FROM devices WHERE device_id = ?", seen.deviceId).one().last_seen);
+    const lastSeen = () =>
+      Number(state.storage.sql.exec("SELECT last_seen FROM devices WHERE device_id = ?", seen.deviceId).one().last_seen);
     reg.touch(seen, undefined, 1_000_000);
     expect(lastSeen()).toBe(1_000_000);
     reg.touch(seen, undefined, 1_030_000);

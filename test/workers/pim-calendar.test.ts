@@ -10,9 +10,14 @@ import type { WbxmlElement } from "../../src/wbxml/types";
 import { canonical } from "./helpers/pim-canonical";
 
 const C = (name: string, ...kids: (WbxmlElement | string | number | false | undefined)[]) => el("Calendar", name, ...kids);
-const compact = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+const compact = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 const iso = (ms: number) => new Date(ms).toISOString();
-const at = (zone: string, y: number, mo: number, d: number, h = 0, mi = 0) => localToUtc(zone, { year: y, month: mo, day: d, hour: h, minute: mi, second: 0 });
+const at = (zone: string, y: number, mo: number, d: number, h = 0, mi = 0) =>
+  localToUtc(zone, { year: y, month: mo, day: d, hour: h, minute: mi, second: 0 });
 const dateOnly = (y: number, mo: number, d: number) => `${y}${String(mo).padStart(2, "0")}${String(d).padStart(2, "0")}T000000Z`;
 
 /** What a phone in `zone` sends: its own blob (Windows-style names for some zones, none for others). */
@@ -55,13 +60,27 @@ function common(v: number, uid: string, subject: string): (WbxmlElement | false)
     v < 16 && C("UID", uid),
     C("MeetingStatus", 0),
     C("Categories", C("Category", "Work"), C("Category", "Q1, Q2")),
-    el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "EstimatedDataSize", 13), el("AirSyncBase", "Data", "Agenda: café")),
+    el(
+      "AirSyncBase",
+      "Body",
+      el("AirSyncBase", "Type", 1),
+      el("AirSyncBase", "EstimatedDataSize", 13),
+      el("AirSyncBase", "Data", "Agenda: café"),
+    ),
   ];
 }
 
 function timed(c: Case, v: number): WbxmlElement {
   const [y, m, d] = c.day;
-  return el("AirSync", "ApplicationData", C("Timezone", deviceBlob(c.zone, y)), C("AllDayEvent", 0), C("StartTime", compact(at(c.zone, y, m, d, 1, 30))), C("EndTime", compact(at(c.zone, y, m, d, 4, 0))), ...common(v, "uid-timed", "Timed"));
+  return el(
+    "AirSync",
+    "ApplicationData",
+    C("Timezone", deviceBlob(c.zone, y)),
+    C("AllDayEvent", 0),
+    C("StartTime", compact(at(c.zone, y, m, d, 1, 30))),
+    C("EndTime", compact(at(c.zone, y, m, d, 4, 0))),
+    ...common(v, "uid-timed", "Timed"),
+  );
 }
 
 function allDay(c: Case, v: number, days: number): WbxmlElement {
@@ -69,7 +88,10 @@ function allDay(c: Case, v: number, days: number): WbxmlElement {
   const end = new Date(Date.UTC(y, m - 1, d + days));
   const [ey, em, ed] = [end.getUTCFullYear(), end.getUTCMonth() + 1, end.getUTCDate()];
   // 14.x: local midnights in the event's zone with a Timezone; 16.x: dates, no Timezone (MS-ASCAL_R2005).
-  const times = v >= 16 ? [C("StartTime", dateOnly(y, m, d)), C("EndTime", dateOnly(ey, em, ed))] : [C("Timezone", deviceBlob(c.zone, y)), C("StartTime", compact(at(c.zone, y, m, d))), C("EndTime", compact(at(c.zone, ey, em, ed)))];
+  const times =
+    v >= 16
+      ? [C("StartTime", dateOnly(y, m, d)), C("EndTime", dateOnly(ey, em, ed))]
+      : [C("Timezone", deviceBlob(c.zone, y)), C("StartTime", compact(at(c.zone, y, m, d))), C("EndTime", compact(at(c.zone, ey, em, ed)))];
   return el("AirSync", "ApplicationData", C("AllDayEvent", 1), ...times, ...common(v, `uid-allday-${days}`, `All day ${days}`));
 }
 
@@ -89,7 +111,14 @@ function recurring(c: Case, v: number): WbxmlElement {
     C(
       "Exceptions",
       // moved: the occurrence after the DST change, one day later at 11:00
-      C("Exception", id(occ(2)), C("Subject", "Moved"), C("StartTime", compact(at(c.zone, y, m, d + 15, 11))), C("EndTime", compact(at(c.zone, y, m, d + 15, 12))), C("DtStamp", "20260102T080000Z")),
+      C(
+        "Exception",
+        id(occ(2)),
+        C("Subject", "Moved"),
+        C("StartTime", compact(at(c.zone, y, m, d + 15, 11))),
+        C("EndTime", compact(at(c.zone, y, m, d + 15, 12))),
+        C("DtStamp", "20260102T080000Z"),
+      ),
       C("Exception", C("Deleted", 1), id(occ(3))),
     ),
   );
@@ -102,7 +131,8 @@ function recurringAllDay(c: Case, v: number): WbxmlElement {
   const ymd = (x: Date) => [x.getUTCFullYear(), x.getUTCMonth() + 1, x.getUTCDate()] as const;
   // 14.x: local midnights (with Timezone); 16.x: dates, InstanceId the date at 00:00 UTC.
   const when = (x: Date) => (v >= 16 ? dateOnly(...ymd(x)) : compact(at(c.zone, ...ymd(x))));
-  const id = (x: Date) => (v >= 16 ? el("AirSyncBase", "InstanceId", `${x.toISOString().slice(0, 10)}T00:00:00.000Z`) : C("ExceptionStartTime", when(x)));
+  const id = (x: Date) =>
+    v >= 16 ? el("AirSyncBase", "InstanceId", `${x.toISOString().slice(0, 10)}T00:00:00.000Z`) : C("ExceptionStartTime", when(x));
   return el(
     "AirSync",
     "ApplicationData",
@@ -132,7 +162,10 @@ function roundTrip(device: WbxmlElement, v: number) {
 
 /** The server adds UID on 16.x (the device sends none, MS-ASCAL 2.2.2.46); everything else must be identical. */
 function expectIdentical(device: WbxmlElement, back: WbxmlElement) {
-  const drop = (e: WbxmlElement) => ({ ...e, children: e.children.filter((c) => typeof c === "string" || c instanceof Uint8Array || (c as WbxmlElement).name !== "UID") });
+  const drop = (e: WbxmlElement) => ({
+    ...e,
+    children: e.children.filter((c) => typeof c === "string" || c instanceof Uint8Array || (c as WbxmlElement).name !== "UID"),
+  });
   expect(canonical(drop(back))).toEqual(canonical(drop(device)));
 }
 
@@ -215,17 +248,42 @@ describe("server-side events to the device", () => {
     expect(find("MeetingStatus").children).toEqual(["3"]);
     expect(find("StartTime").children).toEqual(["20260316T080000Z"]); // CET
     const rec = find("Recurrence");
-    expect(canonical(rec)).toEqual(canonical(C("Recurrence", C("Type", 3), C("Until", "20261231T080000Z"), C("Interval", 1), C("DayOfWeek", 32), C("WeekOfMonth", 5), C("FirstDayOfWeek", 1))));
+    expect(canonical(rec)).toEqual(
+      canonical(
+        C(
+          "Recurrence",
+          C("Type", 3),
+          C("Until", "20261231T080000Z"),
+          C("Interval", 1),
+          C("DayOfWeek", 32),
+          C("WeekOfMonth", 5),
+          C("FirstDayOfWeek", 1),
+        ),
+      ),
+    );
     const exc = find("Exceptions");
-    expect(canonical(exc)).toEqual(canonical(C("Exceptions", C("Exception", C("Deleted", 1), C("ExceptionStartTime", "20260424T070000Z"))))); // CEST
+    expect(canonical(exc)).toEqual(
+      canonical(C("Exceptions", C("Exception", C("Deleted", 1), C("ExceptionStartTime", "20260424T070000Z")))),
+    ); // CEST
     const att = find("Attendees").children as WbxmlElement[];
-    expect(canonical(att[0])).toEqual(canonical(C("Attendee", C("Email", "me@example.test"), C("Name", "Me"), C("AttendeeStatus", 3), C("AttendeeType", 1))));
-    expect(canonical(att[1])).toEqual(canonical(C("Attendee", C("Email", "room@example.test"), C("Name", "Room"), C("AttendeeStatus", 0), C("AttendeeType", 3))));
+    expect(canonical(att[0])).toEqual(
+      canonical(C("Attendee", C("Email", "me@example.test"), C("Name", "Me"), C("AttendeeStatus", 3), C("AttendeeType", 1))),
+    );
+    expect(canonical(att[1])).toEqual(
+      canonical(C("Attendee", C("Email", "room@example.test"), C("Name", "Room"), C("AttendeeStatus", 0), C("AttendeeType", 3))),
+    );
   });
 
   it("a device Change keeps what EAS cannot carry (URL) and the Body it did not send", () => {
     const withBody = ics.replace("SUMMARY:Stand-up", "SUMMARY:Stand-up\r\nDESCRIPTION:notes");
-    const change = el("AirSync", "ApplicationData", C("Timezone", encodeTimeZone(timeZoneForZone("Europe/Paris", 2026))), C("StartTime", "20260316T080000Z"), C("EndTime", "20260316T090000Z"), C("Subject", "Renamed"));
+    const change = el(
+      "AirSync",
+      "ApplicationData",
+      C("Timezone", encodeTimeZone(timeZoneForZone("Europe/Paris", 2026))),
+      C("StartTime", "20260316T080000Z"),
+      C("EndTime", "20260316T090000Z"),
+      C("Subject", "Renamed"),
+    );
     const next = eventFromEas(change, ctxFor(14.1), withBody);
     expect(next).toContain("URL:https://example.test/meeting");
     expect(next).toContain("DESCRIPTION:notes");
@@ -235,7 +293,13 @@ describe("server-side events to the device", () => {
   });
 
   it("ghosted fields (absent from Supported) are kept on Change (MS-ASCMD_R5911 MS-ASCMD_R4537)", () => {
-    const change = el("AirSync", "ApplicationData", C("StartTime", "20260316T080000Z"), C("EndTime", "20260316T090000Z"), C("Subject", "Renamed"));
+    const change = el(
+      "AirSync",
+      "ApplicationData",
+      C("StartTime", "20260316T080000Z"),
+      C("EndTime", "20260316T090000Z"),
+      C("Subject", "Renamed"),
+    );
     const next = eventFromEas(change, { ...ctxFor(14.1), supported: new Set(["Subject", "StartTime", "EndTime"]) }, ics);
     expect(next).toContain("RRULE:FREQ=MONTHLY");
     expect(next).toContain("EXDATE;TZID=Europe/Paris:20260424T090000");
@@ -243,7 +307,12 @@ describe("server-side events to the device", () => {
   });
 
   it("16.x: a Change with InstanceId moves one occurrence, a Delete with InstanceId adds an EXDATE in the series zone (MS-ASCAL_R2113, anchors §3 row 10)", () => {
-    const moved = changeInstance(ics, "2026-05-29T07:00:00.000Z", el("AirSync", "ApplicationData", C("StartTime", "20260529T120000Z"), C("EndTime", "20260529T130000Z")), ctxFor(16.1));
+    const moved = changeInstance(
+      ics,
+      "2026-05-29T07:00:00.000Z",
+      el("AirSync", "ApplicationData", C("StartTime", "20260529T120000Z"), C("EndTime", "20260529T130000Z")),
+      ctxFor(16.1),
+    );
     expect(moved).toContain("RECURRENCE-ID;TZID=Europe/Paris:20260529T090000");
     expect(moved).toContain("DTSTART;TZID=Europe/Paris:20260529T140000");
     const deleted = deleteInstance(moved, "2026-06-26T07:00:00.000Z", ctxFor(16.1));
@@ -260,9 +329,23 @@ describe("server-side events to the device", () => {
   it("16.x: changing the series start or pattern drops its exceptions; other edits keep them (MS-ASCAL_R2114 MS-ASCAL_R2180 MS-ASCAL_R2202 MS-ASCAL_R2097)", () => {
     const ctx = ctxFor(16.1);
     const blob = encodeTimeZone(timeZoneForZone("Europe/Paris", 2026));
-    const series = changeInstance(ics, "2026-05-29T07:00:00.000Z", el("AirSync", "ApplicationData", C("StartTime", "20260529T120000Z"), C("EndTime", "20260529T130000Z")), ctx);
-    const rec = C("Recurrence", C("Type", 3), C("Until", "20261231T080000Z"), C("Interval", 1), C("DayOfWeek", 32), C("WeekOfMonth", 5), C("FirstDayOfWeek", 1));
-    const same = (start: string, end: string, r = rec) => el("AirSync", "ApplicationData", C("Timezone", blob), C("StartTime", start), C("EndTime", end), C("Subject", "Renamed"), r);
+    const series = changeInstance(
+      ics,
+      "2026-05-29T07:00:00.000Z",
+      el("AirSync", "ApplicationData", C("StartTime", "20260529T120000Z"), C("EndTime", "20260529T130000Z")),
+      ctx,
+    );
+    const rec = C(
+      "Recurrence",
+      C("Type", 3),
+      C("Until", "20261231T080000Z"),
+      C("Interval", 1),
+      C("DayOfWeek", 32),
+      C("WeekOfMonth", 5),
+      C("FirstDayOfWeek", 1),
+    );
+    const same = (start: string, end: string, r = rec) =>
+      el("AirSync", "ApplicationData", C("Timezone", blob), C("StartTime", start), C("EndTime", end), C("Subject", "Renamed"), r);
     const renamed = eventFromEas(same("20260316T080000Z", "20260316T090000Z"), ctx, series);
     expect(renamed).toContain("SUMMARY:Renamed");
     expect(renamed).toContain("RECURRENCE-ID");
@@ -270,7 +353,11 @@ describe("server-side events to the device", () => {
     const moved = eventFromEas(same("20260316T090000Z", "20260316T100000Z"), ctx, series);
     expect(moved).not.toContain("RECURRENCE-ID");
     expect(moved).not.toContain("EXDATE");
-    const repatterned = eventFromEas(same("20260316T080000Z", "20260316T090000Z", C("Recurrence", C("Type", 1), C("Interval", 1), C("DayOfWeek", 2))), ctx, series);
+    const repatterned = eventFromEas(
+      same("20260316T080000Z", "20260316T090000Z", C("Recurrence", C("Type", 1), C("Interval", 1), C("DayOfWeek", 2))),
+      ctx,
+      series,
+    );
     expect(repatterned).not.toContain("RECURRENCE-ID");
   });
 
@@ -280,7 +367,16 @@ describe("server-side events to the device", () => {
     expect(rec.children.map((c) => (c as WbxmlElement).name)).toContain("Occurrences");
     expect(rec.children.map((c) => (c as WbxmlElement).name)).not.toContain("Until");
     const withException = eventFromEas(
-      el("AirSync", "ApplicationData", C("Timezone", encodeTimeZone(timeZoneForZone("Europe/Paris", 2026))), C("StartTime", "20260316T080000Z"), C("EndTime", "20260316T090000Z"), C("Subject", "S"), C("Recurrence", C("Type", 1), C("Interval", 1), C("DayOfWeek", 2)), C("Exceptions", C("Exception", C("ExceptionStartTime", "20260323T080000Z"), C("Subject", "Only the subject")))),
+      el(
+        "AirSync",
+        "ApplicationData",
+        C("Timezone", encodeTimeZone(timeZoneForZone("Europe/Paris", 2026))),
+        C("StartTime", "20260316T080000Z"),
+        C("EndTime", "20260316T090000Z"),
+        C("Subject", "S"),
+        C("Recurrence", C("Type", 1), C("Interval", 1), C("DayOfWeek", 2)),
+        C("Exceptions", C("Exception", C("ExceptionStartTime", "20260323T080000Z"), C("Subject", "Only the subject"))),
+      ),
       ctxFor(14.1),
     );
     expect(withException).toContain("RECURRENCE-ID;TZID=Europe/Paris:20260323T090000");
@@ -290,7 +386,12 @@ describe("server-side events to the device", () => {
 
   it("TZIDs from other producers: Outlook's Windows names and vendor-prefixed ids map to the IANA zone", () => {
     for (const tzid of ['"W. Europe Standard Time"', "/mozilla.org/20050126_1/Europe/Berlin"]) {
-      const outlook = ics.replace(/TZID=Europe\/Paris/g, `TZID=${tzid}`).replace("BEGIN:VEVENT", `BEGIN:VTIMEZONE\r\nTZID:${tzid.replace(/"/g, "")}\r\nBEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT`);
+      const outlook = ics
+        .replace(/TZID=Europe\/Paris/g, `TZID=${tzid}`)
+        .replace(
+          "BEGIN:VEVENT",
+          `BEGIN:VTIMEZONE\r\nTZID:${tzid.replace(/"/g, "")}\r\nBEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT`,
+        );
       const out = eventToEas(outlook, ctxFor(14.1));
       expect(out.find((e) => e.name === "StartTime")?.children).toEqual(["20260316T080000Z"]);
       expect(out.find((e) => e.name === "Exceptions")).toBeDefined();

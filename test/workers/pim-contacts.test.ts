@@ -62,7 +62,19 @@ describe("server card to the device", () => {
 });
 
 describe("a device edits the name (anchors §3 row 15)", () => {
-  const supported = new Set(["FirstName", "LastName", "MiddleName", "BusinessPhoneNumber", "Business2PhoneNumber", "MobilePhoneNumber", "Email1Address", "Email2Address", "Email3Address", "Picture", "Birthday"]);
+  const supported = new Set([
+    "FirstName",
+    "LastName",
+    "MiddleName",
+    "BusinessPhoneNumber",
+    "Business2PhoneNumber",
+    "MobilePhoneNumber",
+    "Email1Address",
+    "Email2Address",
+    "Email3Address",
+    "Picture",
+    "Birthday",
+  ]);
 
   it("with a Supported list: ghosted fields, the third work phone, the labels and the photo are kept (MS-ASCMD_R4537 MS-ASCMD_R5911 MS-ASCMD_R5912, MS-ASCNTC_R461)", () => {
     const sent = contactToEas(CARD, { version: 14.1 }).filter((e) => supported.has(e.name));
@@ -71,7 +83,21 @@ describe("a device edits the name (anchors §3 row 15)", () => {
     const data = el("AirSync", "ApplicationData", ...edited.filter((e) => e.name !== "Picture"), Ct("Picture", ""));
     const vcf = contactFromEas(data, { version: 14.1, supported, deviceFamily: "ios" }, CARD);
     expect(vcf).toContain("N:Lovelace;Augusta Ada;Augusta;Lady;");
-    for (const kept of ["+44 20 1111 1111", "+44 20 2222 2222", "+44 20 3333 3333", "item1.X-ABLABEL:Lab", "item1.EMAIL;TYPE=INTERNET:ada@engines.example", "item2.EMAIL", "St James", "ORG:Analytical Engines;Research", "TITLE:Mathematician", "NOTE:First programmer.", "CATEGORIES:Friends,Science", "X-SOCIALPROFILE", "UID:card-1"]) {
+    for (const kept of [
+      "+44 20 1111 1111",
+      "+44 20 2222 2222",
+      "+44 20 3333 3333",
+      "item1.X-ABLABEL:Lab",
+      "item1.EMAIL;TYPE=INTERNET:ada@engines.example",
+      "item2.EMAIL",
+      "St James",
+      "ORG:Analytical Engines;Research",
+      "TITLE:Mathematician",
+      "NOTE:First programmer.",
+      "CATEGORIES:Friends,Science",
+      "X-SOCIALPROFILE",
+      "UID:card-1",
+    ]) {
       expect(vcf.toUpperCase()).toContain(kept.toUpperCase());
     }
     expect(vcf).toMatch(/BDAY[^:]*:1815-?12-?10/);
@@ -92,7 +118,9 @@ describe("a device edits the name (anchors §3 row 15)", () => {
     expect(vcf).toContain("+44 20 3333 3333");
     expect(vcf.toLowerCase()).toContain("item1.x-ablabel:lab"); // ical.js writes vCard 3 group names upper-case
     expect(vcf).toContain("X-SOCIALPROFILE");
-    expect(canonical(el("AirSync", "ApplicationData", ...contactToEas(vcf, { version: 16.1 })))).toEqual(canonical(el("AirSync", "ApplicationData", ...full)));
+    expect(canonical(el("AirSync", "ApplicationData", ...contactToEas(vcf, { version: 16.1 })))).toEqual(
+      canonical(el("AirSync", "ApplicationData", ...full)),
+    );
   });
 
   it("without Supported, a field left out is deleted, but only its own property (MS-ASCMD_R5912)", () => {
@@ -110,16 +138,51 @@ describe("device -> server -> device is identical for every mapped field (14.1, 
       const device = el(
         "AirSync",
         "ApplicationData",
-        ...CONTACT_FIELDS.filter((f) => !["Birthday", "Anniversary", "Children", "Categories", "Picture", "Body", "CompanyMainPhone", "MMS", "IMAddress", "IMAddress2", "IMAddress3", "ManagerName", "NickName", "CustomerId", "GovernmentId", "AccountName"].includes(f)).map((f) =>
-          Ct(f, f.includes("Email") ? `${f.toLowerCase()}@example.test` : `${f} value`),
-        ),
-        ...["CompanyMainPhone", "MMS", "IMAddress", "IMAddress2", "IMAddress3", "ManagerName", "NickName", "CustomerId", "GovernmentId", "AccountName"].map((f) => el("Contacts2", f, `${f} v`)),
+        ...CONTACT_FIELDS.filter(
+          (f) =>
+            ![
+              "Birthday",
+              "Anniversary",
+              "Children",
+              "Categories",
+              "Picture",
+              "Body",
+              "CompanyMainPhone",
+              "MMS",
+              "IMAddress",
+              "IMAddress2",
+              "IMAddress3",
+              "ManagerName",
+              "NickName",
+              "CustomerId",
+              "GovernmentId",
+              "AccountName",
+            ].includes(f),
+        ).map((f) => Ct(f, f.includes("Email") ? `${f.toLowerCase()}@example.test` : `${f} value`)),
+        ...[
+          "CompanyMainPhone",
+          "MMS",
+          "IMAddress",
+          "IMAddress2",
+          "IMAddress3",
+          "ManagerName",
+          "NickName",
+          "CustomerId",
+          "GovernmentId",
+          "AccountName",
+        ].map((f) => el("Contacts2", f, `${f} v`)),
         Ct("Birthday", "1990-02-28T12:00:00.000Z"),
         Ct("Anniversary", "2015-06-20T12:00:00.000Z"),
         el("Contacts", "Children", Ct("Child", "Ann"), Ct("Child", "Bob")),
         el("Contacts", "Categories", Ct("Category", "VIP"), Ct("Category", "a, b")),
         Ct("Picture", PHOTO),
-        el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "EstimatedDataSize", 5), el("AirSyncBase", "Data", "notes")),
+        el(
+          "AirSyncBase",
+          "Body",
+          el("AirSyncBase", "Type", 1),
+          el("AirSyncBase", "EstimatedDataSize", 5),
+          el("AirSyncBase", "Data", "notes"),
+        ),
       );
       const vcf = contactFromEas(device, { version });
       expect(vcf).toContain("VERSION:4.0");
@@ -135,7 +198,11 @@ describe("birthdays never shift a day (anchors §3 row 9, MS-ASCNTC_R999 MS-ASCN
   it("server date -> device -> server date, every client convention and zone", () => {
     for (const family of families) {
       for (const zone of zones) {
-        for (const d of [{ year: 1980, month: 5, day: 17 }, { year: 2000, month: 2, day: 29 }, { year: 1999, month: 12, day: 31 }]) {
+        for (const d of [
+          { year: 1980, month: 5, day: 17 },
+          { year: 2000, month: 2, day: 29 },
+          { year: 1999, month: 12, day: 31 },
+        ]) {
           expect(contactDateFromEas(contactDateToEas(d, family, zone), family, zone), `${family} ${zone}`).toEqual(d);
         }
       }
@@ -156,7 +223,11 @@ describe("birthdays never shift a day (anchors §3 row 9, MS-ASCNTC_R999 MS-ASCN
   });
 
   it("a birthday sent by the device is stored as a date and comes back as the same date", () => {
-    const vcf = contactFromEas(el("AirSync", "ApplicationData", Ct("FirstName", "B"), Ct("Birthday", "1980-05-16T22:00:00.000Z")), { version: 14.1, deviceFamily: "ios", deviceZone: "Europe/Paris" });
+    const vcf = contactFromEas(el("AirSync", "ApplicationData", Ct("FirstName", "B"), Ct("Birthday", "1980-05-16T22:00:00.000Z")), {
+      version: 14.1,
+      deviceFamily: "ios",
+      deviceZone: "Europe/Paris",
+    });
     expect(vcf).toContain("BDAY:19800517");
     const out = contactToEas(vcf, { version: 14.1, deviceFamily: "ios", deviceZone: "Europe/Paris" });
     expect(textOf(find(out, "Birthday"))).toBe("1980-05-16T22:00:00.000Z");
@@ -168,7 +239,9 @@ describe("birthdays never shift a day (anchors §3 row 9, MS-ASCNTC_R999 MS-ASCN
 describe("bad input is Status 6, never a crash", () => {
   const ctx: ContactContext = { version: 14.1 };
   it("oversized or non-base64 Picture, bad Birthday, bad vCard (MS-ASCNTC_R384)", () => {
-    expect(() => contactFromEas(el("AirSync", "ApplicationData", Ct("Picture", "A".repeat(MAX_PICTURE_BASE64 + 4))), ctx)).toThrow(PimConversionError);
+    expect(() => contactFromEas(el("AirSync", "ApplicationData", Ct("Picture", "A".repeat(MAX_PICTURE_BASE64 + 4))), ctx)).toThrow(
+      PimConversionError,
+    );
     expect(() => contactFromEas(el("AirSync", "ApplicationData", Ct("Picture", "not base64!")), ctx)).toThrow(PimConversionError);
     expect(() => contactFromEas(el("AirSync", "ApplicationData", Ct("Birthday", "yesterday")), ctx)).toThrow(PimConversionError);
     expect(() => contactToEas("BEGIN:VCALENDAR\r\nEND:VCALENDAR", ctx)).toThrow(PimConversionError);

@@ -79,7 +79,9 @@ describe("iTIP on the stored calendar (pure)", () => {
     const filed = applyItip(itip("REQUEST"), undefined, ME)!;
     const cancelled = applyItip(itip("CANCEL", { sequence: 1 }), filed, ME)!;
     expect(cancelled).toContain("STATUS:CANCELLED");
-    expect(eventToEas(cancelled, { version: 14.1, defaultZone: "UTC", userEmail: ME }).find((e) => e.name === "MeetingStatus")?.children).toEqual(["7"]);
+    expect(
+      eventToEas(cancelled, { version: 14.1, defaultZone: "UTC", userEmail: ME }).find((e) => e.name === "MeetingStatus")?.children,
+    ).toEqual(["7"]);
     expect(applyItip(itip("CANCEL"), undefined, ME)).toBeNull();
     const reply = applyItip(itip("REPLY").replace("PARTSTAT=ACCEPTED:mailto:paul", "PARTSTAT=DECLINED:mailto:paul"), filed, ME)!;
     expect(reply).toContain("PARTSTAT=DECLINED:mailto:paul@organizer.example");
@@ -124,7 +126,13 @@ describe("through the mailbox and the MeetingResponse command", () => {
     const request = el(
       "MeetingResponse",
       "MeetingResponse",
-      el("MeetingResponse", "Request", el("MeetingResponse", "UserResponse", 1), el("MeetingResponse", "CollectionId", delivered.folderId), el("MeetingResponse", "RequestId", `${delivered.folderId}:${delivered.itemId}`)),
+      el(
+        "MeetingResponse",
+        "Request",
+        el("MeetingResponse", "UserResponse", 1),
+        el("MeetingResponse", "CollectionId", delivered.folderId),
+        el("MeetingResponse", "RequestId", `${delivered.folderId}:${delivered.itemId}`),
+      ),
     );
     for (let i = 0; i < 2; i++) {
       const r = await phone.send("MeetingResponse", request);
@@ -148,8 +156,20 @@ describe("through the mailbox and the MeetingResponse command", () => {
       el(
         "MeetingResponse",
         "MeetingResponse",
-        el("MeetingResponse", "Request", el("MeetingResponse", "UserResponse", 1), el("MeetingResponse", "CollectionId", delivered.folderId), el("MeetingResponse", "RequestId", `${delivered.folderId}:999999`)),
-        el("MeetingResponse", "Request", el("MeetingResponse", "UserResponse", 7), el("MeetingResponse", "CollectionId", delivered.folderId), el("MeetingResponse", "RequestId", `${delivered.folderId}:${delivered.itemId}`)),
+        el(
+          "MeetingResponse",
+          "Request",
+          el("MeetingResponse", "UserResponse", 1),
+          el("MeetingResponse", "CollectionId", delivered.folderId),
+          el("MeetingResponse", "RequestId", `${delivered.folderId}:999999`),
+        ),
+        el(
+          "MeetingResponse",
+          "Request",
+          el("MeetingResponse", "UserResponse", 7),
+          el("MeetingResponse", "CollectionId", delivered.folderId),
+          el("MeetingResponse", "RequestId", `${delivered.folderId}:${delivered.itemId}`),
+        ),
       ),
     );
     expect(childrenNamed(bad.body!, "Result").map((x) => childText(x, "Status"))).toEqual(["2", "2"]);

@@ -14,7 +14,9 @@ const TOKEN = "test-admin-token";
 const BASE = "https://mail.example.test/admin/v1";
 
 async function admin(method: string, path: string, body?: string, type = "application/json") {
-  const res = await exports.default.fetch(new Request(BASE + path, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": type }, body }));
+  const res = await exports.default.fetch(
+    new Request(BASE + path, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": type }, body }),
+  );
   return { status: res.status, type: res.headers.get("content-type") ?? "", text: await res.text() };
 }
 
@@ -25,7 +27,20 @@ async function newMailbox() {
 }
 
 const EVENT = (uid: string, summary: string) =>
-  ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", `UID:${uid}`, "DTSTAMP:20260101T000000Z", "DTSTART;TZID=Europe/Paris:20260310T100000", "DTEND;TZID=Europe/Paris:20260310T110000", `SUMMARY:${summary}`, "END:VEVENT", "END:VCALENDAR", ""].join("\r\n");
+  [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//t//EN",
+    "BEGIN:VEVENT",
+    `UID:${uid}`,
+    "DTSTAMP:20260101T000000Z",
+    "DTSTART;TZID=Europe/Paris:20260310T100000",
+    "DTEND;TZID=Europe/Paris:20260310T110000",
+    `SUMMARY:${summary}`,
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
 
 describe("PIM store", () => {
   it("put/get by id and UID, ETag and modseq advance, If-Match conflicts, tombstones in changesSince, shared FolderStatus", async () => {
@@ -46,7 +61,10 @@ describe("PIM store", () => {
       expect(status.count).toBe(before.count + 1);
       expect(status.highestModseq).toBeGreaterThan(before.highestModseq);
       const changes = await mailbox.pim.changesSince(cal.id, before.highestModseq, 100);
-      expect(changes.map((c) => [c.itemId, c.deleted])).toEqual([[b.itemId, false], [a.itemId, true]]);
+      expect(changes.map((c) => [c.itemId, c.deleted])).toEqual([
+        [b.itemId, false],
+        [a.itemId, true],
+      ]);
       await expect(mailbox.pim.put(cal.id, "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\nUID:c\r\nEND:VCARD\r\n")).rejects.toThrow(/cannot hold/);
       await expect(mailbox.pim.list(mailbox.store.folderByType(FolderType.Inbox)!.id, { limit: 5 })).rejects.toThrow(/not a PIM folder/);
     });
@@ -61,7 +79,12 @@ describe("PIM store", () => {
 describe("admin calendar.ics and contacts.vcf", () => {
   it("imports the demo calendar and address book, exports them back, device view is right (issue 7 §2)", async () => {
     const address = await newMailbox();
-    const put = await admin("PUT", `/mailboxes/${address}/calendar.ics`, demoCalendarIcs(new Date(Date.UTC(2026, 10, 26))), "text/calendar");
+    const put = await admin(
+      "PUT",
+      `/mailboxes/${address}/calendar.ics`,
+      demoCalendarIcs(new Date(Date.UTC(2026, 10, 26))),
+      "text/calendar",
+    );
     expect(put.status).toBe(200);
     expect(JSON.parse(put.text)).toEqual({ added: 5, updated: 0, unchanged: 0, deleted: 0, skipped: 0 });
     const exported = await admin("GET", `/mailboxes/${address}/calendar.ics`);
@@ -70,7 +93,8 @@ describe("admin calendar.ics and contacts.vcf", () => {
     expect(exported.text).toContain("EXDATE;TZID=Europe/Paris:20261125T093000");
     expect(exported.text.match(/BEGIN:VEVENT/g)).toHaveLength(6);
     // RFC 5545 3.6.5: one VTIMEZONE per TZID used, once in the whole file.
-    for (const zone of ["Europe/Paris", "America/New_York", "Australia/Sydney"]) expect(exported.text.match(new RegExp(`TZID:${zone}\r\n`, "g"))).toHaveLength(1);
+    for (const zone of ["Europe/Paris", "America/New_York", "Australia/Sydney"])
+      expect(exported.text.match(new RegExp(`TZID:${zone}\r\n`, "g"))).toHaveLength(1);
 
     // What a phone sees for the series: a weekly pattern with one deleted and one moved occurrence.
     await runInDurableObject(env.MAILBOX.getByName(address), async (mailbox: Mailbox) => {
@@ -102,14 +126,24 @@ describe("admin calendar.ics and contacts.vcf", () => {
       .filter((part: string, i: number) => i === 0 || part.includes("demo-offsite"))
       .join("BEGIN:VEVENT")
       .replace("Company holiday", "Company holiday (all hands)");
-    const replaced = await admin("PUT", `/mailboxes/${address}/calendar.ics`, smaller.endsWith("END:VCALENDAR\r\n") ? smaller : smaller + "END:VCALENDAR\r\n", "text/calendar");
+    const replaced = await admin(
+      "PUT",
+      `/mailboxes/${address}/calendar.ics`,
+      smaller.endsWith("END:VCALENDAR\r\n") ? smaller : smaller + "END:VCALENDAR\r\n",
+      "text/calendar",
+    );
     expect(JSON.parse(replaced.text)).toEqual({ added: 0, updated: 1, unchanged: 0, deleted: 4, skipped: 0 });
   });
 
   it("bad files are 400 problems and change nothing; unknown mailboxes 404; documented in the OpenAPI", async () => {
     const address = await newMailbox();
     await admin("PUT", `/mailboxes/${address}/calendar.ics`, EVENT("keep@x", "Kept"), "text/calendar");
-    const bad = await admin("PUT", `/mailboxes/${address}/calendar.ics`, "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:no uid\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "text/calendar");
+    const bad = await admin(
+      "PUT",
+      `/mailboxes/${address}/calendar.ics`,
+      "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:no uid\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+      "text/calendar",
+    );
     expect(bad.status).toBe(400);
     expect(bad.type).toBe("application/problem+json");
     expect((await admin("PUT", `/mailboxes/${address}/contacts.vcf`, "not a vcard", "text/vcard")).status).toBe(400);

@@ -7,7 +7,17 @@ import { PimConversionError } from "../../src/eas/pim/errors";
 import { ICAL } from "../../src/eas/pim/ical-util";
 import { vtimezoneFor } from "../../src/eas/pim/vtimezone";
 
-const ZONES = ["Pacific/Kiritimati", "Etc/GMT+12", "Europe/Paris", "Australia/Lord_Howe", "America/New_York", "America/Santiago", "Pacific/Auckland", "Asia/Kolkata", "Europe/London"];
+const ZONES = [
+  "Pacific/Kiritimati",
+  "Etc/GMT+12",
+  "Europe/Paris",
+  "Australia/Lord_Howe",
+  "America/New_York",
+  "America/Santiago",
+  "Pacific/Auckland",
+  "Asia/Kolkata",
+  "Europe/London",
+];
 
 describe("TimeZone blob layout", () => {
   it("is 172 bytes, little-endian LONG Bias, 32-WCHAR names zero-padded, SYSTEMTIMEs (MS-ASDTYPE_R103 MS-ASDTYPE_R104 MS-ASDTYPE_R107 MS-ASDTYPE_R109 MS-ASDTYPE_R110 MS-ASDTYPE_R112 MS-ASDTYPE_R114 MS-ASDTYPE_R116 MS-ASDTYPE_R117 MS-ASDTYPE_R119 MS-ASDTYPE_R121)", () => {
@@ -56,7 +66,12 @@ describe("rules derived from the zone's transitions", () => {
   });
 
   it("zones without DST have no transition dates (UTC+14, UTC-12)", () => {
-    expect(timeZoneForZone("Pacific/Kiritimati", 2026)).toMatchObject({ bias: -840, daylightBias: 0, standardDate: { month: 0 }, daylightDate: { month: 0 } });
+    expect(timeZoneForZone("Pacific/Kiritimati", 2026)).toMatchObject({
+      bias: -840,
+      daylightBias: 0,
+      standardDate: { month: 0 },
+      daylightDate: { month: 0 },
+    });
     expect(timeZoneForZone("Etc/GMT+12", 2026)).toMatchObject({ bias: 720, standardDate: { month: 0 } });
   });
 });
@@ -64,13 +79,20 @@ describe("rules derived from the zone's transitions", () => {
 describe("choosing the IANA zone for a device's blob", () => {
   it("takes the zone the StandardName names when its rule matches (Windows key or IANA id)", () => {
     expect(zoneForTimeZone(timeZoneForZone("Europe/Paris", 2026), 2026)).toBe("Europe/Paris");
-    expect(zoneForTimeZone({ ...timeZoneForZone("Europe/Paris", 2026), standardName: "Europe/Madrid", daylightName: "" }, 2026)).toBe("Europe/Madrid");
+    expect(zoneForTimeZone({ ...timeZoneForZone("Europe/Paris", 2026), standardName: "Europe/Madrid", daylightName: "" }, 2026)).toBe(
+      "Europe/Madrid",
+    );
   });
 
   it("ignores a name whose rule does not match and finds a zone with the same transitions", () => {
     const ny = { ...timeZoneForZone("America/New_York", 2026), standardName: "Romance Standard Time", daylightName: "x" };
     const zone = zoneForTimeZone(ny, 2026);
-    expect(timeZoneForZone(zone, 2026)).toMatchObject({ bias: 300, daylightBias: -60, daylightDate: { month: 3, day: 2 }, standardDate: { month: 11, day: 1 } });
+    expect(timeZoneForZone(zone, 2026)).toMatchObject({
+      bias: 300,
+      daylightBias: -60,
+      daylightDate: { month: 3, day: 2 },
+      standardDate: { month: 11, day: 1 },
+    });
   });
 
   it("unnamed blobs: a zone with identical offsets all year, Etc zones for fixed offsets", () => {

@@ -27,7 +27,9 @@ export function pingBody(heartbeat: number | undefined, folders: [string, string
     "Ping",
     "Ping",
     heartbeat !== undefined ? el("Ping", "HeartbeatInterval", heartbeat) : null,
-    folders ? el("Ping", "Folders", ...folders.map(([id, cls]) => el("Ping", "Folder", el("Ping", "Id", id), el("Ping", "Class", cls)))) : null,
+    folders
+      ? el("Ping", "Folders", ...folders.map(([id, cls]) => el("Ping", "Folder", el("Ping", "Id", id), el("Ping", "Class", cls))))
+      : null,
   );
 }
 

@@ -28,12 +28,25 @@ function emailMessage(from: string, to: string, raw: string) {
 
 it("a parked Ping answers Status 2 with the Inbox when mail arrives through email(), in well under 100 ms (MS-ASCMD_R4235, R4236)", async () => {
   await createAccount(env.DB, USER, PASSWORD);
-  const body = encodeWbxml(pingBody(600, [["1", "Email"], ["6", "Calendar"]]));
-  const res = post(plainQuery("Ping", "", "phone1"), { auth: basic(USER, PASSWORD), headers: { "Content-Type": "application/vnd.ms-sync.wbxml" }, body });
+  const body = encodeWbxml(
+    pingBody(600, [
+      ["1", "Email"],
+      ["6", "Calendar"],
+    ]),
+  );
+  const res = post(plainQuery("Ping", "", "phone1"), {
+    auth: basic(USER, PASSWORD),
+    headers: { "Content-Type": "application/vnd.ms-sync.wbxml" },
+    body,
+  });
   await waitsOpen(USER, 1);
   expect(await within(res, 50)).toBe("pending");
 
-  const { msg, rejects } = emailMessage("bob@example.test", USER, `From: bob@example.test\r\nTo: ${USER}\r\nSubject: hi\r\nMessage-ID: <1@example.test>\r\n\r\nhello\r\n`);
+  const { msg, rejects } = emailMessage(
+    "bob@example.test",
+    USER,
+    `From: bob@example.test\r\nTo: ${USER}\r\nSubject: hi\r\nMessage-ID: <1@example.test>\r\n\r\nhello\r\n`,
+  );
   const t0 = Date.now();
   await worker.email(msg, env);
   const r = await res;

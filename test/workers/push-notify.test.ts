@@ -19,7 +19,16 @@ async function notify(body: unknown, opts: { secret?: string; ts?: number; sig?:
 }
 
 // Dovecot push_notification OX driver body shape.
-const ox = (user: string, folder: string, event = "messageNew") => ({ user, "imap-uidvalidity": 1700000000, "imap-uid": 42, folder, event, from: "a@example.test", subject: "hi", unseen: 1 });
+const ox = (user: string, folder: string, event = "messageNew") => ({
+  user,
+  "imap-uidvalidity": 1700000000,
+  "imap-uid": 42,
+  folder,
+  event,
+  from: "a@example.test",
+  subject: "hi",
+  unseen: 1,
+});
 
 describe("notify webhook", () => {
   it("a correctly signed Dovecot-style messageNew on INBOX answers the parked Ping with Status 2", async () => {

@@ -21,9 +21,21 @@ describe("Ping statuses that answer at once", () => {
     const u = "s4@example.test";
     expect((await ping(u, "d", { ns: "AirSync", name: "Sync", children: [] })).status).toBe(4);
     expect((await ping(u, "d", pingBody(undefined, undefined))).status).toBe(4);
-    expect((await ping(u, "d", { ns: "Ping", name: "Ping", children: [{ ns: "Ping", name: "HeartbeatInterval", children: ["soon"] }] })).status).toBe(4);
+    expect(
+      (await ping(u, "d", { ns: "Ping", name: "Ping", children: [{ ns: "Ping", name: "HeartbeatInterval", children: ["soon"] }] })).status,
+    ).toBe(4);
     expect((await ping(u, "d", pingBody(600, [INBOX, ["1", "Email"]]))).status).toBe(4);
-    const noClass = { ns: "Ping", name: "Ping", children: [{ ns: "Ping", name: "Folders", children: [{ ns: "Ping", name: "Folder", children: [{ ns: "Ping", name: "Id", children: ["1"] }] }] }] };
+    const noClass = {
+      ns: "Ping",
+      name: "Ping",
+      children: [
+        {
+          ns: "Ping",
+          name: "Folders",
+          children: [{ ns: "Ping", name: "Folder", children: [{ ns: "Ping", name: "Id", children: ["1"] }] }],
+        },
+      ],
+    };
     expect((await ping(u, "d", noClass)).status).toBe(4);
     // Non-WBXML bytes (the front door hands body null with a non-empty raw body): 101 from 14.0 on (MS-ASCMD_R4813), 4 for 12.1.
     expect((await ping(u, "d", null, { rawBody: new TextEncoder().encode("hello") })).status).toBe(101);
@@ -65,7 +77,13 @@ describe("Ping statuses that answer at once", () => {
     const a = ping(u, "a", pingBody(600, [INBOX]));
     await waitsOpen(u, 1);
     // Device b creates a folder through FolderCreate: a's wait ends with 7, b itself is not told.
-    const created = await env.MAILBOX.getByName(u).folderCreate("b", (await env.MAILBOX.getByName(u).folderSync("b", "0")).syncKey!, "0", "Receipts", 12);
+    const created = await env.MAILBOX.getByName(u).folderCreate(
+      "b",
+      (await env.MAILBOX.getByName(u).folderSync("b", "0")).syncKey!,
+      "0",
+      "Receipts",
+      12,
+    );
     expect(created.status).toBe(1);
     expect((await a).status).toBe(7);
     expect((await ping(u, "a", null)).status).toBe(7); // still out of date until a runs FolderSync
@@ -98,7 +116,9 @@ describe("waiting", () => {
     const u = "deliver@example.test";
     const p = ping(u, "d", pingBody(600, [INBOX, CAL]));
     await waitsOpen(u, 1);
-    await env.MAILBOX.getByName(u).deliver(new TextEncoder().encode("From: a@example.test\r\nTo: deliver@example.test\r\nSubject: hi\r\n\r\nhello\r\n"));
+    await env.MAILBOX.getByName(u).deliver(
+      new TextEncoder().encode("From: a@example.test\r\nTo: deliver@example.test\r\nSubject: hi\r\n\r\nhello\r\n"),
+    );
     expect(await p).toMatchObject({ status: 2, folders: ["1"] });
   });
 

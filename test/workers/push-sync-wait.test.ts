@@ -11,7 +11,11 @@ const sync = (...kids: WbxmlElement[]) => el("AirSync", "Sync", ...kids);
 const statusAndLimit = (r: ReturnType<typeof parseSyncWait>) => {
   if (r.ok || r.response.kind !== "wbxml") throw new Error("expected an error response");
   const b = r.response.body;
-  return { status: Number(childText(b, "Status")), limit: child(b, "Limit") ? Number(childText(b, "Limit")) : undefined, order: b.children.map((c) => (c as WbxmlElement).name) };
+  return {
+    status: Number(childText(b, "Status")),
+    limit: child(b, "Limit") ? Number(childText(b, "Limit")) : undefined,
+    order: b.children.map((c) => (c as WbxmlElement).name),
+  };
 };
 
 describe("parseSyncWait", () => {
@@ -25,18 +29,32 @@ describe("parseSyncWait", () => {
   });
 
   it("both Wait and HeartbeatInterval → Status 4 (MS-ASCMD_R4748, R3162)", () => {
-    expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "Wait", 5), el("AirSync", "HeartbeatInterval", 300)), bounds))).toEqual({ status: 4, limit: undefined, order: ["Status"] });
+    expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "Wait", 5), el("AirSync", "HeartbeatInterval", 300)), bounds))).toEqual({
+      status: 4,
+      limit: undefined,
+      order: ["Status"],
+    });
   });
 
   it("out of range → Status 14 with the closest allowed Limit, Status before Limit (MS-ASCMD_R4746, R3160, R3226, R3227, R4460, R4461)", () => {
-    expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "Wait", 0)), bounds))).toEqual({ status: 14, limit: 1, order: ["Status", "Limit"] });
+    expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "Wait", 0)), bounds))).toEqual({
+      status: 14,
+      limit: 1,
+      order: ["Status", "Limit"],
+    });
     expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "Wait", 59)), bounds))).toMatchObject({ status: 14, limit: 45 });
     expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "HeartbeatInterval", 30)), bounds))).toMatchObject({ status: 14, limit: 60 });
-    expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "HeartbeatInterval", 3540)), bounds))).toMatchObject({ status: 14, limit: 2700 });
+    expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "HeartbeatInterval", 3540)), bounds))).toMatchObject({
+      status: 14,
+      limit: 2700,
+    });
     // With Exchange's bounds the spec's own limits come back (R3228, R3229, R3230).
     const exchange = { minHeartbeat: 60, maxHeartbeat: 3540, maxFolders: 100 };
     expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "Wait", 60)), exchange))).toMatchObject({ status: 14, limit: 59 });
-    expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "HeartbeatInterval", 3541)), exchange))).toMatchObject({ status: 14, limit: 3540 });
+    expect(statusAndLimit(parseSyncWait(sync(el("AirSync", "HeartbeatInterval", 3541)), exchange))).toMatchObject({
+      status: 14,
+      limit: 3540,
+    });
   });
 
   it("a non-numeric Wait is a syntax error (Status 4)", () => {

@@ -5,8 +5,14 @@
 import { startRadicale } from "../servers/radicale";
 
 export default async function setup() {
-  const main = await startRadicale({ port: Number(process.env.TEST_RADICALE_PORT), controlPort: Number(process.env.TEST_RADICALE_CONTROL_PORT) });
-  const outage = await startRadicale({ port: Number(process.env.TEST_RADICALE_OUTAGE_PORT), controlPort: Number(process.env.TEST_RADICALE_OUTAGE_CONTROL_PORT) }).catch(async (e: unknown) => {
+  const main = await startRadicale({
+    port: Number(process.env.TEST_RADICALE_PORT),
+    controlPort: Number(process.env.TEST_RADICALE_CONTROL_PORT),
+  });
+  const outage = await startRadicale({
+    port: Number(process.env.TEST_RADICALE_OUTAGE_PORT),
+    controlPort: Number(process.env.TEST_RADICALE_OUTAGE_CONTROL_PORT),
+  }).catch(async (e: unknown) => {
     await main.stop();
     throw e;
   });

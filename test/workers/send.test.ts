@@ -13,7 +13,10 @@ import { FolderType } from "../../src/store/types";
 
 const SENDER = "alice@local.test";
 const LOCAL_RCPT = "carol@local.test";
-function request(cmd: string, opts: { version?: string; body?: WbxmlElement | null; raw?: string | Uint8Array; params?: Record<string, string>; user?: string } = {}): EasRequest {
+function request(
+  cmd: string,
+  opts: { version?: string; body?: WbxmlElement | null; raw?: string | Uint8Array; params?: Record<string, string>; user?: string } = {},
+): EasRequest {
   const user = opts.user ?? SENDER;
   const raw = typeof opts.raw === "string" ? new TextEncoder().encode(opts.raw) : (opts.raw ?? new Uint8Array());
   return {
@@ -35,7 +38,12 @@ function run(req: EasRequest): Promise<EasResponse> {
   return commandRegistry.get(req.cmd)!.handle(req);
 }
 
-function compose(cmd: "SendMail" | "SmartReply" | "SmartForward", mime: string | Uint8Array, extra: (WbxmlElement | null)[] = [], clientId = crypto.randomUUID().slice(0, 36)): WbxmlElement {
+function compose(
+  cmd: "SendMail" | "SmartReply" | "SmartForward",
+  mime: string | Uint8Array,
+  extra: (WbxmlElement | null)[] = [],
+  clientId = crypto.randomUUID().slice(0, 36),
+): WbxmlElement {
   const bytes = typeof mime === "string" ? new TextEncoder().encode(mime) : mime;
   return el("ComposeMail", cmd, el("ComposeMail", "ClientId", clientId), ...extra, el("ComposeMail", "Mime", bytes));
 }
@@ -50,7 +58,9 @@ function statusOf(res: EasResponse): number | "empty" | `http ${number}` {
   if (res.kind === "empty") return "empty";
   if (res.kind === "http") return `http ${res.status}`;
   if (res.kind !== "wbxml") throw new Error("unexpected response kind");
-  const status = res.body.children.find((c): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array) && c.name === "Status");
+  const status = res.body.children.find(
+    (c): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array) && c.name === "Status",
+  );
   return Number(status?.children[0]);
 }
 
@@ -78,13 +88,18 @@ beforeEach(async () => {
   await sinkControl("up");
   await sinkControl("reset");
   for (const a of [SENDER, LOCAL_RCPT]) {
-    await env.DB.prepare("INSERT OR IGNORE INTO accounts (address, password_hash, salt, iterations, created_at) VALUES (?, 'x', 'x', 1, 0)").bind(a).run();
+    await env.DB.prepare("INSERT OR IGNORE INTO accounts (address, password_hash, salt, iterations, created_at) VALUES (?, 'x', 'x', 1, 0)")
+      .bind(a)
+      .run();
   }
 });
 
 describe("SendMail", () => {
   it("12.x form: raw message/rfc822 body, SaveInSent=T, relayed over SMTP with From set to the user (MS-ASCMD_R443, MS-ASCMD_R448, MS-ASCMD_R463)", async () => {
-    const raw = mime("Bob <bob@remote.test>", "twelve", "Sent the old way.", `Bcc: hidden@remote.test\r\n`).replace(`Alice <${SENDER}>`, "Mallory <mallory@evil.test>");
+    const raw = mime("Bob <bob@remote.test>", "twelve", "Sent the old way.", `Bcc: hidden@remote.test\r\n`).replace(
+      `Alice <${SENDER}>`,
+      "Mallory <mallory@evil.test>",
+    );
     const res = await run(request("SendMail", { version: "12.1", raw, params: { SaveInSent: "T" } }));
     expect(res).toEqual({ kind: "empty" }); // 200 with an empty body
     await deliverAlarm();
@@ -170,7 +185,13 @@ describe("SendMail", () => {
     const user = "quota@local.test";
     const list = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `q${tag}${i}@remote.test`).join(", ");
     const send = (to: string, version = "14.1") =>
-      run(request("SendMail", { user, version, ...(version === "12.1" ? { raw: mime(to, "quota") } : { body: compose("SendMail", mime(to, "quota")) }) }));
+      run(
+        request("SendMail", {
+          user,
+          version,
+          ...(version === "12.1" ? { raw: mime(to, "quota") } : { body: compose("SendMail", mime(to, "quota")) }),
+        }),
+      );
     expect(statusOf(await send(list(150, "a")))).toBe("empty"); // quota 200 in the test bindings
     expect(statusOf(await send(list(60, "b")))).toBe(115);
     expect(statusOf(await send(list(60, "c"), "12.1"))).toBe("http 403");
@@ -196,7 +217,9 @@ describe("delivery failures", () => {
   it("relay down: the message waits in the outbox, is retried by the alarm, and is delivered when the relay is back", async () => {
     await sinkControl("down");
     expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("henry@remote.test", "patience")) })))).toBe("empty");
-    expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("hilda@remote.test", "patience too")) })))).toBe("empty");
+    expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("hilda@remote.test", "patience too")) })))).toBe(
+      "empty",
+    );
     await deliverAlarm();
     const waiting = await outbox();
     expect(waiting).toHaveLength(2);
@@ -322,12 +345,14 @@ describe("SmartReply and SmartForward", () => {
   it("SmartForward keeps inline images inline and every attachment exactly once, whatever their names", async () => {
     const rich =
       "From: olga@remote.test\r\nTo: alice@local.test\r\nSubject: Pictures\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n" +
-      "--M\r\nContent-Type: multipart/related; boundary=R\r\n\r\n--R\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Logo: <img src=\"cid:logo@x\"></p>\r\n" +
+      '--M\r\nContent-Type: multipart/related; boundary=R\r\n\r\n--R\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Logo: <img src="cid:logo@x"></p>\r\n' +
       "--R\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--R--\r\n" +
-      "--M\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"attachment-inline.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n" +
+      '--M\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="attachment-inline.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n' +
       "--M\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9.txt\r\n\r\nCV\r\n--M--\r\n";
     const d = await env.MAILBOX.getByName(SENDER).deliver(new TextEncoder().encode(rich));
-    const body = compose("SmartForward", mime("sam@remote.test", "FW: Pictures", "Look."), [source({ folderId: d.folderId, itemId: d.itemId })]);
+    const body = compose("SmartForward", mime("sam@remote.test", "FW: Pictures", "Look."), [
+      source({ folderId: d.folderId, itemId: d.itemId }),
+    ]);
     expect(statusOf(await run(request("SmartForward", { body })))).toBe("empty");
     await deliverAlarm();
     const parsed = await PostalMime.parse((await sinkMessages()).find((m) => m.to.includes("sam@remote.test"))!.text);
@@ -361,7 +386,9 @@ describe("SmartReply and SmartForward", () => {
   it("12.x SmartForward: ItemId and CollectionId in the query", async () => {
     const o = await original();
     const fwd = mime("rita@remote.test", "FW: Plans", "Old phone forward.");
-    const res = await run(request("SmartForward", { version: "12.1", raw: fwd, params: { ItemId: o.itemId, CollectionId: o.folderId, SaveInSent: "T" } }));
+    const res = await run(
+      request("SmartForward", { version: "12.1", raw: fwd, params: { ItemId: o.itemId, CollectionId: o.folderId, SaveInSent: "T" } }),
+    );
     expect(res).toEqual({ kind: "empty" });
     await deliverAlarm();
     const parsed = await PostalMime.parse((await sinkMessages()).find((m) => m.to.includes("rita@remote.test"))!.text);
@@ -371,7 +398,9 @@ describe("SmartReply and SmartForward", () => {
   it("a missing original: Status 150 ItemNotFound, nothing queued (MS-ASCMD_R4930)", async () => {
     const body = compose("SmartReply", mime("olga@remote.test", "RE: gone"), [source({ folderId: "1", itemId: "999999" })]);
     expect(statusOf(await run(request("SmartReply", { body })))).toBe(150);
-    const unknownFolder = compose("SmartForward", mime("olga@remote.test", "FW: gone"), [source({ folderId: "no-such-folder", itemId: "1" })]);
+    const unknownFolder = compose("SmartForward", mime("olga@remote.test", "FW: gone"), [
+      source({ folderId: "no-such-folder", itemId: "1" }),
+    ]);
     expect(statusOf(await run(request("SmartForward", { body: unknownFolder })))).toBe(150);
     expect(await outbox()).toEqual([]);
   });
@@ -380,7 +409,8 @@ describe("SmartReply and SmartForward", () => {
 describe("service notices", () => {
   it("a sender refused at MAIL FROM bounces; the next message of the same pass still goes out on the same connection", async () => {
     const box = env.MAILBOX.getByName("notices@local.test");
-    const m = (subject: string) => new TextEncoder().encode(`From: notices@local.test\r\nTo: owner2@remote.test\r\nSubject: ${subject}\r\n\r\nx\r\n`);
+    const m = (subject: string) =>
+      new TextEncoder().encode(`From: notices@local.test\r\nTo: owner2@remote.test\r\nSubject: ${subject}\r\n\r\nx\r\n`);
     await box.queueOutgoing(m("refused"), { from: "badsender@local.test" });
     await box.queueOutgoing(m("accepted"), { from: "notices@local.test" });
     await deliverAlarm("notices@local.test");

@@ -24,24 +24,48 @@ async function arrived(rcpt: string): Promise<SinkMessage & { text: string }> {
   return { ...m, text: new TextDecoder().decode(Uint8Array.from(atob(m.raw), (c) => c.charCodeAt(0))) };
 }
 
-const base: SmtpConfig = { host: "localhost", port: 0, tls: "none", user: env.SMTP_USER, password: env.SMTP_PASSWORD, helo: "test.local", timeoutMs: 5000 };
-const msg = (to: string, body = "hi") => new TextEncoder().encode(`From: a@local.test\r\nTo: ${to}\r\nSubject: smtp client\r\n\r\n${body}\r\n`);
+const base: SmtpConfig = {
+  host: "localhost",
+  port: 0,
+  tls: "none",
+  user: env.SMTP_USER,
+  password: env.SMTP_PASSWORD,
+  helo: "test.local",
+  timeoutMs: 5000,
+};
+const msg = (to: string, body = "hi") =>
+  new TextEncoder().encode(`From: a@local.test\r\nTo: ${to}\r\nSubject: smtp client\r\n\r\n${body}\r\n`);
 
 describe("smtpSend", () => {
   it("implicit TLS (the default), with AUTH", async () => {
-    const r = await smtpSend({ ...base, port: implicitPort, tls: "implicit" }, "a@local.test", ["tls1@remote.test"], msg("tls1@remote.test"));
+    const r = await smtpSend(
+      { ...base, port: implicitPort, tls: "implicit" },
+      "a@local.test",
+      ["tls1@remote.test"],
+      msg("tls1@remote.test"),
+    );
     expect(r).toMatchObject([{ rcpt: "tls1@remote.test", ok: true }]);
     expect(await arrived("tls1@remote.test")).toMatchObject({ secure: true, user: "relay", from: "a@local.test" });
   });
 
   it("STARTTLS, with AUTH after the upgrade", async () => {
-    const r = await smtpSend({ ...base, port: starttlsPort, tls: "starttls" }, "a@local.test", ["tls2@remote.test"], msg("tls2@remote.test"));
+    const r = await smtpSend(
+      { ...base, port: starttlsPort, tls: "starttls" },
+      "a@local.test",
+      ["tls2@remote.test"],
+      msg("tls2@remote.test"),
+    );
     expect(r[0]!.ok).toBe(true);
     expect(await arrived("tls2@remote.test")).toMatchObject({ secure: true, user: "relay" });
   });
 
   it("a refused password is a temporary failure (a configuration problem the admin can fix), not a bounce", async () => {
-    const err = await smtpSend({ ...base, port: implicitPort, tls: "implicit", password: "wrong" }, "a@local.test", ["x@remote.test"], msg("x@remote.test")).catch((e) => e);
+    const err = await smtpSend(
+      { ...base, port: implicitPort, tls: "implicit", password: "wrong" },
+      "a@local.test",
+      ["x@remote.test"],
+      msg("x@remote.test"),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(SmtpError);
     expect(err.permanent).toBe(false);
     expect(err.reply?.code).toBe(535);

@@ -9,7 +9,12 @@ export default async function setup() {
   const sink = await startSmtpSink({
     port: Number(process.env.TEST_SMTP_PORT),
     controlPort: Number(process.env.TEST_SMTP_CONTROL_PORT),
-    tls: { key: tls.key, cert: tls.cert, implicitPort: Number(process.env.TEST_SMTP_IMPLICIT_PORT), starttlsPort: Number(process.env.TEST_SMTP_STARTTLS_PORT) },
+    tls: {
+      key: tls.key,
+      cert: tls.cert,
+      implicitPort: Number(process.env.TEST_SMTP_IMPLICIT_PORT),
+      starttlsPort: Number(process.env.TEST_SMTP_STARTTLS_PORT),
+    },
   });
   return () => sink.stop();
 }

@@ -69,7 +69,9 @@ describe("Mailbox.deliver", () => {
   it("importMessage keeps the Date header as arrival time, but never a future one", async () => {
     const stub = env.MAILBOX.getByName("deliver@example.test");
     const old = await stub.importMessage(plain("Imported")); // Date: Tue, 24 Nov 2026 10:00:00 +0000
-    const future = new TextEncoder().encode("From: a@example.test\r\nSubject: Future\r\nDate: Fri, 01 Jan 2100 00:00:00 +0000\r\n\r\nx\r\n");
+    const future = new TextEncoder().encode(
+      "From: a@example.test\r\nSubject: Future\r\nDate: Fri, 01 Jan 2100 00:00:00 +0000\r\n\r\nx\r\n",
+    );
     const before = Date.now();
     const ahead = await stub.importMessage(future);
     await runInDurableObject(stub, async (mb: Mailbox) => {

@@ -24,7 +24,9 @@ async function r2Keys(prefix: string): Promise<string[]> {
 }
 
 it("a 10 MB attachment: raw and attachment in R2, byte-identical, gone from R2 after delete", async () => {
-  const big = (demoMessages({ now: Date.UTC(2026, 10, 26) }) as { name: string; raw: Uint8Array }[]).find((m) => m.name === "big-attachment")!;
+  const big = (demoMessages({ now: Date.UTC(2026, 10, 26) }) as { name: string; raw: Uint8Array }[]).find(
+    (m) => m.name === "big-attachment",
+  )!;
   const raw = new Uint8Array(big.raw);
   expect(raw.byteLength).toBeGreaterThan(TEN_MB);
   const stub = env.MAILBOX.getByName(ADDRESS);

@@ -37,7 +37,13 @@ async function rowsRead(s: BuiltinStore, fn: () => Promise<unknown>): Promise<nu
 async function measure(s: BuiltinStore, folderId: string, cost: typeof time) {
   const st = await s.folderStatus(folderId);
   const newest = (await s.listItems(folderId, { limit: 1 }))[0];
-  const middle = (await s.listItems(folderId, { limit: 1, since: 0, after: { received: newest.received - Math.floor(st.count / 2) * 1000, itemId: "999999999" } }))[0];
+  const middle = (
+    await s.listItems(folderId, {
+      limit: 1,
+      since: 0,
+      after: { received: newest.received - Math.floor(st.count / 2) * 1000, itemId: "999999999" },
+    })
+  )[0];
   return {
     firstPage: await cost(() => s.listItems(folderId, { limit: 100 })),
     deepPage: await cost(() => s.listItems(folderId, { limit: 100, after: { received: middle.received, itemId: middle.itemId } })),

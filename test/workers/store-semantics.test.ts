@@ -151,7 +151,12 @@ describe("listItems and countItems", () => {
 
       const since = base + 5 * 60_000;
       const recent = await s.listItems(INBOX, { limit: 100, since });
-      expect(recent.map((r) => r.itemId)).toEqual(ids.filter((x) => x.received >= since).sort((a, b) => b.received - a.received || Number(b.id) - Number(a.id)).map((x) => x.id));
+      expect(recent.map((r) => r.itemId)).toEqual(
+        ids
+          .filter((x) => x.received >= since)
+          .sort((a, b) => b.received - a.received || Number(b.id) - Number(a.id))
+          .map((x) => x.id),
+      );
       expect(await s.countItems(INBOX, since)).toBe(recent.length);
       expect(await s.countItems(INBOX)).toBe(25);
       expect(await s.listItems(INBOX, { limit: 0 })).toEqual([]);

@@ -1,6 +1,13 @@
 // §3 eligibility: four cumulative conditions, checked and recorded separately, against a fake zone (DoH JSON)
 // and a fake RDAP server; loss → immediate suspension, devices refused, waiting Pings ended; back → lifted.
-import { applyD1Migrations, createExecutionContext, createScheduledController, reset, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  applyD1Migrations,
+  createExecutionContext,
+  createScheduledController,
+  reset,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
@@ -37,7 +44,8 @@ async function activeSubscription(zone: FakeZone, clock: Clock, vars: Record<str
 const sweep = (zone: FakeZone, clock: Clock, vars: Record<string, string> = {}) =>
   runScheduled({ cron: SWEEP_CRON, scheduledTime: clock.t }, testEnv(vars), { fetcher: zone.fetch, now: clock.now });
 
-const byCondition = (r: { conditions: { condition: string; outcome: string }[] }) => Object.fromEntries(r.conditions.map((c) => [c.condition, c.outcome]));
+const byCondition = (r: { conditions: { condition: string; outcome: string }[] }) =>
+  Object.fromEntries(r.conditions.map((c) => [c.condition, c.outcome]));
 
 describe("the four conditions, each recorded with its evidence", () => {
   it("a compliant domain: four ok, one row per condition with what was seen", async () => {
@@ -52,7 +60,10 @@ describe("the four conditions, each recorded with its evidence", () => {
     expect(ev.provider_dns.ns).toEqual(["ns1.provider.test", "ns2.provider.test"]);
     expect(ev.mx_pop3.mx.hosts).toEqual(["mx1.provider.test", "mx2.provider.test"]);
     expect(ev.mx_pop3.pop3.cname).toBe("pop3.provider.test");
-    expect(ev.domain_held.rdap).toMatchObject({ expiresAt: "2030-01-01T00:00:00Z", registrar: { ianaId: "4242", name: "Provider Registrar SAS" } });
+    expect(ev.domain_held.rdap).toMatchObject({
+      expiresAt: "2030-01-01T00:00:00Z",
+      registrar: { ianaId: "4242", name: "Provider Registrar SAS" },
+    });
     expect(r.action).toBeNull();
   });
 
@@ -60,7 +71,11 @@ describe("the four conditions, each recorded with its evidence", () => {
     const zone = new FakeZone();
     const clock = new Clock(START);
     const { d, s, m } = await activeSubscription(zone, clock);
-    zone.rdap.set(m.domain, { status: ["pending delete"], expiresAt: "2026-02-01T00:00:00Z", registrar: { name: "Provider Registrar SAS", ianaId: "4242" } });
+    zone.rdap.set(m.domain, {
+      status: ["pending delete"],
+      expiresAt: "2026-02-01T00:00:00Z",
+      registrar: { name: "Provider Registrar SAS", ianaId: "4242" },
+    });
     const r1 = await runEligibilityCheck(d, s, { trigger: "test" });
     expect(byCondition(r1).domain_held).toBe("lost");
     expect((r1.conditions[0]!.evidence.lost as string[]).join(" ")).toMatch(/pending delete.*expiration/);
@@ -145,7 +160,11 @@ describe("unknown is never a reason to suspend", () => {
     zone.networkDown = true;
     const r3 = await runEligibilityCheck(d, s, { trigger: "test" });
     expect(r3.outcome).toBe("unknown");
-    expect(r3.conditions.filter((c) => c.outcome === "unknown").map((c) => c.condition)).toEqual(["domain_held", "provider_dns", "mx_pop3"]);
+    expect(r3.conditions.filter((c) => c.outcome === "unknown").map((c) => c.condition)).toEqual([
+      "domain_held",
+      "provider_dns",
+      "mx_pop3",
+    ]);
     expect((await getSubscriptionRow(d, s.id)).status).toBe("active");
     expect(await db.select().from(suspensions).where(eq(suspensions.subscriptionId, s.id))).toHaveLength(0);
   });
@@ -171,7 +190,13 @@ describe("unknown is never a reason to suspend", () => {
     const { s } = await activeSubscription(zone, clock);
     const ctrl = createScheduledController({ cron: SWEEP_CRON, scheduledTime: new Date() });
     const ctx = createExecutionContext();
-    const unreachable = { ...env, ...testEnv(), DOH_URL: "http://127.0.0.1:9/dns-query", RDAP_URL: "http://127.0.0.1:9", LOOKUP_TIMEOUT_MS: "2000" } as unknown as Env;
+    const unreachable = {
+      ...env,
+      ...testEnv(),
+      DOH_URL: "http://127.0.0.1:9/dns-query",
+      RDAP_URL: "http://127.0.0.1:9",
+      LOOKUP_TIMEOUT_MS: "2000",
+    } as unknown as Env;
     await worker.scheduled(ctrl, unreachable, ctx);
     await waitOnExecutionContext(ctx);
     const [run] = await db.select().from(cronRuns);
@@ -207,7 +232,11 @@ describe("loss → immediate suspension; devices refused at once; restored → l
     const body = decodeWbxml(new Uint8Array(await refused.arrayBuffer()));
     expect(body).toMatchObject({ ns: "Ping", name: "Ping" });
     expect(childText(body, "Status")).toBe("131"); // MS-ASCMD_R4879, R4880
-    const old = await post(plainQuery("Ping", "", "phone1"), { auth, headers: { ...wb, "MS-ASProtocolVersion": "12.1" }, body: encodeWbxml(pingBody(600, [["1", "Email"]])) });
+    const old = await post(plainQuery("Ping", "", "phone1"), {
+      auth,
+      headers: { ...wb, "MS-ASProtocolVersion": "12.1" },
+      body: encodeWbxml(pingBody(600, [["1", "Email"]])),
+    });
     expect(old.status).toBe(403);
 
     const sub = await getSubscriptionRow(deps(zone, clock), s.id);
@@ -260,7 +289,9 @@ describe("the sweep: batches, cursor, one lookup per domain", () => {
     // a fourth mailbox on the first one's domain
     const d = subs[0]!.d;
     const extra = `second@${subs[0]!.m.domain}`;
-    await env.DB.prepare("insert into accounts (address, password_hash, salt, iterations, created_at) values (?, 'x', 'x', 1, 0)").bind(extra).run();
+    await env.DB.prepare("insert into accounts (address, password_hash, salt, iterations, created_at) values (?, 'x', 'x', 1, 0)")
+      .bind(extra)
+      .run();
     const s4 = await createSubscription(d, { mailbox: extra, customer: { kind: "business", name: "B", email: `b@${subs[0]!.m.domain}` } });
     await recordPayment(d, s4.id, { amountCents: 2400, currency: "EUR", reference: "p4" });
     zone.log = [];
@@ -271,7 +302,10 @@ describe("the sweep: batches, cursor, one lookup per domain", () => {
     expect(r2.counts).toMatchObject({ checked: 2, completed: false, resumed_sweep: true, sweepId: r1.counts.sweepId });
     const r3 = await sweep(zone, clock, vars);
     expect(r3.counts).toMatchObject({ checked: 0, completed: true, sweepId: r1.counts.sweepId });
-    const checks = await db.select().from(eligibilityChecks).where(eq(eligibilityChecks.sweepId, String(r1.counts.sweepId)));
+    const checks = await db
+      .select()
+      .from(eligibilityChecks)
+      .where(eq(eligibilityChecks.sweepId, String(r1.counts.sweepId)));
     expect(checks.map((c) => c.subscriptionId).sort()).toEqual([...subs.map((x) => x.s.id), s4.id].sort());
     // 3 distinct domains: one NS query each, whatever run or batch they fell in
     expect(zone.log.filter((q) => q.startsWith("NS ")).length).toBe(3);
@@ -294,7 +328,12 @@ describe("records", () => {
     zone.servfail.add(m.domain);
     await sweep(zone, clock);
     expect(await db.select().from(eligibilityChecks).where(eq(eligibilityChecks.subscriptionId, s.id))).toHaveLength(4);
-    const audited = (await db.select().from(auditLog).where(eq(auditLog.subject, `subscription:${s.id}`))).filter((a) => a.action === "eligibility.checked");
+    const audited = (
+      await db
+        .select()
+        .from(auditLog)
+        .where(eq(auditLog.subject, `subscription:${s.id}`))
+    ).filter((a) => a.action === "eligibility.checked");
     expect(audited.map((a) => (a.after as { outcome: string }).outcome)).toEqual(["ok", "unknown"]);
   });
 
@@ -339,8 +378,14 @@ describe("illicit use (§4)", () => {
     const zone = new FakeZone();
     const clock = new Clock(START);
     const { d, s, m } = await activeSubscription(zone, clock);
-    const delivered = await env.MAILBOX.getByName(m.address).deliver(new TextEncoder().encode(`From: x@example.test\r\nTo: ${m.address}\r\nSubject: keep me\r\n\r\nbody\r\n`));
-    const { notice, subscription } = await recordThirdPartyNotice({ ...d, actor: "admin:legal" }, s.id, { from: { name: "Rights Holder", email: "legal@rights.test" }, description: "phishing sent through the service", evidence: "headers attached" });
+    const delivered = await env.MAILBOX.getByName(m.address).deliver(
+      new TextEncoder().encode(`From: x@example.test\r\nTo: ${m.address}\r\nSubject: keep me\r\n\r\nbody\r\n`),
+    );
+    const { notice, subscription } = await recordThirdPartyNotice({ ...d, actor: "admin:legal" }, s.id, {
+      from: { name: "Rights Holder", email: "legal@rights.test" },
+      description: "phishing sent through the service",
+      evidence: "headers attached",
+    });
     expect(subscription.status).toBe("suspended");
     const [susp] = await db.select().from(suspensions).where(eq(suspensions.subscriptionId, s.id));
     expect(susp).toMatchObject({ reason: "illicit_use", noticeId: notice.id, suspendedBy: "admin:legal" });

@@ -1,10 +1,27 @@
 // The life of a subscription (contract §3, §5, §6; issue 6 item 2): every transition, valid and refused.
-import { applyD1Migrations, createExecutionContext, evictDurableObject, createScheduledController, reset, waitOnExecutionContext } from "cloudflare:test";
+import {
+  applyD1Migrations,
+  createExecutionContext,
+  evictDurableObject,
+  createScheduledController,
+  reset,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { auditLog, cronRuns, invoices, notifications, orders, payments, refunds, subscriptionStatuses, type SubscriptionStatus } from "../../src/db/schema";
+import {
+  auditLog,
+  cronRuns,
+  invoices,
+  notifications,
+  orders,
+  payments,
+  refunds,
+  subscriptionStatuses,
+  type SubscriptionStatus,
+} from "../../src/db/schema";
 import worker from "../../src/index";
 import { DAILY_CRON, dailyJob } from "../../src/service/cron";
 import { liabilityCap } from "../../src/service/liability";
@@ -12,8 +29,16 @@ import { ServiceError } from "../../src/service/errors";
 import type { PaymentGateway } from "../../src/service/renewals";
 import { nextStatus, transitions, type SubscriptionEvent } from "../../src/service/subscription-states";
 import {
-  addYear, cancelSubscription, createSubscription, getSubscriptionRow, recordPayment, resumeSubscription,
-  suspendSubscription, terminateSubscription, transition, withdrawSubscription,
+  addYear,
+  cancelSubscription,
+  createSubscription,
+  getSubscriptionRow,
+  recordPayment,
+  resumeSubscription,
+  suspendSubscription,
+  terminateSubscription,
+  transition,
+  withdrawSubscription,
 } from "../../src/service/subscriptions";
 import { FakeZone } from "./helpers/fake-zone";
 import { Clock, compliantMailbox, deps, testEnv } from "./helpers/subs";
@@ -28,17 +53,28 @@ beforeEach(async () => {
   await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 });
 
-async function setup(kind: "consumer" | "business" = "consumer", opts: { startBeforeWithdrawalEnd?: boolean; vars?: Record<string, string> } = {}) {
+async function setup(
+  kind: "consumer" | "business" = "consumer",
+  opts: { startBeforeWithdrawalEnd?: boolean; vars?: Record<string, string> } = {},
+) {
   const zone = new FakeZone();
   const clock = new Clock(START);
   const d = deps(zone, clock, {}, opts.vars);
   const m = await compliantMailbox(zone);
-  const s = await createSubscription(d, { mailbox: m.address, customer: { kind, name: "Alice Martin", email: `alice@${m.domain}` }, startBeforeWithdrawalEnd: opts.startBeforeWithdrawalEnd });
+  const s = await createSubscription(d, {
+    mailbox: m.address,
+    customer: { kind, name: "Alice Martin", email: `alice@${m.domain}` },
+    startBeforeWithdrawalEnd: opts.startBeforeWithdrawalEnd,
+  });
   return { zone, clock, d, m, s };
 }
-const pay = (d: ReturnType<typeof deps>, id: string, reference = "pay-1", amountCents = 2400) => recordPayment(d, id, { amountCents, currency: "EUR", reference });
+const pay = (d: ReturnType<typeof deps>, id: string, reference = "pay-1", amountCents = 2400) =>
+  recordPayment(d, id, { amountCents, currency: "EUR", reference });
 async function conflict(p: Promise<unknown>, re: RegExp) {
-  const e = await p.then(() => null, (x) => x);
+  const e = await p.then(
+    () => null,
+    (x) => x,
+  );
   expect(e).toBeInstanceOf(ServiceError);
   expect((e as ServiceError).status).toBe(409);
   expect((e as ServiceError).message).toMatch(re);
@@ -51,7 +87,13 @@ describe("transition table", () => {
       for (const from of subscriptionStatuses) {
         if (row[from]) expect(nextStatus(event, from)).toBe(row[from]);
         else {
-          const e = (() => { try { nextStatus(event, from); } catch (x) { return x as ServiceError; } })();
+          const e = (() => {
+            try {
+              nextStatus(event, from);
+            } catch (x) {
+              return x as ServiceError;
+            }
+          })();
           expect(e?.status).toBe(409);
           expect(e?.message).toContain(`that is ${from}`);
           expect(e?.message).toContain("allowed from:");
@@ -83,9 +125,20 @@ describe("order (§3), invoice (§6), payment → active for one year (§5)", ()
     expect(a.activatedAt!.getTime()).toBe(START + DAY);
     expect(a.termEnd!.toISOString()).toBe("2027-03-02T10:00:00.000Z");
     expect((await db.select().from(invoices).where(eq(invoices.subscriptionId, s.id)))[0]!.status).toBe("paid");
-    expect((await env.MAILBOX.getByName(m.address).getSubscriptionState())).toMatchObject({ subscriptionId: s.id, status: "active", version: a.version });
-    const actions = (await db.select().from(auditLog).where(eq(auditLog.subject, `subscription:${s.id}`))).map((x) => x.action);
-    expect(actions).toEqual(expect.arrayContaining(["subscription.created", "order.created", "invoice.issued", "payment.confirmed", "subscription.pay"]));
+    expect(await env.MAILBOX.getByName(m.address).getSubscriptionState()).toMatchObject({
+      subscriptionId: s.id,
+      status: "active",
+      version: a.version,
+    });
+    const actions = (
+      await db
+        .select()
+        .from(auditLog)
+        .where(eq(auditLog.subject, `subscription:${s.id}`))
+    ).map((x) => x.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(["subscription.created", "order.created", "invoice.issued", "payment.confirmed", "subscription.pay"]),
+    );
   });
 
   it("refuses a wrong amount (422), repeats nothing for the same reference, and refuses paying an active subscription (409)", async () => {
@@ -101,12 +154,19 @@ describe("order (§3), invoice (§6), payment → active for one year (§5)", ()
 
   it("one live subscription per mailbox (409); a new order is possible once the old one ended", async () => {
     const { d, s, m } = await setup();
-    await conflict(createSubscription(d, { mailbox: m.address, customer: { kind: "consumer", name: "A", email: `alice@${m.domain}` } }), /already has subscription/);
+    await conflict(
+      createSubscription(d, { mailbox: m.address, customer: { kind: "consumer", name: "A", email: `alice@${m.domain}` } }),
+      /already has subscription/,
+    );
     await cancelSubscription(d, s.id);
     const s2 = await createSubscription(d, { mailbox: m.address, customer: { kind: "consumer", name: "A", email: `alice@${m.domain}` } });
     expect(s2.status).toBe("pending_payment");
     // the mailbox object's copy now follows the new subscription
-    expect(await env.MAILBOX.getByName(m.address).getSubscriptionState()).toMatchObject({ subscriptionId: s2.id, status: "pending_payment", version: 1 });
+    expect(await env.MAILBOX.getByName(m.address).getSubscriptionState()).toMatchObject({
+      subscriptionId: s2.id,
+      status: "pending_payment",
+      version: 1,
+    });
   });
 });
 
@@ -139,7 +199,9 @@ describe("renewal for an identical term (§5), grace, expiry", () => {
     const g = await getSubscriptionRow(d, s.id);
     expect(g.status).toBe("grace");
     expect(g.graceUntil!.getTime()).toBe(a.termEnd!.getTime() + 10 * DAY);
-    expect((await db.select().from(payments).where(eq(payments.subscriptionId, s.id))).find((p) => p.status === "failed")?.failureReason).toBe("card declined");
+    expect(
+      (await db.select().from(payments).where(eq(payments.subscriptionId, s.id))).find((p) => p.status === "failed")?.failureReason,
+    ).toBe("card declined");
     expect((await env.MAILBOX.getByName(m.address).getSubscriptionState())?.status).toBe("grace");
     clock.advanceDays(11);
     expect((await dailyJob(d, failing)).counts.expired).toBe(1);
@@ -194,7 +256,9 @@ describe("manual renewal payments (RENEWAL_PAYMENT=manual)", () => {
     expect((await dailyJob(d)).counts.renewalFailed).toBe(1);
     expect((await getSubscriptionRow(d, s.id)).status).toBe("grace");
     expect((await db.select().from(payments).where(eq(payments.subscriptionId, s.id))).map((p) => p.status)).toEqual(["confirmed"]);
-    const mail = (await db.select().from(notifications).where(eq(notifications.subscriptionId, s.id))).find((n) => n.kind === "payment_failed")!;
+    const mail = (await db.select().from(notifications).where(eq(notifications.subscriptionId, s.id))).find(
+      (n) => n.kind === "payment_failed",
+    )!;
     expect(mail.subject).toMatch(/renewal invoice/);
     expect((await pay(d, s.id, "transfer-2")).status).toBe("active");
   });
@@ -311,7 +375,14 @@ describe("withdrawal (§5, consumers, 14 days)", () => {
     expect(rows[0]!.computation).toMatchObject({ paidCents: 2400, usedCents: 20, refundCents: 2380 });
     expect((await db.select().from(invoices).where(eq(invoices.subscriptionId, s.id)))[0]!.status).toBe("partially_refunded");
     expect((await env.MAILBOX.getByName(m.address).getSubscriptionState())?.status).toBe("withdrawn");
-    expect((await db.select().from(auditLog).where(eq(auditLog.subject, `subscription:${s.id}`))).map((x) => x.action)).toContain("refund.recorded");
+    expect(
+      (
+        await db
+          .select()
+          .from(auditLog)
+          .where(eq(auditLog.subject, `subscription:${s.id}`))
+      ).map((x) => x.action),
+    ).toContain("refund.recorded");
   });
 
   it("without the express request the consumer gets everything back", async () => {
@@ -349,7 +420,9 @@ describe("suspension ⇄ resumption, termination", () => {
     expect(all.status).toBe("active");
     expect((await box.getSubscriptionState())?.status).toBe("active");
     await conflict(resumeSubscription(d, s.id, { why: "again" }), /cannot resume a subscription that is active/);
-    expect((await db.select().from(notifications).where(eq(notifications.subscriptionId, s.id))).map((n) => n.kind)).toEqual(expect.arrayContaining(["suspension", "resumption"]));
+    expect((await db.select().from(notifications).where(eq(notifications.subscriptionId, s.id))).map((n) => n.kind)).toEqual(
+      expect.arrayContaining(["suspension", "resumption"]),
+    );
   });
 
   it("§3: suspension keeps the right to the full price: nothing is voided or refunded", async () => {
@@ -362,7 +435,10 @@ describe("suspension ⇄ resumption, termination", () => {
 
   it("cannot suspend an unpaid order; terminate ends it, and a second terminate is 409", async () => {
     const { d, s } = await setup();
-    await conflict(suspendSubscription(d, s.id, { reason: "other", evidence: null }), /cannot suspend a subscription that is pending_payment/);
+    await conflict(
+      suspendSubscription(d, s.id, { reason: "other", evidence: null }),
+      /cannot suspend a subscription that is pending_payment/,
+    );
     await pay(d, s.id);
     expect((await terminateSubscription(d, s.id, "contract breach")).status).toBe("terminated");
     await conflict(terminateSubscription(d, s.id, "again"), /cannot terminate a subscription that is terminated/);
@@ -397,7 +473,22 @@ describe("concurrent changes", () => {
     const stale = await getSubscriptionRow(d, s.id);
     await pay(d, s.id);
     const before = (await db.select().from(auditLog)).length;
-    await conflict(transition(d, stale, "cancel", { cancelledAt: new Date() }, [db.insert(refunds).values({ id: "ref_x", subscriptionId: s.id, amountCents: 1, currency: "EUR", reason: "x", computation: {}, createdAt: new Date() })]), /changed while cancel/);
+    await conflict(
+      transition(d, stale, "cancel", { cancelledAt: new Date() }, [
+        db
+          .insert(refunds)
+          .values({
+            id: "ref_x",
+            subscriptionId: s.id,
+            amountCents: 1,
+            currency: "EUR",
+            reason: "x",
+            computation: {},
+            createdAt: new Date(),
+          }),
+      ]),
+      /changed while cancel/,
+    );
     expect((await db.select().from(auditLog)).length).toBe(before);
     expect(await db.select().from(refunds)).toHaveLength(0);
     expect((await getSubscriptionRow(d, s.id)).status).toBe("active");

@@ -7,7 +7,20 @@ import type { Mailbox } from "../../src/mailbox/mailbox";
 import { createAccount } from "../../src/service/directory";
 import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml/index";
 import { decodeWbxml } from "../../src/wbxml/index";
-import { TestPhone, attachmentFetchBody, bodyPref, folderCreateBody, collectionOf, idsOf, mailOptions, message, moreAvailable, statusOf, syncKeyOf, withAttachment } from "./helpers/phone";
+import {
+  TestPhone,
+  attachmentFetchBody,
+  bodyPref,
+  folderCreateBody,
+  collectionOf,
+  idsOf,
+  mailOptions,
+  message,
+  moreAvailable,
+  statusOf,
+  syncKeyOf,
+  withAttachment,
+} from "./helpers/phone";
 
 const USER = "changes@example.test";
 const PW = "changes-secret";
@@ -76,7 +89,11 @@ describe("a full session with the mailbox object evicted before every request", 
 
     const moved = await phone.send(
       "MoveItems",
-      el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", toMove), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", archive))),
+      el(
+        "Move",
+        "MoveItems",
+        el("Move", "Move", el("Move", "SrcMsgId", toMove), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", archive)),
+      ),
     );
     const resp = child(moved.body, "Response");
     expect(childText(resp, "Status")).toBe("3"); // MS-ASCMD_R4215
@@ -90,10 +107,17 @@ describe("a full session with the mailbox object evicted before every request", 
     expect(afterArchive.raw.length).toBe(0);
 
     // The attachment by Range (ItemOperations Fetch, FileReference).
-    const withAtt = await phone.sync(INBOX, inboxKey, { commands: [el("AirSync", "Fetch", el("AirSync", "ServerId", inbox.ids.find((id) => id !== toDelete && id !== toMove)!))] });
+    const withAtt = await phone.sync(INBOX, inboxKey, {
+      commands: [el("AirSync", "Fetch", el("AirSync", "ServerId", inbox.ids.find((id) => id !== toDelete && id !== toMove)!))],
+    });
     inboxKey = syncKeyOf(withAtt);
     const state = await runInDurableObject(mailbox(), async (mb: Mailbox) => ({
-      inbox: (await mb.store.listItems(INBOX, { limit: 100 })).map((s) => ({ id: s.itemId, seen: s.flags.seen, flagged: s.flags.flagged, atts: s.attachments })),
+      inbox: (await mb.store.listItems(INBOX, { limit: 100 })).map((s) => ({
+        id: s.itemId,
+        seen: s.flags.seen,
+        flagged: s.flags.flagged,
+        atts: s.attachments,
+      })),
       trash: await mb.store.countItems(DELETED),
       archive: (await mb.store.listItems(archive, { limit: 10 })).map((s) => s.itemId),
     }));
@@ -152,7 +176,10 @@ describe("server-side changes reach the device in the next Sync", () => {
     expect(seen).toBe(false);
     // Client wins with Conflict 0.
     await runInDurableObject(mailbox(), (mb: Mailbox) => mb.store.setFlags(INBOX, itemId(target), { flagged: false }));
-    const r2 = await phone.sync(INBOX, syncKeyOf(r), { options: mailOptions(el("AirSync", "Conflict", 0)), commands: [change(target, read(true))] });
+    const r2 = await phone.sync(INBOX, syncKeyOf(r), {
+      options: mailOptions(el("AirSync", "Conflict", 0)),
+      commands: [change(target, read(true))],
+    });
     seen = await runInDurableObject(mailbox(), async (mb: Mailbox) => (await mb.store.getSummary(INBOX, itemId(target)))!.flags.seen);
     expect(seen).toBe(true);
     expect(statusOf(r2)).toBe("1");
@@ -259,7 +286,8 @@ describe("GetItemEstimate", () => {
     );
   it("MS-ASCMD_R4135 MS-ASCMD_R4139 MS-ASCMD_R4142: Status 2 unknown collection, 3 not primed, 4 bad key, else the count", async () => {
     const phone = new TestPhone(USER, PW, "ESTIMATE1");
-    const st = async (coll: string, key: string) => childText(child(await estimate(phone, coll, key).then((r) => r.body), "Response"), "Status");
+    const st = async (coll: string, key: string) =>
+      childText(child(await estimate(phone, coll, key).then((r) => r.body), "Response"), "Status");
     expect(await st("999", "0")).toBe("2");
     expect(await st(INBOX, "0")).toBe("3");
     const boot = syncKeyOf(await phone.sync(INBOX, "0"));
@@ -340,7 +368,9 @@ describe("ItemOperations", () => {
     expect(childText(child(fetches[0], "Properties"), "Subject")).toBeTruthy();
     expect(childText(fetches[1], "Status")).toBe("6");
 
-    const m = await phone.send("ItemOperations", el("ItemOperations", "ItemOperations", fetch(ids[0])), { headers: { "MS-ASAcceptMultiPart": "T" } });
+    const m = await phone.send("ItemOperations", el("ItemOperations", "ItemOperations", fetch(ids[0])), {
+      headers: { "MS-ASAcceptMultiPart": "T" },
+    });
     expect(m.headers.get("Content-Type")).toBe("application/vnd.ms-sync.multipart");
     const view = new DataView(m.raw.buffer, m.raw.byteOffset);
     expect(view.getInt32(0, true)).toBe(2);
@@ -362,7 +392,12 @@ describe("ItemOperations", () => {
       el(
         "ItemOperations",
         "ItemOperations",
-        el("ItemOperations", "EmptyFolderContents", el("AirSync", "CollectionId", DELETED), el("ItemOperations", "Options", el("ItemOperations", "DeleteSubFolders"))),
+        el(
+          "ItemOperations",
+          "EmptyFolderContents",
+          el("AirSync", "CollectionId", DELETED),
+          el("ItemOperations", "Options", el("ItemOperations", "DeleteSubFolders")),
+        ),
       ),
     );
     expect(childText(child(child(r.body, "Response"), "EmptyFolderContents"), "Status")).toBe("1");
@@ -407,4 +442,3 @@ describe("protocol versions", () => {
     expect(childText(cur, "LastVerbExecuted", "Email2")).toBe("1");
   });
 });
-

@@ -24,11 +24,19 @@ describe("FolderSync", () => {
     const phone = new TestPhone(USER, PW, "FOLDERS1");
     const first = await phone.folderSync("0");
     expect(childText(first, "Status")).toBe("1");
-    const adds = childrenNamed(child(first, "Changes"), "Add").map((a) => [childText(a, "DisplayName"), childText(a, "ServerId"), childText(a, "Type")]);
+    const adds = childrenNamed(child(first, "Changes"), "Add").map((a) => [
+      childText(a, "DisplayName"),
+      childText(a, "ServerId"),
+      childText(a, "Type"),
+    ]);
     expect(adds).toContainEqual(["Inbox", INBOX, "2"]);
     expect(adds).toContainEqual(["Deleted Items", "3", "4"]);
     const again = await phone.folderSync("0");
-    const adds2 = childrenNamed(child(again, "Changes"), "Add").map((a) => [childText(a, "DisplayName"), childText(a, "ServerId"), childText(a, "Type")]);
+    const adds2 = childrenNamed(child(again, "Changes"), "Add").map((a) => [
+      childText(a, "DisplayName"),
+      childText(a, "ServerId"),
+      childText(a, "Type"),
+    ]);
     expect(adds2).toEqual(adds);
     // No change: same key, Count 0.
     const key = childText(again, "SyncKey")!;
@@ -164,7 +172,11 @@ describe("Sync keys", () => {
     const inbox = await phone.sync(INBOX, syncKeyOf(await phone.sync(INBOX, "0")), { windowSize: 1 });
     const moved = await phone.send(
       "MoveItems",
-      el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", idsOf(inbox, "Add")[0]!), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", trash))),
+      el(
+        "Move",
+        "MoveItems",
+        el("Move", "Move", el("Move", "SrcMsgId", idsOf(inbox, "Add")[0]!), el("Move", "SrcFldId", INBOX), el("Move", "DstFldId", trash)),
+      ),
     );
     const dst = childText(child(moved.body, "Response"), "DstMsgId")!;
     const again = syncKeyOf(await phone.sync(trash, "0"));

@@ -17,7 +17,9 @@ let original: Uint8Array;
 
 beforeAll(async () => {
   await createAccount(env.DB, USER, PW);
-  const big = (demoMessages({ now: Date.UTC(2026, 10, 26) }) as { name: string; raw: Uint8Array }[]).find((m) => m.name === "big-attachment")!;
+  const big = (demoMessages({ now: Date.UTC(2026, 10, 26) }) as { name: string; raw: Uint8Array }[]).find(
+    (m) => m.name === "big-attachment",
+  )!;
   const parsed = await PostalMime.parse(big.raw);
   const att = parsed.attachments.reduce((a, b) => (sizeOf(b.content) > sizeOf(a.content) ? b : a));
   original = typeof att.content === "string" ? new TextEncoder().encode(att.content) : new Uint8Array(att.content);
@@ -34,7 +36,10 @@ describe("a 10 MB attachment", () => {
     const key = syncKeyOf(await phone.sync(INBOX, "0"));
     const r = await phone.sync(INBOX, key);
     expect(r.raw.length).toBeLessThan(200_000); // the attachment itself is not in the Sync response
-    const attachments = childrenNamed(child(child(child(child(collectionOf(r), "Commands"), "Add"), "ApplicationData"), "Attachments"), "Attachment");
+    const attachments = childrenNamed(
+      child(child(child(child(collectionOf(r), "Commands"), "Add"), "ApplicationData"), "Attachments"),
+      "Attachment",
+    );
     const big = attachments.find((a) => Number(childText(a, "EstimatedDataSize")) === original.length)!;
     expect(big).toBeDefined();
     const ref = childText(big, "FileReference")!;
@@ -81,8 +86,10 @@ describe("a 10 MB attachment", () => {
         if (!moreAvailable(r)) break;
       }
       expect(subjects, name).toHaveLength(corpus.length);
-      expect(subjects.some((s) => /[\u3040-\u30ff]/.test(s)), "Shift_JIS subject decoded").toBe(true);
+      expect(
+        subjects.some((s) => /[\u3040-\u30ff]/.test(s)),
+        "Shift_JIS subject decoded",
+      ).toBe(true);
     }
   }, 120_000);
 });
-

@@ -22,7 +22,9 @@ type Note = ItemStamp & { subject: string };
 /** Notes in one table: a modseq per change and rows kept as tombstones, like the mail store. */
 class NotesSource implements CollectionSource<Note> {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS t_notes (id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT, modseq INTEGER, received INTEGER, gone INTEGER DEFAULT 0)`);
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS t_notes (id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT, modseq INTEGER, received INTEGER, gone INTEGER DEFAULT 0)`,
+    );
   }
   private next(): number {
     return this.sql.exec<{ m: number }>(`SELECT coalesce(max(modseq), 0) + 1 AS m FROM t_notes`).one().m;
@@ -31,7 +33,10 @@ class NotesSource implements CollectionSource<Note> {
     return { itemId: String(r.id), modseq: r.modseq as number, received: r.received as number, subject: r.subject as string };
   }
   put(subject: string): string {
-    return String(this.sql.exec(`INSERT INTO t_notes (subject, modseq, received) VALUES (?, ?, ?) RETURNING id`, subject, this.next(), Date.now()).one().id);
+    return String(
+      this.sql.exec(`INSERT INTO t_notes (subject, modseq, received) VALUES (?, ?, ?) RETURNING id`, subject, this.next(), Date.now()).one()
+        .id,
+    );
   }
   edit(id: string, subject: string): void {
     this.sql.exec(`UPDATE t_notes SET subject = ?, modseq = ? WHERE id = ?`, subject, this.next(), Number(id));
@@ -43,7 +48,13 @@ class NotesSource implements CollectionSource<Note> {
   async list(_f: string, o: ListOptions): Promise<Note[]> {
     const [received, id] = o.after ? [o.after.received, Number(o.after.itemId) || 0] : [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
     return this.sql
-      .exec(`SELECT * FROM t_notes WHERE gone = 0 AND received >= ? AND (received, id) < (?, ?) ORDER BY received DESC, id DESC LIMIT ?`, o.since ?? 0, received, id, o.limit)
+      .exec(
+        `SELECT * FROM t_notes WHERE gone = 0 AND received >= ? AND (received, id) < (?, ?) ORDER BY received DESC, id DESC LIMIT ?`,
+        o.since ?? 0,
+        received,
+        id,
+        o.limit,
+      )
       .toArray()
       .map((r) => this.row(r));
   }
@@ -111,7 +122,12 @@ describe("a non-mail collection through the same engine", () => {
     expect(childText(data, "Subject", "Notes")).toBe("Ideas (edited)");
     key = syncKeyOf(again);
 
-    const add = el("AirSync", "Add", el("AirSync", "ClientId", "note-1"), el("AirSync", "ApplicationData", el("Notes", "Subject", "From the phone")));
+    const add = el(
+      "AirSync",
+      "Add",
+      el("AirSync", "ClientId", "note-1"),
+      el("AirSync", "ApplicationData", el("Notes", "Subject", "From the phone")),
+    );
     const a1 = await phone.sync(NOTES, key, { commands: [add] });
     const a2 = await phone.sync(NOTES, key, { commands: [add] });
     const sid = childText(child(child(collectionOf(a1), "Responses"), "Add"), "ServerId");

@@ -29,7 +29,10 @@ describe("WindowSize", () => {
   });
 
   it("MS-ASCMD_R4768 MS-ASCMD_R3460: WindowSize 0 and WindowSize 1000 are read as 512; more than 512 changes bring MoreAvailable", async () => {
-    for (const [device, size] of [["WINDOW2", 0], ["WINDOW3", 1000]] as const) {
+    for (const [device, size] of [
+      ["WINDOW2", 0],
+      ["WINDOW3", 1000],
+    ] as const) {
       const phone = new TestPhone(USER, PW, device);
       const key = syncKeyOf(await phone.sync(INBOX, "0"));
       const r = await phone.sync(INBOX, key, { windowSize: size });

@@ -12,7 +12,8 @@ export const FolderCreateCommand: EasCommand = {
     const name = childText(b, "DisplayName");
     const type = childText(b, "Type");
     // [MS-ASCMD] 2.2.3.177.3 Status 10: incorrectly formatted request.
-    if (!syncKey || parentId === undefined || !name || !type || !/^[0-9]{1,2}$/.test(type)) return folderOpReply("FolderCreate", { status: 10 });
+    if (!syncKey || parentId === undefined || !name || !type || !/^[0-9]{1,2}$/.test(type))
+      return folderOpReply("FolderCreate", { status: 10 });
     return folderOpReply("FolderCreate", await req.mailbox.folderCreate(req.deviceId, syncKey, parentId, name, Number(type)));
   },
 };

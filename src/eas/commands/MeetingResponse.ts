@@ -25,7 +25,12 @@ export const MeetingResponseCommand: EasCommand = {
     const results = await req.mailbox.meetingResponse(parsed);
     return {
       kind: "wbxml",
-      body: mr("MeetingResponse", ...results.map((x) => mr("Result", mr("RequestId", x.requestId), mr("Status", x.status), x.calendarId && mr("CalendarId", x.calendarId)))),
+      body: mr(
+        "MeetingResponse",
+        ...results.map((x) =>
+          mr("Result", mr("RequestId", x.requestId), mr("Status", x.status), x.calendarId && mr("CalendarId", x.calendarId)),
+        ),
+      ),
     };
   },
 };

@@ -22,7 +22,10 @@ export const MoveItemsCommand: EasCommand = {
       else todo.push({ i, srcMsgId, srcFldId, dstFldId: childText(m, "DstFldId")! });
     });
     if (todo.length > 0) {
-      const results = await req.mailbox.moveItems(req.deviceId, todo.map(({ i: _i, ...m }) => m));
+      const results = await req.mailbox.moveItems(
+        req.deviceId,
+        todo.map(({ i: _i, ...m }) => m),
+      );
       todo.forEach((t, k) => (out[t.i] = results[k]));
     }
     return {

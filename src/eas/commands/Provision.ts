@@ -56,7 +56,15 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
     case "wipe":
       // MS-ASPROV_R493, MS-ASPROV_R666, MS-ASPROV_R66605: Status then the (empty) directive. An account-only wipe
       // is never answered with the full RemoteWipe (the registry only directs it to 16.1 requests).
-      return reply(el(P, "Provision", deviceInfo, el(P, "Status", outcome.status), el(P, outcome.accountOnly ? "AccountOnlyRemoteWipe" : "RemoteWipe")));
+      return reply(
+        el(
+          P,
+          "Provision",
+          deviceInfo,
+          el(P, "Status", outcome.status),
+          el(P, outcome.accountOnly ? "AccountOnlyRemoteWipe" : "RemoteWipe"),
+        ),
+      );
     case "policy":
       // MS-ASPROV_R310 (initial: type, status, temporary key, data), MS-ASPROV_R605/MS-ASPROV_R601 (ack: final key, no Data).
       return reply(
@@ -87,7 +95,11 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
           "Provision",
           deviceInfo,
           el(P, "Status", 1),
-          el(P, "Policies", el(P, "Policy", el(P, "PolicyType", input.policy?.policyType ?? POLICY_TYPE), el(P, "Status", outcome.policyStatus))),
+          el(
+            P,
+            "Policies",
+            el(P, "Policy", el(P, "PolicyType", input.policy?.policyType ?? POLICY_TYPE), el(P, "Status", outcome.policyStatus)),
+          ),
         ),
       );
     case "refused":

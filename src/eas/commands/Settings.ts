@@ -173,7 +173,12 @@ function handleUserInformation(req: EasRequest, ui: WbxmlElement): WbxmlElement 
         el(
           S,
           "Accounts",
-          el(S, "Account", el(S, "UserDisplayName", displayNameOf(address)), el(S, "EmailAddresses", el(S, "SMTPAddress", address), el(S, "PrimarySmtpAddress", address))),
+          el(
+            S,
+            "Account",
+            el(S, "UserDisplayName", displayNameOf(address)),
+            el(S, "EmailAddresses", el(S, "SMTPAddress", address), el(S, "PrimarySmtpAddress", address)),
+          ),
         ),
       )
     : el(S, "Get", el(S, "EmailAddresses", el(S, "SMTPAddress", address)));

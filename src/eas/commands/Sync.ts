@@ -26,7 +26,8 @@ export const SyncCommand: EasCommand = {
     const seconds = hang.seconds ?? result.waitSeconds ?? null;
     if (result.status === SyncStatus.Success && result.collections.length === 0 && seconds) {
       const outcome = await hangSync(req, result.collectionIds, seconds);
-      if (outcome === "hierarchy") return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", SyncStatus.HierarchyChanged)) };
+      if (outcome === "hierarchy")
+        return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", SyncStatus.HierarchyChanged)) };
       if (outcome === "changes") {
         const again = performance.now();
         result = await req.mailbox.sync(typed);

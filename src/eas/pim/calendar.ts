@@ -1,7 +1,16 @@
 // iCalendar VEVENT (stored) <-> EAS Calendar class ([MS-ASCAL]) ApplicationData.
 import { child, childrenNamed, childText, el } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
-import { addDays, dateKey, formatCompact, formatCompactDate, formatDateTime, parseEasDate, parseEasDateOnly, type CalendarDate } from "./eas-dates";
+import {
+  addDays,
+  dateKey,
+  formatCompact,
+  formatCompactDate,
+  formatDateTime,
+  parseEasDate,
+  parseEasDateOnly,
+  type CalendarDate,
+} from "./eas-dates";
 import { PimConversionError } from "./errors";
 import {
   ICAL,
@@ -231,7 +240,8 @@ function exceptionsToEas(series: Series, ctx: CalendarContext): WbxmlElement | u
   for (const o of series.overrides) {
     const ridProp = o.getFirstProperty("recurrence-id")!;
     const orig = originalStart(series, ridProp.getFirstValue() as ICAL.Time, ridProp);
-    const differs = (name: string) => JSON.stringify(o.getAllProperties(name).map((p) => p.toJSON())) !== JSON.stringify(m.getAllProperties(name).map((p) => p.toJSON()));
+    const differs = (name: string) =>
+      JSON.stringify(o.getAllProperties(name).map((p) => p.toJSON())) !== JSON.stringify(m.getAllProperties(name).map((p) => p.toJSON()));
     const span = spanOf(o, series.zone);
     const body = text(o, "description");
     items.push({
@@ -243,7 +253,9 @@ function exceptionsToEas(series: Series, ctx: CalendarContext): WbxmlElement | u
         differs("summary") && el("Calendar", "Subject", text(o, "summary") ?? ""),
         ...spanToEas(span, ctx),
         differs("description") && body !== undefined && bodyToEas(body, ctx.truncationSize),
-        differs("location") && (locationToEas(o, ctx) ?? (is16(ctx) ? el("AirSyncBase", "Location", el("AirSyncBase", "DisplayName", "")) : el("Calendar", "Location", ""))),
+        differs("location") &&
+          (locationToEas(o, ctx) ??
+            (is16(ctx) ? el("AirSyncBase", "Location", el("AirSyncBase", "DisplayName", "")) : el("Calendar", "Location", ""))),
         differs("categories") && (categoriesToEas(o, "Calendar") ?? el("Calendar", "Categories")),
         (differs("class") || differs(X_SENSITIVITY)) && el("Calendar", "Sensitivity", sensitivity(o)),
         (differs("transp") || differs("x-microsoft-cdo-busystatus")) && el("Calendar", "BusyStatus", busyStatus(o)),
@@ -495,9 +507,13 @@ function recurrenceIdOf(comp: ICAL.Component, series: { zone: string; allDay: bo
 }
 
 function exdateValues(master: ICAL.Component, series: { zone: string }): TimeValue[] {
-  return master.getAllProperties("exdate").flatMap((p) =>
-    (p.getValues() as ICAL.Time[]).map((v) => (v.isDate ? { date: dateOf(v) } : { ms: instantOf(v, zoneOfProperty(p, series.zone)), zone: series.zone })),
-  );
+  return master
+    .getAllProperties("exdate")
+    .flatMap((p) =>
+      (p.getValues() as ICAL.Time[]).map((v) =>
+        v.isDate ? { date: dateOf(v) } : { ms: instantOf(v, zoneOfProperty(p, series.zone)), zone: series.zone },
+      ),
+    );
 }
 
 function addExdate(master: ICAL.Component, value: TimeValue) {
@@ -506,7 +522,13 @@ function addExdate(master: ICAL.Component, value: TimeValue) {
   master.addProperty(p);
 }
 
-function buildOverride(master: ICAL.Component, e: WbxmlElement, original: TimeValue, series: { zone: string; allDay: boolean }, ctx: CalendarContext): ICAL.Component {
+function buildOverride(
+  master: ICAL.Component,
+  e: WbxmlElement,
+  original: TimeValue,
+  series: { zone: string; allDay: boolean },
+  ctx: CalendarContext,
+): ICAL.Component {
   const o = new ICAL.Component(JSON.parse(JSON.stringify(master.toJSON())));
   for (const name of ["rrule", "exdate", "rdate", "exrule"]) o.removeAllProperties(name);
   const rid = new ICAL.Property("recurrence-id");
@@ -540,7 +562,13 @@ function buildOverride(master: ICAL.Component, e: WbxmlElement, original: TimeVa
   return o;
 }
 
-function applyExceptions(cal: ICAL.Component, master: ICAL.Component, exceptions: WbxmlElement, series: { zone: string; allDay: boolean }, ctx: CalendarContext) {
+function applyExceptions(
+  cal: ICAL.Component,
+  master: ICAL.Component,
+  exceptions: WbxmlElement,
+  series: { zone: string; allDay: boolean },
+  ctx: CalendarContext,
+) {
   for (const o of cal.getAllSubcomponents("vevent")) if (o !== master) cal.removeSubcomponent(o);
   master.removeAllProperties("exdate");
   for (const e of childrenNamed(exceptions, "Exception", "Calendar")) {
@@ -565,7 +593,11 @@ export function eventFromEas(data: WbxmlElement, ctx: CalendarContext, previousI
   if (times.start) writeSpan(master, times);
   else if (times.allDay !== prev!.allDay) throw new PimConversionError("AllDayEvent changed without StartTime");
   const series = { zone: times.zone, allDay: times.allDay };
-  setText(master, X_BLOB, times.allDay && is16(ctx) ? text(master, X_BLOB) : times.blob ?? (times.start ? undefined : text(master, X_BLOB)));
+  setText(
+    master,
+    X_BLOB,
+    times.allDay && is16(ctx) ? text(master, X_BLOB) : (times.blob ?? (times.start ? undefined : text(master, X_BLOB))),
+  );
   setText(master, X_ZONE, times.allDay ? times.zone : undefined);
 
   const uid = childText(data, "UID", "Calendar")?.trim() || childText(data, "ClientUid", "Calendar")?.trim();

@@ -25,7 +25,8 @@ export function contactDateFromEas(value: string, family: DeviceFamily = "other"
   }
   // A UTC time after noon is a local midnight east of Greenwich sent as UTC: the date is the next day.
   const d = new Date(ms);
-  const shifted = d.getUTCHours() > 12 || (d.getUTCHours() === 12 && (d.getUTCMinutes() > 0 || d.getUTCSeconds() > 0)) ? new Date(ms + 12 * 3600_000) : d;
+  const shifted =
+    d.getUTCHours() > 12 || (d.getUTCHours() === 12 && (d.getUTCMinutes() > 0 || d.getUTCSeconds() > 0)) ? new Date(ms + 12 * 3600_000) : d;
   const out = { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate() };
   if (out.year < 1 || out.year > 9999) throw new PimConversionError(`date out of range: ${value}`);
   return out;

@@ -62,7 +62,19 @@ function addProp(card: ICAL.Component, name: string, value: string | string[], t
 
 // ---------------------------------------------------------------- slots of typed, repeatable properties
 
-type TelKind = "work" | "home" | "mobile" | "workfax" | "homefax" | "pager" | "car" | "radio" | "mms" | "assistant" | "companymain" | "unmapped";
+type TelKind =
+  | "work"
+  | "home"
+  | "mobile"
+  | "workfax"
+  | "homefax"
+  | "pager"
+  | "car"
+  | "radio"
+  | "mms"
+  | "assistant"
+  | "companymain"
+  | "unmapped";
 
 function telKind(p: ICAL.Property): TelKind {
   const t = types(p);
@@ -200,7 +212,11 @@ const STRUCTURED: Structured[] = [
 
 function components(p: ICAL.Property | undefined, size: number): string[] {
   const v = p?.getFirstValue() as unknown;
-  const list = Array.isArray(v) ? v.map((x) => (Array.isArray(x) ? x.join(",") : String(x ?? ""))) : typeof v === "string" ? v.split(";") : [];
+  const list = Array.isArray(v)
+    ? v.map((x) => (Array.isArray(x) ? x.join(",") : String(x ?? "")))
+    : typeof v === "string"
+      ? v.split(";")
+      : [];
   while (list.length < size) list.push("");
   return list;
 }
@@ -259,9 +275,14 @@ export function contactToEas(vcf: string, ctx: ContactContext): WbxmlElement[] {
   }
   const bday = parseVcardDate(stringValue(card.getFirstProperty("bday") ?? undefined));
   if (bday) out.push(el("Contacts", "Birthday", contactDateToEas(bday, ctx.deviceFamily, ctx.deviceZone)));
-  const anniversary = parseVcardDate(stringValue(card.getFirstProperty("anniversary") ?? card.getFirstProperty("x-anniversary") ?? undefined));
+  const anniversary = parseVcardDate(
+    stringValue(card.getFirstProperty("anniversary") ?? card.getFirstProperty("x-anniversary") ?? undefined),
+  );
   if (anniversary) out.push(el("Contacts", "Anniversary", contactDateToEas(anniversary, ctx.deviceFamily, ctx.deviceZone)));
-  const children = card.getAllProperties("related").filter((p) => types(p).has("child")).map((p) => stringValue(p));
+  const children = card
+    .getAllProperties("related")
+    .filter((p) => types(p).has("child"))
+    .map((p) => stringValue(p));
   if (children.length) out.push(el("Contacts", "Children", ...children.map((c) => el("Contacts", "Child", c))));
   const cats = categoriesToEas(card, "Contacts");
   if (cats) out.push(cats);

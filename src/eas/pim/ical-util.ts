@@ -33,7 +33,14 @@ export function newCalendar(): ICAL.Component {
 export function utcTime(ms: number): ICAL.Time {
   const d = new Date(ms);
   return ICAL.Time.fromData(
-    { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() },
+    {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+    },
     ICAL.Timezone.utcTimezone,
   );
 }
@@ -101,7 +108,14 @@ export function instantOf(t: ICAL.Time, zone: string): number {
   if (t.zone?.tzid === "UTC" || zone === "UTC") {
     return Date.UTC(t.year, t.month - 1, t.day, t.isDate ? 0 : t.hour, t.isDate ? 0 : t.minute, t.isDate ? 0 : t.second);
   }
-  return localToUtc(zone, { year: t.year, month: t.month, day: t.day, hour: t.isDate ? 0 : t.hour, minute: t.isDate ? 0 : t.minute, second: t.isDate ? 0 : t.second });
+  return localToUtc(zone, {
+    year: t.year,
+    month: t.month,
+    day: t.day,
+    hour: t.isDate ? 0 : t.hour,
+    minute: t.isDate ? 0 : t.minute,
+    second: t.isDate ? 0 : t.second,
+  });
 }
 
 export function midnightIn(zone: string, d: CalendarDate): number {

@@ -4,7 +4,10 @@ import { PimConversionError } from "./errors";
 import { ICAL, newCalendar, parseCalendar, setText, utcTime } from "./ical-util";
 
 const mailto = (a: string) => `mailto:${a}`;
-const addressOf = (p: ICAL.Property) => String(p.getFirstValue() ?? "").replace(/^mailto:/i, "").toLowerCase();
+const addressOf = (p: ICAL.Property) =>
+  String(p.getFirstValue() ?? "")
+    .replace(/^mailto:/i, "")
+    .toLowerCase();
 
 function events(cal: ICAL.Component): ICAL.Component[] {
   return cal.getAllSubcomponents("vevent");
@@ -64,7 +67,11 @@ export function applyItip(itip: string, previous: string | undefined, owner: str
       const copy = clone(e);
       const me = ownAttendee(copy, owner);
       // A re-sent invitation with the same times keeps the owner's answer.
-      const before = prev && events(prev).find((p) => String(p.getFirstPropertyValue("recurrence-id") ?? "") === String(e.getFirstPropertyValue("recurrence-id") ?? ""));
+      const before =
+        prev &&
+        events(prev).find(
+          (p) => String(p.getFirstPropertyValue("recurrence-id") ?? "") === String(e.getFirstPropertyValue("recurrence-id") ?? ""),
+        );
       const answered = before && ownAttendee(before, owner)?.getParameter("partstat");
       const sameTimes = before && before.getFirstPropertyValue("dtstart")?.toString() === e.getFirstPropertyValue("dtstart")?.toString();
       if (me && answered && sameTimes) me.setParameter("partstat", String(answered));
@@ -127,7 +134,13 @@ export interface MeetingAnswer {
  * With proposed times (16.1 ProposedStartTime/EndTime, tentative or decline) the reply is an iTIP COUNTER
  * carrying them (RFC 5546 3.2.7); the stored event keeps the organizer's times.
  */
-export function answerMeeting(stored: string, owner: string, response: UserResponse, occurrenceMs?: number, proposed?: { start: number; end: number }): MeetingAnswer {
+export function answerMeeting(
+  stored: string,
+  owner: string,
+  response: UserResponse,
+  occurrenceMs?: number,
+  proposed?: { start: number; end: number },
+): MeetingAnswer {
   const cal = parseCalendar(stored);
   const list = events(cal);
   const m = master(list);

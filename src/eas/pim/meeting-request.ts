@@ -74,7 +74,13 @@ export function meetingRequestToEas(itip: string, ctx: CalendarContext): WbxmlEl
 
 /** Email's Recurrence children in its schema order; FirstDayOfWeek is Email2 (14.1+). */
 function recurrenceChildren(r: WbxmlElement, version: number): WbxmlElement[] {
-  const get = (n: string) => textOf(find(r.children.filter((c): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array)), n));
+  const get = (n: string) =>
+    textOf(
+      find(
+        r.children.filter((c): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array)),
+        n,
+      ),
+    );
   const until = get("Until");
   return [
     E("Type", get("Type")!),

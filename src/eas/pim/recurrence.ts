@@ -183,7 +183,13 @@ export function patternFromEas(e: WbxmlElement): EasPattern {
 }
 
 /** Child elements in the order of the XSD sequence; `until` already formatted; FirstDayOfWeek from 14.1. */
-export function patternToEas(ns: string, p: EasPattern, until: string | undefined, version: number, extra: WbxmlElement[] = []): WbxmlElement {
+export function patternToEas(
+  ns: string,
+  p: EasPattern,
+  until: string | undefined,
+  version: number,
+  extra: WbxmlElement[] = [],
+): WbxmlElement {
   return el(
     ns,
     "Recurrence",

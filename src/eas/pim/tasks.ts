@@ -95,7 +95,9 @@ export function taskToEas(ics: string, ctx: TaskContext): WbxmlElement[] {
     const d = new Date(anchor.local);
     const pattern = patternFromRecur(rrule, { month: d.getUTCMonth() + 1, day: d.getUTCDate(), dow: d.getUTCDay() });
     if (pattern && (pattern.occurrences ?? 0) <= 255) {
-      const until = rrule.until ? formatDateTime(instantOf(rrule.until, rrule.until.zone?.tzid === "UTC" ? "UTC" : ctx.defaultZone)) : undefined;
+      const until = rrule.until
+        ? formatDateTime(instantOf(rrule.until, rrule.until.zone?.tzid === "UTC" ? "UTC" : ctx.defaultZone))
+        : undefined;
       const extra = [
         T("Start", formatDateTime(anchor.local)),
         T("Regenerate", todo.getFirstPropertyValue(X_REGENERATE) === "1" ? 1 : 0),
@@ -127,7 +129,17 @@ function taskDate(data: WbxmlElement, utcName: string, localName: string, ctx: T
   if (utcText !== undefined) return { ms: parseEasDate(utcText), zone: ctx.defaultZone };
   // Local time only: read it in the mailbox zone.
   const naive = new Date(parseEasDate(localText!));
-  const ms = instantOf(ICAL.Time.fromData({ year: naive.getUTCFullYear(), month: naive.getUTCMonth() + 1, day: naive.getUTCDate(), hour: naive.getUTCHours(), minute: naive.getUTCMinutes(), second: naive.getUTCSeconds() }), ctx.defaultZone);
+  const ms = instantOf(
+    ICAL.Time.fromData({
+      year: naive.getUTCFullYear(),
+      month: naive.getUTCMonth() + 1,
+      day: naive.getUTCDate(),
+      hour: naive.getUTCHours(),
+      minute: naive.getUTCMinutes(),
+      second: naive.getUTCSeconds(),
+    }),
+    ctx.defaultZone,
+  );
   return { ms, zone: ctx.defaultZone };
 }
 
@@ -164,7 +176,10 @@ export function taskFromEas(data: WbxmlElement, ctx: TaskContext, previousIcs?: 
     if (imp !== undefined && imp > 2) todo.addPropertyWithValue(X_IMPORTANCE, String(imp));
   }
 
-  for (const [prop, utcName, localName] of [["dtstart", "UtcStartDate", "StartDate"], ["due", "UtcDueDate", "DueDate"]] as const) {
+  for (const [prop, utcName, localName] of [
+    ["dtstart", "UtcStartDate", "StartDate"],
+    ["due", "UtcDueDate", "DueDate"],
+  ] as const) {
     const d = taskDate(data, utcName, localName, ctx);
     if (d) {
       todo.removeAllProperties(prop);

@@ -77,7 +77,7 @@ function settleWeek(zone: string, year: number, rule: SystemTime, toDaylight: bo
   if (rule.day !== 5) return rule;
   const fourth = { ...rule, day: 4 };
   for (const y of [year + 1, year - 1, year + 2, year + 3]) {
-    const t = transitionsInYear(zone, y).find((x) => (x.to > x.from) === toDaylight);
+    const t = transitionsInYear(zone, y).find((x) => x.to > x.from === toDaylight);
     if (!t) continue;
     const actual = new Date(t.atMs + t.from * 60_000).getUTCDate();
     if (actual === ruleDay(y, rule) && actual !== ruleDay(y, fourth)) return rule;
@@ -145,7 +145,11 @@ export function sameTimeZone(a: TimeZoneInfo, b: TimeZoneInfo): boolean {
   if (a.bias + a.standardBias !== b.bias + b.standardBias) return false;
   if (hasDaylight(a) !== hasDaylight(b)) return false;
   if (!hasDaylight(a)) return true;
-  return a.bias + a.daylightBias === b.bias + b.daylightBias && sameRule(a.standardDate, b.standardDate) && sameRule(a.daylightDate, b.daylightDate);
+  return (
+    a.bias + a.daylightBias === b.bias + b.daylightBias &&
+    sameRule(a.standardDate, b.standardDate) &&
+    sameRule(a.daylightDate, b.daylightDate)
+  );
 }
 
 function samplesOfYear(year: number): number[] {

@@ -16,12 +16,21 @@ function offset(minutes: number): string {
 function observance(name: "standard" | "daylight", from: number, to: number, rule?: SystemTime): ICAL.Component {
   const c = new ICAL.Component(name);
   const month = rule?.month ?? 1;
-  c.addPropertyWithValue("dtstart", ICAL.Time.fromData({ year: 1970, month, day: 1, hour: rule?.hour ?? 0, minute: rule?.minute ?? 0, second: 0 }));
+  c.addPropertyWithValue(
+    "dtstart",
+    ICAL.Time.fromData({ year: 1970, month, day: 1, hour: rule?.hour ?? 0, minute: rule?.minute ?? 0, second: 0 }),
+  );
   c.addProperty(new ICAL.Property(["tzoffsetfrom", {}, "utc-offset", `${offset(from).slice(0, 3)}:${offset(from).slice(3)}`]));
   c.addProperty(new ICAL.Property(["tzoffsetto", {}, "utc-offset", `${offset(to).slice(0, 3)}:${offset(to).slice(3)}`]));
   if (rule) {
     const week = rule.day === 5 ? -1 : rule.day;
-    c.addPropertyWithValue("rrule", new ICAL.Recur({ freq: "YEARLY", parts: { BYMONTH: [rule.month], BYDAY: [`${week}${DAYS[rule.dayOfWeek]}`] } } as ConstructorParameters<typeof ICAL.Recur>[0]));
+    c.addPropertyWithValue(
+      "rrule",
+      new ICAL.Recur({
+        freq: "YEARLY",
+        parts: { BYMONTH: [rule.month], BYDAY: [`${week}${DAYS[rule.dayOfWeek]}`] },
+      } as ConstructorParameters<typeof ICAL.Recur>[0]),
+    );
   }
   return c;
 }

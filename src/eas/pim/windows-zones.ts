@@ -16,7 +16,7 @@ export const WINDOWS_TO_IANA: Record<string, string> = {
   "E. South America Standard Time": "America/Sao_Paulo",
   "Argentina Standard Time": "America/Argentina/Buenos_Aires",
   "Pacific SA Standard Time": "America/Santiago",
-  "UTC": "Etc/UTC",
+  UTC: "Etc/UTC",
   "Coordinated Universal Time": "Etc/UTC",
   "GMT Standard Time": "Europe/London",
   "Greenwich Standard Time": "Atlantic/Reykjavik",

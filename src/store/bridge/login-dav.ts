@@ -53,7 +53,10 @@ export class LoginDavStore implements PimStore {
   async count(folderId: string, since?: number): Promise<number> {
     return this.dav.count(folderId, since);
   }
-  async stamps(folderId: string, opts: { since?: number; after?: { received: number; itemId: string }; limit: number }): Promise<PimStamp[]> {
+  async stamps(
+    folderId: string,
+    opts: { since?: number; after?: { received: number; itemId: string }; limit: number },
+  ): Promise<PimStamp[]> {
     return this.dav.stamps(folderId, opts);
   }
   async changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]> {

@@ -17,5 +17,7 @@ const OPTIONS = {
 };
 
 export function htmlToText(html: string): string {
-  return convert(html, OPTIONS).replace(/\n{3,}/g, "\n\n").trim();
+  return convert(html, OPTIONS)
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
 }

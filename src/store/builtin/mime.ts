@@ -57,7 +57,11 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
 
   const attachments = email.attachments.map((a, i) => {
     const data =
-      typeof a.content === "string" ? new TextEncoder().encode(a.content) : a.content instanceof Uint8Array ? a.content : new Uint8Array(a.content);
+      typeof a.content === "string"
+        ? new TextEncoder().encode(a.content)
+        : a.content instanceof Uint8Array
+          ? a.content
+          : new Uint8Array(a.content);
     const info: AttachmentInfo = {
       partId: String(i + 1),
       filename: cap(clean(a.filename ?? ""), SHORT) || defaultName(a.mimeType, i + 1),

@@ -104,13 +104,29 @@ export function joinVcards(objects: string[]): string {
 export const NO_END = 8_640_000_000_000_000;
 
 function instant(t: ICAL.Time, tzid: unknown): number {
-  const fields = { year: t.year, month: t.month, day: t.day, hour: t.isDate ? 0 : t.hour, minute: t.isDate ? 0 : t.minute, second: t.isDate ? 0 : t.second };
+  const fields = {
+    year: t.year,
+    month: t.month,
+    day: t.day,
+    hour: t.isDate ? 0 : t.hour,
+    minute: t.isDate ? 0 : t.minute,
+    second: t.isDate ? 0 : t.second,
+  };
   const naive = Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second);
   const zone = typeof tzid === "string" ? ianaZoneOf(tzid) : undefined;
   if (t.zone?.tzid === "UTC" || !zone) return naive;
   try {
     // Close enough for a filter window: the zone's offset at that moment (Intl), no DST gap handling.
-    const f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
+    const f = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
     const p = Object.fromEntries(f.formatToParts(new Date(naive)).map((x) => [x.type, x.value]));
     const asLocal = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour) % 24, Number(p.minute), Number(p.second));
     return naive - (asLocal - naive);
@@ -135,10 +151,15 @@ export function horizonOf(data: string, updated: number): number {
     const start = e.getFirstProperty("dtstart");
     const end = e.getFirstProperty("dtend") ?? start;
     if (!end) continue;
-    const endMs = instant(end.getFirstValue() as ICAL.Time, end.getParameter("tzid")) + ((end.getFirstValue() as ICAL.Time).isDate && end === start ? 86_400_000 : 0);
+    const endMs =
+      instant(end.getFirstValue() as ICAL.Time, end.getParameter("tzid")) +
+      ((end.getFirstValue() as ICAL.Time).isDate && end === start ? 86_400_000 : 0);
     if (rrule) {
       if (rrule.count || !rrule.until) return NO_END;
-      horizon = Math.max(horizon, instant(rrule.until, undefined) + Math.max(0, endMs - instant(start!.getFirstValue() as ICAL.Time, start!.getParameter("tzid"))));
+      horizon = Math.max(
+        horizon,
+        instant(rrule.until, undefined) + Math.max(0, endMs - instant(start!.getFirstValue() as ICAL.Time, start!.getParameter("tzid"))),
+      );
     } else horizon = Math.max(horizon, endMs);
   }
   return horizon || updated;

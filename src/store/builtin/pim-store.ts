@@ -4,7 +4,15 @@
 // highest_modseq/item_count and the tombstones table, so FolderStatus, tombstone pruning and the
 // sync engine's change detection see PIM changes exactly like mail changes.
 import { PimConversionError } from "../../eas/pim/errors";
-import { PimConflictError, type PimImportResult, type PimItem, type PimMediaType, type PimStamp, type PimStore, type PimWriteOptions } from "../pim-types";
+import {
+  PimConflictError,
+  type PimImportResult,
+  type PimItem,
+  type PimMediaType,
+  type PimStamp,
+  type PimStore,
+  type PimWriteOptions,
+} from "../pim-types";
 import { StoreNotFoundError, type FolderStatus, type StoreChange, type StoreFolder } from "../types";
 import { CountingSql } from "./counting-sql";
 import { itemClassOf } from "./folders";
@@ -41,7 +49,6 @@ interface Row extends Record<string, SqlStorageValue> {
   horizon: number;
 }
 
-
 const ID = /^[1-9][0-9]{0,15}$/;
 
 export class BuiltinPimStore implements PimStore {
@@ -65,7 +72,9 @@ export class BuiltinPimStore implements PimStore {
     const count = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM pim_items WHERE folder = ?`, seq).n;
     if (count === 0) return;
     if (tombstones) {
-      const base = this.sql.one<{ value: number }>(`UPDATE store_meta SET value = value + ? WHERE key = 'modseq' RETURNING value`, count).value - count;
+      const base =
+        this.sql.one<{ value: number }>(`UPDATE store_meta SET value = value + ? WHERE key = 'modseq' RETURNING value`, count).value -
+        count;
       this.sql.run(
         `INSERT OR REPLACE INTO tombstones (folder, uid, modseq, at) SELECT folder, id, ? + row_number() OVER (ORDER BY id), ? FROM pim_items WHERE folder = ?`,
         base,
@@ -82,7 +91,13 @@ export class BuiltinPimStore implements PimStore {
     return this.sql
       .all<FolderRow>(`SELECT * FROM folders ORDER BY seq`)
       .filter((f) => itemClassOf(f.type) !== "Email")
-      .map((f) => ({ id: String(f.seq), parentId: String(f.parent_seq), name: f.name, type: f.type as StoreFolder["type"], itemClass: itemClassOf(f.type) }));
+      .map((f) => ({
+        id: String(f.seq),
+        parentId: String(f.parent_seq),
+        name: f.name,
+        type: f.type as StoreFolder["type"],
+        itemClass: itemClassOf(f.type),
+      }));
   }
 
   async status(folderId: string): Promise<FolderStatus> {
@@ -94,7 +109,9 @@ export class BuiltinPimStore implements PimStore {
     const f = this.folder(folderId);
     const after = opts.afterItemId && ID.test(opts.afterItemId) ? Number(opts.afterItemId) : 0;
     const limit = Math.max(0, Math.min(Math.trunc(opts.limit), 10_000));
-    return this.sql.all<Row>(`SELECT * FROM pim_items WHERE folder = ? AND id > ? ORDER BY id LIMIT ?`, f.seq, after, limit).map((r) => this.toItem(r, f));
+    return this.sql
+      .all<Row>(`SELECT * FROM pim_items WHERE folder = ? AND id > ? ORDER BY id LIMIT ?`, f.seq, after, limit)
+      .map((r) => this.toItem(r, f));
   }
 
   async count(folderId: string, since?: number): Promise<number> {
@@ -103,7 +120,10 @@ export class BuiltinPimStore implements PimStore {
     return this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM pim_items WHERE folder = ? AND horizon >= ?`, f.seq, since).n;
   }
 
-  async stamps(folderId: string, opts: { since?: number; after?: { received: number; itemId: string }; limit: number }): Promise<PimStamp[]> {
+  async stamps(
+    folderId: string,
+    opts: { since?: number; after?: { received: number; itemId: string }; limit: number },
+  ): Promise<PimStamp[]> {
     const f = this.folder(folderId);
     const limit = Math.max(0, Math.min(Math.trunc(opts.limit), 10_000));
     const since = opts.since ?? 0;
@@ -118,7 +138,12 @@ export class BuiltinPimStore implements PimStore {
           ID.test(opts.after.itemId) ? Number(opts.after.itemId) : 0,
           limit,
         )
-      : this.sql.all<{ id: number; modseq: number; horizon: number }>(`SELECT ${cols} FROM pim_items WHERE folder = ? AND horizon >= ? ORDER BY horizon DESC, id DESC LIMIT ?`, f.seq, since, limit);
+      : this.sql.all<{ id: number; modseq: number; horizon: number }>(
+          `SELECT ${cols} FROM pim_items WHERE folder = ? AND horizon >= ? ORDER BY horizon DESC, id DESC LIMIT ?`,
+          f.seq,
+          since,
+          limit,
+        );
     return rows.map((r) => ({ itemId: String(r.id), folderId: String(f.seq), modseq: r.modseq, received: r.horizon }));
   }
 
@@ -126,10 +151,20 @@ export class BuiltinPimStore implements PimStore {
     const f = this.folder(folderId);
     const n = Math.max(0, Math.min(Math.trunc(limit), 10_000));
     const live = this.sql
-      .all<{ id: number; modseq: number }>(`SELECT id, modseq FROM pim_items WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`, f.seq, modseq, n)
+      .all<{ id: number; modseq: number }>(
+        `SELECT id, modseq FROM pim_items WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
+        f.seq,
+        modseq,
+        n,
+      )
       .map((r) => ({ itemId: String(r.id), modseq: r.modseq, deleted: false }));
     const gone = this.sql
-      .all<{ uid: number; modseq: number }>(`SELECT uid, modseq FROM tombstones WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`, f.seq, modseq, n)
+      .all<{ uid: number; modseq: number }>(
+        `SELECT uid, modseq FROM tombstones WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
+        f.seq,
+        modseq,
+        n,
+      )
       .map((r) => ({ itemId: String(r.uid), modseq: r.modseq, deleted: true }));
     return [...live, ...gone].sort((a, b) => a.modseq - b.modseq).slice(0, n);
   }
@@ -156,7 +191,9 @@ export class BuiltinPimStore implements PimStore {
   async delete(folderId: string, itemId: string, ifMatch?: string): Promise<void> {
     const f = this.folder(folderId);
     this.storage.transactionSync(() => {
-      const row = ID.test(itemId) ? this.sql.all<Row>(`SELECT * FROM pim_items WHERE folder = ? AND id = ?`, f.seq, Number(itemId))[0] : undefined;
+      const row = ID.test(itemId)
+        ? this.sql.all<Row>(`SELECT * FROM pim_items WHERE folder = ? AND id = ?`, f.seq, Number(itemId))[0]
+        : undefined;
       if (!row) throw new StoreNotFoundError(`no item ${itemId} in folder ${folderId}`);
       if (ifMatch !== undefined && ifMatch !== etagOf(row)) throw new PimConflictError("ETag mismatch");
       this.remove(f, row);
@@ -190,7 +227,12 @@ export class BuiltinPimStore implements PimStore {
     return uidOf(data);
   }
 
-  private write(f: FolderRow, uid: string, data: string, opts: PimWriteOptions): { item: PimItem; outcome: "added" | "updated" | "unchanged" } {
+  private write(
+    f: FolderRow,
+    uid: string,
+    data: string,
+    opts: PimWriteOptions,
+  ): { item: PimItem; outcome: "added" | "updated" | "unchanged" } {
     const existing = opts.itemId
       ? this.sql.all<Row>(`SELECT * FROM pim_items WHERE folder = ? AND id = ?`, f.seq, ID.test(opts.itemId) ? Number(opts.itemId) : 0)[0]
       : this.sql.all<Row>(`SELECT * FROM pim_items WHERE folder = ? AND uid = ?`, f.seq, uid)[0];
@@ -202,10 +244,19 @@ export class BuiltinPimStore implements PimStore {
     }
     const now = Date.now();
     if (existing) {
-      if (existing.uid === uid && (existing.data === data || contentKey(existing.data) === contentKey(data))) return { item: this.toItem(existing, f), outcome: "unchanged" };
+      if (existing.uid === uid && (existing.data === data || contentKey(existing.data) === contentKey(data)))
+        return { item: this.toItem(existing, f), outcome: "unchanged" };
       const modseq = this.bump(f.seq, 0);
       const horizon = horizonOf(data, now);
-      this.sql.run(`UPDATE pim_items SET uid = ?, data = ?, modseq = ?, updated = ?, horizon = ? WHERE id = ?`, uid, data, modseq, now, horizon, existing.id);
+      this.sql.run(
+        `UPDATE pim_items SET uid = ?, data = ?, modseq = ?, updated = ?, horizon = ? WHERE id = ?`,
+        uid,
+        data,
+        modseq,
+        now,
+        horizon,
+        existing.id,
+      );
       return { item: this.toItem({ ...existing, uid, data, modseq, updated: now, horizon }, f), outcome: "updated" };
     }
     const href = this.freeHref(f, opts.href ?? hrefFor(uid, mediaTypeOf(f)));
@@ -225,7 +276,8 @@ export class BuiltinPimStore implements PimStore {
 
   private freeHref(f: FolderRow, wanted: string): string {
     let href = wanted;
-    for (let i = 2; this.sql.all(`SELECT 1 FROM pim_items WHERE folder = ? AND href = ?`, f.seq, href).length > 0; i++) href = wanted.replace(/(\.\w+)$/, `-${i}$1`);
+    for (let i = 2; this.sql.all(`SELECT 1 FROM pim_items WHERE folder = ? AND href = ?`, f.seq, href).length > 0; i++)
+      href = wanted.replace(/(\.\w+)$/, `-${i}$1`);
     return href;
   }
 
@@ -251,7 +303,18 @@ export class BuiltinPimStore implements PimStore {
   }
 
   private toItem(r: Row, f: FolderRow): PimItem {
-    return { itemId: String(r.id), folderId: String(f.seq), uid: r.uid, href: r.href, etag: etagOf(r), modseq: r.modseq, mediaType: mediaTypeOf(f), data: r.data, updated: r.updated, horizon: r.horizon };
+    return {
+      itemId: String(r.id),
+      folderId: String(f.seq),
+      uid: r.uid,
+      href: r.href,
+      etag: etagOf(r),
+      modseq: r.modseq,
+      mediaType: mediaTypeOf(f),
+      data: r.data,
+      updated: r.updated,
+      horizon: r.horizon,
+    };
   }
 }
 

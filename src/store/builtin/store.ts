@@ -169,26 +169,24 @@ export class BuiltinStore implements MailStore {
     let rows: Record<string, SqlStorageValue>[];
     if (opts.after) {
       const uid = ID.test(opts.after.itemId) ? Number(opts.after.itemId) : 0;
-      rows = this.sql
-        .all(
-          `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message
+      rows = this.sql.all(
+        `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message
            WHERE i.folder = ? AND i.received >= ? AND (i.received, i.uid) < (?, ?)
            ORDER BY i.received DESC, i.uid DESC LIMIT ?`,
-          folder,
-          since,
-          opts.after.received,
-          uid,
-          limit,
-        );
+        folder,
+        since,
+        opts.after.received,
+        uid,
+        limit,
+      );
     } else {
-      rows = this.sql
-        .all(
-          `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message
+      rows = this.sql.all(
+        `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message
            WHERE i.folder = ? AND i.received >= ? ORDER BY i.received DESC, i.uid DESC LIMIT ?`,
-          folder,
-          since,
-          limit,
-        );
+        folder,
+        since,
+        limit,
+      );
     }
     return rows.map((r) => toSummary(r as unknown as ItemRow & MessageRow));
   }
@@ -197,8 +195,7 @@ export class BuiltinStore implements MailStore {
     const folder = this.folderRow(folderId);
     if (since === undefined) return folder.item_count;
     // Index range count on items_list: touches index entries only, never message rows.
-    return this.sql
-      .one<{ n: number }>(`SELECT count(*) AS n FROM items WHERE folder = ? AND received >= ?`, folder.seq, since).n;
+    return this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM items WHERE folder = ? AND received >= ?`, folder.seq, since).n;
   }
 
   async changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]> {
@@ -222,8 +219,11 @@ export class BuiltinStore implements MailStore {
   async getSummary(folderId: string, itemId: string): Promise<MailSummary | null> {
     const folder = this.folderRow(folderId).seq;
     if (!ID.test(itemId)) return null;
-    const row = this.sql
-      .all(`SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message WHERE i.uid = ? AND i.folder = ?`, Number(itemId), folder)[0];
+    const row = this.sql.all(
+      `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message WHERE i.uid = ? AND i.folder = ?`,
+      Number(itemId),
+      folder,
+    )[0];
     return row ? toSummary(row as unknown as ItemRow & MessageRow) : null;
   }
 
@@ -238,30 +238,28 @@ export class BuiltinStore implements MailStore {
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
     const m = this.messageOf(folderId, itemId);
     if (!m) return null;
-    const row = this.sql
-      .one<{ v: string | null; k: string | null; n: number }>(
-        type === "plain"
-          ? `SELECT plain AS v, plain_key AS k, plain_size AS n FROM messages WHERE id = ?`
-          : `SELECT html AS v, html_key AS k, html_size AS n FROM messages WHERE id = ?`,
-        m,
-      );
+    const row = this.sql.one<{ v: string | null; k: string | null; n: number }>(
+      type === "plain"
+        ? `SELECT plain AS v, plain_key AS k, plain_size AS n FROM messages WHERE id = ?`
+        : `SELECT html AS v, html_key AS k, html_size AS n FROM messages WHERE id = ?`,
+      m,
+    );
     const data = row.v ?? (row.k ? await this.blobs.text(row.k) : null);
     if (data === null) return type === "plain" ? { data: "", size: 0 } : null;
     return { data, size: row.n };
   }
 
-  async getAttachment(
-    folderId: string,
-    itemId: string,
-    partId: string,
-  ): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
+  async getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
     const m = this.messageOf(folderId, itemId);
     if (!m) return null;
     const { attachments } = this.sql.one<{ attachments: string }>(`SELECT attachments FROM messages WHERE id = ?`, m);
     const info = (JSON.parse(attachments) as AttachmentInfo[]).find((a) => a.partId === partId);
     if (!info) return null;
-    const part = this.sql
-      .all<{ data: ArrayBuffer | null; r2_key: string | null }>(`SELECT data, r2_key FROM parts WHERE message = ? AND part_id = ?`, m, partId)[0];
+    const part = this.sql.all<{ data: ArrayBuffer | null; r2_key: string | null }>(
+      `SELECT data, r2_key FROM parts WHERE message = ? AND part_id = ?`,
+      m,
+      partId,
+    )[0];
     if (!part) return null;
     const data = part.data ? new Uint8Array(part.data) : part.r2_key ? await this.blobs.bytes(part.r2_key) : null;
     return data ? { info, data } : null;
@@ -284,7 +282,12 @@ export class BuiltinStore implements MailStore {
     });
   }
 
-  private async append(folderId: string, raw: Uint8Array, flags: Partial<MailFlags>, received: (p: ParsedMessage) => number): Promise<string> {
+  private async append(
+    folderId: string,
+    raw: Uint8Array,
+    flags: Partial<MailFlags>,
+    received: (p: ParsedMessage) => number,
+  ): Promise<string> {
     this.mailFolder(folderId);
     const parsed = await parseMessage(raw);
     const placed = await this.placeContent(raw, parsed);
@@ -330,19 +333,18 @@ export class BuiltinStore implements MailStore {
       if (dest.seq === item.folder) throw new StoreFolderError("invalid", "source and destination are the same folder");
       this.expunge(item);
       const modseq = this.bumpFolder(dest.seq, +1);
-      const uid = this.sql
-        .one<{ uid: number }>(
-          `INSERT INTO items (folder, message, modseq, received, seen, flagged, answered, forwarded)
+      const uid = this.sql.one<{ uid: number }>(
+        `INSERT INTO items (folder, message, modseq, received, seen, flagged, answered, forwarded)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING uid`,
-          dest.seq,
-          item.message,
-          modseq,
-          item.received,
-          item.seen,
-          item.flagged,
-          item.answered,
-          item.forwarded,
-        ).uid;
+        dest.seq,
+        item.message,
+        modseq,
+        item.received,
+        item.seen,
+        item.flagged,
+        item.answered,
+        item.forwarded,
+      ).uid;
       return String(uid);
     });
   }
@@ -379,8 +381,10 @@ export class BuiltinStore implements MailStore {
    */
   pruneTombstones(olderThan: number): number {
     return this.storage.transactionSync(() => {
-      const floors = this.sql
-        .all<{ folder: number; top: number }>(`SELECT folder, max(modseq) AS top FROM tombstones WHERE at < ? GROUP BY folder`, olderThan);
+      const floors = this.sql.all<{ folder: number; top: number }>(
+        `SELECT folder, max(modseq) AS top FROM tombstones WHERE at < ? GROUP BY folder`,
+        olderThan,
+      );
       for (const f of floors) this.sql.run(`UPDATE folders SET tombstone_floor = max(tombstone_floor, ?) WHERE seq = ?`, f.top, f.folder);
       return this.sql.run(`DELETE FROM tombstones WHERE at < ?`, olderThan);
     });
@@ -420,15 +424,14 @@ export class BuiltinStore implements MailStore {
   }
 
   private insertFolder(parent: number, name: string, type: number): FolderRow {
-    return this.sql
-      .one<FolderRow>(
-        `INSERT INTO folders (parent_seq, name, type, item_class, validity) VALUES (?, ?, ?, ?, ?) RETURNING *`,
-        parent,
-        name,
-        type,
-        itemClassOf(type),
-        crypto.randomUUID().slice(0, 8),
-      );
+    return this.sql.one<FolderRow>(
+      `INSERT INTO folders (parent_seq, name, type, item_class, validity) VALUES (?, ?, ?, ?, ?) RETURNING *`,
+      parent,
+      name,
+      type,
+      itemClassOf(type),
+      crypto.randomUUID().slice(0, 8),
+    );
   }
 
   private folderRow(id: string): FolderRow {
@@ -453,8 +456,12 @@ export class BuiltinStore implements MailStore {
   }
 
   private assertNameFree(parent: number, name: string, except: number): void {
-    const clash = this.sql
-      .all(`SELECT 1 FROM folders WHERE parent_seq = ? AND name = ? COLLATE NOCASE AND seq != ?`, parent, name, except).length;
+    const clash = this.sql.all(
+      `SELECT 1 FROM folders WHERE parent_seq = ? AND name = ? COLLATE NOCASE AND seq != ?`,
+      parent,
+      name,
+      except,
+    ).length;
     if (clash) throw new StoreFolderError("exists", `a folder named ${name} already exists there`);
   }
 
@@ -501,11 +508,10 @@ export class BuiltinStore implements MailStore {
   /** Deletes a message's rows and returns its R2 keys for the caller to delete after commit. */
   private dropMessage(message: number): string[] {
     const keys: string[] = [];
-    const m = this.sql
-      .all<{ raw_key: string | null; plain_key: string | null; html_key: string | null }>(
-        `SELECT raw_key, plain_key, html_key FROM messages WHERE id = ?`,
-        message,
-      )[0];
+    const m = this.sql.all<{ raw_key: string | null; plain_key: string | null; html_key: string | null }>(
+      `SELECT raw_key, plain_key, html_key FROM messages WHERE id = ?`,
+      message,
+    )[0];
     if (m) for (const k of [m.raw_key, m.plain_key, m.html_key]) if (k) keys.push(k);
     for (const p of this.sql.all<{ r2_key: string | null }>(`SELECT r2_key FROM parts WHERE message = ? AND r2_key IS NOT NULL`, message))
       if (p.r2_key) keys.push(p.r2_key);
@@ -537,7 +543,9 @@ export class BuiltinStore implements MailStore {
     if (count === 0) return keys;
     if (tombstones) {
       // One distinct modseq per expunged item, like expunge(): callers page changesSince by modseq.
-      const base = this.sql.one<{ value: number }>(`UPDATE store_meta SET value = value + ? WHERE key = 'modseq' RETURNING value`, count).value - count;
+      const base =
+        this.sql.one<{ value: number }>(`UPDATE store_meta SET value = value + ? WHERE key = 'modseq' RETURNING value`, count).value -
+        count;
       this.sql.run(
         `INSERT INTO tombstones (folder, uid, modseq, at)
          SELECT folder, uid, ? + row_number() OVER (ORDER BY uid), ? FROM items WHERE folder = ?`,
@@ -576,62 +584,59 @@ export class BuiltinStore implements MailStore {
     };
   }
 
-  private insertItem(
-    folder: number,
-    size: number,
-    p: ParsedMessage,
-    placed: Placed,
-    flags: Partial<MailFlags>,
-    received: number,
-  ): number {
-    const message = this.sql
-      .one<{ id: number }>(
-        `INSERT INTO messages (size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs,
+  private insertItem(folder: number, size: number, p: ParsedMessage, placed: Placed, flags: Partial<MailFlags>, received: number): number {
+    const message = this.sql.one<{ id: number }>(
+      `INSERT INTO messages (size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs,
            importance, has_html, attachments, content_class, calendar_method, thread_topic, preview,
            raw, raw_key, plain, plain_key, plain_size, html, html_key, html_size)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        size,
-        p.date ?? null,
-        p.subject,
-        p.from,
-        p.to,
-        p.cc,
-        p.replyTo,
-        p.messageId ?? null,
-        p.inReplyTo ?? null,
-        p.references ?? null,
-        p.importance,
-        p.html !== undefined ? 1 : 0,
-        JSON.stringify(p.attachments.map((a) => a.info)),
-        p.contentClass ?? null,
-        p.calendarMethod ?? null,
-        p.threadTopic ?? null,
-        previewText(p.plain),
-        placed.raw ? buffer(placed.raw) : null,
-        placed.rawKey,
-        placed.plain,
-        placed.plainKey,
-        utf8Length(p.plain),
-        placed.html,
-        placed.htmlKey,
-        p.html !== undefined ? utf8Length(p.html) : 0,
-      ).id;
+      size,
+      p.date ?? null,
+      p.subject,
+      p.from,
+      p.to,
+      p.cc,
+      p.replyTo,
+      p.messageId ?? null,
+      p.inReplyTo ?? null,
+      p.references ?? null,
+      p.importance,
+      p.html !== undefined ? 1 : 0,
+      JSON.stringify(p.attachments.map((a) => a.info)),
+      p.contentClass ?? null,
+      p.calendarMethod ?? null,
+      p.threadTopic ?? null,
+      previewText(p.plain),
+      placed.raw ? buffer(placed.raw) : null,
+      placed.rawKey,
+      placed.plain,
+      placed.plainKey,
+      utf8Length(p.plain),
+      placed.html,
+      placed.htmlKey,
+      p.html !== undefined ? utf8Length(p.html) : 0,
+    ).id;
     for (const part of placed.parts)
-      this.sql.run(`INSERT INTO parts (message, part_id, data, r2_key) VALUES (?, ?, ?, ?)`, message, part.partId, part.data ? buffer(part.data) : null, part.key);
-    const modseq = this.bumpFolder(folder, +1);
-    return this.sql
-      .one<{ uid: number }>(
-        `INSERT INTO items (folder, message, modseq, received, seen, flagged, answered, forwarded)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING uid`,
-        folder,
+      this.sql.run(
+        `INSERT INTO parts (message, part_id, data, r2_key) VALUES (?, ?, ?, ?)`,
         message,
-        modseq,
-        received,
-        flags.seen ? 1 : 0,
-        flags.flagged ? 1 : 0,
-        flags.answered ? 1 : 0,
-        flags.forwarded ? 1 : 0,
-      ).uid;
+        part.partId,
+        part.data ? buffer(part.data) : null,
+        part.key,
+      );
+    const modseq = this.bumpFolder(folder, +1);
+    return this.sql.one<{ uid: number }>(
+      `INSERT INTO items (folder, message, modseq, received, seen, flagged, answered, forwarded)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING uid`,
+      folder,
+      message,
+      modseq,
+      received,
+      flags.seen ? 1 : 0,
+      flags.flagged ? 1 : 0,
+      flags.answered ? 1 : 0,
+      flags.forwarded ? 1 : 0,
+    ).uid;
   }
 }
 

@@ -18,7 +18,8 @@ export function sameObject(a: string, b: string): boolean {
   try {
     const pa = ICAL.parse(a);
     const pb = ICAL.parse(b);
-    const list = (p: unknown) => ((Array.isArray(p) && typeof p[0] === "string" ? [p] : p) as unknown[]).map((j) => canonical(new ICAL.Component(j as never)));
+    const list = (p: unknown) =>
+      ((Array.isArray(p) && typeof p[0] === "string" ? [p] : p) as unknown[]).map((j) => canonical(new ICAL.Component(j as never)));
     return list(pa).join("\n") === list(pb).join("\n");
   } catch {
     return false;

@@ -95,7 +95,8 @@ export class DavClient {
     this.auth = "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${account.username}:${account.password}`)));
     const url = new URL(account.url);
     // Issue 8: plain connections only to loopback (tests); a provider's server is reached over TLS.
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) throw new TypeError(`DAV URL must be https (plain http only to loopback): ${account.url}`);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname)))
+      throw new TypeError(`DAV URL must be https (plain http only to loopback): ${account.url}`);
     this.origin = url.origin;
   }
 
@@ -120,11 +121,19 @@ export class DavClient {
       for (const r of listing) {
         const p = okProps(r);
         const type = child(p, DAV, "resourcetype");
-        const kind: DavKind | undefined = child(type, CALDAV, "calendar") ? "calendar" : child(type, CARDDAV, "addressbook") ? "addressbook" : undefined;
+        const kind: DavKind | undefined = child(type, CALDAV, "calendar")
+          ? "calendar"
+          : child(type, CARDDAV, "addressbook")
+            ? "addressbook"
+            : undefined;
         if (!kind || seen.has(`c:${r.href}`)) continue;
         seen.add(`c:${r.href}`);
-        const comps = children(child(p, CALDAV, "supported-calendar-component-set"), CALDAV, "comp").map((c) => (c.attrs["name"] ?? "").toUpperCase());
-        const reports = children(child(p, DAV, "supported-report-set"), DAV, "supported-report").flatMap((s) => child(s, DAV, "report")?.children ?? []);
+        const comps = children(child(p, CALDAV, "supported-calendar-component-set"), CALDAV, "comp").map((c) =>
+          (c.attrs["name"] ?? "").toUpperCase(),
+        );
+        const reports = children(child(p, DAV, "supported-report-set"), DAV, "supported-report").flatMap(
+          (s) => child(s, DAV, "report")?.children ?? [],
+        );
         collections.push({
           href: dirHref(r.href),
           kind,
@@ -170,7 +179,8 @@ export class DavClient {
       try {
         res = await this.send("REPORT", collection, { body, depth: "0", xml: true });
       } catch (e) {
-        if (e instanceof DavHttpError && (e.status === 403 || e.status === 409 || e.status === 400) && /valid-sync-token/.test(e.body)) throw new DavInvalidSyncTokenError();
+        if (e instanceof DavHttpError && (e.status === 403 || e.status === 409 || e.status === 400) && /valid-sync-token/.test(e.body))
+          throw new DavInvalidSyncTokenError();
         throw e;
       }
       const root = parseAnswer(res.text);
@@ -213,7 +223,8 @@ export class DavClient {
   /** calendar-multiget / addressbook-multiget; hrefs the server no longer has are left out of the answer. */
   async multiget(collection: string, kind: DavKind, hrefs: string[]): Promise<DavObject[]> {
     if (hrefs.length === 0) return [];
-    const [ns, report, dataProp] = kind === "calendar" ? [CALDAV, "calendar-multiget", "calendar-data"] : [CARDDAV, "addressbook-multiget", "address-data"];
+    const [ns, report, dataProp] =
+      kind === "calendar" ? [CALDAV, "calendar-multiget", "calendar-data"] : [CARDDAV, "addressbook-multiget", "address-data"];
     const body =
       `<?xml version="1.0" encoding="utf-8"?><X:${report} xmlns:D="DAV:" xmlns:X="${ns}"><D:prop><D:getetag/><X:${dataProp}/></D:prop>` +
       hrefs.map((h) => `<D:href>${escapeXml(encodePath(h))}</D:href>`).join("") +
@@ -240,7 +251,12 @@ export class DavClient {
    * PUT with If-Match (replace) or If-None-Match: * (create). Returns the new ETag when the server stored
    * the body unchanged (RFC 4791 §5.3.4: no ETag in the answer means it was altered; GET it then).
    */
-  async put(href: string, data: string, contentType: string, cond: { ifMatch: string } | { ifNoneMatch: "*" }): Promise<string | undefined> {
+  async put(
+    href: string,
+    data: string,
+    contentType: string,
+    cond: { ifMatch: string } | { ifNoneMatch: "*" },
+  ): Promise<string | undefined> {
     const headers: Record<string, string> = { "Content-Type": `${contentType}; charset=utf-8` };
     if ("ifMatch" in cond) headers["If-Match"] = cond.ifMatch;
     else headers["If-None-Match"] = "*";
@@ -259,7 +275,10 @@ export class DavClient {
   /** `components` empty: the server's default set. */
   async makeCollection(href: string, kind: DavKind, displayName: string, components: string[] = ["VEVENT"]): Promise<void> {
     const type = kind === "calendar" ? "<C:calendar/>" : "<R:addressbook/>";
-    const comps = kind === "calendar" && components.length ? `<C:supported-calendar-component-set>${components.map((c) => `<C:comp name="${escapeXml(c)}"/>`).join("")}</C:supported-calendar-component-set>` : "";
+    const comps =
+      kind === "calendar" && components.length
+        ? `<C:supported-calendar-component-set>${components.map((c) => `<C:comp name="${escapeXml(c)}"/>`).join("")}</C:supported-calendar-component-set>`
+        : "";
     const body =
       `<?xml version="1.0" encoding="utf-8"?><D:mkcol xmlns:D="DAV:" xmlns:C="${CALDAV}" xmlns:R="${CARDDAV}"><D:set><D:prop>` +
       `<D:resourcetype><D:collection/>${type}</D:resourcetype><D:displayname>${escapeXml(displayName)}</D:displayname>${comps}</D:prop></D:set></D:mkcol>`;
@@ -279,7 +298,11 @@ export class DavClient {
    * stalls must not hang the mailbox). Redirects followed by hand so PROPFIND stays PROPFIND.
    * Non-2xx → DavHttpError; unreachable, timed out, cut off or 5xx → StoreUnavailableError.
    */
-  private async send(method: string, url: string, opts: { body?: string; depth?: string; xml?: boolean; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; text: string }> {
+  private async send(
+    method: string,
+    url: string,
+    opts: { body?: string; depth?: string; xml?: boolean; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; text: string }> {
     let target = this.resolve(url);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const headers: Record<string, string> = { Authorization: this.auth, ...opts.headers };
@@ -328,7 +351,8 @@ function parseAnswer(text: string): XmlNode {
 }
 
 function multistatus(root: XmlNode): MsResponse[] {
-  if (root.ns !== DAV || root.name !== "multistatus") throw new StoreUnavailableError(`DAV answer not understood: <${root.name}> instead of a multistatus`);
+  if (root.ns !== DAV || root.name !== "multistatus")
+    throw new StoreUnavailableError(`DAV answer not understood: <${root.name}> instead of a multistatus`);
   return children(root, DAV, "response").flatMap((r) => {
     const href = child(r, DAV, "href")?.text.trim();
     if (!href) return [];
@@ -337,7 +361,10 @@ function multistatus(root: XmlNode): MsResponse[] {
       {
         href: normalizeHref(href),
         status: status ? statusCode(status.text) : undefined,
-        propstats: children(r, DAV, "propstat").map((ps) => ({ status: statusCode(child(ps, DAV, "status")?.text ?? ""), prop: child(ps, DAV, "prop") ?? emptyProp })),
+        propstats: children(r, DAV, "propstat").map((ps) => ({
+          status: statusCode(child(ps, DAV, "status")?.text ?? ""),
+          prop: child(ps, DAV, "prop") ?? emptyProp,
+        })),
       },
     ];
   });

@@ -8,9 +8,36 @@
 import { PimConversionError } from "../../eas/pim/errors";
 import { CountingSql } from "../builtin/counting-sql";
 import { horizonOf, uidOf } from "../builtin/pim-objects";
-import { PimConflictError, type PimImportResult, type PimItem, type PimMediaType, type PimStamp, type PimStore, type PimWriteOptions } from "../pim-types";
-import { FolderType, StoreNotFoundError, StoreUnavailableError, type FolderStatus, type FolderTypeValue, type StoreChange, type StoreFolder } from "../types";
-import { DavClient, DavHttpError, DavInvalidSyncTokenError, lastSegment, type DavAccount, type DavClientOptions, type DavCollectionInfo, type DavEtag, type DavKind, type DavObject } from "./client";
+import {
+  PimConflictError,
+  type PimImportResult,
+  type PimItem,
+  type PimMediaType,
+  type PimStamp,
+  type PimStore,
+  type PimWriteOptions,
+} from "../pim-types";
+import {
+  FolderType,
+  StoreNotFoundError,
+  StoreUnavailableError,
+  type FolderStatus,
+  type FolderTypeValue,
+  type StoreChange,
+  type StoreFolder,
+} from "../types";
+import {
+  DavClient,
+  DavHttpError,
+  DavInvalidSyncTokenError,
+  lastSegment,
+  type DavAccount,
+  type DavClientOptions,
+  type DavCollectionInfo,
+  type DavEtag,
+  type DavKind,
+  type DavObject,
+} from "./client";
 import { sameObject } from "./canonical";
 import { DAV_TABLES, type CollectionRow, type FolderRow, type ItemRow } from "./schema";
 
@@ -174,7 +201,11 @@ export class DavPimStore implements PimStore {
     } else {
       listing = { changed: await this.client.listEtags(coll.href), removed: [], token: "", complete: true };
     }
-    const local = new Map(this.sql.all<{ href: string; etag: string }>(`SELECT href, etag FROM dav_items WHERE coll = ?`, coll.seq).map((r) => [r.href, r.etag]));
+    const local = new Map(
+      this.sql
+        .all<{ href: string; etag: string }>(`SELECT href, etag FROM dav_items WHERE coll = ?`, coll.seq)
+        .map((r) => [r.href, r.etag]),
+    );
     const removed = new Set(listing.removed.filter((h) => local.has(h)));
     if (listing.complete) {
       const present = new Set(listing.changed.map((c) => c.href));
@@ -185,7 +216,8 @@ export class DavPimStore implements PimStore {
     // token is kept back until every changed object is here, so the next pull lists the rest again.
     const wanted = changed.slice(0, this.opts.maxObjectsPerPull ?? MAX_OBJECTS_PER_PULL);
     const fetched: DavObject[] = [];
-    for (let i = 0; i < wanted.length; i += MULTIGET_BATCH) fetched.push(...(await this.client.multiget(coll.href, kind, wanted.slice(i, i + MULTIGET_BATCH))));
+    for (let i = 0; i < wanted.length; i += MULTIGET_BATCH)
+      fetched.push(...(await this.client.multiget(coll.href, kind, wanted.slice(i, i + MULTIGET_BATCH))));
     const got = new Set(fetched.map((o) => o.href));
     for (const href of wanted) if (!got.has(href) && local.has(href)) removed.add(href);
     this.storage.transactionSync(() => {
@@ -194,7 +226,8 @@ export class DavPimStore implements PimStore {
         const row = this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE coll = ? AND href = ?`, coll.seq, href)[0];
         if (row) this.remove(row);
       }
-      if (wanted.length === changed.length) this.sql.run(`UPDATE dav_collections SET sync_token = ? WHERE seq = ?`, listing.token, coll.seq);
+      if (wanted.length === changed.length)
+        this.sql.run(`UPDATE dav_collections SET sync_token = ? WHERE seq = ?`, listing.token, coll.seq);
     });
     this.pruneTombstones(Date.now() - TOMBSTONE_DAYS * 86_400_000);
     this.pulledAt.set(coll.seq, Date.now());
@@ -206,8 +239,12 @@ export class DavPimStore implements PimStore {
    */
   pruneTombstones(olderThan: number): number {
     return this.storage.transactionSync(() => {
-      const floors = this.sql.all<{ folder: number; top: number }>(`SELECT folder, max(modseq) AS top FROM dav_tombstones WHERE at < ? GROUP BY folder`, olderThan);
-      for (const f of floors) this.sql.run(`UPDATE dav_folders SET tombstone_floor = max(tombstone_floor, ?) WHERE seq = ?`, f.top, f.folder);
+      const floors = this.sql.all<{ folder: number; top: number }>(
+        `SELECT folder, max(modseq) AS top FROM dav_tombstones WHERE at < ? GROUP BY folder`,
+        olderThan,
+      );
+      for (const f of floors)
+        this.sql.run(`UPDATE dav_folders SET tombstone_floor = max(tombstone_floor, ?) WHERE seq = ?`, f.top, f.folder);
       return this.sql.run(`DELETE FROM dav_tombstones WHERE at < ?`, olderThan);
     });
   }
@@ -217,7 +254,9 @@ export class DavPimStore implements PimStore {
   async list(id: string, opts: { afterItemId?: string; limit: number }): Promise<PimItem[]> {
     const f = this.folder(id);
     const after = opts.afterItemId && ITEM_ID.test(opts.afterItemId) ? Number(opts.afterItemId) : 0;
-    return this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND id > ? ORDER BY id LIMIT ?`, f.seq, after, clampLimit(opts.limit)).map((r) => this.toItem(r, f));
+    return this.sql
+      .all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND id > ? ORDER BY id LIMIT ?`, f.seq, after, clampLimit(opts.limit))
+      .map((r) => this.toItem(r, f));
   }
 
   async count(id: string, since?: number): Promise<number> {
@@ -239,7 +278,12 @@ export class DavPimStore implements PimStore {
           ITEM_ID.test(opts.after.itemId) ? Number(opts.after.itemId) : 0,
           clampLimit(opts.limit),
         )
-      : this.sql.all<ItemRow>(`SELECT id, modseq, horizon FROM dav_items WHERE folder = ? AND horizon >= ? ORDER BY horizon DESC, id DESC LIMIT ?`, f.seq, since, clampLimit(opts.limit));
+      : this.sql.all<ItemRow>(
+          `SELECT id, modseq, horizon FROM dav_items WHERE folder = ? AND horizon >= ? ORDER BY horizon DESC, id DESC LIMIT ?`,
+          f.seq,
+          since,
+          clampLimit(opts.limit),
+        );
     return rows.map((r) => ({ itemId: String(r.id), folderId: id, modseq: r.modseq, received: r.horizon }));
   }
 
@@ -247,17 +291,29 @@ export class DavPimStore implements PimStore {
     const f = this.folder(id);
     const n = clampLimit(limit);
     const live = this.sql
-      .all<{ id: number; modseq: number }>(`SELECT id, modseq FROM dav_items WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`, f.seq, modseq, n)
+      .all<{ id: number; modseq: number }>(
+        `SELECT id, modseq FROM dav_items WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
+        f.seq,
+        modseq,
+        n,
+      )
       .map((r) => ({ itemId: String(r.id), modseq: r.modseq, deleted: false }));
     const gone = this.sql
-      .all<{ item: number; modseq: number }>(`SELECT item, modseq FROM dav_tombstones WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`, f.seq, modseq, n)
+      .all<{ item: number; modseq: number }>(
+        `SELECT item, modseq FROM dav_tombstones WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
+        f.seq,
+        modseq,
+        n,
+      )
       .map((r) => ({ itemId: String(r.item), modseq: r.modseq, deleted: true }));
     return [...live, ...gone].sort((a, b) => a.modseq - b.modseq).slice(0, n);
   }
 
   async get(id: string, itemId: string): Promise<PimItem | null> {
     const f = this.folder(id);
-    const row = ITEM_ID.test(itemId) ? this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND id = ?`, f.seq, Number(itemId))[0] : undefined;
+    const row = ITEM_ID.test(itemId)
+      ? this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND id = ?`, f.seq, Number(itemId))[0]
+      : undefined;
     return row ? this.toItem(row, f) : null;
   }
 
@@ -275,7 +331,11 @@ export class DavPimStore implements PimStore {
     return this.locked(f.coll, async () => {
       const coll = this.collection(f.coll);
       const existing = opts.itemId
-        ? this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND id = ?`, f.seq, ITEM_ID.test(opts.itemId) ? Number(opts.itemId) : 0)[0]
+        ? this.sql.all<ItemRow>(
+            `SELECT * FROM dav_items WHERE folder = ? AND id = ?`,
+            f.seq,
+            ITEM_ID.test(opts.itemId) ? Number(opts.itemId) : 0,
+          )[0]
         : this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND uid = ?`, f.seq, uid)[0];
       if (opts.itemId && !existing) throw new StoreNotFoundError(`no item ${opts.itemId} in folder ${id}`);
       if (opts.ifMatch !== undefined && (!existing || opts.ifMatch !== existing.etag)) throw new PimConflictError("ETag mismatch");
@@ -288,7 +348,10 @@ export class DavPimStore implements PimStore {
         const refusal = await this.afterRefusal(coll, e);
         // A retried create whose first attempt reached the server but not our records (the answer was
         // lost): the object now on the server is ours, not a conflict.
-        const mine = !existing && refusal instanceof PimConflictError ? this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND uid = ?`, f.seq, uid)[0] : undefined;
+        const mine =
+          !existing && refusal instanceof PimConflictError
+            ? this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND uid = ?`, f.seq, uid)[0]
+            : undefined;
         if (mine && sameObject(mine.data, data)) return this.toItem(mine, f);
         throw refusal;
       }
@@ -302,13 +365,16 @@ export class DavPimStore implements PimStore {
   async delete(id: string, itemId: string, ifMatch?: string): Promise<void> {
     const f = this.folder(id);
     await this.locked(f.coll, async () => {
-      const row = ITEM_ID.test(itemId) ? this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND id = ?`, f.seq, Number(itemId))[0] : undefined;
+      const row = ITEM_ID.test(itemId)
+        ? this.sql.all<ItemRow>(`SELECT * FROM dav_items WHERE folder = ? AND id = ?`, f.seq, Number(itemId))[0]
+        : undefined;
       if (!row) throw new StoreNotFoundError(`no item ${itemId} in folder ${id}`);
       if (ifMatch !== undefined && ifMatch !== row.etag) throw new PimConflictError("ETag mismatch");
       try {
         await this.client.delete(row.href, row.etag);
       } catch (e) {
-        if (!(e instanceof DavHttpError && (e.status === 404 || e.status === 410))) throw await this.afterRefusal(this.collection(f.coll), e);
+        if (!(e instanceof DavHttpError && (e.status === 404 || e.status === 410)))
+          throw await this.afterRefusal(this.collection(f.coll), e);
       }
       this.storage.transactionSync(() => this.remove(row));
     });
@@ -340,7 +406,8 @@ export class DavPimStore implements PimStore {
       return new PimConflictError(`the server refused the write (${e.status}); its version is kept`);
     }
     if (e.status === 401) return new StoreUnavailableError("the DAV server refused the credentials");
-    if (e.status === 403 || e.status === 415 || e.status === 400 || e.status === 413) return new PimConversionError(`the DAV server refused the object (${e.status})`);
+    if (e.status === 403 || e.status === 415 || e.status === 400 || e.status === 413)
+      return new PimConversionError(`the DAV server refused the object (${e.status})`);
     return e;
   }
 
@@ -358,12 +425,23 @@ export class DavPimStore implements PimStore {
     } catch (e) {
       if (!(e instanceof PimConversionError)) throw e;
     }
-    const folder = uid ? this.sql.all<FolderRow>(`SELECT * FROM dav_folders WHERE coll = ? AND component = ?`, coll.seq, component)[0] : undefined;
+    const folder = uid
+      ? this.sql.all<FolderRow>(`SELECT * FROM dav_folders WHERE coll = ? AND component = ?`, coll.seq, component)[0]
+      : undefined;
     const now = Date.now();
     const horizon = horizonOf(o.data, now);
     if (existing && existing.folder === (folder?.seq ?? null)) {
       const modseq = folder ? this.bump(folder.seq, 0) : existing.modseq;
-      this.sql.run(`UPDATE dav_items SET uid = ?, etag = ?, data = ?, modseq = ?, updated = ?, horizon = ? WHERE id = ?`, uid, o.etag, o.data, modseq, now, horizon, existing.id);
+      this.sql.run(
+        `UPDATE dav_items SET uid = ?, etag = ?, data = ?, modseq = ?, updated = ?, horizon = ? WHERE id = ?`,
+        uid,
+        o.etag,
+        o.data,
+        modseq,
+        now,
+        horizon,
+        existing.id,
+      );
       return;
     }
     if (existing) this.remove(existing);
@@ -386,7 +464,13 @@ export class DavPimStore implements PimStore {
     this.sql.run(`DELETE FROM dav_items WHERE id = ?`, row.id);
     if (row.folder === null) return;
     const modseq = this.bump(row.folder, -1);
-    this.sql.run(`INSERT OR REPLACE INTO dav_tombstones (folder, item, modseq, at) VALUES (?, ?, ?, ?)`, row.folder, row.id, modseq, Date.now());
+    this.sql.run(
+      `INSERT OR REPLACE INTO dav_tombstones (folder, item, modseq, at) VALUES (?, ?, ?, ?)`,
+      row.folder,
+      row.id,
+      modseq,
+      Date.now(),
+    );
   }
 
   private bump(folder: number, countDelta: number): number {
@@ -400,14 +484,16 @@ export class DavPimStore implements PimStore {
     if (new TextEncoder().encode(data).length > MAX_OBJECT_BYTES) throw new PimConversionError("object too large");
     const isCard = /^\s*BEGIN:VCARD/i.test(data);
     if ((f.component === "VCARD") !== isCard) throw new PimConversionError(`a ${mediaTypeOf(f)} collection cannot hold this object`);
-    if (!isCard && !new RegExp(`^BEGIN:${f.component}\\s*$`, "im").test(data)) throw new PimConversionError(`this folder holds ${f.component} objects`);
+    if (!isCard && !new RegExp(`^BEGIN:${f.component}\\s*$`, "im").test(data))
+      throw new PimConversionError(`this folder holds ${f.component} objects`);
     return uidOf(data);
   }
 
   private freeHref(coll: CollectionRow, name: string): string {
     const base = coll.href + lastSegment(name);
     let href = base;
-    for (let i = 2; this.sql.all(`SELECT 1 FROM dav_items WHERE coll = ? AND href = ?`, coll.seq, href).length > 0; i++) href = base.replace(/(\.\w+)?$/, `-${i}$1`);
+    for (let i = 2; this.sql.all(`SELECT 1 FROM dav_items WHERE coll = ? AND href = ?`, coll.seq, href).length > 0; i++)
+      href = base.replace(/(\.\w+)?$/, `-${i}$1`);
     return href;
   }
 
@@ -425,7 +511,12 @@ export class DavPimStore implements PimStore {
 
   private folder(id: string): FolderRow {
     const m = FOLDER_ID.exec(id);
-    const row = m ? this.sql.all<FolderRow>(`SELECT f.* FROM dav_folders f JOIN dav_collections c ON c.seq = f.coll WHERE f.seq = ? AND c.gone = 0`, Number(m[1]))[0] : undefined;
+    const row = m
+      ? this.sql.all<FolderRow>(
+          `SELECT f.* FROM dav_folders f JOIN dav_collections c ON c.seq = f.coll WHERE f.seq = ? AND c.gone = 0`,
+          Number(m[1]),
+        )[0]
+      : undefined;
     if (!row) throw new StoreNotFoundError(`no DAV folder ${id}`);
     return row;
   }
@@ -453,7 +544,6 @@ export class DavPimStore implements PimStore {
     };
   }
 }
-
 
 /**
  * The collections as last discovered, from the mailbox object's SQLite only (no request, no login): what a
@@ -492,4 +582,3 @@ function hrefFor(uid: string, media: PimMediaType): string {
 function clampLimit(n: number): number {
   return Math.max(0, Math.min(Math.trunc(n), 10_000));
 }
-

@@ -146,7 +146,8 @@ export class ImapSession {
     }
     this.attach();
     const hello = await this.greeting;
-    if (str(hello.tokens[0]).toUpperCase() === "BYE") throw new StoreUnavailableError(`IMAP server refused: ${hello.text}`, this.retryAfter);
+    if (str(hello.tokens[0]).toUpperCase() === "BYE")
+      throw new StoreUnavailableError(`IMAP server refused: ${hello.text}`, this.retryAfter);
     this.learnCapabilities(hello.code);
   }
 
@@ -350,7 +351,11 @@ export function assertEndpointAllowed(e: ImapEndpoint): void {
  * Checks an account's password against its IMAP server (how devices of a bridged mailbox authenticate).
  * true/false for accepted/refused; StoreUnavailableError when the server cannot be asked.
  */
-export async function verifyImapLogin(endpoint: ImapEndpoint, credentials: ImapCredentials, opts: ImapSessionOptions = {}): Promise<boolean> {
+export async function verifyImapLogin(
+  endpoint: ImapEndpoint,
+  credentials: ImapCredentials,
+  opts: ImapSessionOptions = {},
+): Promise<boolean> {
   let s: ImapSession;
   try {
     s = await ImapSession.open(endpoint, credentials, opts);

@@ -44,6 +44,9 @@ export async function basicAuthMatches(header: string | undefined | null, user: 
     return false;
   }
   const enc = new TextEncoder();
-  const [a, b] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(given)), crypto.subtle.digest("SHA-256", enc.encode(`${user}:${secret}`))]);
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest("SHA-256", enc.encode(given)),
+    crypto.subtle.digest("SHA-256", enc.encode(`${user}:${secret}`)),
+  ]);
   return crypto.subtle.timingSafeEqual(a, b);
 }

@@ -11,7 +11,12 @@ export function encodeMailboxName(name: string): string {
       bytes[i * 2] = u >> 8;
       bytes[i * 2 + 1] = u & 0xff;
     });
-    out += "&" + btoa(String.fromCharCode(...bytes)).replace(/=+$/, "").replace(/\//g, ",") + "-";
+    out +=
+      "&" +
+      btoa(String.fromCharCode(...bytes))
+        .replace(/=+$/, "")
+        .replace(/\//g, ",") +
+      "-";
     run = [];
   };
   for (let i = 0; i < name.length; i++) {

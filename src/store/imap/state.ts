@@ -90,7 +90,10 @@ export interface ServerMailbox {
  * taken as renamed (servers keep UIDVALIDITY across RENAME, RFC 3501 §6.3.5, and give every mailbox its own).
  * Returns the row id for each server path and the ids of rows whose mailbox is gone.
  */
-export function reconcile(rows: FolderRow[], server: ServerMailbox[]): { matched: Map<string, number>; gone: number[]; renamed: Map<number, string> } {
+export function reconcile(
+  rows: FolderRow[],
+  server: ServerMailbox[],
+): { matched: Map<string, number>; gone: number[]; renamed: Map<number, string> } {
   const matched = new Map<string, number>();
   const renamed = new Map<number, string>();
   const free = new Map(rows.map((r) => [r.id, r]));

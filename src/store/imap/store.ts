@@ -16,7 +16,16 @@ import {
   StoreNotFoundError,
   StoreUnavailableError,
 } from "../types";
-import { type Arg, type ImapCredentials, type ImapEndpoint, ImapCommandError, ImapSession, type ImapSessionOptions, Literal, q } from "./connection";
+import {
+  type Arg,
+  type ImapCredentials,
+  type ImapEndpoint,
+  ImapCommandError,
+  ImapSession,
+  type ImapSessionOptions,
+  Literal,
+  q,
+} from "./connection";
 import { type TextPart, textParts } from "./bodystructure";
 import { decodeMailboxName, encodeMailboxName } from "./mutf7";
 import { attributes, type ImapResponse, str, type Token } from "./parser";
@@ -74,7 +83,6 @@ const SUMMARY_WHOLE_LIMIT = 16 * 1024 * 1024;
 
 /** What a summary takes from parsing the message (kept per UID in imap_summaries). */
 type ParsedSummary = Omit<MailSummary, "itemId" | "folderId" | "modseq" | "received" | "flags" | "size">;
-
 
 type Selected = { path: string; writable: boolean; highestModseq: number; uidvalidity: number };
 
@@ -240,7 +248,13 @@ export class ImapStore implements MailStore {
     const user = (r: FolderRow) => Number(r.type === FolderType.UserMail);
     return [...rows]
       .sort((a, b) => user(a) - user(b) || a.id - b.id)
-      .map((r) => ({ id: String(r.id), parentId: parentOf(r, byPath), name: leafName(r), type: r.type as FolderTypeValue, itemClass: "Email" }));
+      .map((r) => ({
+        id: String(r.id),
+        parentId: parentOf(r, byPath),
+        name: leafName(r),
+        type: r.type as FolderTypeValue,
+        itemClass: "Email",
+      }));
   }
 
   /** The folders as of the last LIST, from SQLite only (no session, no login). */
@@ -477,9 +491,18 @@ export class ImapStore implements MailStore {
     changed.sort((a, b) => a.modseq - b.modseq || a.uid - b.uid);
     // STATUS's HIGHESTMODSEQ (read before the FETCH), not the newest change read: a change racing with the
     // FETCH is read again next time rather than missed.
-    const arrived = await this.arrivals(s, row, changed.map((c) => c.uid));
+    const arrived = await this.arrivals(
+      s,
+      row,
+      changed.map((c) => c.uid),
+    );
     this.storage.transactionSync(() => {
-      this.log(row.id, changed.map((c) => c.uid), vanished, highest);
+      this.log(
+        row.id,
+        changed.map((c) => c.uid),
+        vanished,
+        highest,
+      );
       this.order(row.id, arrived, vanished);
     });
     return this.folderRow(String(row.id));
@@ -499,15 +522,21 @@ export class ImapStore implements MailStore {
       const uid = uidOf(a);
       if (uid !== null) now.set(uid, flagKey(a.get("FLAGS")));
     }
-    const known = new Map(this.all<{ uid: number; flags: string }>(`SELECT uid, flags FROM imap_uids WHERE folder = ?`, row.id).map((k) => [k.uid, k.flags]));
+    const known = new Map(
+      this.all<{ uid: number; flags: string }>(`SELECT uid, flags FROM imap_uids WHERE folder = ?`, row.id).map((k) => [k.uid, k.flags]),
+    );
     const first = row.server_modseq === 0;
-    const changed = [...now].filter(([uid, flags]) => known.get(uid) !== flags).map(([uid]) => uid).sort((a, b) => a - b);
+    const changed = [...now]
+      .filter(([uid, flags]) => known.get(uid) !== flags)
+      .map(([uid]) => uid)
+      .sort((a, b) => a - b);
     const vanished = [...known.keys()].filter((uid) => !now.has(uid)).sort((a, b) => a - b);
     if (!first && !changed.length && !vanished.length) return row;
     const arrived = first ? new Map<number, number>() : await this.arrivals(s, row, changed);
     this.storage.transactionSync(() => {
       this.order(row.id, arrived, vanished);
-      for (const uid of changed) this.sql(`INSERT OR REPLACE INTO imap_uids (folder, uid, flags) VALUES (?, ?, ?)`, row.id, uid, now.get(uid)!);
+      for (const uid of changed)
+        this.sql(`INSERT OR REPLACE INTO imap_uids (folder, uid, flags) VALUES (?, ?, ?)`, row.id, uid, now.get(uid)!);
       for (const uid of vanished) this.sql(`DELETE FROM imap_uids WHERE folder = ? AND uid = ?`, row.id, uid);
       // server_modseq 1 marks "baseline taken" here; the first look logs nothing, as on the modseq path.
       if (first) this.sql(`UPDATE imap_folders SET server_modseq = 1 WHERE id = ?`, row.id);
@@ -521,9 +550,11 @@ export class ImapStore implements MailStore {
     const out = new Map<number, number>();
     if (!row.ordered || !uids.length) return out;
     const known = new Set(
-      this.all<{ uid: number }>(`SELECT uid FROM imap_order WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`, row.id, JSON.stringify(uids)).map(
-        (r) => r.uid,
-      ),
+      this.all<{ uid: number }>(
+        `SELECT uid FROM imap_order WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+        row.id,
+        JSON.stringify(uids),
+      ).map((r) => r.uid),
     );
     const missing = uids.filter((u) => !known.has(u));
     if (!missing.length) return out;
@@ -539,7 +570,8 @@ export class ImapStore implements MailStore {
   }
 
   private order(folder: number, arrived: Map<number, number>, vanished: number[]): void {
-    for (const [uid, received] of arrived) this.sql(`INSERT OR REPLACE INTO imap_order (folder, uid, received) VALUES (?, ?, ?)`, folder, uid, received);
+    for (const [uid, received] of arrived)
+      this.sql(`INSERT OR REPLACE INTO imap_order (folder, uid, received) VALUES (?, ?, ?)`, folder, uid, received);
     for (const uid of vanished) this.sql(`DELETE FROM imap_order WHERE folder = ? AND uid = ?`, folder, uid);
   }
 
@@ -555,7 +587,12 @@ export class ImapStore implements MailStore {
         const a = attributes(u.tokens[2] ?? null);
         const uid = uidOf(a);
         if (uid !== null && a.has("INTERNALDATE"))
-          this.sql(`INSERT OR REPLACE INTO imap_order (folder, uid, received) VALUES (?, ?, ?)`, row.id, uid, parseInternalDate(str(a.get("INTERNALDATE"))));
+          this.sql(
+            `INSERT OR REPLACE INTO imap_order (folder, uid, received) VALUES (?, ?, ?)`,
+            row.id,
+            uid,
+            parseInternalDate(str(a.get("INTERNALDATE"))),
+          );
       }
       this.sql(`UPDATE imap_folders SET ordered = 1 WHERE id = ?`, row.id);
     });
@@ -758,7 +795,10 @@ export class ImapStore implements MailStore {
       const uid = await this.selectItem(s, row, itemId, false);
       if (uid === null) return null;
       const r = await s.command(["UID", "FETCH", String(uid), "(UID RFC822.SIZE BODYSTRUCTURE)"]);
-      const a = r.untagged.filter((u) => kind(u) === "FETCH").map((u) => attributes(u.tokens[2] ?? null)).find((a) => uidOf(a) === uid);
+      const a = r.untagged
+        .filter((u) => kind(u) === "FETCH")
+        .map((u) => attributes(u.tokens[2] ?? null))
+        .find((a) => uidOf(a) === uid);
       if (!a) return null;
       const structure = a.get("BODYSTRUCTURE") ?? null;
       const multipart = Array.isArray(structure) && Array.isArray(structure[0]);
@@ -769,16 +809,26 @@ export class ImapStore implements MailStore {
       const sections = pick.flatMap((p) => [`BODY.PEEK[${p.section}.MIME]`, `BODY.PEEK[${p.section}]`]);
       if (!sections.length) return new Uint8Array(0);
       const f = await s.command(["UID", "FETCH", String(uid), `(UID ${sections.join(" ")})`]);
-      const got = f.untagged.filter((u) => kind(u) === "FETCH").map((u) => attributes(u.tokens[2] ?? null)).find((a) => uidOf(a) === uid);
+      const got = f.untagged
+        .filter((u) => kind(u) === "FETCH")
+        .map((u) => attributes(u.tokens[2] ?? null))
+        .find((a) => uidOf(a) === uid);
       if (!got) return null;
       const bytes = (k: string) => {
         const v = got.get(k);
         return v instanceof Uint8Array ? v : new TextEncoder().encode(typeof v === "string" ? v : "");
       };
       const boundary = `=_part_${crypto.randomUUID()}`;
-      const chunks: Uint8Array[] = [new TextEncoder().encode(`MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n`)];
+      const chunks: Uint8Array[] = [
+        new TextEncoder().encode(`MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n`),
+      ];
       for (const p of pick)
-        chunks.push(new TextEncoder().encode(`--${boundary}\r\n`), bytes(`BODY[${p.section}.MIME]`), bytes(`BODY[${p.section}]`), new TextEncoder().encode("\r\n"));
+        chunks.push(
+          new TextEncoder().encode(`--${boundary}\r\n`),
+          bytes(`BODY[${p.section}.MIME]`),
+          bytes(`BODY[${p.section}]`),
+          new TextEncoder().encode("\r\n"),
+        );
       chunks.push(new TextEncoder().encode(`--${boundary}--\r\n`));
       return concatBytes(chunks);
     });
@@ -815,8 +865,14 @@ export class ImapStore implements MailStore {
       const uid = await this.selectItem(s, row, itemId, true);
       const current = uid === null ? null : await this.flagsNow(s, uid);
       if (!current) throw new StoreNotFoundError(`no item ${itemId}`);
-      const add = flagNames(pick(flags, (k, v) => v && !current[k]), false);
-      const remove = flagNames(pick(flags, (k, v) => !v && current[k]), false);
+      const add = flagNames(
+        pick(flags, (k, v) => v && !current[k]),
+        false,
+      );
+      const remove = flagNames(
+        pick(flags, (k, v) => !v && current[k]),
+        false,
+      );
       if (add.length) await s.command(["UID", "STORE", String(uid), "+FLAGS.SILENT", `(${add.join(" ")})`]);
       if (remove.length) await s.command(["UID", "STORE", String(uid), "-FLAGS.SILENT", `(${remove.join(" ")})`]);
       if (add.length || remove.length) await this.refresh(s, row);
@@ -892,7 +948,9 @@ export class ImapStore implements MailStore {
   // ---------- rows ----------
 
   private folderRow(folderId: string): FolderRow {
-    const row = /^[1-9][0-9]{0,15}$/.test(folderId) ? this.all<FolderRow>(`SELECT * FROM imap_folders WHERE id = ?`, Number(folderId))[0] : undefined;
+    const row = /^[1-9][0-9]{0,15}$/.test(folderId)
+      ? this.all<FolderRow>(`SELECT * FROM imap_folders WHERE id = ?`, Number(folderId))[0]
+      : undefined;
     if (!row) throw new StoreNotFoundError(`no folder ${folderId}`);
     return row;
   }
@@ -913,7 +971,8 @@ export class ImapStore implements MailStore {
     try {
       return await s.command(args);
     } catch (e) {
-      if (e instanceof ImapCommandError && /^(TRYCREATE|NONEXISTENT)/.test(e.code)) throw new StoreNotFoundError("no such folder on the server");
+      if (e instanceof ImapCommandError && /^(TRYCREATE|NONEXISTENT)/.test(e.code))
+        throw new StoreNotFoundError("no such folder on the server");
       throw e;
     }
   }

@@ -31,7 +31,11 @@ export class FakeZone {
     this.set(domain, "MX", ["10 mx1.provider.test.", "20 mx2.provider.test."]);
     this.set(`pop3.${domain}`, "CNAME", ["pop3.provider.test."]);
     this.set("pop3.provider.test", "A", ["192.0.2.110"]);
-    this.rdap.set(domain, { status: ["active", "client transfer prohibited"], expiresAt: "2030-01-01T00:00:00Z", registrar: { name: "Provider Registrar SAS", ianaId: "4242" } });
+    this.rdap.set(domain, {
+      status: ["active", "client transfer prohibited"],
+      expiresAt: "2030-01-01T00:00:00Z",
+      registrar: { name: "Provider Registrar SAS", ianaId: "4242" },
+    });
     return this;
   }
 
@@ -74,15 +78,34 @@ export class FakeZone {
     const d = this.rdap.get(domain);
     if (d === "down") return new Response("unavailable", { status: 503 });
     if (!d) return Response.json({ errorCode: 404, title: "Not Found" }, { status: 404 });
-    return Response.json({
-      objectClassName: "domain",
-      ldhName: domain.toUpperCase(),
-      status: d.status ?? ["active"],
-      events: [{ eventAction: "registration", eventDate: "2020-01-01T00:00:00Z" }, ...(d.expiresAt ? [{ eventAction: "expiration", eventDate: d.expiresAt }] : [])],
-      entities: d.registrar
-        ? [{ objectClassName: "entity", roles: ["registrar"], publicIds: [{ type: "IANA Registrar ID", identifier: d.registrar.ianaId }], vcardArray: ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", d.registrar.name]]] }]
-        : [],
-    }, { headers: { "content-type": "application/rdap+json" } });
+    return Response.json(
+      {
+        objectClassName: "domain",
+        ldhName: domain.toUpperCase(),
+        status: d.status ?? ["active"],
+        events: [
+          { eventAction: "registration", eventDate: "2020-01-01T00:00:00Z" },
+          ...(d.expiresAt ? [{ eventAction: "expiration", eventDate: d.expiresAt }] : []),
+        ],
+        entities: d.registrar
+          ? [
+              {
+                objectClassName: "entity",
+                roles: ["registrar"],
+                publicIds: [{ type: "IANA Registrar ID", identifier: d.registrar.ianaId }],
+                vcardArray: [
+                  "vcard",
+                  [
+                    ["version", {}, "text", "4.0"],
+                    ["fn", {}, "text", d.registrar.name],
+                  ],
+                ],
+              },
+            ]
+          : [],
+      },
+      { headers: { "content-type": "application/rdap+json" } },
+    );
   }
 }
 

@@ -44,7 +44,12 @@ export class OtherClient {
   constructor(readonly s: ImapSession) {}
 
   async append(mailbox: string, raw: string, flags = ""): Promise<number> {
-    const r = await this.s.command(["APPEND", q(mailbox), `(${flags})`, new Literal(new TextEncoder().encode(raw.replace(/\r?\n/g, "\r\n")))]);
+    const r = await this.s.command([
+      "APPEND",
+      q(mailbox),
+      `(${flags})`,
+      new Literal(new TextEncoder().encode(raw.replace(/\r?\n/g, "\r\n"))),
+    ]);
     return Number(str(r.done.code![2]));
   }
 

@@ -39,7 +39,13 @@ describe("Dovecot push_notification (OX driver) for a bridged account", () => {
     expect(got!.method).toBe("PUT");
     expect(got!.path).toBe("/notify/ox");
     expect(got!.authorization).toBe(`Basic ${btoa("dovecot:push-secret-1")}`);
-    expect(JSON.parse(got!.body)).toMatchObject({ user: MB, event: "messageNew", folder: "INBOX", subject: "Ping me", "imap-uid": expect.any(Number) });
+    expect(JSON.parse(got!.body)).toMatchObject({
+      user: MB,
+      event: "messageNew",
+      folder: "INBOX",
+      subject: "Ping me",
+      "imap-uid": expect.any(Number),
+    });
     // what the webhook reads from the real call
     expect(parseDovecotPush(got!.body)).toEqual({
       address: MB,
@@ -85,7 +91,11 @@ describe("Dovecot push_notification (OX driver) for a bridged account", () => {
     expect(parseDovecotPush("not json")).toBeNull();
     expect(parseDovecotPush("[]")).toBeNull();
     expect(parseDovecotPush('{"event":"messageNew"}')).toBeNull();
-    expect(parseDovecotPush('{"user":" Dave@Mail.Example.Test ","event":"messageNew"}')).toEqual({ address: "dave@mail.example.test", event: "messageNew", folder: "INBOX" });
+    expect(parseDovecotPush('{"user":" Dave@Mail.Example.Test ","event":"messageNew"}')).toEqual({
+      address: "dave@mail.example.test",
+      event: "messageNew",
+      folder: "INBOX",
+    });
     expect(await basicAuthMatches(undefined, "dovecot", "s")).toBe(false);
     expect(await basicAuthMatches("Basic !!!", "dovecot", "s")).toBe(false);
     expect(await basicAuthMatches(`Bearer ${btoa("dovecot:s")}`, "dovecot", "s")).toBe(false);

@@ -29,7 +29,11 @@ async function seed(mailbox: string, n: number): Promise<void> {
       for (let j = i; j < Math.min(n, i + 250); j++) {
         const d = new Date(start + j * 60_000);
         const date = `${String(d.getUTCDate()).padStart(2, "0")}-${d.toUTCString().slice(8, 11)}-${d.getUTCFullYear()} ${d.toISOString().slice(11, 19)} +0000`;
-        args.push("()", `"${date}"`, new Literal(new TextEncoder().encode(message(`Message ${j}`, `Body of message ${j}.\n`).replace(/\n/g, "\r\n"))));
+        args.push(
+          "()",
+          `"${date}"`,
+          new Literal(new TextEncoder().encode(message(`Message ${j}`, `Body of message ${j}.\n`).replace(/\n/g, "\r\n"))),
+        );
       }
       await c.s.command(args); // MULTIAPPEND (RFC 3502)
     }
@@ -67,7 +71,8 @@ describe("ImapStore cost per call against folder size", () => {
     console.log(`IMAP-BENCH ${JSON.stringify(figures)}`);
     for (const k of Object.keys(figures[500]!)) expect(figures[5000]![k]!.commands, k).toBe(figures[500]![k]!.commands);
     // A page read from the kept order costs its page, not its folder (ids grow by a digit or so).
-    for (const k of ["firstPageWarm", "middlePageWarm"]) expect(Math.abs(figures[5000]![k]!.bytesIn - figures[500]![k]!.bytesIn), k).toBeLessThan(1000);
+    for (const k of ["firstPageWarm", "middlePageWarm"])
+      expect(Math.abs(figures[5000]![k]!.bytesIn - figures[500]![k]!.bytesIn), k).toBeLessThan(1000);
     expect(figures[5000]!.statusNoChange!.bytesIn).toBeLessThan(figures[500]!.statusNoChange!.bytesIn + 100);
   });
 });

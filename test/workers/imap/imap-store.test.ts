@@ -36,7 +36,12 @@ describe("ImapStore folders", () => {
     expect(byName.Sent!.type).toBe(FolderType.SentItems);
     expect(byName.Junk!.type).toBe(FolderType.UserMail);
     expect(folders.every((f) => f.parentId === "0" && f.itemClass === "Email")).toBe(true);
-    expect(folders.slice(0, 4).map((f) => f.type).sort()).toEqual([2, 3, 4, 5]);
+    expect(
+      folders
+        .slice(0, 4)
+        .map((f) => f.type)
+        .sort(),
+    ).toEqual([2, 3, 4, 5]);
     // ids are stable from one listing to the next
     const again = await withStore(MB, alice, (s) => s.listFolders());
     expect(again.map((f) => f.id).sort()).toEqual(folders.map((f) => f.id).sort());
@@ -63,7 +68,9 @@ describe("ImapStore folders", () => {
     const created = await withStore(MB, alice, (s) => s.createFolder("0", "Réunions", FolderType.UserMail));
     expect(created).toMatchObject({ name: "Réunions", parentId: "0", type: FolderType.UserMail });
     expect(await otherClient("alice", (c) => c.mailboxes())).toContain("R&AOk-unions");
-    await expect(withStore(MB, alice, (s) => s.createFolder("0", "Réunions", FolderType.UserMail))).rejects.toMatchObject({ code: "exists" });
+    await expect(withStore(MB, alice, (s) => s.createFolder("0", "Réunions", FolderType.UserMail))).rejects.toMatchObject({
+      code: "exists",
+    });
     const child = await withStore(MB, alice, (s) => s.createFolder(created.id, "2027", FolderType.UserMail));
     expect(child.parentId).toBe(created.id);
 
@@ -99,12 +106,21 @@ describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
     expect(status.highestModseq).toBeGreaterThan(before.highestModseq);
     expect(status.count).toBe(before.count + 1);
     expect(changes).toEqual([{ itemId: inboxItem(uid), modseq: status.highestModseq, deleted: false }]);
-    expect(list[0]).toMatchObject({ itemId: inboxItem(uid), folderId: inbox, subject: "Quarterly report", from: '"Sender" <sender@example.test>' });
+    expect(list[0]).toMatchObject({
+      itemId: inboxItem(uid),
+      folderId: inbox,
+      subject: "Quarterly report",
+      from: '"Sender" <sender@example.test>',
+    });
     expect(list[0]!.preview).toBe("Numbers are up.");
     expect(list[0]!.flags).toEqual({ seen: false, flagged: false, answered: false, forwarded: false });
     expect(body).toEqual({ data: "Numbers are up.\n", size: 16 });
     // nothing more to report: same modseq, no changes
-    const again = await withStore(MB, alice, async (s) => [await s.folderStatus(inbox), await s.changesSince(inbox, status.highestModseq, 100)] as const);
+    const again = await withStore(
+      MB,
+      alice,
+      async (s) => [await s.folderStatus(inbox), await s.changesSince(inbox, status.highestModseq, 100)] as const,
+    );
     expect(again[0].highestModseq).toBe(status.highestModseq);
     expect(again[1]).toEqual([]);
   });
@@ -127,7 +143,9 @@ describe("ImapStore changes (CONDSTORE/QRESYNC)", () => {
     });
     expect((await otherClient("alice", (c) => c.flags("INBOX", uid))).sort()).toEqual(["$Forwarded", "\\Flagged"]);
     expect(mark.highestModseq).toBeGreaterThan(changes[0]!.modseq);
-    await expect(withStore(MB, alice, (s) => s.setFlags(inbox, inboxItem(999999), { seen: true }))).rejects.toMatchObject({ name: "StoreNotFoundError" });
+    await expect(withStore(MB, alice, (s) => s.setFlags(inbox, inboxItem(999999), { seen: true }))).rejects.toMatchObject({
+      name: "StoreNotFoundError",
+    });
   });
 
   it("deletes and moves: tombstones in the source, a new id in the destination (UID MOVE, COPYUID)", async () => {
@@ -487,7 +505,13 @@ describe("ImapStore arrival order kept in SQLite", () => {
       await c.append("Order", message("late")),
       // an import keeps its old arrival time: a higher UID, yet the oldest item
       await c.s
-        .command(["APPEND", '"Order"', "()", '"01-Jan-2020 00:00:00 +0000"', new Literal(new TextEncoder().encode(message("imported").replace(/\n/g, "\r\n")))])
+        .command([
+          "APPEND",
+          '"Order"',
+          "()",
+          '"01-Jan-2020 00:00:00 +0000"',
+          new Literal(new TextEncoder().encode(message("imported").replace(/\n/g, "\r\n"))),
+        ])
         .then((r) => Number(str(r.done.code![2]))),
     ]);
     const listed = await withStore(MB, alice, (s) => s.listItems(folder.id, { limit: 10 }));

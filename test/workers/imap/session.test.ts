@@ -37,7 +37,11 @@ describe("IMAP endpoints and login checks", () => {
 
 describe("IMAP session on servers with fewer extensions", () => {
   const appendOnce = async (ignore: string[]) => {
-    const s = await ImapSession.open({ host: dovecot.host, port: dovecot.imapPort, tls: "none" }, { user: "erin", password: "erin secret" }, { ignoreCapabilities: ignore });
+    const s = await ImapSession.open(
+      { host: dovecot.host, port: dovecot.imapPort, tls: "none" },
+      { user: "erin", password: "erin secret" },
+      { ignoreCapabilities: ignore },
+    );
     try {
       const raw = new TextEncoder().encode(`Subject: ${ignore.join(",")}\r\n\r\nbody é\r\n`);
       const r = await s.command(["APPEND", "INBOX", "()", new Literal(raw)]);
