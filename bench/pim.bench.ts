@@ -4,8 +4,8 @@
 import { demoCalendarIcs, demoContactsVcf } from "../scripts/demo-pim.mjs";
 import { eventFromEas, eventToEas } from "../src/eas/pim/calendar";
 import { contactFromEas, contactToEas } from "../src/eas/pim/contacts";
-import { timeZoneForZone, zoneForTimeZone } from "../src/eas/pim/timezone-rule";
-import { splitCalendar, splitVcards } from "../src/store/builtin/pim-objects";
+import { timeZoneForZone, zoneForTimeZone } from "../src/formats/timezone-rule";
+import { splitCalendar, splitVcards } from "../src/formats/pim-objects";
 import { el } from "../src/wbxml";
 
 function perItem(fn: () => unknown, ms = 400): number {

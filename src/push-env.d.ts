@@ -1,4 +1,4 @@
-// Optional push settings (wrangler [vars]); defaults and reasons in src/eas/push-config.ts.
+// Optional push settings (wrangler [vars]); defaults and reasons in src/eas/front/push-config.ts.
 // Declared on both Env shapes: `wrangler types` makes the global Env separate from Cloudflare.Env.
 interface PushVars {
   PING_MIN_HEARTBEAT?: string;
@@ -7,7 +7,7 @@ interface PushVars {
   /** "1": log one line per mailbox-object construction (the push benchmark counts evictions with it). */
   PUSH_TRACE?: string;
   NOTIFY_SECRET?: string;
-  /** Bridged mailboxes with push "poll": seconds between polls while a device waits (src/eas/wait.ts). */
+  /** Bridged mailboxes with push "poll": seconds between polls while a device waits (src/eas/front/wait.ts). */
   BRIDGE_POLL_SECONDS?: string;
 }
 declare namespace Cloudflare {

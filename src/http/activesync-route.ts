@@ -1,6 +1,6 @@
 // POST and OPTIONS on /Microsoft-Server-ActiveSync ([MS-ASHTTP]): query → credentials → command → HTTP.
 import type { MiddlewareHandler } from "hono";
-import type { EasCommand, EasRequest } from "../eas/command";
+import type { EasCommand, EasRequest } from "../eas/front/command";
 import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
 import type { BackendCredentials } from "../mailbox/backend";

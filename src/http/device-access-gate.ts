@@ -1,5 +1,5 @@
-import type { EasRequest, EasResponse } from "../eas/command";
-import { commonStatusResponse } from "../eas/common-status";
+import type { EasRequest, EasResponse } from "../eas/front/command";
+import { commonStatusResponse } from "../eas/front/common-status";
 import { atLeast } from "../eas/protocol-version";
 import { toHttpResponse } from "./eas-response";
 import type { Gate } from "./gates";

@@ -1,4 +1,4 @@
-import type { EasRequest } from "../eas/command";
+import type { EasRequest } from "../eas/front/command";
 import { atLeast } from "../eas/protocol-version";
 import type { AccessRule, AccessState, GlobalAccess } from "../mailbox/device-access";
 import type { DeviceGateState } from "../mailbox/devices";

@@ -1,5 +1,5 @@
 // EasResponse → HTTP ([MS-ASHTTP] 2.2.2).
-import type { EasResponse } from "../eas/command";
+import type { EasResponse } from "../eas/front/command";
 import { encodeWbxml } from "../wbxml/index";
 import { BASE_HEADERS, plainStatus, statusText } from "./errors";
 import { SERVER_VERSION } from "./protocol";

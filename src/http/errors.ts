@@ -1,4 +1,4 @@
-import { EasHttpError } from "../eas/command";
+import { EasHttpError } from "../eas/front/command";
 import { StoreAuthError, StoreUnavailableError } from "../store/types";
 import { unauthorized } from "./basic-auth";
 

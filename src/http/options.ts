@@ -1,5 +1,5 @@
 // HTTP OPTIONS ([MS-ASHTTP] 2.2.4, 3.2.5.2): which protocol versions and commands this server serves.
-import type { EasCommand } from "../eas/command";
+import type { EasCommand } from "../eas/front/command";
 import { BASE_HEADERS } from "./errors";
 import { SERVER_VERSION, SUPPORTED_VERSIONS } from "./protocol";
 

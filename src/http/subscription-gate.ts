@@ -2,8 +2,8 @@
 // The state comes from the mailbox object's own copy: no D1 on the device path.
 // A mailbox with no subscription state at all (built-in demo/test mailboxes created before any order) is
 // not gated; once an order exists, the subscription's state machine decides.
-import type { EasRequest, EasResponse } from "../eas/command";
-import { commonStatusResponse } from "../eas/common-status";
+import type { EasRequest, EasResponse } from "../eas/front/command";
+import { commonStatusResponse } from "../eas/front/common-status";
 import { servesDevices, type MailboxSubscriptionState } from "../mailbox/subscription-state";
 import { toHttpResponse } from "./eas-response";
 import type { Gate } from "./gates";

@@ -4,7 +4,7 @@
 // with mimetext.
 import type { Attachment, Email } from "postal-mime";
 import { createMimeMessage } from "mimetext/browser";
-import { htmlToText } from "../store/builtin/html-text";
+import { htmlToText } from "../formats/html-text";
 import { base64Lines, base64Word, ComposeError, ComposeStatus, flattenAddresses, parseMime } from "./outgoing";
 
 export type SmartKind = "reply" | "forward";

@@ -1,9 +1,9 @@
 // Meeting invitations in the mailbox: an iMIP message delivered to the Inbox is filed in the calendar
 // (tentative until answered); MeetingResponse answers it once per request and queues the iMIP reply.
 import { createMimeMessage } from "mimetext/browser";
-import { PimConversionError } from "../eas/pim/errors";
-import { answerMeeting, applyItip, readItip, type UserResponse } from "../eas/pim/invitation";
-import { parseEasDate } from "../eas/pim/eas-dates";
+import { PimConversionError } from "../formats/errors";
+import { answerMeeting, applyItip, readItip, type UserResponse } from "../formats/invitation";
+import { parseEasDate } from "../formats/eas-dates";
 import type { PimStore } from "../store/pim-types";
 import { FolderType, type MailStore, type MailSummary } from "../store/types";
 import { parseServerId, serverIdOf } from "./ids";

@@ -1,7 +1,7 @@
 import { mimeTruncationBytes, plainToHtml, rankBodyPreferences, truncateUtf8 } from "../eas/body-preference";
 import type { BodyData, BodyPreference, ItemOptions, MailChangeData, MailItemData } from "../eas/sync-types";
 import type { MailStore, MailSummary } from "../store/types";
-import { PimConversionError } from "../eas/pim/errors";
+import { PimConversionError } from "../formats/errors";
 import { meetingRequestToEas } from "../eas/pim/meeting-request";
 import { fileReferenceOf } from "./ids";
 

@@ -12,7 +12,7 @@ import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./submit";
 import { FolderType, type MailStore, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
-import { PimConversionError } from "../eas/pim/errors";
+import { PimConversionError } from "../formats/errors";
 import type { PimStore } from "../store/pim-types";
 import { exportCollection, importCollection, type PimCollection } from "./pim-collections";
 import { DeviceZones } from "./pim-device-zones";
@@ -357,7 +357,7 @@ export class Mailbox extends DurableObject<Env> {
     return this.waits.count();
   }
 
-  /** Worker → object WebSocket for a waiting request (src/eas/wait.ts). */
+  /** Worker → object WebSocket for a waiting request (src/eas/front/wait.ts). */
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/push/wait") return this.waits.accept(request);

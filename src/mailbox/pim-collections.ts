@@ -1,5 +1,5 @@
 // Whole-collection import and export of the default calendar and address book (admin .ics/.vcf).
-import { joinCalendar, joinVcards, splitCalendar, splitVcards } from "../store/builtin/pim-objects";
+import { joinCalendar, joinVcards, splitCalendar, splitVcards } from "../formats/pim-objects";
 import type { PimImportResult, PimStore } from "../store/pim-types";
 import { FolderType, type FolderTypeValue, type MailStore } from "../store/types";
 

@@ -3,10 +3,10 @@
 import { changeInstance, deleteInstance, eventFromEas, eventToEas, type CalendarContext } from "../eas/pim/calendar";
 import type { DeviceFamily } from "../eas/pim/contact-dates";
 import { contactFromEas, contactToEas } from "../eas/pim/contacts";
-import { PimConversionError } from "../eas/pim/errors";
+import { PimConversionError } from "../formats/errors";
 import { noteFromEas, noteToEas } from "../eas/pim/notes";
 import { taskFromEas, taskToEas } from "../eas/pim/tasks";
-import { zoneForTimeZoneBlob } from "../eas/pim/timezone-rule";
+import { zoneForTimeZoneBlob } from "../formats/timezone-rule";
 import { childText } from "../wbxml/tree";
 import type { WbxmlElement } from "../wbxml/types";
 import type { ChangePayload, ClientAdd, ClientMailChange, DeviceContext, ItemOptions, ItemPayload } from "../eas/sync-types";

@@ -3,8 +3,8 @@
 // own login. Both directions: what the phone creates is on Radicale, what is put on Radicale reaches the phone.
 import "./bridge-env";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeTimeZone } from "../../src/eas/pim/timezone-blob";
-import { timeZoneForZone } from "../../src/eas/pim/timezone-rule";
+import { encodeTimeZone } from "../../src/formats/timezone-blob";
+import { timeZoneForZone } from "../../src/formats/timezone-rule";
 import { child, childText, el, type WbxmlElement } from "../../src/wbxml/index";
 import {
   A,

@@ -1,7 +1,7 @@
 // The common-status answers the device gates give (129 blocked, 140 wipe, 142/143/144 provisioning, 131 account)
 // are schema-valid responses of every command that has a WBXML response.
 import { expect, it } from "vitest";
-import { commonStatusResponse } from "../../src/eas/common-status";
+import { commonStatusResponse } from "../../src/eas/front/common-status";
 import { toXml } from "../../src/wbxml/index";
 import { assertValid, hasSchema } from "./validate";
 

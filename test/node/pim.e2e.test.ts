@@ -3,8 +3,8 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
 // @ts-expect-error plain ESM demo data shared with `npm start`
 import { demoCalendarIcs, demoContactsVcf } from "../../scripts/demo-pim.mjs";
-import { encodeTimeZone } from "../../src/eas/pim/timezone-blob";
-import { timeZoneForZone } from "../../src/eas/pim/timezone-rule";
+import { encodeTimeZone } from "../../src/formats/timezone-blob";
+import { timeZoneForZone } from "../../src/formats/timezone-rule";
 import { child, childText, childrenNamed, el, type WbxmlElement } from "../../src/wbxml/index";
 import { insertAccount } from "./accounts";
 import { Phone, type PhoneResponse } from "./phone";

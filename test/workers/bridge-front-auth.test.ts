@@ -6,7 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { inject } from "vitest";
-import type { EasCommand, EasRequest } from "../../src/eas/command";
+import type { EasCommand, EasRequest } from "../../src/eas/front/command";
 import { handleActiveSync, type FrontDoor } from "../../src/http/activesync-route";
 import { gates } from "../../src/http/gates";
 import type { Mailbox } from "../../src/mailbox/mailbox";

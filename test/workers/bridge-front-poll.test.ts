@@ -3,15 +3,15 @@
 // every BRIDGE_POLL_SECONDS, stops when the wait ends, and a failing poll never ends the wait with an error.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
-import type { EasRequest } from "../../src/eas/command";
-import { hangSync } from "../../src/eas/sync-wait";
+import type { EasRequest } from "../../src/eas/front/command";
+import { hangSync } from "../../src/eas/front/sync-wait";
 import {
   bridgePollSeconds,
   DEFAULT_BRIDGE_POLL_SECONDS,
   startBridgePolling,
   waitForChanges,
   type WaitingRequest,
-} from "../../src/eas/wait";
+} from "../../src/eas/front/wait";
 import type { BackendCredentials } from "../../src/mailbox/backend";
 import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml";
 import { TestPhone } from "./helpers/phone";

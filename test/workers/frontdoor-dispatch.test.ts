@@ -2,7 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EasHttpError, type EasCommand, type EasRequest, type EasResponse } from "../../src/eas/command";
+import { EasHttpError, type EasCommand, type EasRequest, type EasResponse } from "../../src/eas/front/command";
 import { defaultFrontDoor, handleActiveSync, type FrontDoor } from "../../src/http/activesync-route";
 import { errorResponse } from "../../src/http/errors";
 import type { Gate } from "../../src/http/gates";

@@ -1,10 +1,10 @@
 // VEVENT <-> [MS-ASCAL] round trips: the matrix of zones x protocol x event shapes of anchors §3 rows 9/10/18.
 import { describe, expect, it } from "vitest";
 import { changeInstance, deleteInstance, eventFromEas, eventToEas, type CalendarContext } from "../../src/eas/pim/calendar";
-import { PimConversionError } from "../../src/eas/pim/errors";
-import { encodeTimeZone } from "../../src/eas/pim/timezone-blob";
-import { timeZoneForZone } from "../../src/eas/pim/timezone-rule";
-import { localToUtc } from "../../src/eas/pim/zone-clock";
+import { PimConversionError } from "../../src/formats/errors";
+import { encodeTimeZone } from "../../src/formats/timezone-blob";
+import { timeZoneForZone } from "../../src/formats/timezone-rule";
+import { localToUtc } from "../../src/formats/zone-clock";
 import { el } from "../../src/wbxml/tree";
 import type { WbxmlElement } from "../../src/wbxml/types";
 import { canonical } from "./helpers/pim-canonical";

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { contactFromEas, contactToEas, CONTACT_FIELDS, MAX_PICTURE_BASE64, type ContactContext } from "../../src/eas/pim/contacts";
 import { contactDateFromEas, contactDateToEas, type DeviceFamily } from "../../src/eas/pim/contact-dates";
-import { PimConversionError } from "../../src/eas/pim/errors";
+import { PimConversionError } from "../../src/formats/errors";
 import { el } from "../../src/wbxml/tree";
 import type { WbxmlElement } from "../../src/wbxml/types";
 import { canonical } from "./helpers/pim-canonical";

@@ -2,7 +2,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { answerMeeting, applyItip } from "../../src/eas/pim/invitation";
+import { answerMeeting, applyItip } from "../../src/formats/invitation";
 import { eventToEas } from "../../src/eas/pim/calendar";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import { createAccount } from "../../src/service/directory";

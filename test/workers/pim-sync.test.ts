@@ -2,8 +2,8 @@
 // a device without Supported, a bad item is Status 6 and nothing else fails.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeTimeZone } from "../../src/eas/pim/timezone-blob";
-import { timeZoneForZone } from "../../src/eas/pim/timezone-rule";
+import { encodeTimeZone } from "../../src/formats/timezone-blob";
+import { timeZoneForZone } from "../../src/formats/timezone-rule";
 import { createAccount } from "../../src/service/directory";
 import { child, childText, childrenNamed, el, type WbxmlElement } from "../../src/wbxml/index";
 import { TestPhone, collectionOf, syncKeyOf } from "./helpers/phone";

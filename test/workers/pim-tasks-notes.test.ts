@@ -1,6 +1,6 @@
 // VTODO <-> [MS-ASTASK] and VJOURNAL <-> [MS-ASNOTE].
 import { describe, expect, it } from "vitest";
-import { PimConversionError } from "../../src/eas/pim/errors";
+import { PimConversionError } from "../../src/formats/errors";
 import { noteFromEas, noteToEas } from "../../src/eas/pim/notes";
 import { taskFromEas, taskToEas } from "../../src/eas/pim/tasks";
 import { el } from "../../src/wbxml/tree";

@@ -1,11 +1,11 @@
 // [MS-ASDTYPE] 2.7.4 TimeZone <-> IANA zones, checked against Intl in workerd itself.
 import { describe, expect, it } from "vitest";
-import { BLOB_LENGTH, decodeTimeZone, encodeTimeZone } from "../../src/eas/pim/timezone-blob";
-import { offsetFromTimeZone, timeZoneForZone, zoneForTimeZone } from "../../src/eas/pim/timezone-rule";
-import { offsetMinutes } from "../../src/eas/pim/zone-clock";
-import { PimConversionError } from "../../src/eas/pim/errors";
-import { ICAL } from "../../src/eas/pim/ical-util";
-import { vtimezoneFor } from "../../src/eas/pim/vtimezone";
+import { BLOB_LENGTH, decodeTimeZone, encodeTimeZone } from "../../src/formats/timezone-blob";
+import { offsetFromTimeZone, timeZoneForZone, zoneForTimeZone } from "../../src/formats/timezone-rule";
+import { offsetMinutes } from "../../src/formats/zone-clock";
+import { PimConversionError } from "../../src/formats/errors";
+import { ICAL } from "../../src/formats/ical-util";
+import { vtimezoneFor } from "../../src/formats/vtimezone";
 
 const ZONES = [
   "Pacific/Kiritimati",

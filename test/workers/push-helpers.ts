@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Mailbox } from "../../src/mailbox/mailbox";
-import type { EasRequest, EasResponse } from "../../src/eas/command";
+import type { EasRequest, EasResponse } from "../../src/eas/front/command";
 import { Ping } from "../../src/eas/commands/Ping";
 import { child, childrenNamed, childText, el, text, type WbxmlElement } from "../../src/wbxml";
 

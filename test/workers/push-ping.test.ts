@@ -2,7 +2,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PING_MAX_FOLDERS, DEFAULT_PING_MAX_HEARTBEAT, DEFAULT_PING_MIN_HEARTBEAT } from "../../src/eas/push-config";
+import { DEFAULT_PING_MAX_FOLDERS, DEFAULT_PING_MAX_HEARTBEAT, DEFAULT_PING_MIN_HEARTBEAT } from "../../src/eas/front/push-config";
 import { createStoreFolder, folderSynced, ping, pingBody, waitsOpen, within } from "./push-helpers";
 import { touchFolder } from "./helpers/store-touch";
 

@@ -1,7 +1,7 @@
 // The hanging-Sync part ([MS-ASCMD] 3.1.5.4, 2.2.3.198, 2.2.3.88.2, 2.2.3.97).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { hangSync, parseSyncWait } from "../../src/eas/sync-wait";
+import { hangSync, parseSyncWait } from "../../src/eas/front/sync-wait";
 import { child, childText, el, type WbxmlElement } from "../../src/wbxml";
 import { createStoreFolder, easRequest, folderSynced, ping, pingBody, waitsOpen, within } from "./push-helpers";
 import { touchFolder } from "./helpers/store-touch";

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { sinkControl, sinkMessages } from "./helpers/smtp-sink";
 import PostalMime from "postal-mime";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { EasRequest, EasResponse } from "../../src/eas/command";
+import type { EasRequest, EasResponse } from "../../src/eas/front/command";
 import { commandRegistry } from "../../src/eas/commands";
 import { el, type WbxmlElement } from "../../src/wbxml";
 import { FolderType } from "../../src/store/types";

@@ -33,7 +33,7 @@ describe("workerd TextDecoder", () => {
     expect(decode("iso-8859-2", [0xaf, 0xf3, 0xb3, 0x77])).toBe("Żółw");
     expect(decode("shift_jis", [0x93, 0xfa, 0x96, 0x7b])).toBe("日本");
     expect(decode("gb18030", [0xc4, 0xe3, 0xba, 0xc3])).toBe("你好");
-    // UTF-7 is not in the Encoding Standard: the store decodes it itself (src/store/builtin/utf7.ts).
+    // UTF-7 is not in the Encoding Standard: the store decodes it itself (src/formats/utf7.ts).
     expect(() => new TextDecoder("utf-7")).toThrow();
   });
 });

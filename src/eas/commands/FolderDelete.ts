@@ -1,6 +1,6 @@
 // FolderDelete ([MS-ASCMD] 2.2.1.4).
 import { childText } from "../../wbxml/index";
-import type { EasCommand, EasRequest, EasResponse } from "../command";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import { folderOpBody, folderOpReply } from "./folder-op";
 
 export const FolderDeleteCommand: EasCommand = {

@@ -1,6 +1,6 @@
 // FolderSync ([MS-ASCMD] 2.2.1.5): the device's folder hierarchy, as changes since its SyncKey.
 import { childText, el } from "../../wbxml/index";
-import type { EasCommand, EasRequest, EasResponse } from "../command";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 
 const fh = (name: string, ...c: Parameters<typeof el>[2][]) => el("FolderHierarchy", name, ...c);
 

@@ -1,6 +1,6 @@
 // FolderUpdate ([MS-ASCMD] 2.2.1.6): rename or move a folder.
 import { childText } from "../../wbxml/index";
-import type { EasCommand, EasRequest, EasResponse } from "../command";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import { folderOpBody, folderOpReply } from "./folder-op";
 
 export const FolderUpdateCommand: EasCommand = {

@@ -1,6 +1,6 @@
 // GetItemEstimate ([MS-ASCMD] 2.2.1.9): how many items the next Syncs of each collection would bring.
 import { child, childrenNamed, childText, el } from "../../wbxml/index";
-import type { EasCommand, EasRequest, EasResponse } from "../command";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 
 const gie = (name: string, ...c: Parameters<typeof el>[2][]) => el("GetItemEstimate", name, ...c);
 

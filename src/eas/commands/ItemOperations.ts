@@ -2,9 +2,9 @@
 // EmptyFolderContents.
 import { child, childText, el, elements, encodeWbxml, type WbxmlElement } from "../../wbxml/index";
 import type { FetchRequest, FetchResult } from "../../mailbox/item-ops";
-import type { EasCommand, EasRequest, EasResponse } from "../command";
-import { bodyElement, mailProperties } from "../email-props";
-import { parseBodyPreferences } from "../options";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
+import { bodyElement, mailProperties } from "../front/email-props";
+import { parseBodyPreferences } from "../front/options";
 
 const io = (name: string, ...c: Parameters<typeof el>[2][]) => el("ItemOperations", name, ...c);
 

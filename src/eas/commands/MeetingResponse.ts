@@ -1,7 +1,7 @@
 // MeetingResponse ([MS-ASCMD] 2.2.1.11): accept, tentatively accept or decline meeting requests, from
 // the Inbox message or the calendar item. At most 100 requests ([MS-ASCMD] 3.1.5.10: Status 103 beyond).
 import { childrenNamed, childText, el } from "../../wbxml/index";
-import type { EasCommand, EasRequest, EasResponse } from "../command";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 
 const mr = (name: string, ...c: Parameters<typeof el>[2][]) => el("MeetingResponse", name, ...c);
 

@@ -1,6 +1,6 @@
 // MoveItems ([MS-ASCMD] 2.2.1.12).
 import { childrenNamed, childText, el } from "../../wbxml/index";
-import type { EasCommand, EasRequest, EasResponse } from "../command";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 
 const mv = (name: string, ...c: Parameters<typeof el>[2][]) => el("Move", name, ...c);
 

@@ -1,8 +1,8 @@
-import type { EasCommand, EasRequest, EasResponse } from "../command";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import type { ProvisionInput, ProvisionOutcome } from "../../mailbox/devices";
 import type { WbxmlElement } from "../../wbxml/types";
 import { child, childText, el } from "../../wbxml/tree";
-import { readDeviceInformation } from "../device-information";
+import { readDeviceInformation } from "../front/device-information";
 import { POLICY_TYPE, provisionDoc } from "../policy";
 import { atLeast } from "../protocol-version";
 

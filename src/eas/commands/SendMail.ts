@@ -1,4 +1,4 @@
-import type { EasCommand } from "../command";
+import type { EasCommand } from "../front/command";
 import { handleCompose } from "./compose-mail";
 
 /** [MS-ASCMD] 2.2.1.17 SendMail. */

@@ -1,8 +1,8 @@
-import type { EasCommand, EasRequest, EasResponse } from "../command";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import type { OofMessage, OofSettings } from "../../mailbox/oof";
 import type { WbxmlElement } from "../../wbxml/types";
 import { child, childText, childrenNamed, el, elements } from "../../wbxml/tree";
-import { readDeviceInformation } from "../device-information";
+import { readDeviceInformation } from "../front/device-information";
 import { atLeast } from "../protocol-version";
 
 const S = "Settings";

@@ -1,10 +1,10 @@
 // Sync ([MS-ASCMD] 2.2.1.21): WBXML → SyncRequest → mailbox.sync() → WBXML, hanging when asked to.
 import { el } from "../../wbxml/index";
-import type { EasCommand, EasRequest, EasResponse } from "../command";
-import { parseSyncRequest, SyncParseError } from "../sync-request";
-import { buildSyncResponse } from "../sync-response";
+import type { EasCommand, EasRequest, EasResponse } from "../front/command";
+import { parseSyncRequest, SyncParseError } from "../front/sync-request";
+import { buildSyncResponse } from "../front/sync-response";
 import { type SyncRequest, SyncStatus } from "../sync-types";
-import { hangSync, parseSyncWait } from "../sync-wait";
+import { hangSync, parseSyncWait } from "../front/sync-wait";
 
 export const SyncCommand: EasCommand = {
   name: "Sync",

@@ -5,7 +5,7 @@
 // ComposeMail Status in 14.0+ and an HTTP status in 12.x (MS-ASCMD_R7461).
 import { bytes, child, childText, el } from "../../wbxml";
 import type { SubmitRequest, SubmitResult } from "../../mailbox/submit";
-import type { EasRequest, EasResponse } from "../command";
+import type { EasRequest, EasResponse } from "../front/command";
 
 export type ComposeCommand = "SendMail" | "SmartReply" | "SmartForward";
 

@@ -1,6 +1,6 @@
 // Shared by FolderCreate, FolderUpdate and FolderDelete ([MS-ASCMD] 2.2.1.3, 2.2.1.6, 2.2.1.4).
 import { el, type WbxmlElement } from "../../wbxml/index";
-import type { EasRequest, EasResponse } from "../command";
+import type { EasRequest, EasResponse } from "../front/command";
 
 /** The request's root when it is `name` in FolderHierarchy, else undefined (→ Status 10). */
 export function folderOpBody(req: EasRequest, name: string): WbxmlElement | undefined {

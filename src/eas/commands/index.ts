@@ -1,4 +1,4 @@
-import type { EasCommand } from "../command";
+import type { EasCommand } from "../front/command";
 import { FolderCreateCommand } from "./FolderCreate";
 import { FolderDeleteCommand } from "./FolderDelete";
 import { FolderSyncCommand } from "./FolderSync";

@@ -10,8 +10,8 @@ import {
   parseEasDate,
   parseEasDateOnly,
   type CalendarDate,
-} from "./eas-dates";
-import { PimConversionError } from "./errors";
+} from "../../formats/eas-dates";
+import { PimConversionError } from "../../formats/errors";
 import {
   ICAL,
   dateOf,
@@ -27,12 +27,12 @@ import {
   writeTime,
   zoneOfProperty,
   type TimeValue,
-} from "./ical-util";
+} from "../../formats/ical-util";
 import { patternFromEas, patternFromRecur, patternToEas, recurFromPattern } from "./recurrence";
-import { decodeTimeZone } from "./timezone-blob";
-import { sameTimeZone, timeZoneBlobForZone, timeZoneForZone, zoneForTimeZone } from "./timezone-rule";
+import { decodeTimeZone } from "../../formats/timezone-blob";
+import { sameTimeZone, timeZoneBlobForZone, timeZoneForZone, zoneForTimeZone } from "../../formats/timezone-rule";
 import { bodyFromEas, bodyToEas } from "./body";
-import { ensureVtimezones } from "./vtimezone";
+import { ensureVtimezones } from "../../formats/vtimezone";
 import { categoriesFromEas, categoriesToEas } from "./categories";
 
 export interface CalendarContext {

@@ -2,7 +2,7 @@
 // [MS-ASNOTE] 2.2.2.2) <-> the iCalendar/vCard CATEGORIES property.
 import { child, childrenNamed, el, text as textOf } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
-import { ICAL } from "./ical-util";
+import { ICAL } from "../../formats/ical-util";
 
 /** At most 300 Category elements per Categories (MS-ASCAL_R186, R187). */
 const MAX = 300;

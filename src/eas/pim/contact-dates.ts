@@ -1,9 +1,9 @@
 // Birthday and Anniversary are dates, sent as [MS-ASDTYPE] dateTime. Clients disagree on the time part
 // (anchors §3 row 9, Horde's per-client table): Android sends 08:00 UTC, BlackBerry 11:00, iOS local
 // midnight, Windows Phone and Gmail a bare UTC date. [MS-ASCNTC] R999: the time part SHOULD be ignored.
-import { formatDateTime, parseEasDate, type CalendarDate } from "./eas-dates";
-import { PimConversionError } from "./errors";
-import { localToUtc, utcToLocal } from "./zone-clock";
+import { formatDateTime, parseEasDate, type CalendarDate } from "../../formats/eas-dates";
+import { PimConversionError } from "../../formats/errors";
+import { localToUtc, utcToLocal } from "../../formats/zone-clock";
 
 export type DeviceFamily = "ios" | "android" | "blackberry" | "outlook" | "other";
 

@@ -6,8 +6,8 @@ import type { WbxmlElement } from "../../wbxml/types";
 import { bodyFromEas, bodyToEas } from "./body";
 import { categoriesFromEas, categoriesToEas } from "./categories";
 import { contactDateFromEas, contactDateToEas, formatVcardDate, parseVcardDate, type DeviceFamily } from "./contact-dates";
-import { PimConversionError } from "./errors";
-import { ICAL, parseComponent } from "./ical-util";
+import { PimConversionError } from "../../formats/errors";
+import { ICAL, parseComponent } from "../../formats/ical-util";
 
 export interface ContactContext {
   version: number;

@@ -4,9 +4,9 @@ import { child, childText, el } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
 import { bodyFromEas, bodyToEas } from "./body";
 import { categoriesFromEas, categoriesToEas } from "./categories";
-import { formatCompact, parseEasDate } from "./eas-dates";
-import { PimConversionError } from "./errors";
-import { ICAL, instantOf, newCalendar, parseCalendar, setText, utcTime } from "./ical-util";
+import { formatCompact, parseEasDate } from "../../formats/eas-dates";
+import { PimConversionError } from "../../formats/errors";
+import { ICAL, instantOf, newCalendar, parseCalendar, setText, utcTime } from "../../formats/ical-util";
 
 export interface NoteContext {
   version: number;

@@ -2,7 +2,7 @@
 import ICAL from "ical.js";
 import { el, childText } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
-import { PimConversionError } from "./errors";
+import { PimConversionError } from "../../formats/errors";
 
 const DAYS = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
 

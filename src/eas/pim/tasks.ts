@@ -3,13 +3,13 @@
 import { child, childText, el } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
 import { bodyFromEas, bodyToEas } from "./body";
-import { ensureVtimezones } from "./vtimezone";
+import { ensureVtimezones } from "../../formats/vtimezone";
 import { categoriesFromEas, categoriesToEas } from "./categories";
-import { formatDateTime, parseEasDate } from "./eas-dates";
-import { PimConversionError } from "./errors";
-import { ICAL, instantOf, newCalendar, parseCalendar, setText, utcTime, writeTime, zoneOfProperty } from "./ical-util";
+import { formatDateTime, parseEasDate } from "../../formats/eas-dates";
+import { PimConversionError } from "../../formats/errors";
+import { ICAL, instantOf, newCalendar, parseCalendar, setText, utcTime, writeTime, zoneOfProperty } from "../../formats/ical-util";
 import { patternFromEas, patternFromRecur, patternToEas, recurFromPattern } from "./recurrence";
-import { localAsUtcMs, offsetMinutes, utcToLocal } from "./zone-clock";
+import { localAsUtcMs, offsetMinutes, utcToLocal } from "../../formats/zone-clock";
 
 export interface TaskContext {
   version: number;

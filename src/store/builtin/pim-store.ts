@@ -3,7 +3,7 @@
 // Notes 10 and user-created ones). It shares the mail store's mailbox-wide modseq counter, the folders'
 // highest_modseq/item_count and the tombstones table, so FolderStatus, tombstone pruning and the
 // sync engine's change detection see PIM changes exactly like mail changes.
-import { PimConversionError } from "../../eas/pim/errors";
+import { PimConversionError } from "../../formats/errors";
 import {
   PimConflictError,
   type PimImportResult,
@@ -16,7 +16,7 @@ import {
 import { StoreNotFoundError, type FolderStatus, type StoreChange, type StoreFolder } from "../types";
 import { CountingSql } from "./counting-sql";
 import { itemClassOf } from "./folders";
-import { contentKey, horizonOf, uidOf } from "./pim-objects";
+import { contentKey, horizonOf, uidOf } from "../../formats/pim-objects";
 import type { FolderRow } from "./store";
 
 const TABLES = [

@@ -5,9 +5,9 @@
 // engine's usual status → changesSince sees server changes. Writes go to the server first (If-Match /
 // If-None-Match: *) and are recorded only once it accepted them. On 412 the server's version is fetched and
 // kept ([MS-ASCMD] 2.2.3.34 Conflict default: the server wins) and PimConflictError is raised.
-import { PimConversionError } from "../../eas/pim/errors";
+import { PimConversionError } from "../../formats/errors";
 import { CountingSql } from "../builtin/counting-sql";
-import { horizonOf, uidOf } from "../builtin/pim-objects";
+import { horizonOf, uidOf } from "../../formats/pim-objects";
 import {
   PimConflictError,
   type PimImportResult,

@@ -1,6 +1,6 @@
-import type { DeviceInformation } from "../mailbox/devices";
-import type { WbxmlElement } from "../wbxml/types";
-import { child, childText } from "../wbxml/tree";
+import type { DeviceInformation } from "../../mailbox/devices";
+import type { WbxmlElement } from "../../wbxml/types";
+import { child, childText } from "../../wbxml/tree";
 
 /** Reads `settings:DeviceInformation/Set` ([MS-ASCMD] 2.2.3.45), sent in Settings and, from 14.1, in Provision
  *  ([MS-ASPROV] 2.2.2.53). Values longer than the schema's 1024 characters are cut, not refused. */

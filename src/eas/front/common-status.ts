@@ -1,5 +1,5 @@
 import type { EasResponse } from "./command";
-import { el } from "../wbxml/tree";
+import { el } from "../../wbxml/tree";
 
 /** The response root (code page, element) of each command, where a common status goes ([MS-ASCMD] 2.2.2). */
 const ROOTS: Record<string, [ns: string, name: string]> = {

@@ -1,6 +1,6 @@
 // airsync:Options / itemoperations:Options children shared by Sync, GetItemEstimate and ItemOperations.
-import { childrenNamed, childText, type WbxmlElement } from "../wbxml/index";
-import type { BodyPreference, SyncOptions } from "./sync-types";
+import { childrenNamed, childText, type WbxmlElement } from "../../wbxml";
+import type { BodyPreference, SyncOptions } from "../sync-types";
 
 const INT = /^[0-9]{1,10}$/;
 

@@ -1,9 +1,9 @@
 // Sync response ([MS-ASCMD] 2.2.1.21): typed SyncResult → WBXML (or the empty response).
-import { el, type WbxmlElement } from "../wbxml/index";
+import { el, type WbxmlElement } from "../../wbxml";
 import type { EasResponse } from "./command";
 import { mailChangeProperties, mailProperties } from "./email-props";
-import type { ItemPayload, ServerCommand, SyncCollectionResult, SyncResult } from "./sync-types";
-import { SyncStatus } from "./sync-types";
+import type { ItemPayload, ServerCommand, SyncCollectionResult, SyncResult } from "../sync-types";
+import { SyncStatus } from "../sync-types";
 
 /** ApplicationData children: mail is encoded here, other classes arrive already in EAS form. */
 function itemProperties(item: ItemPayload, pv: string): WbxmlElement[] {

@@ -1,10 +1,10 @@
 // Sync request ([MS-ASCMD] 2.2.1.21, 6.45): decoded WBXML → typed SyncRequest. Bad shape → SyncParseError
 // carrying the Sync Status (4 protocol error).
-import { child, childrenNamed, childText, elements, text, type WbxmlElement } from "../wbxml/index";
+import { child, childrenNamed, childText, elements, text, type WbxmlElement } from "../../wbxml";
 import type { EasRequest } from "./command";
 import { parseOptions } from "./options";
-import type { ClientAdd, ClientMailChange, DeviceContext, SyncCollectionRequest, SyncRequest } from "./sync-types";
-import { SyncStatus } from "./sync-types";
+import type { ClientAdd, ClientMailChange, DeviceContext, SyncCollectionRequest, SyncRequest } from "../sync-types";
+import { SyncStatus } from "../sync-types";
 
 export class SyncParseError extends Error {
   constructor(readonly status: number) {

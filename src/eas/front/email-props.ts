@@ -1,7 +1,7 @@
 // Mail item → EAS properties ([MS-ASEMAIL] 2.2.2, [MS-ASAIRS] 2.2.2). Dates use the mail form
 // yyyy-MM-ddTHH:mm:ss.000Z ([MS-ASEMAIL] 2.2.2.20 DateReceived; Nokia Mail for Exchange depends on it).
-import { el, type WbxmlElement } from "../wbxml/index";
-import type { BodyData, MailChangeData, MailItemData } from "./sync-types";
+import { el, type WbxmlElement } from "../../wbxml";
+import type { BodyData, MailChangeData, MailItemData } from "../sync-types";
 
 export function easMailDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19) + ".000Z";

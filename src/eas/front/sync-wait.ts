@@ -1,10 +1,10 @@
 // The waiting part of a hanging Sync ([MS-ASCMD] 3.1.5.4, 2.2.3.198 Wait, 2.2.3.88.2 HeartbeatInterval).
 // The Sync command (sync engine) calls `parseSyncWait` on the request and, when its response would be
 // empty, `hangSync` before answering.
-import { child, childText, el, type WbxmlElement } from "../wbxml";
+import { child, childText, el, type WbxmlElement } from "../../wbxml";
 import type { EasResponse } from "./command";
 import { pushBounds } from "./push-config";
-import type { PingBounds } from "../mailbox/ping-params";
+import type { PingBounds } from "../../mailbox/ping-params";
 import { waitForChanges, type WaitingRequest } from "./wait";
 
 export type SyncWait =

@@ -1,8 +1,8 @@
 // Splitting and joining whole collections (.ics / .vcf) into one object per UID, with ical.js.
 import ICAL from "ical.js";
-import { PimConversionError } from "../../eas/pim/errors";
-import { ianaZoneOf } from "../../eas/pim/ical-util";
-import { ensureVtimezones } from "../../eas/pim/vtimezone";
+import { PimConversionError } from "./errors";
+import { ianaZoneOf } from "./ical-util";
+import { ensureVtimezones } from "./vtimezone";
 
 function parseAll(text: string): ICAL.Component[] {
   let parsed: unknown;
