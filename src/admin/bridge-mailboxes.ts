@@ -2,7 +2,7 @@
 // mailbox object's own copy (for its stores), written together; the view an admin reads back.
 import { eq } from "drizzle-orm";
 import { accounts, domains, mailboxBackends, mailboxes } from "../db/schema";
-import type { BridgeBackend } from "../mailbox/backend";
+import type { BridgeBackend } from "../mailbox/contract";
 import { auditRow } from "../service/audit";
 import { runBatch, type ServiceDeps } from "../service/deps";
 import { notFound, ServiceError } from "../service/errors";

@@ -69,12 +69,9 @@ export const BridgeBackendInput = z
       .object({ url: z.url().max(2048) })
       .optional()
       .openapi({ description: "CalDAV/CardDAV root or principal URL (https:, or http: to loopback)" }),
-    push: z
-      .enum(["notify", "poll"])
-      .optional()
-      .openapi({
-        description: '"notify": Dovecot push_notification calls /notify/ox; "poll" (default): the server is polled while a device waits',
-      }),
+    push: z.enum(["notify", "poll"]).optional().openapi({
+      description: '"notify": Dovecot push_notification calls /notify/ox; "poll" (default): the server is polled while a device waits',
+    }),
   })
   .strict()
   .openapi("BridgeBackend");

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { EasCommand, EasRequest } from "../eas/front/command";
 import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
-import type { BackendCredentials } from "../mailbox/backend";
+import type { BackendCredentials } from "../mailbox/contract";
 import { type AuthResult, D1UserDirectory, type UserDirectory } from "../service/directory";
 import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";

@@ -1,7 +1,7 @@
 import type { EasRequest } from "../eas/front/command";
 import { atLeast } from "../eas/protocol-version";
-import type { AccessRule, AccessState, GlobalAccess } from "../mailbox/device-access";
-import type { DeviceGateState } from "../mailbox/devices";
+import type { AccessRule, AccessState, GlobalAccess } from "../mailbox/contract";
+import type { DeviceGateState } from "../mailbox/contract";
 
 /** The mailbox object whose own access rules and default are the service-wide ones (no address starts with "@"). */
 export const GLOBAL_RULES_OBJECT = "@device-rules";

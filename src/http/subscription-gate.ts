@@ -4,7 +4,7 @@
 // not gated; once an order exists, the subscription's state machine decides.
 import type { EasRequest, EasResponse } from "../eas/front/command";
 import { commonStatusResponse } from "../eas/front/common-status";
-import { servesDevices, type MailboxSubscriptionState } from "../mailbox/subscription-state";
+import { servesDevices, type MailboxSubscriptionState } from "../mailbox/contract";
 import { toHttpResponse } from "./eas-response";
 import type { Gate } from "./gates";
 

@@ -1,7 +1,7 @@
 // Bridged mailboxes in D1 (table `mailbox_backends`, issue 8): the row ↔ BridgeBackend mapping, the rules an
 // admin's backend must follow, and the per-server secret of Dovecot's push_notification OX driver.
 import { mailboxBackends } from "../db/schema";
-import type { BridgeBackend, ServerEndpoint } from "../mailbox/backend";
+import type { BridgeBackend, ServerEndpoint } from "../mailbox/contract";
 import { assertEndpointAllowed } from "../store/imap/connection";
 
 export type MailboxBackendRow = typeof mailboxBackends.$inferSelect;

@@ -1,6 +1,6 @@
 // The service's only calls into mailbox objects: the subscription state copy, ending waits, stale devices.
 import { Mailbox } from "../mailbox/mailbox";
-import { servesDevices, type MailboxSubscriptionState } from "../mailbox/subscription-state";
+import { servesDevices, type MailboxSubscriptionState } from "../mailbox/contract";
 
 /** RPC methods other parts of the project add to `Mailbox`; called by name so this file compiles before they land. */
 interface OptionalMailboxRpc {

@@ -14,7 +14,7 @@ import {
   type SubscriptionStatus,
   type SuspensionReason,
 } from "../db/schema";
-import type { MailboxSubscriptionState } from "../mailbox/subscription-state";
+import type { MailboxSubscriptionState } from "../mailbox/contract";
 import { auditRow } from "./audit";
 import { newId, runBatch, type ServiceDeps } from "./deps";
 import { notFound, ServiceError } from "./errors";

@@ -1,7 +1,7 @@
 // ItemOperations ([MS-ASCMD] 2.2.1.10): Fetch of mail items and attachments (Range, multipart) and
 // EmptyFolderContents.
 import { child, childText, el, elements, encodeWbxml, type WbxmlElement } from "../../wbxml/index";
-import type { FetchRequest, FetchResult } from "../../mailbox/item-ops";
+import type { FetchRequest, FetchResult } from "../../mailbox/contract";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import { bodyElement, mailProperties } from "../front/email-props";
 import { parseBodyPreferences } from "../front/options";

@@ -1,7 +1,7 @@
 // Ping ([MS-ASCMD] 2.2.1.13, 3.1.5.8): the phone's push channel.
 import { child, childrenNamed, childText, el, elements, type WbxmlElement } from "../../wbxml";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
-import type { PingFolder, PingInput } from "../../mailbox/ping-params";
+import type { PingFolder, PingInput } from "../../mailbox/contract";
 import { pushBounds } from "../front/push-config";
 import { waitForChanges } from "../front/wait";
 

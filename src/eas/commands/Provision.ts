@@ -1,5 +1,5 @@
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
-import type { ProvisionInput, ProvisionOutcome } from "../../mailbox/devices";
+import type { ProvisionInput, ProvisionOutcome } from "../../mailbox/contract";
 import type { WbxmlElement } from "../../wbxml/types";
 import { child, childText, el } from "../../wbxml/tree";
 import { readDeviceInformation } from "../front/device-information";

@@ -1,5 +1,5 @@
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
-import type { OofMessage, OofSettings } from "../../mailbox/oof";
+import type { OofMessage, OofSettings } from "../../mailbox/contract";
 import type { WbxmlElement } from "../../wbxml/types";
 import { child, childText, childrenNamed, el, elements } from "../../wbxml/tree";
 import { readDeviceInformation } from "../front/device-information";

@@ -4,7 +4,7 @@
 // ReplaceMime, Mime). Success is an empty 200 in every version (MS-ASCMD_R463, R568, R605); a failure is a
 // ComposeMail Status in 14.0+ and an HTTP status in 12.x (MS-ASCMD_R7461).
 import { bytes, child, childText, el } from "../../wbxml";
-import type { SubmitRequest, SubmitResult } from "../../mailbox/submit";
+import type { SubmitRequest, SubmitResult } from "../../mailbox/contract";
 import type { EasRequest, EasResponse } from "../front/command";
 
 export type ComposeCommand = "SendMail" | "SmartReply" | "SmartForward";

@@ -1,6 +1,6 @@
 import type { WbxmlElement } from "../../wbxml/types";
-import type { Mailbox } from "../../mailbox/mailbox";
-import type { BackendCredentials } from "../../mailbox/backend";
+import type { Mailbox } from "../../mailbox/contract";
+import type { BackendCredentials } from "../../mailbox/contract";
 
 /** Everything a command needs from the front door. No D1, no Hono: commands talk to the mailbox object only. */
 export interface EasRequest {

@@ -1,4 +1,4 @@
-import type { DeviceInformation } from "../../mailbox/devices";
+import type { DeviceInformation } from "../../mailbox/contract";
 import type { WbxmlElement } from "../../wbxml/types";
 import { child, childText } from "../../wbxml/tree";
 

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import type { PingBounds } from "../../mailbox/ping-params";
+import type { PingBounds } from "../../mailbox/contract";
 
 // Defaults and reasons (README "Push: heartbeat bounds"):
 // - 60 s minimum: Exchange's default floor (MS-ASCMD_R7493). Shorter heartbeats are how phones end up

@@ -4,7 +4,7 @@
 import { child, childText, el, type WbxmlElement } from "../../wbxml";
 import type { EasResponse } from "./command";
 import { pushBounds } from "./push-config";
-import type { PingBounds } from "../../mailbox/ping-params";
+import type { PingBounds } from "../../mailbox/contract";
 import { waitForChanges, type WaitingRequest } from "./wait";
 
 export type SyncWait =

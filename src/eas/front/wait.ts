@@ -2,7 +2,7 @@
 // hibernatable WebSocket to the mailbox object, which stays free to hibernate (src/mailbox/waits.ts).
 import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
-import { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/waits";
+import { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/contract";
 
 export type WaitOutcome =
   | { kind: "changes"; folders: string[] }
