@@ -1,6 +1,7 @@
 // Small helpers over ical.js shared by the calendar and task conversions.
 import ICAL from "ical.js";
 import { PimConversionError } from "./errors";
+import { checkPimText } from "./limits";
 import type { CalendarDate } from "./eas-dates";
 import { WINDOWS_TO_IANA } from "./windows-zones";
 import { isKnownZone, localToUtc, utcToLocal } from "./zone-clock";
@@ -10,6 +11,7 @@ export { ICAL };
 /** One iCalendar or vCard object; anything else (or several) is a PimConversionError. */
 export function parseComponent(text: string, name: "vcalendar" | "vcard"): ICAL.Component {
   let comp: ICAL.Component;
+  checkPimText(text);
   try {
     comp = new ICAL.Component(ICAL.parse(text));
   } catch (e) {

@@ -29,6 +29,65 @@ function clone(c: ICAL.Component): ICAL.Component {
   return new ICAL.Component(JSON.parse(JSON.stringify(c.toJSON())));
 }
 
+/** The address of a From header value ("Name <a@b>" or "a@b"), lower case; "" when there is none. */
+export function senderAddress(from: string): string {
+  const m = from.match(/<([^<>@\s]+@[^<>\s]+)>/) ?? from.match(/([^\s<>",;:]+@[^\s<>",;:]+)/);
+  return m ? m[1].toLowerCase() : "";
+}
+
+/**
+ * An iTIP message whose sender may not make the change it asks for (RFC 5546 3.2, RFC 6047 3): it is
+ * filed as ordinary mail and recorded, the calendar is left as it was.
+ */
+export class ItipRefusedError extends PimConversionError {
+  constructor(message: string) {
+    super(message);
+    this.name = "ItipRefusedError";
+  }
+}
+
+/** Whether `sender` is the organizer of `e` or the one acting for it (ORGANIZER;SENT-BY=). */
+function speaksForOrganizer(e: ICAL.Component | undefined, sender: string): boolean {
+  const org = e?.getFirstProperty("organizer");
+  if (!org || !sender) return false;
+  const sentBy = String(org.getParameter("sent-by") ?? "")
+    .replace(/^mailto:/i, "")
+    .toLowerCase();
+  return addressOf(org) === sender || sentBy === sender;
+}
+
+/** Whether `sender` is the attendee `a` or acts for it (ATTENDEE;SENT-BY=). */
+function speaksForAttendee(a: ICAL.Property, sender: string): boolean {
+  const sentBy = String(a.getParameter("sent-by") ?? "")
+    .replace(/^mailto:/i, "")
+    .toLowerCase();
+  return !!sender && (addressOf(a) === sender || sentBy === sender);
+}
+
+/**
+ * RFC 5546 3.2 / RFC 6047 3: REQUEST and CANCEL come from the event's organizer (the stored event's when it
+ * is known, so nobody can take a meeting over by naming themselves organizer), REPLY from the attendee it
+ * answers for. Throws ItipRefusedError otherwise. `sender` is the message's From address.
+ */
+export function checkItipSender(itip: string, previous: string | undefined, sender: string): void {
+  const cal = parseCalendar(itip);
+  const { method } = readItip(itip);
+  const incoming = master(events(cal));
+  const prevMaster = previous ? master(events(parseCalendar(previous))) : undefined;
+  const who = sender.toLowerCase();
+  if (method === "REQUEST" || method === "CANCEL" || method === "ADD") {
+    if (!speaksForOrganizer(incoming, who)) throw new ItipRefusedError(`${method} from ${who || "nobody"}, not its organizer`);
+    if (prevMaster && !speaksForOrganizer(prevMaster, who))
+      throw new ItipRefusedError(`${method} from ${who}, not the organizer of the stored meeting`);
+    return;
+  }
+  if (method === "REPLY") {
+    // Only the sender's own answer counts (applyItip ignores any other ATTENDEE the reply carries).
+    const answering = events(cal).flatMap((e) => e.getAllProperties("attendee"));
+    if (!answering.some((a) => speaksForAttendee(a, who))) throw new ItipRefusedError(`REPLY from ${who || "nobody"} for another attendee`);
+  }
+}
+
 export interface ItipMessage {
   method: string;
   uid: string;
@@ -44,12 +103,14 @@ export function readItip(itip: string): ItipMessage {
 }
 
 /**
- * The stored event after an iTIP message to `owner`, or null when nothing changes (an older or repeated
+ * The stored event after an iTIP message from `sender` to `owner` (checkItipSender first: ItipRefusedError
+ * when the sender may not make this change), or null when nothing changes (an older or repeated
  * invitation, a cancellation or reply for an unknown event, an unsupported method).
  * REQUEST: filed as received meeting; while the owner has not answered it shows as tentative ([MS-ASCAL]
  * BusyStatus 1). CANCEL: the event (or the one occurrence) is cancelled. REPLY: the attendee's PARTSTAT.
  */
-export function applyItip(itip: string, previous: string | undefined, owner: string): string | null {
+export function applyItip(itip: string, previous: string | undefined, owner: string, sender: string): string | null {
+  checkItipSender(itip, previous, sender);
   const cal = parseCalendar(itip);
   const { method } = readItip(itip);
   const incoming = events(cal);
@@ -103,6 +164,7 @@ export function applyItip(itip: string, previous: string | undefined, owner: str
     let changed = false;
     for (const e of incoming) {
       for (const a of e.getAllProperties("attendee")) {
+        if (!speaksForAttendee(a, sender.toLowerCase())) continue;
         const target = events(prev)
           .flatMap((p) => p.getAllProperties("attendee"))
           .find((p) => addressOf(p) === addressOf(a));

@@ -2,10 +2,12 @@
 import ICAL from "ical.js";
 import { PimConversionError } from "./errors";
 import { ianaZoneOf } from "./ical-util";
+import { COLLECTION_LIMITS, checkPimText } from "./limits";
 import { ensureVtimezones } from "./vtimezone";
 
 function parseAll(text: string): ICAL.Component[] {
   let parsed: unknown;
+  checkPimText(text, COLLECTION_LIMITS);
   try {
     parsed = ICAL.parse(text);
   } catch (e) {

@@ -2,11 +2,13 @@
 // (tentative until answered); MeetingResponse answers it once per request and queues the iMIP reply.
 import { createMimeMessage } from "mimetext/browser";
 import { PimConversionError } from "../formats/errors";
-import { answerMeeting, applyItip, readItip, type UserResponse } from "../formats/invitation";
+import { answerMeeting, applyItip, readItip, senderAddress, type UserResponse } from "../formats/invitation";
 import { parseEasDate } from "../formats/eas-dates";
+import { eventToEas } from "../eas/pim/calendar";
 import type { PimStore } from "../store/pim-types";
 import { FolderType, type MailStore, type MailSummary } from "../store/types";
 import { parseServerId, serverIdOf } from "./ids";
+import { ItipRefusals } from "./itip-refusals";
 
 export interface MeetingAnswerRequest {
   requestId: string;
@@ -44,6 +46,8 @@ async function invitationText(store: MailStore, s: MailSummary): Promise<string 
 }
 
 export class Invitations {
+  private readonly refusals: ItipRefusals;
+
   /** `stores` is read at each use: the mailbox object's stores are built on first need, not here. */
   constructor(
     private readonly stores: () => { mail: MailStore; pim: PimStore },
@@ -52,6 +56,7 @@ export class Invitations {
   ) {
     const sql = storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS pim_meeting_answers (key TEXT PRIMARY KEY, calendar_id TEXT, at INTEGER NOT NULL)`);
+    this.refusals = new ItipRefusals(sql);
     sql.exec(
       `CREATE TABLE IF NOT EXISTS pim_reply_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, created INTEGER NOT NULL)`,
     );
@@ -69,24 +74,37 @@ export class Invitations {
     return this.store.folderByType(FolderType.Calendar)?.id ?? null;
   }
 
-  /** Files the iTIP content of a delivered message; returns the calendar folder id when it changed. */
+  /**
+   * Files the iTIP content of a delivered message; returns the calendar folder id when it changed. A message
+   * the calendar does not take (broken, or from someone who may not make the change: RFC 5546 3.2) stays an
+   * ordinary message and is recorded in `pim_itip_refused`.
+   */
   async file(folderId: string, itemId: string): Promise<string | null> {
     const s = await this.store.getSummary(folderId, itemId);
     const cal = this.calendarId();
     if (!s?.calendarMethod || !cal) return null;
     const text = await invitationText(this.store, s);
     if (!text) return null;
+    const sender = senderAddress(s.from);
     try {
       const { uid } = readItip(text);
       const prev = await this.pim.getByUid(cal, uid);
-      const next = applyItip(text, prev?.data, this.owner());
+      const next = applyItip(text, prev?.data, this.owner(), sender);
       if (!next) return null;
+      // An event no phone could be shown stays out of the calendar: the message is the only copy.
+      readable(next, this.owner());
       await this.pim.put(cal, next, prev ? { itemId: prev.itemId } : {});
       return cal;
     } catch (e) {
-      if (e instanceof PimConversionError) return null; // a broken invitation stays a plain message
-      throw e;
+      if (!(e instanceof PimConversionError)) throw e;
+      this.refused(`${folderId}:${itemId}`, sender, s.calendarMethod, e.message);
+      return null;
     }
+  }
+
+  /** Records an iTIP message left as ordinary mail. */
+  refused(item: string, sender: string, method: string, reason: string): void {
+    this.refusals.record(item, sender, method, reason);
   }
 
   /** MeetingResponse: each request answered once; a retried request sends no second reply. */
@@ -189,6 +207,16 @@ export class Invitations {
       n++;
     }
     return n;
+  }
+}
+
+/** Converts the event once as a phone would get it; PimConversionError when that fails in any way. */
+function readable(ics: string, owner: string): void {
+  try {
+    eventToEas(ics, { version: 16.1, defaultZone: "UTC", userEmail: owner });
+    eventToEas(ics, { version: 14.1, defaultZone: "UTC", userEmail: owner });
+  } catch (e) {
+    throw e instanceof PimConversionError ? e : new PimConversionError(`unreadable event: ${String(e)}`);
   }
 }
 

@@ -4,7 +4,8 @@ import type { ItemOptions, MailItemData } from "../eas/sync-types";
 import type { WbxmlElement } from "../wbxml/types";
 import type { MailStore, StoreFolder } from "../store/types";
 import { parseFileReference, parseServerId, serverIdOf } from "./ids";
-import { loadMailItem } from "./mail-item";
+import type { ItipRefusals } from "./itip-refusals";
+import { degradedMailItem, loadMailItem } from "./mail-item";
 import type { CollectionSource } from "./collection-source";
 import { filterSince, type SyncEngine } from "./sync-engine";
 import { type CollectionState, keyStanding, type SyncStateStore } from "./sync-state";
@@ -62,6 +63,7 @@ export class ItemOps {
     private readonly store: MailStore,
     private readonly engine: SyncEngine,
     private readonly now: () => number = Date.now,
+    private readonly refusals?: ItipRefusals,
   ) {
     this.state = engine.state;
   }
@@ -194,7 +196,15 @@ export class ItemOps {
       // Calendar, Contacts, Tasks, Notes: the item as its class source renders it for Sync.
       const src = this.engine.sourceFor(folder);
       const stamp = src && id && id.folderId === r.collectionId ? await src.stamp(r.collectionId, id.itemId) : null;
-      const payload = src && stamp ? await src.render(stamp, r.options) : null;
+      let payload: Awaited<ReturnType<NonNullable<typeof src>["render"]>> | null = null;
+      try {
+        payload = src && stamp ? await src.render(stamp, r.options) : null;
+      } catch (e) {
+        if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+        // [MS-ASCMD] 2.2.3.177.8 Status 14: conversion failure (issue 13 §1: one item, never the request).
+        console.warn(`ItemOperations: ${r.serverId} not converted: ${e instanceof Error ? e.message : String(e)}`);
+        return { kind: "item", status: 14, collectionId: r.collectionId, serverId: r.serverId };
+      }
       if (!payload || !("data" in payload)) return { kind: "item", status: 6, collectionId: r.collectionId, serverId: r.serverId };
       return {
         kind: "item",
@@ -213,7 +223,10 @@ export class ItemOps {
       status: 1,
       collectionId: r.collectionId,
       serverId: r.serverId,
-      item: await loadMailItem(this.store, s, r.options),
+      item: await loadMailItem(this.store, s, r.options, this.refusals).catch((e: unknown) => {
+        if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+        return degradedMailItem(this.store, s, e);
+      }),
     };
   }
 

@@ -3,7 +3,9 @@ import type { BodyData, BodyPreference, ItemOptions, MailChangeData, MailItemDat
 import type { MailStore, MailSummary } from "../store/types";
 import { PimConversionError } from "../formats/errors";
 import { meetingRequestToEas } from "../eas/pim/meeting-request";
+import { checkItipSender, senderAddress } from "../formats/invitation";
 import { fileReferenceOf } from "./ids";
+import type { ItipRefusals } from "./itip-refusals";
 
 const SMIME_TYPES = /^application\/(x-)?pkcs7-(mime|signature)$/i;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -23,9 +25,11 @@ export function changeDataOf(s: MailSummary): MailChangeData {
   return { read: s.flags.seen, flagged: s.flags.flagged, lastVerb: lastVerbOf(s) };
 }
 
-function messageClassOf(s: MailSummary): string {
+/** `invitation`: whether the message's iTIP part was readable and from someone entitled to send it. */
+function messageClassOf(s: MailSummary, invitation: boolean): string {
   if (s.attachments.some((a) => /^application\/(x-)?pkcs7-signature$/i.test(a.contentType))) return "IPM.Note.SMIME.MultipartSigned";
   if (s.attachments.some((a) => /^application\/(x-)?pkcs7-mime$/i.test(a.contentType))) return "IPM.Note.SMIME";
+  if (!invitation) return "IPM.Note";
   switch (s.calendarMethod?.toUpperCase()) {
     case "REQUEST":
       return "IPM.Schedule.Meeting.Request";
@@ -37,26 +41,34 @@ function messageClassOf(s: MailSummary): string {
   return "IPM.Note";
 }
 
-/** The invitation of a meeting request or cancellation as Email MeetingRequest; none when unreadable. */
-async function meetingRequestOf(store: MailStore, s: MailSummary, opts: ItemOptions) {
+/**
+ * The invitation of an iTIP message: for a meeting request or cancellation its Email MeetingRequest. An
+ * invitation that cannot be read, or that comes from someone who may not send it (RFC 5546 3.2: REQUEST and
+ * CANCEL from the organizer, REPLY from the attendee), is shown as a plain message (`invitation: false`).
+ */
+async function invitationOf(store: MailStore, s: MailSummary, opts: ItemOptions, refusals?: ItipRefusals) {
   const method = s.calendarMethod?.toUpperCase();
-  if (method !== "REQUEST" && method !== "CANCEL") return undefined;
+  if (!method || refusals?.has(`${s.folderId}:${s.itemId}`)) return { invitation: false };
   const part = s.attachments.find((a) => a.contentType.toLowerCase().startsWith("text/calendar"));
   const att = part ? await store.getAttachment(s.folderId, s.itemId, part.partId) : null;
-  if (!att) return undefined;
+  if (!att) return { invitation: false };
   try {
-    return meetingRequestToEas(new TextDecoder().decode(att.data), {
-      version: Number.parseFloat(opts.protocolVersion) || 14.1,
-      defaultZone: "Etc/UTC",
-    });
+    const text = new TextDecoder().decode(att.data);
+    checkItipSender(text, undefined, senderAddress(s.from));
+    if (method !== "REQUEST" && method !== "CANCEL") return { invitation: true };
+    const meetingRequest = meetingRequestToEas(text, { version: Number.parseFloat(opts.protocolVersion) || 14.1, defaultZone: "Etc/UTC" });
+    return { invitation: meetingRequest !== undefined, meetingRequest };
   } catch (e) {
-    if (e instanceof PimConversionError) return undefined;
-    throw e;
+    // Any failure of the conversion (ical.js throws plain Errors on bad values): a plain message.
+    if (!(e instanceof PimConversionError)) console.warn(`mail item ${s.folderId}:${s.itemId}: invitation shown as mail: ${String(e)}`);
+    return { invitation: false };
   }
 }
 
 /** Builds what the device gets for one message, reading bodies from the store as the options need. */
-export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemOptions): Promise<MailItemData> {
+/** `refusals`: iTIP messages the calendar did not take (shown as plain mail). */
+export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemOptions, refusals?: ItipRefusals): Promise<MailItemData> {
+  const { invitation, meetingRequest } = await invitationOf(store, s, opts, refusals);
   return {
     to: s.to,
     cc: s.cc,
@@ -69,9 +81,9 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
     importance: s.importance === "low" ? 0 : s.importance === "high" ? 2 : 1,
     read: s.flags.seen,
     flagged: s.flags.flagged,
-    messageClass: messageClassOf(s),
-    contentClass: s.contentClass,
-    meetingRequest: await meetingRequestOf(store, s, opts),
+    messageClass: messageClassOf(s, invitation),
+    contentClass: s.calendarMethod && !invitation ? undefined : s.contentClass,
+    meetingRequest,
     lastVerb: lastVerbOf(s),
     body: await loadBody(store, s, opts).catch((e: unknown) => {
       // A body that cannot be read or converted must not block the folder forever (anchors §3 #12):
@@ -169,4 +181,41 @@ function displayNames(list: string): string {
       return m ? m[1].trim() || m[2] : a;
     })
     .join("; ");
+}
+
+const DEGRADED_TEXT_BYTES = 32_768;
+
+/**
+ * A message whose conversion failed (issue 13 §1): its headers as the store summarised them and the start of
+ * its raw text as a plain body, so the phone shows something and the folder goes on.
+ */
+export async function degradedMailItem(store: MailStore, s: MailSummary, reason: unknown): Promise<MailItemData> {
+  console.warn(`mail item ${s.folderId}:${s.itemId}: shown degraded: ${reason instanceof Error ? reason.message : String(reason)}`);
+  const raw = await store.getMime(s.folderId, s.itemId).catch((e: unknown) => {
+    if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+    return null;
+  });
+  const text = raw ? wellFormedText(raw.subarray(0, DEGRADED_TEXT_BYTES)) : "";
+  return {
+    to: s.to,
+    cc: s.cc,
+    from: s.from,
+    replyTo: "",
+    subject: s.subject,
+    dateReceived: s.received,
+    displayTo: "",
+    threadTopic: s.subject,
+    importance: 1,
+    read: s.flags.seen,
+    flagged: s.flags.flagged,
+    messageClass: "IPM.Note",
+    body: { type: 1, estimatedDataSize: raw?.length ?? 0, truncated: (raw?.length ?? 0) > DEGRADED_TEXT_BYTES, data: text },
+    nativeBodyType: 1,
+    attachments: [],
+  };
+}
+
+/** Bytes as text whatever they are: invalid UTF-8 becomes U+FFFD, control characters (bar tab/CR/LF) are dropped. */
+function wellFormedText(bytes: Uint8Array): string {
+  return new TextDecoder("utf-8").decode(bytes).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "");
 }

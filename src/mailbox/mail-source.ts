@@ -2,11 +2,15 @@
 import type { ClientAdd, ClientMailChange, ItemOptions, ItemPayload, ChangePayload } from "../eas/sync-types";
 import type { ListOptions, MailStore, MailSummary } from "../store/types";
 import type { CollectionSource } from "./collection-source";
+import type { ItipRefusals } from "./itip-refusals";
 import { draftMime } from "./draft-mime";
-import { changeDataOf, loadMailItem } from "./mail-item";
+import { changeDataOf, degradedMailItem, loadMailItem } from "./mail-item";
 
 export class MailSource implements CollectionSource<MailSummary> {
-  constructor(private readonly store: MailStore) {}
+  constructor(
+    private readonly store: MailStore,
+    private readonly refusals?: ItipRefusals,
+  ) {}
 
   status(folderId: string) {
     return this.store.folderStatus(folderId);
@@ -28,8 +32,14 @@ export class MailSource implements CollectionSource<MailSummary> {
     return this.store.countItems(folderId, since);
   }
 
+  /** Never fails for the content's sake (issue 13 §1): a message that cannot be converted goes degraded. */
   async render(s: MailSummary, opts: ItemOptions): Promise<ItemPayload> {
-    return { mail: await loadMailItem(this.store, s, opts) };
+    try {
+      return { mail: await loadMailItem(this.store, s, opts, this.refusals) };
+    } catch (e) {
+      if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+      return { mail: await degradedMailItem(this.store, s, e) };
+    }
   }
 
   async renderChange(s: MailSummary): Promise<ChangePayload> {

@@ -233,8 +233,12 @@ export class Mailbox extends DurableObject<Env> {
    */
   async deliver(raw: Uint8Array, folderType?: number, received?: number): Promise<Delivered> {
     const delivered = await deliverInto(this.store, raw, folderType, received);
-    // An iMIP invitation, cancellation or reply also updates the calendar (issue 7 §3).
-    const calendar = await this.invitations.file(delivered.folderId, delivered.itemId);
+    // An iMIP invitation, cancellation or reply also updates the calendar (issue 7 §3): best effort, after
+    // the message is stored; whatever goes wrong there, the delivery stands (issue 13 §1).
+    const calendar = await this.invitations.file(delivered.folderId, delivered.itemId).catch((e: unknown) => {
+      this.invitations.refused(`${delivered.folderId}:${delivered.itemId}`, "", "?", `filing failed: ${String(e)}`);
+      return null;
+    });
     await this.changed(calendar ? [delivered.folderId, calendar] : [delivered.folderId], "delivery");
     // Out-of-office only for new mail into the Inbox, not for imports of old mail (which carry `received`).
     if (folderType === undefined && received === undefined) await this.#autoReply(raw);

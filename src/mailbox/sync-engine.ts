@@ -58,6 +58,21 @@ export const RESPONSE_BYTE_BUDGET = 8 * 1024 * 1024;
 
 type Held = { modseq: number; received: number } | null;
 
+/**
+ * One item's conversion, fenced (issue 13 §1): an item that cannot be converted (a calendar object ical.js
+ * cannot read, a vCard over the limits) is left out of the page with the reason logged, never a failed page.
+ * Mail never gets here: MailSource renders what it cannot convert in a degraded form. An outage still fails.
+ */
+async function fenced<T>(folderId: string, itemId: string, render: () => Promise<T>): Promise<T | null> {
+  try {
+    return await render();
+  } catch (e) {
+    if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+    console.warn(`sync: item ${folderId}:${itemId} left out: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  }
+}
+
 /** State writes of one collection sync, applied in one transaction at the end. */
 class PendingImage {
   private overlay = new Map<string, Held>();
@@ -362,7 +377,8 @@ export class SyncEngine {
     const since = filterSince(st.filterType, this.now());
     const full = () => commands.length >= limit || this.now() > budget.deadline || budget.bytesLeft <= 0;
     const add = async (s: ItemStamp) => {
-      const item = await src.render(s, itemOptions);
+      const item = await fenced(folder.id, s.itemId, () => src.render(s, itemOptions));
+      if (!item) return;
       budget.bytesLeft -= estimateBytes(item);
       commands.push({ op: "Add", serverId: serverIdOf(folder.id, s.itemId), item });
       image.hold(s);
@@ -410,7 +426,8 @@ export class SyncEngine {
         if (!s) continue; // expunged meanwhile: its tombstone comes later in the stream
         const inWindow = s.received >= since;
         if (h && inWindow) {
-          commands.push({ op: "Change", serverId: serverIdOf(folder.id, s.itemId), change: await src.renderChange(s, itemOptions) });
+          const change = await fenced(folder.id, s.itemId, () => src.renderChange(s, itemOptions));
+          if (change) commands.push({ op: "Change", serverId: serverIdOf(folder.id, s.itemId), change });
           image.hold(s);
         } else if (h) {
           commands.push({ op: "SoftDelete", serverId: serverIdOf(folder.id, s.itemId) });
@@ -453,8 +470,17 @@ export class SyncEngine {
         image.release(rec.itemId);
         continue;
       }
-      if (rec.op === "Add") commands.push({ op: "Add", serverId, item: await src.render(s, itemOptions) });
-      else commands.push({ op: "Change", serverId, change: await src.renderChange(s, itemOptions) });
+      if (rec.op === "Add") {
+        const item = await fenced(folder.id, s.itemId, () => src.render(s, itemOptions));
+        if (!item) {
+          image.release(rec.itemId);
+          continue;
+        }
+        commands.push({ op: "Add", serverId, item });
+      } else {
+        const change = await fenced(folder.id, s.itemId, () => src.renderChange(s, itemOptions));
+        if (change) commands.push({ op: "Change", serverId, change });
+      }
       image.hold(s);
       kept.push(rec);
     }
@@ -553,8 +579,10 @@ export class SyncEngine {
     for (const serverId of c.fetches) {
       const itemId = itemIn(serverId);
       const s = itemId ? await src.stamp(folder.id, itemId) : null;
+      const item = s ? await fenced(folder.id, s.itemId, () => src.render(s, itemOptions)) : null;
       if (!s) responses.fetches.push({ serverId, status: SyncStatus.NotFound });
-      else responses.fetches.push({ serverId, status: SyncStatus.Success, item: await src.render(s, itemOptions) });
+      else if (!item) responses.fetches.push({ serverId, status: SyncStatus.ConversionError });
+      else responses.fetches.push({ serverId, status: SyncStatus.Success, item });
     }
     return { responses, clientDeletes };
   }

@@ -4,6 +4,7 @@ import type { MailStore } from "../store/types";
 import type { CollectionSource } from "./collection-source";
 import { FolderSyncer } from "./folder-sync";
 import { ItemOps } from "./item-ops";
+import { ItipRefusals } from "./itip-refusals";
 import { MailSource } from "./mail-source";
 import { SyncEngine } from "./sync-engine";
 
@@ -14,9 +15,10 @@ export class SyncService {
 
   constructor(storage: DurableObjectStorage, store: MailStore, now: () => number = Date.now) {
     this.engine = new SyncEngine(storage, store, now);
-    this.engine.sources.set("Email", new MailSource(store));
+    const refusals = new ItipRefusals(storage.sql);
+    this.engine.sources.set("Email", new MailSource(store, refusals));
     this.folders = new FolderSyncer(storage, store, this.engine.state);
-    this.items = new ItemOps(store, this.engine, now);
+    this.items = new ItemOps(store, this.engine, now, refusals);
   }
 
   /** Plugs in another item class (Calendar, Contacts, Tasks, Notes): Sync, GetItemEstimate, Ping use it. */

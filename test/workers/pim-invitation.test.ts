@@ -12,6 +12,8 @@ import { TestPhone } from "./helpers/phone";
 import { sinkMessages } from "./helpers/smtp-sink";
 
 const ME = "invitee@example.test";
+const OLGA = "olga@organizer.example";
+const PAUL = "paul@organizer.example";
 
 function itip(method: string, opts: { sequence?: number; stamp?: string; partstat?: string; extra?: string[] } = {}) {
   return [
@@ -61,34 +63,34 @@ function imip(ics: string, method: string, subject = "Invitation: Budget review"
 
 describe("iTIP on the stored calendar (pure)", () => {
   it("REQUEST files a received meeting shown tentative; the same message again changes nothing; a newer one keeps the answer", () => {
-    const filed = applyItip(itip("REQUEST"), undefined, ME)!;
+    const filed = applyItip(itip("REQUEST"), undefined, ME, OLGA)!;
     expect(filed).not.toContain("METHOD");
     expect(filed).toContain("X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE");
     const eas = eventToEas(filed, { version: 14.1, defaultZone: "Europe/Paris", userEmail: ME });
     expect(eas.find((e) => e.name === "MeetingStatus")?.children).toEqual(["3"]); // received meeting
     expect(eas.find((e) => e.name === "BusyStatus")?.children).toEqual(["1"]); // tentative
-    expect(applyItip(itip("REQUEST"), filed, ME)).toBeNull();
+    expect(applyItip(itip("REQUEST"), filed, ME, OLGA)).toBeNull();
     const accepted = answerMeeting(filed, ME, 1).stored;
-    const update = applyItip(itip("REQUEST", { stamp: "20261121T100000Z" }), accepted, ME)!;
+    const update = applyItip(itip("REQUEST", { stamp: "20261121T100000Z" }), accepted, ME, OLGA)!;
     expect(update).toContain("PARTSTAT=ACCEPTED");
     expect(update).toContain("X-MICROSOFT-CDO-BUSYSTATUS:BUSY");
-    expect(applyItip(itip("REQUEST", { sequence: -1, stamp: "20261122T100000Z" }), accepted, ME)).toBeNull(); // older
+    expect(applyItip(itip("REQUEST", { sequence: -1, stamp: "20261122T100000Z" }), accepted, ME, OLGA)).toBeNull(); // older
   });
 
   it("CANCEL cancels (MeetingStatus 7); REPLY updates the attendee; unknown events are ignored", () => {
-    const filed = applyItip(itip("REQUEST"), undefined, ME)!;
-    const cancelled = applyItip(itip("CANCEL", { sequence: 1 }), filed, ME)!;
+    const filed = applyItip(itip("REQUEST"), undefined, ME, OLGA)!;
+    const cancelled = applyItip(itip("CANCEL", { sequence: 1 }), filed, ME, OLGA)!;
     expect(cancelled).toContain("STATUS:CANCELLED");
     expect(
       eventToEas(cancelled, { version: 14.1, defaultZone: "UTC", userEmail: ME }).find((e) => e.name === "MeetingStatus")?.children,
     ).toEqual(["7"]);
-    expect(applyItip(itip("CANCEL"), undefined, ME)).toBeNull();
-    const reply = applyItip(itip("REPLY").replace("PARTSTAT=ACCEPTED:mailto:paul", "PARTSTAT=DECLINED:mailto:paul"), filed, ME)!;
+    expect(applyItip(itip("CANCEL"), undefined, ME, OLGA)).toBeNull();
+    const reply = applyItip(itip("REPLY").replace("PARTSTAT=ACCEPTED:mailto:paul", "PARTSTAT=DECLINED:mailto:paul"), filed, ME, PAUL)!;
     expect(reply).toContain("PARTSTAT=DECLINED:mailto:paul@organizer.example");
   });
 
   it("answering builds an iTIP REPLY for the organizer with the owner's PARTSTAT only", () => {
-    const filed = applyItip(itip("REQUEST"), undefined, ME)!;
+    const filed = applyItip(itip("REQUEST"), undefined, ME, OLGA)!;
     const { stored, reply } = answerMeeting(filed, ME, 2);
     expect(stored).toContain(`PARTSTAT=TENTATIVE:mailto:${ME}`);
     expect(reply!.organizer).toBe("olga@organizer.example");
@@ -100,7 +102,7 @@ describe("iTIP on the stored calendar (pure)", () => {
 
 describe("16.1 new time proposals", () => {
   it("a tentative answer with proposed times sends an iTIP COUNTER with them; the calendar keeps the organizer's times", () => {
-    const filed = applyItip(itip("REQUEST"), undefined, ME)!;
+    const filed = applyItip(itip("REQUEST"), undefined, ME, OLGA)!;
     const { stored, reply } = answerMeeting(filed, ME, 2, undefined, { start: Date.UTC(2026, 11, 4, 16), end: Date.UTC(2026, 11, 4, 17) });
     expect(reply!.ics).toContain("METHOD:COUNTER");
     expect(reply!.ics).toContain("DTSTART:20261204T160000Z");
