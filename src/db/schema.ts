@@ -9,6 +9,16 @@ export const accounts = sqliteTable("accounts", {
   createdAt: integer("created_at", { mode: "timestamp" }).notNull(),
   failedAttempts: integer("failed_attempts").notNull().default(0),
   lockedUntil: integer("locked_until", { mode: "timestamp" }),
+  /** The last counted failure (ms): failures are forgotten a while after it (src/service/lockout.ts). */
+  lastFailureAt: integer("last_failure_at", { mode: "timestamp_ms" }),
+});
+
+/** Failed logins per client address (CF-Connecting-IP) across accounts, per window (src/service/lockout.ts). */
+export const loginClientFailures = sqliteTable("login_client_failures", {
+  client: text("client").primaryKey(),
+  failures: integer("failures").notNull(),
+  /** Start of the current window, ms. */
+  windowStart: integer("window_start").notNull(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -79,6 +89,7 @@ export const mailboxBackends = sqliteTable(
       .default("poll"),
     failedAttempts: integer("failed_attempts").notNull().default(0),
     lockedUntil: integer("locked_until", { mode: "timestamp_ms" }),
+    lastFailureAt: integer("last_failure_at", { mode: "timestamp_ms" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },

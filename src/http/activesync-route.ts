@@ -67,7 +67,8 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
   let result: AuthResult;
   const directory = frontDoor.directory(env);
   try {
-    result = await directory.authenticate(credentials.username, credentials.password);
+    // CF-Connecting-IP: the client's address as Cloudflare saw it (its budget across accounts, lockout.ts).
+    result = await directory.authenticate(credentials.username, credentials.password, request.headers.get("CF-Connecting-IP"));
   } catch (err) {
     // The directory (D1, or a mail server for a bridge) could not answer: the device should retry, not re-prompt.
     console.error("user directory unavailable:", err);

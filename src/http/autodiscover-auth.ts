@@ -12,7 +12,11 @@ export const basicAuthenticator: Authenticator = async (request, env) => {
   if (!credentials) return null;
   let result;
   try {
-    result = await new D1UserDirectory(env.DB).authenticate(credentials.username, credentials.password);
+    result = await new D1UserDirectory(env.DB).authenticate(
+      credentials.username,
+      credentials.password,
+      request.headers.get("CF-Connecting-IP"),
+    );
   } catch (err) {
     console.error("user directory unavailable:", err);
     throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(retryAfterOf(err)) });

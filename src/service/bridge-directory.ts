@@ -1,14 +1,12 @@
 // Logins of bridged mailboxes (issue 8): the password is the mail account's own, checked by logging in to the
 // account's IMAP server. A success is cached per isolate for a short time (keyed hash, never the password),
 // so a phone's stream of requests costs one IMAP login every couple of minutes, not one per request.
-// Failures are counted and locked like built-in accounts' (directory.ts): the IMAP server has its own
-// protections, but a guesser should not reach it at full speed through us, nor get its account locked there.
-import { eq, sql } from "drizzle-orm";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { mailboxBackends } from "../db/schema";
+// Failures are counted and locked by the same rule as built-in accounts' (lockout.ts): the IMAP server has its
+// own protections, but a guesser should not reach it at full speed through us, nor get its account locked there.
 import type { ImapCredentials, ImapEndpoint } from "../store/imap/connection";
 import { verifyImapLogin } from "../store/imap/connection";
-import { type AuthResult, countFailure, DEFAULT_LOCKOUT, type LockoutPolicy } from "./directory";
+import type { AuthResult } from "./auth-result";
+import { BACKENDS_TABLE, DEFAULT_LOCKOUT, Lockout, type LockoutPolicy } from "./lockout";
 import { type MailboxBackendRow } from "./mailbox-backends";
 import { VerifiedCredentialCache } from "./verified-cache";
 
@@ -29,7 +27,7 @@ export const bridgeLoginCache = new VerifiedCredentialCache(BRIDGE_LOGIN_TTL_MS)
  * Checks in flight per isolate: a phone fires FolderSync, Sync and Ping together when its cached login has
  * expired; they share one IMAP login. Keyed by a hash, never the password.
  */
-const sharedInflight = new Map<string, Promise<boolean>>();
+const sharedInflight = new Map<string, Promise<AuthResult>>();
 
 async function inflightKey(address: string, binding: string, password: string): Promise<string> {
   const h = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${binding}\u0000${password}`)));
@@ -41,64 +39,86 @@ function bindingOf(row: MailboxBackendRow): string {
   return `imap\u0000${row.imapHost}\u0000${row.imapPort}\u0000${row.imapTls}\u0000${row.updatedAt.getTime()}`;
 }
 
+/**
+ * How long an IMAP login check takes here (moving average per isolate): a locked or throttled answer waits as
+ * long, so it cannot be told from a wrong password by its time.
+ */
+let typicalCheckMs = 250;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class BridgeAuthenticator {
+  private readonly lockout: Lockout;
+
   constructor(
-    private readonly db: DrizzleD1Database<Record<string, never>>,
+    db: D1Database,
     private readonly policy: LockoutPolicy = DEFAULT_LOCKOUT,
     private readonly now: () => number = Date.now,
     private readonly cache: VerifiedCredentialCache = bridgeLoginCache,
     private readonly check: ImapLoginCheck = checkImapLogin,
-    private readonly inflight: Map<string, Promise<boolean>> = sharedInflight,
-  ) {}
+    private readonly inflight: Map<string, Promise<AuthResult>> = sharedInflight,
+  ) {
+    this.lockout = new Lockout(db, BACKENDS_TABLE, policy, now);
+  }
 
   /**
    * `row` is the address's mailbox_backends row. Throws (StoreUnavailableError) when the IMAP server cannot
    * answer: the front door turns that into 503 + Retry-After, and it counts as no failure.
    */
-  async authenticate(row: MailboxBackendRow, password: string): Promise<AuthResult> {
+  async authenticate(row: MailboxBackendRow, password: string, client: string | null = null): Promise<AuthResult> {
     const address = row.address;
-    if (row.lockedUntil && row.lockedUntil.getTime() > this.now()) return { ok: false, reason: "locked", lockedUntil: row.lockedUntil };
+    const locked = async (lockedUntil: Date): Promise<AuthResult> => {
+      await sleep(typicalCheckMs);
+      return { ok: false, reason: "locked", lockedUntil };
+    };
+    if (row.lockedUntil && row.lockedUntil.getTime() > this.now()) return locked(row.lockedUntil);
     const binding = bindingOf(row);
     const bridged = { push: row.push };
     if (await this.cache.has(address, binding, password)) return { ok: true, address, bridged };
     const endpoint: ImapEndpoint = { host: row.imapHost, port: row.imapPort, tls: row.imapTls };
     const key = await inflightKey(address, binding, password);
     const joined = this.inflight.get(key);
-    if (joined) {
-      // Another request is asking the server the same question: its answer is ours (counted once, by it).
-      return (await joined) ? { ok: true, address, bridged } : { ok: false, reason: "wrong_password" };
+    // Another request is asking the server the same question: its answer is ours (counted once, by it).
+    if (joined) return joined;
+    // Registered before anything is awaited, so that requests arriving meanwhile join this one.
+    const asking = this.ask(row, endpoint, password, client, locked).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, asking);
+    const result = await asking;
+    if (result.ok) await this.cache.add(address, binding, password);
+    return result;
+  }
+
+  /** One check against the IMAP server, its failure reserved first (lockout.ts). */
+  private async ask(
+    row: MailboxBackendRow,
+    endpoint: ImapEndpoint,
+    password: string,
+    client: string | null,
+    locked: (until: Date) => Promise<AuthResult>,
+  ): Promise<AuthResult> {
+    const address = row.address;
+    const reserved = await this.lockout.reserve(address, client);
+    if (!reserved.ok) return locked(reserved.lockedUntil);
+    const started = Date.now();
+    let ok: boolean;
+    try {
+      // The IMAP login is the normalised address (BRIDGE.md): what the account is named by on the server.
+      ok = await this.check(endpoint, { user: address, password });
+    } catch (e) {
+      // The server could not answer (503 for the device): not a failure of this login.
+      await this.lockout.release(reserved.reservation);
+      throw e;
     }
-    // The IMAP login is the normalised address (BRIDGE.md): what the account is named by on the server.
-    const asked = this.check(endpoint, { user: address, password }).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, asked);
-    if (!(await asked)) return this.recordFailure(address);
-    await this.cache.add(address, binding, password);
-    if (row.failedAttempts !== 0 || row.lockedUntil) {
-      await this.db.update(mailboxBackends).set({ failedAttempts: 0, lockedUntil: null }).where(eq(mailboxBackends.address, address));
+    typicalCheckMs = Math.min(5_000, Math.round(0.8 * typicalCheckMs + 0.2 * (Date.now() - started)));
+    if (!ok) {
+      const until = reserved.reservation.lockedUntil;
+      return until === null ? { ok: false, reason: "wrong_password" } : { ok: false, reason: "locked", lockedUntil: new Date(until) };
     }
-    return { ok: true, address, bridged };
+    await this.lockout.release(reserved.reservation);
+    return { ok: true, address, bridged: { push: row.push } };
   }
 
   /** The mailbox's server refused the cached password (changed there meanwhile): ask the server next time. */
   forget(address: string): void {
     this.cache.forget(address);
-  }
-
-  private recordFailure(address: string): Promise<AuthResult> {
-    return countFailure(
-      async () => {
-        const [r] = await this.db
-          .update(mailboxBackends)
-          .set({ failedAttempts: sql`${mailboxBackends.failedAttempts} + 1` })
-          .where(eq(mailboxBackends.address, address))
-          .returning({ failedAttempts: mailboxBackends.failedAttempts });
-        return r?.failedAttempts ?? 0;
-      },
-      async (lockedUntil) => {
-        await this.db.update(mailboxBackends).set({ lockedUntil }).where(eq(mailboxBackends.address, address));
-      },
-      this.policy,
-      this.now,
-    );
   }
 }

@@ -1,24 +1,26 @@
 // The user directory behind Basic authentication. Built in: accounts in D1 (table `accounts`). Bridged
 // mailboxes (table `mailbox_backends`) are checked by their IMAP server instead (bridge-directory.ts).
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { accounts, mailboxBackends } from "../db/schema";
 import { normaliseAddress } from "./address";
+import type { AuthResult } from "./auth-result";
 import { BridgeAuthenticator } from "./bridge-directory";
+import { ACCOUNTS_TABLE, DEFAULT_LOCKOUT, Lockout, type LockoutPolicy } from "./lockout";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./password";
 import { hashBinding, VerifiedCredentialCache } from "./verified-cache";
 
 export { normaliseAddress } from "./address";
 
-export type AuthResult =
-  /** `bridged`: the mailbox lives on the provider's servers; the front door hands the login to its object. */
-  | { ok: true; address: string; bridged?: { push: "notify" | "poll" } }
-  /** invalid: not an address; unknown: no such account; locked: too many failures, password not even checked. */
-  | { ok: false; reason: "invalid" | "unknown" | "wrong_password" | "locked"; lockedUntil?: Date };
+export type { AuthResult } from "./auth-result";
+export { DEFAULT_LOCKOUT, type LockoutPolicy, lockSeconds } from "./lockout";
 
 export interface UserDirectory {
-  /** `login` is what the device sent (user@domain or domain\user); the result carries the canonical address. */
-  authenticate(login: string, password: string): Promise<AuthResult>;
+  /**
+   * `login` is what the device sent (user@domain or domain\user); the result carries the canonical address.
+   * `client` is the client's address (CF-Connecting-IP): failures are also budgeted per client (lockout.ts).
+   */
+  authenticate(login: string, password: string, client?: string | null): Promise<AuthResult>;
   /** A backend refused the address's login after the directory accepted it: drop any cached success. */
   forget?(address: string): void;
 }
@@ -34,28 +36,12 @@ export class DirectoryError extends Error {
   }
 }
 
-/**
- * Failed logins per account: every `failuresPerLock` consecutive failures lock the account, first for
- * `baseLockSeconds`, doubling with each further lock up to `maxLockSeconds`. A success resets the count.
- * Per account, not per IP: Outlook for iOS/Android reaches servers from a few shared cloud addresses.
- */
-export interface LockoutPolicy {
-  failuresPerLock: number;
-  baseLockSeconds: number;
-  maxLockSeconds: number;
-}
-export const DEFAULT_LOCKOUT: LockoutPolicy = { failuresPerLock: 5, baseLockSeconds: 60, maxLockSeconds: 30 * 60 };
-
-export function lockSeconds(failures: number, policy: LockoutPolicy): number {
-  const level = Math.floor(failures / policy.failuresPerLock);
-  return Math.min(policy.baseLockSeconds * 2 ** Math.min(level - 1, 20), policy.maxLockSeconds);
-}
-
 const MAX_PASSWORD = 1024;
 
 export class D1UserDirectory implements UserDirectory {
   private readonly db;
   private readonly bridge: BridgeAuthenticator;
+  private readonly lockout: Lockout;
 
   constructor(
     d1: D1Database,
@@ -65,13 +51,14 @@ export class D1UserDirectory implements UserDirectory {
     bridge?: BridgeAuthenticator,
   ) {
     this.db = drizzle(d1);
-    this.bridge = bridge ?? new BridgeAuthenticator(this.db, policy, now);
+    this.bridge = bridge ?? new BridgeAuthenticator(d1, policy, now);
+    this.lockout = new Lockout(d1, ACCOUNTS_TABLE, policy, now);
   }
 
-  async authenticate(login: string, password: string): Promise<AuthResult> {
+  async authenticate(login: string, password: string, client: string | null = null): Promise<AuthResult> {
     const address = normaliseAddress(login);
     if (!address || password.length > MAX_PASSWORD) {
-      await burnPasswordCheck(password);
+      await Promise.all([burnPasswordCheck(password), this.lockout.clientFailed(client)]);
       return { ok: false, reason: "invalid" };
     }
     // One round trip for both kinds of mailbox.
@@ -79,64 +66,38 @@ export class D1UserDirectory implements UserDirectory {
       this.db.select().from(accounts).where(eq(accounts.address, address)).limit(1),
       this.db.select().from(mailboxBackends).where(eq(mailboxBackends.address, address)).limit(1),
     ]);
-    if (bridged) return this.bridge.authenticate(bridged, password);
+    if (bridged) return this.bridge.authenticate(bridged, password, client);
     if (!row) {
-      await burnPasswordCheck(password);
+      await Promise.all([burnPasswordCheck(password), this.lockout.clientFailed(client)]);
       return { ok: false, reason: "unknown" };
     }
+    const locked = (lockedUntil: Date): AuthResult => ({ ok: false, reason: "locked", lockedUntil });
+    // A lock is checked before the cache: a locked account does not even take its owner's cached password.
     if (row.lockedUntil && row.lockedUntil.getTime() > this.now()) {
-      return { ok: false, reason: "locked", lockedUntil: row.lockedUntil };
+      await burnPasswordCheck(password); // as long as a wrong password: no oracle for locked accounts
+      return locked(row.lockedUntil);
     }
     const stored = { hash: row.passwordHash, salt: row.salt, iterations: row.iterations };
     const binding = hashBinding(stored);
-    const ok = (await this.cache.has(address, binding, password)) || (await verifyPassword(password, stored));
-    if (ok) {
+    // A password verified a moment ago: no check, nothing counted (lockout.ts).
+    if (await this.cache.has(address, binding, password)) return { ok: true, address };
+    const reserved = await this.lockout.reserve(address, client);
+    if (!reserved.ok) {
+      await burnPasswordCheck(password);
+      return locked(reserved.lockedUntil);
+    }
+    if (await verifyPassword(password, stored)) {
       await this.cache.add(address, binding, password);
-      if (row.failedAttempts !== 0 || row.lockedUntil) {
-        await this.db.update(accounts).set({ failedAttempts: 0, lockedUntil: null }).where(eq(accounts.address, address));
-      }
+      await this.lockout.release(reserved.reservation);
       return { ok: true, address };
     }
-    return this.recordFailure(address);
+    const lockedUntil = reserved.reservation.lockedUntil;
+    return lockedUntil === null ? { ok: false, reason: "wrong_password" } : locked(new Date(lockedUntil));
   }
 
   forget(address: string): void {
     this.bridge.forget(address);
   }
-
-  private recordFailure(address: string): Promise<AuthResult> {
-    return countFailure(
-      async () => {
-        const [r] = await this.db
-          .update(accounts)
-          .set({ failedAttempts: sql`${accounts.failedAttempts} + 1` })
-          .where(eq(accounts.address, address))
-          .returning({ failedAttempts: accounts.failedAttempts });
-        return r?.failedAttempts ?? 0;
-      },
-      async (lockedUntil) => {
-        await this.db.update(accounts).set({ lockedUntil }).where(eq(accounts.address, address));
-      },
-      this.policy,
-      this.now,
-    );
-  }
-}
-
-/** One more failed login: `increment` counts it and returns the count; every `failuresPerLock`-th locks. */
-export async function countFailure(
-  increment: () => Promise<number>,
-  lock: (until: Date) => Promise<void>,
-  policy: LockoutPolicy,
-  now: () => number,
-): Promise<AuthResult> {
-  const failures = await increment();
-  if (failures > 0 && failures % policy.failuresPerLock === 0) {
-    const lockedUntil = new Date(now() + lockSeconds(failures, policy) * 1000);
-    await lock(lockedUntil);
-    return { ok: false, reason: "locked", lockedUntil };
-  }
-  return { ok: false, reason: "wrong_password" };
 }
 
 const sharedCache = new VerifiedCredentialCache();
@@ -180,7 +141,7 @@ export async function setPassword(db: D1Database, address: string, password: str
   const h = await hashPassword(password);
   const updated = await drizzle(db)
     .update(accounts)
-    .set({ passwordHash: h.hash, salt: h.salt, iterations: h.iterations, failedAttempts: 0, lockedUntil: null })
+    .set({ passwordHash: h.hash, salt: h.salt, iterations: h.iterations, failedAttempts: 0, lockedUntil: null, lastFailureAt: null })
     .where(eq(accounts.address, a))
     .returning({ address: accounts.address });
   if (updated.length === 0) throw new DirectoryError("not_found", 404, `no such account: ${a}`);

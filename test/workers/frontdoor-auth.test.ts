@@ -135,10 +135,11 @@ describe("rate limit on failed logins", () => {
       expect((await post(q, { auth: basic(BOB, `guess ${i}`) })).status).toBe(401);
       expect((await row(BOB))!.failed_attempts).toBe(i);
     }
-    expect((await post(q, { auth: basic(BOB, BOB_PW) })).status).toBe(200); // a success resets the count
-    expect((await row(BOB))!.failed_attempts).toBe(0);
+    // A success returns only its own reservation: the four failures it did not make stay (lockout.ts).
+    expect((await post(q, { auth: basic(BOB, BOB_PW) })).status).toBe(200);
+    expect((await row(BOB))!.failed_attempts).toBe(4);
 
-    for (let i = 1; i <= 5; i++) expect((await post(q, { auth: basic(BOB, `guess ${i}`) })).status).toBe(401);
+    expect((await post(q, { auth: basic(BOB, "guess 5") })).status).toBe(401);
     const locked = (await row(BOB))!;
     expect(locked.failed_attempts).toBe(5);
     const until = (locked.locked_until as number) * 1000;
@@ -152,30 +153,96 @@ describe("rate limit on failed logins", () => {
     expect((await row(BOB))!.failed_attempts).toBe(5); // guesses during the lock are not even counted
   });
 
-  it("when the lock has expired the right password works again and clears the lock", async () => {
+  it("when the lock has expired the right password works again; the failures stay counted until forgotten", async () => {
     await env.DB.prepare("update accounts set locked_until = ? where address = ?")
       .bind(Math.floor(Date.now() / 1000) - 1, BOB)
       .run();
     expect((await post(plainQuery("FolderSync", "", "bobdev"), { auth: basic(BOB, BOB_PW) })).status).toBe(200);
     const r = (await row(BOB))!;
-    expect(r.failed_attempts).toBe(0);
-    expect(r.locked_until).toBeNull();
+    expect(r.failed_attempts).toBe(5);
+    // A day without failures: forgotten, the next failure starts again at 1.
+    await env.DB.prepare("update accounts set last_failure_at = ? where address = ?")
+      .bind(Date.now() - DEFAULT_LOCKOUT.failureMemorySeconds * 1000 - 1, BOB)
+      .run();
+    expect((await post(plainQuery("FolderSync", "", "bobdev"), { auth: basic(BOB, "typo") })).status).toBe(401);
+    expect((await row(BOB))!.failed_attempts).toBe(1);
   });
 
-  it("concurrent wrong passwords are all counted (atomic increment) and lock the account", async () => {
+  it("a concurrent burst of wrong passwords gets at most failuresPerLock checks (reserved before the check)", async () => {
     const CAROL = "carol-parallel@example.test";
     await createAccount(env.DB, CAROL, "carol pw");
     const dir = new D1UserDirectory(env.DB);
-    const results = await Promise.all(Array.from({ length: 7 }, (_, i) => dir.authenticate(CAROL, `wrong ${i}`)));
-    expect(results.filter((r) => !r.ok && r.reason === "locked")).toHaveLength(1);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => dir.authenticate(CAROL, `wrong ${i}`)));
+    const wrong = results.filter((r) => !r.ok && r.reason === "wrong_password").length;
+    expect(wrong).toBeLessThan(DEFAULT_LOCKOUT.failuresPerLock); // the 5th reservation answers "locked"
+    expect(results.every((r) => !r.ok)).toBe(true);
     const r = (await row(CAROL))!;
-    expect(r.failed_attempts).toBe(7);
+    expect(r.failed_attempts).toBe(DEFAULT_LOCKOUT.failuresPerLock);
     expect(r.locked_until).not.toBeNull();
     expect(await dir.authenticate(CAROL, "carol pw")).toMatchObject({ ok: false, reason: "locked" });
   });
 
+  it("a background phone's successes give a guesser no fresh budget", async () => {
+    const DAN = "dan-background@example.test";
+    await createAccount(env.DB, DAN, "dan pw");
+    const guesser = new D1UserDirectory(env.DB, DEFAULT_LOCKOUT, Date.now, new VerifiedCredentialCache());
+    let checked = 0;
+    for (let i = 0; i < 10; i++) {
+      // The owner's phone logs in between every guess, each time with a real check (no cached success).
+      await new D1UserDirectory(env.DB, DEFAULT_LOCKOUT, Date.now, new VerifiedCredentialCache()).authenticate(DAN, "dan pw");
+      const r = await guesser.authenticate(DAN, `guess ${i}`);
+      if (!r.ok && r.reason === "wrong_password") checked++;
+    }
+    expect(checked).toBe(DEFAULT_LOCKOUT.failuresPerLock - 1);
+  });
+
+  it("a locked answer takes as long as a wrong password (no oracle)", async () => {
+    const ERIN = "erin-timing@example.test";
+    await createAccount(env.DB, ERIN, "erin pw");
+    const dir = new D1UserDirectory(env.DB);
+    const time = async (pw: string) => {
+      const t = performance.now();
+      const r = await dir.authenticate(ERIN, pw);
+      return { ms: performance.now() - t, r };
+    };
+    const wrong: number[] = [];
+    for (let i = 0; i < DEFAULT_LOCKOUT.failuresPerLock; i++) wrong.push((await time(`w${i}`)).ms);
+    const locked: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { ms, r } = await time(`l${i}`);
+      expect(r).toMatchObject({ ok: false, reason: "locked" });
+      locked.push(ms);
+    }
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+    console.log(`wrong password ${median(wrong).toFixed(1)} ms, locked ${median(locked).toFixed(1)} ms`);
+    expect(median(locked) / median(wrong)).toBeGreaterThan(0.5); // both a PBKDF2 check, not a D1 read alone
+  });
+
+  it("password spraying: one client address gets clientFailures failures across accounts (CF-Connecting-IP)", async () => {
+    const policy = { ...DEFAULT_LOCKOUT, clientFailures: 3 };
+    const dir = new D1UserDirectory(env.DB, policy, Date.now, new VerifiedCredentialCache());
+    const victims = ["spray1@example.test", "spray2@example.test", "spray3@example.test", "spray4@example.test"];
+    for (const v of victims) await createAccount(env.DB, v, "right pw");
+    const spray = "203.0.113.77";
+    for (const v of victims.slice(0, 3))
+      expect(await dir.authenticate(v, "Summer2026!", spray)).toMatchObject({ reason: "wrong_password" });
+    // The fourth account: over the client's budget, refused even with the right password, not even checked.
+    expect(await dir.authenticate(victims[3], "right pw", spray)).toMatchObject({ ok: false, reason: "locked" });
+    expect((await row(victims[3]))!.failed_attempts).toBe(0); // the victim's own budget is untouched
+    expect(await dir.authenticate(victims[3], "right pw", "198.51.100.1")).toMatchObject({ ok: true });
+    // Unknown addresses count as well (spraying a list of guessed addresses).
+    const other = "192.0.2.9";
+    for (let i = 0; i < 3; i++) await dir.authenticate(`nobody${i}@example.test`, "x", other);
+    expect(await dir.authenticate(victims[0], "right pw", other)).toMatchObject({ ok: false, reason: "locked" });
+    // Through the front door the address is CF-Connecting-IP.
+    const q = plainQuery("FolderSync", "", "spraydev");
+    const res = await post(q, { auth: basic(victims[1], "right pw"), headers: { "CF-Connecting-IP": other } });
+    expect(res.status).toBe(200); // the default policy's budget (50) is not spent by 4 failures
+  });
+
   it("setPassword lifts a lock", async () => {
     const dir = new D1UserDirectory(env.DB);
+    await env.DB.prepare("update accounts set failed_attempts = 0, last_failure_at = null where address = ?").bind(BOB).run();
     for (let i = 0; i < 5; i++) await dir.authenticate(BOB, "nope");
     expect(await dir.authenticate(BOB, BOB_PW)).toMatchObject({ ok: false, reason: "locked" });
     await setPassword(env.DB, BOB, "new password");
