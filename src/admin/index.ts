@@ -14,6 +14,12 @@ import { subscriptionRoutes } from "./subscriptions-routes";
 
 const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes];
 
+/** The admin API is mounted at /admin/v1 (src/index.ts); tests also mount it bare. */
+function isOpenApiDocument(url: string): boolean {
+  const path = new URL(url).pathname;
+  return path === "/admin/v1/openapi.json" || path === "/openapi.json";
+}
+
 /** `overrides` lets tests inject the clock and the network (DoH/RDAP fetcher). */
 export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {
   const app = newAdminRouter();
@@ -29,7 +35,8 @@ export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {
     security: [{ bearer: [] }],
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  app.use("*", async (c, next) => (new URL(c.req.url).pathname.endsWith("/openapi.json") ? next() : requireAdminToken(c, next)));
+  // Only the OpenAPI document itself is public: an exact path, not any path ending in it (issue 13 §6).
+  app.use("*", async (c, next) => (isOpenApiDocument(c.req.url) ? next() : requireAdminToken(c, next)));
   app.use("*", async (c, next) => {
     const who = c.req.header("x-admin-actor")?.trim().slice(0, 100);
     c.set("deps", makeDeps(c.env, { actor: `admin:${who || "token"}`, ...overrides }));

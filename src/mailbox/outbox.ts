@@ -321,7 +321,11 @@ export class Outbox {
       try {
         await this.d.deliverSelf(dsn);
       } catch (e) {
-        console.error("outbox: delivering the DSN failed", e);
+        // The Inbox cannot take it now (a bridged mailbox without a login in memory): the report waits in
+        // this outbox like any message, to the sender alone, with no report of its own (issue 13 §6: a bounce
+        // is never lost silently).
+        console.warn("outbox: the DSN waits in the outbox", e);
+        this.enqueue({ from: "", recipients: [row.envelope_from], raw: dsn }, now);
       }
     }
 

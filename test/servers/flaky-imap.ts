@@ -31,6 +31,8 @@ export async function startFlakyImap(mode: FlakyMode): Promise<{ port: number; s
         )
           sock.write(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`);
         else if (verb === "AUTHENTICATE" || verb === "LOGIN") sock.write(`${tag} OK [CAPABILITY ${CAPS}] logged in\r\n`);
+        else if (verb === "STARTTLS")
+          sock.write(`${tag} NO STARTTLS not available here\r\n`); // a server without TLS
         else if (verb === "ENABLE") sock.write(`* ENABLED QRESYNC\r\n${tag} OK enabled\r\n`);
         else if (verb === "LOGOUT") sock.end(`* BYE\r\n${tag} OK bye\r\n`);
         else if (mode === "drop") sock.destroy();

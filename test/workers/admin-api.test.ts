@@ -67,6 +67,14 @@ describe("authentication and errors", () => {
     expect((await api("POST", "/subscriptions", "{not json")).status).toBe(400);
   });
 
+  it("only the OpenAPI document itself skips the token (an exact path, not any path ending in /openapi.json)", async () => {
+    for (const path of ["/subscriptions/openapi.json", "/mailboxes/victim%40example.test/openapi.json", "/x/openapi.json"]) {
+      const res = await exports.default.fetch(new Request(BASE + path));
+      expect(res.status, path).toBe(401);
+      await res.arrayBuffer();
+    }
+  });
+
   it("serves its OpenAPI document without a token", async () => {
     const res = await exports.default.fetch(new Request(BASE + "/openapi.json"));
     expect(res.status).toBe(200);

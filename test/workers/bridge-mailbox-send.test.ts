@@ -2,7 +2,7 @@
 // with the account's own login (AUTH), every recipient through it (the provider delivers, oneself included),
 // the Sent Items copy APPENDed to the SPECIAL-USE \Sent mailbox; without a login in memory the message waits
 // (no attempt used) until a device brings the login. Delivery and admin import APPEND to the IMAP INBOX.
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { FolderType } from "../../src/store/types";
 import { otherClient } from "./imap/imap-helpers";
@@ -88,6 +88,34 @@ describe("sending through the provider's submission server", () => {
     await runDurableObjectAlarm(mb());
     expect(await received("Waits for the login")).toHaveLength(1);
     expect(await subjects("Sent")).toMatch(/Subject: Waits for the login/);
+    expect(await mb().outboxStatus()).toEqual([]);
+  });
+});
+
+describe("a bounce is never lost (issue 13 §6)", () => {
+  it("a message that expires while no login is in memory: its DSN waits in the outbox, then reaches the sender", async () => {
+    await evictDurableObject(mb());
+    const r = await mb().submitMail({
+      user: judy.address,
+      mime: mime("dave@remote.test", "Expires unsent"),
+      clientId: "c-x",
+      saveInSent: false,
+    });
+    expect(r.ok).toBe(true);
+    await runInDurableObject(mb(), async (_m, state) => {
+      state.storage.sql.exec(`UPDATE outbox SET created = created - 72 * 3600000`); // older than OUTBOX_MAX_AGE_HOURS
+    });
+    await runDurableObjectAlarm(mb());
+    const waiting = await mb().outboxStatus();
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]).toMatchObject({ from: "", recipients: [{ rcpt: judy.address, state: "pending" }] });
+
+    await mb().useCredentials(judy.login);
+    await runDurableObjectAlarm(mb());
+    const dsn = (await fetch(`${submission.controlUrl}/messages`).then((x) => x.json())) as Received[];
+    expect(
+      dsn.some((m) => atob(m.raw).includes("multipart/report") && atob(m.raw).includes("Expires unsent") && m.to.includes(judy.address)),
+    ).toBe(true);
     expect(await mb().outboxStatus()).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import ICAL from "ical.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { isLoopbackHost } from "../../src/store/loopback";
 import { DavClient } from "../../src/store/dav/client";
 import { DavPimStore, type DavPimStoreOptions } from "../../src/store/dav/store";
 import { PimConflictError, type PimItem } from "../../src/store/pim-types";
@@ -403,6 +404,13 @@ describe("DAV bridge on Radicale", () => {
   it("plain http only to loopback: a provider's server is reached over TLS", () => {
     expect(() => new DavClient({ ...account, url: "http://dav.example.net/" })).toThrow(TypeError);
     expect(() => new DavClient({ ...account, url: "https://dav.example.net/" })).not.toThrow();
+    // The same loopback rule as every other client (src/store/loopback.ts): what the admin API accepts, the
+    // DAV client accepts too (issue 13 §6: http://127.0.0.2 used to pass the API, then fail every request).
+    for (const url of ["http://127.0.0.2:5232/", "http://[::1]:5232/", "http://localhost:5232/"]) {
+      expect(isLoopbackHost(new URL(url).hostname), url).toBe(true);
+      expect(() => new DavClient({ ...account, url }), url).not.toThrow();
+    }
+    expect(() => new DavClient({ ...account, url: "http://128.0.0.1/" })).toThrow(TypeError);
   });
 
   it("discovery also starts from a configured path (the principal URL itself)", async () => {

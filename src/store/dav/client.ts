@@ -4,6 +4,7 @@
 // listing for servers without it, calendar-/addressbook-multiget, and conditional PUT/DELETE.
 // A server that cannot be reached, times out or answers 5xx raises StoreUnavailableError.
 import { StoreUnavailableError } from "../types";
+import { isLoopbackHost } from "../loopback";
 import { CALDAV, CARDDAV, child, children, DAV, escapeXml, parseXml, XmlParseError, type XmlNode } from "./xml";
 
 export interface DavAccount {
@@ -78,7 +79,6 @@ interface MsResponse {
 }
 
 const MAX_REDIRECTS = 5;
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export class DavClient {
   private readonly fetcher: typeof fetch;
@@ -95,7 +95,7 @@ export class DavClient {
     this.auth = "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${account.username}:${account.password}`)));
     const url = new URL(account.url);
     // Issue 8: plain connections only to loopback (tests); a provider's server is reached over TLS.
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname)))
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname)))
       throw new TypeError(`DAV URL must be https (plain http only to loopback): ${account.url}`);
     this.origin = url.origin;
   }

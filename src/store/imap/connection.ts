@@ -134,7 +134,10 @@ export class ImapSession {
       await plainWriter.write(enc.encode("S STARTTLS\r\n"));
       let r = await next();
       while (r.tag === "*") r = await next();
-      if (str(r.tokens[0]).toUpperCase() !== "OK") throw new ImapCommandError("NO", "", r.text ?? "", "STARTTLS");
+      // A server refusing STARTTLS is unusable (we never send a password in clear), not a wrong password:
+      // an outage (503 to the device), never a counted failure that could lock the account (issue 13 §6).
+      if (str(r.tokens[0]).toUpperCase() !== "OK")
+        throw new StoreUnavailableError(`IMAP server refused STARTTLS: ${r.text ?? ""}`, this.retryAfter);
       plainReader.releaseLock();
       plainWriter.releaseLock();
       this.socket = this.socket.startTls();

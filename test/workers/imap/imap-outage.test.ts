@@ -2,6 +2,7 @@
 // never as a crash or lost state.
 import { describe, expect, inject, it } from "vitest";
 import { errorResponse } from "../../../src/http/errors";
+import { verifyImapLogin } from "../../../src/store/imap/connection";
 import type { ImapStoreConfig } from "../../../src/store/imap/store";
 import { StoreAuthError, StoreUnavailableError } from "../../../src/store/types";
 import { config, dovecot, withStore } from "./imap-helpers";
@@ -27,6 +28,13 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe("IMAP server unavailable → StoreUnavailableError → 503 + Retry-After", () => {
+  it("a server refusing STARTTLS is unavailable (503), not a wrong password: the login check throws, counts nothing", async () => {
+    const endpoint = { host: "127.0.0.1", port: flaky.drop, tls: "starttls" as const };
+    const err = await failure(verifyImapLogin(endpoint, { user: "bob", password: "bob secret" }, { timeoutMs: 5000 }));
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect(errorResponse(err).status).toBe(503);
+  });
+
   it("the server drops the connection mid-request (after login)", async () => {
     const err = await failure(withStore(MB, at(flaky.drop), (s) => s.listFolders()));
     expect(err).toBeInstanceOf(StoreUnavailableError);
