@@ -1,5 +1,7 @@
 // Mailboxes (issue 3): create the login, look one up, import a message. A mailbox is either built in (a
 // password in the built-in directory) or bridged to the provider's servers (issue 8, bridge-routes.ts).
+import { DEFAULT_MAX_SEND_BYTES } from "../mailbox/contract";
+import { readBodyUpTo } from "../service/bounded-body";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, notInArray } from "drizzle-orm";
 import { accounts, domains, mailboxBackends, mailboxes, subscriptions } from "../db/schema";
@@ -139,7 +141,10 @@ r.openapi(
         );
       throw notFound("mailbox", address);
     }
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    // The message-size limit, read no further whatever the transfer encoding (issue 13 §4).
+    const max = Number((c.env as { MAX_SEND_BYTES?: string }).MAX_SEND_BYTES || DEFAULT_MAX_SEND_BYTES);
+    const bytes = await readBodyUpTo(c.req.raw, max);
+    if (!bytes) throw new ServiceError(413, "Too large", `a message of at most ${max} bytes`);
     if (!bytes.length) throw new ServiceError(400, "Empty message", "the body must be a message/rfc822 message");
     const mailbox = c.env.MAILBOX.getByName(address);
     const looked = Date.now();

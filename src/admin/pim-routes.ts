@@ -1,5 +1,6 @@
 // Calendar and address book of a mailbox as whole files (issue 7): GET exports, PUT replaces the
 // collection (objects matched by UID, the rest deleted), so an admin can back up, migrate or seed.
+import { readBodyUpTo } from "../service/bounded-body";
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { accounts } from "../db/schema";
@@ -64,8 +65,8 @@ for (const f of FILES) {
     async (c) => {
       const { address } = c.req.valid("param");
       const mailbox = await mailboxOf(c, address);
-      const bytes = await c.req.arrayBuffer();
-      if (bytes.byteLength > MAX_IMPORT_BYTES) throw new ServiceError(400, "Too large", `at most ${MAX_IMPORT_BYTES} bytes`);
+      const bytes = await readBodyUpTo(c.req.raw, MAX_IMPORT_BYTES);
+      if (!bytes) throw new ServiceError(413, "Too large", `at most ${MAX_IMPORT_BYTES} bytes`);
       let text: string;
       try {
         text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { EasCommand, EasRequest } from "../eas/front/command";
 import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
-import type { BackendCredentials } from "../mailbox/contract";
+import { type BackendCredentials, DEFAULT_MAX_SEND_BYTES } from "../mailbox/contract";
 import { type AuthResult, D1UserDirectory, type UserDirectory } from "../service/directory";
 import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";
@@ -13,7 +13,7 @@ import { type Gate, gates } from "./gates";
 import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./options";
 import { isSupportedVersion } from "./protocol";
 import { parseEasQuery } from "./query";
-import { readRequestBody } from "./request-body";
+import { maxBodyFor, readRequestBody } from "./request-body";
 
 export const DEFAULT_ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync";
 
@@ -110,7 +110,8 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
   // MS-ASHTTP_R186, MS-ASHTTP_R443: a command this server does not serve (yet) → 501.
   if (!command) throw new HttpProblem(501, `Not Implemented: ${query.cmd}`);
 
-  const { body, rawBody, contentType } = await readRequestBody(request);
+  const maxSend = Number((env as { MAX_SEND_BYTES?: string }).MAX_SEND_BYTES || DEFAULT_MAX_SEND_BYTES);
+  const { body, rawBody, contentType } = await readRequestBody(request, maxBodyFor(query.cmd, protocolVersion, maxSend));
   const mailbox = env.MAILBOX.getByName(address);
   const req: EasRequest = {
     cmd: query.cmd,
@@ -132,12 +133,14 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
   };
   let res: Response;
   try {
-    // A bridged mailbox's object reaches the provider's servers with the login the device just proved.
-    if (bridge) await mailbox.useCredentials(bridge.credentials);
+    // The gates first (issue 13 §5): a device they refuse (suspended subscription, blocked, not provisioned)
+    // never hands its password to the mailbox object.
     for (const gate of frontDoor.gates) {
       const stop = await gate(req, env);
       if (stop) return stop;
     }
+    // A bridged mailbox's object reaches the provider's servers with the login the device just proved.
+    if (bridge) await mailbox.useCredentials(bridge.credentials);
     res = toHttpResponse(await command.handle(req));
   } catch (err) {
     // The provider's server refused the password it accepted moments ago (changed there): ask it again next time.

@@ -1,3 +1,4 @@
+import { readBodyUpTo } from "../service/bounded-body";
 import type { MiddlewareHandler } from "hono";
 import { displayNameOf } from "../eas/commands/Settings";
 import { DEFAULT_ACTIVESYNC_PATH } from "./activesync-route";
@@ -5,6 +6,7 @@ import { REALM } from "./basic-auth";
 import { errorResponse as httpErrorResponse } from "./errors";
 import { errorResponse, MOBILESYNC_NS, mobileSyncResponse, readAutodiscoverRequest } from "./autodiscover-xml";
 import { publicOrigin } from "./public-origin";
+import { servesDevices } from "../mailbox/contract";
 
 /** Checks the request's credentials (HTTP Basic, as for the ActiveSync endpoint); returns the mailbox address. */
 export type Authenticator = (request: Request, env: Env) => Promise<string | null>;
@@ -41,11 +43,18 @@ async function xmlAutodiscover(request: Request, env: Env, authenticate: Authent
   if (!user)
     return new Response("Unauthorized\n", { status: 401, headers: { "WWW-Authenticate": `Basic realm="${REALM}", charset="UTF-8"` } });
   if (request.method !== "POST") return xml(errorResponse(600, "Invalid Request"));
-  if (Number(request.headers.get("Content-Length") ?? 0) > MAX_REQUEST_BYTES) return xml(errorResponse(600, "Invalid Request"));
-  const req = readAutodiscoverRequest(await request.text());
+  // Read no further than the limit, chunked or not: a larger body is not an Autodiscover request.
+  const bytes = await readBodyUpTo(request, MAX_REQUEST_BYTES);
+  if (!bytes) return xml(errorResponse(600, "Invalid Request"));
+  const req = readAutodiscoverRequest(new TextDecoder().decode(bytes));
   if (!req) return xml(errorResponse(600, "Invalid Request"));
   if (req.schema !== MOBILESYNC_NS) return xml(errorResponse(601, "Provider is not available for the requested schema"));
   if (req.email.toLowerCase() !== user.toLowerCase()) return xml(errorResponse(600, "Invalid Request"));
+  // A subscription that does not serve devices (suspended, ended): no mobilesync provider for this user now,
+  // the ErrorCode [MS-ASCMD] 2.2.3.64 gives for it (601), rather than a URL every request to which is refused.
+  const subscription = await env.MAILBOX.getByName(user).getSubscriptionState();
+  if (subscription && !servesDevices(subscription.status))
+    return xml(errorResponse(601, "Mobile Sync is not available for this mailbox (subscription not active)"));
   return xml(mobileSyncResponse({ displayName: displayNameOf(user), email: user, url: activeSyncUrl(request, env) }));
 }
 

@@ -9,6 +9,7 @@
 //
 // Dovecot's mail delivery waits for this answer: the mailbox object gets a short budget, then the answer
 // goes out and the object finishes in the background.
+import { readBodyUpTo } from "../service/bounded-body";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
@@ -31,8 +32,9 @@ notifyOxRoute.on(["PUT", "POST"], "/ox", async (c) => {
   if (!server || !(await basicAuthMatches(header, server, await oxSecret(secret, server)))) {
     return c.json({ error: "bad credentials" }, 401, { "WWW-Authenticate": `Basic realm="${REALM}"` });
   }
-  const raw = await c.req.text();
-  const push = raw.length <= MAX_BODY ? parseDovecotPush(raw) : null;
+  const bytes = await readBodyUpTo(c.req.raw, MAX_BODY);
+  if (!bytes) return c.json({ error: `body larger than ${MAX_BODY} bytes` }, 413);
+  const push = parseDovecotPush(new TextDecoder().decode(bytes));
   const event = push ? canonicalEvent(push.event) : undefined;
   if (!push || !event) return c.json({ error: "not a push_notification OX body with a known event" }, 400);
 

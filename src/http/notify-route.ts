@@ -8,6 +8,7 @@
 // "event": "messageNew", "imap-uid": 4, "imap-uidvalidity": 123, ...}; RFC 5423 event names in any case
 // (MessageNew, MessageAppend, MessageExpunge, FlagsSet, FlagsClear, MailboxCreate/Delete/Rename).
 // Dovecot's driver cannot sign, so a signing relay (or its Lua driver) sits in between.
+import { readBodyUpTo } from "../service/bounded-body";
 import { Hono } from "hono";
 
 export const NOTIFY_WINDOW_SECONDS = 300;
@@ -32,6 +33,9 @@ export function canonicalEvent(name: string): string | undefined {
   return EVENTS.get(name.toLowerCase());
 }
 
+/** A notification is one user, folder and event: a few hundred bytes. */
+const MAX_NOTIFY_BODY = 16 * 1024;
+
 export const notifyRoute = new Hono<{ Bindings: Env }>();
 
 notifyRoute.post("/v1", async (c) => {
@@ -39,7 +43,9 @@ notifyRoute.post("/v1", async (c) => {
   if (!secret) return c.json({ error: "notify webhook not configured" }, 503);
   const ts = c.req.header("X-Notify-Timestamp") ?? "";
   const sig = (c.req.header("X-Notify-Signature") ?? "").replace(/^sha256=/i, "").toLowerCase();
-  const raw = await c.req.text();
+  const bytes = await readBodyUpTo(c.req.raw, MAX_NOTIFY_BODY);
+  if (!bytes) return c.json({ error: `body larger than ${MAX_NOTIFY_BODY} bytes` }, 413);
+  const raw = new TextDecoder().decode(bytes);
   if (!/^\d{1,12}$/.test(ts) || !/^[0-9a-f]{64}$/.test(sig)) return c.json({ error: "missing or malformed signature" }, 401);
   if (!(await verifySignature(secret, `${ts}.${raw}`, sig))) return c.json({ error: "bad signature" }, 401);
   const timestamp = Number(ts);

@@ -1,5 +1,6 @@
 // The request body: WBXML for most commands, message/rfc822 for 12.x SendMail/SmartReply/SmartForward.
 import { type WbxmlElement, WbxmlError, decodeWbxml } from "../wbxml/index";
+import { readBodyUpTo } from "../service/bounded-body";
 import { HttpProblem } from "./errors";
 import { WBXML_CONTENT_TYPES } from "./protocol";
 
@@ -16,36 +17,33 @@ const WBXML_VERSION_1_3 = 0x03;
 /** Largest request body read into memory (a 25 MB attachment base64-encoded in MIME fits; Stalwart's default too). */
 export const MAX_REQUEST_BODY = 50 * 1024 * 1024;
 
-function tooLarge(): HttpProblem {
-  return new HttpProblem(413, `Payload Too Large: at most ${MAX_REQUEST_BODY} bytes`);
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** Commands whose requests are a handful of ids and keys. */
+const SMALL = new Set(["Ping", "FolderSync", "FolderCreate", "FolderUpdate", "FolderDelete", "GetItemEstimate", "Provision"]);
+
+/**
+ * The largest body each command may send (issue 13 §4), read no further: small for the commands that carry
+ * ids and keys; the message-size limit (plus room for the WBXML around it) for the ones that carry a message,
+ * and for 16.x Sync, whose draft Adds carry attachments; 2 MiB for an older Sync (changes, calendar items).
+ */
+export function maxBodyFor(cmd: string, protocolVersion: string, maxSendBytes: number): number {
+  if (SMALL.has(cmd)) return 64 * KiB;
+  const message = Math.min(maxSendBytes + 256 * KiB, MAX_REQUEST_BODY);
+  if (cmd === "SendMail" || cmd === "SmartReply" || cmd === "SmartForward") return message;
+  if (cmd === "Sync") return Number.parseFloat(protocolVersion) >= 16 ? message : 2 * MiB;
+  return MiB;
 }
 
-/** Reads the body, refusing before buffering when Content-Length is too large and while streaming otherwise. */
-async function readBounded(request: Request, max: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("Content-Length") ?? NaN);
-  if (declared > max) throw tooLarge();
-  if (!request.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+function tooLarge(max: number): HttpProblem {
+  return new HttpProblem(413, `Payload Too Large: at most ${max} bytes`);
+}
+
+/** Reads the body up to `max` bytes (any transfer encoding); 413 beyond. */
+export async function readBounded(request: Request, max: number): Promise<Uint8Array> {
+  const bytes = await readBodyUpTo(request, max);
+  if (!bytes) throw tooLarge(max);
+  return bytes;
 }
 
 export async function readRequestBody(request: Request, max = MAX_REQUEST_BODY): Promise<RequestBody> {

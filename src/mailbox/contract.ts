@@ -9,5 +9,5 @@ export type { PingBounds, PingFolder, PingInput } from "./ping-params";
 export { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "./waits";
 export type { FetchRequest, FetchResult } from "./item-ops";
 export { OofSettingsSchema, type OofMessage, type OofSettings } from "./oof";
-export type { SubmitRequest, SubmitResult } from "./submit";
+export { DEFAULT_MAX_SEND_BYTES, type SubmitRequest, type SubmitResult } from "./submit";
 export { servesDevices, type MailboxSubscriptionState, type MailboxSubscriptionStatus } from "./subscription-state";

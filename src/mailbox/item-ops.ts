@@ -40,6 +40,17 @@ export type FetchResult =
       data?: Uint8Array;
     };
 
+/** Bytes of data one ItemOperations response carries at most beyond its first result (issue 13 §4). */
+export const ITEMOPS_RESPONSE_BUDGET = 16 * 1024 * 1024;
+
+/** Rough size of a fetch result in the response. */
+function resultBytes(r: FetchResult): number {
+  if (r.kind === "attachment") return r.data?.byteLength ?? 0;
+  if (r.data) return JSON.stringify(r.data).length;
+  const body = r.item?.body?.data;
+  return r.item ? 512 + (body === undefined ? 0 : typeof body === "string" ? body.length : body.byteLength) : 0;
+}
+
 export interface MoveRequest {
   srcMsgId: string;
   srcFldId: string;
@@ -183,10 +194,40 @@ export class ItemOps {
     return out;
   }
 
+  /**
+   * Fetches within one response budget (issue 13 §4): the first result is served whatever its size (a phone
+   * fetching one large attachment), later ones only while they fit in ITEMOPS_RESPONSE_BUDGET. What does not
+   * fit gets [MS-ASCMD] 2.2.3.177.8 Status 11 ("the data size is too large"), without being loaded; the
+   * phone asks for it again (alone, or by Range).
+   */
   async fetch(reqs: FetchRequest[]): Promise<FetchResult[]> {
     const out: FetchResult[] = [];
-    for (const r of reqs) out.push(r.kind === "item" ? await this.fetchItem(r) : await this.fetchAttachment(r));
+    let left = ITEMOPS_RESPONSE_BUDGET;
+    let served = 0;
+    for (const r of reqs) {
+      if (served > 0 && (left <= 0 || (r.kind === "attachment" && (await this.attachmentBytes(r)) > left))) {
+        out.push(
+          r.kind === "item"
+            ? { kind: "item", status: 11, collectionId: r.collectionId, serverId: r.serverId }
+            : { kind: "attachment", status: 11, fileReference: r.fileReference },
+        );
+        continue;
+      }
+      const res = r.kind === "item" ? await this.fetchItem(r) : await this.fetchAttachment(r);
+      const bytes = resultBytes(res);
+      if (bytes > 0) served++;
+      left -= bytes;
+      out.push(res);
+    }
     return out;
+  }
+
+  /** What an attachment fetch would put in the response, from the message's summary (nothing loaded). */
+  private async attachmentBytes(r: Extract<FetchRequest, { kind: "attachment" }>): Promise<number> {
+    const ref = parseFileReference(r.fileReference);
+    const s = ref ? await this.store.getSummary(ref.folderId, ref.itemId).catch(() => null) : null;
+    const size = s?.attachments.find((a) => a.partId === ref!.partId)?.size ?? 0;
+    return r.range ? Math.max(0, Math.min(r.range.end, size - 1) - r.range.start + 1) : size;
   }
 
   private async fetchItem(r: Extract<FetchRequest, { kind: "item" }>): Promise<FetchResult> {

@@ -24,7 +24,10 @@ import { SyncService } from "./sync-service";
 import type { CachedSyncRequest } from "./sync-state";
 import { NotifyNonces } from "./notify-nonces";
 import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./ping-params";
-import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
+import { type MailboxSubscriptionState, type MailboxSubscriptionStatus, SubscriptionStateStore, servesDevices } from "./subscription-state";
+
+/** Subscription states after which nothing of the owner's is ever sent: queued mail is bounced. */
+const ENDED = new Set<MailboxSubscriptionStatus>(["expired", "withdrawn", "cancelled", "terminated"]);
 import { Waits, type WaitOracle } from "./waits";
 import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from "./backend";
 import { buildStores, changeBackend, type MailboxStores } from "./stores";
@@ -62,6 +65,7 @@ export class Mailbox extends DurableObject<Env> {
       changed: async (ids, origin) => {
         await this.changed(ids, origin);
       },
+      sendGate: (from) => this.sendGate(from),
     });
     void ctx.blockConcurrencyWhile(async () => {
       await this.sending.recover();
@@ -219,7 +223,21 @@ export class Mailbox extends DurableObject<Env> {
 
   /** Pushed by src/service on every subscription change. */
   async setSubscriptionState(state: MailboxSubscriptionState): Promise<{ applied: boolean }> {
-    return { applied: (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).set(state) };
+    const applied = (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).set(state);
+    if (applied) await this.sending.subscriptionChanged();
+    return { applied };
+  }
+
+  /**
+   * Issue 13 §5: the owner's mail (sent, out-of-office, iMIP replies) leaves only while the subscription serves;
+   * suspended it is held, ended it is bounced. Service notices (another envelope sender) always go.
+   */
+  private sendGate(envelopeFrom: string): "send" | "hold" | "bounce" {
+    const owner = this.ctx.id.name?.toLowerCase();
+    if (!owner || envelopeFrom.toLowerCase() !== owner) return "send";
+    const state = (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).get();
+    if (!state || servesDevices(state.status)) return "send";
+    return ENDED.has(state.status) ? "bounce" : "hold";
   }
 
   /** Read by the subscription gate on the device path; null = no order yet (not gated). */

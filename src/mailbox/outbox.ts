@@ -35,7 +35,15 @@ export interface OutboxDeps {
   maxAttempts: number;
   maxAgeMs: number;
   reportingMta: string;
+  /**
+   * Whether mail from `envelopeFrom` may leave now (issue 13 §5): "send"; "hold" while the subscription is
+   * suspended (neither sent nor dropped, no attempt used, sent on resumption); "bounce" once it has ended.
+   */
+  gate?: (envelopeFrom: string) => "send" | "hold" | "bounce";
 }
+
+/** A held message is looked at again this often (resumption also makes it due at once). */
+const HOLD_RECHECK_MS = 60 * 60_000;
 
 export interface EnqueueInput {
   /** Envelope sender; "" = null sender (service notices): no report on failure. */
@@ -189,7 +197,7 @@ export class Outbox {
       .toArray().length;
   }
 
-  /** Makes every waiting message due now (admin "retry now", tests). */
+  /** Makes every waiting message due now (admin "retry now", resumption, tests). */
   makeAllDue(now = Date.now()) {
     this.d.storage.sql.exec(`UPDATE outbox SET next_attempt = ? WHERE next_attempt > ?`, now, now);
   }
@@ -213,8 +221,13 @@ export class Outbox {
 
   private async attempt(row: OutboxRow, now: number, pass: Pass) {
     const sql = this.d.storage.sql;
+    const gate = this.d.gate?.(row.envelope_from) ?? "send";
+    if (gate === "hold") {
+      sql.exec(`UPDATE outbox SET next_attempt = ? WHERE id = ?`, now + HOLD_RECHECK_MS, row.id);
+      return;
+    }
     const raw = await this.raw(row.id);
-    if (row.save_sent) {
+    if (row.save_sent && gate === "send") {
       const copy = row.bcc ? editHeaders(raw, { remove: [], add: [["Bcc", row.bcc]] }) : raw;
       try {
         await this.d.saveSent(copy);
@@ -234,6 +247,11 @@ export class Outbox {
 
     const remote: string[] = [];
     const relayAll = this.d.relayAll?.() ?? false;
+    if (gate === "bounce") {
+      for (const rcpt of pending.splice(0))
+        failed.push({ rcpt, status: "5.7.1", diagnostic: "x-local; the mailbox's subscription has ended: not sent" });
+      sql.exec(`UPDATE outbox SET save_sent = 0 WHERE id = ?`, row.id);
+    }
     for (const rcpt of pending) {
       if (relayAll) {
         remote.push(rcpt);

@@ -23,6 +23,8 @@ export interface SendingHost {
   /** Every recipient goes to the relay (a bridged mailbox: the provider delivers, oneself included). */
   relayAll?: () => boolean;
   changed(folderIds: string[], origin?: string): Promise<void>;
+  /** Whether mail from this envelope sender may leave now (the subscription: Outbox `gate`). */
+  sendGate?: (envelopeFrom: string) => "send" | "hold" | "bounce";
 }
 
 export class Sending {
@@ -48,6 +50,7 @@ export class Sending {
         await host.store.appendMessage(sent.id, raw, { seen: true });
         await host.changed([sent.id], "send");
       },
+      gate: host.sendGate,
       maxAttempts: Number(env.OUTBOX_MAX_ATTEMPTS || 20),
       maxAgeMs: Number(env.OUTBOX_MAX_AGE_HOURS || 48) * 3_600_000,
       reportingMta: env.SMTP_HELO || "mobile-sync.localhost",
@@ -97,6 +100,12 @@ export class Sending {
     this.outbox.makeAllDue();
     await this.runDue();
     await this.host.alarms.schedule(OUTBOX_ALARM, this.outbox.nextDue(), { replace: true });
+  }
+
+  /** The subscription changed: held mail is due now (sent on resumption, bounced once it has ended). */
+  async subscriptionChanged(): Promise<void> {
+    this.outbox.makeAllDue();
+    await this.host.alarms.schedule(OUTBOX_ALARM, Date.now());
   }
 
   /** The alarm slot's handler. */

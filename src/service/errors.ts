@@ -1,7 +1,7 @@
 /** A refusal the admin API answers as application/problem+json (RFC 9457). */
 export class ServiceError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 502 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 502 | 503,
     readonly title: string,
     detail: string,
     readonly extra: Record<string, unknown> = {},

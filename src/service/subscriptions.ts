@@ -82,23 +82,34 @@ async function refusalReason(d: ServiceDeps, s: Subscription): Promise<string | 
   return s.status;
 }
 
+/** Waits between attempts to push a state to the mailbox object (issue 13 §5): about 5 s in all. */
+export const PUSH_RETRY_MS = [0, 250, 1000, 3500];
+
 /**
- * Pushes the state to the mailbox object. The D1 change is already committed, so a failure here is logged
- * and audited, not thrown; the daily job pushes every mailbox's state again (`resyncMailboxStates`).
+ * Pushes the state to the mailbox object, retried until it is acknowledged (the object's answer) within a few
+ * seconds: a suspension must reach the device path at once, not at the next daily job. The D1 change is
+ * already committed, so a push that still fails is logged and audited, not thrown; the daily job pushes every
+ * mailbox's state again (`resyncMailboxStates`).
  */
-export async function pushState(d: ServiceDeps, s: Subscription): Promise<boolean> {
-  try {
-    await pushSubscriptionState(d.env, s.mailboxAddress, mailboxState(s, await refusalReason(d, s)));
-    return true;
-  } catch (e) {
-    console.error(`subscription ${s.id}: pushing state to mailbox ${s.mailboxAddress} failed`, e);
-    await auditRow(d, "mailbox_state.push_failed", subject(s.id), null, {
-      status: s.status,
-      version: s.version,
-      error: String((e as Error)?.message ?? e),
-    });
-    return false;
+export async function pushState(d: ServiceDeps, s: Subscription, waits = PUSH_RETRY_MS): Promise<boolean> {
+  let error: unknown;
+  for (const ms of waits) {
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+    try {
+      await pushSubscriptionState(d.env, s.mailboxAddress, mailboxState(s, await refusalReason(d, s)));
+      return true;
+    } catch (e) {
+      error = e;
+      console.warn(`subscription ${s.id}: pushing state to mailbox ${s.mailboxAddress} failed, will retry`, e);
+    }
   }
+  console.error(`subscription ${s.id}: pushing state to mailbox ${s.mailboxAddress} failed`, error);
+  await auditRow(d, "mailbox_state.push_failed", subject(s.id), null, {
+    status: s.status,
+    version: s.version,
+    error: String((error as Error)?.message ?? error),
+  });
+  return false;
 }
 
 /**

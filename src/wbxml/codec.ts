@@ -10,15 +10,30 @@ export interface WbxmlLimits {
   maxDepth?: number;
   /** Largest input accepted, in bytes. */
   maxBytes?: number;
-  /** Most elements accepted in one document. */
+  /**
+   * Most nodes (elements, strings and opaque values, empty ones included) accepted in one document. The
+   * decoder also holds every document to `nodeBudget(bytes)`, proportional to its size (issue 13 §4).
+   */
   maxElements?: number;
+}
+
+/**
+ * Nodes a document of `bytes` bytes may hold: real EAS bodies have about one node per 3 bytes (a tag, a
+ * short string), so one per 2 bytes plus a small allowance refuses only runs of empty values and tags, each
+ * of which costs a JavaScript object (~100 bytes of heap) for 1 or 2 bytes of input.
+ */
+export function nodeBudget(bytes: number): number {
+  return 1024 + Math.floor(bytes / 2);
 }
 
 export const DEFAULT_LIMITS: Required<WbxmlLimits> = {
   maxDepth: 64,
   maxBytes: 64 * 1024 * 1024,
-  maxElements: 1_000_000,
+  maxElements: 250_000,
 };
+
+/** Every empty OPAQUE value decodes to this one (a zero-length array cannot be written to). */
+const EMPTY_OPAQUE = new Uint8Array(0);
 
 // Global tokens (WBXML 1.3 §7.1).
 const SWITCH_PAGE = 0x00;
@@ -96,9 +111,9 @@ function decodeString(bytes: Uint8Array, start: number, end: number): string {
 export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlElement {
   const maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
   const maxBytes = limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
-  const maxElements = limits?.maxElements ?? DEFAULT_LIMITS.maxElements;
   if (!(bytes instanceof Uint8Array)) throw new WbxmlError("input is not a byte array", 0);
   const len = bytes.length;
+  const maxNodes = Math.min(limits?.maxElements ?? DEFAULT_LIMITS.maxElements, nodeBudget(len));
   if (len > maxBytes) throw new WbxmlError(`document larger than ${maxBytes} bytes`, maxBytes);
   if (len === 0) throw new WbxmlError("empty document", 0);
 
@@ -121,7 +136,10 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
   let page = 0;
   let root: WbxmlElement | undefined;
   const stack: WbxmlElement[] = [];
-  let elementCount = 0;
+  let nodeCount = 0;
+  const count = (at: number) => {
+    if (++nodeCount > maxNodes) throw new WbxmlError(`more than ${maxNodes} nodes for ${len} bytes`, at);
+  };
 
   while (pos < len) {
     const b = bytes[pos];
@@ -145,6 +163,7 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
       const start = pos + 1;
       const end = bytes.indexOf(0, start);
       if (end < 0) throw new WbxmlError("unterminated inline string", pos);
+      count(pos);
       parent.children.push(decodeString(bytes, start, end));
       pos = end + 1;
       continue;
@@ -156,7 +175,8 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
       let start: number;
       [n, start] = readMbUint32(bytes, pos + 1, "opaque length");
       if (n > len - start) throw new WbxmlError(`opaque data of ${n} bytes runs past the end`, pos);
-      parent.children.push(bytes.slice(start, start + n));
+      count(pos);
+      parent.children.push(n === 0 ? EMPTY_OPAQUE : bytes.slice(start, start + n));
       pos = start + n;
       continue;
     }
@@ -165,7 +185,7 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
     if (b & TAG_HAS_ATTRIBUTES) throw new WbxmlError("attributes are not used by EAS", pos);
     const tag = tagByToken(page, b & 0x3f);
     if (tag === undefined) throw new WbxmlError(`unknown token 0x${(b & 0x3f).toString(16)} in code page ${page}`, pos);
-    if (++elementCount > maxElements) throw new WbxmlError(`more than ${maxElements} elements`, pos);
+    count(pos);
     const element: WbxmlElement = { ns: tag.ns, name: tag.name, children: [] };
     if (root === undefined) root = element;
     else stack[stack.length - 1].children.push(element);

@@ -2,7 +2,7 @@
 export type { WbxmlElement, WbxmlNode } from "./types";
 export { WbxmlError } from "./types";
 export * from "./tree";
-export { decodeWbxml, encodeWbxml, DEFAULT_LIMITS, type WbxmlLimits } from "./codec";
+export { decodeWbxml, encodeWbxml, DEFAULT_LIMITS, nodeBudget, type WbxmlLimits } from "./codec";
 export { toXml, fromXml, WBXML_XML_NAMESPACE, type ToXmlOptions } from "./xml";
 export {
   CODE_PAGES,

@@ -1,7 +1,7 @@
 // The binary codec and the XML form: round trips over the fixture corpus (every code page), and the WBXML rules
 // of [MS-ASWBXML] §2.1.3 (inline strings, opaque data, code pages; no string tables, entities, PIs, attributes).
 import { describe, expect, it } from "vitest";
-import { CODE_PAGES, decodeWbxml, el, encodeWbxml, fromXml, toXml, WbxmlError, type WbxmlElement } from "../../src/wbxml";
+import { CODE_PAGES, decodeWbxml, el, encodeWbxml, fromXml, nodeBudget, toXml, WbxmlError, type WbxmlElement } from "../../src/wbxml";
 import { fromHex, mergeText, readFixtures, toHex, walk } from "./wbxml-helpers";
 
 const fixtures = readFixtures();
@@ -186,10 +186,25 @@ describe("decoding rules and errors (each names the byte offset)", () => {
     const ok = `${HEADER} ${"45 ".repeat(64)}${"01 ".repeat(64)}`;
     expect(() => decode(ok)).not.toThrow();
     const many = fromHex(`${HEADER} 45 ${"0d ".repeat(1000)} 01`);
-    expect(errorOf(() => decodeWbxml(many, { maxElements: 500 })).message).toMatch(/more than 500 elements/);
+    expect(errorOf(() => decodeWbxml(many, { maxElements: 500 })).message).toMatch(/more than 500 nodes/);
     expect(decodeWbxml(many).children).toHaveLength(1000);
     expect(errorOf(() => decodeWbxml(many, { maxBytes: 100 })).message).toMatch(/larger than 100 bytes/);
     expect(errorOf(() => decodeWbxml(fromHex(`${HEADER} 45 45 01 01`), { maxDepth: 1 })).message).toMatch(/deeper than 1/);
+  });
+
+  it("counts every node against a budget proportional to the body: empty OPAQUE and empty strings included (issue 13 §4)", () => {
+    // 2 bytes per empty OPAQUE (C3 00) or empty string (03 00): 20 000 of them in 40 kB used to cost 20 000
+    // objects uncounted; the budget is 1024 + bytes/2 nodes.
+    for (const empty of ["c3 00 ", "03 00 ", "0d "]) {
+      const doc = fromHex(`${HEADER} 45 ${empty.repeat(1000)}01`);
+      expect(errorOf(() => decodeWbxml(doc, { maxElements: 500 })).message, empty).toMatch(/more than 500 nodes/);
+    }
+    const tags = fromHex(`${HEADER} 45 ${"0d ".repeat(20_000)}01`); // 1 byte per node: over the proportional budget
+    expect(nodeBudget(tags.length)).toBeLessThan(20_000);
+    expect(errorOf(() => decodeWbxml(tags)).message).toMatch(/more than \d+ nodes for \d+ bytes/);
+    // A real document's density (a tag and a short string per node) stays well inside.
+    const real = fromHex(`${HEADER} 45 ${"4d 03 31 32 33 00 01 ".repeat(2000)}01`);
+    expect(decodeWbxml(real).children).toHaveLength(2000);
   });
 
   it("rejects a non-byte input", () => {

@@ -234,6 +234,29 @@ describe("front door", () => {
     expect(seen[2]!.backendPush).toBeUndefined();
   });
 
+  it("the gates run before the login reaches the object: a suspended bridged mailbox's object never holds the password (issue 13 §5)", async () => {
+    const { check } = countingCheck();
+    const { seen, call } = probeFrontDoor(check);
+    const stub = env.MAILBOX.getByName(DEE);
+    await runInDurableObject(stub, async (m: Mailbox) => {
+      (m as unknown as { credentials?: unknown }).credentials = undefined;
+    });
+    await stub.setSubscriptionState({
+      subscriptionId: "s-dee",
+      status: "suspended",
+      reason: "illicit_use",
+      version: 1,
+      updatedAt: Date.now(),
+    });
+    await env.DB.prepare("update mailbox_backends set locked_until = null where address = ?").bind(DEE).run();
+    const res = await call(DEE, pw(DEE));
+    expect(res.status).not.toBe(200);
+    expect(seen).toHaveLength(0);
+    const held = await runInDurableObject(stub, async (m: Mailbox) => (m as unknown as { credentials?: unknown }).credentials);
+    expect(held).toBeUndefined();
+    await stub.setSubscriptionState({ subscriptionId: "s-dee", status: "active", reason: null, version: 2, updatedAt: Date.now() });
+  });
+
   it("MS-ASHTTP_R178: a wrong password is 401 with the Basic challenge; an unreachable server is 503 + Retry-After (MS-ASHTTP_R273)", async () => {
     const phone = new TestPhone(BEN, "wrong password", "FRONTBEN1");
     const refused = await phone.send("FolderSync", null);

@@ -55,6 +55,26 @@ describe("XML", () => {
     expect(xml).toMatch(/<Response>\s*<Error Time="[\d:.]+" Id="\d+">\s*<ErrorCode>601<\/ErrorCode>/);
   });
 
+  it("a suspended subscription → ErrorCode 601 (no mobilesync provider now), no URL; resumed → the URL again (issue 13 §5)", async () => {
+    const who = "suspended-ad@example.test";
+    await createAccount(env.DB, who, PW);
+    const stub = env.MAILBOX.getByName(who);
+    const state = (status: "suspended" | "active", version: number) => ({
+      subscriptionId: "s-ad",
+      status,
+      reason: status === "suspended" ? "eligibility" : null,
+      version,
+      updatedAt: Date.now(),
+    });
+    await stub.setSubscriptionState(state("suspended", 1));
+    let xml = await (await post("/autodiscover/autodiscover.xml", request(who), basic(who, PW))).text();
+    expect(xml).toMatch(/<ErrorCode>601<\/ErrorCode>/);
+    expect(xml).not.toContain("<Url>");
+    await stub.setSubscriptionState(state("active", 2));
+    xml = await (await post("/autodiscover/autodiscover.xml", request(who), basic(who, PW))).text();
+    expect(xml).toContain("<Url>");
+  });
+
   it("malformed XML, two Request elements, another user's address → ErrorCode 600", async () => {
     const bodies = [
       "<Autodiscover><Request><EMailAddress>dave@example.test</EMailAddress>",

@@ -1,6 +1,9 @@
 // GetItemEstimate ([MS-ASCMD] 2.2.1.9): how many items the next Syncs of each collection would bring.
 import { child, childrenNamed, childText, el } from "../../wbxml/index";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
+import { commonStatusResponse } from "../front/common-status";
+
+export const MAX_ESTIMATE_COLLECTIONS = 300;
 
 const gie = (name: string, ...c: Parameters<typeof el>[2][]) => el("GetItemEstimate", name, ...c);
 
@@ -9,6 +12,11 @@ export const GetItemEstimateCommand: EasCommand = {
   async handle(req: EasRequest): Promise<EasResponse> {
     const b = req.body?.name === "GetItemEstimate" ? req.body : undefined;
     const collections = childrenNamed(child(b, "Collections"), "Collection");
+    // [MS-ASCMD] 2.2.3.31.1: one to 300 Collection elements. Beyond: InvalidXML (common 103, 14.0+), else Status 2.
+    if (collections.length > MAX_ESTIMATE_COLLECTIONS)
+      return Number.parseFloat(req.protocolVersion) >= 14
+        ? commonStatusResponse("GetItemEstimate", 103)
+        : { kind: "wbxml", body: gie("GetItemEstimate", gie("Status", 2)) };
     const parsed = collections.map((c) => {
       // 14.x: airsync:SyncKey + airsync:Options/FilterType; 12.x: GetItemEstimate FilterType directly.
       const filter = childText(child(c, "Options", "AirSync"), "FilterType") ?? childText(c, "FilterType");

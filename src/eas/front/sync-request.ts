@@ -64,6 +64,9 @@ function parseAdd(a: WbxmlElement, device: DeviceContext): ClientAdd {
   return { clientId, fields, data, device };
 }
 
+/** Collections in one Sync request (issue 13 §4); Exchange caps the operations at 200, we cap these too. */
+export const MAX_SYNC_COLLECTIONS = 1000;
+
 function parseCollection(c: WbxmlElement, partial: boolean, device: DeviceContext): SyncCollectionRequest {
   const collectionId = childText(c, "CollectionId");
   const syncKey = childText(c, "SyncKey");
@@ -125,7 +128,10 @@ export function parseSyncRequest(req: EasRequest): SyncRequest {
     deviceType: req.deviceType,
     userAgent: req.userAgent,
   };
-  const collections = childrenNamed(collectionsEl, "Collection").map((c) => parseCollection(c, partial, device));
+  // A Sync names each collection once; more than MAX_SYNC_COLLECTIONS is not a phone (Status 4, before any work).
+  const collectionEls = childrenNamed(collectionsEl, "Collection");
+  if (collectionEls.length > MAX_SYNC_COLLECTIONS) throw new SyncParseError(SyncStatus.ProtocolError);
+  const collections = collectionEls.map((c) => parseCollection(c, partial, device));
   // Wait/HeartbeatInterval were checked by parseSyncWait (Status 4 together, Status 14 + Limit out of range).
   const wait = intOf(child(body, "Wait"));
   const heartbeatInterval = intOf(child(body, "HeartbeatInterval"));
