@@ -1,14 +1,7 @@
 import { EasHttpError } from "../eas/front/command";
 import { StoreAuthError, StoreUnavailableError } from "../store/types";
 import { unauthorized } from "./basic-auth";
-
-/**
- * A request the front door itself refuses (400 malformed query, 401, 501 ...). Unlike a command's EasHttpError,
- * whose message may name internals, its message is written for the device and sent as the body.
- */
-export class HttpProblem extends EasHttpError {
-  override name = "HttpProblem";
-}
+import { HttpProblem } from "./http-problem";
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 30;
 

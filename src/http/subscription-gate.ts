@@ -6,7 +6,7 @@ import type { EasRequest, EasResponse } from "../eas/front/command";
 import { commonStatusResponse } from "../eas/front/common-status";
 import { servesDevices, type MailboxSubscriptionState } from "../mailbox/contract";
 import { toHttpResponse } from "./eas-response";
-import type { Gate } from "./gates";
+import type { Gate } from "./gate";
 
 /** [MS-ASCMD] 2.2.2 common status code 131 AccountDisabled: "The user's account is disabled" (MS-ASCMD_R4879, MS-ASCMD_R4880). */
 export const STATUS_ACCOUNT_DISABLED = 131;
