@@ -1,15 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../eas/policy";
-import type { AccessRule, AccessState, GlobalAccess } from "./device-access";
 import { quarantineNotice } from "./device-notice";
-import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
-import { OofStore, type OofSettings } from "./oof";
+import { DeviceRegistry, type DeviceSeen } from "./devices";
+import { OofStore } from "./oof";
 import { autoReplyFor } from "./oof-reply";
 import { AlarmMux } from "./alarms";
 import { type Delivered, deliverInto } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
-import type { SubmitRequest, SubmitResult } from "./submit";
+import type { SubmitRequest, SubmitResult } from "./contract";
 import { FolderType, type MailStore, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
 import { PimConversionError } from "../formats/errors";
@@ -19,17 +18,35 @@ import { DeviceZones } from "./pim-device-zones";
 import { PimSource, type PimSettings } from "./pim-source";
 import { Invitations, type MeetingAnswerRequest, type MeetingAnswerResult, type QueuedReply } from "./invitations";
 import type { FolderOpResult, FolderSyncResult } from "./folder-sync";
-import type { EstimateRequest, EstimateResult, FetchRequest, FetchResult, MoveRequest, MoveResult } from "./item-ops";
 import { SyncService } from "./sync-service";
 import type { CachedSyncRequest } from "./sync-state";
 import { NotifyNonces } from "./notify-nonces";
-import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./ping-params";
-import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
+import { PingParams, type PingPlan } from "./ping-params";
+import { SubscriptionStateStore } from "./subscription-state";
 import { Waits, type WaitOracle } from "./waits";
-import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from "./backend";
+import { BackendConfigStore } from "./backend";
 import { buildStores, changeBackend, type MailboxStores } from "./stores";
 import { folderIdsForName } from "./folder-names";
 import { bridgeFolderIds, ensurePush, relayFor } from "./bridge";
+import type {
+  AccessRule,
+  AccessState,
+  BackendCredentials,
+  BridgeBackend,
+  DeviceInformation,
+  EstimateRequest,
+  EstimateResult,
+  FetchRequest,
+  FetchResult,
+  GlobalAccess,
+  MailboxSubscriptionState,
+  MoveRequest,
+  MoveResult,
+  OofSettings,
+  PingBounds,
+  PingInput,
+  ProvisionInput,
+} from "./contract";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {

@@ -16,8 +16,9 @@ import {
   StoreNotFoundError,
   StoreUnavailableError,
 } from "../store/types";
-import type { BackendConfigStore, BackendCredentials, BridgeBackend } from "./backend";
+import type { BackendConfigStore } from "./backend";
 import { blobPrefix } from "./delivery";
+import type { BackendCredentials, BridgeBackend } from "./contract";
 
 export interface MailboxStores {
   mail: MailStore;
