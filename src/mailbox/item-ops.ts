@@ -1,4 +1,4 @@
-import type { MailStore, StoreFolder } from "../store/types";
+import { isStoreError, type MailStore, type StoreFolder } from "../store/types";
 import { parseFileReference, parseServerId, serverIdOf } from "./ids";
 import { loadMailItem } from "./mail-item";
 import type { CollectionSource } from "./collection-source";
@@ -240,7 +240,7 @@ export class ItemOps {
       try {
         newId = await this.store.moveItem(src.id, id.itemId, dst.id);
       } catch (e) {
-        if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+        if (isStoreError(e, "StoreUnavailableError")) throw e;
         out.push({ srcMsgId: m.srcMsgId, status: 5 });
         continue;
       }

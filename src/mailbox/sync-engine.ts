@@ -20,7 +20,7 @@ import {
   type SyncResult,
   SyncStatus,
 } from "../eas/sync-types";
-import { FolderType, type MailStore, type StoreFolder } from "../store/types";
+import { FolderType, isStoreError, type MailStore, type StoreFolder } from "../store/types";
 import type { CollectionSource, ItemStamp } from "./collection-source";
 import { parseServerId, serverIdOf } from "./ids";
 import {
@@ -539,7 +539,7 @@ export class SyncEngine {
       try {
         itemId = await src.add(folder.id, a, req.user ?? "");
       } catch (e) {
-        if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+        if (isStoreError(e, "StoreUnavailableError")) throw e;
         responses.adds.push({ clientId: a.clientId, status: SyncStatus.ConversionError });
         continue;
       }

@@ -6,6 +6,7 @@
 // instance. What each device waits for lives in SQLite (`push_wait`), so it survives eviction too.
 // One socket per device (newest wins), tagged `d:<deviceId>`: sockets per object stay small.
 import { WAIT_HEADER, type WaitMessage, type WaitRequest } from "./contract";
+import { isStoreError } from "../store/types";
 
 /**
  * What the rest of the mailbox object knows about a device's sync state (the sync engine implements
@@ -212,7 +213,7 @@ export class Waits {
 
 /** The store behind the oracle cannot answer now (StoreUnavailableError, StoreAuthError; names survive RPC). */
 function unreachable(e: unknown): boolean {
-  return e instanceof Error && (e.name === "StoreUnavailableError" || e.name === "StoreAuthError");
+  return isStoreError(e, "StoreUnavailableError") || isStoreError(e, "StoreAuthError");
 }
 
 function outdatedIfUnreachable(e: unknown): boolean {
