@@ -47,6 +47,7 @@ import type {
   PingInput,
   ProvisionInput,
 } from "./contract";
+import { forgetDeviceSyncState } from "./sync-state";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
@@ -158,8 +159,18 @@ export class Mailbox extends DurableObject<Env> {
   removeDevice(deviceId: string) {
     return this.#devices.remove(deviceId);
   }
+  /** Removes the partnerships of devices unseen for `olderThanMs`, with their sync state, Ping cache and zone. */
   removeStaleDevices(olderThanMs: number) {
-    const deviceIds = this.#devices.removeStale(olderThanMs);
+    const deviceIds = this.ctx.storage.transactionSync(() => {
+      const ids = this.#devices.removeStale(olderThanMs);
+      this.pingCache ??= new PingParams(this.ctx.storage.sql);
+      for (const id of ids) {
+        forgetDeviceSyncState(this.ctx.storage.sql, id);
+        this.pingCache.forget(id);
+        this.zones.forget(id);
+      }
+      return ids;
+    });
     return { removed: deviceIds.length, deviceIds };
   }
   getPolicy() {
@@ -423,16 +434,20 @@ export class Mailbox extends DurableObject<Env> {
   // ----- sync (FolderSync, Sync, GetItemEstimate, ItemOperations, MoveItems): logic in sync-service.ts -----
 
   private syncService?: SyncService;
+  private deviceZones?: DeviceZones;
+  private get zones(): DeviceZones {
+    this.deviceZones ??= new DeviceZones(this.ctx.storage.sql);
+    return this.deviceZones;
+  }
   private get mail(): SyncService {
     if (!this.syncService) {
       this.syncService = new SyncService(this.ctx.storage, this.store);
-      const zones = new DeviceZones(this.ctx.storage.sql);
       const settings = (): PimSettings => ({
         owner: this.owner(),
         defaultZone: (this.env as unknown as { DEFAULT_TIME_ZONE?: string }).DEFAULT_TIME_ZONE || "Etc/UTC",
       });
       for (const cls of ["Calendar", "Contacts", "Tasks", "Notes"] as const)
-        this.syncService.register(cls, new PimSource(this.pim, cls, settings, zones));
+        this.syncService.register(cls, new PimSource(this.pim, cls, settings, this.zones));
     }
     return this.syncService;
   }
@@ -506,14 +521,11 @@ export class Mailbox extends DurableObject<Env> {
     return this.mail.engine.state.lastRequest(deviceId);
   }
 
-  /**
-   * What the wait layer asks of the sync engine: `pendingChanges` (FilterType-aware) and `hierarchyOutdated`
-   * when the engine defines them on this class; until then every change in a watched folder counts.
-   */
+  /** What the wait layer asks of the sync engine: FilterType-aware pending changes, and whether the hierarchy changed. */
   private waitOracle(): WaitOracle {
-    const self = this as unknown as Record<string, unknown>;
-    const bind = <T>(name: string) =>
-      typeof self[name] === "function" ? ((self[name] as (...a: unknown[]) => unknown).bind(this) as T) : undefined;
-    return { pendingChanges: bind("pendingChanges"), hierarchyOutdated: bind("hierarchyOutdated") };
+    return {
+      pendingChanges: (deviceId, collectionIds) => this.pendingChanges(deviceId, collectionIds),
+      hierarchyOutdated: (deviceId) => this.hierarchyOutdated(deviceId),
+    };
   }
 }

@@ -50,6 +50,11 @@ export class PingParams {
     return { ok: true, heartbeat, folders };
   }
 
+  /** Forgets the device's cached Ping parameters (its partnership was removed). */
+  forget(deviceId: string): void {
+    this.sql.exec("DELETE FROM push_ping WHERE device_id = ?", deviceId);
+  }
+
   private store(deviceId: string, heartbeat: number, folders: PingFolder[] | undefined): void {
     this.sql.exec(
       "INSERT OR REPLACE INTO push_ping (device_id, heartbeat, folders) VALUES (?, ?, ?)",
