@@ -1,6 +1,6 @@
 // Reading items: paged listings in arrival order, summaries (parsed once per UID and kept), whole messages,
 // bodies (big messages part by part from their BODYSTRUCTURE) and attachments.
-import { parseMessage, previewText } from "../builtin/mime";
+import { parseMessage, previewText } from "../mime";
 import type { AttachmentInfo, BodyText, ListOptions, MailSummary } from "../types";
 import { type TextPart, textParts } from "./bodystructure";
 import type { ChangeTracker } from "./change-tracking";

@@ -1,6 +1,6 @@
 // The folder mirror: LIST (+ SPECIAL-USE, STATUS) matched to our folder rows (ids stable across renames on the
 // server, state.ts), and folder create / rename / move / delete on the server.
-import { isUserType, validFolderName } from "../builtin/folders";
+import { isUserType, validFolderName } from "../folders";
 import { FolderType, type FolderTypeValue, type StoreFolder, StoreFolderError, StoreNotFoundError, StoreUnavailableError } from "../types";
 import { type Arg, ImapCommandError, type ImapSession, q } from "./connection";
 import type { MirrorDb } from "./mirror-db";

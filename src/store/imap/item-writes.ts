@@ -1,6 +1,6 @@
 // Writing items: append (and admin import), flags, move (UID MOVE or COPY + expunge, COPYUID), delete and
 // empty folder; each write reads the folder's changes back so our change log holds it at once.
-import { parseMessage } from "../builtin/mime";
+import { parseMessage } from "../mime";
 import { type MailFlags, StoreFolderError, StoreNotFoundError, StoreUnavailableError } from "../types";
 import type { ChangeTracker } from "./change-tracking";
 import { type Arg, ImapCommandError, type ImapSession, Literal, q } from "./connection";
