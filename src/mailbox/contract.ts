@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { Policy } from "../eas/policy";
 import type { ItemOptions, MailItemData } from "../eas/sync-types";
-import type { TlsMode } from "../store/imap/connection";
+import type { TlsMode } from "../store/imap";
 import type { WbxmlElement } from "../wbxml/types";
 
 /**
