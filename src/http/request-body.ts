@@ -1,7 +1,7 @@
 // The request body: WBXML for most commands, message/rfc822 for 12.x SendMail/SmartReply/SmartForward.
 import { type WbxmlElement, WbxmlError, decodeWbxml } from "../wbxml/index";
 import { readBodyUpTo } from "../service/bounded-body";
-import { HttpProblem } from "./errors";
+import { HttpProblem } from "./http-problem";
 import { WBXML_CONTENT_TYPES } from "./protocol";
 
 export interface RequestBody {
