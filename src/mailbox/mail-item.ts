@@ -4,6 +4,8 @@ import { isStoreError, type MailStore, type MailSummary } from "../store/types";
 import { PimConversionError } from "../formats/errors";
 import { meetingRequestToEas } from "../eas/pim/meeting-request";
 import { checkItipSender, senderAddress } from "../formats/invitation";
+import { xmlText } from "../formats/text";
+import type { WbxmlElement } from "../wbxml/types";
 import { fileReferenceOf } from "./ids";
 import type { ItipRefusals } from "./itip-refusals";
 import { atLeast } from "../eas/protocol-version";
@@ -66,7 +68,7 @@ async function invitationOf(store: MailStore, s: MailSummary, opts: ItemOptions,
 /** `refusals`: iTIP messages the calendar did not take (shown as plain mail). */
 export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemOptions, refusals?: ItipRefusals): Promise<MailItemData> {
   const { invitation, meetingRequest } = await invitationOf(store, s, opts, refusals);
-  return {
+  return phoneSafe({
     to: s.to,
     cc: s.cc,
     from: s.from,
@@ -98,7 +100,40 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
       contentId: a.contentId,
       isInline: a.inline,
     })),
+  });
+}
+
+/**
+ * Every text a phone gets is text XML can carry (issue 13 §7: a stranger's mail has NULs and control
+ * characters, which no WBXML inline string or XML document may hold). A MIME body (type 4) keeps its bytes:
+ * sent as opaque data when its text would not do.
+ */
+function phoneSafe(m: MailItemData): MailItemData {
+  const body = m.body;
+  let safeBody = body;
+  if (body && typeof body.data === "string") {
+    const clean = xmlText(body.data);
+    safeBody = { ...body, data: clean === body.data ? body.data : body.type === 4 ? new TextEncoder().encode(body.data) : clean };
+  }
+  if (safeBody?.preview !== undefined) safeBody = { ...safeBody, preview: xmlText(safeBody.preview) };
+  return {
+    ...m,
+    to: xmlText(m.to),
+    cc: xmlText(m.cc),
+    from: xmlText(m.from),
+    replyTo: xmlText(m.replyTo),
+    subject: xmlText(m.subject),
+    displayTo: xmlText(m.displayTo),
+    threadTopic: xmlText(m.threadTopic),
+    meetingRequest: m.meetingRequest && cleanTree(m.meetingRequest),
+    body: safeBody,
+    attachments: m.attachments.map((a) => ({ ...a, displayName: xmlText(a.displayName), contentId: a.contentId && xmlText(a.contentId) })),
   };
+}
+
+/** The same for an element tree (calendar items, meeting requests): every string child made XML text. */
+export function cleanTree(e: WbxmlElement): WbxmlElement {
+  return { ...e, children: e.children.map((c) => (typeof c === "string" ? xmlText(c) : c instanceof Uint8Array ? c : cleanTree(c))) };
 }
 
 async function loadBody(store: MailStore, s: MailSummary, opts: ItemOptions): Promise<BodyData | undefined> {
@@ -192,8 +227,8 @@ export async function degradedMailItem(store: MailStore, s: MailSummary, reason:
     if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
     return null;
   });
-  const text = raw ? wellFormedText(raw.subarray(0, DEGRADED_TEXT_BYTES)) : "";
-  return {
+  const text = raw ? new TextDecoder("utf-8").decode(raw.subarray(0, DEGRADED_TEXT_BYTES)) : ""; // made XML text by phoneSafe
+  return phoneSafe({
     to: s.to,
     cc: s.cc,
     from: s.from,
@@ -209,10 +244,5 @@ export async function degradedMailItem(store: MailStore, s: MailSummary, reason:
     body: { type: 1, estimatedDataSize: raw?.length ?? 0, truncated: (raw?.length ?? 0) > DEGRADED_TEXT_BYTES, data: text },
     nativeBodyType: 1,
     attachments: [],
-  };
-}
-
-/** Bytes as text whatever they are: invalid UTF-8 becomes U+FFFD, control characters (bar tab/CR/LF) are dropped. */
-function wellFormedText(bytes: Uint8Array): string {
-  return new TextDecoder("utf-8").decode(bytes).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "");
+  });
 }

@@ -13,6 +13,7 @@ import type { ChangePayload, ClientAdd, ClientMailChange, DeviceContext, ItemOpt
 import { PimConflictError, type PimStamp, type PimStore } from "../store/pim-types";
 import type { ListOptions } from "../store/types";
 import type { CollectionSource } from "./collection-source";
+import { cleanTree } from "./mail-item";
 
 export type PimClass = "Calendar" | "Contacts" | "Tasks" | "Notes";
 
@@ -70,11 +71,11 @@ export class PimSource implements CollectionSource<PimStamp> {
   }
 
   async render(s: PimStamp, opts: ItemOptions): Promise<ItemPayload> {
-    return { data: await this.toEas(s, opts) };
+    return { data: (await this.toEas(s, opts)).map(cleanTree) };
   }
 
   async renderChange(s: PimStamp, opts: ItemOptions): Promise<ChangePayload> {
-    return { data: await this.toEas(s, opts) };
+    return { data: (await this.toEas(s, opts)).map(cleanTree) };
   }
 
   async applyChange(s: PimStamp, ch: ClientMailChange): Promise<boolean | "conflict"> {

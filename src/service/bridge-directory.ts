@@ -3,8 +3,7 @@
 // so a phone's stream of requests costs one IMAP login every couple of minutes, not one per request.
 // Failures are counted and locked by the same rule as built-in accounts' (lockout.ts): the IMAP server has its
 // own protections, but a guesser should not reach it at full speed through us, nor get its account locked there.
-import type { ImapCredentials, ImapEndpoint } from "../store/imap/connection";
-import { verifyImapLogin } from "../store/imap/connection";
+import { type ImapCredentials, type ImapEndpoint, verifyImapLogin } from "../store/imap";
 import type { AuthResult } from "./auth-result";
 import { BACKENDS_TABLE, DEFAULT_LOCKOUT, Lockout, type LockoutPolicy } from "./lockout";
 import { type MailboxBackendRow } from "./mailbox-backends";
