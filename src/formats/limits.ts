@@ -17,6 +17,11 @@ const OBJECT_LIMITS = { chars: MAX_PIM_TEXT_CHARS, components: MAX_PIM_COMPONENT
 /** MIME: multipart nesting and header size ([RFC 2046] sets no limit; real mail nests < 10). */
 export const MAX_MIME_NESTING = 64;
 export const MAX_MIME_HEADER_BYTES = 1024 * 1024;
+/**
+ * The same as postal-mime options, for every parse of a message from outside. Over them postal-mime refuses
+ * the message, and the store keeps its bytes and shows them as text (src/store/mime.ts).
+ */
+export const MIME_LIMITS = { maxNestingDepth: MAX_MIME_NESTING, maxHeadersSize: MAX_MIME_HEADER_BYTES, maxRfc822NestingDepth: 4 };
 
 /**
  * Checks the shape of iCalendar/vCard text before ical.js parses it (its parser recurses per component):

@@ -1,4 +1,5 @@
 import { createMimeMessage } from "mimetext";
+import { MIME_LIMITS } from "../formats/limits";
 import PostalMime from "postal-mime";
 import { decideOofReply, type OofStore } from "./oof";
 import type { OofMessage } from "./contract";
@@ -36,7 +37,7 @@ export function buildOofReply(r: OofReplyInput): string {
 export async function autoReplyFor(store: OofStore, mailbox: string, raw: Uint8Array, now = new Date()): Promise<string | null> {
   const { settings } = store.get();
   if (settings.state === 0) return null;
-  const mail = await PostalMime.parse(raw);
+  const mail = await PostalMime.parse(raw, MIME_LIMITS);
   const returnPath = mail.headers.find((h) => h.key === "return-path")?.value;
   const decision = decideOofReply(settings, mailbox, { envelopeFrom: returnPath, from: mail.from, headers: mail.headers }, now);
   if (!decision.reply || !store.claimReply(decision.to, now.getTime())) return null;

@@ -1,3 +1,4 @@
+import { MIME_LIMITS } from "../formats/limits";
 import PostalMime, { type Address, decodeWords, type Email } from "postal-mime";
 import type { AttachmentInfo, MailSummary } from "./types";
 import { htmlToText } from "../formats/html-text";
@@ -36,7 +37,7 @@ function cap(s: string, max: number): string {
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   let email: Email;
   try {
-    email = await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer" });
+    email = await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer", ...MIME_LIMITS });
   } catch {
     // Not parseable as MIME (limits exceeded, garbage): keep the bytes, show them as text.
     email = { headers: [], headerLines: [], attachments: [], text: new TextDecoder().decode(raw.subarray(0, 65536)) };

@@ -3,7 +3,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { MAX_MIME_NESTING } from "../../src/formats/limits";
 import type { Mailbox } from "../../src/mailbox/mailbox";
+import { parseMessage } from "../../src/store/mime";
 import { createAccount } from "../../src/service/directory";
 import { FolderType } from "../../src/store/types";
 import { child, childrenNamed, childText } from "../../src/wbxml/index";
@@ -199,4 +201,22 @@ describe("only the organizer may change a meeting (RFC 5546 3.2, RFC 6047 3)", (
     await deliver(ASSISTANT, "CANCEL", meeting("CANCEL", OLGA, ["SEQUENCE:2"]).replace(`ORGANIZER:mailto:${OLGA}`, sentBy(ASSISTANT)));
     expect(await stored()).toContain("STATUS:CANCELLED");
   }, 30_000);
+});
+
+describe("MIME parsing within limits (src/formats/limits.ts)", () => {
+  const deep = (depth: number) => {
+    const lines = ["From: a@example.test", "Subject: deep", "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="b0"', ""];
+    for (let i = 0; i < depth; i++) lines.push(`--b${i}`, `Content-Type: multipart/mixed; boundary="b${i + 1}"`, "");
+    lines.push(`--b${depth}`, "Content-Type: text/plain", "", "At the bottom.", `--b${depth}--`);
+    for (let i = depth - 1; i >= 0; i--) lines.push(`--b${i}--`);
+    return new TextEncoder().encode(lines.join("\r\n"));
+  };
+
+  it("a 10-deep multipart is parsed; a 100-deep one (over MAX_MIME_NESTING) is kept and shown as its raw text", async () => {
+    expect((await parseMessage(deep(10))).plain.trim()).toBe("At the bottom.");
+    expect(MAX_MIME_NESTING).toBeLessThan(100);
+    const over = await parseMessage(deep(100));
+    expect(over.plain).toContain("At the bottom.");
+    expect(over.plain).toContain("boundary="); // the raw text: not parsed as MIME
+  });
 });
