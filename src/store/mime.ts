@@ -34,13 +34,51 @@ function cap(s: string, max: number): string {
   return s.length <= max ? s : wellFormed(s.slice(0, max));
 }
 
+/** The message's own header block parsed alone (as a text/plain message), or null. */
+async function topHeaders(raw: Uint8Array): Promise<Email | null> {
+  const head = raw.subarray(0, Math.min(raw.length, MIME_LIMITS.maxHeadersSize));
+  const text = new TextDecoder("utf-8").decode(head);
+  const end = text.search(/\r?\n\r?\n/);
+  if (end < 0) return null;
+  // Unfolded header lines without the ones that describe the body (which is not parsed here).
+  const headers = text
+    .slice(0, end)
+    .replace(/\r?\n[ \t]+/g, " ")
+    .split(/\r?\n/)
+    .filter((l) => l.includes(":") && !/^content-(type|transfer-encoding)\s*:/i.test(l))
+    .join("\r\n");
+  try {
+    return await PostalMime.parse(`${headers}\r\nContent-Type: text/plain\r\n\r\n`, MIME_LIMITS);
+  } catch {
+    return null;
+  }
+}
+
+function topFields(e: Email | null): Partial<Email> {
+  if (!e) return {};
+  return {
+    subject: e.subject,
+    from: e.from,
+    to: e.to,
+    cc: e.cc,
+    replyTo: e.replyTo,
+    date: e.date,
+    messageId: e.messageId,
+    inReplyTo: e.inReplyTo,
+    references: e.references,
+  };
+}
+
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   let email: Email;
   try {
     email = await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer", ...MIME_LIMITS });
   } catch {
-    // Not parseable as MIME (limits exceeded, garbage): keep the bytes, show them as text.
-    email = { headers: [], headerLines: [], attachments: [], text: new TextDecoder().decode(raw.subarray(0, 65536)) };
+    // Not parseable as MIME (limits exceeded, garbage): keep the bytes, show them as text, with the top-level
+    // headers when they alone can be read (a 100-deep multipart still has its subject and sender).
+    const text = new TextDecoder().decode(raw.subarray(0, 65536));
+    const top = await topHeaders(raw);
+    email = { headers: top?.headers ?? [], headerLines: top?.headerLines ?? [], attachments: [], text, ...topFields(top) };
   }
   const header = (name: string) => email.headers.find((h) => h.key === name)?.value;
   const utf7Words = (key: string) => email.headerLines.some((l) => l.key === key && /=\?utf-7\?/i.test(l.line));

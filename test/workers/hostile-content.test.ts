@@ -218,5 +218,7 @@ describe("MIME parsing within limits (src/formats/limits.ts)", () => {
     const over = await parseMessage(deep(100));
     expect(over.plain).toContain("At the bottom.");
     expect(over.plain).toContain("boundary="); // the raw text: not parsed as MIME
+    expect(over.subject).toBe("deep"); // its own headers still read
+    expect(over.from).toContain("a@example.test");
   });
 });
