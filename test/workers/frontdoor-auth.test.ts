@@ -194,7 +194,7 @@ describe("rate limit on failed logins", () => {
       if (!r.ok && r.reason === "wrong_password") checked++;
     }
     expect(checked).toBe(DEFAULT_LOCKOUT.failuresPerLock - 1);
-  });
+  }, 30_000);
 
   it("a locked answer takes as long as a wrong password (no oracle)", async () => {
     const ERIN = "erin-timing@example.test";
