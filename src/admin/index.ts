@@ -11,8 +11,9 @@ import { pimRoutes } from "./pim-routes";
 import { errorToProblem, problem } from "./problem";
 import { recordRoutes } from "./records-routes";
 import { subscriptionRoutes } from "./subscriptions-routes";
+import { traceRoutes } from "./traces-routes";
 
-const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes];
+const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes, traceRoutes];
 
 /** `overrides` lets tests inject the clock and the network (DoH/RDAP fetcher). */
 export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {

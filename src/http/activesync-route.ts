@@ -14,6 +14,7 @@ import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./option
 import { isSupportedVersion } from "./protocol";
 import { parseEasQuery } from "./query";
 import { readRequestBody } from "./request-body";
+import { type Exchange, observed } from "./observe";
 
 export const DEFAULT_ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync";
 
@@ -45,11 +46,14 @@ export function activeSync(frontDoor: FrontDoor = defaultFrontDoor): MiddlewareH
 }
 
 export async function handleActiveSync(request: Request, env: Env, frontDoor: FrontDoor = defaultFrontDoor): Promise<Response> {
-  try {
-    return await serve(request, env, frontDoor);
-  } catch (err) {
-    return errorResponse(err);
-  }
+  // The one hook for logs, metrics and protocol traces (observe.ts).
+  return observed(request, env, async (x) => {
+    try {
+      return await serve(request, env, frontDoor, x);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  });
 }
 
 interface Authenticated {
@@ -83,7 +87,7 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
   };
 }
 
-async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<Response> {
+async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchange): Promise<Response> {
   const method = request.method.toUpperCase();
   if (method === "OPTIONS") {
     // MS-ASHTTP_R2371: the Authorization header is required on OPTIONS too (Exchange answers 401 without it).
@@ -128,7 +132,9 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     mailbox,
     signal: request.signal,
     ...(bridge ? { credentials: bridge.credentials, backendPush: bridge.push } : {}),
+    notes: x.notes,
   };
+  x.req = req;
   let res: Response;
   try {
     // A bridged mailbox's object reaches the provider's servers with the login the device just proved.

@@ -11,3 +11,13 @@ export type { FetchRequest, FetchResult } from "./item-ops";
 export { OofSettingsSchema, type OofMessage, type OofSettings } from "./oof";
 export type { SubmitRequest, SubmitResult } from "./submit";
 export { servesDevices, type MailboxSubscriptionState, type MailboxSubscriptionStatus } from "./subscription-state";
+export {
+  ALL_DEVICES,
+  DEFAULT_TRACE_MAX_BYTES,
+  DEFAULT_TRACE_MINUTES,
+  MAX_TRACE_MINUTES,
+  type TraceDirective,
+  type TraceEntry,
+  type TraceFile,
+  type TraceSession,
+} from "./traces";

@@ -44,3 +44,8 @@ export async function defaultFolder(store: MailStore, type: FolderTypeValue): Pr
 export function blobPrefix(ctx: DurableObjectState): string {
   return `mbx/${ctx.id.toString()}`;
 }
+
+/** This mailbox's protocol traces in the shared bucket (traces.ts). */
+export function tracePrefix(ctx: DurableObjectState): string {
+  return `trace/${ctx.id.toString()}`;
+}

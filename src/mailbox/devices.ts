@@ -2,6 +2,7 @@ import { isEnforced, type Policy } from "../eas/policy";
 import { atLeast } from "../eas/protocol-version";
 import { decideAccess, type AccessRule, type AccessState, type DeviceFacts, type GlobalAccess, type RuleKind } from "./device-access";
 import { OnboardSettings } from "./onboard-settings";
+import type { TraceDirective } from "./traces";
 
 /** What the front door knows about a device on every request. */
 export interface DeviceSeen {
@@ -60,6 +61,8 @@ export interface DeviceGateState {
   policyCurrent: boolean;
   /** Set once, the first time the device is quarantined: the mailbox then tells its user. */
   quarantineNotice?: true;
+  /** Set while an admin traces this device (or its whole mailbox): the front door stores the exchange. */
+  trace?: TraceDirective;
 }
 
 export interface ProvisionInput {

@@ -2,11 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../eas/policy";
 import type { AccessRule, AccessState, GlobalAccess } from "./device-access";
 import { quarantineNotice } from "./device-notice";
-import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
+import { DeviceRegistry, type DeviceGateState, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
+import { TraceSessions, type TraceEntry } from "./traces";
 import { OofStore, type OofSettings } from "./oof";
 import { autoReplyFor } from "./oof-reply";
 import { AlarmMux } from "./alarms";
-import { type Delivered, deliverInto } from "./delivery";
+import { type Delivered, deliverInto, tracePrefix } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./submit";
@@ -109,7 +110,9 @@ export class Mailbox extends DurableObject<Env> {
     return (this.#oofStore ??= new OofStore(this.ctx.storage.sql));
   }
   async touchDevice(seen: DeviceSeen, global?: GlobalAccess) {
-    const state = this.#devices.touch(seen, global);
+    const state: DeviceGateState = this.#devices.touch(seen, global);
+    const trace = this.#traces.directive(seen.deviceId);
+    if (trace) state.trace = trace;
     const mailbox = this.ctx.id.name;
     if (state.quarantineNotice && mailbox) await this.deliver(quarantineNotice({ mailbox, ...seen, now: new Date() }));
     return state;
@@ -168,6 +171,32 @@ export class Mailbox extends DurableObject<Env> {
   }
   setOof(settings: OofSettings) {
     this.#oof.set(settings);
+  }
+
+  // ---- Protocol traces for support (traces.ts) ----
+  #traceSessions?: TraceSessions;
+  get #traces() {
+    return (this.#traceSessions ??= new TraceSessions(this.ctx.storage.sql, this.env.BLOBS, tracePrefix(this.ctx)));
+  }
+  /** Admin: trace one device (or "*", every device) for `minutes`; restarting resets the byte count. */
+  startTrace(target: string, minutes: number, fullBodies: boolean, maxBytes: number) {
+    return this.#traces.start(target, minutes, fullBodies, maxBytes);
+  }
+  stopTrace(target: string) {
+    return this.#traces.stop(target) ?? null;
+  }
+  traceSessions() {
+    return this.#traces.list();
+  }
+  /** Front door: one traced exchange (stored only while a session covers the device, within its cap). */
+  appendTrace(entry: TraceEntry) {
+    return this.#traces.append(entry);
+  }
+  traceFiles(deviceId?: string) {
+    return this.#traces.files(deviceId);
+  }
+  readTraceFile(key: string) {
+    return this.#traces.read(key);
   }
 
   // ---- Backend: built-in store or the provider's servers (backend.ts) ----

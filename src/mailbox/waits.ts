@@ -7,7 +7,15 @@
 // One socket per device (newest wins), tagged `d:<deviceId>`: sockets per object stay small.
 
 /** What the object tells the waiting Worker (one message, then the object closes the socket). */
-export type WaitMessage = { t: "changes"; folders: string[] } | { t: "hierarchy" } | { t: "superseded" } | { t: "ended"; reason: string };
+export type WaitMessage = (
+  | { t: "changes"; folders: string[] }
+  | { t: "hierarchy" }
+  | { t: "superseded" }
+  | { t: "ended"; reason: string }
+) & {
+  /** When the object answered (ms since epoch): the Worker measures push wake latency from it. */
+  at?: number;
+};
 
 export type WaitKind = "ping" | "sync";
 
@@ -212,7 +220,7 @@ export class Waits {
     const att = attachmentOf(ws);
     let ok = true;
     try {
-      if (send) ws.send(JSON.stringify(msg));
+      if (send) ws.send(JSON.stringify({ ...msg, at: Date.now() }));
       ws.close(1000, msg.t);
     } catch {
       ok = false;

@@ -34,6 +34,14 @@ export interface EasRequest {
   credentials?: BackendCredentials;
   /** Bridged mailbox only: how its server announces changes ("poll": waits poll the mailbox object). */
   backendPush?: "notify" | "poll";
+  /** What the command tells the front door's request log and metrics (src/http/observe.ts). */
+  notes?: RequestNotes;
+}
+
+/** Facts a command reports about its own request, for the log line and the metrics. */
+export interface RequestNotes {
+  /** A Ping or hanging Sync: how long it was parked and what ended it (wait.ts outcome kind). */
+  wait?: { ms: number; outcome: string; wakeLatencyMs?: number };
 }
 
 export type EasResponse =

@@ -1,0 +1,49 @@
+// Structured logs (issue 17 §3): one JSON object per line on stdout, which Workers Logs (wrangler.toml
+// [observability]) indexes field by field. A line carries ids, counts, durations and outcomes only: never a
+// password, token, message body or subject. Mailboxes appear as a keyed hash (`mailboxLogId`) unless an admin
+// is tracing them. This room imports nothing of the project, so every other room may log through it.
+
+export type LogKind = "request" | "cron" | "smtp" | "admin" | "health";
+
+/** Fields of one line; values are plain data (strings, numbers, booleans, null, arrays/objects of those). */
+export type LogFields = Record<string, unknown>;
+
+/** Where lines go; tests swap it to capture them. */
+export let logSink: (line: string) => void = (line) => console.log(line);
+
+export function setLogSink(sink: (line: string) => void): () => void {
+  const before = logSink;
+  logSink = sink;
+  return () => {
+    logSink = before;
+  };
+}
+
+/** Writes one line: `{"ts":…,"kind":…, …fields}`. Undefined fields are left out. Never throws. */
+export function logEvent(kind: LogKind, fields: LogFields, now = Date.now()): void {
+  try {
+    logSink(JSON.stringify({ ts: new Date(now).toISOString(), kind, ...fields }));
+  } catch {
+    // A log line must never break the work it describes.
+  }
+}
+
+let keyFor: { secret: string; key: Promise<CryptoKey> } | undefined;
+
+/**
+ * A mailbox address as a keyed hash (HMAC-SHA256, 16 hex digits): lines of one mailbox can be grouped and a
+ * known address looked up (`npm run` … or the admin API's mailbox view), but the log alone names nobody.
+ * The key is LOG_HASH_KEY, else derived from ADMIN_TOKEN; without either the hash is unkeyed (development).
+ */
+export async function mailboxLogId(bindings: object, address: string): Promise<string> {
+  const env = bindings as { LOG_HASH_KEY?: string; ADMIN_TOKEN?: string };
+  const secret = env.LOG_HASH_KEY || (env.ADMIN_TOKEN ? `log-hash:${env.ADMIN_TOKEN}` : "mobile-sync-dev");
+  if (keyFor?.secret !== secret) {
+    keyFor = {
+      secret,
+      key: crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
+    };
+  }
+  const mac = await crypto.subtle.sign("HMAC", await keyFor.key, new TextEncoder().encode(address.toLowerCase()));
+  return `h:${[...new Uint8Array(mac, 0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
