@@ -15,6 +15,7 @@ import { isSupportedVersion } from "./protocol";
 import { parseEasQuery } from "./query";
 import { readRequestBody } from "./request-body";
 import { type Exchange, observed } from "./observe";
+import { logError } from "../observability/log";
 
 export const DEFAULT_ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync";
 
@@ -74,7 +75,7 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
     result = await directory.authenticate(credentials.username, credentials.password);
   } catch (err) {
     // The directory (D1, or a mail server for a bridge) could not answer: the device should retry, not re-prompt.
-    console.error("user directory unavailable:", err);
+    logError("user directory", err);
     throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(retryAfterOf(err)) });
   }
   if (!result.ok) throw unauthorized();

@@ -3,7 +3,7 @@
 // activesync-route.ts calls `observed` once and fills `Exchange.req` when it knows the device; nothing else in
 // the request path knows about logs, metrics or traces.
 import type { EasRequest, RequestNotes } from "../eas/front/command";
-import { logEvent, mailboxLogId } from "../observability/log";
+import { logError, logEvent, mailboxLogId } from "../observability/log";
 import { metrics, writePoint, type MetricsSink } from "../observability/metrics";
 import { deviceState } from "./device-state";
 import { responseFacts } from "./eas-response";
@@ -31,7 +31,7 @@ export async function observed(request: Request, env: Env, run: (x: Exchange) =>
   try {
     await report(x, res, env);
   } catch (err) {
-    console.error("request observer failed:", err instanceof Error ? err.message : err);
+    logError("request observer", err);
   }
   return res;
 }

@@ -31,6 +31,8 @@ import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from 
 import { buildStores, changeBackend, type MailboxStores } from "./stores";
 import { folderIdsForName } from "./folder-names";
 import { bridgeFolderIds, ensurePush, relayFor } from "./bridge";
+import { logError, logEvent } from "../observability/log";
+import { metrics, writePoint, type MetricsSink } from "../observability/metrics";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
@@ -46,7 +48,7 @@ export class Mailbox extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
-    if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
+    if (env.PUSH_TRACE === "1") logEvent("push", { event: `[push] mailbox-constructed ${ctx.id.toString()}` });
     const stores = () => this.stores;
     this.waits = new Waits(ctx, this.waitOracle());
     this.alarms = new AlarmMux(ctx.storage);
@@ -73,6 +75,19 @@ export class Mailbox extends DurableObject<Env> {
   /** The single storage alarm, shared by modules through AlarmMux (one slot each). */
   async alarm(): Promise<void> {
     await this.alarms.run({ [OUTBOX_ALARM]: (now) => this.sending.runDue(now) });
+    this.#reportOutbox();
+  }
+
+  /** Outbox length and oldest message's age after each run (metrics: per object, no address). */
+  #reportOutbox(): void {
+    const row = this.ctx.storage.sql
+      .exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(created) AS oldest FROM outbox")
+      .one();
+    const ageS = row.oldest == null ? 0 : Math.round((Date.now() - Number(row.oldest)) / 1000);
+    const object = this.ctx.id.toString().slice(0, 16);
+    metrics.gauge("outbox_length", { object }, Number(row.n));
+    metrics.gauge("outbox_oldest_s", { object }, ageS);
+    writePoint(this.env as { METRICS?: MetricsSink }, "outbox", [object], [Number(row.n), ageS]);
   }
 
   /** SendMail / SmartReply / SmartForward: accepted into the durable outbox, or a ComposeMail status. */
@@ -278,7 +293,7 @@ export class Mailbox extends DurableObject<Env> {
       const reply = await autoReplyFor(this.#oof, address, raw);
       if (reply) await this.sending.queue(new TextEncoder().encode(reply), { from: address });
     } catch (e) {
-      console.error("out-of-office reply failed", e);
+      logError("out-of-office reply", e);
     }
   }
 

@@ -3,15 +3,19 @@
 // password, token, message body or subject. Mailboxes appear as a keyed hash (`mailboxLogId`) unless an admin
 // is tracing them. This room imports nothing of the project, so every other room may log through it.
 
-export type LogKind = "request" | "cron" | "smtp" | "admin" | "health";
+export type LogKind = "request" | "cron" | "smtp" | "admin" | "error" | "push";
+export type LogLevel = "info" | "warn" | "error";
 
 /** Fields of one line; values are plain data (strings, numbers, booleans, null, arrays/objects of those). */
 export type LogFields = Record<string, unknown>;
 
-/** Where lines go; tests swap it to capture them. */
-export let logSink: (line: string) => void = (line) => console.log(line);
+type Sink = (line: string, level: LogLevel) => void;
 
-export function setLogSink(sink: (line: string) => void): () => void {
+/** Where lines go (console.log / warn / error, which Workers Logs records with their level); tests swap it. */
+export let logSink: Sink = (line, level) =>
+  level === "error" ? console.error(line) : level === "warn" ? console.warn(line) : console.log(line);
+
+export function setLogSink(sink: Sink): () => void {
   const before = logSink;
   logSink = sink;
   return () => {
@@ -20,12 +24,21 @@ export function setLogSink(sink: (line: string) => void): () => void {
 }
 
 /** Writes one line: `{"ts":…,"kind":…, …fields}`. Undefined fields are left out. Never throws. */
-export function logEvent(kind: LogKind, fields: LogFields, now = Date.now()): void {
+export function logEvent(kind: LogKind, fields: LogFields, level: LogLevel = "info"): void {
   try {
-    logSink(JSON.stringify({ ts: new Date(now).toISOString(), kind, ...fields }));
+    logSink(JSON.stringify({ ts: new Date().toISOString(), kind, ...(level === "info" ? {} : { level }), ...fields }), level);
   } catch {
     // A log line must never break the work it describes.
   }
+}
+
+/**
+ * A failure, as one line: where it happened and the error's name and message (no stack: a stack may carry
+ * data of the request). Callers never put an address, password or message content in `where` or `fields`.
+ */
+export function logError(where: string, err: unknown, fields: LogFields = {}, level: "warn" | "error" = "error"): void {
+  const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  logEvent("error", { where, error: error.slice(0, 300), ...fields }, level);
 }
 
 let keyFor: { secret: string; key: Promise<CryptoKey> } | undefined;

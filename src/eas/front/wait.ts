@@ -3,6 +3,7 @@
 import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
 import { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/contract";
+import { logError } from "../../observability/log";
 
 export type WaitOutcome =
   | { kind: "changes"; folders: string[] }
@@ -128,7 +129,7 @@ export function startBridgePolling(req: WaitingRequest, seconds: number): () => 
     busy = true;
     mailbox
       .poll(credentials)
-      .catch((err: unknown) => console.warn("bridge poll failed:", err instanceof Error ? err.message : err))
+      .catch((err: unknown) => logError("bridge poll", err, {}, "warn"))
       .finally(() => (busy = false));
   }, seconds * 1000);
   return () => clearInterval(timer);
