@@ -7,17 +7,28 @@ import { redactTree } from "../eas/front/redact";
 import type { TraceDirective, TraceEntry } from "../mailbox/contract";
 import { encodeWbxml, toXml, type WbxmlElement } from "../wbxml/index";
 import type { ResponseFacts } from "./eas-response";
-import type { Exchange } from "./observe";
+
+/** The request as the device sent it, and its id in the log. */
+export interface TracedRequest {
+  requestId: string;
+  request: Request;
+}
 
 /** Request headers whose values never reach a trace. */
 const SECRET_HEADERS = new Set(["authorization", "cookie", "proxy-authorization", "x-notify-signature"]);
 
-export async function storeTrace(x: Exchange, req: EasRequest, res: Response, facts: ResponseFacts, how: TraceDirective): Promise<void> {
+export async function storeTrace(
+  x: TracedRequest,
+  req: EasRequest,
+  res: Response,
+  facts: ResponseFacts,
+  how: TraceDirective,
+): Promise<void> {
   const entry = traceEntry(x, req, res, facts, how);
   await req.mailbox.appendTrace(entry);
 }
 
-export function traceEntry(x: Exchange, req: EasRequest, res: Response, facts: ResponseFacts, how: TraceDirective): TraceEntry {
+export function traceEntry(x: TracedRequest, req: EasRequest, res: Response, facts: ResponseFacts, how: TraceDirective): TraceEntry {
   const shown = (tree: WbxmlElement) => (how.fullBodies ? tree : redactTree(tree).tree);
   const url = new URL(x.request.url);
   const lines: string[] = [
