@@ -15,8 +15,19 @@ import { recordRoutes } from "./records-routes";
 import { subscriptionRoutes } from "./subscriptions-routes";
 import { traceRoutes } from "./traces-routes";
 import { opsRoutes } from "./ops-routes";
+import { lifecycleRoutes } from "./lifecycle-routes";
 
-const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes, traceRoutes, opsRoutes];
+const routers: AdminApp[] = [
+  subscriptionRoutes,
+  mailboxRoutes,
+  pimRoutes,
+  recordRoutes,
+  jobRoutes,
+  deviceRoutes,
+  traceRoutes,
+  opsRoutes,
+  lifecycleRoutes,
+];
 
 /** `overrides` lets tests inject the clock and the network (DoH/RDAP fetcher). */
 export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {

@@ -49,3 +49,15 @@ export function blobPrefix(ctx: DurableObjectState): string {
 export function tracePrefix(ctx: DurableObjectState): string {
   return `trace/${ctx.id.toString()}`;
 }
+
+/** Deletes every R2 object under `prefix`; returns how many. */
+export async function deleteR2Prefix(bucket: R2Bucket, prefix: string): Promise<number> {
+  let n = 0;
+  for (;;) {
+    const page = await bucket.list({ prefix, limit: 1000 });
+    if (page.objects.length === 0) return n;
+    await bucket.delete(page.objects.map((o) => o.key));
+    n += page.objects.length;
+    if (!page.truncated) return n;
+  }
+}

@@ -7,7 +7,7 @@ import { TraceSessions, type TraceEntry } from "./traces";
 import { OofStore, type OofSettings } from "./oof";
 import { autoReplyFor } from "./oof-reply";
 import { AlarmMux } from "./alarms";
-import { type Delivered, deliverInto, tracePrefix } from "./delivery";
+import { blobPrefix, type Delivered, deleteR2Prefix, deliverInto, tracePrefix } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./submit";
@@ -36,10 +36,10 @@ import { metrics, writePoint, type MetricsSink } from "../observability/metrics"
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
-  readonly alarms: AlarmMux;
-  readonly sending: Sending;
+  alarms!: AlarmMux;
+  sending!: Sending;
 
-  private readonly waits: Waits;
+  private waits!: Waits;
   private pingCache?: PingParams;
   private nonces?: NotifyNonces;
   #subscription?: SubscriptionStateStore;
@@ -49,7 +49,29 @@ export class Mailbox extends DurableObject<Env> {
     super(ctx, env);
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
     if (env.PUSH_TRACE === "1") logEvent("push", { event: `[push] mailbox-constructed ${ctx.id.toString()}` });
+    this.#build();
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.sending.recover();
+      await this.sendMeetingReplies();
+    });
+  }
+
+  /** The modules over this object's storage; built again (empty) after `eraseEverything`. */
+  #build(): void {
+    const ctx = this.ctx;
+    const env = this.env;
     const stores = () => this.stores;
+    this.pingCache = undefined;
+    this.nonces = undefined;
+    this.#subscription = undefined;
+    this.#stores = undefined;
+    this.#deviceRegistry = undefined;
+    this.#oofStore = undefined;
+    this.#traceSessions = undefined;
+    this.#backendConfig = undefined;
+    this.#invitations = undefined;
+    this.syncService = undefined;
+    this.credentials = undefined;
     this.waits = new Waits(ctx, this.waitOracle());
     this.alarms = new AlarmMux(ctx.storage);
     this.sending = new Sending({
@@ -65,10 +87,6 @@ export class Mailbox extends DurableObject<Env> {
       changed: async (ids, origin) => {
         await this.changed(ids, origin);
       },
-    });
-    void ctx.blockConcurrencyWhile(async () => {
-      await this.sending.recover();
-      await this.sendMeetingReplies();
     });
   }
 
@@ -212,6 +230,24 @@ export class Mailbox extends DurableObject<Env> {
   }
   readTraceFile(key: string) {
     return this.#traces.read(key);
+  }
+
+  // ---- Deleting the mailbox (issue 17 §6) ----
+  /**
+   * Erases everything this object holds: its waits end, its R2 objects (mail blobs and protocol traces) and its
+   * whole storage (SQLite, alarm) are deleted, then the object resets so the next call starts from nothing.
+   * The caller (src/service/mailbox-lifecycle.ts) deletes the D1 rows and writes the audit record.
+   */
+  async eraseEverything(): Promise<{ r2ObjectsDeleted: number }> {
+    this.waits.endAll("mailbox deleted");
+    let r2ObjectsDeleted = 0;
+    for (const prefix of [blobPrefix(this.ctx), tracePrefix(this.ctx)])
+      r2ObjectsDeleted += await deleteR2Prefix(this.env.BLOBS, `${prefix}/`);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // Every in-memory module held tables that are gone: start again from an empty storage.
+    this.#build();
+    return { r2ObjectsDeleted };
   }
 
   // ---- Backend: built-in store or the provider's servers (backend.ts) ----

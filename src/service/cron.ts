@@ -14,6 +14,7 @@ import { makeDeps, newId, type ServiceDeps } from "./deps";
 import { checkDomainConditions, pruneOkChecks, runEligibilityCheck, type ConditionResult } from "./eligibility";
 import { removeStaleMailboxDevices } from "./mailbox-link";
 import { pruneTraces, traceRetentionDays } from "./trace-retention";
+import { eraseEndedMailboxes, mailboxRetentionDays } from "./mailbox-lifecycle";
 import { logEvent } from "../observability/log";
 import { metrics } from "../observability/metrics";
 import { pushState } from "./subscriptions";
@@ -188,11 +189,12 @@ export async function dailyJob(d: ServiceDeps, gateway?: PaymentGateway): Promis
   const resync = await resyncMailboxStates(d);
   const checksPruned = await pruneOkChecks(d, d.config.checkRetentionDays);
   const tracesPruned = await pruneTraces(d.env.BLOBS, traceRetentionDays(d.env as { TRACE_RETENTION_DAYS?: string }), d.now().getTime());
+  const ended = await eraseEndedMailboxes(d, mailboxRetentionDays(d.env as { MAILBOX_RETENTION_DAYS?: string }));
   const { errors, failures, ...counts } = c;
   return {
-    counts: { ...counts, ...stale.counts, statesPushed: resync.pushed, checksPruned, tracesPruned },
-    failures: failures + stale.errors.length + resync.errors.length,
-    errors: [...errors, ...stale.errors, ...resync.errors],
+    counts: { ...counts, ...stale.counts, statesPushed: resync.pushed, checksPruned, tracesPruned, mailboxesErased: ended.erased },
+    failures: failures + stale.errors.length + resync.errors.length + ended.errors.length,
+    errors: [...errors, ...stale.errors, ...resync.errors, ...ended.errors],
   };
 }
 
