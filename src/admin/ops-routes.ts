@@ -1,6 +1,7 @@
 // Operations (issue 17 §4, §7): this isolate's metrics of the last hour, and the service's health.
 import { createRoute, z } from "@hono/zod-openapi";
 import { metrics } from "../observability/metrics";
+import { healthReport } from "../service/health";
 import { newAdminRouter } from "./context";
 import { json, problemResponses } from "./schemas";
 
@@ -39,4 +40,36 @@ r.openapi(
     responses: { 200: json(Metrics, "Metrics"), ...problemResponses },
   }),
   (c) => c.json(metrics.snapshot(), 200),
+);
+
+const Check = z.object({ ok: z.boolean(), ms: z.number(), detail: z.string().optional() });
+const Health = z
+  .object({
+    status: z.enum(["ok", "degraded"]),
+    checked_at: z.string(),
+    checks: z.object({ d1: Check, r2: Check, doh: Check, rdap: Check, smtp: Check }),
+    cron: z.array(
+      z.object({
+        job: z.string(),
+        cron: z.string(),
+        started_at: z.string(),
+        duration_ms: z.number(),
+        failures: z.number(),
+        ok: z.boolean(),
+      }),
+    ),
+  })
+  .openapi("Health");
+
+r.openapi(
+  createRoute({
+    method: "get",
+    path: "/health",
+    tags,
+    summary: "D1, R2, DoH, RDAP and the SMTP relay reachable (each within 3 s), and the last run of each cron job",
+    description:
+      "`status` is `degraded` when a check fails or a job's last run had failures; the HTTP status stays 200 (this is a report).",
+    responses: { 200: json(Health, "Health"), ...problemResponses },
+  }),
+  async (c) => c.json(await healthReport(c.get("deps")), 200),
 );
