@@ -4,6 +4,7 @@ import type { AccessRule, AccessState, GlobalAccess } from "./device-access";
 import { quarantineNotice } from "./device-notice";
 import { DeviceRegistry, type DeviceGateState, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
 import { TraceSessions, type TraceEntry } from "./traces";
+import { upgradeSchema } from "./schema-version";
 import { OofStore, type OofSettings } from "./oof";
 import { autoReplyFor } from "./oof-reply";
 import { AlarmMux } from "./alarms";
@@ -49,6 +50,8 @@ export class Mailbox extends DurableObject<Env> {
     super(ctx, env);
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
     if (env.PUSH_TRACE === "1") logEvent("push", { event: `[push] mailbox-constructed ${ctx.id.toString()}` });
+    // Before any module opens its tables: an object written by older code upgrades once (schema-version.ts).
+    upgradeSchema(ctx.storage);
     this.#build();
     void ctx.blockConcurrencyWhile(async () => {
       await this.sending.recover();
@@ -246,6 +249,7 @@ export class Mailbox extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // Every in-memory module held tables that are gone: start again from an empty storage.
+    upgradeSchema(this.ctx.storage);
     this.#build();
     return { r2ObjectsDeleted };
   }
