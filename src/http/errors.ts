@@ -1,15 +1,8 @@
 import { EasHttpError } from "../eas/front/command";
-import { StoreAuthError, StoreUnavailableError } from "../store/types";
+import { isStoreError, StoreUnavailableError } from "../store/types";
 import { unauthorized } from "./basic-auth";
+import { HttpProblem } from "./http-problem";
 import { logError } from "../observability/log";
-
-/**
- * A request the front door itself refuses (400 malformed query, 401, 501 ...). Unlike a command's EasHttpError,
- * whose message may name internals, its message is written for the device and sent as the body.
- */
-export class HttpProblem extends EasHttpError {
-  override name = "HttpProblem";
-}
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 30;
 
@@ -41,8 +34,8 @@ function isTransientDurableObjectError(err: unknown): boolean {
  */
 function storeUnavailable(err: unknown): { retryAfter: number } | null {
   if (err instanceof StoreUnavailableError) return { retryAfter: err.retryAfterSeconds };
-  if (err instanceof Error && err.name === "StoreUnavailableError") {
-    const r = (err as Partial<StoreUnavailableError>).retryAfterSeconds;
+  if (isStoreError(err, "StoreUnavailableError")) {
+    const r: unknown = err.retryAfterSeconds;
     return { retryAfter: typeof r === "number" && r > 0 ? r : DEFAULT_RETRY_AFTER_SECONDS };
   }
   return null;
@@ -59,7 +52,7 @@ export function retryAfterOf(err: unknown): number {
  * test/workers/bridge-front-auth.test.ts).
  */
 export function isStoreAuthError(err: unknown): boolean {
-  return err instanceof StoreAuthError || (err instanceof Error && err.name === "StoreAuthError");
+  return isStoreError(err, "StoreAuthError");
 }
 
 /**

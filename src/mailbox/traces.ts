@@ -4,57 +4,7 @@
 // under `trace/<object id>/<device id>/` within a byte cap per session. Old traces are pruned by the daily cron
 // (TRACE_RETENTION_DAYS) and go with the mailbox when it is deleted.
 
-/** Trace every device of the mailbox. */
-export const ALL_DEVICES = "*";
-export const DEFAULT_TRACE_MINUTES = 60;
-export const MAX_TRACE_MINUTES = 24 * 60;
-/** Bytes stored per session (device or mailbox) unless the admin asks for another cap. */
-export const DEFAULT_TRACE_MAX_BYTES = 20 * 1024 * 1024;
-
-export interface TraceSession {
-  /** A DeviceId, or "*" for every device of the mailbox. */
-  target: string;
-  startedAt: number;
-  until: number;
-  /** Mail bodies and device passwords kept as sent (the reason is in the audit log). */
-  fullBodies: boolean;
-  maxBytes: number;
-  bytes: number;
-  entries: number;
-  /** Exchanges not stored because the cap was reached. */
-  dropped: number;
-}
-
-/** What the front door learns with each request: trace this exchange, and how. */
-export interface TraceDirective {
-  fullBodies: boolean;
-}
-
-/** One request and its response, formatted by the front door (src/http/trace.ts). */
-export interface TraceEntry {
-  deviceId: string;
-  requestId: string;
-  at: number;
-  cmd: string;
-  httpStatus: number;
-  /** The readable form: request line, headers and XML bodies of both sides. */
-  text: string;
-  /** The WBXML bodies as sent (redacted ones re-encoded), for `npm run wbxml -- decode`. */
-  requestWbxml?: Uint8Array;
-  responseWbxml?: Uint8Array;
-}
-
-export interface TraceFile {
-  key: string;
-  deviceId: string;
-  requestId: string;
-  at: number;
-  cmd: string;
-  httpStatus: number;
-  /** "text" (headers + XML), "request.wbxml" or "response.wbxml". */
-  part: string;
-  size: number;
-}
+import { ALL_DEVICES, type TraceDirective, type TraceEntry, type TraceFile, type TraceSession } from "./contract";
 
 type Row = Record<string, SqlStorageValue>;
 
