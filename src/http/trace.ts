@@ -7,6 +7,7 @@ import { redactTree } from "../eas/front/redact";
 import type { TraceDirective, TraceEntry } from "../mailbox/contract";
 import { encodeWbxml, toXml, type WbxmlElement } from "../wbxml/index";
 import type { ResponseFacts } from "./eas-response";
+import { statusText } from "./errors";
 
 /** The request as the device sent it, and its id in the log. */
 export interface TracedRequest {
@@ -50,7 +51,7 @@ export function traceEntry(x: TracedRequest, req: EasRequest, res: Response, fac
         : `[${req.rawBody.length} bytes of ${req.contentType || "unknown type"} ${how.fullBodies ? "not shown" : "removed"}]`,
     );
   } else lines.push("(empty body)");
-  lines.push("", `HTTP/1.1 ${res.status} ${res.statusText}`, ...headerLines(res.headers, false), "");
+  lines.push("", `HTTP/1.1 ${res.status} ${res.statusText || statusText(res.status)}`, ...headerLines(res.headers, false), "");
   let responseWbxml: Uint8Array | undefined;
   if (facts.tree) {
     const tree = shown(facts.tree);
