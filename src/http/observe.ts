@@ -45,7 +45,14 @@ async function report(x: Exchange, res: Response, env: Env): Promise<void> {
   // mailbox object with the per-request touch the gates already made (cached), so tracing costs no extra
   // round trip unless a gate stopped the request before the device gates ran.
   const trace = req && res.status !== 401 ? (await deviceState(req, env).catch(() => undefined))?.trace : undefined;
-  const cmd = req?.cmd ?? (url.searchParams.get("Cmd") || x.request.method.toUpperCase());
+  // Metric labels must stay few: a command we serve, else the method (a hostile Cmd= never becomes a label).
+  const cmd = req?.cmd ?? (x.request.method.toUpperCase() === "POST" ? "(unparsed)" : x.request.method.toUpperCase().slice(0, 10));
+  const queryCmd = req
+    ? undefined
+    : url.searchParams
+        .get("Cmd")
+        ?.replace(/[^A-Za-z]/g, "")
+        .slice(0, 32) || undefined;
   const bytesIn = req?.rawBody.length ?? (Number(x.request.headers.get("Content-Length")) || 0);
   const bytesOut = Number(res.headers.get("Content-Length")) || 0;
   const w = x.notes.wait;
@@ -56,6 +63,7 @@ async function report(x: Exchange, res: Response, env: Env): Promise<void> {
     device_id: req?.deviceId,
     device_type: req?.deviceType,
     cmd,
+    query_cmd: queryCmd,
     protocol_version: req?.protocolVersion,
     http_status: res.status,
     eas_status: facts.easStatus,

@@ -42,6 +42,7 @@ export function logError(where: string, err: unknown, fields: LogFields = {}, le
 }
 
 let keyFor: { secret: string; key: Promise<CryptoKey> } | undefined;
+const hashes = new Map<string, string>();
 
 /**
  * A mailbox address as a keyed hash (HMAC-SHA256, 16 hex digits): lines of one mailbox can be grouped and a
@@ -52,11 +53,18 @@ export async function mailboxLogId(bindings: object, address: string): Promise<s
   const env = bindings as { LOG_HASH_KEY?: string; ADMIN_TOKEN?: string };
   const secret = env.LOG_HASH_KEY || (env.ADMIN_TOKEN ? `log-hash:${env.ADMIN_TOKEN}` : "mobile-sync-dev");
   if (keyFor?.secret !== secret) {
+    hashes.clear();
     keyFor = {
       secret,
       key: crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
     };
   }
+  const known = hashes.get(address);
+  if (known) return known;
   const mac = await crypto.subtle.sign("HMAC", await keyFor.key, new TextEncoder().encode(address.toLowerCase()));
-  return `h:${[...new Uint8Array(mac, 0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const id = `h:${[...new Uint8Array(mac, 0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  // A few hundred active mailboxes per isolate at most: keep the last ones, no HMAC per request.
+  if (hashes.size >= 1000) hashes.delete(hashes.keys().next().value!);
+  hashes.set(address, id);
+  return id;
 }

@@ -6,6 +6,7 @@
 /** Latency bucket upper bounds in ms (the last bucket is everything above). */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 3_600_000];
 const WINDOW_MINUTES = 60;
+const MAX_GAUGES = 2000;
 
 /** Counter or histogram names; labels complete them (command, status, outcome…). */
 export type MetricName =
@@ -86,7 +87,11 @@ export class MetricsRegistry {
   }
 
   gauge(name: MetricName, labels: Record<string, string | number | undefined>, value: number): void {
-    this.#gauges.set(keyOf(name, labels), { value, at: this.now() });
+    const k = keyOf(name, labels);
+    this.#gauges.delete(k); // re-inserted last: the map stays in order of last update
+    this.#gauges.set(k, { value, at: this.now() });
+    // Per-object gauges (outbox) must not grow without bound in a long-lived isolate: keep the freshest.
+    while (this.#gauges.size > MAX_GAUGES) this.#gauges.delete(this.#gauges.keys().next().value!);
   }
 
   /** Everything of the last hour: counters summed, histograms merged with p50/p90/p99 estimates, gauges. */

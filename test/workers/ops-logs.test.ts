@@ -132,3 +132,25 @@ it("the registry keeps one hour: older minutes drop out; quantiles come from the
   expect(s.counters["requests|cmd=Sync"]).toBe(1);
   expect(s.histograms["request_ms|cmd=Sync"]).toBeUndefined();
 });
+
+it("labels stay bounded: a hostile Cmd= is not a metric label, per-object gauges keep the freshest 2000", async () => {
+  const res = await exports.default.fetch(
+    new Request(`https://mail.example.test/Microsoft-Server-ActiveSync?Cmd=Evil${"x".repeat(500)}&DeviceId=d&DeviceType=t`, {
+      method: "POST",
+      headers: { "MS-ASProtocolVersion": "14.1" },
+    }),
+  );
+  expect(res.status).toBe(400); // the query is refused before authentication
+  const line = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+  expect(line).toMatchObject({ kind: "request", cmd: "(unparsed)", http_status: 400 });
+  expect(String(line.query_cmd).length).toBeLessThanOrEqual(32);
+  const m = (await (await admin("GET", "/metrics")).json()) as { counters: Record<string, number> };
+  expect(Object.keys(m.counters).some((k) => k.includes("Evil"))).toBe(false);
+
+  const reg = new MetricsRegistry(() => 0);
+  for (let i = 0; i < 2500; i++) reg.gauge("outbox_length", { object: `o${i}` }, i);
+  const gauges = Object.keys(reg.snapshot().gauges);
+  expect(gauges).toHaveLength(2000);
+  expect(gauges).toContain("outbox_length|object=o2499");
+  expect(gauges).not.toContain("outbox_length|object=o0");
+});
