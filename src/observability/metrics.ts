@@ -13,6 +13,7 @@ export type MetricName =
   | "requests"
   | "request_ms"
   | "waits_parked"
+  | "waits_open"
   | "wait_ms"
   | "push_wake_ms"
   | "smtp_sends"

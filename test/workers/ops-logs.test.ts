@@ -114,6 +114,7 @@ it("a run of requests, an admin call and a cron run: one JSON line each, no secr
   expect(m.counters["smtp_sends|outcome=sent"]).toBeGreaterThanOrEqual(1);
   expect(m.counters["cron_runs|job=daily|ok=yes"] ?? m.counters["cron_runs|job=daily|ok=no"]).toBeGreaterThanOrEqual(1);
   expect(Object.keys(m.gauges).some((k) => k.startsWith("outbox_length|"))).toBe(true);
+  expect(m.gauges.waits_open.value).toBe(0); // the Ping was parked, then answered
 });
 
 it("the registry keeps one hour: older minutes drop out; quantiles come from the buckets", () => {

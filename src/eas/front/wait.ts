@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
 import { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/contract";
 import { logError } from "../../observability/log";
+import { metrics } from "../../observability/metrics";
 
 export type WaitOutcome =
   | { kind: "changes"; folders: string[] }
@@ -27,6 +28,9 @@ export interface WaitOptions {
   pollSeconds?: number;
 }
 
+/** Requests parked in this isolate now (a gauge in the metrics). */
+let openWaits = 0;
+
 export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush" | "notes">;
 
 /**
@@ -36,7 +40,13 @@ export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" 
 export async function waitForChanges(req: WaitingRequest, opts: WaitOptions): Promise<WaitOutcome> {
   const started = Date.now();
   let sentAt: number | undefined;
-  const outcome = await waitFor(req, opts, (at) => (sentAt = at));
+  metrics.gauge("waits_open", {}, ++openWaits);
+  let outcome: WaitOutcome;
+  try {
+    outcome = await waitFor(req, opts, (at) => (sentAt = at));
+  } finally {
+    metrics.gauge("waits_open", {}, --openWaits);
+  }
   if (req.notes) {
     const now = Date.now();
     req.notes.wait = {
