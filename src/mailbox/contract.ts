@@ -8,6 +8,13 @@ export type { AccessRule, AccessState, GlobalAccess } from "./device-access";
 export type { PingBounds, PingFolder, PingInput } from "./ping-params";
 export { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "./waits";
 export type { FetchRequest, FetchResult } from "./item-ops";
+export {
+  MAX_SEARCH_RESULTS,
+  SearchStoreStatus,
+  type MailboxSearchHit,
+  type MailboxSearchRequest,
+  type MailboxSearchResult,
+} from "./search";
 export { OofSettingsSchema, type OofMessage, type OofSettings } from "./oof";
 export type { SubmitRequest, SubmitResult } from "./submit";
 export { servesDevices, type MailboxSubscriptionState, type MailboxSubscriptionStatus } from "./subscription-state";

@@ -24,11 +24,22 @@ export interface EstimateResult {
 }
 
 export type FetchRequest =
-  | { kind: "item"; collectionId: string; serverId: string; options: ItemOptions }
+  /** By CollectionId + ServerId, or by a Search result's LongId alone (`longId` set, the other two derived from it). */
+  | { kind: "item"; collectionId: string; serverId: string; longId?: string; options: ItemOptions }
   | { kind: "attachment"; fileReference: string; range?: { start: number; end: number } };
 
 export type FetchResult =
-  | { kind: "item"; status: number; collectionId: string; serverId: string; item?: MailItemData; itemClass?: string; data?: WbxmlElement[] }
+  | {
+      kind: "item";
+      status: number;
+      collectionId: string;
+      serverId: string;
+      /** Echoed when the request named the item by LongId. */
+      longId?: string;
+      item?: MailItemData;
+      itemClass?: string;
+      data?: WbxmlElement[];
+    }
   | {
       kind: "attachment";
       status: number;
@@ -183,7 +194,16 @@ export class ItemOps {
 
   async fetch(reqs: FetchRequest[]): Promise<FetchResult[]> {
     const out: FetchResult[] = [];
-    for (const r of reqs) out.push(r.kind === "item" ? await this.fetchItem(r) : await this.fetchAttachment(r));
+    for (const r of reqs) {
+      if (r.kind === "attachment") {
+        out.push(await this.fetchAttachment(r));
+        continue;
+      }
+      // A LongId (Search results, search.ts) is the item's ServerId "folder:item": its folder is the collection.
+      const byLong = r.longId !== undefined ? { ...r, collectionId: parseServerId(r.longId)?.folderId ?? "", serverId: r.longId } : r;
+      const result = await this.fetchItem(byLong);
+      out.push(r.longId !== undefined && result.kind === "item" ? { ...result, longId: r.longId } : result);
+    }
     return out;
   }
 

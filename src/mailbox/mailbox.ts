@@ -10,7 +10,7 @@ import { type Delivered, deliverInto } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./submit";
-import { FolderType, type MailStore, type StoreFolder } from "../store/types";
+import { FolderType, isSearchable, type MailStore, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
 import { PimConversionError } from "../formats/errors";
 import type { PimStore } from "../store/pim-types";
@@ -30,6 +30,7 @@ import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from 
 import { buildStores, changeBackend, type MailboxStores } from "./stores";
 import { folderIdsForName } from "./folder-names";
 import { bridgeFolderIds, ensurePush, relayFor } from "./bridge";
+import { type MailboxSearchRequest, type MailboxSearchResult, searchMailbox } from "./search";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
@@ -464,6 +465,19 @@ export class Mailbox extends DurableObject<Env> {
 
   async itemOperationsFetch(fetches: FetchRequest[]): Promise<FetchResult[]> {
     return this.mail.items.fetch(fetches);
+  }
+
+  /** Search Store=Mailbox: the store's own search (search.ts); a store that cannot search answers Status 3. */
+  async search(req: MailboxSearchRequest): Promise<MailboxSearchResult> {
+    return searchMailbox(this.store, req);
+  }
+
+  /** Rebuilds the store's search index from the stored mail (admin; a no-op where the server searches). */
+  async rebuildSearchIndex(): Promise<{ rebuilt: boolean }> {
+    const store = this.store;
+    if (!isSearchable(store)) return { rebuilt: false };
+    await store.rebuildSearchIndex();
+    return { rebuilt: true };
   }
 
   async emptyFolderContents(deviceId: string, collectionId: string, deleteSubFolders: boolean): Promise<number> {

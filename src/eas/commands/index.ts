@@ -9,6 +9,7 @@ import { MeetingResponseCommand } from "./MeetingResponse";
 import { MoveItemsCommand } from "./MoveItems";
 import { Ping } from "./Ping";
 import { Provision } from "./Provision";
+import { SearchCommand } from "./Search";
 import { SendMail } from "./SendMail";
 import { Settings } from "./Settings";
 import { SmartForward } from "./SmartForward";
@@ -32,6 +33,7 @@ const commands: EasCommand[] = [
   SmartForward,
   MeetingResponseCommand,
   Ping,
+  SearchCommand,
 ];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));

@@ -5,8 +5,10 @@ import {
   type FolderTypeValue,
   type ListOptions,
   type MailFlags,
-  type MailStore,
+  type MailSearchQuery,
+  type MailSearchResult,
   type MailSummary,
+  type SearchableMailStore,
   type StoreChange,
   StoreFolderError,
   type StoreFolder,
@@ -17,6 +19,7 @@ import { DEFAULT_FOLDERS, isDefaultType, isUserType, itemClassOf, validFolderNam
 import { type ParsedMessage, parseMessage, previewText } from "./mime";
 import { CountingSql } from "./counting-sql";
 import { ensureSchema } from "./schema";
+import { forgetFolder, forgetMessage, indexMessage, matchExpression, refillFromSql, setBody } from "./search-index";
 
 // Semantics (what a caller such as the EAS Sync layer may rely on):
 // - Folder ids and item ids are decimal strings of AUTOINCREMENT keys: never reused, even after delete.
@@ -82,7 +85,7 @@ const SUMMARY_COLUMNS = `i.uid, i.folder, i.message, i.modseq, i.received, i.see
 
 const ID = /^[1-9][0-9]{0,15}$/;
 
-export class BuiltinStore implements MailStore {
+export class BuiltinStore implements SearchableMailStore {
   private readonly sql: CountingSql;
   private readonly blobs: Blobs;
 
@@ -263,6 +266,58 @@ export class BuiltinStore implements MailStore {
     if (!part) return null;
     const data = part.data ? new Uint8Array(part.data) : part.r2_key ? await this.blobs.bytes(part.r2_key) : null;
     return data ? { info, data } : null;
+  }
+
+  // ---------- searching ----------
+
+  /**
+   * Mail in `folderIds` matching every condition, newest first. The full-text condition is an FTS5 lookup
+   * (search-index.ts) joined to items through items_message; dates and folders filter the joined rows.
+   */
+  async searchMail(q: MailSearchQuery): Promise<MailSearchResult> {
+    const folders = q.folderIds.filter((id) => ID.test(id)).map(Number);
+    if (folders.length === 0) return { total: 0, hits: [] };
+    const where = [`i.folder IN (${folders.map(() => "?").join(",")})`];
+    const args: unknown[] = [...folders];
+    if (q.receivedAfter !== undefined) {
+      where.push(`i.received > ?`);
+      args.push(q.receivedAfter);
+    }
+    if (q.receivedBefore !== undefined) {
+      where.push(`i.received < ?`);
+      args.push(q.receivedBefore);
+    }
+    if (q.words.length > 0) {
+      const match = matchExpression(q.words);
+      if (match === null) return { total: 0, hits: [] };
+      where.unshift(`mail_fts MATCH ?`);
+      args.unshift(match);
+    }
+    // With words, the index drives (CROSS JOIN keeps SQLite from scanning the folder and probing the index
+    // per item): a rare word costs its few hits, whatever the size of the mailbox.
+    const from = q.words.length > 0 ? `mail_fts CROSS JOIN items i ON i.message = mail_fts.rowid` : `items i`;
+    const cond = where.join(" AND ");
+    const total = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${cond}`, ...args).n;
+    const limit = Math.max(0, Math.min(Math.trunc(q.limit), 1000));
+    const offset = Math.max(0, Math.trunc(q.offset));
+    if (limit === 0 || offset >= total) return { total, hits: [] };
+    const rows = this.sql.all(
+      `SELECT ${SUMMARY_COLUMNS} FROM ${from} JOIN messages m ON m.id = i.message
+         WHERE ${cond} ORDER BY i.received DESC, i.uid DESC LIMIT ? OFFSET ?`,
+      ...args,
+      limit,
+      offset,
+    );
+    return { total, hits: rows.map((r) => toSummary(r as unknown as ItemRow & MessageRow)) };
+  }
+
+  /** Refills the index from SQLite at once, then adds the plain bodies kept in R2, one message at a time. */
+  async rebuildSearchIndex(): Promise<void> {
+    const inR2 = this.storage.transactionSync(() => refillFromSql(this.sql));
+    for (const { id, key } of inR2) {
+      const plain = await this.blobs.text(key).catch(() => null);
+      if (plain !== null) this.storage.transactionSync(() => setBody(this.sql, id, plain));
+    }
   }
 
   // ---------- changing items ----------
@@ -515,6 +570,7 @@ export class BuiltinStore implements MailStore {
     if (m) for (const k of [m.raw_key, m.plain_key, m.html_key]) if (k) keys.push(k);
     for (const p of this.sql.all<{ r2_key: string | null }>(`SELECT r2_key FROM parts WHERE message = ? AND r2_key IS NOT NULL`, message))
       if (p.r2_key) keys.push(p.r2_key);
+    forgetMessage(this.sql, message);
     this.sql.run(`DELETE FROM parts WHERE message = ?`, message);
     this.sql.run(`DELETE FROM messages WHERE id = ?`, message);
     return keys;
@@ -555,6 +611,7 @@ export class BuiltinStore implements MailStore {
       );
       this.sql.run(`UPDATE folders SET highest_modseq = ? WHERE seq = ?`, base + count, seq);
     }
+    forgetFolder(this.sql, seq);
     this.sql.run(`DELETE FROM parts WHERE message IN (SELECT message FROM items WHERE folder = ?)`, seq);
     this.sql.run(`DELETE FROM messages WHERE id IN (SELECT message FROM items WHERE folder = ?)`, seq);
     this.sql.run(`DELETE FROM items WHERE folder = ?`, seq);
@@ -616,6 +673,7 @@ export class BuiltinStore implements MailStore {
       placed.htmlKey,
       p.html !== undefined ? utf8Length(p.html) : 0,
     ).id;
+    indexMessage(this.sql, message, p);
     for (const part of placed.parts)
       this.sql.run(
         `INSERT INTO parts (message, part_id, data, r2_key) VALUES (?, ?, ?, ?)`,

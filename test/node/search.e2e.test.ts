@@ -1,0 +1,191 @@
+// Search Store=Mailbox end to end: a phone searches over HTTP against `wrangler dev`, in every protocol version,
+// each decoded response validated with the conformance kit by the Phone client; a result's LongId is fetched
+// with ItemOperations and replied to with SmartReply (14.1 ComposeMail Source, 12.1 LongId query parameter).
+import PostalMime from "postal-mime";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml/index";
+import { insertAccount } from "./accounts";
+import { Phone } from "./phone";
+
+const url = inject("workerUrl");
+const persistTo = inject("persistTo");
+const sinkUrl = inject("smtpSinkUrl");
+const run = Date.now().toString(36);
+const USER = `search-${run}@example.test`;
+const PW = "search e2e password";
+const VERSIONS = ["12.0", "12.1", "14.0", "14.1", "16.0", "16.1"];
+
+const phone = (protocolVersion = "14.1") =>
+  new Phone({ baseUrl: url, user: USER, password: PW, deviceId: `search${run}`, deviceType: "iPhone", protocolVersion });
+
+async function deliver(subject: string, body: string): Promise<void> {
+  const raw =
+    `From: Carol Diaz <carol@example.test>\r\nTo: ${USER}\r\nSubject: ${subject}\r\nDate: ${new Date().toUTCString()}\r\n` +
+    `Message-ID: <${crypto.randomUUID()}@example.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`;
+  const res = await fetch(`${url}/cdn-cgi/handler/email?from=carol@example.test&to=${encodeURIComponent(USER)}`, {
+    method: "POST",
+    body: raw,
+  });
+  expect(res.status, await res.text()).toBe(200);
+}
+
+const s = (name: string, ...c: Parameters<typeof el>[2][]) => el("Search", name, ...c);
+
+function mailboxSearch(conditions: WbxmlElement[], options: WbxmlElement[] = [], query?: WbxmlElement): WbxmlElement {
+  return s(
+    "Search",
+    s("Store", s("Name", "Mailbox"), query ?? s("Query", s("And", ...conditions)), options.length ? s("Options", ...options) : null),
+  );
+}
+
+const store = (tree: WbxmlElement | undefined) => child(child(tree, "Response"), "Store");
+const results = (tree: WbxmlElement | undefined) => childrenNamed(store(tree), "Result").filter((r) => r.children.length > 0);
+const subjectOf = (r: WbxmlElement) => childText(child(r, "Properties"), "Subject", "Email");
+
+beforeAll(async () => {
+  await insertAccount(persistTo, USER, PW);
+  await deliver("Harbour lease renewal", "The lease for the harbour office ends in March. Signed copy attached later.");
+  for (let i = 0; i < 4; i++) await deliver(`Standup notes ${i}`, `Nothing about boats, day ${i}.`);
+  await deliver("Re: Harbour lease renewal", "Agreed, let us renew for two years.");
+}, 60_000);
+
+describe("Search Store=Mailbox over HTTP", () => {
+  it("OPTIONS announces Search (MS-ASHTTP_R247: what is served)", async () => {
+    const res = await phone().options();
+    expect(res.headers.get("MS-ASProtocolCommands")?.split(",")).toContain("Search");
+  });
+
+  it("finds mail by a word prefix in every version, newest first, with LongId, CollectionId, Range and Total (MS-ASCMD_R375, MS-ASCMD_R419, MS-ASCMD_R420, MS-ASCMD_R421, MS-ASCMD_R3238, MS-ASCMD_R2028, MS-ASCMD_R5849, MS-ASCMD_R6087, MS-ASCMD_R6088, MS-ASCMD_R6089, MS-ASCMD_R6090, MS-ASCMD_R6090100601)", async () => {
+    for (const v of VERSIONS) {
+      const res = await phone(v).command(
+        "Search",
+        mailboxSearch(
+          [el("AirSync", "Class", "Email"), el("AirSync", "CollectionId", "1"), s("FreeText", "harb")],
+          [s("Range", "0-9"), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 200))],
+        ),
+      );
+      expect(res.status, v).toBe(200);
+      expect(childText(res.tree, "Status"), v).toBe("1");
+      expect(childText(store(res.tree), "Status"), v).toBe("1");
+      const hits = results(res.tree);
+      expect(hits.map(subjectOf), v).toEqual(["Re: Harbour lease renewal", "Harbour lease renewal"]);
+      expect(childText(hits[0], "Class", "AirSync")).toBe("Email");
+      expect(childText(hits[0], "CollectionId", "AirSync")).toBe("1");
+      expect(childText(hits[0], "LongId")).toMatch(/^1:\d+$/);
+      expect(childText(child(child(hits[1], "Properties"), "Body", "AirSyncBase"), "Data", "AirSyncBase")).toContain("harbour office");
+      expect(childText(store(res.tree), "Range")).toBe("0-1");
+      expect(childText(store(res.tree), "Total")).toBe("2");
+    }
+  });
+
+  it("no match: Status 1, an empty Result and Total 0; Range beyond 100 results: Status 12 (MS-ASCMD_R3733, MS-ASCMD_R3736)", async () => {
+    const none = await phone("16.1").command("Search", mailboxSearch([s("FreeText", "zeppelin")]));
+    expect(childText(store(none.tree), "Status")).toBe("1");
+    expect(results(none.tree)).toEqual([]);
+    expect(childText(store(none.tree), "Total")).toBe("0");
+    const wide = await phone("16.1").command("Search", mailboxSearch([s("FreeText", "standup")], [s("Range", "0-150")]));
+    expect(childText(store(wide.tree), "Status")).toBe("12");
+    expect(results(wide.tree)).toHaveLength(4);
+    expect(childText(store(wide.tree), "Total")).toBe("4");
+    const paged = await phone("16.1").command(
+      "Search",
+      mailboxSearch([s("FreeText", "standup")], [s("Range", "1-2"), s("RebuildResults"), s("DeepTraversal")]),
+    );
+    expect(results(paged.tree).map(subjectOf)).toEqual(["Standup notes 2", "Standup notes 1"]);
+    expect(childText(store(paged.tree), "Range")).toBe("1-2");
+  });
+
+  it("dates: GreaterThan/LessThan on DateReceived (MS-ASCMD_R3140)", async () => {
+    const future = new Date(Date.now() + 86_400_000).toISOString();
+    const before = await phone("14.1").command(
+      "Search",
+      mailboxSearch([s("FreeText", "harbour"), s("LessThan", el("Email", "DateReceived"), s("Value", future))]),
+    );
+    expect(childText(store(before.tree), "Total")).toBe("2");
+    const after = await phone("14.1").command(
+      "Search",
+      mailboxSearch([s("FreeText", "harbour"), s("GreaterThan", el("Email", "DateReceived"), s("Value", future))]),
+    );
+    expect(childText(store(after.tree), "Total")).toBe("0");
+  });
+
+  it("conditions outside And: Status 8; a bad Range, Class or folder: Status 2 (MS-ASCMD_R3105, MS-ASCMD_R923, MS-ASCMD_R2032)", async () => {
+    const p = phone("14.1");
+    const bare = await p.command("Search", mailboxSearch([], [], s("Query", s("FreeText", "harbour"))));
+    expect(childText(store(bare.tree), "Status")).toBe("8");
+    const or = await p.command("Search", mailboxSearch([], [], s("Query", s("Or", s("FreeText", "harbour")))));
+    expect(childText(store(or.tree), "Status")).toBe("8");
+    const range = await p.command("Search", mailboxSearch([s("FreeText", "harbour")], [s("Range", "9-2")]));
+    expect(childText(store(range.tree), "Status")).toBe("2");
+    const cls = await p.command("Search", mailboxSearch([el("AirSync", "Class", "Faxes"), s("FreeText", "harbour")]));
+    expect(childText(store(cls.tree), "Status")).toBe("2");
+    const folder = await p.command("Search", mailboxSearch([el("AirSync", "CollectionId", "4242"), s("FreeText", "harbour")]));
+    expect(childText(store(folder.tree), "Status")).toBe("2");
+  });
+
+  it("a result's LongId fetches the message (ItemOperations) in 12.1 … 16.1, and answers with the LongId", async () => {
+    const found = await phone("16.1").command("Search", mailboxSearch([s("FreeText", "renew")]));
+    const longId = childText(results(found.tree)[0], "LongId")!;
+    for (const v of VERSIONS.slice(1)) {
+      const res = await phone(v).command(
+        "ItemOperations",
+        el(
+          "ItemOperations",
+          "ItemOperations",
+          el(
+            "ItemOperations",
+            "Fetch",
+            el("ItemOperations", "Store", "Mailbox"),
+            el("Search", "LongId", longId),
+            el("ItemOperations", "Options", el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1))),
+          ),
+        ),
+      );
+      const fetch = child(child(res.tree, "Response"), "Fetch");
+      expect(childText(fetch, "Status"), v).toBe("1");
+      expect(childText(fetch, "LongId", "Search")).toBe(longId);
+      expect(childText(child(fetch, "Properties"), "Subject", "Email")).toBe("Re: Harbour lease renewal");
+    }
+  });
+
+  it("SmartReply to a result by LongId: 14.1 ComposeMail Source and 12.1 query parameter (MS-ASCMD_R587)", async () => {
+    const found = await phone("14.1").command("Search", mailboxSearch([s("FreeText", "lease")]));
+    const longId = childText(results(found.tree)[1], "LongId")!; // the original "Harbour lease renewal"
+    const to14 = `reply14-${run}@remote.test`;
+    const mime = (to: string) =>
+      `From: ${USER}\r\nTo: ${to}\r\nSubject: RE: Harbour lease renewal\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n`;
+    const reply = await phone("14.1").command(
+      "SmartReply",
+      el(
+        "ComposeMail",
+        "SmartReply",
+        el("ComposeMail", "ClientId", `r14-${run}`),
+        el("ComposeMail", "Source", el("ComposeMail", "LongId", longId)),
+        el("ComposeMail", "Mime", new TextEncoder().encode(mime(to14))),
+      ),
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.raw.byteLength).toBe(0);
+    expect((await PostalMime.parse(await arrivedFor(to14))).text).toMatch(/See below\.[\s\S]*harbour office ends in March/);
+
+    const to12 = `reply12-${run}@remote.test`;
+    const legacy = await phone("12.1").command("SmartReply", null, {
+      params: { LongId: longId },
+      rawBody: mime(to12),
+      contentType: "message/rfc822",
+    });
+    expect(legacy.status).toBe(200);
+    expect((await PostalMime.parse(await arrivedFor(to12))).text).toMatch(/See below\.[\s\S]*harbour office ends in March/);
+  });
+});
+
+async function arrivedFor(rcpt: string, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const list = (await (await fetch(`${sinkUrl}/messages`)).json()) as { to: string[]; raw: string }[];
+    const m = list.find((x) => x.to.includes(rcpt));
+    if (m) return Buffer.from(m.raw, "base64").toString("utf8");
+    if (Date.now() > deadline) throw new Error(`nothing arrived for ${rcpt}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
