@@ -19,7 +19,7 @@ import { DEFAULT_FOLDERS, isDefaultType, isUserType, itemClassOf, validFolderNam
 import { type ParsedMessage, parseMessage, previewText } from "./mime";
 import { CountingSql } from "./counting-sql";
 import { ensureSchema } from "./schema";
-import { forgetFolder, forgetMessage, indexMessage, matchExpression, refillFromSql, setBody } from "./search-index";
+import { forgetFolder, forgetMessage, indexMessage, matchExpression, refillFromSql, searchIndex, setBody } from "./search-index";
 
 // Semantics (what a caller such as the EAS Sync layer may rely on):
 // - Folder ids and item ids are decimal strings of AUTOINCREMENT keys: never reused, even after delete.
@@ -277,6 +277,16 @@ export class BuiltinStore implements SearchableMailStore {
   async searchMail(q: MailSearchQuery): Promise<MailSearchResult> {
     const folders = q.folderIds.filter((id) => ID.test(id)).map(Number);
     if (folders.length === 0) return { total: 0, hits: [] };
+    const limit = Math.max(0, Math.min(Math.trunc(q.limit), 1000));
+    const offset = Math.max(0, Math.trunc(q.offset));
+    const toHits = (rows: Record<string, SqlStorageValue>[]) => rows.map((r) => toSummary(r as unknown as ItemRow & MessageRow));
+    if (q.words.length > 0) {
+      const match = matchExpression(q.words);
+      if (match === null) return { total: 0, hits: [] };
+      const found = searchIndex(this.sql, { ...q, match, folders, offset, limit }, SUMMARY_COLUMNS);
+      return { total: found.total, hits: toHits(found.rows) };
+    }
+    // No words: dates and folders only, read from items_list (folder, received) in each folder.
     const where = [`i.folder IN (${folders.map(() => "?").join(",")})`];
     const args: unknown[] = [...folders];
     if (q.receivedAfter !== undefined) {
@@ -287,28 +297,17 @@ export class BuiltinStore implements SearchableMailStore {
       where.push(`i.received < ?`);
       args.push(q.receivedBefore);
     }
-    if (q.words.length > 0) {
-      const match = matchExpression(q.words);
-      if (match === null) return { total: 0, hits: [] };
-      where.unshift(`mail_fts MATCH ?`);
-      args.unshift(match);
-    }
-    // With words, the index drives (CROSS JOIN keeps SQLite from scanning the folder and probing the index
-    // per item): a rare word costs its few hits, whatever the size of the mailbox.
-    const from = q.words.length > 0 ? `mail_fts CROSS JOIN items i ON i.message = mail_fts.rowid` : `items i`;
     const cond = where.join(" AND ");
-    const total = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${cond}`, ...args).n;
-    const limit = Math.max(0, Math.min(Math.trunc(q.limit), 1000));
-    const offset = Math.max(0, Math.trunc(q.offset));
+    const total = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${cond}`, ...args).n;
     if (limit === 0 || offset >= total) return { total, hits: [] };
     const rows = this.sql.all(
-      `SELECT ${SUMMARY_COLUMNS} FROM ${from} JOIN messages m ON m.id = i.message
+      `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message
          WHERE ${cond} ORDER BY i.received DESC, i.uid DESC LIMIT ? OFFSET ?`,
       ...args,
       limit,
       offset,
     );
-    return { total, hits: rows.map((r) => toSummary(r as unknown as ItemRow & MessageRow)) };
+    return { total, hits: toHits(rows) };
   }
 
   /** Refills the index from SQLite at once, then adds the plain bodies kept in R2, one message at a time. */
@@ -673,7 +672,7 @@ export class BuiltinStore implements SearchableMailStore {
       placed.htmlKey,
       p.html !== undefined ? utf8Length(p.html) : 0,
     ).id;
-    indexMessage(this.sql, message, p);
+    indexMessage(this.sql, message, received, p);
     for (const part of placed.parts)
       this.sql.run(
         `INSERT INTO parts (message, part_id, data, r2_key) VALUES (?, ?, ?, ?)`,

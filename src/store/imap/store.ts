@@ -15,7 +15,11 @@ import {
   StoreFolderError,
   StoreNotFoundError,
   StoreUnavailableError,
+  type MailSearchQuery,
+  type MailSearchResult,
+  type SearchableMailStore,
 } from "../types";
+import { searchTokens } from "../search-words";
 import {
   type Arg,
   type ImapCredentials,
@@ -86,7 +90,7 @@ type ParsedSummary = Omit<MailSummary, "itemId" | "folderId" | "modseq" | "recei
 
 type Selected = { path: string; writable: boolean; highestModseq: number; uidvalidity: number };
 
-export class ImapStore implements MailStore {
+export class ImapStore implements SearchableMailStore {
   private session: ImapSession | null = null;
   private selected: Selected | null = null;
   private lock: Promise<unknown> = Promise.resolve();
@@ -751,6 +755,57 @@ export class ImapStore implements MailStore {
     return out;
   }
 
+  // ---------- search ----------
+
+  /**
+   * The server searches (UID SEARCH, RFC 3501 §6.4.4): TEXT for each word (a substring match, so every word
+   * prefix the built-in index finds is found), SINCE/BEFORE for the dates (whole days), then the exact arrival
+   * times from imap_order decide the dates and the order, newest first. Summaries only for the page.
+   */
+  async searchMail(query: MailSearchQuery): Promise<MailSearchResult> {
+    const tokens = searchTokens(query.words);
+    if (query.words.length > 0 && tokens.length === 0) return { total: 0, hits: [] };
+    const criteria: Arg[] = [];
+    for (const t of tokens) criteria.push("TEXT", q(t));
+    if (query.receivedAfter !== undefined) criteria.push("SINCE", imapDate(query.receivedAfter - DAY_MS));
+    if (query.receivedBefore !== undefined) criteria.push("BEFORE", imapDate(query.receivedBefore + DAY_MS));
+    if (criteria.length === 0) criteria.push("ALL");
+    const charset: Arg[] = tokens.some((t) => /[^\x20-\x7e]/.test(t)) ? ["CHARSET", "UTF-8"] : [];
+    return this.use(async (s) => {
+      const found: { row: FolderRow; uid: number; received: number }[] = [];
+      for (const id of query.folderIds) {
+        const known = this.all<FolderRow>(`SELECT * FROM imap_folders WHERE id = ?`, Number(id))[0];
+        if (!known) continue;
+        const row = await this.ensureOrder(s, await this.refresh(s, known));
+        await this.select(s, row, false);
+        const uids = searchUids((await s.command(["UID", "SEARCH", ...charset, ...criteria])).untagged);
+        if (!uids.length) continue;
+        for (const o of this.all<{ uid: number; received: number }>(
+          `SELECT uid, received FROM imap_order WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+          row.id,
+          JSON.stringify(uids),
+        )) {
+          if (query.receivedAfter !== undefined && o.received <= query.receivedAfter) continue;
+          if (query.receivedBefore !== undefined && o.received >= query.receivedBefore) continue;
+          found.push({ row, uid: o.uid, received: o.received });
+        }
+      }
+      found.sort((a, b) => b.received - a.received || b.uid - a.uid || b.row.id - a.row.id);
+      const page = found.slice(Math.max(0, query.offset), Math.max(0, query.offset) + Math.max(0, query.limit));
+      const byKey = new Map<string, MailSummary>();
+      for (const row of new Set(page.map((p) => p.row))) {
+        await this.select(s, row, false);
+        const uids = page.filter((p) => p.row === row).map((p) => p.uid);
+        for (const m of await this.summaries(s, row, uids)) byKey.set(`${row.id}/${parseItemId(m.itemId)?.uid}`, m);
+      }
+      const hits = page.map((p) => byKey.get(`${p.row.id}/${p.uid}`)).filter((m): m is MailSummary => m !== undefined);
+      return { total: found.length, hits };
+    });
+  }
+
+  /** Nothing to rebuild: the server keeps its own index. */
+  async rebuildSearchIndex(): Promise<void> {}
+
   async getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
     return this.use(async (s) => {
       const row = this.folderRow(folderId);
@@ -996,4 +1051,13 @@ function translate(e: unknown): unknown {
   // us" when another session changes the folder): the device retries, and the next look sees the new state.
   if (e instanceof ImapCommandError && e.status === "NO") return new StoreUnavailableError(e.message);
   return e;
+}
+
+const DAY_MS = 86_400_000;
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** RFC 3501 date ("7-Dec-2026") of a time, in UTC: SEARCH SINCE/BEFORE compare whole days. */
+function imapDate(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()}`;
 }
