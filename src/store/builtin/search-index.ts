@@ -22,11 +22,11 @@ export const INDEXED_BODY_CHARS = 64 * 1024;
 export const SEARCH_INDEX_DDL = [
   `CREATE VIRTUAL TABLE IF NOT EXISTS mail_fts USING fts5(subject, addresses, body,
      content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='2 3')`,
+  // The join from a message to its item (and folder), first: the key of existing mail is computed through it.
+  `CREATE INDEX IF NOT EXISTS items_message ON items (message)`,
   `ALTER TABLE messages ADD COLUMN search_key INTEGER`,
   `UPDATE messages SET search_key = (SELECT max(0, min(i.received, ${2 ** 43 - 1})) FROM items i WHERE i.message = messages.id LIMIT 1) * 1048576 + id % 1048576`,
   `CREATE UNIQUE INDEX IF NOT EXISTS messages_search_key ON messages (search_key)`,
-  // The join from a message to its item (and folder); also what emptying a folder uses to forget messages.
-  `CREATE INDEX IF NOT EXISTS items_message ON items (message)`,
 ];
 
 /** Arrival times are clamped to [0, 2^43) ms (until the year 2248) so a key fits 63 bits. */
@@ -66,6 +66,21 @@ function writeWords(sql: CountingSql, messageId: number, t: IndexedText): void {
     t.subject,
     [t.from, t.to, t.cc, t.replyTo].join(" "),
     t.plain.length > INDEXED_BODY_CHARS ? t.plain.slice(0, INDEXED_BODY_CHARS) : t.plain,
+  );
+}
+
+/** Keys and words of every message from id `firstId` on, in two statements (seeding; keys as indexMessage gives). */
+export function indexNewMessages(sql: CountingSql, firstId: number): void {
+  sql.run(
+    `UPDATE messages SET search_key = ${KEY("(SELECT i.received FROM items i WHERE i.message = messages.id LIMIT 1)")} + id % 1048576 WHERE id >= ?`,
+    firstId,
+  );
+  sql.run(
+    `INSERT INTO mail_fts (rowid, subject, addresses, body)
+       SELECT search_key, subject, from_addr || ' ' || to_addr || ' ' || cc_addr || ' ' || reply_to, substr(coalesce(plain, ''), 1, ?)
+       FROM messages WHERE id >= ?`,
+    INDEXED_BODY_CHARS,
+    firstId,
   );
 }
 
