@@ -10,8 +10,13 @@ import { Phone } from "./phone";
 const url = inject("workerUrl");
 const persistTo = inject("persistTo");
 const sinkUrl = inject("smtpSinkUrl");
+const token = inject("adminToken");
 const run = Date.now().toString(36);
-const USER = `search-${run}@example.test`;
+const DOMAIN = `s${run}.test`;
+const USER = `search-${run}@${DOMAIN}`;
+const COLLEAGUE = `nadia.keller@${DOMAIN}`;
+const STRANGER = `nadia@elsewhere-${run}.test`;
+const PHOTO = Buffer.from(new Uint8Array(300).map((_, i) => i)).toString("base64");
 const PW = "search e2e password";
 const VERSIONS = ["12.0", "12.1", "14.0", "14.1", "16.0", "16.1"];
 
@@ -42,8 +47,31 @@ const store = (tree: WbxmlElement | undefined) => child(child(tree, "Response"),
 const results = (tree: WbxmlElement | undefined) => childrenNamed(store(tree), "Result").filter((r) => r.children.length > 0);
 const subjectOf = (r: WbxmlElement) => childText(child(r, "Properties"), "Subject", "Email");
 
+async function admin(method: string, path: string, body: unknown): Promise<number> {
+  const res = await fetch(`${url}/admin/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 beforeAll(async () => {
   await insertAccount(persistTo, USER, PW);
+  await insertAccount(persistTo, COLLEAGUE, PW);
+  await insertAccount(persistTo, STRANGER, PW);
+  expect(
+    await admin("PUT", `/gal/${COLLEAGUE}`, {
+      displayName: "Nadia Keller",
+      firstName: "Nadia",
+      lastName: "Keller",
+      title: "Harbour master",
+      phone: "+41 44 000 00 00",
+      photo: PHOTO,
+    }),
+  ).toBe(200);
+  expect(await admin("PUT", `/gal/${STRANGER}`, { displayName: "Nadia Stranger" })).toBe(200);
   await deliver("Harbour lease renewal", "The lease for the harbour office ends in March. Signed copy attached later.");
   for (let i = 0; i < 4; i++) await deliver(`Standup notes ${i}`, `Nothing about boats, day ${i}.`);
   await deliver("Re: Harbour lease renewal", "Agreed, let us renew for two years.");
@@ -189,3 +217,48 @@ async function arrivedFor(rcpt: string, timeoutMs = 15_000): Promise<string> {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+function galSearch(query: string, options: WbxmlElement[] = []): WbxmlElement {
+  return s("Search", s("Store", s("Name", "GAL"), s("Query", query), options.length ? s("Options", ...options) : null));
+}
+
+describe("Search Store=GAL over HTTP", () => {
+  it("finds a colleague of the caller's domain by name in every version, never another domain's (MS-ASCMD_R375, MS-ASCMD_R3735, MS-ASCMD_R425)", async () => {
+    for (const v of VERSIONS) {
+      const res = await phone(v).command("Search", galSearch("nadia", [s("Range", "0-9")]));
+      expect(childText(store(res.tree), "Status"), v).toBe("1");
+      const props = results(res.tree).map((r) => child(r, "Properties"));
+      expect(
+        props.map((p) => childText(p, "EmailAddress", "GAL")),
+        v,
+      ).toEqual([COLLEAGUE]);
+      expect(childText(props[0], "DisplayName", "GAL")).toBe("Nadia Keller");
+      expect(childText(props[0], "Title", "GAL")).toBe("Harbour master");
+      expect(childText(props[0], "Alias", "GAL")).toBe("nadia.keller");
+      expect(childText(store(res.tree), "Total")).toBe("1");
+      expect(childText(store(res.tree), "Range")).toBe("0-0");
+    }
+    const none = await phone("16.1").command("Search", galSearch("stranger"));
+    expect(results(none.tree)).toEqual([]);
+    expect(childText(store(none.tree), "Total")).toBe("0");
+  });
+
+  it("pictures (14.1+): the photo, 174 beyond MaxSize, 173 without one (MS-ASCMD_R2381, MS-ASCMD_R3295)", async () => {
+    const withPhoto = await phone("16.1").command(
+      "Search",
+      galSearch("nadia", [s("Range", "0-9"), s("Picture", s("MaxSize", 1000), s("MaxPictures", 5))]),
+    );
+    const pic = child(child(results(withPhoto.tree)[0], "Properties"), "Picture", "GAL");
+    expect(childText(pic, "Status", "GAL")).toBe("1");
+    expect(childText(pic, "Data", "GAL")).toBe(PHOTO);
+    const small = await phone("14.1").command("Search", galSearch("nadia", [s("Picture", s("MaxSize", 100))]));
+    expect(childText(child(child(results(small.tree)[0], "Properties"), "Picture", "GAL"), "Status", "GAL")).toBe("174");
+    const mine = await phone("14.1").command("Search", galSearch("search", [s("Picture")]));
+    expect(childText(child(child(results(mine.tree)[0], "Properties"), "Picture", "GAL"), "Status", "GAL")).toBe("173");
+  });
+
+  it("an empty query is an invalid request; a Range past 100 entries is Status 12", async () => {
+    expect(childText(store((await phone("14.1").command("Search", galSearch(" "))).tree), "Status")).toBe("2");
+    expect(childText(store((await phone("14.1").command("Search", galSearch("nadia", [s("Range", "0-200")]))).tree), "Status")).toBe("12");
+  });
+});
