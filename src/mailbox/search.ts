@@ -1,53 +1,15 @@
 // Search Store=Mailbox ([MS-ASCMD] 2.2.1.16) on the mailbox side: which folders are in scope, the store's
 // search (an optional capability, `isSearchable`), and each hit rendered as Sync would render it.
-import type { ItemOptions, MailItemData } from "../eas/sync-types";
 import { isSearchable, type MailStore, type StoreFolder } from "../store/types";
 import { serverIdOf } from "./ids";
 import { loadMailItem } from "./mail-item";
-
-/** [MS-ASCMD] 2.2.3.177.13 Status of a Search Store. */
-export const SearchStoreStatus = {
-  Success: 1,
-  InvalidRequest: 2,
-  ServerError: 3,
-  /** The requested range went past what the server returns (at most 100 results, MS-ASCMD_R3733, R3736). */
-  EndOfRetrievableRange: 12,
-} as const;
-
-/** MS-ASCMD_R3733: a mailbox search returns at most 100 results (default Range 0-99). */
-export const MAX_SEARCH_RESULTS = 100;
-
-export interface MailboxSearchRequest {
-  /** airsync:CollectionId conditions; empty = every mail folder. */
-  collectionIds: string[];
-  /** DeepTraversal: the subfolders of each collection too (MS-ASCMD_R2031); without it they are not searched (R2146). */
-  deepTraversal: boolean;
-  /** airsync:Class conditions; empty = every class served (MS-ASCMD_R922). */
-  classes: string[];
-  /** FreeText, as the phone typed it. */
-  freeText?: string;
-  /** GreaterThan / LessThan on email:DateReceived, ms since epoch (MS-ASCMD_R3140). */
-  receivedAfter?: number;
-  receivedBefore?: number;
-  /** Range m-n as requested (defaults 0-99). */
-  range: { start: number; end: number };
-  options: ItemOptions;
-}
-
-export interface MailboxSearchHit {
-  collectionId: string;
-  /** The item's ServerId form "folderId:itemId": ItemOperations Fetch, SmartReply and SmartForward take it. */
-  longId: string;
-  item: MailItemData;
-}
-
-export interface MailboxSearchResult {
-  status: number;
-  total: number;
-  hits: MailboxSearchHit[];
-  /** The range actually returned (absent when nothing is). */
-  range?: { start: number; end: number };
-}
+import {
+  MAX_SEARCH_RESULTS,
+  type MailboxSearchHit,
+  type MailboxSearchRequest,
+  type MailboxSearchResult,
+  SearchStoreStatus,
+} from "./contract";
 
 export async function searchMailbox(store: MailStore, req: MailboxSearchRequest): Promise<MailboxSearchResult> {
   if (!isSearchable(store)) return { status: SearchStoreStatus.ServerError, total: 0, hits: [] };

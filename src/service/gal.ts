@@ -2,8 +2,27 @@
 // mailboxes, bridged or not) with the details an admin added (gal_entries), and the admin's extra entries.
 // A D1GalDirectory is bound to one caller and reads only the caller's domain: one customer never sees
 // another's addresses.
-import type { GalEntry, GalProvider } from "../eas/front/gal";
 import { searchTokens } from "../store/search-words";
+
+/**
+ * One address book entry. The same shape as the command context's GalEntry (src/eas/front/gal.ts): the front door
+ * hands a D1GalDirectory to commands as their GalProvider (services do not import the EAS rooms).
+ */
+export interface GalEntry {
+  address: string;
+  displayName: string;
+  firstName?: string;
+  lastName?: string;
+  alias?: string;
+  phone?: string;
+  mobilePhone?: string;
+  homePhone?: string;
+  title?: string;
+  company?: string;
+  office?: string;
+  /** base64 */
+  photo?: string;
+}
 
 /** Addresses of one domain read per request (the word check runs on them): a bound on one request's cost. */
 const MAX_CANDIDATES = 5000;
@@ -68,7 +87,7 @@ function entryOf(row: Row): GalEntry {
   return e;
 }
 
-export class D1GalDirectory implements GalProvider {
+export class D1GalDirectory {
   private readonly domain: string;
 
   /** `caller`: the authenticated address; its domain is the only one this directory reads. */

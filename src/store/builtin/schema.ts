@@ -12,7 +12,7 @@
 // mail_fts     full-text index of messages (search-index.ts), rowid = messages.id; items_message joins a hit
 //              to its item.
 
-import { CountingSql } from "./counting-sql";
+import { CountingSql } from "../counting-sql";
 import { refillFromSql, SEARCH_INDEX_DDL } from "./search-index";
 
 export const SCHEMA_VERSION = 2;

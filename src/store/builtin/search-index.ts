@@ -12,7 +12,7 @@
 // the plain bodies kept in R2), for a store upgraded from before the index or an index suspected wrong.
 // Keys are computed in SQL (64-bit integers; JavaScript numbers stop being exact at 2^53).
 import { searchTokens } from "../search-words";
-import type { CountingSql } from "./counting-sql";
+import type { CountingSql } from "../counting-sql";
 
 /** How much of a plain-text body is indexed: enough for any real message's words, bounded for huge ones. */
 export const INDEXED_BODY_CHARS = 64 * 1024;
