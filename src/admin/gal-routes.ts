@@ -47,6 +47,7 @@ const GalEntry = z
     company: z.string().optional(),
     office: z.string().optional(),
     photo: z.string().optional(),
+    mailbox: z.boolean().openapi({ description: "The address has a mailbox of this service" }),
   })
   .openapi("GalEntry");
 const AddressParam = z.object({ address: Address.openapi({ param: { name: "address", in: "path" } }) });

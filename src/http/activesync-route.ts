@@ -5,7 +5,7 @@ import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
 import type { BackendCredentials } from "../mailbox/contract";
 import { type AuthResult, D1UserDirectory, type UserDirectory } from "../service/directory";
-import { D1GalDirectory } from "../service/gal";
+import { D1GalDirectory, domainOf } from "../service/gal";
 import type { GalProvider } from "../eas/front/gal";
 import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";
@@ -136,6 +136,9 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     signal: request.signal,
     ...(bridge ? { credentials: bridge.credentials, backendPush: bridge.push } : {}),
     ...(frontDoor.gal ? { gal: frontDoor.gal(env, address) } : {}),
+    // Another mailbox's calendar, only on the caller's own domain (the GAL offers no other addresses).
+    availability: async (other, start, end) =>
+      domainOf(other) === domainOf(address) ? env.MAILBOX.getByName(other.toLowerCase()).freeBusy(start, end) : null,
   };
   let res: Response;
   try {

@@ -227,6 +227,12 @@ export interface MailboxSearchResult {
   range?: { start: number; end: number };
 }
 
+/** A contact of the user that matches a ResolveRecipients query (mailbox/contact-search.ts). */
+export interface ContactMatch {
+  displayName: string;
+  address: string;
+}
+
 export interface MoveRequest {
   srcMsgId: string;
   srcFldId: string;

@@ -29,6 +29,8 @@ import { buildStores, changeBackend, type MailboxStores } from "./stores";
 import { folderIdsForName } from "./folder-names";
 import { bridgeFolderIds, ensurePush, relayFor } from "./bridge";
 import { searchMailbox } from "./search";
+import { calendarFreeBusy } from "./free-busy";
+import { findContacts } from "./contact-search";
 import type {
   AccessRule,
   AccessState,
@@ -504,6 +506,20 @@ export class Mailbox extends DurableObject<Env> {
   /** Search Store=Mailbox: the store's own search (search.ts); a store that cannot search answers Status 3. */
   async search(req: MailboxSearchRequest): Promise<MailboxSearchResult> {
     return searchMailbox(this.store, req);
+  }
+
+  /**
+   * This mailbox's availability for another user of its domain (ResolveRecipients): MergedFreeBusy digits,
+   * one per 30 minutes of [start, end), from the default calendar; null without a calendar.
+   */
+  async freeBusy(start: number, end: number): Promise<string | null> {
+    const zone = (this.env as unknown as { DEFAULT_TIME_ZONE?: string }).DEFAULT_TIME_ZONE || "Etc/UTC";
+    return calendarFreeBusy(this.pim, start, end, zone);
+  }
+
+  /** ResolveRecipients: the user's own contacts matching `query` (one entry per address), at most `limit`. */
+  async findContacts(query: string, limit: number) {
+    return findContacts(this.pim, query, limit);
   }
 
   /** Rebuilds the store's search index from the stored mail (admin; a no-op where the server searches). */

@@ -22,6 +22,8 @@ export interface GalEntry {
   office?: string;
   /** base64 */
   photo?: string;
+  /** The address has a mailbox here (its calendar can answer for availability). */
+  mailbox: boolean;
 }
 
 /** Addresses of one domain read per request (the word check runs on them): a bound on one request's cost. */
@@ -29,6 +31,7 @@ const MAX_CANDIDATES = 5000;
 
 interface Row {
   address: string;
+  has_mailbox: number;
   display_name: string | null;
   first_name: string | null;
   last_name: string | null;
@@ -71,6 +74,7 @@ function entryOf(row: Row): GalEntry {
     address: row.address,
     displayName: row.display_name || [row.first_name, row.last_name].filter(Boolean).join(" ") || row.address,
     alias: row.address.slice(0, row.address.lastIndexOf("@")),
+    mailbox: row.has_mailbox === 1,
   };
   for (const [k, v] of [
     ["firstName", row.first_name],
@@ -132,7 +136,8 @@ export class D1GalDirectory {
            SELECT address FROM accounts WHERE length(address) > length(?1) + 1 AND substr(address, -length(?1) - 1) = '@' || ?1
            UNION SELECT address FROM mailboxes WHERE domain = ?1
            UNION SELECT address FROM gal_entries WHERE domain = ?1)
-         SELECT k.address, g.display_name, g.first_name, g.last_name, g.phone, g.mobile_phone, g.home_phone, g.title,
+         SELECT k.address, (EXISTS (SELECT 1 FROM accounts a WHERE a.address = k.address)
+                            OR EXISTS (SELECT 1 FROM mailboxes m WHERE m.address = k.address)) AS has_mailbox, g.display_name, g.first_name, g.last_name, g.phone, g.mobile_phone, g.home_phone, g.title,
                 g.company, g.office, g.aliases, g.photo
          FROM known k LEFT JOIN gal_entries g ON g.address = k.address AND g.domain = ?1
          LIMIT ${MAX_CANDIDATES}`,

@@ -47,6 +47,45 @@ const store = (tree: WbxmlElement | undefined) => child(child(tree, "Response"),
 const results = (tree: WbxmlElement | undefined) => childrenNamed(store(tree), "Result").filter((r) => r.children.length > 0);
 const subjectOf = (r: WbxmlElement) => childText(child(r, "Properties"), "Subject", "Email");
 
+const CALENDAR = [
+  "BEGIN:VCALENDAR",
+  "VERSION:2.0",
+  "PRODID:-//test//EN",
+  "BEGIN:VEVENT",
+  "UID:busy-1@test",
+  "DTSTAMP:20261201T000000Z",
+  "DTSTART:20270115T090000Z",
+  "DTEND:20270115T100000Z",
+  "SUMMARY:Pilot briefing",
+  "END:VEVENT",
+  "BEGIN:VEVENT",
+  "UID:tentative-1@test",
+  "DTSTAMP:20261201T000000Z",
+  "DTSTART:20270115T110000Z",
+  "DTEND:20270115T113000Z",
+  "STATUS:TENTATIVE",
+  "SUMMARY:Maybe lunch",
+  "END:VEVENT",
+  "END:VCALENDAR",
+  "",
+].join("\r\n");
+const CONTACTS = [
+  "BEGIN:VCARD",
+  "VERSION:3.0",
+  "UID:c-1@test",
+  "FN:Nadia Partner",
+  "N:Partner;Nadia;;;",
+  `EMAIL:nadia@partner-${run}.test`,
+  "END:VCARD",
+  "",
+].join("\r\n");
+
+async function adminText(method: string, path: string, body: string, type: string): Promise<number> {
+  const res = await fetch(`${url}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": type }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 async function admin(method: string, path: string, body: unknown): Promise<number> {
   const res = await fetch(`${url}/admin/v1${path}`, {
     method,
@@ -75,7 +114,10 @@ beforeAll(async () => {
   await deliver("Harbour lease renewal", "The lease for the harbour office ends in March. Signed copy attached later.");
   for (let i = 0; i < 4; i++) await deliver(`Standup notes ${i}`, `Nothing about boats, day ${i}.`);
   await deliver("Re: Harbour lease renewal", "Agreed, let us renew for two years.");
-}, 60_000);
+  // The colleague's calendar (availability) and the user's own contacts (ResolveRecipients Type 2).
+  expect(await adminText("PUT", `/mailboxes/${COLLEAGUE}/calendar.ics`, CALENDAR, "text/calendar")).toBe(200);
+  expect(await adminText("PUT", `/mailboxes/${USER}/contacts.vcf`, CONTACTS, "text/vcard")).toBe(200);
+}, 240_000);
 
 describe("Search Store=Mailbox over HTTP", () => {
   it("OPTIONS announces Search (MS-ASHTTP_R247: what is served)", async () => {
@@ -260,5 +302,83 @@ describe("Search Store=GAL over HTTP", () => {
   it("an empty query is an invalid request; a Range past 100 entries is Status 12", async () => {
     expect(childText(store((await phone("14.1").command("Search", galSearch(" "))).tree), "Status")).toBe("2");
     expect(childText(store((await phone("14.1").command("Search", galSearch("nadia", [s("Range", "0-200")]))).tree), "Status")).toBe("12");
+  });
+});
+
+const r = (name: string, ...c: Parameters<typeof el>[2][]) => el("ResolveRecipients", name, ...c);
+
+describe("ResolveRecipients over HTTP", () => {
+  const responses = (tree: WbxmlElement | undefined) => childrenNamed(tree, "Response");
+  const recipients = (resp: WbxmlElement | undefined) => childrenNamed(resp, "Recipient");
+
+  it("resolves a colleague of the domain in every version; availability from the colleague's calendar in 30-minute slots (14.0+); no certificate (Status 7) (MS-ASCMD_R6081, MS-ASCMD_R6082, MS-ASCMD_R6083, MS-ASCMD_R6084, MS-ASCMD_R6084100601, MS-ASCMD_R819, MS-ASCMD_R365, MS-ASCMD_R3315, MS-ASCMD_R3767, MS-ASCMD_R4686)", async () => {
+    for (const v of VERSIONS) {
+      const options = [
+        r("CertificateRetrieval", 2),
+        Number.parseFloat(v) >= 14
+          ? r("Availability", r("StartTime", "2027-01-15T08:00:00.000Z"), r("EndTime", "2027-01-15T12:00:00.000Z"))
+          : null,
+        Number.parseFloat(v) >= 14.1 ? r("Picture", r("MaxSize", 10_000)) : null,
+      ].filter((x): x is WbxmlElement => x !== null);
+      const res = await phone(v).command("ResolveRecipients", r("ResolveRecipients", r("To", COLLEAGUE), r("Options", ...options)));
+      expect(childText(res.tree, "Status"), v).toBe("1");
+      const [resp] = responses(res.tree);
+      expect(childText(resp, "To")).toBe(COLLEAGUE);
+      expect(childText(resp, "Status"), v).toBe("1");
+      expect(childText(resp, "RecipientCount")).toBe("1");
+      const [rec] = recipients(resp);
+      expect(childText(rec, "Type")).toBe("1");
+      expect(childText(rec, "DisplayName")).toBe("Nadia Keller");
+      expect(childText(rec, "EmailAddress")).toBe(COLLEAGUE);
+      expect(childText(child(rec, "Certificates"), "Status")).toBe("7");
+      if (Number.parseFloat(v) >= 14) {
+        expect(childText(child(rec, "Availability"), "Status"), v).toBe("1");
+        // 08:00–12:00 in half hours: free, free, busy, busy, free, free, tentative, free.
+        expect(childText(child(rec, "Availability"), "MergedFreeBusy"), v).toBe("00220010");
+      } else expect(child(rec, "Availability")).toBeUndefined();
+      if (Number.parseFloat(v) >= 14.1) expect(childText(child(rec, "Picture"), "Data"), v).toBe(PHOTO);
+    }
+  });
+
+  it("a name found in the GAL and in the user's contacts is ambiguous (Status 2, then 3 when cut by MaxAmbiguousRecipients); other domains never appear; nothing found is Status 4; no free/busy for an ambiguous name (MS-ASCMD_R4623); a window under 30 minutes is Status 5 (MS-ASCMD_R2266)", async () => {
+    const p = phone("16.1");
+    const both = await p.command(
+      "ResolveRecipients",
+      r(
+        "ResolveRecipients",
+        r("To", "nadia"),
+        r("Options", r("Availability", r("StartTime", "2027-01-15T08:00:00.000Z"), r("EndTime", "2027-01-15T09:00:00.000Z"))),
+      ),
+    );
+    const [resp] = responses(both.tree);
+    expect(childText(resp, "Status")).toBe("2");
+    expect(recipients(resp).map((x) => [childText(x, "Type"), childText(x, "EmailAddress")])).toEqual([
+      ["1", COLLEAGUE],
+      ["2", `nadia@partner-${run}.test`],
+    ]);
+    expect(recipients(resp).map((x) => child(x, "Availability"))).toEqual([undefined, undefined]);
+    const short = await p.command(
+      "ResolveRecipients",
+      r(
+        "ResolveRecipients",
+        r("To", COLLEAGUE),
+        r("Options", r("Availability", r("StartTime", "2027-01-15T08:00:00.000Z"), r("EndTime", "2027-01-15T08:10:00.000Z"))),
+      ),
+    );
+    expect(childText(short.tree, "Status")).toBe("5");
+    expect(both.xml).not.toContain(STRANGER);
+    const cut = await p.command(
+      "ResolveRecipients",
+      r("ResolveRecipients", r("To", "nadia"), r("Options", r("MaxAmbiguousRecipients", 1))),
+    );
+    expect(childText(responses(cut.tree)[0], "Status")).toBe("3");
+    expect(childText(responses(cut.tree)[0], "RecipientCount")).toBe("1");
+    const none = await p.command("ResolveRecipients", r("ResolveRecipients", r("To", "nobody-here")));
+    expect(childText(responses(none.tree)[0], "Status")).toBe("4");
+    expect(childText(responses(none.tree)[0], "RecipientCount")).toBe("0");
+    const stranger = await p.command("ResolveRecipients", r("ResolveRecipients", r("To", STRANGER)));
+    expect(childText(responses(stranger.tree)[0], "Status")).toBe("4");
+    const bad = await p.command("ResolveRecipients", r("ResolveRecipients", r("Options")));
+    expect(childText(bad.tree, "Status")).toBe("5");
   });
 });

@@ -71,7 +71,9 @@ describe("GAL (service/gal.ts)", () => {
     expect((await acme().search("jose mart", 0, 10)).entries.map((e) => e.displayName)).toEqual(["José Martín"]);
     expect((await acme().search("front", 0, 10)).entries.map((e) => e.address)).toEqual([`frontdesk@${ACME}`]);
     // A mailbox without details is listed under its address.
-    expect((await acme().search("bob", 0, 10)).entries).toEqual([{ address: `bob@${ACME}`, displayName: `bob@${ACME}`, alias: "bob" }]);
+    expect((await acme().search("bob", 0, 10)).entries).toEqual([
+      { address: `bob@${ACME}`, displayName: `bob@${ACME}`, alias: "bob", mailbox: true },
+    ]);
     expect((await acme().search("zz", 0, 10)).total).toBe(0);
     expect((await acme().search("*%_", 0, 10)).total).toBe(0);
   });

@@ -9,6 +9,7 @@ import { MeetingResponseCommand } from "./MeetingResponse";
 import { MoveItemsCommand } from "./MoveItems";
 import { Ping } from "./Ping";
 import { Provision } from "./Provision";
+import { ResolveRecipientsCommand } from "./ResolveRecipients";
 import { SearchCommand } from "./Search";
 import { SendMail } from "./SendMail";
 import { Settings } from "./Settings";
@@ -34,6 +35,7 @@ const commands: EasCommand[] = [
   MeetingResponseCommand,
   Ping,
   SearchCommand,
+  ResolveRecipientsCommand,
 ];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));

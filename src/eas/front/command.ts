@@ -37,6 +37,11 @@ export interface EasRequest {
   backendPush?: "notify" | "poll";
   /** The caller's domain address book (Search Store=GAL), bound to `user`; absent: no GAL is served. */
   gal?: GalProvider;
+  /**
+   * MergedFreeBusy of another mailbox of the caller's domain over [start, end) (ResolveRecipients Availability),
+   * read from that mailbox's calendar; null for an address outside the domain or without a calendar.
+   */
+  availability?: (address: string, start: number, end: number) => Promise<string | null>;
 }
 
 export type EasResponse =

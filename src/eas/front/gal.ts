@@ -19,6 +19,8 @@ export interface GalEntry {
   office?: string;
   /** Photo bytes as base64 (gal:Picture Data), when an admin gave one. */
   photo?: string;
+  /** The address has a mailbox of this service (so its calendar can answer for availability). */
+  mailbox: boolean;
 }
 
 export interface GalProvider {
