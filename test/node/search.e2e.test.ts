@@ -382,3 +382,71 @@ describe("ResolveRecipients over HTTP", () => {
     expect(childText(bad.tree, "Status")).toBe("5");
   });
 });
+
+const fd = (name: string, ...c: Parameters<typeof el>[2][]) => el("Find", name, ...c);
+
+function find(criterion: WbxmlElement): WbxmlElement {
+  return fd("Find", fd("SearchId", crypto.randomUUID()), fd("ExecuteSearch", criterion));
+}
+
+describe("Find (16.1) over HTTP", () => {
+  const response = (tree: WbxmlElement | undefined) => child(tree, "Response");
+
+  it("mailbox: the same engine as Search, Find's properties, ServerId usable as is (MS-ASCMD_R10032019, MS-ASCMD_R10031958, MS-ASCMD_R10031960, MS-ASCMD_R72172508)", async () => {
+    const res = await phone("16.1").command(
+      "Find",
+      find(
+        fd(
+          "MailBoxSearchCriterion",
+          fd("Query", el("AirSync", "Class", "Email"), fd("FreeText", "harbour")),
+          fd("Options", fd("Range", "0-9")),
+        ),
+      ),
+    );
+    expect(childText(res.tree, "Status")).toBe("1");
+    const r = response(res.tree);
+    expect(childText(r, "Store", "ItemOperations")).toBe("Mailbox");
+    expect(childText(r, "Status")).toBe("1");
+    const hits = childrenNamed(r, "Result");
+    expect(hits.map((h) => childText(child(h, "Properties"), "Subject", "Email"))).toEqual([
+      "Re: Harbour lease renewal",
+      "Harbour lease renewal",
+    ]);
+    expect(childText(child(hits[1], "Properties"), "Preview")).toContain("harbour office");
+    expect(childText(child(hits[1], "Properties"), "HasAttachments")).toBe("0");
+    expect(childText(hits[0], "ServerId", "AirSync")).toMatch(/^1:\d+$/);
+    expect(childText(r, "Range")).toBe("0-1");
+    expect(childText(r, "Total")).toBe("2");
+  });
+
+  it("GAL: the caller's domain only, by display name order (MS-ASCMD_R10031994, MS-ASCMD_R132000, MS-ASCMD_R132004, MS-ASCMD_R1002501)", async () => {
+    const res = await phone("16.1").command(
+      "Find",
+      find(fd("GalSearchCriterion", fd("Query", fd("FreeText", "nadia")), fd("Options", fd("Range", "0-9")))),
+    );
+    const r = response(res.tree);
+    expect(childText(r, "Store", "ItemOperations")).toBe("GAL");
+    const props = childrenNamed(r, "Result").map((x) => child(x, "Properties"));
+    expect(props.map((p) => childText(p, "EmailAddress", "GAL"))).toEqual([COLLEAGUE]);
+    expect(childText(props[0], "Alias", "GAL")).toBe("nadia.keller");
+    expect(res.xml).not.toContain(STRANGER);
+  });
+
+  it("a Range not starting at 0 is Status 4, an unknown folder Status 3, a malformed request Status 2, another version HTTP 400 (MS-ASCMD_R72172517, MS-ASCMD_R72172514, MS-ASCMD_R72172511, MS-ASCMD_R10032018)", async () => {
+    const p = phone("16.1");
+    const range = await p.command(
+      "Find",
+      find(fd("MailBoxSearchCriterion", fd("Query", fd("FreeText", "harbour")), fd("Options", fd("Range", "5-9")))),
+    );
+    expect(childText(range.tree, "Status")).toBe("1");
+    expect(childText(response(range.tree), "Status")).toBe("4");
+    const folder = await p.command(
+      "Find",
+      find(fd("MailBoxSearchCriterion", fd("Query", el("AirSync", "CollectionId", "4242"), fd("FreeText", "harbour")))),
+    );
+    expect(childText(folder.tree, "Status")).toBe("3");
+    const bad = await p.command("Find", fd("Find", fd("SearchId", "x")));
+    expect(childText(bad.tree, "Status")).toBe("2");
+    expect((await phone("16.0").command("Find", null, { rawBody: new Uint8Array([3, 1, 106, 0]), validate: false })).status).toBe(400);
+  });
+});

@@ -1,4 +1,5 @@
 import type { EasCommand } from "../front/command";
+import { FindCommand } from "./Find";
 import { FolderCreateCommand } from "./FolderCreate";
 import { FolderDeleteCommand } from "./FolderDelete";
 import { FolderSyncCommand } from "./FolderSync";
@@ -36,6 +37,7 @@ const commands: EasCommand[] = [
   Ping,
   SearchCommand,
   ResolveRecipientsCommand,
+  FindCommand,
 ];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));
