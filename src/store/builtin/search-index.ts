@@ -16,6 +16,9 @@ import type { CountingSql } from "../counting-sql";
 
 /** How much of a plain-text body is indexed: enough for any real message's words, bounded for huge ones. */
 export const INDEXED_BODY_CHARS = 64 * 1024;
+/** And of the subject and of the addresses (a hostile message may carry megabytes of either). */
+export const INDEXED_SUBJECT_CHARS = 2048;
+export const INDEXED_ADDRESS_CHARS = 16 * 1024;
 
 // unicode61 with diacritics folded ("resume" finds "résumé"); prefix indexes make 2- and 3-letter prefixes
 // (what a phone sends while the user types) an index lookup instead of a scan of the term list.
@@ -63,8 +66,8 @@ function writeWords(sql: CountingSql, messageId: number, t: IndexedText): void {
   sql.run(
     `INSERT INTO mail_fts (rowid, subject, addresses, body) VALUES ((SELECT search_key FROM messages WHERE id = ?), ?, ?, ?)`,
     messageId,
-    t.subject,
-    [t.from, t.to, t.cc, t.replyTo].join(" "),
+    t.subject.slice(0, INDEXED_SUBJECT_CHARS),
+    [t.from, t.to, t.cc, t.replyTo].join(" ").slice(0, INDEXED_ADDRESS_CHARS),
     t.plain.length > INDEXED_BODY_CHARS ? t.plain.slice(0, INDEXED_BODY_CHARS) : t.plain,
   );
 }
@@ -77,8 +80,11 @@ export function indexNewMessages(sql: CountingSql, firstId: number): void {
   );
   sql.run(
     `INSERT INTO mail_fts (rowid, subject, addresses, body)
-       SELECT search_key, subject, from_addr || ' ' || to_addr || ' ' || cc_addr || ' ' || reply_to, substr(coalesce(plain, ''), 1, ?)
+       SELECT search_key, substr(subject, 1, ?), substr(from_addr || ' ' || to_addr || ' ' || cc_addr || ' ' || reply_to, 1, ?),
+              substr(coalesce(plain, ''), 1, ?)
        FROM messages WHERE id >= ?`,
+    INDEXED_SUBJECT_CHARS,
+    INDEXED_ADDRESS_CHARS,
     INDEXED_BODY_CHARS,
     firstId,
   );
@@ -105,8 +111,11 @@ export function refillFromSql(sql: CountingSql): { id: number; key: string }[] {
   sql.run(`DELETE FROM mail_fts`);
   sql.run(
     `INSERT INTO mail_fts (rowid, subject, addresses, body)
-       SELECT search_key, subject, from_addr || ' ' || to_addr || ' ' || cc_addr || ' ' || reply_to, substr(coalesce(plain, ''), 1, ?)
+       SELECT search_key, substr(subject, 1, ?), substr(from_addr || ' ' || to_addr || ' ' || cc_addr || ' ' || reply_to, 1, ?),
+              substr(coalesce(plain, ''), 1, ?)
        FROM messages`,
+    INDEXED_SUBJECT_CHARS,
+    INDEXED_ADDRESS_CHARS,
     INDEXED_BODY_CHARS,
   );
   return sql.all<{ id: number; key: string }>(`SELECT id, plain_key AS key FROM messages WHERE plain_key IS NOT NULL`);

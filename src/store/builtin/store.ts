@@ -457,7 +457,14 @@ export class BuiltinStore implements SearchableMailStore {
    * Appends `count` copies of one message with arrival times `newest`, `newest - spacingMs`, … through the
    * same SQL as appendMessage, parsing once. For seeding benchmarks and scale tests. Returns the item ids.
    */
-  async seedCopies(folderId: string, raw: Uint8Array, count: number, newest: number, spacingMs: number): Promise<string[]> {
+  async seedCopies(
+    folderId: string,
+    raw: Uint8Array,
+    count: number,
+    newest: number,
+    spacingMs: number,
+    opts: { searchIndex?: boolean } = {},
+  ): Promise<string[]> {
     this.mailFolder(folderId);
     const parsed = await parseMessage(raw);
     const placed = inlineOnly(raw, parsed);
@@ -470,8 +477,9 @@ export class BuiltinStore implements SearchableMailStore {
           const copy = { ...parsed, subject: `${parsed.subject} #${i + 1}` };
           ids.push(String(this.insertItem(folder.seq, raw.byteLength, copy, placed, {}, newest - i * spacingMs, false)));
         }
-        // The same index entries appendMessage writes, set-based for the batch (seeding 100 000 stays seconds).
-        indexNewMessages(this.sql, first);
+        // The same index entries appendMessage writes, set-based for the batch. `searchIndex: false` leaves them
+        // out, for scale tests that never search (indexing 100 000 messages costs tens of seconds).
+        if (opts.searchIndex !== false) indexNewMessages(this.sql, first);
       });
     }
     return ids;
