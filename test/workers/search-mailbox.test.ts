@@ -1,7 +1,8 @@
 // Search Store=Mailbox on the mailbox side: the built-in store's FTS5 index kept in step with delivery, moves,
 // deletes and emptied folders, rebuilt from the stored mail; folder scope, dates, ranges, LongId fetches.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createAccount } from "../../src/service/directory";
 import { describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import type { MailboxSearchRequest } from "../../src/mailbox/contract";
@@ -124,7 +125,19 @@ describe("Search Store=Mailbox (built-in store, FTS5)", () => {
       state.storage.sql.exec(`DELETE FROM mail_fts`);
     });
     expect((await stub.search(request({ freeText: "pineapple" }))).total).toBe(0);
-    expect(await stub.rebuildSearchIndex()).toEqual({ rebuilt: true });
+    // Through the admin API (the mailbox must exist in the directory first).
+    const rebuild = (address: string) =>
+      exports.default.fetch(
+        new Request(`https://mail.example.test/admin/v1/mailboxes/${address}/search-index/rebuild`, {
+          method: "POST",
+          headers: { authorization: "Bearer test-admin-token" },
+        }),
+      );
+    expect((await rebuild("nobody-here@example.test")).status).toBe(404);
+    await createAccount(env.DB, "search-rebuild@example.test", "rebuild secret");
+    const res = await rebuild("search-rebuild@example.test");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ rebuilt: true });
     expect(subjects(await stub.search(request({ freeText: "pineapple" })))).toEqual(["Small one"]);
     expect(subjects(await stub.search(request({ freeText: "zucchini" })))).toEqual(["Big one"]);
     expect((await stub.search(request({ freeText: "one" }))).total).toBe(2);
