@@ -6,6 +6,8 @@ import { logEvent } from "../observability/log";
 import { makeDeps, type ServiceDeps } from "../service/deps";
 import { requireAdminToken } from "./auth";
 import { deviceRoutes } from "./devices";
+import { galRoutes } from "./gal-routes";
+import { searchRoutes } from "./search-routes";
 import { newAdminRouter, type AdminApp } from "./context";
 import { jobRoutes } from "./jobs-routes";
 import { mailboxRoutes } from "./mailboxes-routes";
@@ -24,6 +26,8 @@ const routers: AdminApp[] = [
   recordRoutes,
   jobRoutes,
   deviceRoutes,
+  galRoutes,
+  searchRoutes,
   traceRoutes,
   opsRoutes,
   lifecycleRoutes,
