@@ -97,6 +97,41 @@ function text(value: string): string {
   return value.replace(/[\\;,]/g, "\\$&").replace(/\n/g, "\\n");
 }
 
+/** multipart/mixed of text, an inline picture, text: how Apple Mail sends a plain-text message with a picture. */
+export function textImageText(subject: string, picture: Uint8Array): Uint8Array {
+  return enc.encode(
+    [
+      "From: Sender <sender@example.test>",
+      "To: reader@example.test",
+      `Subject: ${subject}`,
+      "Date: Thu, 26 Nov 2026 10:00:00 +0000",
+      `Message-ID: <${tag()}@contract.test>`,
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="apple"',
+      "",
+      "--apple",
+      "Content-Type: text/plain; charset=us-ascii",
+      "Content-Transfer-Encoding: 7bit",
+      "",
+      "Part A, before the picture.",
+      "",
+      "--apple",
+      "Content-Type: image/jpeg; name=IMG_0001.jpeg",
+      "Content-Disposition: inline; filename=IMG_0001.jpeg",
+      "Content-Transfer-Encoding: base64",
+      "",
+      base64Lines(picture),
+      "--apple",
+      "Content-Type: text/plain; charset=us-ascii",
+      "Content-Transfer-Encoding: 7bit",
+      "",
+      "Part B, after the picture.",
+      "--apple--",
+      "",
+    ].join("\r\n"),
+  );
+}
+
 /** iCalendar UTC date-time. */
 function icsTime(ms: number): string {
   return new Date(ms)

@@ -13,7 +13,7 @@ import {
   StoreNotFoundError,
 } from "../../../src/store/types";
 import type { MailBackend } from "./backend";
-import { binary, plainMessage, richMessage, tag } from "./fixtures";
+import { binary, plainMessage, richMessage, tag, textImageText } from "./fixtures";
 
 const DEFAULTS = [FolderType.Inbox, FolderType.Drafts, FolderType.DeletedItems, FolderType.SentItems] as const;
 const PIM_TYPES: FolderTypeValue[] = [
@@ -253,6 +253,21 @@ export function mailStoreContract(b: MailBackend): void {
           expect(await s.getMime(f.id, id)).toEqual(raw);
           expect((await s.getAttachment(f.id, id, m.attachments[0]!.partId))!.data).toEqual(data);
           expect((await s.getBody(f.id, id, "plain"))!.data).toContain("Plain text of Large.");
+        });
+      });
+
+      // Apple Mail writes a plain-text message with a picture as text, image, text in one multipart/mixed:
+      // the body is both text parts, whatever the size of the picture between them.
+      it("the plain rendition holds every inline text part, for a big message as for a small one", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          for (const size of [1000, 400_000]) {
+            const id = await s.appendMessage(f.id, textImageText(`Picture ${size}`, binary(size, 5)));
+            const plain = (await s.getBody(f.id, id, "plain"))!.data;
+            expect(plain, `picture of ${size} bytes`).toContain("Part A, before the picture.");
+            expect(plain, `picture of ${size} bytes`).toContain("Part B, after the picture.");
+            expect((await s.getSummary(f.id, id))!.attachments.map((a) => [a.contentType, a.size])).toEqual([["image/jpeg", size]]);
+          }
         });
       });
 
@@ -508,6 +523,211 @@ export function mailStoreContract(b: MailBackend): void {
           expect(await s.countItems(f.id)).toBe(11);
           expect(await s.listItems(f.id, { limit: 0 })).toEqual([]);
           expect(await s.listItems(f.id, { limit: 100, since: base + 3_600_000 })).toEqual([]);
+        });
+      });
+    });
+
+    describe("edges a phone reaches", () => {
+      it("a folder update that changes nothing, or only the letter case, is not refused as 'exists'", async () => {
+        await b.run(async (s) => {
+          const name = `Case-${tag()}`;
+          const f = await s.createFolder("0", name, FolderType.UserMail);
+          expect(await s.updateFolder(f.id, name, "0")).toEqual(f);
+          const upper = await s.updateFolder(f.id, name.toUpperCase(), "0");
+          expect(upper).toEqual({ ...f, name: name.toUpperCase() });
+          expect((await s.listFolders()).find((x) => x.id === f.id)).toEqual(upper);
+        });
+      });
+
+      it("folder names with accents, symbols and characters outside the BMP round-trip", async () => {
+        await b.run(async (s) => {
+          const t = tag();
+          const top = await s.createFolder("0", `Réunions ✓ ${t}`, FolderType.UserMail);
+          const child = await s.createFolder(top.id, "日本語 & Co", FolderType.UserMail);
+          const idea = await s.createFolder("0", `Ideas 💡 ${t}`, FolderType.UserMail);
+          const listed = await s.listFolders();
+          expect(listed.find((f) => f.id === top.id)?.name).toBe(`Réunions ✓ ${t}`);
+          expect(listed.find((f) => f.id === child.id)).toMatchObject({ name: "日本語 & Co", parentId: top.id });
+          expect(listed.find((f) => f.id === idea.id)?.name).toBe(`Ideas 💡 ${t}`);
+          const renamed = await s.updateFolder(idea.id, `Idées 🚀 ${t}`, top.id);
+          expect(renamed).toEqual({ ...idea, name: `Idées 🚀 ${t}`, parentId: top.id });
+          const id = await s.appendMessage(renamed.id, plainMessage({ subject: "Ünïcödé 🚀" }));
+          expect((await s.getSummary(renamed.id, id))?.subject).toBe("Ünïcödé 🚀");
+        });
+      });
+
+      it("the listItems cursor still works when the item it names is gone", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          const base = Date.UTC(2026, 3, 1, 9, 0, 0);
+          for (let i = 0; i < 6; i++) await s.appendMessage(f.id, plainMessage(), {}, base + i * 60_000);
+          const whole = (await s.listItems(f.id, { limit: 100 })).map((m) => m.itemId);
+          const first = await s.listItems(f.id, { limit: 3 });
+          const last = first[first.length - 1]!;
+          await s.deleteItem(f.id, last.itemId);
+          const rest = await s.listItems(f.id, { limit: 100, after: { received: last.received, itemId: last.itemId } });
+          expect(rest.map((m) => m.itemId)).toEqual(whole.slice(3));
+        });
+      });
+
+      it("summary fields from the headers: addresses, importance, threading; no Date or a bad one is no date", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          const raw = (headers: string[], body = "Text.") =>
+            new TextEncoder().encode([...headers, "Content-Type: text/plain; charset=utf-8", "", body, ""].join("\r\n"));
+          const a = await s.appendMessage(
+            f.id,
+            raw([
+              'From: "Doe, Jane" <jane@example.test>',
+              "To: a@example.test, Bob <b@example.test>",
+              "Reply-To: lists@example.test",
+              "Subject: =?UTF-8?B?UmU6IMOJdMOpIDIwMjc=?=",
+              "Date: Tue, 1 Jun 2027 08:00:00 +0200",
+              "Message-ID: <child@example.test>",
+              "In-Reply-To: <parent@example.test>",
+              "References: <root@example.test> <parent@example.test>",
+              "Importance: High",
+            ]),
+          );
+          expect(await s.getSummary(f.id, a)).toMatchObject({
+            from: '"Doe, Jane" <jane@example.test>',
+            to: 'a@example.test, "Bob" <b@example.test>',
+            replyTo: "lists@example.test",
+            subject: "Re: Été 2027",
+            threadTopic: "Été 2027",
+            date: Date.UTC(2027, 5, 1, 6, 0, 0),
+            messageId: "<child@example.test>",
+            inReplyTo: "<parent@example.test>",
+            references: "<root@example.test> <parent@example.test>",
+            importance: "high",
+          });
+          const low = await s.appendMessage(f.id, raw(["From: x@example.test", "Subject: low", "X-Priority: 5 (Lowest)"]));
+          const bad = await s.appendMessage(f.id, raw(["From: x@example.test", "Subject: bad date", "Date: not a date"]));
+          const low2 = (await s.getSummary(f.id, low))!;
+          expect(low2).toMatchObject({ importance: "low", subject: "low", cc: "", to: "" });
+          expect(low2.date).toBeUndefined();
+          expect((await s.getSummary(f.id, bad))!.date).toBeUndefined();
+        });
+      });
+
+      it("an HTML-only message: the plain rendition and the preview carry no markup; the preview is at most 255 characters", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          const words = Array.from({ length: 120 }, (_, i) => `word${i}`).join(" ");
+          const html = `<html><head><style>p { color: red }</style></head><body><p>Hello <b>there</b>,</p>\r\n<p>${words}</p></body></html>`;
+          const raw = new TextEncoder().encode(
+            [
+              "From: a@example.test",
+              "Subject: html only",
+              "MIME-Version: 1.0",
+              "Content-Type: text/html; charset=utf-8",
+              "",
+              html,
+              "",
+            ].join("\r\n"),
+          );
+          const id = await s.appendMessage(f.id, raw);
+          const m = (await s.getSummary(f.id, id))!;
+          expect(m.hasHtml).toBe(true);
+          expect(m.preview.length).toBeLessThanOrEqual(255);
+          expect(m.preview).toMatch(/^Hello there, word0 word1 /);
+          expect(m.preview).not.toMatch(/[<>]|color/);
+          const plain = (await s.getBody(f.id, id, "plain"))!.data;
+          expect(plain).toContain("word119");
+          expect(plain).not.toMatch(/<p>|<b>|color: red/);
+          expect((await s.getBody(f.id, id, "html"))!.data).toContain("<b>there</b>");
+        });
+      });
+
+      it("an inline image keeps its Content-ID and is inline; a text/calendar REQUEST makes a meeting request", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          const png = binary(500, 3);
+          const b64 = btoa(String.fromCharCode(...png));
+          const related = [
+            "From: a@example.test",
+            "Subject: with picture",
+            "MIME-Version: 1.0",
+            'Content-Type: multipart/related; boundary="rel"',
+            "",
+            "--rel",
+            "Content-Type: text/html; charset=utf-8",
+            "",
+            '<p>Look: <img src="cid:logo@example.test"></p>',
+            "--rel",
+            "Content-Type: image/png",
+            "Content-ID: <logo@example.test>",
+            "Content-Disposition: inline",
+            "Content-Transfer-Encoding: base64",
+            "",
+            b64,
+            "--rel--",
+            "",
+          ].join("\r\n");
+          const pic = await s.appendMessage(f.id, new TextEncoder().encode(related));
+          const m = (await s.getSummary(f.id, pic))!;
+          expect(m.attachments).toHaveLength(1);
+          expect(m.attachments[0]).toMatchObject({ contentType: "image/png", contentId: "logo@example.test", inline: true, size: 500 });
+          expect((await s.getAttachment(f.id, pic, m.attachments[0]!.partId))!.data).toEqual(png);
+
+          const ics = [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "METHOD:REQUEST",
+            "PRODID:-//x//EN",
+            "BEGIN:VEVENT",
+            "UID:inv-1",
+            "DTSTAMP:20270101T000000Z",
+            "DTSTART:20270201T090000Z",
+            "DTEND:20270201T100000Z",
+            "SUMMARY:Planning",
+            "ORGANIZER:mailto:boss@example.test",
+            "END:VEVENT",
+            "END:VCALENDAR",
+          ].join("\r\n");
+          const invite = [
+            "From: boss@example.test",
+            "Subject: Invitation: Planning",
+            "MIME-Version: 1.0",
+            'Content-Type: multipart/alternative; boundary="alt"',
+            "",
+            "--alt",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            "You are invited.",
+            "--alt",
+            "Content-Type: text/calendar; charset=utf-8; method=REQUEST",
+            "",
+            ics,
+            "--alt--",
+            "",
+          ].join("\r\n");
+          const inv = await s.appendMessage(f.id, new TextEncoder().encode(invite));
+          expect(await s.getSummary(f.id, inv)).toMatchObject({
+            contentClass: "urn:content-classes:calendarmessage",
+            calendarMethod: "REQUEST",
+          });
+        });
+      });
+
+      it("emptying the Deleted Items folder itself (EAS EmptyFolderContents) leaves it in place, empty, with tombstones", async () => {
+        await b.run(async (s) => {
+          const trash = s.folderByType(FolderType.DeletedItems)!;
+          const src = await scratch(s);
+          const moved = await s.moveItem(src.id, await s.appendMessage(src.id, plainMessage()), trash.id);
+          const sub = await s.createFolder(trash.id, `Sub-${tag()}`, FolderType.UserMail);
+          const before = await s.folderStatus(trash.id);
+          await s.emptyFolder(trash.id, true);
+          const after = await s.folderStatus(trash.id);
+          expect(after.count).toBe(0);
+          expect(after.validity).toBe(before.validity);
+          const changes = await s.changesSince(trash.id, before.highestModseq, 1000);
+          expect(changes).toContainEqual(expect.objectContaining({ itemId: moved, deleted: true }));
+          expect(changes.length).toBe(before.count);
+          const ids = (await s.listFolders()).map((x) => x.id);
+          expect(ids).toContain(trash.id);
+          expect(ids).not.toContain(sub.id);
+          expect(s.folderByType(FolderType.DeletedItems)).toEqual(trash);
         });
       });
     });

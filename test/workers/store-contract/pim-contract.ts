@@ -314,6 +314,42 @@ export function pimStoreContract(b: PimBackend): void {
       });
     });
 
+    it("UIDs with '@', '/', spaces and accents: a single-segment href, found again by UID, updated in place", async () => {
+      await b.run(async (s) => {
+        const { calendar, contacts } = await collections(s);
+        const uid = `weird/uid with spaces@exämple.test#${tag()}`;
+        const item = await s.put(calendar.id, event(uid, "Odd"));
+        expect(item.uid).toBe(uid);
+        expect(item.href).not.toMatch(/[/\s]/);
+        expect(item.href.endsWith(".ics")).toBe(true);
+        expect(await s.getByUid(calendar.id, uid)).toEqual(item);
+        const again = await s.put(calendar.id, event(uid, "Odd, again"));
+        expect(again).toMatchObject({ itemId: item.itemId, href: item.href });
+        const cuid = `card/${tag()}@example.test`;
+        const c = await s.put(contacts.id, card(cuid, "Slash Person"));
+        expect(c.href).not.toMatch(/[/\s]/);
+        expect((await s.getByUid(contacts.id, cuid))?.itemId).toBe(c.itemId);
+        await s.delete(calendar.id, item.itemId);
+        expect(await s.getByUid(calendar.id, uid)).toBeNull();
+      });
+    });
+
+    it("horizons: an event ends its horizon; a recurring one without end reaches far; a card's is its last write", async () => {
+      await b.run(async (s) => {
+        const { calendar, contacts } = await collections(s);
+        const start = Date.UTC(2027, 3, 5, 9);
+        const weekly = event(`rr-${tag()}`, "Standup", start).replace("END:VEVENT", "RRULE:FREQ=WEEKLY\r\nEND:VEVENT");
+        const r = await s.put(calendar.id, weekly);
+        expect(r.horizon).toBeGreaterThan(Date.UTC(2100, 0, 1));
+        const since = Date.UTC(2090, 0, 1);
+        expect((await s.stamps(calendar.id, { since, limit: 1000 })).map((st) => st.itemId)).toContain(r.itemId);
+        const t0 = Date.now();
+        const c = await s.put(contacts.id, card(`h-${tag()}`, "Horizon Card"));
+        expect(c.horizon).toBe(c.updated);
+        expect(c.horizon).toBeGreaterThanOrEqual(t0 - 2000);
+      });
+    });
+
     it("after a restart: same items, ETags and status; the counter carries on", async () => {
       const before = await b.run(async (s) => {
         const { calendar } = await collections(s);
