@@ -83,6 +83,9 @@ export function mailStoreContract(b: MailBackend): void {
           expect(alpha).toMatchObject({ parentId: projects.id, name: "Alpha", type: FolderType.UserMail });
           const beta = await s.createFolder(projects.id, "Beta", FolderType.UserMail);
           const item = await s.appendMessage(alpha.id, plainMessage({ subject: "Stays put" }));
+          const own = await s.appendMessage(projects.id, plainMessage({ subject: "Own" }));
+          const inBeta = await s.appendMessage(beta.id, plainMessage({ subject: "Travels" }));
+          const status = { projects: await s.folderStatus(projects.id), beta: await s.folderStatus(beta.id) };
 
           const renamed = await s.updateFolder(projects.id, `${name}-done`, "0");
           expect(renamed).toEqual({ ...projects, name: `${name}-done` });
@@ -92,11 +95,17 @@ export function mailStoreContract(b: MailBackend): void {
           expect(listed.some((f) => f.name === name)).toBe(false);
           // The items of a renamed folder's subtree keep their ids too.
           expect((await s.getSummary(alpha.id, item))?.subject).toBe("Stays put");
+          expect((await s.getSummary(projects.id, own))?.subject).toBe("Own");
+          expect(await s.folderStatus(projects.id)).toEqual(status.projects);
 
           const moved = await s.updateFolder(beta.id, "Beta", "0");
           expect(moved).toEqual({ ...beta, parentId: "0" });
           const back = await s.updateFolder(beta.id, "Gamma", alpha.id);
           expect(back).toEqual({ ...beta, name: "Gamma", parentId: alpha.id });
+          // A folder moved twice keeps its items, their ids and its validity.
+          expect((await s.getSummary(beta.id, inBeta))?.subject).toBe("Travels");
+          expect(await s.folderStatus(beta.id)).toEqual(status.beta);
+          expect(await s.changesSince(beta.id, status.beta.highestModseq, 10)).toEqual([]);
 
           await expect(s.createFolder(projects.id, "Alpha", FolderType.UserMail)).rejects.toMatchObject({ code: "exists" });
           await expect(s.updateFolder(beta.id, "Alpha", projects.id)).rejects.toMatchObject({ code: "exists" });
@@ -266,7 +275,10 @@ export function mailStoreContract(b: MailBackend): void {
             const plain = (await s.getBody(f.id, id, "plain"))!.data;
             expect(plain, `picture of ${size} bytes`).toContain("Part A, before the picture.");
             expect(plain, `picture of ${size} bytes`).toContain("Part B, after the picture.");
-            expect((await s.getSummary(f.id, id))!.attachments.map((a) => [a.contentType, a.size])).toEqual([["image/jpeg", size]]);
+            const m = (await s.getSummary(f.id, id))!;
+            expect(m.attachments.map((a) => [a.contentType, a.size])).toEqual([["image/jpeg", size]]);
+            // hasHtml says whether getBody(…, "html") has something, whatever the path the store reads it by.
+            expect((await s.getBody(f.id, id, "html")) !== null, `picture of ${size} bytes`).toBe(m.hasHtml);
           }
         });
       });
@@ -396,6 +408,8 @@ export function mailStoreContract(b: MailBackend): void {
           expect(await flags()).toEqual({ seen: false, flagged: true, answered: true, forwarded: true });
           await s.setFlags(f.id, id, { flagged: false, answered: false, forwarded: false });
           expect(await flags()).toEqual({ seen: false, flagged: false, answered: false, forwarded: false });
+          // Listings show the same item as getSummary, flags and counter included.
+          expect((await s.listItems(f.id, { limit: 10 })).find((m) => m.itemId === id)).toEqual(await s.getSummary(f.id, id));
           const all = await s.appendMessage(f.id, plainMessage(), { seen: true, flagged: true, answered: true, forwarded: true });
           expect((await s.getSummary(f.id, all))!.flags).toEqual({ seen: true, flagged: true, answered: true, forwarded: true });
         });
