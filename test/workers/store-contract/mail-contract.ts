@@ -155,6 +155,9 @@ export function mailStoreContract(b: MailBackend): void {
             expect(cal.itemClass).toBe("Calendar");
             const book = await s.createFolder("0", `Book-${tag()}`, FolderType.UserContacts);
             expect(book.itemClass).toBe("Contacts");
+            // The default calendar (meeting requests go there) is one of the listed folders.
+            const listed = await s.listFolders();
+            expect(listed).toContainEqual(s.folderByType(FolderType.Calendar));
             await mailStaysOut(s, cal);
           });
         });
@@ -164,8 +167,11 @@ export function mailStoreContract(b: MailBackend): void {
             for (const type of PIM_TYPES)
               await expect(s.createFolder("0", `Pim-${tag()}`, type), `type ${type}`).rejects.toMatchObject({ code: "invalid" });
             const pim = (await s.listFolders()).filter((f) => f.itemClass !== "Email");
-            if (b.caps.pimFolders === "none") expect(pim).toEqual([]);
-            else {
+            if (b.caps.pimFolders === "none") {
+              expect(pim).toEqual([]);
+              expect(s.folderByType(FolderType.Calendar)).toBeNull();
+            } else {
+              expect(pim).toContainEqual(s.folderByType(FolderType.Calendar));
               expect(pim.length).toBeGreaterThan(0);
               for (const f of pim) await mailStaysOut(s, f);
             }
@@ -724,6 +730,43 @@ export function mailStoreContract(b: MailBackend): void {
         });
       });
 
+      it("limits are bounds: zero or negative gives nothing, a huge one is clamped, not an error", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          for (let i = 0; i < 3; i++) await s.appendMessage(f.id, plainMessage());
+          for (const limit of [0, -1, -1000]) {
+            expect(await s.listItems(f.id, { limit }), `listItems ${limit}`).toEqual([]);
+            expect(await s.changesSince(f.id, 0, limit), `changesSince ${limit}`).toEqual([]);
+          }
+          expect(await s.listItems(f.id, { limit: 1e12 })).toHaveLength(3);
+          expect(await s.changesSince(f.id, 0, Number.MAX_SAFE_INTEGER)).toHaveLength(3);
+          expect(await s.changesSince(f.id, -5, 10)).toHaveLength(3);
+        });
+      });
+
+      it("calls at the same time (two devices) are all applied, each once", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          const first = await Promise.all([0, 1, 2, 3].map((i) => s.appendMessage(f.id, plainMessage({ subject: `Parallel ${i}` }))));
+          expect(new Set(first).size).toBe(4);
+          await Promise.all([
+            s.setFlags(f.id, first[0]!, { seen: true }),
+            s.setFlags(f.id, first[1]!, { flagged: true }),
+            s.deleteItem(f.id, first[2]!),
+            s.appendMessage(f.id, plainMessage({ subject: "Parallel 4" })),
+            s.folderStatus(f.id),
+            s.listItems(f.id, { limit: 10 }),
+          ]);
+          const st = await s.folderStatus(f.id);
+          expect(st.count).toBe(4);
+          const changes = await s.changesSince(f.id, 0, 100);
+          expect(new Set(changes.map((c) => c.modseq)).size).toBe(changes.length);
+          expect(changes.filter((c) => c.deleted).map((c) => c.itemId)).toEqual([first[2]]);
+          expect((await s.getSummary(f.id, first[0]!))!.flags.seen).toBe(true);
+          expect((await s.getSummary(f.id, first[1]!))!.flags.flagged).toBe(true);
+        });
+      });
+
       it("emptying the Deleted Items folder itself (EAS EmptyFolderContents) leaves it in place, empty, with tombstones", async () => {
         await b.run(async (s) => {
           const trash = s.folderByType(FolderType.DeletedItems)!;
@@ -769,13 +812,24 @@ export function mailStoreContract(b: MailBackend): void {
         const before = await b.run(async (s) => {
           const f = await scratch(s);
           const id = await s.appendMessage(f.id, plainMessage({ subject: "Survivor" }), { flagged: true });
-          return { f, id, folders: await s.listFolders(), status: await s.folderStatus(f.id), summary: await s.getSummary(f.id, id) };
+          const rich = await s.appendMessage(f.id, richMessage("Rich survivor", binary(2000, 9)));
+          return {
+            f,
+            id,
+            rich: await s.getSummary(f.id, rich),
+            folders: await s.listFolders(),
+            status: await s.folderStatus(f.id),
+            summary: await s.getSummary(f.id, id),
+          };
         });
         await b.restart();
         await b.run(async (s) => {
           expect(await s.listFolders()).toEqual(before.folders);
           expect(await s.folderStatus(before.f.id)).toEqual(before.status);
           expect(await s.getSummary(before.f.id, before.id)).toEqual(before.summary);
+          const rich = before.rich!;
+          expect(await s.getSummary(before.f.id, rich.itemId)).toEqual(rich);
+          expect((await s.getAttachment(before.f.id, rich.itemId, rich.attachments[0]!.partId))!.data).toEqual(binary(2000, 9));
           const next = await s.appendMessage(before.f.id, plainMessage());
           expect((await s.getSummary(before.f.id, next))!.modseq).toBeGreaterThan(before.status.highestModseq);
           expect(next).not.toBe(before.id);

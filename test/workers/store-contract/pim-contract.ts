@@ -350,6 +350,46 @@ export function pimStoreContract(b: PimBackend): void {
       });
     });
 
+    it("a new item naming a resource already in use gets another name; nothing is overwritten", async () => {
+      await b.run(async (s) => {
+        const { calendar } = await collections(s);
+        const href = `taken-${tag()}.ics`;
+        const a = await s.put(calendar.id, event(`ev-${tag()}`, "First owner"), { href });
+        const b2 = await s.put(calendar.id, event(`ev-${tag()}`, "Second"), { href });
+        expect(a.href).toBe(href);
+        expect(b2.href).not.toBe(href);
+        expect(b2.itemId).not.toBe(a.itemId);
+        expect(await s.get(calendar.id, a.itemId)).toEqual(a);
+      });
+    });
+
+    it("limits are bounds, and calls at the same time are all applied, each once", async () => {
+      await b.run(async (s) => {
+        const { calendar } = await collections(s);
+        for (const limit of [0, -1]) {
+          expect(await s.list(calendar.id, { limit }), `list ${limit}`).toEqual([]);
+          expect(await s.changesSince(calendar.id, 0, limit), `changesSince ${limit}`).toEqual([]);
+          expect(await s.stamps(calendar.id, { limit }), `stamps ${limit}`).toEqual([]);
+        }
+        const before = await s.status(calendar.id);
+        const uids = [0, 1, 2, 3].map(() => `par-${tag()}`);
+        const items = await Promise.all(uids.map((u, i) => s.put(calendar.id, event(u, `Parallel ${i}`))));
+        expect(new Set(items.map((i) => i.itemId)).size).toBe(4);
+        await Promise.all([
+          s.put(calendar.id, event(uids[0]!, "Parallel 0, edited")),
+          s.delete(calendar.id, items[1]!.itemId),
+          s.put(calendar.id, event(`par-${tag()}`, "Parallel 4")),
+          s.status(calendar.id),
+        ]);
+        const after = await s.status(calendar.id);
+        expect(after.count).toBe(before.count + 4);
+        const changes = await s.changesSince(calendar.id, before.highestModseq, 100);
+        expect(changes).toHaveLength(5);
+        expect(new Set(changes.map((c) => c.modseq)).size).toBe(5);
+        expect(unfolded((await s.getByUid(calendar.id, uids[0]!))!.data)).toContain("Parallel 0\\, edited");
+      });
+    });
+
     it("after a restart: same items, ETags and status; the counter carries on", async () => {
       const before = await b.run(async (s) => {
         const { calendar } = await collections(s);
