@@ -31,6 +31,7 @@ import { decodeMailboxName, encodeMailboxName } from "./mutf7";
 import { attributes, type ImapResponse, str, type Token } from "./parser";
 import { type FolderRow, folderTypes, IMAP_SCHEMA, leafName, parentOf, reconcile, type ServerMailbox } from "./state";
 import {
+  boundedLimit,
   flagKey,
   flagNames,
   flagsOf,
@@ -430,7 +431,7 @@ export class ImapStore implements MailStore {
         `SELECT uid, modseq, deleted FROM imap_changes WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
         row.id,
         modseq,
-        limit,
+        boundedLimit(limit),
       ).map((c) => ({ itemId: itemIdOf(row.uidvalidity, c.uid), modseq: c.modseq, deleted: c.deleted === 1 }));
     });
   }
@@ -636,7 +637,7 @@ export class ImapStore implements MailStore {
         after?.received ?? 0,
         after?.received ?? 0,
         after?.uid ?? 0,
-        opts.limit,
+        boundedLimit(opts.limit),
       ).map((r) => r.uid);
       await this.select(s, row, false);
       return this.summaries(s, row, uids);
