@@ -372,6 +372,20 @@ export function mailStoreContract(b: MailBackend): void {
         });
       });
 
+      it("the first add to a new folder nobody has looked at yet is a change too", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          const id = await s.appendMessage(f.id, plainMessage());
+          const m = (await s.getSummary(f.id, id))!;
+          expect(await s.changesSince(f.id, 0, 10)).toEqual([{ itemId: id, modseq: m.modseq, deleted: false }]);
+          expect((await s.folderStatus(f.id)).highestModseq).toBe(m.modseq);
+          // The same for a folder an item is moved into.
+          const g = await scratch(s);
+          const moved = await s.moveItem(f.id, id, g.id);
+          expect((await s.changesSince(g.id, 0, 10)).map((c) => c.itemId)).toEqual([moved]);
+        });
+      });
+
       it("setting flags an item already has is not a change", async () => {
         await b.run(async (s) => {
           const f = await scratch(s);
@@ -738,9 +752,9 @@ export function mailStoreContract(b: MailBackend): void {
             expect(await s.listItems(f.id, { limit }), `listItems ${limit}`).toEqual([]);
             expect(await s.changesSince(f.id, 0, limit), `changesSince ${limit}`).toEqual([]);
           }
-          expect(await s.listItems(f.id, { limit: 1e12 })).toHaveLength(3);
-          expect(await s.changesSince(f.id, 0, Number.MAX_SAFE_INTEGER)).toHaveLength(3);
-          expect(await s.changesSince(f.id, -5, 10)).toHaveLength(3);
+          expect(await s.listItems(f.id, { limit: 1e12 }), "listItems 1e12").toHaveLength(3);
+          expect(await s.changesSince(f.id, 0, Number.MAX_SAFE_INTEGER), "changesSince MAX_SAFE_INTEGER").toHaveLength(3);
+          expect(await s.changesSince(f.id, -5, 10), "changesSince from -5").toHaveLength(3);
         });
       });
 
