@@ -309,6 +309,9 @@ export class ImapStore implements MailStore {
       const after = await this.syncFolders(s);
       const created = after.find((f) => f.row.path === path);
       if (!created) throw new StoreUnavailableError("the IMAP server did not list the new mailbox");
+      // Our first look at a folder takes what is in it as given, not as changes (refresh): take it now, while
+      // it is empty, so the first message appended or moved here is a change like any other.
+      await this.refresh(s, created.row);
       return this.toFolders(after).find((f) => f.id === String(created.row.id))!;
     });
   }
