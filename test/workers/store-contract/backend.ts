@@ -29,6 +29,12 @@ export interface MailBackend {
 export interface PimCapabilities {
   /** A Notes collection (VJOURNAL) is listed: the built-in store has one; CalDAV servers rarely do. */
   notes: boolean;
+  /**
+   * A write by id may give the object another UID (the built-in store rewrites it in place). A CalDAV or
+   * CardDAV server may refuse to change the UID of a resource (Radicale: 409): then the write is a conflict
+   * (PimConflictError) and the stored object is kept.
+   */
+  uidChange: boolean;
 }
 
 export interface PimBackend {

@@ -36,7 +36,7 @@ const mail: MailBackend = {
 
 const pim: PimBackend = {
   name: "bridge (DAV with the login from memory)",
-  caps: { notes: false },
+  caps: { notes: false, uidChange: false },
   run: (fn) => inMailbox((mb) => fn(mb.pim)),
   restart,
 };

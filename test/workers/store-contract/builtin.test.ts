@@ -19,7 +19,7 @@ const mail: MailBackend = {
 
 const pim: PimBackend = {
   name: "built-in (SQLite)",
-  caps: { notes: true },
+  caps: { notes: true, uidChange: true },
   run: (fn) => runInDurableObject(stub(), (mb: Mailbox) => fn(mb.pim)),
   restart,
 };

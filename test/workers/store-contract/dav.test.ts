@@ -18,7 +18,7 @@ beforeAll(() => makeDavCollections(account));
 
 const dav: PimBackend = {
   name: "CalDAV/CardDAV (Radicale)",
-  caps: { notes: false },
+  caps: { notes: false, uidChange: false },
   run: (fn) => runInDurableObject(stub(), async (_mb, state) => fn(new DavPimStore(state.storage, account))),
   restart: () => evictDurableObject(stub()),
 };

@@ -158,6 +158,14 @@ export function mailStoreContract(b: MailBackend): void {
             // The default calendar (meeting requests go there) is one of the listed folders.
             const listed = await s.listFolders();
             expect(listed).toContainEqual(s.folderByType(FolderType.Calendar));
+            // Its own calendars are folders like the others: renamed in place, deleted; the default one is special.
+            const renamed = await s.updateFolder(cal.id, `Team (old) ${tag()}`, "0");
+            expect(renamed).toMatchObject({ id: cal.id, itemClass: "Calendar", type: FolderType.UserCalendar });
+            await s.deleteFolder(book.id);
+            expect((await s.listFolders()).map((f) => f.id)).not.toContain(book.id);
+            const main = s.folderByType(FolderType.Calendar)!;
+            await expect(s.updateFolder(main.id, `Cal ${tag()}`, "0")).rejects.toMatchObject({ code: "special" });
+            await expect(s.deleteFolder(main.id)).rejects.toMatchObject({ code: "special" });
             await mailStaysOut(s, cal);
           });
         });
@@ -172,6 +180,15 @@ export function mailStoreContract(b: MailBackend): void {
               expect(s.folderByType(FolderType.Calendar)).toBeNull();
             } else {
               expect(pim).toContainEqual(s.folderByType(FolderType.Calendar));
+              // Listed from elsewhere: changed there, not through this store.
+              for (const f of pim) {
+                await expect(s.updateFolder(f.id, `X ${tag()}`, "0"), f.name).rejects.toBeInstanceOf(StoreFolderError);
+                await expect(s.deleteFolder(f.id), f.name).rejects.toBeInstanceOf(StoreFolderError);
+                await expect(s.emptyFolder(f.id, false), f.name).rejects.toBeInstanceOf(StoreFolderError);
+              }
+              const mailFolder = await scratch(s);
+              await expect(s.createFolder(pim[0]!.id, `Sub ${tag()}`, FolderType.UserMail)).rejects.toMatchObject({ code: "invalid" });
+              await expect(s.updateFolder(mailFolder.id, mailFolder.name, pim[0]!.id)).rejects.toMatchObject({ code: "invalid" });
               expect(pim.length).toBeGreaterThan(0);
               for (const f of pim) await mailStaysOut(s, f);
             }

@@ -350,6 +350,52 @@ export function pimStoreContract(b: PimBackend): void {
       });
     });
 
+    it("a recurring event with an exception is one item: master and override round-trip together", async () => {
+      await b.run(async (s) => {
+        const { calendar } = await collections(s);
+        const uid = `rec-${tag()}`;
+        const master = event(uid, "Weekly", Date.UTC(2027, 0, 4, 9)).replace("END:VEVENT", "RRULE:FREQ=WEEKLY;COUNT=4\r\nEND:VEVENT");
+        const override = [
+          "BEGIN:VEVENT",
+          `UID:${uid}`,
+          "DTSTAMP:20261126T120000Z",
+          "RECURRENCE-ID:20270111T090000Z",
+          "DTSTART:20270111T140000Z",
+          "DTEND:20270111T150000Z",
+          "SUMMARY:Weekly (moved)",
+          "END:VEVENT",
+        ].join("\r\n");
+        const data = master.replace("END:VCALENDAR", `${override}\r\nEND:VCALENDAR`);
+        const item = await s.put(calendar.id, data);
+        const back = unfolded((await s.get(calendar.id, item.itemId))!.data);
+        expect(back).toContain("RRULE:FREQ=WEEKLY;COUNT=4");
+        expect(back).toContain("RECURRENCE-ID:20270111T090000Z");
+        expect(back).toContain("SUMMARY:Weekly (moved)");
+        expect(back.match(/BEGIN:VEVENT/g)).toHaveLength(2);
+        expect(await s.getByUid(calendar.id, uid)).toEqual(item);
+      });
+    });
+
+    it(`a write by id with another UID: ${b.caps.uidChange ? "the item keeps its id and is found by its new UID" : "declared refused, a conflict that keeps the stored object"}`, async () => {
+      await b.run(async (s) => {
+        const { calendar } = await collections(s);
+        const [oldUid, newUid] = [`old-${tag()}`, `new-${tag()}`];
+        const a = await s.put(calendar.id, event(oldUid, "Renamed UID"));
+        const write = s.put(calendar.id, event(newUid, "Renamed UID"), { itemId: a.itemId, ifMatch: a.etag });
+        if (!b.caps.uidChange) {
+          await expect(write).rejects.toBeInstanceOf(PimConflictError);
+          expect(await s.get(calendar.id, a.itemId)).toEqual(a);
+          expect(await s.getByUid(calendar.id, newUid)).toBeNull();
+          return;
+        }
+        const b2 = await write;
+        expect(b2).toMatchObject({ itemId: a.itemId, uid: newUid });
+        expect(await s.getByUid(calendar.id, newUid)).toEqual(b2);
+        expect(await s.getByUid(calendar.id, oldUid)).toBeNull();
+        expect(await s.get(calendar.id, a.itemId)).toEqual(b2);
+      });
+    });
+
     it("a new item naming a resource already in use gets another name; nothing is overwritten", async () => {
       await b.run(async (s) => {
         const { calendar } = await collections(s);
