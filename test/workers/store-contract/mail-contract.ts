@@ -761,6 +761,19 @@ export function mailStoreContract(b: MailBackend): void {
         });
       });
 
+      it("a message that is barely MIME (no header fields, bare text) is kept byte for byte with an empty summary", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          const raw = new TextEncoder().encode("\r\nJust a line of text, no header at all.\r\n");
+          const id = await s.appendMessage(f.id, raw);
+          expect(await s.getMime(f.id, id)).toEqual(raw);
+          const m = (await s.getSummary(f.id, id))!;
+          expect(m).toMatchObject({ subject: "", from: "", to: "", size: raw.byteLength, attachments: [], hasHtml: false });
+          expect(m.messageId).toBeUndefined();
+          expect(m.preview).toBe("Just a line of text, no header at all.");
+        });
+      });
+
       it("limits are bounds: zero or negative gives nothing, a huge one is clamped, not an error", async () => {
         await b.run(async (s) => {
           const f = await scratch(s);
