@@ -31,7 +31,7 @@ export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
  * Accounts of the bridged-mailbox tests (test/workers/bridge-mailbox-*.test.ts), one per test file;
  * "kim" is the bridge's run of the store contract (test/workers/store-contract/bridge.test.ts).
  */
-export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy", "kim"];
+export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy", "kate", "kim"];
 
 /** The IMAP store's run of the store contract (test/workers/store-contract/imap.test.ts). */
 export const CONTRACT_IMAP_USER = "lou";
