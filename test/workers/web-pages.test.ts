@@ -1,0 +1,276 @@
+// The web pages (src/web/) inside workerd: sessions and their cookies, the CSRF locks, the console acting
+// through the admin API, "My phones" with the phones' own directory and lockout, languages, money.
+import { exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createAccount } from "../../src/service/directory";
+import { Phone } from "./helpers/onboard-phone";
+
+const ORIGIN = "https://mail.example.test";
+const TOKEN = "test-admin-token";
+
+async function page(
+  path: string,
+  o: { method?: string; cookie?: string; form?: Record<string, string>; origin?: string | null; lang?: string; base?: string } = {},
+) {
+  const base = o.base ?? ORIGIN;
+  const headers: Record<string, string> = {};
+  if (o.cookie) headers.cookie = o.cookie;
+  if (o.lang) headers["accept-language"] = o.lang;
+  if (o.form) {
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    if (o.origin !== null) headers.origin = o.origin ?? base;
+  }
+  const res = await exports.default.fetch(
+    new Request(base + path, {
+      method: o.method ?? (o.form ? "POST" : "GET"),
+      headers,
+      body: o.form ? new URLSearchParams(o.form).toString() : undefined,
+      redirect: "manual",
+    }),
+  );
+  return { res, html: await res.text() };
+}
+
+const cookieOf = (res: Response) => res.headers.get("set-cookie")?.split(";")[0] ?? "";
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+
+function api(method: string, path: string, body?: unknown) {
+  return exports.default.fetch(
+    new Request(`${ORIGIN}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
+}
+
+async function adminSession(base = ORIGIN) {
+  const { res } = await page("/admin/login", { form: { token: TOKEN, name: "Zoé" }, base });
+  expect(res.status).toBe(303);
+  const cookie = cookieOf(res);
+  const home = await page("/admin/", { cookie, base });
+  return { cookie, csrf: csrfOf(home.html), setCookie: res.headers.get("set-cookie")! };
+}
+
+const OWNER = "web-owner@example.test";
+const OWNER_PW = "owner pw";
+
+beforeAll(async () => {
+  await createAccount(env.DB, OWNER, OWNER_PW);
+  await new Phone({ user: OWNER, password: OWNER_PW, deviceId: "WEBPHONE1", version: "16.1" }).provision(
+    `<settings:DeviceInformation><settings:Set><settings:Model>iPhone16,1</settings:Model><settings:OS>iOS 18</settings:OS></settings:Set></settings:DeviceInformation>`,
+  );
+});
+
+describe("support console sessions", () => {
+  it("signs in with the admin token only; the cookie is __Host-, Secure, HttpOnly, SameSite=Strict over https", async () => {
+    const signin = await page("/admin/");
+    expect(signin.res.status).toBe(200);
+    expect(signin.html).toContain('<label for="token">');
+    expect(signin.res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    const wrong = await page("/admin/login", { form: { token: "nope" } });
+    expect(wrong.res.status).toBe(401);
+    expect(wrong.res.headers.get("set-cookie")).toBeNull();
+    const { setCookie } = await adminSession();
+    expect(setCookie).toMatch(/^__Host-ms-admin=[^;]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+  });
+
+  it("over http only on loopback (no Secure, no __Host- prefix); plain http elsewhere is refused", async () => {
+    const { setCookie, cookie } = await adminSession("http://127.0.0.1:8787");
+    expect(setCookie).toMatch(/^ms-admin=/);
+    expect(setCookie).not.toContain("Secure");
+    expect((await page("/admin/", { cookie, base: "http://127.0.0.1:8787" })).html).toContain("Find a mailbox");
+    const far = await page("/admin/login", { form: { token: TOKEN }, base: "http://mail.example.test" });
+    expect(far.res.status).toBe(403);
+    expect(far.res.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("refuses a POST without the form token, from another origin, or with a forged cookie", async () => {
+    const { cookie, csrf } = await adminSession();
+    const form = { address: OWNER, device: "WEBPHONE1", op: "block" };
+    expect((await page("/admin/device", { cookie, form })).res.status).toBe(403);
+    expect((await page("/admin/device", { cookie, form: { ...form, _csrf: csrf }, origin: "https://evil.example" })).res.status).toBe(403);
+    expect((await page("/admin/device", { cookie, form: { ...form, _csrf: csrf }, origin: null })).res.status).toBe(403);
+    const forged = `${cookie.slice(0, -3)}abc`;
+    expect((await page("/admin/device", { cookie: forged, form: { ...form, _csrf: csrf } })).res.status).toBe(403);
+    // An admin cookie is not a customer session.
+    expect((await page("/my/", { cookie: cookie.replace("ms-admin", "ms-my") })).html).toContain('name="password"');
+    const devices = (await (await api("GET", `/mailboxes/${OWNER}/devices`)).json()) as { devices: { access: { state: string } }[] };
+    expect(devices.devices[0]!.access.state).toBe("allowed");
+  });
+
+  it("leaves the admin API's paths alone (no console headers or CSRF refusal under /admin/v1)", async () => {
+    const r = await api("POST", "/no-such-route", {});
+    expect(r.status).toBe(404);
+    expect(r.headers.get("content-security-policy")).toBeNull();
+    const ok = await api("GET", `/mailboxes/${OWNER}`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("content-security-policy")).toBeNull();
+  });
+});
+
+describe("support console actions go through the admin API", () => {
+  it("blocks and allows a device by its DeviceId rule; the phone is refused, then served", async () => {
+    const { cookie, csrf } = await adminSession();
+    const mbx = await page(`/admin/mailbox?address=${encodeURIComponent(OWNER)}`, { cookie });
+    expect(mbx.res.status).toBe(200);
+    expect(mbx.html).toContain("WEBPHONE1");
+    expect(mbx.html).toContain("iPhone16,1");
+    const block = await page("/admin/device", { cookie, form: { address: OWNER, device: "WEBPHONE1", op: "block", _csrf: csrf } });
+    expect(block.res.status).toBe(303);
+    expect(block.res.headers.get("location")).toBe(`/admin/mailbox?address=${encodeURIComponent(OWNER)}&done=block`);
+    const rules = (await (await api("GET", `/mailboxes/${OWNER}/device-rules`)).json()) as { rules: Record<string, string>[] };
+    expect(rules.rules).toMatchObject([{ kind: "device-id", pattern: "WEBPHONE1", access: "blocked" }]);
+    const phone = new Phone({ user: OWNER, password: OWNER_PW, deviceId: "WEBPHONE1", version: "16.1" });
+    expect((await phone.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).xml).toContain(
+      "<Status>129</Status>",
+    );
+    const shown = await page(`/admin/mailbox?address=${encodeURIComponent(OWNER)}&done=block`, { cookie });
+    expect(shown.html).toContain("The device is blocked.");
+    expect(shown.html).toContain('<span class="badge bad">blocked</span>');
+
+    expect(
+      (await page("/admin/device", { cookie, form: { address: OWNER, device: "WEBPHONE1", op: "allow", _csrf: csrf } })).res.status,
+    ).toBe(303);
+    const after = (await (await api("GET", `/mailboxes/${OWNER}/device-rules`)).json()) as { rules: Record<string, string>[] };
+    expect(after.rules).toMatchObject([{ kind: "device-id", pattern: "WEBPHONE1", access: "allowed" }]);
+    expect((await phone.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(200);
+    await page("/admin/device", { cookie, form: { address: OWNER, device: "WEBPHONE1", op: "forget-rule", _csrf: csrf } });
+    expect(((await (await api("GET", `/mailboxes/${OWNER}/device-rules`)).json()) as { rules: unknown[] }).rules).toEqual([]);
+  });
+
+  it("shows the API's refusal on the page (account-only wipe of a 14.1 device: 409)", async () => {
+    await new Phone({ user: OWNER, password: OWNER_PW, deviceId: "OLDPHONE", version: "14.1" }).provision();
+    const { cookie, csrf } = await adminSession();
+    const r = await page("/admin/device", { cookie, form: { address: OWNER, device: "OLDPHONE", op: "wipe-account", _csrf: csrf } });
+    expect(r.res.status).toBe(409);
+    expect(r.html).toContain("account-only wipe needs 16.1");
+    expect(
+      (await page("/admin/device", { cookie, form: { address: OWNER, device: "OLDPHONE", op: "remove", _csrf: csrf } })).res.status,
+    ).toBe(303);
+  });
+
+  it("an unknown mailbox is a 404 page", async () => {
+    const { cookie } = await adminSession();
+    const r = await page("/admin/mailbox?address=nobody%40example.test", { cookie });
+    expect(r.res.status).toBe(404);
+    expect(r.html).toContain("No mailbox nobody@example.test.");
+  });
+});
+
+describe("money is money", () => {
+  it("the admin API's mismatch message reads 24.00 EUR, and the console shows €24.00", async () => {
+    const address = "money@example.test";
+    await createAccount(env.DB, address, "pw");
+    const sub = (await (
+      await api("POST", "/subscriptions", { mailbox: address, customer: { kind: "consumer", name: "M", email: address } })
+    ).json()) as { id: string };
+    const r = await api("POST", `/subscriptions/${sub.id}/payments`, { amount: 24, currency: "EUR", reference: "x" });
+    expect(r.status).toBe(422);
+    expect(((await r.json()) as { detail: string }).detail).toMatch(/is 24\.00 EUR; payment is 0\.24 EUR$/);
+    const { cookie } = await adminSession();
+    const html = (await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie })).html;
+    expect(html).toContain("€24.00");
+    expect(html).not.toContain(">2400<");
+  });
+
+  it("the OpenAPI document names the unit of every amount", async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: walking the OpenAPI document
+    const doc = (await (await exports.default.fetch(`${ORIGIN}/admin/v1/openapi.json`)).json()) as any;
+    const money = doc.components.schemas.Money.properties.amount.description as string;
+    expect(money).toContain("minor unit");
+    expect(doc.components.schemas.Invoice.properties.amount.description).toBe(money);
+    const pay = doc.paths["/subscriptions/{id}/payments"].post.requestBody.content["application/json"].schema.properties.amount;
+    expect(pay.description).toBe(money);
+  });
+});
+
+describe("My phones", () => {
+  async function mySession(address = OWNER, password = OWNER_PW, lang?: string) {
+    const { res } = await page("/my/login", { form: { address, password }, lang });
+    expect(res.status).toBe(303);
+    const cookie = cookieOf(res);
+    const home = await page("/my/", { cookie, lang });
+    return { cookie, csrf: csrfOf(home.html), html: home.html };
+  }
+
+  it("signs in with the mailbox's address and password; lists the phones; French from Accept-Language", async () => {
+    const en = await mySession();
+    expect(en.html).toContain("Your phones");
+    expect(en.html).toContain("iPhone16,1");
+    expect(en.html).toContain('<html lang="en">');
+    const fr = await mySession(OWNER, OWNER_PW, "fr-FR,fr;q=0.9,en;q=0.5");
+    expect(fr.html).toContain('<html lang="fr">');
+    expect(fr.html).toContain("Vos téléphones");
+    expect(fr.html).toContain("Effacer ce téléphone");
+  });
+
+  it("wrong passwords lock the account for the phones too (the same directory and lockout)", async () => {
+    const address = "locked-web@example.test";
+    await createAccount(env.DB, address, "right");
+    for (let i = 0; i < 4; i++) expect((await page("/my/login", { form: { address, password: "wrong" } })).res.status).toBe(401);
+    const fifth = await page("/my/login", { form: { address, password: "wrong" } });
+    expect(fifth.res.status).toBe(429);
+    expect(fifth.html).toContain("locked until");
+    // Now even the right password is refused, on the page and for a phone.
+    expect((await page("/my/login", { form: { address, password: "right" } })).res.status).toBe(429);
+    const phone = new Phone({ user: address, password: "right", deviceId: "LOCKED1", version: "16.1" });
+    expect((await phone.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(401);
+  });
+
+  it("wipes a phone after a confirmation page; recorded in the audit log as the customer", async () => {
+    const { cookie, csrf } = await mySession();
+    const confirm = await page("/my/phones/WEBPHONE1/wipe", { cookie });
+    expect(confirm.res.status).toBe(200);
+    expect(confirm.html).toContain("Wipe this phone?");
+    expect((await page("/my/phones/WEBPHONE1/wipe", { cookie, form: {} })).res.status).toBe(403);
+    const done = await page("/my/phones/WEBPHONE1/wipe", { cookie, form: { _csrf: csrf } });
+    expect(done.res.status).toBe(303);
+    expect(done.res.headers.get("location")).toBe("/my/?done=wipe");
+    const d = (await (await api("GET", `/mailboxes/${OWNER}/devices/WEBPHONE1`)).json()) as { wipe: { state: string } };
+    expect(d.wipe.state).toBe("pending");
+    const audit = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${OWNER}`)}`)).json()) as {
+      entries: { actor: string; action: string }[];
+    };
+    expect(audit.entries[0]).toMatchObject({ actor: `customer:${OWNER}`, action: "device.wipe_requested" });
+    // Someone else's device id is simply not found.
+    expect((await page("/my/phones/SOMEONE-ELSE/remove", { cookie, form: { _csrf: csrf } })).res.status).toBe(404);
+    expect((await page("/my/phones/WEBPHONE1/remove", { cookie, form: { _csrf: csrf } })).res.status).toBe(303);
+    expect((await api("GET", `/mailboxes/${OWNER}/devices/WEBPHONE1`)).status).toBe(404);
+  });
+
+  it("a suspended subscription says which condition failed, what was found and what to change", async () => {
+    const address = "suspended-web@example.test";
+    await createAccount(env.DB, address, "pw");
+    const sub = (await (
+      await api("POST", "/subscriptions", { mailbox: address, customer: { kind: "business", name: "S", email: address } })
+    ).json()) as { id: string; price: { amount: number; currency: string } };
+    expect((await api("POST", `/subscriptions/${sub.id}/payments`, { ...sub.price, reference: "p1" })).status).toBe(200);
+    // The evidence a lost mx_pop3 check records (src/service/eligibility.ts), as the sweep would suspend with it.
+    const evidence = {
+      checkId: "chk_test",
+      lost: [
+        {
+          condition: "mx_pop3",
+          evidence: {
+            expectedMx: ["mx1.provider.example", "mx2.provider.example"],
+            expectedPop3: "pop3.provider.example",
+            mx: { hosts: ["mx.other-host.example"], foreign: ["mx.other-host.example"], records: ["10 mx.other-host.example."] },
+            pop3: { name: "pop3.suspended.test", cname: "pop3.provider.example", chain: ["pop3.provider.example"] },
+          },
+        },
+      ],
+    };
+    expect((await api("POST", `/subscriptions/${sub.id}/suspend`, { reason: "eligibility", evidence })).status).toBe(200);
+    const en = await mySession(address, "pw");
+    expect(en.html).toContain("Suspended");
+    expect(en.html).toContain("Your domain&#39;s mail records point to us");
+    expect(en.html).toContain("Your domain's MX (mail) records point to mx.other-host.example.".replaceAll("'", "&#39;"));
+    expect(en.html).toContain("Set the MX records back to mx1.provider.example and mx2.provider.example.");
+    expect(en.html).not.toContain("pop3.suspended.test points to");
+    const fr = await mySession(address, "pw", "fr");
+    expect(fr.html).toContain("Remettez les enregistrements MX vers mx1.provider.example et mx2.provider.example.");
+    expect(fr.html).toContain("24,00");
+  });
+});
