@@ -60,6 +60,8 @@ const en = {
   blocked: "Blocked by your provider",
   quarantined: "Waiting for your provider's approval",
   syncing: "Synchronising",
+  paused: "Paused while the service is suspended",
+  yes: "Yes",
   confirmWipeTitle: "Wipe this phone?",
   confirmWipe:
     "The next time this phone connects, it erases all of its data and returns to factory settings — not only this mailbox. Use this for a lost or stolen phone. It cannot be undone once the phone has done it.",
@@ -162,6 +164,8 @@ const fr: Messages = {
   blocked: "Bloqué par votre fournisseur",
   quarantined: "En attente d'approbation par votre fournisseur",
   syncing: "Synchronisé",
+  paused: "En pause tant que le service est suspendu",
+  yes: "Oui",
   confirmWipeTitle: "Effacer ce téléphone ?",
   confirmWipe:
     "À sa prochaine connexion, ce téléphone efface toutes ses données et revient aux réglages d'usine — pas seulement cette boîte. À utiliser pour un téléphone perdu ou volé. C'est irréversible une fois fait par le téléphone.",

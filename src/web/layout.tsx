@@ -42,7 +42,8 @@ th{background:#eef0f3}
 caption{text-align:left;font-weight:600;padding:.3rem 0}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f3f4f6;padding:.5rem;border-radius:6px;font-size:.85rem;max-height:20rem;overflow:auto}
 .muted{color:#4b5563}
-.grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(18rem,1fr))}
+.grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,18rem),1fr))}
+.grid.wide{grid-template-columns:repeat(auto-fill,minmax(min(100%,30rem),1fr))}
 @media (max-width:40rem){dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.4rem}main{padding:.6rem}}
 `;
 
@@ -53,7 +54,7 @@ export function Page(props: { lang: string; title: string; heading: string; nav?
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>{props.title}</title>
         <style dangerouslySetInnerHTML={{ __html: CSS }} />
       </head>

@@ -41,7 +41,9 @@ async function securityHeaders(c: Context) {
     `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${await hashOfScript()}'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   );
   c.header("X-Content-Type-Options", "nosniff");
-  c.header("Referrer-Policy", "no-referrer");
+  // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which the
+  // Origin check below would refuse.
+  c.header("Referrer-Policy", "same-origin");
   c.header("Cache-Control", "no-store");
 }
 

@@ -126,6 +126,11 @@ describe("support console actions go through the admin API", () => {
     expect((await phone.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).xml).toContain(
       "<Status>129</Status>",
     );
+    // Recorded in the audit log by the admin API, under the name given at sign-in (accents dropped for the header).
+    const audit = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${OWNER}`)}`)).json()) as {
+      entries: { actor: string; action: string; after: Record<string, string> }[];
+    };
+    expect(audit.entries[0]).toMatchObject({ actor: "admin:console:Zoe", action: "device_rule.added", after: { access: "blocked" } });
     const shown = await page(`/admin/mailbox?address=${encodeURIComponent(OWNER)}&done=block`, { cookie });
     expect(shown.html).toContain("The device is blocked.");
     expect(shown.html).toContain('<span class="badge bad">blocked</span>');

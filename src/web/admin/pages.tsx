@@ -567,7 +567,7 @@ export function MailboxPage(props: { csrf: string; who: string; data: MailboxDat
       <section aria-labelledby="devices">
         <h2 id="devices">Devices ({data.devices.length})</h2>
         {data.devices.length ? (
-          <div class="grid">
+          <div class="grid wide">
             {data.devices.map((d) => (
               <DeviceRow d={d} rule={ruleOf(d.device_id)} csrf={csrf} address={data.address} />
             ))}

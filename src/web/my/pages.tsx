@@ -49,16 +49,18 @@ function deviceName(d: DeviceRecord): string {
   return d.friendlyName || d.model || d.deviceType;
 }
 
-function DeviceStatus(props: { d: DeviceRecord; m: Messages }) {
+function DeviceStatus(props: { d: DeviceRecord; m: Messages; serving: boolean }) {
   const { d, m } = props;
   if (d.wipeState === "acknowledged" || d.wipeState === "account-only-acknowledged") return <span class="badge neutral">{m.wiped}</span>;
   if (d.wipeState !== "none") return <span class="badge warn">{m.wipePending}</span>;
   if (d.access === "blocked") return <span class="badge bad">{m.blocked}</span>;
   if (d.access === "quarantined") return <span class="badge warn">{m.quarantined}</span>;
+  if (!props.serving) return <span class="badge warn">{m.paused}</span>;
   return <span class="badge ok">{m.syncing}</span>;
 }
 
-function Devices(props: { lang: Lang; devices: DeviceRecord[] }) {
+/** `serving`: the subscription lets phones sync (no subscription at all: not gated). */
+function Devices(props: { lang: Lang; devices: DeviceRecord[]; serving: boolean }) {
   const m = messages[props.lang];
   if (!props.devices.length) return <p>{m.noPhones}</p>;
   return (
@@ -75,7 +77,7 @@ function Devices(props: { lang: Lang; devices: DeviceRecord[] }) {
             <dd>{formatDate(d.firstSeen, props.lang)}</dd>
             <dt>{m.status}</dt>
             <dd>
-              <DeviceStatus d={d} m={m} />
+              <DeviceStatus d={d} m={m} serving={props.serving} />
             </dd>
           </dl>
           <div>
@@ -114,7 +116,7 @@ function Subscription(props: { lang: Lang; sub: OwnSubscription | null }) {
             <dt>{m.term}</dt>
             <dd>{m.termRange(formatDate(sub.termStart, lang, false), formatDate(sub.termEnd, lang, false))}</dd>
             <dt>{m.renews}</dt>
-            <dd>{sub.renews ? "✓" : m.endsAtTerm}</dd>
+            <dd>{sub.renews ? m.yes : m.endsAtTerm}</dd>
           </>
         ) : null}
         {sub.graceUntil ? (
@@ -215,7 +217,11 @@ export function OverviewPage(props: {
       </section>
       <section aria-labelledby="phones">
         <h2 id="phones">{m.phones}</h2>
-        <Devices lang={props.lang} devices={props.devices} />
+        <Devices
+          lang={props.lang}
+          devices={props.devices}
+          serving={!props.sub || props.sub.status === "active" || props.sub.status === "grace"}
+        />
       </section>
     </Page>
   );
