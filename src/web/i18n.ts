@@ -43,6 +43,7 @@ const en = {
   signIn: "Sign in",
   signOut: "Sign out",
   wrongLogin: "The address or the password is wrong.",
+  serverDown: "Your mail server could not be reached to check the password. Please try again in a few minutes.",
   locked: (until: string) => `Too many wrong passwords: this account is locked until ${until}. Your phones are locked out too until then.`,
   needHttps: "This page must be opened over https.",
   signedInAs: (a: string) => `Signed in as ${a}`,
@@ -146,6 +147,7 @@ const fr: Messages = {
   signIn: "Se connecter",
   signOut: "Se déconnecter",
   wrongLogin: "L'adresse ou le mot de passe est incorrect.",
+  serverDown: "Votre serveur de messagerie n'a pas pu être joint pour vérifier le mot de passe. Réessayez dans quelques minutes.",
   locked: (until: string) =>
     `Trop de mots de passe erronés : ce compte est verrouillé jusqu'au ${until}. Vos téléphones le sont aussi jusque-là.`,
   needHttps: "Cette page doit être ouverte en https.",

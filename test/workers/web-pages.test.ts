@@ -3,7 +3,10 @@
 import { exports } from "cloudflare:workers";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { formatMoney, moneyText } from "../../src/formats/money";
 import { createAccount } from "../../src/service/directory";
+import { explainCondition } from "../../src/web/explain";
+import { pickLang } from "../../src/web/i18n";
 import { Phone } from "./helpers/onboard-phone";
 
 const ORIGIN = "https://mail.example.test";
@@ -165,6 +168,17 @@ describe("support console actions go through the admin API", () => {
 });
 
 describe("money is money", () => {
+  it("minor units by the currency's own digits; the reader's locale on pages", () => {
+    expect(moneyText(2400, "EUR")).toBe("24.00 EUR");
+    expect(moneyText(5, "eur")).toBe("0.05 EUR");
+    expect(moneyText(-1250, "EUR")).toBe("-12.50 EUR");
+    expect(moneyText(2400, "JPY")).toBe("2400 JPY");
+    expect(moneyText(1234, "KWD")).toBe("1.234 KWD");
+    expect(formatMoney(2400, "EUR", "en-GB")).toBe("€24.00");
+    expect(formatMoney(2400, "EUR", "fr-FR").replace(/\s/g, " ")).toBe("24,00 €");
+    expect(formatMoney(2400, "XX", "fr-FR")).toBe("24.00 XX");
+  });
+
   it("the admin API's mismatch message reads 24.00 EUR, and the console shows €24.00", async () => {
     const address = "money@example.test";
     await createAccount(env.DB, address, "pw");
@@ -188,6 +202,51 @@ describe("money is money", () => {
     expect(doc.components.schemas.Invoice.properties.amount.description).toBe(money);
     const pay = doc.paths["/subscriptions/{id}/payments"].post.requestBody.content["application/json"].schema.properties.amount;
     expect(pay.description).toBe(money);
+  });
+});
+
+describe("languages and explanations", () => {
+  it("picks French or English by q-value, English otherwise", () => {
+    expect(pickLang("fr-FR,fr;q=0.9,en;q=0.8")).toBe("fr");
+    expect(pickLang("en-US,fr;q=0.5")).toBe("en");
+    expect(pickLang("de-DE,fr;q=0.3,en;q=0.2")).toBe("fr");
+    expect(pickLang("de, fr;q=0")).toBe("en");
+    expect(pickLang(undefined)).toBe("en");
+  });
+
+  it("explains each lost condition from the evidence the checks record", () => {
+    const ns = explainCondition(
+      "provider_dns",
+      { ns: ["ns1.other.example"], expected: ["ns1.provider.example", "ns2.provider.example"] },
+      "en",
+    );
+    expect(ns.found).toEqual(["Your domain's name servers are ns1.other.example."]);
+    expect(ns.toDo).toBe("At your registrar, set the name servers back to ns1.provider.example and ns2.provider.example.");
+    const dom = explainCondition(
+      "domain_held",
+      {
+        ownRecord: { status: "transferred_out", expiresAt: null },
+        rdap: { status: [], registrar: { name: "Other Registrar", ianaId: "1" } },
+        expectedRegistrar: "4242",
+      },
+      "fr",
+    );
+    expect(dom.found).toEqual([
+      "Nos registres indiquent que le domaine est transféré chez un autre bureau d'enregistrement.",
+      "Le registre indique que le domaine est géré par Other Registrar.",
+    ]);
+    const pop = explainCondition(
+      "mx_pop3",
+      {
+        expectedMx: ["mx1.p"],
+        expectedPop3: "pop3.p",
+        mx: { hosts: ["mx1.p"] },
+        pop3: { name: "pop3.d.test", rcode: 3, lost: "no CNAME or A record" },
+      },
+      "en",
+    );
+    expect(pop.found).toEqual(["pop3.d.test has no record."]);
+    expect(pop.toDo).toBe("Set pop3.d.test back to a CNAME record to pop3.p.");
   });
 });
 

@@ -64,7 +64,7 @@ function Devices(props: { lang: Lang; devices: DeviceRecord[]; serving: boolean 
   const m = messages[props.lang];
   if (!props.devices.length) return <p>{m.noPhones}</p>;
   return (
-    <div class="grid">
+    <div class="grid wide">
       {props.devices.map((d) => (
         <article class="card" aria-label={deviceName(d)}>
           <h3>{deviceName(d)}</h3>

@@ -52,7 +52,14 @@ myPhones.post("/login", async (c) => {
   const f = c.get("form");
   const address = (f.address ?? "").trim().slice(0, 320);
   const l = lang(c);
-  const r = await new D1UserDirectory(c.env.DB).authenticate(address, f.password ?? "");
+  let r: Awaited<ReturnType<D1UserDirectory["authenticate"]>>;
+  try {
+    r = await new D1UserDirectory(c.env.DB).authenticate(address, f.password ?? "");
+  } catch {
+    // A bridged mailbox whose IMAP server cannot answer (StoreUnavailableError): an outage, not a refusal.
+    c.header("Retry-After", "60");
+    return c.html(<SignInPage lang={l} error={messages[l].serverDown} address={address} />, 503);
+  }
   if (!r.ok) {
     const m = messages[l];
     const error = r.reason === "locked" && r.lockedUntil ? m.locked(formatDate(r.lockedUntil, l)) : m.wrongLogin;
