@@ -3,8 +3,10 @@
 // (scripts/zone-responder.mjs). An admin finds the mailbox, blocks and unblocks its phone (the phone is
 // refused in between), checks eligibility after the MX left the provider (suspended, with what was seen);
 // the customer signs in, reads which condition failed and what to change, and wipes the phone, which is
-// told to wipe on its next request. Screenshots of every page: test-artifacts/web/ (gitignored).
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+// told to wipe on its next request. Screenshots of every page: test-artifacts/web/ (gitignored); every page is
+// checked with axe-core (WCAG 2.1 A/AA).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -138,7 +140,21 @@ afterAll(async () => {
   for (const dir of [persistTo, userDataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * Saves a screenshot, then checks the page with axe-core against WCAG 2.1 A and AA (labels, contrast, names,
+ * landmarks, lang): every page the tests see must pass. Open <details> first so their content is checked too.
+ */
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await page.evaluate(AXE); // through the DevTools protocol: the page's CSP allows only its own script
+  const result = (await page.evaluate(
+    `axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })`,
+  )) as { violations: { id: string; help: string; nodes: { target: string[] }[] }[]; passes: unknown[] };
+  expect(result.passes.length).toBeGreaterThan(10); // axe ran
+  expect(result.violations.map((v) => `${name}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+}
 
 it("support staff: sign in, find the mailbox, block and unblock its phone, see a lost condition after a check", async () => {
   const page = await browser.newPage();
