@@ -3,7 +3,7 @@
 // `customer:<address>`), and their subscription with the evidence of a suspension. The caller has already
 // authenticated the address with the directory; nothing here takes an address from anyone else.
 import { and, desc, eq, isNull } from "drizzle-orm";
-import { subscriptions, suspensions } from "../db/schema";
+import { accounts, mailboxBackends, subscriptions, suspensions } from "../db/schema";
 import type { DeviceRecord } from "../mailbox/contract";
 import { audit } from "./audit";
 import type { ServiceDeps } from "./deps";
@@ -12,6 +12,22 @@ import { endMailboxWaits } from "./mailbox-link";
 import { finalStatuses } from "./subscription-states";
 
 export const mailboxSubject = (address: string) => `mailbox:${address}`;
+
+/**
+ * A short value that changes when the login's password is changed (new hash and salt) and is null once the
+ * login is gone. A session carries the value from sign-in, so a password reset or a deleted mailbox ends every
+ * session at once. Bridged mailboxes' passwords live on the provider's server: their value is constant.
+ */
+export async function loginStamp(d: ServiceDeps, address: string): Promise<string | null> {
+  const [[acc], [bridged]] = await d.db.batch([
+    d.db.select({ hash: accounts.passwordHash, salt: accounts.salt }).from(accounts).where(eq(accounts.address, address)).limit(1),
+    d.db.select({ address: mailboxBackends.address }).from(mailboxBackends).where(eq(mailboxBackends.address, address)).limit(1),
+  ]);
+  if (bridged) return "bridged";
+  if (!acc) return null;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${acc.salt}:${acc.hash}`));
+  return Array.from(new Uint8Array(digest).slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /** The owner's devices, most recently seen first. */
 export async function ownDevices(d: ServiceDeps, address: string): Promise<DeviceRecord[]> {

@@ -16,6 +16,8 @@ export interface Session {
   exp: number;
   /** Random per sign-in; the CSRF token is derived from it. */
   nonce: string;
+  /** "my": the login's stamp at sign-in (src/service/my-account.ts loginStamp); a changed password ends the session. */
+  stamp?: string;
 }
 
 /** Hours a session lasts from sign-in (no sliding: a stolen cookie stops working on its own). */
@@ -62,8 +64,14 @@ export async function openSession(secret: string, kind: SessionKind, token: stri
   }
 }
 
-export function newSession(kind: SessionKind, sub: string, now: number): Session {
-  return { kind, sub, exp: now + SESSION_HOURS[kind] * 3_600_000, nonce: b64url(crypto.getRandomValues(new Uint8Array(16))) };
+export function newSession(kind: SessionKind, sub: string, now: number, stamp?: string): Session {
+  return {
+    kind,
+    sub,
+    exp: now + SESSION_HOURS[kind] * 3_600_000,
+    nonce: b64url(crypto.getRandomValues(new Uint8Array(16))),
+    ...(stamp ? { stamp } : {}),
+  };
 }
 
 /** The form token bound to this sign-in (synchroniser token; SameSite=Strict and the Origin check are the other two locks). */

@@ -95,9 +95,9 @@ export function site(
   };
 }
 
-export async function signIn(c: Context<WebEnv>, kind: SessionKind, who: string): Promise<void> {
+export async function signIn(c: Context<WebEnv>, kind: SessionKind, who: string, stamp?: string): Promise<void> {
   const policy = cookiePolicy(c.req.url)!;
-  const s = newSession(kind, who, Date.now());
+  const s = newSession(kind, who, Date.now(), stamp);
   setSessionCookie(c, kind, await sealSession(c.get("secret"), s), policy.secure, policy.name(kind));
 }
 

@@ -4,7 +4,7 @@ import { exports } from "cloudflare:workers";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatMoney, moneyText } from "../../src/formats/money";
-import { createAccount } from "../../src/service/directory";
+import { createAccount, setPassword } from "../../src/service/directory";
 import { explainCondition } from "../../src/web/explain";
 import { pickLang } from "../../src/web/i18n";
 import { Phone } from "./helpers/onboard-phone";
@@ -268,6 +268,21 @@ describe("My phones", () => {
     expect(fr.html).toContain('<html lang="fr">');
     expect(fr.html).toContain("Vos téléphones");
     expect(fr.html).toContain("Effacer ce téléphone");
+  });
+
+  it("a password change ends the owner's sessions", async () => {
+    const address = "reset-web@example.test";
+    await createAccount(env.DB, address, "first");
+    const { cookie, csrf } = await mySession(address, "first");
+    expect((await page("/my/", { cookie })).html).toContain("Your phones");
+    await setPassword(env.DB, address, "second");
+    const after = await page("/my/", { cookie });
+    expect(after.html).toContain('name="password"');
+    expect(after.res.headers.get("set-cookie")).toMatch(/^__Host-ms-my=; Max-Age=0/);
+    const post = await page("/my/phones/X/remove", { cookie, form: { _csrf: csrf } });
+    expect(post.res.status).toBe(303);
+    expect(post.res.headers.get("location")).toBe("/my/");
+    expect((await mySession(address, "second")).html).toContain("Your phones");
   });
 
   it("wrong passwords lock the account for the phones too (the same directory and lockout)", async () => {

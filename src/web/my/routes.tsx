@@ -4,7 +4,7 @@ import { Hono, type Context } from "hono";
 import type { DeviceRecord } from "../../mailbox/contract";
 import { makeDeps } from "../../service/deps";
 import { D1UserDirectory } from "../../service/directory";
-import { ownDevices, ownSubscription, removeOwnDevice, wipeOwnDevice } from "../../service/my-account";
+import { loginStamp, ownDevices, ownSubscription, removeOwnDevice, wipeOwnDevice } from "../../service/my-account";
 import { formatDate, type Lang, messages, pickLang } from "../i18n";
 import { site, signIn, signOut, type WebEnv } from "../site";
 import { ConfirmPage, OverviewPage, PlainPage, SignInPage } from "./pages";
@@ -28,6 +28,18 @@ myPhones.use(
 );
 
 const deps = (c: Context<WebEnv>) => makeDeps(c.env, { actor: `customer:${c.get("session")!.sub}` });
+
+// A session whose login changed since sign-in (password reset, mailbox deleted) is over.
+myPhones.use("*", async (c, next) => {
+  const s = c.get("session");
+  if (s && s.stamp !== ((await loginStamp(makeDeps(c.env), s.sub)) ?? undefined)) {
+    signOut(c, "my");
+    c.set("session", null);
+    c.set("csrf", "");
+    if (c.req.method === "POST" && new URL(c.req.url).pathname !== "/my/login") return c.redirect("/my/", 303);
+  }
+  await next();
+});
 
 myPhones.get("/", async (c) => {
   const s = c.get("session");
@@ -65,7 +77,7 @@ myPhones.post("/login", async (c) => {
     const error = r.reason === "locked" && r.lockedUntil ? m.locked(formatDate(r.lockedUntil, l)) : m.wrongLogin;
     return c.html(<SignInPage lang={l} error={error} address={address} />, r.reason === "locked" ? 429 : 401);
   }
-  await signIn(c, "my", r.address);
+  await signIn(c, "my", r.address, (await loginStamp(makeDeps(c.env), r.address)) ?? undefined);
   return c.redirect("/my/", 303);
 });
 
