@@ -159,6 +159,44 @@ describe("support console actions go through the admin API", () => {
     ).toBe(303);
   });
 
+  it("subscription actions: a notice of illicit use, the customer's answer, resume, suspend with a note the customer reads", async () => {
+    const address = "notice-web@example.test";
+    await createAccount(env.DB, address, "pw");
+    const sub = (await (
+      await api("POST", "/subscriptions", { mailbox: address, customer: { kind: "business", name: "N", email: address } })
+    ).json()) as { id: string; price: { amount: number; currency: string } };
+    await api("POST", `/subscriptions/${sub.id}/payments`, { ...sub.price, reference: "n1" });
+    const { cookie, csrf } = await adminSession();
+    const act = (form: Record<string, string>) =>
+      page("/admin/subscription", { cookie, form: { address, sub: sub.id, _csrf: csrf, ...form } });
+    const status = async () => ((await (await api("GET", `/subscriptions/${sub.id}`)).json()) as { status: string }).status;
+
+    expect(
+      (await act({ op: "notice", from_name: "Rights Holder", from_email: "legal@rights.example", description: "copies of our films" })).res
+        .status,
+    ).toBe(303);
+    expect(await status()).toBe("suspended");
+    const owner = await page("/my/", { cookie: cookieOf((await page("/my/login", { form: { address, password: "pw" } })).res) });
+    expect(owner.html).toContain("reported illicit use");
+    const mbx = await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie });
+    expect(mbx.html).toContain("copies of our films");
+    const noticeId = /name="notice" value="([^"]+)"/.exec(mbx.html)![1]!;
+    expect((await act({ op: "answer", notice: noticeId, answer: "licensed copies", documentation: "licence #42" })).res.status).toBe(303);
+    const notices = (await (await api("GET", `/subscriptions/${sub.id}/notices`)).json()) as { notices: { answers: unknown[] }[] };
+    expect(notices.notices[0]!.answers).toMatchObject([{ answer: "licensed copies", compliance_documentation: "licence #42" }]);
+
+    expect((await act({ op: "resume", why: "documentation received" })).res.status).toBe(303);
+    expect(await status()).toBe("active");
+    expect((await act({ op: "suspend", reason: "other", note: "unpaid bank transfer fees" })).res.status).toBe(303);
+    expect(await status()).toBe("suspended");
+    const again = await page("/my/", { cookie: cookieOf((await page("/my/login", { form: { address, password: "pw" } })).res) });
+    expect(again.html).toContain("unpaid bank transfer fees");
+    // Refused by the API (already suspended for that reason): the page says why, with the API's status.
+    const twice = await act({ op: "suspend", reason: "other", note: "again" });
+    expect(twice.res.status).toBe(409);
+    expect(twice.html).toContain("already suspended for other");
+  });
+
   it("an unknown mailbox is a 404 page", async () => {
     const { cookie } = await adminSession();
     const r = await page("/admin/mailbox?address=nobody%40example.test", { cookie });

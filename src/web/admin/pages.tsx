@@ -355,6 +355,20 @@ function Notices(props: { notices: J[]; sub: J; csrf: string; address: string })
             <p>{n.description}</p>
             {n.evidence ? <pre>{n.evidence}</pre> : null}
             <p class="muted">Recorded by {n.recorded_by}</p>
+            <details>
+              <summary>Record the customer's answer</summary>
+              <PostForm action="/admin/subscription" csrf={props.csrf}>
+                <input type="hidden" name="address" value={props.address} />
+                <input type="hidden" name="sub" value={props.sub.id} />
+                <input type="hidden" name="notice" value={n.id} />
+                <input type="hidden" name="op" value="answer" />
+                <label for={`a-${n.id}`}>Answer</label>
+                <textarea id={`a-${n.id}`} name="answer" required maxlength={4000} />
+                <label for={`d-${n.id}`}>Compliance documentation (what the customer sent)</label>
+                <textarea id={`d-${n.id}`} name="documentation" maxlength={4000} />
+                <button type="submit">Record answer</button>
+              </PostForm>
+            </details>
             {(n.answers as J[]).map((a) => (
               <p>
                 <strong>Answer {date(a.received_at)}:</strong> {a.answer}

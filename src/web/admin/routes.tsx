@@ -103,6 +103,7 @@ const DONE: Record<string, string> = {
   suspend: "The subscription is suspended.",
   resume: "The subscription is resumed.",
   notice: "The notice is recorded.",
+  answer: "The answer is recorded.",
 };
 
 async function renderMailbox(
@@ -218,6 +219,12 @@ supportConsole.post("/subscription", async (c) => {
         from: { name: f.from_name ?? "", email: f.from_email ?? "" },
         description: f.description ?? "",
         evidence: f.evidence ?? "",
+      });
+      break;
+    case "answer":
+      r = await api.call("POST", `/notices/${enc(f.notice ?? "")}/answers`, {
+        answer: f.answer ?? "",
+        ...(f.documentation?.trim() ? { compliance_documentation: f.documentation } : {}),
       });
       break;
     default:
