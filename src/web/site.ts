@@ -52,10 +52,22 @@ const MAX_FORM_BYTES = 16_384;
 async function readForm(c: Context): Promise<Record<string, string> | null> {
   const type = c.req.header("content-type") ?? "";
   if (!type.startsWith("application/x-www-form-urlencoded")) return null;
-  const len = Number(c.req.header("content-length") ?? "0");
-  if (len > MAX_FORM_BYTES) return null;
-  const text = await c.req.text();
-  if (text.length > MAX_FORM_BYTES) return null;
+  if (Number(c.req.header("content-length") ?? "0") > MAX_FORM_BYTES) return null;
+  // Read at most MAX_FORM_BYTES + 1 whatever the headers say (a chunked body has no length).
+  const reader = c.req.raw.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_FORM_BYTES) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const text = new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
   const out: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(text)) out[k] = v.slice(0, 4096);
   return out;

@@ -97,6 +97,12 @@ describe("support console sessions", () => {
     expect((await page("/admin/device", { cookie, form: { ...form, _csrf: csrf }, origin: null })).res.status).toBe(403);
     const forged = `${cookie.slice(0, -3)}abc`;
     expect((await page("/admin/device", { cookie: forged, form: { ...form, _csrf: csrf } })).res.status).toBe(403);
+    // A form is at most 16 KiB, and must be a form.
+    expect((await page("/my/login", { form: { address: OWNER, password: "x".repeat(20_000) } })).res.status).toBe(400);
+    const json = await exports.default.fetch(
+      new Request(`${ORIGIN}/my/login`, { method: "POST", headers: { origin: ORIGIN, "content-type": "application/json" }, body: "{}" }),
+    );
+    expect(json.status).toBe(400);
     // An admin cookie is not a customer session.
     expect((await page("/my/", { cookie: cookie.replace("ms-admin", "ms-my") })).html).toContain('name="password"');
     const devices = (await (await api("GET", `/mailboxes/${OWNER}/devices`)).json()) as { devices: { access: { state: string } }[] };

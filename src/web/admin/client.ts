@@ -25,11 +25,15 @@ export class AdminClient {
     };
     if (body !== undefined) headers["content-type"] = "application/json";
     const origin = new URL(this.c.req.url).origin;
+    let ctx: Context["executionCtx"] | undefined;
+    try {
+      ctx = this.c.executionCtx;
+    } catch {} // Hono throws when the runtime gave none
     const res = await adminApp.request(
       `${origin}${path}`,
       { method, headers, body: body === undefined ? undefined : JSON.stringify(body) },
       this.c.env,
-      this.c.executionCtx,
+      ctx,
     );
     const text = await res.text();
     let parsed: unknown = {};
