@@ -154,6 +154,24 @@ describe("support console actions go through the admin API", () => {
     expect(((await (await api("GET", `/mailboxes/${OWNER}/device-rules`)).json()) as { rules: unknown[] }).rules).toEqual([]);
   });
 
+  it("releases a quarantined device (the mailbox quarantines new devices)", async () => {
+    const address = "quarantine-web@example.test";
+    await createAccount(env.DB, address, "pw");
+    expect((await api("PUT", `/mailboxes/${address}/device-rules/default`, { access: "quarantined" })).status).toBe(200);
+    const p = new Phone({ user: address, password: "pw", deviceId: "NEWPHONE", version: "16.1" });
+    await p.provision();
+    const { cookie, csrf } = await adminSession();
+    const before = await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie });
+    expect(before.html).toContain('<span class="badge warn">quarantined</span>');
+    expect(before.html).toContain("Release from quarantine");
+    expect((await page("/admin/device", { cookie, form: { address, device: "NEWPHONE", op: "release", _csrf: csrf } })).res.status).toBe(
+      303,
+    );
+    const d = (await (await api("GET", `/mailboxes/${address}/devices/NEWPHONE`)).json()) as { access: { state: string } };
+    expect(d.access.state).toBe("allowed");
+    expect((await p.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(200);
+  });
+
   it("shows the API's refusal on the page (account-only wipe of a 14.1 device: 409)", async () => {
     await new Phone({ user: OWNER, password: OWNER_PW, deviceId: "OLDPHONE", version: "14.1" }).provision();
     const { cookie, csrf } = await adminSession();
