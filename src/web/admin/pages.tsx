@@ -273,7 +273,12 @@ function Eligibility(props: { sub: J }) {
             const se = seenExpected(k, (r.evidence ?? {}) as J);
             return (
               <tr data-condition={k}>
-                <th scope="row">{explainCondition(k, r.evidence, "en").title}</th>
+                <th scope="row">
+                  {explainCondition(k, r.evidence, "en").title}
+                  <div class="muted">
+                    <code>{k}</code>
+                  </div>
+                </th>
                 <td>
                   <Badge status={r.status} />
                 </td>

@@ -84,7 +84,7 @@ async function loadMailbox(c: Context<WebEnv>, address: string): Promise<{ data:
       rules: rules.ok ? rules.body.rules : [],
       subscription: sub?.ok ? sub.body : null,
       notices: notices?.ok ? notices.body.notices : [],
-      history: all.filter((x) => x.id !== current).reverse(),
+      history: all.filter((x) => x.id !== current).sort((a, b) => String(b.ordered_at).localeCompare(String(a.ordered_at))),
       audit,
     },
   };
