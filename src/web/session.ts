@@ -1,7 +1,7 @@
 // Sessions of the web pages: a signed cookie, nothing stored on the server. The console's is made from the
 // admin token, "My phones"' from the mailbox owner's login. The signing key comes from SESSION_SECRET, or
-// else from ADMIN_TOKEN (so rotating the token signs everyone out); each kind of session has its own key,
-// so one kind of cookie never opens the other kind of page.
+// else from ADMIN_TOKEN (so rotating the token signs everyone out; the console's key always includes the
+// token); each kind of session has its own key, so one kind of cookie never opens the other kind of page.
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { isLoopbackHost } from "../store/loopback";
@@ -31,10 +31,15 @@ const b64url = (b: Uint8Array) =>
     .replace(/=+$/, "");
 const unb64url = (s: string) => Uint8Array.from(atob(s.replaceAll("-", "+").replaceAll("_", "/")), (ch) => ch.charCodeAt(0));
 
-/** The secret sessions are signed with, or null when neither SESSION_SECRET nor ADMIN_TOKEN is set (pages closed). */
-export function sessionSecret(env: Env): string | null {
+/**
+ * The secret `kind`'s sessions are signed with, or null when neither SESSION_SECRET nor ADMIN_TOKEN is set
+ * (pages closed). The console's always includes ADMIN_TOKEN: a new token ends every console session.
+ */
+export function sessionSecret(env: Env, kind: SessionKind): string | null {
   const e = env as Cloudflare.Env & { SESSION_SECRET?: string };
-  return e.SESSION_SECRET || e.ADMIN_TOKEN || null;
+  const base = e.SESSION_SECRET || e.ADMIN_TOKEN;
+  if (!base) return null;
+  return kind === "admin" ? `${base}\0${e.ADMIN_TOKEN ?? ""}` : base;
 }
 
 async function hmac(secret: string, label: string, data: string): Promise<Uint8Array> {

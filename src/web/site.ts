@@ -84,7 +84,7 @@ export function site(
 ): MiddlewareHandler<WebEnv> {
   return async (c, next) => {
     await securityHeaders(c);
-    const secret = sessionSecret(c.env);
+    const secret = sessionSecret(c.env, kind);
     if (!secret) return plain(c, 503, "closed");
     const policy = cookiePolicy(c.req.url);
     if (!policy) return plain(c, 403, "https");

@@ -7,6 +7,7 @@ import { formatMoney, moneyText } from "../../src/formats/money";
 import { createAccount, setPassword } from "../../src/service/directory";
 import { explainCondition } from "../../src/web/explain";
 import { pickLang } from "../../src/web/i18n";
+import { newSession, openSession, sealSession, sessionSecret } from "../../src/web/session";
 import { Phone } from "./helpers/onboard-phone";
 
 const ORIGIN = "https://mail.example.test";
@@ -77,6 +78,20 @@ describe("support console sessions", () => {
     expect(wrong.res.headers.get("set-cookie")).toBeNull();
     const { setCookie } = await adminSession();
     expect(setCookie).toMatch(/^__Host-ms-admin=[^;]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+  });
+
+  it("a new admin token ends console sessions even with SESSION_SECRET set; customer sessions keep theirs", async () => {
+    const before = { SESSION_SECRET: "s", ADMIN_TOKEN: "old" } as unknown as Env;
+    const after = { SESSION_SECRET: "s", ADMIN_TOKEN: "new" } as unknown as Env;
+    const now = Date.now();
+    const admin = await sealSession(sessionSecret(before, "admin")!, newSession("admin", "sam", now));
+    expect(await openSession(sessionSecret(before, "admin")!, "admin", admin, now)).not.toBeNull();
+    expect(await openSession(sessionSecret(after, "admin")!, "admin", admin, now)).toBeNull();
+    const my = await sealSession(sessionSecret(before, "my")!, newSession("my", OWNER, now));
+    expect(await openSession(sessionSecret(after, "my")!, "my", my, now)).not.toBeNull();
+    expect(await openSession(sessionSecret(after, "my")!, "my", my, now + 3 * 3_600_000)).toBeNull(); // 2 h
+    expect(await openSession(sessionSecret(after, "admin")!, "admin", my, now)).toBeNull();
+    expect(sessionSecret({} as Env, "my")).toBeNull();
   });
 
   it("over http only on loopback (no Secure, no __Host- prefix); plain http elsewhere is refused", async () => {
