@@ -46,7 +46,8 @@ const allowed = {
     room.web,
     room.observability,
   ],
-  web: [room.observability, room.service, room.mailboxContract, room.easModel, room.formats, room.admin],
+  // store/loopback.ts: the one loopback check (plain-http session cookies only to 127.0.0.1, src/web/session.ts).
+  web: [room.observability, room.service, room.mailboxContract, room.easModel, room.formats, room.admin, "^src/store/loopback\\.ts$"],
   db: [],
   observability: [],
 };

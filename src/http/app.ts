@@ -7,6 +7,7 @@ import { notifyRoute } from "./notify-route";
 import { notifyOxRoute } from "./notify-ox-route";
 import { basicAuthenticator } from "./autodiscover-auth";
 import { autodiscover } from "./autodiscover-route";
+import { webApp } from "../web";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -20,6 +21,8 @@ app.get("/healthz", async (c) => {
   const ok = await live(makeDeps(c.env));
   return c.text(ok ? "ok\n" : "unavailable\n", ok ? 200 : 503, { "Cache-Control": "no-store" });
 });
+// The web pages (src/web/): /admin/ (support console) and /my/ (mailbox owners); after /admin/v1 on purpose.
+app.route("/", webApp);
 
 app.route("/notify", notifyRoute);
 app.route("/notify", notifyOxRoute);
