@@ -9,7 +9,7 @@ import { createAccount, DirectoryError } from "../service/directory";
 import { notFound, ServiceError } from "../service/errors";
 import { finalStatuses } from "../service/subscription-states";
 import { summaryView } from "../service/views";
-import { backendView, createBridgedMailbox, unbridgeMailbox, updateBridgedBackend } from "./bridge-mailboxes";
+import { backendView, createBridgedMailbox, unbridgeMailbox, updateBridgedBackend } from "../service/bridge-mailboxes";
 import { newAdminRouter } from "./context";
 import { Address, BridgeBackendInput, json, problemResponses } from "./schemas";
 
