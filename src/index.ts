@@ -1,5 +1,5 @@
 import { app } from "./http/app";
-import { receiveEmail } from "./mailbox/inbound-email";
+import { receiveEmail } from "./service/inbound-email";
 import { runScheduled } from "./service/cron";
 
 export { Mailbox } from "./mailbox/mailbox";

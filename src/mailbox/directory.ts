@@ -3,7 +3,7 @@
 // that mailbox". It is read only from the outbox alarm, never on a device request.
 // LOCAL_DOMAINS (comma-separated) names the domains whose mail this service receives: an address there
 // with no account bounces at once instead of being relayed back to ourselves through the MX.
-import { findMailbox } from "./inbound-email";
+import { findMailbox } from "../service/inbound-email";
 
 export type Route = { kind: "local"; mailbox: string } | { kind: "unknown-local" } | { kind: "remote" };
 

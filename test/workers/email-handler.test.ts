@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import worker from "../../src/index";
-import { normaliseAddress } from "../../src/mailbox/inbound-email";
+import { normaliseAddress } from "../../src/service/inbound-email";
 
 function fakeMessage(to: string, raw: Uint8Array, calls: string[]): ForwardableEmailMessage {
   return {
