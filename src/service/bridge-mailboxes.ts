@@ -3,6 +3,7 @@
 import { eq } from "drizzle-orm";
 import { accounts, domains, mailboxBackends, mailboxes } from "../db/schema";
 import type { BridgeBackend } from "../mailbox/contract";
+import { hasBuiltinAccount } from "./accounts";
 import { auditRow } from "./audit";
 import { runBatch, type ServiceDeps } from "./deps";
 import { notFound, ServiceError } from "./errors";
@@ -33,8 +34,8 @@ function allowed(backend: BridgeBackend): BridgeBackend {
 /** Creates a bridged mailbox. 409 when the address already has a login (built in or bridged). */
 export async function createBridgedMailbox(d: ServiceDeps, address: string, input: BridgeBackend): Promise<BridgeBackend> {
   const backend = allowed(input);
-  const [acc] = await d.db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
-  if (acc) throw new ServiceError(409, "Mailbox exists", `a built-in mailbox already exists: ${address}`);
+  if (await hasBuiltinAccount(d.db, address))
+    throw new ServiceError(409, "Mailbox exists", `a built-in mailbox already exists: ${address}`);
   const at = d.now();
   const domain = address.split("@")[1]!;
   const [, , inserted] = await d.db.batch([
