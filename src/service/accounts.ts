@@ -19,6 +19,15 @@ export async function hasBuiltinAccount(db: Db, address: string): Promise<boolea
   return acc !== undefined;
 }
 
+/** Whether `address` has a mailbox here: a built-in login or a mailbox record (every bridged mailbox has one). */
+export async function hasMailbox(db: Db, address: string): Promise<boolean> {
+  const [[acc], [mbx]] = await db.batch([
+    db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address)).limit(1),
+    db.select({ address: mailboxes.address }).from(mailboxes).where(eq(mailboxes.address, address)).limit(1),
+  ]);
+  return acc !== undefined || mbx !== undefined;
+}
+
 /** Whether `address` is a bridged mailbox (its mail on the provider's servers). */
 export async function isBridged(db: Db, address: string): Promise<boolean> {
   const [row] = await db.select({ address: mailboxBackends.address }).from(mailboxBackends).where(eq(mailboxBackends.address, address));
