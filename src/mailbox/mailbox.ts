@@ -56,11 +56,15 @@ import type {
   PingBounds,
   PingInput,
   ProvisionInput,
+  RecipientAccounts,
   TraceEntry,
 } from "./contract";
 import { forgetDeviceSyncState } from "./sync-state";
 
-/** One Durable Object per mailbox: devices, sync state, waits. */
+/**
+ * One Durable Object per mailbox: devices, sync state, waits. The class the runtime constructs is src/index.ts's,
+ * which hands this one the account lookup of the Worker side (`accounts`, D1): the object never queries D1.
+ */
 export class Mailbox extends DurableObject<Env> {
   alarms!: AlarmMux;
   sending!: Sending;
@@ -71,12 +75,16 @@ export class Mailbox extends DurableObject<Env> {
   #subscription?: SubscriptionStateStore;
   #stores?: MailboxStores;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  /** The Worker side's account lookup (D1), handed in by the exported subclass; kept for #build. */
+  #accounts!: RecipientAccounts;
+
+  constructor(ctx: DurableObjectState, env: Env, accounts: RecipientAccounts) {
     super(ctx, env);
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
     if (env.PUSH_TRACE === "1") logEvent("push", { event: `[push] mailbox-constructed ${ctx.id.toString()}` });
     // Before any module opens its tables: an object written by older code upgrades once (schema-version.ts).
     upgradeSchema(ctx.storage);
+    this.#accounts = accounts;
     this.#build();
     void ctx.blockConcurrencyWhile(async () => {
       await this.sending.recover();
@@ -105,6 +113,7 @@ export class Mailbox extends DurableObject<Env> {
     this.sending = new Sending({
       storage: ctx.storage,
       env,
+      accounts: this.#accounts,
       get store() {
         return stores().mail;
       },
