@@ -5,6 +5,8 @@ import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
 import { type BackendCredentials, DEFAULT_MAX_SEND_BYTES } from "../mailbox/contract";
 import { type AuthResult, D1UserDirectory, type UserDirectory } from "../service/directory";
+import { D1GalDirectory, domainOf } from "../service/gal";
+import type { GalProvider } from "../eas/front/gal";
 import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";
 import { toHttpResponse } from "./eas-response";
@@ -16,6 +18,8 @@ import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./option
 import { isSupportedVersion } from "./protocol";
 import { parseEasQuery } from "./query";
 import { maxBodyFor, readRequestBody } from "./request-body";
+import { type Exchange, observed } from "./observe";
+import { logError } from "../observability/log";
 
 export const DEFAULT_ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync";
 
@@ -23,12 +27,15 @@ export interface FrontDoor {
   registry: ReadonlyMap<string, EasCommand>;
   gates: readonly Gate[];
   directory(env: Env): UserDirectory;
+  /** The caller's domain address book (Search Store=GAL); absent, GAL searches find nothing. */
+  gal?(env: Env, address: string): GalProvider;
 }
 
 export const defaultFrontDoor: FrontDoor = {
   registry: commandRegistry,
   gates,
   directory: (env) => new D1UserDirectory(env.DB),
+  gal: (env, address) => new D1GalDirectory(env.DB, address),
 };
 
 /** Exchange (IIS) matches the virtual directory without regard to case, and so do devices' expectations. */
@@ -47,11 +54,14 @@ export function activeSync(frontDoor: FrontDoor = defaultFrontDoor): MiddlewareH
 }
 
 export async function handleActiveSync(request: Request, env: Env, frontDoor: FrontDoor = defaultFrontDoor): Promise<Response> {
-  try {
-    return await serve(request, env, frontDoor);
-  } catch (err) {
-    return errorResponse(err);
-  }
+  // The one hook for logs, metrics and protocol traces (observe.ts).
+  return observed(request, env, async (x) => {
+    try {
+      return await serve(request, env, frontDoor, x);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  });
 }
 
 interface Authenticated {
@@ -73,7 +83,7 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
     result = await directory.authenticate(credentials.username, credentials.password, request.headers.get("CF-Connecting-IP"));
   } catch (err) {
     // The directory (D1, or a mail server for a bridge) could not answer: the device should retry, not re-prompt.
-    console.error("user directory unavailable:", err);
+    logError("user directory", err);
     throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(retryAfterOf(err)) });
   }
   if (!result.ok) throw unauthorized();
@@ -86,7 +96,7 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
   };
 }
 
-async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<Response> {
+async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchange): Promise<Response> {
   const method = request.method.toUpperCase();
   if (method === "OPTIONS") {
     // MS-ASHTTP_R2371: the Authorization header is required on OPTIONS too (Exchange answers 401 without it).
@@ -132,7 +142,13 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     mailbox,
     signal: request.signal,
     ...(bridge ? { credentials: bridge.credentials, backendPush: bridge.push } : {}),
+    notes: x.notes,
+    ...(frontDoor.gal ? { gal: frontDoor.gal(env, address) } : {}),
+    // Another mailbox's calendar, only on the caller's own domain (the GAL offers no other addresses).
+    availability: async (other, start, end) =>
+      domainOf(other) === domainOf(address) ? env.MAILBOX.getByName(other.toLowerCase()).freeBusy(start, end) : null,
   };
+  x.req = req;
   let res: Response;
   try {
     // The gates first (issue 13 §5): a device they refuse (suspended subscription, blocked, not provisioned)

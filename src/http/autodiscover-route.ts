@@ -5,7 +5,7 @@ import { DEFAULT_ACTIVESYNC_PATH } from "./activesync-route";
 import { REALM } from "./basic-auth";
 import { errorResponse as httpErrorResponse } from "./errors";
 import { errorResponse, MOBILESYNC_NS, mobileSyncResponse, readAutodiscoverRequest } from "./autodiscover-xml";
-import { publicOrigin } from "./public-origin";
+import { publicOrigin } from "../service/public-origin";
 import { servesDevices } from "../mailbox/contract";
 
 /** Checks the request's credentials (HTTP Basic, as for the ActiveSync endpoint); returns the mailbox address. */

@@ -18,7 +18,15 @@ export type Mailbox = Env["MAILBOX"] extends DurableObjectNamespace<infer M> ? M
 // ---- Waiting requests (Ping, hanging Sync): the Worker ⇄ object WebSocket protocol (mailbox/waits.ts) ----
 
 /** What the object tells the waiting Worker (one message, then the object closes the socket). */
-export type WaitMessage = { t: "changes"; folders: string[] } | { t: "hierarchy" } | { t: "superseded" } | { t: "ended"; reason: string };
+export type WaitMessage = (
+  | { t: "changes"; folders: string[] }
+  | { t: "hierarchy" }
+  | { t: "superseded" }
+  | { t: "ended"; reason: string }
+) & {
+  /** When the object answered (ms since epoch): the Worker measures push wake latency from it. */
+  at?: number;
+};
 
 export type WaitKind = "ping" | "sync";
 
@@ -119,6 +127,8 @@ export interface DeviceGateState {
   policyCurrent: boolean;
   /** Set once, the first time the device is quarantined: the mailbox then tells its user. */
   quarantineNotice?: true;
+  /** Set while an admin traces this device (or its whole mailbox): the front door stores the exchange. */
+  trace?: TraceDirective;
 }
 
 export interface ProvisionInput {
@@ -155,11 +165,22 @@ export interface EstimateResult {
 }
 
 export type FetchRequest =
-  | { kind: "item"; collectionId: string; serverId: string; options: ItemOptions }
+  /** By CollectionId + ServerId, or by a Search result's LongId alone (`longId` set, the other two derived from it). */
+  | { kind: "item"; collectionId: string; serverId: string; longId?: string; options: ItemOptions }
   | { kind: "attachment"; fileReference: string; range?: { start: number; end: number } };
 
 export type FetchResult =
-  | { kind: "item"; status: number; collectionId: string; serverId: string; item?: MailItemData; itemClass?: string; data?: WbxmlElement[] }
+  | {
+      kind: "item";
+      status: number;
+      collectionId: string;
+      serverId: string;
+      /** Echoed when the request named the item by LongId. */
+      longId?: string;
+      item?: MailItemData;
+      itemClass?: string;
+      data?: WbxmlElement[];
+    }
   | {
       kind: "attachment";
       status: number;
@@ -169,6 +190,58 @@ export type FetchResult =
       range?: { start: number; end: number };
       data?: Uint8Array;
     };
+
+// ---- Search Store=Mailbox (mailbox/search.ts) ----
+
+/** [MS-ASCMD] 2.2.3.177.13 Status of a Search Store. */
+export const SearchStoreStatus = {
+  Success: 1,
+  InvalidRequest: 2,
+  ServerError: 3,
+  /** The requested range went past what the server returns (at most 100 results, MS-ASCMD_R3733, R3736). */
+  EndOfRetrievableRange: 12,
+} as const;
+
+/** MS-ASCMD_R3733: a mailbox search returns at most 100 results (default Range 0-99). */
+export const MAX_SEARCH_RESULTS = 100;
+
+export interface MailboxSearchRequest {
+  /** airsync:CollectionId conditions; empty = every mail folder. */
+  collectionIds: string[];
+  /** DeepTraversal: the subfolders of each collection too (MS-ASCMD_R2031); without it they are not searched (R2146). */
+  deepTraversal: boolean;
+  /** airsync:Class conditions; empty = every class served (MS-ASCMD_R922). */
+  classes: string[];
+  /** FreeText, as the phone typed it. */
+  freeText?: string;
+  /** GreaterThan / LessThan on email:DateReceived, ms since epoch (MS-ASCMD_R3140). */
+  receivedAfter?: number;
+  receivedBefore?: number;
+  /** Range m-n as requested (defaults 0-99). */
+  range: { start: number; end: number };
+  options: ItemOptions;
+}
+
+export interface MailboxSearchHit {
+  collectionId: string;
+  /** The item's ServerId form "folderId:itemId": ItemOperations Fetch, SmartReply and SmartForward take it. */
+  longId: string;
+  item: MailItemData;
+}
+
+export interface MailboxSearchResult {
+  status: number;
+  total: number;
+  hits: MailboxSearchHit[];
+  /** The range actually returned (absent when nothing is). */
+  range?: { start: number; end: number };
+}
+
+/** A contact of the user that matches a ResolveRecipients query (mailbox/contact-search.ts). */
+export interface ContactMatch {
+  displayName: string;
+  address: string;
+}
 
 export interface MoveRequest {
   srcMsgId: string;
@@ -226,6 +299,15 @@ export interface SubmitRequest {
 }
 
 export type SubmitResult = { ok: true; outboxId: number } | { ok: false; status: ComposeStatusValue; message: string };
+
+/**
+ * What the object asks the Worker side when it routes outgoing mail (mailbox/directory.ts): the built-in
+ * mailbox a recipient address belongs to, or null. Implemented on D1 by service/accounts.ts; src/index.ts
+ * hands it to the object, so the object itself never queries D1.
+ */
+export interface RecipientAccounts {
+  accountFor(recipient: string): Promise<string | null>;
+}
 
 // ---- Out of office (mailbox/oof.ts) ----
 
@@ -300,4 +382,58 @@ export interface MailboxSubscriptionState {
 /** Service is given while the subscription is active or in its renewal grace period. */
 export function servesDevices(status: MailboxSubscriptionStatus): boolean {
   return status === "active" || status === "grace";
+}
+
+// ---- Protocol traces for support (traces.ts) ----
+
+/** Trace every device of the mailbox. */
+export const ALL_DEVICES = "*";
+export const DEFAULT_TRACE_MINUTES = 60;
+export const MAX_TRACE_MINUTES = 24 * 60;
+/** Bytes stored per session (device or mailbox) unless the admin asks for another cap. */
+export const DEFAULT_TRACE_MAX_BYTES = 20 * 1024 * 1024;
+
+export interface TraceSession {
+  /** A DeviceId, or "*" for every device of the mailbox. */
+  target: string;
+  startedAt: number;
+  until: number;
+  /** Mail bodies and device passwords kept as sent (the reason is in the audit log). */
+  fullBodies: boolean;
+  maxBytes: number;
+  bytes: number;
+  entries: number;
+  /** Exchanges not stored because the cap was reached. */
+  dropped: number;
+}
+
+/** What the front door learns with each request: trace this exchange, and how. */
+export interface TraceDirective {
+  fullBodies: boolean;
+}
+
+/** One request and its response, formatted by the front door (src/http/trace.ts). */
+export interface TraceEntry {
+  deviceId: string;
+  requestId: string;
+  at: number;
+  cmd: string;
+  httpStatus: number;
+  /** The readable form: request line, headers and XML bodies of both sides. */
+  text: string;
+  /** The WBXML bodies as sent (redacted ones re-encoded), for `npm run wbxml -- decode`. */
+  requestWbxml?: Uint8Array;
+  responseWbxml?: Uint8Array;
+}
+
+export interface TraceFile {
+  key: string;
+  deviceId: string;
+  requestId: string;
+  at: number;
+  cmd: string;
+  httpStatus: number;
+  /** "text" (headers + XML), "request.wbxml" or "response.wbxml". */
+  part: string;
+  size: number;
 }

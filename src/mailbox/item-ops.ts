@@ -162,12 +162,25 @@ export class ItemOps {
       if (served > 0 && (left <= 0 || (r.kind === "attachment" && (await this.attachmentBytes(r)) > left))) {
         out.push(
           r.kind === "item"
-            ? { kind: "item", status: 11, collectionId: r.collectionId, serverId: r.serverId }
+            ? {
+                kind: "item",
+                status: 11,
+                collectionId: r.collectionId,
+                serverId: r.serverId,
+                ...(r.longId !== undefined ? { longId: r.longId } : {}),
+              }
             : { kind: "attachment", status: 11, fileReference: r.fileReference },
         );
         continue;
       }
-      const res = r.kind === "item" ? await this.fetchItem(r) : await this.fetchAttachment(r);
+      let res: FetchResult;
+      if (r.kind === "attachment") res = await this.fetchAttachment(r);
+      else {
+        // A LongId (Search results, search.ts) is the item's ServerId "folder:item": its folder is the collection.
+        const byLong = r.longId !== undefined ? { ...r, collectionId: parseServerId(r.longId)?.folderId ?? "", serverId: r.longId } : r;
+        const result = await this.fetchItem(byLong);
+        res = r.longId !== undefined && result.kind === "item" ? { ...result, longId: r.longId } : result;
+      }
       const bytes = resultBytes(res);
       if (bytes > 0) served++;
       left -= bytes;

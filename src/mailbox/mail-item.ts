@@ -8,6 +8,7 @@ import { xmlText } from "../formats/text";
 import type { WbxmlElement } from "../wbxml/types";
 import { fileReferenceOf } from "./ids";
 import type { ItipRefusals } from "./itip-refusals";
+import { logError } from "../observability/log";
 import { atLeast } from "../eas/protocol-version";
 
 const SMIME_TYPES = /^application\/(x-)?pkcs7-(mime|signature)$/i;
@@ -88,7 +89,7 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
       // A body that cannot be read or converted must not block the folder forever (anchors §3 #12):
       // the device gets the message without its body. A backend outage still fails the request (503).
       if (isStoreError(e, "StoreUnavailableError")) throw e;
-      console.warn(`mail item ${s.folderId}:${s.itemId}: body left out: ${e instanceof Error ? e.message : String(e)}`);
+      logError("mail item body left out", e, { folder_id: s.folderId, item_id: s.itemId }, "warn");
       return undefined;
     }),
     nativeBodyType: s.hasHtml ? 2 : 1,
