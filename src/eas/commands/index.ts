@@ -3,6 +3,7 @@ import { FolderCreateCommand } from "./FolderCreate";
 import { FolderDeleteCommand } from "./FolderDelete";
 import { FolderSyncCommand } from "./FolderSync";
 import { FolderUpdateCommand } from "./FolderUpdate";
+import { GetAttachment } from "./GetAttachment";
 import { GetItemEstimateCommand } from "./GetItemEstimate";
 import { ItemOperationsCommand } from "./ItemOperations";
 import { MeetingResponseCommand } from "./MeetingResponse";
@@ -26,6 +27,7 @@ const commands: EasCommand[] = [
   SyncCommand,
   GetItemEstimateCommand,
   ItemOperationsCommand,
+  GetAttachment,
   MoveItemsCommand,
   SendMail,
   SmartReply,
