@@ -2,6 +2,7 @@
 // hibernatable WebSocket to the mailbox object, which stays free to hibernate (src/mailbox/waits.ts).
 import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
+import { quirkEffects } from "../quirks";
 import { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/contract";
 
 export type WaitOutcome =
@@ -26,7 +27,14 @@ export interface WaitOptions {
   pollSeconds?: number;
 }
 
-export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush">;
+export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush"> &
+  Partial<Pick<EasRequest, "deviceType" | "userAgent" | "protocolVersion">>;
+
+/** How long a wait of `seconds` really lasts: a client that abandons requests early (device-quirks table, e.g.
+ *  Samsung at about 90 s) gets "no changes" before it gives up. */
+export function waitSeconds(req: Partial<Pick<EasRequest, "deviceType" | "userAgent" | "protocolVersion">>, seconds: number): number {
+  return Math.min(seconds, quirkEffects(req).maxWaitSeconds ?? Number.POSITIVE_INFINITY);
+}
 
 /** Waits until one of `collections` has something for this device, or `seconds` elapse. */
 export async function waitForChanges(req: WaitingRequest, opts: WaitOptions): Promise<WaitOutcome> {
@@ -56,7 +64,7 @@ export async function waitForChanges(req: WaitingRequest, opts: WaitOptions): Pr
       resolve(outcome);
     };
     const onAbort = () => finish({ kind: "aborted" });
-    const timer = setTimeout(() => finish({ kind: "timeout" }), opts.seconds * 1000);
+    const timer = setTimeout(() => finish({ kind: "timeout" }), waitSeconds(req, opts.seconds) * 1000);
     ws.addEventListener("message", (e) => {
       try {
         finish(outcomeOf(JSON.parse(String(e.data)) as WaitMessage));
