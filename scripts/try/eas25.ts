@@ -90,6 +90,17 @@ await step("FolderSync", async () => {
   say(adds.map((a) => `${childText(a, "DisplayName")} (${childText(a, "ServerId")}, type ${childText(a, "Type")})`).join(", "));
 });
 
+await step("A long letter arrives in the demo Inbox (the demo messages are all shorter than 512 characters)", async () => {
+  const body = "Dear 2.5 phone,\r\n\r\n" + "This line makes the letter longer than what Truncation 1 lets through. ".repeat(20);
+  const raw = `From: Pen Friend <pen@elsewhere.test>\r\nTo: ${USER}\r\nSubject: A long letter ${run}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <${run}@try.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`;
+  const res = await fetch(`${o.url}/cdn-cgi/handler/email?${new URLSearchParams({ from: "pen@elsewhere.test", to: USER })}`, {
+    method: "POST",
+    body: raw,
+  });
+  check(res.status === 200, `email handler: HTTP ${res.status}`);
+  say(`delivered, ${body.length} characters of text`);
+});
+
 let inboxKey = "";
 let attachment: { name: string; display: string; size: string } | undefined;
 await step("Sync the demo Inbox: Truncation 1 (512 characters), plain bodies in email:Body, 2.5 attachment lists", async () => {
@@ -115,6 +126,7 @@ await step("Sync the demo Inbox: Truncation 1 (512 characters), plain bodies in 
   inboxKey = childText(coll(boot), "SyncKey")!;
   let total = 0;
   let shown = 0;
+  let truncated = 0;
   for (;;) {
     const r = await wm5.command("Sync", request(inboxKey), { validate: false });
     validSync(r);
@@ -127,6 +139,7 @@ await step("Sync the demo Inbox: Truncation 1 (512 characters), plain bodies in 
       const body = childText(d, "Body", "Email") ?? "";
       check(body.length <= 512, `body longer than Truncation 1 allows (${body.length})`);
       const atts = childrenNamed(child(d, "Attachments", "Email"), "Attachment", "Email");
+      if (childText(d, "BodyTruncated", "Email") === "1") truncated++;
       if (atts.length && !attachment) {
         const a = atts.find((x) => childText(x, "DisplayName", "Email")?.endsWith(".pdf")) ?? atts[0];
         attachment = {
@@ -145,8 +158,9 @@ await step("Sync the demo Inbox: Truncation 1 (512 characters), plain bodies in 
     }
     if (!child(coll(r), "MoreAvailable")) break;
   }
-  say(`${total} messages, every response valid, no AirSyncBase`);
+  say(`${total} messages (${truncated} bodies cut at 512 characters), every response valid, no AirSyncBase`);
   check(total > 0 && attachment, "expected demo messages with an attachment");
+  check(truncated > 0, "expected some demo bodies longer than 512 characters to be truncated");
 });
 
 await step("GetAttachment (AttachmentName = the AttName the Sync gave)", async () => {
@@ -165,8 +179,10 @@ await step("SendMail with a raw message/rfc822 body, SaveInSent=T in the query",
 });
 
 await step("Ping: the phone waits on its Inbox; new mail ends the wait with Status 2", async () => {
-  // Pick up what is already there (the message just sent to ourselves) so the Ping really waits.
-  for (let i = 0; i < 3; i++) {
+  // Pick up what is already there (the message just sent to ourselves: local delivery goes through the outbox,
+  // so it may take a moment) so that the Ping really waits.
+  let seen = false;
+  for (const until = Date.now() + 15_000; Date.now() < until; ) {
     const r = await wm5.command(
       "Sync",
       A(
@@ -176,9 +192,19 @@ await step("Ping: the phone waits on its Inbox; new mail ends the wait with Stat
       { validate: false },
     );
     validSync(r);
-    if (!r.tree) break;
-    inboxKey = childText(coll(r), "SyncKey") ?? inboxKey;
+    if (r.tree) {
+      inboxKey = childText(coll(r), "SyncKey") ?? inboxKey;
+      const subjects = childrenNamed(child(coll(r), "Commands"), "Add").map((a) =>
+        childText(child(a, "ApplicationData"), "Subject", "Email"),
+      );
+      seen ||= subjects.includes(subject);
+      continue;
+    }
+    if (seen) break;
+    await new Promise((res) => setTimeout(res, 300));
   }
+  check(seen, `"${subject}" did not arrive in the Inbox`);
+  say(`"${subject}" arrived in the Inbox and was synced`);
   const ping = wm5.command(
     "Ping",
     el(

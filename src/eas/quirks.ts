@@ -62,7 +62,7 @@ export const QUIRKS: readonly Quirk[] = [
     id: "class-in-sync-response",
     clients: "Windows Mobile 6.x and every 2.5 phone (Windows Mobile 5, Palm, Nokia), below protocol 12.1",
     behaviour:
-      "each Collection of a Sync response starts with the Class the request gave for it; Windows Mobile 6.0/6.1 drops collections without it",
+      "each Collection of a Sync response starts with the Class the request gave for it, as Exchange 2003 and 2007 sent it to these clients",
     // Z-Push lib/request/sync.php ("AS 12.0 devices require content class", sent when version < 12.1) and Horde
     // Request/Sync.php (Class "not sent in > 12.0") both do it; [MS-ASCMD] 2.2.3.29.2 lists Class in the Sync
     // response for 2.5, 12.0 and 12.1. The kit's SyncResponse.xsd does not allow it (README "Known XSD quirks").
