@@ -134,7 +134,8 @@ const inboxOptions = (v: string) =>
         el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", legacy(v) ? 1 : 2), el("AirSyncBase", "TruncationSize", 5120)),
       );
 
-/** A Sync of the Inbox as version `v` writes it (Class in the Collection up to 12.1, as those clients send it). */
+/** A Sync of the Inbox as version `v` writes it (Class in the Collection up to 12.1, as those clients send it:
+ *  MS-ASCMD_R6319). */
 function inboxSync(v: string, key: string): WbxmlElement {
   return A(
     "Sync",
@@ -308,6 +309,7 @@ for (const v of SUPPORTED_VERSIONS) {
       }
     });
 
+    // MS-ASCMD_R6313, MS-ASCMD_R6314, MS-ASCMD_R6554: up to 12.1 the Collection carries Class and FilterType.
     cell("GetItemEstimate", async () => {
       const G = (name: string, ...k: (WbxmlElement | string | number | false)[]) => el("GetItemEstimate", name, ...k);
       const collection = legacy(v)
@@ -364,7 +366,8 @@ for (const v of SUPPORTED_VERSIONS) {
       expect(childText(child(r.tree, "Result"), "Status")).toBe("1");
     });
 
-    /** 2.5–12.1: raw message/rfc822 with the parameters in the query; 14.0+: a ComposeMail body. */
+    /** 2.5–12.1: raw message/rfc822 with the parameters in the query (MS-ASCMD_R6098, MS-ASCMD_R6099, MS-ASCMD_R5530,
+     *  MS-ASCMD_R5531); 14.0+: a ComposeMail body. */
     const compose = async (cmd: "SendMail" | "SmartReply" | "SmartForward", subject: string) => {
       const raw = mime(s.user, subject);
       const source = s.items.get("With attachment")!.serverId;
