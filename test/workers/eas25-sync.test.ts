@@ -165,6 +165,33 @@ describe("calendar and contacts for a 2.5 client", () => {
     expect(child(d, "BodySize", "Calendar")).toBeUndefined();
   });
 
+  it("a 2.5 Change that sends back a truncated calendar:Body keeps the whole stored description", async () => {
+    const { phone, key, ids } = await sync25(CALENDAR, "Calendar", [A("Truncation", 1)], "Calendar");
+    const change = A(
+      "Change",
+      A("ServerId", ids[0]),
+      A(
+        "ApplicationData",
+        el("Calendar", "Subject", "Review (moved)"),
+        el("Calendar", "StartTime", "20261210T120000Z"),
+        el("Calendar", "EndTime", "20261210T130000Z"),
+        el("Calendar", "BodyTruncated", "1"),
+        el("Calendar", "Body", "Agenda line. Agenda"),
+      ),
+    );
+    const r = await phone.sync(CALENDAR, key, { extra: [A("Class", "Calendar")], commands: [change] });
+    expect(childText(child(child(collectionOf(r), "Responses"), "Change"), "Status") ?? "1").toBe("1");
+    const ics = await (
+      await exports.default.fetch(
+        new Request(`https://mail.example.test/admin/v1/mailboxes/${USER}/calendar.ics`, {
+          headers: { authorization: "Bearer test-admin-token" },
+        }),
+      )
+    ).text();
+    expect(ics).toContain("SUMMARY:Review (moved)");
+    expect(ics.replace(/\r\n /g, "").match(/Agenda line\./g)?.length).toBe(100);
+  });
+
   it("[MS-ASCNTC] 2.5: contacts:Body, BodySize, BodyTruncated", async () => {
     const phone = new TestPhone(USER, PW, "WM5CONTACTS", "2.5");
     const extra = [A("Class", "Contacts")];
