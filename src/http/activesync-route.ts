@@ -141,10 +141,9 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     if (bridge) await mailbox.useCredentials(bridge.credentials);
     for (const gate of frontDoor.gates) {
       const stop = await gate(req, env);
-      if (stop) return stop;
+      if (stop) return withServerVersion(stop, protocolVersion);
     }
-    res = toHttpResponse(await command.handle(req));
-    res.headers.set("MS-Server-ActiveSync", serverVersionFor(protocolVersion));
+    res = withServerVersion(toHttpResponse(await command.handle(req)), protocolVersion);
   } catch (err) {
     // The provider's server refused the password it accepted moments ago (changed there): ask it again next time.
     if (bridge && isStoreAuthError(err)) directory.forget?.(address);
@@ -153,6 +152,12 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
   if (res.status === 200 && isInitialFolderSync(req)) {
     for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry, protocolVersion))) res.headers.set(k, v);
   }
+  return res;
+}
+
+/** MS-Server-ActiveSync as the request's version knows it (2.5: Exchange 2003 SP2's string), on every answer. */
+function withServerVersion(res: Response, protocolVersion: string): Response {
+  res.headers.set("MS-Server-ActiveSync", serverVersionFor(protocolVersion));
   return res;
 }
 

@@ -60,7 +60,9 @@ describe("wapProvisioningDoc ([MS-ASPROV] 2.2.2.24.2)", () => {
 describe("a 2.5 phone against an enforced policy", () => {
   it("MS-ASPROV_R318, MS-ASPROV_R965: HTTP 449 until provisioned; the WAP policy in Data as a string; acknowledged with the temporary key", async () => {
     const phone = wm5(STRICT, "wm5strict1");
-    expect((await phone.send("FolderSync", FOLDERSYNC)).status).toBe(449);
+    const gated = await phone.send("FolderSync", FOLDERSYNC);
+    expect(gated.status).toBe(449);
+    expect(gated.headers.get("MS-Server-ActiveSync")).toBe("6.5.7638.1");
     const init = await phone.send("Provision", initial(WAP));
     expect(init.status).toBe(200);
     expect(first(init.xml, "PolicyType")).toBe(WAP);
