@@ -4,6 +4,8 @@
 import { makeDeps, type ServiceDeps } from "../service/deps";
 import { requireAdminToken } from "./auth";
 import { deviceRoutes } from "./devices";
+import { galRoutes } from "./gal-routes";
+import { searchRoutes } from "./search-routes";
 import { newAdminRouter, type AdminApp } from "./context";
 import { jobRoutes } from "./jobs-routes";
 import { mailboxRoutes } from "./mailboxes-routes";
@@ -12,7 +14,7 @@ import { errorToProblem, problem } from "./problem";
 import { recordRoutes } from "./records-routes";
 import { subscriptionRoutes } from "./subscriptions-routes";
 
-const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes];
+const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes, galRoutes, searchRoutes];
 
 /** `overrides` lets tests inject the clock and the network (DoH/RDAP fetcher). */
 export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {
