@@ -18,6 +18,7 @@ import { assertValid } from "./validate";
 
 const url = inject("workerUrl");
 const persistTo = inject("persistTo");
+const adminToken = inject("adminToken");
 const run = Date.now().toString(36);
 const PW = "matrix password";
 const INBOX = "1";
@@ -51,6 +52,8 @@ const COMMANDS = [
   "SmartForward",
   "FolderUpdate",
   "FolderDelete",
+  "Search",
+  "ResolveRecipients",
   "Ping",
 ] as const;
 
@@ -199,6 +202,15 @@ beforeAll(async () => {
     persistTo,
     `INSERT OR REPLACE INTO accounts (address, password_hash, salt, iterations, created_at, failed_attempts, locked_until) VALUES ${rows.join(", ")}`,
   );
+  // The domain's address book (GAL) lists every matrix account, for Search Store=GAL and ResolveRecipients.
+  for (const v of SUPPORTED_VERSIONS) {
+    const res = await fetch(`${url}/admin/v1/gal/${encodeURIComponent(userOf(v))}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ displayName: `Matrix Phone ${v} ${run}`, firstName: "Matrix", lastName: `Phone ${v}` }),
+    });
+    expect(res.status, await res.text()).toBe(200);
+  }
 }, 60_000);
 const cells: string[] = [];
 
@@ -415,6 +427,28 @@ for (const v of SUPPORTED_VERSIONS) {
     cell("FolderDelete", async () => {
       const r = await s.phone.command("FolderDelete", FH("FolderDelete", FH("SyncKey", s.folderKey), FH("ServerId", s.newFolder!)));
       expect(childText(r.tree, "Status")).toBe("1");
+    });
+
+    // Search Store=GAL in every version (2.5's only store); a 2.5 Store=Mailbox is refused.
+    cell("Search", async () => {
+      const S = (name: string, ...k: (WbxmlElement | string)[]) => el("Search", name, ...k);
+      const gal = (store: string) => S("Search", S("Store", S("Name", store), S("Query", run), S("Options", S("Range", "0-9"))));
+      const r = await s.phone.command("Search", gal("GAL"));
+      const store = child(child(r.tree, "Response"), "Store");
+      expect(childText(store, "Status")).toBe("1");
+      const names = childrenNamed(store, "Result").map((x) => childText(child(x, "Properties"), "DisplayName", "GAL"));
+      expect(names).toContain(`Matrix Phone ${v} ${run}`);
+      if (v === "2.5") {
+        const mailbox = await s.phone.command("Search", gal("Mailbox"));
+        expect(childText(child(child(mailbox.tree, "Response"), "Store"), "Status")).not.toBe("1");
+      }
+    });
+
+    cell("ResolveRecipients", async () => {
+      const R = (name: string, ...k: (WbxmlElement | string)[]) => el("ResolveRecipients", name, ...k);
+      const r = await s.phone.command("ResolveRecipients", R("ResolveRecipients", R("To", userOf(v))));
+      expect(childText(r.tree, "Status")).toBe("1");
+      expect(childText(child(r.tree, "Response"), "Status")).toBe("1");
     });
 
     cell("Ping", async () => {
