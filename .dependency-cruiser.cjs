@@ -44,7 +44,8 @@ const allowed = {
     room.admin,
     room.web,
   ],
-  web: [room.service, room.mailboxContract, room.easModel, room.formats, room.admin],
+  // store/loopback.ts: the one loopback check (plain-http session cookies only to 127.0.0.1, src/web/session.ts).
+  web: [room.service, room.mailboxContract, room.easModel, room.formats, room.admin, "^src/store/loopback\\.ts$"],
   db: [],
 };
 

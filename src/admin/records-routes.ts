@@ -216,7 +216,10 @@ r.openapi(
         limit: z.coerce.number().int().min(1).max(500).default(100),
       }),
     },
-    responses: { 200: json(z.object({ invoices: z.array(Any) }), "Invoices"), ...problemResponses },
+    responses: {
+      200: json(z.object({ invoices: z.array(Any) }), "Invoices; `amount` in the currency's minor unit (cents for EUR)"),
+      ...problemResponses,
+    },
   }),
   async (c) => {
     const q = c.req.valid("query");
