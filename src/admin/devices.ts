@@ -1,8 +1,6 @@
 // Device control (issue 5): partnerships, access rules, remote wipe and the security policy of a mailbox.
 // Everything lives in the mailbox object (no D1 on the device path); D1 is only read to know the mailbox exists.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { accounts } from "../db/schema";
 import { PolicySchema } from "../eas/policy";
 import { OofSettingsSchema } from "../mailbox/contract";
 import { atLeast } from "../eas/protocol-version";
@@ -11,10 +9,11 @@ import type { DeviceRecord } from "../mailbox/contract";
 import type { Mailbox } from "../mailbox/contract";
 import { audit } from "../service/audit";
 import { notFound, ServiceError } from "../service/errors";
+import { builtinMailbox } from "../service/accounts";
+import { forgetGlobalAccess, GLOBAL_RULES_OBJECT } from "../service/global-device-rules";
 import { endMailboxWaits } from "../service/mailbox-link";
 import { newAdminRouter, type AdminEnv } from "./context";
 import { Address, json, problemResponses } from "./schemas";
-import { forgetGlobalAccess, GLOBAL_RULES_OBJECT } from "../http/device-state";
 import type { Context } from "hono";
 
 export const deviceRoutes = newAdminRouter();
@@ -142,10 +141,8 @@ const deviceSummary = (d: DeviceRecord) => ({
 });
 
 /** The mailbox object of an existing login (never creates an object for a typo). */
-async function mailboxOf(c: Context<AdminEnv>, address: string) {
-  const [acc] = await c.get("deps").db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
-  if (!acc) throw notFound("mailbox", address);
-  return c.env.MAILBOX.getByName(address);
+function mailboxOf(c: Context<AdminEnv>, address: string) {
+  return builtinMailbox(c.get("deps"), address);
 }
 
 async function deviceOf(c: Context<AdminEnv>, address: string, deviceId: string) {

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { suspensionReasons, subscriptionStatuses } from "../db/schema";
 import { runEligibilityCheck } from "../service/eligibility";
 import { liabilityCap } from "../service/liability";
 import { recordNoticeAnswer, recordThirdPartyNotice } from "../service/notices";
+import { subscriptionStatuses, suspensionReasons } from "../service/subscription-states";
 import {
   cancelSubscription,
   createSubscription,
