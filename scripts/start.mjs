@@ -1,5 +1,5 @@
 // `npm start`: the service on http://127.0.0.1:8787 with the embedded store, state under .wrangler/,
-// and a demo mailbox seeded on first run.
+// and a demo mailbox seeded on first run (resumed by the next start when the first one is interrupted).
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,7 +60,7 @@ try {
 Mobile Sync is running on ${server.url}
   ActiveSync:   ${server.url}/Microsoft-Server-ActiveSync
   Admin API:    ${server.url}/admin/v1  (Authorization: Bearer ${vars.ADMIN_TOKEN})
-  Demo account: ${demo.address} / ${demo.password}${demo.created ? " (created now)" : ""}
+  Demo account: ${demo.address} / ${demo.password}${demo.created ? " (created now)" : demo.resumed ? " (an interrupted first seed finished now)" : ""}
   Outside mail: ${relay ? `a local SMTP sink (no SMTP_HOST set); what arrived: ${relay.url}` : `relay ${vars.SMTP_HOST}`}
 Press Ctrl-C to stop.`);
 } catch (e) {

@@ -10,7 +10,7 @@
 // for newest-first keyset paging and FilterType windows, items_changes / tombstones_changes
 // (folder, modseq) for changesSince.
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const V1 = [
   `CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -83,7 +83,12 @@ export function ensureSchema(storage: DurableObjectStorage): void {
   if (current >= SCHEMA_VERSION) return;
   storage.transactionSync(() => {
     if (current < 1) for (const stmt of V1) sql.exec(stmt);
-    // Future migrations: `if (current < 2) { ... }`, each idempotent.
+    // v2: imports look a message up by Message-ID (importMessage imports a message once per folder).
+    if (current < 2) {
+      sql.exec(`CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id)`);
+      sql.exec(`CREATE INDEX IF NOT EXISTS items_message ON items (message, folder)`);
+    }
+    // Future migrations: `if (current < 3) { ... }`, each idempotent.
     if (row) sql.exec(`UPDATE store_schema SET version = ?`, SCHEMA_VERSION);
     else sql.exec(`INSERT INTO store_schema (version) VALUES (?)`, SCHEMA_VERSION);
   });
