@@ -66,8 +66,8 @@ export function mergeText(e: WbxmlElement): WbxmlElement {
 
 // libwbxml spells a few tags differently (TAG_ALIASES lists them with their source); invert those entries.
 const LIBWBXML_SPELLING = new Map<string, string>();
+// GALSearchCriterion, CheckCrl are not libwbxml's (it has no Find page; it spells CheckCRL like the spec).
 for (const [ns, aliases] of Object.entries(TAG_ALIASES))
-  // GALSearchCriterion, CheckCrl are not libwbxml's (it has no Find page; it spells CheckCRL like the spec).
   for (const [alias, name] of Object.entries(aliases))
     if (!(ns === "Find" || ns === "ValidateCert")) LIBWBXML_SPELLING.set(`${ns}:${name}`, alias);
 

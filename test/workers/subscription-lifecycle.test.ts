@@ -475,17 +475,15 @@ describe("concurrent changes", () => {
     const before = (await db.select().from(auditLog)).length;
     await conflict(
       transition(d, stale, "cancel", { cancelledAt: new Date() }, [
-        db
-          .insert(refunds)
-          .values({
-            id: "ref_x",
-            subscriptionId: s.id,
-            amountCents: 1,
-            currency: "EUR",
-            reason: "x",
-            computation: {},
-            createdAt: new Date(),
-          }),
+        db.insert(refunds).values({
+          id: "ref_x",
+          subscriptionId: s.id,
+          amountCents: 1,
+          currency: "EUR",
+          reason: "x",
+          computation: {},
+          createdAt: new Date(),
+        }),
       ]),
       /changed while cancel/,
     );
