@@ -7,6 +7,7 @@ export type { DeviceGateState, DeviceInformation, DeviceRecord, ProvisionInput, 
 export type { AccessRule, AccessState, GlobalAccess } from "./device-access";
 export type { PingBounds, PingFolder, PingInput } from "./ping-params";
 export { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "./waits";
+export { safetyPollSeconds } from "./bridge-push";
 export type { FetchRequest, FetchResult } from "./item-ops";
 export { OofSettingsSchema, type OofMessage, type OofSettings } from "./oof";
 export type { SubmitRequest, SubmitResult } from "./submit";

@@ -29,7 +29,8 @@ import { Waits, type WaitOracle } from "./waits";
 import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from "./backend";
 import { buildStores, changeBackend, type MailboxStores } from "./stores";
 import { folderIdsForName } from "./folder-names";
-import { bridgeFolderIds, ensurePush, relayFor } from "./bridge";
+import { bridgeFolderIds, relayFor } from "./bridge";
+import { BridgePush, safetyPollSeconds } from "./bridge-push";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
@@ -184,6 +185,8 @@ export class Mailbox extends DurableObject<Env> {
    */
   async setBackend(backend: BridgeBackend | null): Promise<void> {
     const change = changeBackend(this.ctx.storage, this.backendConfig, backend);
+    // Re-pointed (even to the same servers: a rebuilt Dovecot): push is registered again with the next login.
+    this.bridgePush.forget();
     if (change === "same") return;
     this.#stores = undefined;
     this.syncService = undefined;
@@ -202,19 +205,32 @@ export class Mailbox extends DurableObject<Env> {
     const backend = this.backendConfig.get();
     const bridge = this.stores.bridge;
     if (!backend || !bridge) return;
-    await ensurePush(this.ctx.storage.sql, backend, bridge, credentials, this.owner());
+    await this.bridgePush.ensure(backend, bridge, credentials, this.owner());
     if (this.sending.outbox.loginArrived() > 0) await this.alarms.schedule(OUTBOX_ALARM, Date.now());
   }
 
+  #bridgePush?: BridgePush;
+  private get bridgePush(): BridgePush {
+    return (this.#bridgePush ??= new BridgePush(this.ctx.storage.sql));
+  }
+
   /**
-   * A bridged mailbox whose server sends no notifications (push "poll"): the Worker holding a waiting
-   * Ping or hanging Sync calls this every BRIDGE_POLL_SECONDS with the device's login. Re-reads the
-   * folders devices wait on and answers those with changes; returns how many (0 for a built-in mailbox).
+   * The Worker holding a waiting Ping or hanging Sync of a bridged mailbox calls this with the device's login:
+   * push "poll" every BRIDGE_POLL_SECONDS (re-reads the folders devices wait on, answers those with changes);
+   * push "notify" at the start of the wait and every BRIDGE_SAFETY_POLL_SECONDS, where it re-reads only when
+   * the server announced nothing for that long and no other wait polled meanwhile (bridge-push.ts), and
+   * verifies the push registration when that finds mail nobody announced. Returns how many waits it answered.
    */
   async poll(credentials: BackendCredentials): Promise<number> {
-    if (!this.backendConfig.get()) return 0;
+    const backend = this.backendConfig.get();
+    if (!backend) return 0;
     await this.useCredentials(credentials);
-    return this.waits.recheck();
+    if (backend.push !== "notify") return this.waits.recheck();
+    if (!this.bridgePush.claimSafetyPoll(safetyPollSeconds(this.env) * 1000)) return 0;
+    const answered = await this.waits.recheck();
+    const bridge = this.stores.bridge;
+    if (answered > 0 && bridge) await this.bridgePush.ensure(backend, bridge, credentials, this.owner(), true);
+    return answered;
   }
 
   /** Pushed by src/service on every subscription change. */
@@ -379,6 +395,7 @@ export class Mailbox extends DurableObject<Env> {
 
   /** A change announced by the mail server (webhook); `folder` is an IMAP mailbox name or a folder id. */
   async externalChange(folder: string | undefined, event: string): Promise<number> {
+    if (this.backendConfig.get()?.push === "notify") this.bridgePush.heard();
     if (event === "MailboxCreate" || event === "MailboxDelete" || event === "MailboxRename") return this.waits.hierarchyChanged();
     if (folder === undefined) return 0;
     const ids = await this.folderIdsFor(folder);

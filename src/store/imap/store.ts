@@ -46,6 +46,9 @@ import {
   uidSet,
 } from "./wire";
 
+/** The METADATA entry (RFC 5464) Dovecot's push_notification driver reads with `user_from_metadata`. */
+const PUSH_ENTRY = "/private/vendor/vendor.dovecot/http-notify";
+
 // Semantics, the same as the built-in store's (src/store/builtin/store.ts) for what the sync layer relies on:
 // - Folder ids are decimal keys of imap_folders, stable across renames on the server (see state.ts).
 // - Item ids are "<UIDVALIDITY>-<UID>" (opaque to callers); FolderStatus.validity is the UIDVALIDITY: when it
@@ -395,8 +398,32 @@ export class ImapStore implements MailStore {
       if (!s.has("METADATA")) return false;
       const value = q(`user=${address}`);
       if (typeof value !== "string") throw new StoreFolderError("invalid", "push needs an ASCII address");
-      await s.command(["SETMETADATA", '""', `(/private/vendor/vendor.dovecot/http-notify ${value})`]);
+      await s.command(["SETMETADATA", '""', `(${PUSH_ENTRY} ${value})`]);
       return true;
+    });
+  }
+
+  /**
+   * Checks that our METADATA entry is still on the server (a Dovecot rebuilt or migrated may have lost its
+   * attribute dictionary, and then announces nothing) and sets it again when it is gone or names another
+   * address: one GETMETADATA in one session, a SETMETADATA only when needed. "unsupported": no METADATA.
+   */
+  async verifyPush(address: string): Promise<"present" | "restored" | "unsupported"> {
+    return this.use(async (s) => {
+      if (!s.has("METADATA")) return "unsupported";
+      const value = q(`user=${address}`);
+      if (typeof value !== "string") throw new StoreFolderError("invalid", "push needs an ASCII address");
+      const r = await s.command(["GETMETADATA", '""', PUSH_ENTRY]);
+      let current = "";
+      for (const u of r.untagged) {
+        if (str(u.tokens[0]).toUpperCase() !== "METADATA") continue;
+        const list = u.tokens[2];
+        if (Array.isArray(list))
+          for (let i = 0; i + 1 < list.length; i += 2) if (str(list[i]).toLowerCase() === PUSH_ENTRY) current = str(list[i + 1]);
+      }
+      if (current === `user=${address}`) return "present";
+      await s.command(["SETMETADATA", '""', `(${PUSH_ENTRY} ${value})`]);
+      return "restored";
     });
   }
 
