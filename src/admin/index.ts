@@ -3,6 +3,7 @@
 // and add your router to `routers` below. Errors thrown as ServiceError become application/problem+json.
 import { makeDeps, type ServiceDeps } from "../service/deps";
 import { requireAdminToken } from "./auth";
+import { chaosRoutes } from "./chaos-routes";
 import { deviceRoutes } from "./devices";
 import { newAdminRouter, type AdminApp } from "./context";
 import { jobRoutes } from "./jobs-routes";
@@ -12,7 +13,7 @@ import { errorToProblem, problem } from "./problem";
 import { recordRoutes } from "./records-routes";
 import { subscriptionRoutes } from "./subscriptions-routes";
 
-const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes];
+const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes, chaosRoutes];
 
 /** `overrides` lets tests inject the clock and the network (DoH/RDAP fetcher). */
 export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {

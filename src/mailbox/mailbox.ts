@@ -233,6 +233,15 @@ export class Mailbox extends DurableObject<Env> {
     return answered;
   }
 
+  /**
+   * Test-only (the chaos harness, src/admin/chaos-routes.ts): resets this object as the platform does when it
+   * redeploys or evicts it mid-request. Refused unless the Worker runs with CHAOS_HOOKS = "enabled".
+   */
+  async chaosAbort(): Promise<void> {
+    if ((this.env as unknown as { CHAOS_HOOKS?: string }).CHAOS_HOOKS !== "enabled") throw new Error("not available");
+    this.ctx.abort("chaos harness: object reset");
+  }
+
   /** Pushed by src/service on every subscription change. */
   async setSubscriptionState(state: MailboxSubscriptionState): Promise<{ applied: boolean }> {
     return { applied: (this.#subscription ??= new SubscriptionStateStore(this.ctx.storage.sql)).set(state) };
