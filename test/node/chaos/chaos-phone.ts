@@ -271,8 +271,8 @@ export class ChaosPhone {
 export class Fatal extends Error {}
 
 export function setOf(m: Map<string, Set<string>>, k: string): Set<string> {
-  let s = m.get(k);
-  if (!s) m.set(k, (s = new Set()));
+  const s = m.get(k) ?? new Set<string>();
+  m.set(k, s);
   return s;
 }
 
