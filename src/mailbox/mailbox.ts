@@ -30,6 +30,7 @@ import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from 
 import { buildStores, changeBackend, type MailboxStores } from "./stores";
 import { folderIdsForName } from "./folder-names";
 import { bridgeFolderIds, relayFor } from "./bridge";
+import { DeliveryLog } from "./delivery-log";
 import { BridgePush, safetyPollSeconds } from "./bridge-push";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
@@ -59,7 +60,7 @@ export class Mailbox extends DurableObject<Env> {
       relay: () => relayFor(this.backendConfig.get(), this.credentials, env),
       relayAll: () => this.stores.bridge !== null,
       alarms: this.alarms,
-      deliver: (raw) => this.deliver(raw),
+      deliver: (raw, id) => this.deliverOnce(raw, id),
       changed: async (ids, origin) => {
         await this.changed(ids, origin);
       },
@@ -257,7 +258,22 @@ export class Mailbox extends DurableObject<Env> {
    * `received` (ms since epoch) sets the arrival time for imports (IMAP APPEND's date); default now.
    */
   async deliver(raw: Uint8Array, folderType?: number, received?: number): Promise<Delivered> {
+    return this.#deliver(raw, folderType, received);
+  }
+
+  /**
+   * A local delivery from a mailbox's outbox (or this one's: mail to oneself, reports), stored once per
+   * `deliveryId` however often the sender tries again after losing the answer (delivery-log.ts).
+   */
+  async deliverOnce(raw: Uint8Array, deliveryId: string): Promise<Delivered> {
+    const log = (this.#deliveryLog ??= new DeliveryLog(this.ctx.storage.sql));
+    return log.get(deliveryId) ?? this.#deliver(raw, undefined, undefined, (d) => log.put(deliveryId, d));
+  }
+  #deliveryLog?: DeliveryLog;
+
+  async #deliver(raw: Uint8Array, folderType?: number, received?: number, stored?: (d: Delivered) => void): Promise<Delivered> {
     const delivered = await deliverInto(this.store, raw, folderType, received);
+    stored?.(delivered); // no I/O since the store's write: same implicit transaction
     // An iMIP invitation, cancellation or reply also updates the calendar (issue 7 §3).
     const calendar = await this.invitations.file(delivered.folderId, delivered.itemId);
     await this.changed(calendar ? [delivered.folderId, calendar] : [delivered.folderId], "delivery");

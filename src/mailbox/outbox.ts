@@ -26,10 +26,13 @@ export interface OutboxDeps {
   smtp: () => SmtpConfig | null | "no-login";
   /** Every recipient, oneself and this service's mailboxes included, goes to the relay (bridged mailbox). */
   relayAll?: () => boolean;
-  /** Delivers into this mailbox (Inbox): DSNs and mail to oneself. */
-  deliverSelf: (raw: Uint8Array) => Promise<void>;
-  /** Delivers into another mailbox of this service. */
-  deliverLocal: (address: string, raw: Uint8Array) => Promise<void>;
+  /**
+   * Delivers into this mailbox (Inbox): DSNs and mail to oneself. `deliveryId` is the same on every attempt
+   * for one message and recipient: the recipient stores it once however often the answer is lost.
+   */
+  deliverSelf: (raw: Uint8Array, deliveryId: string) => Promise<void>;
+  /** Delivers into another mailbox of this service, once per `deliveryId` (as deliverSelf). */
+  deliverLocal: (address: string, raw: Uint8Array, deliveryId: string) => Promise<void>;
   /** Saves the sender's copy in Sent Items, marked read. */
   saveSent: (raw: Uint8Array) => Promise<void>;
   maxAttempts: number;
@@ -250,8 +253,9 @@ export class Outbox {
           failed.push({ rcpt, status: "5.1.1", diagnostic: "x-local; 550 5.1.1 no such mailbox on this service" });
           continue;
         }
-        if (self || route?.mailbox === row.envelope_from.toLowerCase()) await this.d.deliverSelf(raw);
-        else await this.d.deliverLocal(route!.mailbox, raw);
+        const deliveryId = `${row.envelope_from}|${row.id}|${row.created}|${rcpt.toLowerCase()}`;
+        if (self || route?.mailbox === row.envelope_from.toLowerCase()) await this.d.deliverSelf(raw, deliveryId);
+        else await this.d.deliverLocal(route!.mailbox, raw, deliveryId);
         done(rcpt);
       } catch (e) {
         temp.set(rcpt, `local delivery: ${(e as Error).message}`);
@@ -319,7 +323,7 @@ export class Outbox {
         now,
       });
       try {
-        await this.d.deliverSelf(dsn);
+        await this.d.deliverSelf(dsn, `${row.envelope_from}|${row.id}|${row.created}|dsn|${attempts}`);
       } catch (e) {
         console.error("outbox: delivering the DSN failed", e);
       }
