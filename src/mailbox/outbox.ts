@@ -34,7 +34,13 @@ export interface OutboxDeps {
   /** Delivers into another mailbox of this service, once per `deliveryId` (as deliverSelf). */
   deliverLocal: (address: string, raw: Uint8Array, deliveryId: string) => Promise<void>;
   /** Saves the sender's copy in Sent Items, marked read. */
-  saveSent: (raw: Uint8Array) => Promise<void>;
+  /**
+   * Saves the sender's copy in Sent Items, marked read, and calls `saved` right after the store's write (no
+   * I/O between: the built-in store's write and the outbox's note share one implicit transaction, so a crash
+   * cannot leave a copy the retry saves again). A bridged mailbox's copy is an IMAP APPEND: a crash between
+   * the server's answer and the note can still leave a second copy there.
+   */
+  saveSent: (raw: Uint8Array, saved: () => void) => Promise<void>;
   maxAttempts: number;
   maxAgeMs: number;
   reportingMta: string;
@@ -220,8 +226,7 @@ export class Outbox {
     if (row.save_sent) {
       const copy = row.bcc ? editHeaders(raw, { remove: [], add: [["Bcc", row.bcc]] }) : raw;
       try {
-        await this.d.saveSent(copy);
-        this.markSentSaved(row.id);
+        await this.d.saveSent(copy, () => this.markSentSaved(row.id));
       } catch (e) {
         console.error("outbox: saving the Sent Items copy failed; will retry", e);
       }

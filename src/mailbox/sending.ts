@@ -43,10 +43,11 @@ export class Sending {
       deliverLocal: async (address, raw, deliveryId) => {
         await env.MAILBOX.getByName(address).deliverOnce(raw, deliveryId);
       },
-      saveSent: async (raw) => {
+      saveSent: async (raw, saved) => {
         const sent = await defaultFolder(host.store, FolderType.SentItems);
-        if (!sent) return;
+        if (!sent) return saved();
         await host.store.appendMessage(sent.id, raw, { seen: true });
+        saved();
         await host.changed([sent.id], "send");
       },
       maxAttempts: Number(env.OUTBOX_MAX_ATTEMPTS || 20),

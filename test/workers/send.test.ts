@@ -446,7 +446,7 @@ describe("local delivery exactly once when its answer is lost", () => {
         directory: new AccountsDirectory(env.DB, env),
         smtp: () => null,
         deliverSelf: async () => {},
-        saveSent: async () => {},
+        saveSent: async (_raw, saved) => saved(),
         deliverLocal: async (address, raw, id) => {
           await env.MAILBOX.getByName(address).deliverOnce(raw, id); // as Sending does
           if (lose) {
