@@ -245,7 +245,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         aborting.add(address);
         void admin(url, "POST", `/chaos/mailboxes/${encodeURIComponent(address)}/abort`)
           .then(async (r) => {
-            if (r.status === 204) driver.abort!++;
+            if (r.status === 202) driver.abort!++;
             else log(`  abort hook: HTTP ${r.status} ${await r.text()}`);
           })
           .catch(() => {}) // wrangler dev killed meanwhile
