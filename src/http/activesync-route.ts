@@ -8,8 +8,10 @@ import { type AuthResult, D1UserDirectory, type UserDirectory } from "../service
 import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";
 import { toHttpResponse } from "./eas-response";
-import { HttpProblem, errorResponse, isStoreAuthError, retryAfterOf } from "./errors";
-import { type Gate, gates } from "./gates";
+import { errorResponse, isStoreAuthError, retryAfterOf } from "./errors";
+import { HttpProblem } from "./http-problem";
+import type { Gate } from "./gate";
+import { gates } from "./gates";
 import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./options";
 import { isSupportedVersion } from "./protocol";
 import { parseEasQuery } from "./query";

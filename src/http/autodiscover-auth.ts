@@ -1,7 +1,8 @@
 import { D1UserDirectory } from "../service/directory";
 import type { Authenticator } from "./autodiscover-route";
 import { parseBasicAuth } from "./basic-auth";
-import { HttpProblem, retryAfterOf } from "./errors";
+import { retryAfterOf } from "./errors";
+import { HttpProblem } from "./http-problem";
 
 /**
  * Autodiscover checks the same Basic credentials against the same directory as the ActiveSync endpoint

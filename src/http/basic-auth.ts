@@ -1,5 +1,5 @@
 // HTTP Basic credentials (MS-ASHTTP_R139; RFC 7617). The user-id may be user@domain or DOMAIN\user.
-import { HttpProblem } from "./errors";
+import { HttpProblem } from "./http-problem";
 
 export const REALM = "Mobile Sync";
 

@@ -2,7 +2,7 @@ import type { EasRequest, EasResponse } from "../eas/front/command";
 import { commonStatusResponse } from "../eas/front/common-status";
 import { atLeast } from "../eas/protocol-version";
 import { toHttpResponse } from "./eas-response";
-import type { Gate } from "./gates";
+import type { Gate } from "./gate";
 import { deviceState, wipeDue } from "./device-state";
 
 /**

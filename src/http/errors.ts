@@ -1,14 +1,7 @@
 import { EasHttpError } from "../eas/front/command";
-import { StoreAuthError, StoreUnavailableError } from "../store/types";
+import { isStoreError, StoreUnavailableError } from "../store/types";
 import { unauthorized } from "./basic-auth";
-
-/**
- * A request the front door itself refuses (400 malformed query, 401, 501 ...). Unlike a command's EasHttpError,
- * whose message may name internals, its message is written for the device and sent as the body.
- */
-export class HttpProblem extends EasHttpError {
-  override name = "HttpProblem";
-}
+import { HttpProblem } from "./http-problem";
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 30;
 
@@ -40,8 +33,8 @@ function isTransientDurableObjectError(err: unknown): boolean {
  */
 function storeUnavailable(err: unknown): { retryAfter: number } | null {
   if (err instanceof StoreUnavailableError) return { retryAfter: err.retryAfterSeconds };
-  if (err instanceof Error && err.name === "StoreUnavailableError") {
-    const r = (err as Partial<StoreUnavailableError>).retryAfterSeconds;
+  if (isStoreError(err, "StoreUnavailableError")) {
+    const r: unknown = err.retryAfterSeconds;
     return { retryAfter: typeof r === "number" && r > 0 ? r : DEFAULT_RETRY_AFTER_SECONDS };
   }
   return null;
@@ -58,7 +51,7 @@ export function retryAfterOf(err: unknown): number {
  * test/workers/bridge-front-auth.test.ts).
  */
 export function isStoreAuthError(err: unknown): boolean {
-  return err instanceof StoreAuthError || (err instanceof Error && err.name === "StoreAuthError");
+  return isStoreError(err, "StoreAuthError");
 }
 
 /**

@@ -14,7 +14,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { mailboxBackends } from "../db/schema";
 import { oxSecret } from "../service/mailbox-backends";
-import { basicAuthMatches, parseDovecotPush } from "../store/imap/dovecot-push";
+import { basicAuthMatches, parseDovecotPush } from "../store/imap";
 import { parseBasicAuth, REALM } from "./basic-auth";
 import { canonicalEvent } from "./notify-route";
 

@@ -1,5 +1,5 @@
 // Shapes and value rules shared by both query forms ([MS-ASHTTP] 2.2.1.1.1).
-import { HttpProblem } from "./errors";
+import { HttpProblem } from "./http-problem";
 import type { ProtocolVersion } from "./protocol";
 
 export interface EasQuery {

@@ -1,6 +1,6 @@
 // The request body: WBXML for most commands, message/rfc822 for 12.x SendMail/SmartReply/SmartForward.
 import { type WbxmlElement, WbxmlError, decodeWbxml } from "../wbxml/index";
-import { HttpProblem } from "./errors";
+import { HttpProblem } from "./http-problem";
 import { WBXML_CONTENT_TYPES } from "./protocol";
 
 export interface RequestBody {

@@ -6,7 +6,8 @@ import type { EasRequest, EasResponse } from "../eas/front/command";
 import { commonStatusResponse } from "../eas/front/common-status";
 import { servesDevices, type MailboxSubscriptionState } from "../mailbox/contract";
 import { toHttpResponse } from "./eas-response";
-import type { Gate } from "./gates";
+import type { Gate } from "./gate";
+import { atLeast } from "../eas/protocol-version";
 
 /** [MS-ASCMD] 2.2.2 common status code 131 AccountDisabled: "The user's account is disabled" (MS-ASCMD_R4879, MS-ASCMD_R4880). */
 export const STATUS_ACCOUNT_DISABLED = 131;
@@ -23,7 +24,7 @@ export function subscriptionRefusal(
 ): EasResponse | null {
   if (!state || servesDevices(state.status)) return null;
   const headers = { "X-MS-Subscription-State": state.status };
-  if (Number.parseFloat(req.protocolVersion) < 14) return { kind: "http", status: 403, headers };
+  if (!atLeast(req.protocolVersion, "14.0")) return { kind: "http", status: 403, headers };
   return commonStatusResponse(req.cmd, STATUS_ACCOUNT_DISABLED, headers);
 }
 

@@ -10,15 +10,13 @@
 //   safety poll   at most one per BRIDGE_SAFETY_POLL_SECONDS (default 900) per mailbox, and only when nothing
 //                 was announced for that long; driven by the Worker holding a wait (src/eas/front/wait.ts)
 import type { BridgeMailStore } from "../store/bridge";
-import type { BackendCredentials, BridgeBackend } from "./backend";
+import type { BackendCredentials, BridgeBackend } from "./contract";
+export { DEFAULT_SAFETY_POLL_SECONDS, safetyPollSeconds } from "./contract";
 
 /** A verification at an object's first login only when the last one is older (a login is not free). */
 export const VERIFY_AFTER_LOGIN_MS = 60 * 60_000;
 /** The registration is verified at least this often while devices wait (the issue's "at least daily"). */
 export const VERIFY_MAX_MS = 24 * 60 * 60_000;
-/** Default of the wrangler var BRIDGE_SAFETY_POLL_SECONDS. */
-export const DEFAULT_SAFETY_POLL_SECONDS = 900;
-
 const TABLES = [
   `CREATE TABLE IF NOT EXISTS bridge_push (k INTEGER PRIMARY KEY CHECK (k = 1), enabled_for TEXT NOT NULL)`,
   // Times in ms: last verification of the registration, last notification heard, last safety poll.
@@ -105,10 +103,4 @@ export class BridgePush {
     this.sql.exec(`DELETE FROM bridge_push`);
     this.sql.exec(`UPDATE bridge_push_watch SET verified_at = 0, safety_at = 0 WHERE k = 1`);
   }
-}
-
-/** The wrangler var BRIDGE_SAFETY_POLL_SECONDS (whole seconds, at least 1), default 900. */
-export function safetyPollSeconds(vars: { BRIDGE_SAFETY_POLL_SECONDS?: string }): number {
-  const n = Number(vars.BRIDGE_SAFETY_POLL_SECONDS);
-  return vars.BRIDGE_SAFETY_POLL_SECONDS && Number.isInteger(n) && n >= 1 ? n : DEFAULT_SAFETY_POLL_SECONDS;
 }

@@ -2,9 +2,9 @@
 // provider's SMTP server with the account's login (push from Dovecot: bridge-push.ts).
 import { assertEndpointAllowed } from "../store/imap";
 import type { BridgeMailStore } from "../store/bridge";
-import type { BackendCredentials, BridgeBackend } from "./backend";
 import { folderIdsForName } from "./folder-names";
 import { type SmtpConfig, smtpConfigFromEnv } from "./smtp-client";
+import type { BackendCredentials, BridgeBackend } from "./contract";
 
 /** The outbox relay: the provider's submission server for a bridged mailbox, else SMTP_* from env. */
 export function relayFor(backend: BridgeBackend | null, login: BackendCredentials | undefined, env: Env): SmtpConfig | null | "no-login" {

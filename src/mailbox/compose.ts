@@ -5,9 +5,8 @@
 import type { Attachment, Email } from "postal-mime";
 import { createMimeMessage } from "mimetext/browser";
 import { htmlToText } from "../formats/html-text";
-import { base64Lines, base64Word, ComposeError, ComposeStatus, flattenAddresses, parseMime } from "./outgoing";
-
-export type SmartKind = "reply" | "forward";
+import { ComposeStatus, type SmartKind } from "./contract";
+import { base64Lines, base64Word, ComposeError, flattenAddresses, parseMime } from "./outgoing";
 
 export async function composeSmart(
   kind: SmartKind,

@@ -1,14 +1,311 @@
 // The mailbox object's public face: every type and constant the Worker side (http/, eas/, service/, admin/) needs
 // to call the mailbox Durable Object over RPC or to read what it returns. Other rooms import this file only, never
-// the object's internals (the boundary check in `npm test` enforces it, see ARCHITECTURE.md).
-export type { Mailbox } from "./mailbox";
-export type { BackendCredentials, BridgeBackend, ServerEndpoint } from "./backend";
-export type { DeviceGateState, DeviceInformation, DeviceRecord, ProvisionInput, ProvisionOutcome } from "./devices";
-export type { AccessRule, AccessState, GlobalAccess } from "./device-access";
-export type { PingBounds, PingFolder, PingInput } from "./ping-params";
-export { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "./waits";
-export { safetyPollSeconds } from "./bridge-push";
-export type { FetchRequest, FetchResult } from "./item-ops";
-export { OofSettingsSchema, type OofMessage, type OofSettings } from "./oof";
-export type { SubmitRequest, SubmitResult } from "./submit";
-export { servesDevices, type MailboxSubscriptionState, type MailboxSubscriptionStatus } from "./subscription-state";
+// the object's internals (the boundary check in `npm test` enforces it, see ARCHITECTURE.md). The definitions live
+// here; the object's own files import them from here too.
+import { z } from "zod";
+import type { Policy } from "../eas/policy";
+import type { ItemOptions, MailItemData } from "../eas/sync-types";
+import type { TlsMode } from "../store/imap";
+import type { WbxmlElement } from "../wbxml/types";
+
+/**
+ * The mailbox object's class as the Worker's binding declares it (`Env["MAILBOX"]`, worker-configuration.d.ts): the
+ * type behind `DurableObjectStub<Mailbox>`. Read from the binding rather than re-exported from ./mailbox so that
+ * the object's own files can import this contract without an import cycle (contract → mailbox → … → contract).
+ */
+export type Mailbox = Env["MAILBOX"] extends DurableObjectNamespace<infer M> ? M : never;
+
+// ---- Waiting requests (Ping, hanging Sync): the Worker ⇄ object WebSocket protocol (mailbox/waits.ts) ----
+
+/** What the object tells the waiting Worker (one message, then the object closes the socket). */
+export type WaitMessage = { t: "changes"; folders: string[] } | { t: "hierarchy" } | { t: "superseded" } | { t: "ended"; reason: string };
+
+export type WaitKind = "ping" | "sync";
+
+export interface WaitRequest {
+  deviceId: string;
+  kind: WaitKind;
+  folders: string[];
+}
+
+export const WAIT_HEADER = "X-Mobile-Sync-Wait";
+
+// ---- Ping parameters (mailbox/ping-params.ts) ----
+
+export interface PingFolder {
+  id: string;
+  class: string;
+}
+
+export interface PingBounds {
+  minHeartbeat: number;
+  maxHeartbeat: number;
+  maxFolders: number;
+}
+
+/** What the device sent; absent fields come from the cache. */
+export interface PingInput {
+  heartbeat?: number;
+  folders?: PingFolder[];
+}
+
+// ---- Devices: partnership, provisioning, access rules (mailbox/devices.ts, mailbox/device-access.ts) ----
+
+export type AccessState = "allowed" | "blocked" | "quarantined";
+export type RuleKind = "device-id" | "device-model" | "device-type" | "user-agent";
+
+export interface AccessRule {
+  id: string;
+  kind: RuleKind;
+  /** Exact DeviceId / DeviceType (case-insensitive), or a model / user-agent pattern where `*` matches anything. */
+  pattern: string;
+  access: AccessState;
+  note?: string | null;
+  createdAt: number;
+}
+
+/** Service-wide rules and default, applied after the mailbox's own rules. */
+export interface GlobalAccess {
+  rules: AccessRule[];
+  defaultAccess?: AccessState;
+}
+
+/** [MS-ASCMD] 2.2.3.45 DeviceInformation / Settings Set fields. */
+export interface DeviceInformation {
+  model?: string;
+  imei?: string;
+  friendlyName?: string;
+  os?: string;
+  osLanguage?: string;
+  phoneNumber?: string;
+  userAgent?: string;
+  enableOutboundSms?: boolean;
+  mobileOperator?: string;
+}
+
+export type WipeState = "none" | "pending" | "account-only-pending" | "acknowledged" | "account-only-acknowledged";
+export type PolicyState = "none" | "pending" | "provisioned" | "refused";
+
+export interface DeviceRecord extends DeviceInformation {
+  deviceId: string;
+  deviceType: string;
+  protocolVersion: string;
+  firstSeen: number;
+  lastSeen: number;
+  policyState: PolicyState;
+  policyKey: string | null;
+  policyVersion: number | null;
+  policyAckStatus: number | null;
+  policyAckedAt: number | null;
+  wipeState: WipeState;
+  wipeRequestedAt: number | null;
+  wipeSentAt: number | null;
+  wipeAckedAt: number | null;
+  wipeAckStatus: number | null;
+  access: AccessState;
+  accessBy: string;
+  devicePasswordSetAt: number | null;
+  deviceInformationAt: number | null;
+}
+
+/** What the gates need, returned by the per-request touch (one RPC, one row). */
+export interface DeviceGateState {
+  access: AccessState;
+  accessBy: string;
+  /** A wipe directive is due (pending, or acknowledged: Exchange keeps wiping until the partnership is removed). */
+  wipe: "none" | "full" | "account-only";
+  policyEnforced: boolean;
+  policyKey: string | null;
+  policyCurrent: boolean;
+  /** Set once, the first time the device is quarantined: the mailbox then tells its user. */
+  quarantineNotice?: true;
+}
+
+export interface ProvisionInput {
+  protocolVersion: string;
+  deviceInformation?: DeviceInformation;
+  /** Initial request: policyType only. Acknowledgement: policyKey (the temporary key) and status. */
+  policy?: { policyType: string; policyKey?: string; status?: number };
+  wipeAck?: { accountOnly: boolean; status: number };
+}
+
+export type ProvisionOutcome =
+  | { kind: "wipe"; accountOnly: boolean; status: 1 | 2 }
+  | { kind: "policy"; phase: "initial"; policyKey: string; policy: Policy }
+  | { kind: "policy"; phase: "ack"; policyKey: string }
+  | { kind: "policy-error"; policyStatus: 3 | 5 }
+  /** Common status 139 (device could not apply everything) or 145 (externally managed), [MS-ASPROV] 3.1.5.2. */
+  | { kind: "refused"; status: 139 | 145 }
+  | { kind: "status-only" };
+
+// ---- GetItemEstimate, ItemOperations Fetch, MoveItems (mailbox/item-ops.ts) ----
+
+export interface EstimateRequest {
+  collectionId: string;
+  syncKey: string;
+  /** FilterType given in the request; otherwise the one cached by Sync. */
+  filterType?: number;
+}
+
+export interface EstimateResult {
+  collectionId: string;
+  /** [MS-ASCMD] 2.2.3.177.7: 1 ok, 2 unknown collection, 3 not primed, 4 invalid key. */
+  status: number;
+  estimate?: number;
+}
+
+export type FetchRequest =
+  | { kind: "item"; collectionId: string; serverId: string; options: ItemOptions }
+  | { kind: "attachment"; fileReference: string; range?: { start: number; end: number } };
+
+export type FetchResult =
+  | { kind: "item"; status: number; collectionId: string; serverId: string; item?: MailItemData; itemClass?: string; data?: WbxmlElement[] }
+  | {
+      kind: "attachment";
+      status: number;
+      fileReference: string;
+      contentType?: string;
+      total?: number;
+      range?: { start: number; end: number };
+      data?: Uint8Array;
+    };
+
+export interface MoveRequest {
+  srcMsgId: string;
+  srcFldId: string;
+  dstFldId: string;
+}
+
+export interface MoveResult {
+  srcMsgId: string;
+  /** [MS-ASCMD] 2.2.3.177.10: 1 bad source, 2 bad destination, 3 success, 4 same folder, 5 failure, 7 locked. */
+  status: number;
+  dstMsgId?: string;
+}
+
+// ---- SendMail / SmartReply / SmartForward (mailbox/submit.ts, mailbox/outgoing.ts) ----
+
+/** [MS-ASCMD] 2.2.2 common status codes used by ComposeMail commands. */
+export const ComposeStatus = {
+  InvalidContent: 101,
+  InvalidXML: 103,
+  InvalidMIME: 107,
+  ServerError: 110,
+  ServerErrorRetryLater: 111,
+  SendQuotaExceeded: 115,
+  MessageRecipientUnresolved: 116,
+  MessagePreviouslySent: 118,
+  MessageHasNoRecipient: 119,
+  MailSubmissionFailed: 120,
+  MessageReplyFailed: 121,
+  AttachmentIsTooLarge: 122,
+  ItemNotFound: 150,
+} as const;
+export type ComposeStatusValue = (typeof ComposeStatus)[keyof typeof ComposeStatus];
+
+export type SmartKind = "reply" | "forward";
+
+export interface SubmitRequest {
+  /** The authenticated mailbox address: the message goes out From it ([MS-ASCMD] MS-ASCMD_R448). */
+  user: string;
+  mime: Uint8Array;
+  clientId?: string;
+  saveInSent: boolean;
+  smart?: {
+    kind: SmartKind;
+    folderId?: string;
+    itemId?: string;
+    /** Search/ItemOperations LongId, in this service's form "folderId:itemId". */
+    longId?: string;
+    instanceId?: string;
+    replaceMime: boolean;
+  };
+}
+
+export type SubmitResult = { ok: true; outboxId: number } | { ok: false; status: ComposeStatusValue; message: string };
+
+// ---- Out of office (mailbox/oof.ts) ----
+
+/** Out-of-office settings ([MS-ASCMD] 2.2.3.119 OofState, 2.2.3.121 OofMessage). */
+export const OofMessageSchema = z.object({
+  appliesTo: z.enum(["internal", "external-known", "external-unknown"]),
+  enabled: z.boolean(),
+  replyMessage: z.string().max(64_000).optional(),
+  bodyType: z.enum(["Text", "HTML"]).optional(),
+});
+export const OofSettingsSchema = z.object({
+  /** 0 disabled, 1 global (until turned off), 2 time-based (between start and end). */
+  state: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+  start: z.string().datetime().optional(),
+  end: z.string().datetime().optional(),
+  messages: z.array(OofMessageSchema).max(3),
+});
+export type OofMessage = z.infer<typeof OofMessageSchema>;
+export type OofSettings = z.infer<typeof OofSettingsSchema>;
+
+// ---- Bridge backend (mailbox/backend.ts) ----
+
+export interface ServerEndpoint {
+  host: string;
+  port: number;
+  tls: TlsMode;
+}
+
+export interface BridgeBackend {
+  kind: "imap";
+  imap: ServerEndpoint;
+  /** "account": submission with the account's own login (default); "none": the server relays for us. */
+  smtp: ServerEndpoint & { auth?: "account" | "none" };
+  /** CalDAV/CardDAV root or principal URL; without it a bridged mailbox syncs mail only. */
+  dav?: { url: string };
+  /**
+   * "notify": the IMAP server announces changes (Dovecot push_notification → /notify/…);
+   * "poll": it cannot, so the store is polled while (and only while) a device waits.
+   */
+  push?: "notify" | "poll";
+}
+
+/** The account's login as the device sent it, after the front door verified it. Memory only. */
+export interface BackendCredentials {
+  username: string;
+  password: string;
+}
+
+// ---- Subscription state pushed by the service (mailbox/subscription-state.ts) ----
+
+export type MailboxSubscriptionStatus =
+  | "pending_payment"
+  | "active"
+  | "grace"
+  | "suspended"
+  | "expired"
+  | "withdrawn"
+  | "cancelled"
+  | "terminated";
+
+export interface MailboxSubscriptionState {
+  subscriptionId: string;
+  status: MailboxSubscriptionStatus;
+  /** Why service is refused (e.g. `eligibility`, `illicit_use`), null when it is not. */
+  reason: string | null;
+  /** Per-subscription counter; an older copy never overwrites a newer one. */
+  version: number;
+  /** Epoch ms of the change in D1. */
+  updatedAt: number;
+}
+
+/** Service is given while the subscription is active or in its renewal grace period. */
+export function servesDevices(status: MailboxSubscriptionStatus): boolean {
+  return status === "active" || status === "grace";
+}
+
+// ---- Bridged mailboxes with push "notify": the safety poll's interval (mailbox/bridge-push.ts) ----
+
+/** Default of the wrangler var BRIDGE_SAFETY_POLL_SECONDS. */
+export const DEFAULT_SAFETY_POLL_SECONDS = 900;
+
+/** The wrangler var BRIDGE_SAFETY_POLL_SECONDS (whole seconds, at least 1), default 900. */
+export function safetyPollSeconds(vars: { BRIDGE_SAFETY_POLL_SECONDS?: string }): number {
+  const n = Number(vars.BRIDGE_SAFETY_POLL_SECONDS);
+  return vars.BRIDGE_SAFETY_POLL_SECONDS && Number.isInteger(n) && n >= 1 ? n : DEFAULT_SAFETY_POLL_SECONDS;
+}

@@ -1,17 +1,5 @@
 /** Allow / block / quarantine rules for devices, evaluated on every request (cheap: a handful of rules). */
-
-export type AccessState = "allowed" | "blocked" | "quarantined";
-export type RuleKind = "device-id" | "device-model" | "device-type" | "user-agent";
-
-export interface AccessRule {
-  id: string;
-  kind: RuleKind;
-  /** Exact DeviceId / DeviceType (case-insensitive), or a model / user-agent pattern where `*` matches anything. */
-  pattern: string;
-  access: AccessState;
-  note?: string | null;
-  createdAt: number;
-}
+import type { AccessRule, AccessState, GlobalAccess, RuleKind } from "./contract";
 
 /** What rules look at: the request's DeviceId, DeviceType and User-Agent, and the model the device reported. */
 export interface DeviceFacts {
@@ -25,12 +13,6 @@ export interface AccessDecision {
   access: AccessState;
   /** "rule:<id>" or "default". */
   by: string;
-}
-
-/** Service-wide rules and default, applied after the mailbox's own rules. */
-export interface GlobalAccess {
-  rules: AccessRule[];
-  defaultAccess?: AccessState;
 }
 
 /** Precedence (as Exchange: personal exemptions, then organisation rules, then the default): the mailbox's

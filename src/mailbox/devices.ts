@@ -1,7 +1,17 @@
-import { isEnforced, type Policy } from "../eas/policy";
+import { isEnforced } from "../eas/policy";
 import { atLeast } from "../eas/protocol-version";
-import { decideAccess, type AccessRule, type AccessState, type DeviceFacts, type GlobalAccess, type RuleKind } from "./device-access";
+import { decideAccess, type DeviceFacts } from "./device-access";
 import { OnboardSettings } from "./onboard-settings";
+import type { AccessRule, AccessState, GlobalAccess, RuleKind } from "./contract";
+import type {
+  DeviceGateState,
+  DeviceInformation,
+  DeviceRecord,
+  PolicyState,
+  ProvisionInput,
+  ProvisionOutcome,
+  WipeState,
+} from "./contract";
 
 /** What the front door knows about a device on every request. */
 export interface DeviceSeen {
@@ -10,74 +20,6 @@ export interface DeviceSeen {
   userAgent?: string;
   protocolVersion: string;
 }
-
-/** [MS-ASCMD] 2.2.3.45 DeviceInformation / Settings Set fields. */
-export interface DeviceInformation {
-  model?: string;
-  imei?: string;
-  friendlyName?: string;
-  os?: string;
-  osLanguage?: string;
-  phoneNumber?: string;
-  userAgent?: string;
-  enableOutboundSms?: boolean;
-  mobileOperator?: string;
-}
-
-export type WipeState = "none" | "pending" | "account-only-pending" | "acknowledged" | "account-only-acknowledged";
-export type PolicyState = "none" | "pending" | "provisioned" | "refused";
-
-export interface DeviceRecord extends DeviceInformation {
-  deviceId: string;
-  deviceType: string;
-  protocolVersion: string;
-  firstSeen: number;
-  lastSeen: number;
-  policyState: PolicyState;
-  policyKey: string | null;
-  policyVersion: number | null;
-  policyAckStatus: number | null;
-  policyAckedAt: number | null;
-  wipeState: WipeState;
-  wipeRequestedAt: number | null;
-  wipeSentAt: number | null;
-  wipeAckedAt: number | null;
-  wipeAckStatus: number | null;
-  access: AccessState;
-  accessBy: string;
-  devicePasswordSetAt: number | null;
-  deviceInformationAt: number | null;
-}
-
-/** What the gates need, returned by the per-request touch (one RPC, one row). */
-export interface DeviceGateState {
-  access: AccessState;
-  accessBy: string;
-  /** A wipe directive is due (pending, or acknowledged: Exchange keeps wiping until the partnership is removed). */
-  wipe: "none" | "full" | "account-only";
-  policyEnforced: boolean;
-  policyKey: string | null;
-  policyCurrent: boolean;
-  /** Set once, the first time the device is quarantined: the mailbox then tells its user. */
-  quarantineNotice?: true;
-}
-
-export interface ProvisionInput {
-  protocolVersion: string;
-  deviceInformation?: DeviceInformation;
-  /** Initial request: policyType only. Acknowledgement: policyKey (the temporary key) and status. */
-  policy?: { policyType: string; policyKey?: string; status?: number };
-  wipeAck?: { accountOnly: boolean; status: number };
-}
-
-export type ProvisionOutcome =
-  | { kind: "wipe"; accountOnly: boolean; status: 1 | 2 }
-  | { kind: "policy"; phase: "initial"; policyKey: string; policy: Policy }
-  | { kind: "policy"; phase: "ack"; policyKey: string }
-  | { kind: "policy-error"; policyStatus: 3 | 5 }
-  /** Common status 139 (device could not apply everything) or 145 (externally managed), [MS-ASPROV] 3.1.5.2. */
-  | { kind: "refused"; status: 139 | 145 }
-  | { kind: "status-only" };
 
 const TOUCH_WRITE_INTERVAL_MS = 60_000;
 

@@ -2,7 +2,7 @@
 // FolderUpdate, FolderDelete). ServerIds are the store's folder ids: stable for the life of a folder, so a
 // FolderSync with SyncKey 0 mid-session gives the device the same ids ([MS-ASCMD] 2.2.3.25, anchors §3 #3).
 // Each device has a snapshot of the hierarchy it was sent; a FolderSync sends the difference.
-import { type MailStore, type StoreFolder, StoreNotFoundError } from "../store/types";
+import { isStoreError, type MailStore, type StoreFolder } from "../store/types";
 import { formatKey, keyStanding, newSeries, type SyncStateStore } from "./sync-state";
 
 export interface FolderEntry {
@@ -267,8 +267,7 @@ function folderErrorStatus(
   e: unknown,
   map: { exists: number; special: number; "parent-not-found": number; invalid: number; notFound: number },
 ): number {
-  if (e instanceof StoreNotFoundError) return map.notFound;
-  if (e instanceof Error && e.name === "StoreFolderError") return map[(e as Error & { code: keyof typeof map }).code] ?? 6;
-  if (e instanceof Error && e.name === "StoreNotFoundError") return map.notFound;
+  if (isStoreError(e, "StoreFolderError")) return map[e.code] ?? 6;
+  if (isStoreError(e, "StoreNotFoundError")) return map.notFound;
   throw e; // StoreUnavailableError and the unexpected: the front door answers 503/500
 }

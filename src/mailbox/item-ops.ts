@@ -1,56 +1,10 @@
-// GetItemEstimate, ItemOperations (Fetch, EmptyFolderContents) and MoveItems on the mailbox side, plus
-// the "what is pending for this device" question the push helper asks.
-import type { ItemOptions, MailItemData } from "../eas/sync-types";
-import type { WbxmlElement } from "../wbxml/types";
-import type { MailStore, StoreFolder } from "../store/types";
+import { isStoreError, type MailStore, type StoreFolder } from "../store/types";
 import { parseFileReference, parseServerId, serverIdOf } from "./ids";
 import { loadMailItem } from "./mail-item";
 import type { CollectionSource } from "./collection-source";
 import { filterSince, type SyncEngine } from "./sync-engine";
 import { type CollectionState, keyStanding, type SyncStateStore } from "./sync-state";
-
-export interface EstimateRequest {
-  collectionId: string;
-  syncKey: string;
-  /** FilterType given in the request; otherwise the one cached by Sync. */
-  filterType?: number;
-}
-
-export interface EstimateResult {
-  collectionId: string;
-  /** [MS-ASCMD] 2.2.3.177.7: 1 ok, 2 unknown collection, 3 not primed, 4 invalid key. */
-  status: number;
-  estimate?: number;
-}
-
-export type FetchRequest =
-  | { kind: "item"; collectionId: string; serverId: string; options: ItemOptions }
-  | { kind: "attachment"; fileReference: string; range?: { start: number; end: number } };
-
-export type FetchResult =
-  | { kind: "item"; status: number; collectionId: string; serverId: string; item?: MailItemData; itemClass?: string; data?: WbxmlElement[] }
-  | {
-      kind: "attachment";
-      status: number;
-      fileReference: string;
-      contentType?: string;
-      total?: number;
-      range?: { start: number; end: number };
-      data?: Uint8Array;
-    };
-
-export interface MoveRequest {
-  srcMsgId: string;
-  srcFldId: string;
-  dstFldId: string;
-}
-
-export interface MoveResult {
-  srcMsgId: string;
-  /** [MS-ASCMD] 2.2.3.177.10: 1 bad source, 2 bad destination, 3 success, 4 same folder, 5 failure, 7 locked. */
-  status: number;
-  dstMsgId?: string;
-}
+import type { EstimateRequest, EstimateResult, FetchRequest, FetchResult, MoveRequest, MoveResult } from "./contract";
 
 /** Upper bound on changes examined to estimate or to answer pendingChanges: costs stay per page. */
 const SCAN_LIMIT = 512;
@@ -286,7 +240,7 @@ export class ItemOps {
       try {
         newId = await this.store.moveItem(src.id, id.itemId, dst.id);
       } catch (e) {
-        if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+        if (isStoreError(e, "StoreUnavailableError")) throw e;
         out.push({ srcMsgId: m.srcMsgId, status: 5 });
         continue;
       }

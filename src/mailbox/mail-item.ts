@@ -1,16 +1,13 @@
 import { mimeTruncationBytes, plainToHtml, rankBodyPreferences, truncateUtf8 } from "../eas/body-preference";
 import type { BodyData, BodyPreference, ItemOptions, MailChangeData, MailItemData } from "../eas/sync-types";
-import type { MailStore, MailSummary } from "../store/types";
+import { isStoreError, type MailStore, type MailSummary } from "../store/types";
 import { PimConversionError } from "../formats/errors";
 import { meetingRequestToEas } from "../eas/pim/meeting-request";
 import { fileReferenceOf } from "./ids";
+import { atLeast } from "../eas/protocol-version";
 
 const SMIME_TYPES = /^application\/(x-)?pkcs7-(mime|signature)$/i;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-export function atLeast(protocolVersion: string, version: number): boolean {
-  return Number.parseFloat(protocolVersion) >= version;
-}
 
 /** [MS-ASEMAIL] 2.2.2.44 LastVerbExecuted: 1 reply to sender, 3 forward. */
 function lastVerbOf(s: MailSummary): number | undefined {
@@ -76,7 +73,7 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
     body: await loadBody(store, s, opts).catch((e: unknown) => {
       // A body that cannot be read or converted must not block the folder forever (anchors §3 #12):
       // the device gets the message without its body. A backend outage still fails the request (503).
-      if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+      if (isStoreError(e, "StoreUnavailableError")) throw e;
       console.warn(`mail item ${s.folderId}:${s.itemId}: body left out: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }),
@@ -116,7 +113,7 @@ function withoutPlainPreview(b: BodyData): BodyData {
 }
 
 async function renderBody(store: MailStore, s: MailSummary, pref: BodyPreference, opts: ItemOptions): Promise<BodyData | undefined> {
-  const preview = pref.preview && atLeast(opts.protocolVersion, 14.0) ? s.preview.slice(0, Math.min(pref.preview, 255)) : undefined;
+  const preview = pref.preview && atLeast(opts.protocolVersion, "14.0") ? s.preview.slice(0, Math.min(pref.preview, 255)) : undefined;
   if (pref.type === 4) {
     const raw = await store.getMime(s.folderId, s.itemId);
     if (!raw) return undefined;

@@ -1,15 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../eas/policy";
-import type { AccessRule, AccessState, GlobalAccess } from "./device-access";
 import { quarantineNotice } from "./device-notice";
-import { DeviceRegistry, type DeviceInformation, type DeviceSeen, type ProvisionInput } from "./devices";
-import { OofStore, type OofSettings } from "./oof";
+import { DeviceRegistry, type DeviceSeen } from "./devices";
+import { OofStore } from "./oof";
 import { autoReplyFor } from "./oof-reply";
 import { AlarmMux } from "./alarms";
 import { type Delivered, deliverInto } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
-import type { SubmitRequest, SubmitResult } from "./submit";
+import type { SubmitRequest, SubmitResult } from "./contract";
 import { FolderType, type MailStore, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
 import { PimConversionError } from "../formats/errors";
@@ -19,19 +18,38 @@ import { DeviceZones } from "./pim-device-zones";
 import { PimSource, type PimSettings } from "./pim-source";
 import { Invitations, type MeetingAnswerRequest, type MeetingAnswerResult, type QueuedReply } from "./invitations";
 import type { FolderOpResult, FolderSyncResult } from "./folder-sync";
-import type { EstimateRequest, EstimateResult, FetchRequest, FetchResult, MoveRequest, MoveResult } from "./item-ops";
 import { SyncService } from "./sync-service";
 import type { CachedSyncRequest } from "./sync-state";
 import { NotifyNonces } from "./notify-nonces";
-import { PingParams, type PingBounds, type PingInput, type PingPlan } from "./ping-params";
-import { SubscriptionStateStore, type MailboxSubscriptionState } from "./subscription-state";
+import { PingParams, type PingPlan } from "./ping-params";
+import { SubscriptionStateStore } from "./subscription-state";
 import { Waits, type WaitOracle } from "./waits";
-import { BackendConfigStore, type BackendCredentials, type BridgeBackend } from "./backend";
+import { BackendConfigStore } from "./backend";
 import { buildStores, changeBackend, type MailboxStores } from "./stores";
 import { folderIdsForName } from "./folder-names";
 import { bridgeFolderIds, relayFor } from "./bridge";
 import { DeliveryLog } from "./delivery-log";
 import { BridgePush, safetyPollSeconds } from "./bridge-push";
+import type {
+  AccessRule,
+  AccessState,
+  BackendCredentials,
+  BridgeBackend,
+  DeviceInformation,
+  EstimateRequest,
+  EstimateResult,
+  FetchRequest,
+  FetchResult,
+  GlobalAccess,
+  MailboxSubscriptionState,
+  MoveRequest,
+  MoveResult,
+  OofSettings,
+  PingBounds,
+  PingInput,
+  ProvisionInput,
+} from "./contract";
+import { forgetDeviceSyncState } from "./sync-state";
 
 /** One Durable Object per mailbox: devices, sync state, waits. */
 export class Mailbox extends DurableObject<Env> {
@@ -143,8 +161,18 @@ export class Mailbox extends DurableObject<Env> {
   removeDevice(deviceId: string) {
     return this.#devices.remove(deviceId);
   }
+  /** Removes the partnerships of devices unseen for `olderThanMs`, with their sync state, Ping cache and zone. */
   removeStaleDevices(olderThanMs: number) {
-    const deviceIds = this.#devices.removeStale(olderThanMs);
+    const deviceIds = this.ctx.storage.transactionSync(() => {
+      const ids = this.#devices.removeStale(olderThanMs);
+      this.pingCache ??= new PingParams(this.ctx.storage.sql);
+      for (const id of ids) {
+        forgetDeviceSyncState(this.ctx.storage.sql, id);
+        this.pingCache.forget(id);
+        this.zones.forget(id);
+      }
+      return ids;
+    });
     return { removed: deviceIds.length, deviceIds };
   }
   getPolicy() {
@@ -448,16 +476,20 @@ export class Mailbox extends DurableObject<Env> {
   // ----- sync (FolderSync, Sync, GetItemEstimate, ItemOperations, MoveItems): logic in sync-service.ts -----
 
   private syncService?: SyncService;
+  private deviceZones?: DeviceZones;
+  private get zones(): DeviceZones {
+    this.deviceZones ??= new DeviceZones(this.ctx.storage.sql);
+    return this.deviceZones;
+  }
   private get mail(): SyncService {
     if (!this.syncService) {
       this.syncService = new SyncService(this.ctx.storage, this.store);
-      const zones = new DeviceZones(this.ctx.storage.sql);
       const settings = (): PimSettings => ({
         owner: this.owner(),
         defaultZone: (this.env as unknown as { DEFAULT_TIME_ZONE?: string }).DEFAULT_TIME_ZONE || "Etc/UTC",
       });
       for (const cls of ["Calendar", "Contacts", "Tasks", "Notes"] as const)
-        this.syncService.register(cls, new PimSource(this.pim, cls, settings, zones));
+        this.syncService.register(cls, new PimSource(this.pim, cls, settings, this.zones));
     }
     return this.syncService;
   }
@@ -531,14 +563,11 @@ export class Mailbox extends DurableObject<Env> {
     return this.mail.engine.state.lastRequest(deviceId);
   }
 
-  /**
-   * What the wait layer asks of the sync engine: `pendingChanges` (FilterType-aware) and `hierarchyOutdated`
-   * when the engine defines them on this class; until then every change in a watched folder counts.
-   */
+  /** What the wait layer asks of the sync engine: FilterType-aware pending changes, and whether the hierarchy changed. */
   private waitOracle(): WaitOracle {
-    const self = this as unknown as Record<string, unknown>;
-    const bind = <T>(name: string) =>
-      typeof self[name] === "function" ? ((self[name] as (...a: unknown[]) => unknown).bind(this) as T) : undefined;
-    return { pendingChanges: bind("pendingChanges"), hierarchyOutdated: bind("hierarchyOutdated") };
+    return {
+      pendingChanges: (deviceId, collectionIds) => this.pendingChanges(deviceId, collectionIds),
+      hierarchyOutdated: (deviceId) => this.hierarchyOutdated(deviceId),
+    };
   }
 }

@@ -1,6 +1,7 @@
 import { createMimeMessage } from "mimetext";
 import PostalMime from "postal-mime";
-import { decideOofReply, type OofMessage, type OofStore } from "./oof";
+import { decideOofReply, type OofStore } from "./oof";
+import type { OofMessage } from "./contract";
 
 export interface OofReplyInput {
   mailbox: string;

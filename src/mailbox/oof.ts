@@ -1,21 +1,4 @@
-import { z } from "zod";
-
-/** Out-of-office settings ([MS-ASCMD] 2.2.3.119 OofState, 2.2.3.121 OofMessage). */
-export const OofMessageSchema = z.object({
-  appliesTo: z.enum(["internal", "external-known", "external-unknown"]),
-  enabled: z.boolean(),
-  replyMessage: z.string().max(64_000).optional(),
-  bodyType: z.enum(["Text", "HTML"]).optional(),
-});
-export const OofSettingsSchema = z.object({
-  /** 0 disabled, 1 global (until turned off), 2 time-based (between start and end). */
-  state: z.union([z.literal(0), z.literal(1), z.literal(2)]),
-  start: z.string().datetime().optional(),
-  end: z.string().datetime().optional(),
-  messages: z.array(OofMessageSchema).max(3),
-});
-export type OofMessage = z.infer<typeof OofMessageSchema>;
-export type OofSettings = z.infer<typeof OofSettingsSchema>;
+import { type OofMessage, type OofSettings, OofSettingsSchema } from "./contract";
 
 export const OOF_DISABLED: OofSettings = { state: 0, messages: [] };
 

@@ -3,24 +3,7 @@
 // The body bytes are never touched (a signed message must stay valid); only top-level header fields
 // are removed or added, each added field encoded per RFC 2047 when it is not ASCII.
 import PostalMime, { type Address, type Email } from "postal-mime";
-
-/** [MS-ASCMD] 2.2.2 common status codes used by ComposeMail commands. */
-export const ComposeStatus = {
-  InvalidContent: 101,
-  InvalidXML: 103,
-  InvalidMIME: 107,
-  ServerError: 110,
-  ServerErrorRetryLater: 111,
-  SendQuotaExceeded: 115,
-  MessageRecipientUnresolved: 116,
-  MessagePreviouslySent: 118,
-  MessageHasNoRecipient: 119,
-  MailSubmissionFailed: 120,
-  MessageReplyFailed: 121,
-  AttachmentIsTooLarge: 122,
-  ItemNotFound: 150,
-} as const;
-export type ComposeStatusValue = (typeof ComposeStatus)[keyof typeof ComposeStatus];
+import { ComposeStatus, type ComposeStatusValue } from "./contract";
 
 export class ComposeError extends Error {
   constructor(

@@ -15,6 +15,12 @@ export class DeviceZones {
     return this.cache.get(deviceId) ?? undefined;
   }
 
+  /** Forgets the device's zone (its partnership was removed). */
+  forget(deviceId: string): void {
+    this.sql.exec(`DELETE FROM pim_device_zones WHERE device_id = ?`, deviceId);
+    this.cache.delete(deviceId);
+  }
+
   set(deviceId: string, zone: string): void {
     if (this.get(deviceId) === zone) return;
     this.sql.exec(`INSERT OR REPLACE INTO pim_device_zones (device_id, zone) VALUES (?, ?)`, deviceId, zone);

@@ -1,22 +1,6 @@
 // The Ping parameters a device last sent, cached per device in the mailbox object's SQLite
 // ([MS-ASCMD] 3.1.5.8: MS-ASCMD_R5632, R5831, R5832, R322: an empty Ping reuses them).
-
-export interface PingFolder {
-  id: string;
-  class: string;
-}
-
-export interface PingBounds {
-  minHeartbeat: number;
-  maxHeartbeat: number;
-  maxFolders: number;
-}
-
-/** What the device sent; absent fields come from the cache. */
-export interface PingInput {
-  heartbeat?: number;
-  folders?: PingFolder[];
-}
+import type { PingBounds, PingFolder, PingInput } from "./contract";
 
 export type PingPlan =
   | { ok: true; heartbeat: number; folders: PingFolder[] }
@@ -64,6 +48,11 @@ export class PingParams {
     this.store(deviceId, heartbeat, folders);
     if (knownFolders && folders.some((f) => !knownFolders.has(f.id))) return { ok: false, status: 7 };
     return { ok: true, heartbeat, folders };
+  }
+
+  /** Forgets the device's cached Ping parameters (its partnership was removed). */
+  forget(deviceId: string): void {
+    this.sql.exec("DELETE FROM push_ping WHERE device_id = ?", deviceId);
   }
 
   private store(deviceId: string, heartbeat: number, folders: PingFolder[] | undefined): void {

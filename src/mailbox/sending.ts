@@ -7,7 +7,8 @@ import { AccountsDirectory } from "./directory";
 import { Outbox } from "./outbox";
 import { flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
 import { type SmtpConfig, smtpConfigFromEnv } from "./smtp-client";
-import { DEFAULT_MAX_SEND_BYTES, DEFAULT_RECIPIENTS_PER_DAY, submitMessage, type SubmitRequest, type SubmitResult } from "./submit";
+import type { SubmitRequest, SubmitResult } from "./contract";
+import { DEFAULT_MAX_SEND_BYTES, DEFAULT_RECIPIENTS_PER_DAY, submitMessage } from "./submit";
 
 export const OUTBOX_ALARM = "outbox";
 

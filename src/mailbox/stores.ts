@@ -3,8 +3,7 @@
 // collections, with the account's login read from memory at each use. One object never mixes the two:
 // setBackend refuses to bridge a mailbox holding built-in data, and a change of servers forgets what the
 // devices were given (folder and item ids of one server mean nothing on another).
-import { BuiltinStore } from "../store/builtin";
-import { BuiltinPimStore } from "../store/builtin/pim-store";
+import { BuiltinPimStore, BuiltinStore } from "../store/builtin";
 import { BridgeMailStore, LoginDavStore } from "../store/bridge";
 import { ImapStore } from "../store/imap";
 import type { PimImportResult, PimItem, PimStamp, PimStore } from "../store/pim-types";
@@ -16,8 +15,9 @@ import {
   StoreNotFoundError,
   StoreUnavailableError,
 } from "../store/types";
-import type { BackendConfigStore, BackendCredentials, BridgeBackend } from "./backend";
+import type { BackendConfigStore } from "./backend";
 import { blobPrefix } from "./delivery";
+import type { BackendCredentials, BridgeBackend } from "./contract";
 
 export interface MailboxStores {
   mail: MailStore;

@@ -2,33 +2,15 @@
 // (status 118), find the original for Smart*, build the outgoing message, check its size, write it to
 // the outbox durably, save the Sent Items copy, and wake the alarm that delivers it.
 import { FolderType, type MailStore, StoreNotFoundError } from "../store/types";
-import { composeSmart, type SmartKind } from "./compose";
+import { composeSmart } from "./compose";
+import { ComposeStatus, type ComposeStatusValue, type SubmitRequest, type SubmitResult } from "./contract";
 import { defaultFolder } from "./delivery";
 import { parseServerId } from "./ids";
 import type { Outbox } from "./outbox";
-import { ComposeError, ComposeStatus, type ComposeStatusValue, flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
+import { ComposeError, flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
 
 export const DEFAULT_MAX_SEND_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_RECIPIENTS_PER_DAY = 1000;
-
-export interface SubmitRequest {
-  /** The authenticated mailbox address: the message goes out From it ([MS-ASCMD] MS-ASCMD_R448). */
-  user: string;
-  mime: Uint8Array;
-  clientId?: string;
-  saveInSent: boolean;
-  smart?: {
-    kind: SmartKind;
-    folderId?: string;
-    itemId?: string;
-    /** Search/ItemOperations LongId, in this service's form "folderId:itemId". */
-    longId?: string;
-    instanceId?: string;
-    replaceMime: boolean;
-  };
-}
-
-export type SubmitResult = { ok: true; outboxId: number } | { ok: false; status: ComposeStatusValue; message: string };
 
 export interface SubmitDeps {
   store: MailStore;

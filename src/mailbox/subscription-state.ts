@@ -1,31 +1,6 @@
 // The mailbox object's own copy of its subscription state, so the device path never waits on D1
 // (ARCHITECTURE.md "State and where it lives"). The service pushes it on every change.
-
-export type MailboxSubscriptionStatus =
-  | "pending_payment"
-  | "active"
-  | "grace"
-  | "suspended"
-  | "expired"
-  | "withdrawn"
-  | "cancelled"
-  | "terminated";
-
-export interface MailboxSubscriptionState {
-  subscriptionId: string;
-  status: MailboxSubscriptionStatus;
-  /** Why service is refused (e.g. `eligibility`, `illicit_use`), null when it is not. */
-  reason: string | null;
-  /** Per-subscription counter; an older copy never overwrites a newer one. */
-  version: number;
-  /** Epoch ms of the change in D1. */
-  updatedAt: number;
-}
-
-/** Service is given while the subscription is active or in its renewal grace period. */
-export function servesDevices(status: MailboxSubscriptionStatus): boolean {
-  return status === "active" || status === "grace";
-}
+import type { MailboxSubscriptionState, MailboxSubscriptionStatus } from "./contract";
 
 export class SubscriptionStateStore {
   constructor(private readonly sql: SqlStorage) {

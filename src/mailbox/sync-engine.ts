@@ -20,7 +20,7 @@ import {
   type SyncResult,
   SyncStatus,
 } from "../eas/sync-types";
-import { FolderType, type MailStore, type StoreFolder } from "../store/types";
+import { FolderType, isStoreError, type MailStore, type StoreFolder } from "../store/types";
 import type { CollectionSource, ItemStamp } from "./collection-source";
 import { parseServerId, serverIdOf } from "./ids";
 import {
@@ -90,6 +90,25 @@ function emptyResponses(): SyncResponses {
 
 function bare(collectionId: string, syncKey: string, status: number): SyncCollectionResult {
   return { collectionId, syncKey, status, responses: emptyResponses(), commands: [], moreAvailable: false };
+}
+
+/** What applying one collection's client commands (Add, Change, Delete, Fetch) needs to know. */
+interface ClientCommandContext {
+  req: SyncRequest;
+  c: SyncCollectionRequest;
+  /** The collection's folder and the source that reads and writes its items. */
+  folder: StoreFolder;
+  src: CollectionSource;
+  /** Every folder by id (a Delete may become a move to Deleted Items). */
+  folders: Map<string, StoreFolder>;
+  options: SyncOptions;
+  itemOptions: ItemOptions;
+  /** [MS-ASCMD] 2.2.3.45 DeletesAsMoves, default true. */
+  deletesAsMoves: boolean;
+  /** The device's image of the collection, written at the end of the sync. */
+  image: PendingImage;
+  /** The last response's record when the device repeats its previous SyncKey (Deletes it already applied). */
+  replay: ReplayRecord | null;
 }
 
 export class SyncEngine {
@@ -226,7 +245,7 @@ export class SyncEngine {
     const image = new PendingImage(this.state, dev, c.collectionId);
 
     const replay = isPrevious ? st.lastResponse : null;
-    const { responses, clientDeletes } = await this.applyClientCommands(
+    const { responses, clientDeletes } = await this.applyClientCommands({
       req,
       c,
       folder,
@@ -237,7 +256,7 @@ export class SyncEngine {
       deletesAsMoves,
       image,
       replay,
-    );
+    });
     const hadClientCommands = c.changes.length + c.deletes.length + c.adds.length + c.fetches.length > 0;
 
     let commands: ServerCommand[];
@@ -462,18 +481,8 @@ export class SyncEngine {
     return { commands, record: { commands: kept, moreAvailable: last?.moreAvailable ?? false, clientDeletes: clientDeletesAll } };
   }
 
-  private async applyClientCommands(
-    req: SyncRequest,
-    c: SyncCollectionRequest,
-    folder: StoreFolder,
-    src: CollectionSource,
-    folders: Map<string, StoreFolder>,
-    options: SyncOptions,
-    itemOptions: ItemOptions,
-    deletesAsMoves: boolean,
-    image: PendingImage,
-    replay: ReplayRecord | null,
-  ): Promise<{ responses: SyncResponses; clientDeletes: string[] }> {
+  private async applyClientCommands(ctx: ClientCommandContext): Promise<{ responses: SyncResponses; clientDeletes: string[] }> {
+    const { req, c, folder, src, folders, options, itemOptions, deletesAsMoves, image, replay } = ctx;
     const responses = emptyResponses();
     const clientDeletes: string[] = [];
     const itemIn = (serverId: string) => {
@@ -539,7 +548,7 @@ export class SyncEngine {
       try {
         itemId = await src.add(folder.id, a, req.user ?? "");
       } catch (e) {
-        if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+        if (isStoreError(e, "StoreUnavailableError")) throw e;
         responses.adds.push({ clientId: a.clientId, status: SyncStatus.ConversionError });
         continue;
       }

@@ -38,6 +38,15 @@ export function ensureSyncSchema(sql: SqlStorage): void {
   for (const s of SCHEMA) sql.exec(s);
 }
 
+/** Every table above: each row belongs to one device. */
+const DEVICE_TABLES = ["sync_coll", "sync_item", "sync_client_id", "sync_device", "sync_watch_baseline", "hier_state", "hier_item"];
+
+/** Drops everything a device's sync state holds (its partnership was removed): its next sync starts at SyncKey 0. */
+export function forgetDeviceSyncState(sql: SqlStorage, deviceId: string): void {
+  ensureSyncSchema(sql);
+  for (const table of DEVICE_TABLES) sql.exec(`DELETE FROM ${table} WHERE device_id = ?`, deviceId);
+}
+
 /** SyncKeys look like "{series}n": opaque to the device, ≤ 64 chars ([MS-ASCMD] 2.2.3.181). */
 export function formatKey(series: string, n: number): string {
   return `{${series}}${n}`;

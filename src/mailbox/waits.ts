@@ -5,17 +5,8 @@
 // and be evicted; the sockets survive eviction and `ctx.getWebSockets()` finds them again in the next
 // instance. What each device waits for lives in SQLite (`push_wait`), so it survives eviction too.
 // One socket per device (newest wins), tagged `d:<deviceId>`: sockets per object stay small.
-
-/** What the object tells the waiting Worker (one message, then the object closes the socket). */
-export type WaitMessage = { t: "changes"; folders: string[] } | { t: "hierarchy" } | { t: "superseded" } | { t: "ended"; reason: string };
-
-export type WaitKind = "ping" | "sync";
-
-export interface WaitRequest {
-  deviceId: string;
-  kind: WaitKind;
-  folders: string[];
-}
+import { WAIT_HEADER, type WaitMessage, type WaitRequest } from "./contract";
+import { isStoreError } from "../store/types";
 
 /**
  * What the rest of the mailbox object knows about a device's sync state (the sync engine implements
@@ -38,8 +29,6 @@ interface Attachment {
 }
 
 const deviceTag = (deviceId: string) => `d:${deviceId}`;
-
-export const WAIT_HEADER = "X-Mobile-Sync-Wait";
 
 export class Waits {
   constructor(
@@ -224,7 +213,7 @@ export class Waits {
 
 /** The store behind the oracle cannot answer now (StoreUnavailableError, StoreAuthError; names survive RPC). */
 function unreachable(e: unknown): boolean {
-  return e instanceof Error && (e.name === "StoreUnavailableError" || e.name === "StoreAuthError");
+  return isStoreError(e, "StoreUnavailableError") || isStoreError(e, "StoreAuthError");
 }
 
 function outdatedIfUnreachable(e: unknown): boolean {

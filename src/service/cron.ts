@@ -201,17 +201,13 @@ async function resyncMailboxStates(d: ServiceDeps) {
 /** Device partnerships unseen for STALE_DEVICE_DAYS are removed by each mailbox object. */
 async function removeStaleDevices(d: ServiceDeps) {
   const olderThanMs = d.config.staleDeviceDays * 86_400_000;
-  const counts = { staleDevicesRemoved: 0, staleDeviceMailboxes: 0, staleDevicesUnsupported: 0 };
+  const counts = { staleDevicesRemoved: 0, staleDeviceMailboxes: 0 };
   const errors: string[] = [];
   const all = await d.db.select({ address: mailboxes.address }).from(mailboxes);
   for (const { address } of all) {
     try {
-      const n = await removeStaleMailboxDevices(d.env, address, olderThanMs);
-      if (n === null) counts.staleDevicesUnsupported++;
-      else {
-        counts.staleDeviceMailboxes++;
-        counts.staleDevicesRemoved += n;
-      }
+      counts.staleDevicesRemoved += await removeStaleMailboxDevices(d.env, address, olderThanMs);
+      counts.staleDeviceMailboxes++;
     } catch (e) {
       errors.push(`stale devices ${address}: ${String((e as Error)?.message ?? e)}`);
     }

@@ -2,7 +2,7 @@
 // admin's backend must follow, and the per-server secret of Dovecot's push_notification OX driver.
 import { mailboxBackends } from "../db/schema";
 import type { BridgeBackend, ServerEndpoint } from "../mailbox/contract";
-import { assertEndpointAllowed } from "../store/imap/connection";
+import { assertEndpointAllowed } from "../store/imap";
 
 export type MailboxBackendRow = typeof mailboxBackends.$inferSelect;
 

@@ -208,3 +208,18 @@ export class StoreNotFoundError extends Error {
     this.name = "StoreNotFoundError";
   }
 }
+
+const STORE_ERRORS = { StoreUnavailableError, StoreFolderError, StoreAuthError, StoreNotFoundError };
+
+/** The name of one of the store error classes above (each sets `name` to its class name). */
+export type StoreErrorName = keyof typeof STORE_ERRORS;
+
+/**
+ * True when `e` is the store error called `name`: an instance of its class, or an Error carrying that name. The
+ * second form is what crosses the mailbox object's RPC (the Worker gets a plain Error with the name and own
+ * properties, not the class: test/workers/bridge-front-auth.test.ts), so properties such as `retryAfterSeconds` or
+ * `code` may be missing: check them before use.
+ */
+export function isStoreError<N extends StoreErrorName>(e: unknown, name: N): e is InstanceType<(typeof STORE_ERRORS)[N]> {
+  return e instanceof STORE_ERRORS[name] || (e instanceof Error && e.name === name);
+}

@@ -68,7 +68,7 @@ function statusOf(tree: WbxmlElement | undefined): string | undefined {
   return s ? String(s.children[0]) : undefined;
 }
 
-// Default folders are created in a fixed order (src/store/builtin/folders.ts), and item ids count up from 1
+// Default folders are created in a fixed order (src/store/folders.ts), and item ids count up from 1
 // in a new mailbox, so a fresh account's first message has a known id.
 const INBOX = "1";
 const SENT_ITEMS = "4";

@@ -4,8 +4,8 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { subscriptionRefusal } from "../../src/http/subscription-gate";
-import type { MailboxSubscriptionState } from "../../src/mailbox/subscription-state";
 import { childText, decodeWbxml, encodeWbxml, toXml, type WbxmlElement } from "../../src/wbxml";
+import type { MailboxSubscriptionState } from "../../src/mailbox/contract";
 
 const VALIDATE = path.resolve(import.meta.dirname, "../../../shared/conformance/validate");
 const validate = (cmd: string, xml: string) => execFileSync(VALIDATE, [cmd, "-"], { input: xml, encoding: "utf8" }).trim();

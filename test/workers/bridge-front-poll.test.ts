@@ -12,11 +12,11 @@ import {
   waitForChanges,
   type WaitingRequest,
 } from "../../src/eas/front/wait";
-import type { BackendCredentials } from "../../src/mailbox/backend";
 import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml";
 import { TestPhone } from "./helpers/phone";
 import { touchFolder } from "./helpers/store-touch";
 import { easRequest, waitsOpen, within } from "./push-helpers";
+import type { BackendCredentials } from "../../src/mailbox/contract";
 
 vi.setConfig({ testTimeout: 20_000 });
 

@@ -2,9 +2,9 @@
 // loopback) and Radicale, and a "device" that speaks to it through the Mailbox RPCs the EAS commands use.
 import { env } from "cloudflare:workers";
 import { expect, inject } from "vitest";
-import type { BridgeBackend } from "../../src/mailbox/backend";
 import type { FolderSyncResult } from "../../src/mailbox/folder-sync";
 import type { ClientAdd, ClientMailChange, SyncCollectionResult, SyncOptions, SyncRequest, SyncResult } from "../../src/eas/sync-types";
+import type { BridgeBackend } from "../../src/mailbox/contract";
 
 export const dovecot = inject("dovecot");
 

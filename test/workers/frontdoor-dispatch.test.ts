@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { EasHttpError, type EasCommand, type EasRequest, type EasResponse } from "../../src/eas/front/command";
 import { defaultFrontDoor, handleActiveSync, type FrontDoor } from "../../src/http/activesync-route";
 import { errorResponse } from "../../src/http/errors";
-import type { Gate } from "../../src/http/gates";
+import type { Gate } from "../../src/http/gate";
 import { createAccount } from "../../src/service/directory";
 import { StoreUnavailableError } from "../../src/store/types";
 import { decodeWbxml, el, encodeWbxml } from "../../src/wbxml/index";

@@ -1,6 +1,6 @@
 // Query parsing, both forms ([MS-ASHTTP] 2.2.1.1.1).
 import { describe, expect, it } from "vitest";
-import { HttpProblem } from "../../src/http/errors";
+import { HttpProblem } from "../../src/http/http-problem";
 import { parseEasQuery } from "../../src/http/query";
 import { deviceIdFromBytes } from "../../src/http/query-base64";
 import { ascii, b64 } from "./helpers/eas-client";

@@ -236,6 +236,26 @@ describe("wipe and partnerships", () => {
     expect(r.deviceIds).toContain("stale");
     expect(await env.MAILBOX.getByName(USER).listDevices()).toEqual([]);
   });
+
+  it("a stale device loses its sync state with its partnership: its old FolderSync key is refused (Status 9)", async () => {
+    const p = phone("stalesync", "14.1");
+    const fs = (key: string) => `<FolderSync xmlns="FolderHierarchy"><SyncKey>${key}</SyncKey></FolderSync>`;
+    const r = await p.send("FolderSync", fs("0"));
+    expect(first(r.xml, "Status")).toBe("1");
+    const key = first(r.xml, "SyncKey")!;
+    const rows = () =>
+      runInDurableObject(
+        env.MAILBOX.getByName(USER),
+        async (_m: Mailbox, state) =>
+          state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM hier_state WHERE device_id = 'stalesync'").one().n,
+      );
+    expect(await rows()).toBe(1);
+    const removed = await env.MAILBOX.getByName(USER).removeStaleDevices(-1);
+    expect(removed.deviceIds).toContain("stalesync");
+    expect(await rows()).toBe(0);
+    // [MS-ASCMD] 2.2.3.177.4 FolderSync Status 9: the key is unknown, the device starts over at SyncKey 0.
+    expect(first((await p.send("FolderSync", fs(key))).xml, "Status")).toBe("9");
+  });
 });
 
 describe("policy", () => {

@@ -3,10 +3,11 @@ import { env } from "cloudflare:workers";
 import PostalMime from "postal-mime";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runInDurableObject } from "cloudflare:test";
-import { decideOofReply, OofStore, type IncomingForOof, type OofSettings } from "../../src/mailbox/oof";
+import { decideOofReply, OofStore, type IncomingForOof } from "../../src/mailbox/oof";
 import { autoReplyFor } from "../../src/mailbox/oof-reply";
 import { createAccount } from "../../src/service/directory";
 import { first, Phone } from "./helpers/onboard-phone";
+import type { OofSettings } from "../../src/mailbox/contract";
 
 const PW = "settings pw";
 const USER = "carol@example.test";

@@ -2,6 +2,7 @@
 // the Inbox message or the calendar item. At most 100 requests ([MS-ASCMD] 3.1.5.10: Status 103 beyond).
 import { childrenNamed, childText, el } from "../../wbxml/index";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
+import { atLeast } from "../protocol-version";
 
 const mr = (name: string, ...c: Parameters<typeof el>[2][]) => el("MeetingResponse", name, ...c);
 
@@ -18,7 +19,7 @@ export const MeetingResponseCommand: EasCommand = {
       userResponse: Number(childText(r, "UserResponse", "MeetingResponse")?.trim() ?? "0"),
       instanceId: childText(r, "InstanceId", "MeetingResponse")?.trim() || undefined,
       // 16.x SendResponse present = send; 14.x always sends ([MS-ASCMD] 2.2.3.164).
-      sendResponse: Number.parseFloat(req.protocolVersion) < 16 || childrenNamed(r, "SendResponse", "MeetingResponse").length > 0,
+      sendResponse: !atLeast(req.protocolVersion, "16.0") || childrenNamed(r, "SendResponse", "MeetingResponse").length > 0,
       proposedStart: childText(r, "ProposedStartTime", "MeetingResponse")?.trim() || undefined,
       proposedEnd: childText(r, "ProposedEndTime", "MeetingResponse")?.trim() || undefined,
     }));

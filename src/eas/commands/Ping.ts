@@ -4,13 +4,14 @@ import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import type { PingFolder, PingInput } from "../../mailbox/contract";
 import { pushBounds } from "../front/push-config";
 import { waitForChanges } from "../front/wait";
+import { atLeast } from "../protocol-version";
 
 export const Ping: EasCommand = {
   name: "Ping",
   async handle(req: EasRequest): Promise<EasResponse> {
     const input = parsePing(req);
     // A body that is not WBXML (e.g. text/plain): common Status 101 InvalidContent from 14.0 on (MS-ASCMD_R4813), else 4.
-    if (input === "not-wbxml") return pingResponse(Number(req.protocolVersion) >= 14 ? 101 : 4);
+    if (input === "not-wbxml") return pingResponse(atLeast(req.protocolVersion, "14.0") ? 101 : 4);
     if (input === "syntax") return pingResponse(4);
     let plan;
     try {

@@ -6,6 +6,7 @@
 import { bytes, child, childText, el } from "../../wbxml";
 import type { SubmitRequest, SubmitResult } from "../../mailbox/contract";
 import type { EasRequest, EasResponse } from "../front/command";
+import { atLeast } from "../protocol-version";
 
 export type ComposeCommand = "SendMail" | "SmartReply" | "SmartForward";
 
@@ -28,7 +29,7 @@ const HTTP_FOR_12X: Record<number, number> = {
 };
 
 export function isLegacy(version: string): boolean {
-  return Number.parseFloat(version) < 14;
+  return !atLeast(version, "14.0");
 }
 
 export async function handleCompose(cmd: ComposeCommand, req: EasRequest): Promise<EasResponse> {

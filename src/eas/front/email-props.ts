@@ -2,13 +2,10 @@
 // yyyy-MM-ddTHH:mm:ss.000Z ([MS-ASEMAIL] 2.2.2.20 DateReceived; Nokia Mail for Exchange depends on it).
 import { el, type WbxmlElement } from "../../wbxml";
 import type { BodyData, MailChangeData, MailItemData } from "../sync-types";
+import { atLeast } from "../protocol-version";
 
 export function easMailDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19) + ".000Z";
-}
-
-function atLeast(protocolVersion: string, v: number): boolean {
-  return Number.parseFloat(protocolVersion) >= v;
 }
 
 function flag(flagged: boolean): WbxmlElement {
@@ -67,7 +64,7 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
     flag(item.flagged),
     el("Email", "ContentClass", item.contentClass ?? "urn:content-classes:message"),
     el("AirSyncBase", "NativeBodyType", item.nativeBodyType),
-    item.lastVerb !== undefined && atLeast(protocolVersion, 14.0) ? el("Email2", "LastVerbExecuted", item.lastVerb) : null,
+    item.lastVerb !== undefined && atLeast(protocolVersion, "14.0") ? el("Email2", "LastVerbExecuted", item.lastVerb) : null,
   ];
   return out.filter((x): x is WbxmlElement => x !== null);
 }
@@ -77,6 +74,6 @@ export function mailChangeProperties(c: MailChangeData, protocolVersion: string)
   return [
     el("Email", "Read", c.read ? "1" : "0"),
     flag(c.flagged),
-    ...(c.lastVerb !== undefined && atLeast(protocolVersion, 14.0) ? [el("Email2", "LastVerbExecuted", c.lastVerb)] : []),
+    ...(c.lastVerb !== undefined && atLeast(protocolVersion, "14.0") ? [el("Email2", "LastVerbExecuted", c.lastVerb)] : []),
   ];
 }

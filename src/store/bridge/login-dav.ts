@@ -1,8 +1,7 @@
 // The DAV side of a bridged mailbox with the account's login from memory: a DavPimStore is built for the
 // login the front door last handed over (the password is never stored), and rebuilt when it changes.
 // Without a login in memory every call that may reach the server throws StoreUnavailableError.
-import { DavPimStore, type DavPimStoreOptions } from "../dav";
-import { davLocalFolders } from "../dav/store";
+import { DavPimStore, type DavPimStoreOptions, davLocalFolders } from "../dav";
 import type { PimImportResult, PimItem, PimStamp, PimStore, PimWriteOptions } from "../pim-types";
 import type { FolderStatus, FolderTypeValue, StoreChange, StoreFolder } from "../types";
 

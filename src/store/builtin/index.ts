@@ -1,3 +1,3 @@
 export { BuiltinStore } from "./store";
+export { BuiltinPimStore } from "./pim-store";
 export { INLINE_LIMIT } from "./blobs";
-export { DEFAULT_FOLDERS } from "./folders";

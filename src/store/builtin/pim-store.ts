@@ -14,8 +14,8 @@ import {
   type PimWriteOptions,
 } from "../pim-types";
 import { StoreNotFoundError, type FolderStatus, type StoreChange, type StoreFolder } from "../types";
-import { CountingSql } from "./counting-sql";
-import { itemClassOf } from "./folders";
+import { CountingSql } from "../counting-sql";
+import { itemClassOf } from "../folders";
 import { contentKey, horizonOf, uidOf } from "../../formats/pim-objects";
 import type { FolderRow } from "./store";
 

@@ -13,9 +13,9 @@ import {
   StoreNotFoundError,
 } from "../types";
 import { Blobs, INLINE_LIMIT, utf8Length } from "./blobs";
-import { DEFAULT_FOLDERS, isDefaultType, isUserType, itemClassOf, validFolderName } from "./folders";
-import { type ParsedMessage, parseMessage, previewText } from "./mime";
-import { CountingSql } from "./counting-sql";
+import { DEFAULT_FOLDERS, isDefaultType, isUserType, itemClassOf, validFolderName } from "../folders";
+import { type ParsedMessage, parseMessage, previewText } from "../mime";
+import { CountingSql } from "../counting-sql";
 import { ensureSchema } from "./schema";
 
 // Semantics (what a caller such as the EAS Sync layer may rely on):

@@ -6,7 +6,7 @@
 // If-None-Match: *) and are recorded only once it accepted them. On 412 the server's version is fetched and
 // kept ([MS-ASCMD] 2.2.3.34 Conflict default: the server wins) and PimConflictError is raised.
 import { PimConversionError } from "../../formats/errors";
-import { CountingSql } from "../builtin/counting-sql";
+import { CountingSql } from "../counting-sql";
 import { horizonOf, uidOf } from "../../formats/pim-objects";
 import {
   PimConflictError,

@@ -3,7 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseMessage } from "../../../src/store/builtin/mime";
+import { parseMessage } from "../../../src/store/mime";
 import { FolderType } from "../../../src/store/types";
 import { Literal } from "../../../src/store/imap/connection";
 import { str } from "../../../src/store/imap/parser";

@@ -1,4 +1,4 @@
-import { FolderType, type FolderTypeValue, type ItemClass } from "../types";
+import { FolderType, type FolderTypeValue, type ItemClass } from "./types";
 
 /** Created on first use, in this order, so their ids are the same in every mailbox ("1" = Inbox …). */
 export const DEFAULT_FOLDERS: { type: FolderTypeValue; name: string }[] = [

@@ -1,8 +1,8 @@
 import PostalMime, { type Address, decodeWords, type Email } from "postal-mime";
-import type { AttachmentInfo, MailSummary } from "../types";
-import { htmlToText } from "../../formats/html-text";
-import { wellFormed } from "../../formats/text";
-import { decodeUtf7 } from "../../formats/utf7";
+import type { AttachmentInfo, MailSummary } from "./types";
+import { htmlToText } from "../formats/html-text";
+import { wellFormed } from "../formats/text";
+import { decodeUtf7 } from "../formats/utf7";
 
 /** What the store keeps of a message after parsing it once, on append. */
 export type ParsedMessage = Pick<

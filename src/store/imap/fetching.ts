@@ -1,0 +1,245 @@
+// Reading items: paged listings in arrival order, summaries (parsed once per UID and kept), whole messages,
+// bodies (big messages part by part from their BODYSTRUCTURE) and attachments.
+import { parseMessage, previewText } from "../mime";
+import type { AttachmentInfo, BodyText, ListOptions, MailSummary } from "../types";
+import { type TextPart, textParts } from "./bodystructure";
+import type { ChangeTracker } from "./change-tracking";
+import type { ImapSession } from "./connection";
+import { statusOf } from "./folder-mirror";
+import type { MirrorDb } from "./mirror-db";
+import { attributes, str, type Token } from "./parser";
+import type { ImapSessions } from "./sessions";
+import type { FolderRow } from "./state";
+import { concatBytes, flagsOf, itemIdOf, kind, parseInternalDate, parseItemId, uidOf } from "./wire";
+
+/** getBody fetches messages up to this size whole; bigger ones part by part (BODYSTRUCTURE). */
+const WHOLE_BODY_BYTES = 256 * 1024;
+
+/** Unparsed messages are fetched for their summary in batches of about this many bytes (bigger ones alone). */
+const BATCH_BYTES = 1024 * 1024;
+
+/** Messages bigger than this are summarised from their first BATCH_BYTES only (memory). */
+const SUMMARY_WHOLE_LIMIT = 16 * 1024 * 1024;
+
+/** What a summary takes from parsing the message (kept per UID in imap_summaries). */
+type ParsedSummary = Omit<MailSummary, "itemId" | "folderId" | "modseq" | "received" | "flags" | "size">;
+
+export class ItemReader {
+  constructor(
+    private readonly db: MirrorDb,
+    private readonly sessions: ImapSessions,
+    private readonly changes: ChangeTracker,
+    private readonly config: { summaryWholeLimit?: number },
+  ) {}
+
+  async listItems(folderId: string, opts: ListOptions): Promise<MailSummary[]> {
+    return this.sessions.use(async (s) => {
+      const row = await this.changes.ensureOrder(s, await this.changes.refresh(s, this.db.folderRow(folderId)));
+      const after = opts.after ? { received: opts.after.received, uid: parseItemId(opts.after.itemId)?.uid ?? 0 } : null;
+      const uids = this.db
+        .all<{ uid: number }>(
+          `SELECT uid FROM imap_order WHERE folder = ? AND received >= ? AND (? OR received < ? OR (received = ? AND uid < ?))
+         ORDER BY received DESC, uid DESC LIMIT ?`,
+          row.id,
+          opts.since ?? Number.MIN_SAFE_INTEGER,
+          after ? 0 : 1,
+          after?.received ?? 0,
+          after?.received ?? 0,
+          after?.uid ?? 0,
+          opts.limit,
+        )
+        .map((r) => r.uid);
+      await this.sessions.select(s, row, false);
+      return this.summaries(s, row, uids);
+    });
+  }
+
+  async countItems(folderId: string, since?: number): Promise<number> {
+    return this.sessions.use(async (s) => {
+      const row = this.db.folderRow(folderId);
+      if (since === undefined) return Number(str((await statusOf(s, row.path, "(MESSAGES)")).get("MESSAGES")));
+      const ordered = await this.changes.ensureOrder(s, await this.changes.refresh(s, row));
+      return this.db.one<{ n: number }>(`SELECT count(*) AS n FROM imap_order WHERE folder = ? AND received >= ?`, ordered.id, since).n;
+    });
+  }
+
+  async getSummary(folderId: string, itemId: string): Promise<MailSummary | null> {
+    return this.sessions.use(async (s) => {
+      const row = this.db.folderRow(folderId);
+      const uid = await this.sessions.selectItem(s, row, itemId, false);
+      if (uid === null) return null;
+      return (await this.summaries(s, row, [uid]))[0] ?? null;
+    });
+  }
+
+  /**
+   * Summaries of the selected folder's UIDs, in the order given. Flags, arrival and size are read live; what
+   * comes from parsing the message is parsed once per UID and kept (imap_summaries: a UID's content never
+   * changes). Unparsed messages are fetched whole, small ones together, big ones one at a time.
+   */
+  private async summaries(s: ImapSession, row: FolderRow, uids: number[]): Promise<MailSummary[]> {
+    if (!uids.length) return [];
+    const r = await s.command(["UID", "FETCH", uids.join(","), "(UID FLAGS INTERNALDATE RFC822.SIZE)"]);
+    const meta = new Map<number, Map<string, Token>>();
+    for (const u of r.untagged) {
+      if (kind(u) !== "FETCH") continue;
+      const a = attributes(u.tokens[2] ?? null);
+      const uid = uidOf(a);
+      if (uid !== null) meta.set(uid, a);
+    }
+    const present = uids.filter((u) => meta.has(u));
+    const parsed = new Map<number, ParsedSummary>();
+    for (const c of this.db.all<{ uid: number; content: string }>(
+      // one bound JSON array: Durable Object SQLite allows at most 100 bound parameters
+      `SELECT uid, content FROM imap_summaries WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+      row.id,
+      JSON.stringify(present),
+    ))
+      parsed.set(c.uid, JSON.parse(c.content));
+    const missing = present.filter((u) => !parsed.has(u));
+    const size = (u: number) => Number(str(meta.get(u)!.get("RFC822.SIZE")));
+    const batches: number[][] = [];
+    let batch: number[] = [];
+    let bytes = 0;
+    for (const u of missing) {
+      if (size(u) > BATCH_BYTES) batches.push([u]);
+      else {
+        if (bytes + size(u) > BATCH_BYTES && batch.length) {
+          batches.push(batch);
+          batch = [];
+          bytes = 0;
+        }
+        batch.push(u);
+        bytes += size(u);
+      }
+    }
+    if (batch.length) batches.push(batch);
+    for (const b of batches) {
+      // Beyond SUMMARY_WHOLE_LIMIT only the head is parsed (memory): attachments past it are not listed.
+      const head = b.length === 1 && size(b[0]!) > (this.config.summaryWholeLimit ?? SUMMARY_WHOLE_LIMIT);
+      const f = await s.command(["UID", "FETCH", b.join(","), head ? `(UID BODY.PEEK[]<0.${BATCH_BYTES}>)` : "(UID BODY.PEEK[])"]);
+      for (const u of f.untagged) {
+        if (kind(u) !== "FETCH") continue;
+        const a = attributes(u.tokens[2] ?? null);
+        const uid = uidOf(a);
+        const raw = a.get(head ? "BODY[]<0>" : "BODY[]");
+        if (uid === null || !b.includes(uid)) continue;
+        const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
+        const content: ParsedSummary = {
+          subject: p.subject,
+          from: p.from,
+          to: p.to,
+          cc: p.cc,
+          replyTo: p.replyTo,
+          importance: p.importance,
+          hasHtml: p.html !== undefined,
+          preview: previewText(p.plain),
+          attachments: p.attachments.map((x) => x.info),
+        };
+        for (const k of ["date", "messageId", "inReplyTo", "references", "contentClass", "calendarMethod", "threadTopic"] as const)
+          if (p[k] !== undefined) (content as Record<string, unknown>)[k] = p[k];
+        parsed.set(uid, content);
+        this.db.sql(`INSERT OR REPLACE INTO imap_summaries (folder, uid, content) VALUES (?, ?, ?)`, row.id, uid, JSON.stringify(content));
+      }
+    }
+    const out: MailSummary[] = [];
+    for (const uid of present) {
+      const a = meta.get(uid)!;
+      const content = parsed.get(uid);
+      if (!content) continue;
+      const logged = this.db.all<{ modseq: number }>(`SELECT modseq FROM imap_changes WHERE folder = ? AND uid = ?`, row.id, uid)[0];
+      out.push({
+        ...content,
+        itemId: itemIdOf(this.sessions.selected?.uidvalidity || row.uidvalidity, uid),
+        folderId: String(row.id),
+        modseq: logged?.modseq ?? 0,
+        received: parseInternalDate(str(a.get("INTERNALDATE"))),
+        flags: flagsOf(a.get("FLAGS")),
+        size: size(uid),
+      });
+    }
+    return out;
+  }
+
+  async getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
+    return this.sessions.use(async (s) => {
+      const row = this.db.folderRow(folderId);
+      const uid = await this.sessions.selectItem(s, row, itemId, false);
+      return uid === null ? null : this.fetchRaw(s, row, uid);
+    });
+  }
+
+  private async fetchRaw(s: ImapSession, row: FolderRow, uid: number): Promise<Uint8Array | null> {
+    await this.sessions.select(s, row, false);
+    const r = await s.command(["UID", "FETCH", String(uid), "(UID BODY.PEEK[])"]);
+    for (const u of r.untagged) {
+      if (kind(u) !== "FETCH") continue;
+      const a = attributes(u.tokens[2] ?? null);
+      if (uidOf(a) !== uid) continue;
+      const body = a.get("BODY[]");
+      return body instanceof Uint8Array ? body : typeof body === "string" ? new TextEncoder().encode(body) : new Uint8Array(0);
+    }
+    return null;
+  }
+
+  /**
+   * A message up to WHOLE_BODY_BYTES is fetched whole and parsed (the same text as the built-in store).
+   * A bigger one (attachments) is read from its BODYSTRUCTURE: only its first inline text/plain and
+   * text/html parts are fetched, each with its MIME header, and parsed as a small message.
+   */
+  async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
+    const raw = await this.sessions.use(async (s) => {
+      const row = this.db.folderRow(folderId);
+      const uid = await this.sessions.selectItem(s, row, itemId, false);
+      if (uid === null) return null;
+      const r = await s.command(["UID", "FETCH", String(uid), "(UID RFC822.SIZE BODYSTRUCTURE)"]);
+      const a = r.untagged
+        .filter((u) => kind(u) === "FETCH")
+        .map((u) => attributes(u.tokens[2] ?? null))
+        .find((a) => uidOf(a) === uid);
+      if (!a) return null;
+      const structure = a.get("BODYSTRUCTURE") ?? null;
+      const multipart = Array.isArray(structure) && Array.isArray(structure[0]);
+      if (Number(str(a.get("RFC822.SIZE"))) <= WHOLE_BODY_BYTES || !multipart) return this.fetchRaw(s, row, uid);
+      const parts = textParts(structure);
+      const pick = [parts.find((p) => p.subtype === "plain"), parts.find((p) => p.subtype === "html")].filter((p): p is TextPart => !!p);
+      // A small message per text part, then one multipart/alternative holding them, for the MIME parser.
+      const sections = pick.flatMap((p) => [`BODY.PEEK[${p.section}.MIME]`, `BODY.PEEK[${p.section}]`]);
+      if (!sections.length) return new Uint8Array(0);
+      const f = await s.command(["UID", "FETCH", String(uid), `(UID ${sections.join(" ")})`]);
+      const got = f.untagged
+        .filter((u) => kind(u) === "FETCH")
+        .map((u) => attributes(u.tokens[2] ?? null))
+        .find((a) => uidOf(a) === uid);
+      if (!got) return null;
+      const bytes = (k: string) => {
+        const v = got.get(k);
+        return v instanceof Uint8Array ? v : new TextEncoder().encode(typeof v === "string" ? v : "");
+      };
+      const boundary = `=_part_${crypto.randomUUID()}`;
+      const chunks: Uint8Array[] = [
+        new TextEncoder().encode(`MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n`),
+      ];
+      for (const p of pick)
+        chunks.push(
+          new TextEncoder().encode(`--${boundary}\r\n`),
+          bytes(`BODY[${p.section}.MIME]`),
+          bytes(`BODY[${p.section}]`),
+          new TextEncoder().encode("\r\n"),
+        );
+      chunks.push(new TextEncoder().encode(`--${boundary}--\r\n`));
+      return concatBytes(chunks);
+    });
+    if (!raw) return null;
+    const p = await parseMessage(raw);
+    const data = type === "html" ? p.html : p.plain;
+    if (data === undefined) return null;
+    return { data, size: new TextEncoder().encode(data).byteLength };
+  }
+
+  async getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
+    const raw = await this.getMime(folderId, itemId);
+    if (!raw) return null;
+    return (await parseMessage(raw)).attachments.find((a) => a.info.partId === partId) ?? null;
+  }
+}
