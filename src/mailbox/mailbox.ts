@@ -266,9 +266,10 @@ export class Mailbox extends DurableObject<Env> {
    * Test-only (the chaos harness, src/admin/chaos-routes.ts): resets this object as the platform does when it
    * redeploys or evicts it mid-request. Refused unless the Worker runs with CHAOS_HOOKS = "enabled".
    */
-  async chaosAbort(): Promise<void> {
-    if ((this.env as unknown as { CHAOS_HOOKS?: string }).CHAOS_HOOKS !== "enabled") throw new Error("not available");
+  async chaosAbort(): Promise<boolean> {
+    if ((this.env as unknown as { CHAOS_HOOKS?: string }).CHAOS_HOOKS !== "enabled") return false;
     this.ctx.abort("chaos harness: object reset");
+    return true; // never reached: abort() throws
   }
 
   /** Pushed by src/service on every subscription change. */
