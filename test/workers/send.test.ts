@@ -469,3 +469,23 @@ describe("local delivery exactly once when its answer is lost", () => {
     expect(copies).toHaveLength(1);
   });
 });
+
+// Issue 19, found by `npm run chaos` (seed 20261207): the mailbox object reset while it took a SendMail in. The
+// submission is either stored (outbox row + ClientId, one transaction) or not at all; the phone must be told to
+// try again (Status 111, or 503 for 12.x), not that its message failed (120): its retry then gets 118 or goes out.
+describe("SendMail while the mailbox object is reset", () => {
+  const reset = {
+    submitMail: async () => {
+      throw Object.assign(new Error("Durable Object reset because its code was updated."), { retryable: true });
+    },
+  } as unknown as EasRequest["mailbox"];
+
+  it.fails("KNOWN BUG: 14.x: Status 111 (ServerErrorRetryLater, MS-ASCMD_R7551); 12.x: HTTP 503", async () => {
+    const body = compose("SendMail", mime("Bob <bob@remote.test>", "during a reset"));
+    expect(statusOf(await run({ ...request("SendMail", { body }), mailbox: reset }))).toBe(111);
+    const raw = mime("Bob <bob@remote.test>", "during a reset, 12.1");
+    expect(statusOf(await run({ ...request("SendMail", { version: "12.1", raw, params: { SaveInSent: "T" } }), mailbox: reset }))).toBe(
+      "http 503",
+    );
+  });
+});
