@@ -480,7 +480,7 @@ describe("SendMail while the mailbox object is reset", () => {
     },
   } as unknown as EasRequest["mailbox"];
 
-  it.fails("KNOWN BUG: 14.x: Status 111 (ServerErrorRetryLater, MS-ASCMD_R7551); 12.x: HTTP 503", async () => {
+  it("14.x: Status 111 (ServerErrorRetryLater, MS-ASCMD_R7551); 12.x: HTTP 503", async () => {
     const body = compose("SendMail", mime("Bob <bob@remote.test>", "during a reset"));
     expect(statusOf(await run({ ...request("SendMail", { body }), mailbox: reset }))).toBe(111);
     const raw = mime("Bob <bob@remote.test>", "during a reset, 12.1");
