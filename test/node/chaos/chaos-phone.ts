@@ -230,9 +230,16 @@ export class ChaosPhone {
       el("ComposeMail", "SaveInSentItems"),
       el("ComposeMail", "Mime", new TextEncoder().encode(mime)),
     );
-    const r = await this.send("SendMail", body);
-    // Empty 200: accepted. Status 118 (ClientId already used) on a retry: the first attempt was accepted.
-    const st = r.raw.length ? childText(r.tree, "Status") : undefined;
+    let st: string | undefined;
+    for (let i = 0; i < 100; i++) {
+      const r = await this.send("SendMail", body);
+      // Empty 200: accepted. Status 118 (ClientId already used) on a retry: the first attempt was accepted.
+      // Status 111 (retry later, e.g. the object was reset meanwhile): a phone sends the same message again.
+      st = r.raw.length ? childText(r.tree, "Status") : undefined;
+      if (st !== "111") break;
+      this.world.tally.retries++;
+      await sleep(200 + this.rng() * 500);
+    }
     if (st !== undefined && st !== "118") {
       this.world.tally.failures.push(`${this.deviceId}: SendMail ${subject} Status ${st}`);
       return;
