@@ -57,6 +57,8 @@ export default defineConfig({
                 RADICALE_PASSWORD,
                 // Objects the DAV scale test seeds; `DAV_BENCH_OBJECTS=1000 npx tsx bench/dav.bench.ts` for the benchmark.
                 DAV_BENCH_OBJECTS: process.env.DAV_BENCH_OBJECTS ?? "120",
+                // Messages the search scale test seeds; `npx tsx bench/search.bench.ts` uses 100 000.
+                SEARCH_BENCH_MESSAGES: process.env.SEARCH_BENCH_MESSAGES ?? "3000",
               },
             },
           }),

@@ -5,6 +5,8 @@ import { makeDeps, type ServiceDeps } from "../service/deps";
 import { requireAdminToken } from "./auth";
 import { chaosRoutes } from "./chaos-routes";
 import { deviceRoutes } from "./devices";
+import { galRoutes } from "./gal-routes";
+import { searchRoutes } from "./search-routes";
 import { newAdminRouter, type AdminApp } from "./context";
 import { jobRoutes } from "./jobs-routes";
 import { mailboxRoutes } from "./mailboxes-routes";
@@ -13,7 +15,17 @@ import { errorToProblem, problem } from "./problem";
 import { recordRoutes } from "./records-routes";
 import { subscriptionRoutes } from "./subscriptions-routes";
 
-const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes, chaosRoutes];
+const routers: AdminApp[] = [
+  subscriptionRoutes,
+  mailboxRoutes,
+  pimRoutes,
+  recordRoutes,
+  jobRoutes,
+  deviceRoutes,
+  galRoutes,
+  searchRoutes,
+  chaosRoutes,
+];
 
 /** `overrides` lets tests inject the clock and the network (DoH/RDAP fetcher). */
 export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {

@@ -350,3 +350,32 @@ export const notifications = sqliteTable(
   },
   (t) => [index("notifications_unsent").on(t.sentAt, t.queuedAt)],
 );
+
+/**
+ * The domain's address book (GAL, issue 16): details an admin adds for an address of a domain. Every address
+ * the service knows on a domain (accounts, mailboxes) is in its GAL anyway; a row here adds a name, phones,
+ * title, company, office, alias addresses and a photo, or lists an address without a mailbox (a shared one).
+ * Devices only ever see the rows of their own domain (src/service/gal.ts).
+ */
+export const galEntries = sqliteTable(
+  "gal_entries",
+  {
+    address: text("address").primaryKey(),
+    domain: text("domain").notNull(),
+    displayName: text("display_name"),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    phone: text("phone"),
+    mobilePhone: text("mobile_phone"),
+    homePhone: text("home_phone"),
+    title: text("title"),
+    company: text("company"),
+    office: text("office"),
+    /** JSON array of other addresses that reach the same person (found by search, shown as the address). */
+    aliases: text("aliases").notNull().default("[]"),
+    /** JPEG or PNG bytes, base64 (at most 100 KiB decoded, checked by the admin API). */
+    photo: text("photo"),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("gal_entries_domain").on(t.domain)],
+);

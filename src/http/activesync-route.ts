@@ -5,6 +5,8 @@ import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
 import type { BackendCredentials } from "../mailbox/contract";
 import { type AuthResult, D1UserDirectory, type UserDirectory } from "../service/directory";
+import { D1GalDirectory, domainOf } from "../service/gal";
+import type { GalProvider } from "../eas/front/gal";
 import { childText } from "../wbxml/index";
 import { parseBasicAuth, unauthorized } from "./basic-auth";
 import { toHttpResponse } from "./eas-response";
@@ -23,12 +25,15 @@ export interface FrontDoor {
   registry: ReadonlyMap<string, EasCommand>;
   gates: readonly Gate[];
   directory(env: Env): UserDirectory;
+  /** The caller's domain address book (Search Store=GAL); absent, GAL searches find nothing. */
+  gal?(env: Env, address: string): GalProvider;
 }
 
 export const defaultFrontDoor: FrontDoor = {
   registry: commandRegistry,
   gates,
   directory: (env) => new D1UserDirectory(env.DB),
+  gal: (env, address) => new D1GalDirectory(env.DB, address),
 };
 
 /** Exchange (IIS) matches the virtual directory without regard to case, and so do devices' expectations. */
@@ -130,6 +135,10 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     mailbox,
     signal: request.signal,
     ...(bridge ? { credentials: bridge.credentials, backendPush: bridge.push } : {}),
+    ...(frontDoor.gal ? { gal: frontDoor.gal(env, address) } : {}),
+    // Another mailbox's calendar, only on the caller's own domain (the GAL offers no other addresses).
+    availability: async (other, start, end) =>
+      domainOf(other) === domainOf(address) ? env.MAILBOX.getByName(other.toLowerCase()).freeBusy(start, end) : null,
   };
   let res: Response;
   try {

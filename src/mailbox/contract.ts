@@ -155,11 +155,22 @@ export interface EstimateResult {
 }
 
 export type FetchRequest =
-  | { kind: "item"; collectionId: string; serverId: string; options: ItemOptions }
+  /** By CollectionId + ServerId, or by a Search result's LongId alone (`longId` set, the other two derived from it). */
+  | { kind: "item"; collectionId: string; serverId: string; longId?: string; options: ItemOptions }
   | { kind: "attachment"; fileReference: string; range?: { start: number; end: number } };
 
 export type FetchResult =
-  | { kind: "item"; status: number; collectionId: string; serverId: string; item?: MailItemData; itemClass?: string; data?: WbxmlElement[] }
+  | {
+      kind: "item";
+      status: number;
+      collectionId: string;
+      serverId: string;
+      /** Echoed when the request named the item by LongId. */
+      longId?: string;
+      item?: MailItemData;
+      itemClass?: string;
+      data?: WbxmlElement[];
+    }
   | {
       kind: "attachment";
       status: number;
@@ -169,6 +180,58 @@ export type FetchResult =
       range?: { start: number; end: number };
       data?: Uint8Array;
     };
+
+// ---- Search Store=Mailbox (mailbox/search.ts) ----
+
+/** [MS-ASCMD] 2.2.3.177.13 Status of a Search Store. */
+export const SearchStoreStatus = {
+  Success: 1,
+  InvalidRequest: 2,
+  ServerError: 3,
+  /** The requested range went past what the server returns (at most 100 results, MS-ASCMD_R3733, R3736). */
+  EndOfRetrievableRange: 12,
+} as const;
+
+/** MS-ASCMD_R3733: a mailbox search returns at most 100 results (default Range 0-99). */
+export const MAX_SEARCH_RESULTS = 100;
+
+export interface MailboxSearchRequest {
+  /** airsync:CollectionId conditions; empty = every mail folder. */
+  collectionIds: string[];
+  /** DeepTraversal: the subfolders of each collection too (MS-ASCMD_R2031); without it they are not searched (R2146). */
+  deepTraversal: boolean;
+  /** airsync:Class conditions; empty = every class served (MS-ASCMD_R922). */
+  classes: string[];
+  /** FreeText, as the phone typed it. */
+  freeText?: string;
+  /** GreaterThan / LessThan on email:DateReceived, ms since epoch (MS-ASCMD_R3140). */
+  receivedAfter?: number;
+  receivedBefore?: number;
+  /** Range m-n as requested (defaults 0-99). */
+  range: { start: number; end: number };
+  options: ItemOptions;
+}
+
+export interface MailboxSearchHit {
+  collectionId: string;
+  /** The item's ServerId form "folderId:itemId": ItemOperations Fetch, SmartReply and SmartForward take it. */
+  longId: string;
+  item: MailItemData;
+}
+
+export interface MailboxSearchResult {
+  status: number;
+  total: number;
+  hits: MailboxSearchHit[];
+  /** The range actually returned (absent when nothing is). */
+  range?: { start: number; end: number };
+}
+
+/** A contact of the user that matches a ResolveRecipients query (mailbox/contact-search.ts). */
+export interface ContactMatch {
+  displayName: string;
+  address: string;
+}
 
 export interface MoveRequest {
   srcMsgId: string;

@@ -137,7 +137,16 @@ export class ItemOps {
 
   async fetch(reqs: FetchRequest[]): Promise<FetchResult[]> {
     const out: FetchResult[] = [];
-    for (const r of reqs) out.push(r.kind === "item" ? await this.fetchItem(r) : await this.fetchAttachment(r));
+    for (const r of reqs) {
+      if (r.kind === "attachment") {
+        out.push(await this.fetchAttachment(r));
+        continue;
+      }
+      // A LongId (Search results, search.ts) is the item's ServerId "folder:item": its folder is the collection.
+      const byLong = r.longId !== undefined ? { ...r, collectionId: parseServerId(r.longId)?.folderId ?? "", serverId: r.longId } : r;
+      const result = await this.fetchItem(byLong);
+      out.push(r.longId !== undefined && result.kind === "item" ? { ...result, longId: r.longId } : result);
+    }
     return out;
   }
 

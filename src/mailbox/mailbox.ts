@@ -9,7 +9,7 @@ import { type Delivered, deliverInto } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./contract";
-import { FolderType, type MailStore, type StoreFolder } from "../store/types";
+import { FolderType, isSearchable, type MailStore, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
 import { PimConversionError } from "../formats/errors";
 import type { PimStore } from "../store/pim-types";
@@ -30,6 +30,9 @@ import { folderIdsForName } from "./folder-names";
 import { bridgeFolderIds, relayFor } from "./bridge";
 import { DeliveryLog } from "./delivery-log";
 import { BridgePush, safetyPollSeconds } from "./bridge-push";
+import { searchMailbox } from "./search";
+import { calendarFreeBusy } from "./free-busy";
+import { findContacts } from "./contact-search";
 import type {
   AccessRule,
   AccessState,
@@ -41,6 +44,8 @@ import type {
   FetchRequest,
   FetchResult,
   GlobalAccess,
+  MailboxSearchRequest,
+  MailboxSearchResult,
   MailboxSubscriptionState,
   MoveRequest,
   MoveResult,
@@ -539,6 +544,33 @@ export class Mailbox extends DurableObject<Env> {
 
   async itemOperationsFetch(fetches: FetchRequest[]): Promise<FetchResult[]> {
     return this.mail.items.fetch(fetches);
+  }
+
+  /** Search Store=Mailbox: the store's own search (search.ts); a store that cannot search answers Status 3. */
+  async search(req: MailboxSearchRequest): Promise<MailboxSearchResult> {
+    return searchMailbox(this.store, req);
+  }
+
+  /**
+   * This mailbox's availability for another user of its domain (ResolveRecipients): MergedFreeBusy digits,
+   * one per 30 minutes of [start, end), from the default calendar; null without a calendar.
+   */
+  async freeBusy(start: number, end: number): Promise<string | null> {
+    const zone = (this.env as unknown as { DEFAULT_TIME_ZONE?: string }).DEFAULT_TIME_ZONE || "Etc/UTC";
+    return calendarFreeBusy(this.pim, start, end, zone);
+  }
+
+  /** ResolveRecipients: the user's own contacts matching `query` (one entry per address), at most `limit`. */
+  async findContacts(query: string, limit: number) {
+    return findContacts(this.pim, query, limit);
+  }
+
+  /** Rebuilds the store's search index from the stored mail (admin; a no-op where the server searches). */
+  async rebuildSearchIndex(): Promise<{ rebuilt: boolean }> {
+    const store = this.store;
+    if (!isSearchable(store)) return { rebuilt: false };
+    await store.rebuildSearchIndex();
+    return { rebuilt: true };
   }
 
   async emptyFolderContents(deviceId: string, collectionId: string, deleteSubFolders: boolean): Promise<number> {

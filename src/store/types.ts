@@ -223,3 +223,49 @@ export type StoreErrorName = keyof typeof STORE_ERRORS;
 export function isStoreError<N extends StoreErrorName>(e: unknown, name: N): e is InstanceType<(typeof STORE_ERRORS)[N]> {
   return e instanceof STORE_ERRORS[name] || (e instanceof Error && e.name === name);
 }
+
+/**
+ * A mail search ([MS-ASCMD] 2.2.1.16 Search Store=Mailbox, 2.2.1.2 Find): every condition must hold.
+ * Stores answer it as well as their backend can (full-text index, IMAP SEARCH); the caller decides which
+ * folders are in scope, so a store never walks the hierarchy itself.
+ */
+export interface MailSearchQuery {
+  /** Folders to look in (mail folders only; others are ignored). */
+  folderIds: string[];
+  /**
+   * Words the message must contain, each as a word prefix ("Michael A." finds "Michael Alexander",
+   * MS-ASCMD_R421), in the subject, the addresses or the plain-text body. Empty: no text condition.
+   */
+  words: string[];
+  /** Arrival time strictly after this (ms since epoch): GreaterThan on DateReceived. */
+  receivedAfter?: number;
+  /** Arrival time strictly before this (ms since epoch): LessThan on DateReceived. */
+  receivedBefore?: number;
+  /** Zero-based index of the first hit wanted, newest first. */
+  offset: number;
+  /** At most this many hits from `offset`. */
+  limit: number;
+}
+
+export interface MailSearchResult {
+  /** All matches (not only the page): Search's Total ("an estimate", MS-ASCMD_R3737; exact here). */
+  total: number;
+  /** The page, newest first (arrival time, then item id). */
+  hits: MailSummary[];
+}
+
+/**
+ * The optional search capability of a MailStore (as Z-Push backends implement ISearchProvider): a backend
+ * that can search implements it, and the mailbox finds out with `isSearchable`. Without it Search answers
+ * that the store cannot be searched.
+ */
+export interface SearchableMailStore extends MailStore {
+  searchMail(query: MailSearchQuery): Promise<MailSearchResult>;
+  /** Rebuilds whatever index the search uses from the stored mail (a no-op for servers that search themselves). */
+  rebuildSearchIndex(): Promise<void>;
+}
+
+export function isSearchable(store: MailStore): store is SearchableMailStore {
+  const s = store as Partial<SearchableMailStore>;
+  return typeof s.searchMail === "function" && typeof s.rebuildSearchIndex === "function";
+}

@@ -28,7 +28,7 @@ export const BRIDGE_USERS = [
 export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
 
 /** Accounts of the bridged-mailbox tests (test/workers/bridge-mailbox-*.test.ts), one per test file. */
-export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy"];
+export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy", "kate"];
 
 export interface TestServers {
   dovecot: DovecotInfo;

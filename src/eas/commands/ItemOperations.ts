@@ -114,13 +114,16 @@ function parseFetch(f: WbxmlElement, protocolVersion: string): FetchRequest | { 
   if (fileReference) return { kind: "attachment", fileReference, range };
   const collectionId = childText(f, "CollectionId", "AirSync");
   const serverId = childText(f, "ServerId", "AirSync");
-  if (!collectionId || !serverId) return { bad: 2 };
+  // search:LongId names a Search result (MS-ASCMD 2.2.3.98.2); it and CollectionId/ServerId exclude each other.
+  const longId = childText(f, "LongId", "Search")?.trim();
+  if (longId !== undefined ? !longId || collectionId || serverId : !collectionId || !serverId) return { bad: 2 };
   const bad = () => new Malformed();
   const mime = childText(options, "MIMESupport", "AirSync");
   return {
     kind: "item",
-    collectionId,
-    serverId,
+    collectionId: collectionId ?? "",
+    serverId: serverId ?? "",
+    ...(longId !== undefined ? { longId } : {}),
     options: {
       bodyPreferences: parseBodyPreferences(options, bad),
       mimeSupport: mime !== undefined && /^[0-2]$/.test(mime.trim()) ? Number(mime.trim()) : 0,
@@ -145,7 +148,11 @@ function fetchElement(r: FetchResult, pv: string, asPart: ((d: Uint8Array) => Wb
       ),
     );
   }
-  const head = [io("Status", r.status), el("AirSync", "CollectionId", r.collectionId), el("AirSync", "ServerId", r.serverId)];
+  // A fetch by LongId answers with the LongId, as it was asked (the response schema: CollectionId?, ServerId?, LongId?).
+  const head =
+    r.longId !== undefined
+      ? [io("Status", r.status), el("Search", "LongId", r.longId)]
+      : [io("Status", r.status), el("AirSync", "CollectionId", r.collectionId), el("AirSync", "ServerId", r.serverId)];
   if (r.status === 1 && r.data) return io("Fetch", ...head, el("AirSync", "Class", r.itemClass ?? "Email"), io("Properties", ...r.data));
   if (r.status !== 1 || !r.item) return io("Fetch", ...head);
   let props = mailProperties(r.item, pv);

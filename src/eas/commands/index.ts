@@ -1,4 +1,5 @@
 import type { EasCommand } from "../front/command";
+import { FindCommand } from "./Find";
 import { FolderCreateCommand } from "./FolderCreate";
 import { FolderDeleteCommand } from "./FolderDelete";
 import { FolderSyncCommand } from "./FolderSync";
@@ -9,6 +10,8 @@ import { MeetingResponseCommand } from "./MeetingResponse";
 import { MoveItemsCommand } from "./MoveItems";
 import { Ping } from "./Ping";
 import { Provision } from "./Provision";
+import { ResolveRecipientsCommand } from "./ResolveRecipients";
+import { SearchCommand } from "./Search";
 import { SendMail } from "./SendMail";
 import { Settings } from "./Settings";
 import { SmartForward } from "./SmartForward";
@@ -32,6 +35,9 @@ const commands: EasCommand[] = [
   SmartForward,
   MeetingResponseCommand,
   Ping,
+  SearchCommand,
+  ResolveRecipientsCommand,
+  FindCommand,
 ];
 
 export const commandRegistry: ReadonlyMap<string, EasCommand> = new Map(commands.map((c) => [c.name, c]));

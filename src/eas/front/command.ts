@@ -1,6 +1,7 @@
 import type { WbxmlElement } from "../../wbxml/types";
 import type { Mailbox } from "../../mailbox/contract";
 import type { BackendCredentials } from "../../mailbox/contract";
+import type { GalProvider } from "./gal";
 
 /** Everything a command needs from the front door. No D1, no Hono: commands talk to the mailbox object only. */
 export interface EasRequest {
@@ -34,6 +35,13 @@ export interface EasRequest {
   credentials?: BackendCredentials;
   /** Bridged mailbox only: how its server announces changes ("poll": waits poll the mailbox object). */
   backendPush?: "notify" | "poll";
+  /** The caller's domain address book (Search Store=GAL), bound to `user`; absent: no GAL is served. */
+  gal?: GalProvider;
+  /**
+   * MergedFreeBusy of another mailbox of the caller's domain over [start, end) (ResolveRecipients Availability),
+   * read from that mailbox's calendar; null for an address outside the domain or without a calendar.
+   */
+  availability?: (address: string, start: number, end: number) => Promise<string | null>;
 }
 
 export type EasResponse =

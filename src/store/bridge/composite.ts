@@ -12,7 +12,10 @@ import {
   type ListOptions,
   type MailFlags,
   type MailStore,
+  type MailSearchQuery,
+  type MailSearchResult,
   type MailSummary,
+  type SearchableMailStore,
   type StoreChange,
   type StoreFolder,
   StoreFolderError,
@@ -35,7 +38,7 @@ const PIM_TYPES = new Set<number>([
   FolderType.UserJournal,
 ]);
 
-export class BridgeMailStore implements MailStore {
+export class BridgeMailStore implements SearchableMailStore {
   constructor(
     readonly imap: ImapStore,
     readonly dav: LoginDavStore | null,
@@ -93,6 +96,15 @@ export class BridgeMailStore implements MailStore {
   async changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]> {
     return this.mail(folderId).changesSince(folderId, modseq, limit);
   }
+  /** Mail search is the IMAP server's (UID SEARCH); DAV collections hold no mail. */
+  async searchMail(query: MailSearchQuery): Promise<MailSearchResult> {
+    return this.imap.searchMail({ ...query, folderIds: query.folderIds.filter((id) => !DAV_ID.test(id)) });
+  }
+
+  async rebuildSearchIndex(): Promise<void> {
+    await this.imap.rebuildSearchIndex();
+  }
+
   async getSummary(folderId: string, itemId: string): Promise<MailSummary | null> {
     return DAV_ID.test(folderId) ? null : this.imap.getSummary(folderId, itemId);
   }

@@ -9,8 +9,13 @@
 // Every list/count/changes query is an index range scan: items_list (folder, received DESC, uid DESC)
 // for newest-first keyset paging and FilterType windows, items_changes / tombstones_changes
 // (folder, modseq) for changesSince.
+// mail_fts     full-text index of messages (search-index.ts), rowid = messages.id; items_message joins a hit
+//              to its item.
 
-export const SCHEMA_VERSION = 2;
+import { CountingSql } from "../counting-sql";
+import { refillFromSql, SEARCH_INDEX_DDL } from "./search-index";
+
+export const SCHEMA_VERSION = 3;
 
 const V1 = [
   `CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -83,12 +88,16 @@ export function ensureSchema(storage: DurableObjectStorage): void {
   if (current >= SCHEMA_VERSION) return;
   storage.transactionSync(() => {
     if (current < 1) for (const stmt of V1) sql.exec(stmt);
-    // v2: imports look a message up by Message-ID (importMessage imports a message once per folder).
+    // V2: the full-text index (search-index.ts), filled from the mail already stored. Bodies kept in R2 are
+    // indexed by rebuildSearchIndex (asynchronous); subjects and addresses of those are indexed at once.
     if (current < 2) {
-      sql.exec(`CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id)`);
-      sql.exec(`CREATE INDEX IF NOT EXISTS items_message ON items (message, folder)`);
+      for (const stmt of SEARCH_INDEX_DDL) sql.exec(stmt);
+      if (current >= 1) refillFromSql(new CountingSql(sql));
     }
-    // Future migrations: `if (current < 3) { ... }`, each idempotent.
+    // V3: imports look a message up by Message-ID (importMessage imports a message once per folder; the join to
+    // the folder's items uses V2's items_message).
+    if (current < 3) sql.exec(`CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id)`);
+    // Future migrations: `if (current < 4) { ... }`, each idempotent.
     if (row) sql.exec(`UPDATE store_schema SET version = ?`, SCHEMA_VERSION);
     else sql.exec(`INSERT INTO store_schema (version) VALUES (?)`, SCHEMA_VERSION);
   });

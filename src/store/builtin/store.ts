@@ -5,8 +5,10 @@ import {
   type FolderTypeValue,
   type ListOptions,
   type MailFlags,
-  type MailStore,
+  type MailSearchQuery,
+  type MailSearchResult,
   type MailSummary,
+  type SearchableMailStore,
   type StoreChange,
   StoreFolderError,
   type StoreFolder,
@@ -17,6 +19,16 @@ import { DEFAULT_FOLDERS, isDefaultType, isUserType, itemClassOf, validFolderNam
 import { type ParsedMessage, parseMessage, previewText } from "../mime";
 import { CountingSql } from "../counting-sql";
 import { ensureSchema } from "./schema";
+import {
+  forgetFolder,
+  forgetMessage,
+  indexMessage,
+  indexNewMessages,
+  matchExpression,
+  refillFromSql,
+  searchIndex,
+  setBody,
+} from "./search-index";
 
 // Semantics (what a caller such as the EAS Sync layer may rely on):
 // - Folder ids and item ids are decimal strings of AUTOINCREMENT keys: never reused, even after delete.
@@ -82,7 +94,7 @@ const SUMMARY_COLUMNS = `i.uid, i.folder, i.message, i.modseq, i.received, i.see
 
 const ID = /^[1-9][0-9]{0,15}$/;
 
-export class BuiltinStore implements MailStore {
+export class BuiltinStore implements SearchableMailStore {
   private readonly sql: CountingSql;
   private readonly blobs: Blobs;
 
@@ -265,6 +277,57 @@ export class BuiltinStore implements MailStore {
     return data ? { info, data } : null;
   }
 
+  // ---------- searching ----------
+
+  /**
+   * Mail in `folderIds` matching every condition, newest first. The full-text condition is an FTS5 lookup
+   * (search-index.ts) joined to items through items_message; dates and folders filter the joined rows.
+   */
+  async searchMail(q: MailSearchQuery): Promise<MailSearchResult> {
+    const folders = q.folderIds.filter((id) => ID.test(id)).map(Number);
+    if (folders.length === 0) return { total: 0, hits: [] };
+    const limit = Math.max(0, Math.min(Math.trunc(q.limit), 1000));
+    const offset = Math.max(0, Math.trunc(q.offset));
+    const toHits = (rows: Record<string, SqlStorageValue>[]) => rows.map((r) => toSummary(r as unknown as ItemRow & MessageRow));
+    if (q.words.length > 0) {
+      const match = matchExpression(q.words);
+      if (match === null) return { total: 0, hits: [] };
+      const found = searchIndex(this.sql, { ...q, match, folders, offset, limit }, SUMMARY_COLUMNS);
+      return { total: found.total, hits: toHits(found.rows) };
+    }
+    // No words: dates and folders only, read from items_list (folder, received) in each folder.
+    const where = [`i.folder IN (${folders.map(() => "?").join(",")})`];
+    const args: unknown[] = [...folders];
+    if (q.receivedAfter !== undefined) {
+      where.push(`i.received > ?`);
+      args.push(q.receivedAfter);
+    }
+    if (q.receivedBefore !== undefined) {
+      where.push(`i.received < ?`);
+      args.push(q.receivedBefore);
+    }
+    const cond = where.join(" AND ");
+    const total = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${cond}`, ...args).n;
+    if (limit === 0 || offset >= total) return { total, hits: [] };
+    const rows = this.sql.all(
+      `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message
+         WHERE ${cond} ORDER BY i.received DESC, i.uid DESC LIMIT ? OFFSET ?`,
+      ...args,
+      limit,
+      offset,
+    );
+    return { total, hits: toHits(rows) };
+  }
+
+  /** Refills the index from SQLite at once, then adds the plain bodies kept in R2, one message at a time. */
+  async rebuildSearchIndex(): Promise<void> {
+    const inR2 = this.storage.transactionSync(() => refillFromSql(this.sql));
+    for (const { id, key } of inR2) {
+      const plain = await this.blobs.text(key).catch(() => null);
+      if (plain !== null) this.storage.transactionSync(() => setBody(this.sql, id, plain));
+    }
+  }
+
   // ---------- changing items ----------
 
   async appendMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}, received = Date.now()): Promise<string> {
@@ -421,7 +484,14 @@ export class BuiltinStore implements MailStore {
    * Appends `count` copies of one message with arrival times `newest`, `newest - spacingMs`, … through the
    * same SQL as appendMessage, parsing once. For seeding benchmarks and scale tests. Returns the item ids.
    */
-  async seedCopies(folderId: string, raw: Uint8Array, count: number, newest: number, spacingMs: number): Promise<string[]> {
+  async seedCopies(
+    folderId: string,
+    raw: Uint8Array,
+    count: number,
+    newest: number,
+    spacingMs: number,
+    opts: { searchIndex?: boolean } = {},
+  ): Promise<string[]> {
     this.mailFolder(folderId);
     const parsed = await parseMessage(raw);
     const placed = inlineOnly(raw, parsed);
@@ -429,10 +499,14 @@ export class BuiltinStore implements MailStore {
     for (let start = 0; start < count; start += 2000) {
       this.storage.transactionSync(() => {
         const folder = this.mailFolder(folderId);
+        const first = this.sql.one<{ n: number }>(`SELECT coalesce(max(id), 0) + 1 AS n FROM messages`).n;
         for (let i = start; i < Math.min(count, start + 2000); i++) {
           const copy = { ...parsed, subject: `${parsed.subject} #${i + 1}` };
-          ids.push(String(this.insertItem(folder.seq, raw.byteLength, copy, placed, {}, newest - i * spacingMs)));
+          ids.push(String(this.insertItem(folder.seq, raw.byteLength, copy, placed, {}, newest - i * spacingMs, false)));
         }
+        // The same index entries appendMessage writes, set-based for the batch. `searchIndex: false` leaves them
+        // out, for scale tests that never search (indexing 100 000 messages costs tens of seconds).
+        if (opts.searchIndex !== false) indexNewMessages(this.sql, first);
       });
     }
     return ids;
@@ -542,6 +616,7 @@ export class BuiltinStore implements MailStore {
     if (m) for (const k of [m.raw_key, m.plain_key, m.html_key]) if (k) keys.push(k);
     for (const p of this.sql.all<{ r2_key: string | null }>(`SELECT r2_key FROM parts WHERE message = ? AND r2_key IS NOT NULL`, message))
       if (p.r2_key) keys.push(p.r2_key);
+    forgetMessage(this.sql, message);
     this.sql.run(`DELETE FROM parts WHERE message = ?`, message);
     this.sql.run(`DELETE FROM messages WHERE id = ?`, message);
     return keys;
@@ -582,6 +657,7 @@ export class BuiltinStore implements MailStore {
       );
       this.sql.run(`UPDATE folders SET highest_modseq = ? WHERE seq = ?`, base + count, seq);
     }
+    forgetFolder(this.sql, seq);
     this.sql.run(`DELETE FROM parts WHERE message IN (SELECT message FROM items WHERE folder = ?)`, seq);
     this.sql.run(`DELETE FROM messages WHERE id IN (SELECT message FROM items WHERE folder = ?)`, seq);
     this.sql.run(`DELETE FROM items WHERE folder = ?`, seq);
@@ -611,7 +687,15 @@ export class BuiltinStore implements MailStore {
     };
   }
 
-  private insertItem(folder: number, size: number, p: ParsedMessage, placed: Placed, flags: Partial<MailFlags>, received: number): number {
+  private insertItem(
+    folder: number,
+    size: number,
+    p: ParsedMessage,
+    placed: Placed,
+    flags: Partial<MailFlags>,
+    received: number,
+    index = true,
+  ): number {
     const message = this.sql.one<{ id: number }>(
       `INSERT INTO messages (size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs,
            importance, has_html, attachments, content_class, calendar_method, thread_topic, preview,
@@ -643,6 +727,7 @@ export class BuiltinStore implements MailStore {
       placed.htmlKey,
       p.html !== undefined ? utf8Length(p.html) : 0,
     ).id;
+    if (index) indexMessage(this.sql, message, received, p);
     for (const part of placed.parts)
       this.sql.run(
         `INSERT INTO parts (message, part_id, data, r2_key) VALUES (?, ?, ?, ?)`,

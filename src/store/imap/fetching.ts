@@ -77,7 +77,7 @@ export class ItemReader {
    * comes from parsing the message is parsed once per UID and kept (imap_summaries: a UID's content never
    * changes). Unparsed messages are fetched whole, small ones together, big ones one at a time.
    */
-  private async summaries(s: ImapSession, row: FolderRow, uids: number[]): Promise<MailSummary[]> {
+  async summaries(s: ImapSession, row: FolderRow, uids: number[]): Promise<MailSummary[]> {
     if (!uids.length) return [];
     const r = await s.command(["UID", "FETCH", uids.join(","), "(UID FLAGS INTERNALDATE RFC822.SIZE)"]);
     const meta = new Map<number, Map<string, Token>>();

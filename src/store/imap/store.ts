@@ -9,8 +9,10 @@ import type {
   FolderTypeValue,
   ListOptions,
   MailFlags,
-  MailStore,
+  MailSearchQuery,
+  MailSearchResult,
   MailSummary,
+  SearchableMailStore,
   StoreChange,
   StoreFolder,
 } from "../types";
@@ -20,6 +22,7 @@ import { FolderMirror } from "./folder-mirror";
 import { ItemWriter } from "./item-writes";
 import { MirrorDb } from "./mirror-db";
 import { enablePush, verifyPush } from "./push-registration";
+import { MailSearcher } from "./searching";
 import { type ImapSessionsConfig, ImapSessions } from "./sessions";
 
 // - Folder ids are decimal keys of imap_folders, stable across renames on the server (see state.ts).
@@ -38,12 +41,13 @@ export interface ImapStoreConfig extends ImapSessionsConfig {
   summaryWholeLimit?: number;
 }
 
-export class ImapStore implements MailStore {
+export class ImapStore implements SearchableMailStore {
   private readonly sessions: ImapSessions;
   private readonly folders: FolderMirror;
   private readonly changes: ChangeTracker;
   private readonly reader: ItemReader;
   private readonly writer: ItemWriter;
+  private readonly searcher: MailSearcher;
   /** Sessions opened, commands sent and bytes received by this store so far (tests and benchmarks). */
   readonly stats: { sessions: number; commands: number; bytesIn: number };
 
@@ -55,6 +59,7 @@ export class ImapStore implements MailStore {
     this.changes = new ChangeTracker(db, this.sessions);
     this.reader = new ItemReader(db, this.sessions, this.changes, config);
     this.writer = new ItemWriter(db, this.sessions, this.changes, this.folders);
+    this.searcher = new MailSearcher(db, this.sessions, this.changes, this.reader);
   }
 
   /** Closes the session now (end of a request, tests). */
@@ -121,6 +126,15 @@ export class ImapStore implements MailStore {
   getSummary(folderId: string, itemId: string): Promise<MailSummary | null> {
     return this.reader.getSummary(folderId, itemId);
   }
+
+  // ---------- search (searching.ts) ----------
+
+  searchMail(query: MailSearchQuery): Promise<MailSearchResult> {
+    return this.searcher.searchMail(query);
+  }
+
+  /** Nothing to rebuild: the server keeps its own index. */
+  async rebuildSearchIndex(): Promise<void> {}
 
   getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
     return this.reader.getMime(folderId, itemId);
