@@ -18,6 +18,8 @@ import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./option
 import { isSupportedVersion } from "./protocol";
 import { parseEasQuery } from "./query";
 import { readRequestBody } from "./request-body";
+import { type Exchange, observed } from "./observe";
+import { logError } from "../observability/log";
 
 export const DEFAULT_ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync";
 
@@ -52,11 +54,14 @@ export function activeSync(frontDoor: FrontDoor = defaultFrontDoor): MiddlewareH
 }
 
 export async function handleActiveSync(request: Request, env: Env, frontDoor: FrontDoor = defaultFrontDoor): Promise<Response> {
-  try {
-    return await serve(request, env, frontDoor);
-  } catch (err) {
-    return errorResponse(err);
-  }
+  // The one hook for logs, metrics and protocol traces (observe.ts).
+  return observed(request, env, async (x) => {
+    try {
+      return await serve(request, env, frontDoor, x);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  });
 }
 
 interface Authenticated {
@@ -77,7 +82,7 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
     result = await directory.authenticate(credentials.username, credentials.password);
   } catch (err) {
     // The directory (D1, or a mail server for a bridge) could not answer: the device should retry, not re-prompt.
-    console.error("user directory unavailable:", err);
+    logError("user directory", err);
     throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(retryAfterOf(err)) });
   }
   if (!result.ok) throw unauthorized();
@@ -90,7 +95,7 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
   };
 }
 
-async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<Response> {
+async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchange): Promise<Response> {
   const method = request.method.toUpperCase();
   if (method === "OPTIONS") {
     // MS-ASHTTP_R2371: the Authorization header is required on OPTIONS too (Exchange answers 401 without it).
@@ -135,11 +140,13 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     mailbox,
     signal: request.signal,
     ...(bridge ? { credentials: bridge.credentials, backendPush: bridge.push } : {}),
+    notes: x.notes,
     ...(frontDoor.gal ? { gal: frontDoor.gal(env, address) } : {}),
     // Another mailbox's calendar, only on the caller's own domain (the GAL offers no other addresses).
     availability: async (other, start, end) =>
       domainOf(other) === domainOf(address) ? env.MAILBOX.getByName(other.toLowerCase()).freeBusy(start, end) : null,
   };
+  x.req = req;
   let res: Response;
   try {
     // A bridged mailbox's object reaches the provider's servers with the login the device just proved.

@@ -9,6 +9,7 @@
 //                 mail nobody announced
 //   safety poll   at most one per BRIDGE_SAFETY_POLL_SECONDS (default 900) per mailbox, and only when nothing
 //                 was announced for that long; driven by the Worker holding a wait (src/eas/front/wait.ts)
+import { logError, logEvent } from "../observability/log";
 import type { BridgeMailStore } from "../store/bridge";
 import type { BackendCredentials, BridgeBackend } from "./contract";
 export { DEFAULT_SAFETY_POLL_SECONDS, safetyPollSeconds } from "./contract";
@@ -67,16 +68,16 @@ export class BridgePush {
         // Remembered either way: a server without METADATA is not asked again at every request.
         this.sql.exec(`INSERT OR REPLACE INTO bridge_push (k, enabled_for) VALUES (1, ?)`, key);
         this.sql.exec(`UPDATE bridge_push_watch SET verified_at = ? WHERE k = 1`, now);
-        if (!enabled) console.warn(`bridge: ${backend.imap.host} has no METADATA; push cannot be enabled for ${address}`);
+        if (!enabled) logEvent("push", { event: "no-metadata", imap_host: backend.imap.host }, "warn");
         return "registered";
       }
       if (!(force || age >= VERIFY_MAX_MS || (firstLogin && age >= VERIFY_AFTER_LOGIN_MS))) return "none";
       const found = await store.imap.verifyPush(address);
       this.sql.exec(`UPDATE bridge_push_watch SET verified_at = ? WHERE k = 1`, now);
-      if (found === "restored") console.warn(`bridge: push registration for ${address} was gone on ${backend.imap.host}; set again`);
+      if (found === "restored") logEvent("push", { event: "registration-restored", imap_host: backend.imap.host }, "warn");
       return found === "restored" ? "restored" : "verified";
     } catch (e) {
-      console.error("bridge: enabling or verifying push failed; will try again with the next login", e);
+      logError("bridge: enabling or verifying push (retried with the next login)", e);
       return "none";
     }
   }

@@ -15,12 +15,14 @@ import {
   type SuspensionReason,
 } from "../db/schema";
 import type { MailboxSubscriptionState } from "../mailbox/contract";
+import { moneyText } from "../formats/money";
 import { auditRow } from "./audit";
 import { newId, runBatch, type ServiceDeps } from "./deps";
 import { notFound, ServiceError } from "./errors";
 import { pushSubscriptionState } from "./mailbox-link";
 import { queueNotice } from "./notifications";
 import { finalStatuses, nextStatus, type SubscriptionEvent } from "./subscription-states";
+import { logError } from "../observability/log";
 
 export type Subscription = typeof subscriptions.$inferSelect;
 type Patch = Partial<Omit<Subscription, "id" | "status" | "version" | "createdAt">>;
@@ -91,7 +93,7 @@ export async function pushState(d: ServiceDeps, s: Subscription): Promise<boolea
     await pushSubscriptionState(d.env, s.mailboxAddress, mailboxState(s, await refusalReason(d, s)));
     return true;
   } catch (e) {
-    console.error(`subscription ${s.id}: pushing state to mailbox ${s.mailboxAddress} failed`, e);
+    logError("pushing subscription state to the mailbox", e, { subscription_id: s.id });
     await auditRow(d, "mailbox_state.push_failed", subject(s.id), null, {
       status: s.status,
       version: s.version,
@@ -292,7 +294,7 @@ export async function recordPayment(d: ServiceDeps, id: string, p: PaymentInput)
     throw new ServiceError(
       422,
       "Amount mismatch",
-      `invoice ${inv.number} is ${inv.amountCents} ${inv.currency}; payment is ${p.amountCents} ${p.currency.toUpperCase()}`,
+      `invoice ${inv.number} is ${moneyText(inv.amountCents, inv.currency)}; payment is ${moneyText(p.amountCents, p.currency)}`,
     );
   const at = p.receivedAt ?? d.now();
   const payment = {

@@ -12,6 +12,7 @@ import { el, type WbxmlElement } from "../../src/wbxml";
 import { FolderType } from "../../src/store/types";
 import { AccountsDirectory } from "../../src/mailbox/directory";
 import { Outbox } from "../../src/mailbox/outbox";
+import { d1RecipientAccounts } from "../../src/service/accounts";
 
 const SENDER = "alice@local.test";
 const LOCAL_RCPT = "carol@local.test";
@@ -443,7 +444,7 @@ describe("local delivery exactly once when its answer is lost", () => {
       let lose = true;
       const ob = new Outbox({
         storage: state.storage,
-        directory: new AccountsDirectory(env.DB, env),
+        directory: new AccountsDirectory(d1RecipientAccounts(env.DB), env),
         smtp: () => null,
         deliverSelf: async () => {},
         saveSent: async (_raw, saved) => saved(),

@@ -7,6 +7,7 @@ import { isTransientFailure } from "../front/transient";
 import { bytes, child, childText, el } from "../../wbxml";
 import type { SubmitRequest, SubmitResult } from "../../mailbox/contract";
 import type { EasRequest, EasResponse } from "../front/command";
+import { logError } from "../../observability/log";
 import { atLeast } from "../protocol-version";
 
 export type ComposeCommand = "SendMail" | "SmartReply" | "SmartForward";
@@ -43,7 +44,7 @@ export async function handleCompose(cmd: ComposeCommand, req: EasRequest): Promi
     // The object reset or the backend down: nothing or all of the submission was stored (one transaction), so
     // the phone is told to send it again (the same ClientId then gets 118 if it was stored).
     if (isTransientFailure(e)) return failure(cmd, req, 111); // ServerErrorRetryLater (MS-ASCMD_R7551)
-    console.error(`${cmd}: submission failed`, e);
+    logError(`${cmd}: submission`, e);
     return failure(cmd, req, 120); // MailSubmissionFailed: the device keeps the message and may retry
   }
   return result.ok ? { kind: "empty" } : failure(cmd, req, result.status);

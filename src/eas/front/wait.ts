@@ -3,6 +3,8 @@
 import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
 import { WAIT_HEADER, safetyPollSeconds, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/contract";
+import { logError } from "../../observability/log";
+import { metrics } from "../../observability/metrics";
 
 export type WaitOutcome =
   | { kind: "changes"; folders: string[] }
@@ -28,10 +30,37 @@ export interface WaitOptions {
   safetySeconds?: number;
 }
 
-export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush">;
+/** Requests parked in this isolate now (a gauge in the metrics). */
+let openWaits = 0;
 
-/** Waits until one of `collections` has something for this device, or `seconds` elapse. */
+export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush" | "notes">;
+
+/**
+ * Waits until one of `collections` has something for this device, or `seconds` elapse. How long it waited,
+ * what ended it and (for a wake by the object) the latency since the object answered go to `req.notes`.
+ */
 export async function waitForChanges(req: WaitingRequest, opts: WaitOptions): Promise<WaitOutcome> {
+  const started = Date.now();
+  let sentAt: number | undefined;
+  metrics.gauge("waits_open", {}, ++openWaits);
+  let outcome: WaitOutcome;
+  try {
+    outcome = await waitFor(req, opts, (at) => (sentAt = at));
+  } finally {
+    metrics.gauge("waits_open", {}, --openWaits);
+  }
+  if (req.notes) {
+    const now = Date.now();
+    req.notes.wait = {
+      ms: now - started,
+      outcome: outcome.kind,
+      wakeLatencyMs: sentAt === undefined ? undefined : Math.max(0, now - sentAt),
+    };
+  }
+  return outcome;
+}
+
+async function waitFor(req: WaitingRequest, opts: WaitOptions, sent: (at: number | undefined) => void): Promise<WaitOutcome> {
   const wait: WaitRequest = { deviceId: req.deviceId, kind: opts.kind ?? "sync", folders: opts.collections };
   const res = await req.mailbox.fetch("https://mailbox/push/wait", {
     headers: { Upgrade: "websocket", [WAIT_HEADER]: JSON.stringify(wait) },
@@ -65,7 +94,9 @@ export async function waitForChanges(req: WaitingRequest, opts: WaitOptions): Pr
     const timer = setTimeout(() => finish({ kind: "timeout" }), opts.seconds * 1000);
     ws.addEventListener("message", (e) => {
       try {
-        finish(outcomeOf(JSON.parse(String(e.data)) as WaitMessage));
+        const msg = JSON.parse(String(e.data)) as WaitMessage;
+        sent(msg.at);
+        finish(outcomeOf(msg));
       } catch {
         finish({ kind: "closed" });
       }
@@ -117,7 +148,7 @@ export function startBridgePolling(req: WaitingRequest, seconds: number, safetyS
     busy = true;
     mailbox
       .poll(credentials)
-      .catch((err: unknown) => console.warn("bridge poll failed:", err instanceof Error ? err.message : err))
+      .catch((err: unknown) => logError("bridge poll", err, {}, "warn"))
       .finally(() => (busy = false));
   };
   const notify = req.backendPush === "notify";
