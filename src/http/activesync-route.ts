@@ -15,7 +15,8 @@ import { HttpProblem } from "./http-problem";
 import type { Gate } from "./gate";
 import { gates } from "./gates";
 import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./options";
-import { isSupportedVersion } from "./protocol";
+import { commandInVersion } from "./command-versions";
+import { isSupportedVersion, serverVersionFor } from "./protocol";
 import { parseEasQuery } from "./query";
 import { readRequestBody } from "./request-body";
 import { type Exchange, observed } from "./observe";
@@ -100,7 +101,7 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
   if (method === "OPTIONS") {
     // MS-ASHTTP_R2371: the Authorization header is required on OPTIONS too (Exchange answers 401 without it).
     await authenticate(request, env, frontDoor);
-    return optionsResponse(frontDoor.registry);
+    return optionsResponse(frontDoor.registry, request.headers.get("MS-ASProtocolVersion")?.trim());
   }
   if (method !== "POST") {
     await authenticate(request, env, frontDoor);
@@ -118,8 +119,11 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
   if (query.user && !sameUser(query.user, address)) throw new HttpProblem(403, "Forbidden: User does not match the credentials");
 
   const command = frontDoor.registry.get(query.cmd);
-  // MS-ASHTTP_R186, MS-ASHTTP_R443: a command this server does not serve (yet) → 501.
+  // MS-ASHTTP_R186, MS-ASHTTP_R443: a command this server does not serve (yet) → 501; so is one the request's
+  // protocol version does not have (Settings from a 2.5 phone, GetAttachment from 14.0+).
   if (!command) throw new HttpProblem(501, `Not Implemented: ${query.cmd}`);
+  if (!commandInVersion(command.name, protocolVersion))
+    throw new HttpProblem(501, `Not Implemented: ${query.cmd} in protocol version ${protocolVersion}`);
 
   const { body, rawBody, contentType } = await readRequestBody(request);
   const mailbox = env.MAILBOX.getByName(address);
@@ -153,17 +157,23 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
     if (bridge) await mailbox.useCredentials(bridge.credentials);
     for (const gate of frontDoor.gates) {
       const stop = await gate(req, env);
-      if (stop) return stop;
+      if (stop) return withServerVersion(stop, protocolVersion);
     }
-    res = toHttpResponse(await command.handle(req));
+    res = withServerVersion(toHttpResponse(await command.handle(req)), protocolVersion);
   } catch (err) {
     // The provider's server refused the password it accepted moments ago (changed there): ask it again next time.
     if (bridge && isStoreAuthError(err)) directory.forget?.(address);
     throw err;
   }
   if (res.status === 200 && isInitialFolderSync(req)) {
-    for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry))) res.headers.set(k, v);
+    for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry, protocolVersion))) res.headers.set(k, v);
   }
+  return res;
+}
+
+/** MS-Server-ActiveSync as the request's version knows it (2.5: Exchange 2003 SP2's string), on every answer. */
+function withServerVersion(res: Response, protocolVersion: string): Response {
+  res.headers.set("MS-Server-ActiveSync", serverVersionFor(protocolVersion));
   return res;
 }
 

@@ -2,6 +2,7 @@
 // hibernatable WebSocket to the mailbox object, which stays free to hibernate (src/mailbox/waits.ts).
 import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
+import { quirkEffects } from "../quirks";
 import { WAIT_HEADER, safetyPollSeconds, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/contract";
 import { logError } from "../../observability/log";
 import { metrics } from "../../observability/metrics";
@@ -33,7 +34,14 @@ export interface WaitOptions {
 /** Requests parked in this isolate now (a gauge in the metrics). */
 let openWaits = 0;
 
-export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush" | "notes">;
+export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush" | "notes"> &
+  Partial<Pick<EasRequest, "deviceType" | "userAgent" | "protocolVersion">>;
+
+/** How long a wait of `seconds` really lasts: a client that abandons requests early (device-quirks table, e.g.
+ *  Samsung at about 90 s) gets "no changes" before it gives up. */
+export function waitSeconds(req: Partial<Pick<EasRequest, "deviceType" | "userAgent" | "protocolVersion">>, seconds: number): number {
+  return Math.min(seconds, quirkEffects(req).maxWaitSeconds ?? Number.POSITIVE_INFINITY);
+}
 
 /**
  * Waits until one of `collections` has something for this device, or `seconds` elapse. How long it waited,
@@ -91,7 +99,7 @@ async function waitFor(req: WaitingRequest, opts: WaitOptions, sent: (at: number
       resolve(outcome);
     };
     const onAbort = () => finish({ kind: "aborted" });
-    const timer = setTimeout(() => finish({ kind: "timeout" }), opts.seconds * 1000);
+    const timer = setTimeout(() => finish({ kind: "timeout" }), waitSeconds(req, opts.seconds) * 1000);
     ws.addEventListener("message", (e) => {
       try {
         const msg = JSON.parse(String(e.data)) as WaitMessage;
