@@ -17,12 +17,13 @@ export function applyMigrations(persistTo) {
 }
 
 /**
- * @param {{ port: number, persistTo: string, vars?: Record<string,string>, stdio?: "inherit"|"pipe", testScheduled?: boolean, config?: string }} opts
- * `config`: another wrangler.toml (bench/push-floor); default the project's.
+ * @param {{ port: number, persistTo: string, vars?: Record<string,string>, stdio?: "inherit"|"pipe", testScheduled?: boolean, config?: string, migrate?: boolean }} opts
+ * `config`: another wrangler.toml (bench/push-floor); default the project's. `migrate: false` skips applying the
+ * D1 migrations (a restart on state they were applied to: the chaos harness).
  * @returns {Promise<{ url: string, child: import("node:child_process").ChildProcess, stop: () => Promise<void> }>}
  */
-export async function startDevServer({ port, persistTo, vars = {}, stdio = "pipe", testScheduled = true, config }) {
-  applyMigrations(persistTo);
+export async function startDevServer({ port, persistTo, vars = {}, stdio = "pipe", testScheduled = true, config, migrate = true }) {
+  if (migrate) applyMigrations(persistTo);
   const args = [
     "dev",
     "--ip",

@@ -1,5 +1,5 @@
 // `npm start`: the service on http://127.0.0.1:8787 with the embedded store, state under .wrangler/,
-// and a demo mailbox seeded on first run.
+// and a demo mailbox seeded on first run (resumed by the next start when the first one is interrupted).
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,7 +62,7 @@ Mobile Sync is running on ${server.url}
   Admin API:    ${server.url}/admin/v1  (Authorization: Bearer ${vars.ADMIN_TOKEN})
   Console:      ${server.url}/admin/    (sign in with the admin token)
   My phones:    ${server.url}/my/       (a mailbox's address and password)
-  Demo account: ${demo.address} / ${demo.password}${demo.created ? " (created now)" : ""}
+  Demo account: ${demo.address} / ${demo.password}${demo.created ? " (created now)" : demo.resumed ? " (an interrupted first seed finished now)" : ""}
   Outside mail: ${relay ? `a local SMTP sink (no SMTP_HOST set); what arrived: ${relay.url}` : `relay ${vars.SMTP_HOST}`}
 Press Ctrl-C to stop.`);
 } catch (e) {

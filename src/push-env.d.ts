@@ -9,6 +9,8 @@ interface PushVars {
   NOTIFY_SECRET?: string;
   /** Bridged mailboxes with push "poll": seconds between polls while a device waits (src/eas/front/wait.ts). */
   BRIDGE_POLL_SECONDS?: string;
+  /** Bridged mailboxes with push "notify": seconds between safety polls while devices wait (src/mailbox/bridge-push.ts). */
+  BRIDGE_SAFETY_POLL_SECONDS?: string;
 }
 declare namespace Cloudflare {
   interface Env extends PushVars {}

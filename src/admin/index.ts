@@ -5,6 +5,7 @@ import { matchedRoutes } from "hono/route";
 import { logEvent } from "../observability/log";
 import { makeDeps, type ServiceDeps } from "../service/deps";
 import { requireAdminToken } from "./auth";
+import { chaosRoutes } from "./chaos-routes";
 import { deviceRoutes } from "./devices";
 import { galRoutes } from "./gal-routes";
 import { searchRoutes } from "./search-routes";
@@ -31,6 +32,7 @@ const routers: AdminApp[] = [
   traceRoutes,
   opsRoutes,
   lifecycleRoutes,
+  chaosRoutes,
 ];
 
 /** The admin API is mounted at /admin/v1 (src/index.ts); tests also mount it bare. */

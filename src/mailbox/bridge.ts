@@ -1,10 +1,9 @@
 // What a bridged mailbox object does besides reading its stores (stores.ts): submission through the
-// provider's SMTP server with the account's login, and push from Dovecot turned on once per account.
+// provider's SMTP server with the account's login (push from Dovecot: bridge-push.ts).
 import { assertEndpointAllowed } from "../store/imap";
 import type { BridgeMailStore } from "../store/bridge";
 import { folderIdsForName } from "./folder-names";
 import { type SmtpConfig, smtpConfigFromEnv } from "./smtp-client";
-import { logError, logEvent } from "../observability/log";
 import type { BackendCredentials, BridgeBackend } from "./contract";
 
 /** The outbox relay: the provider's submission server for a bridged mailbox, else SMTP_* from env. */
@@ -30,34 +29,4 @@ export function bridgeSmtpConfig(backend: BridgeBackend, login: BackendCredentia
   if (auth === "none") return base;
   if (!login) return "no-login";
   return { ...base, user: login.username, password: login.password };
-}
-
-const TABLE = `CREATE TABLE IF NOT EXISTS bridge_push (k INTEGER PRIMARY KEY CHECK (k = 1), enabled_for TEXT NOT NULL)`;
-
-/**
- * Dovecot's push_notification OX driver calls only for accounts carrying our METADATA entry
- * (ImapStore.enablePush): set once per account and server, remembered here, set again when the backend
- * or the login changes. Never fails the device request that brought the login.
- */
-export async function ensurePush(
-  sql: SqlStorage,
-  backend: BridgeBackend,
-  store: BridgeMailStore,
-  login: BackendCredentials,
-  address: string,
-): Promise<boolean> {
-  if (backend.push !== "notify") return false;
-  sql.exec(TABLE);
-  const key = JSON.stringify([backend.imap.host.toLowerCase(), backend.imap.port, login.username.toLowerCase(), address]);
-  if (sql.exec<{ enabled_for: string }>(`SELECT enabled_for FROM bridge_push WHERE k = 1`).toArray()[0]?.enabled_for === key) return false;
-  try {
-    const enabled = await store.imap.enablePush(address);
-    // Remembered either way: a server without METADATA is not asked again at every request.
-    sql.exec(`INSERT OR REPLACE INTO bridge_push (k, enabled_for) VALUES (1, ?)`, key);
-    if (!enabled) logEvent("push", { event: "no-metadata", imap_host: backend.imap.host }, "warn");
-    return enabled;
-  } catch (e) {
-    logError("bridge: enabling push (retried with the next login)", e);
-    return false;
-  }
 }

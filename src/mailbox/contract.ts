@@ -384,6 +384,17 @@ export function servesDevices(status: MailboxSubscriptionStatus): boolean {
   return status === "active" || status === "grace";
 }
 
+// ---- Bridged mailboxes with push "notify": the safety poll's interval (mailbox/bridge-push.ts) ----
+
+/** Default of the wrangler var BRIDGE_SAFETY_POLL_SECONDS. */
+export const DEFAULT_SAFETY_POLL_SECONDS = 900;
+
+/** The wrangler var BRIDGE_SAFETY_POLL_SECONDS (whole seconds, at least 1), default 900. */
+export function safetyPollSeconds(vars: { BRIDGE_SAFETY_POLL_SECONDS?: string }): number {
+  const n = Number(vars.BRIDGE_SAFETY_POLL_SECONDS);
+  return vars.BRIDGE_SAFETY_POLL_SECONDS && Number.isInteger(n) && n >= 1 ? n : DEFAULT_SAFETY_POLL_SECONDS;
+}
+
 // ---- Protocol traces for support (traces.ts) ----
 
 /** Trace every device of the mailbox. */

@@ -32,7 +32,9 @@ import { Waits, type WaitOracle } from "./waits";
 import { BackendConfigStore } from "./backend";
 import { buildStores, changeBackend, type MailboxStores } from "./stores";
 import { folderIdsForName } from "./folder-names";
-import { bridgeFolderIds, ensurePush, relayFor } from "./bridge";
+import { bridgeFolderIds, relayFor } from "./bridge";
+import { DeliveryLog } from "./delivery-log";
+import { BridgePush, safetyPollSeconds } from "./bridge-push";
 import { logError, logEvent } from "../observability/log";
 import { metrics, writePoint, type MetricsSink } from "../observability/metrics";
 import { searchMailbox } from "./search";
@@ -125,7 +127,7 @@ export class Mailbox extends DurableObject<Env> {
       relay: () => relayFor(this.backendConfig.get(), this.credentials, env),
       relayAll: () => this.stores.bridge !== null,
       alarms: this.alarms,
-      deliver: (raw) => this.deliver(raw),
+      deliver: (raw, id) => this.deliverOnce(raw, id),
       changed: async (ids, origin) => {
         await this.changed(ids, origin);
       },
@@ -318,6 +320,8 @@ export class Mailbox extends DurableObject<Env> {
    */
   async setBackend(backend: BridgeBackend | null): Promise<void> {
     const change = changeBackend(this.ctx.storage, this.backendConfig, backend);
+    // Re-pointed (even to the same servers: a rebuilt Dovecot): push is registered again with the next login.
+    this.bridgePush.forget();
     if (change === "same") return;
     this.#stores = undefined;
     this.syncService = undefined;
@@ -336,19 +340,42 @@ export class Mailbox extends DurableObject<Env> {
     const backend = this.backendConfig.get();
     const bridge = this.stores.bridge;
     if (!backend || !bridge) return;
-    await ensurePush(this.ctx.storage.sql, backend, bridge, credentials, this.owner());
+    await this.bridgePush.ensure(backend, bridge, credentials, this.owner());
     if (this.sending.outbox.loginArrived() > 0) await this.alarms.schedule(OUTBOX_ALARM, Date.now());
   }
 
+  #bridgePush?: BridgePush;
+  private get bridgePush(): BridgePush {
+    return (this.#bridgePush ??= new BridgePush(this.ctx.storage.sql));
+  }
+
   /**
-   * A bridged mailbox whose server sends no notifications (push "poll"): the Worker holding a waiting
-   * Ping or hanging Sync calls this every BRIDGE_POLL_SECONDS with the device's login. Re-reads the
-   * folders devices wait on and answers those with changes; returns how many (0 for a built-in mailbox).
+   * The Worker holding a waiting Ping or hanging Sync of a bridged mailbox calls this with the device's login:
+   * push "poll" every BRIDGE_POLL_SECONDS (re-reads the folders devices wait on, answers those with changes);
+   * push "notify" at the start of the wait and every BRIDGE_SAFETY_POLL_SECONDS, where it re-reads only when
+   * the server announced nothing for that long and no other wait polled meanwhile (bridge-push.ts), and
+   * verifies the push registration when that finds mail nobody announced. Returns how many waits it answered.
    */
   async poll(credentials: BackendCredentials): Promise<number> {
-    if (!this.backendConfig.get()) return 0;
+    const backend = this.backendConfig.get();
+    if (!backend) return 0;
     await this.useCredentials(credentials);
-    return this.waits.recheck();
+    if (backend.push !== "notify") return this.waits.recheck();
+    if (!this.bridgePush.claimSafetyPoll(safetyPollSeconds(this.env) * 1000)) return 0;
+    const answered = await this.waits.recheck();
+    const bridge = this.stores.bridge;
+    if (answered > 0 && bridge) await this.bridgePush.ensure(backend, bridge, credentials, this.owner(), true);
+    return answered;
+  }
+
+  /**
+   * Test-only (the chaos harness, src/admin/chaos-routes.ts): resets this object as the platform does when it
+   * redeploys or evicts it mid-request. Refused unless the Worker runs with CHAOS_HOOKS = "enabled".
+   */
+  async chaosAbort(): Promise<boolean> {
+    if ((this.env as unknown as { CHAOS_HOOKS?: string }).CHAOS_HOOKS !== "enabled") return false;
+    this.ctx.abort("chaos harness: object reset");
+    return true; // never reached: abort() throws
   }
 
   /** Pushed by src/service on every subscription change. */
@@ -380,7 +407,22 @@ export class Mailbox extends DurableObject<Env> {
    * `received` (ms since epoch) sets the arrival time for imports (IMAP APPEND's date); default now.
    */
   async deliver(raw: Uint8Array, folderType?: number, received?: number): Promise<Delivered> {
+    return this.#deliver(raw, folderType, received);
+  }
+
+  /**
+   * A local delivery from a mailbox's outbox (or this one's: mail to oneself, reports), stored once per
+   * `deliveryId` however often the sender tries again after losing the answer (delivery-log.ts).
+   */
+  async deliverOnce(raw: Uint8Array, deliveryId: string): Promise<Delivered> {
+    const log = (this.#deliveryLog ??= new DeliveryLog(this.ctx.storage.sql));
+    return log.get(deliveryId) ?? this.#deliver(raw, undefined, undefined, (d) => log.put(deliveryId, d));
+  }
+  #deliveryLog?: DeliveryLog;
+
+  async #deliver(raw: Uint8Array, folderType?: number, received?: number, stored?: (d: Delivered) => void): Promise<Delivered> {
     const delivered = await deliverInto(this.store, raw, folderType, received);
+    stored?.(delivered); // no I/O since the store's write: same implicit transaction
     // An iMIP invitation, cancellation or reply also updates the calendar (issue 7 §3): best effort, after
     // the message is stored; whatever goes wrong there, the delivery stands (issue 13 §1).
     const calendar = await this.invitations.file(delivered.folderId, delivered.itemId).catch((e: unknown) => {
@@ -531,6 +573,7 @@ export class Mailbox extends DurableObject<Env> {
 
   /** A change announced by the mail server (webhook); `folder` is an IMAP mailbox name or a folder id. */
   async externalChange(folder: string | undefined, event: string): Promise<number> {
+    if (this.backendConfig.get()?.push === "notify") this.bridgePush.heard();
     if (event === "MailboxCreate" || event === "MailboxDelete" || event === "MailboxRename") return this.waits.hierarchyChanged();
     if (folder === undefined) return 0;
     const ids = await this.folderIdsFor(folder);

@@ -28,12 +28,21 @@ export interface OutboxDeps {
   smtp: () => SmtpConfig | null | "no-login";
   /** Every recipient, oneself and this service's mailboxes included, goes to the relay (bridged mailbox). */
   relayAll?: () => boolean;
-  /** Delivers into this mailbox (Inbox): DSNs and mail to oneself. */
-  deliverSelf: (raw: Uint8Array) => Promise<void>;
-  /** Delivers into another mailbox of this service. */
-  deliverLocal: (address: string, raw: Uint8Array) => Promise<void>;
+  /**
+   * Delivers into this mailbox (Inbox): DSNs and mail to oneself. `deliveryId` is the same on every attempt
+   * for one message and recipient: the recipient stores it once however often the answer is lost.
+   */
+  deliverSelf: (raw: Uint8Array, deliveryId: string) => Promise<void>;
+  /** Delivers into another mailbox of this service, once per `deliveryId` (as deliverSelf). */
+  deliverLocal: (address: string, raw: Uint8Array, deliveryId: string) => Promise<void>;
   /** Saves the sender's copy in Sent Items, marked read. */
-  saveSent: (raw: Uint8Array) => Promise<void>;
+  /**
+   * Saves the sender's copy in Sent Items, marked read, and calls `saved` right after the store's write (no
+   * I/O between: the built-in store's write and the outbox's note share one implicit transaction, so a crash
+   * cannot leave a copy the retry saves again). A bridged mailbox's copy is an IMAP APPEND: a crash between
+   * the server's answer and the note can still leave a second copy there.
+   */
+  saveSent: (raw: Uint8Array, saved: () => void) => Promise<void>;
   maxAttempts: number;
   maxAgeMs: number;
   reportingMta: string;
@@ -232,8 +241,7 @@ export class Outbox {
     if (row.save_sent && gate === "send") {
       const copy = row.bcc ? editHeaders(raw, { remove: [], add: [["Bcc", row.bcc]] }) : raw;
       try {
-        await this.d.saveSent(copy);
-        this.markSentSaved(row.id);
+        await this.d.saveSent(copy, () => this.markSentSaved(row.id));
       } catch (e) {
         logError("outbox: Sent Items copy (retried)", e);
       }
@@ -270,8 +278,9 @@ export class Outbox {
           failed.push({ rcpt, status: "5.1.1", diagnostic: "x-local; 550 5.1.1 no such mailbox on this service" });
           continue;
         }
-        if (self || route?.mailbox === row.envelope_from.toLowerCase()) await this.d.deliverSelf(raw);
-        else await this.d.deliverLocal(route!.mailbox, raw);
+        const deliveryId = `${row.envelope_from}|${row.id}|${row.created}|${rcpt.toLowerCase()}`;
+        if (self || route?.mailbox === row.envelope_from.toLowerCase()) await this.d.deliverSelf(raw, deliveryId);
+        else await this.d.deliverLocal(route!.mailbox, raw, deliveryId);
         done(rcpt);
       } catch (e) {
         temp.set(rcpt, `local delivery: ${(e as Error).message}`);
@@ -357,7 +366,7 @@ export class Outbox {
         now,
       });
       try {
-        await this.d.deliverSelf(dsn);
+        await this.d.deliverSelf(dsn, `${row.envelope_from}|${row.id}|${row.created}|dsn|${attempts}`);
       } catch (e) {
         // The Inbox cannot take it now (a bridged mailbox without a login in memory): the report waits in
         // this outbox like any message, to the sender alone, with no report of its own (issue 13 §6: a bounce

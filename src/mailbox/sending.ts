@@ -20,7 +20,8 @@ export interface SendingHost {
   /** Read at each use: the store changes when the backend does. */
   readonly store: MailStore;
   alarms: AlarmMux;
-  deliver(raw: Uint8Array, folderType?: number): Promise<unknown>;
+  /** Into this mailbox's Inbox, once per delivery id (Mailbox.deliverOnce). */
+  deliver(raw: Uint8Array, deliveryId: string): Promise<unknown>;
   /** The relay for this mailbox (a bridged one submits through its provider); default SMTP_* from env. */
   relay?: () => SmtpConfig | null | "no-login";
   /** Every recipient goes to the relay (a bridged mailbox: the provider delivers, oneself included). */
@@ -41,16 +42,17 @@ export class Sending {
       directory: new AccountsDirectory(host.accounts, env),
       smtp: host.relay ?? (() => smtpConfigFromEnv(env as unknown as Record<string, unknown>)),
       relayAll: host.relayAll,
-      deliverSelf: async (raw) => {
-        await host.deliver(raw);
+      deliverSelf: async (raw, deliveryId) => {
+        await host.deliver(raw, deliveryId);
       },
-      deliverLocal: async (address, raw) => {
-        await env.MAILBOX.getByName(address).deliver(raw);
+      deliverLocal: async (address, raw, deliveryId) => {
+        await env.MAILBOX.getByName(address).deliverOnce(raw, deliveryId);
       },
-      saveSent: async (raw) => {
+      saveSent: async (raw, saved) => {
         const sent = await defaultFolder(host.store, FolderType.SentItems);
-        if (!sent) return;
+        if (!sent) return saved();
         await host.store.appendMessage(sent.id, raw, { seen: true });
+        saved();
         await host.changed([sent.id], "send");
       },
       gate: host.sendGate,

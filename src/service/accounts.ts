@@ -69,20 +69,24 @@ export function d1RecipientAccounts(d1: D1Database | undefined): RecipientAccoun
 
 /** Creates a built-in mailbox: its login, its domain and mailbox records, an audit row. 409 when it exists. */
 export async function createBuiltinMailbox(d: ServiceDeps, address: string, password: string): Promise<void> {
+  const at = d.now();
+  const domain = address.split("@")[1]!;
+  const rows = [
+    d.db.insert(domains).values({ name: domain, status: "active", createdAt: at, updatedAt: at }).onConflictDoNothing(),
+    d.db.insert(mailboxes).values({ address, domain, createdAt: at }).onConflictDoNothing(),
+  ] as const;
   try {
     await createAccount(d.env.DB, address, password);
   } catch (e) {
-    if (e instanceof DirectoryError)
+    if (e instanceof DirectoryError) {
+      // The account and its mailbox row are two writes: a crash between them left a login without a mailbox
+      // row (no subscription could be ordered for it). The repeated POST (npm start's seed) completes it.
+      if (e.code === "exists") await runBatch(d, [...rows]);
       throw new ServiceError(e.status, e.code === "exists" ? "Mailbox exists" : "Invalid mailbox", e.message);
+    }
     throw e;
   }
-  const at = d.now();
-  const domain = address.split("@")[1]!;
-  await runBatch(d, [
-    d.db.insert(domains).values({ name: domain, status: "active", createdAt: at, updatedAt: at }).onConflictDoNothing(),
-    d.db.insert(mailboxes).values({ address, domain, createdAt: at }).onConflictDoNothing(),
-    auditRow(d, "mailbox.created", `mailbox:${address}`, null, { address }),
-  ]);
+  await runBatch(d, [...rows, auditRow(d, "mailbox.created", `mailbox:${address}`, null, { address })]);
 }
 
 /** What D1 knows of one mailbox: its login, its mailbox record, its bridge, its current subscription. */

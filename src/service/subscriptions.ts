@@ -287,7 +287,12 @@ export async function recordPayment(d: ServiceDeps, id: string, p: PaymentInput)
     .select()
     .from(payments)
     .where(and(eq(payments.subscriptionId, id), eq(payments.reference, p.reference), eq(payments.status, "confirmed")));
-  if (dup) return s;
+  if (dup) {
+    // A payment recorded by a request that died before it told the mailbox object (D1 batch done, pushState
+    // not): the same payment sent again pushes the state once more, or the devices stay refused (Status 131).
+    await pushState(d, s);
+    return s;
+  }
   nextStatus("pay", s.status);
   const [inv] = await d.db
     .select()

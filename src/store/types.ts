@@ -156,7 +156,11 @@ export interface MailStore {
    * Synchronous, from the object's SQLite only: callers use it mid-request and without a backend login.
    */
   folderByType(type: FolderTypeValue): StoreFolder | null;
-  /** Like appendMessage, with the Date header as arrival time (never in the future): admin import. */
+  /**
+   * Like appendMessage, with the Date header as arrival time (never in the future): admin import. The built-in
+   * store imports a message once per folder: one whose Message-ID is already there returns that item's id (an
+   * interrupted import run again doubles nothing). Bridged mailboxes are refused imports by the admin API.
+   */
   importMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>): Promise<string>;
   /** Drops tombstones older than `olderThan` (ms) and raises the folders' tombstoneFloor; returns how many. */
   pruneTombstones(olderThan: number): number;

@@ -6,6 +6,8 @@ import { freePort } from "../free-port";
 export const E2E_NOTIFY_SECRET = "e2e-notify-secret";
 /** How often a waiting Ping of a bridged mailbox with `push: "poll"` re-reads the server (short for tests). */
 export const E2E_BRIDGE_POLL_SECONDS = "2";
+/** How often a waiting Ping of a bridged mailbox with `push: "notify"` may safety-poll (short for tests). */
+export const E2E_BRIDGE_SAFETY_POLL_SECONDS = "3";
 
 /** The port `wrangler dev` listens on for this run (chosen once). */
 export async function e2eWorkerPort(): Promise<number> {

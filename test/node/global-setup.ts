@@ -7,7 +7,7 @@ import { startDevServer } from "../../scripts/dev-server.mjs";
 import { SINK_PASSWORD, SINK_USER, startSmtpSink } from "../smtp-sink";
 
 import { insertAccount } from "./accounts";
-import { E2E_BRIDGE_POLL_SECONDS, E2E_NOTIFY_SECRET, e2eWorkerPort } from "./e2e-env";
+import { E2E_BRIDGE_POLL_SECONDS, E2E_BRIDGE_SAFETY_POLL_SECONDS, E2E_NOTIFY_SECRET, e2eWorkerPort } from "./e2e-env";
 
 export const TEST_ADMIN_TOKEN = "e2e-admin-token";
 /** A login every end-to-end test may use (tests that lock or change accounts create their own with insertAccount). */
@@ -34,6 +34,7 @@ export default async function setup(project: TestProject) {
       NOTIFY_SECRET: E2E_NOTIFY_SECRET,
       DEMO_SEED: "false",
       BRIDGE_POLL_SECONDS: E2E_BRIDGE_POLL_SECONDS,
+      BRIDGE_SAFETY_POLL_SECONDS: E2E_BRIDGE_SAFETY_POLL_SECONDS,
       ...smtpVars,
     },
   }).catch(async (err: unknown) => {

@@ -34,6 +34,8 @@ export interface CommandOptions {
   contentType?: string;
   /** Validate a decoded WBXML response against the kit (default true). */
   validate?: boolean;
+  /** Aborts the request (the chaos harness cuts the connection with it). */
+  signal?: AbortSignal;
 }
 
 export interface PhoneResponse {
@@ -121,7 +123,12 @@ export class Phone {
       payload = encodeWbxml(body);
       base["Content-Type"] = opts.contentType ?? WBXML;
     }
-    const res = await fetch(`${this.url}?${query}`, { method: "POST", headers: this.headers(base, opts.headers ?? {}), body: payload });
+    const res = await fetch(`${this.url}?${query}`, {
+      method: "POST",
+      headers: this.headers(base, opts.headers ?? {}),
+      body: payload,
+      signal: opts.signal,
+    });
     const raw = new Uint8Array(await res.arrayBuffer());
     const out: PhoneResponse = { status: res.status, headers: res.headers, raw };
     const type = (res.headers.get("Content-Type") ?? "").split(";")[0].trim().toLowerCase();

@@ -44,7 +44,7 @@ describe("the poll timer", () => {
 
   it("polls every interval with the request's credentials, and not after it is stopped", async () => {
     const { calls, req } = counting();
-    const stop = startBridgePolling(req(), 1);
+    const stop = startBridgePolling(req(), 1, 60);
     await sleep(2500);
     expect(calls).toEqual([CREDS, CREDS]);
     stop();
@@ -52,29 +52,43 @@ describe("the poll timer", () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('only for a bridged mailbox whose push is "poll"', async () => {
+  it("only for a bridged mailbox with a login", async () => {
     const { calls, req } = counting();
     const stops = [
-      startBridgePolling(req({ backendPush: "notify" }), 1),
-      startBridgePolling(req({ credentials: undefined, backendPush: undefined }), 1),
-      startBridgePolling(req({ credentials: undefined }), 1),
+      startBridgePolling(req({ credentials: undefined, backendPush: undefined }), 1, 1),
+      startBridgePolling(req({ credentials: undefined }), 1, 1),
+      startBridgePolling(req({ backendPush: undefined }), 1, 1),
     ];
     await sleep(1300);
     stops.forEach((s) => s());
     expect(calls).toHaveLength(0);
   });
 
+  it('push "notify": a safety tick at the start of the wait, then every safety interval (the object decides whether to poll)', async () => {
+    const { calls, req } = counting();
+    const stop = startBridgePolling(req({ backendPush: "notify" }), 1, 2);
+    await sleep(300);
+    expect(calls).toEqual([CREDS]); // at once: a wait shorter than the interval still gets its chance
+    await sleep(1400);
+    expect(calls).toHaveLength(1); // not at the poll interval (1 s)
+    await sleep(700);
+    expect(calls).toHaveLength(2);
+    stop();
+    await sleep(2200);
+    expect(calls).toHaveLength(2);
+  });
+
   it("a failing poll is logged and retried at the next tick; a slow one is never stacked", async () => {
     const failing = counting(async () => {
       throw new Error("IMAP 127.0.0.1:1 unavailable");
     });
-    const stop = startBridgePolling(failing.req(), 1);
+    const stop = startBridgePolling(failing.req(), 1, 60);
     await sleep(2500);
     stop();
     expect(failing.calls).toHaveLength(2);
 
     const slow = counting(() => sleep(2500).then(() => 0));
-    const stopSlow = startBridgePolling(slow.req(), 1);
+    const stopSlow = startBridgePolling(slow.req(), 1, 60);
     await sleep(3300);
     stopSlow();
     expect(slow.calls).toHaveLength(1);

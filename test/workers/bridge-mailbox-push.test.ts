@@ -158,3 +158,81 @@ describe('polling while devices wait (push "poll")', () => {
     await ivan.mailbox().endAllWaits("test over");
   });
 });
+
+// Issue 19: a Dovecot rebuilt or migrated loses its METADATA dictionary and then announces nothing. The bridge
+// verifies the registration (GETMETADATA) and sets it again; a safety poll catches what was not announced.
+describe("push kept alive: registration verified and restored, safety poll (issue 19)", () => {
+  const ENTRY = "/private/vendor/vendor.dovecot/http-notify";
+  const wipe = () => otherClient("heidi", (c) => c.run("SETMETADATA", '""', `(${ENTRY} NIL)`));
+  const watch = () =>
+    runInDurableObject(mb(), (_m, state) =>
+      state.storage.sql.exec<{ verified_at: number; heard_at: number; safety_at: number }>(`SELECT * FROM bridge_push_watch`).one(),
+    );
+  const setWatch = (cols: string) =>
+    runInDurableObject(mb(), (_m, state) => void state.storage.sql.exec(`UPDATE bridge_push_watch SET ${cols}`));
+  let n = 0;
+  const deliverNew = async () => {
+    const subject = `kept alive ${++n} ${Date.now()}`;
+    await lmtp("heidi", `From: a@example.test\r\nTo: heidi@bridge.test\r\nSubject: ${subject}\r\n\r\nx\r\n`);
+    return subject;
+  };
+
+  it("registration wiped on the server: nothing announced; the safety poll answers the waiting Ping and sets the registration again", async () => {
+    await wipe();
+    const p = ping(heidi.address, phone.deviceId, pingBody(600, [[inbox, "Email"]]));
+    await waitsOpen(heidi.address, 1);
+    await evictDurableObject(mb()); // as in production while a phone waits: no login in memory
+    const lost = await deliverNew();
+    expect(await notified(lost, 1000)).toBeUndefined(); // Dovecot no longer knows us: push is lost
+    expect(await within(p, 50)).toBe("pending");
+    await setWatch("heard_at = 0, safety_at = 0"); // nothing heard for longer than BRIDGE_SAFETY_POLL_SECONDS
+    expect(await mb().poll(heidi.login)).toBe(1);
+    expect(await p).toMatchObject({ status: 2, folders: [inbox] });
+    key = (await phone.syncToEnd(inbox, 100, key)).key;
+    // the poll found mail nobody announced: the registration was verified and set again
+    expect(await notified(await deliverNew())).toBeDefined();
+    key = (await phone.syncToEnd(inbox, 100, key)).key;
+  });
+
+  it("an object's first login verifies a registration last checked over an hour ago, and restores it", { timeout: 20_000 }, async () => {
+    await wipe();
+    await setWatch(`verified_at = ${Date.now() - 2 * 3_600_000}`);
+    await evictDurableObject(mb());
+    await mb().useCredentials(heidi.login);
+    expect((await watch()).verified_at).toBeGreaterThan(Date.now() - 5000);
+    expect(await notified(await deliverNew())).toBeDefined();
+    // checked a moment ago: the next instance's login does not ask again (a login is not free)
+    await evictDurableObject(mb());
+    await mb().useCredentials(heidi.login);
+    expect(await runInDurableObject(mb(), (m: Mailbox) => (m.store as BridgeMailStore).imap.stats.sessions)).toBe(0);
+    key = (await phone.syncToEnd(inbox, 100, key)).key;
+  });
+
+  it("the safety poll is bounded: once per interval per mailbox, and not while the server is heard", async () => {
+    await setWatch("heard_at = 0, safety_at = 0");
+    const p = ping(heidi.address, phone.deviceId, pingBody(600, [[inbox, "Email"]]));
+    await waitsOpen(heidi.address, 1);
+    await otherClient("heidi", (c) => c.append("INBOX", message("appended, not announced")));
+    const sessions = () => runInDurableObject(mb(), (m: Mailbox) => (m.store as BridgeMailStore).imap.stats.sessions);
+    await setWatch(`heard_at = ${Date.now()}`); // heard a moment ago (the webhook): no safety poll
+    const before = await sessions();
+    expect(await mb().poll(heidi.login)).toBe(0);
+    expect(await sessions()).toBe(before); // decided from SQLite, no IMAP session
+    await setWatch("heard_at = 0");
+    expect(await mb().poll(heidi.login)).toBe(1); // due: polls, and claims the interval
+    expect(await p).toMatchObject({ status: 2 });
+    expect((await watch()).safety_at).toBeGreaterThan(Date.now() - 5000);
+    key = (await phone.syncToEnd(inbox, 100, key)).key;
+    const claimed = await sessions();
+    expect(await mb().poll(heidi.login)).toBe(0); // another device's Worker a moment later: not due
+    expect(await sessions()).toBe(claimed);
+  });
+
+  it("re-pointing the backend (PUT …/backend, even to the same servers) registers again with the next login", async () => {
+    await wipe();
+    await mb().setBackend(backend({ push: "notify" }));
+    await mb().useCredentials(heidi.login);
+    expect(await notified(await deliverNew())).toBeDefined();
+    key = (await phone.syncToEnd(inbox, 100, key)).key;
+  });
+});

@@ -10,6 +10,9 @@ import type { EasRequest, EasResponse } from "../../src/eas/front/command";
 import { commandRegistry } from "../../src/eas/commands";
 import { el, type WbxmlElement } from "../../src/wbxml";
 import { FolderType } from "../../src/store/types";
+import { AccountsDirectory } from "../../src/mailbox/directory";
+import { Outbox } from "../../src/mailbox/outbox";
+import { d1RecipientAccounts } from "../../src/service/accounts";
 
 const SENDER = "alice@local.test";
 const LOCAL_RCPT = "carol@local.test";
@@ -428,5 +431,62 @@ describe("service notices", () => {
     await deliverAlarm("billing@local.test");
     expect((await sinkMessages()).map((m) => [m.from, m.to])).toEqual([["", ["owner@remote.test"]]]);
     expect((await folderMessages(SENDER, FolderType.Inbox)).map((m) => m.summary.subject)).toContain("Your renewal");
+  });
+});
+
+// Issue 19: the outbox promises every accepted message is delivered once. A local delivery is an RPC into the
+// recipient's object: the recipient may store the message and the answer still be lost (the sender's object
+// reset, the connection between the two dropped), and the alarm then tries again.
+describe("local delivery exactly once when its answer is lost", () => {
+  it("the recipient stored it, the sender never heard back: the retry does not store it a second time", async () => {
+    const subject = `answer lost ${crypto.randomUUID()}`;
+    await runInDurableObject(env.MAILBOX.getByName(SENDER), async (_m, state) => {
+      let lose = true;
+      const ob = new Outbox({
+        storage: state.storage,
+        directory: new AccountsDirectory(d1RecipientAccounts(env.DB), env),
+        smtp: () => null,
+        deliverSelf: async () => {},
+        saveSent: async (_raw, saved) => saved(),
+        deliverLocal: async (address, raw, id) => {
+          await env.MAILBOX.getByName(address).deliverOnce(raw, id); // as Sending does
+          if (lose) {
+            lose = false;
+            throw new Error("Network connection lost."); // stored over there; the answer never came back
+          }
+        },
+        maxAttempts: 20,
+        maxAgeMs: 3_600_000,
+        reportingMta: "test",
+      });
+      ob.enqueue({ from: SENDER, recipients: [LOCAL_RCPT], raw: new TextEncoder().encode(mime(LOCAL_RCPT, subject)) });
+      await ob.run();
+      const later = Date.now() + 1;
+      ob.makeAllDue(later);
+      await ob.run(later);
+      expect(ob.nextDue()).toBeNull(); // done
+    });
+    const copies = (await folderMessages(LOCAL_RCPT, FolderType.Inbox)).filter((m) => m.summary.subject === subject);
+    expect(copies).toHaveLength(1);
+  });
+});
+
+// Issue 19, found by `npm run chaos` (seed 20261207): the mailbox object reset while it took a SendMail in. The
+// submission is either stored (outbox row + ClientId, one transaction) or not at all; the phone must be told to
+// try again (Status 111, or 503 for 12.x), not that its message failed (120): its retry then gets 118 or goes out.
+describe("SendMail while the mailbox object is reset", () => {
+  const reset = {
+    submitMail: async () => {
+      throw Object.assign(new Error("Durable Object reset because its code was updated."), { retryable: true });
+    },
+  } as unknown as EasRequest["mailbox"];
+
+  it("14.x: Status 111 (ServerErrorRetryLater, MS-ASCMD_R7551); 12.x: HTTP 503", async () => {
+    const body = compose("SendMail", mime("Bob <bob@remote.test>", "during a reset"));
+    expect(statusOf(await run({ ...request("SendMail", { body }), mailbox: reset }))).toBe(111);
+    const raw = mime("Bob <bob@remote.test>", "during a reset, 12.1");
+    expect(statusOf(await run({ ...request("SendMail", { version: "12.1", raw, params: { SaveInSent: "T" } }), mailbox: reset }))).toBe(
+      "http 503",
+    );
   });
 });

@@ -81,4 +81,24 @@ describe("Mailbox.deliver", () => {
       expect(r).toBeLessThan(Date.UTC(2100, 0, 1));
     });
   });
+
+  it("importMessage run again (an interrupted import resumed) stores a Message-ID once per folder; delivery does not dedupe", async () => {
+    const stub = env.MAILBOX.getByName("import-once@example.test");
+    const first = await stub.importMessage(plain("Resumed import"));
+    const again = await stub.importMessage(plain("Resumed import"));
+    expect(again).toEqual(first);
+    const noId = new TextEncoder().encode("From: a@example.test\r\nSubject: No id\r\n\r\nx\r\n");
+    const n1 = await stub.importMessage(noId);
+    const n2 = await stub.importMessage(noId);
+    expect(n2.itemId).not.toBe(n1.itemId); // without a Message-ID nothing says it is the same message
+    const live = await stub.deliver(plain("Resumed import")); // new mail is never dropped for its Message-ID
+    expect(live.itemId).not.toBe(first.itemId);
+    await runInDurableObject(stub, async (mb: Mailbox) => {
+      expect(await mb.store.countItems(first.folderId)).toBe(4);
+      // Into another folder the same message is a new item.
+      const sent = await mb.store.importMessage("4", plain("Resumed import"));
+      expect(sent).not.toBe(first.itemId);
+      expect(await mb.store.importMessage("4", plain("Resumed import"))).toBe(sent);
+    });
+  });
 });

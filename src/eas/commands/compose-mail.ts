@@ -3,6 +3,7 @@
 // a message/rfc822 body. 14.0+: a ComposeMail WBXML body (ClientId, AccountId, SaveInSentItems, Source,
 // ReplaceMime, Mime). Success is an empty 200 in every version (MS-ASCMD_R463, R568, R605); a failure is a
 // ComposeMail Status in 14.0+ and an HTTP status in 12.x (MS-ASCMD_R7461).
+import { isTransientFailure } from "../front/transient";
 import { bytes, child, childText, el } from "../../wbxml";
 import type { SubmitRequest, SubmitResult } from "../../mailbox/contract";
 import type { EasRequest, EasResponse } from "../front/command";
@@ -40,6 +41,9 @@ export async function handleCompose(cmd: ComposeCommand, req: EasRequest): Promi
   try {
     result = await req.mailbox.submitMail(parsed);
   } catch (e) {
+    // The object reset or the backend down: nothing or all of the submission was stored (one transaction), so
+    // the phone is told to send it again (the same ClientId then gets 118 if it was stored).
+    if (isTransientFailure(e)) return failure(cmd, req, 111); // ServerErrorRetryLater (MS-ASCMD_R7551)
     logError(`${cmd}: submission`, e);
     return failure(cmd, req, 120); // MailSubmissionFailed: the device keeps the message and may retry
   }

@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
 import { quirkEffects } from "../quirks";
-import { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/contract";
+import { WAIT_HEADER, safetyPollSeconds, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/contract";
 import { logError } from "../../observability/log";
 import { metrics } from "../../observability/metrics";
 
@@ -27,6 +27,8 @@ export interface WaitOptions {
   kind?: WaitKind;
   /** Bridged mailboxes with push "poll": seconds between polls (default BRIDGE_POLL_SECONDS). */
   pollSeconds?: number;
+  /** Bridged mailboxes with push "notify": seconds between safety polls (default BRIDGE_SAFETY_POLL_SECONDS). */
+  safetySeconds?: number;
 }
 
 /** Requests parked in this isolate now (a gauge in the metrics). */
@@ -75,7 +77,11 @@ async function waitFor(req: WaitingRequest, opts: WaitOptions, sent: (at: number
   const ws = res.webSocket;
   if (!ws) throw new Error(`mailbox refused the wait: HTTP ${res.status}`);
   ws.accept();
-  const stopPolling = startBridgePolling(req, opts.pollSeconds ?? bridgePollSeconds());
+  const stopPolling = startBridgePolling(
+    req,
+    opts.pollSeconds ?? bridgePollSeconds(),
+    opts.safetySeconds ?? safetyPollSeconds(env as never),
+  );
 
   return new Promise<WaitOutcome>((resolve) => {
     let done = false;
@@ -136,19 +142,28 @@ export function bridgePollSeconds(vars: { BRIDGE_POLL_SECONDS?: string } = env a
  * re-read the server every `seconds`. The object cannot poll by alarm (it would need the password at rest),
  * so the waiting request drives it and polling stops with the wait. A poll that fails (server down, login
  * refused) is logged and retried at the next tick: it never ends the wait with an error. Returns the stop.
+ * Push "notify": the same, at the start of the wait and every `safetySeconds`; the object re-reads only when
+ * the server announced nothing for that long (the safety poll, src/mailbox/bridge-push.ts), so a wait shorter
+ * than the interval still gets its chance and a mailbox is polled at most once per interval.
  */
-export function startBridgePolling(req: WaitingRequest, seconds: number): () => void {
+export function startBridgePolling(req: WaitingRequest, seconds: number, safetySeconds: number): () => void {
   const credentials = req.credentials;
-  if (!credentials || req.backendPush !== "poll") return () => {};
+  if (!credentials || (req.backendPush !== "poll" && req.backendPush !== "notify")) return () => {};
   const mailbox = req.mailbox;
   let busy = false;
-  const timer = setInterval(() => {
+  const tick = () => {
     if (busy) return; // a slow server: never stack polls
     busy = true;
     mailbox
       .poll(credentials)
       .catch((err: unknown) => logError("bridge poll", err, {}, "warn"))
       .finally(() => (busy = false));
-  }, seconds * 1000);
-  return () => clearInterval(timer);
+  };
+  const notify = req.backendPush === "notify";
+  const first = notify ? setTimeout(tick, 0) : undefined;
+  const timer = setInterval(tick, (notify ? safetySeconds : seconds) * 1000);
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
 }

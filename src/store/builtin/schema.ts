@@ -15,7 +15,7 @@
 import { CountingSql } from "../counting-sql";
 import { refillFromSql, SEARCH_INDEX_DDL } from "./search-index";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const V1 = [
   `CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -94,7 +94,10 @@ export function ensureSchema(storage: DurableObjectStorage): void {
       for (const stmt of SEARCH_INDEX_DDL) sql.exec(stmt);
       if (current >= 1) refillFromSql(new CountingSql(sql));
     }
-    // Future migrations: `if (current < 3) { ... }`, each idempotent.
+    // V3: imports look a message up by Message-ID (importMessage imports a message once per folder; the join to
+    // the folder's items uses V2's items_message).
+    if (current < 3) sql.exec(`CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id)`);
+    // Future migrations: `if (current < 4) { ... }`, each idempotent.
     if (row) sql.exec(`UPDATE store_schema SET version = ?`, SCHEMA_VERSION);
     else sql.exec(`INSERT INTO store_schema (version) VALUES (?)`, SCHEMA_VERSION);
   });

@@ -339,10 +339,16 @@ export class BuiltinStore implements SearchableMailStore {
    * set IMAP INTERNALDATE), unless missing or in the future, then now.
    */
   async importMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}): Promise<string> {
-    return this.append(folderId, raw, flags, (p) => {
-      const now = Date.now();
-      return p.date !== undefined && p.date <= now ? p.date : now;
-    });
+    return this.append(
+      folderId,
+      raw,
+      flags,
+      (p) => {
+        const now = Date.now();
+        return p.date !== undefined && p.date <= now ? p.date : now;
+      },
+      true,
+    );
   }
 
   private async append(
@@ -350,19 +356,40 @@ export class BuiltinStore implements SearchableMailStore {
     raw: Uint8Array,
     flags: Partial<MailFlags>,
     received: (p: ParsedMessage) => number,
+    once = false,
   ): Promise<string> {
-    this.mailFolder(folderId);
+    const before = this.mailFolder(folderId);
     const parsed = await parseMessage(raw);
+    // An import run again after an interruption (npm start's demo seed, a migration) doubles nothing: a
+    // message whose Message-ID is already in the folder is not stored twice, and its blobs are not written.
+    const existing = once ? this.itemWithMessageId(before.seq, parsed.messageId) : null;
+    if (existing !== null) return String(existing);
     const placed = await this.placeContent(raw, parsed);
+    let stored: { id: number; added: boolean };
     try {
-      return this.storage.transactionSync(() => {
+      stored = this.storage.transactionSync(() => {
         const folder = this.mailFolder(folderId); // again: it may have been deleted while R2 was written
-        return String(this.insertItem(folder.seq, raw.byteLength, parsed, placed, flags, received(parsed)));
+        const raced = once ? this.itemWithMessageId(folder.seq, parsed.messageId) : null; // imported meanwhile
+        if (raced !== null) return { id: raced, added: false };
+        return { id: this.insertItem(folder.seq, raw.byteLength, parsed, placed, flags, received(parsed)), added: true };
       });
     } catch (e) {
       await this.blobs.remove(placed.keys);
       throw e;
     }
+    if (!stored.added) await this.blobs.remove(placed.keys);
+    return String(stored.id);
+  }
+
+  /** The live item of `folder` holding a message with this Message-ID (index messages_message_id), or null. */
+  private itemWithMessageId(folder: number, messageId: string | undefined): number | null {
+    if (!messageId) return null;
+    const row = this.sql.all<{ uid: number }>(
+      `SELECT i.uid FROM messages m JOIN items i ON i.message = m.id WHERE m.message_id = ? AND i.folder = ? LIMIT 1`,
+      messageId,
+      folder,
+    )[0];
+    return row ? row.uid : null;
   }
 
   async setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void> {

@@ -16,13 +16,12 @@ import type {
   StoreChange,
   StoreFolder,
 } from "../types";
-import { StoreFolderError } from "../types";
-import { q } from "./connection";
 import { ChangeTracker } from "./change-tracking";
 import { ItemReader } from "./fetching";
 import { FolderMirror } from "./folder-mirror";
 import { ItemWriter } from "./item-writes";
 import { MirrorDb } from "./mirror-db";
+import { enablePush, verifyPush } from "./push-registration";
 import { MailSearcher } from "./searching";
 import { type ImapSessionsConfig, ImapSessions } from "./sessions";
 
@@ -188,12 +187,14 @@ export class ImapStore implements SearchableMailStore {
    * mailbox object to wake. Returns false when the server has no METADATA.
    */
   async enablePush(address: string): Promise<boolean> {
-    return this.sessions.use(async (s) => {
-      if (!s.has("METADATA")) return false;
-      const value = q(`user=${address}`);
-      if (typeof value !== "string") throw new StoreFolderError("invalid", "push needs an ASCII address");
-      await s.command(["SETMETADATA", '""', `(/private/vendor/vendor.dovecot/http-notify ${value})`]);
-      return true;
-    });
+    return this.sessions.use((s) => enablePush(s, address));
+  }
+
+  /**
+   * Checks that our METADATA entry is still on the server (a Dovecot rebuilt or migrated may have lost its
+   * attribute dictionary, and then announces nothing) and sets it again when it is gone (push-registration.ts).
+   */
+  async verifyPush(address: string): Promise<"present" | "restored" | "unsupported"> {
+    return this.sessions.use((s) => verifyPush(s, address));
   }
 }

@@ -1,0 +1,10 @@
+// Failures that mean "try again soon", seen from the Worker side of a mailbox RPC: the object was reset or its
+// connection lost (Durable Object errors carry `retryable`), its queue is full (`overloaded`), or the mailbox's
+// backend server is unreachable (StoreUnavailableError, matched by name: across RPC it arrives as a plain Error).
+// The front door answers them 503 + Retry-After (src/http/errors.ts); commands with a Status of their own for
+// it use that (SendMail: 111).
+export function isTransientFailure(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { overloaded?: unknown; retryable?: unknown; name?: unknown };
+  return e.overloaded === true || e.retryable === true || e.name === "StoreUnavailableError";
+}
