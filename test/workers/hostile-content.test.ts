@@ -117,7 +117,8 @@ describe("broken invitations from a stranger", () => {
     for (const [name, body] of Object.entries(BAD_ICS)) {
       const raw = imip(me, body);
       await expect(stub.deliver(new TextEncoder().encode(raw)), name).resolves.toBeTruthy();
-      expect(await adminImport(me, raw, expected % 2 ? "now" : "date"), name).toBe(201);
+      // Another copy (its own Message-ID: a repeated delivery of the same message is recognised and kept once).
+      expect(await adminImport(me, imip(me, body), expected % 2 ? "now" : "date"), name).toBe(201);
       expected += 2;
     }
     for (const v of VERSIONS) {
