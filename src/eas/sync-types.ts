@@ -39,6 +39,8 @@ export interface SyncOptions {
 export interface ClientMailChange {
   serverId: string;
   data?: WbxmlElement;
+  /** The ApplicationData's simple children by name, Body as Body.Type / Body.Data (a draft's edits). */
+  fields?: Record<string, string>;
   read?: boolean;
   /** true: flagged (Flag Status 2); false: cleared or complete; undefined: untouched. */
   flagged?: boolean;
@@ -125,6 +127,8 @@ export interface MailItemData {
   body?: BodyData;
   nativeBodyType: number;
   attachments: AttachmentData[];
+  /** A draft in Drafts (16.x, [MS-ASEMAIL] 2.2.2.41 IsDraft, 2.2.2.10 Bcc): sent as Email2 IsDraft/Bcc. */
+  draft?: { bcc: string };
 }
 
 export interface BodyData {
@@ -151,6 +155,8 @@ export interface MailChangeData {
   read: boolean;
   flagged: boolean;
   lastVerb?: number;
+  /** A draft: the whole item, since the phone that owns it may have edited any field (16.x drafts). */
+  item?: MailItemData;
 }
 
 /**

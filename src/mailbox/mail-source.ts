@@ -1,7 +1,8 @@
 // The mail collection source: the MailStore seen through the Sync engine's CollectionSource.
-import type { ClientAdd, ClientMailChange, ItemOptions, ItemPayload, ChangePayload } from "../eas/sync-types";
-import type { ListOptions, MailStore, MailSummary } from "../store/types";
+import type { ClientAdd, ClientMailChange, ItemOptions, ItemPayload, ChangePayload, MailItemData } from "../eas/sync-types";
+import { FolderType, type ListOptions, type MailStore, type MailSummary } from "../store/types";
 import type { CollectionSource } from "./collection-source";
+import { draftBcc, editedDraft, isDraftEdit } from "./draft-edit";
 import { draftMime } from "./draft-mime";
 import { changeDataOf, loadMailItem } from "./mail-item";
 
@@ -29,15 +30,31 @@ export class MailSource implements CollectionSource<MailSummary> {
   }
 
   async render(s: MailSummary, opts: ItemOptions): Promise<ItemPayload> {
-    return { mail: await loadMailItem(this.store, s, opts) };
+    const item = await loadMailItem(this.store, s, opts);
+    if (this.isDrafts(s.folderId)) item.draft = { bcc: await draftBcc(this.store, s) };
+    return { mail: item };
   }
 
-  async renderChange(s: MailSummary): Promise<ChangePayload> {
+  async renderChange(s: MailSummary, opts: ItemOptions): Promise<ChangePayload> {
+    // A draft may have been edited on another device: the whole item goes down, not only its flags.
+    if (this.isDrafts(s.folderId)) {
+      const item = (await this.render(s, opts)) as { mail: MailItemData };
+      return { mail: { ...changeDataOf(s), item: item.mail } };
+    }
     return { mail: changeDataOf(s) };
+  }
+
+  private isDrafts(folderId: string): boolean {
+    return this.store.folderByType(FolderType.Drafts)?.id === folderId;
   }
 
   async applyChange(s: MailSummary, ch: ClientMailChange): Promise<boolean> {
     if (ch.invalid) return false;
+    if (isDraftEdit(ch.fields) && this.isDrafts(s.folderId)) {
+      // A backend that cannot rewrite in place keeping the id refuses the edit (Status 6), never drops it.
+      if (!this.store.replaceMessage) return false;
+      await this.store.replaceMessage(s.folderId, s.itemId, await editedDraft(this.store, s, ch.fields ?? {}));
+    }
     const flags: { seen?: boolean; flagged?: boolean } = {};
     if (ch.read !== undefined) flags.seen = ch.read;
     if (ch.flagged !== undefined) flags.flagged = ch.flagged;

@@ -65,15 +65,28 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
     el("Email", "ContentClass", item.contentClass ?? "urn:content-classes:message"),
     el("AirSyncBase", "NativeBodyType", item.nativeBodyType),
     item.lastVerb !== undefined && atLeast(protocolVersion, "14.0") ? el("Email2", "LastVerbExecuted", item.lastVerb) : null,
+    // Drafts are 16.0+ ([MS-ASEMAIL] 2.2.2.41 IsDraft; 2.2.2.10 Bcc, at most 1024 characters in the schema).
+    ...(item.draft && atLeast(protocolVersion, "16.0")
+      ? [item.draft.bcc ? el("Email2", "Bcc", boundedList(item.draft.bcc, 1024)) : null, el("Email2", "IsDraft", "1")]
+      : []),
   ];
   return out.filter((x): x is WbxmlElement => x !== null);
 }
 
 /** ApplicationData of a server Change: only what changes on a message. */
 export function mailChangeProperties(c: MailChangeData, protocolVersion: string): WbxmlElement[] {
+  if (c.item) return mailProperties(c.item, protocolVersion);
   return [
     el("Email", "Read", c.read ? "1" : "0"),
     flag(c.flagged),
     ...(c.lastVerb !== undefined && atLeast(protocolVersion, "14.0") ? [el("Email2", "LastVerbExecuted", c.lastVerb)] : []),
   ];
+}
+
+/** An address list cut after its last whole address that fits `max` characters. */
+function boundedList(list: string, max: number): string {
+  if (list.length <= max) return list;
+  const cut = list.slice(0, max);
+  const comma = cut.lastIndexOf(",");
+  return comma > 0 ? cut.slice(0, comma) : cut;
 }

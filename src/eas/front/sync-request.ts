@@ -30,11 +30,23 @@ function boolOf(e: WbxmlElement | undefined): boolean | undefined {
   throw new SyncParseError(SyncStatus.ProtocolError);
 }
 
+/** ApplicationData children by name; Body as Body.Type / Body.Data (drafts, [MS-ASEMAIL] 2.2.2). */
+function fieldsOf(data: WbxmlElement | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const f of data ? elements(data) : []) {
+    if (f.name === "Body") {
+      fields["Body.Type"] = childText(f, "Type") ?? "1";
+      fields["Body.Data"] = childText(f, "Data") ?? "";
+    } else if (elements(f).length === 0) fields[f.name] = text(f) ?? "";
+  }
+  return fields;
+}
+
 function parseChange(c: WbxmlElement, device: DeviceContext): ClientMailChange {
   const serverId = childText(c, "ServerId");
   if (!serverId) throw new SyncParseError(SyncStatus.ProtocolError);
   const data = child(c, "ApplicationData");
-  const change: ClientMailChange = { serverId, data, device };
+  const change: ClientMailChange = { serverId, data, device, fields: fieldsOf(data) };
   // 16.x: one occurrence of a recurring event ([MS-ASCAL] 2.2.2.22, MS-ASCAL_R2113).
   const instanceId = childText(c, "InstanceId", "AirSyncBase")?.trim();
   if (instanceId) change.instanceId = instanceId;
@@ -53,15 +65,8 @@ function parseChange(c: WbxmlElement, device: DeviceContext): ClientMailChange {
 function parseAdd(a: WbxmlElement, device: DeviceContext): ClientAdd {
   const clientId = childText(a, "ClientId");
   if (!clientId) throw new SyncParseError(SyncStatus.ProtocolError);
-  const fields: Record<string, string> = {};
   const data = child(a, "ApplicationData");
-  for (const f of data ? elements(data) : []) {
-    if (f.name === "Body") {
-      fields["Body.Type"] = childText(f, "Type") ?? "1";
-      fields["Body.Data"] = childText(f, "Data") ?? "";
-    } else fields[f.name] = text(f) ?? "";
-  }
-  return { clientId, fields, data, device };
+  return { clientId, fields: fieldsOf(data), data, device };
 }
 
 function parseCollection(c: WbxmlElement, partial: boolean, device: DeviceContext): SyncCollectionRequest {
