@@ -41,6 +41,7 @@ export interface ClientMailChange {
   data?: WbxmlElement;
   /** The ApplicationData's simple children by name, Body as Body.Type / Body.Data (a draft's edits). */
   fields?: Record<string, string>;
+  attachments?: ClientAttachmentEdits;
   read?: boolean;
   /** true: flagged (Flag Status 2); false: cleared or complete; undefined: untouched. */
   flagged?: boolean;
@@ -63,10 +64,30 @@ export interface DeviceContext {
   userAgent?: string;
 }
 
+/** An attachment a 16.x phone adds to its draft ([MS-ASAIRS] 2.2.2.2 Add). */
+export interface ClientAttachmentAdd {
+  clientId: string;
+  displayName: string;
+  contentType: string;
+  /** 1 normal attachment; 5 an embedded message; 6 an OLE object ([MS-ASAIRS] 2.2.2.31). */
+  method: number;
+  content: Uint8Array;
+  contentId?: string;
+  isInline?: boolean;
+}
+
+/** Attachments added and deleted by the phone ([MS-ASAIRS] 2.2.2.8 in a Sync request, 16.0+). */
+export interface ClientAttachmentEdits {
+  add: ClientAttachmentAdd[];
+  /** FileReferences of attachments the phone removed ([MS-ASAIRS] 2.2.2.21 Delete). */
+  remove: string[];
+}
+
 /** A device Add (16.x drafts). Fields are the ApplicationData children by name. */
 export interface ClientAdd {
   clientId: string;
   fields: Record<string, string>;
+  attachments?: ClientAttachmentEdits;
   /** The ApplicationData as sent, for classes other than mail. */
   data?: WbxmlElement;
   device?: DeviceContext;
@@ -173,7 +194,8 @@ export type ServerCommand =
   | { op: "SoftDelete"; serverId: string };
 
 export interface SyncResponses {
-  adds: { clientId: string; serverId?: string; status: number }[];
+  /** `attachments`: the FileReference of each attachment the Add carried, by its ClientId ([MS-ASAIRS] 2.2.2.14). */
+  adds: { clientId: string; serverId?: string; status: number; attachments?: { clientId: string; fileReference: string }[] }[];
   changes: { serverId: string; status: number }[];
   deletes: { serverId: string; status: number }[];
   fetches: { serverId: string; status: number; item?: ItemPayload }[];

@@ -5,6 +5,8 @@ export interface DraftAttachment {
   filename: string;
   contentType: string;
   data: Uint8Array;
+  contentId?: string;
+  inline?: boolean;
 }
 
 /** Email Importance ([MS-ASEMAIL] 2.2.2.39: 0 low, 1 normal, 2 high) as the Importance header. */
@@ -39,7 +41,13 @@ export function draftMime(fields: Record<string, string>, owner: string, attachm
   const type = fields["Body.Type"] === "2" ? "text/html" : "text/plain";
   msg.addMessage({ contentType: type, data: fields["Body.Data"] ?? "" });
   for (const a of attachments)
-    msg.addAttachment({ filename: a.filename, contentType: a.contentType || "application/octet-stream", data: base64(a.data) });
+    msg.addAttachment({
+      filename: a.filename,
+      contentType: a.contentType || "application/octet-stream",
+      data: base64(a.data),
+      inline: a.inline,
+      headers: a.contentId ? { "Content-ID": `<${a.contentId.replace(/^<|>$/g, "")}>` } : undefined,
+    });
   return new TextEncoder().encode(msg.asRaw());
 }
 

@@ -2,7 +2,7 @@
 import type { ClientAdd, ClientMailChange, ItemOptions, ItemPayload, ChangePayload, MailItemData } from "../eas/sync-types";
 import { FolderType, type ListOptions, type MailStore, type MailSummary } from "../store/types";
 import type { CollectionSource } from "./collection-source";
-import { draftBcc, editedDraft, isDraftEdit } from "./draft-edit";
+import { addedReferences, draftBcc, editedDraft, isDraftEdit, newAttachment } from "./draft-edit";
 import { draftMime } from "./draft-mime";
 import { changeDataOf, loadMailItem } from "./mail-item";
 
@@ -50,10 +50,10 @@ export class MailSource implements CollectionSource<MailSummary> {
 
   async applyChange(s: MailSummary, ch: ClientMailChange): Promise<boolean> {
     if (ch.invalid) return false;
-    if (isDraftEdit(ch.fields) && this.isDrafts(s.folderId)) {
+    if (isDraftEdit(ch.fields, ch.attachments) && this.isDrafts(s.folderId)) {
       // A backend that cannot rewrite in place keeping the id refuses the edit (Status 6), never drops it.
       if (!this.store.replaceMessage) return false;
-      await this.store.replaceMessage(s.folderId, s.itemId, await editedDraft(this.store, s, ch.fields ?? {}));
+      await this.store.replaceMessage(s.folderId, s.itemId, await editedDraft(this.store, s, ch.fields ?? {}, ch.attachments));
     }
     const flags: { seen?: boolean; flagged?: boolean } = {};
     if (ch.read !== undefined) flags.seen = ch.read;
@@ -64,7 +64,13 @@ export class MailSource implements CollectionSource<MailSummary> {
 
   /** Mail Adds are drafts (16.x): stored as a message, already read. */
   add(folderId: string, a: ClientAdd, owner: string): Promise<string> {
-    return this.store.appendMessage(folderId, draftMime(a.fields, owner), { seen: true });
+    const attachments = (a.attachments?.add ?? []).map(newAttachment);
+    return this.store.appendMessage(folderId, draftMime(a.fields, owner, attachments), { seen: true });
+  }
+
+  /** The FileReference of each attachment a device Add carried, by its ClientId. */
+  addedAttachments(s: MailSummary, a: ClientAdd) {
+    return addedReferences(s, a.attachments?.add ?? []);
   }
 
   async remove(s: MailSummary, folderId: string, trashFolderId: string | null): Promise<void> {

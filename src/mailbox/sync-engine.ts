@@ -556,7 +556,13 @@ export class SyncEngine {
       this.state.rememberClientId(req.deviceId, c.collectionId, a.clientId, itemId);
       const s = await src.stamp(folder.id, itemId);
       if (s) image.hold(s);
-      responses.adds.push({ clientId: a.clientId, serverId: serverIdOf(folder.id, itemId), status: SyncStatus.Success });
+      const attachments = s && a.attachments?.add.length ? src.addedAttachments?.(s, a) : undefined;
+      responses.adds.push({
+        clientId: a.clientId,
+        serverId: serverIdOf(folder.id, itemId),
+        status: SyncStatus.Success,
+        ...(attachments?.length ? { attachments } : {}),
+      });
     }
 
     for (const serverId of c.fetches) {

@@ -160,3 +160,87 @@ describe("a 16.1 phone edits its draft (Sync Change in Drafts, [MS-ASEMAIL] 2.2.
     expect(childText(child(d, "Body", "AirSyncBase"), "Data", "AirSyncBase")).toContain("v2");
   });
 });
+
+const attachmentAdd = (clientId: string, name: string, content: string, type = "text/plain") =>
+  el(
+    "AirSyncBase",
+    "Add",
+    el("AirSyncBase", "ClientId", clientId),
+    el("AirSyncBase", "DisplayName", name),
+    el("AirSyncBase", "Content", new TextEncoder().encode(content)),
+    el("AirSyncBase", "ContentType", type),
+    el("AirSyncBase", "Method", 1),
+  );
+
+function attachmentsOf(data: ReturnType<typeof child>) {
+  return childrenNamed(child(data, "Attachments", "AirSyncBase"), "Attachment").map((a) => ({
+    name: childText(a, "DisplayName", "AirSyncBase"),
+    ref: childText(a, "FileReference", "AirSyncBase"),
+    clientId: childText(a, "ClientId", "AirSyncBase"),
+  }));
+}
+
+describe("attachments a 16.1 phone adds to and deletes from its draft ([MS-ASAIRS] 2.2.2.2 Add, 2.2.2.21 Delete)", () => {
+  it("an Add with attachments answers each ClientId with its FileReference; a later Change deletes one and adds another", async () => {
+    const phone = new TestPhone(USER, PW, "DRAFTATT1", "16.1");
+    let key = syncKeyOf(await phone.sync(DRAFTS, "0"));
+    const add = el(
+      "AirSync",
+      "Add",
+      el("AirSync", "ClientId", "att-draft-1"),
+      el(
+        "AirSync",
+        "ApplicationData",
+        el("Email", "To", "ivy@example.test"),
+        el("Email", "Subject", "With files"),
+        el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "Data", "See attached.")),
+        el("AirSyncBase", "Attachments", attachmentAdd("a1", "notes.txt", "first file"), attachmentAdd("a2", "plan.txt", "second file")),
+      ),
+    );
+    let r = await phone.sync(DRAFTS, key, { commands: [add] });
+    key = syncKeyOf(r);
+    const resp = child(child(collectionOf(r), "Responses"), "Add");
+    expect(childText(resp, "Status")).toBe("1");
+    const serverId = childText(resp, "ServerId")!;
+    const refs = attachmentsOf(child(resp, "ApplicationData"));
+    expect(refs.map((x) => x.clientId).sort()).toEqual(["a1", "a2"]);
+    expect(refs.every((x) => x.ref)).toBe(true);
+
+    let seen = await secondDeviceSees("DRAFTATT2");
+    let d = seen.find((x) => childText(x, "Subject", "Email") === "With files");
+    expect(
+      attachmentsOf(d)
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(["notes.txt", "plan.txt"]);
+    // Each ClientId was answered with the FileReference of that very attachment.
+    expect(attachmentsOf(d).find((x) => x.name === "plan.txt")?.ref).toBe(refs.find((x) => x.clientId === "a2")?.ref);
+
+    const notesRef = refs.find((x) => x.clientId === "a1")!.ref!;
+    const change = el(
+      "AirSync",
+      "Change",
+      el("AirSync", "ServerId", serverId),
+      el(
+        "AirSync",
+        "ApplicationData",
+        el(
+          "AirSyncBase",
+          "Attachments",
+          el("AirSyncBase", "Delete", el("AirSyncBase", "FileReference", notesRef)),
+          attachmentAdd("a3", "final.txt", "third file"),
+        ),
+      ),
+    );
+    r = await phone.sync(DRAFTS, key, { commands: [change] });
+    expect(childText(collectionOf(r), "Status")).toBe("1");
+    seen = await secondDeviceSees("DRAFTATT3");
+    d = seen.find((x) => childText(x, "Subject", "Email") === "With files");
+    expect(
+      attachmentsOf(d)
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(["final.txt", "plan.txt"]);
+    expect(childText(child(d, "Body", "AirSyncBase"), "Data", "AirSyncBase")).toContain("See attached.");
+  });
+});
