@@ -513,7 +513,9 @@ export class SyncEngine {
         continue;
       }
       const after = await src.stamp(folder.id, itemId);
-      if (after && h && !serverNewer) image.hold(after); // the device already shows this state: no echo
+      // The device already shows this state: no echo. Except attachments it edited: their FileReferences are
+      // new and the Sync response schema has no ApplicationData in Responses/Change, so the item goes back.
+      if (after && h && !serverNewer && !ch.attachments) image.hold(after);
     }
 
     const trash = [...folders.values()].find((f) => f.type === FolderType.DeletedItems);

@@ -234,6 +234,12 @@ describe("attachments a 16.1 phone adds to and deletes from its draft ([MS-ASAIR
     );
     r = await phone.sync(DRAFTS, key, { commands: [change] });
     expect(childText(collectionOf(r), "Status")).toBe("1");
+    // Responses/Change has no ApplicationData in the Sync response schema: the phone learns the new
+    // attachment's FileReference from its draft coming back as a Change.
+    const back = childrenNamed(child(collectionOf(r), "Commands"), "Change").find((c) => childText(c, "ServerId") === serverId);
+    const backAtts = attachmentsOf(child(back, "ApplicationData"));
+    expect(backAtts.map((x) => x.name).sort()).toEqual(["final.txt", "plan.txt"]);
+    expect(backAtts.every((x) => x.ref)).toBe(true);
     seen = await secondDeviceSees("DRAFTATT3");
     d = seen.find((x) => childText(x, "Subject", "Email") === "With files");
     expect(
