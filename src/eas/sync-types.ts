@@ -42,6 +42,8 @@ export interface ClientMailChange {
   /** The ApplicationData's simple children by name, Body as Body.Type / Body.Data (a draft's edits). */
   fields?: Record<string, string>;
   attachments?: ClientAttachmentEdits;
+  /** 16.1 email2:Send ([MS-ASEMAIL] 2.2.2.69): the draft is sent after this Change and leaves Drafts. */
+  send?: boolean;
   read?: boolean;
   /** true: flagged (Flag Status 2); false: cleared or complete; undefined: untouched. */
   flagged?: boolean;

@@ -7,7 +7,14 @@ import { draftMime } from "./draft-mime";
 import { changeDataOf, loadMailItem } from "./mail-item";
 
 export class MailSource implements CollectionSource<MailSummary> {
-  constructor(private readonly store: MailStore) {}
+  /**
+   * `send` submits a draft the phone sends (16.1 email2:Send) from the mailbox owner, saved in Sent Items;
+   * true when accepted into the outbox.
+   */
+  constructor(
+    private readonly store: MailStore,
+    private readonly send?: (raw: Uint8Array) => Promise<boolean>,
+  ) {}
 
   status(folderId: string) {
     return this.store.folderStatus(folderId);
@@ -54,6 +61,13 @@ export class MailSource implements CollectionSource<MailSummary> {
       // A backend that cannot rewrite in place keeping the id refuses the edit (Status 6), never drops it.
       if (!this.store.replaceMessage) return false;
       await this.store.replaceMessage(s.folderId, s.itemId, await editedDraft(this.store, s, ch.fields ?? {}, ch.attachments));
+    }
+    if (ch.send && this.isDrafts(s.folderId)) {
+      // Sent: the draft leaves Drafts, so every device gets a Delete. Refused by the outbox: Status 6, kept.
+      const raw = this.send ? await this.store.getMime(s.folderId, s.itemId) : null;
+      if (!raw || !this.send || !(await this.send(raw))) return false;
+      await this.store.deleteItem(s.folderId, s.itemId);
+      return true;
     }
     const flags: { seen?: boolean; flagged?: boolean } = {};
     if (ch.read !== undefined) flags.seen = ch.read;

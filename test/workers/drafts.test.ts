@@ -250,3 +250,60 @@ describe("attachments a 16.1 phone adds to and deletes from its draft ([MS-ASAIR
     expect(childText(child(d, "Body", "AirSyncBase"), "Data", "AirSyncBase")).toContain("See attached.");
   });
 });
+
+describe("a draft the 16.1 phone sends (email2:Send in a Sync Change, [MS-ASEMAIL] 2.2.2.69)", () => {
+  it("is submitted and leaves Drafts: the other device gets a Delete", async () => {
+    const phone = new TestPhone(USER, PW, "DRAFTSEND1", "16.1");
+    let key = syncKeyOf(await phone.sync(DRAFTS, "0"));
+    const add = el(
+      "AirSync",
+      "Add",
+      el("AirSync", "ClientId", "send-draft-1"),
+      el(
+        "AirSync",
+        "ApplicationData",
+        el("Email", "To", USER),
+        el("Email", "Subject", "Ready to go"),
+        el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "Data", "Done.")),
+      ),
+    );
+    let r = await phone.sync(DRAFTS, key, { commands: [add] });
+    key = syncKeyOf(r);
+    const serverId = childText(child(child(collectionOf(r), "Responses"), "Add"), "ServerId")!;
+
+    const other = new TestPhone(USER, PW, "DRAFTSEND2", "16.1");
+    let otherKey = syncKeyOf(await other.sync(DRAFTS, "0"));
+    r = await other.sync(DRAFTS, otherKey, { options: plainBody });
+    otherKey = syncKeyOf(r);
+    expect(childrenNamed(child(collectionOf(r), "Commands"), "Add").map((a) => childText(a, "ServerId"))).toContain(serverId);
+
+    const send = el(
+      "AirSync",
+      "Change",
+      el("AirSync", "ServerId", serverId),
+      el("AirSync", "ApplicationData", el("Email", "Subject", "Ready to go, final")),
+      el("Email2", "Send"),
+    );
+    r = await phone.sync(DRAFTS, key, { commands: [send] });
+    expect(childText(collectionOf(r), "Status")).toBe("1");
+    expect(childrenNamed(child(collectionOf(r), "Responses"), "Change")).toHaveLength(0);
+
+    r = await other.sync(DRAFTS, otherKey, { options: plainBody });
+    expect(childrenNamed(child(collectionOf(r), "Commands"), "Delete").map((d) => childText(d, "ServerId"))).toContain(serverId);
+    const left = await secondDeviceSees("DRAFTSEND3");
+    expect(left.map((d) => childText(d, "Subject", "Email"))).not.toContain("Ready to go, final");
+
+    // Submitted with the phone's last edit, and saved in Sent Items (FolderType 5).
+    const hierarchy = await other.folderSync("0");
+    const sent = childrenNamed(child(hierarchy, "Changes", "FolderHierarchy"), "Add").find(
+      (f) => childText(f, "Type", "FolderHierarchy") === "5",
+    );
+    const sentId = childText(sent, "ServerId", "FolderHierarchy")!;
+    const sentKey = syncKeyOf(await other.sync(sentId, "0"));
+    r = await other.sync(sentId, sentKey, { options: plainBody });
+    const subjects = childrenNamed(child(collectionOf(r), "Commands"), "Add").map((a) =>
+      childText(child(a, "ApplicationData"), "Subject", "Email"),
+    );
+    expect(subjects).toContain("Ready to go, final");
+  });
+});

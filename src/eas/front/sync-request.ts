@@ -83,6 +83,8 @@ function parseChange(c: WbxmlElement, device: DeviceContext): ClientMailChange {
   const change: ClientMailChange = { serverId, data, device, fields: fieldsOf(data) };
   const attachments = attachmentEditsOf(data);
   if (attachments) change.attachments = attachments;
+  // email2:Send is a child of Change ([MS-ASCMD] 2.2.3.24); some clients put it in ApplicationData.
+  if (child(c, "Send", "Email2") || child(data, "Send", "Email2")) change.send = true;
   // 16.x: one occurrence of a recurring event ([MS-ASCAL] 2.2.2.22, MS-ASCAL_R2113).
   const instanceId = childText(c, "InstanceId", "AirSyncBase")?.trim();
   if (instanceId) change.instanceId = instanceId;
