@@ -181,7 +181,7 @@ function attachmentsOf(data: ReturnType<typeof child>) {
 }
 
 describe("attachments a 16.1 phone adds to and deletes from its draft ([MS-ASAIRS] 2.2.2.2 Add, 2.2.2.21 Delete)", () => {
-  it("an Add with attachments answers each ClientId with its FileReference; a later Change deletes one and adds another", async () => {
+  it("MS-ASAIRS_R1082, MS-ASAIRS_R1001000: an Add with attachments answers each ClientId with its FileReference; a later Change deletes one and adds another", async () => {
     const phone = new TestPhone(USER, PW, "DRAFTATT1", "16.1");
     let key = syncKeyOf(await phone.sync(DRAFTS, "0"));
     const add = el(
@@ -252,7 +252,7 @@ describe("attachments a 16.1 phone adds to and deletes from its draft ([MS-ASAIR
 });
 
 describe("a draft the 16.1 phone sends (email2:Send in a Sync Change, [MS-ASEMAIL] 2.2.2.69)", () => {
-  it("is submitted and leaves Drafts: the other device gets a Delete", async () => {
+  it("MS-ASEMAIL_R1389: is submitted and leaves Drafts: the other device gets a Delete", async () => {
     const phone = new TestPhone(USER, PW, "DRAFTSEND1", "16.1");
     let key = syncKeyOf(await phone.sync(DRAFTS, "0"));
     const add = el(
