@@ -60,6 +60,8 @@ try {
 Mobile Sync is running on ${server.url}
   ActiveSync:   ${server.url}/Microsoft-Server-ActiveSync
   Admin API:    ${server.url}/admin/v1  (Authorization: Bearer ${vars.ADMIN_TOKEN})
+  Console:      ${server.url}/admin/    (sign in with the admin token)
+  My phones:    ${server.url}/my/       (a mailbox's address and password)
   Demo account: ${demo.address} / ${demo.password}${demo.created ? " (created now)" : ""}
   Outside mail: ${relay ? `a local SMTP sink (no SMTP_HOST set); what arrived: ${relay.url}` : `relay ${vars.SMTP_HOST}`}
 Press Ctrl-C to stop.`);

@@ -14,6 +14,7 @@ const tools = {
   "/usr/lib/dovecot/lmtp": "dovecot-lmtpd", // mail delivered to that Dovecot by LMTP
   openssl: "openssl", // the throw-away test CA and server certificates (test/servers/test-ca.ts)
   radicale: "radicale", // test/servers/radicale.ts: the CalDAV/CardDAV server of the DAV bridge tests
+  "/usr/bin/chromium": "chromium", // test/node/web-browser.e2e.test.ts drives it with playwright-core (no browser download)
 };
 
 const have = (cmd) => spawnSync("sh", ["-c", cmd.startsWith("/") ? `test -x ${cmd}` : `command -v ${cmd}`]).status === 0;

@@ -1,18 +1,18 @@
 // Device control (issue 5): partnerships, access rules, remote wipe and the security policy of a mailbox.
 // Everything lives in the mailbox object (no D1 on the device path); D1 is only read to know the mailbox exists.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { accounts } from "../db/schema";
 import { PolicySchema } from "../eas/policy";
 import { OofSettingsSchema } from "../mailbox/contract";
 import { atLeast } from "../eas/protocol-version";
 import type { DeviceRecord } from "../mailbox/contract";
 import type { Mailbox } from "../mailbox/contract";
+import { audit } from "../service/audit";
 import { notFound, ServiceError } from "../service/errors";
+import { builtinMailbox } from "../service/accounts";
+import { forgetGlobalAccess, GLOBAL_RULES_OBJECT } from "../service/global-device-rules";
 import { endMailboxWaits } from "../service/mailbox-link";
 import { newAdminRouter, type AdminEnv } from "./context";
 import { Address, json, problemResponses } from "./schemas";
-import { forgetGlobalAccess, GLOBAL_RULES_OBJECT } from "../http/device-state";
 import type { Context } from "hono";
 
 export const deviceRoutes = newAdminRouter();
@@ -122,11 +122,18 @@ async function wake(c: Context<AdminEnv>, address: string, reason: string): Prom
   await endMailboxWaits(c.env, address, reason);
 }
 
+/** Device actions are recorded in the audit log under the mailbox (or `device-rules:global`). */
+const subjectOf = (address: string | undefined) => (address ? `mailbox:${address}` : "device-rules:global");
+const deviceSummary = (d: DeviceRecord) => ({
+  device_id: d.deviceId,
+  device_type: d.deviceType,
+  model: d.model ?? null,
+  wipe: d.wipeState,
+});
+
 /** The mailbox object of an existing login (never creates an object for a typo). */
-async function mailboxOf(c: Context<AdminEnv>, address: string) {
-  const [acc] = await c.get("deps").db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
-  if (!acc) throw notFound("mailbox", address);
-  return c.env.MAILBOX.getByName(address);
+function mailboxOf(c: Context<AdminEnv>, address: string) {
+  return builtinMailbox(c.get("deps"), address);
 }
 
 async function deviceOf(c: Context<AdminEnv>, address: string, deviceId: string) {
@@ -178,8 +185,9 @@ r.openapi(
   }),
   async (c) => {
     const { address, deviceId } = c.req.valid("param");
-    const { mbx } = await deviceOf(c, address, deviceId);
+    const { mbx, dev } = await deviceOf(c, address, deviceId);
     await mbx.removeDevice(deviceId);
+    await audit(c.get("deps"), "device.removed", subjectOf(address), deviceSummary(dev), null);
     return c.body(null, 204);
   },
 );
@@ -208,8 +216,10 @@ r.openapi(
         `device ${deviceId} speaks EAS ${dev.protocolVersion}; account-only wipe needs 16.1`,
       );
     await mbx.requestWipe(deviceId, body.account_only);
+    const after = (await mbx.getDevice(deviceId)) as DeviceRecord;
+    await audit(c.get("deps"), "device.wipe_requested", subjectOf(address), deviceSummary(dev), deviceSummary(after));
     await wake(c, address, "remote wipe requested");
-    return c.json(deviceView((await mbx.getDevice(deviceId)) as DeviceRecord), 202);
+    return c.json(deviceView(after), 202);
   },
 );
 
@@ -228,7 +238,9 @@ r.openapi(
     if (dev.wipeState === "acknowledged" || dev.wipeState === "account-only-acknowledged")
       throw new ServiceError(409, "Wipe already done", `device ${deviceId} acknowledged the wipe; remove the partnership instead`);
     await mbx.cancelWipe(deviceId);
-    return c.json(deviceView((await mbx.getDevice(deviceId)) as DeviceRecord), 200);
+    const after = (await mbx.getDevice(deviceId)) as DeviceRecord;
+    await audit(c.get("deps"), "device.wipe_cancelled", subjectOf(address), deviceSummary(dev), deviceSummary(after));
+    return c.json(deviceView(after), 200);
   },
 );
 
@@ -305,6 +317,7 @@ function ruleRoutes(
       const b = c.req.valid("json");
       const p = c.req.valid("param") as Record<string, string>;
       const saved = await (await target(c, p)).addAccessRule({ kind: b.kind, pattern: b.pattern, access: b.access, note: b.note ?? null });
+      await audit(c.get("deps"), "device_rule.added", subjectOf(p.address), null, ruleView(saved));
       await after(c, p);
       return c.json(ruleView(saved), 201);
     },
@@ -320,7 +333,10 @@ function ruleRoutes(
     }),
     async (c) => {
       const p = c.req.valid("param") as Record<string, string>;
-      if (!(await (await target(c, p)).removeAccessRule(p.id!))) throw notFound("device rule", p.id!);
+      const mbx = await target(c, p);
+      const before = (await mbx.listAccessRules()).rules.find((x: RuleRecord) => x.id === p.id);
+      if (!(await mbx.removeAccessRule(p.id!))) throw notFound("device rule", p.id!);
+      await audit(c.get("deps"), "device_rule.removed", subjectOf(p.address), before ? ruleView(before) : { id: p.id }, null);
       await after(c, p);
       return c.body(null, 204);
     },
@@ -337,7 +353,9 @@ function ruleRoutes(
     async (c) => {
       const p = c.req.valid("param") as Record<string, string>;
       const mbx = await target(c, p);
+      const before = (await mbx.listAccessRules()).defaultAccess;
       await mbx.setDefaultAccess(c.req.valid("json").access);
+      await audit(c.get("deps"), "device_rule.default_set", subjectOf(p.address), { default_access: before }, c.req.valid("json"));
       await after(c, p);
       return c.json(rulesView(await mbx.listAccessRules()), 200);
     },

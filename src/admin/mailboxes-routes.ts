@@ -1,15 +1,10 @@
 // Mailboxes (issue 3): create the login, look one up, import a message. A mailbox is either built in (a
 // password in the built-in directory) or bridged to the provider's servers (issue 8, bridge-routes.ts).
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, eq, notInArray } from "drizzle-orm";
-import { accounts, domains, mailboxBackends, mailboxes, subscriptions } from "../db/schema";
-import { auditRow } from "../service/audit";
-import { runBatch } from "../service/deps";
-import { createAccount, DirectoryError } from "../service/directory";
+import { createBuiltinMailbox, hasBuiltinAccount, isBridged, mailboxRecords } from "../service/accounts";
 import { notFound, ServiceError } from "../service/errors";
-import { finalStatuses } from "../service/subscription-states";
 import { summaryView } from "../service/views";
-import { backendView, createBridgedMailbox, unbridgeMailbox, updateBridgedBackend } from "./bridge-mailboxes";
+import { backendView, createBridgedMailbox, unbridgeMailbox, updateBridgedBackend } from "../service/bridge-mailboxes";
 import { newAdminRouter } from "./context";
 import { Address, BridgeBackendInput, json, problemResponses } from "./schemas";
 
@@ -49,20 +44,7 @@ r.openapi(
       const backend = await createBridgedMailbox(d, b.address, b.backend);
       return c.json({ address: b.address, backend }, 201);
     }
-    try {
-      await createAccount(c.env.DB, b.address, b.password!);
-    } catch (e) {
-      if (e instanceof DirectoryError)
-        throw new ServiceError(e.status, e.code === "exists" ? "Mailbox exists" : "Invalid mailbox", e.message);
-      throw e;
-    }
-    const at = d.now();
-    const domain = b.address.split("@")[1]!;
-    await runBatch(d, [
-      d.db.insert(domains).values({ name: domain, status: "active", createdAt: at, updatedAt: at }).onConflictDoNothing(),
-      d.db.insert(mailboxes).values({ address: b.address, domain, createdAt: at }).onConflictDoNothing(),
-      auditRow(d, "mailbox.created", `mailbox:${b.address}`, null, { address: b.address }),
-    ]);
+    await createBuiltinMailbox(d, b.address, b.password!);
     return c.json({ address: b.address }, 201);
   },
 );
@@ -78,18 +60,7 @@ r.openapi(
   }),
   async (c) => {
     const { address } = c.req.valid("param");
-    const d = c.get("deps");
-    const [acc] = await d.db
-      .select({ address: accounts.address, createdAt: accounts.createdAt, lockedUntil: accounts.lockedUntil })
-      .from(accounts)
-      .where(eq(accounts.address, address));
-    const [mbx] = await d.db.select().from(mailboxes).where(eq(mailboxes.address, address));
-    const [bridged] = await d.db.select().from(mailboxBackends).where(eq(mailboxBackends.address, address));
-    if (!acc && !mbx) throw notFound("mailbox", address);
-    const [sub] = await d.db
-      .select()
-      .from(subscriptions)
-      .where(and(eq(subscriptions.mailboxAddress, address), notInArray(subscriptions.status, [...finalStatuses])));
+    const { account: acc, mailbox: mbx, bridged, subscription: sub } = await mailboxRecords(c.get("deps"), address);
     const state = await c.env.MAILBOX.getByName(address).getSubscriptionState();
     return c.json(
       {
@@ -125,13 +96,8 @@ r.openapi(
     const { address } = c.req.valid("param");
     const d = c.get("deps");
     const started = Date.now();
-    const [acc] = await d.db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
-    if (!acc) {
-      const [bridged] = await d.db
-        .select({ address: mailboxBackends.address })
-        .from(mailboxBackends)
-        .where(eq(mailboxBackends.address, address));
-      if (bridged)
+    if (!(await hasBuiltinAccount(d.db, address))) {
+      if (await isBridged(d.db, address))
         throw new ServiceError(
           409,
           "Bridged mailbox",

@@ -1,9 +1,8 @@
 // Calendar and address book of a mailbox as whole files (issue 7): GET exports, PUT replaces the
 // collection (objects matched by UID, the rest deleted), so an admin can back up, migrate or seed.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { accounts } from "../db/schema";
-import { notFound, ServiceError } from "../service/errors";
+import { builtinMailbox } from "../service/accounts";
+import { ServiceError } from "../service/errors";
 import { newAdminRouter, type AdminEnv } from "./context";
 import { Address, json, problemResponses } from "./schemas";
 import type { Context } from "hono";
@@ -27,10 +26,9 @@ const FILES = [
   { path: "contacts.vcf", kind: "contacts", media: "text/vcard", what: "address book (the default Contacts folder) as vCards" },
 ] as const;
 
-async function mailboxOf(c: Context<AdminEnv>, address: string) {
-  const [acc] = await c.get("deps").db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
-  if (!acc) throw notFound("mailbox", address);
-  return c.env.MAILBOX.getByName(address);
+/** The mailbox object of an existing built-in login (404 otherwise). */
+function mailboxOf(c: Context<AdminEnv>, address: string) {
+  return builtinMailbox(c.get("deps"), address);
 }
 
 for (const f of FILES) {

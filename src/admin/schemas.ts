@@ -20,6 +20,46 @@ export const SubscriptionId = z.object({
     .openapi({ param: { name: "id", in: "path" }, example: "sub_0123" }),
 });
 
+/** Every `amount` in this API is in the currency's minor unit (cents for EUR): 2400 with EUR is 24.00 EUR. */
+export const minorUnits = (n: z.ZodNumber) =>
+  n.openapi({ description: "In the currency's minor unit (cents for EUR): 2400 = 24.00 EUR", example: 2400 });
+export const MinorUnits = minorUnits(z.number().int());
+export const Currency = z.string().openapi({ description: "ISO 4217 code", example: "EUR" });
+export const Money = z.object({ amount: MinorUnits, currency: Currency }).openapi("Money");
+const InvoiceView = z
+  .object({
+    id: z.string(),
+    number: z.string(),
+    amount: MinorUnits,
+    currency: Currency,
+    status: z.string(),
+    issued_at: z.string().nullable(),
+    paid_at: z.string().nullable(),
+  })
+  .openapi("Invoice");
+const PaymentView = z
+  .object({
+    id: z.string(),
+    invoice_id: z.string(),
+    amount: MinorUnits,
+    currency: Currency,
+    status: z.string(),
+    reference: z.string().nullable(),
+    failure_reason: z.string().nullable(),
+    received_at: z.string().nullable(),
+  })
+  .openapi("Payment");
+const RefundView = z
+  .object({
+    id: z.string(),
+    amount: MinorUnits,
+    currency: Currency,
+    reason: z.string(),
+    computation: z.unknown(),
+    created_at: z.string().nullable(),
+  })
+  .openapi("Refund");
+
 export const ConditionView = z.object({ status: z.enum(["ok", "lost", "unknown"]), evidence: z.unknown(), checked_at: z.string() });
 export const SubscriptionView = z
   .object({
@@ -27,7 +67,7 @@ export const SubscriptionView = z
     mailbox: z.string(),
     status: z.string(),
     customer: z.object({ id: z.string(), kind: z.enum(["consumer", "business"]), name: z.string(), email: z.string() }),
-    price: z.object({ amount: z.number(), currency: z.string() }),
+    price: Money.openapi({ description: "Price of one term" }),
     ordered_at: z.string(),
     activated_at: z.string().nullable(),
     term_start: z.string().nullable(),
@@ -38,6 +78,9 @@ export const SubscriptionView = z
     reminder_sent_at: z.string().nullable(),
     ended_at: z.string().nullable(),
     eligibility: z.record(z.string(), ConditionView).nullable(),
+    invoices: z.array(InvoiceView).optional(),
+    payments: z.array(PaymentView).optional(),
+    refunds: z.array(RefundView).optional(),
   })
   .passthrough()
   .openapi("Subscription");

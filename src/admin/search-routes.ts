@@ -1,7 +1,7 @@
 // The mail search index of a mailbox (issue 16): rebuilt on demand from the stored mail (an index suspected
 // wrong, a store upgraded with bodies kept in R2). Bridged mailboxes search on their IMAP server: nothing to do.
 import { createRoute, z } from "@hono/zod-openapi";
-import { hasMailbox } from "../service/gal";
+import { hasMailbox } from "../service/accounts";
 import { notFound } from "../service/errors";
 import { newAdminRouter } from "./context";
 import { Address, json, problemResponses } from "./schemas";
@@ -22,7 +22,7 @@ searchRoutes.openapi(
   }),
   async (c) => {
     const { address } = c.req.valid("param");
-    if (!(await hasMailbox(c.env.DB, address))) throw notFound("mailbox", address);
+    if (!(await hasMailbox(c.get("deps").db, address))) throw notFound("mailbox", address);
     return c.json(await c.env.MAILBOX.getByName(address).rebuildSearchIndex(), 200);
   },
 );

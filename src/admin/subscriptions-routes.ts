@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { suspensionReasons, subscriptionStatuses } from "../db/schema";
 import { runEligibilityCheck } from "../service/eligibility";
 import { liabilityCap } from "../service/liability";
 import { recordNoticeAnswer, recordThirdPartyNotice } from "../service/notices";
+import { subscriptionStatuses, suspensionReasons } from "../service/subscription-states";
 import {
   cancelSubscription,
   createSubscription,
@@ -15,7 +15,7 @@ import {
 } from "../service/subscriptions";
 import { listSubscriptions, noticesView, subscriptionView } from "../service/views";
 import { newAdminRouter } from "./context";
-import { Address, Email, json, problemResponses, SubscriptionId, SubscriptionView } from "./schemas";
+import { Address, Email, json, minorUnits, problemResponses, SubscriptionId, SubscriptionView } from "./schemas";
 
 const tags = ["subscriptions"];
 const Any = z.record(z.string(), z.unknown());
@@ -27,9 +27,9 @@ const CreateSubscription = z.object({
   mailbox: Address,
   customer: z.object({ kind: z.enum(["consumer", "business"]), name: z.string().trim().min(1), email: Email }),
   price: z
-    .object({ amount: z.number().int().nonnegative(), currency: z.string().length(3) })
+    .object({ amount: minorUnits(z.number().int().nonnegative()), currency: z.string().length(3) })
     .optional()
-    .openapi({ description: "Price of one term in cents; default PRICE_CENTS/CURRENCY" }),
+    .openapi({ description: "Price of one term (amount in minor units: cents for EUR); default PRICE_CENTS/CURRENCY" }),
   start_before_withdrawal_end: z
     .boolean()
     .optional()
@@ -42,7 +42,7 @@ const CreateSubscription = z.object({
 });
 
 const Payment = z.object({
-  amount: z.number().int().positive().openapi({ description: "cents" }),
+  amount: minorUnits(z.number().int().positive()),
   currency: z.string().length(3),
   reference: z.string().trim().min(1),
   received_at: IsoDate.optional().openapi({ type: "string", format: "date-time" }),

@@ -4,7 +4,7 @@ import { DEFAULT_ACTIVESYNC_PATH } from "./activesync-route";
 import { REALM } from "./basic-auth";
 import { errorResponse as httpErrorResponse } from "./errors";
 import { errorResponse, MOBILESYNC_NS, mobileSyncResponse, readAutodiscoverRequest } from "./autodiscover-xml";
-import { publicOrigin } from "./public-origin";
+import { publicOrigin } from "../service/public-origin";
 
 /** Checks the request's credentials (HTTP Basic, as for the ActiveSync endpoint); returns the mailbox address. */
 export type Authenticator = (request: Request, env: Env) => Promise<string | null>;

@@ -9,11 +9,9 @@
 //
 // Dovecot's mail delivery waits for this answer: the mailbox object gets a short budget, then the answer
 // goes out and the object finishes in the background.
-import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
-import { mailboxBackends } from "../db/schema";
-import { oxSecret } from "../service/mailbox-backends";
+import { bridgedImapHost, oxSecret } from "../service/mailbox-backends";
 import { basicAuthMatches, parseDovecotPush } from "../store/imap";
 import { parseBasicAuth, REALM } from "./basic-auth";
 import { canonicalEvent } from "./notify-route";
@@ -36,13 +34,9 @@ notifyOxRoute.on(["PUT", "POST"], "/ox", async (c) => {
   const event = push ? canonicalEvent(push.event) : undefined;
   if (!push || !event) return c.json({ error: "not a push_notification OX body with a known event" }, 400);
 
-  const [row] = await drizzle(c.env.DB)
-    .select({ imapHost: mailboxBackends.imapHost })
-    .from(mailboxBackends)
-    .where(eq(mailboxBackends.address, push.address))
-    .limit(1);
-  if (!row) return c.json({ error: "no bridged mailbox with that address" }, 404);
-  if (row.imapHost !== server.toLowerCase()) return c.json({ error: "this mailbox is not bridged to that server" }, 403);
+  const imapHost = await bridgedImapHost(drizzle(c.env.DB), push.address);
+  if (imapHost === null) return c.json({ error: "no bridged mailbox with that address" }, 404);
+  if (imapHost !== server.toLowerCase()) return c.json({ error: "this mailbox is not bridged to that server" }, 403);
 
   const change = c.env.MAILBOX.getByName(push.address).externalChange(push.folder, event);
   let woken: number | null;

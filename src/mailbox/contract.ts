@@ -287,6 +287,15 @@ export interface SubmitRequest {
 
 export type SubmitResult = { ok: true; outboxId: number } | { ok: false; status: ComposeStatusValue; message: string };
 
+/**
+ * What the object asks the Worker side when it routes outgoing mail (mailbox/directory.ts): the built-in
+ * mailbox a recipient address belongs to, or null. Implemented on D1 by service/accounts.ts; src/index.ts
+ * hands it to the object, so the object itself never queries D1.
+ */
+export interface RecipientAccounts {
+  accountFor(recipient: string): Promise<string | null>;
+}
+
 // ---- Out of office (mailbox/oof.ts) ----
 
 /** Out-of-office settings ([MS-ASCMD] 2.2.3.119 OofState, 2.2.3.121 OofMessage). */

@@ -51,10 +51,14 @@ import type {
   PingBounds,
   PingInput,
   ProvisionInput,
+  RecipientAccounts,
 } from "./contract";
 import { forgetDeviceSyncState } from "./sync-state";
 
-/** One Durable Object per mailbox: devices, sync state, waits. */
+/**
+ * One Durable Object per mailbox: devices, sync state, waits. The class the runtime constructs is src/index.ts's,
+ * which hands this one the account lookup of the Worker side (`accounts`, D1): the object never queries D1.
+ */
 export class Mailbox extends DurableObject<Env> {
   readonly alarms: AlarmMux;
   readonly sending: Sending;
@@ -65,7 +69,7 @@ export class Mailbox extends DurableObject<Env> {
   #subscription?: SubscriptionStateStore;
   #stores?: MailboxStores;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, accounts: RecipientAccounts) {
     super(ctx, env);
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
     if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
@@ -75,6 +79,7 @@ export class Mailbox extends DurableObject<Env> {
     this.sending = new Sending({
       storage: ctx.storage,
       env,
+      accounts,
       get store() {
         return stores().mail;
       },

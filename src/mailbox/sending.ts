@@ -7,7 +7,7 @@ import { AccountsDirectory } from "./directory";
 import { Outbox } from "./outbox";
 import { flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
 import { type SmtpConfig, smtpConfigFromEnv } from "./smtp-client";
-import type { SubmitRequest, SubmitResult } from "./contract";
+import type { RecipientAccounts, SubmitRequest, SubmitResult } from "./contract";
 import { DEFAULT_MAX_SEND_BYTES, DEFAULT_RECIPIENTS_PER_DAY, submitMessage } from "./submit";
 
 export const OUTBOX_ALARM = "outbox";
@@ -15,6 +15,8 @@ export const OUTBOX_ALARM = "outbox";
 export interface SendingHost {
   storage: DurableObjectStorage;
   env: Env;
+  /** Which recipients are this service's own mailboxes (delivered locally, not relayed). */
+  accounts: RecipientAccounts;
   /** Read at each use: the store changes when the backend does. */
   readonly store: MailStore;
   alarms: AlarmMux;
@@ -34,7 +36,7 @@ export class Sending {
     const env = host.env;
     this.outbox = new Outbox({
       storage: host.storage,
-      directory: new AccountsDirectory(env.DB, env),
+      directory: new AccountsDirectory(host.accounts, env),
       smtp: host.relay ?? (() => smtpConfigFromEnv(env as unknown as Record<string, unknown>)),
       relayAll: host.relayAll,
       deliverSelf: async (raw) => {

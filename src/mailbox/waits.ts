@@ -8,17 +8,12 @@
 import { WAIT_HEADER, type WaitMessage, type WaitRequest } from "./contract";
 import { isStoreError } from "../store/types";
 
-/**
- * What the rest of the mailbox object knows about a device's sync state (the sync engine implements
- * these on the Mailbox). Both are optional so this layer works before the engine exists: without
- * `pendingChanges` every change in a watched folder counts as pending (no FilterType filtering), and
- * nothing is pending before the wait starts.
- */
+/** What the rest of the mailbox object knows about a device's sync state (the sync engine answers, on the Mailbox). */
 export interface WaitOracle {
   /** Collections among `collectionIds` with changes the device has not received, inside its FilterType window. */
-  pendingChanges?(deviceId: string, collectionIds: string[]): Promise<string[]>;
+  pendingChanges(deviceId: string, collectionIds: string[]): Promise<string[]>;
   /** True when the folder hierarchy changed since the device's last FolderSync. */
-  hierarchyOutdated?(deviceId: string): Promise<boolean>;
+  hierarchyOutdated(deviceId: string): Promise<boolean>;
 }
 
 interface Attachment {
@@ -103,15 +98,14 @@ export class Waits {
 
   /**
    * The folder hierarchy may have changed (folder created, renamed, moved, deleted): every wait but
-   * `origin`'s whose device now needs a FolderSync gets Status 7 (Sync: 12). Without the sync engine's
-   * `hierarchyOutdated` every wait is told.
+   * `origin`'s whose device now needs a FolderSync gets Status 7 (Sync: 12).
    */
   async hierarchyChanged(origin?: string): Promise<number> {
     let woken = 0;
     for (const ws of this.ctx.getWebSockets()) {
       const att = attachmentOf(ws);
       if (!att || att.d === origin) continue;
-      if (this.oracle.hierarchyOutdated && !(await this.oracle.hierarchyOutdated(att.d).catch(outdatedIfUnreachable))) continue;
+      if (!(await this.oracle.hierarchyOutdated(att.d).catch(outdatedIfUnreachable))) continue;
       if (this.finish(ws, { t: "hierarchy" })) woken++;
     }
     return woken;
@@ -169,24 +163,20 @@ export class Waits {
   ): Promise<WaitMessage | null> {
     // A hierarchy that changed while the device waits is announced through hierarchyChanged (folder
     // operations, webhook); checked here only before the wait starts, so item changes stay cheap.
-    if (beforeWait && this.oracle.hierarchyOutdated && (await this.oracle.hierarchyOutdated(deviceId).catch(keepWaitingIfUnreachable)))
-      return { t: "hierarchy" };
+    if (beforeWait && (await this.oracle.hierarchyOutdated(deviceId).catch(keepWaitingIfUnreachable))) return { t: "hierarchy" };
     if (touched.length === 0) return null;
-    if (this.oracle.pendingChanges) {
-      // Report every watched folder with something to fetch, not only the one that changed now.
-      let pending: string[];
-      try {
-        pending = await this.oracle.pendingChanges(deviceId, watched);
-      } catch (e) {
-        // A bridged mailbox's store cannot be read now (no login in memory: the object was evicted while
-        // the phone waits, the usual case; or the server is down). A change was announced for `touched`:
-        // wake for those folders only rather than fail; before the wait, or when polling, nothing was announced.
-        if (!unreachable(e)) throw e;
-        pending = announced ? touched : [];
-      }
-      return pending.length > 0 ? { t: "changes", folders: pending } : null;
+    // Report every watched folder with something to fetch, not only the one that changed now.
+    let pending: string[];
+    try {
+      pending = await this.oracle.pendingChanges(deviceId, watched);
+    } catch (e) {
+      // A bridged mailbox's store cannot be read now (no login in memory: the object was evicted while
+      // the phone waits, the usual case; or the server is down). A change was announced for `touched`:
+      // wake for those folders only rather than fail; before the wait, or when polling, nothing was announced.
+      if (!unreachable(e)) throw e;
+      pending = announced ? touched : [];
     }
-    return beforeWait ? null : { t: "changes", folders: touched };
+    return pending.length > 0 ? { t: "changes", folders: pending } : null;
   }
 
   private row(att: Attachment): { folders: string[] } | null {

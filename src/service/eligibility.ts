@@ -2,7 +2,6 @@
 // Only a definite answer that a condition is lost suspends; a failed lookup is `unknown` and retried later.
 import { and, desc, eq, isNull } from "drizzle-orm";
 import {
-  accounts,
   domains,
   eligibilityChecks,
   eligibilityResults,
@@ -10,6 +9,7 @@ import {
   type EligibilityCondition,
   type EligibilityOutcome,
 } from "../db/schema";
+import { hasBuiltinAccount } from "./accounts";
 import { auditRow } from "./audit";
 import { normalizeHost } from "./config";
 import { newId, runBatch, type ServiceDeps } from "./deps";
@@ -84,7 +84,7 @@ export async function checkDomainHeld(d: ServiceDeps, domain: string): Promise<C
 /** The mailbox's address exists in the directory, on that domain. */
 export async function checkAddressExists(d: ServiceDeps, address: string, domain: string): Promise<ConditionResult> {
   const onDomain = address.endsWith(`@${domain}`);
-  const [acc] = await d.db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
+  const acc = await hasBuiltinAccount(d.db, address);
   return {
     condition: "address_exists",
     outcome: acc && onDomain ? "ok" : "lost",

@@ -198,12 +198,3 @@ export async function deleteGalEntry(db: D1Database, address: string): Promise<b
   const r = await db.prepare(`DELETE FROM gal_entries WHERE address = ?`).bind(address).run();
   return r.meta.changes > 0;
 }
-
-/** The address has a mailbox here (a built-in account or a bridged mailbox). */
-export async function hasMailbox(db: D1Database, address: string): Promise<boolean> {
-  const row = await db
-    .prepare(`SELECT 1 AS x FROM accounts WHERE address = ?1 UNION SELECT 1 FROM mailboxes WHERE address = ?1 LIMIT 1`)
-    .bind(address)
-    .first();
-  return row !== null;
-}

@@ -1,10 +1,22 @@
 // Bridged mailboxes in D1 (table `mailbox_backends`, issue 8): the row ↔ BridgeBackend mapping, the rules an
 // admin's backend must follow, and the per-server secret of Dovecot's push_notification OX driver.
+import { eq } from "drizzle-orm";
 import { mailboxBackends } from "../db/schema";
 import type { BridgeBackend, ServerEndpoint } from "../mailbox/contract";
 import { assertEndpointAllowed } from "../store/imap";
+import type { Db } from "./deps";
 
 export type MailboxBackendRow = typeof mailboxBackends.$inferSelect;
+
+/** The IMAP host a mailbox is bridged to (lower case, as stored), or null when it is not a bridged mailbox. */
+export async function bridgedImapHost(db: Db, address: string): Promise<string | null> {
+  const [row] = await db
+    .select({ imapHost: mailboxBackends.imapHost })
+    .from(mailboxBackends)
+    .where(eq(mailboxBackends.address, address))
+    .limit(1);
+  return row?.imapHost ?? null;
+}
 
 /** What push a bridged mailbox gets when the admin does not say: polling works with any IMAP server. */
 export const DEFAULT_BACKEND_PUSH = "poll";

@@ -1,6 +1,9 @@
 import type { SubscriptionStatus } from "../db/schema";
 import { ServiceError } from "./errors";
 
+/** The statuses and suspension reasons as the schema defines them (for the admin API's enums). */
+export { subscriptionStatuses, suspensionReasons } from "../db/schema";
+
 /**
  * The life of a subscription (contract §3, §5, §6), as a table: event → (from → to).
  * Anything not in the table is refused with 409. Final states have no way out; a new order makes a

@@ -15,6 +15,7 @@ import {
   type SuspensionReason,
 } from "../db/schema";
 import type { MailboxSubscriptionState } from "../mailbox/contract";
+import { moneyText } from "../formats/money";
 import { auditRow } from "./audit";
 import { newId, runBatch, type ServiceDeps } from "./deps";
 import { notFound, ServiceError } from "./errors";
@@ -287,7 +288,7 @@ export async function recordPayment(d: ServiceDeps, id: string, p: PaymentInput)
     throw new ServiceError(
       422,
       "Amount mismatch",
-      `invoice ${inv.number} is ${inv.amountCents} ${inv.currency}; payment is ${p.amountCents} ${p.currency.toUpperCase()}`,
+      `invoice ${inv.number} is ${moneyText(inv.amountCents, inv.currency)}; payment is ${moneyText(p.amountCents, p.currency)}`,
     );
   const at = p.receivedAt ?? d.now();
   const payment = {

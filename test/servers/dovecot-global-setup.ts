@@ -27,8 +27,14 @@ export const BRIDGE_USERS = [
 /** HTTP Basic credentials Dovecot's OX push driver puts on its calls (in the driver URL). */
 export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
 
-/** Accounts of the bridged-mailbox tests (test/workers/bridge-mailbox-*.test.ts), one per test file. */
-export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy", "kate"];
+/**
+ * Accounts of the bridged-mailbox tests (test/workers/bridge-mailbox-*.test.ts), one per test file;
+ * "kim" is the bridge's run of the store contract (test/workers/store-contract/bridge.test.ts).
+ */
+export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy", "kate", "kim"];
+
+/** The IMAP store's run of the store contract (test/workers/store-contract/imap.test.ts). */
+export const CONTRACT_IMAP_USER = "lou";
 
 export interface TestServers {
   dovecot: DovecotInfo;
@@ -51,7 +57,7 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
   try {
     dovecot = await startDovecot({
       users: [
-        ...["alice", "bob", "carol", "dave", "erin", "frank", ...BRIDGE_MAILBOX_USERS].map((user) => ({
+        ...["alice", "bob", "carol", "dave", "erin", "frank", CONTRACT_IMAP_USER, ...BRIDGE_MAILBOX_USERS].map((user) => ({
           user,
           password: `${user} secret`,
         })),

@@ -22,7 +22,12 @@ export const RADICALE_OTHER_USER = "bob";
  * Accounts of the bridged-mailbox tests: the same login as on the test Dovecot (the address, whose local
  * part Dovecot keeps, and "<user> secret"), as a provider's IMAP and DAV servers share one account.
  */
-export const RADICALE_BRIDGE_USERS = ["grace", "heidi", "ivan", "judy"].map((u) => ({ user: `${u}@bridge.test`, password: `${u} secret` }));
+export const RADICALE_BRIDGE_USERS = ["grace", "heidi", "ivan", "judy", "kim"].map((u) => ({
+  user: `${u}@bridge.test`,
+  password: `${u} secret`,
+}));
+/** The DAV store's run of the store contract (test/workers/store-contract/dav.test.ts). */
+export const RADICALE_CONTRACT_USER = { user: "contract@dav.test", password: "contract secret" };
 
 export interface RadicaleServer {
   url: string;
@@ -51,7 +56,7 @@ export async function startRadicale(opts: { port?: number; controlPort?: number 
   writeFileSync(
     path.join(dir, "users"),
     `${RADICALE_USER}:${RADICALE_PASSWORD}\n${RADICALE_OTHER_USER}:${RADICALE_PASSWORD}\n` +
-      RADICALE_BRIDGE_USERS.map((u) => `${u.user}:${u.password}\n`).join(""),
+      [...RADICALE_BRIDGE_USERS, RADICALE_CONTRACT_USER].map((u) => `${u.user}:${u.password}\n`).join(""),
   );
   writeFileSync(
     config,

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import worker from "../../src/index";
-import { normaliseAddress } from "../../src/mailbox/inbound-email";
+import { envelopeAddress } from "../../src/service/accounts";
 
 function fakeMessage(to: string, raw: Uint8Array, calls: string[]): ForwardableEmailMessage {
   return {
@@ -55,6 +55,6 @@ it("refuses mail for an address without an account, and stores nothing", async (
   expect(await inboxSubjects("nobody@example.test")).toEqual([]);
 });
 
-it("normalises addresses", () => {
-  expect(normaliseAddress("  <Demo@Example.Test> ")).toBe("demo@example.test");
+it("normalises envelope addresses", () => {
+  expect(envelopeAddress("  <Demo@Example.Test> ")).toBe("demo@example.test");
 });

@@ -8,7 +8,7 @@ import type { MirrorDb } from "./mirror-db";
 import { attributes, str } from "./parser";
 import type { ImapSessions } from "./sessions";
 import type { FolderRow } from "./state";
-import { flagKey, itemIdOf, kind, parseInternalDate, uidOf, uidSet } from "./wire";
+import { boundedLimit, flagKey, itemIdOf, kind, parseInternalDate, uidOf, uidSet } from "./wire";
 
 export class ChangeTracker {
   constructor(
@@ -47,7 +47,7 @@ export class ChangeTracker {
           `SELECT uid, modseq, deleted FROM imap_changes WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
           row.id,
           modseq,
-          limit,
+          boundedLimit(limit),
         )
         .map((c) => ({ itemId: itemIdOf(row.uidvalidity, c.uid), modseq: c.modseq, deleted: c.deleted === 1 }));
     });

@@ -2,7 +2,7 @@
 // bodies (big messages part by part from their BODYSTRUCTURE) and attachments.
 import { parseMessage, previewText } from "../mime";
 import type { AttachmentInfo, BodyText, ListOptions, MailSummary } from "../types";
-import { type TextPart, textParts } from "./bodystructure";
+import { rebuildText, textLeaves, textTree } from "./bodystructure";
 import type { ChangeTracker } from "./change-tracking";
 import type { ImapSession } from "./connection";
 import { statusOf } from "./folder-mirror";
@@ -10,7 +10,7 @@ import type { MirrorDb } from "./mirror-db";
 import { attributes, str, type Token } from "./parser";
 import type { ImapSessions } from "./sessions";
 import type { FolderRow } from "./state";
-import { concatBytes, flagsOf, itemIdOf, kind, parseInternalDate, parseItemId, uidOf } from "./wire";
+import { boundedLimit, flagsOf, itemIdOf, kind, parseInternalDate, parseItemId, uidOf } from "./wire";
 
 /** getBody fetches messages up to this size whole; bigger ones part by part (BODYSTRUCTURE). */
 const WHOLE_BODY_BYTES = 256 * 1024;
@@ -46,7 +46,7 @@ export class ItemReader {
           after?.received ?? 0,
           after?.received ?? 0,
           after?.uid ?? 0,
-          opts.limit,
+          boundedLimit(opts.limit),
         )
         .map((r) => r.uid);
       await this.sessions.select(s, row, false);
@@ -184,8 +184,9 @@ export class ItemReader {
 
   /**
    * A message up to WHOLE_BODY_BYTES is fetched whole and parsed (the same text as the built-in store).
-   * A bigger one (attachments) is read from its BODYSTRUCTURE: only its first inline text/plain and
-   * text/html parts are fetched, each with its MIME header, and parsed as a small message.
+   * A bigger one (attachments) is read from its BODYSTRUCTURE: only its inline text/plain and text/html
+   * parts are fetched, each with its MIME header, and parsed as a small message of the same multipart
+   * shape (every text part, not only the first: text, picture, text is both texts).
    */
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
     const raw = await this.sessions.use(async (s) => {
@@ -201,11 +202,9 @@ export class ItemReader {
       const structure = a.get("BODYSTRUCTURE") ?? null;
       const multipart = Array.isArray(structure) && Array.isArray(structure[0]);
       if (Number(str(a.get("RFC822.SIZE"))) <= WHOLE_BODY_BYTES || !multipart) return this.fetchRaw(s, row, uid);
-      const parts = textParts(structure);
-      const pick = [parts.find((p) => p.subtype === "plain"), parts.find((p) => p.subtype === "html")].filter((p): p is TextPart => !!p);
-      // A small message per text part, then one multipart/alternative holding them, for the MIME parser.
-      const sections = pick.flatMap((p) => [`BODY.PEEK[${p.section}.MIME]`, `BODY.PEEK[${p.section}]`]);
-      if (!sections.length) return new Uint8Array(0);
+      const tree = textTree(structure);
+      if (!tree) return new Uint8Array(0);
+      const sections = textLeaves(tree).flatMap((p) => [`BODY.PEEK[${p.section}.MIME]`, `BODY.PEEK[${p.section}]`]);
       const f = await s.command(["UID", "FETCH", String(uid), `(UID ${sections.join(" ")})`]);
       const got = f.untagged
         .filter((u) => kind(u) === "FETCH")
@@ -216,19 +215,9 @@ export class ItemReader {
         const v = got.get(k);
         return v instanceof Uint8Array ? v : new TextEncoder().encode(typeof v === "string" ? v : "");
       };
-      const boundary = `=_part_${crypto.randomUUID()}`;
-      const chunks: Uint8Array[] = [
-        new TextEncoder().encode(`MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n`),
-      ];
-      for (const p of pick)
-        chunks.push(
-          new TextEncoder().encode(`--${boundary}\r\n`),
-          bytes(`BODY[${p.section}.MIME]`),
-          bytes(`BODY[${p.section}]`),
-          new TextEncoder().encode("\r\n"),
-        );
-      chunks.push(new TextEncoder().encode(`--${boundary}--\r\n`));
-      return concatBytes(chunks);
+      // The text parts in their multipart tree (other parts left out), so the MIME parser joins them as
+      // it does for the whole message.
+      return rebuildText(tree, (p) => [bytes(`BODY[${p.section}.MIME]`), bytes(`BODY[${p.section}]`)]);
     });
     if (!raw) return null;
     const p = await parseMessage(raw);

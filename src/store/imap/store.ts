@@ -83,8 +83,12 @@ export class ImapStore implements SearchableMailStore {
     return this.folders.folderByType(type);
   }
 
-  createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder> {
-    return this.folders.createFolder(parentId, name, type);
+  async createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder> {
+    const folder = await this.folders.createFolder(parentId, name, type);
+    // Our first look at a folder takes what is in it as given, not as changes (ChangeTracker.refresh): take
+    // it now, while it is empty, so the first message appended or moved here is a change like any other.
+    await this.changes.folderStatus(folder.id);
+    return folder;
   }
 
   updateFolder(id: string, name: string, parentId: string): Promise<StoreFolder> {

@@ -86,6 +86,11 @@ export function searchUids(untagged: ImapResponse[]): number[] {
   return untagged.filter((u) => str(u.tokens[0]).toUpperCase() === "SEARCH").flatMap((u) => u.tokens.slice(1).map((t) => Number(str(t))));
 }
 
+/** A caller's `limit` as SQLite's LIMIT: never negative (LIMIT -1 is "no limit"), never above `max`. */
+export function boundedLimit(limit: number, max = 10_000): number {
+  return Number.isNaN(limit) ? 0 : Math.max(0, Math.min(Math.trunc(limit), max));
+}
+
 export function concatBytes(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let at = 0;

@@ -1,13 +1,14 @@
-// Bridged mailboxes on the admin side (issue 8): D1 row (for the directory and the push webhook) and the
+// Bridged mailboxes, for the admin API (issue 8): D1 row (for the directory and the push webhook) and the
 // mailbox object's own copy (for its stores), written together; the view an admin reads back.
 import { eq } from "drizzle-orm";
 import { accounts, domains, mailboxBackends, mailboxes } from "../db/schema";
 import type { BridgeBackend } from "../mailbox/contract";
-import { auditRow } from "../service/audit";
-import { runBatch, type ServiceDeps } from "../service/deps";
-import { notFound, ServiceError } from "../service/errors";
-import { publicOrigin } from "../http/public-origin";
-import { hashPassword } from "../service/password";
+import { hasBuiltinAccount } from "./accounts";
+import { auditRow } from "./audit";
+import { runBatch, type ServiceDeps } from "./deps";
+import { notFound, ServiceError } from "./errors";
+import { publicOrigin } from "./public-origin";
+import { hashPassword } from "./password";
 import {
   assertBackendAllowed,
   BackendRuleError,
@@ -17,7 +18,7 @@ import {
   type MailboxBackendRow,
   oxDriverUrl,
   oxSecret,
-} from "../service/mailbox-backends";
+} from "./mailbox-backends";
 
 function allowed(backend: BridgeBackend): BridgeBackend {
   const b = completeBackend(backend);
@@ -33,8 +34,8 @@ function allowed(backend: BridgeBackend): BridgeBackend {
 /** Creates a bridged mailbox. 409 when the address already has a login (built in or bridged). */
 export async function createBridgedMailbox(d: ServiceDeps, address: string, input: BridgeBackend): Promise<BridgeBackend> {
   const backend = allowed(input);
-  const [acc] = await d.db.select({ address: accounts.address }).from(accounts).where(eq(accounts.address, address));
-  if (acc) throw new ServiceError(409, "Mailbox exists", `a built-in mailbox already exists: ${address}`);
+  if (await hasBuiltinAccount(d.db, address))
+    throw new ServiceError(409, "Mailbox exists", `a built-in mailbox already exists: ${address}`);
   const at = d.now();
   const domain = address.split("@")[1]!;
   const [, , inserted] = await d.db.batch([
