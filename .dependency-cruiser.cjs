@@ -21,6 +21,7 @@ const room = {
   admin: "^src/admin/",
   http: "^src/http/",
   web: "^src/web/",
+  observability: "^src/observability/",
 };
 
 /** What each room may import besides itself (and npm packages). Paths not listed are forbidden. */
@@ -28,11 +29,11 @@ const allowed = {
   wbxml: [],
   formats: [],
   easModel: [room.wbxml, room.formats],
-  easFront: [room.easModel, room.wbxml, room.formats, room.mailboxContract],
-  easCommands: [room.easFront, room.easModel, room.wbxml, room.formats, room.mailboxContract],
-  mailbox: [room.easModel, room.wbxml, room.formats, room.storePublic],
-  service: [room.db, room.mailboxContract, room.storePublic, room.formats],
-  admin: [room.service, room.mailboxContract, room.easModel, room.formats, room.storePublic],
+  easFront: [room.observability, room.easModel, room.wbxml, room.formats, room.mailboxContract],
+  easCommands: [room.observability, room.easFront, room.easModel, room.wbxml, room.formats, room.mailboxContract],
+  mailbox: [room.observability, room.easModel, room.wbxml, room.formats, room.storePublic],
+  service: [room.observability, room.db, room.mailboxContract, room.storePublic, room.formats],
+  admin: [room.observability, room.service, room.mailboxContract, room.easModel, room.formats, room.storePublic],
   http: [
     room.easCommands,
     room.easFront,
@@ -44,10 +45,12 @@ const allowed = {
     room.storePublic,
     room.admin,
     room.web,
+    room.observability,
   ],
   // store/loopback.ts: the one loopback check (plain-http session cookies only to 127.0.0.1, src/web/session.ts).
-  web: [room.service, room.mailboxContract, room.easModel, room.formats, room.admin, "^src/store/loopback\\.ts$"],
+  web: [room.observability, room.service, room.mailboxContract, room.easModel, room.formats, room.admin, "^src/store/loopback\\.ts$"],
   db: [],
+  observability: [],
 };
 
 const either = (patterns) => (patterns.length ? `(${patterns.join("|")})` : "^$");

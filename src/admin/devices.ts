@@ -4,6 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { PolicySchema } from "../eas/policy";
 import { OofSettingsSchema } from "../mailbox/contract";
 import { atLeast } from "../eas/protocol-version";
+import { quirksFor } from "../eas/quirks";
 import type { DeviceRecord } from "../mailbox/contract";
 import type { Mailbox } from "../mailbox/contract";
 import { audit } from "../service/audit";
@@ -78,6 +79,8 @@ const Device = z
     }),
     access: z.object({ state: AccessState, by: z.string() }),
     device_password_set_at: z.string().nullable(),
+    /** What the server does differently for this client (src/eas/quirks.ts), from its DeviceType, User-Agent and version. */
+    quirks: z.array(z.object({ id: z.string(), clients: z.string(), behaviour: z.string(), source: z.string() })),
   })
   .openapi("Device");
 
@@ -114,6 +117,12 @@ function deviceView(d: DeviceRecord): z.infer<typeof Device> {
     },
     access: { state: d.access, by: d.accessBy },
     device_password_set_at: iso(d.devicePasswordSetAt),
+    quirks: quirksFor({ deviceType: d.deviceType, userAgent: d.userAgent, protocolVersion: d.protocolVersion }).map((q) => ({
+      id: q.id,
+      clients: q.clients,
+      behaviour: q.behaviour,
+      source: q.source,
+    })),
   };
 }
 

@@ -1,6 +1,8 @@
 // The admin API, mounted at /admin/v1 (src/http/app.ts). To add routes from another part of the project:
 // build them on `newAdminRouter()` (src/admin/context.ts) in your own file, read `c.get("deps")` for D1,
 // and add your router to `routers` below. Errors thrown as ServiceError become application/problem+json.
+import { matchedRoutes } from "hono/route";
+import { logEvent } from "../observability/log";
 import { makeDeps, type ServiceDeps } from "../service/deps";
 import { requireAdminToken } from "./auth";
 import { deviceRoutes } from "./devices";
@@ -13,8 +15,23 @@ import { pimRoutes } from "./pim-routes";
 import { errorToProblem, problem } from "./problem";
 import { recordRoutes } from "./records-routes";
 import { subscriptionRoutes } from "./subscriptions-routes";
+import { traceRoutes } from "./traces-routes";
+import { opsRoutes } from "./ops-routes";
+import { lifecycleRoutes } from "./lifecycle-routes";
 
-const routers: AdminApp[] = [subscriptionRoutes, mailboxRoutes, pimRoutes, recordRoutes, jobRoutes, deviceRoutes, galRoutes, searchRoutes];
+const routers: AdminApp[] = [
+  subscriptionRoutes,
+  mailboxRoutes,
+  pimRoutes,
+  recordRoutes,
+  jobRoutes,
+  deviceRoutes,
+  galRoutes,
+  searchRoutes,
+  traceRoutes,
+  opsRoutes,
+  lifecycleRoutes,
+];
 
 /** `overrides` lets tests inject the clock and the network (DoH/RDAP fetcher). */
 export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {
@@ -35,7 +52,17 @@ export function makeAdminApp(overrides: Partial<ServiceDeps> = {}): AdminApp {
   app.use("*", async (c, next) => {
     const who = c.req.header("x-admin-actor")?.trim().slice(0, 100);
     c.set("deps", makeDeps(c.env, { actor: `admin:${who || "token"}`, ...overrides }));
+    const started = performance.now();
     await next();
+    // One line per admin call: the route's pattern (an address in the path stays out), status and who.
+    const routes = matchedRoutes(c).filter((r) => r.method !== "ALL");
+    logEvent("admin", {
+      method: c.req.method,
+      route: routes.at(-1)?.path ?? "(no route)",
+      status: c.res.status,
+      actor: c.get("deps").actor,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    });
   });
   for (const r of routers) app.route("/", r);
   app.onError(errorToProblem);

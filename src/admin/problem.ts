@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
 import { ServiceError } from "../service/errors";
+import { logError } from "../observability/log";
 
 /** RFC 9457 problem details. */
 export function problem(c: Context, status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
@@ -19,6 +20,6 @@ export function errorToProblem(err: unknown, c: Context): Response {
     return problem(c, 400, "Invalid request", issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; "), { issues });
   }
   if (err instanceof SyntaxError) return problem(c, 400, "Bad request", `body is not valid JSON: ${err.message}`);
-  console.error("admin API error", err);
+  logError("admin", err);
   return problem(c, 500, "Internal error", "the request could not be completed; see the server log");
 }

@@ -45,6 +45,48 @@ export function isEnforced(p: Policy): boolean {
 }
 
 export const POLICY_TYPE = "MS-EAS-Provisioning-WBXML";
+/** [MS-ASPROV] 2.2.2.43 PolicyType for protocol 2.5: the policy is a Windows Mobile provisioning XML string. */
+export const POLICY_TYPE_25 = "MS-WAP-Provisioning-XML";
+
+/** The PolicyType a device speaking `protocolVersion` asks for and gets. */
+export function policyTypeFor(protocolVersion: string): string {
+  return protocolVersion === "2.5" ? POLICY_TYPE_25 : POLICY_TYPE;
+}
+
+// Registry branches of the Windows Mobile Local Authentication Subsystem (LASSD) that the 2.5 document sets
+// ([MS-ASPROV] 2.2.2.24.2; the {50C13377-…} authentication event is "device unlock").
+const LASSD = "HKLM\\Comm\\Security\\Policy\\LASSD";
+const UNLOCK_EVENT = `${LASSD}\\AE\\{50C13377-C66D-400C-889E-C316FC4AB374}`;
+const PASSWORD_LAP = `${LASSD}\\LAP\\lap_pw`;
+
+/**
+ * The Data string of a 2.5 Provision response ([MS-ASPROV] 2.2.2.24.2): a wap-provisioningdoc with the
+ * SecurityPolicy provider (4131: 0 = a device password is required, 1 = not; 4133: 0 = the device wipes itself
+ * after DeviceWipeThreshold failed unlocks, 1 = it does not) and, when a password is required, the Registry
+ * provider's LASSD settings: unlock after inactivity (minutes), wipe threshold, when to ask for the codeword
+ * (half the threshold, at most 8), minimum length, complexity (0 = alphanumeric, 2 = PIN). Windows Mobile 5
+ * reads only these; settings 2.5 cannot express (encryption, camera, ...) are left out. What Exchange 2003 SP2
+ * and 2007 sent for 2.5 devices was read for the meaning of each value; nothing of theirs is copied.
+ */
+export function wapProvisioningDoc(p: Policy): string {
+  const parm = (name: string, value: number) => `<parm name="${name}" value="${value}"/>`;
+  const wipeAfter = p.devicePasswordEnabled ? p.maxDevicePasswordFailedAttempts : null;
+  let doc = `<wap-provisioningdoc><characteristic type="SecurityPolicy">${parm("4131", p.devicePasswordEnabled ? 0 : 1)}${parm("4133", wipeAfter === null ? 1 : 0)}</characteristic>`;
+  if (p.devicePasswordEnabled) {
+    const lockMinutes =
+      p.maxInactivityTimeDeviceLock === null ? 0 : Math.min(9999, Math.max(1, Math.ceil(p.maxInactivityTimeDeviceLock / 60)));
+    const ch = (type: string, body: string) => `<characteristic type="${type}">${body}</characteristic>`;
+    doc += ch(
+      "Registry",
+      ch(UNLOCK_EVENT, parm("AEFrequencyType", lockMinutes ? 1 : 0) + parm("AEFrequencyValue", lockMinutes)) +
+        ch(LASSD, parm("DeviceWipeThreshold", wipeAfter ?? 0)) +
+        ch(LASSD, parm("CodewordFrequency", wipeAfter === null ? -1 : Math.min(8, Math.floor(wipeAfter / 2)))) +
+        ch(PASSWORD_LAP, parm("MinimumPasswordLength", p.minDevicePasswordLength ?? 1)) +
+        ch(PASSWORD_LAP, parm("PasswordComplexity", p.alphanumericDevicePasswordRequired ? 0 : 2)),
+    );
+  }
+  return `${doc}</wap-provisioningdoc>`;
+}
 
 const P = "Provision";
 const bool = (b: boolean) => (b ? "1" : "0");

@@ -15,9 +15,12 @@ import { HttpProblem } from "./http-problem";
 import type { Gate } from "./gate";
 import { gates } from "./gates";
 import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./options";
-import { isSupportedVersion } from "./protocol";
+import { commandInVersion } from "./command-versions";
+import { isSupportedVersion, serverVersionFor } from "./protocol";
 import { parseEasQuery } from "./query";
 import { readRequestBody } from "./request-body";
+import { type Exchange, observed } from "./observe";
+import { logError } from "../observability/log";
 
 export const DEFAULT_ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync";
 
@@ -52,11 +55,14 @@ export function activeSync(frontDoor: FrontDoor = defaultFrontDoor): MiddlewareH
 }
 
 export async function handleActiveSync(request: Request, env: Env, frontDoor: FrontDoor = defaultFrontDoor): Promise<Response> {
-  try {
-    return await serve(request, env, frontDoor);
-  } catch (err) {
-    return errorResponse(err);
-  }
+  // The one hook for logs, metrics and protocol traces (observe.ts).
+  return observed(request, env, async (x) => {
+    try {
+      return await serve(request, env, frontDoor, x);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  });
 }
 
 interface Authenticated {
@@ -77,7 +83,7 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
     result = await directory.authenticate(credentials.username, credentials.password);
   } catch (err) {
     // The directory (D1, or a mail server for a bridge) could not answer: the device should retry, not re-prompt.
-    console.error("user directory unavailable:", err);
+    logError("user directory", err);
     throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(retryAfterOf(err)) });
   }
   if (!result.ok) throw unauthorized();
@@ -90,12 +96,12 @@ async function authenticate(request: Request, env: Env, frontDoor: FrontDoor): P
   };
 }
 
-async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<Response> {
+async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchange): Promise<Response> {
   const method = request.method.toUpperCase();
   if (method === "OPTIONS") {
     // MS-ASHTTP_R2371: the Authorization header is required on OPTIONS too (Exchange answers 401 without it).
     await authenticate(request, env, frontDoor);
-    return optionsResponse(frontDoor.registry);
+    return optionsResponse(frontDoor.registry, request.headers.get("MS-ASProtocolVersion")?.trim());
   }
   if (method !== "POST") {
     await authenticate(request, env, frontDoor);
@@ -113,8 +119,11 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
   if (query.user && !sameUser(query.user, address)) throw new HttpProblem(403, "Forbidden: User does not match the credentials");
 
   const command = frontDoor.registry.get(query.cmd);
-  // MS-ASHTTP_R186, MS-ASHTTP_R443: a command this server does not serve (yet) → 501.
+  // MS-ASHTTP_R186, MS-ASHTTP_R443: a command this server does not serve (yet) → 501; so is one the request's
+  // protocol version does not have (Settings from a 2.5 phone, GetAttachment from 14.0+).
   if (!command) throw new HttpProblem(501, `Not Implemented: ${query.cmd}`);
+  if (!commandInVersion(command.name, protocolVersion))
+    throw new HttpProblem(501, `Not Implemented: ${query.cmd} in protocol version ${protocolVersion}`);
 
   const { body, rawBody, contentType } = await readRequestBody(request);
   const mailbox = env.MAILBOX.getByName(address);
@@ -135,28 +144,36 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor): Promise<
     mailbox,
     signal: request.signal,
     ...(bridge ? { credentials: bridge.credentials, backendPush: bridge.push } : {}),
+    notes: x.notes,
     ...(frontDoor.gal ? { gal: frontDoor.gal(env, address) } : {}),
     // Another mailbox's calendar, only on the caller's own domain (the GAL offers no other addresses).
     availability: async (other, start, end) =>
       domainOf(other) === domainOf(address) ? env.MAILBOX.getByName(other.toLowerCase()).freeBusy(start, end) : null,
   };
+  x.req = req;
   let res: Response;
   try {
     // A bridged mailbox's object reaches the provider's servers with the login the device just proved.
     if (bridge) await mailbox.useCredentials(bridge.credentials);
     for (const gate of frontDoor.gates) {
       const stop = await gate(req, env);
-      if (stop) return stop;
+      if (stop) return withServerVersion(stop, protocolVersion);
     }
-    res = toHttpResponse(await command.handle(req));
+    res = withServerVersion(toHttpResponse(await command.handle(req)), protocolVersion);
   } catch (err) {
     // The provider's server refused the password it accepted moments ago (changed there): ask it again next time.
     if (bridge && isStoreAuthError(err)) directory.forget?.(address);
     throw err;
   }
   if (res.status === 200 && isInitialFolderSync(req)) {
-    for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry))) res.headers.set(k, v);
+    for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry, protocolVersion))) res.headers.set(k, v);
   }
+  return res;
+}
+
+/** MS-Server-ActiveSync as the request's version knows it (2.5: Exchange 2003 SP2's string), on every answer. */
+function withServerVersion(res: Response, protocolVersion: string): Response {
+  res.headers.set("MS-Server-ActiveSync", serverVersionFor(protocolVersion));
   return res;
 }
 

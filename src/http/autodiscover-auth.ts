@@ -3,6 +3,7 @@ import type { Authenticator } from "./autodiscover-route";
 import { parseBasicAuth } from "./basic-auth";
 import { retryAfterOf } from "./errors";
 import { HttpProblem } from "./http-problem";
+import { logError } from "../observability/log";
 
 /**
  * Autodiscover checks the same Basic credentials against the same directory as the ActiveSync endpoint
@@ -15,7 +16,7 @@ export const basicAuthenticator: Authenticator = async (request, env) => {
   try {
     result = await new D1UserDirectory(env.DB).authenticate(credentials.username, credentials.password);
   } catch (err) {
-    console.error("user directory unavailable:", err);
+    logError("user directory", err);
     throw new HttpProblem(503, "Service Unavailable", { "Retry-After": String(retryAfterOf(err)) });
   }
   return result.ok ? result.address : null;

@@ -2,6 +2,7 @@ import { EasHttpError } from "../eas/front/command";
 import { isStoreError, StoreUnavailableError } from "../store/types";
 import { unauthorized } from "./basic-auth";
 import { HttpProblem } from "./http-problem";
+import { logError } from "../observability/log";
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 30;
 
@@ -69,14 +70,14 @@ export function errorResponse(err: unknown): Response {
   }
   const store = storeUnavailable(err);
   if (store) {
-    console.warn("backend unavailable:", err instanceof Error ? err.message : err);
+    logError("backend unavailable", err, {}, "warn");
     return plainStatus(503, "Service Unavailable", { "Retry-After": String(store.retryAfter) });
   }
   if (isTransientDurableObjectError(err)) {
-    console.warn("mailbox object unavailable:", err instanceof Error ? err.message : err);
+    logError("mailbox object unavailable", err, {}, "warn");
     return plainStatus(503, "Service Unavailable", { "Retry-After": String(DEFAULT_RETRY_AFTER_SECONDS) });
   }
-  console.error("unexpected error while serving an ActiveSync request:", err);
+  logError("ActiveSync request", err);
   return plainStatus(500, "Internal Server Error");
 }
 

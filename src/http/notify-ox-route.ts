@@ -15,6 +15,7 @@ import { bridgedImapHost, oxSecret } from "../service/mailbox-backends";
 import { basicAuthMatches, parseDovecotPush } from "../store/imap";
 import { parseBasicAuth, REALM } from "./basic-auth";
 import { canonicalEvent } from "./notify-route";
+import { logError } from "../observability/log";
 
 export const OX_ANSWER_BUDGET_MS = 1000;
 const MAX_BODY = 64 * 1024;
@@ -43,13 +44,11 @@ notifyOxRoute.on(["PUT", "POST"], "/ox", async (c) => {
   try {
     woken = await Promise.race([change, new Promise<null>((r) => setTimeout(() => r(null), OX_ANSWER_BUDGET_MS))]);
   } catch (err) {
-    console.warn("ox push: mailbox object failed:", err instanceof Error ? err.message : err);
+    logError("ox push: mailbox object", err, {}, "warn");
     return c.json({ error: "mailbox unavailable" }, 503, { "Retry-After": "30" });
   }
   if (woken === null) {
-    const logged = change.catch((err: unknown) =>
-      console.warn("ox push: mailbox object failed:", err instanceof Error ? err.message : err),
-    );
+    const logged = change.catch((err: unknown) => logError("ox push: mailbox object", err, {}, "warn"));
     try {
       c.executionCtx.waitUntil(logged);
     } catch {

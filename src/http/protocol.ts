@@ -1,7 +1,7 @@
 // Protocol constants of the front door ([MS-ASHTTP]).
 
-/** Versions this server really serves, oldest first. 2.5 is not served (no MS-WAP-Provisioning-XML, no 2.5 commands). */
-export const SUPPORTED_VERSIONS = ["12.0", "12.1", "14.0", "14.1", "16.0", "16.1"] as const;
+/** Versions this server really serves, oldest first (2.5: Windows Mobile 5, Palm Treo, early Nokia Mail for Exchange). */
+export const SUPPORTED_VERSIONS = ["2.5", "12.0", "12.1", "14.0", "14.1", "16.0", "16.1"] as const;
 export type ProtocolVersion = (typeof SUPPORTED_VERSIONS)[number];
 
 export function isSupportedVersion(v: string): v is ProtocolVersion {
@@ -10,6 +10,17 @@ export function isSupportedVersion(v: string): v is ProtocolVersion {
 
 /** MS-Server-ActiveSync: an implementation-specific version string (MS-ASHTTP_R222). */
 export const SERVER_VERSION = "16.1";
+/**
+ * What Exchange 2003 SP2 sent as MS-Server-ActiveSync (its EAS build, 6.5.7638.1). Some 2.5 clients (Windows
+ * Mobile 5 AKU2, VersaMail) read it to decide that the server is an Exchange 2003 SP2 with Direct Push; they
+ * get it on every answer to a 2.5 request and on an OPTIONS that names 2.5.
+ */
+export const SERVER_VERSION_25 = "6.5.7638.1";
+
+/** The MS-Server-ActiveSync value for a request speaking `protocolVersion` (absent: the current one). */
+export function serverVersionFor(protocolVersion: string | undefined): string {
+  return protocolVersion === "2.5" ? SERVER_VERSION_25 : SERVER_VERSION;
+}
 
 /** [MS-ASHTTP] 2.2.1.1.1.1.2 command codes of the base64-encoded query. */
 export const COMMAND_CODES: ReadonlyMap<number, string> = new Map([

@@ -1,6 +1,7 @@
 // A Durable Object has one alarm. Modules (outbox retries, and whoever needs a timer next) each keep
 // their own "next due time" here; the single storage alarm is always set to the earliest one, and
 // Mailbox.alarm() hands each due module its turn.
+import { logError } from "../observability/log";
 
 /** Runs the module's due work; returns when it wants to run next (ms since epoch), or null for never. */
 export type AlarmHandler = (now: number) => Promise<number | null>;
@@ -37,7 +38,7 @@ export class AlarmMux {
       try {
         next = handler ? await handler(now) : null;
       } catch (e) {
-        console.error(`alarm handler ${name} failed`, e);
+        logError(`alarm handler ${name}`, e);
         next = Date.now() + 60_000;
       }
       if (next === null) this.storage.sql.exec(`DELETE FROM alarm_due WHERE name = ?`, name);

@@ -4,6 +4,7 @@ import { assertEndpointAllowed } from "../store/imap";
 import type { BridgeMailStore } from "../store/bridge";
 import { folderIdsForName } from "./folder-names";
 import { type SmtpConfig, smtpConfigFromEnv } from "./smtp-client";
+import { logError, logEvent } from "../observability/log";
 import type { BackendCredentials, BridgeBackend } from "./contract";
 
 /** The outbox relay: the provider's submission server for a bridged mailbox, else SMTP_* from env. */
@@ -53,10 +54,10 @@ export async function ensurePush(
     const enabled = await store.imap.enablePush(address);
     // Remembered either way: a server without METADATA is not asked again at every request.
     sql.exec(`INSERT OR REPLACE INTO bridge_push (k, enabled_for) VALUES (1, ?)`, key);
-    if (!enabled) console.warn(`bridge: ${backend.imap.host} has no METADATA; push cannot be enabled for ${address}`);
+    if (!enabled) logEvent("push", { event: "no-metadata", imap_host: backend.imap.host }, "warn");
     return enabled;
   } catch (e) {
-    console.error("bridge: enabling push failed; will try again with the next login", e);
+    logError("bridge: enabling push (retried with the next login)", e);
     return false;
   }
 }

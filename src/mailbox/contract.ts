@@ -18,7 +18,15 @@ export type Mailbox = Env["MAILBOX"] extends DurableObjectNamespace<infer M> ? M
 // ---- Waiting requests (Ping, hanging Sync): the Worker ⇄ object WebSocket protocol (mailbox/waits.ts) ----
 
 /** What the object tells the waiting Worker (one message, then the object closes the socket). */
-export type WaitMessage = { t: "changes"; folders: string[] } | { t: "hierarchy" } | { t: "superseded" } | { t: "ended"; reason: string };
+export type WaitMessage = (
+  | { t: "changes"; folders: string[] }
+  | { t: "hierarchy" }
+  | { t: "superseded" }
+  | { t: "ended"; reason: string }
+) & {
+  /** When the object answered (ms since epoch): the Worker measures push wake latency from it. */
+  at?: number;
+};
 
 export type WaitKind = "ping" | "sync";
 
@@ -119,6 +127,8 @@ export interface DeviceGateState {
   policyCurrent: boolean;
   /** Set once, the first time the device is quarantined: the mailbox then tells its user. */
   quarantineNotice?: true;
+  /** Set while an admin traces this device (or its whole mailbox): the front door stores the exchange. */
+  trace?: TraceDirective;
 }
 
 export interface ProvisionInput {
@@ -369,4 +379,58 @@ export interface MailboxSubscriptionState {
 /** Service is given while the subscription is active or in its renewal grace period. */
 export function servesDevices(status: MailboxSubscriptionStatus): boolean {
   return status === "active" || status === "grace";
+}
+
+// ---- Protocol traces for support (traces.ts) ----
+
+/** Trace every device of the mailbox. */
+export const ALL_DEVICES = "*";
+export const DEFAULT_TRACE_MINUTES = 60;
+export const MAX_TRACE_MINUTES = 24 * 60;
+/** Bytes stored per session (device or mailbox) unless the admin asks for another cap. */
+export const DEFAULT_TRACE_MAX_BYTES = 20 * 1024 * 1024;
+
+export interface TraceSession {
+  /** A DeviceId, or "*" for every device of the mailbox. */
+  target: string;
+  startedAt: number;
+  until: number;
+  /** Mail bodies and device passwords kept as sent (the reason is in the audit log). */
+  fullBodies: boolean;
+  maxBytes: number;
+  bytes: number;
+  entries: number;
+  /** Exchanges not stored because the cap was reached. */
+  dropped: number;
+}
+
+/** What the front door learns with each request: trace this exchange, and how. */
+export interface TraceDirective {
+  fullBodies: boolean;
+}
+
+/** One request and its response, formatted by the front door (src/http/trace.ts). */
+export interface TraceEntry {
+  deviceId: string;
+  requestId: string;
+  at: number;
+  cmd: string;
+  httpStatus: number;
+  /** The readable form: request line, headers and XML bodies of both sides. */
+  text: string;
+  /** The WBXML bodies as sent (redacted ones re-encoded), for `npm run wbxml -- decode`. */
+  requestWbxml?: Uint8Array;
+  responseWbxml?: Uint8Array;
+}
+
+export interface TraceFile {
+  key: string;
+  deviceId: string;
+  requestId: string;
+  at: number;
+  cmd: string;
+  httpStatus: number;
+  /** "text" (headers + XML), "request.wbxml" or "response.wbxml". */
+  part: string;
+  size: number;
 }

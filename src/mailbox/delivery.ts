@@ -44,3 +44,20 @@ export async function defaultFolder(store: MailStore, type: FolderTypeValue): Pr
 export function blobPrefix(ctx: DurableObjectState): string {
   return `mbx/${ctx.id.toString()}`;
 }
+
+/** This mailbox's protocol traces in the shared bucket (traces.ts). */
+export function tracePrefix(ctx: DurableObjectState): string {
+  return `trace/${ctx.id.toString()}`;
+}
+
+/** Deletes every R2 object under `prefix`; returns how many. */
+export async function deleteR2Prefix(bucket: R2Bucket, prefix: string): Promise<number> {
+  let n = 0;
+  for (;;) {
+    const page = await bucket.list({ prefix, limit: 1000 });
+    if (page.objects.length === 0) return n;
+    await bucket.delete(page.objects.map((o) => o.key));
+    n += page.objects.length;
+    if (!page.truncated) return n;
+  }
+}

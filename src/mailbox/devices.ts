@@ -1,4 +1,4 @@
-import { isEnforced } from "../eas/policy";
+import { isEnforced, policyTypeFor } from "../eas/policy";
 import { atLeast } from "../eas/protocol-version";
 import { decideAccess, type DeviceFacts } from "./device-access";
 import { OnboardSettings } from "./onboard-settings";
@@ -142,7 +142,8 @@ export class DeviceRegistry {
     }
 
     if (!input.policy) return { kind: "status-only" };
-    if (input.policy.policyType !== "MS-EAS-Provisioning-WBXML") return { kind: "policy-error", policyStatus: 3 };
+    // MS-ASPROV_R380: each version has its one policy type (2.5: MS-WAP-Provisioning-XML); any other is Status 3.
+    if (input.policy.policyType !== policyTypeFor(input.protocolVersion)) return { kind: "policy-error", policyStatus: 3 };
 
     const { policy, version } = this.settings.policy();
     if (input.policy.policyKey === undefined) {

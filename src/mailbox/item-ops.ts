@@ -182,7 +182,13 @@ export class ItemOps {
 
   private async fetchAttachment(r: Extract<FetchRequest, { kind: "attachment" }>): Promise<FetchResult> {
     const ref = parseFileReference(r.fileReference);
-    const found = ref ? await this.store.getAttachment(ref.folderId, ref.itemId, ref.partId).catch(() => null) : null;
+    // An unreadable reference or part is Status 15; a backend outage still fails the request (503, retried).
+    const found = ref
+      ? await this.store.getAttachment(ref.folderId, ref.itemId, ref.partId).catch((e: unknown) => {
+          if (isStoreError(e, "StoreUnavailableError")) throw e;
+          return null;
+        })
+      : null;
     // Status 15: attachment or attachment id invalid.
     if (!found) return { kind: "attachment", status: 15, fileReference: r.fileReference };
     const total = found.data.length;

@@ -4,6 +4,7 @@ import { isStoreError, type MailStore, type MailSummary } from "../store/types";
 import { PimConversionError } from "../formats/errors";
 import { meetingRequestToEas } from "../eas/pim/meeting-request";
 import { fileReferenceOf } from "./ids";
+import { logError } from "../observability/log";
 import { atLeast } from "../eas/protocol-version";
 
 const SMIME_TYPES = /^application\/(x-)?pkcs7-(mime|signature)$/i;
@@ -74,7 +75,7 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
       // A body that cannot be read or converted must not block the folder forever (anchors §3 #12):
       // the device gets the message without its body. A backend outage still fails the request (503).
       if (isStoreError(e, "StoreUnavailableError")) throw e;
-      console.warn(`mail item ${s.folderId}:${s.itemId}: body left out: ${e instanceof Error ? e.message : String(e)}`);
+      logError("mail item body left out", e, { folder_id: s.folderId, item_id: s.itemId }, "warn");
       return undefined;
     }),
     nativeBodyType: s.hasHtml ? 2 : 1,

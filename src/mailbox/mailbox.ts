@@ -2,10 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { Policy } from "../eas/policy";
 import { quarantineNotice } from "./device-notice";
 import { DeviceRegistry, type DeviceSeen } from "./devices";
+import { TraceSessions } from "./traces";
+import { upgradeSchema } from "./schema-version";
 import { OofStore } from "./oof";
 import { autoReplyFor } from "./oof-reply";
 import { AlarmMux } from "./alarms";
-import { type Delivered, deliverInto } from "./delivery";
+import { blobPrefix, type Delivered, deleteR2Prefix, deliverInto, tracePrefix } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { SubmitRequest, SubmitResult } from "./contract";
@@ -28,6 +30,8 @@ import { BackendConfigStore } from "./backend";
 import { buildStores, changeBackend, type MailboxStores } from "./stores";
 import { folderIdsForName } from "./folder-names";
 import { bridgeFolderIds, ensurePush, relayFor } from "./bridge";
+import { logError, logEvent } from "../observability/log";
+import { metrics, writePoint, type MetricsSink } from "../observability/metrics";
 import { searchMailbox } from "./search";
 import { calendarFreeBusy } from "./free-busy";
 import { findContacts } from "./contact-search";
@@ -36,6 +40,7 @@ import type {
   AccessState,
   BackendCredentials,
   BridgeBackend,
+  DeviceGateState,
   DeviceInformation,
   EstimateRequest,
   EstimateResult,
@@ -52,6 +57,7 @@ import type {
   PingInput,
   ProvisionInput,
   RecipientAccounts,
+  TraceEntry,
 } from "./contract";
 import { forgetDeviceSyncState } from "./sync-state";
 
@@ -60,26 +66,54 @@ import { forgetDeviceSyncState } from "./sync-state";
  * which hands this one the account lookup of the Worker side (`accounts`, D1): the object never queries D1.
  */
 export class Mailbox extends DurableObject<Env> {
-  readonly alarms: AlarmMux;
-  readonly sending: Sending;
+  alarms!: AlarmMux;
+  sending!: Sending;
 
-  private readonly waits: Waits;
+  private waits!: Waits;
   private pingCache?: PingParams;
   private nonces?: NotifyNonces;
   #subscription?: SubscriptionStateStore;
   #stores?: MailboxStores;
 
+  /** The Worker side's account lookup (D1), handed in by the exported subclass; kept for #build. */
+  #accounts!: RecipientAccounts;
+
   constructor(ctx: DurableObjectState, env: Env, accounts: RecipientAccounts) {
     super(ctx, env);
     // One line per construction: the push benchmark counts evictions with it (PUSH_TRACE=1 only).
-    if (env.PUSH_TRACE === "1") console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
+    if (env.PUSH_TRACE === "1") logEvent("push", { event: `[push] mailbox-constructed ${ctx.id.toString()}` });
+    // Before any module opens its tables: an object written by older code upgrades once (schema-version.ts).
+    upgradeSchema(ctx.storage);
+    this.#accounts = accounts;
+    this.#build();
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.sending.recover();
+      await this.sendMeetingReplies();
+    });
+  }
+
+  /** The modules over this object's storage; built again (empty) after `eraseEverything`. */
+  #build(): void {
+    const ctx = this.ctx;
+    const env = this.env;
     const stores = () => this.stores;
+    this.pingCache = undefined;
+    this.nonces = undefined;
+    this.#subscription = undefined;
+    this.#stores = undefined;
+    this.#deviceRegistry = undefined;
+    this.#oofStore = undefined;
+    this.#traceSessions = undefined;
+    this.#backendConfig = undefined;
+    this.#invitations = undefined;
+    this.syncService = undefined;
+    this.credentials = undefined;
     this.waits = new Waits(ctx, this.waitOracle());
     this.alarms = new AlarmMux(ctx.storage);
     this.sending = new Sending({
       storage: ctx.storage,
       env,
-      accounts,
+      accounts: this.#accounts,
       get store() {
         return stores().mail;
       },
@@ -91,15 +125,24 @@ export class Mailbox extends DurableObject<Env> {
         await this.changed(ids, origin);
       },
     });
-    void ctx.blockConcurrencyWhile(async () => {
-      await this.sending.recover();
-      await this.sendMeetingReplies();
-    });
   }
 
   /** The single storage alarm, shared by modules through AlarmMux (one slot each). */
   async alarm(): Promise<void> {
     await this.alarms.run({ [OUTBOX_ALARM]: (now) => this.sending.runDue(now) });
+    this.#reportOutbox();
+  }
+
+  /** Outbox length and oldest message's age after each run (metrics: per object, no address). */
+  #reportOutbox(): void {
+    const row = this.ctx.storage.sql
+      .exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(created) AS oldest FROM outbox")
+      .one();
+    const ageS = row.oldest == null ? 0 : Math.round((Date.now() - Number(row.oldest)) / 1000);
+    const object = this.ctx.id.toString().slice(0, 16);
+    metrics.gauge("outbox_length", { object }, Number(row.n));
+    metrics.gauge("outbox_oldest_s", { object }, ageS);
+    writePoint(this.env as { METRICS?: MetricsSink }, "outbox", [object], [Number(row.n), ageS]);
   }
 
   /** SendMail / SmartReply / SmartForward: accepted into the durable outbox, or a ComposeMail status. */
@@ -137,7 +180,9 @@ export class Mailbox extends DurableObject<Env> {
     return (this.#oofStore ??= new OofStore(this.ctx.storage.sql));
   }
   async touchDevice(seen: DeviceSeen, global?: GlobalAccess) {
-    const state = this.#devices.touch(seen, global);
+    const state: DeviceGateState = this.#devices.touch(seen, global);
+    const trace = this.#traces.directive(seen.deviceId);
+    if (trace) state.trace = trace;
     const mailbox = this.ctx.id.name;
     if (state.quarantineNotice && mailbox) await this.deliver(quarantineNotice({ mailbox, ...seen, now: new Date() }));
     return state;
@@ -206,6 +251,51 @@ export class Mailbox extends DurableObject<Env> {
   }
   setOof(settings: OofSettings) {
     this.#oof.set(settings);
+  }
+
+  // ---- Protocol traces for support (traces.ts) ----
+  #traceSessions?: TraceSessions;
+  get #traces() {
+    return (this.#traceSessions ??= new TraceSessions(this.ctx.storage.sql, this.env.BLOBS, tracePrefix(this.ctx)));
+  }
+  /** Admin: trace one device (or "*", every device) for `minutes`; restarting resets the byte count. */
+  startTrace(target: string, minutes: number, fullBodies: boolean, maxBytes: number) {
+    return this.#traces.start(target, minutes, fullBodies, maxBytes);
+  }
+  stopTrace(target: string) {
+    return this.#traces.stop(target) ?? null;
+  }
+  traceSessions() {
+    return this.#traces.list();
+  }
+  /** Front door: one traced exchange (stored only while a session covers the device, within its cap). */
+  appendTrace(entry: TraceEntry) {
+    return this.#traces.append(entry);
+  }
+  traceFiles(deviceId?: string) {
+    return this.#traces.files(deviceId);
+  }
+  readTraceFile(key: string) {
+    return this.#traces.read(key);
+  }
+
+  // ---- Deleting the mailbox (issue 17 §6) ----
+  /**
+   * Erases everything this object holds: its waits end, its R2 objects (mail blobs and protocol traces) and its
+   * whole storage (SQLite, alarm) are deleted, then the object resets so the next call starts from nothing.
+   * The caller (src/service/mailbox-lifecycle.ts) deletes the D1 rows and writes the audit record.
+   */
+  async eraseEverything(): Promise<{ r2ObjectsDeleted: number }> {
+    this.waits.endAll("mailbox deleted");
+    let r2ObjectsDeleted = 0;
+    for (const prefix of [blobPrefix(this.ctx), tracePrefix(this.ctx)])
+      r2ObjectsDeleted += await deleteR2Prefix(this.env.BLOBS, `${prefix}/`);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // Every in-memory module held tables that are gone: start again from an empty storage.
+    upgradeSchema(this.ctx.storage);
+    this.#build();
+    return { r2ObjectsDeleted };
   }
 
   // ---- Backend: built-in store or the provider's servers (backend.ts) ----
@@ -287,7 +377,7 @@ export class Mailbox extends DurableObject<Env> {
       const reply = await autoReplyFor(this.#oof, address, raw);
       if (reply) await this.sending.queue(new TextEncoder().encode(reply), { from: address });
     } catch (e) {
-      console.error("out-of-office reply failed", e);
+      logError("out-of-office reply", e);
     }
   }
 

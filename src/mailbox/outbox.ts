@@ -7,6 +7,8 @@ import { buildDsn, type FailedRecipient } from "./dsn";
 import type { Directory } from "./directory";
 import { editHeaders } from "./outgoing";
 import { SmtpError, SmtpSession, type RecipientResult, type SmtpConfig } from "./smtp-client";
+import { logError, logEvent } from "../observability/log";
+import { metrics } from "../observability/metrics";
 
 const CHUNK = 1 << 20; // SQLite values in a Durable Object stay below 2 MB
 const BACKOFF_MIN = [1, 5, 15, 30, 60, 120, 240, 480];
@@ -220,7 +222,7 @@ export class Outbox {
         await this.d.saveSent(copy);
         this.markSentSaved(row.id);
       } catch (e) {
-        console.error("outbox: saving the Sent Items copy failed; will retry", e);
+        logError("outbox: Sent Items copy (retried)", e);
       }
     }
     const pending = sql
@@ -268,11 +270,14 @@ export class Outbox {
       else if (pass.relayDown) for (const r of remote) temp.set(r, pass.relayDown);
       else {
         let results: RecipientResult[] | null = null;
+        const started = Date.now();
+        let error: string | undefined;
         try {
           pass.session ??= await SmtpSession.open(cfg); // one connection for every message of the pass
           results = await pass.session.transaction(row.envelope_from, remote, raw);
         } catch (e) {
           const err = e instanceof SmtpError ? e : new SmtpError((e as Error).message, false);
+          error = err.reply ? `${err.reply.code}` : err.permanent ? "permanent" : "connection";
           if (!err.reply) {
             // Connection gone, relay unreachable or silent: no timeout spent on every other message of this pass.
             await pass.session?.close();
@@ -296,6 +301,21 @@ export class Outbox {
             });
           else temp.set(r.rcpt, `${r.reply.code} ${r.reply.text.replace(/\n/g, " ")}`);
         }
+        // One line per SMTP transaction: counts and reply classes, never an address or the message.
+        const accepted = results?.filter((r) => r.ok).length ?? 0;
+        const outcome = accepted === remote.length ? "sent" : results ? "partial" : (error ?? "failed");
+        logEvent("smtp", {
+          outbox_id: row.id,
+          attempt: row.attempts + 1,
+          relay: cfg.host,
+          recipients: remote.length,
+          accepted,
+          outcome,
+          replies: results?.filter((r) => !r.ok).map((r) => r.reply.code),
+          bytes: raw.length,
+          duration_ms: Date.now() - started,
+        });
+        metrics.count("smtp_sends", { outcome });
       }
     }
 
@@ -321,7 +341,7 @@ export class Outbox {
       try {
         await this.d.deliverSelf(dsn);
       } catch (e) {
-        console.error("outbox: delivering the DSN failed", e);
+        logError("outbox: delivering the DSN", e);
       }
     }
 

@@ -3,6 +3,7 @@
 import { changeInstance, deleteInstance, eventFromEas, eventToEas, type CalendarContext } from "../eas/pim/calendar";
 import type { DeviceFamily } from "../eas/pim/contact-dates";
 import { contactFromEas, contactToEas } from "../eas/pim/contacts";
+import { contactFamily } from "../eas/quirks";
 import { PimConversionError } from "../formats/errors";
 import { noteFromEas, noteToEas } from "../eas/pim/notes";
 import { taskFromEas, taskToEas } from "../eas/pim/tasks";
@@ -23,14 +24,9 @@ export interface PimSettings {
   defaultZone: string;
 }
 
-/** Per-client conventions (anchors Appendix B user agents and device types). */
+/** Per-client conventions: the device-quirks table decides (src/eas/quirks.ts). */
 export function deviceFamily(d: DeviceContext | undefined): DeviceFamily {
-  const s = `${d?.deviceType ?? ""} ${d?.userAgent ?? ""}`.toLowerCase();
-  if (/iphone|ipad|ipod|apple|ios\//.test(s)) return "ios";
-  if (/android|samsung|sm-/.test(s)) return "android";
-  if (/blackberry|bb10/.test(s)) return "blackberry";
-  if (/outlook/.test(s)) return "outlook";
-  return "other";
+  return contactFamily(d);
 }
 
 const version = (v: string | undefined) => Number.parseFloat(v ?? "14.1") || 14.1;

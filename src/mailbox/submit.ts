@@ -8,6 +8,7 @@ import { defaultFolder } from "./delivery";
 import { parseServerId } from "./ids";
 import type { Outbox } from "./outbox";
 import { ComposeError, flattenAddresses, parseMime, prepareOutgoing } from "./outgoing";
+import { logError } from "../observability/log";
 
 export const DEFAULT_MAX_SEND_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_RECIPIENTS_PER_DAY = 1000;
@@ -82,7 +83,7 @@ async function submit(d: SubmitDeps, req: SubmitRequest): Promise<SubmitResult> 
         touched.push(sent.id);
       }
     } catch (e) {
-      console.error("Sent Items copy deferred to the outbox alarm", e);
+      logError("Sent Items copy deferred to the outbox alarm", e, {}, "warn");
     }
     d.outbox.makeDue(outboxId);
   }

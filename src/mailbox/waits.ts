@@ -191,7 +191,7 @@ export class Waits {
     const att = attachmentOf(ws);
     let ok = true;
     try {
-      if (send) ws.send(JSON.stringify(msg));
+      if (send) ws.send(JSON.stringify({ ...msg, at: Date.now() }));
       ws.close(1000, msg.t);
     } catch {
       ok = false;

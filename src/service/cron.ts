@@ -13,6 +13,10 @@ import {
 import { makeDeps, newId, type ServiceDeps } from "./deps";
 import { checkDomainConditions, pruneOkChecks, runEligibilityCheck, type ConditionResult } from "./eligibility";
 import { removeStaleMailboxDevices } from "./mailbox-link";
+import { pruneTraces, traceRetentionDays } from "./trace-retention";
+import { eraseEndedMailboxes, mailboxRetentionDays } from "./mailbox-lifecycle";
+import { logEvent } from "../observability/log";
+import { metrics } from "../observability/metrics";
 import { pushState } from "./subscriptions";
 import { expireLapsed, renewDueTerms, sendRenewalReminders, type PaymentGateway, type RenewalCounts } from "./renewals";
 
@@ -58,7 +62,14 @@ async function runJob(d: ServiceDeps, cron: string, job: string, fn: () => Promi
     errors: r.errors.slice(0, 50),
   };
   await d.db.insert(cronRuns).values(row);
-  if (r.failures) console.warn(`cron ${job}: ${r.failures} failure(s)`, r.errors.slice(0, 5));
+  // The row keeps the errors; the log line only counts them (an error text may quote an address).
+  logEvent("cron", { cron, job, duration_ms: durationMs, failures: r.failures, counts: r.counts });
+  metrics.count("cron_runs", { job, ok: r.failures ? "no" : "yes" });
+  if (job === "eligibility_sweep")
+    for (const outcome of ["ok", "lost", "unknown", "suspended"] as const) {
+      const n = Number(r.counts[outcome] ?? 0);
+      if (n) metrics.count("eligibility", { outcome }, n);
+    }
   return row;
 }
 
@@ -177,11 +188,13 @@ export async function dailyJob(d: ServiceDeps, gateway?: PaymentGateway): Promis
   const stale = await removeStaleDevices(d);
   const resync = await resyncMailboxStates(d);
   const checksPruned = await pruneOkChecks(d, d.config.checkRetentionDays);
+  const tracesPruned = await pruneTraces(d.env.BLOBS, traceRetentionDays(d.env as { TRACE_RETENTION_DAYS?: string }), d.now().getTime());
+  const ended = await eraseEndedMailboxes(d, mailboxRetentionDays(d.env as { MAILBOX_RETENTION_DAYS?: string }));
   const { errors, failures, ...counts } = c;
   return {
-    counts: { ...counts, ...stale.counts, statesPushed: resync.pushed, checksPruned },
-    failures: failures + stale.errors.length + resync.errors.length,
-    errors: [...errors, ...stale.errors, ...resync.errors],
+    counts: { ...counts, ...stale.counts, statesPushed: resync.pushed, checksPruned, tracesPruned, mailboxesErased: ended.erased },
+    failures: failures + stale.errors.length + resync.errors.length + ended.errors.length,
+    errors: [...errors, ...stale.errors, ...resync.errors, ...ended.errors],
   };
 }
 

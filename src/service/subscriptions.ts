@@ -22,6 +22,7 @@ import { notFound, ServiceError } from "./errors";
 import { pushSubscriptionState } from "./mailbox-link";
 import { queueNotice } from "./notifications";
 import { finalStatuses, nextStatus, type SubscriptionEvent } from "./subscription-states";
+import { logError } from "../observability/log";
 
 export type Subscription = typeof subscriptions.$inferSelect;
 type Patch = Partial<Omit<Subscription, "id" | "status" | "version" | "createdAt">>;
@@ -92,7 +93,7 @@ export async function pushState(d: ServiceDeps, s: Subscription): Promise<boolea
     await pushSubscriptionState(d.env, s.mailboxAddress, mailboxState(s, await refusalReason(d, s)));
     return true;
   } catch (e) {
-    console.error(`subscription ${s.id}: pushing state to mailbox ${s.mailboxAddress} failed`, e);
+    logError("pushing subscription state to the mailbox", e, { subscription_id: s.id });
     await auditRow(d, "mailbox_state.push_failed", subject(s.id), null, {
       status: s.status,
       version: s.version,

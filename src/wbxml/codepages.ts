@@ -26,6 +26,11 @@ const V161 = span("16.1", "16.1");
 // Page 3 (AirNotify): "WBXML code page 3 is no longer in use" (§2.1.2.1.4). Its tags are kept so that old
 // traffic still decodes, but no current protocol version lists them.
 const RETIRED = 0;
+// 2.5 tags the current [MS-ASWBXML] no longer lists (tokens left as gaps) but that 2.5 clients still send:
+// Windows Mobile 5 puts RtfTruncation in the Sync Options of calendar, contacts and tasks, and may send Rtf
+// bodies and AttRemoved. Without them such a request would not even decode. Token values as every 2.5 server
+// has them (libwbxml, Z-Push's wbxmldefs: AirSync 0x1a, Contacts 0x3b, Email 0x0b, Calendar 0x10, Tasks 0x21).
+const RETIRED_25 = V25;
 
 type Row = readonly [token: number, name: string, versions: number];
 
@@ -55,6 +60,7 @@ const PAGES: readonly (readonly [number, string, readonly Row[]])[] = [
       [0x17, "Options", ALL],
       [0x18, "FilterType", ALL],
       [0x19, "Truncation", V25],
+      [0x1a, "RtfTruncation", RETIRED_25],
       [0x1b, "Conflict", ALL],
       [0x1c, "Collections", ALL],
       [0x1d, "ApplicationData", ALL],
@@ -129,6 +135,7 @@ const PAGES: readonly (readonly [number, string, readonly Row[]])[] = [
       [0x38, "YomiCompanyName", ALL],
       [0x39, "YomiFirstName", ALL],
       [0x3a, "YomiLastName", ALL],
+      [0x3b, "Rtf", RETIRED_25],
       [0x3c, "Picture", ALL],
       [0x3d, "Alias", FROM140],
       [0x3e, "WeightedRank", FROM140],
@@ -144,6 +151,7 @@ const PAGES: readonly (readonly [number, string, readonly Row[]])[] = [
       [0x08, "AttSize", V25],
       [0x09, "Att0Id", V25],
       [0x0a, "AttMethod", V25],
+      [0x0b, "AttRemoved", RETIRED_25],
       [0x0c, "Body", V25],
       [0x0d, "BodySize", V25],
       [0x0e, "BodyTruncated", V25],
@@ -239,6 +247,7 @@ const PAGES: readonly (readonly [number, string, readonly Row[]])[] = [
       [0x0d, "BusyStatus", ALL],
       [0x0e, "Categories", ALL],
       [0x0f, "Category", ALL],
+      [0x10, "Rtf", RETIRED_25],
       [0x11, "DtStamp", ALL],
       [0x12, "EndTime", ALL],
       [0x13, "Exception", ALL],
@@ -378,6 +387,7 @@ const PAGES: readonly (readonly [number, string, readonly Row[]])[] = [
       [0x1e, "StartDate", ALL],
       [0x1f, "UtcStartDate", ALL],
       [0x20, "Subject", ALL],
+      [0x21, "Rtf", RETIRED_25],
       [0x22, "OrdinalDate", FROM120],
       [0x23, "SubOrdinalDate", FROM120],
       [0x24, "CalendarType", FROM140],

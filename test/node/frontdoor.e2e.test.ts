@@ -26,7 +26,7 @@ describe("OPTIONS", () => {
   it("MS-ASHTTP_R1107: with credentials, the versions served, the commands served and the server version", async () => {
     const res = await phone().options();
     expect(res.status).toBe(200);
-    expect(res.headers.get("MS-ASProtocolVersions")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
+    expect(res.headers.get("MS-ASProtocolVersions")).toBe("2.5,12.0,12.1,14.0,14.1,16.0,16.1");
     expect(res.headers.get("MS-Server-ActiveSync")).toBe("16.1");
     expect(res.headers.get("Allow")).toBe("OPTIONS,POST");
     const commands = res.headers.get("MS-ASProtocolCommands");
@@ -39,7 +39,7 @@ describe("OPTIONS", () => {
   it("MS-ASHTTP_R182: the path matches in any case, as on Exchange", async () => {
     const res = await phone({ path: "/microsoft-server-activesync" }).options();
     expect(res.status).toBe(200);
-    expect(res.headers.get("MS-ASProtocolVersions")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
+    expect(res.headers.get("MS-ASProtocolVersions")).toBe("2.5,12.0,12.1,14.0,14.1,16.0,16.1");
   });
 
   it("MS-ASHTTP_R2371: without credentials, 401 with a Basic challenge", async () => {

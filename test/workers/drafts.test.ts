@@ -143,7 +143,7 @@ describe("a 16.1 phone edits its draft (Sync Change in Drafts, [MS-ASEMAIL] 2.2.
         el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "Data", "v1")),
       ),
     );
-    let r = await phone.sync(DRAFTS, key, { commands: [add] });
+    const r = await phone.sync(DRAFTS, key, { commands: [add] });
     key = syncKeyOf(r);
     const serverId = childText(child(child(collectionOf(r), "Responses"), "Add"), "ServerId")!;
     const change = el(

@@ -121,7 +121,9 @@ describe("dispatch", () => {
     await handleActiveSync(request(`Cmd=SmartForward&DeviceId=d&DeviceType=t${full}`), env, fd);
     await handleActiveSync(request(`Cmd=SmartReply&DeviceId=d&DeviceType=t${full}`), env, fd);
     await handleActiveSync(request("Cmd=SendMail&DeviceId=d&DeviceType=t&SaveInSent=F"), env, fd);
-    await handleActiveSync(request("Cmd=GetAttachment&DeviceId=d&DeviceType=t&AttachmentName=5%3A7%3A2"), env, fd);
+    // GetAttachment exists up to 12.1 only ([MS-ASCMD] 2.2.1.7).
+    const v121 = { headers: { "MS-ASProtocolVersion": "12.1" } };
+    await handleActiveSync(request("Cmd=GetAttachment&DeviceId=d&DeviceType=t&AttachmentName=5%3A7%3A2", v121), env, fd);
     const expected = { CollectionId: "5", ItemId: "5:7", LongId: "RgAAAA", Occurrence: "2026-01-01T09:00:00.000Z", SaveInSent: "T" };
     expect(params).toEqual({
       "SmartForward:5:7": expected,
@@ -219,8 +221,8 @@ describe("WBXML bodies", () => {
       env,
       echo,
     );
-    expect(res.headers.get("MS-ASProtocolVersions")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
-    expect(res.headers.get("X-MS-RP")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
+    expect(res.headers.get("MS-ASProtocolVersions")).toBe("2.5,12.0,12.1,14.0,14.1,16.0,16.1");
+    expect(res.headers.get("X-MS-RP")).toBe("2.5,12.0,12.1,14.0,14.1,16.0,16.1");
     expect(res.headers.get("MS-ASProtocolCommands")).toBe("FolderSync,Ping");
     const later = frontDoor([
       command("FolderSync", async () => ({

@@ -22,7 +22,7 @@ function options(path = "/Microsoft-Server-ActiveSync", auth: string | null = ba
 it("MS-ASHTTP_R1107, MS-ASHTTP_R249, MS-ASHTTP_R2491, MS-ASHTTP_R247, MS-ASHTTP_R222, MS-ASHTTP_R238, MS-ASHTTP_R239, MS-ASHTTP_R241, MS-ASHTTP_R244, MS-ASHTTP_R296, MS-ASHTTP_R297, MS-ASHTTP_R319, MS-ASHTTP_R450, MS-ASHTTP_R459, MS-ASHTTP_R460, MS-ASHTTP_R461, MS-ASHTTP_R1201, MS-ASHTTP_R12011: versions served, exactly the registry's commands, server version", async () => {
   const res = await options();
   expect(res.status).toBe(200);
-  expect(res.headers.get("MS-ASProtocolVersions")).toBe("12.0,12.1,14.0,14.1,16.0,16.1");
+  expect(res.headers.get("MS-ASProtocolVersions")).toBe("2.5,12.0,12.1,14.0,14.1,16.0,16.1");
   expect(res.headers.get("MS-ASProtocolCommands")).toBe([...commandRegistry.keys()].join(","));
   expect(res.headers.get("MS-Server-ActiveSync")).toBe("16.1");
   expect(res.headers.get("Allow")).toBe("OPTIONS,POST");

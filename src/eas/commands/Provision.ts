@@ -3,7 +3,7 @@ import type { ProvisionInput, ProvisionOutcome } from "../../mailbox/contract";
 import type { WbxmlElement } from "../../wbxml/types";
 import { child, childText, el } from "../../wbxml/tree";
 import { readDeviceInformation } from "../front/device-information";
-import { POLICY_TYPE, provisionDoc } from "../policy";
+import { type Policy, policyTypeFor, provisionDoc, wapProvisioningDoc } from "../policy";
 import { atLeast } from "../protocol-version";
 
 const P = "Provision";
@@ -79,10 +79,10 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
             el(
               P,
               "Policy",
-              el(P, "PolicyType", POLICY_TYPE),
+              el(P, "PolicyType", policyTypeFor(protocolVersion)),
               el(P, "Status", 1),
               el(P, "PolicyKey", outcome.policyKey),
-              outcome.phase === "initial" ? el(P, "Data", provisionDoc(outcome.policy, protocolVersion)) : null,
+              outcome.phase === "initial" ? el(P, "Data", policyData(outcome.policy, protocolVersion)) : null,
             ),
           ),
         ),
@@ -98,7 +98,12 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
           el(
             P,
             "Policies",
-            el(P, "Policy", el(P, "PolicyType", input.policy?.policyType ?? POLICY_TYPE), el(P, "Status", outcome.policyStatus)),
+            el(
+              P,
+              "Policy",
+              el(P, "PolicyType", input.policy?.policyType ?? policyTypeFor(protocolVersion)),
+              el(P, "Status", outcome.policyStatus),
+            ),
           ),
         ),
       );
@@ -109,6 +114,11 @@ function respond(outcome: ProvisionOutcome, input: ProvisionInput, protocolVersi
     case "status-only":
       return reply(el(P, "Provision", deviceInfo, el(P, "Status", 1)));
   }
+}
+
+/** 2.5: the wap-provisioningdoc as a string ([MS-ASPROV] 2.2.2.24.2); 12.0+: the EASProvisionDoc element. */
+function policyData(policy: Policy, protocolVersion: string): string | WbxmlElement {
+  return protocolVersion === "2.5" ? wapProvisioningDoc(policy) : provisionDoc(policy, protocolVersion);
 }
 
 function reply(body: WbxmlElement): EasResponse {

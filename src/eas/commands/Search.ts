@@ -132,7 +132,8 @@ export const SearchCommand: EasCommand = {
     if (!store) return searchResponse(storeStatus(SearchParseStatus.InvalidRequest));
     const name = childText(store, "Name", "Search")?.trim().toLowerCase();
     if (name === "gal") return galSearch(req, store);
-    if (name !== "mailbox") return searchResponse(storeStatus(SearchParseStatus.InvalidRequest));
+    // 2.5 searches the GAL only: Store Name "Mailbox" came with 12.0 ([MS-ASCMD] 2.2.3.110.2).
+    if (name !== "mailbox" || req.protocolVersion === "2.5") return searchResponse(storeStatus(SearchParseStatus.InvalidRequest));
     let typed: ReturnType<typeof parseMailboxSearch>;
     try {
       typed = parseMailboxSearch(store, req.protocolVersion);

@@ -1,10 +1,28 @@
 // Sync ([MS-ASCMD] 2.2.1.21): WBXML → SyncRequest → mailbox.sync() → WBXML, hanging when asked to.
-import { el } from "../../wbxml/index";
+import { child, childrenNamed, childText, el } from "../../wbxml/index";
+import { quirkEffects } from "../quirks";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import { parseSyncRequest, SyncParseError } from "../front/sync-request";
 import { buildSyncResponse } from "../front/sync-response";
 import { type SyncRequest, SyncStatus } from "../sync-types";
 import { hangSync, parseSyncWait } from "../front/sync-wait";
+
+/**
+ * Device-quirks table "class-in-sync-response" (Windows Mobile 6.x and 2.5 phones below 12.1): each response
+ * Collection starts with the Class its request named.
+ */
+function withRequestClasses(res: EasResponse, req: EasRequest): EasResponse {
+  if (res.kind !== "wbxml" || !quirkEffects(req).classInSyncResponse) return res;
+  const classes = new Map(
+    childrenNamed(child(req.body, "Collections"), "Collection").map((c) => [childText(c, "CollectionId"), childText(c, "Class")]),
+  );
+  const collections = child(res.body, "Collections");
+  for (const c of childrenNamed(collections, "Collection")) {
+    const cls = classes.get(childText(c, "CollectionId"));
+    if (cls) c.children.unshift(el("AirSync", "Class", cls));
+  }
+  return res;
+}
 
 export const SyncCommand: EasCommand = {
   name: "Sync",
@@ -34,7 +52,7 @@ export const SyncCommand: EasCommand = {
         spent += performance.now() - again;
       }
     }
-    const response = buildSyncResponse(result, req.protocolVersion);
+    const response = withRequestClasses(buildSyncResponse(result, req.protocolVersion), req);
     // Time spent in the mailbox object (the clock advances across the RPC): for benchmarks and operators.
     response.headers = { ...response.headers, "Server-Timing": `mailbox;dur=${spent.toFixed(1)}` };
     return response;

@@ -6,6 +6,7 @@
 import { bytes, child, childText, el } from "../../wbxml";
 import type { SubmitRequest, SubmitResult } from "../../mailbox/contract";
 import type { EasRequest, EasResponse } from "../front/command";
+import { logError } from "../../observability/log";
 import { atLeast } from "../protocol-version";
 
 export type ComposeCommand = "SendMail" | "SmartReply" | "SmartForward";
@@ -39,7 +40,7 @@ export async function handleCompose(cmd: ComposeCommand, req: EasRequest): Promi
   try {
     result = await req.mailbox.submitMail(parsed);
   } catch (e) {
-    console.error(`${cmd}: submission failed`, e);
+    logError(`${cmd}: submission`, e);
     return failure(cmd, req, 120); // MailSubmissionFailed: the device keeps the message and may retry
   }
   return result.ok ? { kind: "empty" } : failure(cmd, req, result.status);

@@ -4,6 +4,7 @@ import { FolderCreateCommand } from "./FolderCreate";
 import { FolderDeleteCommand } from "./FolderDelete";
 import { FolderSyncCommand } from "./FolderSync";
 import { FolderUpdateCommand } from "./FolderUpdate";
+import { GetAttachment } from "./GetAttachment";
 import { GetItemEstimateCommand } from "./GetItemEstimate";
 import { ItemOperationsCommand } from "./ItemOperations";
 import { MeetingResponseCommand } from "./MeetingResponse";
@@ -29,6 +30,7 @@ const commands: EasCommand[] = [
   SyncCommand,
   GetItemEstimateCommand,
   ItemOperationsCommand,
+  GetAttachment,
   MoveItemsCommand,
   SendMail,
   SmartReply,

@@ -42,6 +42,14 @@ export interface EasRequest {
    * read from that mailbox's calendar; null for an address outside the domain or without a calendar.
    */
   availability?: (address: string, start: number, end: number) => Promise<string | null>;
+  /** What the command tells the front door's request log and metrics (src/http/observe.ts). */
+  notes?: RequestNotes;
+}
+
+/** Facts a command reports about its own request, for the log line and the metrics. */
+export interface RequestNotes {
+  /** A Ping or hanging Sync: how long it was parked and what ended it (wait.ts outcome kind). */
+  wait?: { ms: number; outcome: string; wakeLatencyMs?: number };
 }
 
 export type EasResponse =

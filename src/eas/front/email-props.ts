@@ -3,6 +3,7 @@
 import { el, type WbxmlElement } from "../../wbxml";
 import type { BodyData, MailChangeData, MailItemData } from "../sync-types";
 import { atLeast } from "../protocol-version";
+import { attachments25, mailBody25, only25 } from "./legacy25";
 
 export function easMailDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19) + ".000Z";
@@ -27,6 +28,7 @@ export function bodyElement(b: BodyData): WbxmlElement {
 
 /** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
 export function mailProperties(item: MailItemData, protocolVersion: string): WbxmlElement[] {
+  if (protocolVersion === "2.5") return mailProperties25(item);
   const e = (name: string, value: string | number | undefined) => (value === undefined || value === "" ? null : el("Email", name, value));
   const out: (WbxmlElement | null)[] = [
     e("To", item.to),
@@ -73,9 +75,38 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
   return out.filter((x): x is WbxmlElement => x !== null);
 }
 
+/**
+ * A message for a 2.5 client ([MS-ASEMAIL] version notes): the same item, with the body and attachments in the
+ * Email namespace (legacy25.ts) and without what 2.5 does not have (AirSyncBase, Flag, ContentClass, ...).
+ */
+function mailProperties25(item: MailItemData): WbxmlElement[] {
+  const e = (name: string, value: string | number | undefined) => (value === undefined || value === "" ? null : el("Email", name, value));
+  const out: (WbxmlElement | null)[] = [
+    e("To", item.to),
+    e("Cc", item.cc),
+    e("From", item.from),
+    el("Email", "Subject", item.subject),
+    e("ReplyTo", item.replyTo),
+    el("Email", "DateReceived", easMailDate(item.dateReceived)),
+    e("DisplayTo", item.displayTo),
+    e("ThreadTopic", item.threadTopic),
+    el("Email", "Importance", item.importance),
+    el("Email", "Read", item.read ? "1" : "0"),
+    attachments25(item.attachments),
+    ...mailBody25(item.body),
+    el("Email", "MessageClass", item.messageClass),
+    item.meetingRequest ? only25(item.meetingRequest) : null,
+    el("Email", "InternetCPID", "65001"),
+  ];
+  return out.filter((x): x is WbxmlElement => x !== null && only25(x) !== null);
+}
+
 /** ApplicationData of a server Change: only what changes on a message. */
 export function mailChangeProperties(c: MailChangeData, protocolVersion: string): WbxmlElement[] {
+  // A draft goes down whole (another device may have edited any field); mailProperties handles 2.5 too.
   if (c.item) return mailProperties(c.item, protocolVersion);
+  // 2.5 has no Flag ([MS-ASWBXML] code page 2: Flag from 12.0): only Read changes.
+  if (protocolVersion === "2.5") return [el("Email", "Read", c.read ? "1" : "0")];
   return [
     el("Email", "Read", c.read ? "1" : "0"),
     flag(c.flagged),

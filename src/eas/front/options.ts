@@ -1,5 +1,6 @@
 // airsync:Options / itemoperations:Options children shared by Sync, GetItemEstimate and ItemOperations.
 import { childrenNamed, childText, type WbxmlElement } from "../../wbxml";
+import { mimeTruncationBytes } from "../body-preference";
 import type { BodyPreference, SyncOptions } from "../sync-types";
 
 const INT = /^[0-9]{1,10}$/;
@@ -30,18 +31,42 @@ export function parseBodyPreferences(options: WbxmlElement | undefined, bad: () 
   return prefs;
 }
 
-export function parseOptions(options: WbxmlElement, bad: () => Error): SyncOptions {
+/**
+ * [MS-ASCMD] 2.2.3.175 Truncation (2.5 only): 0 = all body text, 1–8 = more than 512, 1,024, 2,048, 5,120,
+ * 10,240, 20,480, 51,200, 102,400 characters, 9 = no truncation (absent: no truncation either).
+ */
+const TRUNCATION_25 = [0, 512, 1024, 2048, 5120, 10240, 20480, 51200, 102400];
+
+/**
+ * A 2.5 client has no BodyPreference: its Truncation (plain text, in the content namespace's Body) and its
+ * MIMESupport/MIMETruncation become the same body preferences a 12.0+ client would send, so the mailbox renders
+ * bodies for both from the same stored data. RtfTruncation is read (it must be a number) and not used: the
+ * server has no RTF rendition and sends plain text instead ([MS-ASCMD] 2.2.3.140, Rtf is optional).
+ */
+function legacyBodyPreferences(options: WbxmlElement, mimeSupport: number, mimeTruncation: number | undefined, bad: () => Error) {
+  const truncation = num(childText(options, "Truncation"), bad);
+  const rtf = num(childText(options, "RtfTruncation"), bad);
+  if ((truncation !== undefined && truncation > 9) || (rtf !== undefined && rtf > 9)) throw bad();
+  const prefs: BodyPreference[] = [];
+  if (mimeSupport > 0) prefs.push({ type: 4, truncationSize: mimeTruncationBytes(mimeTruncation) });
+  prefs.push({ type: 1, truncationSize: truncation === undefined ? undefined : TRUNCATION_25[truncation] });
+  return prefs;
+}
+
+export function parseOptions(options: WbxmlElement, bad: () => Error, protocolVersion?: string): SyncOptions {
   const filterType = num(childText(options, "FilterType"), bad) ?? 0;
   if (filterType > 8) throw bad();
   const mimeSupport = num(childText(options, "MIMESupport"), bad) ?? 0;
   if (mimeSupport > 2) throw bad();
   const conflict = num(childText(options, "Conflict"), bad) ?? 1;
   if (conflict > 1) throw bad();
+  const mimeTruncation = num(childText(options, "MIMETruncation"), bad);
   return {
     filterType,
-    bodyPreferences: parseBodyPreferences(options, bad),
+    bodyPreferences:
+      protocolVersion === "2.5" ? legacyBodyPreferences(options, mimeSupport, mimeTruncation, bad) : parseBodyPreferences(options, bad),
     mimeSupport,
-    mimeTruncation: num(childText(options, "MIMETruncation"), bad),
+    mimeTruncation,
     conflict,
   };
 }

@@ -123,7 +123,10 @@ function parseCollection(c: WbxmlElement, partial: boolean, device: DeviceContex
     getChanges: boolOf(child(c, "GetChanges")),
     windowSize: intOf(child(c, "WindowSize")),
     deletesAsMoves: boolOf(child(c, "DeletesAsMoves")),
-    options: optionsEls.length > 0 ? parseOptions(optionsEls[0], () => new SyncParseError(SyncStatus.ProtocolError)) : undefined,
+    options:
+      optionsEls.length > 0
+        ? parseOptions(optionsEls[0], () => new SyncParseError(SyncStatus.ProtocolError), device.protocolVersion)
+        : undefined,
     changes: [
       ...childrenNamed(commands, "Change").map((x) => parseChange(x, device)),
       // 16.x: a Delete with InstanceId removes one occurrence; the series item itself changes.

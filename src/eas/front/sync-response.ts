@@ -2,12 +2,14 @@
 import { el, type WbxmlElement } from "../../wbxml";
 import type { EasResponse } from "./command";
 import { mailChangeProperties, mailProperties } from "./email-props";
+import { pimData25 } from "./legacy25";
 import type { ItemPayload, ServerCommand, SyncCollectionResult, SyncResult } from "../sync-types";
 import { SyncStatus } from "../sync-types";
 
-/** ApplicationData children: mail is encoded here, other classes arrive already in EAS form. */
+/** ApplicationData children: mail is encoded here, other classes arrive already in EAS form (2.5: reshaped). */
 function itemProperties(item: ItemPayload, pv: string): WbxmlElement[] {
-  return "mail" in item ? mailProperties(item.mail, pv) : item.data;
+  if ("mail" in item) return mailProperties(item.mail, pv);
+  return pv === "2.5" ? pimData25(item.data) : item.data;
 }
 
 function commandElement(cmd: ServerCommand, pv: string): WbxmlElement {
@@ -20,7 +22,7 @@ function commandElement(cmd: ServerCommand, pv: string): WbxmlElement {
         el("AirSync", "ApplicationData", ...itemProperties(cmd.item, pv)),
       );
     case "Change": {
-      const props = "mail" in cmd.change ? mailChangeProperties(cmd.change.mail, pv) : cmd.change.data;
+      const props = "mail" in cmd.change ? mailChangeProperties(cmd.change.mail, pv) : itemProperties(cmd.change, pv);
       return el("AirSync", "Change", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...props));
     }
     case "Delete":

@@ -2,7 +2,10 @@
 // hibernatable WebSocket to the mailbox object, which stays free to hibernate (src/mailbox/waits.ts).
 import { env } from "cloudflare:workers";
 import type { EasRequest } from "./command";
+import { quirkEffects } from "../quirks";
 import { WAIT_HEADER, type WaitKind, type WaitMessage, type WaitRequest } from "../../mailbox/contract";
+import { logError } from "../../observability/log";
+import { metrics } from "../../observability/metrics";
 
 export type WaitOutcome =
   | { kind: "changes"; folders: string[] }
@@ -26,10 +29,44 @@ export interface WaitOptions {
   pollSeconds?: number;
 }
 
-export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush">;
+/** Requests parked in this isolate now (a gauge in the metrics). */
+let openWaits = 0;
 
-/** Waits until one of `collections` has something for this device, or `seconds` elapse. */
+export type WaitingRequest = Pick<EasRequest, "mailbox" | "deviceId" | "signal" | "credentials" | "backendPush" | "notes"> &
+  Partial<Pick<EasRequest, "deviceType" | "userAgent" | "protocolVersion">>;
+
+/** How long a wait of `seconds` really lasts: a client that abandons requests early (device-quirks table, e.g.
+ *  Samsung at about 90 s) gets "no changes" before it gives up. */
+export function waitSeconds(req: Partial<Pick<EasRequest, "deviceType" | "userAgent" | "protocolVersion">>, seconds: number): number {
+  return Math.min(seconds, quirkEffects(req).maxWaitSeconds ?? Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Waits until one of `collections` has something for this device, or `seconds` elapse. How long it waited,
+ * what ended it and (for a wake by the object) the latency since the object answered go to `req.notes`.
+ */
 export async function waitForChanges(req: WaitingRequest, opts: WaitOptions): Promise<WaitOutcome> {
+  const started = Date.now();
+  let sentAt: number | undefined;
+  metrics.gauge("waits_open", {}, ++openWaits);
+  let outcome: WaitOutcome;
+  try {
+    outcome = await waitFor(req, opts, (at) => (sentAt = at));
+  } finally {
+    metrics.gauge("waits_open", {}, --openWaits);
+  }
+  if (req.notes) {
+    const now = Date.now();
+    req.notes.wait = {
+      ms: now - started,
+      outcome: outcome.kind,
+      wakeLatencyMs: sentAt === undefined ? undefined : Math.max(0, now - sentAt),
+    };
+  }
+  return outcome;
+}
+
+async function waitFor(req: WaitingRequest, opts: WaitOptions, sent: (at: number | undefined) => void): Promise<WaitOutcome> {
   const wait: WaitRequest = { deviceId: req.deviceId, kind: opts.kind ?? "sync", folders: opts.collections };
   const res = await req.mailbox.fetch("https://mailbox/push/wait", {
     headers: { Upgrade: "websocket", [WAIT_HEADER]: JSON.stringify(wait) },
@@ -56,10 +93,12 @@ export async function waitForChanges(req: WaitingRequest, opts: WaitOptions): Pr
       resolve(outcome);
     };
     const onAbort = () => finish({ kind: "aborted" });
-    const timer = setTimeout(() => finish({ kind: "timeout" }), opts.seconds * 1000);
+    const timer = setTimeout(() => finish({ kind: "timeout" }), waitSeconds(req, opts.seconds) * 1000);
     ws.addEventListener("message", (e) => {
       try {
-        finish(outcomeOf(JSON.parse(String(e.data)) as WaitMessage));
+        const msg = JSON.parse(String(e.data)) as WaitMessage;
+        sent(msg.at);
+        finish(outcomeOf(msg));
       } catch {
         finish({ kind: "closed" });
       }
@@ -108,7 +147,7 @@ export function startBridgePolling(req: WaitingRequest, seconds: number): () => 
     busy = true;
     mailbox
       .poll(credentials)
-      .catch((err: unknown) => console.warn("bridge poll failed:", err instanceof Error ? err.message : err))
+      .catch((err: unknown) => logError("bridge poll", err, {}, "warn"))
       .finally(() => (busy = false));
   }, seconds * 1000);
   return () => clearInterval(timer);

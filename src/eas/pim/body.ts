@@ -23,7 +23,8 @@ export function bodyToEas(body: string, truncationSize?: number): WbxmlElement {
 
 /**
  * The text the device sent, or undefined when it sent no body (which never deletes the stored one).
- * HTML (Type 2) is kept as sent; RTF (Type 3) and MIME (Type 4) are not accepted as notes and ignored.
+ * HTML (Type 2) is kept as sent; RTF (Type 3) and MIME (Type 4) are not accepted as notes and ignored; 2.5 Rtf
+ * bodies (calendar/contacts/tasks Rtf) are not read either.
  */
 export function bodyFromEas(data: WbxmlElement, legacyNs: string): string | undefined {
   const body = child(data, "Body", "AirSyncBase");
@@ -33,5 +34,8 @@ export function bodyFromEas(data: WbxmlElement, legacyNs: string): string | unde
     if (childText(body, "Truncated", "AirSyncBase")?.trim() === "1") return undefined;
     return childText(body, "Data", "AirSyncBase") ?? "";
   }
+  // 2.5: the body in the class's own namespace; one the device got truncated ([MS-ASCMD] 2.2.3.175: it cannot
+  // fetch the rest) never replaces the whole stored text.
+  if (childText(data, "BodyTruncated", legacyNs)?.trim() === "1") return undefined;
   return childText(data, "Body", legacyNs);
 }

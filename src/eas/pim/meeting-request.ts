@@ -66,7 +66,8 @@ export function meetingRequestToEas(itip: string, ctx: CalendarContext): WbxmlEl
     E("BusyStatus", method === "CANCEL" ? 0 : 2),
     E("TimeZone", textOf(find(props, "Timezone"))!),
     !v16 && E("GlobalObjId", globalObjectId(uid)),
-    E("DisallowNewTimeProposal", 0),
+    // [MS-ASWBXML] code page 2: DisallowNewTimeProposal from 14.0 only (a 12.x phone cannot decode it).
+    ctx.version >= 14 && E("DisallowNewTimeProposal", 0),
     ctx.version >= 14.1 && el("Email2", "MeetingMessageType", sequence === 0 ? 1 : 2),
     v16 && el("Calendar", "UID", uid),
   );

@@ -1,0 +1,93 @@
+// The one hook around every ActiveSync request (issue 17): after the answer is built it writes the request's
+// log line, counts it in the metrics and, when an admin traces the device, stores the exchange (trace.ts).
+// activesync-route.ts calls `observed` once and fills `Exchange.req` when it knows the device; nothing else in
+// the request path knows about logs, metrics or traces.
+import type { EasRequest, RequestNotes } from "../eas/front/command";
+import { logError, logEvent, mailboxLogId } from "../observability/log";
+import { metrics, writePoint, type MetricsSink } from "../observability/metrics";
+import { deviceState } from "./device-state";
+import { responseFacts } from "./eas-response";
+import { storeTrace } from "./trace";
+
+export interface Exchange {
+  requestId: string;
+  started: number;
+  request: Request;
+  /** Set once the request is authenticated and parsed. */
+  req?: EasRequest;
+  notes: RequestNotes;
+}
+
+/** `run` answers the request; the observer never changes that answer and never throws. */
+export async function observed(request: Request, env: Env, run: (x: Exchange) => Promise<Response>): Promise<Response> {
+  const x: Exchange = {
+    // Cloudflare's ray id ties the line to the edge's own logs; a fresh id where there is none (wrangler dev).
+    requestId: request.headers.get("cf-ray") ?? crypto.randomUUID(),
+    started: performance.now(),
+    request,
+    notes: {},
+  };
+  const res = await run(x);
+  try {
+    await report(x, res, env);
+  } catch (err) {
+    logError("request observer", err);
+  }
+  return res;
+}
+
+async function report(x: Exchange, res: Response, env: Env): Promise<void> {
+  const ms = performance.now() - x.started;
+  const facts = responseFacts(res);
+  const req = x.req;
+  const url = new URL(x.request.url);
+  // Only authenticated requests are traced: the device state (and its trace directive) is asked of the
+  // mailbox object with the per-request touch the gates already made (cached), so tracing costs no extra
+  // round trip unless a gate stopped the request before the device gates ran.
+  const trace = req && res.status !== 401 ? (await deviceState(req, env).catch(() => undefined))?.trace : undefined;
+  // Metric labels must stay few: a command we serve, else the method (a hostile Cmd= never becomes a label).
+  const cmd = req?.cmd ?? (x.request.method.toUpperCase() === "POST" ? "(unparsed)" : x.request.method.toUpperCase().slice(0, 10));
+  const queryCmd = req
+    ? undefined
+    : url.searchParams
+        .get("Cmd")
+        ?.replace(/[^A-Za-z]/g, "")
+        .slice(0, 32) || undefined;
+  const bytesIn = req?.rawBody.length ?? (Number(x.request.headers.get("Content-Length")) || 0);
+  const bytesOut = Number(res.headers.get("Content-Length")) || 0;
+  const w = x.notes.wait;
+  logEvent("request", {
+    request_id: x.requestId,
+    mailbox: req ? (trace ? req.user : await mailboxLogId(env, req.user)) : undefined,
+    traced: trace ? true : undefined,
+    device_id: req?.deviceId,
+    device_type: req?.deviceType,
+    cmd,
+    query_cmd: queryCmd,
+    protocol_version: req?.protocolVersion,
+    http_status: res.status,
+    eas_status: facts.easStatus,
+    duration_ms: Math.round(ms * 10) / 10,
+    bytes_in: bytesIn,
+    bytes_out: bytesOut,
+    wait_s: w ? Math.round(w.ms / 100) / 10 : undefined,
+    wake: w?.outcome,
+    wake_latency_ms: w?.wakeLatencyMs,
+  });
+  const labels = { cmd, http: res.status, eas: facts.easStatus };
+  metrics.count("requests", labels);
+  // Parked requests measure how long the device waited, not how fast we were: their own histogram.
+  if (w) {
+    metrics.count("waits_parked", { cmd, outcome: w.outcome });
+    metrics.observe("wait_ms", { cmd, outcome: w.outcome }, w.ms);
+    if (w.wakeLatencyMs !== undefined) metrics.observe("push_wake_ms", { cmd }, w.wakeLatencyMs);
+    metrics.observe("request_ms", { cmd, http: res.status }, Math.max(0, ms - w.ms));
+  } else metrics.observe("request_ms", { cmd, http: res.status }, ms);
+  writePoint(
+    env as { METRICS?: MetricsSink },
+    "request",
+    [cmd, res.status, facts.easStatus, req?.protocolVersion, w?.outcome],
+    [ms, bytesIn, bytesOut, w?.ms ?? 0],
+  );
+  if (req && trace) await storeTrace(x, req, res, facts, trace);
+}
