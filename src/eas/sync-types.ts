@@ -90,6 +90,8 @@ export interface ClientAdd {
   clientId: string;
   fields: Record<string, string>;
   attachments?: ClientAttachmentEdits;
+  /** 16.x email2:Send on an Add: the new message is sent at once rather than kept as a draft. */
+  send?: boolean;
   /** The ApplicationData as sent, for classes other than mail. */
   data?: WbxmlElement;
   device?: DeviceContext;

@@ -559,6 +559,9 @@ export class SyncEngine {
       const s = await src.stamp(folder.id, itemId);
       if (s) image.hold(s);
       const attachments = s && a.attachments?.add.length ? src.addedAttachments?.(s, a) : undefined;
+      // Added with email2:Send: sent as a draft Change with Send would be; the device then gets its Delete.
+      // Refused by the outbox, it stays a draft.
+      if (s && a.send) await src.applyChange(s, { serverId: serverIdOf(folder.id, itemId), send: true, device: a.device });
       responses.adds.push({
         clientId: a.clientId,
         serverId: serverIdOf(folder.id, itemId),

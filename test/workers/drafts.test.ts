@@ -307,3 +307,44 @@ describe("a draft the 16.1 phone sends (email2:Send in a Sync Change, [MS-ASEMAI
     expect(subjects).toContain("Ready to go, final");
   });
 });
+
+describe("a new message the 16.1 phone adds with email2:Send (MS-ASEMAIL_R1386)", () => {
+  it("is sent at once: saved in Sent Items, never left in Drafts", async () => {
+    const phone = new TestPhone(USER, PW, "DRAFTADDSEND1", "16.1");
+    let key = syncKeyOf(await phone.sync(DRAFTS, "0"));
+    const add = el(
+      "AirSync",
+      "Add",
+      el("AirSync", "ClientId", "add-send-1"),
+      el(
+        "AirSync",
+        "ApplicationData",
+        el("Email", "To", USER),
+        el("Email", "Subject", "Straight out"),
+        el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "Data", "No draft.")),
+      ),
+      el("Email2", "Send"),
+    );
+    const r = await phone.sync(DRAFTS, key, { commands: [add] });
+    const resp = child(child(collectionOf(r), "Responses"), "Add");
+    expect(childText(resp, "Status")).toBe("1");
+    const serverId = childText(resp, "ServerId")!;
+    key = syncKeyOf(r);
+    // The phone itself is told the item left Drafts (in this response, or the next).
+    const deletes = (x: typeof r) => childrenNamed(child(collectionOf(x), "Commands"), "Delete").map((d) => childText(d, "ServerId"));
+    const now = deletes(r);
+    if (!now.includes(serverId)) expect(deletes(await phone.sync(DRAFTS, key))).toContain(serverId);
+    const left = await secondDeviceSees("DRAFTADDSEND2");
+    expect(left.map((d) => childText(d, "Subject", "Email"))).not.toContain("Straight out");
+    const other = new TestPhone(USER, PW, "DRAFTADDSEND3", "16.1");
+    const sent = childrenNamed(child(await other.folderSync("0"), "Changes", "FolderHierarchy"), "Add").find(
+      (f) => childText(f, "Type", "FolderHierarchy") === "5",
+    );
+    const sentId = childText(sent, "ServerId", "FolderHierarchy")!;
+    const inSent = await other.sync(sentId, syncKeyOf(await other.sync(sentId, "0")), { options: plainBody });
+    const subjects = childrenNamed(child(collectionOf(inSent), "Commands"), "Add").map((a) =>
+      childText(child(a, "ApplicationData"), "Subject", "Email"),
+    );
+    expect(subjects).toContain("Straight out");
+  });
+});

@@ -105,7 +105,9 @@ function parseAdd(a: WbxmlElement, device: DeviceContext): ClientAdd {
   if (!clientId) throw new SyncParseError(SyncStatus.ProtocolError);
   const data = child(a, "ApplicationData");
   const attachments = attachmentEditsOf(data);
-  return { clientId, fields: fieldsOf(data), data, device, ...(attachments ? { attachments } : {}) };
+  // email2:Send may be a child of Add too ([MS-ASEMAIL] 2.2.2.69, MS-ASEMAIL_R1386): sent at once.
+  const send = child(a, "Send", "Email2") || child(data, "Send", "Email2") ? { send: true } : {};
+  return { clientId, fields: fieldsOf(data), data, device, ...(attachments ? { attachments } : {}), ...send };
 }
 
 function parseCollection(c: WbxmlElement, partial: boolean, device: DeviceContext): SyncCollectionRequest {
