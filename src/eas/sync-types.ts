@@ -39,6 +39,11 @@ export interface SyncOptions {
 export interface ClientMailChange {
   serverId: string;
   data?: WbxmlElement;
+  /** The ApplicationData's simple children by name, Body as Body.Type / Body.Data (a draft's edits). */
+  fields?: Record<string, string>;
+  attachments?: ClientAttachmentEdits;
+  /** 16.1 email2:Send ([MS-ASEMAIL] 2.2.2.69): the draft is sent after this Change and leaves Drafts. */
+  send?: boolean;
   read?: boolean;
   /** true: flagged (Flag Status 2); false: cleared or complete; undefined: untouched. */
   flagged?: boolean;
@@ -61,10 +66,32 @@ export interface DeviceContext {
   userAgent?: string;
 }
 
+/** An attachment a 16.x phone adds to its draft ([MS-ASAIRS] 2.2.2.2 Add). */
+export interface ClientAttachmentAdd {
+  clientId: string;
+  displayName: string;
+  contentType: string;
+  /** 1 normal attachment; 5 an embedded message; 6 an OLE object ([MS-ASAIRS] 2.2.2.31). */
+  method: number;
+  content: Uint8Array;
+  contentId?: string;
+  isInline?: boolean;
+}
+
+/** Attachments added and deleted by the phone ([MS-ASAIRS] 2.2.2.8 in a Sync request, 16.0+). */
+export interface ClientAttachmentEdits {
+  add: ClientAttachmentAdd[];
+  /** FileReferences of attachments the phone removed ([MS-ASAIRS] 2.2.2.21 Delete). */
+  remove: string[];
+}
+
 /** A device Add (16.x drafts). Fields are the ApplicationData children by name. */
 export interface ClientAdd {
   clientId: string;
   fields: Record<string, string>;
+  attachments?: ClientAttachmentEdits;
+  /** 16.x email2:Send on an Add: the new message is sent at once rather than kept as a draft. */
+  send?: boolean;
   /** The ApplicationData as sent, for classes other than mail. */
   data?: WbxmlElement;
   device?: DeviceContext;
@@ -125,6 +152,8 @@ export interface MailItemData {
   body?: BodyData;
   nativeBodyType: number;
   attachments: AttachmentData[];
+  /** A draft in Drafts (16.x, [MS-ASEMAIL] 2.2.2.41 IsDraft, 2.2.2.10 Bcc): sent as Email2 IsDraft/Bcc. */
+  draft?: { bcc: string };
 }
 
 export interface BodyData {
@@ -151,6 +180,8 @@ export interface MailChangeData {
   read: boolean;
   flagged: boolean;
   lastVerb?: number;
+  /** A draft: the whole item, since the phone that owns it may have edited any field (16.x drafts). */
+  item?: MailItemData;
 }
 
 /**
@@ -167,7 +198,8 @@ export type ServerCommand =
   | { op: "SoftDelete"; serverId: string };
 
 export interface SyncResponses {
-  adds: { clientId: string; serverId?: string; status: number }[];
+  /** `attachments`: the FileReference of each attachment the Add carried, by its ClientId ([MS-ASAIRS] 2.2.2.14). */
+  adds: { clientId: string; serverId?: string; status: number; attachments?: { clientId: string; fileReference: string }[] }[];
   changes: { serverId: string; status: number }[];
   deletes: { serverId: string; status: number }[];
   fetches: { serverId: string; status: number; item?: ItemPayload }[];

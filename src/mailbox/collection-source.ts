@@ -31,6 +31,8 @@ export interface CollectionSource<S extends ItemStamp = ItemStamp> {
   applyChange(item: S, change: ClientMailChange): Promise<boolean | "conflict">;
   /** A device Add; returns the new item id. */
   add(folderId: string, add: ClientAdd, owner: string): Promise<string>;
+  /** The FileReference of each attachment a device Add carried, by its ClientId (16.x drafts); absent: none. */
+  addedAttachments?(item: S, add: ClientAdd): { clientId: string; fileReference: string }[];
   /** A device Delete: moved to `trashFolderId` when given (DeletesAsMoves), else removed. */
   remove(item: S, folderId: string, trashFolderId: string | null): Promise<void>;
 }

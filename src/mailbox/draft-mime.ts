@@ -1,7 +1,22 @@
 import { createMimeMessage } from "mimetext/browser";
 
-/** A draft from a device Add ([MS-ASEMAIL] 16.x drafts): fields are ApplicationData children by name. */
-export function draftMime(fields: Record<string, string>, owner: string): Uint8Array {
+/** An attachment a draft keeps when it is rebuilt. */
+export interface DraftAttachment {
+  filename: string;
+  contentType: string;
+  data: Uint8Array;
+  contentId?: string;
+  inline?: boolean;
+}
+
+/** Email Importance ([MS-ASEMAIL] 2.2.2.39: 0 low, 1 normal, 2 high) as the Importance header. */
+const IMPORTANCE: Record<string, string> = { "0": "low", "1": "normal", "2": "high" };
+
+/**
+ * A draft from a device Add or Change ([MS-ASEMAIL] 16.x drafts): fields are ApplicationData children by
+ * name (To, Cc, Bcc, Subject, Importance, Body.Type, Body.Data); `attachments` are kept as parts.
+ */
+export function draftMime(fields: Record<string, string>, owner: string, attachments: DraftAttachment[] = []): Uint8Array {
   // A MIME body (AirSyncBase Type 4, [MS-ASAIRS] 2.2.2.22.3) is the whole draft: its headers carry Subject and
   // recipients, which the phone then does not repeat as Email fields (wrapping it as text lost the Subject).
   if (fields["Body.Type"] === "4" && fields["Body.Data"]) {
@@ -19,8 +34,25 @@ export function draftMime(fields: Record<string, string>, owner: string): Uint8A
       .filter(Boolean);
   if (list(fields.To).length) msg.setTo(list(fields.To));
   if (list(fields.Cc).length) msg.setCc(list(fields.Cc));
+  if (list(fields.Bcc).length) msg.setBcc(list(fields.Bcc));
   msg.setSubject(fields.Subject ?? "");
+  const importance = IMPORTANCE[(fields.Importance ?? "").trim()];
+  if (importance && importance !== "normal") msg.setHeader("Importance", importance);
   const type = fields["Body.Type"] === "2" ? "text/html" : "text/plain";
   msg.addMessage({ contentType: type, data: fields["Body.Data"] ?? "" });
+  for (const a of attachments)
+    msg.addAttachment({
+      filename: a.filename,
+      contentType: a.contentType || "application/octet-stream",
+      data: base64(a.data),
+      inline: a.inline,
+      headers: a.contentId ? { "Content-ID": `<${a.contentId.replace(/^<|>$/g, "")}>` } : undefined,
+    });
   return new TextEncoder().encode(msg.asRaw());
+}
+
+function base64(data: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000));
+  return btoa(s);
 }

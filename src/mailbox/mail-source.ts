@@ -1,14 +1,20 @@
 // The mail collection source: the MailStore seen through the Sync engine's CollectionSource.
-import type { ClientAdd, ClientMailChange, ItemOptions, ItemPayload, ChangePayload } from "../eas/sync-types";
-import type { ListOptions, MailStore, MailSummary } from "../store/types";
+import type { ClientAdd, ClientMailChange, ItemOptions, ItemPayload, ChangePayload, MailItemData } from "../eas/sync-types";
+import { FolderType, type ListOptions, type MailStore, type MailSummary } from "../store/types";
 import type { CollectionSource } from "./collection-source";
+import { addedReferences, draftBcc, editedDraft, isDraftEdit, newAttachment } from "./draft-edit";
 import type { ItipRefusals } from "./itip-refusals";
 import { draftMime } from "./draft-mime";
 import { changeDataOf, degradedMailItem, loadMailItem } from "./mail-item";
 
 export class MailSource implements CollectionSource<MailSummary> {
+  /**
+   * `send` submits a draft the phone sends (16.1 email2:Send) from the mailbox owner, saved in Sent Items;
+   * true when accepted into the outbox. `refusals`: iTIP messages the calendar did not take (plain mail).
+   */
   constructor(
     private readonly store: MailStore,
+    private readonly send?: (raw: Uint8Array) => Promise<boolean>,
     private readonly refusals?: ItipRefusals,
   ) {}
 
@@ -34,20 +40,44 @@ export class MailSource implements CollectionSource<MailSummary> {
 
   /** Never fails for the content's sake (issue 13 §1): a message that cannot be converted goes degraded. */
   async render(s: MailSummary, opts: ItemOptions): Promise<ItemPayload> {
+    let item: MailItemData;
     try {
-      return { mail: await loadMailItem(this.store, s, opts, this.refusals) };
+      item = await loadMailItem(this.store, s, opts, this.refusals);
     } catch (e) {
       if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
       return { mail: await degradedMailItem(this.store, s, e) };
     }
+    if (this.isDrafts(s.folderId)) item.draft = { bcc: await draftBcc(this.store, s) };
+    return { mail: item };
   }
 
-  async renderChange(s: MailSummary): Promise<ChangePayload> {
+  async renderChange(s: MailSummary, opts: ItemOptions): Promise<ChangePayload> {
+    // A draft may have been edited on another device: the whole item goes down, not only its flags.
+    if (this.isDrafts(s.folderId)) {
+      const item = (await this.render(s, opts)) as { mail: MailItemData };
+      return { mail: { ...changeDataOf(s), item: item.mail } };
+    }
     return { mail: changeDataOf(s) };
+  }
+
+  private isDrafts(folderId: string): boolean {
+    return this.store.folderByType(FolderType.Drafts)?.id === folderId;
   }
 
   async applyChange(s: MailSummary, ch: ClientMailChange): Promise<boolean> {
     if (ch.invalid) return false;
+    if (isDraftEdit(ch.fields, ch.attachments) && this.isDrafts(s.folderId)) {
+      // A backend that cannot rewrite in place keeping the id refuses the edit (Status 6), never drops it.
+      if (!this.store.replaceMessage) return false;
+      await this.store.replaceMessage(s.folderId, s.itemId, await editedDraft(this.store, s, ch.fields ?? {}, ch.attachments));
+    }
+    if (ch.send && this.isDrafts(s.folderId)) {
+      // Sent: the draft leaves Drafts, so every device gets a Delete. Refused by the outbox: Status 6, kept.
+      const raw = this.send ? await this.store.getMime(s.folderId, s.itemId) : null;
+      if (!raw || !this.send || !(await this.send(raw))) return false;
+      await this.store.deleteItem(s.folderId, s.itemId);
+      return true;
+    }
     const flags: { seen?: boolean; flagged?: boolean } = {};
     if (ch.read !== undefined) flags.seen = ch.read;
     if (ch.flagged !== undefined) flags.flagged = ch.flagged;
@@ -57,7 +87,13 @@ export class MailSource implements CollectionSource<MailSummary> {
 
   /** Mail Adds are drafts (16.x): stored as a message, already read. */
   add(folderId: string, a: ClientAdd, owner: string): Promise<string> {
-    return this.store.appendMessage(folderId, draftMime(a.fields, owner), { seen: true });
+    const attachments = (a.attachments?.add ?? []).map(newAttachment);
+    return this.store.appendMessage(folderId, draftMime(a.fields, owner, attachments), { seen: true });
+  }
+
+  /** The FileReference of each attachment a device Add carried, by its ClientId. */
+  addedAttachments(s: MailSummary, a: ClientAdd) {
+    return addedReferences(s, a.attachments?.add ?? []);
   }
 
   async remove(s: MailSummary, folderId: string, trashFolderId: string | null): Promise<void> {

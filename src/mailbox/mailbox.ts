@@ -608,7 +608,11 @@ export class Mailbox extends DurableObject<Env> {
   }
   private get mail(): SyncService {
     if (!this.syncService) {
-      this.syncService = new SyncService(this.ctx.storage, this.store);
+      this.syncService = new SyncService(this.ctx.storage, this.store, Date.now, async (raw) => {
+        const sent = await this.sending.submit({ user: this.owner(), mime: raw, saveInSent: true });
+        if (!sent.ok) console.warn(`draft send refused: ${sent.message}`);
+        return sent.ok;
+      });
       const settings = (): PimSettings => ({
         owner: this.owner(),
         defaultZone: (this.env as unknown as { DEFAULT_TIME_ZONE?: string }).DEFAULT_TIME_ZONE || "Etc/UTC",

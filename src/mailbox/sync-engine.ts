@@ -539,7 +539,9 @@ export class SyncEngine {
         continue;
       }
       const after = await src.stamp(folder.id, itemId);
-      if (after && h && !serverNewer) image.hold(after); // the device already shows this state: no echo
+      // The device already shows this state: no echo. Except attachments it edited: their FileReferences are
+      // new and the Sync response schema has no ApplicationData in Responses/Change, so the item goes back.
+      if (after && h && !serverNewer && !ch.attachments) image.hold(after);
     }
 
     const trash = [...folders.values()].find((f) => f.type === FolderType.DeletedItems);
@@ -582,7 +584,16 @@ export class SyncEngine {
       this.state.rememberClientId(req.deviceId, c.collectionId, a.clientId, itemId);
       const s = await src.stamp(folder.id, itemId);
       if (s) image.hold(s);
-      responses.adds.push({ clientId: a.clientId, serverId: serverIdOf(folder.id, itemId), status: SyncStatus.Success });
+      const attachments = s && a.attachments?.add.length ? src.addedAttachments?.(s, a) : undefined;
+      // Added with email2:Send: sent as a draft Change with Send would be; the device then gets its Delete.
+      // Refused by the outbox, it stays a draft.
+      if (s && a.send) await src.applyChange(s, { serverId: serverIdOf(folder.id, itemId), send: true, device: a.device });
+      responses.adds.push({
+        clientId: a.clientId,
+        serverId: serverIdOf(folder.id, itemId),
+        status: SyncStatus.Success,
+        ...(attachments?.length ? { attachments } : {}),
+      });
     }
 
     for (const serverId of c.fetches) {

@@ -13,10 +13,16 @@ export class SyncService {
   readonly folders: FolderSyncer;
   readonly items: ItemOps;
 
-  constructor(storage: DurableObjectStorage, store: MailStore, now: () => number = Date.now) {
+  /** `sendDraft`: submits a draft a phone sends from Drafts (16.1 email2:Send); true when accepted. */
+  constructor(
+    storage: DurableObjectStorage,
+    store: MailStore,
+    now: () => number = Date.now,
+    sendDraft?: (raw: Uint8Array) => Promise<boolean>,
+  ) {
     this.engine = new SyncEngine(storage, store, now);
     const refusals = new ItipRefusals(storage.sql);
-    this.engine.sources.set("Email", new MailSource(store, refusals));
+    this.engine.sources.set("Email", new MailSource(store, sendDraft, refusals));
     this.folders = new FolderSyncer(storage, store, this.engine.state);
     this.items = new ItemOps(store, this.engine, now, refusals);
   }

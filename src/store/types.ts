@@ -144,6 +144,12 @@ export interface MailStore {
 
   /** Adds a message (delivery, APPEND). Returns its item id. */
   appendMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>, received?: number): Promise<string>;
+  /**
+   * Puts `raw` in place of the item's message, keeping the item id, flags and arrival time; its modseq rises.
+   * For a phone's edits of its draft. Absent where the backend cannot keep the id (IMAP: an APPEND is a new
+   * UID): the edit is then refused (Sync Change Status 6) rather than silently dropped.
+   */
+  replaceMessage?(folderId: string, itemId: string, raw: Uint8Array): Promise<void>;
   setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void>;
   /** Moves an item; returns its id in the destination folder. */
   moveItem(folderId: string, itemId: string, destFolderId: string): Promise<string>;

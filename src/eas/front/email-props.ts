@@ -67,6 +67,10 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
     el("Email", "ContentClass", item.contentClass ?? "urn:content-classes:message"),
     el("AirSyncBase", "NativeBodyType", item.nativeBodyType),
     item.lastVerb !== undefined && atLeast(protocolVersion, "14.0") ? el("Email2", "LastVerbExecuted", item.lastVerb) : null,
+    // Drafts are 16.0+ ([MS-ASEMAIL] 2.2.2.41 IsDraft; 2.2.2.10 Bcc, at most 1024 characters in the schema).
+    ...(item.draft && atLeast(protocolVersion, "16.0")
+      ? [item.draft.bcc ? el("Email2", "Bcc", boundedList(item.draft.bcc, 1024)) : null, el("Email2", "IsDraft", "1")]
+      : []),
   ];
   return out.filter((x): x is WbxmlElement => x !== null);
 }
@@ -99,6 +103,8 @@ function mailProperties25(item: MailItemData): WbxmlElement[] {
 
 /** ApplicationData of a server Change: only what changes on a message. */
 export function mailChangeProperties(c: MailChangeData, protocolVersion: string): WbxmlElement[] {
+  // A draft goes down whole (another device may have edited any field); mailProperties handles 2.5 too.
+  if (c.item) return mailProperties(c.item, protocolVersion);
   // 2.5 has no Flag ([MS-ASWBXML] code page 2: Flag from 12.0): only Read changes.
   if (protocolVersion === "2.5") return [el("Email", "Read", c.read ? "1" : "0")];
   return [
@@ -106,4 +112,12 @@ export function mailChangeProperties(c: MailChangeData, protocolVersion: string)
     flag(c.flagged),
     ...(c.lastVerb !== undefined && atLeast(protocolVersion, "14.0") ? [el("Email2", "LastVerbExecuted", c.lastVerb)] : []),
   ];
+}
+
+/** An address list cut after its last whole address that fits `max` characters. */
+function boundedList(list: string, max: number): string {
+  if (list.length <= max) return list;
+  const cut = list.slice(0, max);
+  const comma = cut.lastIndexOf(",");
+  return comma > 0 ? cut.slice(0, comma) : cut;
 }

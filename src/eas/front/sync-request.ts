@@ -1,9 +1,9 @@
 // Sync request ([MS-ASCMD] 2.2.1.21, 6.45): decoded WBXML → typed SyncRequest. Bad shape → SyncParseError
 // carrying the Sync Status (4 protocol error).
-import { child, childrenNamed, childText, elements, text, type WbxmlElement } from "../../wbxml";
+import { bytes, child, childrenNamed, childText, elements, text, type WbxmlElement } from "../../wbxml";
 import type { EasRequest } from "./command";
 import { parseOptions } from "./options";
-import type { ClientAdd, ClientMailChange, DeviceContext, SyncCollectionRequest, SyncRequest } from "../sync-types";
+import type { ClientAdd, ClientAttachmentEdits, ClientMailChange, DeviceContext, SyncCollectionRequest, SyncRequest } from "../sync-types";
 import { SyncStatus } from "../sync-types";
 
 export class SyncParseError extends Error {
@@ -30,11 +30,61 @@ function boolOf(e: WbxmlElement | undefined): boolean | undefined {
   throw new SyncParseError(SyncStatus.ProtocolError);
 }
 
+/** ApplicationData children by name; Body as Body.Type / Body.Data (drafts, [MS-ASEMAIL] 2.2.2). */
+function fieldsOf(data: WbxmlElement | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const f of data ? elements(data) : []) {
+    if (f.name === "Body") {
+      fields["Body.Type"] = childText(f, "Type") ?? "1";
+      fields["Body.Data"] = childText(f, "Data") ?? "";
+    } else if (elements(f).length === 0) fields[f.name] = text(f) ?? "";
+  }
+  return fields;
+}
+
+/** At most this many attachments added or deleted per item in one request. */
+const MAX_ATTACHMENT_EDITS = 50;
+
+/** AirSyncBase Attachments Add/Delete of a draft ([MS-ASAIRS] 2.2.2.2, 2.2.2.21); none: undefined. */
+function attachmentEditsOf(data: WbxmlElement | undefined): ClientAttachmentEdits | undefined {
+  const atts = child(data, "Attachments", "AirSyncBase");
+  if (!atts) return undefined;
+  const adds = childrenNamed(atts, "Add");
+  const deletes = childrenNamed(atts, "Delete");
+  if (adds.length + deletes.length === 0) return undefined;
+  if (adds.length + deletes.length > MAX_ATTACHMENT_EDITS) throw new SyncParseError(SyncStatus.ProtocolError);
+  const add = adds.map((a) => {
+    const clientId = childText(a, "ClientId")?.trim();
+    const content = bytes(child(a, "Content"));
+    if (!clientId || !content) throw new SyncParseError(SyncStatus.ProtocolError);
+    const method = Number(childText(a, "Method") ?? "1");
+    return {
+      clientId,
+      displayName: childText(a, "DisplayName")?.trim() || "attachment",
+      contentType: childText(a, "ContentType")?.trim() || "application/octet-stream",
+      method: Number.isInteger(method) ? method : 1,
+      content,
+      contentId: childText(a, "ContentId")?.trim() || undefined,
+      isInline: child(a, "IsInline") ? (text(child(a, "IsInline")) ?? "").trim() !== "0" : undefined,
+    };
+  });
+  const remove = deletes.map((d) => {
+    const ref = childText(d, "FileReference")?.trim();
+    if (!ref) throw new SyncParseError(SyncStatus.ProtocolError);
+    return ref;
+  });
+  return { add, remove };
+}
+
 function parseChange(c: WbxmlElement, device: DeviceContext): ClientMailChange {
   const serverId = childText(c, "ServerId");
   if (!serverId) throw new SyncParseError(SyncStatus.ProtocolError);
   const data = child(c, "ApplicationData");
-  const change: ClientMailChange = { serverId, data, device };
+  const change: ClientMailChange = { serverId, data, device, fields: fieldsOf(data) };
+  const attachments = attachmentEditsOf(data);
+  if (attachments) change.attachments = attachments;
+  // email2:Send is a child of Change ([MS-ASCMD] 2.2.3.24); some clients put it in ApplicationData.
+  if (child(c, "Send", "Email2") || child(data, "Send", "Email2")) change.send = true;
   // 16.x: one occurrence of a recurring event ([MS-ASCAL] 2.2.2.22, MS-ASCAL_R2113).
   const instanceId = childText(c, "InstanceId", "AirSyncBase")?.trim();
   if (instanceId) change.instanceId = instanceId;
@@ -53,15 +103,11 @@ function parseChange(c: WbxmlElement, device: DeviceContext): ClientMailChange {
 function parseAdd(a: WbxmlElement, device: DeviceContext): ClientAdd {
   const clientId = childText(a, "ClientId");
   if (!clientId) throw new SyncParseError(SyncStatus.ProtocolError);
-  const fields: Record<string, string> = {};
   const data = child(a, "ApplicationData");
-  for (const f of data ? elements(data) : []) {
-    if (f.name === "Body") {
-      fields["Body.Type"] = childText(f, "Type") ?? "1";
-      fields["Body.Data"] = childText(f, "Data") ?? "";
-    } else fields[f.name] = text(f) ?? "";
-  }
-  return { clientId, fields, data, device };
+  const attachments = attachmentEditsOf(data);
+  // email2:Send may be a child of Add too ([MS-ASEMAIL] 2.2.2.69, MS-ASEMAIL_R1386): sent at once.
+  const send = child(a, "Send", "Email2") || child(data, "Send", "Email2") ? { send: true } : {};
+  return { clientId, fields: fieldsOf(data), data, device, ...(attachments ? { attachments } : {}), ...send };
 }
 
 /** Collections in one Sync request (issue 13 §4); Exchange caps the operations at 200, we cap these too. */

@@ -51,6 +51,24 @@ function collectionElement(c: SyncCollectionResult, pv: string): WbxmlElement {
             el("AirSync", "ClientId", a.clientId),
             a.serverId && el("AirSync", "ServerId", a.serverId),
             el("AirSync", "Status", a.status),
+            // [MS-ASAIRS] 2.2.2.7: in Responses, each added attachment's ClientId with its FileReference.
+            (a.attachments?.length ?? 0) > 0 &&
+              el(
+                "AirSync",
+                "ApplicationData",
+                el(
+                  "AirSyncBase",
+                  "Attachments",
+                  ...(a.attachments ?? []).map((x) =>
+                    el(
+                      "AirSyncBase",
+                      "Attachment",
+                      el("AirSyncBase", "ClientId", x.clientId),
+                      el("AirSyncBase", "FileReference", x.fileReference),
+                    ),
+                  ),
+                ),
+              ),
           ),
         ),
         ...r.changes.map((x) => el("AirSync", "Change", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),

@@ -392,6 +392,30 @@ export class BuiltinStore implements SearchableMailStore {
     return row ? row.uid : null;
   }
 
+  /**
+   * Puts `raw` in place of the item's message, keeping its item id, flags and arrival time; the item's modseq
+   * rises, so devices that have it get a Change (a phone's edit of its draft, [MS-ASCMD] 2.2.3.24).
+   */
+  async replaceMessage(folderId: string, itemId: string, raw: Uint8Array): Promise<void> {
+    this.itemRow(folderId, itemId);
+    const parsed = await parseMessage(raw);
+    const placed = await this.placeContent(raw, parsed);
+    let keys: string[];
+    try {
+      keys = this.storage.transactionSync(() => {
+        const item = this.itemRow(folderId, itemId); // again: it may have gone while R2 was written
+        const message = this.insertMessage(raw.byteLength, parsed, placed, item.received);
+        const modseq = this.bumpFolder(item.folder, 0);
+        this.sql.run(`UPDATE items SET message = ?, modseq = ? WHERE uid = ?`, message, modseq, item.uid);
+        return this.dropMessage(item.message);
+      });
+    } catch (e) {
+      await this.blobs.remove(placed.keys);
+      throw e;
+    }
+    await this.blobs.remove(keys);
+  }
+
   async setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void> {
     this.storage.transactionSync(() => {
       const item = this.itemRow(folderId, itemId);
@@ -696,6 +720,24 @@ export class BuiltinStore implements SearchableMailStore {
     received: number,
     index = true,
   ): number {
+    const message = this.insertMessage(size, p, placed, received, index);
+    const modseq = this.bumpFolder(folder, +1);
+    return this.sql.one<{ uid: number }>(
+      `INSERT INTO items (folder, message, modseq, received, seen, flagged, answered, forwarded)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING uid`,
+      folder,
+      message,
+      modseq,
+      received,
+      flags.seen ? 1 : 0,
+      flags.flagged ? 1 : 0,
+      flags.answered ? 1 : 0,
+      flags.forwarded ? 1 : 0,
+    ).uid;
+  }
+
+  /** The message row, its parts and its index entry; returns the message id. */
+  private insertMessage(size: number, p: ParsedMessage, placed: Placed, received: number, index = true): number {
     const message = this.sql.one<{ id: number }>(
       `INSERT INTO messages (size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs,
            importance, has_html, attachments, content_class, calendar_method, thread_topic, preview,
@@ -736,19 +778,7 @@ export class BuiltinStore implements SearchableMailStore {
         part.data ? buffer(part.data) : null,
         part.key,
       );
-    const modseq = this.bumpFolder(folder, +1);
-    return this.sql.one<{ uid: number }>(
-      `INSERT INTO items (folder, message, modseq, received, seen, flagged, answered, forwarded)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING uid`,
-      folder,
-      message,
-      modseq,
-      received,
-      flags.seen ? 1 : 0,
-      flags.flagged ? 1 : 0,
-      flags.answered ? 1 : 0,
-      flags.forwarded ? 1 : 0,
-    ).uid;
+    return message;
   }
 }
 

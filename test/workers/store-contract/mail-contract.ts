@@ -453,6 +453,26 @@ export function mailStoreContract(b: MailBackend): void {
       });
     });
 
+    describe("replacing a message (drafts)", () => {
+      it("replaceMessage, where offered, keeps the id, flags and arrival; the summary and body are the new message's; the modseq rises and is one change", async () => {
+        await b.run(async (s) => {
+          if (!s.replaceMessage) return; // optional: a backend that cannot keep the id refuses draft edits
+          const f = await scratch(s);
+          const received = Date.UTC(2026, 5, 2, 8, 0, 0);
+          const id = await s.appendMessage(f.id, plainMessage({ subject: "Draft v1" }), { seen: true }, received);
+          const before = (await s.getSummary(f.id, id))!;
+          await s.replaceMessage(f.id, id, plainMessage({ subject: "Draft v2" }));
+          const after = (await s.getSummary(f.id, id))!;
+          expect(after).toMatchObject({ itemId: id, subject: "Draft v2", received, flags: { seen: true } });
+          expect(after.modseq).toBeGreaterThan(before.modseq);
+          expect((await s.folderStatus(f.id)).count).toBe(1);
+          expect(new TextDecoder().decode((await s.getMime(f.id, id))!)).toContain("Subject: Draft v2");
+          expect(await allChanges(s, f.id, before.modseq)).toEqual([{ itemId: id, modseq: after.modseq, deleted: false }]);
+          await expect(s.replaceMessage(f.id, "999999", plainMessage())).rejects.toBeInstanceOf(StoreNotFoundError);
+        });
+      });
+    });
+
     describe("moves and deletes", () => {
       it("a move is a tombstone in the source and a new, never reused id in the destination; flags, arrival and body kept", async () => {
         await b.run(async (s) => {
