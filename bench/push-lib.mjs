@@ -1,14 +1,11 @@
 // Shared by the push benchmarks (push.mjs, push-profile.mjs): accounts, parked Pings, deliveries, CPU and RSS of the runtime.
 import { execFileSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
 import { decodeWbxml, encodeWbxml } from "../src/wbxml/index.ts";
-import { freePort } from "../test/free-port.ts";
 
 // wrangler dev streams every invocation's tail events (logs, spans) to its local observability collector, a JS worker in
 // the same runtime: measured at ~3 ms CPU per woken Ping at N = 1000 (bench/push-profile.mjs), 40 % of the runtime's work.

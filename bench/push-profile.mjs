@@ -98,7 +98,7 @@ const [park, send] = FLOOR ? [parkFloor, wakeFloor] : [undefined, undefined];
 try {
   await fetch(base + "/");
   console.error("parking …");
-  let pings = await parkAll(base, N, true, server.log, park);
+  const pings = await parkAll(base, N, true, server.log, park);
   await sleep(IDLE_MS);
   const perfFile = path.join(os.tmpdir(), `push-wake-${N}.perf`);
   const stopPerf = PROFILE ? perfRecord(runtimePid(server.child.pid), perfFile) : null;

@@ -24,7 +24,6 @@ import {
   sleep,
   checkDeadline,
   createAccounts,
-  parkPing,
   serverTimings,
   deliver,
   idleWithProbe,

@@ -32,7 +32,7 @@ export function demoMessages(opts = {}) {
   add("broken-encoded-words", at(14), brokenEncodedWords(at(14)));
   add("meeting-request", at(9), meetingRequest(at(9), at(-3, 14)));
   const threadDates = Array.from({ length: 12 }, (_, i) => at(7 - i * 0.5, 8 + i));
-  thread(threadDates).forEach((raw, i) => add(`thread-${String(i + 1).padStart(2, "0")}`, threadDates[i], raw));
+  for (const [i, raw] of thread(threadDates).entries()) add(`thread-${String(i + 1).padStart(2, "0")}`, threadDates[i], raw);
   add("big-attachment", at(2), bigAttachment(at(2), bigBytes));
   add("high-importance", at(0, 7), highImportance(at(0, 7)));
   return out.sort((a, b) => a.date - b.date);

@@ -33,7 +33,7 @@ function dohAnswer(zone, name, type) {
 }
 
 function rdapAnswer(zone, domain) {
-  const d = (zone.rdap ?? {})[domain.toLowerCase()];
+  const d = zone.rdap?.[domain.toLowerCase()];
   if (!d) return [404, { errorCode: 404, title: "Not Found" }];
   return [
     200,

@@ -182,8 +182,8 @@ await must(
     const r = await phone.command("SmartReply", body);
     check(r.status === 200 && r.raw.byteLength === 0, `expected an empty 200, got HTTP ${r.status} ${r.xml ?? ""}`);
     const deadline = Date.now() + 15_000;
-    let arrived,
-      sent: string[] = [];
+    let arrived: Awaited<ReturnType<typeof submitted>>[number] | undefined;
+    let sent: string[] = [];
     while (Date.now() < deadline) {
       arrived = (await submitted()).find((m) => m.to.includes("bob@mta.test"));
       sent = await imapSubjects(account, "Sent");

@@ -5,7 +5,6 @@ export function wellFormed(s: string): string {
 
 // XML 1.0 §2.2 Char: no C0 controls but tab, LF and CR, no U+FFFE/U+FFFF. WBXML inline strings cannot carry
 // NUL either. Mail from strangers has all of them (issue 13 §7).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: they are what is removed
 const NOT_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
 
 /** Text a phone can be sent in any EAS element: well-formed UTF-16 without the characters XML forbids. */

@@ -47,7 +47,9 @@ function readName(view: DataView, offset: number): string {
 
 function writeSystemTime(view: DataView, offset: number, t: SystemTime) {
   const fields = [t.year, t.month, t.dayOfWeek, t.day, t.hour, t.minute, t.second, t.milliseconds];
-  fields.forEach((v, i) => view.setUint16(offset + i * 2, v, true));
+  fields.forEach((v, i) => {
+    view.setUint16(offset + i * 2, v, true);
+  });
 }
 
 function readSystemTime(view: DataView, offset: number): SystemTime {

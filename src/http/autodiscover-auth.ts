@@ -12,7 +12,7 @@ import { logError } from "../observability/log";
 export const basicAuthenticator: Authenticator = async (request, env) => {
   const credentials = parseBasicAuth(request.headers.get("Authorization"));
   if (!credentials) return null;
-  let result;
+  let result: Awaited<ReturnType<D1UserDirectory["authenticate"]>>;
   try {
     result = await new D1UserDirectory(env.DB).authenticate(
       credentials.username,

@@ -71,7 +71,7 @@ function jsonAutodiscover(request: Request, env: Env): Response {
   const protocol = q("Protocol");
   if (request.method !== "GET" && request.method !== "HEAD")
     return Response.json({ ErrorCode: "InvalidRequest", ErrorMessage: "Use GET" }, { status: 405 });
-  if (!email || !email.includes("@"))
+  if (!email?.includes("@"))
     return Response.json({ ErrorCode: "InvalidUser", ErrorMessage: "An e-mail address is required" }, { status: 400 });
   if (protocol?.toLowerCase() !== "activesync")
     return Response.json(

@@ -22,7 +22,7 @@ export async function deliverInto(
   received: number | "date-header" = Date.now(),
 ): Promise<Delivered> {
   const folder = await defaultFolder(store, folderType as FolderTypeValue);
-  if (!folder || folder.itemClass !== "Email") throw new StoreFolderError("invalid", `no mail folder of type ${folderType}`);
+  if (folder?.itemClass !== "Email") throw new StoreFolderError("invalid", `no mail folder of type ${folderType}`);
   const itemId =
     received === "date-header" ? await store.importMessage(folder.id, raw) : await store.appendMessage(folder.id, raw, {}, received);
   store.pruneTombstones(Date.now() - TOMBSTONE_RETENTION_MS);

@@ -145,7 +145,7 @@ export class Invitations {
       throw e;
     }
     if (!item) return fail(2);
-    let answer;
+    let answer: ReturnType<typeof answerMeeting>;
     try {
       const proposed =
         r.proposedStart && r.proposedEnd ? { start: parseEasDate(r.proposedStart), end: parseEasDate(r.proposedEnd) } : undefined;

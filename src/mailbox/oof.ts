@@ -25,7 +25,7 @@ export function decideOofReply(settings: OofSettings, mailboxAddress: string, ms
   }
   const header = (name: string) => msg.headers.find((h) => h.key.toLowerCase() === name)?.value.trim();
   const sender = (msg.envelopeFrom ?? msg.from?.address ?? "").trim().replace(/^<|>$/g, "").toLowerCase();
-  if (!sender || !sender.includes("@")) return { reply: false, reason: "no sender (bounce)" };
+  if (!sender?.includes("@")) return { reply: false, reason: "no sender (bounce)" };
   const local = sender.split("@")[0]!;
   if (
     /^(mailer-daemon|postmaster|listserv|majordomo|no-?reply|bounces?)$/.test(local) ||

@@ -3,7 +3,7 @@
 // the outbox durably, save the Sent Items copy, and wake the alarm that delivers it.
 import { FolderType, type MailStore, StoreNotFoundError } from "../store/types";
 import { composeSmart } from "./compose";
-import { ComposeStatus, type ComposeStatusValue, DEFAULT_MAX_SEND_BYTES, type SubmitRequest, type SubmitResult } from "./contract";
+import { ComposeStatus, DEFAULT_MAX_SEND_BYTES, type SubmitRequest, type SubmitResult } from "./contract";
 import { defaultFolder } from "./delivery";
 import { parseServerId } from "./ids";
 import type { Outbox } from "./outbox";

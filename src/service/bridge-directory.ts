@@ -6,7 +6,7 @@
 import { type ImapCredentials, type ImapEndpoint, verifyImapLogin } from "../store/imap";
 import type { AuthResult } from "./auth-result";
 import { BACKENDS_TABLE, DEFAULT_LOCKOUT, Lockout, type LockoutPolicy } from "./lockout";
-import { type MailboxBackendRow } from "./mailbox-backends";
+import type { MailboxBackendRow } from "./mailbox-backends";
 import { VerifiedCredentialCache } from "./verified-cache";
 
 /** How long a verified bridged login is trusted without asking the IMAP server again. */
@@ -50,7 +50,7 @@ export class BridgeAuthenticator {
 
   constructor(
     db: D1Database,
-    private readonly policy: LockoutPolicy = DEFAULT_LOCKOUT,
+    policy: LockoutPolicy = DEFAULT_LOCKOUT,
     private readonly now: () => number = Date.now,
     private readonly cache: VerifiedCredentialCache = bridgeLoginCache,
     private readonly check: ImapLoginCheck = checkImapLogin,

@@ -45,7 +45,7 @@ export class D1UserDirectory implements UserDirectory {
 
   constructor(
     d1: D1Database,
-    private readonly policy: LockoutPolicy = DEFAULT_LOCKOUT,
+    policy: LockoutPolicy = DEFAULT_LOCKOUT,
     private readonly now: () => number = Date.now,
     private readonly cache: VerifiedCredentialCache = sharedCache,
     bridge?: BridgeAuthenticator,

@@ -121,16 +121,16 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
   const version = bytes[0];
   if (version < 0x01 || version > 0x03) throw new WbxmlError(`unsupported WBXML version 0x${version.toString(16)}`, 0);
   let pos = 1;
-  let publicId: number;
-  [publicId, pos] = readMbUint32(bytes, pos, "public identifier");
+  const [publicId, afterPublicId] = readMbUint32(bytes, pos, "public identifier");
+  pos = afterPublicId;
   if (publicId === 0) throw new WbxmlError("public identifier in the string table is not supported", 1);
   const charsetAt = pos;
-  let charset: number;
-  [charset, pos] = readMbUint32(bytes, pos, "charset");
+  const [charset, afterCharset] = readMbUint32(bytes, pos, "charset");
+  pos = afterCharset;
   if (charset !== UTF8_MIBENUM) throw new WbxmlError(`charset ${charset} is not UTF-8 (106)`, charsetAt);
   const tableAt = pos;
-  let tableLength: number;
-  [tableLength, pos] = readMbUint32(bytes, pos, "string table length");
+  const [tableLength, afterTable] = readMbUint32(bytes, pos, "string table length");
+  pos = afterTable;
   if (tableLength !== 0) throw new WbxmlError("string tables are not used by EAS", tableAt);
 
   let page = 0;
@@ -171,9 +171,7 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
     if (b === OPAQUE) {
       const parent = stack[stack.length - 1];
       if (parent === undefined) throw new WbxmlError("opaque data outside the root element", pos);
-      let n: number;
-      let start: number;
-      [n, start] = readMbUint32(bytes, pos + 1, "opaque length");
+      const [n, start] = readMbUint32(bytes, pos + 1, "opaque length");
       if (n > len - start) throw new WbxmlError(`opaque data of ${n} bytes runs past the end`, pos);
       count(pos);
       parent.children.push(n === 0 ? EMPTY_OPAQUE : bytes.slice(start, start + n));

@@ -175,6 +175,7 @@ export async function withImap<T>(a: BridgeAccount, fn: (c: ImapFlow) => Promise
 export function imapSubjects(a: BridgeAccount, folder: string): Promise<string[]> {
   return withImap(a, async (c) => {
     const st = await c.status(folder, { messages: true });
+    // biome-ignore lint/complexity/useOptionalChain: imapflow answers false, not undefined, and false?.x does not type-check
     if (!st || !st.messages) return [];
     const lock = await c.getMailboxLock(folder);
     try {

@@ -21,7 +21,6 @@ import {
   pingBody,
   status,
   syncWithChanges,
-  withImap,
   within,
 } from "./bridge-client";
 import { E2E_BRIDGE_POLL_SECONDS } from "./e2e-env";

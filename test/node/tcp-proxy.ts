@@ -41,14 +41,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on("data", (d: Buffer) => client.write(d));
     client.on("data", (d: Buffer) => {
       const line = d.toString("latin1");
-      if (answer && answer.pattern.test(line)) {
+      if (answer?.pattern.test(line)) {
         const { text, done } = answer;
         answer = null;
         client.write(`${line.split(" ")[0]} ${text}\r\n`);
         done();
         return;
       }
-      if (cut && cut.pattern.test(line)) {
+      if (cut?.pattern.test(line)) {
         const done = cut.done;
         cut = null;
         client.destroy();

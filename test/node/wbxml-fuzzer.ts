@@ -143,7 +143,7 @@ export function runFuzz(options: { seed: number; wbxmlInputs: number; xmlInputs:
         out.push(0xc3, len, ...randomBytes(rand() < 0.9 ? len : int(12)));
       } else {
         const p = CODE_PAGES[page]?.tags;
-        const token = p && p.length && rand() < 0.9 ? pick(p).token : int(64);
+        const token = p?.length && rand() < 0.9 ? pick(p).token : int(64);
         out.push(token | (rand() < 0.6 ? 0x40 : 0) | (rand() < 0.02 ? 0x80 : 0));
       }
     }

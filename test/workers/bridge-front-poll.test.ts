@@ -60,7 +60,7 @@ describe("the poll timer", () => {
       startBridgePolling(req({ backendPush: undefined }), 1, 1),
     ];
     await sleep(1300);
-    stops.forEach((s) => s());
+    for (const stop of stops) stop();
     expect(calls).toHaveLength(0);
   });
 

@@ -26,7 +26,7 @@ describe("DAV XML reader", () => {
 
   it("reads attributes with '>' in quotes and self-closing elements", () => {
     const doc = parseXml(`<C:set xmlns:C="${CALDAV}"><C:comp name="VEVENT"/><C:comp name='a>b' /></C:set>`);
-    expect(children(doc, CALDAV, "comp").map((c) => c.attrs["name"])).toEqual(["VEVENT", "a>b"]);
+    expect(children(doc, CALDAV, "comp").map((c) => c.attrs.name)).toEqual(["VEVENT", "a>b"]);
   });
 
   it("refuses broken documents", () => {

@@ -12,7 +12,7 @@ import { TestPhone, idsOf, mailOptions, message, moreAvailable, syncKeyOf } from
 
 const PW = "scale-secret";
 const INBOX = "1";
-const DAY = 86_400_000;
+const _DAY = 86_400_000;
 
 /**
  * n items in the Inbox, one a minute going back in time. One real message is appended, then its item

@@ -101,7 +101,9 @@ const withNotes = <T>(fn: (src: NotesSource) => T) =>
 
 beforeAll(async () => {
   await createAccount(env.DB, USER, PW);
-  await withNotes((s) => ["Groceries", "Ideas", "Passwords? no"].forEach((t) => s.put(t)));
+  await withNotes((s) => {
+    for (const t of ["Groceries", "Ideas", "Passwords? no"]) s.put(t);
+  });
 });
 
 describe("a non-mail collection through the same engine", () => {

@@ -272,7 +272,6 @@ describe("money is money", () => {
   });
 
   it("the OpenAPI document names the unit of every amount", async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: walking the OpenAPI document
     const doc = (await (await exports.default.fetch(`${ORIGIN}/admin/v1/openapi.json`)).json()) as any;
     const money = doc.components.schemas.Money.properties.amount.description as string;
     expect(money).toContain("minor unit");

@@ -33,7 +33,9 @@ export const MoveItemsCommand: EasCommand = {
         req.deviceId,
         todo.map(({ i: _i, ...m }) => m),
       );
-      todo.forEach((t, k) => (out[t.i] = results[k]));
+      todo.forEach((t, k) => {
+        out[t.i] = results[k];
+      });
     }
     return {
       kind: "wbxml",

@@ -13,7 +13,7 @@ export const Ping: EasCommand = {
     // A body that is not WBXML (e.g. text/plain): common Status 101 InvalidContent from 14.0 on (MS-ASCMD_R4813), else 4.
     if (input === "not-wbxml") return pingResponse(atLeast(req.protocolVersion, "14.0") ? 101 : 4);
     if (input === "syntax") return pingResponse(4);
-    let plan;
+    let plan: Awaited<ReturnType<typeof req.mailbox.preparePing>>;
     try {
       plan = await req.mailbox.preparePing(req.deviceId, input, pushBounds());
     } catch {
@@ -24,7 +24,7 @@ export const Ping: EasCommand = {
       if (plan.status === 6) return pingResponse(6, { maxFolders: plan.maxFolders });
       return pingResponse(plan.status);
     }
-    let outcome;
+    let outcome: Awaited<ReturnType<typeof waitForChanges>>;
     try {
       outcome = await waitForChanges(req, { collections: plan.folders.map((f) => f.id), seconds: plan.heartbeat, kind: "ping" });
     } catch {

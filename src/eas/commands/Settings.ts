@@ -185,7 +185,7 @@ function handleUserInformation(req: EasRequest, ui: WbxmlElement): WbxmlElement 
   return el(S, "UserInformation", status(1), get);
 }
 
-function handleRightsManagement(req: EasRequest, rm: WbxmlElement): WbxmlElement {
+function handleRightsManagement(_req: EasRequest, rm: WbxmlElement): WbxmlElement {
   if (!child(rm, "Get", S)) return el(S, "RightsManagementInformation", status(2));
   // No IRM service here: success with zero templates, so the device offers no protection templates.
   return el(S, "RightsManagementInformation", status(1), el(S, "Get", el("RightsManagement", "RightsManagementTemplates")));

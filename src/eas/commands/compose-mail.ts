@@ -75,7 +75,7 @@ export function parseRequest(cmd: ComposeCommand, req: EasRequest): SubmitReques
   }
   if (!root || root.ns !== NS || root.name !== cmd) return { status: root ? 103 : 101 };
   const mime = bytes(child(root, "Mime", NS));
-  if (!mime || !mime.byteLength) return { status: 103 };
+  if (!mime?.byteLength) return { status: 103 };
   const clientId = childText(root, "ClientId", NS);
   // [MS-ASCMD] 2.2.3.28.1 asks clients for at most 40 characters; longer ones are accepted, within reason.
   if (!clientId || clientId.length > 256) return { status: 103 };

@@ -93,7 +93,7 @@ interface Span {
 function spanOf(comp: ICAL.Component, zone: string): Span {
   const start = comp.getFirstPropertyValue("dtstart") as ICAL.Time;
   const startZone = zoneOfProperty(comp.getFirstProperty("dtstart"), zone);
-  let end = comp.getFirstPropertyValue("dtend") as ICAL.Time | null;
+  const end = comp.getFirstPropertyValue("dtend") as ICAL.Time | null;
   const startMs = instantOf(start, start.isDate ? zone : startZone);
   if (start.isDate) {
     let endDate = end ? dateOf(end) : addDays(dateOf(start), 1);
@@ -220,7 +220,7 @@ function originalStart(series: Series, rid: ICAL.Time, prop: ICAL.Property | nul
   return { ms: instantOf(rid, zoneOfProperty(prop, series.zone)) };
 }
 
-function exceptionId(series: Series, orig: { ms: number; date?: CalendarDate }, ctx: CalendarContext): WbxmlElement {
+function exceptionId(_series: Series, orig: { ms: number; date?: CalendarDate }, ctx: CalendarContext): WbxmlElement {
   if (is16(ctx)) {
     const ms = orig.date ? dateKey(orig.date) : orig.ms;
     return el("AirSyncBase", "InstanceId", formatDateTime(ms));

@@ -4,7 +4,7 @@ import { el } from "../../wbxml/tree";
 import type { WbxmlElement } from "../../wbxml/types";
 import { eventToEas, type CalendarContext } from "./calendar";
 import { formatDateTime, parseEasDate } from "../../formats/eas-dates";
-import { ICAL, parseCalendar } from "../../formats/ical-util";
+import { type ICAL, parseCalendar } from "../../formats/ical-util";
 
 const E = (name: string, ...kids: (WbxmlElement | string | number | false | undefined)[]) => el("Email", name, ...kids);
 

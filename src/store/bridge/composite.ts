@@ -11,7 +11,6 @@ import {
   type FolderTypeValue,
   type ListOptions,
   type MailFlags,
-  type MailStore,
   type MailSearchQuery,
   type MailSearchResult,
   type MailSummary,

@@ -129,7 +129,7 @@ export class DavClient {
         if (!kind || seen.has(`c:${r.href}`)) continue;
         seen.add(`c:${r.href}`);
         const comps = children(child(p, CALDAV, "supported-calendar-component-set"), CALDAV, "comp").map((c) =>
-          (c.attrs["name"] ?? "").toUpperCase(),
+          (c.attrs.name ?? "").toUpperCase(),
         );
         const reports = children(child(p, DAV, "supported-report-set"), DAV, "supported-report").flatMap(
           (s) => child(s, DAV, "report")?.children ?? [],
@@ -306,7 +306,7 @@ export class DavClient {
     let target = this.resolve(url);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const headers: Record<string, string> = { Authorization: this.auth, ...opts.headers };
-      if (opts.depth !== undefined) headers["Depth"] = opts.depth;
+      if (opts.depth !== undefined) headers.Depth = opts.depth;
       if (opts.xml) headers["Content-Type"] = "application/xml; charset=utf-8";
       const ctl = new AbortController();
       const timer = setTimeout(() => ctl.abort(), this.timeoutMs);

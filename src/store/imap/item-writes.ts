@@ -76,12 +76,9 @@ export class ItemWriter {
       const dest = this.db.folderRow(destFolderId);
       const uid = await this.sessions.selectItem(s, row, itemId, true);
       if (uid === null || !(await this.flagsNow(s, uid))) throw new StoreNotFoundError(`no item ${itemId}`);
-      let r;
-      if (s.has("MOVE")) r = await this.mailboxWrite(s, ["UID", "MOVE", String(uid), q(dest.path)]);
-      else {
-        r = await this.mailboxWrite(s, ["UID", "COPY", String(uid), q(dest.path)]);
-        await this.expunge(s, uid);
-      }
+      const move = s.has("MOVE");
+      const r = await this.mailboxWrite(s, ["UID", move ? "MOVE" : "COPY", String(uid), q(dest.path)]);
+      if (!move) await this.expunge(s, uid);
       const code = [...r.untagged, r.done].map((u) => u.code).find((c) => c && str(c[0]).toUpperCase() === "COPYUID");
       if (!code) throw new StoreUnavailableError("the IMAP server gave no COPYUID (UIDPLUS)", 3600);
       this.db.sql(

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { createAccount } from "../../../src/service/directory";
 import { makeDeps, type ServiceDeps } from "../../../src/service/deps";
-import { FakeZone, TEST_PROVIDER } from "./fake-zone";
+import { type FakeZone, TEST_PROVIDER } from "./fake-zone";
 
 export const testEnv = (over: Record<string, string> = {}) => ({ ...env, ...TEST_PROVIDER, ...over }) as unknown as Env;
 

@@ -68,7 +68,7 @@ export class OtherClient {
     const f = r.untagged.find((u) => str(u.tokens[1]) === "FETCH");
     if (!f) return [];
     const list = f.tokens[2] as unknown[];
-    const i = list.findIndex((t) => t === "FLAGS");
+    const i = list.indexOf("FLAGS");
     return (list[i + 1] as string[]).map(String);
   }
 
