@@ -40,6 +40,25 @@ if (missing.length) {
   }
 }
 
+// The code's shape before its behaviour (issue 12): Biome's formatter and linter report nothing, and the boundary
+// check (ARCHITECTURE.md's rooms and arrows, .dependency-cruiser.cjs) finds no forbidden import and no cycle.
+const checks = [
+  ["format and lint (Biome)", path.join("node_modules", ".bin", "biome"), ["ci", "."]],
+  [
+    "boundaries (dependency-cruiser)",
+    path.join("node_modules", ".bin", "depcruise"),
+    ["src", "--config", ".dependency-cruiser.cjs", "--output-type", "err"],
+  ],
+];
+for (const [name, cmd, cmdArgs] of checks) {
+  const c = spawnSync(cmd, cmdArgs, { stdio: "inherit" });
+  if (c.status !== 0) {
+    console.error(`\n${name}: failed (see above)`);
+    process.exit(c.status ?? 1);
+  }
+  console.log(`${name}: ok`);
+}
+
 const out = path.join(mkdtempSync(path.join(os.tmpdir(), "vitest-")), "results.json");
 const args = ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...process.argv.slice(2)];
 const r = spawnSync(path.join("node_modules", ".bin", "vitest"), args, { stdio: "inherit" });
