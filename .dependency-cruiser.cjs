@@ -1,5 +1,5 @@
-// The boundary check: ARCHITECTURE.md's rooms and arrows, enforced (`npm run -s check:boundaries`; it fails on any
-// violation). Each room below says which rooms it may import; everything else is forbidden. ARCHITECTURE.md's
+// The boundary check: ARCHITECTURE.md's rooms and arrows, enforced by `npm test` (and `npm run -s check:boundaries`); it fails on any
+// violation. Each room below says which rooms it may import; everything else is forbidden. ARCHITECTURE.md's
 // "The boundary check" table is this `allowed` map in words: change both together, with the reason in both.
 // A room is a folder of src/ (eas/ is three: the item model, front/ and commands/). Types count as imports too:
 // a type from another room is a dependency on that room's shape.
