@@ -42,6 +42,14 @@ describe("Ping statuses that answer at once", () => {
     expect((await ping(u, "d", null, { rawBody: new TextEncoder().encode("hello"), protocolVersion: "12.1" })).status).toBe(4);
   });
 
+  it('Class "Notes" is not valid before 14.0: Status 4 in 2.5, 12.0 and 12.1, accepted from 14.0 (MS-ASCMD_R6282)', async () => {
+    const u = "notes-class@example.test";
+    const notes = pingBody(600, [["10", "Notes"]]);
+    for (const v of ["2.5", "12.0", "12.1"]) expect([v, (await ping(u, `d${v}`, notes, { protocolVersion: v })).status]).toEqual([v, 4]);
+    // 14.0 and later: a valid class, so the request is not a syntax error (the folder does not exist: Status 7, or a wait).
+    expect((await ping(u, "d14", notes, { protocolVersion: "14.0" })).status).not.toBe(4);
+  });
+
   it("Status 5 with the closest allowed HeartbeatInterval, element order Status then HeartbeatInterval (MS-ASCMD_R4247, R4248, R5690, R5691)", async () => {
     const low = await ping("s5@example.test", "d", pingBody(DEFAULT_PING_MIN_HEARTBEAT - 1, [INBOX]));
     expect(low).toMatchObject({ status: 5, heartbeat: DEFAULT_PING_MIN_HEARTBEAT, children: ["Status", "HeartbeatInterval"] });

@@ -44,7 +44,7 @@ export const Ping: EasCommand = {
 };
 
 /** The request's parameters, or "syntax" for Status 4 (R4243, R6699, R323). An empty body means "use the cache" (R335, R321). */
-export function parsePing(req: Pick<EasRequest, "body" | "rawBody">): PingInput | "syntax" | "not-wbxml" {
+export function parsePing(req: Pick<EasRequest, "body" | "rawBody" | "protocolVersion">): PingInput | "syntax" | "not-wbxml" {
   if (!req.body) return req.rawBody.length === 0 ? {} : "not-wbxml";
   const ping = req.body;
   if (ping.ns !== "Ping" || ping.name !== "Ping") return "syntax";
@@ -64,6 +64,8 @@ export function parsePing(req: Pick<EasRequest, "body" | "rawBody">): PingInput 
       const id = childText(f, "Id", "Ping")?.trim();
       const cls = childText(f, "Class", "Ping")?.trim();
       if (!id || !cls) return "syntax";
+      // [MS-ASCMD] 2.2.3.27.4: "Notes" is not a valid Class in 2.5, 12.0 and 12.1 (MS-ASCMD_R6282).
+      if (cls === "Notes" && !atLeast(req.protocolVersion, "14.0")) return "syntax";
       if (list.some((x) => x.id === id)) return "syntax"; // same Id twice → 4 (MS-ASCMD_R6699)
       list.push({ id, class: cls });
     }
