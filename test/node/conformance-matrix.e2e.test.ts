@@ -54,6 +54,7 @@ const COMMANDS = [
   "FolderDelete",
   "Search",
   "ResolveRecipients",
+  "Find",
   "Ping",
 ] as const;
 
@@ -449,6 +450,18 @@ for (const v of SUPPORTED_VERSIONS) {
       const r = await s.phone.command("ResolveRecipients", R("ResolveRecipients", R("To", userOf(v))));
       expect(childText(r.tree, "Status")).toBe("1");
       expect(childText(child(r.tree, "Response"), "Status")).toBe("1");
+    });
+
+    // Find (16.1 only): the domain's address book, the same engine as Search Store=GAL (MS-ASCMD_R10032015).
+    cell("Find", async () => {
+      const F = (name: string, ...k: (WbxmlElement | string)[]) => el("Find", name, ...k);
+      const query = F("GalSearchCriterion", F("Query", F("FreeText", `Matrix ${run}`)), F("Options", F("Range", "0-9")));
+      const r = await s.phone.command("Find", F("Find", F("SearchId", crypto.randomUUID()), F("ExecuteSearch", query)));
+      expect(childText(r.tree, "Status")).toBe("1");
+      const response = child(r.tree, "Response");
+      expect(childText(response, "Status")).toBe("1");
+      const found = childrenNamed(response, "Result").map((x) => childText(child(x, "Properties"), "EmailAddress", "GAL"));
+      expect(found).toContain(normaliseAddress(s.user));
     });
 
     cell("Ping", async () => {
