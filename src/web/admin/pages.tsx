@@ -1,5 +1,6 @@
 // Support console pages. Everything shown comes from the admin API's JSON (see ./client.ts); the shapes
 // below are the fields the pages read from it.
+import type { Child } from "hono/jsx";
 import { formatMoney } from "../../formats/money";
 import { explainCondition } from "../explain";
 import { formatDate } from "../i18n";
@@ -82,6 +83,25 @@ export function PlainPage(props: { text: string; status?: string }) {
         <a href="/admin/">Support console</a>
       </p>
     </Page>
+  );
+}
+
+/** A scrollable table with a caption and column headers (every table of the console has this shape). */
+function DataTable(props: { caption: Child; columns: string[]; children?: Child }) {
+  return (
+    <div class="scroll">
+      <table>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th scope="col">{c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
   );
 }
 
@@ -246,57 +266,48 @@ function Eligibility(props: { sub: J }) {
   const e = props.sub.eligibility as Record<string, J> | null;
   if (!e) return <p>No eligibility check yet.</p>;
   return (
-    <div class="scroll">
-      <table>
-        <caption>
+    <DataTable
+      caption={
+        <>
           The four conditions of §3 — last check {date(props.sub.eligibility_check?.checked_at)} ({props.sub.eligibility_check?.outcome})
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Condition</th>
-            <th scope="col">Result</th>
-            <th scope="col">Seen</th>
-            <th scope="col">Expected</th>
-            <th scope="col">Checked</th>
+        </>
+      }
+      columns={["Condition", "Result", "Seen", "Expected", "Checked"]}
+    >
+      {["domain_held", "address_exists", "provider_dns", "mx_pop3"].map((k) => {
+        const r = e[k];
+        if (!r)
+          return (
+            <tr>
+              <th scope="row">{k}</th>
+              <td colspan={4}>not checked</td>
+            </tr>
+          );
+        const se = seenExpected(k, (r.evidence ?? {}) as J);
+        return (
+          <tr data-condition={k}>
+            <th scope="row">
+              {explainCondition(k, r.evidence, "en").title}
+              <div class="muted">
+                <code>{k}</code>
+              </div>
+            </th>
+            <td>
+              <Badge status={r.status} />
+            </td>
+            <td>
+              {se.seen}
+              <details>
+                <summary>evidence</summary>
+                <pre>{JSON.stringify(r.evidence, null, 2)}</pre>
+              </details>
+            </td>
+            <td>{se.expected}</td>
+            <td>{date(r.checked_at)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {["domain_held", "address_exists", "provider_dns", "mx_pop3"].map((k) => {
-            const r = e[k];
-            if (!r)
-              return (
-                <tr>
-                  <th scope="row">{k}</th>
-                  <td colspan={4}>not checked</td>
-                </tr>
-              );
-            const se = seenExpected(k, (r.evidence ?? {}) as J);
-            return (
-              <tr data-condition={k}>
-                <th scope="row">
-                  {explainCondition(k, r.evidence, "en").title}
-                  <div class="muted">
-                    <code>{k}</code>
-                  </div>
-                </th>
-                <td>
-                  <Badge status={r.status} />
-                </td>
-                <td>
-                  {se.seen}
-                  <details>
-                    <summary>evidence</summary>
-                    <pre>{JSON.stringify(r.evidence, null, 2)}</pre>
-                  </details>
-                </td>
-                <td>{se.expected}</td>
-                <td>{date(r.checked_at)}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </DataTable>
   );
 }
 
@@ -415,69 +426,42 @@ function Billing(props: { sub: J }) {
   const rows = (xs: J[] | undefined) => xs ?? [];
   return (
     <>
-      <div class="scroll">
-        <table>
-          <caption>Invoices</caption>
-          <thead>
-            <tr>
-              <th scope="col">Number</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Status</th>
-              <th scope="col">Issued</th>
-              <th scope="col">Paid</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows(s.invoices).map((i) => (
-              <tr>
-                <td>{i.number}</td>
-                <td>{money(i.amount, i.currency)}</td>
-                <td>
-                  <Badge status={i.status} />
-                </td>
-                <td>{date(i.issued_at)}</td>
-                <td>{date(i.paid_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <div class="scroll">
-        <table>
-          <caption>Payments and refunds</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Status</th>
-              <th scope="col">Reference</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows(s.payments).map((p) => (
-              <tr>
-                <td>{date(p.received_at)}</td>
-                <td>{money(p.amount, p.currency)}</td>
-                <td>
-                  <Badge status={p.status} />
-                  {p.failure_reason ? ` ${p.failure_reason}` : ""}
-                </td>
-                <td>{p.reference}</td>
-              </tr>
-            ))}
-            {rows(s.refunds).map((r) => (
-              <tr>
-                <td>{date(r.created_at)}</td>
-                <td>−{money(r.amount, r.currency)}</td>
-                <td>
-                  <Badge status="refund" />
-                </td>
-                <td>{r.reason}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable caption="Invoices" columns={["Number", "Amount", "Status", "Issued", "Paid"]}>
+        {rows(s.invoices).map((i) => (
+          <tr>
+            <td>{i.number}</td>
+            <td>{money(i.amount, i.currency)}</td>
+            <td>
+              <Badge status={i.status} />
+            </td>
+            <td>{date(i.issued_at)}</td>
+            <td>{date(i.paid_at)}</td>
+          </tr>
+        ))}
+      </DataTable>
+      <DataTable caption="Payments and refunds" columns={["When", "Amount", "Status", "Reference"]}>
+        {rows(s.payments).map((p) => (
+          <tr>
+            <td>{date(p.received_at)}</td>
+            <td>{money(p.amount, p.currency)}</td>
+            <td>
+              <Badge status={p.status} />
+              {p.failure_reason ? ` ${p.failure_reason}` : ""}
+            </td>
+            <td>{p.reference}</td>
+          </tr>
+        ))}
+        {rows(s.refunds).map((r) => (
+          <tr>
+            <td>{date(r.created_at)}</td>
+            <td>−{money(r.amount, r.currency)}</td>
+            <td>
+              <Badge status="refund" />
+            </td>
+            <td>{r.reason}</td>
+          </tr>
+        ))}
+      </DataTable>
     </>
   );
 }
@@ -486,73 +470,47 @@ function Suspensions(props: { sub: J }) {
   const xs = (props.sub.suspensions ?? []) as J[];
   if (!xs.length) return <p>Never suspended.</p>;
   return (
-    <div class="scroll">
-      <table>
-        <caption>Suspensions</caption>
-        <thead>
-          <tr>
-            <th scope="col">Reason</th>
-            <th scope="col">Suspended</th>
-            <th scope="col">Lifted</th>
-            <th scope="col">Evidence</th>
-          </tr>
-        </thead>
-        <tbody>
-          {xs.map((x) => (
-            <tr>
-              <td>{x.reason}</td>
-              <td>
-                {date(x.suspended_at)} by {x.suspended_by}
-              </td>
-              <td>{x.lifted_at ? `${date(x.lifted_at)} by ${x.lifted_by}: ${x.lift_reason ?? ""}` : <Badge status="suspended" />}</td>
-              <td>
-                <details>
-                  <summary>evidence</summary>
-                  <pre>{JSON.stringify(x.evidence, null, 2)}</pre>
-                </details>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption="Suspensions" columns={["Reason", "Suspended", "Lifted", "Evidence"]}>
+      {xs.map((x) => (
+        <tr>
+          <td>{x.reason}</td>
+          <td>
+            {date(x.suspended_at)} by {x.suspended_by}
+          </td>
+          <td>{x.lifted_at ? `${date(x.lifted_at)} by ${x.lifted_by}: ${x.lift_reason ?? ""}` : <Badge status="suspended" />}</td>
+          <td>
+            <details>
+              <summary>evidence</summary>
+              <pre>{JSON.stringify(x.evidence, null, 2)}</pre>
+            </details>
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
 function Audit(props: { entries: J[] }) {
   if (!props.entries.length) return <p>Nothing recorded.</p>;
   return (
-    <div class="scroll">
-      <table>
-        <caption>Audit log (mailbox and subscription, newest first)</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">What</th>
-            <th scope="col">Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.entries.map((e) => (
-            <tr>
-              <td>{date(e.at)}</td>
-              <td>{e.actor}</td>
-              <td>
-                {e.action}
-                <div class="muted">{e.subject}</div>
-              </td>
-              <td>
-                <details>
-                  <summary>before / after</summary>
-                  <pre>{JSON.stringify({ before: e.before, after: e.after }, null, 2)}</pre>
-                </details>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption="Audit log (mailbox and subscription, newest first)" columns={["When", "Who", "What", "Details"]}>
+      {props.entries.map((e) => (
+        <tr>
+          <td>{date(e.at)}</td>
+          <td>{e.actor}</td>
+          <td>
+            {e.action}
+            <div class="muted">{e.subject}</div>
+          </td>
+          <td>
+            <details>
+              <summary>before / after</summary>
+              <pre>{JSON.stringify({ before: e.before, after: e.after }, null, 2)}</pre>
+            </details>
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
