@@ -141,6 +141,19 @@ export interface MailStore {
   getMime(folderId: string, itemId: string): Promise<Uint8Array | null>;
   getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null>;
   getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null>;
+  /**
+   * Bytes `start`..`end` (inclusive; cut at the end of the attachment) of an attachment and its whole size
+   * (`total`), reading no more of it than that: an ItemOperations Range ([MS-ASCMD] 2.2.3.139.2) of a large
+   * attachment. `data` is empty when `start` is at or past the end. Null when there is no such attachment.
+   * Optional: where it is absent the caller slices getAttachment's bytes.
+   */
+  getAttachmentRange?(
+    folderId: string,
+    itemId: string,
+    partId: string,
+    start: number,
+    end: number,
+  ): Promise<{ info: AttachmentInfo; total: number; data: Uint8Array } | null>;
 
   /** Adds a message (delivery, APPEND). Returns its item id. */
   appendMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>, received?: number): Promise<string>;

@@ -262,6 +262,39 @@ export class BuiltinStore implements SearchableMailStore {
   }
 
   async getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
+    const part = this.partRow(folderId, itemId, partId);
+    if (!part) return null;
+    const data = part.data ? new Uint8Array(part.data) : part.r2_key ? await this.blobs.bytes(part.r2_key) : null;
+    return data ? { info: part.info, data } : null;
+  }
+
+  /** A ranged R2 read for attachments kept there (the parts table holds the decoded bytes: no MIME parsing). */
+  async getAttachmentRange(
+    folderId: string,
+    itemId: string,
+    partId: string,
+    start: number,
+    end: number,
+  ): Promise<{ info: AttachmentInfo; total: number; data: Uint8Array } | null> {
+    const part = this.partRow(folderId, itemId, partId);
+    if (!part) return null;
+    if (part.data) {
+      const data = new Uint8Array(part.data);
+      return { info: part.info, total: data.byteLength, data: data.slice(start, end + 1) };
+    }
+    if (!part.r2_key) return null;
+    // R2 refuses a range that starts past the object; the size is then read from its head.
+    const head = start >= part.info.size ? await this.blobs.size(part.r2_key) : undefined;
+    if (head !== undefined) return head === null ? null : { info: part.info, total: head, data: new Uint8Array(0) };
+    const got = await this.blobs.range(part.r2_key, start, Math.max(0, end - start + 1));
+    return got ? { info: part.info, total: got.size, data: got.data } : null;
+  }
+
+  private partRow(
+    folderId: string,
+    itemId: string,
+    partId: string,
+  ): { info: AttachmentInfo; data: ArrayBuffer | null; r2_key: string | null } | null {
     const m = this.messageOf(folderId, itemId);
     if (!m) return null;
     const { attachments } = this.sql.one<{ attachments: string }>(`SELECT attachments FROM messages WHERE id = ?`, m);
@@ -272,9 +305,7 @@ export class BuiltinStore implements SearchableMailStore {
       m,
       partId,
     )[0];
-    if (!part) return null;
-    const data = part.data ? new Uint8Array(part.data) : part.r2_key ? await this.blobs.bytes(part.r2_key) : null;
-    return data ? { info, data } : null;
+    return part ? { info, ...part } : null;
   }
 
   // ---------- searching ----------
