@@ -18,6 +18,15 @@ export default {
       await env.BLOBS.put(key, await request.arrayBuffer());
       return new Response("stored", { status: 201 });
     }
+    // The floor's parts: the same bytes from the Worker's memory (HTTP and the dev proxy only), and a ranged R2
+    // read in the Worker itself (no Durable Object).
+    if (url.pathname === "/memory") return new Response(new Uint8Array(Number(url.searchParams.get("length"))).fill(120));
+    if (url.pathname === "/r2") {
+      const offset = Number(url.searchParams.get("offset"));
+      const length = Number(url.searchParams.get("length"));
+      const obj = await env.BLOBS.get(key, { range: { offset, length } });
+      return obj ? new Response(obj.body) : new Response("not found", { status: 404 });
+    }
     if (url.pathname === "/range") {
       const offset = Number(url.searchParams.get("offset"));
       const length = Number(url.searchParams.get("length"));

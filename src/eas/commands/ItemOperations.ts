@@ -17,7 +17,12 @@ function parseRange(s: string | undefined): { start: number; end: number } | und
   return { start: Number(m[1]), end: Number(m[2]) };
 }
 
+// The runtime's own encoder (Uint8Array.prototype.toBase64, in workerd) where there is one: a 1 MiB Range
+// in a few ms instead of building a binary string first (issue 15).
+const nativeBase64 = (Uint8Array.prototype as { toBase64?: () => string }).toBase64;
+
 function toBase64(bytes: Uint8Array): string {
+  if (nativeBase64) return nativeBase64.call(bytes);
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s);
