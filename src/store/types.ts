@@ -123,6 +123,9 @@ export interface ListOptions {
   limit: number;
 }
 
+/** One message of a batch import (MailStore.importMessages). */
+export type ImportResult = { status: "imported" | "duplicate"; itemId: string } | { status: "skipped"; reason: string };
+
 export interface MailStore {
   listFolders(): Promise<StoreFolder[]>;
   createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder>;
@@ -181,6 +184,15 @@ export interface MailStore {
    * interrupted import run again doubles nothing). Bridged mailboxes are refused imports by the admin API.
    */
   importMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>): Promise<string>;
+  /**
+   * importMessage for many messages at once (admin bulk import): parsed one by one, written in one transaction
+   * (rows, full-text index, change counter), large parts to R2 before it. A message already in the folder (same
+   * Message-ID, or the same bytes: a SHA-256 of them is kept per imported message) is a `duplicate` with the
+   * item it is, also within the batch, so an archive posted again after a cut doubles nothing. Results are in
+   * the order of `raws`. A message the store cannot write is `skipped` with the reason; the others stand.
+   * Optional: where absent the caller imports one by one.
+   */
+  importMessages?(folderId: string, raws: Uint8Array[]): Promise<ImportResult[]>;
   /** Drops tombstones older than `olderThan` (ms) and raises the folders' tombstoneFloor; returns how many. */
   pruneTombstones(olderThan: number): number;
 }
