@@ -145,6 +145,12 @@ export interface MailStore {
   getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null>;
   getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null>;
   /**
+   * A hint before a page of items is rendered: their bodies are about to be read (getBody, getMime), so a
+   * backend where each read is a round trip (IMAP) reads them together now and keeps them for those calls, within
+   * a memory bound. Never required for correctness: a body not prefetched is read as usual. Optional.
+   */
+  prefetchBodies?(folderId: string, items: MailSummary[]): Promise<void>;
+  /**
    * Bytes `start`..`end` (inclusive; cut at the end of the attachment) of an attachment and its whole size
    * (`total`), reading no more of it than that: an ItemOperations Range ([MS-ASCMD] 2.2.3.139.2) of a large
    * attachment. `data` is empty when `start` is at or past the end. Null when there is no such attachment.

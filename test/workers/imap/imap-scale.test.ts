@@ -75,4 +75,28 @@ describe("ImapStore cost per call against folder size", () => {
       expect(Math.abs(figures[5000]![k]!.bytesIn - figures[500]![k]!.bytesIn), k).toBeLessThan(1000);
     expect(figures[5000]!.statusNoChange!.bytesIn).toBeLessThan(figures[500]!.statusNoChange!.bytesIn + 100);
   });
+
+  it("a page's bodies read together (prefetchBodies): one FETCH for the page instead of two per message, same text (issue 15)", {
+    timeout: 60_000,
+  }, async () => {
+    await seed("Prefetch", 120);
+    const id = await withStore(MB, frank, async (s) => (await s.listFolders()).find((f) => f.name === "Prefetch")!.id);
+    await withStore(MB, frank, (s) => s.listItems(id, { limit: 100 })); // summaries parsed and kept once
+    const read = (prefetch: boolean) =>
+      withStore(MB, frank, async (s) => {
+        const page = await s.listItems(id, { limit: 100 });
+        const listed = s.stats.commands;
+        if (prefetch) await s.prefetchBodies(id, page);
+        const bodies = [];
+        for (const m of page) bodies.push((await s.getBody(id, m.itemId, "plain"))?.data);
+        return { bodies, commands: s.stats.commands - listed, subjects: page.map((m) => m.subject) };
+      });
+    const one = await read(false);
+    const together = await read(true);
+    expect(one.commands).toBe(200); // BODYSTRUCTURE, then the message, for each of 100
+    expect(together.commands).toBe(1); // 100 small messages: one UID FETCH
+    expect(together.bodies).toEqual(one.bodies);
+    expect(together.bodies[0]).toBe("Body of message 119.\n");
+    expect(together.subjects[99]).toBe("Message 20");
+  });
 });
