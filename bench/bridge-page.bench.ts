@@ -70,7 +70,10 @@ class RawImap {
     sock.on("data", (d: string) => {
       this.buf += d;
       const w = this.waiting;
-      if (w && new RegExp(`(^|\\r\\n)${w.tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n$`).test(this.buf.slice(-200))) {
+      if (!w || !this.buf.endsWith("\r\n")) return;
+      const i = this.buf.lastIndexOf("\r\n", this.buf.length - 3);
+      const last = i < 0 ? this.buf : this.buf.slice(i + 2);
+      if (/^\S+ (OK|NO|BAD)\b/.test(last) && last.startsWith(`${w.tag} `)) {
         this.waiting = null;
         this.buf = "";
         w.done();

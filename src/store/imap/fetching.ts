@@ -52,6 +52,26 @@ export class ItemReader {
     this.keptBytes += raw.byteLength;
   }
 
+  /** The text getBody gives for a whole message, kept per UID (imap_bodies): parsed once, like its summary. */
+  private saveBody(folder: number, uid: number, plain: string, html: string | undefined): void {
+    this.db.sql(`INSERT OR REPLACE INTO imap_bodies (folder, uid, plain, html) VALUES (?, ?, ?, ?)`, folder, uid, plain, html ?? null);
+  }
+
+  /** The kept text of an item, or undefined when none is kept (an item id of another UIDVALIDITY: none). */
+  private savedBody(folderId: string, itemId: string): { plain: string; html: string | null } | undefined {
+    const id = parseItemId(itemId);
+    const row = this.db.all<{ id: number; uidvalidity: number }>(
+      `SELECT id, uidvalidity FROM imap_folders WHERE id = ?`,
+      Number(folderId),
+    )[0];
+    if (!id || !row || id.validity !== row.uidvalidity) return undefined;
+    return this.db.all<{ plain: string; html: string | null }>(
+      `SELECT plain, html FROM imap_bodies WHERE folder = ? AND uid = ?`,
+      row.id,
+      id.uid,
+    )[0];
+  }
+
   /** Forgets the kept messages (a new page; the end of a request). */
   forget(): void {
     this.kept.clear();
@@ -59,7 +79,13 @@ export class ItemReader {
   }
 
   async prefetchBodies(folderId: string, items: MailSummary[]): Promise<void> {
-    const wanted = items.filter((s) => s.folderId === folderId && s.size <= WHOLE_BODY_BYTES && !this.kept.has(`${folderId}/${s.itemId}`));
+    const wanted = items.filter(
+      (s) =>
+        s.folderId === folderId &&
+        s.size <= WHOLE_BODY_BYTES &&
+        !this.kept.has(`${folderId}/${s.itemId}`) &&
+        !this.savedBody(folderId, s.itemId),
+    );
     if (wanted.length === 0) return;
     await this.sessions.use(async (s) => {
       const row = this.db.folderRow(folderId);
@@ -91,7 +117,10 @@ export class ItemReader {
           const uid = uidOf(a);
           const body = a.get("BODY[]");
           const it = uid !== null ? byUid.get(uid) : undefined;
-          if (it && body instanceof Uint8Array) this.keep(folderId, it.itemId, body);
+          if (!it || !(body instanceof Uint8Array)) continue;
+          this.keep(folderId, it.itemId, body);
+          const parsed = await parseMessage(body);
+          this.saveBody(row.id, uid!, parsed.plain, parsed.html);
         }
       }
     });
@@ -190,9 +219,8 @@ export class ItemReader {
         const uid = uidOf(a);
         const raw = a.get(head ? "BODY[]<0>" : "BODY[]");
         if (uid === null || !b.includes(uid)) continue;
-        if (!head && raw instanceof Uint8Array)
-          this.keep(String(row.id), itemIdOf(this.sessions.selected?.uidvalidity || row.uidvalidity, uid), raw);
         const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
+        if (!head && size(uid) <= WHOLE_BODY_BYTES) this.saveBody(row.id, uid, p.plain, p.html);
         const content: ParsedSummary = {
           subject: p.subject,
           from: p.from,
@@ -259,6 +287,11 @@ export class ItemReader {
    * shape (every text part, not only the first: text, picture, text is both texts).
    */
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
+    const saved = this.savedBody(folderId, itemId);
+    if (saved) {
+      const data = type === "html" ? saved.html : saved.plain;
+      return data === null ? null : { data, size: new TextEncoder().encode(data).byteLength };
+    }
     const raw =
       this.kept.get(`${folderId}/${itemId}`) ??
       (await this.sessions.use(async (s) => {
