@@ -3,7 +3,8 @@
 // (Server-Timing) is set beside what Dovecot takes, in the same run, to answer the same FETCHes for the same 100
 // UIDs on one logged-in connection (UID FLAGS INTERNALDATE RFC822.SIZE, then BODY.PEEK[]): the floor of any IMAP
 // bridge. Also shown: the same items fetched one message at a time (two commands each), the shape of a page
-// that reads its bodies message by message.
+// that reads its bodies message by message; and the same engine without IMAP: a built-in mailbox holding the
+// same messages (bulk import), synced with the same options in the same run.
 // Run: npm run bench bridge-page   (bench/run.mjs appends what it prints to bench/RESULTS.md)
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -13,7 +14,9 @@ import path from "node:path";
 import { startDevServer } from "../scripts/dev-server.mjs";
 import { child, childText, el } from "../src/wbxml/index";
 import { freePort } from "../test/free-port";
+import { Phone } from "../test/node/phone";
 import {
+  admin,
   type BridgeAccount,
   bridgedPhone,
   bridgeMailbox,
@@ -36,6 +39,11 @@ const ADMIN_TOKEN = "bench-admin-token";
 const NOTIFY_SECRET = "bench-notify-secret";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+function benchMessage(i: number, to: string, date: Date): string {
+  const body = `Message ${i} of the benchmark folder.\r\n`.repeat(20);
+  return `From: Sender ${i % 37} <sender${i % 37}@mta.test>\r\nTo: ${to}\r\nSubject: Benchmark message ${i}\r\nDate: ${date.toUTCString()}\r\nMessage-ID: <bench-${i}@mta.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
+}
+
 async function fill(a: BridgeAccount, n: number): Promise<void> {
   await withImap(a, (c) => c.status("INBOX", { messages: true }).then(() => undefined));
   const cur = path.join(maildirOf(a), "cur");
@@ -44,8 +52,7 @@ async function fill(a: BridgeAccount, n: number): Promise<void> {
   const t0 = Date.UTC(2026, 0, 1);
   for (let i = 0; i < n; i++) {
     const date = new Date(t0 + i * 3_600_000);
-    const body = `Message ${i} of the benchmark folder.\r\n`.repeat(20);
-    const raw = `From: Sender ${i % 37} <sender${i % 37}@mta.test>\r\nTo: ${a.address}\r\nSubject: Benchmark message ${i}\r\nDate: ${date.toUTCString()}\r\nMessage-ID: <bench-${i}@mta.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
+    const raw = benchMessage(i, a.address, date);
     const file = path.join(cur, `${Math.floor(date.getTime() / 1000)}.M${i}P1.bench,S=${raw.length}:2,${i % 3 ? "S" : ""}`);
     writeFileSync(file, raw);
     if (owner) chownSync(file, owner.uid, owner.gid);
@@ -135,12 +142,9 @@ async function main() {
     };
     // Two phones, two full initial Syncs: the first lists the folder for the first time (summaries parsed
     // and kept), the second reads pages whose summaries are kept (the steady state of every later device).
-    const rounds: { label: string; ours: number[]; wall: number[]; dovecot: number[]; single: number[] }[] = [];
-    for (const label of ["first device (summaries parsed)", "second device (summaries kept)"]) {
-      const phone = bridgedPhone(a, `benchPage${rounds.length}`, "16.1");
+    const syncPages = async (phone: ReturnType<typeof bridgedPhone>, each: (p: number, server: number, wall: number) => Promise<void>) => {
       const inbox = folderOfType((await folderSync(phone)).folders, 2).id;
       let key = childText(collection(await phone.command("Sync", syncRequest(inbox, "0"))), "SyncKey")!;
-      const round = { label, ours: [] as number[], wall: [] as number[], dovecot: [] as number[], single: [] as number[] };
       for (let p = 0; ; p++) {
         const t = performance.now();
         const r = await phone.command(
@@ -159,18 +163,51 @@ async function main() {
         const wall = performance.now() - t;
         const c = collection(r);
         if (childText(c, "Status") !== "1") throw new Error(`page ${p}: ${r.xml?.slice(0, 300)}`);
-        const adds = commands(r, "Add").length;
-        if (adds === WINDOW) {
-          round.ours.push(serverTimingMs(r) ?? Number.NaN);
-          round.wall.push(wall);
-          round.dovecot.push(await dovecotPage(pages[p]!));
-          round.single.push(await oneByOne(pages[p]!));
-        }
+        if (commands(r, "Add").length === WINDOW) await each(p, serverTimingMs(r) ?? Number.NaN, wall);
         key = childText(c, "SyncKey")!;
         if (!child(c, "MoreAvailable")) break;
       }
+    };
+    // Two phones, two full initial Syncs: the first lists the folder for the first time (summaries parsed
+    // and kept), the second reads pages whose summaries are kept (the steady state of every later device).
+    const rounds: { label: string; ours: number[]; wall: number[]; dovecot: number[]; single: number[] }[] = [];
+    for (const label of ["first device (summaries parsed)", "second device (summaries kept)"]) {
+      const round = { label, ours: [] as number[], wall: [] as number[], dovecot: [] as number[], single: [] as number[] };
+      await syncPages(bridgedPhone(a, `benchPage${rounds.length}`, "16.1"), async (p, server, wall) => {
+        round.ours.push(server);
+        round.wall.push(wall);
+        round.dovecot.push(await dovecotPage(pages[p]!));
+        round.single.push(await oneByOne(pages[p]!));
+      });
       rounds.push(round);
     }
+    // The same engine without IMAP: a built-in mailbox holding the same messages (bulk import), same options.
+    const builtinAddress = "bench-page-builtin@example.test";
+    const created = await admin("POST", "/mailboxes", { address: builtinAddress, password: "builtin pw" });
+    if (created.status !== 201) throw new Error(`built-in mailbox: ${created.status}`);
+    const t0 = Date.UTC(2026, 0, 1);
+    const mbox = Array.from(
+      { length: SIZE },
+      (_, i) => `From x Thu Jan  1 00:00:00 2026\r\n${benchMessage(i, builtinAddress, new Date(t0 + i * 3_600_000))}\r\n`,
+    ).join("");
+    const imported = await fetch(`${worker!.url}/admin/v1/mailboxes/${encodeURIComponent(builtinAddress)}/import`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/mbox" },
+      body: mbox,
+    });
+    if (imported.status !== 200) throw new Error(`built-in import: ${imported.status}`);
+    const builtin: number[] = [];
+    const builtinPhone = new Phone({
+      baseUrl: worker!.url,
+      user: builtinAddress,
+      password: "builtin pw",
+      deviceId: "benchPageBuiltin",
+      deviceType: "iPhone",
+      protocolVersion: "16.1",
+    });
+    await syncPages(builtinPhone, async (_p, server) => {
+      builtin.push(server);
+    });
     raw.close();
 
     const f = (x: number) => x.toFixed(1);
@@ -184,11 +221,11 @@ async function main() {
         .join(
           " ",
         )} after. ${SIZE} messages (~1 KB, text/plain), WindowSize ${WINDOW}, full pages only; each page's Dovecot figures are measured right after it.\n`,
-      "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 |",
-      "|---|---|---|---|---|---|",
+      "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 | built-in store, same messages, object p50 | bridge ÷ built-in |",
+      "|---|---|---|---|---|---|---|---|",
       ...rounds.map(
         (r) =>
-          `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms |`,
+          `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms | ${f(median(builtin))} ms | ${(median(r.ours) / median(builtin)).toFixed(2)}× |`,
       ),
       "",
       ...rounds.map(
