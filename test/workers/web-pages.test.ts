@@ -15,11 +15,21 @@ const TOKEN = "test-admin-token";
 
 async function page(
   path: string,
-  o: { method?: string; cookie?: string; form?: Record<string, string>; origin?: string | null; lang?: string; base?: string } = {},
+  o: {
+    method?: string;
+    cookie?: string;
+    form?: Record<string, string>;
+    origin?: string | null;
+    lang?: string;
+    base?: string;
+    /** The client's address as Cloudflare gives it (CF-Connecting-IP). */
+    ip?: string;
+  } = {},
 ) {
   const base = o.base ?? ORIGIN;
   const headers: Record<string, string> = {};
   if (o.cookie) headers.cookie = o.cookie;
+  if (o.ip) headers["cf-connecting-ip"] = o.ip;
   if (o.lang) headers["accept-language"] = o.lang;
   if (o.form) {
     headers["content-type"] = "application/x-www-form-urlencoded";
@@ -78,6 +88,21 @@ describe("support console sessions", () => {
     expect(wrong.res.headers.get("set-cookie")).toBeNull();
     const { setCookie } = await adminSession();
     expect(setCookie).toMatch(/^__Host-ms-admin=[^;]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+  });
+
+  it("the token sign-in has a budget per client address: past 10 failures in 15 minutes even the right token is refused", async () => {
+    const ip = "203.0.113.7";
+    for (let i = 0; i < 10; i++) expect((await page("/admin/login", { form: { token: `guess-${i}` }, ip })).res.status).toBe(401);
+    for (const token of ["guess-10", TOKEN]) {
+      const locked = await page("/admin/login", { form: { token }, ip });
+      expect(locked.res.status).toBe(429);
+      expect(Number(locked.res.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(locked.res.headers.get("set-cookie")).toBeNull();
+      expect(locked.html).toContain("Too many wrong tokens");
+    }
+    // Another address is not affected; a success gives its attempt back, so staff signing in often never run out.
+    for (let i = 0; i < 12; i++) expect((await page("/admin/login", { form: { token: TOKEN }, ip: "203.0.113.8" })).res.status).toBe(303);
+    expect((await page("/admin/login", { form: { token: "one-typo" }, ip: "203.0.113.8" })).res.status).toBe(401);
   });
 
   it("a new admin token ends console sessions even with SESSION_SECRET set; customer sessions keep theirs", async () => {
@@ -372,6 +397,18 @@ describe("My phones", () => {
     expect((await page("/my/login", { form: { address, password: "right" } })).res.status).toBe(429);
     const phone = new Phone({ user: address, password: "right", deviceId: "LOCKED1", version: "16.1" });
     expect((await phone.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(401);
+  });
+
+  it("sign-in failures count against the client address too, like the phones' (password spraying)", async () => {
+    // 50 failures from this address across accounts already (lockout.ts DEFAULT_LOCKOUT.clientFailures).
+    // (A fresh login: a recently verified password is served from the directory's cache, as for phones.)
+    const address = "sprayed-web@example.test";
+    await createAccount(env.DB, address, "right");
+    const ip = "198.51.100.23";
+    await env.DB.prepare("INSERT INTO login_client_failures (client, failures, window_start) VALUES (?, 50, ?)").bind(ip, Date.now()).run();
+    const sprayed = await page("/my/login", { form: { address, password: "right" }, ip });
+    expect(sprayed.res.status).toBe(429);
+    expect((await page("/my/login", { form: { address, password: "right" }, ip: "198.51.100.24" })).res.status).toBe(303);
   });
 
   it("wipes a phone after a confirmation page; recorded in the audit log as the customer", async () => {

@@ -2,6 +2,8 @@
 // mailbox, act on its devices and subscription. Every read and every action is a call to the admin API.
 import { Hono, type Context } from "hono";
 import { tokenMatches } from "../../admin/auth";
+import { consoleClientKey, consoleSignInBudget } from "../../service/lockout";
+import { formatDate } from "../i18n";
 import { site, signIn, signOut, type WebEnv } from "../site";
 import { AdminClient, type ApiResult, enc } from "./client";
 import { HomePage, type MailboxData, MailboxPage, mailboxPath, PlainPage, SignInPage } from "./pages";
@@ -36,7 +38,21 @@ supportConsole.get("/", (c) => {
 supportConsole.post("/login", async (c) => {
   const f = c.get("form");
   const expected = (c.env as Cloudflare.Env).ADMIN_TOKEN;
-  if (!expected || !(await tokenMatches(f.token ?? "", expected))) return c.html(<SignInPage error="That is not the admin token." />, 401);
+  if (!expected) return c.html(<SignInPage error="That is not the admin token." />, 401);
+  // A budget per client address (src/service/lockout.ts): the attempt is counted before the token is checked
+  // (a burst cannot outrun the count) and given back when the token is right. Over it, not even checked.
+  const budget = consoleSignInBudget(c.env.DB);
+  const key = consoleClientKey(c.req.header("cf-connecting-ip"));
+  const lockedUntil = await budget.reserve(key);
+  if (lockedUntil) {
+    c.header("Retry-After", String(Math.max(1, Math.ceil((lockedUntil.getTime() - Date.now()) / 1000))));
+    return c.html(
+      <SignInPage error={`Too many wrong tokens from your address. Try again after ${formatDate(lockedUntil.getTime(), "en")}.`} />,
+      429,
+    );
+  }
+  if (!(await tokenMatches(f.token ?? "", expected))) return c.html(<SignInPage error="That is not the admin token." />, 401);
+  await budget.release(key);
   // The name travels in a header (X-Admin-Actor) to the audit log: ASCII only, accents dropped (Zoé → Zoe).
   const name =
     (f.name ?? "")

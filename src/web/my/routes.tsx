@@ -66,7 +66,7 @@ myPhones.post("/login", async (c) => {
   const l = lang(c);
   let r: Awaited<ReturnType<D1UserDirectory["authenticate"]>>;
   try {
-    r = await new D1UserDirectory(c.env.DB).authenticate(address, f.password ?? "");
+    r = await new D1UserDirectory(c.env.DB).authenticate(address, f.password ?? "", c.req.header("cf-connecting-ip") ?? null);
   } catch {
     // A bridged mailbox whose IMAP server cannot answer (StoreUnavailableError): an outage, not a refusal.
     c.header("Retry-After", "60");
