@@ -18,7 +18,8 @@ h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
 h3{font-size:1.05rem;margin:1rem 0 .4rem}
 section.card,article.card{background:#fff;border:1px solid #d0d5dd;border-radius:8px;padding:1rem;margin:0 0 1rem}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}
-input[type=text],input[type=email],input[type=password],input[type=search],select,textarea{width:100%;max-width:28rem;font:inherit;padding:.55rem .6rem;border:1px solid #6b7280;border-radius:6px;background:#fff;color:#1a1a1a}
+input[type=checkbox]{width:1.2rem;height:1.2rem;vertical-align:middle;margin-right:.4rem}
+input[type=text],input[type=number],input[type=email],input[type=password],input[type=search],select,textarea{width:100%;max-width:28rem;font:inherit;padding:.55rem .6rem;border:1px solid #6b7280;border-radius:6px;background:#fff;color:#1a1a1a}
 textarea{min-height:4rem}
 button,.button{font:inherit;display:inline-block;min-height:44px;padding:.5rem .9rem;border-radius:6px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer;text-decoration:none;margin:.25rem .25rem .25rem 0}
 button.secondary,.button.secondary{background:#fff;color:#0b57d0}

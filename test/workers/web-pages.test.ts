@@ -212,6 +212,97 @@ describe("support console actions go through the admin API", () => {
     expect((await p.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(200);
   });
 
+  it("each device shows its quirks and a traces panel: start, the stored exchanges with downloads, stop (admin API traces routes)", async () => {
+    const address = "traced-web@example.test";
+    await createAccount(env.DB, address, "pw");
+    const p = new Phone({ user: address, password: "pw", deviceId: "TRACEDWEB", version: "16.1" });
+    await p.provision();
+    const { cookie, csrf } = await adminSession();
+    const url = `/admin/mailbox?address=${encodeURIComponent(address)}`;
+    const before = await page(url, { cookie });
+    // src/eas/quirks.ts: an iPhone (DeviceType iPhone) gets the iOS contact conventions.
+    expect(before.html).toMatch(/<dd data-quirks[^>]*><ul[^>]*><li><code>ios-contacts<\/code>/);
+    expect(before.html).toContain("Protocol traces (off, 0 stored)");
+    const start = await page("/admin/device", {
+      cookie,
+      form: { address, device: "TRACEDWEB", op: "trace-start", minutes: "30", reason: "customer call 4711", _csrf: csrf },
+    });
+    expect(start.res.status).toBe(303);
+    const listing = async () =>
+      (await (await api("GET", `/mailboxes/${address}/traces`)).json()) as {
+        sessions: { target: string; active: boolean; until: string; started_at: string }[];
+        files: { key: string; part: string; cmd: string }[];
+      };
+    const s = (await listing()).sessions.find((x) => x.target === "TRACEDWEB")!;
+    expect(s.active).toBe(true);
+    expect(Date.parse(s.until) - Date.parse(s.started_at)).toBe(30 * 60_000);
+    expect((await p.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(200);
+    const shown = await page(url, { cookie });
+    expect(shown.html).toContain("Protocol traces (on, 1 stored)");
+    expect(shown.html).toContain("<td>FolderSync</td>");
+    const text = (await listing()).files.find((f) => f.part === "text" && f.cmd === "FolderSync")!;
+    const link = `/admin/trace?address=${encodeURIComponent(address)}&amp;key=${encodeURIComponent(text.key)}`;
+    expect(shown.html).toContain(link);
+    const dl = await page(link.replaceAll("&amp;", "&"), { cookie });
+    expect(dl.res.status).toBe(200);
+    expect(dl.res.headers.get("content-type")).toContain("text/plain");
+    expect(dl.html).toContain("POST /Microsoft-Server-ActiveSync?Cmd=FolderSync");
+    expect(dl.html).toMatch(/^authorization: Basic \[credentials removed\]$/im);
+    // Only with a session: the file is not served to anyone else.
+    expect((await page(link.replaceAll("&amp;", "&"))).res.status).toBe(303);
+    expect(
+      (await page("/admin/device", { cookie, form: { address, device: "TRACEDWEB", op: "trace-stop", _csrf: csrf } })).res.status,
+    ).toBe(303);
+    expect((await listing()).sessions.find((x) => x.target === "TRACEDWEB")!.active).toBe(false);
+    const audit = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${address}`)}`)).json()) as {
+      entries: { actor: string; action: string; after: { reason?: string } | null }[];
+    };
+    expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(["trace.started", "trace.stopped"]));
+    expect(audit.entries.find((e) => e.action === "trace.started")).toMatchObject({
+      actor: "admin:console:Zoe",
+      after: { reason: "customer call 4711" },
+    });
+  });
+
+  it("remote wipe and account-only wipe (16.1) reach the phone; a pending wipe can be cancelled", async () => {
+    const address = "wipes-web@example.test";
+    await createAccount(env.DB, address, "pw");
+    const p = new Phone({ user: address, password: "pw", deviceId: "BYODWEB", version: "16.1" });
+    await p.provision();
+    const { cookie, csrf } = await adminSession();
+    const act = (op: string) => page("/admin/device", { cookie, form: { address, device: "BYODWEB", op, _csrf: csrf } });
+    const wipeState = async () =>
+      ((await (await api("GET", `/mailboxes/${address}/devices/BYODWEB`)).json()) as { wipe: { state: string } }).wipe.state;
+    const html = (await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie })).html;
+    expect(html).toContain("Remote wipe (whole phone)");
+    expect(html).toContain("Account-only wipe");
+    expect((await act("wipe")).res.status).toBe(303);
+    expect(await wipeState()).toBe("pending");
+    expect((await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie })).html).toContain("Cancel wipe");
+    expect((await act("cancel-wipe")).res.status).toBe(303);
+    expect(await wipeState()).toBe("none");
+    expect((await act("wipe-account")).res.status).toBe(303);
+    expect(await wipeState()).toBe("account-only-pending");
+    // The phone meets it: Status 140, then Provision carries AccountOnlyRemoteWipe ([MS-ASPROV] 2.2.2.1) — MS-ASPROV_R6906
+    expect((await p.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).xml).toContain(
+      "<Status>140</Status>",
+    );
+    const directive = await p.send(
+      "Provision",
+      `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`,
+    );
+    expect(directive.xml).toMatch(/<AccountOnlyRemoteWipe\/>/);
+    expect(directive.xml).not.toContain("<RemoteWipe/>");
+    const audit = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${address}`)}`)).json()) as {
+      entries: { actor: string; action: string }[];
+    };
+    expect(audit.entries.slice(0, 3).map((e) => e.action)).toEqual([
+      "device.wipe_requested",
+      "device.wipe_cancelled",
+      "device.wipe_requested",
+    ]);
+  });
+
   it("shows the API's refusal on the page (account-only wipe of a 14.1 device: 409)", async () => {
     await new Phone({ user: OWNER, password: OWNER_PW, deviceId: "OLDPHONE", version: "14.1" }).provision();
     const { cookie, csrf } = await adminSession();
@@ -430,6 +521,39 @@ describe("My phones", () => {
     expect((await page("/my/phones/SOMEONE-ELSE/remove", { cookie, form: { _csrf: csrf } })).res.status).toBe(404);
     expect((await page("/my/phones/WEBPHONE1/remove", { cookie, form: { _csrf: csrf } })).res.status).toBe(303);
     expect((await api("GET", `/mailboxes/${OWNER}/devices/WEBPHONE1`)).status).toBe(404);
+  });
+
+  it("a 16.1 phone may lose just this mailbox (account-only wipe); an older one gets the whole-phone warning", async () => {
+    const address = "byod-owner@example.test";
+    await createAccount(env.DB, address, "pw");
+    await new Phone({ user: address, password: "pw", deviceId: "NEWIPHONE", version: "16.1" }).provision();
+    await new Phone({ user: address, password: "pw", deviceId: "OLDIPHONE", version: "14.1" }).provision();
+    const { cookie, csrf } = await mySession(address, "pw");
+    const old = await page("/my/phones/OLDIPHONE/wipe", { cookie });
+    expect(old.html).toContain("erases all of its data and returns to factory settings");
+    expect(old.html).toContain("cannot remove only this mailbox");
+    expect(old.html).not.toContain('name="scope"');
+    // A forged account-only request for the old phone is refused; nothing is requested.
+    expect((await page("/my/phones/OLDIPHONE/wipe", { cookie, form: { _csrf: csrf, scope: "account" } })).res.status).toBe(409);
+    const fresh = await page("/my/phones/NEWIPHONE/wipe", { cookie, lang: "fr" });
+    expect(fresh.html).toContain("Retirer seulement les données de cette boîte");
+    const done = await page("/my/phones/NEWIPHONE/wipe", { cookie, form: { _csrf: csrf, scope: "account" } });
+    expect(done.res.headers.get("location")).toBe("/my/?done=wipe-account");
+    const state = async (id: string) =>
+      ((await (await api("GET", `/mailboxes/${address}/devices/${id}`)).json()) as { wipe: { state: string } }).wipe.state;
+    expect(await state("NEWIPHONE")).toBe("account-only-pending");
+    expect(await state("OLDIPHONE")).toBe("none");
+    const home = await page("/my/?done=wipe-account", { cookie });
+    expect(home.html).toContain("Removing this mailbox&#39;s data from the phone is requested.");
+    expect(home.html).toContain("Removal of this mailbox requested");
+    const audit = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${address}`)}`)).json()) as {
+      entries: { actor: string; action: string; after: { wipe: string } }[];
+    };
+    expect(audit.entries[0]).toMatchObject({
+      actor: `customer:${address}`,
+      action: "device.wipe_requested",
+      after: { wipe: "account-only-pending" },
+    });
   });
 
   it("a suspended subscription says which condition failed, what was found and what to change", async () => {
