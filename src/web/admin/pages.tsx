@@ -86,10 +86,18 @@ export function PlainPage(props: { text: string; status?: string }) {
   );
 }
 
-/** A scrollable table with a caption and column headers (every table of the console has this shape). */
-function DataTable(props: { caption: Child; columns: string[]; children?: Child }) {
+/**
+ * A scrollable table with a caption and column headers (every table of the console has this shape). The box
+ * scrolls sideways on a narrow screen, so it takes the keyboard focus (WCAG 2.1.1) and is a named region.
+ */
+function DataTable(props: { caption: Child; label?: string; columns: string[]; children?: Child }) {
   return (
-    <div class="scroll">
+    <div
+      class="scroll"
+      tabindex={0}
+      role="region"
+      aria-label={props.label ?? (typeof props.caption === "string" ? props.caption : "Table")}
+    >
       <table>
         <caption>{props.caption}</caption>
         <thead>
@@ -370,6 +378,7 @@ function Eligibility(props: { sub: J }) {
   if (!e) return <p>No eligibility check yet.</p>;
   return (
     <DataTable
+      label="The four conditions of eligibility"
       caption={
         <>
           The four conditions of §3 — last check {date(props.sub.eligibility_check?.checked_at)} ({props.sub.eligibility_check?.outcome})
