@@ -556,6 +556,37 @@ describe("My phones", () => {
     });
   });
 
+  it("a lost phone is wiped even while the subscription is suspended: the wipe passes the subscription gate, nothing else does", async () => {
+    const address = "lost-suspended@example.test";
+    await createAccount(env.DB, address, "pw");
+    const sub = (await (
+      await api("POST", "/subscriptions", { mailbox: address, customer: { kind: "business", name: "L", email: address } })
+    ).json()) as { id: string; price: { amount: number; currency: string } };
+    expect((await api("POST", `/subscriptions/${sub.id}/payments`, { ...sub.price, reference: "p1" })).status).toBe(200);
+    const lost = new Phone({ user: address, password: "pw", deviceId: "LOSTWEB", version: "16.1" });
+    await lost.provision();
+    expect((await api("POST", `/subscriptions/${sub.id}/suspend`, { reason: "other", evidence: { note: "unpaid" } })).status).toBe(200);
+    const FOLDER_SYNC = `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`;
+    // [MS-ASCMD] 2.2.2 common status 131 AccountDisabled while suspended — MS-ASCMD_R4879
+    expect((await lost.send("FolderSync", FOLDER_SYNC)).xml).toContain("<Status>131</Status>");
+    const { cookie, csrf } = await mySession(address, "pw");
+    expect((await page("/my/phones/LOSTWEB/wipe", { cookie, form: { _csrf: csrf } })).res.status).toBe(303);
+    // 140 RemoteWipeRequested, then the directive and its acknowledgement ([MS-ASPROV] 3.2.5.1) — MS-ASCMD_R5279
+    expect((await lost.send("FolderSync", FOLDER_SYNC)).xml).toContain("<Status>140</Status>");
+    const directive = await lost.send(
+      "Provision",
+      `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`,
+    );
+    expect(directive.xml).toMatch(/<Status>1<\/Status>\s*<RemoteWipe\/>/);
+    const ack = await lost.send("Provision", `<Provision xmlns="Provision"><RemoteWipe><Status>1</Status></RemoteWipe></Provision>`);
+    expect(ack.xml).toMatch(/<RemoteWipe\/>/);
+    expect(((await (await api("GET", `/mailboxes/${address}/devices/LOSTWEB`)).json()) as { wipe: { state: string } }).wipe.state).toBe(
+      "acknowledged",
+    );
+    // Wiped: the gate refuses it again like any device of the suspended mailbox.
+    expect((await lost.send("FolderSync", FOLDER_SYNC)).xml).toContain("<Status>131</Status>");
+  });
+
   it("a suspended subscription says which condition failed, what was found and what to change", async () => {
     const address = "suspended-web@example.test";
     await createAccount(env.DB, address, "pw");
