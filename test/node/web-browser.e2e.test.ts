@@ -243,6 +243,9 @@ it("the customer: sign in, see which condition failed and what to change, wipe t
 
   const dev = await admin("GET", `/mailboxes/${encodeURIComponent(USER)}/devices/${DEVICE}`);
   expect(dev.json.wipe.state).toBe("pending");
+  // The phone is told at once, though the subscription is suspended: 140 RemoteWipeRequested, not 131.
+  const told = await phone.command("FolderSync", FOLDER_SYNC);
+  expect(xmlText(told, "Status")).toBe("140");
   const audit = await admin("GET", `/audit?subject=${encodeURIComponent(`mailbox:${USER}`)}`);
   expect(audit.json.entries[0]).toMatchObject({ actor: `customer:${USER}`, action: "device.wipe_requested" });
 }, 60_000);

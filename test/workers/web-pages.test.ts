@@ -519,8 +519,12 @@ describe("My phones", () => {
     expect(audit.entries[0]).toMatchObject({ actor: `customer:${OWNER}`, action: "device.wipe_requested" });
     // Someone else's device id is simply not found.
     expect((await page("/my/phones/SOMEONE-ELSE/remove", { cookie, form: { _csrf: csrf } })).res.status).toBe(404);
+    expect((await page("/my/phones/WEBPHONE1/remove", { cookie })).html).toContain("Remove this phone?");
+    expect((await page("/my/phones/WEBPHONE1/remove", { cookie, form: {} })).res.status).toBe(403);
     expect((await page("/my/phones/WEBPHONE1/remove", { cookie, form: { _csrf: csrf } })).res.status).toBe(303);
     expect((await api("GET", `/mailboxes/${OWNER}/devices/WEBPHONE1`)).status).toBe(404);
+    const removed = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${OWNER}`)}`)).json()) as typeof audit;
+    expect(removed.entries[0]).toMatchObject({ actor: `customer:${OWNER}`, action: "device.removed" });
   });
 
   it("a 16.1 phone may lose just this mailbox (account-only wipe); an older one gets the whole-phone warning", async () => {

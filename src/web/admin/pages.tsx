@@ -214,17 +214,19 @@ function Traces(props: { d: J; i: number; traces: MailboxData["traces"]; csrf: s
         >
           {rows.slice(0, TRACE_ROWS).map((x) => (
             <tr>
-              <td>{date(x.at)}</td>
+              <td>{`${String(x.at).slice(0, 19).replace("T", " ")} UTC`}</td>
               <td>{x.cmd}</td>
               <td>{x.status}</td>
               <td>
-                {x.parts.map((p) => (
-                  <>
-                    <a href={`/admin/trace?address=${encodeURIComponent(address)}&key=${encodeURIComponent(p.key)}`}>
-                      {p.part === "text" ? "text" : p.part}
-                    </a>{" "}
-                  </>
-                ))}
+                {x.parts
+                  .sort((a, b) => (a.part === "text" ? -1 : b.part === "text" ? 1 : 0))
+                  .map((p) => (
+                    <>
+                      <a href={`/admin/trace?address=${encodeURIComponent(address)}&key=${encodeURIComponent(p.key)}`}>
+                        {p.part === "text" ? "text" : p.part}
+                      </a>{" "}
+                    </>
+                  ))}
               </td>
             </tr>
           ))}
