@@ -197,6 +197,9 @@ it("support staff: sign in, find the mailbox, block and unblock its phone, see a
   expect(await mx.locator(".badge").textContent()).toBe("lost");
   expect(await mx.textContent()).toContain("MX mx.elsewhere.test");
   expect(await mx.textContent()).toContain("MX mx1.provider.test, mx2.provider.test");
+  // The four conditions, each with what was seen, what was expected and when it was checked.
+  expect(await page.locator("tr[data-condition]").count()).toBe(4);
+  expect(await mx.locator("td").last().textContent()).toMatch(/\d{4} at \d\d:\d\d UTC$/);
   expect(await page.locator('section[aria-labelledby="sub"] .badge').first().textContent()).toBe("suspended");
   // Both FolderSyncs since tracing began are stored (refused: 129 in a 200; then served), downloadable.
   await device.getByText("Protocol traces (on, 2 stored)").click();

@@ -387,6 +387,31 @@ describe("money is money", () => {
     expect(html).not.toContain(">2400<");
   });
 
+  it("the subscription panel: state, term, the invoice and payment as money, the suspension history, the audit log", async () => {
+    const address = "panel@example.test";
+    await createAccount(env.DB, address, "pw");
+    const sub = (await (
+      await api("POST", "/subscriptions", { mailbox: address, customer: { kind: "business", name: "Panel SARL", email: address } })
+    ).json()) as { id: string; price: { amount: number; currency: string } };
+    expect((await api("POST", `/subscriptions/${sub.id}/payments`, { ...sub.price, reference: "card-panel" })).status).toBe(200);
+    expect((await api("POST", `/subscriptions/${sub.id}/suspend`, { reason: "other", evidence: { note: "n" } })).status).toBe(200);
+    expect((await api("POST", `/subscriptions/${sub.id}/resume`, { why: "sorted out" })).status).toBe(200);
+    const { cookie } = await adminSession();
+    const html = (await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie })).html;
+    const section = (id: string) => html.slice(html.indexOf(`aria-labelledby="${id}"`));
+    const sub$ = section("sub");
+    expect(sub$).toMatch(/<dt>State<\/dt><dd><span class="badge ok">active<\/span>/);
+    expect(sub$).toMatch(/<dt>Term<\/dt><dd>\d+ \w+ \d{4} at \d\d:\d\d UTC → \d+ \w+ \d{4} at \d\d:\d\d UTC, renews<\/dd>/);
+    // Invoices and payments: money, not cents.
+    expect(sub$).toMatch(/<caption>Invoices<\/caption>[\s\S]*?<td>€24\.00<\/td><td><span class="badge ok">paid<\/span>/);
+    expect(sub$).toMatch(/<caption>Payments and refunds<\/caption>[\s\S]*?<td>€24\.00<\/td>[\s\S]*?<td>card-panel<\/td>/);
+    // History: the suspension, who lifted it and why.
+    expect(sub$).toMatch(/<caption>Suspensions<\/caption>[\s\S]*?<td>other<\/td>[\s\S]*?by admin:token: sorted out/);
+    const audit$ = section("audit");
+    for (const action of ["subscription.created", "payment.confirmed", "suspension.opened", "suspension.lifted"])
+      expect(audit$).toContain(action);
+  });
+
   it("the OpenAPI document names the unit of every amount", async () => {
     const doc = (await (await exports.default.fetch(`${ORIGIN}/admin/v1/openapi.json`)).json()) as any;
     const money = doc.components.schemas.Money.properties.amount.description as string;
