@@ -92,12 +92,7 @@ export function PlainPage(props: { text: string; status?: string }) {
  */
 function DataTable(props: { caption: Child; label?: string; columns: string[]; children?: Child }) {
   return (
-    <div
-      class="scroll"
-      tabindex={0}
-      role="region"
-      aria-label={props.label ?? (typeof props.caption === "string" ? props.caption : "Table")}
-    >
+    <section class="scroll" tabindex={0} aria-label={props.label ?? (typeof props.caption === "string" ? props.caption : "Table")}>
       <table>
         <caption>{props.caption}</caption>
         <thead>
@@ -109,7 +104,7 @@ function DataTable(props: { caption: Child; label?: string; columns: string[]; c
         </thead>
         <tbody>{props.children}</tbody>
       </table>
-    </div>
+    </section>
   );
 }
 
