@@ -112,7 +112,9 @@ try {
         .join(" ")} before, ${os
         .loadavg()
         .map((l) => l.toFixed(2))
-        .join(" ")} after. Local state in ${path.dirname(persistTo)}. One mailbox per row; messages of ~2.3 KB (multipart/alternative, as bench/sync.bench.ts).\n`,
+        .join(
+          " ",
+        )} after. Local state in ${path.dirname(persistTo)}. One mailbox per row; messages of ~2.3 KB (multipart/alternative, as bench/sync.bench.ts).\n`,
       "| path | messages | time | messages/s | ÷ email() |",
       "|---|---|---|---|---|",
       `| email() per message, 6 concurrent (reference) | ${REFERENCE} | ${(REFERENCE / emailRate).toFixed(1)} s | ${emailRate.toFixed(0)} | 1.00× |`,
