@@ -13,6 +13,8 @@ import { Address, json, problemResponses } from "./schemas";
 
 export const importRoutes = newAdminRouter();
 
+class ArchiveTooLarge extends Error {}
+
 /** An archive of at most this many bytes (IMPORT_MAX_BYTES overrides) and this many messages per request. */
 export const DEFAULT_IMPORT_MAX_BYTES = 512 * 1024 * 1024;
 export const IMPORT_MAX_MESSAGES = 100_000;
@@ -117,18 +119,20 @@ importRoutes.openapi(
       throw new ServiceError(413, "Too large", detail, { ...report });
     };
 
+    // The archive's bytes are counted as they arrive: past the limit the stream fails, whether or not a message
+    // ended (a body of one endless line is refused as much as one of many messages).
     let read = 0;
     const counted = c.req.raw.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, ctl) {
           read += chunk.byteLength;
-          ctl.enqueue(chunk);
+          if (read > maxArchive) ctl.error(new ArchiveTooLarge());
+          else ctl.enqueue(chunk);
         },
       }),
     );
     try {
       for await (const entry of splitMbox(counted, maxMessage)) {
-        if (read > maxArchive) await stop(`an archive of at most ${maxArchive} bytes per request; the rest was not read`);
         const n = ++report.messages;
         if (n > IMPORT_MAX_MESSAGES) await stop(`at most ${IMPORT_MAX_MESSAGES} messages per request; the rest was not read`);
         if (entry.kind === "oversize") {
@@ -142,9 +146,11 @@ importRoutes.openapi(
       }
     } catch (e) {
       if (e instanceof MboxError) throw new ServiceError(400, "Not an mbox archive", e.message);
+      if (e instanceof ArchiveTooLarge) await stop(`an archive of at most ${maxArchive} bytes per request; the rest was not read`);
       throw e;
     } finally {
-      if (read > maxArchive || report.messages > IMPORT_MAX_MESSAGES) await counted.cancel().catch(() => undefined);
+      if (report.messages > IMPORT_MAX_MESSAGES) await counted.cancel().catch(() => undefined);
+      await c.req.raw.body.cancel().catch(() => undefined); // whatever was not read (a no-op once read to the end)
     }
     await flush();
     await inFlight;

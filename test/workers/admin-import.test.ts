@@ -157,6 +157,13 @@ describe("POST /mailboxes/{address}/import", () => {
     expect(streamed.json.imported).toBeGreaterThan(0);
     expect(streamed.json.imported).toBeLessThan(50);
     expect(streamed.json.results).toHaveLength(streamed.json.messages);
+    // One endless line: refused at the limit, not read to its end.
+    const endless = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        ctl.enqueue(new Uint8Array(1024).fill(0x78));
+      },
+    });
+    expect((await post(address, endless, "", { IMPORT_MAX_BYTES: "8000" })).status).toBe(413);
   });
 
   it("is in the OpenAPI document", async () => {
