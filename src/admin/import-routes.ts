@@ -71,7 +71,8 @@ importRoutes.openapi(
       throw notFound("mailbox", address);
     }
     const vars = c.env as { MAX_SEND_BYTES?: string; IMPORT_MAX_BYTES?: string };
-    const maxMessage = Number(vars.MAX_SEND_BYTES || DEFAULT_MAX_SEND_BYTES);
+    // A message travels to the object in one RPC (at most 32 MiB): a larger MAX_SEND_BYTES does not apply here.
+    const maxMessage = Math.min(Number(vars.MAX_SEND_BYTES || DEFAULT_MAX_SEND_BYTES), 30 * 1024 * 1024);
     const maxArchive = Number(vars.IMPORT_MAX_BYTES || DEFAULT_IMPORT_MAX_BYTES);
     if (Number(c.req.header("Content-Length") ?? 0) > maxArchive) {
       await c.req.raw.body?.cancel().catch(() => undefined);
