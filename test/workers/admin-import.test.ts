@@ -125,6 +125,28 @@ describe("POST /mailboxes/{address}/import", () => {
     });
   }, 60_000);
 
+  it("a batch takes its modseqs at once: one per item, ascending in archive order, the folder's highest and count in step", async () => {
+    const address = await newMailbox();
+    await runInDurableObject(env.MAILBOX.getByName(address), async (mb: Mailbox) => {
+      await mb.deliver(new TextEncoder().encode(`${message(900)}`.replace(/\n/g, "\r\n"))); // a modseq before the batch
+    });
+    const res = await post(address, mbox([message(1), message(2), message(1), message(3)]));
+    expect(res.json).toMatchObject({ imported: 3, duplicates: 1, batches: 1 });
+    await runInDurableObject(env.MAILBOX.getByName(address), async (_mb: Mailbox, state) => {
+      const sql = state.storage.sql;
+      const items = sql.exec<{ uid: number; modseq: number }>(`SELECT uid, modseq FROM items WHERE folder = 1 ORDER BY uid`).toArray();
+      expect(items).toHaveLength(4);
+      const m = items.map((i) => i.modseq);
+      expect(m).toEqual([m[0], m[0] + 1, m[0] + 2, m[0] + 3]);
+      expect(items.slice(1).map((i) => String(i.uid))).toEqual([0, 1, 3].map((k) => res.json.results[k].item_id));
+      const folder = sql
+        .exec<{ highest_modseq: number; item_count: number }>(`SELECT highest_modseq, item_count FROM folders WHERE seq = 1`)
+        .one();
+      expect(folder).toEqual({ highest_modseq: m[0] + 3, item_count: 4 });
+      expect(sql.exec<{ value: number }>(`SELECT value FROM store_meta WHERE key = 'modseq'`).one().value).toBe(m[0] + 3);
+    });
+  });
+
   it("into Sent Items; a message over the size limit is skipped, the rest stands", async () => {
     const address = await newMailbox();
     const huge = message(1, "X-Pad: " + "p".repeat(6000) + "\n");

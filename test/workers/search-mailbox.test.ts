@@ -157,6 +157,38 @@ describe("Search Store=Mailbox (built-in store, FTS5)", () => {
     expect(subjects(await stub.search(request({ freeText: "kumquat" })))).toEqual(["Legacy note"]);
   });
 
+  it("a message whose key the INSERT guessed is taken gets the next free one of its millisecond, and its words", async () => {
+    // The search key is set by the message INSERT from the next id's guess (largest id + 1): here that key is
+    // made to belong to an earlier message, so the INSERT is refused and the store falls back to indexMessage.
+    const stub = env.MAILBOX.getByName("search-key-taken@example.test");
+    await stub.deliver(message("First", "apricot"), undefined, T0);
+    await runInDurableObject(stub, (_mb: Mailbox, state: DurableObjectState) => {
+      const sql = state.storage.sql;
+      sql.exec(`DELETE FROM mail_fts WHERE rowid = (SELECT search_key FROM messages WHERE subject = 'First')`);
+      sql.exec(
+        `UPDATE messages SET search_key = ? * 1048576 + (SELECT max(id) + 1 FROM messages) % 1048576 WHERE subject = 'First'`,
+        T0 + DAY,
+      );
+      sql.exec(
+        `INSERT INTO mail_fts (rowid, subject, addresses, body) SELECT search_key, subject, '', 'apricot' FROM messages WHERE subject = 'First'`,
+      );
+    });
+    await stub.deliver(message("Second", "banana"), undefined, T0 + DAY);
+    expect(subjects(await stub.search(request({ freeText: "banana" })))).toEqual(["Second"]);
+    expect(subjects(await stub.search(request({ freeText: "apricot" })))).toEqual(["First"]);
+    await runInDurableObject(stub, (_mb: Mailbox, state: DurableObjectState) => {
+      const rows = state.storage.sql
+        .exec<{ subject: string; ms: number; distinct_keys: number }>(
+          `SELECT subject, search_key / 1048576 AS ms, (SELECT count(DISTINCT search_key) FROM messages) AS distinct_keys FROM messages ORDER BY id`,
+        )
+        .toArray();
+      expect(rows).toEqual([
+        { subject: "First", ms: T0 + DAY, distinct_keys: 2 },
+        { subject: "Second", ms: T0 + DAY, distinct_keys: 2 },
+      ]);
+    });
+  });
+
   it("a LongId from a result fetches the item through ItemOperations (by LongId alone)", async () => {
     const stub = env.MAILBOX.getByName("search-longid@example.test");
     await stub.deliver(message("Ticket 42", "Printer on fire."));

@@ -62,7 +62,16 @@ export function indexMessage(sql: CountingSql, messageId: number, received: numb
   writeWords(sql, messageId, t);
 }
 
-function writeWords(sql: CountingSql, messageId: number, t: IndexedText): void {
+/**
+ * The search key of a message about to be inserted, as an SQL expression of one bound arrival time, for the
+ * INSERT itself (no UPDATE of the new row after it): the arrival time and the id the row will most likely get
+ * (the largest id + 1). Where that guess is wrong (the newest message was deleted) the key is still one of that
+ * millisecond, unique or refused by messages_search_key; then the caller inserts without it and calls indexMessage.
+ */
+export const NEW_SEARCH_KEY = `${KEY("?")} + ((SELECT coalesce(max(id), 0) + 1 FROM messages) % 1048576)`;
+
+/** Adds the words of a message whose search key is set (indexMessage, or inserted with NEW_SEARCH_KEY). */
+export function writeWords(sql: CountingSql, messageId: number, t: IndexedText): void {
   sql.run(
     `INSERT INTO mail_fts (rowid, subject, addresses, body) VALUES ((SELECT search_key FROM messages WHERE id = ?), ?, ?, ?)`,
     messageId,

@@ -26,9 +26,11 @@ import {
   indexMessage,
   indexNewMessages,
   matchExpression,
+  NEW_SEARCH_KEY,
   refillFromSql,
   searchIndex,
   setBody,
+  writeWords,
 } from "./search-index";
 
 // Semantics (what a caller such as the EAS Sync layer may rely on):
@@ -416,47 +418,69 @@ export class BuiltinStore implements SearchableMailStore {
   async importMessages(folderId: string, raws: Uint8Array[]): Promise<ImportResult[]> {
     const before = this.mailFolder(folderId);
     const now = Date.now();
-    type Pending = { i: number; digest: string; parsed: ParsedMessage; placed: Placed };
+    type Pending = { i: number; digest: string; parsed: ParsedMessage; placed?: Placed };
     const out: ImportResult[] = new Array(raws.length);
+    const digests = await Promise.all(raws.map(sha256Hex));
+    const parsed: ParsedMessage[] = [];
+    for (const raw of raws) parsed.push(await parseMessage(raw));
+    // What the folder already has: two queries for the whole batch, not two per message.
+    const inStore = this.importedItems(before.seq, digests, parsed);
     const pending: Pending[] = [];
     const seen = new Map<string, number>(); // Message-ID or digest → index of its first copy in this batch
-    for (const [i, raw] of raws.entries()) {
-      const digest = await sha256Hex(raw);
-      const parsed = await parseMessage(raw);
-      const keys = [`d:${digest}`, ...(parsed.messageId ? [`m:${parsed.messageId}`] : [])];
-      const inStore = this.importedItem(before.seq, digest, parsed.messageId);
+    for (const [i, digest] of digests.entries()) {
+      const keys = [`d:${digest}`, ...(parsed[i].messageId ? [`m:${parsed[i].messageId}`] : [])];
       const inBatch = keys.map((k) => seen.get(k)).find((x) => x !== undefined);
-      if (inStore !== null) out[i] = { status: "duplicate", itemId: String(inStore) };
+      if (inStore[i] !== null) out[i] = { status: "duplicate", itemId: String(inStore[i]) };
       else if (inBatch !== undefined)
         out[i] = { status: "duplicate", itemId: `#${inBatch}` }; // resolved below
       else {
         for (const k of keys) seen.set(k, i);
-        pending.push({ i, digest, parsed, placed: await this.placeContent(raw, parsed) });
+        pending.push({ i, digest, parsed: parsed[i] });
       }
     }
-    const write = (batch: Pending[]) =>
+    // Blobs of the messages too large for SQLite go to R2 a few messages at a time.
+    const placing = await mapLimit(pending, 8, async (p) => (p.placed = await this.placeContent(raws[p.i], p.parsed)));
+    const failed = placing.find((r) => r.status === "rejected");
+    if (failed) {
+      await this.blobs.remove(pending.flatMap((p) => p.placed?.keys ?? []));
+      throw failed.reason;
+    }
+    const placed = pending as Required<Pending>[];
+    const write = (batch: Required<Pending>[]) =>
       this.storage.transactionSync(() => {
         const folder = this.mailFolder(folderId); // again: it may have been deleted while R2 was written
-        return batch.map((p) => {
-          const raced = this.importedItem(folder.seq, p.digest, p.parsed.messageId); // imported meanwhile
-          if (raced !== null) return { id: raced, added: false };
+        const raced = this.importedItems(
+          folder.seq,
+          batch.map((p) => p.digest),
+          batch.map((p) => p.parsed),
+        ); // imported meanwhile
+        const fresh = batch.filter((_, k) => raced[k] === null);
+        // One modseq each, taken at once: the folder's row and the counter are written once per batch.
+        let modseq = fresh.length > 0 ? this.bumpFolder(folder.seq, fresh.length, fresh.length) - fresh.length : 0;
+        const ids = new Map<Required<Pending>, number>();
+        for (const p of fresh) {
           const received = p.parsed.date !== undefined && p.parsed.date <= now ? p.parsed.date : now;
-          const id = this.insertItem(folder.seq, raws[p.i].byteLength, p.parsed, p.placed, {}, received);
-          this.sql.run(`INSERT OR REPLACE INTO import_digests (folder, digest, uid) VALUES (?, ?, ?)`, folder.seq, p.digest, id);
-          return { id, added: true };
-        });
+          ids.set(p, this.insertItem(folder.seq, raws[p.i].byteLength, p.parsed, p.placed, {}, received, true, ++modseq));
+        }
+        if (fresh.length > 0)
+          this.sql.run(
+            `INSERT OR REPLACE INTO import_digests (folder, digest, uid) SELECT ?, value ->> 0, value ->> 1 FROM json_each(?)`,
+            folder.seq,
+            JSON.stringify(fresh.map((p) => [p.digest, ids.get(p)])),
+          );
+        return batch.map((p, k) => (raced[k] !== null ? { id: raced[k], added: false } : { id: ids.get(p)!, added: true }));
       });
     let stored: ({ id: number; added: boolean } | { error: string })[];
     try {
-      stored = write(pending);
+      stored = write(placed);
     } catch (e) {
       if (e instanceof StoreFolderError) {
-        await this.blobs.remove(pending.flatMap((p) => p.placed.keys));
+        await this.blobs.remove(placed.flatMap((p) => p.placed.keys));
         throw e;
       }
       // One message the batch's transaction could not take does not fail the others: one transaction each.
       stored = [];
-      for (const p of pending) {
+      for (const p of placed) {
         try {
           stored.push(write([p])[0]);
         } catch (err) {
@@ -465,7 +489,7 @@ export class BuiltinStore implements SearchableMailStore {
         }
       }
     }
-    for (const [k, p] of pending.entries()) {
+    for (const [k, p] of placed.entries()) {
       const s = stored[k];
       if ("error" in s) out[p.i] = { status: "skipped", reason: `not stored: ${s.error}` };
       else out[p.i] = { status: s.added ? "imported" : "duplicate", itemId: String(s.id) };
@@ -480,14 +504,35 @@ export class BuiltinStore implements SearchableMailStore {
     return out;
   }
 
-  /** The live item of `folder` an import made from these bytes, or holding this Message-ID; null when none. */
-  private importedItem(folder: number, digest: string, messageId: string | undefined): number | null {
-    const row = this.sql.all<{ uid: number }>(
-      `SELECT i.uid FROM import_digests d JOIN items i ON i.uid = d.uid AND i.folder = d.folder WHERE d.folder = ? AND d.digest = ?`,
-      folder,
-      digest,
-    )[0];
-    return row ? row.uid : this.itemWithMessageId(folder, messageId);
+  /**
+   * For each message, the live item of `folder` an import made from these bytes (digest), else one holding its
+   * Message-ID; null when none. One query per kind for the whole batch.
+   */
+  private importedItems(folder: number, digests: string[], parsed: ParsedMessage[]): (number | null)[] {
+    const byDigest = new Map(
+      this.sql
+        .all<{ digest: string; uid: number }>(
+          `SELECT d.digest, i.uid FROM import_digests d JOIN items i ON i.uid = d.uid AND i.folder = d.folder
+             WHERE d.folder = ? AND d.digest IN (SELECT value FROM json_each(?))`,
+          folder,
+          JSON.stringify(digests),
+        )
+        .map((r) => [r.digest, r.uid]),
+    );
+    const wanted = [...new Set(parsed.flatMap((p, k) => (p.messageId && !byDigest.has(digests[k]) ? [p.messageId] : [])))];
+    const byMessageId = new Map(
+      wanted.length === 0
+        ? []
+        : this.sql
+            .all<{ mid: string; uid: number }>(
+              `SELECT m.message_id AS mid, min(i.uid) AS uid FROM messages m JOIN items i ON i.message = m.id
+                 WHERE m.message_id IN (SELECT value FROM json_each(?)) AND i.folder = ? GROUP BY m.message_id`,
+              JSON.stringify(wanted),
+              folder,
+            )
+            .map((r) => [r.mid, r.uid]),
+    );
+    return digests.map((d, k) => byDigest.get(d) ?? (parsed[k].messageId ? (byMessageId.get(parsed[k].messageId!) ?? null) : null));
   }
 
   /** The live item of `folder` holding a message with this Message-ID (index messages_message_id), or null. */
@@ -726,8 +771,9 @@ export class BuiltinStore implements SearchableMailStore {
   }
 
   /** Takes the next mailbox modseq, records it as the folder's highest, adjusts its count. */
-  private bumpFolder(seq: number, countDelta: number): number {
-    const modseq = this.sql.one<{ value: number }>(`UPDATE store_meta SET value = value + 1 WHERE key = 'modseq' RETURNING value`).value;
+  /** Takes the next modseq (`n` of them: the last is returned) for a change of `countDelta` items in the folder. */
+  private bumpFolder(seq: number, countDelta: number, n = 1): number {
+    const modseq = this.sql.one<{ value: number }>(`UPDATE store_meta SET value = value + ? WHERE key = 'modseq' RETURNING value`, n).value;
     this.sql.run(`UPDATE folders SET highest_modseq = ?, item_count = item_count + ? WHERE seq = ?`, modseq, countDelta, seq);
     return modseq;
   }
@@ -828,9 +874,10 @@ export class BuiltinStore implements SearchableMailStore {
     flags: Partial<MailFlags>,
     received: number,
     index = true,
+    modseq = -1, // one the caller took for it (a batch bumps the folder once); -1: the next one
   ): number {
     const message = this.insertMessage(size, p, placed, received, index);
-    const modseq = this.bumpFolder(folder, +1);
+    if (modseq < 0) modseq = this.bumpFolder(folder, +1);
     return this.sql.one<{ uid: number }>(
       `INSERT INTO items (folder, message, modseq, received, seen, flagged, answered, forwarded)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING uid`,
@@ -847,11 +894,30 @@ export class BuiltinStore implements SearchableMailStore {
 
   /** The message row, its parts and its index entry; returns the message id. */
   private insertMessage(size: number, p: ParsedMessage, placed: Placed, received: number, index = true): number {
-    const message = this.sql.one<{ id: number }>(
-      `INSERT INTO messages (size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs,
+    // The search key is set by the INSERT (one row write, not an INSERT and an UPDATE); in the rare case its guess
+    // of the new id meets a key already taken, the row goes in without one and indexMessage finds a free one.
+    const keyed = index ? this.tryInsertMessage(size, p, placed, received, true) : null;
+    const message = keyed ?? this.tryInsertMessage(size, p, placed, received, false)!;
+    if (keyed !== null) writeWords(this.sql, message, p);
+    else if (index) indexMessage(this.sql, message, received, p);
+    for (const part of placed.parts)
+      this.sql.run(
+        `INSERT INTO parts (message, part_id, data, r2_key) VALUES (?, ?, ?, ?)`,
+        message,
+        part.partId,
+        part.data ? buffer(part.data) : null,
+        part.key,
+      );
+    return message;
+  }
+
+  /** The message row; with `keyed`, with its search key, or null when that key is taken (unique index). */
+  private tryInsertMessage(size: number, p: ParsedMessage, placed: Placed, received: number, keyed: boolean): number | null {
+    const query = `INSERT INTO messages (size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs,
            importance, has_html, attachments, content_class, calendar_method, thread_topic, preview,
-           raw, raw_key, plain, plain_key, plain_size, html, html_key, html_size)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+           raw, raw_key, plain, plain_key, plain_size, html, html_key, html_size${keyed ? ", search_key" : ""})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${keyed ? `, ${NEW_SEARCH_KEY}` : ""}) RETURNING id`;
+    const args = [
       size,
       p.date ?? null,
       p.subject,
@@ -877,17 +943,14 @@ export class BuiltinStore implements SearchableMailStore {
       placed.html,
       placed.htmlKey,
       p.html !== undefined ? utf8Length(p.html) : 0,
-    ).id;
-    if (index) indexMessage(this.sql, message, received, p);
-    for (const part of placed.parts)
-      this.sql.run(
-        `INSERT INTO parts (message, part_id, data, r2_key) VALUES (?, ?, ?, ?)`,
-        message,
-        part.partId,
-        part.data ? buffer(part.data) : null,
-        part.key,
-      );
-    return message;
+    ];
+    if (!keyed) return this.sql.one<{ id: number }>(query, ...args).id;
+    try {
+      return this.sql.one<{ id: number }>(query, ...args, received).id;
+    } catch (e) {
+      if (/UNIQUE constraint failed: messages\.search_key/i.test(String(e))) return null;
+      throw e;
+    }
   }
 }
 
@@ -916,6 +979,24 @@ function inlineOnly(raw: Uint8Array, parsed: ParsedMessage): Placed {
     parts: parsed.attachments.map((a) => ({ partId: a.info.partId, data: a.data, key: null })),
     keys: [],
   };
+}
+
+/** `f` over `items`, at most `limit` at a time; every outcome, in order (none is left running). */
+async function mapLimit<T, R>(items: T[], limit: number, f: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const k = next++;
+      try {
+        out[k] = { status: "fulfilled", value: await f(items[k]) };
+      } catch (reason) {
+        out[k] = { status: "rejected", reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 async function sha256Hex(raw: Uint8Array): Promise<string> {
