@@ -2,6 +2,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { kitVerdict } from "./validate-server";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const VALIDATE = path.resolve(repoRoot, "../shared/conformance/validate");
@@ -26,8 +27,17 @@ export function hasSchema(command: string): boolean {
   return schemaCommands().has(command);
 }
 
-/** Throws with xmllint's messages when `xml` is not a valid `command` response. */
+/**
+ * Throws with xmllint's messages when `xml` is not a valid `command` response. The kit's verdict comes from its
+ * validator kept running for this test file (validate-server.ts), else from the `validate` command itself.
+ */
 export function assertValid(command: string, xml: string): void {
+  const kit = kitVerdict(VALIDATE, command, xml);
+  if (kit) {
+    if (kit.exit !== 0)
+      throw new Error(`${command} response fails the XSD (validate exit ${kit.exit}):\n${kit.output}\n--- response ---\n${xml}`);
+    return;
+  }
   const r = spawnSync(VALIDATE, [command, "-"], { input: xml, encoding: "utf8" });
   if (r.error) throw r.error;
   if (r.status !== 0)
