@@ -28,18 +28,20 @@ export function hasSchema(command: string): boolean {
 }
 
 /**
- * Throws with xmllint's messages when `xml` is not a valid `command` response. The kit's verdict comes from its
- * validator kept running for this test file (validate-server.ts), else from the `validate` command itself.
+ * What `validate COMMAND -` answers for `xml`: its exit status and what it printed (stdout, then stderr). The kit's
+ * verdict comes from its validator kept running for this test file (validate-server.ts), else from the command.
  */
-export function assertValid(command: string, xml: string): void {
+export function runValidate(command: string, xml: string): { status: number | null; output: string } {
   const kit = kitVerdict(VALIDATE, command, xml);
-  if (kit) {
-    if (kit.exit !== 0)
-      throw new Error(`${command} response fails the XSD (validate exit ${kit.exit}):\n${kit.output}\n--- response ---\n${xml}`);
-    return;
-  }
+  if (kit) return { status: kit.exit, output: kit.output };
   const r = spawnSync(VALIDATE, [command, "-"], { input: xml, encoding: "utf8" });
   if (r.error) throw r.error;
+  return { status: r.status, output: r.stdout + r.stderr };
+}
+
+/** Throws with xmllint's messages when `xml` is not a valid `command` response. */
+export function assertValid(command: string, xml: string): void {
+  const r = runValidate(command, xml);
   if (r.status !== 0)
-    throw new Error(`${command} response fails the XSD (validate exit ${r.status}):\n${r.stdout}${r.stderr}\n--- response ---\n${xml}`);
+    throw new Error(`${command} response fails the XSD (validate exit ${r.status}):\n${r.output}\n--- response ---\n${xml}`);
 }
