@@ -23,12 +23,14 @@ function sqlString(s: string): string {
  * Runs SQL against the local D1 database in `persistTo` (the directory `wrangler dev --persist-to` uses), while the
  * Worker runs. Straight through SQLite (node:sqlite), as `wrangler d1 execute --local` would do it but without
  * starting wrangler and a workerd for every statement (seconds each): the database is in WAL mode and both sides
- * take SQLite's locks, so the Worker sees the rows at its next query.
+ * take SQLite's locks, so the Worker sees the rows at its next query. Returns "" (it used to return wrangler's
+ * report, which no caller read).
  */
-export function d1Execute(persistTo: string, sql: string): void {
+export function d1Execute(persistTo: string, sql: string): string {
   const db = new DatabaseSync(d1File(persistTo), { timeout: 10_000 });
   try {
     db.exec(sql);
+    return "";
   } finally {
     db.close();
   }
