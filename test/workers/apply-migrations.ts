@@ -47,16 +47,17 @@ async function mailboxesToEmpty(): Promise<DurableObjectId[]> {
   if (noted) return [...noted].map((id) => env.MAILBOX.idFromString(id));
   const all = await listDurableObjectIds(env.MAILBOX);
   const ids = new Set<string>();
-  await runInDurableObject(env.MAILBOX.getByName("@vitest-storage-reset"), (_mailbox, state) => {
+  const probe = env.MAILBOX.idFromName("@vitest-storage-reset"); // emptied below with the others
+  await runInDurableObject(env.MAILBOX.get(probe), (_mailbox, state) => {
     const proto = Object.getPrototypeOf(state) as { blockConcurrencyWhile: DurableObjectState["blockConcurrencyWhile"] };
     const original = proto.blockConcurrencyWhile;
-    proto.blockConcurrencyWhile = function (this: DurableObjectState, callback) {
+    proto.blockConcurrencyWhile = function <T>(this: DurableObjectState, callback: () => Promise<T>): Promise<T> {
       ids.add(this.id.toString());
-      return original.call(this, callback);
+      return original.call(this, callback) as Promise<T>;
     };
   });
   (globalThis as { [USED]?: Set<string> })[USED] = ids;
-  return all;
+  return [...all, probe];
 }
 
 function used(): Set<string> | undefined {
