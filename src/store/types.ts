@@ -163,9 +163,11 @@ export interface MailStore {
    */
   folderByType(type: FolderTypeValue): StoreFolder | null;
   /**
-   * Like appendMessage, with the Date header as arrival time (never in the future): admin import. The built-in
-   * store imports a message once per folder: one whose Message-ID is already there returns that item's id (an
-   * interrupted import run again doubles nothing). Bridged mailboxes are refused imports by the admin API.
+   * Like appendMessage, with the Date header as arrival time (never in the future): admin import, and the
+   * outbox's retried Sent Items copy. Every store imports a message once per folder: one whose Message-ID is
+   * already there (imported or appended) returns that item's id, so an interrupted import run again, or a
+   * retried copy whose first write's answer was lost, doubles nothing. Bridged mailboxes are refused imports by
+   * the admin API.
    */
   importMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>): Promise<string>;
   /** Drops tombstones older than `olderThan` (ms) and raises the folders' tombstoneFloor; returns how many. */

@@ -18,11 +18,33 @@ export class ItemWriter {
     private readonly folders: FolderMirror,
   ) {}
 
-  /** Like appendMessage, with the Date header as arrival time (never in the future): admin import. */
+  /**
+   * Like appendMessage, with the Date header as arrival time (never in the future), and once per folder as the
+   * built-in store does: a message whose Message-ID the server already has in the folder is not appended again
+   * (UID SEARCH HEADER). This is what makes a retried APPEND whose first answer was lost (the connection cut
+   * after the server stored it: the outbox's Sent Items copy) leave one copy, not two.
+   */
   async importMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}): Promise<string> {
-    const date = (await parseMessage(raw)).date;
+    const parsed = await parseMessage(raw);
     const now = Date.now();
-    return this.appendMessage(folderId, raw, flags, date !== undefined && date <= now ? date : now);
+    if (parsed.messageId) {
+      const there = await this.withMessageId(folderId, parsed.messageId);
+      if (there !== null) return there;
+    }
+    return this.appendMessage(folderId, raw, flags, parsed.date !== undefined && parsed.date <= now ? parsed.date : now);
+  }
+
+  /** The item of the folder whose Message-ID header is `messageId` (the lowest UID), or null. */
+  private withMessageId(folderId: string, messageId: string): Promise<string | null> {
+    return this.sessions.use(async (s) => {
+      const row = this.db.folderRow(folderId);
+      const sel = await this.sessions.select(s, row, false);
+      // RFC 3501 §6.4.4: HEADER matches a substring of the field; the angle brackets make it the whole id.
+      const id = messageId.startsWith("<") ? messageId : `<${messageId}>`;
+      const uids = searchUids((await s.command(["UID", "SEARCH", "HEADER", "Message-ID", q(id)])).untagged);
+      if (!uids.length) return null;
+      return itemIdOf(sel.uidvalidity || row.uidvalidity, Math.min(...uids));
+    });
   }
 
   async appendMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}, received?: number): Promise<string> {

@@ -345,6 +345,22 @@ export function mailStoreContract(b: MailBackend): void {
           expect(received).toBeGreaterThanOrEqual(t0 - 2000);
         });
       });
+
+      it("importMessage stores a Message-ID once per folder: a copy already there (appended, its answer lost) is that item", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          const other = await scratch(s);
+          const messageId = `<once-${tag()}@contract.test>`;
+          const first = await s.appendMessage(f.id, plainMessage({ messageId }), { seen: true });
+          expect(await s.importMessage(f.id, plainMessage({ messageId }), { seen: true })).toBe(first);
+          expect((await s.folderStatus(f.id)).count).toBe(1);
+          // Once per folder, not per mailbox; and a message without the id is not taken for it.
+          expect(await s.importMessage(other.id, plainMessage({ messageId }))).not.toBe(first);
+          expect((await s.folderStatus(other.id)).count).toBe(1);
+          expect(await s.importMessage(f.id, plainMessage({ messageId: `<other-${tag()}@contract.test>` }))).not.toBe(first);
+          expect((await s.folderStatus(f.id)).count).toBe(2);
+        });
+      });
     });
 
     describe("change counters (modseq) and changesSince", () => {
