@@ -22,6 +22,8 @@ export interface TcpProxy {
    * the work, its answer is lost, e.g. an APPEND's `OK [APPENDUID …]`). Resolves when it happened.
    */
   cutAnswerOn(pattern: RegExp): Promise<void>;
+  /** Forgets every cut and answer armed and not yet done (their promises stay pending). */
+  disarm(): void;
   /** Sessions opened so far. */
   readonly sessions: number;
   stop(): Promise<void>;
@@ -88,6 +90,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     cutOn(pattern) {
       return new Promise<void>((done) => (cut = { pattern, done }));
+    },
+    disarm() {
+      cut = answer = cutAnswer = null;
     },
     cutAnswerOn(pattern) {
       return new Promise<void>((done) => (cutAnswer = { pattern, done }));

@@ -38,6 +38,8 @@ export interface ChaosWorld {
   /** Labels acknowledged by the server: contacts added, messages sent, mail deleted (by mailbox). */
   contactsAdded: Map<string, Set<string>>;
   sent: Set<string>;
+  /** Messages sent by phones of bridged mailboxes: they leave through the provider's submission server. */
+  sentBridged: Set<string>;
   deleted: Map<string, Set<string>>;
   stopped: () => boolean;
 }
@@ -68,6 +70,8 @@ export class ChaosPhone {
     password: string,
     readonly deviceId: string,
     private readonly rng: Rng,
+    /** A bridged mailbox (IMAP/SMTP + DAV at the provider): its server may answer "retry later". */
+    readonly bridged = false,
   ) {
     this.phone = new Phone({ baseUrl: world.url, user: address, password, deviceId, deviceType: "ChaosPhone", protocolVersion: "14.1" });
   }
@@ -90,7 +94,14 @@ export class ChaosPhone {
       const hard = setTimeout(() => ac.abort(), waitMs + 60_000); // a hop that drops an idle request
       try {
         const r = await this.phone.command(cmd, body, { signal: ac.signal });
-        if (r.status === 200) return r;
+        const retry = r.status === 200 ? retryLater(cmd, r) : undefined;
+        if (r.status === 200 && !retry) return r;
+        if (retry) {
+          // The server could not do it now (a bridged mailbox whose IMAP session was cut): the same request again.
+          t.httpErrors[retry] = (t.httpErrors[retry] ?? 0) + 1;
+          await sleep(200 + this.rng() * 300);
+          continue;
+        }
         t.httpErrors[r.status] = (t.httpErrors[r.status] ?? 0) + 1;
         if (r.status < 500 && r.status !== 429) throw new Fatal(`${this.deviceId} ${cmd}: HTTP ${r.status} ${r.xml ?? ""}`);
       } catch (e) {
@@ -244,7 +255,7 @@ export class ChaosPhone {
       this.world.tally.failures.push(`${this.deviceId}: SendMail ${subject} Status ${st}`);
       return;
     }
-    this.world.sent.add(subject);
+    (this.bridged ? this.world.sentBridged : this.world.sent).add(subject);
   }
 
   async ping(heartbeat: number): Promise<void> {
@@ -272,6 +283,20 @@ export class ChaosPhone {
       else await this.ping(heartbeat);
     }
   }
+}
+
+/**
+ * "Server error, retry later" in a 200 answer, as a label for the tally, or undefined: [MS-ASCMD] Sync Status 16
+ * (MS-ASCMD_R4466), FolderSync 6 (MS-ASCMD_R4075), Ping 8 (MS-ASCMD_R4260), and the common 111
+ * ServerErrorRetryLater ([MS-ASCMD] 2.2.2). SendMail's 111 is the caller's (it counts it as a retry).
+ */
+function retryLater(cmd: string, r: PhoneResponse): string | undefined {
+  if (r.raw.length === 0 || cmd === "SendMail") return undefined;
+  const top = childText(r.tree, "Status");
+  const coll = cmd === "Sync" ? childText(child(child(r.tree, "Collections"), "Collection"), "Status") : undefined;
+  const st = coll ?? top;
+  const retryable = { Sync: ["16", "111"], FolderSync: ["6", "111"], Ping: ["8", "111"] }[cmd] ?? ["111"];
+  return st !== undefined && retryable.includes(st) ? `${cmd} Status ${st}` : undefined;
 }
 
 /** A protocol answer that retrying cannot fix: the harness reports it. */
