@@ -32,12 +32,17 @@ const SMTP_COMMANDS = [/^EHLO /im, /^AUTH /im, /^MAIL FROM:/im, /^RCPT TO:/im, /
  * RFC 1047), so a second copy there is the protocol's rule, not ours to avoid. The harness does not cut it.
  */
 const SMTP_ANSWERS = [/^220 /m, /^250-/m, /^235 /m, /^354 /m];
+/** An armed cut that met nothing in this long is given up (the driver arms another, maybe a commoner one). */
+const ARM_MS = 20_000;
 
 export interface BridgedWorld {
   servers: BridgeServers;
   accounts: BridgeAccount[];
-  /** Arms one cut on the relay of `kind` unless one is armed; resolves with its label once it happened. */
-  armCut(kind: "imap" | "smtp", rng: Rng, anyShare: number): Promise<string> | null;
+  /**
+   * Arms one cut on the relay of `kind` unless one is armed; resolves with its label once it happened, or with
+   * null when nothing matched within `ARM_MS` (a command the bridge seldom sends: LIST, APPEND…), then disarmed.
+   */
+  armCut(kind: "imap" | "smtp", rng: Rng, anyShare: number): Promise<string | null> | null;
   /** Clears the armed cuts (the calm phase). */
   disarm(): void;
   /** An LMTP delivery to the account's Dovecot (the provider's MTA). */
@@ -98,9 +103,18 @@ export async function startBridgedWorld(o: {
       const any = kind === "imap" ? (answer ? /^\S+ (OK|NO|BAD) /m : /^\S+ [A-Z]/m) : answer ? /^(220|235|354) /m : /^[A-Z]{4}\b/m;
       const pattern = rng() < anyShare ? any : list[Math.floor(rng() * list.length)]!;
       const label = `${kind}-${answer ? "answer" : "command"}`;
-      return (answer ? relay.cutAnswerOn(pattern) : relay.cutOn(pattern)).then(() => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<null>((r) => {
+        timer = setTimeout(() => {
+          relay.disarm();
+          r(null);
+        }, ARM_MS);
+      });
+      const happened = (answer ? relay.cutAnswerOn(pattern) : relay.cutOn(pattern)).then(() => label);
+      return Promise.race([happened, expired]).then((x) => {
+        clearTimeout(timer);
         armed[kind] = false;
-        return label;
+        return x;
       });
     },
     disarm() {

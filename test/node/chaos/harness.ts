@@ -309,7 +309,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       // A cut of a bridged mailbox's IMAP or SMTP session, at the next matching command or answer.
       const kind = pick < w.abort + w.kill + w.imap ? "imap" : "smtp";
       void bridge.armCut(kind, driverRng, o.anyCutShare ?? 0.5)?.then((label) => {
-        if (!stopped) driver[label] = (driver[label] ?? 0) + 1;
+        if (label && !stopped) driver[label] = (driver[label] ?? 0) + 1;
       });
     } else if (forced || pick < w.kill) {
       killed = true;
