@@ -49,6 +49,14 @@ const MAIL = 2;
 const CONTACTS = 9;
 /** Give up on one request after this long (covers a wrangler dev restart with its migrations). */
 const REQUEST_DEADLINE_MS = 120_000;
+/**
+ * A bridged mailbox answers after the provider's servers did (IMAP commands time out after 20 s, DAV requests
+ * after 15 s, one IMAP session per mailbox at a time): on a loaded machine with its sessions being cut, measured
+ * answers took up to ~50 s, so its phones allow one attempt 120 s and one request 300 s before calling it stuck.
+ */
+const BRIDGED_DEADLINE_MS = 300_000;
+const ATTEMPT_MS = 60_000;
+const BRIDGED_ATTEMPT_MS = 120_000;
 
 interface Collection {
   id: string;
@@ -80,18 +88,20 @@ export class ChaosPhone {
   async send(cmd: string, body: WbxmlElement | null, waitMs = 0): Promise<PhoneResponse> {
     const t = this.world.tally;
     t.requests++;
-    const deadline = Date.now() + REQUEST_DEADLINE_MS + waitMs;
+    const limit = this.bridged ? BRIDGED_DEADLINE_MS : REQUEST_DEADLINE_MS;
+    const attemptMs = this.bridged ? BRIDGED_ATTEMPT_MS : ATTEMPT_MS;
+    const deadline = Date.now() + limit + waitMs;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) t.retries++;
       if (Date.now() > deadline) {
         t.stuck++;
-        throw new Error(`${this.deviceId} ${cmd}: no answer within ${REQUEST_DEADLINE_MS + waitMs} ms`);
+        throw new Error(`${this.deviceId} ${cmd}: no answer within ${limit + waitMs} ms`);
       }
       const ac = new AbortController();
       const cut = this.rng() < this.world.cutRate;
       // Cut at a random instant: before the server acts, while it acts, or after it answered.
       const timer = cut ? setTimeout(() => ac.abort(), Math.floor(this.rng() * (cmd === "Ping" ? waitMs + 100 : 120))) : undefined;
-      const hard = setTimeout(() => ac.abort(), waitMs + 60_000); // a hop that drops an idle request
+      const hard = setTimeout(() => ac.abort(), waitMs + attemptMs); // a hop that drops an idle request
       try {
         const r = await this.phone.command(cmd, body, { signal: ac.signal });
         const retry = r.status === 200 ? retryLater(cmd, r) : undefined;
@@ -108,6 +118,8 @@ export class ChaosPhone {
         if (e instanceof Fatal) throw e;
         if (!(e instanceof TypeError) && !ac.signal.aborted) throw e; // not a network failure: a harness bug
         if (ac.signal.aborted && cut) t.interruptions.cut = (t.interruptions.cut ?? 0) + 1;
+        else if (ac.signal.aborted && process.env.CHAOS_DEBUG)
+          console.log(`${new Date().toISOString()} ${this.deviceId} ${cmd} attempt ${attempt}: no answer in ${waitMs + attemptMs} ms`);
         else if (!ac.signal.aborted) {
           t.httpErrors.network = (t.httpErrors.network ?? 0) + 1;
           const why = `${(e as Error).message} ${((e as Error).cause as Error | undefined)?.message ?? ""}`;

@@ -8,7 +8,7 @@
 // lost, doubled or resurrected, no needless resync from key 0, every message sent delivered once (and its Sent
 // copy kept once), no request left waiting. Used by bench/chaos.ts (the big run) and test/node/chaos.test.ts
 // (a short one in npm test).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../free-port";
@@ -160,6 +160,11 @@ class KillableServer {
       out[error] = (out[error] ?? 0) + 1;
     }
     return out;
+  }
+
+  /** Everything wrangler dev printed in this run, killed runs included. */
+  allLogs(): string {
+    return this.earlierLogs + (this.server?.log() ?? "");
   }
 
   /** How many object resets the runtime reported (workerd logs the reason given to ctx.abort()). */
@@ -321,7 +326,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       log(`  wrangler dev killed and back in ${((performance.now() - k0) / 1000).toFixed(1)} s`);
     } else {
       // Not awaited: the reset lands while the phones' requests run (an RPC into a reset object returns late).
-      const address = addresses[Math.floor(driverRng() * addresses.length)]!;
+      const address = everyAddress[Math.floor(driverRng() * everyAddress.length)]!;
       if (!aborting.has(address)) {
         aborting.add(address);
         void admin(url, "POST", `/chaos/mailboxes/${encodeURIComponent(address)}/abort`)
@@ -472,6 +477,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (!world.sentBridged.has(l)) fail(`"${l}" submitted by a bridged mailbox, never acknowledged to a phone`);
   }
 
+  if (failures.length) {
+    // What the Worker printed (every run of wrangler dev), kept for the trace of a failure.
+    const file = path.join(os.tmpdir(), `mobile-sync-chaos-${o.seed}-worker.log`);
+    writeFileSync(file, server.allLogs());
+    failures.push(`(the Worker's log of this run: ${file})`);
+  }
   const resetsLogged = server.resetsLogged();
   const internalErrors = server.internalErrors();
   await server.stop();
