@@ -1,8 +1,9 @@
 // The chaos harness in short (issue 19; the full run is `npm run chaos`): two mailboxes with two phones each
 // sync, add contacts, delete, send and wait in Ping while mailbox objects are reset, `wrangler dev` is killed
-// and restarted on its persisted state, and phones cut their connections; one bridged mailbox with two phones
-// (Dovecot, submission SMTP, Radicale) has its IMAP and SMTP sessions cut mid-command. Every invariant must hold; a failure
-// prints the seed to replay it with `npm run chaos -- --seed N`.
+// and restarted on its persisted state, and phones cut their connections. Every invariant must hold; a failure
+// prints the seed to replay it with `npm run chaos -- --seed N`. Bridged mailboxes (their IMAP/SMTP sessions cut)
+// are in the full run only: their servers and slower answers would cost this short one a minute; their cut paths
+// are tested one by one in bridge-outage.e2e.test.ts and dav-lost-answer.test.ts.
 import { expect, it } from "vitest";
 import { runChaos } from "./chaos/harness";
 
@@ -13,10 +14,8 @@ it(`no item lost, doubled or resurrected, no needless key-0 resync, every messag
     seed,
     mailboxes: 2,
     devicesPerMailbox: 2,
-    bridged: 1,
-    anyCutShare: 1,
     interruptions: 60,
-    weights: { abort: 2, kill: 0, imap: 1, smtp: 1 },
+    weights: { abort: 1, kill: 0 },
     killAfterMs: 4000, // one kill of wrangler dev, at a random instant of the phones' work
     cutRate: 0.2,
     gapMs: [100, 400],
@@ -36,5 +35,4 @@ it(`no item lost, doubled or resurrected, no needless key-0 resync, every messag
   expect(r.interruptions.kill).toBe(1);
   expect(r.interruptions.abort).toBeGreaterThan(0);
   expect(r.interruptions.cut).toBeGreaterThan(0);
-  expect((r.interruptions["imap-command"] ?? 0) + (r.interruptions["imap-answer"] ?? 0)).toBeGreaterThan(0);
 }, 180_000);
