@@ -5,6 +5,7 @@ import type { AttachmentInfo, BodyText, ListOptions, MailSummary } from "../type
 import { rebuildText, textLeaves, textTree } from "./bodystructure";
 import type { ChangeTracker } from "./change-tracking";
 import type { ImapSession } from "./connection";
+import { withoutDraftToken } from "./draft-replace";
 import { statusOf } from "./folder-mirror";
 import type { MirrorDb } from "./mirror-db";
 import { attributes, str, type Token } from "./parser";
@@ -35,7 +36,8 @@ export class ItemReader {
   async listItems(folderId: string, opts: ListOptions): Promise<MailSummary[]> {
     return this.sessions.use(async (s) => {
       const row = await this.changes.ensureOrder(s, await this.changes.refresh(s, this.db.folderRow(folderId)));
-      const after = opts.after ? { received: opts.after.received, uid: parseItemId(opts.after.itemId)?.uid ?? 0 } : null;
+      const cursor = opts.after ? (parseItemId(opts.after.itemId)?.uid ?? 0) : 0;
+      const after = opts.after ? { received: opts.after.received, uid: cursor && this.db.serverUid(row.id, cursor) } : null;
       const uids = this.db
         .all<{ uid: number }>(
           `SELECT uid FROM imap_order WHERE folder = ? AND received >= ? AND (? OR received < ? OR (received = ? AND uid < ?))
@@ -143,6 +145,7 @@ export class ItemReader {
       }
     }
     const out: MailSummary[] = [];
+    const ids = this.db.publicUids(row.id, present);
     for (const uid of present) {
       const a = meta.get(uid)!;
       const content = parsed.get(uid);
@@ -150,7 +153,7 @@ export class ItemReader {
       const logged = this.db.all<{ modseq: number }>(`SELECT modseq FROM imap_changes WHERE folder = ? AND uid = ?`, row.id, uid)[0];
       out.push({
         ...content,
-        itemId: itemIdOf(this.sessions.selected?.uidvalidity || row.uidvalidity, uid),
+        itemId: itemIdOf(this.sessions.selected?.uidvalidity || row.uidvalidity, ids.get(uid)!),
         folderId: String(row.id),
         modseq: logged?.modseq ?? 0,
         received: parseInternalDate(str(a.get("INTERNALDATE"))),
@@ -165,7 +168,8 @@ export class ItemReader {
     return this.sessions.use(async (s) => {
       const row = this.db.folderRow(folderId);
       const uid = await this.sessions.selectItem(s, row, itemId, false);
-      return uid === null ? null : this.fetchRaw(s, row, uid);
+      const raw = uid === null ? null : await this.fetchRaw(s, row, uid);
+      return raw && withoutDraftToken(raw);
     });
   }
 
