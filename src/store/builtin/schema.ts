@@ -13,9 +13,9 @@
 //              to its item.
 
 import { CountingSql } from "../counting-sql";
-import { refillFromSql, SEARCH_INDEX_DDL } from "./search-index";
+import { refillFromSql, SEARCH_INDEX_DDL, SEARCH_TERMS_DDL } from "./search-index";
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const V1 = [
   `CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -97,7 +97,9 @@ export function ensureSchema(storage: DurableObjectStorage): void {
     // V3: imports look a message up by Message-ID (importMessage imports a message once per folder; the join to
     // the folder's items uses V2's items_message).
     if (current < 3) sql.exec(`CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id)`);
-    // Future migrations: `if (current < 4) { ... }`, each idempotent.
+    // V4: the index's term list (fts5vocab over mail_fts: no data of its own), for word-prefix expansion.
+    if (current < 4) sql.exec(SEARCH_TERMS_DDL);
+    // Future migrations: `if (current < 5) { ... }`, each idempotent.
     if (row) sql.exec(`UPDATE store_schema SET version = ?`, SCHEMA_VERSION);
     else sql.exec(`INSERT INTO store_schema (version) VALUES (?)`, SCHEMA_VERSION);
   });
