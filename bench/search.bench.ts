@@ -22,6 +22,7 @@ if (run.status !== 0 || !line) {
   process.stderr.write(run.stdout + run.stderr);
   throw new Error("search scale test failed; no figures recorded");
 }
+process.stdout.write(`${line[0]}\n`); // the raw figures first: kept in the log whatever happens below
 const f = JSON.parse(line[1]!) as {
   n: number;
   seedMs: number;

@@ -145,6 +145,7 @@ it(`first page of a search in ${N} messages: cost by number of matches`, async (
   const delivery = {
     ms: median(deliveries),
     rowsWritten: written,
+    imported: IMPORT,
     importIndexedMs: await importMs(true),
     importBareMs: await importMs(false),
   };
