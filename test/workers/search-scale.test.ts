@@ -149,21 +149,22 @@ it(`first page of a search in ${N} messages: cost by number of matches`, async (
     importIndexedMs: await importMs(true),
     importBareMs: await importMs(false),
   };
-  // Exact up to COUNT_EXACT (1 000) matches, extrapolated beyond (here every message matches: exact again).
-  expect(totals).toEqual({
-    trivial: 0,
-    rare: 1,
+  // Total: exact for the no-words count and where the walk ends within its bound (the page and one more, at
+  // least 101 hits); beyond, the density of the hits walked times the messages in scope (MS-ASCMD_R3737 "an
+  // estimate"), within 2 % here where the words are spread evenly.
+  const exact = { trivial: 0, rare: 1, twoWordsInboxLastDay: 15, classNotEmail: 0, lastDayNoWords: 1440 + 15 };
+  const estimated = {
     onePercent: Math.floor(N / 100),
     everyMessage: N,
     everyMessageInbox: N,
     twoWords: Math.floor(N / 100),
     twoCommonWords: N, // "digest" is in every sender address too
     typedPrefix: Math.floor(N / 100),
-    twoWordsInboxLastDay: 15,
     commonWordLastDay: 1440 + 15,
-    classNotEmail: 0,
-    lastDayNoWords: 1440 + 15,
-  });
+  };
+  expect(Object.fromEntries(Object.keys(exact).map((k) => [k, totals[k]]))).toEqual(exact);
+  for (const [k, want] of Object.entries(estimated))
+    expect(Math.abs(totals[k]! - want) / want, `${k}: ${totals[k]} for ${want}`).toBeLessThan(0.02);
   // A rare word costs its hit, not the mailbox (index lookup, then one item and one message row).
   expect(rows.rare).toBeLessThan(50);
   console.log(`SEARCH-BENCH ${JSON.stringify({ n: N, seedMs, ms, rows, totals, delivery })}`);

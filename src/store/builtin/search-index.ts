@@ -147,8 +147,11 @@ export function setBody(sql: CountingSql, messageId: number, plain: string): voi
   });
 }
 
-/** Matches counted exactly; beyond, Total is extrapolated from the newest COUNT_EXACT of them (below). */
-export const COUNT_EXACT = 1000;
+/**
+ * The walk reads the page's hits and one more, at least COUNT_EXACT + 1: Total is exact up to COUNT_EXACT
+ * matches (and up to the end of the page); beyond, it is extrapolated from the hits walked (below).
+ */
+export const COUNT_EXACT = 100;
 
 export interface IndexQuery {
   match: string;
@@ -161,13 +164,15 @@ export interface IndexQuery {
 }
 
 /**
- * A word search, one walk of the index: the newest COUNT_EXACT + 1 hits in scope (rowid descending, so the
- * walk stops there however many messages hold the words) give both the page and Total; only the page's rows
- * are then read from `messages` and `items`. When no folder outside the scope holds mail (a search of the
+ * A word search, one walk of the index: the newest hits in scope up to the end of the page and one more, at
+ * least COUNT_EXACT + 1 (rowid descending, so the walk stops there however many messages hold the words),
+ * give both the page and Total; only the page's rows are then read from `messages` and `items`. When no folder outside the scope holds mail (a search of the
  * whole mailbox, or of the one folder that has it all) the walk reads the index alone; otherwise each hit is
- * joined to its item to check its folder. Total (Search's Total is "an estimate", MS-ASCMD_R3737): exact up
- * to COUNT_EXACT matches; beyond, the words' density among those newest hits (matches per message in scope
- * since the oldest of them) times the messages in scope: two index range counts, never a count of the words.
+ * joined to its item to check its folder. Total (Search's Total is "an estimate", MS-ASCMD_R3737): exact when
+ * the walk ends before its bound; beyond, the words' density among the hits walked (matches per message in
+ * scope since the oldest of them) times the messages in scope, never below the hits walked (so a phone always
+ * learns that another page exists): two index range counts, never a count of the words. Pages past the
+ * 1 000th hit are walked with OFFSET (Search stops at 100 results; the store allows more).
  */
 export function searchIndex(sql: CountingSql, q: IndexQuery, columns: string): { total: number; rows: Record<string, SqlStorageValue>[] } {
   const keyCond: string[] = [];
@@ -190,29 +195,30 @@ export function searchIndex(sql: CountingSql, q: IndexQuery, columns: string): {
   const marks = q.folders.map(() => "?").join(",");
   const inScope = `i.folder IN (${marks})`;
   const elsewhere = sql.one<{ n: number }>(
-    `SELECT count(*) AS n FROM folders WHERE item_count > 0 AND seq NOT IN (${marks})`,
+    `SELECT count(*) AS n FROM folders WHERE item_class = 'Email' AND item_count > 0 AND seq NOT IN (${marks})`,
     ...q.folders,
   ).n;
+  const bound = Math.max(COUNT_EXACT, Math.min(q.offset + Math.max(q.limit, 0), 1000)) + 1;
   // Keys (as text: 64-bit, and JavaScript numbers are exact to 2^53 only) and arrival times (the key's high
   // bits: search_key = received × 2^20 + low bits).
   const walk =
     elsewhere === 0
       ? sql.all<{ k: string; received: number }>(
           `SELECT CAST(mail_fts.rowid AS TEXT) AS k, mail_fts.rowid / 1048576 AS received FROM mail_fts WHERE ${hits}
-             ORDER BY mail_fts.rowid DESC LIMIT ${COUNT_EXACT + 1}`,
+             ORDER BY mail_fts.rowid DESC LIMIT ${bound}`,
           q.match,
           ...keyArgs,
         )
       : sql.all<{ k: string; received: number }>(
           `SELECT CAST(mail_fts.rowid AS TEXT) AS k, i.received AS received
              FROM mail_fts CROSS JOIN messages m ON m.search_key = mail_fts.rowid CROSS JOIN items i ON i.message = m.id
-             WHERE ${hits} AND ${inScope} ORDER BY mail_fts.rowid DESC LIMIT ${COUNT_EXACT + 1}`,
+             WHERE ${hits} AND ${inScope} ORDER BY mail_fts.rowid DESC LIMIT ${bound}`,
           q.match,
           ...keyArgs,
           ...q.folders,
         );
   let total = walk.length;
-  if (walk.length > COUNT_EXACT) {
+  if (walk.length === bound) {
     const oldest = walk[walk.length - 1]!.received;
     const count = (extra: string, ...args: unknown[]) =>
       sql.one<{ n: number }>(
@@ -238,9 +244,9 @@ export function searchIndex(sql: CountingSql, q: IndexQuery, columns: string): {
       JSON.stringify(keys),
       ...q.folders,
     );
-  if (q.offset + q.limit <= walk.length || walk.length <= COUNT_EXACT)
+  if (q.offset + q.limit <= walk.length || walk.length < bound)
     return { total, rows: pageOf(walk.slice(q.offset, q.offset + q.limit).map((w) => w.k)) };
-  // A page beyond the first thousand hits: walked on its own (rare: phones page 100 at a time, from 0).
+  // A page beyond the 1 000th hit: walked on its own (Search itself never asks for one).
   const rows = sql.all(
     `SELECT ${columns} FROM mail_fts CROSS JOIN messages m ON m.search_key = mail_fts.rowid CROSS JOIN items i ON i.message = m.id
        WHERE ${hits} AND ${inScope} ORDER BY mail_fts.rowid DESC LIMIT ? OFFSET ?`,
@@ -272,7 +278,25 @@ const MAX_EXPANSION = 24;
 export function matchExpression(sql: CountingSql, words: string[]): string | null {
   const tokens = searchTokens(words);
   if (tokens.length === 0) return null;
-  return tokens.map((t) => prefixTerms(sql, t)).join(" AND ");
+  const parts = [...new Set(tokens.map((t) => prefixTerms(sql, t)))];
+  return rarestFirst(sql, parts).join(" AND ");
+}
+
+/** Hits counted per word to order them: enough to tell a rare word from a common one. */
+const RARITY_PROBE = 500;
+
+/**
+ * The words of an AND, rarest first. FTS5 walks the first one and seeks the others at each of its hits: walked
+ * newest first, "weekly marmalade" (a word in every message, then one in 1 %) costs several times "marmalade
+ * weekly" in a 100 000-message mailbox. Each word's hits are counted up to RARITY_PROBE (a walk in index
+ * order, the cheap direction), so ordering costs at most that many hits per word.
+ */
+function rarestFirst(sql: CountingSql, parts: string[]): string[] {
+  if (parts.length < 2) return parts;
+  const count = (p: string) =>
+    sql.one<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM mail_fts WHERE mail_fts MATCH ? LIMIT ${RARITY_PROBE})`, p).n;
+  const n = new Map(parts.map((p) => [p, count(p)]));
+  return [...parts].sort((a, b) => n.get(a)! - n.get(b)!);
 }
 
 function prefixTerms(sql: CountingSql, token: string): string {
