@@ -59,9 +59,10 @@ const section = `
 ## Search Store=Mailbox, built-in store with FTS5 (${new Date().toISOString().slice(0, 10)}, ${cpu}, ${os.cpus().length} cores shared, load ${load}, workerd via vitest-pool-workers)
 
 ${f.n.toLocaleString("en")} messages in the Inbox (seeded and indexed in ${(f.seedMs / 1000).toFixed(1)} s). First page of up to 100 results
-with a 200-byte plain body, through the mailbox RPC as the Search command calls it (median of 7). workerd's clock
-stands still while the object computes (it moves at I/O only), so the time is read across the RPC from the test
-worker in the same process: the object's time plus an in-process call, what \`Server-Timing: mailbox\` reports.
+with a 200-byte plain body, through the mailbox RPC as the Search command calls it (median of 9 rounds, each
+round every case in turn). workerd's clock stands still while the object computes (it moves at I/O only), so the
+time is read across the RPC from the test worker in the same process: the object's time plus an in-process
+call, what \`Server-Timing: mailbox\` reports.
 On a shared machine the ratio to the yardstick (a search with no hit, same mailbox, same run) is the figure to
 compare between runs; "SQLite rows read" does not depend on load at all.
 
