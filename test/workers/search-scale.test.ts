@@ -56,9 +56,9 @@ it(`first page of a search in ${N} messages: cost by number of matches`, async (
 
   const lastDay = NOW - 86_400_000;
   const cases: Record<string, MailboxSearchRequest> = {
+    rare: request("tapioca"),
     // The yardstick of the run: a word no message holds (the RPC, the folder list and one index seek).
     trivial: request("zzqqxx"),
-    rare: request("tapioca"),
     onePercent: request("marmalade"),
     everyMessage: request("weekly"),
     everyMessageInbox: request("weekly", { collectionIds: ["1"] }),
@@ -71,6 +71,7 @@ it(`first page of a search in ${N} messages: cost by number of matches`, async (
     lastDayNoWords: request(undefined, { receivedAfter: lastDay }),
   };
   const ms: Record<string, number> = {};
+  const minMs: Record<string, number> = {};
   const rows: Record<string, number> = {};
   const totals: Record<string, number> = {};
   // Rounds in turn (every case once per round), so a burst of load on the shared machine hits every case alike.
@@ -86,6 +87,7 @@ it(`first page of a search in ${N} messages: cost by number of matches`, async (
     }
   for (const [name, req] of Object.entries(cases)) {
     ms[name] = median(samples[name]!);
+    minMs[name] = Math.min(...samples[name]!);
     rows[name] = await runInDurableObject(stub, async (mb: Mailbox) => {
       const s = mb.store as BuiltinStore;
       const before = s.sqlStats().rowsRead;
@@ -169,5 +171,5 @@ it(`first page of a search in ${N} messages: cost by number of matches`, async (
     expect(Math.abs(totals[k]! - want) / want, `${k}: ${totals[k]} for ${want}`).toBeLessThan(0.02);
   // A rare word costs its hit, not the mailbox (index lookup, then one item and one message row).
   expect(rows.rare).toBeLessThan(50);
-  console.log(`SEARCH-BENCH ${JSON.stringify({ n: N, seedMs, ms, rows, totals, delivery })}`);
+  console.log(`SEARCH-BENCH ${JSON.stringify({ n: N, seedMs, ms, minMs, rows, totals, delivery })}`);
 }, 600_000);
