@@ -4,7 +4,7 @@
 // not gated; once an order exists, the subscription's state machine decides.
 import type { EasRequest, EasResponse } from "../eas/front/command";
 import { commonStatusResponse } from "../eas/front/common-status";
-import { servesDevices, type MailboxSubscriptionState } from "../mailbox/contract";
+import { type DeviceRecord, servesDevices, type MailboxSubscriptionState } from "../mailbox/contract";
 import { toHttpResponse } from "./eas-response";
 import type { Gate } from "./gate";
 import { atLeast } from "../eas/protocol-version";
@@ -28,7 +28,19 @@ export function subscriptionRefusal(
   return commonStatusResponse(req.cmd, STATUS_ACCOUNT_DISABLED, headers);
 }
 
+/**
+ * A device with a wipe pending passes even while the service is off: a suspended customer's lost phone must
+ * still be wiped. It gets nothing else: the provision gate answers its every command but Provision with 140
+ * RemoteWipeRequested ([MS-ASPROV] 3.2.5.1), and Provision carries the wipe. Once acknowledged it is refused
+ * again. Read-only (getDevice): a refused device is not recorded as seen.
+ */
+async function wipePending(req: EasRequest): Promise<boolean> {
+  const d = (await req.mailbox.getDevice(req.deviceId)) as DeviceRecord | null;
+  return d?.wipeState === "pending" || (d?.wipeState === "account-only-pending" && atLeast(req.protocolVersion, "16.1"));
+}
+
 export const subscriptionGate: Gate = async (req) => {
   const refusal = subscriptionRefusal(req, await req.mailbox.getSubscriptionState());
-  return refusal ? toHttpResponse(refusal) : null;
+  if (!refusal || (await wipePending(req))) return null;
+  return toHttpResponse(refusal);
 };
