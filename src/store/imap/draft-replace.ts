@@ -119,9 +119,10 @@ export class DraftReplacements {
     if (present.size) {
       const gone = [...present].join(",");
       await s.command(["UID", "STORE", gone, "+FLAGS.SILENT", "(\\Deleted)"]);
-      // UID EXPUNGE (UIDPLUS) expunges exactly these; a server without it cannot be written safely (EXPUNGE
-      // would take every \Deleted message another client left), and the store refuses it earlier (APPENDUID).
-      await s.command(["UID", "EXPUNGE", gone]);
+      // UID EXPUNGE (UIDPLUS, RFC 4315) expunges exactly these. A server without it has only EXPUNGE, which also
+      // removes what another client marked \Deleted in this folder (RFC 3501 §6.4.3: messages it asked to be
+      // removed at the next expunge); in Drafts that is the lesser harm than two drafts for one.
+      await s.command(s.has("UIDPLUS") ? ["UID", "EXPUNGE", gone] : ["EXPUNGE"]);
     }
     // A superseded UID our change log never listed will not come back as VANISHED: nothing to wait for.
     this.db.sql(

@@ -65,8 +65,8 @@ export class ItemWriter {
         `"${internalDate(old.received)}"`,
         new Literal(withDraftToken(raw, token)),
       ]);
-      // Without APPENDUID the new version is found by its token (a UID SEARCH more, nothing lost).
-      const newUid = appendUid(r)?.uid ?? (await this.drafts.findByToken(s, row, token)).pop();
+      // Without UIDPLUS (no APPENDUID) the new version is found by its token (a UID SEARCH more, nothing lost).
+      const newUid = (s.has("UIDPLUS") ? appendUid(r)?.uid : undefined) ?? (await this.drafts.findByToken(s, row, token)).pop();
       if (newUid === undefined) throw new StoreUnavailableError("the IMAP server lost an APPEND");
       this.drafts.complete(row.id, alias, newUid, [uid]);
       await this.drafts.expungeSuperseded(s, row);

@@ -77,6 +77,19 @@ describe("drafts on IMAP", () => {
     expect(folderTypes([box("INBOX"), box("Work/Drafts")]).get("Work/Drafts")).toBe(FolderType.UserMail);
   });
 
+  it("on a server without UIDPLUS an edit still gives one draft under the same id (new version found by its token, EXPUNGE)", async () => {
+    const { folder, id } = await folderWithDraft("Old server v1");
+    const noUidPlus = { ...cfg, session: { ignoreCapabilities: ["UIDPLUS"] } };
+    const base = await withStore(MB, noUidPlus, (s) => s.folderStatus(folder.id));
+    await withStore(MB, noUidPlus, (s) => s.replaceMessage(folder.id, id, enc.encode(message("Old server v2").replace(/\n/g, "\r\n"))));
+    const seen = await withStore(MB, noUidPlus, async (s) => ({
+      list: (await s.listItems(folder.id, { limit: 10 })).map((m) => [m.itemId, m.subject]),
+      changes: (await s.changesSince(folder.id, base.highestModseq, 10)).map((c) => [c.itemId, c.deleted]),
+    }));
+    expect(seen).toEqual({ list: [[id, "Old server v2"]], changes: [[id, false]] });
+    expect(await otherClient(USER, async (c) => (await c.uids(await folderPath(folder))).length)).toBe(1);
+  });
+
   describe("an edit interrupted by a reset leaves one draft under the phone's id", () => {
     it("after the APPEND: the next look finishes it (the new version under the old id, the old one expunged)", async () => {
       const { folder, id } = await folderWithDraft("Plan v1");
