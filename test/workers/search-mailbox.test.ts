@@ -143,7 +143,7 @@ describe("Search Store=Mailbox (built-in store, FTS5)", () => {
     expect((await stub.search(request({ freeText: "one" }))).total).toBe(2);
   });
 
-  it("a word prefix finds every indexed word it starts (expanded from the term list, or FTS5's prefix query beyond the bound); a schema-3 store gains the term list", async () => {
+  it("a word prefix finds every indexed word it starts (expanded from the term list, or FTS5's prefix query beyond the bound); a schema-4 store gains the term list", async () => {
     const stub = env.MAILBOX.getByName("search-prefixes@example.test");
     await stub.deliver(message("Planet", "planet"), undefined, T0);
     await stub.deliver(message("Planetary", "planetary"), undefined, T0 + 1000);
@@ -163,7 +163,7 @@ describe("Search Store=Mailbox (built-in store, FTS5)", () => {
     expect((await stub.search(request({ freeText: "zebrab" }))).total).toBe(2); // zebrab1, zebrab27
     await runInDurableObject(stub, (_mb: Mailbox, state: DurableObjectState) => {
       state.storage.sql.exec(`DROP TABLE mail_fts_terms`);
-      state.storage.sql.exec(`UPDATE store_schema SET version = 3`);
+      state.storage.sql.exec(`UPDATE store_schema SET version = 4`);
     });
     await evictDurableObject(stub);
     expect(subjects(await stub.search(request({ freeText: "planeta" })))).toEqual(["Planetary"]);

@@ -15,7 +15,7 @@
 import { CountingSql } from "../counting-sql";
 import { refillFromSql, SEARCH_INDEX_DDL, SEARCH_TERMS_DDL } from "./search-index";
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const V1 = [
   `CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -97,9 +97,16 @@ export function ensureSchema(storage: DurableObjectStorage): void {
     // V3: imports look a message up by Message-ID (importMessage imports a message once per folder; the join to
     // the folder's items uses V2's items_message).
     if (current < 3) sql.exec(`CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id)`);
-    // V4: the index's term list (fts5vocab over mail_fts: no data of its own), for word-prefix expansion.
-    if (current < 4) sql.exec(SEARCH_TERMS_DDL);
-    // Future migrations: `if (current < 5) { ... }`, each idempotent.
+    // V4: bulk imports keep a SHA-256 of each message's bytes per folder (importMessages), so an archive posted
+    // again imports nothing twice, with or without Message-IDs. uid is the item it became (joined to items: a
+    // deleted item's digest no longer counts).
+    if (current < 4)
+      sql.exec(`CREATE TABLE IF NOT EXISTS import_digests (
+         folder INTEGER NOT NULL, digest TEXT NOT NULL, uid INTEGER NOT NULL,
+         PRIMARY KEY (folder, digest)) WITHOUT ROWID`);
+    // V5: the index's term list (fts5vocab over mail_fts: no data of its own), for word-prefix expansion.
+    if (current < 5) sql.exec(SEARCH_TERMS_DDL);
+    // Future migrations: `if (current < 6) { ... }`, each idempotent.
     if (row) sql.exec(`UPDATE store_schema SET version = ?`, SCHEMA_VERSION);
     else sql.exec(`INSERT INTO store_schema (version) VALUES (?)`, SCHEMA_VERSION);
   });

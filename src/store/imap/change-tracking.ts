@@ -88,6 +88,7 @@ export class ChangeTracker {
         this.db.sql(`DELETE FROM imap_changes WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_uids WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_summaries WHERE folder = ?`, row.id);
+        this.db.sql(`DELETE FROM imap_bodies WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_order WHERE folder = ?`, row.id);
         this.db.forgetDraftIds(row.id);
         this.db.sql(
@@ -238,6 +239,7 @@ export class ChangeTracker {
     for (const uid of changed) this.logChange(folder, uid, ++next, false);
     for (const uid of vanished) {
       this.db.sql(`DELETE FROM imap_summaries WHERE folder = ? AND uid = ?`, folder, uid);
+      this.db.sql(`DELETE FROM imap_bodies WHERE folder = ? AND uid = ?`, folder, uid);
       // A replaced draft's old version: the draft lives on under its alias, so no delete for anyone.
       if (this.db.all(`DELETE FROM imap_draft_superseded WHERE folder = ? AND uid = ? RETURNING uid`, folder, uid).length) {
         this.db.sql(`DELETE FROM imap_changes WHERE folder = ? AND uid = ?`, folder, uid);

@@ -26,6 +26,8 @@ export class ImapSessions {
   selected: Selected | null = null;
   private lock: Promise<unknown> = Promise.resolve();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Called when the session closes (idle, or the end of a request): what was kept for it can go. */
+  onClose?: () => void;
 
   /**
    * `serverUid`: the UID on the server behind the UID an item id carries (a replaced draft's alias → its
@@ -73,6 +75,7 @@ export class ImapSessions {
     if (this.session !== s) return;
     this.session = null;
     this.selected = null;
+    this.onClose?.();
     void s.close();
   }
 
@@ -86,6 +89,7 @@ export class ImapSessions {
     const s = this.session;
     this.session = null;
     this.selected = null;
+    this.onClose?.();
     await s?.close();
   }
 

@@ -62,6 +62,7 @@ export class ImapStore implements SearchableMailStore {
     const drafts = new DraftReplacements(db, this.sessions);
     this.changes = new ChangeTracker(db, this.sessions, drafts);
     this.reader = new ItemReader(db, this.sessions, this.changes, config);
+    this.sessions.onClose = () => this.reader.forget(); // the page's kept bodies go with the session
     this.writer = new ItemWriter(db, this.sessions, this.changes, this.folders, drafts);
     this.searcher = new MailSearcher(db, this.sessions, this.changes, this.reader);
   }
@@ -154,6 +155,10 @@ export class ImapStore implements SearchableMailStore {
 
   getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
     return this.reader.getAttachment(folderId, itemId, partId);
+  }
+
+  prefetchBodies(folderId: string, items: MailSummary[]): Promise<void> {
+    return this.reader.prefetchBodies(folderId, items);
   }
 
   // ---------- writing items (item-writes.ts) ----------
