@@ -481,11 +481,18 @@ export function mailStoreContract(b: MailBackend): void {
           const other = await s.appendMessage(f.id, plainMessage({ subject: "Unrelated" }), {}, Date.UTC(2026, 5, 1, 8));
           const id = await s.appendMessage(f.id, plainMessage({ subject: `${subject} v1` }), { seen: true }, Date.UTC(2026, 5, 2, 8));
           const first = (await s.folderStatus(f.id)).highestModseq;
-          await s.replaceMessage!(f.id, id, richMessage(`${subject} v2`, binary(3000)));
+          // The page being rendered has v1's text read ahead (where a backend does): an edit is never served stale.
+          await s.prefetchBodies?.(f.id, [(await s.getSummary(f.id, id))!]);
+          expect((await s.getBody(f.id, id, "plain"))!.data).toContain(`${subject} v1`);
+          const v2 = richMessage(`${subject} v2`, binary(3000));
+          await s.replaceMessage!(f.id, id, v2);
+          expect(await s.getMime(f.id, id)).toEqual(v2);
           const withPart = (await s.getSummary(f.id, id))!;
           expect(withPart.attachments.map((a) => a.filename)).toEqual(["report.bin"]);
           expect((await s.getAttachment(f.id, id, withPart.attachments[0]!.partId))!.data).toEqual(binary(3000));
+          await s.prefetchBodies?.(f.id, [(await s.getSummary(f.id, id))!]);
           await s.replaceMessage!(f.id, id, plainMessage({ subject: `${subject} v3`, body: "marmoset words" }));
+          expect((await s.getBody(f.id, id, "plain"))!.data).toContain("marmoset words");
           expect((await s.getSummary(f.id, id))!.attachments).toEqual([]);
           expect((await s.listItems(f.id, { limit: 10 })).map((m) => [m.itemId, m.subject])).toEqual([
             [id, `${subject} v3`],
