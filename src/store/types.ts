@@ -167,9 +167,10 @@ export interface MailStore {
   /** Adds a message (delivery, APPEND). Returns its item id. */
   appendMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>, received?: number): Promise<string>;
   /**
-   * Puts `raw` in place of the item's message, keeping the item id, flags and arrival time; its modseq rises.
-   * For a phone's edits of its draft. Absent where the backend cannot keep the id (IMAP: an APPEND is a new
-   * UID): the edit is then refused (Sync Change Status 6) rather than silently dropped.
+   * Puts `raw` in place of the item's message, keeping the item id, flags and arrival time; its modseq rises
+   * and the change log shows one change of that id (never a delete and an add). For a phone's edits of its
+   * draft. IMAP appends a new version (a new UID) and keeps the id through its own id map. Absent where a
+   * backend cannot keep the id: the edit is then refused (Sync Change Status 6) rather than silently dropped.
    */
   replaceMessage?(folderId: string, itemId: string, raw: Uint8Array): Promise<void>;
   setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void>;
