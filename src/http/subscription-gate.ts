@@ -5,6 +5,7 @@
 import type { EasRequest, EasResponse } from "../eas/front/command";
 import { commonStatusResponse } from "../eas/front/common-status";
 import { servesDevices, type MailboxSubscriptionState } from "../mailbox/contract";
+import { deviceState } from "./device-state";
 import { toHttpResponse } from "./eas-response";
 import type { Gate } from "./gate";
 import { atLeast } from "../eas/protocol-version";
@@ -28,7 +29,9 @@ export function subscriptionRefusal(
   return commonStatusResponse(req.cmd, STATUS_ACCOUNT_DISABLED, headers);
 }
 
-export const subscriptionGate: Gate = async (req) => {
-  const refusal = subscriptionRefusal(req, await req.mailbox.getSubscriptionState());
+// The state rides on the per-request device touch (device-state.ts): no RPC of its own. The touch itself is no
+// service given (it records the device as seen, which the request observer did for refused requests anyway).
+export const subscriptionGate: Gate = async (req, env) => {
+  const refusal = subscriptionRefusal(req, (await deviceState(req, env)).subscription ?? null);
   return refusal ? toHttpResponse(refusal) : null;
 };
