@@ -12,6 +12,8 @@
 // - Per client address (CF-Connecting-IP), across accounts: `clientFailures` failures per
 //   `clientWindowSeconds` (password spraying: a few guesses at many addresses). Generous, because Outlook
 //   for iOS/Android reaches servers from a few shared cloud addresses.
+// - The support console's admin-token sign-in: a stricter budget per client address alone (ClientBudget,
+//   CONSOLE_SIGNIN_BUDGET), the token compared in constant time (src/admin/auth.ts tokenMatches).
 // - A locked answer spends the same time as a wrong password (no oracle for which addresses exist or are locked).
 
 export interface LockoutPolicy {
@@ -62,13 +64,72 @@ interface CounterRow {
 
 const CAS_TRIES = 5;
 
+/**
+ * Attempts per client address per window (table `login_client_failures`), reserved before the secret is
+ * checked and given back on success, so only failures stay counted. Keys are namespaced by their users: the
+ * phones' and "My phones"' logins use the bare address, the console's token sign-in `console:<address>`.
+ */
+export class ClientBudget {
+  constructor(
+    private readonly db: D1Database,
+    private readonly limit: number,
+    private readonly windowSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts one attempt for `key`; the end of its lock when over the budget, else null. */
+  async reserve(key: string): Promise<Date | null> {
+    const now = this.now();
+    const start = now - this.windowSeconds * 1000;
+    const row = await this.db
+      .prepare(
+        `INSERT INTO login_client_failures (client, failures, window_start) VALUES (?, 1, ?)
+         ON CONFLICT (client) DO UPDATE SET
+           failures = CASE WHEN window_start <= ? THEN 1 ELSE failures + 1 END,
+           window_start = CASE WHEN window_start <= ? THEN excluded.window_start ELSE window_start END
+         RETURNING failures, window_start`,
+      )
+      .bind(key.slice(0, 64), now, start, start)
+      .first<{ failures: number; window_start: number }>();
+    if (!row || row.failures <= this.limit) return null;
+    return new Date(row.window_start + this.windowSeconds * 1000);
+  }
+
+  /** The attempt succeeded: its reservation is given back. */
+  async release(key: string): Promise<void> {
+    await this.releaseStatement(key).run();
+  }
+
+  releaseStatement(key: string): D1PreparedStatement {
+    return this.db.prepare(`UPDATE login_client_failures SET failures = MAX(failures - 1, 0) WHERE client = ?`).bind(key.slice(0, 64));
+  }
+}
+
+/**
+ * The support console's admin-token sign-in (src/web/admin/): 10 wrong tokens per client address per 15
+ * minutes. Stricter than the phones' budget: only staff use it, from few addresses, and one token opens every
+ * mailbox. There is no account to lock, so the client address is the only key.
+ */
+export const CONSOLE_SIGNIN_BUDGET = { failures: 10, windowSeconds: 15 * 60 } as const;
+
+export function consoleSignInBudget(db: D1Database, now: () => number = Date.now): ClientBudget {
+  return new ClientBudget(db, CONSOLE_SIGNIN_BUDGET.failures, CONSOLE_SIGNIN_BUDGET.windowSeconds, now);
+}
+
+/** The console's key for a client address (CF-Connecting-IP; absent outside Cloudflare: one shared key). */
+export const consoleClientKey = (client: string | null | undefined) => `console:${client || "unknown"}`;
+
 export class Lockout {
+  private readonly clients: ClientBudget;
+
   constructor(
     private readonly db: D1Database,
     private readonly table: LockTable,
     private readonly policy: LockoutPolicy = DEFAULT_LOCKOUT,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.clients = new ClientBudget(db, policy.clientFailures, policy.clientWindowSeconds, now);
+  }
 
   /**
    * Reserves one failure for `address` (and one for `client`) before the password is checked. Not ok when the
@@ -122,9 +183,7 @@ export class Lockout {
         )
         .bind(mine, r.address),
     ];
-    if (r.client) {
-      statements.push(this.db.prepare(`UPDATE login_client_failures SET failures = MAX(failures - 1, 0) WHERE client = ?`).bind(r.client));
-    }
+    if (r.client) statements.push(this.clients.releaseStatement(r.client));
     await this.db.batch(statements);
   }
 
@@ -133,21 +192,7 @@ export class Lockout {
     return client ? (await this.reserveClient(client)) !== null : false;
   }
 
-  /** Counts one attempt for the client address; the end of its lock when over the budget, else null. */
-  private async reserveClient(client: string): Promise<Date | null> {
-    const now = this.now();
-    const start = now - this.policy.clientWindowSeconds * 1000;
-    const row = await this.db
-      .prepare(
-        `INSERT INTO login_client_failures (client, failures, window_start) VALUES (?, 1, ?)
-         ON CONFLICT (client) DO UPDATE SET
-           failures = CASE WHEN window_start <= ? THEN 1 ELSE failures + 1 END,
-           window_start = CASE WHEN window_start <= ? THEN excluded.window_start ELSE window_start END
-         RETURNING failures, window_start`,
-      )
-      .bind(client.slice(0, 64), now, start, start)
-      .first<{ failures: number; window_start: number }>();
-    if (!row || row.failures <= this.policy.clientFailures) return null;
-    return new Date(row.window_start + this.policy.clientWindowSeconds * 1000);
+  private reserveClient(client: string): Promise<Date | null> {
+    return this.clients.reserve(client);
   }
 }

@@ -41,12 +41,16 @@ const deviceSummary = (x: DeviceRecord) => ({
   wipe: x.wipeState,
 });
 
-/** Asks the device to wipe itself on its next request (a full wipe: the owner's lost phone). Null: no such device. */
-export async function wipeOwnDevice(d: ServiceDeps, address: string, deviceId: string): Promise<DeviceRecord | null> {
+/**
+ * Asks the device to wipe itself on its next request: the whole phone (the owner's lost phone), or with
+ * `accountOnly` only this account's data (EAS 16.1 AccountOnlyRemoteWipe, [MS-ASPROV] 2.2.2.1; the caller
+ * checks the device speaks 16.1, as the admin API does). Null: no such device.
+ */
+export async function wipeOwnDevice(d: ServiceDeps, address: string, deviceId: string, accountOnly = false): Promise<DeviceRecord | null> {
   const mbx = d.env.MAILBOX.getByName(address);
   const before = (await mbx.getDevice(deviceId)) as DeviceRecord | null;
   if (!before) return null;
-  await mbx.requestWipe(deviceId, false);
+  await mbx.requestWipe(deviceId, accountOnly);
   const after = (await mbx.getDevice(deviceId)) as DeviceRecord;
   await audit(d, "device.wipe_requested", mailboxSubject(address), deviceSummary(before), deviceSummary(after));
   // A phone waiting in a Ping comes back at once and meets the wipe.

@@ -58,6 +58,8 @@ const en = {
   remove: "Remove this phone",
   wipePending: "Wipe requested: it happens the next time the phone connects.",
   wiped: "Wiped",
+  accountWipePending: "Removal of this mailbox requested: it happens the next time the phone connects.",
+  accountWiped: "This mailbox was removed from the phone",
   blocked: "Blocked by your provider",
   quarantined: "Waiting for your provider's approval",
   syncing: "Synchronising",
@@ -70,6 +72,12 @@ const en = {
   confirmRemove:
     "The phone is forgotten here: it stops receiving mail until it is set up again, which it may try to do on its own. Nothing on the phone is erased. To erase a lost phone, wipe it instead.",
   yesWipe: "Yes, wipe it",
+  accountOnlyTitle: "Or remove only this mailbox from the phone",
+  confirmAccountOnly:
+    "This phone can remove just this mailbox — its mail, calendar and contacts — and keep everything else (photos, apps, other accounts). Use this for a phone you keep, sell or hand back, not for a lost one.",
+  yesAccountOnly: "Remove only this mailbox's data",
+  wholePhoneOnly: "This phone cannot remove only this mailbox (it uses an older version of the protocol): a wipe erases the whole phone.",
+  doneWipeAccount: "Removing this mailbox's data from the phone is requested. It is recorded in your account's log.",
   yesRemove: "Yes, remove it",
   cancel: "Cancel",
   doneWipe: "The wipe is requested. It is recorded in your account's log.",
@@ -163,6 +171,8 @@ const fr: Messages = {
   remove: "Retirer ce téléphone",
   wipePending: "Effacement demandé : il aura lieu à la prochaine connexion du téléphone.",
   wiped: "Effacé",
+  accountWipePending: "Retrait de cette boîte demandé : il aura lieu à la prochaine connexion du téléphone.",
+  accountWiped: "Cette boîte a été retirée du téléphone",
   blocked: "Bloqué par votre fournisseur",
   quarantined: "En attente d'approbation par votre fournisseur",
   syncing: "Synchronisé",
@@ -175,6 +185,13 @@ const fr: Messages = {
   confirmRemove:
     "Le téléphone est oublié ici : il ne reçoit plus de messages tant qu'il n'est pas configuré à nouveau, ce qu'il peut tenter de lui-même. Rien n'est effacé sur le téléphone. Pour effacer un téléphone perdu, utilisez plutôt l'effacement.",
   yesWipe: "Oui, l'effacer",
+  accountOnlyTitle: "Ou retirer seulement cette boîte du téléphone",
+  confirmAccountOnly:
+    "Ce téléphone peut retirer uniquement cette boîte — ses messages, son agenda et ses contacts — et garder tout le reste (photos, applications, autres comptes). À utiliser pour un téléphone que vous gardez, vendez ou rendez, pas pour un téléphone perdu.",
+  yesAccountOnly: "Retirer seulement les données de cette boîte",
+  wholePhoneOnly:
+    "Ce téléphone ne sait pas retirer seulement cette boîte (il utilise une version plus ancienne du protocole) : l'effacement efface tout le téléphone.",
+  doneWipeAccount: "Le retrait des données de cette boîte du téléphone est demandé. C'est inscrit au journal de votre compte.",
   yesRemove: "Oui, le retirer",
   cancel: "Annuler",
   doneWipe: "L'effacement est demandé. C'est inscrit au journal de votre compte.",

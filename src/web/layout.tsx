@@ -7,7 +7,7 @@ const CSS = `
 html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;color:#1a1a1a;background:#f6f7f9}
 body{margin:0}
 a{color:#0b57d0}
-a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,summary:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
+a:focus-visible,.scroll:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,summary:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:8px;z-index:9}
 header.top{background:#17324d;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;justify-content:space-between}
 header.top a,header.top .who{color:#fff}
@@ -18,7 +18,8 @@ h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
 h3{font-size:1.05rem;margin:1rem 0 .4rem}
 section.card,article.card{background:#fff;border:1px solid #d0d5dd;border-radius:8px;padding:1rem;margin:0 0 1rem}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}
-input[type=text],input[type=email],input[type=password],input[type=search],select,textarea{width:100%;max-width:28rem;font:inherit;padding:.55rem .6rem;border:1px solid #6b7280;border-radius:6px;background:#fff;color:#1a1a1a}
+input[type=checkbox]{width:1.2rem;height:1.2rem;vertical-align:middle;margin-right:.4rem}
+input[type=text],input[type=number],input[type=email],input[type=password],input[type=search],select,textarea{width:100%;max-width:28rem;font:inherit;padding:.55rem .6rem;border:1px solid #6b7280;border-radius:6px;background:#fff;color:#1a1a1a}
 textarea{min-height:4rem}
 button,.button{font:inherit;display:inline-block;min-height:44px;padding:.5rem .9rem;border-radius:6px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer;text-decoration:none;margin:.25rem .25rem .25rem 0}
 button.secondary,.button.secondary{background:#fff;color:#0b57d0}

@@ -1,7 +1,7 @@
 // Issue 18 "done when", in a real browser: Debian's Chromium driven by playwright-core (no browser download)
 // against `wrangler dev`, whose eligibility checks read DNS and RDAP from a local responder
-// (scripts/zone-responder.mjs). An admin finds the mailbox, blocks and unblocks its phone (the phone is
-// refused in between), checks eligibility after the MX left the provider (suspended, with what was seen);
+// (scripts/zone-responder.mjs). An admin finds the demo mailbox (seeded as `npm start` does), traces its phone,
+// blocks and unblocks it (the phone is refused in between), checks eligibility after the MX left the provider (suspended, with what was seen);
 // the customer signs in, reads which condition failed and what to change, and wipes the phone, which is
 // told to wipe on its next request. Screenshots of every page: test-artifacts/web/ (gitignored); every page is
 // checked with axe-core (WCAG 2.1 A/AA).
@@ -13,6 +13,8 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // @ts-expect-error plain ESM helpers
 import { startDevServer } from "../../scripts/dev-server.mjs";
+// @ts-expect-error plain ESM helpers
+import { seedDemo } from "../../scripts/seed-demo.mjs";
 // @ts-expect-error plain ESM helpers
 import { startZoneResponder } from "../../scripts/zone-responder.mjs";
 import { fromXml } from "../../src/wbxml/index";
@@ -97,15 +99,11 @@ beforeAll(async () => {
   server = started;
   browser = launched;
 
-  expect((await admin("POST", "/mailboxes", { address: USER, password: PASSWORD })).status).toBe(201);
-  const sub = await admin("POST", "/subscriptions", {
-    mailbox: USER,
-    customer: { kind: "business", name: "Boulangerie Anne", email: USER },
-  });
-  expect(sub.status).toBe(201);
-  expect((await admin("POST", `/subscriptions/${sub.json.id}/payments`, { ...sub.json.price, reference: "card-web-1" })).json.status).toBe(
-    "active",
-  );
+  // The demo mailbox as `npm start` seeds it (scripts/seed-demo.mjs: account, calendar, contacts, a paid
+  // subscription), on the test's domain and without the demo mail.
+  const demo = await seedDemo(server.url, { adminToken: TOKEN, address: USER, password: PASSWORD, messages: () => [] });
+  expect(demo.created).toBe(true);
+  expect((await admin("GET", `/subscriptions/${demo.subscription}`)).json.status).toBe("active");
   // The phone on board: both Provision phases with its DeviceInformation (every response validated by Phone).
   phone = new Phone({
     baseUrl: server.url,
@@ -170,7 +168,13 @@ it("support staff: sign in, find the mailbox, block and unblock its phone, see a
   expect(await device.textContent()).toContain("iPhone16,1");
   expect(await device.textContent()).toContain("Apple-iPhone16C1/2201.83");
   expect(await device.textContent()).toContain("EAS 16.1");
-  await shot(page, "admin-2-mailbox");
+  expect(await device.locator("[data-quirks]").textContent()).toContain("ios-contacts"); // src/eas/quirks.ts
+  // Trace the phone while support works on it (src/admin/traces-routes.ts through the page).
+  await device.getByText("Protocol traces (off, 0 stored)").click();
+  await shot(page, "admin-2-mailbox"); // with the traces form open, so axe checks it too
+  await device.getByLabel("Reason (kept in the audit log)").fill("customer call");
+  await device.getByRole("button", { name: "Start tracing" }).click();
+  await page.getByText("Tracing started").waitFor();
 
   await device.getByRole("button", { name: "Block" }).click();
   await page.getByText("The device is blocked.").waitFor();
@@ -192,8 +196,18 @@ it("support staff: sign in, find the mailbox, block and unblock its phone, see a
   expect(await mx.locator(".badge").textContent()).toBe("lost");
   expect(await mx.textContent()).toContain("MX mx.elsewhere.test");
   expect(await mx.textContent()).toContain("MX mx1.provider.test, mx2.provider.test");
+  // The four conditions, each with what was seen, what was expected and when it was checked.
+  expect(await page.locator("tr[data-condition]").count()).toBe(4);
+  expect(await mx.locator("td").last().textContent()).toMatch(/\d{4} at \d\d:\d\d UTC$/);
   expect(await page.locator('section[aria-labelledby="sub"] .badge').first().textContent()).toBe("suspended");
+  // Both FolderSyncs since tracing began are stored (refused: 129 in a 200; then served), downloadable.
+  await device.getByText("Protocol traces (on, 2 stored)").click();
+  expect(await device.locator("td", { hasText: "FolderSync" }).count()).toBe(2);
   await shot(page, "admin-4-suspended");
+  // Support on a phone: the page fits the screen (wide tables scroll inside their box).
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+  await shot(page, "admin-5-mailbox-phone");
   await page.close();
 }, 60_000);
 
@@ -213,6 +227,7 @@ it("the customer: sign in, see which condition failed and what to change, wipe t
   expect(text).toContain("pointent vers mx.elsewhere.test");
   expect(text).toContain("Remettez les enregistrements MX vers mx1.provider.test et mx2.provider.test.");
   expect(await page.locator(".badge").first().textContent()).toBe("Suspendu");
+  expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
   await shot(page, "my-2-suspended-fr");
 
   await page.setExtraHTTPHeaders({ "accept-language": "en" });
@@ -230,6 +245,9 @@ it("the customer: sign in, see which condition failed and what to change, wipe t
 
   const dev = await admin("GET", `/mailboxes/${encodeURIComponent(USER)}/devices/${DEVICE}`);
   expect(dev.json.wipe.state).toBe("pending");
+  // The phone is told at once, though the subscription is suspended: 140 RemoteWipeRequested, not 131.
+  const told = await phone.command("FolderSync", FOLDER_SYNC);
+  expect(xmlText(told, "Status")).toBe("140");
   const audit = await admin("GET", `/audit?subject=${encodeURIComponent(`mailbox:${USER}`)}`);
   expect(audit.json.entries[0]).toMatchObject({ actor: `customer:${USER}`, action: "device.wipe_requested" });
 }, 60_000);

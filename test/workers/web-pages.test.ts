@@ -15,11 +15,21 @@ const TOKEN = "test-admin-token";
 
 async function page(
   path: string,
-  o: { method?: string; cookie?: string; form?: Record<string, string>; origin?: string | null; lang?: string; base?: string } = {},
+  o: {
+    method?: string;
+    cookie?: string;
+    form?: Record<string, string>;
+    origin?: string | null;
+    lang?: string;
+    base?: string;
+    /** The client's address as Cloudflare gives it (CF-Connecting-IP). */
+    ip?: string;
+  } = {},
 ) {
   const base = o.base ?? ORIGIN;
   const headers: Record<string, string> = {};
   if (o.cookie) headers.cookie = o.cookie;
+  if (o.ip) headers["cf-connecting-ip"] = o.ip;
   if (o.lang) headers["accept-language"] = o.lang;
   if (o.form) {
     headers["content-type"] = "application/x-www-form-urlencoded";
@@ -78,6 +88,21 @@ describe("support console sessions", () => {
     expect(wrong.res.headers.get("set-cookie")).toBeNull();
     const { setCookie } = await adminSession();
     expect(setCookie).toMatch(/^__Host-ms-admin=[^;]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+  });
+
+  it("the token sign-in has a budget per client address: past 10 failures in 15 minutes even the right token is refused", async () => {
+    const ip = "203.0.113.7";
+    for (let i = 0; i < 10; i++) expect((await page("/admin/login", { form: { token: `guess-${i}` }, ip })).res.status).toBe(401);
+    for (const token of ["guess-10", TOKEN]) {
+      const locked = await page("/admin/login", { form: { token }, ip });
+      expect(locked.res.status).toBe(429);
+      expect(Number(locked.res.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(locked.res.headers.get("set-cookie")).toBeNull();
+      expect(locked.html).toContain("Too many wrong tokens");
+    }
+    // Another address is not affected; a success gives its attempt back, so staff signing in often never run out.
+    for (let i = 0; i < 12; i++) expect((await page("/admin/login", { form: { token: TOKEN }, ip: "203.0.113.8" })).res.status).toBe(303);
+    expect((await page("/admin/login", { form: { token: "one-typo" }, ip: "203.0.113.8" })).res.status).toBe(401);
   });
 
   it("a new admin token ends console sessions even with SESSION_SECRET set; customer sessions keep theirs", async () => {
@@ -187,6 +212,97 @@ describe("support console actions go through the admin API", () => {
     expect((await p.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(200);
   });
 
+  it("each device shows its quirks and a traces panel: start, the stored exchanges with downloads, stop (admin API traces routes)", async () => {
+    const address = "traced-web@example.test";
+    await createAccount(env.DB, address, "pw");
+    const p = new Phone({ user: address, password: "pw", deviceId: "TRACEDWEB", version: "16.1" });
+    await p.provision();
+    const { cookie, csrf } = await adminSession();
+    const url = `/admin/mailbox?address=${encodeURIComponent(address)}`;
+    const before = await page(url, { cookie });
+    // src/eas/quirks.ts: an iPhone (DeviceType iPhone) gets the iOS contact conventions.
+    expect(before.html).toMatch(/<dd data-quirks[^>]*><ul[^>]*><li><code>ios-contacts<\/code>/);
+    expect(before.html).toContain("Protocol traces (off, 0 stored)");
+    const start = await page("/admin/device", {
+      cookie,
+      form: { address, device: "TRACEDWEB", op: "trace-start", minutes: "30", reason: "customer call 4711", _csrf: csrf },
+    });
+    expect(start.res.status).toBe(303);
+    const listing = async () =>
+      (await (await api("GET", `/mailboxes/${address}/traces`)).json()) as {
+        sessions: { target: string; active: boolean; until: string; started_at: string }[];
+        files: { key: string; part: string; cmd: string }[];
+      };
+    const s = (await listing()).sessions.find((x) => x.target === "TRACEDWEB")!;
+    expect(s.active).toBe(true);
+    expect(Date.parse(s.until) - Date.parse(s.started_at)).toBe(30 * 60_000);
+    expect((await p.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(200);
+    const shown = await page(url, { cookie });
+    expect(shown.html).toContain("Protocol traces (on, 1 stored)");
+    expect(shown.html).toContain("<td>FolderSync</td>");
+    const text = (await listing()).files.find((f) => f.part === "text" && f.cmd === "FolderSync")!;
+    const link = `/admin/trace?address=${encodeURIComponent(address)}&amp;key=${encodeURIComponent(text.key)}`;
+    expect(shown.html).toContain(link);
+    const dl = await page(link.replaceAll("&amp;", "&"), { cookie });
+    expect(dl.res.status).toBe(200);
+    expect(dl.res.headers.get("content-type")).toContain("text/plain");
+    expect(dl.html).toContain("POST /Microsoft-Server-ActiveSync?Cmd=FolderSync");
+    expect(dl.html).toMatch(/^authorization: Basic \[credentials removed\]$/im);
+    // Only with a session: the file is not served to anyone else.
+    expect((await page(link.replaceAll("&amp;", "&"))).res.status).toBe(303);
+    expect(
+      (await page("/admin/device", { cookie, form: { address, device: "TRACEDWEB", op: "trace-stop", _csrf: csrf } })).res.status,
+    ).toBe(303);
+    expect((await listing()).sessions.find((x) => x.target === "TRACEDWEB")!.active).toBe(false);
+    const audit = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${address}`)}`)).json()) as {
+      entries: { actor: string; action: string; after: { reason?: string } | null }[];
+    };
+    expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(["trace.started", "trace.stopped"]));
+    expect(audit.entries.find((e) => e.action === "trace.started")).toMatchObject({
+      actor: "admin:console:Zoe",
+      after: { reason: "customer call 4711" },
+    });
+  });
+
+  it("remote wipe and account-only wipe (16.1) reach the phone; a pending wipe can be cancelled", async () => {
+    const address = "wipes-web@example.test";
+    await createAccount(env.DB, address, "pw");
+    const p = new Phone({ user: address, password: "pw", deviceId: "BYODWEB", version: "16.1" });
+    await p.provision();
+    const { cookie, csrf } = await adminSession();
+    const act = (op: string) => page("/admin/device", { cookie, form: { address, device: "BYODWEB", op, _csrf: csrf } });
+    const wipeState = async () =>
+      ((await (await api("GET", `/mailboxes/${address}/devices/BYODWEB`)).json()) as { wipe: { state: string } }).wipe.state;
+    const html = (await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie })).html;
+    expect(html).toContain("Remote wipe (whole phone)");
+    expect(html).toContain("Account-only wipe");
+    expect((await act("wipe")).res.status).toBe(303);
+    expect(await wipeState()).toBe("pending");
+    expect((await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie })).html).toContain("Cancel wipe");
+    expect((await act("cancel-wipe")).res.status).toBe(303);
+    expect(await wipeState()).toBe("none");
+    expect((await act("wipe-account")).res.status).toBe(303);
+    expect(await wipeState()).toBe("account-only-pending");
+    // The phone meets it: Status 140, then Provision carries AccountOnlyRemoteWipe ([MS-ASPROV] 2.2.2.1) — MS-ASPROV_R6906
+    expect((await p.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).xml).toContain(
+      "<Status>140</Status>",
+    );
+    const directive = await p.send(
+      "Provision",
+      `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`,
+    );
+    expect(directive.xml).toMatch(/<AccountOnlyRemoteWipe\/>/);
+    expect(directive.xml).not.toContain("<RemoteWipe/>");
+    const audit = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${address}`)}`)).json()) as {
+      entries: { actor: string; action: string }[];
+    };
+    expect(audit.entries.slice(0, 3).map((e) => e.action)).toEqual([
+      "device.wipe_requested",
+      "device.wipe_cancelled",
+      "device.wipe_requested",
+    ]);
+  });
+
   it("shows the API's refusal on the page (account-only wipe of a 14.1 device: 409)", async () => {
     await new Phone({ user: OWNER, password: OWNER_PW, deviceId: "OLDPHONE", version: "14.1" }).provision();
     const { cookie, csrf } = await adminSession();
@@ -269,6 +385,31 @@ describe("money is money", () => {
     const html = (await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie })).html;
     expect(html).toContain("€24.00");
     expect(html).not.toContain(">2400<");
+  });
+
+  it("the subscription panel: state, term, the invoice and payment as money, the suspension history, the audit log", async () => {
+    const address = "panel@example.test";
+    await createAccount(env.DB, address, "pw");
+    const sub = (await (
+      await api("POST", "/subscriptions", { mailbox: address, customer: { kind: "business", name: "Panel SARL", email: address } })
+    ).json()) as { id: string; price: { amount: number; currency: string } };
+    expect((await api("POST", `/subscriptions/${sub.id}/payments`, { ...sub.price, reference: "card-panel" })).status).toBe(200);
+    expect((await api("POST", `/subscriptions/${sub.id}/suspend`, { reason: "other", evidence: { note: "n" } })).status).toBe(200);
+    expect((await api("POST", `/subscriptions/${sub.id}/resume`, { why: "sorted out" })).status).toBe(200);
+    const { cookie } = await adminSession();
+    const html = (await page(`/admin/mailbox?address=${encodeURIComponent(address)}`, { cookie })).html;
+    const section = (id: string) => html.slice(html.indexOf(`aria-labelledby="${id}"`));
+    const sub$ = section("sub");
+    expect(sub$).toMatch(/<dt>State<\/dt><dd><span class="badge ok">active<\/span>/);
+    expect(sub$).toMatch(/<dt>Term<\/dt><dd>\d+ \w+ \d{4} at \d\d:\d\d UTC → \d+ \w+ \d{4} at \d\d:\d\d UTC, renews<\/dd>/);
+    // Invoices and payments: money, not cents.
+    expect(sub$).toMatch(/<caption>Invoices<\/caption>[\s\S]*?<td>€24\.00<\/td><td><span class="badge ok">paid<\/span>/);
+    expect(sub$).toMatch(/<caption>Payments and refunds<\/caption>[\s\S]*?<td>€24\.00<\/td>[\s\S]*?<td>card-panel<\/td>/);
+    // History: the suspension, who lifted it and why.
+    expect(sub$).toMatch(/<caption>Suspensions<\/caption>[\s\S]*?<td>other<\/td>[\s\S]*?by admin:token: sorted out/);
+    const audit$ = section("audit");
+    for (const action of ["subscription.created", "payment.confirmed", "suspension.opened", "suspension.lifted"])
+      expect(audit$).toContain(action);
   });
 
   it("the OpenAPI document names the unit of every amount", async () => {
@@ -374,6 +515,18 @@ describe("My phones", () => {
     expect((await phone.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(401);
   });
 
+  it("sign-in failures count against the client address too, like the phones' (password spraying)", async () => {
+    // 50 failures from this address across accounts already (lockout.ts DEFAULT_LOCKOUT.clientFailures).
+    // (A fresh login: a recently verified password is served from the directory's cache, as for phones.)
+    const address = "sprayed-web@example.test";
+    await createAccount(env.DB, address, "right");
+    const ip = "198.51.100.23";
+    await env.DB.prepare("INSERT INTO login_client_failures (client, failures, window_start) VALUES (?, 50, ?)").bind(ip, Date.now()).run();
+    const sprayed = await page("/my/login", { form: { address, password: "right" }, ip });
+    expect(sprayed.res.status).toBe(429);
+    expect((await page("/my/login", { form: { address, password: "right" }, ip: "198.51.100.24" })).res.status).toBe(303);
+  });
+
   it("wipes a phone after a confirmation page; recorded in the audit log as the customer", async () => {
     const { cookie, csrf } = await mySession();
     const confirm = await page("/my/phones/WEBPHONE1/wipe", { cookie });
@@ -391,8 +544,76 @@ describe("My phones", () => {
     expect(audit.entries[0]).toMatchObject({ actor: `customer:${OWNER}`, action: "device.wipe_requested" });
     // Someone else's device id is simply not found.
     expect((await page("/my/phones/SOMEONE-ELSE/remove", { cookie, form: { _csrf: csrf } })).res.status).toBe(404);
+    expect((await page("/my/phones/WEBPHONE1/remove", { cookie })).html).toContain("Remove this phone?");
+    expect((await page("/my/phones/WEBPHONE1/remove", { cookie, form: {} })).res.status).toBe(403);
     expect((await page("/my/phones/WEBPHONE1/remove", { cookie, form: { _csrf: csrf } })).res.status).toBe(303);
     expect((await api("GET", `/mailboxes/${OWNER}/devices/WEBPHONE1`)).status).toBe(404);
+    const removed = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${OWNER}`)}`)).json()) as typeof audit;
+    expect(removed.entries[0]).toMatchObject({ actor: `customer:${OWNER}`, action: "device.removed" });
+  });
+
+  it("a 16.1 phone may lose just this mailbox (account-only wipe); an older one gets the whole-phone warning", async () => {
+    const address = "byod-owner@example.test";
+    await createAccount(env.DB, address, "pw");
+    await new Phone({ user: address, password: "pw", deviceId: "NEWIPHONE", version: "16.1" }).provision();
+    await new Phone({ user: address, password: "pw", deviceId: "OLDIPHONE", version: "14.1" }).provision();
+    const { cookie, csrf } = await mySession(address, "pw");
+    const old = await page("/my/phones/OLDIPHONE/wipe", { cookie });
+    expect(old.html).toContain("erases all of its data and returns to factory settings");
+    expect(old.html).toContain("cannot remove only this mailbox");
+    expect(old.html).not.toContain('name="scope"');
+    // A forged account-only request for the old phone is refused; nothing is requested.
+    expect((await page("/my/phones/OLDIPHONE/wipe", { cookie, form: { _csrf: csrf, scope: "account" } })).res.status).toBe(409);
+    const fresh = await page("/my/phones/NEWIPHONE/wipe", { cookie, lang: "fr" });
+    expect(fresh.html).toContain("Retirer seulement les données de cette boîte");
+    const done = await page("/my/phones/NEWIPHONE/wipe", { cookie, form: { _csrf: csrf, scope: "account" } });
+    expect(done.res.headers.get("location")).toBe("/my/?done=wipe-account");
+    const state = async (id: string) =>
+      ((await (await api("GET", `/mailboxes/${address}/devices/${id}`)).json()) as { wipe: { state: string } }).wipe.state;
+    expect(await state("NEWIPHONE")).toBe("account-only-pending");
+    expect(await state("OLDIPHONE")).toBe("none");
+    const home = await page("/my/?done=wipe-account", { cookie });
+    expect(home.html).toContain("Removing this mailbox&#39;s data from the phone is requested.");
+    expect(home.html).toContain("Removal of this mailbox requested");
+    const audit = (await (await api("GET", `/audit?subject=${encodeURIComponent(`mailbox:${address}`)}`)).json()) as {
+      entries: { actor: string; action: string; after: { wipe: string } }[];
+    };
+    expect(audit.entries[0]).toMatchObject({
+      actor: `customer:${address}`,
+      action: "device.wipe_requested",
+      after: { wipe: "account-only-pending" },
+    });
+  });
+
+  it("a lost phone is wiped even while the subscription is suspended: the wipe passes the subscription gate, nothing else does", async () => {
+    const address = "lost-suspended@example.test";
+    await createAccount(env.DB, address, "pw");
+    const sub = (await (
+      await api("POST", "/subscriptions", { mailbox: address, customer: { kind: "business", name: "L", email: address } })
+    ).json()) as { id: string; price: { amount: number; currency: string } };
+    expect((await api("POST", `/subscriptions/${sub.id}/payments`, { ...sub.price, reference: "p1" })).status).toBe(200);
+    const lost = new Phone({ user: address, password: "pw", deviceId: "LOSTWEB", version: "16.1" });
+    await lost.provision();
+    expect((await api("POST", `/subscriptions/${sub.id}/suspend`, { reason: "other", evidence: { note: "unpaid" } })).status).toBe(200);
+    const FOLDER_SYNC = `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`;
+    // [MS-ASCMD] 2.2.2 common status 131 AccountDisabled while suspended — MS-ASCMD_R4879
+    expect((await lost.send("FolderSync", FOLDER_SYNC)).xml).toContain("<Status>131</Status>");
+    const { cookie, csrf } = await mySession(address, "pw");
+    expect((await page("/my/phones/LOSTWEB/wipe", { cookie, form: { _csrf: csrf } })).res.status).toBe(303);
+    // 140 RemoteWipeRequested, then the directive and its acknowledgement ([MS-ASPROV] 3.2.5.1) — MS-ASCMD_R5279
+    expect((await lost.send("FolderSync", FOLDER_SYNC)).xml).toContain("<Status>140</Status>");
+    const directive = await lost.send(
+      "Provision",
+      `<Provision xmlns="Provision"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>`,
+    );
+    expect(directive.xml).toMatch(/<Status>1<\/Status>\s*<RemoteWipe\/>/);
+    const ack = await lost.send("Provision", `<Provision xmlns="Provision"><RemoteWipe><Status>1</Status></RemoteWipe></Provision>`);
+    expect(ack.xml).toMatch(/<RemoteWipe\/>/);
+    expect(((await (await api("GET", `/mailboxes/${address}/devices/LOSTWEB`)).json()) as { wipe: { state: string } }).wipe.state).toBe(
+      "acknowledged",
+    );
+    // Wiped: the gate refuses it again like any device of the suspended mailbox.
+    expect((await lost.send("FolderSync", FOLDER_SYNC)).xml).toContain("<Status>131</Status>");
   });
 
   it("a suspended subscription says which condition failed, what was found and what to change", async () => {

@@ -18,7 +18,8 @@ export class AdminClient {
     private readonly actor: string,
   ) {}
 
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+  /** The admin API's raw response (a trace file's bytes, say). */
+  async raw(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${(this.c.env as Cloudflare.Env).ADMIN_TOKEN}`,
       "x-admin-actor": `console:${this.actor}`,
@@ -29,12 +30,16 @@ export class AdminClient {
     try {
       ctx = this.c.executionCtx;
     } catch {} // Hono throws when the runtime gave none
-    const res = await adminApp.request(
+    return adminApp.request(
       `${origin}${path}`,
       { method, headers, body: body === undefined ? undefined : JSON.stringify(body) },
       this.c.env,
       ctx,
     );
+  }
+
+  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+    const res = await this.raw(method, path, body);
     const text = await res.text();
     let parsed: unknown = {};
     try {

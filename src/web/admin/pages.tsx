@@ -86,10 +86,13 @@ export function PlainPage(props: { text: string; status?: string }) {
   );
 }
 
-/** A scrollable table with a caption and column headers (every table of the console has this shape). */
-function DataTable(props: { caption: Child; columns: string[]; children?: Child }) {
+/**
+ * A scrollable table with a caption and column headers (every table of the console has this shape). The box
+ * scrolls sideways on a narrow screen, so it takes the keyboard focus (WCAG 2.1.1) and is a named region.
+ */
+function DataTable(props: { caption: Child; label?: string; columns: string[]; children?: Child }) {
   return (
-    <div class="scroll">
+    <section class="scroll" tabindex={0} aria-label={props.label ?? (typeof props.caption === "string" ? props.caption : "Table")}>
       <table>
         <caption>{props.caption}</caption>
         <thead>
@@ -101,7 +104,7 @@ function DataTable(props: { caption: Child; columns: string[]; children?: Child 
         </thead>
         <tbody>{props.children}</tbody>
       </table>
-    </div>
+    </section>
   );
 }
 
@@ -122,6 +125,8 @@ export interface MailboxData {
   mailbox: J;
   devices: J[];
   rules: J[];
+  /** GET /mailboxes/{address}/traces: trace sessions ("*" = every device) and stored files, oldest first. */
+  traces: { sessions: J[]; files: J[] };
   subscription: J | null;
   notices: J[];
   history: J[];
@@ -140,7 +145,95 @@ const DEVICE_ACTIONS: Record<string, [string, string | null, string]> = {
   remove: ["Remove partnership", "Forget this device? It starts afresh on its next connection.", "secondary"],
 };
 
-function DeviceRow(props: { d: J; rule: J | undefined; csrf: string; address: string }) {
+/** Exchanges shown per device (newest first); older ones stay downloadable through the admin API. */
+const TRACE_ROWS = 20;
+const kib = (n: number) => `${Math.ceil(n / 1024)} KiB`;
+
+/** The device's protocol traces (src/admin/traces-routes.ts): switch on or off, and the stored exchanges. */
+function Traces(props: { d: J; i: number; traces: MailboxData["traces"]; csrf: string; address: string }) {
+  const { d, i, csrf, address } = props;
+  const own = props.traces.sessions.find((s) => s.target === d.device_id);
+  const active = props.traces.sessions.filter((s) => s.active && (s.target === d.device_id || s.target === "*"));
+  const exchanges = new Map<string, { at: string; cmd: string; status: number; parts: J[] }>();
+  for (const f of props.traces.files.filter((f) => f.device_id === d.device_id)) {
+    const x = exchanges.get(f.request_id) ?? { at: f.at, cmd: f.cmd, status: f.http_status, parts: [] as J[] };
+    x.parts.push(f);
+    exchanges.set(f.request_id, x);
+  }
+  const rows = [...exchanges.values()].sort((a, b) => b.at.localeCompare(a.at));
+  const hidden = (op: string) => (
+    <>
+      <input type="hidden" name="address" value={address} />
+      <input type="hidden" name="device" value={d.device_id} />
+      <input type="hidden" name="op" value={op} />
+    </>
+  );
+  return (
+    <details data-traces={d.device_id}>
+      <summary>
+        Protocol traces ({active.length ? "on" : "off"}, {rows.length} stored)
+      </summary>
+      {active.map((s) => (
+        <p>
+          Tracing {s.target === "*" ? "every device of the mailbox" : "this device"} until {date(s.until)}
+          {s.full_bodies ? ", with full bodies" : ""}: {s.entries} exchanges, {kib(s.bytes)} of {kib(s.max_bytes)}
+          {s.dropped ? `, ${s.dropped} dropped (cap reached)` : ""}.
+        </p>
+      ))}
+      {own?.active ? (
+        <PostForm action="/admin/device" csrf={csrf}>
+          {hidden("trace-stop")}
+          <button type="submit" class="secondary">
+            Stop tracing
+          </button>
+        </PostForm>
+      ) : (
+        <PostForm action="/admin/device" csrf={csrf}>
+          {hidden("trace-start")}
+          <label for={`tr-min-${i}`}>Minutes (at most 1440)</label>
+          <input id={`tr-min-${i}`} name="minutes" type="number" min={1} max={1440} value="60" required />
+          <label for={`tr-full-${i}`}>
+            <input id={`tr-full-${i}`} name="full_bodies" type="checkbox" /> Keep mail bodies and passwords (needs a reason)
+          </label>
+          <label for={`tr-why-${i}`}>Reason (kept in the audit log)</label>
+          <input id={`tr-why-${i}`} name="reason" type="text" maxlength={500} />
+          <div>
+            <button type="submit">Start tracing</button>
+          </div>
+        </PostForm>
+      )}
+      {rows.length ? (
+        <DataTable
+          caption={`Stored exchanges (newest ${Math.min(rows.length, TRACE_ROWS)} of ${rows.length})`}
+          columns={["When", "Command", "HTTP", "Files"]}
+        >
+          {rows.slice(0, TRACE_ROWS).map((x) => (
+            <tr>
+              <td>{`${String(x.at).slice(0, 19).replace("T", " ")} UTC`}</td>
+              <td>{x.cmd}</td>
+              <td>{x.status}</td>
+              <td>
+                {x.parts
+                  .sort((a, b) => (a.part === "text" ? -1 : b.part === "text" ? 1 : 0))
+                  .map((p) => (
+                    <>
+                      <a href={`/admin/trace?address=${encodeURIComponent(address)}&key=${encodeURIComponent(p.key)}`}>
+                        {p.part === "text" ? "text" : p.part}
+                      </a>{" "}
+                    </>
+                  ))}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      ) : (
+        <p class="muted">Nothing stored.</p>
+      )}
+    </details>
+  );
+}
+
+function DeviceRow(props: { d: J; i: number; rule: J | undefined; traces: MailboxData["traces"]; csrf: string; address: string }) {
   const { d, rule } = props;
   const wipeDone = d.wipe?.state === "acknowledged" || d.wipe?.state === "account-only-acknowledged";
   const actions = [
@@ -192,6 +285,20 @@ function DeviceRow(props: { d: J; rule: J | undefined; csrf: string; address: st
           {d.wipe?.requested_at ? `, requested ${date(d.wipe.requested_at)}` : ""}
           {d.wipe?.acked_at ? `, acknowledged ${date(d.wipe.acked_at)}` : ""}
         </dd>
+        <dt>Quirks</dt>
+        <dd data-quirks>
+          {(d.quirks as J[] | undefined)?.length ? (
+            <ul style="margin:0;padding-left:1.1rem">
+              {(d.quirks as J[]).map((q) => (
+                <li>
+                  <code>{q.id}</code>: {q.behaviour}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            "none"
+          )}
+        </dd>
         {d.phone_number || d.mobile_operator || d.imei ? (
           <>
             <dt>Phone</dt>
@@ -214,6 +321,7 @@ function DeviceRow(props: { d: J; rule: J | undefined; csrf: string; address: st
           );
         })}
       </div>
+      <Traces d={d} i={props.i} traces={props.traces} csrf={props.csrf} address={props.address} />
     </article>
   );
 }
@@ -267,6 +375,7 @@ function Eligibility(props: { sub: J }) {
   if (!e) return <p>No eligibility check yet.</p>;
   return (
     <DataTable
+      label="The four conditions of eligibility"
       caption={
         <>
           The four conditions of §3 — last check {date(props.sub.eligibility_check?.checked_at)} ({props.sub.eligibility_check?.outcome})
@@ -545,8 +654,8 @@ export function MailboxPage(props: { csrf: string; who: string; data: MailboxDat
         <h2 id="devices">Devices ({data.devices.length})</h2>
         {data.devices.length ? (
           <div class="grid wide">
-            {data.devices.map((d) => (
-              <DeviceRow d={d} rule={ruleOf(d.device_id)} csrf={csrf} address={data.address} />
+            {data.devices.map((d, i) => (
+              <DeviceRow d={d} i={i} rule={ruleOf(d.device_id)} traces={data.traces} csrf={csrf} address={data.address} />
             ))}
           </div>
         ) : (

@@ -2,6 +2,9 @@
 // mailbox, act on its devices and subscription. Every read and every action is a call to the admin API.
 import { Hono, type Context } from "hono";
 import { tokenMatches } from "../../admin/auth";
+import { DEFAULT_TRACE_MINUTES } from "../../mailbox/contract";
+import { consoleClientKey, consoleSignInBudget } from "../../service/lockout";
+import { formatDate } from "../i18n";
 import { site, signIn, signOut, type WebEnv } from "../site";
 import { AdminClient, type ApiResult, enc } from "./client";
 import { HomePage, type MailboxData, MailboxPage, mailboxPath, PlainPage, SignInPage } from "./pages";
@@ -36,7 +39,21 @@ supportConsole.get("/", (c) => {
 supportConsole.post("/login", async (c) => {
   const f = c.get("form");
   const expected = (c.env as Cloudflare.Env).ADMIN_TOKEN;
-  if (!expected || !(await tokenMatches(f.token ?? "", expected))) return c.html(<SignInPage error="That is not the admin token." />, 401);
+  if (!expected) return c.html(<SignInPage error="That is not the admin token." />, 401);
+  // A budget per client address (src/service/lockout.ts): the attempt is counted before the token is checked
+  // (a burst cannot outrun the count) and given back when the token is right. Over it, not even checked.
+  const budget = consoleSignInBudget(c.env.DB);
+  const key = consoleClientKey(c.req.header("cf-connecting-ip"));
+  const lockedUntil = await budget.reserve(key);
+  if (lockedUntil) {
+    c.header("Retry-After", String(Math.max(1, Math.ceil((lockedUntil.getTime() - Date.now()) / 1000))));
+    return c.html(
+      <SignInPage error={`Too many wrong tokens from your address. Try again after ${formatDate(lockedUntil.getTime(), "en")}.`} />,
+      429,
+    );
+  }
+  if (!(await tokenMatches(f.token ?? "", expected))) return c.html(<SignInPage error="That is not the admin token." />, 401);
+  await budget.release(key);
   // The name travels in a header (X-Admin-Actor) to the audit log: ASCII only, accents dropped (Zoé → Zoe).
   const name =
     (f.name ?? "")
@@ -62,10 +79,11 @@ async function loadMailbox(c: Context<WebEnv>, address: string): Promise<{ data:
   const base = `/mailboxes/${enc(address)}`;
   const mailbox = await api.get(base);
   if (!mailbox.ok) return { error: mailbox };
-  const [devices, rules, subs] = await Promise.all([
+  const [devices, rules, subs, traces] = await Promise.all([
     api.get<{ devices: J[] }>(`${base}/devices`),
     api.get<{ rules: J[] }>(`${base}/device-rules`),
     api.get<{ subscriptions: J[] }>(`/subscriptions?mailbox=${enc(address)}&limit=500`),
+    api.get<{ sessions: J[]; files: J[] }>(`${base}/traces`),
   ]);
   const current = (mailbox.body.subscription as J | null)?.id as string | undefined;
   const all = subs.ok ? subs.body.subscriptions : [];
@@ -82,6 +100,7 @@ async function loadMailbox(c: Context<WebEnv>, address: string): Promise<{ data:
       mailbox: mailbox.body,
       devices: devices.ok ? devices.body.devices : [],
       rules: rules.ok ? rules.body.rules : [],
+      traces: traces.ok ? traces.body : { sessions: [], files: [] },
       subscription: sub?.ok ? sub.body : null,
       notices: notices?.ok ? notices.body.notices : [],
       history: all.filter((x) => x.id !== current).sort((a, b) => String(b.ordered_at).localeCompare(String(a.ordered_at))),
@@ -99,6 +118,8 @@ const DONE: Record<string, string> = {
   "wipe-account": "Account-only wipe requested: sent on the device's next connection.",
   "cancel-wipe": "The wipe is cancelled.",
   remove: "The partnership is removed.",
+  "trace-start": "Tracing started: the device's next exchanges are stored.",
+  "trace-stop": "Tracing stopped; what was stored stays until its retention ends.",
   check: "Eligibility checked.",
   suspend: "The subscription is suspended.",
   resume: "The subscription is resumed.",
@@ -187,10 +208,45 @@ supportConsole.post("/device", async (c) => {
     case "remove":
       results.push(await api.call("DELETE", dev));
       break;
+    case "trace-start": {
+      const minutes = Number(f.minutes || DEFAULT_TRACE_MINUTES);
+      const full = f.full_bodies === "on";
+      results.push(
+        await api.call("POST", `${base}/traces`, {
+          device_id: device,
+          minutes: Number.isInteger(minutes) ? minutes : DEFAULT_TRACE_MINUTES,
+          full_bodies: full,
+          ...(f.reason?.trim() ? { reason: f.reason.trim() } : {}),
+        }),
+      );
+      break;
+    }
+    case "trace-stop":
+      results.push(await api.call("DELETE", `${base}/traces?device_id=${enc(device)}`));
+      break;
     default:
       return c.html(<PlainPage text={`Unknown action ${op}.`} />, 400);
   }
   return after(c, address, op, results);
+});
+
+/** One stored trace file, downloaded through the admin API (text shown in the browser, WBXML saved). */
+supportConsole.get("/trace", async (c) => {
+  if (!c.get("session")) return c.redirect("/admin/", 303);
+  const address = (c.req.query("address") ?? "").trim().toLowerCase().slice(0, 320);
+  const key = (c.req.query("key") ?? "").slice(0, 600);
+  const res = await client(c).raw("GET", `/mailboxes/${enc(address)}/traces/file?key=${enc(key)}`);
+  if (!res.ok)
+    return c.html(
+      <PlainPage text={res.status === 404 ? "No such trace file (expired?)." : `HTTP ${res.status}`} />,
+      res.status === 404 ? 404 : 502,
+    );
+  const name = (key.split("/").pop() ?? "trace").replace(/[^A-Za-z0-9._-]/g, "_");
+  const text = !name.endsWith(".wbxml");
+  return c.body(res.body as ReadableStream, 200, {
+    "Content-Type": text ? "text/plain; charset=utf-8" : "application/vnd.ms-sync.wbxml",
+    "Content-Disposition": `${text ? "inline" : "attachment"}; filename="${name}"`,
+  });
 });
 
 supportConsole.post("/subscription", async (c) => {

@@ -51,7 +51,9 @@ function deviceName(d: DeviceRecord): string {
 
 function DeviceStatus(props: { d: DeviceRecord; m: Messages; serving: boolean }) {
   const { d, m } = props;
-  if (d.wipeState === "acknowledged" || d.wipeState === "account-only-acknowledged") return <span class="badge neutral">{m.wiped}</span>;
+  if (d.wipeState === "acknowledged") return <span class="badge neutral">{m.wiped}</span>;
+  if (d.wipeState === "account-only-acknowledged") return <span class="badge neutral">{m.accountWiped}</span>;
+  if (d.wipeState === "account-only-pending") return <span class="badge warn">{m.accountWipePending}</span>;
   if (d.wipeState !== "none") return <span class="badge warn">{m.wipePending}</span>;
   if (d.access === "blocked") return <span class="badge bad">{m.blocked}</span>;
   if (d.access === "quarantined") return <span class="badge warn">{m.quarantined}</span>;
@@ -227,9 +229,18 @@ export function OverviewPage(props: {
   );
 }
 
-export function ConfirmPage(props: { lang: Lang; who: string; csrf: string; device: DeviceRecord; action: "wipe" | "remove" }) {
+/** `accountOnly`: the phone can remove just this mailbox (16.1), offered beside the full wipe. */
+export function ConfirmPage(props: {
+  lang: Lang;
+  who: string;
+  csrf: string;
+  device: DeviceRecord;
+  action: "wipe" | "remove";
+  accountOnly?: boolean;
+}) {
   const m = messages[props.lang];
   const wipe = props.action === "wipe";
+  const action = phonePath(props.device.deviceId, props.action);
   return (
     <Page lang={props.lang} title={m.title} heading={m.title} nav={<Nav m={m} csrf={props.csrf} who={props.who} />}>
       <section class="card" aria-labelledby="confirm">
@@ -240,7 +251,8 @@ export function ConfirmPage(props: { lang: Lang; who: string; csrf: string; devi
           {formatDate(props.device.lastSeen, props.lang)}
         </p>
         <p>{wipe ? m.confirmWipe : m.confirmRemove}</p>
-        <PostForm action={phonePath(props.device.deviceId, props.action)} csrf={props.csrf}>
+        {wipe && !props.accountOnly ? <p>{m.wholePhoneOnly}</p> : null}
+        <PostForm action={action} csrf={props.csrf}>
           <button type="submit" class={wipe ? "danger" : ""}>
             {wipe ? m.yesWipe : m.yesRemove}
           </button>
@@ -249,6 +261,16 @@ export function ConfirmPage(props: { lang: Lang; who: string; csrf: string; devi
           </a>
         </PostForm>
       </section>
+      {wipe && props.accountOnly ? (
+        <section class="card" aria-labelledby="account-only">
+          <h2 id="account-only">{m.accountOnlyTitle}</h2>
+          <p>{m.confirmAccountOnly}</p>
+          <PostForm action={action} csrf={props.csrf}>
+            <input type="hidden" name="scope" value="account" />
+            <button type="submit">{m.yesAccountOnly}</button>
+          </PostForm>
+        </section>
+      ) : null}
     </Page>
   );
 }

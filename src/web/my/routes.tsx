@@ -1,6 +1,7 @@
 // "My phones" at /my/: the mailbox owner signs in with their address and password (the same directory and
 // lockout as their phones), sees their phones and subscription, and wipes or removes a phone.
 import { Hono, type Context } from "hono";
+import { atLeast } from "../../eas/protocol-version";
 import type { DeviceRecord } from "../../mailbox/contract";
 import { makeDeps } from "../../service/deps";
 import { D1UserDirectory } from "../../service/directory";
@@ -55,7 +56,7 @@ myPhones.get("/", async (c) => {
       csrf={c.get("csrf")}
       devices={devices}
       sub={sub}
-      done={done === "wipe" ? m.doneWipe : done === "remove" ? m.doneRemove : null}
+      done={done === "wipe" ? m.doneWipe : done === "wipe-account" ? m.doneWipeAccount : done === "remove" ? m.doneRemove : null}
     />,
   );
 });
@@ -66,7 +67,7 @@ myPhones.post("/login", async (c) => {
   const l = lang(c);
   let r: Awaited<ReturnType<D1UserDirectory["authenticate"]>>;
   try {
-    r = await new D1UserDirectory(c.env.DB).authenticate(address, f.password ?? "");
+    r = await new D1UserDirectory(c.env.DB).authenticate(address, f.password ?? "", c.req.header("cf-connecting-ip") ?? null);
   } catch {
     // A bridged mailbox whose IMAP server cannot answer (StoreUnavailableError): an outage, not a refusal.
     c.header("Retry-After", "60");
@@ -92,20 +93,40 @@ async function ownDevice(c: Context<WebEnv>): Promise<DeviceRecord | null> {
   return (await ownDevices(deps(c), c.get("session")!.sub)).find((d) => d.deviceId === id) ?? null;
 }
 
+/** [MS-ASPROV] 2.2.2.1: only a 16.1 device can remove just this account (AccountOnlyRemoteWipe). */
+export const canWipeAccountOnly = (d: DeviceRecord) => atLeast(d.protocolVersion, "16.1");
+
 for (const action of ["wipe", "remove"] as const) {
   myPhones.get(`/phones/:id/${action}`, async (c) => {
     const s = c.get("session");
     if (!s) return c.redirect("/my/", 303);
     const device = await ownDevice(c);
     if (!device) return c.html(<PlainPage lang={lang(c)} text={messages[lang(c)].noSuchPhone} />, 404);
-    return c.html(<ConfirmPage lang={lang(c)} who={s.sub} csrf={c.get("csrf")} device={device} action={action} />);
+    return c.html(
+      <ConfirmPage
+        lang={lang(c)}
+        who={s.sub}
+        csrf={c.get("csrf")}
+        device={device}
+        action={action}
+        accountOnly={canWipeAccountOnly(device)}
+      />,
+    );
   });
   myPhones.post(`/phones/:id/${action}`, async (c) => {
     const s = c.get("session")!;
-    const id = c.req.param("id") ?? "";
     const d = deps(c);
-    const ok = id.length <= 128 && (action === "wipe" ? (await wipeOwnDevice(d, s.sub, id)) !== null : await removeOwnDevice(d, s.sub, id));
+    const device = await ownDevice(c);
+    if (!device) return c.html(<PlainPage lang={lang(c)} text={messages[lang(c)].noSuchPhone} />, 404);
+    // scope=account: only this account's data; offered (and accepted) for 16.1 phones only.
+    const accountOnly = action === "wipe" && c.get("form").scope === "account";
+    if (accountOnly && !canWipeAccountOnly(device))
+      return c.html(<PlainPage lang={lang(c)} text={messages[lang(c)].wholePhoneOnly} />, 409);
+    const ok =
+      action === "wipe"
+        ? (await wipeOwnDevice(d, s.sub, device.deviceId, accountOnly)) !== null
+        : await removeOwnDevice(d, s.sub, device.deviceId);
     if (!ok) return c.html(<PlainPage lang={lang(c)} text={messages[lang(c)].noSuchPhone} />, 404);
-    return c.redirect(`/my/?done=${action}`, 303);
+    return c.redirect(`/my/?done=${accountOnly ? "wipe-account" : action}`, 303);
   });
 }
