@@ -18,8 +18,6 @@ import { freePort } from "../test/free-port.ts";
 import {
   ADMIN_TOKEN,
   IDLE_MS,
-  addr,
-  auth,
   IN_FLIGHT,
   burst,
   constructedSince,
@@ -54,33 +52,6 @@ function workerds(rootPid) {
   walk(rootPid);
   return out;
 }
-/**
- * One authenticated request per account first (an unknown command: 501 after the login, no device, no object), 8 at
- * a time: every first login reserves a failure in the client's budget until its password is verified (lockout.ts),
- * and thousands of first logins at once from one address (all of this benchmark's phones are 127.0.0.1) exhaust
- * it under load, answering 401 to Pings that should park. The parked Pings then find their login verified.
- */
-async function warmLogins(base) {
-  let next = 0;
-  const bad = [];
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < N) {
-        const i = next++;
-        const r = await fetch(
-          `${base}/Microsoft-Server-ActiveSync?Cmd=Nonsense&User=${encodeURIComponent(addr(i))}&DeviceId=benchdev${i}&DeviceType=iPhone`,
-          {
-            method: "POST",
-            headers: { Authorization: auth(i), "MS-ASProtocolVersion": "14.1" },
-          },
-        );
-        await r.arrayBuffer();
-        if (r.status !== 501) bad.push(r.status);
-      }
-    }),
-  );
-  if (bad.length) throw new Error(`${bad.length} warm-up logins failed: ${bad.slice(0, 5)}`);
-}
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 
 async function run(floor) {
@@ -98,7 +69,6 @@ async function run(floor) {
   try {
     await fetch(base + "/");
     const p = workerds(server.child.pid);
-    if (!floor) await warmLogins(base);
     const idle = { runtime: rssMb(p.runtime), proxy: rssMb(p.proxy) };
     const pings = await parkAll(base, N, true, server.log, floor ? parkFloor : undefined);
     await sleep(IDLE_MS);
