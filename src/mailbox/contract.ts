@@ -129,6 +129,11 @@ export interface DeviceGateState {
   quarantineNotice?: true;
   /** Set while an admin traces this device (or its whole mailbox): the front door stores the exchange. */
   trace?: TraceDirective;
+  /**
+   * The mailbox's subscription state (null: no order yet, not gated), read in the same RPC so that the
+   * subscription gate costs the request no round trip of its own (issue 15: one RPC fewer per request).
+   */
+  subscription?: MailboxSubscriptionState | null;
 }
 
 export interface ProvisionInput {

@@ -191,6 +191,7 @@ export class Mailbox extends DurableObject<Env> {
     const state: DeviceGateState = this.#devices.touch(seen, global);
     const trace = this.#traces.directive(seen.deviceId);
     if (trace) state.trace = trace;
+    state.subscription = await this.getSubscriptionState();
     const mailbox = this.ctx.id.name;
     if (state.quarantineNotice && mailbox) await this.deliver(quarantineNotice({ mailbox, ...seen, now: new Date() }));
     return state;

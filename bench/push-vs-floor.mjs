@@ -1,0 +1,130 @@
+// Issue 15 target 3: parked Pings against the platform's floor, both measured in one run, back to back.
+//
+//   npx tsx bench/push-vs-floor.mjs [N]      # N = 3000 by default; appends a section to bench/RESULTS.md
+//
+// For the floor (bench/push-floor: one SQLite-backed object per "mailbox" holding one hibernatable socket, woken
+// by an RPC that only sends on it) and then for ours (N Pings on N mailboxes, woken by the admin delivery that
+// production's email() stands for), the same client, the same 128-in-flight burst, the same 15 s idle (every
+// object evicted before the burst):
+//   - burst: time until every parked request is answered, and CPU per wake of each process (/proc);
+//   - memory: RSS per parked request of the runtime workerd alone, and of wrangler's entry proxy apart.
+// Ratio = ours ÷ floor. The objects' SQLite files go where PUSH_BENCH_DIR says (default the OS tmp dir).
+import { execSync } from "node:child_process";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
+import { freePort } from "../test/free-port.ts";
+import {
+  ADMIN_TOKEN,
+  IDLE_MS,
+  IN_FLIGHT,
+  burst,
+  constructedSince,
+  cpuDelta,
+  cpuSeconds,
+  createAccounts,
+  parkAll,
+  parkFloor,
+  root,
+  sleep,
+  wakeFloor,
+} from "./push-lib.mjs";
+
+const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 3000);
+
+/** The runtime workerd (the one wrangler starts with an inspector) and the entry proxy (the other workerd). */
+function workerds(rootPid) {
+  const out = {};
+  const walk = (pid) => {
+    let kids = [];
+    try {
+      kids = execSync(`pgrep -P ${pid}`).toString().trim().split("\n").filter(Boolean).map(Number);
+    } catch {}
+    for (const k of kids) {
+      try {
+        if (readFileSync(`/proc/${k}/comm`, "utf8").trim().startsWith("workerd"))
+          out[readFileSync(`/proc/${k}/cmdline`, "utf8").includes("--inspector-addr") ? "runtime" : "proxy"] = k;
+      } catch {}
+      walk(k);
+    }
+  };
+  walk(rootPid);
+  return out;
+}
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+async function run(floor) {
+  const persistTo = mkdtempSync(path.join(process.env.PUSH_BENCH_DIR ?? os.tmpdir(), "mobile-sync-pushfloor-"));
+  applyMigrations(persistTo);
+  if (!floor) createAccounts(persistTo, N);
+  const server = await startDevServer({
+    port: await freePort(),
+    persistTo,
+    vars: { PUSH_TRACE: "1", DEMO_SEED: "false", ADMIN_TOKEN },
+    config: floor ? "bench/push-floor/wrangler.toml" : undefined,
+  });
+  const base = server.url;
+  const load0 = os.loadavg()[0];
+  try {
+    await fetch(base + "/");
+    const p = workerds(server.child.pid);
+    const idle = { runtime: rssMb(p.runtime), proxy: rssMb(p.proxy) };
+    const pings = await parkAll(base, N, true, server.log, floor ? parkFloor : undefined);
+    await sleep(IDLE_MS);
+    const parked = { runtime: rssMb(p.runtime), proxy: rssMb(p.proxy) };
+    const logFrom = server.log().length;
+    const c0 = cpuSeconds(server.child.pid);
+    const t0 = performance.now();
+    const r = await burst(base, N, floor ? "floor" : undefined, floor ? wakeFloor : undefined);
+    const answered = await Promise.all(pings);
+    const ms = Math.max(...answered.map((x) => x.at)) - t0;
+    const cpu = cpuDelta(c0, cpuSeconds(server.child.pid));
+    const statuses = {};
+    for (const a of answered) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
+    const perWake = (k) => ((cpu[k] ?? 0) * 1000) / N;
+    return {
+      floor,
+      load0,
+      load1: os.loadavg()[0],
+      ms,
+      bad: r.bad,
+      statuses,
+      evicted: constructedSince(server.log, logFrom),
+      cpu: { runtime: perWake(`workerd:${p.runtime}`), proxy: perWake(`workerd:${p.proxy}`), node: perWake("wrangler (node: dev proxy)") },
+      kbPerPing: {
+        runtime: ((parked.runtime - idle.runtime) * 1024) / N,
+        proxy: ((parked.proxy - idle.proxy) * 1024) / N,
+      },
+      idle,
+      parked,
+    };
+  } finally {
+    await server.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+}
+
+const floor = await run(true);
+console.error(JSON.stringify(floor));
+const ours = await run(false);
+console.error(JSON.stringify(ours));
+
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "–");
+const row = (name, r) =>
+  `| ${name} | ${f(r.load0)} → ${f(r.load1)} | ${f(r.ms / 1000, 2)} s | ${JSON.stringify(r.statuses)}${r.bad ? `, ${r.bad} failed` : ""} | ${r.evicted} of ${N} | ${f(r.cpu.runtime, 2)} / ${f(r.cpu.proxy, 2)} / ${f(r.cpu.node, 2)} | ${f(r.idle.runtime)} → ${f(r.parked.runtime)} | ${f(r.kbPerPing.runtime)} KB | ${f(r.idle.proxy)} → ${f(r.parked.proxy)} | ${f(r.kbPerPing.proxy)} KB |`;
+const lines = [
+  "",
+  `## Parked Pings against the platform's floor, one run (issue 15 target 3) — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}`,
+  "",
+  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, \`wrangler dev\` on loopback, local tail stream off, objects' SQLite on ${process.env.PUSH_BENCH_DIR ?? os.tmpdir()}. N = ${N} parked requests, idle ${IDLE_MS / 1000} s (every object evicted), then all woken at once (≤ ${IN_FLIGHT} wakes in flight). Floor: bench/push-floor (bare wake RPC); ours: admin delivery → \`Mailbox.deliver()\` → Ping Status 2. Floor first, ours right after.`,
+  "",
+  "| what | load before → after | every request answered in | answers | objects evicted and restarted | CPU ms per wake: runtime / entry proxy / wrangler (node) | runtime RSS idle → parked (MB) | **runtime per parked request** | entry proxy RSS idle → parked (MB) | entry proxy per parked request |",
+  "|---|---|---|---|---|---|---|---|---|---|",
+  row("floor", floor),
+  row("ours", ours),
+  `| **ours ÷ floor** | | **${f(ours.ms / floor.ms, 2)}×** | | | ${f(ours.cpu.runtime / floor.cpu.runtime, 2)}× / ${f(ours.cpu.proxy / floor.cpu.proxy, 2)}× / | | **${f(ours.kbPerPing.runtime / floor.kbPerPing.runtime, 2)}×** | | ${f(ours.kbPerPing.proxy / floor.kbPerPing.proxy, 2)}× |`,
+  "",
+];
+console.log(lines.join("\n"));
+if (process.env.PUSH_NO_APPEND !== "1") appendFileSync(path.join(root, "bench/RESULTS.md"), lines.join("\n"));

@@ -1,0 +1,260 @@
+// Where the time of an initial Sync page goes (issue 15 target 1): phone wall time per page against the mailbox
+// object's own time (Server-Timing `mailbox`), through wrangler dev's entry proxy and straight to the runtime
+// workerd's own socket, with the CPU each process spent per page (/proc utime + stime, robust to other load).
+//
+//   npx tsx bench/sync-profile.ts [messages]        # 2 048 by default: 20 pages at 100, 4 at 512, per path
+//   SYNC_PROFILE_PERF=1 npx tsx bench/sync-profile.ts # also `perf record` of the runtime during one more 512 sync
+//
+// "Phone wall" is request sent → last response byte received (the phone's decoding is not counted). "Object" is
+// the Sync command's time across its mailbox RPC (object work + the RPC's transfer), which the Worker reports in
+// Server-Timing: the clock only advances across I/O inside workerd, so the Worker's own CPU (decode, build,
+// encode) is seen from outside: phone wall minus object, and the runtime's CPU per page.
+// Appends a section to bench/RESULTS.md.
+import { execSync, spawn } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+// @ts-expect-error plain ESM helper shared with `npm start`
+import { startDevServer } from "../scripts/dev-server.mjs";
+import { child, childText, childrenNamed, decodeWbxml, el, encodeWbxml } from "../src/wbxml/index";
+import { insertAccount } from "../test/node/accounts";
+import { syncRequest } from "../test/node/sync-requests";
+import { freePort } from "../test/free-port";
+
+// wrangler dev streams every invocation's tail events (RPC spans, logs) to its local observability collector, a JS
+// worker in the same runtime: ~30 % of the runtime's CPU during a Sync page (perf, SYNC_PROFILE_PERF=1). Production has
+// no such collector, so this benchmark runs without it unless X_LOCAL_OBSERVABILITY=true (as bench/push-lib.mjs does).
+process.env.X_LOCAL_OBSERVABILITY ??= "false";
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const MESSAGES = Number(process.argv[2] ?? 2048);
+const PERF = process.env.SYNC_PROFILE_PERF === "1";
+const USER = "bench-sync@example.test";
+const PW = "bench password";
+const INBOX = "1";
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+function mime(i: number): string {
+  const body = `Hello, this is message ${i}.\r\n`.repeat(20);
+  return (
+    `From: Sender ${i % 50} <s${i % 50}@example.test>\r\nTo: ${USER}\r\nSubject: Bench message ${i}\r\n` +
+    `Date: ${new Date(Date.now() - i * 60_000).toUTCString()}\r\nMessage-ID: <bench${i}@example.test>\r\n` +
+    `MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}` +
+    `--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>${body}</p></body></html>\r\n--b--\r\n`
+  );
+}
+
+const bodyOptions = el(
+  "AirSync",
+  "Options",
+  el(
+    "AirSyncBase",
+    "BodyPreference",
+    el("AirSyncBase", "Type", 2),
+    el("AirSyncBase", "TruncationSize", 5120),
+    el("AirSyncBase", "Preview", 255),
+  ),
+);
+
+/** CPU seconds of every process under the dev server, by role: runtime workerd, entry-proxy workerd, wrangler (node). */
+function cpuByRole(rootPid: number, runtime: number): Record<string, number> {
+  const out: Record<string, number> = { runtime: 0, "entry proxy": 0, "wrangler (node)": 0 };
+  const walk = (pid: number) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      return;
+    }
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const cpu = (Number(f[11]) + Number(f[12])) / 100;
+    const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    const role = pid === runtime ? "runtime" : comm.startsWith("workerd") ? "entry proxy" : comm === "esbuild" ? "" : "wrangler (node)";
+    if (role) out[role] += cpu;
+    let kids: string[] = [];
+    try {
+      kids = execSync(`pgrep -P ${pid}`).toString().trim().split("\n").filter(Boolean);
+    } catch {}
+    for (const k of kids) walk(Number(k));
+  };
+  walk(rootPid);
+  return out;
+}
+
+/** The runtime workerd (the one started with an inspector) and its entry socket (its lowest fd). */
+async function runtimeOf(rootPid: number): Promise<{ pid: number; entry: string }> {
+  const pids = execSync(`pgrep -f workerd`).toString().trim().split("\n").map(Number);
+  const isDescendant = (pid: number): boolean => {
+    for (let p = pid; p > 1; ) {
+      if (p === rootPid) return true;
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      p = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    }
+    return false;
+  };
+  for (const pid of pids) {
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (!cmd.includes("--inspector-addr") || !isDescendant(pid)) continue;
+    const socks = execSync(`ss -ltnpH`)
+      .toString()
+      .split("\n")
+      .map((l) => ({ m: new RegExp(`127\\.0\\.0\\.1:(\\d+).*pid=${pid},fd=(\\d+)`).exec(l) }))
+      .filter((x) => x.m)
+      .map((x) => ({ port: x.m![1], fd: Number(x.m![2]) }))
+      .sort((a, b) => a.fd - b.fd);
+    return { pid, entry: `http://127.0.0.1:${socks[0].port}` };
+  }
+  throw new Error("runtime workerd not found");
+}
+
+/** `perf record` of the runtime workerd (cpu-clock, call graphs) until the returned stop() is called. */
+function perfRecord(pid: number, file: string) {
+  const child = spawn("perf", ["record", "-e", "cpu-clock", "-F", "999", "-g", "-p", String(pid), "-o", file], { stdio: "ignore" });
+  return () => new Promise((res) => (child.once("exit", res), child.kill("SIGINT")));
+}
+
+// SYNC_PROFILE_STATE=dir keeps the imported mailbox there across runs (imported once per message count).
+const keep = process.env.SYNC_PROFILE_STATE;
+const persistTo = keep ?? mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bench-syncprof-"));
+const imported = keep !== undefined && existsSync(path.join(keep, `imported-${MESSAGES}`));
+const run = Date.now().toString(36);
+const server = await startDevServer({ port: await freePort(), persistTo, vars: { DEMO_SEED: "false" } });
+const loadStart = os.loadavg().map((l) => l.toFixed(2));
+try {
+  if (!imported) await insertAccount(persistTo, USER, PW);
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 6 }, async () => {
+      while (!imported && next < MESSAGES) {
+        const i = next++;
+        const r = await fetch(`${server.url}/cdn-cgi/handler/email?from=s@example.test&to=${encodeURIComponent(USER)}`, {
+          method: "POST",
+          body: mime(i),
+        });
+        if (!r.ok) throw new Error(`delivery ${i}: HTTP ${r.status} ${await r.text()}`);
+      }
+    }),
+  );
+  if (keep) writeFileSync(path.join(keep, `imported-${MESSAGES}`), "");
+  console.error(`imported ${MESSAGES} messages in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const rt = await runtimeOf(server.child.pid!);
+  const auth = "Basic " + Buffer.from(`${USER}:${PW}`).toString("base64");
+
+  /** One Sync exchange, timed at the phone: send → last byte. The phone's decoding is done after the clock stops. */
+  const sync = async (base: string, deviceId: string, key: string, windowSize?: number) => {
+    const body = encodeWbxml(syncRequest(INBOX, key, [windowSize !== undefined && el("AirSync", "WindowSize", windowSize), bodyOptions]));
+    const q = new URLSearchParams({ Cmd: "Sync", User: USER, DeviceId: deviceId, DeviceType: "Bench" });
+    const t = performance.now();
+    const res = await fetch(`${base}/Microsoft-Server-ActiveSync?${q}`, {
+      method: "POST",
+      headers: { Authorization: auth, "MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml" },
+      body,
+    });
+    const headersAt = performance.now() - t;
+    const raw = new Uint8Array(await res.arrayBuffer());
+    const wall = performance.now() - t;
+    if (res.status !== 200) throw new Error(`Sync: HTTP ${res.status}`);
+    const object = Number(/mailbox;dur=([0-9.]+)/.exec(res.headers.get("Server-Timing") ?? "")?.[1] ?? NaN);
+    const coll = child(child(decodeWbxml(raw), "Collections"), "Collection");
+    return {
+      wall,
+      headersAt,
+      object,
+      bytes: raw.length,
+      key: childText(coll, "SyncKey")!,
+      adds: childrenNamed(child(coll, "Commands"), "Add").length,
+      more: !!child(coll, "MoreAvailable"),
+    };
+  };
+
+  const fullSync = async (via: "proxy" | "runtime", windowSize: number) => {
+    const base = via === "proxy" ? server.url : rt.entry;
+    const deviceId = `prof${run}${via}${windowSize}`;
+    console.error(`${new Date().toISOString()} ${via} WindowSize ${windowSize}`);
+    let { key } = await sync(base, deviceId, "0");
+    const pages: Awaited<ReturnType<typeof sync>>[] = [];
+    const c0 = cpuByRole(server.child.pid!, rt.pid);
+    for (;;) {
+      const p = await sync(base, deviceId, key, windowSize);
+      pages.push(p);
+      key = p.key;
+      if (!p.more) break;
+    }
+    const c1 = cpuByRole(server.child.pid!, rt.pid);
+    const items = sum(pages.map((p) => p.adds));
+    if (items !== MESSAGES) throw new Error(`${via} WindowSize ${windowSize}: got ${items} items, expected ${MESSAGES}`);
+    const full = pages.filter((p) => p.adds === windowSize);
+    const cpu = Object.fromEntries(Object.keys(c0).map((k) => [k, ((c1[k] - c0[k]) * 1000) / pages.length]));
+    return {
+      via,
+      windowSize,
+      pages: pages.length,
+      wall: pct(
+        full.map((p) => p.wall),
+        50,
+      ),
+      headersAt: pct(
+        full.map((p) => p.headersAt),
+        50,
+      ),
+      object: pct(
+        full.map((p) => p.object),
+        50,
+      ),
+      ratio: sum(full.map((p) => p.wall)) / sum(full.map((p) => p.object)),
+      kb: sum(full.map((p) => p.bytes)) / full.length / 1024,
+      cpu,
+    };
+  };
+
+  // Warm both paths (isolate, object, caches) with one small full sync each.
+  for (const via of ["proxy", "runtime"] as const) await fullSync(via, 512);
+  const rows = [];
+  for (const w of [100, 512]) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, w));
+
+  let perfFile = "";
+  if (PERF) {
+    perfFile = path.join(os.tmpdir(), `sync-page-${MESSAGES}.perf`);
+    const stop = perfRecord(rt.pid, perfFile);
+    await new Promise((r) => setTimeout(r, 1000));
+    await fullSync("runtime", 512);
+    await stop();
+  }
+
+  const f = (n: number) => n.toFixed(1);
+  const lines = [
+    `\n## Sync page profile (issue 15 target 1) — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}\n`,
+    `Machine: ${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} cores shared, Node ${process.version}, wrangler dev on loopback; ` +
+      `load average ${loadStart.join(" ")} at start, ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")} at end. ${MESSAGES} messages (plain + HTML, ~1.5 KB), EAS 16.1, BodyPreference HTML truncated at 5 120, Preview 255. ` +
+      "Medians over the full pages of one initial sync per row; ratio = Σ phone wall / Σ object time over those pages. " +
+      `wrangler's local tail stream ${process.env.X_LOCAL_OBSERVABILITY === "false" ? "off" : "on"}. ` +
+      "proxy = through wrangler dev's entry proxy (what `npm start` serves); runtime = straight to the runtime workerd's socket.",
+    "",
+    "| WindowSize | path | pages | phone wall p50 (ms) | headers at p50 (ms) | object p50 (ms) | **wall ÷ object** | KiB per page | CPU ms per page: runtime / entry proxy / wrangler (node) |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...rows.map(
+      (r) =>
+        `| ${r.windowSize} | ${r.via} | ${r.pages} | ${f(r.wall)} | ${f(r.headersAt)} | ${f(r.object)} | **${r.ratio.toFixed(2)}×** | ${r.kb.toFixed(0)} | ${f(r.cpu.runtime)} / ${f(r.cpu["entry proxy"])} / ${f(r.cpu["wrangler (node)"])} |`,
+    ),
+  ];
+  if (perfFile) console.error(`perf report -i ${perfFile} --no-children --sort dso,sym`);
+  console.log(lines.join("\n"));
+  if (process.env.SYNC_PROFILE_NO_APPEND !== "1") appendFileSync(path.join(root, "bench", "RESULTS.md"), lines.join("\n") + "\n");
+} finally {
+  await server.stop();
+  if (!keep) rmSync(persistTo, { recursive: true, force: true });
+}
