@@ -101,15 +101,76 @@ async function syncToEnd(p: Phone, v: string, folderId: string, cls: string) {
   check(childText(coll(r), "Status") === "1", `${v} ${cls} initial Sync: expected Status 1\n${brief(r)}`);
   let key = childText(coll(r), "SyncKey")!;
   const adds: WbxmlElement[] = [];
+  const ids: string[] = [];
   for (let page = 1; page <= 200; page++) {
     r = await send(key);
-    if (!r.tree) return { adds, pages: page };
+    if (!r.tree) return { adds, ids, pages: page };
     check(childText(coll(r), "Status") === "1", `${v} ${cls} page ${page}: expected Status 1\n${brief(r)}`);
     key = childText(coll(r), "SyncKey")!;
-    adds.push(...childrenNamed(child(coll(r), "Commands"), "Add").map((a) => child(a, "ApplicationData")!));
-    if (!child(coll(r), "MoreAvailable")) return { adds, pages: page };
+    for (const a of childrenNamed(child(coll(r), "Commands"), "Add")) {
+      adds.push(child(a, "ApplicationData")!);
+      ids.push(childText(a, "ServerId")!);
+    }
+    if (!child(coll(r), "MoreAvailable")) return { adds, ids, pages: page };
   }
   throw new Error(`${v}: ${cls} folder ${folderId} never reached its end`);
+}
+
+const corpusNames = new Set(corpus.map((m) => m.name));
+
+/**
+ * Every corpus message opened as a phone opens it: each attachment (GetAttachment by AttName in 2.5,
+ * ItemOperations by FileReference after) and, from 12.0, the whole message as MIME (ItemOperations).
+ * Never a 5xx; every Fetch answered with a Status.
+ */
+async function fetchCorpus(p: Phone, v: string, inboxId: string, inbox: { adds: WbxmlElement[]; ids: string[] }): Promise<string> {
+  let attachments = 0;
+  let mimes = 0;
+  const statuses: Record<string, number> = {};
+  const count = (s: string) => {
+    statuses[s] = (statuses[s] ?? 0) + 1;
+  };
+  for (let i = 0; i < inbox.adds.length; i++) {
+    const d = inbox.adds[i]!;
+    const subject = childText(d, "Subject", "Email") ?? "";
+    if (!corpusNames.has(subject)) continue;
+    if (v === "2.5") {
+      for (const a of childrenNamed(child(d, "Attachments", "Email"), "Attachment", "Email")) {
+        const r = await p.command("GetAttachment", null, { params: { AttachmentName: childText(a, "AttName", "Email")! } });
+        check(r.status < 500, `${v} GetAttachment of "${subject}": HTTP ${r.status}`);
+        attachments++;
+        count(`HTTP ${r.status}`);
+      }
+      continue;
+    }
+    const fetches = childrenNamed(child(d, "Attachments", "AirSyncBase"), "Attachment", "AirSyncBase").map((a) =>
+      el(
+        "ItemOperations",
+        "Fetch",
+        el("ItemOperations", "Store", "Mailbox"),
+        el("AirSyncBase", "FileReference", childText(a, "FileReference", "AirSyncBase")!),
+      ),
+    );
+    attachments += fetches.length;
+    fetches.push(
+      el(
+        "ItemOperations",
+        "Fetch",
+        el("ItemOperations", "Store", "Mailbox"),
+        el("AirSync", "CollectionId", inboxId),
+        el("AirSync", "ServerId", inbox.ids[i]!),
+        el("ItemOperations", "Options", el("AirSync", "MIMESupport", 2), el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 4))),
+      ),
+    );
+    mimes++;
+    const r = await p.command("ItemOperations", el("ItemOperations", "ItemOperations", ...fetches));
+    check(r.status === 200 && childText(r.tree, "Status") === "1", `${v} ItemOperations of "${subject}"\n${brief(r)}`);
+    for (const f of childrenNamed(child(r.tree, "Response"), "Fetch")) count(`Status ${childText(f, "Status")}`);
+  }
+  const summary = Object.entries(statuses)
+    .map(([s, n]) => `${n} × ${s}`)
+    .join(", ");
+  return `opened ${attachments} corpus attachments${v === "2.5" ? "" : ` and ${mimes} corpus messages as MIME`} (${summary || "none"})`;
 }
 
 const phoneOf = (v: string) =>
@@ -163,6 +224,7 @@ for (const v of VERSIONS) {
     check(missing.length === 0, `${v}: not in the Inbox: ${missing.join(", ")}`);
     for (const d of inbox.adds.filter((d) => /^Stranger /.test(childText(d, "Subject", "Email") ?? "")))
       strangerClasses.add(`${childText(d, "Subject", "Email")}: ${childText(d, "MessageClass", "Email")}`);
+    const fetched = await fetchCorpus(p, v, idOf("2"), inbox);
     const calendar = await syncToEnd(p, v, idOf("8"), "Calendar");
     const board = calendar.adds.find(
       (d) =>
@@ -179,7 +241,9 @@ for (const v of VERSIONS) {
       status: childText(board, "MeetingStatus", "Calendar"),
       paul: paul ? (childText(paul, "AttendeeStatus", "Calendar") ?? "listed") : undefined,
     });
-    say(`Inbox: ${inbox.adds.length} items in ${inbox.pages} pages; Calendar: ${calendar.adds.length} items in ${calendar.pages} pages`);
+    say(
+      `Inbox: ${inbox.adds.length} items in ${inbox.pages} pages; Calendar: ${calendar.adds.length} items in ${calendar.pages} pages; ${fetched}`,
+    );
   });
 }
 
