@@ -11,6 +11,7 @@ import { galRoutes } from "./gal-routes";
 import { searchRoutes } from "./search-routes";
 import { newAdminRouter, type AdminApp } from "./context";
 import { jobRoutes } from "./jobs-routes";
+import { importRoutes } from "./import-routes";
 import { mailboxRoutes } from "./mailboxes-routes";
 import { pimRoutes } from "./pim-routes";
 import { errorToProblem, problem } from "./problem";
@@ -23,6 +24,7 @@ import { lifecycleRoutes } from "./lifecycle-routes";
 const routers: AdminApp[] = [
   subscriptionRoutes,
   mailboxRoutes,
+  importRoutes,
   pimRoutes,
   recordRoutes,
   jobRoutes,

@@ -19,6 +19,8 @@ export interface CollectionSource<S extends ItemStamp = ItemStamp> {
   /** The item's current stamp, or null when it is gone. */
   stamp(folderId: string, itemId: string): Promise<S | null>;
   count(folderId: string, since?: number): Promise<number>;
+  /** A hint before `items` are rendered one by one: a source may read what they need together. Optional. */
+  prefetch?(folderId: string, items: S[]): Promise<void>;
   /** Everything the device gets in an Add or Fetch. */
   render(item: S, opts: ItemOptions): Promise<ItemPayload>;
   /** What a Change carries for an item the device already has (PIM classes send the whole item). */

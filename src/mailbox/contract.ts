@@ -281,6 +281,18 @@ export type SmartKind = "reply" | "forward";
 /** The largest message SendMail accepts unless MAX_SEND_BYTES says otherwise (the front door caps bodies by it). */
 export const DEFAULT_MAX_SEND_BYTES = 25 * 1024 * 1024;
 
+/**
+ * Admin bulk import (Mailbox.importBatch): one message's outcome, in the order given. `duplicate` names the item
+ * the message already is (same Message-ID or same bytes in the folder, or earlier in the same archive).
+ */
+export type ImportOutcome = { status: "imported" | "duplicate"; folderId: string; itemId: string } | { status: "skipped"; reason: string };
+/**
+ * A batch of a bulk import: at most this many messages and bytes per mailbox RPC and SQLite transaction (a
+ * single larger message, up to the message-size limit, is a batch of its own). Well under the RPC's 32 MiB.
+ */
+export const IMPORT_BATCH_MESSAGES = 250;
+export const IMPORT_BATCH_BYTES = 8 * 1024 * 1024;
+
 export interface SubmitRequest {
   /** The authenticated mailbox address: the message goes out From it ([MS-ASCMD] MS-ASCMD_R448). */
   user: string;

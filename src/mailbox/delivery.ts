@@ -1,3 +1,4 @@
+import type { ImportOutcome } from "./contract";
 import { FolderType, type FolderTypeValue, type MailStore, type StoreFolder, StoreFolderError } from "../store/types";
 
 export interface Delivered {
@@ -27,6 +28,30 @@ export async function deliverInto(
     received === "date-header" ? await store.importMessage(folder.id, raw) : await store.appendMessage(folder.id, raw, {}, received);
   store.pruneTombstones(Date.now() - TOMBSTONE_RETENTION_MS);
   return { itemId, folderId: folder.id };
+}
+
+/**
+ * Admin bulk import (issue 15): a batch of messages into the default folder of `folderType`, with their Date
+ * headers as arrival times; the store writes them in one transaction where it can (importMessages). An empty
+ * message is skipped; every other message is stored, parseable or not (issue 13: store first).
+ */
+export async function importInto(store: MailStore, raws: Uint8Array[], folderType: number = FolderType.Inbox): Promise<ImportOutcome[]> {
+  const folder = await defaultFolder(store, folderType as FolderTypeValue);
+  if (folder?.itemClass !== "Email") throw new StoreFolderError("invalid", `no mail folder of type ${folderType}`);
+  const wanted = raws.map((r, i) => ({ r, i })).filter(({ r }) => r.byteLength > 0);
+  const out: ImportOutcome[] = raws.map(() => ({ status: "skipped", reason: "empty message" }));
+  const results = store.importMessages
+    ? await store.importMessages(
+        folder.id,
+        wanted.map((w) => w.r),
+      )
+    : await Promise.all(wanted.map(async (w) => ({ status: "imported" as const, itemId: await store.importMessage(folder.id, w.r) })));
+  for (const [k, w] of wanted.entries()) {
+    const r = results[k];
+    out[w.i] = r.status === "skipped" ? r : { status: r.status, folderId: folder.id, itemId: r.itemId };
+  }
+  store.pruneTombstones(Date.now() - TOMBSTONE_RETENTION_MS);
+  return out;
 }
 
 /**

@@ -241,12 +241,26 @@ export class ItemOps {
   private async fetchAttachment(r: Extract<FetchRequest, { kind: "attachment" }>): Promise<FetchResult> {
     const ref = parseFileReference(r.fileReference);
     // An unreadable reference or part is Status 15; a backend outage still fails the request (503, retried).
-    const found = ref
-      ? await this.store.getAttachment(ref.folderId, ref.itemId, ref.partId).catch((e: unknown) => {
-          if (isStoreError(e, "StoreUnavailableError")) throw e;
-          return null;
-        })
-      : null;
+    const orNull = (e: unknown) => {
+      if (isStoreError(e, "StoreUnavailableError")) throw e;
+      return null;
+    };
+    // A Range of a store that reads ranges (built-in: a ranged R2 read) loads only the bytes asked for.
+    if (ref && r.range && this.store.getAttachmentRange && r.range.start <= r.range.end) {
+      const part = await this.store.getAttachmentRange(ref.folderId, ref.itemId, ref.partId, r.range.start, r.range.end).catch(orNull);
+      if (!part) return { kind: "attachment", status: 15, fileReference: r.fileReference };
+      if (r.range.start >= part.total && part.total > 0) return { kind: "attachment", status: 8, fileReference: r.fileReference };
+      return {
+        kind: "attachment",
+        status: 1,
+        fileReference: r.fileReference,
+        contentType: part.info.contentType,
+        total: part.total,
+        range: { start: r.range.start, end: Math.min(r.range.end, part.total - 1) },
+        data: part.data,
+      };
+    }
+    const found = ref ? await this.store.getAttachment(ref.folderId, ref.itemId, ref.partId).catch(orNull) : null;
     // Status 15: attachment or attachment id invalid.
     if (!found) return { kind: "attachment", status: 15, fileReference: r.fileReference };
     const total = found.data.length;

@@ -34,6 +34,15 @@ export class MailSource implements CollectionSource<MailSummary> {
     return this.store.getSummary(folderId, itemId);
   }
 
+  /** Bodies of a page read together where the store can (IMAP: one FETCH instead of two per message). */
+  async prefetch(folderId: string, items: MailSummary[]): Promise<void> {
+    if (!this.store.prefetchBodies || items.length < 2) return;
+    await this.store.prefetchBodies(folderId, items).catch((e: unknown) => {
+      // Only a hint: each body is then read on its own as before; an outage still fails the request.
+      if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
+    });
+  }
+
   count(folderId: string, since?: number) {
     return this.store.countItems(folderId, since);
   }

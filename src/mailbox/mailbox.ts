@@ -7,10 +7,10 @@ import { upgradeSchema } from "./schema-version";
 import { OofStore } from "./oof";
 import { autoReplyFor } from "./oof-reply";
 import { AlarmMux } from "./alarms";
-import { blobPrefix, type Delivered, deleteR2Prefix, deliverInto, tracePrefix } from "./delivery";
+import { blobPrefix, type Delivered, deleteR2Prefix, deliverInto, importInto, tracePrefix } from "./delivery";
 import type { OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
-import type { SubmitRequest, SubmitResult } from "./contract";
+import type { ImportOutcome, SubmitRequest, SubmitResult } from "./contract";
 import { FolderType, isSearchable, type MailStore, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
 import { PimConversionError } from "../formats/errors";
@@ -452,6 +452,18 @@ export class Mailbox extends DurableObject<Env> {
     const delivered = await deliverInto(this.store, raw, folderType, "date-header");
     await this.changed([delivered.folderId], "import");
     return delivered;
+  }
+
+  /**
+   * Admin bulk import (issue 15): a batch of messages (contract.ts IMPORT_BATCH_*) into one default folder, one
+   * transaction, one change notification; per-message outcomes. No out-of-office, no invitation filing: this is
+   * old mail being moved in, not new mail arriving.
+   */
+  async importBatch(raws: Uint8Array[], folderType?: number): Promise<ImportOutcome[]> {
+    const outcomes = await importInto(this.store, raws, folderType);
+    const folders = new Set(outcomes.flatMap((o) => (o.status === "imported" ? [o.folderId] : [])));
+    if (folders.size > 0) await this.changed([...folders], "import");
+    return outcomes;
   }
 
   /** The stores of this object's backend (stores.ts), built once per instance and after each setBackend. */

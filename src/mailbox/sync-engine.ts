@@ -415,6 +415,7 @@ export class SyncEngine {
     while (!st.enumDone && !full()) {
       const want = limit - commands.length;
       const page = await src.list(folder.id, { since: st.enumSince, after: st.enumAfter ?? undefined, limit: want + 1 });
+      if (src.prefetch) await src.prefetch(folder.id, page.filter((s) => !image.held(s.itemId) && s.received >= since).slice(0, want));
       let walked = 0;
       for (const s of page) {
         if (full()) break;

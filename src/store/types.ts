@@ -123,6 +123,9 @@ export interface ListOptions {
   limit: number;
 }
 
+/** One message of a batch import (MailStore.importMessages). */
+export type ImportResult = { status: "imported" | "duplicate"; itemId: string } | { status: "skipped"; reason: string };
+
 export interface MailStore {
   listFolders(): Promise<StoreFolder[]>;
   createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder>;
@@ -141,6 +144,25 @@ export interface MailStore {
   getMime(folderId: string, itemId: string): Promise<Uint8Array | null>;
   getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null>;
   getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null>;
+  /**
+   * A hint before a page of items is rendered: their bodies are about to be read (getBody, getMime), so a
+   * backend where each read is a round trip (IMAP) reads them together now and keeps them for those calls, within
+   * a memory bound. Never required for correctness: a body not prefetched is read as usual. Optional.
+   */
+  prefetchBodies?(folderId: string, items: MailSummary[]): Promise<void>;
+  /**
+   * Bytes `start`..`end` (inclusive; cut at the end of the attachment) of an attachment and its whole size
+   * (`total`), reading no more of it than that: an ItemOperations Range ([MS-ASCMD] 2.2.3.139.2) of a large
+   * attachment. `data` is empty when `start` is at or past the end. Null when there is no such attachment.
+   * Optional: where it is absent the caller slices getAttachment's bytes.
+   */
+  getAttachmentRange?(
+    folderId: string,
+    itemId: string,
+    partId: string,
+    start: number,
+    end: number,
+  ): Promise<{ info: AttachmentInfo; total: number; data: Uint8Array } | null>;
 
   /** Adds a message (delivery, APPEND). Returns its item id. */
   appendMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>, received?: number): Promise<string>;
@@ -168,6 +190,15 @@ export interface MailStore {
    * interrupted import run again doubles nothing). Bridged mailboxes are refused imports by the admin API.
    */
   importMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>): Promise<string>;
+  /**
+   * importMessage for many messages at once (admin bulk import): parsed one by one, written in one transaction
+   * (rows, full-text index, change counter), large parts to R2 before it. A message already in the folder (same
+   * Message-ID, or the same bytes: a SHA-256 of them is kept per imported message) is a `duplicate` with the
+   * item it is, also within the batch, so an archive posted again after a cut doubles nothing. Results are in
+   * the order of `raws`. A message the store cannot write is `skipped` with the reason; the others stand.
+   * Optional: where absent the caller imports one by one.
+   */
+  importMessages?(folderId: string, raws: Uint8Array[]): Promise<ImportResult[]>;
   /** Drops tombstones older than `olderThan` (ms) and raises the folders' tombstoneFloor; returns how many. */
   pruneTombstones(olderThan: number): number;
 }

@@ -17,7 +17,12 @@ function parseRange(s: string | undefined): { start: number; end: number } | und
   return { start: Number(m[1]), end: Number(m[2]) };
 }
 
+// The runtime's own encoder (Uint8Array.prototype.toBase64, in workerd) where there is one: a 1 MiB Range
+// in a few ms instead of building a binary string first (issue 15).
+const nativeBase64 = (Uint8Array.prototype as { toBase64?: () => string }).toBase64;
+
 function toBase64(bytes: Uint8Array): string {
+  if (nativeBase64) return nativeBase64.call(bytes);
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s);
@@ -78,6 +83,7 @@ export const ItemOperationsCommand: EasCommand = {
     };
     const emptied: WbxmlElement[] = [];
     const fetched: WbxmlElement[] = [];
+    let spent = 0; // time in the mailbox object's fetches, for Server-Timing
     // Consecutive Fetches go to the mailbox in one call; an EmptyFolderContents runs between them.
     for (let i = 0; i < ops.length; ) {
       const op = ops[i];
@@ -90,7 +96,9 @@ export const ItemOperationsCommand: EasCommand = {
       const run: (FetchRequest | { bad: number })[] = [];
       for (; i < ops.length && "fetch" in ops[i]; i++) run.push((ops[i] as { fetch: FetchRequest | { bad: number } }).fetch);
       const real = run.filter((f): f is FetchRequest => !("bad" in f));
+      const started = performance.now();
       const results = real.length > 0 ? await req.mailbox.itemOperationsFetch(real) : [];
+      spent += performance.now() - started;
       let k = 0;
       for (const f of run) {
         if ("bad" in f) fetched.push(io("Fetch", io("Status", f.bad)));
@@ -98,8 +106,15 @@ export const ItemOperationsCommand: EasCommand = {
       }
     }
     const body = io("ItemOperations", io("Status", 1), io("Response", ...emptied, ...fetched));
-    if (!multipart) return { kind: "wbxml", body };
-    return { kind: "raw", body: multipartBody([encodeWbxml(body), ...parts]), contentType: "application/vnd.ms-sync.multipart" };
+    // Time spent in the mailbox object (the clock advances across the RPC): for benchmarks and operators.
+    const headers = { "Server-Timing": `mailbox;dur=${spent.toFixed(1)}` };
+    if (!multipart) return { kind: "wbxml", body, headers };
+    return {
+      kind: "raw",
+      body: multipartBody([encodeWbxml(body), ...parts]),
+      contentType: "application/vnd.ms-sync.multipart",
+      headers,
+    };
   },
 };
 

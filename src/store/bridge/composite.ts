@@ -113,6 +113,9 @@ export class BridgeMailStore implements SearchableMailStore {
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
     return DAV_ID.test(folderId) ? null : this.imap.getBody(folderId, itemId, type);
   }
+  async prefetchBodies(folderId: string, items: MailSummary[]): Promise<void> {
+    if (!DAV_ID.test(folderId)) await this.imap.prefetchBodies(folderId, items);
+  }
   async getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
     return DAV_ID.test(folderId) ? null : this.imap.getAttachment(folderId, itemId, partId);
   }

@@ -35,6 +35,20 @@ export class Blobs {
     return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
   }
 
+  /**
+   * `length` bytes from `offset` (fewer at the end of the object) and the object's whole size, without reading
+   * the rest of it: what a phone's ItemOperations Range costs (issue 15).
+   */
+  async range(key: string, offset: number, length: number): Promise<{ data: Uint8Array; size: number } | null> {
+    const obj = await this.bucket.get(key, { range: { offset, length } });
+    return obj ? { data: new Uint8Array(await obj.arrayBuffer()), size: obj.size } : null;
+  }
+
+  /** The object's size from its metadata, or null when it is gone. */
+  async size(key: string): Promise<number | null> {
+    return (await this.bucket.head(key))?.size ?? null;
+  }
+
   async text(key: string): Promise<string | null> {
     const obj = await this.bucket.get(key);
     return obj ? obj.text() : null;

@@ -15,7 +15,7 @@
 import { CountingSql } from "../counting-sql";
 import { refillFromSql, SEARCH_INDEX_DDL } from "./search-index";
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const V1 = [
   `CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -97,7 +97,14 @@ export function ensureSchema(storage: DurableObjectStorage): void {
     // V3: imports look a message up by Message-ID (importMessage imports a message once per folder; the join to
     // the folder's items uses V2's items_message).
     if (current < 3) sql.exec(`CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id)`);
-    // Future migrations: `if (current < 4) { ... }`, each idempotent.
+    // V4: bulk imports keep a SHA-256 of each message's bytes per folder (importMessages), so an archive posted
+    // again imports nothing twice, with or without Message-IDs. uid is the item it became (joined to items: a
+    // deleted item's digest no longer counts).
+    if (current < 4)
+      sql.exec(`CREATE TABLE IF NOT EXISTS import_digests (
+         folder INTEGER NOT NULL, digest TEXT NOT NULL, uid INTEGER NOT NULL,
+         PRIMARY KEY (folder, digest)) WITHOUT ROWID`);
+    // Future migrations: `if (current < 5) { ... }`, each idempotent.
     if (row) sql.exec(`UPDATE store_schema SET version = ?`, SCHEMA_VERSION);
     else sql.exec(`INSERT INTO store_schema (version) VALUES (?)`, SCHEMA_VERSION);
   });

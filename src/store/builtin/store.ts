@@ -11,6 +11,7 @@ import {
   type SearchableMailStore,
   type StoreChange,
   StoreFolderError,
+  type ImportResult,
   type StoreFolder,
   StoreNotFoundError,
 } from "../types";
@@ -262,6 +263,39 @@ export class BuiltinStore implements SearchableMailStore {
   }
 
   async getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
+    const part = this.partRow(folderId, itemId, partId);
+    if (!part) return null;
+    const data = part.data ? new Uint8Array(part.data) : part.r2_key ? await this.blobs.bytes(part.r2_key) : null;
+    return data ? { info: part.info, data } : null;
+  }
+
+  /** A ranged R2 read for attachments kept there (the parts table holds the decoded bytes: no MIME parsing). */
+  async getAttachmentRange(
+    folderId: string,
+    itemId: string,
+    partId: string,
+    start: number,
+    end: number,
+  ): Promise<{ info: AttachmentInfo; total: number; data: Uint8Array } | null> {
+    const part = this.partRow(folderId, itemId, partId);
+    if (!part) return null;
+    if (part.data) {
+      const data = new Uint8Array(part.data);
+      return { info: part.info, total: data.byteLength, data: data.slice(start, end + 1) };
+    }
+    if (!part.r2_key) return null;
+    // R2 refuses a range that starts past the object; the size is then read from its head.
+    const head = start >= part.info.size ? await this.blobs.size(part.r2_key) : undefined;
+    if (head !== undefined) return head === null ? null : { info: part.info, total: head, data: new Uint8Array(0) };
+    const got = await this.blobs.range(part.r2_key, start, Math.max(0, end - start + 1));
+    return got ? { info: part.info, total: got.size, data: got.data } : null;
+  }
+
+  private partRow(
+    folderId: string,
+    itemId: string,
+    partId: string,
+  ): { info: AttachmentInfo; data: ArrayBuffer | null; r2_key: string | null } | null {
     const m = this.messageOf(folderId, itemId);
     if (!m) return null;
     const { attachments } = this.sql.one<{ attachments: string }>(`SELECT attachments FROM messages WHERE id = ?`, m);
@@ -272,9 +306,7 @@ export class BuiltinStore implements SearchableMailStore {
       m,
       partId,
     )[0];
-    if (!part) return null;
-    const data = part.data ? new Uint8Array(part.data) : part.r2_key ? await this.blobs.bytes(part.r2_key) : null;
-    return data ? { info, data } : null;
+    return part ? { info, ...part } : null;
   }
 
   // ---------- searching ----------
@@ -379,6 +411,83 @@ export class BuiltinStore implements SearchableMailStore {
     }
     if (!stored.added) await this.blobs.remove(placed.keys);
     return String(stored.id);
+  }
+
+  async importMessages(folderId: string, raws: Uint8Array[]): Promise<ImportResult[]> {
+    const before = this.mailFolder(folderId);
+    const now = Date.now();
+    type Pending = { i: number; digest: string; parsed: ParsedMessage; placed: Placed };
+    const out: ImportResult[] = new Array(raws.length);
+    const pending: Pending[] = [];
+    const seen = new Map<string, number>(); // Message-ID or digest → index of its first copy in this batch
+    for (const [i, raw] of raws.entries()) {
+      const digest = await sha256Hex(raw);
+      const parsed = await parseMessage(raw);
+      const keys = [`d:${digest}`, ...(parsed.messageId ? [`m:${parsed.messageId}`] : [])];
+      const inStore = this.importedItem(before.seq, digest, parsed.messageId);
+      const inBatch = keys.map((k) => seen.get(k)).find((x) => x !== undefined);
+      if (inStore !== null) out[i] = { status: "duplicate", itemId: String(inStore) };
+      else if (inBatch !== undefined)
+        out[i] = { status: "duplicate", itemId: `#${inBatch}` }; // resolved below
+      else {
+        for (const k of keys) seen.set(k, i);
+        pending.push({ i, digest, parsed, placed: await this.placeContent(raw, parsed) });
+      }
+    }
+    const write = (batch: Pending[]) =>
+      this.storage.transactionSync(() => {
+        const folder = this.mailFolder(folderId); // again: it may have been deleted while R2 was written
+        return batch.map((p) => {
+          const raced = this.importedItem(folder.seq, p.digest, p.parsed.messageId); // imported meanwhile
+          if (raced !== null) return { id: raced, added: false };
+          const received = p.parsed.date !== undefined && p.parsed.date <= now ? p.parsed.date : now;
+          const id = this.insertItem(folder.seq, raws[p.i].byteLength, p.parsed, p.placed, {}, received);
+          this.sql.run(`INSERT OR REPLACE INTO import_digests (folder, digest, uid) VALUES (?, ?, ?)`, folder.seq, p.digest, id);
+          return { id, added: true };
+        });
+      });
+    let stored: ({ id: number; added: boolean } | { error: string })[];
+    try {
+      stored = write(pending);
+    } catch (e) {
+      if (e instanceof StoreFolderError) {
+        await this.blobs.remove(pending.flatMap((p) => p.placed.keys));
+        throw e;
+      }
+      // One message the batch's transaction could not take does not fail the others: one transaction each.
+      stored = [];
+      for (const p of pending) {
+        try {
+          stored.push(write([p])[0]);
+        } catch (err) {
+          if (err instanceof StoreFolderError) throw err;
+          stored.push({ error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+    }
+    for (const [k, p] of pending.entries()) {
+      const s = stored[k];
+      if ("error" in s) out[p.i] = { status: "skipped", reason: `not stored: ${s.error}` };
+      else out[p.i] = { status: s.added ? "imported" : "duplicate", itemId: String(s.id) };
+      if ("error" in s || !s.added) await this.blobs.remove(p.placed.keys);
+    }
+    // A second copy within the batch is the duplicate of what its first copy became.
+    for (const [i, r] of out.entries())
+      if (r.status === "duplicate" && r.itemId.startsWith("#")) {
+        const first = out[Number(r.itemId.slice(1))];
+        out[i] = first.status === "skipped" ? first : { status: "duplicate", itemId: first.itemId };
+      }
+    return out;
+  }
+
+  /** The live item of `folder` an import made from these bytes, or holding this Message-ID; null when none. */
+  private importedItem(folder: number, digest: string, messageId: string | undefined): number | null {
+    const row = this.sql.all<{ uid: number }>(
+      `SELECT i.uid FROM import_digests d JOIN items i ON i.uid = d.uid AND i.folder = d.folder WHERE d.folder = ? AND d.digest = ?`,
+      folder,
+      digest,
+    )[0];
+    return row ? row.uid : this.itemWithMessageId(folder, messageId);
   }
 
   /** The live item of `folder` holding a message with this Message-ID (index messages_message_id), or null. */
@@ -807,6 +916,13 @@ function inlineOnly(raw: Uint8Array, parsed: ParsedMessage): Placed {
     parts: parsed.attachments.map((a) => ({ partId: a.info.partId, data: a.data, key: null })),
     keys: [],
   };
+}
+
+async function sha256Hex(raw: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
+  let s = "";
+  for (const b of d) s += b.toString(16).padStart(2, "0");
+  return s;
 }
 
 function bit(v: boolean | undefined, current: number): number {

@@ -75,6 +75,7 @@ export class ChangeTracker {
         this.db.sql(`DELETE FROM imap_changes WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_uids WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_summaries WHERE folder = ?`, row.id);
+        this.db.sql(`DELETE FROM imap_bodies WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_order WHERE folder = ?`, row.id);
         this.db.sql(
           `UPDATE imap_folders SET uidvalidity = ?, server_modseq = 0, modseq = modseq + 1, floor = modseq + 1, ordered = 0 WHERE id = ?`,
@@ -225,6 +226,7 @@ export class ChangeTracker {
     for (const uid of vanished) {
       this.logChange(folder, uid, ++next, true);
       this.db.sql(`DELETE FROM imap_summaries WHERE folder = ? AND uid = ?`, folder, uid);
+      this.db.sql(`DELETE FROM imap_bodies WHERE folder = ? AND uid = ?`, folder, uid);
     }
     this.db.sql(`UPDATE imap_folders SET modseq = ?, server_modseq = ? WHERE id = ?`, next, serverModseq, folder);
   }

@@ -21,6 +21,9 @@ const BATCH_BYTES = 1024 * 1024;
 /** Messages bigger than this are summarised from their first BATCH_BYTES only (memory). */
 const SUMMARY_WHOLE_LIMIT = 16 * 1024 * 1024;
 
+/** Whole messages kept for the page being rendered (prefetchBodies): at most this many bytes. */
+const PREFETCH_BYTES = 8 * 1024 * 1024;
+
 /** What a summary takes from parsing the message (kept per UID in imap_summaries). */
 type ParsedSummary = Omit<MailSummary, "itemId" | "folderId" | "modseq" | "received" | "flags" | "size">;
 
@@ -32,7 +35,99 @@ export class ItemReader {
     private readonly config: { summaryWholeLimit?: number },
   ) {}
 
+  /**
+   * Whole messages (≤ WHOLE_BODY_BYTES) of the page being rendered, by folder and item id, read together by
+   * prefetchBodies (or by summaries() when it parsed them) so that each item's getBody is no round trip
+   * (issue 15: a page of 100 was 200 FETCH commands). A UID's content never changes, and the item id carries
+   * the UIDVALIDITY, so a kept message is never stale; the map is emptied at each page and bounded in bytes.
+   */
+  private readonly kept = new Map<string, Uint8Array>();
+  private keptBytes = 0;
+
+  private keep(folderId: string, itemId: string, raw: Uint8Array): void {
+    if (raw.byteLength > WHOLE_BODY_BYTES || this.keptBytes + raw.byteLength > PREFETCH_BYTES) return;
+    const key = `${folderId}/${itemId}`;
+    if (this.kept.has(key)) return;
+    this.kept.set(key, raw);
+    this.keptBytes += raw.byteLength;
+  }
+
+  /** The text getBody gives for a whole message, kept per UID (imap_bodies): parsed once, like its summary. */
+  private saveBody(folder: number, uid: number, plain: string, html: string | undefined): void {
+    this.db.sql(`INSERT OR REPLACE INTO imap_bodies (folder, uid, plain, html) VALUES (?, ?, ?, ?)`, folder, uid, plain, html ?? null);
+  }
+
+  /** The kept text of an item, or undefined when none is kept (an item id of another UIDVALIDITY: none). */
+  private savedBody(folderId: string, itemId: string): { plain: string; html: string | null } | undefined {
+    const id = parseItemId(itemId);
+    const row = this.db.all<{ id: number; uidvalidity: number }>(
+      `SELECT id, uidvalidity FROM imap_folders WHERE id = ?`,
+      Number(folderId),
+    )[0];
+    if (!id || !row || id.validity !== row.uidvalidity) return undefined;
+    return this.db.all<{ plain: string; html: string | null }>(
+      `SELECT plain, html FROM imap_bodies WHERE folder = ? AND uid = ?`,
+      row.id,
+      id.uid,
+    )[0];
+  }
+
+  /** Forgets the kept messages (a new page; the end of a request). */
+  forget(): void {
+    this.kept.clear();
+    this.keptBytes = 0;
+  }
+
+  async prefetchBodies(folderId: string, items: MailSummary[]): Promise<void> {
+    const wanted = items.filter(
+      (s) =>
+        s.folderId === folderId &&
+        s.size <= WHOLE_BODY_BYTES &&
+        !this.kept.has(`${folderId}/${s.itemId}`) &&
+        !this.savedBody(folderId, s.itemId),
+    );
+    if (wanted.length === 0) return;
+    await this.sessions.use(async (s) => {
+      const row = this.db.folderRow(folderId);
+      const sel = await this.sessions.select(s, row, false);
+      const byUid = new Map<number, MailSummary>();
+      for (const it of wanted) {
+        const id = parseItemId(it.itemId);
+        if (id && id.validity === (sel.uidvalidity || row.uidvalidity)) byUid.set(id.uid, it);
+      }
+      let budget = PREFETCH_BYTES - this.keptBytes;
+      const batches: number[][] = [[]];
+      let bytes = 0;
+      for (const [uid, it] of byUid) {
+        if (it.size > budget) break;
+        budget -= it.size;
+        if (bytes + it.size > BATCH_BYTES && batches.at(-1)!.length) {
+          batches.push([]);
+          bytes = 0;
+        }
+        batches.at(-1)!.push(uid);
+        bytes += it.size;
+      }
+      for (const b of batches) {
+        if (!b.length) continue;
+        const f = await s.command(["UID", "FETCH", b.join(","), "(UID BODY.PEEK[])"]);
+        for (const u of f.untagged) {
+          if (kind(u) !== "FETCH") continue;
+          const a = attributes(u.tokens[2] ?? null);
+          const uid = uidOf(a);
+          const body = a.get("BODY[]");
+          const it = uid !== null ? byUid.get(uid) : undefined;
+          if (!it || !(body instanceof Uint8Array)) continue;
+          this.keep(folderId, it.itemId, body);
+          const parsed = await parseMessage(body);
+          this.saveBody(row.id, uid!, parsed.plain, parsed.html);
+        }
+      }
+    });
+  }
+
   async listItems(folderId: string, opts: ListOptions): Promise<MailSummary[]> {
+    this.forget(); // a new page: what the last one kept goes
     return this.sessions.use(async (s) => {
       const row = await this.changes.ensureOrder(s, await this.changes.refresh(s, this.db.folderRow(folderId)));
       const after = opts.after ? { received: opts.after.received, uid: parseItemId(opts.after.itemId)?.uid ?? 0 } : null;
@@ -125,6 +220,7 @@ export class ItemReader {
         const raw = a.get(head ? "BODY[]<0>" : "BODY[]");
         if (uid === null || !b.includes(uid)) continue;
         const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
+        if (!head && size(uid) <= WHOLE_BODY_BYTES) this.saveBody(row.id, uid, p.plain, p.html);
         const content: ParsedSummary = {
           subject: p.subject,
           from: p.from,
@@ -162,6 +258,8 @@ export class ItemReader {
   }
 
   async getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
+    const kept = this.kept.get(`${folderId}/${itemId}`);
+    if (kept) return kept;
     return this.sessions.use(async (s) => {
       const row = this.db.folderRow(folderId);
       const uid = await this.sessions.selectItem(s, row, itemId, false);
@@ -189,36 +287,43 @@ export class ItemReader {
    * shape (every text part, not only the first: text, picture, text is both texts).
    */
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
-    const raw = await this.sessions.use(async (s) => {
-      const row = this.db.folderRow(folderId);
-      const uid = await this.sessions.selectItem(s, row, itemId, false);
-      if (uid === null) return null;
-      const r = await s.command(["UID", "FETCH", String(uid), "(UID RFC822.SIZE BODYSTRUCTURE)"]);
-      const a = r.untagged
-        .filter((u) => kind(u) === "FETCH")
-        .map((u) => attributes(u.tokens[2] ?? null))
-        .find((a) => uidOf(a) === uid);
-      if (!a) return null;
-      const structure = a.get("BODYSTRUCTURE") ?? null;
-      const multipart = Array.isArray(structure) && Array.isArray(structure[0]);
-      if (Number(str(a.get("RFC822.SIZE"))) <= WHOLE_BODY_BYTES || !multipart) return this.fetchRaw(s, row, uid);
-      const tree = textTree(structure);
-      if (!tree) return new Uint8Array(0);
-      const sections = textLeaves(tree).flatMap((p) => [`BODY.PEEK[${p.section}.MIME]`, `BODY.PEEK[${p.section}]`]);
-      const f = await s.command(["UID", "FETCH", String(uid), `(UID ${sections.join(" ")})`]);
-      const got = f.untagged
-        .filter((u) => kind(u) === "FETCH")
-        .map((u) => attributes(u.tokens[2] ?? null))
-        .find((a) => uidOf(a) === uid);
-      if (!got) return null;
-      const bytes = (k: string) => {
-        const v = got.get(k);
-        return v instanceof Uint8Array ? v : new TextEncoder().encode(typeof v === "string" ? v : "");
-      };
-      // The text parts in their multipart tree (other parts left out), so the MIME parser joins them as
-      // it does for the whole message.
-      return rebuildText(tree, (p) => [bytes(`BODY[${p.section}.MIME]`), bytes(`BODY[${p.section}]`)]);
-    });
+    const saved = this.savedBody(folderId, itemId);
+    if (saved) {
+      const data = type === "html" ? saved.html : saved.plain;
+      return data === null ? null : { data, size: new TextEncoder().encode(data).byteLength };
+    }
+    const raw =
+      this.kept.get(`${folderId}/${itemId}`) ??
+      (await this.sessions.use(async (s) => {
+        const row = this.db.folderRow(folderId);
+        const uid = await this.sessions.selectItem(s, row, itemId, false);
+        if (uid === null) return null;
+        const r = await s.command(["UID", "FETCH", String(uid), "(UID RFC822.SIZE BODYSTRUCTURE)"]);
+        const a = r.untagged
+          .filter((u) => kind(u) === "FETCH")
+          .map((u) => attributes(u.tokens[2] ?? null))
+          .find((a) => uidOf(a) === uid);
+        if (!a) return null;
+        const structure = a.get("BODYSTRUCTURE") ?? null;
+        const multipart = Array.isArray(structure) && Array.isArray(structure[0]);
+        if (Number(str(a.get("RFC822.SIZE"))) <= WHOLE_BODY_BYTES || !multipart) return this.fetchRaw(s, row, uid);
+        const tree = textTree(structure);
+        if (!tree) return new Uint8Array(0);
+        const sections = textLeaves(tree).flatMap((p) => [`BODY.PEEK[${p.section}.MIME]`, `BODY.PEEK[${p.section}]`]);
+        const f = await s.command(["UID", "FETCH", String(uid), `(UID ${sections.join(" ")})`]);
+        const got = f.untagged
+          .filter((u) => kind(u) === "FETCH")
+          .map((u) => attributes(u.tokens[2] ?? null))
+          .find((a) => uidOf(a) === uid);
+        if (!got) return null;
+        const bytes = (k: string) => {
+          const v = got.get(k);
+          return v instanceof Uint8Array ? v : new TextEncoder().encode(typeof v === "string" ? v : "");
+        };
+        // The text parts in their multipart tree (other parts left out), so the MIME parser joins them as
+        // it does for the whole message.
+        return rebuildText(tree, (p) => [bytes(`BODY[${p.section}.MIME]`), bytes(`BODY[${p.section}]`)]);
+      }));
     if (!raw) return null;
     const p = await parseMessage(raw);
     const data = type === "html" ? p.html : p.plain;

@@ -88,6 +88,13 @@ export class ItemWriter {
         row.id,
         uid,
       );
+      this.db.sql(
+        `INSERT OR REPLACE INTO imap_bodies (folder, uid, plain, html) SELECT ?, ?, plain, html FROM imap_bodies WHERE folder = ? AND uid = ?`,
+        dest.id,
+        Number(str(code[3])),
+        row.id,
+        uid,
+      );
       await this.changes.refresh(s, this.db.folderRow(folderId));
       await this.changes.refresh(s, this.db.folderRow(destFolderId));
       return itemIdOf(Number(str(code[1])), Number(str(code[3])));

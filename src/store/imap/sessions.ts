@@ -26,6 +26,8 @@ export class ImapSessions {
   selected: Selected | null = null;
   private lock: Promise<unknown> = Promise.resolve();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Called when the session closes (idle, or the end of a request): what was kept for it can go. */
+  onClose?: () => void;
 
   constructor(private readonly config: ImapSessionsConfig) {}
 
@@ -66,6 +68,7 @@ export class ImapSessions {
     if (this.session !== s) return;
     this.session = null;
     this.selected = null;
+    this.onClose?.();
     void s.close();
   }
 
@@ -79,6 +82,7 @@ export class ImapSessions {
     const s = this.session;
     this.session = null;
     this.selected = null;
+    this.onClose?.();
     await s?.close();
   }
 

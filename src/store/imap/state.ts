@@ -8,6 +8,9 @@
 //               we saw it (tombstones are pruned after a while, raising the folder's floor).
 // imap_summaries  what parsing a message gave (subject, addresses, preview, attachments…) per UID: a UID's
 //               content never changes, so each message is fetched and parsed once.
+// imap_bodies   the plain and HTML text of each message up to 256 KiB, from the same parse as its summary: a
+//               page for a second device (or a later page) reads no message from the server and parses none
+//               (issue 15). Dropped with the summary (expunge, UIDVALIDITY change, folder gone).
 // imap_order    every UID of a listed folder with its INTERNALDATE, kept current by each look at the folder's
 //               changes: newest-first pages and FilterType windows are index range scans here, so a page costs
 //               the same in a folder of 500 or 500 000 messages (IMAP SORT would return every UID each time).
@@ -47,6 +50,12 @@ export const IMAP_SCHEMA = [
      uid INTEGER NOT NULL,
      content TEXT NOT NULL,
      PRIMARY KEY (folder, uid))`,
+  `CREATE TABLE IF NOT EXISTS imap_bodies (
+     folder INTEGER NOT NULL,
+     uid INTEGER NOT NULL,
+     plain TEXT NOT NULL,
+     html TEXT,
+     PRIMARY KEY (folder, uid)) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS imap_order (
      folder INTEGER NOT NULL,
      uid INTEGER NOT NULL,

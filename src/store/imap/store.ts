@@ -58,6 +58,7 @@ export class ImapStore implements SearchableMailStore {
     this.folders = new FolderMirror(db, this.sessions);
     this.changes = new ChangeTracker(db, this.sessions);
     this.reader = new ItemReader(db, this.sessions, this.changes, config);
+    this.sessions.onClose = () => this.reader.forget(); // the page's kept bodies go with the session
     this.writer = new ItemWriter(db, this.sessions, this.changes, this.folders);
     this.searcher = new MailSearcher(db, this.sessions, this.changes, this.reader);
   }
@@ -150,6 +151,10 @@ export class ImapStore implements SearchableMailStore {
 
   getAttachment(folderId: string, itemId: string, partId: string): Promise<{ info: AttachmentInfo; data: Uint8Array } | null> {
     return this.reader.getAttachment(folderId, itemId, partId);
+  }
+
+  prefetchBodies(folderId: string, items: MailSummary[]): Promise<void> {
+    return this.reader.prefetchBodies(folderId, items);
   }
 
   // ---------- writing items (item-writes.ts) ----------

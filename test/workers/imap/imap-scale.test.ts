@@ -2,6 +2,8 @@
 // its own short session (TLS + login included), as a phone's request would. Prints one IMAP-BENCH line
 // (bench/imap.bench.ts records it). Commands and bytes per call must not depend on the folder size (the
 // first listing of a folder reads every UID's arrival time once: the "cold" figure).
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Literal, q } from "../../../src/store/imap/connection";
 import type { ImapStore } from "../../../src/store/imap/store";
@@ -74,5 +76,36 @@ describe("ImapStore cost per call against folder size", () => {
     for (const k of ["firstPageWarm", "middlePageWarm"])
       expect(Math.abs(figures[5000]![k]!.bytesIn - figures[500]![k]!.bytesIn), k).toBeLessThan(1000);
     expect(figures[5000]!.statusNoChange!.bytesIn).toBeLessThan(figures[500]!.statusNoChange!.bytesIn + 100);
+  });
+
+  it("a page's bodies cost no FETCH once parsed (imap_bodies), and one FETCH for the page when not (prefetchBodies): same text (issue 15)", {
+    timeout: 60_000,
+  }, async () => {
+    await seed("Prefetch", 120);
+    const id = await withStore(MB, frank, async (s) => (await s.listFolders()).find((f) => f.name === "Prefetch")!.id);
+    const forgetBodies = () =>
+      runInDurableObject(env.MAILBOX.getByName(MB), (_mb, state) => void state.storage.sql.exec(`DELETE FROM imap_bodies`));
+    const read = (prefetch: boolean) =>
+      withStore(MB, frank, async (s) => {
+        const page = await s.listItems(id, { limit: 100 });
+        const listed = s.stats.commands;
+        if (prefetch) await s.prefetchBodies(id, page);
+        const bodies = [];
+        for (const m of page) bodies.push((await s.getBody(id, m.itemId, "plain"))?.data);
+        return { bodies, commands: s.stats.commands - listed, subjects: page.map((m) => m.subject) };
+      });
+    const first = await read(false); // the first listing parses each message once: its summary and its text
+    expect(first.commands).toBe(0);
+    expect(first.bodies[0]).toBe("Body of message 119.\n");
+    expect(first.subjects[99]).toBe("Message 20");
+    await forgetBodies(); // summaries kept, texts not (a mirror from before imap_bodies)
+    const one = await read(false);
+    expect(one.commands).toBe(200); // BODYSTRUCTURE, then the message, for each of 100
+    await forgetBodies();
+    const together = await read(true);
+    expect(together.commands).toBe(1); // 100 small messages: one UID FETCH
+    const again = await read(true);
+    expect(again.commands).toBe(0);
+    for (const r of [one, together, again]) expect(r.bodies).toEqual(first.bodies);
   });
 });

@@ -1,0 +1,244 @@
+// The bridge's page against Dovecot alone (issue 15, target 2): a phone (16.1) syncs a 1 000-message bridged
+// Inbox at WindowSize 100 (plain text, 2 KB truncation) through `wrangler dev`; each page's mailbox-object time
+// (Server-Timing) is set beside what Dovecot takes, in the same run, to answer the same FETCHes for the same 100
+// UIDs on one logged-in connection (UID FLAGS INTERNALDATE RFC822.SIZE, then BODY.PEEK[]): the floor of any IMAP
+// bridge. Also shown: the same items fetched one message at a time (two commands each), the shape of a page
+// that reads its bodies message by message; and the same engine without IMAP: a built-in mailbox holding the
+// same messages (bulk import), synced with the same options in the same run.
+// Run: npm run bench bridge-page   (bench/run.mjs appends what it prints to bench/RESULTS.md)
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+// @ts-expect-error plain ESM helper shared with `npm start`
+import { startDevServer } from "../scripts/dev-server.mjs";
+import { child, childText, el } from "../src/wbxml/index";
+import { freePort } from "../test/free-port";
+import { Phone } from "../test/node/phone";
+import {
+  admin,
+  type BridgeAccount,
+  bridgedPhone,
+  bridgeMailbox,
+  collection,
+  commands,
+  folderOfType,
+  folderSync,
+  maildirOf,
+  newBridgeAccount,
+  serverTimingMs,
+  setBridgeEnv,
+  withImap,
+} from "../test/node/bridge-client";
+import { startBridgeServers } from "../test/node/bridge-servers";
+import { syncRequest } from "../test/node/sync-requests";
+
+const SIZE = Number(process.env.BRIDGE_PAGE_SIZE ?? 1000);
+const WINDOW = 100;
+const ADMIN_TOKEN = "bench-admin-token";
+const NOTIFY_SECRET = "bench-notify-secret";
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function benchMessage(i: number, to: string, date: Date): string {
+  const body = `Message ${i} of the benchmark folder.\r\n`.repeat(20);
+  return `From: Sender ${i % 37} <sender${i % 37}@mta.test>\r\nTo: ${to}\r\nSubject: Benchmark message ${i}\r\nDate: ${date.toUTCString()}\r\nMessage-ID: <bench-${i}@mta.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
+}
+
+async function fill(a: BridgeAccount, n: number): Promise<void> {
+  await withImap(a, (c) => c.status("INBOX", { messages: true }).then(() => undefined));
+  const cur = path.join(maildirOf(a), "cur");
+  mkdirSync(cur, { recursive: true });
+  const owner = process.getuid?.() === 0 ? { uid: 8, gid: 8 } : null; // test/servers/dovecot.ts mailOwner()
+  const t0 = Date.UTC(2026, 0, 1);
+  for (let i = 0; i < n; i++) {
+    const date = new Date(t0 + i * 3_600_000);
+    const raw = benchMessage(i, a.address, date);
+    const file = path.join(cur, `${Math.floor(date.getTime() / 1000)}.M${i}P1.bench,S=${raw.length}:2,${i % 3 ? "S" : ""}`);
+    writeFileSync(file, raw);
+    if (owner) chownSync(file, owner.uid, owner.gid);
+  }
+  await withImap(a, async (c) => {
+    const lock = await c.getMailboxLock("INBOX");
+    try {
+      for await (const _ of c.fetch("1:*", { flags: true, internalDate: true, size: true, envelope: true, bodyStructure: true }));
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+/** A bare IMAP connection: each command's time until its tagged answer, nothing parsed. */
+class RawImap {
+  private buf = "";
+  private waiting: { tag: string; done: () => void } | null = null;
+  private n = 0;
+  private constructor(private readonly sock: net.Socket) {
+    sock.setEncoding("latin1");
+    sock.on("data", (d: string) => {
+      this.buf += d;
+      const w = this.waiting;
+      if (!w || !this.buf.endsWith("\r\n")) return;
+      const i = this.buf.lastIndexOf("\r\n", this.buf.length - 3);
+      const last = i < 0 ? this.buf : this.buf.slice(i + 2);
+      if (/^\S+ (OK|NO|BAD)\b/.test(last) && last.startsWith(`${w.tag} `)) {
+        this.waiting = null;
+        this.buf = "";
+        w.done();
+      }
+    });
+  }
+  static async open(host: string, port: number): Promise<RawImap> {
+    const sock = net.connect(port, host);
+    await new Promise<void>((ok, ko) => sock.once("data", () => ok()).once("error", ko));
+    return new RawImap(sock);
+  }
+  command(text: string): Promise<void> {
+    const tag = `b${++this.n}`;
+    return new Promise((done) => {
+      this.waiting = { tag, done };
+      this.sock.write(`${tag} ${text}\r\n`);
+    });
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+async function main() {
+  const load0 = os.loadavg();
+  const workerPort = await freePort();
+  const servers = await startBridgeServers({ workerPort, notifySecret: NOTIFY_SECRET, radicale: false });
+  const persistTo = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bridge-page-"));
+  let worker: { url: string; stop(): Promise<void> } | undefined;
+  try {
+    worker = await startDevServer({ port: workerPort, persistTo, vars: { ADMIN_TOKEN, NOTIFY_SECRET, DEMO_SEED: "false" } });
+    const { stop: _stop, ...info } = servers;
+    setBridgeEnv({ workerUrl: worker!.url, adminToken: ADMIN_TOKEN, servers: info });
+    const a = await newBridgeAccount("bench-page");
+    await fill(a, SIZE);
+    const res = await bridgeMailbox(a, { dav: false });
+    if (res.status !== 201) throw new Error(`bridging: ${res.status} ${await res.text()}`);
+
+    // Dovecot alone, one connection: per page of 100 UIDs (newest first, as the phone's pages), the same items.
+    const raw = await RawImap.open(info.imap.host, info.imap.port);
+    await raw.command(`LOGIN "${a.address}" "${a.password}"`);
+    await raw.command("EXAMINE INBOX");
+    const pages: number[][] = [];
+    for (let top = SIZE; top > 0; top -= WINDOW) pages.push(Array.from({ length: Math.min(WINDOW, top) }, (_, i) => top - i));
+    const dovecotPage = async (uids: number[]) => {
+      const t = performance.now();
+      await raw.command(`UID FETCH ${uids.join(",")} (UID FLAGS INTERNALDATE RFC822.SIZE)`);
+      await raw.command(`UID FETCH ${uids.join(",")} (UID BODY.PEEK[])`);
+      return performance.now() - t;
+    };
+    const oneByOne = async (uids: number[]) => {
+      const t = performance.now();
+      await raw.command(`UID FETCH ${uids.join(",")} (UID FLAGS INTERNALDATE RFC822.SIZE)`);
+      for (const u of uids) {
+        await raw.command(`UID FETCH ${u} (UID RFC822.SIZE BODYSTRUCTURE)`);
+        await raw.command(`UID FETCH ${u} (UID BODY.PEEK[])`);
+      }
+      return performance.now() - t;
+    };
+    // Two phones, two full initial Syncs: the first lists the folder for the first time (summaries parsed
+    // and kept), the second reads pages whose summaries are kept (the steady state of every later device).
+    const syncPages = async (phone: ReturnType<typeof bridgedPhone>, each: (p: number, server: number, wall: number) => Promise<void>) => {
+      const inbox = folderOfType((await folderSync(phone)).folders, 2).id;
+      let key = childText(collection(await phone.command("Sync", syncRequest(inbox, "0"))), "SyncKey")!;
+      for (let p = 0; ; p++) {
+        const t = performance.now();
+        const r = await phone.command(
+          "Sync",
+          syncRequest(inbox, key, [
+            el("AirSync", "WindowSize", WINDOW),
+            el(
+              "AirSync",
+              "Options",
+              el("AirSync", "FilterType", 0),
+              el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1), el("AirSyncBase", "TruncationSize", 2048)),
+            ),
+          ]),
+          { validate: false },
+        );
+        const wall = performance.now() - t;
+        const c = collection(r);
+        if (childText(c, "Status") !== "1") throw new Error(`page ${p}: ${r.xml?.slice(0, 300)}`);
+        if (commands(r, "Add").length === WINDOW) await each(p, serverTimingMs(r) ?? Number.NaN, wall);
+        key = childText(c, "SyncKey")!;
+        if (!child(c, "MoreAvailable")) break;
+      }
+    };
+    // Two phones, two full initial Syncs: the first lists the folder for the first time (summaries parsed
+    // and kept), the second reads pages whose summaries are kept (the steady state of every later device).
+    const rounds: { label: string; ours: number[]; wall: number[]; dovecot: number[]; single: number[] }[] = [];
+    for (const label of ["first device (summaries parsed)", "second device (summaries kept)"]) {
+      const round = { label, ours: [] as number[], wall: [] as number[], dovecot: [] as number[], single: [] as number[] };
+      await syncPages(bridgedPhone(a, `benchPage${rounds.length}`, "16.1"), async (p, server, wall) => {
+        round.ours.push(server);
+        round.wall.push(wall);
+        round.dovecot.push(await dovecotPage(pages[p]!));
+        round.single.push(await oneByOne(pages[p]!));
+      });
+      rounds.push(round);
+    }
+    // The same engine without IMAP: a built-in mailbox holding the same messages (bulk import), same options.
+    const builtinAddress = "bench-page-builtin@example.test";
+    const created = await admin("POST", "/mailboxes", { address: builtinAddress, password: "builtin pw" });
+    if (created.status !== 201) throw new Error(`built-in mailbox: ${created.status}`);
+    const t0 = Date.UTC(2026, 0, 1);
+    const mbox = Array.from(
+      { length: SIZE },
+      (_, i) => `From x Thu Jan  1 00:00:00 2026\r\n${benchMessage(i, builtinAddress, new Date(t0 + i * 3_600_000))}\r\n`,
+    ).join("");
+    const imported = await fetch(`${worker!.url}/admin/v1/mailboxes/${encodeURIComponent(builtinAddress)}/import`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/mbox" },
+      body: mbox,
+    });
+    if (imported.status !== 200) throw new Error(`built-in import: ${imported.status}`);
+    const builtin: number[] = [];
+    const builtinPhone = new Phone({
+      baseUrl: worker!.url,
+      user: builtinAddress,
+      password: "builtin pw",
+      deviceId: "benchPageBuiltin",
+      deviceType: "iPhone",
+      protocolVersion: "16.1",
+    });
+    await syncPages(builtinPhone, async (_p, server) => {
+      builtin.push(server);
+    });
+    raw.close();
+
+    const f = (x: number) => x.toFixed(1);
+    const lines = [
+      `\n## Bridge page against Dovecot alone (issue 15 target 2, ${new Date().toISOString().replace(/\.\d+Z$/, "Z")})\n`,
+      `${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} cores shared, Node ${process.version}, wrangler dev, Dovecot plain IMAP on loopback; load average ${load0
+        .map((l) => l.toFixed(2))
+        .join(" ")} before, ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(
+          " ",
+        )} after. ${SIZE} messages (~1 KB, text/plain), WindowSize ${WINDOW}, full pages only; each page's Dovecot figures are measured right after it.\n`,
+      "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 | built-in store, same messages, object p50 | bridge ÷ built-in |",
+      "|---|---|---|---|---|---|---|---|",
+      ...rounds.map(
+        (r) =>
+          `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms | ${f(median(builtin))} ms | ${(median(r.ours) / median(builtin)).toFixed(2)}× |`,
+      ),
+      "",
+      ...rounds.map(
+        (r) =>
+          `- ${r.label}: object ${r.ours.map((x) => x.toFixed(0)).join(", ")}; Dovecot ${r.dovecot.map((x) => x.toFixed(0)).join(", ")}`,
+      ),
+    ];
+    console.log(lines.join("\n"));
+  } finally {
+    await worker?.stop();
+    await servers.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+}
+
+await main();
