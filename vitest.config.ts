@@ -66,6 +66,12 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
+          // One runtime for all files, one after another (a fresh runtime per file cost seconds each);
+          // apply-migrations.ts empties every binding before each file, so each file still starts on fresh storage.
+          isolate: false,
+          // Vitest's 5 s default is met on a quiet machine; under load (CI neighbours, the node project running
+          // beside this one) a Dovecot round trip alone can take seconds. Timing targets are asserted inside tests.
+          testTimeout: 20_000,
           setupFiles: ["./test/workers/apply-migrations.ts"],
           globalSetup: ["./test/workers/smtp-sink-setup.ts", "./test/servers/dovecot-global-setup.ts", "./test/workers/radicale-setup.ts"],
         },

@@ -1,6 +1,6 @@
 // `npm test`: makes sure the Debian tools the tests use are present, then runs every vitest project
 // and ends with one plain "N passed, N failed" line.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -59,12 +59,54 @@ for (const [name, cmd, cmdArgs] of checks) {
   console.log(`${name}: ok`);
 }
 
-const out = path.join(mkdtempSync(path.join(os.tmpdir(), "vitest-")), "results.json");
-const args = ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...process.argv.slice(2)];
-const r = spawnSync(path.join("node_modules", ".bin", "vitest"), args, { stdio: "inherit" });
-try {
-  const j = JSON.parse(readFileSync(out, "utf8"));
-  const skipped = j.numPendingTests + j.numTodoTests;
-  console.log(`\nTests: ${j.numPassedTests} passed, ${j.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);
-} catch {}
-process.exit(r.status ?? 1);
+// The two vitest projects run side by side, each in its own vitest process: `workers` (inside workerd, its files one
+// after another in one runtime) and `node` (end to end against `wrangler dev`, its files one after another). Neither
+// shares a server with the other (each project's globalSetup starts its own), and each keeps its files in sequence,
+// so running them at once changes no test's surroundings, only the wall time: on 2 cores one mostly computes while
+// the other mostly waits on its servers. Arguments (a file, `--project x`, …) run one vitest as before.
+const dir = mkdtempSync(path.join(os.tmpdir(), "vitest-"));
+const userArgs = process.argv.slice(2);
+const runs = userArgs.length ? [{ name: "", args: userArgs }] : ["workers", "node"].map((p) => ({ name: p, args: ["--project", p] }));
+const results = await Promise.all(
+  runs.map(({ name, args }, i) => {
+    const out = path.join(dir, `results-${i}.json`);
+    const vitestArgs = ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...args];
+    const single = runs.length === 1;
+    const child = spawn(path.join("node_modules", ".bin", "vitest"), vitestArgs, {
+      stdio: single ? "inherit" : ["ignore", "pipe", "pipe"],
+      env: !single && process.stdout.isTTY ? { ...process.env, FORCE_COLOR: "1" } : process.env,
+    });
+    if (!single) {
+      // Whole lines, each marked with its project, so the two reports can be told apart.
+      for (const [from, to] of [
+        [child.stdout, process.stdout],
+        [child.stderr, process.stderr],
+      ]) {
+        let rest = "";
+        from.setEncoding("utf8");
+        from.on("data", (d) => {
+          const lines = (rest + d).split("\n");
+          rest = lines.pop();
+          for (const l of lines) to.write(`[${name}] ${l}\n`);
+        });
+        from.on("end", () => rest && to.write(`[${name}] ${rest}\n`));
+      }
+    }
+    return new Promise((resolve) => child.on("close", (code) => resolve({ name, out, code: code ?? 1 })));
+  }),
+);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const { name, out } of results) {
+  try {
+    const j = JSON.parse(readFileSync(out, "utf8"));
+    passed += j.numPassedTests;
+    failed += j.numFailedTests;
+    skipped += j.numPendingTests + j.numTodoTests;
+  } catch {
+    console.error(`no results from vitest${name ? ` (project ${name})` : ""}`);
+  }
+}
+console.log(`\nTests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(results.find((r) => r.code !== 0)?.code ?? 0);

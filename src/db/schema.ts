@@ -147,6 +147,27 @@ export const subscriptions = sqliteTable(
   (t) => [index("subscriptions_mailbox").on(t.mailboxAddress), index("subscriptions_status").on(t.status)],
 );
 
+/**
+ * A subscription state not yet acknowledged by its mailbox object (issue 13 §5). Written in the same D1 batch as
+ * the change, removed when the object answers the push; the state-push cron retries what is due, with backoff.
+ * `version` is the subscription version to deliver at least: an acknowledgement of an older push leaves the row.
+ */
+export const statePushes = sqliteTable(
+  "state_pushes",
+  {
+    subscriptionId: text("subscription_id")
+      .primaryKey()
+      .references(() => subscriptions.id),
+    mailboxAddress: text("mailbox_address").notNull(),
+    version: integer("version").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull(),
+    lastError: text("last_error"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("state_pushes_due").on(t.nextAttemptAt)],
+);
+
 /** The "Bon de Commande" (§3): the initial order or a renewal. */
 export const orders = sqliteTable("orders", {
   id: text("id").primaryKey(),

@@ -92,6 +92,22 @@ function names(zone: string): { standardName: string; daylightName: string } {
   return { standardName: zone, daylightName: zone };
 }
 
+/**
+ * Both caches are keyed by what devices send (a TimeZone blob, a year): bounded, the oldest entry leaves first
+ * (issue 13: every size is bounded; a hostile phone sending endless distinct blobs must not grow the isolate).
+ */
+export const TIMEZONE_CACHE_LIMIT = 2048;
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= TIMEZONE_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+}
+
+/** Entries held by the two caches (for the bound's test). */
+export function timeZoneCacheSizes(): { rules: number; zones: number } {
+  return { rules: ruleCache.size, zones: zoneCache.size };
+}
+
 const ruleCache = new Map<string, TimeZoneInfo>();
 
 /** The TimeZone structure for `zone` as its rules stand in `year`. */
@@ -119,7 +135,7 @@ export function timeZoneForZone(zone: string, year: number): TimeZoneInfo {
     const offset = offsetMinutes(zone, Date.UTC(year, 6, 1));
     tz = { bias: 0 - offset, ...names(zone), standardDate: NO_TRANSITION, standardBias: 0, daylightDate: NO_TRANSITION, daylightBias: 0 };
   }
-  ruleCache.set(key, tz);
+  remember(ruleCache, key, tz);
   return tz;
 }
 
@@ -186,7 +202,7 @@ export function zoneForTimeZone(tz: TimeZoneInfo, year: number): string {
   const hit = zoneCache.get(key);
   if (hit) return hit;
   const zone = findZone(tz, year);
-  zoneCache.set(key, zone);
+  remember(zoneCache, key, zone);
   return zone;
 }
 

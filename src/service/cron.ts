@@ -1,5 +1,6 @@
-// Cron triggers (wrangler.toml [triggers]): the eligibility sweep every 15 minutes, the daily job at 03:00.
-// Every run writes one summary row in cron_runs.
+// Cron triggers (wrangler.toml [triggers]): pending subscription-state pushes every minute, the eligibility sweep
+// every 15 minutes, the daily job at 03:00. Every run writes one summary row in cron_runs (the state-push job
+// only when something was due).
 import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import {
   eligibilityChecks,
@@ -17,9 +18,12 @@ import { pruneTraces, traceRetentionDays } from "./trace-retention";
 import { eraseEndedMailboxes, mailboxRetentionDays } from "./mailbox-lifecycle";
 import { logEvent } from "../observability/log";
 import { metrics } from "../observability/metrics";
-import { pushState } from "./subscriptions";
+import { getSubscriptionRow, pushState, tryPushState } from "./subscriptions";
+import { auditRow } from "./audit";
+import { duePushes, pushFailedAgain } from "./state-pushes";
 import { expireLapsed, renewDueTerms, sendRenewalReminders, type PaymentGateway, type RenewalCounts } from "./renewals";
 
+export const STATE_PUSH_CRON = "* * * * *";
 export const SWEEP_CRON = "*/15 * * * *";
 export const DAILY_CRON = "0 3 * * *";
 
@@ -29,6 +33,7 @@ export interface CronOverrides extends Partial<ServiceDeps> {
 
 export async function runScheduled(controller: Pick<ScheduledController, "cron" | "scheduledTime">, env: Env, over: CronOverrides = {}) {
   const d = makeDeps(env, { actor: "system:cron", ...over });
+  if (controller.cron === STATE_PUSH_CRON) return runJob(d, controller.cron, "state_push", () => retryStatePushes(d), true);
   if (controller.cron === SWEEP_CRON) return runJob(d, controller.cron, "eligibility_sweep", () => eligibilitySweep(d));
   if (controller.cron === DAILY_CRON) return runJob(d, controller.cron, "daily", () => dailyJob(d, over.gateway));
   return runJob(d, controller.cron, "unknown", async () => ({ counts: {}, failures: 1, errors: [`no job for cron "${controller.cron}"`] }));
@@ -40,7 +45,8 @@ interface JobResult {
   errors: string[];
 }
 
-async function runJob(d: ServiceDeps, cron: string, job: string, fn: () => Promise<JobResult>) {
+/** `quietWhenIdle`: a run that found nothing to do (`counts.due` 0) writes no row and no log line. */
+async function runJob(d: ServiceDeps, cron: string, job: string, fn: () => Promise<JobResult>, quietWhenIdle = false) {
   const started = Date.now();
   const startedAt = d.now();
   let r: JobResult;
@@ -61,6 +67,7 @@ async function runJob(d: ServiceDeps, cron: string, job: string, fn: () => Promi
     failures: r.failures,
     errors: r.errors.slice(0, 50),
   };
+  if (quietWhenIdle && r.counts.due === 0 && r.failures === 0) return row;
   await d.db.insert(cronRuns).values(row);
   // The row keeps the errors; the log line only counts them (an error text may quote an address).
   logEvent("cron", { cron, job, duration_ms: durationMs, failures: r.failures, counts: r.counts });
@@ -71,6 +78,44 @@ async function runJob(d: ServiceDeps, cron: string, job: string, fn: () => Promi
       if (n) metrics.count("eligibility", { outcome }, n);
     }
   return row;
+}
+
+// ------------------------------------------------------------------- subscription-state pushes (issue 13 §5)
+
+/** Rows one run retries at most (one RPC each); more wait for the next minute. */
+export const STATE_PUSH_BATCH = 100;
+
+/**
+ * Retries every due pending push (state-pushes.ts): one attempt each with the subscription's current state (so a
+ * retry never carries an older state than D1 holds, and the object ignores a copy older than its own); an
+ * acknowledgement removes the row unless a newer change is pending meanwhile, a failure backs off.
+ */
+export async function retryStatePushes(d: ServiceDeps): Promise<JobResult> {
+  const due = await duePushes(d, STATE_PUSH_BATCH);
+  const counts = { due: due.length, delivered: 0, failed: 0 };
+  const errors: string[] = [];
+  for (const row of due) {
+    try {
+      const s = await getSubscriptionRow(d, row.subscriptionId);
+      const error = await tryPushState(d, s);
+      if (error === undefined) {
+        counts.delivered++;
+        await auditRow(d, "mailbox_state.pushed_after_retry", `subscription:${s.id}`, null, {
+          status: s.status,
+          version: s.version,
+          attempts: row.attempts + 1,
+        });
+        continue;
+      }
+      counts.failed++;
+      await pushFailedAgain(d, row, String((error as Error)?.message ?? error));
+      errors.push(`state push ${row.subscriptionId} (attempt ${row.attempts + 1}) failed`);
+    } catch (e) {
+      counts.failed++;
+      errors.push(`state push ${row.subscriptionId}: ${String((e as Error)?.message ?? e)}`);
+    }
+  }
+  return { counts, failures: errors.length, errors };
 }
 
 // ------------------------------------------------------------------- eligibility sweep

@@ -14,6 +14,8 @@ export interface ServiceDeps {
   fetcher: typeof fetch;
   /** Who acts, for the audit log: `admin:<name>`, `system:cron`, ... */
   actor: string;
+  /** Waits between a request's own attempts to push a subscription state (default PUSH_RETRY_MS); tests shorten them. */
+  pushWaits?: readonly number[];
 }
 
 export function makeDeps(env: Env, over: Partial<ServiceDeps> = {}): ServiceDeps {

@@ -6,22 +6,31 @@ import type { AccessRule, AccessState, GlobalAccess } from "../mailbox/contract"
 export const GLOBAL_RULES_OBJECT = "@device-rules";
 const GLOBAL_TTL_MS = 30_000;
 
-let global: { at: number; value: Promise<GlobalAccess> } | undefined;
+/** The last settled read. Never a promise: see `globalAccess`. */
+let cached: { at: number; value: GlobalAccess } | undefined;
+/** Bumped by `forgetGlobalAccess`: a read started before an admin change does not refill the cache. */
+let generation = 0;
 
-/** Service-wide rules, read from their object at most every 30 s per isolate (a rule change takes up to 30 s). */
-export function globalAccess(env: Env, now = Date.now()): Promise<GlobalAccess> {
-  if (!global || now - global.at > GLOBAL_TTL_MS) {
-    const value = env.MAILBOX.getByName(GLOBAL_RULES_OBJECT)
-      .listAccessRules()
-      .then((r) => ({ rules: r.rules as AccessRule[], defaultAccess: (r.defaultAccess ?? undefined) as AccessState | undefined }))
-      // Unreadable global rules must not lock everybody out: the mailbox's own rules still apply.
-      .catch(() => ({ rules: [] }));
-    global = { at: now, value };
-  }
-  return global.value;
+/**
+ * Service-wide rules, read from their object at most every 30 s per isolate (a rule change takes up to 30 s).
+ * Only the settled value is shared between requests: a promise of a read in flight belongs to the request that
+ * started it (workerd: "Cannot perform I/O on behalf of a different request"; a request that chained its own RPC
+ * onto another's read got a 500, issue 13 §8). On a miss, each request reads the rules itself.
+ */
+export async function globalAccess(env: Env, now = Date.now()): Promise<GlobalAccess> {
+  if (cached && now - cached.at <= GLOBAL_TTL_MS) return cached.value;
+  const started = generation;
+  const value: GlobalAccess = await env.MAILBOX.getByName(GLOBAL_RULES_OBJECT)
+    .listAccessRules()
+    .then((r) => ({ rules: r.rules as AccessRule[], defaultAccess: (r.defaultAccess ?? undefined) as AccessState | undefined }))
+    // Unreadable global rules must not lock everybody out: the mailbox's own rules still apply.
+    .catch(() => ({ rules: [] }));
+  if (started === generation) cached = { at: now, value };
+  return value;
 }
 
 /** Forget the cached global rules (after an admin change in this isolate). */
 export function forgetGlobalAccess(): void {
-  global = undefined;
+  cached = undefined;
+  generation++;
 }

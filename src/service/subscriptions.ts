@@ -20,6 +20,7 @@ import { auditRow } from "./audit";
 import { newId, runBatch, type ServiceDeps } from "./deps";
 import { notFound, ServiceError } from "./errors";
 import { pushSubscriptionState } from "./mailbox-link";
+import { acknowledgePush, pendingPushRow, pushFailedInline } from "./state-pushes";
 import { queueNotice } from "./notifications";
 import { finalStatuses, nextStatus, type SubscriptionEvent } from "./subscription-states";
 import { logError } from "../observability/log";
@@ -84,33 +85,42 @@ async function refusalReason(d: ServiceDeps, s: Subscription): Promise<string | 
   return s.status;
 }
 
-/** Waits between attempts to push a state to the mailbox object (issue 13 §5): about 5 s in all. */
+/** Waits between the request's own attempts to push a state to the mailbox object (issue 13 §5): about 5 s in all. */
 export const PUSH_RETRY_MS = [0, 250, 1000, 3500];
 
+/** One push of the subscription's state to its mailbox object; the error when it was not acknowledged. */
+export async function tryPushState(d: ServiceDeps, s: Subscription): Promise<unknown> {
+  try {
+    await pushSubscriptionState(d.env, s.mailboxAddress, mailboxState(s, await refusalReason(d, s)));
+    await acknowledgePush(d, s.id, s.version);
+    return undefined;
+  } catch (e) {
+    return e ?? new Error("push failed");
+  }
+}
+
 /**
- * Pushes the state to the mailbox object, retried until it is acknowledged (the object's answer) within a few
- * seconds: a suspension must reach the device path at once, not at the next daily job. The D1 change is
- * already committed, so a push that still fails is logged and audited, not thrown; the daily job pushes every
- * mailbox's state again (`resyncMailboxStates`).
+ * Pushes the state to the mailbox object, retried within a few seconds: a suspension must reach the device path
+ * at once. The D1 change is already committed (with its pending-push row, state-pushes.ts), so a push that still
+ * fails is logged and audited, not thrown; the state-push cron retries it every minute or so until the object
+ * acknowledges it, and the daily job pushes every mailbox's state again (`resyncMailboxStates`).
  */
-export async function pushState(d: ServiceDeps, s: Subscription, waits = PUSH_RETRY_MS): Promise<boolean> {
+export async function pushState(
+  d: ServiceDeps,
+  s: Subscription,
+  waits: readonly number[] = d.pushWaits ?? PUSH_RETRY_MS,
+): Promise<boolean> {
   let error: unknown;
   for (const ms of waits) {
     if (ms > 0) await new Promise((r) => setTimeout(r, ms));
-    try {
-      await pushSubscriptionState(d.env, s.mailboxAddress, mailboxState(s, await refusalReason(d, s)));
-      return true;
-    } catch (e) {
-      error = e;
-      console.warn(`subscription ${s.id}: pushing state to mailbox ${s.mailboxAddress} failed, will retry`, e);
-    }
+    error = await tryPushState(d, s);
+    if (error === undefined) return true;
+    console.warn(`subscription ${s.id}: pushing state to mailbox ${s.mailboxAddress} failed, will retry`, error);
   }
+  const message = String((error as Error)?.message ?? error);
   logError("pushing subscription state to the mailbox", error, { subscription_id: s.id });
-  await auditRow(d, "mailbox_state.push_failed", subject(s.id), null, {
-    status: s.status,
-    version: s.version,
-    error: String((error as Error)?.message ?? error),
-  });
+  await pushFailedInline(d, s, message);
+  await auditRow(d, "mailbox_state.push_failed", subject(s.id), null, { status: s.status, version: s.version, error: message });
   return false;
 }
 
@@ -140,6 +150,7 @@ export async function transition(
         .where(and(eq(subscriptions.id, s.id), eq(subscriptions.version, s.version))),
       d.db.run(sql`select json(case when changes() = 1 then '1' else 'concurrent subscription change' end)`),
       auditRow(d, `subscription.${event}`, subject(s.id), snapshot(s), { ...snapshot(next), ...auditDetail }),
+      pendingPushRow(d, next),
       ...extra,
     ]);
   } catch (e) {
@@ -265,6 +276,7 @@ export async function createSubscription(d: ServiceDeps, input: NewSubscription)
     auditRow(d, "subscription.created", subject(sub.id), null, { ...snapshot(sub), mailbox: address, customerId: customer.id }),
     auditRow(d, "order.created", subject(sub.id), null, order),
     auditRow(d, "invoice.issued", subject(sub.id), null, invoice),
+    pendingPushRow(d, sub),
   );
   await runBatch(d, stmts);
   await pushState(d, sub);
@@ -628,14 +640,18 @@ export async function resumeSubscription(d: ServiceDeps, id: string, input: Resu
   ]);
   const remaining = open.length - lift.length;
   if (remaining > 0) {
-    await runBatch(d, stmts);
-    const [row] = await d.db
-      .update(subscriptions)
-      .set({ version: s.version + 1, updatedAt: at })
-      .where(eq(subscriptions.id, id))
-      .returning();
-    await pushState(d, row!);
-    return row!;
+    // The reason the object shows changes: a new version, pushed like any change (its pending row in the batch).
+    await runBatch(d, [
+      ...stmts,
+      d.db
+        .update(subscriptions)
+        .set({ version: s.version + 1, updatedAt: at })
+        .where(eq(subscriptions.id, id)),
+      pendingPushRow(d, { ...s, version: s.version + 1 }),
+    ]);
+    const row = await getSubscriptionRow(d, id);
+    await pushState(d, row);
+    return row;
   }
   const out = await transition(d, s, "resume", {}, stmts, { lifted: lift.map((x) => x.id), why: input.why });
   const c = await customerOf(d, s);

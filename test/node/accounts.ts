@@ -1,28 +1,39 @@
-// Test accounts for end-to-end runs, written straight into the local D1 of the running Worker (there is no
-// admin API yet, and production code has no test-only routes). The hash is made by the same module the
-// Worker uses (src/service/password.ts: PBKDF2-SHA256 through WebCrypto, which Node 24 has too).
-import { spawnSync } from "node:child_process";
+// Test accounts for end-to-end runs, written straight into the local D1 of the running Worker (production code has
+// no test-only routes). The hash is made by the same module the Worker uses (src/service/password.ts: PBKDF2-SHA256
+// through WebCrypto, which Node 24 has too).
+import { readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { DatabaseSync } from "node:sqlite";
 import { normaliseAddress } from "../../src/service/address";
 import { hashPassword } from "../../src/service/password";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const wrangler = path.join(repoRoot, "node_modules", ".bin", "wrangler");
+/** Where `wrangler dev --persist-to DIR` (and `wrangler d1 … --local --persist-to DIR`) keeps the D1 database. */
+function d1File(persistTo: string): string {
+  const dir = path.join(persistTo, "v3", "d1", "miniflare-D1DatabaseObject");
+  const files = readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  if (files.length !== 1) throw new Error(`expected one D1 database in ${dir}, found: ${files.join(", ") || "none"}`);
+  return path.join(dir, files[0]);
+}
 
 function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** Runs SQL against the local D1 database in `persistTo` (the directory `wrangler dev --persist-to` uses). */
+/**
+ * Runs SQL against the local D1 database in `persistTo` (the directory `wrangler dev --persist-to` uses), while the
+ * Worker runs. Straight through SQLite (node:sqlite), as `wrangler d1 execute --local` would do it but without
+ * starting wrangler and a workerd for every statement (seconds each): the database is in WAL mode and both sides
+ * take SQLite's locks, so the Worker sees the rows at its next query. Returns "" (it used to return wrangler's
+ * report, which no caller read).
+ */
 export function d1Execute(persistTo: string, sql: string): string {
-  const r = spawnSync(wrangler, ["d1", "execute", "mobile-sync", "--local", "--persist-to", persistTo, "--command", sql], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    env: { ...process.env, CI: "true" },
-  });
-  if (r.status !== 0) throw new Error(`wrangler d1 execute failed:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+  const db = new DatabaseSync(d1File(persistTo), { timeout: 10_000 });
+  try {
+    db.exec(sql);
+    return "";
+  } finally {
+    db.close();
+  }
 }
 
 /** Creates (or replaces) the login `address` / `password` in the local D1 of the Worker under test. */

@@ -1,17 +1,14 @@
 // Every response the WBXML tests decode is checked with the conformance kit's validator
 // (../shared/conformance/validate, xmllint against the Interop-TestSuites XSDs): the corpus responses after an
 // encode/decode round trip, rendered with { opaque: "text" } (the XSDs type opaque content as strings).
-import { spawnSync } from "node:child_process";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeWbxml, encodeWbxml, fromXml, toXml } from "../../src/wbxml";
-import { REPO_ROOT, fromHex, readFixtures } from "./wbxml-helpers";
-
-const VALIDATE = path.join(REPO_ROOT, "../shared/conformance/validate");
+import { fromHex, readFixtures } from "./wbxml-helpers";
+import { runValidate } from "./validate";
 
 function validate(command: string, xml: string): { status: number | null; output: string } {
-  const r = spawnSync(VALIDATE, [command, "-"], { input: xml, encoding: "utf8" });
-  return { status: r.status, output: (r.stdout + r.stderr).trim() };
+  const r = runValidate(command, xml);
+  return { status: r.status, output: r.output.trim() };
 }
 
 // Fixture file prefix -> the command whose response it holds.
