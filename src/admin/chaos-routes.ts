@@ -20,3 +20,12 @@ chaosRoutes.post("/chaos/mailboxes/:address/abort", async (c) => {
   );
   return c.body(null, 202);
 });
+
+// The harness' calm phase: an outbox whose submissions met cut SMTP sessions waits minutes by its backoff
+// (1, 5, 15 min…); the harness has every waiting message tried now, as an administrator's "retry now" would,
+// and gets what still waits (per recipient).
+chaosRoutes.post("/chaos/mailboxes/:address/outbox/flush", async (c) => {
+  if ((c.env as { CHAOS_HOOKS?: string }).CHAOS_HOOKS !== "enabled")
+    return problem(c, 404, "Not found", `no admin route POST ${new URL(c.req.url).pathname}`);
+  return c.json({ waiting: await c.env.MAILBOX.getByName(c.req.param("address")).flushOutbox() });
+});

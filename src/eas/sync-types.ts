@@ -95,6 +95,12 @@ export interface ClientAdd {
   /** The ApplicationData as sent, for classes other than mail. */
   data?: WbxmlElement;
   device?: DeviceContext;
+  /**
+   * Set by the sync engine: the same on every repeat of this Add (device, collection, SyncKey series,
+   * ClientId) and different for any other. A store whose write can succeed while its answer is lost (a bridged
+   * CalDAV/CardDAV server) derives the new object's UID from it, so a repeat finds the first object.
+   */
+  addKey?: string;
 }
 
 export interface SyncCollectionRequest {

@@ -1,4 +1,5 @@
 import { EasHttpError } from "../eas/front/command";
+import { isHarnessReset } from "../eas/front/transient";
 import { isStoreError, StoreUnavailableError } from "../store/types";
 import { unauthorized } from "./basic-auth";
 import { HttpProblem } from "./http-problem";
@@ -25,7 +26,7 @@ export function plainStatus(status: number, message: string, headers: Record<str
 function isTransientDurableObjectError(err: unknown): boolean {
   if (typeof err !== "object" || err === null) return false;
   const e = err as { overloaded?: unknown; retryable?: unknown };
-  return e.overloaded === true || e.retryable === true;
+  return e.overloaded === true || e.retryable === true || isHarnessReset(err);
 }
 
 /**

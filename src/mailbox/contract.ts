@@ -460,3 +460,10 @@ export interface TraceFile {
   part: string;
   size: number;
 }
+
+/**
+ * The reason the chaos harness' test-only reset gives `ctx.abort()` (Mailbox.chaosAbort). A request in flight in
+ * the object receives it as a plain Error, where the platform's own resets ("Durable Object reset because its
+ * code was updated") carry `retryable`: the front door reads it as the same transient failure.
+ */
+export const CHAOS_RESET_REASON = "chaos harness: object reset";

@@ -65,7 +65,7 @@ import type {
   RecipientAccounts,
   TraceEntry,
 } from "./contract";
-import { servesDevices } from "./contract";
+import { CHAOS_RESET_REASON, servesDevices } from "./contract";
 import { forgetDeviceSyncState } from "./sync-state";
 
 /**
@@ -374,7 +374,7 @@ export class Mailbox extends DurableObject<Env> {
    */
   async chaosAbort(): Promise<boolean> {
     if ((this.env as unknown as { CHAOS_HOOKS?: string }).CHAOS_HOOKS !== "enabled") return false;
-    this.ctx.abort("chaos harness: object reset");
+    this.ctx.abort(CHAOS_RESET_REASON);
     return true; // never reached: abort() throws
   }
 

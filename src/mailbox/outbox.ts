@@ -35,12 +35,13 @@ export interface OutboxDeps {
   deliverSelf: (raw: Uint8Array, deliveryId: string) => Promise<void>;
   /** Delivers into another mailbox of this service, once per `deliveryId` (as deliverSelf). */
   deliverLocal: (address: string, raw: Uint8Array, deliveryId: string) => Promise<void>;
-  /** Saves the sender's copy in Sent Items, marked read. */
   /**
-   * Saves the sender's copy in Sent Items, marked read, and calls `saved` right after the store's write (no
-   * I/O between: the built-in store's write and the outbox's note share one implicit transaction, so a crash
-   * cannot leave a copy the retry saves again). A bridged mailbox's copy is an IMAP APPEND: a crash between
-   * the server's answer and the note can still leave a second copy there.
+   * Saves the sender's copy in Sent Items, marked read, unless a copy with its Message-ID is there already,
+   * and calls `saved` right after the store's write (no I/O between: the built-in store's write and the
+   * outbox's note share one implicit transaction, so a crash cannot leave a copy the retry saves again). A
+   * bridged mailbox's copy is an IMAP APPEND: a crash or a cut connection between the server storing it and
+   * the note is caught by the Message-ID check on the server (MailStore.importMessage), so the retry saves
+   * no second copy.
    */
   saveSent: (raw: Uint8Array, saved: () => void) => Promise<void>;
   maxAttempts: number;

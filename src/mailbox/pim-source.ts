@@ -97,8 +97,20 @@ export class PimSource implements CollectionSource<PimStamp> {
   async add(folderId: string, a: ClientAdd): Promise<string> {
     if (!a.data) throw new PimConversionError("Add without ApplicationData");
     this.learnZone(a.data, a.device);
-    const data = this.fromEas(a.data, a.device, undefined, undefined);
-    return (await this.pim.put(folderId, data)).itemId;
+    // A repeated Add (same addKey) gets the same UID, hence the same resource name. When a first attempt's
+    // object is on the server while its answer was lost, the store either saw it (a pull before this write:
+    // the write replaces it by UID) or its create (If-None-Match: *) is refused with 412, a conflict: the
+    // object under our derived UID is that first attempt, already there. Items that carry their own UID
+    // (calendar, 16.x) keep it and the usual rules.
+    const uid = a.addKey ? await uidFor(`${this.settings().owner ?? ""}\n${a.addKey}`) : undefined;
+    const data = this.fromEas(a.data, a.device, undefined, undefined, undefined, undefined, uid);
+    try {
+      return (await this.pim.put(folderId, data)).itemId;
+    } catch (e) {
+      const first = uid && e instanceof PimConflictError ? await this.pim.getByUid(folderId, uid) : null;
+      if (first) return first.itemId;
+      throw e;
+    }
   }
 
   async remove(s: PimStamp, folderId: string): Promise<void> {
@@ -160,13 +172,15 @@ export class PimSource implements CollectionSource<PimStamp> {
     previous: string | undefined,
     instanceId?: string,
     deleteOne?: boolean,
+    uid?: string,
   ): string {
+    const newUid = uid ? () => uid : undefined;
     const v = version(device?.protocolVersion);
     const set = supported ? new Set(supported) : undefined;
     const zone = this.zone(device);
     switch (this.itemClass) {
       case "Calendar": {
-        const ctx: CalendarContext = { version: v, defaultZone: zone, userEmail: this.settings().owner, supported: set };
+        const ctx: CalendarContext = { version: v, defaultZone: zone, userEmail: this.settings().owner, supported: set, newUid };
         if (instanceId && previous)
           return deleteOne ? deleteInstance(previous, instanceId, ctx) : changeInstance(previous, instanceId, data, ctx);
         return eventFromEas(data, ctx, previous);
@@ -179,13 +193,20 @@ export class PimSource implements CollectionSource<PimStamp> {
             supported: set,
             deviceFamily: deviceFamily(device),
             deviceZone: device ? this.deviceZones.get(device.deviceId) : undefined,
+            newUid,
           },
           previous,
         );
       case "Tasks":
-        return taskFromEas(data, { version: v, defaultZone: zone, supported: set }, previous);
+        return taskFromEas(data, { version: v, defaultZone: zone, supported: set, newUid }, previous);
       case "Notes":
-        return noteFromEas(data, { version: v }, previous);
+        return noteFromEas(data, { version: v, newUid }, previous);
     }
   }
+}
+
+/** A UID derived from `key`: 32 hex digits of its SHA-256 (the same key, the same UID). */
+async function uidFor(key: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
+  return `eas-${[...digest.slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }

@@ -51,7 +51,9 @@ export class Sending {
       saveSent: async (raw, saved) => {
         const sent = await defaultFolder(host.store, FolderType.SentItems);
         if (!sent) return saved();
-        await host.store.appendMessage(sent.id, raw, { seen: true });
+        // A retry (the request's own save failed or was not noted): an IMAP APPEND whose answer was lost may
+        // have stored the copy already; importMessage stores a Message-ID once per folder on every backend.
+        await host.store.importMessage(sent.id, raw, { seen: true });
         saved();
         await host.changed([sent.id], "send");
       },

@@ -124,6 +124,8 @@ interface ClientCommandContext {
   image: PendingImage;
   /** The last response's record when the device repeats its previous SyncKey (Deletes it already applied). */
   replay: ReplayRecord | null;
+  /** The device's SyncKey series of the collection (a ClientId is unique within one). */
+  series: string;
 }
 
 export class SyncEngine {
@@ -271,6 +273,7 @@ export class SyncEngine {
       deletesAsMoves,
       image,
       replay,
+      series: st.series,
     });
     const hadClientCommands = c.changes.length + c.deletes.length + c.adds.length + c.fetches.length > 0;
 
@@ -509,7 +512,7 @@ export class SyncEngine {
   }
 
   private async applyClientCommands(ctx: ClientCommandContext): Promise<{ responses: SyncResponses; clientDeletes: string[] }> {
-    const { req, c, folder, src, folders, options, itemOptions, deletesAsMoves, image, replay } = ctx;
+    const { req, c, folder, src, folders, options, itemOptions, deletesAsMoves, image, replay, series } = ctx;
     const responses = emptyResponses();
     const clientDeletes: string[] = [];
     const itemIn = (serverId: string) => {
@@ -575,7 +578,11 @@ export class SyncEngine {
       }
       let itemId: string;
       try {
-        itemId = await src.add(folder.id, a, req.user ?? "");
+        // The ClientId is remembered only once the store answered: a write whose answer was lost (the
+        // CalDAV/CardDAV server stored it, the connection or this object went away) is repeated by the device
+        // with the same ClientId, and the store finds the first object by the UID it derives from addKey.
+        const addKey = [req.deviceId, c.collectionId, series, a.clientId].join("\n");
+        itemId = await src.add(folder.id, { ...a, addKey }, req.user ?? "");
       } catch (e) {
         if (isStoreError(e, "StoreUnavailableError")) throw e;
         responses.adds.push({ clientId: a.clientId, status: SyncStatus.ConversionError });

@@ -167,9 +167,10 @@ export interface MailStore {
   /** Adds a message (delivery, APPEND). Returns its item id. */
   appendMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>, received?: number): Promise<string>;
   /**
-   * Puts `raw` in place of the item's message, keeping the item id, flags and arrival time; its modseq rises.
-   * For a phone's edits of its draft. Absent where the backend cannot keep the id (IMAP: an APPEND is a new
-   * UID): the edit is then refused (Sync Change Status 6) rather than silently dropped.
+   * Puts `raw` in place of the item's message, keeping the item id, flags and arrival time; its modseq rises
+   * and the change log shows one change of that id (never a delete and an add). For a phone's edits of its
+   * draft. IMAP appends a new version (a new UID) and keeps the id through its own id map. Absent where a
+   * backend cannot keep the id: the edit is then refused (Sync Change Status 6) rather than silently dropped.
    */
   replaceMessage?(folderId: string, itemId: string, raw: Uint8Array): Promise<void>;
   setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void>;
@@ -185,9 +186,11 @@ export interface MailStore {
    */
   folderByType(type: FolderTypeValue): StoreFolder | null;
   /**
-   * Like appendMessage, with the Date header as arrival time (never in the future): admin import. The built-in
-   * store imports a message once per folder: one whose Message-ID is already there returns that item's id (an
-   * interrupted import run again doubles nothing). Bridged mailboxes are refused imports by the admin API.
+   * Like appendMessage, with the Date header as arrival time (never in the future): admin import, and the
+   * outbox's retried Sent Items copy. Every store imports a message once per folder: one whose Message-ID is
+   * already there (imported or appended) returns that item's id, so an interrupted import run again, or a
+   * retried copy whose first write's answer was lost, doubles nothing. Bridged mailboxes are refused imports by
+   * the admin API.
    */
   importMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>): Promise<string>;
   /**

@@ -20,6 +20,7 @@ import {
   newBridgeAccount,
   pingBody,
   status,
+  submitted,
   syncWithChanges,
   within,
 } from "./bridge-client";
@@ -141,6 +142,33 @@ describe("the IMAP server goes away", () => {
   it("…and after that bare NO nothing is lost: the next Sync from the same key brings the message once", async () => {
     await inbox.sync();
     expect(inbox.subjects().filter((s) => s === "Behind a bare NO")).toHaveLength(1);
+  });
+
+  it("the answer to the Sent Items APPEND is lost (the server stored the copy): the outbox's retry saves no second copy, the message goes once", async () => {
+    const rcpt = "lost-append@mta.test";
+    const mime = `From: ${account.address}\r\nTo: ${rcpt}\r\nSubject: Lost APPEND answer\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nonce\r\n`;
+    const cut = proxy.cutAnswerOn(/^\S+ OK \[APPENDUID /m);
+    const r = await phone.command(
+      "SendMail",
+      el(
+        "ComposeMail",
+        "SendMail",
+        el("ComposeMail", "ClientId", "lost-append-1"),
+        el("ComposeMail", "SaveInSentItems"),
+        el("ComposeMail", "Mime", new TextEncoder().encode(mime)),
+      ),
+    );
+    expect(await within(cut, 0)).not.toBe("pending");
+    expect(r.status).toBe(200);
+    expect(r.raw.byteLength, r.xml).toBe(0); // accepted: the copy is the outbox's to finish
+    // The outbox saves the copy (again) before it submits: once the message is at the submission server the
+    // retry has run.
+    for (const end = Date.now() + 20_000; !(await submitted()).some((m) => m.to.includes(rcpt)); ) {
+      expect(Date.now() < end, "never submitted").toBe(true);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    expect((await submitted()).filter((m) => m.to.includes(rcpt))).toHaveLength(1);
+    expect((await imapSubjects(account, "Sent")).filter((x) => x === "Lost APPEND answer")).toHaveLength(1);
   });
 
   it("a Ping while the server is down: a retryable answer at once, or it waits and answers when mail arrives after the server is back", async () => {

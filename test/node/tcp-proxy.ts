@@ -1,6 +1,7 @@
 // A TCP relay in front of a test server, for "the server goes away" in end-to-end tests: a bridged mailbox is
-// pointed at the relay, which can refuse every connection (server down), or cut a session at the moment the
-// client sends a chosen command (server gone in the middle of a request), then let traffic through again.
+// pointed at the relay, which can refuse every connection (server down), cut a session at the moment the
+// client sends a chosen command (server gone in the middle of a request) or instead of delivering a chosen
+// answer (the server did the work, the answer is lost), then let traffic through again.
 import net from "node:net";
 
 export interface TcpProxy {
@@ -16,6 +17,13 @@ export interface TcpProxy {
    * `<tag> <answer>` (e.g. "NO [UNAVAILABLE] …", a server's temporary failure, RFC 5530). Resolves when it did.
    */
   answerOn(pattern: RegExp, answer: string): Promise<void>;
+  /**
+   * The next server bytes matching `pattern` are not delivered: the session is dropped instead (the server did
+   * the work, its answer is lost, e.g. an APPEND's `OK [APPENDUID …]`). Resolves when it happened.
+   */
+  cutAnswerOn(pattern: RegExp): Promise<void>;
+  /** Forgets every cut and answer armed and not yet done (their promises stay pending). */
+  disarm(): void;
   /** Sessions opened so far. */
   readonly sessions: number;
   stop(): Promise<void>;
@@ -27,6 +35,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let sessions = 0;
   let cut: { pattern: RegExp; done: () => void } | null = null;
   let answer: { pattern: RegExp; text: string; done: () => void } | null = null;
+  let cutAnswer: { pattern: RegExp; done: () => void } | null = null;
   const server = net.createServer((client) => {
     sessions++;
     client.on("error", () => undefined);
@@ -38,7 +47,17 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     open.add(client).add(upstream);
     client.on("close", () => open.delete(client));
     upstream.on("close", () => open.delete(upstream));
-    upstream.on("data", (d: Buffer) => client.write(d));
+    upstream.on("data", (d: Buffer) => {
+      if (cutAnswer?.pattern.test(d.toString("latin1"))) {
+        const done = cutAnswer.done;
+        cutAnswer = null;
+        client.destroy();
+        upstream.destroy();
+        done();
+        return;
+      }
+      client.write(d);
+    });
     client.on("data", (d: Buffer) => {
       const line = d.toString("latin1");
       if (answer?.pattern.test(line)) {
@@ -71,6 +90,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     cutOn(pattern) {
       return new Promise<void>((done) => (cut = { pattern, done }));
+    },
+    disarm() {
+      cut = answer = cutAnswer = null;
+    },
+    cutAnswerOn(pattern) {
+      return new Promise<void>((done) => (cutAnswer = { pattern, done }));
     },
     answerOn(pattern, text) {
       return new Promise<void>((done) => (answer = { pattern, text, done }));

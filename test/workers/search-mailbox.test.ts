@@ -143,6 +143,32 @@ describe("Search Store=Mailbox (built-in store, FTS5)", () => {
     expect((await stub.search(request({ freeText: "one" }))).total).toBe(2);
   });
 
+  it("a word prefix finds every indexed word it starts (expanded from the term list, or FTS5's prefix query beyond the bound); a schema-4 store gains the term list", async () => {
+    const stub = env.MAILBOX.getByName("search-prefixes@example.test");
+    await stub.deliver(message("Planet", "planet"), undefined, T0);
+    await stub.deliver(message("Planetary", "planetary"), undefined, T0 + 1000);
+    await stub.deliver(message("Planets", "planets and more"), undefined, T0 + 2000);
+    await stub.deliver(message("Plan", "a plan"), undefined, T0 + 3000);
+    await stub.deliver(message("Street", "Straße und Strand"), undefined, T0 + 4000);
+    // 30 words that share "zebra": more than a prefix is expanded to, so FTS5 answers the prefix itself.
+    for (let i = 0; i < 30; i++)
+      await stub.deliver(message(`Z${i}`, `zebra${String.fromCharCode(97 + (i % 26))}${i}`), undefined, T0 + 5000 + i);
+    expect(subjects(await stub.search(request({ freeText: "plane" })))).toEqual(["Planets", "Planetary", "Planet"]);
+    expect(subjects(await stub.search(request({ freeText: "PLANET" })))).toEqual(["Planets", "Planetary", "Planet"]);
+    expect(subjects(await stub.search(request({ freeText: "planets" })))).toEqual(["Planets"]);
+    expect(subjects(await stub.search(request({ freeText: "plan" })))).toEqual(["Plan", "Planets", "Planetary", "Planet"]);
+    expect(subjects(await stub.search(request({ freeText: "stra" })))).toEqual(["Street"]);
+    expect(subjects(await stub.search(request({ freeText: "straß" })))).toEqual(["Street"]);
+    expect((await stub.search(request({ freeText: "zebra" }))).total).toBe(30);
+    expect((await stub.search(request({ freeText: "zebrab" }))).total).toBe(2); // zebrab1, zebrab27
+    await runInDurableObject(stub, (_mb: Mailbox, state: DurableObjectState) => {
+      state.storage.sql.exec(`DROP TABLE mail_fts_terms`);
+      state.storage.sql.exec(`UPDATE store_schema SET version = 4`);
+    });
+    await evictDurableObject(stub);
+    expect(subjects(await stub.search(request({ freeText: "planeta" })))).toEqual(["Planetary"]);
+  });
+
   it("indexes a store created before the index (schema 1 → 2 fills it from the stored mail)", async () => {
     const stub = env.MAILBOX.getByName("search-upgrade@example.test");
     await stub.deliver(message("Legacy note", "kumquat"));

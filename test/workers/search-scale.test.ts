@@ -54,28 +54,40 @@ it(`first page of a search in ${N} messages: cost by number of matches`, async (
   });
   const seedMs = Date.now() - seedStart;
 
+  const lastDay = NOW - 86_400_000;
   const cases: Record<string, MailboxSearchRequest> = {
     rare: request("tapioca"),
+    // The yardstick of the run: a word no message holds (the RPC, the folder list and one index seek).
+    trivial: request("zzqqxx"),
     onePercent: request("marmalade"),
     everyMessage: request("weekly"),
     everyMessageInbox: request("weekly", { collectionIds: ["1"] }),
     twoWords: request("weekly marmalade"),
-    lastDayNoWords: request(undefined, { receivedAfter: NOW - 86_400_000 }),
+    twoCommonWords: request("weekly digest"),
+    typedPrefix: request("marm"),
+    twoWordsInboxLastDay: request("weekly marmalade", { collectionIds: ["1"], receivedAfter: lastDay }),
+    commonWordLastDay: request("weekly", { receivedAfter: lastDay }),
+    classNotEmail: request("weekly", { classes: ["Calendar"] }),
+    lastDayNoWords: request(undefined, { receivedAfter: lastDay }),
   };
   const ms: Record<string, number> = {};
+  const minMs: Record<string, number> = {};
   const rows: Record<string, number> = {};
   const totals: Record<string, number> = {};
-  for (const [name, req] of Object.entries(cases)) {
-    const samples: number[] = [];
-    for (let i = 0; i < 5; i++) {
+  // Rounds in turn (every case once per round), so a burst of load on the shared machine hits every case alike.
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let round = 0; round < 9; round++)
+    for (const [name, req] of Object.entries(cases)) {
       const t0 = performance.now();
       const r = await stub.search(req); // an RPC: the clock advances across it, so this is the object's time + the call
-      samples.push(performance.now() - t0);
+      samples[name]!.push(performance.now() - t0);
       totals[name] = r.total;
       expect(r.status).toBe(1);
       expect(r.hits.length).toBe(Math.min(100, r.total));
     }
-    ms[name] = median(samples);
+  for (const [name, req] of Object.entries(cases)) {
+    ms[name] = median(samples[name]!);
+    minMs[name] = Math.min(...samples[name]!);
     rows[name] = await runInDurableObject(stub, async (mb: Mailbox) => {
       const s = mb.store as BuiltinStore;
       const before = s.sqlStats().rowsRead;
@@ -83,16 +95,81 @@ it(`first page of a search in ${N} messages: cost by number of matches`, async (
       return s.sqlStats().rowsRead - before;
     });
   }
-  // Exact up to COUNT_EXACT (1 000) matches, extrapolated beyond (here every message matches: exact again).
-  expect(totals).toEqual({
-    rare: 1,
+  // Pages past the first (the store's own paging; Search itself stops at 100 results): inside the newest
+  // 1 001 hits (sliced from the one walk), across its end and beyond it (walked again with OFFSET) agree with
+  // each other, newest first (two messages may share an arrival time).
+  const page = (offset: number) =>
+    runInDurableObject(stub, async (mb: Mailbox) => {
+      const s = mb.store as BuiltinStore;
+      const r = await s.searchMail({ folderIds: [s.folderByType(FolderType.Inbox)!.id], words: ["weekly"], offset, limit: 100 });
+      return r.hits.map((h) => h.received);
+    });
+  const [inside, across, beyond] = [await page(900), await page(950), await page(1950)];
+  expect(inside).toHaveLength(100);
+  expect(across.slice(0, 50)).toEqual(inside.slice(50));
+  expect(beyond).toHaveLength(100);
+  expect([...inside, ...across.slice(50)].every((r, i, all) => i === 0 || r <= all[i - 1]!)).toBe(true);
+  // Delivery with the index kept: one message at a time into the big mailbox (what email() does), and the
+  // set-based import (seedCopies) of the same IMPORT messages with and without the index, in fresh mailboxes.
+  const IMPORT = Math.max(200, Math.floor(N / 50));
+  const deliveries: number[] = [];
+  let written = 0;
+  for (let i = 0; i < 21; i++) {
+    const t0 = performance.now();
+    written = await runInDurableObject(stub, async (mb: Mailbox) => {
+      const s = mb.store as BuiltinStore;
+      const before = s.sqlStats().rowsWritten;
+      await s.appendMessage(s.folderByType(FolderType.Inbox)!.id, raw(`Delivery ${i}`, "Fresh words for the index, then some more."));
+      return s.sqlStats().rowsWritten - before;
+    });
+    deliveries.push(performance.now() - t0);
+  }
+  const importMs = async (searchIndex: boolean) => {
+    const xs: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const box = env.MAILBOX.getByName(`search-scale-import-${searchIndex}-${round}@example.test`);
+      const t0 = performance.now();
+      await runInDurableObject(box, async (mb: Mailbox) => {
+        const s = mb.store as BuiltinStore;
+        await s.seedCopies(
+          s.folderByType(FolderType.Inbox)!.id,
+          raw("Import", "The weekly digest: nothing special."),
+          IMPORT,
+          NOW,
+          MINUTE,
+          {
+            searchIndex,
+          },
+        );
+      });
+      xs.push(performance.now() - t0);
+    }
+    return median(xs);
+  };
+  const delivery = {
+    ms: median(deliveries),
+    rowsWritten: written,
+    imported: IMPORT,
+    importIndexedMs: await importMs(true),
+    importBareMs: await importMs(false),
+  };
+  // Total: exact for the no-words count and where the walk ends within its bound (the page and one more, at
+  // least 101 hits); beyond, the density of the hits walked times the messages in scope (MS-ASCMD_R3737 "an
+  // estimate"), within 2 % here where the words are spread evenly.
+  const exact = { trivial: 0, rare: 1, twoWordsInboxLastDay: 15, classNotEmail: 0, lastDayNoWords: 1440 + 15 };
+  const estimated = {
     onePercent: Math.floor(N / 100),
     everyMessage: N,
     everyMessageInbox: N,
     twoWords: Math.floor(N / 100),
-    lastDayNoWords: 1440 + 15,
-  });
+    twoCommonWords: N, // "digest" is in every sender address too
+    typedPrefix: Math.floor(N / 100),
+    commonWordLastDay: 1440 + 15,
+  };
+  expect(Object.fromEntries(Object.keys(exact).map((k) => [k, totals[k]]))).toEqual(exact);
+  for (const [k, want] of Object.entries(estimated))
+    expect(Math.abs(totals[k]! - want) / want, `${k}: ${totals[k]} for ${want}`).toBeLessThan(0.02);
   // A rare word costs its hit, not the mailbox (index lookup, then one item and one message row).
   expect(rows.rare).toBeLessThan(50);
-  console.log(`SEARCH-BENCH ${JSON.stringify({ n: N, seedMs, ms, rows, totals })}`);
+  console.log(`SEARCH-BENCH ${JSON.stringify({ n: N, seedMs, ms, minMs, rows, totals, delivery })}`);
 }, 600_000);

@@ -10,6 +10,7 @@ import type { EasRequest, EasResponse } from "../../src/eas/front/command";
 import { commandRegistry } from "../../src/eas/commands";
 import { el, type WbxmlElement } from "../../src/wbxml";
 import { FolderType } from "../../src/store/types";
+import { CHAOS_RESET_REASON } from "../../src/mailbox/contract";
 import { AccountsDirectory } from "../../src/mailbox/directory";
 import { Outbox } from "../../src/mailbox/outbox";
 import { d1RecipientAccounts } from "../../src/service/accounts";
@@ -488,5 +489,15 @@ describe("SendMail while the mailbox object is reset", () => {
     expect(statusOf(await run({ ...request("SendMail", { version: "12.1", raw, params: { SaveInSent: "T" } }), mailbox: reset }))).toBe(
       "http 503",
     );
+  });
+
+  it("the chaos harness' reset (its reason as a plain Error, no retryable flag) is the same: Status 111, not 120", async () => {
+    const harnessReset = {
+      submitMail: async () => {
+        throw new Error(CHAOS_RESET_REASON);
+      },
+    } as unknown as EasRequest["mailbox"];
+    const body = compose("SendMail", mime("Bob <bob@remote.test>", "during a harness reset"));
+    expect(statusOf(await run({ ...request("SendMail", { body }), mailbox: harnessReset }))).toBe(111);
   });
 });

@@ -127,6 +127,10 @@ export class BridgeMailStore implements SearchableMailStore {
     if (DAV_ID.test(folderId)) throw new StoreFolderError("invalid", "mail cannot be imported into a calendar or address book");
     return this.imap.importMessage(folderId, raw, flags);
   }
+  /** A draft's edit: a new version in the IMAP folder under the same item id (ImapStore.replaceMessage). */
+  async replaceMessage(folderId: string, itemId: string, raw: Uint8Array): Promise<void> {
+    return this.mail(folderId).replaceMessage(folderId, itemId, raw);
+  }
   async setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void> {
     return this.mail(folderId).setFlags(folderId, itemId, flags);
   }

@@ -13,9 +13,9 @@
 //              to its item.
 
 import { CountingSql } from "../counting-sql";
-import { refillFromSql, SEARCH_INDEX_DDL } from "./search-index";
+import { refillFromSql, SEARCH_INDEX_DDL, SEARCH_TERMS_DDL } from "./search-index";
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const V1 = [
   `CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -104,7 +104,9 @@ export function ensureSchema(storage: DurableObjectStorage): void {
       sql.exec(`CREATE TABLE IF NOT EXISTS import_digests (
          folder INTEGER NOT NULL, digest TEXT NOT NULL, uid INTEGER NOT NULL,
          PRIMARY KEY (folder, digest)) WITHOUT ROWID`);
-    // Future migrations: `if (current < 5) { ... }`, each idempotent.
+    // V5: the index's term list (fts5vocab over mail_fts: no data of its own), for word-prefix expansion.
+    if (current < 5) sql.exec(SEARCH_TERMS_DDL);
+    // Future migrations: `if (current < 6) { ... }`, each idempotent.
     if (row) sql.exec(`UPDATE store_schema SET version = ?`, SCHEMA_VERSION);
     else sql.exec(`INSERT INTO store_schema (version) VALUES (?)`, SCHEMA_VERSION);
   });

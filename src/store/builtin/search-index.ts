@@ -20,6 +20,13 @@ export const INDEXED_BODY_CHARS = 64 * 1024;
 export const INDEXED_SUBJECT_CHARS = 2048;
 export const INDEXED_ADDRESS_CHARS = 16 * 1024;
 
+/**
+ * The index's term list, one row per occurrence (fts5vocab "instance": a range on `term` is one seek and the
+ * first row one read, where the "row" kind would count every hit of each term): matchExpression expands word
+ * prefixes with it.
+ */
+export const SEARCH_TERMS_DDL = `CREATE VIRTUAL TABLE IF NOT EXISTS mail_fts_terms USING fts5vocab(mail_fts, instance)`;
+
 // unicode61 with diacritics folded ("resume" finds "résumé"); prefix indexes make 2- and 3-letter prefixes
 // (what a phone sends while the user types) an index lookup instead of a scan of the term list.
 export const SEARCH_INDEX_DDL = [
@@ -30,6 +37,7 @@ export const SEARCH_INDEX_DDL = [
   `ALTER TABLE messages ADD COLUMN search_key INTEGER`,
   `UPDATE messages SET search_key = (SELECT max(0, min(i.received, ${2 ** 43 - 1})) FROM items i WHERE i.message = messages.id LIMIT 1) * 1048576 + id % 1048576`,
   `CREATE UNIQUE INDEX IF NOT EXISTS messages_search_key ON messages (search_key)`,
+  SEARCH_TERMS_DDL,
 ];
 
 /** Arrival times are clamped to [0, 2^43) ms (until the year 2248) so a key fits 63 bits. */
@@ -139,8 +147,11 @@ export function setBody(sql: CountingSql, messageId: number, plain: string): voi
   });
 }
 
-/** Matches counted exactly; beyond, Total is extrapolated from the newest COUNT_EXACT of them (below). */
-export const COUNT_EXACT = 1000;
+/**
+ * The walk reads the page's hits and one more, at least COUNT_EXACT + 1: Total is exact up to COUNT_EXACT
+ * matches (and up to the end of the page); beyond, it is extrapolated from the hits walked (below).
+ */
+export const COUNT_EXACT = 100;
 
 export interface IndexQuery {
   match: string;
@@ -153,11 +164,15 @@ export interface IndexQuery {
 }
 
 /**
- * A word search: the page walks the index newest first (rowid descending), keeps the hits in scope and stops
- * after offset + limit of them. Total (Search's Total is "an estimate", MS-ASCMD_R3737): exact up to
- * COUNT_EXACT matches; beyond, the words' density among the newest COUNT_EXACT + 1 matches (matches per
- * message in scope since the oldest of them) times the messages in scope. Either way the cost is bounded by
- * COUNT_EXACT index hits plus two index range counts, not by how many messages hold the words.
+ * A word search, one walk of the index: the newest hits in scope up to the end of the page and one more, at
+ * least COUNT_EXACT + 1 (rowid descending, so the walk stops there however many messages hold the words),
+ * give both the page and Total; only the page's rows are then read from `messages` and `items`. When no folder outside the scope holds mail (a search of the
+ * whole mailbox, or of the one folder that has it all) the walk reads the index alone; otherwise each hit is
+ * joined to its item to check its folder. Total (Search's Total is "an estimate", MS-ASCMD_R3737): exact when
+ * the walk ends before its bound; beyond, the words' density among the hits walked (matches per message in
+ * scope since the oldest of them) times the messages in scope, never below the hits walked (so a phone always
+ * learns that another page exists): two index range counts, never a count of the words. Pages past the
+ * 1 000th hit are walked with OFFSET (Search stops at 100 results; the store allows more).
  */
 export function searchIndex(sql: CountingSql, q: IndexQuery, columns: string): { total: number; rows: Record<string, SqlStorageValue>[] } {
   const keyCond: string[] = [];
@@ -177,17 +192,34 @@ export function searchIndex(sql: CountingSql, q: IndexQuery, columns: string): {
     itemArgs.push(q.receivedBefore);
   }
   const hits = [`mail_fts MATCH ?`, ...keyCond].join(" AND ");
-  const inScope = `i.folder IN (${q.folders.map(() => "?").join(",")})`;
-  const join = `mail_fts CROSS JOIN messages m ON m.search_key = mail_fts.rowid CROSS JOIN items i ON i.message = m.id`;
-  const sample = sql.one<{ n: number; oldest: number | null }>(
-    `SELECT count(*) AS n, min(received) AS oldest FROM
-       (SELECT i.received FROM ${join} WHERE ${hits} AND ${inScope} ORDER BY mail_fts.rowid DESC LIMIT ${COUNT_EXACT + 1})`,
-    q.match,
-    ...keyArgs,
+  const marks = q.folders.map(() => "?").join(",");
+  const inScope = `i.folder IN (${marks})`;
+  const elsewhere = sql.one<{ n: number }>(
+    `SELECT count(*) AS n FROM folders WHERE item_class = 'Email' AND item_count > 0 AND seq NOT IN (${marks})`,
     ...q.folders,
-  );
-  let total = sample.n;
-  if (sample.n > COUNT_EXACT && sample.oldest !== null) {
+  ).n;
+  const bound = Math.max(COUNT_EXACT, Math.min(q.offset + Math.max(q.limit, 0), 1000)) + 1;
+  // Keys (as text: 64-bit, and JavaScript numbers are exact to 2^53 only) and arrival times (the key's high
+  // bits: search_key = received × 2^20 + low bits).
+  const walk =
+    elsewhere === 0
+      ? sql.all<{ k: string; received: number }>(
+          `SELECT CAST(mail_fts.rowid AS TEXT) AS k, mail_fts.rowid / 1048576 AS received FROM mail_fts WHERE ${hits}
+             ORDER BY mail_fts.rowid DESC LIMIT ${bound}`,
+          q.match,
+          ...keyArgs,
+        )
+      : sql.all<{ k: string; received: number }>(
+          `SELECT CAST(mail_fts.rowid AS TEXT) AS k, i.received AS received
+             FROM mail_fts CROSS JOIN messages m ON m.search_key = mail_fts.rowid CROSS JOIN items i ON i.message = m.id
+             WHERE ${hits} AND ${inScope} ORDER BY mail_fts.rowid DESC LIMIT ${bound}`,
+          q.match,
+          ...keyArgs,
+          ...q.folders,
+        );
+  let total = walk.length;
+  if (walk.length === bound) {
+    const oldest = walk[walk.length - 1]!.received;
     const count = (extra: string, ...args: unknown[]) =>
       sql.one<{ n: number }>(
         `SELECT count(*) AS n FROM items i WHERE ${[inScope, ...itemCond, extra].join(" AND ")}`,
@@ -195,20 +227,29 @@ export function searchIndex(sql: CountingSql, q: IndexQuery, columns: string): {
         ...itemArgs,
         ...args,
       ).n;
-    const recent = count(`i.received >= ?`, sample.oldest);
+    const recent = count(`i.received >= ?`, oldest);
     // Without dates the folders' own counts say how many messages are in scope (no index walk).
     const inScopeAll =
       itemCond.length === 0
-        ? sql.one<{ n: number }>(
-            `SELECT total(item_count) AS n FROM folders WHERE seq IN (${q.folders.map(() => "?").join(",")})`,
-            ...q.folders,
-          ).n
+        ? sql.one<{ n: number }>(`SELECT total(item_count) AS n FROM folders WHERE seq IN (${marks})`, ...q.folders).n
         : count("1");
-    total = recent > 0 ? Math.max(sample.n, Math.round((sample.n / recent) * inScopeAll)) : sample.n;
+    total = recent > 0 ? Math.max(walk.length, Math.round((walk.length / recent) * inScopeAll)) : walk.length;
   }
   if (q.limit <= 0 || total === 0) return { total, rows: [] };
+  const pageOf = (keys: string[]) =>
+    sql.all(
+      `SELECT ${columns} FROM messages m CROSS JOIN items i ON i.message = m.id
+         WHERE m.search_key IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) AND ${inScope}
+         ORDER BY m.search_key DESC`,
+      JSON.stringify(keys),
+      ...q.folders,
+    );
+  if (q.offset + q.limit <= walk.length || walk.length < bound)
+    return { total, rows: pageOf(walk.slice(q.offset, q.offset + q.limit).map((w) => w.k)) };
+  // A page beyond the 1 000th hit: walked on its own (Search itself never asks for one).
   const rows = sql.all(
-    `SELECT ${columns} FROM ${join} WHERE ${hits} AND ${inScope} ORDER BY mail_fts.rowid DESC LIMIT ? OFFSET ?`,
+    `SELECT ${columns} FROM mail_fts CROSS JOIN messages m ON m.search_key = mail_fts.rowid CROSS JOIN items i ON i.message = m.id
+       WHERE ${hits} AND ${inScope} ORDER BY mail_fts.rowid DESC LIMIT ? OFFSET ?`,
     q.match,
     ...keyArgs,
     ...q.folders,
@@ -218,13 +259,62 @@ export function searchIndex(sql: CountingSql, q: IndexQuery, columns: string): {
   return { total, rows };
 }
 
+/** A word prefix expands to at most this many indexed words; beyond, FTS5's own prefix query is used. */
+const MAX_EXPANSION = 24;
+
 /**
  * The FTS5 MATCH expression for free-text words: every token must occur, each as a prefix. Tokens are the
  * runs of letters and digits (what unicode61 indexes), so nothing of FTS5's query syntax gets through.
  * null when the words hold no token at all (punctuation only): nothing can match.
+ *
+ * A prefix query `"weekly"*` makes FTS5 merge the whole hit lists of every word with that prefix before it
+ * returns one row (there is a prefix index for 2 and 3 letters only): in a 100 000-message mailbox a common
+ * word costs its 100 000 hits however small the page. So a token of 4+ letters is expanded here to the
+ * indexed words that start with it (`"weekly" OR "weeklyish"`), read from the index's term list
+ * (mail_fts_terms, fts5vocab instance: one seek per word): exact words are walked lazily, newest first, and
+ * the walk stops with the page. Only ASCII tokens are expanded (their folding is lower case, as unicode61's);
+ * others, short ones and prefixes of more than MAX_EXPANSION words keep FTS5's prefix query.
  */
-export function matchExpression(words: string[]): string | null {
+export function matchExpression(sql: CountingSql, words: string[]): string | null {
   const tokens = searchTokens(words);
   if (tokens.length === 0) return null;
-  return tokens.map((t) => `"${t}"*`).join(" AND ");
+  const parts = [...new Set(tokens.map((t) => prefixTerms(sql, t)))];
+  return rarestFirst(sql, parts).join(" AND ");
+}
+
+/** Hits counted per word to order them: enough to tell a rare word from a common one. */
+const RARITY_PROBE = 500;
+
+/**
+ * The words of an AND, rarest first. FTS5 walks the first one and seeks the others at each of its hits: walked
+ * newest first, "weekly marmalade" (a word in every message, then one in 1 %) costs several times "marmalade
+ * weekly" in a 100 000-message mailbox. Each word's hits are counted up to RARITY_PROBE (a walk in index
+ * order, the cheap direction), so ordering costs at most that many hits per word.
+ */
+function rarestFirst(sql: CountingSql, parts: string[]): string[] {
+  if (parts.length < 2) return parts;
+  const count = (p: string) =>
+    sql.one<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM mail_fts WHERE mail_fts MATCH ? LIMIT ${RARITY_PROBE})`, p).n;
+  const n = new Map(parts.map((p) => [p, count(p)]));
+  return [...parts].sort((a, b) => n.get(a)! - n.get(b)!);
+}
+
+function prefixTerms(sql: CountingSql, token: string): string {
+  const t = token.toLowerCase();
+  if (!/^[a-z0-9]{4,}$/.test(t)) return `"${token}"*`;
+  const terms = [t];
+  // The words after t that still start with it: each the first term after the previous one, one seek each.
+  // fts5vocab seeks on >= and <= only (a `>` would read every occurrence of the previous word to skip it), so
+  // the lower bound is the smallest longer string: the previous word and "0", the lowest letter or digit.
+  const end = `${t}\u{10FFFF}`;
+  let after = t;
+  for (;;) {
+    const next = sql.all<{ term: string }>(`SELECT term FROM mail_fts_terms WHERE term >= ? AND term <= ? LIMIT 1`, `${after}0`, end)[0]
+      ?.term;
+    if (next === undefined) break;
+    if (terms.length >= MAX_EXPANSION) return `"${token}"*`;
+    terms.push(next);
+    after = next;
+  }
+  return terms.length === 1 ? `"${t}"` : `(${terms.map((x) => `"${x}"`).join(" OR ")})`;
 }

@@ -322,7 +322,7 @@ export class BuiltinStore implements SearchableMailStore {
     const offset = Math.max(0, Math.trunc(q.offset));
     const toHits = (rows: Record<string, SqlStorageValue>[]) => rows.map((r) => toSummary(r as unknown as ItemRow & MessageRow));
     if (q.words.length > 0) {
-      const match = matchExpression(q.words);
+      const match = matchExpression(this.sql, q.words);
       if (match === null) return { total: 0, hits: [] };
       const found = searchIndex(this.sql, { ...q, match, folders, offset, limit }, SUMMARY_COLUMNS);
       return { total: found.total, hits: toHits(found.rows) };
@@ -341,9 +341,12 @@ export class BuiltinStore implements SearchableMailStore {
     const cond = where.join(" AND ");
     const total = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${cond}`, ...args).n;
     if (limit === 0 || offset >= total) return { total, hits: [] };
+    // The page's items first (index order), then their messages: the sort never carries message rows.
     const rows = this.sql.all(
-      `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message
-         WHERE ${cond} ORDER BY i.received DESC, i.uid DESC LIMIT ? OFFSET ?`,
+      `SELECT ${SUMMARY_COLUMNS} FROM
+         (SELECT i.uid FROM items i WHERE ${cond} ORDER BY i.received DESC, i.uid DESC LIMIT ? OFFSET ?) p
+         CROSS JOIN items i ON i.uid = p.uid CROSS JOIN messages m ON m.id = i.message
+         ORDER BY i.received DESC, i.uid DESC`,
       ...args,
       limit,
       offset,

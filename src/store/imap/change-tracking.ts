@@ -3,6 +3,7 @@
 // and tombstone pruning.
 import type { FolderStatus, StoreChange } from "../types";
 import type { ImapSession } from "./connection";
+import type { DraftReplacements } from "./draft-replace";
 import { statusOf } from "./folder-mirror";
 import type { MirrorDb } from "./mirror-db";
 import { attributes, str } from "./parser";
@@ -14,6 +15,7 @@ export class ChangeTracker {
   constructor(
     private readonly db: MirrorDb,
     private readonly sessions: ImapSessions,
+    private readonly drafts: DraftReplacements,
   ) {}
 
   /**
@@ -27,6 +29,12 @@ export class ChangeTracker {
         olderThan,
       );
       for (const f of floors) this.db.sql(`UPDATE imap_folders SET floor = max(floor, ?) WHERE id = ?`, f.top, f.folder);
+      // A replaced draft's alias lives as long as something can still name its current UID.
+      this.db.sql(
+        `DELETE FROM imap_draft_ids WHERE EXISTS (SELECT 1 FROM imap_changes c
+           WHERE c.folder = imap_draft_ids.folder AND c.uid = imap_draft_ids.uid AND c.deleted = 1 AND c.at < ?)`,
+        olderThan,
+      );
       return this.db.all<{ id: number }>(`DELETE FROM imap_changes WHERE deleted = 1 AND at < ? RETURNING 1 AS id`, olderThan).length;
     });
   }
@@ -42,14 +50,17 @@ export class ChangeTracker {
   async changesSince(folderId: string, modseq: number, limit: number): Promise<StoreChange[]> {
     return this.sessions.use(async (s) => {
       const row = await this.refresh(s, this.db.folderRow(folderId));
-      return this.db
-        .all<{ uid: number; modseq: number; deleted: number }>(
-          `SELECT uid, modseq, deleted FROM imap_changes WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
-          row.id,
-          modseq,
-          boundedLimit(limit),
-        )
-        .map((c) => ({ itemId: itemIdOf(row.uidvalidity, c.uid), modseq: c.modseq, deleted: c.deleted === 1 }));
+      const changes = this.db.all<{ uid: number; modseq: number; deleted: number }>(
+        `SELECT uid, modseq, deleted FROM imap_changes WHERE folder = ? AND modseq > ? ORDER BY modseq LIMIT ?`,
+        row.id,
+        modseq,
+        boundedLimit(limit),
+      );
+      const ids = this.db.publicUids(
+        row.id,
+        changes.map((c) => c.uid),
+      );
+      return changes.map((c) => ({ itemId: itemIdOf(row.uidvalidity, ids.get(c.uid)!), modseq: c.modseq, deleted: c.deleted === 1 }));
     });
   }
 
@@ -59,6 +70,8 @@ export class ChangeTracker {
    */
   async refresh(s: ImapSession, row: FolderRow): Promise<FolderRow> {
     const modseqs = s.has("CONDSTORE") && s.has("QRESYNC");
+    // A draft replacement a reset interrupted is finished before anything of it can be read as a change.
+    await this.drafts.settle(s, row);
     // STATUS of the selected mailbox answers from this session's view of it (RFC 9051 §6.3.11): another
     // client's flag changes, or the mailbox deleted and recreated (new UIDVALIDITY), would go unseen while
     // the session is kept between calls. Unselect first (NOOP where UNSELECT is missing; never CLOSE, which
@@ -77,6 +90,7 @@ export class ChangeTracker {
         this.db.sql(`DELETE FROM imap_summaries WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_bodies WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_order WHERE folder = ?`, row.id);
+        this.db.forgetDraftIds(row.id);
         this.db.sql(
           `UPDATE imap_folders SET uidvalidity = ?, server_modseq = 0, modseq = modseq + 1, floor = modseq + 1, ordered = 0 WHERE id = ?`,
           validity,
@@ -224,9 +238,14 @@ export class ChangeTracker {
     let next = this.db.folderRow(String(folder)).modseq;
     for (const uid of changed) this.logChange(folder, uid, ++next, false);
     for (const uid of vanished) {
-      this.logChange(folder, uid, ++next, true);
       this.db.sql(`DELETE FROM imap_summaries WHERE folder = ? AND uid = ?`, folder, uid);
       this.db.sql(`DELETE FROM imap_bodies WHERE folder = ? AND uid = ?`, folder, uid);
+      // A replaced draft's old version: the draft lives on under its alias, so no delete for anyone.
+      if (this.db.all(`DELETE FROM imap_draft_superseded WHERE folder = ? AND uid = ? RETURNING uid`, folder, uid).length) {
+        this.db.sql(`DELETE FROM imap_changes WHERE folder = ? AND uid = ?`, folder, uid);
+        continue;
+      }
+      this.logChange(folder, uid, ++next, true);
     }
     this.db.sql(`UPDATE imap_folders SET modseq = ?, server_modseq = ? WHERE id = ?`, next, serverModseq, folder);
   }

@@ -5,6 +5,7 @@ import type { AttachmentInfo, BodyText, ListOptions, MailSummary } from "../type
 import { rebuildText, textLeaves, textTree } from "./bodystructure";
 import type { ChangeTracker } from "./change-tracking";
 import type { ImapSession } from "./connection";
+import { withoutDraftToken } from "./draft-replace";
 import { statusOf } from "./folder-mirror";
 import type { MirrorDb } from "./mirror-db";
 import { attributes, str, type Token } from "./parser";
@@ -36,17 +37,32 @@ export class ItemReader {
   ) {}
 
   /**
-   * Whole messages (≤ WHOLE_BODY_BYTES) of the page being rendered, by folder and item id, read together by
-   * prefetchBodies (or by summaries() when it parsed them) so that each item's getBody is no round trip
-   * (issue 15: a page of 100 was 200 FETCH commands). A UID's content never changes, and the item id carries
-   * the UIDVALIDITY, so a kept message is never stale; the map is emptied at each page and bounded in bytes.
+   * Whole messages (≤ WHOLE_BODY_BYTES) of the page being rendered, by folder and server UID (keyOf), read
+   * together by prefetchBodies so that each item's getBody is no round trip (issue 15: a page of 100 was 200
+   * FETCH commands). A UID's content never changes (a replaced draft is a new UID under the same item id), and
+   * the item id carries the UIDVALIDITY, so a kept message is never stale; the map is emptied at each page and
+   * bounded in bytes.
    */
   private readonly kept = new Map<string, Uint8Array>();
   private keptBytes = 0;
 
-  private keep(folderId: string, itemId: string, raw: Uint8Array): void {
+  /**
+   * Where an item's message is kept: "<folder>/<UID on the server>" (a replaced draft's current version,
+   * MirrorDb.serverUid); undefined for an id of another UIDVALIDITY or an unknown folder.
+   */
+  private keyOf(folderId: string, itemId: string): { key: string; folder: number; uid: number } | undefined {
+    const id = parseItemId(itemId);
+    const row = this.db.all<{ id: number; uidvalidity: number }>(
+      `SELECT id, uidvalidity FROM imap_folders WHERE id = ?`,
+      Number(folderId),
+    )[0];
+    if (!id || !row || id.validity !== row.uidvalidity) return undefined;
+    const uid = this.db.serverUid(row.id, id.uid);
+    return { key: `${row.id}/${uid}`, folder: row.id, uid };
+  }
+
+  private keep(key: string, raw: Uint8Array): void {
     if (raw.byteLength > WHOLE_BODY_BYTES || this.keptBytes + raw.byteLength > PREFETCH_BYTES) return;
-    const key = `${folderId}/${itemId}`;
     if (this.kept.has(key)) return;
     this.kept.set(key, raw);
     this.keptBytes += raw.byteLength;
@@ -59,16 +75,12 @@ export class ItemReader {
 
   /** The kept text of an item, or undefined when none is kept (an item id of another UIDVALIDITY: none). */
   private savedBody(folderId: string, itemId: string): { plain: string; html: string | null } | undefined {
-    const id = parseItemId(itemId);
-    const row = this.db.all<{ id: number; uidvalidity: number }>(
-      `SELECT id, uidvalidity FROM imap_folders WHERE id = ?`,
-      Number(folderId),
-    )[0];
-    if (!id || !row || id.validity !== row.uidvalidity) return undefined;
+    const at = this.keyOf(folderId, itemId);
+    if (!at) return undefined;
     return this.db.all<{ plain: string; html: string | null }>(
       `SELECT plain, html FROM imap_bodies WHERE folder = ? AND uid = ?`,
-      row.id,
-      id.uid,
+      at.folder,
+      at.uid,
     )[0];
   }
 
@@ -83,7 +95,7 @@ export class ItemReader {
       (s) =>
         s.folderId === folderId &&
         s.size <= WHOLE_BODY_BYTES &&
-        !this.kept.has(`${folderId}/${s.itemId}`) &&
+        !this.kept.has(this.keyOf(folderId, s.itemId)?.key ?? "") &&
         !this.savedBody(folderId, s.itemId),
     );
     if (wanted.length === 0) return;
@@ -93,7 +105,7 @@ export class ItemReader {
       const byUid = new Map<number, MailSummary>();
       for (const it of wanted) {
         const id = parseItemId(it.itemId);
-        if (id && id.validity === (sel.uidvalidity || row.uidvalidity)) byUid.set(id.uid, it);
+        if (id && id.validity === (sel.uidvalidity || row.uidvalidity)) byUid.set(this.db.serverUid(row.id, id.uid), it);
       }
       let budget = PREFETCH_BYTES - this.keptBytes;
       const batches: number[][] = [[]];
@@ -118,7 +130,7 @@ export class ItemReader {
           const body = a.get("BODY[]");
           const it = uid !== null ? byUid.get(uid) : undefined;
           if (!it || !(body instanceof Uint8Array)) continue;
-          this.keep(folderId, it.itemId, body);
+          this.keep(`${row.id}/${uid}`, withoutDraftToken(body));
           const parsed = await parseMessage(body);
           this.saveBody(row.id, uid!, parsed.plain, parsed.html);
         }
@@ -130,7 +142,8 @@ export class ItemReader {
     this.forget(); // a new page: what the last one kept goes
     return this.sessions.use(async (s) => {
       const row = await this.changes.ensureOrder(s, await this.changes.refresh(s, this.db.folderRow(folderId)));
-      const after = opts.after ? { received: opts.after.received, uid: parseItemId(opts.after.itemId)?.uid ?? 0 } : null;
+      const cursor = opts.after ? (parseItemId(opts.after.itemId)?.uid ?? 0) : 0;
+      const after = opts.after ? { received: opts.after.received, uid: cursor && this.db.serverUid(row.id, cursor) } : null;
       const uids = this.db
         .all<{ uid: number }>(
           `SELECT uid FROM imap_order WHERE folder = ? AND received >= ? AND (? OR received < ? OR (received = ? AND uid < ?))
@@ -239,6 +252,7 @@ export class ItemReader {
       }
     }
     const out: MailSummary[] = [];
+    const ids = this.db.publicUids(row.id, present);
     for (const uid of present) {
       const a = meta.get(uid)!;
       const content = parsed.get(uid);
@@ -246,7 +260,7 @@ export class ItemReader {
       const logged = this.db.all<{ modseq: number }>(`SELECT modseq FROM imap_changes WHERE folder = ? AND uid = ?`, row.id, uid)[0];
       out.push({
         ...content,
-        itemId: itemIdOf(this.sessions.selected?.uidvalidity || row.uidvalidity, uid),
+        itemId: itemIdOf(this.sessions.selected?.uidvalidity || row.uidvalidity, ids.get(uid)!),
         folderId: String(row.id),
         modseq: logged?.modseq ?? 0,
         received: parseInternalDate(str(a.get("INTERNALDATE"))),
@@ -258,12 +272,13 @@ export class ItemReader {
   }
 
   async getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
-    const kept = this.kept.get(`${folderId}/${itemId}`);
+    const kept = this.kept.get(this.keyOf(folderId, itemId)?.key ?? "");
     if (kept) return kept;
     return this.sessions.use(async (s) => {
       const row = this.db.folderRow(folderId);
       const uid = await this.sessions.selectItem(s, row, itemId, false);
-      return uid === null ? null : this.fetchRaw(s, row, uid);
+      const raw = uid === null ? null : await this.fetchRaw(s, row, uid);
+      return raw && withoutDraftToken(raw);
     });
   }
 
@@ -293,7 +308,7 @@ export class ItemReader {
       return data === null ? null : { data, size: new TextEncoder().encode(data).byteLength };
     }
     const raw =
-      this.kept.get(`${folderId}/${itemId}`) ??
+      this.kept.get(this.keyOf(folderId, itemId)?.key ?? "") ??
       (await this.sessions.use(async (s) => {
         const row = this.db.folderRow(folderId);
         const uid = await this.sessions.selectItem(s, row, itemId, false);

@@ -31,7 +31,41 @@ export class MirrorDb {
     this.sql(`DELETE FROM imap_order WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_changes WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_uids WHERE folder = ?`, id);
+    this.forgetDraftIds(id);
     this.sql(`DELETE FROM imap_folders WHERE id = ?`, id);
+  }
+
+  /** Forgets a folder's draft id map (folder gone, or its UIDVALIDITY changed: every id is void). */
+  forgetDraftIds(folder: number): void {
+    this.sql(`DELETE FROM imap_draft_ids WHERE folder = ?`, folder);
+    this.sql(`DELETE FROM imap_draft_replacing WHERE folder = ?`, folder);
+    this.sql(`DELETE FROM imap_draft_superseded WHERE folder = ?`, folder);
+  }
+
+  /**
+   * The UID on the server behind the UID of an item id: a replaced draft's current version
+   * (imap_draft_ids), else the UID itself.
+   */
+  serverUid(folder: number, uid: number): number {
+    return this.all<{ uid: number }>(`SELECT uid FROM imap_draft_ids WHERE folder = ? AND alias = ?`, folder, uid)[0]?.uid ?? uid;
+  }
+
+  /** The UID item ids carry for these server UIDs: a replaced draft's alias, else the UID itself. */
+  publicUids(folder: number, uids: number[]): Map<number, number> {
+    const out = new Map(uids.map((u) => [u, u]));
+    if (!uids.length) return out;
+    for (const r of this.all<{ alias: number; uid: number }>(
+      // one bound JSON array: Durable Object SQLite allows at most 100 bound parameters
+      `SELECT alias, uid FROM imap_draft_ids WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+      folder,
+      JSON.stringify(uids),
+    ))
+      out.set(r.uid, r.alias);
+    return out;
+  }
+
+  publicUid(folder: number, uid: number): number {
+    return this.publicUids(folder, [uid]).get(uid)!;
   }
 
   sql(query: string, ...params: unknown[]): void {

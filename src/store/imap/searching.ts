@@ -68,7 +68,9 @@ export class MailSearcher {
       for (const row of new Set(page.map((p) => p.row))) {
         await this.sessions.select(s, row, false);
         const uids = page.filter((p) => p.row === row).map((p) => p.uid);
-        for (const m of await this.reader.summaries(s, row, uids)) byKey.set(`${row.id}/${parseItemId(m.itemId)?.uid}`, m);
+        // Summaries carry the item ids phones hold (a replaced draft's alias), the page the server's UIDs.
+        const server = new Map([...this.db.publicUids(row.id, uids)].map(([uid, alias]) => [alias, uid]));
+        for (const m of await this.reader.summaries(s, row, uids)) byKey.set(`${row.id}/${server.get(parseItemId(m.itemId)?.uid ?? 0)}`, m);
       }
       const hits = page.map((p) => byKey.get(`${p.row.id}/${p.uid}`)).filter((m): m is MailSummary => m !== undefined);
       return { total: found.length, hits };

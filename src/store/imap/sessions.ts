@@ -29,7 +29,14 @@ export class ImapSessions {
   /** Called when the session closes (idle, or the end of a request): what was kept for it can go. */
   onClose?: () => void;
 
-  constructor(private readonly config: ImapSessionsConfig) {}
+  /**
+   * `serverUid`: the UID on the server behind the UID an item id carries (a replaced draft's alias → its
+   * current version, MirrorDb.serverUid); the identity when absent.
+   */
+  constructor(
+    private readonly config: ImapSessionsConfig,
+    private readonly serverUid: (folder: number, uid: number) => number = (_f, uid) => uid,
+  ) {}
 
   /** Runs `fn` with the (one) session, one caller at a time: SELECT state belongs to the running call. */
   use<T>(fn: (s: ImapSession) => Promise<T>): Promise<T> {
@@ -113,7 +120,7 @@ export class ImapSessions {
     const id = parseItemId(itemId);
     if (!id) return null;
     const sel = await this.select(s, row, writable);
-    return id.validity === (sel.uidvalidity || row.uidvalidity) ? id.uid : null;
+    return id.validity === (sel.uidvalidity || row.uidvalidity) ? this.serverUid(row.id, id.uid) : null;
   }
 }
 

@@ -16,6 +16,14 @@
 //               the same in a folder of 500 or 500 000 messages (IMAP SORT would return every UID each time).
 // imap_uids     only for servers without CONDSTORE/QRESYNC: every UID of a folder with its flags as last
 //               seen, so changes are found by comparing a full UID FETCH (FLAGS) with it.
+// imap_draft_ids  the id map of replaced messages (a phone's edits of its draft, draft-replace.ts): IMAP cannot
+//               rewrite a message, so an edit is a new UID; the item id the phones hold keeps naming the draft
+//               through `alias` (the UID of its first version) → `uid` (its current version).
+// imap_draft_replacing  a replacement under way: the version being replaced and the token header the new one
+//               carries, written before the APPEND, so a replacement interrupted after it is finished on the
+//               next look at the folder (never two drafts for one id).
+// imap_draft_superseded  replaced versions being expunged: their VANISHED is not a delete (the draft lives on
+//               under its alias), so no tombstone is logged for them.
 //
 // Why our own counter: IMAP gives expunges no modseq (VANISHED only lists UIDs), and the store interface
 // promises one distinct modseq per change, ascending, so a caller can page `changesSince` by the last
@@ -66,6 +74,22 @@ export const IMAP_SCHEMA = [
      folder INTEGER NOT NULL,
      uid INTEGER NOT NULL,
      flags TEXT NOT NULL,
+     PRIMARY KEY (folder, uid))`,
+  `CREATE TABLE IF NOT EXISTS imap_draft_ids (
+     folder INTEGER NOT NULL,
+     alias INTEGER NOT NULL,
+     uid INTEGER NOT NULL,
+     PRIMARY KEY (folder, alias))`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS imap_draft_ids_uid ON imap_draft_ids (folder, uid)`,
+  `CREATE TABLE IF NOT EXISTS imap_draft_replacing (
+     folder INTEGER NOT NULL,
+     alias INTEGER NOT NULL,
+     old_uid INTEGER NOT NULL,
+     token TEXT NOT NULL,
+     PRIMARY KEY (folder, alias))`,
+  `CREATE TABLE IF NOT EXISTS imap_draft_superseded (
+     folder INTEGER NOT NULL,
+     uid INTEGER NOT NULL,
      PRIMARY KEY (folder, uid))`,
 ];
 
@@ -154,7 +178,11 @@ export function leafName(row: FolderRow): string {
   return row.path.toUpperCase() === "INBOX" ? "Inbox" : decodeMailboxName(leaf);
 }
 
-/** Types from SPECIAL-USE (RFC 6154); the first mailbox carrying a use gets it, INBOX is the Inbox. */
+/**
+ * Types from SPECIAL-USE (RFC 6154); the first mailbox carrying a use gets it, INBOX is the Inbox. A server
+ * without SPECIAL-USE (or one that marks no \Drafts) still has drafts where clients put them: a top-level
+ * mailbox, or one under INBOX, named "Drafts" (any letter case) is the Drafts folder.
+ */
 export function folderTypes(mailboxes: ServerMailbox[]): Map<string, FolderTypeValue> {
   const taken = new Set<FolderTypeValue>();
   const out = new Map<string, FolderTypeValue>();
@@ -164,6 +192,13 @@ export function folderTypes(mailboxes: ServerMailbox[]): Map<string, FolderTypeV
     else for (const [flag, t] of SPECIAL) if (m.flags.includes(flag) && !taken.has(t)) type = t;
     taken.add(type);
     out.set(m.path, type);
+  }
+  if (!taken.has(FolderType.Drafts)) {
+    const named = mailboxes.find((m) => {
+      const upper = m.path.toUpperCase();
+      return upper === "DRAFTS" || upper === `INBOX${m.delimiter.toUpperCase()}DRAFTS`;
+    });
+    if (named && out.get(named.path) === FolderType.UserMail) out.set(named.path, FolderType.Drafts);
   }
   return out;
 }

@@ -17,6 +17,7 @@ import type {
   StoreFolder,
 } from "../types";
 import { ChangeTracker } from "./change-tracking";
+import { DraftReplacements } from "./draft-replace";
 import { ItemReader } from "./fetching";
 import { FolderMirror } from "./folder-mirror";
 import { ItemWriter } from "./item-writes";
@@ -33,6 +34,8 @@ import { type ImapSessionsConfig, ImapSessions } from "./sessions";
 //   (UID FETCH … (CHANGEDSINCE n VANISHED), RFC 7162 §3.2.6), or on servers without them from a comparison
 //   of all UIDs and flags with the last look: one distinct modseq per change, ascending.
 // - A move is an expunge in the source plus a new UID in the destination (UID MOVE, COPYUID).
+// - A replaced message (a phone's edits of its draft) gets a new UID but keeps its item id: the id carries the
+//   UID of its first version, mapped to the current one (draft-replace.ts).
 // - Sessions are short: opened on first use, closed `idleMs` after the last call, never held (no IDLE):
 //   an open socket keeps the mailbox object awake and billed.
 
@@ -53,13 +56,14 @@ export class ImapStore implements SearchableMailStore {
 
   constructor(storage: DurableObjectStorage, config: ImapStoreConfig) {
     const db = new MirrorDb(storage);
-    this.sessions = new ImapSessions(config);
+    this.sessions = new ImapSessions(config, (folder, uid) => db.serverUid(folder, uid));
     this.stats = this.sessions.stats;
     this.folders = new FolderMirror(db, this.sessions);
-    this.changes = new ChangeTracker(db, this.sessions);
+    const drafts = new DraftReplacements(db, this.sessions);
+    this.changes = new ChangeTracker(db, this.sessions, drafts);
     this.reader = new ItemReader(db, this.sessions, this.changes, config);
     this.sessions.onClose = () => this.reader.forget(); // the page's kept bodies go with the session
-    this.writer = new ItemWriter(db, this.sessions, this.changes, this.folders);
+    this.writer = new ItemWriter(db, this.sessions, this.changes, this.folders, drafts);
     this.searcher = new MailSearcher(db, this.sessions, this.changes, this.reader);
   }
 
@@ -165,6 +169,11 @@ export class ImapStore implements SearchableMailStore {
 
   importMessage(folderId: string, raw: Uint8Array, flags: Partial<MailFlags> = {}): Promise<string> {
     return this.writer.importMessage(folderId, raw, flags);
+  }
+
+  /** A new UID on the server, the same item id here (draft-replace.ts). */
+  replaceMessage(folderId: string, itemId: string, raw: Uint8Array): Promise<void> {
+    return this.writer.replaceMessage(folderId, itemId, raw);
   }
 
   setFlags(folderId: string, itemId: string, flags: Partial<MailFlags>): Promise<void> {

@@ -38,6 +38,8 @@ export interface ChaosWorld {
   /** Labels acknowledged by the server: contacts added, messages sent, mail deleted (by mailbox). */
   contactsAdded: Map<string, Set<string>>;
   sent: Set<string>;
+  /** Messages sent by phones of bridged mailboxes: they leave through the provider's submission server. */
+  sentBridged: Set<string>;
   deleted: Map<string, Set<string>>;
   stopped: () => boolean;
 }
@@ -47,6 +49,14 @@ const MAIL = 2;
 const CONTACTS = 9;
 /** Give up on one request after this long (covers a wrangler dev restart with its migrations). */
 const REQUEST_DEADLINE_MS = 120_000;
+/**
+ * A bridged mailbox answers after the provider's servers did (IMAP commands time out after 20 s, DAV requests
+ * after 15 s, one IMAP session per mailbox at a time): on a loaded machine with its sessions being cut, measured
+ * answers took up to ~50 s, so its phones allow one attempt 120 s and one request 300 s before calling it stuck.
+ */
+const BRIDGED_DEADLINE_MS = 300_000;
+const ATTEMPT_MS = 60_000;
+const BRIDGED_ATTEMPT_MS = 120_000;
 
 interface Collection {
   id: string;
@@ -68,6 +78,8 @@ export class ChaosPhone {
     password: string,
     readonly deviceId: string,
     private readonly rng: Rng,
+    /** A bridged mailbox (IMAP/SMTP + DAV at the provider): its server may answer "retry later". */
+    readonly bridged = false,
   ) {
     this.phone = new Phone({ baseUrl: world.url, user: address, password, deviceId, deviceType: "ChaosPhone", protocolVersion: "14.1" });
   }
@@ -76,27 +88,38 @@ export class ChaosPhone {
   async send(cmd: string, body: WbxmlElement | null, waitMs = 0): Promise<PhoneResponse> {
     const t = this.world.tally;
     t.requests++;
-    const deadline = Date.now() + REQUEST_DEADLINE_MS + waitMs;
+    const limit = this.bridged ? BRIDGED_DEADLINE_MS : REQUEST_DEADLINE_MS;
+    const attemptMs = this.bridged ? BRIDGED_ATTEMPT_MS : ATTEMPT_MS;
+    const deadline = Date.now() + limit + waitMs;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) t.retries++;
       if (Date.now() > deadline) {
         t.stuck++;
-        throw new Error(`${this.deviceId} ${cmd}: no answer within ${REQUEST_DEADLINE_MS + waitMs} ms`);
+        throw new Error(`${this.deviceId} ${cmd}: no answer within ${limit + waitMs} ms`);
       }
       const ac = new AbortController();
       const cut = this.rng() < this.world.cutRate;
       // Cut at a random instant: before the server acts, while it acts, or after it answered.
       const timer = cut ? setTimeout(() => ac.abort(), Math.floor(this.rng() * (cmd === "Ping" ? waitMs + 100 : 120))) : undefined;
-      const hard = setTimeout(() => ac.abort(), waitMs + 60_000); // a hop that drops an idle request
+      const hard = setTimeout(() => ac.abort(), waitMs + attemptMs); // a hop that drops an idle request
       try {
         const r = await this.phone.command(cmd, body, { signal: ac.signal });
-        if (r.status === 200) return r;
+        const retry = r.status === 200 ? retryLater(cmd, r) : undefined;
+        if (r.status === 200 && !retry) return r;
+        if (retry) {
+          // The server could not do it now (a bridged mailbox whose IMAP session was cut): the same request again.
+          t.httpErrors[retry] = (t.httpErrors[retry] ?? 0) + 1;
+          await sleep(200 + this.rng() * 300);
+          continue;
+        }
         t.httpErrors[r.status] = (t.httpErrors[r.status] ?? 0) + 1;
         if (r.status < 500 && r.status !== 429) throw new Fatal(`${this.deviceId} ${cmd}: HTTP ${r.status} ${r.xml ?? ""}`);
       } catch (e) {
         if (e instanceof Fatal) throw e;
         if (!(e instanceof TypeError) && !ac.signal.aborted) throw e; // not a network failure: a harness bug
         if (ac.signal.aborted && cut) t.interruptions.cut = (t.interruptions.cut ?? 0) + 1;
+        else if (ac.signal.aborted && process.env.CHAOS_DEBUG)
+          console.log(`${new Date().toISOString()} ${this.deviceId} ${cmd} attempt ${attempt}: no answer in ${waitMs + attemptMs} ms`);
         else if (!ac.signal.aborted) {
           t.httpErrors.network = (t.httpErrors.network ?? 0) + 1;
           const why = `${(e as Error).message} ${((e as Error).cause as Error | undefined)?.message ?? ""}`;
@@ -244,7 +267,7 @@ export class ChaosPhone {
       this.world.tally.failures.push(`${this.deviceId}: SendMail ${subject} Status ${st}`);
       return;
     }
-    this.world.sent.add(subject);
+    (this.bridged ? this.world.sentBridged : this.world.sent).add(subject);
   }
 
   async ping(heartbeat: number): Promise<void> {
@@ -272,6 +295,20 @@ export class ChaosPhone {
       else await this.ping(heartbeat);
     }
   }
+}
+
+/**
+ * "Server error, retry later" in a 200 answer, as a label for the tally, or undefined: [MS-ASCMD] Sync Status 16
+ * (MS-ASCMD_R4466), FolderSync 6 (MS-ASCMD_R4075), Ping 8 (MS-ASCMD_R4260), and the common 111
+ * ServerErrorRetryLater ([MS-ASCMD] 2.2.2). SendMail's 111 is the caller's (it counts it as a retry).
+ */
+function retryLater(cmd: string, r: PhoneResponse): string | undefined {
+  if (r.raw.length === 0 || cmd === "SendMail") return undefined;
+  const top = childText(r.tree, "Status");
+  const coll = cmd === "Sync" ? childText(child(child(r.tree, "Collections"), "Collection"), "Status") : undefined;
+  const st = coll ?? top;
+  const retryable = { Sync: ["16", "111"], FolderSync: ["6", "111"], Ping: ["8", "111"] }[cmd] ?? ["111"];
+  return st !== undefined && retryable.includes(st) ? `${cmd} Status ${st}` : undefined;
 }
 
 /** A protocol answer that retrying cannot fix: the harness reports it. */

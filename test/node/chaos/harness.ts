@@ -2,29 +2,42 @@
 // ways, delete, send mail and wait in Ping against a `wrangler dev` of our own, while a driver interrupts at
 // random instants: a mailbox object reset (ctx.abort() through the test-only hook, src/admin/chaos-routes.ts),
 // the whole `wrangler dev` killed (SIGKILL, its workerd included) and started again on its persisted state, and
-// phones cutting their connection before they read the answer (chaos-phone.ts). At the end every phone's view
-// and the store (a fresh device's full sync) are compared: nothing lost, doubled or resurrected, no needless
-// resync from key 0, every message sent delivered once, no request left waiting. Used by bench/chaos.ts (the big
-// run) and test/node/chaos.test.ts (a short one in npm test).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// phones cutting their connection before they read the answer (chaos-phone.ts), and for bridged mailboxes
+// (bridged.ts) the IMAP or SMTP session to the provider's servers cut mid-command. At the end every phone's view
+// and the store (a fresh device's full sync; for a bridged mailbox Dovecot's own folders) are compared: nothing
+// lost, doubled or resurrected, no needless resync from key 0, every message sent delivered once (and its Sent
+// copy kept once), no request left waiting. Used by bench/chaos.ts (the big run) and test/node/chaos.test.ts
+// (a short one in npm test).
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../free-port";
 // @ts-expect-error plain ESM helper shared with `npm start`
 import { startDevServer } from "../../../scripts/dev-server.mjs";
+import { type BridgedWorld, startBridgedWorld } from "./bridged";
 import { ChaosPhone, type ChaosWorld, Fatal, newTally, setOf, sleep } from "./chaos-phone";
 import { fork, rng } from "./rng";
 
-export type InterruptionKind = "abort" | "kill" | "cut";
+export type InterruptionKind = "abort" | "kill" | "cut" | "imap-command" | "imap-answer" | "smtp-command" | "smtp-answer";
 
 export interface ChaosOptions {
   seed: number;
   mailboxes: number;
   devicesPerMailbox: number;
+  /** Bridged mailboxes (IMAP/SMTP/DAV on loopback servers, IMAP and SMTP through cutting relays); default 0. */
+  bridged?: number;
+  /**
+   * Share of the bridged cuts armed on whatever IMAP/SMTP command or answer comes next; the rest wait for a named
+   * one (APPEND, MOVE, RCPT TO…), which can take a while. Default 0.5; the short run uses 1 to meet some surely.
+   */
+  anyCutShare?: number;
   /** Stop interrupting once this many interruptions (all kinds) happened. */
   interruptions: number;
-  /** Relative weights of the driver's own kinds (cuts come from the phones, at `cutRate` per request). */
-  weights: { abort: number; kill: number };
+  /**
+   * Relative weights of the driver's own kinds (cuts come from the phones, at `cutRate` per request): imap and
+   * smtp arm a cut of the bridged mailboxes' sessions, counted when it happens.
+   */
+  weights: { abort: number; kill: number; imap?: number; smtp?: number };
   cutRate: number;
   /** Pause between two driver interruptions, ms (uniform in the range). */
   gapMs: [number, number];
@@ -46,6 +59,8 @@ export interface ChaosResult {
   retries: number;
   deliveries: number;
   sent: number;
+  /** Of `sent`: from bridged mailboxes (through the provider's submission server). */
+  sentBridged: number;
   contacts: number;
   deletes: number;
   chaosMs: number;
@@ -56,10 +71,13 @@ export interface ChaosResult {
   key0Resyncs: number;
   stuck: number;
   httpErrors: Record<string, number>;
+  /** The Worker's own log of the 500s it answered, by error text (empty when it answered none). */
+  internalErrors: Record<string, number>;
   failures: string[];
 }
 
 const ADMIN_TOKEN = "chaos-admin-token";
+const NOTIFY_SECRET = "chaos-notify-secret";
 const DOMAIN = "chaos.test";
 
 /** The Worker under test, killable: wrangler and its workerd children die together, state stays on disk. */
@@ -84,7 +102,17 @@ class KillableServer {
       persistTo: this.persistTo,
       testScheduled: false,
       migrate: !this.#started,
-      vars: { ADMIN_TOKEN, CHAOS_HOOKS: "enabled", PING_MIN_HEARTBEAT: "1", DEMO_SEED: "false", LOCAL_DOMAINS: DOMAIN },
+      vars: {
+        ADMIN_TOKEN,
+        CHAOS_HOOKS: "enabled",
+        PING_MIN_HEARTBEAT: "1",
+        DEMO_SEED: "false",
+        LOCAL_DOMAINS: DOMAIN,
+        // Bridged mailboxes: Dovecot's push posts with this secret; the safety poll as short as in the e2e tests.
+        NOTIFY_SECRET,
+        BRIDGE_POLL_SECONDS: "2",
+        BRIDGE_SAFETY_POLL_SECONDS: "3",
+      },
     });
     this.#started = true;
   }
@@ -111,6 +139,32 @@ class KillableServer {
 
   async stop(): Promise<void> {
     await this.server?.stop();
+  }
+
+  /**
+   * What the Worker logged for each answer it turned into HTTP 500 ("ActiveSync request" errors, src/http/errors.ts):
+   * the trace of a 500 a phone saw, counted by error text.
+   */
+  internalErrors(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const line of (this.earlierLogs + (this.server?.log() ?? "")).split("\n")) {
+      // workerd's own answer when a request is never answered is a 500 too. ("Uncaught" lines are not: workerd
+      // prints every error thrown across an RPC, the 503s and the resets' own included.)
+      if (/will never generate a response/.test(line)) {
+        const key = line.trim().slice(0, 200);
+        out[key] = (out[key] ?? 0) + 1;
+        continue;
+      }
+      if (!line.includes('"where":"ActiveSync request"')) continue;
+      const error = /"error":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line.slice(0, 300);
+      out[error] = (out[error] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  /** Everything wrangler dev printed in this run, killed runs included. */
+  allLogs(): string {
+    return this.earlierLogs + (this.server?.log() ?? "");
   }
 
   /** How many object resets the runtime reported (workerd logs the reason given to ctx.abort()). */
@@ -166,6 +220,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const server = new KillableServer(await freePort(), persistTo);
   await server.start();
   const url = server.url;
+  const bridge: BridgedWorld | null = o.bridged
+    ? await startBridgedWorld({
+        count: o.bridged,
+        workerPort: server.port,
+        workerUrl: url,
+        adminToken: ADMIN_TOKEN,
+        notifySecret: NOTIFY_SECRET,
+      })
+    : null;
+  const bridgedAddresses = new Set(bridge?.accounts.map((a) => a.address) ?? []);
   let stopped = false;
   const world: ChaosWorld = {
     url,
@@ -174,6 +238,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     tally: newTally(),
     contactsAdded: new Map(),
     sent: new Set(),
+    sentBridged: new Set(),
     deleted: new Map(),
     stopped: () => stopped,
   };
@@ -187,6 +252,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const phones = addresses.flatMap((a, i) =>
     Array.from({ length: o.devicesPerMailbox }, (_, d) => new ChaosPhone(world, a, password, `chaos${i}d${d}`, fork(root))),
   );
+  for (const [i, a] of (bridge?.accounts ?? []).entries())
+    for (let d = 0; d < o.devicesPerMailbox; d++)
+      phones.push(new ChaosPhone(world, a.address, a.password, `chaosB${i}d${d}`, fork(root), true));
+  const everyAddress = [...addresses, ...bridgedAddresses];
+  const passwordOf = (address: string) => bridge?.accounts.find((a) => a.address === address)?.password ?? password;
   await Promise.all(phones.map((p) => p.setUp()));
   log(`server up and phones set up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
@@ -197,8 +267,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const worldRng = fork(root);
   const deliverLoop = (async () => {
     while (!stopped) {
-      const address = addresses[Math.floor(worldRng() * addresses.length)]!;
+      const address = everyAddress[Math.floor(worldRng() * everyAddress.length)]!;
       const label = `mail-${++deliveries}`;
+      if (bridge && bridgedAddresses.has(address)) {
+        // The provider's MTA delivers to Dovecot (LMTP); its answer is the proof of delivery.
+        await bridge.deliver(address, label).then(
+          () => setOf(confirmed, address).add(label),
+          () => setOf(uncertain, address).add(label),
+        );
+        await sleep(100 + worldRng() * 400);
+        continue;
+      }
       const raw = `From: world@outside.test\r\nTo: ${address}\r\nSubject: ${label}\r\nMessage-ID: <${label}@outside.test>\r\n\r\n${label}\r\n`;
       try {
         const r = await admin(url, "POST", `/mailboxes/${encodeURIComponent(address)}/messages`, raw, "message/rfc822");
@@ -221,16 +300,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   // The driver: its own interruptions at random instants, until the count (with the phones' cuts) is reached.
   const driverRng = fork(root);
   const driver: Record<string, number> = { abort: 0, kill: 0 };
-  const total = () => driver.abort! + driver.kill! + (t.interruptions.cut ?? 0);
+  const total = () => Object.values(driver).reduce((a, b) => a + b, 0) + (t.interruptions.cut ?? 0);
   const chaosStart = performance.now();
   const aborting = new Set<string>();
   let killed = false;
   let lastLog = 0;
   while (total() < o.interruptions && performance.now() - chaosStart < o.maxMs && phoneErrors.length === 0) {
     await sleep(o.gapMs[0] + driverRng() * (o.gapMs[1] - o.gapMs[0]));
-    const w = o.weights;
+    const w = { imap: 0, smtp: 0, ...o.weights };
     const forced = o.killAfterMs !== undefined && !killed && performance.now() - chaosStart > o.killAfterMs;
-    if (forced || driverRng() * (w.abort + w.kill) < w.kill) {
+    const pick = driverRng() * (w.abort + w.kill + (bridge ? w.imap + w.smtp : 0));
+    if (!forced && bridge && pick >= w.abort + w.kill) {
+      // A cut of a bridged mailbox's IMAP or SMTP session, at the next matching command or answer.
+      const kind = pick < w.abort + w.kill + w.imap ? "imap" : "smtp";
+      void bridge.armCut(kind, driverRng, o.anyCutShare ?? 0.5)?.then((label) => {
+        if (label && !stopped) driver[label] = (driver[label] ?? 0) + 1;
+      });
+    } else if (forced || pick < w.kill) {
       killed = true;
       const k0 = performance.now();
       await server.kill();
@@ -240,7 +326,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       log(`  wrangler dev killed and back in ${((performance.now() - k0) / 1000).toFixed(1)} s`);
     } else {
       // Not awaited: the reset lands while the phones' requests run (an RPC into a reset object returns late).
-      const address = addresses[Math.floor(driverRng() * addresses.length)]!;
+      const address = everyAddress[Math.floor(driverRng() * everyAddress.length)]!;
       if (!aborting.has(address)) {
         aborting.add(address);
         void admin(url, "POST", `/chaos/mailboxes/${encodeURIComponent(address)}/abort`)
@@ -254,13 +340,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     if (performance.now() - lastLog > 10_000) {
       lastLog = performance.now();
-      log(
-        `  ${total()} interruptions (abort ${driver.abort}, kill ${driver.kill}, cut ${t.interruptions.cut ?? 0}), ${t.requests} requests`,
-      );
+      log(`  ${total()} interruptions (${JSON.stringify({ ...driver, cut: t.interruptions.cut ?? 0 })}), ${t.requests} requests`);
     }
   }
   const chaosMs = performance.now() - chaosStart;
   stopped = true;
+  bridge?.disarm();
   await Promise.all([deliverLoop, ...phoneLoops]);
   t.interruptions = { ...t.interruptions, ...driver };
 
@@ -280,10 +365,21 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     for (const l of labels) m.set(l, (m.get(l) ?? 0) + 1);
     return m;
   };
-  for (const address of addresses) {
-    const auditor = new ChaosPhone(world, address, password, `audit${addresses.indexOf(address)}`, fork(root));
+  for (const address of everyAddress) {
+    const auditor = new ChaosPhone(world, address, passwordOf(address), `audit${everyAddress.indexOf(address)}`, fork(root));
     await auditor.setUp();
-    const store = counts(auditor.inbox.items.values());
+    let store = counts(auditor.inbox.items.values());
+    if (bridge && bridgedAddresses.has(address)) {
+      // The truth of a bridged mailbox is its IMAP server: a fresh device must see exactly that.
+      const onServer = counts(await bridge.subjects(address, "INBOX"));
+      for (const l of new Set([...store.keys(), ...onServer.keys()]))
+        if ((store.get(l) ?? 0) !== (onServer.get(l) ?? 0)) {
+          if (!store.has(l)) lost++;
+          else resurrected++;
+          fail(`${address}: "${l}" ${onServer.get(l) ?? 0} times in Dovecot's INBOX, ${store.get(l) ?? 0} on a fresh device`);
+        }
+      store = onServer;
+    }
     const storeContacts = counts(auditor.contacts.items.values());
     const deleted = world.deleted.get(address) ?? new Set();
     for (const [l, n] of [...store, ...storeContacts])
@@ -352,8 +448,45 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   }
   for (const l of sink.keys()) if (!world.sent.has(l)) fail(`"${l}" delivered to the sink, never acknowledged to a phone`);
 
+  if (bridge) {
+    // Mail sent from bridged mailboxes leaves through the provider's submission server (the outbox retries a
+    // session that was cut; here "now" rather than after its backoff of minutes), its copy in Dovecot's Sent.
+    const sentCopies = async () => counts((await Promise.all([...bridgedAddresses].map((a) => bridge.subjects(a, "Sent")))).flat());
+    let submittedNow = counts(await bridge.submittedSubjects());
+    let copies = await sentCopies();
+    for (let end = Date.now() + 150_000; Date.now() < end; await sleep(3000)) {
+      if ([...world.sentBridged].every((x) => submittedNow.has(x) && copies.has(x))) break;
+      for (const a of bridgedAddresses) await admin(url, "POST", `/chaos/mailboxes/${encodeURIComponent(a)}/outbox/flush`).catch(() => {});
+      submittedNow = counts(await bridge.submittedSubjects());
+      copies = await sentCopies();
+    }
+    for (const x of world.sentBridged)
+      for (const [what, n] of [
+        ["submitted", submittedNow.get(x) ?? 0],
+        ["kept in Sent", copies.get(x) ?? 0],
+      ] as const) {
+        if (n === 0) {
+          lost++;
+          fail(`bridged sent "${x}" never ${what}`);
+        } else if (n > 1) {
+          duplicated++;
+          fail(`bridged sent "${x}" ${what} ${n} times`);
+        }
+      }
+    for (const l of submittedNow.keys())
+      if (!world.sentBridged.has(l)) fail(`"${l}" submitted by a bridged mailbox, never acknowledged to a phone`);
+  }
+
+  if (failures.length) {
+    // What the Worker printed (every run of wrangler dev), kept for the trace of a failure.
+    const file = path.join(os.tmpdir(), `mobile-sync-chaos-${o.seed}-worker.log`);
+    writeFileSync(file, server.allLogs());
+    failures.push(`(the Worker's log of this run: ${file})`);
+  }
   const resetsLogged = server.resetsLogged();
+  const internalErrors = server.internalErrors();
   await server.stop();
+  await bridge?.stop();
   rmSync(persistTo, { recursive: true, force: true });
   const sumSets = (m: Map<string, Set<string>>) => [...m.values()].reduce((n, s) => n + s.size, 0);
   return {
@@ -363,7 +496,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     operations: t.requests,
     retries: t.retries,
     deliveries,
-    sent: world.sent.size,
+    sent: world.sent.size + world.sentBridged.size,
+    sentBridged: world.sentBridged.size,
     contacts: sumSets(world.contactsAdded),
     deletes: sumSets(world.deleted),
     chaosMs,
@@ -374,6 +508,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     key0Resyncs: t.key0Resyncs,
     stuck: t.stuck,
     httpErrors: t.httpErrors,
+    internalErrors,
     failures,
   };
 }

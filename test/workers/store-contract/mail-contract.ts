@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   FolderType,
   type FolderTypeValue,
+  isSearchable,
   type MailStore,
   type StoreChange,
   StoreFolderError,
@@ -345,6 +346,22 @@ export function mailStoreContract(b: MailBackend): void {
           expect(received).toBeGreaterThanOrEqual(t0 - 2000);
         });
       });
+
+      it("importMessage stores a Message-ID once per folder: a copy already there (appended, its answer lost) is that item", async () => {
+        await b.run(async (s) => {
+          const f = await scratch(s);
+          const other = await scratch(s);
+          const messageId = `<once-${tag()}@contract.test>`;
+          const first = await s.appendMessage(f.id, plainMessage({ messageId }), { seen: true });
+          expect(await s.importMessage(f.id, plainMessage({ messageId }), { seen: true })).toBe(first);
+          expect((await s.folderStatus(f.id)).count).toBe(1);
+          // Once per folder, not per mailbox; and a message without the id is not taken for it.
+          expect(await s.importMessage(other.id, plainMessage({ messageId }))).not.toBe(first);
+          expect((await s.folderStatus(other.id)).count).toBe(1);
+          expect(await s.importMessage(f.id, plainMessage({ messageId: `<other-${tag()}@contract.test>` }))).not.toBe(first);
+          expect((await s.folderStatus(f.id)).count).toBe(2);
+        });
+      });
     });
 
     describe("change counters (modseq) and changesSince", () => {
@@ -454,21 +471,87 @@ export function mailStoreContract(b: MailBackend): void {
     });
 
     describe("replacing a message (drafts)", () => {
-      it("replaceMessage, where offered, keeps the id, flags and arrival; the summary and body are the new message's; the modseq rises and is one change", async () => {
+      it("replaceMessage keeps the id, flags and arrival; the summary and MIME are the new message's, byte for byte; the modseq rises and is one change", async () => {
         await b.run(async (s) => {
-          if (!s.replaceMessage) return; // optional: a backend that cannot keep the id refuses draft edits
+          expect(typeof s.replaceMessage).toBe("function"); // every backend keeps a phone's draft edits (issue 16)
           const f = await scratch(s);
           const received = Date.UTC(2026, 5, 2, 8, 0, 0);
           const id = await s.appendMessage(f.id, plainMessage({ subject: "Draft v1" }), { seen: true }, received);
           const before = (await s.getSummary(f.id, id))!;
-          await s.replaceMessage(f.id, id, plainMessage({ subject: "Draft v2" }));
+          const v2 = plainMessage({ subject: "Draft v2" });
+          await s.replaceMessage!(f.id, id, v2);
           const after = (await s.getSummary(f.id, id))!;
           expect(after).toMatchObject({ itemId: id, subject: "Draft v2", received, flags: { seen: true } });
           expect(after.modseq).toBeGreaterThan(before.modseq);
           expect((await s.folderStatus(f.id)).count).toBe(1);
-          expect(new TextDecoder().decode((await s.getMime(f.id, id))!)).toContain("Subject: Draft v2");
+          expect(await s.getMime(f.id, id)).toEqual(v2);
           expect(await allChanges(s, f.id, before.modseq)).toEqual([{ itemId: id, modseq: after.modseq, deleted: false }]);
-          await expect(s.replaceMessage(f.id, "999999", plainMessage())).rejects.toBeInstanceOf(StoreNotFoundError);
+          await expect(s.replaceMessage!(f.id, "999999", plainMessage())).rejects.toBeInstanceOf(StoreNotFoundError);
+        });
+      });
+
+      it("a draft edited again and again (an attachment added, then dropped) stays one item under one id: listings, changes, flags, search and restarts agree", async () => {
+        const subject = `Draft ${tag()}`;
+        const { f, id, first } = await b.run(async (s) => {
+          const f = await scratch(s, "Drafts");
+          const other = await s.appendMessage(f.id, plainMessage({ subject: "Unrelated" }), {}, Date.UTC(2026, 5, 1, 8));
+          const id = await s.appendMessage(f.id, plainMessage({ subject: `${subject} v1` }), { seen: true }, Date.UTC(2026, 5, 2, 8));
+          const first = (await s.folderStatus(f.id)).highestModseq;
+          // The page being rendered has v1's text read ahead (where a backend does): an edit is never served stale.
+          await s.prefetchBodies?.(f.id, [(await s.getSummary(f.id, id))!]);
+          expect((await s.getBody(f.id, id, "plain"))!.data).toContain(`${subject} v1`);
+          const v2 = richMessage(`${subject} v2`, binary(3000));
+          await s.replaceMessage!(f.id, id, v2);
+          expect(await s.getMime(f.id, id)).toEqual(v2);
+          const withPart = (await s.getSummary(f.id, id))!;
+          expect(withPart.attachments.map((a) => a.filename)).toEqual(["report.bin"]);
+          expect((await s.getAttachment(f.id, id, withPart.attachments[0]!.partId))!.data).toEqual(binary(3000));
+          await s.prefetchBodies?.(f.id, [(await s.getSummary(f.id, id))!]);
+          await s.replaceMessage!(f.id, id, plainMessage({ subject: `${subject} v3`, body: "marmoset words" }));
+          expect((await s.getBody(f.id, id, "plain"))!.data).toContain("marmoset words");
+          expect((await s.getSummary(f.id, id))!.attachments).toEqual([]);
+          expect((await s.listItems(f.id, { limit: 10 })).map((m) => [m.itemId, m.subject])).toEqual([
+            [id, `${subject} v3`],
+            [other, "Unrelated"],
+          ]);
+          // The cursor of a listing may name the draft: the next page is the rest.
+          expect(
+            (await s.listItems(f.id, { limit: 10, after: { received: Date.UTC(2026, 5, 2, 8), itemId: id } })).map((m) => m.itemId),
+          ).toEqual([other]);
+          await s.setFlags(f.id, id, { flagged: true });
+          return { f, id, first };
+        });
+        await b.restart();
+        await b.run(async (s) => {
+          const now = (await s.getSummary(f.id, id))!;
+          expect(now).toMatchObject({ itemId: id, subject: `${subject} v3`, flags: { seen: true, flagged: true } });
+          const changes = await allChanges(s, f.id, first);
+          expect(changes).toEqual([{ itemId: id, modseq: now.modseq, deleted: false }]);
+          if (isSearchable(s)) {
+            const found = await s.searchMail({ folderIds: [f.id], words: ["marmoset"], offset: 0, limit: 10 });
+            expect(found.hits.map((h) => h.itemId)).toEqual([id]);
+          }
+          await s.deleteItem(f.id, id);
+          expect(await s.getSummary(f.id, id)).toBeNull();
+          const last = await allChanges(s, f.id, now.modseq);
+          expect(last).toEqual([{ itemId: id, modseq: (await s.folderStatus(f.id)).highestModseq, deleted: true }]);
+          expect((await s.folderStatus(f.id)).count).toBe(1);
+        });
+      });
+
+      it("a replaced draft moved away leaves one tombstone under its id; it arrives with its new content", async () => {
+        await b.run(async (s) => {
+          const src = await scratch(s, "DraftSrc");
+          const dst = await scratch(s, "DraftDst");
+          const id = await s.appendMessage(src.id, plainMessage({ subject: "v1" }));
+          await s.replaceMessage!(src.id, id, plainMessage({ subject: "v2" }));
+          const before = await s.folderStatus(src.id);
+          const moved = await s.moveItem(src.id, id, dst.id);
+          expect((await s.getSummary(dst.id, moved))!.subject).toBe("v2");
+          expect(await s.changesSince(src.id, before.highestModseq, 10)).toEqual([
+            { itemId: id, modseq: (await s.folderStatus(src.id)).highestModseq, deleted: true },
+          ]);
+          await expect(s.replaceMessage!(src.id, id, plainMessage())).rejects.toBeInstanceOf(StoreNotFoundError);
         });
       });
     });
