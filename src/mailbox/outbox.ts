@@ -350,13 +350,21 @@ export class Outbox {
     // Waiting for the login alone is not a failed attempt: only the message's age can end it.
     const onlyWaiting = waitingForLogin && failed.length === 0 && [...temp.values()].every((e) => e === NO_LOGIN);
     const attempts = row.attempts + (onlyWaiting ? 0 : 1);
-    const expired = (!onlyWaiting && attempts >= this.d.maxAttempts) || now - row.created >= this.d.maxAgeMs;
+    // A report (null sender) waiting for the login does not age out: it is the last news of a lost message and
+    // has no sender to bounce to, so dropping it would lose the bounce silently (issue 13 §6).
+    const isReport = !row.envelope_from;
+    const expired =
+      (!onlyWaiting && attempts >= this.d.maxAttempts) || (!(isReport && onlyWaiting) && now - row.created >= this.d.maxAgeMs);
     for (const [rcpt, err] of temp) {
       if (expired) failed.push({ rcpt, status: "4.4.7", diagnostic: `x-local; gave up after ${attempts} attempts: ${err}` });
       else sql.exec(`UPDATE outbox_rcpt SET last_error = ? WHERE outbox_id = ? AND rcpt = ?`, err, row.id, rcpt);
     }
     for (const f of failed)
       sql.exec(`UPDATE outbox_rcpt SET state = 'failed', last_error = ? WHERE outbox_id = ? AND rcpt = ?`, f.diagnostic, row.id, f.rcpt);
+    if (failed.length && isReport)
+      // Nobody to tell: said loudly in the log, once per recipient, so an operator sees every lost report.
+      for (const f of failed)
+        logError("outbox: a delivery report could not be delivered and is dropped", new Error(`${f.status} ${f.diagnostic}`));
     if (failed.length && row.envelope_from) {
       const dsn = await buildDsn({
         to: row.envelope_from,

@@ -10,9 +10,14 @@ export async function readBodyUpTo(request: Request, max: number): Promise<Uint8
     return null;
   }
   if (!request.body) return new Uint8Array();
+  return readStreamUpTo(request.body, max);
+}
+
+/** A stream's bytes, or null when it is longer than `max` (the rest is not read, the stream cancelled). */
+export async function readStreamUpTo(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = request.body.getReader();
+  const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

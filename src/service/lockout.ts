@@ -12,8 +12,9 @@
 // - Per client address (CF-Connecting-IP), across accounts: `clientFailures` failures per
 //   `clientWindowSeconds` (password spraying: a few guesses at many addresses). Generous, because Outlook
 //   for iOS/Android reaches servers from a few shared cloud addresses.
-// - The support console's admin-token sign-in: a stricter budget per client address alone (ClientBudget,
-//   CONSOLE_SIGNIN_BUDGET), the token compared in constant time (src/admin/auth.ts tokenMatches).
+// - The support console's admin-token sign-in and the admin API's Bearer token (src/admin/auth.ts): a stricter
+//   budget per client address alone, shared by both (ClientBudget, CONSOLE_SIGNIN_BUDGET), the token compared
+//   in constant time (src/admin/auth.ts tokenMatches). The API counts only wrong tokens (no write on success).
 // - A locked answer spends the same time as a wrong password (no oracle for which addresses exist or are locked).
 
 export interface LockoutPolicy {

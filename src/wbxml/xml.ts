@@ -35,10 +35,18 @@ export interface ToXmlOptions {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** Opaque data for { opaque: "text" }: its UTF-8 text, or its base64 when it is not UTF-8. */
+// XML 1.0 §2.2 Char: what no document may hold, not even as a character reference.
+// eslint-disable-next-line no-control-regex
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+/**
+ * Opaque data for { opaque: "text" }: its UTF-8 text, or its base64 when it is not UTF-8 or holds characters
+ * no XML document may hold (a stranger's MIME with NULs, sent as opaque on purpose).
+ */
 function opaqueText(bytes: Uint8Array): string {
   try {
-    return escapeText(strictUtf8.decode(bytes));
+    const text = strictUtf8.decode(bytes);
+    return NOT_XML_CHAR.test(text) ? toBase64(bytes) : escapeText(text);
   } catch {
     return toBase64(bytes);
   }

@@ -29,9 +29,10 @@ export const PUSH_BASIC = { user: "dovecot", password: "push-secret-1" };
 
 /**
  * Accounts of the bridged-mailbox tests (test/workers/bridge-mailbox-*.test.ts), one per test file;
- * "kim" is the bridge's run of the store contract (test/workers/store-contract/bridge.test.ts).
+ * "kim" is the bridge's run of the store contract (test/workers/store-contract/bridge.test.ts), "mia" the
+ * hostile corpus through the bridge (test/workers/hostile-bridge.test.ts).
  */
-export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy", "kate", "kim"];
+export const BRIDGE_MAILBOX_USERS = ["grace", "heidi", "ivan", "judy", "kate", "kim", "mia"];
 
 /** The IMAP store's run of the store contract (test/workers/store-contract/imap.test.ts). */
 export const CONTRACT_IMAP_USER = "lou";

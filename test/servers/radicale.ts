@@ -22,7 +22,7 @@ export const RADICALE_OTHER_USER = "bob";
  * Accounts of the bridged-mailbox tests: the same login as on the test Dovecot (the address, whose local
  * part Dovecot keeps, and "<user> secret"), as a provider's IMAP and DAV servers share one account.
  */
-export const RADICALE_BRIDGE_USERS = ["grace", "heidi", "ivan", "judy", "kim"].map((u) => ({
+export const RADICALE_BRIDGE_USERS = ["grace", "heidi", "ivan", "judy", "kim", "mia"].map((u) => ({
   user: `${u}@bridge.test`,
   password: `${u} secret`,
 }));

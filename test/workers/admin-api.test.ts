@@ -57,6 +57,47 @@ describe("authentication and errors", () => {
     expect(closed.status).toBe(503);
   });
 
+  it("wrong Bearer tokens have a budget per client address (the console's): the 11th is 429, then even the right token; only failures are written", async () => {
+    const ip = "198.51.100.31";
+    const rows = async (client: string) =>
+      (
+        await env.DB.prepare("SELECT failures FROM login_client_failures WHERE client = ?")
+          .bind(`console:${client}`)
+          .first<{ failures: number }>()
+      )?.failures ?? 0;
+    // Successes touch no D1 row: an automation polling the API all day never writes.
+    for (let i = 0; i < 3; i++) expect((await api("GET", "/subscriptions", undefined, { "cf-connecting-ip": ip })).status).toBe(200);
+    expect(await rows(ip)).toBe(0);
+    for (let i = 0; i < 10; i++)
+      expect((await api("GET", "/subscriptions", undefined, { authorization: `Bearer guess-${i}`, "cf-connecting-ip": ip })).status).toBe(
+        401,
+      );
+    expect(await rows(ip)).toBe(10);
+    for (const token of ["guess-10", TOKEN]) {
+      const locked = await api("GET", "/subscriptions", undefined, { authorization: `Bearer ${token}`, "cf-connecting-ip": ip });
+      expect(locked.status, token).toBe(429);
+      expect(locked.type).toBe("application/problem+json");
+      expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+    // One secret, one budget: the console's sign-in from that address is refused too.
+    const consoleSignIn = await exports.default.fetch(
+      new Request("https://mail.example.test/admin/login", {
+        method: "POST",
+        body: new URLSearchParams({ token: TOKEN }),
+        headers: { "cf-connecting-ip": ip, origin: "https://mail.example.test", "content-type": "application/x-www-form-urlencoded" },
+      }),
+    );
+    await consoleSignIn.arrayBuffer();
+    expect(consoleSignIn.status).toBe(429);
+    // Another address is not affected; no header at all is not a guess and is not counted.
+    expect((await api("GET", "/subscriptions", undefined, { "cf-connecting-ip": "198.51.100.32" })).status).toBe(200);
+    for (let i = 0; i < 12; i++)
+      expect(
+        (await exports.default.fetch(new Request(BASE + "/subscriptions", { headers: { "cf-connecting-ip": "198.51.100.33" } }))).status,
+      ).toBe(401);
+    expect(await rows("198.51.100.33")).toBe(0);
+  });
+
   it("invalid input is a 400 problem naming the fields; bad JSON too", async () => {
     const r = await api("POST", "/subscriptions", { mailbox: "not-an-address", customer: { kind: "robot", name: "", email: "x" } });
     expect(r).toMatchObject({ status: 400, type: "application/problem+json" });

@@ -58,3 +58,20 @@ it("refuses mail for an address without an account, and stores nothing", async (
 it("normalises envelope addresses", () => {
   expect(envelopeAddress("  <Demo@Example.Test> ")).toBe("demo@example.test");
 });
+
+it("refuses a message over the size limit (MAX_SEND_BYTES) without reading it all, whatever rawSize claims; stores nothing", async () => {
+  const small = { ...env, MAX_SEND_BYTES: "2000" } as unknown as Env;
+  const big = new TextEncoder().encode(
+    `From: sender@elsewhere.example\r\nTo: erin@example.test\r\nSubject: Too big\r\n\r\n${"x".repeat(5000)}\r\n`,
+  );
+  const calls: string[] = [];
+  await worker.email(fakeMessage("erin@example.test", big, calls), small);
+  // A lying rawSize: the stream is cut at the limit all the same.
+  const liar = { ...fakeMessage("erin@example.test", big, calls), rawSize: 100 } as ForwardableEmailMessage;
+  await worker.email(liar, small);
+  expect(calls).toEqual([
+    "reject:552 5.3.4 message too large (at most 2000 bytes)",
+    "reject:552 5.3.4 message too large (at most 2000 bytes)",
+  ]);
+  expect(await inboxSubjects("erin@example.test")).not.toContain("Too big");
+});

@@ -424,6 +424,9 @@ export class DavPimStore implements PimStore {
       component = coll.kind === "addressbook" ? "VCARD" : (/^BEGIN:(VEVENT|VTODO|VJOURNAL)\s*$/im.exec(o.data)?.[1] ?? "").toUpperCase();
     } catch (e) {
       if (!(e instanceof PimConversionError)) throw e;
+      // Kept (its etag known, so it is not fetched again) but in no folder: no phone sees it. Said with its
+      // reason (issue 13 §1: left out, never silently).
+      console.warn(`dav: ${o.href} left out of the folders: ${e.message}`);
     }
     const folder = uid
       ? this.sql.all<FolderRow>(`SELECT * FROM dav_folders WHERE coll = ? AND component = ?`, coll.seq, component)[0]
