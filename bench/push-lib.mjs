@@ -113,7 +113,9 @@ export function parkPing(base, i, withBody) {
           } catch {
             status = "undecodable";
           }
-          resolve({ status, at });
+          // Any other answer keeps the start of its body: who answered it (our Worker, wrangler's proxy) shows there.
+          if (res.statusCode !== 200) resolve({ status, at, body: Buffer.concat(parts).toString("utf8", 0, 300) });
+          else resolve({ status, at });
         });
       },
     );

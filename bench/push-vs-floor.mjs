@@ -9,8 +9,10 @@
 //   - burst: time until every parked request is answered, and CPU per wake of each process (/proc);
 //   - memory: RSS per parked request of the runtime workerd alone, and of wrangler's entry proxy apart.
 // Ratio = ours ÷ floor. The objects' SQLite files go where PUSH_BENCH_DIR says (default the OS tmp dir).
+// PUSH_ONLY=ours|floor runs one side only (nothing appended); PUSH_LOG_DIR=dir keeps each side's wrangler dev
+// output (the Worker's log lines: the exception behind a 5xx) as dir/push-vs-floor-{floor,ours}.log.
 import { execSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
@@ -82,6 +84,17 @@ async function run(floor) {
     const cpu = cpuDelta(c0, cpuSeconds(server.child.pid));
     const statuses = {};
     for (const a of answered) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
+    // Answers other than the expected one: when (s after the burst began; negative = before it) and what they said.
+    const odd = answered.filter((a) => a.status !== (floor ? "changes" : 2));
+    if (odd.length)
+      console.error(
+        JSON.stringify({
+          odd: odd.length,
+          firstAtS: Math.min(...odd.map((a) => (a.at - t0) / 1000)),
+          lastAtS: Math.max(...odd.map((a) => (a.at - t0) / 1000)),
+          bodies: [...new Set(odd.map((a) => a.body))].slice(0, 5),
+        }),
+      );
     const perWake = (k) => ((cpu[k] ?? 0) * 1000) / N;
     return {
       floor,
@@ -101,14 +114,18 @@ async function run(floor) {
     };
   } finally {
     await server.stop();
+    if (process.env.PUSH_LOG_DIR)
+      writeFileSync(path.join(process.env.PUSH_LOG_DIR, `push-vs-floor-${floor ? "floor" : "ours"}.log`), server.log());
     rmSync(persistTo, { recursive: true, force: true });
   }
 }
 
-const floor = await run(true);
-console.error(JSON.stringify(floor));
-const ours = await run(false);
-console.error(JSON.stringify(ours));
+const only = process.env.PUSH_ONLY;
+const floor = only === "ours" ? null : await run(true);
+if (floor) console.error(JSON.stringify(floor));
+const ours = only === "floor" ? null : await run(false);
+if (ours) console.error(JSON.stringify(ours));
+if (!floor || !ours) process.exit(0);
 
 const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "–");
 const row = (name, r) =>
