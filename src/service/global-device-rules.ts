@@ -20,11 +20,16 @@ let generation = 0;
 export async function globalAccess(env: Env, now = Date.now()): Promise<GlobalAccess> {
   if (cached && now - cached.at <= GLOBAL_TTL_MS) return cached.value;
   const started = generation;
-  const value: GlobalAccess = await env.MAILBOX.getByName(GLOBAL_RULES_OBJECT)
-    .listAccessRules()
-    .then((r) => ({ rules: r.rules as AccessRule[], defaultAccess: (r.defaultAccess ?? undefined) as AccessState | undefined }))
-    // Unreadable global rules must not lock everybody out: the mailbox's own rules still apply.
-    .catch(() => ({ rules: [] }));
+  let value: GlobalAccess;
+  try {
+    const r = await env.MAILBOX.getByName(GLOBAL_RULES_OBJECT).listAccessRules();
+    value = { rules: r.rules as AccessRule[], defaultAccess: (r.defaultAccess ?? undefined) as AccessState | undefined };
+  } catch {
+    // Unreadable global rules must not lock everybody out: this request goes on under the mailbox's own rules.
+    // Not cached: a burst of cold-cache requests (parked Pings after an eviction, issue 15 target 3) can overload
+    // the one rules object for a moment, and that must not switch the service-wide rules off for 30 s.
+    return { rules: [] };
+  }
   if (started === generation) cached = { at: now, value };
   return value;
 }

@@ -11,8 +11,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { forgetGlobalAccess, GLOBAL_RULES_OBJECT, globalAccess } from "../../src/service/global-device-rules";
 
-/** The real env and rules object, counting the fetches of the rules. */
-function countingEnv() {
+/** The real env and rules object, counting the fetches of the rules; the first `failFirst` fetches fail. */
+function countingEnv(failFirst = 0) {
   const counter = { fetches: 0 };
   const MAILBOX = {
     getByName: (name: string) => {
@@ -21,6 +21,8 @@ function countingEnv() {
       return {
         listAccessRules: () => {
           counter.fetches++;
+          // What a burst of cold-cache requests meets at the one rules object (issue 15 target 3).
+          if (counter.fetches <= failFirst) return Promise.reject(Object.assign(new Error("object overloaded"), { overloaded: true }));
           return real.listAccessRules();
         },
       };
@@ -59,6 +61,19 @@ describe("the service-wide device rules cache (per isolate)", () => {
     forgetGlobalAccess(); // the admin route, while the fetch above is in flight
     await inFlight;
     await globalAccess(e, t + 1);
+    expect(counter.fetches).toBe(2);
+  });
+
+  it("a failed read is not cached: the next request reads the rules again instead of running 30 s without them", async () => {
+    await env.MAILBOX.getByName(GLOBAL_RULES_OBJECT).addAccessRule({ kind: "device-type", pattern: "BlockedPhone", access: "blocked" });
+    const { env: e, counter } = countingEnv(1);
+    const t = Date.now();
+    // Unreadable rules must not lock everybody out: this request goes on under the mailbox's own rules.
+    expect((await globalAccess(e, t)).rules).toEqual([]);
+    const next = await globalAccess(e, t + 1_000);
+    expect(counter.fetches).toBe(2);
+    expect(next.rules.map((r) => r.pattern)).toEqual(["BlockedPhone"]);
+    await globalAccess(e, t + 2_000); // and that good read is shared
     expect(counter.fetches).toBe(2);
   });
 });
