@@ -1,7 +1,7 @@
 // Mail item → EAS properties ([MS-ASEMAIL] 2.2.2, [MS-ASAIRS] 2.2.2). Dates use the mail form
 // yyyy-MM-ddTHH:mm:ss.000Z ([MS-ASEMAIL] 2.2.2.20 DateReceived; Nokia Mail for Exchange depends on it).
 import { el, type WbxmlElement } from "../../wbxml";
-import type { BodyData, MailChangeData, MailItemData } from "../sync-types";
+import type { BodyData, BodyPartData, MailChangeData, MailItemData } from "../sync-types";
 import { atLeast } from "../protocol-version";
 import { attachments25, mailBody25, only25 } from "./legacy25";
 
@@ -26,6 +26,20 @@ export function bodyElement(b: BodyData): WbxmlElement {
   );
 }
 
+/** [MS-ASAIRS] 2.2.2.10 BodyPart (14.1+): Status, Type, EstimatedDataSize, Truncated, Data, Preview, in that order. */
+export function bodyPartElement(b: BodyPartData): WbxmlElement {
+  return el(
+    "AirSyncBase",
+    "BodyPart",
+    el("AirSyncBase", "Status", b.status),
+    el("AirSyncBase", "Type", b.type),
+    el("AirSyncBase", "EstimatedDataSize", b.estimatedDataSize),
+    b.truncated && el("AirSyncBase", "Truncated", "1"),
+    b.data !== undefined && el("AirSyncBase", "Data", b.data),
+    b.preview !== undefined && el("AirSyncBase", "Preview", b.preview),
+  );
+}
+
 /** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
 export function mailProperties(item: MailItemData, protocolVersion: string): WbxmlElement[] {
   if (protocolVersion === "2.5") return mailProperties25(item);
@@ -42,6 +56,7 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
     el("Email", "Importance", item.importance),
     el("Email", "Read", item.read ? "1" : "0"),
     item.body ? bodyElement(item.body) : null,
+    item.bodyPart && atLeast(protocolVersion, "14.1") ? bodyPartElement(item.bodyPart) : null,
     item.attachments.length > 0
       ? el(
           "AirSyncBase",
@@ -67,6 +82,9 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
     el("Email", "ContentClass", item.contentClass ?? "urn:content-classes:message"),
     el("AirSyncBase", "NativeBodyType", item.nativeBodyType),
     item.lastVerb !== undefined && atLeast(protocolVersion, "14.0") ? el("Email2", "LastVerbExecuted", item.lastVerb) : null,
+    // [MS-ASEMAIL] 2.2.2.21, 2.2.2.22 (14.0+, R1180, R1186: not 12.x): the conversation, as OPAQUE bytes (R348, R1003).
+    item.conversationId && atLeast(protocolVersion, "14.0") ? el("Email2", "ConversationId", item.conversationId) : null,
+    item.conversationIndex && atLeast(protocolVersion, "14.0") ? el("Email2", "ConversationIndex", item.conversationIndex) : null,
     // Drafts are 16.0+ ([MS-ASEMAIL] 2.2.2.41 IsDraft; 2.2.2.10 Bcc, at most 1024 characters in the schema).
     ...(item.draft && atLeast(protocolVersion, "16.0")
       ? [item.draft.bcc ? el("Email2", "Bcc", boundedList(item.draft.bcc, 1024)) : null, el("Email2", "IsDraft", "1")]

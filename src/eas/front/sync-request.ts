@@ -6,6 +6,9 @@ import { parseOptions } from "./options";
 import type { ClientAdd, ClientAttachmentEdits, ClientMailChange, DeviceContext, SyncCollectionRequest, SyncRequest } from "../sync-types";
 import { SyncStatus } from "../sync-types";
 
+/** [MS-ASCMD] 2.2.2 common status 164 BodyPartPreferenceTypeNotSupported. */
+const BODY_PART_TYPE_NOT_SUPPORTED = 164;
+
 export class SyncParseError extends Error {
   constructor(readonly status: number) {
     super(`Sync status ${status}`);
@@ -130,7 +133,13 @@ function parseCollection(c: WbxmlElement, partial: boolean, device: DeviceContex
     deletesAsMoves: boolOf(child(c, "DeletesAsMoves")),
     options:
       optionsEls.length > 0
-        ? parseOptions(optionsEls[0], () => new SyncParseError(SyncStatus.ProtocolError), device.protocolVersion)
+        ? parseOptions(
+            optionsEls[0],
+            () => new SyncParseError(SyncStatus.ProtocolError),
+            device.protocolVersion,
+            // [MS-ASCMD] 2.2.2 status 164: a BodyPartPreference Type other than 2 (MS-ASCMD_R5412).
+            () => new SyncParseError(BODY_PART_TYPE_NOT_SUPPORTED),
+          )
         : undefined,
     changes: [
       ...childrenNamed(commands, "Change").map((x) => parseChange(x, device)),
