@@ -249,6 +249,40 @@ describe("conversations over HTTP", () => {
     expect(childText(await move(id, childText(calendar, "ServerId")!), "Status")).toBe("156");
     const badPart = await p.command("Search", conversationSearch(id, [partPref(1)]));
     expect(childText(child(child(badPart.tree, "Response"), "Store"), "Status")).toBe("164");
+    // ItemOperations Fetch: BodyPart for Type 2 (MS-ASCON_R236, MS-ASCON_R247), Status 164 for another Type.
+    const reply = adds.find((a) => a.subject === "Re: Regatta 12.1")!;
+    const fetch = async (type: number) =>
+      child(
+        child(
+          (
+            await p.command(
+              "ItemOperations",
+              io(
+                "ItemOperations",
+                io(
+                  "Fetch",
+                  io("Store", "Mailbox"),
+                  el("AirSync", "CollectionId", INBOX),
+                  el("AirSync", "ServerId", reply.serverId),
+                  io("Options", partPref(type)),
+                ),
+              ),
+            )
+          ).tree,
+          "Response",
+        ),
+        "Fetch",
+      );
+    const fetched = await fetch(2);
+    expect(childText(fetched, "Status")).toBe("1");
+    expect(child(child(fetched, "Properties"), "Body", "AirSyncBase")).toBeUndefined();
+    expect(childText(child(child(fetched, "Properties"), "BodyPart", "AirSyncBase"), "Data", "AirSyncBase")).toContain("Reply number 1.");
+    expect(childText(await fetch(1), "Status")).toBe("164");
+    // Sync: a BodyPartPreference of another Type is Status 164 too.
+    const sync = await p.command("Sync", syncRequest(INBOX, "0"));
+    const key = childText(child(child(sync.tree, "Collections"), "Collection"), "SyncKey")!;
+    const badSync = await p.command("Sync", syncRequest(INBOX, key, [el("AirSync", "Options", partPref(1))]));
+    expect(childText(badSync.tree, "Status")).toBe("164");
     // A Search of another class finds nothing, with Status 1 (only mail is searched).
     const cal = await p.command(
       "Search",

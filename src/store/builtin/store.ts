@@ -337,14 +337,7 @@ export class BuiltinStore implements SearchableMailStore {
     // No words: dates and folders only, read from items_list (folder, received) in each folder.
     const where = [`i.folder IN (${folders.map(() => "?").join(",")})`];
     const args: unknown[] = [...folders];
-    if (q.receivedAfter !== undefined) {
-      where.push(`i.received > ?`);
-      args.push(q.receivedAfter);
-    }
-    if (q.receivedBefore !== undefined) {
-      where.push(`i.received < ?`);
-      args.push(q.receivedBefore);
-    }
+    receivedConditions(q, where, args);
     const cond = where.join(" AND ");
     const total = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${cond}`, ...args).n;
     if (limit === 0 || offset >= total) return { total, hits: [] };
@@ -368,14 +361,7 @@ export class BuiltinStore implements SearchableMailStore {
   private searchConversation(q: MailSearchQuery, folders: number[], offset: number, limit: number): MailSearchResult {
     const where = [`m.conversation = ?`, `i.folder IN (SELECT value FROM json_each(?))`];
     const args: unknown[] = [q.conversationId, JSON.stringify(folders)];
-    if (q.receivedAfter !== undefined) {
-      where.push(`i.received > ?`);
-      args.push(q.receivedAfter);
-    }
-    if (q.receivedBefore !== undefined) {
-      where.push(`i.received < ?`);
-      args.push(q.receivedBefore);
-    }
+    receivedConditions(q, where, args);
     if (q.words.length > 0) {
       const match = matchExpression(this.sql, q.words);
       if (match === null) return { total: 0, hits: [] };
@@ -1047,6 +1033,18 @@ async function sha256Hex(raw: Uint8Array): Promise<string> {
   let s = "";
   for (const b of d) s += b.toString(16).padStart(2, "0");
   return s;
+}
+
+/** GreaterThan / LessThan on the arrival time (items `i`), added to a WHERE list and its arguments. */
+function receivedConditions(q: MailSearchQuery, where: string[], args: unknown[]): void {
+  if (q.receivedAfter !== undefined) {
+    where.push(`i.received > ?`);
+    args.push(q.receivedAfter);
+  }
+  if (q.receivedBefore !== undefined) {
+    where.push(`i.received < ?`);
+    args.push(q.receivedBefore);
+  }
 }
 
 function bit(v: boolean | undefined, current: number): number {
