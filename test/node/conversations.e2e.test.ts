@@ -173,7 +173,7 @@ describe("conversations over HTTP", () => {
       }
     });
 
-    it(`${v}: ItemOperations Move with MoveAlways moves the thread and its next reply (MS-ASCMD_R1437, MS-ASCMD_R1440, MS-ASCMD_R1960, MS-ASCMD_R6851, MS-ASCON_R69, MS-ASCON_R126, MS-ASCON_R139, MS-ASCON_R143, MS-ASCON_R215, MS-ASCON_R216)`, async () => {
+    it(`${v}: ItemOperations Move with MoveAlways moves the thread and its next reply (MS-ASCMD_R1437, MS-ASCMD_R1440, MS-ASCMD_R1960, MS-ASCMD_R6851, MS-ASCMD_R6852, MS-ASCMD_R6853101701, MS-ASCON_R69, MS-ASCON_R126, MS-ASCON_R139, MS-ASCON_R143, MS-ASCON_R215, MS-ASCON_R216)`, async () => {
       const p = phone(v);
       const { adds, key, folderKey } = await syncInbox(p, [el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1))]);
       const mine = adds.filter((a) => a.subject.endsWith(`Regatta ${v}`));
@@ -224,10 +224,29 @@ describe("conversations over HTTP", () => {
     for (const a of adds) expect([a.conversationId, a.conversationIndex]).toEqual([undefined, undefined]);
   });
 
-  it("Move statuses: no MoveAlways 155, an unknown conversation 6, a calendar 156; BodyPartPreference Type 1 164 (MS-ASCMD_R3475, MS-ASCMD_R4171, MS-ASCON_R146, MS-ASCON_R338, MS-ASCMD_R5412, MS-ASCON_R241)", async () => {
+  it("Move statuses: a Change of ConversationId 6 (MS-ASEMAIL_R347); no MoveAlways 155, an unknown conversation 6, a calendar 156; BodyPartPreference Type 1 164 (MS-ASCMD_R3475, MS-ASCMD_R4171, MS-ASCON_R146, MS-ASCON_R338, MS-ASCMD_R5412, MS-ASCON_R241)", async () => {
     const p = phone("16.1");
-    const { adds } = await syncInbox(p, []);
+    const { adds, key: inboxKey } = await syncInbox(p, []);
     const id = adds.find((a) => a.subject === "Regatta 12.1")!.conversationId!;
+    // MS-ASEMAIL_R347: a Change that sets email2:ConversationId is Status 6 for that item, nothing applied.
+    const root = adds.find((a) => a.subject === "Regatta 12.1")!;
+    const changed = await p.command(
+      "Sync",
+      syncRequest(INBOX, inboxKey, [
+        el(
+          "AirSync",
+          "Commands",
+          el(
+            "AirSync",
+            "Change",
+            el("AirSync", "ServerId", root.serverId),
+            el("AirSync", "ApplicationData", el("Email", "Read", "1"), el("Email2", "ConversationId", new Uint8Array(16).fill(1))),
+          ),
+        ),
+      ]),
+    );
+    const answer = child(child(child(child(changed.tree, "Collections"), "Collection"), "Responses"), "Change");
+    expect([childText(answer, "ServerId"), childText(answer, "Status")]).toEqual([root.serverId, "6"]);
     const noAlways = await p.command("ItemOperations", io("ItemOperations", io("Move", io("ConversationId", id), io("DstFldId", INBOX))));
     expect(childText(noAlways.tree, "Status")).toBe("155");
     const move = async (cid: Uint8Array, dst: string) =>

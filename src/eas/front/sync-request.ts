@@ -91,6 +91,9 @@ function parseChange(c: WbxmlElement, device: DeviceContext): ClientMailChange {
   // 16.x: one occurrence of a recurring event ([MS-ASCAL] 2.2.2.22, MS-ASCAL_R2113).
   const instanceId = childText(c, "InstanceId", "AirSyncBase")?.trim();
   if (instanceId) change.instanceId = instanceId;
+  // [MS-ASEMAIL] 2.2.2.21 (MS-ASEMAIL_R347): the client never sets a ConversationId; a Change carrying one is
+  // Status 6 for that item (the ConversationIndex likewise, MS-ASCON_R94).
+  if (child(data, "ConversationId", "Email2") || child(data, "ConversationIndex", "Email2")) change.invalid = true;
   const read = childText(data, "Read", "Email")?.trim();
   // [MS-ASEMAIL] 2.2.2.58 (R643): a non-boolean Read is Status 6 for that item.
   if (read !== undefined && read !== "0" && read !== "1") change.invalid = true;
