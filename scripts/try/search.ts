@@ -268,7 +268,7 @@ await step("device A sends it (SendMail) and removes its draft; device B sees it
 
 await step("a conversation of two messages to oneself is moved whole: ItemOperations Move with MoveAlways (14.0+)", async () => {
   const word = `Kayak${run}`;
-  const root = `<kayak-${run}@${DOMAIN}>`;
+  const first = `<kayak-${run}-0@${DOMAIN}>`; // the first message's Message-ID: the reply names it
   const send = async (n: number, extra: string) => {
     const mime = `From: ${USER}\r\nTo: ${USER}\r\nSubject: ${n ? "Re: " : ""}${word} trip\r\nMessage-ID: <kayak-${run}-${n}@${DOMAIN}>\r\n${extra}Content-Type: text/plain\r\n\r\nPaddles ready (${n}).\r\n`;
     const r = await a.command(
@@ -283,7 +283,7 @@ await step("a conversation of two messages to oneself is moved whole: ItemOperat
     check(r.status === 200 && r.raw.length === 0, brief(r));
   };
   await send(0, "");
-  await send(1, `In-Reply-To: ${root.replace(">", "-0>")}\r\nReferences: ${root.replace(">", "-0>")}\r\n`);
+  await send(1, `In-Reply-To: ${first}\r\nReferences: ${first}\r\n`);
   const inbox = (extra: WbxmlElement[]) =>
     a.command("Search", s("Search", s("Store", s("Name", "Mailbox"), s("Query", s("And", ...extra)), s("Options", s("Range", "0-9")))));
   let found: PhoneResponse | undefined;
