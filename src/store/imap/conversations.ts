@@ -8,6 +8,9 @@ import type { Arg } from "./connection";
 import { q } from "./connection";
 import type { MirrorDb } from "./mirror-db";
 
+/** Ids remembered in memory per instance at most. */
+const KNOWN_MAX = 10_000;
+
 export class ImapConversations {
   /** Ids already recorded by this instance: a page of summaries writes nothing the second time. */
   private readonly known = new Set<string>();
@@ -20,6 +23,8 @@ export class ImapConversations {
     const id = conversationIdOfRoot(root);
     if (!this.known.has(id)) {
       this.db.sql(`INSERT OR IGNORE INTO imap_conversations (conversation, root) VALUES (?, ?)`, id, root);
+      // Bounded memory: past KNOWN_MAX ids the set starts again (a repeat costs one INSERT OR IGNORE, no write).
+      if (this.known.size >= KNOWN_MAX) this.known.clear();
       this.known.add(id);
     }
     return id;
