@@ -218,10 +218,13 @@ describe("conversations over HTTP", () => {
     });
   }
 
-  it("12.1 has no conversations: no email2 elements in Sync (MS-ASEMAIL_R1180, MS-ASEMAIL_R1186)", async () => {
+  it("12.1 has no conversations: no email2 elements in Sync, no ConversationId in Search (MS-ASEMAIL_R1180, MS-ASEMAIL_R1186, MS-ASCMD_R6364)", async () => {
     const { adds } = await syncInbox(phone("12.1"), [el("AirSyncBase", "BodyPreference", el("AirSyncBase", "Type", 1))]);
     expect(adds.length).toBeGreaterThan(0);
     for (const a of adds) expect([a.conversationId, a.conversationIndex]).toEqual([undefined, undefined]);
+    // MS-ASCMD_R6364: nor a ConversationId condition in Search (Status 2).
+    const res = await phone("12.1").command("Search", conversationSearch(new Uint8Array(16).fill(3)));
+    expect(childText(child(child(res.tree, "Response"), "Store"), "Status")).toBe("2");
   });
 
   it("Move statuses: a Change of ConversationId 6 (MS-ASEMAIL_R347); no MoveAlways 155, an unknown conversation 6, a calendar 156; BodyPartPreference Type 1 164 (MS-ASCMD_R3475, MS-ASCMD_R4171, MS-ASCON_R146, MS-ASCON_R338, MS-ASCMD_R5412, MS-ASCON_R241)", async () => {
