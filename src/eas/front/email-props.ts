@@ -14,30 +14,24 @@ function flag(flagged: boolean): WbxmlElement {
   return flagged ? el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up")) : el("Email", "Flag");
 }
 
-export function bodyElement(b: BodyData): WbxmlElement {
-  return el(
-    "AirSyncBase",
-    "Body",
+/** Type, EstimatedDataSize, Truncated, Data, Preview: the children Body and BodyPart share, in schema order. */
+function bodyFields(b: BodyData | BodyPartData): (WbxmlElement | false)[] {
+  return [
     el("AirSyncBase", "Type", b.type),
     el("AirSyncBase", "EstimatedDataSize", b.estimatedDataSize),
     b.truncated && el("AirSyncBase", "Truncated", "1"),
     b.data !== undefined && el("AirSyncBase", "Data", b.data),
     b.preview !== undefined && el("AirSyncBase", "Preview", b.preview),
-  );
+  ];
 }
 
-/** [MS-ASAIRS] 2.2.2.10 BodyPart (14.1+): Status, Type, EstimatedDataSize, Truncated, Data, Preview, in that order. */
+export function bodyElement(b: BodyData): WbxmlElement {
+  return el("AirSyncBase", "Body", ...bodyFields(b));
+}
+
+/** [MS-ASAIRS] 2.2.2.10 BodyPart (14.1+): Status, then the fields of a Body. */
 export function bodyPartElement(b: BodyPartData): WbxmlElement {
-  return el(
-    "AirSyncBase",
-    "BodyPart",
-    el("AirSyncBase", "Status", b.status),
-    el("AirSyncBase", "Type", b.type),
-    el("AirSyncBase", "EstimatedDataSize", b.estimatedDataSize),
-    b.truncated && el("AirSyncBase", "Truncated", "1"),
-    b.data !== undefined && el("AirSyncBase", "Data", b.data),
-    b.preview !== undefined && el("AirSyncBase", "Preview", b.preview),
-  );
+  return el("AirSyncBase", "BodyPart", el("AirSyncBase", "Status", b.status), ...bodyFields(b));
 }
 
 /** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
