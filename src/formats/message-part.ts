@@ -15,6 +15,8 @@ const ORIGINAL = /^-{2,}\s*(original message|ursprüngliche nachricht|message d'
 const SEPARATOR = /^_{10,}\s*$/;
 const FROM_LINE = /^(from|von|de|da)\s*:\s*\S/i;
 const SENT_LINE = /^(sent|date|gesendet|datum|envoyé|enviado|inviato)\s*:\s*\S/i;
+/** Longest line looked at as a possible marker. */
+const MARKER_MAX = 500;
 
 /** The text before the quoted history of `plain` (all of it when nothing is quoted), trailing blank lines off. */
 export function messagePart(plain: string): string {
@@ -22,9 +24,14 @@ export function messagePart(plain: string): string {
   let end = lines.length;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!.trim();
-    const next = (lines[i + 1] ?? "").trim();
+    if (l.startsWith(">")) {
+      end = i;
+      break;
+    }
+    // Marker lines are short; a long line (a stranger's 1 MB paragraph) is text, never fed to the patterns.
+    if (l.length > MARKER_MAX) continue;
+    const next = (lines[i + 1] ?? "").trim().slice(0, MARKER_MAX);
     if (
-      l.startsWith(">") ||
       ATTRIBUTION.test(l) ||
       ORIGINAL.test(l) ||
       (SEPARATOR.test(l) && FROM_LINE.test(next)) ||
@@ -34,5 +41,5 @@ export function messagePart(plain: string): string {
       break;
     }
   }
-  return lines.slice(0, end).join("\n").replace(/\s+$/, "");
+  return lines.slice(0, end).join("\n").trimEnd();
 }

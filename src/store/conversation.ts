@@ -29,7 +29,8 @@ function firstId(value: string | undefined): string | undefined {
 }
 
 /** Reply and forward prefixes of the languages mail clients write them in (Re, Fwd, AW, WG, SV, TR, RIF, VS…). */
-const PREFIX = /^\s*((re|fwd?|aw|wg|sv|vs|tr|rif|antw|odp|r)\s*(\[\d+\])?\s*:\s*)+/i;
+// One way only to match each prefix (no two adjacent runs of optional spaces), so a hostile subject cannot make it backtrack.
+const PREFIX = /^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|rif|antw|odp|r)\s*(?:\[\d+\]\s*)?:\s*)+/i;
 
 /** A subject as the thread's other messages have it: reply/forward prefixes off, case and spacing folded. */
 export function normalisedSubject(subject: string): string {

@@ -105,6 +105,11 @@ describe("the conversation of a message (store/conversation.ts)", () => {
     expect(messagePart("Ok\n\nFrom: Bob <b@x>\nSent: Monday\nTo: me\n")).toBe("Ok");
     expect(messagePart("Top\n> quoted\nmore")).toBe("Top");
     expect(messagePart("Nothing quoted here.\nSecond line.\n\n")).toBe("Nothing quoted here.\nSecond line.");
+    // Hostile input stays cheap (a backtracking pattern would run past the test's timeout): a 2 MB line, and a
+    // subject of spaces between a prefix-like word and no colon.
+    const long = `On ${"x ".repeat(1_000_000)}wrote`;
+    expect(messagePart(`${long}\n> q`)).toBe(long);
+    expect(normalisedSubject(`re${" ".repeat(2000)}x`)).toBe("re x");
   });
 });
 
