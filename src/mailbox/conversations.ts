@@ -10,7 +10,9 @@
 // Rules: conversation → destination folder, kept in this object's SQLite. Each delivery into the Inbox of a
 // conversation with a rule goes on to the rule's folder (MS-ASCON_R213, R215: "including all future e-mail
 // messages"). A rule not used for RULE_TTL_MS is dropped (a conversation long over), as is one whose folder is
-// gone. A bridged mailbox's new mail is delivered by its own server, not here: its rules cannot apply.
+// gone. A bridged mailbox's new mail is delivered by its own server, not through here: its rules are applied to
+// the Inbox's new messages when a device next syncs the Inbox (applyRulesToNewMail, the only time the object
+// holds the login), from a cursor on the Inbox's changes set when the rule was made.
 import { FolderType, isSearchable, isStoreError, type MailStore, type StoreFolder } from "../store/types";
 import { logError } from "../observability/log";
 import { conversationIdOf } from "../store/conversation";
@@ -41,6 +43,10 @@ export class ConversationRules {
       conversation TEXT PRIMARY KEY,
       folder TEXT NOT NULL,
       used INTEGER NOT NULL) WITHOUT ROWID`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS conversation_rule_cursor (
+      folder TEXT PRIMARY KEY,
+      validity TEXT NOT NULL,
+      modseq INTEGER NOT NULL) WITHOUT ROWID`);
   }
 
   set(conversationId: string, folderId: string, now: number): void {
@@ -66,6 +72,23 @@ export class ConversationRules {
 
   drop(conversationId: string): void {
     this.sql.exec(`DELETE FROM conversation_rules WHERE conversation = ?`, conversationId);
+  }
+
+  /** Bridged Inbox: where the rules last looked at its changes (UIDVALIDITY-like validity and modseq), or null. */
+  cursor(folderId: string): { validity: string; modseq: number } | null {
+    const row = this.sql
+      .exec<{ validity: string; modseq: number }>(`SELECT validity, modseq FROM conversation_rule_cursor WHERE folder = ?`, folderId)
+      .toArray()[0];
+    return row ? { validity: row.validity, modseq: Number(row.modseq) } : null;
+  }
+
+  setCursor(folderId: string, validity: string, modseq: number): void {
+    this.sql.exec(
+      `INSERT OR REPLACE INTO conversation_rule_cursor (folder, validity, modseq) VALUES (?, ?, ?)`,
+      folderId,
+      validity,
+      modseq,
+    );
   }
 
   /** Whether any rule exists: a delivery reads the new message's conversation only then. */
@@ -162,4 +185,36 @@ export async function applyConversationRule(
     logError("conversation rule not applied", e, { folder_id: delivered.folderId, item_id: delivered.itemId }, "warn");
     return delivered;
   }
+}
+
+/** New messages of a bridged Inbox looked at per Sync, at most (the rest at the next one). */
+const NEW_MAIL_SCAN = 200;
+
+/**
+ * A bridged mailbox's rules, applied to the Inbox's messages that arrived on the server since the cursor (set when
+ * a rule was made; see above). Returns the folders that changed. Cheap when there is no rule (one read) or
+ * nothing new (the Inbox's status). Never fails the Sync: a message that cannot be moved stays in the Inbox.
+ */
+export async function applyRulesToNewMail(store: MailStore, rules: ConversationRules, inboxId: string, now: number): Promise<string[]> {
+  if (!rules.any()) return [];
+  const status = await store.folderStatus(inboxId);
+  const cursor = rules.cursor(inboxId);
+  if (!cursor || cursor.validity !== status.validity) {
+    // No cursor, or every id of the Inbox changed: only mail from now on is looked at.
+    rules.setCursor(inboxId, status.validity, status.highestModseq);
+    return [];
+  }
+  if (status.highestModseq <= cursor.modseq) return [];
+  const changes = await store.changesSince(inboxId, cursor.modseq, NEW_MAIL_SCAN);
+  const touched = new Set<string>();
+  for (const ch of changes) {
+    if (ch.deleted) continue;
+    const moved = await applyConversationRule(store, rules, { folderId: inboxId, itemId: ch.itemId }, now).catch((e: unknown) => {
+      if (isStoreError(e, "StoreUnavailableError")) throw e;
+      return null;
+    });
+    if (moved && moved.folderId !== inboxId) touched.add(inboxId).add(moved.folderId);
+  }
+  rules.setCursor(inboxId, status.validity, changes.length === NEW_MAIL_SCAN ? changes[changes.length - 1]!.modseq : status.highestModseq);
+  return [...touched];
 }

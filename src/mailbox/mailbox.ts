@@ -38,7 +38,7 @@ import { BridgePush, safetyPollSeconds } from "./bridge-push";
 import { logError, logEvent } from "../observability/log";
 import { metrics, writePoint, type MetricsSink } from "../observability/metrics";
 import { searchMailbox } from "./search";
-import { applyConversationRule, ConversationMoveStatus, ConversationRules, moveConversation } from "./conversations";
+import { applyConversationRule, applyRulesToNewMail, ConversationMoveStatus, ConversationRules, moveConversation } from "./conversations";
 import { calendarFreeBusy } from "./free-busy";
 import { findContacts } from "./contact-search";
 import type {
@@ -641,6 +641,7 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   async sync(req: SyncRequest): Promise<SyncResult> {
+    await this.#bridgedConversationRules(req);
     const result = await this.mail.engine.sync(req);
     const touched = req.collections.filter((c) => c.changes.length + c.deletes.length + c.adds.length > 0).map((c) => c.collectionId);
     // Deletes land in Deleted Items (DeletesAsMoves): devices watching it have something new too.
@@ -713,6 +714,18 @@ export class Mailbox extends DurableObject<Env> {
     return { rebuilt: true };
   }
 
+  /**
+   * A bridged mailbox's MoveAlways rules meet the Inbox's new mail when a device syncs the Inbox (conversations.ts):
+   * moved before the Sync reads the Inbox, so no device gets an Add there for a message that is going elsewhere.
+   */
+  async #bridgedConversationRules(req: SyncRequest): Promise<void> {
+    if (!this.stores.bridge || !this.conversationRules.any()) return;
+    const inbox = this.store.folderByType(FolderType.Inbox);
+    if (!inbox || !req.collections.some((c) => c.collectionId === inbox.id)) return;
+    const touched = await applyRulesToNewMail(this.store, this.conversationRules, inbox.id, Date.now());
+    if (touched.length > 0) await this.changed(touched, req.deviceId);
+  }
+
   /** "Always move" rules of conversations (ItemOperations Move with MoveAlways), in this object's SQLite. */
   get conversationRules(): ConversationRules {
     return (this.#conversationRules ??= new ConversationRules(this.ctx.storage.sql));
@@ -727,7 +740,15 @@ export class Mailbox extends DurableObject<Env> {
    */
   async moveConversation(deviceId: string, conversationId: string, dstFldId: string, always: boolean): Promise<number> {
     const { status, touched } = await this.mail.forDevice(deviceId, () => moveConversation(this.store, conversationId, dstFldId));
-    if (status === ConversationMoveStatus.Success && always) this.conversationRules.set(conversationId, dstFldId, Date.now());
+    if (status === ConversationMoveStatus.Success && always) {
+      this.conversationRules.set(conversationId, dstFldId, Date.now());
+      // A bridged Inbox's new mail is looked at from here on (applyRulesToNewMail).
+      const inbox = this.stores.bridge ? this.store.folderByType(FolderType.Inbox) : null;
+      if (inbox && !this.conversationRules.cursor(inbox.id)) {
+        const st = await this.store.folderStatus(inbox.id);
+        this.conversationRules.setCursor(inbox.id, st.validity, st.highestModseq);
+      }
+    }
     if (touched.length > 0) await this.changed(touched);
     return status;
   }

@@ -2,7 +2,7 @@
 // the test Dovecot); the result's LongId fetches the message with ItemOperations.
 import { beforeAll, describe, expect, it } from "vitest";
 import { otherClient } from "./imap/imap-helpers";
-import { account, backend, message } from "./bridge-mailbox-helpers";
+import { account, backend, message, RpcDevice } from "./bridge-mailbox-helpers";
 import { bytesHex } from "../../src/formats/hex";
 import { conversationIdOf } from "../../src/store/conversation";
 
@@ -91,5 +91,25 @@ describe("Search on a bridged mailbox", () => {
     }));
     expect(left).toEqual({ inbox: 3, archive: 0, voyages: 3 }); // Regatta, Canteen, Plan B stay
     expect((await search({ conversationId: id })).hits.every((h) => h.collectionId === voyages)).toBe(true);
+
+    // MoveAlways on a bridged mailbox: the next reply is delivered by the IMAP server into INBOX; the next Sync of
+    // the Inbox moves it to the destination before reading the Inbox, so the phone never gets it there.
+    const phone = new RpcDevice(mb, "kate-phone", "kate");
+    const inboxId = folders.find((f) => f.type === 2)!.id;
+    const { key } = await phone.syncToEnd(inboxId);
+    await otherClient("kate", (c) =>
+      c.append("INBOX", threaded("Re: Sailing plan (later)", "sail-later@example.test", "sail-root@example.test")),
+    );
+    await otherClient("kate", (c) => c.append("INBOX", threaded("Harbour fees", "fees@example.test")));
+    const next = await phone.sync(inboxId, key);
+    const added = (next?.commands ?? [])
+      .filter((c) => c.op === "Add")
+      .map((c) => (c.op === "Add" && "mail" in c.item ? c.item.mail.subject : ""));
+    expect(added).toEqual(["Harbour fees"]);
+    const now = await otherClient("kate", async (c) => ({
+      inbox: (await c.uids("INBOX")).length,
+      voyages: (await c.uids("Voyages")).length,
+    }));
+    expect(now).toEqual({ inbox: 4, voyages: 4 });
   });
 });
