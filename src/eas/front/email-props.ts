@@ -34,11 +34,10 @@ export function bodyPartElement(b: BodyPartData): WbxmlElement {
   return el("AirSyncBase", "BodyPart", el("AirSyncBase", "Status", b.status), ...bodyFields(b));
 }
 
-/** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
-export function mailProperties(item: MailItemData, protocolVersion: string): WbxmlElement[] {
-  if (protocolVersion === "2.5") return mailProperties25(item);
+/** The message's envelope, the same in every version from 2.5 on ([MS-ASEMAIL] 2.2.2): empty optional fields left out. */
+function envelope(item: MailItemData): (WbxmlElement | null)[] {
   const e = (name: string, value: string | number | undefined) => (value === undefined || value === "" ? null : el("Email", name, value));
-  const out: (WbxmlElement | null)[] = [
+  return [
     e("To", item.to),
     e("Cc", item.cc),
     e("From", item.from),
@@ -49,6 +48,14 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
     e("ThreadTopic", item.threadTopic),
     el("Email", "Importance", item.importance),
     el("Email", "Read", item.read ? "1" : "0"),
+  ];
+}
+
+/** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
+export function mailProperties(item: MailItemData, protocolVersion: string): WbxmlElement[] {
+  if (protocolVersion === "2.5") return mailProperties25(item);
+  const out: (WbxmlElement | null)[] = [
+    ...envelope(item),
     item.body ? bodyElement(item.body) : null,
     item.bodyPart && atLeast(protocolVersion, "14.1") ? bodyPartElement(item.bodyPart) : null,
     item.attachments.length > 0
@@ -92,18 +99,8 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
  * Email namespace (legacy25.ts) and without what 2.5 does not have (AirSyncBase, Flag, ContentClass, ...).
  */
 function mailProperties25(item: MailItemData): WbxmlElement[] {
-  const e = (name: string, value: string | number | undefined) => (value === undefined || value === "" ? null : el("Email", name, value));
   const out: (WbxmlElement | null)[] = [
-    e("To", item.to),
-    e("Cc", item.cc),
-    e("From", item.from),
-    el("Email", "Subject", item.subject),
-    e("ReplyTo", item.replyTo),
-    el("Email", "DateReceived", easMailDate(item.dateReceived)),
-    e("DisplayTo", item.displayTo),
-    e("ThreadTopic", item.threadTopic),
-    el("Email", "Importance", item.importance),
-    el("Email", "Read", item.read ? "1" : "0"),
+    ...envelope(item),
     attachments25(item.attachments),
     ...mailBody25(item.body),
     el("Email", "MessageClass", item.messageClass),
