@@ -11,12 +11,24 @@ import type { ImapSessions } from "./sessions";
 import type { FolderRow } from "./state";
 import { boundedLimit, flagKey, itemIdOf, kind, parseInternalDate, uidOf, uidSet } from "./wire";
 
+/**
+ * A look at a folder (refresh) is not repeated on the same session while nothing was sent since and it is at
+ * most this old: a Sync asks for the folder's status, then lists or reads its changes at once (two looks, one
+ * STATUS each, issue 15 target 2). What the second look would see is a change landing in between, which is
+ * the same as one landing just after it: read at the next look. Any command sent since (a write, a LIST at
+ * the start of the next Sync) makes the next look real.
+ */
+const LOOK_REUSE_MS = 250;
+
 export class ChangeTracker {
   constructor(
     private readonly db: MirrorDb,
     private readonly sessions: ImapSessions,
     private readonly drafts: DraftReplacements,
   ) {}
+
+  /** The last look: its session, folder, the session's command count after it and when. */
+  private lastLook: { session: ImapSession; folder: number; commands: number; at: number } | null = null;
 
   /**
    * Drops tombstones seen before `olderThan` (ms) and raises each affected folder's floor to the highest
@@ -41,8 +53,9 @@ export class ChangeTracker {
 
   async folderStatus(folderId: string): Promise<FolderStatus> {
     return this.sessions.use(async (s) => {
-      const row = await this.refresh(s, this.db.folderRow(folderId));
-      const count = Number(str((await statusOf(s, row.path, "(MESSAGES)")).get("MESSAGES")));
+      // The message count comes with the look's own STATUS (one command, not two).
+      const { row, messages } = await this.look(s, this.db.folderRow(folderId), true);
+      const count = messages ?? Number(str((await statusOf(s, row.path, "(MESSAGES)")).get("MESSAGES")));
       return { validity: String(row.uidvalidity), highestModseq: row.modseq, count, tombstoneFloor: row.floor };
     });
   }
@@ -69,6 +82,21 @@ export class ChangeTracker {
    * No change costs one STATUS. A new UIDVALIDITY forgets the folder's log: every old item id is void.
    */
   async refresh(s: ImapSession, row: FolderRow): Promise<FolderRow> {
+    const last = this.lastLook;
+    if (last && last.session === s && last.folder === row.id && last.commands === s.stats.commands && Date.now() - last.at <= LOOK_REUSE_MS)
+      return row;
+    return (await this.look(s, row, false)).row;
+  }
+
+  /** refresh, the look itself; `count`: the folder's MESSAGES too, from the same STATUS (undefined if none was sent). */
+  private async look(s: ImapSession, row: FolderRow, count: boolean): Promise<{ row: FolderRow; messages?: number }> {
+    this.lastLook = null;
+    const looked = await this.lookNow(s, row, count);
+    this.lastLook = { session: s, folder: looked.row.id, commands: s.stats.commands, at: Date.now() };
+    return looked;
+  }
+
+  private async lookNow(s: ImapSession, row: FolderRow, count: boolean): Promise<{ row: FolderRow; messages?: number }> {
     const modseqs = s.has("CONDSTORE") && s.has("QRESYNC");
     // A draft replacement a reset interrupted is finished before anything of it can be read as a change.
     await this.drafts.settle(s, row);
@@ -80,7 +108,9 @@ export class ChangeTracker {
       await s.command(s.has("UNSELECT") ? ["UNSELECT"] : ["NOOP"]);
       if (s.has("UNSELECT")) this.sessions.selected = null;
     }
-    const st = await statusOf(s, row.path, modseqs ? "(UIDVALIDITY HIGHESTMODSEQ)" : "(UIDVALIDITY)");
+    const items = [...(modseqs ? ["UIDVALIDITY", "HIGHESTMODSEQ"] : ["UIDVALIDITY"]), ...(count ? ["MESSAGES"] : [])];
+    const st = await statusOf(s, row.path, `(${items.join(" ")})`);
+    const messages = count && st.has("MESSAGES") ? Number(str(st.get("MESSAGES"))) : undefined;
     const validity = Number(str(st.get("UIDVALIDITY")));
     const highest = modseqs ? Number(str(st.get("HIGHESTMODSEQ"))) : 0;
     if (validity !== row.uidvalidity) {
@@ -99,12 +129,12 @@ export class ChangeTracker {
       });
       row = this.db.folderRow(String(row.id));
     }
-    if (!modseqs) return this.refreshByUidDiff(s, row);
-    if (highest === row.server_modseq) return row;
+    if (!modseqs) return { row: await this.refreshByUidDiff(s, row), messages };
+    if (highest === row.server_modseq) return { row, messages };
     if (row.server_modseq === 0) {
       // First look at this folder: what exists now is listed by listItems, not replayed as changes.
       this.db.sql(`UPDATE imap_folders SET server_modseq = ? WHERE id = ?`, highest, row.id);
-      return this.db.folderRow(String(row.id));
+      return { row: this.db.folderRow(String(row.id)), messages };
     }
     await this.sessions.select(s, row, false);
     const r = await s.command(["UID", "FETCH", "1:*", "(UID MODSEQ)", `(CHANGEDSINCE ${row.server_modseq} VANISHED)`]);
@@ -137,7 +167,7 @@ export class ChangeTracker {
       );
       this.order(row.id, arrived, vanished);
     });
-    return this.db.folderRow(String(row.id));
+    return { row: this.db.folderRow(String(row.id)), messages };
   }
 
   /**
@@ -235,6 +265,7 @@ export class ChangeTracker {
 
   /** Gives each change the next value of the folder's counter: changes first, then expunges. */
   private log(folder: number, changed: number[], vanished: number[], serverModseq: number): void {
+    if (vanished.length) this.db.itemsGeneration++;
     let next = this.db.folderRow(String(folder)).modseq;
     for (const uid of changed) this.logChange(folder, uid, ++next, false);
     for (const uid of vanished) {

@@ -47,6 +47,28 @@ export class ItemReader {
   private keptBytes = 0;
 
   /**
+   * The texts of the page being rendered (imap_bodies rows, or parsed from the messages prefetchBodies read),
+   * by folder and item id, so that each item's getBody is no SQLite read (issue 15 target 2: three statements
+   * per item). Valid only in the MirrorDb generation they were read in (a draft replaced, ids forgotten, UIDs
+   * expunged: read again); emptied with `kept`.
+   */
+  private readonly pageTexts = new Map<string, { plain: string; html: string | null }>();
+  private pageTextsGeneration = -1;
+
+  private pageText(folderId: string, itemId: string): { plain: string; html: string | null } | undefined {
+    if (this.pageTextsGeneration !== this.db.itemsGeneration) return undefined;
+    return this.pageTexts.get(`${folderId}/${itemId}`);
+  }
+
+  private keepPageText(folderId: string, itemId: string, text: { plain: string; html: string | null }): void {
+    if (this.pageTextsGeneration !== this.db.itemsGeneration) {
+      this.pageTexts.clear();
+      this.pageTextsGeneration = this.db.itemsGeneration;
+    }
+    this.pageTexts.set(`${folderId}/${itemId}`, text);
+  }
+
+  /**
    * Where an item's message is kept: "<folder>/<UID on the server>" (a replaced draft's current version,
    * MirrorDb.serverUid); undefined for an id of another UIDVALIDITY or an unknown folder.
    */
@@ -68,9 +90,18 @@ export class ItemReader {
     this.keptBytes += raw.byteLength;
   }
 
-  /** The text getBody gives for a whole message, kept per UID (imap_bodies): parsed once, like its summary. */
-  private saveBody(folder: number, uid: number, plain: string, html: string | undefined): void {
-    this.db.sql(`INSERT OR REPLACE INTO imap_bodies (folder, uid, plain, html) VALUES (?, ?, ?, ?)`, folder, uid, plain, html ?? null);
+  /**
+   * The texts getBody gives for whole messages, kept per UID (imap_bodies): parsed once, like their summaries.
+   * One statement for all (one bound JSON array: Durable Object SQLite allows at most 100 bound parameters).
+   */
+  private saveBodies(folder: number, bodies: { uid: number; plain: string; html: string | undefined }[]): void {
+    if (!bodies.length) return;
+    this.db.sql(
+      `INSERT OR REPLACE INTO imap_bodies (folder, uid, plain, html)
+       SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)`,
+      folder,
+      JSON.stringify(bodies.map((b) => [b.uid, b.plain, b.html ?? null])),
+    );
   }
 
   /** The kept text of an item, or undefined when none is kept (an item id of another UIDVALIDITY: none). */
@@ -84,28 +115,50 @@ export class ItemReader {
     )[0];
   }
 
-  /** Forgets the kept messages (a new page; the end of a request). */
+  /** Forgets the kept messages and texts (a new page; the end of a request). */
   forget(): void {
     this.kept.clear();
     this.keptBytes = 0;
+    this.pageTexts.clear();
   }
 
+  /**
+   * Reads what a page's items need for their bodies together: the kept texts of all of them in one statement,
+   * then the messages whose text is not kept yet with one UID FETCH (parsed, their texts kept). A few statements
+   * per page, whatever its size; each item's getBody then reads nothing.
+   */
   async prefetchBodies(folderId: string, items: MailSummary[]): Promise<void> {
-    const wanted = items.filter(
-      (s) =>
-        s.folderId === folderId &&
-        s.size <= WHOLE_BODY_BYTES &&
-        !this.kept.has(this.keyOf(folderId, s.itemId)?.key ?? "") &&
-        !this.savedBody(folderId, s.itemId),
+    const row = this.db.folderRow(folderId);
+    const ours = new Map<number, MailSummary>(); // by the UID of the item id
+    for (const s of items) {
+      const id = parseItemId(s.itemId);
+      if (s.folderId === folderId && id && id.validity === row.uidvalidity && !this.pageText(folderId, s.itemId)) ours.set(id.uid, s);
+    }
+    if (ours.size === 0) return;
+    const serverUids = this.db.serverUids(row.id, [...ours.keys()]);
+    const saved = new Map(
+      this.db
+        .all<{ uid: number; plain: string; html: string | null }>(
+          `SELECT uid, plain, html FROM imap_bodies WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+          row.id,
+          JSON.stringify([...serverUids.values()]),
+        )
+        .map((r) => [r.uid, r]),
     );
+    const wanted: MailSummary[] = [];
+    for (const [uid, s] of ours) {
+      const serverUid = serverUids.get(uid)!;
+      const text = saved.get(serverUid);
+      if (text) this.keepPageText(folderId, s.itemId, { plain: text.plain, html: text.html });
+      else if (s.size <= WHOLE_BODY_BYTES && !this.kept.has(`${row.id}/${serverUid}`)) wanted.push(s);
+    }
     if (wanted.length === 0) return;
     await this.sessions.use(async (s) => {
-      const row = this.db.folderRow(folderId);
       const sel = await this.sessions.select(s, row, false);
       const byUid = new Map<number, MailSummary>();
       for (const it of wanted) {
         const id = parseItemId(it.itemId);
-        if (id && id.validity === (sel.uidvalidity || row.uidvalidity)) byUid.set(this.db.serverUid(row.id, id.uid), it);
+        if (id && id.validity === (sel.uidvalidity || row.uidvalidity)) byUid.set(serverUids.get(id.uid) ?? id.uid, it);
       }
       let budget = PREFETCH_BYTES - this.keptBytes;
       const batches: number[][] = [[]];
@@ -123,6 +176,8 @@ export class ItemReader {
       for (const b of batches) {
         if (!b.length) continue;
         const f = await s.command(["UID", "FETCH", b.join(","), "(UID BODY.PEEK[])"]);
+        const generation = this.db.itemsGeneration;
+        const bodies: { uid: number; plain: string; html: string | undefined }[] = [];
         for (const u of f.untagged) {
           if (kind(u) !== "FETCH") continue;
           const a = attributes(u.tokens[2] ?? null);
@@ -132,8 +187,12 @@ export class ItemReader {
           if (!it || !(body instanceof Uint8Array)) continue;
           this.keep(`${row.id}/${uid}`, withoutDraftToken(body));
           const parsed = await parseMessage(body);
-          this.saveBody(row.id, uid!, parsed.plain, parsed.html);
+          bodies.push({ uid: uid!, plain: parsed.plain, html: parsed.html });
+          // Kept by item id only if no id moved meanwhile (this UID may no longer be that item's).
+          if (generation === this.db.itemsGeneration)
+            this.keepPageText(folderId, it.itemId, { plain: parsed.plain, html: parsed.html ?? null });
         }
+        this.saveBodies(row.id, bodies);
       }
     });
   }
@@ -226,6 +285,8 @@ export class ItemReader {
       // Beyond SUMMARY_WHOLE_LIMIT only the head is parsed (memory): attachments past it are not listed.
       const head = b.length === 1 && size(b[0]!) > (this.config.summaryWholeLimit ?? SUMMARY_WHOLE_LIMIT);
       const f = await s.command(["UID", "FETCH", b.join(","), head ? `(UID BODY.PEEK[]<0.${BATCH_BYTES}>)` : "(UID BODY.PEEK[])"]);
+      const bodies: { uid: number; plain: string; html: string | undefined }[] = [];
+      const contents: [number, string][] = [];
       for (const u of f.untagged) {
         if (kind(u) !== "FETCH") continue;
         const a = attributes(u.tokens[2] ?? null);
@@ -233,7 +294,7 @@ export class ItemReader {
         const raw = a.get(head ? "BODY[]<0>" : "BODY[]");
         if (uid === null || !b.includes(uid)) continue;
         const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
-        if (!head && size(uid) <= WHOLE_BODY_BYTES) this.saveBody(row.id, uid, p.plain, p.html);
+        if (!head && size(uid) <= WHOLE_BODY_BYTES) bodies.push({ uid, plain: p.plain, html: p.html });
         const content: ParsedSummary = {
           subject: p.subject,
           from: p.from,
@@ -248,21 +309,38 @@ export class ItemReader {
         for (const k of ["date", "messageId", "inReplyTo", "references", "contentClass", "calendarMethod", "threadTopic"] as const)
           if (p[k] !== undefined) (content as Record<string, unknown>)[k] = p[k];
         parsed.set(uid, content);
-        this.db.sql(`INSERT OR REPLACE INTO imap_summaries (folder, uid, content) VALUES (?, ?, ?)`, row.id, uid, JSON.stringify(content));
+        contents.push([uid, JSON.stringify(content)]);
       }
+      // One statement each for the batch's summaries and texts (bound JSON arrays, as above).
+      if (contents.length)
+        this.db.sql(
+          `INSERT OR REPLACE INTO imap_summaries (folder, uid, content)
+           SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)`,
+          row.id,
+          JSON.stringify(contents),
+        );
+      this.saveBodies(row.id, bodies);
     }
     const out: MailSummary[] = [];
     const ids = this.db.publicUids(row.id, present);
+    const logged = new Map(
+      this.db
+        .all<{ uid: number; modseq: number }>(
+          `SELECT uid, modseq FROM imap_changes WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+          row.id,
+          JSON.stringify(present),
+        )
+        .map((r) => [r.uid, r.modseq]),
+    );
     for (const uid of present) {
       const a = meta.get(uid)!;
       const content = parsed.get(uid);
       if (!content) continue;
-      const logged = this.db.all<{ modseq: number }>(`SELECT modseq FROM imap_changes WHERE folder = ? AND uid = ?`, row.id, uid)[0];
       out.push({
         ...content,
         itemId: itemIdOf(this.sessions.selected?.uidvalidity || row.uidvalidity, ids.get(uid)!),
         folderId: String(row.id),
-        modseq: logged?.modseq ?? 0,
+        modseq: logged.get(uid) ?? 0,
         received: parseInternalDate(str(a.get("INTERNALDATE"))),
         flags: flagsOf(a.get("FLAGS")),
         size: size(uid),
@@ -302,7 +380,7 @@ export class ItemReader {
    * shape (every text part, not only the first: text, picture, text is both texts).
    */
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
-    const saved = this.savedBody(folderId, itemId);
+    const saved = this.pageText(folderId, itemId) ?? this.savedBody(folderId, itemId);
     if (saved) {
       const data = type === "html" ? saved.html : saved.plain;
       return data === null ? null : { data, size: new TextEncoder().encode(data).byteLength };
