@@ -125,8 +125,9 @@ function sourceOf(url: string, line: number, bundle?: string): string {
     try {
       const text = readFileSync(url.startsWith("file:") ? fileURLToPath(url) : url, "utf8").split("\n");
       text.forEach((l, i) => {
-        const m = /^\/\/ ((?:src|node_modules)\/\S+)$/.exec(l);
-        if (m) marks!.push({ line: i, file: m[1]!.replace(/^node_modules\/(\.pnpm\/)?/, "npm:") });
+        // esbuild's `// path` before each module: src/… for ours, …/node_modules/… (any prefix) for packages
+        const m = /^\/\/ (src\/\S+|\S*node_modules\/\S+)$/.exec(l);
+        if (m) marks!.push({ line: i, file: m[1]!.replace(/^\S*node_modules\/(\.pnpm\/)?/, "npm:") });
       });
     } catch {}
     bundleMaps.set(url, marks);
@@ -152,6 +153,8 @@ export interface ProfileSummary {
   inclusive: [string, number][];
   /** Each sample given to the nearest of our functions (src/) on its stack: our code with the natives it calls (SQL). */
   byOurFunction: [string, number][];
+  /** The same by room (src/<room>/, src/store/<backend>/): which side of the RPC, which layer. */
+  byRoom: [string, number][];
 }
 
 /**
@@ -172,6 +175,7 @@ export function summarise(p: CpuProfile, inclusiveOf: string[] = [], bundle?: st
   const fns = new Map<string, number>();
   const incl = new Map<string, number>();
   const ours = new Map<string, number>();
+  const rooms = new Map<string, number>();
   let total = 0;
   for (const [id, ms] of self) {
     const n = byId.get(id)!;
@@ -192,6 +196,8 @@ export function summarise(p: CpuProfile, inclusiveOf: string[] = [], bundle?: st
       }
     }
     ours.set(owner, (ours.get(owner) ?? 0) + ms);
+    const room = /^\S+ (src\/(?:store\/[^/]+\/|eas\/front\/|eas\/commands\/|[^/]+\/)?)/.exec(owner)?.[1] ?? owner;
+    rooms.set(room, (rooms.get(room) ?? 0) + ms);
     const seen = new Set<string>();
     for (let k: number | undefined = id; k !== undefined; k = parent.get(k)) {
       const name = byId.get(k)!.callFrame.functionName;
@@ -202,7 +208,14 @@ export function summarise(p: CpuProfile, inclusiveOf: string[] = [], bundle?: st
     }
   }
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
-  return { totalMs: total, byFile: sorted(files), byFunction: sorted(fns), inclusive: sorted(incl), byOurFunction: sorted(ours) };
+  return {
+    totalMs: total,
+    byFile: sorted(files),
+    byFunction: sorted(fns),
+    inclusive: sorted(incl),
+    byOurFunction: sorted(ours),
+    byRoom: sorted(rooms),
+  };
 }
 
 export function saveProfile(p: CpuProfile, file: string): void {
@@ -219,6 +232,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     ["by file", s.byFile],
     ["by function (self)", s.byFunction],
     ["by our function (with the natives it calls)", s.byOurFunction],
+    ["by room (nearest of our frames)", s.byRoom],
   ] as const) {
     console.log(`## ${title}`);
     for (const [f, t] of rows.slice(0, Number(process.env.TOP ?? 40))) console.log(`${ms(t)}  ${f}`);

@@ -100,19 +100,31 @@ export class ChangeTracker {
     const modseqs = s.has("CONDSTORE") && s.has("QRESYNC");
     // A draft replacement a reset interrupted is finished before anything of it can be read as a change.
     await this.drafts.settle(s, row);
-    // STATUS of the selected mailbox answers from this session's view of it (RFC 9051 §6.3.11): another
-    // client's flag changes, or the mailbox deleted and recreated (new UIDVALIDITY), would go unseen while
-    // the session is kept between calls. Unselect first (NOOP where UNSELECT is missing; never CLOSE, which
-    // expunges).
-    if (this.sessions.selected?.path === row.path) {
-      await s.command(s.has("UNSELECT") ? ["UNSELECT"] : ["NOOP"]);
-      if (s.has("UNSELECT")) this.sessions.selected = null;
+    let validity: number;
+    let highest: number;
+    let messages: number | undefined;
+    if (modseqs) {
+      // The folder opened afresh (EXAMINE, or SELECT when it is selected read-write): its UIDVALIDITY,
+      // HIGHESTMODSEQ and message count as of now, and it stays selected for the FETCH that usually follows
+      // (a page, the changes). One command where UNSELECT, STATUS and EXAMINE were three (issue 15 target 2).
+      const sel = await this.sessions.reselect(s, row);
+      validity = sel.uidvalidity;
+      highest = sel.highestModseq;
+      messages = count ? sel.exists : undefined;
+    } else {
+      // STATUS of the selected mailbox answers from this session's view of it (RFC 9051 §6.3.11): another
+      // client's flag changes, or the mailbox deleted and recreated (new UIDVALIDITY), would go unseen while
+      // the session is kept between calls. Unselect first (NOOP where UNSELECT is missing; never CLOSE, which
+      // expunges).
+      if (this.sessions.selected?.path === row.path) {
+        await s.command(s.has("UNSELECT") ? ["UNSELECT"] : ["NOOP"]);
+        if (s.has("UNSELECT")) this.sessions.selected = null;
+      }
+      const st = await statusOf(s, row.path, count ? "(UIDVALIDITY MESSAGES)" : "(UIDVALIDITY)");
+      messages = count && st.has("MESSAGES") ? Number(str(st.get("MESSAGES"))) : undefined;
+      validity = Number(str(st.get("UIDVALIDITY")));
+      highest = 0;
     }
-    const items = [...(modseqs ? ["UIDVALIDITY", "HIGHESTMODSEQ"] : ["UIDVALIDITY"]), ...(count ? ["MESSAGES"] : [])];
-    const st = await statusOf(s, row.path, `(${items.join(" ")})`);
-    const messages = count && st.has("MESSAGES") ? Number(str(st.get("MESSAGES"))) : undefined;
-    const validity = Number(str(st.get("UIDVALIDITY")));
-    const highest = modseqs ? Number(str(st.get("HIGHESTMODSEQ"))) : 0;
     if (validity !== row.uidvalidity) {
       this.db.transaction(() => {
         this.db.sql(`DELETE FROM imap_changes WHERE folder = ?`, row.id);

@@ -109,7 +109,7 @@ describe("ImapStore cost per call against folder size", () => {
     for (const r of [one, together, again]) expect(r.bodies).toEqual(first.bodies);
   });
 
-  it("a Sync's two looks at a folder (folderStatus, then its page) cost one STATUS, which also gives the count (issue 15 target 2)", async () => {
+  it("a Sync's two looks at a folder (folderStatus, then its page) cost one EXAMINE, which also gives the count (issue 15 target 2)", async () => {
     await seed("Looks", 30);
     const id = await withStore(MB, frank, async (s) => (await s.listFolders()).find((f) => f.name === "Looks")!.id);
     await withStore(MB, frank, (s) => s.listItems(id, { limit: 10 })); // baseline, order kept, summaries parsed
@@ -120,8 +120,8 @@ describe("ImapStore cost per call against folder size", () => {
       return { st, afterStatus, all: s.stats.commands, page };
     });
     expect(r.st.count).toBe(30);
-    expect(r.afterStatus).toBe(1); // STATUS (UIDVALIDITY HIGHESTMODSEQ MESSAGES)
-    expect(r.all).toBe(3); // then EXAMINE and the page's UID FETCH: no second STATUS
+    expect(r.afterStatus).toBe(1); // EXAMINE (CONDSTORE): UIDVALIDITY, HIGHESTMODSEQ, EXISTS
+    expect(r.all).toBe(2); // then the page's UID FETCH: no second look, no second EXAMINE
     expect(r.page.map((m) => m.subject)).toEqual(Array.from({ length: 10 }, (_, i) => `Message ${29 - i}`));
   });
 
