@@ -14,7 +14,7 @@ import { boundedLimit, flagKey, itemIdOf, kind, parseInternalDate, uidOf, uidSet
 /**
  * A look at a folder (refresh) is not repeated on the same session while nothing was sent since and it is at
  * most this old: a Sync asks for the folder's status, then lists or reads its changes at once (two looks, one
- * STATUS each, issue 15 target 2). What the second look would see is a change landing in between, which is
+ * command each, issue 15 target 2). What the second look would see is a change landing in between, which is
  * the same as one landing just after it: read at the next look. Any command sent since (a write, a LIST at
  * the start of the next Sync) makes the next look real.
  */
@@ -53,7 +53,7 @@ export class ChangeTracker {
 
   async folderStatus(folderId: string): Promise<FolderStatus> {
     return this.sessions.use(async (s) => {
-      // The message count comes with the look's own STATUS (one command, not two).
+      // The message count comes with the look's own EXAMINE or STATUS (one command, not two).
       const { row, messages } = await this.look(s, this.db.folderRow(folderId), true);
       const count = messages ?? Number(str((await statusOf(s, row.path, "(MESSAGES)")).get("MESSAGES")));
       return { validity: String(row.uidvalidity), highestModseq: row.modseq, count, tombstoneFloor: row.floor };
@@ -79,7 +79,8 @@ export class ChangeTracker {
 
   /**
    * Reads what changed on the server since our last look and logs it under our counter.
-   * No change costs one STATUS. A new UIDVALIDITY forgets the folder's log: every old item id is void.
+   * No change costs one EXAMINE (CONDSTORE/QRESYNC) or one STATUS (else), or nothing right after a look (LOOK_REUSE_MS).
+   * A new UIDVALIDITY forgets the folder's log: every old item id is void.
    */
   async refresh(s: ImapSession, row: FolderRow): Promise<FolderRow> {
     const last = this.lastLook;
@@ -88,7 +89,7 @@ export class ChangeTracker {
     return (await this.look(s, row, false)).row;
   }
 
-  /** refresh, the look itself; `count`: the folder's MESSAGES too, from the same STATUS (undefined if none was sent). */
+  /** refresh, the look itself; `count`: the folder's message count too, from the same command. */
   private async look(s: ImapSession, row: FolderRow, count: boolean): Promise<{ row: FolderRow; messages?: number }> {
     this.lastLook = null;
     const looked = await this.lookNow(s, row, count);
