@@ -132,6 +132,7 @@ export class ChangeTracker {
         this.db.sql(`DELETE FROM imap_uids WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_summaries WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_bodies WHERE folder = ?`, row.id);
+        this.db.sql(`DELETE FROM imap_meta WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_order WHERE folder = ?`, row.id);
         this.db.forgetDraftIds(row.id);
         this.db.sql(
@@ -150,15 +151,17 @@ export class ChangeTracker {
       return { row: this.db.folderRow(String(row.id)), messages };
     }
     await this.sessions.select(s, row, false);
-    const r = await s.command(["UID", "FETCH", "1:*", "(UID MODSEQ)", `(CHANGEDSINCE ${row.server_modseq} VANISHED)`]);
-    const changed: { uid: number; modseq: number }[] = [];
+    // FLAGS too: the kept flags of listed UIDs (imap_meta, fetching.ts) follow every change.
+    const r = await s.command(["UID", "FETCH", "1:*", "(UID MODSEQ FLAGS)", `(CHANGEDSINCE ${row.server_modseq} VANISHED)`]);
+    const changed: { uid: number; modseq: number; flags: string }[] = [];
     const vanished: number[] = [];
     for (const u of r.untagged) {
       if (kind(u) === "FETCH") {
         const a = attributes(u.tokens[2] ?? null);
         const m = a.get("MODSEQ");
         const uid = uidOf(a);
-        if (uid !== null) changed.push({ uid, modseq: Number(str(Array.isArray(m) ? m[0] : m)) });
+        if (uid !== null)
+          changed.push({ uid, modseq: Number(str(Array.isArray(m) ? m[0] : m)), flags: JSON.stringify(a.get("FLAGS") ?? []) });
       } else if (kind(u) === "VANISHED") {
         vanished.push(...uidSet(str(u.tokens[u.tokens.length - 1])));
       }
@@ -179,6 +182,14 @@ export class ChangeTracker {
         highest,
       );
       this.order(row.id, arrived, vanished);
+      // Kept flags of UIDs listed before (new ones are fetched whole when listed).
+      if (changed.length)
+        this.db.sql(
+          `UPDATE imap_meta SET flags = (SELECT json_extract(c.value, '$[1]') FROM json_each(?2) c WHERE json_extract(c.value, '$[0]') = imap_meta.uid)
+           WHERE folder = ?1 AND uid IN (SELECT json_extract(value, '$[0]') FROM json_each(?2))`,
+          row.id,
+          JSON.stringify(changed.map((c) => [c.uid, c.flags])),
+        );
     });
     return { row: this.db.folderRow(String(row.id)), messages };
   }
@@ -188,6 +199,8 @@ export class ChangeTracker {
    * last saw (imap_uids). Costs a line per message on every look, which is why the modseq path comes first.
    */
   private async refreshByUidDiff(s: ImapSession, row: FolderRow): Promise<FolderRow> {
+    // Without CONDSTORE no look reads changed flags: nothing kept may be used later (fetching.ts keepMeta).
+    this.db.sql(`DELETE FROM imap_meta WHERE folder = ?`, row.id);
     await this.sessions.select(s, row, false);
     const r = await s.command(["UID", "FETCH", "1:*", "(UID FLAGS)"]);
     const now = new Map<number, string>();
@@ -284,6 +297,7 @@ export class ChangeTracker {
     for (const uid of vanished) {
       this.db.sql(`DELETE FROM imap_summaries WHERE folder = ? AND uid = ?`, folder, uid);
       this.db.sql(`DELETE FROM imap_bodies WHERE folder = ? AND uid = ?`, folder, uid);
+      this.db.sql(`DELETE FROM imap_meta WHERE folder = ? AND uid = ?`, folder, uid);
       // A replaced draft's old version: the draft lives on under its alias, so no delete for anyone.
       if (this.db.all(`DELETE FROM imap_draft_superseded WHERE folder = ? AND uid = ? RETURNING uid`, folder, uid).length) {
         this.db.sql(`DELETE FROM imap_changes WHERE folder = ? AND uid = ?`, folder, uid);

@@ -224,8 +224,25 @@ export class ItemReader {
         )
         .map((r) => r.uid);
       await this.sessions.select(s, row, false);
-      return this.summaries(s, row, uids);
+      // Right after a look (refresh above): the kept flags are the server's (keepMeta).
+      return this.summaries(s, row, uids, s.has("CONDSTORE") && s.has("QRESYNC"));
     });
+  }
+
+  /**
+   * Flags, arrival and size of UIDs as just fetched (imap_meta), on CONDSTORE/QRESYNC servers only: there every
+   * look (ChangeTracker) reads the flags of the UIDs changed since the last one and forgets expunged UIDs, so a
+   * listing after a look needs no FETCH for the UIDs kept here (issue 15 target 2: a steady page, no FETCH).
+   */
+  private keepMeta(s: ImapSession, row: FolderRow, rows: [number, string, number, number][]): void {
+    if (!rows.length || !(s.has("CONDSTORE") && s.has("QRESYNC"))) return;
+    this.db.sql(
+      `INSERT OR REPLACE INTO imap_meta (folder, uid, flags, received, size)
+       SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
+       FROM json_each(?)`,
+      row.id,
+      JSON.stringify(rows),
+    );
   }
 
   async countItems(folderId: string, since?: number): Promise<number> {
@@ -251,15 +268,34 @@ export class ItemReader {
    * comes from parsing the message is parsed once per UID and kept (imap_summaries: a UID's content never
    * changes). Unparsed messages are fetched whole, small ones together, big ones one at a time.
    */
-  async summaries(s: ImapSession, row: FolderRow, uids: number[]): Promise<MailSummary[]> {
+  async summaries(s: ImapSession, row: FolderRow, uids: number[], keptMeta = false): Promise<MailSummary[]> {
     if (!uids.length) return [];
-    const r = await s.command(["UID", "FETCH", uids.join(","), "(UID FLAGS INTERNALDATE RFC822.SIZE)"]);
-    const meta = new Map<number, Map<string, Token>>();
-    for (const u of r.untagged) {
-      if (kind(u) !== "FETCH") continue;
-      const a = attributes(u.tokens[2] ?? null);
-      const uid = uidOf(a);
-      if (uid !== null) meta.set(uid, a);
+    const meta = new Map<number, { flags: Token; received: number; size: number }>();
+    if (keptMeta)
+      for (const m of this.db.all<{ uid: number; flags: string; received: number; size: number }>(
+        `SELECT uid, flags, received, size FROM imap_meta WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+        row.id,
+        JSON.stringify(uids),
+      ))
+        meta.set(m.uid, { flags: JSON.parse(m.flags) as Token, received: m.received, size: m.size });
+    const unknown = uids.filter((u) => !meta.has(u));
+    if (unknown.length) {
+      const r = await s.command(["UID", "FETCH", unknown.join(","), "(UID FLAGS INTERNALDATE RFC822.SIZE)"]);
+      const fetched: [number, string, number, number][] = [];
+      for (const u of r.untagged) {
+        if (kind(u) !== "FETCH") continue;
+        const a = attributes(u.tokens[2] ?? null);
+        const uid = uidOf(a);
+        if (uid === null) continue;
+        const m = {
+          flags: a.get("FLAGS") ?? [],
+          received: parseInternalDate(str(a.get("INTERNALDATE"))),
+          size: Number(str(a.get("RFC822.SIZE"))),
+        };
+        meta.set(uid, m);
+        fetched.push([uid, JSON.stringify(m.flags), m.received, m.size]);
+      }
+      this.keepMeta(s, row, fetched);
     }
     const present = uids.filter((u) => meta.has(u));
     const parsed = new Map<number, ParsedSummary>();
@@ -271,7 +307,7 @@ export class ItemReader {
     ))
       parsed.set(c.uid, JSON.parse(c.content));
     const missing = present.filter((u) => !parsed.has(u));
-    const size = (u: number) => Number(str(meta.get(u)!.get("RFC822.SIZE")));
+    const size = (u: number) => meta.get(u)!.size;
     const batches: number[][] = [];
     let batch: number[] = [];
     let bytes = 0;
@@ -352,7 +388,7 @@ export class ItemReader {
       const a = meta.get(uid)!;
       const content = parsed.get(uid);
       if (!content) continue;
-      const received = parseInternalDate(str(a.get("INTERNALDATE")));
+      const received = a.received;
       out.push({
         ...content,
         // [MS-ASCON] conversation from the parsed headers (conversation.ts), the same as the built-in store's.
@@ -362,7 +398,7 @@ export class ItemReader {
         folderId: String(row.id),
         modseq: logged.get(uid) ?? 0,
         received,
-        flags: flagsOf(a.get("FLAGS")),
+        flags: flagsOf(a.flags),
         size: size(uid),
       });
     }

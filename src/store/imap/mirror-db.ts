@@ -35,6 +35,7 @@ export class MirrorDb {
   dropFolder(id: number): void {
     this.sql(`DELETE FROM imap_summaries WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_bodies WHERE folder = ?`, id);
+    this.sql(`DELETE FROM imap_meta WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_order WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_changes WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_uids WHERE folder = ?`, id);

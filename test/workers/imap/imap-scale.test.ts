@@ -121,8 +121,33 @@ describe("ImapStore cost per call against folder size", () => {
     });
     expect(r.st.count).toBe(30);
     expect(r.afterStatus).toBe(1); // EXAMINE (CONDSTORE): UIDVALIDITY, HIGHESTMODSEQ, EXISTS
-    expect(r.all).toBe(2); // then the page's UID FETCH: no second look, no second EXAMINE
+    expect(r.all).toBe(1); // no second look, and no FETCH: flags, arrival and size were kept by the first listing
     expect(r.page.map((m) => m.subject)).toEqual(Array.from({ length: 10 }, (_, i) => `Message ${29 - i}`));
+
+    // Another client flags one message, expunges another and appends a third: the next page shows all three,
+    // reading only the changes (CHANGEDSINCE, with their flags) and the new message.
+    await otherClient("frank", async (c) => {
+      await c.store("Looks", 30, "+FLAGS", "\\Flagged \\Seen");
+      await c.expunge("Looks", 29);
+      await c.append("Looks", message("Message 30").replace(/\n/g, "\r\n"));
+    });
+    const next = await withStore(MB, frank, async (s) => {
+      await s.folderStatus(id);
+      const page = await s.listItems(id, { limit: 3 });
+      return { page, commands: s.stats.commands };
+    });
+    expect(next.page.map((m) => m.subject)).toEqual(["Message 30", "Message 29", "Message 27"]);
+    expect(next.page[1]!.flags).toMatchObject({ flagged: true, seen: true });
+    expect(next.page[2]!.flags).toMatchObject({ flagged: false, seen: false });
+    // EXAMINE, the changes (with their flags and arrival of the new UID), then the new message only:
+    // its flags, then its body for the summary.
+    expect(next.commands).toBeLessThanOrEqual(5);
+    // The same as read from the server (nothing kept).
+    await runInDurableObject(env.MAILBOX.getByName(MB), (_mb, state) => void state.storage.sql.exec(`DELETE FROM imap_meta`));
+    const fresh = await withStore(MB, frank, (s) => s.listItems(id, { limit: 3 }));
+    expect(fresh.map((m) => [m.itemId, m.flags, m.received, m.size])).toEqual(
+      next.page.map((m) => [m.itemId, m.flags, m.received, m.size]),
+    );
   });
 
   it("a look is taken again once a command went out on the session or LOOK_REUSE_MS passed: another client's change is seen", async () => {
