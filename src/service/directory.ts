@@ -92,11 +92,17 @@ export class D1UserDirectory implements UserDirectory {
     const binding = hashBinding(stored);
     // A password verified a moment ago: no check, nothing counted (lockout.ts).
     if (await this.cache.has(address, binding, password)) return { ok: true, address };
-    const reserved = await this.lockout.reserve(address, client);
-    if (!reserved.ok) {
-      await burnPasswordCheck(password);
-      return locked(reserved.lockedUntil);
+    let reserved = await this.lockout.reserve(address, client);
+    // A lock may be one set by a check still in flight (the burst of a phone's requests after a restart, every
+    // cache empty: chaos seed 20261212): it lasts only as long as that check, which lifts it when the password
+    // is right. So a refused attempt looks again after its refusal's time, and once more shortly after; a real
+    // lock (failures) is still there and answers "locked", in the time a wrong password takes.
+    for (let retry = 0; !reserved.ok && retry < LOCK_RECHECKS; retry++) {
+      if (retry === 0) await burnPasswordCheck(password);
+      else await new Promise((r) => setTimeout(r, LOCK_RECHECK_MS));
+      reserved = await this.lockout.reserve(address, client);
     }
+    if (!reserved.ok) return locked(reserved.lockedUntil);
     if (await verifyPassword(password, stored)) {
       await this.cache.add(address, binding, password);
       await this.lockout.release(reserved.reservation);
@@ -112,6 +118,10 @@ export class D1UserDirectory implements UserDirectory {
 }
 
 const sharedCache = new VerifiedCredentialCache();
+
+/** How often a refused attempt looks again for a lock lifted by a check in flight, and how long apart. */
+const LOCK_RECHECKS = 1;
+const LOCK_RECHECK_MS = 150;
 
 /** How long a wrong built-in password takes to answer in this isolate (moving average, ms). */
 let typicalWrongMs = 150;

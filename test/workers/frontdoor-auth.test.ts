@@ -182,6 +182,26 @@ describe("rate limit on failed logins", () => {
     expect(await dir.authenticate(CAROL, "carol pw")).toMatchObject({ ok: false, reason: "locked" });
   });
 
+  // Issue 19, chaos seed 20261212: right after `wrangler dev` was killed and restarted (every cached login gone)
+  // a phone got HTTP 401 for its own password. Its mailbox's two phones sent six requests at once, each with a
+  // real check; each check reserves a failure before it runs (lockout.ts), the fifth reservation set the lock
+  // and the sixth request was answered "locked" before the fifth could lift it. A lock set by a check still in
+  // flight lasts only as long as that check: a request refused by one looks again once its refusal's time (a
+  // wrong password's) has passed.
+  it("a burst of the owner's right password (every cache empty) is never answered locked, and leaves nothing counted", async () => {
+    const FAY = "fay-burst@example.test";
+    await createAccount(env.DB, FAY, "fay pw");
+    const n = DEFAULT_LOCKOUT.failuresPerLock + 3;
+    // A directory each: separate isolates, nothing shared but D1.
+    const results = await Promise.all(
+      Array.from({ length: n }, () =>
+        new D1UserDirectory(env.DB, DEFAULT_LOCKOUT, Date.now, new VerifiedCredentialCache()).authenticate(FAY, "fay pw"),
+      ),
+    );
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(await row(FAY)).toMatchObject({ failed_attempts: 0, locked_until: null });
+  });
+
   it("a background phone's successes give a guesser no fresh budget", async () => {
     const DAN = "dan-background@example.test";
     await createAccount(env.DB, DAN, "dan pw");
