@@ -1,14 +1,17 @@
 // Issue 19 (chaos seeds 20261209–20261211): a bridged phone's request went unanswered for 300 s and never
-// reached the Worker's request log. The bridged login check (src/service/bridge-directory.ts) was shared by the
-// requests of an isolate as a *promise* in a module-level Map: a phone's FolderSync, Sync and Ping arriving
-// together after the cached login expired all awaited the first one's check. When the phone hung up that first
-// request (the harness cuts 25 % of them, real radios more), workerd dropped the request's I/O — its D1 query,
-// its IMAP socket, its timers — so the check never settled: every request that had joined it waited forever,
-// and, the Map's entry being removed only when the check settled, so did every later request of that mailbox
-// in that isolate once its cached login expired. The rule (platform.md, and the same fix in
+// reached the Worker's request log. The prime suspect, fixed here: the bridged login check
+// (src/service/bridge-directory.ts) was shared by the requests of an isolate as a *promise* in a module-level Map:
+// a phone's FolderSync, Sync and Ping arriving together after the cached login expired all awaited the first
+// one's check. On Cloudflare a request canceled by its client (a radio drop, a phone giving up) loses its
+// pending I/O — its D1 query, its IMAP socket, its timers — so a promise it made may never settle, and a request
+// awaiting it hangs for good (the same trap in panva/jose#509: "the isDone loop can hang forever"); the Map's
+// entry, removed only when the check settled, then held every later request of that mailbox in that isolate
+// once its cached login expired. (Under `wrangler dev` a phone hanging up through its entry proxy did not cancel
+// the Worker's request in a check made for this fix, so the local runs may have met it another way: a check
+// that never settles is what the tests below model.) The rule (platform.md, and the same fix in
 // src/service/global-device-rules.ts): nothing created by one request's I/O, a pending promise included, is
 // awaited by another. Only settled answers are shared; a request that finds a check in flight waits for its
-// answer on its own timers, and checks for itself if that answer never comes.
+// answer on its own timers and checks for itself if that answer never comes; the check runs under waitUntil.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BRIDGE_JOIN_LIMIT_MS, BridgeAuthenticator, type ImapLoginCheck, type InflightCheck } from "../../src/service/bridge-directory";
