@@ -153,6 +153,29 @@ describe("mail through the IMAP store", () => {
     inbox = inbox.filter((id) => id !== victim);
   });
 
+  // Chaos seed 20261214: two HTTP 500s "StoreNotFoundError: no item …". The mailbox's two phones deleted the
+  // same message at the same time: both Syncs found it in the mirror, the first one's MOVE to Trash went
+  // through, the second one's found nothing on the server and its StoreNotFoundError escaped the Sync. The
+  // message is gone, which is what both phones asked for: both Syncs succeed.
+  it("two phones deleting the same message at once: both Syncs succeed, the message is in Trash once", async () => {
+    const other = new RpcDevice(mb, "BRIDGE2", grace.address);
+    await other.folderSync("0");
+    const otherView = await other.syncToEnd(folders.Inbox!);
+    const victim = inbox[2]!;
+    expect(otherView.adds).toContain(victim);
+    const trashBefore = (await otherClient("grace", (c) => c.uids("Trash"))).length;
+    const [mine, theirs] = await Promise.all([
+      phone.sync(folders.Inbox!, key, { deletes: [victim] }),
+      other.sync(folders.Inbox!, otherView.key, { deletes: [victim] }),
+    ]);
+    expect(mine!.responses.deletes).toEqual([]);
+    expect(theirs!.responses.deletes).toEqual([]);
+    key = mine!.syncKey;
+    inbox = inbox.filter((id) => id !== victim);
+    expect(await otherClient("grace", (c) => c.uids("INBOX"))).toHaveLength(inbox.length);
+    expect((await otherClient("grace", (c) => c.uids("Trash"))).length).toBe(trashBefore + 1);
+  });
+
   it("MoveItems moves on the server; GetItemEstimate counts; ItemOperations fetches the body", async () => {
     const create = await mb().folderCreate(phone.deviceId, (await phone.folderSync("0")).syncKey!, "0", "Archive", FolderType.UserMail);
     expect(create.status).toBe(1);
