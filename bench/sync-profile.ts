@@ -165,12 +165,19 @@ try {
     const raw = new Uint8Array(await res.arrayBuffer());
     const wall = performance.now() - t;
     if (res.status !== 200) throw new Error(`Sync: HTTP ${res.status}`);
-    const object = Number(/mailbox;dur=([0-9.]+)/.exec(res.headers.get("Server-Timing") ?? "")?.[1] ?? NaN);
+    const st = res.headers.get("Server-Timing") ?? "";
+    const hop = (name: string) => Number(new RegExp(`(?:^|,)\\s*${name};dur=([0-9.]+)`).exec(st)?.[1] ?? NaN);
+    const object = hop("mailbox");
     const coll = child(child(decodeWbxml(raw), "Collections"), "Collection");
     return {
       wall,
       headersAt,
       object,
+      // The front door's hops (Server-Timing, the Worker's clock: I/O only): login (D1), device gates (touch RPC;
+      // 0 when folded into the command's RPC), and the whole request up to its last I/O.
+      auth: hop("auth"),
+      gate: hop("gate"),
+      total: hop("total"),
       bytes: raw.length,
       key: childText(coll, "SyncKey")!,
       adds: childrenNamed(child(coll, "Commands"), "Add").length,
@@ -213,6 +220,10 @@ try {
         50,
       ),
       ratio: sum(full.map((p) => p.wall)) / sum(full.map((p) => p.object)),
+      hops: (["auth", "gate", "total"] as const).map((k) => {
+        const xs = full.map((p) => p[k]).filter((n) => !Number.isNaN(n));
+        return xs.length ? pct(xs, 50).toFixed(1) : "–";
+      }),
       kb: sum(full.map((p) => p.bytes)) / full.length / 1024,
       cpu,
     };
@@ -221,7 +232,10 @@ try {
   // Warm both paths (isolate, object, caches) with one small full sync each.
   for (const via of ["proxy", "runtime"] as const) await fullSync(via, 512);
   const rows = [];
-  for (const w of [100, 512]) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, w));
+  // SYNC_PROFILE_WINDOWS=100 (comma-separated) measures only those window sizes; ROUNDS repeats each row.
+  const windows = (process.env.SYNC_PROFILE_WINDOWS ?? "100,512").split(",").map(Number);
+  const rounds = Number(process.env.SYNC_PROFILE_ROUNDS ?? 1);
+  for (let r = 0; r < rounds; r++) for (const w of windows) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, w));
 
   let perfFile = "";
   if (PERF) {
@@ -234,7 +248,7 @@ try {
 
   const f = (n: number) => n.toFixed(1);
   const lines = [
-    `\n## Sync page profile (issue 15 target 1) — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}\n`,
+    `\n## Sync page profile (issue 15 target 1) — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}${process.env.SYNC_PROFILE_LABEL ? ` — ${process.env.SYNC_PROFILE_LABEL}` : ""}\n`,
     `Machine: ${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} cores shared, Node ${process.version}, wrangler dev on loopback; ` +
       `load average ${loadStart.join(" ")} at start, ${os
         .loadavg()
@@ -244,11 +258,11 @@ try {
       `wrangler's local tail stream ${process.env.X_LOCAL_OBSERVABILITY === "false" ? "off" : "on"}. ` +
       "proxy = through wrangler dev's entry proxy (what `npm start` serves); runtime = straight to the runtime workerd's socket.",
     "",
-    "| WindowSize | path | pages | phone wall p50 (ms) | headers at p50 (ms) | object p50 (ms) | **wall ÷ object** | KiB per page | CPU ms per page: runtime / entry proxy / wrangler (node) |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| WindowSize | path | pages | phone wall p50 (ms) | headers at p50 (ms) | object p50 (ms) | **wall ÷ object** | Worker's clock p50: auth / gate / total (ms) | KiB per page | CPU ms per page: runtime / entry proxy / wrangler (node) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.windowSize} | ${r.via} | ${r.pages} | ${f(r.wall)} | ${f(r.headersAt)} | ${f(r.object)} | **${r.ratio.toFixed(2)}×** | ${r.kb.toFixed(0)} | ${f(r.cpu.runtime)} / ${f(r.cpu["entry proxy"])} / ${f(r.cpu["wrangler (node)"])} |`,
+        `| ${r.windowSize} | ${r.via} | ${r.pages} | ${f(r.wall)} | ${f(r.headersAt)} | ${f(r.object)} | **${r.ratio.toFixed(2)}×** | ${r.hops.join(" / ")} | ${r.kb.toFixed(0)} | ${f(r.cpu.runtime)} / ${f(r.cpu["entry proxy"])} / ${f(r.cpu["wrangler (node)"])} |`,
     ),
   ];
   if (perfFile) console.error(`perf report -i ${perfFile} --no-children --sort dso,sym`);

@@ -115,7 +115,9 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
   const protocolVersion = query.protocolVersion ?? requiredVersionHeader(request);
   const policyKey = query.policyKey ?? policyKeyHeader(request);
 
+  const authStarted = performance.now();
   const { address, bridge, directory } = await authenticate(request, env, frontDoor);
+  x.timings.push(timing("auth", authStarted));
   // The User parameter is informational (MS-ASHTTP_R485); acting for another mailbox is not allowed.
   if (query.user && !sameUser(query.user, address)) throw new HttpProblem(403, "Forbidden: User does not match the credentials");
 
@@ -157,10 +159,12 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
   try {
     // The gates first (issue 13 §5): a device they refuse (suspended subscription, blocked, not provisioned)
     // never hands its password to the mailbox object.
+    const gateStarted = performance.now();
     for (const gate of frontDoor.gates) {
       const stop = await gate(req, env);
-      if (stop) return withServerVersion(stop, protocolVersion);
+      if (stop) return withTimings(withServerVersion(stop, protocolVersion), x);
     }
+    x.timings.push(timing("gate", gateStarted));
     // A bridged mailbox's object reaches the provider's servers with the login the device just proved.
     if (bridge) await mailbox.useCredentials(bridge.credentials);
     res = withServerVersion(toHttpResponse(await command.handle(req)), protocolVersion);
@@ -172,6 +176,17 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
   if (res.status === 200 && isInitialFolderSync(req)) {
     for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry, protocolVersion))) res.headers.set(k, v);
   }
+  return withTimings(res, x);
+}
+
+function timing(name: string, since: number): string {
+  return `${name};dur=${(performance.now() - since).toFixed(1)}`;
+}
+
+/** The front door's hops before the command's own entries (Sync's `mailbox`), then the whole request so far. */
+function withTimings(res: Response, x: Exchange): Response {
+  const own = res.headers.get("Server-Timing");
+  res.headers.set("Server-Timing", [...x.timings, ...(own ? [own] : []), timing("total", x.started)].join(", "));
   return res;
 }
 
