@@ -4,6 +4,9 @@
 //
 //   npx tsx bench/sync-profile.ts [messages]        # 2 048 by default: 20 pages at 100, 4 at 512, per path
 //   SYNC_PROFILE_PERF=1 npx tsx bench/sync-profile.ts # also `perf record` of the runtime during one more 512 sync
+//     (SYNC_PROFILE_PERF_WINDOW=100: at that WindowSize instead)
+//   SYNC_PROFILE_WINDOWS=100 (only those sizes), SYNC_PROFILE_ROUNDS=n (each row n times), SYNC_PROFILE_LABEL=text
+//   (in the section's title), SYNC_PROFILE_DUMP=1 (each page's Server-Timing on stderr), SYNC_PROFILE_NO_APPEND=1
 //
 // "Phone wall" is request sent → last response byte received (the phone's decoding is not counted). "Object" is
 // the Sync command's time across its mailbox RPC (object work + the RPC's transfer), which the Worker reports in
@@ -168,6 +171,7 @@ try {
     const st = res.headers.get("Server-Timing") ?? "";
     const hop = (name: string) => Number(new RegExp(`(?:^|,)\\s*${name};dur=([0-9.]+)`).exec(st)?.[1] ?? NaN);
     const object = hop("mailbox");
+    if (process.env.SYNC_PROFILE_DUMP === "1") console.error(`page ${windowSize} ${base === server.url ? "proxy" : "runtime"} ${(performance.now() - t).toFixed(1)} ${st}`);
     const coll = child(child(decodeWbxml(raw), "Collections"), "Collection");
     return {
       wall,
@@ -242,7 +246,7 @@ try {
     perfFile = path.join(os.tmpdir(), `sync-page-${MESSAGES}.perf`);
     const stop = perfRecord(rt.pid, perfFile);
     await new Promise((r) => setTimeout(r, 1000));
-    await fullSync("runtime", 512);
+    await fullSync("runtime", Number(process.env.SYNC_PROFILE_PERF_WINDOW ?? 512));
     await stop();
   }
 
