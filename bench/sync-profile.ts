@@ -171,7 +171,8 @@ try {
     const st = res.headers.get("Server-Timing") ?? "";
     const hop = (name: string) => Number(new RegExp(`(?:^|,)\\s*${name};dur=([0-9.]+)`).exec(st)?.[1] ?? NaN);
     const object = hop("mailbox");
-    if (process.env.SYNC_PROFILE_DUMP === "1") console.error(`page ${windowSize} ${base === server.url ? "proxy" : "runtime"} ${(performance.now() - t).toFixed(1)} ${st}`);
+    if (process.env.SYNC_PROFILE_DUMP === "1")
+      console.error(`page ${windowSize} ${base === server.url ? "proxy" : "runtime"} ${(performance.now() - t).toFixed(1)} ${st}`);
     const coll = child(child(decodeWbxml(raw), "Collections"), "Collection");
     return {
       wall,
@@ -239,7 +240,8 @@ try {
   // SYNC_PROFILE_WINDOWS=100 (comma-separated) measures only those window sizes; ROUNDS repeats each row.
   const windows = (process.env.SYNC_PROFILE_WINDOWS ?? "100,512").split(",").map(Number);
   const rounds = Number(process.env.SYNC_PROFILE_ROUNDS ?? 1);
-  for (let r = 0; r < rounds; r++) for (const w of windows) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, w));
+  for (let r = 0; r < rounds; r++)
+    for (const w of windows) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, w));
 
   let perfFile = "";
   if (PERF) {
