@@ -115,7 +115,7 @@ describe("Sync: the device gates ride on the Sync RPC", () => {
     const bad = await sendSync(env, "BLOCKSYNC", el("AirSync", "Sync", el("AirSync", "Collections", el("AirSync", "Collection"))));
     expect(bad.xml).toMatch(/<Status>129<\/Status>/);
     const stillThere = await runInDurableObject(mailbox(), async (mb: Mailbox) =>
-      (await mb.store.listItems(INBOX, { limit: 10 })).map((i) => i.id),
+      (await mb.store.listItems(INBOX, { limit: 10 })).map((i) => i.itemId),
     );
     expect(stillThere).toHaveLength(3);
 
