@@ -5,7 +5,9 @@
 //    ResolveRecipients find it by name, with availability from its calendar; a mailbox of another domain
 //    with the same name is never found; Find (16.1) finds both the mail and the colleague;
 //  - a draft saved from one device appears on another; sent (SendMail, then the phone removes its draft, as
-//    phones do), it leaves Drafts on the other device too.
+//    phones do), it leaves Drafts on the other device too;
+//  - a conversation (two messages to oneself) is moved whole with ItemOperations Move (MoveAlways), found by
+//    its email2:ConversationId with Search.
 //   npm run try:search [-- --url http://127.0.0.1:8787] [-- --token dev-admin-token]
 import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml/index";
 import { admin, brief, check, finish, options, phone, type PhoneResponse, say, step } from "./lib";
@@ -262,6 +264,62 @@ await step("device A sends it (SendMail) and removes its draft; device B sees it
   const gone = childrenNamed(child(collection(seen), "Commands"), "Delete").map((x) => childText(x, "ServerId"));
   check(gone.includes(draftId), `device B was not told: ${brief(seen)}`);
   say(`device B: Delete ${draftId}`);
+});
+
+await step("a conversation of two messages to oneself is moved whole: ItemOperations Move with MoveAlways (14.0+)", async () => {
+  const word = `Kayak${run}`;
+  const first = `<kayak-${run}-0@${DOMAIN}>`; // the first message's Message-ID: the reply names it
+  const send = async (n: number, extra: string) => {
+    const mime = `From: ${USER}\r\nTo: ${USER}\r\nSubject: ${n ? "Re: " : ""}${word} trip\r\nMessage-ID: <kayak-${run}-${n}@${DOMAIN}>\r\n${extra}Content-Type: text/plain\r\n\r\nPaddles ready (${n}).\r\n`;
+    const r = await a.command(
+      "SendMail",
+      el(
+        "ComposeMail",
+        "SendMail",
+        el("ComposeMail", "ClientId", `kayak-${run}-${n}`),
+        el("ComposeMail", "Mime", new TextEncoder().encode(mime)),
+      ),
+    );
+    check(r.status === 200 && r.raw.length === 0, brief(r));
+  };
+  await send(0, "");
+  await send(1, `In-Reply-To: ${first}\r\nReferences: ${first}\r\n`);
+  const inbox = (extra: WbxmlElement[]) =>
+    a.command("Search", s("Search", s("Store", s("Name", "Mailbox"), s("Query", s("And", ...extra)), s("Options", s("Range", "0-9")))));
+  let found: PhoneResponse | undefined;
+  for (let i = 0; i < 50; i++) {
+    found = await inbox([el("AirSync", "CollectionId", "1"), s("FreeText", word)]);
+    if (results(found).length >= 2) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  check(found && results(found).length === 2, `the two messages did not arrive in the Inbox:\n${found && brief(found)}`);
+  const id = child(child(results(found)[0], "Properties"), "ConversationId", "Email2")?.children[0];
+  check(id instanceof Uint8Array, `no email2:ConversationId in the results:\n${brief(found)}`);
+  const fs = await a.command("FolderSync", el("FolderHierarchy", "FolderSync", el("FolderHierarchy", "SyncKey", "0")));
+  const created = await a.command(
+    "FolderCreate",
+    el(
+      "FolderHierarchy",
+      "FolderCreate",
+      el("FolderHierarchy", "SyncKey", childText(fs.tree, "SyncKey")!),
+      el("FolderHierarchy", "ParentId", "0"),
+      el("FolderHierarchy", "DisplayName", `Kayak ${run}`),
+      el("FolderHierarchy", "Type", 12),
+    ),
+  );
+  const dst = childText(created.tree, "ServerId");
+  check(dst, brief(created));
+  const io = (name: string, ...c: Parameters<typeof el>[2][]) => el("ItemOperations", name, ...c);
+  const moved = await a.command(
+    "ItemOperations",
+    io("ItemOperations", io("Move", io("ConversationId", id), io("DstFldId", dst), io("Options", io("MoveAlways")))),
+  );
+  check(childText(child(child(moved.tree, "Response"), "Move"), "Status") === "1", brief(moved));
+  const after = await inbox([s("ConversationId", id)]);
+  const where = results(after).map((x) => childText(x, "CollectionId", "AirSync"));
+  // Sent Items copies (if any) stay where they are ([MS-ASCON] 3.2.5.3.2: every folder but Sent Items).
+  check(where.filter((c) => c === dst).length === 2 && !where.includes("1"), `the conversation is in ${where.join(", ")}, expected ${dst}`);
+  say(`Move Status 1: both messages of "${word} trip" are now in folder ${dst} ("Kayak ${run}"); its next mail goes there too`);
 });
 
 finish();

@@ -15,6 +15,11 @@ export interface BodyPreference {
 /** What the device wants in each item it receives (Sync Options, ItemOperations Fetch Options). */
 export interface ItemOptions {
   bodyPreferences: BodyPreference[];
+  /**
+   * [MS-ASAIRS] 2.2.2.11 BodyPartPreference (14.1+, Type 2 only): the message part of each message wanted in
+   * an airsyncbase:BodyPart ([MS-ASCON] 3.2.5.7). With it and no BodyPreference, no Body is sent (MS-ASCON_R247).
+   */
+  bodyPartPreference?: BodyPreference;
   /** [MS-ASCMD] 2.2.3.108: 0 never MIME, 1 MIME for S/MIME only, 2 MIME for all messages. */
   mimeSupport: number;
   /** [MS-ASCMD] 2.2.3.109 MIMETruncation code (0–8). */
@@ -29,6 +34,7 @@ export interface ItemOptions {
 export interface SyncOptions {
   filterType: number;
   bodyPreferences: BodyPreference[];
+  bodyPartPreference?: BodyPreference;
   mimeSupport: number;
   mimeTruncation?: number;
   /** [MS-ASCMD] 2.2.3.34: 0 client wins, 1 server wins (default). */
@@ -160,6 +166,22 @@ export interface MailItemData {
   attachments: AttachmentData[];
   /** A draft in Drafts (16.x, [MS-ASEMAIL] 2.2.2.41 IsDraft, 2.2.2.10 Bcc): sent as Email2 IsDraft/Bcc. */
   draft?: { bcc: string };
+  /** [MS-ASEMAIL] 2.2.2.21 email2:ConversationId (14.0+, OPAQUE): the message's conversation. */
+  conversationId?: Uint8Array;
+  /** [MS-ASEMAIL] 2.2.2.22 email2:ConversationIndex (14.0+, OPAQUE). */
+  conversationIndex?: Uint8Array;
+  /** The message part asked for by BodyPartPreference ([MS-ASAIRS] 2.2.2.10 BodyPart, 14.1+). */
+  bodyPart?: BodyPartData;
+}
+
+/** [MS-ASAIRS] 2.2.2.10 BodyPart: Status 1 (or 176), Type 2 (HTML), the part's size, and its data unless cut off. */
+export interface BodyPartData {
+  status: number;
+  type: number;
+  estimatedDataSize: number;
+  truncated: boolean;
+  data?: string;
+  preview?: string;
 }
 
 export interface BodyData {

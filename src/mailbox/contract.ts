@@ -309,6 +309,8 @@ export interface MailboxSearchRequest {
   receivedBefore?: number;
   /** Range m-n as requested (defaults 0-99). */
   range: { start: number; end: number };
+  /** search:ConversationId (14.0+): only this conversation's messages, from every mail folder in scope (MS-ASCON_R220). */
+  conversationId?: string;
   options: ItemOptions;
 }
 
@@ -325,6 +327,33 @@ export interface MailboxSearchResult {
   hits: MailboxSearchHit[];
   /** The range actually returned (absent when nothing is). */
   range?: { start: number; end: number };
+}
+
+// ---- The domain's address book (GAL) ----
+
+/**
+ * One person or address of the caller's domain ([MS-ASCMD] 2.2.4 GAL namespace). Here because two rooms share it:
+ * service/gal.ts reads entries from D1, and the commands (through eas/front/gal.ts's GalProvider, which the
+ * front door binds to a service/gal.ts directory) render them; both may import this file, not each other.
+ */
+export interface GalEntry {
+  /** The primary address (gal:EmailAddress). */
+  address: string;
+  displayName: string;
+  firstName?: string;
+  lastName?: string;
+  /** gal:Alias: the address's local part, as Exchange shows a mailbox alias. */
+  alias?: string;
+  phone?: string;
+  mobilePhone?: string;
+  homePhone?: string;
+  title?: string;
+  company?: string;
+  office?: string;
+  /** Photo bytes as base64 (gal:Picture Data), when an admin gave one. */
+  photo?: string;
+  /** The address has a mailbox of this service (so its calendar can answer for availability). */
+  mailbox: boolean;
 }
 
 /** A contact of the user that matches a ResolveRecipients query (mailbox/contact-search.ts). */

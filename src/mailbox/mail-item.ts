@@ -1,5 +1,8 @@
 import { mimeTruncationBytes, plainToHtml, rankBodyPreferences, truncateUtf8 } from "../eas/body-preference";
-import type { BodyData, BodyPreference, ItemOptions, MailChangeData, MailItemData } from "../eas/sync-types";
+import type { BodyData, BodyPartData, BodyPreference, ItemOptions, MailChangeData, MailItemData } from "../eas/sync-types";
+import { conversationIdOf, conversationIndexOf } from "../store/conversation";
+import { hexBytes } from "../formats/hex";
+import { messagePart } from "../formats/message-part";
 import { isStoreError, type MailStore, type MailSummary } from "../store/types";
 import { PimConversionError } from "../formats/errors";
 import { meetingRequestToEas } from "../eas/pim/meeting-request";
@@ -85,13 +88,27 @@ export async function loadMailItem(store: MailStore, s: MailSummary, opts: ItemO
     contentClass: s.calendarMethod && !invitation ? undefined : s.contentClass,
     meetingRequest,
     lastVerb: lastVerbOf(s),
-    body: await loadBody(store, s, opts).catch((e: unknown) => {
-      // A body that cannot be read or converted must not block the folder forever (anchors §3 #12):
-      // the device gets the message without its body. A backend outage still fails the request (503).
-      if (isStoreError(e, "StoreUnavailableError")) throw e;
-      logError("mail item body left out", e, { folder_id: s.folderId, item_id: s.itemId }, "warn");
-      return undefined;
-    }),
+    // [MS-ASCON] 3.2.5.7: BodyPartPreference alone means a BodyPart and no Body (MS-ASCON_R247); with a
+    // BodyPreference too, both (R248); neither, a Body as always (R245, R246).
+    body:
+      opts.bodyPartPreference && opts.bodyPreferences.length === 0
+        ? undefined
+        : await loadBody(store, s, opts).catch((e: unknown) => {
+            // A body that cannot be read or converted must not block the folder forever (anchors §3 #12):
+            // the device gets the message without its body. A backend outage still fails the request (503).
+            if (isStoreError(e, "StoreUnavailableError")) throw e;
+            logError("mail item body left out", e, { folder_id: s.folderId, item_id: s.itemId }, "warn");
+            return undefined;
+          }),
+    bodyPart:
+      opts.bodyPartPreference && atLeast(opts.protocolVersion, "14.1")
+        ? await loadBodyPart(store, s, opts.bodyPartPreference).catch((e: unknown) => {
+            if (isStoreError(e, "StoreUnavailableError")) throw e;
+            logError("mail item body part left out", e, { folder_id: s.folderId, item_id: s.itemId }, "warn");
+            return undefined;
+          })
+        : undefined,
+    ...conversationOf(s),
     nativeBodyType: s.hasHtml ? 2 : 1,
     attachments: s.attachments.map((a) => ({
       fileReference: fileReferenceOf(s.folderId, s.itemId, a.partId),
@@ -117,6 +134,12 @@ function phoneSafe(m: MailItemData): MailItemData {
     safeBody = { ...body, data: clean === body.data ? body.data : body.type === 4 ? new TextEncoder().encode(body.data) : clean };
   }
   if (safeBody?.preview !== undefined) safeBody = { ...safeBody, preview: xmlText(safeBody.preview) };
+  const part = m.bodyPart;
+  const safePart = part && {
+    ...part,
+    ...(part.data !== undefined ? { data: xmlText(part.data) } : {}),
+    ...(part.preview !== undefined ? { preview: xmlText(part.preview) } : {}),
+  };
   return {
     ...m,
     to: xmlText(m.to),
@@ -128,6 +151,7 @@ function phoneSafe(m: MailItemData): MailItemData {
     threadTopic: xmlText(m.threadTopic),
     meetingRequest: m.meetingRequest && cleanTree(m.meetingRequest),
     body: safeBody,
+    bodyPart: safePart,
     attachments: m.attachments.map((a) => ({ ...a, displayName: xmlText(a.displayName), contentId: a.contentId && xmlText(a.contentId) })),
   };
 }
@@ -193,6 +217,41 @@ async function renderBody(store: MailStore, s: MailSummary, pref: BodyPreference
   return { type: wantHtml ? 2 : 1, estimatedDataSize: size, truncated, data: truncated ? truncateUtf8(text, limit) : text, preview };
 }
 
+/**
+ * The message's ConversationId and ConversationIndex as bytes ([MS-ASEMAIL] 2.2.2.21, 2.2.2.22): as its store
+ * computed them, else derived from its headers the same way (store/conversation.ts).
+ */
+export function conversationOf(s: MailSummary): { conversationId: Uint8Array; conversationIndex: Uint8Array } {
+  const id = hexBytes(s.conversationId ?? conversationIdOf(s)) ?? new Uint8Array(16);
+  const index = hexBytes(s.conversationIndex ?? conversationIndexOf(s.threadIndex, s.date ?? s.received)) ?? new Uint8Array(5);
+  return { conversationId: id, conversationIndex: index };
+}
+
+/**
+ * [MS-ASAIRS] 2.2.2.10 BodyPart: the message part (formats/message-part.ts: the plain text before the quoted
+ * history) as HTML, Type 2, cut at TruncationSize bytes (MS-ASCON_R239, R240: Truncated and EstimatedDataSize);
+ * with AllOrNone a part that does not fit comes without Data; Preview as asked (MS-ASAIRS_R255, R256).
+ */
+async function loadBodyPart(store: MailStore, s: MailSummary, pref: BodyPreference): Promise<BodyPartData | undefined> {
+  const b = await store.getBody(s.folderId, s.itemId, "plain");
+  if (!b) return undefined;
+  const part = messagePart(b.data);
+  const html = plainToHtml(part);
+  const size = new TextEncoder().encode(html).length;
+  const limit = pref.truncationSize;
+  const truncated = limit !== undefined && size > limit;
+  const preview = pref.preview ? part.replace(/\s+/g, " ").trim().slice(0, Math.min(pref.preview, 255)) : undefined;
+  const data = truncated && pref.allOrNone ? undefined : truncated ? truncateUtf8(html, limit) : html;
+  return {
+    status: 1,
+    type: 2,
+    estimatedDataSize: size,
+    truncated,
+    ...(data !== undefined ? { data } : {}),
+    ...(preview !== undefined ? { preview } : {}),
+  };
+}
+
 /** The addresses of a comma-separated header list (commas inside quoted names kept). */
 function splitAddresses(list: string): string[] {
   return list
@@ -245,5 +304,6 @@ export async function degradedMailItem(store: MailStore, s: MailSummary, reason:
     body: { type: 1, estimatedDataSize: raw?.length ?? 0, truncated: (raw?.length ?? 0) > DEGRADED_TEXT_BYTES, data: text },
     nativeBodyType: 1,
     attachments: [],
+    ...conversationOf(s),
   });
 }

@@ -38,6 +38,7 @@ import { BridgePush, safetyPollSeconds } from "./bridge-push";
 import { logError, logEvent } from "../observability/log";
 import { metrics, writePoint, type MetricsSink } from "../observability/metrics";
 import { searchMailbox } from "./search";
+import { applyConversationRule, applyRulesToNewMail, ConversationMoveStatus, ConversationRules, moveConversation } from "./conversations";
 import { calendarFreeBusy } from "./free-busy";
 import { findContacts } from "./contact-search";
 import type {
@@ -115,6 +116,7 @@ export class Mailbox extends DurableObject<Env> {
     this.#traceSessions = undefined;
     this.#backendConfig = undefined;
     this.#invitations = undefined;
+    this.#conversationRules = undefined;
     this.syncService = undefined;
     this.credentials = undefined;
     this.waits = new Waits(ctx, this.waitOracle());
@@ -424,8 +426,10 @@ export class Mailbox extends DurableObject<Env> {
   #deliveryLog?: DeliveryLog;
 
   async #deliver(raw: Uint8Array, folderType?: number, received?: number, stored?: (d: Delivered) => void): Promise<Delivered> {
-    const delivered = await deliverInto(this.store, raw, folderType, received);
-    stored?.(delivered); // no I/O since the store's write: same implicit transaction
+    const first = await deliverInto(this.store, raw, folderType, received);
+    stored?.(first); // no I/O since the store's write: same implicit transaction
+    // New mail of a conversation set to be always moved ([MS-ASCON] 3.2.5.3, conversations.ts) goes on to its folder.
+    const delivered = folderType === undefined ? await applyConversationRule(this.store, this.conversationRules, first, Date.now()) : first;
     // An iMIP invitation, cancellation or reply also updates the calendar (issue 7 §3): best effort, after
     // the message is stored; whatever goes wrong there, the delivery stands (issue 13 §1).
     const calendar = await this.invitations.file(delivered.folderId, delivered.itemId).catch((e: unknown) => {
@@ -650,6 +654,7 @@ export class Mailbox extends DurableObject<Env> {
   }
 
   async sync(req: SyncRequest): Promise<SyncResult> {
+    await this.#bridgedConversationRules(req);
     const result = await this.mail.engine.sync(req);
     const touched = req.collections.filter((c) => c.changes.length + c.deletes.length + c.adds.length > 0).map((c) => c.collectionId);
     // Deletes land in Deleted Items (DeletesAsMoves): devices watching it have something new too.
@@ -720,6 +725,45 @@ export class Mailbox extends DurableObject<Env> {
     if (!isSearchable(store)) return { rebuilt: false };
     await store.rebuildSearchIndex();
     return { rebuilt: true };
+  }
+
+  /**
+   * A bridged mailbox's MoveAlways rules meet the Inbox's new mail when a device syncs the Inbox (conversations.ts):
+   * moved before the Sync reads the Inbox, so no device gets an Add there for a message that is going elsewhere.
+   */
+  async #bridgedConversationRules(req: SyncRequest): Promise<void> {
+    if (!this.stores.bridge || !this.conversationRules.any()) return;
+    const inbox = this.store.folderByType(FolderType.Inbox);
+    if (!inbox || !req.collections.some((c) => c.collectionId === inbox.id)) return;
+    const touched = await applyRulesToNewMail(this.store, this.conversationRules, inbox.id, Date.now());
+    if (touched.length > 0) await this.changed(touched, req.deviceId);
+  }
+
+  /** "Always move" rules of conversations (ItemOperations Move with MoveAlways), in this object's SQLite. */
+  get conversationRules(): ConversationRules {
+    return (this.#conversationRules ??= new ConversationRules(this.ctx.storage.sql));
+  }
+  #conversationRules?: ConversationRules;
+
+  /**
+   * ItemOperations Move ([MS-ASCMD] 2.2.3.117.1, [MS-ASCON] 3.2.5.3): every message of the conversation (32 hex
+   * digits) into `dstFldId`, and with `always` its future mail too (a rule). The devices learn of the moves by
+   * Sync (Delete in the source, Add in the destination): all their waits on those folders are woken, the
+   * asking device's too. Returns the Move's Status ([MS-ASCON] 2.2.2.10).
+   */
+  async moveConversation(deviceId: string, conversationId: string, dstFldId: string, always: boolean): Promise<number> {
+    const { status, touched } = await this.mail.forDevice(deviceId, () => moveConversation(this.store, conversationId, dstFldId));
+    if (status === ConversationMoveStatus.Success && always) {
+      this.conversationRules.set(conversationId, dstFldId, Date.now());
+      // A bridged Inbox's new mail is looked at from here on (applyRulesToNewMail).
+      const inbox = this.stores.bridge ? this.store.folderByType(FolderType.Inbox) : null;
+      if (inbox && !this.conversationRules.cursor(inbox.id)) {
+        const st = await this.store.folderStatus(inbox.id);
+        this.conversationRules.setCursor(inbox.id, st.validity, st.highestModseq);
+      }
+    }
+    if (touched.length > 0) await this.changed(touched);
+    return status;
   }
 
   async emptyFolderContents(deviceId: string, collectionId: string, deleteSubFolders: boolean): Promise<number> {

@@ -16,8 +16,11 @@ export async function searchMailbox(store: MailStore, req: MailboxSearchRequest)
   const folders = await store.listFolders();
   const scope = folderScope(folders, req.collectionIds, req.deepTraversal);
   if (scope === null) return { status: SearchStoreStatus.InvalidRequest, total: 0, hits: [] };
-  // Only mail is indexed: a search limited to other classes finds nothing (it is not an error).
-  if (req.classes.length > 0 && !req.classes.includes("Email")) return { status: SearchStoreStatus.Success, total: 0, hits: [] };
+  // Only mail is searched (the index holds mail; MS-ASCMD_R920 lets a phone name other classes): a search
+  // limited to Calendar, Contacts, Tasks, Notes or SMS, or to folders of those classes, finds nothing — Status 1
+  // with no results, never an error.
+  if ((req.classes.length > 0 && !req.classes.includes("Email")) || scope.length === 0)
+    return { status: SearchStoreStatus.Success, total: 0, hits: [] };
 
   const start = req.range.start;
   const end = Math.min(req.range.end, MAX_SEARCH_RESULTS - 1);
@@ -28,6 +31,7 @@ export async function searchMailbox(store: MailStore, req: MailboxSearchRequest)
     words,
     receivedAfter: req.receivedAfter,
     receivedBefore: req.receivedBefore,
+    ...(req.conversationId !== undefined ? { conversationId: req.conversationId } : {}),
     offset: start,
     limit: end >= start ? end - start + 1 : 0,
   });
@@ -42,13 +46,16 @@ export async function searchMailbox(store: MailStore, req: MailboxSearchRequest)
   };
 }
 
-/** Mail folder ids to search, or null when a requested collection is not a mail folder of this mailbox. */
+/**
+ * Mail folder ids to search, or null when a requested collection is no folder of this mailbox. A folder of
+ * another class (a calendar) and its subfolders are walked but add no mail folder: such a search finds nothing.
+ */
 function folderScope(folders: StoreFolder[], collectionIds: string[], deep: boolean): string[] | null {
   const mail = folders.filter((f) => f.itemClass === "Email");
   if (collectionIds.length === 0) return mail.map((f) => f.id);
-  const byId = new Map(mail.map((f) => [f.id, f]));
+  const byId = new Map(folders.map((f) => [f.id, f]));
   const children = new Map<string, string[]>();
-  for (const f of mail) children.set(f.parentId, [...(children.get(f.parentId) ?? []), f.id]);
+  for (const f of folders) children.set(f.parentId, [...(children.get(f.parentId) ?? []), f.id]);
   const out = new Set<string>();
   for (const id of collectionIds) {
     if (!byId.has(id)) return null;
@@ -60,5 +67,5 @@ function folderScope(folders: StoreFolder[], collectionIds: string[], deep: bool
       if (deep) todo.push(...(children.get(next) ?? []));
     }
   }
-  return [...out];
+  return [...out].filter((id) => byId.get(id)?.itemClass === "Email");
 }

@@ -2,29 +2,8 @@
 // mailboxes, bridged or not) with the details an admin added (gal_entries), and the admin's extra entries.
 // A D1GalDirectory is bound to one caller and reads only the caller's domain: one customer never sees
 // another's addresses.
+import type { GalEntry } from "../mailbox/contract";
 import { searchTokens } from "../store/search-words";
-
-/**
- * One address book entry. The same shape as the command context's GalEntry (src/eas/front/gal.ts): the front door
- * hands a D1GalDirectory to commands as their GalProvider (services do not import the EAS rooms).
- */
-export interface GalEntry {
-  address: string;
-  displayName: string;
-  firstName?: string;
-  lastName?: string;
-  alias?: string;
-  phone?: string;
-  mobilePhone?: string;
-  homePhone?: string;
-  title?: string;
-  company?: string;
-  office?: string;
-  /** base64 */
-  photo?: string;
-  /** The address has a mailbox here (its calendar can answer for availability). */
-  mailbox: boolean;
-}
 
 /** Addresses of one domain read per request (the word check runs on them): a bound on one request's cost. */
 const MAX_CANDIDATES = 5000;

@@ -10,7 +10,7 @@ export type ParsedMessage = Pick<
   MailSummary,
   "date" | "subject" | "from" | "to" | "cc" | "replyTo" | "messageId" | "inReplyTo" | "references" | "importance"
 > &
-  Pick<MailSummary, "contentClass" | "calendarMethod" | "threadTopic"> & {
+  Pick<MailSummary, "contentClass" | "calendarMethod" | "threadTopic" | "threadIndex"> & {
     plain: string;
     html?: string;
     attachments: { info: AttachmentInfo; data: Uint8Array }[];
@@ -134,6 +134,8 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
     parsed.contentClass = CALENDAR_CONTENT_CLASS;
     parsed.calendarMethod = invite.method;
   } else if (header("content-class")) parsed.contentClass = cap(header("content-class")!, SHORT);
+  const threadIndex = header("thread-index")?.trim();
+  if (threadIndex && threadIndex.length <= 512) parsed.threadIndex = threadIndex;
   const topicHeader = header("thread-topic");
   const topic = topicHeader !== undefined ? decodeWords(topicHeader) : subject.replace(/^((re|fwd?|aw|wg|sv|tr)\s*(\[\d+\])?:\s*)+/i, "");
   if (topic) parsed.threadTopic = cap(clean(topic), SHORT);

@@ -107,6 +107,15 @@ export interface MailSummary {
   /** iTIP METHOD of the text/calendar part (REQUEST, CANCEL, REPLY…) when contentClass is a calendar message. */
   calendarMethod?: string;
   threadTopic?: string;
+  /**
+   * [MS-ASCON] conversation of the message (conversation.ts): its ConversationId as 32 hex digits and its
+   * ConversationIndex as hex. Stores set them (the built-in store computes them once, on append); where absent the
+   * caller derives them from the headers above (conversationIdOf), which gives the same value.
+   */
+  conversationId?: string;
+  conversationIndex?: string;
+  /** The Thread-Index header (base64, [MS-OXOMSG] 2.2.1.3) when the message has one: its ConversationIndex. */
+  threadIndex?: string;
 }
 
 export interface BodyText {
@@ -281,6 +290,11 @@ export interface MailSearchQuery {
   receivedAfter?: number;
   /** Arrival time strictly before this (ms since epoch): LessThan on DateReceived. */
   receivedBefore?: number;
+  /**
+   * Only messages of this conversation (ConversationId as 32 hex digits, conversation.ts): Search's
+   * ConversationId ([MS-ASCMD] 2.2.3.35.2) and ItemOperations Move's gathering of a conversation.
+   */
+  conversationId?: string;
   /** Zero-based index of the first hit wanted, newest first. */
   offset: number;
   /** At most this many hits from `offset`. */

@@ -73,11 +73,17 @@ describe("Search Store=Mailbox (built-in store, FTS5)", () => {
     // MS-ASCMD_R2146: without DeepTraversal the subfolders are not searched; R2031, R5856: with it they are.
     expect((await stub.search(request({ freeText: "invoice", collectionIds: [sub.inbox] }))).total).toBe(4);
     expect((await stub.search(request({ freeText: "invoice", collectionIds: [sub.inbox], deepTraversal: true }))).total).toBe(5);
-    // Only mail is searched: a search for contacts finds nothing; a folder that is not mail is a bad request.
-    expect((await stub.search(request({ freeText: "invoice", classes: ["Contacts"] }))).total).toBe(0);
+    // Only mail is searched (MS-ASCMD_R920 lets a phone name Calendar, Contacts, Tasks, Notes, SMS): a search for
+    // another class, or in a folder of another class, finds nothing with Status 1, never an error; an unknown
+    // folder is a bad request (Status 2).
+    for (const cls of ["Contacts", "Calendar", "Tasks", "Notes", "SMS"])
+      expect(await stub.search(request({ freeText: "invoice", classes: [cls] }))).toMatchObject({ status: 1, total: 0, hits: [] });
     expect((await stub.search(request({ freeText: "invoice", classes: ["Email"] }))).total).toBe(5);
+    expect((await stub.search(request({ freeText: "invoice", classes: ["Calendar", "Email"] }))).total).toBe(5);
     const calendar = await runInDurableObject(stub, (mb: Mailbox) => mb.store.folderByType(FolderType.Calendar)!.id);
-    expect((await stub.search(request({ collectionIds: [calendar] }))).status).toBe(2);
+    expect(await stub.search(request({ collectionIds: [calendar], classes: ["Calendar"] }))).toMatchObject({ status: 1, total: 0 });
+    expect(await stub.search(request({ collectionIds: [calendar] }))).toMatchObject({ status: 1, total: 0 });
+    expect(await stub.search(request({ collectionIds: [calendar, sub.child] }))).toMatchObject({ status: 1, total: 1 });
     expect((await stub.search(request({ collectionIds: ["999"] }))).status).toBe(2);
 
     // MS-ASCMD_R419, R420, R3726–R3729: the requested rows, and the total of all matches.

@@ -1,14 +1,17 @@
-// ItemOperations ([MS-ASCMD] 2.2.1.10): Fetch of mail items and attachments (Range, multipart) and
-// EmptyFolderContents.
-import { child, childText, el, elements, encodeWbxml, type WbxmlElement } from "../../wbxml/index";
+// ItemOperations ([MS-ASCMD] 2.2.1.10): Fetch of mail items and attachments (Range, multipart),
+// EmptyFolderContents and Move of a conversation (14.0+, [MS-ASCON] 3.2.5.3).
+import { child, childrenNamed, childText, el, elements, encodeWbxml, text, type WbxmlElement } from "../../wbxml/index";
+import { atLeast } from "../protocol-version";
+import { conversationIdBytes, conversationIdHex } from "../front/conversation-id";
 import type { FetchRequest, FetchResult } from "../../mailbox/contract";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import { bodyElement, mailProperties } from "../front/email-props";
-import { parseBodyPreferences } from "../front/options";
+import { parseBodyPartPreference, parseBodyPreferences, partPreference } from "../front/options";
 
 const io = (name: string, ...c: Parameters<typeof el>[2][]) => el("ItemOperations", name, ...c);
 
 class Malformed extends Error {}
+class BodyPartTypeUnsupported extends Error {}
 
 function parseRange(s: string | undefined): { start: number; end: number } | undefined | "bad" {
   if (s === undefined) return undefined;
@@ -51,19 +54,26 @@ export const ItemOperationsCommand: EasCommand = {
     const b = req.body?.name === "ItemOperations" ? req.body : undefined;
     if (!b) return { kind: "wbxml", body: io("ItemOperations", io("Status", 2)) };
     // [MS-ASCMD] 2.2.1.10 (R193): the operations run in the order of the request. The response lists the
-    // EmptyFolderContents answers before the Fetch answers, each in request order, as the response schema
-    // (a sequence: Move*, EmptyFolderContents*, Fetch*) requires.
-    const opEls = elements(b).filter((e) => e.name === "Fetch" || e.name === "EmptyFolderContents");
+    // Move answers, then the EmptyFolderContents answers, then the Fetch answers, each in request order, as the
+    // response schema (a sequence: Move*, EmptyFolderContents*, Fetch*) requires.
+    const opEls = elements(b).filter((e) => e.name === "Fetch" || e.name === "EmptyFolderContents" || e.name === "Move");
     // Exchange limits a request to 100 operations ([MS-ASCMD] 3.1.5.10).
     if (opEls.length > 100) return { kind: "wbxml", body: io("ItemOperations", io("Status", 2)) };
 
     // Everything is parsed before anything runs: a malformed request changes nothing.
-    type Op = { fetch: FetchRequest | { bad: number } } | { empty: { collectionId: string; deleteSub: boolean } };
+    type Op =
+      | { fetch: FetchRequest | { bad: number } }
+      | { empty: { collectionId: string; deleteSub: boolean } }
+      | { move: ConversationMove };
     const ops: Op[] = [];
     try {
       for (const e of opEls) {
         if (e.name === "Fetch") {
           ops.push({ fetch: parseFetch(e, req.protocolVersion) });
+          continue;
+        }
+        if (e.name === "Move") {
+          ops.push({ move: parseMove(e, req.protocolVersion) });
           continue;
         }
         const collectionId = childText(e, "CollectionId", "AirSync") ?? childText(e, "CollectionId");
@@ -72,6 +82,8 @@ export const ItemOperationsCommand: EasCommand = {
       }
     } catch (e) {
       if (e instanceof Malformed) return { kind: "wbxml", body: io("ItemOperations", io("Status", 2)) };
+      // [MS-ASCMD] 2.2.3.177.8 Status 155, global: a Move without Options/MoveAlways (MS-ASCMD_R3475, R4171, R4940).
+      if (e instanceof MoveAlwaysMissing) return { kind: "wbxml", body: io("ItemOperations", io("Status", 155)) };
       throw e;
     }
 
@@ -81,12 +93,20 @@ export const ItemOperationsCommand: EasCommand = {
       parts.push(data);
       return io("Part", parts.length); // part 0 is this WBXML document
     };
+    const moved: WbxmlElement[] = [];
     const emptied: WbxmlElement[] = [];
     const fetched: WbxmlElement[] = [];
     let spent = 0; // time in the mailbox object's fetches, for Server-Timing
     // Consecutive Fetches go to the mailbox in one call; an EmptyFolderContents runs between them.
     for (let i = 0; i < ops.length; ) {
       const op = ops[i];
+      if ("move" in op) {
+        const status = await req.mailbox.moveConversation(req.deviceId, op.move.conversationId, op.move.dstFldId, op.move.always);
+        // MS-ASCON_R69, R126: the answer names the conversation by the bytes the phone sent.
+        moved.push(io("Move", io("Status", status), io("ConversationId", op.move.bytes)));
+        i++;
+        continue;
+      }
       if ("empty" in op) {
         const status = await req.mailbox.emptyFolderContents(req.deviceId, op.empty.collectionId, op.empty.deleteSub);
         emptied.push(io("EmptyFolderContents", io("Status", status), el("AirSync", "CollectionId", op.empty.collectionId)));
@@ -94,7 +114,7 @@ export const ItemOperationsCommand: EasCommand = {
         continue;
       }
       const run: (FetchRequest | { bad: number })[] = [];
-      for (; i < ops.length && "fetch" in ops[i]; i++) run.push((ops[i] as { fetch: FetchRequest | { bad: number } }).fetch);
+      for (; i < ops.length && "fetch" in ops[i]!; i++) run.push((ops[i] as { fetch: FetchRequest | { bad: number } }).fetch);
       const real = run.filter((f): f is FetchRequest => !("bad" in f));
       const started = performance.now();
       const results = real.length > 0 ? await req.mailbox.itemOperationsFetch(real) : [];
@@ -105,7 +125,7 @@ export const ItemOperationsCommand: EasCommand = {
         else fetched.push(fetchElement(results[k++], req.protocolVersion, multipart ? asPart : undefined));
       }
     }
-    const body = io("ItemOperations", io("Status", 1), io("Response", ...emptied, ...fetched));
+    const body = io("ItemOperations", io("Status", 1), io("Response", ...moved, ...emptied, ...fetched));
     // Time spent in the mailbox object (the clock advances across the RPC): for benchmarks and operators.
     const headers = { "Server-Timing": `mailbox;dur=${spent.toFixed(1)}` };
     if (!multipart) return { kind: "wbxml", body, headers };
@@ -117,6 +137,35 @@ export const ItemOperationsCommand: EasCommand = {
     };
   },
 };
+
+class MoveAlwaysMissing extends Error {}
+
+interface ConversationMove {
+  /** 32 hex digits, the mailbox's form. */
+  conversationId: string;
+  /** The ConversationId as the phone sent it, echoed in the answer. */
+  bytes: Uint8Array;
+  dstFldId: string;
+  always: boolean;
+}
+
+/**
+ * [MS-ASCMD] 2.2.3.117.1 Move (14.0+, MS-ASCMD_R6850…R6853101701): ConversationId and DstFldId, both required
+ * (MS-ASCMD_R1436, R2209: a protocol error without them), and Options/MoveAlways, which the phone must send
+ * (MS-ASCMD_R3474; Status 155 without it). 12.x has no Move: a protocol error.
+ */
+function parseMove(m: WbxmlElement, protocolVersion: string): ConversationMove {
+  if (!atLeast(protocolVersion, "14.0")) throw new Malformed();
+  const ids = childrenNamed(m, "ConversationId", "ItemOperations");
+  const dsts = childrenNamed(m, "DstFldId", "ItemOperations");
+  if (ids.length !== 1 || dsts.length !== 1) throw new Malformed();
+  const conversationId = conversationIdHex(ids[0]!);
+  const dstFldId = (text(dsts[0]!) ?? "").trim();
+  if (conversationId === null || !dstFldId || dstFldId.length > 64) throw new Malformed();
+  const always = child(child(m, "Options", "ItemOperations"), "MoveAlways", "ItemOperations") !== undefined;
+  if (!always) throw new MoveAlwaysMissing();
+  return { conversationId, bytes: conversationIdBytes(ids[0]!), dstFldId, always };
+}
 
 function parseFetch(f: WbxmlElement, protocolVersion: string): FetchRequest | { bad: number } {
   const store = childText(f, "Store")?.trim();
@@ -134,6 +183,14 @@ function parseFetch(f: WbxmlElement, protocolVersion: string): FetchRequest | { 
   if (longId !== undefined ? !longId || collectionId || serverId : !collectionId || !serverId) return { bad: 2 };
   const bad = () => new Malformed();
   const mime = childText(options, "MIMESupport", "AirSync");
+  let part: ReturnType<typeof parseBodyPartPreference>;
+  try {
+    part = parseBodyPartPreference(options, bad, () => new BodyPartTypeUnsupported(), protocolVersion);
+  } catch (e) {
+    // [MS-ASCMD] 2.2.2 status 164 for this Fetch: a BodyPartPreference Type other than 2 (MS-ASCON_R241).
+    if (e instanceof BodyPartTypeUnsupported) return { bad: 164 };
+    throw e;
+  }
   return {
     kind: "item",
     collectionId: collectionId ?? "",
@@ -141,6 +198,8 @@ function parseFetch(f: WbxmlElement, protocolVersion: string): FetchRequest | { 
     ...(longId !== undefined ? { longId } : {}),
     options: {
       bodyPreferences: parseBodyPreferences(options, bad),
+      // [MS-ASCON] 3.2.5.7 (MS-ASCON_R236): the message part in a BodyPart; Type other than 2 → Status 164 (R241).
+      ...partPreference(part),
       mimeSupport: mime !== undefined && /^[0-2]$/.test(mime.trim()) ? Number(mime.trim()) : 0,
       protocolVersion,
     },

@@ -4,7 +4,7 @@
 import { child, childrenNamed, childText, el, text, type WbxmlElement } from "../../wbxml/index";
 import { parseEasDate } from "../../formats/eas-dates";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
-import type { GalEntry } from "../front/gal";
+import type { GalEntry } from "../../mailbox/contract";
 import { parsePicture, pictures } from "./Search";
 import { SearchParseError } from "../front/search-request";
 

@@ -3,7 +3,7 @@ import { child, childText, el, text, type WbxmlElement } from "../../wbxml/index
 import type { MailboxSearchResult } from "../../mailbox/contract";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import { mailProperties } from "../front/email-props";
-import type { GalEntry } from "../front/gal";
+import type { GalEntry } from "../../mailbox/contract";
 import { parseMailboxSearch, parseSearchRange, SearchParseError, SearchParseStatus } from "../front/search-request";
 
 const s = (name: string, ...c: Parameters<typeof el>[2][]) => el("Search", name, ...c);

@@ -1,7 +1,7 @@
 // Mail item → EAS properties ([MS-ASEMAIL] 2.2.2, [MS-ASAIRS] 2.2.2). Dates use the mail form
 // yyyy-MM-ddTHH:mm:ss.000Z ([MS-ASEMAIL] 2.2.2.20 DateReceived; Nokia Mail for Exchange depends on it).
 import { el, type WbxmlElement } from "../../wbxml";
-import type { BodyData, MailChangeData, MailItemData } from "../sync-types";
+import type { BodyData, BodyPartData, MailChangeData, MailItemData } from "../sync-types";
 import { atLeast } from "../protocol-version";
 import { attachments25, mailBody25, only25 } from "./legacy25";
 
@@ -14,23 +14,30 @@ function flag(flagged: boolean): WbxmlElement {
   return flagged ? el("Email", "Flag", el("Email", "Status", "2"), el("Email", "FlagType", "Flag for follow up")) : el("Email", "Flag");
 }
 
-export function bodyElement(b: BodyData): WbxmlElement {
-  return el(
-    "AirSyncBase",
-    "Body",
+/** Type, EstimatedDataSize, Truncated, Data, Preview: the children Body and BodyPart share, in schema order. */
+function bodyFields(b: BodyData | BodyPartData): (WbxmlElement | false)[] {
+  return [
     el("AirSyncBase", "Type", b.type),
     el("AirSyncBase", "EstimatedDataSize", b.estimatedDataSize),
     b.truncated && el("AirSyncBase", "Truncated", "1"),
     b.data !== undefined && el("AirSyncBase", "Data", b.data),
     b.preview !== undefined && el("AirSyncBase", "Preview", b.preview),
-  );
+  ];
 }
 
-/** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
-export function mailProperties(item: MailItemData, protocolVersion: string): WbxmlElement[] {
-  if (protocolVersion === "2.5") return mailProperties25(item);
+export function bodyElement(b: BodyData): WbxmlElement {
+  return el("AirSyncBase", "Body", ...bodyFields(b));
+}
+
+/** [MS-ASAIRS] 2.2.2.10 BodyPart (14.1+): Status, then the fields of a Body. */
+export function bodyPartElement(b: BodyPartData): WbxmlElement {
+  return el("AirSyncBase", "BodyPart", el("AirSyncBase", "Status", b.status), ...bodyFields(b));
+}
+
+/** The message's envelope, the same in every version from 2.5 on ([MS-ASEMAIL] 2.2.2): empty optional fields left out. */
+function envelope(item: MailItemData): (WbxmlElement | null)[] {
   const e = (name: string, value: string | number | undefined) => (value === undefined || value === "" ? null : el("Email", name, value));
-  const out: (WbxmlElement | null)[] = [
+  return [
     e("To", item.to),
     e("Cc", item.cc),
     e("From", item.from),
@@ -41,7 +48,16 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
     e("ThreadTopic", item.threadTopic),
     el("Email", "Importance", item.importance),
     el("Email", "Read", item.read ? "1" : "0"),
+  ];
+}
+
+/** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
+export function mailProperties(item: MailItemData, protocolVersion: string): WbxmlElement[] {
+  if (protocolVersion === "2.5") return mailProperties25(item);
+  const out: (WbxmlElement | null)[] = [
+    ...envelope(item),
     item.body ? bodyElement(item.body) : null,
+    item.bodyPart && atLeast(protocolVersion, "14.1") ? bodyPartElement(item.bodyPart) : null,
     item.attachments.length > 0
       ? el(
           "AirSyncBase",
@@ -67,6 +83,9 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
     el("Email", "ContentClass", item.contentClass ?? "urn:content-classes:message"),
     el("AirSyncBase", "NativeBodyType", item.nativeBodyType),
     item.lastVerb !== undefined && atLeast(protocolVersion, "14.0") ? el("Email2", "LastVerbExecuted", item.lastVerb) : null,
+    // [MS-ASEMAIL] 2.2.2.21, 2.2.2.22 (14.0+, R1180, R1186: not 12.x): the conversation, as OPAQUE bytes (R348, R1003).
+    item.conversationId && atLeast(protocolVersion, "14.0") ? el("Email2", "ConversationId", item.conversationId) : null,
+    item.conversationIndex && atLeast(protocolVersion, "14.0") ? el("Email2", "ConversationIndex", item.conversationIndex) : null,
     // Drafts are 16.0+ ([MS-ASEMAIL] 2.2.2.41 IsDraft; 2.2.2.10 Bcc, at most 1024 characters in the schema).
     ...(item.draft && atLeast(protocolVersion, "16.0")
       ? [item.draft.bcc ? el("Email2", "Bcc", boundedList(item.draft.bcc, 1024)) : null, el("Email2", "IsDraft", "1")]
@@ -80,18 +99,8 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
  * Email namespace (legacy25.ts) and without what 2.5 does not have (AirSyncBase, Flag, ContentClass, ...).
  */
 function mailProperties25(item: MailItemData): WbxmlElement[] {
-  const e = (name: string, value: string | number | undefined) => (value === undefined || value === "" ? null : el("Email", name, value));
   const out: (WbxmlElement | null)[] = [
-    e("To", item.to),
-    e("Cc", item.cc),
-    e("From", item.from),
-    el("Email", "Subject", item.subject),
-    e("ReplyTo", item.replyTo),
-    el("Email", "DateReceived", easMailDate(item.dateReceived)),
-    e("DisplayTo", item.displayTo),
-    e("ThreadTopic", item.threadTopic),
-    el("Email", "Importance", item.importance),
-    el("Email", "Read", item.read ? "1" : "0"),
+    ...envelope(item),
     attachments25(item.attachments),
     ...mailBody25(item.body),
     el("Email", "MessageClass", item.messageClass),

@@ -1,6 +1,7 @@
 // airsync:Options / itemoperations:Options children shared by Sync, GetItemEstimate and ItemOperations.
 import { childrenNamed, childText, type WbxmlElement } from "../../wbxml";
 import { mimeTruncationBytes } from "../body-preference";
+import { atLeast } from "../protocol-version";
 import type { BodyPreference, SyncOptions } from "../sync-types";
 
 const INT = /^[0-9]{1,10}$/;
@@ -32,6 +33,35 @@ export function parseBodyPreferences(options: WbxmlElement | undefined, bad: () 
 }
 
 /**
+ * [MS-ASAIRS] 2.2.2.11 BodyPartPreference (14.1+, at most one): Type 2 (HTML) is the only one served
+ * (MS-ASAIRS_R324); another Type is `unsupported` ([MS-ASCMD] 2.2.2 status 164, MS-ASCMD_R5412, MS-ASCON_R241).
+ * Undefined when absent, or in a version before 14.1 (MS-ASAIRS_R1313, R1314: not supported there).
+ */
+export function parseBodyPartPreference(
+  options: WbxmlElement | undefined,
+  bad: () => Error,
+  unsupported: () => Error,
+  protocolVersion: string,
+): BodyPreference | undefined {
+  const els = childrenNamed(options, "BodyPartPreference", "AirSyncBase");
+  if (els.length === 0 || !atLeast(protocolVersion, "14.1")) return undefined;
+  if (els.length > 1) throw bad();
+  const b = els[0]!;
+  const type = num(childText(b, "Type", "AirSyncBase"), bad);
+  if (type === undefined) throw bad();
+  if (type !== 2) throw unsupported();
+  const allOrNone = childText(b, "AllOrNone", "AirSyncBase");
+  const preview = num(childText(b, "Preview", "AirSyncBase"), bad);
+  if (preview !== undefined && preview > 255) throw bad();
+  return {
+    type,
+    truncationSize: num(childText(b, "TruncationSize", "AirSyncBase"), bad),
+    allOrNone: allOrNone === undefined ? undefined : allOrNone.trim() === "1" || allOrNone.trim() === "",
+    preview,
+  };
+}
+
+/**
  * [MS-ASCMD] 2.2.3.175 Truncation (2.5 only): 0 = all body text, 1–8 = more than 512, 1,024, 2,048, 5,120,
  * 10,240, 20,480, 51,200, 102,400 characters, 9 = no truncation (absent: no truncation either).
  */
@@ -53,7 +83,12 @@ function legacyBodyPreferences(options: WbxmlElement, mimeSupport: number, mimeT
   return prefs;
 }
 
-export function parseOptions(options: WbxmlElement, bad: () => Error, protocolVersion?: string): SyncOptions {
+export function parseOptions(
+  options: WbxmlElement,
+  bad: () => Error,
+  protocolVersion?: string,
+  unsupported: () => Error = bad,
+): SyncOptions {
   const filterType = num(childText(options, "FilterType"), bad) ?? 0;
   if (filterType > 8) throw bad();
   const mimeSupport = num(childText(options, "MIMESupport"), bad) ?? 0;
@@ -65,8 +100,14 @@ export function parseOptions(options: WbxmlElement, bad: () => Error, protocolVe
     filterType,
     bodyPreferences:
       protocolVersion === "2.5" ? legacyBodyPreferences(options, mimeSupport, mimeTruncation, bad) : parseBodyPreferences(options, bad),
+    ...(protocolVersion ? partPreference(parseBodyPartPreference(options, bad, unsupported, protocolVersion)) : {}),
     mimeSupport,
     mimeTruncation,
     conflict,
   };
+}
+
+/** `{ bodyPartPreference }` when there is one (absent otherwise: cached options stay as they were written). */
+export function partPreference(p: BodyPreference | undefined): { bodyPartPreference?: BodyPreference } {
+  return p ? { bodyPartPreference: p } : {};
 }

@@ -3,10 +3,17 @@
 import { child, childrenNamed, childText, elements, text, type WbxmlElement } from "../../wbxml/index";
 import { parseEasDate } from "../../formats/eas-dates";
 import type { MailboxSearchRequest } from "../../mailbox/contract";
-import { parseBodyPreferences } from "./options";
+import { atLeast } from "../protocol-version";
+import { conversationIdHex } from "./conversation-id";
+import { parseBodyPartPreference, parseBodyPreferences, partPreference } from "./options";
 
 /** [MS-ASCMD] 2.2.3.177.13 Store statuses a request can earn before it runs. */
-export const SearchParseStatus = { InvalidRequest: 2, TooComplex: 8 } as const;
+export const SearchParseStatus = {
+  InvalidRequest: 2,
+  TooComplex: 8,
+  /** [MS-ASCMD] 2.2.2 common status 164: a BodyPartPreference Type other than 2 (MS-ASCMD_R5412). */
+  BodyPartTypeNotSupported: 164,
+} as const;
 
 export class SearchParseError extends Error {
   constructor(readonly status: number) {
@@ -66,9 +73,15 @@ export function parseMailboxSearch(store: WbxmlElement, protocolVersion: string)
   if (classes.some((c) => !allowed.includes(c))) throw new SearchParseError(SearchParseStatus.InvalidRequest);
   const collectionIds = childrenNamed(and, "CollectionId", "AirSync").map((c) => text(c)?.trim() ?? "");
   if (collectionIds.some((c) => c === "")) throw new SearchParseError(SearchParseStatus.InvalidRequest);
-  // ConversationId (14.0+): this server announces no email2:ConversationId in Sync, so no client holds one
-  // to search with; answered as an invalid request rather than silently ignored.
-  if (childrenNamed(and, "ConversationId", "Search").length > 0) throw new SearchParseError(SearchParseStatus.InvalidRequest);
+  // ConversationId (14.0+, MS-ASCMD_R6364: not in 12.x): the bytes of an email2:ConversationId from Sync; more
+  // than one is a protocol error (MS-ASCMD_R2088, R5815), as is an empty one.
+  const conversation = once(childrenNamed(and, "ConversationId", "Search"));
+  let conversationId: string | undefined;
+  if (conversation) {
+    const hex = atLeast(protocolVersion, "14.0") ? conversationIdHex(conversation) : null;
+    if (hex === null) throw new SearchParseError(SearchParseStatus.InvalidRequest);
+    conversationId = hex;
+  }
   const freeText = once(childrenNamed(and, "FreeText", "Search"));
   const receivedAfter = dateCondition(once(childrenNamed(and, "GreaterThan", "Search")));
   const receivedBefore = dateCondition(once(childrenNamed(and, "LessThan", "Search")));
@@ -86,8 +99,17 @@ export function parseMailboxSearch(store: WbxmlElement, protocolVersion: string)
     receivedAfter,
     receivedBefore,
     range: parseSearchRange(childText(options, "Range", "Search")),
+    ...(conversationId !== undefined ? { conversationId } : {}),
     // RebuildResults (MS-ASCMD_R3755) needs nothing: results are computed afresh on every request, so deleted
-    // items are never in them (R3757). BodyPartPreference is accepted; results carry Body, not BodyPart.
-    options: { bodyPreferences: parseBodyPreferences(options, bad), mimeSupport: mime ? Number(mime) : 0, protocolVersion },
+    // items are never in them (R3757). BodyPartPreference (14.1+) gives each result its BodyPart as Sync does
+    // (MS-ASCON_R235); it is meant for conversation searches (MS-ASCMD_R5568) and honoured in any.
+    options: {
+      bodyPreferences: parseBodyPreferences(options, bad),
+      ...partPreference(
+        parseBodyPartPreference(options, bad, () => new SearchParseError(SearchParseStatus.BodyPartTypeNotSupported), protocolVersion),
+      ),
+      mimeSupport: mime ? Number(mime) : 0,
+      protocolVersion,
+    },
   };
 }

@@ -6,6 +6,9 @@ import { parseOptions } from "./options";
 import type { ClientAdd, ClientAttachmentEdits, ClientMailChange, DeviceContext, SyncCollectionRequest, SyncRequest } from "../sync-types";
 import { SyncStatus } from "../sync-types";
 
+/** [MS-ASCMD] 2.2.2 common status 164 BodyPartPreferenceTypeNotSupported. */
+const BODY_PART_TYPE_NOT_SUPPORTED = 164;
+
 export class SyncParseError extends Error {
   constructor(readonly status: number) {
     super(`Sync status ${status}`);
@@ -88,6 +91,9 @@ function parseChange(c: WbxmlElement, device: DeviceContext): ClientMailChange {
   // 16.x: one occurrence of a recurring event ([MS-ASCAL] 2.2.2.22, MS-ASCAL_R2113).
   const instanceId = childText(c, "InstanceId", "AirSyncBase")?.trim();
   if (instanceId) change.instanceId = instanceId;
+  // [MS-ASEMAIL] 2.2.2.21 (MS-ASEMAIL_R347): the client never sets a ConversationId; a Change carrying one is
+  // Status 6 for that item (the ConversationIndex likewise, MS-ASCON_R94).
+  if (child(data, "ConversationId", "Email2") || child(data, "ConversationIndex", "Email2")) change.invalid = true;
   const read = childText(data, "Read", "Email")?.trim();
   // [MS-ASEMAIL] 2.2.2.58 (R643): a non-boolean Read is Status 6 for that item.
   if (read !== undefined && read !== "0" && read !== "1") change.invalid = true;
@@ -130,7 +136,13 @@ function parseCollection(c: WbxmlElement, partial: boolean, device: DeviceContex
     deletesAsMoves: boolOf(child(c, "DeletesAsMoves")),
     options:
       optionsEls.length > 0
-        ? parseOptions(optionsEls[0], () => new SyncParseError(SyncStatus.ProtocolError), device.protocolVersion)
+        ? parseOptions(
+            optionsEls[0],
+            () => new SyncParseError(SyncStatus.ProtocolError),
+            device.protocolVersion,
+            // [MS-ASCMD] 2.2.2 status 164: a BodyPartPreference Type other than 2 (MS-ASCMD_R5412).
+            () => new SyncParseError(BODY_PART_TYPE_NOT_SUPPORTED),
+          )
         : undefined,
     changes: [
       ...childrenNamed(commands, "Change").map((x) => parseChange(x, device)),

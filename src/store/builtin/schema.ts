@@ -13,9 +13,10 @@
 //              to its item.
 
 import { CountingSql } from "../counting-sql";
+import { conversationIdOf, conversationIndexOf } from "../conversation";
 import { refillFromSql, SEARCH_INDEX_DDL, SEARCH_TERMS_DDL } from "./search-index";
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const V1 = [
   `CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -106,8 +107,59 @@ export function ensureSchema(storage: DurableObjectStorage): void {
          PRIMARY KEY (folder, digest)) WITHOUT ROWID`);
     // V5: the index's term list (fts5vocab over mail_fts: no data of its own), for word-prefix expansion.
     if (current < 5) sql.exec(SEARCH_TERMS_DDL);
-    // Future migrations: `if (current < 6) { ... }`, each idempotent.
+    // V6: each message's conversation ([MS-ASCON], conversation.ts), computed once: its ConversationId (hex) and
+    // ConversationIndex (hex), and an index to find a conversation's messages (Search ConversationId,
+    // ItemOperations Move). Messages already stored get theirs from their stored headers; their index is the
+    // header from their date (the Thread-Index header was not kept before V6).
+    if (current < 6) {
+      const columns = new Set(
+        sql
+          .exec<{ name: string }>(`SELECT name FROM pragma_table_info('messages')`)
+          .toArray()
+          .map((c) => c.name),
+      );
+      if (!columns.has("conversation")) sql.exec(`ALTER TABLE messages ADD COLUMN conversation TEXT`);
+      if (!columns.has("conversation_index")) sql.exec(`ALTER TABLE messages ADD COLUMN conversation_index TEXT`);
+      sql.exec(`CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation)`);
+      if (current >= 1) backfillConversations(sql);
+    }
+    // Future migrations: `if (current < 7) { ... }`, each idempotent.
     if (row) sql.exec(`UPDATE store_schema SET version = ?`, SCHEMA_VERSION);
     else sql.exec(`INSERT INTO store_schema (version) VALUES (?)`, SCHEMA_VERSION);
   });
+}
+
+/** V6: the conversation columns of messages stored before them, from their stored headers. */
+function backfillConversations(sql: SqlStorage): void {
+  const rows = sql
+    .exec<{
+      id: number;
+      message_id: string | null;
+      in_reply_to: string | null;
+      refs: string | null;
+      subject: string;
+      from_addr: string;
+      at: number;
+    }>(
+      `SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr,
+              coalesce(m.date, (SELECT min(i.received) FROM items i WHERE i.message = m.id), 0) AS at
+         FROM messages m WHERE m.conversation IS NULL`,
+    )
+    .toArray();
+  for (const r of rows) {
+    const h = {
+      messageId: r.message_id ?? undefined,
+      inReplyTo: r.in_reply_to ?? undefined,
+      references: r.refs ?? undefined,
+      subject: r.subject,
+      from: r.from_addr,
+      date: r.at,
+    };
+    sql.exec(
+      `UPDATE messages SET conversation = ?, conversation_index = ? WHERE id = ?`,
+      conversationIdOf(h),
+      conversationIndexOf(undefined, r.at),
+      r.id,
+    );
+  }
 }

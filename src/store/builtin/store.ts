@@ -19,6 +19,7 @@ import { Blobs, INLINE_LIMIT, utf8Length } from "./blobs";
 import { DEFAULT_FOLDERS, isDefaultType, isUserType, itemClassOf, validFolderName } from "../folders";
 import { type ParsedMessage, parseMessage, previewText } from "../mime";
 import { CountingSql } from "../counting-sql";
+import { conversationIdOf, conversationIndexOf } from "../conversation";
 import { ensureSchema } from "./schema";
 import {
   forgetFolder,
@@ -77,6 +78,8 @@ type MessageRow = {
   calendar_method: string | null;
   thread_topic: string | null;
   preview: string;
+  conversation: string | null;
+  conversation_index: string | null;
 };
 
 export type FolderRow = {
@@ -93,7 +96,8 @@ export type FolderRow = {
 
 const SUMMARY_COLUMNS = `i.uid, i.folder, i.message, i.modseq, i.received, i.seen, i.flagged, i.answered, i.forwarded,
   m.size, m.date, m.subject, m.from_addr, m.to_addr, m.cc_addr, m.reply_to, m.message_id, m.in_reply_to, m.refs,
-  m.importance, m.has_html, m.attachments, m.content_class, m.calendar_method, m.thread_topic, m.preview`;
+  m.importance, m.has_html, m.attachments, m.content_class, m.calendar_method, m.thread_topic, m.preview,
+  m.conversation, m.conversation_index`;
 
 const ID = /^[1-9][0-9]{0,15}$/;
 
@@ -323,6 +327,7 @@ export class BuiltinStore implements SearchableMailStore {
     const limit = Math.max(0, Math.min(Math.trunc(q.limit), 1000));
     const offset = Math.max(0, Math.trunc(q.offset));
     const toHits = (rows: Record<string, SqlStorageValue>[]) => rows.map((r) => toSummary(r as unknown as ItemRow & MessageRow));
+    if (q.conversationId !== undefined) return this.searchConversation(q, folders, offset, limit);
     if (q.words.length > 0) {
       const match = matchExpression(this.sql, q.words);
       if (match === null) return { total: 0, hits: [] };
@@ -332,14 +337,7 @@ export class BuiltinStore implements SearchableMailStore {
     // No words: dates and folders only, read from items_list (folder, received) in each folder.
     const where = [`i.folder IN (${folders.map(() => "?").join(",")})`];
     const args: unknown[] = [...folders];
-    if (q.receivedAfter !== undefined) {
-      where.push(`i.received > ?`);
-      args.push(q.receivedAfter);
-    }
-    if (q.receivedBefore !== undefined) {
-      where.push(`i.received < ?`);
-      args.push(q.receivedBefore);
-    }
+    receivedConditions(q, where, args);
     const cond = where.join(" AND ");
     const total = this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${cond}`, ...args).n;
     if (limit === 0 || offset >= total) return { total, hits: [] };
@@ -354,6 +352,31 @@ export class BuiltinStore implements SearchableMailStore {
       offset,
     );
     return { total, hits: toHits(rows) };
+  }
+
+  /**
+   * A conversation's messages (index messages_conversation, then items_message), with the other conditions:
+   * a conversation is a handful of messages, so they are all read and the words matched among them.
+   */
+  private searchConversation(q: MailSearchQuery, folders: number[], offset: number, limit: number): MailSearchResult {
+    const where = [`m.conversation = ?`, `i.folder IN (SELECT value FROM json_each(?))`];
+    const args: unknown[] = [q.conversationId, JSON.stringify(folders)];
+    receivedConditions(q, where, args);
+    if (q.words.length > 0) {
+      const match = matchExpression(this.sql, q.words);
+      if (match === null) return { total: 0, hits: [] };
+      where.push(`m.search_key IN (SELECT rowid FROM mail_fts WHERE mail_fts MATCH ?)`);
+      args.push(match);
+    }
+    const rows = this.sql.all(
+      `SELECT ${SUMMARY_COLUMNS} FROM messages m CROSS JOIN items i ON i.message = m.id
+         WHERE ${where.join(" AND ")} ORDER BY i.received DESC, i.uid DESC LIMIT 10000`,
+      ...args,
+    );
+    return {
+      total: rows.length,
+      hits: rows.slice(offset, offset + limit).map((r) => toSummary(r as unknown as ItemRow & MessageRow)),
+    };
   }
 
   /** Refills the index from SQLite at once, then adds the plain bodies kept in R2, one message at a time. */
@@ -918,8 +941,8 @@ export class BuiltinStore implements SearchableMailStore {
   private tryInsertMessage(size: number, p: ParsedMessage, placed: Placed, received: number, keyed: boolean): number | null {
     const query = `INSERT INTO messages (size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs,
            importance, has_html, attachments, content_class, calendar_method, thread_topic, preview,
-           raw, raw_key, plain, plain_key, plain_size, html, html_key, html_size${keyed ? ", search_key" : ""})
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${keyed ? `, ${NEW_SEARCH_KEY}` : ""}) RETURNING id`;
+           raw, raw_key, plain, plain_key, plain_size, html, html_key, html_size, conversation, conversation_index${keyed ? ", search_key" : ""})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${keyed ? `, ${NEW_SEARCH_KEY}` : ""}) RETURNING id`;
     const args = [
       size,
       p.date ?? null,
@@ -946,6 +969,9 @@ export class BuiltinStore implements SearchableMailStore {
       placed.html,
       placed.htmlKey,
       p.html !== undefined ? utf8Length(p.html) : 0,
+      // [MS-ASCON] conversation, computed once here (conversation.ts); the index falls back to the arrival time.
+      conversationIdOf(p),
+      conversationIndexOf(p.threadIndex, p.date ?? received),
     ];
     if (!keyed) return this.sql.one<{ id: number }>(query, ...args).id;
     try {
@@ -1009,6 +1035,18 @@ async function sha256Hex(raw: Uint8Array): Promise<string> {
   return s;
 }
 
+/** GreaterThan / LessThan on the arrival time (items `i`), added to a WHERE list and its arguments. */
+function receivedConditions(q: MailSearchQuery, where: string[], args: unknown[]): void {
+  if (q.receivedAfter !== undefined) {
+    where.push(`i.received > ?`);
+    args.push(q.receivedAfter);
+  }
+  if (q.receivedBefore !== undefined) {
+    where.push(`i.received < ?`);
+    args.push(q.receivedBefore);
+  }
+}
+
 function bit(v: boolean | undefined, current: number): number {
   return v === undefined ? current : v ? 1 : 0;
 }
@@ -1054,5 +1092,7 @@ function toSummary(r: ItemRow & MessageRow): MailSummary {
   if (r.content_class !== null) s.contentClass = r.content_class;
   if (r.calendar_method !== null) s.calendarMethod = r.calendar_method;
   if (r.thread_topic !== null) s.threadTopic = r.thread_topic;
+  if (r.conversation !== null) s.conversationId = r.conversation;
+  if (r.conversation_index !== null) s.conversationIndex = r.conversation_index;
   return s;
 }

@@ -5,6 +5,8 @@ import type { AttachmentInfo, BodyText, ListOptions, MailSummary } from "../type
 import { rebuildText, textLeaves, textTree } from "./bodystructure";
 import type { ChangeTracker } from "./change-tracking";
 import type { ImapSession } from "./connection";
+import { conversationIndexOf } from "../conversation";
+import { ImapConversations } from "./conversations";
 import { withoutDraftToken } from "./draft-replace";
 import { statusOf } from "./folder-mirror";
 import type { MirrorDb } from "./mirror-db";
@@ -29,12 +31,17 @@ const PREFETCH_BYTES = 8 * 1024 * 1024;
 type ParsedSummary = Omit<MailSummary, "itemId" | "folderId" | "modseq" | "received" | "flags" | "size">;
 
 export class ItemReader {
+  /** ConversationIds of the summaries read, with their roots (conversations.ts). */
+  readonly conversations: ImapConversations;
+
   constructor(
     private readonly db: MirrorDb,
     private readonly sessions: ImapSessions,
     private readonly changes: ChangeTracker,
     private readonly config: { summaryWholeLimit?: number },
-  ) {}
+  ) {
+    this.conversations = new ImapConversations(db);
+  }
 
   /**
    * Whole messages (≤ WHOLE_BODY_BYTES) of the page being rendered, by folder and server UID (keyOf), read
@@ -245,7 +252,16 @@ export class ItemReader {
           preview: previewText(p.plain),
           attachments: p.attachments.map((x) => x.info),
         };
-        for (const k of ["date", "messageId", "inReplyTo", "references", "contentClass", "calendarMethod", "threadTopic"] as const)
+        for (const k of [
+          "date",
+          "messageId",
+          "inReplyTo",
+          "references",
+          "contentClass",
+          "calendarMethod",
+          "threadTopic",
+          "threadIndex",
+        ] as const)
           if (p[k] !== undefined) (content as Record<string, unknown>)[k] = p[k];
         parsed.set(uid, content);
         this.db.sql(`INSERT OR REPLACE INTO imap_summaries (folder, uid, content) VALUES (?, ?, ?)`, row.id, uid, JSON.stringify(content));
@@ -258,12 +274,16 @@ export class ItemReader {
       const content = parsed.get(uid);
       if (!content) continue;
       const logged = this.db.all<{ modseq: number }>(`SELECT modseq FROM imap_changes WHERE folder = ? AND uid = ?`, row.id, uid)[0];
+      const received = parseInternalDate(str(a.get("INTERNALDATE")));
       out.push({
         ...content,
+        // [MS-ASCON] conversation from the parsed headers (conversation.ts), the same as the built-in store's.
+        conversationId: this.conversations.remember(content),
+        conversationIndex: conversationIndexOf(content.threadIndex, content.date ?? received),
         itemId: itemIdOf(this.sessions.selected?.uidvalidity || row.uidvalidity, ids.get(uid)!),
         folderId: String(row.id),
         modseq: logged?.modseq ?? 0,
-        received: parseInternalDate(str(a.get("INTERNALDATE"))),
+        received,
         flags: flagsOf(a.get("FLAGS")),
         size: size(uid),
       });

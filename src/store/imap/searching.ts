@@ -6,7 +6,8 @@
 import { searchTokens } from "../search-words";
 import type { MailSearchQuery, MailSearchResult, MailSummary } from "../types";
 import type { ChangeTracker } from "./change-tracking";
-import { type Arg, q } from "./connection";
+import { type Arg, type ImapSession, q } from "./connection";
+import { ImapConversations } from "./conversations";
 import type { ItemReader } from "./fetching";
 import type { MirrorDb } from "./mirror-db";
 import type { ImapSessions } from "./sessions";
@@ -14,6 +15,8 @@ import type { FolderRow } from "./state";
 import { parseItemId, searchUids } from "./wire";
 
 const DAY_MS = 86_400_000;
+/** At most this many candidates of a conversation are read (a thread of more is cut, newest kept). */
+const CONVERSATION_CANDIDATES = 1000;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** RFC 3501 date ("7-Dec-2026") of a time, in UTC. */
@@ -37,6 +40,14 @@ export class MailSearcher {
     for (const t of tokens) criteria.push("TEXT", q(t));
     if (query.receivedAfter !== undefined) criteria.push("SINCE", imapDate(query.receivedAfter - DAY_MS));
     if (query.receivedBefore !== undefined) criteria.push("BEFORE", imapDate(query.receivedBefore + DAY_MS));
+    // A conversation: the messages naming its root (a superset, narrowed below to those of that conversation).
+    const root = query.conversationId !== undefined ? this.reader.conversations.rootOf(query.conversationId) : undefined;
+    if (root === null) return { total: 0, hits: [] };
+    if (root !== undefined) {
+      const c = ImapConversations.criteria(root);
+      if (c) criteria.push(...c);
+      else return { total: 0, hits: [] };
+    }
     if (criteria.length === 0) criteria.push("ALL");
     const charset: Arg[] = tokens.some((t) => /[^\x20-\x7e]/.test(t)) ? ["CHARSET", "UTF-8"] : [];
     return this.sessions.use(async (s) => {
@@ -63,17 +74,27 @@ export class MailSearcher {
       }
       found.sort((a, b) => b.received - a.received || b.uid - a.uid || b.row.id - a.row.id);
       const start = Math.max(0, query.offset);
-      const page = found.slice(start, start + Math.max(0, query.limit));
-      const byKey = new Map<string, MailSummary>();
-      for (const row of new Set(page.map((p) => p.row))) {
-        await this.sessions.select(s, row, false);
-        const uids = page.filter((p) => p.row === row).map((p) => p.uid);
-        // Summaries carry the item ids phones hold (a replaced draft's alias), the page the server's UIDs.
-        const server = new Map([...this.db.publicUids(row.id, uids)].map(([uid, alias]) => [alias, uid]));
-        for (const m of await this.reader.summaries(s, row, uids)) byKey.set(`${row.id}/${server.get(parseItemId(m.itemId)?.uid ?? 0)}`, m);
+      if (root !== undefined) {
+        // Every candidate's summary, to keep those whose own ConversationId is the one asked for.
+        const all = await this.summariesOf(s, found.slice(0, CONVERSATION_CANDIDATES));
+        const mine = all.filter((m) => m.conversationId === query.conversationId);
+        return { total: mine.length, hits: mine.slice(start, start + Math.max(0, query.limit)) };
       }
-      const hits = page.map((p) => byKey.get(`${p.row.id}/${p.uid}`)).filter((m): m is MailSummary => m !== undefined);
-      return { total: found.length, hits };
+      const page = found.slice(start, start + Math.max(0, query.limit));
+      return { total: found.length, hits: await this.summariesOf(s, page) };
     });
+  }
+
+  /** Summaries of `page` (folder rows and server UIDs), in its order. */
+  private async summariesOf(s: ImapSession, page: { row: FolderRow; uid: number }[]): Promise<MailSummary[]> {
+    const byKey = new Map<string, MailSummary>();
+    for (const row of new Set(page.map((p) => p.row))) {
+      await this.sessions.select(s, row, false);
+      const uids = page.filter((p) => p.row === row).map((p) => p.uid);
+      // Summaries carry the item ids phones hold (a replaced draft's alias), the page the server's UIDs.
+      const server = new Map([...this.db.publicUids(row.id, uids)].map(([uid, alias]) => [alias, uid]));
+      for (const m of await this.reader.summaries(s, row, uids)) byKey.set(`${row.id}/${server.get(parseItemId(m.itemId)?.uid ?? 0)}`, m);
+    }
+    return page.map((p) => byKey.get(`${p.row.id}/${p.uid}`)).filter((m): m is MailSummary => m !== undefined);
   }
 }

@@ -22,6 +22,8 @@
 // imap_draft_replacing  a replacement under way: the version being replaced and the token header the new one
 //               carries, written before the APPEND, so a replacement interrupted after it is finished on the
 //               next look at the folder (never two drafts for one id).
+// imap_conversations  the thread root behind each ConversationId a summary gave ([MS-ASCON], conversations.ts),
+//               so a phone's ConversationId can be searched for on the server.
 // imap_draft_superseded  replaced versions being expunged: their VANISHED is not a delete (the draft lives on
 //               under its alias), so no tombstone is logged for them.
 //
@@ -87,6 +89,9 @@ export const IMAP_SCHEMA = [
      old_uid INTEGER NOT NULL,
      token TEXT NOT NULL,
      PRIMARY KEY (folder, alias))`,
+  `CREATE TABLE IF NOT EXISTS imap_conversations (
+     conversation TEXT PRIMARY KEY,
+     root TEXT NOT NULL) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS imap_draft_superseded (
      folder INTEGER NOT NULL,
      uid INTEGER NOT NULL,
