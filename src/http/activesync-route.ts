@@ -187,6 +187,11 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
   } catch (err) {
     // The provider's server refused the password it accepted moments ago (changed there): ask it again next time.
     if (bridge && isStoreAuthError(err)) directory.forget?.(address);
+    // A command that failed before its gated RPC answered: a device the gates refuse still gets their answer.
+    if (req.gate && !req.gate.state) {
+      const stop = await runGates(frontDoor, req, env).catch(() => null);
+      if (stop) return withTimings(withServerVersion(stop, protocolVersion), x);
+    }
     throw err;
   }
   if (res.status === 200 && isInitialFolderSync(req)) {

@@ -50,6 +50,26 @@ async function mailboxCalls(run: (env: Env) => Promise<void>): Promise<string[]>
   return calls;
 }
 
+/** `env` whose USER object's gatedSync fails (the RPC lost, the object reset) while its other methods work. */
+function envWithFailingGatedSync(): Env {
+  const namespace = new Proxy(env.MAILBOX, {
+    get(target, p) {
+      if (p !== "getByName") return Reflect.get(target, p);
+      return (name: string) => {
+        const stub = target.getByName(name);
+        if (name !== USER) return stub;
+        return new Proxy(stub, {
+          get(t, m) {
+            if (m === "gatedSync") return async () => Promise.reject(new Error("the object was reset"));
+            return Reflect.get(t, m);
+          },
+        });
+      };
+    },
+  });
+  return { ...env, MAILBOX: namespace } as Env;
+}
+
 function syncBody(key: string, commands: WbxmlElement[] = []): WbxmlElement {
   return el(
     "AirSync",
@@ -118,6 +138,9 @@ describe("Sync: the device gates ride on the Sync RPC", () => {
       (await mb.store.listItems(INBOX, { limit: 10 })).map((i) => i.itemId),
     );
     expect(stillThere).toHaveLength(3);
+
+    // The gated RPC failing outright (before any state came back): the gates still answer first.
+    expect((await sendSync(envWithFailingGatedSync(), "BLOCKSYNC", syncBody(key, del))).xml).toMatch(/<Status>129<\/Status>/);
 
     // Unblocked, the same request (same key: the refused ones did not consume it) is applied.
     await mailbox().removeAccessRule(rule.id);
