@@ -269,4 +269,21 @@ describe("rate limit on failed logins", () => {
     expect(await dir.authenticate(BOB, "new password")).toEqual({ ok: true, address: BOB });
     expect(await dir.authenticate(BOB, BOB_PW)).toMatchObject({ ok: false, reason: "wrong_password" });
   });
+
+  it("the login's row is read fresh on every request: a lock written elsewhere refuses the cached password at once, and so does a new password", async () => {
+    const carol = "carol@example.test";
+    await createAccount(env.DB, carol, "carol pw");
+    const cache = new VerifiedCredentialCache();
+    const dir = new D1UserDirectory(env.DB, DEFAULT_LOCKOUT, Date.now, cache);
+    expect(await dir.authenticate(carol, "carol pw")).toEqual({ ok: true, address: carol });
+    // Another isolate locked the account (only the D1 row says so; seconds, as drizzle's timestamp mode stores it).
+    const until = Math.floor(Date.now() / 1000) + 600;
+    await env.DB.prepare("update accounts set locked_until = ? where address = ?").bind(until, carol).run();
+    expect(await dir.authenticate(carol, "carol pw")).toEqual({ ok: false, reason: "locked", lockedUntil: new Date(until * 1000) });
+    await env.DB.prepare("update accounts set locked_until = null where address = ?").bind(carol).run();
+    expect(await dir.authenticate(carol, "carol pw")).toEqual({ ok: true, address: carol });
+    await setPassword(env.DB, carol, "carol new pw");
+    expect(await dir.authenticate(carol, "carol pw")).toMatchObject({ ok: false, reason: "wrong_password" });
+    expect(await dir.authenticate(carol, "carol new pw")).toEqual({ ok: true, address: carol });
+  });
 });
