@@ -547,7 +547,16 @@ export class SyncEngine {
       const serverNewer = h !== null && s.modseq > h.modseq;
       // [MS-ASCMD] 2.2.3.34 Conflict: 1 (default) the server object wins; its change goes down next.
       if (serverNewer && options.conflict !== 0) continue;
-      const applied = await src.applyChange(s, supported ? { ...ch, supported } : ch);
+      let applied: Awaited<ReturnType<typeof src.applyChange>>;
+      try {
+        applied = await src.applyChange(s, supported ? { ...ch, supported } : ch);
+      } catch (e) {
+        // Gone meanwhile (another device's Delete ran while this one awaited the server): Status 8, as if the
+        // look above had not found it; anything else is the store's error.
+        if (!isStoreError(e, "StoreNotFoundError")) throw e;
+        responses.changes.push({ serverId: ch.serverId, status: SyncStatus.NotFound });
+        continue;
+      }
       if (applied === "conflict") {
         // The device's image keeps the modseq it had: the server's version is newer and goes down as a Change.
         responses.changes.push({ serverId: ch.serverId, status: SyncStatus.Conflict });
@@ -578,7 +587,13 @@ export class SyncEngine {
       }
       // DeletesAsMoves ([MS-ASCMD] 2.2.3.43) moves mail into Deleted Items; a delete there is final.
       const toTrash = deletesAsMoves && folder.itemClass === "Email" && trash && trash.id !== folder.id ? trash.id : null;
-      await src.remove(s, folder.id, toTrash);
+      try {
+        await src.remove(s, folder.id, toTrash);
+      } catch (e) {
+        // Gone meanwhile (another device's Delete of it ran while this one awaited the server, chaos seed
+        // 20261214): what the device asked for is done; anything else is the store's error.
+        if (!isStoreError(e, "StoreNotFoundError")) throw e;
+      }
       image.release(itemId);
       clientDeletes.push(serverId);
     }
