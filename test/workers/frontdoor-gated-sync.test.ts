@@ -9,6 +9,7 @@ import type { Mailbox } from "../../src/mailbox/mailbox";
 import { PolicySchema } from "../../src/eas/policy";
 import { createAccount } from "../../src/service/directory";
 import { decodeWbxml, el, encodeWbxml, toXml, type WbxmlElement } from "../../src/wbxml/index";
+import { syncRequest } from "../node/sync-requests";
 import { BASE, basic } from "./helpers/eas-client";
 import { first, Phone } from "./helpers/onboard-phone";
 import { idsOf, message, statusOf, syncKeyOf, TestPhone } from "./helpers/phone";
@@ -71,21 +72,7 @@ function envWithFailingGatedSync(): Env {
 }
 
 function syncBody(key: string, commands: WbxmlElement[] = []): WbxmlElement {
-  return el(
-    "AirSync",
-    "Sync",
-    el(
-      "AirSync",
-      "Collections",
-      el(
-        "AirSync",
-        "Collection",
-        el("AirSync", "SyncKey", key),
-        el("AirSync", "CollectionId", INBOX),
-        commands.length > 0 && el("AirSync", "Commands", ...commands),
-      ),
-    ),
-  );
+  return syncRequest(INBOX, key, [commands.length > 0 && el("AirSync", "Commands", ...commands)]);
 }
 
 async function sendSync(e: Env, deviceId: string, body: WbxmlElement, version = "14.1") {

@@ -61,28 +61,25 @@ export class MirrorDb {
 
   /** serverUid for many UIDs of item ids (one statement): the server UID of each. */
   serverUids(folder: number, uids: number[]): Map<number, number> {
-    const out = new Map(uids.map((u) => [u, u]));
-    if (!uids.length) return out;
-    for (const r of this.all<{ alias: number; uid: number }>(
-      `SELECT alias, uid FROM imap_draft_ids WHERE folder = ? AND alias IN (SELECT value FROM json_each(?))`,
-      folder,
-      JSON.stringify(uids),
-    ))
-      out.set(r.alias, r.uid);
-    return out;
+    return this.draftIdMap(folder, uids, "alias");
   }
 
   /** The UID item ids carry for these server UIDs: a replaced draft's alias, else the UID itself. */
   publicUids(folder: number, uids: number[]): Map<number, number> {
+    return this.draftIdMap(folder, uids, "uid");
+  }
+
+  /** `uids` read as `from` in imap_draft_ids, each mapped to the other column (itself where no row names it). */
+  private draftIdMap(folder: number, uids: number[], from: "alias" | "uid"): Map<number, number> {
     const out = new Map(uids.map((u) => [u, u]));
     if (!uids.length) return out;
     for (const r of this.all<{ alias: number; uid: number }>(
       // one bound JSON array: Durable Object SQLite allows at most 100 bound parameters
-      `SELECT alias, uid FROM imap_draft_ids WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+      `SELECT alias, uid FROM imap_draft_ids WHERE folder = ? AND ${from} IN (SELECT value FROM json_each(?))`,
       folder,
       JSON.stringify(uids),
     ))
-      out.set(r.uid, r.alias);
+      out.set(from === "alias" ? r.alias : r.uid, from === "alias" ? r.uid : r.alias);
     return out;
   }
 
