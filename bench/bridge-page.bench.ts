@@ -6,7 +6,7 @@
 // that reads its bodies message by message; and the same engine without IMAP: a built-in mailbox holding the
 // same messages (bulk import), synced with the same options in the same run.
 // Run: npm run bench bridge-page   (bench/run.mjs appends what it prints to bench/RESULTS.md)
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -32,11 +32,17 @@ import {
 } from "../test/node/bridge-client";
 import { startBridgeServers } from "../test/node/bridge-servers";
 import { syncRequest } from "../test/node/sync-requests";
+import { currentBundle, inspectorOf, Profiler, saveProfile, summarise } from "./cpu-profile";
 
+// wrangler dev streams every invocation's tail events to its local observability collector in the same runtime
+// (~30 % of its CPU, bench/sync-profile.ts); production has no such collector: off unless X_LOCAL_OBSERVABILITY=true.
+process.env.X_LOCAL_OBSERVABILITY ??= "false";
 const SIZE = Number(process.env.BRIDGE_PAGE_SIZE ?? 1000);
 const WINDOW = 100;
 const ADMIN_TOKEN = "bench-admin-token";
 const NOTIFY_SECRET = "bench-notify-secret";
+/** BRIDGE_PAGE_PROFILE=dir: a V8 CPU profile of the Worker's isolate per round, saved there and summarised on stderr. */
+const PROFILE = process.env.BRIDGE_PAGE_PROFILE;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function benchMessage(i: number, to: string, date: Date): string {
@@ -104,12 +110,37 @@ class RawImap {
   }
 }
 
+/** Where the isolate's CPU went during one round (all its requests: FolderSync, key 0, every page). */
+function report(label: string, p: Parameters<typeof summarise>[0]): void {
+  const dir = PROFILE!;
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${label.replace(/\W+/g, "-")}.cpuprofile`);
+  saveProfile(p, file);
+  const bundle = currentBundle(path.resolve(import.meta.dirname, ".."));
+  if (bundle) copyFileSync(bundle, path.join(dir, "index.js")); // for a later look: npx tsx bench/cpu-profile.ts FILE dir/index.js
+  const s = summarise(
+    p,
+    ["syncLocked", "listItems", "summaries", "prefetchBodies", "loadMailItem", "commit", "encodeWbxml", "decodeWbxml"],
+    bundle,
+  );
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
+  console.error(`\n# profile: ${label}: ${ms(s.totalMs)} of JS/VM CPU in the isolate (${file})`);
+  console.error("## by file");
+  for (const [f, t] of s.byFile.slice(0, 30)) console.error(`${ms(t).padStart(10)}  ${f}`);
+  console.error("## by function (self)");
+  for (const [f, t] of s.byFunction.slice(0, 45)) console.error(`${ms(t).padStart(10)}  ${f}`);
+  console.error("## by our function (with the natives it calls)");
+  for (const [f, t] of s.byOurFunction.slice(0, 45)) console.error(`${ms(t).padStart(10)}  ${f}`);
+  console.error("## inclusive (synchronous stacks)");
+  for (const [f, t] of s.inclusive) console.error(`${ms(t).padStart(10)}  ${f}`);
+}
+
 async function main() {
   const load0 = os.loadavg();
   const workerPort = await freePort();
   const servers = await startBridgeServers({ workerPort, notifySecret: NOTIFY_SECRET, radicale: false });
   const persistTo = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bridge-page-"));
-  let worker: { url: string; stop(): Promise<void> } | undefined;
+  let worker: { url: string; child: { pid?: number }; stop(): Promise<void> } | undefined;
   try {
     worker = await startDevServer({ port: workerPort, persistTo, vars: { ADMIN_TOKEN, NOTIFY_SECRET, DEMO_SEED: "false" } });
     const { stop: _stop, ...info } = servers;
@@ -171,14 +202,17 @@ async function main() {
     // Two phones, two full initial Syncs: the first lists the folder for the first time (summaries parsed
     // and kept), the second reads pages whose summaries are kept (the steady state of every later device).
     const rounds: { label: string; ours: number[]; wall: number[]; dovecot: number[]; single: number[] }[] = [];
+    const profiler = PROFILE ? await Profiler.connect(await inspectorOf(worker!.child.pid!)) : undefined;
     for (const label of ["first device (summaries parsed)", "second device (summaries kept)"]) {
       const round = { label, ours: [] as number[], wall: [] as number[], dovecot: [] as number[], single: [] as number[] };
+      await profiler?.start();
       await syncPages(bridgedPhone(a, `benchPage${rounds.length}`, "16.1"), async (p, server, wall) => {
         round.ours.push(server);
         round.wall.push(wall);
         round.dovecot.push(await dovecotPage(pages[p]!));
         round.single.push(await oneByOne(pages[p]!));
       });
+      if (profiler) report(label, await profiler.stop());
       rounds.push(round);
     }
     // The same engine without IMAP: a built-in mailbox holding the same messages (bulk import), same options.
@@ -205,9 +239,12 @@ async function main() {
       deviceType: "iPhone",
       protocolVersion: "16.1",
     });
+    await profiler?.start();
     await syncPages(builtinPhone, async (_p, server) => {
       builtin.push(server);
     });
+    if (profiler) report("built-in store", await profiler.stop());
+    profiler?.close();
     raw.close();
 
     const f = (x: number) => x.toFixed(1);
@@ -220,7 +257,7 @@ async function main() {
         .map((l) => l.toFixed(2))
         .join(
           " ",
-        )} after. ${SIZE} messages (~1 KB, text/plain), WindowSize ${WINDOW}, full pages only; each page's Dovecot figures are measured right after it.\n`,
+        )} after. ${SIZE} messages (~1 KB, text/plain), WindowSize ${WINDOW}, full pages only; each page's Dovecot figures are measured right after it; wrangler's local tail stream ${process.env.X_LOCAL_OBSERVABILITY === "false" ? "off" : "on"}.\n`,
       "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 | built-in store, same messages, object p50 | bridge ÷ built-in |",
       "|---|---|---|---|---|---|---|---|",
       ...rounds.map(

@@ -56,6 +56,10 @@ const md = [
   line("chaos phase / whole run", `${(r.chaosMs / 1000).toFixed(0)} s / ${(r.totalMs / 1000).toFixed(0)} s`),
   line("lost / duplicated / resurrected", `${r.lost} / ${r.duplicated} / ${r.resurrected}`),
   line("needless SyncKey 0 resyncs / requests left waiting", `${r.key0Resyncs} / ${r.stuck}`),
+  line(
+    "bridged messages resent in doubt (answer lost past the final dot) / extra copies at the relay",
+    `${r.resentInDoubt} / ${r.doubledInDoubt}`,
+  ),
   line("non-protocol answers seen by phones (retried)", JSON.stringify(r.httpErrors)),
   line("HTTP 500s as the Worker logged them", JSON.stringify(r.internalErrors)),
   line("verdict", ok ? "every invariant held" : `${r.failures.length} failures: ${r.failures.slice(0, 5).join("; ")}`),

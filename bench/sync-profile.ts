@@ -4,6 +4,11 @@
 //
 //   npx tsx bench/sync-profile.ts [messages]        # 2 048 by default: 20 pages at 100, 4 at 512, per path
 //   SYNC_PROFILE_PERF=1 npx tsx bench/sync-profile.ts # also `perf record` of the runtime during one more 512 sync
+//     (SYNC_PROFILE_PERF_WINDOW=100: at that WindowSize instead)
+//   SYNC_PROFILE_WINDOWS=100 (only those sizes), SYNC_PROFILE_ROUNDS=n (each row n times), SYNC_PROFILE_LABEL=text
+//   (in the section's title), SYNC_PROFILE_DUMP=1 (each page's Server-Timing on stderr), SYNC_PROFILE_NO_APPEND=1
+//   SYNC_PROFILE_BRIDGE=n: also a bridged mailbox of n messages (Dovecot on loopback, its maildir filled directly,
+//     plain text ~1 KB, as bench/bridge-page.bench.ts), synced at WindowSize 100 with the same client and options
 //
 // "Phone wall" is request sent → last response byte received (the phone's decoding is not counted). "Object" is
 // the Sync command's time across its mailbox RPC (object work + the RPC's transfer), which the Worker reports in
@@ -11,7 +16,7 @@
 // encode) is seen from outside: phone wall minus object, and the runtime's CPU per page.
 // Appends a section to bench/RESULTS.md.
 import { execSync, spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +26,18 @@ import { child, childText, childrenNamed, decodeWbxml, el, encodeWbxml } from ".
 import { insertAccount } from "../test/node/accounts";
 import { syncRequest } from "../test/node/sync-requests";
 import { freePort } from "../test/free-port";
+import {
+  type BridgeAccount,
+  bridgedPhone,
+  bridgeMailbox,
+  folderOfType,
+  folderSync,
+  maildirOf,
+  newBridgeAccount,
+  setBridgeEnv,
+  withImap,
+} from "../test/node/bridge-client";
+import { startBridgeServers } from "../test/node/bridge-servers";
 
 // wrangler dev streams every invocation's tail events (RPC spans, logs) to its local observability collector, a JS
 // worker in the same runtime: ~30 % of the runtime's CPU during a Sync page (perf, SYNC_PROFILE_PERF=1). Production has
@@ -47,6 +64,31 @@ function mime(i: number): string {
     `MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}` +
     `--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>${body}</p></body></html>\r\n--b--\r\n`
   );
+}
+
+/** A bridged account's INBOX filled straight into its maildir (bench/bridge-page.bench.ts's shape), then indexed. */
+async function fillMaildir(a: BridgeAccount, n: number): Promise<void> {
+  await withImap(a, (c) => c.status("INBOX", { messages: true }).then(() => undefined));
+  const cur = path.join(maildirOf(a), "cur");
+  mkdirSync(cur, { recursive: true });
+  const owner = process.getuid?.() === 0 ? { uid: 8, gid: 8 } : null; // test/servers/dovecot.ts mailOwner()
+  const t0 = Date.UTC(2026, 0, 1);
+  for (let i = 0; i < n; i++) {
+    const date = new Date(t0 + i * 3_600_000);
+    const body = `Message ${i} of the benchmark folder.\r\n`.repeat(20);
+    const raw = `From: Sender ${i % 37} <sender${i % 37}@mta.test>\r\nTo: ${a.address}\r\nSubject: Benchmark message ${i}\r\nDate: ${date.toUTCString()}\r\nMessage-ID: <bench-${i}@mta.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
+    const file = path.join(cur, `${Math.floor(date.getTime() / 1000)}.M${i}P1.bench,S=${raw.length}:2,${i % 3 ? "S" : ""}`);
+    writeFileSync(file, raw);
+    if (owner) chownSync(file, owner.uid, owner.gid);
+  }
+  await withImap(a, async (c) => {
+    const lock = await c.getMailboxLock("INBOX");
+    try {
+      for await (const _ of c.fetch("1:*", { flags: true, internalDate: true, size: true, envelope: true }));
+    } finally {
+      lock.release();
+    }
+  });
 }
 
 const bodyOptions = el(
@@ -128,7 +170,12 @@ const keep = process.env.SYNC_PROFILE_STATE;
 const persistTo = keep ?? mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bench-syncprof-"));
 const imported = keep !== undefined && existsSync(path.join(keep, `imported-${MESSAGES}`));
 const run = Date.now().toString(36);
-const server = await startDevServer({ port: await freePort(), persistTo, vars: { DEMO_SEED: "false" } });
+const BRIDGE = Number(process.env.SYNC_PROFILE_BRIDGE ?? 0);
+const ADMIN_TOKEN = "bench-admin-token";
+const NOTIFY_SECRET = "bench-notify-secret";
+const port = await freePort();
+const bridgeServers = BRIDGE ? await startBridgeServers({ workerPort: port, notifySecret: NOTIFY_SECRET, radicale: false }) : undefined;
+const server = await startDevServer({ port, persistTo, vars: { DEMO_SEED: "false", ADMIN_TOKEN, NOTIFY_SECRET } });
 const loadStart = os.loadavg().map((l) => l.toFixed(2));
 try {
   if (!imported) await insertAccount(persistTo, USER, PW);
@@ -149,28 +196,72 @@ try {
   if (keep) writeFileSync(path.join(keep, `imported-${MESSAGES}`), "");
   console.error(`imported ${MESSAGES} messages in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const rt = await runtimeOf(server.child.pid!);
-  const auth = "Basic " + Buffer.from(`${USER}:${PW}`).toString("base64");
+  /** Whose mailbox a sync reads: the built-in one, or the bridged one (its own login and Inbox id). */
+  interface Target {
+    kind: "built-in" | "bridge";
+    user: string;
+    auth: string;
+    inbox: string;
+    messages: number;
+  }
+  const builtIn: Target = {
+    kind: "built-in",
+    user: USER,
+    auth: "Basic " + Buffer.from(`${USER}:${PW}`).toString("base64"),
+    inbox: INBOX,
+    messages: MESSAGES,
+  };
+  let bridged: Target | undefined;
+  if (bridgeServers) {
+    const { stop: _stop, ...info } = bridgeServers;
+    setBridgeEnv({ workerUrl: server.url, adminToken: ADMIN_TOKEN, servers: info });
+    const a = await newBridgeAccount(`prof${run}`);
+    await fillMaildir(a, BRIDGE);
+    const res = await bridgeMailbox(a, { dav: false });
+    if (res.status !== 201) throw new Error(`bridging: ${res.status} ${await res.text()}`);
+    const inbox = folderOfType((await folderSync(bridgedPhone(a, `prof${run}setup`))).folders, 2).id;
+    bridged = {
+      kind: "bridge",
+      user: a.address,
+      auth: "Basic " + Buffer.from(`${a.address}:${a.password}`).toString("base64"),
+      inbox,
+      messages: BRIDGE,
+    };
+  }
 
   /** One Sync exchange, timed at the phone: send → last byte. The phone's decoding is done after the clock stops. */
-  const sync = async (base: string, deviceId: string, key: string, windowSize?: number) => {
-    const body = encodeWbxml(syncRequest(INBOX, key, [windowSize !== undefined && el("AirSync", "WindowSize", windowSize), bodyOptions]));
-    const q = new URLSearchParams({ Cmd: "Sync", User: USER, DeviceId: deviceId, DeviceType: "Bench" });
+  const sync = async (target: Target, base: string, deviceId: string, key: string, windowSize?: number) => {
+    const body = encodeWbxml(
+      syncRequest(target.inbox, key, [windowSize !== undefined && el("AirSync", "WindowSize", windowSize), bodyOptions]),
+    );
+    const q = new URLSearchParams({ Cmd: "Sync", User: target.user, DeviceId: deviceId, DeviceType: "Bench" });
     const t = performance.now();
     const res = await fetch(`${base}/Microsoft-Server-ActiveSync?${q}`, {
       method: "POST",
-      headers: { Authorization: auth, "MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml" },
+      headers: { Authorization: target.auth, "MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml" },
       body,
     });
     const headersAt = performance.now() - t;
     const raw = new Uint8Array(await res.arrayBuffer());
     const wall = performance.now() - t;
     if (res.status !== 200) throw new Error(`Sync: HTTP ${res.status}`);
-    const object = Number(/mailbox;dur=([0-9.]+)/.exec(res.headers.get("Server-Timing") ?? "")?.[1] ?? NaN);
+    const st = res.headers.get("Server-Timing") ?? "";
+    const hop = (name: string) => Number(new RegExp(`(?:^|,)\\s*${name};dur=([0-9.]+)`).exec(st)?.[1] ?? NaN);
+    const object = hop("mailbox");
+    if (process.env.SYNC_PROFILE_DUMP === "1")
+      console.error(
+        `page ${windowSize} ${base === server.url ? "proxy" : "runtime"} ${(performance.now() - t).toFixed(1)} ${st} ${target.kind}`,
+      );
     const coll = child(child(decodeWbxml(raw), "Collections"), "Collection");
     return {
       wall,
       headersAt,
       object,
+      // The front door's hops (Server-Timing, the Worker's clock: I/O only): login (D1), device gates (touch RPC;
+      // 0 when folded into the command's RPC), and the whole request up to its last I/O.
+      auth: hop("auth"),
+      gate: hop("gate"),
+      total: hop("total"),
       bytes: raw.length,
       key: childText(coll, "SyncKey")!,
       adds: childrenNamed(child(coll, "Commands"), "Add").length,
@@ -178,26 +269,29 @@ try {
     };
   };
 
-  const fullSync = async (via: "proxy" | "runtime", windowSize: number) => {
+  let devices = 0;
+  const fullSync = async (via: "proxy" | "runtime", windowSize: number, target: Target = builtIn) => {
     const base = via === "proxy" ? server.url : rt.entry;
-    const deviceId = `prof${run}${via}${windowSize}`;
-    console.error(`${new Date().toISOString()} ${via} WindowSize ${windowSize}`);
-    let { key } = await sync(base, deviceId, "0");
+    const deviceId = `prof${run}${via}${windowSize}n${devices++}`;
+    console.error(`${new Date().toISOString()} ${target.kind} ${via} WindowSize ${windowSize}`);
+    let { key } = await sync(target, base, deviceId, "0");
     const pages: Awaited<ReturnType<typeof sync>>[] = [];
     const c0 = cpuByRole(server.child.pid!, rt.pid);
     for (;;) {
-      const p = await sync(base, deviceId, key, windowSize);
+      const p = await sync(target, base, deviceId, key, windowSize);
       pages.push(p);
       key = p.key;
       if (!p.more) break;
     }
     const c1 = cpuByRole(server.child.pid!, rt.pid);
     const items = sum(pages.map((p) => p.adds));
-    if (items !== MESSAGES) throw new Error(`${via} WindowSize ${windowSize}: got ${items} items, expected ${MESSAGES}`);
+    if (items !== target.messages)
+      throw new Error(`${target.kind} ${via} WindowSize ${windowSize}: got ${items} items, expected ${target.messages}`);
     const full = pages.filter((p) => p.adds === windowSize);
     const cpu = Object.fromEntries(Object.keys(c0).map((k) => [k, ((c1[k] - c0[k]) * 1000) / pages.length]));
     return {
       via,
+      kind: target.kind,
       windowSize,
       pages: pages.length,
       wall: pct(
@@ -213,6 +307,19 @@ try {
         50,
       ),
       ratio: sum(full.map((p) => p.wall)) / sum(full.map((p) => p.object)),
+      // Least disturbed by other processes on a shared machine: the fastest tenth of the pages.
+      wall10: pct(
+        full.map((p) => p.wall),
+        10,
+      ),
+      object10: pct(
+        full.map((p) => p.object),
+        10,
+      ),
+      hops: (["auth", "gate", "total"] as const).map((k) => {
+        const xs = full.map((p) => p[k]).filter((n) => !Number.isNaN(n));
+        return xs.length ? pct(xs, 50).toFixed(1) : "–";
+      }),
       kb: sum(full.map((p) => p.bytes)) / full.length / 1024,
       cpu,
     };
@@ -221,20 +328,29 @@ try {
   // Warm both paths (isolate, object, caches) with one small full sync each.
   for (const via of ["proxy", "runtime"] as const) await fullSync(via, 512);
   const rows = [];
-  for (const w of [100, 512]) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, w));
+  // SYNC_PROFILE_WINDOWS=100 (comma-separated) measures only those window sizes; ROUNDS repeats each row.
+  const windows = (process.env.SYNC_PROFILE_WINDOWS ?? "100,512").split(",").map(Number);
+  const rounds = Number(process.env.SYNC_PROFILE_ROUNDS ?? 1);
+  for (let r = 0; r < rounds; r++)
+    for (const w of windows) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, w));
+  // The bridged mailbox at WindowSize 100 (its pages at 512 are Dovecot's and the IMAP parser's time: target 2).
+  if (bridged) {
+    await fullSync("runtime", 100, bridged); // warm: the object's summaries, the login cache
+    for (let r = 0; r < rounds; r++) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, 100, bridged));
+  }
 
   let perfFile = "";
   if (PERF) {
     perfFile = path.join(os.tmpdir(), `sync-page-${MESSAGES}.perf`);
     const stop = perfRecord(rt.pid, perfFile);
     await new Promise((r) => setTimeout(r, 1000));
-    await fullSync("runtime", 512);
+    await fullSync("runtime", Number(process.env.SYNC_PROFILE_PERF_WINDOW ?? 512));
     await stop();
   }
 
   const f = (n: number) => n.toFixed(1);
   const lines = [
-    `\n## Sync page profile (issue 15 target 1) — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}\n`,
+    `\n## Sync page profile (issue 15 target 1) — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}${process.env.SYNC_PROFILE_LABEL ? ` — ${process.env.SYNC_PROFILE_LABEL}` : ""}\n`,
     `Machine: ${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} cores shared, Node ${process.version}, wrangler dev on loopback; ` +
       `load average ${loadStart.join(" ")} at start, ${os
         .loadavg()
@@ -244,11 +360,11 @@ try {
       `wrangler's local tail stream ${process.env.X_LOCAL_OBSERVABILITY === "false" ? "off" : "on"}. ` +
       "proxy = through wrangler dev's entry proxy (what `npm start` serves); runtime = straight to the runtime workerd's socket.",
     "",
-    "| WindowSize | path | pages | phone wall p50 (ms) | headers at p50 (ms) | object p50 (ms) | **wall ÷ object** | KiB per page | CPU ms per page: runtime / entry proxy / wrangler (node) |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| WindowSize | path | pages | phone wall p50 (ms) | headers at p50 (ms) | object p50 (ms) | **wall ÷ object** | p10: wall / object (ratio) | Worker's clock p50: auth / gate / total (ms) | KiB per page | CPU ms per page: runtime / entry proxy / wrangler (node) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.windowSize} | ${r.via} | ${r.pages} | ${f(r.wall)} | ${f(r.headersAt)} | ${f(r.object)} | **${r.ratio.toFixed(2)}×** | ${r.kb.toFixed(0)} | ${f(r.cpu.runtime)} / ${f(r.cpu["entry proxy"])} / ${f(r.cpu["wrangler (node)"])} |`,
+        `| ${r.windowSize} | ${r.kind === "bridge" ? `${r.via}, bridged` : r.via} | ${r.pages} | ${f(r.wall)} | ${f(r.headersAt)} | ${f(r.object)} | **${r.ratio.toFixed(2)}×** | ${f(r.wall10)} / ${f(r.object10)} (${(r.wall10 / r.object10).toFixed(2)}×) | ${r.hops.join(" / ")} | ${r.kb.toFixed(0)} | ${f(r.cpu.runtime)} / ${f(r.cpu["entry proxy"])} / ${f(r.cpu["wrangler (node)"])} |`,
     ),
   ];
   if (perfFile) console.error(`perf report -i ${perfFile} --no-children --sort dso,sym`);
@@ -256,5 +372,6 @@ try {
   if (process.env.SYNC_PROFILE_NO_APPEND !== "1") appendFileSync(path.join(root, "bench", "RESULTS.md"), lines.join("\n") + "\n");
 } finally {
   await server.stop();
+  await bridgeServers?.stop();
   if (!keep) rmSync(persistTo, { recursive: true, force: true });
 }

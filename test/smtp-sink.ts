@@ -60,6 +60,11 @@ export async function startSmtpSink(
   const port = opts.port ?? (await freePort());
   const controlPort = opts.controlPort ?? (await freePort());
   const messages: SinkMessage[] = [];
+  /**
+   * "/lose-next-answer": the next message is taken (kept, as a server that committed it at the final dot) and
+   * its connection dropped instead of the 250: the client cannot know it was accepted (RFC 5321 §6.1).
+   */
+  let loseNextAnswer = false;
 
   const makeServer = (mode: "plain" | "implicit" | "starttls" = "plain") =>
     new SMTPServer({
@@ -98,6 +103,12 @@ export async function startSmtpSink(
           };
           messages.push(m);
           opts.onMessage?.(m);
+          if (loseNextAnswer) {
+            loseNextAnswer = false;
+            const servers = [smtp, ...tlsServers] as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }[];
+            for (const srv of servers) for (const c of srv?.connections ?? []) if (c.id === session.id) c._socket.destroy();
+            return;
+          }
           cb();
         });
       },
@@ -153,6 +164,10 @@ export async function startSmtpSink(
       if (req.method === "GET" && req.url === "/messages") return send(200, messages);
       if (req.method === "POST" && req.url === "/reset") {
         messages.length = 0;
+        return send(200, { ok: true });
+      }
+      if (req.method === "POST" && req.url === "/lose-next-answer") {
+        loseNextAnswer = true;
         return send(200, { ok: true });
       }
       if (req.method === "POST" && req.url === "/down") return send(200, await down().then(() => ({ ok: true })));

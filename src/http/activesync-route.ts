@@ -14,6 +14,7 @@ import { errorResponse, isStoreAuthError, retryAfterOf } from "./errors";
 import { HttpProblem } from "./http-problem";
 import type { Gate } from "./gate";
 import { gates } from "./gates";
+import { gatedCall, knownDeviceState } from "./device-state";
 import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./options";
 import { commandInVersion } from "./command-versions";
 import { isSupportedVersion, serverVersionFor } from "./protocol";
@@ -115,7 +116,9 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
   const protocolVersion = query.protocolVersion ?? requiredVersionHeader(request);
   const policyKey = query.policyKey ?? policyKeyHeader(request);
 
+  const authStarted = performance.now();
   const { address, bridge, directory } = await authenticate(request, env, frontDoor);
+  x.timings.push(timing("auth", authStarted));
   // The User parameter is informational (MS-ASHTTP_R485); acting for another mailbox is not allowed.
   if (query.user && !sameUser(query.user, address)) throw new HttpProblem(403, "Forbidden: User does not match the credentials");
 
@@ -154,24 +157,66 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
   };
   x.req = req;
   let res: Response;
+  // Issue 15: a built-in mailbox's Sync runs the device gates inside its own RPC (one round trip per request, not
+  // two) when they are the standard gates, whose decisions the object shares (contract.ts deviceGatesPass); the
+  // answer to a refusal is still the gates' own, built below. A bridged mailbox keeps its gates first: its login
+  // reaches the object only once they pass.
+  const folded = command.foldsGates === true && !bridge && frontDoor.gates === gates;
   try {
     // The gates first (issue 13 §5): a device they refuse (suspended subscription, blocked, not provisioned)
-    // never hands its password to the mailbox object.
-    for (const gate of frontDoor.gates) {
-      const stop = await gate(req, env);
-      if (stop) return withServerVersion(stop, protocolVersion);
+    // never hands its password to the mailbox object, and nothing of its request is applied.
+    const gateStarted = performance.now();
+    if (folded) req.gate = { call: await gatedCall(req, env) };
+    else {
+      const stop = await runGates(frontDoor, req, env);
+      if (stop) return withTimings(withServerVersion(stop, protocolVersion), x);
+      x.timings.push(timing("gate", gateStarted));
     }
     // A bridged mailbox's object reaches the provider's servers with the login the device just proved.
     if (bridge) await mailbox.useCredentials(bridge.credentials);
-    res = withServerVersion(toHttpResponse(await command.handle(req)), protocolVersion);
+    const answer = await command.handle(req);
+    if (req.gate) {
+      // The touch the command's gated RPC made; without one (it answered a malformed request first), the gates'
+      // own touch. Either way the gates decide what goes out, exactly as when they run first.
+      if (req.gate.state) knownDeviceState(req, req.gate.state);
+      const stop = await runGates(frontDoor, req, env);
+      if (stop) return withTimings(withServerVersion(stop, protocolVersion), x);
+      if (answer.kind === "gated") throw new Error("the mailbox object refused a request its gates pass");
+    }
+    res = withServerVersion(toHttpResponse(answer), protocolVersion);
   } catch (err) {
     // The provider's server refused the password it accepted moments ago (changed there): ask it again next time.
     if (bridge && isStoreAuthError(err)) directory.forget?.(address);
+    // A command that failed before its gated RPC answered: a device the gates refuse still gets their answer.
+    if (req.gate && !req.gate.state) {
+      const stop = await runGates(frontDoor, req, env).catch(() => null);
+      if (stop) return withTimings(withServerVersion(stop, protocolVersion), x);
+    }
     throw err;
   }
   if (res.status === 200 && isInitialFolderSync(req)) {
     for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry, protocolVersion))) res.headers.set(k, v);
   }
+  return withTimings(res, x);
+}
+
+/** The first gate's refusal, or null when every gate passes. */
+async function runGates(frontDoor: FrontDoor, req: EasRequest, env: Env): Promise<Response | null> {
+  for (const gate of frontDoor.gates) {
+    const stop = await gate(req, env);
+    if (stop) return stop;
+  }
+  return null;
+}
+
+function timing(name: string, since: number): string {
+  return `${name};dur=${(performance.now() - since).toFixed(1)}`;
+}
+
+/** The front door's hops before the command's own entries (Sync's `mailbox`), then the whole request so far. */
+function withTimings(res: Response, x: Exchange): Response {
+  const own = res.headers.get("Server-Timing");
+  res.headers.set("Server-Timing", [...x.timings, ...(own ? [own] : []), timing("total", x.started)].join(", "));
   return res;
 }
 

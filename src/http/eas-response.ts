@@ -60,5 +60,8 @@ function buildHttpResponse(res: EasResponse): Response {
       return new Response(res.body, { status: 200, headers: { ...headers, "Content-Type": res.contentType } });
     case "http":
       return plainStatus(res.status, statusText(res.status), headers);
+    case "gated":
+      // activesync-route.ts answers a gated refusal with its gates' own response before it gets here.
+      throw new Error("a gated refusal reached the encoder");
   }
 }

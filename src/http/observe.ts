@@ -16,6 +16,12 @@ export interface Exchange {
   /** Set once the request is authenticated and parsed. */
   req?: EasRequest;
   notes: RequestNotes;
+  /**
+   * Server-Timing entries of the front door's own hops (`auth`, `gate`), in order (issue 15). Each is the wall
+   * time across that hop's I/O: workerd's clock stands still during CPU-only work, so decoding and encoding never
+   * show here (bench/sync-profile.ts reads the processes' CPU from /proc for those).
+   */
+  timings: string[];
 }
 
 /** `run` answers the request; the observer never changes that answer and never throws. */
@@ -26,6 +32,7 @@ export async function observed(request: Request, env: Env, run: (x: Exchange) =>
     started: performance.now(),
     request,
     notes: {},
+    timings: [],
   };
   const res = await run(x);
   try {

@@ -4,7 +4,7 @@
 // not gated; once an order exists, the subscription's state machine decides.
 import type { EasRequest, EasResponse } from "../eas/front/command";
 import { commonStatusResponse } from "../eas/front/common-status";
-import { type DeviceRecord, servesDevices, type MailboxSubscriptionState } from "../mailbox/contract";
+import { servesDevices, type MailboxSubscriptionState, subscriptionStops } from "../mailbox/contract";
 import { deviceState } from "./device-state";
 import { toHttpResponse } from "./eas-response";
 import type { Gate } from "./gate";
@@ -29,21 +29,14 @@ export function subscriptionRefusal(
   return commonStatusResponse(req.cmd, STATUS_ACCOUNT_DISABLED, headers);
 }
 
-/**
- * A device with a wipe pending passes even while the service is off: a suspended customer's lost phone must
- * still be wiped. It gets nothing else: the provision gate answers its every command but Provision with 140
- * RemoteWipeRequested ([MS-ASPROV] 3.2.5.1), and Provision carries the wipe. Once acknowledged it is refused
- * again. Asked of the device's record (getDevice) on the refusal path only.
- */
-async function wipePending(req: EasRequest): Promise<boolean> {
-  const d = (await req.mailbox.getDevice(req.deviceId)) as DeviceRecord | null;
-  return d?.wipeState === "pending" || (d?.wipeState === "account-only-pending" && atLeast(req.protocolVersion, "16.1"));
-}
-
 // The state rides on the per-request device touch (device-state.ts): no RPC of its own (issue 15). The touch
-// records the device as seen, which the request observer did for refused requests anyway.
+// records the device as seen, which the request observer did for refused requests anyway. A device with a wipe
+// pending passes even while the service is off (a suspended customer's lost phone must still be wiped): it gets
+// nothing else, since the provision gate answers its every command but Provision with 140 RemoteWipeRequested
+// ([MS-ASPROV] 3.2.5.1), and Provision carries the wipe; once acknowledged it is refused again. The decision
+// (`subscriptionStops`, the touch's `wipePending`) is the mailbox object's too (gatedSync).
 export const subscriptionGate: Gate = async (req, env) => {
-  const refusal = subscriptionRefusal(req, (await deviceState(req, env)).subscription ?? null);
-  if (!refusal || (await wipePending(req))) return null;
-  return toHttpResponse(refusal);
+  const s = await deviceState(req, env);
+  const refusal = subscriptionStops(s, req) ? subscriptionRefusal(req, s.subscription ?? null) : null;
+  return refusal && toHttpResponse(refusal);
 };

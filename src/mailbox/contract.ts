@@ -4,6 +4,7 @@
 // here; the object's own files import them from here too.
 import { z } from "zod";
 import type { Policy } from "../eas/policy";
+import { atLeast } from "../eas/protocol-version";
 import type { ItemOptions, MailItemData } from "../eas/sync-types";
 import type { TlsMode } from "../store/imap";
 import type { WbxmlElement } from "../wbxml/types";
@@ -122,6 +123,8 @@ export interface DeviceGateState {
   accessBy: string;
   /** A wipe directive is due (pending, or acknowledged: Exchange keeps wiping until the partnership is removed). */
   wipe: "none" | "full" | "account-only";
+  /** A wipe not yet acknowledged (the device record's wipeState "pending" / "account-only-pending"). */
+  wipePending: "none" | "full" | "account-only";
   policyEnforced: boolean;
   policyKey: string | null;
   policyCurrent: boolean;
@@ -134,6 +137,88 @@ export interface DeviceGateState {
    * subscription gate costs the request no round trip of its own (issue 15: one RPC fewer per request).
    */
   subscription?: MailboxSubscriptionState | null;
+}
+
+/** What the front door knows about a device on every request (the touch records it). */
+export interface DeviceSeen {
+  deviceId: string;
+  deviceType: string;
+  userAgent?: string;
+  protocolVersion: string;
+}
+
+// ---- The device gates' decisions (issue 13 §5), shared by the front door (src/http/*-gate.ts), which answers
+// them, and the mailbox object's gated RPCs (`gatedSync`), which run the command only when they all pass: one
+// definition, so the object never runs what the front door would refuse (issue 15: one round trip, not two). ----
+
+/** The request facts the gates read besides the touch's state. */
+export interface GateRequest {
+  cmd: string;
+  protocolVersion: string;
+  policyKey?: string;
+}
+
+/** The per-request touch and the gates' facts, for an RPC that runs the device gates itself (`gatedSync`). */
+export interface GatedCall {
+  seen: DeviceSeen;
+  /** The service-wide access rules (src/service/global-device-rules.ts), as the touch takes them. */
+  global?: GlobalAccess;
+  request: GateRequest;
+}
+
+/** A wipe directive is due for this request (an account-only wipe waits for a 16.1 request, MS-ASPROV_R6906). */
+export function wipeDue(s: Pick<DeviceGateState, "wipe">, protocolVersion: string): boolean {
+  return s.wipe === "full" || (s.wipe === "account-only" && atLeast(protocolVersion, "16.1"));
+}
+
+/**
+ * The subscription gate refuses: the service is off (suspended, expired, ended, unpaid) and no wipe is pending
+ * for this request. A pending wipe passes even then (a suspended customer's lost phone must still be wiped); once
+ * acknowledged, refused again. No order yet (null) is not gated.
+ */
+export function subscriptionStops(s: Pick<DeviceGateState, "subscription" | "wipePending">, r: GateRequest): boolean {
+  if (!s.subscription || servesDevices(s.subscription.status)) return false;
+  const pending = s.wipePending === "full" || (s.wipePending === "account-only" && atLeast(r.protocolVersion, "16.1"));
+  return !pending;
+}
+
+/**
+ * The device access gate refuses a blocked or quarantined device; a quarantined one may still Provision and send
+ * Settings (so the admin sees what it is), and a device with a wipe due passes to get it.
+ */
+export function accessStops(s: Pick<DeviceGateState, "access" | "wipe">, r: GateRequest): boolean {
+  if (s.access === "allowed" || wipeDue(s, r.protocolVersion)) return false;
+  return !(s.access === "quarantined" && (r.cmd === "Provision" || r.cmd === "Settings"));
+}
+
+/**
+ * The provision gate's status ([MS-ASPROV] 3.2.5.1), null to pass: 140 RemoteWipeRequested, 142 DeviceNotProvisioned
+ * (no key, or "0"), 144 InvalidPolicyKey (not the key issued), 143 PolicyRefresh (policy edited since). Provision
+ * itself always passes.
+ */
+export function provisionStatus(
+  s: Pick<DeviceGateState, "wipe" | "policyEnforced" | "policyKey" | "policyCurrent">,
+  r: GateRequest,
+): 140 | 142 | 143 | 144 | null {
+  if (r.cmd === "Provision") return null;
+  if (wipeDue(s, r.protocolVersion)) return 140;
+  if (!s.policyEnforced) return null;
+  // A key of "0" means "not provisioned" (sent by many clients before their first Provision).
+  if (!r.policyKey || r.policyKey === "0") return 142;
+  if (r.policyKey !== s.policyKey) return 144;
+  if (!s.policyCurrent) return 143;
+  return null;
+}
+
+/** Every device gate passes (subscription, then access, then provisioning): the command may run. */
+export function deviceGatesPass(s: DeviceGateState, r: GateRequest): boolean {
+  return !subscriptionStops(s, r) && !accessStops(s, r) && provisionStatus(s, r) === null;
+}
+
+/** What `gatedSync` answers: the touch's state, and the sync's result when the gates passed (null: refused). */
+export interface GatedResult<T> {
+  gate: DeviceGateState;
+  result: T | null;
 }
 
 export interface ProvisionInput {

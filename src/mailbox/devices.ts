@@ -2,7 +2,7 @@ import { isEnforced, policyTypeFor } from "../eas/policy";
 import { atLeast } from "../eas/protocol-version";
 import { decideAccess, type DeviceFacts } from "./device-access";
 import { OnboardSettings } from "./onboard-settings";
-import type { AccessRule, AccessState, GlobalAccess, RuleKind } from "./contract";
+import type { AccessRule, AccessState, DeviceSeen, GlobalAccess, RuleKind } from "./contract";
 import type {
   DeviceGateState,
   DeviceInformation,
@@ -13,13 +13,7 @@ import type {
   WipeState,
 } from "./contract";
 
-/** What the front door knows about a device on every request. */
-export interface DeviceSeen {
-  deviceId: string;
-  deviceType: string;
-  userAgent?: string;
-  protocolVersion: string;
-}
+export type { DeviceSeen } from "./contract";
 
 const TOUCH_WRITE_INTERVAL_MS = 60_000;
 
@@ -106,6 +100,7 @@ export class DeviceRegistry {
       access: decision.access,
       accessBy: decision.by,
       wipe: wipeState === "pending" || wipeState === "acknowledged" ? "full" : wipeState === "none" ? "none" : "account-only",
+      wipePending: wipeState === "pending" ? "full" : wipeState === "account-only-pending" ? "account-only" : "none",
       policyEnforced: isEnforced(policy),
       policyKey: (row.policy_key as string | null) ?? null,
       policyCurrent: row.policy_state === "provisioned" && Number(row.policy_version) === version,

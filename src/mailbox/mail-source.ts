@@ -18,19 +18,32 @@ export class MailSource implements CollectionSource<MailSummary> {
     private readonly refusals?: ItipRefusals,
   ) {}
 
+  /**
+   * The Drafts folder's id as read once for the items rendered after a listing (a page): render asks for every
+   * item, and a store's folderByType is a SQLite read (IMAP: every folder row). Forgotten by every other entry
+   * (status, changesSince, stamp: each request and each item outside a listed page reads it again).
+   */
+  private pageDrafts: { id: string | undefined } | null = null;
+
   status(folderId: string) {
+    this.pageDrafts = null;
     return this.store.folderStatus(folderId);
   }
 
-  list(folderId: string, opts: ListOptions) {
-    return this.store.listItems(folderId, opts);
+  async list(folderId: string, opts: ListOptions) {
+    this.pageDrafts = null;
+    const page = await this.store.listItems(folderId, opts);
+    this.pageDrafts = { id: this.store.folderByType(FolderType.Drafts)?.id };
+    return page;
   }
 
   changesSince(folderId: string, modseq: number, limit: number) {
+    this.pageDrafts = null;
     return this.store.changesSince(folderId, modseq, limit);
   }
 
   stamp(folderId: string, itemId: string) {
+    this.pageDrafts = null;
     return this.store.getSummary(folderId, itemId);
   }
 
@@ -70,7 +83,8 @@ export class MailSource implements CollectionSource<MailSummary> {
   }
 
   private isDrafts(folderId: string): boolean {
-    return this.store.folderByType(FolderType.Drafts)?.id === folderId;
+    const drafts = this.pageDrafts ? this.pageDrafts.id : this.store.folderByType(FolderType.Drafts)?.id;
+    return drafts === folderId;
   }
 
   async applyChange(s: MailSummary, ch: ClientMailChange): Promise<boolean> {

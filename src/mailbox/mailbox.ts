@@ -52,6 +52,8 @@ import type {
   EstimateResult,
   FetchRequest,
   FetchResult,
+  GatedCall,
+  GatedResult,
   GlobalAccess,
   MailboxSearchRequest,
   MailboxSearchResult,
@@ -66,7 +68,7 @@ import type {
   RecipientAccounts,
   TraceEntry,
 } from "./contract";
-import { CHAOS_RESET_REASON, servesDevices } from "./contract";
+import { CHAOS_RESET_REASON, deviceGatesPass, servesDevices } from "./contract";
 import { forgetDeviceSyncState } from "./sync-state";
 
 /**
@@ -638,6 +640,17 @@ export class Mailbox extends DurableObject<Env> {
         this.syncService.register(cls, new PimSource(this.pim, cls, settings, this.zones));
     }
     return this.syncService;
+  }
+
+  /**
+   * Sync behind the device gates in one round trip (issue 15): the request's touch (as `touchDevice`), the gates'
+   * decision (contract.ts `deviceGatesPass`, the same functions the front door answers with), and the sync only
+   * when they all pass. Refused, nothing of the request is applied; the front door answers from `gate`.
+   */
+  async gatedSync(call: GatedCall, req: SyncRequest): Promise<GatedResult<SyncResult>> {
+    const gate = await this.touchDevice(call.seen, call.global);
+    if (!deviceGatesPass(gate, call.request)) return { gate, result: null };
+    return { gate, result: await this.sync(req) };
   }
 
   async sync(req: SyncRequest): Promise<SyncResult> {

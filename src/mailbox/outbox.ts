@@ -90,6 +90,11 @@ export interface OutboxEntry {
   from: string;
   attempts: number;
   nextAttempt: number;
+  /**
+   * Set when an attempt sent the final dot and its answer was never noted (the connection cut, the object
+   * reset): the relay may have the message; the next attempt sends it again (SMTP cannot be asked).
+   */
+  inDoubtSince: number | null;
   recipients: { rcpt: string; state: string; lastError: string | null }[];
 }
 
@@ -115,6 +120,8 @@ export class Outbox {
       state TEXT NOT NULL DEFAULT 'pending',
       last_error TEXT,
       PRIMARY KEY (outbox_id, rcpt))`);
+    // A message whose final dot went to the relay with no answer noted yet (SMTP's window, RFC 5321 §6.1).
+    sql.exec(`CREATE TABLE IF NOT EXISTS outbox_in_doubt (outbox_id INTEGER PRIMARY KEY, since INTEGER NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS sent_client_ids (client_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS send_log (at INTEGER NOT NULL, recipients INTEGER NOT NULL)`);
     sql.exec(`CREATE INDEX IF NOT EXISTS send_log_at ON send_log (at)`);
@@ -183,6 +190,7 @@ export class Outbox {
         from: r.envelope_from,
         attempts: r.attempts,
         nextAttempt: r.next_attempt,
+        inDoubtSince: this.inDoubtSince(r.id),
         recipients: sql
           .exec<{ rcpt: string; state: string; last_error: string | null }>(
             `SELECT rcpt, state, last_error FROM outbox_rcpt WHERE outbox_id = ?`,
@@ -191,6 +199,12 @@ export class Outbox {
           .toArray()
           .map((x) => ({ rcpt: x.rcpt, state: x.state, lastError: x.last_error })),
       }));
+  }
+
+  private inDoubtSince(id: number): number | null {
+    return (
+      this.d.storage.sql.exec<{ since: number }>(`SELECT since FROM outbox_in_doubt WHERE outbox_id = ?`, id).toArray()[0]?.since ?? null
+    );
   }
 
   makeDue(id: number, now = Date.now()) {
@@ -300,10 +314,26 @@ export class Outbox {
         let results: RecipientResult[] | null = null;
         const started = Date.now();
         let error: string | undefined;
+        // A previous attempt sent the final dot and died before noting the answer: the relay may have it.
+        const resentInDoubt = this.inDoubtSince(row.id) !== null;
+        let dotSent = false;
+        const beforeFinalDot = async () => {
+          sql.exec(`INSERT OR REPLACE INTO outbox_in_doubt (outbox_id, since) VALUES (?, ?)`, row.id, Date.now());
+          // A fence as well as a note: durable before the dot leaves. A reset object's handler may run on for a
+          // while as the runtime tears it down (seconds under load, chaos seed 20261212) with its sockets open
+          // but its storage gone: it cannot write this, so it never sends the dot, and the relay discards the
+          // message; the new instance's retry sends it once.
+          await this.d.storage.sync();
+          dotSent = true;
+        };
         try {
           pass.session ??= await SmtpSession.open(cfg); // one connection for every message of the pass
-          results = await pass.session.transaction(row.envelope_from, remote, raw);
+          results = await pass.session.transaction(row.envelope_from, remote, raw, { beforeFinalDot });
+          // The answer is here: noted below in this same synchronous block (one implicit transaction with done()).
+          sql.exec(`DELETE FROM outbox_in_doubt WHERE outbox_id = ?`, row.id);
         } catch (e) {
+          // A reply (a refusal) ends the doubt; a connection lost after the final dot leaves the message in doubt.
+          if ((e instanceof SmtpError && e.reply) || !dotSent) sql.exec(`DELETE FROM outbox_in_doubt WHERE outbox_id = ?`, row.id);
           const err = e instanceof SmtpError ? e : new SmtpError((e as Error).message, false);
           error = err.reply ? `${err.reply.code}` : err.permanent ? "permanent" : "connection";
           if (!err.reply) {
@@ -342,8 +372,11 @@ export class Outbox {
           replies: results?.filter((r) => !r.ok).map((r) => r.reply.code),
           bytes: raw.length,
           duration_ms: Date.now() - started,
+          ...(resentInDoubt ? { resent_in_doubt: true } : {}),
+          ...(!results && dotSent ? { in_doubt: true } : {}),
         });
         metrics.count("smtp_sends", { outcome });
+        if (resentInDoubt) metrics.count("smtp_resent_in_doubt", {});
       }
     }
 
@@ -391,6 +424,7 @@ export class Outbox {
       this.d.storage.transactionSync(() => {
         sql.exec(`DELETE FROM outbox_chunks WHERE outbox_id = ?`, row.id);
         sql.exec(`DELETE FROM outbox_rcpt WHERE outbox_id = ?`, row.id);
+        sql.exec(`DELETE FROM outbox_in_doubt WHERE outbox_id = ?`, row.id);
         sql.exec(`DELETE FROM outbox WHERE id = ?`, row.id);
       });
     } else {

@@ -33,6 +33,14 @@ export interface RecipientResult {
   reply: SmtpReply;
 }
 
+export interface TransactionHooks {
+  /**
+   * Called (and awaited) after the message's bytes and before the final "." that commits it at the relay: from
+   * there on an answer lost is a message in doubt (outbox.ts notes it durably here).
+   */
+  beforeFinalDot?: () => Promise<void>;
+}
+
 /** The whole transaction failed before any recipient got a final answer (connect, greeting, auth, MAIL, DATA). */
 export class SmtpError extends Error {
   constructor(
@@ -136,16 +144,16 @@ export class SmtpSession {
    * One message. A refusal with a reply (MAIL FROM or DATA) throws SmtpError with `reply` and leaves the
    * session ready for the next transaction; an error without a reply means the connection is gone.
    */
-  async transaction(from: string, rcpts: string[], raw: Uint8Array): Promise<RecipientResult[]> {
+  async transaction(from: string, rcpts: string[], raw: Uint8Array, hooks: TransactionHooks = {}): Promise<RecipientResult[]> {
     try {
-      return await this.exchange(from, rcpts, raw);
+      return await this.exchange(from, rcpts, raw, hooks);
     } catch (e) {
       if (e instanceof SmtpError && e.reply) await this.command("RSET").catch(() => undefined);
       throw e;
     }
   }
 
-  private async exchange(from: string, rcpts: string[], raw: Uint8Array): Promise<RecipientResult[]> {
+  private async exchange(from: string, rcpts: string[], raw: Uint8Array, hooks: TransactionHooks): Promise<RecipientResult[]> {
     const data = dotStuff(raw);
     let mail = `MAIL FROM:<${from}>`;
     if (this.ext.has("SIZE")) mail += ` SIZE=${data.byteLength}`;
@@ -164,6 +172,8 @@ export class SmtpSession {
     }
     await this.expect(await this.command("DATA"), 354, "DATA");
     await this.write(data);
+    // From the final dot on, the relay may have taken the message whatever happens to its answer.
+    await hooks.beforeFinalDot?.();
     await this.write(new TextEncoder().encode(".\r\n"));
     const end = await this.reply();
     for (const r of results) {
@@ -209,8 +219,25 @@ export class SmtpSession {
     return this.reply();
   }
 
+  /**
+   * A relay that stops reading (its window full) is as silent as one that stops answering: the same timeout,
+   * per slice of 64 KiB, so a slow but moving upload of a large message still goes through.
+   */
   private async write(bytes: Uint8Array) {
-    await this.writer.write(bytes);
+    for (let off = 0; off < bytes.byteLength; off += WRITE_SLICE) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new SmtpError(`could not send within ${this.cfg.timeoutMs} ms`, false)), this.cfg.timeoutMs);
+      });
+      try {
+        await Promise.race([this.writer.write(bytes.subarray(off, off + WRITE_SLICE)), timeout]);
+      } catch (e) {
+        if (e instanceof SmtpError) throw e;
+        throw new SmtpError(`write: ${(e as Error).message}`, false);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
   }
 
   /** Reads one (possibly multi-line) reply; lines of the text are joined with "\n". */
@@ -266,6 +293,8 @@ export class SmtpSession {
     await Promise.race([quit, new Promise((r) => setTimeout(r, 2000))]);
   }
 }
+
+const WRITE_SLICE = 64 * 1024;
 
 function has8bit(raw: Uint8Array): boolean {
   for (const b of raw) if (b > 0x7f) return true;

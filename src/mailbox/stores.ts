@@ -106,6 +106,7 @@ export function forgetStoreState(sql: SqlStorage): void {
     "imap_changes",
     "imap_summaries",
     "imap_order",
+    "imap_meta",
     "imap_uids",
     "dav_meta",
     "dav_collections",

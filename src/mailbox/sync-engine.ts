@@ -81,9 +81,21 @@ class PendingImage {
     private readonly deviceId: string,
     private readonly collectionId: string,
   ) {}
+  /** What was read from the device's image, by item id (null: not held). */
+  private readonly known = new Map<string, Held>();
   held(itemId: string): Held {
     if (this.overlay.has(itemId)) return this.overlay.get(itemId) ?? null;
-    return this.state.heldItem(this.deviceId, this.collectionId, itemId);
+    if (this.known.has(itemId)) return this.known.get(itemId) ?? null;
+    const h = this.state.heldItem(this.deviceId, this.collectionId, itemId);
+    this.known.set(itemId, h);
+    return h;
+  }
+  /** Reads what the device holds of these items in one statement (a page), instead of one per held() call. */
+  preload(itemIds: string[]): void {
+    const want = itemIds.filter((id) => !this.overlay.has(id) && !this.known.has(id));
+    if (want.length === 0) return;
+    const held = this.state.heldItems(this.deviceId, this.collectionId, want);
+    for (const id of want) this.known.set(id, held.get(id) ?? null);
   }
   hold(s: { itemId: string; modseq: number; received: number }): void {
     this.overlay.set(s.itemId, { modseq: s.modseq, received: s.received });
@@ -92,10 +104,12 @@ class PendingImage {
     this.overlay.set(itemId, null);
   }
   commit(): void {
+    const holds: { itemId: string; modseq: number; received: number }[] = [];
     for (const [itemId, h] of this.overlay) {
-      if (h) this.state.holdItem(this.deviceId, this.collectionId, itemId, h.modseq, h.received);
+      if (h) holds.push({ itemId, modseq: h.modseq, received: h.received });
       else this.state.releaseItem(this.deviceId, this.collectionId, itemId);
     }
+    this.state.holdItems(this.deviceId, this.collectionId, holds);
   }
 }
 
@@ -418,6 +432,7 @@ export class SyncEngine {
     while (!st.enumDone && !full()) {
       const want = limit - commands.length;
       const page = await src.list(folder.id, { since: st.enumSince, after: st.enumAfter ?? undefined, limit: want + 1 });
+      image.preload(page.map((s) => s.itemId));
       if (src.prefetch) await src.prefetch(folder.id, page.filter((s) => !image.held(s.itemId) && s.received >= since).slice(0, want));
       let walked = 0;
       for (const s of page) {
@@ -532,7 +547,16 @@ export class SyncEngine {
       const serverNewer = h !== null && s.modseq > h.modseq;
       // [MS-ASCMD] 2.2.3.34 Conflict: 1 (default) the server object wins; its change goes down next.
       if (serverNewer && options.conflict !== 0) continue;
-      const applied = await src.applyChange(s, supported ? { ...ch, supported } : ch);
+      let applied: Awaited<ReturnType<typeof src.applyChange>>;
+      try {
+        applied = await src.applyChange(s, supported ? { ...ch, supported } : ch);
+      } catch (e) {
+        // Gone meanwhile (another device's Delete ran while this one awaited the server): Status 8, as if the
+        // look above had not found it; anything else is the store's error.
+        if (!isStoreError(e, "StoreNotFoundError")) throw e;
+        responses.changes.push({ serverId: ch.serverId, status: SyncStatus.NotFound });
+        continue;
+      }
       if (applied === "conflict") {
         // The device's image keeps the modseq it had: the server's version is newer and goes down as a Change.
         responses.changes.push({ serverId: ch.serverId, status: SyncStatus.Conflict });
@@ -563,7 +587,13 @@ export class SyncEngine {
       }
       // DeletesAsMoves ([MS-ASCMD] 2.2.3.43) moves mail into Deleted Items; a delete there is final.
       const toTrash = deletesAsMoves && folder.itemClass === "Email" && trash && trash.id !== folder.id ? trash.id : null;
-      await src.remove(s, folder.id, toTrash);
+      try {
+        await src.remove(s, folder.id, toTrash);
+      } catch (e) {
+        // Gone meanwhile (another device's Delete of it ran while this one awaited the server, chaos seed
+        // 20261214): what the device asked for is done; anything else is the store's error.
+        if (!isStoreError(e, "StoreNotFoundError")) throw e;
+      }
       image.release(itemId);
       clientDeletes.push(serverId);
     }

@@ -209,6 +209,36 @@ export class SyncStateStore {
     );
   }
 
+  /**
+   * heldItem for many items in one statement (a page's worth): the held ones by item id; an id not in the map
+   * is not held. One bound JSON array: Durable Object SQLite allows at most 100 bound parameters.
+   */
+  heldItems(deviceId: string, collectionId: string, itemIds: string[]): Map<string, { modseq: number; received: number }> {
+    const out = new Map<string, { modseq: number; received: number }>();
+    if (itemIds.length === 0) return out;
+    for (const r of this.sql.exec<{ item_id: string; modseq: number; received: number }>(
+      `SELECT item_id, modseq, received FROM sync_item
+        WHERE device_id = ? AND collection_id = ? AND item_id IN (SELECT value FROM json_each(?))`,
+      deviceId,
+      collectionId,
+      JSON.stringify(itemIds),
+    ))
+      out.set(r.item_id, { modseq: r.modseq, received: r.received });
+    return out;
+  }
+
+  /** holdItem for many items in one statement (the end of a page). */
+  holdItems(deviceId: string, collectionId: string, items: { itemId: string; modseq: number; received: number }[]): void {
+    if (items.length === 0) return;
+    this.sql.exec(
+      `INSERT OR REPLACE INTO sync_item (device_id, collection_id, item_id, modseq, received)
+       SELECT ?, ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)`,
+      deviceId,
+      collectionId,
+      JSON.stringify(items.map((i) => [i.itemId, i.modseq, i.received])),
+    );
+  }
+
   holdItem(deviceId: string, collectionId: string, itemId: string, modseq: number, received: number): void {
     this.sql.exec(
       `INSERT OR REPLACE INTO sync_item (device_id, collection_id, item_id, modseq, received) VALUES (?, ?, ?, ?, ?)`,

@@ -17,6 +17,7 @@ export type MetricName =
   | "wait_ms"
   | "push_wake_ms"
   | "smtp_sends"
+  | "smtp_resent_in_doubt"
   | "outbox_length"
   | "outbox_oldest_s"
   | "eligibility"

@@ -3,6 +3,7 @@
 // so a phone's stream of requests costs one IMAP login every couple of minutes, not one per request.
 // Failures are counted and locked by the same rule as built-in accounts' (lockout.ts): the IMAP server has its
 // own protections, but a guesser should not reach it at full speed through us, nor get its account locked there.
+import { waitUntil } from "cloudflare:workers";
 import { type ImapCredentials, type ImapEndpoint, verifyImapLogin } from "../store/imap";
 import type { AuthResult } from "./auth-result";
 import { BACKENDS_TABLE, DEFAULT_LOCKOUT, Lockout, type LockoutPolicy } from "./lockout";
@@ -23,10 +24,42 @@ const checkImapLogin: ImapLoginCheck = (endpoint, credentials) =>
 export const bridgeLoginCache = new VerifiedCredentialCache(BRIDGE_LOGIN_TTL_MS);
 
 /**
+ * A check in flight, as other requests see it: when it started and, once settled, its answer — plain data,
+ * never its promise. workerd drops the I/O of a request whose client hung up (its D1 query, its IMAP socket,
+ * its timers), so a promise made by that request may never settle, and a request awaiting it would wait
+ * forever (issue 19: bridged requests unanswered for 300 s in the chaos runs); a promise of another request
+ * that does settle runs the awaiting request's continuation in the wrong I/O context ("Cannot perform I/O on
+ * behalf of a different request", the same bug fixed in global-device-rules.ts). So a request that finds a
+ * check in flight polls for its answer on its own timers, and checks for itself if none comes in time.
+ */
+export interface InflightCheck {
+  started: number;
+  settled?: { result: AuthResult } | { error: unknown };
+}
+
+/**
  * Checks in flight per isolate: a phone fires FolderSync, Sync and Ping together when its cached login has
  * expired; they share one IMAP login. Keyed by a hash, never the password.
  */
-const sharedInflight = new Map<string, Promise<AuthResult>>();
+const sharedInflight = new Map<string, InflightCheck>();
+
+/** How often a request waiting for another request's check looks for its answer. */
+const JOIN_POLL_MS = 20;
+/**
+ * How long a request waits for another request's check before asking the server itself: that check's own
+ * steps time out (BRIDGE_LOGIN_TIMEOUT_MS each: connect and greeting, login), and it runs under waitUntil,
+ * which the platform lets run 30 s after its request ended; past that, its request is gone for good.
+ */
+export const BRIDGE_JOIN_LIMIT_MS = 30_000;
+
+/** Keeps a request's check running after its client hung up (the platform's waitUntil), when there is one. */
+function keepAliveInRequest(p: Promise<unknown>): void {
+  try {
+    waitUntil(p);
+  } catch {
+    // No request context (a test calling in directly): nothing to extend.
+  }
+}
 
 async function inflightKey(address: string, binding: string, password: string): Promise<string> {
   const h = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${binding}\u0000${password}`)));
@@ -54,7 +87,9 @@ export class BridgeAuthenticator {
     private readonly now: () => number = Date.now,
     private readonly cache: VerifiedCredentialCache = bridgeLoginCache,
     private readonly check: ImapLoginCheck = checkImapLogin,
-    private readonly inflight: Map<string, Promise<AuthResult>> = sharedInflight,
+    private readonly inflight: Map<string, InflightCheck> = sharedInflight,
+    /** Keeps a check running when its request ends early (the phone hung up): ctx.waitUntil. */
+    private readonly keepAlive: (p: Promise<unknown>) => void = keepAliveInRequest,
   ) {
     this.lockout = new Lockout(db, BACKENDS_TABLE, policy, now);
   }
@@ -75,15 +110,56 @@ export class BridgeAuthenticator {
     if (await this.cache.has(address, binding, password)) return { ok: true, address, bridged };
     const endpoint: ImapEndpoint = { host: row.imapHost, port: row.imapPort, tls: row.imapTls };
     const key = await inflightKey(address, binding, password);
-    const joined = this.inflight.get(key);
     // Another request is asking the server the same question: its answer is ours (counted once, by it).
-    if (joined) return joined;
+    const joined = await this.join(key);
+    if (joined) {
+      if ("error" in joined) throw joined.error;
+      return joined.result;
+    }
     // Registered before anything is awaited, so that requests arriving meanwhile join this one.
-    const asking = this.ask(row, endpoint, password, client, locked).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, asking);
-    const result = await asking;
-    if (result.ok) await this.cache.add(address, binding, password);
-    return result;
+    const entry: InflightCheck = { started: this.now() };
+    this.inflight.set(key, entry);
+    const asking = this.ask(row, endpoint, password, client, locked)
+      .then(
+        async (result) => {
+          if (result.ok) await this.cache.add(address, binding, password);
+          entry.settled = { result };
+          return result;
+        },
+        (error: unknown) => {
+          entry.settled = { error };
+          throw error;
+        },
+      )
+      .finally(() => {
+        if (this.inflight.get(key) === entry) this.inflight.delete(key);
+      });
+    // A phone that hangs up mid-check must not leave its failure reserved (lockout.ts) nor its joiners waiting.
+    this.keepAlive(
+      asking.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return asking;
+  }
+
+  /**
+   * The settled answer of another request's check of the same login, waited for on this request's own timers;
+   * null when there is none, or it did not come within BRIDGE_JOIN_LIMIT_MS (that request vanished): ask then.
+   */
+  private async join(key: string): Promise<InflightCheck["settled"] | null> {
+    const other = this.inflight.get(key);
+    if (!other) return null;
+    while (!other.settled) {
+      if (this.inflight.get(key) !== other) return null;
+      if (this.now() - other.started > BRIDGE_JOIN_LIMIT_MS) {
+        this.inflight.delete(key);
+        return null;
+      }
+      await sleep(JOIN_POLL_MS);
+    }
+    return other.settled;
   }
 
   /** One check against the IMAP server, its failure reserved first (lockout.ts). */

@@ -1,6 +1,6 @@
 // The user directory behind Basic authentication. Built in: accounts in D1 (table `accounts`). Bridged
 // mailboxes (table `mailbox_backends`) are checked by their IMAP server instead (bridge-directory.ts).
-import { eq } from "drizzle-orm";
+import { type Column, eq, getTableColumns } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { accounts, mailboxBackends } from "../db/schema";
 import { normaliseAddress } from "./address";
@@ -39,18 +39,16 @@ export class DirectoryError extends Error {
 const MAX_PASSWORD = 1024;
 
 export class D1UserDirectory implements UserDirectory {
-  private readonly db;
   private readonly bridge: BridgeAuthenticator;
   private readonly lockout: Lockout;
 
   constructor(
-    d1: D1Database,
+    private readonly d1: D1Database,
     policy: LockoutPolicy = DEFAULT_LOCKOUT,
     private readonly now: () => number = Date.now,
     private readonly cache: VerifiedCredentialCache = sharedCache,
     bridge?: BridgeAuthenticator,
   ) {
-    this.db = drizzle(d1);
     this.bridge = bridge ?? new BridgeAuthenticator(d1, policy, now);
     this.lockout = new Lockout(d1, ACCOUNTS_TABLE, policy, now);
   }
@@ -72,11 +70,8 @@ export class D1UserDirectory implements UserDirectory {
       await Promise.all([burnPasswordCheck(password), this.lockout.clientFailed(client)]);
       return { ok: false, reason: "invalid" };
     }
-    // One round trip for both kinds of mailbox.
-    const [[row], [bridged]] = await this.db.batch([
-      this.db.select().from(accounts).where(eq(accounts.address, address)).limit(1),
-      this.db.select().from(mailboxBackends).where(eq(mailboxBackends.address, address)).limit(1),
-    ]);
+    // One statement for both kinds of mailbox, read fresh on every request (a lock or a new password counts at once).
+    const { account: row, bridged } = await loginRows(this.d1, address);
     if (bridged) return this.bridge.authenticate(bridged, password, client);
     if (!row) {
       await Promise.all([burnPasswordCheck(password), this.lockout.clientFailed(client)]);
@@ -92,11 +87,17 @@ export class D1UserDirectory implements UserDirectory {
     const binding = hashBinding(stored);
     // A password verified a moment ago: no check, nothing counted (lockout.ts).
     if (await this.cache.has(address, binding, password)) return { ok: true, address };
-    const reserved = await this.lockout.reserve(address, client);
-    if (!reserved.ok) {
-      await burnPasswordCheck(password);
-      return locked(reserved.lockedUntil);
+    let reserved = await this.lockout.reserve(address, client);
+    // A lock may be one set by a check still in flight (the burst of a phone's requests after a restart, every
+    // cache empty: chaos seed 20261212): it lasts only as long as that check, which lifts it when the password
+    // is right. So a refused attempt looks again after its refusal's time, and once more shortly after; a real
+    // lock (failures) is still there and answers "locked", in the time a wrong password takes.
+    for (let retry = 0; !reserved.ok && retry < LOCK_RECHECKS; retry++) {
+      if (retry === 0) await burnPasswordCheck(password);
+      else await new Promise((r) => setTimeout(r, LOCK_RECHECK_MS));
+      reserved = await this.lockout.reserve(address, client);
     }
+    if (!reserved.ok) return locked(reserved.lockedUntil);
     if (await verifyPassword(password, stored)) {
       await this.cache.add(address, binding, password);
       await this.lockout.release(reserved.reservation);
@@ -112,6 +113,42 @@ export class D1UserDirectory implements UserDirectory {
 }
 
 const sharedCache = new VerifiedCredentialCache();
+
+/** How often a refused attempt looks again for a lock lifted by a check in flight, and how long apart. */
+const LOCK_RECHECKS = 1;
+const LOCK_RECHECK_MS = 150;
+
+type AccountRow = typeof accounts.$inferSelect;
+type BackendRow = typeof mailboxBackends.$inferSelect;
+
+/** Each column of `table` as `<prefix><column name>`, and how to read such a result row back (drizzle's own mappers). */
+function prefixed<T extends typeof accounts | typeof mailboxBackends>(table: T, alias: string, prefix: string) {
+  const columns = Object.entries(getTableColumns(table)) as [string, Column][];
+  return {
+    select: columns.map(([, c]) => `${alias}."${c.name}" AS "${prefix}${c.name}"`).join(", "),
+    read(raw: Record<string, unknown>): T["$inferSelect"] | undefined {
+      if (raw[`${prefix}address`] == null) return undefined;
+      const row: Record<string, unknown> = {};
+      for (const [key, c] of columns) {
+        const v = raw[`${prefix}${c.name}`];
+        row[key] = v == null ? null : c.mapFromDriverValue(v);
+      }
+      return row as T["$inferSelect"];
+    },
+  };
+}
+
+const accountColumns = prefixed(accounts, "a", "a_");
+const backendColumns = prefixed(mailboxBackends, "b", "b_");
+/** The login's account row and bridge row in one statement (issue 15: one D1 statement per device request). */
+const LOGIN_SQL =
+  `SELECT ${accountColumns.select}, ${backendColumns.select} FROM (SELECT ?1 AS k) q ` +
+  "LEFT JOIN accounts a ON a.address = q.k LEFT JOIN mailbox_backends b ON b.address = q.k";
+
+async function loginRows(d1: D1Database, address: string): Promise<{ account?: AccountRow; bridged?: BackendRow }> {
+  const raw = await d1.prepare(LOGIN_SQL).bind(address).first<Record<string, unknown>>();
+  return raw ? { account: accountColumns.read(raw), bridged: backendColumns.read(raw) } : {};
+}
 
 /** How long a wrong built-in password takes to answer in this isolate (moving average, ms). */
 let typicalWrongMs = 150;

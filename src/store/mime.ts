@@ -82,7 +82,7 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   }
   const header = (name: string) => email.headers.find((h) => h.key === name)?.value;
   const utf7Words = (key: string) => email.headerLines.some((l) => l.key === key && /=\?utf-7\?/i.test(l.line));
-  const utf7Body = /charset\s*=\s*"?(?:x-)?utf-?7"?/i.test(latin1Head(raw));
+  const utf7Body = mentionsUtf7(raw) && /charset\s*=\s*"?(?:x-)?utf-?7"?/i.test(latin1Head(raw));
 
   let subject = clean(email.subject ?? "");
   if (utf7Words("subject")) subject = decodeUtf7(subject);
@@ -183,6 +183,19 @@ function defaultName(mimeType: string, n: number): string {
   if (mimeType === "message/rfc822") return `message-${n}.eml`;
   const ext = mimeType.split("/")[1]?.replace(/[^a-z0-9]/gi, "") || "bin";
   return `attachment-${n}.${ext}`;
+}
+
+/**
+ * Whether "utf7" or "utf-7" (any case) is in the first 256 KiB, which the charset test below needs: a scan of
+ * the bytes, so that messages without it (nearly all) skip building the Latin-1 string (~0.2 ms a message).
+ */
+function mentionsUtf7(raw: Uint8Array): boolean {
+  const end = Math.min(raw.byteLength, 262_144);
+  for (let i = 0; i + 3 < end; i++) {
+    if ((raw[i]! | 0x20) !== 0x75 || (raw[i + 1]! | 0x20) !== 0x74 || (raw[i + 2]! | 0x20) !== 0x66) continue; // "utf"
+    if (raw[i + 3] === 0x37 || (raw[i + 3] === 0x2d && raw[i + 4] === 0x37)) return true; // "7" or "-7"
+  }
+  return false;
 }
 
 /** The first 256 KiB as Latin-1: where the header of any text part declaring charset=UTF-7 will be. */

@@ -153,6 +153,48 @@ describe("mail through the IMAP store", () => {
     inbox = inbox.filter((id) => id !== victim);
   });
 
+  // Chaos seed 20261214: two HTTP 500s "StoreNotFoundError: no item …". The mailbox's two phones deleted the
+  // same message at the same time: both Syncs found it in the mirror, the first one's MOVE to Trash went
+  // through, the second one's found nothing on the server and its StoreNotFoundError escaped the Sync. The
+  // message is gone, which is what both phones asked for: both Syncs succeed.
+  it("two phones deleting the same message at once: both Syncs succeed, the message is in Trash once", async () => {
+    const other = new RpcDevice(mb, "BRIDGE2", grace.address);
+    await other.folderSync("0");
+    const otherView = await other.syncToEnd(folders.Inbox!);
+    const victim = inbox[2]!;
+    expect(otherView.adds).toContain(victim);
+    const trashBefore = (await otherClient("grace", (c) => c.uids("Trash"))).length;
+    const [mine, theirs] = await Promise.all([
+      phone.sync(folders.Inbox!, key, { deletes: [victim] }),
+      other.sync(folders.Inbox!, otherView.key, { deletes: [victim] }),
+    ]);
+    expect(mine!.responses.deletes).toEqual([]);
+    expect(theirs!.responses.deletes).toEqual([]);
+    key = mine!.syncKey;
+    inbox = inbox.filter((id) => id !== victim);
+    expect(await otherClient("grace", (c) => c.uids("INBOX"))).toHaveLength(inbox.length);
+    expect((await otherClient("grace", (c) => c.uids("Trash"))).length).toBe(trashBefore + 1);
+  });
+
+  it("a phone's Change to a message another phone deletes at the same time: Status 8 for the Change, no failed Sync", async () => {
+    const other = new RpcDevice(mb, "BRIDGE3", grace.address);
+    await other.folderSync("0");
+    const otherView = await other.syncToEnd(folders.Inbox!);
+    const victim = inbox[2]!;
+    expect(otherView.adds).toContain(victim);
+    const [deleted, changed] = await Promise.all([
+      other.sync(folders.Inbox!, otherView.key, { deletes: [victim] }),
+      phone.sync(folders.Inbox!, key, { changes: [{ serverId: victim, read: true }] }),
+    ]);
+    expect(deleted!.responses.deletes).toEqual([]);
+    // Either order is right: the flag landed before the move (nothing to say), or the message was gone (8).
+    expect(changed!.responses.changes.every((c) => c.status === 8)).toBe(true);
+    key = changed!.syncKey;
+    inbox = inbox.filter((id) => id !== victim);
+    const rest = await phone.sync(folders.Inbox!, key);
+    if (rest) key = rest.syncKey;
+  });
+
   it("MoveItems moves on the server; GetItemEstimate counts; ItemOperations fetches the body", async () => {
     const create = await mb().folderCreate(phone.deviceId, (await phone.folderSync("0")).syncKey!, "0", "Archive", FolderType.UserMail);
     expect(create.status).toBe(1);

@@ -182,6 +182,26 @@ describe("rate limit on failed logins", () => {
     expect(await dir.authenticate(CAROL, "carol pw")).toMatchObject({ ok: false, reason: "locked" });
   });
 
+  // Issue 19, chaos seed 20261212: right after `wrangler dev` was killed and restarted (every cached login gone)
+  // a phone got HTTP 401 for its own password. Its mailbox's two phones sent six requests at once, each with a
+  // real check; each check reserves a failure before it runs (lockout.ts), the fifth reservation set the lock
+  // and the sixth request was answered "locked" before the fifth could lift it. A lock set by a check still in
+  // flight lasts only as long as that check: a request refused by one looks again once its refusal's time (a
+  // wrong password's) has passed.
+  it("a burst of the owner's right password (every cache empty) is never answered locked, and leaves nothing counted", async () => {
+    const FAY = "fay-burst@example.test";
+    await createAccount(env.DB, FAY, "fay pw");
+    const n = DEFAULT_LOCKOUT.failuresPerLock + 3;
+    // A directory each: separate isolates, nothing shared but D1.
+    const results = await Promise.all(
+      Array.from({ length: n }, () =>
+        new D1UserDirectory(env.DB, DEFAULT_LOCKOUT, Date.now, new VerifiedCredentialCache()).authenticate(FAY, "fay pw"),
+      ),
+    );
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(await row(FAY)).toMatchObject({ failed_attempts: 0, locked_until: null });
+  });
+
   it("a background phone's successes give a guesser no fresh budget", async () => {
     const DAN = "dan-background@example.test";
     await createAccount(env.DB, DAN, "dan pw");
@@ -248,5 +268,22 @@ describe("rate limit on failed logins", () => {
     await setPassword(env.DB, BOB, "new password");
     expect(await dir.authenticate(BOB, "new password")).toEqual({ ok: true, address: BOB });
     expect(await dir.authenticate(BOB, BOB_PW)).toMatchObject({ ok: false, reason: "wrong_password" });
+  });
+
+  it("the login's row is read fresh on every request: a lock written elsewhere refuses the cached password at once, and so does a new password", async () => {
+    const carol = "carol@example.test";
+    await createAccount(env.DB, carol, "carol pw");
+    const cache = new VerifiedCredentialCache();
+    const dir = new D1UserDirectory(env.DB, DEFAULT_LOCKOUT, Date.now, cache);
+    expect(await dir.authenticate(carol, "carol pw")).toEqual({ ok: true, address: carol });
+    // Another isolate locked the account (only the D1 row says so; seconds, as drizzle's timestamp mode stores it).
+    const until = Math.floor(Date.now() / 1000) + 600;
+    await env.DB.prepare("update accounts set locked_until = ? where address = ?").bind(until, carol).run();
+    expect(await dir.authenticate(carol, "carol pw")).toEqual({ ok: false, reason: "locked", lockedUntil: new Date(until * 1000) });
+    await env.DB.prepare("update accounts set locked_until = null where address = ?").bind(carol).run();
+    expect(await dir.authenticate(carol, "carol pw")).toEqual({ ok: true, address: carol });
+    await setPassword(env.DB, carol, "carol new pw");
+    expect(await dir.authenticate(carol, "carol pw")).toMatchObject({ ok: false, reason: "wrong_password" });
+    expect(await dir.authenticate(carol, "carol new pw")).toEqual({ ok: true, address: carol });
   });
 });

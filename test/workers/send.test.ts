@@ -13,7 +13,9 @@ import { FolderType } from "../../src/store/types";
 import { CHAOS_RESET_REASON } from "../../src/mailbox/contract";
 import { AccountsDirectory } from "../../src/mailbox/directory";
 import { Outbox } from "../../src/mailbox/outbox";
+import { smtpConfigFromEnv } from "../../src/mailbox/smtp-client";
 import { d1RecipientAccounts } from "../../src/service/accounts";
+import { setLogSink } from "../../src/observability/log";
 
 const SENDER = "alice@local.test";
 const LOCAL_RCPT = "carol@local.test";
@@ -469,6 +471,102 @@ describe("local delivery exactly once when its answer is lost", () => {
     });
     const copies = (await folderMessages(LOCAL_RCPT, FolderType.Inbox)).filter((m) => m.summary.subject === subject);
     expect(copies).toHaveLength(1);
+  });
+});
+
+// Issue 19, found by `npm run chaos` (seed 20261210): one bridged message reached the submission server twice.
+// The relay commits a message at the final dot and answers 250 (RFC 5321 §4.1.1.4); when that answer is lost —
+// the connection cut, or the mailbox object reset while it waited for it — the client cannot know the message
+// went (RFC 5321 §6.1; the duplicate problem of RFC 1047) and SMTP has no command to ask. The outbox notes the
+// message "in doubt" durably before it sends the final dot and clears the note in the same write as the result;
+// a retry of a message in doubt sends it again, with the same Message-ID (receivers and clients collapse copies
+// by it), and says so: its log line and the outbox status. Everything before the final dot is exactly once.
+describe("a relay's 250 lost after the final dot (SMTP's own window)", () => {
+  it("the message is noted in doubt before the final dot; the retry resends it once, same Message-ID, flagged in doubt", async () => {
+    const subject = `in doubt ${crypto.randomUUID()}`;
+    await sinkControl("lose-next-answer");
+    expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("ivan@remote.test", subject)) })))).toBe("empty");
+    await deliverAlarm();
+    const taken = (await sinkMessages()).filter((m) => m.text.includes(subject));
+    expect(taken).toHaveLength(1); // the relay has it; we never heard its 250
+    const waiting = (await outbox()).find((w) => w.recipients[0]?.rcpt === "ivan@remote.test")!;
+    expect(waiting.recipients[0]).toMatchObject({ state: "pending" });
+    expect(waiting.inDoubtSince).toBeGreaterThan(0);
+    const logged: string[] = [];
+    const restore = setLogSink((line) => logged.push(line));
+    try {
+      await runInDurableObject(env.MAILBOX.getByName(SENDER), async (mbx) => {
+        mbx.sending.outbox.makeAllDue();
+        await mbx.alarms.schedule("outbox", Date.now());
+      });
+      await deliverAlarm();
+    } finally {
+      restore();
+    }
+    const copies = (await sinkMessages()).filter((m) => m.text.includes(subject));
+    expect(copies).toHaveLength(2);
+    const messageId = (t: string) => /^Message-ID:\s*(.*)$/im.exec(t)?.[1]?.trim();
+    expect(messageId(copies[1]!.text)).toBe(messageId(copies[0]!.text));
+    expect(await outbox()).toEqual([]);
+    const line = logged.map((l) => (l.startsWith("{") ? JSON.parse(l) : null)).find((l) => l?.kind === "smtp" && l.resent_in_doubt);
+    expect(line).toMatchObject({ outcome: "sent", resent_in_doubt: true });
+  });
+
+  // Seed 20261212 (after the fix of the unanswered requests): a bridged message submitted twice, and the Worker's
+  // log shows why the window was wide: the reset object's alarm handler went on with its SMTP session while the
+  // runtime tore the object down (seconds under load), got its 250, and its note was lost with the object; the
+  // new instance's retry of the alarm sent the message again. The note of the final dot is a fence: an object
+  // whose storage is gone cannot write it, so it never sends the dot, and the relay discards the transaction.
+  it("an object reset before its final dot (its storage gone) never commits the message at the relay; the retry sends it once", async () => {
+    const subject = `fenced ${crypto.randomUUID()}`;
+    await runInDurableObject(env.MAILBOX.getByName(SENDER), async (_m, state) => {
+      let reset = true;
+      const storage = new Proxy(state.storage, {
+        get(target, prop) {
+          if (prop === "sync" && reset)
+            return async () => {
+              reset = false;
+              throw new Error(CHAOS_RESET_REASON); // what a reset object's storage answers
+            };
+          const v = Reflect.get(target, prop, target);
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+      const ob = new Outbox({
+        storage,
+        directory: new AccountsDirectory(d1RecipientAccounts(env.DB), env),
+        smtp: () => smtpConfigFromEnv(env as unknown as Record<string, unknown>),
+        deliverSelf: async () => {},
+        saveSent: async (_raw, saved) => saved(),
+        deliverLocal: async () => {},
+        maxAttempts: 20,
+        maxAgeMs: 3_600_000,
+        reportingMta: "test",
+      });
+      ob.enqueue({ from: SENDER, recipients: ["kim@remote.test"], raw: new TextEncoder().encode(mime("kim@remote.test", subject)) });
+      await ob.run();
+      await new Promise((r) => setTimeout(r, 200)); // the relay has seen the session end
+      expect((await sinkMessages()).filter((m) => m.text.includes(subject))).toHaveLength(0);
+      const later = Date.now() + 1;
+      ob.makeAllDue(later);
+      await ob.run(later);
+      expect(ob.nextDue()).toBeNull();
+    });
+    expect((await sinkMessages()).filter((m) => m.text.includes(subject))).toHaveLength(1);
+  });
+
+  it("a message the relay answered, or refused before the final dot, is never in doubt", async () => {
+    expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("jack@remote.test", "answered")) })))).toBe("empty");
+    expect(statusOf(await run(request("SendMail", { body: compose("SendMail", mime("tempfail@remote.test", "refused")) })))).toBe("empty");
+    await deliverAlarm();
+    const left = await outbox();
+    expect(left).toHaveLength(1);
+    expect(left[0]!.recipients[0]).toMatchObject({ rcpt: "tempfail@remote.test", state: "pending" });
+    expect(left[0]!.inDoubtSince).toBeNull();
+    const rows = await runInDurableObject(env.MAILBOX.getByName(SENDER), (_m, state) =>
+      state.storage.sql.exec("SELECT count(*) AS n FROM outbox_in_doubt").one(),
+    );
+    expect(rows.n).toBe(0);
   });
 });
 

@@ -4,7 +4,8 @@ import { quirkEffects } from "../quirks";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import { parseSyncRequest, SyncParseError } from "../front/sync-request";
 import { buildSyncResponse } from "../front/sync-response";
-import { type SyncRequest, SyncStatus } from "../sync-types";
+import { type SyncRequest, type SyncResult, SyncStatus } from "../sync-types";
+import type { DeviceGateState } from "../../mailbox/contract";
 import { hangSync, parseSyncWait } from "../front/sync-wait";
 
 /**
@@ -26,6 +27,8 @@ function withRequestClasses(res: EasResponse, req: EasRequest): EasResponse {
 
 export const SyncCommand: EasCommand = {
   name: "Sync",
+  // The hot path of an initial sync (issue 15): the device gates ride on the Sync RPC. Nothing before it changes state.
+  foldsGates: true,
   async handle(req: EasRequest): Promise<EasResponse> {
     const hang = req.body?.name === "Sync" ? parseSyncWait(req.body) : ({ ok: true, seconds: null } as const);
     if (!hang.ok) return hang.response;
@@ -37,7 +40,13 @@ export const SyncCommand: EasCommand = {
       return { kind: "wbxml", body: el("AirSync", "Sync", el("AirSync", "Status", e.status)) };
     }
     const started = performance.now();
-    let result = await req.mailbox.sync(typed);
+    let result: SyncResult;
+    if (req.gate) {
+      const gated = await req.mailbox.gatedSync(req.gate.call, typed);
+      req.gate.state = gated.gate as DeviceGateState;
+      if (!gated.result) return { kind: "gated" };
+      result = gated.result as SyncResult;
+    } else result = await req.mailbox.sync(typed);
     let spent = performance.now() - started;
     // A hanging Sync ([MS-ASCMD] 3.1.5.4): nothing to send yet, so wait for a change in its collections
     // (the Wait or HeartbeatInterval given now, or cached from the request an empty/Partial one reuses).

@@ -1,6 +1,6 @@
 import type { WbxmlElement } from "../../wbxml/types";
 import type { Mailbox } from "../../mailbox/contract";
-import type { BackendCredentials } from "../../mailbox/contract";
+import type { BackendCredentials, DeviceGateState, GatedCall } from "../../mailbox/contract";
 import type { GalProvider } from "./gal";
 
 /** Everything a command needs from the front door. No D1, no Hono: commands talk to the mailbox object only. */
@@ -44,6 +44,14 @@ export interface EasRequest {
   availability?: (address: string, start: number, end: number) => Promise<string | null>;
   /** What the command tells the front door's request log and metrics (src/http/observe.ts). */
   notes?: RequestNotes;
+  /**
+   * Set when the front door leaves its device gates to the command's own mailbox RPC (issue 15: one round trip
+   * per request, not two; commands with `foldsGates`). The command passes `call` to the gated RPC (`gatedSync`)
+   * and puts the touch's state it returns in `state`; when the object refused, the command answers
+   * `{ kind: "gated" }` and the front door answers exactly as its gates do. A command that answers without that
+   * RPC (a malformed request) leaves `state` unset: the front door then runs its gates before that answer goes out.
+   */
+  gate?: { call: GatedCall; state?: DeviceGateState };
 }
 
 /** Facts a command reports about its own request, for the log line and the metrics. */
@@ -59,10 +67,17 @@ export type EasResponse =
   /** Other bodies (multipart ItemOperations, raw attachment). */
   | { kind: "raw"; body: BodyInit; contentType: string; headers?: Record<string, string> }
   /** An HTTP-level answer: 449 (provision needed, <= 12.1), 403, 503 ... */
-  | { kind: "http"; status: number; headers?: Record<string, string> };
+  | { kind: "http"; status: number; headers?: Record<string, string> }
+  /** The device gates refused inside the command's gated RPC (EasRequest.gate): the front door answers for them. */
+  | { kind: "gated"; headers?: Record<string, string> };
 
 export interface EasCommand {
   name: string;
+  /**
+   * The command runs the device gates inside its own mailbox RPC when the front door offers it (EasRequest.gate):
+   * it may then do nothing that changes state before that RPC.
+   */
+  foldsGates?: boolean;
   handle(req: EasRequest): Promise<EasResponse>;
 }
 

@@ -11,12 +11,24 @@ import type { ImapSessions } from "./sessions";
 import type { FolderRow } from "./state";
 import { boundedLimit, flagKey, itemIdOf, kind, parseInternalDate, uidOf, uidSet } from "./wire";
 
+/**
+ * A look at a folder (refresh) is not repeated on the same session while nothing was sent since and it is at
+ * most this old: a Sync asks for the folder's status, then lists or reads its changes at once (two looks, one
+ * command each, issue 15 target 2). What the second look would see is a change landing in between, which is
+ * the same as one landing just after it: read at the next look. Any command sent since (a write, a LIST at
+ * the start of the next Sync) makes the next look real.
+ */
+const LOOK_REUSE_MS = 250;
+
 export class ChangeTracker {
   constructor(
     private readonly db: MirrorDb,
     private readonly sessions: ImapSessions,
     private readonly drafts: DraftReplacements,
   ) {}
+
+  /** The last look: its session, folder, the session's command count after it and when. */
+  private lastLook: { session: ImapSession; folder: number; commands: number; at: number } | null = null;
 
   /**
    * Drops tombstones seen before `olderThan` (ms) and raises each affected folder's floor to the highest
@@ -41,8 +53,9 @@ export class ChangeTracker {
 
   async folderStatus(folderId: string): Promise<FolderStatus> {
     return this.sessions.use(async (s) => {
-      const row = await this.refresh(s, this.db.folderRow(folderId));
-      const count = Number(str((await statusOf(s, row.path, "(MESSAGES)")).get("MESSAGES")));
+      // The message count comes with the look's own EXAMINE or STATUS (one command, not two).
+      const { row, messages } = await this.look(s, this.db.folderRow(folderId), true);
+      const count = messages ?? Number(str((await statusOf(s, row.path, "(MESSAGES)")).get("MESSAGES")));
       return { validity: String(row.uidvalidity), highestModseq: row.modseq, count, tombstoneFloor: row.floor };
     });
   }
@@ -66,29 +79,60 @@ export class ChangeTracker {
 
   /**
    * Reads what changed on the server since our last look and logs it under our counter.
-   * No change costs one STATUS. A new UIDVALIDITY forgets the folder's log: every old item id is void.
+   * No change costs one EXAMINE (CONDSTORE/QRESYNC) or one STATUS (else), or nothing right after a look (LOOK_REUSE_MS).
+   * A new UIDVALIDITY forgets the folder's log: every old item id is void.
    */
   async refresh(s: ImapSession, row: FolderRow): Promise<FolderRow> {
+    const last = this.lastLook;
+    if (last && last.session === s && last.folder === row.id && last.commands === s.stats.commands && Date.now() - last.at <= LOOK_REUSE_MS)
+      return row;
+    return (await this.look(s, row, false)).row;
+  }
+
+  /** refresh, the look itself; `count`: the folder's message count too, from the same command. */
+  private async look(s: ImapSession, row: FolderRow, count: boolean): Promise<{ row: FolderRow; messages?: number }> {
+    this.lastLook = null;
+    const looked = await this.lookNow(s, row, count);
+    this.lastLook = { session: s, folder: looked.row.id, commands: s.stats.commands, at: Date.now() };
+    return looked;
+  }
+
+  private async lookNow(s: ImapSession, row: FolderRow, count: boolean): Promise<{ row: FolderRow; messages?: number }> {
     const modseqs = s.has("CONDSTORE") && s.has("QRESYNC");
     // A draft replacement a reset interrupted is finished before anything of it can be read as a change.
     await this.drafts.settle(s, row);
-    // STATUS of the selected mailbox answers from this session's view of it (RFC 9051 §6.3.11): another
-    // client's flag changes, or the mailbox deleted and recreated (new UIDVALIDITY), would go unseen while
-    // the session is kept between calls. Unselect first (NOOP where UNSELECT is missing; never CLOSE, which
-    // expunges).
-    if (this.sessions.selected?.path === row.path) {
-      await s.command(s.has("UNSELECT") ? ["UNSELECT"] : ["NOOP"]);
-      if (s.has("UNSELECT")) this.sessions.selected = null;
+    let validity: number;
+    let highest: number;
+    let messages: number | undefined;
+    if (modseqs) {
+      // The folder opened afresh (EXAMINE, or SELECT when it is selected read-write): its UIDVALIDITY,
+      // HIGHESTMODSEQ and message count as of now, and it stays selected for the FETCH that usually follows
+      // (a page, the changes). One command where UNSELECT, STATUS and EXAMINE were three (issue 15 target 2).
+      const sel = await this.sessions.reselect(s, row);
+      validity = sel.uidvalidity;
+      highest = sel.highestModseq;
+      messages = count ? sel.exists : undefined;
+    } else {
+      // STATUS of the selected mailbox answers from this session's view of it (RFC 9051 §6.3.11): another
+      // client's flag changes, or the mailbox deleted and recreated (new UIDVALIDITY), would go unseen while
+      // the session is kept between calls. Unselect first (NOOP where UNSELECT is missing; never CLOSE, which
+      // expunges).
+      if (this.sessions.selected?.path === row.path) {
+        await s.command(s.has("UNSELECT") ? ["UNSELECT"] : ["NOOP"]);
+        if (s.has("UNSELECT")) this.sessions.selected = null;
+      }
+      const st = await statusOf(s, row.path, count ? "(UIDVALIDITY MESSAGES)" : "(UIDVALIDITY)");
+      messages = count && st.has("MESSAGES") ? Number(str(st.get("MESSAGES"))) : undefined;
+      validity = Number(str(st.get("UIDVALIDITY")));
+      highest = 0;
     }
-    const st = await statusOf(s, row.path, modseqs ? "(UIDVALIDITY HIGHESTMODSEQ)" : "(UIDVALIDITY)");
-    const validity = Number(str(st.get("UIDVALIDITY")));
-    const highest = modseqs ? Number(str(st.get("HIGHESTMODSEQ"))) : 0;
     if (validity !== row.uidvalidity) {
       this.db.transaction(() => {
         this.db.sql(`DELETE FROM imap_changes WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_uids WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_summaries WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_bodies WHERE folder = ?`, row.id);
+        this.db.sql(`DELETE FROM imap_meta WHERE folder = ?`, row.id);
         this.db.sql(`DELETE FROM imap_order WHERE folder = ?`, row.id);
         this.db.forgetDraftIds(row.id);
         this.db.sql(
@@ -99,23 +143,25 @@ export class ChangeTracker {
       });
       row = this.db.folderRow(String(row.id));
     }
-    if (!modseqs) return this.refreshByUidDiff(s, row);
-    if (highest === row.server_modseq) return row;
+    if (!modseqs) return { row: await this.refreshByUidDiff(s, row), messages };
+    if (highest === row.server_modseq) return { row, messages };
     if (row.server_modseq === 0) {
       // First look at this folder: what exists now is listed by listItems, not replayed as changes.
       this.db.sql(`UPDATE imap_folders SET server_modseq = ? WHERE id = ?`, highest, row.id);
-      return this.db.folderRow(String(row.id));
+      return { row: this.db.folderRow(String(row.id)), messages };
     }
     await this.sessions.select(s, row, false);
-    const r = await s.command(["UID", "FETCH", "1:*", "(UID MODSEQ)", `(CHANGEDSINCE ${row.server_modseq} VANISHED)`]);
-    const changed: { uid: number; modseq: number }[] = [];
+    // FLAGS too: the kept flags of listed UIDs (imap_meta, fetching.ts) follow every change.
+    const r = await s.command(["UID", "FETCH", "1:*", "(UID MODSEQ FLAGS)", `(CHANGEDSINCE ${row.server_modseq} VANISHED)`]);
+    const changed: { uid: number; modseq: number; flags: string }[] = [];
     const vanished: number[] = [];
     for (const u of r.untagged) {
       if (kind(u) === "FETCH") {
         const a = attributes(u.tokens[2] ?? null);
         const m = a.get("MODSEQ");
         const uid = uidOf(a);
-        if (uid !== null) changed.push({ uid, modseq: Number(str(Array.isArray(m) ? m[0] : m)) });
+        if (uid !== null)
+          changed.push({ uid, modseq: Number(str(Array.isArray(m) ? m[0] : m)), flags: JSON.stringify(a.get("FLAGS") ?? []) });
       } else if (kind(u) === "VANISHED") {
         vanished.push(...uidSet(str(u.tokens[u.tokens.length - 1])));
       }
@@ -136,8 +182,16 @@ export class ChangeTracker {
         highest,
       );
       this.order(row.id, arrived, vanished);
+      // Kept flags of UIDs listed before (new ones are fetched whole when listed).
+      if (changed.length)
+        this.db.sql(
+          `UPDATE imap_meta SET flags = (SELECT json_extract(c.value, '$[1]') FROM json_each(?2) c WHERE json_extract(c.value, '$[0]') = imap_meta.uid)
+           WHERE folder = ?1 AND uid IN (SELECT json_extract(value, '$[0]') FROM json_each(?2))`,
+          row.id,
+          JSON.stringify(changed.map((c) => [c.uid, c.flags])),
+        );
     });
-    return this.db.folderRow(String(row.id));
+    return { row: this.db.folderRow(String(row.id)), messages };
   }
 
   /**
@@ -145,6 +199,8 @@ export class ChangeTracker {
    * last saw (imap_uids). Costs a line per message on every look, which is why the modseq path comes first.
    */
   private async refreshByUidDiff(s: ImapSession, row: FolderRow): Promise<FolderRow> {
+    // Without CONDSTORE no look reads changed flags: nothing kept may be used later (fetching.ts keepMeta).
+    this.db.sql(`DELETE FROM imap_meta WHERE folder = ?`, row.id);
     await this.sessions.select(s, row, false);
     const r = await s.command(["UID", "FETCH", "1:*", "(UID FLAGS)"]);
     const now = new Map<number, string>();
@@ -235,11 +291,13 @@ export class ChangeTracker {
 
   /** Gives each change the next value of the folder's counter: changes first, then expunges. */
   private log(folder: number, changed: number[], vanished: number[], serverModseq: number): void {
+    if (vanished.length) this.db.itemsGeneration++;
     let next = this.db.folderRow(String(folder)).modseq;
     for (const uid of changed) this.logChange(folder, uid, ++next, false);
     for (const uid of vanished) {
       this.db.sql(`DELETE FROM imap_summaries WHERE folder = ? AND uid = ?`, folder, uid);
       this.db.sql(`DELETE FROM imap_bodies WHERE folder = ? AND uid = ?`, folder, uid);
+      this.db.sql(`DELETE FROM imap_meta WHERE folder = ? AND uid = ?`, folder, uid);
       // A replaced draft's old version: the draft lives on under its alias, so no delete for anyone.
       if (this.db.all(`DELETE FROM imap_draft_superseded WHERE folder = ? AND uid = ? RETURNING uid`, folder, uid).length) {
         this.db.sql(`DELETE FROM imap_changes WHERE folder = ? AND uid = ?`, folder, uid);

@@ -62,6 +62,7 @@ interface Pending {
 }
 
 const enc = new TextEncoder();
+const WRITE_SLICE = 64 * 1024;
 
 /** Quotes a string argument, or makes it a literal when quoting cannot carry it (CR, LF, 8-bit). */
 export function q(s: string): Arg {
@@ -238,9 +239,17 @@ export class ImapSession {
     await this.writeBytes(enc.encode(s));
   }
 
+  /**
+   * Writes in slices of 64 KiB, each within the command timeout: a server that stops reading (its window full
+   * during a large APPEND) fails the session like one that stops answering, instead of holding it, and every
+   * request of the mailbox queued behind it, forever; a slow but moving upload of any size still goes through.
+   */
   private async writeBytes(b: Uint8Array): Promise<void> {
     try {
-      await this.writer.write(b);
+      for (let off = 0; off < b.byteLength || off === 0; off += WRITE_SLICE) {
+        await this.withTimeout(this.writer.write(b.subarray(off, off + WRITE_SLICE)), "write");
+        if (b.byteLength === 0) break;
+      }
     } catch (e) {
       this.abort(e);
       throw this.failed;

@@ -69,6 +69,7 @@ export class DraftReplacements {
 
   /** Step 3: the alias names `newUid`; `oldUids` are superseded (expunged next, their VANISHED not a delete). */
   complete(folder: number, alias: number, newUid: number, oldUids: number[]): void {
+    this.db.itemsGeneration++;
     this.db.transaction(() => {
       this.db.sql(`INSERT OR REPLACE INTO imap_draft_ids (folder, alias, uid) VALUES (?, ?, ?)`, folder, alias, newUid);
       for (const uid of oldUids) {

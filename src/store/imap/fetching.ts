@@ -54,6 +54,28 @@ export class ItemReader {
   private keptBytes = 0;
 
   /**
+   * The texts of the page being rendered (imap_bodies rows, or parsed from the messages prefetchBodies read),
+   * by folder and item id, so that each item's getBody is no SQLite read (issue 15 target 2: three statements
+   * per item). Valid only in the MirrorDb generation they were read in (a draft replaced, ids forgotten, UIDs
+   * expunged: read again); emptied with `kept`.
+   */
+  private readonly pageTexts = new Map<string, { plain: string; html: string | null }>();
+  private pageTextsGeneration = -1;
+
+  private pageText(folderId: string, itemId: string): { plain: string; html: string | null } | undefined {
+    if (this.pageTextsGeneration !== this.db.itemsGeneration) return undefined;
+    return this.pageTexts.get(`${folderId}/${itemId}`);
+  }
+
+  private keepPageText(folderId: string, itemId: string, text: { plain: string; html: string | null }): void {
+    if (this.pageTextsGeneration !== this.db.itemsGeneration) {
+      this.pageTexts.clear();
+      this.pageTextsGeneration = this.db.itemsGeneration;
+    }
+    this.pageTexts.set(`${folderId}/${itemId}`, text);
+  }
+
+  /**
    * Where an item's message is kept: "<folder>/<UID on the server>" (a replaced draft's current version,
    * MirrorDb.serverUid); undefined for an id of another UIDVALIDITY or an unknown folder.
    */
@@ -75,9 +97,18 @@ export class ItemReader {
     this.keptBytes += raw.byteLength;
   }
 
-  /** The text getBody gives for a whole message, kept per UID (imap_bodies): parsed once, like its summary. */
-  private saveBody(folder: number, uid: number, plain: string, html: string | undefined): void {
-    this.db.sql(`INSERT OR REPLACE INTO imap_bodies (folder, uid, plain, html) VALUES (?, ?, ?, ?)`, folder, uid, plain, html ?? null);
+  /**
+   * The texts getBody gives for whole messages, kept per UID (imap_bodies): parsed once, like their summaries.
+   * One statement for all (one bound JSON array: Durable Object SQLite allows at most 100 bound parameters).
+   */
+  private saveBodies(folder: number, bodies: { uid: number; plain: string; html: string | undefined }[]): void {
+    if (!bodies.length) return;
+    this.db.sql(
+      `INSERT OR REPLACE INTO imap_bodies (folder, uid, plain, html)
+       SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)`,
+      folder,
+      JSON.stringify(bodies.map((b) => [b.uid, b.plain, b.html ?? null])),
+    );
   }
 
   /** The kept text of an item, or undefined when none is kept (an item id of another UIDVALIDITY: none). */
@@ -91,28 +122,50 @@ export class ItemReader {
     )[0];
   }
 
-  /** Forgets the kept messages (a new page; the end of a request). */
+  /** Forgets the kept messages and texts (a new page; the end of a request). */
   forget(): void {
     this.kept.clear();
     this.keptBytes = 0;
+    this.pageTexts.clear();
   }
 
+  /**
+   * Reads what a page's items need for their bodies together: the kept texts of all of them in one statement,
+   * then the messages whose text is not kept yet with one UID FETCH (parsed, their texts kept). A few statements
+   * per page, whatever its size; each item's getBody then reads nothing.
+   */
   async prefetchBodies(folderId: string, items: MailSummary[]): Promise<void> {
-    const wanted = items.filter(
-      (s) =>
-        s.folderId === folderId &&
-        s.size <= WHOLE_BODY_BYTES &&
-        !this.kept.has(this.keyOf(folderId, s.itemId)?.key ?? "") &&
-        !this.savedBody(folderId, s.itemId),
+    const row = this.db.folderRow(folderId);
+    const ours = new Map<number, MailSummary>(); // by the UID of the item id
+    for (const s of items) {
+      const id = parseItemId(s.itemId);
+      if (s.folderId === folderId && id && id.validity === row.uidvalidity && !this.pageText(folderId, s.itemId)) ours.set(id.uid, s);
+    }
+    if (ours.size === 0) return;
+    const serverUids = this.db.serverUids(row.id, [...ours.keys()]);
+    const saved = new Map(
+      this.db
+        .all<{ uid: number; plain: string; html: string | null }>(
+          `SELECT uid, plain, html FROM imap_bodies WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+          row.id,
+          JSON.stringify([...serverUids.values()]),
+        )
+        .map((r) => [r.uid, r]),
     );
+    const wanted: MailSummary[] = [];
+    for (const [uid, s] of ours) {
+      const serverUid = serverUids.get(uid)!;
+      const text = saved.get(serverUid);
+      if (text) this.keepPageText(folderId, s.itemId, { plain: text.plain, html: text.html });
+      else if (s.size <= WHOLE_BODY_BYTES && !this.kept.has(`${row.id}/${serverUid}`)) wanted.push(s);
+    }
     if (wanted.length === 0) return;
     await this.sessions.use(async (s) => {
-      const row = this.db.folderRow(folderId);
       const sel = await this.sessions.select(s, row, false);
       const byUid = new Map<number, MailSummary>();
       for (const it of wanted) {
         const id = parseItemId(it.itemId);
-        if (id && id.validity === (sel.uidvalidity || row.uidvalidity)) byUid.set(this.db.serverUid(row.id, id.uid), it);
+        if (id && id.validity === (sel.uidvalidity || row.uidvalidity)) byUid.set(serverUids.get(id.uid) ?? id.uid, it);
       }
       let budget = PREFETCH_BYTES - this.keptBytes;
       const batches: number[][] = [[]];
@@ -130,6 +183,8 @@ export class ItemReader {
       for (const b of batches) {
         if (!b.length) continue;
         const f = await s.command(["UID", "FETCH", b.join(","), "(UID BODY.PEEK[])"]);
+        const generation = this.db.itemsGeneration;
+        const bodies: { uid: number; plain: string; html: string | undefined }[] = [];
         for (const u of f.untagged) {
           if (kind(u) !== "FETCH") continue;
           const a = attributes(u.tokens[2] ?? null);
@@ -139,8 +194,12 @@ export class ItemReader {
           if (!it || !(body instanceof Uint8Array)) continue;
           this.keep(`${row.id}/${uid}`, withoutDraftToken(body));
           const parsed = await parseMessage(body);
-          this.saveBody(row.id, uid!, parsed.plain, parsed.html);
+          bodies.push({ uid: uid!, plain: parsed.plain, html: parsed.html });
+          // Kept by item id only if no id moved meanwhile (this UID may no longer be that item's).
+          if (generation === this.db.itemsGeneration)
+            this.keepPageText(folderId, it.itemId, { plain: parsed.plain, html: parsed.html ?? null });
         }
+        this.saveBodies(row.id, bodies);
       }
     });
   }
@@ -165,8 +224,25 @@ export class ItemReader {
         )
         .map((r) => r.uid);
       await this.sessions.select(s, row, false);
-      return this.summaries(s, row, uids);
+      // Right after a look (refresh above): the kept flags are the server's (keepMeta).
+      return this.summaries(s, row, uids, s.has("CONDSTORE") && s.has("QRESYNC"));
     });
+  }
+
+  /**
+   * Flags, arrival and size of UIDs as just fetched (imap_meta), on CONDSTORE/QRESYNC servers only: there every
+   * look (ChangeTracker) reads the flags of the UIDs changed since the last one and forgets expunged UIDs, so a
+   * listing after a look needs no FETCH for the UIDs kept here (issue 15 target 2: a steady page, no FETCH).
+   */
+  private keepMeta(s: ImapSession, row: FolderRow, rows: [number, string, number, number][]): void {
+    if (!rows.length || !(s.has("CONDSTORE") && s.has("QRESYNC"))) return;
+    this.db.sql(
+      `INSERT OR REPLACE INTO imap_meta (folder, uid, flags, received, size)
+       SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
+       FROM json_each(?)`,
+      row.id,
+      JSON.stringify(rows),
+    );
   }
 
   async countItems(folderId: string, since?: number): Promise<number> {
@@ -192,15 +268,34 @@ export class ItemReader {
    * comes from parsing the message is parsed once per UID and kept (imap_summaries: a UID's content never
    * changes). Unparsed messages are fetched whole, small ones together, big ones one at a time.
    */
-  async summaries(s: ImapSession, row: FolderRow, uids: number[]): Promise<MailSummary[]> {
+  async summaries(s: ImapSession, row: FolderRow, uids: number[], keptMeta = false): Promise<MailSummary[]> {
     if (!uids.length) return [];
-    const r = await s.command(["UID", "FETCH", uids.join(","), "(UID FLAGS INTERNALDATE RFC822.SIZE)"]);
-    const meta = new Map<number, Map<string, Token>>();
-    for (const u of r.untagged) {
-      if (kind(u) !== "FETCH") continue;
-      const a = attributes(u.tokens[2] ?? null);
-      const uid = uidOf(a);
-      if (uid !== null) meta.set(uid, a);
+    const meta = new Map<number, { flags: Token; received: number; size: number }>();
+    if (keptMeta)
+      for (const m of this.db.all<{ uid: number; flags: string; received: number; size: number }>(
+        `SELECT uid, flags, received, size FROM imap_meta WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+        row.id,
+        JSON.stringify(uids),
+      ))
+        meta.set(m.uid, { flags: JSON.parse(m.flags) as Token, received: m.received, size: m.size });
+    const unknown = uids.filter((u) => !meta.has(u));
+    if (unknown.length) {
+      const r = await s.command(["UID", "FETCH", unknown.join(","), "(UID FLAGS INTERNALDATE RFC822.SIZE)"]);
+      const fetched: [number, string, number, number][] = [];
+      for (const u of r.untagged) {
+        if (kind(u) !== "FETCH") continue;
+        const a = attributes(u.tokens[2] ?? null);
+        const uid = uidOf(a);
+        if (uid === null) continue;
+        const m = {
+          flags: a.get("FLAGS") ?? [],
+          received: parseInternalDate(str(a.get("INTERNALDATE"))),
+          size: Number(str(a.get("RFC822.SIZE"))),
+        };
+        meta.set(uid, m);
+        fetched.push([uid, JSON.stringify(m.flags), m.received, m.size]);
+      }
+      this.keepMeta(s, row, fetched);
     }
     const present = uids.filter((u) => meta.has(u));
     const parsed = new Map<number, ParsedSummary>();
@@ -212,7 +307,7 @@ export class ItemReader {
     ))
       parsed.set(c.uid, JSON.parse(c.content));
     const missing = present.filter((u) => !parsed.has(u));
-    const size = (u: number) => Number(str(meta.get(u)!.get("RFC822.SIZE")));
+    const size = (u: number) => meta.get(u)!.size;
     const batches: number[][] = [];
     let batch: number[] = [];
     let bytes = 0;
@@ -233,6 +328,8 @@ export class ItemReader {
       // Beyond SUMMARY_WHOLE_LIMIT only the head is parsed (memory): attachments past it are not listed.
       const head = b.length === 1 && size(b[0]!) > (this.config.summaryWholeLimit ?? SUMMARY_WHOLE_LIMIT);
       const f = await s.command(["UID", "FETCH", b.join(","), head ? `(UID BODY.PEEK[]<0.${BATCH_BYTES}>)` : "(UID BODY.PEEK[])"]);
+      const bodies: { uid: number; plain: string; html: string | undefined }[] = [];
+      const contents: [number, string][] = [];
       for (const u of f.untagged) {
         if (kind(u) !== "FETCH") continue;
         const a = attributes(u.tokens[2] ?? null);
@@ -240,7 +337,7 @@ export class ItemReader {
         const raw = a.get(head ? "BODY[]<0>" : "BODY[]");
         if (uid === null || !b.includes(uid)) continue;
         const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
-        if (!head && size(uid) <= WHOLE_BODY_BYTES) this.saveBody(row.id, uid, p.plain, p.html);
+        if (!head && size(uid) <= WHOLE_BODY_BYTES) bodies.push({ uid, plain: p.plain, html: p.html });
         const content: ParsedSummary = {
           subject: p.subject,
           from: p.from,
@@ -264,17 +361,34 @@ export class ItemReader {
         ] as const)
           if (p[k] !== undefined) (content as Record<string, unknown>)[k] = p[k];
         parsed.set(uid, content);
-        this.db.sql(`INSERT OR REPLACE INTO imap_summaries (folder, uid, content) VALUES (?, ?, ?)`, row.id, uid, JSON.stringify(content));
+        contents.push([uid, JSON.stringify(content)]);
       }
+      // One statement each for the batch's summaries and texts (bound JSON arrays, as above).
+      if (contents.length)
+        this.db.sql(
+          `INSERT OR REPLACE INTO imap_summaries (folder, uid, content)
+           SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)`,
+          row.id,
+          JSON.stringify(contents),
+        );
+      this.saveBodies(row.id, bodies);
     }
     const out: MailSummary[] = [];
     const ids = this.db.publicUids(row.id, present);
+    const logged = new Map(
+      this.db
+        .all<{ uid: number; modseq: number }>(
+          `SELECT uid, modseq FROM imap_changes WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+          row.id,
+          JSON.stringify(present),
+        )
+        .map((r) => [r.uid, r.modseq]),
+    );
     for (const uid of present) {
       const a = meta.get(uid)!;
       const content = parsed.get(uid);
       if (!content) continue;
-      const logged = this.db.all<{ modseq: number }>(`SELECT modseq FROM imap_changes WHERE folder = ? AND uid = ?`, row.id, uid)[0];
-      const received = parseInternalDate(str(a.get("INTERNALDATE")));
+      const received = a.received;
       out.push({
         ...content,
         // [MS-ASCON] conversation from the parsed headers (conversation.ts), the same as the built-in store's.
@@ -282,9 +396,9 @@ export class ItemReader {
         conversationIndex: conversationIndexOf(content.threadIndex, content.date ?? received),
         itemId: itemIdOf(this.sessions.selected?.uidvalidity || row.uidvalidity, ids.get(uid)!),
         folderId: String(row.id),
-        modseq: logged?.modseq ?? 0,
+        modseq: logged.get(uid) ?? 0,
         received,
-        flags: flagsOf(a.get("FLAGS")),
+        flags: flagsOf(a.flags),
         size: size(uid),
       });
     }
@@ -322,7 +436,7 @@ export class ItemReader {
    * shape (every text part, not only the first: text, picture, text is both texts).
    */
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
-    const saved = this.savedBody(folderId, itemId);
+    const saved = this.pageText(folderId, itemId) ?? this.savedBody(folderId, itemId);
     if (saved) {
       const data = type === "html" ? saved.html : saved.plain;
       return data === null ? null : { data, size: new TextEncoder().encode(data).byteLength };

@@ -142,6 +142,13 @@ export class FolderMirror {
       if (name.includes(row.delimiter)) throw new StoreFolderError("invalid", `folder names cannot contain "${row.delimiter}"`);
       const path = (parent ? parent.path + row.delimiter : "") + encodeMailboxName(name);
       if (path !== row.path) {
+        // Dovecot ends the session ("BYE IMAP session state is inconsistent") when the selected mailbox, or
+        // one under it, is renamed: unselect it first, as deleteTree does.
+        const selected = this.sessions.selected?.path;
+        if (selected && (selected === row.path || selected.startsWith(row.path + row.delimiter))) {
+          await s.command(s.has("UNSELECT") ? ["UNSELECT"] : ["CLOSE"]);
+          this.sessions.selected = null;
+        }
         await this.mailboxCommand(s, ["RENAME", q(row.path), q(path)]);
         this.sessions.selected = null;
         // Our own rename: move the rows now (children too) rather than relying on UIDVALIDITY matching.

@@ -4,6 +4,13 @@ import { StoreNotFoundError } from "../types";
 import { type FolderRow, IMAP_SCHEMA } from "./state";
 
 export class MirrorDb {
+  /**
+   * Bumped whenever what an item id reads may change under it: a draft's alias moved to a new UID, a folder's
+   * draft ids forgotten (new UIDVALIDITY, folder gone), UIDs expunged. What is kept in memory by item id (the
+   * texts of a page, fetching.ts) is valid only for the generation it was read in.
+   */
+  itemsGeneration = 0;
+
   constructor(private readonly storage: DurableObjectStorage) {
     for (const stmt of IMAP_SCHEMA) storage.sql.exec(stmt);
   }
@@ -28,6 +35,7 @@ export class MirrorDb {
   dropFolder(id: number): void {
     this.sql(`DELETE FROM imap_summaries WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_bodies WHERE folder = ?`, id);
+    this.sql(`DELETE FROM imap_meta WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_order WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_changes WHERE folder = ?`, id);
     this.sql(`DELETE FROM imap_uids WHERE folder = ?`, id);
@@ -37,6 +45,7 @@ export class MirrorDb {
 
   /** Forgets a folder's draft id map (folder gone, or its UIDVALIDITY changed: every id is void). */
   forgetDraftIds(folder: number): void {
+    this.itemsGeneration++;
     this.sql(`DELETE FROM imap_draft_ids WHERE folder = ?`, folder);
     this.sql(`DELETE FROM imap_draft_replacing WHERE folder = ?`, folder);
     this.sql(`DELETE FROM imap_draft_superseded WHERE folder = ?`, folder);
@@ -50,17 +59,27 @@ export class MirrorDb {
     return this.all<{ uid: number }>(`SELECT uid FROM imap_draft_ids WHERE folder = ? AND alias = ?`, folder, uid)[0]?.uid ?? uid;
   }
 
+  /** serverUid for many UIDs of item ids (one statement): the server UID of each. */
+  serverUids(folder: number, uids: number[]): Map<number, number> {
+    return this.draftIdMap(folder, uids, "alias");
+  }
+
   /** The UID item ids carry for these server UIDs: a replaced draft's alias, else the UID itself. */
   publicUids(folder: number, uids: number[]): Map<number, number> {
+    return this.draftIdMap(folder, uids, "uid");
+  }
+
+  /** `uids` read as `from` in imap_draft_ids, each mapped to the other column (itself where no row names it). */
+  private draftIdMap(folder: number, uids: number[], from: "alias" | "uid"): Map<number, number> {
     const out = new Map(uids.map((u) => [u, u]));
     if (!uids.length) return out;
     for (const r of this.all<{ alias: number; uid: number }>(
       // one bound JSON array: Durable Object SQLite allows at most 100 bound parameters
-      `SELECT alias, uid FROM imap_draft_ids WHERE folder = ? AND uid IN (SELECT value FROM json_each(?))`,
+      `SELECT alias, uid FROM imap_draft_ids WHERE folder = ? AND ${from} IN (SELECT value FROM json_each(?))`,
       folder,
       JSON.stringify(uids),
     ))
-      out.set(r.uid, r.alias);
+      out.set(from === "alias" ? r.alias : r.uid, from === "alias" ? r.uid : r.alias);
     return out;
   }
 

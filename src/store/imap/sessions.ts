@@ -4,7 +4,7 @@ import { StoreNotFoundError, StoreUnavailableError } from "../types";
 import { type Arg, type ImapCredentials, type ImapEndpoint, ImapCommandError, ImapSession, type ImapSessionOptions, q } from "./connection";
 import { str } from "./parser";
 import type { FolderRow } from "./state";
-import { parseItemId } from "./wire";
+import { kind, parseItemId } from "./wire";
 
 export interface ImapSessionsConfig {
   endpoint: ImapEndpoint;
@@ -18,7 +18,7 @@ export interface ImapSessionsConfig {
   idleMs?: number;
 }
 
-export type Selected = { path: string; writable: boolean; highestModseq: number; uidvalidity: number };
+export type Selected = { path: string; writable: boolean; highestModseq: number; uidvalidity: number; exists: number };
 
 export class ImapSessions {
   private session: ImapSession | null = null;
@@ -95,12 +95,27 @@ export class ImapSessions {
 
   async select(s: ImapSession, row: FolderRow, writable: boolean): Promise<Selected> {
     if (this.selected && this.selected.path === row.path && (this.selected.writable || !writable)) return this.selected;
+    return this.open(s, row, writable);
+  }
+
+  /**
+   * Selects the folder again even when it is selected: SELECT/EXAMINE opens the mailbox afresh (RFC 9051
+   * §6.3.2), so its UIDVALIDITY, HIGHESTMODSEQ (CONDSTORE) and EXISTS are the server's current ones, as a
+   * STATUS of an unselected mailbox would give, and the folder is then selected for what follows. Keeps the
+   * selection's mode (read-write stays read-write).
+   */
+  reselect(s: ImapSession, row: FolderRow): Promise<Selected> {
+    return this.open(s, row, this.selected?.path === row.path && this.selected.writable);
+  }
+
+  private async open(s: ImapSession, row: FolderRow, writable: boolean): Promise<Selected> {
     const args: Arg[] = [writable ? "SELECT" : "EXAMINE", q(row.path)];
     if (s.has("CONDSTORE")) args.push("(CONDSTORE)");
     this.selected = null;
     const r = await s.command(args);
-    const sel: Selected = { path: row.path, writable, highestModseq: 0, uidvalidity: 0 };
+    const sel: Selected = { path: row.path, writable, highestModseq: 0, uidvalidity: 0, exists: 0 };
     for (const u of [...r.untagged, r.done]) {
+      if (u !== r.done && kind(u) === "EXISTS") sel.exists = Number(u.tokens[0]);
       const code = u.code;
       if (!code) continue;
       const key = str(code[0]).toUpperCase();

@@ -72,6 +72,13 @@ export const IMAP_SCHEMA = [
      received INTEGER NOT NULL,
      PRIMARY KEY (folder, uid))`,
   `CREATE INDEX IF NOT EXISTS imap_order_list ON imap_order (folder, received DESC, uid DESC)`,
+  `CREATE TABLE IF NOT EXISTS imap_meta (
+     folder INTEGER NOT NULL,
+     uid INTEGER NOT NULL,
+     flags TEXT NOT NULL,
+     received INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     PRIMARY KEY (folder, uid)) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS imap_uids (
      folder INTEGER NOT NULL,
      uid INTEGER NOT NULL,

@@ -91,11 +91,15 @@ export class ChaosPhone {
     const limit = this.bridged ? BRIDGED_DEADLINE_MS : REQUEST_DEADLINE_MS;
     const attemptMs = this.bridged ? BRIDGED_ATTEMPT_MS : ATTEMPT_MS;
     const deadline = Date.now() + limit + waitMs;
+    // What each attempt of this request met, for the failure's message: a request starved by answers to retry
+    // (503 while its object is reset, again and again) is told apart from one that got no answer at all.
+    const met: Record<string, number> = {};
+    const note = (what: string) => (met[what] = (met[what] ?? 0) + 1);
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) t.retries++;
       if (Date.now() > deadline) {
         t.stuck++;
-        throw new Error(`${this.deviceId} ${cmd}: no answer within ${limit + waitMs} ms`);
+        throw new Error(`${this.deviceId} ${cmd}: no answer within ${limit + waitMs} ms (${attempt} attempts: ${JSON.stringify(met)})`);
       }
       const ac = new AbortController();
       const cut = this.rng() < this.world.cutRate;
@@ -108,15 +112,18 @@ export class ChaosPhone {
         if (r.status === 200 && !retry) return r;
         if (retry) {
           // The server could not do it now (a bridged mailbox whose IMAP session was cut): the same request again.
+          note(retry);
           t.httpErrors[retry] = (t.httpErrors[retry] ?? 0) + 1;
           await sleep(200 + this.rng() * 300);
           continue;
         }
+        note(`HTTP ${r.status}`);
         t.httpErrors[r.status] = (t.httpErrors[r.status] ?? 0) + 1;
         if (r.status < 500 && r.status !== 429) throw new Fatal(`${this.deviceId} ${cmd}: HTTP ${r.status} ${r.xml ?? ""}`);
       } catch (e) {
         if (e instanceof Fatal) throw e;
         if (!(e instanceof TypeError) && !ac.signal.aborted) throw e; // not a network failure: a harness bug
+        note(ac.signal.aborted ? (cut ? "cut by the phone" : "no answer in time") : "network");
         if (ac.signal.aborted && cut) t.interruptions.cut = (t.interruptions.cut ?? 0) + 1;
         else if (ac.signal.aborted && process.env.CHAOS_DEBUG)
           console.log(`${new Date().toISOString()} ${this.deviceId} ${cmd} attempt ${attempt}: no answer in ${waitMs + attemptMs} ms`);

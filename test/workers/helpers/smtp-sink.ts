@@ -13,5 +13,5 @@ export async function sinkMessages(): Promise<(SinkMessage & { text: string })[]
   return list.map((m) => ({ ...m, text: new TextDecoder().decode(Uint8Array.from(atob(m.raw), (c) => c.charCodeAt(0))) }));
 }
 
-export const sinkControl = (what: "reset" | "down" | "up") =>
+export const sinkControl = (what: "reset" | "down" | "up" | "lose-next-answer") =>
   fetch(`${env.SMTP_SINK_URL}/${what}`, { method: "POST" }).then((r) => r.json());

@@ -133,4 +133,20 @@ describe("drafts on IMAP", () => {
       expect(await withStore(MB, cfg, async (s) => (await s.getSummary(folder.id, id))?.subject)).toBe("Note v2");
     });
   });
+
+  it("a draft replaced after its page's texts were read together: getBody gives the new version's text (issue 15)", async () => {
+    const { folder, id } = await folderWithDraft("Page v1");
+    const text = await withStore(MB, cfg, async (s) => {
+      await s.appendMessage(folder.id, enc.encode(message("Another").replace(/\n/g, "\r\n")), { seen: true });
+      const page = await s.listItems(folder.id, { limit: 10 });
+      await s.prefetchBodies(folder.id, page);
+      const before = (await s.getBody(folder.id, id, "plain"))?.data;
+      await s.replaceMessage(folder.id, id, enc.encode(message("Page v2", "The second version.\n").replace(/\n/g, "\r\n")));
+      return { before, after: (await s.getBody(folder.id, id, "plain"))?.data };
+    });
+    expect(text.before).toContain("Hello from the test.");
+    expect(text.after).toContain("The second version.");
+    // the same as a store that never held the page
+    expect(await withStore(MB, cfg, async (s) => (await s.getBody(folder.id, id, "plain"))?.data)).toBe(text.after);
+  });
 });

@@ -108,4 +108,67 @@ describe("ImapStore cost per call against folder size", () => {
     expect(again.commands).toBe(0);
     for (const r of [one, together, again]) expect(r.bodies).toEqual(first.bodies);
   });
+
+  it("a Sync's two looks at a folder (folderStatus, then its page) cost one EXAMINE, which also gives the count (issue 15 target 2)", async () => {
+    await seed("Looks", 30);
+    const id = await withStore(MB, frank, async (s) => (await s.listFolders()).find((f) => f.name === "Looks")!.id);
+    await withStore(MB, frank, (s) => s.listItems(id, { limit: 10 })); // baseline, order kept, summaries parsed
+    const r = await withStore(MB, frank, async (s) => {
+      const st = await s.folderStatus(id);
+      const afterStatus = s.stats.commands;
+      const page = await s.listItems(id, { limit: 10 });
+      return { st, afterStatus, all: s.stats.commands, page };
+    });
+    expect(r.st.count).toBe(30);
+    expect(r.afterStatus).toBe(1); // EXAMINE (CONDSTORE): UIDVALIDITY, HIGHESTMODSEQ, EXISTS
+    expect(r.all).toBe(1); // no second look, and no FETCH: flags, arrival and size were kept by the first listing
+    expect(r.page.map((m) => m.subject)).toEqual(Array.from({ length: 10 }, (_, i) => `Message ${29 - i}`));
+
+    // Another client flags one message, expunges another and appends a third: the next page shows all three,
+    // reading only the changes (CHANGEDSINCE, with their flags) and the new message.
+    await otherClient("frank", async (c) => {
+      await c.store("Looks", 30, "+FLAGS", "\\Flagged \\Seen");
+      await c.expunge("Looks", 29);
+      await c.append("Looks", message("Message 30").replace(/\n/g, "\r\n"));
+    });
+    const next = await withStore(MB, frank, async (s) => {
+      await s.folderStatus(id);
+      const page = await s.listItems(id, { limit: 3 });
+      return { page, commands: s.stats.commands };
+    });
+    expect(next.page.map((m) => m.subject)).toEqual(["Message 30", "Message 29", "Message 27"]);
+    expect(next.page[1]!.flags).toMatchObject({ flagged: true, seen: true });
+    expect(next.page[2]!.flags).toMatchObject({ flagged: false, seen: false });
+    // EXAMINE, the changes (with their flags and arrival of the new UID), then the new message only:
+    // its flags, then its body for the summary.
+    expect(next.commands).toBeLessThanOrEqual(5);
+    // The same as read from the server (nothing kept).
+    await runInDurableObject(env.MAILBOX.getByName(MB), (_mb, state) => void state.storage.sql.exec(`DELETE FROM imap_meta`));
+    const fresh = await withStore(MB, frank, (s) => s.listItems(id, { limit: 3 }));
+    expect(fresh.map((m) => [m.itemId, m.flags, m.received, m.size])).toEqual(
+      next.page.map((m) => [m.itemId, m.flags, m.received, m.size]),
+    );
+  });
+
+  it("a look is taken again once a command went out on the session or LOOK_REUSE_MS passed: another client's change is seen", async () => {
+    await seed("Looks2", 5);
+    const kept = { ...frank, idleMs: 5_000 }; // one session across the wait
+    const id = await withStore(MB, kept, async (s) => (await s.listFolders()).find((f) => f.name === "Looks2")!.id);
+    await withStore(MB, kept, (s) => s.folderStatus(id)); // baseline
+    const flag = (uid: number) => otherClient("frank", (c) => c.store("Looks2", uid, "+FLAGS", "\\Seen"));
+    const afterWait = await withStore(MB, kept, async (s) => {
+      const st = await s.folderStatus(id);
+      await flag(1);
+      await new Promise((r) => setTimeout(r, 300));
+      return s.changesSince(id, st.highestModseq, 10);
+    });
+    expect(afterWait).toHaveLength(1);
+    const afterCommand = await withStore(MB, kept, async (s) => {
+      const st = await s.folderStatus(id);
+      await flag(2);
+      await s.listFolders(); // LIST: a command on the same session
+      return s.changesSince(id, st.highestModseq, 10);
+    });
+    expect(afterCommand).toHaveLength(1);
+  });
 });
