@@ -7,7 +7,7 @@
 // For long runs (issue 13 §8 asks for 1 M): FRONTDOOR_FUZZ_MAILBOXES=n spreads the requests over n mailboxes
 // (default 1: one mailbox object, the original runs' shape and seeds), FRONTDOOR_FUZZ_DIRECT=1 posts straight to
 // the Worker's own workerd socket instead of through wrangler dev's proxy worker (same Worker, same workerd, one
-// hop less), FRONTDOOR_FUZZ_SHOW_ERRORS=1 prints the Worker's error log lines. The run reports where the CPU went
+// hop less), FRONTDOOR_FUZZ_SHOW_ERRORS=1 prints the Worker's error log lines (printed anyway when a request failed). The run reports where the CPU went
 // (the Worker's workerd, the proxy's workerd, wrangler's Node process, this client) and the Worker's memory.
 import { readdirSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
@@ -173,7 +173,8 @@ for (const stream of [server.child.stdout, server.child.stderr]) {
   stream?.on("data", (d: Buffer) => {
     const lines = (rest + d.toString()).split("\n");
     rest = lines.pop() ?? "";
-    for (const l of lines) if (l.includes('"kind":"error"') && errorLines.length < 200) errorLines.push(l);
+    // Errors, not warnings (a refused input is logged as a warning, and a long run has many): the lines a 500 leaves.
+    for (const l of lines) if (l.includes('"kind":"error"') && l.includes('"level":"error"') && errorLines.length < 200) errorLines.push(l);
   });
 }
 // wrangler dev = wrangler's Node process, a workerd running the proxy worker (the port we asked for) and a
@@ -307,5 +308,6 @@ console.log(
     `this client (generation + HTTP) ${ms(cpu.client)}.`,
 );
 for (const f of failures) console.log(`- ${f}`);
-if (process.env.FRONTDOOR_FUZZ_SHOW_ERRORS) for (const l of errorLines) console.error(l);
+// The Worker's error lines whenever something failed (a 500 is only worth a seed with its cause), else on request.
+if (process.env.FRONTDOOR_FUZZ_SHOW_ERRORS || failures.length > 0) for (const l of errorLines) console.error(l);
 if (fivexx + transport > 0) process.exitCode = 1;
