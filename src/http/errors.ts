@@ -1,5 +1,5 @@
 import { EasHttpError } from "../eas/front/command";
-import { isHarnessReset } from "../eas/front/transient";
+import { isTransientFailure } from "../eas/front/transient";
 import { isStoreError, StoreUnavailableError } from "../store/types";
 import { unauthorized } from "./basic-auth";
 import { HttpProblem } from "./http-problem";
@@ -17,16 +17,6 @@ export function plainStatus(status: number, message: string, headers: Record<str
   if (status === 204 || status === 304) return new Response(null, { status, headers: h });
   h.set("Content-Type", "text/plain; charset=utf-8");
   return new Response(message + "\n", { status, headers: h });
-}
-
-/**
- * Durable Object errors carry `overloaded` (the object's queue is full) and `retryable` (the object was reset,
- * e.g. on deploy, or the connection to it was lost): both mean "try again soon", i.e. 503.
- */
-function isTransientDurableObjectError(err: unknown): boolean {
-  if (typeof err !== "object" || err === null) return false;
-  const e = err as { overloaded?: unknown; retryable?: unknown };
-  return e.overloaded === true || e.retryable === true || isHarnessReset(err);
 }
 
 /**
@@ -74,7 +64,8 @@ export function errorResponse(err: unknown): Response {
     logError("backend unavailable", err, {}, "warn");
     return plainStatus(503, "Service Unavailable", { "Retry-After": String(store.retryAfter) });
   }
-  if (isTransientDurableObjectError(err)) {
+  // A Durable Object reset or lost connection (`retryable`), a full queue (`overloaded`): try again soon.
+  if (isTransientFailure(err)) {
     logError("mailbox object unavailable", err, {}, "warn");
     return plainStatus(503, "Service Unavailable", { "Retry-After": String(DEFAULT_RETRY_AFTER_SECONDS) });
   }
