@@ -30,13 +30,16 @@ export function childrenNamed(e: WbxmlElement | null | undefined, name: string, 
   return e.children.filter((c): c is WbxmlElement => isElement(c) && c.name === name && (ns === undefined || c.ns === ns));
 }
 
-/** Text content of an element (opaque bytes decoded as UTF-8); undefined when absent. */
+/** Text content of an element (opaque bytes decoded as UTF-8, NUL as U+FFFD); undefined when absent. */
 export function text(e: WbxmlElement | null | undefined): string | undefined {
   if (!e) return undefined;
   let s = "";
   for (const c of e.children) {
     if (typeof c === "string") s += c;
-    else if (c instanceof Uint8Array) s += new TextDecoder().decode(c);
+    // OPAQUE read as text: a NUL is no character of any EAS text value (inline strings end at NUL, [MS-ASWBXML]
+    // 2.1.2.1.1), so it reads as U+FFFD like any other byte that is not text, and the value stays one an answer can
+    // echo (front-door fuzz seed 20261218: a MoveItems SrcMsgId echoed with its NUL could not be encoded: 500).
+    else if (c instanceof Uint8Array) s += new TextDecoder().decode(c).replaceAll("\0", "\uFFFD");
   }
   return s;
 }

@@ -158,3 +158,22 @@ describe("request element caps ([MS-ASCMD] 3.1.5.10, anchors §4.2)", () => {
     expect(childText(sync.body!, "Status")).toBe("4");
   });
 });
+
+describe("client values the answer echoes", () => {
+  // Front-door fuzz seed 20261218 (bench/RESULTS.md): a SrcMsgId sent as OPAQUE holding a NUL was echoed into the
+  // answer as text, which WBXML cannot carry inline ([MS-ASWBXML] 2.1.2.1.1: strings are NUL-terminated): HTTP 500.
+  it("MoveItems whose SrcMsgId is OPAQUE with a NUL: 200, Status 1 for that move, the id echoed", async () => {
+    const me = "echo-nul@example.test";
+    await createAccount(env.DB, me, "echo-pw");
+    const phone = new TestPhone(me, "echo-pw", "ECHONUL1", "16.0");
+    const id = new Uint8Array([0x31, 0x3a, 0x00, 0x31]);
+    const mv = await phone.send(
+      "MoveItems",
+      el("Move", "MoveItems", el("Move", "Move", el("Move", "SrcMsgId", id), el("Move", "SrcFldId", "1"), el("Move", "DstFldId", "2"))),
+    );
+    expect(mv.status).toBe(200);
+    const response = child(mv.body!, "Response")!;
+    expect(childText(response, "Status")).toBe("1");
+    expect(childText(response, "SrcMsgId")).toBe("1:\uFFFD1");
+  });
+});
