@@ -131,20 +131,11 @@ function sorted(entries: GalEntry[]): GalEntry[] {
   return entries.sort((a, b) => a.displayName.localeCompare(b.displayName) || a.address.localeCompare(b.address));
 }
 
-/** What an admin sets for an address (every field optional; absent fields are cleared). */
-export interface GalEntryInput {
-  displayName?: string;
-  firstName?: string;
-  lastName?: string;
-  phone?: string;
-  mobilePhone?: string;
-  homePhone?: string;
-  title?: string;
-  company?: string;
-  office?: string;
-  aliases?: string[];
-  photo?: string;
-}
+/**
+ * What an admin sets for an address (every field optional; absent fields are cleared): an entry's details, with
+ * its alias addresses instead of the derived alias; the address and `mailbox` are not set, they are known.
+ */
+export type GalEntryInput = Partial<Omit<GalEntry, "address" | "alias" | "mailbox">> & { aliases?: string[] };
 
 /** Creates or replaces the details of `address` in its domain's address book. */
 export async function putGalEntry(db: D1Database, address: string, input: GalEntryInput, now: number): Promise<void> {
