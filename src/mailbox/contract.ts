@@ -257,7 +257,16 @@ export interface EstimateResult {
 export type FetchRequest =
   /** By CollectionId + ServerId, or by a Search result's LongId alone (`longId` set, the other two derived from it). */
   | { kind: "item"; collectionId: string; serverId: string; longId?: string; options: ItemOptions }
-  | { kind: "attachment"; fileReference: string; range?: { start: number; end: number } };
+  | {
+      kind: "attachment";
+      fileReference: string;
+      range?: { start: number; end: number };
+      /**
+       * The caller sends the bytes as they are (a multipart part, GetAttachment's body): a whole attachment may
+       * then come as `body`, a stream, instead of `data` (issue 15: never held whole in memory).
+       */
+      stream?: boolean;
+    };
 
 export type FetchResult =
   | {
@@ -279,6 +288,8 @@ export type FetchResult =
       total?: number;
       range?: { start: number; end: number };
       data?: Uint8Array;
+      /** In place of `data` when the request allowed a stream: the whole attachment, exactly `total` bytes. */
+      body?: ReadableStream<Uint8Array>;
     };
 
 // ---- Search Store=Mailbox (mailbox/search.ts) ----

@@ -12,7 +12,7 @@ export const ITEMOPS_RESPONSE_BUDGET = 16 * 1024 * 1024;
 
 /** Rough size of a fetch result in the response. */
 function resultBytes(r: FetchResult): number {
-  if (r.kind === "attachment") return r.data?.byteLength ?? 0;
+  if (r.kind === "attachment") return r.body ? (r.total ?? 0) : (r.data?.byteLength ?? 0);
   if (r.data) return JSON.stringify(r.data).length;
   const body = r.item?.body?.data;
   return r.item ? 512 + (body === undefined ? 0 : typeof body === "string" ? body.length : body.byteLength) : 0;
@@ -258,6 +258,19 @@ export class ItemOps {
         total: part.total,
         range: { start: r.range.start, end: Math.min(r.range.end, part.total - 1) },
         data: part.data,
+      };
+    }
+    // A whole attachment the caller sends on as it is (multipart, GetAttachment) streams from a store that can.
+    if (ref && !r.range && r.stream && this.store.openAttachment) {
+      const part = await this.store.openAttachment(ref.folderId, ref.itemId, ref.partId).catch(orNull);
+      if (!part) return { kind: "attachment", status: 15, fileReference: r.fileReference };
+      return {
+        kind: "attachment",
+        status: 1,
+        fileReference: r.fileReference,
+        contentType: part.info.contentType,
+        total: part.total,
+        body: part.body,
       };
     }
     const found = ref ? await this.store.getAttachment(ref.folderId, ref.itemId, ref.partId).catch(orNull) : null;

@@ -5,6 +5,7 @@ import { atLeast } from "../protocol-version";
 import { conversationIdBytes, conversationIdHex } from "../front/conversation-id";
 import type { FetchRequest, FetchResult } from "../../mailbox/contract";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
+import { type MultipartPart, multipartBody } from "../front/multipart";
 import { bodyElement, mailProperties } from "../front/email-props";
 import { parseBodyPartPreference, parseBodyPreferences, partPreference } from "../front/options";
 
@@ -29,23 +30,6 @@ function toBase64(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s);
-}
-
-/** [MS-ASCMD] 2.2.1.10.1 multipart: part count, (offset, length) per part, then the parts; part 0 is WBXML. */
-export function multipartBody(parts: Uint8Array[]): Uint8Array {
-  const header = 4 + 8 * parts.length;
-  const total = header + parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  view.setInt32(0, parts.length, true);
-  let offset = header;
-  parts.forEach((p, i) => {
-    view.setInt32(4 + 8 * i, offset, true);
-    view.setInt32(8 + 8 * i, p.length, true);
-    out.set(p, offset);
-    offset += p.length;
-  });
-  return out;
 }
 
 export const ItemOperationsCommand: EasCommand = {
@@ -87,9 +71,9 @@ export const ItemOperationsCommand: EasCommand = {
       throw e;
     }
 
-    const parts: Uint8Array[] = [];
+    const parts: MultipartPart[] = [];
     const multipart = req.acceptMultiPart;
-    const asPart = (data: Uint8Array): WbxmlElement => {
+    const asPart = (data: MultipartPart): WbxmlElement => {
       parts.push(data);
       return io("Part", parts.length); // part 0 is this WBXML document
     };
@@ -115,7 +99,10 @@ export const ItemOperationsCommand: EasCommand = {
       }
       const run: (FetchRequest | { bad: number })[] = [];
       for (; i < ops.length && "fetch" in ops[i]!; i++) run.push((ops[i] as { fetch: FetchRequest | { bad: number } }).fetch);
-      const real = run.filter((f): f is FetchRequest => !("bad" in f));
+      // A whole attachment in its own part may stream from the mailbox to the phone (issue 15).
+      const real = run
+        .filter((f): f is FetchRequest => !("bad" in f))
+        .map((f) => (multipart && f.kind === "attachment" && !f.range ? { ...f, stream: true } : f));
       const started = performance.now();
       const results = real.length > 0 ? await req.mailbox.itemOperationsFetch(real) : [];
       spent += performance.now() - started;
@@ -129,11 +116,12 @@ export const ItemOperationsCommand: EasCommand = {
     // Time spent in the mailbox object (the clock advances across the RPC): for benchmarks and operators.
     const headers = { "Server-Timing": `mailbox;dur=${spent.toFixed(1)}` };
     if (!multipart) return { kind: "wbxml", body, headers };
+    const { body: bytes, length } = multipartBody([encodeWbxml(body), ...parts]);
     return {
       kind: "raw",
-      body: multipartBody([encodeWbxml(body), ...parts]),
+      body: bytes,
       contentType: "application/vnd.ms-sync.multipart",
-      headers,
+      headers: { ...headers, "Content-Length": String(length) },
     };
   },
 };
@@ -206,9 +194,11 @@ function parseFetch(f: WbxmlElement, protocolVersion: string): FetchRequest | { 
   };
 }
 
-function fetchElement(r: FetchResult, pv: string, asPart: ((d: Uint8Array) => WbxmlElement) | undefined): WbxmlElement {
+function fetchElement(r: FetchResult, pv: string, asPart: ((d: MultipartPart) => WbxmlElement) | undefined): WbxmlElement {
   if (r.kind === "attachment") {
-    if (r.status !== 1 || !r.data) return io("Fetch", io("Status", r.status), el("AirSyncBase", "FileReference", r.fileReference));
+    // A stream (a whole attachment) is asked for only with multipart, where it becomes its own part.
+    const bytes: MultipartPart | undefined = r.body ? { body: r.body, length: r.total ?? 0 } : r.data;
+    if (r.status !== 1 || !bytes) return io("Fetch", io("Status", r.status), el("AirSyncBase", "FileReference", r.fileReference));
     return io(
       "Fetch",
       io("Status", 1),
@@ -218,7 +208,7 @@ function fetchElement(r: FetchResult, pv: string, asPart: ((d: Uint8Array) => Wb
         el("AirSyncBase", "ContentType", r.contentType ?? "application/octet-stream"),
         r.range && io("Range", `${r.range.start}-${r.range.end}`),
         r.range && io("Total", r.total ?? 0),
-        asPart ? asPart(r.data) : io("Data", toBase64(r.data)),
+        asPart ? asPart(bytes) : io("Data", bytes instanceof Uint8Array ? toBase64(bytes) : ""),
       ),
     );
   }

@@ -44,6 +44,12 @@ export class Blobs {
     return obj ? { data: new Uint8Array(await obj.arrayBuffer()), size: obj.size } : null;
   }
 
+  /** The object's bytes as a stream and its size: a whole attachment sent on without being held (issue 15). */
+  async stream(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null> {
+    const obj = await this.bucket.get(key);
+    return obj ? { body: obj.body, size: obj.size } : null;
+  }
+
   /** The object's size from its metadata, or null when it is gone. */
   async size(key: string): Promise<number | null> {
     return (await this.bucket.head(key))?.size ?? null;

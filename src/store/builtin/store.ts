@@ -297,6 +297,22 @@ export class BuiltinStore implements SearchableMailStore {
     return got ? { info: part.info, total: got.size, data: got.data } : null;
   }
 
+  /** Parts kept in R2 stream from it; a small part kept inline is one chunk. */
+  async openAttachment(
+    folderId: string,
+    itemId: string,
+    partId: string,
+  ): Promise<{ info: AttachmentInfo; total: number; body: ReadableStream<Uint8Array> } | null> {
+    const part = this.partRow(folderId, itemId, partId);
+    if (!part) return null;
+    if (part.data) {
+      const data = new Uint8Array(part.data);
+      return { info: part.info, total: data.byteLength, body: new Blob([data]).stream() };
+    }
+    const got = part.r2_key ? await this.blobs.stream(part.r2_key) : null;
+    return got ? { info: part.info, total: got.size, body: got.body } : null;
+  }
+
   private partRow(
     folderId: string,
     itemId: string,

@@ -289,6 +289,26 @@ export function mailStoreContract(b: MailBackend): void {
         });
       });
 
+      it("openAttachment, where a store has it, streams exactly getAttachment's bytes and says their size; unknown parts are null", async () => {
+        await b.run(async (s) => {
+          if (!s.openAttachment) return; // optional: callers then send getAttachment's bytes
+          const f = await scratch(s);
+          const big = binary(1_100_000, 13);
+          const small = binary(2_000, 17);
+          for (const [data, name] of [
+            [big, "stream.bin"],
+            [small, "small.bin"],
+          ] as const) {
+            const id = await s.appendMessage(f.id, richMessage("Streamed", data, name));
+            const partId = (await s.getSummary(f.id, id))!.attachments[0]!.partId;
+            const opened = (await s.openAttachment(f.id, id, partId))!;
+            expect(opened.total).toBe(data.byteLength);
+            expect(new Uint8Array(await new Response(opened.body).arrayBuffer())).toEqual(data);
+            expect(await s.openAttachment(f.id, id, "99")).toBeNull();
+          }
+        });
+      });
+
       // Apple Mail writes a plain-text message with a picture as text, image, text in one multipart/mixed:
       // the body is both text parts, whatever the size of the picture between them.
       it("the plain rendition holds every inline text part, for a big message as for a small one", async () => {
