@@ -262,8 +262,8 @@ export type FetchRequest =
       fileReference: string;
       range?: { start: number; end: number };
       /**
-       * The caller sends the bytes as they are (a multipart part, GetAttachment's body): a whole attachment may
-       * then come as `body`, a stream, instead of `data` (issue 15: never held whole in memory).
+       * The caller sends the bytes as they are (a multipart part, GetAttachment's body): they may then come as
+       * `body`, a stream, instead of `data` (issue 15: never held in memory).
        */
       stream?: boolean;
     };
@@ -288,9 +288,17 @@ export type FetchResult =
       total?: number;
       range?: { start: number; end: number };
       data?: Uint8Array;
-      /** In place of `data` when the request allowed a stream: the whole attachment, exactly `total` bytes. */
+      /**
+       * In place of `data` when the request allowed a stream: exactly `range`'s bytes, or without a range the
+       * whole attachment (`total` bytes). `streamedLength` gives that count.
+       */
       body?: ReadableStream<Uint8Array>;
     };
+
+/** The bytes a streamed attachment result's `body` yields. */
+export function streamedLength(r: { total?: number; range?: { start: number; end: number } }): number {
+  return r.range ? r.range.end - r.range.start + 1 : (r.total ?? 0);
+}
 
 // ---- Search Store=Mailbox (mailbox/search.ts) ----
 

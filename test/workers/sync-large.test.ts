@@ -61,6 +61,24 @@ describe("a 10 MB attachment", () => {
 
     const beyond = await phone.send("ItemOperations", fetch(`${original.length + 10}-${original.length + 20}`));
     expect(childText(child(child(beyond.body, "Response"), "Fetch"), "Status")).toBe("8"); // MS-ASCMD_R4160
+    // The same with multipart (the streamed path): Status 8, no part.
+    const beyondPart = await phone.send("ItemOperations", fetch(`${original.length + 10}-${original.length + 20}`), {
+      headers: { "MS-ASAcceptMultiPart": "T" },
+    });
+    const pv = new DataView(beyondPart.raw.buffer, beyondPart.raw.byteOffset);
+    expect(pv.getInt32(0, true)).toBe(1);
+    const only = decodeWbxml(beyondPart.raw.subarray(pv.getInt32(4, true), pv.getInt32(4, true) + pv.getInt32(8, true)));
+    expect(childText(child(child(only, "Response"), "Fetch"), "Status")).toBe("8");
+    // A multipart Range cut at the end: the part holds just the last bytes, Range and Total say so.
+    const tail = await phone.send("ItemOperations", fetch(last), { headers: { "MS-ASAcceptMultiPart": "T" } });
+    const tv = new DataView(tail.raw.buffer, tail.raw.byteOffset);
+    const tailXml = decodeWbxml(tail.raw.subarray(tv.getInt32(4, true), tv.getInt32(4, true) + tv.getInt32(8, true)));
+    const tailProps = child(child(child(tailXml, "Response"), "Fetch"), "Properties");
+    expect(childText(tailProps, "Range")).toBe(`${original.length - 1000}-${original.length - 1}`);
+    expect(childText(tailProps, "Total")).toBe(String(original.length));
+    expect(tail.raw.subarray(tv.getInt32(12, true), tv.getInt32(12, true) + tv.getInt32(16, true))).toEqual(
+      original.slice(original.length - 1000),
+    );
   }, 60_000);
 
   it("fetched whole with multipart and by GetAttachment (12.1): streamed from R2 to the phone, byte-identical, with its Content-Length (issue 15)", async () => {

@@ -3,7 +3,7 @@
 import { child, childrenNamed, childText, el, elements, encodeWbxml, text, type WbxmlElement } from "../../wbxml/index";
 import { atLeast } from "../protocol-version";
 import { conversationIdBytes, conversationIdHex } from "../front/conversation-id";
-import type { FetchRequest, FetchResult } from "../../mailbox/contract";
+import { type FetchRequest, type FetchResult, streamedLength } from "../../mailbox/contract";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import { type MultipartPart, multipartBody } from "../front/multipart";
 import { bodyElement, mailProperties } from "../front/email-props";
@@ -99,10 +99,10 @@ export const ItemOperationsCommand: EasCommand = {
       }
       const run: (FetchRequest | { bad: number })[] = [];
       for (; i < ops.length && "fetch" in ops[i]!; i++) run.push((ops[i] as { fetch: FetchRequest | { bad: number } }).fetch);
-      // A whole attachment in its own part may stream from the mailbox to the phone (issue 15).
+      // An attachment in its own part may stream from the mailbox to the phone (issue 15).
       const real = run
         .filter((f): f is FetchRequest => !("bad" in f))
-        .map((f) => (multipart && f.kind === "attachment" && !f.range ? { ...f, stream: true } : f));
+        .map((f) => (multipart && f.kind === "attachment" ? { ...f, stream: true } : f));
       const started = performance.now();
       const results = real.length > 0 ? await req.mailbox.itemOperationsFetch(real) : [];
       spent += performance.now() - started;
@@ -196,8 +196,8 @@ function parseFetch(f: WbxmlElement, protocolVersion: string): FetchRequest | { 
 
 function fetchElement(r: FetchResult, pv: string, asPart: ((d: MultipartPart) => WbxmlElement) | undefined): WbxmlElement {
   if (r.kind === "attachment") {
-    // A stream (a whole attachment) is asked for only with multipart, where it becomes its own part.
-    const bytes: MultipartPart | undefined = r.body ? { body: r.body, length: r.total ?? 0 } : r.data;
+    // A stream is asked for only with multipart, where it becomes its own part.
+    const bytes: MultipartPart | undefined = r.body ? { body: r.body, length: streamedLength(r) } : r.data;
     if (r.status !== 1 || !bytes) return io("Fetch", io("Status", r.status), el("AirSyncBase", "FileReference", r.fileReference));
     return io(
       "Fetch",

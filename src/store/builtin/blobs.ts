@@ -44,9 +44,15 @@ export class Blobs {
     return obj ? { data: new Uint8Array(await obj.arrayBuffer()), size: obj.size } : null;
   }
 
-  /** The object's bytes as a stream and its size: a whole attachment sent on without being held (issue 15). */
-  async stream(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null> {
-    const obj = await this.bucket.get(key);
+  /**
+   * The object's bytes (or `length` of them from `offset`) as a stream, and the whole object's size: an
+   * attachment sent on without being held (issue 15).
+   */
+  async stream(
+    key: string,
+    range?: { offset: number; length: number },
+  ): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null> {
+    const obj = await this.bucket.get(key, range ? { range } : undefined);
     return obj ? { body: obj.body, size: obj.size } : null;
   }
 

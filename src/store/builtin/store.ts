@@ -297,20 +297,30 @@ export class BuiltinStore implements SearchableMailStore {
     return got ? { info: part.info, total: got.size, data: got.data } : null;
   }
 
-  /** Parts kept in R2 stream from it; a small part kept inline is one chunk. */
+  /** Parts kept in R2 stream from it (a ranged read for a range); a small part kept inline is one chunk. */
   async openAttachment(
     folderId: string,
     itemId: string,
     partId: string,
-  ): Promise<{ info: AttachmentInfo; total: number; body: ReadableStream<Uint8Array> } | null> {
+    range?: { start: number; end: number },
+  ): Promise<{ info: AttachmentInfo; total: number; length: number; body: ReadableStream<Uint8Array> } | null> {
     const part = this.partRow(folderId, itemId, partId);
     if (!part) return null;
     if (part.data) {
-      const data = new Uint8Array(part.data);
-      return { info: part.info, total: data.byteLength, body: new Blob([data]).stream() };
+      const all = new Uint8Array(part.data);
+      const data = range ? all.slice(range.start, range.end + 1) : all;
+      return { info: part.info, total: all.byteLength, length: data.byteLength, body: new Blob([data]).stream() };
     }
-    const got = part.r2_key ? await this.blobs.stream(part.r2_key) : null;
-    return got ? { info: part.info, total: got.size, body: got.body } : null;
+    if (!part.r2_key) return null;
+    // R2 refuses a range that starts past the object; the size is then read from its head.
+    if (range && range.start >= part.info.size) {
+      const total = await this.blobs.size(part.r2_key);
+      return total === null ? null : { info: part.info, total, length: 0, body: new Blob([]).stream() };
+    }
+    const got = await this.blobs.stream(part.r2_key, range && { offset: range.start, length: range.end - range.start + 1 });
+    if (!got) return null;
+    const length = range ? Math.max(0, Math.min(range.end, got.size - 1) - range.start + 1) : got.size;
+    return { info: part.info, total: got.size, length, body: got.body };
   }
 
   private partRow(

@@ -289,7 +289,7 @@ export function mailStoreContract(b: MailBackend): void {
         });
       });
 
-      it("openAttachment, where a store has it, streams exactly getAttachment's bytes and says their size; unknown parts are null", async () => {
+      it("openAttachment, where a store has it, streams exactly getAttachment's bytes, or a range of them cut at the end, and says their sizes; unknown parts are null", async () => {
         await b.run(async (s) => {
           if (!s.openAttachment) return; // optional: callers then send getAttachment's bytes
           const f = await scratch(s);
@@ -301,9 +301,17 @@ export function mailStoreContract(b: MailBackend): void {
           ] as const) {
             const id = await s.appendMessage(f.id, richMessage("Streamed", data, name));
             const partId = (await s.getSummary(f.id, id))!.attachments[0]!.partId;
-            const opened = (await s.openAttachment(f.id, id, partId))!;
-            expect(opened.total).toBe(data.byteLength);
-            expect(new Uint8Array(await new Response(opened.body).arrayBuffer())).toEqual(data);
+            const read = async (range?: { start: number; end: number }) => {
+              const o = (await s.openAttachment!(f.id, id, partId, range))!;
+              const bytes = new Uint8Array(await new Response(o.body).arrayBuffer());
+              expect(bytes.byteLength).toBe(o.length);
+              expect(o.total).toBe(data.byteLength);
+              return bytes;
+            };
+            expect(await read()).toEqual(data);
+            expect(await read({ start: 1000, end: 1999 })).toEqual(data.slice(1000, 2000));
+            expect(await read({ start: data.byteLength - 10, end: data.byteLength + 500 })).toEqual(data.slice(-10)); // cut at the end
+            expect(await read({ start: data.byteLength + 5, end: data.byteLength + 50 })).toEqual(new Uint8Array(0)); // past it
             expect(await s.openAttachment(f.id, id, "99")).toBeNull();
           }
         });
