@@ -81,7 +81,7 @@ describe("a 10 MB attachment", () => {
     );
   }, 60_000);
 
-  it("fetched whole with multipart and by GetAttachment (12.1): streamed from R2 to the phone, byte-identical, with its Content-Length (issue 15)", async () => {
+  it("fetched whole with multipart, inline and by GetAttachment (12.1): streamed from R2 to the phone, byte-identical, with its Content-Length (issue 15)", async () => {
     const phone = new TestPhone(USER, PW, "BIG2");
     const key = syncKeyOf(await phone.sync(INBOX, "0"));
     const r = await phone.sync(INBOX, key);
@@ -118,6 +118,12 @@ describe("a 10 MB attachment", () => {
     expect(fetches.map((f) => childText(f, "Status"))).toEqual(["1", "11"]);
     expect(childText(child(fetches[0], "Properties"), "Part")).toBe("1");
     expect(part(1)).toEqual(original);
+
+    // Inline (no multipart): base64 in Data, encoded on its way out, with the Content-Length the body has.
+    const inline = await phone.send("ItemOperations", attachmentFetchBody(ref));
+    expect(inline.headers.get("Content-Length")).toBe(String(inline.raw.length));
+    const data = childText(child(child(child(inline.body, "Response"), "Fetch"), "Properties"), "Data")!;
+    expect(Uint8Array.from(atob(data), (c) => c.charCodeAt(0))).toEqual(original);
 
     const old = new TestPhone(USER, PW, "BIG3", "12.1");
     const g = await old.send("GetAttachment", null, { query: `&AttachmentName=${encodeURIComponent(ref)}` });

@@ -3,6 +3,7 @@
 // stream of a known length (a whole attachment sent on as the mailbox reads it, issue 15): the body is then a
 // stream itself, of exactly the length its header announces (a FixedLengthStream: Content-Length is set, and a
 // part that ends early or runs long breaks the response instead of shifting every later part).
+import { concatenated } from "./byte-streams";
 
 /** A part: its bytes, or a stream of exactly `length` bytes. */
 export type MultipartPart = Uint8Array | { body: ReadableStream<Uint8Array>; length: number };
@@ -32,44 +33,4 @@ export function multipartBody(parts: MultipartPart[]): { body: Uint8Array | Read
     return { body: out, length };
   }
   return { body: concatenated(pieces).pipeThrough(new FixedLengthStream(length)), length };
-}
-
-/** One stream of the pieces in order, read as the reader pulls (nothing buffered ahead); cancel reaches them all. */
-function concatenated(pieces: (Uint8Array | ReadableStream<Uint8Array>)[]): ReadableStream<Uint8Array> {
-  let i = 0;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (reader) {
-          const { done, value } = await reader.read();
-          if (!done) {
-            controller.enqueue(value);
-            return;
-          }
-          reader = undefined;
-          i++;
-          continue;
-        }
-        const next = pieces[i];
-        if (next === undefined) {
-          controller.close();
-          return;
-        }
-        if (next instanceof Uint8Array) {
-          i++;
-          if (next.byteLength > 0) {
-            controller.enqueue(next);
-            return;
-          }
-          continue;
-        }
-        reader = next.getReader();
-      }
-    },
-    async cancel(reason) {
-      await reader?.cancel(reason);
-      for (const p of pieces.slice(reader ? i + 1 : i)) if (!(p instanceof Uint8Array)) await p.cancel(reason);
-    },
-  });
 }
