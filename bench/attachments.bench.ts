@@ -137,6 +137,7 @@ try {
     inline: [],
     floorWhole: [],
     whole: [],
+    wholeInline: [],
   };
   for (let i = 0; i < ROUNDS; i++) {
     runs.memory.push(await floorDownload(floor.url, "memory"));
@@ -146,6 +147,7 @@ try {
     runs.inline.push(await phoneDownload(p, ref, false));
     runs.floorWhole.push(await floorDownload(floor.url, "range", SIZE));
     runs.whole.push(await phoneDownload(p, ref, true, true));
+    runs.wholeInline.push(await phoneDownload(p, ref, false, true));
   }
   const best = (k: string) => runs[k].reduce((a, b) => (a.ms <= b.ms ? a : b));
   const floorRate = mibs(SIZE, best("floor").ms);
@@ -173,6 +175,11 @@ try {
     "| *whole, one request (the rows below: ratio to the whole floor)* | | | | |",
     row("floor: Worker → DO → R2 read of all 10 MiB → HTTP body", "floorWhole", mibs(SIZE, best("floorWhole").ms)),
     row("ItemOperations Fetch without Range, multipart (streamed R2 → phone)", "whole", mibs(SIZE, best("floorWhole").ms)),
+    row(
+      "ItemOperations Fetch without Range, inline base64 (streamed, encoded on the way)",
+      "wholeInline",
+      mibs(SIZE, best("floorWhole").ms),
+    ),
   );
   console.log(lines.join("\n"));
 } finally {
