@@ -81,15 +81,7 @@ export class FolderMirror {
     const byPath = new Map(rows.map((r) => [r.path, r]));
     // The default folders first, as phones expect them early in a FolderSync.
     const user = (r: FolderRow) => Number(r.type === FolderType.UserMail);
-    return [...rows]
-      .sort((a, b) => user(a) - user(b) || a.id - b.id)
-      .map((r) => ({
-        id: String(r.id),
-        parentId: parentOf(r, byPath),
-        name: leafName(r),
-        type: r.type as FolderTypeValue,
-        itemClass: "Email",
-      }));
+    return [...rows].sort((a, b) => user(a) - user(b) || a.id - b.id).map((r) => folderOf(r, byPath));
   }
 
   /** The folders as of the last LIST, from SQLite only (no session, no login). */
@@ -103,8 +95,10 @@ export class FolderMirror {
    */
   folderByType(type: FolderTypeValue): StoreFolder | null {
     if (type === FolderType.UserMail) return null;
-    const row = this.db.all<FolderRow>(`SELECT * FROM imap_folders WHERE type = ? ORDER BY id LIMIT 1`, type)[0];
-    return row ? this.localFolders().find((f) => f.id === String(row.id))! : null;
+    // One read of the rows (the engine asks once per page): the folder's parent is found by path among them.
+    const rows = this.db.rows();
+    const row = rows.find((r) => r.type === type);
+    return row ? folderOf(row, new Map(rows.map((r) => [r.path, r]))) : null;
   }
 
   async createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder> {
@@ -223,4 +217,9 @@ export async function statusOf(s: ImapSession, path: string, items: string): Pro
   const r = await s.command(["STATUS", q(path), items]);
   const u = r.untagged.find((u) => str(u.tokens[0]).toUpperCase() === "STATUS");
   return attributes(u?.tokens[2] ?? null);
+}
+
+/** A folder row as the store's StoreFolder (`byPath`: every row, to find its parent). */
+function folderOf(r: FolderRow, byPath: Map<string, FolderRow>): StoreFolder {
+  return { id: String(r.id), parentId: parentOf(r, byPath), name: leafName(r), type: r.type as FolderTypeValue, itemClass: "Email" };
 }
