@@ -255,14 +255,22 @@ export class BuiltinStore implements SearchableMailStore {
   }
 
   async getBody(folderId: string, itemId: string, type: "plain" | "html"): Promise<BodyText | null> {
-    const m = this.messageOf(folderId, itemId);
-    if (!m) return null;
-    const row = this.sql.one<{ v: string | null; k: string | null; n: number }>(
-      type === "plain"
-        ? `SELECT plain AS v, plain_key AS k, plain_size AS n FROM messages WHERE id = ?`
-        : `SELECT html AS v, html_key AS k, html_size AS n FROM messages WHERE id = ?`,
-      m,
-    );
+    // One statement per item (the engine asks once per item of a page; issue 15 target 2): an unknown folder
+    // still throws (folderRow), an unknown item is null.
+    const at = ID.test(folderId) && ID.test(itemId);
+    const row = at
+      ? this.sql.all<{ v: string | null; k: string | null; n: number }>(
+          type === "plain"
+            ? `SELECT m.plain AS v, m.plain_key AS k, m.plain_size AS n FROM items i JOIN messages m ON m.id = i.message WHERE i.uid = ? AND i.folder = ?`
+            : `SELECT m.html AS v, m.html_key AS k, m.html_size AS n FROM items i JOIN messages m ON m.id = i.message WHERE i.uid = ? AND i.folder = ?`,
+          Number(itemId),
+          Number(folderId),
+        )[0]
+      : undefined;
+    if (!row) {
+      this.folderRow(folderId);
+      return null;
+    }
     const data = row.v ?? (row.k ? await this.blobs.text(row.k) : null);
     if (data === null) return type === "plain" ? { data: "", size: 0 } : null;
     return { data, size: row.n };
