@@ -6,7 +6,7 @@
 // that reads its bodies message by message; and the same engine without IMAP: a built-in mailbox holding the
 // same messages (bulk import), synced with the same options in the same run.
 // Run: npm run bench bridge-page   (bench/run.mjs appends what it prints to bench/RESULTS.md)
-import { chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -17,22 +17,20 @@ import { freePort } from "../test/free-port";
 import { Phone } from "../test/node/phone";
 import {
   admin,
-  type BridgeAccount,
   bridgedPhone,
   bridgeMailbox,
   collection,
   commands,
   folderOfType,
   folderSync,
-  maildirOf,
   newBridgeAccount,
   serverTimingMs,
   setBridgeEnv,
-  withImap,
 } from "../test/node/bridge-client";
 import { startBridgeServers } from "../test/node/bridge-servers";
 import { syncRequest } from "../test/node/sync-requests";
 import { currentBundle, inspectorOf, Profiler, saveProfile, summarise } from "./cpu-profile";
+import { benchDate, benchMessage, DESKTOP_WARM_UP, fillMaildir } from "./maildir-fill";
 
 // wrangler dev streams every invocation's tail events to its local observability collector in the same runtime
 // (~30 % of its CPU, bench/sync-profile.ts); production has no such collector: off unless X_LOCAL_OBSERVABILITY=true.
@@ -44,34 +42,6 @@ const NOTIFY_SECRET = "bench-notify-secret";
 /** BRIDGE_PAGE_PROFILE=dir: a V8 CPU profile of the Worker's isolate per round, saved there and summarised on stderr. */
 const PROFILE = process.env.BRIDGE_PAGE_PROFILE;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function benchMessage(i: number, to: string, date: Date): string {
-  const body = `Message ${i} of the benchmark folder.\r\n`.repeat(20);
-  return `From: Sender ${i % 37} <sender${i % 37}@mta.test>\r\nTo: ${to}\r\nSubject: Benchmark message ${i}\r\nDate: ${date.toUTCString()}\r\nMessage-ID: <bench-${i}@mta.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
-}
-
-async function fill(a: BridgeAccount, n: number): Promise<void> {
-  await withImap(a, (c) => c.status("INBOX", { messages: true }).then(() => undefined));
-  const cur = path.join(maildirOf(a), "cur");
-  mkdirSync(cur, { recursive: true });
-  const owner = process.getuid?.() === 0 ? { uid: 8, gid: 8 } : null; // test/servers/dovecot.ts mailOwner()
-  const t0 = Date.UTC(2026, 0, 1);
-  for (let i = 0; i < n; i++) {
-    const date = new Date(t0 + i * 3_600_000);
-    const raw = benchMessage(i, a.address, date);
-    const file = path.join(cur, `${Math.floor(date.getTime() / 1000)}.M${i}P1.bench,S=${raw.length}:2,${i % 3 ? "S" : ""}`);
-    writeFileSync(file, raw);
-    if (owner) chownSync(file, owner.uid, owner.gid);
-  }
-  await withImap(a, async (c) => {
-    const lock = await c.getMailboxLock("INBOX");
-    try {
-      for await (const _ of c.fetch("1:*", { flags: true, internalDate: true, size: true, envelope: true, bodyStructure: true }));
-    } finally {
-      lock.release();
-    }
-  });
-}
 
 /** A bare IMAP connection: each command's time until its tagged answer, nothing parsed. */
 class RawImap {
@@ -146,7 +116,7 @@ async function main() {
     const { stop: _stop, ...info } = servers;
     setBridgeEnv({ workerUrl: worker!.url, adminToken: ADMIN_TOKEN, servers: info });
     const a = await newBridgeAccount("bench-page");
-    await fill(a, SIZE);
+    await fillMaildir(a, SIZE, DESKTOP_WARM_UP);
     const res = await bridgeMailbox(a, { dav: false });
     if (res.status !== 201) throw new Error(`bridging: ${res.status} ${await res.text()}`);
 
@@ -219,10 +189,9 @@ async function main() {
     const builtinAddress = "bench-page-builtin@example.test";
     const created = await admin("POST", "/mailboxes", { address: builtinAddress, password: "builtin pw" });
     if (created.status !== 201) throw new Error(`built-in mailbox: ${created.status}`);
-    const t0 = Date.UTC(2026, 0, 1);
     const mbox = Array.from(
       { length: SIZE },
-      (_, i) => `From x Thu Jan  1 00:00:00 2026\r\n${benchMessage(i, builtinAddress, new Date(t0 + i * 3_600_000))}\r\n`,
+      (_, i) => `From x Thu Jan  1 00:00:00 2026\r\n${benchMessage(i, builtinAddress, benchDate(i))}\r\n`,
     ).join("");
     const imported = await fetch(`${worker!.url}/admin/v1/mailboxes/${encodeURIComponent(builtinAddress)}/import`, {
       method: "POST",
