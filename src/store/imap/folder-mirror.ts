@@ -24,31 +24,39 @@ export class FolderMirror {
     const mailboxes = await this.listMailboxes(s);
     const rows = this.db.rows();
     const { matched, gone, renamed } = reconcile(rows, mailboxes);
-    this.db.transaction(() => {
-      for (const id of gone) this.db.dropFolder(id);
-      // Two passes: a rename may take a path another row still holds until its own rename.
-      for (const [id] of renamed) this.db.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, `\u0000${id}`, id);
-      for (const [id, path] of renamed) this.db.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, path, id);
-      for (const m of mailboxes) {
-        if (matched.has(m.path)) {
-          if (m.mailboxId) this.db.sql(`UPDATE imap_folders SET mailbox_id = ? WHERE id = ?`, m.mailboxId, matched.get(m.path)!);
-          continue;
+    const before = new Map(rows.map((r) => [r.id, r]));
+    // Only what differs is written: on a steady account (every Sync LISTs) nothing is, and the rows read stand.
+    const mailboxIdChanges = mailboxes.filter(
+      (m) => m.mailboxId && matched.has(m.path) && before.get(matched.get(m.path)!)?.mailbox_id !== m.mailboxId,
+    );
+    const added = mailboxes.filter((m) => !matched.has(m.path));
+    if (gone.length || renamed.size || mailboxIdChanges.length || added.length)
+      this.db.transaction(() => {
+        for (const id of gone) this.db.dropFolder(id);
+        // Two passes: a rename may take a path another row still holds until its own rename.
+        for (const [id] of renamed) this.db.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, `\u0000${id}`, id);
+        for (const [id, path] of renamed) this.db.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, path, id);
+        for (const m of mailboxIdChanges)
+          this.db.sql(`UPDATE imap_folders SET mailbox_id = ? WHERE id = ?`, m.mailboxId, matched.get(m.path)!);
+        for (const m of added) {
+          const id = this.db.one<{ id: number }>(
+            `INSERT INTO imap_folders (path, delimiter, mailbox_id, uidvalidity) VALUES (?, ?, ?, ?) RETURNING id`,
+            m.path,
+            m.delimiter,
+            m.mailboxId ?? null,
+            m.uidvalidity,
+          ).id;
+          matched.set(m.path, id);
         }
-        const id = this.db.one<{ id: number }>(
-          `INSERT INTO imap_folders (path, delimiter, mailbox_id, uidvalidity) VALUES (?, ?, ?, ?) RETURNING id`,
-          m.path,
-          m.delimiter,
-          m.mailboxId ?? null,
-          m.uidvalidity,
-        ).id;
-        matched.set(m.path, id);
-      }
-    });
+      });
     const types = folderTypes(mailboxes);
-    this.db.transaction(() => {
-      for (const m of mailboxes) this.db.sql(`UPDATE imap_folders SET type = ? WHERE id = ?`, types.get(m.path)!, matched.get(m.path)!);
-    });
-    const byId = new Map(this.db.rows().map((r) => [r.id, r]));
+    const retyped = mailboxes.filter((m) => before.get(matched.get(m.path)!)?.type !== types.get(m.path));
+    if (retyped.length)
+      this.db.transaction(() => {
+        for (const m of retyped) this.db.sql(`UPDATE imap_folders SET type = ? WHERE id = ?`, types.get(m.path)!, matched.get(m.path)!);
+      });
+    const written = gone.length || renamed.size || mailboxIdChanges.length || added.length || retyped.length;
+    const byId = written ? new Map(this.db.rows().map((r) => [r.id, r])) : before;
     return mailboxes.map((m) => ({ row: byId.get(matched.get(m.path)!)!, flags: m.flags }));
   }
 
