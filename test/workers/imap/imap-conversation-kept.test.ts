@@ -58,8 +58,16 @@ describe("an IMAP summary keeps its conversation", () => {
     expect(undated.conversationIndex).toBe(conversationIndexOf(undefined, undated.received));
 
     // What is kept: the id with every summary, the index with the dated ones.
-    const stored = await withStoreSql(async (_s, sql) => kept(sql, inbox));
+    const { stored, roots } = await withStoreSql(async (_s, sql) => ({
+      stored: kept(sql, inbox),
+      roots: sql.exec<{ conversation: string; root: string }>(`SELECT conversation, root FROM imap_conversations ORDER BY root`).toArray(),
+    }));
     expect(stored.map((c) => c.conversationId)).toEqual([thread, thread, undated.conversationId]);
+    // Each thread's root recorded once, for Search by ConversationId (one statement for the batch).
+    expect(roots).toEqual([
+      { conversation: thread, root: "m:lease-1@example.test" },
+      { conversation: undated.conversationId, root: "s:undated note" },
+    ]);
     expect(stored.map((c) => c.conversationIndex !== undefined)).toEqual([true, true, false]);
 
     // A page reads what is kept: a value planted in the kept summary is what the page gives (a recomputation would not).
