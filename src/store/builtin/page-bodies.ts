@@ -4,7 +4,8 @@
 // for is read (an HTML column is not copied for a phone that wants plain text).
 //
 // Valid only while the store writes nothing (its CountingSql's rowsWritten unchanged since the page was named): a
-// replaced draft, a delivery, a move or a flag written meanwhile, and every item is read on its own again.
+// replaced draft, a delivery, a move or a flag written meanwhile, and every item is read on its own again. The
+// object's one BuiltinStore is the only writer of items and messages (mailbox/stores.ts).
 import type { CountingSql } from "../counting-sql";
 
 /** A message's text of one type as the messages table keeps it: inline, or in R2 under a key. */
