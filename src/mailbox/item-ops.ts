@@ -26,6 +26,9 @@ function resultBytes(r: FetchResult): number {
   return r.item ? 512 + (body === undefined ? 0 : typeof body === "string" ? body.length : body.byteLength) : 0;
 }
 
+/** An attachment (or range) larger than this goes to the phone as a stream; a smaller one as bytes. */
+export const STREAM_FROM_BYTES = 4 * 1024 * 1024;
+
 /** Upper bound on changes examined to estimate or to answer pendingChanges: costs stay per page. */
 const SCAN_LIMIT = 512;
 
@@ -253,8 +256,9 @@ export class ItemOps {
       if (isStoreError(e, "StoreUnavailableError")) throw e;
       return null;
     };
-    // Bytes the caller sends on as they are (a multipart part, GetAttachment's body) stream from a store that can:
-    // the object never holds them (issue 15).
+    // Bytes the caller can send on as a stream (a multipart part, inline Data, GetAttachment's body) stream from a
+    // store that can when they are large: the object never holds them (issue 15). Smaller ones are read here and
+    // sent as bytes, which moves them ~2× faster (RPC streams, base64 by chunks: bench/RESULTS.md).
     if (ref && r.stream && this.store.openAttachment && (!r.range || r.range.start <= r.range.end)) {
       const part = await this.store.openAttachment(ref.folderId, ref.itemId, ref.partId, r.range).catch(orNull);
       if (!part) return { kind: "attachment", status: 15, fileReference: r.fileReference };
@@ -265,8 +269,10 @@ export class ItemOps {
         contentType: part.info.contentType,
         total: part.total,
       } as const;
-      if (!r.range) return { ...found, body: part.body };
-      if (part.length > 0) return { ...found, range: { start: r.range.start, end: r.range.start + part.length - 1 }, body: part.body };
+      const range = r.range && part.length > 0 ? { range: { start: r.range.start, end: r.range.start + part.length - 1 } } : {};
+      const sent = async () =>
+        part.length > STREAM_FROM_BYTES ? { body: part.body } : { data: new Uint8Array(await new Response(part.body).arrayBuffer()) };
+      if (!r.range || part.length > 0) return { ...found, ...range, ...(await sent()) };
       await part.body.cancel();
       // [MS-ASCMD] 2.2.3.139.2: Status 8 for a range past the end (an empty attachment answers empty, as below).
       if (part.total > 0) return { kind: "attachment", status: 8, fileReference: r.fileReference };

@@ -100,6 +100,16 @@ describe("a 10 MB attachment", () => {
     expect(streamed.kind === "attachment" && streamed.data).toBeFalsy();
     expect(streamed.kind === "attachment" && streamed.body instanceof ReadableStream).toBe(true);
     if (streamed.kind === "attachment") await streamed.body?.cancel();
+    // A large range streams too (a ranged R2 read); a small one is sent as bytes, which moves faster.
+    const [bigRange, smallRange] = await env.MAILBOX.getByName(USER).itemOperationsFetch([
+      { kind: "attachment", fileReference: ref, stream: true, range: { start: 100, end: 100 + 5 * 1048576 - 1 } },
+      { kind: "attachment", fileReference: ref, stream: true, range: { start: 100, end: 100 + 1048576 - 1 } },
+    ]);
+    if (bigRange.kind !== "attachment" || smallRange.kind !== "attachment") throw new Error("not attachment results");
+    expect(new Uint8Array(await new Response(bigRange.body).arrayBuffer())).toEqual(original.slice(100, 100 + 5 * 1048576));
+    expect(bigRange.range).toEqual({ start: 100, end: 100 + 5 * 1048576 - 1 });
+    expect(smallRange.body).toBeUndefined();
+    expect(smallRange.data).toEqual(original.slice(100, 100 + 1048576));
 
     // Asked twice in one multipart response: the first streams whole into part 1; the second would pass the
     // response budget (counted by the streamed size, never loaded) and gets Status 11 ([MS-ASCMD] 2.2.3.177.8).
