@@ -1,5 +1,5 @@
 // POST and OPTIONS on /Microsoft-Server-ActiveSync ([MS-ASHTTP]): query → credentials → command → HTTP.
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { EasCommand, EasRequest } from "../eas/front/command";
 import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
@@ -20,7 +20,7 @@ import { commandInVersion } from "./command-versions";
 import { isSupportedVersion, serverVersionFor } from "./protocol";
 import { parseEasQuery } from "./query";
 import { maxBodyFor, readRequestBody } from "./request-body";
-import { type Exchange, observed } from "./observe";
+import { type AfterAnswer, type Exchange, observed } from "./observe";
 import { logError } from "../observability/log";
 
 export const DEFAULT_ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync";
@@ -51,19 +51,39 @@ export function isActiveSyncPath(pathname: string, env: Env): boolean {
 export function activeSync(frontDoor: FrontDoor = defaultFrontDoor): MiddlewareHandler<{ Bindings: Env }> {
   return async (c, next) => {
     if (!isActiveSyncPath(new URL(c.req.url).pathname, c.env)) return next();
-    return handleActiveSync(c.req.raw, c.env, frontDoor);
+    return handleActiveSync(c.req.raw, c.env, frontDoor, executionContextOf(c));
   };
 }
 
-export async function handleActiveSync(request: Request, env: Env, frontDoor: FrontDoor = defaultFrontDoor): Promise<Response> {
+/** The request's execution context; Hono's getter throws where there is none (an app.request() call). */
+function executionContextOf(c: Context): AfterAnswer | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `after`: the request's waitUntil, so that its log line, metrics and trace are written after the answer left. */
+export async function handleActiveSync(
+  request: Request,
+  env: Env,
+  frontDoor: FrontDoor = defaultFrontDoor,
+  after?: AfterAnswer,
+): Promise<Response> {
   // The one hook for logs, metrics and protocol traces (observe.ts).
-  return observed(request, env, async (x) => {
-    try {
-      return await serve(request, env, frontDoor, x);
-    } catch (err) {
-      return errorResponse(err);
-    }
-  });
+  return observed(
+    request,
+    env,
+    async (x) => {
+      try {
+        return await serve(request, env, frontDoor, x);
+      } catch (err) {
+        return errorResponse(err);
+      }
+    },
+    after,
+  );
 }
 
 interface Authenticated {
