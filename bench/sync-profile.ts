@@ -7,6 +7,8 @@
 //     (SYNC_PROFILE_PERF_WINDOW=100: at that WindowSize instead)
 //   SYNC_PROFILE_WINDOWS=100 (only those sizes), SYNC_PROFILE_ROUNDS=n (each row n times), SYNC_PROFILE_LABEL=text
 //   (in the section's title), SYNC_PROFILE_DUMP=1 (each page's Server-Timing on stderr), SYNC_PROFILE_NO_APPEND=1
+//   SYNC_PROFILE_V8=dir: a V8 CPU profile of the Worker's isolate (Worker and mailbox object) during one more
+//     runtime sync at SYNC_PROFILE_PERF_WINDOW (100 by default here), saved there and summarised on stderr per page
 //   SYNC_PROFILE_BRIDGE=n: also a bridged mailbox of n messages (Dovecot on loopback, its maildir filled directly,
 //     plain text ~1 KB, as bench/bridge-page.bench.ts), synced at WindowSize 100 with the same client and options
 //
@@ -38,6 +40,7 @@ import {
   withImap,
 } from "../test/node/bridge-client";
 import { startBridgeServers } from "../test/node/bridge-servers";
+import { currentBundle, inspectorOf, Profiler, saveProfile, summarise } from "./cpu-profile";
 
 // wrangler dev streams every invocation's tail events (RPC spans, logs) to its local observability collector, a JS
 // worker in the same runtime: ~30 % of the runtime's CPU during a Sync page (perf, SYNC_PROFILE_PERF=1). Production has
@@ -346,6 +349,37 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
     await fullSync("runtime", Number(process.env.SYNC_PROFILE_PERF_WINDOW ?? 512));
     await stop();
+  }
+
+  const V8 = process.env.SYNC_PROFILE_V8;
+  if (V8) {
+    const profiler = await Profiler.connect(await inspectorOf(server.child.pid!));
+    await profiler.start();
+    const r = await fullSync("runtime", Number(process.env.SYNC_PROFILE_PERF_WINDOW ?? 100));
+    const p = await profiler.stop();
+    profiler.close();
+    mkdirSync(V8, { recursive: true });
+    const file = path.join(V8, `sync-page-${r.windowSize}-${run}.cpuprofile`);
+    saveProfile(p, file);
+    const bundle = currentBundle(root);
+    const s = summarise(
+      p,
+      ["handleActiveSync", "serve", "readRequestBody", "decodeWbxml", "encodeWbxml", "toHttpResponse", "report", "authenticate"],
+      bundle,
+    );
+    const per = (x: number) => `${(x / r.pages).toFixed(2)} ms`.padStart(10);
+    console.error(
+      `\n# V8 profile, runtime WindowSize ${r.windowSize}: ${per(s.totalMs)} of JS/VM CPU per page (${r.pages} pages, ${file})`,
+    );
+    for (const [title, rows, n] of [
+      ["by room (nearest of our frames)", s.byRoom, 20],
+      ["by our function (with the natives it calls)", s.byOurFunction, 40],
+      ["by function (self)", s.byFunction, 40],
+      ["inclusive (synchronous stacks)", s.inclusive, 20],
+    ] as const) {
+      console.error(`## ${title}`);
+      for (const [name, t] of rows.slice(0, n)) console.error(`${per(t)}  ${name}`);
+    }
   }
 
   const f = (n: number) => n.toFixed(1);

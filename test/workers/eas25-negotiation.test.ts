@@ -3,6 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { commandRegistry } from "../../src/eas/commands/index";
+import { atLeast } from "../../src/eas/protocol-version";
 import { commandInVersion, commandsFor } from "../../src/http/command-versions";
 import { createAccount } from "../../src/service/directory";
 import { encodeWbxml, el } from "../../src/wbxml/index";
@@ -21,6 +22,21 @@ function options(headers: Record<string, string> = {}) {
 }
 
 describe("command versions ([MS-ASCMD] 2.2.1 protocol version tables)", () => {
+  it("atLeast compares major, then minor; odd strings compare as 0, the same after many distinct ones (kept split)", () => {
+    for (let round = 0; round < 2; round++) {
+      expect(atLeast("14.1", "14.0")).toBe(true);
+      expect(atLeast("14.0", "14.1")).toBe(false);
+      expect(atLeast("16.1", "14.1")).toBe(true);
+      expect(atLeast("12.1", "14.0")).toBe(false);
+      expect(atLeast("2.5", "12.1")).toBe(false);
+      expect(atLeast("14", "14.0")).toBe(true);
+      expect(atLeast("abc", "2.5")).toBe(false);
+      expect(atLeast("abc", "0.0")).toBe(true);
+      // A device's own strings beyond what is kept split answer the same.
+      for (let i = 0; i < 40; i++) expect(atLeast(`${i}.${i}`, "14.0"), `${i}.${i}`).toBe(i >= 14);
+    }
+  });
+
   it("Settings and ItemOperations start at 12.0, GetAttachment ends at 12.1, Find starts at 16.1", () => {
     expect(commandInVersion("Settings", "2.5")).toBe(false);
     expect(commandInVersion("Settings", "12.0")).toBe(true);
