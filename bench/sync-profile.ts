@@ -9,6 +9,8 @@
 //   (in the section's title), SYNC_PROFILE_DUMP=1 (each page's Server-Timing on stderr), SYNC_PROFILE_NO_APPEND=1
 //   SYNC_PROFILE_V8=dir: a V8 CPU profile of the Worker's isolate (Worker and mailbox object) during one more
 //     runtime sync at SYNC_PROFILE_PERF_WINDOW (100 by default here), saved there and summarised on stderr per page
+//   SYNC_PROFILE_WRANGLER_LOG=warn: wrangler dev's --log-level (at warn its entry worker no longer posts a
+//     "[wrangler:info] POST …" line per request to wrangler's Node process: a cost of `wrangler dev` only)
 //   SYNC_PROFILE_BRIDGE=n: also a bridged mailbox of n messages (Dovecot on loopback, its maildir filled directly,
 //     plain text ~1 KB, as bench/bridge-page.bench.ts), synced at WindowSize 100 with the same client and options
 //
@@ -178,7 +180,13 @@ const ADMIN_TOKEN = "bench-admin-token";
 const NOTIFY_SECRET = "bench-notify-secret";
 const port = await freePort();
 const bridgeServers = BRIDGE ? await startBridgeServers({ workerPort: port, notifySecret: NOTIFY_SECRET, radicale: false }) : undefined;
-const server = await startDevServer({ port, persistTo, vars: { DEMO_SEED: "false", ADMIN_TOKEN, NOTIFY_SECRET } });
+const wranglerLog = process.env.SYNC_PROFILE_WRANGLER_LOG;
+const server = await startDevServer({
+  port,
+  persistTo,
+  vars: { DEMO_SEED: "false", ADMIN_TOKEN, NOTIFY_SECRET },
+  extraArgs: wranglerLog ? ["--log-level", wranglerLog] : [],
+});
 const loadStart = os.loadavg().map((l) => l.toFixed(2));
 try {
   if (!imported) await insertAccount(persistTo, USER, PW);
