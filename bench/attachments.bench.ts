@@ -37,7 +37,8 @@ const mime =
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mibs = (bytes: number, ms: number) => bytes / 1048576 / (ms / 1000);
 
-async function phoneDownload(p: Phone, ref: string, multipart: boolean) {
+/** `step` bytes per request by Range; `whole`: one Fetch without Range (multipart: streamed from R2). */
+async function phoneDownload(p: Phone, ref: string, multipart: boolean, whole = false) {
   const parts: Uint8Array[] = [];
   const per: number[] = [];
   const server: number[] = [];
@@ -54,7 +55,7 @@ async function phoneDownload(p: Phone, ref: string, multipart: boolean) {
           "Fetch",
           el("ItemOperations", "Store", "Mailbox"),
           el("AirSyncBase", "FileReference", ref),
-          el("ItemOperations", "Options", el("ItemOperations", "Range", `${got}-${got + RANGE - 1}`)),
+          !whole && el("ItemOperations", "Options", el("ItemOperations", "Range", `${got}-${got + RANGE - 1}`)),
         ),
       ),
       { acceptMultiPart: multipart, validate: false },
@@ -73,13 +74,13 @@ async function phoneDownload(p: Phone, ref: string, multipart: boolean) {
   return { ms, per, server };
 }
 
-async function floorDownload(url: string, route = "range") {
+async function floorDownload(url: string, route = "range", step = RANGE) {
   const parts: Uint8Array[] = [];
   const per: number[] = [];
   const t0 = performance.now();
-  for (let got = 0; got < SIZE; got += RANGE) {
+  for (let got = 0; got < SIZE; got += step) {
     const t = performance.now();
-    const r = await fetch(`${url}/${route}?offset=${got}&length=${RANGE}`);
+    const r = await fetch(`${url}/${route}?offset=${got}&length=${step}`);
     parts.push(new Uint8Array(await r.arrayBuffer()));
     per.push(performance.now() - t);
   }
@@ -134,6 +135,9 @@ try {
     floor: [],
     multipart: [],
     inline: [],
+    floorWhole: [],
+    whole: [],
+    wholeInline: [],
   };
   for (let i = 0; i < ROUNDS; i++) {
     runs.memory.push(await floorDownload(floor.url, "memory"));
@@ -141,14 +145,17 @@ try {
     runs.floor.push(await floorDownload(floor.url));
     runs.multipart.push(await phoneDownload(p, ref, true));
     runs.inline.push(await phoneDownload(p, ref, false));
+    runs.floorWhole.push(await floorDownload(floor.url, "range", SIZE));
+    runs.whole.push(await phoneDownload(p, ref, true, true));
+    runs.wholeInline.push(await phoneDownload(p, ref, false, true));
   }
   const best = (k: string) => runs[k].reduce((a, b) => (a.ms <= b.ms ? a : b));
   const floorRate = mibs(SIZE, best("floor").ms);
-  const row = (name: string, k: string) => {
+  const row = (name: string, k: string, against = floorRate) => {
     const r = best(k);
     const rate = mibs(SIZE, r.ms);
     const srv = r.server.length ? `${median(r.server).toFixed(1)} ms` : "—";
-    return `| ${name} | ${rate.toFixed(1)} MiB/s | ${median(r.per).toFixed(1)} ms (${Math.min(...r.per).toFixed(1)}–${Math.max(...r.per).toFixed(1)}) | ${srv} | ${(floorRate / rate).toFixed(2)}× |`;
+    return `| ${name} | ${rate.toFixed(1)} MiB/s | ${median(r.per).toFixed(1)} ms (${Math.min(...r.per).toFixed(1)}–${Math.max(...r.per).toFixed(1)}) | ${srv} | ${(against / rate).toFixed(2)}× |`;
   };
   lines.push(
     `\n## Attachment download by Range (issue 15 target 4, ${new Date().toISOString().replace(/\.\d+Z$/, "Z")})\n`,
@@ -165,6 +172,14 @@ try {
     row("floor: Worker → DO → ranged R2 read → HTTP body (bench/attachment-floor)", "floor"),
     row("ItemOperations Fetch Range, multipart (MS-ASAcceptMultiPart: T)", "multipart"),
     row("ItemOperations Fetch Range, inline base64 Data", "inline"),
+    "| *whole, one request (the rows below: ratio to the whole floor)* | | | | |",
+    row("floor: Worker → DO → R2 read of all 10 MiB → HTTP body", "floorWhole", mibs(SIZE, best("floorWhole").ms)),
+    row("ItemOperations Fetch without Range, multipart (streamed R2 → phone)", "whole", mibs(SIZE, best("floorWhole").ms)),
+    row(
+      "ItemOperations Fetch without Range, inline base64 (streamed, encoded on the way)",
+      "wholeInline",
+      mibs(SIZE, best("floorWhole").ms),
+    ),
   );
   console.log(lines.join("\n"));
 } finally {

@@ -6,7 +6,7 @@
 // that reads its bodies message by message; and the same engine without IMAP: a built-in mailbox holding the
 // same messages (bulk import), synced with the same options in the same run.
 // Run: npm run bench bridge-page   (bench/run.mjs appends what it prints to bench/RESULTS.md)
-import { chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -17,22 +17,20 @@ import { freePort } from "../test/free-port";
 import { Phone } from "../test/node/phone";
 import {
   admin,
-  type BridgeAccount,
   bridgedPhone,
   bridgeMailbox,
   collection,
   commands,
   folderOfType,
   folderSync,
-  maildirOf,
   newBridgeAccount,
   serverTimingMs,
   setBridgeEnv,
-  withImap,
 } from "../test/node/bridge-client";
 import { startBridgeServers } from "../test/node/bridge-servers";
 import { syncRequest } from "../test/node/sync-requests";
 import { currentBundle, inspectorOf, Profiler, saveProfile, summarise } from "./cpu-profile";
+import { benchDate, benchMessage, DESKTOP_WARM_UP, fillMaildir } from "./maildir-fill";
 
 // wrangler dev streams every invocation's tail events to its local observability collector in the same runtime
 // (~30 % of its CPU, bench/sync-profile.ts); production has no such collector: off unless X_LOCAL_OBSERVABILITY=true.
@@ -45,38 +43,10 @@ const NOTIFY_SECRET = "bench-notify-secret";
 const PROFILE = process.env.BRIDGE_PAGE_PROFILE;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function benchMessage(i: number, to: string, date: Date): string {
-  const body = `Message ${i} of the benchmark folder.\r\n`.repeat(20);
-  return `From: Sender ${i % 37} <sender${i % 37}@mta.test>\r\nTo: ${to}\r\nSubject: Benchmark message ${i}\r\nDate: ${date.toUTCString()}\r\nMessage-ID: <bench-${i}@mta.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
-}
-
-async function fill(a: BridgeAccount, n: number): Promise<void> {
-  await withImap(a, (c) => c.status("INBOX", { messages: true }).then(() => undefined));
-  const cur = path.join(maildirOf(a), "cur");
-  mkdirSync(cur, { recursive: true });
-  const owner = process.getuid?.() === 0 ? { uid: 8, gid: 8 } : null; // test/servers/dovecot.ts mailOwner()
-  const t0 = Date.UTC(2026, 0, 1);
-  for (let i = 0; i < n; i++) {
-    const date = new Date(t0 + i * 3_600_000);
-    const raw = benchMessage(i, a.address, date);
-    const file = path.join(cur, `${Math.floor(date.getTime() / 1000)}.M${i}P1.bench,S=${raw.length}:2,${i % 3 ? "S" : ""}`);
-    writeFileSync(file, raw);
-    if (owner) chownSync(file, owner.uid, owner.gid);
-  }
-  await withImap(a, async (c) => {
-    const lock = await c.getMailboxLock("INBOX");
-    try {
-      for await (const _ of c.fetch("1:*", { flags: true, internalDate: true, size: true, envelope: true, bodyStructure: true }));
-    } finally {
-      lock.release();
-    }
-  });
-}
-
 /** A bare IMAP connection: each command's time until its tagged answer, nothing parsed. */
 class RawImap {
   private buf = "";
-  private waiting: { tag: string; done: () => void } | null = null;
+  private waiting: { tag: string; done: (text: string) => void } | null = null;
   private n = 0;
   private constructor(private readonly sock: net.Socket) {
     sock.setEncoding("latin1");
@@ -87,9 +57,10 @@ class RawImap {
       const i = this.buf.lastIndexOf("\r\n", this.buf.length - 3);
       const last = i < 0 ? this.buf : this.buf.slice(i + 2);
       if (/^\S+ (OK|NO|BAD)\b/.test(last) && last.startsWith(`${w.tag} `)) {
+        const text = this.buf;
         this.waiting = null;
         this.buf = "";
-        w.done();
+        w.done(text);
       }
     });
   }
@@ -98,7 +69,8 @@ class RawImap {
     await new Promise<void>((ok, ko) => sock.once("data", () => ok()).once("error", ko));
     return new RawImap(sock);
   }
-  command(text: string): Promise<void> {
+  /** Sends a command; resolves with everything the server answered, tagged line included. */
+  command(text: string): Promise<string> {
     const tag = `b${++this.n}`;
     return new Promise((done) => {
       this.waiting = { tag, done };
@@ -146,13 +118,14 @@ async function main() {
     const { stop: _stop, ...info } = servers;
     setBridgeEnv({ workerUrl: worker!.url, adminToken: ADMIN_TOKEN, servers: info });
     const a = await newBridgeAccount("bench-page");
-    await fill(a, SIZE);
+    await fillMaildir(a, SIZE, DESKTOP_WARM_UP);
     const res = await bridgeMailbox(a, { dav: false });
     if (res.status !== 201) throw new Error(`bridging: ${res.status} ${await res.text()}`);
 
     // Dovecot alone, one connection: per page of 100 UIDs (newest first, as the phone's pages), the same items.
     const raw = await RawImap.open(info.imap.host, info.imap.port);
     await raw.command(`LOGIN "${a.address}" "${a.password}"`);
+    const objectId = /\bOBJECTID\b/i.test(await raw.command("CAPABILITY"));
     await raw.command("EXAMINE INBOX");
     const pages: number[][] = [];
     for (let top = SIZE; top > 0; top -= WINDOW) pages.push(Array.from({ length: Math.min(WINDOW, top) }, (_, i) => top - i));
@@ -160,6 +133,14 @@ async function main() {
       const t = performance.now();
       await raw.command(`UID FETCH ${uids.join(",")} (UID FLAGS INTERNALDATE RFC822.SIZE)`);
       await raw.command(`UID FETCH ${uids.join(",")} (UID BODY.PEEK[])`);
+      return performance.now() - t;
+    };
+    // What Dovecot takes for the commands of our steady page (a look and the folder list: one LIST, one
+    // EXAMINE, no FETCH since the flags are kept), sent as the bridge sends them, on the same connection.
+    const steadyCommands = async () => {
+      const t = performance.now();
+      await raw.command(`LIST "" "*" RETURN (SPECIAL-USE STATUS (UIDVALIDITY${objectId ? " MAILBOXID" : ""}))`);
+      await raw.command("EXAMINE INBOX (CONDSTORE)");
       return performance.now() - t;
     };
     const oneByOne = async (uids: number[]) => {
@@ -201,16 +182,24 @@ async function main() {
     };
     // Two phones, two full initial Syncs: the first lists the folder for the first time (summaries parsed
     // and kept), the second reads pages whose summaries are kept (the steady state of every later device).
-    const rounds: { label: string; ours: number[]; wall: number[]; dovecot: number[]; single: number[] }[] = [];
+    const rounds: { label: string; ours: number[]; wall: number[]; dovecot: number[]; single: number[]; steady: number[] }[] = [];
     const profiler = PROFILE ? await Profiler.connect(await inspectorOf(worker!.child.pid!)) : undefined;
     for (const label of ["first device (summaries parsed)", "second device (summaries kept)"]) {
-      const round = { label, ours: [] as number[], wall: [] as number[], dovecot: [] as number[], single: [] as number[] };
+      const round = {
+        label,
+        ours: [] as number[],
+        wall: [] as number[],
+        dovecot: [] as number[],
+        single: [] as number[],
+        steady: [] as number[],
+      };
       await profiler?.start();
       await syncPages(bridgedPhone(a, `benchPage${rounds.length}`, "16.1"), async (p, server, wall) => {
         round.ours.push(server);
         round.wall.push(wall);
         round.dovecot.push(await dovecotPage(pages[p]!));
         round.single.push(await oneByOne(pages[p]!));
+        round.steady.push(await steadyCommands());
       });
       if (profiler) report(label, await profiler.stop());
       rounds.push(round);
@@ -219,10 +208,9 @@ async function main() {
     const builtinAddress = "bench-page-builtin@example.test";
     const created = await admin("POST", "/mailboxes", { address: builtinAddress, password: "builtin pw" });
     if (created.status !== 201) throw new Error(`built-in mailbox: ${created.status}`);
-    const t0 = Date.UTC(2026, 0, 1);
     const mbox = Array.from(
       { length: SIZE },
-      (_, i) => `From x Thu Jan  1 00:00:00 2026\r\n${benchMessage(i, builtinAddress, new Date(t0 + i * 3_600_000))}\r\n`,
+      (_, i) => `From x Thu Jan  1 00:00:00 2026\r\n${benchMessage(i, builtinAddress, benchDate(i))}\r\n`,
     ).join("");
     const imported = await fetch(`${worker!.url}/admin/v1/mailboxes/${encodeURIComponent(builtinAddress)}/import`, {
       method: "POST",
@@ -258,16 +246,16 @@ async function main() {
         .join(
           " ",
         )} after. ${SIZE} messages (~1 KB, text/plain), WindowSize ${WINDOW}, full pages only; each page's Dovecot figures are measured right after it; wrangler's local tail stream ${process.env.X_LOCAL_OBSERVABILITY === "false" ? "off" : "on"}.\n`,
-      "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 | built-in store, same messages, object p50 | bridge ÷ built-in |",
-      "|---|---|---|---|---|---|---|---|",
+      "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 | built-in store, same messages, object p50 | bridge ÷ built-in | Dovecot, our steady page's LIST + EXAMINE, p50 |",
+      "|---|---|---|---|---|---|---|---|---|",
       ...rounds.map(
         (r) =>
-          `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms | ${f(median(builtin))} ms | ${(median(r.ours) / median(builtin)).toFixed(2)}× |`,
+          `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms | ${f(median(builtin))} ms | ${(median(r.ours) / median(builtin)).toFixed(2)}× | ${f(median(r.steady))} ms |`,
       ),
       "",
       ...rounds.map(
         (r) =>
-          `- ${r.label}: object ${r.ours.map((x) => x.toFixed(0)).join(", ")}; Dovecot ${r.dovecot.map((x) => x.toFixed(0)).join(", ")}`,
+          `- ${r.label}: object ${r.ours.map((x) => x.toFixed(0)).join(", ")}; Dovecot ${r.dovecot.map((x) => x.toFixed(1)).join(", ")}; LIST + EXAMINE ${r.steady.map((x) => x.toFixed(1)).join(", ")}`,
       ),
     ];
     console.log(lines.join("\n"));

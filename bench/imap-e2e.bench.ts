@@ -6,7 +6,7 @@
 //
 //   npx tsx bench/imap-e2e.bench.ts            (npm run bench:imap runs it after the store bench)
 //   IMAP_E2E_SIZES=500,5000 IMAP_E2E_PINGS=50  (defaults); IMAP_E2E_RECORD=0 prints without appending to RESULTS.md
-import { chownSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
@@ -23,7 +23,6 @@ import {
   deliver,
   folderOfType,
   folderSync,
-  maildirOf,
   newBridgeAccount,
   pingBody,
   serverTimingMs,
@@ -32,13 +31,13 @@ import {
   syncAll,
   syncMore,
   within,
-  withImap,
 } from "../test/node/bridge-client";
 import { startBridgeServers } from "../test/node/bridge-servers";
 import type { PhoneResponse } from "../test/node/phone";
 import { assertValid } from "../test/node/validate";
 import { syncRequest } from "../test/node/sync-requests";
 import { child, childText, el } from "../src/wbxml/index";
+import { DESKTOP_WARM_UP, fillMaildir } from "./maildir-fill";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SIZES = (process.env.IMAP_E2E_SIZES ?? "500,5000").split(",").map(Number);
@@ -55,33 +54,6 @@ const median = (xs: number[]) => pct(xs, 50);
 const f1 = (x: number) => x.toFixed(1);
 
 /** Writes `n` messages straight into the account's maildir (cur/), then lets Dovecot index them. */
-async function fill(a: BridgeAccount, n: number): Promise<void> {
-  await withImap(a, (c) => c.status("INBOX", { messages: true }).then(() => undefined)); // Dovecot makes the maildir
-  const cur = path.join(maildirOf(a), "cur");
-  mkdirSync(cur, { recursive: true });
-  const owner = process.getuid?.() === 0 ? { uid: 8, gid: 8 } : null; // test/servers/dovecot.ts mailOwner()
-  const t0 = Date.UTC(2026, 0, 1);
-  for (let i = 0; i < n; i++) {
-    const date = new Date(t0 + i * 3_600_000);
-    const body = `Message ${i} of the benchmark folder.\r\n`.repeat(20);
-    const raw = `From: Sender ${i % 37} <sender${i % 37}@mta.test>\r\nTo: ${a.address}\r\nSubject: Benchmark message ${i}\r\nDate: ${date.toUTCString()}\r\nMessage-ID: <bench-${i}@mta.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
-    const file = path.join(cur, `${Math.floor(date.getTime() / 1000)}.M${i}P1.bench,S=${raw.length}:2,${i % 3 ? "S" : ""}`);
-    writeFileSync(file, raw);
-    if (owner) chownSync(file, owner.uid, owner.gid);
-  }
-  // A real mailbox has been opened by other clients: index it and fill Dovecot's cache the way a desktop client does.
-  await withImap(a, async (c) => {
-    const lock = await c.getMailboxLock("INBOX");
-    try {
-      let count = 0;
-      for await (const _ of c.fetch("1:*", { flags: true, internalDate: true, size: true, envelope: true, bodyStructure: true })) count++;
-      if (count !== n) throw new Error(`Dovecot indexed ${count} of ${n} messages`);
-    } finally {
-      lock.release();
-    }
-  });
-}
-
 interface SyncRun {
   size: number;
   window: number;
@@ -187,7 +159,7 @@ async function main() {
       for (const window of WINDOWS) {
         const a = await newBridgeAccount(`bench-${size}-${window}`);
         const tf = performance.now();
-        await fill(a, size);
+        await fillMaildir(a, size, DESKTOP_WARM_UP);
         console.log(`filled ${size} messages in ${((performance.now() - tf) / 1000).toFixed(1)} s (maildir files + Dovecot indexing)`);
         const res = await bridgeMailbox(a, { dav: false });
         if (res.status !== 201) throw new Error(`bridging: ${res.status} ${await res.text()}`);

@@ -20,7 +20,7 @@
 // encode) is seen from outside: phone wall minus object, and the runtime's CPU per page.
 // Appends a section to bench/RESULTS.md.
 import { execSync, spawn } from "node:child_process";
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,19 +30,10 @@ import { child, childText, childrenNamed, decodeWbxml, el, encodeWbxml } from ".
 import { insertAccount } from "../test/node/accounts";
 import { syncRequest } from "../test/node/sync-requests";
 import { freePort } from "../test/free-port";
-import {
-  type BridgeAccount,
-  bridgedPhone,
-  bridgeMailbox,
-  folderOfType,
-  folderSync,
-  maildirOf,
-  newBridgeAccount,
-  setBridgeEnv,
-  withImap,
-} from "../test/node/bridge-client";
+import { bridgedPhone, bridgeMailbox, folderOfType, folderSync, newBridgeAccount, setBridgeEnv } from "../test/node/bridge-client";
 import { startBridgeServers } from "../test/node/bridge-servers";
 import { currentBundle, inspectorOf, Profiler, saveProfile, summarise } from "./cpu-profile";
+import { ENVELOPE_WARM_UP, fillMaildir } from "./maildir-fill";
 
 // wrangler dev streams every invocation's tail events (RPC spans, logs) to its local observability collector, a JS
 // worker in the same runtime: ~30 % of the runtime's CPU during a Sync page (perf, SYNC_PROFILE_PERF=1). Production has
@@ -69,31 +60,6 @@ function mime(i: number): string {
     `MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}` +
     `--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>${body}</p></body></html>\r\n--b--\r\n`
   );
-}
-
-/** A bridged account's INBOX filled straight into its maildir (bench/bridge-page.bench.ts's shape), then indexed. */
-async function fillMaildir(a: BridgeAccount, n: number): Promise<void> {
-  await withImap(a, (c) => c.status("INBOX", { messages: true }).then(() => undefined));
-  const cur = path.join(maildirOf(a), "cur");
-  mkdirSync(cur, { recursive: true });
-  const owner = process.getuid?.() === 0 ? { uid: 8, gid: 8 } : null; // test/servers/dovecot.ts mailOwner()
-  const t0 = Date.UTC(2026, 0, 1);
-  for (let i = 0; i < n; i++) {
-    const date = new Date(t0 + i * 3_600_000);
-    const body = `Message ${i} of the benchmark folder.\r\n`.repeat(20);
-    const raw = `From: Sender ${i % 37} <sender${i % 37}@mta.test>\r\nTo: ${a.address}\r\nSubject: Benchmark message ${i}\r\nDate: ${date.toUTCString()}\r\nMessage-ID: <bench-${i}@mta.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
-    const file = path.join(cur, `${Math.floor(date.getTime() / 1000)}.M${i}P1.bench,S=${raw.length}:2,${i % 3 ? "S" : ""}`);
-    writeFileSync(file, raw);
-    if (owner) chownSync(file, owner.uid, owner.gid);
-  }
-  await withImap(a, async (c) => {
-    const lock = await c.getMailboxLock("INBOX");
-    try {
-      for await (const _ of c.fetch("1:*", { flags: true, internalDate: true, size: true, envelope: true }));
-    } finally {
-      lock.release();
-    }
-  });
 }
 
 const bodyOptions = el(
@@ -227,7 +193,7 @@ try {
     const { stop: _stop, ...info } = bridgeServers;
     setBridgeEnv({ workerUrl: server.url, adminToken: ADMIN_TOKEN, servers: info });
     const a = await newBridgeAccount(`prof${run}`);
-    await fillMaildir(a, BRIDGE);
+    await fillMaildir(a, BRIDGE, ENVELOPE_WARM_UP);
     const res = await bridgeMailbox(a, { dav: false });
     if (res.status !== 201) throw new Error(`bridging: ${res.status} ${await res.text()}`);
     const inbox = folderOfType((await folderSync(bridgedPhone(a, `prof${run}setup`))).folders, 2).id;

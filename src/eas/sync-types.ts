@@ -226,8 +226,18 @@ export type ServerCommand =
   | { op: "SoftDelete"; serverId: string };
 
 export interface SyncResponses {
-  /** `attachments`: the FileReference of each attachment the Add carried, by its ClientId ([MS-ASAIRS] 2.2.2.14). */
-  adds: { clientId: string; serverId?: string; status: number; attachments?: { clientId: string; fileReference: string }[] }[];
+  /**
+   * `attachments`: the FileReference of each attachment the Add carried, by its ClientId ([MS-ASAIRS] 2.2.2.14).
+   * `conversationId`: a draft's email2:ConversationId, which a 16.x Add response carries ([MS-ASEMAIL] 2.2.2.21,
+   * MS-ASEMAIL_R1184 / R11850).
+   */
+  adds: {
+    clientId: string;
+    serverId?: string;
+    status: number;
+    attachments?: { clientId: string; fileReference: string }[];
+    conversationId?: Uint8Array;
+  }[];
   changes: { serverId: string; status: number }[];
   deletes: { serverId: string; status: number }[];
   fetches: { serverId: string; status: number; item?: ItemPayload }[];

@@ -1,5 +1,6 @@
 // EasResponse → HTTP ([MS-ASHTTP] 2.2.2).
 import type { EasResponse } from "../eas/front/command";
+import { splicedWbxml } from "../eas/front/streamed-text";
 import { child, elements, encodeWbxml, text, type WbxmlElement } from "../wbxml/index";
 import { BASE_HEADERS, plainStatus, statusText } from "./errors";
 import { SERVER_VERSION } from "./protocol";
@@ -48,9 +49,10 @@ function buildHttpResponse(res: EasResponse): Response {
     case "wbxml": {
       // MS-ASHTTP_R219: a WBXML body is application/vnd.ms-sync.wbxml; MS-ASHTTP_R216: Content-Length is required.
       const bytes = encodeWbxml(res.body);
-      return new Response(bytes, {
+      const { body, length } = res.streamedTexts?.length ? splicedWbxml(bytes, res.streamedTexts) : { body: bytes, length: bytes.length };
+      return new Response(body, {
         status: 200,
-        headers: { ...headers, "Content-Type": WBXML_CONTENT_TYPE, "Content-Length": String(bytes.length) },
+        headers: { ...headers, "Content-Type": WBXML_CONTENT_TYPE, "Content-Length": String(length) },
       });
     }
     case "empty":

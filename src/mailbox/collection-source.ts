@@ -35,6 +35,8 @@ export interface CollectionSource<S extends ItemStamp = ItemStamp> {
   add(folderId: string, add: ClientAdd, owner: string): Promise<string>;
   /** The FileReference of each attachment a device Add carried, by its ClientId (16.x drafts); absent: none. */
   addedAttachments?(item: S, add: ClientAdd): { clientId: string; fileReference: string }[];
+  /** The email2:ConversationId of an item a device added (a 16.x draft, [MS-ASEMAIL] 2.2.2.21); absent: none. */
+  addedConversationId?(item: S): Uint8Array;
   /** A device Delete: moved to `trashFolderId` when given (DeletesAsMoves), else removed. */
   remove(item: S, folderId: string, trashFolderId: string | null): Promise<void>;
 }

@@ -257,7 +257,16 @@ export interface EstimateResult {
 export type FetchRequest =
   /** By CollectionId + ServerId, or by a Search result's LongId alone (`longId` set, the other two derived from it). */
   | { kind: "item"; collectionId: string; serverId: string; longId?: string; options: ItemOptions }
-  | { kind: "attachment"; fileReference: string; range?: { start: number; end: number } };
+  | {
+      kind: "attachment";
+      fileReference: string;
+      range?: { start: number; end: number };
+      /**
+       * The caller sends the bytes as they are (a multipart part, GetAttachment's body): they may then come as
+       * `body`, a stream, instead of `data` (issue 15: never held in memory).
+       */
+      stream?: boolean;
+    };
 
 export type FetchResult =
   | {
@@ -279,7 +288,17 @@ export type FetchResult =
       total?: number;
       range?: { start: number; end: number };
       data?: Uint8Array;
+      /**
+       * In place of `data` when the request allowed a stream: exactly `range`'s bytes, or without a range the
+       * whole attachment (`total` bytes). `streamedLength` gives that count.
+       */
+      body?: ReadableStream<Uint8Array>;
     };
+
+/** The bytes a streamed attachment result's `body` yields. */
+export function streamedLength(r: { total?: number; range?: { start: number; end: number } }): number {
+  return r.range ? r.range.end - r.range.start + 1 : (r.total ?? 0);
+}
 
 // ---- Search Store=Mailbox (mailbox/search.ts) ----
 

@@ -5,14 +5,22 @@ import { degradedMailItem, loadMailItem } from "./mail-item";
 import type { CollectionSource } from "./collection-source";
 import { filterSince, type SyncEngine } from "./sync-engine";
 import { type CollectionState, keyStanding, type SyncStateStore } from "./sync-state";
-import type { EstimateRequest, EstimateResult, FetchRequest, FetchResult, MoveRequest, MoveResult } from "./contract";
+import {
+  type EstimateRequest,
+  type EstimateResult,
+  type FetchRequest,
+  type FetchResult,
+  type MoveRequest,
+  type MoveResult,
+  streamedLength,
+} from "./contract";
 
 /** Bytes of data one ItemOperations response carries at most beyond its first result (issue 13 §4). */
 export const ITEMOPS_RESPONSE_BUDGET = 16 * 1024 * 1024;
 
 /** Rough size of a fetch result in the response. */
 function resultBytes(r: FetchResult): number {
-  if (r.kind === "attachment") return r.data?.byteLength ?? 0;
+  if (r.kind === "attachment") return r.body ? streamedLength(r) : (r.data?.byteLength ?? 0);
   if (r.data) return JSON.stringify(r.data).length;
   const body = r.item?.body?.data;
   return r.item ? 512 + (body === undefined ? 0 : typeof body === "string" ? body.length : body.byteLength) : 0;
@@ -245,6 +253,25 @@ export class ItemOps {
       if (isStoreError(e, "StoreUnavailableError")) throw e;
       return null;
     };
+    // Bytes the caller sends on as they are (a multipart part, GetAttachment's body) stream from a store that can:
+    // the object never holds them (issue 15).
+    if (ref && r.stream && this.store.openAttachment && (!r.range || r.range.start <= r.range.end)) {
+      const part = await this.store.openAttachment(ref.folderId, ref.itemId, ref.partId, r.range).catch(orNull);
+      if (!part) return { kind: "attachment", status: 15, fileReference: r.fileReference };
+      const found = {
+        kind: "attachment",
+        status: 1,
+        fileReference: r.fileReference,
+        contentType: part.info.contentType,
+        total: part.total,
+      } as const;
+      if (!r.range) return { ...found, body: part.body };
+      if (part.length > 0) return { ...found, range: { start: r.range.start, end: r.range.start + part.length - 1 }, body: part.body };
+      await part.body.cancel();
+      // [MS-ASCMD] 2.2.3.139.2: Status 8 for a range past the end (an empty attachment answers empty, as below).
+      if (part.total > 0) return { kind: "attachment", status: 8, fileReference: r.fileReference };
+      return { ...found, range: { start: r.range.start, end: Math.min(r.range.end, part.total - 1) }, data: new Uint8Array(0) };
+    }
     // A Range of a store that reads ranges (built-in: a ranged R2 read) loads only the bytes asked for.
     if (ref && r.range && this.store.getAttachmentRange && r.range.start <= r.range.end) {
       const part = await this.store.getAttachmentRange(ref.folderId, ref.itemId, ref.partId, r.range.start, r.range.end).catch(orNull);

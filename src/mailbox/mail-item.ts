@@ -1,6 +1,7 @@
 import { mimeTruncationBytes, plainToHtml, rankBodyPreferences, truncateUtf8 } from "../eas/body-preference";
 import type { BodyData, BodyPartData, BodyPreference, ItemOptions, MailChangeData, MailItemData } from "../eas/sync-types";
 import { conversationIdOf, conversationIndexOf } from "../store/conversation";
+import { splitAddresses } from "../formats/address-list";
 import { hexBytes } from "../formats/hex";
 import { messagePart } from "../formats/message-part";
 import { isStoreError, type MailStore, type MailSummary } from "../store/types";
@@ -250,14 +251,6 @@ async function loadBodyPart(store: MailStore, s: MailSummary, pref: BodyPreferen
     ...(data !== undefined ? { data } : {}),
     ...(preview !== undefined ? { preview } : {}),
   };
-}
-
-/** The addresses of a comma-separated header list (commas inside quoted names kept). */
-function splitAddresses(list: string): string[] {
-  return list
-    .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
-    .map((a) => a.trim())
-    .filter(Boolean);
 }
 
 /** "Ann <a@x>, b@y" → "Ann <a@x>; b@y": [MS-ASEMAIL] 2.2.2.63 ReplyTo separates addresses with semi-colons (R711). */

@@ -5,7 +5,7 @@ import type { CollectionSource } from "./collection-source";
 import { addedReferences, draftBcc, editedDraft, isDraftEdit, newAttachment } from "./draft-edit";
 import type { ItipRefusals } from "./itip-refusals";
 import { draftMime } from "./draft-mime";
-import { changeDataOf, degradedMailItem, loadMailItem } from "./mail-item";
+import { changeDataOf, conversationOf, degradedMailItem, loadMailItem } from "./mail-item";
 
 export class MailSource implements CollectionSource<MailSummary> {
   /**
@@ -117,6 +117,11 @@ export class MailSource implements CollectionSource<MailSummary> {
   /** The FileReference of each attachment a device Add carried, by its ClientId. */
   addedAttachments(s: MailSummary, a: ClientAdd) {
     return addedReferences(s, a.attachments?.add ?? []);
+  }
+
+  /** A draft's ConversationId, the same the device will see when it syncs the message (MS-ASEMAIL_R1184). */
+  addedConversationId(s: MailSummary): Uint8Array {
+    return conversationOf(s).conversationId;
   }
 
   async remove(s: MailSummary, folderId: string, trashFolderId: string | null): Promise<void> {

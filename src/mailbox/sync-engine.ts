@@ -603,7 +603,13 @@ export class SyncEngine {
       const knownStamp = known ? await src.stamp(folder.id, known) : null;
       if (known && knownStamp) {
         if (!image.held(known)) image.hold(knownStamp); // the device has it from its own Add
-        responses.adds.push({ clientId: a.clientId, serverId: serverIdOf(folder.id, known), status: SyncStatus.Success });
+        const conversationId = src.addedConversationId?.(knownStamp);
+        responses.adds.push({
+          clientId: a.clientId,
+          serverId: serverIdOf(folder.id, known),
+          status: SyncStatus.Success,
+          ...(conversationId ? { conversationId } : {}),
+        });
         continue;
       }
       let itemId: string;
@@ -623,6 +629,7 @@ export class SyncEngine {
       const s = await src.stamp(folder.id, itemId);
       if (s) image.hold(s);
       const attachments = s && a.attachments?.add.length ? src.addedAttachments?.(s, a) : undefined;
+      const conversationId = s ? src.addedConversationId?.(s) : undefined;
       // Added with email2:Send: sent as a draft Change with Send would be; the device then gets its Delete.
       // Refused by the outbox, it stays a draft.
       if (s && a.send) await src.applyChange(s, { serverId: serverIdOf(folder.id, itemId), send: true, device: a.device });
@@ -631,6 +638,7 @@ export class SyncEngine {
         serverId: serverIdOf(folder.id, itemId),
         status: SyncStatus.Success,
         ...(attachments?.length ? { attachments } : {}),
+        ...(conversationId ? { conversationId } : {}),
       });
     }
 

@@ -5,11 +5,14 @@
 export class CountingSql {
   rowsRead = 0;
   rowsWritten = 0;
+  /** Statements run (a page's cost in round trips to SQLite, whatever their rows). */
+  statements = 0;
 
   constructor(private readonly sql: SqlStorage) {}
 
   all<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): T[] {
     const cursor = this.sql.exec<T>(query, ...bindings);
+    this.statements++;
     const rows = cursor.toArray();
     this.rowsRead += cursor.rowsRead;
     this.rowsWritten += cursor.rowsWritten;
@@ -26,6 +29,7 @@ export class CountingSql {
   /** Runs a statement; returns the number of rows it wrote. */
   run(query: string, ...bindings: unknown[]): number {
     const cursor = this.sql.exec(query, ...bindings);
+    this.statements++;
     cursor.toArray();
     this.rowsRead += cursor.rowsRead;
     this.rowsWritten += cursor.rowsWritten;

@@ -173,6 +173,21 @@ export interface MailStore {
     end: number,
   ): Promise<{ info: AttachmentInfo; total: number; data: Uint8Array } | null>;
 
+  /**
+   * An attachment as a stream of its bytes, sent on as it is read, never held in memory (a 25 MB attachment would
+   * otherwise be in the object, the RPC and the response at once): the whole of it, or bytes `range.start`..
+   * `range.end` (inclusive, cut at the end; none when `start` is at or past it). `total` is the attachment's exact
+   * size, `length` the bytes `body` yields. For a Fetch a phone takes as a multipart part, and a 12.x
+   * GetAttachment. Null when there is no such attachment. Optional: where it is absent the caller sends
+   * getAttachment's (or getAttachmentRange's) bytes.
+   */
+  openAttachment?(
+    folderId: string,
+    itemId: string,
+    partId: string,
+    range?: { start: number; end: number },
+  ): Promise<{ info: AttachmentInfo; total: number; length: number; body: ReadableStream<Uint8Array> } | null>;
+
   /** Adds a message (delivery, APPEND). Returns its item id. */
   appendMessage(folderId: string, raw: Uint8Array, flags?: Partial<MailFlags>, received?: number): Promise<string>;
   /**

@@ -293,8 +293,10 @@ describe("Sync responses", () => {
       // MS-ASCMD_R1043 MS-ASCMD_R1044 MS-ASCMD_R1045 MS-ASCMD_R1046: Add (in Responses) holds ClientId, ServerId, Status;
       // MS-ASCMD_R1347 MS-ASCMD_R1348 MS-ASCMD_R1349 MS-ASCMD_R1350 one ClientId, the client's;
       // MS-ASCMD_R5572 MS-ASCMD_R5573 MS-ASCMD_R5574 MS-ASCMD_R5575 at most one ServerId.
+      // A 16.x draft's Add also carries its email2:ConversationId in ApplicationData (MS-ASEMAIL_R11850), nothing else.
       const a = child(responses, "Add")!;
-      expect(names(a).sort()).toEqual(["ClientId", "ServerId", "Status"]);
+      expect(names(a).sort()).toEqual(["ApplicationData", "ClientId", "ServerId", "Status"]);
+      expect(names(child(a, "ApplicationData")!)).toEqual(["ConversationId"]);
       expect(leaf(a, "ClientId")).toBe("struct-1");
       expect(leaf(a, "ServerId")).not.toBe("struct-1");
       expect(leaf(a, "Status", UNSIGNED)).toBe("1");

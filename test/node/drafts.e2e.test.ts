@@ -43,6 +43,7 @@ class Device {
   }
 }
 
+const opaque = (e: WbxmlElement | undefined) => e?.children.find((c): c is Uint8Array => c instanceof Uint8Array);
 const commands = (col: WbxmlElement | undefined, op: string) => childrenNamed(child(col, "Commands"), op);
 const attachmentNames = (data: WbxmlElement | undefined) =>
   childrenNamed(child(data, "Attachments", "AirSyncBase"), "Attachment")
@@ -59,7 +60,7 @@ const attach = (clientId: string, name: string, text: string) =>
   );
 
 describe.each(["16.0", "16.1"])("drafts over HTTP, protocol %s", (version) => {
-  it("MS-ASAIRS_R1082, MS-ASAIRS_R1367, MS-ASAIRS_R1001000, MS-ASEMAIL_R1278, MS-ASEMAIL_R1135, MS-ASEMAIL_R1389: add with an attachment, edit, attachments deleted and added, sent; the other device follows", async () => {
+  it("MS-ASAIRS_R1082, MS-ASAIRS_R1367, MS-ASEMAIL_R1184, MS-ASEMAIL_R11850, MS-ASAIRS_R1001000, MS-ASEMAIL_R1278, MS-ASEMAIL_R1135, MS-ASEMAIL_R1389: add with an attachment, edit, attachments deleted and added, sent; the other device follows", async () => {
     const device = (id: string) =>
       new Device(
         new Phone({
@@ -98,10 +99,14 @@ describe.each(["16.0", "16.1"])("drafts over HTTP, protocol %s", (version) => {
     const serverId = childText(added, "ServerId")!;
     const refs = childrenNamed(child(child(added, "ApplicationData"), "Attachments", "AirSyncBase"), "Attachment");
     expect(refs.map((x) => childText(x, "ClientId", "AirSyncBase")).sort()).toEqual(["f1", "f2"]);
+    // MS-ASEMAIL_R1184 (16.0) / MS-ASEMAIL_R11850 (16.1): the draft's ConversationId comes with the Add response.
+    const conversationId = opaque(child(child(added, "ApplicationData"), "ConversationId", "Email2"));
+    expect(conversationId).toHaveLength(16);
 
     col = await two.sync(plain);
     const seen = commands(col, "Add").find((x) => childText(x, "ServerId") === serverId);
     expect(childText(child(seen, "ApplicationData"), "IsDraft", "Email2")).toBe("1");
+    expect(opaque(child(child(seen, "ApplicationData"), "ConversationId", "Email2"))).toEqual(conversationId);
     expect(attachmentNames(child(seen, "ApplicationData"))).toEqual(["one.txt", "two.txt"]);
 
     const oneRef = childText(

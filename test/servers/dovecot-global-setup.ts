@@ -58,7 +58,7 @@ export async function startTestServers(opts: { pushUrl?: string } = {}): Promise
   try {
     dovecot = await startDovecot({
       users: [
-        ...["alice", "bob", "carol", "dave", "erin", "frank", CONTRACT_IMAP_USER, ...BRIDGE_MAILBOX_USERS].map((user) => ({
+        ...["alice", "bob", "carol", "dave", "erin", "frank", "gina", CONTRACT_IMAP_USER, ...BRIDGE_MAILBOX_USERS].map((user) => ({
           user,
           password: `${user} secret`,
         })),

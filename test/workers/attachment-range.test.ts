@@ -73,6 +73,13 @@ it("a Range of an attachment in R2 is one ranged GET of those bytes; an inline o
     expect(inline.total).toBe(small.length);
     expect(gets).toEqual([]); // inline in SQLite: no R2 read
 
+    // The streamed form (multipart, GetAttachment) of a range is the same one ranged GET, read as it is sent.
+    gets.length = 0;
+    const streamed = (await store.openAttachment(folderId, itemId, bigInfo.partId, { start: 200_000, end: 299_999 }))!;
+    expect(gets).toEqual([{ range: { offset: 200_000, length: 100_000 } }]);
+    expect([streamed.total, streamed.length]).toEqual([big.length, 100_000]);
+    expect(new Uint8Array(await new Response(streamed.body).arrayBuffer())).toEqual(big.slice(200_000, 300_000));
+
     expect(await store.getAttachmentRange(folderId, itemId, "99", 0, 10)).toBeNull();
     expect(await store.getAttachmentRange(folderId, "999999", bigInfo.partId, 0, 10)).toBeNull();
   });

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import type { MailboxSearchRequest } from "../../src/mailbox/contract";
 import { RULE_TTL_MS } from "../../src/mailbox/conversations";
-import { bytesHex } from "../../src/formats/hex";
+import { bytesHex, hexBytes } from "../../src/formats/hex";
 import { messagePart } from "../../src/formats/message-part";
 import {
   conversationIdOf,
@@ -97,6 +97,14 @@ describe("the conversation of a message (store/conversation.ts)", () => {
     // A Thread-Index that is not one (wrong length, not base64) is ignored: the header from the date.
     expect(conversationIndexOf(btoa("short"), T0)).toBe(want);
     expect(conversationIndexOf("!!not base64!!", T0)).toBe(want);
+  });
+
+  it("ids kept as hex go back to the same bytes (formats/hex.ts); anything but an even run of hex digits is null", () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(hexBytes(bytesHex(all))).toEqual(all);
+    expect(hexBytes("00FFaB")).toEqual(Uint8Array.of(0, 255, 0xab));
+    expect(hexBytes("")).toEqual(new Uint8Array(0));
+    for (const bad of ["abc", "0g", "g0", "0:", "/0", "@1", "`1", "1 ", " 1", "0x"]) expect(hexBytes(bad)).toBeNull();
   });
 
   it("message part: the text before the quoted history (MS-ASCON_R234)", () => {

@@ -65,6 +65,45 @@ describe("drafts from a 16.1 phone", () => {
   });
 });
 
+describe("a draft's ConversationId in the Add response ([MS-ASEMAIL] 2.2.2.21)", () => {
+  const opaque = (e: ReturnType<typeof child>) => e?.children.find((c): c is Uint8Array => c instanceof Uint8Array);
+  it.each(["16.0", "16.1"])(
+    "%s: the Add response carries email2:ConversationId, the one the other device sees, and again for a repeated Add (MS-ASEMAIL_R1184, MS-ASEMAIL_R11850)",
+    async (version) => {
+      const tag = version.replace(".", "");
+      const phone = new TestPhone(USER, PW, `DRAFTCONV${tag}A`, version);
+      let key = syncKeyOf(await phone.sync(DRAFTS, "0"));
+      const add = el(
+        "AirSync",
+        "Add",
+        el("AirSync", "ClientId", `conv-draft-${tag}`),
+        el(
+          "AirSync",
+          "ApplicationData",
+          el("Email", "To", "hank@example.test"),
+          el("Email", "Subject", `Thread starter ${tag}`),
+          el("AirSyncBase", "Body", el("AirSyncBase", "Type", 1), el("AirSyncBase", "Data", "Opening words.")),
+        ),
+      );
+      let r = await phone.sync(DRAFTS, key, { commands: [add] });
+      key = syncKeyOf(r);
+      const response = child(child(collectionOf(r), "Responses"), "Add");
+      const serverId = childText(response, "ServerId");
+      const id = opaque(child(child(response, "ApplicationData"), "ConversationId", "Email2"));
+      expect(id).toHaveLength(16);
+
+      const seen = (await secondDeviceSees(`DRAFTCONV${tag}B`)).find((d) => childText(d, "Subject", "Email") === `Thread starter ${tag}`);
+      expect(opaque(child(seen, "ConversationId", "Email2"))).toEqual(id);
+
+      // The same Add again (its answer lost): the same item, the same ConversationId.
+      r = await phone.sync(DRAFTS, key, { commands: [add] });
+      const again = child(child(collectionOf(r), "Responses"), "Add");
+      expect(childText(again, "ServerId")).toBe(serverId);
+      expect(opaque(child(child(again, "ApplicationData"), "ConversationId", "Email2"))).toEqual(id);
+    },
+  );
+});
+
 describe("a 16.1 phone edits its draft (Sync Change in Drafts, [MS-ASEMAIL] 2.2.2 / [MS-ASCMD] 2.2.3.24)", () => {
   it("Subject, To, Cc, Bcc, body and Importance are applied, the ServerId stays, and the other device gets a Change", async () => {
     const phone = new TestPhone(USER, PW, "DRAFTEDIT1", "16.1");

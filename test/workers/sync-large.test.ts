@@ -61,6 +61,75 @@ describe("a 10 MB attachment", () => {
 
     const beyond = await phone.send("ItemOperations", fetch(`${original.length + 10}-${original.length + 20}`));
     expect(childText(child(child(beyond.body, "Response"), "Fetch"), "Status")).toBe("8"); // MS-ASCMD_R4160
+    // The same with multipart (the streamed path): Status 8, no part.
+    const beyondPart = await phone.send("ItemOperations", fetch(`${original.length + 10}-${original.length + 20}`), {
+      headers: { "MS-ASAcceptMultiPart": "T" },
+    });
+    const pv = new DataView(beyondPart.raw.buffer, beyondPart.raw.byteOffset);
+    expect(pv.getInt32(0, true)).toBe(1);
+    const only = decodeWbxml(beyondPart.raw.subarray(pv.getInt32(4, true), pv.getInt32(4, true) + pv.getInt32(8, true)));
+    expect(childText(child(child(only, "Response"), "Fetch"), "Status")).toBe("8");
+    // A multipart Range cut at the end: the part holds just the last bytes, Range and Total say so.
+    const tail = await phone.send("ItemOperations", fetch(last), { headers: { "MS-ASAcceptMultiPart": "T" } });
+    const tv = new DataView(tail.raw.buffer, tail.raw.byteOffset);
+    const tailXml = decodeWbxml(tail.raw.subarray(tv.getInt32(4, true), tv.getInt32(4, true) + tv.getInt32(8, true)));
+    const tailProps = child(child(child(tailXml, "Response"), "Fetch"), "Properties");
+    expect(childText(tailProps, "Range")).toBe(`${original.length - 1000}-${original.length - 1}`);
+    expect(childText(tailProps, "Total")).toBe(String(original.length));
+    expect(tail.raw.subarray(tv.getInt32(12, true), tv.getInt32(12, true) + tv.getInt32(16, true))).toEqual(
+      original.slice(original.length - 1000),
+    );
+  }, 60_000);
+
+  it("fetched whole with multipart, inline and by GetAttachment (12.1): streamed from R2 to the phone, byte-identical, with its Content-Length (issue 15)", async () => {
+    const phone = new TestPhone(USER, PW, "BIG2");
+    const key = syncKeyOf(await phone.sync(INBOX, "0"));
+    const r = await phone.sync(INBOX, key);
+    const refs = childrenNamed(
+      child(child(child(child(collectionOf(r), "Commands"), "Add"), "ApplicationData"), "Attachments"),
+      "Attachment",
+    );
+    const ref = childText(
+      refs.find((a) => Number(childText(a, "EstimatedDataSize")) === original.length),
+      "FileReference",
+    )!;
+
+    // The mailbox hands a whole attachment asked for as a stream over as one, never as bytes it holds.
+    const [streamed] = await env.MAILBOX.getByName(USER).itemOperationsFetch([{ kind: "attachment", fileReference: ref, stream: true }]);
+    expect(streamed).toMatchObject({ kind: "attachment", status: 1, total: original.length });
+    expect(streamed.kind === "attachment" && streamed.data).toBeFalsy();
+    expect(streamed.kind === "attachment" && streamed.body instanceof ReadableStream).toBe(true);
+    if (streamed.kind === "attachment") await streamed.body?.cancel();
+
+    // Asked twice in one multipart response: the first streams whole into part 1; the second would pass the
+    // response budget (counted by the streamed size, never loaded) and gets Status 11 ([MS-ASCMD] 2.2.3.177.8).
+    const twice = el(
+      "ItemOperations",
+      "ItemOperations",
+      ...[1, 2].map(() => el("ItemOperations", "Fetch", el("ItemOperations", "Store", "Mailbox"), el("AirSyncBase", "FileReference", ref))),
+    );
+    const m = await phone.send("ItemOperations", twice, { headers: { "MS-ASAcceptMultiPart": "T" } });
+    expect(m.headers.get("Content-Length")).toBe(String(m.raw.length));
+    const view = new DataView(m.raw.buffer, m.raw.byteOffset);
+    expect(view.getInt32(0, true)).toBe(2);
+    const part = (i: number) =>
+      m.raw.subarray(view.getInt32(4 + 8 * i, true), view.getInt32(4 + 8 * i, true) + view.getInt32(8 + 8 * i, true));
+    const fetches = childrenNamed(child(decodeWbxml(part(0)), "Response"), "Fetch");
+    expect(fetches.map((f) => childText(f, "Status"))).toEqual(["1", "11"]);
+    expect(childText(child(fetches[0], "Properties"), "Part")).toBe("1");
+    expect(part(1)).toEqual(original);
+
+    // Inline (no multipart): base64 in Data, encoded on its way out, with the Content-Length the body has.
+    const inline = await phone.send("ItemOperations", attachmentFetchBody(ref));
+    expect(inline.headers.get("Content-Length")).toBe(String(inline.raw.length));
+    const data = childText(child(child(child(inline.body, "Response"), "Fetch"), "Properties"), "Data")!;
+    expect(Uint8Array.from(atob(data), (c) => c.charCodeAt(0))).toEqual(original);
+
+    const old = new TestPhone(USER, PW, "BIG3", "12.1");
+    const g = await old.send("GetAttachment", null, { query: `&AttachmentName=${encodeURIComponent(ref)}` });
+    expect(g.status).toBe(200);
+    expect(g.headers.get("Content-Length")).toBe(String(original.length));
+    expect(g.raw).toEqual(original);
   }, 60_000);
 
   it("the whole demo corpus (UTF-7, broken encoded-words, Shift_JIS, windows-1252 …) syncs as HTML and as MIME without a failure", async () => {

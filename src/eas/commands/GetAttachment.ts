@@ -10,11 +10,21 @@ export const GetAttachment: EasCommand = {
     const name = req.params.AttachmentName;
     // MS-ASCMD_R162: the name travels in the query; without it the request is malformed.
     if (!name) return { kind: "http", status: 400 };
-    const [r] = await req.mailbox.itemOperationsFetch([{ kind: "attachment", fileReference: name }]);
+    // The bytes go out as they are read (issue 15): a store that streams sends a large attachment without holding it.
+    const [r] = await req.mailbox.itemOperationsFetch([{ kind: "attachment", fileReference: name, stream: true }]);
     // MS-ASCMD_R166: an attachment that is not (or no longer) on the server is HTTP 500, as the spec prescribes
     // and as 12.x clients expect (they stop retrying it); nothing failed on the server's side.
-    if (r?.kind !== "attachment" || r.status !== 1 || !r.data) return { kind: "http", status: 500 };
+    if (r?.kind !== "attachment" || r.status !== 1 || !(r.body || r.data)) return { kind: "http", status: 500 };
     // MS-ASCMD_R164: the content in the body, its type in Content-Type.
-    return { kind: "raw", body: r.data, contentType: r.contentType || "application/octet-stream" };
+    const contentType = r.contentType || "application/octet-stream";
+    if (!r.body) return { kind: "raw", body: r.data ?? new Uint8Array(0), contentType };
+    const length = r.total ?? 0;
+    // Exactly the size the store announced, with its Content-Length: a short read breaks the response.
+    return {
+      kind: "raw",
+      body: r.body.pipeThrough(new FixedLengthStream(length)),
+      contentType,
+      headers: { "Content-Length": String(length) },
+    };
   },
 };

@@ -3,8 +3,11 @@
 import { child, childrenNamed, childText, el, elements, encodeWbxml, text, type WbxmlElement } from "../../wbxml/index";
 import { atLeast } from "../protocol-version";
 import { conversationIdBytes, conversationIdHex } from "../front/conversation-id";
-import type { FetchRequest, FetchResult } from "../../mailbox/contract";
+import { type FetchRequest, type FetchResult, streamedLength } from "../../mailbox/contract";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
+import { base64Length, base64Stream, toBase64 } from "../front/byte-streams";
+import { type MultipartPart, multipartBody } from "../front/multipart";
+import { type StreamedText, streamedTextMarker } from "../front/streamed-text";
 import { bodyElement, mailProperties } from "../front/email-props";
 import { parseBodyPartPreference, parseBodyPreferences, partPreference } from "../front/options";
 
@@ -18,34 +21,6 @@ function parseRange(s: string | undefined): { start: number; end: number } | und
   const m = /^\s*([0-9]{1,10})-([0-9]{1,10})\s*$/.exec(s);
   if (!m) return "bad";
   return { start: Number(m[1]), end: Number(m[2]) };
-}
-
-// The runtime's own encoder (Uint8Array.prototype.toBase64, in workerd) where there is one: a 1 MiB Range
-// in a few ms instead of building a binary string first (issue 15).
-const nativeBase64 = (Uint8Array.prototype as { toBase64?: () => string }).toBase64;
-
-function toBase64(bytes: Uint8Array): string {
-  if (nativeBase64) return nativeBase64.call(bytes);
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-/** [MS-ASCMD] 2.2.1.10.1 multipart: part count, (offset, length) per part, then the parts; part 0 is WBXML. */
-export function multipartBody(parts: Uint8Array[]): Uint8Array {
-  const header = 4 + 8 * parts.length;
-  const total = header + parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  view.setInt32(0, parts.length, true);
-  let offset = header;
-  parts.forEach((p, i) => {
-    view.setInt32(4 + 8 * i, offset, true);
-    view.setInt32(8 + 8 * i, p.length, true);
-    out.set(p, offset);
-    offset += p.length;
-  });
-  return out;
 }
 
 export const ItemOperationsCommand: EasCommand = {
@@ -87,11 +62,19 @@ export const ItemOperationsCommand: EasCommand = {
       throw e;
     }
 
-    const parts: Uint8Array[] = [];
+    const parts: MultipartPart[] = [];
     const multipart = req.acceptMultiPart;
-    const asPart = (data: Uint8Array): WbxmlElement => {
+    const asPart = (data: MultipartPart): WbxmlElement => {
       parts.push(data);
       return io("Part", parts.length); // part 0 is this WBXML document
+    };
+    // Inline, an attachment is base64 in Data: a streamed one is encoded on its way out, never held (issue 15).
+    const streamedTexts: StreamedText[] = [];
+    const inline = (data: MultipartPart): WbxmlElement => {
+      if (data instanceof Uint8Array) return io("Data", toBase64(data));
+      const marker = streamedTextMarker(streamedTexts.length);
+      streamedTexts.push({ marker, body: base64Stream(data.body), length: base64Length(data.length) });
+      return io("Data", marker);
     };
     const moved: WbxmlElement[] = [];
     const emptied: WbxmlElement[] = [];
@@ -115,25 +98,27 @@ export const ItemOperationsCommand: EasCommand = {
       }
       const run: (FetchRequest | { bad: number })[] = [];
       for (; i < ops.length && "fetch" in ops[i]!; i++) run.push((ops[i] as { fetch: FetchRequest | { bad: number } }).fetch);
-      const real = run.filter((f): f is FetchRequest => !("bad" in f));
+      // An attachment may stream from the mailbox to the phone, in its own part or as inline base64 (issue 15).
+      const real = run.filter((f): f is FetchRequest => !("bad" in f)).map((f) => (f.kind === "attachment" ? { ...f, stream: true } : f));
       const started = performance.now();
       const results = real.length > 0 ? await req.mailbox.itemOperationsFetch(real) : [];
       spent += performance.now() - started;
       let k = 0;
       for (const f of run) {
         if ("bad" in f) fetched.push(io("Fetch", io("Status", f.bad)));
-        else fetched.push(fetchElement(results[k++], req.protocolVersion, multipart ? asPart : undefined));
+        else fetched.push(fetchElement(results[k++], req.protocolVersion, multipart ? asPart : undefined, inline));
       }
     }
     const body = io("ItemOperations", io("Status", 1), io("Response", ...moved, ...emptied, ...fetched));
     // Time spent in the mailbox object (the clock advances across the RPC): for benchmarks and operators.
     const headers = { "Server-Timing": `mailbox;dur=${spent.toFixed(1)}` };
-    if (!multipart) return { kind: "wbxml", body, headers };
+    if (!multipart) return { kind: "wbxml", body, headers, ...(streamedTexts.length > 0 ? { streamedTexts } : {}) };
+    const { body: bytes, length } = multipartBody([encodeWbxml(body), ...parts]);
     return {
       kind: "raw",
-      body: multipartBody([encodeWbxml(body), ...parts]),
+      body: bytes,
       contentType: "application/vnd.ms-sync.multipart",
-      headers,
+      headers: { ...headers, "Content-Length": String(length) },
     };
   },
 };
@@ -206,9 +191,15 @@ function parseFetch(f: WbxmlElement, protocolVersion: string): FetchRequest | { 
   };
 }
 
-function fetchElement(r: FetchResult, pv: string, asPart: ((d: Uint8Array) => WbxmlElement) | undefined): WbxmlElement {
+function fetchElement(
+  r: FetchResult,
+  pv: string,
+  asPart: ((d: MultipartPart) => WbxmlElement) | undefined,
+  inline: (d: MultipartPart) => WbxmlElement,
+): WbxmlElement {
   if (r.kind === "attachment") {
-    if (r.status !== 1 || !r.data) return io("Fetch", io("Status", r.status), el("AirSyncBase", "FileReference", r.fileReference));
+    const bytes: MultipartPart | undefined = r.body ? { body: r.body, length: streamedLength(r) } : r.data;
+    if (r.status !== 1 || !bytes) return io("Fetch", io("Status", r.status), el("AirSyncBase", "FileReference", r.fileReference));
     return io(
       "Fetch",
       io("Status", 1),
@@ -218,7 +209,7 @@ function fetchElement(r: FetchResult, pv: string, asPart: ((d: Uint8Array) => Wb
         el("AirSyncBase", "ContentType", r.contentType ?? "application/octet-stream"),
         r.range && io("Range", `${r.range.start}-${r.range.end}`),
         r.range && io("Total", r.total ?? 0),
-        asPart ? asPart(r.data) : io("Data", toBase64(r.data)),
+        (asPart ?? inline)(bytes),
       ),
     );
   }

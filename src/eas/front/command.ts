@@ -1,3 +1,4 @@
+import type { StreamedText } from "./streamed-text";
 import type { WbxmlElement } from "../../wbxml/types";
 import type { Mailbox } from "../../mailbox/contract";
 import type { BackendCredentials, DeviceGateState, GatedCall } from "../../mailbox/contract";
@@ -61,7 +62,8 @@ export interface RequestNotes {
 }
 
 export type EasResponse =
-  | { kind: "wbxml"; body: WbxmlElement; headers?: Record<string, string> }
+  /** `streamedTexts`: texts of `body` sent as streams (streamed-text.ts), e.g. an attachment's inline Data. */
+  | { kind: "wbxml"; body: WbxmlElement; headers?: Record<string, string>; streamedTexts?: StreamedText[] }
   /** HTTP 200 with an empty body (e.g. unchanged Sync, successful SendMail). */
   | { kind: "empty"; headers?: Record<string, string> }
   /** Other bodies (multipart ItemOperations, raw attachment). */

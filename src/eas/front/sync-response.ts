@@ -3,7 +3,8 @@ import { el, type WbxmlElement } from "../../wbxml";
 import type { EasResponse } from "./command";
 import { mailChangeProperties, mailProperties } from "./email-props";
 import { pimData25 } from "./legacy25";
-import type { ItemPayload, ServerCommand, SyncCollectionResult, SyncResult } from "../sync-types";
+import { atLeast } from "../protocol-version";
+import type { ItemPayload, ServerCommand, SyncCollectionResult, SyncResponses, SyncResult } from "../sync-types";
 import { SyncStatus } from "../sync-types";
 
 /** ApplicationData children: mail is encoded here, other classes arrive already in EAS form (2.5: reshaped). */
@@ -31,6 +32,31 @@ function commandElement(cmd: ServerCommand, pv: string): WbxmlElement {
   }
 }
 
+/** Responses/Add: the new item's ServerId and whatever the device must learn of what it added. */
+function addResponse(a: SyncResponses["adds"][number], pv: string): WbxmlElement {
+  const data = [
+    // [MS-ASAIRS] 2.2.2.7: each added attachment's ClientId with its FileReference.
+    (a.attachments?.length ?? 0) > 0 &&
+      el(
+        "AirSyncBase",
+        "Attachments",
+        ...(a.attachments ?? []).map((x) =>
+          el("AirSyncBase", "Attachment", el("AirSyncBase", "ClientId", x.clientId), el("AirSyncBase", "FileReference", x.fileReference)),
+        ),
+      ),
+    // [MS-ASEMAIL] 2.2.2.21: a 16.x draft's ConversationId (MS-ASEMAIL_R1184, R11850).
+    a.conversationId && atLeast(pv, "16.0") && el("Email2", "ConversationId", a.conversationId),
+  ].filter((x): x is WbxmlElement => !!x);
+  return el(
+    "AirSync",
+    "Add",
+    el("AirSync", "ClientId", a.clientId),
+    a.serverId && el("AirSync", "ServerId", a.serverId),
+    el("AirSync", "Status", a.status),
+    data.length > 0 && el("AirSync", "ApplicationData", ...data),
+  );
+}
+
 function collectionElement(c: SyncCollectionResult, pv: string): WbxmlElement {
   const r = c.responses;
   const hasResponses = r.adds.length + r.changes.length + r.deletes.length + r.fetches.length > 0;
@@ -44,33 +70,7 @@ function collectionElement(c: SyncCollectionResult, pv: string): WbxmlElement {
       el(
         "AirSync",
         "Responses",
-        ...r.adds.map((a) =>
-          el(
-            "AirSync",
-            "Add",
-            el("AirSync", "ClientId", a.clientId),
-            a.serverId && el("AirSync", "ServerId", a.serverId),
-            el("AirSync", "Status", a.status),
-            // [MS-ASAIRS] 2.2.2.7: in Responses, each added attachment's ClientId with its FileReference.
-            (a.attachments?.length ?? 0) > 0 &&
-              el(
-                "AirSync",
-                "ApplicationData",
-                el(
-                  "AirSyncBase",
-                  "Attachments",
-                  ...(a.attachments ?? []).map((x) =>
-                    el(
-                      "AirSyncBase",
-                      "Attachment",
-                      el("AirSyncBase", "ClientId", x.clientId),
-                      el("AirSyncBase", "FileReference", x.fileReference),
-                    ),
-                  ),
-                ),
-              ),
-          ),
-        ),
+        ...r.adds.map((a) => addResponse(a, pv)),
         ...r.changes.map((x) => el("AirSync", "Change", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
         ...r.deletes.map((x) => el("AirSync", "Delete", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
         ...r.fetches.map((f) =>

@@ -44,6 +44,18 @@ export class Blobs {
     return obj ? { data: new Uint8Array(await obj.arrayBuffer()), size: obj.size } : null;
   }
 
+  /**
+   * The object's bytes (or `length` of them from `offset`) as a stream, and the whole object's size: an
+   * attachment sent on without being held (issue 15).
+   */
+  async stream(
+    key: string,
+    range?: { offset: number; length: number },
+  ): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null> {
+    const obj = await this.bucket.get(key, range ? { range } : undefined);
+    return obj ? { body: obj.body, size: obj.size } : null;
+  }
+
   /** The object's size from its metadata, or null when it is gone. */
   async size(key: string): Promise<number | null> {
     return (await this.bucket.head(key))?.size ?? null;

@@ -11,6 +11,9 @@ import type { ImapSessions } from "./sessions";
 import type { FolderRow } from "./state";
 import { boundedLimit, flagKey, itemIdOf, kind, parseInternalDate, uidOf, uidSet } from "./wire";
 
+/** UIDs written to imap_order by one statement when a folder's arrival order is first read. */
+const ORDER_BATCH = 5000;
+
 /**
  * A look at a folder (refresh) is not repeated on the same session while nothing was sent since and it is at
  * most this old: a Sync asks for the folder's status, then lists or reads its changes at once (two looks, one
@@ -270,20 +273,24 @@ export class ChangeTracker {
     if (row.ordered) return row;
     await this.sessions.select(s, row, false);
     const r = await s.command(["UID", "FETCH", "1:*", "(UID INTERNALDATE)"]);
+    const order: [number, number][] = [];
+    for (const u of r.untagged) {
+      if (kind(u) !== "FETCH") continue;
+      const a = attributes(u.tokens[2] ?? null);
+      const uid = uidOf(a);
+      if (uid !== null && a.has("INTERNALDATE")) order.push([uid, parseInternalDate(str(a.get("INTERNALDATE")))]);
+    }
     this.db.transaction(() => {
       this.db.sql(`DELETE FROM imap_order WHERE folder = ?`, row.id);
-      for (const u of r.untagged) {
-        if (kind(u) !== "FETCH") continue;
-        const a = attributes(u.tokens[2] ?? null);
-        const uid = uidOf(a);
-        if (uid !== null && a.has("INTERNALDATE"))
-          this.db.sql(
-            `INSERT OR REPLACE INTO imap_order (folder, uid, received) VALUES (?, ?, ?)`,
-            row.id,
-            uid,
-            parseInternalDate(str(a.get("INTERNALDATE"))),
-          );
-      }
+      // ORDER_BATCH UIDs a statement (a bound JSON array: Durable Object SQLite allows at most 100 bound
+      // parameters), not one statement a UID (issue 15 target 2: the first listing of 1 000 messages).
+      for (let i = 0; i < order.length; i += ORDER_BATCH)
+        this.db.sql(
+          `INSERT OR REPLACE INTO imap_order (folder, uid, received)
+           SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)`,
+          row.id,
+          JSON.stringify(order.slice(i, i + ORDER_BATCH)),
+        );
       this.db.sql(`UPDATE imap_folders SET ordered = 1 WHERE id = ?`, row.id);
     });
     return this.db.folderRow(String(row.id));

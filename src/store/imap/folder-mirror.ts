@@ -24,31 +24,39 @@ export class FolderMirror {
     const mailboxes = await this.listMailboxes(s);
     const rows = this.db.rows();
     const { matched, gone, renamed } = reconcile(rows, mailboxes);
-    this.db.transaction(() => {
-      for (const id of gone) this.db.dropFolder(id);
-      // Two passes: a rename may take a path another row still holds until its own rename.
-      for (const [id] of renamed) this.db.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, `\u0000${id}`, id);
-      for (const [id, path] of renamed) this.db.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, path, id);
-      for (const m of mailboxes) {
-        if (matched.has(m.path)) {
-          if (m.mailboxId) this.db.sql(`UPDATE imap_folders SET mailbox_id = ? WHERE id = ?`, m.mailboxId, matched.get(m.path)!);
-          continue;
+    const before = new Map(rows.map((r) => [r.id, r]));
+    // Only what differs is written: on a steady account (every Sync LISTs) nothing is, and the rows read stand.
+    const mailboxIdChanges = mailboxes.filter(
+      (m) => m.mailboxId && matched.has(m.path) && before.get(matched.get(m.path)!)?.mailbox_id !== m.mailboxId,
+    );
+    const added = mailboxes.filter((m) => !matched.has(m.path));
+    if (gone.length || renamed.size || mailboxIdChanges.length || added.length)
+      this.db.transaction(() => {
+        for (const id of gone) this.db.dropFolder(id);
+        // Two passes: a rename may take a path another row still holds until its own rename.
+        for (const [id] of renamed) this.db.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, `\u0000${id}`, id);
+        for (const [id, path] of renamed) this.db.sql(`UPDATE imap_folders SET path = ? WHERE id = ?`, path, id);
+        for (const m of mailboxIdChanges)
+          this.db.sql(`UPDATE imap_folders SET mailbox_id = ? WHERE id = ?`, m.mailboxId, matched.get(m.path)!);
+        for (const m of added) {
+          const id = this.db.one<{ id: number }>(
+            `INSERT INTO imap_folders (path, delimiter, mailbox_id, uidvalidity) VALUES (?, ?, ?, ?) RETURNING id`,
+            m.path,
+            m.delimiter,
+            m.mailboxId ?? null,
+            m.uidvalidity,
+          ).id;
+          matched.set(m.path, id);
         }
-        const id = this.db.one<{ id: number }>(
-          `INSERT INTO imap_folders (path, delimiter, mailbox_id, uidvalidity) VALUES (?, ?, ?, ?) RETURNING id`,
-          m.path,
-          m.delimiter,
-          m.mailboxId ?? null,
-          m.uidvalidity,
-        ).id;
-        matched.set(m.path, id);
-      }
-    });
+      });
     const types = folderTypes(mailboxes);
-    this.db.transaction(() => {
-      for (const m of mailboxes) this.db.sql(`UPDATE imap_folders SET type = ? WHERE id = ?`, types.get(m.path)!, matched.get(m.path)!);
-    });
-    const byId = new Map(this.db.rows().map((r) => [r.id, r]));
+    const retyped = mailboxes.filter((m) => before.get(matched.get(m.path)!)?.type !== types.get(m.path));
+    if (retyped.length)
+      this.db.transaction(() => {
+        for (const m of retyped) this.db.sql(`UPDATE imap_folders SET type = ? WHERE id = ?`, types.get(m.path)!, matched.get(m.path)!);
+      });
+    const written = gone.length || renamed.size || mailboxIdChanges.length || added.length || retyped.length;
+    const byId = written ? new Map(this.db.rows().map((r) => [r.id, r])) : before;
     return mailboxes.map((m) => ({ row: byId.get(matched.get(m.path)!)!, flags: m.flags }));
   }
 
@@ -81,15 +89,7 @@ export class FolderMirror {
     const byPath = new Map(rows.map((r) => [r.path, r]));
     // The default folders first, as phones expect them early in a FolderSync.
     const user = (r: FolderRow) => Number(r.type === FolderType.UserMail);
-    return [...rows]
-      .sort((a, b) => user(a) - user(b) || a.id - b.id)
-      .map((r) => ({
-        id: String(r.id),
-        parentId: parentOf(r, byPath),
-        name: leafName(r),
-        type: r.type as FolderTypeValue,
-        itemClass: "Email",
-      }));
+    return [...rows].sort((a, b) => user(a) - user(b) || a.id - b.id).map((r) => folderOf(r, byPath));
   }
 
   /** The folders as of the last LIST, from SQLite only (no session, no login). */
@@ -103,8 +103,10 @@ export class FolderMirror {
    */
   folderByType(type: FolderTypeValue): StoreFolder | null {
     if (type === FolderType.UserMail) return null;
-    const row = this.db.all<FolderRow>(`SELECT * FROM imap_folders WHERE type = ? ORDER BY id LIMIT 1`, type)[0];
-    return row ? this.localFolders().find((f) => f.id === String(row.id))! : null;
+    // One read of the rows (the engine asks once per page): the folder's parent is found by path among them.
+    const rows = this.db.rows();
+    const row = rows.find((r) => r.type === type);
+    return row ? folderOf(row, new Map(rows.map((r) => [r.path, r]))) : null;
   }
 
   async createFolder(parentId: string, name: string, type: FolderTypeValue): Promise<StoreFolder> {
@@ -223,4 +225,9 @@ export async function statusOf(s: ImapSession, path: string, items: string): Pro
   const r = await s.command(["STATUS", q(path), items]);
   const u = r.untagged.find((u) => str(u.tokens[0]).toUpperCase() === "STATUS");
   return attributes(u?.tokens[2] ?? null);
+}
+
+/** A folder row as the store's StoreFolder (`byPath`: every row, to find its parent). */
+function folderOf(r: FolderRow, byPath: Map<string, FolderRow>): StoreFolder {
+  return { id: String(r.id), parentId: parentOf(r, byPath), name: leafName(r), type: r.type as FolderTypeValue, itemClass: "Email" };
 }

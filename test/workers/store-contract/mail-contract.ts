@@ -289,6 +289,34 @@ export function mailStoreContract(b: MailBackend): void {
         });
       });
 
+      it("openAttachment, where a store has it, streams exactly getAttachment's bytes, or a range of them cut at the end, and says their sizes; unknown parts are null", async () => {
+        await b.run(async (s) => {
+          if (!s.openAttachment) return; // optional: callers then send getAttachment's bytes
+          const f = await scratch(s);
+          const big = binary(1_100_000, 13);
+          const small = binary(2_000, 17);
+          for (const [data, name] of [
+            [big, "stream.bin"],
+            [small, "small.bin"],
+          ] as const) {
+            const id = await s.appendMessage(f.id, richMessage("Streamed", data, name));
+            const partId = (await s.getSummary(f.id, id))!.attachments[0]!.partId;
+            const read = async (range?: { start: number; end: number }) => {
+              const o = (await s.openAttachment!(f.id, id, partId, range))!;
+              const bytes = new Uint8Array(await new Response(o.body).arrayBuffer());
+              expect(bytes.byteLength).toBe(o.length);
+              expect(o.total).toBe(data.byteLength);
+              return bytes;
+            };
+            expect(await read()).toEqual(data);
+            expect(await read({ start: 1000, end: 1999 })).toEqual(data.slice(1000, 2000));
+            expect(await read({ start: data.byteLength - 10, end: data.byteLength + 500 })).toEqual(data.slice(-10)); // cut at the end
+            expect(await read({ start: data.byteLength + 5, end: data.byteLength + 50 })).toEqual(new Uint8Array(0)); // past it
+            expect(await s.openAttachment(f.id, id, "99")).toBeNull();
+          }
+        });
+      });
+
       // Apple Mail writes a plain-text message with a picture as text, image, text in one multipart/mixed:
       // the body is both text parts, whatever the size of the picture between them.
       it("the plain rendition holds every inline text part, for a big message as for a small one", async () => {

@@ -1,0 +1,82 @@
+// Byte streams a response is made of when it carries an attachment it never holds (issue 15): pieces joined in
+// order as the reader pulls, and base64 computed on the way (ItemOperations inline Data).
+
+/** One stream of the pieces in order, read as the reader pulls (nothing buffered ahead); cancel reaches them all. */
+export function concatenated(pieces: (Uint8Array | ReadableStream<Uint8Array>)[]): ReadableStream<Uint8Array> {
+  let i = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (reader) {
+          const { done, value } = await reader.read();
+          if (!done) {
+            controller.enqueue(value);
+            return;
+          }
+          reader = undefined;
+          i++;
+          continue;
+        }
+        const next = pieces[i];
+        if (next === undefined) {
+          controller.close();
+          return;
+        }
+        if (next instanceof Uint8Array) {
+          i++;
+          if (next.byteLength > 0) {
+            controller.enqueue(next);
+            return;
+          }
+          continue;
+        }
+        reader = next.getReader();
+      }
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason);
+      for (const p of pieces.slice(reader ? i + 1 : i)) if (!(p instanceof Uint8Array)) await p.cancel(reason);
+    },
+  });
+}
+
+const nativeBase64 = (Uint8Array.prototype as { toBase64?: () => string }).toBase64;
+
+/** Standard base64 (RFC 4648 §4, padded, no line breaks) of the bytes. */
+export function toBase64(bytes: Uint8Array): string {
+  if (nativeBase64) return nativeBase64.call(bytes);
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** The length of the base64 of `n` bytes. */
+export function base64Length(n: number): number {
+  return 4 * Math.ceil(n / 3);
+}
+
+const ascii = new TextEncoder();
+
+/** The base64 of a byte stream, as ASCII bytes, chunk by chunk (0–2 bytes carried to the next chunk). */
+export function base64Stream(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let carry = new Uint8Array(0);
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        let all = chunk;
+        if (carry.length > 0) {
+          all = new Uint8Array(carry.length + chunk.length);
+          all.set(carry);
+          all.set(chunk, carry.length);
+        }
+        const cut = all.length - (all.length % 3);
+        if (cut > 0) controller.enqueue(ascii.encode(toBase64(all.subarray(0, cut))));
+        carry = all.slice(cut);
+      },
+      flush(controller) {
+        if (carry.length > 0) controller.enqueue(ascii.encode(toBase64(carry)));
+      },
+    }),
+  );
+}
