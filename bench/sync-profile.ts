@@ -7,6 +7,10 @@
 //     (SYNC_PROFILE_PERF_WINDOW=100: at that WindowSize instead)
 //   SYNC_PROFILE_WINDOWS=100 (only those sizes), SYNC_PROFILE_ROUNDS=n (each row n times), SYNC_PROFILE_LABEL=text
 //   (in the section's title), SYNC_PROFILE_DUMP=1 (each page's Server-Timing on stderr), SYNC_PROFILE_NO_APPEND=1
+//   SYNC_PROFILE_V8=dir: a V8 CPU profile of the Worker's isolate (Worker and mailbox object) during one more
+//     runtime sync at SYNC_PROFILE_PERF_WINDOW (100 by default here), saved there and summarised on stderr per page
+//   SYNC_PROFILE_WRANGLER_LOG=warn: wrangler dev's --log-level (at warn its entry worker no longer posts a
+//     "[wrangler:info] POST …" line per request to wrangler's Node process: a cost of `wrangler dev` only)
 //   SYNC_PROFILE_BRIDGE=n: also a bridged mailbox of n messages (Dovecot on loopback, its maildir filled directly,
 //     plain text ~1 KB, as bench/bridge-page.bench.ts), synced at WindowSize 100 with the same client and options
 //
@@ -16,7 +20,7 @@
 // encode) is seen from outside: phone wall minus object, and the runtime's CPU per page.
 // Appends a section to bench/RESULTS.md.
 import { execSync, spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +32,7 @@ import { syncRequest } from "../test/node/sync-requests";
 import { freePort } from "../test/free-port";
 import { bridgedPhone, bridgeMailbox, folderOfType, folderSync, newBridgeAccount, setBridgeEnv } from "../test/node/bridge-client";
 import { startBridgeServers } from "../test/node/bridge-servers";
+import { currentBundle, inspectorOf, Profiler, saveProfile, summarise } from "./cpu-profile";
 import { ENVELOPE_WARM_UP, fillMaildir } from "./maildir-fill";
 
 // wrangler dev streams every invocation's tail events (RPC spans, logs) to its local observability collector, a JS
@@ -141,7 +146,13 @@ const ADMIN_TOKEN = "bench-admin-token";
 const NOTIFY_SECRET = "bench-notify-secret";
 const port = await freePort();
 const bridgeServers = BRIDGE ? await startBridgeServers({ workerPort: port, notifySecret: NOTIFY_SECRET, radicale: false }) : undefined;
-const server = await startDevServer({ port, persistTo, vars: { DEMO_SEED: "false", ADMIN_TOKEN, NOTIFY_SECRET } });
+const wranglerLog = process.env.SYNC_PROFILE_WRANGLER_LOG;
+const server = await startDevServer({
+  port,
+  persistTo,
+  vars: { DEMO_SEED: "false", ADMIN_TOKEN, NOTIFY_SECRET },
+  extraArgs: wranglerLog ? ["--log-level", wranglerLog] : [],
+});
 const loadStart = os.loadavg().map((l) => l.toFixed(2));
 try {
   if (!imported) await insertAccount(persistTo, USER, PW);
@@ -312,6 +323,37 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
     await fullSync("runtime", Number(process.env.SYNC_PROFILE_PERF_WINDOW ?? 512));
     await stop();
+  }
+
+  const V8 = process.env.SYNC_PROFILE_V8;
+  if (V8) {
+    const profiler = await Profiler.connect(await inspectorOf(server.child.pid!));
+    await profiler.start();
+    const r = await fullSync("runtime", Number(process.env.SYNC_PROFILE_PERF_WINDOW ?? 100));
+    const p = await profiler.stop();
+    profiler.close();
+    mkdirSync(V8, { recursive: true });
+    const file = path.join(V8, `sync-page-${r.windowSize}-${run}.cpuprofile`);
+    saveProfile(p, file);
+    const bundle = currentBundle(root);
+    const s = summarise(
+      p,
+      ["handleActiveSync", "serve", "readRequestBody", "decodeWbxml", "encodeWbxml", "toHttpResponse", "report", "authenticate"],
+      bundle,
+    );
+    const per = (x: number) => `${(x / r.pages).toFixed(2)} ms`.padStart(10);
+    console.error(
+      `\n# V8 profile, runtime WindowSize ${r.windowSize}: ${per(s.totalMs)} of JS/VM CPU per page (${r.pages} pages, ${file})`,
+    );
+    for (const [title, rows, n] of [
+      ["by room (nearest of our frames)", s.byRoom, 20],
+      ["by our function (with the natives it calls)", s.byOurFunction, 40],
+      ["by function (self)", s.byFunction, 40],
+      ["inclusive (synchronous stacks)", s.inclusive, 20],
+    ] as const) {
+      console.error(`## ${title}`);
+      for (const [name, t] of rows.slice(0, n)) console.error(`${per(t)}  ${name}`);
+    }
   }
 
   const f = (n: number) => n.toFixed(1);

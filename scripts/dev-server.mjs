@@ -62,12 +62,21 @@ function copyDatabase(from, to) {
 }
 
 /**
- * @param {{ port: number, persistTo: string, vars?: Record<string,string>, stdio?: "inherit"|"pipe", testScheduled?: boolean, config?: string, migrate?: boolean }} opts
+ * @param {{ port: number, persistTo: string, vars?: Record<string,string>, stdio?: "inherit"|"pipe", testScheduled?: boolean, config?: string, migrate?: boolean, extraArgs?: string[] }} opts
  * `config`: another wrangler.toml (bench/push-floor); default the project's. `migrate: false` skips applying the
- * D1 migrations (a restart on state they were applied to: the chaos harness).
+ * D1 migrations (a restart on state they were applied to: the chaos harness). `extraArgs`: more `wrangler dev` flags.
  * @returns {Promise<{ url: string, child: import("node:child_process").ChildProcess, stop: () => Promise<void> }>}
  */
-export async function startDevServer({ port, persistTo, vars = {}, stdio = "pipe", testScheduled = true, config, migrate = true }) {
+export async function startDevServer({
+  port,
+  persistTo,
+  vars = {},
+  stdio = "pipe",
+  testScheduled = true,
+  config,
+  migrate = true,
+  extraArgs = [],
+}) {
   if (migrate) applyMigrations(persistTo);
   const args = [
     "dev",
@@ -84,6 +93,7 @@ export async function startDevServer({ port, persistTo, vars = {}, stdio = "pipe
   if (testScheduled) args.push("--test-scheduled");
   if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  args.push(...extraArgs);
   const child = spawn(wrangler, args, { cwd: root, stdio: ["ignore", stdio, stdio], env: { ...process.env, CI: "true" } });
   let log = "";
   if (stdio === "pipe") {

@@ -1,5 +1,5 @@
 // POST and OPTIONS on /Microsoft-Server-ActiveSync ([MS-ASHTTP]): query → credentials → command → HTTP.
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { EasCommand, EasRequest } from "../eas/front/command";
 import { commandRegistry } from "../eas/commands/index";
 import { sameUser } from "../service/address";
@@ -19,8 +19,8 @@ import { ALLOWED_METHODS, optionsResponse, protocolAnnouncement } from "./option
 import { commandInVersion } from "./command-versions";
 import { isSupportedVersion, serverVersionFor } from "./protocol";
 import { parseEasQuery } from "./query";
-import { maxBodyFor, readRequestBody } from "./request-body";
-import { type Exchange, observed } from "./observe";
+import { maxBodyFor, type RequestBody, readRequestBody } from "./request-body";
+import { type AfterAnswer, type Exchange, observed } from "./observe";
 import { logError } from "../observability/log";
 
 export const DEFAULT_ACTIVESYNC_PATH = "/Microsoft-Server-ActiveSync";
@@ -51,19 +51,39 @@ export function isActiveSyncPath(pathname: string, env: Env): boolean {
 export function activeSync(frontDoor: FrontDoor = defaultFrontDoor): MiddlewareHandler<{ Bindings: Env }> {
   return async (c, next) => {
     if (!isActiveSyncPath(new URL(c.req.url).pathname, c.env)) return next();
-    return handleActiveSync(c.req.raw, c.env, frontDoor);
+    return handleActiveSync(c.req.raw, c.env, frontDoor, executionContextOf(c));
   };
 }
 
-export async function handleActiveSync(request: Request, env: Env, frontDoor: FrontDoor = defaultFrontDoor): Promise<Response> {
+/** The request's execution context; Hono's getter throws where there is none (an app.request() call). */
+function executionContextOf(c: Context): AfterAnswer | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `after`: the request's waitUntil, so that its log line, metrics and trace are written after the answer left. */
+export async function handleActiveSync(
+  request: Request,
+  env: Env,
+  frontDoor: FrontDoor = defaultFrontDoor,
+  after?: AfterAnswer,
+): Promise<Response> {
   // The one hook for logs, metrics and protocol traces (observe.ts).
-  return observed(request, env, async (x) => {
-    try {
-      return await serve(request, env, frontDoor, x);
-    } catch (err) {
-      return errorResponse(err);
-    }
-  });
+  return observed(
+    request,
+    env,
+    async (x) => {
+      try {
+        return await serve(request, env, frontDoor, x);
+      } catch (err) {
+        return errorResponse(err);
+      }
+    },
+    after,
+  );
 }
 
 interface Authenticated {
@@ -117,20 +137,25 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
   const policyKey = query.policyKey ?? policyKeyHeader(request);
 
   const authStarted = performance.now();
-  const { address, bridge, directory } = await authenticate(request, env, frontDoor);
+  const authenticating = authenticate(request, env, frontDoor);
+  const command = frontDoor.registry.get(query.cmd);
+  const served = command !== undefined && commandInVersion(command.name, protocolVersion);
+  const maxSend = Number((env as { MAX_SEND_BYTES?: string }).MAX_SEND_BYTES || DEFAULT_MAX_SEND_BYTES);
+  const maxBody = maxBodyFor(query.cmd, protocolVersion, maxSend);
+  // A small body is read and decoded while the login's row is on its way (issue 15); its outcome, a refusal
+  // included, waits until the login and the checks below have spoken, so the answers keep their order.
+  const early = served ? readAhead(request, maxBody) : undefined;
+  const { address, bridge, directory } = await authenticating;
   x.timings.push(timing("auth", authStarted));
   // The User parameter is informational (MS-ASHTTP_R485); acting for another mailbox is not allowed.
   if (query.user && !sameUser(query.user, address)) throw new HttpProblem(403, "Forbidden: User does not match the credentials");
 
-  const command = frontDoor.registry.get(query.cmd);
   // MS-ASHTTP_R186, MS-ASHTTP_R443: a command this server does not serve (yet) → 501; so is one the request's
   // protocol version does not have (Settings from a 2.5 phone, GetAttachment from 14.0+).
   if (!command) throw new HttpProblem(501, `Not Implemented: ${query.cmd}`);
-  if (!commandInVersion(command.name, protocolVersion))
-    throw new HttpProblem(501, `Not Implemented: ${query.cmd} in protocol version ${protocolVersion}`);
+  if (!served) throw new HttpProblem(501, `Not Implemented: ${query.cmd} in protocol version ${protocolVersion}`);
 
-  const maxSend = Number((env as { MAX_SEND_BYTES?: string }).MAX_SEND_BYTES || DEFAULT_MAX_SEND_BYTES);
-  const { body, rawBody, contentType } = await readRequestBody(request, maxBodyFor(query.cmd, protocolVersion, maxSend));
+  const { body, rawBody, contentType } = early ? await early() : await readRequestBody(request, maxBody);
   const mailbox = env.MAILBOX.getByName(address);
   const req: EasRequest = {
     cmd: query.cmd,
@@ -198,6 +223,29 @@ async function serve(request: Request, env: Env, frontDoor: FrontDoor, x: Exchan
     for (const [k, v] of Object.entries(protocolAnnouncement(frontDoor.registry, protocolVersion))) res.headers.set(k, v);
   }
   return withTimings(res, x);
+}
+
+/**
+ * Bodies up to this size (by Content-Length) are read before the login has answered: a device's Sync or Ping is
+ * a few hundred bytes. Anything larger, or of unknown length, or sent without credentials, waits for the login,
+ * so that a stranger's request costs no more than this.
+ */
+const READ_AHEAD_MAX = 16 * 1024;
+
+/** Starts reading and decoding the body now; the returned function gives its outcome (throwing its refusal) later. */
+function readAhead(request: Request, max: number): (() => Promise<RequestBody>) | undefined {
+  const length = Number(request.headers.get("Content-Length") ?? Number.NaN);
+  if (!request.headers.has("Authorization") || !(length >= 0 && length <= READ_AHEAD_MAX)) return undefined;
+  // Settled at once: a refusal nobody asks for (the login failed) is not an unhandled rejection.
+  const outcome = readRequestBody(request, max).then(
+    (body) => ({ body }),
+    (error: unknown) => ({ error }),
+  );
+  return async () => {
+    const o = await outcome;
+    if ("error" in o) throw o.error;
+    return o.body;
+  };
 }
 
 /** The first gate's refusal, or null when every gate passes. */

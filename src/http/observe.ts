@@ -1,13 +1,14 @@
-// The one hook around every ActiveSync request (issue 17): after the answer is built it writes the request's
+// The one hook around every ActiveSync request (issue 17): once the answer is built it writes the request's
 // log line, counts it in the metrics and, when an admin traces the device, stores the exchange (trace.ts).
+// That work runs after the answer has left (the request's waitUntil, issue 15): the phone never waits for it.
 // activesync-route.ts calls `observed` once and fills `Exchange.req` when it knows the device; nothing else in
 // the request path knows about logs, metrics or traces.
 import type { EasRequest, RequestNotes } from "../eas/front/command";
 import { logError, logEvent, mailboxLogId } from "../observability/log";
 import { metrics, writePoint, type MetricsSink } from "../observability/metrics";
 import { deviceState } from "./device-state";
-import { responseFacts } from "./eas-response";
-import { storeTrace } from "./trace";
+import { type ResponseFacts, responseFacts } from "./eas-response";
+import { type AnswerHead, storeTrace } from "./trace";
 
 export interface Exchange {
   requestId: string;
@@ -24,8 +25,25 @@ export interface Exchange {
   timings: string[];
 }
 
-/** `run` answers the request; the observer never changes that answer and never throws. */
-export async function observed(request: Request, env: Env, run: (x: Exchange) => Promise<Response>): Promise<Response> {
+/** The request's own `waitUntil` (Hono's `c.executionCtx`): work that may outlive the answer. */
+export interface AfterAnswer {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** Reports started and not yet finished (`observersSettled`). */
+const inFlight = new Set<Promise<void>>();
+
+/**
+ * `run` answers the request; the observer never changes that answer and never throws. With `after` the report
+ * runs behind the answer (a timer's turn later, so the runtime writes the response first); without one (a
+ * caller with no request context) it runs before `observed` returns, as it must when nothing would keep it alive.
+ */
+export async function observed(
+  request: Request,
+  env: Env,
+  run: (x: Exchange) => Promise<Response>,
+  after?: AfterAnswer,
+): Promise<Response> {
   const x: Exchange = {
     // Cloudflare's ray id ties the line to the edge's own logs; a fresh id where there is none (wrangler dev).
     requestId: request.headers.get("cf-ray") ?? crypto.randomUUID(),
@@ -35,19 +53,58 @@ export async function observed(request: Request, env: Env, run: (x: Exchange) =>
     timings: [],
   };
   const res = await run(x);
+  // Everything the report reads of the answer, taken now: once returned, the response is the runtime's.
+  const seen = answerOf(x, res);
+  const work = () =>
+    report(x, seen, env).catch((err: unknown) => {
+      logError("request observer", err);
+    });
+  if (!after) {
+    await work();
+    return res;
+  }
+  const later = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(work);
+  inFlight.add(later);
+  void later.finally(() => inFlight.delete(later));
   try {
-    await report(x, res, env);
+    after.waitUntil(later);
   } catch (err) {
-    logError("request observer", err);
+    // No waitUntil after all: the report still runs, unkept (it is a timer's turn away).
+    logError("request observer", err, {}, "warn");
   }
   return res;
 }
 
-async function report(x: Exchange, res: Response, env: Env): Promise<void> {
-  const ms = performance.now() - x.started;
-  const facts = responseFacts(res);
+/**
+ * Resolves once every report started so far has run (the ones started meanwhile too). For callers in the same
+ * isolate that read what a request reported right after it: tests of the log line, the metrics, the traces.
+ */
+export async function observersSettled(): Promise<void> {
+  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+}
+
+/** What the report needs of the answer, read before it leaves. */
+interface Answer {
+  ms: number;
+  head: AnswerHead;
+  facts: ResponseFacts;
+  bytesOut: number;
+}
+
+function answerOf(x: Exchange, res: Response): Answer {
+  return {
+    ms: performance.now() - x.started,
+    // A copy of the headers: a trace shows them as they went out, whatever runs after this hook.
+    head: { at: Date.now(), status: res.status, statusText: res.statusText, headers: new Headers(res.headers) },
+    facts: responseFacts(res),
+    bytesOut: Number(res.headers.get("Content-Length")) || 0,
+  };
+}
+
+async function report(x: Exchange, answer: Answer, env: Env): Promise<void> {
+  const { ms, facts, bytesOut } = answer;
+  const res = answer.head;
   const req = x.req;
-  const url = new URL(x.request.url);
   // Only authenticated requests are traced: the device state (and its trace directive) is asked of the
   // mailbox object with the per-request touch the gates already made (cached), so tracing costs no extra
   // round trip unless a gate stopped the request before the device gates ran.
@@ -56,12 +113,11 @@ async function report(x: Exchange, res: Response, env: Env): Promise<void> {
   const cmd = req?.cmd ?? (x.request.method.toUpperCase() === "POST" ? "(unparsed)" : x.request.method.toUpperCase().slice(0, 10));
   const queryCmd = req
     ? undefined
-    : url.searchParams
+    : new URL(x.request.url).searchParams
         .get("Cmd")
         ?.replace(/[^A-Za-z]/g, "")
         .slice(0, 32) || undefined;
   const bytesIn = req?.rawBody.length ?? (Number(x.request.headers.get("Content-Length")) || 0);
-  const bytesOut = Number(res.headers.get("Content-Length")) || 0;
   const w = x.notes.wait;
   logEvent("request", {
     request_id: x.requestId,

@@ -15,13 +15,22 @@ export interface TracedRequest {
   request: Request;
 }
 
+/** The answer's status line and headers as they went out (the observer copies them before the answer leaves). */
+export interface AnswerHead {
+  /** When the answer was built (ms since the epoch): a trace's time, whenever it is stored. */
+  at: number;
+  status: number;
+  statusText: string;
+  headers: Headers;
+}
+
 /** Request headers whose values never reach a trace. */
 const SECRET_HEADERS = new Set(["authorization", "cookie", "proxy-authorization", "x-notify-signature"]);
 
 export async function storeTrace(
   x: TracedRequest,
   req: EasRequest,
-  res: Response,
+  res: AnswerHead,
   facts: ResponseFacts,
   how: TraceDirective,
 ): Promise<void> {
@@ -29,11 +38,11 @@ export async function storeTrace(
   await req.mailbox.appendTrace(entry);
 }
 
-export function traceEntry(x: TracedRequest, req: EasRequest, res: Response, facts: ResponseFacts, how: TraceDirective): TraceEntry {
+export function traceEntry(x: TracedRequest, req: EasRequest, res: AnswerHead, facts: ResponseFacts, how: TraceDirective): TraceEntry {
   const shown = (tree: WbxmlElement) => (how.fullBodies ? tree : redactTree(tree).tree);
   const url = new URL(x.request.url);
   const lines: string[] = [
-    `# Mobile Sync protocol trace: request ${x.requestId}, ${new Date().toISOString()}, ${how.fullBodies ? "full bodies" : "bodies removed"}`,
+    `# Mobile Sync protocol trace: request ${x.requestId}, ${new Date(res.at).toISOString()}, ${how.fullBodies ? "full bodies" : "bodies removed"}`,
     "",
     `${x.request.method} ${url.pathname}${url.search} HTTP/1.1`,
     ...headerLines(x.request.headers, true),
@@ -67,7 +76,7 @@ export function traceEntry(x: TracedRequest, req: EasRequest, res: Response, fac
   return {
     deviceId: req.deviceId,
     requestId: x.requestId,
-    at: Date.now(),
+    at: res.at,
     cmd: req.cmd,
     httpStatus: res.status,
     text: `${lines.join("\n")}\n`,

@@ -200,9 +200,21 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
 }
 
 /** A growable output buffer. */
+/**
+ * The encoder's working buffer, kept between documents (issue 15): a Sync page of ~114 KiB otherwise grew a fresh
+ * one from 4 KiB by doubling, allocating and zeroing ~4× its size per page. Encoding is synchronous, so one per
+ * isolate suffices; it is taken while in use and kept only up to SCRATCH_MAX, so one huge answer does not stay.
+ */
+let scratch: Uint8Array | undefined;
+const SCRATCH_MAX = 1024 * 1024;
+
 class ByteWriter {
-  buf = new Uint8Array(4096);
+  buf: Uint8Array;
   len = 0;
+
+  constructor(buf: Uint8Array = new Uint8Array(4096)) {
+    this.buf = buf;
+  }
 
   reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -276,7 +288,8 @@ const isWellFormed: (s: string) => boolean =
  */
 export function encodeWbxml(root: WbxmlElement, limits?: WbxmlLimits): Uint8Array {
   const maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
-  const out = new ByteWriter();
+  const out = new ByteWriter(scratch);
+  scratch = undefined;
   out.buf.set([0x03, 0x01, UTF8_MIBENUM, 0x00]);
   out.len = 4;
   let page = 0;
@@ -309,5 +322,7 @@ export function encodeWbxml(root: WbxmlElement, limits?: WbxmlLimits): Uint8Arra
   };
 
   writeElement(root, 1);
-  return out.buf.slice(0, out.len);
+  const bytes = out.buf.slice(0, out.len);
+  if (out.buf.length <= SCRATCH_MAX) scratch = out.buf;
+  return bytes;
 }

@@ -61,9 +61,16 @@ it("trace one device, read it as XML without the password; metrics show the Sync
   const synced = await phone.command("Sync", syncRequest("1", k1));
   expect(synced.status).toBe(200);
 
-  const { files } = (await (await admin("GET", `/mailboxes/${encodeURIComponent(USER)}/traces?device_id=e2etrace`)).json()) as {
-    files: { key: string; cmd: string; part: string }[];
-  };
+  // The Worker stores each exchange after its answer left (the request's waitUntil): the desk sees the last Sync's
+  // a moment after the phone has its answer.
+  const traced = async () =>
+    (
+      (await (await admin("GET", `/mailboxes/${encodeURIComponent(USER)}/traces?device_id=e2etrace`)).json()) as {
+        files: { key: string; cmd: string; part: string }[];
+      }
+    ).files;
+  await expect.poll(async () => (await traced()).filter((f) => f.cmd === "Sync" && f.part === "text").length, { timeout: 10_000 }).toBe(2);
+  const files = await traced();
   const text = files.filter((f) => f.cmd === "Sync" && f.part === "text").at(-1)!;
   const trace = await (await admin("GET", `/mailboxes/${encodeURIComponent(USER)}/traces/file?key=${encodeURIComponent(text.key)}`)).text();
   expect(trace).toMatch(/^POST \/Microsoft-Server-ActiveSync\?Cmd=Sync/m);

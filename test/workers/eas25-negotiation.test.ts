@@ -3,6 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { commandRegistry } from "../../src/eas/commands/index";
+import { atLeast } from "../../src/eas/protocol-version";
 import { commandInVersion, commandsFor } from "../../src/http/command-versions";
 import { createAccount } from "../../src/service/directory";
 import { encodeWbxml, el } from "../../src/wbxml/index";
@@ -21,6 +22,24 @@ function options(headers: Record<string, string> = {}) {
 }
 
 describe("command versions ([MS-ASCMD] 2.2.1 protocol version tables)", () => {
+  it("atLeast compares major, then minor; odd strings compare as 0, the same after many distinct ones (kept split)", () => {
+    const cases: [string, string, boolean][] = [
+      ["14.1", "14.0", true],
+      ["14.0", "14.1", false],
+      ["16.1", "14.1", true],
+      ["12.1", "14.0", false],
+      ["2.5", "12.1", false],
+      ["14", "14.0", true],
+      ["abc", "2.5", false],
+      ["abc", "0.0", true],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [v, min, want] of cases) expect(atLeast(v, min), `${v} >= ${min}`).toBe(want);
+      // A device's own strings beyond what is kept split answer the same.
+      for (let i = 0; i < 40; i++) expect(atLeast(`${i}.${i}`, "14.0"), `${i}.${i}`).toBe(i >= 14);
+    }
+  });
+
   it("Settings and ItemOperations start at 12.0, GetAttachment ends at 12.1, Find starts at 16.1", () => {
     expect(commandInVersion("Settings", "2.5")).toBe(false);
     expect(commandInVersion("Settings", "12.0")).toBe(true);

@@ -6,6 +6,7 @@ import { EasHttpError, type EasCommand, type EasRequest, type EasResponse } from
 import { defaultFrontDoor, handleActiveSync, type FrontDoor } from "../../src/http/activesync-route";
 import { errorResponse } from "../../src/http/errors";
 import type { Gate } from "../../src/http/gate";
+import type { AuthResult } from "../../src/service/auth-result";
 import { createAccount } from "../../src/service/directory";
 import { CHAOS_RESET_REASON } from "../../src/mailbox/contract";
 import { StoreUnavailableError } from "../../src/store/types";
@@ -265,6 +266,58 @@ describe("WBXML bodies", () => {
       expect(res.status).toBe(400);
       expect(await res.text()).not.toMatch(/\n\s+at /); // a message, never a stack
     }
+  });
+
+  describe("reading the body while the login is in flight (issue 15)", () => {
+    /** A directory that answers a timer's turn later, noting whether the request's body was read meanwhile. */
+    function slowDirectory(result: AuthResult) {
+      const seen: { bodyUsed?: boolean } = {};
+      let request: Request | undefined;
+      const fd: FrontDoor = {
+        ...echo,
+        directory: () => ({
+          authenticate: async () => {
+            await new Promise((r) => setTimeout(r, 0));
+            seen.bodyUsed = request?.bodyUsed;
+            return result;
+          },
+        }),
+      };
+      return { fd, seen, send: (r: Request) => handleActiveSync((request = r), env, fd) };
+    }
+    const wbxml = { "Content-Type": "application/vnd.ms-sync.wbxml" };
+    /** As a phone's request arrives: with its Content-Length (a Request built here has none of its own). */
+    const sized = (body: Uint8Array) => ({ headers: { ...wbxml, "Content-Length": String(body.length) }, body });
+    const carol: AuthResult = { ok: true, address: CAROL };
+
+    it("a small body is read and decoded before the login answers; the command gets it", async () => {
+      const { seen, send } = slowDirectory(carol);
+      const res = await send(request("Cmd=FolderSync&DeviceId=d&DeviceType=t", sized(folderSync0)));
+      expect(res.status).toBe(200);
+      expect(seen.bodyUsed).toBe(true);
+    });
+
+    it("a large body, one of unknown length, or one without credentials waits for the login", async () => {
+      const big = new Uint8Array(20 * 1024).fill(0x45);
+      const { seen, send } = slowDirectory(carol);
+      expect((await send(request("Cmd=FolderSync&DeviceId=d&DeviceType=t", sized(big)))).status).toBe(400);
+      expect(seen.bodyUsed).toBe(false);
+      const stream = new Blob([folderSync0]).stream();
+      expect((await send(request("Cmd=FolderSync&DeviceId=d&DeviceType=t", { headers: wbxml, body: stream }))).status).toBe(200);
+      expect(seen.bodyUsed).toBe(false);
+      const anonymous = request("Cmd=FolderSync&DeviceId=d&DeviceType=t", sized(folderSync0));
+      anonymous.headers.delete("Authorization");
+      expect((await send(anonymous)).status).toBe(401);
+      expect(anonymous.bodyUsed).toBe(false);
+    });
+
+    it("a refused login is 401 even when the body read meanwhile does not decode (and nothing is left unhandled)", async () => {
+      const { seen, send } = slowDirectory({ ok: false, reason: "wrong_password" });
+      const bad = new Uint8Array([3, 1, 106, 0, 0x45]);
+      const res = await send(request("Cmd=FolderSync&DeviceId=d&DeviceType=t", sized(bad)));
+      expect(res.status).toBe(401);
+      expect(seen.bodyUsed).toBe(true);
+    });
   });
 });
 

@@ -3,6 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
+import { observersSettled } from "../../src/http/observe";
 import { TestPhone, bodyPref, mailOptions, message, syncKeyOf } from "./helpers/phone";
 
 function admin(method: string, path: string, body?: unknown) {
@@ -72,6 +73,7 @@ describe("deleting", () => {
     await phone.folderSync("0");
     const options = mailOptions(bodyPref(1, 1000));
     await phone.sync("1", syncKeyOf(await phone.sync("1", "0", { options })), { options });
+    await observersSettled(); // the traces are stored after the answers left
     expect((await env.BLOBS.list({ prefix: `mbx/${id}/` })).objects.length).toBeGreaterThan(0);
     expect((await env.BLOBS.list({ prefix: `trace/${id}/` })).objects.length).toBeGreaterThan(0);
 

@@ -8,6 +8,7 @@ import type { Mailbox } from "../../src/mailbox/mailbox";
 import { runScheduled } from "../../src/service/cron";
 import { createAccount } from "../../src/service/directory";
 import { MetricsRegistry } from "../../src/observability/metrics";
+import { observersSettled } from "../../src/http/observe";
 import { el } from "../../src/wbxml/index";
 import { TestPhone, bodyPref, mailOptions, message, syncKeyOf } from "./helpers/phone";
 import { pingBody, waitsOpen } from "./push-helpers";
@@ -68,6 +69,8 @@ it("a run of requests, an admin call and a cron run: one JSON line each, no secr
   expect((await new TestPhone(USER, "wrong", "logphone").folderSync("0").catch(() => null)) ?? null).toBeNull();
   expect((await admin("GET", `/mailboxes/${encodeURIComponent(USER)}/devices`)).status).toBe(200);
   await runScheduled({ cron: "0 3 * * *", scheduledTime: Date.now() }, env);
+  // Each request's line and metrics are written after its answer left (the request's waitUntil).
+  await observersSettled();
 
   expect(lines.length).toBeGreaterThan(5);
   const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -142,6 +145,7 @@ it("labels stay bounded: a hostile Cmd= is not a metric label, per-object gauges
     }),
   );
   expect(res.status).toBe(400); // the query is refused before authentication
+  await observersSettled();
   const line = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
   expect(line).toMatchObject({ kind: "request", cmd: "(unparsed)", http_status: 400 });
   expect(String(line.query_cmd).length).toBeLessThanOrEqual(32);

@@ -5,6 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import { TraceSessions } from "../../src/mailbox/traces";
+import { observersSettled } from "../../src/http/observe";
 import { createAccount } from "../../src/service/directory";
 import { pruneTraces } from "../../src/service/trace-retention";
 import { decodeWbxml, toXml } from "../../src/wbxml/index";
@@ -32,7 +33,11 @@ interface Listing {
   sessions: { target: string; active: boolean; full_bodies: boolean; entries: number; bytes: number; until: string; started_at: string }[];
   files: { key: string; device_id: string; cmd: string; part: string; http_status: number; size: number }[];
 }
-const listing = async (q = "") => (await (await admin("GET", `${base}/traces${q}`)).json()) as Listing;
+/** The stored traces, once the requests so far have stored theirs (after their answers, under waitUntil). */
+const listing = async (q = "") => {
+  await observersSettled();
+  return (await (await admin("GET", `${base}/traces${q}`)).json()) as Listing;
+};
 const download = async (key: string) => admin("GET", `${base}/traces/file?key=${encodeURIComponent(key)}`);
 
 /** FolderSync, then an initial and a full Sync of the Inbox with plain-text bodies. */

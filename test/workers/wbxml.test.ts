@@ -23,4 +23,17 @@ describe("WBXML codec in workerd", () => {
     const bad = Uint8Array.from([3, 1, 0x6a, 0, 0x45, 3, 0xff, 0, 1]);
     expect(() => decodeWbxml(bad)).toThrow(WbxmlError);
   });
+
+  it("each answer is its own bytes: the encoder's kept buffer leaks nothing between documents, nor after a refusal", () => {
+    const big = el("AirSync", "Sync", el("AirSync", "SyncKey", "x".repeat(200_000)));
+    const small = el("AirSync", "Sync", el("AirSync", "SyncKey", "1"));
+    const first = encodeWbxml(big);
+    const firstCopy = first.slice();
+    const second = encodeWbxml(small);
+    expect(hex(second)).toBe("03016a00454b0331000101"); // Sync, SyncKey, "1", END, END
+    expect(first).toEqual(firstCopy); // the first answer is not overwritten by the second
+    expect(() => encodeWbxml(el("AirSync", "Sync", el("AirSync", "NoSuchTag")))).toThrow(WbxmlError);
+    expect(decodeWbxml(encodeWbxml(small))).toEqual(small);
+    expect(decodeWbxml(encodeWbxml(big))).toEqual(big);
+  });
 });

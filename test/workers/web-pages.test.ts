@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatMoney, moneyText } from "../../src/formats/money";
 import { createAccount, setPassword } from "../../src/service/directory";
+import { observersSettled } from "../../src/http/observe";
 import { explainCondition } from "../../src/web/explain";
 import { pickLang } from "../../src/web/i18n";
 import { newSession, openSession, sealSession, sessionSecret } from "../../src/web/session";
@@ -237,6 +238,7 @@ describe("support console actions go through the admin API", () => {
     expect(s.active).toBe(true);
     expect(Date.parse(s.until) - Date.parse(s.started_at)).toBe(30 * 60_000);
     expect((await p.send("FolderSync", `<FolderSync xmlns="FolderHierarchy"><SyncKey>0</SyncKey></FolderSync>`)).status).toBe(200);
+    await observersSettled(); // its trace is stored after the answer left
     const shown = await page(url, { cookie });
     expect(shown.html).toContain("Protocol traces (on, 1 stored)");
     expect(shown.html).toContain("<td>FolderSync</td>");
