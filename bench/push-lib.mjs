@@ -1,10 +1,13 @@
 // Shared by the push benchmarks (push.mjs, push-profile.mjs): accounts, parked Pings, deliveries, CPU and RSS of the runtime.
-import { execFileSync } from "node:child_process";
+import { execFileSync, execSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
+import { freePort } from "../test/free-port.ts";
 import { decodeWbxml, encodeWbxml } from "../src/wbxml/index.ts";
 
 // wrangler dev streams every invocation's tail events (logs, spans) to its local observability collector, a JS worker in
@@ -310,3 +313,38 @@ export async function parkAll(base, n, withBody, log, park = parkPing) {
   await sleep(3000);
   return pings;
 }
+
+/** A `wrangler dev` for the push benchmarks: ours (N accounts in D1) or the platform floor, state in PUSH_BENCH_DIR (default the OS tmp dir). */
+export async function startPushServer(floor, n, prefix) {
+  const persistTo = mkdtempSync(path.join(process.env.PUSH_BENCH_DIR ?? os.tmpdir(), prefix));
+  applyMigrations(persistTo);
+  if (!floor) createAccounts(persistTo, n);
+  const server = await startDevServer({
+    port: await freePort(),
+    persistTo,
+    vars: { PUSH_TRACE: "1", DEMO_SEED: "false", ADMIN_TOKEN },
+    config: floor ? "bench/push-floor/wrangler.toml" : undefined,
+  });
+  return { persistTo, server };
+}
+
+/** The runtime workerd (the one wrangler starts with an inspector) and the entry proxy (the other workerd). */
+export function workerds(rootPid) {
+  const out = {};
+  const walk = (pid) => {
+    let kids = [];
+    try {
+      kids = execSync(`pgrep -P ${pid}`).toString().trim().split("\n").filter(Boolean).map(Number);
+    } catch {}
+    for (const k of kids) {
+      try {
+        if (readFileSync(`/proc/${k}/comm`, "utf8").trim().startsWith("workerd"))
+          out[readFileSync(`/proc/${k}/cmdline`, "utf8").includes("--inspector-addr") ? "runtime" : "proxy"] = k;
+      } catch {}
+      walk(k);
+    }
+  };
+  walk(rootPid);
+  return out;
+}
+export const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
