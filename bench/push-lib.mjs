@@ -143,21 +143,36 @@ export function parkFloor(base, i) {
   });
 }
 
-/** Wakes object i of the platform-floor worker (no delivery); resolves with 200 when it answered. */
+/**
+ * Wakes object i of the platform-floor worker; resolves with 200 when it answered. No delivery, unless
+ * PUSH_FLOOR_STORE=1: then the object first stores the same message ours gets (one INSERT), a floor for
+ * "mail arrives and wakes a phone" rather than for the wake alone.
+ */
 export function wakeFloor(base, i) {
+  const store = process.env.PUSH_FLOOR_STORE === "1";
+  const raw = store ? message(i) : undefined;
+  const url = new URL(`${base}/wake?u=${i}${store ? "&store" : ""}`);
   return new Promise((resolve) => {
-    const req = http.request(new URL(`${base}/wake?u=${i}`), { method: "POST", agent: deliveryAgent }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode === 201 ? 200 : res.statusCode));
-    });
+    const req = http.request(
+      url,
+      { method: "POST", agent: deliveryAgent, headers: raw ? { "Content-Length": Buffer.byteLength(raw) } : {} },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode === 201 ? 200 : res.statusCode));
+      },
+    );
     req.on("error", () => resolve(0));
-    req.end();
+    req.end(raw);
   });
 }
 
+/** The message every mailbox i gets in the benchmarks. */
+const message = (i) =>
+  `From: sender@example.net\r\nTo: ${addr(i)}\r\nSubject: bench ${i}\r\nMessage-ID: <${i}.${Date.now()}@example.net>\r\nDate: ${new Date().toUTCString()}\r\n\r\nhello ${i}\r\n`;
+
 /** One message to mailbox i through `via`; resolves with the HTTP status (200/201 = delivered). */
 export function deliver(base, i, via = VIA) {
-  const raw = `From: sender@example.net\r\nTo: ${addr(i)}\r\nSubject: bench ${i}\r\nMessage-ID: <${i}.${Date.now()}@example.net>\r\nDate: ${new Date().toUTCString()}\r\n\r\nhello ${i}\r\n`;
+  const raw = message(i);
   const url =
     via === "admin"
       ? `${base}/admin/v1/mailboxes/${encodeURIComponent(addr(i))}/messages?arrival=now`
