@@ -1,10 +1,13 @@
 // Shared by the push benchmarks (push.mjs, push-profile.mjs): accounts, parked Pings, deliveries, CPU and RSS of the runtime.
-import { execFileSync } from "node:child_process";
+import { execFileSync, execSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
+import { freePort } from "../test/free-port.ts";
 import { decodeWbxml, encodeWbxml } from "../src/wbxml/index.ts";
 
 // wrangler dev streams every invocation's tail events (logs, spans) to its local observability collector, a JS worker in
@@ -140,21 +143,36 @@ export function parkFloor(base, i) {
   });
 }
 
-/** Wakes object i of the platform-floor worker (no delivery); resolves with 200 when it answered. */
+/**
+ * Wakes object i of the platform-floor worker; resolves with 200 when it answered. No delivery, unless
+ * PUSH_FLOOR_STORE=1: then the object first stores the same message ours gets (one INSERT), a floor for
+ * "mail arrives and wakes a phone" rather than for the wake alone.
+ */
 export function wakeFloor(base, i) {
+  const store = process.env.PUSH_FLOOR_STORE === "1";
+  const raw = store ? message(i) : undefined;
+  const url = new URL(`${base}/wake?u=${i}${store ? "&store" : ""}`);
   return new Promise((resolve) => {
-    const req = http.request(new URL(`${base}/wake?u=${i}`), { method: "POST", agent: deliveryAgent }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode === 201 ? 200 : res.statusCode));
-    });
+    const req = http.request(
+      url,
+      { method: "POST", agent: deliveryAgent, headers: raw ? { "Content-Length": Buffer.byteLength(raw) } : {} },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode === 201 ? 200 : res.statusCode));
+      },
+    );
     req.on("error", () => resolve(0));
-    req.end();
+    req.end(raw);
   });
 }
 
+/** The message every mailbox i gets in the benchmarks. */
+const message = (i) =>
+  `From: sender@example.net\r\nTo: ${addr(i)}\r\nSubject: bench ${i}\r\nMessage-ID: <${i}.${Date.now()}@example.net>\r\nDate: ${new Date().toUTCString()}\r\n\r\nhello ${i}\r\n`;
+
 /** One message to mailbox i through `via`; resolves with the HTTP status (200/201 = delivered). */
 export function deliver(base, i, via = VIA) {
-  const raw = `From: sender@example.net\r\nTo: ${addr(i)}\r\nSubject: bench ${i}\r\nMessage-ID: <${i}.${Date.now()}@example.net>\r\nDate: ${new Date().toUTCString()}\r\n\r\nhello ${i}\r\n`;
+  const raw = message(i);
   const url =
     via === "admin"
       ? `${base}/admin/v1/mailboxes/${encodeURIComponent(addr(i))}/messages?arrival=now`
@@ -310,3 +328,38 @@ export async function parkAll(base, n, withBody, log, park = parkPing) {
   await sleep(3000);
   return pings;
 }
+
+/** A `wrangler dev` for the push benchmarks: ours (N accounts in D1) or the platform floor, state in PUSH_BENCH_DIR (default the OS tmp dir). */
+export async function startPushServer(floor, n, prefix) {
+  const persistTo = mkdtempSync(path.join(process.env.PUSH_BENCH_DIR ?? os.tmpdir(), prefix));
+  applyMigrations(persistTo);
+  if (!floor) createAccounts(persistTo, n);
+  const server = await startDevServer({
+    port: await freePort(),
+    persistTo,
+    vars: { PUSH_TRACE: "1", DEMO_SEED: "false", ADMIN_TOKEN },
+    config: floor ? "bench/push-floor/wrangler.toml" : undefined,
+  });
+  return { persistTo, server };
+}
+
+/** The runtime workerd (the one wrangler starts with an inspector) and the entry proxy (the other workerd). */
+export function workerds(rootPid) {
+  const out = {};
+  const walk = (pid) => {
+    let kids = [];
+    try {
+      kids = execSync(`pgrep -P ${pid}`).toString().trim().split("\n").filter(Boolean).map(Number);
+    } catch {}
+    for (const k of kids) {
+      try {
+        if (readFileSync(`/proc/${k}/comm`, "utf8").trim().startsWith("workerd"))
+          out[readFileSync(`/proc/${k}/cmdline`, "utf8").includes("--inspector-addr") ? "runtime" : "proxy"] = k;
+      } catch {}
+      walk(k);
+    }
+  };
+  walk(rootPid);
+  return out;
+}
+export const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;

@@ -11,61 +11,30 @@
 // Ratio = ours ÷ floor. The objects' SQLite files go where PUSH_BENCH_DIR says (default the OS tmp dir).
 // PUSH_ONLY=ours|floor runs one side only (nothing appended); PUSH_LOG_DIR=dir keeps each side's wrangler dev
 // output (the Worker's log lines: the exception behind a 5xx) as dir/push-vs-floor-{floor,ours}.log.
-import { execSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
-import { freePort } from "../test/free-port.ts";
 import {
-  ADMIN_TOKEN,
   IDLE_MS,
   IN_FLIGHT,
   burst,
   constructedSince,
   cpuDelta,
   cpuSeconds,
-  createAccounts,
   parkAll,
   parkFloor,
   root,
+  rssMb,
   sleep,
+  startPushServer,
   wakeFloor,
+  workerds,
 } from "./push-lib.mjs";
 
 const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 3000);
 
-/** The runtime workerd (the one wrangler starts with an inspector) and the entry proxy (the other workerd). */
-function workerds(rootPid) {
-  const out = {};
-  const walk = (pid) => {
-    let kids = [];
-    try {
-      kids = execSync(`pgrep -P ${pid}`).toString().trim().split("\n").filter(Boolean).map(Number);
-    } catch {}
-    for (const k of kids) {
-      try {
-        if (readFileSync(`/proc/${k}/comm`, "utf8").trim().startsWith("workerd"))
-          out[readFileSync(`/proc/${k}/cmdline`, "utf8").includes("--inspector-addr") ? "runtime" : "proxy"] = k;
-      } catch {}
-      walk(k);
-    }
-  };
-  walk(rootPid);
-  return out;
-}
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
-
 async function run(floor) {
-  const persistTo = mkdtempSync(path.join(process.env.PUSH_BENCH_DIR ?? os.tmpdir(), "mobile-sync-pushfloor-"));
-  applyMigrations(persistTo);
-  if (!floor) createAccounts(persistTo, N);
-  const server = await startDevServer({
-    port: await freePort(),
-    persistTo,
-    vars: { PUSH_TRACE: "1", DEMO_SEED: "false", ADMIN_TOKEN },
-    config: floor ? "bench/push-floor/wrangler.toml" : undefined,
-  });
+  const { persistTo, server } = await startPushServer(floor, N, "mobile-sync-pushfloor-");
   const base = server.url;
   const load0 = os.loadavg()[0];
   try {

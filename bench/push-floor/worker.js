@@ -15,7 +15,12 @@ export class Box extends DurableObject {
     this.ctx.acceptWebSocket(server);
     return new Response(null, { status: 101, webSocket: client });
   }
-  async wake() {
+  /** `raw` (PUSH_FLOOR_STORE=1): the message is stored first, one INSERT, as a delivery would before it wakes. */
+  async wake(raw) {
+    if (raw) {
+      this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)");
+      this.ctx.storage.sql.exec("INSERT INTO messages (raw) VALUES (?)", raw);
+    }
     let n = 0;
     for (const ws of this.ctx.getWebSockets()) {
       ws.send("changes");
@@ -42,7 +47,10 @@ export default {
         ws.addEventListener("close", () => resolve(new Response("closed")));
       });
     }
-    if (url.pathname === "/wake") return new Response(String(await stub.wake()), { status: 201 });
+    if (url.pathname === "/wake") {
+      const raw = url.searchParams.has("store") ? await request.arrayBuffer() : undefined;
+      return new Response(String(await stub.wake(raw)), { status: 201 });
+    }
     return new Response("ok");
   },
 };

@@ -2,13 +2,14 @@
 // their own "next due time" here; the single storage alarm is always set to the earliest one, and
 // Mailbox.alarm() hands each due module its turn.
 import { logError } from "../observability/log";
+import { createIfMissing } from "../store/ddl";
 
 /** Runs the module's due work; returns when it wants to run next (ms since epoch), or null for never. */
 export type AlarmHandler = (now: number) => Promise<number | null>;
 
 export class AlarmMux {
   constructor(private readonly storage: DurableObjectStorage) {
-    storage.sql.exec(`CREATE TABLE IF NOT EXISTS alarm_due (name TEXT PRIMARY KEY, due INTEGER NOT NULL)`);
+    createIfMissing(storage.sql, `CREATE TABLE IF NOT EXISTS alarm_due (name TEXT PRIMARY KEY, due INTEGER NOT NULL)`);
   }
 
   /** Sets (or with null clears) when `name` wants to run; never later than an earlier request still pending. */

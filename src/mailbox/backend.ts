@@ -1,11 +1,12 @@
 import type { BridgeBackend } from "./contract";
+import { createIfMissing } from "../store/ddl";
 
 const TABLE = `CREATE TABLE IF NOT EXISTS mailbox_backend (k INTEGER PRIMARY KEY CHECK (k = 1), config TEXT NOT NULL)`;
 
 /** The object's own copy of its backend configuration (one row), read synchronously at construction. */
 export class BackendConfigStore {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(TABLE);
+    createIfMissing(sql, TABLE);
   }
 
   get(): BridgeBackend | null {

@@ -12,6 +12,7 @@
 import { logError, logEvent } from "../observability/log";
 import type { BridgeMailStore } from "../store/bridge";
 import type { BackendCredentials, BridgeBackend } from "./contract";
+import { createIfMissing } from "../store/ddl";
 export { DEFAULT_SAFETY_POLL_SECONDS, safetyPollSeconds } from "./contract";
 
 /** A verification at an object's first login only when the last one is older (a login is not free). */
@@ -36,7 +37,7 @@ export class BridgePush {
     private readonly sql: SqlStorage,
     private readonly now: () => number = Date.now,
   ) {
-    for (const t of TABLES) sql.exec(t);
+    for (const t of TABLES) createIfMissing(sql, t);
   }
 
   private watch(): Watch {

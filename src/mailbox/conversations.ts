@@ -16,6 +16,7 @@
 import { FolderType, isSearchable, isStoreError, type MailStore, type StoreFolder } from "../store/types";
 import { logError } from "../observability/log";
 import { conversationIdOf } from "../store/conversation";
+import { createIfMissing } from "../store/ddl";
 
 /** [MS-ASCON] 2.2.2.10 Status of a Move (MS-ASCON_R143…R338). */
 export const ConversationMoveStatus = {
@@ -39,14 +40,20 @@ const NOT_SOURCES = new Set<number>([FolderType.SentItems, FolderType.Drafts, Fo
 
 export class ConversationRules {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS conversation_rules (
+    createIfMissing(
+      sql,
+      `CREATE TABLE IF NOT EXISTS conversation_rules (
       conversation TEXT PRIMARY KEY,
       folder TEXT NOT NULL,
-      used INTEGER NOT NULL) WITHOUT ROWID`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS conversation_rule_cursor (
+      used INTEGER NOT NULL) WITHOUT ROWID`,
+    );
+    createIfMissing(
+      sql,
+      `CREATE TABLE IF NOT EXISTS conversation_rule_cursor (
       folder TEXT PRIMARY KEY,
       validity TEXT NOT NULL,
-      modseq INTEGER NOT NULL) WITHOUT ROWID`);
+      modseq INTEGER NOT NULL) WITHOUT ROWID`,
+    );
   }
 
   set(conversationId: string, folderId: string, now: number): void {

@@ -5,13 +5,15 @@
 // The id is written right after the store's own write, with no I/O between them: both are in the same
 // implicit transaction of the object's SQLite, so a crash keeps both or neither.
 import type { Delivered } from "./delivery";
+import { createIfMissing } from "../store/ddl";
 
 /** Longer than the outbox keeps trying (48 h by default). */
 const KEEP_MS = 7 * 86_400_000;
 
 export class DeliveryLog {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(
+    createIfMissing(
+      sql,
       `CREATE TABLE IF NOT EXISTS delivered_once (id TEXT PRIMARY KEY, folder_id TEXT NOT NULL, item_id TEXT NOT NULL, at INTEGER NOT NULL)`,
     );
   }

@@ -12,6 +12,7 @@ import type {
   ProvisionOutcome,
   WipeState,
 } from "./contract";
+import { createIfMissing } from "../store/ddl";
 
 export type { DeviceSeen } from "./contract";
 
@@ -28,7 +29,9 @@ export class DeviceRegistry {
 
   constructor(private readonly sql: SqlStorage) {
     this.settings = new OnboardSettings(sql);
-    sql.exec(`CREATE TABLE IF NOT EXISTS devices (
+    createIfMissing(
+      sql,
+      `CREATE TABLE IF NOT EXISTS devices (
       device_id TEXT PRIMARY KEY,
       device_type TEXT NOT NULL DEFAULT '',
       user_agent TEXT,
@@ -44,11 +47,15 @@ export class DeviceRegistry {
       wipe_requested_at INTEGER, wipe_sent_at INTEGER, wipe_acked_at INTEGER, wipe_ack_status INTEGER,
       access_state TEXT NOT NULL DEFAULT 'allowed', access_by TEXT NOT NULL DEFAULT 'default',
       device_password_set_at INTEGER, recovery_password TEXT, quarantine_notified_at INTEGER
-    )`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS device_access_rules (
+    )`,
+    );
+    createIfMissing(
+      sql,
+      `CREATE TABLE IF NOT EXISTS device_access_rules (
       id TEXT PRIMARY KEY, kind TEXT NOT NULL, pattern TEXT NOT NULL, access TEXT NOT NULL, note TEXT, created_at INTEGER NOT NULL
-    )`);
-    sql.exec("CREATE INDEX IF NOT EXISTS devices_last_seen ON devices (last_seen)");
+    )`,
+    );
+    createIfMissing(sql, "CREATE INDEX IF NOT EXISTS devices_last_seen ON devices (last_seen)");
   }
 
   /** Called for every request: records the device (first/last seen, UA, version) and answers what the gates need.

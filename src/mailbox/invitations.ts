@@ -9,6 +9,7 @@ import type { PimStore } from "../store/pim-types";
 import { FolderType, type MailStore, type MailSummary } from "../store/types";
 import { parseServerId, serverIdOf } from "./ids";
 import { ItipRefusals } from "./itip-refusals";
+import { createIfMissing } from "../store/ddl";
 
 export interface MeetingAnswerRequest {
   requestId: string;
@@ -55,9 +56,10 @@ export class Invitations {
     private readonly owner: () => string,
   ) {
     const sql = storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS pim_meeting_answers (key TEXT PRIMARY KEY, calendar_id TEXT, at INTEGER NOT NULL)`);
+    createIfMissing(sql, `CREATE TABLE IF NOT EXISTS pim_meeting_answers (key TEXT PRIMARY KEY, calendar_id TEXT, at INTEGER NOT NULL)`);
     this.refusals = new ItipRefusals(sql);
-    sql.exec(
+    createIfMissing(
+      sql,
       `CREATE TABLE IF NOT EXISTS pim_reply_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, created INTEGER NOT NULL)`,
     );
   }

@@ -1,14 +1,16 @@
 // iTIP messages the calendar did not take (issue 13 §2): a stranger's CANCEL or REQUEST, a REPLY for someone
 // else, an invitation that cannot be read. Recorded for support, and read by the mail view, which shows such a
 // message as the plain mail it is rather than as a meeting request the phone would offer to accept.
+import { createIfMissing } from "../store/ddl";
 const KEEP = 1000;
 
 export class ItipRefusals {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(
+    createIfMissing(
+      sql,
       `CREATE TABLE IF NOT EXISTS pim_itip_refused (id INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL, sender TEXT NOT NULL, method TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL)`,
     );
-    sql.exec(`CREATE INDEX IF NOT EXISTS pim_itip_refused_item ON pim_itip_refused (item)`);
+    createIfMissing(sql, `CREATE INDEX IF NOT EXISTS pim_itip_refused_item ON pim_itip_refused (item)`);
   }
 
   /** `item` is the message's server id (folder:item). The newest KEEP are kept. */

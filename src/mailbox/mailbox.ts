@@ -4,6 +4,7 @@ import { quarantineNotice } from "./device-notice";
 import { DeviceRegistry, type DeviceSeen } from "./devices";
 import { TraceSessions } from "./traces";
 import { upgradeSchema } from "./schema-version";
+import { forgetSchema } from "../store/ddl";
 import { OofStore } from "./oof";
 import { autoReplyFor } from "./oof-reply";
 import { AlarmMux } from "./alarms";
@@ -306,6 +307,7 @@ export class Mailbox extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // Every in-memory module held tables that are gone: start again from an empty storage.
+    forgetSchema(this.ctx.storage.sql);
     upgradeSchema(this.ctx.storage);
     this.#build();
     return { r2ObjectsDeleted };

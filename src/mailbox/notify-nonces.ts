@@ -1,8 +1,9 @@
 // Signatures of accepted notify-webhook calls, remembered for twice the timestamp window so a captured
 // request cannot be replayed (the timestamp check rejects anything older).
+import { createIfMissing } from "../store/ddl";
 export class NotifyNonces {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec("CREATE TABLE IF NOT EXISTS push_notify_nonce (nonce TEXT PRIMARY KEY, ts INTEGER NOT NULL)");
+    createIfMissing(sql, "CREATE TABLE IF NOT EXISTS push_notify_nonce (nonce TEXT PRIMARY KEY, ts INTEGER NOT NULL)");
   }
 
   accept(nonce: string, timestamp: number, windowSeconds: number): boolean {

@@ -1,10 +1,11 @@
 import { DEFAULT_POLICY, PolicySchema, type Policy } from "../eas/policy";
+import { createIfMissing } from "../store/ddl";
 
 /** Small per-mailbox settings owned by device on-boarding: the security policy (with a version that
  *  changes on every edit, so provisioned devices notice) and the access default for unknown devices. */
 export class OnboardSettings {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec("CREATE TABLE IF NOT EXISTS onboard_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    createIfMissing(sql, "CREATE TABLE IF NOT EXISTS onboard_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   }
 
   get(key: string): string | undefined {

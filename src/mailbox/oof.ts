@@ -1,4 +1,5 @@
 import { type OofMessage, type OofSettings, OofSettingsSchema } from "./contract";
+import { createIfMissing } from "../store/ddl";
 
 export const OOF_DISABLED: OofSettings = { state: 0, messages: [] };
 
@@ -54,10 +55,14 @@ export function decideOofReply(settings: OofSettings, mailboxAddress: string, ms
 /** Storage of the settings and of who got a reply in the current period (in the mailbox object's SQLite). */
 export class OofStore {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(
+    createIfMissing(
+      sql,
       "CREATE TABLE IF NOT EXISTS oof_settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, generation INTEGER NOT NULL)",
     );
-    sql.exec("CREATE TABLE IF NOT EXISTS oof_replies (sender TEXT PRIMARY KEY, generation INTEGER NOT NULL, sent_at INTEGER NOT NULL)");
+    createIfMissing(
+      sql,
+      "CREATE TABLE IF NOT EXISTS oof_replies (sender TEXT PRIMARY KEY, generation INTEGER NOT NULL, sent_at INTEGER NOT NULL)",
+    );
   }
 
   get(): { settings: OofSettings; generation: number } {

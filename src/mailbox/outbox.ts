@@ -9,6 +9,7 @@ import { editHeaders } from "./outgoing";
 import { SmtpError, SmtpSession, type RecipientResult, type SmtpConfig } from "./smtp-client";
 import { logError, logEvent } from "../observability/log";
 import { metrics } from "../observability/metrics";
+import { createIfMissing } from "../store/ddl";
 
 const CHUNK = 1 << 20; // SQLite values in a Durable Object stay below 2 MB
 const BACKOFF_MIN = [1, 5, 15, 30, 60, 120, 240, 480];
@@ -101,7 +102,9 @@ export interface OutboxEntry {
 export class Outbox {
   constructor(private readonly d: OutboxDeps) {
     const sql = d.storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
+    createIfMissing(
+      sql,
+      `CREATE TABLE IF NOT EXISTS outbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       created INTEGER NOT NULL,
       envelope_from TEXT NOT NULL,
@@ -109,22 +112,27 @@ export class Outbox {
       attempts INTEGER NOT NULL DEFAULT 0,
       next_attempt INTEGER NOT NULL,
       save_sent INTEGER NOT NULL DEFAULT 0,
-      bcc TEXT NOT NULL DEFAULT '')`);
-    sql.exec(`CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)`);
-    sql.exec(
+      bcc TEXT NOT NULL DEFAULT '')`,
+    );
+    createIfMissing(sql, `CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)`);
+    createIfMissing(
+      sql,
       `CREATE TABLE IF NOT EXISTS outbox_chunks (outbox_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (outbox_id, seq))`,
     );
-    sql.exec(`CREATE TABLE IF NOT EXISTS outbox_rcpt (
+    createIfMissing(
+      sql,
+      `CREATE TABLE IF NOT EXISTS outbox_rcpt (
       outbox_id INTEGER NOT NULL,
       rcpt TEXT NOT NULL,
       state TEXT NOT NULL DEFAULT 'pending',
       last_error TEXT,
-      PRIMARY KEY (outbox_id, rcpt))`);
+      PRIMARY KEY (outbox_id, rcpt))`,
+    );
     // A message whose final dot went to the relay with no answer noted yet (SMTP's window, RFC 5321 §6.1).
-    sql.exec(`CREATE TABLE IF NOT EXISTS outbox_in_doubt (outbox_id INTEGER PRIMARY KEY, since INTEGER NOT NULL)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS sent_client_ids (client_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS send_log (at INTEGER NOT NULL, recipients INTEGER NOT NULL)`);
-    sql.exec(`CREATE INDEX IF NOT EXISTS send_log_at ON send_log (at)`);
+    createIfMissing(sql, `CREATE TABLE IF NOT EXISTS outbox_in_doubt (outbox_id INTEGER PRIMARY KEY, since INTEGER NOT NULL)`);
+    createIfMissing(sql, `CREATE TABLE IF NOT EXISTS sent_client_ids (client_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
+    createIfMissing(sql, `CREATE TABLE IF NOT EXISTS send_log (at INTEGER NOT NULL, recipients INTEGER NOT NULL)`);
+    createIfMissing(sql, `CREATE INDEX IF NOT EXISTS send_log_at ON send_log (at)`);
   }
 
   /** Recipients this mailbox has sent to since `since` (for the send quota). */

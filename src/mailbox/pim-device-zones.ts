@@ -1,10 +1,11 @@
 // The zone each device last used in a calendar item it sent: the best guess of "local" for that device's
 // all-day events (14.x), birthdays (iOS) and tasks, before the mailbox-wide default.
+import { createIfMissing } from "../store/ddl";
 export class DeviceZones {
   private readonly cache = new Map<string, string | null>();
 
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS pim_device_zones (device_id TEXT PRIMARY KEY, zone TEXT NOT NULL)`);
+    createIfMissing(sql, `CREATE TABLE IF NOT EXISTS pim_device_zones (device_id TEXT PRIMARY KEY, zone TEXT NOT NULL)`);
   }
 
   get(deviceId: string): string | undefined {

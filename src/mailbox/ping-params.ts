@@ -1,6 +1,7 @@
 // The Ping parameters a device last sent, cached per device in the mailbox object's SQLite
 // ([MS-ASCMD] 3.1.5.8: MS-ASCMD_R5632, R5831, R5832, R322: an empty Ping reuses them).
 import type { PingBounds, PingFolder, PingInput } from "./contract";
+import { createIfMissing } from "../store/ddl";
 
 export type PingPlan =
   | { ok: true; heartbeat: number; folders: PingFolder[] }
@@ -15,7 +16,7 @@ export type PingPlan =
 
 export class PingParams {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec("CREATE TABLE IF NOT EXISTS push_ping (device_id TEXT PRIMARY KEY, heartbeat INTEGER, folders TEXT)");
+    createIfMissing(sql, "CREATE TABLE IF NOT EXISTS push_ping (device_id TEXT PRIMARY KEY, heartbeat INTEGER, folders TEXT)");
   }
 
   cached(deviceId: string): PingInput {

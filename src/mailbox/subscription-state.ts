@@ -1,16 +1,20 @@
 // The mailbox object's own copy of its subscription state, so the device path never waits on D1
 // (ARCHITECTURE.md "State and where it lives"). The service pushes it on every change.
 import type { MailboxSubscriptionState, MailboxSubscriptionStatus } from "./contract";
+import { createIfMissing } from "../store/ddl";
 
 export class SubscriptionStateStore {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS subscription_state (
+    createIfMissing(
+      sql,
+      `CREATE TABLE IF NOT EXISTS subscription_state (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       subscription_id TEXT NOT NULL,
       status TEXT NOT NULL,
       reason TEXT,
       version INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL)`);
+      updated_at INTEGER NOT NULL)`,
+    );
   }
 
   get(): MailboxSubscriptionState | null {

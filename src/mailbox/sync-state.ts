@@ -2,6 +2,7 @@
 // what each device holds (item id + modseq sent), the replay record of the last response, the ClientId
 // map and the cached last Sync request. Keyed by deviceId only; the partnership table lives elsewhere.
 import type { SyncOptions, SyncRequest } from "../eas/sync-types";
+import { createIfMissing } from "../store/ddl";
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS sync_coll (
@@ -35,7 +36,7 @@ const SCHEMA = [
 ];
 
 export function ensureSyncSchema(sql: SqlStorage): void {
-  for (const s of SCHEMA) sql.exec(s);
+  for (const s of SCHEMA) createIfMissing(sql, s);
 }
 
 /** Every table above: each row belongs to one device. */

@@ -5,6 +5,7 @@
 // (TRACE_RETENTION_DAYS) and go with the mailbox when it is deleted.
 
 import { ALL_DEVICES, type TraceDirective, type TraceEntry, type TraceFile, type TraceSession } from "./contract";
+import { createIfMissing } from "../store/ddl";
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -17,11 +18,14 @@ export class TraceSessions {
     /** `trace/<object id>`: this mailbox's traces in the shared bucket. */
     readonly prefix: string,
   ) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS trace_sessions (
+    createIfMissing(
+      sql,
+      `CREATE TABLE IF NOT EXISTS trace_sessions (
       target TEXT PRIMARY KEY, started_at INTEGER NOT NULL, until INTEGER NOT NULL, full_bodies INTEGER NOT NULL,
       max_bytes INTEGER NOT NULL, bytes INTEGER NOT NULL DEFAULT 0, entries INTEGER NOT NULL DEFAULT 0,
       dropped INTEGER NOT NULL DEFAULT 0
-    )`);
+    )`,
+    );
   }
 
   /** All sessions, read once per object instance: the per-request check costs no SQLite read. */

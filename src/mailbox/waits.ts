@@ -7,6 +7,7 @@
 // One socket per device (newest wins), tagged `d:<deviceId>`: sockets per object stay small.
 import { WAIT_HEADER, type WaitMessage, type WaitRequest } from "./contract";
 import { isStoreError } from "../store/types";
+import { createIfMissing } from "../store/ddl";
 
 /** What the rest of the mailbox object knows about a device's sync state (the sync engine answers, on the Mailbox). */
 export interface WaitOracle {
@@ -30,7 +31,8 @@ export class Waits {
     private readonly ctx: DurableObjectState,
     private readonly oracle: WaitOracle,
   ) {
-    ctx.storage.sql.exec(
+    createIfMissing(
+      ctx.storage.sql,
       `CREATE TABLE IF NOT EXISTS push_wait (
          device_id TEXT PRIMARY KEY, wait_id TEXT NOT NULL, kind TEXT NOT NULL,
          folders TEXT NOT NULL, since INTEGER NOT NULL)`,

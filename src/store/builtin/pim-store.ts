@@ -18,6 +18,7 @@ import { CountingSql } from "../counting-sql";
 import { itemClassOf } from "../folders";
 import { contentKey, horizonOf, uidOf } from "../../formats/pim-objects";
 import type { FolderRow } from "./store";
+import { createIfMissing } from "../ddl";
 
 const TABLES = [
   `CREATE TABLE IF NOT EXISTS pim_items (
@@ -63,7 +64,7 @@ export class BuiltinPimStore implements PimStore {
     mail?: { folderDroppers: ((seq: number, tombstones: boolean) => void)[] },
   ) {
     this.sql = new CountingSql(storage.sql);
-    for (const stmt of TABLES) storage.sql.exec(stmt);
+    for (const stmt of TABLES) createIfMissing(storage.sql, stmt);
     mail?.folderDroppers.push((seq, tombstones) => this.dropFolder(seq, tombstones));
   }
 

@@ -15,6 +15,7 @@
 import { CountingSql } from "../counting-sql";
 import { conversationIdOf, conversationIndexOf } from "../conversation";
 import { refillFromSql, SEARCH_INDEX_DDL, SEARCH_TERMS_DDL } from "./search-index";
+import { createIfMissing } from "../ddl";
 
 export const SCHEMA_VERSION = 6;
 
@@ -83,7 +84,7 @@ const V1 = [
 /** Creates or upgrades the tables; cheap when already current (one indexed read). */
 export function ensureSchema(storage: DurableObjectStorage): void {
   const sql = storage.sql;
-  sql.exec(`CREATE TABLE IF NOT EXISTS store_schema (version INTEGER NOT NULL)`);
+  createIfMissing(sql, `CREATE TABLE IF NOT EXISTS store_schema (version INTEGER NOT NULL)`);
   const row = sql.exec<{ version: number }>(`SELECT version FROM store_schema`).toArray()[0];
   const current = row?.version ?? 0;
   if (current >= SCHEMA_VERSION) return;
@@ -97,14 +98,17 @@ export function ensureSchema(storage: DurableObjectStorage): void {
     }
     // V3: imports look a message up by Message-ID (importMessage imports a message once per folder; the join to
     // the folder's items uses V2's items_message).
-    if (current < 3) sql.exec(`CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id)`);
+    if (current < 3) createIfMissing(sql, `CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id)`);
     // V4: bulk imports keep a SHA-256 of each message's bytes per folder (importMessages), so an archive posted
     // again imports nothing twice, with or without Message-IDs. uid is the item it became (joined to items: a
     // deleted item's digest no longer counts).
     if (current < 4)
-      sql.exec(`CREATE TABLE IF NOT EXISTS import_digests (
+      createIfMissing(
+        sql,
+        `CREATE TABLE IF NOT EXISTS import_digests (
          folder INTEGER NOT NULL, digest TEXT NOT NULL, uid INTEGER NOT NULL,
-         PRIMARY KEY (folder, digest)) WITHOUT ROWID`);
+         PRIMARY KEY (folder, digest)) WITHOUT ROWID`,
+      );
     // V5: the index's term list (fts5vocab over mail_fts: no data of its own), for word-prefix expansion.
     if (current < 5) sql.exec(SEARCH_TERMS_DDL);
     // V6: each message's conversation ([MS-ASCON], conversation.ts), computed once: its ConversationId (hex) and
@@ -120,7 +124,7 @@ export function ensureSchema(storage: DurableObjectStorage): void {
       );
       if (!columns.has("conversation")) sql.exec(`ALTER TABLE messages ADD COLUMN conversation TEXT`);
       if (!columns.has("conversation_index")) sql.exec(`ALTER TABLE messages ADD COLUMN conversation_index TEXT`);
-      sql.exec(`CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation)`);
+      createIfMissing(sql, `CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation)`);
       if (current >= 1) backfillConversations(sql);
     }
     // Future migrations: `if (current < 7) { ... }`, each idempotent.

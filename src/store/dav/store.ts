@@ -7,6 +7,7 @@
 // kept ([MS-ASCMD] 2.2.3.34 Conflict default: the server wins) and PimConflictError is raised.
 import { PimConversionError } from "../../formats/errors";
 import { CountingSql } from "../counting-sql";
+import { createIfMissing } from "../ddl";
 import { horizonOf, uidOf } from "../../formats/pim-objects";
 import {
   PimConflictError,
@@ -92,7 +93,7 @@ export class DavPimStore implements PimStore {
   ) {
     this.client = new DavClient(account, opts);
     this.sql = new CountingSql(storage.sql);
-    for (const stmt of DAV_TABLES) storage.sql.exec(stmt);
+    for (const stmt of DAV_TABLES) createIfMissing(storage.sql, stmt);
     let state = shared.get(storage);
     if (!state) shared.set(storage, (state = { locks: new Map(), pulledAt: new Map() }));
     this.locks = state.locks;
@@ -553,7 +554,7 @@ export class DavPimStore implements PimStore {
  * bridged mailbox needs synchronously (default Calendar/Contacts/Tasks folder, push without a login).
  */
 export function davLocalFolders(storage: DurableObjectStorage): StoreFolder[] {
-  for (const stmt of DAV_TABLES) storage.sql.exec(stmt);
+  for (const stmt of DAV_TABLES) createIfMissing(storage.sql, stmt);
   return storage.sql
     .exec<FolderRow & { name: string; kind: string; components: string }>(
       `SELECT f.*, c.name, c.kind, c.components FROM dav_folders f JOIN dav_collections c ON c.seq = f.coll WHERE c.gone = 0 ORDER BY f.seq`,

@@ -2,6 +2,7 @@
 // server paths, the per-folder change log and counter, the arrival order and the parsed summaries.
 import { StoreNotFoundError } from "../types";
 import { type FolderRow, IMAP_SCHEMA } from "./state";
+import { createIfMissing } from "../ddl";
 
 export class MirrorDb {
   /**
@@ -12,7 +13,7 @@ export class MirrorDb {
   itemsGeneration = 0;
 
   constructor(private readonly storage: DurableObjectStorage) {
-    for (const stmt of IMAP_SCHEMA) storage.sql.exec(stmt);
+    for (const stmt of IMAP_SCHEMA) createIfMissing(storage.sql, stmt);
   }
 
   /** Runs `fn` in one SQLite transaction. */

@@ -1,0 +1,97 @@
+// Where the runtime's memory per parked request goes (issue 15 target 3 (a)): RSS of the runtime workerd and the
+// Worker isolate's JS heap (V8, read through the runtime's inspector after a full GC), at four moments:
+//   idle     the server up, nothing parked;
+//   peak     the highest RSS seen while parking (every object starting, logging the phone in, registering its wait);
+//   parked   every request parked and every object evicted (what push-vs-floor.mjs reports per parked request);
+//   after    every parked request answered (woken by the burst) and the objects evicted again.
+// parked − after is what the parked requests themselves hold (upper bound: memory freed is not always returned to
+// the system); after − idle is what stays once they are gone (the runtime's high water from the parking phase).
+//
+//   npx tsx bench/push-memory.mjs [N]            # ours: N Pings on N mailboxes, woken by an admin delivery
+//   npx tsx bench/push-memory.mjs --floor [N]    # bench/push-floor
+// Prints one JSON object; nothing is appended to RESULTS.md.
+import { execSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import os from "node:os";
+import { IDLE_MS, burst, parkAll, parkFloor, rssMb, sleep, startPushServer, wakeFloor, workerds } from "./push-lib.mjs";
+
+const FLOOR = process.argv.includes("--floor");
+const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1000);
+
+/** The Worker isolate's JS heap after a full GC (MB), through the runtime's inspector (the port that lists targets). */
+async function heapMb(pid) {
+  const ports = [
+    ...execSync(`ss -ltnp`)
+      .toString()
+      .matchAll(new RegExp(`127\\.0\\.0\\.1:(\\d+) .*pid=${pid},`, "g")),
+  ].map((m) => m[1]);
+  for (const port of ports) {
+    let list;
+    try {
+      list = await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(2000) })).json();
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(list)) continue;
+    const target = list.find((t) => /core:user:/.test(t.id));
+    if (!target) continue;
+    const ws = new WebSocket(target.webSocketDebuggerUrl);
+    await new Promise(
+      (res, rej) => ((ws.onopen = res), (ws.onerror = rej), setTimeout(() => rej(new Error("inspector: no connection")), 5000)),
+    );
+    let id = 0;
+    const call = (method, params = {}) =>
+      new Promise((res) => {
+        const my = ++id;
+        const on = (e) => {
+          const m = JSON.parse(String(e.data));
+          if (m.id === my) {
+            ws.removeEventListener("message", on);
+            res(m.result);
+          }
+        };
+        ws.addEventListener("message", on);
+        ws.send(JSON.stringify({ id: my, method, params }));
+        setTimeout(() => res(null), 10_000);
+      });
+    await call("HeapProfiler.collectGarbage");
+    const u = await call("Runtime.getHeapUsage");
+    ws.close();
+    if (!u) return null;
+    return { used: u.usedSize / 2 ** 20, total: u.totalSize / 2 ** 20 };
+  }
+  return null;
+}
+
+const { persistTo, server } = await startPushServer(FLOOR, N, "mobile-sync-pushmem-");
+const out = { n: N, floor: FLOOR, load0: os.loadavg()[0] };
+try {
+  await fetch(server.url + "/");
+  const pid = workerds(server.child.pid).runtime;
+  out.idle = { rss: rssMb(pid), heap: await heapMb(pid) };
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 250);
+  const pings = await parkAll(server.url, N, true, server.log, FLOOR ? parkFloor : undefined);
+  await sleep(IDLE_MS);
+  clearInterval(sampler);
+  out.peak = { rss: peak };
+  out.parked = { rss: rssMb(pid), heap: await heapMb(pid) };
+  await burst(server.url, N, FLOOR ? "floor" : undefined, FLOOR ? wakeFloor : undefined);
+  const answered = await Promise.all(pings);
+  out.statuses = {};
+  for (const a of answered) out.statuses[a.status] = (out.statuses[a.status] ?? 0) + 1;
+  await sleep(IDLE_MS);
+  out.after = { rss: rssMb(pid), heap: await heapMb(pid) };
+  const kb = (a, b) => ((a - b) * 1024) / N;
+  out.kbPerRequest = {
+    rssParkedMinusIdle: kb(out.parked.rss, out.idle.rss),
+    rssParkedMinusAfter: kb(out.parked.rss, out.after.rss),
+    heapParkedMinusAfter: out.parked.heap && out.after.heap ? kb(out.parked.heap.used, out.after.heap.used) : null,
+    heapParkedMinusIdle: out.parked.heap && out.idle.heap ? kb(out.parked.heap.used, out.idle.heap.used) : null,
+  };
+  out.load1 = os.loadavg()[0];
+} finally {
+  await server.stop();
+  rmSync(persistTo, { recursive: true, force: true });
+}
+console.log(JSON.stringify(out));
