@@ -199,7 +199,6 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
   return root;
 }
 
-/** A growable output buffer. */
 /**
  * The encoder's working buffer, kept between documents (issue 15): a Sync page of ~114 KiB otherwise grew a fresh
  * one from 4 KiB by doubling, allocating and zeroing ~4× its size per page. Encoding is synchronous, so one per
@@ -208,6 +207,7 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
 let scratch: Uint8Array | undefined;
 const SCRATCH_MAX = 1024 * 1024;
 
+/** A growable output buffer. */
 class ByteWriter {
   buf: Uint8Array;
   len = 0;
