@@ -191,7 +191,15 @@ describe("against the real object and Dovecot", () => {
       backendPush: "poll",
     } as EasRequest;
     const waiting = waitForChanges(req, { collections: [inbox], seconds: 30, kind: "ping", pollSeconds: 1 });
-    await waitsOpen(FAY, 1);
+    // Parked before the delivery: a wait that ended at once (or was refused) fails here and says how.
+    const parked = await Promise.race([
+      waitsOpen(FAY, 1).then(() => "parked"),
+      waiting.then(
+        (outcome) => ({ endedBeforeDelivery: outcome }),
+        (err: unknown) => ({ refused: String(err) }),
+      ),
+    ]);
+    expect(parked).toBe("parked");
     const lmtp = await fetch(`${control}/lmtp?to=${encodeURIComponent(FAY)}`, {
       method: "POST",
       body: "From: a@example.test\r\nTo: fay@bridge.test\r\nSubject: polled\r\n\r\nhi\r\n",
@@ -200,7 +208,9 @@ describe("against the real object and Dovecot", () => {
     const t0 = Date.now();
     expect(await waiting).toEqual({ kind: "changes", folders: [inbox] });
     expect(Date.now() - t0).toBeLessThan(3000);
-  });
+    // Longer than the wait's own 30 s: a wait the polls never wake ends as { kind: "timeout" } above, which says so,
+    // instead of the test being cut at the default 20 s with no word of where it stood (one full-suite run did).
+  }, 45_000);
 
   it("the whole path: a phone's Ping over HTTP to a \"poll\" mailbox is answered by the Worker's polls after LMTP delivery (BRIDGE_POLL_SECONDS)", async () => {
     const vars = env as unknown as { BRIDGE_POLL_SECONDS?: string };
