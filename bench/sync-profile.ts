@@ -266,33 +266,23 @@ try {
       throw new Error(`${target.kind} ${via} WindowSize ${windowSize}: got ${items} items, expected ${target.messages}`);
     const full = pages.filter((p) => p.adds === windowSize);
     const cpu = Object.fromEntries(Object.keys(c0).map((k) => [k, ((c1[k] - c0[k]) * 1000) / pages.length]));
+    const walls = full.map((p) => p.wall);
+    const objects = full.map((p) => p.object);
     return {
       via,
       kind: target.kind,
       windowSize,
       pages: pages.length,
-      wall: pct(
-        full.map((p) => p.wall),
-        50,
-      ),
+      wall: pct(walls, 50),
       headersAt: pct(
         full.map((p) => p.headersAt),
         50,
       ),
-      object: pct(
-        full.map((p) => p.object),
-        50,
-      ),
-      ratio: sum(full.map((p) => p.wall)) / sum(full.map((p) => p.object)),
+      object: pct(objects, 50),
+      ratio: sum(walls) / sum(objects),
       // Least disturbed by other processes on a shared machine: the fastest tenth of the pages.
-      wall10: pct(
-        full.map((p) => p.wall),
-        10,
-      ),
-      object10: pct(
-        full.map((p) => p.object),
-        10,
-      ),
+      wall10: pct(walls, 10),
+      object10: pct(objects, 10),
       hops: (["auth", "gate", "total"] as const).map((k) => {
         const xs = full.map((p) => p[k]).filter((n) => !Number.isNaN(n));
         return xs.length ? pct(xs, 50).toFixed(1) : "–";
