@@ -261,11 +261,6 @@ export type FetchRequest =
       kind: "attachment";
       fileReference: string;
       range?: { start: number; end: number };
-      /**
-       * The caller sends the bytes as they are (a multipart part, GetAttachment's body): they may then come as
-       * `body`, a stream, instead of `data` (issue 15: never held in memory).
-       */
-      stream?: boolean;
     };
 
 export type FetchResult =
@@ -289,8 +284,8 @@ export type FetchResult =
       range?: { start: number; end: number };
       data?: Uint8Array;
       /**
-       * In place of `data` when the request allowed a stream: exactly `range`'s bytes, or without a range the
-       * whole attachment (`total` bytes). `streamedLength` gives that count.
+       * In place of `data` for a large attachment or range (issue 15: never held in memory): exactly `range`'s
+       * bytes, or without a range the whole attachment (`total` bytes). `streamedLength` gives that count.
        */
       body?: ReadableStream<Uint8Array>;
     };

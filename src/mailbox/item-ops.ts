@@ -256,10 +256,10 @@ export class ItemOps {
       if (isStoreError(e, "StoreUnavailableError")) throw e;
       return null;
     };
-    // Bytes the caller can send on as a stream (a multipart part, inline Data, GetAttachment's body) stream from a
-    // store that can when they are large: the object never holds them (issue 15). Smaller ones are read here and
-    // sent as bytes, which moves them ~2× faster (RPC streams, base64 by chunks: bench/RESULTS.md).
-    if (ref && r.stream && this.store.openAttachment && (!r.range || r.range.start <= r.range.end)) {
+    // A store that streams (built-in: an R2 read, ranged for a Range) sends a large attachment or range as a
+    // stream: the object never holds it (issue 15). Smaller ones are read here and sent as bytes, which moves them
+    // ~2× faster (RPC streams, base64 by chunks: bench/RESULTS.md).
+    if (ref && this.store.openAttachment && (!r.range || r.range.start <= r.range.end)) {
       const part = await this.store.openAttachment(ref.folderId, ref.itemId, ref.partId, r.range).catch(orNull);
       if (!part) return { kind: "attachment", status: 15, fileReference: r.fileReference };
       const found = {
@@ -277,21 +277,6 @@ export class ItemOps {
       // [MS-ASCMD] 2.2.3.139.2: Status 8 for a range past the end (an empty attachment answers empty, as below).
       if (part.total > 0) return { kind: "attachment", status: 8, fileReference: r.fileReference };
       return { ...found, range: { start: r.range.start, end: Math.min(r.range.end, part.total - 1) }, data: new Uint8Array(0) };
-    }
-    // A Range of a store that reads ranges (built-in: a ranged R2 read) loads only the bytes asked for.
-    if (ref && r.range && this.store.getAttachmentRange && r.range.start <= r.range.end) {
-      const part = await this.store.getAttachmentRange(ref.folderId, ref.itemId, ref.partId, r.range.start, r.range.end).catch(orNull);
-      if (!part) return { kind: "attachment", status: 15, fileReference: r.fileReference };
-      if (r.range.start >= part.total && part.total > 0) return { kind: "attachment", status: 8, fileReference: r.fileReference };
-      return {
-        kind: "attachment",
-        status: 1,
-        fileReference: r.fileReference,
-        contentType: part.info.contentType,
-        total: part.total,
-        range: { start: r.range.start, end: Math.min(r.range.end, part.total - 1) },
-        data: part.data,
-      };
     }
     const found = ref ? await this.store.getAttachment(ref.folderId, ref.itemId, ref.partId).catch(orNull) : null;
     // Status 15: attachment or attachment id invalid.

@@ -160,26 +160,12 @@ export interface MailStore {
    */
   prefetchBodies?(folderId: string, items: MailSummary[]): Promise<void>;
   /**
-   * Bytes `start`..`end` (inclusive; cut at the end of the attachment) of an attachment and its whole size
-   * (`total`), reading no more of it than that: an ItemOperations Range ([MS-ASCMD] 2.2.3.139.2) of a large
-   * attachment. `data` is empty when `start` is at or past the end. Null when there is no such attachment.
-   * Optional: where it is absent the caller slices getAttachment's bytes.
-   */
-  getAttachmentRange?(
-    folderId: string,
-    itemId: string,
-    partId: string,
-    start: number,
-    end: number,
-  ): Promise<{ info: AttachmentInfo; total: number; data: Uint8Array } | null>;
-
-  /**
    * An attachment as a stream of its bytes, sent on as it is read, never held in memory (a 25 MB attachment would
    * otherwise be in the object, the RPC and the response at once): the whole of it, or bytes `range.start`..
    * `range.end` (inclusive, cut at the end; none when `start` is at or past it). `total` is the attachment's exact
-   * size, `length` the bytes `body` yields. For a Fetch a phone takes as a multipart part, and a 12.x
-   * GetAttachment. Null when there is no such attachment. Optional: where it is absent the caller sends
-   * getAttachment's (or getAttachmentRange's) bytes.
+   * size, `length` the bytes `body` yields: an ItemOperations Fetch (by Range, [MS-ASCMD] 2.2.3.139.2, reading no
+   * more than the range) or a 12.x GetAttachment. Null when there is no such attachment. Optional: where it is
+   * absent the caller slices getAttachment's bytes.
    */
   openAttachment?(
     folderId: string,

@@ -95,15 +95,15 @@ describe("a 10 MB attachment", () => {
     )!;
 
     // The mailbox hands a whole attachment asked for as a stream over as one, never as bytes it holds.
-    const [streamed] = await env.MAILBOX.getByName(USER).itemOperationsFetch([{ kind: "attachment", fileReference: ref, stream: true }]);
+    const [streamed] = await env.MAILBOX.getByName(USER).itemOperationsFetch([{ kind: "attachment", fileReference: ref }]);
     expect(streamed).toMatchObject({ kind: "attachment", status: 1, total: original.length });
     expect(streamed.kind === "attachment" && streamed.data).toBeFalsy();
     expect(streamed.kind === "attachment" && streamed.body instanceof ReadableStream).toBe(true);
     if (streamed.kind === "attachment") await streamed.body?.cancel();
     // A large range streams too (a ranged R2 read); a small one is sent as bytes, which moves faster.
     const [bigRange, smallRange] = await env.MAILBOX.getByName(USER).itemOperationsFetch([
-      { kind: "attachment", fileReference: ref, stream: true, range: { start: 100, end: 100 + 5 * 1048576 - 1 } },
-      { kind: "attachment", fileReference: ref, stream: true, range: { start: 100, end: 100 + 1048576 - 1 } },
+      { kind: "attachment", fileReference: ref, range: { start: 100, end: 100 + 5 * 1048576 - 1 } },
+      { kind: "attachment", fileReference: ref, range: { start: 100, end: 100 + 1048576 - 1 } },
     ]);
     if (bigRange.kind !== "attachment" || smallRange.kind !== "attachment") throw new Error("not attachment results");
     expect(new Uint8Array(await new Response(bigRange.body).arrayBuffer())).toEqual(original.slice(100, 100 + 5 * 1048576));

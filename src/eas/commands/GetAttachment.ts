@@ -10,8 +10,8 @@ export const GetAttachment: EasCommand = {
     const name = req.params.AttachmentName;
     // MS-ASCMD_R162: the name travels in the query; without it the request is malformed.
     if (!name) return { kind: "http", status: 400 };
-    // The bytes go out as they are read (issue 15): a store that streams sends a large attachment without holding it.
-    const [r] = await req.mailbox.itemOperationsFetch([{ kind: "attachment", fileReference: name, stream: true }]);
+    // A large attachment comes as a stream and goes out as it is read (issue 15).
+    const [r] = await req.mailbox.itemOperationsFetch([{ kind: "attachment", fileReference: name }]);
     // MS-ASCMD_R166: an attachment that is not (or no longer) on the server is HTTP 500, as the spec prescribes
     // and as 12.x clients expect (they stop retrying it); nothing failed on the server's side.
     if (r?.kind !== "attachment" || r.status !== 1 || !(r.body || r.data)) return { kind: "http", status: 500 };

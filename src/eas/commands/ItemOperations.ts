@@ -98,8 +98,7 @@ export const ItemOperationsCommand: EasCommand = {
       }
       const run: (FetchRequest | { bad: number })[] = [];
       for (; i < ops.length && "fetch" in ops[i]!; i++) run.push((ops[i] as { fetch: FetchRequest | { bad: number } }).fetch);
-      // An attachment may stream from the mailbox to the phone, in its own part or as inline base64 (issue 15).
-      const real = run.filter((f): f is FetchRequest => !("bad" in f)).map((f) => (f.kind === "attachment" ? { ...f, stream: true } : f));
+      const real = run.filter((f): f is FetchRequest => !("bad" in f));
       const started = performance.now();
       const results = real.length > 0 ? await req.mailbox.itemOperationsFetch(real) : [];
       spent += performance.now() - started;

@@ -36,17 +36,8 @@ export class Blobs {
   }
 
   /**
-   * `length` bytes from `offset` (fewer at the end of the object) and the object's whole size, without reading
-   * the rest of it: what a phone's ItemOperations Range costs (issue 15).
-   */
-  async range(key: string, offset: number, length: number): Promise<{ data: Uint8Array; size: number } | null> {
-    const obj = await this.bucket.get(key, { range: { offset, length } });
-    return obj ? { data: new Uint8Array(await obj.arrayBuffer()), size: obj.size } : null;
-  }
-
-  /**
-   * The object's bytes (or `length` of them from `offset`) as a stream, and the whole object's size: an
-   * attachment sent on without being held (issue 15).
+   * The object's bytes (or `length` of them from `offset`, without reading the rest: what a phone's ItemOperations
+   * Range costs) as a stream, and the whole object's size: an attachment sent on without being held (issue 15).
    */
   async stream(
     key: string,

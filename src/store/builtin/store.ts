@@ -293,28 +293,6 @@ export class BuiltinStore implements SearchableMailStore {
     return data ? { info: part.info, data } : null;
   }
 
-  /** A ranged R2 read for attachments kept there (the parts table holds the decoded bytes: no MIME parsing). */
-  async getAttachmentRange(
-    folderId: string,
-    itemId: string,
-    partId: string,
-    start: number,
-    end: number,
-  ): Promise<{ info: AttachmentInfo; total: number; data: Uint8Array } | null> {
-    const part = this.partRow(folderId, itemId, partId);
-    if (!part) return null;
-    if (part.data) {
-      const data = new Uint8Array(part.data);
-      return { info: part.info, total: data.byteLength, data: data.slice(start, end + 1) };
-    }
-    if (!part.r2_key) return null;
-    // R2 refuses a range that starts past the object; the size is then read from its head.
-    const head = start >= part.info.size ? await this.blobs.size(part.r2_key) : undefined;
-    if (head !== undefined) return head === null ? null : { info: part.info, total: head, data: new Uint8Array(0) };
-    const got = await this.blobs.range(part.r2_key, start, Math.max(0, end - start + 1));
-    return got ? { info: part.info, total: got.size, data: got.data } : null;
-  }
-
   /** Parts kept in R2 stream from it (a ranged read for a range); a small part kept inline is one chunk. */
   async openAttachment(
     folderId: string,
