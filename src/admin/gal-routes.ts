@@ -2,6 +2,7 @@
 // company, office, alias addresses, photo). Every address with a mailbox is listed anyway; devices search
 // their own domain's book only (Search Store=GAL, src/service/gal.ts).
 import { createRoute, z } from "@hono/zod-openapi";
+import { fromBase64 } from "../formats/base64";
 import { D1GalDirectory, deleteGalEntry, domainOf, putGalEntry } from "../service/gal";
 import { notFound, ServiceError } from "../service/errors";
 import { newAdminRouter } from "./context";
@@ -94,8 +95,9 @@ galRoutes.openapi(
     const domain = domainOf(address);
     if (input.aliases?.some((a) => domainOf(a) !== domain))
       throw new ServiceError(400, "Alias on another domain", `alias addresses must be on ${domain}`);
-    if (input.photo && atob(input.photo).length > MAX_PHOTO_BYTES)
-      throw new ServiceError(400, "Photo too large", `at most ${MAX_PHOTO_BYTES} bytes`);
+    const photo = input.photo === undefined ? undefined : fromBase64(input.photo);
+    if (photo === null) throw new ServiceError(400, "Photo not base64", "photo must be standard base64 (RFC 4648 §4)");
+    if (photo && photo.length > MAX_PHOTO_BYTES) throw new ServiceError(400, "Photo too large", `at most ${MAX_PHOTO_BYTES} bytes`);
     await putGalEntry(c.env.DB, address, input, Date.now());
     const entry = (await new D1GalDirectory(c.env.DB, address).list()).find((e) => e.address === address);
     if (!entry) throw notFound("address book entry", address);

@@ -1,5 +1,6 @@
 // [MS-ASDTYPE] 2.7.4 TimeZone: a 172-byte TIME_ZONE_INFORMATION, base64 in an inline string (R103, R121, R122).
 import { PimConversionError } from "./errors";
+import { fromBase64, toBase64 } from "./base64";
 
 /** [MS-DTYP] SYSTEMTIME. With year 0 it is a yearly rule: `day` is the week of the month (1-5, 5 = last). */
 export interface SystemTime {
@@ -67,20 +68,13 @@ export function encodeTimeZone(tz: TimeZoneInfo): string {
   writeName(view, 88, tz.daylightName);
   writeSystemTime(view, 152, tz.daylightDate);
   view.setInt32(168, tz.daylightBias, true);
-  let bin = "";
-  for (const b of buf) bin += String.fromCharCode(b);
-  return btoa(bin);
+  return toBase64(buf);
 }
 
 export function decodeTimeZone(base64: string): TimeZoneInfo {
-  let bin: string;
-  try {
-    bin = atob(base64.replace(/\s+/g, ""));
-  } catch {
-    throw new PimConversionError("Timezone is not base64");
-  }
-  if (bin.length !== BLOB_LENGTH) throw new PimConversionError(`Timezone is ${bin.length} bytes, not ${BLOB_LENGTH}`);
-  const buf = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  const buf = fromBase64(base64);
+  if (!buf) throw new PimConversionError("Timezone is not base64");
+  if (buf.length !== BLOB_LENGTH) throw new PimConversionError(`Timezone is ${buf.length} bytes, not ${BLOB_LENGTH}`);
   const view = new DataView(buf.buffer);
   const tz: TimeZoneInfo = {
     bias: view.getInt32(0, true),

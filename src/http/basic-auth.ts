@@ -1,5 +1,6 @@
 // HTTP Basic credentials (MS-ASHTTP_R139; RFC 7617). The user-id may be user@domain or DOMAIN\user.
 import { HttpProblem } from "./http-problem";
+import { fromBase64 } from "../formats/base64";
 
 export const REALM = "Mobile Sync";
 
@@ -16,13 +17,8 @@ export function parseBasicAuth(header: string | null | undefined): BasicCredenti
   if (!header) return null;
   const m = /^Basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
   if (!m) return null;
-  let bin: string;
-  try {
-    bin = atob(m[1]);
-  } catch {
-    return null;
-  }
-  const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  const bytes = fromBase64(m[1]);
+  if (!bytes) return null;
   // RFC 7617 recommends UTF-8; older clients send Latin-1.
   let decoded: string;
   try {

@@ -3,6 +3,7 @@
 // deviceTypeLength(1) deviceType, then command parameters as tag(1) length(1) value.
 import { DEVICE_TYPE, type EasQuery, badQuery } from "./query-rules";
 import { COMMAND_CODES, OPTIONS_TAG, OPTION_ACCEPT_MULTIPART, OPTION_SAVE_IN_SENT, PARAMETER_TAGS, VERSION_BYTES } from "./protocol";
+import { fromBase64 } from "../formats/base64";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const ALNUM = /^[A-Za-z0-9]+$/;
@@ -11,18 +12,10 @@ const MAX_BINARY_DEVICE_ID = 16;
 const MAX_TEXT_DEVICE_ID = 32;
 
 function base64Bytes(text: string): Uint8Array {
-  let b64 = text.replace(/-/g, "+").replace(/_/g, "/");
-  if (b64.length % 4 === 1) throw badQuery("invalid base64 query");
-  b64 += "=".repeat((4 - (b64.length % 4)) % 4);
-  let bin: string;
-  try {
-    bin = atob(b64);
-  } catch {
-    throw badQuery("invalid base64 query");
-  }
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  // Standard base64, or base64url as some clients send it; padding may be left out.
+  const bytes = fromBase64(text.replace(/-/g, "+").replace(/_/g, "/"));
+  if (!bytes) throw badQuery("invalid base64 query");
+  return bytes;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createMimeMessage } from "mimetext/browser";
+import { toBase64 } from "../formats/base64";
 
 /** An attachment a draft keeps when it is rebuilt. */
 export interface DraftAttachment {
@@ -44,15 +45,9 @@ export function draftMime(fields: Record<string, string>, owner: string, attachm
     msg.addAttachment({
       filename: a.filename,
       contentType: a.contentType || "application/octet-stream",
-      data: base64(a.data),
+      data: toBase64(a.data),
       inline: a.inline,
       headers: a.contentId ? { "Content-ID": `<${a.contentId.replace(/^<|>$/g, "")}>` } : undefined,
     });
   return new TextEncoder().encode(msg.asRaw());
-}
-
-function base64(data: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000));
-  return btoa(s);
 }

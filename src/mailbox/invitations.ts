@@ -10,6 +10,7 @@ import { FolderType, type MailStore, type MailSummary } from "../store/types";
 import { parseServerId, serverIdOf } from "./ids";
 import { ItipRefusals } from "./itip-refusals";
 import { createIfMissing } from "../store/ddl";
+import { utf8ToBase64 } from "../formats/base64";
 
 export interface MeetingAnswerRequest {
   requestId: string;
@@ -231,10 +232,12 @@ export function replyMime(owner: string, organizer: string, summary: string, res
   msg.setTo(organizer);
   msg.setSubject(`${VERB[response]}: ${summary}`);
   msg.addMessage({ contentType: "text/plain", data: `${owner} has ${VERB[response].toLowerCase()} "${summary}".` });
-  const bytes = new TextEncoder().encode(ics);
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
   // mimetext takes text parts as text/plain or text/html only: the iTIP part goes as an attachment.
-  msg.addAttachment({ filename: "reply.ics", contentType: "text/calendar; method=REPLY; charset=utf-8", data: btoa(bin), inline: false });
+  msg.addAttachment({
+    filename: "reply.ics",
+    contentType: "text/calendar; method=REPLY; charset=utf-8",
+    data: utf8ToBase64(ics),
+    inline: false,
+  });
   return new TextEncoder().encode(msg.asRaw());
 }

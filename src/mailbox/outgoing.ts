@@ -3,6 +3,7 @@
 // The body bytes are never touched (a signed message must stay valid); only top-level header fields
 // are removed or added, each added field encoded per RFC 2047 when it is not ASCII.
 import PostalMime, { type Address, type Email } from "postal-mime";
+import { toBase64, utf8ToBase64 } from "../formats/base64";
 import { ComposeStatus, type ComposeStatusValue } from "./contract";
 
 export class ComposeError extends Error {
@@ -100,22 +101,16 @@ export function encodeWord(s: string): string {
 
 /** RFC 2047 "B" encoded word, always. */
 export function base64Word(s: string): string {
-  return `=?UTF-8?B?${base64(new TextEncoder().encode(s))}?=`;
+  return `=?UTF-8?B?${utf8ToBase64(s)}?=`;
 }
 
 export function rfc5322Date(ms: number): string {
   return new Date(ms).toUTCString().replace("GMT", "+0000");
 }
 
-export function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
 /** Base64 in lines of 76 characters (RFC 2045 6.8). */
 export function base64Lines(bytes: Uint8Array): string {
-  return base64(bytes).replace(/.{76}/g, "$&\r\n");
+  return toBase64(bytes).replace(/.{76}/g, "$&\r\n");
 }
 
 /** Header block and body of a message. Header text is latin1 so every byte maps to one char and back. */

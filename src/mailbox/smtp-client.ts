@@ -3,6 +3,7 @@
 // device's bytes unchanged and telling a 550 for one recipient from a 451 for the whole transaction
 // needs the raw protocol, so this client speaks it directly.
 import { connect } from "cloudflare:sockets";
+import { utf8ToBase64 } from "../formats/base64";
 import { isLoopbackHost } from "../store/loopback";
 
 export type SmtpTls = "implicit" | "starttls" | "none";
@@ -196,14 +197,13 @@ export class SmtpSession {
 
   private async auth(user: string, password: string) {
     const mechs = (this.ext.get("AUTH") ?? "").toUpperCase().split(/\s+/);
-    const b64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
     if (mechs.includes("PLAIN") || !mechs.includes("LOGIN")) {
-      await this.expect(await this.command(`AUTH PLAIN ${b64(`\0${user}\0${password}`)}`), 235, "AUTH PLAIN");
+      await this.expect(await this.command(`AUTH PLAIN ${utf8ToBase64(`\0${user}\0${password}`)}`), 235, "AUTH PLAIN");
       return;
     }
     await this.expect(await this.command("AUTH LOGIN"), 334, "AUTH LOGIN");
-    await this.expect(await this.command(b64(user)), 334, "AUTH LOGIN user");
-    await this.expect(await this.command(b64(password)), 235, "AUTH LOGIN password");
+    await this.expect(await this.command(utf8ToBase64(user)), 334, "AUTH LOGIN user");
+    await this.expect(await this.command(utf8ToBase64(password)), 235, "AUTH LOGIN password");
   }
 
   private async expect(r: SmtpReply, code: number, what: string) {

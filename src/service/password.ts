@@ -1,4 +1,5 @@
 // Salted PBKDF2-SHA256 password hashes through WebCrypto (the same code runs in workerd and in Node 24).
+import { fromBase64, toBase64 } from "../formats/base64";
 
 /** workerd refuses PBKDF2 above 100 000 iterations; use its maximum. */
 export const PBKDF2_ITERATIONS = 100_000;
@@ -11,16 +12,6 @@ export interface PasswordHash {
   /** base64 of the salt */
   salt: string;
   iterations: number;
-}
-
-export function toBase64(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s);
-}
-
-export function fromBase64(s: string): Uint8Array {
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 }
 
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
@@ -41,10 +32,12 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** Whether the password derives the stored hash; a stored hash that is not base64 matches no password. */
 export async function verifyPassword(password: string, stored: PasswordHash): Promise<boolean> {
   const expected = fromBase64(stored.hash);
-  const actual = await derive(password, fromBase64(stored.salt), stored.iterations);
-  return constantTimeEqual(actual, expected);
+  const salt = fromBase64(stored.salt);
+  const actual = await derive(password, salt ?? new Uint8Array(SALT_BYTES), stored.iterations);
+  return expected !== null && salt !== null && constantTimeEqual(actual, expected);
 }
 
 const DUMMY: PasswordHash = {

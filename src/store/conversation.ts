@@ -9,6 +9,7 @@
 // ([MS-ASEMAIL] 2.2.2.21, sent as OPAQUE), the same for every message of the thread.
 import { createHash } from "node:crypto";
 import { bytesHex } from "../formats/hex";
+import { fromBase64 } from "../formats/base64";
 
 /** The headers a conversation is derived from (MailSummary / ParsedMessage fields). */
 export interface ConversationHeaders {
@@ -83,11 +84,7 @@ export function conversationIndexHeader(ms: number): Uint8Array {
 function base64Bytes(s: string): Uint8Array | null {
   const clean = s.replace(/\s+/g, "");
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(clean) || clean.length % 4 !== 0) return null;
-  try {
-    return Uint8Array.from(atob(clean), (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
+  return fromBase64(clean);
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { isLoopbackHost } from "../store/loopback";
+import { fromBase64Url, toBase64Url } from "../formats/base64";
 
 export type SessionKind = "admin" | "my";
 
@@ -24,12 +25,6 @@ export interface Session {
 export const SESSION_HOURS: Record<SessionKind, number> = { admin: 8, my: 2 };
 
 const enc = new TextEncoder();
-const b64url = (b: Uint8Array) =>
-  btoa(String.fromCharCode(...b))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-const unb64url = (s: string) => Uint8Array.from(atob(s.replaceAll("-", "+").replaceAll("_", "/")), (ch) => ch.charCodeAt(0));
 
 /**
  * The secret `kind`'s sessions are signed with, or null when neither SESSION_SECRET nor ADMIN_TOKEN is set
@@ -48,8 +43,8 @@ async function hmac(secret: string, label: string, data: string): Promise<Uint8A
 }
 
 export async function sealSession(secret: string, s: Session): Promise<string> {
-  const body = b64url(enc.encode(JSON.stringify(s)));
-  return `${body}.${b64url(await hmac(secret, `session:${s.kind}`, body))}`;
+  const body = toBase64Url(enc.encode(JSON.stringify(s)));
+  return `${body}.${toBase64Url(await hmac(secret, `session:${s.kind}`, body))}`;
 }
 
 /** The session in `token` if its signature holds, it is of `kind` and not expired; else null. */
@@ -59,9 +54,11 @@ export async function openSession(secret: string, kind: SessionKind, token: stri
   if (!body || !sig || extra !== undefined) return null;
   try {
     const want = await hmac(secret, `session:${kind}`, body);
-    const got = unb64url(sig);
-    if (got.length !== want.length || !crypto.subtle.timingSafeEqual(got, want)) return null;
-    const s = JSON.parse(new TextDecoder().decode(unb64url(body))) as Session;
+    const got = fromBase64Url(sig);
+    if (!got || got.length !== want.length || !crypto.subtle.timingSafeEqual(got, want)) return null;
+    const json = fromBase64Url(body);
+    if (!json) return null;
+    const s = JSON.parse(new TextDecoder().decode(json)) as Session;
     if (s.kind !== kind || typeof s.sub !== "string" || typeof s.exp !== "number" || s.exp <= now) return null;
     return s;
   } catch {
@@ -74,14 +71,14 @@ export function newSession(kind: SessionKind, sub: string, now: number, stamp?: 
     kind,
     sub,
     exp: now + SESSION_HOURS[kind] * 3_600_000,
-    nonce: b64url(crypto.getRandomValues(new Uint8Array(16))),
+    nonce: toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
     ...(stamp ? { stamp } : {}),
   };
 }
 
 /** The form token bound to this sign-in (synchroniser token; SameSite=Strict and the Origin check are the other two locks). */
 export async function csrfToken(secret: string, s: Session): Promise<string> {
-  return b64url(await hmac(secret, `csrf:${s.kind}`, s.nonce));
+  return toBase64Url(await hmac(secret, `csrf:${s.kind}`, s.nonce));
 }
 
 export async function csrfMatches(secret: string, s: Session, given: unknown): Promise<boolean> {

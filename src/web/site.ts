@@ -16,6 +16,7 @@ import {
   type Session,
   type SessionKind,
 } from "./session";
+import { toBase64 } from "../formats/base64";
 
 export type WebEnv = {
   Bindings: Env;
@@ -31,9 +32,7 @@ export type WebEnv = {
 
 let scriptHash: Promise<string> | undefined;
 const hashOfScript = () =>
-  (scriptHash ??= crypto.subtle
-    .digest("SHA-256", new TextEncoder().encode(CONFIRM_SCRIPT))
-    .then((b) => btoa(String.fromCharCode(...new Uint8Array(b)))));
+  (scriptHash ??= crypto.subtle.digest("SHA-256", new TextEncoder().encode(CONFIRM_SCRIPT)).then((b) => toBase64(new Uint8Array(b))));
 
 async function securityHeaders(c: Context) {
   c.header(

@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { normaliseAddress, sameUser } from "../../src/service/address";
 import { D1UserDirectory, DEFAULT_LOCKOUT, DirectoryError, createAccount, lockSeconds, setPassword } from "../../src/service/directory";
-import { PBKDF2_ITERATIONS, fromBase64 } from "../../src/service/password";
+import { fromBase64 } from "../../src/formats/base64";
+import { PBKDF2_ITERATIONS } from "../../src/service/password";
 import { VerifiedCredentialCache } from "../../src/service/verified-cache";
 import { ascii, b64, basic, plainQuery, post } from "./helpers/eas-client";
 

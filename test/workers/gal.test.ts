@@ -109,6 +109,8 @@ describe("admin API /gal", () => {
     expect((await api("PUT", `/gal/bob@${ACME}`, { aliases: [`bob@${OTHER}`] })).status).toBe(400);
     const big = btoa("x".repeat(101 * 1024));
     expect((await api("PUT", `/gal/bob@${ACME}`, { photo: big })).status).toBe(400);
+    // Characters of base64 that do not make base64 (a length of 4n + 1): a 400, not the decoder's exception as a 500.
+    for (const photo of ["A", "AAAAA", "AB=C"]) expect((await api("PUT", `/gal/bob@${ACME}`, { photo })).status).toBe(400);
     expect((await api("DELETE", `/gal/frontdesk@${ACME}`)).status).toBe(204);
     expect((await api("DELETE", `/gal/frontdesk@${ACME}`)).status).toBe(404);
     expect((await new D1GalDirectory(env.DB, `bob@${ACME}`).search("front", 0, 10)).total).toBe(0);

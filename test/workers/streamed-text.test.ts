@@ -2,7 +2,8 @@
 // document with a streamed text decodes to the document with that text in place, with the Content-Length its
 // bytes have; a stream of the wrong length breaks the answer instead of corrupting it.
 import { describe, expect, it } from "vitest";
-import { base64Length, base64Stream, toBase64 } from "../../src/eas/front/byte-streams";
+import { toBase64 } from "../../src/formats/base64";
+import { base64Length, base64Stream } from "../../src/eas/front/byte-streams";
 import { splicedWbxml, streamedTextMarker } from "../../src/eas/front/streamed-text";
 import { child, childText, decodeWbxml, el, encodeWbxml } from "../../src/wbxml/index";
 

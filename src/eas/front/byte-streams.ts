@@ -1,5 +1,6 @@
 // Byte streams a response is made of when it carries an attachment it never holds (issue 15): pieces joined in
 // order as the reader pulls, and base64 computed on the way (ItemOperations inline Data).
+import { toBase64 } from "../../formats/base64";
 
 /** One stream of the pieces in order, read as the reader pulls (nothing buffered ahead); cancel reaches them all. */
 export function concatenated(pieces: (Uint8Array | ReadableStream<Uint8Array>)[]): ReadableStream<Uint8Array> {
@@ -39,16 +40,6 @@ export function concatenated(pieces: (Uint8Array | ReadableStream<Uint8Array>)[]
       for (const p of pieces.slice(reader ? i + 1 : i)) if (!(p instanceof Uint8Array)) await p.cancel(reason);
     },
   });
-}
-
-const nativeBase64 = (Uint8Array.prototype as { toBase64?: () => string }).toBase64;
-
-/** Standard base64 (RFC 4648 §4, padded, no line breaks) of the bytes. */
-export function toBase64(bytes: Uint8Array): string {
-  if (nativeBase64) return nativeBase64.call(bytes);
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
 }
 
 /** The length of the base64 of `n` bytes. */

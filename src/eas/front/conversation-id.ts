@@ -2,6 +2,7 @@
 // it got in email2:ConversationId ([MS-ASEMAIL] 2.2.2.21), OPAQUE in WBXML (MS-ASCON_R70, R73: a byte array).
 import { bytesHex } from "../../formats/hex";
 import type { WbxmlElement } from "../../wbxml/index";
+import { fromBase64 } from "../../formats/base64";
 
 /**
  * The id as 32 hex digits (the mailbox's form), or null when empty. Opaque bytes are taken as they are; a phone
@@ -21,7 +22,7 @@ export function conversationIdHex(e: WbxmlElement): string | null {
     .trim();
   if (!text) return null;
   if (/^[0-9a-fA-F]{32}$/.test(text)) return text.toLowerCase();
-  if (/^[A-Za-z0-9+/]{22}==$/.test(text)) return bytesHex(Uint8Array.from(atob(text), (c) => c.charCodeAt(0)));
+  if (/^[A-Za-z0-9+/]{22}==$/.test(text)) return bytesHex(fromBase64(text)!);
   return bytesHex(new TextEncoder().encode(text));
 }
 

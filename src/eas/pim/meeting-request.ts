@@ -5,6 +5,7 @@ import type { WbxmlElement } from "../../wbxml/types";
 import { eventToEas, type CalendarContext } from "./calendar";
 import { formatDateTime, parseEasDate } from "../../formats/eas-dates";
 import { type ICAL, parseCalendar } from "../../formats/ical-util";
+import { toBase64 } from "../../formats/base64";
 
 const E = (name: string, ...kids: (WbxmlElement | string | number | false | undefined)[]) => el("Email", name, ...kids);
 
@@ -17,7 +18,7 @@ export function globalObjectId(uid: string): string {
   const data = [...new TextEncoder().encode("vCal-Uid"), 1, 0, 0, 0, ...new TextEncoder().encode(uid), 0];
   const size = [data.length & 0xff, (data.length >> 8) & 0xff, (data.length >> 16) & 0xff, (data.length >>> 24) & 0xff];
   const bytes = [...head, 0, 0, 0, 0, ...new Array(16).fill(0), ...size, ...data];
-  return btoa(String.fromCharCode(...bytes));
+  return toBase64(Uint8Array.from(bytes));
 }
 
 function find(list: WbxmlElement[], name: string): WbxmlElement | undefined {

@@ -6,6 +6,7 @@
 import { StoreUnavailableError } from "../types";
 import { isLoopbackHost } from "../loopback";
 import { CALDAV, CARDDAV, child, children, DAV, escapeXml, parseXml, XmlParseError, type XmlNode } from "./xml";
+import { utf8ToBase64 } from "../../formats/base64";
 
 export interface DavAccount {
   /** Where discovery starts: the server's root or any URL on it (e.g. https://dav.example.net/). */
@@ -92,7 +93,7 @@ export class DavClient {
   ) {
     this.fetcher = opts.fetch ?? ((input, init) => fetch(input, init));
     this.timeoutMs = opts.timeoutMs ?? 15_000;
-    this.auth = "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${account.username}:${account.password}`)));
+    this.auth = `Basic ${utf8ToBase64(`${account.username}:${account.password}`)}`;
     const url = new URL(account.url);
     // Issue 8: plain connections only to loopback (tests); a provider's server is reached over TLS.
     if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname)))

@@ -5,6 +5,7 @@ import { connect } from "cloudflare:sockets";
 import { isLoopbackHost } from "../loopback";
 import { StoreAuthError, StoreUnavailableError } from "../types";
 import { type ImapResponse, parseResponse, ResponseSplitter, str, type Token } from "./parser";
+import { utf8ToBase64 } from "../../formats/base64";
 
 export type TlsMode = "implicit" | "starttls" | "none";
 
@@ -166,7 +167,7 @@ export class ImapSession {
     if (!this.capabilities.size) await this.refreshCapabilities();
     let done: ImapResponse;
     if (this.has("AUTH=PLAIN")) {
-      const ir = btoa(String.fromCharCode(...enc.encode(`\0${c.user}\0${c.password}`)));
+      const ir = utf8ToBase64(`\0${c.user}\0${c.password}`);
       if (this.has("SASL-IR")) done = (await this.run("AUTHENTICATE", ["AUTHENTICATE", "PLAIN", ir])).done;
       else done = (await this.run("AUTHENTICATE", ["AUTHENTICATE", "PLAIN"], () => this.writeRaw(`${ir}\r\n`))).done;
     } else done = (await this.run("LOGIN", ["LOGIN", q(c.user), q(c.password)])).done;

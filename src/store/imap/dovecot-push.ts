@@ -5,6 +5,7 @@
 //   {"user":"<METADATA user= value with user_from_metadata>","event":"messageNew","folder":"INBOX",
 //    "imap-uidvalidity":1795706741,"imap-uid":1,"from":"Bob <bob@example.test>","subject":"…","snippet":"…","unseen":1}
 // The driver cannot sign its calls: the Basic credentials are the per-server secret, compared in constant time.
+import { fromBase64 } from "../../formats/base64";
 
 export interface DovecotPush {
   /** The mailbox address (set by ImapStore.enablePush as the METADATA user= value). */
@@ -37,15 +38,11 @@ export function parseDovecotPush(body: string): DovecotPush | null {
 export async function basicAuthMatches(header: string | undefined | null, user: string, secret: string): Promise<boolean> {
   const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? "");
   if (!m) return false;
-  let given: string;
-  try {
-    given = atob(m[1]!);
-  } catch {
-    return false;
-  }
+  const given = fromBase64(m[1]!);
+  if (!given) return false;
   const enc = new TextEncoder();
   const [a, b] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(given)),
+    crypto.subtle.digest("SHA-256", given),
     crypto.subtle.digest("SHA-256", enc.encode(`${user}:${secret}`)),
   ]);
   return crypto.subtle.timingSafeEqual(a, b);

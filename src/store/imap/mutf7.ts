@@ -1,5 +1,6 @@
 // Mailbox names on the wire: modified UTF-7 (RFC 3501 §5.1.3). "&" starts a base64 run of UTF-16
 // ("," instead of "/"), "-" ends it, "&-" is a literal "&".
+import { fromBase64, toBase64 } from "../../formats/base64";
 
 export function encodeMailboxName(name: string): string {
   let out = "";
@@ -11,12 +12,7 @@ export function encodeMailboxName(name: string): string {
       bytes[i * 2] = u >> 8;
       bytes[i * 2 + 1] = u & 0xff;
     });
-    out +=
-      "&" +
-      btoa(String.fromCharCode(...bytes))
-        .replace(/=+$/, "")
-        .replace(/\//g, ",") +
-      "-";
+    out += "&" + toBase64(bytes).replace(/=+$/, "").replace(/\//g, ",") + "-";
     run = [];
   };
   for (let i = 0; i < name.length; i++) {
@@ -31,11 +27,13 @@ export function encodeMailboxName(name: string): string {
 }
 
 export function decodeMailboxName(wire: string): string {
-  return wire.replace(/&([^-]*)-/g, (_, b64: string) => {
+  return wire.replace(/&([^-]*)-/g, (run: string, b64: string) => {
     if (b64 === "") return "&";
-    const bin = atob(b64.replace(/,/g, "/"));
+    // A run that is not modified base64 (a server's bug or a stranger's name) stays as it came.
+    const bytes = /^[A-Za-z0-9+,]+$/.test(b64) ? fromBase64(b64.replace(/,/g, "/")) : null;
+    if (!bytes) return run;
     let s = "";
-    for (let i = 0; i + 1 < bin.length; i += 2) s += String.fromCharCode((bin.charCodeAt(i) << 8) | bin.charCodeAt(i + 1));
+    for (let i = 0; i + 1 < bytes.length; i += 2) s += String.fromCharCode((bytes[i]! << 8) | bytes[i + 1]!);
     return s;
   });
 }

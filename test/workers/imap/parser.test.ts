@@ -60,6 +60,10 @@ describe("mailbox names in modified UTF-7 (RFC 3501 §5.1.3)", () => {
     for (const name of ["Réunions", "A & B", "Ünïcödé 📬", "plain"]) expect(decodeMailboxName(encodeMailboxName(name))).toBe(name);
     expect(encodeMailboxName("A & B")).toBe("A &- B");
   });
+
+  it("keeps a run that is not modified base64 as the server sent it, instead of throwing (a stranger's server)", () => {
+    expect(decodeMailboxName("Bad &A- and &@@@@- but &AOk- ok")).toBe("Bad &A- and &@@@@- but é ok");
+  });
 });
 
 describe("BODYSTRUCTURE text parts (RFC 3501 §7.4.2)", () => {
