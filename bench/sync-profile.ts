@@ -272,7 +272,13 @@ try {
   // Headers the runtime sets on its own (or per answer): the floor's Response gets them from its runtime too.
   const DROPPED_HEADERS = new Set(["server-timing", "content-length", "date", "connection", "keep-alive", "transfer-encoding", "server"]);
   let devices = 0;
-  const fullSync = async (via: "proxy" | "runtime", windowSize: number, target: Target = builtIn) => {
+  /** `afterPage(i)`: run after our page i (the floor's same page, interleaved page by page). */
+  const fullSync = async (
+    via: "proxy" | "runtime",
+    windowSize: number,
+    target: Target = builtIn,
+    afterPage?: (i: number) => Promise<void>,
+  ) => {
     const base = via === "proxy" ? server.url : rt.entry;
     const deviceId = `prof${run}${via}${windowSize}n${devices++}`;
     console.error(`${new Date().toISOString()} ${target.kind} ${via} WindowSize ${windowSize}`);
@@ -283,6 +289,7 @@ try {
       const p = await sync(target, base, deviceId, key, windowSize);
       pages.push(p);
       key = p.key;
+      await afterPage?.(pages.length - 1);
       if (!p.more) break;
     }
     const c1 = cpuByRole(server.child.pid!, rt.pid);
@@ -308,6 +315,8 @@ try {
       outside: pct(outsides, 50),
       ratio: sum(walls) / sum(objects),
       captured: pages.map((p) => ({ raw: p.raw, headers: p.headers, full: p.adds === windowSize })),
+      /** Per page (NaN unless full): phone wall − object, for the floor's paired comparison. */
+      pageOutside: pages.map((p) => (p.adds === windowSize ? p.wall - p.object : NaN)),
       // Least disturbed by other processes on a shared machine: the fastest tenth of the pages.
       wall10: pct(walls, 10),
       object10: pct(objects, 10),
@@ -368,64 +377,65 @@ try {
     );
   };
   type Variant = "bytes" | "d1" | "tree";
-  /** The floor's "initial sync": as many pages as ours had, the same bytes back, the same client and request. */
-  const floorSync = async (via: "proxy" | "runtime", label: string, target: Target, variant: Variant) => {
+  type FloorPage = { wall: number; object: number; auth: number };
+  /** One floor page: page i of a captured sync, the same client, request and path as ours. */
+  const floorPage = async (via: "proxy" | "runtime", label: string, target: Target, variant: Variant, i: number): Promise<FloorPage> => {
     const base = via === "proxy" ? floor!.url : frt!.entry;
-    const fulls = floorPages.get(label)!;
     const body = encodeWbxml(syncRequest(target.inbox, "1", [el("AirSync", "WindowSize", 100), bodyOptions]));
-    const q = new URLSearchParams({ Cmd: "Sync", User: target.user, DeviceId: "floor", DeviceType: "Bench", w: label });
+    const q = new URLSearchParams({ Cmd: "Sync", User: target.user, DeviceId: "floor", DeviceType: "Bench", w: label, i: String(i) });
     if (variant !== "bytes") q.set(variant, "1");
-    const c0 = cpuByRole(floor!.child.pid!, frt!.pid);
-    const pages: { wall: number; object: number; auth: number; full: boolean }[] = [];
-    for (let i = 0; i < fulls.length; i++) {
-      q.set("i", String(i));
-      const t = performance.now();
-      const res = await fetch(`${base}/page?${q}`, {
-        method: "POST",
-        headers: { Authorization: target.auth, "MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml" },
-        body,
-      });
-      await res.arrayBuffer();
-      const wall = performance.now() - t;
-      if (res.status !== 200) throw new Error(`floor ${variant} ${label} ${i}: HTTP ${res.status}`);
-      const st = res.headers.get("Server-Timing") ?? "";
-      const hop = (name: string) => Number(new RegExp(`(?:^|,)\\s*${name};dur=([0-9.]+)`).exec(st)?.[1] ?? NaN);
-      pages.push({ wall, object: hop("mailbox"), auth: hop("auth"), full: fulls[i] });
-    }
-    const c1 = cpuByRole(floor!.child.pid!, frt!.pid);
-    const full = pages.filter((p) => p.full);
+    const t = performance.now();
+    const res = await fetch(`${base}/page?${q}`, {
+      method: "POST",
+      headers: { Authorization: target.auth, "MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml" },
+      body,
+    });
+    await res.arrayBuffer();
+    const wall = performance.now() - t;
+    if (res.status !== 200) throw new Error(`floor ${variant} ${label} ${i}: HTTP ${res.status}`);
+    const st = res.headers.get("Server-Timing") ?? "";
+    const hop = (name: string) => Number(new RegExp(`(?:^|,)\\s*${name};dur=([0-9.]+)`).exec(st)?.[1] ?? NaN);
+    return { wall, object: hop("mailbox"), auth: hop("auth") };
+  };
+  /**
+   * The floor beside one of our initial syncs, page by page (ours, then the floor's (a), (b), (c) of the same page:
+   * whatever else the machine is doing falls on all four alike). `hook` goes to fullSync; `result` summarises.
+   */
+  const floorBeside = (via: "proxy" | "runtime", label: string, target: Target) => {
+    const fulls = floorPages.get(label)!;
+    const got: Record<Variant, (FloorPage & { i: number })[]> = { bytes: [], d1: [], tree: [] };
+    let cpu = 0;
     return {
-      variant,
-      wall: pct(
-        full.map((p) => p.wall),
-        50,
-      ),
-      object: pct(
-        full.map((p) => p.object),
-        50,
-      ),
-      outside: pct(
-        full.map((p) => p.wall - p.object),
-        50,
-      ),
-      auth:
-        variant === "d1"
-          ? pct(
-              full.map((p) => p.auth),
-              50,
-            )
-          : NaN,
-      cpuRuntime: ((c1.runtime - c0.runtime) * 1000) / pages.length,
+      hook: async (i: number) => {
+        if (i >= fulls.length) return;
+        const before = cpuByRole(floor!.child.pid!, frt!.pid).runtime;
+        for (const v of ["bytes", "d1", "tree"] as const) got[v].push({ ...(await floorPage(via, label, target, v, i)), i });
+        cpu += cpuByRole(floor!.child.pid!, frt!.pid).runtime - before;
+      },
+      result: (ours: number[]) => {
+        const of = (v: Variant) => {
+          const full = got[v].filter((p) => fulls[p.i]);
+          const med = (xs: number[]) => pct(xs, 50);
+          return {
+            wall: med(full.map((p) => p.wall)),
+            object: med(full.map((p) => p.object)),
+            outside: med(full.map((p) => p.wall - p.object)),
+            auth: v === "d1" ? med(full.map((p) => p.auth)) : NaN,
+            // Ours minus the floor's outside, page by page (the same page, measured back to back).
+            paired: med(full.map((p) => ours[p.i] - (p.wall - p.object)).filter((d) => !Number.isNaN(d))),
+          };
+        };
+        // The floor's runtime CPU per page, over its three variants.
+        return { bytes: of("bytes"), d1: of("d1"), tree: of("tree"), cpuRuntime: (cpu * 1000) / (got.bytes.length * 3) };
+      },
     };
   };
-  const floorRow = async (via: "proxy" | "runtime", label: string, target: Target) =>
-    floor
-      ? {
-          bytes: await floorSync(via, label, target, "bytes"),
-          d1: await floorSync(via, label, target, "d1"),
-          tree: await floorSync(via, label, target, "tree"),
-        }
-      : undefined;
+  /** Ours, with the floor beside it page by page when there is one. */
+  const measured = async (via: "proxy" | "runtime", w: number, target: Target, label: string) => {
+    const beside = floor ? floorBeside(via, label, target) : undefined;
+    const ours = await fullSync(via, w, target, beside?.hook);
+    return { ...ours, floor: beside?.result(ours.pageOutside) };
+  };
 
   // Warm both paths (isolate, object, caches) with one small full sync each.
   for (const via of ["proxy", "runtime"] as const) await fullSync(via, 512);
@@ -437,19 +447,15 @@ try {
   if (floor)
     for (const w of windows) {
       await toFloor(String(w), (await fullSync("runtime", w)).captured);
-      for (const via of ["proxy", "runtime"] as const) await floorRow(via, String(w), builtIn);
+      for (const via of ["proxy", "runtime"] as const) await measured(via, w, builtIn, String(w));
     }
   for (let r = 0; r < rounds; r++)
-    for (const w of windows)
-      for (const via of ["proxy", "runtime"] as const)
-        rows.push({ ...(await fullSync(via, w)), floor: await floorRow(via, String(w), builtIn) });
+    for (const w of windows) for (const via of ["proxy", "runtime"] as const) rows.push(await measured(via, w, builtIn, String(w)));
   // The bridged mailbox at WindowSize 100 (its pages at 512 are Dovecot's and the IMAP parser's time: target 2).
   if (bridged) {
     const warm = await fullSync("runtime", 100, bridged); // warm: the object's summaries, the login cache
     if (floor) await toFloor("b100", warm.captured);
-    for (let r = 0; r < rounds; r++)
-      for (const via of ["proxy", "runtime"] as const)
-        rows.push({ ...(await fullSync(via, 100, bridged)), floor: await floorRow(via, "b100", bridged) });
+    for (let r = 0; r < rounds; r++) for (const via of ["proxy", "runtime"] as const) rows.push(await measured(via, 100, bridged, "b100"));
   }
 
   let perfFile = "";
@@ -514,23 +520,26 @@ try {
   if (floor) {
     lines.push(
       "",
-      "Beside each row, in the same run and with the same client and path, the platform's floor (bench/sync-floor) answering the same number " +
-        "of pages with the same bytes and headers: (a) Worker → object RPC returning the page's bytes → phone; (b) the same after one D1 " +
-        "read of one row; (c) the RPC returning a plain object tree of our SyncResult's shape (the Worker sends the captured bytes). " +
-        '"Object" = the Worker\'s clock across the RPC (Server-Timing `mailbox`, whole ms here); outside = phone wall − object, p50 over ' +
-        "full pages. **Best reachable** = (our object p50 + the floor's outside p50) ÷ our object p50: the ratio we would have if " +
-        "everything outside our object cost what it costs the floor.",
+      "Beside each row, in the same run, with the same client and path and **page by page** (our page i, then the floor's page i " +
+        "in each variant, so whatever else the machine does falls on all alike), the platform's floor (bench/sync-floor) answering " +
+        "with the bytes and headers of our own pages, captured earlier in the run: (a) Worker → object RPC returning the page's " +
+        "bytes → phone; (b) the same after one D1 read of one row; (c) the RPC returning a plain object tree of our SyncResult's " +
+        "shape (the Worker then sends the captured bytes). " +
+        '"Object" = the Worker\'s clock across the RPC (Server-Timing `mailbox`, whole ms here); outside = phone wall − object; p50 ' +
+        "over full pages. Ours − floor: the median over pages of our outside minus the floor's outside for the same page. " +
+        "**Best reachable** = (our object p50 + the floor's outside p50) ÷ our object p50: the ratio we would have if everything " +
+        "outside our object cost what it costs the floor ((b): the floor with a login's D1 read).",
       "",
-      "| WindowSize | path | ours: wall / object / **outside** p50 (ms) | floor (a) bytes: wall / RPC / **outside** | floor (b) + D1 read: wall / RPC / auth / **outside** | floor (c) tree: wall / RPC / outside | runtime CPU per page: ours / floor (a) (ms) | ours ÷ floor (a), outside | **best reachable** with (a) / with (b) |",
+      "| WindowSize | path | ours: wall / object / **outside** p50 (ms) | floor (a) bytes: wall / RPC / **outside** | floor (b) + D1 read: wall / RPC / auth / **outside** | floor (c) tree: wall / RPC / **outside** | ours − floor outside, paired p50: (a) / (b) / (c) | runtime CPU per page: ours / floor (ms) | **best reachable** with (a) / with (b) |",
       "|---|---|---|---|---|---|---|---|---|",
       ...rows
         .filter((r) => r.floor)
         .map((r) => {
-          const { bytes: a, d1: b, tree: c } = r.floor!;
+          const { bytes: a, d1: b, tree: c, cpuRuntime } = r.floor!;
           return (
             `| ${r.windowSize} | ${r.kind === "bridge" ? `${r.via}, bridged` : r.via} | ${f(r.wall)} / ${f(r.object)} / **${f(r.outside)}** | ` +
             `${f(a.wall)} / ${f(a.object)} / **${f(a.outside)}** | ${f(b.wall)} / ${f(b.object)} / ${f(b.auth)} / **${f(b.outside)}** | ` +
-            `${f(c.wall)} / ${f(c.object)} / ${f(c.outside)} | ${f(r.cpu.runtime)} / ${f(a.cpuRuntime)} | ${(r.outside / a.outside).toFixed(2)}× | ` +
+            `${f(c.wall)} / ${f(c.object)} / **${f(c.outside)}** | ${f(a.paired)} / ${f(b.paired)} / ${f(c.paired)} | ${f(r.cpu.runtime)} / ${f(cpuRuntime)} | ` +
             `**${((r.object + a.outside) / r.object).toFixed(2)}× / ${((r.object + b.outside) / r.object).toFixed(2)}×** |`
           );
         }),
