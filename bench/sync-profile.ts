@@ -18,6 +18,15 @@
 // the Sync command's time across its mailbox RPC (object work + the RPC's transfer), which the Worker reports in
 // Server-Timing: the clock only advances across I/O inside workerd, so the Worker's own CPU (decode, build,
 // encode) is seen from outside: phone wall minus object, and the runtime's CPU per page.
+//
+// The platform's floor in the same run (bench/sync-floor, a second `wrangler dev`): before the measured rows, one
+// initial sync per WindowSize (and the bridged one) is captured — every page's bytes and headers — and handed to the
+// floor worker once. Then beside each of our rows, with the same client, path (runtime socket / entry proxy) and
+// request, the floor answers the same number of pages with the same bytes: (a) Worker → object RPC returning the
+// page's bytes → phone; (b) the same after one D1 read of one row (a login read's platform cost); (c) the object
+// returning the page as a plain object tree of our SyncResult's shape instead of one buffer (the Worker sends the
+// captured bytes). Per row: wall, RPC ("object") and outside = wall − RPC, p50 over full pages; and the best ratio
+// reachable here = (our object + the floor's outside) ÷ our object. SYNC_PROFILE_FLOOR=0 leaves the floor out.
 // Appends a section to bench/RESULTS.md.
 import { execSync, spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,7 +35,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error plain ESM helper shared with `npm start`
 import { startDevServer } from "../scripts/dev-server.mjs";
-import { child, childText, childrenNamed, decodeWbxml, el, encodeWbxml } from "../src/wbxml/index";
+import { child, childText, childrenNamed, decodeWbxml, el, elements, encodeWbxml, text, type WbxmlElement } from "../src/wbxml/index";
 import { insertAccount } from "../test/node/accounts";
 import { syncRequest } from "../test/node/sync-requests";
 import { freePort } from "../test/free-port";
@@ -153,6 +162,18 @@ const server = await startDevServer({
   vars: { DEMO_SEED: "false", ADMIN_TOKEN, NOTIFY_SECRET },
   extraArgs: wranglerLog ? ["--log-level", wranglerLog] : [],
 });
+const FLOOR = process.env.SYNC_PROFILE_FLOOR !== "0";
+const floorPersist = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bench-syncfloor-"));
+const floor = FLOOR
+  ? await startDevServer({
+      port: await freePort(),
+      persistTo: floorPersist,
+      config: path.join(root, "bench", "sync-floor", "wrangler.toml"),
+      migrate: false,
+      testScheduled: false,
+      extraArgs: wranglerLog ? ["--log-level", wranglerLog] : [],
+    })
+  : undefined;
 const loadStart = os.loadavg().map((l) => l.toFixed(2));
 try {
   if (!imported) await insertAccount(persistTo, USER, PW);
@@ -232,6 +253,8 @@ try {
     const coll = child(child(decodeWbxml(raw), "Collections"), "Collection");
     return {
       wall,
+      raw,
+      headers: Object.fromEntries([...res.headers].filter(([k]) => !DROPPED_HEADERS.has(k))),
       headersAt,
       object,
       // The front door's hops (Server-Timing, the Worker's clock: I/O only): login (D1), device gates (touch RPC;
@@ -246,8 +269,16 @@ try {
     };
   };
 
+  // Headers the runtime sets on its own (or per answer): the floor's Response gets them from its runtime too.
+  const DROPPED_HEADERS = new Set(["server-timing", "content-length", "date", "connection", "keep-alive", "transfer-encoding", "server"]);
   let devices = 0;
-  const fullSync = async (via: "proxy" | "runtime", windowSize: number, target: Target = builtIn) => {
+  /** `afterPage(i)`: run after our page i (the floor's same page, interleaved page by page). */
+  const fullSync = async (
+    via: "proxy" | "runtime",
+    windowSize: number,
+    target: Target = builtIn,
+    afterPage?: (i: number) => Promise<void>,
+  ) => {
     const base = via === "proxy" ? server.url : rt.entry;
     const deviceId = `prof${run}${via}${windowSize}n${devices++}`;
     console.error(`${new Date().toISOString()} ${target.kind} ${via} WindowSize ${windowSize}`);
@@ -258,6 +289,7 @@ try {
       const p = await sync(target, base, deviceId, key, windowSize);
       pages.push(p);
       key = p.key;
+      await afterPage?.(pages.length - 1);
       if (!p.more) break;
     }
     const c1 = cpuByRole(server.child.pid!, rt.pid);
@@ -268,6 +300,7 @@ try {
     const cpu = Object.fromEntries(Object.keys(c0).map((k) => [k, ((c1[k] - c0[k]) * 1000) / pages.length]));
     const walls = full.map((p) => p.wall);
     const objects = full.map((p) => p.object);
+    const outsides = full.map((p) => p.wall - p.object);
     return {
       via,
       kind: target.kind,
@@ -279,7 +312,11 @@ try {
         50,
       ),
       object: pct(objects, 50),
+      outside: pct(outsides, 50),
       ratio: sum(walls) / sum(objects),
+      captured: pages.map((p) => ({ raw: p.raw, headers: p.headers, full: p.adds === windowSize })),
+      /** Per page (NaN unless full): phone wall − object, for the floor's paired comparison. */
+      pageOutside: pages.map((p) => (p.adds === windowSize ? p.wall - p.object : NaN)),
       // Least disturbed by other processes on a shared machine: the fastest tenth of the pages.
       wall10: pct(walls, 10),
       object10: pct(objects, 10),
@@ -292,18 +329,133 @@ try {
     };
   };
 
+  // ---- The platform's floor (bench/sync-floor), fed with our own pages ----
+  /** A plain object tree of our SyncResult's shape for a captured page: one command per Add, its fields as strings. */
+  const treeOf = (raw: Uint8Array) => {
+    const value = (e: WbxmlElement): unknown => {
+      const kids = elements(e);
+      return kids.length === 0 ? (text(e) ?? "") : Object.fromEntries(kids.map((k) => [k.name, value(k)]));
+    };
+    const coll = child(child(decodeWbxml(raw), "Collections"), "Collection");
+    const id = childText(coll, "CollectionId");
+    return {
+      status: 1,
+      collections: [
+        {
+          collectionId: id,
+          syncKey: childText(coll, "SyncKey"),
+          status: 1,
+          responses: { adds: [], changes: [], deletes: [], fetches: [] },
+          commands: childrenNamed(child(coll, "Commands"), "Add").map((a) => ({
+            op: "Add",
+            serverId: childText(a, "ServerId"),
+            item: { mail: value(child(a, "ApplicationData")!) },
+          })),
+          moreAvailable: !!child(coll, "MoreAvailable"),
+        },
+      ],
+      collectionIds: [id],
+    };
+  };
+  type Captured = { raw: Uint8Array; headers: Record<string, string>; full: boolean }[];
+  const floorPages = new Map<string, boolean[]>();
+  const frt = floor ? await runtimeOf(floor.child.pid!) : undefined;
+  /** Hands one captured initial sync to the floor: each page's bytes and headers, and its tree (variant c). */
+  const toFloor = async (label: string, captured: Captured) => {
+    for (const [i, c] of captured.entries())
+      for (const tree of [false, true]) {
+        const r = await fetch(`${floor!.url}/put?w=${label}&i=${i}`, {
+          method: "POST",
+          headers: tree ? { "x-floor-tree": "1" } : { "x-floor-headers": JSON.stringify(c.headers) },
+          body: tree ? JSON.stringify(treeOf(c.raw)) : c.raw,
+        });
+        if (r.status !== 201) throw new Error(`floor put ${label} ${i}: HTTP ${r.status} ${await r.text()}`);
+      }
+    floorPages.set(
+      label,
+      captured.map((c) => c.full),
+    );
+  };
+  type Variant = "bytes" | "d1" | "tree";
+  type FloorPage = { wall: number; object: number; auth: number };
+  /** One floor page: page i of a captured sync, the same client, request and path as ours. */
+  const floorPage = async (via: "proxy" | "runtime", label: string, target: Target, variant: Variant, i: number): Promise<FloorPage> => {
+    const base = via === "proxy" ? floor!.url : frt!.entry;
+    const body = encodeWbxml(syncRequest(target.inbox, "1", [el("AirSync", "WindowSize", 100), bodyOptions]));
+    const q = new URLSearchParams({ Cmd: "Sync", User: target.user, DeviceId: "floor", DeviceType: "Bench", w: label, i: String(i) });
+    if (variant !== "bytes") q.set(variant, "1");
+    const t = performance.now();
+    const res = await fetch(`${base}/page?${q}`, {
+      method: "POST",
+      headers: { Authorization: target.auth, "MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml" },
+      body,
+    });
+    await res.arrayBuffer();
+    const wall = performance.now() - t;
+    if (res.status !== 200) throw new Error(`floor ${variant} ${label} ${i}: HTTP ${res.status}`);
+    const st = res.headers.get("Server-Timing") ?? "";
+    const hop = (name: string) => Number(new RegExp(`(?:^|,)\\s*${name};dur=([0-9.]+)`).exec(st)?.[1] ?? NaN);
+    return { wall, object: hop("mailbox"), auth: hop("auth") };
+  };
+  /**
+   * The floor beside one of our initial syncs, page by page (ours, then the floor's (a), (b), (c) of the same page:
+   * whatever else the machine is doing falls on all four alike). `hook` goes to fullSync; `result` summarises.
+   */
+  const floorBeside = (via: "proxy" | "runtime", label: string, target: Target) => {
+    const fulls = floorPages.get(label)!;
+    const got: Record<Variant, (FloorPage & { i: number })[]> = { bytes: [], d1: [], tree: [] };
+    let cpu = 0;
+    return {
+      hook: async (i: number) => {
+        if (i >= fulls.length) return;
+        const before = cpuByRole(floor!.child.pid!, frt!.pid).runtime;
+        for (const v of ["bytes", "d1", "tree"] as const) got[v].push({ ...(await floorPage(via, label, target, v, i)), i });
+        cpu += cpuByRole(floor!.child.pid!, frt!.pid).runtime - before;
+      },
+      result: (ours: number[]) => {
+        const of = (v: Variant) => {
+          const full = got[v].filter((p) => fulls[p.i]);
+          const med = (xs: number[]) => pct(xs, 50);
+          return {
+            wall: med(full.map((p) => p.wall)),
+            object: med(full.map((p) => p.object)),
+            outside: med(full.map((p) => p.wall - p.object)),
+            auth: v === "d1" ? med(full.map((p) => p.auth)) : NaN,
+            // Ours minus the floor's outside, page by page (the same page, measured back to back).
+            paired: med(full.map((p) => ours[p.i] - (p.wall - p.object)).filter((d) => !Number.isNaN(d))),
+          };
+        };
+        // The floor's runtime CPU per page, over its three variants.
+        return { bytes: of("bytes"), d1: of("d1"), tree: of("tree"), cpuRuntime: (cpu * 1000) / (got.bytes.length * 3) };
+      },
+    };
+  };
+  /** Ours, with the floor beside it page by page when there is one. */
+  const measured = async (via: "proxy" | "runtime", w: number, target: Target, label: string) => {
+    const beside = floor ? floorBeside(via, label, target) : undefined;
+    const ours = await fullSync(via, w, target, beside?.hook);
+    return { ...ours, floor: beside?.result(ours.pageOutside) };
+  };
+
   // Warm both paths (isolate, object, caches) with one small full sync each.
   for (const via of ["proxy", "runtime"] as const) await fullSync(via, 512);
   const rows = [];
   // SYNC_PROFILE_WINDOWS=100 (comma-separated) measures only those window sizes; ROUNDS repeats each row.
   const windows = (process.env.SYNC_PROFILE_WINDOWS ?? "100,512").split(",").map(Number);
   const rounds = Number(process.env.SYNC_PROFILE_ROUNDS ?? 1);
+  // One initial sync per WindowSize captured for the floor (it warms the floor's paths too).
+  if (floor)
+    for (const w of windows) {
+      await toFloor(String(w), (await fullSync("runtime", w)).captured);
+      for (const via of ["proxy", "runtime"] as const) await measured(via, w, builtIn, String(w));
+    }
   for (let r = 0; r < rounds; r++)
-    for (const w of windows) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, w));
+    for (const w of windows) for (const via of ["proxy", "runtime"] as const) rows.push(await measured(via, w, builtIn, String(w)));
   // The bridged mailbox at WindowSize 100 (its pages at 512 are Dovecot's and the IMAP parser's time: target 2).
   if (bridged) {
-    await fullSync("runtime", 100, bridged); // warm: the object's summaries, the login cache
-    for (let r = 0; r < rounds; r++) for (const via of ["proxy", "runtime"] as const) rows.push(await fullSync(via, 100, bridged));
+    const warm = await fullSync("runtime", 100, bridged); // warm: the object's summaries, the login cache
+    if (floor) await toFloor("b100", warm.captured);
+    for (let r = 0; r < rounds; r++) for (const via of ["proxy", "runtime"] as const) rows.push(await measured(via, 100, bridged, "b100"));
   }
 
   let perfFile = "";
@@ -365,11 +517,41 @@ try {
         `| ${r.windowSize} | ${r.kind === "bridge" ? `${r.via}, bridged` : r.via} | ${r.pages} | ${f(r.wall)} | ${f(r.headersAt)} | ${f(r.object)} | **${r.ratio.toFixed(2)}×** | ${f(r.wall10)} / ${f(r.object10)} (${(r.wall10 / r.object10).toFixed(2)}×) | ${r.hops.join(" / ")} | ${r.kb.toFixed(0)} | ${f(r.cpu.runtime)} / ${f(r.cpu["entry proxy"])} / ${f(r.cpu["wrangler (node)"])} |`,
     ),
   ];
+  if (floor) {
+    lines.push(
+      "",
+      "Beside each row, in the same run, with the same client and path and **page by page** (our page i, then the floor's page i " +
+        "in each variant, so whatever else the machine does falls on all alike), the platform's floor (bench/sync-floor) answering " +
+        "with the bytes and headers of our own pages, captured earlier in the run: (a) Worker → object RPC returning the page's " +
+        "bytes → phone; (b) the same after one D1 read of one row; (c) the RPC returning a plain object tree of our SyncResult's " +
+        "shape (the Worker then sends the captured bytes). " +
+        '"Object" = the Worker\'s clock across the RPC (Server-Timing `mailbox`, whole ms here); outside = phone wall − object; p50 ' +
+        "over full pages. Ours − floor: the median over pages of our outside minus the floor's outside for the same page. " +
+        "**Best reachable** = (our object p50 + the floor's outside p50) ÷ our object p50: the ratio we would have if everything " +
+        "outside our object cost what it costs the floor ((b): the floor with a login's D1 read).",
+      "",
+      "| WindowSize | path | ours: wall / object / **outside** p50 (ms) | floor (a) bytes: wall / RPC / **outside** | floor (b) + D1 read: wall / RPC / auth / **outside** | floor (c) tree: wall / RPC / **outside** | ours − floor outside, paired p50: (a) / (b) / (c) | runtime CPU per page: ours / floor (ms) | **best reachable** with (a) / with (b) |",
+      "|---|---|---|---|---|---|---|---|---|",
+      ...rows
+        .filter((r) => r.floor)
+        .map((r) => {
+          const { bytes: a, d1: b, tree: c, cpuRuntime } = r.floor!;
+          return (
+            `| ${r.windowSize} | ${r.kind === "bridge" ? `${r.via}, bridged` : r.via} | ${f(r.wall)} / ${f(r.object)} / **${f(r.outside)}** | ` +
+            `${f(a.wall)} / ${f(a.object)} / **${f(a.outside)}** | ${f(b.wall)} / ${f(b.object)} / ${f(b.auth)} / **${f(b.outside)}** | ` +
+            `${f(c.wall)} / ${f(c.object)} / **${f(c.outside)}** | ${f(a.paired)} / ${f(b.paired)} / ${f(c.paired)} | ${f(r.cpu.runtime)} / ${f(cpuRuntime)} | ` +
+            `**${((r.object + a.outside) / r.object).toFixed(2)}× / ${((r.object + b.outside) / r.object).toFixed(2)}×** |`
+          );
+        }),
+    );
+  }
   if (perfFile) console.error(`perf report -i ${perfFile} --no-children --sort dso,sym`);
   console.log(lines.join("\n"));
   if (process.env.SYNC_PROFILE_NO_APPEND !== "1") appendFileSync(path.join(root, "bench", "RESULTS.md"), lines.join("\n") + "\n");
 } finally {
   await server.stop();
+  await floor?.stop();
   await bridgeServers?.stop();
   if (!keep) rmSync(persistTo, { recursive: true, force: true });
+  rmSync(floorPersist, { recursive: true, force: true });
 }

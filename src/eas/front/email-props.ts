@@ -34,64 +34,69 @@ export function bodyPartElement(b: BodyPartData): WbxmlElement {
   return el("AirSyncBase", "BodyPart", el("AirSyncBase", "Status", b.status), ...bodyFields(b));
 }
 
-/** The message's envelope, the same in every version from 2.5 on ([MS-ASEMAIL] 2.2.2): empty optional fields left out. */
-function envelope(item: MailItemData): (WbxmlElement | null)[] {
-  const e = (name: string, value: string | number | undefined) => (value === undefined || value === "" ? null : el("Email", name, value));
-  return [
-    e("To", item.to),
-    e("Cc", item.cc),
-    e("From", item.from),
-    el("Email", "Subject", item.subject),
-    e("ReplyTo", item.replyTo),
-    el("Email", "DateReceived", easMailDate(item.dateReceived)),
-    e("DisplayTo", item.displayTo),
-    e("ThreadTopic", item.threadTopic),
-    el("Email", "Importance", item.importance),
-    el("Email", "Read", item.read ? "1" : "0"),
-  ];
+/**
+ * The message's envelope, the same in every version from 2.5 on ([MS-ASEMAIL] 2.2.2), appended to `out`: empty
+ * optional fields left out. Appended in place, like the rest of a message's properties: a Sync page builds ~25
+ * elements for each of up to 512 messages in the Worker (issue 15), so no intermediate arrays per message.
+ */
+function envelope(item: MailItemData, out: WbxmlElement[]): void {
+  if (item.to) out.push(el("Email", "To", item.to));
+  if (item.cc) out.push(el("Email", "Cc", item.cc));
+  if (item.from) out.push(el("Email", "From", item.from));
+  out.push(el("Email", "Subject", item.subject));
+  if (item.replyTo) out.push(el("Email", "ReplyTo", item.replyTo));
+  out.push(el("Email", "DateReceived", easMailDate(item.dateReceived)));
+  if (item.displayTo) out.push(el("Email", "DisplayTo", item.displayTo));
+  if (item.threadTopic) out.push(el("Email", "ThreadTopic", item.threadTopic));
+  out.push(el("Email", "Importance", item.importance), el("Email", "Read", item.read ? "1" : "0"));
 }
 
 /** Children of ApplicationData (Sync Add/Fetch) or Properties (ItemOperations Fetch) for a message. */
 export function mailProperties(item: MailItemData, protocolVersion: string): WbxmlElement[] {
   if (protocolVersion === "2.5") return mailProperties25(item);
-  const out: (WbxmlElement | null)[] = [
-    ...envelope(item),
-    item.body ? bodyElement(item.body) : null,
-    item.bodyPart && atLeast(protocolVersion, "14.1") ? bodyPartElement(item.bodyPart) : null,
-    item.attachments.length > 0
-      ? el(
-          "AirSyncBase",
-          "Attachments",
-          ...item.attachments.map((a) =>
-            el(
-              "AirSyncBase",
-              "Attachment",
-              el("AirSyncBase", "DisplayName", a.displayName),
-              el("AirSyncBase", "FileReference", a.fileReference),
-              el("AirSyncBase", "Method", a.method),
-              el("AirSyncBase", "EstimatedDataSize", a.estimatedDataSize),
-              a.contentId ? el("AirSyncBase", "ContentId", a.contentId) : null,
-              a.isInline ? el("AirSyncBase", "IsInline", "1") : null,
-            ),
+  const out: WbxmlElement[] = [];
+  envelope(item, out);
+  if (item.body) out.push(bodyElement(item.body));
+  if (item.bodyPart && atLeast(protocolVersion, "14.1")) out.push(bodyPartElement(item.bodyPart));
+  if (item.attachments.length > 0)
+    out.push(
+      el(
+        "AirSyncBase",
+        "Attachments",
+        ...item.attachments.map((a) =>
+          el(
+            "AirSyncBase",
+            "Attachment",
+            el("AirSyncBase", "DisplayName", a.displayName),
+            el("AirSyncBase", "FileReference", a.fileReference),
+            el("AirSyncBase", "Method", a.method),
+            el("AirSyncBase", "EstimatedDataSize", a.estimatedDataSize),
+            a.contentId ? el("AirSyncBase", "ContentId", a.contentId) : null,
+            a.isInline ? el("AirSyncBase", "IsInline", "1") : null,
           ),
-        )
-      : null,
-    el("Email", "MessageClass", item.messageClass),
-    item.meetingRequest ?? null,
+        ),
+      ),
+    );
+  out.push(el("Email", "MessageClass", item.messageClass));
+  if (item.meetingRequest) out.push(item.meetingRequest);
+  out.push(
     el("Email", "InternetCPID", "65001"),
     flag(item.flagged),
     el("Email", "ContentClass", item.contentClass ?? "urn:content-classes:message"),
     el("AirSyncBase", "NativeBodyType", item.nativeBodyType),
-    item.lastVerb !== undefined && atLeast(protocolVersion, "14.0") ? el("Email2", "LastVerbExecuted", item.lastVerb) : null,
+  );
+  if (atLeast(protocolVersion, "14.0")) {
+    if (item.lastVerb !== undefined) out.push(el("Email2", "LastVerbExecuted", item.lastVerb));
     // [MS-ASEMAIL] 2.2.2.21, 2.2.2.22 (14.0+, R1180, R1186: not 12.x): the conversation, as OPAQUE bytes (R348, R1003).
-    item.conversationId && atLeast(protocolVersion, "14.0") ? el("Email2", "ConversationId", item.conversationId) : null,
-    item.conversationIndex && atLeast(protocolVersion, "14.0") ? el("Email2", "ConversationIndex", item.conversationIndex) : null,
-    // Drafts are 16.0+ ([MS-ASEMAIL] 2.2.2.41 IsDraft; 2.2.2.10 Bcc, at most 1024 characters in the schema).
-    ...(item.draft && atLeast(protocolVersion, "16.0")
-      ? [item.draft.bcc ? el("Email2", "Bcc", boundedList(item.draft.bcc, 1024)) : null, el("Email2", "IsDraft", "1")]
-      : []),
-  ];
-  return out.filter((x): x is WbxmlElement => x !== null);
+    if (item.conversationId) out.push(el("Email2", "ConversationId", item.conversationId));
+    if (item.conversationIndex) out.push(el("Email2", "ConversationIndex", item.conversationIndex));
+  }
+  // Drafts are 16.0+ ([MS-ASEMAIL] 2.2.2.41 IsDraft; 2.2.2.10 Bcc, at most 1024 characters in the schema).
+  if (item.draft && atLeast(protocolVersion, "16.0")) {
+    if (item.draft.bcc) out.push(el("Email2", "Bcc", boundedList(item.draft.bcc, 1024)));
+    out.push(el("Email2", "IsDraft", "1"));
+  }
+  return out;
 }
 
 /**
@@ -99,14 +104,15 @@ export function mailProperties(item: MailItemData, protocolVersion: string): Wbx
  * Email namespace (legacy25.ts) and without what 2.5 does not have (AirSyncBase, Flag, ContentClass, ...).
  */
 function mailProperties25(item: MailItemData): WbxmlElement[] {
-  const out: (WbxmlElement | null)[] = [
-    ...envelope(item),
+  const out: (WbxmlElement | null)[] = [];
+  envelope(item, out as WbxmlElement[]);
+  out.push(
     attachments25(item.attachments),
     ...mailBody25(item.body),
     el("Email", "MessageClass", item.messageClass),
     item.meetingRequest ? only25(item.meetingRequest) : null,
     el("Email", "InternetCPID", "65001"),
-  ];
+  );
   return out.filter((x): x is WbxmlElement => x !== null && only25(x) !== null);
 }
 

@@ -13,15 +13,16 @@ function itemProperties(item: ItemPayload, pv: string): WbxmlElement[] {
   return pv === "2.5" ? pimData25(item.data) : item.data;
 }
 
+/** ApplicationData of an item; a message's properties (a fresh array, no gaps) become its children as they are. */
+function applicationData(item: ItemPayload, pv: string): WbxmlElement {
+  if ("mail" in item) return { ns: "AirSync", name: "ApplicationData", children: mailProperties(item.mail, pv) };
+  return el("AirSync", "ApplicationData", ...itemProperties(item, pv));
+}
+
 function commandElement(cmd: ServerCommand, pv: string): WbxmlElement {
   switch (cmd.op) {
     case "Add":
-      return el(
-        "AirSync",
-        "Add",
-        el("AirSync", "ServerId", cmd.serverId),
-        el("AirSync", "ApplicationData", ...itemProperties(cmd.item, pv)),
-      );
+      return el("AirSync", "Add", el("AirSync", "ServerId", cmd.serverId), applicationData(cmd.item, pv));
     case "Change": {
       const props = "mail" in cmd.change ? mailChangeProperties(cmd.change.mail, pv) : itemProperties(cmd.change, pv);
       return el("AirSync", "Change", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...props));
