@@ -4,6 +4,7 @@ import type { AttachmentInfo, MailSummary } from "./types";
 import { htmlToText } from "../formats/html-text";
 import { wellFormed } from "../formats/text";
 import { decodeUtf7 } from "../formats/utf7";
+import { parseSimple } from "./mime-simple";
 
 /** What the store keeps of a message after parsing it once, on append. */
 export type ParsedMessage = Pick<
@@ -18,9 +19,17 @@ export type ParsedMessage = Pick<
 
 const PREVIEW_CHARS = 255;
 
-/** EAS Preview: the first 255 characters of the plain-text rendition, whitespace collapsed. */
+/**
+ * EAS Preview: the first 255 characters of the plain-text rendition, whitespace collapsed. Only as much of the
+ * text as that needs is collapsed (a prefix whose collapsed form is longer than 256 characters starts the same as
+ * the whole text's), not the whole body on every message listed.
+ */
 export function previewText(plain: string): string {
-  return wellFormed(plain.replace(/\s+/g, " ").trim().slice(0, PREVIEW_CHARS));
+  for (let take = 4 * PREVIEW_CHARS; ; take *= 4) {
+    if (plain.length <= take) return wellFormed(plain.replace(/\s+/g, " ").trim().slice(0, PREVIEW_CHARS));
+    const head = plain.slice(0, take).replace(/\s+/g, " ").trimStart();
+    if (head.length > PREVIEW_CHARS + 1) return wellFormed(head.slice(0, PREVIEW_CHARS));
+  }
 }
 
 const CALENDAR_CONTENT_CLASS = "urn:content-classes:calendarmessage";
@@ -69,10 +78,26 @@ function topFields(e: Email | null): Partial<Email> {
   };
 }
 
-export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
+/** The simple parse when it applies, else postal-mime (null: neither could read it as MIME). */
+async function emailOf(raw: Uint8Array, simple: boolean): Promise<Email> {
+  if (simple) {
+    try {
+      const email = parseSimple(raw, MIME_LIMITS.maxHeadersSize);
+      if (email) return email;
+    } catch {} // postal-mime decides (it uses the same address parser and decoder)
+  }
+  return PostalMime.parse(raw, { attachmentEncoding: "arraybuffer", ...MIME_LIMITS });
+}
+
+/**
+ * Parses a message once for everything the store keeps of it. A single text part (most mail from scripts,
+ * notifications, plain-text mailers) takes the synchronous simple parse (mime-simple.ts: the same Email as
+ * postal-mime, without its per-line awaits and Blobs); `simple: false` forces postal-mime (tests compare both).
+ */
+export async function parseMessage(raw: Uint8Array, simple = true): Promise<ParsedMessage> {
   let email: Email;
   try {
-    email = await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer", ...MIME_LIMITS });
+    email = await emailOf(raw, simple);
   } catch {
     // Not parseable as MIME (limits exceeded, garbage): keep the bytes, show them as text, with the top-level
     // headers when they alone can be read (a 100-deep multipart still has its subject and sender).
