@@ -311,7 +311,7 @@ export class ItemReader {
       if (content.conversationId === undefined) upgraded.push([c.uid, content]);
       parsed.set(c.uid, content);
     }
-    this.saveSummaries(row.id, this.withConversations(upgraded));
+    this.saveSummaries(row.id, await this.withConversations(upgraded));
     const missing = present.filter((u) => !parsed.has(u));
     const size = (u: number) => meta.get(u)!.size;
     const batches: number[][] = [];
@@ -370,7 +370,7 @@ export class ItemReader {
         made.push([uid, content]);
       }
       // One statement each for the batch's conversations, summaries and texts (bound JSON arrays, as above).
-      this.saveSummaries(row.id, this.withConversations(made));
+      this.saveSummaries(row.id, await this.withConversations(made));
       this.saveBodies(row.id, bodies);
     }
     const out: MailSummary[] = [];
@@ -411,8 +411,8 @@ export class ItemReader {
    * and, for a message with a Date, its ConversationIndex (one without a Date takes its arrival's, computed on
    * each read). Returns the summaries as kept (JSON), by UID.
    */
-  private withConversations(summaries: [number, ParsedSummary][]): [number, string][] {
-    const ids = this.conversations.rememberAll(summaries.map(([, c]) => c));
+  private async withConversations(summaries: [number, ParsedSummary][]): Promise<[number, string][]> {
+    const ids = await this.conversations.rememberAll(summaries.map(([, c]) => c));
     return summaries.map(([uid, c], i) => {
       c.conversationId = ids[i];
       if (c.date !== undefined) c.conversationIndex = conversationIndexOf(c.threadIndex, c.date);
