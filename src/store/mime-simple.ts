@@ -116,24 +116,34 @@ function lineEnd(raw: Uint8Array, start: number, nextLine: number): number {
  */
 export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | null {
   const n = raw.length;
-  const lines: string[] = [];
   let headerSize = 0;
   let pos = 0;
+  let headerEnd = -1;
   let bodyStart = -1;
-  // Header lines as postal-mime reads them: split at LF, trailing CR/LF dropped, each decoded on its own.
+  // Header lines as postal-mime reads them: split at LF, trailing CR/LF dropped (readLine), up to the first empty one.
   while (pos < n) {
     const start = pos;
     pos = next(raw, start);
     const end = lineEnd(raw, start, pos);
     if (end === start) {
+      headerEnd = start;
       bodyStart = pos;
       break;
     }
     headerSize += end - start;
     if (headerSize > maxHeadersSize) return null;
-    lines.push(headerDecoder.decode(raw.subarray(start, end)));
   }
   if (bodyStart < 0) return null;
+
+  // Decoded as one block: an invalid UTF-8 sequence ends at a CR or LF, so this is each line decoded on its own.
+  const lines = headerDecoder.decode(raw.subarray(0, headerEnd)).split("\n");
+  lines.pop(); // after the last LF: the empty line's start
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    let end = line.length;
+    while (end > 0 && line.charCodeAt(end - 1) === 0x0d) end--;
+    if (end < line.length) lines[i] = line.slice(0, end);
+  }
 
   // MimeNode.processHeaders
   const folded: string[][] = [];
@@ -165,40 +175,47 @@ export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | nu
   const qp = encoding === "quoted-printable";
   if (!(qp || encoding === "" || encoding === "7bit" || encoding === "8bit" || encoding === "binary")) return null;
 
-  // The body's lines, each followed by LF (postal-mime's pass-through and quoted-printable decoders).
-  const out = new Uint8Array(n - bodyStart + 1);
-  let o = 0;
-  pos = bodyStart;
-  while (pos < n) {
-    const start = pos;
-    pos = next(raw, start);
-    const end = lineEnd(raw, start, pos);
-    if (!qp) {
-      out.set(raw.subarray(start, end), o);
-      o += end - start;
-      out[o++] = 0x0a;
-      continue;
+  let text: string;
+  if (!qp) {
+    // postal-mime's pass-through decoder: each line without the CRs and LF that end it, then LF. CR and LF are
+    // single bytes in every charset taken here and end any invalid sequence, so this is done on the decoded text.
+    const body = decoderOf(type.charset).decode(raw.subarray(bodyStart));
+    text = body.replace(/\r*\n/g, "\n");
+    if (bodyStart < n && raw[n - 1] !== 0x0a) {
+      let end = text.length;
+      while (end > 0 && text.charCodeAt(end - 1) === 0x0d) end--;
+      text = `${text.slice(0, end)}\n`;
     }
-    let len = end - start;
-    const softBreak = len > 0 && raw[end - 1] === 0x3d;
-    if (softBreak) len--;
-    const stop = start + len;
-    for (let i = start; i < stop; i++) {
-      const c = raw[i]!;
-      if (c === 0x3d && i + 2 < stop) {
-        const high = hexNibble(raw[i + 1]!);
-        const low = hexNibble(raw[i + 2]!);
-        if (high >= 0 && low >= 0) {
-          out[o++] = (high << 4) | low;
-          i += 2;
-          continue;
+  } else {
+    // postal-mime's quoted-printable decoder, line by line.
+    const out = new Uint8Array(n - bodyStart + 1);
+    let o = 0;
+    pos = bodyStart;
+    while (pos < n) {
+      const start = pos;
+      pos = next(raw, start);
+      const end = lineEnd(raw, start, pos);
+      let len = end - start;
+      const softBreak = len > 0 && raw[end - 1] === 0x3d;
+      if (softBreak) len--;
+      const stop = start + len;
+      for (let i = start; i < stop; i++) {
+        const c = raw[i]!;
+        if (c === 0x3d && i + 2 < stop) {
+          const high = hexNibble(raw[i + 1]!);
+          const low = hexNibble(raw[i + 2]!);
+          if (high >= 0 && low >= 0) {
+            out[o++] = (high << 4) | low;
+            i += 2;
+            continue;
+          }
         }
+        out[o++] = c;
       }
-      out[o++] = c;
+      if (!softBreak) out[o++] = 0x0a;
     }
-    if (!softBreak) out[o++] = 0x0a;
+    text = decoderOf(type.charset).decode(out.subarray(0, o));
   }
-  let text = decoderOf(type.charset).decode(out.subarray(0, o));
   if (type.flowed) text = decodeFlowed(text, type.delsp);
 
   // PostalMime.buildMessage

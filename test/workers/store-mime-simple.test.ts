@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { demoMessages } from "../../scripts/demo-mail.mjs";
 import { MIME_LIMITS } from "../../src/formats/limits";
 import { wellFormed } from "../../src/formats/text";
-import { parseMessage, previewText } from "../../src/store/mime";
+import { mentionsUtf7, parseMessage, previewText } from "../../src/store/mime";
 import { parseSimple } from "../../src/store/mime-simple";
 import { hostileCorpus } from "../fixtures/hostile/corpus";
 
@@ -173,6 +173,10 @@ const BODIES = [
   "<p>Hello <b>HTML</b></p>",
   "a\rb\r\r\nc\n\nd",
   "SGVsbG8gYmFzZTY0\r\n",
+  "\ufeff",
+  "\ufeffBOM first\r",
+  "ends in CRs\r\r",
+  "\r",
 ];
 const ENDINGS = ["\r\n", "\n", "\r\r\n"];
 
@@ -235,7 +239,28 @@ describe("previewText", () => {
   it("collapses only the prefix it needs, with the whole text's result", () => {
     const whole = (plain: string) => wellFormed(plain.replace(/\s+/g, " ").trim().slice(0, 255));
     const r = rng(7);
-    const pieces = ["word", " ", "\r\n", "\t\t  \n", "\u00a0", "\u2028", "\ufeff", "é", "😀", "\ud83d", " ".repeat(300), "x".repeat(250)];
+    const pieces = [
+      "word",
+      " ",
+      "\r\n",
+      "\t\t  \n",
+      "\v\f",
+      "\u00a0",
+      "\u1680",
+      "\u2000\u200a",
+      "\u200b",
+      "\u2028",
+      "\u2029\u202f",
+      "\u205f\u3000",
+      "\ufeff",
+      "\u0085",
+      "é",
+      "😀",
+      "\ud83d",
+      " ".repeat(300),
+      "x".repeat(250),
+      "y".repeat(600),
+    ];
     for (let i = 0; i < 3000; i++) {
       let s = "";
       const n = Math.floor(r() * 400);
@@ -248,5 +273,23 @@ describe("previewText", () => {
         const s = `${"a".repeat(k)}${" ".repeat(4 * 255)}${tail}`;
         expect(previewText(s)).toBe(whole(s));
       }
+  });
+});
+
+describe("mentionsUtf7", () => {
+  it("finds utf7 / utf-7 in any case, anywhere in the first 256 KiB, as a scan of the Latin-1 text would", () => {
+    const r = rng(11);
+    const pieces = ["u", "U", "t", "T", "f", "F", "-", "7", "x", "utf", "UTF-", "\r\n"];
+    for (let i = 0; i < 5000; i++) {
+      let s = "";
+      const n = Math.floor(r() * 12);
+      for (let k = 0; k < n; k++) s += pieces[Math.floor(r() * pieces.length)];
+      expect(mentionsUtf7(latin1(s))).toBe(/utf-?7/i.test(s));
+    }
+    const far = new Uint8Array(262_144 + 10).fill(0x78);
+    far.set(latin1("utf-7"), 262_144 - 5);
+    expect(mentionsUtf7(far)).toBe(true);
+    far.set(latin1("xxxxxutf-7"), 262_144 - 5);
+    expect(mentionsUtf7(far)).toBe(false);
   });
 });
