@@ -1,10 +1,12 @@
-// A synchronous parse of the simplest and most common messages: one text/plain or text/html part, 7bit, 8bit or
-// quoted-printable, a charset every runtime decodes the same way. It gives exactly the Email that postal-mime gives
-// for them (the same header unfolding and trimming, its own address parser and encoded-word decoder, the same line
-// handling and decoders), without postal-mime's cost per message: an `await` per line and a Blob per part
-// (≈ 80 µs a 1 KB message in the Workers runtime, the largest cost of a bridged folder's first listing, issue 15
-// target 2). Any message outside that shape returns null and is parsed by postal-mime; a test compares both
-// parsers' results on every message the fast path accepts (test/workers/store-mime-simple.test.ts).
+// A synchronous parse of the most common messages: one text/plain or text/html part, or a multipart/alternative of
+// such parts (text and HTML), 7bit, 8bit or quoted-printable, in a charset every runtime decodes the same way. It
+// gives exactly the Email that postal-mime gives for them (the same header unfolding and trimming, boundaries,
+// line handling and decoders, and postal-mime's own address parser and encoded-word decoder), without postal-mime's
+// cost per message: an `await` per line and a Blob per part (≈ 80 µs a 1 KB message in the Workers runtime, the
+// largest cost of a bridged folder's first listing, issue 15 target 2). Anything else (attachments, other
+// multiparts, base64, other charsets, dispositions other than a bare inline, RFC 2231 or commented parameters)
+// returns null and is parsed by postal-mime; a test compares both parsers on every message the fast path accepts
+// (test/workers/store-mime-simple.test.ts).
 import { addressParser, type Address, decodeWords, type Email, type Header } from "postal-mime";
 
 /** Labels that every runtime's TextDecoder knows and that postal-mime's getDecoder passes to it unchanged. */
@@ -29,14 +31,8 @@ function trimWsp(s: string): string {
 /** The content headers that decide how a part is read (the first of each counts, as in postal-mime). */
 const CONTENT = new Set(["content-type", "content-transfer-encoding", "content-disposition"]);
 
-/** `text/plain` or `text/html` and its parameters, or null for anything the simple parse does not read the same way. */
-function simpleContentType(value: string | undefined): { html: boolean; charset: string; flowed: boolean; delsp: boolean } | null {
-  if (value === undefined) return { html: false, charset: "utf8", flowed: false, delsp: false };
-  // Comments, escapes, encoded words or RFC 2231 parameters: postal-mime's structured-header parser.
-  if (/[()\\*]|=\?/.test(value)) return null;
-  const [type, ...rest] = value.split(";");
-  const t = trimWsp(type!).toLowerCase();
-  if (t !== "text/plain" && t !== "text/html") return null;
+/** `name=value` parameters (the first of each name), or null for any postal-mime's parser could read otherwise. */
+function parameters(rest: string[]): Map<string, string> | null {
   const params = new Map<string, string>();
   for (const p of rest) {
     if (!trimWsp(p)) continue;
@@ -45,6 +41,19 @@ function simpleContentType(value: string | undefined): { html: boolean; charset:
     const key = m[1]!.toLowerCase();
     if (!params.has(key)) params.set(key, m[2] ?? m[3]!);
   }
+  return params;
+}
+
+/** `text/plain` or `text/html` and its parameters, or null for anything the simple parse does not read the same way. */
+function simpleContentType(value: string | undefined): { html: boolean; charset: string; flowed: boolean; delsp: boolean } | null {
+  if (value === undefined) return { html: false, charset: "utf8", flowed: false, delsp: false };
+  // Comments, escapes, encoded words or RFC 2231 parameters: postal-mime's structured-header parser.
+  if (/[()\\*]|=\?/.test(value)) return null;
+  const [type, ...rest] = value.split(";");
+  const t = trimWsp(type!).toLowerCase();
+  if (t !== "text/plain" && t !== "text/html") return null;
+  const params = parameters(rest);
+  if (!params) return null;
   const charset = (params.get("charset") || "utf8").trim().toLowerCase();
   if (!CHARSETS.has(charset)) return null;
   return {
@@ -110,33 +119,40 @@ function lineEnd(raw: Uint8Array, start: number, nextLine: number): number {
   return end;
 }
 
-/**
- * The Email postal-mime would give for `raw`, when `raw` is one text part the simple parse reads the same way;
- * null otherwise (multipart, attachments, base64, other charsets, over `maxHeadersSize`, no end of header).
- */
-export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | null {
-  const n = raw.length;
-  let headerSize = 0;
-  let pos = 0;
+/** A part's header as postal-mime reads it (MimeNode.processHeaders), and where its body starts. */
+interface PartHead {
+  headers: Header[];
+  headerLines: { key: string; line: string }[];
+  /** The first value of each content header. */
+  content: Map<string, string>;
+  bodyStart: number;
+  /** Header bytes counted against maxHeadersSize (lines without their CR/LF). */
+  size: number;
+}
+
+/** The header of the part at `start` (before `limit`), or null when it has no empty line to end it there. */
+function partHead(raw: Uint8Array, start: number, limit: number, budget: number): PartHead | null {
+  let size = 0;
+  let pos = start;
   let headerEnd = -1;
   let bodyStart = -1;
   // Header lines as postal-mime reads them: split at LF, trailing CR/LF dropped (readLine), up to the first empty one.
-  while (pos < n) {
-    const start = pos;
-    pos = next(raw, start);
-    const end = lineEnd(raw, start, pos);
-    if (end === start) {
-      headerEnd = start;
+  while (pos < limit) {
+    const lineStart = pos;
+    pos = next(raw, lineStart);
+    const end = lineEnd(raw, lineStart, pos);
+    if (end === lineStart) {
+      headerEnd = lineStart;
       bodyStart = pos;
       break;
     }
-    headerSize += end - start;
-    if (headerSize > maxHeadersSize) return null;
+    size += end - lineStart;
+    if (size > budget) return null;
   }
-  if (bodyStart < 0) return null;
+  if (bodyStart < 0 || bodyStart > limit) return null;
 
   // Decoded as one block: an invalid UTF-8 sequence ends at a CR or LF, so this is each line decoded on its own.
-  const lines = headerDecoder.decode(raw.subarray(0, headerEnd)).split("\n");
+  const lines = headerDecoder.decode(raw.subarray(start, headerEnd)).split("\n");
   lines.pop(); // after the last LF: the empty line's start
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -144,8 +160,6 @@ export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | nu
     while (end > 0 && line.charCodeAt(end - 1) === 0x0d) end--;
     if (end < line.length) lines[i] = line.slice(0, end);
   }
-
-  // MimeNode.processHeaders
   const folded: string[][] = [];
   for (const line of lines) {
     if (folded.length && (line.charCodeAt(0) === 0x20 || line.charCodeAt(0) === 0x09)) folded[folded.length - 1]!.push(line);
@@ -166,32 +180,41 @@ export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | nu
     headers.push({ key: lower, originalKey: key, value } as Header);
     if (CONTENT.has(lower) && !content.has(lower)) content.set(lower, value);
   }
-  // An inline disposition still makes a text part the body, but any disposition is left to postal-mime.
-  if (content.has("content-disposition")) return null;
-  const type = simpleContentType(content.get("content-type"));
+  return { headers, headerLines, content, bodyStart, size };
+}
+
+/**
+ * The text of a part whose body is raw[from, to) (`to` at a line start or the end), as postal-mime's decoders and
+ * getTextContent give it; null when the part is not an inline text part the simple parse reads the same way.
+ */
+function partText(raw: Uint8Array, head: PartHead, to: number): { html: boolean; text: string } | null {
+  // An inline disposition leaves a text part in the body; any other (or with parameters) is postal-mime's.
+  const disposition = head.content.get("content-disposition");
+  if (disposition !== undefined && disposition.toLowerCase() !== "inline") return null;
+  const type = simpleContentType(head.content.get("content-type"));
   if (!type) return null;
-  const cte = content.get("content-transfer-encoding");
+  const cte = head.content.get("content-transfer-encoding");
   const encoding = cte === undefined ? "" : trimWsp(cte).toLowerCase();
   const qp = encoding === "quoted-printable";
   if (!(qp || encoding === "" || encoding === "7bit" || encoding === "8bit" || encoding === "binary")) return null;
-
+  const from = head.bodyStart;
   let text: string;
   if (!qp) {
     // postal-mime's pass-through decoder: each line without the CRs and LF that end it, then LF. CR and LF are
     // single bytes in every charset taken here and end any invalid sequence, so this is done on the decoded text.
-    const body = decoderOf(type.charset).decode(raw.subarray(bodyStart));
+    const body = decoderOf(type.charset).decode(raw.subarray(from, to));
     text = body.replace(/\r*\n/g, "\n");
-    if (bodyStart < n && raw[n - 1] !== 0x0a) {
+    if (from < to && raw[to - 1] !== 0x0a) {
       let end = text.length;
       while (end > 0 && text.charCodeAt(end - 1) === 0x0d) end--;
       text = `${text.slice(0, end)}\n`;
     }
   } else {
     // postal-mime's quoted-printable decoder, line by line.
-    const out = new Uint8Array(n - bodyStart + 1);
+    const out = new Uint8Array(to - from + 1);
     let o = 0;
-    pos = bodyStart;
-    while (pos < n) {
+    let pos = from;
+    while (pos < to) {
       const start = pos;
       pos = next(raw, start);
       const end = lineEnd(raw, start, pos);
@@ -217,6 +240,83 @@ export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | nu
     text = decoderOf(type.charset).decode(out.subarray(0, o));
   }
   if (type.flowed) text = decodeFlowed(text, type.delsp);
+  return { html: type.html, text };
+}
+
+/** Whether raw[start, end) is a line "--" + boundary, "--" after it for the last, then only spaces and tabs. */
+function boundaryAt(raw: Uint8Array, start: number, end: number, b: Uint8Array): "part" | "last" | null {
+  if (end - start < b.length + 2 || raw[start] !== 0x2d || raw[start + 1] !== 0x2d) return null;
+  for (let j = 0; j < b.length; j++) if (raw[start + 2 + j] !== b[j]) return null;
+  let k = start + 2 + b.length;
+  let last = false;
+  if (end - start >= b.length + 4 && raw[k] === 0x2d && raw[k + 1] === 0x2d) {
+    last = true;
+    k += 2;
+  }
+  for (; k < end; k++) if (raw[k] !== 0x20 && raw[k] !== 0x09) return null;
+  return last ? "last" : "part";
+}
+
+/** The boundary of a `multipart/alternative` Content-Type the simple parse reads as postal-mime does, or null. */
+function alternativeBoundary(value: string | undefined): string | null {
+  if (value === undefined || /[()\\*]|=\?/.test(value)) return null;
+  const [type, ...rest] = value.split(";");
+  if (trimWsp(type!).toLowerCase() !== "multipart/alternative") return null;
+  const params = parameters(rest);
+  return params?.get("boundary") || null;
+}
+
+/**
+ * The Email postal-mime would give for `raw`, when `raw` is one text part, or a multipart/alternative of text
+ * parts, that the simple parse reads the same way; null otherwise (other multiparts, attachments, base64, other
+ * charsets, over `maxHeadersSize`, a part without the empty line that ends its header).
+ */
+export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | null {
+  const n = raw.length;
+  const root = partHead(raw, 0, n, maxHeadersSize);
+  if (!root) return null;
+  const headers = root.headers;
+  const plain: string[] = [];
+  const htmls: string[] = [];
+  const boundary = alternativeBoundary(root.content.get("content-type"));
+  if (boundary !== null) {
+    // PostalMime.processLine: the body's lines up to the first boundary are the preamble, each boundary starts a
+    // part, the closing one ends them (the epilogue is ignored), the end of the message ends the last.
+    if (root.content.has("content-disposition")) return null;
+    const b = new TextEncoder().encode(boundary);
+    let budget = maxHeadersSize - root.size;
+    let partStart = -1;
+    let closed = false;
+    const endPart = (to: number): boolean => {
+      const head = partHead(raw, partStart, to, budget);
+      if (!head) return false;
+      budget -= head.size;
+      const t = partText(raw, head, to);
+      if (!t) return false;
+      (t.html ? htmls : plain).push(t.text);
+      return true;
+    };
+    for (let pos = root.bodyStart; pos < n && !closed; ) {
+      const start = pos;
+      pos = next(raw, start);
+      const mark = boundaryAt(raw, start, lineEnd(raw, start, pos), b);
+      if (!mark) continue;
+      if (partStart >= 0 && !endPart(start)) return null;
+      if (mark === "last") closed = true;
+      else partStart = pos;
+    }
+    if (!closed) {
+      if (partStart < 0) return null; // no part at all: postal-mime's own handling
+      if (!endPart(n)) return null;
+    }
+  } else {
+    if (root.content.get("content-type") !== undefined && /^\s*multipart\//i.test(root.content.get("content-type")!)) return null;
+    const t = partText(raw, root, n);
+    if (!t) return null;
+    (t.html ? htmls : plain).push(t.text);
+  }
+  const text = plain.length ? plain.join("\n") : undefined;
+  const html = htmls.length ? htmls.join("\n") : undefined;
 
   // PostalMime.buildMessage
   const email: Email = { headers: headers.map((h) => ({ key: h.key, originalKey: h.originalKey, value: h.value }) as Header) } as Email;
@@ -265,11 +365,9 @@ export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | nu
     const date = new Date(dateHeader.value);
     email.date = date.toString() === "Invalid Date" ? dateHeader.value : date.toISOString();
   }
-  if (text) {
-    if (type.html) email.html = text;
-    else email.text = text;
-  }
+  if (html) email.html = html;
+  if (text) email.text = text;
   email.attachments = [];
-  email.headerLines = headerLines;
+  email.headerLines = root.headerLines;
   return email;
 }

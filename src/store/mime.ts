@@ -118,8 +118,8 @@ async function emailOf(raw: Uint8Array, simple: boolean): Promise<Email> {
 }
 
 /**
- * Parses a message once for everything the store keeps of it. A single text part (most mail from scripts,
- * notifications, plain-text mailers) takes the synchronous simple parse (mime-simple.ts: the same Email as
+ * Parses a message once for everything the store keeps of it. A single text part or a multipart/alternative of
+ * text parts (mail without attachments) takes the synchronous simple parse (mime-simple.ts: the same Email as
  * postal-mime, without its per-line awaits and Blobs); `simple: false` forces postal-mime (tests compare both).
  */
 export async function parseMessage(raw: Uint8Array, simple = true): Promise<ParsedMessage> {
