@@ -175,7 +175,9 @@ function partHead(raw: Uint8Array, start: number, limit: number, budget: number)
     const unfolded = parts.join("");
     sep = unfolded.indexOf(":");
     const key = trimWsp(sep < 0 ? unfolded : unfolded.slice(0, sep));
-    const value = sep < 0 ? "" : trimWsp(unfolded.slice(sep + 1).replace(/[\r\n]+/g, " "));
+    const after = sep < 0 ? "" : unfolded.slice(sep + 1);
+    // (split at LF above: only a bare CR can be left in a line)
+    const value = trimWsp(after.includes("\r") ? after.replace(/[\r\n]+/g, " ") : after);
     const lower = key.toLowerCase();
     headers.push({ key: lower, originalKey: key, value } as Header);
     if (CONTENT.has(lower) && !content.has(lower)) content.set(lower, value);
@@ -320,7 +322,9 @@ export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | nu
 
   // PostalMime.buildMessage
   const email: Email = { headers: headers.map((h) => ({ key: h.key, originalKey: h.originalKey, value: h.value }) as Header) } as Email;
-  const first = (key: string) => headers.find((h) => h.key === key);
+  const firsts = new Map<string, Header>();
+  for (const h of headers) if (!firsts.has(h.key)) firsts.set(h.key, h);
+  const first = (key: string) => firsts.get(key);
   const set = (k: string, v: unknown) => {
     (email as unknown as Record<string, unknown>)[k] = v;
   };
@@ -363,7 +367,7 @@ export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | nu
   const dateHeader = first("date");
   if (dateHeader) {
     const date = new Date(dateHeader.value);
-    email.date = date.toString() === "Invalid Date" ? dateHeader.value : date.toISOString();
+    email.date = Number.isNaN(date.getTime()) ? dateHeader.value : date.toISOString(); // toString() is "Invalid Date" exactly then
   }
   if (html) email.html = html;
   if (text) email.text = text;
