@@ -4,6 +4,7 @@ import type { AttachmentInfo, MailSummary } from "./types";
 import { htmlToText } from "../formats/html-text";
 import { wellFormed } from "../formats/text";
 import { decodeUtf7 } from "../formats/utf7";
+import { parseSimple } from "./mime-simple";
 
 /** What the store keeps of a message after parsing it once, on append. */
 export type ParsedMessage = Pick<
@@ -18,9 +19,45 @@ export type ParsedMessage = Pick<
 
 const PREVIEW_CHARS = 255;
 
-/** EAS Preview: the first 255 characters of the plain-text rendition, whitespace collapsed. */
+/** Whether a UTF-16 code unit is whitespace as a regular expression's `\s` (and String.prototype.trim) has it. */
+function isSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * EAS Preview: the first 255 characters of the plain-text rendition, whitespace collapsed (as
+ * `plain.replace(/\s+/g, " ").trim().slice(0, 255)`). Reads only as far as those need (a collapsed start longer
+ * than 256 characters is the whole text's), not the whole body of every message listed.
+ */
 export function previewText(plain: string): string {
-  return wellFormed(plain.replace(/\s+/g, " ").trim().slice(0, PREVIEW_CHARS));
+  const n = plain.length;
+  let i = 0;
+  while (i < n && isSpace(plain.charCodeAt(i))) i++;
+  let out = "";
+  while (i < n && out.length <= PREVIEW_CHARS + 1) {
+    let j = i;
+    while (j < n && j - i <= PREVIEW_CHARS + 1 && !isSpace(plain.charCodeAt(j))) j++;
+    out += plain.slice(i, j);
+    if (j < n && isSpace(plain.charCodeAt(j))) {
+      out += " ";
+      while (j < n && isSpace(plain.charCodeAt(j))) j++;
+    }
+    i = j;
+  }
+  // Stopped early: past 256 collapsed characters, the whole text's trailing trim cannot reach the first 255.
+  return wellFormed((out.length > PREVIEW_CHARS + 1 ? out : out.trimEnd()).slice(0, PREVIEW_CHARS));
 }
 
 const CALENDAR_CONTENT_CLASS = "urn:content-classes:calendarmessage";
@@ -69,10 +106,26 @@ function topFields(e: Email | null): Partial<Email> {
   };
 }
 
-export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
+/** The simple parse when it applies, else postal-mime (null: neither could read it as MIME). */
+async function emailOf(raw: Uint8Array, simple: boolean): Promise<Email> {
+  if (simple) {
+    try {
+      const email = parseSimple(raw, MIME_LIMITS.maxHeadersSize);
+      if (email) return email;
+    } catch {} // postal-mime decides (it uses the same address parser and decoder)
+  }
+  return PostalMime.parse(raw, { attachmentEncoding: "arraybuffer", ...MIME_LIMITS });
+}
+
+/**
+ * Parses a message once for everything the store keeps of it. A single text part or a multipart/alternative of
+ * text parts (mail without attachments) takes the synchronous simple parse (mime-simple.ts: the same Email as
+ * postal-mime, without its per-line awaits and Blobs); `simple: false` forces postal-mime (tests compare both).
+ */
+export async function parseMessage(raw: Uint8Array, simple = true): Promise<ParsedMessage> {
   let email: Email;
   try {
-    email = await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer", ...MIME_LIMITS });
+    email = await emailOf(raw, simple);
   } catch {
     // Not parseable as MIME (limits exceeded, garbage): keep the bytes, show them as text, with the top-level
     // headers when they alone can be read (a 100-deep multipart still has its subject and sender).
@@ -189,12 +242,14 @@ function defaultName(mimeType: string, n: number): string {
  * Whether "utf7" or "utf-7" (any case) is in the first 256 KiB, which the charset test below needs: a scan of
  * the bytes, so that messages without it (nearly all) skip building the Latin-1 string (~0.2 ms a message).
  */
-function mentionsUtf7(raw: Uint8Array): boolean {
+export function mentionsUtf7(raw: Uint8Array): boolean {
   const end = Math.min(raw.byteLength, 262_144);
-  for (let i = 0; i + 3 < end; i++) {
-    if ((raw[i]! | 0x20) !== 0x75 || (raw[i + 1]! | 0x20) !== 0x74 || (raw[i + 2]! | 0x20) !== 0x66) continue; // "utf"
-    if (raw[i + 3] === 0x37 || (raw[i + 3] === 0x2d && raw[i + 4] === 0x37)) return true; // "7" or "-7"
-  }
+  // From each "t" or "T" (the native byte search), the "u" before it and the "f" and "7" / "-7" after.
+  for (const t of [0x74, 0x54])
+    for (let i = raw.indexOf(t, 1); i >= 0 && i + 2 < end; i = raw.indexOf(t, i + 1)) {
+      if ((raw[i - 1]! | 0x20) !== 0x75 || (raw[i + 1]! | 0x20) !== 0x66) continue; // "u", "f"
+      if (raw[i + 2] === 0x37 || (raw[i + 2] === 0x2d && raw[i + 3] === 0x37)) return true; // "7" or "-7"
+    }
   return false;
 }
 

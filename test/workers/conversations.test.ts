@@ -12,6 +12,8 @@ import { bytesHex, hexBytes } from "../../src/formats/hex";
 import { messagePart } from "../../src/formats/message-part";
 import {
   conversationIdOf,
+  conversationIdOfRoot,
+  conversationIdsOfRoots,
   conversationIndexHeader,
   conversationIndexOf,
   conversationRoot,
@@ -69,6 +71,16 @@ async function thread(stub: DurableObjectStub<Mailbox>) {
   );
   return { root, reply, deeper, other, ids: summaries.map((s) => s!.conversationId!) };
 }
+
+describe("conversationIdsOfRoots", () => {
+  it("gives each root's conversationIdOfRoot (WebCrypto for a page of new summaries, node:crypto one at a time)", async () => {
+    const roots = ["m:a@example.test", "s:hello", "s:café ✓ 😀", "x:|", "", "s:\ud83d lone", `m:${"x".repeat(5000)}`];
+    const ids = await conversationIdsOfRoots(roots);
+    expect(ids).toEqual(roots.map(conversationIdOfRoot));
+    expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(await conversationIdsOfRoots([])).toEqual([]);
+  });
+});
 
 describe("the conversation of a message (store/conversation.ts)", () => {
   it("is its thread's root: References' first id, else In-Reply-To, else its Message-ID, else its subject", () => {

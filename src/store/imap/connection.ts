@@ -57,6 +57,8 @@ interface Pending {
   tag: string;
   name: string;
   untagged: ImapResponse[];
+  /** Called with each untagged response as it is read (it is also in `untagged`). */
+  each?: (r: ImapResponse) => void;
   resolve(r: CommandResult): void;
   reject(e: Error): void;
   onContinue?: () => void;
@@ -194,18 +196,22 @@ export class ImapSession {
     return this.capabilities.has(c) && !this.ignored.has(c);
   }
 
-  /** Runs one command; resolves on tagged OK with every untagged response received meanwhile. */
-  command(args: Arg[]): Promise<CommandResult> {
-    return this.run(typeof args[0] === "string" ? args[0] : "command", args);
+  /**
+   * Runs one command; resolves on tagged OK with every untagged response received meanwhile. `each`, if given,
+   * sees each untagged response as soon as it is read (the caller's work on the first overlaps the server's
+   * sending of the rest); an exception in it is the caller's to keep, it does not end the session.
+   */
+  command(args: Arg[], each?: (r: ImapResponse) => void): Promise<CommandResult> {
+    return this.run(typeof args[0] === "string" ? args[0] : "command", args, undefined, each);
   }
 
-  private run(name: string, args: Arg[], onContinue?: () => void): Promise<CommandResult> {
+  private run(name: string, args: Arg[], onContinue?: () => void, each?: (r: ImapResponse) => void): Promise<CommandResult> {
     const go = async (): Promise<CommandResult> => {
       if (this.failed) throw this.failed;
       const tag = `A${++this.tagNo}`;
       this.stats.commands++;
       const result = new Promise<CommandResult>((resolve, reject) => {
-        this.pending = { tag, name, untagged: [], resolve, reject, onContinue };
+        this.pending = { tag, name, untagged: [], resolve, reject, onContinue, each };
       });
       result.catch(() => undefined); // a failed send rejects it too; the caller gets the send's error
       await this.send(tag, args);
@@ -285,7 +291,12 @@ export class ImapSession {
         this.abort(new Error(`the IMAP server said BYE: ${r.text ?? ""}`));
         return;
       }
-      p?.untagged.push(r);
+      if (!p) return;
+      p.untagged.push(r);
+      if (p.each)
+        try {
+          p.each(r);
+        } catch {} // the caller's own error: it finds it in what it kept, the session goes on
       return;
     }
     if (r.tag === "+") {

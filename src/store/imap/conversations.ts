@@ -3,7 +3,7 @@
 // server (Search ConversationId, ItemOperations Move) the root it was made from is kept (imap_conversations):
 // every id a phone holds came from a summary read here, which recorded its root. The server is then asked for
 // the messages naming that root (UID SEARCH HEADER), and each candidate's own id is checked.
-import { type ConversationHeaders, conversationIdOfRoot, conversationRoot, normalisedSubject } from "../conversation";
+import { type ConversationHeaders, conversationIdsOfRoots, conversationRoot, normalisedSubject } from "../conversation";
 import type { Arg } from "./connection";
 import { q } from "./connection";
 import type { MirrorDb } from "./mirror-db";
@@ -23,13 +23,13 @@ export class ImapConversations {
    * at most 100 bound parameters; issue 15 target 2: one INSERT per summary was the first listing's largest
    * SQLite cost).
    */
-  rememberAll(hs: ConversationHeaders[]): string[] {
+  async rememberAll(hs: ConversationHeaders[]): Promise<string[]> {
+    if (!hs.length) return [];
     const fresh = new Map<string, string>();
-    const ids = hs.map((h) => {
-      const root = conversationRoot(h);
-      const id = conversationIdOfRoot(root);
-      if (!this.known.has(id)) fresh.set(id, root);
-      return id;
+    const roots = hs.map(conversationRoot);
+    const ids = await conversationIdsOfRoots(roots);
+    ids.forEach((id, i) => {
+      if (!this.known.has(id)) fresh.set(id, roots[i]!);
     });
     if (fresh.size === 0) return ids;
     this.db.sql(

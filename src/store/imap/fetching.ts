@@ -1,6 +1,6 @@
 // Reading items: paged listings in arrival order, summaries (parsed once per UID and kept), whole messages,
 // bodies (big messages part by part from their BODYSTRUCTURE) and attachments.
-import { parseMessage, previewText } from "../mime";
+import { type ParsedMessage, parseMessage, previewText } from "../mime";
 import type { AttachmentInfo, BodyText, ListOptions, MailSummary } from "../types";
 import { rebuildText, textLeaves, textTree } from "./bodystructure";
 import type { ChangeTracker } from "./change-tracking";
@@ -10,7 +10,7 @@ import { ImapConversations } from "./conversations";
 import { withoutDraftToken } from "./draft-replace";
 import { statusOf } from "./folder-mirror";
 import type { MirrorDb } from "./mirror-db";
-import { attributes, str, type Token } from "./parser";
+import { attributes, type ImapResponse, str, type Token } from "./parser";
 import type { ImapSessions } from "./sessions";
 import type { FolderRow } from "./state";
 import { boundedLimit, flagsOf, itemIdOf, kind, parseInternalDate, parseItemId, uidOf } from "./wire";
@@ -311,7 +311,7 @@ export class ItemReader {
       if (content.conversationId === undefined) upgraded.push([c.uid, content]);
       parsed.set(c.uid, content);
     }
-    this.saveSummaries(row.id, this.withConversations(upgraded));
+    this.saveSummaries(row.id, await this.withConversations(upgraded));
     const missing = present.filter((u) => !parsed.has(u));
     const size = (u: number) => meta.get(u)!.size;
     const batches: number[][] = [];
@@ -333,16 +333,28 @@ export class ItemReader {
     for (const b of batches) {
       // Beyond SUMMARY_WHOLE_LIMIT only the head is parsed (memory): attachments past it are not listed.
       const head = b.length === 1 && size(b[0]!) > (this.config.summaryWholeLimit ?? SUMMARY_WHOLE_LIMIT);
-      const f = await s.command(["UID", "FETCH", b.join(","), head ? `(UID BODY.PEEK[]<0.${BATCH_BYTES}>)` : "(UID BODY.PEEK[])"]);
-      const bodies: { uid: number; plain: string; html: string | undefined }[] = [];
-      const made: [number, ParsedSummary][] = [];
-      for (const u of f.untagged) {
-        if (kind(u) !== "FETCH") continue;
+      // Each message is parsed as its FETCH response is read (the parse of the first overlaps Dovecot's sending
+      // of the rest, issue 15 target 2), then taken in the order of the responses, as before.
+      const parsing = new Map<ImapResponse, { uid: number; parsed: Promise<ParsedMessage> }>();
+      const parse = (u: ImapResponse) => {
+        if (kind(u) !== "FETCH") return;
         const a = attributes(u.tokens[2] ?? null);
         const uid = uidOf(a);
         const raw = a.get(head ? "BODY[]<0>" : "BODY[]");
-        if (uid === null || !b.includes(uid)) continue;
-        const p = await parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
+        if (uid === null || !b.includes(uid)) return;
+        const parsed = parseMessage(raw instanceof Uint8Array ? raw : new Uint8Array(0));
+        parsed.catch(() => undefined); // awaited below; a failed command leaves it unread
+        parsing.set(u, { uid, parsed });
+      };
+      const f = await s.command(["UID", "FETCH", b.join(","), head ? `(UID BODY.PEEK[]<0.${BATCH_BYTES}>)` : "(UID BODY.PEEK[])"], parse);
+      const bodies: { uid: number; plain: string; html: string | undefined }[] = [];
+      const made: [number, ParsedSummary][] = [];
+      for (const u of f.untagged) {
+        if (!parsing.has(u)) parse(u); // a session that does not report responses as they come
+        const started = parsing.get(u);
+        if (!started) continue;
+        const uid = started.uid;
+        const p = await started.parsed;
         if (!head && size(uid) <= WHOLE_BODY_BYTES) bodies.push({ uid, plain: p.plain, html: p.html });
         const content: ParsedSummary = {
           subject: p.subject,
@@ -370,7 +382,7 @@ export class ItemReader {
         made.push([uid, content]);
       }
       // One statement each for the batch's conversations, summaries and texts (bound JSON arrays, as above).
-      this.saveSummaries(row.id, this.withConversations(made));
+      this.saveSummaries(row.id, await this.withConversations(made));
       this.saveBodies(row.id, bodies);
     }
     const out: MailSummary[] = [];
@@ -411,8 +423,8 @@ export class ItemReader {
    * and, for a message with a Date, its ConversationIndex (one without a Date takes its arrival's, computed on
    * each read). Returns the summaries as kept (JSON), by UID.
    */
-  private withConversations(summaries: [number, ParsedSummary][]): [number, string][] {
-    const ids = this.conversations.rememberAll(summaries.map(([, c]) => c));
+  private async withConversations(summaries: [number, ParsedSummary][]): Promise<[number, string][]> {
+    const ids = await this.conversations.rememberAll(summaries.map(([, c]) => c));
     return summaries.map(([uid, c], i) => {
       c.conversationId = ids[i];
       if (c.date !== undefined) c.conversationIndex = conversationIndexOf(c.threadIndex, c.date);

@@ -241,8 +241,9 @@ export class ImapSyntaxError extends Error {
   }
 }
 
+/** The first CRLF (the native byte search for each CR: a page of 100 messages is ≈ 200 response lines). */
 function indexOfCrlf(b: Uint8Array): number {
-  for (let i = 0; i + 1 < b.byteLength; i++) if (b[i] === 13 && b[i + 1] === 10) return i;
+  for (let i = b.indexOf(13); i >= 0 && i + 1 < b.byteLength; i = b.indexOf(13, i + 1)) if (b[i + 1] === 10) return i;
   return -1;
 }
 

@@ -30,6 +30,16 @@ describe("IMAP response parser", () => {
     expect(ok).toMatchObject({ tag: "A1", tokens: ["OK"], text: "done" });
   });
 
+  it("ends a line only at CR LF: a bare CR stays in it, at any cut of the chunks", () => {
+    const wire = '* OK [ALERT] a\rb\r\r\n* 1 FETCH (UID 9 X-TEXT "c\rd")\r\nA1 OK done\r\n';
+    for (let cut = 0; cut <= wire.length; cut++) {
+      const [alert, fetch, ok] = responses(wire.slice(0, cut), wire.slice(cut));
+      expect(alert).toMatchObject({ tag: "*", code: ["ALERT"], text: "a\rb" });
+      expect(str(attributes(fetch!.tokens[2]!).get("X-TEXT"))).toBe("c\rd");
+      expect(ok).toMatchObject({ tag: "A1", text: "done" });
+    }
+  });
+
   it("reads response codes, VANISHED, NIL, quoted strings with escapes and bracketed atoms", () => {
     const [copy, vanished, list, status, no] = responses(
       "* OK [COPYUID 1795705969 3:4 8:9] Moved UIDs.\r\n",

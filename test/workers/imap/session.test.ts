@@ -19,6 +19,29 @@ describe("IMAP session over cloudflare:sockets", () => {
   }
 });
 
+describe("untagged responses as they are read", () => {
+  it("gives each to the command's callback before the command ends, in order; a callback that throws ends nothing", async () => {
+    const s = await ImapSession.open({ host: dovecot.host, port: dovecot.imapPort, tls: "none" }, alice);
+    try {
+      const seen: unknown[] = [];
+      let ended = false;
+      const p = s.command(["LIST", '""', '"*"'], (u) => {
+        expect(ended).toBe(false);
+        seen.push(u);
+        throw new Error("the caller's own mistake");
+      });
+      const r = await p.finally(() => {
+        ended = true;
+      });
+      expect(r.untagged.length).toBeGreaterThan(3);
+      expect(seen).toEqual(r.untagged);
+      expect((await s.command(["NOOP"])).done.tokens[0]).toBe("OK"); // the session goes on
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("IMAP endpoints and login checks", () => {
   it("refuses plain IMAP to anything but loopback, before connecting", async () => {
     await expect(ImapSession.open({ host: "mail.example.net", port: 143, tls: "none" }, alice)).rejects.toThrow(/only allowed to loopback/);
