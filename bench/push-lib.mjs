@@ -130,10 +130,14 @@ export function parkPing(base, i, withBody) {
 export const deliveryAgent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
 /** Server-Timing durations (ms) of the last admin deliveries, by metric name. */
 export const serverTimings = [];
-/** A request parked on the platform-floor worker (bench/push-floor): answered when its object is woken. */
+/**
+ * A request parked on the platform-floor worker (bench/push-floor): answered when its object is woken.
+ * PUSH_FLOOR_TABLES=K: each floor object first makes K tables and K indexes (a schema the size of a mailbox's).
+ */
 export function parkFloor(base, i) {
   return new Promise((resolve) => {
-    const req = http.request(new URL(`${base}/park?u=${i}`), { agent: false }, (res) => {
+    const tables = process.env.PUSH_FLOOR_TABLES ? `&tables=${Number(process.env.PUSH_FLOOR_TABLES)}` : "";
+    const req = http.request(new URL(`${base}/park?u=${i}${tables}`), { agent: false }, (res) => {
       const parts = [];
       res.on("data", (d) => parts.push(d));
       res.on("end", () => resolve({ status: Buffer.concat(parts).toString(), at: performance.now() }));
@@ -146,12 +150,14 @@ export function parkFloor(base, i) {
 /**
  * Wakes object i of the platform-floor worker; resolves with 200 when it answered. No delivery, unless
  * PUSH_FLOOR_STORE=1: then the object first stores the same message ours gets (one INSERT), a floor for
- * "mail arrives and wakes a phone" rather than for the wake alone.
+ * "mail arrives and wakes a phone" rather than for the wake alone. PUSH_FLOOR_STATEMENTS=S (with
+ * PUSH_FLOOR_STORE=1): S more one-row reads, each its own statement text, what a statement costs a cold object.
  */
 export function wakeFloor(base, i) {
   const store = process.env.PUSH_FLOOR_STORE === "1";
   const raw = store ? message(i) : undefined;
-  const url = new URL(`${base}/wake?u=${i}${store ? "&store" : ""}`);
+  const statements = process.env.PUSH_FLOOR_STATEMENTS ? `&statements=${Number(process.env.PUSH_FLOOR_STATEMENTS)}` : "";
+  const url = new URL(`${base}/wake?u=${i}${store ? "&store" : ""}${statements}`);
   return new Promise((resolve) => {
     const req = http.request(
       url,

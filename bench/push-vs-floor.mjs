@@ -11,6 +11,9 @@
 // Ratio = ours ÷ floor. The objects' SQLite files go where PUSH_BENCH_DIR says (default the OS tmp dir).
 // PUSH_ONLY=ours|floor runs one side only (nothing appended); PUSH_LOG_DIR=dir keeps each side's wrangler dev
 // output (the Worker's log lines: the exception behind a 5xx) as dir/push-vs-floor-{floor,ours}.log.
+// The floor's knobs (bench/push-lib.mjs): PUSH_FLOOR_STORE=1 stores the message before the wake; with it,
+// PUSH_FLOOR_STATEMENTS=S runs S more one-row reads per wake; PUSH_FLOOR_TABLES=K makes K tables + K indexes in
+// each floor object when it parks (a mailbox-sized schema).
 import { appendFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";

@@ -10,17 +10,29 @@ export class Box extends DurableObject {
     // Same trace line as the Mailbox, so the bench counts evictions the same way.
     console.log(`[push] mailbox-constructed ${ctx.id.toString()}`);
   }
-  async fetch() {
+  async fetch(request) {
+    // PUSH_FLOOR_TABLES=K: the object holds K tables with one index each, as a schema the size of a mailbox's
+    // (what SQLite reads and parses on every start of the object), made once, when the request parks.
+    const tables = Number(request.headers.get("x-tables") ?? 0);
+    for (let i = 0; i < tables; i++)
+      this.ctx.storage.sql.exec(
+        `CREATE TABLE IF NOT EXISTS t${i} (id INTEGER PRIMARY KEY, device_id TEXT NOT NULL, collection_id TEXT NOT NULL, modseq INTEGER NOT NULL DEFAULT 0, flags INTEGER, body BLOB, UNIQUE (device_id, collection_id));
+         CREATE INDEX IF NOT EXISTS t${i}_modseq ON t${i} (modseq, id)`,
+      );
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server);
     return new Response(null, { status: 101, webSocket: client });
   }
   /** `raw` (PUSH_FLOOR_STORE=1): the message is stored first, one INSERT, as a delivery would before it wakes. */
-  async wake(raw) {
+  async wake(raw, statements = 0) {
     if (raw) {
       this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)");
       this.ctx.storage.sql.exec("INSERT INTO messages (raw) VALUES (?)", raw);
     }
+    // PUSH_FLOOR_STATEMENTS=S: S more statements, each a different text (so each is prepared on the fresh
+    // connection, as every statement of a woken mailbox is), each reading one row by key.
+    for (let i = 0; i < statements; i++)
+      this.ctx.storage.sql.exec(`SELECT id, length(raw) AS n${i} FROM messages WHERE id = ?`, i + 1).toArray();
     let n = 0;
     for (const ws of this.ctx.getWebSockets()) {
       ws.send("changes");
@@ -37,7 +49,8 @@ export default {
     const url = new URL(request.url);
     const stub = env.BOX.getByName(url.searchParams.get("u") ?? "");
     if (url.pathname === "/park") {
-      const ws = (await stub.fetch("https://box/", { headers: { Upgrade: "websocket" } })).webSocket;
+      const headers = { Upgrade: "websocket", "x-tables": url.searchParams.get("tables") ?? "0" };
+      const ws = (await stub.fetch("https://box/", { headers })).webSocket;
       ws.accept();
       return new Promise((resolve) => {
         ws.addEventListener("message", (e) => {
@@ -49,7 +62,8 @@ export default {
     }
     if (url.pathname === "/wake") {
       const raw = url.searchParams.has("store") ? await request.arrayBuffer() : undefined;
-      return new Response(String(await stub.wake(raw)), { status: 201 });
+      const statements = Number(url.searchParams.get("statements") ?? 0);
+      return new Response(String(await stub.wake(raw, statements)), { status: 201 });
     }
     return new Response("ok");
   },

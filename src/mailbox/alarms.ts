@@ -7,6 +7,9 @@ import { createIfMissing } from "../store/ddl";
 /** Runs the module's due work; returns when it wants to run next (ms since epoch), or null for never. */
 export type AlarmHandler = (now: number) => Promise<number | null>;
 
+/** The earliest time any module wants to run (null: none), as a subquery a caller may read with others. */
+export const ALARM_EARLIEST = "(SELECT min(due) FROM alarm_due)";
+
 export class AlarmMux {
   constructor(private readonly storage: DurableObjectStorage) {
     createIfMissing(storage.sql, `CREATE TABLE IF NOT EXISTS alarm_due (name TEXT PRIMARY KEY, due INTEGER NOT NULL)`);
@@ -50,7 +53,7 @@ export class AlarmMux {
 
   /** Re-arms the storage alarm from the table (after a restart that may have cut a schedule() in half). */
   async arm(): Promise<void> {
-    const row = this.storage.sql.exec<{ due: number | null }>(`SELECT min(due) AS due FROM alarm_due`).toArray()[0];
+    const row = this.storage.sql.exec<{ due: number | null }>(`SELECT ${ALARM_EARLIEST} AS due`).toArray()[0];
     const want = row?.due ?? null;
     const current = await this.storage.getAlarm();
     if (want === null) {

@@ -16,7 +16,7 @@
 import { FolderType, isSearchable, isStoreError, type MailStore, type StoreFolder } from "../store/types";
 import { logError } from "../observability/log";
 import { conversationIdOf } from "../store/conversation";
-import { createIfMissing } from "../store/ddl";
+import { createIfMissing, hasTable } from "../store/ddl";
 
 /** [MS-ASCON] 2.2.2.10 Status of a Move (MS-ASCON_R143…R338). */
 export const ConversationMoveStatus = {
@@ -38,17 +38,24 @@ const MOVE_LIMIT = 1000;
 
 const NOT_SOURCES = new Set<number>([FolderType.SentItems, FolderType.Drafts, FolderType.Outbox, FolderType.DeletedItems]);
 
+/**
+ * Its tables are made by the first rule or cursor written: every delivery asks `any()`, and a mailbox whose phones
+ * never set a rule (most) has none to read, so neither a delivery nor a start makes or parses them (ddl.ts hasTable).
+ */
 export class ConversationRules {
-  constructor(private readonly sql: SqlStorage) {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Before a write: the tables exist. */
+  private made(): void {
     createIfMissing(
-      sql,
+      this.sql,
       `CREATE TABLE IF NOT EXISTS conversation_rules (
       conversation TEXT PRIMARY KEY,
       folder TEXT NOT NULL,
       used INTEGER NOT NULL) WITHOUT ROWID`,
     );
     createIfMissing(
-      sql,
+      this.sql,
       `CREATE TABLE IF NOT EXISTS conversation_rule_cursor (
       folder TEXT PRIMARY KEY,
       validity TEXT NOT NULL,
@@ -56,12 +63,18 @@ export class ConversationRules {
     );
   }
 
+  private get exists(): boolean {
+    return hasTable(this.sql, "conversation_rules");
+  }
+
   set(conversationId: string, folderId: string, now: number): void {
+    this.made();
     this.sql.exec(`INSERT OR REPLACE INTO conversation_rules (conversation, folder, used) VALUES (?, ?, ?)`, conversationId, folderId, now);
   }
 
   /** The folder new mail of the conversation goes to, or null; a rule past its time is dropped here. */
   folderFor(conversationId: string, now: number): string | null {
+    if (!this.exists) return null;
     const row = this.sql
       .exec<{ folder: string; used: number }>(`SELECT folder, used FROM conversation_rules WHERE conversation = ?`, conversationId)
       .toArray()[0];
@@ -74,15 +87,18 @@ export class ConversationRules {
   }
 
   touch(conversationId: string, now: number): void {
+    if (!this.exists) return;
     this.sql.exec(`UPDATE conversation_rules SET used = ? WHERE conversation = ?`, now, conversationId);
   }
 
   drop(conversationId: string): void {
+    if (!this.exists) return;
     this.sql.exec(`DELETE FROM conversation_rules WHERE conversation = ?`, conversationId);
   }
 
   /** Bridged Inbox: where the rules last looked at its changes (UIDVALIDITY-like validity and modseq), or null. */
   cursor(folderId: string): { validity: string; modseq: number } | null {
+    if (!hasTable(this.sql, "conversation_rule_cursor")) return null;
     const row = this.sql
       .exec<{ validity: string; modseq: number }>(`SELECT validity, modseq FROM conversation_rule_cursor WHERE folder = ?`, folderId)
       .toArray()[0];
@@ -90,6 +106,7 @@ export class ConversationRules {
   }
 
   setCursor(folderId: string, validity: string, modseq: number): void {
+    this.made();
     this.sql.exec(
       `INSERT OR REPLACE INTO conversation_rule_cursor (folder, validity, modseq) VALUES (?, ?, ?)`,
       folderId,
@@ -100,10 +117,12 @@ export class ConversationRules {
 
   /** Whether any rule exists: a delivery reads the new message's conversation only then. */
   any(): boolean {
+    if (!this.exists) return false;
     return this.sql.exec(`SELECT 1 FROM conversation_rules LIMIT 1`).toArray().length > 0;
   }
 
   list(): { conversation: string; folder: string; used: number }[] {
+    if (!this.exists) return [];
     return this.sql
       .exec<{ conversation: string; folder: string; used: number }>(`SELECT conversation, folder, used FROM conversation_rules`)
       .toArray()

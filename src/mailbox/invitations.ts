@@ -65,6 +65,9 @@ export class Invitations {
     );
   }
 
+  /** Whether iMIP replies wait to be handed to the outbox, as a subquery a caller may read with others. */
+  static readonly QUEUED = "EXISTS (SELECT 1 FROM pim_reply_queue)";
+
   private get store(): MailStore {
     return this.stores().mail;
   }
@@ -84,8 +87,9 @@ export class Invitations {
    */
   async file(folderId: string, itemId: string): Promise<string | null> {
     const s = await this.store.getSummary(folderId, itemId);
+    if (!s?.calendarMethod) return null; // most mail: the calendar is not looked up
     const cal = this.calendarId();
-    if (!s?.calendarMethod || !cal) return null;
+    if (!cal) return null;
     const text = await invitationText(this.store, s);
     if (!text) return null;
     const sender = senderAddress(s.from);

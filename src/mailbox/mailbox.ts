@@ -7,9 +7,9 @@ import { upgradeSchema } from "./schema-version";
 import { forgetSchema } from "../store/ddl";
 import { OofStore } from "./oof";
 import { autoReplyFor } from "./oof-reply";
-import { AlarmMux } from "./alarms";
+import { ALARM_EARLIEST, AlarmMux } from "./alarms";
 import { blobPrefix, type Delivered, deleteR2Prefix, deliverInto, importInto, tracePrefix } from "./delivery";
-import type { OutboxEntry } from "./outbox";
+import { OUTBOX_NEXT_DUE, type OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { ImportOutcome, SubmitRequest, SubmitResult } from "./contract";
 import { FolderType, isSearchable, type MailStore, type StoreFolder } from "../store/types";
@@ -98,8 +98,16 @@ export class Mailbox extends DurableObject<Env> {
     this.#accounts = accounts;
     this.#build();
     void ctx.blockConcurrencyWhile(async () => {
-      await this.sending.recover();
-      await this.sendMeetingReplies();
+      // What a start may have to resume, in one read: the outbox's next attempt, the modules' timers, iMIP
+      // replies not yet handed to the outbox. Most starts (a delivery, a Ping) find nothing and do nothing more.
+      void this.invitations; // its tables exist before they are read
+      const w = ctx.storage.sql
+        .exec<{ outbox: number | null; alarm: number | null; replies: number }>(
+          `SELECT ${OUTBOX_NEXT_DUE} AS outbox, ${ALARM_EARLIEST} AS alarm, ${Invitations.QUEUED} AS replies`,
+        )
+        .one();
+      await this.sending.recover({ outboxDue: w.outbox, alarmDue: w.alarm });
+      if (w.replies) await this.sendMeetingReplies();
     });
   }
 

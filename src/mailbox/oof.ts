@@ -1,5 +1,5 @@
 import { type OofMessage, type OofSettings, OofSettingsSchema } from "./contract";
-import { createIfMissing } from "../store/ddl";
+import { createIfMissing, hasTable } from "../store/ddl";
 
 export const OOF_DISABLED: OofSettings = { state: 0, messages: [] };
 
@@ -53,19 +53,25 @@ export function decideOofReply(settings: OofSettings, mailboxAddress: string, ms
 }
 
 /** Storage of the settings and of who got a reply in the current period (in the mailbox object's SQLite). */
+// Its tables are made by the first write (a Set, a reply claimed): every delivery reads the settings, and a
+// mailbox that never had out-of-office set (most) has no table to read, so "off" costs no statement (ddl.ts hasTable).
 export class OofStore {
-  constructor(private readonly sql: SqlStorage) {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Before a write: the tables exist. */
+  private made(): void {
     createIfMissing(
-      sql,
+      this.sql,
       "CREATE TABLE IF NOT EXISTS oof_settings (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, generation INTEGER NOT NULL)",
     );
     createIfMissing(
-      sql,
+      this.sql,
       "CREATE TABLE IF NOT EXISTS oof_replies (sender TEXT PRIMARY KEY, generation INTEGER NOT NULL, sent_at INTEGER NOT NULL)",
     );
   }
 
   get(): { settings: OofSettings; generation: number } {
+    if (!hasTable(this.sql, "oof_settings")) return { settings: OOF_DISABLED, generation: 0 };
     const row = this.sql.exec<{ json: string; generation: number }>("SELECT json, generation FROM oof_settings WHERE id = 1").toArray()[0];
     if (!row) return { settings: OOF_DISABLED, generation: 0 };
     const parsed = OofSettingsSchema.safeParse(JSON.parse(row.json));
@@ -75,6 +81,7 @@ export class OofStore {
   /** Every Set starts a new period: senders get one reply per period. */
   set(settings: OofSettings): void {
     const generation = this.get().generation + 1;
+    this.made();
     this.sql.exec(
       "INSERT INTO oof_settings (id, json, generation) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, generation = excluded.generation",
       JSON.stringify(settings),
@@ -86,6 +93,7 @@ export class OofStore {
   /** True (and remembered) when this sender has not had a reply in the current period. */
   claimReply(sender: string, now = Date.now()): boolean {
     const { generation } = this.get();
+    this.made();
     const done = this.sql.exec("SELECT 1 FROM oof_replies WHERE sender = ? AND generation = ?", sender, generation).toArray().length > 0;
     if (done) return false;
     this.sql.exec(

@@ -99,6 +99,9 @@ export interface OutboxEntry {
   recipients: { rcpt: string; state: string; lastError: string | null }[];
 }
 
+/** When the outbox wants its next attempt (null: empty), as a subquery a caller may read with others. */
+export const OUTBOX_NEXT_DUE = "(SELECT min(next_attempt) FROM outbox)";
+
 export class Outbox {
   constructor(private readonly d: OutboxDeps) {
     const sql = d.storage.sql;
@@ -237,7 +240,7 @@ export class Outbox {
   }
 
   nextDue(): number | null {
-    const row = this.d.storage.sql.exec<{ due: number | null }>(`SELECT min(next_attempt) AS due FROM outbox`).one();
+    const row = this.d.storage.sql.exec<{ due: number | null }>(`SELECT ${OUTBOX_NEXT_DUE} AS due`).one();
     return row.due ?? null;
   }
 

@@ -7,6 +7,7 @@
 // Version 1 is the schema before versioning (releases up to issue 17): an object with tables but no version
 // row is at 1. A new (empty) object starts at the latest version: its modules create current tables.
 import { logEvent } from "../observability/log";
+import { schemaNames } from "../store/ddl";
 
 export interface Migration {
   version: number;
@@ -42,7 +43,9 @@ function hasState(sql: SqlStorage): boolean {
 }
 
 export function schemaVersion(sql: SqlStorage): number | null {
-  if (!tableExists(sql, "mailbox_schema")) return null;
+  // The instance's one read of sqlite_master (ddl.ts) answers for an object that has the table (every start
+  // but the first); only a table it did not list is looked up, as it may have been made since.
+  if (!schemaNames(sql).has("mailbox_schema") && !tableExists(sql, "mailbox_schema")) return null;
   const row = sql.exec<{ version: number }>("SELECT version FROM mailbox_schema WHERE id = 1").toArray()[0];
   return row ? Number(row.version) : null;
 }

@@ -68,10 +68,12 @@ export class Sending {
    * On start: a message written to the outbox by a request that died before it woke the alarm still
    * gets an alarm, so an accepted message never waits for the next request to move.
    */
-  async recover(): Promise<void> {
-    const due = this.outbox.nextDue();
+  async recover(seen?: { outboxDue: number | null; alarmDue: number | null }): Promise<void> {
+    const due = seen ? seen.outboxDue : this.outbox.nextDue();
     if (due !== null) await this.host.alarms.schedule(OUTBOX_ALARM, due);
-    else await this.host.alarms.arm();
+    // Nothing due anywhere (the usual start: a woken mailbox that sends nothing): no alarm to set. One left set
+    // by a run cut short between its DELETE and deleteAlarm fires once, finds nothing due, and is cleared then.
+    else if (!seen || seen.alarmDue !== null) await this.host.alarms.arm();
   }
 
   submit(req: SubmitRequest): Promise<SubmitResult> {

@@ -239,14 +239,19 @@ export class BuiltinStore implements SearchableMailStore {
   }
 
   async getSummary(folderId: string, itemId: string): Promise<MailSummary | null> {
-    const folder = this.folderRow(folderId).seq;
-    if (!ID.test(itemId)) return null;
-    const row = this.sql.all(
-      `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message WHERE i.uid = ? AND i.folder = ?`,
-      Number(itemId),
-      folder,
-    )[0];
-    return row ? toSummary(row as unknown as ItemRow & MessageRow) : null;
+    // The item first: found, its folder exists (a folder's items go with it). Only a miss asks whether the
+    // folder does (StoreNotFoundError) or only the item is missing (null).
+    const row =
+      ID.test(folderId) && ID.test(itemId)
+        ? this.sql.all(
+            `SELECT ${SUMMARY_COLUMNS} FROM items i JOIN messages m ON m.id = i.message WHERE i.uid = ? AND i.folder = ?`,
+            Number(itemId),
+            Number(folderId),
+          )[0]
+        : undefined;
+    if (row) return toSummary(row as unknown as ItemRow & MessageRow);
+    this.folderRow(folderId);
+    return null;
   }
 
   async getMime(folderId: string, itemId: string): Promise<Uint8Array | null> {
@@ -440,11 +445,14 @@ export class BuiltinStore implements SearchableMailStore {
     received: (p: ParsedMessage) => number,
     once = false,
   ): Promise<string> {
-    const before = this.mailFolder(folderId);
+    // The folder is checked in the write's transaction (a missing one fails the append and its blobs are removed);
+    // before parsing only where that saves work on the failure path: an import (its Message-ID is looked up) and
+    // a message over the inline limit (blobs would go to R2 first).
+    const before = once || raw.byteLength > INLINE_LIMIT ? this.mailFolder(folderId) : null;
     const parsed = await parseMessage(raw);
     // An import run again after an interruption (npm start's demo seed, a migration) doubles nothing: a
     // message whose Message-ID is already in the folder is not stored twice, and its blobs are not written.
-    const existing = once ? this.itemWithMessageId(before.seq, parsed.messageId) : null;
+    const existing = once && before ? this.itemWithMessageId(before.seq, parsed.messageId) : null;
     if (existing !== null) return String(existing);
     const placed = await this.placeContent(raw, parsed);
     let stored: { id: number; added: boolean };
@@ -701,6 +709,7 @@ export class BuiltinStore implements SearchableMailStore {
         `SELECT folder, max(modseq) AS top FROM tombstones WHERE at < ? GROUP BY folder`,
         olderThan,
       );
+      if (floors.length === 0) return 0; // nothing that old (every delivery asks): no DELETE to run
       for (const f of floors) this.sql.run(`UPDATE folders SET tombstone_floor = max(tombstone_floor, ?) WHERE seq = ?`, f.top, f.folder);
       return this.sql.run(`DELETE FROM tombstones WHERE at < ?`, olderThan);
     });
