@@ -6,28 +6,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import { createdNames, createIfMissing, forgetSchema } from "../../src/store/ddl";
+import { statementsDuring } from "./helpers/statements";
 import { ping, pingBody, waitsOpen } from "./push-helpers";
 
 const raw = (to: string) => new TextEncoder().encode(`From: a@example.test\r\nTo: ${to}\r\nSubject: hi\r\n\r\nhello\r\n`);
-
-/** Every statement any mailbox object runs while `fn` runs (SqlStorage.exec is shared by all instances). */
-async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const proto = await runInDurableObject(env.MAILBOX.getByName("proto@example.test"), (_mb: Mailbox, state) =>
-    Object.getPrototypeOf(state.storage.sql),
-  );
-  const exec = proto.exec;
-  proto.exec = function (this: SqlStorage, query: string, ...bindings: unknown[]) {
-    seen.push(query);
-    return exec.call(this, query, ...bindings);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.exec = exec;
-  }
-  return seen;
-}
 
 /** A SqlStorage that records what reaches it (its own read of sqlite_master: a fresh key for createIfMissing). */
 function recording(sql: SqlStorage): { sql: SqlStorage; seen: string[] } {

@@ -8,29 +8,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import { createIfMissing, hasTable } from "../../src/store/ddl";
+import { statementsDuring } from "./helpers/statements";
 import { ping, pingBody, waitsOpen } from "./push-helpers";
 
 const raw = (to: string, subject = "hi") =>
   new TextEncoder().encode(`From: a@example.test\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\nhello\r\n`);
-
-/** Every statement any mailbox object runs while `fn` runs (SqlStorage.exec is shared by all instances). */
-async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const proto = await runInDurableObject(env.MAILBOX.getByName("proto@example.test"), (_mb: Mailbox, state) =>
-    Object.getPrototypeOf(state.storage.sql),
-  );
-  const exec = proto.exec;
-  proto.exec = function (this: SqlStorage, query: string, ...bindings: unknown[]) {
-    seen.push(query.replace(/\s+/g, " ").trim());
-    return exec.call(this, query, ...bindings);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.exec = exec;
-  }
-  return seen;
-}
 
 const reading = (table: string) => (s: string) => new RegExp(`\\bFROM ${table}\\b`, "i").test(s);
 
