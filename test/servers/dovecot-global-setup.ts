@@ -22,6 +22,8 @@ export const BRIDGE_USERS = [
   "joy@bridge.test",
   "kit@bridge.test",
   "lee@bridge.test",
+  // Concurrent folder-list mirrors (test/workers/bridge-concurrent-foldersync.test.ts): a fresh account per round.
+  ...[1, 2, 3, 4, 5, 6].map((n) => `mir${n}@bridge.test`),
 ];
 
 /** HTTP Basic credentials Dovecot's OX push driver puts on its calls (in the driver URL). */

@@ -85,3 +85,23 @@ export async function folderSynced(user: string, deviceId: string): Promise<void
 export async function createStoreFolder(user: string, name: string): Promise<string> {
   return runInDurableObject(env.MAILBOX.getByName(user), async (mb: Mailbox) => (await mb.store.createFolder("0", name, 12)).id);
 }
+
+/**
+ * Polls until the device's wait has taken its baseline of `folder`, a folder it never synced: changes are
+ * counted from that baseline (ItemOps.pendingChanges), read by the wait's first check, which runs after its
+ * socket is registered (waitsOpen) and may wait for the store (a bridged mailbox's one IMAP session, busy
+ * with another device or background work). Mail delivered before that is taken into the baseline.
+ */
+export async function baselineTaken(user: string, deviceId: string, folder: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const n = await runInDurableObject(
+      env.MAILBOX.getByName(user),
+      async (_mb: Mailbox, state) =>
+        state.storage.sql.exec(`SELECT 1 FROM sync_watch_baseline WHERE device_id = ? AND collection_id = ?`, deviceId, folder).toArray()
+          .length,
+    );
+    if (n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no watch baseline for ${deviceId} on ${folder} (${user})`);
+}
