@@ -4,13 +4,14 @@
 // every IMAP call through its one session, one caller at a time (ImapSessions.use); these tests pin that the
 // mirror, and a poll-mode Ping after it, hold under concurrent callers, a fresh account each round.
 import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { EasRequest } from "../../src/eas/front/command";
 import { waitForChanges } from "../../src/eas/front/wait";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import { ImapStore } from "../../src/store/imap/store";
 import { child, childrenNamed, childText, type WbxmlElement } from "../../src/wbxml";
+import { bridgeThroughAdmin } from "./bridge-mailbox-helpers";
 import { TestPhone } from "./helpers/phone";
 import { baselineTaken, easRequest, waitsOpen } from "./push-helpers";
 
@@ -90,22 +91,7 @@ describe("concurrent folder-list mirrors of one bridged mailbox (real Dovecot)",
   it('two phones\' FolderSyncs at once on a freshly bridged "poll" mailbox: the same complete lists, and both Pings wake for new mail', async () => {
     for (const n of [1, 2, 3]) {
       const address = `mir${n}@bridge.test`;
-      const created = await exports.default.fetch(
-        new Request("https://sync.example.test/admin/v1/mailboxes", {
-          method: "POST",
-          headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
-          body: JSON.stringify({
-            address,
-            backend: {
-              kind: "imap",
-              imap: { host: dovecot.host, port: dovecot.imapPort, tls: "none" },
-              smtp: { host: "127.0.0.1", port: 2525, tls: "none" },
-              push: "poll",
-            },
-          }),
-        }),
-      );
-      expect(created.status).toBe(201);
+      await bridgeThroughAdmin(address, "poll");
       const devices = ["MIRA", "MIRB"].map((d) => `${d}${n}`);
       const phones = devices.map((d) => new TestPhone(address, `mir${n} secret`, d));
       const [a, b] = (await Promise.all(phones.map((p) => p.folderSync("0")))).map(addsOf);

@@ -1,7 +1,7 @@
 // Issue 8 §3 "where a server sends no notifications, poll while (and only while) a device waits": for a
 // bridged mailbox with push "poll", the Worker holding a Ping or hanging Sync calls mailbox.poll(credentials)
 // every BRIDGE_POLL_SECONDS, stops when the wait ends, and a failing poll never ends the wait with an error.
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { EasRequest } from "../../src/eas/front/command";
 import { hangSync } from "../../src/eas/front/sync-wait";
@@ -13,6 +13,7 @@ import {
   type WaitingRequest,
 } from "../../src/eas/front/wait";
 import { child, childrenNamed, childText, el, type WbxmlElement } from "../../src/wbxml";
+import { bridgeThroughAdmin } from "./bridge-mailbox-helpers";
 import { TestPhone } from "./helpers/phone";
 import { touchFolder } from "./helpers/store-touch";
 import { baselineTaken, easRequest, waitsOpen, within } from "./push-helpers";
@@ -156,7 +157,6 @@ describe("a waiting request drives the polls (real mailbox object for the wait, 
   });
 });
 
-const dovecot = inject("dovecot");
 const control = inject("controlUrl");
 
 function inboxOf(folderSync: WbxmlElement): string {
@@ -167,22 +167,7 @@ function inboxOf(folderSync: WbxmlElement): string {
 describe("against the real object and Dovecot", () => {
   it('mail delivered to a bridged mailbox with push "poll" reaches a waiting device through the Worker\'s polls', async () => {
     const FAY = "fay@bridge.test";
-    const created = await exports.default.fetch(
-      new Request("https://sync.example.test/admin/v1/mailboxes", {
-        method: "POST",
-        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
-        body: JSON.stringify({
-          address: FAY,
-          backend: {
-            kind: "imap",
-            imap: { host: dovecot.host, port: dovecot.imapPort, tls: "none" },
-            smtp: { host: "127.0.0.1", port: 2525, tls: "none" },
-            push: "poll",
-          },
-        }),
-      }),
-    );
-    expect(created.status).toBe(201);
+    await bridgeThroughAdmin(FAY, "poll");
     const phone = new TestPhone(FAY, "fay secret", "POLLPHONE1");
     const inbox = inboxOf(await phone.folderSync("0"));
     const req = {
@@ -220,22 +205,7 @@ describe("against the real object and Dovecot", () => {
     const vars = env as unknown as { BRIDGE_POLL_SECONDS?: string };
     const saved = vars.BRIDGE_POLL_SECONDS;
     const bridged = async (address: string) => {
-      const created = await exports.default.fetch(
-        new Request("https://sync.example.test/admin/v1/mailboxes", {
-          method: "POST",
-          headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
-          body: JSON.stringify({
-            address,
-            backend: {
-              kind: "imap",
-              imap: { host: dovecot.host, port: dovecot.imapPort, tls: "none" },
-              smtp: { host: "127.0.0.1", port: 2525, tls: "none" },
-              push: "poll",
-            },
-          }),
-        }),
-      );
-      expect(created.status).toBe(201);
+      await bridgeThroughAdmin(address, "poll");
       const phone = new TestPhone(address, `${address.split("@")[0]} secret`, "POLLPHONE2");
       const inbox = inboxOf(await phone.folderSync("0"));
       const ping = () =>

@@ -1,6 +1,6 @@
 // Helpers of the bridged-mailbox tests: a mailbox object pointed at the test Dovecot (plain IMAP on
 // loopback) and Radicale, and a "device" that speaks to it through the Mailbox RPCs the EAS commands use.
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { expect, inject } from "vitest";
 import type { FolderSyncResult } from "../../src/mailbox/folder-sync";
 import type { ClientAdd, ClientMailChange, SyncCollectionResult, SyncOptions, SyncRequest, SyncResult } from "../../src/eas/sync-types";
@@ -22,6 +22,18 @@ export function backend(opts: { dav?: boolean; push?: "notify" | "poll"; smtp?: 
     ...(opts.dav ? { dav: { url: `${env.RADICALE_URL}/` } } : {}),
     ...(opts.push ? { push: opts.push } : {}),
   };
+}
+
+/** Makes `address` a bridged mailbox of the test Dovecot through the admin API, as an operator would (201). */
+export async function bridgeThroughAdmin(address: string, push: "notify" | "poll"): Promise<void> {
+  const created = await exports.default.fetch(
+    new Request("https://sync.example.test/admin/v1/mailboxes", {
+      method: "POST",
+      headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+      body: JSON.stringify({ address, backend: backend({ push, smtp: { host: "127.0.0.1", port: 2525, tls: "none" } }) }),
+    }),
+  );
+  expect(created.status).toBe(201);
 }
 
 export const MAIL_OPTIONS: SyncOptions = {
