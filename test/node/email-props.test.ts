@@ -52,6 +52,13 @@ const ENVELOPE = [
 ];
 
 describe("mailProperties", () => {
+  // Per version, the elements [MS-ASEMAIL] and [MS-ASAIRS] give each one:
+  // BodyPart: not 12.1 or 14.0, from 14.1 (MS-ASAIRS_R1061 MS-ASAIRS_R1062 MS-ASAIRS_R1063 MS-ASAIRS_R1064 MS-ASAIRS_R1000957);
+  // LastVerbExecuted: not 12.1, from 14.0 (MS-ASEMAIL_R1288 MS-ASEMAIL_R1289 MS-ASEMAIL_R1290 MS-ASEMAIL_R1291 MS-ASEMAIL_R12920);
+  // ConversationId / ConversationIndex in 14.1, 16.0, 16.1 (MS-ASEMAIL_R1182 MS-ASEMAIL_R1183 MS-ASEMAIL_R11830
+  // MS-ASEMAIL_R1188 MS-ASEMAIL_R1189 MS-ASEMAIL_R11890); IsDraft and Bcc not before 16.0 (MS-ASEMAIL_R1280
+  // MS-ASEMAIL_R1281 MS-ASEMAIL_R1282 MS-ASEMAIL_R1283 MS-ASEMAIL_R12840 MS-ASEMAIL_R1132 MS-ASEMAIL_R1133
+  // MS-ASEMAIL_R1134 MS-ASEMAIL_R11350); InternetCPID in every one (MS-ASEMAIL_R496).
   it("every field, by version: BodyPart from 14.1, LastVerbExecuted and the conversation from 14.0, drafts from 16.0", () => {
     const tail = ["Email:InternetCPID", "Email:Flag", "Email:ContentClass", "AirSyncBase:NativeBodyType"];
     const upTo = (extra: string[], part = false) => [
@@ -68,7 +75,8 @@ describe("mailProperties", () => {
     expect(names(mailProperties(item(), "12.1"))).toEqual(upTo([]));
     expect(names(mailProperties(item(), "14.0"))).toEqual(upTo(v14));
     expect(names(mailProperties(item(), "14.1"))).toEqual(upTo(v14, true));
-    expect(names(mailProperties(item(), "16.1"))).toEqual(upTo([...v14, "Email2:Bcc", "Email2:IsDraft"], true));
+    for (const pv of ["16.0", "16.1"])
+      expect(names(mailProperties(item(), pv))).toEqual(upTo([...v14, "Email2:Bcc", "Email2:IsDraft"], true));
   });
 
   it("empty optional envelope fields and absent optional parts are left out; Subject, Importance and Read never are", () => {
