@@ -1,6 +1,8 @@
-// The Worker's own work on one initial-Sync page, piece by piece, in Node (issue 15 target 1): the structured clone
-// of the mailbox object's SyncResult (what the RPC's receiving side deserialises), building the WBXML element tree
-// (sync-response.ts) and encoding it (src/wbxml), against the clone of the same page as one byte array (what the
+// The work on one initial-Sync page outside the sync engine, piece by piece, in Node (issue 15 target 1). In the
+// mailbox object: rendering the engine's typed page (SyncOutcome) to WBXML fragments (src/eas/sync-render.ts) and
+// the RPC's serialise of the result; in the Worker: its deserialise, building the shell (sync-response.ts) and
+// encoding it with the fragments spliced (src/wbxml). Beside them, the structured clone of the typed page itself
+// (what crossed the RPC before the items were rendered in the object) and of the page as one byte array (what the
 // floor, bench/sync-floor, receives). Items as bench/sync-profile.ts's messages give them (HTML truncated at
 // 5 120, Preview 255, ~1.1 KiB a page item).
 //
@@ -8,7 +10,8 @@
 import { createHash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
 import { buildSyncResponse } from "../src/eas/front/sync-response";
-import type { MailItemData, SyncResult } from "../src/eas/sync-types";
+import { renderSyncResult } from "../src/eas/sync-render";
+import type { MailItemData, SyncOutcome, SyncResult } from "../src/eas/sync-types";
 import { encodeWbxml, type WbxmlElement } from "../src/wbxml";
 
 const ITEMS = Number(process.argv[2] ?? 100);
@@ -38,7 +41,7 @@ function item(i: number): MailItemData {
   };
 }
 
-const result: SyncResult = {
+const outcome: SyncOutcome = {
   status: 1,
   collections: [
     {
@@ -64,20 +67,23 @@ const time = (fn: () => unknown) => {
   return xs[Math.floor(xs.length / 2)];
 };
 
+const result: SyncResult = renderSyncResult(outcome, "16.1");
+const typedWire = serialize(outcome);
 const wire = serialize(result);
-const tree = (buildSyncResponse(result, "16.1") as { body: WbxmlElement }).body;
-const page = encodeWbxml(tree);
+const shell = (r: SyncResult) => (buildSyncResponse(r) as { body: WbxmlElement }).body;
+const page = encodeWbxml(shell(result));
 const pageWire = serialize(page);
 const rows: [string, number][] = [
-  ["SyncResult: serialise (the object's side of the RPC)", time(() => serialize(result))],
-  ["SyncResult: deserialise (the Worker's side of the RPC)", time(() => deserialize(wire))],
+  ["typed page (SyncOutcome): serialise (the object's side, before)", time(() => serialize(outcome))],
+  ["typed page (SyncOutcome): deserialise (the Worker's side, before)", time(() => deserialize(typedWire))],
+  ["object: render to fragments (renderSyncResult)", time(() => renderSyncResult(outcome, "16.1"))],
+  ["object: serialise the rendered SyncResult", time(() => serialize(result))],
+  ["Worker: deserialise the rendered SyncResult", time(() => deserialize(wire))],
+  ["Worker: build the shell + encode, fragments spliced", time(() => encodeWbxml(shell(result)))],
   ["page bytes: deserialise (the floor's Worker side)", time(() => deserialize(pageWire))],
-  ["build the element tree (buildSyncResponse)", time(() => buildSyncResponse(result, "16.1"))],
-  ["encode the tree (encodeWbxml)", time(() => encodeWbxml(tree))],
-  ["build + encode", time(() => encodeWbxml((buildSyncResponse(result, "16.1") as { body: WbxmlElement }).body))],
 ];
 console.log(
-  `${ITEMS} items, page ${(page.length / 1024).toFixed(0)} KiB, SyncResult on the wire ${(wire.length / 1024).toFixed(0)} KiB; median of ${ROUNDS}, Node ${process.version}`,
+  `${ITEMS} items, page ${(page.length / 1024).toFixed(0)} KiB, typed page on the wire ${(typedWire.length / 1024).toFixed(0)} KiB, rendered ${(wire.length / 1024).toFixed(0)} KiB; median of ${ROUNDS}, Node ${process.version}`,
 );
 console.log(
   `page sha256 ${createHash("sha256").update(page).digest("hex").slice(0, 16)} (the same bytes before and after a change to the builder)`,

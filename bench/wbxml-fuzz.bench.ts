@@ -1,7 +1,7 @@
 // The long fuzz run: 2 000 000 WBXML inputs and 200 000 XML inputs through the same fuzzer as the CI test
 // (test/node/wbxml-fuzzer.ts). Reports inputs/s and any escape (an exception other than WbxmlError, or a
 // round trip that changed the tree). WBXML_FUZZ_SEED=n and WBXML_FUZZ_INPUTS=n override the defaults.
-import { decodeWbxml, nodeBudget, type WbxmlElement, WbxmlError } from "../src/wbxml/index";
+import { decodeWbxml, isElement, nodeBudget, type WbxmlElement, WbxmlError } from "../src/wbxml/index";
 import { runFuzz } from "../test/node/wbxml-fuzzer";
 
 const seed = Number(process.env.WBXML_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -37,8 +37,7 @@ const rnd = () => {
   return (state >>> 0) / 2 ** 32;
 };
 const UNITS = [[0xc3, 0x00], [0x03, 0x00], [0x0d], [0x4d, 0x03, 0x31, 0x00, 0x01], [0x45], [0x01], [0xc3, 0x01, 0x41]];
-const count = (e: WbxmlElement): number =>
-  1 + e.children.reduce<number>((n, c) => n + (typeof c === "object" && !(c instanceof Uint8Array) ? count(c) : 1), 0);
+const count = (e: WbxmlElement): number => 1 + e.children.reduce<number>((n, c) => n + (isElement(c) ? count(c) : 1), 0);
 let accepted = 0;
 let overBudget = 0;
 let escapes = 0;

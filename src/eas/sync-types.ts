@@ -1,7 +1,8 @@
 // Typed shapes passed between the EAS commands and the mailbox object over RPC (structured-cloneable:
 // plain objects, strings, numbers, Uint8Array). Element trees appear only as data (other classes'
-// ApplicationData); nothing here encodes or decodes WBXML.
-import type { WbxmlElement } from "../wbxml/types";
+// ApplicationData); nothing here encodes or decodes WBXML. A Sync's items go back already encoded
+// (SyncCollectionResult: sync-render.ts renders the engine's typed SyncOutcome in the mailbox object).
+import type { WbxmlElement, WbxmlFragment } from "../wbxml/types";
 
 /** [MS-ASAIRS] 2.2.2.12 BodyPreference. Type: 1 plain, 2 HTML, 3 RTF, 4 MIME. */
 export interface BodyPreference {
@@ -243,7 +244,8 @@ export interface SyncResponses {
   fetches: { serverId: string; status: number; item?: ItemPayload }[];
 }
 
-export interface SyncCollectionResult {
+/** One collection's answer as the sync engine makes it, typed; sync-render.ts renders it for the device. */
+export interface SyncCollectionOutcome {
   collectionId: string;
   syncKey: string;
   status: number;
@@ -252,14 +254,40 @@ export interface SyncCollectionResult {
   moreAvailable: boolean;
 }
 
-export interface SyncResult {
+/** The sync engine's answer to a Sync, typed (what `SyncResult` is rendered from). */
+export interface SyncOutcome {
   /** 1 unless the whole request failed (4 protocol error, 13 nothing cached for an empty request). */
   status: number;
   /** Collections with something to say; none + status 1 = the empty "no changes" response. */
-  collections: SyncCollectionResult[];
+  collections: SyncCollectionOutcome[];
   /** Every collection the request covered (after filling an empty/Partial one): what a hanging Sync watches. */
   collectionIds: string[];
   /** The Wait/HeartbeatInterval in force, in seconds (given or cached), for a hanging Sync. */
+  waitSeconds?: number;
+}
+
+/**
+ * One collection's answer as the mailbox object sends it (issue 15): the shell typed, the content of its
+ * Responses and Commands elements already encoded for the request's protocol version (sync-render.ts), each a
+ * WBXML fragment made to stand inside an AirSync element. The front door builds the shell around them and its
+ * encoder copies them in: no element tree of the page is built, cloned across the RPC or walked in the Worker.
+ */
+export interface SyncCollectionResult {
+  collectionId: string;
+  syncKey: string;
+  status: number;
+  /** The Add/Change/Delete/Fetch answers to the device's own commands; absent when there are none. */
+  responses?: WbxmlFragment;
+  /** The server's Add/Change/Delete/SoftDelete commands; absent when there are none. */
+  commands?: WbxmlFragment;
+  moreAvailable: boolean;
+}
+
+/** What the mailbox object answers a Sync with: `SyncOutcome`, each collection rendered. */
+export interface SyncResult {
+  status: number;
+  collections: SyncCollectionResult[];
+  collectionIds: string[];
   waitSeconds?: number;
 }
 

@@ -9,7 +9,10 @@ export const WBXML_CONTENT_TYPE = "application/vnd.ms-sync.wbxml";
 
 /** What the front door's observer (observe.ts) reads back from a Response it did not build itself. */
 export interface ResponseFacts {
-  /** The WBXML tree sent, when the body is WBXML. */
+  /**
+   * The WBXML tree sent, when the body is WBXML. It may hold pre-encoded fragments (a Sync page's items): whoever
+   * reads it as text decodes them then (toXml, redactTree), never on the answer's path.
+   */
   tree?: WbxmlElement;
   /** The EAS Status: the root's, else the first one inside (Sync answers per collection). */
   easStatus?: number;

@@ -9,7 +9,7 @@ import { PimConversionError } from "../formats/errors";
 import { meetingRequestToEas } from "../eas/pim/meeting-request";
 import { checkItipSender, senderAddress } from "../formats/invitation";
 import { xmlText } from "../formats/text";
-import type { WbxmlElement } from "../wbxml/types";
+import { isElement, type WbxmlElement } from "../wbxml/index";
 import { fileReferenceOf } from "./ids";
 import type { ItipRefusals } from "./itip-refusals";
 import { logError } from "../observability/log";
@@ -159,7 +159,7 @@ function phoneSafe(m: MailItemData): MailItemData {
 
 /** The same for an element tree (calendar items, meeting requests): every string child made XML text. */
 export function cleanTree(e: WbxmlElement): WbxmlElement {
-  return { ...e, children: e.children.map((c) => (typeof c === "string" ? xmlText(c) : c instanceof Uint8Array ? c : cleanTree(c))) };
+  return { ...e, children: e.children.map((c) => (typeof c === "string" ? xmlText(c) : isElement(c) ? cleanTree(c) : c)) };
 }
 
 async function loadBody(store: MailStore, s: MailSummary, opts: ItemOptions): Promise<BodyData | undefined> {

@@ -14,6 +14,7 @@ import { OUTBOX_ALARM, Sending } from "./sending";
 import type { ImportOutcome, SubmitRequest, SubmitResult } from "./contract";
 import { FolderType, isSearchable, type MailStore, type StoreFolder } from "../store/types";
 import type { SyncRequest, SyncResult } from "../eas/sync-types";
+import { renderSyncResult } from "../eas/sync-render";
 import { PimConversionError } from "../formats/errors";
 import type { PimStore } from "../store/pim-types";
 import { exportCollection, importCollection, type PimCollection } from "./pim-collections";
@@ -663,15 +664,19 @@ export class Mailbox extends DurableObject<Env> {
     return { gate, result: await this.sync(req) };
   }
 
+  /**
+   * A Sync: the engine's typed outcome rendered here for the request's protocol version (eas/sync-render.ts), so
+   * the page crosses the RPC as WBXML bytes (issue 15).
+   */
   async sync(req: SyncRequest): Promise<SyncResult> {
     await this.#bridgedConversationRules(req);
-    const result = await this.mail.engine.sync(req);
+    const outcome = await this.mail.engine.sync(req);
     const touched = req.collections.filter((c) => c.changes.length + c.deletes.length + c.adds.length > 0).map((c) => c.collectionId);
     // Deletes land in Deleted Items (DeletesAsMoves): devices watching it have something new too.
     const trash = req.collections.some((c) => c.deletes.length > 0) ? this.store.folderByType(FolderType.DeletedItems)?.id : undefined;
     if (trash) touched.push(trash);
     if (touched.length > 0) await this.changed(touched, req.deviceId);
-    return result;
+    return renderSyncResult(outcome, req.protocolVersion);
   }
 
   async folderSync(deviceId: string, syncKey: string): Promise<FolderSyncResult> {

@@ -13,11 +13,11 @@ import {
   type ItemPayload,
   type ServerCommand,
   type SyncCollectionRequest,
-  type SyncCollectionResult,
+  type SyncCollectionOutcome,
   type SyncOptions,
   type SyncRequest,
   type SyncResponses,
-  type SyncResult,
+  type SyncOutcome,
   SyncStatus,
 } from "../eas/sync-types";
 import { FolderType, isStoreError, type MailStore, type StoreFolder } from "../store/types";
@@ -117,7 +117,7 @@ function emptyResponses(): SyncResponses {
   return { adds: [], changes: [], deletes: [], fetches: [] };
 }
 
-function bare(collectionId: string, syncKey: string, status: number): SyncCollectionResult {
+function bare(collectionId: string, syncKey: string, status: number): SyncCollectionOutcome {
   return { collectionId, syncKey, status, responses: emptyResponses(), commands: [], moreAvailable: false };
 }
 
@@ -175,11 +175,11 @@ export class SyncEngine {
     }
   }
 
-  sync(req: SyncRequest): Promise<SyncResult> {
+  sync(req: SyncRequest): Promise<SyncOutcome> {
     return this.withDeviceLock(req.deviceId, () => this.syncLocked(req));
   }
 
-  private async syncLocked(req: SyncRequest): Promise<SyncResult> {
+  private async syncLocked(req: SyncRequest): Promise<SyncOutcome> {
     const resolved = this.resolveRequest(req);
     if ("status" in resolved) return { status: resolved.status, collections: [], collectionIds: [] };
     const folders = new Map((await this.store.listFolders()).map((f) => [f.id, f]));
@@ -188,7 +188,7 @@ export class SyncEngine {
       bytesLeft: RESPONSE_BYTE_BUDGET,
       itemsLeft: resolved.windowSize !== undefined ? effectiveWindowSize(resolved.windowSize) : Number.POSITIVE_INFINITY,
     };
-    const out: SyncCollectionResult[] = [];
+    const out: SyncCollectionOutcome[] = [];
     for (const c of resolved.collections) {
       const r = await this.syncCollection(req, c, folders, budget);
       if (r) out.push(r);
@@ -234,7 +234,7 @@ export class SyncEngine {
     c: SyncCollectionRequest,
     folders: Map<string, StoreFolder>,
     budget: Budget,
-  ): Promise<SyncCollectionResult | null> {
+  ): Promise<SyncCollectionOutcome | null> {
     const dev = req.deviceId;
     const folder = folders.get(c.collectionId);
     const st0 = this.state.getCollection(dev, c.collectionId);
@@ -340,7 +340,7 @@ export class SyncEngine {
     folder: StoreFolder,
     src: CollectionSource,
     st0: CollectionState | null,
-  ): Promise<SyncCollectionResult> {
+  ): Promise<SyncCollectionOutcome> {
     // [MS-ASCMD] 2.2.3.84 (R5838): GetChanges set with SyncKey 0 is a protocol error.
     if (c.getChanges === true) return bare(c.collectionId, "0", SyncStatus.ProtocolError);
     const options = c.options ?? st0?.options?.options ?? DEFAULT_OPTIONS;

@@ -1,8 +1,10 @@
 // WBXML 1.3 (W3C NOTE-wbxml-19990624, WAP-192) restricted to what [MS-ASWBXML] §2.1.3 uses: tag tokens with
 // code pages, inline strings and opaque data. String tables, entities, processing instructions, attributes,
 // literals and extensions are "not used" by EAS and are rejected.
-import { MAX_PAGE, tagByToken, tagsOfNamespace } from "./codepages";
-import type { WbxmlElement, WbxmlNode } from "./types";
+// Pre-encoded fragments (types.ts WbxmlFragment) are written by encodeWbxmlFragment, spliced by encodeWbxml and
+// read back by decodeWbxmlFragment / expandFragments under the same rules.
+import { MAX_PAGE, pageOfNamespace, tagByToken, tagsOfNamespace } from "./codepages";
+import type { WbxmlElement, WbxmlFragment, WbxmlNode } from "./types";
 import { WbxmlError } from "./types";
 
 export interface WbxmlLimits {
@@ -109,11 +111,9 @@ function decodeString(bytes: Uint8Array, start: number, end: number): string {
 
 /** Decodes an EAS WBXML document. Throws WbxmlError (with the byte offset) on anything malformed or unknown. */
 export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlElement {
-  const maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
   const maxBytes = limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
   if (!(bytes instanceof Uint8Array)) throw new WbxmlError("input is not a byte array", 0);
   const len = bytes.length;
-  const maxNodes = Math.min(limits?.maxElements ?? DEFAULT_LIMITS.maxElements, nodeBudget(len));
   if (len > maxBytes) throw new WbxmlError(`document larger than ${maxBytes} bytes`, maxBytes);
   if (len === 0) throw new WbxmlError("empty document", 0);
 
@@ -132,10 +132,44 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
   const [tableLength, afterTable] = readMbUint32(bytes, pos, "string table length");
   pos = afterTable;
   if (tableLength !== 0) throw new WbxmlError("string tables are not used by EAS", tableAt);
+  return decodeBody(bytes, pos, 0, undefined, limits).root as WbxmlElement;
+}
 
-  let page = 0;
-  let root: WbxmlElement | undefined;
-  const stack: WbxmlElement[] = [];
+/**
+ * Decodes a pre-encoded fragment (types.ts WbxmlFragment) into the nodes it stands for, under the document's rules
+ * and limits (depth counted from the fragment's own top level). Throws WbxmlError when the bytes are not whole
+ * elements and text, or do not end in the code page the fragment declares.
+ */
+export function decodeWbxmlFragment(fragment: WbxmlFragment, limits?: WbxmlLimits): WbxmlNode[] {
+  const bytes = fragment.wbxml;
+  if (!(bytes instanceof Uint8Array)) throw new WbxmlError("fragment is not a byte array", 0);
+  const maxBytes = limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  if (bytes.length > maxBytes) throw new WbxmlError(`fragment larger than ${maxBytes} bytes`, maxBytes);
+  if (fragment.startPage > MAX_PAGE || !(fragment.startPage >= 0)) throw new WbxmlError(`unknown code page ${fragment.startPage}`, 0);
+  const container: WbxmlElement = { ns: "", name: "", children: [] };
+  const { page } = decodeBody(bytes, 0, fragment.startPage, container, limits);
+  if (page !== fragment.endPage) throw new WbxmlError(`fragment ends in code page ${page}, not ${fragment.endPage}`, bytes.length);
+  return container.children;
+}
+
+/**
+ * The token loop of a document's body (`container` undefined: one root element, nothing after it) or of a
+ * fragment's (`container`: any number of nodes, appended to it, up to the end of the bytes).
+ */
+function decodeBody(
+  bytes: Uint8Array,
+  pos: number,
+  page: number,
+  container: WbxmlElement | undefined,
+  limits: WbxmlLimits | undefined,
+): { root: WbxmlElement | undefined; page: number } {
+  const maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const len = bytes.length;
+  const maxNodes = Math.min(limits?.maxElements ?? DEFAULT_LIMITS.maxElements, nodeBudget(len));
+  // A fragment's nodes go into its container, which no END may close.
+  const base = container ? 1 : 0;
+  let root: WbxmlElement | undefined = container;
+  const stack: WbxmlElement[] = container ? [container] : [];
   let nodeCount = 0;
   const count = (at: number) => {
     if (++nodeCount > maxNodes) throw new WbxmlError(`more than ${maxNodes} nodes for ${len} bytes`, at);
@@ -151,7 +185,7 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
       continue;
     }
     if (b === END) {
-      if (stack.length === 0) throw new WbxmlError("END without an open element", pos);
+      if (stack.length <= base) throw new WbxmlError("END without an open element", pos);
       stack.pop();
       pos++;
       if (stack.length === 0) break;
@@ -194,9 +228,9 @@ export function decodeWbxml(bytes: Uint8Array, limits?: WbxmlLimits): WbxmlEleme
     } else if (stack.length === 0) break; // an empty root element is the whole document
   }
   if (root === undefined) throw new WbxmlError("no root element", pos);
-  if (stack.length > 0) throw new WbxmlError(`unexpected end of document inside <${stack[stack.length - 1].name}>`, len);
+  if (stack.length > base) throw new WbxmlError(`unexpected end of document inside <${stack[stack.length - 1].name}>`, len);
   if (pos < len) throw new WbxmlError("data after the root element", pos);
-  return root;
+  return { root, page };
 }
 
 /**
@@ -282,32 +316,117 @@ const isWellFormed: (s: string) => boolean =
 
 /**
  * Encodes an element tree as EAS WBXML (header 03 01 6A 00). Elements without children are written without the
- * content bit; code pages are switched only when a tag's page differs from the current one.
- * Throws WbxmlError for a tag that no code page knows, a string with NUL or a lone surrogate, or a tree deeper
- * than the depth limit (which also stops cycles).
+ * content bit; code pages are switched only when a tag's page differs from the current one. A pre-encoded
+ * fragment among the children is copied as it is (after a switch to its start page if another is in force) and
+ * the page after it is its end page, so a tree with fragments encodes to the same bytes as the tree they stand
+ * for. Throws WbxmlError for a tag that no code page knows, a string with NUL or a lone surrogate, or a tree
+ * deeper than the depth limit (which also stops cycles).
  */
 export function encodeWbxml(root: WbxmlElement, limits?: WbxmlLimits): Uint8Array {
-  const maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
   const out = new ByteWriter(scratch);
   scratch = undefined;
   out.buf.set([0x03, 0x01, UTF8_MIBENUM, 0x00]);
   out.len = 4;
-  let page = 0;
+  new TreeWriter(out, 0, limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth).element(root, 1);
+  return taken(out);
+}
 
-  const writeElement = (e: WbxmlElement, depth: number): void => {
-    if (depth > maxDepth) throw new WbxmlError(`elements nested deeper than ${maxDepth}`, out.len);
+/**
+ * Encodes nodes as a fragment (types.ts WbxmlFragment) to stand among the children of an element of namespace
+ * `inside` (its page is the fragment's start page, so splicing it there costs no switch and gives the bytes the
+ * whole tree would have). Nodes may be elements, text, opaque data and other fragments; the depth limit counts
+ * from the fragment's top level. Throws WbxmlError as encodeWbxml does, or for an unknown namespace.
+ */
+export function encodeWbxmlFragment(nodes: readonly WbxmlNode[], inside: string, limits?: WbxmlLimits): WbxmlFragment {
+  const startPage = pageOfNamespace(inside);
+  if (startPage === undefined) throw new WbxmlError(`unknown namespace ${inside}`, 0);
+  const out = new ByteWriter(scratch);
+  scratch = undefined;
+  const w = new TreeWriter(out, startPage, limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth);
+  for (let i = 0; i < nodes.length; i++) w.node(nodes[i], 1);
+  return { wbxml: taken(out), startPage, endPage: w.page };
+}
+
+/**
+ * The tree with every fragment replaced by the nodes it stands for (a copy of what holds fragments; the rest is
+ * shared): for readers that walk the tree (logs, traces, redaction), never on the encoder's path.
+ */
+export function expandFragments(root: WbxmlElement, limits?: WbxmlLimits): WbxmlElement {
+  const maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const walk = (e: WbxmlElement, depth: number): WbxmlElement => {
+    if (depth > maxDepth) throw new WbxmlError(`elements nested deeper than ${maxDepth}`, 0);
+    let copy: WbxmlNode[] | undefined; // made at the first child that changes
+    for (let i = 0; i < e.children.length; i++) {
+      const c = e.children[i];
+      let now: WbxmlNode | WbxmlNode[] = c;
+      if (typeof c === "string" || c instanceof Uint8Array) now = c;
+      else if ("wbxml" in c)
+        now = decodeWbxmlFragment(c, limits); // decoded nodes hold no fragments
+      else now = walk(c, depth + 1);
+      if (copy === undefined && now !== c) copy = e.children.slice(0, i);
+      if (copy !== undefined) {
+        if (Array.isArray(now)) copy.push(...now);
+        else copy.push(now);
+      }
+    }
+    return copy === undefined ? e : { ns: e.ns, name: e.name, children: copy };
+  };
+  return walk(root, 1);
+}
+
+/** The writer's bytes, its buffer kept for the next document when small enough. */
+function taken(out: ByteWriter): Uint8Array {
+  const bytes = out.buf.slice(0, out.len);
+  if (out.buf.length <= SCRATCH_MAX) scratch = out.buf;
+  return bytes;
+}
+
+/** Writes elements and their content, switching code pages as needed; `page` is the page in force. */
+class TreeWriter {
+  constructor(
+    readonly out: ByteWriter,
+    public page: number,
+    readonly maxDepth: number,
+  ) {}
+
+  node(c: WbxmlNode, depth: number): void {
+    const out = this.out;
+    if (typeof c === "string") out.inlineString(c);
+    else if (c instanceof Uint8Array) out.opaque(c);
+    else if ("wbxml" in c) this.fragment(c);
+    else this.element(c, depth);
+  }
+
+  fragment(f: WbxmlFragment): void {
+    const out = this.out;
+    if (!(f.wbxml instanceof Uint8Array) || !(f.startPage >= 0 && f.startPage <= MAX_PAGE) || !(f.endPage >= 0 && f.endPage <= MAX_PAGE))
+      throw new WbxmlError("not a fragment", out.len);
+    if (f.wbxml.length === 0) return;
+    out.reserve(f.wbxml.length + 2);
+    if (f.startPage !== this.page) {
+      out.buf[out.len++] = SWITCH_PAGE;
+      out.buf[out.len++] = f.startPage;
+    }
+    out.buf.set(f.wbxml, out.len);
+    out.len += f.wbxml.length;
+    this.page = f.endPage;
+  }
+
+  element(e: WbxmlElement, depth: number): void {
+    const out = this.out;
+    if (depth > this.maxDepth) throw new WbxmlError(`elements nested deeper than ${this.maxDepth}`, out.len);
     if (e === null || typeof e !== "object" || typeof e.name !== "string" || !Array.isArray(e.children))
       throw new WbxmlError("not an element", out.len);
     const tag = tagsOfNamespace(e.ns)?.get(e.name);
     if (tag === undefined) throw new WbxmlError(`unknown tag ${e.ns}:${e.name}`, out.len);
-    if (tag.page !== page) {
+    if (tag.page !== this.page) {
       out.reserve(2);
       out.buf[out.len++] = SWITCH_PAGE;
       out.buf[out.len++] = tag.page;
-      page = tag.page;
+      this.page = tag.page;
     }
     const children = e.children;
-    if (children.length === 0) {
+    if (isEmpty(children)) {
       out.byte(tag.token);
       return;
     }
@@ -316,13 +435,18 @@ export function encodeWbxml(root: WbxmlElement, limits?: WbxmlLimits): Uint8Arra
       const c: WbxmlNode = children[i];
       if (typeof c === "string") out.inlineString(c);
       else if (c instanceof Uint8Array) out.opaque(c);
-      else writeElement(c, depth + 1);
+      else if ("wbxml" in c) this.fragment(c);
+      else this.element(c, depth + 1);
     }
     out.byte(END);
-  };
+  }
+}
 
-  writeElement(root, 1);
-  const bytes = out.buf.slice(0, out.len);
-  if (out.buf.length <= SCRATCH_MAX) scratch = out.buf;
-  return bytes;
+/** No children, or only empty fragments: the element is written without content, as if it had none. */
+function isEmpty(children: WbxmlNode[]): boolean {
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i];
+    if (typeof c === "string" || c instanceof Uint8Array || !("wbxml" in c) || c.wbxml.length > 0) return false;
+  }
+  return true;
 }

@@ -1,8 +1,17 @@
 // Public surface of the codec. Implementation: codec.ts (binary), xml.ts (text form), codepages.ts (tables).
-export type { WbxmlElement, WbxmlNode } from "./types";
+export type { WbxmlElement, WbxmlFragment, WbxmlNode } from "./types";
 export { WbxmlError } from "./types";
 export * from "./tree";
-export { decodeWbxml, encodeWbxml, DEFAULT_LIMITS, nodeBudget, type WbxmlLimits } from "./codec";
+export {
+  decodeWbxml,
+  decodeWbxmlFragment,
+  encodeWbxml,
+  encodeWbxmlFragment,
+  expandFragments,
+  DEFAULT_LIMITS,
+  nodeBudget,
+  type WbxmlLimits,
+} from "./codec";
 export { toXml, fromXml, WBXML_XML_NAMESPACE, type ToXmlOptions } from "./xml";
 export {
   CODE_PAGES,

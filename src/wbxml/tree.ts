@@ -1,4 +1,4 @@
-import type { WbxmlElement, WbxmlNode } from "./types";
+import type { WbxmlElement, WbxmlFragment, WbxmlNode } from "./types";
 
 /** Builds an element. `null`/`undefined`/`false` children are dropped, numbers become text. */
 export function el(ns: string, name: string, ...children: (WbxmlNode | number | null | undefined | false)[]): WbxmlElement {
@@ -11,7 +11,12 @@ export function el(ns: string, name: string, ...children: (WbxmlNode | number | 
 }
 
 export function isElement(n: WbxmlNode): n is WbxmlElement {
-  return typeof n === "object" && !(n instanceof Uint8Array);
+  return typeof n === "object" && !(n instanceof Uint8Array) && !("wbxml" in n);
+}
+
+/** A pre-encoded fragment (types.ts WbxmlFragment) among an element's children. */
+export function isFragment(n: WbxmlNode): n is WbxmlFragment {
+  return typeof n === "object" && !(n instanceof Uint8Array) && "wbxml" in n;
 }
 
 export function elements(e: WbxmlElement): WbxmlElement[] {
@@ -30,7 +35,10 @@ export function childrenNamed(e: WbxmlElement | null | undefined, name: string, 
   return e.children.filter((c): c is WbxmlElement => isElement(c) && c.name === name && (ns === undefined || c.ns === ns));
 }
 
-/** Text content of an element (opaque bytes decoded as UTF-8, NUL as U+FFFD); undefined when absent. */
+/**
+ * Text content of an element (opaque bytes decoded as UTF-8, NUL as U+FFFD); undefined when absent. Like child
+ * elements, pre-encoded fragments add nothing (decode them first: expandFragments).
+ */
 export function text(e: WbxmlElement | null | undefined): string | undefined {
   if (!e) return undefined;
   let s = "";

@@ -15,9 +15,10 @@
 //
 // Strings may hold characters XML 1.0 cannot carry (control characters): they are written as numeric
 // character references (&#x1;), which fromXml accepts. Carriage returns are written as &#xD; so they survive.
-import { DEFAULT_LIMITS, type WbxmlLimits } from "./codec";
+import { DEFAULT_LIMITS, expandFragments, type WbxmlLimits } from "./codec";
 import { fromBase64, toBase64 } from "./base64";
 import { namespaceFromXml, tagByNameOrAlias } from "./codepages";
+import { isElement } from "./tree";
 import type { WbxmlElement } from "./types";
 import { WbxmlError } from "./types";
 
@@ -76,7 +77,9 @@ function escapeAttribute(s: string): string {
 }
 
 /** Renders an element tree as XML text (see the top of this file for the conventions). */
-export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
+export function toXml(tree: WbxmlElement, options: ToXmlOptions = {}): string {
+  // Pre-encoded fragments (a Sync page's Commands) are read back here, only when someone asks for the text.
+  const root = expandFragments(tree);
   const opaqueAsText = options.opaque === "text";
   const indent = options.indent !== false;
   const maxDepth = DEFAULT_LIMITS.maxDepth;
@@ -96,7 +99,7 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
     for (const c of e.children) {
       if (c instanceof Uint8Array) {
         if (!opaqueAsText) needsMarker = true;
-      } else if (typeof c !== "string") scan(c, depth + 1);
+      } else if (isElement(c)) scan(c, depth + 1);
     }
   };
   scan(root, 1);
@@ -144,7 +147,7 @@ export function toXml(root: WbxmlElement, options: ToXmlOptions = {}): string {
       // Whitespace-only text between elements would read back as indentation: write it as references.
       if (typeof c === "string") out.push(hasElements && /^[ \t\n\r]+$/.test(c) ? asReferences(c) : escapeText(c));
       else if (c instanceof Uint8Array) out.push(opaqueAsText ? opaqueText(c) : opaqueMarkup(c));
-      else write(c, 0, false); // no indentation before it: that would add text to mixed content
+      else if (isElement(c)) write(c, 0, false); // no indentation before it: that would add text to mixed content
     }
     out.push(`</${qname}>`);
   };

@@ -1,12 +1,13 @@
-// A message's properties as a Sync Add carries them (src/eas/front/email-props.ts, sync-response.ts): which
+// A message's properties as a Sync Add carries them (src/eas/email-props.ts, sync-render.ts): which
 // elements each protocol version gets, in which order, and that empty optional envelope fields are left out.
 // The builder appends in place (issue 15: ~25 elements per message, up to 512 messages a page, in the Worker);
 // these pin what it builds, and the whole Sync response validates against the schema.
 import { describe, expect, it } from "vitest";
-import { mailProperties } from "../../src/eas/front/email-props";
+import { mailProperties } from "../../src/eas/email-props";
 import { buildSyncResponse } from "../../src/eas/front/sync-response";
-import type { MailItemData, SyncResult } from "../../src/eas/sync-types";
-import { child, childText, el, encodeWbxml, toXml, type WbxmlElement } from "../../src/wbxml/index";
+import { renderSyncResult } from "../../src/eas/sync-render";
+import type { MailItemData, SyncOutcome } from "../../src/eas/sync-types";
+import { child, childText, el, encodeWbxml, expandFragments, toXml, type WbxmlElement } from "../../src/wbxml/index";
 import { assertValid, hasSchema } from "./validate";
 
 function item(over: Partial<MailItemData> = {}): MailItemData {
@@ -131,8 +132,8 @@ describe("mailProperties", () => {
   });
 });
 
-describe("buildSyncResponse", () => {
-  const result = (): SyncResult => ({
+describe("a Sync page (renderSyncResult in the object, buildSyncResponse in the Worker)", () => {
+  const result = (): SyncOutcome => ({
     status: 1,
     collections: [
       {
@@ -152,9 +153,10 @@ describe("buildSyncResponse", () => {
 
   it("an Add's ApplicationData holds exactly the message's properties, and each version's page validates", () => {
     for (const pv of ["12.1", "14.0", "14.1", "16.1"]) {
-      const res = buildSyncResponse(result(), pv);
+      const res = buildSyncResponse(renderSyncResult(result(), pv));
       if (res.kind !== "wbxml") throw new Error(`kind ${res.kind}`);
-      const adds = child(child(child(res.body, "Collections"), "Collection"), "Commands")!.children as WbxmlElement[];
+      const body = expandFragments(res.body);
+      const adds = child(child(child(body, "Collections"), "Collection"), "Commands")!.children as WbxmlElement[];
       expect(adds.map((a) => childText(a, "ServerId"))).toEqual(["1:1", "1:2"]);
       const cmds = result().collections[0].commands;
       adds.forEach((a, i) => {
@@ -163,7 +165,7 @@ describe("buildSyncResponse", () => {
         expect(child(a, "ApplicationData")!.children).toEqual(mailProperties(cmd.item.mail, pv));
       });
       expect(encodeWbxml(res.body).length).toBeGreaterThan(0);
-      if (hasSchema("Sync")) assertValid("Sync", toXml(res.body, { opaque: "text" }));
+      if (hasSchema("Sync")) assertValid("Sync", toXml(body, { opaque: "text" }));
     }
   }, 60_000);
 });

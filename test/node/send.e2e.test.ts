@@ -4,7 +4,7 @@
 // successes must be empty 200s (MS-ASCMD_R463, R568, R605).
 import PostalMime from "postal-mime";
 import { describe, expect, inject, it } from "vitest";
-import { el, type WbxmlElement } from "../../src/wbxml/index";
+import { el, isElement, type WbxmlElement } from "../../src/wbxml/index";
 import { insertAccount } from "./accounts";
 import { Phone } from "./phone";
 
@@ -64,7 +64,7 @@ function source(folderId: string, itemId: string): WbxmlElement {
 }
 
 function statusOf(tree: WbxmlElement | undefined): string | undefined {
-  const s = tree?.children.find((c): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array) && c.name === "Status");
+  const s = tree?.children.find((c): c is WbxmlElement => isElement(c) && c.name === "Status");
   return s ? String(s.children[0]) : undefined;
 }
 

@@ -1,7 +1,26 @@
 // The binary codec and the XML form: round trips over the fixture corpus (every code page), and the WBXML rules
 // of [MS-ASWBXML] §2.1.3 (inline strings, opaque data, code pages; no string tables, entities, PIs, attributes).
 import { describe, expect, it } from "vitest";
-import { CODE_PAGES, decodeWbxml, el, encodeWbxml, fromXml, nodeBudget, toXml, WbxmlError, type WbxmlElement } from "../../src/wbxml";
+import {
+  CODE_PAGES,
+  child,
+  decodeWbxml,
+  decodeWbxmlFragment,
+  el,
+  elements,
+  encodeWbxml,
+  encodeWbxmlFragment,
+  expandFragments,
+  fromXml,
+  isElement,
+  isFragment,
+  nodeBudget,
+  text,
+  toXml,
+  WbxmlError,
+  type WbxmlElement,
+  type WbxmlFragment,
+} from "../../src/wbxml";
 import { fromHex, mergeText, readFixtures, toHex, walk } from "./wbxml-helpers";
 
 const fixtures = readFixtures();
@@ -331,5 +350,127 @@ describe("XML form", () => {
   it("merges adjacent text only in XML, never in the tree", () => {
     const tree = el("Email", "Subject", "a", "b");
     expect(fromXml(toXml(tree))).toEqual(mergeText(tree));
+  });
+});
+
+// Pre-encoded fragments (issue 15: a Sync page's Commands rendered in the mailbox object, spliced by the front door).
+describe("fragments", () => {
+  const add = (id: string) =>
+    el(
+      "AirSync",
+      "Add",
+      el("AirSync", "ServerId", id),
+      el(
+        "AirSync",
+        "ApplicationData",
+        el("Email", "Subject", `Hello ${id} — ünï`),
+        el("AirSyncBase", "Body", el("AirSyncBase", "Type", "2"), el("AirSyncBase", "Data", "<p>x</p>")),
+        el("Email2", "ConversationId", new Uint8Array([0, 1, 0xff])),
+      ),
+    );
+  const page = (commands: WbxmlElement["children"]) =>
+    el(
+      "AirSync",
+      "Sync",
+      el("AirSync", "Collections", el("AirSync", "Collection", el("AirSync", "Commands", ...commands), el("AirSync", "MoreAvailable"))),
+    );
+
+  it("spliced where the nodes stood: the same bytes as the whole tree, and the page after it is the fragment's end page", () => {
+    const nodes = [add("1:1"), add("1:2")];
+    const f = encodeWbxmlFragment(nodes, "AirSync");
+    expect(f.startPage).toBe(0);
+    expect(f.endPage).toBe(22); // Email2, the last tag's page: MoreAvailable after it needs a switch back to AirSync
+    expect(encodeWbxml(page([f]))).toEqual(encodeWbxml(page(nodes)));
+    // Mixed with plain children, several fragments in a row, a fragment of one node.
+    const mixed = page([add("1:0"), f, encodeWbxmlFragment([add("1:3")], "AirSync"), add("1:4")]);
+    expect(encodeWbxml(mixed)).toEqual(encodeWbxml(page([add("1:0"), ...nodes, add("1:3"), add("1:4")])));
+    expect(decodeWbxml(encodeWbxml(mixed))).toEqual(expandFragments(mixed));
+  });
+
+  it("made for another page: the encoder switches to its start page first, and the document still reads the same", () => {
+    const props = [el("Email", "Subject", "s"), el("Email", "Read", "1")];
+    const f = encodeWbxmlFragment(props, "Email");
+    expect(toHex(f.wbxml).startsWith("00")).toBe(false); // written in Email's page from its first byte
+    const tree = el("AirSync", "ApplicationData", f);
+    const bytes = encodeWbxml(tree);
+    expect(toHex(bytes)).toBe(`${HEADER} 5d 00 02 ${toHex(f.wbxml)} 01`);
+    expect(decodeWbxml(bytes)).toEqual(el("AirSync", "ApplicationData", ...props));
+  });
+
+  it("reads back as the nodes it was made from (text, opaque, empty elements, nested fragments)", () => {
+    const inner = encodeWbxmlFragment([el("Email", "Read", "0")], "Email");
+    const nodes = [el("Email", "To", "a@b"), el("Email", "Flag"), el("Email", "Subject", "", "two", new Uint8Array(0)), inner];
+    const f = encodeWbxmlFragment(nodes, "Email");
+    expect(decodeWbxmlFragment(f)).toEqual([
+      el("Email", "To", "a@b"),
+      el("Email", "Flag"),
+      el("Email", "Subject", "", "two", new Uint8Array(0)),
+      el("Email", "Read", "0"),
+    ]);
+    expect(decodeWbxmlFragment(encodeWbxmlFragment([], "AirSync"))).toEqual([]);
+    expect(decodeWbxmlFragment(encodeWbxmlFragment(["just text"], "Email"))).toEqual(["just text"]);
+  });
+
+  it("an empty fragment adds nothing: its element is written without content, as an element without children", () => {
+    const empty = encodeWbxmlFragment([], "AirSync");
+    expect(empty.wbxml.length).toBe(0);
+    expect(encodeWbxml(el("AirSync", "Commands", empty))).toEqual(encodeWbxml(el("AirSync", "Commands")));
+  });
+
+  it("is no element to the tree's readers, and logs read it decoded", () => {
+    const f = encodeWbxmlFragment([add("1:9")], "AirSync");
+    const tree = page([f]);
+    const commands = child(child(child(tree, "Collections"), "Collection"), "Commands")!;
+    expect(isFragment(commands.children[0]!)).toBe(true);
+    expect(isElement(commands.children[0]!)).toBe(false);
+    expect(elements(commands)).toEqual([]);
+    expect(text(commands)).toBe("");
+    expect(toXml(tree)).toBe(toXml(page([add("1:9")])));
+    const expanded = expandFragments(tree);
+    expect(expanded).toEqual(page([add("1:9")]));
+    // Only what holds a fragment is copied.
+    const plain = el("AirSync", "Status", "1");
+    const withPlain = el("AirSync", "Sync", plain, el("AirSync", "Collections", f));
+    expect(expandFragments(withPlain).children[0]).toBe(plain);
+    expect(expandFragments(plain)).toBe(plain);
+  });
+
+  it("crosses structured clone (the RPC) as plain data and still splices", () => {
+    const f = structuredClone(encodeWbxmlFragment([add("1:1")], "AirSync"));
+    expect(encodeWbxml(page([f]))).toEqual(encodeWbxml(page([add("1:1")])));
+  });
+
+  it("the decoder holds a fragment to the document's rules: whole elements, its declared end page, no string table, the limits", () => {
+    const good = encodeWbxmlFragment([add("1:1")], "AirSync");
+    const at = (wbxml: number[] | Uint8Array, startPage = 0, endPage = 0): WbxmlFragment => ({
+      wbxml: Uint8Array.from(wbxml),
+      startPage,
+      endPage,
+    });
+    expect(errorOf(() => decodeWbxmlFragment({ ...good, endPage: 0 })).message).toMatch(/ends in code page 22, not 0/);
+    expect(errorOf(() => decodeWbxmlFragment(at([0x01]))).message).toMatch(/END without an open element/);
+    expect(errorOf(() => decodeWbxmlFragment(at(good.wbxml.subarray(0, good.wbxml.length - 1), 0, 22))).message).toMatch(/unexpected end/);
+    expect(errorOf(() => decodeWbxmlFragment(at([0x83, 0x00]))).message).toMatch(/STR_T/);
+    expect(errorOf(() => decodeWbxmlFragment(at([0x00]))).message).toMatch(/truncated SWITCH_PAGE/);
+    expect(errorOf(() => decodeWbxmlFragment(at([0x00, 0x63]))).message).toMatch(/unknown code page/);
+    expect(errorOf(() => decodeWbxmlFragment(at([], 99, 99))).message).toMatch(/unknown code page 99/);
+    expect(errorOf(() => decodeWbxmlFragment(at([0x3f]))).message).toMatch(/unknown token/);
+    expect(errorOf(() => decodeWbxmlFragment(good, { maxDepth: 3 })).message).toMatch(/nested deeper than 3/);
+    expect(errorOf(() => decodeWbxmlFragment(good, { maxElements: 3 })).message).toMatch(/more than 3 nodes/);
+    expect(errorOf(() => decodeWbxmlFragment(good, { maxBytes: 4 })).message).toMatch(/larger than 4 bytes/);
+    expect(errorOf(() => decodeWbxmlFragment({ wbxml: [1] as unknown as Uint8Array, startPage: 0, endPage: 0 })).message).toMatch(
+      /not a byte array/,
+    );
+  });
+
+  it("the encoder refuses what is not a fragment, and the fragment encoder what encodeWbxml refuses", () => {
+    const bad = { wbxml: new Uint8Array([0x45]), startPage: 64, endPage: 0 };
+    expect(errorOf(() => encodeWbxml(el("AirSync", "Commands", bad))).message).toMatch(/not a fragment/);
+    expect(errorOf(() => encodeWbxmlFragment([el("Email", "Nope")], "AirSync")).message).toMatch(/unknown tag/);
+    expect(errorOf(() => encodeWbxmlFragment([el("Email", "Subject", "a\0b")], "AirSync")).message).toMatch(/NUL/);
+    expect(errorOf(() => encodeWbxmlFragment([], "Nowhere")).message).toMatch(/unknown namespace/);
+    let deep = el("AirSync", "Add");
+    for (let i = 0; i < 10; i++) deep = el("AirSync", "Add", deep);
+    expect(errorOf(() => encodeWbxmlFragment([deep], "AirSync", { maxDepth: 5 })).message).toMatch(/nested deeper than 5/);
   });
 });

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { bytes, TAG_ALIASES, toXml, type WbxmlElement, type WbxmlNode } from "../../src/wbxml";
+import { bytes, isElement, TAG_ALIASES, toXml, type WbxmlElement, type WbxmlNode } from "../../src/wbxml";
 import { toBase64 } from "../../src/wbxml/base64";
 import { LIBWBXML_BASE64_TAGS } from "../../src/wbxml/xml";
 
@@ -36,7 +36,7 @@ export function toHex(bytes: Uint8Array): string {
 /** Every element of a tree, depth first. */
 export function* walk(e: WbxmlElement): Generator<WbxmlElement> {
   yield e;
-  for (const c of e.children) if (typeof c === "object" && !(c instanceof Uint8Array)) yield* walk(c);
+  for (const c of e.children) if (isElement(c)) yield* walk(c);
 }
 
 /** A copy of the tree with opaque children replaced by their UTF-8 text (libwbxml has no opaque in XML). */
@@ -45,7 +45,7 @@ export function opaqueAsText(e: WbxmlElement): WbxmlElement {
   return {
     ns: e.ns,
     name: e.name,
-    children: e.children.map((c: WbxmlNode) => (c instanceof Uint8Array ? decoder.decode(c) : typeof c === "string" ? c : opaqueAsText(c))),
+    children: e.children.map((c: WbxmlNode) => (c instanceof Uint8Array ? decoder.decode(c) : isElement(c) ? opaqueAsText(c) : c)),
   };
 }
 
@@ -58,7 +58,7 @@ export function mergeText(e: WbxmlElement): WbxmlElement {
   for (const c of e.children) {
     const last = children[children.length - 1];
     if (typeof c === "string" && typeof last === "string") children[children.length - 1] = last + c;
-    else children.push(typeof c === "object" && !(c instanceof Uint8Array) ? mergeText(c) : c);
+    else children.push(isElement(c) ? mergeText(c) : c);
   }
   if (children.length > 1) children = children.filter((c) => c !== "");
   return { ns: e.ns, name: e.name, children };
@@ -70,8 +70,6 @@ const LIBWBXML_SPELLING = new Map<string, string>();
 for (const [ns, aliases] of Object.entries(TAG_ALIASES))
   for (const [alias, name] of Object.entries(aliases))
     if (!(ns === "Find" || ns === "ValidateCert")) LIBWBXML_SPELLING.set(`${ns}:${name}`, alias);
-
-const isElement = (c: WbxmlNode): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array);
 
 /**
  * The tree as libwbxml sees it. libwbxml has no opaque in its XML except for the tags in LIBWBXML_BASE64_TAGS,
@@ -116,7 +114,7 @@ export function toLibwbxmlXml(tree: WbxmlElement): string {
   const renamed = (e: WbxmlElement): WbxmlElement => ({
     ns: e.ns,
     name: LIBWBXML_SPELLING.get(`${e.ns}:${e.name}`) ?? e.name,
-    children: e.children.map((c) => (typeof c === "object" && !(c instanceof Uint8Array) ? renamed(c) : c)),
+    children: e.children.map((c) => (isElement(c) ? renamed(c) : c)),
   });
   const base64 = (e: WbxmlElement): WbxmlElement => ({
     ns: e.ns,

@@ -3,7 +3,8 @@
 import { env, exports } from "cloudflare:workers";
 import { expect, inject } from "vitest";
 import type { FolderSyncResult } from "../../src/mailbox/folder-sync";
-import type { ClientAdd, ClientMailChange, SyncCollectionResult, SyncOptions, SyncRequest, SyncResult } from "../../src/eas/sync-types";
+import type { ClientAdd, ClientMailChange, SyncOptions, SyncRequest, SyncResult } from "../../src/eas/sync-types";
+import { type DecodedCollection, decodedCollection } from "./helpers/decoded-sync";
 import type { BridgeBackend } from "../../src/mailbox/contract";
 
 export const dovecot = inject("dovecot");
@@ -95,10 +96,12 @@ export class RpcDevice {
     };
   }
 
-  async sync(collectionId: string, syncKey: string, c: Parameters<RpcDevice["request"]>[2] = {}): Promise<SyncCollectionResult | null> {
+  /** One collection's answer, its Responses and Commands decoded from the WBXML the object renders them to. */
+  async sync(collectionId: string, syncKey: string, c: Parameters<RpcDevice["request"]>[2] = {}): Promise<DecodedCollection | null> {
     const r: SyncResult = await this.mb().sync(this.request(collectionId, syncKey, c));
     expect(r.status).toBe(1);
-    return r.collections.find((x) => x.collectionId === collectionId) ?? null;
+    const found = r.collections.find((x) => x.collectionId === collectionId);
+    return found ? decodedCollection(found) : null;
   }
 
   /** SyncKey 0, then pages of `windowSize` to the end: the key and every ServerId added, in order. */

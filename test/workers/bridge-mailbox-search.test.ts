@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { otherClient } from "./imap/imap-helpers";
 import { account, backend, message, RpcDevice } from "./bridge-mailbox-helpers";
 import { bytesHex } from "../../src/formats/hex";
+import { childText } from "../../src/wbxml/index";
 import { conversationIdOf } from "../../src/store/conversation";
 
 const threaded = (subject: string, id: string, refs?: string) =>
@@ -102,9 +103,7 @@ describe("Search on a bridged mailbox", () => {
     );
     await otherClient("kate", (c) => c.append("INBOX", threaded("Harbour fees", "fees@example.test")));
     const next = await phone.sync(inboxId, key);
-    const added = (next?.commands ?? [])
-      .filter((c) => c.op === "Add")
-      .map((c) => (c.op === "Add" && "mail" in c.item ? c.item.mail.subject : ""));
+    const added = (next?.commands ?? []).filter((c) => c.op === "Add").map((c) => childText(c.data, "Subject", "Email") ?? "");
     expect(added).toEqual(["Harbour fees"]);
     const now = await otherClient("kate", async (c) => ({
       inbox: (await c.uids("INBOX")).length,

@@ -4,7 +4,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createAccount } from "../../src/service/directory";
-import { child, childText, childrenNamed, el, type WbxmlElement } from "../../src/wbxml/index";
+import { child, childText, childrenNamed, el, isElement, type WbxmlElement } from "../../src/wbxml/index";
 import { TestPhone, collectionOf, idsOf, message, syncKeyOf, withAttachment } from "./helpers/phone";
 
 const USER = "eas25-sync@example.test";
@@ -16,10 +16,7 @@ const LONG = "Long plain body. " + "abcdefghij".repeat(200); // 2017 characters
 const ATTACHMENT = new Uint8Array(1000).map((_, i) => i % 256);
 
 const A = (name: string, ...kids: (WbxmlElement | string | number | false)[]) => el("AirSync", name, ...kids);
-const allNamespaces = (e: WbxmlElement): string[] => [
-  e.ns,
-  ...e.children.flatMap((c) => (typeof c === "object" && !(c instanceof Uint8Array) ? allNamespaces(c) : [])),
-];
+const allNamespaces = (e: WbxmlElement): string[] => [e.ns, ...e.children.flatMap((c) => (isElement(c) ? allNamespaces(c) : []))];
 
 let n = 0;
 /** A 2.5 phone's first two Syncs of a collection (Class in the request, as 2.5 requires); ApplicationData by subject. */

@@ -8,7 +8,7 @@ import PostalMime from "postal-mime";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { EasRequest, EasResponse } from "../../src/eas/front/command";
 import { commandRegistry } from "../../src/eas/commands";
-import { el, type WbxmlElement } from "../../src/wbxml";
+import { el, isElement, type WbxmlElement } from "../../src/wbxml";
 import { FolderType } from "../../src/store/types";
 import { CHAOS_RESET_REASON } from "../../src/mailbox/contract";
 import { AccountsDirectory } from "../../src/mailbox/directory";
@@ -64,9 +64,7 @@ function statusOf(res: EasResponse): number | "empty" | `http ${number}` {
   if (res.kind === "empty") return "empty";
   if (res.kind === "http") return `http ${res.status}`;
   if (res.kind !== "wbxml") throw new Error("unexpected response kind");
-  const status = res.body.children.find(
-    (c): c is WbxmlElement => typeof c === "object" && !(c instanceof Uint8Array) && c.name === "Status",
-  );
+  const status = res.body.children.find((c): c is WbxmlElement => isElement(c) && c.name === "Status");
   return Number(status?.children[0]);
 }
 

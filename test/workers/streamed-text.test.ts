@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { toBase64 } from "../../src/formats/base64";
 import { base64Length, base64Stream } from "../../src/eas/front/byte-streams";
 import { splicedWbxml, streamedTextMarker } from "../../src/eas/front/streamed-text";
-import { child, childText, decodeWbxml, el, encodeWbxml } from "../../src/wbxml/index";
+import { child, childText, decodeWbxml, el, encodeWbxml, isElement } from "../../src/wbxml/index";
 
 const bytes = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * seed + 7) % 256);
 const chunked = (data: Uint8Array, sizes: number[]) => {
@@ -54,7 +54,7 @@ describe("splicedWbxml", () => {
     );
   const datas = (tree: ReturnType<typeof decodeWbxml>) =>
     tree.children
-      .filter((c) => typeof c === "object" && !(c instanceof Uint8Array) && c.name === "Response")
+      .filter((c) => isElement(c) && c.name === "Response")
       .map((r) => childText(child(child(r as never, "Fetch"), "Properties"), "Data"));
 
   it("decodes to the document with each text in its place, and says its exact length", async () => {

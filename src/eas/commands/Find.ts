@@ -1,7 +1,7 @@
 // Find ([MS-ASCMD] 2.2.1.2, protocol 16.1 only): a mailbox or GAL query answered by the engines of Search
 // (mailbox.search, the caller's GalProvider), in Find's own response shape.
 import { child, childrenNamed, childText, el, elements, text, type WbxmlElement } from "../../wbxml/index";
-import { easMailDate } from "../front/email-props";
+import { easMailDate } from "../email-props";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
 import { galProperties, parsePicture, pictures } from "./Search";
 import { SearchParseError } from "../front/search-request";

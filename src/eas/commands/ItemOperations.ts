@@ -9,7 +9,7 @@ import { toBase64 } from "../../formats/base64";
 import { base64Length, base64Stream } from "../front/byte-streams";
 import { type MultipartPart, multipartBody } from "../front/multipart";
 import { type StreamedText, streamedTextMarker } from "../front/streamed-text";
-import { bodyElement, mailProperties } from "../front/email-props";
+import { bodyElement, mailProperties } from "../email-props";
 import { parseBodyPartPreference, parseBodyPreferences, partPreference } from "../front/options";
 
 const io = (name: string, ...c: Parameters<typeof el>[2][]) => el("ItemOperations", name, ...c);

@@ -2,7 +2,7 @@
 import { child, childText, el, text, type WbxmlElement } from "../../wbxml/index";
 import type { MailboxSearchResult } from "../../mailbox/contract";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
-import { mailProperties } from "../front/email-props";
+import { mailProperties } from "../email-props";
 import type { GalEntry } from "../../mailbox/contract";
 import { parseMailboxSearch, parseSearchRange, SearchParseError, SearchParseStatus } from "../front/search-request";
 

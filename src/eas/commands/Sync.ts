@@ -1,4 +1,5 @@
-// Sync ([MS-ASCMD] 2.2.1.21): WBXML → SyncRequest → mailbox.sync() → WBXML, hanging when asked to.
+// Sync ([MS-ASCMD] 2.2.1.21): WBXML → SyncRequest → mailbox.sync() (the items come back encoded) → WBXML, hanging
+// when asked to.
 import { child, childrenNamed, childText, el } from "../../wbxml/index";
 import { quirkEffects } from "../quirks";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
@@ -61,7 +62,7 @@ export const SyncCommand: EasCommand = {
         spent += performance.now() - again;
       }
     }
-    const response = withRequestClasses(buildSyncResponse(result, req.protocolVersion), req);
+    const response = withRequestClasses(buildSyncResponse(result), req);
     // Time spent in the mailbox object (the clock advances across the RPC): for benchmarks and operators.
     response.headers = { ...response.headers, "Server-Timing": `mailbox;dur=${spent.toFixed(1)}` };
     return response;

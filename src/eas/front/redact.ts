@@ -2,7 +2,7 @@
 // and PIM bodies, MIME sent by the phone, fetched attachments and documents, and passwords a phone sends
 // (device password in Settings, UNC/Search credentials). Structure, ids, statuses and sizes stay, so the
 // desk still sees what was exchanged.
-import { el, isElement, type WbxmlElement, type WbxmlNode } from "../../wbxml/index";
+import { el, expandFragments, isElement, type WbxmlElement, type WbxmlNode } from "../../wbxml/index";
 
 /** `namespace:tag` of every element whose content is replaced by a placeholder. */
 export const REDACTED_ELEMENTS: ReadonlySet<string> = new Set([
@@ -29,7 +29,10 @@ function placeholder(e: WbxmlElement): string {
   return `[${n} bytes removed]`;
 }
 
-/** A copy of the tree with the content of REDACTED_ELEMENTS replaced; counts how many were replaced. */
+/**
+ * A copy of the tree with the content of REDACTED_ELEMENTS replaced; counts how many were replaced. Pre-encoded
+ * fragments (a Sync page's Commands) are decoded first, so nothing they hold escapes the redaction.
+ */
 export function redactTree(root: WbxmlElement): { tree: WbxmlElement; redacted: number } {
   let redacted = 0;
   const walk = (e: WbxmlElement): WbxmlElement => {
@@ -39,5 +42,5 @@ export function redactTree(root: WbxmlElement): { tree: WbxmlElement; redacted: 
     }
     return { ns: e.ns, name: e.name, children: e.children.map((c: WbxmlNode) => (isElement(c) ? walk(c) : c)) };
   };
-  return { tree: walk(root), redacted };
+  return { tree: walk(expandFragments(root)), redacted };
 }

@@ -1,9 +1,9 @@
 // EAS 2.5 item shapes ([MS-ASEMAIL], [MS-ASCAL], [MS-ASCNTC], [MS-ASTASK] version notes): no AirSyncBase, bodies
 // and attachments in each class's own namespace. Built from the same item data the 12.0+ encoders use, so the
 // built-in store and the IMAP bridge serve 2.5 phones from the same stored message.
-import { child, childText, el, isElement, text, type WbxmlElement, type WbxmlNode } from "../../wbxml";
-import { tagInVersion } from "../../wbxml/codepages";
-import type { AttachmentData, BodyData } from "../sync-types";
+import { child, childText, el, isElement, text, type WbxmlElement, type WbxmlNode } from "../wbxml";
+import { tagInVersion } from "../wbxml";
+import type { AttachmentData, BodyData } from "./sync-types";
 
 /**
  * [MS-ASEMAIL] 2.2.2.7 (2.5): Attachments/Attachment with AttName (what GetAttachment's AttachmentName takes:

@@ -1,8 +1,8 @@
 // Mail item → EAS properties ([MS-ASEMAIL] 2.2.2, [MS-ASAIRS] 2.2.2). Dates use the mail form
 // yyyy-MM-ddTHH:mm:ss.000Z ([MS-ASEMAIL] 2.2.2.20 DateReceived; Nokia Mail for Exchange depends on it).
-import { el, type WbxmlElement } from "../../wbxml";
-import type { BodyData, BodyPartData, MailChangeData, MailItemData } from "../sync-types";
-import { atLeast } from "../protocol-version";
+import { el, type WbxmlElement } from "../wbxml";
+import type { BodyData, BodyPartData, MailChangeData, MailItemData } from "./sync-types";
+import { atLeast } from "./protocol-version";
 import { attachments25, mailBody25, only25 } from "./legacy25";
 
 export function easMailDate(ms: number): string {
