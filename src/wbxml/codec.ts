@@ -358,11 +358,9 @@ export function expandFragments(root: WbxmlElement, limits?: WbxmlLimits): Wbxml
     let copy: WbxmlNode[] | undefined; // made at the first child that changes
     for (let i = 0; i < e.children.length; i++) {
       const c = e.children[i];
-      let now: WbxmlNode | WbxmlNode[] = c;
-      if (typeof c === "string" || c instanceof Uint8Array) now = c;
-      else if ("wbxml" in c)
-        now = decodeWbxmlFragment(c, limits); // decoded nodes hold no fragments
-      else now = walk(c, depth + 1);
+      // A fragment's decoded nodes hold no fragments.
+      const now: WbxmlNode | WbxmlNode[] =
+        typeof c === "string" || c instanceof Uint8Array ? c : "wbxml" in c ? decodeWbxmlFragment(c, limits) : walk(c, depth + 1);
       if (copy === undefined && now !== c) copy = e.children.slice(0, i);
       if (copy !== undefined) {
         if (Array.isArray(now)) copy.push(...now);
