@@ -24,8 +24,8 @@
 // floor worker once. Then beside each of our rows, with the same client, path (runtime socket / entry proxy) and
 // request, the floor answers the same number of pages with the same bytes: (a) Worker → object RPC returning the
 // page's bytes → phone; (b) the same after one D1 read of one row (a login read's platform cost); (c) the object
-// returning the page as a plain object tree of our SyncResult's shape instead of one buffer (the Worker sends the
-// captured bytes). Per row: wall, RPC ("object") and outside = wall − RPC, p50 over full pages; and the best ratio
+// returning the page as a plain object tree of the typed page's shape instead of one buffer (the Worker sends the
+// captured bytes): what crossed our RPC until the object rendered its items as WBXML (SyncOutcome, issue 15). Per row: wall, RPC ("object") and outside = wall − RPC, p50 over full pages; and the best ratio
 // reachable here = (our object + the floor's outside) ÷ our object. SYNC_PROFILE_FLOOR=0 leaves the floor out.
 // Appends a section to bench/RESULTS.md.
 import { execSync, spawn } from "node:child_process";
@@ -330,7 +330,7 @@ try {
   };
 
   // ---- The platform's floor (bench/sync-floor), fed with our own pages ----
-  /** A plain object tree of our SyncResult's shape for a captured page: one command per Add, its fields as strings. */
+  /** A plain object tree of the typed page's shape (SyncOutcome) for a captured page: one command per Add, its fields as strings. */
   const treeOf = (raw: Uint8Array) => {
     const value = (e: WbxmlElement): unknown => {
       const kids = elements(e);
@@ -523,7 +523,7 @@ try {
       "Beside each row, in the same run, with the same client and path and **page by page** (our page i, then the floor's page i " +
         "in each variant, so whatever else the machine does falls on all alike), the platform's floor (bench/sync-floor) answering " +
         "with the bytes and headers of our own pages, captured earlier in the run: (a) Worker → object RPC returning the page's " +
-        "bytes → phone; (b) the same after one D1 read of one row; (c) the RPC returning a plain object tree of our SyncResult's " +
+        "bytes → phone; (b) the same after one D1 read of one row; (c) the RPC returning a plain object tree of the typed page's " +
         "shape (the Worker then sends the captured bytes). " +
         '"Object" = the Worker\'s clock across the RPC (Server-Timing `mailbox`, whole ms here); outside = phone wall − object; p50 ' +
         "over full pages. Ours − floor: the median over pages of our outside minus the floor's outside for the same page. " +
