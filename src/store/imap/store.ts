@@ -128,6 +128,11 @@ export class ImapStore implements SearchableMailStore {
     return this.reader.listItems(folderId, opts);
   }
 
+  /** The summaries of the listing a device will ask for next, made before it asks (fetching.ts). */
+  summariseAhead(folderId: string, opts: ListOptions): Promise<{ made: number; chunks: number }> {
+    return this.reader.summariseAhead(folderId, opts);
+  }
+
   countItems(folderId: string, since?: number): Promise<number> {
     return this.reader.countItems(folderId, since);
   }
