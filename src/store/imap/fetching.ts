@@ -35,6 +35,13 @@ const PREFETCH_BYTES = 8 * 1024 * 1024;
 const AHEAD_CHUNK = 25;
 const AHEAD_CHUNK_BYTES = 1024 * 1024;
 const AHEAD_MAX = 513;
+/**
+ * summariseAhead starts this long after it is asked (at the end of a response): the answer goes out first. Under
+ * `wrangler dev` the Worker that encodes and sends it shares the object's thread, so a run started at once
+ * delayed every page it was meant to speed (issue 15 target 2, helper "first"); a device back within the pause
+ * finds nothing started.
+ */
+const AHEAD_DELAY_MS = 20;
 
 /** What a summary takes from parsing the message (kept per UID in imap_summaries). */
 type ParsedSummary = Omit<MailSummary, "itemId" | "folderId" | "modseq" | "received" | "flags" | "size">;
@@ -230,7 +237,8 @@ export class ItemReader {
   /** The run of summariseAhead under way (one at a time): stopped by a listing of its folder or by a newer run. */
   private ahead: { folderId: string; stopped: boolean } | null = null;
 
-  private stopAhead(folderId?: string): void {
+  /** Stops a run of summariseAhead over this folder (or any): a device is back for it. */
+  stopAhead(folderId?: string): void {
     if (this.ahead && (folderId === undefined || this.ahead.folderId === folderId)) this.ahead.stopped = true;
   }
 
@@ -243,8 +251,9 @@ export class ItemReader {
    * outage) leaves nothing half-believed, and no look, change log or sync state is touched (only the folder's
    * arrival order, made as its first listing makes it). Works in chunks of AHEAD_CHUNK messages, each one turn of
    * the store's IMAP session, so a foreground command (a Ping's look, another Sync, a FolderSync) waits for at
-   * most one chunk; stops when a listing of the folder comes (the device is back: it takes what is kept and
-   * fetches the rest itself) or another run starts. Returns what it made (tests, logs).
+   * most one chunk; starts AHEAD_DELAY_MS after it is asked; stops when the folder is looked at or listed (the
+   * device is back: it takes what is kept and fetches the rest itself) or another run starts. Returns what it
+   * made (tests, logs).
    */
   async summariseAhead(folderId: string, opts: ListOptions): Promise<{ made: number; chunks: number }> {
     this.stopAhead();
@@ -256,6 +265,7 @@ export class ItemReader {
     let todo: number[] | null = null;
     const sizes = new Map<number, number>();
     try {
+      await new Promise((r) => setTimeout(r, AHEAD_DELAY_MS));
       while (!run.stopped) {
         const done = await this.sessions.use(async (s) => {
           if (run.stopped) return true;

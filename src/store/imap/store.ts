@@ -111,6 +111,8 @@ export class ImapStore implements SearchableMailStore {
   // ---------- change tracking (change-tracking.ts) ----------
 
   folderStatus(folderId: string): Promise<FolderStatus> {
+    // A device is back for this folder (a Sync's first look, a Ping's check): summaries made ahead stop here.
+    this.reader.stopAhead(folderId);
     return this.changes.folderStatus(folderId);
   }
 
