@@ -21,6 +21,11 @@ export interface CollectionSource<S extends ItemStamp = ItemStamp> {
   count(folderId: string, since?: number): Promise<number>;
   /** A hint before `items` are rendered one by one: a source may read what they need together. Optional. */
   prefetch?(folderId: string, items: S[]): Promise<void>;
+  /**
+   * A hint after a response: the device will ask for this listing next (MoreAvailable, or its first page after a
+   * SyncKey 0). A source may prepare it in the background; the call returns at once and never fails. Optional.
+   */
+  ahead?(folderId: string, opts: ListOptions): void;
   /** Everything the device gets in an Add or Fetch. */
   render(item: S, opts: ItemOptions): Promise<ItemPayload>;
   /** What a Change carries for an item the device already has (PIM classes send the whole item). */

@@ -5,6 +5,7 @@ import type { CollectionSource } from "./collection-source";
 import { addedReferences, draftBcc, editedDraft, isDraftEdit, newAttachment } from "./draft-edit";
 import type { ItipRefusals } from "./itip-refusals";
 import { draftMime } from "./draft-mime";
+import { logError } from "../observability/log";
 import { changeDataOf, conversationOf, degradedMailItem, loadMailItem } from "./mail-item";
 
 export class MailSource implements CollectionSource<MailSummary> {
@@ -54,6 +55,14 @@ export class MailSource implements CollectionSource<MailSummary> {
       // Only a hint: each body is then read on its own as before; an outage still fails the request.
       if (e instanceof Error && e.name === "StoreUnavailableError") throw e;
     });
+  }
+
+  /**
+   * The store's summaries of the next listing made in the background (IMAP: parsed while the device is away,
+   * issue 15 target 2). Not awaited: the response goes now; whatever it could not make, the listing makes.
+   */
+  ahead(folderId: string, opts: ListOptions): void {
+    this.store.summariseAhead?.(folderId, opts).catch((e: unknown) => logError("summaries made ahead: stopped", e, {}, "warn"));
   }
 
   count(folderId: string, since?: number) {

@@ -20,7 +20,7 @@ import {
   type SyncOutcome,
   SyncStatus,
 } from "../eas/sync-types";
-import { FolderType, isStoreError, type MailStore, type StoreFolder } from "../store/types";
+import { FolderType, isStoreError, type ListOptions, type MailStore, type StoreFolder } from "../store/types";
 import type { CollectionSource, ItemStamp } from "./collection-source";
 import { parseServerId, serverIdOf } from "./ids";
 import {
@@ -294,6 +294,8 @@ export class SyncEngine {
     let commands: ServerCommand[];
     let moreAvailable: boolean;
     let record: ReplayRecord;
+    /** The listing the device will ask for next, when this answer says MoreAvailable of the initial download. */
+    let next: ListOptions | null = null;
     if (isPrevious) {
       ({ commands, record } = await this.replayCommands(st.lastResponse, folder, src, itemOptions, image, clientDeletes));
       moreAvailable = record.moreAvailable;
@@ -310,6 +312,8 @@ export class SyncEngine {
         if (JSON.stringify(st) !== JSON.stringify(st0)) this.state.putCollection(st);
         return null;
       }
+      // Its next page lists as collectChanges does: `limit` items and one more, after the last one walked.
+      if (moreAvailable && !st.enumDone) next = { since: st.enumSince, after: st.enumAfter ?? undefined, limit: limit + 1 };
       record = {
         commands: commands.map((x) => ({ op: x.op, itemId: parseServerId(x.serverId)?.itemId ?? "" })),
         moreAvailable,
@@ -324,6 +328,7 @@ export class SyncEngine {
       image.commit();
       this.state.putCollection(st);
     });
+    if (next) src.ahead?.(folder.id, next);
     return {
       collectionId: c.collectionId,
       syncKey: formatKey(st.series, st.cur),
@@ -357,6 +362,7 @@ export class SyncEngine {
         filterType: options.filterType,
         enumSince: filterSince(options.filterType, this.now()),
       });
+      src.ahead?.(folder.id, { since: filterSince(options.filterType, this.now()), limit: effectiveWindowSize(c.windowSize) + 1 });
       return bare(c.collectionId, formatKey(st0.series, 1), SyncStatus.Success);
     }
     const status = await src.status(folder.id);
@@ -379,6 +385,8 @@ export class SyncEngine {
       this.state.dropCollection(dev, c.collectionId);
       this.state.putCollection(st);
     });
+    // The device's first page comes next: its listing (the window's newest, and one more) made meanwhile.
+    src.ahead?.(folder.id, { since: st.enumSince, limit: effectiveWindowSize(c.windowSize) + 1 });
     return bare(c.collectionId, formatKey(st.series, 1), SyncStatus.Success);
   }
 

@@ -160,6 +160,13 @@ export interface MailStore {
    */
   prefetchBodies?(folderId: string, items: MailSummary[]): Promise<void>;
   /**
+   * A hint that a device will ask for this listing next (a page answered with MoreAvailable, a SyncKey 0): a
+   * backend that parses each message on its first listing (IMAP) may make those summaries now, in the
+   * background, yielding to every other call between small chunks and stopping when a listing of the folder
+   * comes. Resolves when it stops; never required for correctness (what it made is a cache). Optional.
+   */
+  summariseAhead?(folderId: string, opts: ListOptions): Promise<unknown>;
+  /**
    * An attachment as a stream of its bytes, sent on as it is read, never held in memory (a 25 MB attachment would
    * otherwise be in the object, the RPC and the response at once): the whole of it, or bytes `range.start`..
    * `range.end` (inclusive, cut at the end; none when `start` is at or past it). `total` is the attachment's exact

@@ -143,3 +143,61 @@ describe("a non-mail collection through the same engine", () => {
     expect(idle.raw.length).toBe(0); // neither the device's own Add nor its Delete comes back
   });
 });
+
+/** Notes that record each listing and each hint of the listing to come (CollectionSource.ahead). */
+class RecordingNotes extends NotesSource {
+  static lists: ListOptions[] = [];
+  static aheads: ListOptions[] = [];
+  override async list(f: string, o: ListOptions): Promise<Note[]> {
+    RecordingNotes.lists.push({ ...o });
+    return super.list(f, o);
+  }
+  ahead(_f: string, o: ListOptions): void {
+    RecordingNotes.aheads.push({ ...o });
+  }
+}
+
+describe("the listing a device will ask for next (CollectionSource.ahead, issue 15 target 2)", () => {
+  const USER2 = "notes-ahead@example.test";
+  const withRecording = <T>(fn: (src: RecordingNotes) => T) =>
+    runInDurableObject(env.MAILBOX.getByName(USER2), (mb: Mailbox, state: DurableObjectState) => {
+      const src = new RecordingNotes(state.storage.sql);
+      (mb as unknown as { mail: SyncService }).mail.register("Notes", src);
+      return fn(src);
+    });
+
+  it("is told at SyncKey 0 and after each page with MoreAvailable, and is exactly the listing the next page makes; not on a replay, not after the last page", async () => {
+    await createAccount(env.DB, USER2, PW);
+    await withRecording((s) => {
+      for (let i = 0; i < 25; i++) s.put(`Note ${i}`);
+    });
+    const phone = new TestPhone(USER2, PW, "NOTESAHEAD", "16.1");
+    const aheads = () => withRecording(() => RecordingNotes.aheads.map((o) => JSON.parse(JSON.stringify(o))));
+    const lists = () => withRecording(() => RecordingNotes.lists.map((o) => JSON.parse(JSON.stringify(o))));
+    let key = syncKeyOf(await phone.sync(NOTES, "0", { windowSize: 10 }));
+    expect(await aheads()).toHaveLength(1);
+    expect(await lists()).toHaveLength(0);
+    const pages: number[] = [];
+    let lost: string | null = null;
+    for (;;) {
+      const r = await phone.sync(NOTES, key, { windowSize: 10 });
+      pages.push(idsOf(r, "Add").length);
+      if (lost === null) {
+        // The first page's answer lost: its replay is no new page, and says nothing of the next listing.
+        lost = key;
+        const n = (await aheads()).length;
+        const again = await phone.sync(NOTES, lost, { windowSize: 10 });
+        expect(idsOf(again, "Add")).toEqual(idsOf(r, "Add"));
+        expect(await aheads()).toHaveLength(n);
+        key = syncKeyOf(again);
+      } else key = syncKeyOf(r);
+      if (!child(collectionOf(r), "MoreAvailable")) break;
+    }
+    expect(pages).toEqual([10, 10, 5]);
+    const [a, l] = [await aheads(), await lists()];
+    // One hint per listing that followed, each the very listing: SyncKey 0 → page 1, page 1 → page 2, page 2 → page 3.
+    expect(l).toHaveLength(3);
+    expect(a).toEqual(l);
+    expect(l[1].after).toBeDefined();
+  });
+});

@@ -89,6 +89,9 @@ export class BridgeMailStore implements SearchableMailStore {
   async listItems(folderId: string, opts: ListOptions): Promise<MailSummary[]> {
     return this.mail(folderId).listItems(folderId, opts);
   }
+  async summariseAhead(folderId: string, opts: ListOptions): Promise<unknown> {
+    return DAV_ID.test(folderId) ? undefined : this.imap.summariseAhead(folderId, opts);
+  }
   async countItems(folderId: string, since?: number): Promise<number> {
     return this.mail(folderId).countItems(folderId, since);
   }

@@ -111,6 +111,8 @@ export class ImapStore implements SearchableMailStore {
   // ---------- change tracking (change-tracking.ts) ----------
 
   folderStatus(folderId: string): Promise<FolderStatus> {
+    // A device is back for this folder (a Sync's first look, a Ping's check): summaries made ahead stop here.
+    this.reader.stopAhead(folderId);
     return this.changes.folderStatus(folderId);
   }
 
@@ -126,6 +128,11 @@ export class ImapStore implements SearchableMailStore {
 
   listItems(folderId: string, opts: ListOptions): Promise<MailSummary[]> {
     return this.reader.listItems(folderId, opts);
+  }
+
+  /** The summaries of the listing a device will ask for next, made before it asks (fetching.ts). */
+  summariseAhead(folderId: string, opts: ListOptions): Promise<{ made: number; chunks: number }> {
+    return this.reader.summariseAhead(folderId, opts);
   }
 
   countItems(folderId: string, since?: number): Promise<number> {
