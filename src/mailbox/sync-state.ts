@@ -21,7 +21,6 @@ const SCHEMA = [
      modseq INTEGER NOT NULL, received INTEGER NOT NULL,
      PRIMARY KEY (device_id, collection_id, item_id)) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS sync_item_received ON sync_item (device_id, collection_id, received)`,
-  `CREATE TABLE IF NOT EXISTS sync_device (device_id TEXT PRIMARY KEY, last_request TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS sync_watch_baseline (
      device_id TEXT NOT NULL, collection_id TEXT NOT NULL, modseq INTEGER NOT NULL,
      PRIMARY KEY (device_id, collection_id)) WITHOUT ROWID`,
@@ -33,12 +32,14 @@ export function ensureSyncSchema(sql: SqlStorage): void {
 
 // Made by their first write (issue 15 target 3), each reader taking a missing table as empty (ddl.ts hasTable):
 // the ClientId map by the first item a device adds (a mail-only phone adds none), the folder hierarchy's key and
-// image by the device's first FolderSync (folder-sync.ts).
+// image by the device's first FolderSync (folder-sync.ts), the last Sync request by the device's first Sync.
 const CLIENT_ID_DDL = `CREATE TABLE IF NOT EXISTS sync_client_id (
      device_id TEXT NOT NULL, collection_id TEXT NOT NULL, client_id TEXT NOT NULL, item_id TEXT NOT NULL,
      PRIMARY KEY (device_id, collection_id, client_id)) WITHOUT ROWID`;
+// WITHOUT ROWID (these two and sync_device): the key is the table's own b-tree, no second one for the PRIMARY KEY.
+const LAST_REQUEST_DDL = `CREATE TABLE IF NOT EXISTS sync_device (device_id TEXT PRIMARY KEY, last_request TEXT NOT NULL) WITHOUT ROWID`;
 export const HIER_DDL = `CREATE TABLE IF NOT EXISTS hier_state (
-     device_id TEXT PRIMARY KEY, series TEXT NOT NULL, cur INTEGER NOT NULL, prev INTEGER, last_response TEXT);
+     device_id TEXT PRIMARY KEY, series TEXT NOT NULL, cur INTEGER NOT NULL, prev INTEGER, last_response TEXT) WITHOUT ROWID;
    CREATE TABLE IF NOT EXISTS hier_item (
      device_id TEXT NOT NULL, folder_id TEXT NOT NULL, parent_id TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,
      PRIMARY KEY (device_id, folder_id)) WITHOUT ROWID`;
@@ -340,14 +341,18 @@ export class SyncStateStore {
   // ----- the last Sync request per device (empty Sync, Partial, hanging Sync, Ping helpers) -----
 
   lastRequest(deviceId: string): CachedSyncRequest | null {
+    if (!hasTable(this.sql, "sync_device")) return null;
     const row = this.sql.exec<{ last_request: string }>(`SELECT last_request FROM sync_device WHERE device_id = ?`, deviceId).toArray()[0];
     return row ? JSON.parse(row.last_request) : null;
   }
 
   saveLastRequest(deviceId: string, req: CachedSyncRequest): void {
     const json = JSON.stringify(req);
-    const old = this.sql.exec<{ last_request: string }>(`SELECT last_request FROM sync_device WHERE device_id = ?`, deviceId).toArray()[0];
+    const old = hasTable(this.sql, "sync_device")
+      ? this.sql.exec<{ last_request: string }>(`SELECT last_request FROM sync_device WHERE device_id = ?`, deviceId).toArray()[0]
+      : undefined;
     if (old?.last_request === json) return; // a no-change Sync writes nothing
+    createIfMissing(this.sql, LAST_REQUEST_DDL);
     this.sql.exec(`INSERT OR REPLACE INTO sync_device (device_id, last_request) VALUES (?, ?)`, deviceId, json);
   }
 }

@@ -13,7 +13,10 @@ import type { MailboxStores } from "../../src/mailbox/stores";
 import { hasOutbox } from "../../src/mailbox/outbox";
 import { hasTable } from "../../src/store/ddl";
 import { PimConflictError } from "../../src/store/pim-types";
+import { createAccount } from "../../src/service/directory";
 import { FolderType } from "../../src/store/types";
+import { el } from "../../src/wbxml/index";
+import { message, syncKeyOf, TestPhone } from "./helpers/phone";
 import { ping, pingBody, waitsOpen } from "./push-helpers";
 
 const raw = (to: string) => new TextEncoder().encode(`From: a@example.test\r\nTo: ${to}\r\nSubject: hi\r\n\r\nhello\r\n`);
@@ -34,8 +37,13 @@ const LAZY = [
   "pim_device_zones",
   "import_digests",
   "sync_client_id",
+  "sync_device",
   "hier_state",
   "hier_item",
+  "device_access_rules",
+  "onboard_settings",
+  "subscription_state",
+  "trace_sessions",
   "oof_settings",
   "oof_replies",
   "conversation_rules",
@@ -51,7 +59,7 @@ const schema = (stub: DurableObjectStub<Mailbox>) =>
 const storesOf = (mb: Mailbox) => (mb as unknown as { stores: MailboxStores }).stores;
 
 describe("a mail-only mailbox", () => {
-  it("makes 36 schema objects at its first start (a Ping, then its first mail), none of the lazy tables, and no more at a restart", async () => {
+  it("makes 30 schema objects at its first start (a Ping, then its first mail), none of the lazy tables, and no more at a restart", async () => {
     const u = "lazy-first@example.test";
     const stub = env.MAILBOX.getByName(u);
     const p = ping(u, "d", pingBody(600, [["1", "Email"]]));
@@ -61,11 +69,39 @@ describe("a mail-only mailbox", () => {
     expect((await p).status).toBe(2);
     const names = await schema(stub);
     // Was 66 (sqlite_master rows: tables, indexes, autoindexes, FTS5 shadow tables).
-    expect(names.length, names.join(" ")).toBeLessThanOrEqual(36);
+    expect(names.length, names.join(" ")).toBeLessThanOrEqual(30);
     expect(names.filter((n) => LAZY.includes(n))).toEqual([]);
     await evictDurableObject(stub);
     await stub.health();
     expect(await schema(stub)).toEqual(names);
+  });
+
+  it("a phone that ran FolderSync, Sync and Ping (mail only, sends nothing): 36 schema objects, was 76", async () => {
+    const u = "lazy-phone@example.test";
+    await createAccount(env.DB, u, "lazy-secret");
+    const stub = env.MAILBOX.getByName(u);
+    await stub.deliver(message("one"));
+    const phone = new TestPhone(u, "lazy-secret", "LAZY1");
+    await phone.folderSync("0");
+    const k0 = syncKeyOf(await phone.sync("1", "0"));
+    await phone.sync("1", k0);
+    const pinged = phone.send(
+      "Ping",
+      el(
+        "Ping",
+        "Ping",
+        el("Ping", "HeartbeatInterval", "60"),
+        el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", "1"), el("Ping", "Class", "Email"))),
+      ),
+    );
+    await waitsOpen(u, 1);
+    await stub.deliver(message("two"));
+    const r = await pinged;
+    expect(r.status).toBe(200);
+    const names = await schema(stub);
+    expect(names.length, names.join(" ")).toBeLessThanOrEqual(36);
+    // Made by what the phone did: its FolderSync (the hierarchy's key and image) and its Sync (the last request).
+    expect(names.filter((n) => LAZY.includes(n)).sort()).toEqual(["hier_item", "hier_state", "sync_device"]);
   });
 });
 
@@ -76,6 +112,11 @@ describe("read before the first write: empty, nothing made", () => {
     expect(await stub.outboxStatus()).toEqual([]);
     expect(await stub.flushOutbox()).toEqual([]);
     expect(await stub.queuedMeetingReplies()).toEqual([]);
+    expect(await stub.getSubscriptionState()).toBeNull();
+    expect(await stub.listAccessRules()).toEqual({ rules: [], defaultAccess: null });
+    expect((await stub.getPolicy()).version).toBe(0);
+    expect(await stub.removeAccessRule("nope")).toBe(false);
+    expect(await stub.traceSessions()).toEqual([]);
     await runInDurableObject(stub, async (mb: Mailbox, state) => {
       const sql = state.storage.sql;
       expect(mb.sending.outbox.nextDue()).toBeNull();
