@@ -99,7 +99,7 @@ export interface OutboxEntry {
   recipients: { rcpt: string; state: string; lastError: string | null }[];
 }
 
-/** The outbox's tables, made by its first write (`Outbox.made`); the last one made is the one readers ask for. */
+/** The outbox's tables, made by its first write (`Outbox.made`). */
 const TABLES = [
   `CREATE TABLE IF NOT EXISTS outbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -124,8 +124,6 @@ const TABLES = [
   `CREATE TABLE IF NOT EXISTS send_log (at INTEGER NOT NULL, recipients INTEGER NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS send_log_at ON send_log (at)`,
 ];
-/** The table whose presence stands for all of them (the last made: the others were made before it). */
-const LAST_TABLE = "send_log";
 
 /**
  * When the outbox wants its next attempt (null: empty), as an expression a caller may read with others:
@@ -135,9 +133,9 @@ export function outboxNextDue(sql: SqlStorage): string {
   return hasOutbox(sql) ? "(SELECT min(next_attempt) FROM outbox)" : "NULL";
 }
 
-/** Whether the outbox's tables exist (no statement unless this instance made them: ddl.ts hasTable). */
+/** Whether the outbox exists (no statement unless this instance made it: ddl.ts hasTable). */
 export function hasOutbox(sql: SqlStorage): boolean {
-  return hasTable(sql, LAST_TABLE);
+  return hasTable(sql, "outbox");
 }
 
 // Its tables (12 schema objects with their indexes and sqlite_sequence) are made by the first message queued
@@ -148,7 +146,11 @@ export class Outbox {
   constructor(private readonly d: OutboxDeps) {}
 
   private get present(): boolean {
-    return hasOutbox(this.d.storage.sql);
+    if (!hasOutbox(this.d.storage.sql)) return false;
+    // An outbox made by older code may lack a table added since (outbox_in_doubt): made here, as every start
+    // used to. No statement when the instance's read of sqlite_master listed them all.
+    this.made();
+    return true;
   }
 
   /** Before a write: the tables exist. */

@@ -227,4 +227,29 @@ describe("the first write after a restart makes the table; later starts read it"
       expect((await pim.changesSince(cal, 0, 10)).map((c) => c.itemId)).toEqual([id]);
     });
   });
+
+  it("an outbox made by older code, before outbox_in_doubt existed: read, and its message sent on", async () => {
+    const stub = env.MAILBOX.getByName("lazy-old-outbox@example.test");
+    await runInDurableObject(stub, (_m: Mailbox, state) => {
+      const sql = state.storage.sql;
+      sql.exec(`CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, created INTEGER NOT NULL, envelope_from TEXT NOT NULL,
+        size INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,
+        save_sent INTEGER NOT NULL DEFAULT 0, bcc TEXT NOT NULL DEFAULT '')`);
+      sql.exec(
+        `CREATE TABLE outbox_chunks (outbox_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (outbox_id, seq))`,
+      );
+      sql.exec(`CREATE TABLE outbox_rcpt (outbox_id INTEGER NOT NULL, rcpt TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+        last_error TEXT, PRIMARY KEY (outbox_id, rcpt))`);
+      sql.exec(`CREATE TABLE sent_client_ids (client_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
+      sql.exec(`CREATE TABLE send_log (at INTEGER NOT NULL, recipients INTEGER NOT NULL)`);
+      const later = Date.now() + 3_600_000;
+      sql.exec(`INSERT INTO outbox (created, envelope_from, size, next_attempt) VALUES (?, 'a@example.test', 5, ?)`, Date.now(), later);
+      sql.exec(`INSERT INTO outbox_chunks (outbox_id, seq, data) VALUES (1, 0, ?)`, new TextEncoder().encode("hello"));
+      sql.exec(`INSERT INTO outbox_rcpt (outbox_id, rcpt) VALUES (1, 'b@remote.example')`);
+    });
+    await evictDurableObject(stub);
+    const out = await stub.outboxStatus();
+    expect(out.map((o) => [o.id, o.inDoubtSince, o.recipients.map((r) => r.rcpt)])).toEqual([[1, null, ["b@remote.example"]]]);
+    expect(await runInDurableObject(stub, (_m: Mailbox, s) => hasTable(s.storage.sql, "outbox_in_doubt"))).toBe(true);
+  });
 });

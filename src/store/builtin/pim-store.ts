@@ -71,7 +71,11 @@ export class BuiltinPimStore implements PimStore {
   // a mail-only mailbox never has it, so none is made at its first start nor parsed at each start after. Every
   // reader takes a missing table as no items (ddl.ts hasTable); the calendar and contacts folders are `folders` rows.
   private get present(): boolean {
-    return hasTable(this.storage.sql, "pim_items");
+    if (!hasTable(this.storage.sql, "pim_items")) return false;
+    // A table made by older code may lack an index added since: made here, as every start used to (no statement
+    // when the instance's read of sqlite_master listed them all).
+    this.made();
+    return true;
   }
 
   /** Before a write, in its transaction: the table exists. */
