@@ -335,12 +335,13 @@ export async function parkAll(base, n, withBody, log, park = parkPing) {
   return pings;
 }
 
-/** A `wrangler dev` for the push benchmarks: ours (N accounts in D1) or the platform floor, state in PUSH_BENCH_DIR (default the OS tmp dir). */
-export async function startPushServer(floor, n, prefix) {
-  const persistTo = mkdtempSync(path.join(process.env.PUSH_BENCH_DIR ?? os.tmpdir(), prefix));
-  applyMigrations(persistTo);
-  if (!floor) createAccounts(persistTo, n);
+/** A `wrangler dev` for the push benchmarks: ours (N accounts in D1) or the platform floor, state in PUSH_BENCH_DIR (default the OS tmp dir); `again`: a new server over the state of an earlier one. */
+export async function startPushServer(floor, n, prefix, again) {
+  const persistTo = again ?? mkdtempSync(path.join(process.env.PUSH_BENCH_DIR ?? os.tmpdir(), prefix));
+  if (!again) applyMigrations(persistTo);
+  if (!floor && !again) createAccounts(persistTo, n);
   const server = await startDevServer({
+    migrate: !again,
     port: await freePort(),
     persistTo,
     vars: { PUSH_TRACE: "1", DEMO_SEED: "false", ADMIN_TOKEN },

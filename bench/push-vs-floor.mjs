@@ -14,6 +14,9 @@
 // The floor's knobs (bench/push-lib.mjs): PUSH_FLOOR_STORE=1 stores the message before the wake; with it,
 // PUSH_FLOOR_STATEMENTS=S runs S more one-row reads per wake; PUSH_FLOOR_TABLES=K makes K tables + K indexes in
 // each floor object when it parks (a mailbox-sized schema).
+// PUSH_RESTART=1: each side first parks N and wakes them all on a server it then stops (every object made, its schema
+// with it), and is measured on a new server over the same state: every park is then an object's restart, not its
+// first start (what SQLite's parsed schema costs per open connection, apart from what making it cost).
 import { appendFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -36,8 +39,17 @@ import {
 
 const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 3000);
 
+const RESTART = process.env.PUSH_RESTART === "1";
+
 async function run(floor) {
-  const { persistTo, server } = await startPushServer(floor, N, "mobile-sync-pushfloor-");
+  let { persistTo, server } = await startPushServer(floor, N, "mobile-sync-pushfloor-");
+  if (RESTART) {
+    const pings = await parkAll(server.url, N, true, server.log, floor ? parkFloor : undefined);
+    await burst(server.url, N, floor ? "floor" : undefined, floor ? wakeFloor : undefined);
+    await Promise.all(pings);
+    await server.stop();
+    server = await startPushServer(floor, N, "", persistTo).then((x) => x.server);
+  }
   const base = server.url;
   const load0 = os.loadavg()[0];
   try {

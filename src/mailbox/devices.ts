@@ -12,7 +12,7 @@ import type {
   ProvisionOutcome,
   WipeState,
 } from "./contract";
-import { createIfMissing } from "../store/ddl";
+import { createIfMissing, hasTable } from "../store/ddl";
 
 export type { DeviceSeen } from "./contract";
 
@@ -47,12 +47,6 @@ export class DeviceRegistry {
       wipe_requested_at INTEGER, wipe_sent_at INTEGER, wipe_acked_at INTEGER, wipe_ack_status INTEGER,
       access_state TEXT NOT NULL DEFAULT 'allowed', access_by TEXT NOT NULL DEFAULT 'default',
       device_password_set_at INTEGER, recovery_password TEXT, quarantine_notified_at INTEGER
-    )`,
-    );
-    createIfMissing(
-      sql,
-      `CREATE TABLE IF NOT EXISTS device_access_rules (
-      id TEXT PRIMARY KEY, kind TEXT NOT NULL, pattern TEXT NOT NULL, access TEXT NOT NULL, note TEXT, created_at INTEGER NOT NULL
     )`,
     );
     createIfMissing(sql, "CREATE INDEX IF NOT EXISTS devices_last_seen ON devices (last_seen)");
@@ -257,23 +251,30 @@ export class DeviceRegistry {
       .map((r) => r.device_id);
   }
 
+  // The mailbox's own access rules are made by the first one added (issue 15 target 3): most mailboxes have none,
+  // and every request reads them (a missing table: no rule, ddl.ts hasTable).
   rules(): AccessRule[] {
-    this.#rules ??= this.sql
-      .exec<Row>("SELECT * FROM device_access_rules ORDER BY created_at")
-      .toArray()
-      .map((r) => ({
-        id: String(r.id),
-        kind: r.kind as RuleKind,
-        pattern: String(r.pattern),
-        access: r.access as AccessState,
-        note: (r.note as string | null) ?? null,
-        createdAt: Number(r.created_at),
-      }));
+    this.#rules ??= (
+      hasTable(this.sql, "device_access_rules") ? this.sql.exec<Row>("SELECT * FROM device_access_rules ORDER BY created_at").toArray() : []
+    ).map((r) => ({
+      id: String(r.id),
+      kind: r.kind as RuleKind,
+      pattern: String(r.pattern),
+      access: r.access as AccessState,
+      note: (r.note as string | null) ?? null,
+      createdAt: Number(r.created_at),
+    }));
     return this.#rules;
   }
 
   addRule(rule: Omit<AccessRule, "id" | "createdAt">, now = Date.now()): AccessRule {
     const saved: AccessRule = { ...rule, note: rule.note ?? null, id: crypto.randomUUID(), createdAt: now };
+    createIfMissing(
+      this.sql,
+      `CREATE TABLE IF NOT EXISTS device_access_rules (
+      id TEXT PRIMARY KEY, kind TEXT NOT NULL, pattern TEXT NOT NULL, access TEXT NOT NULL, note TEXT, created_at INTEGER NOT NULL
+    )`,
+    );
     this.sql.exec(
       "INSERT INTO device_access_rules (id, kind, pattern, access, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       saved.id,
@@ -289,7 +290,8 @@ export class DeviceRegistry {
   }
 
   removeRule(id: string): boolean {
-    const removed = this.sql.exec("DELETE FROM device_access_rules WHERE id = ?", id).rowsWritten > 0;
+    const removed =
+      hasTable(this.sql, "device_access_rules") && this.sql.exec("DELETE FROM device_access_rules WHERE id = ?", id).rowsWritten > 0;
     this.#rules = undefined;
     this.#refreshAccess();
     return removed;

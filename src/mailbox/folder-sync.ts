@@ -3,7 +3,8 @@
 // FolderSync with SyncKey 0 mid-session gives the device the same ids ([MS-ASCMD] 2.2.3.25, anchors §3 #3).
 // Each device has a snapshot of the hierarchy it was sent; a FolderSync sends the difference.
 import { isStoreError, type MailStore, type StoreFolder } from "../store/types";
-import { formatKey, keyStanding, newSeries, type SyncStateStore } from "./sync-state";
+import { formatKey, HIER_DDL, hasHierarchy, keyStanding, newSeries, type SyncStateStore } from "./sync-state";
+import { createIfMissing } from "../store/ddl";
 
 export interface FolderEntry {
   serverId: string;
@@ -49,10 +50,12 @@ export class FolderSyncer {
   }
 
   private row(deviceId: string): HierRow | undefined {
+    if (!hasHierarchy(this.sql)) return undefined; // no device ever ran a FolderSync here
     return this.sql.exec<HierRow>(`SELECT series, cur, prev, last_response FROM hier_state WHERE device_id = ?`, deviceId).toArray()[0];
   }
 
   private snapshot(deviceId: string): Map<string, FolderEntry> {
+    if (!hasHierarchy(this.sql)) return new Map();
     const rows = this.sql
       .exec<{ folder_id: string; parent_id: string; name: string; type: number }>(
         `SELECT folder_id, parent_id, name, type FROM hier_item WHERE device_id = ?`,
@@ -80,6 +83,7 @@ export class FolderSyncer {
   /** Applies a diff to the device's snapshot and issues the next key, in one transaction. */
   private commit(deviceId: string, row: HierRow | undefined, reset: boolean, change: (sql: SqlStorage) => void, last: LastOp): string {
     return this.storage.transactionSync(() => {
+      createIfMissing(this.sql, HIER_DDL); // the first FolderSync makes the tables, in its transaction
       const series = reset || !row ? newSeries() : row.series;
       const cur = reset || !row ? 1 : row.cur + 1;
       const prev = reset || !row ? null : row.cur;

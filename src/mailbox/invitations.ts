@@ -9,7 +9,7 @@ import type { PimStore } from "../store/pim-types";
 import { FolderType, type MailStore, type MailSummary } from "../store/types";
 import { parseServerId, serverIdOf } from "./ids";
 import { ItipRefusals } from "./itip-refusals";
-import { createIfMissing } from "../store/ddl";
+import { createIfMissing, hasTable } from "../store/ddl";
 import { utf8ToBase64 } from "../formats/base64";
 
 export interface MeetingAnswerRequest {
@@ -47,6 +47,10 @@ async function invitationText(store: MailStore, s: MailSummary): Promise<string 
   return att ? new TextDecoder().decode(att.data) : null;
 }
 
+/** The answers given and the iMIP replies not yet handed to the outbox: made by the first answer, the queue last. */
+export const ANSWER_TABLES = `CREATE TABLE IF NOT EXISTS pim_meeting_answers (key TEXT PRIMARY KEY, calendar_id TEXT, at INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS pim_reply_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, created INTEGER NOT NULL)`;
+
 export class Invitations {
   private readonly refusals: ItipRefusals;
 
@@ -56,17 +60,22 @@ export class Invitations {
     private readonly storage: DurableObjectStorage,
     private readonly owner: () => string,
   ) {
-    const sql = storage.sql;
-    createIfMissing(sql, `CREATE TABLE IF NOT EXISTS pim_meeting_answers (key TEXT PRIMARY KEY, calendar_id TEXT, at INTEGER NOT NULL)`);
-    this.refusals = new ItipRefusals(sql);
-    createIfMissing(
-      sql,
-      `CREATE TABLE IF NOT EXISTS pim_reply_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, created INTEGER NOT NULL)`,
-    );
+    this.refusals = new ItipRefusals(storage.sql);
   }
 
-  /** Whether iMIP replies wait to be handed to the outbox, as a subquery a caller may read with others. */
-  static readonly QUEUED = "EXISTS (SELECT 1 FROM pim_reply_queue)";
+  /**
+   * Whether iMIP replies wait to be handed to the outbox, as an expression a caller may read with others: 0 when
+   * no meeting was ever answered (no table: the answers and the reply queue are made by the first answer, issue 15
+   * target 3; ddl.ts hasTable).
+   */
+  static queued(sql: SqlStorage): string {
+    return hasTable(sql, "pim_reply_queue") ? "EXISTS (SELECT 1 FROM pim_reply_queue)" : "0";
+  }
+
+  /** Whether the answers and the reply queue exist (made together, the queue last). */
+  private get answered(): boolean {
+    return hasTable(this.storage.sql, "pim_reply_queue");
+  }
 
   private get store(): MailStore {
     return this.stores().mail;
@@ -125,9 +134,9 @@ export class Invitations {
     const fail = (status: number): MeetingAnswerResult => ({ requestId: r.requestId, status });
     if (r.userResponse !== 1 && r.userResponse !== 2 && r.userResponse !== 3) return fail(2);
     const key = `${r.collectionId}|${r.requestId}|${r.instanceId ?? ""}|${r.userResponse}`;
-    const done = this.storage.sql
-      .exec<{ calendar_id: string | null }>(`SELECT calendar_id FROM pim_meeting_answers WHERE key = ?`, key)
-      .toArray()[0];
+    const done = this.answered
+      ? this.storage.sql.exec<{ calendar_id: string | null }>(`SELECT calendar_id FROM pim_meeting_answers WHERE key = ?`, key).toArray()[0]
+      : undefined;
     if (done) return { requestId: r.requestId, status: 1, ...(done.calendar_id ? { calendarId: done.calendar_id } : {}) };
 
     const cal = this.calendarId();
@@ -171,6 +180,8 @@ export class Invitations {
     // [MS-ASCMD] 2.2.3.18 CalendarId: returned unless the meeting was declined.
     const calendarId = r.userResponse === 3 ? null : serverIdOf(cal, item.itemId);
     this.storage.transactionSync(() => {
+      // Made by the first answer, in its transaction: a rolled-back answer leaves no table (hasTable asks again).
+      createIfMissing(this.storage.sql, ANSWER_TABLES);
       this.storage.sql.exec(`INSERT INTO pim_meeting_answers (key, calendar_id, at) VALUES (?, ?, ?)`, key, calendarId, Date.now());
       if (answer.reply && r.sendResponse) {
         const raw = replyMime(this.owner(), answer.reply.organizer, answer.reply.summary, r.userResponse as UserResponse, answer.reply.ics);
@@ -188,6 +199,7 @@ export class Invitations {
 
   /** Replies not yet handed to the outbox, oldest first. */
   queuedReplies(limit = 50): QueuedReply[] {
+    if (!this.answered) return [];
     return this.storage.sql
       .exec<{ id: number; key: string; recipient: string; raw: ArrayBuffer }>(
         `SELECT id, key, recipient, raw FROM pim_reply_queue ORDER BY id LIMIT ?`,
@@ -199,6 +211,7 @@ export class Invitations {
 
   /** The outbox took it (durably): forget it here. */
   replyHandedOver(id: number): void {
+    if (!this.answered) return;
     this.storage.sql.exec(`DELETE FROM pim_reply_queue WHERE id = ?`, id);
   }
 

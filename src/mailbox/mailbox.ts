@@ -7,9 +7,9 @@ import { upgradeSchema } from "./schema-version";
 import { forgetSchema } from "../store/ddl";
 import { OofStore } from "./oof";
 import { autoReplyFor } from "./oof-reply";
-import { ALARM_EARLIEST, AlarmMux } from "./alarms";
+import { alarmEarliest, AlarmMux } from "./alarms";
 import { blobPrefix, type Delivered, deleteR2Prefix, deliverInto, importInto, tracePrefix } from "./delivery";
-import { OUTBOX_NEXT_DUE, type OutboxEntry } from "./outbox";
+import { hasOutbox, outboxNextDue, type OutboxEntry } from "./outbox";
 import { OUTBOX_ALARM, Sending } from "./sending";
 import type { ImportOutcome, SubmitRequest, SubmitResult } from "./contract";
 import { FolderType, isSearchable, type MailStore, type StoreFolder } from "../store/types";
@@ -100,13 +100,17 @@ export class Mailbox extends DurableObject<Env> {
     this.#build();
     void ctx.blockConcurrencyWhile(async () => {
       // What a start may have to resume, in one read: the outbox's next attempt, the modules' timers, iMIP
-      // replies not yet handed to the outbox. Most starts (a delivery, a Ping) find nothing and do nothing more.
-      void this.invitations; // its tables exist before they are read
-      const w = ctx.storage.sql
-        .exec<{ outbox: number | null; alarm: number | null; replies: number }>(
-          `SELECT ${OUTBOX_NEXT_DUE} AS outbox, ${ALARM_EARLIEST} AS alarm, ${Invitations.QUEUED} AS replies`,
-        )
-        .one();
+      // replies not yet handed to the outbox. Most starts (a delivery, a Ping) find nothing and do nothing more;
+      // a mailbox that never sent, set a timer nor answered a meeting has none of those tables: no read at all.
+      const sql = ctx.storage.sql;
+      const parts = [outboxNextDue(sql), alarmEarliest(sql), Invitations.queued(sql)];
+      const w = parts.every((p) => p === "NULL" || p === "0")
+        ? { outbox: null, alarm: null, replies: 0 }
+        : sql
+            .exec<{ outbox: number | null; alarm: number | null; replies: number }>(
+              `SELECT ${parts[0]} AS outbox, ${parts[1]} AS alarm, ${parts[2]} AS replies`,
+            )
+            .one();
       await this.sending.recover({ outboxDue: w.outbox, alarmDue: w.alarm });
       if (w.replies) await this.sendMeetingReplies();
     });
@@ -157,9 +161,9 @@ export class Mailbox extends DurableObject<Env> {
 
   /** Outbox length and oldest message's age after each run (metrics: per object, no address). */
   #reportOutbox(): void {
-    const row = this.ctx.storage.sql
-      .exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(created) AS oldest FROM outbox")
-      .one();
+    const row = hasOutbox(this.ctx.storage.sql)
+      ? this.ctx.storage.sql.exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(created) AS oldest FROM outbox").one()
+      : { n: 0, oldest: null };
     const ageS = row.oldest == null ? 0 : Math.round((Date.now() - Number(row.oldest)) / 1000);
     const object = this.ctx.id.toString().slice(0, 16);
     metrics.gauge("outbox_length", { object }, Number(row.n));

@@ -1,19 +1,22 @@
 import { DEFAULT_POLICY, PolicySchema, type Policy } from "../eas/policy";
-import { createIfMissing } from "../store/ddl";
+import { createIfMissing, hasTable } from "../store/ddl";
 
 /** Small per-mailbox settings owned by device on-boarding: the security policy (with a version that
  *  changes on every edit, so provisioned devices notice) and the access default for unknown devices. */
+// Its table is made by the first setting written (issue 15 target 3): most mailboxes keep the defaults, and
+// every request reads them (a missing table: no setting, ddl.ts hasTable). WITHOUT ROWID: the key is the table's
+// own b-tree, no second one for the PRIMARY KEY.
 export class OnboardSettings {
-  constructor(private readonly sql: SqlStorage) {
-    createIfMissing(sql, "CREATE TABLE IF NOT EXISTS onboard_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   get(key: string): string | undefined {
+    if (!hasTable(this.sql, "onboard_settings")) return undefined;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM onboard_settings WHERE key = ?", key).toArray()[0];
     return row?.value;
   }
 
   set(key: string, value: string): void {
+    createIfMissing(this.sql, "CREATE TABLE IF NOT EXISTS onboard_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
     this.sql.exec(
       "INSERT INTO onboard_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
       key,
@@ -22,7 +25,7 @@ export class OnboardSettings {
   }
 
   delete(key: string): void {
-    this.sql.exec("DELETE FROM onboard_settings WHERE key = ?", key);
+    if (hasTable(this.sql, "onboard_settings")) this.sql.exec("DELETE FROM onboard_settings WHERE key = ?", key);
   }
 
   policy(): { policy: Policy; version: number } {

@@ -9,7 +9,7 @@ import { editHeaders } from "./outgoing";
 import { SmtpError, SmtpSession, type RecipientResult, type SmtpConfig } from "./smtp-client";
 import { logError, logEvent } from "../observability/log";
 import { metrics } from "../observability/metrics";
-import { createIfMissing } from "../store/ddl";
+import { createIfMissing, hasTable } from "../store/ddl";
 
 const CHUNK = 1 << 20; // SQLite values in a Durable Object stay below 2 MB
 const BACKOFF_MIN = [1, 5, 15, 30, 60, 120, 240, 480];
@@ -99,15 +99,9 @@ export interface OutboxEntry {
   recipients: { rcpt: string; state: string; lastError: string | null }[];
 }
 
-/** When the outbox wants its next attempt (null: empty), as a subquery a caller may read with others. */
-export const OUTBOX_NEXT_DUE = "(SELECT min(next_attempt) FROM outbox)";
-
-export class Outbox {
-  constructor(private readonly d: OutboxDeps) {
-    const sql = d.storage.sql;
-    createIfMissing(
-      sql,
-      `CREATE TABLE IF NOT EXISTS outbox (
+/** The outbox's tables, made by its first write (`Outbox.made`). */
+const TABLES = [
+  `CREATE TABLE IF NOT EXISTS outbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       created INTEGER NOT NULL,
       envelope_from TEXT NOT NULL,
@@ -116,35 +110,63 @@ export class Outbox {
       next_attempt INTEGER NOT NULL,
       save_sent INTEGER NOT NULL DEFAULT 0,
       bcc TEXT NOT NULL DEFAULT '')`,
-    );
-    createIfMissing(sql, `CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)`);
-    createIfMissing(
-      sql,
-      `CREATE TABLE IF NOT EXISTS outbox_chunks (outbox_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (outbox_id, seq))`,
-    );
-    createIfMissing(
-      sql,
-      `CREATE TABLE IF NOT EXISTS outbox_rcpt (
+  `CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)`,
+  `CREATE TABLE IF NOT EXISTS outbox_chunks (outbox_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (outbox_id, seq))`,
+  `CREATE TABLE IF NOT EXISTS outbox_rcpt (
       outbox_id INTEGER NOT NULL,
       rcpt TEXT NOT NULL,
       state TEXT NOT NULL DEFAULT 'pending',
       last_error TEXT,
       PRIMARY KEY (outbox_id, rcpt))`,
-    );
-    // A message whose final dot went to the relay with no answer noted yet (SMTP's window, RFC 5321 §6.1).
-    createIfMissing(sql, `CREATE TABLE IF NOT EXISTS outbox_in_doubt (outbox_id INTEGER PRIMARY KEY, since INTEGER NOT NULL)`);
-    createIfMissing(sql, `CREATE TABLE IF NOT EXISTS sent_client_ids (client_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
-    createIfMissing(sql, `CREATE TABLE IF NOT EXISTS send_log (at INTEGER NOT NULL, recipients INTEGER NOT NULL)`);
-    createIfMissing(sql, `CREATE INDEX IF NOT EXISTS send_log_at ON send_log (at)`);
+  // A message whose final dot went to the relay with no answer noted yet (SMTP's window, RFC 5321 §6.1).
+  `CREATE TABLE IF NOT EXISTS outbox_in_doubt (outbox_id INTEGER PRIMARY KEY, since INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS sent_client_ids (client_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS send_log (at INTEGER NOT NULL, recipients INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS send_log_at ON send_log (at)`,
+];
+
+/**
+ * When the outbox wants its next attempt (null: empty), as an expression a caller may read with others:
+ * NULL without a statement's worth of work when the mailbox never sent anything (no outbox table).
+ */
+export function outboxNextDue(sql: SqlStorage): string {
+  return hasOutbox(sql) ? "(SELECT min(next_attempt) FROM outbox)" : "NULL";
+}
+
+/** Whether the outbox exists (no statement unless this instance made it: ddl.ts hasTable). */
+export function hasOutbox(sql: SqlStorage): boolean {
+  return hasTable(sql, "outbox");
+}
+
+// Its tables (12 schema objects with their indexes and sqlite_sequence) are made by the first message queued
+// (issue 15 target 3): a mailbox that never sent has none, so none is made at its first start nor parsed by
+// each start after (SQLite parses the whole schema on every connection the object opens). Every reader treats
+// a missing outbox as empty (ddl.ts hasTable).
+export class Outbox {
+  constructor(private readonly d: OutboxDeps) {}
+
+  private get present(): boolean {
+    if (!hasOutbox(this.d.storage.sql)) return false;
+    // An outbox made by older code may lack a table added since (outbox_in_doubt): made here, as every start
+    // used to. No statement when the instance's read of sqlite_master listed them all.
+    this.made();
+    return true;
+  }
+
+  /** Before a write: the tables exist. */
+  private made(): void {
+    createIfMissing(this.d.storage.sql, TABLES.join(";\n"));
   }
 
   /** Recipients this mailbox has sent to since `since` (for the send quota). */
   recipientsSince(since: number): number {
+    if (!this.present) return 0;
     return this.d.storage.sql.exec<{ n: number | null }>(`SELECT sum(recipients) AS n FROM send_log WHERE at >= ?`, since).one().n ?? 0;
   }
 
   /** [MS-ASCMD] 2.2.2 status 118: the server remembers the ClientIds of recent messages (MS-ASCMD_R4850). */
   wasSent(clientId: string): boolean {
+    if (!this.present) return false;
     return this.d.storage.sql.exec(`SELECT 1 FROM sent_client_ids WHERE client_id = ?`, clientId).toArray().length > 0;
   }
 
@@ -153,6 +175,7 @@ export class Outbox {
     const now = Date.now();
     return this.d.storage.transactionSync(() => {
       const sql = this.d.storage.sql;
+      this.made(); // in the write's transaction: a rolled-back enqueue leaves no table (hasTable asks again)
       if (m.clientId) {
         sql.exec(`DELETE FROM sent_client_ids WHERE at < ?`, now - CLIENT_ID_DAYS * 86_400_000);
         sql.exec(`INSERT INTO sent_client_ids (client_id, at) VALUES (?, ?)`, m.clientId, now);
@@ -191,6 +214,7 @@ export class Outbox {
   }
 
   list(): OutboxEntry[] {
+    if (!this.present) return [];
     const sql = this.d.storage.sql;
     return sql
       .exec<OutboxRow>(`SELECT * FROM outbox ORDER BY id`)
@@ -219,11 +243,13 @@ export class Outbox {
   }
 
   makeDue(id: number, now = Date.now()) {
+    if (!this.present) return;
     this.d.storage.sql.exec(`UPDATE outbox SET next_attempt = min(next_attempt, ?) WHERE id = ?`, now, id);
   }
 
   /** The account's login is in memory again: messages that waited for it are due now. Returns how many. */
   loginArrived(now = Date.now()): number {
+    if (!this.present) return 0;
     return this.d.storage.sql
       .exec(
         `UPDATE outbox SET next_attempt = ? WHERE next_attempt > ? AND id IN (SELECT outbox_id FROM outbox_rcpt WHERE state = 'pending' AND last_error = ?) RETURNING id`,
@@ -236,16 +262,19 @@ export class Outbox {
 
   /** Makes every waiting message due now (admin "retry now", resumption, tests). */
   makeAllDue(now = Date.now()) {
+    if (!this.present) return;
     this.d.storage.sql.exec(`UPDATE outbox SET next_attempt = ? WHERE next_attempt > ?`, now, now);
   }
 
   nextDue(): number | null {
-    const row = this.d.storage.sql.exec<{ due: number | null }>(`SELECT ${OUTBOX_NEXT_DUE} AS due`).one();
+    if (!this.present) return null;
+    const row = this.d.storage.sql.exec<{ due: number | null }>(`SELECT min(next_attempt) AS due FROM outbox`).one();
     return row.due ?? null;
   }
 
   /** Alarm handler: one attempt for every due message. Returns when to run next. */
   async run(now = Date.now()): Promise<number | null> {
+    if (!this.present) return null;
     const due = this.d.storage.sql.exec<OutboxRow>(`SELECT * FROM outbox WHERE next_attempt <= ? ORDER BY id LIMIT 50`, now).toArray();
     const pass: Pass = { relayDown: null, session: null };
     try {

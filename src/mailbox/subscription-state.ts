@@ -1,12 +1,16 @@
 // The mailbox object's own copy of its subscription state, so the device path never waits on D1
 // (ARCHITECTURE.md "State and where it lives"). The service pushes it on every change.
 import type { MailboxSubscriptionState, MailboxSubscriptionStatus } from "./contract";
-import { createIfMissing } from "../store/ddl";
+import { createIfMissing, hasTable } from "../store/ddl";
 
+// Its table is made by the first state the service pushes (issue 15 target 3): a mailbox without a subscription
+// never has one, and every request reads it (a missing table: no state, ddl.ts hasTable).
 export class SubscriptionStateStore {
-  constructor(private readonly sql: SqlStorage) {
+  constructor(private readonly sql: SqlStorage) {}
+
+  private made(): void {
     createIfMissing(
-      sql,
+      this.sql,
       `CREATE TABLE IF NOT EXISTS subscription_state (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       subscription_id TEXT NOT NULL,
@@ -18,6 +22,7 @@ export class SubscriptionStateStore {
   }
 
   get(): MailboxSubscriptionState | null {
+    if (!hasTable(this.sql, "subscription_state")) return null;
     const row = this.sql
       .exec<{ subscription_id: string; status: string; reason: string | null; version: number; updated_at: number }>(
         "SELECT subscription_id, status, reason, version, updated_at FROM subscription_state WHERE id = 1",
@@ -40,6 +45,7 @@ export class SubscriptionStateStore {
       const stale = cur.subscriptionId === next.subscriptionId ? next.version < cur.version : next.updatedAt < cur.updatedAt;
       if (stale) return false;
     }
+    this.made();
     this.sql.exec(
       `INSERT INTO subscription_state (id, subscription_id, status, reason, version, updated_at) VALUES (1, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET subscription_id = excluded.subscription_id, status = excluded.status,

@@ -2,7 +2,7 @@
 // what each device holds (item id + modseq sent), the replay record of the last response, the ClientId
 // map and the cached last Sync request. Keyed by deviceId only; the partnership table lives elsewhere.
 import type { SyncOptions, SyncRequest } from "../eas/sync-types";
-import { createIfMissing } from "../store/ddl";
+import { createIfMissing, hasTable } from "../store/ddl";
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS sync_coll (
@@ -21,23 +21,30 @@ const SCHEMA = [
      modseq INTEGER NOT NULL, received INTEGER NOT NULL,
      PRIMARY KEY (device_id, collection_id, item_id)) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS sync_item_received ON sync_item (device_id, collection_id, received)`,
-  `CREATE TABLE IF NOT EXISTS sync_client_id (
-     device_id TEXT NOT NULL, collection_id TEXT NOT NULL, client_id TEXT NOT NULL, item_id TEXT NOT NULL,
-     PRIMARY KEY (device_id, collection_id, client_id)) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS sync_device (device_id TEXT PRIMARY KEY, last_request TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS sync_watch_baseline (
      device_id TEXT NOT NULL, collection_id TEXT NOT NULL, modseq INTEGER NOT NULL,
      PRIMARY KEY (device_id, collection_id)) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS hier_state (
-     device_id TEXT PRIMARY KEY, series TEXT NOT NULL, cur INTEGER NOT NULL, prev INTEGER, last_response TEXT)`,
-  `CREATE TABLE IF NOT EXISTS hier_item (
-     device_id TEXT NOT NULL, folder_id TEXT NOT NULL, parent_id TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,
-     PRIMARY KEY (device_id, folder_id)) WITHOUT ROWID`,
 ];
 
 export function ensureSyncSchema(sql: SqlStorage): void {
   for (const s of SCHEMA) createIfMissing(sql, s);
 }
+
+// Made by their first write (issue 15 target 3), each reader taking a missing table as empty (ddl.ts hasTable):
+// the ClientId map by the first item a device adds (a mail-only phone adds none), the folder hierarchy's key and
+// image by the device's first FolderSync (folder-sync.ts), the last Sync request by the device's first Sync.
+const CLIENT_ID_DDL = `CREATE TABLE IF NOT EXISTS sync_client_id (
+     device_id TEXT NOT NULL, collection_id TEXT NOT NULL, client_id TEXT NOT NULL, item_id TEXT NOT NULL,
+     PRIMARY KEY (device_id, collection_id, client_id)) WITHOUT ROWID`;
+// WITHOUT ROWID (these two and sync_device): the key is the table's own b-tree, no second one for the PRIMARY KEY.
+const LAST_REQUEST_DDL = `CREATE TABLE IF NOT EXISTS sync_device (device_id TEXT PRIMARY KEY, last_request TEXT NOT NULL) WITHOUT ROWID`;
+export const HIER_DDL = `CREATE TABLE IF NOT EXISTS hier_state (
+     device_id TEXT PRIMARY KEY, series TEXT NOT NULL, cur INTEGER NOT NULL, prev INTEGER, last_response TEXT) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS hier_item (
+     device_id TEXT NOT NULL, folder_id TEXT NOT NULL, parent_id TEXT NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,
+     PRIMARY KEY (device_id, folder_id)) WITHOUT ROWID`;
+/** The hierarchy's tables exist (made together, hier_item last). */
+export const hasHierarchy = (sql: SqlStorage) => hasTable(sql, "hier_item");
 
 /** Every table above: each row belongs to one device. */
 const DEVICE_TABLES = ["sync_coll", "sync_item", "sync_client_id", "sync_device", "sync_watch_baseline", "hier_state", "hier_item"];
@@ -45,7 +52,7 @@ const DEVICE_TABLES = ["sync_coll", "sync_item", "sync_client_id", "sync_device"
 /** Drops everything a device's sync state holds (its partnership was removed): its next sync starts at SyncKey 0. */
 export function forgetDeviceSyncState(sql: SqlStorage, deviceId: string): void {
   ensureSyncSchema(sql);
-  for (const table of DEVICE_TABLES) sql.exec(`DELETE FROM ${table} WHERE device_id = ?`, deviceId);
+  for (const table of DEVICE_TABLES) if (hasTable(sql, table)) sql.exec(`DELETE FROM ${table} WHERE device_id = ?`, deviceId);
 }
 
 /** SyncKeys look like "{series}n": opaque to the device, ≤ 64 chars ([MS-ASCMD] 2.2.3.181). */
@@ -177,7 +184,8 @@ export class SyncStateStore {
   dropCollection(deviceId: string, collectionId: string): void {
     this.sql.exec(`DELETE FROM sync_coll WHERE device_id = ? AND collection_id = ?`, deviceId, collectionId);
     this.sql.exec(`DELETE FROM sync_item WHERE device_id = ? AND collection_id = ?`, deviceId, collectionId);
-    this.sql.exec(`DELETE FROM sync_client_id WHERE device_id = ? AND collection_id = ?`, deviceId, collectionId);
+    if (hasTable(this.sql, "sync_client_id"))
+      this.sql.exec(`DELETE FROM sync_client_id WHERE device_id = ? AND collection_id = ?`, deviceId, collectionId);
   }
 
   collectionsOf(deviceId: string): string[] {
@@ -283,6 +291,7 @@ export class SyncStateStore {
   // ----- ClientId map: a retried client Add gets the ServerId of the first one -----
 
   itemForClientId(deviceId: string, collectionId: string, clientId: string): string | null {
+    if (!hasTable(this.sql, "sync_client_id")) return null;
     return (
       this.sql
         .exec<{ item_id: string }>(
@@ -296,6 +305,7 @@ export class SyncStateStore {
   }
 
   rememberClientId(deviceId: string, collectionId: string, clientId: string, itemId: string): void {
+    createIfMissing(this.sql, CLIENT_ID_DDL);
     this.sql.exec(
       `INSERT OR REPLACE INTO sync_client_id (device_id, collection_id, client_id, item_id) VALUES (?, ?, ?, ?)`,
       deviceId,
@@ -331,14 +341,18 @@ export class SyncStateStore {
   // ----- the last Sync request per device (empty Sync, Partial, hanging Sync, Ping helpers) -----
 
   lastRequest(deviceId: string): CachedSyncRequest | null {
+    if (!hasTable(this.sql, "sync_device")) return null;
     const row = this.sql.exec<{ last_request: string }>(`SELECT last_request FROM sync_device WHERE device_id = ?`, deviceId).toArray()[0];
     return row ? JSON.parse(row.last_request) : null;
   }
 
   saveLastRequest(deviceId: string, req: CachedSyncRequest): void {
     const json = JSON.stringify(req);
-    const old = this.sql.exec<{ last_request: string }>(`SELECT last_request FROM sync_device WHERE device_id = ?`, deviceId).toArray()[0];
+    const old = hasTable(this.sql, "sync_device")
+      ? this.sql.exec<{ last_request: string }>(`SELECT last_request FROM sync_device WHERE device_id = ?`, deviceId).toArray()[0]
+      : undefined;
     if (old?.last_request === json) return; // a no-change Sync writes nothing
+    createIfMissing(this.sql, LAST_REQUEST_DDL);
     this.sql.exec(`INSERT OR REPLACE INTO sync_device (device_id, last_request) VALUES (?, ?)`, deviceId, json);
   }
 }

@@ -5,7 +5,7 @@
 // (TRACE_RETENTION_DAYS) and go with the mailbox when it is deleted.
 
 import { ALL_DEVICES, type TraceDirective, type TraceEntry, type TraceFile, type TraceSession } from "./contract";
-import { createIfMissing } from "../store/ddl";
+import { createIfMissing, hasTable } from "../store/ddl";
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -17,22 +17,16 @@ export class TraceSessions {
     private readonly bucket: R2Bucket,
     /** `trace/<object id>`: this mailbox's traces in the shared bucket. */
     readonly prefix: string,
-  ) {
-    createIfMissing(
-      sql,
-      `CREATE TABLE IF NOT EXISTS trace_sessions (
-      target TEXT PRIMARY KEY, started_at INTEGER NOT NULL, until INTEGER NOT NULL, full_bodies INTEGER NOT NULL,
-      max_bytes INTEGER NOT NULL, bytes INTEGER NOT NULL DEFAULT 0, entries INTEGER NOT NULL DEFAULT 0,
-      dropped INTEGER NOT NULL DEFAULT 0
-    )`,
-    );
-  }
+  ) {}
 
   /** All sessions, read once per object instance: the per-request check costs no SQLite read. */
   #all(): Map<string, TraceSession> {
     if (!this.#sessions) {
       this.#sessions = new Map();
-      for (const r of this.sql.exec<Row>("SELECT * FROM trace_sessions")) this.#sessions.set(String(r.target), toSession(r));
+      // The table is made by the first session started (issue 15 target 3): most mailboxes are never traced, and
+      // every request asks (a missing table: no session, ddl.ts hasTable).
+      if (hasTable(this.sql, "trace_sessions"))
+        for (const r of this.sql.exec<Row>("SELECT * FROM trace_sessions")) this.#sessions.set(String(r.target), toSession(r));
     }
     return this.#sessions;
   }
@@ -68,6 +62,14 @@ export class TraceSessions {
       entries: 0,
       dropped: 0,
     };
+    createIfMissing(
+      this.sql,
+      `CREATE TABLE IF NOT EXISTS trace_sessions (
+      target TEXT PRIMARY KEY, started_at INTEGER NOT NULL, until INTEGER NOT NULL, full_bodies INTEGER NOT NULL,
+      max_bytes INTEGER NOT NULL, bytes INTEGER NOT NULL DEFAULT 0, entries INTEGER NOT NULL DEFAULT 0,
+      dropped INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID`,
+    );
     this.sql.exec(
       `INSERT OR REPLACE INTO trace_sessions (target, started_at, until, full_bodies, max_bytes, bytes, entries, dropped)
        VALUES (?, ?, ?, ?, ?, 0, 0, 0)`,

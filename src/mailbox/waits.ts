@@ -31,11 +31,13 @@ export class Waits {
     private readonly ctx: DurableObjectState,
     private readonly oracle: WaitOracle,
   ) {
+    // WITHOUT ROWID (issue 15 target 3): the text key is the table's own b-tree, not a second one beside it (one schema
+    // object less at each start of the object); tables made before keep their rowid and index.
     createIfMissing(
       ctx.storage.sql,
       `CREATE TABLE IF NOT EXISTS push_wait (
          device_id TEXT PRIMARY KEY, wait_id TEXT NOT NULL, kind TEXT NOT NULL,
-         folders TEXT NOT NULL, since INTEGER NOT NULL)`,
+         folders TEXT NOT NULL, since INTEGER NOT NULL) WITHOUT ROWID`,
     );
   }
 

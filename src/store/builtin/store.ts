@@ -20,7 +20,8 @@ import { DEFAULT_FOLDERS, isDefaultType, isUserType, itemClassOf, validFolderNam
 import { type ParsedMessage, parseMessage, previewText } from "../mime";
 import { CountingSql } from "../counting-sql";
 import { conversationIdOf, conversationIndexOf } from "../conversation";
-import { ensureSchema } from "./schema";
+import { ensureSchema, IMPORT_DIGESTS_DDL } from "./schema";
+import { createIfMissing, hasTable } from "../ddl";
 import { PageBodies, type TextRow } from "./page-bodies";
 import {
   forgetFolder,
@@ -518,6 +519,7 @@ export class BuiltinStore implements SearchableMailStore {
           const received = p.parsed.date !== undefined && p.parsed.date <= now ? p.parsed.date : now;
           ids.set(p, this.insertItem(folder.seq, raws[p.i].byteLength, p.parsed, p.placed, {}, received, true, ++modseq));
         }
+        if (fresh.length > 0) createIfMissing(this.storage.sql, IMPORT_DIGESTS_DDL);
         if (fresh.length > 0)
           this.sql.run(
             `INSERT OR REPLACE INTO import_digests (folder, digest, uid) SELECT ?, value ->> 0, value ->> 1 FROM json_each(?)`,
@@ -565,15 +567,18 @@ export class BuiltinStore implements SearchableMailStore {
    * Message-ID; null when none. One query per kind for the whole batch.
    */
   private importedItems(folder: number, digests: string[], parsed: ParsedMessage[]): (number | null)[] {
+    // No table: no bulk import ever ran here (it is made by the first one), so no digest to find.
     const byDigest = new Map(
-      this.sql
-        .all<{ digest: string; uid: number }>(
-          `SELECT d.digest, i.uid FROM import_digests d JOIN items i ON i.uid = d.uid AND i.folder = d.folder
-             WHERE d.folder = ? AND d.digest IN (SELECT value FROM json_each(?))`,
-          folder,
-          JSON.stringify(digests),
-        )
-        .map((r) => [r.digest, r.uid]),
+      !hasTable(this.storage.sql, "import_digests")
+        ? []
+        : this.sql
+            .all<{ digest: string; uid: number }>(
+              `SELECT d.digest, i.uid FROM import_digests d JOIN items i ON i.uid = d.uid AND i.folder = d.folder
+                 WHERE d.folder = ? AND d.digest IN (SELECT value FROM json_each(?))`,
+              folder,
+              JSON.stringify(digests),
+            )
+            .map((r) => [r.digest, r.uid]),
     );
     const wanted = [...new Set(parsed.flatMap((p, k) => (p.messageId && !byDigest.has(digests[k]) ? [p.messageId] : [])))];
     const byMessageId = new Map(
