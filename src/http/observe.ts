@@ -75,6 +75,11 @@ export async function observed(
   return res;
 }
 
+/** How many reports are started and not yet finished: what `observersSettled` would wait for (a test's stall report). */
+export function observersInFlight(): number {
+  return inFlight.size;
+}
+
 /**
  * Resolves once every report started so far has run (the ones started meanwhile too). For callers in the same
  * isolate that read what a request reported right after it: tests of the log line, the metrics, the traces.

@@ -8,9 +8,10 @@ import type { Mailbox } from "../../src/mailbox/mailbox";
 import { runScheduled } from "../../src/service/cron";
 import { createAccount } from "../../src/service/directory";
 import { MetricsRegistry } from "../../src/observability/metrics";
-import { observersSettled } from "../../src/http/observe";
+import { observersInFlight, observersSettled } from "../../src/http/observe";
 import { el } from "../../src/wbxml/index";
 import { TestPhone, bodyPref, mailOptions, message, syncKeyOf } from "./helpers/phone";
+import { watched } from "./helpers/phases";
 import { pingBody, waitsOpen } from "./push-helpers";
 
 const USER = "logged@example.test";
@@ -19,6 +20,8 @@ const SUBJECT = "Secret merger plans";
 const BODY = "the body nobody may log 4242";
 const lines: string[] = [];
 const spies: ReturnType<typeof vi.spyOn>[] = [];
+/** The console before this file mocks it: a stall is reported where it can be read. */
+const realConsoleError = console.error.bind(console);
 
 function admin(method: string, path: string, body?: unknown) {
   const headers: Record<string, string> = { Authorization: "Bearer test-admin-token" };
@@ -43,34 +46,54 @@ afterAll(() => {
 
 it("a run of requests, an admin call and a cron run: one JSON line each, no secret in any", async () => {
   const stub = env.MAILBOX.getByName(USER);
-  await runInDurableObject(stub, (mb: Mailbox) => mb.store.appendMessage("1", message(SUBJECT, { body: BODY }), {}));
-  const phone = new TestPhone(USER, PW, "logphone");
-  await phone.folderSync("0");
-  const options = mailOptions(bodyPref(1, 100_000));
-  const key = syncKeyOf(await phone.sync("1", "0", { options }));
-  await phone.sync("1", key, { options });
+  // A full-suite run under load was cut here by the 20 s timeout, whose "❯ line" names no step (helpers/phases.ts):
+  // each step is a phase, and a stall says which one hung and what was still running, before the timeout does.
+  // Replays of that run's file order (helper "stall", session 8) stalled with every step done ("between phases",
+  // ~0.6 s in, no report in flight): the test body's own continuation was never run again.
+  await watched(
+    15_000,
+    async (phase) => {
+      await phase(
+        "append",
+        runInDurableObject(stub, (mb: Mailbox) => mb.store.appendMessage("1", message(SUBJECT, { body: BODY }), {})),
+      );
+      const phone = new TestPhone(USER, PW, "logphone");
+      await phase("FolderSync", phone.folderSync("0"));
+      const options = mailOptions(bodyPref(1, 100_000));
+      const key = syncKeyOf(await phase("Sync 0", phone.sync("1", "0", { options })));
+      await phase("Sync", phone.sync("1", key, { options }));
 
-  // SendMail to an outside address: accepted into the outbox, sent by the alarm through the test relay.
-  const mime = `From: ${USER}\r\nTo: outside@remote.test\r\nSubject: ${SUBJECT}\r\n\r\n${BODY}\r\n`;
-  const sent = await phone.send(
-    "SendMail",
-    el("ComposeMail", "SendMail", el("ComposeMail", "ClientId", "log-1"), el("ComposeMail", "Mime", new TextEncoder().encode(mime))),
+      // SendMail to an outside address: accepted into the outbox, sent by the alarm through the test relay.
+      const mime = `From: ${USER}\r\nTo: outside@remote.test\r\nSubject: ${SUBJECT}\r\n\r\n${BODY}\r\n`;
+      const compose = el(
+        "ComposeMail",
+        "SendMail",
+        el("ComposeMail", "ClientId", "log-1"),
+        el("ComposeMail", "Mime", new TextEncoder().encode(mime)),
+      );
+      const sent = await phase("SendMail", phone.send("SendMail", compose));
+      expect(sent.status).toBe(200);
+      await phase("outbox alarm", runDurableObjectAlarm(stub));
+
+      // A Ping woken by new mail.
+      const pinging = phone.send("Ping", pingBody(60, [["1", "Email"]]));
+      await phase("Ping parked", waitsOpen(USER, 1));
+      await phase("delivery", stub.deliver(message("Another", { body: BODY })));
+      expect((await phase("Ping answered", pinging)).status).toBe(200);
+
+      // A wrong password.
+      const refused = await phase(
+        "wrong password",
+        new TestPhone(USER, "wrong", "logphone").folderSync("0").catch(() => null),
+      );
+      expect(refused ?? null).toBeNull();
+      expect((await phase("admin call", admin("GET", `/mailboxes/${encodeURIComponent(USER)}/devices`))).status).toBe(200);
+      await phase("cron", runScheduled({ cron: "0 3 * * *", scheduledTime: Date.now() }, env));
+      // Each request's line and metrics are written after its answer left (the request's waitUntil).
+      await phase("observers", observersSettled());
+    },
+    { say: realConsoleError, about: () => `request reports still running: ${observersInFlight()}` },
   );
-  expect(sent.status).toBe(200);
-  await runDurableObjectAlarm(stub);
-
-  // A Ping woken by new mail.
-  const pinging = phone.send("Ping", pingBody(60, [["1", "Email"]]));
-  await waitsOpen(USER, 1);
-  await stub.deliver(message("Another", { body: BODY }));
-  expect((await pinging).status).toBe(200);
-
-  // A wrong password.
-  expect((await new TestPhone(USER, "wrong", "logphone").folderSync("0").catch(() => null)) ?? null).toBeNull();
-  expect((await admin("GET", `/mailboxes/${encodeURIComponent(USER)}/devices`)).status).toBe(200);
-  await runScheduled({ cron: "0 3 * * *", scheduledTime: Date.now() }, env);
-  // Each request's line and metrics are written after its answer left (the request's waitUntil).
-  await observersSettled();
 
   expect(lines.length).toBeGreaterThan(5);
   const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
