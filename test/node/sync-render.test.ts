@@ -1,14 +1,11 @@
 // The Sync page rendered in the mailbox object (src/eas/sync-render.ts: Responses and Commands as WBXML fragments)
-// and spliced by the front door (eas/front/sync-response.ts, wbxml encodeWbxml) against the way it was made before
-// issue 15's change: the whole element tree built in the Worker and encoded at once. The reference renderer below
-// is that code as it was (main e0f800e, src/eas/front/sync-response.ts), kept here so the two paths are compared on
-// every protocol version over a varied corpus — mail with and without bodies, MIME bytes, body parts, attachments,
-// flags, drafts, invitations, calendar/contact/task/note items, changes, deletes, the device's own commands'
-// responses with fetched items — and must give the same bytes, and the same XML for the logs.
+// and spliced by the front door (eas/front/sync-response.ts, wbxml encodeWbxml) against the same elements built as
+// one tree in the Worker and encoded at once, as before issue 15's change (proven equal to that older code when it
+// landed). Compared on every protocol version over a varied corpus — mail with and without bodies, MIME bytes, body
+// parts, attachments, flags, drafts, invitations, calendar/contact/task/note items, changes, deletes, the device's
+// own commands' responses with fetched items — they must give the same bytes, and the same XML for the logs: the
+// fragments' code-page contract (entry and exit pages) and the RPC's clone lose nothing.
 import { describe, expect, it } from "vitest";
-import { mailChangeProperties, mailProperties } from "../../src/eas/email-props";
-import { pimData25 } from "../../src/eas/legacy25";
-import { atLeast } from "../../src/eas/protocol-version";
 import { buildSyncResponse } from "../../src/eas/front/sync-response";
 import { redactTree } from "../../src/eas/front/redact";
 import { eventToEas } from "../../src/eas/pim/calendar";
@@ -16,65 +13,12 @@ import { contactToEas } from "../../src/eas/pim/contacts";
 import { meetingRequestToEas } from "../../src/eas/pim/meeting-request";
 import { noteToEas } from "../../src/eas/pim/notes";
 import { taskToEas } from "../../src/eas/pim/tasks";
-import { renderSyncResult } from "../../src/eas/sync-render";
-import type {
-  ItemPayload,
-  MailItemData,
-  ServerCommand,
-  SyncCollectionOutcome,
-  SyncOutcome,
-  SyncResponses,
-  SyncResult,
-} from "../../src/eas/sync-types";
+import { commandElements, renderSyncResult, responseElements } from "../../src/eas/sync-render";
+import { rng } from "./chaos/rng";
+import type { MailItemData, ServerCommand, SyncCollectionOutcome, SyncOutcome, SyncResponses, SyncResult } from "../../src/eas/sync-types";
 import { decodeWbxml, el, encodeWbxml, isFragment, toXml, type WbxmlElement } from "../../src/wbxml/index";
 
-// ---- the reference: the Worker-side tree builder as it was before the items were rendered in the object ----
-
-function refItemProperties(item: ItemPayload, pv: string): WbxmlElement[] {
-  if ("mail" in item) return mailProperties(item.mail, pv);
-  return pv === "2.5" ? pimData25(item.data) : item.data;
-}
-
-function refCommand(cmd: ServerCommand, pv: string): WbxmlElement {
-  switch (cmd.op) {
-    case "Add":
-      return el(
-        "AirSync",
-        "Add",
-        el("AirSync", "ServerId", cmd.serverId),
-        el("AirSync", "ApplicationData", ...refItemProperties(cmd.item, pv)),
-      );
-    case "Change": {
-      const props = "mail" in cmd.change ? mailChangeProperties(cmd.change.mail, pv) : refItemProperties(cmd.change, pv);
-      return el("AirSync", "Change", el("AirSync", "ServerId", cmd.serverId), el("AirSync", "ApplicationData", ...props));
-    }
-    case "Delete":
-    case "SoftDelete":
-      return el("AirSync", cmd.op, el("AirSync", "ServerId", cmd.serverId));
-  }
-}
-
-function refAddResponse(a: SyncResponses["adds"][number], pv: string): WbxmlElement {
-  const data = [
-    (a.attachments?.length ?? 0) > 0 &&
-      el(
-        "AirSyncBase",
-        "Attachments",
-        ...(a.attachments ?? []).map((x) =>
-          el("AirSyncBase", "Attachment", el("AirSyncBase", "ClientId", x.clientId), el("AirSyncBase", "FileReference", x.fileReference)),
-        ),
-      ),
-    a.conversationId && atLeast(pv, "16.0") && el("Email2", "ConversationId", a.conversationId),
-  ].filter((x): x is WbxmlElement => !!x);
-  return el(
-    "AirSync",
-    "Add",
-    el("AirSync", "ClientId", a.clientId),
-    a.serverId && el("AirSync", "ServerId", a.serverId),
-    el("AirSync", "Status", a.status),
-    data.length > 0 && el("AirSync", "ApplicationData", ...data),
-  );
-}
+// ---- the reference: the same elements (sync-render.ts's builders) as one tree, encoded at once ----
 
 function refCollection(c: SyncCollectionOutcome, pv: string): WbxmlElement {
   const r = c.responses;
@@ -85,29 +29,13 @@ function refCollection(c: SyncCollectionOutcome, pv: string): WbxmlElement {
     el("AirSync", "SyncKey", c.syncKey),
     el("AirSync", "CollectionId", c.collectionId),
     el("AirSync", "Status", c.status),
-    hasResponses &&
-      el(
-        "AirSync",
-        "Responses",
-        ...r.adds.map((a) => refAddResponse(a, pv)),
-        ...r.changes.map((x) => el("AirSync", "Change", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
-        ...r.deletes.map((x) => el("AirSync", "Delete", el("AirSync", "ServerId", x.serverId), el("AirSync", "Status", x.status))),
-        ...r.fetches.map((f) =>
-          el(
-            "AirSync",
-            "Fetch",
-            el("AirSync", "ServerId", f.serverId),
-            el("AirSync", "Status", f.status),
-            f.item && el("AirSync", "ApplicationData", ...refItemProperties(f.item, pv)),
-          ),
-        ),
-      ),
-    c.commands.length > 0 && el("AirSync", "Commands", ...c.commands.map((x) => refCommand(x, pv))),
+    hasResponses && el("AirSync", "Responses", ...responseElements(r, pv)),
+    c.commands.length > 0 && el("AirSync", "Commands", ...commandElements(c.commands, pv)),
     c.moreAvailable && el("AirSync", "MoreAvailable"),
   );
 }
 
-/** The old path's answer: null for the empty response. */
+/** The whole tree, as the Worker built it before the items were rendered in the object: null for the empty response. */
 function reference(o: SyncOutcome, pv: string): WbxmlElement | null {
   if (o.status !== 1) return el("AirSync", "Sync", el("AirSync", "Status", o.status));
   if (o.collections.length === 0) return null;
@@ -124,18 +52,6 @@ function current(o: SyncOutcome, pv: string): WbxmlElement | null {
 }
 
 // ---- the corpus ----
-
-/** A small deterministic generator, so a failure names its seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ICS_EVENT = [
   "BEGIN:VCALENDAR",
@@ -287,7 +203,7 @@ function pimItems(pv: string): { calendar: WbxmlElement[]; contact: WbxmlElement
 
 /** One page of a seed: mail Adds and Changes, PIM items, deletes, responses, several collections. */
 function outcome(seed: number, pv: string): SyncOutcome {
-  const rand = prng(seed);
+  const rand = rng(seed);
   const pim = pimItems(pv);
   const mails = Array.from({ length: 5 + Math.floor(rand() * 30) }, (_, i) => mail(rand, seed * 100 + i, pv));
   const commands: ServerCommand[] = mails.map((m, i): ServerCommand => {
