@@ -1,6 +1,7 @@
 // Where the runtime's memory per parked request goes (issue 15 target 3 (a)): RSS of the runtime workerd and the
 // Worker isolate's JS heap (V8, read through the runtime's inspector after a full GC), at four moments:
 //   idle     the server up, nothing parked;
+//   live     right after the last park, every object still live (its JS in the isolate, before the idle evicts it);
 //   peak     the highest RSS seen while parking (every object starting, logging the phone in, registering its wait);
 //   parked   every request parked and every object evicted (what push-vs-floor.mjs reports per parked request);
 //   after    every parked request answered (woken by the burst) and the objects evicted again.
@@ -9,9 +10,10 @@
 //
 //   npx tsx bench/push-memory.mjs [N]            # ours: N Pings on N mailboxes, woken by an admin delivery
 //   npx tsx bench/push-memory.mjs --floor [N]    # bench/push-floor
+// PUSH_HEAP_SNAPSHOT=file also writes the isolate's heap snapshot at "parked" (bench/heap-summary.mjs sums it).
 // Prints one JSON object; nothing is appended to RESULTS.md.
 import { execSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { IDLE_MS, burst, parkAll, parkFloor, rssMb, sleep, startPushServer, wakeFloor, workerds } from "./push-lib.mjs";
 
@@ -19,7 +21,7 @@ const FLOOR = process.argv.includes("--floor");
 const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1000);
 
 /** The Worker isolate's JS heap after a full GC (MB), through the runtime's inspector (the port that lists targets). */
-async function heapMb(pid) {
+async function heapMb(pid, snapshotTo) {
   const ports = [
     ...execSync(`ss -ltnp`)
       .toString()
@@ -52,9 +54,21 @@ async function heapMb(pid) {
         };
         ws.addEventListener("message", on);
         ws.send(JSON.stringify({ id: my, method, params }));
-        setTimeout(() => res(null), 10_000);
+        setTimeout(() => res(null), snapshotTo ? 300_000 : 10_000);
       });
     await call("HeapProfiler.collectGarbage");
+    if (snapshotTo) {
+      // PUSH_HEAP_SNAPSHOT=file: the whole heap at this moment, as V8's .heapsnapshot JSON (for a by-constructor sum).
+      const chunks = [];
+      const onChunk = (e) => {
+        const m = JSON.parse(String(e.data));
+        if (m.method === "HeapProfiler.addHeapSnapshotChunk") chunks.push(m.params.chunk);
+      };
+      ws.addEventListener("message", onChunk);
+      await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+      ws.removeEventListener("message", onChunk);
+      writeFileSync(snapshotTo, chunks.join(""));
+    }
     const u = await call("Runtime.getHeapUsage");
     ws.close();
     if (!u) return null;
@@ -72,10 +86,12 @@ try {
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 250);
   const pings = await parkAll(server.url, N, true, server.log, FLOOR ? parkFloor : undefined);
+  // Every object still live (none evicted yet): the JS the N objects hold in the isolate, after a full GC.
+  out.live = { rss: rssMb(pid), heap: await heapMb(pid) };
   await sleep(IDLE_MS);
   clearInterval(sampler);
   out.peak = { rss: peak };
-  out.parked = { rss: rssMb(pid), heap: await heapMb(pid) };
+  out.parked = { rss: rssMb(pid), heap: await heapMb(pid, process.env.PUSH_HEAP_SNAPSHOT) };
   await burst(server.url, N, FLOOR ? "floor" : undefined, FLOOR ? wakeFloor : undefined);
   const answered = await Promise.all(pings);
   out.statuses = {};
@@ -87,6 +103,8 @@ try {
     rssParkedMinusIdle: kb(out.parked.rss, out.idle.rss),
     rssParkedMinusAfter: kb(out.parked.rss, out.after.rss),
     heapParkedMinusAfter: out.parked.heap && out.after.heap ? kb(out.parked.heap.used, out.after.heap.used) : null,
+    heapLiveMinusAfter: out.live.heap && out.after.heap ? kb(out.live.heap.used, out.after.heap.used) : null,
+    heapLiveMinusParked: out.live.heap && out.parked.heap ? kb(out.live.heap.used, out.parked.heap.used) : null,
     heapParkedMinusIdle: out.parked.heap && out.idle.heap ? kb(out.parked.heap.used, out.idle.heap.used) : null,
   };
   out.load1 = os.loadavg()[0];
