@@ -84,9 +84,10 @@ export function observersInFlight(): number {
  * Resolves once every report started so far has run (the ones started meanwhile too). For callers in the same
  * isolate that read what a request reported right after it: tests of the log line, the metrics, the traces.
  * It looks at the set on its own timer instead of awaiting the reports: each report is a promise of another
- * request's context (that request's waitUntil), and in workerd a continuation resumed by a promise of another
- * request's context is handed back across contexts — the suspect in ops-logs' stalls (session 8: every step done,
- * no report in flight, the test's continuation never run again).
+ * request's context (that request's waitUntil), and workerd runs a continuation settled from another context as a
+ * queued cross-context action, which waits for the awaiting context's next real event (workerd PRs 2719, 7004) —
+ * the cause that fits ops-logs' stalls (session 8: every step done, no report in flight, the test's continuation
+ * never run again, the watchdog's own rejection lost behind it).
  */
 export async function observersSettled(): Promise<void> {
   while (inFlight.size > 0) await new Promise<void>((resolve) => setTimeout(resolve, 2));
