@@ -137,7 +137,8 @@ export const serverTimings = [];
 export function parkFloor(base, i) {
   return new Promise((resolve) => {
     const tables = process.env.PUSH_FLOOR_TABLES ? `&tables=${Number(process.env.PUSH_FLOOR_TABLES)}` : "";
-    const req = http.request(new URL(`${base}/park?u=${i}${tables}`), { agent: false }, (res) => {
+    const log = process.env.PUSH_FLOOR_LOGS === "1" ? "&log" : "";
+    const req = http.request(new URL(`${base}/park?u=${i}${tables}${log}`), { agent: false }, (res) => {
       const parts = [];
       res.on("data", (d) => parts.push(d));
       res.on("end", () => resolve({ status: Buffer.concat(parts).toString(), at: performance.now() }));
@@ -152,12 +153,15 @@ export function parkFloor(base, i) {
  * PUSH_FLOOR_STORE=1: then the object first stores the same message ours gets (one INSERT), a floor for
  * "mail arrives and wakes a phone" rather than for the wake alone. PUSH_FLOOR_STATEMENTS=S (with
  * PUSH_FLOOR_STORE=1): S more one-row reads, each its own statement text, what a statement costs a cold object.
+ * PUSH_FLOOR_D1=1: the Worker first reads the recipient's login in D1 (one read, as a delivery's lookup);
+ * PUSH_FLOOR_LOGS=1: the wake and the parked request's answer each write one console line (as ours do).
  */
 export function wakeFloor(base, i) {
   const store = process.env.PUSH_FLOOR_STORE === "1";
   const raw = store ? message(i) : undefined;
   const statements = process.env.PUSH_FLOOR_STATEMENTS ? `&statements=${Number(process.env.PUSH_FLOOR_STATEMENTS)}` : "";
-  const url = new URL(`${base}/wake?u=${i}${store ? "&store" : ""}${statements}`);
+  const extra = `${process.env.PUSH_FLOOR_D1 === "1" ? "&d1" : ""}${process.env.PUSH_FLOOR_LOGS === "1" ? "&log" : ""}`;
+  const url = new URL(`${base}/wake?u=${i}${store ? "&store" : ""}${statements}${extra}`);
   return new Promise((resolve) => {
     const req = http.request(
       url,
@@ -335,17 +339,21 @@ export async function parkAll(base, n, withBody, log, park = parkPing) {
   return pings;
 }
 
+const FLOOR_D1 = process.env.PUSH_FLOOR_D1 === "1";
+/** The floor worker's wrangler config: with the project's D1 database bound when PUSH_FLOOR_D1=1. */
+export const floorConfig = () => (FLOOR_D1 ? "bench/push-floor/wrangler-d1.toml" : "bench/push-floor/wrangler.toml");
+
 /** A `wrangler dev` for the push benchmarks: ours (N accounts in D1) or the platform floor, state in PUSH_BENCH_DIR (default the OS tmp dir); `again`: a new server over the state of an earlier one. */
 export async function startPushServer(floor, n, prefix, again) {
   const persistTo = again ?? mkdtempSync(path.join(process.env.PUSH_BENCH_DIR ?? os.tmpdir(), prefix));
   if (!again) applyMigrations(persistTo);
-  if (!floor && !again) createAccounts(persistTo, n);
+  if ((!floor || FLOOR_D1) && !again) createAccounts(persistTo, n);
   const server = await startDevServer({
     migrate: !again,
     port: await freePort(),
     persistTo,
     vars: { PUSH_TRACE: "1", DEMO_SEED: "false", ADMIN_TOKEN },
-    config: floor ? "bench/push-floor/wrangler.toml" : undefined,
+    config: floor ? floorConfig() : undefined,
   });
   return { persistTo, server };
 }

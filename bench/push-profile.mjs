@@ -6,6 +6,8 @@
 //   npx tsx bench/push-profile.mjs --floor [N]     # the same bursts against bench/push-floor (the platform's floor)
 //   X_LOCAL_OBSERVABILITY=true                     # with wrangler dev's local tail stream (off by default, see push-lib.mjs)
 //   PUSH_BENCH_DIR=/dev/shm                        # the objects' SQLite files on tmpfs
+//   PUSH_JS_PROFILE=file.cpuprofile                # V8 CPU profile of the Worker's isolate during the wake burst
+//                                                  # (bench/cpu-profile.ts; summary on stderr; for the split, not for ratios)
 //
 // Bursts, in this order:
 //   wake     every mailbox gets mail while its Ping waits on its evicted object (issue 4 target (b));
@@ -18,6 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { applyMigrations, startDevServer } from "../scripts/dev-server.mjs";
 import { freePort } from "../test/free-port.ts";
+import { currentBundle, inspectorOf, Profiler, saveProfile, summarise } from "./cpu-profile.ts";
 import {
   ADMIN_TOKEN,
   IDLE_MS,
@@ -28,7 +31,9 @@ import {
   cpuDelta,
   cpuSeconds,
   createAccounts,
+  floorConfig,
   parkAll,
+  root,
   sleep,
 } from "./push-lib.mjs";
 
@@ -74,13 +79,13 @@ async function measured(server, label, n, fn) {
 // PUSH_BENCH_DIR=/dev/shm keeps the objects' SQLite files on tmpfs (no ext4 inode allocation per actor start).
 const persistTo = mkdtempSync(path.join(process.env.PUSH_BENCH_DIR ?? os.tmpdir(), "mobile-sync-prof-"));
 applyMigrations(persistTo);
-if (!FLOOR) createAccounts(persistTo, N);
+if (!FLOOR || process.env.PUSH_FLOOR_D1 === "1") createAccounts(persistTo, N);
 const vars = { PUSH_TRACE: "1", DEMO_SEED: "false", ADMIN_TOKEN };
 const server = await startDevServer({
   port: await freePort(),
   persistTo,
   vars,
-  config: FLOOR ? "bench/push-floor/wrangler.toml" : undefined,
+  config: FLOOR ? floorConfig() : undefined,
 });
 const base = server.url;
 const out = {
@@ -102,6 +107,10 @@ try {
   await sleep(IDLE_MS);
   const perfFile = path.join(os.tmpdir(), `push-wake-${N}.perf`);
   const stopPerf = PROFILE ? perfRecord(runtimePid(server.child.pid), perfFile) : null;
+  const jsProfile = process.env.PUSH_JS_PROFILE;
+  const profiler = jsProfile ? await Profiler.connect(await inspectorOf(server.child.pid)) : null;
+  const bundle = jsProfile ? currentBundle(root) : undefined;
+  await profiler?.start();
   out.runs.push(
     await measured(
       server,
@@ -118,6 +127,22 @@ try {
       },
     ),
   );
+  if (profiler) {
+    const p = await profiler.stop();
+    profiler.close();
+    saveProfile(p, jsProfile);
+    const sum = summarise(p, [], bundle);
+    const ms = (x) => `${((x * 1000) / N).toFixed(1)} µs/wake`.padStart(16);
+    console.error(`${ms(sum.totalMs)} in all (JS profile ${jsProfile})`);
+    for (const [title, rows] of [
+      ["by room (nearest of our frames)", sum.byRoom],
+      ["by our function (with the natives it calls)", sum.byOurFunction],
+      ["by function (self)", sum.byFunction],
+    ]) {
+      console.error(`## ${title}`);
+      for (const [f, t] of rows.slice(0, 40)) console.error(`${ms(t)}  ${f}`);
+    }
+  }
   if (stopPerf) {
     await stopPerf();
     out.perf = `perf report -i ${perfFile} --no-children --sort dso,sym`;

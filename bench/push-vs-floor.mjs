@@ -13,7 +13,10 @@
 // output (the Worker's log lines: the exception behind a 5xx) as dir/push-vs-floor-{floor,ours}.log.
 // The floor's knobs (bench/push-lib.mjs): PUSH_FLOOR_STORE=1 stores the message before the wake; with it,
 // PUSH_FLOOR_STATEMENTS=S runs S more one-row reads per wake; PUSH_FLOOR_TABLES=K makes K tables + K indexes in
-// each floor object when it parks (a mailbox-sized schema).
+// each floor object when it parks (a mailbox-sized schema); PUSH_FLOOR_D1=1 reads the recipient's login in D1 before
+// each wake; PUSH_FLOOR_LOGS=1 writes one console line at the wake and one at the parked request's answer. The
+// "equivalent-work floor" (the platform work a delivery must do, none of our code): PUSH_ONLY=floor
+// PUSH_FLOOR_STORE=1 PUSH_FLOOR_STATEMENTS=20 PUSH_FLOOR_D1=1 PUSH_FLOOR_LOGS=1.
 // PUSH_RESTART=1: each side first parks N and wakes them all on a server it then stops (every object made, its schema
 // with it), and is measured on a new server over the same state: every park is then an object's restart, not its
 // first start (what SQLite's parsed schema costs per open connection, apart from what making it cost).

@@ -2,6 +2,11 @@
 // one SQLite-backed object per "mailbox" holding one hibernatable WebSocket for a parked request, woken by an RPC
 // that only sends on the socket. No auth, no D1, no store, no sync state: what remains is the runtime's own
 // work (start an evicted object, restore its socket, deliver the message, answer the held HTTP request).
+// Opt-in platform work a real delivery must do (the default floor, none of it, is issue 15's reference):
+// `&store` / `&statements=S` on /wake (PUSH_FLOOR_STORE, PUSH_FLOOR_STATEMENTS), `&tables=K` on /park
+// (PUSH_FLOOR_TABLES), `&d1` on /wake: one D1 read of the recipient's login before the RPC (PUSH_FLOOR_D1, with
+// wrangler-d1.toml, which binds the project's D1 database), `&log` on both: one console line each, the size of
+// our admin delivery's and our request's log lines (PUSH_FLOOR_LOGS; the floor's eviction line stays either way).
 import { DurableObject } from "cloudflare:workers";
 
 export class Box extends DurableObject {
@@ -44,10 +49,18 @@ export class Box extends DurableObject {
   async webSocketClose() {}
 }
 
+/** A JSON log line of about `size` characters, as the project's logEvent writes (src/observability/log.ts). */
+const logLine = (kind, size) => {
+  const line = { ts: new Date().toISOString(), kind, request_id: crypto.randomUUID(), pad: "" };
+  line.pad = "x".repeat(Math.max(0, size - JSON.stringify(line).length));
+  return JSON.stringify(line);
+};
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     const stub = env.BOX.getByName(url.searchParams.get("u") ?? "");
+    const log = url.searchParams.has("log");
     if (url.pathname === "/park") {
       const headers = { Upgrade: "websocket", "x-tables": url.searchParams.get("tables") ?? "0" };
       const ws = (await stub.fetch("https://box/", { headers })).webSocket;
@@ -56,6 +69,7 @@ export default {
         ws.addEventListener("message", (e) => {
           ws.close(1000);
           resolve(new Response(String(e.data)));
+          if (log) console.log(logLine("request", 330));
         });
         ws.addEventListener("close", () => resolve(new Response("closed")));
       });
@@ -63,7 +77,13 @@ export default {
     if (url.pathname === "/wake") {
       const raw = url.searchParams.has("store") ? await request.arrayBuffer() : undefined;
       const statements = Number(url.searchParams.get("statements") ?? 0);
-      return new Response(String(await stub.wake(raw, statements)), { status: 201 });
+      if (url.searchParams.has("d1"))
+        await env.DB.prepare("SELECT address FROM accounts WHERE address = ?")
+          .bind(`bench${url.searchParams.get("u")}@example.test`)
+          .all();
+      const res = new Response(String(await stub.wake(raw, statements)), { status: 201 });
+      if (log) console.log(logLine("admin", 170));
+      return res;
     }
     return new Response("ok");
   },

@@ -27,6 +27,13 @@ interface Attachment {
 const deviceTag = (deviceId: string) => `d:${deviceId}`;
 
 export class Waits {
+  /**
+   * Waits whose row this instance deleted when it answered them, until their socket's close event (which the
+   * Worker's close after each answer brings): a few per device at most. A new instance starts empty and deletes
+   * by key, which is then a no-op.
+   */
+  private readonly answered = new Set<string>();
+
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly oracle: WaitOracle,
@@ -143,10 +150,14 @@ export class Waits {
     return this.ctx.getWebSockets().length;
   }
 
-  /** The Worker went away (timeout, device hung up) or the socket broke: forget the wait. */
+  /**
+   * The Worker went away (timeout, device hung up) or the socket broke: forget the wait. A wait this instance
+   * answered (`finish`) has no row left: the Worker's close that follows every answer runs no statement.
+   */
   closed(ws: WebSocket): void {
     const att = attachmentOf(ws);
-    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    if (att && !this.answered.delete(att.w))
+      this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
     try {
       ws.close(1000, "closed");
     } catch {
@@ -200,7 +211,10 @@ export class Waits {
     } catch {
       ok = false;
     }
-    if (att) this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+    if (att) {
+      this.ctx.storage.sql.exec("DELETE FROM push_wait WHERE device_id = ? AND wait_id = ?", att.d, att.w);
+      this.answered.add(att.w);
+    }
     return ok;
   }
 }

@@ -67,6 +67,50 @@ describe("one delivery waking a parked Ping", () => {
   });
 });
 
+describe("the Worker's close after a wait ends", () => {
+  const pushWaitRows = (u: string) =>
+    runInDurableObject(
+      env.MAILBOX.getByName(u),
+      (_m: Mailbox, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM push_wait").one().n,
+    );
+
+  it("after an answer runs no statement: the answered wait's row went with the answer", async () => {
+    const u = "wake-close@example.test";
+    const stub = env.MAILBOX.getByName(u);
+    await stub.deliver(raw(u));
+    const p = ping(u, "d", pingBody(600, [["1", "Email"]]));
+    await waitsOpen(u, 1);
+    const statements = await statementsDuring(async () => {
+      await stub.deliver(raw(u));
+      expect((await p).status).toBe(2);
+      await waitsOpen(u, 0); // the Worker's close has reached the object
+      await new Promise((r) => setTimeout(r, 50));
+      await stub.waitCount();
+    });
+    // Was 2: the answer's DELETE, then the same DELETE again when the Worker's close arrived.
+    expect(statements.filter((s) => /^DELETE FROM push_wait\b/.test(s))).toHaveLength(1);
+    expect(await pushWaitRows(u)).toBe(0);
+  });
+
+  it("that the device hung up still forgets the wait, on this instance and on a new one", async () => {
+    const u = "wake-hangup@example.test";
+    const stub = env.MAILBOX.getByName(u);
+    await stub.deliver(raw(u));
+    for (const evict of [false, true]) {
+      const abort = new AbortController();
+      const p = ping(u, "d", pingBody(600, [["1", "Email"]]), { signal: abort.signal });
+      await waitsOpen(u, 1);
+      expect(await pushWaitRows(u)).toBe(1);
+      if (evict) await evictDurableObject(stub);
+      abort.abort();
+      expect((await p).status).toBe(1);
+      await waitsOpen(u, 0);
+      for (let i = 0; i < 100 && (await pushWaitRows(u)) > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await pushWaitRows(u)).toBe(0);
+    }
+  });
+});
+
 describe("tables made on first write", () => {
   it("out-of-office: off before any Set, on after it, across a restart", async () => {
     const u = "wake-oof@example.test";
