@@ -14,8 +14,10 @@
 // overlaps nor slows the Dovecot reference, and gets no more time than the think time (until session 8 each
 // page's Dovecot figures were measured right after it, ~50-100 ms between the phone's pages). Also printed: the
 // phone's whole initial sync (Σ wall of SyncKey 0 and every page, think time excluded) against Dovecot alone
-// for all the pages' FETCHes.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+// for all the pages' FETCHes, and the runtime's CPU for each round (every thread of the workerd that runs the Worker
+// and its objects, from /proc: steadier than wall times on a shared machine; work made ahead between pages counts).
+import { execSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -59,6 +61,38 @@ const PROFILE = process.env.BRIDGE_PAGE_PROFILE;
 const THINK_MS = Number(process.env.BRIDGE_PAGE_THINK_MS ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** The runtime workerd under `wrangler dev` (the one started with an inspector), or undefined. */
+function runtimePid(root: number): number | undefined {
+  let kids: number[] = [];
+  try {
+    kids = execSync(`pgrep -P ${root}`).toString().trim().split("\n").filter(Boolean).map(Number);
+  } catch {}
+  for (const k of kids) {
+    try {
+      if (
+        readFileSync(`/proc/${k}/comm`, "utf8").startsWith("workerd") &&
+        readFileSync(`/proc/${k}/cmdline`, "utf8").includes("--inspector-addr")
+      )
+        return k;
+    } catch {}
+    const below = runtimePid(k);
+    if (below) return below;
+  }
+  return undefined;
+}
+
+/** CPU time of every thread of `pid` so far, ms (schedstat: ns on CPU). */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
+    } catch {} // a thread gone meanwhile
+  }
+  return ns / 1e6;
+}
 
 /** A bare IMAP connection: each command's time until its tagged answer, nothing parsed. */
 class RawImap {
@@ -220,7 +254,9 @@ async function main() {
       single: number[];
       steady: number[];
       total: number;
+      cpu: number;
     }[] = [];
+    const runtime = runtimePid(worker!.child.pid!);
     const profiler = PROFILE ? await Profiler.connect(await inspectorOf(worker!.child.pid!)) : undefined;
     for (const label of ["first device (summaries parsed)", "second device (summaries kept)"]) {
       const round = {
@@ -231,14 +267,17 @@ async function main() {
         single: [] as number[],
         steady: [] as number[],
         total: 0,
+        cpu: 0,
       };
       await profiler?.start();
+      const cpu0 = cpuMs(runtime);
       const full: number[] = [];
       round.total = await syncPages(bridgedPhone(a, `benchPage${rounds.length}`, "16.1"), async (p, server, wall) => {
         round.ours.push(server);
         round.wall.push(wall);
         full.push(p);
       });
+      round.cpu = cpuMs(runtime) - cpu0;
       if (profiler) report(label, await profiler.stop());
       // Dovecot alone for the same pages, after the round (nothing of ours runs meanwhile: the object is idle).
       await sleep(500);
@@ -291,11 +330,11 @@ async function main() {
         .join(
           " ",
         )} after. ${SIZE} messages (~1 KB, text/plain), WindowSize ${WINDOW}, full pages only; phone think time ${THINK_MS} ms between answers and requests; each round's Dovecot figures are measured after it, page by page; wrangler's local tail stream ${process.env.X_LOCAL_OBSERVABILITY === "false" ? "off" : "on"}; ${WARM ? `isolate warmed by a ${WARM}-message bridged mailbox synced first` : "isolate cold (no warm-up mailbox)"}.\n`,
-      "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 | built-in store, same messages, object p50 | bridge ÷ built-in | Dovecot, our steady page's LIST + EXAMINE, p50 | whole initial sync at the phone (Σ wall, SyncKey 0 + pages) | Dovecot alone, Σ of the pages | Σ wall ÷ Σ Dovecot |",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|",
+      "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 | built-in store, same messages, object p50 | bridge ÷ built-in | Dovecot, our steady page's LIST + EXAMINE, p50 | whole initial sync at the phone (Σ wall, SyncKey 0 + pages) | Dovecot alone, Σ of the pages | Σ wall ÷ Σ Dovecot | runtime CPU, the round (FolderSync, key 0, pages, between) | its CPU ÷ Σ Dovecot |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...rounds.map((r) => {
         const sum = r.dovecot.reduce((x, y) => x + y, 0);
-        return `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms | ${f(median(builtin))} ms | ${(median(r.ours) / median(builtin)).toFixed(2)}× | ${f(median(r.steady))} ms | ${f(r.total)} ms | ${f(sum)} ms | ${(r.total / sum).toFixed(2)}× |`;
+        return `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms | ${f(median(builtin))} ms | ${(median(r.ours) / median(builtin)).toFixed(2)}× | ${f(median(r.steady))} ms | ${f(r.total)} ms | ${f(sum)} ms | ${(r.total / sum).toFixed(2)}× | ${f(r.cpu)} ms | ${(r.cpu / sum).toFixed(2)}× |`;
       }),
       "",
       ...rounds.map(
