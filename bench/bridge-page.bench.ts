@@ -16,6 +16,10 @@
 // phone's whole initial sync (Σ wall of SyncKey 0 and every page, think time excluded) against Dovecot alone
 // for all the pages' FETCHes, and the runtime's CPU for each round (every thread of the workerd that runs the Worker
 // and its objects, from /proc: steadier than wall times on a shared machine; work made ahead between pages counts).
+// The floor in the Workers runtime (bench/imap-floor, a second `wrangler dev`; BRIDGE_PAGE_FLOOR=0 leaves it out):
+// after each round, beside Dovecot alone, the same two FETCHes of each page read by a Durable Object through the
+// runtime's socket — framed only ("bytes"), by our IMAP reader ("imap"), and with our MIME parse of every body
+// ("mime") — timed by its Worker as ours is: what a first device's page costs before any summary, SQLite or WBXML.
 import { execSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -59,6 +63,8 @@ const WARM = Number(process.env.BRIDGE_PAGE_WARM ?? 0);
 /** BRIDGE_PAGE_PROFILE=dir: a V8 CPU profile of the Worker's isolate per round, saved there and summarised on stderr. */
 const PROFILE = process.env.BRIDGE_PAGE_PROFILE;
 const THINK_MS = Number(process.env.BRIDGE_PAGE_THINK_MS ?? 0);
+const FLOOR = process.env.BRIDGE_PAGE_FLOOR !== "0";
+const FLOOR_MODES = ["bytes", "imap", "mime"] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -164,8 +170,19 @@ async function main() {
   const servers = await startBridgeServers({ workerPort, notifySecret: NOTIFY_SECRET, radicale: false });
   const persistTo = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bridge-page-"));
   let worker: { url: string; child: { pid?: number }; stop(): Promise<void> } | undefined;
+  let floor: { url: string; stop(): Promise<void> } | undefined;
+  const floorPersist = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-imap-floor-"));
   try {
     worker = await startDevServer({ port: workerPort, persistTo, vars: { ADMIN_TOKEN, NOTIFY_SECRET, DEMO_SEED: "false" } });
+    if (FLOOR)
+      floor = await startDevServer({
+        port: await freePort(),
+        persistTo: floorPersist,
+        config: path.resolve(import.meta.dirname, "imap-floor", "wrangler.toml"),
+        migrate: false,
+        testScheduled: false,
+        vars: { X_LOCAL_OBSERVABILITY: "false" },
+      });
     const { stop: _stop, ...info } = servers;
     setBridgeEnv({ workerUrl: worker!.url, adminToken: ADMIN_TOKEN, servers: info });
     const a = await newBridgeAccount("bench-page");
@@ -194,6 +211,17 @@ async function main() {
       await raw.command("EXAMINE INBOX (CONDSTORE)");
       return performance.now() - t;
     };
+    /** The floor's time (its Worker's Server-Timing) for page `uids` in `mode`. */
+    const floorPage = async (mode: string, uids: number[]) => {
+      const r = await fetch(`${floor!.url}/page?mode=${mode}`, {
+        method: "POST",
+        body: JSON.stringify({ host: info.imap.host, port: info.imap.port, user: a.address, password: a.password, uids }),
+      });
+      if (r.status !== 200) throw new Error(`imap floor: ${r.status} ${await r.text()}`);
+      if (Number(await r.text()) !== uids.length) throw new Error("imap floor: not every message fetched");
+      return Number(/mailbox;dur=([0-9.]+)/.exec(r.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
+    };
+    if (floor) for (const mode of FLOOR_MODES) for (const p of pages.slice(0, 3)) await floorPage(mode, p); // its code warmed
     const oneByOne = async (uids: number[]) => {
       const t = performance.now();
       await raw.command(`UID FETCH ${uids.join(",")} (UID FLAGS INTERNALDATE RFC822.SIZE)`);
@@ -255,6 +283,7 @@ async function main() {
       steady: number[];
       total: number;
       cpu: number;
+      floor: Record<string, number[]>;
     }[] = [];
     const runtime = runtimePid(worker!.child.pid!);
     const profiler = PROFILE ? await Profiler.connect(await inspectorOf(worker!.child.pid!)) : undefined;
@@ -268,6 +297,7 @@ async function main() {
         steady: [] as number[],
         total: 0,
         cpu: 0,
+        floor: Object.fromEntries(FLOOR_MODES.map((m) => [m, [] as number[]])),
       };
       await profiler?.start();
       const cpu0 = cpuMs(runtime);
@@ -285,6 +315,7 @@ async function main() {
         round.dovecot.push(await dovecotPage(pages[p]!));
         round.single.push(await oneByOne(pages[p]!));
         round.steady.push(await steadyCommands());
+        if (floor) for (const mode of FLOOR_MODES) round.floor[mode]!.push(await floorPage(mode, pages[p]!));
       }
       rounds.push(round);
     }
@@ -337,15 +368,32 @@ async function main() {
         return `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms | ${f(median(builtin))} ms | ${(median(r.ours) / median(builtin)).toFixed(2)}× | ${f(median(r.steady))} ms | ${f(r.total)} ms | ${f(sum)} ms | ${(r.total / sum).toFixed(2)}× | ${f(r.cpu)} ms | ${(r.cpu / sum).toFixed(2)}× |`;
       }),
       "",
+      ...(floor
+        ? [
+            "",
+            "The floor in the Workers runtime (bench/imap-floor), the same two FETCHes of the same pages, measured after each round beside Dovecot alone (p50, the floor's Worker's Server-Timing; ours ÷ it):",
+            "",
+            "| pages of 100 | Dovecot alone (node client) | workerd: bytes framed | workerd: our IMAP reader | workerd: + our MIME parse | our page | ours ÷ bytes | ours ÷ IMAP reader | ours ÷ + MIME parse |",
+            "|---|---|---|---|---|---|---|---|---|",
+            ...rounds.map((r) => {
+              const [b, i, m] = FLOOR_MODES.map((k) => median(r.floor[k]!));
+              const o = median(r.ours);
+              return `| ${r.label} | ${f(median(r.dovecot))} ms | ${f(b!)} ms | ${f(i!)} ms | ${f(m!)} ms | ${f(o)} ms | ${(o / b!).toFixed(2)}× | ${(o / i!).toFixed(2)}× | ${(o / m!).toFixed(2)}× |`;
+            }),
+          ]
+        : []),
+      "",
       ...rounds.map(
         (r) =>
-          `- ${r.label}: object ${r.ours.map((x) => x.toFixed(0)).join(", ")}; phone wall ${r.wall.map((x) => x.toFixed(0)).join(", ")}; Dovecot ${r.dovecot.map((x) => x.toFixed(1)).join(", ")}; LIST + EXAMINE ${r.steady.map((x) => x.toFixed(1)).join(", ")}`,
+          `- ${r.label}: object ${r.ours.map((x) => x.toFixed(0)).join(", ")}; phone wall ${r.wall.map((x) => x.toFixed(0)).join(", ")}; Dovecot ${r.dovecot.map((x) => x.toFixed(1)).join(", ")}; LIST + EXAMINE ${r.steady.map((x) => x.toFixed(1)).join(", ")}${floor ? `; floor ${FLOOR_MODES.map((k) => `${k} ${r.floor[k]!.map((x) => x.toFixed(0)).join(", ")}`).join("; ")}` : ""}`,
       ),
     ];
     console.log(lines.join("\n"));
   } finally {
     await worker?.stop();
+    await floor?.stop();
     await servers.stop();
+    rmSync(floorPersist, { recursive: true, force: true });
     rmSync(persistTo, { recursive: true, force: true });
   }
 }
