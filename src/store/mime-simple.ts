@@ -70,6 +70,30 @@ function addressesOf(value: string): Address[] {
   return simpleAddresses(value) ?? addressParser(value);
 }
 
+const MONTH_OF = new Map(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].map((m, i) => [m, i]));
+/** RFC 5322 `[Day, ]DD Mon YYYY HH:MM:SS ±HHMM` (or GMT, UT, UTC), a comment of letters after it. */
+const RFC5322_DATE =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d\d):(\d\d):(\d\d) (?:([+-])(\d\d)(\d\d)|GMT|UT|UTC)(?: \([A-Za-z]*\))?$/;
+
+/**
+ * The time of a Date header in the form nearly all mail uses, as `new Date(value)` reads it (its day name
+ * ignored, as there); null for anything else (other forms, days past the month's end, years before 1900), which
+ * `new Date` parses (≈ 1 µs a message in V8's legacy date parser; the test compares both on many shapes).
+ */
+export function simpleDate(value: string): number | null {
+  const m = RFC5322_DATE.exec(value);
+  if (!m) return null;
+  const [day, year, hour, minute, second] = [m[1], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  if (year < 1900 || hour > 23 || minute > 59 || second > 59 || day < 1) return null;
+  const utc = Date.UTC(year, MONTH_OF.get(m[2]!)!, day, hour, minute, second);
+  if (new Date(utc).getUTCDate() !== day) return null; // 31 Feb and the like: the legacy parser's own handling
+  if (!m[7]) return utc;
+  const zoneHours = Number(m[8]);
+  const zoneMinutes = Number(m[9]);
+  if (zoneHours > 23 || zoneMinutes > 59) return null;
+  return utc - (m[7] === "-" ? -1 : 1) * (zoneHours * 60 + zoneMinutes) * 60_000;
+}
+
 /** The content headers that decide how a part is read (the first of each counts, as in postal-mime). */
 const CONTENT = new Set(["content-type", "content-transfer-encoding", "content-disposition"]);
 
@@ -408,7 +432,7 @@ export function parseSimple(raw: Uint8Array, maxHeadersSize: number): Email | nu
   }
   const dateHeader = first("date");
   if (dateHeader) {
-    const date = new Date(dateHeader.value);
+    const date = new Date(simpleDate(dateHeader.value) ?? dateHeader.value);
     email.date = Number.isNaN(date.getTime()) ? dateHeader.value : date.toISOString(); // toString() is "Invalid Date" exactly then
   }
   if (html) email.html = html;

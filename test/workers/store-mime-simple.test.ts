@@ -10,7 +10,7 @@ import { demoMessages } from "../../scripts/demo-mail.mjs";
 import { MIME_LIMITS } from "../../src/formats/limits";
 import { wellFormed } from "../../src/formats/text";
 import { mentionsUtf7, parseMessage, previewText } from "../../src/store/mime";
-import { parseSimple, simpleAddresses } from "../../src/store/mime-simple";
+import { parseSimple, simpleAddresses, simpleDate } from "../../src/store/mime-simple";
 import { hostileCorpus } from "../fixtures/hostile/corpus";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -420,6 +420,42 @@ describe("simpleAddresses", () => {
       "",
     ])
       expect(simpleAddresses(v), v).toBeNull();
+  });
+});
+
+describe("simpleDate", () => {
+  it("reads a Date header as new Date() does for every value it takes, and takes the usual form", () => {
+    const r = rng(20261210);
+    const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+    const values: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const day = pick(["", "Mon, ", "Thu, ", "Sun, ", "Xyz, ", "Thu,", "thu, "]);
+      const d = pick(["1", "01", "9", "28", "29", "30", "31", "32", "0", "00", "001"]);
+      const mon = pick(["Jan", "Feb", "Apr", "Dec", "jan", "JAN", "Foo"]);
+      const y = pick(["2026", "2024", "1900", "1899", "1970", "0099", "26", "9999", "20260"]);
+      const t = pick(["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "9:00:00", "12:00", "07:08:09"]);
+      const z = pick(["+0000", "-0000", "+0100", "-0930", "+2359", "+2400", "+0060", "GMT", "UT", "UTC", "EST", "Z", "+00:00", ""]);
+      const c = pick(["", "", " (UTC)", " (CET)", "(UTC)", " (a b)", " ()"]);
+      values.push(`${day}${d} ${mon} ${y} ${t} ${z}${c}`.trim());
+    }
+    values.push("Fri, 20 Nov 2026 10:00:00 +0000", "not a date", "2026-11-20T10:00:00Z", "");
+    let taken = 0;
+    for (const v of values) {
+      const fast = simpleDate(v);
+      if (fast === null) continue;
+      taken++;
+      expect(fast, v).toBe(new Date(v).getTime());
+    }
+    expect(taken).toBeGreaterThan(200);
+    for (const v of [
+      "Fri, 20 Nov 2026 10:00:00 +0000",
+      "20 Nov 2026 10:00:00 -0500",
+      "Thu, 01 Jan 2026 00:00:00 GMT",
+      "Fri, 20 Nov 2026 10:00:00 +0100 (CET)",
+    ])
+      expect(simpleDate(v), v).toBe(new Date(v).getTime());
+    for (const v of ["Fri, 31 Feb 2026 10:00:00 +0000", "2026-11-20T10:00:00Z", "Fri, 20 Nov 2026 10:00 +0000", "20 Nov 26 10:00:00 +0000"])
+      expect(simpleDate(v), v).toBeNull();
   });
 });
 
