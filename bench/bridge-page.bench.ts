@@ -170,7 +170,7 @@ async function main() {
   const servers = await startBridgeServers({ workerPort, notifySecret: NOTIFY_SECRET, radicale: false });
   const persistTo = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bridge-page-"));
   let worker: { url: string; child: { pid?: number }; stop(): Promise<void> } | undefined;
-  let floor: { url: string; stop(): Promise<void> } | undefined;
+  let floor: { url: string; child: { pid?: number }; stop(): Promise<void> } | undefined;
   const floorPersist = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-imap-floor-"));
   try {
     worker = await startDevServer({ port: workerPort, persistTo, vars: { ADMIN_TOKEN, NOTIFY_SECRET, DEMO_SEED: "false" } });
@@ -284,8 +284,10 @@ async function main() {
       total: number;
       cpu: number;
       floor: Record<string, number[]>;
+      floorCpu: Record<string, number>;
     }[] = [];
     const runtime = runtimePid(worker!.child.pid!);
+    const floorRuntime = floor ? runtimePid(floor.child.pid!) : undefined;
     const profiler = PROFILE ? await Profiler.connect(await inspectorOf(worker!.child.pid!)) : undefined;
     for (const label of ["first device (summaries parsed)", "second device (summaries kept)"]) {
       const round = {
@@ -298,6 +300,7 @@ async function main() {
         total: 0,
         cpu: 0,
         floor: Object.fromEntries(FLOOR_MODES.map((m) => [m, [] as number[]])),
+        floorCpu: Object.fromEntries(FLOOR_MODES.map((m) => [m, 0])),
       };
       await profiler?.start();
       const cpu0 = cpuMs(runtime);
@@ -315,7 +318,12 @@ async function main() {
         round.dovecot.push(await dovecotPage(pages[p]!));
         round.single.push(await oneByOne(pages[p]!));
         round.steady.push(await steadyCommands());
-        if (floor) for (const mode of FLOOR_MODES) round.floor[mode]!.push(await floorPage(mode, pages[p]!));
+        if (floor)
+          for (const mode of FLOOR_MODES) {
+            const c0 = cpuMs(floorRuntime);
+            round.floor[mode]!.push(await floorPage(mode, pages[p]!));
+            round.floorCpu[mode]! += cpuMs(floorRuntime) - c0;
+          }
       }
       rounds.push(round);
     }
@@ -373,12 +381,13 @@ async function main() {
             "",
             "The floor in the Workers runtime (bench/imap-floor), the same two FETCHes of the same pages, measured after each round beside Dovecot alone (p50, the floor's Worker's Server-Timing; ours ÷ it):",
             "",
-            "| pages of 100 | Dovecot alone (node client) | workerd: bytes framed | workerd: our IMAP reader | workerd: + our MIME parse | our page | ours ÷ bytes | ours ÷ IMAP reader | ours ÷ + MIME parse |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| pages of 100 | Dovecot alone (node client) | workerd: bytes framed | workerd: our IMAP reader | workerd: + our MIME parse | our page | ours ÷ bytes | ours ÷ IMAP reader | ours ÷ + MIME parse | runtime CPU per page: floor bytes / IMAP / + MIME | ours (the round's ÷ its full pages) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
             ...rounds.map((r) => {
               const [b, i, m] = FLOOR_MODES.map((k) => median(r.floor[k]!));
               const o = median(r.ours);
-              return `| ${r.label} | ${f(median(r.dovecot))} ms | ${f(b!)} ms | ${f(i!)} ms | ${f(m!)} ms | ${f(o)} ms | ${(o / b!).toFixed(2)}× | ${(o / i!).toFixed(2)}× | ${(o / m!).toFixed(2)}× |`;
+              const c = FLOOR_MODES.map((k) => f(r.floorCpu[k]! / r.ours.length)).join(" / ");
+              return `| ${r.label} | ${f(median(r.dovecot))} ms | ${f(b!)} ms | ${f(i!)} ms | ${f(m!)} ms | ${f(o)} ms | ${(o / b!).toFixed(2)}× | ${(o / i!).toFixed(2)}× | ${(o / m!).toFixed(2)}× | ${c} ms | ${f(r.cpu / r.ours.length)} ms |`;
             }),
           ]
         : []),
