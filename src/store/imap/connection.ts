@@ -214,15 +214,6 @@ export class ImapSession {
         this.pending = { tag, name, untagged: [], resolve, reject, onContinue, each };
       });
       result.catch(() => undefined); // a failed send rejects it too; the caller gets the send's error
-      // A command of short arguments (nearly all: every FETCH) is sent and answered within one timer: a server
-      // that stops reading or answering fails the session all the same, for one timer instead of one per write
-      // and one for the answer (issue 15 target 2: ~10 % of a bridged page's IMAP CPU in workerd). A literal's
-      // bytes keep their timer per slice (writeBytes), so a slow but moving upload of any size goes through.
-      if (args.every((a) => typeof a === "string"))
-        return this.withTimeout(
-          this.send(tag, args, false).then(() => result),
-          name,
-        );
       await this.send(tag, args);
       return this.withTimeout(result, name);
     };
@@ -231,8 +222,7 @@ export class ImapSession {
     return p;
   }
 
-  /** Sends a command; `timed`: each write within the command timeout (false: the caller times the whole). */
-  private async send(tag: string, args: Arg[], timed = true): Promise<void> {
+  private async send(tag: string, args: Arg[]): Promise<void> {
     const literalPlus = this.has("LITERAL+");
     let line = tag;
     for (const a of args) {
@@ -249,11 +239,11 @@ export class ImapSession {
       await this.writeBytes(a.bytes);
       line = "";
     }
-    await this.writeRaw(`${line}\r\n`, timed);
+    await this.writeRaw(`${line}\r\n`);
   }
 
-  private async writeRaw(s: string, timed = true): Promise<void> {
-    await this.writeBytes(enc.encode(s), timed);
+  private async writeRaw(s: string): Promise<void> {
+    await this.writeBytes(enc.encode(s));
   }
 
   /**
@@ -261,11 +251,10 @@ export class ImapSession {
    * during a large APPEND) fails the session like one that stops answering, instead of holding it, and every
    * request of the mailbox queued behind it, forever; a slow but moving upload of any size still goes through.
    */
-  private async writeBytes(b: Uint8Array, timed = true): Promise<void> {
+  private async writeBytes(b: Uint8Array): Promise<void> {
     try {
       for (let off = 0; off < b.byteLength || off === 0; off += WRITE_SLICE) {
-        const written = this.writer.write(b.subarray(off, off + WRITE_SLICE));
-        await (timed ? this.withTimeout(written, "write") : written);
+        await this.withTimeout(this.writer.write(b.subarray(off, off + WRITE_SLICE)), "write");
         if (b.byteLength === 0) break;
       }
     } catch (e) {
