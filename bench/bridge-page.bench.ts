@@ -14,8 +14,14 @@
 // overlaps nor slows the Dovecot reference, and gets no more time than the think time (until session 8 each
 // page's Dovecot figures were measured right after it, ~50-100 ms between the phone's pages). Also printed: the
 // phone's whole initial sync (Σ wall of SyncKey 0 and every page, think time excluded) against Dovecot alone
-// for all the pages' FETCHes.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+// for all the pages' FETCHes, and the runtime's CPU for each round (every thread of the workerd that runs the Worker
+// and its objects, from /proc: steadier than wall times on a shared machine; work made ahead between pages counts).
+// The floor in the Workers runtime (bench/imap-floor, a second `wrangler dev`; BRIDGE_PAGE_FLOOR=0 leaves it out):
+// after each round, beside Dovecot alone, the same two FETCHes of each page read by a Durable Object through the
+// runtime's socket — framed only ("bytes"), by our IMAP reader ("imap"), and with our MIME parse of every body
+// ("mime") — timed by its Worker as ours is: what a first device's page costs before any summary, SQLite or WBXML.
+import { execSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -57,8 +63,42 @@ const WARM = Number(process.env.BRIDGE_PAGE_WARM ?? 0);
 /** BRIDGE_PAGE_PROFILE=dir: a V8 CPU profile of the Worker's isolate per round, saved there and summarised on stderr. */
 const PROFILE = process.env.BRIDGE_PAGE_PROFILE;
 const THINK_MS = Number(process.env.BRIDGE_PAGE_THINK_MS ?? 0);
+const FLOOR = process.env.BRIDGE_PAGE_FLOOR !== "0";
+const FLOOR_MODES = ["bytes", "imap", "mime"] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** The runtime workerd under `wrangler dev` (the one started with an inspector), or undefined. */
+function runtimePid(root: number): number | undefined {
+  let kids: number[] = [];
+  try {
+    kids = execSync(`pgrep -P ${root}`).toString().trim().split("\n").filter(Boolean).map(Number);
+  } catch {}
+  for (const k of kids) {
+    try {
+      if (
+        readFileSync(`/proc/${k}/comm`, "utf8").startsWith("workerd") &&
+        readFileSync(`/proc/${k}/cmdline`, "utf8").includes("--inspector-addr")
+      )
+        return k;
+    } catch {}
+    const below = runtimePid(k);
+    if (below) return below;
+  }
+  return undefined;
+}
+
+/** CPU time of every thread of `pid` so far, ms (schedstat: ns on CPU). */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
+    } catch {} // a thread gone meanwhile
+  }
+  return ns / 1e6;
+}
 
 /** A bare IMAP connection: each command's time until its tagged answer, nothing parsed. */
 class RawImap {
@@ -130,8 +170,19 @@ async function main() {
   const servers = await startBridgeServers({ workerPort, notifySecret: NOTIFY_SECRET, radicale: false });
   const persistTo = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-bridge-page-"));
   let worker: { url: string; child: { pid?: number }; stop(): Promise<void> } | undefined;
+  let floor: { url: string; child: { pid?: number }; stop(): Promise<void> } | undefined;
+  const floorPersist = mkdtempSync(path.join(os.tmpdir(), "mobile-sync-imap-floor-"));
   try {
     worker = await startDevServer({ port: workerPort, persistTo, vars: { ADMIN_TOKEN, NOTIFY_SECRET, DEMO_SEED: "false" } });
+    if (FLOOR)
+      floor = await startDevServer({
+        port: await freePort(),
+        persistTo: floorPersist,
+        config: path.resolve(import.meta.dirname, "imap-floor", "wrangler.toml"),
+        migrate: false,
+        testScheduled: false,
+        vars: { X_LOCAL_OBSERVABILITY: "false" },
+      });
     const { stop: _stop, ...info } = servers;
     setBridgeEnv({ workerUrl: worker!.url, adminToken: ADMIN_TOKEN, servers: info });
     const a = await newBridgeAccount("bench-page");
@@ -160,6 +211,17 @@ async function main() {
       await raw.command("EXAMINE INBOX (CONDSTORE)");
       return performance.now() - t;
     };
+    /** The floor's time (its Worker's Server-Timing) for page `uids` in `mode`. */
+    const floorPage = async (mode: string, uids: number[]) => {
+      const r = await fetch(`${floor!.url}/page?mode=${mode}`, {
+        method: "POST",
+        body: JSON.stringify({ host: info.imap.host, port: info.imap.port, user: a.address, password: a.password, uids }),
+      });
+      if (r.status !== 200) throw new Error(`imap floor: ${r.status} ${await r.text()}`);
+      if (Number(await r.text()) !== uids.length) throw new Error("imap floor: not every message fetched");
+      return Number(/mailbox;dur=([0-9.]+)/.exec(r.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
+    };
+    if (floor) for (const mode of FLOOR_MODES) for (const p of pages.slice(0, 3)) await floorPage(mode, p); // its code warmed
     const oneByOne = async (uids: number[]) => {
       const t = performance.now();
       await raw.command(`UID FETCH ${uids.join(",")} (UID FLAGS INTERNALDATE RFC822.SIZE)`);
@@ -220,7 +282,12 @@ async function main() {
       single: number[];
       steady: number[];
       total: number;
+      cpu: number;
+      floor: Record<string, number[]>;
+      floorCpu: Record<string, number>;
     }[] = [];
+    const runtime = runtimePid(worker!.child.pid!);
+    const floorRuntime = floor ? runtimePid(floor.child.pid!) : undefined;
     const profiler = PROFILE ? await Profiler.connect(await inspectorOf(worker!.child.pid!)) : undefined;
     for (const label of ["first device (summaries parsed)", "second device (summaries kept)"]) {
       const round = {
@@ -231,14 +298,19 @@ async function main() {
         single: [] as number[],
         steady: [] as number[],
         total: 0,
+        cpu: 0,
+        floor: Object.fromEntries(FLOOR_MODES.map((m) => [m, [] as number[]])),
+        floorCpu: Object.fromEntries(FLOOR_MODES.map((m) => [m, 0])),
       };
       await profiler?.start();
+      const cpu0 = cpuMs(runtime);
       const full: number[] = [];
       round.total = await syncPages(bridgedPhone(a, `benchPage${rounds.length}`, "16.1"), async (p, server, wall) => {
         round.ours.push(server);
         round.wall.push(wall);
         full.push(p);
       });
+      round.cpu = cpuMs(runtime) - cpu0;
       if (profiler) report(label, await profiler.stop());
       // Dovecot alone for the same pages, after the round (nothing of ours runs meanwhile: the object is idle).
       await sleep(500);
@@ -246,6 +318,12 @@ async function main() {
         round.dovecot.push(await dovecotPage(pages[p]!));
         round.single.push(await oneByOne(pages[p]!));
         round.steady.push(await steadyCommands());
+        if (floor)
+          for (const mode of FLOOR_MODES) {
+            const c0 = cpuMs(floorRuntime);
+            round.floor[mode]!.push(await floorPage(mode, pages[p]!));
+            round.floorCpu[mode]! += cpuMs(floorRuntime) - c0;
+          }
       }
       rounds.push(round);
     }
@@ -291,22 +369,40 @@ async function main() {
         .join(
           " ",
         )} after. ${SIZE} messages (~1 KB, text/plain), WindowSize ${WINDOW}, full pages only; phone think time ${THINK_MS} ms between answers and requests; each round's Dovecot figures are measured after it, page by page; wrangler's local tail stream ${process.env.X_LOCAL_OBSERVABILITY === "false" ? "off" : "on"}; ${WARM ? `isolate warmed by a ${WARM}-message bridged mailbox synced first` : "isolate cold (no warm-up mailbox)"}.\n`,
-      "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 | built-in store, same messages, object p50 | bridge ÷ built-in | Dovecot, our steady page's LIST + EXAMINE, p50 | whole initial sync at the phone (Σ wall, SyncKey 0 + pages) | Dovecot alone, Σ of the pages | Σ wall ÷ Σ Dovecot |",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|",
+      "| pages of 100 | mailbox object p50 (Server-Timing) | phone wall p50 | Dovecot alone, same FETCHes, one connection, p50 | object ÷ Dovecot | Dovecot, one message at a time (2 commands each) p50 | built-in store, same messages, object p50 | bridge ÷ built-in | Dovecot, our steady page's LIST + EXAMINE, p50 | whole initial sync at the phone (Σ wall, SyncKey 0 + pages) | Dovecot alone, Σ of the pages | Σ wall ÷ Σ Dovecot | runtime CPU, the round (FolderSync, key 0, pages, between) | its CPU ÷ Σ Dovecot |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...rounds.map((r) => {
         const sum = r.dovecot.reduce((x, y) => x + y, 0);
-        return `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms | ${f(median(builtin))} ms | ${(median(r.ours) / median(builtin)).toFixed(2)}× | ${f(median(r.steady))} ms | ${f(r.total)} ms | ${f(sum)} ms | ${(r.total / sum).toFixed(2)}× |`;
+        return `| ${r.label} (${r.ours.length}) | ${f(median(r.ours))} ms | ${f(median(r.wall))} ms | ${f(median(r.dovecot))} ms | **${(median(r.ours) / median(r.dovecot)).toFixed(2)}×** | ${f(median(r.single))} ms | ${f(median(builtin))} ms | ${(median(r.ours) / median(builtin)).toFixed(2)}× | ${f(median(r.steady))} ms | ${f(r.total)} ms | ${f(sum)} ms | ${(r.total / sum).toFixed(2)}× | ${f(r.cpu)} ms | ${(r.cpu / sum).toFixed(2)}× |`;
       }),
+      "",
+      ...(floor
+        ? [
+            "",
+            "The floor in the Workers runtime (bench/imap-floor), the same two FETCHes of the same pages, measured after each round beside Dovecot alone (p50, the floor's Worker's Server-Timing; ours ÷ it):",
+            "",
+            "| pages of 100 | Dovecot alone (node client) | workerd: bytes framed | workerd: our IMAP reader | workerd: + our MIME parse | our page | ours ÷ bytes | ours ÷ IMAP reader | ours ÷ + MIME parse | runtime CPU per page: floor bytes / IMAP / + MIME | ours (the round's ÷ its full pages) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+            ...rounds.map((r) => {
+              const [b, i, m] = FLOOR_MODES.map((k) => median(r.floor[k]!));
+              const o = median(r.ours);
+              const c = FLOOR_MODES.map((k) => f(r.floorCpu[k]! / r.ours.length)).join(" / ");
+              return `| ${r.label} | ${f(median(r.dovecot))} ms | ${f(b!)} ms | ${f(i!)} ms | ${f(m!)} ms | ${f(o)} ms | ${(o / b!).toFixed(2)}× | ${(o / i!).toFixed(2)}× | ${(o / m!).toFixed(2)}× | ${c} ms | ${f(r.cpu / r.ours.length)} ms |`;
+            }),
+          ]
+        : []),
       "",
       ...rounds.map(
         (r) =>
-          `- ${r.label}: object ${r.ours.map((x) => x.toFixed(0)).join(", ")}; phone wall ${r.wall.map((x) => x.toFixed(0)).join(", ")}; Dovecot ${r.dovecot.map((x) => x.toFixed(1)).join(", ")}; LIST + EXAMINE ${r.steady.map((x) => x.toFixed(1)).join(", ")}`,
+          `- ${r.label}: object ${r.ours.map((x) => x.toFixed(0)).join(", ")}; phone wall ${r.wall.map((x) => x.toFixed(0)).join(", ")}; Dovecot ${r.dovecot.map((x) => x.toFixed(1)).join(", ")}; LIST + EXAMINE ${r.steady.map((x) => x.toFixed(1)).join(", ")}${floor ? `; floor ${FLOOR_MODES.map((k) => `${k} ${r.floor[k]!.map((x) => x.toFixed(0)).join(", ")}`).join("; ")}` : ""}`,
       ),
     ];
     console.log(lines.join("\n"));
   } finally {
     await worker?.stop();
+    await floor?.stop();
     await servers.stop();
+    rmSync(floorPersist, { recursive: true, force: true });
     rmSync(persistTo, { recursive: true, force: true });
   }
 }

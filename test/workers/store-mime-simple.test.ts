@@ -3,14 +3,14 @@
 // and hostile corpora, and a few thousand made from pieces that each stress one rule postal-mime follows (header
 // folding and trimming, bare CRs, BOMs, encoded words, charsets, quoted-printable, format=flowed, missing blank line
 // or final newline, content headers duplicated or commented). The fast path must also take the shapes it is for.
-import PostalMime, { type Email } from "postal-mime";
+import PostalMime, { addressParser, type Email } from "postal-mime";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM script without type declarations
 import { demoMessages } from "../../scripts/demo-mail.mjs";
 import { MIME_LIMITS } from "../../src/formats/limits";
 import { wellFormed } from "../../src/formats/text";
 import { mentionsUtf7, parseMessage, previewText } from "../../src/store/mime";
-import { parseSimple } from "../../src/store/mime-simple";
+import { parseSimple, simpleAddresses, simpleDate } from "../../src/store/mime-simple";
 import { hostileCorpus } from "../fixtures/hostile/corpus";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -287,6 +287,175 @@ describe("simple MIME parse", () => {
     expect(parseSimple(msg("Content-Transfer-Encoding: base64\r\n", "eA=="), 1e6)).toBeNull();
     expect(parseSimple(msg("Content-Disposition: attachment\r\n"), 1e6)).toBeNull();
     expect(parseSimple(enc(`Subject: ${"x".repeat(100)}\r\n\r\nbody`), 50)).toBeNull(); // over maxHeadersSize: postal-mime's error path
+  });
+});
+
+describe("simpleAddresses", () => {
+  /** Pieces of address lists: what the fast path is for, and what it must leave to postal-mime's parser. */
+  const NAMES = [
+    "",
+    "Jane",
+    "Jane Doe",
+    " Jane  Doe ",
+    "Jane\tDoe",
+    "J.R. O'Neil-Smith",
+    "a_b+c",
+    '"Doe, Jane"',
+    '""',
+    '"  "',
+    '" Jane "',
+    '"a@b.test"',
+    '"x"y',
+    'x"y"',
+    '"unterminated',
+    "=?utf-8?B?w4lsb2RpZQ==?=",
+    "=?utf-8?Q?Z=C3=B6e?=",
+    "(comment)",
+    "Jane (c)",
+    "Jane <",
+    "Ja\\ne",
+    '"Ja\\"ne"',
+    "Jane:",
+    "group:",
+    "Jé",
+    "Jane;",
+    "<",
+    ">",
+    "@",
+    "a@b",
+    "Jane,",
+    '","',
+    "\u00a0Jane",
+  ];
+  const ADDRESSES = [
+    "a@b.test",
+    "jane.doe+tag@example.test",
+    "x@y",
+    "a%b@c-d.test",
+    "_@-",
+    "@b.test",
+    "a@",
+    "a@@b",
+    "a@b@c",
+    "",
+    "a b@c",
+    "a,b@c",
+    "a;b@c",
+    "<a@b>",
+    "a@b.",
+    ".a@b",
+    "a@[127.0.0.1]",
+    "é@b.test",
+    "a@b.test>",
+    "a@(c)b",
+  ];
+  const SEPARATORS = [", ", ",", " , ", ";", ",,", ", ,", ",\t", " ", ""];
+  function entry(r: () => number): string {
+    const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+    const name = pick(NAMES);
+    const address = pick(ADDRESSES);
+    switch (Math.floor(r() * 5)) {
+      case 0:
+        return address;
+      case 1:
+        return `${name}<${address}>`;
+      case 2:
+        return `${name} <${address}>${r() < 0.2 ? pick(NAMES) : ""}`;
+      case 3:
+        return `${pick([" ", "\t", "  "])}${name} \t<${address}> `;
+      default:
+        return `${name} ${address}`;
+    }
+  }
+
+  it("gives postal-mime's addresses for every list it takes, and takes the plain shapes", () => {
+    const r = rng(20261209);
+    const lists: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      let v = entry(r);
+      const n = Math.floor(r() * 3);
+      for (let k = 0; k < n; k++) v += SEPARATORS[Math.floor(r() * SEPARATORS.length)]! + entry(r);
+      lists.push(v);
+    }
+    // The address headers of the shapes the MIME tests use, and of the hostile corpus.
+    for (const h of [...FROMS, ...TOS])
+      lists.push(
+        h
+          .slice(h.indexOf(":") + 1)
+          .replace(/\r\n/g, "")
+          .trim(),
+      );
+    for (const m of hostileCorpus("me@example.test"))
+      for (const line of m.raw.slice(0, 20_000).split("\r\n"))
+        if (/^(from|to|cc|bcc|reply-to|sender|return-path|delivered-to):/i.test(line)) lists.push(line.slice(line.indexOf(":") + 1).trim());
+    let taken = 0;
+    for (const v of lists) {
+      const fast = simpleAddresses(v);
+      if (fast === null) continue;
+      taken++;
+      expect(fast, v).toEqual(addressParser(v));
+    }
+    expect(taken).toBeGreaterThan(1000);
+    expect(taken).toBeLessThan(lists.length - 5000);
+    // The shapes nearly all mail has are taken (the point of the fast path).
+    for (const v of [
+      "Sender 5 <sender5@mta.test>",
+      "jane@example.test",
+      '"Doe, Jane" <jane@example.test>',
+      "a@example.test, B <b@example.test>",
+      "<bounce@example.test>",
+      'J.R. O\'Neil <jr@example.test>,\t"" <x@y>',
+    ]) {
+      expect(simpleAddresses(v), v).not.toBeNull();
+      expect(simpleAddresses(v), v).toEqual(addressParser(v));
+    }
+    // Groups, comments, encoded words, escapes, empty entries and other characters are postal-mime's.
+    for (const v of [
+      "group: c@example.test, d@example.test;",
+      "Jane (work) <jane@example.test>",
+      "=?utf-8?Q?Z=C3=B6e?= <zoe@example.test>",
+      '"Ja\\"ne" <jane@example.test>',
+      "a@example.test,",
+      "Jé <j@example.test>",
+      "",
+    ])
+      expect(simpleAddresses(v), v).toBeNull();
+  });
+});
+
+describe("simpleDate", () => {
+  it("reads a Date header as new Date() does for every value it takes, and takes the usual form", () => {
+    const r = rng(20261210);
+    const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+    const values: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const day = pick(["", "Mon, ", "Thu, ", "Sun, ", "Xyz, ", "Thu,", "thu, "]);
+      const d = pick(["1", "01", "9", "28", "29", "30", "31", "32", "0", "00", "001"]);
+      const mon = pick(["Jan", "Feb", "Apr", "Dec", "jan", "JAN", "Foo"]);
+      const y = pick(["2026", "2024", "1900", "1899", "1970", "0099", "26", "9999", "20260"]);
+      const t = pick(["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "9:00:00", "12:00", "07:08:09"]);
+      const z = pick(["+0000", "-0000", "+0100", "-0930", "+2359", "+2400", "+0060", "GMT", "UT", "UTC", "EST", "Z", "+00:00", ""]);
+      const c = pick(["", "", " (UTC)", " (CET)", "(UTC)", " (a b)", " ()"]);
+      values.push(`${day}${d} ${mon} ${y} ${t} ${z}${c}`.trim());
+    }
+    values.push("Fri, 20 Nov 2026 10:00:00 +0000", "not a date", "2026-11-20T10:00:00Z", "");
+    let taken = 0;
+    for (const v of values) {
+      const fast = simpleDate(v);
+      if (fast === null) continue;
+      taken++;
+      expect(fast, v).toBe(new Date(v).getTime());
+    }
+    expect(taken).toBeGreaterThan(200);
+    for (const v of [
+      "Fri, 20 Nov 2026 10:00:00 +0000",
+      "20 Nov 2026 10:00:00 -0500",
+      "Thu, 01 Jan 2026 00:00:00 GMT",
+      "Fri, 20 Nov 2026 10:00:00 +0100 (CET)",
+    ])
+      expect(simpleDate(v), v).toBe(new Date(v).getTime());
+    for (const v of ["Fri, 31 Feb 2026 10:00:00 +0000", "2026-11-20T10:00:00Z", "Fri, 20 Nov 2026 10:00 +0000", "20 Nov 26 10:00:00 +0000"])
+      expect(simpleDate(v), v).toBeNull();
   });
 });
 

@@ -71,12 +71,15 @@ export function internalDate(ms: number): string {
   return `${p(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
 
+const MONTH_OF = new Map(MONTHS.map((m, i) => [m.toLowerCase(), i]));
+const DATE_TIME = /^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$/;
+
 /** RFC 3501 date-time " 6-Nov-2026 15:12:46 +0100" → ms since epoch (0 when unreadable). */
 export function parseInternalDate(s: string): number {
-  const m = /^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$/.exec(s);
+  const m = DATE_TIME.exec(s);
   if (!m) return 0;
-  const month = MONTHS.findIndex((x) => x.toLowerCase() === m[2]!.toLowerCase());
-  if (month < 0) return 0;
+  const month = MONTH_OF.get(m[2]!.toLowerCase());
+  if (month === undefined) return 0;
   const utc = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   const offset = (Number(m[8]) * 60 + Number(m[9])) * 60_000 * (m[7] === "-" ? -1 : 1);
   return utc - offset;
