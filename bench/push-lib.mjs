@@ -133,12 +133,18 @@ export const serverTimings = [];
 /**
  * A request parked on the platform-floor worker (bench/push-floor): answered when its object is woken.
  * PUSH_FLOOR_TABLES=K: each floor object first makes K tables and K indexes (a schema the size of a mailbox's).
+ * PUSH_FLOOR_PARK_STATEMENTS=S: and runs S one-row statements as it parks, each its own text, the last a write
+ * (PUSH_FLOOR_PARK_MULTI=1: the S as one multi-statement exec). PUSH_FLOOR_RPC=1: the Worker makes one JS RPC to
+ * the object before it parks the request (as a Ping's preparePing does).
  */
 export function parkFloor(base, i) {
   return new Promise((resolve) => {
     const tables = process.env.PUSH_FLOOR_TABLES ? `&tables=${Number(process.env.PUSH_FLOOR_TABLES)}` : "";
     const log = process.env.PUSH_FLOOR_LOGS === "1" ? "&log" : "";
-    const req = http.request(new URL(`${base}/park?u=${i}${tables}${log}`), { agent: false }, (res) => {
+    const statements = process.env.PUSH_FLOOR_PARK_STATEMENTS ? `&statements=${Number(process.env.PUSH_FLOOR_PARK_STATEMENTS)}` : "";
+    const multi = process.env.PUSH_FLOOR_PARK_MULTI === "1" ? "&multi=1" : "";
+    const rpc = process.env.PUSH_FLOOR_RPC === "1" ? "&rpc=1" : "";
+    const req = http.request(new URL(`${base}/park?u=${i}${tables}${log}${statements}${multi}${rpc}`), { agent: false }, (res) => {
       const parts = [];
       res.on("data", (d) => parts.push(d));
       res.on("end", () => resolve({ status: Buffer.concat(parts).toString(), at: performance.now() }));
@@ -326,12 +332,24 @@ export const constructedSince = (log, from) =>
     ].map((m) => m[1]),
   ).size;
 
-export async function parkAll(base, n, withBody, log, park = parkPing) {
+/**
+ * PUSH_PARK_RATE=r: park r requests a second (in steps every 40 ms) instead of as fast as connections are set up
+ * (64 every 40 ms). At a rate both sides keep up with, the objects live at once are the same for ours and the
+ * floor (those parked within the last ~10 s before eviction), so a memory figure does not depend on how fast
+ * each side starts its objects.
+ */
+export const PARK_RATE = Number(process.env.PUSH_PARK_RATE ?? 0);
+
+export async function parkAll(base, n, withBody, log, park = parkPing, rate = PARK_RATE) {
   const pings = new Array(n);
-  for (let i = 0; i < n; i += 64) {
+  const step = rate > 0 ? Math.max(1, Math.round((rate * 40) / 1000)) : 64;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += step) {
     checkDeadline();
-    for (let j = i; j < Math.min(n, i + 64); j++) pings[j] = park(base, j, withBody);
-    await sleep(withBody ? 40 : 10); // pace connection setup on 2 shared cores
+    for (let j = i; j < Math.min(n, i + step); j++) pings[j] = park(base, j, withBody);
+    // pace connection setup on 2 shared cores; at a fixed rate, against the clock (no drift)
+    if (rate > 0) await sleep(Math.max(0, t0 + ((i + step) * 1000) / rate - performance.now()));
+    else await sleep(withBody ? 40 : 10);
   }
   // Parked means: the object was constructed (first round) and a moment passed with no answer.
   for (let t = 0; withBody && constructions(log) < n && t < 600; t++) await sleep(200);

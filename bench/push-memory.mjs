@@ -2,6 +2,7 @@
 // Worker isolate's JS heap (V8, read through the runtime's inspector after a full GC), at four moments:
 //   idle     the server up, nothing parked;
 //   live     right after the last park, every object still live (its JS in the isolate, before the idle evicts it);
+//            heapAsIs: V8's heap read before the GC (used and committed, garbage included);
 //   peak     the highest RSS seen while parking (every object starting, logging the phone in, registering its wait);
 //   parked   every request parked and every object evicted (what push-vs-floor.mjs reports per parked request);
 //   after    every parked request answered (woken by the burst) and the objects evicted again.
@@ -21,7 +22,7 @@ const FLOOR = process.argv.includes("--floor");
 const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1000);
 
 /** The Worker isolate's JS heap after a full GC (MB), through the runtime's inspector (the port that lists targets). */
-async function heapMb(pid, snapshotTo) {
+async function heapMb(pid, snapshotTo, gc = true) {
   const ports = [
     ...execSync(`ss -ltnp`)
       .toString()
@@ -56,7 +57,7 @@ async function heapMb(pid, snapshotTo) {
         ws.send(JSON.stringify({ id: my, method, params }));
         setTimeout(() => res(null), snapshotTo ? 300_000 : 10_000);
       });
-    await call("HeapProfiler.collectGarbage");
+    if (gc) await call("HeapProfiler.collectGarbage");
     if (snapshotTo) {
       // PUSH_HEAP_SNAPSHOT=file: the whole heap at this moment, as V8's .heapsnapshot JSON (for a by-constructor sum).
       const chunks = [];
@@ -87,7 +88,9 @@ try {
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 250);
   const pings = await parkAll(server.url, N, true, server.log, FLOOR ? parkFloor : undefined);
   // Every object still live (none evicted yet): the JS the N objects hold in the isolate, after a full GC.
-  out.live = { rss: rssMb(pid), heap: await heapMb(pid) };
+  // V8's heap as it stands (no GC first): what the isolate has committed at that moment, garbage included.
+  const asIs = await heapMb(pid, undefined, false);
+  out.live = { rss: rssMb(pid), heapAsIs: asIs, heap: await heapMb(pid) };
   await sleep(IDLE_MS);
   clearInterval(sampler);
   out.peak = { rss: peak };

@@ -20,12 +20,19 @@
 // PUSH_RESTART=1: each side first parks N and wakes them all on a server it then stops (every object made, its schema
 // with it), and is measured on a new server over the same state: every park is then an object's restart, not its
 // first start (what SQLite's parsed schema costs per open connection, apart from what making it cost).
+// PUSH_PAIRS=k (k > 1): floor, ours, floor, ours… k pairs in this one invocation, each side on a new server; one
+// row per run, each pair's ratios, and the median (min–max) of the pairs' ratios, appended as one section (the
+// floor's own figure moves by a third between runs: a ratio is read from pairs, not from one run).
+// PUSH_PARK_RATE=r (push-lib.mjs): both sides park r requests a second instead of as fast as they are accepted,
+// so the objects live at once (those parked within the ~10 s before eviction) are as many on both sides.
+// PUSH_FLOOR_PARK_STATEMENTS=S (push-lib.mjs): each floor object runs S one-row statements as its request parks.
 import { appendFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
   IDLE_MS,
   IN_FLIGHT,
+  PARK_RATE,
   burst,
   constructedSince,
   cpuDelta,
@@ -47,7 +54,7 @@ const RESTART = process.env.PUSH_RESTART === "1";
 async function run(floor) {
   let { persistTo, server } = await startPushServer(floor, N, "mobile-sync-pushfloor-");
   if (RESTART) {
-    const pings = await parkAll(server.url, N, true, server.log, floor ? parkFloor : undefined);
+    const pings = await parkAll(server.url, N, true, server.log, floor ? parkFloor : undefined, 0);
     await burst(server.url, N, floor ? "floor" : undefined, floor ? wakeFloor : undefined);
     await Promise.all(pings);
     await server.stop();
@@ -108,13 +115,74 @@ async function run(floor) {
 }
 
 const only = process.env.PUSH_ONLY;
+const PAIRS = Math.max(1, Number(process.env.PUSH_PAIRS ?? 1));
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "–");
+const knobs = () =>
+  [
+    "PUSH_RESTART",
+    "PUSH_PARK_RATE",
+    "PUSH_FLOOR_TABLES",
+    "PUSH_FLOOR_STORE",
+    "PUSH_FLOOR_STATEMENTS",
+    "PUSH_FLOOR_PARK_STATEMENTS",
+    "PUSH_NO_APPEND",
+  ]
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${process.env[k]}`)
+    .join(" ");
+if (PAIRS > 1 && !only) {
+  const runs = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const fl = await run(true);
+    console.error(JSON.stringify({ pair: i + 1, ...fl }));
+    const ou = await run(false);
+    console.error(JSON.stringify({ pair: i + 1, ...ou }));
+    runs.push({ floor: fl, ours: ou });
+  }
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const spread = (xs, d = 2) => `${f(median(xs), d)} (${f(Math.min(...xs), d)}–${f(Math.max(...xs), d)})`;
+  const mem = runs.map((r) => r.ours.kbPerPing.runtime / r.floor.kbPerPing.runtime);
+  const cpu = runs.map((r) => r.ours.cpu.runtime / r.floor.cpu.runtime);
+  const wall = runs.map((r) => r.ours.ms / r.floor.ms);
+  const proxy = runs.map((r) => r.ours.kbPerPing.proxy / r.floor.kbPerPing.proxy);
+  const side = (r) =>
+    `${f(r.load0)} → ${f(r.load1)} | ${f(r.ms / 1000, 2)} s | ${JSON.stringify(r.statuses)}${r.bad ? `, ${r.bad} failed` : ""} | ${r.evicted} of ${N} | ${f(r.cpu.runtime, 2)} | ${f(r.idle.runtime)} → ${f(r.parked.runtime)} | ${f(r.kbPerPing.runtime)} KB | ${f(r.kbPerPing.proxy)} KB`;
+  const lines = [
+    "",
+    `## Parked Pings against the platform's floor, ${PAIRS} interleaved pairs in one run (issue 15 target 3) — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}`,
+    "",
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, \`wrangler dev\` on loopback, local tail stream off, objects' SQLite on ${process.env.PUSH_BENCH_DIR ?? os.tmpdir()}. N = ${N} parked requests${PARK_RATE ? ` parked at ${PARK_RATE}/s` : ""}, idle ${IDLE_MS / 1000} s, then all woken at once (≤ ${IN_FLIGHT} wakes in flight). Floor, ours, floor, ours…, each on a new server. Knobs: ${knobs() || "none"}.`,
+    "",
+    "| pair: side | load before → after | every request answered in | answers | objects evicted and restarted | runtime CPU ms per wake | runtime RSS idle → parked (MB) | **runtime per parked request** | entry proxy per parked request |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...runs.flatMap((r, i) => [
+      `| ${i + 1}: floor | ${side(r.floor)} |`,
+      `| ${i + 1}: ours | ${side(r.ours)} |`,
+      `| **${i + 1}: ours ÷ floor** | | ${f(wall[i], 2)}× | | | ${f(cpu[i], 2)}× | | **${f(mem[i], 2)}×** | ${f(proxy[i], 2)}× |`,
+    ]),
+    `| **median (min–max) of ${PAIRS} pairs** | | ${spread(wall)}× | | | ${spread(cpu)}× | | **${spread(mem)}×** | ${spread(proxy)}× |`,
+    `| runtime per parked request, median (min–max): floor / ours | | | | | | | ${spread(
+      runs.map((r) => r.floor.kbPerPing.runtime),
+      1,
+    )} / ${spread(
+      runs.map((r) => r.ours.kbPerPing.runtime),
+      1,
+    )} KB | |`,
+    "",
+  ];
+  console.log(lines.join("\n"));
+  if (process.env.PUSH_NO_APPEND !== "1") appendFileSync(path.join(root, "bench/RESULTS.md"), lines.join("\n"));
+  process.exit(0);
+}
 const floor = only === "ours" ? null : await run(true);
 if (floor) console.error(JSON.stringify(floor));
 const ours = only === "floor" ? null : await run(false);
 if (ours) console.error(JSON.stringify(ours));
 if (!floor || !ours) process.exit(0);
 
-const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "–");
 const row = (name, r) =>
   `| ${name} | ${f(r.load0)} → ${f(r.load1)} | ${f(r.ms / 1000, 2)} s | ${JSON.stringify(r.statuses)}${r.bad ? `, ${r.bad} failed` : ""} | ${r.evicted} of ${N} | ${f(r.cpu.runtime, 2)} / ${f(r.cpu.proxy, 2)} / ${f(r.cpu.node, 2)} | ${f(r.idle.runtime)} → ${f(r.parked.runtime)} | ${f(r.kbPerPing.runtime)} KB | ${f(r.idle.proxy)} → ${f(r.parked.proxy)} | ${f(r.kbPerPing.proxy)} KB |`;
 const lines = [

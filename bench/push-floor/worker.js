@@ -24,6 +24,22 @@ export class Box extends DurableObject {
         `CREATE TABLE IF NOT EXISTS t${i} (id INTEGER PRIMARY KEY, device_id TEXT NOT NULL, collection_id TEXT NOT NULL, modseq INTEGER NOT NULL DEFAULT 0, flags INTEGER, body BLOB, UNIQUE (device_id, collection_id));
          CREATE INDEX IF NOT EXISTS t${i}_modseq ON t${i} (modseq, id)`,
       );
+    // PUSH_FLOOR_PARK_STATEMENTS=S: S one-row statements when the request parks, each its own text (each prepared and
+    // kept in the runtime's per-object statement cache, as every statement a mailbox runs when a Ping parks), the
+    // last of them a write (what registering a wait costs: a transaction, its WAL frames).
+    const statements = Number(request.headers.get("x-park-statements") ?? 0);
+    // With x-park-multi (PUSH_FLOOR_PARK_MULTI=1) the S statements are one exec, one text: what the runtime's
+    // statement cache keeps of a multi-statement exec.
+    if (statements > 0) {
+      this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS parked (id INTEGER PRIMARY KEY, at INTEGER NOT NULL)");
+      const reads = Array.from({ length: statements - 1 }, (_, i) => `SELECT id, at AS n${i} FROM parked WHERE id = ${i + 1}`);
+      const write = `INSERT OR REPLACE INTO parked (id, at) VALUES (1, ${Date.now()})`;
+      if (request.headers.get("x-park-multi") === "1") this.ctx.storage.sql.exec([...reads, write].join(";\n"));
+      else {
+        for (const r of reads) this.ctx.storage.sql.exec(r).toArray();
+        this.ctx.storage.sql.exec("INSERT OR REPLACE INTO parked (id, at) VALUES (1, ?)", Date.now());
+      }
+    }
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server);
     return new Response(null, { status: 101, webSocket: client });
@@ -46,6 +62,10 @@ export class Box extends DurableObject {
     }
     return n;
   }
+  /** PUSH_FLOOR_RPC=1: one JS RPC from the Worker before the request parks (as a Ping's preparePing). */
+  async hello(deviceId) {
+    return { ok: true, deviceId };
+  }
   async webSocketClose() {}
 }
 
@@ -62,7 +82,13 @@ export default {
     const stub = env.BOX.getByName(url.searchParams.get("u") ?? "");
     const log = url.searchParams.has("log");
     if (url.pathname === "/park") {
-      const headers = { Upgrade: "websocket", "x-tables": url.searchParams.get("tables") ?? "0" };
+      if (url.searchParams.get("rpc") === "1") await stub.hello(url.searchParams.get("u"));
+      const headers = {
+        Upgrade: "websocket",
+        "x-tables": url.searchParams.get("tables") ?? "0",
+        "x-park-statements": url.searchParams.get("statements") ?? "0",
+        "x-park-multi": url.searchParams.get("multi") ?? "0",
+      };
       const ws = (await stub.fetch("https://box/", { headers })).webSocket;
       ws.accept();
       return new Promise((resolve) => {

@@ -11,6 +11,9 @@ import { describe, expect, it } from "vitest";
 import type { Mailbox } from "../../src/mailbox/mailbox";
 import type { MailboxStores } from "../../src/mailbox/stores";
 import { hasOutbox } from "../../src/mailbox/outbox";
+import { BackendConfigStore } from "../../src/mailbox/backend";
+import type { BridgeBackend } from "../../src/mailbox/contract";
+import { ensureSchema, SCHEMA_VERSION, V1 } from "../../src/store/builtin/schema";
 import { hasTable } from "../../src/store/ddl";
 import { PimConflictError } from "../../src/store/pim-types";
 import { createAccount } from "../../src/service/directory";
@@ -47,6 +50,7 @@ const LAZY = [
   "oof_settings",
   "oof_replies",
   "conversation_rules",
+  "mailbox_backend",
 ];
 
 const schema = (stub: DurableObjectStub<Mailbox>) =>
@@ -59,7 +63,7 @@ const schema = (stub: DurableObjectStub<Mailbox>) =>
 const storesOf = (mb: Mailbox) => (mb as unknown as { stores: MailboxStores }).stores;
 
 describe("a mail-only mailbox", () => {
-  it("makes 30 schema objects at its first start (a Ping, then its first mail), none of the lazy tables, and no more at a restart", async () => {
+  it("makes 29 schema objects at its first start (a Ping, then its first mail), none of the lazy tables, and no more at a restart", async () => {
     const u = "lazy-first@example.test";
     const stub = env.MAILBOX.getByName(u);
     const p = ping(u, "d", pingBody(600, [["1", "Email"]]));
@@ -68,15 +72,16 @@ describe("a mail-only mailbox", () => {
     await stub.deliver(raw(u));
     expect((await p).status).toBe(2);
     const names = await schema(stub);
-    // Was 66 (sqlite_master rows: tables, indexes, autoindexes, FTS5 shadow tables).
-    expect(names.length, names.join(" ")).toBeLessThanOrEqual(30);
+    // Was 66 (sqlite_master rows: tables, indexes, autoindexes, FTS5 shadow tables); 30 before mailbox_backend waited
+    // for its first write.
+    expect(names.length, names.join(" ")).toBeLessThanOrEqual(29);
     expect(names.filter((n) => LAZY.includes(n))).toEqual([]);
     await evictDurableObject(stub);
     await stub.health();
     expect(await schema(stub)).toEqual(names);
   });
 
-  it("a phone that ran FolderSync, Sync and Ping (mail only, sends nothing): 36 schema objects, was 76", async () => {
+  it("a phone that ran FolderSync, Sync and Ping (mail only, sends nothing): 35 schema objects, was 76", async () => {
     const u = "lazy-phone@example.test";
     await createAccount(env.DB, u, "lazy-secret");
     const stub = env.MAILBOX.getByName(u);
@@ -99,7 +104,7 @@ describe("a mail-only mailbox", () => {
     const r = await pinged;
     expect(r.status).toBe(200);
     const names = await schema(stub);
-    expect(names.length, names.join(" ")).toBeLessThanOrEqual(36);
+    expect(names.length, names.join(" ")).toBeLessThanOrEqual(35);
     // Made by what the phone did: its FolderSync (the hierarchy's key and image) and its Sync (the last request).
     expect(names.filter((n) => LAZY.includes(n)).sort()).toEqual(["hier_item", "hier_state", "sync_device"]);
   });
@@ -117,6 +122,8 @@ describe("read before the first write: empty, nothing made", () => {
     expect((await stub.getPolicy()).version).toBe(0);
     expect(await stub.removeAccessRule("nope")).toBe(false);
     expect(await stub.traceSessions()).toEqual([]);
+    expect(await stub.getBackend()).toBeNull();
+    await stub.setBackend(null); // built-in stays built-in: nothing written, no table made
     await runInDurableObject(stub, async (mb: Mailbox, state) => {
       const sql = state.storage.sql;
       expect(mb.sending.outbox.nextDue()).toBeNull();
@@ -168,6 +175,23 @@ describe("a CREATE in a transaction that rolls back leaves no table believed pre
     });
   });
 
+  it("backend configuration: a bridging rolled back leaves the mailbox built-in", async () => {
+    await runInDurableObject(env.MAILBOX.getByName("lazy-rb-backend@example.test"), (_mb: Mailbox, state) => {
+      const sql = state.storage.sql;
+      const config = new BackendConfigStore(sql);
+      expect(() =>
+        state.storage.transactionSync(() => {
+          config.set(BRIDGE);
+          expect(config.get()).toEqual(BRIDGE);
+          throw new Error("roll back");
+        }),
+      ).toThrow("roll back");
+      expect(hasTable(sql, "mailbox_backend")).toBe(false);
+      expect(config.get()).toBeNull();
+      expect(new BackendConfigStore(sql).get()).toBeNull();
+    });
+  });
+
   it("PIM items: a put refused after its table was made (ETag on a new item)", async () => {
     await runInDurableObject(env.MAILBOX.getByName("lazy-rb-pim@example.test"), async (mb: Mailbox, state) => {
       const pim = storesOf(mb).pim;
@@ -178,6 +202,29 @@ describe("a CREATE in a transaction that rolls back leaves no table believed pre
     });
   });
 });
+
+const BRIDGE: BridgeBackend = {
+  kind: "imap",
+  imap: { host: "imap.example.test", port: 993, tls: "implicit" },
+  smtp: { host: "smtp.example.test", port: 465, tls: "implicit" },
+};
+
+/** Statements `sql` runs during `fn`. */
+function countExec(sql: SqlStorage, fn: () => void): number {
+  const proto = Object.getPrototypeOf(sql) as { exec: SqlStorage["exec"] };
+  const exec = proto.exec;
+  let n = 0;
+  proto.exec = function (this: SqlStorage, ...args: Parameters<SqlStorage["exec"]>) {
+    n++;
+    return exec.apply(this, args);
+  } as SqlStorage["exec"];
+  try {
+    fn();
+  } finally {
+    proto.exec = exec;
+  }
+  return n;
+}
 
 const event = (uid: string) =>
   [
@@ -225,6 +272,64 @@ describe("the first write after a restart makes the table; later starts read it"
       expect((await pim.getByUid(cal, "u2"))?.itemId).toBe(id);
       expect(await pim.count(cal)).toBe(1);
       expect((await pim.changesSince(cal, 0, 10)).map((c) => c.itemId)).toEqual([id]);
+    });
+  });
+
+  it("backend configuration: set, read after a restart, and back to built-in", async () => {
+    const stub = env.MAILBOX.getByName("lazy-w-backend@example.test");
+    expect(await stub.getBackend()).toBeNull();
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, (_m: Mailbox, state) => new BackendConfigStore(state.storage.sql).set(BRIDGE));
+    await evictDurableObject(stub);
+    expect(await stub.getBackend()).toEqual(BRIDGE);
+    await runInDurableObject(stub, (_m: Mailbox, state) => new BackendConfigStore(state.storage.sql).set(null));
+    await evictDurableObject(stub);
+    expect(await stub.getBackend()).toBeNull();
+  });
+
+  it("a new store is made at the current version in one pass: the same tables, columns and indexes as a store upgraded from V1", async () => {
+    const shape = (sql: SqlStorage) => {
+      const objects = sql
+        .exec<{ type: string; name: string; tbl_name: string }>(
+          "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT IN ('store_schema') ORDER BY type, name",
+        )
+        .toArray();
+      const columns = Object.fromEntries(
+        objects
+          .filter((o) => o.type === "table" && !o.name.startsWith("sqlite_"))
+          .map((o) => [o.name, sql.exec(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`, o.name).toArray()]),
+      );
+      const indexes = Object.fromEntries(
+        objects
+          .filter((o) => o.type === "index")
+          .map((o) => [o.name, sql.exec(`SELECT seqno, name, "desc" FROM pragma_index_xinfo(?) WHERE key = 1`, o.name).toArray()]),
+      );
+      const version = sql.exec<{ version: number }>("SELECT version FROM store_schema").toArray();
+      return { objects, columns, indexes, version };
+    };
+    const fresh = await runInDurableObject(env.MAILBOX.getByName("lazy-fresh-store@example.test"), (_m: Mailbox, state) => {
+      const statements = countExec(state.storage.sql, () => ensureSchema(state.storage));
+      // Was 26 (the upgrade path from version 0: three ALTER TABLE, an UPDATE, a pragma read).
+      expect(statements).toBeLessThanOrEqual(3);
+      return shape(state.storage.sql);
+    });
+    const upgraded = await runInDurableObject(env.MAILBOX.getByName("lazy-upgraded-store@example.test"), (_m: Mailbox, state) => {
+      const sql = state.storage.sql;
+      sql.exec("CREATE TABLE store_schema (version INTEGER NOT NULL)");
+      for (const ddl of V1) sql.exec(ddl);
+      sql.exec("INSERT INTO store_schema (version) VALUES (1)");
+      ensureSchema(state.storage);
+      return shape(sql);
+    });
+    expect(fresh.version).toEqual([{ version: SCHEMA_VERSION }]);
+    expect(fresh).toEqual(upgraded);
+    // And it is a working store: mail in, found, read after a restart.
+    const stub = env.MAILBOX.getByName("lazy-fresh-store@example.test");
+    await stub.deliver(raw("lazy-fresh-store@example.test"));
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (mb: Mailbox) => {
+      const inbox = storesOf(mb).mail.folderByType(FolderType.Inbox)!.id;
+      expect(await storesOf(mb).mail.countItems(inbox)).toBe(1);
     });
   });
 

@@ -755,7 +755,9 @@ export class BuiltinStore implements SearchableMailStore {
   // ---------- internals ----------
 
   private ensureDefaultFolders(): void {
-    const present = new Set(this.sql.all<{ type: number }>(`SELECT DISTINCT type FROM folders`).map((r) => r.type));
+    // The same statement as listFolders (a Ping reads it next): one statement fewer prepared and kept for the life
+    // of the object than a read of its own (issue 15 target 3); a mailbox has tens of folders.
+    const present = new Set(this.sql.all<FolderRow>(`SELECT * FROM folders ORDER BY seq`).map((r) => r.type));
     const missing = DEFAULT_FOLDERS.filter((f) => !present.has(f.type));
     if (missing.length === 0) return;
     this.storage.transactionSync(() => {
