@@ -11,7 +11,10 @@
 //
 //   npx tsx bench/push-memory.mjs [N]            # ours: N Pings on N mailboxes, woken by an admin delivery
 //   npx tsx bench/push-memory.mjs --floor [N]    # bench/push-floor
-// PUSH_HEAP_SNAPSHOT=file also writes the isolate's heap snapshot at "parked" (bench/heap-summary.mjs sums it).
+// PUSH_HEAP_SNAPSHOT=file also writes the isolate's heap snapshot at "parked" (bench/heap-summary.mjs sums it);
+// PUSH_HEAP_SNAPSHOT_AT=live takes it at "live" instead (every object's JS still in the isolate, after a full GC).
+// PUSH_RESTART=1: park N and wake them on a first server, then measure on a new server over the same state (every
+// park an object's restart, as in push-vs-floor.mjs).
 // Prints one JSON object; nothing is appended to RESULTS.md.
 import { execSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
@@ -43,7 +46,7 @@ async function heapMb(pid, snapshotTo, gc = true) {
       (res, rej) => ((ws.onopen = res), (ws.onerror = rej), setTimeout(() => rej(new Error("inspector: no connection")), 5000)),
     );
     let id = 0;
-    const call = (method, params = {}) =>
+    const call = (method, params = {}, ms = snapshotTo ? 300_000 : 10_000) =>
       new Promise((res) => {
         const my = ++id;
         const on = (e) => {
@@ -55,15 +58,19 @@ async function heapMb(pid, snapshotTo, gc = true) {
         };
         ws.addEventListener("message", on);
         ws.send(JSON.stringify({ id: my, method, params }));
-        setTimeout(() => res(null), snapshotTo ? 300_000 : 10_000);
+        step(`inspector: ${method}`);
+        setTimeout(() => res(null), ms);
       });
-    if (gc) await call("HeapProfiler.collectGarbage");
+    // workerd's inspector does not answer HeapProfiler.collectGarbage (it waited out the whole timeout, 300 s with a
+    // snapshot to take): asked, given 2 s; a heap snapshot collects garbage itself.
+    if (gc) await call("HeapProfiler.collectGarbage", {}, 2000);
     if (snapshotTo) {
       // PUSH_HEAP_SNAPSHOT=file: the whole heap at this moment, as V8's .heapsnapshot JSON (for a by-constructor sum).
       const chunks = [];
       const onChunk = (e) => {
         const m = JSON.parse(String(e.data));
         if (m.method === "HeapProfiler.addHeapSnapshotChunk") chunks.push(m.params.chunk);
+        else if (!m.id) step(`inspector event ${m.method}`);
       };
       ws.addEventListener("message", onChunk);
       await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
@@ -78,7 +85,19 @@ async function heapMb(pid, snapshotTo, gc = true) {
   return null;
 }
 
-const { persistTo, server } = await startPushServer(FLOOR, N, "mobile-sync-pushmem-");
+const step = (m) => process.env.PUSH_VERBOSE && console.error(new Date().toISOString(), m);
+const SNAP_AT = process.env.PUSH_HEAP_SNAPSHOT_AT === "live" ? "live" : "parked";
+const snapAt = (at) => (SNAP_AT === at ? process.env.PUSH_HEAP_SNAPSHOT : undefined);
+let { persistTo, server } = await startPushServer(FLOOR, N, "mobile-sync-pushmem-");
+if (process.env.PUSH_RESTART === "1") {
+  const first = await parkAll(server.url, N, true, server.log, FLOOR ? parkFloor : undefined, 0);
+  step("restart: parked");
+  await burst(server.url, N, FLOOR ? "floor" : undefined, FLOOR ? wakeFloor : undefined);
+  await Promise.all(first);
+  step("restart: answered");
+  await server.stop();
+  server = await startPushServer(FLOOR, N, "", persistTo).then((x) => x.server);
+}
 const out = { n: N, floor: FLOOR, load0: os.loadavg()[0] };
 try {
   await fetch(server.url + "/");
@@ -89,12 +108,14 @@ try {
   const pings = await parkAll(server.url, N, true, server.log, FLOOR ? parkFloor : undefined);
   // Every object still live (none evicted yet): the JS the N objects hold in the isolate, after a full GC.
   // V8's heap as it stands (no GC first): what the isolate has committed at that moment, garbage included.
+  step("parked");
   const asIs = await heapMb(pid, undefined, false);
-  out.live = { rss: rssMb(pid), heapAsIs: asIs, heap: await heapMb(pid) };
+  out.live = { rss: rssMb(pid), heapAsIs: asIs, heap: await heapMb(pid, snapAt("live")) };
+  step("live read");
   await sleep(IDLE_MS);
   clearInterval(sampler);
   out.peak = { rss: peak };
-  out.parked = { rss: rssMb(pid), heap: await heapMb(pid, process.env.PUSH_HEAP_SNAPSHOT) };
+  out.parked = { rss: rssMb(pid), heap: await heapMb(pid, snapAt("parked")) };
   await burst(server.url, N, FLOOR ? "floor" : undefined, FLOOR ? wakeFloor : undefined);
   const answered = await Promise.all(pings);
   out.statuses = {};
