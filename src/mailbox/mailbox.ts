@@ -599,6 +599,17 @@ export class Mailbox extends DurableObject<Env> {
     return this.pingCache.plan(deviceId, input, bounds, known);
   }
 
+  /**
+   * Ping behind the device gates in one round trip (issue 15 target 3), as `gatedSync`: the request's touch, the
+   * gates' decision, and the Ping's plan only when they all pass (a refused Ping caches none of its parameters).
+   * A park then makes two round trips to this object (this, the wait's upgrade), not three.
+   */
+  async gatedPreparePing(call: GatedCall, deviceId: string, input: PingInput, bounds: PingBounds): Promise<GatedResult<PingPlan>> {
+    const gate = await this.touchDevice(call.seen, call.global);
+    if (!deviceGatesPass(gate, call.request)) return { gate, result: null };
+    return { gate, result: await this.preparePing(deviceId, input, bounds) };
+  }
+
   /** Replay protection for the notify webhook: false when this signature was already used. */
   async acceptNotifyNonce(nonce: string, timestamp: number, windowSeconds: number): Promise<boolean> {
     this.nonces ??= new NotifyNonces(this.ctx.storage.sql);

@@ -188,3 +188,64 @@ describe("Sync: the device gates ride on the Sync RPC", () => {
     expect(first(ok.xml, "SyncKey")).toMatch(/^\S+$/);
   });
 });
+
+/** A Ping on the Inbox from `deviceId` (heartbeat 480 s) through the front door. */
+async function sendPing(e: Env, deviceId: string, version = "14.1") {
+  const body = el(
+    "Ping",
+    "Ping",
+    el("Ping", "HeartbeatInterval", "480"),
+    el("Ping", "Folders", el("Ping", "Folder", el("Ping", "Id", INBOX), el("Ping", "Class", "Email"))),
+  );
+  const res = await handleActiveSync(
+    new Request(`${BASE}?Cmd=Ping&User=${encodeURIComponent(USER)}&DeviceId=${deviceId}&DeviceType=SmartPhone`, {
+      method: "POST",
+      headers: { Authorization: basic(USER, PW), "MS-ASProtocolVersion": version, "Content-Type": "application/vnd.ms-sync.wbxml" },
+      body: encodeWbxml(body),
+    }),
+    e,
+  );
+  const raw = new Uint8Array(await res.arrayBuffer());
+  const wbxml = (res.headers.get("Content-Type") ?? "").includes("wbxml") && raw.length > 0;
+  return { status: res.status, xml: wbxml ? toXml(decodeWbxml(raw)) : "" };
+}
+
+describe("Ping: the device gates ride on the plan's RPC (issue 15 target 3)", () => {
+  it("a Ping makes two round trips to the object (gates and plan together, then the wait), not three", async () => {
+    // Synced to key 1 with the Inbox's three messages not fetched yet: the wait answers at once (Status 2).
+    const phone = new TestPhone(USER, PW, "PINGRPC");
+    syncKeyOf(await phone.sync(INBOX, "0"));
+    let answer = { status: 0, xml: "" };
+    const calls = await mailboxCalls(async (e) => {
+      answer = await sendPing(e, "PINGRPC");
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.xml).toMatch(/<Status>2<\/Status>/);
+    expect(answer.xml).toContain(`<Folder>${INBOX}</Folder>`);
+    expect(calls).toEqual(["gatedPreparePing", "fetch"]);
+    // The touch happened: the device is recorded as seen.
+    expect(await mailbox().getDevice("PINGRPC")).toMatchObject({ deviceId: "PINGRPC", protocolVersion: "14.1" });
+  });
+
+  it("a blocked device's Ping gets the gates' answer (129 on 14.1, 403 on 12.1), does not wait and caches nothing", async () => {
+    const phone = new TestPhone(USER, PW, "PINGBLOCK");
+    syncKeyOf(await phone.sync(INBOX, "0"));
+    const rule = await mailbox().addAccessRule({ kind: "device-id", pattern: "PINGBLOCK", access: "blocked" });
+    let refused = { status: 0, xml: "" };
+    const calls = await mailboxCalls(async (e) => {
+      refused = await sendPing(e, "PINGBLOCK");
+    });
+    expect(refused.status).toBe(200);
+    expect(refused.xml).toMatch(/<Status>129<\/Status>/);
+    expect(calls).toEqual(["gatedPreparePing"]);
+    expect((await sendPing(env, "PINGBLOCK", "12.1")).status).toBe(403);
+    // No Ping parameters were cached for the refused device: an empty Ping after the unblock has nothing to reuse.
+    const cached = await runInDurableObject(mailbox(), async (_mb: Mailbox, state: DurableObjectState) =>
+      state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'push_ping'").one().n === 0
+        ? 0
+        : state.storage.sql.exec("SELECT count(*) AS n FROM push_ping WHERE device_id = ?", "PINGBLOCK").one().n,
+    );
+    expect(cached).toBe(0);
+    await mailbox().removeAccessRule(rule.id);
+  });
+});

@@ -1,13 +1,15 @@
 // Ping ([MS-ASCMD] 2.2.1.13, 3.1.5.8): the phone's push channel.
 import { child, childrenNamed, childText, el, elements, type WbxmlElement } from "../../wbxml";
 import type { EasCommand, EasRequest, EasResponse } from "../front/command";
-import type { PingFolder, PingInput } from "../../mailbox/contract";
+import type { DeviceGateState, PingFolder, PingInput } from "../../mailbox/contract";
 import { pushBounds } from "../front/push-config";
 import { waitForChanges } from "../front/wait";
 import { atLeast } from "../protocol-version";
 
 export const Ping: EasCommand = {
   name: "Ping",
+  // Nothing before the plan's RPC changes state: parsing only (a malformed Ping is answered after the gates run).
+  foldsGates: true,
   async handle(req: EasRequest): Promise<EasResponse> {
     const input = parsePing(req);
     // A body that is not WBXML (e.g. text/plain): common Status 101 InvalidContent from 14.0 on (MS-ASCMD_R4813), else 4.
@@ -15,7 +17,13 @@ export const Ping: EasCommand = {
     if (input === "syntax") return pingResponse(4);
     let plan: Awaited<ReturnType<typeof req.mailbox.preparePing>>;
     try {
-      plan = await req.mailbox.preparePing(req.deviceId, input, pushBounds());
+      if (req.gate) {
+        // The device gates ride on the plan's RPC (issue 15 target 3: a park makes two round trips, not three).
+        const gated = await req.mailbox.gatedPreparePing(req.gate.call, req.deviceId, input, pushBounds());
+        req.gate.state = gated.gate as DeviceGateState;
+        if (!gated.result) return { kind: "gated" };
+        plan = gated.result as typeof plan;
+      } else plan = await req.mailbox.preparePing(req.deviceId, input, pushBounds());
     } catch {
       return pingResponse(8);
     }
