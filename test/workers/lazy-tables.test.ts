@@ -21,6 +21,7 @@ import { FolderType } from "../../src/store/types";
 import { el } from "../../src/wbxml/index";
 import { message, syncKeyOf, TestPhone } from "./helpers/phone";
 import { ping, pingBody, waitsOpen } from "./push-helpers";
+import { event } from "./store-contract/fixtures";
 
 const raw = (to: string) => new TextEncoder().encode(`From: a@example.test\r\nTo: ${to}\r\nSubject: hi\r\n\r\nhello\r\n`);
 
@@ -196,7 +197,7 @@ describe("a CREATE in a transaction that rolls back leaves no table believed pre
     await runInDurableObject(env.MAILBOX.getByName("lazy-rb-pim@example.test"), async (mb: Mailbox, state) => {
       const pim = storesOf(mb).pim;
       const cal = storesOf(mb).mail.folderByType(FolderType.Calendar)!.id;
-      await expect(pim.put(cal, event("u1"), { ifMatch: '"nope"' })).rejects.toBeInstanceOf(PimConflictError);
+      await expect(pim.put(cal, event("u1", "lazy"), { ifMatch: '"nope"' })).rejects.toBeInstanceOf(PimConflictError);
       expect(hasTable(state.storage.sql, "pim_items")).toBe(false);
       expect(await pim.list(cal, { limit: 10 })).toEqual([]);
     });
@@ -226,22 +227,6 @@ function countExec(sql: SqlStorage, fn: () => void): number {
   return n;
 }
 
-const event = (uid: string) =>
-  [
-    "BEGIN:VCALENDAR",
-    "VERSION:2.0",
-    "PRODID:-//t//EN",
-    "BEGIN:VEVENT",
-    `UID:${uid}`,
-    "DTSTAMP:20260101T000000Z",
-    "DTSTART:20260310T100000Z",
-    "DTEND:20260310T110000Z",
-    "SUMMARY:lazy",
-    "END:VEVENT",
-    "END:VCALENDAR",
-    "",
-  ].join("\r\n");
-
 describe("the first write after a restart makes the table; later starts read it", () => {
   it("outbox", async () => {
     const stub = env.MAILBOX.getByName("lazy-w-outbox@example.test");
@@ -264,7 +249,7 @@ describe("the first write after a restart makes the table; later starts read it"
     const stub = env.MAILBOX.getByName("lazy-w-pim@example.test");
     const cal = await runInDurableObject(stub, (mb: Mailbox) => storesOf(mb).mail.folderByType(FolderType.Calendar)!.id);
     await evictDurableObject(stub);
-    const id = await runInDurableObject(stub, async (mb: Mailbox) => (await storesOf(mb).pim.put(cal, event("u2"))).itemId);
+    const id = await runInDurableObject(stub, async (mb: Mailbox) => (await storesOf(mb).pim.put(cal, event("u2", "lazy"))).itemId);
     await evictDurableObject(stub);
     await runInDurableObject(stub, async (mb: Mailbox) => {
       const pim = storesOf(mb).pim;
